@@ -1,0 +1,126 @@
+# rollsense: one non-recursive Makefile (each folder adds its sources in module.mk).
+#
+#   make                   build/rollsense-sensord, build/rollsense-collector
+#   make check             unit and integration tests (installs missing Debian packages first)
+#   make SANITIZE=1 check  the same under ASan + UBSan (objects in build/san/)
+#   make demo              the main job on simulated gear and a private broker
+#   make deps              only install the Debian packages the project needs
+#   make install DESTDIR=... PREFIX=...
+
+CROSS_COMPILE ?=
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+WARNFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wvla -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARNFLAGS += -Werror
+endif
+
+BUILD := build
+ifeq ($(SANITIZE),1)
+BUILD := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson)
+CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+SQLITE_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3 2>/dev/null)
+SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+PAHO_LIBS := -lpaho-mqtt3as
+I2C_LIBS := -li2c
+
+ALL_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\" -Icommon -Isensord -Icollector \
+	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
+
+COMMON_SRCS :=
+SENSORD_SRCS :=
+SENSORD_MAIN :=
+COLLECTOR_SRCS :=
+COLLECTOR_MAIN :=
+UNIT_TESTS :=
+IT_TESTS :=
+TEST_SUPPORT :=
+
+include common/module.mk
+include sensord/module.mk
+include collector/module.mk
+include tests/module.mk
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+COMMON_LIB := $(BUILD)/libcommon.a
+SENSORD_LIB := $(BUILD)/libsensord.a
+COLLECTOR_LIB := $(BUILD)/libcollector.a
+SENSORD_BIN := $(BUILD)/rollsense-sensord
+COLLECTOR_BIN := $(BUILD)/rollsense-collector
+BINS := $(SENSORD_BIN) $(if $(COLLECTOR_MAIN),$(COLLECTOR_BIN))
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_TESTS) $(IT_TESTS))
+
+.PHONY: all check check-unit check-it demo deps install clean bench
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(COMMON_LIB): $(call obj,$(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+$(SENSORD_LIB): $(call obj,$(SENSORD_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+$(COLLECTOR_LIB): $(call obj,$(COLLECTOR_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+
+$(SENSORD_BIN): $(call obj,$(SENSORD_MAIN)) $(SENSORD_LIB) $(COMMON_LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(COLLECTOR_BIN): $(call obj,$(COLLECTOR_MAIN)) $(COLLECTOR_LIB) $(COMMON_LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/%.c) $(call obj,$(TEST_SUPPORT)) $(COLLECTOR_LIB) $(SENSORD_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
+
+deps:
+	@scripts/deps.sh
+
+# The test runner prints each binary's cmocka summary and one closing line.
+check: deps
+	@$(MAKE) --no-print-directory all-tests
+	@BUILD=$(BUILD) scripts/run-tests.sh $(TEST_BINS)
+
+.PHONY: all-tests
+all-tests: $(BINS) $(TEST_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/rollsense $(DESTDIR)$(PREFIX)/share/rollsense/config
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 config/*.json $(DESTDIR)$(PREFIX)/share/rollsense/config/
+	@if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
+		install -d $(DESTDIR)/lib/systemd/system && \
+		install -m 0644 systemd/*.service $(DESTDIR)/lib/systemd/system/; fi
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

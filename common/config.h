@@ -1,0 +1,132 @@
+/* The configuration: one JSON file for both daemons (comments allowed), with a
+ * section per daemon. Loading validates everything; an error names the file,
+ * the key and what is wrong, as "FILE: KEY: what is wrong", and the daemons
+ * exit with status 2 on it. The structs hold no pointers to the heap, so a
+ * loaded config can be copied and swapped whole (reload on SIGHUP). Relative
+ * paths in the file are resolved against the file's own folder. */
+#ifndef ROLLSENSE_CONFIG_H
+#define ROLLSENSE_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector_cfg.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/rollsense/rollsense.json"
+#define CONFIG_MAX_SENSORS 8
+#define CONFIG_MAX_CAL_POINTS 16
+#define CONFIG_DEVICE_ID_MAX 64
+#define CONFIG_PATH_MAX 512
+
+/* What a sensor gives to the reading (bit mask). */
+enum config_channel {
+	CONFIG_CHANNEL_PRESSURE = 1u << 0,	/* "pressure_kpa" */
+	CONFIG_CHANNEL_TEMPERATURE = 1u << 1,	/* "temperature_c" */
+};
+
+struct sensor_cfg {
+	char driver[16];		/* "bmp280", "bme280", "ads1115", "mcp9808" */
+	char bus[CONFIG_PATH_MAX];	/* "/dev/i2c-1" or "sim" */
+	uint8_t address;		/* 7-bit */
+	unsigned provides;		/* enum config_channel bits */
+	char key[CONFIG_PATH_MAX + 32];	/* "bmp280@/dev/i2c-1:0x76" */
+
+	/* bmp280, bme280 */
+	bool normal_mode;		/* "mode": "forced" (default) or "normal" */
+	unsigned oversampling_p;	/* 1, 2, 4, 8, 16; default 4 */
+	unsigned oversampling_t;	/* default 1 */
+	unsigned oversampling_h;	/* bme280 only; default 1 */
+	unsigned filter;		/* IIR coefficient 0 (off), 2, 4, 8, 16; default 0 */
+
+	/* ads1115 */
+	unsigned mux;			/* config MUX code 0..7, from "input": "ain0" (4, default), "ain0-ain1" (0) ... */
+	double fsr_v;			/* "gain_v": 6.144, 4.096 (default), 2.048, 1.024, 0.512, 0.256 */
+	unsigned data_rate_sps;		/* 8 ... 860; default 128 */
+	size_t cal_points;		/* "calibration": [[volts, kPa], ...], 2..16 points, volts rising */
+	double cal_v[CONFIG_MAX_CAL_POINTS];
+	double cal_kpa[CONFIG_MAX_CAL_POINTS];
+
+	/* mcp9808 */
+	double resolution_c;		/* 0.5, 0.25, 0.125, 0.0625 (default) */
+};
+
+struct mqtt_cfg {
+	char uri[256];			/* tcp://host:port, ssl://, mqtt://, mqtts:// */
+	char topic_prefix[64];		/* "rollsense" */
+	char client_id[128];		/* empty: the daemon picks rollsense-<daemon>-<device_id> */
+	char username[128];
+	char password_file[CONFIG_PATH_MAX];
+	char password[256];		/* read from password_file at load */
+	char ca_file[CONFIG_PATH_MAX];	/* "tls": {"ca_file", "cert_file", "key_file"} */
+	char cert_file[CONFIG_PATH_MAX];
+	char key_file[CONFIG_PATH_MAX];
+	unsigned keepalive_s;		/* 30 */
+};
+
+struct gauge_cfg {
+	double rest_kpa;	/* 1.0: below this the tool counts as at rest and the zero tracks */
+	double track_s;		/* 60: time constant of the zero tracking */
+	bool gas_law;		/* true: correct a sealed ball's baseline for its air temperature */
+};
+
+struct sim_cfg {
+	char scenario[CONFIG_PATH_MAX];	/* scenario file for the simulated bus */
+	double time_scale;		/* 1: simulated seconds per real second */
+	bool exit_at_end;		/* exit (status 0) once the scenario ended and the outbox drained */
+};
+
+enum confirm_mode {
+	CONFIRM_COLLECTOR = 0,	/* a reading is done when the collector's ack covers it */
+	CONFIRM_BROKER = 1,	/* ... when the broker's PUBACK arrives */
+};
+
+struct sensord_cfg {
+	unsigned sample_hz;		/* 1..100, default 10 */
+	char state_dir[CONFIG_PATH_MAX];	/* /var/lib/rollsense */
+	enum confirm_mode confirm;	/* "confirm": "collector" (default) or "broker" */
+	size_t outbox_max;		/* readings kept unconfirmed at most; default 200000 */
+	double resend_s;		/* resend what stays unconfirmed this long; default 30 */
+	double flush_s;			/* outbox written to disk at least this often; default 1 */
+	size_t n_sensors;
+	struct sensor_cfg sensors[CONFIG_MAX_SENSORS];
+	struct gauge_cfg gauge;
+	bool simulated;			/* some sensor is on the "sim" bus */
+	struct sim_cfg sim;		/* "simulation" */
+};
+
+struct collector_cfg {
+	char database[CONFIG_PATH_MAX];	/* /var/lib/rollsense/collector.db */
+	unsigned retention_days;	/* readings kept this long; default 30; 0 = forever */
+	double commit_s;		/* readings committed (and acked) at least this often; default 0.5 */
+};
+
+struct rs_config {
+	char path[CONFIG_PATH_MAX];	/* the file it came from */
+	char device_id[CONFIG_DEVICE_ID_MAX + 1];
+	char log_level[16];		/* "error", "warn", "info" (default), "debug" */
+	struct mqtt_cfg mqtt;
+	struct sensord_cfg sensord;
+	struct detector_cfg detector;
+	struct collector_cfg collector;
+};
+
+/* Fills every default. */
+void config_defaults(struct rs_config *cfg);
+
+/* Loads and validates PATH into cfg. Returns 0, or -1 with err holding
+ * "PATH: KEY: what is wrong" (or "PATH: what is wrong" for a file that
+ * cannot be read or parsed). cfg is only written on success. */
+int config_load(const char *path, struct rs_config *cfg, char *err, size_t err_len);
+
+/* The same from text already in memory (the fuzzer's entry): name is used in
+ * messages, base_dir to resolve relative paths. Files named inside (password
+ * file) are still read. */
+int config_parse(const char *text, size_t len, const char *name, const char *base_dir,
+		 struct rs_config *cfg, char *err, size_t err_len);
+
+/* True if id matches [A-Za-z0-9_-]{1,64}. */
+bool config_device_id_valid(const char *id);
+
+#endif

@@ -1,0 +1,86 @@
+/* The MQTT client: the only file that includes Paho (MQTTAsync). It hides
+ * Paho's threads: callbacks only queue events, and the daemon's single main
+ * loop takes them with mqtt_client_next() when mqtt_client_fd() is readable.
+ *
+ * Always: MQTT 3.1.1, a persistent session (cleansession=0, so a frozen or
+ * restarted broker does not drop in-flight QoS 1 messages), automatic
+ * reconnect, resubscription on every connect, TLS with hostname verification
+ * for ssl:// and mqtts://, and no Paho file persistence (it never fsyncs; the
+ * daemons keep their own durable state). */
+#ifndef ROLLSENSE_MQTT_H
+#define ROLLSENSE_MQTT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct mqtt_client;
+
+enum mqtt_event_kind {
+	MQTT_EVENT_CONNECTED,	/* (re)connected; subscriptions are being renewed */
+	MQTT_EVENT_LOST,	/* the connection dropped; Paho reconnects by itself */
+	MQTT_EVENT_PUBLISHED,	/* a publish finished: tag, ok */
+	MQTT_EVENT_MESSAGE,	/* a message arrived: topic, payload */
+};
+
+struct mqtt_event {
+	enum mqtt_event_kind kind;
+	uint64_t tag;		/* PUBLISHED: the tag given to mqtt_client_publish */
+	bool ok;		/* PUBLISHED: false if Paho gave up on it (it will not arrive) */
+	char *topic;		/* MESSAGE: NUL-terminated, owned by the event */
+	char *payload;		/* MESSAGE: payload_len bytes plus a NUL, owned by the event */
+	size_t payload_len;
+	char detail[128];	/* CONNECTED/LOST: the reason, for logs */
+};
+
+struct mqtt_will {
+	const char *topic;	/* NULL: no will */
+	const char *payload;
+	bool retained;
+};
+
+/* Creates the client for cfg (uri, credentials, TLS). client_id must be
+ * unique per broker. NULL on failure with err filled ("mqtt.uri: ..."). Call
+ * after SIGPIPE is ignored: Paho's threads start here. */
+struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *client_id,
+				    const struct mqtt_will *will, char *err, size_t err_len);
+/* Disconnects (waiting at most timeout_ms for in-flight work) and frees. */
+void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms);
+
+/* Starts connecting; returns at once (0, or -1 with err). Connection results
+ * arrive as events. */
+int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len);
+
+/* Adds a subscription, kept for every later reconnect. 0 or -1. */
+int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos);
+
+/* Publishes a copy of payload. The result arrives as a PUBLISHED event with
+ * the same tag (for QoS 1: when the PUBACK comes). 0, or -1 when Paho refused
+ * it at once (not connected and its buffer full, ...): no event will follow. */
+int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,
+			size_t len, int qos, bool retained, uint64_t tag);
+
+bool mqtt_client_connected(const struct mqtt_client *c);
+/* Publishes handed to Paho whose PUBLISHED event has not been taken yet. */
+size_t mqtt_client_pending(const struct mqtt_client *c);
+
+/* A descriptor that is readable while events are queued (for poll()). */
+int mqtt_client_fd(const struct mqtt_client *c);
+/* Takes the oldest queued event into ev (0), or returns -1 when none is
+ * queued. Release it with mqtt_event_clear(). */
+int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev);
+void mqtt_event_clear(struct mqtt_event *ev);
+
+/* Statistics for the health line. */
+struct mqtt_stats {
+	uint64_t connects;
+	uint64_t losses;
+	uint64_t published_ok;
+	uint64_t published_failed;
+	uint64_t messages;
+};
+void mqtt_client_get_stats(const struct mqtt_client *c, struct mqtt_stats *st);
+
+#endif

@@ -1,0 +1,63 @@
+/* The wire format of readings and acknowledgements (design.md, "Wire
+ * contract"): the one place that writes and reads them. */
+#ifndef ROLLSENSE_READING_H
+#define ROLLSENSE_READING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define READING_RUN_LEN 8		/* 8 lowercase hex digits */
+#define READING_MAX_FAULTS 8
+#define READING_FAULT_LEN 96
+#define READING_MAX_PAYLOAD 4096	/* larger payloads are refused */
+
+struct reading_fault {
+	char sensor[128];		/* the sensor's key, "bmp280@/dev/i2c-1:0x76" */
+	char what[READING_FAULT_LEN];	/* "nack", "timeout", "stuck", "wrong chip id", ... */
+};
+
+struct reading {
+	char run[READING_RUN_LEN + 1];
+	uint64_t seq;
+	double mono;			/* s since the run started (monotonic) */
+	double ts;			/* wall-clock Unix time, labels only */
+	double pressure_kpa;		/* NAN: null (failed or not configured) */
+	double temperature_c;		/* NAN: null */
+	size_t n_faults;
+	struct reading_fault faults[READING_MAX_FAULTS];
+};
+
+/* Writes r as JSON into buf (NUL-terminated). Returns the length, or -1 if
+ * buf is too small. A NAN channel is written as null; "faults" only when any:
+ *   {"run":"3f9c2a1e","seq":4182,"mono":209.100,"ts":1763910000.125,
+ *    "pressure_kpa":12.41,"temperature_c":39.62}
+ * with "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed. */
+int reading_encode(const struct reading *r, char *buf, size_t len);
+
+/* Why a payload was refused: each kind is counted apart by the collector. */
+enum reading_error {
+	READING_OK = 0,
+	READING_ERR_SIZE,	/* empty or larger than READING_MAX_PAYLOAD */
+	READING_ERR_JSON,	/* not JSON, or not an object */
+	READING_ERR_MISSING,	/* a required field is absent */
+	READING_ERR_TYPE,	/* a field has the wrong type */
+	READING_ERR_RANGE,	/* NaN, infinite, negative or implausibly large number, bad run id */
+	READING_ERR_KINDS	/* count of the above */
+};
+const char *reading_error_name(enum reading_error e);
+
+/* Strict decoding: run (8 hex), seq (integer 0..2^53), mono (>= 0, finite),
+ * ts (finite), pressure_kpa and temperature_c (number in -100..10000, or
+ * null); faults optional (an object of strings); other fields ignored. */
+enum reading_error reading_decode(const char *payload, size_t len, struct reading *r);
+
+/* The collector's acknowledgement: {"run":"3f9c2a1e","seq":4182}. */
+int ack_encode(const char *run, uint64_t seq, char *buf, size_t len);
+/* 0, or -1 if the payload is not a valid acknowledgement. */
+int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq);
+
+/* True for 8 lowercase hex digits. */
+bool reading_run_valid(const char *run);
+
+#endif

@@ -1,0 +1,16 @@
+/* MQTT topics of the wire contract: <prefix>/<device>/<kind>. */
+#ifndef ROLLSENSE_TOPIC_H
+#define ROLLSENSE_TOPIC_H
+
+#include <stddef.h>
+
+/* Writes "<prefix>/<device>/<kind>" into buf. Length, or -1 if it does not fit. */
+int topic_build(char *buf, size_t len, const char *prefix, const char *device, const char *kind);
+
+/* Splits topic "<prefix>/<device>/<kind>" against prefix. On success (0)
+ * device and kind are copied out (NUL-terminated); -1 if the topic does not
+ * have that shape, the device id is invalid or a part does not fit. */
+int topic_parse(const char *topic, const char *prefix, char *device, size_t device_len,
+		char *kind, size_t kind_len);
+
+#endif

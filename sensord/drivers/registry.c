@@ -1,0 +1,29 @@
+/* The driver table: adding a chip is its file in drivers/ plus one line here. */
+#include <string.h>
+
+#include "sensor.h"
+
+extern const struct sensor_driver bmp280_driver;
+extern const struct sensor_driver bme280_driver;
+extern const struct sensor_driver ads1115_driver;
+extern const struct sensor_driver mcp9808_driver;
+
+static const struct sensor_driver *const drivers[] = {
+	&bmp280_driver,
+	&bme280_driver,
+	&ads1115_driver,
+	&mcp9808_driver,
+};
+
+const struct sensor_driver *sensor_driver_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (strcmp(drivers[i]->name, name) == 0)
+			return drivers[i];
+	return NULL;
+}
+
+const char *sensor_driver_names(void)
+{
+	return "bmp280, bme280, ads1115, mcp9808";
+}

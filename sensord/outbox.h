@@ -1,0 +1,77 @@
+/* The durable outbox: every reading waits here, on disk under the state
+ * directory, until it is confirmed (by the collector's end-to-end ack, or by
+ * the broker's PUBACK). See design.md, "Nothing lost, end to end".
+ *
+ * Readings are appended in memory and written to disk in batches by
+ * outbox_flush() (one write and one fdatasync per call, so an SD card is not
+ * written per reading; the caller flushes about once a second, which bounds
+ * what a power cut can lose). On open, whatever the files hold that was not
+ * confirmed comes back, in order, oldest run first, to be sent again.
+ *
+ * Bounded: with max_entries unconfirmed readings held, appending drops the
+ * oldest (counted in outbox_stats.dropped). Not thread-safe: the daemon's
+ * main loop owns it. */
+#ifndef ROLLSENSE_OUTBOX_H
+#define ROLLSENSE_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OUTBOX_RUN_LEN 8	/* run ids are 8 lowercase hex digits */
+
+struct outbox;
+
+struct outbox_entry {
+	uint64_t id;		/* unique in this outbox, rising in append order */
+	char run[OUTBOX_RUN_LEN + 1];
+	uint64_t seq;
+	char *payload;		/* owned by the outbox; NUL-terminated */
+	size_t len;
+	double sent_at;		/* when last handed to MQTT (caller's clock); < 0: not yet sent */
+};
+
+struct outbox_stats {
+	size_t depth;		/* unconfirmed readings held */
+	uint64_t appended;	/* since open */
+	uint64_t confirmed;	/* since open */
+	uint64_t dropped;	/* oldest dropped because the outbox was full, since open */
+	uint64_t recovered;	/* unconfirmed readings found on disk at open */
+	uint64_t flushes;	/* outbox_flush() calls that wrote something */
+};
+
+/* Opens (creating it 0700 if needed) the outbox folder dir and loads what is
+ * unconfirmed there. NULL with errno on failure (EACCES, ENOMEM, ...); a
+ * damaged tail (a torn last record after a power cut) is not a failure: the
+ * intact records before it are kept. */
+struct outbox *outbox_open(const char *dir, size_t max_entries);
+/* Flushes, then frees everything. NULL is fine. */
+void outbox_close(struct outbox *ob);
+
+/* Adds a reading (payload copied). 0 or -ENOMEM. When full, the oldest
+ * unconfirmed entry is dropped first. */
+int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *payload, size_t len);
+
+/* Writes what was appended or confirmed since the last flush and makes it
+ * durable (fdatasync). 0 or -errno (the data stays queued for the next try). */
+int outbox_flush(struct outbox *ob);
+
+/* Confirms every entry of run with seq <= seq (the collector's ack). Returns
+ * how many entries this confirmed. */
+size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq);
+/* Confirms the one entry with this id (the broker's PUBACK). Returns 1 if it
+ * was held, else 0. */
+size_t outbox_confirm_id(struct outbox *ob, uint64_t id);
+
+/* The oldest entry that should be (re)sent at time now: never sent, or sent
+ * more than resend_s ago and still unconfirmed. NULL when there is none.
+ * The pointer stays valid until the next append/ack/confirm/flush/close. */
+struct outbox_entry *outbox_next_to_send(struct outbox *ob, double now, double resend_s);
+/* Marks e handed to MQTT at time now. */
+void outbox_mark_sent(struct outbox *ob, struct outbox_entry *e, double now);
+/* After a reconnect: every unconfirmed entry counts as never sent. */
+void outbox_reset_sent(struct outbox *ob);
+
+void outbox_get_stats(const struct outbox *ob, struct outbox_stats *st);
+
+#endif

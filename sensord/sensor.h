@@ -1,0 +1,60 @@
+/* The chip drivers: one file per chip in drivers/, each ending in one
+ *   const struct sensor_driver NAME_driver = { .name = "NAME", ... };
+ * and one line in drivers/registry.c. Drivers never print, never read a clock
+ * (they wait through bus->delay_us) and return 0 or -errno:
+ *   -ENODEV     the chip answered but is not the expected chip (id check)
+ *   -ETIMEDOUT  a conversion did not finish in time
+ *   -EINVAL     a setting in the configuration the chip cannot do
+ *   anything the bus returned, unchanged. */
+#ifndef ROLLSENSE_SENSOR_H
+#define ROLLSENSE_SENSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "config.h"
+
+/* Absolute physical values from one chip's measurement. A quantity the chip
+ * does not measure is NAN. */
+struct sensor_values {
+	double pressure_pa;	/* BMP280/BME280: absolute pressure */
+	double temperature_c;	/* BMP280/BME280, MCP9808 */
+	double humidity_pct;	/* BME280 */
+	double voltage_v;	/* ADS1115: the configured input's voltage */
+	/* A fingerprint of the raw registers behind these values; the sampler
+	 * uses it to spot a chip whose results have frozen (see .stuck_samples). */
+	uint64_t raw;
+};
+
+struct sensor {
+	const struct sensor_driver *drv;
+	struct bus *bus;
+	uint8_t address;
+	const struct sensor_cfg *cfg;	/* borrowed from the loaded config */
+	void *priv;			/* drv->priv_size bytes, zeroed, owned by the sampler */
+};
+
+struct sensor_driver {
+	const char *name;
+	size_t priv_size;
+	/* Checks the chip's identity, resets it where it can, reads calibration,
+	 * applies cfg. Called at start and again to recover after failures, so it
+	 * must bring the chip from any state (including power-on reset) to
+	 * measuring. */
+	int (*init)(struct sensor *s);
+	/* Makes one measurement and fills out (every field; NAN where none).
+	 * Values are never stale: a conversion that did not complete is an error. */
+	int (*read)(struct sensor *s, struct sensor_values *out);
+	/* When nonzero: this many consecutive measurements with an identical
+	 * .raw mean the chip is stuck (a 20-bit pressure reading never repeats
+	 * exactly for long on a live chip). 0: the chip can legitimately repeat. */
+	unsigned stuck_samples;
+};
+
+/* The driver table (drivers/registry.c). NULL for an unknown name. */
+const struct sensor_driver *sensor_driver_find(const char *name);
+/* Comma-separated names of all drivers, for error messages. */
+const char *sensor_driver_names(void);
+
+#endif

@@ -1,0 +1,5 @@
+# test_*.c: unit tests, one per module. it_*.c: integration tests that run the
+# real binaries against a real mosquitto on loopback. harness.c: their helpers.
+UNIT_TESTS += $(wildcard tests/test_*.c)
+IT_TESTS += $(wildcard tests/it_*.c)
+TEST_SUPPORT += tests/harness.c
