@@ -53,6 +53,10 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms);
  * arrive as events. */
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len);
 
+/* Retries a first connection that failed (Paho reconnects by itself only
+ * once a connection was up). Call about once a second with clock_real_s(). */
+void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
+
 /* Adds a subscription, kept for every later reconnect. 0 or -1. */
 int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos);
 

@@ -1,0 +1,634 @@
+/* The detector: samples in, events out. The rules are in detector.h; this
+ * file keeps the state that makes each of them O(1) per sample. */
+#include "detector.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A stretch of heat (or hot) time that was counted, kept to find the
+ * pre-heat of a session that opens later. */
+struct detector_span {
+	double from_s;
+	double to_s;
+	double peak_c;
+};
+
+/* The last DETECTOR_HEAT_SPANS stretches, oldest overwritten. */
+struct detector_ring {
+	struct detector_span spans[DETECTOR_HEAT_SPANS];
+	size_t next;			/* where the next stretch goes */
+	size_t count;
+};
+
+struct detector {
+	struct detector_cfg cfg;
+	double period_s;		/* the last expected period given; NAN unknown */
+	uint64_t events_dropped;
+
+	bool have_sample;
+	double last_mono_s;		/* the last sample fed */
+	double gap_to_s;		/* end of a gap declared since then; NAN if none */
+
+	/* pressure */
+	double last_p_known_s;		/* the last sample with known pressure; NAN none */
+	bool in_contact;		/* the last known pressure was contact */
+	bool reopen_blocked;		/* ended by hand while in contact: wait for a fresh contact */
+	double last_contact_s;
+
+	/* the hold being measured */
+	bool hold_open;
+	bool hold_confirmed;		/* HOLD_STARTED sent (lasted min_hold_s) */
+	bool hold_effective_sent;
+	bool hold_long_sent;
+	double hold_start_s;
+	double hold_last_above_s;	/* last sample >= hold_end_kpa */
+	double hold_sum_kpa;		/* samples up to hold_last_above_s */
+	uint64_t hold_n;
+	double hold_peak_kpa;
+	double dip_sum_kpa;		/* samples after it, kept in case the dip is bridged */
+	uint64_t dip_n;
+	double dip_peak_kpa;
+
+	/* heat */
+	double last_t_known_s;		/* the last sample with known temperature; NAN none */
+	double last_temperature_c;
+	bool heat_on;
+	bool hot_on;
+	struct detector_ring heat_ring;
+	struct detector_ring hot_ring;
+	/* Heat up to here was counted by a session that has closed, so the
+	 * next session's pre-heat starts no earlier. */
+	double claimed_until_s;
+
+	/* sessions: the open one is built in place; a closed one is moved to
+	 * finished so the event can point at it while a new one opens. */
+	bool session_open;
+	struct detector_summary session;
+	struct detector_summary finished;
+};
+
+/* Where a call's events go. */
+struct detector_out {
+	struct detector *d;
+	struct detector_event *events;
+	size_t max;
+	size_t n;
+};
+
+static void detector_event_blank(struct detector_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->pressure_kpa = NAN;
+	ev->temperature_c = NAN;
+	ev->hold.start_mono_s = NAN;
+	ev->hold.duration_s = NAN;
+	ev->hold.peak_kpa = NAN;
+	ev->hold.mean_kpa = NAN;
+	ev->session = NULL;
+}
+
+/* details: the event's payload (NULL: none); kind and time are set here. */
+static void detector_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s,
+			  const struct detector_event *details)
+{
+	struct detector_event ev;
+
+	if (o->n >= o->max) {
+		o->d->events_dropped++;
+		return;
+	}
+	if (details)
+		ev = *details;
+	else
+		detector_event_blank(&ev);
+	ev.kind = kind;
+	ev.mono_s = mono_s;
+	o->events[o->n++] = ev;
+}
+
+static enum detector_hold_class detector_classify(const struct detector *d, double duration_s)
+{
+	if (duration_s < d->cfg.effective_s)
+		return DETECTOR_HOLD_SHORT;
+	if (duration_s <= d->cfg.long_s)
+		return DETECTOR_HOLD_EFFECTIVE;
+	return DETECTOR_HOLD_LONG;
+}
+
+/* A span of unknown data is a break when it is longer than bridge_s and,
+ * so that normal spacing at low rates never counts, than 1.5 periods. */
+static bool detector_span_is_break(const struct detector *d, double span_s)
+{
+	if (!(span_s > d->cfg.bridge_s))
+		return false;
+	if (d->period_s > 0 && !(span_s > 1.5 * d->period_s))
+		return false;
+	return true;
+}
+
+/* Readings lost in span_s: n periods from one sample to the next hold n - 1
+ * lost ones; from a point that was not a sample (a declared gap's end, which
+ * was the expected place of a reading), n. */
+static uint64_t detector_count_missing(const struct detector *d, double span_s, bool from_sample)
+{
+	double periods;
+	long long n;
+
+	if (!(d->period_s > 0) || !(span_s > 0))
+		return 0;
+	periods = span_s / d->period_s;
+	if (periods > 1e15)	/* keep llround defined for absurd inputs */
+		periods = 1e15;
+	n = llround(periods) - (from_sample ? 1 : 0);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+static void detector_ring_add(struct detector_ring *r, double from_s, double to_s, double peak_c)
+{
+	struct detector_span *last = NULL;
+
+	if (r->count > 0)
+		last = &r->spans[(r->next + DETECTOR_HEAT_SPANS - 1) % DETECTOR_HEAT_SPANS];
+	/* Consecutive intervals share their sample time exactly, so equality
+	 * is the right test for "the same stretch goes on". */
+	if (last && last->to_s == from_s) {
+		last->to_s = to_s;
+		if (peak_c > last->peak_c)
+			last->peak_c = peak_c;
+		return;
+	}
+	r->spans[r->next] = (struct detector_span){ from_s, to_s, peak_c };
+	r->next = (r->next + 1) % DETECTOR_HEAT_SPANS;
+	if (r->count < DETECTOR_HEAT_SPANS)
+		r->count++;
+}
+
+/* Time of the remembered stretches inside [from_s, to_s]; *peak_c raised to
+ * the peak of each stretch that overlaps. */
+static double detector_ring_overlap(const struct detector_ring *r, double from_s, double to_s,
+				    double *peak_c)
+{
+	double total_s = 0;
+	size_t i;
+
+	for (i = 0; i < r->count; i++) {
+		const struct detector_span *s = &r->spans[i];
+		double a = s->from_s > from_s ? s->from_s : from_s;
+		double b = s->to_s < to_s ? s->to_s : to_s;
+
+		if (b > a) {
+			total_s += b - a;
+			if (isnan(*peak_c) || s->peak_c > *peak_c)
+				*peak_c = s->peak_c;
+		}
+	}
+	return total_s;
+}
+
+static struct detector_hold detector_hold_snapshot(const struct detector *d)
+{
+	struct detector_hold h;
+
+	h.start_mono_s = d->hold_start_s;
+	h.duration_s = d->hold_last_above_s - d->hold_start_s;
+	h.peak_kpa = d->hold_peak_kpa;
+	h.mean_kpa = d->hold_n ? d->hold_sum_kpa / (double)d->hold_n : NAN;
+	h.hold_class = detector_classify(d, h.duration_s);
+	return h;
+}
+
+static void detector_hold_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s)
+{
+	struct detector_event ev;
+
+	detector_event_blank(&ev);
+	ev.hold = detector_hold_snapshot(o->d);
+	detector_emit(o, kind, mono_s, &ev);
+}
+
+/* Ends the hold at its last sample at or above hold_end_kpa. Counted (event,
+ * summary) only if it lasted min_hold_s, which is what hold_confirmed says. */
+static void detector_hold_close(struct detector_out *o, double mono_s)
+{
+	struct detector *d = o->d;
+	struct detector_hold h;
+	struct detector_summary *s = &d->session;
+
+	if (!d->hold_open)
+		return;
+	d->hold_open = false;
+	if (!d->hold_confirmed)
+		return;
+	h = detector_hold_snapshot(d);
+	detector_hold_emit(o, DETECTOR_EVENT_HOLD_ENDED, mono_s);
+	if (!d->session_open)
+		return;
+	if (s->holds_stored < DETECTOR_MAX_HOLDS)
+		s->holds[s->holds_stored++] = h;
+	s->hold_count++;
+	s->hold_time_s += h.duration_s;
+}
+
+static void detector_hold_open(struct detector *d, double mono_s)
+{
+	d->hold_open = true;
+	d->hold_confirmed = false;
+	d->hold_effective_sent = false;
+	d->hold_long_sent = false;
+	d->hold_start_s = mono_s;
+	d->hold_last_above_s = mono_s;
+	d->hold_sum_kpa = 0;
+	d->hold_n = 0;
+	d->hold_peak_kpa = -INFINITY;
+	d->dip_sum_kpa = 0;
+	d->dip_n = 0;
+	d->dip_peak_kpa = -INFINITY;
+}
+
+/* A sample at or above hold_end_kpa: the dip before it (if any) was bridged
+ * and joins the hold; then the milestones the hold has now passed. */
+static void detector_hold_extend(struct detector_out *o, double mono_s, double pressure_kpa)
+{
+	struct detector *d = o->d;
+	double duration_s;
+
+	d->hold_sum_kpa += d->dip_sum_kpa + pressure_kpa;
+	d->hold_n += d->dip_n + 1;
+	if (d->dip_peak_kpa > d->hold_peak_kpa)
+		d->hold_peak_kpa = d->dip_peak_kpa;
+	if (pressure_kpa > d->hold_peak_kpa)
+		d->hold_peak_kpa = pressure_kpa;
+	d->dip_sum_kpa = 0;
+	d->dip_n = 0;
+	d->dip_peak_kpa = -INFINITY;
+	d->hold_last_above_s = mono_s;
+
+	duration_s = mono_s - d->hold_start_s;
+	if (!d->hold_confirmed && duration_s >= d->cfg.min_hold_s) {
+		d->hold_confirmed = true;
+		detector_hold_emit(o, DETECTOR_EVENT_HOLD_STARTED, mono_s);
+	}
+	if (d->hold_confirmed && !d->hold_effective_sent && duration_s >= d->cfg.effective_s) {
+		d->hold_effective_sent = true;
+		detector_hold_emit(o, DETECTOR_EVENT_HOLD_10S, mono_s);
+	}
+	if (d->hold_confirmed && !d->hold_long_sent && duration_s > d->cfg.long_s) {
+		d->hold_long_sent = true;
+		detector_hold_emit(o, DETECTOR_EVENT_HOLD_60S, mono_s);
+	}
+}
+
+static void detector_session_open(struct detector_out *o, double mono_s)
+{
+	struct detector *d = o->d;
+	struct detector_summary *s = &d->session;
+	double window_s = mono_s - d->cfg.idle_s;
+	double peak_c = NAN;
+
+	memset(s, 0, sizeof(*s));
+	s->start_mono_s = mono_s;
+	s->end_mono_s = mono_s;
+	/* Pre-heat: heat in the idle_s before this contact that no earlier
+	 * session counted. */
+	if (d->claimed_until_s > window_s)
+		window_s = d->claimed_until_s;
+	s->heat_time_s = detector_ring_overlap(&d->heat_ring, window_s, mono_s, &peak_c);
+	s->hot_time_s = detector_ring_overlap(&d->hot_ring, window_s, mono_s, &peak_c);
+	s->max_temperature_c = peak_c;
+	d->session_open = true;
+	detector_emit(o, DETECTOR_EVENT_SESSION_STARTED, mono_s, NULL);
+}
+
+/* Closes the hold and the session. Heat is counted up to the last sample, so
+ * the stretch from there on is free for the next session's pre-heat. */
+static void detector_session_close(struct detector_out *o, double mono_s)
+{
+	struct detector *d = o->d;
+	struct detector_event ev;
+
+	if (!d->session_open)
+		return;
+	detector_hold_close(o, mono_s);
+	d->session.end_mono_s = d->last_contact_s;
+	d->session.duration_s = d->session.end_mono_s - d->session.start_mono_s;
+	d->finished = d->session;
+	d->session_open = false;
+	d->claimed_until_s = d->last_mono_s;
+	detector_event_blank(&ev);
+	ev.session = &d->finished;
+	detector_emit(o, DETECTOR_EVENT_SESSION_ENDED, mono_s, &ev);
+}
+
+/* Pressure unknown for longer than bridge_s: the hold ends at its last good
+ * sample and whether the tool is touched is no longer known. */
+static void detector_pressure_break(struct detector_out *o, double mono_s)
+{
+	struct detector *d = o->d;
+
+	detector_hold_close(o, mono_s);
+	d->in_contact = false;
+	d->reopen_blocked = false;
+}
+
+static void detector_idle_check(struct detector_out *o, double mono_s)
+{
+	struct detector *d = o->d;
+
+	if (d->session_open && mono_s - d->last_contact_s > d->cfg.idle_s)
+		detector_session_close(o, mono_s);
+}
+
+/* Counts the interval since the last known temperature as heat and hot time
+ * if it started with heat (hot) on and is no break. */
+static void detector_heat_count(struct detector *d, double mono_s, double temperature_c)
+{
+	double from_s = d->last_t_known_s;
+	double peak_c = temperature_c > d->last_temperature_c ? temperature_c : d->last_temperature_c;
+
+	if (isnan(from_s) || detector_span_is_break(d, mono_s - from_s))
+		return;
+	if (d->heat_on) {
+		detector_ring_add(&d->heat_ring, from_s, mono_s, peak_c);
+		if (d->session_open)
+			d->session.heat_time_s += mono_s - from_s;
+	}
+	if (d->hot_on) {
+		detector_ring_add(&d->hot_ring, from_s, mono_s, peak_c);
+		if (d->session_open)
+			d->session.hot_time_s += mono_s - from_s;
+	}
+}
+
+static void detector_heat_update(struct detector_out *o, double mono_s, double temperature_c)
+{
+	struct detector *d = o->d;
+	struct detector_event ev;
+	double off_c = d->cfg.heat_c - d->cfg.heat_hysteresis_c;
+	double hot_off_c = d->cfg.hot_c - d->cfg.heat_hysteresis_c;
+
+	detector_event_blank(&ev);
+	ev.temperature_c = temperature_c;
+	if (!d->heat_on && temperature_c >= d->cfg.heat_c) {
+		d->heat_on = true;
+		detector_emit(o, DETECTOR_EVENT_HEAT_ON, mono_s, &ev);
+	} else if (d->heat_on && temperature_c < off_c) {
+		d->heat_on = false;
+		detector_emit(o, DETECTOR_EVENT_HEAT_OFF, mono_s, &ev);
+	}
+	if (!d->hot_on && temperature_c >= d->cfg.hot_c) {
+		d->hot_on = true;
+		detector_emit(o, DETECTOR_EVENT_TOO_HOT, mono_s, &ev);
+	} else if (d->hot_on && temperature_c < hot_off_c) {
+		d->hot_on = false;
+	}
+}
+
+static void detector_pressure_update(struct detector_out *o, double mono_s, double pressure_kpa)
+{
+	struct detector *d = o->d;
+	struct detector_event ev;
+	bool contact = pressure_kpa >= d->cfg.contact_kpa;
+
+	if (contact) {
+		bool fresh = !d->in_contact;
+
+		if (!d->session_open && !d->reopen_blocked)
+			detector_session_open(o, mono_s);
+		if (fresh) {
+			detector_event_blank(&ev);
+			ev.pressure_kpa = pressure_kpa;
+			detector_emit(o, DETECTOR_EVENT_CONTACT, mono_s, &ev);
+		}
+		d->in_contact = true;
+		d->last_contact_s = mono_s;
+	} else {
+		d->in_contact = false;
+		d->reopen_blocked = false;
+	}
+	d->last_p_known_s = mono_s;
+
+	if (d->hold_open) {
+		if (pressure_kpa >= d->cfg.hold_end_kpa) {
+			detector_hold_extend(o, mono_s, pressure_kpa);
+		} else {
+			d->dip_sum_kpa += pressure_kpa;
+			d->dip_n++;
+			if (pressure_kpa > d->dip_peak_kpa)
+				d->dip_peak_kpa = pressure_kpa;
+			if (mono_s - d->hold_last_above_s > d->cfg.bridge_s)
+				detector_hold_close(o, mono_s);
+		}
+	} else if (d->session_open && pressure_kpa >= d->cfg.hold_start_kpa) {
+		detector_hold_open(d, mono_s);
+		detector_hold_extend(o, mono_s, pressure_kpa);
+	}
+}
+
+static bool detector_cfg_valid(const struct detector_cfg *c)
+{
+	const double v[] = {
+		c->contact_kpa, c->hold_start_kpa, c->hold_end_kpa, c->bridge_s, c->min_hold_s,
+		c->effective_s, c->long_s, c->idle_s, c->heat_c, c->heat_hysteresis_c, c->hot_c,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (!isfinite(v[i]))
+			return false;
+	return c->hold_end_kpa <= c->hold_start_kpa && c->bridge_s >= 0 && c->min_hold_s >= 0 &&
+	       c->effective_s >= 0 && c->effective_s <= c->long_s && c->idle_s > 0 &&
+	       c->heat_hysteresis_c >= 0;
+}
+
+struct detector *detector_new(const struct detector_cfg *cfg)
+{
+	struct detector *d;
+
+	if (!cfg || !detector_cfg_valid(cfg)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = malloc(sizeof(*d));
+	if (!d)
+		return NULL;
+	d->cfg = *cfg;
+	detector_reset(d);
+	return d;
+}
+
+void detector_free(struct detector *d)
+{
+	free(d);
+}
+
+void detector_reset(struct detector *d)
+{
+	struct detector_cfg cfg = d->cfg;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->period_s = NAN;
+	d->last_mono_s = NAN;
+	d->gap_to_s = NAN;
+	d->last_p_known_s = NAN;
+	d->last_contact_s = NAN;
+	d->last_t_known_s = NAN;
+	d->last_temperature_c = NAN;
+	d->claimed_until_s = -INFINITY;
+}
+
+size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
+		     double temperature_c, double expected_period_s,
+		     struct detector_event *out, size_t max_events)
+{
+	struct detector_out o = { d, out, max_events, 0 };
+	uint64_t missing = 0;
+
+	if (!isfinite(mono_s) || (d->have_sample && !(mono_s > d->last_mono_s)))
+		return 0;
+	/* A channel outside the finite numbers is as good as unknown. */
+	if (!isfinite(pressure_kpa))
+		pressure_kpa = NAN;
+	if (!isfinite(temperature_c))
+		temperature_c = NAN;
+	if (expected_period_s > 0 && isfinite(expected_period_s))
+		d->period_s = expected_period_s;
+
+	if (d->have_sample) {
+		if (!isnan(d->gap_to_s))
+			missing = detector_count_missing(d, mono_s - d->gap_to_s, false);
+		else
+			missing = detector_count_missing(d, mono_s - d->last_mono_s, true);
+	}
+	if (!isnan(d->last_p_known_s) && detector_span_is_break(d, mono_s - d->last_p_known_s))
+		detector_pressure_break(&o, mono_s);
+	detector_idle_check(&o, mono_s);
+	if (d->session_open)
+		d->session.missing_samples += missing;
+
+	/* Before the pressure: the interval up to this sample is heat from
+	 * before a session this sample may open, its pre-heat. */
+	if (!isnan(temperature_c))
+		detector_heat_count(d, mono_s, temperature_c);
+
+	if (!isnan(pressure_kpa)) {
+		detector_pressure_update(&o, mono_s, pressure_kpa);
+	} else if (d->hold_open && mono_s - d->hold_last_above_s > d->cfg.bridge_s) {
+		detector_hold_close(&o, mono_s);
+	}
+
+	if (d->session_open) {
+		d->session.samples++;
+		if (!isnan(temperature_c) && (isnan(d->session.max_temperature_c) ||
+					      temperature_c > d->session.max_temperature_c))
+			d->session.max_temperature_c = temperature_c;
+	}
+
+	if (!isnan(temperature_c)) {
+		detector_heat_update(&o, mono_s, temperature_c);
+		d->last_t_known_s = mono_s;
+		d->last_temperature_c = temperature_c;
+	}
+
+	d->have_sample = true;
+	d->last_mono_s = mono_s;
+	d->gap_to_s = NAN;
+	return o.n;
+}
+
+size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
+		    struct detector_event *out, size_t max_events)
+{
+	struct detector_out o = { d, out, max_events, 0 };
+	double anchor_s;
+	bool from_sample;
+	uint64_t missing;
+
+	if (!d->have_sample || !isfinite(from_mono_s) || !isfinite(to_mono_s) ||
+	    !(from_mono_s < to_mono_s) || !(to_mono_s > d->last_mono_s))
+		return 0;
+	/* Count from where the known data ends (the last sample or an earlier
+	 * declared gap), so nothing is counted twice. */
+	anchor_s = isnan(d->gap_to_s) ? d->last_mono_s : d->gap_to_s;
+	from_sample = isnan(d->gap_to_s);
+	if (from_mono_s > anchor_s) {
+		anchor_s = from_mono_s;
+		from_sample = false;
+	}
+	if (!(to_mono_s > anchor_s))
+		return 0;
+	missing = detector_count_missing(d, to_mono_s - anchor_s, from_sample);
+
+	if (detector_span_is_break(d, to_mono_s - d->last_mono_s))
+		detector_pressure_break(&o, to_mono_s);
+	detector_idle_check(&o, to_mono_s);
+	if (d->session_open)
+		d->session.missing_samples += missing;
+	d->gap_to_s = to_mono_s;
+	return o.n;
+}
+
+size_t detector_end_session(struct detector *d, double mono_s,
+			    struct detector_event *out, size_t max_events)
+{
+	struct detector_out o = { d, out, max_events, 0 };
+
+	if (!d->session_open)
+		return 0;
+	if (!isfinite(mono_s))
+		mono_s = d->last_mono_s;
+	detector_session_close(&o, mono_s);
+	if (d->in_contact)
+		d->reopen_blocked = true;
+	return o.n;
+}
+
+uint64_t detector_events_dropped(const struct detector *d)
+{
+	return d->events_dropped;
+}
+
+const char *detector_class_name(enum detector_hold_class c)
+{
+	switch (c) {
+	case DETECTOR_HOLD_SHORT:
+		return "short";
+	case DETECTOR_HOLD_EFFECTIVE:
+		return "effective";
+	case DETECTOR_HOLD_LONG:
+		return "long";
+	}
+	return "unknown";
+}
+
+const char *detector_event_name(enum detector_event_kind k)
+{
+	switch (k) {
+	case DETECTOR_EVENT_CONTACT:
+		return "contact";
+	case DETECTOR_EVENT_HOLD_STARTED:
+		return "hold_started";
+	case DETECTOR_EVENT_HOLD_10S:
+		return "hold_10s";
+	case DETECTOR_EVENT_HOLD_60S:
+		return "hold_60s";
+	case DETECTOR_EVENT_HOLD_ENDED:
+		return "hold_ended";
+	case DETECTOR_EVENT_HEAT_ON:
+		return "heat_on";
+	case DETECTOR_EVENT_HEAT_OFF:
+		return "heat_off";
+	case DETECTOR_EVENT_TOO_HOT:
+		return "too_hot";
+	case DETECTOR_EVENT_SESSION_STARTED:
+		return "session_started";
+	case DETECTOR_EVENT_SESSION_ENDED:
+		return "session_ended";
+	case DETECTOR_EVENT_KINDS:
+		break;
+	}
+	return "unknown";
+}

@@ -1,0 +1,194 @@
+/* The detector: a pure state machine that turns samples (time, pressure,
+ * temperature) into hold, heat and session events (design.md, "Detector
+ * semantics"). No I/O, no clock reads, no allocation after detector_new():
+ * every answer depends on the sample times given, never on when the call is
+ * made, so the collector can replay a run hours late and get what sensord saw
+ * live. Feeding costs O(1) per sample; the object is a few kilobytes.
+ *
+ * Rules, precisely (the thresholds are the fields of struct detector_cfg):
+ *
+ * Unknown data. A NAN channel is unknown for that sample, never zero. A
+ * "break" is a stretch of unknown data longer than bridge_s: consecutive
+ * samples further apart than that (a gap), a gap declared by
+ * detector_gap(), or a channel NAN for that long. So that ordinary spacing is
+ * never a break at low sample rates, a span is a break only if it is also
+ * longer than 1.5 expected periods. Shorter unknown stretches are bridged
+ * like short dips. A break ends an open hold at its last good sample, and no
+ * time across it is ever counted (holds, heat, hot).
+ *
+ * Contact and sessions. Contact is pressure >= contact_kpa. CONTACT is
+ * emitted at a contact sample when the last known pressure had no contact
+ * (or after a break in pressure: the state is then unknown). A session opens
+ * (SESSION_STARTED) at a contact sample when none is open, and closes
+ * (SESSION_ENDED) when a sample, or the end of a declared gap, comes more than
+ * idle_s after its last contact sample, or on detector_end_session(). The
+ * session runs from its first to its last contact sample. After
+ * detector_end_session() while still in contact, the next session waits for
+ * a fresh contact (a no-contact sample or a break first), so ending a session
+ * with the tool in hand does not start another at once.
+ *
+ * Holds (only inside a session). A hold starts at the first sample >=
+ * hold_start_kpa and ends once a sample comes more than bridge_s after the
+ * last sample >= hold_end_kpa with the pressure not back at or above
+ * hold_end_kpa in between (dips of bridge_s or less are bridged), or at a
+ * break, or when the session ends. Its duration runs from the first sample >=
+ * hold_start_kpa to the last sample >= hold_end_kpa. peak_kpa and mean_kpa
+ * are the maximum and the plain mean of the known pressure samples in that
+ * span, bridged dips included; a sample mean, because samples are evenly
+ * spaced and a mean over time would have to guess across bridged unknown
+ * stretches. Shorter than min_hold_s it is not a hold: no event at all.
+ * Events: HOLD_STARTED once the hold has lasted min_hold_s (so every
+ * HOLD_STARTED has its HOLD_ENDED; start_mono_s says when it really began),
+ * HOLD_10S when it has lasted effective_s, HOLD_60S when it has lasted more
+ * than long_s, HOLD_ENDED when it ends. Class: short below effective_s,
+ * effective from effective_s to long_s, long above long_s.
+ *
+ * Heat. Heat turns on (HEAT_ON) at a temperature >= heat_c and off (HEAT_OFF)
+ * below heat_c - heat_hysteresis_c; hot likewise at hot_c with the same
+ * hysteresis, TOO_HOT when it turns on. The state holds across unknown data.
+ * Heat time is the time between consecutive known temperature samples that
+ * starts with heat on and is not a break; hot time likewise. Heat belongs to
+ * a session when it lies within idle_s of its contact: the time counted while
+ * the session is open (which stays open idle_s after its last contact), plus
+ * the pre-heat, heat in the idle_s before its first contact (a warm compress
+ * before rolling) that no earlier session counted. max_temperature_c is the
+ * highest temperature sampled while the session was open, or within a
+ * pre-heat stretch it counted (the peak of such a stretch may lie somewhat
+ * before the window). Pre-heat is remembered as the last
+ * DETECTOR_HEAT_SPANS stretches; more stretches than that inside idle_s (only
+ * with many breaks) undercount it.
+ *
+ * Counting. samples counts the samples fed while the session was open,
+ * including ones with NAN channels. missing_samples counts readings lost
+ * while it was open: a declared gap or a spacing of n expected periods counts
+ * n - 1, rounded; nothing when the period is unknown.
+ *
+ * Events come out in this order within one call: HOLD_ENDED and
+ * SESSION_ENDED of what the sample closes, then SESSION_STARTED, CONTACT,
+ * HOLD_STARTED, HOLD_10S, HOLD_60S, HOLD_ENDED (a dip), then heat events.
+ */
+#ifndef ROLLSENSE_DETECTOR_H
+#define ROLLSENSE_DETECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector_cfg.h"
+
+#define DETECTOR_MAX_HOLDS 64		/* holds kept in a summary; more are still counted */
+#define DETECTOR_EVENTS_MAX 16		/* no call produces more: size out[] with this */
+#define DETECTOR_HEAT_SPANS 8		/* heat stretches remembered for pre-heat */
+
+enum detector_hold_class {
+	DETECTOR_HOLD_SHORT = 0,	/* below effective_s */
+	DETECTOR_HOLD_EFFECTIVE,	/* effective_s .. long_s */
+	DETECTOR_HOLD_LONG,		/* above long_s */
+};
+
+enum detector_event_kind {
+	DETECTOR_EVENT_CONTACT = 0,	/* first contact after no contact */
+	DETECTOR_EVENT_HOLD_STARTED,	/* a hold has lasted min_hold_s */
+	DETECTOR_EVENT_HOLD_10S,	/* ... effective_s */
+	DETECTOR_EVENT_HOLD_60S,	/* ... more than long_s */
+	DETECTOR_EVENT_HOLD_ENDED,	/* a hold of at least min_hold_s ended */
+	DETECTOR_EVENT_HEAT_ON,
+	DETECTOR_EVENT_HEAT_OFF,
+	DETECTOR_EVENT_TOO_HOT,		/* temperature reached hot_c */
+	DETECTOR_EVENT_SESSION_STARTED,
+	DETECTOR_EVENT_SESSION_ENDED,
+	DETECTOR_EVENT_KINDS		/* count of the above */
+};
+
+struct detector_hold {
+	double start_mono_s;		/* first sample >= hold_start_kpa */
+	double duration_s;		/* to the last sample >= hold_end_kpa (so far) */
+	double peak_kpa;
+	double mean_kpa;
+	enum detector_hold_class hold_class;	/* of duration_s */
+};
+
+struct detector_summary {
+	double start_mono_s;		/* first contact sample */
+	double end_mono_s;		/* last contact sample */
+	double duration_s;		/* end - start */
+	size_t hold_count;		/* every hold, also beyond DETECTOR_MAX_HOLDS */
+	double hold_time_s;		/* summed durations of all hold_count holds */
+	size_t holds_stored;		/* min(hold_count, DETECTOR_MAX_HOLDS) */
+	struct detector_hold holds[DETECTOR_MAX_HOLDS];	/* the first ones, in order */
+	double heat_time_s;
+	double max_temperature_c;	/* NAN if no temperature was known */
+	double hot_time_s;
+	uint64_t samples;
+	uint64_t missing_samples;
+};
+
+struct detector_event {
+	enum detector_event_kind kind;
+	/* The sample time at which the detector knew: the sample fed, the end of
+	 * a declared gap, or the time given to detector_end_session(). The
+	 * times the event is about (a hold's start, a session's end) are in
+	 * hold and session. */
+	double mono_s;
+	/* CONTACT: the sample's pressure. Otherwise NAN. */
+	double pressure_kpa;
+	/* HEAT_ON, HEAT_OFF, TOO_HOT: the sample's temperature. Otherwise NAN. */
+	double temperature_c;
+	/* HOLD_*: the hold, so far (HOLD_ENDED: final). */
+	struct detector_hold hold;
+	/* SESSION_STARTED: NULL (mono_s is its start). SESSION_ENDED: the
+	 * summary, owned by the detector and valid until the next call on it;
+	 * copy it to keep it. */
+	const struct detector_summary *session;
+};
+
+struct detector;
+
+/* Makes a detector with a copy of cfg. NULL with errno EINVAL if a threshold
+ * is not finite or does not make sense (hold_end_kpa above hold_start_kpa,
+ * effective_s above long_s, negative times, idle_s not positive), ENOMEM. */
+struct detector *detector_new(const struct detector_cfg *cfg);
+void detector_free(struct detector *d);
+
+/* Forgets everything (a new run), as if just made. An open session is
+ * dropped without an event. */
+void detector_reset(struct detector *d);
+
+/* Feeds one sample: mono_s in seconds on the run's monotonic timeline;
+ * pressure_kpa and temperature_c NAN when unknown; expected_period_s the
+ * nominal sample period (1 / rate), telling lost readings from normal
+ * spacing (not > 0: unknown, then lost readings are not counted). A sample
+ * not later than the last one (a duplicate, out of order) or with a
+ * non-finite time is ignored: 0 events, no change. Writes up to max_events
+ * events to out and returns how many; events beyond max_events are dropped
+ * and counted (detector_events_dropped), the state moves on all the same. */
+size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
+		     double temperature_c, double expected_period_s,
+		     struct detector_event *out, size_t max_events);
+
+/* Declares the readings between from_mono_s and to_mono_s lost (the
+ * collector: seq jumped). from_mono_s is normally the last sample fed,
+ * to_mono_s the next one, which may still be fed afterwards (the lost
+ * readings are not counted twice). Longer than bridge_s it is a break, ending
+ * an open hold now; and a session whose last contact is more than idle_s
+ * before to_mono_s closes now. Ignored (0) unless from < to and to is later
+ * than the last sample. */
+size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
+		    struct detector_event *out, size_t max_events);
+
+/* Ends the session now (button, command, end of data): closes an open hold
+ * and the session. mono_s is only the events' time (NAN: the last sample's).
+ * Without an open session, returns 0. */
+size_t detector_end_session(struct detector *d, double mono_s,
+			    struct detector_event *out, size_t max_events);
+
+/* Events dropped since detector_new for want of room in out. */
+uint64_t detector_events_dropped(const struct detector *d);
+
+/* "short", "effective", "long"; "unknown" for anything else. */
+const char *detector_class_name(enum detector_hold_class c);
+/* "contact", "hold_started", "hold_10s", "hold_60s", "hold_ended",
+ * "heat_on", "heat_off", "too_hot", "session_started", "session_ended";
+ * "unknown" for anything else. */
+const char *detector_event_name(enum detector_event_kind k);
+
+#endif

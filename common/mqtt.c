@@ -1,0 +1,566 @@
+/* The MQTT client over Paho MQTTAsync; see mqtt.h for the contract.
+ *
+ * Paho runs its own threads and calls us back on them. Callbacks here only
+ * copy what they learn into a queue and wake the owner through an eventfd;
+ * the daemon's main loop takes events one at a time, so none of the daemon's
+ * state is ever touched from Paho's threads.
+ *
+ * Reconnecting: Paho's automaticReconnect only covers connections that were
+ * once up (in 1.3.11 a first connect that fails is not retried), so until the
+ * first success mqtt_client_tick() retries with a growing delay. */
+#include "mqtt.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <MQTTAsync.h>
+
+#include "log.h"
+
+struct event_node {
+	struct mqtt_event ev;
+	struct event_node *next;
+};
+
+#define MAX_FILTERS 8
+/* Beyond this many queued events the message callback asks Paho to deliver
+ * again later instead of growing the queue without bound. */
+#define MAX_QUEUED 20000
+
+struct mqtt_client {
+	MQTTAsync handle;
+	struct mqtt_cfg cfg;
+	char client_id[128];
+	char uri[300];
+	char will_topic[256];
+	char will_payload[64];
+	bool has_will;
+	bool will_retained;
+	bool tls;
+
+	pthread_mutex_t lock;	/* guards everything below */
+	struct event_node *head, *tail;
+	size_t queued;
+	int event_fd;
+	bool connected;
+	bool ever_connected;
+	bool connecting;
+	bool started;
+	double retry_at;	/* clock_real_s() of the next own connect attempt */
+	double retry_delay_s;
+	size_t pending;
+	struct publish_ctx *in_flight;
+	char filters[MAX_FILTERS][256];
+	int filter_qos[MAX_FILTERS];
+	size_t n_filters;
+	struct mqtt_stats stats;
+};
+
+/* One per publish handed to Paho, until its callback; listed so that those
+ * Paho never calls back (destroyed while in flight) are still freed. */
+struct publish_ctx {
+	struct mqtt_client *c;
+	uint64_t tag;
+	struct publish_ctx *prev, *next;
+};
+
+static void ctx_unlink_locked(struct mqtt_client *c, struct publish_ctx *pc)
+{
+	if (pc->prev)
+		pc->prev->next = pc->next;
+	else
+		c->in_flight = pc->next;
+	if (pc->next)
+		pc->next->prev = pc->prev;
+}
+
+static void queue_push_locked(struct mqtt_client *c, struct event_node *n)
+{
+	uint64_t one = 1;
+
+	n->next = NULL;
+	if (c->tail)
+		c->tail->next = n;
+	else
+		c->head = n;
+	c->tail = n;
+	c->queued++;
+	/* A failed write only means the counter is already nonzero. */
+	if (write(c->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug("mqtt: eventfd write: %s", strerror(errno));
+}
+
+static void queue_simple(struct mqtt_client *c, enum mqtt_event_kind kind, const char *detail)
+{
+	struct event_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return;	/* a lost CONNECTED/LOST note only costs a log line */
+	n->ev.kind = kind;
+	snprintf(n->ev.detail, sizeof(n->ev.detail), "%s", detail ? detail : "");
+	queue_push_locked(c, n);
+}
+
+static void subscribe_all_locked(struct mqtt_client *c)
+{
+	for (size_t i = 0; i < c->n_filters; i++) {
+		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+		int rc = MQTTAsync_subscribe(c->handle, c->filters[i], c->filter_qos[i], &ro);
+
+		if (rc != MQTTASYNC_SUCCESS)
+			log_warn("mqtt: subscribe %s failed (%d)", c->filters[i], rc);
+	}
+}
+
+static void on_connected(void *context, char *cause)
+{
+	struct mqtt_client *c = context;
+
+	pthread_mutex_lock(&c->lock);
+	c->connected = true;
+	c->ever_connected = true;
+	c->connecting = false;
+	c->retry_delay_s = 1;
+	c->stats.connects++;
+	subscribe_all_locked(c);
+	queue_simple(c, MQTT_EVENT_CONNECTED, cause ? cause : "connected");
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void on_connection_lost(void *context, char *cause)
+{
+	struct mqtt_client *c = context;
+
+	pthread_mutex_lock(&c->lock);
+	c->connected = false;
+	c->stats.losses++;
+	queue_simple(c, MQTT_EVENT_LOST, cause ? cause : "connection lost");
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *m)
+{
+	struct mqtt_client *c = context;
+	struct event_node *n;
+	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+	size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->queued >= MAX_QUEUED) {
+		pthread_mutex_unlock(&c->lock);
+		return 0;	/* Paho keeps the message and calls again */
+	}
+	n = calloc(1, sizeof(*n));
+	if (n) {
+		n->ev.topic = malloc(tlen + 1);
+		n->ev.payload = malloc(plen + 1);
+	}
+	if (!n || !n->ev.topic || !n->ev.payload) {
+		if (n) {
+			free(n->ev.topic);
+			free(n->ev.payload);
+			free(n);
+		}
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	n->ev.kind = MQTT_EVENT_MESSAGE;
+	memcpy(n->ev.topic, topic, tlen);
+	n->ev.topic[tlen] = '\0';
+	if (plen)
+		memcpy(n->ev.payload, m->payload, plen);
+	n->ev.payload[plen] = '\0';
+	n->ev.payload_len = plen;
+	c->stats.messages++;
+	queue_push_locked(c, n);
+	pthread_mutex_unlock(&c->lock);
+	MQTTAsync_freeMessage(&m);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static void publish_done(struct publish_ctx *pc, bool ok)
+{
+	struct mqtt_client *c = pc->c;
+	struct event_node *n = calloc(1, sizeof(*n));
+
+	pthread_mutex_lock(&c->lock);
+	if (c->pending)
+		c->pending--;
+	ctx_unlink_locked(c, pc);
+	if (ok)
+		c->stats.published_ok++;
+	else
+		c->stats.published_failed++;
+	if (n) {
+		n->ev.kind = MQTT_EVENT_PUBLISHED;
+		n->ev.tag = pc->tag;
+		n->ev.ok = ok;
+		queue_push_locked(c, n);
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(pc);
+}
+
+static void on_publish_ok(void *context, MQTTAsync_successData *data)
+{
+	(void)data;
+	publish_done(context, true);
+}
+
+static void on_publish_fail(void *context, MQTTAsync_failureData *data)
+{
+	(void)data;
+	publish_done(context, false);
+}
+
+static void on_connect_fail(void *context, MQTTAsync_failureData *data)
+{
+	struct mqtt_client *c = context;
+	char why[128];
+
+	snprintf(why, sizeof(why), "connect failed: %s (code %d)",
+		 data && data->message ? data->message : "no answer", data ? data->code : 0);
+	pthread_mutex_lock(&c->lock);
+	c->connecting = false;
+	queue_simple(c, MQTT_EVENT_LOST, why);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Paho knows tcp:// and ssl://; the mqtt:// and mqtts:// spellings that
+ * other tools use are mapped onto them. */
+static int uri_normalise(const char *in, char *out, size_t len, bool *tls)
+{
+	static const struct {
+		const char *from, *to;
+		bool tls;
+	} schemes[] = {
+		{ "tcp://", "tcp://", false }, { "mqtt://", "tcp://", false },
+		{ "ssl://", "ssl://", true }, { "mqtts://", "ssl://", true },
+	};
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i].from);
+
+		if (strncmp(in, schemes[i].from, n) == 0) {
+			*tls = schemes[i].tls;
+			return snprintf(out, len, "%s%s", schemes[i].to, in + n) < (int)len ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *client_id,
+				    const struct mqtt_will *will, char *err, size_t err_len)
+{
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+	struct mqtt_client *c;
+	int rc;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	c->cfg = *cfg;
+	snprintf(c->client_id, sizeof(c->client_id), "%s", client_id);
+	if (uri_normalise(cfg->uri, c->uri, sizeof(c->uri), &c->tls) < 0) {
+		snprintf(err, err_len, "mqtt.uri: \"%s\" is not tcp://, mqtt://, ssl:// or mqtts://",
+			 cfg->uri);
+		goto err_free;
+	}
+	if (will && will->topic) {
+		snprintf(c->will_topic, sizeof(c->will_topic), "%s", will->topic);
+		snprintf(c->will_payload, sizeof(c->will_payload), "%s", will->payload);
+		c->will_retained = will->retained;
+		c->has_will = true;
+	}
+	c->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->event_fd < 0) {
+		snprintf(err, err_len, "eventfd: %s", strerror(errno));
+		goto err_free;
+	}
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		snprintf(err, err_len, "mutex: out of resources");
+		goto err_close_fd;
+	}
+	c->retry_delay_s = 1;
+
+	/* Paho may hold messages while disconnected; the daemons also keep their
+	 * own queue, so this only smooths reconnects. */
+	co.sendWhileDisconnected = 1;
+	co.maxBufferedMessages = 10000;
+	co.MQTTVersion = MQTTVERSION_3_1_1;
+	rc = MQTTAsync_createWithOptions(&c->handle, c->uri, c->client_id,
+					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		snprintf(err, err_len, "mqtt.uri: Paho refused \"%s\" (code %d)", cfg->uri, rc);
+		goto err_destroy_lock;
+	}
+	rc = MQTTAsync_setCallbacks(c->handle, c, on_connection_lost, on_message, NULL);
+	if (rc == MQTTASYNC_SUCCESS)
+		rc = MQTTAsync_setConnected(c->handle, c, on_connected);
+	if (rc != MQTTASYNC_SUCCESS) {
+		snprintf(err, err_len, "mqtt: cannot set callbacks (code %d)", rc);
+		goto err_destroy_client;
+	}
+	return c;
+
+err_destroy_client:
+	MQTTAsync_destroy(&c->handle);
+err_destroy_lock:
+	pthread_mutex_destroy(&c->lock);
+err_close_fd:
+	close(c->event_fd);
+err_free:
+	free(c);
+	return NULL;
+}
+
+static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
+{
+	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	int rc;
+
+	opts.keepAliveInterval = (int)c->cfg.keepalive_s;
+	/* A persistent session: with cleansession=1 a broker that freezes or
+	 * restarts silently drops in-flight QoS 1 messages. */
+	opts.cleansession = 0;
+	opts.automaticReconnect = 1;
+	opts.minRetryInterval = 1;
+	opts.maxRetryInterval = 30;
+	opts.connectTimeout = 10;
+	opts.MQTTVersion = MQTTVERSION_3_1_1;
+	opts.onFailure = on_connect_fail;
+	opts.context = c;
+	if (c->cfg.username[0])
+		opts.username = c->cfg.username;
+	if (c->cfg.password[0])
+		opts.password = c->cfg.password;
+	if (c->has_will) {
+		wo.topicName = c->will_topic;
+		wo.message = c->will_payload;
+		wo.retained = c->will_retained;
+		wo.qos = 1;
+		opts.will = &wo;
+	}
+	if (c->tls) {
+		ssl.trustStore = c->cfg.ca_file[0] ? c->cfg.ca_file : NULL;
+		ssl.keyStore = c->cfg.cert_file[0] ? c->cfg.cert_file : NULL;
+		ssl.privateKey = c->cfg.key_file[0] ? c->cfg.key_file : NULL;
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;	/* the host name must match the certificate */
+		if (!ssl.trustStore)
+			ssl.CApath = "/etc/ssl/certs";
+		opts.ssl = &ssl;
+	}
+	c->connecting = true;
+	rc = MQTTAsync_connect(c->handle, &opts);
+	if (rc != MQTTASYNC_SUCCESS) {
+		c->connecting = false;
+		snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
+		return -1;
+	}
+	return 0;
+}
+
+int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	c->started = true;
+	rc = connect_now(c, err, err_len);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
+{
+	char err[160];
+
+	pthread_mutex_lock(&c->lock);
+	if (c->started && !c->ever_connected && !c->connecting && !c->connected) {
+		if (c->retry_at == 0) {
+			c->retry_at = now_real_s + c->retry_delay_s;
+		} else if (now_real_s >= c->retry_at) {
+			c->retry_at = 0;
+			c->retry_delay_s = c->retry_delay_s * 2 > 30 ? 30 : c->retry_delay_s * 2;
+			if (connect_now(c, err, sizeof(err)) < 0)
+				log_warn("%s", err);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->n_filters >= MAX_FILTERS || strlen(filter) >= sizeof(c->filters[0])) {
+		rc = -1;
+	} else {
+		snprintf(c->filters[c->n_filters], sizeof(c->filters[0]), "%s", filter);
+		c->filter_qos[c->n_filters] = qos;
+		c->n_filters++;
+		if (c->connected) {
+			MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+
+			if (MQTTAsync_subscribe(c->handle, filter, qos, &ro) != MQTTASYNC_SUCCESS)
+				rc = -1;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,
+			size_t len, int qos, bool retained, uint64_t tag)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_message msg = MQTTAsync_message_initializer;
+	struct publish_ctx *pc;
+	int rc;
+
+	pc = malloc(sizeof(*pc));
+	if (!pc)
+		return -1;
+	pc->c = c;
+	pc->tag = tag;
+	msg.payload = (void *)payload;	/* Paho copies it */
+	msg.payloadlen = (int)len;
+	msg.qos = qos;
+	msg.retained = retained;
+	ro.onSuccess = on_publish_ok;
+	ro.onFailure = on_publish_fail;
+	ro.context = pc;
+	/* Counted before the call: the callback may run before it returns. */
+	pthread_mutex_lock(&c->lock);
+	c->pending++;
+	pc->prev = NULL;
+	pc->next = c->in_flight;
+	if (c->in_flight)
+		c->in_flight->prev = pc;
+	c->in_flight = pc;
+	pthread_mutex_unlock(&c->lock);
+	rc = MQTTAsync_sendMessage(c->handle, topic, &msg, &ro);
+	if (rc != MQTTASYNC_SUCCESS) {
+		pthread_mutex_lock(&c->lock);
+		c->pending--;
+		ctx_unlink_locked(c, pc);
+		pthread_mutex_unlock(&c->lock);
+		free(pc);
+		return -1;
+	}
+	return 0;
+}
+
+bool mqtt_client_connected(const struct mqtt_client *c)
+{
+	struct mqtt_client *m = (struct mqtt_client *)c;
+	bool up;
+
+	pthread_mutex_lock(&m->lock);
+	up = m->connected;
+	pthread_mutex_unlock(&m->lock);
+	return up;
+}
+
+size_t mqtt_client_pending(const struct mqtt_client *c)
+{
+	struct mqtt_client *m = (struct mqtt_client *)c;
+	size_t n;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->pending;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+int mqtt_client_fd(const struct mqtt_client *c)
+{
+	return c->event_fd;
+}
+
+int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
+{
+	struct event_node *n;
+	uint64_t count;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->head;
+	if (n) {
+		c->head = n->next;
+		if (!c->head)
+			c->tail = NULL;
+		c->queued--;
+	}
+	if (!c->head) {
+		/* Drain the counter so poll() sleeps until the next push. */
+		if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+			log_debug("mqtt: eventfd read: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!n)
+		return -1;
+	*ev = n->ev;
+	free(n);
+	return 0;
+}
+
+void mqtt_event_clear(struct mqtt_event *ev)
+{
+	free(ev->topic);
+	free(ev->payload);
+	ev->topic = NULL;
+	ev->payload = NULL;
+}
+
+void mqtt_client_get_stats(const struct mqtt_client *c, struct mqtt_stats *st)
+{
+	struct mqtt_client *m = (struct mqtt_client *)c;
+
+	pthread_mutex_lock(&m->lock);
+	*st = m->stats;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
+{
+	MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer;
+	struct mqtt_event ev;
+
+	if (!c)
+		return;
+	if (c->started) {
+		dopts.timeout = (int)timeout_ms;
+		MQTTAsync_disconnect(c->handle, &dopts);
+		/* MQTTAsync_disconnect returns at once; give in-flight work the
+		 * time it was promised before the handle goes away. */
+		for (unsigned waited = 0; waited < timeout_ms + 100; waited += 10) {
+			if (!MQTTAsync_isConnected(c->handle))
+				break;
+			usleep(10000);
+		}
+	}
+	MQTTAsync_destroy(&c->handle);
+	while (c->in_flight) {
+		struct publish_ctx *next = c->in_flight->next;
+
+		free(c->in_flight);
+		c->in_flight = next;
+	}
+	while (mqtt_client_next(c, &ev) == 0)
+		mqtt_event_clear(&ev);
+	pthread_mutex_destroy(&c->lock);
+	close(c->event_fd);
+	free(c);
+}

@@ -1,0 +1,419 @@
+/* The wire format of readings and acknowledgements (design.md, "Wire
+ * contract").
+ *
+ * Encoding is hand-written with snprintf, not cJSON: sensord publishes 10 to
+ * 100 readings a second on a Pi, and building a cJSON tree per reading would
+ * allocate a dozen nodes for a one-line string. Decoding uses cJSON, because
+ * the collector reads what arrives from the network and a hand-written
+ * parser is where the bugs would be.
+ *
+ * The encoder never writes what the decoder would refuse: a non-finite or
+ * out-of-range mono, ts or seq, or a malformed run id, makes reading_encode
+ * return -1 (a bug in the producer, better caught where it happens than as
+ * readings the collector refuses forever), and so does a reading longer than
+ * READING_MAX_PAYLOAD. A channel that is not a finite number within the
+ * decoder's plausible range is written as null, so the rest of the reading
+ * still arrives.
+ */
+#include "reading.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+/* 2^53: the largest integer a JSON number (an IEEE double on most parsers)
+ * carries exactly, and so the largest seq on the wire. */
+#define SEQ_MAX (UINT64_C(1) << 53)
+#define MONO_MAX_S 1e9		/* ~31 years of uptime */
+#define TS_MAX_S 1e11		/* year ~5138: anything later is garbage */
+#define CHANNEL_MIN -100.0	/* kPa or °C: below is not a measurement */
+#define CHANNEL_MAX 10000.0
+
+/* ---- encoding ---- */
+
+/* A bounded cursor over the caller's buffer. Once anything did not fit,
+ * overflow stays set and further writes are skipped. */
+struct out {
+	char *buf;
+	size_t len;
+	size_t pos;
+	bool overflow;
+};
+
+static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void out_printf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->pos) {
+		o->overflow = true;
+		return;
+	}
+	o->pos += (size_t)n;
+}
+
+static void out_char(struct out *o, char c)
+{
+	if (o->overflow)
+		return;
+	if (o->len - o->pos < 2) {	/* room for c and the NUL */
+		o->overflow = true;
+		return;
+	}
+	o->buf[o->pos++] = c;
+	o->buf[o->pos] = '\0';
+}
+
+/* Writes s (at most max bytes, it may lack a NUL) as a quoted JSON string:
+ * quote and backslash escaped, control characters as \u00XX. Other bytes,
+ * UTF-8 included, pass through as they are. */
+static void out_string(struct out *o, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	out_char(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			out_char(o, '\\');
+			out_char(o, (char)c);
+		} else if (c < 0x20) {
+			out_printf(o, "\\u%04x", c);
+		} else {
+			out_char(o, (char)c);
+		}
+	}
+	out_char(o, '"');
+}
+
+static bool channel_valid(double v)
+{
+	return isfinite(v) && v >= CHANNEL_MIN && v <= CHANNEL_MAX;
+}
+
+static void out_channel(struct out *o, const char *name, double v)
+{
+	if (!channel_valid(v)) {
+		out_printf(o, ",\"%s\":null", name);
+		return;
+	}
+	/* A gauge at rest hovers around zero; "-0.00" is valid JSON but reads
+	 * as a bug on a dashboard. */
+	if (v > -0.005 && v < 0.0)
+		v = 0.0;
+	out_printf(o, ",\"%s\":%.2f", name, v);
+}
+
+static bool seq_valid(uint64_t seq)
+{
+	return seq <= SEQ_MAX;
+}
+
+static bool mono_valid(double mono)
+{
+	return isfinite(mono) && mono >= 0.0 && mono < MONO_MAX_S;
+}
+
+static bool ts_valid(double ts)
+{
+	return isfinite(ts) && ts >= 0.0 && ts <= TS_MAX_S;
+}
+
+int reading_encode(const struct reading *r, char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = len, .pos = 0, .overflow = false };
+	size_t n_faults;
+
+	if (!r || !buf || len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (!reading_run_valid(r->run) || !seq_valid(r->seq) ||
+	    !mono_valid(r->mono) || !ts_valid(r->ts))
+		return -1;
+
+	out_printf(&o, "{\"run\":\"%s\",\"seq\":%" PRIu64 ",\"mono\":%.3f,\"ts\":%.3f",
+		   r->run, r->seq, r->mono, r->ts);
+	out_channel(&o, "pressure_kpa", r->pressure_kpa);
+	out_channel(&o, "temperature_c", r->temperature_c);
+
+	n_faults = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
+	if (n_faults > 0) {
+		out_printf(&o, ",\"faults\":{");
+		for (size_t i = 0; i < n_faults; i++) {
+			if (i > 0)
+				out_char(&o, ',');
+			out_string(&o, r->faults[i].sensor, sizeof(r->faults[i].sensor));
+			out_char(&o, ':');
+			out_string(&o, r->faults[i].what, sizeof(r->faults[i].what));
+		}
+		out_char(&o, '}');
+	}
+	out_char(&o, '}');
+
+	if (o.overflow || o.pos > READING_MAX_PAYLOAD) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return (int)o.pos;
+}
+
+int ack_encode(const char *run, uint64_t seq, char *buf, size_t len)
+{
+	int n;
+
+	if (!buf || len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (!reading_run_valid(run) || !seq_valid(seq))
+		return -1;
+	n = snprintf(buf, len, "{\"run\":\"%s\",\"seq\":%" PRIu64 "}", run, seq);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return n;
+}
+
+/* ---- decoding ---- */
+
+bool reading_run_valid(const char *run)
+{
+	if (!run)
+		return false;
+	for (size_t i = 0; i < READING_RUN_LEN; i++) {
+		char c = run[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;	/* also stops at a NUL before 8 digits */
+	}
+	return run[READING_RUN_LEN] == '\0';
+}
+
+const char *reading_error_name(enum reading_error e)
+{
+	switch (e) {
+	case READING_OK:
+		return "ok";
+	case READING_ERR_SIZE:
+		return "size";
+	case READING_ERR_JSON:
+		return "json";
+	case READING_ERR_MISSING:
+		return "missing";
+	case READING_ERR_TYPE:
+		return "type";
+	case READING_ERR_RANGE:
+		return "range";
+	case READING_ERR_KINDS:
+		break;
+	}
+	return "unknown";
+}
+
+/* Parses payload into a cJSON object, or says why not. An MQTT payload is
+ * not NUL-terminated, so it is copied into a terminated buffer first; a NUL
+ * byte inside is never valid JSON, and trailing bytes after the value are
+ * refused (require_null_terminated). */
+static enum reading_error json_object_parse(const char *payload, size_t len, cJSON **out)
+{
+	char text[READING_MAX_PAYLOAD + 1];
+	cJSON *root;
+
+	*out = NULL;
+	if (!payload || len == 0 || len > READING_MAX_PAYLOAD)
+		return READING_ERR_SIZE;
+	if (memchr(payload, '\0', len))
+		return READING_ERR_JSON;
+	memcpy(text, payload, len);
+	text[len] = '\0';
+
+	root = cJSON_ParseWithOpts(text, NULL, 1);
+	if (!root)
+		return READING_ERR_JSON;
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return READING_ERR_JSON;
+	}
+	*out = root;
+	return READING_OK;
+}
+
+static enum reading_error field_run(const cJSON *root, char run[READING_RUN_LEN + 1])
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "run");
+
+	if (!item)
+		return READING_ERR_MISSING;
+	if (!cJSON_IsString(item) || !item->valuestring)
+		return READING_ERR_TYPE;
+	if (!reading_run_valid(item->valuestring))
+		return READING_ERR_RANGE;
+	memcpy(run, item->valuestring, READING_RUN_LEN + 1);
+	return READING_OK;
+}
+
+/* seq: a number with no fraction (a fraction is a wrong type for a counter,
+ * 12.5 is not a sequence number) in 0..2^53. */
+static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "seq");
+	double v;
+
+	if (!item)
+		return READING_ERR_MISSING;
+	if (!cJSON_IsNumber(item))
+		return READING_ERR_TYPE;
+	v = item->valuedouble;
+	/* Compared as a double: 2^53 converts exactly, and so does every
+	 * integer below it. */
+	if (!isfinite(v) || v < 0.0 || v > (double)SEQ_MAX)
+		return READING_ERR_RANGE;
+	if (v != floor(v))
+		return READING_ERR_TYPE;
+	*seq = (uint64_t)v;
+	return READING_OK;
+}
+
+/* A required number that valid() accepts. */
+static enum reading_error field_number(const cJSON *root, const char *name,
+				       bool (*valid)(double), double *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
+
+	if (!item)
+		return READING_ERR_MISSING;
+	if (!cJSON_IsNumber(item))
+		return READING_ERR_TYPE;
+	if (!valid(item->valuedouble))
+		return READING_ERR_RANGE;
+	*out = item->valuedouble;
+	return READING_OK;
+}
+
+/* A channel: the key is required, its value a plausible number or null. */
+static enum reading_error field_channel(const cJSON *root, const char *name, double *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
+
+	if (!item)
+		return READING_ERR_MISSING;
+	if (cJSON_IsNull(item)) {
+		*out = NAN;
+		return READING_OK;
+	}
+	if (!cJSON_IsNumber(item))
+		return READING_ERR_TYPE;
+	if (!channel_valid(item->valuedouble))
+		return READING_ERR_RANGE;
+	*out = item->valuedouble;
+	return READING_OK;
+}
+
+/* Copies src into dst[size], cut to fit without splitting a UTF-8 sequence
+ * (a cut one would be invalid text in the database and on a dashboard). */
+static void copy_truncated(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size) {
+		n = size - 1;
+		/* src[n] is the first byte dropped: while it is a continuation
+		 * byte (10xxxxxx), the character it belongs to was cut, so drop
+		 * back to that character's lead byte. */
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* faults: optional; an object whose values are all strings. At most
+ * READING_MAX_FAULTS are kept, in the order they came. */
+static enum reading_error field_faults(const cJSON *root, struct reading *r)
+{
+	const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
+	const cJSON *item;
+
+	r->n_faults = 0;
+	if (!faults)
+		return READING_OK;
+	if (!cJSON_IsObject(faults))
+		return READING_ERR_TYPE;
+	cJSON_ArrayForEach(item, faults) {
+		if (!cJSON_IsString(item) || !item->valuestring || !item->string)
+			return READING_ERR_TYPE;
+		if (r->n_faults == READING_MAX_FAULTS)
+			continue;	/* still type-checked, not kept */
+		copy_truncated(r->faults[r->n_faults].sensor,
+			       sizeof(r->faults[r->n_faults].sensor), item->string);
+		copy_truncated(r->faults[r->n_faults].what,
+			       sizeof(r->faults[r->n_faults].what), item->valuestring);
+		r->n_faults++;
+	}
+	return READING_OK;
+}
+
+/* Fields are checked in wire order and the first problem is the one
+ * reported. r is written only on success. */
+enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
+{
+	struct reading tmp;
+	cJSON *root;
+	enum reading_error err;
+
+	err = json_object_parse(payload, len, &root);
+	if (err != READING_OK)
+		return err;
+
+	memset(&tmp, 0, sizeof(tmp));
+	err = field_run(root, tmp.run);
+	if (err == READING_OK)
+		err = field_seq(root, &tmp.seq);
+	if (err == READING_OK)
+		err = field_number(root, "mono", mono_valid, &tmp.mono);
+	if (err == READING_OK)
+		err = field_number(root, "ts", ts_valid, &tmp.ts);
+	if (err == READING_OK)
+		err = field_channel(root, "pressure_kpa", &tmp.pressure_kpa);
+	if (err == READING_OK)
+		err = field_channel(root, "temperature_c", &tmp.temperature_c);
+	if (err == READING_OK)
+		err = field_faults(root, &tmp);
+
+	cJSON_Delete(root);
+	if (err == READING_OK)
+		*r = tmp;
+	return err;
+}
+
+int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq)
+{
+	char run_tmp[READING_RUN_LEN + 1];
+	uint64_t seq_tmp = 0;
+	cJSON *root;
+	enum reading_error err;
+
+	if (json_object_parse(payload, len, &root) != READING_OK)
+		return -1;
+	err = field_run(root, run_tmp);
+	if (err == READING_OK)
+		err = field_seq(root, &seq_tmp);
+	cJSON_Delete(root);
+	if (err != READING_OK)
+		return -1;
+	memcpy(run, run_tmp, sizeof(run_tmp));
+	*seq = seq_tmp;
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* MQTT topics of the wire contract: <prefix>/<device>/<kind>.
+ *
+ * The prefix is configured and may itself hold levels ("home/rollsense"), so
+ * a topic is matched against the prefix as a string, not split on '/' from
+ * the left. */
+#include "topic.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEVICE_ID_MAX 64
+
+/* The device id rule of design.md, [A-Za-z0-9_-]{1,64}, for the n bytes at
+ * id. The same rule as config_device_id_valid(); kept here as well so that
+ * parsing a topic does not depend on the configuration module. */
+static bool topic_device_valid(const char *id, size_t n)
+{
+	if (n == 0 || n > DEVICE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* No check of device or kind: the collector builds its subscription,
+ * "<prefix>/+/reading", with this same function. */
+int topic_build(char *buf, size_t len, const char *prefix, const char *device, const char *kind)
+{
+	int n;
+
+	if (!buf || len == 0 || !prefix || !device || !kind)
+		return -1;
+	n = snprintf(buf, len, "%s/%s/%s", prefix, device, kind);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return n;
+}
+
+/* The kind is one non-empty level; '+' and '#' never occur in a topic a
+ * message was published on, so a kind holding them is refused too. */
+int topic_parse(const char *topic, const char *prefix, char *device, size_t device_len,
+		char *kind, size_t kind_len)
+{
+	size_t prefix_n, device_n, kind_n;
+	const char *dev, *slash, *knd;
+
+	if (!topic || !prefix || !device || !kind)
+		return -1;
+	prefix_n = strlen(prefix);
+	if (strncmp(topic, prefix, prefix_n) != 0 || topic[prefix_n] != '/')
+		return -1;
+
+	dev = topic + prefix_n + 1;
+	slash = strchr(dev, '/');
+	if (!slash)
+		return -1;
+	device_n = (size_t)(slash - dev);
+	if (!topic_device_valid(dev, device_n))
+		return -1;
+
+	knd = slash + 1;
+	kind_n = strlen(knd);
+	if (kind_n == 0 || strpbrk(knd, "/+#"))
+		return -1;
+
+	if (device_n >= device_len || kind_n >= kind_len)
+		return -1;
+	memcpy(device, dev, device_n);
+	device[device_n] = '\0';
+	memcpy(kind, knd, kind_n);
+	kind[kind_n] = '\0';
+	return 0;
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages rollsense needs to build, test and run its demo,
+# when any is missing: apt-get as root, else through sudo. Nothing else.
+set -eu
+
+PACKAGES="build-essential pkg-config libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev
+libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: missing packages:$missing; run as root or install sudo" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

@@ -1,0 +1,27 @@
+/* The ADS1115's pure helpers, apart from its driver table so that the sampler
+ * and the tests can use them without a bus. */
+#ifndef ROLLSENSE_ADS1115_H
+#define ROLLSENSE_ADS1115_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+/* Maps the force sensor's voltage to the pressure on the tool in kPa,
+ * piecewise linear through cfg->cal_v / cfg->cal_kpa (volts rising):
+ *   - at or below the first point's volts: that point's kPa. A force-sensing
+ *     resistor at rest sits near 0 V with some noise; extending the first
+ *     segment downwards would invent negative or phantom pressure there.
+ *   - between two points: linear between them.
+ *   - above the last point: the last segment extended. Pressing harder than
+ *     the calibration went still reads as more, not as a flat ceiling.
+ * With one point: that point's kPa. NAN for NAN volts or no points. */
+double ads1115_volts_to_kpa(const struct sensor_cfg *cfg, double volts);
+
+/* The config register word that starts one single-shot conversion with cfg's
+ * input (mux), full-scale range (fsr_v) and data rate: OS=1, MODE=1 (single
+ * shot), comparator off (COMP_QUE=11). 0 and *word set, or -EINVAL for a
+ * setting the chip cannot do. */
+int ads1115_config_word(const struct sensor_cfg *cfg, uint16_t *word);
+
+#endif

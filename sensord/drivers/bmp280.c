@@ -1,0 +1,393 @@
+/* Bosch BMP280 (pressure, temperature) and BME280 (the same plus humidity).
+ *
+ * Sources: [BMP] BST-BMP280-DS001, [BME] BST-BME280-DS002; the facts are
+ * collected in shared/chips.md.
+ *
+ * Registers (I²C; reads auto-increment, writes are register/value pairs):
+ *   0x88..0x9F  calibration dig_T1..dig_P9, 16-bit LSB first [BMP §3.11.2]
+ *   0xA1        dig_H1 (BME280)                              [BME §4.2.2]
+ *   0xE1..0xE7  dig_H2..dig_H6 (BME280); H4 and H5 are 12-bit and share
+ *               the nibbles of 0xE5                          [BME §4.2.2]
+ *   0xD0        id: 0x58 BMP280 [BMP §4.3.1], 0x60 BME280 [BME §5.4.1]
+ *   0xE0        reset: writing 0xB6 is a power-on reset
+ *   0xF2        ctrl_hum (BME280) osrs_h[2:0]; latched by the next
+ *               ctrl_meas write [BME §5.4.3]
+ *   0xF3        status: bit 3 measuring, bit 0 im_update     [BMP §4.3.3]
+ *   0xF4        ctrl_meas: osrs_t[7:5] osrs_p[4:2] mode[1:0]
+ *   0xF5        config: t_sb[7:5] filter[4:2]                [BMP §4.3.5]
+ *   0xF7..0xFC  press, temp: 20-bit, msb/lsb/xlsb[7:4], MSB first
+ *   0xFD..0xFE  hum (BME280): 16-bit MSB first
+ *
+ * Formulas: the integer compensation routines of [BMP §3.11.3] (32-bit
+ * temperature, 64-bit pressure) and [BME §4.2.3] (32-bit humidity); the
+ * forced-mode wait t_measure,max of [BME §9.1]. The data registers are read
+ * in one burst because shadowing only holds within a burst [BMP §3.9]. */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bmp280.h"
+#include "sensor.h"
+
+#define REG_CALIB_TP 0x88
+#define REG_CALIB_H 0xE1
+#define REG_ID 0xD0
+#define REG_RESET 0xE0
+#define REG_CTRL_HUM 0xF2
+#define REG_STATUS 0xF3
+#define REG_CTRL_MEAS 0xF4
+#define REG_CONFIG 0xF5
+#define REG_DATA 0xF7
+
+#define ID_BMP280 0x58
+#define ID_BME280 0x60
+#define RESET_WORD 0xB6
+#define STATUS_MEASURING 0x08
+#define STATUS_IM_UPDATE 0x01
+#define MODE_SLEEP 0x0
+#define MODE_FORCED 0x1
+#define MODE_NORMAL 0x3
+/* The value a skipped (or never made) measurement reads as [BMP §3.9]. */
+#define ADC_SKIPPED_TP 0x80000
+#define ADC_SKIPPED_H 0x8000
+
+/* Start-up time after a power-on or soft reset, 2 ms [BMP table 2]. */
+#define STARTUP_US 2000u
+#define POLL_US 1000u
+/* Bounds on status polling; past them the chip is not working. */
+#define IM_UPDATE_TRIES 10
+#define MEASURING_TRIES 20
+
+struct bmp280_variant {
+	uint8_t chip_id;
+	bool humidity;
+};
+
+static const struct bmp280_variant variant_bmp280 = { ID_BMP280, false };
+static const struct bmp280_variant variant_bme280 = { ID_BME280, true };
+
+struct bmp280_priv {
+	struct bmp280_calib cal;
+	bool ready;		/* init succeeded; read refuses otherwise */
+	bool humidity;
+	bool normal_mode;
+	uint8_t ctrl_meas;	/* osrs_t, osrs_p; mode bits 0 */
+	unsigned measure_us;	/* t_measure,max for the configured oversampling */
+};
+
+/* C11 leaves >> of a negative value implementation-defined; the datasheet
+ * routines assume an arithmetic shift, i.e. floor division by 2^n. */
+static int32_t asr32(int32_t x, unsigned n)
+{
+	return x < 0 ? ~(~x >> n) : x >> n;
+}
+
+static int64_t asr64(int64_t x, unsigned n)
+{
+	return x < 0 ? ~(~x >> n) : x >> n;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+int bmp280_calib_decode(struct bmp280_calib *cal, const uint8_t *nvm, size_t nvm_len,
+			const uint8_t *hum)
+{
+	if (nvm_len != BMP280_CALIB_TP_LEN && nvm_len != BME280_CALIB_TPH1_LEN)
+		return -EINVAL;
+	if (nvm_len == BME280_CALIB_TPH1_LEN && !hum)
+		return -EINVAL;
+
+	struct bmp280_calib c = { 0 };
+	c.dig_T1 = le16(nvm + 0);
+	c.dig_T2 = (int16_t)le16(nvm + 2);
+	c.dig_T3 = (int16_t)le16(nvm + 4);
+	c.dig_P1 = le16(nvm + 6);
+	c.dig_P2 = (int16_t)le16(nvm + 8);
+	c.dig_P3 = (int16_t)le16(nvm + 10);
+	c.dig_P4 = (int16_t)le16(nvm + 12);
+	c.dig_P5 = (int16_t)le16(nvm + 14);
+	c.dig_P6 = (int16_t)le16(nvm + 16);
+	c.dig_P7 = (int16_t)le16(nvm + 18);
+	c.dig_P8 = (int16_t)le16(nvm + 20);
+	c.dig_P9 = (int16_t)le16(nvm + 22);
+	if (nvm_len == BME280_CALIB_TPH1_LEN) {
+		c.dig_H1 = nvm[25];	/* 0xA1; 0xA0 is not used */
+		c.dig_H2 = (int16_t)le16(hum + 0);
+		c.dig_H3 = hum[2];
+		/* H4 = 0xE4 bits 11:4, 0xE5[3:0] bits 3:0; H5 = 0xE6 bits 11:4,
+		 * 0xE5[7:4] bits 3:0. The high byte carries the sign, so it goes
+		 * through int8_t [BME §4.2.2]. */
+		c.dig_H4 = (int16_t)((int8_t)hum[3] * 16 | (hum[4] & 0x0F));
+		c.dig_H5 = (int16_t)((int8_t)hum[5] * 16 | hum[4] >> 4);
+		c.dig_H6 = (int8_t)hum[6];
+	}
+	*cal = c;
+	return 0;
+}
+
+/* Transcribed from [BMP §3.11.3] bmp280_compensate_T_int32; left shifts of
+ * values that may be negative are written as multiplications (a negative
+ * left shift is undefined in C). */
+int32_t bmp280_compensate_t(const struct bmp280_calib *cal, int32_t adc_t, int32_t *t_fine)
+{
+	int32_t t1 = cal->dig_T1;
+	int32_t var1 = asr32((asr32(adc_t, 3) - t1 * 2) * cal->dig_T2, 11);
+	int32_t d = asr32(adc_t, 4) - t1;
+	int32_t var2 = asr32(asr32(d * d, 12) * cal->dig_T3, 14);
+
+	*t_fine = var1 + var2;
+	return asr32(*t_fine * 5 + 128, 8);
+}
+
+/* Transcribed from [BMP §3.11.3] bmp280_compensate_P_int64. */
+uint32_t bmp280_compensate_p(const struct bmp280_calib *cal, int32_t adc_p, int32_t t_fine)
+{
+	int64_t var1 = (int64_t)t_fine - 128000;
+	int64_t var2 = var1 * var1 * cal->dig_P6;
+	var2 += var1 * cal->dig_P5 * ((int64_t)1 << 17);
+	var2 += (int64_t)cal->dig_P4 * ((int64_t)1 << 35);
+	var1 = asr64(var1 * var1 * cal->dig_P3, 8) + var1 * cal->dig_P2 * ((int64_t)1 << 12);
+	var1 = asr64((((int64_t)1 << 47) + var1) * cal->dig_P1, 33);
+	if (var1 == 0)
+		return 0;	/* the datasheet's guard against division by zero */
+	int64_t p = 1048576 - (int64_t)adc_p;
+	p = (p * ((int64_t)1 << 31) - var2) * 3125 / var1;
+	var1 = asr64(cal->dig_P9 * asr64(p, 13) * asr64(p, 13), 25);
+	var2 = asr64(cal->dig_P8 * p, 19);
+	p = asr64(p + var1 + var2, 8) + (int64_t)cal->dig_P7 * 16;
+	return (uint32_t)p;
+}
+
+/* Transcribed from [BME §4.2.3] bme280_compensate_H_int32. */
+uint32_t bme280_compensate_h(const struct bmp280_calib *cal, int32_t adc_h, int32_t t_fine)
+{
+	int32_t x = t_fine - 76800;
+	int32_t a = asr32(adc_h * 16384 - cal->dig_H4 * 1048576 - cal->dig_H5 * x + 16384, 15);
+	int32_t b = asr32(asr32(x * cal->dig_H6, 10) * (asr32(x * cal->dig_H3, 11) + 32768), 10);
+	x = a * asr32((b + 2097152) * cal->dig_H2 + 8192, 14);
+	x -= asr32(asr32(asr32(x, 15) * asr32(x, 15), 7) * cal->dig_H1, 4);
+	if (x < 0)
+		x = 0;
+	if (x > 419430400)
+		x = 419430400;	/* 100 %RH in Q22.10, shifted by 12 below */
+	return (uint32_t)(x >> 12);
+}
+
+/* Oversampling factor 1..16 to its osrs code [BMP §3.3.1]; -1 otherwise. */
+static int osrs_code(unsigned factor)
+{
+	switch (factor) {
+	case 1: return 1;
+	case 2: return 2;
+	case 4: return 3;
+	case 8: return 4;
+	case 16: return 5;
+	default: return -1;
+	}
+}
+
+/* IIR coefficient 0 (off), 2..16 to its filter code [BMP §3.3.3]; -1 otherwise. */
+static int filter_code(unsigned coefficient)
+{
+	switch (coefficient) {
+	case 0: return 0;
+	case 2: return 1;
+	case 4: return 2;
+	case 8: return 3;
+	case 16: return 4;
+	default: return -1;
+	}
+}
+
+/* t_measure,max [BME §9.1] in µs: 1.25 ms + 2.3 ms per temperature sample
+ * + 2.3 ms per pressure sample + 0.575 ms (and the same for humidity). */
+static unsigned measure_max_us(unsigned os_t, unsigned os_p, unsigned os_h)
+{
+	unsigned us = 1250 + 2300 * os_t + 2300 * os_p + 575;
+	if (os_h)
+		us += 2300 * os_h + 575;
+	return us;
+}
+
+static int reg_read(struct sensor *s, uint8_t reg, uint8_t *buf, size_t len)
+{
+	return s->bus->read(s->bus, s->address, reg, buf, len);
+}
+
+static int reg_write(struct sensor *s, uint8_t reg, uint8_t value)
+{
+	return s->bus->write(s->bus, s->address, reg, &value, 1);
+}
+
+/* Polls status until (status & mask) == 0, waiting wait_us between reads. */
+static int status_wait_clear(struct sensor *s, uint8_t mask, int tries, unsigned wait_us)
+{
+	for (int i = 0; i < tries; i++) {
+		uint8_t status;
+		int rc = reg_read(s, REG_STATUS, &status, 1);
+		if (rc < 0)
+			return rc;
+		if (!(status & mask))
+			return 0;
+		s->bus->delay_us(s->bus, wait_us);
+	}
+	return -ETIMEDOUT;
+}
+
+static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
+{
+	struct bmp280_priv *priv = s->priv;
+	const struct sensor_cfg *cfg = s->cfg;
+	int rc;
+
+	priv->ready = false;
+	int os_t = osrs_code(cfg->oversampling_t);
+	int os_p = osrs_code(cfg->oversampling_p);
+	int os_h = v->humidity ? osrs_code(cfg->oversampling_h) : 0;
+	int filter = filter_code(cfg->filter);
+	if (os_t < 0 || os_p < 0 || os_h < 0 || filter < 0)
+		return -EINVAL;
+
+	uint8_t id;
+	rc = reg_read(s, REG_ID, &id, 1);
+	if (rc < 0)
+		return rc;
+	if (id != v->chip_id)
+		return -ENODEV;
+
+	/* A reset brings the chip from whatever state it is in (normal mode
+	 * left running by a previous run, half-written settings) to POR. */
+	rc = reg_write(s, REG_RESET, RESET_WORD);
+	if (rc < 0)
+		return rc;
+	s->bus->delay_us(s->bus, STARTUP_US);
+	/* The calibration is valid only once the NVM copy is done. */
+	rc = status_wait_clear(s, STATUS_IM_UPDATE, IM_UPDATE_TRIES, POLL_US);
+	if (rc < 0)
+		return rc;
+
+	uint8_t nvm[BME280_CALIB_TPH1_LEN];
+	uint8_t hum[BME280_CALIB_H_LEN];
+	size_t nvm_len = v->humidity ? BME280_CALIB_TPH1_LEN : BMP280_CALIB_TP_LEN;
+	rc = reg_read(s, REG_CALIB_TP, nvm, nvm_len);
+	if (rc < 0)
+		return rc;
+	if (v->humidity) {
+		rc = reg_read(s, REG_CALIB_H, hum, sizeof(hum));
+		if (rc < 0)
+			return rc;
+	}
+	rc = bmp280_calib_decode(&priv->cal, nvm, nvm_len, v->humidity ? hum : NULL);
+	if (rc < 0)
+		return rc;
+	/* Blank calibration would make every value meaningless (and P1 = 0
+	 * divides by zero): the NVM read did not work. */
+	if (priv->cal.dig_T1 == 0 || priv->cal.dig_P1 == 0)
+		return -EIO;
+
+	/* Written while still asleep after the reset: config writes in normal
+	 * mode may be ignored [BMP §4.3.5]. t_sb 000 (0.5 ms, the same on
+	 * both chips) keeps normal-mode results at most one cycle old. */
+	rc = reg_write(s, REG_CONFIG, (uint8_t)(filter << 2));
+	if (rc < 0)
+		return rc;
+	if (v->humidity) {
+		/* Must precede ctrl_meas, which latches it [BME §5.4.3]. */
+		rc = reg_write(s, REG_CTRL_HUM, (uint8_t)os_h);
+		if (rc < 0)
+			return rc;
+	}
+	priv->humidity = v->humidity;
+	priv->normal_mode = cfg->normal_mode;
+	priv->ctrl_meas = (uint8_t)(os_t << 5 | os_p << 2);
+	priv->measure_us = measure_max_us(cfg->oversampling_t, cfg->oversampling_p,
+					  v->humidity ? cfg->oversampling_h : 0);
+	rc = reg_write(s, REG_CTRL_MEAS,
+		       (uint8_t)(priv->ctrl_meas | (priv->normal_mode ? MODE_NORMAL : MODE_SLEEP)));
+	if (rc < 0)
+		return rc;
+	/* In normal mode the data registers hold the POR 0x80000 until the
+	 * first conversion ends. */
+	if (priv->normal_mode)
+		s->bus->delay_us(s->bus, priv->measure_us);
+	priv->ready = true;
+	return 0;
+}
+
+static int bmp280_init(struct sensor *s)
+{
+	return bmp280_common_init(s, &variant_bmp280);
+}
+
+static int bme280_init(struct sensor *s)
+{
+	return bmp280_common_init(s, &variant_bme280);
+}
+
+static int bmp280_read(struct sensor *s, struct sensor_values *out)
+{
+	struct bmp280_priv *priv = s->priv;
+	int rc;
+
+	if (!priv->ready)
+		return -EIO;
+	if (!priv->normal_mode) {
+		/* Forced mode: one conversion, then the chip sleeps again. */
+		rc = reg_write(s, REG_CTRL_MEAS, (uint8_t)(priv->ctrl_meas | MODE_FORCED));
+		if (rc < 0)
+			return rc;
+		s->bus->delay_us(s->bus, priv->measure_us);
+		rc = status_wait_clear(s, STATUS_MEASURING, MEASURING_TRIES, POLL_US);
+		if (rc < 0)
+			return rc;
+	}
+
+	uint8_t d[8];
+	rc = reg_read(s, REG_DATA, d, priv->humidity ? 8 : 6);
+	if (rc < 0)
+		return rc;
+	int32_t adc_p = (int32_t)((uint32_t)d[0] << 12 | (uint32_t)d[1] << 4 | d[2] >> 4);
+	int32_t adc_t = (int32_t)((uint32_t)d[3] << 12 | (uint32_t)d[4] << 4 | d[5] >> 4);
+	int32_t adc_h = priv->humidity ? (int32_t)(d[6] << 8 | d[7]) : 0;
+	/* We never configure a skip, so the marker means the chip lost its
+	 * settings (a reset behind our back) or never converted. */
+	if (adc_p == ADC_SKIPPED_TP || adc_t == ADC_SKIPPED_TP ||
+	    (priv->humidity && adc_h == ADC_SKIPPED_H))
+		return -EIO;
+
+	int32_t t_fine;
+	int32_t t_centi = bmp280_compensate_t(&priv->cal, adc_t, &t_fine);
+	uint32_t p_q24_8 = bmp280_compensate_p(&priv->cal, adc_p, t_fine);
+	if (p_q24_8 == 0)
+		return -EIO;
+
+	out->temperature_c = t_centi / 100.0;
+	out->pressure_pa = p_q24_8 / 256.0;
+	out->humidity_pct = priv->humidity ?
+		bme280_compensate_h(&priv->cal, adc_h, t_fine) / 1024.0 : NAN;
+	out->voltage_v = NAN;
+	/* 20 + 20 + 16 bits: every raw bit counts for the frozen-chip check. */
+	out->raw = (uint64_t)adc_p << 36 | (uint64_t)adc_t << 16 | (uint64_t)adc_h;
+	return 0;
+}
+
+const struct sensor_driver bmp280_driver = {
+	.name = "bmp280",
+	.priv_size = sizeof(struct bmp280_priv),
+	.init = bmp280_init,
+	.read = bmp280_read,
+	/* 50 identical 20-bit raw pairs in a row never happen on a live chip. */
+	.stuck_samples = 50,
+};
+
+const struct sensor_driver bme280_driver = {
+	.name = "bme280",
+	.priv_size = sizeof(struct bmp280_priv),
+	.init = bme280_init,
+	.read = bmp280_read,
+	.stuck_samples = 50,
+};

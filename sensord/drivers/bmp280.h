@@ -1,0 +1,53 @@
+/* The Bosch BMP280/BME280 compensation arithmetic, split from the driver
+ * (drivers/bmp280.c) so tests can check it against the datasheet directly.
+ * Everything here is pure: no bus, no state beyond the arguments. */
+#ifndef ROLLSENSE_BMP280_H
+#define ROLLSENSE_BMP280_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Calibration bytes as they sit in the chip: 0x88..0x9F holds T1..P9
+ * (24 bytes); the BME280 adds 0xA0 (unused) and H1 at 0xA1 (26 bytes from
+ * 0x88), and H2..H6 at 0xE1..0xE7 (7 bytes). */
+#define BMP280_CALIB_TP_LEN 24
+#define BME280_CALIB_TPH1_LEN 26
+#define BME280_CALIB_H_LEN 7
+
+/* Trimming parameters, named as in [BMP §3.11.2, BME §4.2.2]. The H fields
+ * are 0 on a BMP280. */
+struct bmp280_calib {
+	uint16_t dig_T1;
+	int16_t dig_T2, dig_T3;
+	uint16_t dig_P1;
+	int16_t dig_P2, dig_P3, dig_P4, dig_P5, dig_P6, dig_P7, dig_P8, dig_P9;
+	uint8_t dig_H1;
+	int16_t dig_H2;
+	uint8_t dig_H3;
+	int16_t dig_H4, dig_H5;	/* 12-bit signed, packed with shared nibbles */
+	int8_t dig_H6;
+};
+
+/* Decodes the calibration block read from 0x88: nvm_len 24 (BMP280) or 26
+ * (BME280, H1 in its last byte). hum is the 7 bytes of 0xE1..0xE7 and is
+ * required with 26 bytes, ignored with 24. Fills every field of cal (H
+ * fields 0 for 24 bytes). 0, or -EINVAL for another length or a missing hum
+ * (cal untouched then). */
+int bmp280_calib_decode(struct bmp280_calib *cal, const uint8_t *nvm, size_t nvm_len,
+			const uint8_t *hum);
+
+/* bmp280_compensate_T_int32 [BMP §3.11.3]: temperature in 0.01 °C from the
+ * 20-bit adc_T. Stores t_fine, an input of the pressure and humidity
+ * routines, so compute temperature first for every sample. */
+int32_t bmp280_compensate_t(const struct bmp280_calib *cal, int32_t adc_t, int32_t *t_fine);
+
+/* bmp280_compensate_P_int64 [BMP §3.11.3]: pressure in Pa as unsigned Q24.8
+ * (Pa = value / 256) from the 20-bit adc_P. 0 when the calibration would
+ * divide by zero (no real chip has that calibration). */
+uint32_t bmp280_compensate_p(const struct bmp280_calib *cal, int32_t adc_p, int32_t t_fine);
+
+/* bme280_compensate_H_int32 [BME §4.2.3]: relative humidity in % as unsigned
+ * Q22.10 (%RH = value / 1024), clamped to 0..100 %, from the 16-bit adc_H. */
+uint32_t bme280_compensate_h(const struct bmp280_calib *cal, int32_t adc_h, int32_t t_fine);
+
+#endif

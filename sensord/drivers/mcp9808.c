@@ -1,0 +1,162 @@
+/* Microchip MCP9808: digital temperature sensor, ±0.25 °C typical, used
+ * here for the therapy (surface) temperature. Facts from DS25095 rev A:
+ *
+ *   Register pointer: one byte, bits 7:4 must be 0 [§5.1]. Every register
+ *   is 16 bits, MSB first, except the 8-bit resolution register.
+ *     0x01 CONFIG     10:9 T_HYST, 8 SHDN (1 = shutdown, no conversions),
+ *                     7 Crit.Lock, 6 Win.Lock, 5 Int.Clear, 4:0 alert output
+ *                     [§5.1.1]; power-on value 0x0000 = converting continuously
+ *     0x02..0x04      T_UPPER, T_LOWER, T_CRIT alert limits [§5.1.2]
+ *     0x05 T_A        15: T_A >= T_CRIT, 14: T_A > T_UPPER, 13: T_A < T_LOWER,
+ *                     12:0 two's complement in 0.0625 °C [§5.1.3]
+ *     0x06            manufacturer ID, 0x0054 [§5.1.4]
+ *     0x07            device ID 0x04 (upper byte) / revision [§5.1.5]
+ *     0x08            resolution, bits 1:0: 00 0.5 °C, 01 0.25, 10 0.125,
+ *                     11 0.0625 (power-on) [§5.1.6]
+ *   Equation 5-1 [§5.1.3.1] prints the negative branch as
+ *   256 - (Upper * 16 + Lower / 16), which is |T|, not T; the decoding here
+ *   sign-extends the 13-bit field instead, which gives T directly.
+ *   Conversion time (typical) by resolution: 30, 65, 130, 250 ms
+ *   ["Temperature Resolution"]. Conversions run continuously; T_A holds the
+ *   last finished one and reads 0 after power-on until the first. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcp9808.h"
+#include "sensor.h"
+
+#define MCP9808_REG_CONFIG 0x01
+#define MCP9808_REG_TA 0x05
+#define MCP9808_REG_MANUFACTURER 0x06
+#define MCP9808_REG_DEVICE 0x07
+#define MCP9808_REG_RESOLUTION 0x08
+
+#define MCP9808_MANUFACTURER_ID 0x0054
+#define MCP9808_DEVICE_ID 0x04
+#define MCP9808_CONFIG_SHDN (1u << 8)
+#define MCP9808_CONFIG_INT_CLEAR (1u << 5)
+
+/* Typical conversion time in ms by resolution code ["Temperature Resolution"]. */
+static const unsigned mcp9808_conversion_ms[] = {30, 65, 130, 250};
+
+static int mcp9808_reg_read(struct sensor *s, uint8_t reg, uint16_t *value)
+{
+	uint8_t buf[2];
+	int ret = s->bus->read(s->bus, s->address, reg, buf, sizeof(buf));
+
+	if (ret < 0)
+		return ret;
+	*value = (uint16_t)((buf[0] << 8) | buf[1]);
+	return 0;
+}
+
+static int mcp9808_reg_write(struct sensor *s, uint8_t reg, uint16_t value)
+{
+	const uint8_t buf[2] = {(uint8_t)(value >> 8), (uint8_t)(value & 0xFF)};
+
+	return s->bus->write(s->bus, s->address, reg, buf, sizeof(buf));
+}
+
+double mcp9808_temp_decode(uint16_t reg)
+{
+	int counts = reg & 0x1FFF;
+
+	if (counts & 0x1000)	/* sign bit 12 */
+		counts -= 0x2000;
+	return counts * 0.0625;
+}
+
+int mcp9808_resolution_code(double resolution_c, uint8_t *code)
+{
+	static const double steps_c[] = {0.5, 0.25, 0.125, 0.0625};
+
+	for (uint8_t i = 0; i < sizeof(steps_c) / sizeof(steps_c[0]); i++) {
+		if (fabs(resolution_c - steps_c[i]) < 1e-9) {
+			*code = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int mcp9808_init(struct sensor *s)
+{
+	uint16_t value;
+	uint8_t code, back;
+	int ret;
+
+	ret = mcp9808_resolution_code(s->cfg->resolution_c, &code);
+	if (ret < 0)
+		return ret;
+
+	ret = mcp9808_reg_read(s, MCP9808_REG_MANUFACTURER, &value);
+	if (ret < 0)
+		return ret;
+	if (value != MCP9808_MANUFACTURER_ID)
+		return -ENODEV;
+	ret = mcp9808_reg_read(s, MCP9808_REG_DEVICE, &value);
+	if (ret < 0)
+		return ret;
+	if ((value >> 8) != MCP9808_DEVICE_ID)
+		return -ENODEV;
+
+	/* There is no soft reset, so a chip someone shut down stays shut down
+	 * (T_A frozen) until told otherwise. The other CONFIG bits (alert
+	 * output, locks) are left as they are: this driver does not use them. */
+	ret = mcp9808_reg_read(s, MCP9808_REG_CONFIG, &value);
+	if (ret < 0)
+		return ret;
+	if (value & MCP9808_CONFIG_SHDN) {
+		value &= (uint16_t)~(MCP9808_CONFIG_SHDN | MCP9808_CONFIG_INT_CLEAR);
+		ret = mcp9808_reg_write(s, MCP9808_REG_CONFIG, value);
+		if (ret < 0)
+			return ret;
+		ret = mcp9808_reg_read(s, MCP9808_REG_CONFIG, &value);
+		if (ret < 0)
+			return ret;
+		if (value & MCP9808_CONFIG_SHDN)
+			return -EIO;
+	}
+
+	ret = s->bus->write(s->bus, s->address, MCP9808_REG_RESOLUTION, &code, 1);
+	if (ret < 0)
+		return ret;
+	ret = s->bus->read(s->bus, s->address, MCP9808_REG_RESOLUTION, &back, 1);
+	if (ret < 0)
+		return ret;
+	if ((back & 0x03) != code)
+		return -EIO;
+
+	/* T_A reads 0 after power-on and keeps an older resolution's result
+	 * until a conversion at the new one finishes. The times are typical
+	 * only, hence half again as margin. */
+	s->bus->delay_us(s->bus, mcp9808_conversion_ms[code] * 1500u);
+	return 0;
+}
+
+static int mcp9808_read(struct sensor *s, struct sensor_values *out)
+{
+	uint16_t reg;
+	int ret;
+
+	ret = mcp9808_reg_read(s, MCP9808_REG_TA, &reg);
+	if (ret < 0)
+		return ret;
+	out->pressure_pa = NAN;
+	out->temperature_c = mcp9808_temp_decode(reg);
+	out->humidity_pct = NAN;
+	out->voltage_v = NAN;
+	out->raw = reg;
+	return 0;
+}
+
+const struct sensor_driver mcp9808_driver = {
+	.name = "mcp9808",
+	.priv_size = 0,
+	.init = mcp9808_init,
+	.read = mcp9808_read,
+	/* A sensor at a steady temperature repeats its reading for minutes. */
+	.stuck_samples = 0,
+};

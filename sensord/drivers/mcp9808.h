@@ -1,0 +1,18 @@
+/* The MCP9808's pure helpers, apart from its driver table so that tests (and
+ * anyone decoding a logged raw register) can use them without a bus. */
+#ifndef ROLLSENSE_MCP9808_H
+#define ROLLSENSE_MCP9808_H
+
+#include <stdint.h>
+
+/* Decodes the ambient temperature register (0x05) to °C: the alert flags in
+ * bits 15:13 are dropped, bits 12:0 are a two's complement count of
+ * 0.0625 °C [DS25095 §5.1.3]. Any reg is valid; the range is -256 .. +255.9375. */
+double mcp9808_temp_decode(uint16_t reg);
+
+/* The resolution register (0x08) value for a resolution in °C: 0.5 -> 0x00,
+ * 0.25 -> 0x01, 0.125 -> 0x02, 0.0625 -> 0x03 [DS25095 §5.1.6]. 0 and *code
+ * set, or -EINVAL for any other resolution. */
+int mcp9808_resolution_code(double resolution_c, uint8_t *code);
+
+#endif

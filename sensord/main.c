@@ -1,0 +1,540 @@
+/* rollsense-sensord: samples the chips in the tool and publishes readings.
+ *
+ * One thread of our own: a loop that samples on a drift-free schedule, keeps
+ * every reading in the durable outbox, hands the outbox to MQTT as the
+ * connection allows, and takes MQTT's events (Paho's own threads only queue
+ * them). Signals set flags that the loop acts on. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "mqtt.h"
+#include "outbox.h"
+#include "reading.h"
+#include "sampler.h"
+#include "topic.h"
+
+#define EXIT_CONFIG 2
+/* Publishes in flight at once: enough to keep a link busy while replaying a
+ * long outage, small enough that a reconnect does not flood the broker. */
+#define SEND_WINDOW 256
+/* Resends after no acknowledgement progress back off up to this. */
+#define RESEND_MAX_S 600.0
+#define HEALTH_EVERY_S 300.0
+/* How long to wait at exit_at_end for the outbox to drain. */
+#define DRAIN_TIMEOUT_S 60.0
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t tare_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else if (sig == SIGUSR1)
+		tare_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: rollsense-sensord [--config PATH] [--check-config | --once]\n"
+		"Reads the pressure and temperature chips in a foam roller or massage ball\n"
+		"and publishes readings over MQTT.\n\n"
+		"  -c, --config PATH   configuration file (default %s)\n"
+		"      --check-config  validate the configuration and exit\n"
+		"      --once          read every chip once, print one reading as JSON, exit\n"
+		"  -v, --verbose       log debug messages\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version\n\n"
+		"Signals: SIGTERM/SIGINT flush and exit, SIGHUP reloads the configuration,\n"
+		"SIGUSR1 tares the pressure (the tool must be at rest).\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+struct daemon {
+	struct rs_config cfg;
+	struct sampler *sampler;
+	struct outbox *outbox;
+	struct mqtt_client *mqtt;
+	char run[READING_RUN_LEN + 1];
+	uint64_t seq;
+	char topic_reading[256];
+	char topic_status[256];
+	char topic_ack[256];
+	char topic_command[256];
+	double resend_interval_s;
+	double last_progress_real;
+	uint64_t missed_ticks;
+};
+
+/* Checks what the shared loader cannot know is needed: sensord must have
+ * chips, and a channel to give. */
+static int sensord_cfg_check(const struct rs_config *cfg, char *err, size_t err_len)
+{
+	unsigned provided = 0;
+
+	if (cfg->sensord.n_sensors == 0) {
+		snprintf(err, err_len, "%s: sensord.sensors: at least one sensor is needed", cfg->path);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->sensord.n_sensors; i++)
+		provided |= cfg->sensord.sensors[i].provides;
+	if (!provided) {
+		snprintf(err, err_len,
+			 "%s: sensord.sensors: no sensor provides pressure_kpa or temperature_c", cfg->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_config(const char *path, struct rs_config *cfg)
+{
+	char err[1024];
+
+	if (config_load(path, cfg, err, sizeof(err)) < 0 || sensord_cfg_check(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void new_run_id(char run[READING_RUN_LEN + 1])
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)(clock_real_s() * 1e6);
+	snprintf(run, READING_RUN_LEN + 1, "%08x", r);
+}
+
+static void json_number(FILE *out, double v, int decimals)
+{
+	if (isnan(v))
+		fputs("null", out);
+	else
+		fprintf(out, "%.*f", decimals, v);
+}
+
+/* --once: one reading with each chip's absolute values, for checking wiring. */
+static int run_once(struct daemon *d)
+{
+	struct sampler_detail details[CONFIG_MAX_SENSORS];
+	struct reading r = { 0 };
+	char buf[READING_MAX_PAYLOAD];
+	size_t n;
+	int len, failed = 0;
+
+	snprintf(r.run, sizeof(r.run), "%s", d->run);
+	r.seq = 1;
+	r.mono = clock_mono_s();
+	r.ts = clock_wall_s();
+	sampler_sample(d->sampler, r.mono, &r);
+	len = reading_encode(&r, buf, sizeof(buf));
+	if (len < 2)
+		return 1;
+	/* The reading, its closing brace replaced by the sensors object. */
+	fwrite(buf, 1, (size_t)len - 1, stdout);
+	fputs(",\"sensors\":{", stdout);
+	n = sampler_details(d->sampler, details, CONFIG_MAX_SENSORS);
+	for (size_t i = 0; i < n; i++) {
+		const struct sensor_values *v = &details[i].values;
+
+		printf("%s\"%s\":{\"pressure_pa\":", i ? "," : "", details[i].key);
+		json_number(stdout, v->pressure_pa, 2);
+		fputs(",\"temperature_c\":", stdout);
+		json_number(stdout, v->temperature_c, 2);
+		fputs(",\"humidity_pct\":", stdout);
+		json_number(stdout, v->humidity_pct, 2);
+		fputs(",\"voltage_v\":", stdout);
+		json_number(stdout, v->voltage_v, 5);
+		if (details[i].fault) {
+			printf(",\"fault\":\"%s\"", details[i].fault);
+			failed = 1;
+		}
+		fputs("}", stdout);
+	}
+	fputs("}}\n", stdout);
+	return failed;
+}
+
+static int publish_status(struct daemon *d, const char *status)
+{
+	return mqtt_client_publish(d->mqtt, d->topic_status, status, strlen(status), 1, true,
+				   UINT64_MAX);
+}
+
+static void handle_event(struct daemon *d, struct mqtt_event *ev)
+{
+	char run[READING_RUN_LEN + 1];
+	uint64_t seq;
+	size_t n;
+
+	switch (ev->kind) {
+	case MQTT_EVENT_CONNECTED:
+		log_info("mqtt: connected to %s", d->cfg.mqtt.uri);
+		publish_status(d, "online");
+		/* Whatever was in flight may be gone with the old connection. */
+		outbox_reset_sent(d->outbox);
+		break;
+	case MQTT_EVENT_LOST:
+		log_warn("mqtt: %s", ev->detail);
+		break;
+	case MQTT_EVENT_PUBLISHED:
+		if (ev->tag == UINT64_MAX)
+			break;	/* status */
+		if (ev->ok && d->cfg.sensord.confirm == CONFIRM_BROKER) {
+			if (outbox_confirm_id(d->outbox, ev->tag)) {
+				d->last_progress_real = clock_real_s();
+				d->resend_interval_s = d->cfg.sensord.resend_s;
+			}
+		}
+		break;
+	case MQTT_EVENT_MESSAGE:
+		if (strcmp(ev->topic, d->topic_ack) == 0) {
+			if (ack_decode(ev->payload, ev->payload_len, run, &seq) < 0) {
+				log_warn("mqtt: ignoring a malformed acknowledgement on %s", ev->topic);
+				break;
+			}
+			if (d->cfg.sensord.confirm != CONFIRM_COLLECTOR)
+				break;
+			n = outbox_ack(d->outbox, run, seq);
+			if (n) {
+				d->last_progress_real = clock_real_s();
+				d->resend_interval_s = d->cfg.sensord.resend_s;
+			}
+		} else if (strcmp(ev->topic, d->topic_command) == 0) {
+			if (ev->payload_len == 4 && memcmp(ev->payload, "tare", 4) == 0) {
+				log_info("tare requested over MQTT");
+				sampler_tare(d->sampler);
+			} else {
+				log_warn("mqtt: unknown command on %s", ev->topic);
+			}
+		}
+		break;
+	}
+}
+
+/* Hands unsent readings to MQTT while the window has room. When nothing was
+ * confirmed for resend_interval_s although readings wait, everything
+ * unconfirmed is sent again from the oldest (the broker or collector may have
+ * lost it), with the interval doubling while that keeps happening. */
+static void pump(struct daemon *d)
+{
+	struct outbox_stats st;
+	double now = clock_real_s();
+	struct outbox_entry *e;
+
+	if (!mqtt_client_connected(d->mqtt))
+		return;
+	outbox_get_stats(d->outbox, &st);
+	if (st.depth == 0) {
+		d->last_progress_real = now;
+	} else if (now - d->last_progress_real > d->resend_interval_s) {
+		log_info("outbox: %zu readings unconfirmed for %.0f s, sending them again", st.depth,
+			 now - d->last_progress_real);
+		outbox_reset_sent(d->outbox);
+		d->last_progress_real = now;
+		d->resend_interval_s = fmin(d->resend_interval_s * 2, RESEND_MAX_S);
+	}
+	while (mqtt_client_pending(d->mqtt) < SEND_WINDOW) {
+		e = outbox_next_to_send(d->outbox, now, INFINITY);
+		if (!e)
+			break;
+		if (mqtt_client_publish(d->mqtt, d->topic_reading, e->payload, e->len, 1, false, e->id) < 0)
+			break;
+		outbox_mark_sent(d->outbox, e, now);
+	}
+}
+
+static void take_sample(struct daemon *d, double tick_mono)
+{
+	struct reading r;
+	char buf[READING_MAX_PAYLOAD];
+	int len;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.run, sizeof(r.run), "%s", d->run);
+	r.seq = ++d->seq;
+	r.mono = tick_mono;
+	r.ts = clock_wall_s();
+	sampler_sample(d->sampler, tick_mono, &r);
+	len = reading_encode(&r, buf, sizeof(buf));
+	if (len < 0) {
+		log_error("reading %llu does not encode; dropped", (unsigned long long)r.seq);
+		return;
+	}
+	if (outbox_append(d->outbox, d->run, r.seq, buf, (size_t)len) < 0)
+		log_error("outbox: out of memory; reading %llu lost", (unsigned long long)r.seq);
+}
+
+static void log_health(struct daemon *d)
+{
+	struct outbox_stats ob;
+	struct mqtt_stats ms;
+	struct sampler_stats ss;
+
+	outbox_get_stats(d->outbox, &ob);
+	mqtt_client_get_stats(d->mqtt, &ms);
+	sampler_get_stats(d->sampler, &ss);
+	log_info("health: run %s readings %llu, chip faults %llu, reinits %llu, missed ticks %llu, "
+		 "outbox %zu (dropped %llu), published %llu, reconnects %llu",
+		 d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
+		 (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
+		 (unsigned long long)ms.published_ok, (unsigned long long)ms.connects);
+}
+
+/* SIGHUP: a new config is loaded whole and checked before anything changes.
+ * What the running loop can take over at once (log level, sample rate,
+ * outbox timing) it takes; a change of chips, broker or identity needs a
+ * restart, which the log says. */
+static void reload(struct daemon *d)
+{
+	struct rs_config next;
+	enum log_level lvl;
+
+	log_info("reloading %s", d->cfg.path);
+	if (load_config(d->cfg.path, &next) < 0) {
+		log_error("reload refused; keeping the running configuration");
+		return;
+	}
+	if (strcmp(next.device_id, d->cfg.device_id) != 0 ||
+	    memcmp(&next.mqtt, &d->cfg.mqtt, sizeof(next.mqtt)) != 0 ||
+	    next.sensord.n_sensors != d->cfg.sensord.n_sensors ||
+	    memcmp(next.sensord.sensors, d->cfg.sensord.sensors, sizeof(next.sensord.sensors)) != 0 ||
+	    strcmp(next.sensord.state_dir, d->cfg.sensord.state_dir) != 0)
+		log_warn("reload: device, MQTT, chip or state_dir changes take effect at the next restart");
+	if (log_level_parse(next.log_level, &lvl) == 0)
+		log_set_level(lvl);
+	d->cfg.sensord.sample_hz = next.sensord.sample_hz;
+	d->cfg.sensord.resend_s = next.sensord.resend_s;
+	d->cfg.sensord.flush_s = next.sensord.flush_s;
+	d->cfg.sensord.gauge = next.sensord.gauge;
+	d->cfg.detector = next.detector;
+	snprintf(d->cfg.log_level, sizeof(d->cfg.log_level), "%s", next.log_level);
+	log_info("reload done");
+}
+
+static int run_daemon(struct daemon *d)
+{
+	struct mqtt_will will;
+	char err[512], client_id[160], outbox_dir[CONFIG_PATH_MAX + 16];
+	double period, next_tick, last_flush, last_health, last_tick_real, end_s, drain_started = 0;
+	bool sampling = true;
+	int rc = 0;
+
+	topic_build(d->topic_reading, sizeof(d->topic_reading), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "reading");
+	topic_build(d->topic_status, sizeof(d->topic_status), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "status");
+	topic_build(d->topic_ack, sizeof(d->topic_ack), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "ack");
+	topic_build(d->topic_command, sizeof(d->topic_command), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "command");
+
+	if (mkdir(d->cfg.sensord.state_dir, 0700) < 0 && errno != EEXIST) {
+		log_error("%s: sensord.state_dir: cannot create %s: %s", d->cfg.path,
+			  d->cfg.sensord.state_dir, strerror(errno));
+		return 1;
+	}
+	snprintf(outbox_dir, sizeof(outbox_dir), "%s/outbox", d->cfg.sensord.state_dir);
+	d->outbox = outbox_open(outbox_dir, d->cfg.sensord.outbox_max);
+	if (!d->outbox) {
+		log_error("outbox %s: %s", outbox_dir, strerror(errno));
+		return 1;
+	}
+	{
+		struct outbox_stats st;
+
+		outbox_get_stats(d->outbox, &st);
+		if (st.recovered)
+			log_info("outbox: %llu unconfirmed readings from earlier runs will be sent again",
+				 (unsigned long long)st.recovered);
+	}
+
+	if (d->cfg.mqtt.client_id[0])
+		snprintf(client_id, sizeof(client_id), "%s", d->cfg.mqtt.client_id);
+	else
+		snprintf(client_id, sizeof(client_id), "rollsense-sensord-%s", d->cfg.device_id);
+	will.topic = d->topic_status;
+	will.payload = "offline";
+	will.retained = true;
+	d->mqtt = mqtt_client_new(&d->cfg.mqtt, client_id, &will, err, sizeof(err));
+	if (!d->mqtt) {
+		log_error("%s: %s", d->cfg.path, err);
+		return 1;
+	}
+	mqtt_client_subscribe(d->mqtt, d->topic_ack, 1);
+	mqtt_client_subscribe(d->mqtt, d->topic_command, 1);
+	if (mqtt_client_start(d->mqtt, err, sizeof(err)) < 0)
+		log_warn("%s (retrying)", err);
+
+	log_info("run %s: device %s, %u Hz, %zu chips, broker %s%s", d->run, d->cfg.device_id,
+		 d->cfg.sensord.sample_hz, d->cfg.sensord.n_sensors, d->cfg.mqtt.uri,
+		 d->cfg.sensord.simulated ? ", simulated gear" : "");
+	d->resend_interval_s = d->cfg.sensord.resend_s;
+	d->last_progress_real = clock_real_s();
+	end_s = d->cfg.sensord.sim.exit_at_end ? sampler_sim_end_s(d->sampler) : 0;
+	period = 1.0 / d->cfg.sensord.sample_hz;
+	next_tick = clock_mono_s();
+	last_flush = last_health = last_tick_real = clock_real_s();
+
+	while (!stop_requested) {
+		struct pollfd pfd = { .fd = mqtt_client_fd(d->mqtt), .events = POLLIN };
+		struct mqtt_event ev;
+		double now = clock_mono_s(), now_real, wait_s;
+
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(d);
+			period = 1.0 / d->cfg.sensord.sample_hz;
+		}
+		if (tare_requested) {
+			tare_requested = 0;
+			log_info("tare requested");
+			sampler_tare(d->sampler);
+		}
+		if (sampling && now >= next_tick) {
+			take_sample(d, next_tick);
+			next_tick += period;
+			/* Drift-free: ticks stay on the grid; a stall skips ticks
+			 * rather than bunching readings. */
+			if (now - next_tick > period) {
+				double missed = floor((now - next_tick) / period);
+
+				d->missed_ticks += (uint64_t)missed;
+				next_tick += missed * period;
+			}
+			if (end_s > 0 && next_tick > end_s) {
+				sampling = false;
+				drain_started = clock_real_s();
+				outbox_flush(d->outbox);
+				log_info("scenario ended at %.1f s: %llu readings; waiting for confirmation",
+					 end_s, (unsigned long long)d->seq);
+			}
+		}
+		while (mqtt_client_next(d->mqtt, &ev) == 0) {
+			handle_event(d, &ev);
+			mqtt_event_clear(&ev);
+		}
+		pump(d);
+		now_real = clock_real_s();
+		mqtt_client_tick(d->mqtt, now_real);
+		if (now_real - last_flush >= d->cfg.sensord.flush_s) {
+			if (outbox_flush(d->outbox) < 0)
+				log_warn("outbox: write failed: %s; will retry", strerror(errno));
+			last_flush = now_real;
+		}
+		if (now_real - last_health >= HEALTH_EVERY_S) {
+			log_health(d);
+			last_health = now_real;
+		}
+		if (!sampling) {
+			struct outbox_stats st;
+
+			outbox_get_stats(d->outbox, &st);
+			if (st.depth == 0) {
+				log_info("all %llu readings confirmed", (unsigned long long)d->seq);
+				break;
+			}
+			if (now_real - drain_started > DRAIN_TIMEOUT_S) {
+				log_warn("%zu readings still unconfirmed after %.0f s; they stay in the outbox",
+					 st.depth, DRAIN_TIMEOUT_S);
+				rc = 1;
+				break;
+			}
+		}
+		(void)last_tick_real;
+		wait_s = sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05;
+		if (wait_s > 0.1)
+			wait_s = 0.1;
+		if (wait_s > 0 && poll(&pfd, 1, (int)ceil(wait_s * 1000)) < 0 && errno != EINTR)
+			log_warn("poll: %s", strerror(errno));
+	}
+
+	if (outbox_flush(d->outbox) < 0)
+		log_error("outbox: final write failed: %s", strerror(errno));
+	if (mqtt_client_connected(d->mqtt))
+		publish_status(d, "offline");
+	log_health(d);
+	mqtt_client_free(d->mqtt, 2000);
+	d->mqtt = NULL;
+	outbox_close(d->outbox);
+	d->outbox = NULL;
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct daemon d;
+	const char *path = CONFIG_DEFAULT_PATH;
+	bool check_only = false, once = false, verbose = false;
+	struct sigaction sa;
+	enum log_level lvl;
+	char err[1024];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'k': check_only = true; break;
+		case 'o': once = true; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("rollsense-sensord %s\n", ROLLSENSE_VERSION); return 0;
+		default: usage(stderr); return EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rollsense-sensord: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (load_config(path, &d.cfg) < 0)
+		return EXIT_CONFIG;
+	if (check_only) {
+		printf("%s: configuration is valid\n", path);
+		return 0;
+	}
+	if (log_level_parse(d.cfg.log_level, &lvl) == 0)
+		log_set_level(verbose ? LOG_LEVEL_DEBUG : lvl);
+
+	/* Before Paho starts its threads, so they inherit it. */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	clock_start(d.cfg.sensord.simulated ? d.cfg.sensord.sim.time_scale : 1.0);
+	new_run_id(d.run);
+	d.sampler = sampler_new(&d.cfg.sensord, err, sizeof(err));
+	if (!d.sampler) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return 1;
+	}
+	rc = once ? run_once(&d) : run_daemon(&d);
+	sampler_free(d.sampler);
+	return rc;
+}

@@ -1,0 +1,1217 @@
+/* The durable outbox (outbox.h): a ring of entries in memory, an append-only
+ * log of segment files on disk.
+ *
+ * Disk format. The folder holds segment files named "seg-<16 hex>.log", the
+ * number rising by one per new segment; any other name is ignored. A segment
+ * is a sequence of records, all integers little-endian:
+ *
+ *   u32 body_len | u32 crc | body (body_len bytes)
+ *
+ * crc is the CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of the
+ * four body_len bytes followed by the body, so a damaged length is caught as
+ * well as a damaged body. The body starts with a type byte:
+ *
+ *   'R' reading:  u64 id | u64 seq | 8 bytes run | payload (the rest)
+ *   'C' done ids: u64 first_id | u32 count   (confirmed by PUBACK, or dropped)
+ *   'A' ack:      8 bytes run | u64 seq      (the collector's acknowledgement)
+ *
+ * Why confirmations live in the log instead of a separate "done" file: a done
+ * file must be replaced atomically (write, fdatasync, rename, fsync folder),
+ * which is three syncs every time the watermark moves, i.e. every flush in
+ * normal operation; an 'A' or 'C' record rides in the flush's one write and
+ * one fdatasync. It also records out-of-order PUBACKs exactly, so a restart
+ * resends nothing that was confirmed before the last flush.
+ *
+ * Recovery replays the segments in order: an 'R' adds an entry, an 'A' or 'C'
+ * confirms entries read so far. Reading a segment stops at the first record
+ * whose length or CRC is wrong (a torn tail after a power cut), keeping what
+ * came before; the next segment is read normally. A reading whose id is not
+ * above every id read before is a copy left by a failed flush and is skipped.
+ * Unknown record types with a good CRC are skipped (room for later versions).
+ *
+ * Segment lifetime. Records are appended to the newest ("active") segment;
+ * a new one is started before a flush once the active one holds 4096 records
+ * or 1 MiB (so one large batch may overshoot, because a flush writes its
+ * batch to one file). An open never appends to an old file: its tail may be
+ * torn. Segments are deleted oldest first, once every reading in them and in
+ * all older ones is confirmed or dropped. Deleting only the oldest keeps
+ * replay sound: a confirmation record always follows the reading it
+ * confirms, so a deleted segment can only have confirmed readings that are
+ * gone with it. The active segment is kept (creating a file per flush would
+ * wear the card) except at close when nothing is left unconfirmed.
+ *
+ * Memory. Entries sit in a ring indexed by an in-memory position that rises
+ * by one per entry (so index arithmetic works even when recovered ids have
+ * gaps). A confirmed entry frees its payload at once and stays as a small
+ * tombstone until it reaches the oldest end of the ring. Each run chains its
+ * entries (next_in_run) for acks; sent-unconfirmed entries are chained in the
+ * order they were sent, so the one due for a resend is always at the front.
+ * About 90 bytes per entry plus its payload. */
+#include "outbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SEGMENT_MAX_RECORDS 4096
+#define SEGMENT_MAX_BYTES (1024u * 1024u)
+#define SEGMENT_NAME_LEN 24	/* "seg-" + 16 hex + ".log" */
+
+#define RECORD_HEADER_LEN 8
+#define RECORD_R_FIXED (1 + 8 + 8 + OUTBOX_RUN_LEN)
+#define RECORD_C_LEN (1 + 8 + 4)
+#define RECORD_A_LEN (1 + OUTBOX_RUN_LEN + 8)
+/* Larger payloads are refused; a length beyond this on disk means damage. */
+#define OUTBOX_PAYLOAD_MAX 65536u
+#define RECORD_BODY_MAX (RECORD_R_FIXED + OUTBOX_PAYLOAD_MAX)
+
+#define POS_NONE UINT64_MAX
+#define RING_MIN_CAP 1024u
+/* A batch buffer larger than this is freed after the flush, not kept. */
+#define WBUF_KEEP_BYTES (1024u * 1024u)
+
+struct slot {
+	struct outbox_entry e;	/* first: outbox_mark_sent() gets &slot->e back */
+	uint64_t next_in_run;	/* position of this run's next entry, POS_NONE */
+	uint64_t sent_prev;	/* neighbours in the sent-unconfirmed chain */
+	uint64_t sent_next;
+	uint32_t run_idx;
+	bool done;		/* confirmed or dropped; payload freed */
+	bool in_sent;		/* on the sent-unconfirmed chain */
+};
+
+struct run_state {
+	char run[OUTBOX_RUN_LEN + 1];
+	bool in_use;
+	size_t count;		/* ring entries of this run, tombstones included */
+	uint64_t first_pos;	/* oldest in the ring */
+	uint64_t last_pos;	/* newest, where the chain grows */
+	uint64_t ack_pos;	/* first entry no ack has passed yet */
+};
+
+struct segment {
+	uint64_t num;
+	uint64_t max_id;	/* highest reading id in this or any older segment */
+};
+
+/* A range of ids confirmed since the last flush, to be logged as 'C'. */
+struct id_range {
+	uint64_t first;
+	uint32_t count;
+};
+
+struct pending_ack {
+	char run[OUTBOX_RUN_LEN + 1];
+	uint64_t seq;
+};
+
+struct outbox {
+	int dir_fd;		/* holds the flock that keeps a second process out */
+	size_t max_entries;
+	size_t span_max;	/* ring length limit, tombstones included */
+
+	struct slot *slots;
+	size_t cap;		/* power of two */
+	uint64_t head_pos, tail_pos;	/* oldest held, one past newest */
+	uint64_t write_pos;	/* first position not yet written to disk */
+	uint64_t send_pos;	/* no never-sent entry before this */
+	uint64_t sent_first, sent_last;	/* the sent-unconfirmed chain */
+	uint64_t next_id;
+	size_t depth;
+
+	struct run_state *runs;
+	size_t n_runs;
+	uint32_t last_run_idx;	/* appends come from one run: skip the search */
+
+	struct segment *segs;	/* oldest first; the last is active if active_fd >= 0 */
+	size_t n_segs, cap_segs;
+	uint64_t next_seg_num;
+	int active_fd;
+	off_t active_bytes;
+	size_t active_records;
+	bool dir_dirty;		/* a file was created or deleted since the folder's last fsync */
+
+	struct id_range *pend_ids;
+	size_t n_pend_ids, cap_pend_ids;
+	struct pending_ack *pend_acks;
+	size_t n_pend_acks, cap_pend_acks;
+
+	unsigned char *wbuf;
+	size_t wbuf_len, wbuf_cap;
+
+	bool loaded;		/* open succeeded: close may flush */
+	struct outbox_stats st;
+};
+
+/* ---- CRC-32 (IEEE 802.3), table-driven, table built on first use ---- */
+
+static uint32_t crc_table[256];
+static bool crc_table_ready;
+
+static void crc32_table_build(void)
+{
+	uint32_t c;
+	unsigned i, k;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (k = 0; k < 8; k++)
+			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+	crc_table_ready = true;
+}
+
+/* Continues a CRC over more bytes: start with crc = 0. */
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (!crc_table_ready)
+		crc32_table_build();
+	crc = ~crc;
+	for (i = 0; i < n; i++)
+		crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* ---- little-endian helpers ---- */
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static bool run_is_valid(const char *run, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!((run[i] >= '0' && run[i] <= '9') || (run[i] >= 'a' && run[i] <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+/* ---- the ring ---- */
+
+static struct slot *slot_at(const struct outbox *ob, uint64_t pos)
+{
+	return &ob->slots[pos & (ob->cap - 1)];
+}
+
+static uint64_t slot_pos(const struct outbox *ob, const struct slot *s)
+{
+	uint64_t idx = (uint64_t)(s - ob->slots);
+
+	return ob->head_pos + ((idx - (ob->head_pos & (ob->cap - 1))) & (ob->cap - 1));
+}
+
+/* Makes room for one more slot. Positions stay valid: a slot moves to
+ * pos & (new_cap - 1). */
+static int ring_reserve(struct outbox *ob)
+{
+	struct slot *n;
+	size_t new_cap;
+	uint64_t pos;
+
+	if (ob->tail_pos - ob->head_pos < ob->cap)
+		return 0;
+	new_cap = ob->cap ? ob->cap * 2 : RING_MIN_CAP;
+	n = malloc(new_cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (pos = ob->head_pos; pos < ob->tail_pos; pos++)
+		n[pos & (new_cap - 1)] = *slot_at(ob, pos);
+	free(ob->slots);
+	ob->slots = n;
+	ob->cap = new_cap;
+	return 0;
+}
+
+/* The first position whose id is >= id (tail_pos if none). Ids rise with
+ * position, so a binary search works. */
+static uint64_t ring_lower_bound(const struct outbox *ob, uint64_t id)
+{
+	uint64_t lo = ob->head_pos, hi = ob->tail_pos, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (slot_at(ob, mid)->e.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The position holding id, or POS_NONE. The first guess assumes no gaps in
+ * the ids after it, which holds for everything appended since open, so the
+ * usual case is O(1); otherwise O(log n). */
+static uint64_t ring_find_id(const struct outbox *ob, uint64_t id)
+{
+	uint64_t lo = ob->head_pos, hi = ob->tail_pos, last_id, pos;
+
+	if (lo == hi)
+		return POS_NONE;
+	last_id = slot_at(ob, hi - 1)->e.id;
+	if (id > last_id)
+		return POS_NONE;
+	if (last_id - id < hi - lo) {
+		pos = hi - 1 - (last_id - id);
+		if (slot_at(ob, pos)->e.id == id)
+			return pos;
+	}
+	pos = ring_lower_bound(ob, id);
+	return pos < hi && slot_at(ob, pos)->e.id == id ? pos : POS_NONE;
+}
+
+static int run_find(const struct outbox *ob, const char *run)
+{
+	size_t i;
+
+	if (ob->last_run_idx < ob->n_runs && ob->runs[ob->last_run_idx].in_use &&
+	    memcmp(ob->runs[ob->last_run_idx].run, run, OUTBOX_RUN_LEN) == 0)
+		return (int)ob->last_run_idx;
+	for (i = 0; i < ob->n_runs; i++) {
+		if (ob->runs[i].in_use && memcmp(ob->runs[i].run, run, OUTBOX_RUN_LEN) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The run's state, made if new. -1 on ENOMEM. Runs are few (one per start of
+ * sensord with readings left), so a linear table is enough. */
+static int run_get(struct outbox *ob, const char *run)
+{
+	struct run_state *n;
+	int idx = run_find(ob, run);
+	size_t i;
+
+	if (idx >= 0)
+		return idx;
+	for (i = 0; i < ob->n_runs && ob->runs[i].in_use; i++)
+		;
+	if (i == ob->n_runs) {
+		n = realloc(ob->runs, (ob->n_runs + 1) * sizeof(*n));
+		if (!n)
+			return -1;
+		ob->runs = n;
+		ob->n_runs++;
+	}
+	memcpy(ob->runs[i].run, run, OUTBOX_RUN_LEN);
+	ob->runs[i].run[OUTBOX_RUN_LEN] = '\0';
+	ob->runs[i].in_use = true;
+	ob->runs[i].count = 0;
+	ob->runs[i].first_pos = ob->runs[i].last_pos = ob->runs[i].ack_pos = POS_NONE;
+	return (int)i;
+}
+
+static void sent_unlink(struct outbox *ob, struct slot *s)
+{
+	if (!s->in_sent)
+		return;
+	if (s->sent_prev != POS_NONE)
+		slot_at(ob, s->sent_prev)->sent_next = s->sent_next;
+	else
+		ob->sent_first = s->sent_next;
+	if (s->sent_next != POS_NONE)
+		slot_at(ob, s->sent_next)->sent_prev = s->sent_prev;
+	else
+		ob->sent_last = s->sent_prev;
+	s->in_sent = false;
+}
+
+/* Removes done entries from the oldest end, so the ring starts with an
+ * unconfirmed entry or is empty. */
+static void ring_pop_done(struct outbox *ob)
+{
+	struct slot *s;
+	struct run_state *r;
+
+	while (ob->head_pos < ob->tail_pos) {
+		s = slot_at(ob, ob->head_pos);
+		if (!s->done)
+			break;
+		r = &ob->runs[s->run_idx];
+		/* The oldest entry of the ring is the oldest of its run. */
+		r->first_pos = s->next_in_run;
+		if (r->ack_pos == ob->head_pos)
+			r->ack_pos = s->next_in_run;
+		if (--r->count == 0) {
+			r->in_use = false;
+			r->first_pos = r->last_pos = r->ack_pos = POS_NONE;
+		}
+		ob->head_pos++;
+	}
+	if (ob->write_pos < ob->head_pos)
+		ob->write_pos = ob->head_pos;
+	if (ob->send_pos < ob->head_pos)
+		ob->send_pos = ob->head_pos;
+}
+
+/* Notes that id, already on disk, is done, extending the last range when the
+ * ids follow each other (PUBACKs and drops mostly do). */
+static int pending_id_add(struct outbox *ob, uint64_t id)
+{
+	struct id_range *last, *n;
+	size_t cap;
+
+	if (ob->n_pend_ids) {
+		last = &ob->pend_ids[ob->n_pend_ids - 1];
+		if (last->first + last->count == id && last->count < UINT32_MAX) {
+			last->count++;
+			return 0;
+		}
+	}
+	if (ob->n_pend_ids == ob->cap_pend_ids) {
+		cap = ob->cap_pend_ids ? ob->cap_pend_ids * 2 : 64;
+		n = realloc(ob->pend_ids, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		ob->pend_ids = n;
+		ob->cap_pend_ids = cap;
+	}
+	ob->pend_ids[ob->n_pend_ids].first = id;
+	ob->pend_ids[ob->n_pend_ids].count = 1;
+	ob->n_pend_ids++;
+	return 0;
+}
+
+static int pending_ack_add(struct outbox *ob, const char *run, uint64_t seq)
+{
+	struct pending_ack *n;
+	size_t i, cap;
+
+	for (i = 0; i < ob->n_pend_acks; i++) {
+		if (memcmp(ob->pend_acks[i].run, run, OUTBOX_RUN_LEN) == 0) {
+			if (seq > ob->pend_acks[i].seq)
+				ob->pend_acks[i].seq = seq;
+			return 0;
+		}
+	}
+	if (ob->n_pend_acks == ob->cap_pend_acks) {
+		cap = ob->cap_pend_acks ? ob->cap_pend_acks * 2 : 4;
+		n = realloc(ob->pend_acks, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		ob->pend_acks = n;
+		ob->cap_pend_acks = cap;
+	}
+	memcpy(ob->pend_acks[ob->n_pend_acks].run, run, OUTBOX_RUN_LEN + 1);
+	ob->pend_acks[ob->n_pend_acks].seq = seq;
+	ob->n_pend_acks++;
+	return 0;
+}
+
+/* Marks the entry at pos done and frees its payload. With log_id, a written
+ * entry gets a 'C' record at the next flush. If that bookkeeping cannot be
+ * allocated the confirmation still counts in memory; the worst a restart can
+ * then do is send the entry again, which is harmless. */
+static void slot_retire(struct outbox *ob, uint64_t pos, bool log_id)
+{
+	struct slot *s = slot_at(ob, pos);
+
+	if (s->done)
+		return;
+	s->done = true;
+	free(s->e.payload);
+	s->e.payload = NULL;
+	s->e.len = 0;
+	sent_unlink(ob, s);
+	ob->depth--;
+	if (log_id && pos < ob->write_pos)
+		(void)pending_id_add(ob, s->e.id);
+	ring_pop_done(ob);
+}
+
+static void drop_oldest(struct outbox *ob)
+{
+	slot_retire(ob, ob->head_pos, true);
+	ob->st.dropped++;
+}
+
+/* Adds an entry; payload is taken over (freed on failure). */
+static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t seq, char *payload,
+		     size_t len)
+{
+	struct slot *s;
+	struct run_state *r;
+	int idx;
+	uint64_t pos;
+
+	while (ob->depth >= ob->max_entries || ob->tail_pos - ob->head_pos >= ob->span_max)
+		drop_oldest(ob);
+	if (ring_reserve(ob) < 0)
+		goto err_free;
+	idx = run_get(ob, run);
+	if (idx < 0)
+		goto err_free;
+	r = &ob->runs[idx];
+	ob->last_run_idx = (uint32_t)idx;
+
+	pos = ob->tail_pos++;
+	s = slot_at(ob, pos);
+	memset(s, 0, sizeof(*s));
+	s->e.id = id;
+	memcpy(s->e.run, run, OUTBOX_RUN_LEN);
+	s->e.run[OUTBOX_RUN_LEN] = '\0';
+	s->e.seq = seq;
+	s->e.payload = payload;
+	s->e.len = len;
+	s->e.sent_at = -1;
+	s->next_in_run = POS_NONE;
+	s->sent_prev = s->sent_next = POS_NONE;
+	s->run_idx = (uint32_t)idx;
+
+	if (r->last_pos != POS_NONE)
+		slot_at(ob, r->last_pos)->next_in_run = pos;
+	else
+		r->first_pos = pos;
+	if (r->ack_pos == POS_NONE)
+		r->ack_pos = pos;
+	r->last_pos = pos;
+	r->count++;
+	ob->depth++;
+	return 0;
+
+err_free:
+	free(payload);
+	return -ENOMEM;
+}
+
+/* Confirms every entry of run with seq <= seq; the ack cursor passes each
+ * entry once, so the cost is the number of entries passed. */
+static size_t ack_apply(struct outbox *ob, const char *run, uint64_t seq, bool *any_written)
+{
+	struct run_state *r;
+	struct slot *s;
+	uint64_t pos;
+	size_t n = 0;
+	int idx = run_find(ob, run);
+
+	*any_written = false;
+	if (idx < 0)
+		return 0;
+	r = &ob->runs[idx];
+	/* r may be released inside the loop when its last entry leaves the
+	 * ring; releasing sets ack_pos to POS_NONE, which ends the loop. */
+	while ((pos = r->ack_pos) != POS_NONE) {
+		s = slot_at(ob, pos);
+		if (s->e.seq > seq)
+			break;
+		r->ack_pos = s->next_in_run;
+		if (!s->done) {
+			if (pos < ob->write_pos)
+				*any_written = true;
+			slot_retire(ob, pos, false);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- opening: find and replay the segments ---- */
+
+static int segment_name(char *buf, size_t len, uint64_t num)
+{
+	return snprintf(buf, len, "seg-%016" PRIx64 ".log", num);
+}
+
+static bool segment_name_parse(const char *name, uint64_t *num)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (strlen(name) != SEGMENT_NAME_LEN || strncmp(name, "seg-", 4) != 0 ||
+	    strcmp(name + 20, ".log") != 0)
+		return false;
+	for (i = 4; i < 20; i++) {
+		char c = name[i];
+
+		if (c >= '0' && c <= '9')
+			v = (v << 4) | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = (v << 4) | (uint64_t)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*num = v;
+	return true;
+}
+
+static int segment_push(struct outbox *ob, uint64_t num)
+{
+	struct segment *n;
+	size_t cap;
+
+	if (ob->n_segs == ob->cap_segs) {
+		cap = ob->cap_segs ? ob->cap_segs * 2 : 16;
+		n = realloc(ob->segs, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		ob->segs = n;
+		ob->cap_segs = cap;
+	}
+	ob->segs[ob->n_segs].num = num;
+	ob->segs[ob->n_segs].max_id = ob->n_segs ? ob->segs[ob->n_segs - 1].max_id : 0;
+	ob->n_segs++;
+	return 0;
+}
+
+static int u64_compare(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Collects the segment numbers in the folder, sorted. */
+static int segments_list(struct outbox *ob, uint64_t **nums_out, size_t *n_out)
+{
+	DIR *d;
+	struct dirent *de;
+	uint64_t *nums = NULL, *n, num;
+	size_t count = 0, cap = 0;
+	int fd, err = 0;
+
+	fd = openat(ob->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!segment_name_parse(de->d_name, &num))
+			continue;
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			n = realloc(nums, cap * sizeof(*n));
+			if (!n) {
+				err = -ENOMEM;
+				goto out;
+			}
+			nums = n;
+		}
+		nums[count++] = num;
+	}
+	if (errno)
+		err = -errno;
+out:
+	closedir(d);
+	if (err) {
+		free(nums);
+		return err;
+	}
+	if (count)
+		qsort(nums, count, sizeof(*nums), u64_compare);
+	*nums_out = nums;
+	*n_out = count;
+	return 0;
+}
+
+/* Applies one record with a good CRC. -EBADMSG when it is malformed (the
+ * segment's reading stops there), -ENOMEM. */
+static int record_replay(struct outbox *ob, const unsigned char *body, size_t len)
+{
+	uint64_t id, seq, first, pos;
+	uint32_t count;
+	char run[OUTBOX_RUN_LEN + 1];
+	char *payload;
+	size_t plen;
+	bool written;
+
+	switch (body[0]) {
+	case 'R':
+		if (len < RECORD_R_FIXED)
+			return -EBADMSG;
+		id = get_u64(body + 1);
+		seq = get_u64(body + 9);
+		memcpy(run, body + 17, OUTBOX_RUN_LEN);
+		run[OUTBOX_RUN_LEN] = '\0';
+		if (!run_is_valid(run, OUTBOX_RUN_LEN))
+			return -EBADMSG;
+		if (id < ob->next_id)
+			return 0;	/* rewritten after a failed flush: already have it */
+		ob->next_id = id + 1;
+		ob->segs[ob->n_segs - 1].max_id = id;
+		plen = len - RECORD_R_FIXED;
+		payload = malloc(plen + 1);
+		if (!payload)
+			return -ENOMEM;
+		memcpy(payload, body + RECORD_R_FIXED, plen);
+		payload[plen] = '\0';
+		if (ring_push(ob, id, run, seq, payload, plen) < 0)
+			return -ENOMEM;
+		/* On disk already: a drop while loading gets its 'C' record. */
+		ob->write_pos = ob->tail_pos;
+		return 0;
+	case 'C':
+		if (len != RECORD_C_LEN)
+			return -EBADMSG;
+		first = get_u64(body + 1);
+		count = get_u32(body + 9);
+		if (count == 0 || first > UINT64_MAX - count)
+			return -EBADMSG;
+		if (first + count > ob->next_id)
+			ob->next_id = first + count;
+		/* Walk the held ids in the range: a range of drops may be far
+		 * longer than what is held. */
+		pos = ring_lower_bound(ob, first);
+		while (pos < ob->tail_pos && slot_at(ob, pos)->e.id < first + count) {
+			/* Retiring may pop the head past pos. */
+			if (pos >= ob->head_pos)
+				slot_retire(ob, pos, false);
+			pos++;
+			if (pos < ob->head_pos)
+				pos = ob->head_pos;
+		}
+		return 0;
+	case 'A':
+		if (len != RECORD_A_LEN)
+			return -EBADMSG;
+		memcpy(run, body + 1, OUTBOX_RUN_LEN);
+		run[OUTBOX_RUN_LEN] = '\0';
+		seq = get_u64(body + 1 + OUTBOX_RUN_LEN);
+		ack_apply(ob, run, seq, &written);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Replays one segment up to its end or its first damaged record. */
+static int segment_replay(struct outbox *ob, uint64_t num, unsigned char *body)
+{
+	char name[SEGMENT_NAME_LEN + 1];
+	unsigned char hdr[RECORD_HEADER_LEN];
+	uint32_t len, crc;
+	FILE *f;
+	int fd, err = 0;
+
+	segment_name(name, sizeof(name), num);
+	fd = openat(ob->dir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "rb");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = segment_push(ob, num);
+	while (!err) {
+		if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
+			break;
+		len = get_u32(hdr);
+		crc = get_u32(hdr + 4);
+		if (len == 0 || len > RECORD_BODY_MAX)
+			break;
+		if (fread(body, 1, len, f) != len)
+			break;
+		if (crc32_update(crc32_update(0, hdr, 4), body, len) != crc)
+			break;
+		err = record_replay(ob, body, len);
+		if (err == -EBADMSG) {
+			err = 0;
+			break;
+		}
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	fclose(f);
+	return err;
+}
+
+/* Deletes the oldest segments whose readings, and all older ones, are done.
+ * The active segment stays unless keep_active is false. */
+static void segments_prune(struct outbox *ob, bool keep_active)
+{
+	char name[SEGMENT_NAME_LEN + 1];
+	uint64_t oldest_id = ob->head_pos < ob->tail_pos ? slot_at(ob, ob->head_pos)->e.id : UINT64_MAX;
+	size_t n = 0;
+
+	while (n < ob->n_segs) {
+		if (keep_active && ob->active_fd >= 0 && n == ob->n_segs - 1)
+			break;
+		if (ob->segs[n].max_id >= oldest_id)
+			break;
+		segment_name(name, sizeof(name), ob->segs[n].num);
+		if (unlinkat(ob->dir_fd, name, 0) < 0 && errno != ENOENT)
+			break;	/* try again at the next flush */
+		ob->dir_dirty = true;
+		n++;
+	}
+	if (n == 0)
+		return;
+	if (ob->active_fd >= 0 && n == ob->n_segs) {
+		close(ob->active_fd);
+		ob->active_fd = -1;
+	}
+	memmove(ob->segs, ob->segs + n, (ob->n_segs - n) * sizeof(*ob->segs));
+	ob->n_segs -= n;
+}
+
+static int dir_sync(struct outbox *ob)
+{
+	if (!ob->dir_dirty)
+		return 0;
+	if (fsync(ob->dir_fd) < 0)
+		return -errno;
+	ob->dir_dirty = false;
+	return 0;
+}
+
+struct outbox *outbox_open(const char *dir, size_t max_entries)
+{
+	struct outbox *ob;
+	uint64_t *nums = NULL;
+	unsigned char *body = NULL;
+	size_t n_nums = 0, i;
+	int err;
+
+	if (!dir || !*dir || max_entries == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ob = calloc(1, sizeof(*ob));
+	if (!ob) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ob->active_fd = -1;
+	ob->max_entries = max_entries;
+	/* Tombstones of confirmed entries wait behind an unconfirmed older one;
+	 * this bounds them (and so memory and disk) when one entry never gets
+	 * confirmed: it is dropped after this many newer appends. */
+	ob->span_max = max_entries > SIZE_MAX / 2 ? SIZE_MAX : max_entries * 2;
+	ob->dir_fd = -1;
+	ob->sent_first = ob->sent_last = POS_NONE;
+	ob->next_id = 1;
+	ob->next_seg_num = 1;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		goto err_free;
+	}
+	ob->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ob->dir_fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	/* Two writers would interleave records and delete each other's files. */
+	if (flock(ob->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		goto err_close_dir;
+	}
+
+	err = segments_list(ob, &nums, &n_nums);
+	if (err)
+		goto err_close_dir;
+	body = malloc(RECORD_BODY_MAX);
+	if (!body) {
+		err = -ENOMEM;
+		goto err_free_nums;
+	}
+	for (i = 0; i < n_nums; i++) {
+		err = segment_replay(ob, nums[i], body);
+		if (err)
+			goto err_free_body;
+		ob->next_seg_num = nums[i] + 1;
+	}
+	/* Readings dropped while loading (max_entries is smaller than what
+	 * the disk holds) are logged as done at the next flush; until then a
+	 * restart would load them again, which only resends them. */
+	ob->st.recovered = ob->depth;
+	free(body);
+	free(nums);
+
+	segments_prune(ob, true);
+	err = dir_sync(ob);
+	if (err)
+		goto err_close_dir;
+	ob->loaded = true;
+	return ob;
+
+err_free_body:
+	free(body);
+err_free_nums:
+	free(nums);
+err_close_dir:
+	outbox_close(ob);	/* not loaded: frees, closes, writes nothing */
+	errno = -err;
+	return NULL;
+err_free:
+	free(ob);
+	errno = -err;
+	return NULL;
+}
+
+/* ---- flushing ---- */
+
+static int wbuf_reserve(struct outbox *ob, size_t more)
+{
+	unsigned char *n;
+	size_t cap;
+
+	if (ob->wbuf_cap - ob->wbuf_len >= more)
+		return 0;
+	cap = ob->wbuf_cap ? ob->wbuf_cap : 4096;
+	while (cap - ob->wbuf_len < more)
+		cap *= 2;
+	n = realloc(ob->wbuf, cap);
+	if (!n)
+		return -ENOMEM;
+	ob->wbuf = n;
+	ob->wbuf_cap = cap;
+	return 0;
+}
+
+/* Appends one record whose body is the two parts a and b (b may be empty). */
+static int wbuf_record(struct outbox *ob, const unsigned char *a, size_t alen, const char *b,
+		       size_t blen)
+{
+	unsigned char *p;
+	uint32_t crc;
+
+	if (wbuf_reserve(ob, RECORD_HEADER_LEN + alen + blen) < 0)
+		return -ENOMEM;
+	p = ob->wbuf + ob->wbuf_len;
+	put_u32(p, (uint32_t)(alen + blen));
+	memcpy(p + RECORD_HEADER_LEN, a, alen);
+	if (blen)
+		memcpy(p + RECORD_HEADER_LEN + alen, b, blen);
+	crc = crc32_update(0, p, 4);
+	crc = crc32_update(crc, p + RECORD_HEADER_LEN, alen + blen);
+	put_u32(p + 4, crc);
+	ob->wbuf_len += RECORD_HEADER_LEN + alen + blen;
+	return 0;
+}
+
+/* Builds the batch: new readings first, then confirmations (which only name
+ * readings written by earlier batches). Returns the record count or -ENOMEM;
+ * *max_id gets the highest reading id in it, 0 if none. */
+static long batch_build(struct outbox *ob, uint64_t *max_id)
+{
+	unsigned char fixed[RECORD_R_FIXED > RECORD_A_LEN ? RECORD_R_FIXED : RECORD_A_LEN];
+	const struct slot *s;
+	uint64_t pos;
+	long n = 0;
+	size_t i;
+
+	ob->wbuf_len = 0;
+	*max_id = 0;
+	for (pos = ob->write_pos; pos < ob->tail_pos; pos++) {
+		s = slot_at(ob, pos);
+		if (s->done)
+			continue;	/* confirmed before it was written: nothing to keep */
+		fixed[0] = 'R';
+		put_u64(fixed + 1, s->e.id);
+		put_u64(fixed + 9, s->e.seq);
+		memcpy(fixed + 17, s->e.run, OUTBOX_RUN_LEN);
+		if (wbuf_record(ob, fixed, RECORD_R_FIXED, s->e.payload, s->e.len) < 0)
+			return -ENOMEM;
+		*max_id = s->e.id;
+		n++;
+	}
+	for (i = 0; i < ob->n_pend_ids; i++) {
+		fixed[0] = 'C';
+		put_u64(fixed + 1, ob->pend_ids[i].first);
+		put_u32(fixed + 9, ob->pend_ids[i].count);
+		if (wbuf_record(ob, fixed, RECORD_C_LEN, NULL, 0) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	for (i = 0; i < ob->n_pend_acks; i++) {
+		fixed[0] = 'A';
+		memcpy(fixed + 1, ob->pend_acks[i].run, OUTBOX_RUN_LEN);
+		put_u64(fixed + 1 + OUTBOX_RUN_LEN, ob->pend_acks[i].seq);
+		if (wbuf_record(ob, fixed, RECORD_A_LEN, NULL, 0) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	return n;
+}
+
+/* Makes sure there is an active segment with room, starting a new file when
+ * the current one is full (or there is none). */
+static int segment_ensure_active(struct outbox *ob)
+{
+	char name[SEGMENT_NAME_LEN + 1];
+	int fd;
+
+	if (ob->active_fd >= 0 && ob->active_records < SEGMENT_MAX_RECORDS &&
+	    ob->active_bytes < (off_t)SEGMENT_MAX_BYTES)
+		return 0;
+	if (segment_push(ob, ob->next_seg_num) < 0)
+		return -ENOMEM;
+	segment_name(name, sizeof(name), ob->next_seg_num);
+	fd = openat(ob->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int err = -errno;
+
+		ob->n_segs--;
+		return err;
+	}
+	if (ob->active_fd >= 0)
+		close(ob->active_fd);
+	ob->active_fd = fd;
+	ob->active_bytes = 0;
+	ob->active_records = 0;
+	ob->next_seg_num++;
+	ob->dir_dirty = true;
+	return 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int outbox_flush(struct outbox *ob)
+{
+	uint64_t max_id;
+	long n;
+	int err;
+
+	if (!ob)
+		return -EINVAL;
+	if (ob->write_pos == ob->tail_pos && !ob->n_pend_ids && !ob->n_pend_acks)
+		return dir_sync(ob);
+	n = batch_build(ob, &max_id);
+	if (n < 0)
+		return (int)n;
+	if (n > 0) {
+		err = segment_ensure_active(ob);
+		if (err)
+			return err;
+		err = write_all(ob->active_fd, ob->wbuf, ob->wbuf_len);
+		if (!err && fdatasync(ob->active_fd) < 0)
+			err = -errno;
+		if (err) {
+			/* Cut the partial batch off, or replay would stop at it and
+			 * never see the records the retry appends after it. If even
+			 * that fails, write the retry to a fresh segment. */
+			if (ftruncate(ob->active_fd, ob->active_bytes) < 0 ||
+			    lseek(ob->active_fd, ob->active_bytes, SEEK_SET) < 0)
+				ob->active_records = SEGMENT_MAX_RECORDS;
+			return err;
+		}
+		ob->active_bytes += (off_t)ob->wbuf_len;
+		ob->active_records += (size_t)n;
+		if (max_id)
+			ob->segs[ob->n_segs - 1].max_id = max_id;
+		ob->st.flushes++;
+	}
+	ob->write_pos = ob->tail_pos;
+	ob->n_pend_ids = 0;
+	ob->n_pend_acks = 0;
+	if (ob->wbuf_cap > WBUF_KEEP_BYTES) {
+		free(ob->wbuf);
+		ob->wbuf = NULL;
+		ob->wbuf_cap = 0;
+	}
+	ob->wbuf_len = 0;
+	segments_prune(ob, true);
+	/* A new segment's name must be durable before its records count as
+	 * durable; deletions ride along. Rare: once per segment. */
+	return dir_sync(ob);
+}
+
+void outbox_close(struct outbox *ob)
+{
+	uint64_t pos;
+	struct slot *s;
+
+	if (!ob)
+		return;
+	if (ob->loaded) {
+		/* With nothing left, leave an empty folder behind. */
+		if (outbox_flush(ob) == 0 && ob->depth == 0) {
+			segments_prune(ob, false);
+			(void)dir_sync(ob);
+		}
+	}
+	for (pos = ob->head_pos; pos < ob->tail_pos; pos++) {
+		s = slot_at(ob, pos);
+		free(s->e.payload);
+	}
+	if (ob->active_fd >= 0)
+		close(ob->active_fd);
+	if (ob->dir_fd >= 0)
+		close(ob->dir_fd);
+	free(ob->slots);
+	free(ob->runs);
+	free(ob->segs);
+	free(ob->pend_ids);
+	free(ob->pend_acks);
+	free(ob->wbuf);
+	free(ob);
+}
+
+/* ---- the daemon's calls ---- */
+
+int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *payload, size_t len)
+{
+	char *copy;
+	int err;
+
+	if (!ob || !run || strlen(run) != OUTBOX_RUN_LEN || !run_is_valid(run, OUTBOX_RUN_LEN) ||
+	    (!payload && len) || len > OUTBOX_PAYLOAD_MAX)
+		return -EINVAL;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	if (len)
+		memcpy(copy, payload, len);
+	copy[len] = '\0';
+	err = ring_push(ob, ob->next_id, run, seq, copy, len);
+	if (err)
+		return err;
+	ob->next_id++;
+	ob->st.appended++;
+	return 0;
+}
+
+size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
+{
+	bool written;
+	size_t n;
+
+	if (!ob || !run || strlen(run) != OUTBOX_RUN_LEN)
+		return 0;
+	n = ack_apply(ob, run, seq, &written);
+	if (written)
+		(void)pending_ack_add(ob, run, seq);
+	ob->st.confirmed += n;
+	return n;
+}
+
+size_t outbox_confirm_id(struct outbox *ob, uint64_t id)
+{
+	uint64_t pos;
+
+	if (!ob)
+		return 0;
+	pos = ring_find_id(ob, id);
+	if (pos == POS_NONE || slot_at(ob, pos)->done)
+		return 0;
+	slot_retire(ob, pos, true);
+	ob->st.confirmed++;
+	return 1;
+}
+
+struct outbox_entry *outbox_next_to_send(struct outbox *ob, double now, double resend_s)
+{
+	struct slot *s;
+
+	if (!ob)
+		return NULL;
+	/* The chain is in sending order, so its front was sent longest ago. */
+	if (ob->sent_first != POS_NONE) {
+		s = slot_at(ob, ob->sent_first);
+		if (now - s->e.sent_at > resend_s)
+			return &s->e;
+	}
+	while (ob->send_pos < ob->tail_pos) {
+		s = slot_at(ob, ob->send_pos);
+		if (!s->done && s->e.sent_at < 0)
+			return &s->e;
+		ob->send_pos++;
+	}
+	return NULL;
+}
+
+void outbox_mark_sent(struct outbox *ob, struct outbox_entry *e, double now)
+{
+	struct slot *s = (struct slot *)e;
+	uint64_t pos;
+
+	if (!ob || !e || s < ob->slots || s >= ob->slots + ob->cap || s->done)
+		return;
+	pos = slot_pos(ob, s);
+	sent_unlink(ob, s);
+	s->e.sent_at = now;
+	s->in_sent = true;
+	s->sent_next = POS_NONE;
+	s->sent_prev = ob->sent_last;
+	if (ob->sent_last != POS_NONE)
+		slot_at(ob, ob->sent_last)->sent_next = pos;
+	else
+		ob->sent_first = pos;
+	ob->sent_last = pos;
+}
+
+void outbox_reset_sent(struct outbox *ob)
+{
+	struct slot *s;
+	uint64_t pos, next;
+
+	if (!ob)
+		return;
+	for (pos = ob->sent_first; pos != POS_NONE; pos = next) {
+		s = slot_at(ob, pos);
+		next = s->sent_next;
+		s->in_sent = false;
+		s->sent_prev = s->sent_next = POS_NONE;
+		s->e.sent_at = -1;
+	}
+	ob->sent_first = ob->sent_last = POS_NONE;
+	ob->send_pos = ob->head_pos;
+}
+
+void outbox_get_stats(const struct outbox *ob, struct outbox_stats *st)
+{
+	if (!ob || !st)
+		return;
+	*st = ob->st;
+	st->depth = ob->depth;
+}

@@ -1,0 +1,312 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void harness_sleep(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+char *harness_tmpdir(const char *tag)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof(buf), "/tmp/rollsense-%s-XXXXXX", tag);
+	if (!mkdtemp(buf))
+		return NULL;
+	return buf;
+}
+
+void harness_rmtree(const char *dir)
+{
+	pid_t pid;
+
+	if (!dir || strncmp(dir, "/tmp/rollsense-", 15) != 0)
+		return;	/* never anything else */
+	pid = fork();
+	if (pid == 0) {
+		execlp("rm", "rm", "-rf", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+int harness_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd, port = -1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = 0;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+int harness_write_file(const char *path, const char *fmt, ...)
+{
+	FILE *f = fopen(path, "w");
+	va_list ap;
+	int rc;
+
+	if (!f)
+		return -1;
+	va_start(ap, fmt);
+	rc = vfprintf(f, fmt, ap);
+	va_end(ap);
+	if (fclose(f) != 0 || rc < 0)
+		return -1;
+	return 0;
+}
+
+char *harness_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (n + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = (cap ? cap * 2 : 8192));
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	if (!buf)
+		buf = calloc(1, 1);
+	if (!buf)
+		return NULL;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+const char *harness_bin(const char *name)
+{
+	static char buf[512];
+	const char *build = getenv("BUILD");
+
+	snprintf(buf, sizeof(buf), "%s/%s", build && *build ? build : "build", name);
+	return buf;
+}
+
+pid_t harness_spawn(const char *log_path, char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int null = open("/dev/null", O_RDONLY);
+
+		if (fd < 0 || null < 0)
+			_exit(127);
+		dup2(null, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		/* Its own process group, so a test's Ctrl-C does not hit it twice. */
+		setpgid(0, 0);
+		execvp(argv[0], argv);
+		dprintf(fd, "harness: cannot start %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+int harness_wait(pid_t pid, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+	int status;
+
+	do {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0)
+			return -1;
+		harness_sleep(0.02);
+	} while (now_s() < end);
+	return -1;
+}
+
+int harness_stop(pid_t pid, int sig, double timeout_s)
+{
+	int status;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, sig);
+	status = harness_wait(pid, timeout_s);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		status = harness_wait(pid, 5);
+	}
+	return status;
+}
+
+bool harness_wait_port(int port, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	do {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int ok;
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return true;
+		harness_sleep(0.05);
+	} while (now_s() < end);
+	return false;
+}
+
+bool harness_wait_file_contains(const char *path, const char *needle, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	do {
+		char *text = harness_read_file(path, NULL);
+		bool found = text && strstr(text, needle);
+
+		free(text);
+		if (found)
+			return true;
+		harness_sleep(0.05);
+	} while (now_s() < end);
+	return false;
+}
+
+static int broker_spawn(struct broker *b)
+{
+	char *argv[] = { "mosquitto", "-c", b->conf, NULL };
+
+	b->pid = harness_spawn(b->log, argv);
+	if (b->pid < 0)
+		return -1;
+	if (!harness_wait_port(b->port, 10)) {
+		harness_stop(b->pid, SIGKILL, 2);
+		b->pid = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int broker_start(struct broker *b, const char *dir, int port, const char *extra_conf)
+{
+	memset(b, 0, sizeof(*b));
+	b->port = port ? port : harness_free_port();
+	snprintf(b->dir, sizeof(b->dir), "%s", dir);
+	snprintf(b->conf, sizeof(b->conf), "%s/mosquitto.conf", dir);
+	snprintf(b->log, sizeof(b->log), "%s/mosquitto.log", dir);
+	if (harness_write_file(b->conf,
+			       "# written by the rollsense tests\n"
+			       "listener %d 127.0.0.1\n"
+			       "allow_anonymous true\n"
+			       "persistence true\n"
+			       "persistence_location %s/\n"
+			       "max_queued_messages 0\n"
+			       "max_inflight_messages 0\n"
+			       "log_dest stderr\n"
+			       "log_type error\nlog_type warning\nlog_type notice\n"
+			       "%s\n%s\n",
+			       b->port, dir, geteuid() == 0 ? "user root" : "",
+			       extra_conf ? extra_conf : "") < 0)
+		return -1;
+	return broker_spawn(b);
+}
+
+int broker_restart(struct broker *b)
+{
+	return broker_spawn(b);
+}
+
+void broker_stop(struct broker *b)
+{
+	if (b->pid > 0)
+		harness_stop(b->pid, SIGTERM, 10);
+	b->pid = -1;
+}
+
+pid_t harness_subscribe(const struct broker *b, const char *filter, const char *id,
+			const char *out_path)
+{
+	char port[16];
+	char *argv[] = { "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", (char *)filter,
+			 "-q", "1", "-c", "-i", (char *)id, "-v", NULL };
+	pid_t pid;
+	char sub_log[600];
+
+	snprintf(port, sizeof(port), "%d", b->port);
+	snprintf(sub_log, sizeof(sub_log), "%s", out_path);
+	pid = harness_spawn(sub_log, argv);
+	/* Give it time to subscribe before anything is published. */
+	harness_sleep(0.3);
+	return pid;
+}
+
+int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained)
+{
+	char port[16], log[400];
+	char *argv[] = { "mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", (char *)topic,
+			 "-m", (char *)payload, "-q", "1", retained ? "-r" : NULL, NULL };
+	pid_t pid;
+	int status;
+
+	snprintf(port, sizeof(port), "%d", b->port);
+	snprintf(log, sizeof(log), "%s/mosquitto_pub.log", b->dir);
+	pid = harness_spawn(log, argv);
+	if (pid < 0)
+		return -1;
+	status = harness_wait(pid, 10);
+	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}

@@ -1,0 +1,65 @@
+/* Helpers for the integration tests: temporary folders, free loopback ports,
+ * child processes started and stopped by PID, and a real mosquitto with its
+ * own configuration. Every wait is bounded. Binaries come from $BUILD
+ * (default "build"), set by the Makefile for the sanitizer build. */
+#ifndef ROLLSENSE_HARNESS_H
+#define ROLLSENSE_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A fresh folder under /tmp (static buffer per call site: copy it). */
+char *harness_tmpdir(const char *tag);
+/* rm -rf dir. */
+void harness_rmtree(const char *dir);
+/* A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
+int harness_free_port(void);
+/* Writes a whole file (printf-style). 0 or -1. */
+int harness_write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reads a whole file, NUL-terminated; the caller frees. NULL if it cannot. */
+char *harness_read_file(const char *path, size_t *len);
+/* "$BUILD/name" into a static buffer. */
+const char *harness_bin(const char *name);
+
+/* Starts argv[0] (a path) with stdout and stderr appended to log_path and
+ * stdin from /dev/null. Returns the PID, or -1. */
+pid_t harness_spawn(const char *log_path, char *const argv[]);
+/* Waits up to timeout_s for pid to exit; returns its wait status, or -1 on
+ * timeout (the process is left running). */
+int harness_wait(pid_t pid, double timeout_s);
+/* Sends sig, waits up to timeout_s, then SIGKILLs. Returns the wait status. */
+int harness_stop(pid_t pid, int sig, double timeout_s);
+/* Waits until something accepts TCP connections on 127.0.0.1:port. */
+bool harness_wait_port(int port, double timeout_s);
+/* Waits until path contains needle. */
+bool harness_wait_file_contains(const char *path, const char *needle, double timeout_s);
+void harness_sleep(double s);
+
+struct broker {
+	pid_t pid;
+	int port;
+	char dir[256];		/* config, persistence and log live here */
+	char conf[300];
+	char log[300];
+};
+
+/* Writes a mosquitto config (listener on 127.0.0.1:port, anonymous allowed,
+ * persistence in dir, unlimited queues, "user root" so it does not drop to the
+ * mosquitto user when the tests run as root) plus extra lines, and starts it.
+ * port 0 picks a free one. 0, or -1 if it did not come up within 10 s. */
+int broker_start(struct broker *b, const char *dir, int port, const char *extra_conf);
+/* Starts it again with the same config and port (after broker_stop). */
+int broker_restart(struct broker *b);
+/* SIGTERM (mosquitto saves its persistence on the way out), then waits. */
+void broker_stop(struct broker *b);
+
+/* mosquitto_sub on the broker, printing "topic payload" lines into out_path,
+ * QoS 1 with a persistent session (client id id), so a broker restart keeps
+ * its subscription. Returns the PID. */
+pid_t harness_subscribe(const struct broker *b, const char *filter, const char *id,
+			const char *out_path);
+/* mosquitto_pub of one message; retained if asked. 0 on success. */
+int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained);
+
+#endif

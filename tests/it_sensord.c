@@ -1,0 +1,324 @@
+/* Integration: the real rollsense-sensord on simulated chips, publishing to a
+ * real mosquitto on loopback, read back with mosquitto_sub. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cJSON.h>
+
+#include "harness.h"
+#include "sim/sim.h"
+
+#define MAX_SEQ 20000
+
+struct fixture {
+	char dir[256];
+	struct broker broker;
+	pid_t sub;
+	char sub_out[300];
+	char cfg[300];
+	char scn[300];
+	char log[300];
+};
+
+/* A scenario: a sealed ball pressed to 15 kPa from 5 to 12 s, a pad at 30 °C
+ * warming to 40 °C from 4 to 14 s. */
+static const char scenario_text[] =
+	"end %g\n"
+	"chip ball bmp280 0x76 sealed\n"
+	"chip pad mcp9808 0x18\n"
+	"at 0 ball temperature_c 22\n"
+	"at 0 pad temperature_c 30\n"
+	"ramp 5 6 ball load_kpa 15\n"
+	"at 12 ball load_kpa 15\n"
+	"ramp 12 13 ball load_kpa 0\n"
+	"ramp 4 14 pad temperature_c 40\n";
+
+static void write_config(struct fixture *f, const char *device, double end_s, double scale,
+			 const char *confirm, bool exit_at_end)
+{
+	harness_write_file(f->scn, scenario_text, end_s);
+	harness_write_file(f->cfg,
+			   "{ // written by it_sensord\n"
+			   "  \"device_id\": \"%s\",\n"
+			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
+			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\",\n"
+			   "    \"confirm\": \"%s\", \"flush_s\": 0.2,\n"
+			   "    \"sensors\": [\n"
+			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
+			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
+			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": %g, \"exit_at_end\": %s } } }\n",
+			   device, f->broker.port, f->dir, confirm, f->scn, scale,
+			   exit_at_end ? "true" : "false");
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *d = harness_tmpdir("it-sensord");
+
+	assert_non_null(f);
+	assert_non_null(d);
+	snprintf(f->dir, sizeof(f->dir), "%s", d);
+	snprintf(f->sub_out, sizeof(f->sub_out), "%s/sub.out", f->dir);
+	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
+	snprintf(f->scn, sizeof(f->scn), "%s/test.scn", f->dir);
+	snprintf(f->log, sizeof(f->log), "%s/sensord.log", f->dir);
+	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	f->sub = harness_subscribe(&f->broker, "rollsense/#", "it-sub", f->sub_out);
+	assert_true(f->sub > 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	harness_stop(f->sub, SIGTERM, 5);
+	broker_stop(&f->broker);
+	if (!getenv("KEEP_TMP"))
+		harness_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static pid_t start_sensord(struct fixture *f)
+{
+	char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", f->cfg, NULL };
+
+	return harness_spawn(f->log, argv);
+}
+
+struct seen {
+	int count[MAX_SEQ + 1];	/* times each seq arrived, per run index */
+	uint64_t max_seq;
+	bool in_order;
+	uint64_t last_seq;
+	size_t lines;
+	char run[8][9];
+	size_t n_runs;
+};
+
+/* Reads mosquitto_sub's "topic payload" lines for DEVICE's readings. When
+ * run_filter is set, only that run counts. Checks every reading's values
+ * against the scenario's ground truth at its mono time. */
+static void collect(const struct fixture *f, const char *device, struct seen *s, bool check_values)
+{
+	char topic[128], *text, *line, *save = NULL;
+	struct sim_scenario *scn;
+	char err[256];
+
+	memset(s, 0, sizeof(*s));
+	s->in_order = true;
+	snprintf(topic, sizeof(topic), "rollsense/%s/reading ", device);
+	text = harness_read_file(f->sub_out, NULL);
+	assert_non_null(text);
+	scn = sim_scenario_load(f->scn, err, sizeof(err));
+	assert_non_null(scn);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j, *run, *seq, *mono, *p, *t;
+		size_t ri;
+
+		if (strncmp(line, topic, strlen(topic)) != 0)
+			continue;
+		j = cJSON_Parse(line + strlen(topic));
+		assert_non_null(j);
+		run = cJSON_GetObjectItemCaseSensitive(j, "run");
+		seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
+		mono = cJSON_GetObjectItemCaseSensitive(j, "mono");
+		p = cJSON_GetObjectItemCaseSensitive(j, "pressure_kpa");
+		t = cJSON_GetObjectItemCaseSensitive(j, "temperature_c");
+		assert_true(cJSON_IsString(run) && strlen(run->valuestring) == 8);
+		assert_true(cJSON_IsNumber(seq) && cJSON_IsNumber(mono));
+		assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "ts"));
+		for (ri = 0; ri < s->n_runs; ri++)
+			if (strcmp(s->run[ri], run->valuestring) == 0)
+				break;
+		if (ri == s->n_runs) {
+			assert_true(s->n_runs < 8);
+			snprintf(s->run[s->n_runs++], 9, "%s", run->valuestring);
+		}
+		if (ri == s->n_runs - 1) {	/* order within the newest run */
+			if ((uint64_t)seq->valuedouble < s->last_seq)
+				s->in_order = false;
+			s->last_seq = (uint64_t)seq->valuedouble;
+		}
+		assert_true(seq->valuedouble >= 1 && seq->valuedouble <= MAX_SEQ / 4);
+		s->count[(size_t)seq->valuedouble + ri * (MAX_SEQ / 4)]++;
+		if ((uint64_t)seq->valuedouble > s->max_seq)
+			s->max_seq = (uint64_t)seq->valuedouble;
+		s->lines++;
+		if (check_values) {
+			double load, temp, m = mono->valuedouble;
+
+			/* Ground truth: the scenario's applied load and the pad's
+			 * temperature at that time; the chips' resolution and the
+			 * sample instant's jitter (a 1 kPa/0.1 s ramp edge) bound
+			 * the difference away from edges. */
+			assert_true(cJSON_IsNumber(p) && cJSON_IsNumber(t));
+			assert_int_equal(sim_scenario_value(scn, "ball", "load_kpa", m, &load), 0);
+			assert_int_equal(sim_scenario_value(scn, "pad", "temperature_c", m, &temp), 0);
+			if (fabs(m - 5.5) > 0.7 && fabs(m - 12.5) > 0.7) {
+				if (fabs(p->valuedouble - load) > 0.1)
+					fail_msg("mono %.3f: pressure_kpa %.3f, scenario %.3f", m, p->valuedouble, load);
+			}
+			if (fabs(t->valuedouble - temp) > 0.2)
+				fail_msg("mono %.3f: temperature_c %.3f, scenario %.3f", m, t->valuedouble, temp);
+		}
+		cJSON_Delete(j);
+	}
+	sim_scenario_free(scn);
+	free(text);
+}
+
+static void assert_exit_ok(const char *log, int status)
+{
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char *text = harness_read_file(log, NULL);
+
+		fail_msg("sensord did not exit 0 (status %d); its log:\n%s", status, text ? text : "");
+	}
+}
+
+/* Every reading of a scripted run arrives, in order, with no gap in seq, and
+ * each value matches the script. */
+static void test_every_reading_arrives(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s;
+	int status;
+
+	write_config(f, "ball1", 20, 10, "broker", true);
+	status = harness_wait(start_sensord(f), 60);
+	assert_exit_ok(f->log, status);
+	harness_sleep(0.3);
+	collect(f, "ball1", &s, true);
+	assert_int_equal(s.n_runs, 1);
+	/* 20 s at 10 Hz: ticks 0.0 .. 19.9 (or 20.0) */
+	assert_in_range(s.max_seq, 200, 201);
+	for (uint64_t q = 1; q <= s.max_seq; q++)
+		if (s.count[q] != 1)
+			fail_msg("seq %llu arrived %d times", (unsigned long long)q, s.count[q]);
+	assert_true(s.in_order);
+	assert_true(harness_wait_file_contains(f->sub_out, "rollsense/ball1/status online", 1));
+}
+
+/* The broker stops for 3 s mid-run and comes back: every reading still
+ * arrives (duplicates allowed, gaps not). */
+static void test_broker_outage(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s;
+	pid_t pid;
+	int status;
+
+	write_config(f, "ball2", 60, 5, "broker", true);
+	pid = start_sensord(f);
+	harness_sleep(3);
+	broker_stop(&f->broker);
+	harness_sleep(3);
+	assert_int_equal(broker_restart(&f->broker), 0);
+	status = harness_wait(pid, 90);
+	assert_exit_ok(f->log, status);
+	harness_sleep(1);
+	collect(f, "ball2", &s, true);
+	assert_int_equal(s.n_runs, 1);
+	assert_in_range(s.max_seq, 600, 601);
+	for (uint64_t q = 1; q <= s.max_seq; q++)
+		if (s.count[q] < 1)
+			fail_msg("seq %llu never arrived", (unsigned long long)q);
+}
+
+/* sensord is stopped and started again while the broker is down: both runs'
+ * readings arrive once the broker is back. */
+static void test_restart_during_outage(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s;
+	pid_t pid;
+	int status;
+
+	write_config(f, "ball3", 600, 5, "broker", false);
+	pid = start_sensord(f);
+	harness_sleep(2);
+	broker_stop(&f->broker);
+	harness_sleep(2);
+	status = harness_stop(pid, SIGTERM, 10);
+	assert_exit_ok(f->log, status);
+	/* The second run ends by itself at 10 s of scenario time. */
+	write_config(f, "ball3", 10, 5, "broker", true);
+	pid = start_sensord(f);
+	harness_sleep(1);
+	assert_int_equal(broker_restart(&f->broker), 0);
+	status = harness_wait(pid, 90);
+	assert_exit_ok(f->log, status);
+	harness_sleep(1);
+	collect(f, "ball3", &s, false);
+	assert_int_equal(s.n_runs, 2);
+	for (size_t ri = 0; ri < 2; ri++) {
+		uint64_t max = 0;
+
+		for (uint64_t q = 1; q < MAX_SEQ / 4; q++)
+			if (s.count[q + ri * (MAX_SEQ / 4)])
+				max = q;
+		assert_true(max >= 20);
+		for (uint64_t q = 1; q <= max; q++)
+			if (s.count[q + ri * (MAX_SEQ / 4)] < 1)
+				fail_msg("run %s seq %llu never arrived", s.run[ri], (unsigned long long)q);
+	}
+}
+
+/* With confirm "collector", readings stay in the outbox until an
+ * acknowledgement covers them: without one sensord keeps waiting; an ack on
+ * <prefix>/<device>/ack for the last seq lets it finish. */
+static void test_waits_for_collector_ack(void **state)
+{
+	struct fixture *f = *state;
+	char ack[128];
+	struct seen s;
+	pid_t pid;
+	int status;
+
+	write_config(f, "ball4", 5, 5, "collector", true);
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_contains(f->log, "waiting for confirmation", 20));
+	harness_sleep(1);
+	assert_int_equal(harness_wait(pid, 0.5), -1);	/* still running: nothing acked */
+	collect(f, "ball4", &s, false);
+	assert_int_equal(s.n_runs, 1);
+	assert_in_range(s.max_seq, 50, 51);
+	/* An ack for part of the run is not enough. */
+	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":%llu}", s.run[0],
+		 (unsigned long long)s.max_seq - 10);
+	assert_int_equal(harness_publish(&f->broker, "rollsense/ball4/ack", ack, true), 0);
+	harness_sleep(1);
+	assert_int_equal(harness_wait(pid, 0.5), -1);
+	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":%llu}", s.run[0],
+		 (unsigned long long)s.max_seq);
+	assert_int_equal(harness_publish(&f->broker, "rollsense/ball4/ack", ack, true), 0);
+	status = harness_wait(pid, 10);
+	assert_exit_ok(f->log, status);
+	assert_true(harness_wait_file_contains(f->log, "readings confirmed", 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_reading_arrives, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_during_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_for_collector_ack, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("it_sensord", tests, NULL, NULL);
+}

@@ -1,0 +1,262 @@
+/* Gauge pressure and zero tracking (sensord/gauge.c). Expected values are
+ * worked out by hand from the gas law and the filter's definition in the
+ * comments next to them; none comes from running the code. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+
+#include "gauge.h"
+
+#define SEA_KPA 101.325		/* standard atmosphere */
+#define DT_S 0.1		/* 10 Hz, sensord's default sample rate */
+
+/* The defaults of config.h: rest below 1 kPa, 60 s time constant. */
+static struct gauge_cfg cfg_default(bool gas_law)
+{
+	struct gauge_cfg cfg = { .rest_kpa = 1.0, .track_s = 60.0, .gas_law = gas_law };
+
+	return cfg;
+}
+
+/* A ball sealed at 101.325 kPa and 22 °C, warmed to 32 °C at rest. At
+ * constant volume p2 = p1 * T2 / T1 in kelvin:
+ *   101.325 * 305.15 / 295.15 = 104.75800 kPa,
+ * 3.43300 kPa above the tare (101.325 * 10 / 295.15). */
+#define WARM_KPA 104.758
+#define WARM_ERROR_KPA 3.433
+
+static void test_warm_ball_at_rest_reads_zero(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge g;
+
+	(void)state;
+	gauge_init(&g, &cfg, true);
+	assert_false(gauge_has_baseline(&g));
+	assert_true(gauge_update(&g, 0.0, SEA_KPA, 22.0) == 0.0);
+	assert_true(gauge_has_baseline(&g));
+	assert_float_equal(gauge_update(&g, 0.1, WARM_KPA, 32.0), 0.0, 0.05);
+}
+
+static void test_warm_ball_without_gas_law_reads_phantom_pressure(void **state)
+{
+	struct gauge_cfg off = cfg_default(false);
+	struct gauge_cfg on = cfg_default(true);
+	struct gauge g;
+
+	(void)state;
+	/* Turned off in the configuration. */
+	gauge_init(&g, &off, true);
+	gauge_update(&g, 0.0, SEA_KPA, 22.0);
+	assert_float_equal(gauge_update(&g, 0.1, WARM_KPA, 32.0), WARM_ERROR_KPA, 0.001);
+
+	/* A sensor that is not a gas sensor, whatever the configuration. */
+	gauge_init(&g, &on, false);
+	gauge_update(&g, 0.0, SEA_KPA, 22.0);
+	assert_float_equal(gauge_update(&g, 0.1, WARM_KPA, 32.0), WARM_ERROR_KPA, 0.001);
+}
+
+/* Warming 22 -> 32 °C over 10 minutes at rest, 10 Hz. With the gas law the
+ * gauge stays at zero all along. Without it the pressure rises linearly at
+ * r = 3.433 / 600 kPa/s, and the tracking filter follows a ramp with a lag of
+ * r * (track_s + dt) = 0.0057217 * 60.1 = 0.344 kPa (the filter's steady
+ * state for p0 moving by alpha * g each step: g = r*dt/alpha = r*(tau+dt);
+ * the start-up transient, e^-10, is gone by the end). */
+static void test_slow_warming(void **state)
+{
+	struct gauge_cfg on = cfg_default(true);
+	struct gauge_cfg off = cfg_default(false);
+	struct gauge with, without;
+	double max_abs = 0.0, last = NAN;
+
+	(void)state;
+	gauge_init(&with, &on, true);
+	gauge_init(&without, &off, true);
+	for (int k = 0; k <= 6000; k++) {
+		double t_s = k * DT_S;
+		double temp_c = 22.0 + 10.0 * t_s / 600.0;
+		double p_kpa = SEA_KPA * (temp_c + 273.15) / 295.15;
+		double gv = gauge_update(&with, t_s, p_kpa, temp_c);
+
+		if (fabs(gv) > max_abs)
+			max_abs = fabs(gv);
+		last = gauge_update(&without, t_s, p_kpa, temp_c);
+	}
+	assert_true(max_abs < 0.01);
+	assert_float_equal(last, 0.344, 0.005);
+}
+
+/* A 15 kPa press reads 15, cold and warm. */
+static void test_press_reads_applied_pressure(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge g;
+
+	(void)state;
+	gauge_init(&g, &cfg, true);
+	gauge_update(&g, 0.0, SEA_KPA, 22.0);
+	assert_float_equal(gauge_update(&g, 0.1, SEA_KPA + 15.0, 22.0), 15.0, 0.01);
+	assert_float_equal(gauge_update(&g, 0.2, WARM_KPA + 15.0, 32.0), 15.0, 0.01);
+}
+
+/* A 1 kPa drift at rest over 10 minutes (a slow leak, the weather): a ramp
+ * of r = 1/600 kPa/s, followed with a lag of r * (tau + dt) = 60.1/600 =
+ * 0.100 kPa (see test_slow_warming). Untracked it would read 1.0. Then 5
+ * minutes steady: the lag decays by e^-5 to 0.0007. */
+static void test_drift_at_rest_is_absorbed(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge g;
+	double gv = NAN;
+	int k;
+
+	(void)state;
+	gauge_init(&g, &cfg, true);
+	for (k = 0; k <= 6000; k++)
+		gv = gauge_update(&g, k * DT_S, SEA_KPA + k * DT_S / 600.0, 22.0);
+	assert_float_equal(gv, 0.100, 0.005);
+	for (; k <= 9000; k++)
+		gv = gauge_update(&g, k * DT_S, SEA_KPA + 1.0, 22.0);
+	assert_true(fabs(gv) < 0.002);
+}
+
+/* A 30 s press at 15 kPa leaves the baseline where it was. Had the filter
+ * tracked during the press, p0 would have moved 15 * (1 - e^-0.5) = 5.9 kPa
+ * and the released ball would read -5.9. */
+static void test_press_does_not_move_baseline(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge g;
+	int k;
+
+	(void)state;
+	gauge_init(&g, &cfg, true);
+	for (k = 0; k < 100; k++)
+		assert_true(gauge_update(&g, k * DT_S, SEA_KPA, 22.0) == 0.0);
+	for (; k < 400; k++)
+		assert_float_equal(gauge_update(&g, k * DT_S, SEA_KPA + 15.0, 22.0), 15.0, 0.01);
+	assert_float_equal(gauge_update(&g, k * DT_S, SEA_KPA, 22.0), 0.0, 1e-9);
+}
+
+/* A 0.5 kPa offset at rest decays with the time constant: the gauge at
+ * sample k after the step is 0.5 * (1 - alpha)^(k-1), alpha = 0.1 / 60.1.
+ * At t = 60 s (k = 600): 0.5 * (60/60.1)^599 = 0.1844 (continuous: 0.5/e =
+ * 0.1839). A 1.5 kPa offset is above rest_kpa and is never tracked. */
+static void test_tracking_time_constant_and_rest_threshold(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge small, big;
+	double gs = NAN, gb = NAN;
+
+	(void)state;
+	gauge_init(&small, &cfg, true);
+	gauge_init(&big, &cfg, true);
+	gauge_update(&small, 0.0, SEA_KPA, 22.0);
+	gauge_update(&big, 0.0, SEA_KPA, 22.0);
+	for (int k = 1; k <= 600; k++) {
+		gs = gauge_update(&small, k * DT_S, SEA_KPA + 0.5, 22.0);
+		gb = gauge_update(&big, k * DT_S, SEA_KPA + 1.5, 22.0);
+	}
+	assert_float_equal(gs, 0.1844, 0.002);
+	assert_float_equal(gb, 1.5, 1e-9);
+}
+
+static void test_tracking_off(void **state)
+{
+	struct gauge_cfg cfg = { .rest_kpa = 1.0, .track_s = 0.0, .gas_law = true };
+	struct gauge g;
+	double gv = NAN;
+
+	(void)state;
+	gauge_init(&g, &cfg, true);
+	gauge_update(&g, 0.0, SEA_KPA, 22.0);
+	for (int k = 1; k <= 6000; k++)
+		gv = gauge_update(&g, k * DT_S, SEA_KPA + 0.5, 22.0);
+	assert_float_equal(gv, 0.5, 1e-9);
+}
+
+static void test_tare_on_request(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge g;
+
+	(void)state;
+	gauge_init(&g, &cfg, true);
+	gauge_update(&g, 0.0, SEA_KPA, 22.0);
+	/* The weather fell 1.325 kPa, more than tracking follows at rest;
+	 * a negative gauge comes out as measured, not clamped. */
+	assert_float_equal(gauge_update(&g, 1.0, 100.0, 22.0), -1.325, 1e-9);
+	gauge_tare(&g);
+	assert_false(gauge_has_baseline(&g));
+	assert_true(gauge_update(&g, 2.0, 100.0, 22.0) == 0.0);
+	assert_true(gauge_has_baseline(&g));
+	assert_float_equal(gauge_update(&g, 3.0, 115.0, 22.0), 15.0, 1e-9);
+}
+
+/* ADS1115 + force sensor: already kPa, the baseline is an offset and the
+ * temperature plays no part. */
+static void test_force_sensor_offset(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge g;
+
+	(void)state;
+	gauge_init(&g, &cfg, false);
+	assert_true(gauge_update(&g, 0.0, 0.30, 22.0) == 0.0);
+	assert_float_equal(gauge_update(&g, 0.1, 15.30, 40.0), 15.0, 1e-9);
+	assert_float_equal(gauge_update(&g, 0.2, 15.30, NAN), 15.0, 1e-9);
+}
+
+static void test_nan_handling(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(true);
+	struct gauge g;
+
+	(void)state;
+	gauge_init(&g, &cfg, true);
+	/* No value: nothing to measure, no baseline taken. */
+	assert_true(isnan(gauge_update(&g, 0.0, NAN, 22.0)));
+	assert_true(isnan(gauge_update(&g, 0.1, INFINITY, 22.0)));
+	assert_false(gauge_has_baseline(&g));
+	/* A gas-law baseline needs its temperature. */
+	assert_true(isnan(gauge_update(&g, 0.2, SEA_KPA, NAN)));
+	assert_false(gauge_has_baseline(&g));
+	assert_true(gauge_update(&g, 0.3, SEA_KPA, 22.0) == 0.0);
+
+	/* A NAN value later changes nothing. */
+	assert_true(isnan(gauge_update(&g, 0.4, NAN, 22.0)));
+	assert_float_equal(gauge_update(&g, 0.5, SEA_KPA + 15.0, 22.0), 15.0, 1e-9);
+
+	/* No temperature: the baseline without correction, so the warm ball
+	 * shows the uncorrected 3.433 kPa... */
+	assert_float_equal(gauge_update(&g, 0.6, WARM_KPA, NAN), WARM_ERROR_KPA, 0.001);
+	/* ... and no tracking: 0.475 kPa is below rest_kpa, yet after a minute
+	 * of such samples the baseline is still exactly the tare. */
+	for (int k = 7; k < 607; k++)
+		assert_float_equal(gauge_update(&g, k * DT_S, SEA_KPA + 0.475, NAN), 0.475, 1e-9);
+	assert_float_equal(gauge_update(&g, 60.7, SEA_KPA, 22.0), 0.0, 1e-9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_warm_ball_at_rest_reads_zero),
+		cmocka_unit_test(test_warm_ball_without_gas_law_reads_phantom_pressure),
+		cmocka_unit_test(test_slow_warming),
+		cmocka_unit_test(test_press_reads_applied_pressure),
+		cmocka_unit_test(test_drift_at_rest_is_absorbed),
+		cmocka_unit_test(test_press_does_not_move_baseline),
+		cmocka_unit_test(test_tracking_time_constant_and_rest_threshold),
+		cmocka_unit_test(test_tracking_off),
+		cmocka_unit_test(test_tare_on_request),
+		cmocka_unit_test(test_force_sensor_offset),
+		cmocka_unit_test(test_nan_handling),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

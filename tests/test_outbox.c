@@ -1,0 +1,617 @@
+/* Tests for sensord/outbox.c: what comes back after a close, a crash or a
+ * damaged file, confirmation by ack and by PUBACK, the bound, the send order
+ * and resend timing. Each test works in a fresh mkdtemp folder. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "outbox.h"
+
+#define RUN_A "0000000a"
+#define RUN_B "0000000b"
+
+struct fixture {
+	char tmp[64];		/* the mkdtemp folder */
+	char dir[96];		/* the outbox folder inside it, made by outbox_open */
+};
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_outbox-XXXXXX");
+	if (!mkdtemp(fx->tmp)) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->dir, sizeof(fx->dir), "%s/outbox", fx->tmp);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	nftw(fx->tmp, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+/* The payload a test stores for (run, seq); what comes back must equal it. */
+static int payload_make(char *buf, size_t len, const char *run, uint64_t seq)
+{
+	return snprintf(buf, len, "{\"run\":\"%s\",\"seq\":%llu,\"pressure_kpa\":12.41}", run,
+			(unsigned long long)seq);
+}
+
+static void append_range(struct outbox *ob, const char *run, uint64_t first, uint64_t last)
+{
+	char buf[128];
+	uint64_t seq;
+	int len;
+
+	for (seq = first; seq <= last; seq++) {
+		len = payload_make(buf, sizeof(buf), run, seq);
+		assert_int_equal(outbox_append(ob, run, seq, buf, (size_t)len), 0);
+	}
+}
+
+struct sent {
+	char run[OUTBOX_RUN_LEN + 1];
+	uint64_t seq;
+	uint64_t id;
+};
+
+/* Hands out everything due at time now (marking it sent) and records what
+ * came out, checking each payload on the way. Returns the count. */
+static size_t drain(struct outbox *ob, double now, struct sent *out, size_t max)
+{
+	struct outbox_entry *e;
+	char buf[128];
+	size_t n = 0;
+	int len;
+
+	while ((e = outbox_next_to_send(ob, now, INFINITY)) != NULL) {
+		assert_true(n < max);
+		len = payload_make(buf, sizeof(buf), e->run, e->seq);
+		assert_int_equal(e->len, (size_t)len);
+		assert_string_equal(e->payload, buf);
+		snprintf(out[n].run, sizeof(out[n].run), "%s", e->run);
+		out[n].seq = e->seq;
+		out[n].id = e->id;
+		n++;
+		outbox_mark_sent(ob, e, now);
+	}
+	return n;
+}
+
+static size_t segment_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "seg-", 4) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The path of the only segment file in dir. */
+static void segment_only(const char *dir, char *path, size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "seg-", 4) == 0) {
+			snprintf(path, len, "%s/%s", dir, de->d_name);
+			found++;
+		}
+	}
+	closedir(d);
+	assert_int_equal(found, 1);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+static struct outbox_stats stats_of(struct outbox *ob)
+{
+	struct outbox_stats st;
+
+	outbox_get_stats(ob, &st);
+	return st;
+}
+
+static void test_reopen_brings_back_unconfirmed_in_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[16];
+	struct outbox *ob;
+	struct stat st;
+	char path[160];
+	size_t i, n;
+	FILE *f;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stat(fx->dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	append_range(ob, RUN_A, 1, 10);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(outbox_ack(ob, RUN_A, 4), 4);
+	assert_int_equal(stats_of(ob).depth, 6);
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	/* Somebody else's file in the folder is left alone. */
+	snprintf(path, sizeof(path), "%s/notes.txt", fx->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not a segment\n", f);
+	fclose(f);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 6);
+	assert_int_equal(stats_of(ob).depth, 6);
+	n = drain(ob, 0, s, 16);
+	assert_int_equal(n, 6);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(s[i].run, RUN_A);
+		assert_int_equal(s[i].seq, 5 + i);
+	}
+	outbox_close(ob);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void test_ack_watermark_across_runs(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[16];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 1, 5);
+	outbox_close(ob);	/* close flushes */
+
+	/* A new start: the old run comes from disk, the new one is appended. */
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 5);
+	append_range(ob, RUN_B, 1, 3);
+	assert_int_equal(outbox_ack(ob, RUN_B, 2), 2);
+	assert_int_equal(outbox_ack(ob, RUN_A, 3), 3);
+	assert_int_equal(outbox_ack(ob, RUN_A, 3), 0);		/* already confirmed */
+	assert_int_equal(outbox_ack(ob, "0000000c", 99), 0);	/* unknown run */
+	assert_int_equal(stats_of(ob).confirmed, 5);
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 3);
+	/* Old run first, then the new one. */
+	assert_int_equal(drain(ob, 0, s, 16), 3);
+	assert_string_equal(s[0].run, RUN_A);
+	assert_int_equal(s[0].seq, 4);
+	assert_string_equal(s[1].run, RUN_A);
+	assert_int_equal(s[1].seq, 5);
+	assert_string_equal(s[2].run, RUN_B);
+	assert_int_equal(s[2].seq, 3);
+	outbox_close(ob);
+}
+
+static void test_puback_out_of_order_then_reopen(void **state)
+{
+	struct fixture *fx = *state;
+	/* 20 appended; ids of seq 7, 3, 15, 1, 20, 2 confirmed: the rest, by
+	 * hand, is 4-6, 8-14, 16-19. */
+	static const uint64_t confirmed_seqs[] = { 7, 3, 15, 1, 20, 2 };
+	static const uint64_t left[] = { 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19 };
+	struct sent s[32], t[32];
+	struct outbox *ob;
+	size_t i, n;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 1, 20);
+	assert_int_equal(outbox_flush(ob), 0);
+	n = drain(ob, 0, s, 32);
+	assert_int_equal(n, 20);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(outbox_confirm_id(ob, s[confirmed_seqs[i] - 1].id), 1);
+	assert_int_equal(outbox_confirm_id(ob, s[2].id), 0);	/* seq 3 again */
+	assert_int_equal(outbox_confirm_id(ob, s[19].id + 1000), 0);
+	/* Appended and confirmed before any flush: it must not come back. */
+	append_range(ob, RUN_A, 21, 21);
+	assert_int_equal(drain(ob, 0, t, 32), 1);
+	assert_int_equal(outbox_confirm_id(ob, t[0].id), 1);
+	assert_int_equal(stats_of(ob).confirmed, 7);
+	assert_int_equal(stats_of(ob).depth, 14);
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 14);
+	n = drain(ob, 0, t, 32);
+	assert_int_equal(n, 14);
+	for (i = 0; i < n; i++)
+		assert_int_equal(t[i].seq, left[i]);
+	outbox_close(ob);
+}
+
+static void test_torn_tail_keeps_intact_prefix(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[32];
+	struct outbox *ob;
+	char path[160];
+	off_t size, rec;
+	unsigned char byte;
+	size_t i;
+	int fd;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 1, 10);	/* payloads of equal length */
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+	segment_only(fx->dir, path, sizeof(path));
+	size = file_size(path);
+	/* Ten readings of one length: ten records of one length. */
+	assert_int_equal(size % 10, 0);
+	rec = size / 10;
+
+	/* A power cut in the middle of writing the last record. */
+	assert_int_equal(truncate(path, size - rec / 2), 0);
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 9);
+	assert_int_equal(drain(ob, 0, s, 32), 9);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(s[i].seq, 1 + i);
+	outbox_close(ob);
+
+	/* One flipped bit in the payload of the 6th record: 1-5 stay. */
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &byte, 1, 5 * rec + rec / 2), 1);
+	byte ^= 0x10;
+	assert_int_equal(pwrite(fd, &byte, 1, 5 * rec + rec / 2), 1);
+	close(fd);
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 5);
+	/* What is written after the damage is not hidden behind it. */
+	append_range(ob, RUN_B, 1, 2);
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(drain(ob, 0, s, 32), 7);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(s[i].seq, 1 + i);
+	assert_string_equal(s[5].run, RUN_B);
+	assert_int_equal(s[5].seq, 1);
+	assert_int_equal(s[6].seq, 2);
+	outbox_close(ob);
+}
+
+static void test_full_outbox_drops_oldest(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[16];
+	struct outbox *ob;
+	size_t i;
+
+	ob = outbox_open(fx->dir, 5);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 1, 5);
+	assert_int_equal(outbox_flush(ob), 0);
+	append_range(ob, RUN_A, 6, 8);	/* drops 1, 2, 3, which are on disk */
+	assert_int_equal(stats_of(ob).depth, 5);
+	assert_int_equal(stats_of(ob).dropped, 3);
+	assert_int_equal(stats_of(ob).appended, 8);
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	/* The drop is durable: 1-3 do not come back. */
+	ob = outbox_open(fx->dir, 5);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 5);
+	assert_int_equal(drain(ob, 0, s, 16), 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(s[i].seq, 4 + i);
+	outbox_close(ob);
+}
+
+static void test_send_order_and_resend_timing(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox_entry *e;
+	struct outbox *ob;
+	uint64_t id2;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 1, 3);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		e = outbox_next_to_send(ob, 0, 30);
+		assert_non_null(e);
+		assert_int_equal(e->seq, seq);
+		assert_true(e->sent_at < 0);
+		if (seq == 2)
+			id2 = e->id;
+		outbox_mark_sent(ob, e, 0);
+	}
+	/* Sent at 0 with resend_s 30: not due at 29.9, due at 30.1. */
+	assert_null(outbox_next_to_send(ob, 29.9, 30));
+	e = outbox_next_to_send(ob, 30.1, 30);
+	assert_non_null(e);
+	assert_int_equal(e->seq, 1);
+	assert_true(e->sent_at == 0);
+	outbox_mark_sent(ob, e, 30.1);
+	/* 2 was confirmed meanwhile: 3 is next. */
+	assert_int_equal(outbox_confirm_id(ob, id2), 1);
+	e = outbox_next_to_send(ob, 30.1, 30);
+	assert_non_null(e);
+	assert_int_equal(e->seq, 3);
+	outbox_mark_sent(ob, e, 30.1);
+	assert_null(outbox_next_to_send(ob, 30.1, 30));
+	/* 1 resent at 30.1 is due again after 60.1, not before. */
+	assert_null(outbox_next_to_send(ob, 60.0, 30));
+	e = outbox_next_to_send(ob, 60.2, 30);
+	assert_non_null(e);
+	assert_int_equal(e->seq, 1);
+	outbox_close(ob);
+}
+
+static void test_reset_sent_resends_from_oldest(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[16];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 1, 4);
+	assert_int_equal(drain(ob, 0, s, 16), 4);
+	assert_int_equal(drain(ob, 1, s, 16), 0);	/* all in flight */
+	assert_int_equal(outbox_confirm_id(ob, s[1].id), 1);
+	outbox_reset_sent(ob);
+	assert_int_equal(drain(ob, 1, s, 16), 3);
+	assert_int_equal(s[0].seq, 1);
+	assert_int_equal(s[1].seq, 3);
+	assert_int_equal(s[2].seq, 4);
+	outbox_close(ob);
+}
+
+static void test_crash_loses_only_unflushed(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[256];
+	struct outbox *ob;
+	int status;
+	size_t i;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The daemon dies without closing: 1-100 flushed, 101-150 not. */
+		ob = outbox_open(fx->dir, 1000);
+		if (!ob)
+			_exit(2);
+		append_range(ob, RUN_A, 1, 100);
+		if (outbox_flush(ob) != 0)
+			_exit(3);
+		append_range(ob, RUN_A, 101, 150);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	ob = outbox_open(fx->dir, 1000);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 100);
+	assert_int_equal(drain(ob, 0, s, 256), 100);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(s[i].seq, 1 + i);
+	outbox_close(ob);
+}
+
+static void test_done_segments_removed(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox *ob;
+	uint64_t seq;
+
+	ob = outbox_open(fx->dir, 20000);
+	assert_non_null(ob);
+	/* Flushing every 100 readings: a segment is closed after the batch
+	 * that takes it to 4096 records, i.e. at 4100; 10000 readings make
+	 * segments of 4100, 4100 and 1800. */
+	for (seq = 1; seq <= 10000; seq += 100) {
+		append_range(ob, RUN_A, seq, seq + 99);
+		assert_int_equal(outbox_flush(ob), 0);
+	}
+	assert_int_equal(segment_count(fx->dir), 3);
+	/* The first segment is all done, the second is not. */
+	assert_int_equal(outbox_ack(ob, RUN_A, 5000), 5000);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(segment_count(fx->dir), 2);
+	/* Everything done: only the active segment stays ... */
+	assert_int_equal(outbox_ack(ob, RUN_A, 10000), 5000);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(segment_count(fx->dir), 1);
+	/* ... until a close with nothing left. */
+	outbox_close(ob);
+	assert_int_equal(segment_count(fx->dir), 0);
+
+	ob = outbox_open(fx->dir, 20000);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 0);
+	outbox_close(ob);
+}
+
+static void test_flush_writes_only_changes(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox *ob;
+	char path[160];
+	off_t size;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(stats_of(ob).flushes, 0);
+	assert_int_equal(segment_count(fx->dir), 0);
+	append_range(ob, RUN_A, 1, 3);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(stats_of(ob).flushes, 1);
+	segment_only(fx->dir, path, sizeof(path));
+	size = file_size(path);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(stats_of(ob).flushes, 1);
+	assert_int_equal(file_size(path), size);
+	/* A confirmation is a change; it grows the log. */
+	assert_int_equal(outbox_ack(ob, RUN_A, 1), 1);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(stats_of(ob).flushes, 2);
+	assert_true(file_size(path) > size);
+	outbox_close(ob);
+}
+
+static void test_open_and_append_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox *ob, *second;
+	char path[160];
+	FILE *f;
+
+	errno = 0;
+	assert_null(outbox_open(fx->dir, 0));
+	assert_int_equal(errno, EINVAL);
+
+	/* A regular file where a folder should be. */
+	snprintf(path, sizeof(path), "%s/file", fx->tmp);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/file/outbox", fx->tmp);
+	errno = 0;
+	assert_null(outbox_open(path, 10));
+	assert_int_equal(errno, ENOTDIR);
+
+	ob = outbox_open(fx->dir, 10);
+	assert_non_null(ob);
+	errno = 0;
+	second = outbox_open(fx->dir, 10);
+	assert_null(second);
+	assert_int_equal(errno, EBUSY);
+
+	assert_int_equal(outbox_append(ob, "3F9C2A1E", 1, "{}", 2), -EINVAL);	/* upper case */
+	assert_int_equal(outbox_append(ob, "3f9c2a1", 1, "{}", 2), -EINVAL);	/* 7 digits */
+	assert_int_equal(outbox_append(ob, "3f9c2a1e", 1, "{}", 2), 0);
+	assert_int_equal(stats_of(ob).depth, 1);
+	outbox_close(ob);
+	outbox_close(NULL);
+}
+
+static void test_200000_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox_entry *e;
+	struct outbox *ob;
+	char buf[128];
+	uint64_t seq;
+	int len;
+
+	ob = outbox_open(fx->dir, 250000);
+	assert_non_null(ob);
+	for (seq = 1; seq <= 200000; seq += 1000) {
+		append_range(ob, RUN_A, seq, seq + 999);
+		assert_int_equal(outbox_flush(ob), 0);
+	}
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 250000);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 200000);
+	for (seq = 1; seq <= 200000; seq++) {
+		e = outbox_next_to_send(ob, 0, INFINITY);
+		assert_non_null(e);
+		assert_int_equal(e->seq, seq);
+		len = payload_make(buf, sizeof(buf), RUN_A, seq);
+		assert_int_equal(e->len, (size_t)len);
+		assert_memory_equal(e->payload, buf, (size_t)len);
+		outbox_mark_sent(ob, e, 0);
+	}
+	assert_null(outbox_next_to_send(ob, 0, INFINITY));
+	assert_int_equal(outbox_ack(ob, RUN_A, 200000), 200000);
+	assert_int_equal(stats_of(ob).depth, 0);
+	outbox_close(ob);
+	assert_int_equal(segment_count(fx->dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reopen_brings_back_unconfirmed_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_watermark_across_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_tail_keeps_intact_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_loses_only_unflushed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_segments_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_writes_only_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_and_append_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_200000_round_trip, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

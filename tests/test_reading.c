@@ -1,0 +1,568 @@
+/* The reading and acknowledgement codecs (common/reading.c). Expected strings
+ * are written out by hand from design.md's wire contract and JSON's escaping
+ * rules (RFC 8259 §7). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reading.h"
+
+/* design.md's example reading. */
+#define EXAMPLE "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125," \
+	"\"pressure_kpa\":12.41,\"temperature_c\":39.62}"
+
+static struct reading example_reading(void)
+{
+	struct reading r;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.run, "3f9c2a1e");
+	r.seq = 4182;
+	r.mono = 209.1;
+	r.ts = 1763910000.125;
+	r.pressure_kpa = 12.41;
+	r.temperature_c = 39.62;
+	return r;
+}
+
+static enum reading_error decode_str(const char *payload)
+{
+	struct reading r;
+
+	return reading_decode(payload, strlen(payload), &r);
+}
+
+/* ---- encoding ---- */
+
+static void test_encode_example(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE));
+	assert_string_equal(buf, EXAMPLE);
+}
+
+static void test_encode_rounding(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+
+	(void)state;
+	r.seq = 0;
+	r.mono = 0.0;
+	r.ts = 1.0005;		/* binary 1.000499999..., so 3 decimals give 1.000 */
+	r.pressure_kpa = 0.004;	/* at rest: "0.00", never "-0.00" */
+	r.temperature_c = -5.0;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
+			    "\"pressure_kpa\":0.00,\"temperature_c\":-5.00}");
+	r.pressure_kpa = -0.004;
+	r.temperature_c = 99.999;	/* rounds up to 100.00 */
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
+			    "\"pressure_kpa\":0.00,\"temperature_c\":100.00}");
+	r.pressure_kpa = -0.006;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
+			    "\"pressure_kpa\":-0.01,\"temperature_c\":100.00}");
+}
+
+static void test_encode_null_channels(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+
+	(void)state;
+	r.pressure_kpa = NAN;
+	r.temperature_c = NAN;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
+			    "\"ts\":1763910000.125,\"pressure_kpa\":null,\"temperature_c\":null}");
+
+	/* Never inf, and nothing the decoder would refuse as implausible. */
+	r.pressure_kpa = INFINITY;
+	r.temperature_c = 20000.0;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
+			    "\"ts\":1763910000.125,\"pressure_kpa\":null,\"temperature_c\":null}");
+}
+
+static void test_encode_faults_escaped(void **state)
+{
+	struct reading r = example_reading();
+	char buf[1024];
+
+	(void)state;
+	r.temperature_c = NAN;
+	r.n_faults = 2;
+	strcpy(r.faults[0].sensor, "bmp280@/dev/i2c-1:0x76");
+	strcpy(r.faults[0].what, "nack");
+	strcpy(r.faults[1].sensor, "mcp9808@\"sim\":0x18");
+	strcpy(r.faults[1].what, "said \"stuck\" at C:\\temp\n\x01");
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf,
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":null,"
+		"\"faults\":{\"bmp280@/dev/i2c-1:0x76\":\"nack\","
+		"\"mcp9808@\\\"sim\\\":0x18\":\"said \\\"stuck\\\" at C:\\\\temp\\u000a\\u0001\"}}");
+}
+
+/* Every length short of the full one is refused; exactly enough succeeds. */
+static void test_encode_buffer_too_small(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+	size_t n = strlen(EXAMPLE);
+
+	(void)state;
+	for (size_t len = 0; len <= n; len++)
+		assert_int_equal(reading_encode(&r, buf, len), -1);
+	assert_int_equal(reading_encode(&r, buf, n + 1), (int)n);
+	assert_string_equal(buf, EXAMPLE);
+}
+
+/* What the decoder would refuse is not written: -1. */
+static void test_encode_refuses_bad_header(void **state)
+{
+	struct reading r;
+	char buf[512];
+
+	(void)state;
+	r = example_reading();
+	r.mono = NAN;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r = example_reading();
+	r.mono = INFINITY;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r = example_reading();
+	r.ts = NAN;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r = example_reading();
+	r.ts = -INFINITY;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r = example_reading();
+	strcpy(r.run, "3F9C2A1E");
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r = example_reading();
+	r.seq = (UINT64_C(1) << 53) + 1;	/* 9007199254740993: not exact in a double */
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r.seq = UINT64_C(1) << 53;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"seq\":9007199254740992,"));
+}
+
+/* Faults beyond READING_MAX_FAULTS are not read from the struct, and a
+ * reading longer than READING_MAX_PAYLOAD is refused even with room. */
+static void test_encode_limits(void **state)
+{
+	struct reading r = example_reading();
+	char a[16384], b[16384];
+
+	(void)state;
+	for (size_t i = 0; i < READING_MAX_FAULTS; i++) {
+		snprintf(r.faults[i].sensor, sizeof(r.faults[i].sensor), "s%zu", i);
+		strcpy(r.faults[i].what, "nack");
+	}
+	r.n_faults = READING_MAX_FAULTS;
+	assert_true(reading_encode(&r, a, sizeof(a)) > 0);
+	r.n_faults = 1000;
+	assert_true(reading_encode(&r, b, sizeof(b)) > 0);
+	assert_string_equal(a, b);
+
+	/* Each key: 127 quotes, escaped to 254 bytes; each text: 95 control
+	 * characters, escaped to 6 bytes each, 570. 8 * (254 + 570 + 6) =
+	 * 6640 bytes of faults alone, over the 4096 limit. */
+	for (size_t i = 0; i < READING_MAX_FAULTS; i++) {
+		memset(r.faults[i].sensor, '"', sizeof(r.faults[i].sensor) - 1);
+		r.faults[i].sensor[sizeof(r.faults[i].sensor) - 1] = '\0';
+		memset(r.faults[i].what, '\x02', sizeof(r.faults[i].what) - 1);
+		r.faults[i].what[sizeof(r.faults[i].what) - 1] = '\0';
+	}
+	r.n_faults = READING_MAX_FAULTS;
+	assert_int_equal(reading_encode(&r, a, sizeof(a)), -1);
+}
+
+/* ---- decoding ---- */
+
+static void test_decode_example(void **state)
+{
+	/* design.md's example, wrapped over two lines as it is printed there. */
+	const char *text = "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,\n"
+			   " \"pressure_kpa\":12.41,\"temperature_c\":39.62}\n";
+	struct reading r;
+
+	(void)state;
+	assert_int_equal(reading_decode(text, strlen(text), &r), READING_OK);
+	assert_string_equal(r.run, "3f9c2a1e");
+	assert_true(r.seq == 4182);
+	assert_float_equal(r.mono, 209.1, 1e-9);
+	assert_float_equal(r.ts, 1763910000.125, 1e-6);
+	assert_float_equal(r.pressure_kpa, 12.41, 1e-9);
+	assert_float_equal(r.temperature_c, 39.62, 1e-9);
+	assert_int_equal(r.n_faults, 0);
+}
+
+static void test_decode_round_trip(void **state)
+{
+	struct reading in = example_reading(), out;
+	char buf[1024];
+	int n;
+
+	(void)state;
+	in.pressure_kpa = NAN;
+	in.n_faults = 2;
+	strcpy(in.faults[0].sensor, "bmp280@/dev/i2c-1:0x76");
+	strcpy(in.faults[0].what, "wrong chip id");
+	strcpy(in.faults[1].sensor, "odd\\\"key\"");
+	strcpy(in.faults[1].what, "line1\nline2\t\"q\"");
+	n = reading_encode(&in, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_string_equal(out.run, "3f9c2a1e");
+	assert_true(out.seq == 4182);
+	assert_float_equal(out.mono, 209.1, 1e-9);
+	assert_float_equal(out.ts, 1763910000.125, 1e-6);
+	assert_true(isnan(out.pressure_kpa));
+	assert_float_equal(out.temperature_c, 39.62, 1e-9);
+	assert_int_equal(out.n_faults, 2);
+	assert_string_equal(out.faults[0].sensor, "bmp280@/dev/i2c-1:0x76");
+	assert_string_equal(out.faults[0].what, "wrong chip id");
+	assert_string_equal(out.faults[1].sensor, "odd\\\"key\"");
+	assert_string_equal(out.faults[1].what, "line1\nline2\t\"q\"");
+}
+
+/* The contract allows extra per-sensor fields, and the payload is not
+ * NUL-terminated on the wire: len is what counts. */
+static void test_decode_extra_fields_and_length(void **state)
+{
+	const char *text = "{\"run\":\"00ff00ff\",\"seq\":1,\"mono\":0,\"ts\":0,"
+			   "\"pressure_kpa\":-100,\"temperature_c\":10000,\"humidity_pct\":45.1,"
+			   "\"extra\":{\"a\":[1,{\"b\":null}]},\"faults\":{}}";
+	char buf[512];
+	struct reading r;
+
+	(void)state;
+	assert_int_equal(reading_decode(text, strlen(text), &r), READING_OK);
+	assert_float_equal(r.pressure_kpa, -100.0, 0);
+	assert_float_equal(r.temperature_c, 10000.0, 0);
+	assert_int_equal(r.n_faults, 0);
+
+	/* Followed by junk that is not part of the payload. */
+	memset(buf, 'x', sizeof(buf));
+	memcpy(buf, EXAMPLE, strlen(EXAMPLE));
+	assert_int_equal(reading_decode(buf, strlen(EXAMPLE), &r), READING_OK);
+	assert_true(r.seq == 4182);
+}
+
+/* Long fault strings are cut to the buffers, never in the middle of a UTF-8
+ * character; more than READING_MAX_FAULTS are dropped after the 8th. */
+static void test_decode_faults_truncated(void **state)
+{
+	char payload[4096], key[201], what[128], what2[128];
+	struct reading r;
+	int n;
+
+	(void)state;
+	memset(key, 'k', 200);
+	key[200] = '\0';
+	/* 94 'a', then 'é' (0xC3 0xA9), then "zz": 98 bytes. 95 fit in what[96]:
+	 * the 95th byte would be 0xC3 alone, so the cut falls after the 94 'a'. */
+	memset(what, 'a', 94);
+	strcpy(what + 94, "\xc3\xa9zz");
+	/* 95 'a' then 'é': the cut falls exactly before the 'é'. */
+	memset(what2, 'a', 95);
+	strcpy(what2 + 95, "\xc3\xa9");
+	n = snprintf(payload, sizeof(payload),
+		     "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		     "\"temperature_c\":null,\"faults\":{\"%s\":\"%s\",\"b\":\"%s\"}}",
+		     key, what, what2);
+	assert_true(n > 0 && (size_t)n < sizeof(payload));
+	assert_int_equal(reading_decode(payload, (size_t)n, &r), READING_OK);
+	assert_int_equal(r.n_faults, 2);
+	assert_int_equal(strlen(r.faults[0].sensor), 127);
+	assert_memory_equal(r.faults[0].sensor, key, 127);
+	assert_int_equal(strlen(r.faults[0].what), 94);
+	assert_memory_equal(r.faults[0].what, what, 94);
+	assert_int_equal(strlen(r.faults[1].what), 95);
+	assert_memory_equal(r.faults[1].what, what2, 95);
+
+	n = snprintf(payload, sizeof(payload),
+		     "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		     "\"temperature_c\":null,\"faults\":{\"s0\":\"e0\",\"s1\":\"e1\",\"s2\":\"e2\","
+		     "\"s3\":\"e3\",\"s4\":\"e4\",\"s5\":\"e5\",\"s6\":\"e6\",\"s7\":\"e7\","
+		     "\"s8\":\"e8\",\"s9\":\"e9\"}}");
+	assert_int_equal(reading_decode(payload, (size_t)n, &r), READING_OK);
+	assert_int_equal(r.n_faults, READING_MAX_FAULTS);
+	assert_string_equal(r.faults[0].sensor, "s0");
+	assert_string_equal(r.faults[7].sensor, "s7");
+	assert_string_equal(r.faults[7].what, "e7");
+}
+
+/* The tail every hostile payload below shares when it is not the point. */
+#define OK_HEAD "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":1763910000.125,"
+#define OK_TAIL "\"pressure_kpa\":1.0,\"temperature_c\":20.0}"
+
+static void test_decode_err_size(void **state)
+{
+	char *big;
+	struct reading r;
+	size_t n = strlen(EXAMPLE);
+
+	(void)state;
+	assert_int_equal(reading_decode("", 0, &r), READING_ERR_SIZE);
+	assert_int_equal(reading_decode(EXAMPLE, 0, &r), READING_ERR_SIZE);
+	assert_int_equal(reading_decode(NULL, 10, &r), READING_ERR_SIZE);
+
+	/* The example padded with spaces to exactly the limit is fine; one
+	 * byte more is refused before parsing. */
+	big = malloc(READING_MAX_PAYLOAD + 2);
+	assert_non_null(big);
+	memset(big, ' ', READING_MAX_PAYLOAD + 1);
+	memcpy(big, EXAMPLE, n);
+	assert_int_equal(reading_decode(big, READING_MAX_PAYLOAD, &r), READING_OK);
+	assert_int_equal(reading_decode(big, READING_MAX_PAYLOAD + 1, &r), READING_ERR_SIZE);
+	free(big);
+
+	big = malloc(100000);
+	assert_non_null(big);
+	memset(big, '[', 100000);
+	assert_int_equal(reading_decode(big, 100000, &r), READING_ERR_SIZE);
+	free(big);
+}
+
+static void test_decode_err_json(void **state)
+{
+	static const char *const bad[] = {
+		"not json",
+		"[1,2,3]",
+		"\"3f9c2a1e\"",
+		"null",
+		"4182",
+		"{\"run\":\"3f9c2a1e\"",				/* cut short */
+		EXAMPLE "x",						/* trailing junk */
+		EXAMPLE EXAMPLE,					/* two objects */
+		OK_HEAD "\"pressure_kpa\":NaN,\"temperature_c\":20.0}",	/* not JSON's */
+		"{'run':'3f9c2a1e'}",
+	};
+	char nested[2400];
+	char with_nul[256];
+	struct reading r;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_str(bad[i]), READING_ERR_JSON);
+
+	/* 1100 nested arrays: past cJSON's nesting limit (1000). */
+	memset(nested, '[', 1100);
+	memset(nested + 1100, ']', 1100);
+	nested[2200] = '\0';
+	assert_int_equal(decode_str(nested), READING_ERR_JSON);
+
+	/* A NUL byte inside the payload, after a complete object. */
+	n = strlen(EXAMPLE);
+	memcpy(with_nul, EXAMPLE, n);
+	with_nul[n] = '\0';
+	with_nul[n + 1] = ' ';
+	assert_int_equal(reading_decode(with_nul, n + 2, &r), READING_ERR_JSON);
+}
+
+static void test_decode_err_missing(void **state)
+{
+	static const char *const bad[] = {
+		"{}",
+		"{\"run\":\"3f9c2a1e\",\"mono\":1.5,\"ts\":1.0," OK_TAIL,		/* no seq */
+		"{\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,			/* no run */
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"ts\":1.0," OK_TAIL,		/* no mono */
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5," OK_TAIL,		/* no ts */
+		OK_HEAD "\"temperature_c\":20.0}",				/* no pressure */
+		OK_HEAD "\"pressure_kpa\":null}",				/* no temperature */
+		OK_HEAD "\"Pressure_kpa\":1.0,\"temperature_c\":20.0}",	/* names are case-sensitive */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_str(bad[i]), READING_ERR_MISSING);
+}
+
+static void test_decode_err_type(void **state)
+{
+	static const char *const bad[] = {
+		"{\"run\":\"3f9c2a1e\",\"seq\":\"12\",\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1.5,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":null,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":12345678,\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":{\"id\":[\"3f9c2a1e\"]},\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":true,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":null," OK_TAIL,
+		OK_HEAD "\"pressure_kpa\":\"12\",\"temperature_c\":20.0}",
+		OK_HEAD "\"pressure_kpa\":[12.41],\"temperature_c\":20.0}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":false}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":[\"nack\"]}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":1}}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":\"x\",\"b\":{}}}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":\"nack\"}",
+	};
+
+	(void)state;
+	/* The shared head and tail alone make a valid reading. */
+	assert_int_equal(decode_str(OK_HEAD OK_TAIL), READING_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_str(bad[i]), READING_ERR_TYPE);
+}
+
+static void test_decode_err_range(void **state)
+{
+	static const char *const bad[] = {
+		"{\"run\":\"3f9c2a1e\",\"seq\":-1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":9007199254740994,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1e999,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1e999,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":-0.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1e9,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":-1," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":1e12," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":-1e999," OK_TAIL,
+		"{\"run\":\"XYZ\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e0\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3F9C2A1E\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		OK_HEAD "\"pressure_kpa\":10000.5,\"temperature_c\":20.0}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":-100.5}",
+		OK_HEAD "\"pressure_kpa\":-1e999,\"temperature_c\":20.0}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_str(bad[i]), READING_ERR_RANGE);
+	/* The edges themselves are in range. */
+	assert_int_equal(decode_str("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":0,"
+				    "\"ts\":1e11," OK_TAIL), READING_OK);
+}
+
+/* A refused payload leaves the caller's struct as it was. */
+static void test_decode_failure_leaves_output(void **state)
+{
+	struct reading r = example_reading();
+	const char *bad = "{\"run\":\"00000000\",\"seq\":7,\"mono\":1.5,\"ts\":1.0,"
+			  "\"pressure_kpa\":\"x\",\"temperature_c\":1}";
+
+	(void)state;
+	assert_int_equal(reading_decode(bad, strlen(bad), &r), READING_ERR_TYPE);
+	assert_string_equal(r.run, "3f9c2a1e");
+	assert_true(r.seq == 4182);
+}
+
+static void test_error_names(void **state)
+{
+	(void)state;
+	assert_string_equal(reading_error_name(READING_OK), "ok");
+	assert_string_equal(reading_error_name(READING_ERR_SIZE), "size");
+	assert_string_equal(reading_error_name(READING_ERR_JSON), "json");
+	assert_string_equal(reading_error_name(READING_ERR_MISSING), "missing");
+	assert_string_equal(reading_error_name(READING_ERR_TYPE), "type");
+	assert_string_equal(reading_error_name(READING_ERR_RANGE), "range");
+	assert_string_equal(reading_error_name(READING_ERR_KINDS), "unknown");
+}
+
+static void test_run_valid(void **state)
+{
+	(void)state;
+	assert_true(reading_run_valid("3f9c2a1e"));
+	assert_true(reading_run_valid("00000000"));
+	assert_false(reading_run_valid("3f9c2a1"));
+	assert_false(reading_run_valid("3f9c2a1e0"));
+	assert_false(reading_run_valid("3f9c2a1g"));
+	assert_false(reading_run_valid("3F9C2A1E"));
+	assert_false(reading_run_valid(""));
+	assert_false(reading_run_valid(NULL));
+}
+
+/* ---- acknowledgements ---- */
+
+static void test_ack(void **state)
+{
+	char buf[64], run[READING_RUN_LEN + 1];
+	const char *want = "{\"run\":\"3f9c2a1e\",\"seq\":4182}";
+	uint64_t seq = 0;
+
+	(void)state;
+	assert_int_equal(ack_encode("3f9c2a1e", 4182, buf, sizeof(buf)), (int)strlen(want));
+	assert_string_equal(buf, want);
+	assert_int_equal(ack_encode("3f9c2a1e", 4182, buf, strlen(want)), -1);
+	assert_int_equal(ack_encode("3f9c2a1e", 4182, buf, strlen(want) + 1), (int)strlen(want));
+	assert_int_equal(ack_encode("nothex!!", 1, buf, sizeof(buf)), -1);
+
+	assert_int_equal(ack_decode(want, strlen(want), run, &seq), 0);
+	assert_string_equal(run, "3f9c2a1e");
+	assert_true(seq == 4182);
+
+	/* Extra fields are ignored, as in readings. */
+	want = "{\"seq\":0,\"run\":\"0000000a\",\"by\":\"collector\"}";
+	assert_int_equal(ack_decode(want, strlen(want), run, &seq), 0);
+	assert_string_equal(run, "0000000a");
+	assert_true(seq == 0);
+}
+
+static void test_ack_refused(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"not json",
+		"[\"3f9c2a1e\",4182]",
+		"{\"run\":\"3f9c2a1e\"}",
+		"{\"seq\":4182}",
+		"{\"run\":\"3f9c2a1e\",\"seq\":\"4182\"}",
+		"{\"run\":\"3f9c2a1e\",\"seq\":41.5}",
+		"{\"run\":\"3f9c2a1e\",\"seq\":-1}",
+		"{\"run\":\"3F9C2A1E\",\"seq\":4182}",
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182}}",
+	};
+	char run[READING_RUN_LEN + 1] = "unchang";
+	uint64_t seq = 99;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ack_decode(bad[i], strlen(bad[i]), run, &seq), -1);
+	assert_string_equal(run, "unchang");
+	assert_true(seq == 99);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_encode_example),
+		cmocka_unit_test(test_encode_rounding),
+		cmocka_unit_test(test_encode_null_channels),
+		cmocka_unit_test(test_encode_faults_escaped),
+		cmocka_unit_test(test_encode_buffer_too_small),
+		cmocka_unit_test(test_encode_refuses_bad_header),
+		cmocka_unit_test(test_encode_limits),
+		cmocka_unit_test(test_decode_example),
+		cmocka_unit_test(test_decode_round_trip),
+		cmocka_unit_test(test_decode_extra_fields_and_length),
+		cmocka_unit_test(test_decode_faults_truncated),
+		cmocka_unit_test(test_decode_err_size),
+		cmocka_unit_test(test_decode_err_json),
+		cmocka_unit_test(test_decode_err_missing),
+		cmocka_unit_test(test_decode_err_type),
+		cmocka_unit_test(test_decode_err_range),
+		cmocka_unit_test(test_decode_failure_leaves_output),
+		cmocka_unit_test(test_error_names),
+		cmocka_unit_test(test_run_valid),
+		cmocka_unit_test(test_ack),
+		cmocka_unit_test(test_ack_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
