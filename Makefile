@@ -37,7 +37,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 PAHO_LIBS := -lpaho-mqtt3as
 I2C_LIBS := -li2c
 
-ALL_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\" -Icommon -Isensord -Icollector \
+ALL_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\" -Icommon -Isensord -Isensord/sim -Icollector \
 	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)

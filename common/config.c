@@ -938,8 +938,6 @@ static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *
 			return fail(ctx, ipath, "a %s cannot measure %s", d->name, e->valuestring);
 		mask |= bit;
 	}
-	if (mask == 0)
-		return fail(ctx, path, "empty; a sensor provides pressure_kpa, temperature_c or both");
 	*out = mask;
 	return 0;
 }
@@ -1082,11 +1080,11 @@ static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *par
 	if (address_parse(ctx, item, path, &s->address) < 0)
 		return -1;
 
+	/* Optional: a sensor that provides no channel still adds its own
+	 * fields to the reading (a BME280's humidity, an ADC's voltage). */
 	key_join(path, sizeof(path), parent, "provides");
 	item = cJSON_GetObjectItemCaseSensitive(obj, "provides");
-	if (item == NULL)
-		return fail(ctx, path, "missing (pressure_kpa, temperature_c or both)");
-	if (provides_parse(ctx, item, path, d, &s->provides) < 0)
+	if (item != NULL && provides_parse(ctx, item, path, d, &s->provides) < 0)
 		return -1;
 
 	if (strcmp(d->name, "bmp280") == 0 || strcmp(d->name, "bme280") == 0) {
@@ -1440,13 +1438,17 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 	if (*out == NULL) {
 		size_t at = (end != NULL && end >= copy && end <= copy + len) ?
 				    (size_t)(end - copy) : 0;
+		/* cJSON often stops just past the culprit; point at the last
+		 * thing written before the blank (comments are blank here). */
+		while (at > 0 && at < len && strchr(" \t\r\n", copy[at]) != NULL)
+			at--;
 		text_position(text, at, &line, &column);
 		if (at >= len)
 			fail(ctx, NULL, "line %u, column %u: not valid JSON: the text ends too early",
 			     line, column);
 		else
 			fail(ctx, NULL, "line %u, column %u: not valid JSON near %s", line, column,
-			     show_n(copy + at, strnlen(copy + at, SHOW_MAX / 2), true, shown));
+			     show_n(copy + at, strcspn(copy + at, "\r\n"), true, shown));
 		goto cleanup;
 	}
 	rc = 0;

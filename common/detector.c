@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Durations come from differences of sample times such as 90.1 - 80.1,
+ * which binary floating point does not make exactly 10; a microsecond of
+ * slack keeps such rounding from deciding a threshold. */
+#define DETECTOR_SLACK_S 1e-6
+
 /* A stretch of heat (or hot) time that was counted, kept to find the
  * pre-heat of a session that opens later. */
 struct detector_span {
@@ -111,9 +116,9 @@ static void detector_emit(struct detector_out *o, enum detector_event_kind kind,
 
 static enum detector_hold_class detector_classify(const struct detector *d, double duration_s)
 {
-	if (duration_s < d->cfg.effective_s)
+	if (duration_s < d->cfg.effective_s - DETECTOR_SLACK_S)
 		return DETECTOR_HOLD_SHORT;
-	if (duration_s <= d->cfg.long_s)
+	if (duration_s <= d->cfg.long_s + DETECTOR_SLACK_S)
 		return DETECTOR_HOLD_EFFECTIVE;
 	return DETECTOR_HOLD_LONG;
 }
@@ -122,7 +127,7 @@ static enum detector_hold_class detector_classify(const struct detector *d, doub
  * so that normal spacing at low rates never counts, than 1.5 periods. */
 static bool detector_span_is_break(const struct detector *d, double span_s)
 {
-	if (!(span_s > d->cfg.bridge_s))
+	if (!(span_s > d->cfg.bridge_s + DETECTOR_SLACK_S))
 		return false;
 	if (d->period_s > 0 && !(span_s > 1.5 * d->period_s))
 		return false;
@@ -267,15 +272,15 @@ static void detector_hold_extend(struct detector_out *o, double mono_s, double p
 	d->hold_last_above_s = mono_s;
 
 	duration_s = mono_s - d->hold_start_s;
-	if (!d->hold_confirmed && duration_s >= d->cfg.min_hold_s) {
+	if (!d->hold_confirmed && duration_s >= d->cfg.min_hold_s - DETECTOR_SLACK_S) {
 		d->hold_confirmed = true;
 		detector_hold_emit(o, DETECTOR_EVENT_HOLD_STARTED, mono_s);
 	}
-	if (d->hold_confirmed && !d->hold_effective_sent && duration_s >= d->cfg.effective_s) {
+	if (d->hold_confirmed && !d->hold_effective_sent && duration_s >= d->cfg.effective_s - DETECTOR_SLACK_S) {
 		d->hold_effective_sent = true;
 		detector_hold_emit(o, DETECTOR_EVENT_HOLD_10S, mono_s);
 	}
-	if (d->hold_confirmed && !d->hold_long_sent && duration_s > d->cfg.long_s) {
+	if (d->hold_confirmed && !d->hold_long_sent && duration_s > d->cfg.long_s + DETECTOR_SLACK_S) {
 		d->hold_long_sent = true;
 		detector_hold_emit(o, DETECTOR_EVENT_HOLD_60S, mono_s);
 	}
@@ -337,7 +342,7 @@ static void detector_idle_check(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
 
-	if (d->session_open && mono_s - d->last_contact_s > d->cfg.idle_s)
+	if (d->session_open && mono_s - d->last_contact_s > d->cfg.idle_s + DETECTOR_SLACK_S)
 		detector_session_close(o, mono_s);
 }
 
@@ -418,7 +423,7 @@ static void detector_pressure_update(struct detector_out *o, double mono_s, doub
 			d->dip_n++;
 			if (pressure_kpa > d->dip_peak_kpa)
 				d->dip_peak_kpa = pressure_kpa;
-			if (mono_s - d->hold_last_above_s > d->cfg.bridge_s)
+			if (mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
 				detector_hold_close(o, mono_s);
 		}
 	} else if (d->session_open && pressure_kpa >= d->cfg.hold_start_kpa) {
@@ -516,7 +521,8 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 
 	if (!isnan(pressure_kpa)) {
 		detector_pressure_update(&o, mono_s, pressure_kpa);
-	} else if (d->hold_open && mono_s - d->hold_last_above_s > d->cfg.bridge_s) {
+	} else if (d->hold_open &&
+		   mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S) {
 		detector_hold_close(&o, mono_s);
 	}
 

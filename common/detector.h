@@ -58,6 +58,9 @@
  * DETECTOR_HEAT_SPANS stretches; more stretches than that inside idle_s (only
  * with many breaks) undercount it.
  *
+ * Times are compared with a microsecond of slack, so that a hold of 100
+ * samples at 10 Hz lasts 10 s even where floating point makes 9.9999999.
+ *
  * Counting. samples counts the samples fed while the session was open,
  * including ones with NAN channels. missing_samples counts readings lost
  * while it was open: a declared gap or a spacing of n expected periods counts

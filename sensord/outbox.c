@@ -1037,9 +1037,12 @@ int outbox_flush(struct outbox *ob)
 		if (!err && fdatasync(ob->active_fd) < 0)
 			err = -errno;
 		if (err) {
-			/* Cut the partial batch off, or replay would stop at it and
-			 * never see the records the retry appends after it. If even
-			 * that fails, write the retry to a fresh segment. */
+			/* Cut the partial batch off and write the retry where it
+			 * began: left in place, its torn end would stop the replay
+			 * before the retry's records. If that fails, the retry goes
+			 * to a fresh segment. The batch is rebuilt from what is
+			 * pending then (a duplicate reading id on disk is skipped
+			 * by the replay). */
 			if (ftruncate(ob->active_fd, ob->active_bytes) < 0 ||
 			    lseek(ob->active_fd, ob->active_bytes, SEEK_SET) < 0)
 				ob->active_records = SEGMENT_MAX_RECORDS;

@@ -510,6 +510,7 @@ static void test_sim_values(void **state)
 {
 	(void)state;
 	struct rig *r = rig_open("chip p bmp280 0x76\n"
+				 "noise p pressure_pa 0\nnoise p temperature_c 0\n"
 				 "at 0 p pressure_pa 98765.4\n"
 				 "at 0 p temperature_c 18.3\n"
 				 "at 10 p load_kpa 25\n"
@@ -537,6 +538,7 @@ static void test_sim_sealed_ball(void **state)
 {
 	(void)state;
 	struct rig *r = rig_open("chip ball bmp280 0x76 sealed\n"
+				 "noise ball pressure_pa 0\nnoise ball temperature_c 0\n"
 				 "ramp 10 20 ball temperature_c 32\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
@@ -557,7 +559,8 @@ static void test_sim_sealed_ball(void **state)
 static void test_sim_wrong_chip(void **state)
 {
 	(void)state;
-	struct rig *r = rig_open("chip h bme280 0x76\n", &bmp280_driver, 0x76);
+	struct rig *r = rig_open("chip h bme280 0x76\n"
+				 "noise h pressure_pa 0\nnoise h temperature_c 0\nnoise h humidity_pct 0\n", &bmp280_driver, 0x76);
 	assert_int_equal(r->s.drv->init(&r->s), -ENODEV);
 	/* nothing answers at 0x77 */
 	r->s.address = 0x77;
@@ -572,7 +575,7 @@ static void test_sim_wrong_chip(void **state)
 static void test_sim_nack(void **state)
 {
 	(void)state;
-	struct rig *r = rig_open("chip p bmp280 0x76\nfault 5 10 p nack\n", &bmp280_driver, 0x76);
+	struct rig *r = rig_open("chip p bmp280 0x76\nnoise p pressure_pa 0\nnoise p temperature_c 0\nfault 5 10 p nack\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
 	r->now_s = 6;
@@ -589,7 +592,7 @@ static void test_sim_nack(void **state)
 static void test_sim_absent(void **state)
 {
 	(void)state;
-	struct rig *r = rig_open("chip p bmp280 0x76\nfault 5 10 p absent\n", &bmp280_driver, 0x76);
+	struct rig *r = rig_open("chip p bmp280 0x76\nnoise p pressure_pa 0\nnoise p temperature_c 0\nfault 5 10 p absent\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
 	r->cfg.normal_mode = true;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
@@ -612,6 +615,7 @@ static void test_sim_bme280(void **state)
 {
 	(void)state;
 	struct rig *r = rig_open("chip h bme280 0x77\n"
+				 "noise h pressure_pa 0\nnoise h temperature_c 0\nnoise h humidity_pct 0\n"
 				 "at 10 h humidity_pct 63.5\n"
 				 "at 10 h temperature_c 30.25\n"
 				 "fault 20 30 h absent\n", &bme280_driver, 0x77);
@@ -639,6 +643,7 @@ static void test_sim_stuck_raw(void **state)
 {
 	(void)state;
 	struct rig *r = rig_open("chip p bmp280 0x76\n"
+				 "noise p temperature_c 0\n"
 				 "noise p pressure_pa 5\n"
 				 "fault 5 10 p stuck\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
@@ -665,7 +670,8 @@ static void test_sim_stuck_raw(void **state)
 static void test_sim_model_registers(void **state)
 {
 	(void)state;
-	struct rig *r = rig_open("chip p bmp280 0x76\n", &bmp280_driver, 0x76);
+	struct rig *r = rig_open("chip p bmp280 0x76\n"
+				 "noise p pressure_pa 0\nnoise p temperature_c 0\n", &bmp280_driver, 0x76);
 	struct bus *bus = r->bus;
 	uint8_t b[26];
 
@@ -707,7 +713,8 @@ static void test_sim_model_registers(void **state)
 	rig_close(r);
 
 	/* BME280 humidity NVM: H1 @A1 75, E1..E7 as in test_calib_decode_bme280. */
-	r = rig_open("chip h bme280 0x76\n", &bme280_driver, 0x76);
+	r = rig_open("chip h bme280 0x76\n"
+				 "noise h pressure_pa 0\nnoise h temperature_c 0\nnoise h humidity_pct 0\n", &bme280_driver, 0x76);
 	bus = r->bus;
 	assert_int_equal(bus->read(bus, 0x76, 0xD0, b, 1), 0);
 	assert_int_equal(b[0], 0x60);

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,7 +138,7 @@ static void segment_only(const char *dir, char *path, size_t len)
 	assert_non_null(d);
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "seg-", 4) == 0) {
-			snprintf(path, len, "%s/%s", dir, de->d_name);
+			snprintf(path, len, "%s/%.*s", dir, 64, de->d_name);
 			found++;
 		}
 	}
@@ -293,7 +295,7 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 
 	ob = outbox_open(fx->dir, 100);
 	assert_non_null(ob);
-	append_range(ob, RUN_A, 1, 10);	/* payloads of equal length */
+	append_range(ob, RUN_A, 10, 19);	/* two-digit seqs: payloads of one length */
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 	segment_only(fx->dir, path, sizeof(path));
@@ -309,10 +311,10 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 	assert_int_equal(stats_of(ob).recovered, 9);
 	assert_int_equal(drain(ob, 0, s, 32), 9);
 	for (i = 0; i < 9; i++)
-		assert_int_equal(s[i].seq, 1 + i);
+		assert_int_equal(s[i].seq, 10 + i);
 	outbox_close(ob);
 
-	/* One flipped bit in the payload of the 6th record: 1-5 stay. */
+	/* One flipped bit in the payload of the 6th record: 10-14 stay. */
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(pread(fd, &byte, 1, 5 * rec + rec / 2), 1);
@@ -331,7 +333,7 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 	assert_non_null(ob);
 	assert_int_equal(drain(ob, 0, s, 32), 7);
 	for (i = 0; i < 5; i++)
-		assert_int_equal(s[i].seq, 1 + i);
+		assert_int_equal(s[i].seq, 10 + i);
 	assert_string_equal(s[5].run, RUN_B);
 	assert_int_equal(s[5].seq, 1);
 	assert_int_equal(s[6].seq, 2);
@@ -356,8 +358,8 @@ static void test_full_outbox_drops_oldest(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	/* The drop is durable: 1-3 do not come back. */
-	ob = outbox_open(fx->dir, 5);
+	/* The drop is durable: 1-3 do not come back, even with room for them. */
+	ob = outbox_open(fx->dir, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	assert_int_equal(drain(ob, 0, s, 16), 5);
@@ -371,7 +373,7 @@ static void test_send_order_and_resend_timing(void **state)
 	struct fixture *fx = *state;
 	struct outbox_entry *e;
 	struct outbox *ob;
-	uint64_t id2;
+	uint64_t id2 = 0;
 
 	ob = outbox_open(fx->dir, 100);
 	assert_non_null(ob);
@@ -459,6 +461,63 @@ static void test_crash_loses_only_unflushed(void **state)
 	assert_int_equal(drain(ob, 0, s, 256), 100);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(s[i].seq, 1 + i);
+	outbox_close(ob);
+}
+
+/* A flush that fails halfway (the file size limit stands in for a full
+ * card) returns the error and keeps everything queued. The retry, shorter
+ * because most was acknowledged meanwhile, must not leave the first try's
+ * partial records behind it, where they would hide the later batches. */
+static void test_failed_flush_is_retried(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[256];
+	struct outbox *ob;
+	struct rlimit lim;
+	int status;
+	size_t i;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		ob = outbox_open(fx->dir, 1000);
+		if (!ob)
+			_exit(2);
+		append_range(ob, RUN_A, 1, 10);
+		if (outbox_flush(ob) != 0)
+			_exit(3);
+		/* Ten records fit under 4000 bytes, a hundred more do not. */
+		signal(SIGXFSZ, SIG_IGN);
+		getrlimit(RLIMIT_FSIZE, &lim);
+		lim.rlim_cur = 4000;
+		if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+			_exit(4);
+		append_range(ob, RUN_A, 11, 110);
+		if (outbox_flush(ob) != -EFBIG)
+			_exit(5);
+		if (outbox_ack(ob, RUN_A, 105) != 105)
+			_exit(6);
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+			_exit(7);
+		if (outbox_flush(ob) != 0)
+			_exit(8);
+		append_range(ob, RUN_A, 111, 120);
+		if (outbox_flush(ob) != 0)
+			_exit(9);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	ob = outbox_open(fx->dir, 1000);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 15);
+	assert_int_equal(drain(ob, 0, s, 256), 15);
+	for (i = 0; i < 15; i++)
+		assert_int_equal(s[i].seq, 106 + i);
 	outbox_close(ob);
 }
 
@@ -607,6 +666,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_loses_only_unflushed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_flush_is_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done_segments_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_writes_only_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_append_errors, setup, teardown),

@@ -22,7 +22,10 @@
  *   a single shot first powers up the device (~25 µs) [§7.4.2.1].
  *
  * There is no ID register, so init proves "an ADS1115 answers" by writing
- * config words and reading back the bits the chip must keep as written. */
+ * config words and reading back the bits the chip must keep as written.
+ * Nor does it use the reset the chip has (general call 0x00, byte 0x06
+ * [§7.5.1.2]): every chip on the bus that honours general calls would reset
+ * with it. Writing the whole config word brings the chip to a known state. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>

@@ -14,7 +14,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,8 +21,9 @@
 #include <string.h>
 
 #define KELVIN_OFFSET 273.15
-/* Values beyond this are refused so the models' integer conversions stay
- * defined whatever the scenario says. */
+/* Values beyond this are refused, so what the models convert to register
+ * counts stays far from overflow (they still clamp to their ADC range:
+ * noise has no bound). */
 #define VALUE_ABS_MAX 1e9
 /* Scenarios are written by hand or by a script: far smaller than this. */
 #define FILE_MAX_BYTES ((size_t)16 << 20)
@@ -48,7 +48,7 @@ struct sim_timeline {
 	size_t count;
 	size_t cap;
 	double initial;		/* the model's default, before any event */
-	double sigma = 0;
+	double sigma;
 	bool noise_set;
 	uint64_t rng;
 	long frozen_window;	/* stuck window whose value is frozen, or -1 */
@@ -508,8 +508,10 @@ static int parse_chip(struct parser *p)
 	memcpy(chip->name, p->tok[1], name_len + 1);
 	n = model_quantity_count(model);
 	scn->quantity_count[scn->chip_count] = (size_t)n;
-	for (q_i = 0; q_i < n; q_i++)
+	for (q_i = 0; q_i < n; q_i++) {
 		scn->lines[scn->chip_count][q_i].initial = model->defaults ? model->defaults[q_i] : 0;
+		scn->lines[scn->chip_count][q_i].sigma = model->noise ? model->noise[q_i] : 0;
+	}
 	scn->chip_count++;
 	return 0;
 }
@@ -724,7 +726,7 @@ static int parse_text(struct parser *p, const char *text, size_t len)
 static void scenario_finish(struct sim_scenario *scn)
 {
 	size_t c, k;
-	int q = 0;
+	int q;
 
 	for (c = 0; c < scn->chip_count; c++) {
 		for (q = 0; q < SIM_MAX_QUANTITIES; q++) {

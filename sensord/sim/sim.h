@@ -14,6 +14,7 @@
  *   at T NAME QUANTITY VALUE        QUANTITY steps to VALUE at T
  *   ramp T0 T1 NAME QUANTITY VALUE  linear from its value at T0 to VALUE at T1
  *   noise NAME QUANTITY SIGMA       gaussian noise added at every conversion
+ *                                   (replaces the chip's own noise; 0 for none)
  *   fault T0 T1 NAME KIND           from T0 until T1: KIND nack (every transfer
  *                                   is NACKed), absent (off the bus; returns
  *                                   in its power-on reset state), stuck (answers,
@@ -24,7 +25,9 @@
  *                   applies to the tool, 0), temperature_c (22),
  *                   humidity_pct (bme280, 40)
  *                   measured pressure = pressure_pa * (T / T(0) in kelvin, when
- *                   sealed) + load_kpa * 1000
+ *                   sealed) + load_kpa * 1000; own noise 1.3 Pa on pressure_pa
+ *                   and 0.005 °C on temperature_c (about what a real chip
+ *                   shows unfiltered)
  *   ads1115:        ain0_v, ain1_v, ain2_v, ain3_v (0)
  *   mcp9808:        temperature_c (22)
  */
@@ -49,6 +52,10 @@ struct sim_model {
 	/* Quantities the scenario may set, NULL-terminated, and their defaults. */
 	const char *const *quantities;
 	const double *defaults;
+	/* The chip's own RMS noise per quantity (NULL: none), used unless the
+	 * scenario sets "noise" for it: a live chip never repeats a 20-bit
+	 * reading for long, and sensord's stuck detection relies on that. */
+	const double *noise;
 	/* Power-on reset: the register file as the datasheet gives it at POR. */
 	void (*power_on)(struct sim_chip *chip);
 	/* A write transfer: register pointer reg, then len data bytes (len may be 0). */

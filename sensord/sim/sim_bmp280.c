@@ -65,10 +65,15 @@ static const char *const sim_bmp280_quantities[] = {
 	"pressure_pa", "load_kpa", "temperature_c", NULL
 };
 static const double sim_bmp280_defaults[] = { 101325, 0, 22 };
+/* The chip's own noise: about 1.3 Pa RMS on pressure at the standard
+ * resolution preset, a few thousandths of a kelvin on temperature; the
+ * order the datasheet gives for unfiltered readings [BMP §3.3]. */
+static const double sim_bmp280_noise[] = { 1.3, 0, 0.005 };
 static const char *const sim_bme280_quantities[] = {
 	"pressure_pa", "load_kpa", "temperature_c", "humidity_pct", NULL
 };
 static const double sim_bme280_defaults[] = { 101325, 0, 22, 40 };
+static const double sim_bme280_noise[] = { 1.3, 0, 0.005, 0.02 };
 
 /* The NVM trimming values, in the datasheet's names. */
 struct sim_bmx280_nvm {
@@ -338,6 +343,7 @@ const struct sim_model sim_bmp280_model = {
 	.state_size = sizeof(struct sim_bmx280),
 	.quantities = sim_bmp280_quantities,
 	.defaults = sim_bmp280_defaults,
+	.noise = sim_bmp280_noise,
 	.power_on = sim_bmx280_power_on,
 	.write = sim_bmx280_write,
 	.read = sim_bmx280_read,
@@ -348,6 +354,7 @@ const struct sim_model sim_bme280_model = {
 	.state_size = sizeof(struct sim_bmx280),
 	.quantities = sim_bme280_quantities,
 	.defaults = sim_bme280_defaults,
+	.noise = sim_bme280_noise,
 	.power_on = sim_bmx280_power_on,
 	.write = sim_bmx280_write,
 	.read = sim_bmx280_read,

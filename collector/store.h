@@ -1,0 +1,123 @@
+/* The collector's storage: SQLite, the only file that includes sqlite3.h.
+ *
+ * WAL mode, synchronous=NORMAL is not enough for "nothing lost" (a power cut
+ * may roll back the last commits after the ack went out): synchronous=FULL.
+ * The schema is created and upgraded by numbered migrations (PRAGMA
+ * user_version). Every statement is prepared once with bound parameters;
+ * no SQL is ever built from message text.
+ *
+ * Writes happen inside a batch: store_begin(), any number of inserts,
+ * store_commit(). Reads used while a batch is open see its writes.
+ *
+ * Tables: devices(id, name), runs(id, device_id, run, fed_seq, missing,
+ * first_ts, last_ts), readings(run_id, seq, mono, ts, pressure_kpa,
+ * temperature_c, faults) keyed (run_id, seq), sessions (one per finished
+ * session, unique per (run_id, start_mono)), holds (per session, in order). */
+#ifndef ROLLSENSE_STORE_H
+#define ROLLSENSE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector.h"
+#include "reading.h"
+
+struct store;
+
+/* Opens (creating and migrating) the database at path. NULL with err
+ * "PATH: what is wrong" (cannot open, not a rollsense database, newer schema
+ * than this program knows). */
+struct store *store_open(const char *path, char *err, size_t err_len);
+void store_close(struct store *st);
+
+/* The schema version this program writes (the last migration's number). */
+int store_schema_version(void);
+
+int store_begin(struct store *st);	/* 0 or -1 (error logged) */
+int store_commit(struct store *st);	/* 0 or -1; on -1 the batch is rolled back */
+void store_rollback(struct store *st);
+
+/* The id of device NAME's run RUN, created if new. 0 or -1. */
+int store_run_id(struct store *st, const char *device, const char *run, int64_t *run_id);
+
+/* Stores a reading of run_id. Returns 1 if it was new, 0 if (run_id, seq)
+ * was already stored (a duplicate: nothing changes), -1 on error. */
+int store_reading_insert(struct store *st, int64_t run_id, const struct reading *r);
+
+/* Readings of run_id with seq > after_seq in seq order, at most max, into
+ * out (faults are not read back). Returns how many, -1 on error. */
+int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
+			 struct reading *out, size_t max);
+
+/* The per-run progress the ingest keeps: fed_seq (every reading up to it is
+ * stored and went through the detector, or was declared lost), missing
+ * (readings declared lost). */
+struct store_run_state {
+	int64_t run_id;
+	char device[65];
+	char run[READING_RUN_LEN + 1];
+	uint64_t fed_seq;
+	uint64_t missing;
+	uint64_t max_seq;	/* highest seq stored */
+	double last_ts;		/* ts of the newest reading stored */
+};
+int store_run_progress_set(struct store *st, int64_t run_id, uint64_t fed_seq, uint64_t missing);
+/* Runs with a reading stored after since_ts (Unix time), for rebuilding
+ * state at start. Returns how many were written to out (at most max), -1 on error. */
+int store_runs_recent(struct store *st, double since_ts, struct store_run_state *out, size_t max);
+/* One run's state; 0, or -1 if unknown. */
+int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out);
+
+/* A finished session of run_id, with its holds. start_ts/end_ts are the wall
+ * clock labels of its start and end; hold_ts[i] that of holds[i]. Returns 1 if
+ * stored now, 0 if this session (run_id, start_mono_s) was stored already,
+ * -1 on error. session_id is set in both cases (NULL allowed). */
+int store_session_insert(struct store *st, int64_t run_id, const struct detector_summary *s,
+			 double start_ts, double end_ts, const double *hold_ts,
+			 int64_t *session_id);
+/* Marks a session's summary as published (retained on MQTT). */
+int store_session_mark_published(struct store *st, int64_t session_id);
+
+/* Deletes readings with ts older than before_ts (retention); sessions stay.
+ * Returns how many were deleted, -1 on error. Runs in its own small
+ * transactions so it never holds the write lock for long. */
+long store_readings_purge(struct store *st, double before_ts);
+
+/* A stored session as the report and the MQTT summary need it. */
+struct store_session {
+	int64_t id;
+	char device[65];
+	char run[READING_RUN_LEN + 1];
+	double start_ts, end_ts, duration_s;
+	size_t hold_count;
+	double hold_time_s;
+	size_t holds_stored;
+	struct {
+		double start_ts, duration_s, peak_kpa, mean_kpa;
+		char hold_class[12];	/* "short", "effective", "long" */
+	} holds[DETECTOR_MAX_HOLDS];
+	double heat_time_s;
+	double max_temperature_c;	/* NAN if none */
+	double hot_time_s;
+	uint64_t readings, missing_readings;
+	bool published;
+};
+
+/* Calls fn for each stored session with start_ts in [since_ts, until_ts)
+ * (device NULL: every device), ordered by start time. fn returns 0 to go on.
+ * Returns 0, or -1 on error. */
+int store_sessions_each(struct store *st, const char *device, double since_ts, double until_ts,
+			int (*fn)(const struct store_session *s, void *ctx), void *ctx);
+/* Sessions not yet marked published, oldest first (for re-publishing after a
+ * crash between commit and publish). Same callback contract. */
+int store_sessions_unpublished(struct store *st,
+			       int (*fn)(const struct store_session *s, void *ctx), void *ctx);
+
+/* Counts for tests and the health line. */
+struct store_counts {
+	uint64_t devices, runs, readings, sessions, holds;
+};
+int store_get_counts(struct store *st, struct store_counts *c);
+
+#endif
