@@ -104,6 +104,10 @@ struct store_session {
 	bool published;
 };
 
+/* The stored session in the detector's shape, for summary_encode(): its
+ * times are already wall clock (encode with an offset of 0). */
+void store_session_summary(const struct store_session *s, struct detector_summary *out);
+
 /* Calls fn for each stored session with start_ts in [since_ts, until_ts)
  * (device NULL: every device), ordered by start time. fn returns 0 to go on.
  * Returns 0, or -1 on error. */

@@ -96,6 +96,7 @@ void config_defaults(struct rs_config *cfg)
 	strcpy(cfg->collector.database, "/var/lib/rollsense/collector.db");
 	cfg->collector.retention_days = 30;
 	cfg->collector.commit_s = 0.5;
+	cfg->collector.gap_timeout_s = 300;
 }
 
 bool config_device_id_valid(const char *id)
@@ -935,7 +936,7 @@ static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *
 		if (mask & bit)
 			return fail(ctx, ipath, "%s is listed twice", e->valuestring);
 		if (!(d->channels & bit))
-			return fail(ctx, ipath, "a %s cannot measure %s", d->name, e->valuestring);
+			return fail(ctx, ipath, "driver %s cannot measure %s", d->name, e->valuestring);
 		mask |= bit;
 	}
 	*out = mask;
@@ -1270,12 +1271,13 @@ static int detector_parse(struct parse_ctx *ctx, const cJSON *obj, struct detect
 
 static int collector_parse(struct parse_ctx *ctx, const cJSON *obj, struct collector_cfg *c)
 {
-	static const char *const keys[] = { "database", "retention_days", "commit_s" };
+	static const char *const keys[] = { "database", "retention_days", "commit_s", "gap_timeout_s" };
 
 	if (keys_check(ctx, obj, "collector", keys, ARRAY_LEN(keys)) < 0 ||
 	    path_get(ctx, obj, "collector", "database", c->database, sizeof(c->database), false) < 0 ||
 	    unsigned_get(ctx, obj, "collector", "retention_days", &c->retention_days, 0, 36500) < 0 ||
-	    double_get(ctx, obj, "collector", "commit_s", &c->commit_s, 0.05, 60) < 0)
+	    double_get(ctx, obj, "collector", "commit_s", &c->commit_s, 0.05, 60) < 0 ||
+	    double_get(ctx, obj, "collector", "gap_timeout_s", &c->gap_timeout_s, 1, 86400) < 0)
 		return -1;
 	return 0;
 }

@@ -100,6 +100,8 @@ struct collector_cfg {
 	char database[CONFIG_PATH_MAX];	/* /var/lib/rollsense/collector.db */
 	unsigned retention_days;	/* readings kept this long; default 30; 0 = forever */
 	double commit_s;		/* readings committed (and acked) at least this often; default 0.5 */
+	double gap_timeout_s;		/* a hole in a run's seq waits this long for a resend before
+					 * the readings in it count as missing; default 300 */
 };
 
 struct rs_config {

@@ -1,8 +1,10 @@
 #!/bin/sh
 # The demo: a private mosquitto on a free loopback port, rollsense-sensord on
-# simulated gear playing a scripted session (config/scenarios/demo.scn) ten
-# times faster than real time, and the readings as they arrive. Everything it
-# starts is stopped by PID when it ends, also on Ctrl-C.
+# simulated gear playing a scripted session (config/scenarios/demo.scn) at
+# DEMO_TIME_SCALE (default 10) times real time, rollsense-collector storing
+# it in SQLite; the live events as they happen, then the session summary and
+# the report. Everything it starts is stopped by PID when it ends, also on
+# Ctrl-C, and its files are removed.
 set -eu
 
 BUILD=${BUILD:-build}
@@ -18,10 +20,11 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'echo; echo "demo: interrupted"; exit 130' INT TERM
+trap 'echo; echo "demo: interrupted; stopping everything"; exit 130' INT TERM
 
+# A free port: ask the kernel for one by binding port 0.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-	awk 'BEGIN{srand(); print 20000+int(rand()*20000)}')
+	echo $((20000 + $$ % 20000)))
 
 cat >"$WORK/mosquitto.conf" <<CONF
 listener $PORT 127.0.0.1
@@ -39,33 +42,57 @@ cat >"$WORK/rollsense.json" <<CONF
   "device_id": "ball1",
   "mqtt": { "uri": "tcp://127.0.0.1:$PORT" },
   "sensord": {
-    "sample_hz": 10, "state_dir": "$WORK/state", "confirm": "broker",
+    "sample_hz": 10, "state_dir": "$WORK/state",
     "sensors": [
       { "driver": "bmp280", "bus": "sim", "address": "0x76", "provides": ["pressure_kpa"] },
       { "driver": "mcp9808", "bus": "sim", "address": "0x18", "provides": ["temperature_c"] }
     ],
     "simulation": { "scenario": "$TOP/config/scenarios/demo.scn", "time_scale": $SCALE, "exit_at_end": true }
-  }
+  },
+  "collector": { "database": "$WORK/collector.db" }
 }
 CONF
 
 i=0
 until mosquitto_sub -h 127.0.0.1 -p "$PORT" -t '$SYS/broker/version' -C 1 -W 1 >/dev/null 2>&1; do
 	i=$((i + 1))
-	[ $i -lt 50 ] || { echo "demo: mosquitto did not start"; cat "$WORK/mosquitto.log"; exit 1; }
+	[ $i -lt 50 ] || { echo "demo: mosquitto did not start:"; cat "$WORK/mosquitto.log"; exit 1; }
 	sleep 0.1
 done
 
-echo "demo: private broker on 127.0.0.1:$PORT; simulated lacrosse ball at ${SCALE}x speed"
-echo "demo: every 5th second of the session (time, pressure on the ball, pad temperature):"
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'rollsense/ball1/reading' -q 1 |
-	awk -F'[,:]' '{
-		for (i = 1; i < NF; i++) { k = $i; gsub(/[{}" ]/, "", k); v[k] = $(i + 1) }
-		if (v["seq"] % 50 == 1)
-			printf "  %6.1f s   %6s kPa   %6s °C\n", v["mono"], v["pressure_kpa"], v["temperature_c"]
+echo "demo: a private mosquitto on 127.0.0.1:$PORT; a simulated lacrosse ball (BMP280 sealed"
+echo "      inside, MCP9808 under a heated cover) plays a 6-minute session at ${SCALE}x speed."
+echo
+
+"$TOP/$BUILD/rollsense-collector" --config "$WORK/rollsense.json" 2>"$WORK/collector.log" &
+COLLECTOR=$!
+PIDS="$PIDS $COLLECTOR"
+
+# Live events, as a person at the roller would see them.
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'rollsense/ball1/event' -q 1 | awk '
+	function field(name,   re, m) {
+		re = "\"" name "\":(\"[^\"]*\"|[-0-9.]+)"
+		if (match($0, re)) { m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3); gsub(/"/, "", m); return m }
+		return ""
+	}
+	{
+		ev = field("event"); t = field("mono")
+		if (ev == "session_started") msg = "session started"
+		else if (ev == "contact") msg = "contact"
+		else if (ev == "hold_started") msg = "holding a knot..."
+		else if (ev == "hold_10s") msg = "10 s: that counts as a release, keep breathing"
+		else if (ev == "hold_60s") msg = "60 s: enough here, let go"
+		else if (ev == "hold_ended") msg = sprintf("hold ended: %s s at %s kPa on average (%s)", field("duration_s"), field("mean_kpa"), field("class"))
+		else if (ev == "heat_on") msg = sprintf("heat on: %s °C", field("temperature_c"))
+		else if (ev == "heat_off") msg = sprintf("heat off: %s °C", field("temperature_c"))
+		else if (ev == "too_hot") msg = sprintf("TOO HOT: %s °C, take the heat away", field("temperature_c"))
+		else if (ev == "session_ended") msg = "session ended"
+		else msg = ev
+		printf "  %6.1f s  %s\n", t, msg
 		fflush()
 	}' &
 PIDS="$PIDS $!"
+sleep 0.3
 
 "$TOP/$BUILD/rollsense-sensord" --config "$WORK/rollsense.json" 2>"$WORK/sensord.log" &
 SENSORD=$!
@@ -74,5 +101,15 @@ if ! wait $SENSORD; then
 	echo "demo: sensord failed; its log:"; cat "$WORK/sensord.log"; exit 1
 fi
 sleep 0.5
-echo "demo: sensord's log:"
-sed 's/^/  /' "$WORK/sensord.log"
+kill "$COLLECTOR"; wait "$COLLECTOR" || true
+
+echo
+echo "demo: the session summary the collector published (retained on rollsense/ball1/session):"
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'rollsense/ball1/session' -C 1 -W 3 | sed 's/^/  /'
+echo
+echo "demo: rollsense-collector report"
+"$TOP/$BUILD/rollsense-collector" --config "$WORK/rollsense.json" report | sed 's/^/  /'
+echo
+echo "demo: the daemons' logs"
+sed 's/^/  sensord   /' "$WORK/sensord.log"
+sed 's/^/  collector /' "$WORK/collector.log"

@@ -10,6 +10,7 @@ void gauge_init(struct gauge *g, const struct gauge_cfg *cfg, bool gas_law)
 	g->cfg = *cfg;
 	g->gas_law = gas_law && cfg->gas_law;
 	g->have_baseline = false;
+	g->taring = false;
 	g->p0_kpa = NAN;
 	g->t0_k = NAN;
 	g->last_mono_s = NAN;
@@ -18,6 +19,7 @@ void gauge_init(struct gauge *g, const struct gauge_cfg *cfg, bool gas_law)
 void gauge_tare(struct gauge *g)
 {
 	g->have_baseline = false;
+	g->taring = false;
 }
 
 bool gauge_has_baseline(const struct gauge *g)
@@ -49,8 +51,21 @@ double gauge_update(struct gauge *g, double mono_s, double value_kpa, double tem
 		g->p0_kpa = value_kpa;
 		g->t0_k = t_k;
 		g->have_baseline = true;
+		g->taring = true;
+		g->tare_start_s = mono_s;
+		g->tare_sum_kpa = value_kpa;
+		g->tare_n = 1;
 		g->last_mono_s = mono_s;
 		return 0.0;
+	}
+	if (g->taring) {
+		if (mono_s - g->tare_start_s < GAUGE_TARE_S && (corrected || !g->gas_law)) {
+			g->tare_sum_kpa += corrected ? value_kpa * g->t0_k / t_k : value_kpa;
+			g->tare_n++;
+			g->p0_kpa = g->tare_sum_kpa / g->tare_n;
+		} else if (mono_s - g->tare_start_s >= GAUGE_TARE_S) {
+			g->taring = false;
+		}
 	}
 
 	/* The rest pressure at this temperature: constant volume, p ∝ T. */
@@ -64,7 +79,7 @@ double gauge_update(struct gauge *g, double mono_s, double value_kpa, double tem
 	dt_s = mono_s - g->last_mono_s;
 	g->last_mono_s = mono_s;
 
-	if (g->cfg.track_s > 0.0 && isfinite(dt_s) && dt_s > 0.0 &&
+	if (!g->taring && g->cfg.track_s > 0.0 && isfinite(dt_s) && dt_s > 0.0 &&
 	    fabs(gauge_kpa) < g->cfg.rest_kpa && (corrected || !g->gas_law)) {
 		double alpha = dt_s / (g->cfg.track_s + dt_s);
 		/* This sample's pressure as it would be at T0, so p0 stays the

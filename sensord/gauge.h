@@ -17,9 +17,12 @@
  * applied pressure; its baseline is simply an offset, without the gas law.
  *
  * The baseline:
- * - is the first valid sample after gauge_init() or gauge_tare() (simple and
- *   predictable: the tool must be at rest when sensord starts or when the
- *   user asks for a tare; the slow tracking below corrects a small error);
+ * - is the mean of the valid samples in the first GAUGE_TARE_S seconds after
+ *   gauge_init() or gauge_tare() (the tool must be at rest when sensord
+ *   starts or when the user asks for a tare). One sample alone would carry
+ *   its noise into every later reading; a second's mean does not. While the
+ *   window fills, readings are relative to the mean so far (the first reads
+ *   0). The slow tracking below corrects what error remains;
  * - tracks slowly while the tool is at rest (|gauge| < cfg.rest_kpa): p0 moves
  *   toward the current sample's pressure normalised to T0 with an exponential
  *   filter of time constant cfg.track_s (alpha = dt / (track_s + dt), dt from
@@ -40,23 +43,30 @@
 
 #include "config.h"
 
+/* How long a tare averages, in seconds of sample time. */
+#define GAUGE_TARE_S 1.0
+
 struct gauge {
 	struct gauge_cfg cfg;	/* copied at init */
 	bool gas_law;		/* correction applied (sensor is gas and cfg.gas_law) */
 	bool have_baseline;
+	bool taring;		/* inside the tare window */
+	double tare_start_s;	/* mono time of its first sample */
+	double tare_sum_kpa;	/* of its samples, normalised to t0_k */
+	unsigned tare_n;
 	double p0_kpa;		/* baseline pressure (absolute) or offset (force sensor) */
 	double t0_k;		/* baseline air temperature, kelvin; gas law only */
 	double last_mono_s;	/* time of the last valid sample, NAN before one */
 };
 
-/* Starts without a baseline; the first valid sample sets it. gas_law: true
+/* Starts without a baseline; the first valid samples set it. gas_law: true
  * for a barometric sensor sealed in the tool. The temperature correction is
  * applied only when both gas_law and cfg->gas_law are true, so a user can
  * turn it off in the configuration (a ball that is not airtight). */
 void gauge_init(struct gauge *g, const struct gauge_cfg *cfg, bool gas_law);
 
-/* Drops the baseline: the next valid sample becomes the new one (and reads 0).
- * Until then gauge_has_baseline() is false. */
+/* Drops the baseline: the next GAUGE_TARE_S of valid samples make the new one
+ * (the first of them reads 0). Until then gauge_has_baseline() is false. */
 void gauge_tare(struct gauge *g);
 
 /* Feeds one sample and returns the gauge pressure in kPa (as measured, may be

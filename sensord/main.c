@@ -17,11 +17,13 @@
 
 #include "clock.h"
 #include "config.h"
+#include "detector.h"
 #include "log.h"
 #include "mqtt.h"
 #include "outbox.h"
 #include "reading.h"
 #include "sampler.h"
+#include "summary.h"
 #include "topic.h"
 
 #define EXIT_CONFIG 2
@@ -70,12 +72,15 @@ struct daemon {
 	struct sampler *sampler;
 	struct outbox *outbox;
 	struct mqtt_client *mqtt;
+	struct detector *detector;	/* live feedback; the collector's is authoritative */
 	char run[READING_RUN_LEN + 1];
 	uint64_t seq;
 	char topic_reading[256];
 	char topic_status[256];
 	char topic_ack[256];
 	char topic_command[256];
+	char topic_event[256];
+	uint64_t events_dropped;
 	double resend_interval_s;
 	double last_progress_real;
 	uint64_t missed_ticks;
@@ -260,10 +265,32 @@ static void pump(struct daemon *d)
 	}
 }
 
+/* Live events go straight to MQTT at QoS 1, not through the outbox: they
+ * are feedback for now, worth nothing replayed later (the collector derives
+ * the lasting record from the readings). */
+static void publish_events(struct daemon *d, double ts_offset_s, const struct detector_event *ev,
+			   size_t n)
+{
+	char buf[16384];
+
+	for (size_t i = 0; i < n; i++) {
+		int len = event_encode(&ev[i], d->run, ts_offset_s, buf, sizeof(buf));
+
+		if (ev[i].kind == DETECTOR_EVENT_HOLD_ENDED || ev[i].kind == DETECTOR_EVENT_TOO_HOT ||
+		    ev[i].kind == DETECTOR_EVENT_SESSION_ENDED)
+			log_debug("event %s", len > 0 ? buf : detector_event_name(ev[i].kind));
+		if (len < 0 || !mqtt_client_connected(d->mqtt) ||
+		    mqtt_client_publish(d->mqtt, d->topic_event, buf, (size_t)len, 1, false, UINT64_MAX) < 0)
+			d->events_dropped++;
+	}
+}
+
 static void take_sample(struct daemon *d, double tick_mono)
 {
+	struct detector_event ev[DETECTOR_EVENTS_MAX];
 	struct reading r;
 	char buf[READING_MAX_PAYLOAD];
+	size_t n;
 	int len;
 
 	memset(&r, 0, sizeof(r));
@@ -279,6 +306,10 @@ static void take_sample(struct daemon *d, double tick_mono)
 	}
 	if (outbox_append(d->outbox, d->run, r.seq, buf, (size_t)len) < 0)
 		log_error("outbox: out of memory; reading %llu lost", (unsigned long long)r.seq);
+	n = detector_feed(d->detector, r.mono, r.pressure_kpa, r.temperature_c,
+			  1.0 / d->cfg.sensord.sample_hz, ev, DETECTOR_EVENTS_MAX);
+	if (n)
+		publish_events(d, r.ts - r.mono, ev, n);
 }
 
 static void log_health(struct daemon *d)
@@ -291,10 +322,11 @@ static void log_health(struct daemon *d)
 	mqtt_client_get_stats(d->mqtt, &ms);
 	sampler_get_stats(d->sampler, &ss);
 	log_info("health: run %s readings %llu, chip faults %llu, reinits %llu, missed ticks %llu, "
-		 "outbox %zu (dropped %llu), published %llu, reconnects %llu",
+		 "outbox %zu (dropped %llu), published %llu, reconnects %llu, events not sent %llu",
 		 d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
 		 (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
-		 (unsigned long long)ms.published_ok, (unsigned long long)ms.connects);
+		 (unsigned long long)ms.published_ok, (unsigned long long)ms.connects,
+		 (unsigned long long)d->events_dropped);
 }
 
 /* SIGHUP: a new config is loaded whole and checked before anything changes.
@@ -332,7 +364,7 @@ static int run_daemon(struct daemon *d)
 {
 	struct mqtt_will will;
 	char err[512], client_id[160], outbox_dir[CONFIG_PATH_MAX + 16];
-	double period, next_tick, last_flush, last_health, last_tick_real, end_s, drain_started = 0;
+	double period, next_tick, last_flush, last_health, end_s, drain_started = 0;
 	bool sampling = true;
 	int rc = 0;
 
@@ -340,6 +372,7 @@ static int run_daemon(struct daemon *d)
 	topic_build(d->topic_status, sizeof(d->topic_status), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "status");
 	topic_build(d->topic_ack, sizeof(d->topic_ack), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "ack");
 	topic_build(d->topic_command, sizeof(d->topic_command), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "command");
+	topic_build(d->topic_event, sizeof(d->topic_event), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "event");
 
 	if (mkdir(d->cfg.sensord.state_dir, 0700) < 0 && errno != EEXIST) {
 		log_error("%s: sensord.state_dir: cannot create %s: %s", d->cfg.path,
@@ -371,6 +404,7 @@ static int run_daemon(struct daemon *d)
 	d->mqtt = mqtt_client_new(&d->cfg.mqtt, client_id, &will, err, sizeof(err));
 	if (!d->mqtt) {
 		log_error("%s: %s", d->cfg.path, err);
+		outbox_close(d->outbox);
 		return 1;
 	}
 	mqtt_client_subscribe(d->mqtt, d->topic_ack, 1);
@@ -386,7 +420,7 @@ static int run_daemon(struct daemon *d)
 	end_s = d->cfg.sensord.sim.exit_at_end ? sampler_sim_end_s(d->sampler) : 0;
 	period = 1.0 / d->cfg.sensord.sample_hz;
 	next_tick = clock_mono_s();
-	last_flush = last_health = last_tick_real = clock_real_s();
+	last_flush = last_health = clock_real_s();
 
 	while (!stop_requested) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(d->mqtt), .events = POLLIN };
@@ -453,7 +487,6 @@ static int run_daemon(struct daemon *d)
 				break;
 			}
 		}
-		(void)last_tick_real;
 		wait_s = sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05;
 		if (wait_s > 0.1)
 			wait_s = 0.1;
@@ -534,7 +567,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", path, err);
 		return 1;
 	}
+	d.detector = detector_new(&d.cfg.detector);
+	if (!d.detector) {
+		fprintf(stderr, "%s: detector: %s\n", path, strerror(errno));
+		sampler_free(d.sampler);
+		return 1;
+	}
 	rc = once ? run_once(&d) : run_daemon(&d);
+	detector_free(d.detector);
 	sampler_free(d.sampler);
 	return rc;
 }

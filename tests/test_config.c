@@ -200,6 +200,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.collector.database, "/var/lib/rollsense/collector.db");
 	assert_int_equal(cfg.collector.retention_days, 30);
 	assert_true(cfg.collector.commit_s == 0.5);
+	assert_true(cfg.collector.gap_timeout_s == 300);
 
 	/* design.md, "Detector semantics". */
 	assert_true(cfg.detector.contact_kpa == 2.0);
@@ -497,7 +498,7 @@ static void test_error_channels(void **state)
 		     "sensord.sensors[0] (bmp280@/dev/i2c-1:0x76); each channel comes from one sensor");
 	expect_error(SENSORS("{'driver':'mcp9808','bus':'/dev/i2c-1','address':'0x18',"
 			     "'provides':['pressure_kpa']}"),
-		     "cfg.json: sensord.sensors[0].provides[0]: a mcp9808 cannot measure pressure_kpa");
+		     "cfg.json: sensord.sensors[0].provides[0]: driver mcp9808 cannot measure pressure_kpa");
 	expect_error(SENSORS("{'driver':'bme280','bus':'/dev/i2c-1','address':'0x76',"
 			     "'provides':['pressure_kpa','humidity_pct']}"),
 		     "cfg.json: sensord.sensors[0].provides[1]: \"humidity_pct\" is not one of "

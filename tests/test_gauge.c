@@ -40,7 +40,8 @@ static void test_warm_ball_at_rest_reads_zero(void **state)
 	assert_false(gauge_has_baseline(&g));
 	assert_true(gauge_update(&g, 0.0, SEA_KPA, 22.0) == 0.0);
 	assert_true(gauge_has_baseline(&g));
-	assert_float_equal(gauge_update(&g, 0.1, WARM_KPA, 32.0), 0.0, 0.05);
+	/* The tare averages GAUGE_TARE_S of samples; this one is after it. */
+	assert_float_equal(gauge_update(&g, GAUGE_TARE_S, WARM_KPA, 32.0), 0.0, 0.05);
 }
 
 static void test_warm_ball_without_gas_law_reads_phantom_pressure(void **state)
@@ -53,12 +54,12 @@ static void test_warm_ball_without_gas_law_reads_phantom_pressure(void **state)
 	/* Turned off in the configuration. */
 	gauge_init(&g, &off, true);
 	gauge_update(&g, 0.0, SEA_KPA, 22.0);
-	assert_float_equal(gauge_update(&g, 0.1, WARM_KPA, 32.0), WARM_ERROR_KPA, 0.001);
+	assert_float_equal(gauge_update(&g, GAUGE_TARE_S, WARM_KPA, 32.0), WARM_ERROR_KPA, 0.001);
 
 	/* A sensor that is not a gas sensor, whatever the configuration. */
 	gauge_init(&g, &on, false);
 	gauge_update(&g, 0.0, SEA_KPA, 22.0);
-	assert_float_equal(gauge_update(&g, 0.1, WARM_KPA, 32.0), WARM_ERROR_KPA, 0.001);
+	assert_float_equal(gauge_update(&g, GAUGE_TARE_S, WARM_KPA, 32.0), WARM_ERROR_KPA, 0.001);
 }
 
 /* Warming 22 -> 32 °C over 10 minutes at rest, 10 Hz. With the gas law the
@@ -100,8 +101,8 @@ static void test_press_reads_applied_pressure(void **state)
 	(void)state;
 	gauge_init(&g, &cfg, true);
 	gauge_update(&g, 0.0, SEA_KPA, 22.0);
-	assert_float_equal(gauge_update(&g, 0.1, SEA_KPA + 15.0, 22.0), 15.0, 0.01);
-	assert_float_equal(gauge_update(&g, 0.2, WARM_KPA + 15.0, 32.0), 15.0, 0.01);
+	assert_float_equal(gauge_update(&g, GAUGE_TARE_S, SEA_KPA + 15.0, 22.0), 15.0, 0.01);
+	assert_float_equal(gauge_update(&g, GAUGE_TARE_S + 0.1, WARM_KPA + 15.0, 32.0), 15.0, 0.01);
 }
 
 /* A 1 kPa drift at rest over 10 minutes (a slow leak, the weather): a ramp
@@ -137,7 +138,7 @@ static void test_press_does_not_move_baseline(void **state)
 	(void)state;
 	gauge_init(&g, &cfg, true);
 	for (k = 0; k < 100; k++)
-		assert_true(gauge_update(&g, k * DT_S, SEA_KPA, 22.0) == 0.0);
+		assert_float_equal(gauge_update(&g, k * DT_S, SEA_KPA, 22.0), 0.0, 1e-9);
 	for (; k < 400; k++)
 		assert_float_equal(gauge_update(&g, k * DT_S, SEA_KPA + 15.0, 22.0), 15.0, 0.01);
 	assert_float_equal(gauge_update(&g, k * DT_S, SEA_KPA, 22.0), 0.0, 1e-9);
@@ -156,9 +157,12 @@ static void test_tracking_time_constant_and_rest_threshold(void **state)
 	(void)state;
 	gauge_init(&small, &cfg, true);
 	gauge_init(&big, &cfg, true);
-	gauge_update(&small, 0.0, SEA_KPA, 22.0);
-	gauge_update(&big, 0.0, SEA_KPA, 22.0);
-	for (int k = 1; k <= 600; k++) {
+	/* The tare: a second at rest. */
+	for (int k = 0; k < 10; k++) {
+		gauge_update(&small, k * DT_S, SEA_KPA, 22.0);
+		gauge_update(&big, k * DT_S, SEA_KPA, 22.0);
+	}
+	for (int k = 10; k < 610; k++) {
 		gs = gauge_update(&small, k * DT_S, SEA_KPA + 0.5, 22.0);
 		gb = gauge_update(&big, k * DT_S, SEA_KPA + 1.5, 22.0);
 	}
@@ -175,7 +179,7 @@ static void test_tracking_off(void **state)
 	(void)state;
 	gauge_init(&g, &cfg, true);
 	gauge_update(&g, 0.0, SEA_KPA, 22.0);
-	for (int k = 1; k <= 6000; k++)
+	for (int k = 10; k <= 6000; k++)
 		gv = gauge_update(&g, k * DT_S, SEA_KPA + 0.5, 22.0);
 	assert_float_equal(gv, 0.5, 1e-9);
 }
@@ -208,8 +212,8 @@ static void test_force_sensor_offset(void **state)
 	(void)state;
 	gauge_init(&g, &cfg, false);
 	assert_true(gauge_update(&g, 0.0, 0.30, 22.0) == 0.0);
-	assert_float_equal(gauge_update(&g, 0.1, 15.30, 40.0), 15.0, 1e-9);
-	assert_float_equal(gauge_update(&g, 0.2, 15.30, NAN), 15.0, 1e-9);
+	assert_float_equal(gauge_update(&g, GAUGE_TARE_S, 15.30, 40.0), 15.0, 1e-9);
+	assert_float_equal(gauge_update(&g, GAUGE_TARE_S + 0.1, 15.30, NAN), 15.0, 1e-9);
 }
 
 static void test_nan_handling(void **state)
@@ -230,16 +234,32 @@ static void test_nan_handling(void **state)
 
 	/* A NAN value later changes nothing. */
 	assert_true(isnan(gauge_update(&g, 0.4, NAN, 22.0)));
-	assert_float_equal(gauge_update(&g, 0.5, SEA_KPA + 15.0, 22.0), 15.0, 1e-9);
+	assert_float_equal(gauge_update(&g, 0.3 + GAUGE_TARE_S, SEA_KPA + 15.0, 22.0), 15.0, 1e-9);
 
 	/* No temperature: the baseline without correction, so the warm ball
 	 * shows the uncorrected 3.433 kPa... */
-	assert_float_equal(gauge_update(&g, 0.6, WARM_KPA, NAN), WARM_ERROR_KPA, 0.001);
+	assert_float_equal(gauge_update(&g, 0.4 + GAUGE_TARE_S, WARM_KPA, NAN), WARM_ERROR_KPA, 0.001);
 	/* ... and no tracking: 0.475 kPa is below rest_kpa, yet after a minute
 	 * of such samples the baseline is still exactly the tare. */
-	for (int k = 7; k < 607; k++)
+	for (int k = 17; k < 617; k++)
 		assert_float_equal(gauge_update(&g, k * DT_S, SEA_KPA + 0.475, NAN), 0.475, 1e-9);
-	assert_float_equal(gauge_update(&g, 60.7, SEA_KPA, 22.0), 0.0, 1e-9);
+	assert_float_equal(gauge_update(&g, 61.7, SEA_KPA, 22.0), 0.0, 1e-9);
+}
+
+/* The tare is the mean of a second of samples at rest, not the first one:
+ * samples alternating 0.3 kPa above and below 101.325 (noise) give a zero
+ * of 101.325 exactly, while the first sample alone would have left every
+ * later reading 0.3 kPa low. */
+static void test_tare_averages_a_second(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(false);
+	struct gauge g;
+
+	(void)state;
+	gauge_init(&g, &cfg, false);
+	for (int k = 0; k < 10; k++)
+		gauge_update(&g, k * DT_S, SEA_KPA + (k % 2 ? -0.3 : 0.3), 22.0);
+	assert_float_equal(gauge_update(&g, 1.0, SEA_KPA + 12.0, 22.0), 12.0, 1e-9);
 }
 
 int main(void)
@@ -256,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_tare_on_request),
 		cmocka_unit_test(test_force_sensor_offset),
 		cmocka_unit_test(test_nan_handling),
+		cmocka_unit_test(test_tare_averages_a_second),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

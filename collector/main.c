@@ -1,0 +1,339 @@
+/* rollsense-collector: subscribes to the readings of every device, stores
+ * them, finds sessions and holds, acknowledges what is stored and publishes
+ * session summaries; and "report" prints what is stored.
+ *
+ * One thread of our own, like sensord: Paho's threads only queue events,
+ * this loop takes them, and the ingest batches the database writes. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "mqtt.h"
+#include "report.h"
+#include "store.h"
+#include "topic.h"
+
+#define EXIT_CONFIG 2
+#define HEALTH_EVERY_S 300.0
+#define PURGE_EVERY_S 3600.0
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: rollsense-collector [--config PATH] [--check-config]\n"
+		"       rollsense-collector [--config PATH] report [--json | --csv] [--device ID]\n"
+		"                           [--since TIME] [--until TIME]\n"
+		"Stores the readings of rollsense devices, finds sessions and trigger-point\n"
+		"holds, and publishes session summaries; \"report\" prints what is stored.\n\n"
+		"  -c, --config PATH   configuration file (default %s)\n"
+		"      --check-config  validate the configuration and exit\n"
+		"  -v, --verbose       log debug messages\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version\n\n"
+		"report: sessions and daily totals as a table (--json, --csv for programs);\n"
+		"TIME is YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+static int load_config(const char *path, struct rs_config *cfg)
+{
+	char err[1024];
+
+	if (config_load(path, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int publish(void *ctx, const char *topic, const char *payload, size_t len, bool retained)
+{
+	return mqtt_client_publish(ctx, topic, payload, len, 1, retained, 0);
+}
+
+static void log_health(const struct ingest *ing, const struct mqtt_client *mqtt)
+{
+	struct ingest_stats st;
+	struct mqtt_stats ms;
+	char drops[256];
+	size_t pos = 0;
+
+	ingest_get_stats(ing, &st);
+	mqtt_client_get_stats(mqtt, &ms);
+	drops[0] = '\0';
+	for (unsigned k = 0; k < INGEST_DROP_KINDS && pos < sizeof(drops); k++)
+		pos += (size_t)snprintf(drops + pos, sizeof(drops) - pos, "%s%s %llu", k ? ", " : "",
+					ingest_drop_name(k), (unsigned long long)st.dropped[k]);
+	log_info("health: messages %llu, stored %llu, duplicates %llu, missing %llu, sessions %llu, "
+		 "runs %zu, commits %llu, reconnects %llu; dropped: %s",
+		 (unsigned long long)st.messages, (unsigned long long)st.stored,
+		 (unsigned long long)st.duplicates, (unsigned long long)st.missing,
+		 (unsigned long long)st.sessions, st.runs, (unsigned long long)st.commits,
+		 (unsigned long long)ms.connects, drops);
+}
+
+static void reload(struct rs_config *cfg)
+{
+	struct rs_config next;
+	enum log_level lvl;
+
+	log_info("reloading %s", cfg->path);
+	if (load_config(cfg->path, &next) < 0) {
+		log_error("reload refused; keeping the running configuration");
+		return;
+	}
+	if (memcmp(&next.mqtt, &cfg->mqtt, sizeof(next.mqtt)) != 0 ||
+	    strcmp(next.collector.database, cfg->collector.database) != 0 ||
+	    memcmp(&next.detector, &cfg->detector, sizeof(next.detector)) != 0)
+		log_warn("reload: MQTT, database and detector changes take effect at the next restart");
+	if (log_level_parse(next.log_level, &lvl) == 0)
+		log_set_level(lvl);
+	cfg->collector.retention_days = next.collector.retention_days;
+	cfg->collector.commit_s = next.collector.commit_s;
+	cfg->collector.gap_timeout_s = next.collector.gap_timeout_s;
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", next.log_level);
+	log_info("reload done");
+}
+
+static void purge(struct ingest *ing, struct store *st, const struct rs_config *cfg)
+{
+	struct timespec now;
+	long n;
+
+	if (cfg->collector.retention_days == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ingest_flush(ing, clock_real_s()) < 0)
+		return;
+	n = store_readings_purge(st, (double)now.tv_sec - cfg->collector.retention_days * 86400.0);
+	if (n > 0)
+		log_info("retention: %ld readings older than %u days deleted", n,
+			 cfg->collector.retention_days);
+}
+
+static int run_daemon(struct rs_config *cfg)
+{
+	char err[512], client_id[160], filter[256];
+	struct mqtt_client *mqtt;
+	struct ingest *ing;
+	struct store *st;
+	double last_health, last_purge;
+	struct sigaction sa;
+	int rc = 0;
+
+	/* Before Paho starts its threads, so they inherit it. */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	clock_start(1.0);
+
+	st = store_open(cfg->collector.database, err, sizeof(err));
+	if (!st) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (cfg->mqtt.client_id[0])
+		snprintf(client_id, sizeof(client_id), "%s", cfg->mqtt.client_id);
+	else
+		snprintf(client_id, sizeof(client_id), "rollsense-collector");
+	mqtt = mqtt_client_new(&cfg->mqtt, client_id, NULL, err, sizeof(err));
+	if (!mqtt) {
+		log_error("%s: %s", cfg->path, err);
+		store_close(st);
+		return 1;
+	}
+	ing = ingest_new(cfg, st, publish, mqtt);
+	if (!ing) {
+		log_error("out of memory");
+		mqtt_client_free(mqtt, 0);
+		store_close(st);
+		return 1;
+	}
+	snprintf(filter, sizeof(filter), "%s/+/reading", cfg->mqtt.topic_prefix);
+	mqtt_client_subscribe(mqtt, filter, 1);
+	snprintf(filter, sizeof(filter), "%s/+/status", cfg->mqtt.topic_prefix);
+	mqtt_client_subscribe(mqtt, filter, 1);
+	if (mqtt_client_start(mqtt, err, sizeof(err)) < 0)
+		log_warn("%s (retrying)", err);
+	log_info("collecting %s/+/reading from %s into %s", cfg->mqtt.topic_prefix, cfg->mqtt.uri,
+		 cfg->collector.database);
+	last_health = clock_real_s();
+	last_purge = last_health - PURGE_EVERY_S + 10;	/* first purge soon after start */
+
+	while (!stop_requested) {
+		struct pollfd pfd = { .fd = mqtt_client_fd(mqtt), .events = POLLIN };
+		struct mqtt_event ev;
+		double now;
+		size_t taken = 0;
+
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(cfg);
+		}
+		/* Bounded per round, so commits and acks keep flowing under load. */
+		while (taken < 20000 && mqtt_client_next(mqtt, &ev) == 0) {
+			taken++;
+			switch (ev.kind) {
+			case MQTT_EVENT_MESSAGE:
+				ingest_message(ing, ev.topic, ev.payload, ev.payload_len, clock_real_s());
+				break;
+			case MQTT_EVENT_CONNECTED:
+				log_info("mqtt: connected to %s", cfg->mqtt.uri);
+				ingest_republish(ing);
+				break;
+			case MQTT_EVENT_LOST:
+				log_warn("mqtt: %s", ev.detail);
+				break;
+			case MQTT_EVENT_PUBLISHED:
+				break;
+			}
+			mqtt_event_clear(&ev);
+			if (taken % 1000 == 0)
+				ingest_tick(ing, clock_real_s());
+		}
+		now = clock_real_s();
+		ingest_tick(ing, now);
+		mqtt_client_tick(mqtt, now);
+		if (now - last_health >= HEALTH_EVERY_S) {
+			log_health(ing, mqtt);
+			last_health = now;
+		}
+		if (now - last_purge >= PURGE_EVERY_S) {
+			purge(ing, st, cfg);
+			last_purge = now;
+		}
+		if (taken == 0 && poll(&pfd, 1, 50) < 0 && errno != EINTR)
+			log_warn("poll: %s", strerror(errno));
+	}
+
+	if (ingest_flush(ing, clock_real_s()) < 0)
+		rc = 1;
+	log_health(ing, mqtt);
+	mqtt_client_free(mqtt, 2000);
+	ingest_free(ing);
+	store_close(st);
+	return rc;
+}
+
+static int run_report(const struct rs_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'C' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_query q = { .since_ts = 0, .until_ts = INFINITY, .format = REPORT_TABLE };
+	char err[512];
+	struct store *st;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': q.format = REPORT_JSON; break;
+		case 'C': q.format = REPORT_CSV; break;
+		case 'd':
+			if (!config_device_id_valid(optarg)) {
+				fprintf(stderr, "report: --device: \"%s\" is not a device id ([A-Za-z0-9_-]{1,64})\n", optarg);
+				return EXIT_CONFIG;
+			}
+			q.device = optarg;
+			break;
+		case 's':
+		case 'u':
+			if (report_time_parse(optarg, opt == 's' ? &q.since_ts : &q.until_ts) < 0) {
+				fprintf(stderr, "report: --%s: \"%s\" is not a time (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" or Unix seconds)\n",
+					opt == 's' ? "since" : "until", optarg);
+				return EXIT_CONFIG;
+			}
+			break;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "report: unexpected argument \"%s\"\n", argv[optind]);
+		return EXIT_CONFIG;
+	}
+	st = store_open(cfg->collector.database, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	rc = report_write(st, &q, stdout) < 0 ? 1 : 0;
+	store_close(st);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct rs_config cfg;
+	const char *path = CONFIG_DEFAULT_PATH;
+	bool check_only = false, verbose = false;
+	enum log_level lvl;
+	int opt;
+
+	/* "+": stop at the first non-option, the command ("report"). */
+	while ((opt = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'k': check_only = true; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("rollsense-collector %s\n", ROLLSENSE_VERSION); return 0;
+		default: usage(stderr); return EXIT_CONFIG;
+		}
+	}
+	if (load_config(path, &cfg) < 0)
+		return EXIT_CONFIG;
+	if (check_only) {
+		printf("%s: configuration is valid\n", path);
+		return 0;
+	}
+	if (log_level_parse(cfg.log_level, &lvl) == 0)
+		log_set_level(verbose ? LOG_LEVEL_DEBUG : lvl);
+	if (optind < argc) {
+		if (strcmp(argv[optind], "report") == 0)
+			return run_report(&cfg, argc - optind, argv + optind);
+		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report)\n", argv[optind]);
+		return EXIT_CONFIG;
+	}
+	return run_daemon(&cfg);
+}

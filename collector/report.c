@@ -1,0 +1,225 @@
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "summary.h"
+
+#define MAX_DAYS 4096
+
+struct day {
+	char date[11];		/* YYYY-MM-DD, local */
+	unsigned sessions;
+	double duration_s, hold_time_s, heat_time_s;
+	size_t holds, effective;
+};
+
+struct report_ctx {
+	const struct report_query *q;
+	FILE *out;
+	size_t sessions;
+	struct day *days;
+	size_t n_days;
+	bool overflow;
+};
+
+int report_time_parse(const char *text, double *ts)
+{
+	static const char *const formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+					       "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+	char *end;
+	double v;
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct tm tm;
+		const char *rest;
+
+		memset(&tm, 0, sizeof(tm));
+		rest = strptime(text, formats[i], &tm);
+		if (rest && *rest == '\0') {
+			time_t t;
+
+			tm.tm_isdst = -1;
+			t = mktime(&tm);
+			if (t == (time_t)-1)
+				return -1;
+			*ts = (double)t;
+			return 0;
+		}
+	}
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(v) || v < 0)
+		return -1;
+	*ts = v;
+	return 0;
+}
+
+static void local_time(double ts, const char *fmt, char *buf, size_t len)
+{
+	time_t t = (time_t)floor(ts);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || strftime(buf, len, fmt, &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+static void duration_text(double s, char *buf, size_t len)
+{
+	long total = lround(s);
+
+	if (total >= 3600)
+		snprintf(buf, len, "%ldh%02ldm", total / 3600, total % 3600 / 60);
+	else
+		snprintf(buf, len, "%ldm%02lds", total / 60, total % 60);
+}
+
+static size_t count_class(const struct store_session *s, const char *cls)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->holds_stored; i++)
+		if (strcmp(s->holds[i].hold_class, cls) == 0)
+			n++;
+	return n;
+}
+
+static void add_to_day(struct report_ctx *c, const struct store_session *s)
+{
+	char date[11];
+	struct day *d = NULL;
+
+	local_time(s->start_ts, "%Y-%m-%d", date, sizeof(date));
+	if (c->n_days && strcmp(c->days[c->n_days - 1].date, date) == 0) {
+		d = &c->days[c->n_days - 1];
+	} else if (c->n_days < MAX_DAYS) {
+		d = &c->days[c->n_days++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->date, sizeof(d->date), "%s", date);
+	} else {
+		c->overflow = true;
+		return;
+	}
+	d->sessions++;
+	d->duration_s += s->duration_s;
+	d->hold_time_s += s->hold_time_s;
+	d->heat_time_s += s->heat_time_s;
+	d->holds += s->hold_count;
+	d->effective += count_class(s, "effective");
+}
+
+static int each_table(const struct store_session *s, void *ctx)
+{
+	struct report_ctx *c = ctx;
+	char start[32], dur[32], hold[32], heat[32], maxt[16];
+
+	if (c->sessions++ == 0)
+		fprintf(c->out, "%-16s %-16s %8s %5s %5s %5s %5s %9s %9s %7s %7s\n", "DEVICE", "START",
+			"DURATION", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "HEAT TIME",
+			"MAX °C", "MISSING");
+	local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
+	duration_text(s->duration_s, dur, sizeof(dur));
+	duration_text(s->hold_time_s, hold, sizeof(hold));
+	duration_text(s->heat_time_s, heat, sizeof(heat));
+	if (isnan(s->max_temperature_c))
+		snprintf(maxt, sizeof(maxt), "-");
+	else
+		snprintf(maxt, sizeof(maxt), "%.1f", s->max_temperature_c);
+	fprintf(c->out, "%-16.16s %-16s %8s %5zu %5zu %5zu %5zu %9s %9s %6s %7llu\n", s->device,
+		start, dur, s->hold_count, count_class(s, "short"), count_class(s, "effective"),
+		count_class(s, "long"), hold, heat, maxt, (unsigned long long)s->missing_readings);
+	add_to_day(c, s);
+	return 0;
+}
+
+static int each_csv(const struct store_session *s, void *ctx)
+{
+	struct report_ctx *c = ctx;
+	char start[32], end[32];
+
+	c->sessions++;
+	local_time(s->start_ts, "%Y-%m-%dT%H:%M:%S", start, sizeof(start));
+	local_time(s->end_ts, "%Y-%m-%dT%H:%M:%S", end, sizeof(end));
+	/* Device ids are [A-Za-z0-9_-] and run ids hex: nothing to quote. */
+	fprintf(c->out, "%s,%s,%s,%s,%.1f,%zu,%zu,%zu,%zu,%.1f,%.1f,", s->device, s->run, start, end,
+		s->duration_s, s->hold_count, count_class(s, "short"), count_class(s, "effective"),
+		count_class(s, "long"), s->hold_time_s, s->heat_time_s);
+	if (!isnan(s->max_temperature_c))
+		fprintf(c->out, "%.2f", s->max_temperature_c);
+	fprintf(c->out, ",%.1f,%llu,%llu\n", s->hot_time_s, (unsigned long long)s->readings,
+		(unsigned long long)s->missing_readings);
+	return 0;
+}
+
+static int each_json(const struct store_session *s, void *ctx)
+{
+	struct report_ctx *c = ctx;
+	struct detector_summary sum;
+	char buf[16384];
+
+	store_session_summary(s, &sum);
+	if (summary_encode(&sum, s->device, s->run, 0, buf, sizeof(buf)) < 0)
+		return 0;
+	fprintf(c->out, "%s\n    %s", c->sessions++ ? "," : "", buf);
+	add_to_day(c, s);
+	return 0;
+}
+
+int report_write(struct store *st, const struct report_query *q, FILE *out)
+{
+	struct report_ctx c = { .q = q, .out = out };
+	int rc;
+
+	c.days = calloc(MAX_DAYS, sizeof(*c.days));
+	if (!c.days)
+		return -1;
+	switch (q->format) {
+	case REPORT_CSV:
+		fputs("device,run,start,end,duration_s,hold_count,short,effective,long,hold_time_s,"
+		      "heat_time_s,max_temperature_c,hot_time_s,readings,missing_readings\n", out);
+		rc = store_sessions_each(st, q->device, q->since_ts, q->until_ts, each_csv, &c);
+		break;
+	case REPORT_JSON:
+		fputs("{\n  \"sessions\": [", out);
+		rc = store_sessions_each(st, q->device, q->since_ts, q->until_ts, each_json, &c);
+		fputs("\n  ],\n  \"days\": [", out);
+		for (size_t i = 0; i < c.n_days; i++) {
+			const struct day *d = &c.days[i];
+
+			fprintf(out, "%s\n    {\"date\":\"%s\",\"sessions\":%u,\"duration_s\":%.1f,"
+				"\"hold_count\":%zu,\"effective_holds\":%zu,\"hold_time_s\":%.1f,"
+				"\"heat_time_s\":%.1f}", i ? "," : "", d->date, d->sessions,
+				d->duration_s, d->holds, d->effective, d->hold_time_s, d->heat_time_s);
+		}
+		fputs("\n  ]\n}\n", out);
+		break;
+	default:
+		rc = store_sessions_each(st, q->device, q->since_ts, q->until_ts, each_table, &c);
+		if (rc < 0)
+			break;
+		if (c.sessions == 0) {
+			fputs("No sessions stored in that period.\n", out);
+			break;
+		}
+		fprintf(out, "\n%-10s %8s %9s %5s %9s %9s %9s\n", "DAY", "SESSIONS", "DURATION",
+			"HOLDS", "EFFECTIVE", "HOLD TIME", "HEAT TIME");
+		for (size_t i = 0; i < c.n_days; i++) {
+			const struct day *d = &c.days[i];
+			char dur[32], hold[32], heat[32];
+
+			duration_text(d->duration_s, dur, sizeof(dur));
+			duration_text(d->hold_time_s, hold, sizeof(hold));
+			duration_text(d->heat_time_s, heat, sizeof(heat));
+			fprintf(out, "%-10s %8u %9s %5zu %9zu %9s %9s\n", d->date, d->sessions, dur,
+				d->holds, d->effective, hold, heat);
+		}
+		if (c.overflow)
+			fprintf(out, "(more than %d days: narrow it with --since/--until)\n", MAX_DAYS);
+		break;
+	}
+	free(c.days);
+	return rc;
+}

@@ -1,0 +1,1361 @@
+/* The collector's storage on SQLite; store.h states the contract. The only
+ * file that includes sqlite3.h.
+ *
+ * Cost on the hot path (the ingest stores ~10,000 readings/s in batches of a
+ * few thousand on a 2-core Pi): store_reading_insert is one INSERT OR IGNORE
+ * of a prepared statement, nothing else. The per-run bookkeeping it implies
+ * (max_seq, first_ts, last_ts) is gathered in memory and written once per run
+ * at commit, and store_run_id answers from a small cache, so SQLite is asked
+ * about a (device, run) only the first time it is seen.
+ *
+ * Both caches describe what is in the open transaction, so a rollback (ours
+ * or one SQLite did on its own after a disk error) empties them: a cached
+ * run id from a rolled-back batch would name a row that no longer exists.
+ *
+ * The schema is the array of migrations below; each runs in its own
+ * transaction and sets PRAGMA user_version to its number. A file is ours if
+ * its application_id says so (or it is still empty). */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <sqlite3.h>
+
+#include "log.h"
+
+#define STORE_DEVICE_MAX 64		/* bytes, as struct store_run_state.device holds */
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_PURGE_CHUNK 10000		/* rows per purge transaction */
+#define STORE_RUN_CACHE_SLOTS 256	/* direct-mapped (device, run) -> id */
+#define STORE_DIRTY_RUNS 32		/* runs touched in one batch before an early flush */
+/* PRAGMA application_id: the bytes "RolS" (0x526f6c53) at offset 68 of the
+ * file header (sqlite.org/fileformat.html, 1.3 "The Database Header"). */
+#define STORE_APPLICATION_ID 1383033939
+
+struct migration {
+	int version;
+	const char *sql;
+};
+
+/* Never edit a migration that has shipped: add the next one. Each must end by
+ * setting user_version to its own number. */
+static const struct migration migrations[] = {
+	{ 1,
+	  "CREATE TABLE devices ("
+	  " id INTEGER PRIMARY KEY,"
+	  " name TEXT UNIQUE NOT NULL);"
+	  "CREATE TABLE runs ("
+	  " id INTEGER PRIMARY KEY,"
+	  " device_id INTEGER NOT NULL REFERENCES devices(id),"
+	  " run TEXT NOT NULL,"
+	  " fed_seq INTEGER NOT NULL DEFAULT 0,"
+	  " missing INTEGER NOT NULL DEFAULT 0,"
+	  " first_ts REAL,"
+	  " last_ts REAL,"
+	  " max_seq INTEGER NOT NULL DEFAULT 0,"
+	  " UNIQUE(device_id, run));"
+	  "CREATE TABLE readings ("
+	  " run_id INTEGER NOT NULL REFERENCES runs(id),"
+	  " seq INTEGER NOT NULL,"
+	  " mono REAL NOT NULL,"
+	  " ts REAL NOT NULL,"
+	  " pressure_kpa REAL,"
+	  " temperature_c REAL,"
+	  " faults TEXT,"
+	  " PRIMARY KEY(run_id, seq)) WITHOUT ROWID;"
+	  /* Retention deletes by age. */
+	  "CREATE INDEX readings_ts ON readings(ts);"
+	  "CREATE TABLE sessions ("
+	  " id INTEGER PRIMARY KEY,"
+	  " run_id INTEGER NOT NULL REFERENCES runs(id),"
+	  " start_mono REAL NOT NULL,"
+	  " end_mono REAL,"
+	  " start_ts REAL,"
+	  " end_ts REAL,"
+	  " duration_s REAL,"
+	  " hold_count INTEGER NOT NULL DEFAULT 0,"
+	  " hold_time_s REAL,"
+	  " heat_time_s REAL,"
+	  " max_temperature_c REAL,"
+	  " hot_time_s REAL,"
+	  " readings INTEGER NOT NULL DEFAULT 0,"
+	  " missing_readings INTEGER NOT NULL DEFAULT 0,"
+	  " published INTEGER NOT NULL DEFAULT 0,"
+	  " UNIQUE(run_id, start_mono));"
+	  /* The report asks by time; re-publishing asks for the few unpublished. */
+	  "CREATE INDEX sessions_start_ts ON sessions(start_ts);"
+	  "CREATE INDEX sessions_unpublished ON sessions(start_ts) WHERE published = 0;"
+	  "CREATE TABLE holds ("
+	  " session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	  " idx INTEGER NOT NULL,"
+	  " start_mono REAL,"
+	  " start_ts REAL,"
+	  " duration_s REAL,"
+	  " peak_kpa REAL,"
+	  " mean_kpa REAL,"
+	  " class TEXT NOT NULL,"
+	  " PRIMARY KEY(session_id, idx)) WITHOUT ROWID;"
+	  "PRAGMA application_id = 1383033939;"
+	  "PRAGMA user_version = 1;" },
+};
+
+#define MIGRATIONS_COUNT (sizeof(migrations) / sizeof(migrations[0]))
+
+enum stmt_id {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_RUN_FIND,
+	STMT_DEVICE_ADD,
+	STMT_DEVICE_FIND,
+	STMT_RUN_ADD,
+	STMT_READING_ADD,
+	STMT_RUN_TOUCH,
+	STMT_READINGS_AFTER,
+	STMT_RUN_PROGRESS_SET,
+	STMT_RUNS_RECENT,
+	STMT_RUN_GET,
+	STMT_SESSION_ADD,
+	STMT_SESSION_FIND,
+	STMT_HOLD_ADD,
+	STMT_SESSION_PUBLISHED,
+	STMT_SESSIONS_RANGE,
+	STMT_SESSIONS_UNPUBLISHED,
+	STMT_SESSION_GET,
+	STMT_HOLDS_GET,
+	STMT_PURGE,
+	STMT_COUNTS,
+	STMT_COUNT
+};
+
+#define RUN_STATE_COLUMNS \
+	"SELECT runs.id, devices.name, runs.run, runs.fed_seq, runs.missing, runs.max_seq," \
+	" runs.last_ts FROM runs JOIN devices ON devices.id = runs.device_id "
+
+static const char *const stmt_sql[STMT_COUNT] = {
+	/* IMMEDIATE takes the write lock now, so a batch never fails half-way
+	 * for want of upgrading a read lock. */
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT store_session",
+	[STMT_RELEASE] = "RELEASE store_session",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO store_session",
+	[STMT_RUN_FIND] =
+		"SELECT runs.id FROM runs JOIN devices ON devices.id = runs.device_id"
+		" WHERE devices.name = ?1 AND runs.run = ?2",
+	[STMT_DEVICE_ADD] = "INSERT OR IGNORE INTO devices(name) VALUES (?1)",
+	[STMT_DEVICE_FIND] = "SELECT id FROM devices WHERE name = ?1",
+	[STMT_RUN_ADD] = "INSERT INTO runs(device_id, run) VALUES (?1, ?2)",
+	[STMT_READING_ADD] =
+		"INSERT OR IGNORE INTO readings(run_id, seq, mono, ts, pressure_kpa,"
+		" temperature_c, faults) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* SQLite's max() and min() of anything and NULL are NULL: coalesce. */
+	[STMT_RUN_TOUCH] =
+		"UPDATE runs SET max_seq = max(max_seq, ?2),"
+		" first_ts = min(coalesce(first_ts, ?3), ?3),"
+		" last_ts = max(coalesce(last_ts, ?4), ?4) WHERE id = ?1",
+	[STMT_READINGS_AFTER] =
+		"SELECT readings.seq, readings.mono, readings.ts, readings.pressure_kpa,"
+		" readings.temperature_c, runs.run FROM readings"
+		" JOIN runs ON runs.id = readings.run_id"
+		" WHERE readings.run_id = ?1 AND readings.seq > ?2 ORDER BY readings.seq LIMIT ?3",
+	[STMT_RUN_PROGRESS_SET] = "UPDATE runs SET fed_seq = ?2, missing = ?3 WHERE id = ?1",
+	/* Newest first, so a short out[] keeps the runs most likely still live. */
+	[STMT_RUNS_RECENT] = RUN_STATE_COLUMNS
+		"WHERE runs.last_ts > ?1 ORDER BY runs.last_ts DESC, runs.id DESC LIMIT ?2",
+	[STMT_RUN_GET] = RUN_STATE_COLUMNS "WHERE runs.id = ?1",
+	[STMT_SESSION_ADD] =
+		"INSERT OR IGNORE INTO sessions(run_id, start_mono, end_mono, start_ts, end_ts,"
+		" duration_s, hold_count, hold_time_s, heat_time_s, max_temperature_c, hot_time_s,"
+		" readings, missing_readings)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[STMT_SESSION_FIND] = "SELECT id FROM sessions WHERE run_id = ?1 AND start_mono = ?2",
+	[STMT_HOLD_ADD] =
+		"INSERT INTO holds(session_id, idx, start_mono, start_ts, duration_s, peak_kpa,"
+		" mean_kpa, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_SESSION_PUBLISHED] = "UPDATE sessions SET published = 1 WHERE id = ?1",
+	[STMT_SESSIONS_RANGE] =
+		"SELECT sessions.id FROM sessions JOIN runs ON runs.id = sessions.run_id"
+		" JOIN devices ON devices.id = runs.device_id"
+		" WHERE (?1 IS NULL OR devices.name = ?1)"
+		" AND sessions.start_ts >= ?2 AND sessions.start_ts < ?3"
+		" ORDER BY sessions.start_ts, sessions.id",
+	[STMT_SESSIONS_UNPUBLISHED] =
+		"SELECT id FROM sessions WHERE published = 0 ORDER BY start_ts, id",
+	[STMT_SESSION_GET] =
+		"SELECT sessions.id, devices.name, runs.run, sessions.start_ts, sessions.end_ts,"
+		" sessions.duration_s, sessions.hold_count, sessions.hold_time_s,"
+		" sessions.heat_time_s, sessions.max_temperature_c, sessions.hot_time_s,"
+		" sessions.readings, sessions.missing_readings, sessions.published"
+		" FROM sessions JOIN runs ON runs.id = sessions.run_id"
+		" JOIN devices ON devices.id = runs.device_id WHERE sessions.id = ?1",
+	[STMT_HOLDS_GET] =
+		"SELECT start_ts, duration_s, peak_kpa, mean_kpa, class FROM holds"
+		" WHERE session_id = ?1 ORDER BY idx LIMIT ?2",
+	/* WITHOUT ROWID: rows are named by their key. The subquery walks the
+	 * ts index, which holds (ts, run_id, seq): it never reads the table. */
+	[STMT_PURGE] =
+		"DELETE FROM readings WHERE (run_id, seq) IN"
+		" (SELECT run_id, seq FROM readings WHERE ts < ?1 LIMIT ?2)",
+	[STMT_COUNTS] =
+		"SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM runs),"
+		" (SELECT count(*) FROM readings), (SELECT count(*) FROM sessions),"
+		" (SELECT count(*) FROM holds)",
+};
+
+struct run_cache_entry {
+	bool used;
+	int64_t id;
+	char device[STORE_DEVICE_MAX + 1];
+	char run[READING_RUN_LEN + 1];
+};
+
+/* What the open batch did to a run, written to its row at commit. */
+struct run_dirty {
+	int64_t run_id;
+	uint64_t max_seq;
+	double first_ts, last_ts;
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	bool in_batch;
+	bool batch_failed;	/* SQLite rolled the batch back on its own */
+	size_t n_dirty;
+	size_t dirty_last;	/* the entry hit last: readings come in runs */
+	struct run_dirty dirty[STORE_DIRTY_RUNS];
+	struct run_cache_entry cache[STORE_RUN_CACHE_SLOTS];
+};
+
+int store_schema_version(void)
+{
+	return migrations[MIGRATIONS_COUNT - 1].version;
+}
+
+static void log_db(struct store *st, const char *what)
+{
+	log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Steps a statement that returns no rows and resets it. 0 or -1 (logged). */
+static int step_done(struct store *st, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		log_db(st, what);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* NAN is stored as NULL ("unknown"), never as a number. */
+static int bind_real(sqlite3_stmt *s, int i, double v)
+{
+	return isnan(v) ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, v);
+}
+
+static double column_real(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+/* SQLite integers are signed 64-bit; counters above that cannot be stored. */
+static int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
+{
+	if (v > (uint64_t)INT64_MAX)
+		return SQLITE_RANGE;
+	return sqlite3_bind_int64(s, i, (sqlite3_int64)v);
+}
+
+static uint64_t column_u64(sqlite3_stmt *s, int i)
+{
+	sqlite3_int64 v = sqlite3_column_int64(s, i);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+static void column_text_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
+{
+	const unsigned char *text = sqlite3_column_text(s, i);
+
+	snprintf(dst, len, "%s", text ? (const char *)text : "");
+}
+
+static void cache_clear(struct store *st)
+{
+	for (size_t i = 0; i < STORE_RUN_CACHE_SLOTS; i++)
+		st->cache[i].used = false;
+}
+
+/* Forgets everything the open batch did, in memory. */
+static void batch_forget(struct store *st)
+{
+	st->in_batch = false;
+	st->batch_failed = false;
+	st->n_dirty = 0;
+	st->dirty_last = 0;
+	cache_clear(st);
+}
+
+/* True (and logged) if the open batch can take no more writes: SQLite rolls
+ * a transaction back by itself on some errors (disk full, I/O), and writes
+ * after that would each commit on their own, outside the batch. */
+static bool batch_broken(struct store *st)
+{
+	if (!st->in_batch)
+		return false;
+	if (!st->batch_failed && sqlite3_get_autocommit(st->db)) {
+		log_error("store: the open batch was rolled back by SQLite");
+		st->batch_failed = true;
+	}
+	return st->batch_failed;
+}
+
+/* Writes the batch's per-run bookkeeping into runs. 0 or -1. */
+static int dirty_flush(struct store *st)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_TOUCH];
+
+	for (size_t i = 0; i < st->n_dirty; i++) {
+		const struct run_dirty *d = &st->dirty[i];
+		bool bad = false;
+
+		bad |= sqlite3_bind_int64(s, 1, d->run_id) != SQLITE_OK;
+		bad |= bind_u64(s, 2, d->max_seq) != SQLITE_OK;
+		bad |= bind_real(s, 3, d->first_ts) != SQLITE_OK;
+		bad |= bind_real(s, 4, d->last_ts) != SQLITE_OK;
+		if (bad) {
+			log_db(st, "binding a run's progress");
+			return -1;
+		}
+		if (step_done(st, STMT_RUN_TOUCH, "updating a run's progress") < 0)
+			return -1;
+	}
+	st->n_dirty = 0;
+	st->dirty_last = 0;
+	return 0;
+}
+
+/* Notes a newly stored reading of run_id for dirty_flush. 0 or -1. */
+static int dirty_note(struct store *st, int64_t run_id, uint64_t seq, double ts)
+{
+	struct run_dirty *d = NULL;
+
+	if (st->dirty_last < st->n_dirty && st->dirty[st->dirty_last].run_id == run_id) {
+		d = &st->dirty[st->dirty_last];
+	} else {
+		for (size_t i = 0; i < st->n_dirty; i++) {
+			if (st->dirty[i].run_id == run_id) {
+				d = &st->dirty[i];
+				st->dirty_last = i;
+				break;
+			}
+		}
+	}
+	if (!d) {
+		/* Many runs in one batch: write what we have to make room. */
+		if (st->n_dirty == STORE_DIRTY_RUNS && dirty_flush(st) < 0)
+			return -1;
+		st->dirty_last = st->n_dirty++;
+		d = &st->dirty[st->dirty_last];
+		d->run_id = run_id;
+		d->max_seq = seq;
+		d->first_ts = ts;
+		d->last_ts = ts;
+		return 0;
+	}
+	if (seq > d->max_seq)
+		d->max_seq = seq;
+	if (ts < d->first_ts)
+		d->first_ts = ts;
+	if (ts > d->last_ts)
+		d->last_ts = ts;
+	return 0;
+}
+
+int store_begin(struct store *st)
+{
+	if (st->in_batch) {
+		log_error("store: begin: a batch is already open");
+		return -1;
+	}
+	if (step_done(st, STMT_BEGIN, "begin") < 0)
+		return -1;
+	st->in_batch = true;
+	st->batch_failed = false;
+	st->n_dirty = 0;
+	st->dirty_last = 0;
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)step_done(st, STMT_ROLLBACK, "rollback");
+	batch_forget(st);
+}
+
+int store_commit(struct store *st)
+{
+	if (!st->in_batch) {
+		log_error("store: commit: no batch is open");
+		return -1;
+	}
+	if (batch_broken(st))
+		goto rollback;
+	if (dirty_flush(st) < 0)
+		goto rollback;
+	if (step_done(st, STMT_COMMIT, "commit") < 0)
+		goto rollback;
+	st->in_batch = false;
+	return 0;
+
+rollback:
+	store_rollback(st);
+	return -1;
+}
+
+/* For a write outside a batch: its own small batch. *own says whether one
+ * was opened, to be closed by own_batch_end(). 0 or -1. */
+static int own_batch_begin(struct store *st, bool *own)
+{
+	*own = false;
+	if (st->in_batch)
+		return batch_broken(st) ? -1 : 0;
+	if (store_begin(st) < 0)
+		return -1;
+	*own = true;
+	return 0;
+}
+
+/* Commits (ok) or rolls back an own batch; returns rc, or -1 if the commit
+ * failed. */
+static int own_batch_end(struct store *st, bool own, int rc)
+{
+	if (!own)
+		return rc;
+	if (rc < 0) {
+		store_rollback(st);
+		return rc;
+	}
+	return store_commit(st) < 0 ? -1 : rc;
+}
+
+/* FNV-1a over device, a separator and run. */
+static size_t cache_slot(const char *device, const char *run)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = device; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ 0xffu) * 16777619u;	/* never in UTF-8 text: "ab"+"c" != "a"+"bc" */
+	for (const char *p = run; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h % STORE_RUN_CACHE_SLOTS;
+}
+
+/* Looks up or creates (device, run) in the database. 0 or -1. */
+static int run_id_lookup(struct store *st, const char *device, const char *run, int64_t *run_id)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_FIND];
+	int64_t device_id;
+	int rc;
+
+	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, run, -1, SQLITE_STATIC) != SQLITE_OK) {
+		log_db(st, "binding a run's name");
+		sqlite3_reset(s);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*run_id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return 0;
+	}
+	if (rc != SQLITE_DONE) {
+		log_db(st, "looking up a run");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+
+	s = st->stmt[STMT_DEVICE_ADD];
+	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
+		log_db(st, "binding a device name");
+		return -1;
+	}
+	if (step_done(st, STMT_DEVICE_ADD, "adding a device") < 0)
+		return -1;
+
+	s = st->stmt[STMT_DEVICE_FIND];
+	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
+		log_db(st, "binding a device name");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		log_db(st, "looking up a device");
+		sqlite3_reset(s);
+		return -1;
+	}
+	device_id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+
+	s = st->stmt[STMT_RUN_ADD];
+	if (sqlite3_bind_int64(s, 1, device_id) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, run, -1, SQLITE_STATIC) != SQLITE_OK) {
+		log_db(st, "binding a run's name");
+		return -1;
+	}
+	if (step_done(st, STMT_RUN_ADD, "adding a run") < 0)
+		return -1;
+	*run_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_run_id(struct store *st, const char *device, const char *run, int64_t *run_id)
+{
+	struct run_cache_entry *e;
+	bool own;
+	int rc;
+
+	/* The ingest checks both; longer names would not fit what the store
+	 * hands back (store_run_state), so they are refused here too. */
+	if (!device || !run || !device[0] || !run[0] ||
+	    strnlen(device, STORE_DEVICE_MAX + 1) > STORE_DEVICE_MAX ||
+	    strnlen(run, READING_RUN_LEN + 1) > READING_RUN_LEN) {
+		log_error("store: run id: device or run name empty or too long");
+		return -1;
+	}
+	e = &st->cache[cache_slot(device, run)];
+	if (e->used && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0) {
+		*run_id = e->id;
+		return 0;
+	}
+	if (own_batch_begin(st, &own) < 0)
+		return -1;
+	rc = own_batch_end(st, own, run_id_lookup(st, device, run, run_id));
+	if (rc < 0)
+		return -1;
+	/* After own_batch_end: its rollback would have emptied the cache. */
+	e->used = true;
+	e->id = *run_id;
+	snprintf(e->device, sizeof(e->device), "%s", device);
+	snprintf(e->run, sizeof(e->run), "%s", run);
+	return 0;
+}
+
+/* The faults as a JSON object, sensor -> what; malloc'd (cJSON_free), NULL
+ * on ENOMEM. */
+static char *faults_json(const struct reading *r)
+{
+	size_t n = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
+	cJSON *obj = cJSON_CreateObject();
+	char *text = NULL;
+
+	if (!obj)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!cJSON_AddStringToObject(obj, r->faults[i].sensor, r->faults[i].what))
+			goto out;
+	}
+	text = cJSON_PrintUnformatted(obj);
+out:
+	cJSON_Delete(obj);
+	return text;
+}
+
+static int reading_insert_batched(struct store *st, int64_t run_id, const struct reading *r)
+{
+	sqlite3_stmt *s = st->stmt[STMT_READING_ADD];
+	char *faults = NULL;
+	bool bad = false;
+	int rc;
+
+	/* OR IGNORE would also swallow a NOT NULL violation and report it as a
+	 * duplicate: check what the columns need first. */
+	if (r->seq > (uint64_t)INT64_MAX || !isfinite(r->mono) || !isfinite(r->ts)) {
+		log_error("store: reading refused: seq, mono or ts out of range");
+		return -1;
+	}
+	if (r->n_faults > 0) {
+		faults = faults_json(r);
+		if (!faults) {
+			log_error("store: reading refused: out of memory for its faults");
+			return -1;
+		}
+	}
+	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
+	bad |= bind_u64(s, 2, r->seq) != SQLITE_OK;
+	bad |= sqlite3_bind_double(s, 3, r->mono) != SQLITE_OK;
+	bad |= sqlite3_bind_double(s, 4, r->ts) != SQLITE_OK;
+	bad |= bind_real(s, 5, r->pressure_kpa) != SQLITE_OK;
+	bad |= bind_real(s, 6, r->temperature_c) != SQLITE_OK;
+	if (faults)
+		bad |= sqlite3_bind_text(s, 7, faults, -1, SQLITE_TRANSIENT) != SQLITE_OK;
+	else
+		bad |= sqlite3_bind_null(s, 7) != SQLITE_OK;
+	cJSON_free(faults);
+	if (bad) {
+		log_db(st, "binding a reading");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		log_db(st, "storing a reading");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	if (dirty_note(st, run_id, r->seq, r->ts) < 0)
+		return -1;
+	return 1;
+}
+
+int store_reading_insert(struct store *st, int64_t run_id, const struct reading *r)
+{
+	bool own;
+
+	if (own_batch_begin(st, &own) < 0)
+		return -1;
+	return own_batch_end(st, own, reading_insert_batched(st, run_id, r));
+}
+
+int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
+			 struct reading *out, size_t max)
+{
+	sqlite3_stmt *s = st->stmt[STMT_READINGS_AFTER];
+	size_t n = 0;
+	int rc;
+
+	if (max == 0 || after_seq >= (uint64_t)INT64_MAX)
+		return 0;
+	if (max > (size_t)INT32_MAX)
+		max = INT32_MAX;	/* the count is returned as an int */
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    bind_u64(s, 2, after_seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (sqlite3_int64)max) != SQLITE_OK) {
+		log_db(st, "binding a readings query");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
+		struct reading *r = &out[n++];
+
+		memset(r, 0, sizeof(*r));
+		r->seq = column_u64(s, 0);
+		r->mono = sqlite3_column_double(s, 1);
+		r->ts = sqlite3_column_double(s, 2);
+		r->pressure_kpa = column_real(s, 3);
+		r->temperature_c = column_real(s, 4);
+		column_text_copy(s, 5, r->run, sizeof(r->run));
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_db(st, "reading readings");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return (int)n;
+}
+
+int store_run_progress_set(struct store *st, int64_t run_id, uint64_t fed_seq, uint64_t missing)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_PROGRESS_SET];
+
+	if (batch_broken(st))
+		return -1;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    bind_u64(s, 2, fed_seq) != SQLITE_OK || bind_u64(s, 3, missing) != SQLITE_OK) {
+		log_error("store: run progress: a value is out of range");
+		return -1;
+	}
+	if (step_done(st, STMT_RUN_PROGRESS_SET, "setting a run's progress") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		log_error("store: run progress: no run %lld", (long long)run_id);
+		return -1;
+	}
+	return 0;
+}
+
+static void run_state_read(sqlite3_stmt *s, struct store_run_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->run_id = sqlite3_column_int64(s, 0);
+	column_text_copy(s, 1, out->device, sizeof(out->device));
+	column_text_copy(s, 2, out->run, sizeof(out->run));
+	out->fed_seq = column_u64(s, 3);
+	out->missing = column_u64(s, 4);
+	out->max_seq = column_u64(s, 5);
+	out->last_ts = column_real(s, 6);
+}
+
+/* Reads of runs inside a batch must see its readings. 0 or -1. */
+static int runs_make_current(struct store *st)
+{
+	if (!st->in_batch)
+		return 0;
+	if (batch_broken(st))
+		return -1;
+	return dirty_flush(st);
+}
+
+int store_runs_recent(struct store *st, double since_ts, struct store_run_state *out, size_t max)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUNS_RECENT];
+	size_t n = 0;
+	int rc;
+
+	if (runs_make_current(st) < 0)
+		return -1;
+	if (max == 0)
+		return 0;
+	if (max > (size_t)INT32_MAX)
+		max = INT32_MAX;
+	if (bind_real(s, 1, since_ts) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)max) != SQLITE_OK) {
+		log_db(st, "binding a runs query");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
+		run_state_read(s, &out[n++]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_db(st, "reading recent runs");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return (int)n;
+}
+
+int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_GET];
+	int rc;
+
+	if (runs_make_current(st) < 0)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK) {
+		log_db(st, "binding a run id");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		run_state_read(s, out);
+	else if (rc != SQLITE_DONE)
+		log_db(st, "reading a run");
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int session_find(struct store *st, int64_t run_id, double start_mono_s, int64_t *id)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_double(s, 2, start_mono_s) != SQLITE_OK) {
+		log_db(st, "binding a session query");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	else
+		log_db(st, "looking up a stored session");
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int holds_insert(struct store *st, int64_t session_id, const struct detector_summary *sum,
+			const double *hold_ts)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOLD_ADD];
+	size_t n = sum->holds_stored < DETECTOR_MAX_HOLDS ? sum->holds_stored : DETECTOR_MAX_HOLDS;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct detector_hold *h = &sum->holds[i];
+		bool bad = false;
+
+		bad |= sqlite3_bind_int64(s, 1, session_id) != SQLITE_OK;
+		bad |= sqlite3_bind_int64(s, 2, (sqlite3_int64)i) != SQLITE_OK;
+		bad |= bind_real(s, 3, h->start_mono_s) != SQLITE_OK;
+		bad |= bind_real(s, 4, hold_ts ? hold_ts[i] : NAN) != SQLITE_OK;
+		bad |= bind_real(s, 5, h->duration_s) != SQLITE_OK;
+		bad |= bind_real(s, 6, h->peak_kpa) != SQLITE_OK;
+		bad |= bind_real(s, 7, h->mean_kpa) != SQLITE_OK;
+		bad |= sqlite3_bind_text(s, 8, detector_class_name(h->hold_class), -1,
+					 SQLITE_STATIC) != SQLITE_OK;
+		if (bad) {
+			log_db(st, "binding a hold");
+			return -1;
+		}
+		if (step_done(st, STMT_HOLD_ADD, "storing a hold") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The session row and its holds, inside the savepoint. 1, 0 or -1. */
+static int session_insert_rows(struct store *st, int64_t run_id, const struct detector_summary *sum,
+			       double start_ts, double end_ts, const double *hold_ts, int64_t *id)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SESSION_ADD];
+	bool bad = false;
+
+	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
+	bad |= sqlite3_bind_double(s, 2, sum->start_mono_s) != SQLITE_OK;
+	bad |= bind_real(s, 3, sum->end_mono_s) != SQLITE_OK;
+	bad |= bind_real(s, 4, start_ts) != SQLITE_OK;
+	bad |= bind_real(s, 5, end_ts) != SQLITE_OK;
+	bad |= bind_real(s, 6, sum->duration_s) != SQLITE_OK;
+	bad |= bind_u64(s, 7, sum->hold_count) != SQLITE_OK;
+	bad |= bind_real(s, 8, sum->hold_time_s) != SQLITE_OK;
+	bad |= bind_real(s, 9, sum->heat_time_s) != SQLITE_OK;
+	bad |= bind_real(s, 10, sum->max_temperature_c) != SQLITE_OK;
+	bad |= bind_real(s, 11, sum->hot_time_s) != SQLITE_OK;
+	bad |= bind_u64(s, 12, sum->samples) != SQLITE_OK;
+	bad |= bind_u64(s, 13, sum->missing_samples) != SQLITE_OK;
+	if (bad) {
+		log_db(st, "binding a session");
+		return -1;
+	}
+	if (step_done(st, STMT_SESSION_ADD, "storing a session") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return session_find(st, run_id, sum->start_mono_s, id) < 0 ? -1 : 0;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return holds_insert(st, *id, sum, hold_ts) < 0 ? -1 : 1;
+}
+
+int store_session_insert(struct store *st, int64_t run_id, const struct detector_summary *s,
+			 double start_ts, double end_ts, const double *hold_ts,
+			 int64_t *session_id)
+{
+	int64_t id = 0;
+	int rc;
+
+	/* start_mono_s is half the key; NULL would make every copy unique.
+	 * hold_ts may be NULL: the holds' wall-clock labels are then unknown. */
+	if (!isfinite(s->start_mono_s)) {
+		log_error("store: session refused: start_mono_s is not finite");
+		return -1;
+	}
+	if (batch_broken(st))
+		return -1;
+	/* A savepoint keeps the session and its holds together, inside a batch
+	 * or (then it is a transaction of its own) outside one. */
+	if (step_done(st, STMT_SAVEPOINT, "savepoint") < 0)
+		return -1;
+	rc = session_insert_rows(st, run_id, s, start_ts, end_ts, hold_ts, &id);
+	if (rc < 0)
+		(void)step_done(st, STMT_ROLLBACK_TO, "rollback to savepoint");
+	if (step_done(st, STMT_RELEASE, "release savepoint") < 0) {
+		/* Outside a batch the release is the commit; never leave its
+		 * transaction open behind the caller's back. */
+		if (!st->in_batch && !sqlite3_get_autocommit(st->db))
+			(void)step_done(st, STMT_ROLLBACK, "rollback");
+		rc = -1;
+	}
+	if (rc >= 0 && session_id)
+		*session_id = id;
+	return rc;
+}
+
+int store_session_mark_published(struct store *st, int64_t session_id)
+{
+	if (batch_broken(st))
+		return -1;
+	if (sqlite3_bind_int64(st->stmt[STMT_SESSION_PUBLISHED], 1, session_id) != SQLITE_OK) {
+		log_db(st, "binding a session id");
+		return -1;
+	}
+	if (step_done(st, STMT_SESSION_PUBLISHED, "marking a session published") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		log_error("store: mark published: no session %lld", (long long)session_id);
+		return -1;
+	}
+	return 0;
+}
+
+long store_readings_purge(struct store *st, double before_ts)
+{
+	sqlite3_stmt *s = st->stmt[STMT_PURGE];
+	long total = 0;
+	int deleted;
+
+	if (st->in_batch) {
+		log_error("store: purge: refused inside an open batch");
+		return -1;
+	}
+	do {
+		if (store_begin(st) < 0)
+			return -1;
+		if (bind_real(s, 1, before_ts) != SQLITE_OK ||
+		    sqlite3_bind_int(s, 2, STORE_PURGE_CHUNK) != SQLITE_OK) {
+			log_db(st, "binding a purge");
+			store_rollback(st);
+			return -1;
+		}
+		if (step_done(st, STMT_PURGE, "purging readings") < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		deleted = sqlite3_changes(st->db);
+		if (store_commit(st) < 0)
+			return -1;
+		total += deleted;
+	} while (deleted == STORE_PURGE_CHUNK);
+	return total;
+}
+
+/* Fills out with session id and its holds. 0, or -1 (logged). */
+static int session_load(struct store *st, int64_t id, struct store_session *out)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SESSION_GET];
+	sqlite3_stmt *h = st->stmt[STMT_HOLDS_GET];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
+		log_db(st, "binding a session id");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		log_db(st, "reading a session");
+		sqlite3_reset(s);
+		return -1;
+	}
+	out->id = sqlite3_column_int64(s, 0);
+	column_text_copy(s, 1, out->device, sizeof(out->device));
+	column_text_copy(s, 2, out->run, sizeof(out->run));
+	out->start_ts = column_real(s, 3);
+	out->end_ts = column_real(s, 4);
+	out->duration_s = column_real(s, 5);
+	out->hold_count = (size_t)column_u64(s, 6);
+	out->hold_time_s = column_real(s, 7);
+	out->heat_time_s = column_real(s, 8);
+	out->max_temperature_c = column_real(s, 9);
+	out->hot_time_s = column_real(s, 10);
+	out->readings = column_u64(s, 11);
+	out->missing_readings = column_u64(s, 12);
+	out->published = sqlite3_column_int(s, 13) != 0;
+	sqlite3_reset(s);
+
+	if (sqlite3_bind_int64(h, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int(h, 2, DETECTOR_MAX_HOLDS) != SQLITE_OK) {
+		log_db(st, "binding a holds query");
+		return -1;
+	}
+	while ((rc = sqlite3_step(h)) == SQLITE_ROW && out->holds_stored < DETECTOR_MAX_HOLDS) {
+		size_t i = out->holds_stored++;
+
+		out->holds[i].start_ts = column_real(h, 0);
+		out->holds[i].duration_s = column_real(h, 1);
+		out->holds[i].peak_kpa = column_real(h, 2);
+		out->holds[i].mean_kpa = column_real(h, 3);
+		column_text_copy(h, 4, out->holds[i].hold_class, sizeof(out->holds[i].hold_class));
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_db(st, "reading holds");
+		sqlite3_reset(h);
+		return -1;
+	}
+	sqlite3_reset(h);
+	return 0;
+}
+
+/* The stored class name back to the enum, through the detector's own names;
+ * a name this program does not know (a later version's) reads as short. */
+static enum detector_hold_class hold_class_parse(const char *name)
+{
+	for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++) {
+		if (strcmp(name, detector_class_name((enum detector_hold_class)c)) == 0)
+			return (enum detector_hold_class)c;
+	}
+	return DETECTOR_HOLD_SHORT;
+}
+
+void store_session_summary(const struct store_session *s, struct detector_summary *out)
+{
+	size_t n = s->holds_stored < DETECTOR_MAX_HOLDS ? s->holds_stored : DETECTOR_MAX_HOLDS;
+
+	memset(out, 0, sizeof(*out));
+	out->start_mono_s = s->start_ts;
+	out->end_mono_s = s->end_ts;
+	out->duration_s = s->duration_s;
+	out->hold_count = s->hold_count;
+	out->hold_time_s = s->hold_time_s;
+	out->holds_stored = n;
+	for (size_t i = 0; i < n; i++) {
+		out->holds[i].start_mono_s = s->holds[i].start_ts;
+		out->holds[i].duration_s = s->holds[i].duration_s;
+		out->holds[i].peak_kpa = s->holds[i].peak_kpa;
+		out->holds[i].mean_kpa = s->holds[i].mean_kpa;
+		out->holds[i].hold_class = hold_class_parse(s->holds[i].hold_class);
+	}
+	out->heat_time_s = s->heat_time_s;
+	out->max_temperature_c = s->max_temperature_c;
+	out->hot_time_s = s->hot_time_s;
+	out->samples = s->readings;
+	out->missing_samples = s->missing_readings;
+}
+
+/* Runs the id query s (bound by the caller) to the end first, then loads and
+ * hands out each session: fn may then call the store (mark published, even
+ * list again) without disturbing a statement still being stepped. */
+static int sessions_emit(struct store *st, sqlite3_stmt *s,
+			 int (*fn)(const struct store_session *s, void *ctx), void *ctx)
+{
+	struct store_session *one = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -1;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t new_cap = cap ? cap * 2 : 64;
+			int64_t *grown = realloc(ids, new_cap * sizeof(*ids));
+
+			if (!grown) {
+				log_error("store: listing sessions: out of memory");
+				goto out;
+			}
+			ids = grown;
+			cap = new_cap;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		log_db(st, "listing sessions");
+		goto out;
+	}
+	sqlite3_reset(s);
+	one = malloc(sizeof(*one));
+	if (!one) {
+		log_error("store: listing sessions: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (session_load(st, ids[i], one) < 0)
+			goto out;
+		if (fn(one, ctx) != 0)
+			break;
+	}
+	ret = 0;
+out:
+	sqlite3_reset(s);
+	free(one);
+	free(ids);
+	return ret;
+}
+
+int store_sessions_each(struct store *st, const char *device, double since_ts, double until_ts,
+			int (*fn)(const struct store_session *s, void *ctx), void *ctx)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SESSIONS_RANGE];
+	bool bad = false;
+
+	if (device)
+		bad |= sqlite3_bind_text(s, 1, device, -1, SQLITE_TRANSIENT) != SQLITE_OK;
+	else
+		bad |= sqlite3_bind_null(s, 1) != SQLITE_OK;
+	bad |= bind_real(s, 2, since_ts) != SQLITE_OK;
+	bad |= bind_real(s, 3, until_ts) != SQLITE_OK;
+	if (bad) {
+		log_db(st, "binding a sessions query");
+		return -1;
+	}
+	return sessions_emit(st, s, fn, ctx);
+}
+
+int store_sessions_unpublished(struct store *st,
+			       int (*fn)(const struct store_session *s, void *ctx), void *ctx)
+{
+	return sessions_emit(st, st->stmt[STMT_SESSIONS_UNPUBLISHED], fn, ctx);
+}
+
+int store_get_counts(struct store *st, struct store_counts *c)
+{
+	sqlite3_stmt *s = st->stmt[STMT_COUNTS];
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_ROW) {
+		log_db(st, "counting");
+		sqlite3_reset(s);
+		return -1;
+	}
+	c->devices = column_u64(s, 0);
+	c->runs = column_u64(s, 1);
+	c->readings = column_u64(s, 2);
+	c->sessions = column_u64(s, 3);
+	c->holds = column_u64(s, 4);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static void err_set(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void err_set(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || err_len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+/* A database error at open as "PATH: what: message", or the plain "PATH:
+ * file is not a database" for a file that is not SQLite at all. */
+static void err_set_db(char *err, size_t err_len, const char *path, sqlite3 *db, const char *what)
+{
+	if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_NOTADB)
+		err_set(err, err_len, "%s: file is not a database", path);
+	else
+		err_set(err, err_len, "%s: %s: %s", path, what, sqlite3_errmsg(db));
+}
+
+/* One integer from a query run once at open (pragmas, schema checks). */
+static int query_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The folder must exist: the store makes the file, never folders (those
+ * belong to the package or the unit, with their owners and modes). */
+static int folder_check(const char *path, char *err, size_t err_len)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	char *dir;
+	int ret = -1;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir) {
+		err_set(err, err_len, "%s: out of memory", path);
+		return -1;
+	}
+	if (stat(dir, &sb) < 0)
+		err_set(err, err_len, "%s: folder %s: %s", path, dir, strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		err_set(err, err_len, "%s: %s is not a folder", path, dir);
+	else
+		ret = 0;
+	free(dir);
+	return ret;
+}
+
+/* Applies the migrations newer than the file, each in one transaction that
+ * re-reads user_version, so two processes opening a new file at once
+ * migrate it once. 0, or -1 with err set. */
+static int schema_migrate(sqlite3 *db, const char *path, char *err, size_t err_len)
+{
+	int version = 0, app_id = 0, tables = 0;
+
+	if (query_int(db, "PRAGMA user_version", &version) < 0 ||
+	    query_int(db, "PRAGMA application_id", &app_id) < 0 ||
+	    query_int(db, "SELECT count(*) FROM sqlite_master", &tables) < 0) {
+		err_set_db(err, err_len, path, db, "reading the schema version");
+		return -1;
+	}
+	/* A file another program made: never add our tables to it. */
+	if ((version != 0 || tables != 0) && app_id != STORE_APPLICATION_ID) {
+		err_set(err, err_len, "%s: not a rollsense database", path);
+		return -1;
+	}
+	if (version > store_schema_version()) {
+		err_set(err, err_len, "%s: schema version %d is newer than this program knows (%d)",
+			path, version, store_schema_version());
+		return -1;
+	}
+	for (size_t i = 0; i < MIGRATIONS_COUNT; i++) {
+		const struct migration *m = &migrations[i];
+
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			err_set_db(err, err_len, path, db, "begin migration");
+			return -1;
+		}
+		if (query_int(db, "PRAGMA user_version", &version) < 0) {
+			err_set_db(err, err_len, path, db, "reading the schema version");
+			goto rollback;
+		}
+		if (version < m->version) {
+			if (sqlite3_exec(db, m->sql, NULL, NULL, NULL) != SQLITE_OK) {
+				err_set(err, err_len, "%s: migration %d: %s", path, m->version,
+					sqlite3_errmsg(db));
+				goto rollback;
+			}
+			log_info("store: %s: schema migrated to version %d", path, m->version);
+		}
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			err_set_db(err, err_len, path, db, "commit migration");
+			goto rollback;
+		}
+	}
+	return 0;
+
+rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* PRAGMAs that hold per connection (journal_mode is kept in the file). */
+static int db_configure(sqlite3 *db, const char *path, char *err, size_t err_len)
+{
+	sqlite3_stmt *s;
+	const unsigned char *mode;
+	bool wal = false;
+	int rc;
+
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	/* The first statement that reads the file tells a non-database apart. */
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		err_set_db(err, err_len, path, db, "journal mode");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		mode = sqlite3_column_text(s, 0);
+		wal = mode && strcmp((const char *)mode, "wal") == 0;
+	} else {
+		err_set_db(err, err_len, path, db, "journal mode");
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (!wal)
+		log_warn("store: %s: WAL journal not available, readers will wait for writers",
+			 path);
+	/* FULL: the ack promises the readings survive a power cut once
+	 * committed; NORMAL in WAL mode may lose the last commits. */
+	if (sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		err_set_db(err, err_len, path, db, "pragmas");
+		return -1;
+	}
+	return 0;
+}
+
+struct store *store_open(const char *path, char *err, size_t err_len)
+{
+	struct store *st;
+	int fd, rc;
+
+	err_set(err, err_len, "%s", "");
+	if (!path || !path[0]) {
+		err_set(err, err_len, "store: empty database path");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (folder_check(path, err, err_len) < 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	/* SQLite would make the file 0644; the readings are the user's body
+	 * data, so create it first at 0640 (less whatever the umask takes).
+	 * SQLite gives its -wal and -shm files the same mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		int saved = errno;
+
+		err_set(err, err_len, "%s: cannot open: %s", path, strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	close(fd);
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		err_set(err, err_len, "%s: out of memory", path);
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		if (st->db)
+			err_set_db(err, err_len, path, st->db, "cannot open");
+		else
+			err_set(err, err_len, "%s: cannot open: out of memory", path);
+		goto err_close;
+	}
+	if (db_configure(st->db, path, err, err_len) < 0)
+		goto err_close;
+	if (schema_migrate(st->db, path, err, err_len) < 0)
+		goto err_close;
+	for (int i = 0; i < STMT_COUNT; i++) {
+		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			err_set(err, err_len, "%s: preparing statement %d: %s", path, i,
+				sqlite3_errmsg(st->db));
+			goto err_finalize;
+		}
+	}
+	return st;
+
+err_finalize:
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);	/* NULL is a harmless no-op */
+err_close:
+	sqlite3_close(st->db);			/* likewise */
+	free(st);
+	errno = EINVAL;
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->in_batch) {
+		log_warn("store: closing with an open batch: its writes are discarded");
+		store_rollback(st);
+	}
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		log_db(st, "close");
+	free(st);
+}

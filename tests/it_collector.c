@@ -1,0 +1,417 @@
+/* Integration: real sensord -> real mosquitto -> real collector, on the
+ * scripted session of config/scenarios/demo.scn. The stored sessions must
+ * equal the script, computed here straight from the scenario's timeline with
+ * design.md's rules; a run where the collector is SIGKILLed again and again
+ * and the broker killed once must store exactly the same; hostile messages
+ * are counted and dropped. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cJSON.h>
+
+#include "harness.h"
+#include "sim/sim.h"
+#include "store.h"
+
+#define SCENARIO "config/scenarios/demo.scn"
+#define SAMPLE_S 0.1
+
+struct truth_hold {
+	double start, duration;
+	const char *cls;
+};
+
+struct truth {
+	struct truth_hold holds[16];
+	size_t n_holds;
+	double heat_s;
+	double max_c;
+};
+
+/* design.md's rules applied to the scenario's noise-free timeline, sampled
+ * at first_s + k * step_s (the instants sensord sampled, or 1 ms steps): a
+ * hold starts at the first sample >= 10 kPa, ends when below 8 kPa for more
+ * than 1 s, lasts to the last sample >= 8 kPa, counts from 5 s; heat is on
+ * at >= 38 °C until below 37.5 °C. */
+static void truth_compute(struct truth *t, double first_s, double step_s)
+{
+	struct sim_scenario *scn;
+	char err[256];
+	double end, hold_start = -1, last_above = -1;
+	bool heat = false;
+
+	memset(t, 0, sizeof(*t));
+	scn = sim_scenario_load(SCENARIO, err, sizeof(err));
+	assert_non_null(scn);
+	end = sim_scenario_end_s(scn);
+	for (long i = 0; first_s + i * step_s <= end; i++) {
+		double now = first_s + i * step_s, load, temp;
+
+		assert_int_equal(sim_scenario_value(scn, "ball", "load_kpa", now, &load), 0);
+		assert_int_equal(sim_scenario_value(scn, "pad", "temperature_c", now, &temp), 0);
+		if (hold_start < 0 && load >= 10)
+			hold_start = last_above = now;
+		if (hold_start >= 0) {
+			if (load >= 8) {
+				last_above = now;
+			} else if (now - last_above > 1.0) {
+				double d = last_above - hold_start;
+
+				if (d >= 5) {
+					struct truth_hold *h = &t->holds[t->n_holds++];
+
+					h->start = hold_start;
+					h->duration = d;
+					h->cls = d < 10 ? "short" : d <= 60 ? "effective" : "long";
+				}
+				hold_start = -1;
+			}
+		}
+		heat = heat ? temp >= 37.5 : temp >= 38;
+		if (heat)
+			t->heat_s += step_s;
+		if (temp > t->max_c)
+			t->max_c = temp;
+	}
+	sim_scenario_free(scn);
+}
+
+struct fixture {
+	char dir[256];
+	struct broker broker;
+	char cfg[300];
+	char db[300];
+	char sensord_log[300];
+	char collector_log[300];
+};
+
+static void write_config(struct fixture *f, double scale, double resend_s)
+{
+	char cwd[512];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	harness_write_file(f->cfg,
+			   "{ \"device_id\": \"ball1\",\n"
+			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\", \"keepalive_s\": 5 },\n"
+			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\", \"confirm\": \"collector\",\n"
+			   "    \"resend_s\": %g, \"flush_s\": 0.2,\n"
+			   "    \"sensors\": [\n"
+			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
+			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
+			   "    \"simulation\": { \"scenario\": \"%s/%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
+			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2, \"gap_timeout_s\": 3600 } }\n",
+			   f->broker.port, f->dir, resend_s, cwd, SCENARIO, scale, f->db);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *d = harness_tmpdir("it-collector");
+
+	assert_non_null(f);
+	assert_non_null(d);
+	snprintf(f->dir, sizeof(f->dir), "%s", d);
+	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
+	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
+	snprintf(f->sensord_log, sizeof(f->sensord_log), "%s/sensord.log", f->dir);
+	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
+	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	broker_stop(&f->broker);
+	if (!getenv("KEEP_TMP"))
+		harness_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static pid_t start(struct fixture *f, const char *bin, const char *log)
+{
+	char *argv[] = { (char *)harness_bin(bin), "--config", f->cfg, NULL };
+
+	return harness_spawn(log, argv);
+}
+
+static void assert_exited_ok(const char *what, const char *log, int status)
+{
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char *text = harness_read_file(log, NULL);
+
+		fail_msg("%s did not exit 0 (status %d); its log:\n%s", what, status, text ? text : "");
+	}
+}
+
+/* The report --json of the collector's database, parsed. */
+static cJSON *report_json(struct fixture *f)
+{
+	char out[400];
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->cfg, "report",
+			 "--json", NULL };
+	char *text;
+	cJSON *j;
+
+	snprintf(out, sizeof(out), "%s/report.json", f->dir);
+	remove(out);
+	assert_int_equal(harness_wait(harness_spawn(out, argv), 30), 0);
+	text = harness_read_file(out, NULL);
+	assert_non_null(text);
+	j = cJSON_Parse(text);
+	if (!j)
+		fail_msg("report --json is not JSON:\n%s", text);
+	free(text);
+	return j;
+}
+
+/* The one stored session against the script. */
+static void check_session(const cJSON *s, const struct truth *t)
+{
+	const cJSON *holds = cJSON_GetObjectItem(s, "holds");
+	double start = cJSON_GetObjectItem(s, "start")->valuedouble;
+	double heat = cJSON_GetObjectItem(s, "heat_time_s")->valuedouble;
+	double maxc = cJSON_GetObjectItem(s, "max_temperature_c")->valuedouble;
+	double first_contact_mono = -1;
+
+	assert_int_equal(cJSON_GetObjectItem(s, "hold_count")->valuedouble, t->n_holds);
+	assert_int_equal(cJSON_GetArraySize(holds), t->n_holds);
+	/* The session starts with the first contact (rolling from 10 s): holds
+	 * are compared on the scenario's timeline through that offset. */
+	for (size_t i = 0; i < t->n_holds; i++) {
+		const cJSON *h = cJSON_GetArrayItem(holds, (int)i);
+		double d = cJSON_GetObjectItem(h, "duration_s")->valuedouble;
+		double hs = cJSON_GetObjectItem(h, "start")->valuedouble - start;
+
+		if (fabs(d - t->holds[i].duration) > SAMPLE_S + 0.001)
+			fail_msg("hold %zu: %.2f s, the script says %.3f s", i, d, t->holds[i].duration);
+		assert_string_equal(cJSON_GetObjectItem(h, "class")->valuestring, t->holds[i].cls);
+		if (first_contact_mono < 0)
+			first_contact_mono = t->holds[i].start - hs;
+		else if (fabs(t->holds[i].start - hs - first_contact_mono) > 2 * SAMPLE_S + 0.02)
+			fail_msg("hold %zu starts at %.2f s into the session, the script says %.3f", i, hs,
+				 t->holds[i].start - first_contact_mono);
+	}
+	/* The first contact (>= 2 kPa) is on the first rolling ramp, 10..11 s. */
+	assert_true(first_contact_mono > 10.0 && first_contact_mono < 10.6);
+	/* Heat: a 0.85 °C/s ramp through 38 °C read in 0.0625 °C steps with
+	 * 0.04 °C of noise moves each edge by at most a few samples. */
+	if (fabs(heat - t->heat_s) > 0.5)
+		fail_msg("heat %.2f s, the script says %.2f s", heat, t->heat_s);
+	/* MCP9808 at 0.0625 °C resolution with 0.04 °C noise. */
+	if (fabs(maxc - t->max_c) > 0.2)
+		fail_msg("max temperature %.2f, the script says %.2f", maxc, t->max_c);
+	assert_int_equal(cJSON_GetObjectItem(s, "missing_readings")->valuedouble, 0);
+}
+
+/* Checks the counts and computes the truth on the instants sensord sampled
+ * (the mono of its first reading, then every 0.1 s: its schedule is
+ * drift-free), so that the durations compare within a sample period. */
+static void check_store(struct fixture *f, const char *run, uint64_t *readings, struct truth *t)
+{
+	struct store_counts c;
+	struct reading first;
+	char err[256];
+	int64_t run_id;
+	struct store *st = store_open(f->db, err, sizeof(err));
+
+	assert_non_null(st);
+	assert_int_equal(store_get_counts(st, &c), 0);
+	assert_int_equal(store_run_id(st, "ball1", run, &run_id), 0);
+	assert_int_equal(store_readings_after(st, run_id, 0, &first, 1), 1);
+	store_close(st);
+	truth_compute(t, first.mono, SAMPLE_S);
+	assert_int_equal(c.devices, 1);
+	assert_int_equal(c.runs, 1);
+	assert_int_equal(c.sessions, 1);
+	*readings = c.readings;
+}
+
+static uint64_t readings_sent(const char *sensord_log)
+{
+	char *text = harness_read_file(sensord_log, NULL), *p;
+	unsigned long long n = 0;
+
+	assert_non_null(text);
+	p = strstr(text, "scenario ended at");
+	assert_non_null(p);
+	assert_int_equal(sscanf(strstr(p, ": ") + 2, "%llu readings", &n), 1);
+	free(text);
+	return n;
+}
+
+static void test_scripted_session(void **state)
+{
+	struct fixture *f = *state;
+	struct truth t;
+	pid_t sensord, collector;
+	uint64_t stored;
+	cJSON *rep, *retained;
+	char sub_out[400], *text;
+
+	truth_compute(&t, 0, 0.001);
+	assert_int_equal(t.n_holds, 4);	/* the script's own comment: 25, 7, 40, 75 s */
+	write_config(f, 20, 30);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	/* sensord exits 0 only once the collector acknowledged every reading. */
+	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 90));
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+
+	rep = report_json(f);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
+	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
+		    &stored, &t);
+	assert_int_equal(stored, readings_sent(f->sensord_log));
+	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
+
+	/* The retained summary on MQTT is the same session. */
+	snprintf(sub_out, sizeof(sub_out), "%s/session.out", f->dir);
+	{
+		char port[16];
+		char *argv[] = { "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t",
+				 "rollsense/ball1/session", "-C", "1", "-W", "5", NULL };
+
+		snprintf(port, sizeof(port), "%d", f->broker.port);
+		assert_int_equal(harness_wait(harness_spawn(sub_out, argv), 10), 0);
+	}
+	text = harness_read_file(sub_out, NULL);
+	retained = cJSON_Parse(text);
+	assert_non_null(retained);
+	assert_string_equal(cJSON_GetObjectItem(retained, "device")->valuestring, "ball1");
+	check_session(retained, &t);
+	cJSON_Delete(retained);
+	free(text);
+	cJSON_Delete(rep);
+}
+
+/* The collector SIGKILLed at 12 moments and the broker SIGKILLed once: the
+ * store ends up with every reading once and the same session. */
+static void test_kills_lose_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct truth t;
+	pid_t sensord, collector;
+	uint64_t stored;
+	unsigned seed = 20261124;
+	int kills = 0;
+	cJSON *rep;
+
+	write_config(f, 8, 1);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	for (int i = 0; i < 12; i++) {
+		harness_sleep(1.0 + (rand_r(&seed) % 1500) / 1000.0);
+		harness_stop(collector, SIGKILL, 5);
+		kills++;
+		if (i == 6) {
+			/* A broker that dies takes its in-memory queues with it. */
+			harness_stop(f->broker.pid, SIGKILL, 5);
+			f->broker.pid = -1;
+			harness_sleep(0.5);
+			assert_int_equal(broker_restart(&f->broker), 0);
+		}
+		harness_sleep((rand_r(&seed) % 500) / 1000.0);
+		collector = start(f, "rollsense-collector", f->collector_log);
+	}
+	assert_int_equal(kills, 12);
+	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 180));
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+
+	rep = report_json(f);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
+	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
+		    &stored, &t);
+	assert_int_equal(stored, readings_sent(f->sensord_log));
+	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
+	cJSON_Delete(rep);
+}
+
+/* Every message of tests/data/hostile-messages.tsv is dropped and counted
+ * under its kind; the collector lives on and still stores a good reading. */
+static void test_hostile_messages(void **state)
+{
+	struct fixture *f = *state;
+	char *corpus, *line, *save = NULL, *log, expect[64];
+	unsigned counts[16] = { 0 };
+	static const char *const kinds[] = { "size", "json", "missing", "type", "range", "topic" };
+	size_t sent = 0;
+	pid_t collector;
+	uint64_t stored;
+
+	write_config(f, 1, 30);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	corpus = harness_read_file("tests/data/hostile-messages.tsv", NULL);
+	assert_non_null(corpus);
+	for (line = strtok_r(corpus, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *topic = line, *kind, *payload;
+
+		if (line[0] == '#')
+			continue;
+		kind = strchr(topic, '\t');
+		assert_non_null(kind);
+		*kind++ = '\0';
+		payload = strchr(kind, '\t');
+		assert_non_null(payload);
+		*payload++ = '\0';
+		assert_int_equal(harness_publish(&f->broker, topic, payload, false), 0);
+		sent++;
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (strcmp(kind, kinds[k]) == 0)
+				counts[k]++;
+	}
+	assert_true(sent >= 30);
+	/* A good reading after all that is stored. */
+	assert_int_equal(harness_publish(&f->broker, "rollsense/ball9/reading",
+		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
+		false), 0);
+	harness_sleep(1);
+	assert_int_equal(harness_wait(collector, 0.1), -1);	/* still alive */
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	log = harness_read_file(f->collector_log, NULL);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		snprintf(expect, sizeof(expect), "%s %u", kinds[k], counts[k]);
+		if (!strstr(log, expect))
+			fail_msg("expected \"%s\" in the collector's last health line:\n%s", expect, log);
+	}
+	{
+		struct store_counts c;
+		char err[256];
+		struct store *st = store_open(f->db, err, sizeof(err));
+
+		assert_non_null(st);
+		assert_int_equal(store_get_counts(st, &c), 0);
+		store_close(st);
+		stored = c.readings;
+	}
+	assert_int_equal(stored, 1);
+	free(log);
+	free(corpus);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_scripted_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kills_lose_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("it_collector", tests, NULL, NULL);
+}
