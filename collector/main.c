@@ -82,8 +82,8 @@ static void log_health(const struct ingest *ing, const struct mqtt_client *mqtt)
 	ingest_get_stats(ing, &st);
 	mqtt_client_get_stats(mqtt, &ms);
 	drops[0] = '\0';
-	for (unsigned k = 0; k < INGEST_DROP_KINDS && pos < sizeof(drops); k++)
-		pos += (size_t)snprintf(drops + pos, sizeof(drops) - pos, "%s%s %llu", k ? ", " : "",
+	for (unsigned k = 1; k < INGEST_DROP_KINDS && pos < sizeof(drops); k++)
+		pos += (size_t)snprintf(drops + pos, sizeof(drops) - pos, "%s%s %llu", k > 1 ? ", " : "",
 					ingest_drop_name(k), (unsigned long long)st.dropped[k]);
 	log_info("health: messages %llu, stored %llu, duplicates %llu, missing %llu, sessions %llu, "
 		 "runs %zu, commits %llu, reconnects %llu; dropped: %s",

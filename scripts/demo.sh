@@ -69,28 +69,29 @@ COLLECTOR=$!
 PIDS="$PIDS $COLLECTOR"
 
 # Live events, as a person at the roller would see them.
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'rollsense/ball1/event' -q 1 | awk '
-	function field(name,   re, m) {
-		re = "\"" name "\":(\"[^\"]*\"|[-0-9.]+)"
-		if (match($0, re)) { m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3); gsub(/"/, "", m); return m }
-		return ""
-	}
-	{
-		ev = field("event"); t = field("mono")
-		if (ev == "session_started") msg = "session started"
-		else if (ev == "contact") msg = "contact"
-		else if (ev == "hold_started") msg = "holding a knot..."
-		else if (ev == "hold_10s") msg = "10 s: that counts as a release, keep breathing"
-		else if (ev == "hold_60s") msg = "60 s: enough here, let go"
-		else if (ev == "hold_ended") msg = sprintf("hold ended: %s s at %s kPa on average (%s)", field("duration_s"), field("mean_kpa"), field("class"))
-		else if (ev == "heat_on") msg = sprintf("heat on: %s °C", field("temperature_c"))
-		else if (ev == "heat_off") msg = sprintf("heat off: %s °C", field("temperature_c"))
-		else if (ev == "too_hot") msg = sprintf("TOO HOT: %s °C, take the heat away", field("temperature_c"))
-		else if (ev == "session_ended") msg = "session ended"
-		else msg = ev
-		printf "  %6.1f s  %s\n", t, msg
-		fflush()
-	}' &
+# (Through a FIFO, so each side has its own PID to stop; line-buffered so
+# events show as they come.)
+mkfifo "$WORK/events"
+stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'rollsense/ball1/event' -q 1 >"$WORK/events" &
+PIDS="$PIDS $!"
+# One JSON object a line; "field NAME" pulls a value out of $line.
+field() { printf '%s\n' "$line" | sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+while IFS= read -r line; do
+	case $(field event) in
+	session_started) msg="session started" ;;
+	contact) msg="contact: $(field pressure_kpa) kPa" ;;
+	hold_started) msg="holding a knot ($(field mean_kpa) kPa so far)" ;;
+	hold_10s) msg="10 s: that counts as a release; keep breathing" ;;
+	hold_60s) msg="60 s: enough on this spot, let go" ;;
+	hold_ended) msg="hold ended: $(field duration_s) s at $(field mean_kpa) kPa on average -> $(field class)" ;;
+	heat_on) msg="heat on: $(field temperature_c) °C" ;;
+	heat_off) msg="heat off: $(field temperature_c) °C" ;;
+	too_hot) msg="TOO HOT: $(field temperature_c) °C, take the heat away" ;;
+	session_ended) msg="session ended" ;;
+	*) msg=$(field event) ;;
+	esac
+	printf '  %7s s  %s\n' "$(field mono)" "$msg"
+done <"$WORK/events" &
 PIDS="$PIDS $!"
 sleep 0.3
 
