@@ -51,6 +51,11 @@ double clock_wall_s(void)
 	return start_wall + clock_mono_s();
 }
 
+double clock_wall_at(double mono_s)
+{
+	return start_wall + mono_s;
+}
+
 void clock_sleep_mono(double mono_s)
 {
 	struct timespec ts;

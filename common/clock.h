@@ -14,6 +14,9 @@ double clock_mono_s(void);
  * an NTP step after boot corrects the labels); scaled, it is the real time at
  * clock_start() plus the mono time, so labels follow the simulated timeline. */
 double clock_wall_s(void);
+/* The wall-clock label of a mono time on a scaled clock: the real time at
+ * clock_start() plus mono_s. */
+double clock_wall_at(double mono_s);
 /* Real (unscaled) CLOCK_MONOTONIC seconds, for timeouts that must not scale. */
 double clock_real_s(void);
 /* Sleeps for a span of mono time (divided by the scale in real time). */

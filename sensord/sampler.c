@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "drivers/ads1115.h"
 #include "gauge.h"
 #include "log.h"
@@ -47,13 +46,18 @@ struct sampler {
 	struct chip chips[CONFIG_MAX_SENSORS];
 	size_t n_chips;
 	double sim_end_s;
+	double now_s;		/* mono time of the sample being taken */
 	struct sampler_stats stats;
 };
 
+/* The simulated chips live on the sample timeline, not on the real clock:
+ * each transfer happens at the time of the sample being taken, so a loaded
+ * machine that runs late changes nothing in what the chips report. */
 static double sim_now(void *ctx)
 {
-	(void)ctx;
-	return clock_mono_s();
+	const struct sampler *s = ctx;
+
+	return s->now_s;
 }
 
 static struct bus *bus_for(struct sampler *s, const char *path, char *err, size_t err_len)
@@ -69,7 +73,7 @@ static struct bus *bus_for(struct sampler *s, const char *path, char *err, size_
 		if (!scn)
 			return NULL;
 		s->sim_end_s = sim_scenario_end_s(scn);
-		b = sim_bus_open(scn, sim_now, NULL);
+		b = sim_bus_open(scn, sim_now, s);
 		if (!b) {
 			snprintf(err, err_len, "simulated bus: %s", strerror(errno));
 			return NULL;
@@ -283,6 +287,7 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 	r->pressure_kpa = NAN;
 	r->temperature_c = NAN;
 	r->n_faults = 0;
+	s->now_s = mono_s;
 	s->stats.samples++;
 	for (size_t i = 0; i < s->n_chips; i++) {
 		struct chip *c = &s->chips[i];

@@ -311,6 +311,101 @@ static void test_waits_for_collector_ack(void **state)
 	assert_true(harness_wait_file_contains(f->log, "readings confirmed", 1));
 }
 
+/* Chip faults on the simulated bus: a NACK burst on the barometer, the
+ * thermometer off the bus (back in its power-on state), the barometer's
+ * results frozen. During each, the channel is null with a fault naming the
+ * chip, never a stale value; within 1 s of the chip answering properly again
+ * the readings are back. */
+static void test_chip_faults(void **state)
+{
+	static const char faults_scn[] =
+		"end 36\n"
+		"chip ball bmp280 0x76 sealed\n"
+		"chip pad mcp9808 0x18\n"
+		"at 0 pad temperature_c 30\n"
+		"ramp 2 34 pad temperature_c 38\n"
+		"fault 5 8 ball nack\n"
+		"fault 12 15 pad absent\n"
+		"fault 20 28 ball stuck\n";
+	struct fixture *f = *state;
+	char *text, *line, *save = NULL;
+	double first_back[3] = { -1, -1, -1 }, stuck_from = -1;
+	size_t nulls[3] = { 0 }, stale = 0;
+	int status;
+
+	write_config(f, "ball5", 36, 5, "broker", true);
+	harness_write_file(f->scn, "%s", faults_scn);
+	status = harness_wait(start_sensord(f), 60);
+	assert_exit_ok(f->log, status);
+	harness_sleep(0.3);
+	text = harness_read_file(f->sub_out, NULL);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j, *p, *t, *faults;
+		const cJSON *fb, *fp;
+		double m;
+
+		if (strncmp(line, "rollsense/ball5/reading ", 24) != 0)
+			continue;
+		j = cJSON_Parse(line + 24);
+		assert_non_null(j);
+		m = cJSON_GetObjectItem(j, "mono")->valuedouble;
+		p = cJSON_GetObjectItem(j, "pressure_kpa");
+		t = cJSON_GetObjectItem(j, "temperature_c");
+		faults = cJSON_GetObjectItem(j, "faults");
+		fb = faults ? cJSON_GetObjectItem(faults, "bmp280@sim:0x76") : NULL;
+		fp = faults ? cJSON_GetObjectItem(faults, "mcp9808@sim:0x18") : NULL;
+		/* null and a fault always go together */
+		assert_true(cJSON_IsNull(p) == (fb != NULL));
+		assert_true(cJSON_IsNull(t) == (fp != NULL));
+		if (m >= 5.05 && m < 7.95) {
+			assert_true(cJSON_IsNull(p));
+			assert_string_equal(fb->valuestring, "no answer (NACK)");
+			nulls[0]++;
+		}
+		if (m >= 8 && !cJSON_IsNull(p) && first_back[0] < 0)
+			first_back[0] = m;
+		if (m >= 12.05 && m < 14.95) {
+			assert_true(cJSON_IsNull(t));
+			assert_string_equal(fp->valuestring, "no answer (NACK)");
+			nulls[1]++;
+		}
+		if (m >= 15 && !cJSON_IsNull(t) && first_back[1] < 0)
+			first_back[1] = m;
+		if (m >= 20 && m < 28) {
+			if (cJSON_IsNull(p)) {
+				assert_non_null(strstr(fb->valuestring, "stuck"));
+				if (stuck_from < 0)
+					stuck_from = m;
+				nulls[2]++;
+			} else if (stuck_from >= 0) {
+				stale++;	/* a frozen value after it was known frozen */
+			}
+		}
+		if (m >= 28 && !cJSON_IsNull(p) && first_back[2] < 0)
+			first_back[2] = m;
+		/* Outside the windows everything is there. */
+		if ((m < 4.9 || (m > 9 && m < 11.9) || (m > 16 && m < 19.9) || m > 29.5)) {
+			assert_false(cJSON_IsNull(p));
+			assert_false(cJSON_IsNull(t));
+		}
+		cJSON_Delete(j);
+	}
+	free(text);
+	assert_true(nulls[0] >= 28 && nulls[1] >= 28);
+	for (int i = 0; i < 3; i++)
+		if (first_back[i] < 0)
+			fail_msg("fault %d: no reading came back", i);
+	assert_true(first_back[0] <= 8 + 1.0);
+	assert_true(first_back[1] <= 15 + 1.0);
+	assert_true(first_back[2] <= 28 + 1.0);
+	/* Frozen for 20 samples (2 s at 10 Hz) before it can be told. */
+	assert_true(stuck_from > 20 && stuck_from <= 22.1);
+	assert_int_equal(stale, 0);
+	assert_true(nulls[2] >= 55);
+	assert_true(harness_wait_file_contains(f->log, "bmp280@sim:0x76: answering again", 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_broker_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_during_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_for_collector_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chip_faults, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("it_sensord", tests, NULL, NULL);
