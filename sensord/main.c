@@ -81,6 +81,8 @@ struct daemon {
 	char topic_command[256];
 	char topic_event[256];
 	uint64_t events_dropped;
+	uint64_t outbox_dropped_logged;	/* outbox drops already in a log line */
+	double outbox_drop_logged_at;
 	double resend_interval_s;
 	double last_progress_real;
 	uint64_t missed_ticks;
@@ -470,6 +472,19 @@ static int run_daemon(struct daemon *d)
 			if (outbox_flush(d->outbox) < 0)
 				log_warn("outbox: write failed: %s; will retry", strerror(errno));
 			last_flush = now_real;
+		}
+		if (now_real - d->outbox_drop_logged_at >= 60) {
+			struct outbox_stats st;
+
+			outbox_get_stats(d->outbox, &st);
+			if (st.dropped > d->outbox_dropped_logged) {
+				log_warn("outbox full (sensord.outbox_max %zu): %llu oldest readings dropped, "
+					 "%llu in all", d->cfg.sensord.outbox_max,
+					 (unsigned long long)(st.dropped - d->outbox_dropped_logged),
+					 (unsigned long long)st.dropped);
+				d->outbox_dropped_logged = st.dropped;
+				d->outbox_drop_logged_at = now_real;
+			}
 		}
 		if (now_real - last_health >= HEALTH_EVERY_S) {
 			log_health(d);

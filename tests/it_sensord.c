@@ -43,8 +43,8 @@ static const char scenario_text[] =
 	"ramp 12 13 ball load_kpa 0\n"
 	"ramp 4 14 pad temperature_c 40\n";
 
-static void write_config(struct fixture *f, const char *device, double end_s, double scale,
-			 const char *confirm, bool exit_at_end)
+static void write_config_extra(struct fixture *f, const char *device, double end_s, double scale,
+			       const char *confirm, bool exit_at_end, const char *extra)
 {
 	harness_write_file(f->scn, scenario_text, end_s);
 	harness_write_file(f->cfg,
@@ -52,13 +52,19 @@ static void write_config(struct fixture *f, const char *device, double end_s, do
 			   "  \"device_id\": \"%s\",\n"
 			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
 			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\",\n"
-			   "    \"confirm\": \"%s\", \"flush_s\": 0.2,\n"
+			   "    \"confirm\": \"%s\", \"flush_s\": 0.2, %s\n"
 			   "    \"sensors\": [\n"
 			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
 			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
 			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": %g, \"exit_at_end\": %s } } }\n",
-			   device, f->broker.port, f->dir, confirm, f->scn, scale,
+			   device, f->broker.port, f->dir, confirm, extra, f->scn, scale,
 			   exit_at_end ? "true" : "false");
+}
+
+static void write_config(struct fixture *f, const char *device, double end_s, double scale,
+			 const char *confirm, bool exit_at_end)
+{
+	write_config_extra(f, device, end_s, scale, confirm, exit_at_end, "");
 }
 
 static int setup(void **state)
@@ -406,6 +412,48 @@ static void test_chip_faults(void **state)
 	assert_true(harness_wait_file_contains(f->log, "bmp280@sim:0x76: answering again", 1));
 }
 
+/* The outbox is bounded: with no collector to confirm anything and room for
+ * 50 readings, the oldest go, a log line says how many, and what is kept
+ * survives a restart. */
+static void test_outbox_bounded(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pid;
+
+	write_config_extra(f, "ball6", 600, 20, "collector", false, "\"outbox_max\": 50,");
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_contains(f->log, "outbox full (sensord.outbox_max 50)", 20));
+	assert_exit_ok(f->log, harness_stop(pid, SIGTERM, 10));
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_contains(f->log,
+		"outbox: 50 unconfirmed readings from earlier runs will be sent again", 20));
+	assert_exit_ok(f->log, harness_stop(pid, SIGTERM, 10));
+}
+
+/* SIGHUP with a broken file keeps the running configuration; with a good
+ * one it takes the new log level. */
+static void test_reload(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+	pid_t pid;
+
+	write_config(f, "ball7", 600, 1, "broker", false);
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_contains(f->log, "mqtt: connected", 10));
+	harness_write_file(f->cfg, "{ \"device_id\": \"ball7\", \"sensord\": { \"sample_hz\": 0 } }\n");
+	kill(pid, SIGHUP);
+	assert_true(harness_wait_file_contains(f->log, "reload refused; keeping the running configuration", 5));
+	text = harness_read_file(f->log, NULL);
+	assert_non_null(strstr(text, "sensord.sample_hz: "));
+	free(text);
+	assert_int_equal(harness_wait(pid, 0.5), -1);	/* still running */
+	write_config(f, "ball7", 600, 1, "broker", false);
+	kill(pid, SIGHUP);
+	assert_true(harness_wait_file_contains(f->log, "reload done", 5));
+	assert_exit_ok(f->log, harness_stop(pid, SIGTERM, 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +462,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_during_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_for_collector_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chip_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("it_sensord", tests, NULL, NULL);
