@@ -36,12 +36,19 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 PAHO_LIBS := -lpaho-mqtt3as
 I2C_LIBS := -li2c
+# libgpiod: v1 (Debian 12) or v2 (Debian 13, bookworm-backports) have
+# incompatible APIs and no version macro: pkg-config tells which is here.
+GPIOD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libgpiod 2>/dev/null)
+GPIOD_LIBS := $(shell $(PKG_CONFIG) --libs libgpiod 2>/dev/null || echo -lgpiod)
+ifeq ($(shell $(PKG_CONFIG) --atleast-version=2 libgpiod 2>/dev/null && echo 2),2)
+GPIOD_CFLAGS += -DROLLSENSE_GPIOD_V2
+endif
 
 ALL_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\" -Icommon -Isensord -Isensord/sim -Icollector \
-	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(CPPFLAGS)
+	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(GPIOD_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
-LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
+LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 COMMON_SRCS :=
 SENSORD_SRCS :=
@@ -50,12 +57,16 @@ COLLECTOR_SRCS :=
 COLLECTOR_MAIN :=
 UNIT_TESTS :=
 IT_TESTS :=
+FAULT_TESTS :=
 TEST_SUPPORT :=
 
 include common/module.mk
 include sensord/module.mk
 include collector/module.mk
 include tests/module.mk
+-include fuzz/module.mk
+-include hil/module.mk
+-include bench/module.mk
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -66,8 +77,9 @@ SENSORD_BIN := $(BUILD)/rollsense-sensord
 COLLECTOR_BIN := $(BUILD)/rollsense-collector
 BINS := $(SENSORD_BIN) $(if $(COLLECTOR_MAIN),$(COLLECTOR_BIN))
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_TESTS) $(IT_TESTS))
+FAULT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FAULT_TESTS))
 
-.PHONY: all check check-unit check-it demo deps install clean bench
+.PHONY: all check check-faults demo deps install clean bench
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -103,6 +115,12 @@ check: deps
 
 .PHONY: all-tests
 all-tests: $(BINS) $(TEST_BINS)
+
+# The fault suite (tests/faults_*.c): kills, freezes and chip faults on a
+# scripted session, with a report; bounded, under 10 minutes.
+check-faults: deps
+	@$(MAKE) --no-print-directory $(BINS) $(FAULT_BINS)
+	@BUILD=$(BUILD) scripts/run-tests.sh $(FAULT_BINS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -97,6 +97,14 @@ void config_defaults(struct rs_config *cfg)
 	cfg->collector.retention_days = 30;
 	cfg->collector.commit_s = 0.5;
 	cfg->collector.gap_timeout_s = 300;
+	cfg->sensord.feedback.led.offset = -1;
+	cfg->sensord.feedback.buzzer.offset = -1;
+	cfg->sensord.feedback.button.offset = -1;
+	cfg->sensord.feedback.button_active_low = true;
+	cfg->sensord.feedback.debounce_ms = 30;
+	cfg->sensord.feedback.long_press_s = 2.0;
+	cfg->homeassistant.enabled = true;
+	strcpy(cfg->homeassistant.discovery_prefix, "homeassistant");
 }
 
 bool config_device_id_valid(const char *id)
@@ -1155,10 +1163,64 @@ static int sensors_parse(struct parse_ctx *ctx, const cJSON *item, struct sensor
 	return 0;
 }
 
+/* A GPIO line: an offset (0..1023) or a line name ("GPIO17"). */
+static int gpio_line_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
+			 const char *name, struct gpio_line_cfg *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	char path[KEY_PATH_MAX];
+	double v = 0;
+
+	if (item == NULL)
+		return 0;
+	key_join(path, sizeof(path), parent, name);
+	if (cJSON_IsString(item)) {
+		if (string_value(ctx, item, path, out->name, sizeof(out->name)) < 0)
+			return -1;
+		if (out->name[0] == '\0')
+			return fail(ctx, path, "empty; give a line offset or a line name such as \"GPIO17\"");
+		out->offset = -1;
+		return 0;
+	}
+	if (!cJSON_IsNumber(item))
+		return fail(ctx, path, "expected a line offset (a number) or a line name (a string)");
+	if (integer_value(ctx, item, path, 0, 1023, &v) < 0)
+		return -1;
+	out->name[0] = '\0';
+	out->offset = (int)v;
+	return 0;
+}
+
+static int feedback_parse(struct parse_ctx *ctx, const cJSON *obj, const char *path,
+			  struct feedback_cfg *fb)
+{
+	static const char *const keys[] = { "chip", "led", "buzzer", "button", "led_active_low",
+					    "buzzer_active_low", "button_active_low", "debounce_ms",
+					    "long_press_s" };
+
+	if (keys_check(ctx, obj, path, keys, ARRAY_LEN(keys)) < 0 ||
+	    string_get(ctx, obj, path, "chip", fb->chip, sizeof(fb->chip)) < 0 ||
+	    gpio_line_get(ctx, obj, path, "led", &fb->led) < 0 ||
+	    gpio_line_get(ctx, obj, path, "buzzer", &fb->buzzer) < 0 ||
+	    gpio_line_get(ctx, obj, path, "button", &fb->button) < 0 ||
+	    bool_get(ctx, obj, path, "led_active_low", &fb->led_active_low) < 0 ||
+	    bool_get(ctx, obj, path, "buzzer_active_low", &fb->buzzer_active_low) < 0 ||
+	    bool_get(ctx, obj, path, "button_active_low", &fb->button_active_low) < 0 ||
+	    unsigned_get(ctx, obj, path, "debounce_ms", &fb->debounce_ms, 0, 1000) < 0 ||
+	    double_get(ctx, obj, path, "long_press_s", &fb->long_press_s, 0.2, 30) < 0)
+		return -1;
+	if (fb->chip[0] == '\0' && (fb->led.offset >= 0 || fb->led.name[0] || fb->buzzer.offset >= 0 ||
+				    fb->buzzer.name[0] || fb->button.offset >= 0 || fb->button.name[0]))
+		return fail(ctx, "sensord.feedback.chip", "missing; the lines need their GPIO chip "
+			    "(\"gpiochip0\", a chip label, or \"sim\")");
+	return 0;
+}
+
 static int sensord_parse(struct parse_ctx *ctx, const cJSON *obj, struct sensord_cfg *sd)
 {
 	static const char *const keys[] = { "sample_hz", "state_dir", "confirm", "outbox_max",
-					    "resend_s", "flush_s", "sensors", "gauge", "simulation" };
+					    "resend_s", "flush_s", "sensors", "gauge", "simulation",
+					    "feedback" };
 	static const char *const gauge_keys[] = { "rest_kpa", "track_s", "gas_law" };
 	static const char *const sim_keys[] = { "scenario", "time_scale", "exit_at_end" };
 	static const char *const confirms[] = { "collector", "broker" };
@@ -1189,6 +1251,10 @@ static int sensord_parse(struct parse_ctx *ctx, const cJSON *obj, struct sensord
 	     double_get(ctx, gauge, gauge_path, "rest_kpa", &sd->gauge.rest_kpa, 0.01, 100) < 0 ||
 	     double_get(ctx, gauge, gauge_path, "track_s", &sd->gauge.track_s, 1, 86400) < 0 ||
 	     bool_get(ctx, gauge, gauge_path, "gas_law", &sd->gauge.gas_law) < 0))
+		return -1;
+
+	if (object_get(ctx, obj, "sensord", "feedback", &sim, sim_path, sizeof(sim_path)) < 0 ||
+	    (sim != NULL && feedback_parse(ctx, sim, sim_path, &sd->feedback) < 0))
 		return -1;
 
 	if (object_get(ctx, obj, "sensord", "simulation", &sim, sim_path, sizeof(sim_path)) < 0)
@@ -1285,10 +1351,11 @@ static int collector_parse(struct parse_ctx *ctx, const cJSON *obj, struct colle
 static int root_parse(struct parse_ctx *ctx, const cJSON *root, struct rs_config *cfg)
 {
 	static const char *const keys[] = { "device_id", "log_level", "mqtt", "sensord",
-					    "detector", "collector" };
+					    "detector", "collector", "homeassistant" };
+	static const char *const ha_keys[] = { "enabled", "discovery_prefix" };
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 	unsigned level = 2;
-	const cJSON *mqtt, *sensord, *detector, *collector;
+	const cJSON *mqtt, *sensord, *detector, *collector, *ha;
 	char path[KEY_PATH_MAX];
 
 	if (!cJSON_IsObject(root))
@@ -1314,6 +1381,16 @@ static int root_parse(struct parse_ctx *ctx, const cJSON *root, struct rs_config
 		return -1;
 	if (object_get(ctx, root, "", "collector", &collector, path, sizeof(path)) < 0 ||
 	    (collector != NULL && collector_parse(ctx, collector, &cfg->collector) < 0))
+		return -1;
+	if (object_get(ctx, root, "", "homeassistant", &ha, path, sizeof(path)) < 0)
+		return -1;
+	if (ha != NULL &&
+	    (keys_check(ctx, ha, "homeassistant", ha_keys, ARRAY_LEN(ha_keys)) < 0 ||
+	     bool_get(ctx, ha, "homeassistant", "enabled", &cfg->homeassistant.enabled) < 0 ||
+	     string_get(ctx, ha, "homeassistant", "discovery_prefix", cfg->homeassistant.discovery_prefix,
+			sizeof(cfg->homeassistant.discovery_prefix)) < 0 ||
+	     topic_prefix_check(ctx, "homeassistant.discovery_prefix",
+				cfg->homeassistant.discovery_prefix) < 0))
 		return -1;
 
 	/* Below rest_kpa the gauge's zero follows the reading; at or above

@@ -77,6 +77,31 @@ struct sim_cfg {
 	bool exit_at_end;		/* exit (status 0) once the scenario ended and the outbox drained */
 };
 
+/* A GPIO line: by offset on its chip, or by its line name. */
+struct gpio_line_cfg {
+	char name[32];		/* "GPIO17"; empty: by offset */
+	int offset;		/* -1 with an empty name: not configured */
+};
+
+/* "feedback": an LED, a buzzer and a button on the tool (libgpiod). */
+struct feedback_cfg {
+	char chip[CONFIG_PATH_MAX];	/* "" (off), "/dev/gpiochip0", "gpiochip0", a chip
+					 * label such as "pinctrl-bcm2711", or "sim" (files
+					 * in <state_dir>/gpio-sim/, for tests and demos) */
+	struct gpio_line_cfg led, buzzer, button;
+	bool led_active_low;		/* false */
+	bool buzzer_active_low;		/* false */
+	bool button_active_low;		/* true: a button to GND with the pull-up on */
+	unsigned debounce_ms;		/* 30 */
+	double long_press_s;		/* 2: a press this long ends the session; shorter tares */
+};
+
+/* "homeassistant": MQTT discovery. */
+struct homeassistant_cfg {
+	bool enabled;			/* true */
+	char discovery_prefix[64];	/* "homeassistant" */
+};
+
 enum confirm_mode {
 	CONFIRM_COLLECTOR = 0,	/* a reading is done when the collector's ack covers it */
 	CONFIRM_BROKER = 1,	/* ... when the broker's PUBACK arrives */
@@ -92,6 +117,7 @@ struct sensord_cfg {
 	size_t n_sensors;
 	struct sensor_cfg sensors[CONFIG_MAX_SENSORS];
 	struct gauge_cfg gauge;
+	struct feedback_cfg feedback;
 	bool simulated;			/* some sensor is on the "sim" bus */
 	struct sim_cfg sim;		/* "simulation" */
 };
@@ -112,6 +138,7 @@ struct rs_config {
 	struct sensord_cfg sensord;
 	struct detector_cfg detector;
 	struct collector_cfg collector;
+	struct homeassistant_cfg homeassistant;
 };
 
 /* Fills every default. */

@@ -2,4 +2,6 @@
 # real binaries against a real mosquitto on loopback. harness.c: their helpers.
 UNIT_TESTS += $(wildcard tests/test_*.c)
 IT_TESTS += $(wildcard tests/it_*.c)
+# faults_*.c: the fault suite, run by make check-faults (not by make check).
+FAULT_TESTS += $(wildcard tests/faults_*.c)
 TEST_SUPPORT += tests/harness.c

@@ -330,7 +330,7 @@ static void test_driver_forced_bmp280(void **state)
 	assert_true(isnan(v.humidity_pct));
 	assert_true(isnan(v.voltage_v));
 	assert_true(v.raw != 0);
-	assert_int_equal(bmp280_driver.stuck_samples, 50);
+	assert_int_equal(bmp280_driver.stuck_samples, 20);
 
 	/* A different raw pair gives a different fingerprint. */
 	uint64_t raw = v.raw;
@@ -370,7 +370,7 @@ static void test_driver_forced_bme280(void **state)
 	assert_true(v.pressure_pa == 25767233 / 256.0);
 	assert_true(fabs(v.temperature_c - 25.08) < 1e-9);
 	assert_true(fabs(v.humidity_pct - 56317 / 1024.0) < 1e-9);	/* as above */
-	assert_int_equal(bme280_driver.stuck_samples, 50);
+	assert_int_equal(bme280_driver.stuck_samples, 20);
 }
 
 static void test_driver_normal_mode(void **state)

@@ -311,7 +311,7 @@ static void test_error_unknown_keys(void **state)
 	(void)state;
 	expect_error("{'device_id':'r','colector':{}}",
 		     "cfg.json: colector: unknown key (known: device_id, log_level, mqtt, sensord, "
-		     "detector, collector)");
+		     "detector, collector, homeassistant)");
 	expect_error(SENSORS(BMP ",{'driver':'mcp9808','bus':'/dev/i2c-1','adress':'0x18',"
 			     "'provides':['temperature_c']}"),
 		     "cfg.json: sensord.sensors[1].adress: unknown key (known: driver, bus, address, "
@@ -323,9 +323,45 @@ static void test_error_unknown_keys(void **state)
 	/* A hostile key is escaped in the message. */
 	expect_error("{'device_id':'r','a\\nb':1}",
 		     "cfg.json: a\\x0ab: unknown key (known: device_id, log_level, mqtt, sensord, "
-		     "detector, collector)");
+		     "detector, collector, homeassistant)");
 	expect_error("{'device_id':'r','log_level':'info','log_level':'debug'}",
 		     "cfg.json: log_level: given twice");
+	expect_error("{'device_id':'r','sensord':{'feedback':{'chip':'gpiochip0','lde':17}}}",
+		     "cfg.json: sensord.feedback.lde: unknown key (known: chip, led, buzzer, button, "
+		     "led_active_low, buzzer_active_low, button_active_low, debounce_ms, long_press_s)");
+	expect_error("{'device_id':'r','homeassistant':{'prefix':'ha'}}",
+		     "cfg.json: homeassistant.prefix: unknown key (known: enabled, discovery_prefix)");
+}
+
+/* The feedback lines: offsets or names; lines without a chip are refused. */
+static void test_feedback_and_homeassistant(void **state)
+{
+	static const char good[] =
+		"{\"device_id\":\"r\",\"sensord\":{\"feedback\":{\"chip\":\"pinctrl-bcm2711\","
+		"\"led\":17,\"buzzer\":\"GPIO27\",\"button\":22,\"long_press_s\":1.5}},"
+		"\"homeassistant\":{\"enabled\":false,\"discovery_prefix\":\"ha\"}}";
+
+	(void)state;
+	assert_int_equal(config_parse(good, sizeof(good) - 1, "cfg.json", "/", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.sensord.feedback.chip, "pinctrl-bcm2711");
+	assert_int_equal(cfg.sensord.feedback.led.offset, 17);
+	assert_string_equal(cfg.sensord.feedback.buzzer.name, "GPIO27");
+	assert_int_equal(cfg.sensord.feedback.buzzer.offset, -1);
+	assert_int_equal(cfg.sensord.feedback.button.offset, 22);
+	assert_true(cfg.sensord.feedback.button_active_low);
+	assert_int_equal(cfg.sensord.feedback.debounce_ms, 30);
+	assert_true(cfg.sensord.feedback.long_press_s == 1.5);
+	assert_false(cfg.homeassistant.enabled);
+	assert_string_equal(cfg.homeassistant.discovery_prefix, "ha");
+	expect_error("{'device_id':'r','sensord':{'feedback':{'led':17}}}",
+		     "cfg.json: sensord.feedback.chip: missing; the lines need their GPIO chip "
+		     "(\"gpiochip0\", a chip label, or \"sim\")");
+	expect_error("{'device_id':'r','sensord':{'feedback':{'chip':'sim','led':2000}}}",
+		     "cfg.json: sensord.feedback.led: 2000 is out of range (0..1023)");
+	expect_error("{'device_id':'r','sensord':{'feedback':{'chip':'sim','led':true}}}",
+		     "cfg.json: sensord.feedback.led: expected a line offset (a number) or a line name (a string)");
+	expect_error("{'device_id':'r','homeassistant':{'discovery_prefix':'ha/#'}}",
+		     "cfg.json: homeassistant.discovery_prefix: \"ha/#\" contains '#', an MQTT wildcard");
 }
 
 static void test_error_wrong_driver_key(void **state)
@@ -907,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_settings_taken),
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_error_unknown_keys),
+		cmocka_unit_test(test_feedback_and_homeassistant),
 		cmocka_unit_test(test_error_wrong_driver_key),
 		cmocka_unit_test(test_error_types),
 		cmocka_unit_test(test_error_ranges),
