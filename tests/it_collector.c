@@ -253,6 +253,8 @@ static uint64_t readings_sent(const char *sensord_log)
 	return n;
 }
 
+static void check_report_views(struct fixture *f);
+
 static void test_scripted_session(void **state)
 {
 	struct fixture *f = *state;
@@ -296,6 +298,104 @@ static void test_scripted_session(void **state)
 	check_session(retained, &t);
 	cJSON_Delete(retained);
 	free(text);
+	cJSON_Delete(rep);
+	check_report_views(f);
+}
+
+/* Runs "rollsense-collector report ARGS..." and returns its output. */
+static char *report_run(struct fixture *f, int *status, const char *a1, const char *a2,
+			const char *a3, const char *a4)
+{
+	char out[400];
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->cfg, "report",
+			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+	int st;
+
+	snprintf(out, sizeof(out), "%s/report.out", f->dir);
+	remove(out);
+	st = harness_wait(harness_spawn(out, argv), 30);
+	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return harness_read_file(out, NULL);
+}
+
+/* The table, the CSV and the filters show the one stored session. */
+static void check_report_views(struct fixture *f)
+{
+	char *out;
+	int status;
+
+	out = report_run(f, &status, NULL, NULL, NULL, NULL);
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(out, "DEVICE"));
+	assert_non_null(strstr(out, "ball1 "));
+	assert_non_null(strstr(out, "DAY"));
+	free(out);
+	/* CSV: the header and one line: 4 holds, 1 short, 2 effective, 1 long. */
+	out = report_run(f, &status, "--csv", NULL, NULL, NULL);
+	assert_int_equal(status, 0);
+	assert_true(strncmp(out, "device,run,start,end,duration_s,hold_count,short,effective,long,", 64) == 0);
+	{
+		char *line = strchr(out, '\n') + 1;
+		char device[16], run[16];
+		unsigned holds, shrt, eff, lng;
+
+		assert_int_equal(sscanf(line, "%15[^,],%15[^,],%*[^,],%*[^,],%*[^,],%u,%u,%u,%u", device,
+					run, &holds, &shrt, &eff, &lng), 6);
+		assert_string_equal(device, "ball1");
+		assert_int_equal(holds, 4);
+		assert_int_equal(shrt, 1);
+		assert_int_equal(eff, 2);
+		assert_int_equal(lng, 1);
+		assert_null(strchr(strchr(line, '\n') + 1, '\n'));	/* one line only */
+	}
+	free(out);
+	out = report_run(f, &status, "--device", "ball2", NULL, NULL);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "No sessions stored in that period.\n");
+	free(out);
+	out = report_run(f, &status, "--since", "2000-01-01", "--until", "2000-12-31");
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "No sessions stored in that period.\n");
+	free(out);
+	out = report_run(f, &status, "--since", "2000-01-01", "--until", "2200-01-01 00:00");
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(out, "ball1 "));
+	free(out);
+	out = report_run(f, &status, "--since", "yesterday", NULL, NULL);
+	assert_int_equal(status, 2);
+	assert_non_null(strstr(out, "report: --since: \"yesterday\" is not a time"));
+	free(out);
+}
+
+/* The collector subscribes, goes away, and sensord plays the whole session
+ * meanwhile (the broker queues it for the collector's persistent session).
+ * When the collector comes back, the readings arrive in one burst, long
+ * after they were taken: the session is still the one that happened,
+ * because the detector runs on the readings' mono timeline. */
+static void test_late_delivery(void **state)
+{
+	struct fixture *f = *state;
+	struct truth t;
+	pid_t sensord, collector;
+	uint64_t stored;
+	cJSON *rep;
+
+	write_config(f, 20, 30);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	assert_true(harness_wait_file_contains(f->sensord_log, "waiting for confirmation", 60));
+	harness_sleep(1);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 60));
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	rep = report_json(f);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
+	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
+		    &stored, &t);
+	assert_int_equal(stored, readings_sent(f->sensord_log));
+	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 	cJSON_Delete(rep);
 }
 
@@ -409,6 +509,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scripted_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kills_lose_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
 	};
