@@ -20,7 +20,15 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'echo; echo "demo: interrupted; stopping everything"; exit 130' INT TERM
+INTERRUPTED=""
+interrupted() {
+	echo
+	echo "demo: interrupted; stopping everything it started"
+	exit 130
+}
+# Ctrl-C reaches the whole process group: the daemons stop by themselves,
+# the flag makes sure the script does not go on to the summary.
+trap 'INTERRUPTED=1' INT TERM
 
 # A free port: ask the kernel for one by binding port 0.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
@@ -99,10 +107,14 @@ sleep 0.3
 SENSORD=$!
 PIDS="$PIDS $SENSORD"
 if ! wait $SENSORD; then
+	[ -z "$INTERRUPTED" ] || interrupted
 	echo "demo: sensord failed; its log:"; cat "$WORK/sensord.log"; exit 1
 fi
+[ -z "$INTERRUPTED" ] || interrupted
 sleep 0.5
-kill "$COLLECTOR"; wait "$COLLECTOR" || true
+kill "$COLLECTOR" 2>/dev/null || true
+wait "$COLLECTOR" 2>/dev/null || true
+[ -z "$INTERRUPTED" ] || interrupted
 
 echo
 echo "demo: the session summary the collector published (retained on rollsense/ball1/session):"
