@@ -1,4 +1,5 @@
 /* The driver table: adding a chip is its file in drivers/ plus one line here. */
+#include <stdio.h>
 #include <string.h>
 
 #include "sensor.h"
@@ -25,5 +26,14 @@ const struct sensor_driver *sensor_driver_find(const char *name)
 
 const char *sensor_driver_names(void)
 {
-	return "bmp280, bme280, ads1115, mcp9808";
+	static char names[128];
+
+	if (names[0] == '\0') {
+		size_t pos = 0;
+
+		for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+			pos += (size_t)snprintf(names + pos, sizeof(names) - pos, "%s%s", i ? ", " : "",
+						drivers[i]->name);
+	}
+	return names;
 }
