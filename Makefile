@@ -67,6 +67,7 @@ include tests/module.mk
 -include fuzz/module.mk
 -include hil/module.mk
 -include bench/module.mk
+-include tests/valgrind.mk
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 

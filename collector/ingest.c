@@ -227,6 +227,12 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c, rs->period_s, ev,
 			  DETECTOR_EVENTS_MAX);
 	handle_events(ing, rs, ev, n);
+	if (r->end_session) {
+		/* The user ended the session on the tool (a long press): this
+		 * reading is its last sample, as in sensord's live detector. */
+		n = detector_end_session(rs->det, NAN, ev, DETECTOR_EVENTS_MAX);
+		handle_events(ing, rs, ev, n);
+	}
 	rs->last_mono = r->mono;
 	rs->fed_seq = r->seq;
 	rs->ack_due = true;
@@ -317,6 +323,13 @@ static struct run_state *run_load(struct ingest *ing, const char *device, const 
 		log_info("ingest: %s run %s resumed at seq %llu", device, run,
 			 (unsigned long long)target);
 	}
+	/* Readings stored beyond fed_seq by an earlier life (ahead of a hole
+	 * when it was killed) are fed now if they follow on, and otherwise
+	 * become the far side of the hole: without this, filling the hole
+	 * would feed nothing after it, and the run's ack would stay there. */
+	feed_stored(ing, rs);
+	if (rs->ahead_seq)
+		rs->hole_since_s = ing->now_s;
 	rs->last_arrival_s = ing->now_s;
 	b = (uint64_t)run_id % RUN_BUCKETS;
 	rs->next = ing->buckets[b];

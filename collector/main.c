@@ -16,9 +16,11 @@
 
 #include "clock.h"
 #include "config.h"
+#include "homeassistant.h"
 #include "ingest.h"
 #include "log.h"
 #include "mqtt.h"
+#include "notify.h"
 #include "report.h"
 #include "store.h"
 #include "topic.h"
@@ -67,9 +69,21 @@ static int load_config(const char *path, struct rs_config *cfg)
 	return 0;
 }
 
+/* The ingest's and Home Assistant's edge to MQTT. A session summary going
+ * out also makes that device's daily totals due. */
+struct publisher {
+	struct mqtt_client *mqtt;
+	struct homeassistant *ha;	/* NULL until made */
+};
+
 static int publish(void *ctx, const char *topic, const char *payload, size_t len, bool retained)
 {
-	return mqtt_client_publish(ctx, topic, payload, len, 1, retained, 0);
+	struct publisher *p = ctx;
+	int rc = mqtt_client_publish(p->mqtt, topic, payload, len, 1, retained, 0);
+
+	if (rc == 0 && p->ha)
+		homeassistant_published(p->ha, topic);
+	return rc;
 }
 
 static void log_health(const struct ingest *ing, const struct mqtt_client *mqtt)
@@ -91,6 +105,22 @@ static void log_health(const struct ingest *ing, const struct mqtt_client *mqtt)
 		 (unsigned long long)st.duplicates, (unsigned long long)st.missing,
 		 (unsigned long long)st.sessions, st.runs, (unsigned long long)st.commits,
 		 (unsigned long long)ms.connects, drops);
+}
+
+/* STATUS= for systemctl status: the few numbers that say it works. */
+static void notify_collector_status(const struct notify *n, const struct ingest *ing,
+				    const struct mqtt_client *mqtt)
+{
+	struct ingest_stats st;
+	char line[160];
+
+	if (!n->enabled)
+		return;
+	ingest_get_stats(ing, &st);
+	snprintf(line, sizeof(line), "broker %s, %zu runs, %llu readings stored, %llu sessions",
+		 mqtt_client_connected(mqtt) ? "connected" : "not connected", st.runs,
+		 (unsigned long long)st.stored, (unsigned long long)st.sessions);
+	notify_status(n, line);
 }
 
 static void reload(struct rs_config *cfg)
@@ -136,9 +166,13 @@ static int run_daemon(struct rs_config *cfg)
 {
 	char err[512], client_id[160], filter[256];
 	struct mqtt_client *mqtt;
+	struct publisher pub = { 0 };
+	struct homeassistant *ha;
 	struct ingest *ing;
 	struct store *st;
-	double last_health, last_purge;
+	double last_health, last_purge, last_status = 0;
+	struct notify notify;
+	bool ready = false;
 	struct sigaction sa;
 	int rc = 0;
 
@@ -151,6 +185,9 @@ static int run_daemon(struct rs_config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	clock_start(1.0);
+	if (notify_init(&notify) < 0)
+		log_warn("systemd: NOTIFY_SOCKET or WATCHDOG_USEC unusable; %s",
+			 notify.enabled ? "no watchdog pings" : "no notifications");
 
 	st = store_open(cfg->collector.database, err, sizeof(err));
 	if (!st) {
@@ -167,17 +204,23 @@ static int run_daemon(struct rs_config *cfg)
 		store_close(st);
 		return 1;
 	}
-	ing = ingest_new(cfg, st, publish, mqtt);
-	if (!ing) {
+	pub.mqtt = mqtt;
+	ing = ingest_new(cfg, st, publish, &pub);
+	ha = ing ? homeassistant_new(cfg, st, publish, &pub) : NULL;
+	if (!ha) {
 		log_error("out of memory");
+		ingest_free(ing);
 		mqtt_client_free(mqtt, 0);
 		store_close(st);
 		return 1;
 	}
+	pub.ha = ha;
 	snprintf(filter, sizeof(filter), "%s/+/reading", cfg->mqtt.topic_prefix);
 	mqtt_client_subscribe(mqtt, filter, 1);
 	snprintf(filter, sizeof(filter), "%s/+/status", cfg->mqtt.topic_prefix);
 	mqtt_client_subscribe(mqtt, filter, 1);
+	if (homeassistant_status_filter(ha))
+		mqtt_client_subscribe(mqtt, homeassistant_status_filter(ha), 1);
 	if (mqtt_client_start(mqtt, err, sizeof(err)) < 0)
 		log_warn("%s (retrying)", err);
 	log_info("collecting %s/+/reading from %s into %s", cfg->mqtt.topic_prefix, cfg->mqtt.uri,
@@ -193,18 +236,30 @@ static int run_daemon(struct rs_config *cfg)
 
 		if (reload_requested) {
 			reload_requested = 0;
+			if (ready)
+				notify_reloading(&notify);
 			reload(cfg);
+			if (ready)
+				notify_ready(&notify);
 		}
 		/* Bounded per round, so commits and acks keep flowing under load. */
 		while (taken < 20000 && mqtt_client_next(mqtt, &ev) == 0) {
 			taken++;
 			switch (ev.kind) {
 			case MQTT_EVENT_MESSAGE:
+				homeassistant_message(ha, ev.topic, ev.payload, ev.payload_len);
 				ingest_message(ing, ev.topic, ev.payload, ev.payload_len, clock_real_s());
 				break;
 			case MQTT_EVENT_CONNECTED:
 				log_info("mqtt: connected to %s", cfg->mqtt.uri);
 				ingest_republish(ing);
+				homeassistant_connected(ha);
+				/* The database is open and the subscriptions go out
+				 * with this connection: readings can flow. */
+				if (!ready) {
+					ready = true;
+					notify_ready(&notify);
+				}
 				break;
 			case MQTT_EVENT_LOST:
 				log_warn("mqtt: %s", ev.detail);
@@ -218,7 +273,16 @@ static int run_daemon(struct rs_config *cfg)
 		}
 		now = clock_real_s();
 		ingest_tick(ing, now);
+		if (mqtt_client_connected(mqtt))
+			homeassistant_tick(ha, clock_wall_s());
 		mqtt_client_tick(mqtt, now);
+		/* Every round (poll wakes it at least every 50 ms): a loop stuck
+		 * in the database or on a lock stops the pings. */
+		notify_watchdog(&notify, now);
+		if (now - last_status >= 5.0) {
+			notify_collector_status(&notify, ing, mqtt);
+			last_status = now;
+		}
 		if (now - last_health >= HEALTH_EVERY_S) {
 			log_health(ing, mqtt);
 			last_health = now;
@@ -231,10 +295,12 @@ static int run_daemon(struct rs_config *cfg)
 			log_warn("poll: %s", strerror(errno));
 	}
 
+	notify_stopping(&notify);
 	if (ingest_flush(ing, clock_real_s()) < 0)
 		rc = 1;
 	log_health(ing, mqtt);
 	mqtt_client_free(mqtt, 2000);
+	homeassistant_free(ha);
 	ingest_free(ing);
 	store_close(st);
 	return rc;

@@ -106,6 +106,11 @@ static const struct migration migrations[] = {
 	  " PRIMARY KEY(session_id, idx)) WITHOUT ROWID;"
 	  "PRAGMA application_id = 1383033939;"
 	  "PRAGMA user_version = 1;" },
+	/* A long press on the tool's button ends the session at that reading:
+	 * kept so that a detector rebuilt from the store ends it there too. */
+	{ 2,
+	  "ALTER TABLE readings ADD COLUMN end_session INTEGER NOT NULL DEFAULT 0;"
+	  "PRAGMA user_version = 2;" },
 };
 
 #define MIGRATIONS_COUNT (sizeof(migrations) / sizeof(migrations[0]))
@@ -161,7 +166,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_RUN_ADD] = "INSERT INTO runs(device_id, run) VALUES (?1, ?2)",
 	[STMT_READING_ADD] =
 		"INSERT OR IGNORE INTO readings(run_id, seq, mono, ts, pressure_kpa,"
-		" temperature_c, faults) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		" temperature_c, faults, end_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	/* SQLite's max() and min() of anything and NULL are NULL: coalesce. */
 	[STMT_RUN_TOUCH] =
 		"UPDATE runs SET max_seq = max(max_seq, ?2),"
@@ -169,7 +174,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" last_ts = max(coalesce(last_ts, ?4), ?4) WHERE id = ?1",
 	[STMT_READINGS_AFTER] =
 		"SELECT readings.seq, readings.mono, readings.ts, readings.pressure_kpa,"
-		" readings.temperature_c, runs.run FROM readings"
+		" readings.temperature_c, runs.run, readings.end_session FROM readings"
 		" JOIN runs ON runs.id = readings.run_id"
 		" WHERE readings.run_id = ?1 AND readings.seq > ?2 ORDER BY readings.seq LIMIT ?3",
 	[STMT_RUN_PROGRESS_SET] = "UPDATE runs SET fed_seq = ?2, missing = ?3 WHERE id = ?1",
@@ -610,6 +615,7 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 	bad |= sqlite3_bind_double(s, 4, r->ts) != SQLITE_OK;
 	bad |= bind_real(s, 5, r->pressure_kpa) != SQLITE_OK;
 	bad |= bind_real(s, 6, r->temperature_c) != SQLITE_OK;
+	bad |= sqlite3_bind_int(s, 8, r->end_session ? 1 : 0) != SQLITE_OK;
 	if (faults)
 		bad |= sqlite3_bind_text(s, 7, faults, -1, SQLITE_TRANSIENT) != SQLITE_OK;
 	else
@@ -669,6 +675,7 @@ int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 		r->pressure_kpa = column_real(s, 3);
 		r->temperature_c = column_real(s, 4);
 		column_text_copy(s, 5, r->run, sizeof(r->run));
+		r->end_session = sqlite3_column_int(s, 6) != 0;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_db(st, "reading readings");

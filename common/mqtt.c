@@ -7,7 +7,15 @@
  *
  * Reconnecting: Paho's automaticReconnect only covers connections that were
  * once up (in 1.3.11 a first connect that fails is not retried), so until the
- * first success mqtt_client_tick() retries with a growing delay. */
+ * first success mqtt_client_tick() retries with a growing delay.
+ *
+ * TLS failures: Paho reports every failed connect as "TCP/TLS connect
+ * failure", which tells a user nothing. OpenSSL's own error text reaches us
+ * through ssl_error_cb; the host name check Paho makes after the handshake
+ * (X509_check_host) and the alerts exchanged are only written to Paho's trace,
+ * so while a TLS client is not connected the trace is read at protocol level
+ * for those lines. Once connected the level drops back to errors: protocol
+ * level traces every packet. */
 #include "mqtt.h"
 
 #include <errno.h>
@@ -31,6 +39,8 @@ struct event_node {
 /* Beyond this many queued events the message callback asks Paho to deliver
  * again later instead of growing the queue without bound. */
 #define MAX_QUEUED 20000
+/* What a failed TLS connect left behind, for its log line. */
+#define TLS_NOTE_LEN 160
 
 struct mqtt_client {
 	MQTTAsync handle;
@@ -42,6 +52,12 @@ struct mqtt_client {
 	bool has_will;
 	bool will_retained;
 	bool tls;
+
+	/* Guards tls_error only. Apart from lock because Paho calls
+	 * ssl_error_cb with its own mutex held, while the owner's thread holds
+	 * lock when it calls into Paho. */
+	pthread_mutex_t tls_lock;
+	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure */
 
 	pthread_mutex_t lock;	/* guards everything below */
 	struct event_node *head, *tail;
@@ -106,15 +122,167 @@ static void queue_simple(struct mqtt_client *c, enum mqtt_event_kind kind, const
 	queue_push_locked(c, n);
 }
 
+/* A broker refuses a subscription its ACL denies with the SUBACK return code
+ * 0x80 (MQTT 3.1.1 §3.9.3); Paho hands that to onSuccess as the granted QoS,
+ * or to onFailure. Either way the daemon would wait forever for messages that
+ * never come, so it is logged. context: the filter, in the client's own
+ * storage (it outlives the handle). */
+static void on_subscribe_ok(void *context, MQTTAsync_successData *data)
+{
+	if (data && data->alt.qos == MQTT_BAD_SUBSCRIBE)
+		log_error("mqtt: the broker refused the subscription to %s (not allowed by its ACL?)",
+			  (const char *)context);
+}
+
+/* Also called when the connection drops before the SUBACK; the next
+ * connect subscribes again, so only a refusal is worth an error. */
+static void on_subscribe_fail(void *context, MQTTAsync_failureData *data)
+{
+	if (data && data->code == MQTT_BAD_SUBSCRIBE)
+		log_error("mqtt: the broker refused the subscription to %s (not allowed by its ACL?)",
+			  (const char *)context);
+	else
+		log_debug("mqtt: subscription to %s not completed (code %d)", (const char *)context,
+			  data ? data->code : 0);
+}
+
+static int subscribe_one_locked(struct mqtt_client *c, size_t i)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+
+	ro.onSuccess = on_subscribe_ok;
+	ro.onFailure = on_subscribe_fail;
+	ro.context = c->filters[i];
+	return MQTTAsync_subscribe(c->handle, c->filters[i], c->filter_qos[i], &ro);
+}
+
 static void subscribe_all_locked(struct mqtt_client *c)
 {
 	for (size_t i = 0; i < c->n_filters; i++) {
-		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-		int rc = MQTTAsync_subscribe(c->handle, c->filters[i], c->filter_qos[i], &ro);
+		int rc = subscribe_one_locked(c, i);
 
 		if (rc != MQTTASYNC_SUCCESS)
 			log_warn("mqtt: subscribe %s failed (%d)", c->filters[i], rc);
 	}
+}
+
+/* Paho's trace has no context pointer, so what it says about TLS is kept
+ * for the whole process: the daemons run one client each. */
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+static char trace_note[TLS_NOTE_LEN];
+
+/* Paho's trace callback (its threads): keeps the lines that say why a TLS
+ * connect failed. Paho 1.3.11 writes "X509_check_host for hostname HOST
+ * failed, rc 0" when the certificate does not name the host of mqtt.uri, and
+ * "SSL alert write:fatal:unknown CA" (we refused the broker) or "SSL alert
+ * read:fatal:..." (the broker refused us). */
+static void tls_trace(enum MQTTASYNC_TRACE_LEVELS level, char *message)
+{
+	static const char host_failed[] = "X509_check_host for hostname ";
+	static const char alert_sent[] = "SSL alert write:fatal:";
+	static const char alert_got[] = "SSL alert read:fatal:";
+	static const char handshake_done[] = "SSL handshake done";
+	char note[TLS_NOTE_LEN];
+	const char *p;
+
+	(void)level;
+	if (!message)
+		return;
+	if ((p = strstr(message, host_failed)) != NULL) {
+		p += sizeof(host_failed) - 1;
+		snprintf(note, sizeof(note), "the broker's certificate is not for host \"%.*s\"",
+			 (int)strcspn(p, " "), p);
+	} else if ((p = strstr(message, alert_sent)) != NULL) {
+		snprintf(note, sizeof(note), "refused the broker's certificate: %s",
+			 p + sizeof(alert_sent) - 1);
+	} else if ((p = strstr(message, alert_got)) != NULL) {
+		p += sizeof(alert_got) - 1;
+		/* OpenSSL 3.0 has no name for TLS 1.3's certificate_required
+		 * (RFC 8446 §6.2), the alert a broker with require_certificate
+		 * sends to a client without one. */
+		if (strcmp(p, "unknown") == 0)
+			p = "an alert OpenSSL does not name (a broker that requires a client "
+			    "certificate sends one: mqtt.tls.cert_file)";
+		snprintf(note, sizeof(note), "the broker refused us: %s", p);
+	} else if (strstr(message, handshake_done) != NULL) {
+		/* With TLS 1.3 the client's handshake ends before the broker has
+		 * checked the client's certificate; a refusal then comes as an
+		 * alert or a reset, whichever Paho notices first. Later lines
+		 * replace this note. */
+		snprintf(note, sizeof(note), "the broker closed the connection after the TLS "
+			 "handshake: it may require a client certificate (mqtt.tls.cert_file) "
+			 "or refuse ours");
+	} else {
+		return;
+	}
+	pthread_mutex_lock(&trace_lock);
+	snprintf(trace_note, sizeof(trace_note), "%s", note);
+	pthread_mutex_unlock(&trace_lock);
+}
+
+/* Paho's ssl_error_cb, called with each line of OpenSSL's error queue:
+ * "TID:error:CODE:LIBRARY:FUNCTION:REASON:FILE:LINE:DATA". The first line's
+ * REASON (and DATA, if any) is kept. */
+static int tls_error_cb(const char *str, size_t len, void *u)
+{
+	struct mqtt_client *c = u;
+	const char *field[9];
+	const char *end = str + len;
+	size_t n = 0;
+	size_t reason_len;
+
+	field[n++] = str;
+	for (const char *p = str; p < end && n < 9; p++)
+		if (*p == ':')
+			field[n++] = p + 1;
+	if (n < 7)
+		return 0;	/* not the format above: nothing worth keeping */
+	reason_len = (size_t)(field[6] - 1 - field[5]);
+	pthread_mutex_lock(&c->tls_lock);
+	if (c->tls_error[0] == '\0') {
+		size_t data_len = n == 9 ? strcspn(field[8], "\r\n") : 0;
+
+		if (n == 9 && field[8] + data_len > end)
+			data_len = (size_t)(end - field[8]);
+		snprintf(c->tls_error, sizeof(c->tls_error), "%.*s%s%.*s", (int)reason_len, field[5],
+			 data_len ? ": " : "", (int)data_len, n == 9 ? field[8] : "");
+	}
+	pthread_mutex_unlock(&c->tls_lock);
+	return 0;
+}
+
+/* Takes (and clears) what the last TLS failure left: OpenSSL's reason and
+ * the trace's note, "certificate verify failed (refused the broker's
+ * certificate: unknown CA)". Empty when there is nothing. */
+static void tls_failure_take(struct mqtt_client *c, char *out, size_t len)
+{
+	char error[TLS_NOTE_LEN], note[TLS_NOTE_LEN];
+
+	pthread_mutex_lock(&c->tls_lock);
+	snprintf(error, sizeof(error), "%s", c->tls_error);
+	c->tls_error[0] = '\0';
+	pthread_mutex_unlock(&c->tls_lock);
+	pthread_mutex_lock(&trace_lock);
+	snprintf(note, sizeof(note), "%s", trace_note);
+	trace_note[0] = '\0';
+	pthread_mutex_unlock(&trace_lock);
+	if (error[0] && note[0])
+		snprintf(out, len, "%s (%s)", error, note);
+	else
+		snprintf(out, len, "%s%s", error, note);
+}
+
+/* The trace is read at protocol level only while a TLS client is not
+ * connected: that level also traces every packet. The notes of an earlier
+ * attempt are dropped. */
+static void tls_trace_watch(const struct mqtt_client *c, bool on)
+{
+	if (!c->tls)
+		return;
+	pthread_mutex_lock(&trace_lock);
+	trace_note[0] = '\0';
+	pthread_mutex_unlock(&trace_lock);
+	MQTTAsync_setTraceLevel(on ? MQTTASYNC_TRACE_PROTOCOL : MQTTASYNC_TRACE_ERROR);
 }
 
 static void on_connected(void *context, char *cause)
@@ -127,6 +295,7 @@ static void on_connected(void *context, char *cause)
 	c->connecting = false;
 	c->retry_delay_s = 1;
 	c->stats.connects++;
+	tls_trace_watch(c, false);
 	subscribe_all_locked(c);
 	queue_simple(c, MQTT_EVENT_CONNECTED, cause ? cause : "connected");
 	pthread_mutex_unlock(&c->lock);
@@ -139,6 +308,7 @@ static void on_connection_lost(void *context, char *cause)
 	pthread_mutex_lock(&c->lock);
 	c->connected = false;
 	c->stats.losses++;
+	tls_trace_watch(c, true);	/* Paho reconnects by itself */
 	queue_simple(c, MQTT_EVENT_LOST, cause ? cause : "connection lost");
 	pthread_mutex_unlock(&c->lock);
 }
@@ -219,13 +389,34 @@ static void on_publish_fail(void *context, MQTTAsync_failureData *data)
 	publish_done(context, false);
 }
 
+/* CONNACK return codes, MQTT 3.1.1 §3.2.2.3; Paho passes them as the code. */
+static const char *const connack_names[] = {
+	[1] = "unacceptable protocol version (code 1)",
+	[2] = "client id rejected (code 2; mqtt.client_id)",
+	[3] = "server unavailable (code 3)",
+	[4] = "bad user name or password (code 4; mqtt.username, mqtt.password_file)",
+	[5] = "not authorised (code 5; mqtt.username, mqtt.password_file)",
+};
+
 static void on_connect_fail(void *context, MQTTAsync_failureData *data)
 {
 	struct mqtt_client *c = context;
-	char why[128];
+	char why[sizeof(((struct mqtt_event *)0)->detail)];
+	char tls_why[2 * TLS_NOTE_LEN + 4];
 
-	snprintf(why, sizeof(why), "connect failed: %s (code %d)",
-		 data && data->message ? data->message : "no answer", data ? data->code : 0);
+	tls_why[0] = '\0';
+	/* MQTTASYNC_FAILURE: the socket or TLS failed; a broker's refusal
+	 * (CONNACK) has its own code and message. */
+	if (c->tls && (!data || data->code == MQTTASYNC_FAILURE))
+		tls_failure_take(c, tls_why, sizeof(tls_why));
+	if (tls_why[0])
+		snprintf(why, sizeof(why), "TLS: %.180s; connect to %.100s failed", tls_why, c->cfg.uri);
+	else if (data && data->code >= 1 && data->code <= 5)
+		snprintf(why, sizeof(why), "the broker at %.100s refused the connection: %s",
+			 c->cfg.uri, connack_names[data->code]);
+	else
+		snprintf(why, sizeof(why), "connect to %.100s failed: %s (code %d)", c->cfg.uri,
+			 data && data->message ? data->message : "no answer", data ? data->code : 0);
 	pthread_mutex_lock(&c->lock);
 	c->connecting = false;
 	queue_simple(c, MQTT_EVENT_LOST, why);
@@ -289,6 +480,10 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 		snprintf(err, err_len, "mutex: out of resources");
 		goto err_close_fd;
 	}
+	if (pthread_mutex_init(&c->tls_lock, NULL) != 0) {
+		snprintf(err, err_len, "mutex: out of resources");
+		goto err_destroy_lock;
+	}
 	c->retry_delay_s = 1;
 
 	/* Paho may hold messages while disconnected; the daemons also keep their
@@ -300,7 +495,7 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		snprintf(err, err_len, "mqtt.uri: Paho refused \"%s\" (code %d)", cfg->uri, rc);
-		goto err_destroy_lock;
+		goto err_destroy_tls_lock;
 	}
 	rc = MQTTAsync_setCallbacks(c->handle, c, on_connection_lost, on_message, NULL);
 	if (rc == MQTTASYNC_SUCCESS)
@@ -313,6 +508,8 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 
 err_destroy_client:
 	MQTTAsync_destroy(&c->handle);
+err_destroy_tls_lock:
+	pthread_mutex_destroy(&c->tls_lock);
 err_destroy_lock:
 	pthread_mutex_destroy(&c->lock);
 err_close_fd:
@@ -359,7 +556,14 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 		ssl.verify = 1;	/* the host name must match the certificate */
 		if (!ssl.trustStore)
 			ssl.CApath = "/etc/ssl/certs";
+		ssl.ssl_error_cb = tls_error_cb;
+		ssl.ssl_error_context = c;
 		opts.ssl = &ssl;
+		pthread_mutex_lock(&c->tls_lock);
+		c->tls_error[0] = '\0';
+		pthread_mutex_unlock(&c->tls_lock);
+		MQTTAsync_setTraceCallback(tls_trace);
+		tls_trace_watch(c, true);
 	}
 	c->connecting = true;
 	rc = MQTTAsync_connect(c->handle, &opts);
@@ -411,12 +615,8 @@ int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 		snprintf(c->filters[c->n_filters], sizeof(c->filters[0]), "%s", filter);
 		c->filter_qos[c->n_filters] = qos;
 		c->n_filters++;
-		if (c->connected) {
-			MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-
-			if (MQTTAsync_subscribe(c->handle, filter, qos, &ro) != MQTTASYNC_SUCCESS)
-				rc = -1;
-		}
+		if (c->connected && subscribe_one_locked(c, c->n_filters - 1) != MQTTASYNC_SUCCESS)
+			rc = -1;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return rc;
@@ -560,6 +760,7 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	}
 	while (mqtt_client_next(c, &ev) == 0)
 		mqtt_event_clear(&ev);
+	pthread_mutex_destroy(&c->tls_lock);
 	pthread_mutex_destroy(&c->lock);
 	close(c->event_fd);
 	free(c);

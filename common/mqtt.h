@@ -32,7 +32,7 @@ struct mqtt_event {
 	char *topic;		/* MESSAGE: NUL-terminated, owned by the event */
 	char *payload;		/* MESSAGE: payload_len bytes plus a NUL, owned by the event */
 	size_t payload_len;
-	char detail[128];	/* CONNECTED/LOST: the reason, for logs */
+	char detail[320];	/* CONNECTED/LOST: the reason, for logs */
 };
 
 struct mqtt_will {

@@ -24,6 +24,10 @@ struct reading {
 	double ts;			/* wall-clock Unix time, labels only */
 	double pressure_kpa;		/* NAN: null (failed or not configured) */
 	double temperature_c;		/* NAN: null */
+	/* The user ended the session here (a long press of the tool's button):
+	 * this reading is the session's last sample, and the detector ends the
+	 * session right after it. On the wire "end_session":true, only when set. */
+	bool end_session;
 	size_t n_faults;
 	struct reading_fault faults[READING_MAX_FAULTS];
 };
@@ -32,7 +36,8 @@ struct reading {
  * buf is too small. A NAN channel is written as null; "faults" only when any:
  *   {"run":"3f9c2a1e","seq":4182,"mono":209.100,"ts":1763910000.125,
  *    "pressure_kpa":12.41,"temperature_c":39.62}
- * with "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed. */
+ * with "end_session":true after the channels when set, and
+ * "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed. */
 int reading_encode(const struct reading *r, char *buf, size_t len);
 
 /* Why a payload was refused: each kind is counted apart by the collector. */
@@ -49,7 +54,8 @@ const char *reading_error_name(enum reading_error e);
 
 /* Strict decoding: run (8 hex), seq (integer 0..2^53), mono (>= 0, finite),
  * ts (finite), pressure_kpa and temperature_c (number in -100..10000, or
- * null); faults optional (an object of strings); other fields ignored. */
+ * null); faults optional (an object of strings); end_session optional (a
+ * boolean; absent is false); other fields ignored. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r);
 
 /* The collector's acknowledgement: {"run":"3f9c2a1e","seq":4182}. */

@@ -18,8 +18,12 @@
 #include "clock.h"
 #include "config.h"
 #include "detector.h"
+#include "discovery.h"
+#include "feedback.h"
+#include "gpio.h"
 #include "log.h"
 #include "mqtt.h"
+#include "notify.h"
 #include "outbox.h"
 #include "reading.h"
 #include "sampler.h"
@@ -33,8 +37,14 @@
 /* Resends after no acknowledgement progress back off up to this. */
 #define RESEND_MAX_S 600.0
 #define HEALTH_EVERY_S 300.0
+/* The retained <prefix>/<device>/health counters (Home Assistant's chip
+ * fault count) are refreshed this often. */
+#define HEALTH_PUBLISH_EVERY_S 60.0
 /* How long to wait at exit_at_end for the outbox to drain. */
 #define DRAIN_TIMEOUT_S 60.0
+/* The button is read this often: a press is noticed within ~20 ms (two
+ * polls inside the default 30 ms debounce). */
+#define FEEDBACK_POLL_S 0.01
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -83,9 +93,24 @@ struct daemon {
 	uint64_t events_dropped;
 	uint64_t outbox_dropped_logged;	/* outbox drops already in a log line */
 	double outbox_drop_logged_at;
+	bool outbox_write_failing;	/* logged once per failing stretch */
 	double resend_interval_s;
 	double last_progress_real;
 	uint64_t missed_ticks;
+	/* Feedback on the tool (sensord.feedback); gpio NULL when off. */
+	struct gpio *gpio;
+	struct feedback_button button;
+	struct feedback_player player;
+	bool led_on, buzzer_on;		/* the levels last driven */
+	bool gpio_failed_logged;
+	bool end_session_pending;		/* a long press: the next reading ends the session */
+	char topic_health[256];
+	char topic_ha_status[128];	/* <discovery_prefix>/status: Home Assistant's birth */
+	double health_published_at;
+	struct notify notify;		/* systemd: readiness, watchdog, status */
+	bool ready;			/* READY=1 sent: a chip gave a value */
+	double status_at;		/* real time of the last STATUS= check */
+	char status[160];		/* the STATUS= line last sent */
 };
 
 /* Checks what the shared loader cannot know is needed: sensord must have
@@ -184,6 +209,48 @@ static int publish_status(struct daemon *d, const char *status)
 				   UINT64_MAX);
 }
 
+/* Retained counters on <prefix>/<device>/health, for dashboards (Home
+ * Assistant's "Chip faults"): since this run started. */
+static void publish_health(struct daemon *d)
+{
+	struct outbox_stats ob;
+	struct sampler_stats ss;
+	char buf[512];
+	int len;
+
+	outbox_get_stats(d->outbox, &ob);
+	sampler_get_stats(d->sampler, &ss);
+	len = snprintf(buf, sizeof(buf),
+		       "{\"run\":\"%s\",\"readings\":%llu,\"chip_faults\":%llu,\"reinits\":%llu,"
+		       "\"missed_ticks\":%llu,\"outbox\":%zu,\"outbox_dropped\":%llu,"
+		       "\"events_not_sent\":%llu}",
+		       d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
+		       (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
+		       (unsigned long long)d->events_dropped);
+	if (len > 0 && (size_t)len < sizeof(buf))
+		mqtt_client_publish(d->mqtt, d->topic_health, buf, (size_t)len, 1, true, UINT64_MAX);
+	d->health_published_at = clock_real_s();
+}
+
+/* Home Assistant discovery (retained), after every connect and whenever HA
+ * announces itself online (it may have lost the retained config). */
+static void publish_discovery(struct daemon *d)
+{
+	char topic[256], *payload;
+
+	if (!d->cfg.homeassistant.enabled)
+		return;
+	payload = discovery_payload(&d->cfg, d->cfg.device_id, DISCOVERY_SENSORD);
+	if (!payload || discovery_topic(topic, sizeof(topic), &d->cfg, d->cfg.device_id,
+					DISCOVERY_SENSORD) < 0) {
+		log_warn("homeassistant: discovery payload not built");
+		free(payload);
+		return;
+	}
+	mqtt_client_publish(d->mqtt, topic, payload, strlen(payload), 1, true, UINT64_MAX);
+	free(payload);
+}
+
 static void handle_event(struct daemon *d, struct mqtt_event *ev)
 {
 	char run[READING_RUN_LEN + 1];
@@ -194,6 +261,8 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 	case MQTT_EVENT_CONNECTED:
 		log_info("mqtt: connected to %s", d->cfg.mqtt.uri);
 		publish_status(d, "online");
+		publish_discovery(d);
+		publish_health(d);
 		/* Whatever was in flight may be gone with the old connection. */
 		outbox_reset_sent(d->outbox);
 		break;
@@ -223,6 +292,9 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 				d->last_progress_real = clock_real_s();
 				d->resend_interval_s = d->cfg.sensord.resend_s;
 			}
+		} else if (d->topic_ha_status[0] && strcmp(ev->topic, d->topic_ha_status) == 0) {
+			if (ev->payload_len == 6 && memcmp(ev->payload, "online", 6) == 0)
+				publish_discovery(d);
 		} else if (strcmp(ev->topic, d->topic_command) == 0) {
 			if (ev->payload_len == 4 && memcmp(ev->payload, "tare", 4) == 0) {
 				log_info("tare requested over MQTT");
@@ -281,14 +353,51 @@ static void publish_events(struct daemon *d, double ts_offset_s, const struct de
 		if (ev[i].kind == DETECTOR_EVENT_HOLD_ENDED || ev[i].kind == DETECTOR_EVENT_TOO_HOT ||
 		    ev[i].kind == DETECTOR_EVENT_SESSION_ENDED)
 			log_debug("event %s", len > 0 ? buf : detector_event_name(ev[i].kind));
+		if (d->gpio)
+			feedback_player_start(&d->player, feedback_pattern_for_event(ev[i].kind),
+					      clock_real_s());
 		if (len < 0 || !mqtt_client_connected(d->mqtt) ||
 		    mqtt_client_publish(d->mqtt, d->topic_event, buf, (size_t)len, 1, false, UINT64_MAX) < 0)
 			d->events_dropped++;
 	}
 }
 
+/* systemd, after each sample. READY=1 waits for the first reading with a
+ * value in it: before that, nothing useful is published. WATCHDOG=1 comes
+ * from here, so it stops when sampling stops: a bus read that never returns
+ * (a wedged I2C controller) hangs this path and systemd restarts us. A
+ * sample whose chips all failed still counts as the loop working: sensord
+ * re-initialises failing chips itself, the readings (nulls and faults) keep
+ * telling the dashboards, and a restart would not bring a chip back. */
+static void sample_notify(struct daemon *d, const struct reading *r)
+{
+	double now = clock_real_s();
+	char line[sizeof(d->status)];
+	struct outbox_stats st;
+
+	notify_watchdog(&d->notify, now);
+	if (!d->ready && (!isnan(r->pressure_kpa) || !isnan(r->temperature_c))) {
+		d->ready = true;
+		notify_ready(&d->notify);
+		log_info("first reading with values (seq %llu): ready", (unsigned long long)r->seq);
+	}
+	if (now - d->status_at < 1.0)
+		return;
+	d->status_at = now;
+	outbox_get_stats(d->outbox, &st);
+	snprintf(line, sizeof(line), "%s%u Hz, %zu of %zu chips answer, broker %s, %zu unconfirmed",
+		 d->ready ? "" : "waiting for a chip: ", d->cfg.sensord.sample_hz,
+		 d->cfg.sensord.n_sensors - r->n_faults, d->cfg.sensord.n_sensors,
+		 mqtt_client_connected(d->mqtt) ? "connected" : "not connected", st.depth);
+	if (strcmp(line, d->status) != 0) {
+		snprintf(d->status, sizeof(d->status), "%s", line);
+		notify_status(&d->notify, line);
+	}
+}
+
 static void take_sample(struct daemon *d, double tick_mono)
 {
+	int err = 0;
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
 	struct reading r;
 	char buf[READING_MAX_PAYLOAD];
@@ -301,6 +410,8 @@ static void take_sample(struct daemon *d, double tick_mono)
 	r.mono = tick_mono;
 	r.ts = d->cfg.sensord.simulated ? clock_wall_at(tick_mono) : clock_wall_s();
 	sampler_sample(d->sampler, tick_mono, &r);
+	r.end_session = d->end_session_pending;
+	d->end_session_pending = false;
 	len = reading_encode(&r, buf, sizeof(buf));
 	if (len < 0) {
 		log_error("reading %llu does not encode; dropped", (unsigned long long)r.seq);
@@ -308,10 +419,65 @@ static void take_sample(struct daemon *d, double tick_mono)
 	}
 	if (outbox_append(d->outbox, d->run, r.seq, buf, (size_t)len) < 0)
 		log_error("outbox: out of memory; reading %llu lost", (unsigned long long)r.seq);
+	/* Into the file at once (no sync: the disk still sees one write per
+	 * flush_s), so a crash or kill -9 of sensord loses no reading. Logged
+	 * once per failing stretch, not per sample. */
+	else if ((err = outbox_write(d->outbox)) < 0 && !d->outbox_write_failing)
+		log_warn("outbox: write failed: %s; will retry", strerror(-err));
+	d->outbox_write_failing = err < 0;
 	n = detector_feed(d->detector, r.mono, r.pressure_kpa, r.temperature_c,
 			  1.0 / d->cfg.sensord.sample_hz, ev, DETECTOR_EVENTS_MAX);
 	if (n)
 		publish_events(d, r.ts - r.mono, ev, n);
+	if (r.end_session) {
+		/* After feeding it, as the collector does: the reading that
+		 * carries end_session is the session's last sample. */
+		n = detector_end_session(d->detector, NAN, ev, DETECTOR_EVENTS_MAX);
+		if (n)
+			publish_events(d, r.ts - r.mono, ev, n);
+	}
+	sample_notify(d, &r);
+}
+
+/* The button and the outputs, at every pass of the loop. A short press
+ * tares, a long one ends the session at the next reading; both are
+ * acknowledged with their pattern at once. Returns the real time by which
+ * the loop must come back: soon while a button is watched (debounce_ms
+ * needs a few polls), at the next edge of a pattern, else INFINITY. */
+static double feedback_poll(struct daemon *d)
+{
+	double now = clock_real_s(), wake = INFINITY;
+	struct feedback_levels lv;
+	int raw;
+
+	if (d->gpio->has_button) {
+		raw = d->gpio->button(d->gpio);
+		if (raw < 0 && !d->gpio_failed_logged) {
+			log_warn("feedback: reading the button on %s: %s", d->gpio->name, strerror(-raw));
+			d->gpio_failed_logged = true;
+		}
+		switch (feedback_button_feed(&d->button, now, raw > 0)) {
+		case FEEDBACK_PRESS_SHORT:
+			log_info("button: short press: tare");
+			sampler_tare(d->sampler);
+			feedback_player_start(&d->player, FEEDBACK_PATTERN_TARE, now);
+			break;
+		case FEEDBACK_PRESS_LONG:
+			log_info("button: long press: ending the session");
+			d->end_session_pending = true;
+			feedback_player_start(&d->player, FEEDBACK_PATTERN_SESSION_END, now);
+			break;
+		case FEEDBACK_PRESS_NONE:
+			break;
+		}
+		wake = now + FEEDBACK_POLL_S;
+	}
+	lv = feedback_player_levels(&d->player, now);
+	if (lv.led != d->led_on && d->gpio->set(d->gpio, GPIO_OUTPUT_LED, lv.led) == 0)
+		d->led_on = lv.led;
+	if (lv.buzzer != d->buzzer_on && d->gpio->set(d->gpio, GPIO_OUTPUT_BUZZER, lv.buzzer) == 0)
+		d->buzzer_on = lv.buzzer;
+	return fmin(wake, lv.next_change_s);
 }
 
 static void log_health(struct daemon *d)
@@ -375,6 +541,10 @@ static int run_daemon(struct daemon *d)
 	topic_build(d->topic_ack, sizeof(d->topic_ack), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "ack");
 	topic_build(d->topic_command, sizeof(d->topic_command), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "command");
 	topic_build(d->topic_event, sizeof(d->topic_event), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "event");
+	topic_build(d->topic_health, sizeof(d->topic_health), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "health");
+	if (d->cfg.homeassistant.enabled)
+		snprintf(d->topic_ha_status, sizeof(d->topic_ha_status), "%s/status",
+			 d->cfg.homeassistant.discovery_prefix);
 
 	if (mkdir(d->cfg.sensord.state_dir, 0700) < 0 && errno != EEXIST) {
 		log_error("%s: sensord.state_dir: cannot create %s: %s", d->cfg.path,
@@ -411,9 +581,22 @@ static int run_daemon(struct daemon *d)
 	}
 	mqtt_client_subscribe(d->mqtt, d->topic_ack, 1);
 	mqtt_client_subscribe(d->mqtt, d->topic_command, 1);
+	if (d->topic_ha_status[0])
+		mqtt_client_subscribe(d->mqtt, d->topic_ha_status, 1);
 	if (mqtt_client_start(d->mqtt, err, sizeof(err)) < 0)
 		log_warn("%s (retrying)", err);
+	if (d->cfg.sensord.feedback.chip[0]) {
+		/* Feedback is a comfort: without it the readings still flow. */
+		d->gpio = gpio_open(&d->cfg.sensord.feedback, d->cfg.sensord.state_dir, err, sizeof(err));
+		if (!d->gpio)
+			log_error("%s: %s; running without feedback", d->cfg.path, err);
+		feedback_button_init(&d->button, d->cfg.sensord.feedback.debounce_ms,
+				     d->cfg.sensord.feedback.long_press_s);
+	}
 
+	if (notify_init(&d->notify) < 0)
+		log_warn("systemd: NOTIFY_SOCKET or WATCHDOG_USEC unusable; %s",
+			 d->notify.enabled ? "no watchdog pings" : "no notifications");
 	log_info("run %s: device %s, %u Hz, %zu chips, broker %s%s", d->run, d->cfg.device_id,
 		 d->cfg.sensord.sample_hz, d->cfg.sensord.n_sensors, d->cfg.mqtt.uri,
 		 d->cfg.sensord.simulated ? ", simulated gear" : "");
@@ -421,7 +604,10 @@ static int run_daemon(struct daemon *d)
 	d->last_progress_real = clock_real_s();
 	end_s = d->cfg.sensord.sim.exit_at_end ? sampler_sim_end_s(d->sampler) : 0;
 	period = 1.0 / d->cfg.sensord.sample_hz;
-	next_tick = clock_mono_s();
+	/* Simulated chips: the first sample is at mono 0, the scenario's
+	 * start, however long start-up took (a loaded machine, valgrind); the
+	 * loop catches up tick by tick. Real chips start now. */
+	next_tick = d->cfg.sensord.simulated ? 0 : clock_mono_s();
 	last_flush = last_health = clock_real_s();
 
 	while (!stop_requested) {
@@ -431,8 +617,12 @@ static int run_daemon(struct daemon *d)
 
 		if (reload_requested) {
 			reload_requested = 0;
+			if (d->ready)
+				notify_reloading(&d->notify);
 			reload(d);
 			period = 1.0 / d->cfg.sensord.sample_hz;
+			if (d->ready)
+				notify_ready(&d->notify);
 		}
 		if (tare_requested) {
 			tare_requested = 0;
@@ -486,6 +676,9 @@ static int run_daemon(struct daemon *d)
 				d->outbox_drop_logged_at = now_real;
 			}
 		}
+		if (mqtt_client_connected(d->mqtt) &&
+		    now_real - d->health_published_at >= HEALTH_PUBLISH_EVERY_S)
+			publish_health(d);
 		if (now_real - last_health >= HEALTH_EVERY_S) {
 			log_health(d);
 			last_health = now_real;
@@ -493,6 +686,8 @@ static int run_daemon(struct daemon *d)
 		if (!sampling) {
 			struct outbox_stats st;
 
+			/* Sampling ended by design (simulation): waiting is the work. */
+			notify_watchdog(&d->notify, now_real);
 			outbox_get_stats(d->outbox, &st);
 			if (st.depth == 0) {
 				log_info("all %llu readings confirmed", (unsigned long long)d->seq);
@@ -508,10 +703,13 @@ static int run_daemon(struct daemon *d)
 		wait_s = sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05;
 		if (wait_s > 0.1)
 			wait_s = 0.1;
+		if (d->gpio)
+			wait_s = fmin(wait_s, feedback_poll(d) - clock_real_s());
 		if (wait_s > 0 && poll(&pfd, 1, (int)ceil(wait_s * 1000)) < 0 && errno != EINTR)
 			log_warn("poll: %s", strerror(errno));
 	}
 
+	notify_stopping(&d->notify);
 	if (outbox_flush(d->outbox) < 0)
 		log_error("outbox: final write failed: %s", strerror(errno));
 	if (mqtt_client_connected(d->mqtt))
@@ -519,6 +717,9 @@ static int run_daemon(struct daemon *d)
 	log_health(d);
 	mqtt_client_free(d->mqtt, 2000);
 	d->mqtt = NULL;
+	if (d->gpio)
+		d->gpio->close(d->gpio);
+	d->gpio = NULL;
 	outbox_close(d->outbox);
 	d->outbox = NULL;
 	return rc;

@@ -137,6 +137,7 @@ struct outbox {
 	off_t active_bytes;
 	size_t active_records;
 	bool dir_dirty;		/* a file was created or deleted since the folder's last fsync */
+	bool unsynced;		/* the active segment was written since its last fdatasync */
 
 	struct id_range *pend_ids;
 	size_t n_pend_ids, cap_pend_ids;
@@ -989,8 +990,20 @@ static int segment_ensure_active(struct outbox *ob)
 		ob->n_segs--;
 		return err;
 	}
-	if (ob->active_fd >= 0)
+	if (ob->active_fd >= 0) {
+		/* What outbox_write() left in the page cache goes to disk
+		 * before the file is let go (once per segment). */
+		if (ob->unsynced && fdatasync(ob->active_fd) < 0) {
+			int err = -errno;
+
+			close(fd);
+			(void)unlinkat(ob->dir_fd, name, 0);
+			ob->n_segs--;
+			return err;
+		}
+		ob->unsynced = false;
 		close(ob->active_fd);
+	}
 	ob->active_fd = fd;
 	ob->active_bytes = 0;
 	ob->active_records = 0;
@@ -1016,16 +1029,15 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
-int outbox_flush(struct outbox *ob)
+/* Writes the pending batch to the active segment, without syncing it. */
+static int batch_write(struct outbox *ob)
 {
 	uint64_t max_id;
 	long n;
 	int err;
 
-	if (!ob)
-		return -EINVAL;
 	if (ob->write_pos == ob->tail_pos && !ob->n_pend_ids && !ob->n_pend_acks)
-		return dir_sync(ob);
+		return 0;
 	n = batch_build(ob, &max_id);
 	if (n < 0)
 		return (int)n;
@@ -1034,8 +1046,6 @@ int outbox_flush(struct outbox *ob)
 		if (err)
 			return err;
 		err = write_all(ob->active_fd, ob->wbuf, ob->wbuf_len);
-		if (!err && fdatasync(ob->active_fd) < 0)
-			err = -errno;
 		if (err) {
 			/* Cut the partial batch off and write the retry where it
 			 * began: left in place, its torn end would stop the replay
@@ -1052,7 +1062,7 @@ int outbox_flush(struct outbox *ob)
 		ob->active_records += (size_t)n;
 		if (max_id)
 			ob->segs[ob->n_segs - 1].max_id = max_id;
-		ob->st.flushes++;
+		ob->unsynced = true;
 	}
 	ob->write_pos = ob->tail_pos;
 	ob->n_pend_ids = 0;
@@ -1063,6 +1073,31 @@ int outbox_flush(struct outbox *ob)
 		ob->wbuf_cap = 0;
 	}
 	ob->wbuf_len = 0;
+	return 0;
+}
+
+int outbox_write(struct outbox *ob)
+{
+	if (!ob)
+		return -EINVAL;
+	return batch_write(ob);
+}
+
+int outbox_flush(struct outbox *ob)
+{
+	int err;
+
+	if (!ob)
+		return -EINVAL;
+	err = batch_write(ob);
+	if (err)
+		return err;
+	if (ob->unsynced) {
+		if (fdatasync(ob->active_fd) < 0)
+			return -errno;
+		ob->unsynced = false;
+		ob->st.flushes++;
+	}
 	segments_prune(ob, true);
 	/* A new segment's name must be durable before its records count as
 	 * durable; deletions ride along. Rare: once per segment. */

@@ -56,6 +56,13 @@ int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *
  * durable (fdatasync). 0 or -errno (the data stays queued for the next try). */
 int outbox_flush(struct outbox *ob);
 
+/* Writes what is pending to the file without waiting for the disk (no
+ * fdatasync): from then on a crash or kill -9 of the process loses nothing,
+ * because the kernel holds the data; only a power cut can lose what the next
+ * outbox_flush() has not synced. Costs a write() but no device write of its
+ * own (the page cache batches them). 0 or -errno (the data stays queued). */
+int outbox_write(struct outbox *ob);
+
 /* Confirms every entry of run with seq <= seq (the collector's ack). Returns
  * how many entries this confirmed. */
 size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq);

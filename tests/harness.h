@@ -21,9 +21,17 @@ int harness_write_file(const char *path, const char *fmt, ...) __attribute__((fo
 char *harness_read_file(const char *path, size_t *len);
 /* "$BUILD/name" into a static buffer. */
 const char *harness_bin(const char *name);
+/* A test's timeout in real seconds: s, stretched (10 times, or
+ * $ROLLSENSE_TIMEOUT_FACTOR) when ROLLSENSE_VALGRIND=DIR runs our binaries
+ * under valgrind (see harness_spawn). harness_wait, harness_wait_port and
+ * harness_wait_file_contains apply it themselves. */
+double harness_timeout_s(double s);
 
 /* Starts argv[0] (a path) with stdout and stderr appended to log_path and
- * stdin from /dev/null. Returns the PID, or -1. */
+ * stdin from /dev/null. Returns the PID, or -1. With ROLLSENSE_VALGRIND=DIR,
+ * a binary under $BUILD/ runs under valgrind memcheck (same PID, signals
+ * reach it; exit status 99 on an error or a leak), logging to
+ * DIR/<name>.<pid>.log. */
 pid_t harness_spawn(const char *log_path, char *const argv[]);
 /* Waits up to timeout_s for pid to exit; returns its wait status, or -1 on
  * timeout (the process is left running). */

@@ -420,6 +420,45 @@ static void test_decode_err_type(void **state)
 		assert_int_equal(decode_str(bad[i]), READING_ERR_TYPE);
 }
 
+/* A long press of the tool's button: "end_session":true after the channels,
+ * only when set (the example above shows it absent otherwise), and back. */
+static void test_end_session(void **state)
+{
+	static const char *const expected =
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":39.62,\"end_session\":true}";
+	struct reading r = example_reading(), out;
+	char buf[512];
+	int n;
+
+	(void)state;
+	r.end_session = true;
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(expected));
+	assert_string_equal(buf, expected);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_true(out.end_session);
+	assert_true(out.seq == 4182);
+	/* Absent and false both mean no. */
+	out.end_session = true;
+	assert_int_equal(reading_decode(EXAMPLE, strlen(EXAMPLE), &out), READING_OK);
+	assert_false(out.end_session);
+	out.end_session = true;
+	assert_int_equal(reading_decode(OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+					"\"end_session\":false}",
+					strlen(OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+					       "\"end_session\":false}"), &out), READING_OK);
+	assert_false(out.end_session);
+	/* Anything but a boolean is a wrong type. */
+	assert_int_equal(decode_str(OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+				    "\"end_session\":1}"), READING_ERR_TYPE);
+	assert_int_equal(decode_str(OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+				    "\"end_session\":\"true\"}"), READING_ERR_TYPE);
+	assert_int_equal(decode_str(OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+				    "\"end_session\":null}"), READING_ERR_TYPE);
+}
+
 static void test_decode_err_range(void **state)
 {
 	static const char *const bad[] = {
@@ -428,7 +467,7 @@ static void test_decode_err_range(void **state)
 		"{\"run\":\"3f9c2a1e\",\"seq\":1e999,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
 		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1e999,\"ts\":1.0," OK_TAIL,
 		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":-0.5,\"ts\":1.0," OK_TAIL,
-		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1e9,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1000000000.001,\"ts\":1.0," OK_TAIL,
 		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":-1," OK_TAIL,
 		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":1e12," OK_TAIL,
 		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":-1e999," OK_TAIL,
@@ -448,6 +487,36 @@ static void test_decode_err_range(void **state)
 	/* The edges themselves are in range. */
 	assert_int_equal(decode_str("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":0,"
 				    "\"ts\":1e11," OK_TAIL), READING_OK);
+}
+
+/* Found by fuzz/fuzz_reading.c: a mono the decoder accepted, just under its
+ * 1e9 s bound, is printed to 1 ms as the bound itself, and the decoder used
+ * to refuse what the encoder wrote. Whatever decodes must encode and decode
+ * again to the same reading. */
+static void test_round_trip_at_mono_bound(void **state)
+{
+	static const char crashing_input[] =
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":999999999.9996,\"ts\":1,"
+		"\"pressure_kpa\":null,\"temperature_c\":null}";
+	struct reading r, again;
+	char buf[512];
+	int n;
+
+	(void)state;
+	assert_int_equal(decode_str(crashing_input), READING_OK);
+	assert_int_equal(reading_decode(crashing_input, strlen(crashing_input), &r), READING_OK);
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\"mono\":1000000000.000,"));
+	assert_int_equal(reading_decode(buf, (size_t)n, &again), READING_OK);
+	assert_float_equal(again.mono, 1e9, 0);
+	assert_string_equal(again.run, "3f9c2a1e");
+	assert_int_equal(again.seq, 1);
+	/* The bound itself is in range both ways; beyond it, neither. */
+	r.mono = 1e9;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	r.mono = 1000000000.001;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
 }
 
 /* A refused payload leaves the caller's struct as it was. */
@@ -556,7 +625,9 @@ int main(void)
 		cmocka_unit_test(test_decode_err_json),
 		cmocka_unit_test(test_decode_err_missing),
 		cmocka_unit_test(test_decode_err_type),
+		cmocka_unit_test(test_end_session),
 		cmocka_unit_test(test_decode_err_range),
+		cmocka_unit_test(test_round_trip_at_mono_bound),
 		cmocka_unit_test(test_decode_failure_leaves_output),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_run_valid),

@@ -1,0 +1,313 @@
+#!/bin/sh
+# make bench: where rollsense stands against its peers, and its limits.
+# Public tools only (valgrind --tool=callgrind, /usr/bin/time -v, mosquitto,
+# mosquitto_pub/_sub, sqlite3) and the bench programs in bench/. Every
+# comparison is measured side by side in this one run. Results go to stdout
+# and to $BUILD/bench/results.txt; bench/RESULTS.md records one run.
+#
+#   1  sensord's instructions per published reading at 20 Hz (callgrind),
+#      beside a minimal Paho MQTTAsync publisher and mosquitto_pub -l, fed
+#      the same lines at the same rate
+#   4  sensord's CPU and RSS over 60 s at 10, 20 and 100 Hz (runs beside 1)
+#   2  the collector's ingest rate beside mosquitto_sub's, same queued stream
+#   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
+#
+# Each part has its own mosquitto on a free loopback port; everything started
+# here is stopped by PID. About 6 minutes on 2 cores.
+set -eu
+
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B="$TOP/$BUILD"
+BB="$B/bench"
+WORK=$(mktemp -d /tmp/rollsense-bench-XXXXXX)
+RESULTS="$BB/results.txt"
+PIDS=""
+# Seconds of the callgrind runs (short and long: their difference removes
+# start-up and shut-down cost) and of the budget runs.
+CG_SHORT=${BENCH_CG_SHORT:-20}
+CG_LONG=${BENCH_CG_LONG:-40}
+BUDGET_S=${BENCH_BUDGET_S:-60}
+INGEST_DEVICES=${BENCH_INGEST_DEVICES:-200}
+INGEST_COUNT=${BENCH_INGEST_COUNT:-500}
+SCALE_DEVICES=${BENCH_SCALE_DEVICES:-1000}
+SCALE_HZ=${BENCH_SCALE_HZ:-10}
+SCALE_S=${BENCH_SCALE_S:-60}
+
+cleanup() {
+	trap - EXIT INT TERM
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	[ -n "${BENCH_KEEP:-}" ] && echo "bench: files kept in $WORK" || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'echo "bench: interrupted"; exit 130' INT TERM
+
+# --- tools -------------------------------------------------------------------
+missing=""
+for t in valgrind:valgrind callgrind_annotate:valgrind mosquitto:mosquitto \
+	mosquitto_pub:mosquitto-clients sqlite3:sqlite3 /usr/bin/time:time; do
+	command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
+done
+if [ -n "$missing" ]; then
+	echo "bench: installing:$missing"
+	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+case "$BUILD" in */san*) SAN="SANITIZE=1"; echo "bench: sanitizer build: figures are meaningless" ;; *) SAN="" ;; esac
+make --no-print-directory -C "$TOP" $SAN bench-bins >/dev/null
+mkdir -p "$BB"
+: >"$RESULTS"
+say() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# broker NAME: a mosquitto on a free port, queues unlimited, no persistence.
+# Sets PORT_<NAME>.
+broker() {
+	port=$(free_port)
+	cat >"$WORK/$1.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 0
+log_dest file $WORK/$1.log
+$( [ "$(id -u)" -eq 0 ] && echo "user root" )
+CONF
+	mosquitto -c "$WORK/$1.conf" >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+	i=0
+	until mosquitto_sub -p "$port" -t '$SYS/broker/version' -C 1 -W 1 >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt 50 ] || { echo "bench: mosquitto did not start"; exit 1; }
+		sleep 0.1
+	done
+	eval "PORT_$1=$port"
+}
+
+# scenario FILE END_S: a lacrosse ball rolled and held over and over.
+scenario() {
+	{
+		echo "seed 3"; echo "end $2"
+		echo "chip ball bmp280 0x76 sealed"; echo "chip pad mcp9808 0x18"
+		echo "noise ball load_kpa 0.2"; echo "at 0 pad temperature_c 39"
+		t=5
+		while [ $t -lt "$2" ]; do
+			echo "ramp $t $((t + 1)) ball load_kpa 14"
+			echo "ramp $((t + 12)) $((t + 13)) ball load_kpa 0"
+			t=$((t + 20))
+		done
+	} >"$1"
+}
+
+# sensord_conf FILE DEVICE PORT HZ SCENARIO TIME_SCALE: confirm on PUBACK.
+sensord_conf() {
+	cat >"$1" <<CONF
+{
+  "device_id": "$2", "log_level": "info",
+  "mqtt": { "uri": "tcp://127.0.0.1:$3" },
+  "sensord": {
+    "sample_hz": $4, "state_dir": "$WORK/state-$2", "confirm": "broker",
+    "sensors": [
+      { "driver": "bmp280", "bus": "sim", "address": "0x76", "provides": ["pressure_kpa"] },
+      { "driver": "mcp9808", "bus": "sim", "address": "0x18", "provides": ["temperature_c"] }
+    ],
+    "simulation": { "scenario": "$5", "time_scale": $6, "exit_at_end": true }
+  }
+}
+CONF
+}
+
+# subscribe NAME PORT TOPIC: counts what arrives, into $WORK/NAME.sub.
+subscribe() {
+	mosquitto_sub -p "$2" -q 1 -t "$3" >"$WORK/$1.sub" &
+	PIDS="$PIDS $!"
+	eval "SUB_$1=$!"
+}
+
+cg_total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
+cg() {
+	cgname=$1; shift
+	valgrind --tool=callgrind --callgrind-out-file="$WORK/$cgname.cg" --log-file="$WORK/$cgname.vg" "$@"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+now() { date +%s.%N; }
+
+echo "bench: machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores," \
+	"$(free -m | awk '/^Mem:/ { print $2 }') MiB, kernel $(uname -r), Debian $(cat /etc/debian_version)"
+
+# --- parts 1 and 4 -----------------------------------------------------------
+broker A
+PA=$PORT_A
+say ""
+say "== 1. cost per published reading at 20 Hz, QoS 1, loopback broker (callgrind)"
+
+# The reference lines: sensord's own readings, captured from a fast run.
+scenario "$WORK/cap.scn" "$CG_LONG"
+sensord_conf "$WORK/cap.json" cap "$PA" 20 "$WORK/cap.scn" 10
+subscribe cap "$PA" rollsense/cap/reading
+sleep 0.3
+"$B/rollsense-sensord" --config "$WORK/cap.json" 2>"$WORK/cap.log"
+sleep 0.5
+kill "$SUB_cap"
+head -n $((CG_SHORT * 20)) "$WORK/cap.sub" >"$WORK/lines-short"
+head -n $((CG_LONG * 20)) "$WORK/cap.sub" >"$WORK/lines-long"
+echo "bench: $(wc -l <"$WORK/cap.sub") reference lines, $(awk '{ n += length($0) } END { printf "%.0f", n / NR }' "$WORK/cap.sub") bytes on average"
+
+# Part 4 starts now, beside part 1 (it measures CPU time, which callgrind
+# next to it does not change much; callgrind counts instructions, which load
+# does not change at all).
+for hz in 10 20 100; do
+	scenario "$WORK/b$hz.scn" "$BUDGET_S"
+	sensord_conf "$WORK/b$hz.json" "budget$hz" "$PA" $hz "$WORK/b$hz.scn" 1
+	/usr/bin/time -v -o "$WORK/b$hz.time" "$B/rollsense-sensord" --config "$WORK/b$hz.json" \
+		2>"$WORK/b$hz.log" &
+	bpid=$!
+	PIDS="$PIDS $bpid"
+	# RSS every second, from the kernel (the child of time(1) is sensord).
+	( sleep 0.5; spid=$(pgrep -P $bpid | head -1)
+	  while [ -n "$spid" ] && [ -r "/proc/$spid/status" ]; do
+		awk '/^VmRSS:/ { print $2 }' "/proc/$spid/status" 2>/dev/null
+		sleep 1
+	  done >"$WORK/b$hz.rss" ) &
+	PIDS="$PIDS $!"
+	eval "BPID_$hz=$bpid"
+done
+
+for len in short long; do
+	n=$(wc -l <"$WORK/lines-$len")
+	sc="$WORK/cg-$len.scn"
+	[ $len = short ] && scenario "$sc" "$CG_SHORT" || scenario "$sc" "$CG_LONG"
+	sensord_conf "$WORK/cg-$len.json" "cg-$len" "$PA" 20 "$sc" 1
+	subscribe "cg_sensord_$len" "$PA" "rollsense/cg-$len/reading"
+	subscribe "cg_paho_$len" "$PA" "rollsense/paho-$len/reading"
+	subscribe "cg_mosq_$len" "$PA" "rollsense/mosq-$len/reading"
+done
+sleep 0.5
+for len in short long; do
+	( cg "sensord-$len" "$B/rollsense-sensord" --config "$WORK/cg-$len.json" 2>"$WORK/cg-sensord-$len.log" ) &
+	PIDS="$PIDS $!"; eval "CGS_$len=$!"
+	( "$BB/pace" 20 <"$WORK/lines-$len" |
+		cg "paho-$len" "$BB/paho_min" "tcp://127.0.0.1:$PA" "rollsense/paho-$len/reading" >/dev/null ) &
+	PIDS="$PIDS $!"; eval "CGP_$len=$!"
+	( "$BB/pace" 20 <"$WORK/lines-$len" |
+		cg "mosq-$len" mosquitto_pub -p "$PA" -q 1 -t "rollsense/mosq-$len/reading" -l ) &
+	PIDS="$PIDS $!"; eval "CGM_$len=$!"
+done
+for v in CGS_short CGP_short CGM_short CGS_long CGP_long CGM_long; do
+	eval "wait \$$v" || { echo "bench: a callgrind run failed ($v)"; tail -5 "$WORK"/*.vg "$WORK"/cg-*.log; exit 1; }
+done
+sleep 1
+say "| publisher | readings (20 s / 40 s run) | instr. total, 40 s run | instr./reading, whole 40 s run | instr./reading, marginal (40 s − 20 s) | ratio to Paho minimal (marginal) |"
+say "|---|---|---|---|---|---|"
+for who in sensord paho mosq; do
+	ns=$(wc -l <"$WORK/cg_${who}_short.sub"); nl=$(wc -l <"$WORK/cg_${who}_long.sub")
+	is=$(cg_total "$WORK/$who-short.cg"); il=$(cg_total "$WORK/$who-long.cg")
+	per=$(awk -v i="$il" -v n="$nl" 'BEGIN { printf "%.0f", i / n }')
+	marg=$(awk -v a="$il" -v b="$is" -v m="$nl" -v n="$ns" 'BEGIN { printf "%.0f", (a - b) / (m - n) }')
+	eval "MARG_$who=$marg; PER_$who=$per"
+	case $who in sensord) name="rollsense-sensord" ;; paho) name="paho_min (MQTTAsync)" ;; mosq) name="mosquitto_pub -l" ;; esac
+	say "| $name | $ns / $nl | $il | $per | $marg | $(ratio "$marg" "${MARG_paho:-$marg}") |"
+done
+say ""
+say "sensord / paho_min: $(ratio "$MARG_sensord" "$MARG_paho") marginal, $(ratio "$PER_sensord" "$PER_paho") whole run (target <= 1.2)"
+callgrind_annotate --inclusive=no "$WORK/sensord-long.cg" 2>/dev/null | sed -n '/^-* *$/,$p' |
+	grep -E '^ *[0-9,]+ ' | head -25 >"$BB/sensord-hotspots.txt" || true
+callgrind_annotate --inclusive=no "$WORK/paho-long.cg" 2>/dev/null |
+	grep -E '^ *[0-9,]+ ' | head -15 >"$BB/paho-hotspots.txt" || true
+echo "bench: hot spots in $BB/sensord-hotspots.txt and $BB/paho-hotspots.txt"
+
+say ""
+say "== 4. sensord on a small budget: ${BUDGET_S} s at 10, 20, 100 Hz (confirm: broker)"
+say "| rate | readings | CPU s (user+sys) | elapsed s | CPU % of one core | max RSS KiB | RSS first / last sample KiB |"
+say "|---|---|---|---|---|---|---|"
+for hz in 10 20 100; do
+	eval "wait \$BPID_$hz" || { echo "bench: budget run at $hz Hz failed"; tail -5 "$WORK/b$hz.log"; exit 1; }
+	t="$WORK/b$hz.time"
+	u=$(sed -n 's/.*User time (seconds): //p' "$t"); s=$(sed -n 's/.*System time (seconds): //p' "$t")
+	el=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$t" |
+		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$t")
+	nread=$(sed -n 's/.*all \([0-9]*\) readings confirmed.*/\1/p' "$WORK/b$hz.log" | tail -1)
+	say "| $hz Hz | ${nread:-?} | $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }') | $el |" \
+		"$(awk -v u="$u" -v s="$s" -v e="$el" 'BEGIN { printf "%.2f", 100 * (u + s) / e }') | $rss |" \
+		"$(head -1 "$WORK/b$hz.rss") / $(tail -1 "$WORK/b$hz.rss") |"
+done
+
+# --- part 2 ------------------------------------------------------------------
+broker I
+PI=$PORT_I
+say ""
+say "== 2. ingest: ${INGEST_DEVICES} devices x ${INGEST_COUNT} readings queued at QoS 1, drained by each receiver"
+cat >"$WORK/ingest.json" <<CONF
+{ "device_id": "bench", "mqtt": { "uri": "tcp://127.0.0.1:$PI" },
+  "collector": { "database": "$WORK/ingest.db" } }
+CONF
+total=$((INGEST_DEVICES * INGEST_COUNT))
+# Both persistent sessions exist before the stream is queued.
+mosquitto_sub -p "$PI" -c -i bench-sub -q 1 -t 'rollsense/+/reading' -E
+"$B/rollsense-collector" --config "$WORK/ingest.json" 2>"$WORK/ingest-reg.log" &
+cpid=$!
+i=0; until grep -q "connected" "$WORK/ingest-reg.log"; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
+sleep 0.5; kill $cpid; wait $cpid || true
+say "| round | mosquitto_sub readings/s | collector readings/s (stored and acked) | ratio |"
+say "|---|---|---|---|"
+for round in 1 2 3; do
+	"$BB/rollsense-loadgen" -p "$PI" --devices "$INGEST_DEVICES" --clients 20 --rate 0 \
+		--count "$INGEST_COUNT" --device-prefix "in$round" >"$WORK/fill$round.out"
+	t0=$(now)
+	mosquitto_sub -p "$PI" -c -i bench-sub -q 1 -t 'rollsense/+/reading' -C "$total" >/dev/null
+	t1=$(now)
+	rm -f "$WORK"/ingest.db*
+	mkfifo "$WORK/acks$round"
+	stdbuf -oL mosquitto_sub -p "$PI" -q 1 -v -t 'rollsense/+/ack' >"$WORK/acks$round" &
+	apid=$!; PIDS="$PIDS $apid"
+	sleep 0.3
+	t2=$(now)
+	"$B/rollsense-collector" --config "$WORK/ingest.json" 2>"$WORK/ingest$round.log" &
+	cpid=$!; PIDS="$PIDS $cpid"
+	# Done when every device of this round is acknowledged up to its last seq
+	# (the count in the database is checked below).
+	grep -m "$INGEST_DEVICES" "^rollsense/in$round-.*\"seq\":$INGEST_COUNT}" "$WORK/acks$round" >/dev/null
+	t3=$(now)
+	kill $apid $cpid; wait $cpid || true
+	stored=$(sqlite3 "$WORK/ingest.db" 'select count(*) from readings')
+	[ "$stored" -eq "$total" ] || say "bench: round $round: $stored of $total stored"
+	sub_rate=$(awk -v n="$total" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+	col_rate=$(awk -v n="$total" -v a="$t2" -v b="$t3" 'BEGIN { printf "%.0f", n / (b - a) }')
+	say "| $round | $sub_rate | $col_rate | $(ratio "$col_rate" "$sub_rate") |"
+done
+
+# --- part 3 ------------------------------------------------------------------
+broker S
+PS=$PORT_S
+say ""
+say "== 3. scale: ${SCALE_DEVICES} devices at ${SCALE_HZ} Hz for ${SCALE_S} s, one broker, one collector"
+cat >"$WORK/scale.json" <<CONF
+{ "device_id": "bench", "mqtt": { "uri": "tcp://127.0.0.1:$PS" },
+  "collector": { "database": "$WORK/scale.db" } }
+CONF
+ulimit -n 8192 2>/dev/null || true
+"$B/rollsense-collector" --config "$WORK/scale.json" 2>"$WORK/scale-collector.log" &
+cpid=$!; PIDS="$PIDS $cpid"
+i=0; until grep -q "connected" "$WORK/scale-collector.log"; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
+( while [ -r "/proc/$cpid/status" ]; do
+	awk '/^VmRSS:/ { print $2 }' "/proc/$cpid/status" 2>/dev/null; sleep 1
+  done >"$WORK/scale.rss" ) &
+PIDS="$PIDS $!"
+"$BB/rollsense-loadgen" -p "$PS" --devices "$SCALE_DEVICES" --rate "$SCALE_HZ" --duration "$SCALE_S" \
+	--acks --drain 120 --device-prefix scale >"$WORK/scale.out" || true
+sleep 1
+ctime=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$cpid/stat")
+kill $cpid; wait $cpid || true
+res=$(tail -1 "$WORK/scale.out")
+get() { printf '%s\n' "$res" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+stored=$(sqlite3 "$WORK/scale.db" 'select count(*) from readings')
+say "| sent | broker PUBACKs | acked by the collector | stored (sqlite3 count) | lost | latency p50 / p90 / p99 / max (ms) | publisher late max (ms) | collector CPU s |"
+say "|---|---|---|---|---|---|---|---|"
+say "| $(get sent) | $(get puback) | $(get acked) | $stored | $(( $(get sent) - stored )) |" \
+	"$(get p50_ms) / $(get p90_ms) / $(get p99_ms) / $(get max_ms) | $(get late_max_ms) | $ctime |"
+say "collector RSS (KiB) every 10 s: $(awk 'NR % 10 == 1 { printf "%s ", $1 }' "$WORK/scale.rss")(max $(sort -n "$WORK/scale.rss" | tail -1))"
+echo
+echo "bench: done; results in $RESULTS"

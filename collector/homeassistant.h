@@ -1,0 +1,50 @@
+/* The collector's side of Home Assistant, and the daily totals.
+ *
+ * For every device it has seen (in the database at start, or on any topic
+ * since) the collector publishes, retained:
+ *   - <discovery_prefix>/device/rollsense_<device>_sessions/config, the
+ *     discovery of the session entities (discovery.h), unless
+ *     homeassistant.enabled is false; again after every connect and when
+ *     Home Assistant announces itself ("online" on <discovery_prefix>/status);
+ *   - <prefix>/<device>/today, the totals of the sessions that started on
+ *     the local day:
+ *       {"date":"2026-11-24","sessions":2,"hold_count":5,"hold_time_s":160.2,
+ *        "heat_time_s":143.2}
+ *     after each session summary, after every connect, and at local midnight
+ *     (back to zeros). */
+#ifndef ROLLSENSE_HOMEASSISTANT_H
+#define ROLLSENSE_HOMEASSISTANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "store.h"
+
+struct homeassistant;
+
+/* cfg and st are borrowed and must outlive it. Devices with a run in the
+ * store are known from the start. NULL on ENOMEM. */
+struct homeassistant *homeassistant_new(const struct rs_config *cfg, struct store *st,
+					ingest_publish_fn publish, void *publish_ctx);
+void homeassistant_free(struct homeassistant *ha);
+
+/* The topic filter to subscribe to for Home Assistant's birth message
+ * ("<discovery_prefix>/status"), or NULL when discovery is off. */
+const char *homeassistant_status_filter(const struct homeassistant *ha);
+
+/* Every message the collector receives: learns devices from
+ * <prefix>/<device>/..., and answers Home Assistant's "online". */
+void homeassistant_message(struct homeassistant *ha, const char *topic, const char *payload,
+			   size_t len);
+/* Every publish the ingest makes: a session summary makes the device's
+ * "today" due. */
+void homeassistant_published(struct homeassistant *ha, const char *topic);
+/* (Re)connected: everything again. */
+void homeassistant_connected(struct homeassistant *ha);
+/* Publishes what is due (call a few times a second): discovery for new
+ * devices, "today" after sessions and at a change of the local date. */
+void homeassistant_tick(struct homeassistant *ha, double now_wall_s);
+
+#endif

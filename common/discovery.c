@@ -1,0 +1,256 @@
+/* Home Assistant discovery payloads: see discovery.h. The field names are
+ * those of Home Assistant's MQTT integration ("MQTT Discovery", device-based
+ * discovery payload; the sensor, binary_sensor and device trigger platforms),
+ * written out in full rather than abbreviated, for people reading the broker. */
+#include "discovery.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cJSON.h>
+
+#include "topic.h"
+
+/* Building state: any failed add turns ok false; the payload is then dropped
+ * whole (a half-built discovery message would misconfigure HA). */
+struct builder {
+	const struct rs_config *cfg;
+	const char *device;
+	bool ok;
+};
+
+static void add_str(struct builder *b, cJSON *obj, const char *key, const char *value)
+{
+	if (!cJSON_AddStringToObject(obj, key, value))
+		b->ok = false;
+}
+
+static cJSON *add_obj(struct builder *b, cJSON *parent, const char *key)
+{
+	cJSON *o = cJSON_AddObjectToObject(parent, key);
+
+	if (!o)
+		b->ok = false;
+	return o;
+}
+
+/* "<prefix>/<device>/<kind>" into the object under key. */
+static void add_topic(struct builder *b, cJSON *obj, const char *key, const char *kind)
+{
+	char topic[256];
+
+	if (topic_build(topic, sizeof(topic), b->cfg->mqtt.topic_prefix, b->device, kind) < 0) {
+		b->ok = false;
+		return;
+	}
+	add_str(b, obj, key, topic);
+}
+
+static void add_unique_id(struct builder *b, cJSON *obj, const char *what)
+{
+	char id[160];
+
+	snprintf(id, sizeof(id), "rollsense_%s_%s", b->device, what);
+	add_str(b, obj, "unique_id", id);
+}
+
+/* Entities go unavailable when sensord's status (its will) says offline. */
+static void add_availability(struct builder *b, cJSON *cmp)
+{
+	cJSON *list = cJSON_AddArrayToObject(cmp, "availability");
+	cJSON *a = cJSON_CreateObject();
+
+	if (!list || !a || !cJSON_AddItemToArray(list, a)) {
+		cJSON_Delete(a);
+		b->ok = false;
+		return;
+	}
+	add_topic(b, a, "topic", "status");
+	add_str(b, a, "payload_available", "online");
+	add_str(b, a, "payload_not_available", "offline");
+}
+
+/* A sensor reading field of a JSON topic. value_json.X of a null renders
+ * "None", which HA's MQTT sensor takes as unknown: a failed chip shows as
+ * unknown, not as 0. */
+static cJSON *add_sensor(struct builder *b, cJSON *cmps, const char *key, const char *name,
+			 const char *kind, const char *field)
+{
+	cJSON *c = add_obj(b, cmps, key);
+	char tpl[96];
+
+	if (!c)
+		return NULL;
+	add_str(b, c, "platform", "sensor");
+	add_str(b, c, "name", name);
+	add_unique_id(b, c, key);
+	add_topic(b, c, "state_topic", kind);
+	snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", field);
+	add_str(b, c, "value_template", tpl);
+	return c;
+}
+
+static void add_sensord_components(struct builder *b, cJSON *cmps)
+{
+	cJSON *c;
+
+	c = add_sensor(b, cmps, "pressure", "Pressure", "reading", "pressure_kpa");
+	if (c) {
+		add_str(b, c, "device_class", "pressure");
+		add_str(b, c, "state_class", "measurement");
+		add_str(b, c, "unit_of_measurement", "kPa");
+		add_availability(b, c);
+	}
+	c = add_sensor(b, cmps, "temperature", "Temperature", "reading", "temperature_c");
+	if (c) {
+		add_str(b, c, "device_class", "temperature");
+		add_str(b, c, "state_class", "measurement");
+		add_str(b, c, "unit_of_measurement", "°C");
+		add_availability(b, c);
+	}
+	/* Counted per run: a restart starts again at 0, which total_increasing
+	 * takes as a new cycle rather than a negative count. */
+	c = add_sensor(b, cmps, "chip_faults", "Chip faults", "health", "chip_faults");
+	if (c) {
+		add_str(b, c, "state_class", "total_increasing");
+		add_str(b, c, "entity_category", "diagnostic");
+		add_str(b, c, "icon", "mdi:chip");
+		add_availability(b, c);
+	}
+	/* The status itself, as a diagnostic: it is the availability of the
+	 * rest, so it has none of its own. */
+	c = add_obj(b, cmps, "connected");
+	if (c) {
+		add_str(b, c, "platform", "binary_sensor");
+		add_str(b, c, "name", "Connected");
+		add_unique_id(b, c, "connected");
+		add_topic(b, c, "state_topic", "status");
+		add_str(b, c, "payload_on", "online");
+		add_str(b, c, "payload_off", "offline");
+		add_str(b, c, "device_class", "connectivity");
+		add_str(b, c, "entity_category", "diagnostic");
+	}
+}
+
+/* Durations in seconds: HA shows them as h:mm:ss. */
+static void add_duration(struct builder *b, cJSON *cmps, const char *key, const char *name,
+			 const char *kind, const char *field, const char *state_class)
+{
+	cJSON *c = add_sensor(b, cmps, key, name, kind, field);
+
+	if (!c)
+		return;
+	add_str(b, c, "device_class", "duration");
+	add_str(b, c, "unit_of_measurement", "s");
+	if (state_class)
+		add_str(b, c, "state_class", state_class);
+}
+
+static void add_count(struct builder *b, cJSON *cmps, const char *key, const char *name,
+		      const char *kind, const char *field, const char *state_class)
+{
+	cJSON *c = add_sensor(b, cmps, key, name, kind, field);
+
+	if (!c)
+		return;
+	add_str(b, c, "icon", "mdi:counter");
+	if (state_class)
+		add_str(b, c, "state_class", state_class);
+}
+
+/* The collector's entities stay available when sensord is off: they are
+ * facts about finished sessions, kept retained, not live states. */
+static void add_collector_components(struct builder *b, cJSON *cmps)
+{
+	cJSON *c;
+
+	add_count(b, cmps, "last_hold_count", "Last session holds", "session", "hold_count", NULL);
+	add_duration(b, cmps, "last_hold_time", "Last session hold time", "session", "hold_time_s", NULL);
+	add_duration(b, cmps, "last_heat_time", "Last session heat time", "session", "heat_time_s", NULL);
+	add_count(b, cmps, "today_sessions", "Sessions today", "today", "sessions", "total_increasing");
+	add_count(b, cmps, "today_hold_count", "Holds today", "today", "hold_count", "total_increasing");
+	add_duration(b, cmps, "today_hold_time", "Hold time today", "today", "hold_time_s",
+		     "total_increasing");
+	add_duration(b, cmps, "today_heat_time", "Heat time today", "today", "heat_time_s",
+		     "total_increasing");
+
+	/* Fires on sensord's live hold_ended event (any class). */
+	c = add_obj(b, cmps, "hold_completed");
+	if (c) {
+		add_str(b, c, "platform", "device_automation");
+		add_str(b, c, "automation_type", "trigger");
+		add_topic(b, c, "topic", "event");
+		add_str(b, c, "type", "hold_completed");
+		add_str(b, c, "subtype", "trigger_point");
+		add_str(b, c, "value_template", "{{ value_json.event }}");
+		add_str(b, c, "payload", "hold_ended");
+	}
+}
+
+int discovery_topic(char *buf, size_t len, const struct rs_config *cfg, const char *device,
+		    enum discovery_source source)
+{
+	int n = snprintf(buf, len, "%s/device/rollsense_%s%s/config",
+			 cfg->homeassistant.discovery_prefix, device,
+			 source == DISCOVERY_COLLECTOR ? "_sessions" : "");
+
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return -1;
+	}
+	return n;
+}
+
+char *discovery_payload(const struct rs_config *cfg, const char *device,
+			enum discovery_source source)
+{
+	struct builder b = { .cfg = cfg, .device = device, .ok = true };
+	cJSON *root = cJSON_CreateObject(), *dev, *ids, *origin, *cmps;
+	char id[96], name[96];
+	char *text = NULL;
+
+	if (!root)
+		goto fail;
+	snprintf(id, sizeof(id), "rollsense_%s", device);
+	snprintf(name, sizeof(name), "rollsense %s", device);
+	dev = add_obj(&b, root, "dev");
+	if (dev) {
+		ids = cJSON_AddArrayToObject(dev, "identifiers");
+		if (!ids || !cJSON_AddItemToArray(ids, cJSON_CreateString(id)))
+			b.ok = false;
+		add_str(&b, dev, "name", name);
+		add_str(&b, dev, "manufacturer", "rollsense");
+		add_str(&b, dev, "model", "rollsense massage tool");
+		add_str(&b, dev, "sw_version", ROLLSENSE_VERSION);
+	}
+	origin = add_obj(&b, root, "o");
+	if (origin) {
+		add_str(&b, origin, "name", "rollsense");
+		add_str(&b, origin, "sw_version", ROLLSENSE_VERSION);
+		add_str(&b, origin, "support_url", DISCOVERY_SUPPORT_URL);
+	}
+	cmps = add_obj(&b, root, "cmps");
+	if (cmps) {
+		if (source == DISCOVERY_SENSORD)
+			add_sensord_components(&b, cmps);
+		else
+			add_collector_components(&b, cmps);
+	}
+	/* QoS 1 for the state topics: readings are published at QoS 1. */
+	if (!cJSON_AddNumberToObject(root, "qos", 1))
+		b.ok = false;
+	if (!b.ok)
+		goto fail;
+	text = cJSON_PrintUnformatted(root);
+	if (!text)
+		goto fail;
+	cJSON_Delete(root);
+	return text;
+fail:
+	cJSON_Delete(root);
+	errno = ENOMEM;
+	return NULL;
+}

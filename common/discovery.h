@@ -1,0 +1,44 @@
+/* Home Assistant MQTT discovery, device-based form: one retained message per
+ * daemon and device on <discovery_prefix>/device/<object_id>/config with
+ *   "dev"  the device (identifiers ["rollsense_<device>"], name, model...),
+ *   "o"    the origin (name, sw_version, support_url),
+ *   "cmps" the components (entities and a device trigger), each with a
+ *          stable unique_id "rollsense_<device>_<what>".
+ * Both daemons describe the same HA device (same identifiers), each its own
+ * components on its own topic, so they never overwrite each other:
+ *   sensord   <dp>/device/rollsense_<device>/config
+ *             pressure, temperature (from .../reading), connected (from
+ *             .../status), chip faults (diagnostic, from .../health)
+ *   collector <dp>/device/rollsense_<device>_sessions/config
+ *             last session's holds, hold time, heat time (from .../session),
+ *             today's sessions, holds, hold and heat time (from .../today,
+ *             total_increasing), and the "hold completed" trigger (hold_ended
+ *             on .../event)
+ * Payloads are built here and nowhere else; publishing (and when) is the
+ * daemons' business. */
+#ifndef ROLLSENSE_DISCOVERY_H
+#define ROLLSENSE_DISCOVERY_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Where HA links "origin" to: the project's home. */
+#define DISCOVERY_SUPPORT_URL "https://github.com/rollsense/rollsense"
+
+enum discovery_source {
+	DISCOVERY_SENSORD,
+	DISCOVERY_COLLECTOR,
+};
+
+/* Writes "<discovery_prefix>/device/rollsense_<device>[_sessions]/config".
+ * Length, or -1 if it does not fit. */
+int discovery_topic(char *buf, size_t len, const struct rs_config *cfg, const char *device,
+		    enum discovery_source source);
+
+/* The discovery payload for device as a malloc'd JSON string; the caller
+ * frees it. Topics inside use cfg->mqtt.topic_prefix. NULL on ENOMEM. */
+char *discovery_payload(const struct rs_config *cfg, const char *device,
+			enum discovery_source source);
+
+#endif

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Hardware in the loop, the host's half: what the guest does to the chips,
+and whether what rollsense published is right.
+
+  check.py plan SHARE     writes SHARE/plan.env: the register contents the
+                          guest loads into i2c-stub (chip ids, calibration,
+                          raw readings for each phase) and the configs
+  check.py verify SHARE   checks SHARE/once.json, SHARE/mqtt.log, SHARE/led.log
+                          and SHARE/regs.txt; prints one line per check and
+                          the closing "N passed, N failed"; exit 1 on failure
+
+The expected values are computed here from the datasheets' formulas (Bosch
+BST-BMP280-DS001 §3.11.3 int64 compensation, TI SBAS444 §7.3.3, Microchip
+DS25095 §5.1.3), independently of rollsense's drivers: nothing here imports
+or runs rollsense code.
+"""
+import json
+import sys
+
+DEVICE = "hil1"
+PREFIX = "rollsense"
+
+# The calibration of the BMP280 datasheet's worked example [BMP §3.12].
+BMP_CALIB = [("H", 27504), ("h", 26435), ("h", -1000), ("H", 36477), ("h", -10685),
+             ("h", 3024), ("h", 2855), ("h", 140), ("h", -7), ("h", 15500),
+             ("h", -14600), ("h", 6000)]
+ADC_T = 519888          # 25.08 °C with that calibration
+ADC_P_REST = 415148     # about 100653 Pa: the ball at rest
+ADC_P_HOLD = 322900     # about 15 kPa more: someone leans on the ball
+HOLD_S = 12             # how long the guest keeps the hold
+# A live chip's raw values never repeat for long (sensord reports a BMP280
+# whose raw values repeat 20 samples in a row as stuck), so the guest cycles
+# through these offsets of (adc_P, adc_T), one every 0.2 s.
+NOISE = [(0, 0), (2, 1), (-1, 0), (1, -1)]
+ADS_CODE = 0x2A5B       # ADS1115 conversion register: 10843 LSB
+ADS_FSR_V = 4.096
+MCP_TA_REST = 0xC190    # 25.0000 °C with the three flag bits set (MCP §5.1.3)
+MCP_TA_HOT = 0x0277     # 39.4375 °C: a warmed ball, above heat_c (38 °C)
+
+
+def bmp280_compensate(adc_t, adc_p):
+    """[BMP §3.11.3]: bmp280_compensate_T_int32 then _P_int64, in C integer
+    arithmetic (>> on negatives is arithmetic, / truncates toward zero).
+    Returns (°C, Pa)."""
+    t1, t2, t3, p1, p2, p3, p4, p5, p6, p7, p8, p9 = [v for _, v in BMP_CALIB]
+
+    def cdiv(a, b):
+        q = abs(a) // abs(b)
+        return q if (a >= 0) == (b >= 0) else -q
+
+    var1 = (((adc_t >> 3) - (t1 << 1)) * t2) >> 11
+    var2 = (((((adc_t >> 4) - t1) * ((adc_t >> 4) - t1)) >> 12) * t3) >> 14
+    t_fine = var1 + var2
+    temp_c = ((t_fine * 5 + 128) >> 8) / 100.0
+    var1 = t_fine - 128000
+    var2 = var1 * var1 * p6
+    var2 = var2 + ((var1 * p5) << 17)
+    var2 = var2 + (p4 << 35)
+    var1 = ((var1 * var1 * p3) >> 8) + ((var1 * p2) << 12)
+    var1 = (((1 << 47) + var1) * p1) >> 33
+    p = 1048576 - adc_p
+    p = cdiv(((p << 31) - var2) * 3125, var1)
+    var1 = (p9 * (p >> 13) * (p >> 13)) >> 25
+    var2 = (p8 * p) >> 19
+    p = ((p + var1 + var2) >> 8) + (p7 << 4)
+    return temp_c, p / 256.0
+
+
+def mcp9808_celsius(reg):
+    """[MCP §5.1.3]: flags in bits 15:13, a 13-bit two's complement value in
+    0.0625 °C."""
+    v = reg & 0x1FFF
+    if v & 0x1000:
+        v -= 0x2000
+    return v / 16.0
+
+
+def swap16(w):
+    """An SMBus word carries the first byte on the wire as its low byte; the
+    ADS1115 and MCP9808 send MSB first (chips.md), so i2cset's word is the
+    register value byte-swapped, exactly as on a Raspberry Pi."""
+    return ((w & 0xFF) << 8) | (w >> 8)
+
+
+def bmp_data_bytes(adc_p, adc_t):
+    """0xF7..0xFC: press msb, lsb, xlsb[7:4], then temp the same [BMP §4.3.6-7]."""
+    out = []
+    for adc in (adc_p, adc_t):
+        out += [(adc >> 12) & 0xFF, (adc >> 4) & 0xFF, (adc & 0xF) << 4]
+    return out
+
+
+def hexes(bs):
+    return " ".join("0x%02x" % b for b in bs)
+
+
+def plan(share):
+    calib = []
+    for kind, v in BMP_CALIB:
+        v &= 0xFFFF
+        calib += [v & 0xFF, v >> 8]      # LSB first [BMP §3.11.2]
+    lines = [
+        "BMP_ID=0x58",
+        "BMP_CALIB='%s'" % hexes(calib),
+        "BMP_DATA_REST='%s'" % hexes(bmp_data_bytes(ADC_P_REST, ADC_T)),
+        "NOISE_N=%d" % len(NOISE),
+        "ADS_CONFIG_W=0x%04x" % swap16(0x8583),     # power-on value [ADS]
+        "ADS_CONV_W=0x%04x" % swap16(ADS_CODE),
+        "MCP_MANUF_W=0x%04x" % swap16(0x0054),
+        "MCP_DEVICE_W=0x%04x" % swap16(0x0400),
+        "MCP_RES=0x03",
+        "MCP_TA_REST_W=0x%04x" % swap16(MCP_TA_REST),
+        "MCP_TA_HOT_W=0x%04x" % swap16(MCP_TA_HOT),
+        "HOLD_S=%d" % HOLD_S,
+    ] + [
+        "BMP_DATA_%s_%d='%s'" % (level, k, hexes(bmp_data_bytes(adc_p + dp, ADC_T + dt)))
+        for level, adc_p in (("REST", ADC_P_REST), ("HOLD", ADC_P_HOLD))
+        for k, (dp, dt) in enumerate(NOISE)
+    ] + [
+        "DEVICE=%s" % DEVICE,
+        "PREFIX=%s" % PREFIX,
+    ]
+    with open(share + "/plan.env", "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            print("  ok    %s" % what)
+        else:
+            self.failed += 1
+            print("  FAIL  %s%s" % (what, (": " + detail) if detail else ""))
+        return ok
+
+
+def close(a, b, tol):
+    return a is not None and b is not None and abs(a - b) <= tol
+
+
+def read_mqtt(path):
+    """mosquitto_sub -v lines: '<topic> <payload>'."""
+    msgs = []
+    try:
+        with open(path) as f:
+            for line in f:
+                topic, _, payload = line.rstrip("\n").partition(" ")
+                msgs.append((topic, payload))
+    except OSError:
+        pass
+    return msgs
+
+
+def verify(share):
+    c = Checks()
+    t_rest, p_rest = bmp280_compensate(ADC_T, ADC_P_REST)
+    rests = [bmp280_compensate(ADC_T + dt, ADC_P_REST + dp)[1] for dp, dt in NOISE]
+    holds = [bmp280_compensate(ADC_T + dt, ADC_P_HOLD + dp)[1] for dp, dt in NOISE]
+    p_hold = sum(holds) / len(holds)
+    # The gauge's zero is an average of resting samples; a pressed sample is
+    # one of the hold values minus it: the noise's spread bounds the error,
+    # plus the 0.01 kPa of the published rounding.
+    hold_kpa = (p_hold - sum(rests) / len(rests)) / 1000.0
+    tol_kpa = (max(holds) - min(holds) + max(rests) - min(rests)) / 1000.0 + 0.006
+    t_mcp_rest = mcp9808_celsius(MCP_TA_REST)
+    t_mcp_hot = mcp9808_celsius(MCP_TA_HOT)
+    volts = (ADS_CODE - 0x10000 if ADS_CODE & 0x8000 else ADS_CODE) * ADS_FSR_V / 32768
+    print("expected: BMP280 %.2f °C, %.4f Pa at rest, %.4f Pa pressed (%.3f kPa); "
+          "ADS1115 %.5f V; MCP9808 %.4f then %.4f °C" %
+          (t_rest, p_rest, p_hold, hold_kpa, volts, t_mcp_rest, t_mcp_hot))
+
+    # 1. --once: every chip's absolute values.
+    once = None
+    try:
+        with open(share + "/once.json") as f:
+            once = json.loads(f.read())
+    except (OSError, ValueError) as e:
+        c.check(False, "sensord --once printed one JSON reading", str(e))
+    if once is not None:
+        sensors = once.get("sensors", {})
+
+        def chip(prefix):
+            for k, v in sensors.items():
+                if k.startswith(prefix):
+                    return k, v
+            return prefix, {}
+        k, v = chip("bmp280@")
+        c.check(close(v.get("temperature_c"), t_rest, 0.005),
+                "%s temperature %.2f °C (datasheet formula)" % (k, t_rest), str(v))
+        c.check(close(v.get("pressure_pa"), p_rest, 0.02),
+                "%s pressure %.2f Pa (datasheet int64 formula)" % (k, p_rest), str(v))
+        k, v = chip("ads1115@")
+        c.check(close(v.get("voltage_v"), volts, 0.00001),
+                "%s %.5f V from code 0x%04x at ±%.3f V" % (k, volts, ADS_CODE, ADS_FSR_V), str(v))
+        k, v = chip("mcp9808@")
+        c.check(close(v.get("temperature_c"), t_mcp_rest, 0.005),
+                "%s %.4f °C from T_A 0x%04x (flag bits masked)" % (k, t_mcp_rest, MCP_TA_REST),
+                str(v))
+        c.check(not once.get("faults"), "--once reports no faults", str(once.get("faults")))
+
+    # 2. The readings the daemon published while the registers changed.
+    msgs = read_mqtt(share + "/mqtt.log")
+    readings = []
+    for topic, payload in msgs:
+        if topic == "%s/%s/reading" % (PREFIX, DEVICE):
+            try:
+                readings.append(json.loads(payload))
+            except ValueError:
+                pass
+    events = []
+    for topic, payload in msgs:
+        if topic == "%s/%s/event" % (PREFIX, DEVICE):
+            try:
+                events.append(json.loads(payload))
+            except ValueError:
+                pass
+    c.check(len(readings) >= 100, "readings published over MQTT (%d)" % len(readings))
+    pressures = [r.get("pressure_kpa") for r in readings]
+    temps = [r.get("temperature_c") for r in readings]
+    bad_p = [p for p in pressures
+             if not (close(p, 0.0, tol_kpa) or close(p, hold_kpa, tol_kpa))]
+    c.check(readings and not bad_p,
+            "every pressure_kpa is 0 (at rest) or %.2f (pressed), as computed" % hold_kpa,
+            "unexpected: %s" % bad_p[:5])
+    n_hold = sum(1 for p in pressures if close(p, hold_kpa, tol_kpa))
+    c.check(HOLD_S * 10 * 0.7 <= n_hold <= HOLD_S * 10 * 1.3,
+            "about %d pressed readings at 10 Hz (%d)" % (HOLD_S * 10, n_hold))
+    bad_t = [t for t in temps if not (close(t, t_mcp_rest, 0.006) or close(t, t_mcp_hot, 0.006))]
+    c.check(readings and not bad_t,
+            "every temperature_c is %.2f or %.2f, as computed" % (t_mcp_rest, t_mcp_hot),
+            "unexpected: %s" % bad_t[:5])
+    c.check(any(close(t, t_mcp_hot, 0.006) for t in temps), "the temperature rise was seen")
+    faults = [r["faults"] for r in readings if r.get("faults")]
+    c.check(not faults, "no reading carries a fault", str(faults[:3]))
+
+    # 3. The live detector events, in order.
+    names = [e.get("event") for e in events]
+    want = ["session_started", "hold_started", "hold_10s", "hold_ended", "heat_on",
+            "session_ended"]
+    pos, missing = 0, []
+    for w in want:
+        try:
+            pos = names.index(w, pos) + 1
+        except ValueError:
+            missing.append(w)
+    c.check(not missing, "events in order: %s" % ", ".join(want),
+            "missing or out of order: %s (got %s)" % (missing, names))
+    ended = [e for e in events if e.get("event") == "hold_ended"]
+    if ended:
+        h = ended[0].get("hold", {})
+        c.check(close(h.get("duration_s"), HOLD_S, 1.5) and h.get("class") == "effective",
+                "hold_ended: about %d s, effective" % HOLD_S, str(h))
+        c.check(close(h.get("mean_kpa"), hold_kpa, tol_kpa),
+                "hold_ended: mean %.2f kPa" % hold_kpa, str(h))
+    heat = [e for e in events if e.get("event") == "heat_on"]
+    if heat:
+        c.check(close(heat[0].get("temperature_c"), t_mcp_hot, 0.006),
+                "heat_on at %.2f °C" % t_mcp_hot, str(heat[0]))
+
+    # 4. The collector stored the session and published its summary.
+    sessions = []
+    for topic, payload in msgs:
+        if topic == "%s/%s/session" % (PREFIX, DEVICE):
+            try:
+                sessions.append(json.loads(payload))
+            except ValueError:
+                pass
+    c.check(len(sessions) >= 1, "the collector published the session summary")
+    if sessions:
+        s = sessions[-1]
+        s_holds = s.get("holds", [])
+        c.check(s.get("hold_count") == 1 and len(s_holds) == 1 and
+                s_holds[0].get("class") == "effective" and
+                close(s_holds[0].get("mean_kpa"), hold_kpa, tol_kpa),
+                "session: one effective hold at %.2f kPa" % hold_kpa, json.dumps(s)[:300])
+        c.check(close(s.get("max_temperature_c"), t_mcp_hot, 0.006) and
+                (s.get("heat_time_s") or 0) > 0,
+                "session: heat time > 0, max %.2f °C" % t_mcp_hot, json.dumps(s)[:300])
+    c.check(any(r.get("end_session") for r in readings),
+            "the button's long press ended the session (end_session in a reading)")
+
+    # 5. The LED line as the guest sampled it from gpio-sim.
+    led = []
+    try:
+        with open(share + "/led.log") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3:
+                    led.append((parts[0], float(parts[1]), int(parts[2])))
+    except (OSError, ValueError):
+        pass
+
+    def pulses(phase):
+        """(on durations) of the LED during one phase of the guest's script."""
+        out, on_at = [], None
+        for ph, t, v in led:
+            if ph != phase:
+                continue
+            if v and on_at is None:
+                on_at = t
+            elif not v and on_at is not None:
+                out.append(t - on_at)
+                on_at = None
+        return out
+    tare = pulses("tare")
+    c.check(len(tare) == 1 and close(tare[0], 0.3, 0.15),
+            "short press: the LED blinks once for about 300 ms (tare)", str(tare))
+    ten = pulses("hold")
+    c.check(len(ten) == 2 and all(close(p, 0.15, 0.1) for p in ten),
+            "hold_10s: the LED blinks twice, about 150 ms each", str(ten))
+    end = pulses("end")
+    # Under emulation the sampling adds a few hundred ms of jitter; the
+    # bounds still tell this glow from the 300 ms tare blink.
+    c.check(len(end) == 1 and 0.8 <= end[0] <= 1.6,
+            "long press: the LED glows once for about 1 s (session over)", str(end))
+
+    # 6. What the drivers left in the chips' registers.
+    regs = {}
+    try:
+        with open(share + "/regs.txt") as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                regs[k] = int(v, 16)
+    except (OSError, ValueError):
+        pass
+    # forced mode, osrs_t x1 (001), osrs_p x8 (100) [BMP §4.3.4]
+    c.check(regs.get("bmp_ctrl_meas") == 0x31, "BMP280 ctrl_meas 0x31 (T x1, P x8, forced)",
+            str(regs.get("bmp_ctrl_meas")))
+    # OS, AIN0-GND (100), ±4.096 V (001), single shot, 128 SPS (100), comparator off
+    c.check(regs.get("ads_config") is not None and swap16(regs["ads_config"]) == 0xC383,
+            "ADS1115 config 0xC383 (AIN0, ±4.096 V, single shot, 128 SPS)",
+            hex(swap16(regs["ads_config"])) if "ads_config" in regs else "missing")
+    c.check(regs.get("mcp_res") is not None and regs["mcp_res"] & 3 == 3,
+            "MCP9808 resolution 0.0625 °C (11)", str(regs.get("mcp_res")))
+
+    print("hil: %d passed, %d failed" % (c.passed, c.failed))
+    return 0 if c.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("plan", "verify"):
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    if sys.argv[1] == "plan":
+        plan(sys.argv[2])
+        sys.exit(0)
+    sys.exit(verify(sys.argv[2]))

@@ -1,0 +1,204 @@
+/* Feedback on the tool: button debounce and press classification, and the
+ * LED and buzzer patterns (feedback.h, which has the rules and timings). */
+#include "feedback.h"
+
+#include <math.h>
+#include <stddef.h>
+
+/* Times are compared with a microsecond of slack, so that a release 30 ms
+ * after the press counts as 30 ms where floating point makes 0.0299999. */
+#define SLACK_S 1e-6
+
+/* ---- the button ---- */
+
+void feedback_button_init(struct feedback_button *b, unsigned debounce_ms, double long_press_s)
+{
+	*b = (struct feedback_button){ 0 };
+	b->debounce_s = debounce_ms / 1000.0;
+	b->long_press_s = long_press_s;
+}
+
+enum feedback_press feedback_button_feed(struct feedback_button *b, double real_s, bool raw_pressed)
+{
+	double held_until_s;
+
+	if (!b->started) {
+		/* Whatever the button does at the first poll is where we start,
+		 * not a change we saw: a held button is no press. */
+		b->started = true;
+		b->raw = b->pressed = raw_pressed;
+		b->raw_since_s = b->pressed_at_s = real_s;
+		b->quiet = raw_pressed;
+		return FEEDBACK_PRESS_NONE;
+	}
+	if (raw_pressed != b->raw) {
+		b->raw = raw_pressed;
+		b->raw_since_s = real_s;
+	}
+	if (b->raw != b->pressed && real_s - b->raw_since_s >= b->debounce_s - SLACK_S) {
+		b->pressed = b->raw;
+		if (b->pressed) {
+			b->pressed_at_s = b->raw_since_s;
+			b->quiet = false;
+		} else if (!b->quiet) {
+			return FEEDBACK_PRESS_SHORT;
+		}
+	}
+	if (!b->pressed || b->quiet)
+		return FEEDBACK_PRESS_NONE;
+	/* While a release is still bouncing, the press is measured to the
+	 * moment the contact opened: letting go at 1.99 s is a short press
+	 * even if the release is only confirmed after 2 s. */
+	held_until_s = b->raw ? real_s : b->raw_since_s;
+	if (held_until_s - b->pressed_at_s >= b->long_press_s - SLACK_S) {
+		b->quiet = true;
+		return FEEDBACK_PRESS_LONG;
+	}
+	return FEEDBACK_PRESS_NONE;
+}
+
+/* ---- the patterns ---- */
+
+#define SPANS_MAX 20
+
+/* Span lengths in ms, alternating on and off, starting on. */
+struct track {
+	unsigned n;
+	unsigned ms[SPANS_MAX];
+};
+
+struct pattern {
+	const char *name;
+	int priority;
+	struct track led, buzzer;
+};
+
+/* The table in feedback.h, span for span. */
+static const struct pattern patterns[FEEDBACK_PATTERN_KINDS] = {
+	[FEEDBACK_PATTERN_NONE] = { "none", 0, { 0, { 0 } }, { 0, { 0 } } },
+	[FEEDBACK_PATTERN_HOLD_10S] = {
+		"hold_10s", 1,
+		{ 3, { 150, 150, 150 } },
+		{ 1, { 100 } },
+	},
+	[FEEDBACK_PATTERN_HOLD_60S] = {
+		"hold_60s", 1,
+		{ 5, { 500, 250, 500, 250, 500 } },
+		{ 5, { 200, 200, 200, 200, 200 } },
+	},
+	[FEEDBACK_PATTERN_TOO_HOT] = {
+		"too_hot", 2,
+		{ 19, { 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
+			100, 100, 100, 100, 100, 100, 100, 100, 100 } },
+		{ 1, { 1500 } },
+	},
+	[FEEDBACK_PATTERN_TARE] = {
+		"tare", 1,
+		{ 1, { 300 } },
+		{ 1, { 50 } },
+	},
+	[FEEDBACK_PATTERN_SESSION_END] = {
+		"session_end", 1,
+		{ 1, { 1000 } },
+		{ 3, { 100, 100, 100 } },
+	},
+};
+
+enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k)
+{
+	switch (k) {
+	case DETECTOR_EVENT_HOLD_10S:
+		return FEEDBACK_PATTERN_HOLD_10S;
+	case DETECTOR_EVENT_HOLD_60S:
+		return FEEDBACK_PATTERN_HOLD_60S;
+	case DETECTOR_EVENT_TOO_HOT:
+		return FEEDBACK_PATTERN_TOO_HOT;
+	default:
+		return FEEDBACK_PATTERN_NONE;
+	}
+}
+
+const char *feedback_pattern_name(enum feedback_pattern_kind k)
+{
+	if ((int)k <= 0 || k >= FEEDBACK_PATTERN_KINDS)
+		return "none";
+	return patterns[k].name;
+}
+
+static unsigned track_total_ms(const struct track *t)
+{
+	unsigned total = 0;
+
+	for (unsigned i = 0; i < t->n; i++)
+		total += t->ms[i];
+	return total;
+}
+
+/* Milliseconds since the pattern started, with a nanosecond of slack so that
+ * an edge given as start + 0.150 s falls on the span it begins, although
+ * (start + 0.150) - start may come out as 149.99999999 in floating point. */
+static double elapsed_ms(const struct feedback_player *p, double real_s)
+{
+	return (real_s - p->start_s) * 1000.0 + 1e-6;
+}
+
+/* The track's level at at_ms, and the time of its next change (or INFINITY). */
+static bool track_level(const struct track *t, double start_s, double at_ms, double *next_s)
+{
+	unsigned end_ms = 0;
+
+	for (unsigned i = 0; i < t->n; i++) {
+		end_ms += t->ms[i];
+		if (at_ms < end_ms) {
+			*next_s = start_s + end_ms / 1000.0;
+			return i % 2 == 0;
+		}
+	}
+	*next_s = INFINITY;
+	return false;
+}
+
+static bool kind_valid(enum feedback_pattern_kind k)
+{
+	return (int)k > 0 && k < FEEDBACK_PATTERN_KINDS;
+}
+
+bool feedback_player_busy(const struct feedback_player *p, double real_s)
+{
+	const struct pattern *pat;
+	unsigned total_led, total_buzzer;
+
+	if (!kind_valid(p->kind))
+		return false;
+	pat = &patterns[p->kind];
+	total_led = track_total_ms(&pat->led);
+	total_buzzer = track_total_ms(&pat->buzzer);
+	return elapsed_ms(p, real_s) < (total_led > total_buzzer ? total_led : total_buzzer);
+}
+
+bool feedback_player_start(struct feedback_player *p, enum feedback_pattern_kind k, double real_s)
+{
+	if (!kind_valid(k))
+		return false;
+	if (feedback_player_busy(p, real_s) && patterns[p->kind].priority > patterns[k].priority)
+		return false;
+	p->kind = k;
+	p->start_s = real_s;
+	return true;
+}
+
+struct feedback_levels feedback_player_levels(const struct feedback_player *p, double real_s)
+{
+	struct feedback_levels lv = { false, false, INFINITY };
+	const struct pattern *pat;
+	double at_ms, next_led, next_buzzer;
+
+	if (!kind_valid(p->kind))
+		return lv;
+	pat = &patterns[p->kind];
+	at_ms = elapsed_ms(p, real_s);
+	lv.led = track_level(&pat->led, p->start_s, at_ms, &next_led);
+	lv.buzzer = track_level(&pat->buzzer, p->start_s, at_ms, &next_buzzer);
+	lv.next_change_s = fmin(next_led, next_buzzer);
+	return lv;
+}

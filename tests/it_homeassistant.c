@@ -1,0 +1,312 @@
+/* Integration: Home Assistant discovery from the real daemons on a real
+ * mosquitto. sensord on simulated chips plays one 12 s hold; the collector
+ * turns it into a session. The retained discovery configs, the health and
+ * today topics are read back with mosquitto_sub and checked field by field;
+ * "online" on homeassistant/status makes both send discovery again; with
+ * homeassistant.enabled false nothing appears under homeassistant/. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cJSON.h>
+
+#include "harness.h"
+
+#define SENSORD_CONFIG_TOPIC "homeassistant/device/rollsense_ball1/config"
+#define COLLECTOR_CONFIG_TOPIC "homeassistant/device/rollsense_ball1_sessions/config"
+
+struct fixture {
+	char dir[256];
+	struct broker broker;
+	char cfg[300], scn[300], sensord_log[300], collector_log[300];
+	pid_t sensord, collector;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *d = harness_tmpdir("it-ha");
+
+	assert_non_null(f);
+	assert_non_null(d);
+	snprintf(f->dir, sizeof(f->dir), "%s", d);
+	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
+	snprintf(f->scn, sizeof(f->scn), "%s/test.scn", f->dir);
+	snprintf(f->sensord_log, sizeof(f->sensord_log), "%s/sensord.log", f->dir);
+	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
+	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->sensord > 0)
+		harness_stop(f->sensord, SIGTERM, 10);
+	if (f->collector > 0)
+		harness_stop(f->collector, SIGTERM, 10);
+	broker_stop(&f->broker);
+	if (!getenv("KEEP_TMP"))
+		harness_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A 12 s hold at 15 kPa from 2 s; the session closes 3 s after the last
+ * contact (detector.idle_s 3); five times faster than real time. */
+static void start_daemons(struct fixture *f, bool enabled)
+{
+	char s_bin[300], c_bin[300];	/* harness_bin() reuses one buffer */
+	char *s_argv[] = { s_bin, "--config", f->cfg, NULL };
+	char *c_argv[] = { c_bin, "--config", f->cfg, NULL };
+
+	snprintf(s_bin, sizeof(s_bin), "%s", harness_bin("rollsense-sensord"));
+	snprintf(c_bin, sizeof(c_bin), "%s", harness_bin("rollsense-collector"));
+
+	harness_write_file(f->scn,
+			   "chip ball bmp280 0x76 sealed\n"
+			   "chip pad mcp9808 0x18\n"
+			   "at 0 pad temperature_c 30\n"
+			   "ramp 1 2 ball load_kpa 15\n"
+			   "at 14 ball load_kpa 15\n"
+			   "ramp 14 15 ball load_kpa 0\n");
+	harness_write_file(f->cfg,
+			   "{ \"device_id\": \"ball1\",\n"
+			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
+			   "  \"homeassistant\": { \"enabled\": %s },\n"
+			   "  \"detector\": { \"idle_s\": 3 },\n"
+			   "  \"collector\": { \"database\": \"%s/collector.db\" },\n"
+			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\",\n"
+			   "    \"sensors\": [\n"
+			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
+			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
+			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": 5 } } }\n",
+			   f->broker.port, enabled ? "true" : "false", f->dir, f->dir, f->scn);
+	f->collector = harness_spawn(f->collector_log, c_argv);
+	assert_true(f->collector > 0);
+	f->sensord = harness_spawn(f->sensord_log, s_argv);
+	assert_true(f->sensord > 0);
+}
+
+/* The payload of the last line for topic in mosquitto_sub -v output, parsed
+ * (NULL if none); count gets how many lines had that topic. */
+static cJSON *last_message(const char *out_path, const char *topic, int *count)
+{
+	char *text = harness_read_file(out_path, NULL), *line, *save = NULL;
+	const char *last = NULL;
+	cJSON *j = NULL;
+	size_t tlen = strlen(topic);
+
+	*count = 0;
+	if (!text)
+		return NULL;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, topic, tlen) == 0 && line[tlen] == ' ') {
+			last = line + tlen + 1;
+			(*count)++;
+		}
+	}
+	if (last)
+		j = cJSON_Parse(last);
+	free(text);
+	return j;
+}
+
+static const char *str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsString(v))
+		fail_msg("\"%s\" is not a string", key);
+	return v->valuestring;
+}
+
+static double num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("\"%s\" is not a number", key);
+	return v->valuedouble;
+}
+
+static const cJSON *cmp(const cJSON *root, const char *key)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "cmps"), key);
+
+	if (!cJSON_IsObject(c))
+		fail_msg("no component \"%s\"", key);
+	return c;
+}
+
+static void check_device(const cJSON *j)
+{
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(j, "dev");
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(dev, "identifiers");
+
+	assert_string_equal(cJSON_GetArrayItem(ids, 0)->valuestring, "rollsense_ball1");
+	assert_string_equal(str(dev, "name"), "rollsense ball1");
+	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(j, "o"), "name"), "rollsense");
+	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(j, "o"), "sw_version"), ROLLSENSE_VERSION);
+}
+
+static void wait_or_fail(struct fixture *f, const char *path, const char *needle, double s)
+{
+	if (!harness_wait_file_contains(path, needle, s)) {
+		char *a = harness_read_file(f->sensord_log, NULL), *b = harness_read_file(f->collector_log, NULL);
+
+		fail_msg("\"%s\" not seen within %.0f s\nsensord:\n%s\ncollector:\n%s", needle, s,
+			 a ? a : "", b ? b : "");
+	}
+}
+
+static void test_discovery(void **state)
+{
+	struct fixture *f = *state;
+	char out[300], late[300], rs_out[300];
+	pid_t sub, late_sub, rs_sub;
+	int n_s, n_c, n_s2, n_c2, n;
+	const cJSON *c;
+	cJSON *j, *session, *today, *health;
+
+	snprintf(out, sizeof(out), "%s/ha.out", f->dir);
+	snprintf(rs_out, sizeof(rs_out), "%s/rs.out", f->dir);
+	sub = harness_subscribe(&f->broker, "homeassistant/#", "it-ha", out);
+	rs_sub = harness_subscribe(&f->broker, "rollsense/#", "it-ha-rs", rs_out);
+	start_daemons(f, true);
+	wait_or_fail(f, out, SENSORD_CONFIG_TOPIC " ", 15);
+	/* The collector knows ball1 from its first reading. */
+	wait_or_fail(f, out, COLLECTOR_CONFIG_TOPIC " ", 15);
+
+	/* Retained: a client that subscribes now still gets both. */
+	snprintf(late, sizeof(late), "%s/late.out", f->dir);
+	late_sub = harness_subscribe(&f->broker, "homeassistant/#", "it-ha-late", late);
+	wait_or_fail(f, late, SENSORD_CONFIG_TOPIC " ", 5);
+	wait_or_fail(f, late, COLLECTOR_CONFIG_TOPIC " ", 5);
+	harness_stop(late_sub, SIGTERM, 5);
+
+	j = last_message(late, SENSORD_CONFIG_TOPIC, &n);
+	assert_non_null(j);
+	check_device(j);
+	c = cmp(j, "pressure");
+	assert_string_equal(str(c, "platform"), "sensor");
+	assert_string_equal(str(c, "unique_id"), "rollsense_ball1_pressure");
+	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/reading");
+	assert_string_equal(str(c, "value_template"), "{{ value_json.pressure_kpa }}");
+	assert_string_equal(str(c, "unit_of_measurement"), "kPa");
+	assert_string_equal(str(c, "device_class"), "pressure");
+	assert_string_equal(str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "availability"), 0),
+				"topic"), "rollsense/ball1/status");
+	c = cmp(j, "temperature");
+	assert_string_equal(str(c, "unit_of_measurement"), "°C");
+	assert_string_equal(str(c, "device_class"), "temperature");
+	c = cmp(j, "chip_faults");
+	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/health");
+	assert_string_equal(str(c, "entity_category"), "diagnostic");
+	c = cmp(j, "connected");
+	assert_string_equal(str(c, "platform"), "binary_sensor");
+	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/status");
+	cJSON_Delete(j);
+
+	j = last_message(late, COLLECTOR_CONFIG_TOPIC, &n);
+	assert_non_null(j);
+	check_device(j);
+	c = cmp(j, "today_hold_time");
+	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/today");
+	assert_string_equal(str(c, "state_class"), "total_increasing");
+	assert_string_equal(str(c, "unique_id"), "rollsense_ball1_today_hold_time");
+	c = cmp(j, "last_hold_count");
+	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/session");
+	c = cmp(j, "hold_completed");
+	assert_string_equal(str(c, "platform"), "device_automation");
+	assert_string_equal(str(c, "topic"), "rollsense/ball1/event");
+	assert_string_equal(str(c, "payload"), "hold_ended");
+	cJSON_Delete(j);
+
+	/* The state topics the entities read exist and carry those fields:
+	 * a hold_ended event, the health counters, the session and today's
+	 * totals agreeing with it (one session, one ~12 s hold). */
+	wait_or_fail(f, rs_out, "\"event\":\"hold_ended\"", 45);
+	wait_or_fail(f, rs_out, "rollsense/ball1/session ", 45);
+	wait_or_fail(f, rs_out, "\"sessions\":1,", 10);
+	health = last_message(rs_out, "rollsense/ball1/health", &n);
+	assert_non_null(health);
+	assert_true(num(health, "chip_faults") == 0);
+	assert_true(num(health, "readings") >= 1);
+	session = last_message(rs_out, "rollsense/ball1/session", &n);
+	today = last_message(rs_out, "rollsense/ball1/today", &n);
+	assert_non_null(session);
+	assert_non_null(today);
+	assert_true(num(session, "hold_count") == 1);
+	assert_true(num(today, "sessions") == 1);
+	assert_true(num(today, "hold_count") == num(session, "hold_count"));
+	assert_float_equal(num(today, "hold_time_s"), num(session, "hold_time_s"), 0.051);
+	assert_float_equal(num(today, "heat_time_s"), num(session, "heat_time_s"), 0.051);
+	assert_true(num(session, "hold_time_s") > 11 && num(session, "hold_time_s") < 14);
+	cJSON_Delete(health);
+	cJSON_Delete(session);
+	cJSON_Delete(today);
+
+	/* Home Assistant restarts: both send their discovery again. */
+	cJSON_Delete(last_message(out, SENSORD_CONFIG_TOPIC, &n_s));
+	cJSON_Delete(last_message(out, COLLECTOR_CONFIG_TOPIC, &n_c));
+	assert_int_equal(harness_publish(&f->broker, "homeassistant/status", "online", false), 0);
+	for (int i = 0; i < 100; i++) {
+		cJSON_Delete(last_message(out, SENSORD_CONFIG_TOPIC, &n_s2));
+		cJSON_Delete(last_message(out, COLLECTOR_CONFIG_TOPIC, &n_c2));
+		if (n_s2 > n_s && n_c2 > n_c)
+			break;
+		harness_sleep(0.05);
+	}
+	print_message("discovery messages before/after \"online\": sensord %d/%d, collector %d/%d\n",
+		      n_s, n_s2, n_c, n_c2);
+	assert_true(n_s2 > n_s);
+	assert_true(n_c2 > n_c);
+	harness_stop(sub, SIGTERM, 5);
+	harness_stop(rs_sub, SIGTERM, 5);
+}
+
+static void test_disabled(void **state)
+{
+	struct fixture *f = *state;
+	char out[300], rs_out[300], *text;
+	pid_t sub, rs_sub;
+
+	snprintf(out, sizeof(out), "%s/ha.out", f->dir);
+	snprintf(rs_out, sizeof(rs_out), "%s/rs.out", f->dir);
+	sub = harness_subscribe(&f->broker, "homeassistant/#", "it-ha-off", out);
+	rs_sub = harness_subscribe(&f->broker, "rollsense/#", "it-ha-off-rs", rs_out);
+	start_daemons(f, false);
+	/* Both are up and talking (sensord's status, the collector's today) ... */
+	wait_or_fail(f, rs_out, "rollsense/ball1/status online", 30);
+	wait_or_fail(f, rs_out, "rollsense/ball1/today ", 30);
+	assert_int_equal(harness_publish(&f->broker, "homeassistant/status", "online", false), 0);
+	harness_sleep(1.5);
+	harness_stop(sub, SIGTERM, 5);
+	harness_stop(rs_sub, SIGTERM, 5);
+	/* ... and nothing but the test's own "online" is under homeassistant/. */
+	text = harness_read_file(out, NULL);
+	assert_non_null(text);
+	assert_null(strstr(text, "/config"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,223 @@
+/* Integration: the systemd units in systemd/ as systemd itself judges them,
+ * offline. `systemd-analyze verify` runs against a throw-away root holding
+ * the host's units, /bin/kill, the built binaries at /usr/bin and ours, so
+ * it checks the ExecStart= paths the units name; `systemd-analyze security
+ * --offline=true` gives each unit's exposure, which must be at most 1.5
+ * (Debian's systemd-timesyncd: 2.3). A deliberately broken unit and a bare
+ * one show that both checks can fail. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define EXPOSURE_MAX 1.5
+
+static const char *const units[] = { "rollsense-sensord.service", "rollsense-collector.service" };
+
+struct fixture {
+	char dir[256];
+	char root[300];
+	char units_dir[340];
+};
+
+/* Runs argv to completion (60 s at most) with its output appended to
+ * out_path (a fresh file in the test's folder). Returns the exit status, or -1. */
+static int run(const char *out_path, char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	pid = harness_spawn(out_path, argv);
+	if (pid < 0)
+		return -1;
+	status = harness_wait(pid, 60);
+	if (status < 0) {
+		harness_stop(pid, SIGKILL, 5);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void copy(const struct fixture *f, const char *from, const char *to)
+{
+	char *argv[] = { "/bin/cp", "-r", (char *)from, (char *)to, NULL };
+	char log[300];
+
+	snprintf(log, sizeof(log), "%s/cp.log", f->dir);
+	assert_int_equal(run(log, argv), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *d = harness_tmpdir("it-systemd");
+	char path[400], lib[400];
+
+	assert_non_null(f);
+	assert_non_null(d);
+	snprintf(f->dir, sizeof(f->dir), "%s", d);
+	snprintf(f->root, sizeof(f->root), "%s/root", f->dir);
+	snprintf(f->units_dir, sizeof(f->units_dir), "%s/usr/lib/systemd/system", f->root);
+
+	/* A merged-/usr root as on Debian 12: /lib -> usr/lib, /bin/kill for
+	 * ExecReload=, the host's units so the default dependencies resolve. */
+	assert_int_equal(mkdir(f->root, 0755), 0);
+	snprintf(path, sizeof(path), "%s/usr", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/usr/bin", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/usr/lib", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/usr/lib/systemd", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/bin", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(lib, sizeof(lib), "%s/lib", f->root);
+	assert_int_equal(symlink("usr/lib", lib), 0);
+	copy(f, "/bin/kill", path);
+	snprintf(path, sizeof(path), "%s/usr/lib/systemd", f->root);
+	copy(f, "/usr/lib/systemd/system", path);
+	snprintf(path, sizeof(path), "%s/usr/bin/", f->root);
+	copy(f, harness_bin("rollsense-sensord"), path);
+	copy(f, harness_bin("rollsense-collector"), path);
+	for (size_t i = 0; i < 2; i++) {
+		char src[300];
+
+		snprintf(src, sizeof(src), "systemd/%s", units[i]);
+		copy(f, src, f->units_dir);
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (!getenv("KEEP_TMP"))
+		harness_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_verify_clean(void **state)
+{
+	struct fixture *f = *state;
+	char out[300], root_opt[340], *text;
+	char *argv[] = { "/usr/bin/systemd-analyze", "verify", root_opt, (char *)units[0],
+			 (char *)units[1], NULL };
+
+	snprintf(out, sizeof(out), "%s/verify.out", f->dir);
+	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
+	assert_int_equal(run(out, argv), 0);
+	text = harness_read_file(out, NULL);
+	assert_non_null(text);
+	if (strstr(text, "rollsense"))
+		fail_msg("systemd-analyze verify complains:\n%s", text);
+	free(text);
+}
+
+/* The same check on a unit with a misspelt key and a missing binary: it
+ * must complain, naming the unit (so a clean result above means something). */
+static void test_verify_catches_mistakes(void **state)
+{
+	struct fixture *f = *state;
+	char out[300], root_opt[340], path[400], *text;
+	char *argv[] = { "/usr/bin/systemd-analyze", "verify", root_opt,
+			 "rollsense-broken.service", NULL };
+
+	snprintf(path, sizeof(path), "%s/rollsense-broken.service", f->units_dir);
+	assert_int_equal(harness_write_file(path,
+					    "[Service]\nType=notify\nWatchdogSecs=10\n"
+					    "ExecStart=/usr/bin/rollsense-nothing\n"), 0);
+	snprintf(out, sizeof(out), "%s/verify-broken.out", f->dir);
+	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
+	run(out, argv);
+	text = harness_read_file(out, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "WatchdogSecs"));
+	assert_non_null(strstr(text, "/usr/bin/rollsense-nothing"));
+	free(text);
+	unlink(path);
+}
+
+/* "→ Overall exposure level for NAME: 1.4 OK". Returns the figure, or -1. */
+static double exposure_of(const struct fixture *f, const char *unit_path, const char *name)
+{
+	char out[300], needle[200], *text, *at, *end;
+	char *argv[] = { "/usr/bin/systemd-analyze", "security", "--offline=true",
+			 (char *)unit_path, NULL };
+	double v;
+
+	snprintf(out, sizeof(out), "%s/security-%s.out", f->dir, name);
+	if (run(out, argv) < 0)
+		return -1;
+	text = harness_read_file(out, NULL);
+	if (!text)
+		return -1;
+	snprintf(needle, sizeof(needle), "Overall exposure level for %s: ", name);
+	at = strstr(text, needle);
+	if (!at) {
+		print_message("%s", text);
+		free(text);
+		return -1;
+	}
+	v = strtod(at + strlen(needle), &end);
+	if (end == at + strlen(needle))
+		v = -1;
+	free(text);
+	return v;
+}
+
+static void test_exposure(void **state)
+{
+	struct fixture *f = *state;
+	char path[400];
+
+	for (size_t i = 0; i < 2; i++) {
+		double v;
+
+		snprintf(path, sizeof(path), "systemd/%s", units[i]);
+		v = exposure_of(f, path, units[i]);
+		print_message("exposure %s: %.1f\n", units[i], v);
+		assert_true(v >= 0);
+		if (v > EXPOSURE_MAX)
+			fail_msg("%s: exposure %.1f, more than %.1f", units[i], v, EXPOSURE_MAX);
+	}
+}
+
+/* A unit without hardening scores high: the parse reads a real figure. */
+static void test_exposure_of_a_bare_unit(void **state)
+{
+	struct fixture *f = *state;
+	char path[400];
+	double v;
+
+	snprintf(path, sizeof(path), "%s/rollsense-bare.service", f->dir);
+	assert_int_equal(harness_write_file(path, "[Service]\nExecStart=/usr/bin/rollsense-sensord\n"), 0);
+	v = exposure_of(f, path, "rollsense-bare.service");
+	print_message("exposure of a bare unit: %.1f\n", v);
+	assert_true(v > 5.0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verify_clean),
+		cmocka_unit_test(test_verify_catches_mistakes),
+		cmocka_unit_test(test_exposure),
+		cmocka_unit_test(test_exposure_of_a_bare_unit),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
