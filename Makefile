@@ -135,9 +135,12 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/rollsense $(DESTDIR)$(PREFIX)/share/rollsense/config
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 config/*.json $(DESTDIR)$(PREFIX)/share/rollsense/config/
-	@if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
-		install -d $(DESTDIR)/lib/systemd/system && \
-		install -m 0644 systemd/*.service $(DESTDIR)/lib/systemd/system/; fi
+	install -d $(DESTDIR)/lib/systemd/system
+	@# The units name /usr/bin; they get the binaries' real place.
+	for u in systemd/*.service; do \
+		sed 's|/usr/bin/rollsense-|$(PREFIX)/bin/rollsense-|g' $$u > $(DESTDIR)/lib/systemd/system/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)/lib/systemd/system/$$(basename $$u) || exit 1; \
+	done
 
 clean:
 	rm -rf build

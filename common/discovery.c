@@ -230,7 +230,6 @@ char *discovery_payload(const struct rs_config *cfg, const char *device,
 	if (origin) {
 		add_str(&b, origin, "name", "rollsense");
 		add_str(&b, origin, "sw_version", ROLLSENSE_VERSION);
-		add_str(&b, origin, "support_url", DISCOVERY_SUPPORT_URL);
 	}
 	cmps = add_obj(&b, root, "cmps");
 	if (cmps) {

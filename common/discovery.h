@@ -1,7 +1,8 @@
 /* Home Assistant MQTT discovery, device-based form: one retained message per
  * daemon and device on <discovery_prefix>/device/<object_id>/config with
  *   "dev"  the device (identifiers ["rollsense_<device>"], name, model...),
- *   "o"    the origin (name, sw_version, support_url),
+ *   "o"    the origin (name, sw_version; no support_url: the project has no
+ *          public home yet, and a made-up address would mislead),
  *   "cmps" the components (entities and a device trigger), each with a
  *          stable unique_id "rollsense_<device>_<what>".
  * Both daemons describe the same HA device (same identifiers), each its own
@@ -24,7 +25,6 @@
 #include "config.h"
 
 /* Where HA links "origin" to: the project's home. */
-#define DISCOVERY_SUPPORT_URL "https://github.com/rollsense/rollsense"
 
 enum discovery_source {
 	DISCOVERY_SENSORD,
