@@ -16,6 +16,7 @@ CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
+.DEFAULT_GOAL := all
 
 WARNFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wvla -Wmissing-prototypes
 ifeq ($(WERROR),1)
