@@ -128,18 +128,31 @@ static void out_u64(struct out *o, uint64_t v)
 	out_bytes(o, tmp + i, sizeof(tmp) - i);
 }
 
-/* v with exactly `decimals` (1..3) digits after the point, as "%.Nf" would
- * print it: rint() rounds a tie to even like printf does for the exactly
- * representable ties (36.125 -> "36.12"). |v| * 10^decimals must stay below
- * 2^53, which every caller's range check guarantees (at most 1e11 * 1e3). */
+/* v with exactly `decimals` (1..3) digits after the point, the text "%.Nf"
+ * gives. Away from a tie, rounding the scaled value to the nearest integer is
+ * what printf does; within 1e-3 of a tie the scaled product's own rounding
+ * could tip it the other way, so those (about 0.2 % of random values) go to
+ * snprintf, which rounds the exact binary value. |v| * 10^decimals stays
+ * below 2^53: every caller's range check guarantees it (at most 1e11 * 1e3). */
 static void out_fixed(struct out *o, double v, unsigned decimals)
 {
 	static const uint64_t pow10[] = { 1, 10, 100, 1000 };
 	bool neg = v < 0;
-	uint64_t q = (uint64_t)rint((neg ? -v : v) * (double)pow10[decimals]);
-	uint64_t frac = q % pow10[decimals];
+	double x = (neg ? -v : v) * (double)pow10[decimals];
+	double whole = floor(x);
+	uint64_t q, frac;
 	char digits[3];
 
+	if (fabs(x - whole - 0.5) < 1e-3) {
+		char tmp[48];
+		int n = snprintf(tmp, sizeof(tmp), "%.*f", (int)decimals, v);
+
+		if (n > 0)
+			out_bytes(o, tmp, (size_t)n);
+		return;
+	}
+	q = (uint64_t)whole + (x - whole > 0.5);
+	frac = q % pow10[decimals];
 	if (neg && q != 0)
 		out_char(o, '-');
 	out_u64(o, q / pow10[decimals]);
