@@ -195,28 +195,48 @@ for len in short long; do
 		cg "mosq-$len" mosquitto_pub -p "$PA" -q 1 -t "rollsense/mosq-$len/reading" -l ) &
 	PIDS="$PIDS $!"; eval "CGM_$len=$!"
 done
-for v in CGS_short CGP_short CGM_short CGS_long CGP_long CGM_long; do
+# paho_min connected with nothing to send: what Paho's threads cost idle.
+( sleep "$CG_SHORT" | cg paho-idle-short "$BB/paho_min" "tcp://127.0.0.1:$PA" rollsense/idle/reading >/dev/null ) &
+PIDS="$PIDS $!"; CGI_short=$!
+( sleep "$CG_LONG" | cg paho-idle-long "$BB/paho_min" "tcp://127.0.0.1:$PA" rollsense/idle/reading >/dev/null ) &
+PIDS="$PIDS $!"; CGI_long=$!
+for v in CGS_short CGP_short CGM_short CGS_long CGP_long CGM_long CGI_short CGI_long; do
 	eval "wait \$$v" || { echo "bench: a callgrind run failed ($v)"; tail -5 "$WORK"/*.vg "$WORK"/cg-*.log; exit 1; }
 done
 sleep 1
-say "| publisher | readings (20 s / 40 s run) | instr. total, 40 s run | instr./reading, whole 40 s run | instr./reading, marginal (40 s − 20 s) | ratio to Paho minimal (marginal) |"
-say "|---|---|---|---|---|---|"
 for who in sensord paho mosq; do
 	ns=$(wc -l <"$WORK/cg_${who}_short.sub"); nl=$(wc -l <"$WORK/cg_${who}_long.sub")
 	is=$(cg_total "$WORK/$who-short.cg"); il=$(cg_total "$WORK/$who-long.cg")
-	per=$(awk -v i="$il" -v n="$nl" 'BEGIN { printf "%.0f", i / n }')
-	marg=$(awk -v a="$il" -v b="$is" -v m="$nl" -v n="$ns" 'BEGIN { printf "%.0f", (a - b) / (m - n) }')
-	eval "MARG_$who=$marg; PER_$who=$per"
-	case $who in sensord) name="rollsense-sensord" ;; paho) name="paho_min (MQTTAsync)" ;; mosq) name="mosquitto_pub -l" ;; esac
-	say "| $name | $ns / $nl | $il | $per | $marg | $(ratio "$marg" "${MARG_paho:-$marg}") |"
+	eval "NS_$who=$ns; NL_$who=$nl; IL_$who=$il"
+	eval "PER_$who=$(awk -v i="$il" -v n="$nl" 'BEGIN { printf "%.0f", i / n }')"
+	eval "MARG_$who=$(awk -v a="$il" -v b="$is" -v m="$nl" -v n="$ns" 'BEGIN { printf "%.0f", (a - b) / (m - n) }')"
 done
+say "| publisher | readings (${CG_SHORT} s / ${CG_LONG} s run) | instructions, ${CG_LONG} s run | per reading, whole ${CG_LONG} s run | per reading, marginal (long − short) | marginal ratio to paho_min |"
+say "|---|---|---|---|---|---|"
+for who in sensord paho mosq; do
+	case $who in sensord) name="rollsense-sensord" ;; paho) name="paho_min (MQTTAsync)" ;; mosq) name="mosquitto_pub -l (libmosquitto)" ;; esac
+	eval "say \"| $name | \$NS_$who / \$NL_$who | \$IL_$who | \$PER_$who | \$MARG_$who | \$(ratio \$MARG_$who $MARG_paho) |\""
+done
+idle_s=$(cg_total "$WORK/paho-idle-short.cg"); idle_l=$(cg_total "$WORK/paho-idle-long.cg")
+say ""
+say "paho_min connected and idle: $(awk -v a="$idle_l" -v b="$idle_s" -v d=$((CG_LONG - CG_SHORT)) 'BEGIN { printf "%.0f", (a - b) / d }') instructions per second (Paho's own wake-ups)"
+# Where sensord's instructions go, inclusive, per reading of the long run.
+callgrind_annotate --inclusive=yes "$WORK/sensord-long.cg" 2>/dev/null |
+	grep -E ':(start_thread|MQTTAsync_send|mqtt_client_publish|reading_encode|sampler_sample|sim_bus_read|sim_bus_write|outbox_append|outbox_flush|detector_feed|event_encode|publish_event[a-z_]*) \[' |
+	sed -E 's/,//g; s/^ *([0-9]+) .*:([A-Za-z_][A-Za-z0-9_.]*) \[.*/\2 \1/' |
+	awk -v n="$NL_sensord" '{ printf "%-22s %8.0f\n", $1, $2 / n }' |
+	sort -u -k1,1 | sort -k2 -rn >"$BB/sensord-per-reading.txt"
+callgrind_annotate --inclusive=yes "$WORK/paho-long.cg" 2>/dev/null |
+	grep -E ':(start_thread|MQTTAsync_send) \[' |
+	sed -E 's/,//g; s/^ *([0-9]+) .*:([A-Za-z_][A-Za-z0-9_.]*) \[.*/\2 \1/' |
+	awk -v n="$NL_paho" '{ printf "%-22s %8.0f\n", $1, $2 / n }' | sort -u -k1,1 >"$BB/paho-per-reading.txt"
+say "sensord, inclusive instructions per reading (${CG_LONG} s run): $(awk '{ printf "%s %s; ", $1, $2 }' "$BB/sensord-per-reading.txt")"
+say "paho_min, the same: $(awk '{ printf "%s %s; ", $1, $2 }' "$BB/paho-per-reading.txt")"
 say ""
 say "sensord / paho_min: $(ratio "$MARG_sensord" "$MARG_paho") marginal, $(ratio "$PER_sensord" "$PER_paho") whole run (target <= 1.2)"
-callgrind_annotate --inclusive=no "$WORK/sensord-long.cg" 2>/dev/null | sed -n '/^-* *$/,$p' |
-	grep -E '^ *[0-9,]+ ' | head -25 >"$BB/sensord-hotspots.txt" || true
-callgrind_annotate --inclusive=no "$WORK/paho-long.cg" 2>/dev/null |
-	grep -E '^ *[0-9,]+ ' | head -15 >"$BB/paho-hotspots.txt" || true
-echo "bench: hot spots in $BB/sensord-hotspots.txt and $BB/paho-hotspots.txt"
+callgrind_annotate --inclusive=no "$WORK/sensord-long.cg" >"$BB/sensord-hotspots.txt" 2>/dev/null || true
+callgrind_annotate --inclusive=no "$WORK/paho-long.cg" >"$BB/paho-hotspots.txt" 2>/dev/null || true
+echo "bench: callgrind_annotate output in $BB/sensord-hotspots.txt and $BB/paho-hotspots.txt"
 
 say ""
 say "== 4. sensord on a small budget: ${BUDGET_S} s at 10, 20, 100 Hz (confirm: broker)"
@@ -271,7 +291,7 @@ for round in 1 2 3; do
 	# (the count in the database is checked below).
 	grep -m "$INGEST_DEVICES" "^rollsense/in$round-.*\"seq\":$INGEST_COUNT}" "$WORK/acks$round" >/dev/null
 	t3=$(now)
-	kill $apid $cpid; wait $cpid || true
+	kill $apid $cpid 2>/dev/null || true; wait $cpid || true
 	stored=$(sqlite3 "$WORK/ingest.db" 'select count(*) from readings')
 	[ "$stored" -eq "$total" ] || say "bench: round $round: $stored of $total stored"
 	sub_rate=$(awk -v n="$total" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')

@@ -5,7 +5,8 @@ and whether what rollsense published is right.
   check.py plan SHARE     writes SHARE/plan.env: the register contents the
                           guest loads into i2c-stub (chip ids, calibration,
                           raw readings for each phase) and the configs
-  check.py verify SHARE   checks SHARE/once.json, SHARE/mqtt.log, SHARE/led.log
+  check.py verify SHARE [LABEL]
+                          checks SHARE/once.json, SHARE/mqtt.log, SHARE/led.log
                           and SHARE/regs.txt; prints one line per check and
                           the closing "N passed, N failed"; exit 1 on failure
 
@@ -156,7 +157,7 @@ def read_mqtt(path):
     return msgs
 
 
-def verify(share):
+def verify(share, label):
     c = Checks()
     t_rest, p_rest = bmp280_compensate(ADC_T, ADC_P_REST)
     rests = [bmp280_compensate(ADC_T + dt, ADC_P_REST + dp)[1] for dp, dt in NOISE]
@@ -205,13 +206,18 @@ def verify(share):
 
     # 2. The readings the daemon published while the registers changed.
     msgs = read_mqtt(share + "/mqtt.log")
-    readings = []
+    # sensord sends unconfirmed readings again (QoS 1, resends): one per
+    # (run, seq), as the collector counts them.
+    readings, seen = [], set()
     for topic, payload in msgs:
         if topic == "%s/%s/reading" % (PREFIX, DEVICE):
             try:
-                readings.append(json.loads(payload))
+                r = json.loads(payload)
             except ValueError:
-                pass
+                continue
+            if (r.get("run"), r.get("seq")) not in seen:
+                seen.add((r.get("run"), r.get("seq")))
+                readings.append(r)
     events = []
     for topic, payload in msgs:
         if topic == "%s/%s/event" % (PREFIX, DEVICE):
@@ -253,7 +259,7 @@ def verify(share):
     ended = [e for e in events if e.get("event") == "hold_ended"]
     if ended:
         h = ended[0].get("hold", {})
-        c.check(close(h.get("duration_s"), HOLD_S, 1.5) and h.get("class") == "effective",
+        c.check(close(h.get("duration_s"), HOLD_S, 2.0) and h.get("class") == "effective",
                 "hold_ended: about %d s, effective" % HOLD_S, str(h))
         c.check(close(h.get("mean_kpa"), hold_kpa, tol_kpa),
                 "hold_ended: mean %.2f kPa" % hold_kpa, str(h))
@@ -307,15 +313,16 @@ def verify(share):
                 out.append(t - on_at)
                 on_at = None
         return out
+    # Under emulation the sampling, and a loaded host, add a few hundred ms
+    # of jitter: the bounds allow it and still tell the patterns apart by
+    # their count and length.
     tare = pulses("tare")
-    c.check(len(tare) == 1 and close(tare[0], 0.3, 0.15),
+    c.check(len(tare) == 1 and 0.2 <= tare[0] <= 0.6,
             "short press: the LED blinks once for about 300 ms (tare)", str(tare))
     ten = pulses("hold")
-    c.check(len(ten) == 2 and all(close(p, 0.15, 0.1) for p in ten),
+    c.check(len(ten) == 2 and all(0.05 <= p <= 0.4 for p in ten),
             "hold_10s: the LED blinks twice, about 150 ms each", str(ten))
     end = pulses("end")
-    # Under emulation the sampling adds a few hundred ms of jitter; the
-    # bounds still tell this glow from the 300 ms tare blink.
     c.check(len(end) == 1 and 0.8 <= end[0] <= 1.6,
             "long press: the LED glows once for about 1 s (session over)", str(end))
 
@@ -338,15 +345,15 @@ def verify(share):
     c.check(regs.get("mcp_res") is not None and regs["mcp_res"] & 3 == 3,
             "MCP9808 resolution 0.0625 °C (11)", str(regs.get("mcp_res")))
 
-    print("hil: %d passed, %d failed" % (c.passed, c.failed))
+    print("%s: %d passed, %d failed" % (label, c.passed, c.failed))
     return 0 if c.failed == 0 else 1
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("plan", "verify"):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("plan", "verify"):
         sys.stderr.write(__doc__)
         sys.exit(2)
     if sys.argv[1] == "plan":
         plan(sys.argv[2])
         sys.exit(0)
-    sys.exit(verify(sys.argv[2]))
+    sys.exit(verify(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else "hil"))

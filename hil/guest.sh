@@ -111,6 +111,15 @@ sleep 1
 SUB=$!
 /usr/bin/rollsense-collector --config /tmp/rollsense.json >$S/collector.log 2>&1 &
 PIDS="$PIDS $!"
+# The collector subscribes once connected: readings sent before that would
+# only reach it with sensord's resend, 30 s later.
+i=0
+until grep -q "mqtt: connected" $S/collector.log; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && fail "the collector did not connect in 30 s"
+	usleep 100000
+done
+sleep 1
 phase start
 /usr/bin/rollsense-sensord --config /tmp/rollsense.json >$S/sensord.log 2>&1 &
 SENSORD=$!
@@ -132,9 +141,12 @@ echo REST >/tmp/level
 ) &
 NOISEW=$!
 
-# The LED line as the consumer drives it, sampled every few ms.
+# The LED line as the consumer drives it, sampled every 5 ms. The pause is
+# a read that times out on a FIFO nobody writes: no process per sample.
 : >$S/led.log
+mkfifo /tmp/tick
 (
+	exec 3<>/tmp/tick
 	last=x
 	while [ ! -e /tmp/stop ]; do
 		read -r v <$SIM/sim_gpio1/value
@@ -144,7 +156,7 @@ NOISEW=$!
 			echo "$ph $up $v" >>$S/led.log
 			last=$v
 		fi
-		usleep 5000
+		read -r -t 0.005 _ <&3
 	done
 ) &
 LEDW=$!
@@ -196,7 +208,7 @@ phase done
 
 # Let the collector's summary arrive, then stop everything we started.
 i=0
-while ! grep -q "^$PREFIX/$DEVICE/session " $S/mqtt.log && [ $i -lt 50 ]; do
+while ! grep -q "^$PREFIX/$DEVICE/session " $S/mqtt.log && [ $i -lt 200 ]; do
 	i=$((i + 1))
 	usleep 100000
 done

@@ -24,14 +24,17 @@ OUT=$CACHE/$ARCH
 WORK=$TOP/build/hil/$ARCH
 BOOT_TIMEOUT_S=${ROLLSENSE_HIL_TIMEOUT_S:-300}
 
-say() { echo "hil[$ARCH]: $*"; }
+say() { echo "hil[$ARCH] ${SECONDS}s: $*"; }
 
+mkdir -p "$WORK"
+rm -f "$WORK/verify.txt"
 "$HERE/prepare.sh" "$ARCH"
 # shellcheck disable=SC1091
 . "$OUT/kernel.env"
 MODDIR=$OUT/root/lib/modules/$RELEASE
 
 # ---- 2. the binaries
+say "building rollsense"
 case $ARCH in
 amd64)
 	TRIPLET=x86_64-linux-gnu
@@ -64,6 +67,7 @@ arm64)
 esac
 
 # ---- 3. the initramfs
+say "packing the initramfs"
 RD=$WORK/initramfs
 rm -rf "$RD"
 mkdir -p "$RD"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,share,lib/modules/hil,lib/$TRIPLET}
@@ -110,7 +114,8 @@ echo "/lib/$TRIPLET" >"$RD/etc/ld.so.conf"
 # what it depends on (from the modules' own .modinfo); built-in ones skipped.
 declare -A kopath=() loaded=()
 while read -r ko; do
-	name=$(basename "$ko" .ko)
+	name=${ko##*/}
+	name=${name%.ko}
 	kopath[${name//-/_}]=$ko
 done < <(find "$MODDIR/kernel" -name '*.ko')
 : >"$RD/lib/modules/hil/order"
@@ -161,16 +166,19 @@ timeout --kill-after=10 "$BOOT_TIMEOUT_S" "${QEMU[@]}" -m 1024 -nographic -no-re
 	-virtfs "local,path=$SHARE,mount_tag=hil,security_model=none,id=hil" \
 	</dev/null >"$WORK/console.log" 2>&1 || rc=$?
 end=$(date +%s.%N)
-say "guest ran $(echo "$end - $start" | bc 2>/dev/null || awk "BEGIN { print $end - $start }") s (qemu exit $rc)"
+say "the guest ran $(awk "BEGIN { printf \"%.1f\", $end - $start }") s (qemu exit $rc)"
 if [ ! -f "$SHARE/guest.rc" ]; then
 	echo "hil[$ARCH]: the guest did not finish; its console:" >&2
 	tail -40 "$WORK/console.log" >&2
 	exit 1
 fi
-if [ "$(cat "$SHARE/guest.rc")" != 0 ]; then
+guest_rc=$(cat "$SHARE/guest.rc")
+if [ "$guest_rc" != 0 ]; then
 	echo "hil[$ARCH]: guest.sh failed:" >&2
 	tail -20 "$SHARE/guest.log" >&2
 fi
 
 # ---- 5. check
-python3 "$HERE/check.py" verify "$SHARE"
+python3 "$HERE/check.py" verify "$SHARE" "$ARCH" | tee "$WORK/verify.txt"
+verify_rc=${PIPESTATUS[0]}
+[ "$guest_rc" = 0 ] && [ "$verify_rc" = 0 ]

@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev
-libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind"
+libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind
+libmosquitto-dev"
 
 missing=""
 for p in $PACKAGES; do

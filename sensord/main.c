@@ -96,6 +96,10 @@ struct daemon {
 	bool outbox_write_failing;	/* logged once per failing stretch */
 	double resend_interval_s;
 	double last_progress_real;
+	/* The CONNECTED event was handled and no LOST since. Paho says it is
+	 * connected a moment before that event reaches the loop, and readings
+	 * sent in between would go out twice, the event resetting them. */
+	bool mqtt_up;
 	uint64_t missed_ticks;
 	/* Feedback on the tool (sensord.feedback); gpio NULL when off. */
 	struct gpio *gpio;
@@ -265,9 +269,11 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 		publish_health(d);
 		/* Whatever was in flight may be gone with the old connection. */
 		outbox_reset_sent(d->outbox);
+		d->mqtt_up = true;
 		break;
 	case MQTT_EVENT_LOST:
 		log_warn("mqtt: %s", ev->detail);
+		d->mqtt_up = false;
 		break;
 	case MQTT_EVENT_PUBLISHED:
 		if (ev->tag == UINT64_MAX)
@@ -317,7 +323,7 @@ static void pump(struct daemon *d)
 	double now = clock_real_s();
 	struct outbox_entry *e;
 
-	if (!mqtt_client_connected(d->mqtt))
+	if (!d->mqtt_up || !mqtt_client_connected(d->mqtt))
 		return;
 	outbox_get_stats(d->outbox, &st);
 	if (st.depth == 0) {
@@ -604,10 +610,15 @@ static int run_daemon(struct daemon *d)
 	d->last_progress_real = clock_real_s();
 	end_s = d->cfg.sensord.sim.exit_at_end ? sampler_sim_end_s(d->sampler) : 0;
 	period = 1.0 / d->cfg.sensord.sample_hz;
-	/* Simulated chips: the first sample is at mono 0, the scenario's
-	 * start, however long start-up took (a loaded machine, valgrind); the
-	 * loop catches up tick by tick. Real chips start now. */
-	next_tick = d->cfg.sensord.simulated ? 0 : clock_mono_s();
+	/* Simulated chips: the first sample falls within the scenario's first
+	 * period however long start-up took (a loaded machine, valgrind), and
+	 * the loop catches up tick by tick, so no scenario time is skipped.
+	 * It keeps the phase start-up gave, as on real chips: ticks on exact
+	 * multiples of the period would sit on the scenario's round-numbered
+	 * edges. Real chips start now. */
+	next_tick = clock_mono_s();
+	if (d->cfg.sensord.simulated)
+		next_tick = fmod(next_tick, period);
 	last_flush = last_health = clock_real_s();
 
 	while (!stop_requested) {

@@ -61,7 +61,38 @@ struct fixture {
 	char scn[300];
 	char db[300];
 	char collector_log[300];
+	/* Processes started and not yet stopped: teardown stops them when a
+	 * test failed half-way. */
+	pid_t children[8];
+	size_t n_children;
 };
+
+static struct fixture *current;
+
+static pid_t child_add(pid_t pid)
+{
+	if (pid > 0 && current->n_children < sizeof(current->children) / sizeof(current->children[0]))
+		current->children[current->n_children++] = pid;
+	return pid;
+}
+
+/* For a child that exited and was waited for: its PID may be reused. */
+static void child_forget(pid_t pid)
+{
+	for (size_t i = 0; i < current->n_children; i++) {
+		if (current->children[i] == pid) {
+			current->children[i] = current->children[--current->n_children];
+			return;
+		}
+	}
+}
+
+/* harness_stop, and forgets pid. */
+static int child_stop(pid_t pid, int sig, double timeout_s)
+{
+	child_forget(pid);
+	return harness_stop(pid, sig, timeout_s);
+}
 
 /* What a daemon's config says; NULL leaves a key out. */
 struct daemon_opts {
@@ -175,6 +206,7 @@ static int setup(void **state)
 	path_in(f->db, sizeof(f->db), f->dir, "collector.db");
 	path_in(f->collector_log, sizeof(f->collector_log), f->dir, "collector.log");
 	assert_int_equal(harness_write_file(f->scn, "%s", scenario), 0);
+	current = f;
 	*state = f;
 	return 0;
 }
@@ -183,6 +215,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	while (f->n_children > 0)
+		child_stop(f->children[0], SIGKILL, 5);
 	if (f->broker_up)
 		broker_stop(&f->broker);
 	if (!getenv("KEEP_TMP"))
@@ -217,7 +251,7 @@ static pid_t watch(int port, const char *user, const char *password, const char 
 	pid_t pid;
 
 	snprintf(p, sizeof(p), "%d", port);
-	pid = harness_spawn(out, argv);
+	pid = child_add(harness_spawn(out, argv));
 	harness_sleep(0.3);	/* subscribed before anything is published */
 	return pid;
 }
@@ -267,7 +301,7 @@ static pid_t daemon_start(const char *bin, const char *cfg, const char *log)
 {
 	char *argv[] = { (char *)harness_bin(bin), "--config", (char *)cfg, NULL };
 
-	return harness_spawn(log, argv);
+	return child_add(harness_spawn(log, argv));
 }
 
 static void fail_with_log(const char *what, const char *log)
@@ -358,8 +392,10 @@ static void scripted_run(struct fixture *f, const struct daemon_opts *sensord_op
 	sensord = daemon_start("rollsense-sensord", cfg, sensord_log);
 	assert_true(sensord > 0);
 	status = harness_wait(sensord, 60);
+	if (status != -1)
+		child_forget(sensord);
 	if (status == -1) {
-		harness_stop(sensord, SIGKILL, 5);
+		child_stop(sensord, SIGKILL, 5);
 		fail_with_log("sensord did not finish (its readings were never all acknowledged)",
 			      sensord_log);
 	}
@@ -367,7 +403,7 @@ static void scripted_run(struct fixture *f, const struct daemon_opts *sensord_op
 		fail_with_log("sensord did not exit 0", sensord_log);
 	/* The session closes 10 s of scenario time after the hold: 1 s here. */
 	assert_log_has(f->collector_log, "session ball1/", 10);
-	status = harness_stop(collector, SIGTERM, 10);
+	status = child_stop(collector, SIGTERM, 10);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_with_log("the collector did not exit 0", f->collector_log);
 
@@ -416,8 +452,8 @@ static void refused_run(struct fixture *f, const struct daemon_opts *opts, const
 	assert_log_has(sensord_log, needle, 15);
 	/* A first retry (1 s later) must fail the same way. */
 	harness_sleep(1.5);
-	harness_stop(sensord, SIGTERM, 10);
-	harness_stop(watcher, SIGTERM, 5);
+	child_stop(sensord, SIGTERM, 10);
+	child_stop(watcher, SIGTERM, 5);
 	assert_false(file_has(sensord_log, "mqtt: connected"));
 	if (file_has(watched, "rollsense/"))
 		fail_with_log("a message got through", watched);
@@ -448,7 +484,7 @@ static void test_tls_scripted_run(void **state)
 	path_in(watched, sizeof(watched), f->dir, "watched.txt");
 	watcher = watch(f->plain_port, NULL, NULL, watched);
 	scripted_run(f, &s, &c);
-	harness_stop(watcher, SIGTERM, 5);
+	child_stop(watcher, SIGTERM, 5);
 	/* What went over TLS came out to a plain subscriber: the session. */
 	assert_true(file_has(watched, "rollsense/ball1/session {"));
 	assert_true(file_has(f->collector_log, "mqtt: connected to ssl://localhost:"));
@@ -572,7 +608,7 @@ static void test_acl_scripted_run(void **state)
 	path_in(watched, sizeof(watched), f->dir, "watched.txt");
 	watcher = watch(f->broker.port, "rollsense-monitor", "monitor-secret", watched);
 	scripted_run(f, &s, &c);
-	harness_stop(watcher, SIGTERM, 5);
+	child_stop(watcher, SIGTERM, 5);
 	/* The collector may write acks and sessions, the device its status. */
 	assert_true(file_has(watched, "rollsense/ball1/ack {\"run\":"));
 	assert_true(file_has(watched, "rollsense/ball1/session {"));
@@ -602,7 +638,7 @@ static void test_wrong_password(void **state)
 	/* mosquitto 2.0 answers a wrong password with CONNACK 5. */
 	assert_log_has(sensord_log, "refused the connection: not authorised (code 5; mqtt.username, "
 		       "mqtt.password_file)", 15);
-	harness_stop(sensord, SIGTERM, 10);
+	child_stop(sensord, SIGTERM, 10);
 }
 
 /* The last "readings N" and "outbox N" of sensord's health lines. */
@@ -655,9 +691,11 @@ static void test_acl_impostor(void **state)
 	scripted_run(f, &s, &c);
 	/* The scenario ended long ago: a working ball2 would have exited. */
 	status = harness_wait(impostor, 2);
+	if (status != -1)
+		child_forget(impostor);
 	assert_int_equal(status, -1);
-	harness_stop(impostor, SIGTERM, 10);
-	harness_stop(watcher, SIGTERM, 5);
+	child_stop(impostor, SIGTERM, 10);
+	child_stop(watcher, SIGTERM, 5);
 	/* The broker's own account (log_type debug): everything ball2 sent was
 	 * denied, ball1's accepted. */
 	assert_true(file_has(f->broker.log, "Denied PUBLISH from rollsense-sensord-ball2"));
@@ -808,7 +846,8 @@ static void test_hostile_text_is_data(void **state)
 				 f->collector_log);
 	assert_log_has(f->collector_log, "mqtt: connected to ", 15);
 	path_in(acks, sizeof(acks), f->dir, "acks.txt");
-	watcher = harness_subscribe(&f->broker, "rollsense/+/ack", "it-security-acks", acks);
+	watcher = child_add(harness_subscribe(&f->broker, "rollsense/+/ack", "it-security-acks",
+					      acks));
 
 	/* Two good readings carrying hostile text where the contract allows any
 	 * string (fault keys and texts, unknown fields). */
@@ -832,8 +871,8 @@ static void test_hostile_text_is_data(void **state)
 	assert_log_has(acks, "rollsense/ball1/ack {\"run\":\"0badf00d\",\"seq\":2}", 10);
 	assert_log_has(f->collector_log, "(range)", 5);
 	assert_log_has(f->collector_log, "(topic)", 5);
-	harness_stop(watcher, SIGTERM, 5);
-	assert_true(WIFEXITED(harness_stop(collector, SIGTERM, 10)));
+	child_stop(watcher, SIGTERM, 5);
+	assert_true(WIFEXITED(child_stop(collector, SIGTERM, 10)));
 
 	rows = sql(f, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
 	assert_int_equal(cJSON_GetArraySize(rows), 5);
