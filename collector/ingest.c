@@ -15,6 +15,10 @@
 #define BATCH_MAX 5000
 /* Readings read back per query when a hole fills or a run is rebuilt. */
 #define REPLAY_CHUNK 512
+/* Acks are cumulative: one per run per second says all a flood of them
+ * would, at a fraction of the broker's and sensord's work (1,000 devices
+ * would otherwise mean 2,000 retained publishes a second). */
+#define ACK_EVERY_S 1.0
 /* A malformed message of one kind is logged at most this often. */
 #define DROP_LOG_EVERY_S 60.0
 /* A run that received nothing for this long (and at least idle_s) with a
@@ -39,8 +43,10 @@ struct run_state {
 	struct detector *det;
 	uint64_t fed_seq;		/* all up to here stored and fed (or declared lost) */
 	uint64_t missing;
+	uint64_t committed_seq;		/* fed_seq as of the last commit: what an ack may say */
 	uint64_t acked_seq;		/* last ack published */
-	bool ack_due;			/* fed_seq moved in this batch */
+	double acked_at_s;		/* when */
+	bool ack_due;			/* an ack should go out (progress, or a resend to answer) */
 	bool progress_dirty;		/* fed_seq/missing to write to the store */
 	double last_mono;		/* of the last reading fed */
 	double ts_offset_s;		/* ts - mono of the last reading fed */
@@ -316,6 +322,7 @@ static struct run_state *run_load(struct ingest *ing, const char *device, const 
 		}
 		/* Lost readings declared before stay declared. */
 		rs->fed_seq = target;
+		rs->committed_seq = target;
 		rs->missing = srs.missing;
 		rs->acked_seq = 0;
 		rs->ack_due = true;
@@ -422,14 +429,15 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 	char topic[256], buf[96];
 	int len;
 
-	if (rs->fed_seq == 0)
+	if (rs->committed_seq == 0)
 		return;
 	topic_build(topic, sizeof(topic), ing->cfg->mqtt.topic_prefix, rs->device, "ack");
-	len = ack_encode(rs->run, rs->fed_seq, buf, sizeof(buf));
+	len = ack_encode(rs->run, rs->committed_seq, buf, sizeof(buf));
 	if (len < 0)
 		return;
 	if (ing->publish(ing->publish_ctx, topic, buf, (size_t)len, true) == 0) {
-		rs->acked_seq = rs->fed_seq;
+		rs->acked_seq = rs->committed_seq;
+		rs->acked_at_s = ing->now_s;
 		rs->ack_due = false;
 	}
 }
@@ -482,9 +490,11 @@ static int commit(struct ingest *ing)
 	ing->stats.commits++;
 	/* Only now is it stored: acknowledge, then publish sessions. */
 	for (size_t b = 0; b < RUN_BUCKETS; b++)
-		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
-			if (rs->ack_due)
+		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
+			rs->committed_seq = rs->fed_seq;
+			if (rs->ack_due && ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
 				publish_ack(ing, rs);
+		}
 	while (ing->sessions_head) {
 		struct pending_session *p = ing->sessions_head;
 
@@ -550,9 +560,20 @@ static void close_silent(struct ingest *ing)
 	}
 }
 
+/* Acks held back by ACK_EVERY_S go out once their second is over. */
+static void acks_due(struct ingest *ing)
+{
+	for (size_t b = 0; b < RUN_BUCKETS; b++)
+		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
+			if (rs->ack_due && rs->committed_seq > 0 &&
+			    ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
+				publish_ack(ing, rs);
+}
+
 void ingest_tick(struct ingest *ing, double now_s)
 {
 	ing->now_s = now_s;
+	acks_due(ing);
 	expire_holes(ing);
 	close_silent(ing);
 	if (ing->batch_open && (ing->batch_count >= BATCH_MAX ||
