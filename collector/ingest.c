@@ -438,7 +438,8 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 	if (ing->publish(ing->publish_ctx, topic, buf, (size_t)len, true) == 0) {
 		rs->acked_seq = rs->committed_seq;
 		rs->acked_at_s = ing->now_s;
-		rs->ack_due = false;
+		/* What was fed since the last commit still needs its ack. */
+		rs->ack_due = rs->fed_seq > rs->committed_seq;
 	}
 }
 
@@ -492,6 +493,8 @@ static int commit(struct ingest *ing)
 	for (size_t b = 0; b < RUN_BUCKETS; b++)
 		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
 			rs->committed_seq = rs->fed_seq;
+			if (rs->committed_seq > rs->acked_seq)
+				rs->ack_due = true;
 			if (rs->ack_due && ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
 				publish_ack(ing, rs);
 		}

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash disable=SC3045 # busybox ash: read -t takes fractions
 # Hardware in the loop, the guest's half (busybox sh, run by hil/init from
 # the 9p share /share). Loads the kernel's simulated chips, fills their
 # registers from /share/plan.env (written by check.py plan), runs the real
@@ -63,7 +64,7 @@ echo 1 >$G/live || fail "gpio-sim live"
 SIM=/sys/devices/platform/$(cat $G/dev_name)/$(cat $G/bank0/chip_name)
 say "gpio-sim is $(cat $G/bank0/chip_name) ($SIM)"
 # The button goes to GND when pressed, with the pull-up on: released.
-echo pull-up >$SIM/sim_gpio0/pull
+echo pull-up >"$SIM/sim_gpio0/pull"
 
 # ---- configuration
 mkdir -p /tmp/state
@@ -149,7 +150,7 @@ mkfifo /tmp/tick
 	exec 3<>/tmp/tick
 	last=x
 	while [ ! -e /tmp/stop ]; do
-		read -r v <$SIM/sim_gpio1/value
+		read -r v <"$SIM/sim_gpio1/value"
 		if [ "$v" != "$last" ]; then
 			read -r up _ </proc/uptime
 			read -r ph </tmp/phase
@@ -174,9 +175,9 @@ wait_readings 20
 
 # A short press: tare, one 300 ms blink.
 phase tare
-echo pull-down >$SIM/sim_gpio0/pull
+echo pull-down >"$SIM/sim_gpio0/pull"
 usleep 400000
-echo pull-up >$SIM/sim_gpio0/pull
+echo pull-up >"$SIM/sim_gpio0/pull"
 sleep 2
 
 # Someone leans on the ball: the raw pressure steps up and stays.
@@ -193,11 +194,11 @@ sleep 2
 
 # A long press ends the session: one 1 s glow.
 phase end
-echo pull-down >$SIM/sim_gpio0/pull
+echo pull-down >"$SIM/sim_gpio0/pull"
 sleep 3
-echo pull-up >$SIM/sim_gpio0/pull
+echo pull-up >"$SIM/sim_gpio0/pull"
 sleep 2
-phase done
+phase finished
 
 # The registers the drivers wrote.
 {

@@ -50,9 +50,9 @@ apt_for_arch() {
 	APT_CONFIG=$d/apt.conf apt-get "$@"
 }
 
-# The lists are refreshed when the cache has never seen them, or on demand
-# (ROLLSENSE_HIL_REFRESH=1): otherwise a new kernel upload would force a
-# rebuild in the middle of someone's work.
+# The lists are refreshed when the cache has never seen them, when the
+# private ones are a day old (so both architectures follow the same kernel
+# uploads), or on demand (ROLLSENSE_HIL_REFRESH=1).
 refresh_lists() {
 	if [ "$ARCH" = amd64 ]; then
 		if ! apt-cache depends linux-image-amd64 2>/dev/null | grep -q 'Depends: linux-image-' ||
@@ -60,7 +60,8 @@ refresh_lists() {
 			say "apt-get update"
 			apt-get update -qq
 		fi
-	elif [ ! -f "$CACHE/apt-arm64/updated" ] || [ "${ROLLSENSE_HIL_REFRESH:-0}" = 1 ]; then
+	elif [ ! -f "$CACHE/apt-arm64/updated" ] || [ "${ROLLSENSE_HIL_REFRESH:-0}" = 1 ] ||
+		[ -n "$(find "$CACHE/apt-arm64/updated" -mtime +0)" ]; then
 		say "apt-get update (private arm64 configuration)"
 		apt_for_arch update -qq
 		touch "$CACHE/apt-arm64/updated"
@@ -98,7 +99,7 @@ else
 fi
 IMAGE_PKG=$(echo "$IMAGE_PKG" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 ABI=${IMAGE_PKG#linux-image-}
-ABI=${ABI%-$FLAVOUR}
+ABI=${ABI%-"$FLAVOUR"}
 [ -n "$ABI" ] || { echo "hil: cannot tell the kernel ABI of linux-image-$FLAVOUR" >&2; exit 1; }
 RELEASE=$ABI-$FLAVOUR
 ROOT=$OUT/root
@@ -115,11 +116,13 @@ rm -rf "$ROOT" "$OUT/ko" "$OUT"/.ready-*
 # host's own linux-kbuild, whatever the guest's architecture.
 debs=$CACHE/debs
 download "$debs/$ARCH" "linux-image-$RELEASE" "linux-headers-$RELEASE"
-download "$debs/all" "linux-headers-$ABI-common" linux-source-6.1
-download_host "$debs/host" linux-kbuild-6.1
+# The source and the build scripts of the very upload the image comes from.
+KVER=$(dpkg-deb -f "$(ls "$debs/$ARCH/linux-image-${RELEASE}_"*.deb | sort -V | tail -1)" Version)
+download "$debs/all" "linux-headers-$ABI-common" "linux-source-6.1=$KVER"
+download_host "$debs/host" "linux-kbuild-6.1=$KVER"
 mkdir -p "$ROOT"
-for deb in "$debs/$ARCH"/linux-image-"$RELEASE"_*.deb "$debs/$ARCH"/linux-headers-"$RELEASE"_*.deb \
-	"$debs/all"/linux-headers-"$ABI"-common_*.deb "$debs/host"/linux-kbuild-6.1_*.deb; do
+for deb in "$debs/$ARCH/linux-image-${RELEASE}_"*.deb "$debs/$ARCH/linux-headers-${RELEASE}_"*.deb \
+	"$debs/all/linux-headers-$ABI-common_"*.deb "$debs/host/linux-kbuild-6.1_${KVER}_"*.deb; do
 	dpkg-deb -x "$deb" "$ROOT"
 done
 HDR=$ROOT/usr/src/linux-headers-$RELEASE
@@ -127,22 +130,22 @@ sed -i "s#^include /usr/src/#include $ROOT/usr/src/#" "$HDR/Makefile"
 
 # The four source files, from the linux-source tarball (unpacked once per
 # version: it is the slow part of a cold run).
-SRCVER=$(ls "$debs/all"/linux-source-6.1_*.deb | sed 's/.*linux-source-6.1_\(.*\)_all.deb/\1/' | sort -V | tail -1)
+SRCVER=$KVER
 SRC=$CACHE/src-$SRCVER
-FILES="drivers/i2c/i2c-stub.c drivers/gpio/gpio-sim.c drivers/gpio/gpiolib.h kernel/irq/irq_sim.c"
+FILES=(drivers/i2c/i2c-stub.c drivers/gpio/gpio-sim.c drivers/gpio/gpiolib.h kernel/irq/irq_sim.c)
 if [ ! -f "$SRC/.ready" ]; then
 	say "unpacking linux-source $SRCVER"
 	rm -rf "$SRC" && mkdir -p "$SRC"
 	dpkg-deb --fsys-tarfile "$debs/all/linux-source-6.1_${SRCVER}_all.deb" |
 		tar -xO ./usr/src/linux-source-6.1.tar.xz |
-		tar -xJ -C "$SRC" --strip-components=1 $(for f in $FILES; do echo "linux-source-6.1/$f"; done)
+		tar -xJ -C "$SRC" --strip-components=1 "${FILES[@]/#/linux-source-6.1/}"
 	touch "$SRC/.ready"
 fi
 
 # Our two modules. Kbuild wants the sources in one folder.
 KB=$OUT/kbuild
 rm -rf "$KB" && mkdir -p "$KB"
-(cd "$SRC" && cp --parents $FILES "$KB/")
+(cd "$SRC" && cp --parents "${FILES[@]}" "$KB/")
 (cd "$KB" && for p in "$HERE"/patches/*.patch; do patch -s -p1 <"$p"; done)
 mv "$KB"/drivers/i2c/i2c-stub.c "$KB"/drivers/gpio/gpio-sim.c "$KB"/drivers/gpio/gpiolib.h "$KB"/kernel/irq/irq_sim.c "$KB/"
 # irq_sim is only built in when something in the kernel selected it; then

@@ -28,7 +28,9 @@ say() { echo "hil[$ARCH] ${SECONDS}s: $*"; }
 
 mkdir -p "$WORK"
 rm -f "$WORK/verify.txt"
-"$HERE/prepare.sh" "$ARCH"
+# One preparation at a time per cache: two runs share its downloads.
+mkdir -p "$CACHE"
+flock "$CACHE/.lock" "$HERE/prepare.sh" "$ARCH"
 # shellcheck disable=SC1091
 . "$OUT/kernel.env"
 MODDIR=$OUT/root/lib/modules/$RELEASE
@@ -133,7 +135,7 @@ add_module() {
 		add_module "$dep"
 	done
 	cp "$ko" "$RD/lib/modules/hil/"
-	echo "$(basename "$ko")" >>"$RD/lib/modules/hil/order"
+	echo "${ko##*/}" >>"$RD/lib/modules/hil/order"
 }
 for m in virtio_pci 9pnet_virtio 9p configfs i2c-dev; do
 	add_module "$m"

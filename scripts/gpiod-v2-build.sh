@@ -11,7 +11,8 @@
 #   scripts/gpiod-v2-build.sh check        the same, then the test suite
 #   GPIOD2_CACHE=DIR scripts/gpiod-v2-build.sh ...
 #
-# Needs the network to deb.debian.org once; later runs reuse the cache.
+# Needs the machine's Debian mirror once (the one its apt sources name);
+# later runs reuse the cache.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -27,7 +28,12 @@ if [ ! -f "$PCDIR/libgpiod.pc" ]; then
 	APT=$CACHE/apt
 	mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/etc/sources.list.d" \
 		"$APT/etc/preferences.d" "$CACHE/debs" "$ROOT" "$PCDIR"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $SUITE main" \
+	# The machine's own Debian mirror, as its apt sources name it.
+	MIRROR=$(sed -n 's|^URIs:[[:space:]]*\([^[:space:]]*/debian\)/*$|\1|p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+	[ -n "$MIRROR" ] || MIRROR=$(sed -n 's|^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\([^[:space:]]*/debian\)/*[[:space:]].*|\2|p' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1)
+	[ -n "$MIRROR" ] || { echo "gpiod-v2-build: no Debian mirror in the apt sources" >&2; exit 1; }
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" \
 		>"$APT/etc/sources.list"
 	cat >"$APT/apt.conf" <<CONF
 Dir::Etc::SourceList "$APT/etc/sources.list";

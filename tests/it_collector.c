@@ -525,6 +525,50 @@ static void test_hostile_messages(void **state)
 	free(corpus);
 }
 
+/* SIGHUP: a broken file is refused and the collector goes on; a good one is
+ * taken. */
+static void test_reload(void **state)
+{
+	struct fixture *f = *state;
+	char good[4096], *text;
+	pid_t collector;
+
+	write_config(f, 1, 30);
+	text = harness_read_file(f->cfg, NULL);
+	assert_non_null(text);
+	snprintf(good, sizeof(good), "%s", text);
+	free(text);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	harness_write_file(f->cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
+	kill(collector, SIGHUP);
+	assert_true(harness_wait_file_contains(f->collector_log,
+		"reload refused; keeping the running configuration", 10));
+	text = harness_read_file(f->collector_log, NULL);
+	assert_non_null(strstr(text, "collector.commit_s: 0 is out of range"));
+	free(text);
+	assert_int_equal(harness_wait(collector, 0.5), -1);	/* still running */
+	harness_write_file(f->cfg, "%s", good);
+	kill(collector, SIGHUP);
+	assert_true(harness_wait_file_contains(f->collector_log, "reload done", 10));
+	/* Still collecting: a reading published now is stored. */
+	assert_int_equal(harness_publish(&f->broker, "rollsense/ball8/reading",
+		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
+		false), 0);
+	harness_sleep(1);
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	{
+		struct store_counts c;
+		char err[256];
+		struct store *st = store_open(f->db, err, sizeof(err));
+
+		assert_non_null(st);
+		assert_int_equal(store_get_counts(st, &c), 0);
+		store_close(st);
+		assert_int_equal(c.readings, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +576,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kills_lose_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("it_collector", tests, NULL, NULL);
