@@ -308,8 +308,11 @@ static void test_collector_ready_after_subscribe(void **state)
 	write_sensord_config(f, "");
 	seen_init(&s);
 	pid = start(f, "rollsense-collector", "200000");
-	assert_true(wait_for(f, "READY=1", 2, &s, NULL, 0) < 0);
-	print_message("broker down: %d WATCHDOG=1 in 2 s, no READY=1\n", s.watchdogs);
+	/* 2 s (stretched under valgrind, where the collector runs some ten
+	 * times slower): some 20 pings at a 0.1 s interval, and no READY=1. */
+	assert_true(wait_for(f, "READY=1", harness_timeout_s(2), &s, NULL, 0) < 0);
+	print_message("broker down: %d WATCHDOG=1 in %.0f s, no READY=1\n", s.watchdogs,
+		      harness_timeout_s(2));
 	assert_true(s.watchdogs >= 10);
 
 	assert_int_equal(broker_start(&f->broker, f->dir, f->broker.port, NULL), 0);
@@ -330,9 +333,10 @@ static void test_collector_ready_after_subscribe(void **state)
 
 	drain(f);
 	seen_init(&s);
-	wait_for(f, NULL, 1, &s, NULL, 0);
+	wait_for(f, NULL, harness_timeout_s(1), &s, NULL, 0);
 	assert_true(s.watchdogs >= 7);
-	print_message("collector: %d WATCHDOG=1 in 1 s, shortest gap %.3f s\n", s.watchdogs, s.min_gap_s);
+	print_message("collector: %d WATCHDOG=1 in %.0f s, shortest gap %.3f s\n", s.watchdogs,
+		      harness_timeout_s(1), s.min_gap_s);
 	assert_true(s.min_gap_s >= 0.08);	/* 0.1 s less scheduling jitter */
 	kill(pid, SIGTERM);
 	if (wait_for(f, "STOPPING=1", 5, &s, NULL, 0) < 0)
