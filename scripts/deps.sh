@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages rollsense needs to build, test and run its demo,
 # when any is missing: apt-get as root, else through sudo. Nothing else.
+# With arguments, installs those packages instead (hil/deps.sh uses that).
 set -eu
 
 PACKAGES="build-essential pkg-config libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev
 libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind
 libmosquitto-dev"
+[ $# -eq 0 ] || PACKAGES="$*"
 
 missing=""
 for p in $PACKAGES; do
