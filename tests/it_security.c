@@ -521,20 +521,12 @@ static void test_tls_client_certificate(void **state)
 	struct daemon_opts s = { .device = "ball1", .ca_file = cert_path("ca.crt") };
 	struct daemon_opts c;
 
-	/* Under valgrind (make check-valgrind) sensord logged nothing at all
-	 * in this case within the stretched 150 s, twice; not understood yet,
-	 * so not hidden either: the test says it skipped. */
-	if (getenv("ROLLSENSE_VALGRIND")) {
-		print_message("skipped under valgrind: sensord logs nothing against a broker that "
-			      "requires a client certificate (open problem)\n");
-		skip();
-	}
 	broker_start_tls(f, "server", "require_certificate true");
 	s.uri = tls_uri(f);
 	/* Without one: refused, and the log points at the setting. (TLS 1.3
 	 * ends the client's handshake before the broker refuses, so which
 	 * words come first depends on timing; both name mqtt.tls.cert_file.) */
-	refused_run(f, &s, "client certificate sends one: mqtt.tls.cert_file");
+	refused_run(f, &s, "mqtt.tls.cert_file");
 	/* With one, signed by the CA the broker trusts. */
 	s.cert_file = cert_path("client.crt");
 	s.key_file = cert_path("client.key");
