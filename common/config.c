@@ -109,18 +109,7 @@ void config_defaults(struct rs_config *cfg)
 
 bool config_device_id_valid(const char *id)
 {
-	size_t n = 0;
-
-	if (id == NULL)
-		return false;
-	for (; id[n] != '\0'; n++) {
-		char c = id[n];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '_' || c == '-';
-		if (!ok || n >= CONFIG_DEVICE_ID_MAX)
-			return false;
-	}
-	return n >= 1;
+	return id && topic_device_id_valid(id, strlen(id));
 }
 
 /* ---- messages ---------------------------------------------------------- */

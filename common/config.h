@@ -13,11 +13,12 @@
 #include <stdint.h>
 
 #include "detector_cfg.h"
+#include "topic.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/rollsense/rollsense.json"
 #define CONFIG_MAX_SENSORS 8
 #define CONFIG_MAX_CAL_POINTS 16
-#define CONFIG_DEVICE_ID_MAX 64
+#define CONFIG_DEVICE_ID_MAX TOPIC_DEVICE_ID_MAX
 #define CONFIG_PATH_MAX 512
 
 /* What a sensor gives to the reading (bit mask). */

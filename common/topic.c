@@ -9,14 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DEVICE_ID_MAX 64
-
-/* The device id rule of design.md, [A-Za-z0-9_-]{1,64}, for the n bytes at
- * id. The same rule as config_device_id_valid(); kept here as well so that
- * parsing a topic does not depend on the configuration module. */
-static bool topic_device_valid(const char *id, size_t n)
+bool topic_device_id_valid(const char *id, size_t n)
 {
-	if (n == 0 || n > DEVICE_ID_MAX)
+	if (!id || n == 0 || n > TOPIC_DEVICE_ID_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
@@ -63,7 +58,7 @@ int topic_parse(const char *topic, const char *prefix, char *device, size_t devi
 	if (!slash)
 		return -1;
 	device_n = (size_t)(slash - dev);
-	if (!topic_device_valid(dev, device_n))
+	if (!topic_device_id_valid(dev, device_n))
 		return -1;
 
 	knd = slash + 1;

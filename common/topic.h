@@ -2,7 +2,16 @@
 #ifndef ROLLSENSE_TOPIC_H
 #define ROLLSENSE_TOPIC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* The longest device id. */
+#define TOPIC_DEVICE_ID_MAX 64
+
+/* The device id rule of design.md, [A-Za-z0-9_-]{1,64}, for the n bytes at
+ * id: the id is a topic level and a name in broker ACLs, where '/' separates
+ * levels and '+' and '#' are wildcards. The one place the rule is written. */
+bool topic_device_id_valid(const char *id, size_t n);
 
 /* Writes "<prefix>/<device>/<kind>" into buf. Length, or -1 if it does not fit. */
 int topic_build(char *buf, size_t len, const char *prefix, const char *device, const char *kind);
