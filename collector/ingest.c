@@ -25,6 +25,8 @@
  * session open gets it closed: its sensord went away. */
 #define SILENT_RUN_S 300.0
 #define RUN_BUCKETS 4096
+/* How often ingest_tick() walks all runs for their timed work. */
+#define WALK_EVERY_S 0.1
 #define SUMMARY_MAX 16384
 
 struct pending_session {
@@ -73,6 +75,7 @@ struct ingest {
 	struct ingest_stats stats;
 	struct reading replay[REPLAY_CHUNK];
 	double now_s;
+	double walked_at_s;	/* the last walk_runs() */
 };
 
 const char *ingest_drop_name(unsigned kind)
@@ -511,74 +514,76 @@ static int commit(struct ingest *ing)
 	return 0;
 }
 
-/* Holes that stayed open gap_timeout_s: what is stored after them is fed,
- * the readings in between counted missing. */
-static void expire_holes(struct ingest *ing)
+/* A hole in a run's seq that stayed open gap_timeout_s: the readings in it
+ * are counted missing and what came after it is fed. */
+static int expire_hole(struct ingest *ing, struct run_state *rs)
 {
-	for (size_t b = 0; b < RUN_BUCKETS; b++) {
-		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
-			uint64_t lost;
+	uint64_t lost;
 
-			if (!rs->ahead_seq || ing->now_s - rs->hole_since_s < ing->cfg->collector.gap_timeout_s)
-				continue;
-			if (batch_begin(ing) < 0)
-				return;
-			lost = rs->ahead_seq - rs->fed_seq - 1;
-			log_warn("ingest: %s run %s: readings %llu..%llu never arrived; counted missing",
-				 rs->device, rs->run, (unsigned long long)rs->fed_seq + 1,
-				 (unsigned long long)rs->ahead_seq - 1);
-			rs->missing += lost;
-			ing->stats.missing += lost;
-			/* The first reading after the hole; feed() sees the seq jump
-			 * and declares the gap to the detector. */
-			if (store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, 1) == 1)
-				feed(ing, rs, &ing->replay[0]);
-			feed_stored(ing, rs);
-			rs->hole_since_s = ing->now_s;
-		}
-	}
+	if (!rs->ahead_seq || ing->now_s - rs->hole_since_s < ing->cfg->collector.gap_timeout_s)
+		return 0;
+	if (batch_begin(ing) < 0)
+		return -1;
+	lost = rs->ahead_seq - rs->fed_seq - 1;
+	log_warn("ingest: %s run %s: readings %llu..%llu never arrived; counted missing",
+		 rs->device, rs->run, (unsigned long long)rs->fed_seq + 1,
+		 (unsigned long long)rs->ahead_seq - 1);
+	rs->missing += lost;
+	ing->stats.missing += lost;
+	/* The first reading after the hole; feed() sees the seq jump and
+	 * declares the gap to the detector. */
+	if (store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, 1) == 1)
+		feed(ing, rs, &ing->replay[0]);
+	feed_stored(ing, rs);
+	rs->hole_since_s = ing->now_s;
+	return 0;
 }
 
-/* Runs whose sensord went away with a session open: close it at its last
- * contact, as the data would have done idle_s later. */
-static void close_silent(struct ingest *ing)
+/* A run whose sensord went away with a session open: the session closes at
+ * its last contact, as the data would have done idle_s later. */
+static int close_silent(struct ingest *ing, struct run_state *rs)
 {
 	double silent_s = fmax(SILENT_RUN_S, ing->cfg->detector.idle_s);
+	struct detector_event ev[DETECTOR_EVENTS_MAX];
+	size_t n;
 
-	for (size_t b = 0; b < RUN_BUCKETS; b++) {
-		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
-			struct detector_event ev[DETECTOR_EVENTS_MAX];
-			size_t n;
-
-			if (!rs->session_open || ing->now_s - rs->last_arrival_s < silent_s)
-				continue;
-			if (batch_begin(ing) < 0)
-				return;
-			log_info("ingest: %s run %s silent for %.0f s; closing its session", rs->device,
-				 rs->run, ing->now_s - rs->last_arrival_s);
-			n = detector_end_session(rs->det, NAN, ev, DETECTOR_EVENTS_MAX);
-			handle_events(ing, rs, ev, n);
-			rs->session_open = false;
-		}
-	}
+	if (!rs->session_open || ing->now_s - rs->last_arrival_s < silent_s)
+		return 0;
+	if (batch_begin(ing) < 0)
+		return -1;
+	log_info("ingest: %s run %s silent for %.0f s; closing its session", rs->device, rs->run,
+		 ing->now_s - rs->last_arrival_s);
+	n = detector_end_session(rs->det, NAN, ev, DETECTOR_EVENTS_MAX);
+	handle_events(ing, rs, ev, n);
+	rs->session_open = false;
+	return 0;
 }
 
-/* Acks held back by ACK_EVERY_S go out once their second is over. */
-static void acks_due(struct ingest *ing)
+/* The timed work of every run, in one walk: acks held back by ACK_EVERY_S
+ * go out once their second is over, holes expire, silent runs close. Its
+ * deadlines are seconds long, so the walk runs every WALK_EVERY_S, not at
+ * every message: with thousands of runs and messages, a walk per message
+ * was most of the collector's time. */
+static void walk_runs(struct ingest *ing)
 {
-	for (size_t b = 0; b < RUN_BUCKETS; b++)
-		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
+	for (size_t b = 0; b < RUN_BUCKETS; b++) {
+		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
 			if (rs->ack_due && rs->committed_seq > 0 &&
 			    ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
 				publish_ack(ing, rs);
+			if (expire_hole(ing, rs) < 0 || close_silent(ing, rs) < 0)
+				return;
+		}
+	}
 }
 
 void ingest_tick(struct ingest *ing, double now_s)
 {
 	ing->now_s = now_s;
-	acks_due(ing);
-	expire_holes(ing);
-	close_silent(ing);
+	if (now_s - ing->walked_at_s >= WALK_EVERY_S || now_s < ing->walked_at_s) {
+		ing->walked_at_s = now_s;
+		walk_runs(ing);
+	}
 	if (ing->batch_open && (ing->batch_count >= BATCH_MAX ||
 				now_s - ing->batch_started_s >= ing->cfg->collector.commit_s))
 		commit(ing);
