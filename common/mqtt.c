@@ -5,6 +5,25 @@
  * the daemon's main loop takes events one at a time, so none of the daemon's
  * state is ever touched from Paho's threads.
  *
+ * Publishing: messages wait in the client's own queue and go to Paho through
+ * a window that starts at one message on every connection and grows by one
+ * with each PUBACK up to WINDOW_MAX, so it doubles every round trip (slow
+ * start). The reason is a bug in Paho 1.3.11 (Debian 12's 1.3.12 package):
+ * when the socket write of a QoS 1 publish fails, MQTTAsync frees the
+ * command's topic and payload, while the copy it keeps for the retry after
+ * reconnecting still points at them. The retry reads freed memory and the
+ * final PUBACK frees them a second time, and glibc aborts the daemon. A write
+ * fails when the connection breaks under a burst of publishes: a broker that
+ * closes the connection at the first publish it refuses (mosquitto 2.0
+ * answering a 3.1.1 client that its ACL denies) made ASan report it within
+ * seconds: mosquitto sends the PUBACK and closes the socket, and the next
+ * publish, sent on that PUBACK, meets the closed socket. So nothing is handed
+ * to Paho while it is not connected, and a connection younger than
+ * PROBATION_S carries one publish at a time, each PROBE_GAP_S after the last
+ * PUBACK: a broker that drops us at a publish has closed the connection
+ * before the next one goes out. Past that, the window opens in a few round
+ * trips.
+ *
  * Reconnecting: Paho's automaticReconnect only covers connections that were
  * once up (in 1.3.11 a first connect that fails is not retried), so until the
  * first success mqtt_client_tick() retries with a growing delay.
@@ -28,6 +47,7 @@
 
 #include <MQTTAsync.h>
 
+#include "clock.h"
 #include "log.h"
 
 struct event_node {
@@ -39,8 +59,29 @@ struct event_node {
 /* Beyond this many queued events the message callback asks Paho to deliver
  * again later instead of growing the queue without bound. */
 #define MAX_QUEUED 20000
+/* Publishes handed to Paho and not called back, at most (see above). */
+#define WINDOW_MAX 64
+/* See above: how long a new connection is on probation, and the pause after
+ * each PUBACK while it is. */
+#define PROBATION_S 1.0
+#define PROBE_GAP_S 0.1
+/* Connections lost on probation this many times in a row get a diagnosis. */
+#define YOUNG_LOSSES_NOTED 3
+/* Publishes waiting in the client's queue, at most: beyond, publish fails. */
+#define QUEUE_MAX 10000
 /* What a failed TLS connect left behind, for its log line. */
 #define TLS_NOTE_LEN 160
+
+/* A publish waiting for the window: topic and payload copied behind it. */
+struct out_msg {
+	struct out_msg *next;
+	uint64_t tag;
+	size_t len;
+	int qos;
+	bool retained;
+	char *topic;
+	unsigned char payload[];
+};
 
 struct mqtt_client {
 	MQTTAsync handle;
@@ -69,7 +110,13 @@ struct mqtt_client {
 	bool started;
 	double retry_at;	/* clock_real_s() of the next own connect attempt */
 	double retry_delay_s;
-	size_t pending;
+	struct out_msg *out_head, *out_tail;	/* waiting for the window */
+	size_t out_count;
+	size_t in_paho;		/* handed to Paho, not called back */
+	size_t window;		/* how many may be in Paho now */
+	double connected_at;	/* clock_real_s() of the last connect */
+	double done_at;		/* clock_real_s() of the last publish callback */
+	unsigned young_losses;	/* connections in a row lost on probation */
 	struct publish_ctx *in_flight;
 	char filters[MAX_FILTERS][256];
 	int filter_qos[MAX_FILTERS];
@@ -294,6 +341,8 @@ static void on_connected(void *context, char *cause)
 	c->ever_connected = true;
 	c->connecting = false;
 	c->retry_delay_s = 1;
+	c->window = 1;
+	c->connected_at = clock_real_s();
 	c->stats.connects++;
 	tls_trace_watch(c, false);
 	subscribe_all_locked(c);
@@ -304,12 +353,27 @@ static void on_connected(void *context, char *cause)
 static void on_connection_lost(void *context, char *cause)
 {
 	struct mqtt_client *c = context;
+	char why[sizeof(((struct mqtt_event *)0)->detail)];
 
 	pthread_mutex_lock(&c->lock);
 	c->connected = false;
+	c->window = 1;
 	c->stats.losses++;
+	if (clock_real_s() - c->connected_at < PROBATION_S)
+		c->young_losses++;
+	else
+		c->young_losses = 0;
+	/* A broker that closes every connection at once usually refuses what
+	 * we publish (mosquitto does so for a topic its ACL denies). */
+	if (c->young_losses == YOUNG_LOSSES_NOTED || (c->young_losses && c->young_losses % 100 == 0))
+		snprintf(why, sizeof(why), "%s, %u times in a row within %.0f s of connecting: the "
+			 "broker may refuse what this client publishes (its ACL for user \"%.64s\", "
+			 "mqtt.username)", cause ? cause : "connection lost", c->young_losses,
+			 PROBATION_S, c->cfg.username[0] ? c->cfg.username : "(none)");
+	else
+		snprintf(why, sizeof(why), "%s", cause ? cause : "connection lost");
 	tls_trace_watch(c, true);	/* Paho reconnects by itself */
-	queue_simple(c, MQTT_EVENT_LOST, cause ? cause : "connection lost");
+	queue_simple(c, MQTT_EVENT_LOST, why);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -360,13 +424,17 @@ static void publish_done(struct publish_ctx *pc, bool ok)
 	struct event_node *n = calloc(1, sizeof(*n));
 
 	pthread_mutex_lock(&c->lock);
-	if (c->pending)
-		c->pending--;
+	if (c->in_paho)
+		c->in_paho--;
+	c->done_at = clock_real_s();
 	ctx_unlink_locked(c, pc);
-	if (ok)
+	if (ok) {
 		c->stats.published_ok++;
-	else
+		if (c->window < WINDOW_MAX)
+			c->window++;
+	} else {
 		c->stats.published_failed++;
+	}
 	if (n) {
 		n->ev.kind = MQTT_EVENT_PUBLISHED;
 		n->ev.tag = pc->tag;
@@ -485,6 +553,7 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 		goto err_destroy_lock;
 	}
 	c->retry_delay_s = 1;
+	c->window = 1;
 
 	/* Paho may hold messages while disconnected; the daemons also keep their
 	 * own queue, so this only smooths reconnects. */
@@ -586,6 +655,8 @@ int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
 	return rc;
 }
 
+static void pump(struct mqtt_client *c);
+
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 {
 	char err[160];
@@ -602,6 +673,7 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	pump(c);
 }
 
 int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
@@ -622,44 +694,97 @@ int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 	return rc;
 }
 
+/* Hands queued publishes to Paho while connected and the window has room.
+ * The owner's thread only: Paho is never called with lock held (its threads
+ * take lock in the callbacks while holding Paho's own mutex). */
+static void pump(struct mqtt_client *c)
+{
+	for (;;) {
+		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+		MQTTAsync_message msg = MQTTAsync_message_initializer;
+		struct publish_ctx *pc = malloc(sizeof(*pc));
+		struct out_msg *m;
+		int rc;
+
+		if (!pc)
+			return;	/* the next call tries again */
+		double now = clock_real_s();
+		bool probation;
+
+		pthread_mutex_lock(&c->lock);
+		m = c->out_head;
+		probation = now - c->connected_at < PROBATION_S;
+		if (!m || !c->connected || c->in_paho >= c->window ||
+		    (probation && (c->in_paho > 0 || now - c->done_at < PROBE_GAP_S))) {
+			pthread_mutex_unlock(&c->lock);
+			free(pc);
+			return;
+		}
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_count--;
+		/* Counted before the call: the callback may run before it returns. */
+		c->in_paho++;
+		pc->c = c;
+		pc->tag = m->tag;
+		pc->prev = NULL;
+		pc->next = c->in_flight;
+		if (c->in_flight)
+			c->in_flight->prev = pc;
+		c->in_flight = pc;
+		pthread_mutex_unlock(&c->lock);
+
+		msg.payload = m->payload;	/* Paho copies it */
+		msg.payloadlen = (int)m->len;
+		msg.qos = m->qos;
+		msg.retained = m->retained;
+		ro.onSuccess = on_publish_ok;
+		ro.onFailure = on_publish_fail;
+		ro.context = pc;
+		rc = MQTTAsync_sendMessage(c->handle, m->topic, &msg, &ro);
+		if (rc != MQTTASYNC_SUCCESS) {
+			log_debug("mqtt: Paho refused a publish to %s (code %d)", m->topic, rc);
+			publish_done(pc, false);
+		}
+		free(m);
+	}
+}
+
 int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,
 			size_t len, int qos, bool retained, uint64_t tag)
 {
-	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-	MQTTAsync_message msg = MQTTAsync_message_initializer;
-	struct publish_ctx *pc;
-	int rc;
+	size_t topic_len = strlen(topic);
+	struct out_msg *m;
 
-	pc = malloc(sizeof(*pc));
-	if (!pc)
+	if (len > INT32_MAX)
 		return -1;
-	pc->c = c;
-	pc->tag = tag;
-	msg.payload = (void *)payload;	/* Paho copies it */
-	msg.payloadlen = (int)len;
-	msg.qos = qos;
-	msg.retained = retained;
-	ro.onSuccess = on_publish_ok;
-	ro.onFailure = on_publish_fail;
-	ro.context = pc;
-	/* Counted before the call: the callback may run before it returns. */
+	m = malloc(sizeof(*m) + len + topic_len + 1);
+	if (!m)
+		return -1;
+	m->next = NULL;
+	m->tag = tag;
+	m->len = len;
+	m->qos = qos;
+	m->retained = retained;
+	if (len)
+		memcpy(m->payload, payload, len);
+	m->topic = (char *)m->payload + len;
+	memcpy(m->topic, topic, topic_len + 1);
 	pthread_mutex_lock(&c->lock);
-	c->pending++;
-	pc->prev = NULL;
-	pc->next = c->in_flight;
-	if (c->in_flight)
-		c->in_flight->prev = pc;
-	c->in_flight = pc;
-	pthread_mutex_unlock(&c->lock);
-	rc = MQTTAsync_sendMessage(c->handle, topic, &msg, &ro);
-	if (rc != MQTTASYNC_SUCCESS) {
-		pthread_mutex_lock(&c->lock);
-		c->pending--;
-		ctx_unlink_locked(c, pc);
+	if (c->out_count >= QUEUE_MAX) {
 		pthread_mutex_unlock(&c->lock);
-		free(pc);
+		free(m);
 		return -1;
 	}
+	if (c->out_tail)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	c->out_count++;
+	pthread_mutex_unlock(&c->lock);
+	pump(c);
 	return 0;
 }
 
@@ -680,7 +805,7 @@ size_t mqtt_client_pending(const struct mqtt_client *c)
 	size_t n;
 
 	pthread_mutex_lock(&m->lock);
-	n = m->pending;
+	n = m->out_count + m->in_paho;
 	pthread_mutex_unlock(&m->lock);
 	return n;
 }
@@ -695,6 +820,7 @@ int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
 	struct event_node *n;
 	uint64_t count;
 
+	pump(c);
 	pthread_mutex_lock(&c->lock);
 	n = c->head;
 	if (n) {
@@ -741,11 +867,26 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	if (!c)
 		return;
 	if (c->started) {
+		unsigned waited = 0;
+
+		/* What is still queued or in flight gets the time promised. */
+		for (; waited < timeout_ms; waited += 10) {
+			size_t left;
+
+			pump(c);
+			pthread_mutex_lock(&c->lock);
+			left = c->connected ? c->out_count + c->in_paho : 0;
+			pthread_mutex_unlock(&c->lock);
+			if (left == 0)
+				break;
+			usleep(10000);
+		}
+		timeout_ms -= waited < timeout_ms ? waited : timeout_ms;
 		dopts.timeout = (int)timeout_ms;
 		MQTTAsync_disconnect(c->handle, &dopts);
 		/* MQTTAsync_disconnect returns at once; give in-flight work the
 		 * time it was promised before the handle goes away. */
-		for (unsigned waited = 0; waited < timeout_ms + 100; waited += 10) {
+		for (waited = 0; waited < timeout_ms + 100; waited += 10) {
 			if (!MQTTAsync_isConnected(c->handle))
 				break;
 			usleep(10000);
@@ -758,6 +899,14 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 		free(c->in_flight);
 		c->in_flight = next;
 	}
+	while (c->out_head) {
+		struct out_msg *next = c->out_head->next;
+
+		free(c->out_head);
+		c->out_head = next;
+	}
+	c->out_tail = NULL;
+	c->out_count = 0;
 	while (mqtt_client_next(c, &ev) == 0)
 		mqtt_event_clear(&ev);
 	pthread_mutex_destroy(&c->tls_lock);

@@ -60,14 +60,17 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
 /* Adds a subscription, kept for every later reconnect. 0 or -1. */
 int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos);
 
-/* Publishes a copy of payload. The result arrives as a PUBLISHED event with
- * the same tag (for QoS 1: when the PUBACK comes). 0, or -1 when Paho refused
- * it at once (not connected and its buffer full, ...): no event will follow. */
+/* Publishes a copy of payload. It waits in the client's queue while not
+ * connected, and goes to Paho through a window that restarts at one message
+ * on every connection (see mqtt.c). The result arrives as a PUBLISHED event
+ * with the same tag (for QoS 1: when the PUBACK comes; ok false if Paho gave
+ * up on it). 0, or -1 when it cannot be queued (10,000 waiting, or out of
+ * memory): no event will follow. */
 int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,
 			size_t len, int qos, bool retained, uint64_t tag);
 
 bool mqtt_client_connected(const struct mqtt_client *c);
-/* Publishes handed to Paho whose PUBLISHED event has not been taken yet. */
+/* Publishes queued or handed to Paho that have not been called back. */
 size_t mqtt_client_pending(const struct mqtt_client *c);
 
 /* A descriptor that is readable while events are queued (for poll()). */

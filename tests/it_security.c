@@ -661,11 +661,14 @@ static void health_last(const char *log, long *readings, long *outbox)
  * drops everything it publishes on rollsense/ball2/... What sensord sees
  * (mosquitto 2.0.11, Paho 1.3.11, MQTT 3.1.1): mosquitto answers the denied
  * QoS 1 publish with a PUBACK that carries MQTT 5's reason code 135 (not
- * authorised), Paho takes that for a malformed packet and drops the
- * connection, sensord reconnects, and so on: each connection ends at its
- * first publish (the status, the discovery, ...), "connection lost" in its
- * log, "Denied PUBLISH" in the broker's, nothing confirmed, its outbox keeps
- * every reading. The real ball1 next to it goes through. */
+ * authorised) and closes the connection ("Bad socket read/write" in its
+ * log); sensord reconnects, and so on: each connection ends at its first
+ * publish (the status), "connection lost" in its log with, from the third
+ * time in a row, what is likely wrong; "Denied PUBLISH" in the broker's log,
+ * nothing confirmed, its outbox keeps every reading. The real ball1 next to
+ * it goes through. This loop once crashed sensord (a use-after-free in Paho
+ * when a publish meets the closed socket; see common/mqtt.c), so the
+ * impostor must still be running at the end. */
 static void test_acl_impostor(void **state)
 {
 	struct fixture *f = *state;
@@ -691,9 +694,11 @@ static void test_acl_impostor(void **state)
 	scripted_run(f, &s, &c);
 	/* The scenario ended long ago: a working ball2 would have exited. */
 	status = harness_wait(impostor, 2);
-	if (status != -1)
+	if (status != -1) {
 		child_forget(impostor);
-	assert_int_equal(status, -1);
+		fprintf(stderr, "the impostor ended with wait status 0x%x\n", (unsigned)status);
+		fail_with_log("the impostor should keep running", impostor_log);
+	}
 	child_stop(impostor, SIGTERM, 10);
 	child_stop(watcher, SIGTERM, 5);
 	/* The broker's own account (log_type debug): everything ball2 sent was
@@ -710,6 +715,9 @@ static void test_acl_impostor(void **state)
 	if (readings < 290 || outbox != readings)
 		fail_with_log("the impostor's outbox should hold every reading", impostor_log);
 	assert_true(file_has(impostor_log, "mqtt: connection lost"));
+	/* ... and says what is likely wrong. */
+	assert_true(file_has(impostor_log, "3 times in a row within 1 s of connecting: the broker "
+			     "may refuse what this client publishes (its ACL for user \"ball1\""));
 	assert_false(file_has(impostor_log, "refused the subscription"));
 }
 
@@ -918,5 +926,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_text_is_data, setup, teardown),
 	};
 
+	if (getenv("TESTS"))
+		cmocka_set_test_filter(getenv("TESTS"));
 	return cmocka_run_group_tests_name("it_security", tests, group_setup, group_teardown);
 }
