@@ -692,6 +692,10 @@ static void test_acl_impostor(void **state)
 				impostor_log);
 	/* The real device's whole run, stored, while the impostor runs too. */
 	scripted_run(f, &s, &c);
+	/* From the third connection in a row that died at once, the impostor
+	 * says what is likely wrong (about 3 s per connection). */
+	assert_log_has(impostor_log, "3 times in a row within 1 s of connecting: the broker may "
+		       "refuse what this client publishes (its ACL for user \"ball1\"", 30);
 	/* The scenario ended long ago: a working ball2 would have exited. */
 	status = harness_wait(impostor, 2);
 	if (status != -1) {
@@ -715,9 +719,6 @@ static void test_acl_impostor(void **state)
 	if (readings < 290 || outbox != readings)
 		fail_with_log("the impostor's outbox should hold every reading", impostor_log);
 	assert_true(file_has(impostor_log, "mqtt: connection lost"));
-	/* ... and says what is likely wrong. */
-	assert_true(file_has(impostor_log, "3 times in a row within 1 s of connecting: the broker "
-			     "may refuse what this client publishes (its ACL for user \"ball1\""));
 	assert_false(file_has(impostor_log, "refused the subscription"));
 }
 
