@@ -75,6 +75,7 @@ struct event_node {
 /* A publish waiting for the window: topic and payload copied behind it. */
 struct out_msg {
 	struct out_msg *next;
+	struct publish_ctx *pc;	/* its callback context, made with it */
 	uint64_t tag;
 	size_t len;
 	int qos;
@@ -702,14 +703,11 @@ static void pump(struct mqtt_client *c)
 	for (;;) {
 		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 		MQTTAsync_message msg = MQTTAsync_message_initializer;
-		struct publish_ctx *pc = malloc(sizeof(*pc));
-		struct out_msg *m;
-		int rc;
-
-		if (!pc)
-			return;	/* the next call tries again */
 		double now = clock_real_s();
+		struct publish_ctx *pc;
+		struct out_msg *m;
 		bool probation;
+		int rc;
 
 		pthread_mutex_lock(&c->lock);
 		m = c->out_head;
@@ -717,9 +715,9 @@ static void pump(struct mqtt_client *c)
 		if (!m || !c->connected || c->in_paho >= c->window ||
 		    (probation && (c->in_paho > 0 || now - c->done_at < PROBE_GAP_S))) {
 			pthread_mutex_unlock(&c->lock);
-			free(pc);
 			return;
 		}
+		pc = m->pc;
 		c->out_head = m->next;
 		if (!c->out_head)
 			c->out_tail = NULL;
@@ -762,6 +760,11 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 	m = malloc(sizeof(*m) + len + topic_len + 1);
 	if (!m)
 		return -1;
+	m->pc = malloc(sizeof(*m->pc));
+	if (!m->pc) {
+		free(m);
+		return -1;
+	}
 	m->next = NULL;
 	m->tag = tag;
 	m->len = len;
@@ -774,6 +777,7 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 	pthread_mutex_lock(&c->lock);
 	if (c->out_count >= QUEUE_MAX) {
 		pthread_mutex_unlock(&c->lock);
+		free(m->pc);
 		free(m);
 		return -1;
 	}
@@ -902,6 +906,7 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	while (c->out_head) {
 		struct out_msg *next = c->out_head->next;
 
+		free(c->out_head->pc);
 		free(c->out_head);
 		c->out_head = next;
 	}
