@@ -1,8 +1,9 @@
 # Bench programs (not project code, not part of `make all`): the load
-# generator (libmosquitto), the minimal Paho publisher used as a reference, and
-# a line pacer. Built by `make bench`, and by `make check` for the tests that
+# generator (libmosquitto), the minimal Paho publisher and subscriber used as
+# references, and a line pacer. Built by `make bench`, and by `make check` for the tests that
 # use the load generator.
-BENCH_BINS := $(BUILD)/bench/rollsense-loadgen $(BUILD)/bench/paho_min $(BUILD)/bench/pace
+BENCH_BINS := $(BUILD)/bench/rollsense-loadgen $(BUILD)/bench/paho_min $(BUILD)/bench/paho_sub_min \
+	      $(BUILD)/bench/pace
 MOSQUITTO_LIBS := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
 .PHONY: bench-bins
@@ -13,6 +14,9 @@ $(BUILD)/bench/rollsense-loadgen: $(BUILD)/obj/bench/rollsense-loadgen.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(MOSQUITTO_LIBS) -lm
 $(BUILD)/bench/paho_min: $(BUILD)/obj/bench/paho_min.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lpaho-mqtt3as
+$(BUILD)/bench/paho_sub_min: $(BUILD)/obj/bench/paho_sub_min.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lpaho-mqtt3as
 $(BUILD)/bench/pace: $(BUILD)/obj/bench/pace.o

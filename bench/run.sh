@@ -8,8 +8,10 @@
 #   1  sensord's instructions per published reading at 20 Hz (callgrind),
 #      beside a minimal Paho MQTTAsync publisher and mosquitto_pub -l, fed
 #      the same lines at the same rate
-#   4  sensord's CPU and RSS over 60 s at 10, 20 and 100 Hz (runs beside 1)
-#   2  the collector's ingest rate beside mosquitto_sub's, same queued stream
+#   4  sensord's CPU and RSS over 60 s at 10, 20 and 100 Hz (runs beside 1),
+#      beside the minimal Paho publisher at 20 Hz
+#   2  the collector's ingest rate beside mosquitto_sub's and a minimal Paho
+#      subscriber's, same queued stream
 #   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
 #
 # Each part has its own mosquitto on a free loopback port; everything started
@@ -174,6 +176,14 @@ for hz in 10 20 100; do
 	PIDS="$PIDS $!"
 	eval "BPID_$hz=$bpid"
 done
+# The floor beside them: the minimal Paho publisher fed the same lines at
+# 20 Hz for as long (the captured lines again and again).
+while :; do cat "$WORK/lines-long"; done | head -n $((BUDGET_S * 20)) >"$WORK/lines-budget"
+( "$BB/pace" 20 <"$WORK/lines-budget" |
+	/usr/bin/time -v -o "$WORK/bpaho.time" "$BB/paho_min" "tcp://127.0.0.1:$PA" rollsense/bpaho/reading \
+	>/dev/null ) &
+BPID_paho=$!
+PIDS="$PIDS $BPID_paho"
 
 for len in short long; do
 	n=$(wc -l <"$WORK/lines-$len")
@@ -240,19 +250,26 @@ echo "bench: callgrind_annotate output in $BB/sensord-hotspots.txt and $BB/paho-
 
 say ""
 say "== 4. sensord on a small budget: ${BUDGET_S} s at 10, 20, 100 Hz (confirm: broker)"
-say "| rate | readings | CPU s (user+sys) | elapsed s | CPU % of one core | max RSS KiB | RSS first / last sample KiB |"
-say "|---|---|---|---|---|---|---|"
-for hz in 10 20 100; do
+say "| rate | readings | CPU s (user+sys) | elapsed s | CPU % of one core | voluntary context switches | max RSS KiB | RSS first / last sample KiB |"
+say "|---|---|---|---|---|---|---|---|"
+for hz in 10 20 100 paho; do
 	eval "wait \$BPID_$hz" || { echo "bench: budget run at $hz Hz failed"; tail -5 "$WORK/b$hz.log"; exit 1; }
 	t="$WORK/b$hz.time"
 	u=$(sed -n 's/.*User time (seconds): //p' "$t"); s=$(sed -n 's/.*System time (seconds): //p' "$t")
 	el=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$t" |
 		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$t")
-	nread=$(sed -n 's/.*all \([0-9]*\) readings confirmed.*/\1/p' "$WORK/b$hz.log" | tail -1)
-	say "| $hz Hz | ${nread:-?} | $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }') | $el |" \
-		"$(awk -v u="$u" -v s="$s" -v e="$el" 'BEGIN { printf "%.2f", 100 * (u + s) / e }') | $rss |" \
-		"$(head -1 "$WORK/b$hz.rss") / $(tail -1 "$WORK/b$hz.rss") |"
+	vcs=$(sed -n 's/.*Voluntary context switches: //p' "$t")
+	if [ $hz = paho ]; then
+		name="paho_min, 20 Hz (the floor)"; nread=$(wc -l <"$WORK/lines-budget"); rss_samples="-"
+	else
+		name="sensord, $hz Hz"
+		nread=$(sed -n 's/.*all \([0-9]*\) readings confirmed.*/\1/p' "$WORK/b$hz.log" | tail -1)
+		rss_samples="$(head -1 "$WORK/b$hz.rss") / $(tail -1 "$WORK/b$hz.rss")"
+	fi
+	say "| $name | ${nread:-?} | $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }') | $el |" \
+		"$(awk -v u="$u" -v s="$s" -v e="$el" 'BEGIN { printf "%.2f", 100 * (u + s) / e }') | $vcs | $rss |" \
+		"$rss_samples |"
 done
 
 # --- part 2 ------------------------------------------------------------------
@@ -265,20 +282,23 @@ cat >"$WORK/ingest.json" <<CONF
   "collector": { "database": "$WORK/ingest.db" } }
 CONF
 total=$((INGEST_DEVICES * INGEST_COUNT))
-# Both persistent sessions exist before the stream is queued.
+# The three persistent sessions exist before the stream is queued.
 mosquitto_sub -p "$PI" -c -i bench-sub -q 1 -t 'rollsense/+/reading' -E
+"$BB/paho_sub_min" "tcp://127.0.0.1:$PI" bench-paho-sub 'rollsense/+/reading' 0 >/dev/null
 "$B/rollsense-collector" --config "$WORK/ingest.json" 2>"$WORK/ingest-reg.log" &
 cpid=$!
 i=0; until grep -q "connected" "$WORK/ingest-reg.log"; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
 sleep 0.5; kill $cpid; wait $cpid || true
-say "| round | mosquitto_sub readings/s | collector readings/s (stored and acked) | ratio |"
-say "|---|---|---|---|"
+say "| round | mosquitto_sub readings/s | paho_sub_min readings/s | collector readings/s (stored and acked) | collector / mosquitto_sub | collector / paho_sub_min |"
+say "|---|---|---|---|---|---|"
 for round in 1 2 3; do
 	"$BB/rollsense-loadgen" -p "$PI" --devices "$INGEST_DEVICES" --clients 20 --rate 0 \
 		--count "$INGEST_COUNT" --device-prefix "in$round" >"$WORK/fill$round.out"
 	t0=$(now)
 	mosquitto_sub -p "$PI" -c -i bench-sub -q 1 -t 'rollsense/+/reading' -C "$total" >/dev/null
 	t1=$(now)
+	"$BB/paho_sub_min" "tcp://127.0.0.1:$PI" bench-paho-sub 'rollsense/+/reading' "$total" >/dev/null
+	t1p=$(now)
 	rm -f "$WORK"/ingest.db*
 	mkfifo "$WORK/acks$round"
 	stdbuf -oL mosquitto_sub -p "$PI" -q 1 -v -t 'rollsense/+/ack' >"$WORK/acks$round" &
@@ -295,8 +315,10 @@ for round in 1 2 3; do
 	stored=$(sqlite3 "$WORK/ingest.db" 'select count(*) from readings')
 	[ "$stored" -eq "$total" ] || say "bench: round $round: $stored of $total stored"
 	sub_rate=$(awk -v n="$total" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+	paho_rate=$(awk -v n="$total" -v a="$t1" -v b="$t1p" 'BEGIN { printf "%.0f", n / (b - a) }')
 	col_rate=$(awk -v n="$total" -v a="$t2" -v b="$t3" 'BEGIN { printf "%.0f", n / (b - a) }')
-	say "| $round | $sub_rate | $col_rate | $(ratio "$col_rate" "$sub_rate") |"
+	say "| $round | $sub_rate | $paho_rate | $col_rate | $(ratio "$col_rate" "$sub_rate") |" \
+		"$(ratio "$col_rate" "$paho_rate") |"
 done
 
 # --- part 3 ------------------------------------------------------------------

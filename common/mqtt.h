@@ -73,7 +73,9 @@ bool mqtt_client_connected(const struct mqtt_client *c);
 /* Publishes queued or handed to Paho that have not been called back. */
 size_t mqtt_client_pending(const struct mqtt_client *c);
 
-/* A descriptor that is readable while events are queued (for poll()). */
+/* A descriptor that is readable while events are queued (for poll()),
+ * except PUBLISHED events: they wait for the next mqtt_client_next(), so
+ * call it every round of the loop, not only when the descriptor is readable. */
 int mqtt_client_fd(const struct mqtt_client *c);
 /* Takes the oldest queued event into ev (0), or returns -1 when none is
  * queued. Release it with mqtt_event_clear(). */
