@@ -31,6 +31,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1081,5 +1083,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests_name("faults_suite", tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,5 +237,6 @@ int main(void)
 		cmocka_unit_test(test_missing_file_and_args),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests_name("it_cli", tests, setup, teardown);
 }

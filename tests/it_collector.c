@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -579,5 +581,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests_name("it_collector", tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -460,5 +462,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_press_ends_session, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests_name("it_feedback", tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,5 +126,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_devices_all_stored, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -355,5 +357,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_collector_ready_after_subscribe, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

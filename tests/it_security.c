@@ -20,6 +20,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -927,7 +929,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_text_is_data, setup, teardown),
 	};
 
-	if (getenv("TESTS"))
-		cmocka_set_test_filter(getenv("TESTS"));
+	tests_select();
 	return cmocka_run_group_tests_name("it_security", tests, group_setup, group_teardown);
 }

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -466,5 +468,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests_name("it_sensord", tests, NULL, NULL);
 }

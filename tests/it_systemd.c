@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,5 +221,6 @@ int main(void)
 		cmocka_unit_test(test_exposure_of_a_bare_unit),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

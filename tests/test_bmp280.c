@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include "drivers/bmp280.h"
 #include "sensor.h"
 #include "sim/sim.h"
@@ -748,5 +750,6 @@ int main(void)
 		cmocka_unit_test(test_sim_stuck_raw),
 		cmocka_unit_test(test_sim_model_registers),
 	};
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
@@ -966,5 +968,6 @@ int main(void)
 		cmocka_unit_test(test_hostile_input),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

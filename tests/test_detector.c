@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -1098,5 +1100,6 @@ int main(void)
 		cmocka_unit_test(test_long_run),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,5 +206,6 @@ int main(void)
 		cmocka_unit_test(test_collector_payload),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

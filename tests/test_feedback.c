@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 
 #include "feedback.h"
@@ -325,5 +327,6 @@ int main(void)
 		cmocka_unit_test(test_event_mapping),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests_name("test_feedback", tests, NULL, NULL);
 }

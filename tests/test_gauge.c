@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <stdbool.h>
 
@@ -279,5 +281,6 @@ int main(void)
 		cmocka_unit_test(test_tare_averages_a_second),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -465,5 +467,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sim_faults_and_recovery, sim_setup, sim_teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -259,5 +261,6 @@ int main(void)
 		cmocka_unit_test(test_socket_gone),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -673,5 +675,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_200000_round_trip, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -635,5 +637,6 @@ int main(void)
 		cmocka_unit_test(test_ack_refused),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -806,5 +808,6 @@ int main(void)
 		cmocka_unit_test(test_bus_open_failures),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
@@ -983,5 +985,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

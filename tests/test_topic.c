@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "select.h"
+
 #include <string.h>
 
 #include "topic.h"
@@ -154,5 +156,6 @@ int main(void)
 		cmocka_unit_test(test_parse_does_not_fit),
 	};
 
+	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,17 @@
+/* TESTS=PATTERN in the environment runs only the tests of a binary whose
+ * names match PATTERN (cmocka's filter: '*' and '?' are wildcards), as in
+ * TESTS=test_acl_impostor build/tests/it_security. Include after cmocka.h. */
+#ifndef ROLLSENSE_TESTS_SELECT_H
+#define ROLLSENSE_TESTS_SELECT_H
+
+#include <stdlib.h>
+
+static inline void tests_select(void)
+{
+	const char *pattern = getenv("TESTS");
+
+	if (pattern && *pattern)
+		cmocka_set_test_filter(pattern);
+}
+
+#endif
