@@ -28,6 +28,10 @@
 #define EXIT_CONFIG 2
 #define HEALTH_EVERY_S 300.0
 #define PURGE_EVERY_S 3600.0
+/* Home Assistant's timed work (the day's rollover, what is due to publish)
+ * runs this often, not every round of the loop: a round can be one message,
+ * and the work walks every device and asks the time zone for the day. */
+#define HA_TICK_EVERY_S 0.2
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -170,7 +174,7 @@ static int run_daemon(struct rs_config *cfg)
 	struct homeassistant *ha;
 	struct ingest *ing;
 	struct store *st;
-	double last_health, last_purge, last_status = 0;
+	double last_health, last_purge, last_status = 0, last_ha_tick = 0;
 	struct notify notify;
 	bool ready = false;
 	struct sigaction sa;
@@ -273,8 +277,10 @@ static int run_daemon(struct rs_config *cfg)
 		}
 		now = clock_real_s();
 		ingest_tick(ing, now);
-		if (mqtt_client_connected(mqtt))
+		if (now - last_ha_tick >= HA_TICK_EVERY_S && mqtt_client_connected(mqtt)) {
 			homeassistant_tick(ha, clock_wall_s());
+			last_ha_tick = now;
+		}
 		mqtt_client_tick(mqtt, now);
 		/* Every round (poll wakes it at least every 50 ms): a loop stuck
 		 * in the database or on a lock stops the pings. */

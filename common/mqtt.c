@@ -57,7 +57,8 @@ struct event_node {
 
 #define MAX_FILTERS 8
 /* Beyond this many queued events the message callback asks Paho to deliver
- * again later instead of growing the queue without bound. */
+ * again later instead of growing the queue without bound (the owner holds at
+ * most one more batch of this size, taken by mqtt_client_next()). */
 #define MAX_QUEUED 20000
 /* Publishes handed to Paho and not called back, at most (see above). */
 #define WINDOW_MAX 64
@@ -101,9 +102,11 @@ struct mqtt_client {
 	pthread_mutex_t tls_lock;
 	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure */
 
+	struct event_node *taken;	/* a batch taken from head: the owner's thread only */
+
 	pthread_mutex_t lock;	/* guards everything below */
 	struct event_node *head, *tail;
-	size_t queued;
+	size_t queued;		/* in head..tail */
 	int event_fd;
 	bool fd_signalled;	/* event_fd's counter is nonzero */
 	bool connected;
@@ -827,29 +830,32 @@ int mqtt_client_fd(const struct mqtt_client *c)
 	return c->event_fd;
 }
 
+/* Events are taken from the shared queue a whole batch at a time, so the
+ * lock Paho's threads need is taken once per batch, not once per message. */
 int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
 {
 	struct event_node *n;
 	uint64_t count;
 
-	pump(c);
-	pthread_mutex_lock(&c->lock);
-	n = c->head;
-	if (n) {
-		c->head = n->next;
-		if (!c->head)
-			c->tail = NULL;
-		c->queued--;
+	if (c->out_head)	/* written on the owner's thread only */
+		pump(c);
+	if (!c->taken) {
+		pthread_mutex_lock(&c->lock);
+		c->taken = c->head;
+		c->head = c->tail = NULL;
+		c->queued = 0;
+		if (c->fd_signalled) {
+			/* Drain the counter so poll() sleeps until the next push. */
+			if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+				log_debug("mqtt: eventfd read: %s", strerror(errno));
+			c->fd_signalled = false;
+		}
+		pthread_mutex_unlock(&c->lock);
 	}
-	if (!c->head && c->fd_signalled) {
-		/* Drain the counter so poll() sleeps until the next push. */
-		if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-			log_debug("mqtt: eventfd read: %s", strerror(errno));
-		c->fd_signalled = false;
-	}
-	pthread_mutex_unlock(&c->lock);
+	n = c->taken;
 	if (!n)
 		return -1;
+	c->taken = n->next;
 	*ev = n->ev;
 	free(n);
 	return 0;
