@@ -139,8 +139,10 @@ static void reload(struct rs_config *cfg)
 	}
 	if (memcmp(&next.mqtt, &cfg->mqtt, sizeof(next.mqtt)) != 0 ||
 	    strcmp(next.collector.database, cfg->collector.database) != 0 ||
-	    memcmp(&next.detector, &cfg->detector, sizeof(next.detector)) != 0)
-		log_warn("reload: MQTT, database and detector changes take effect at the next restart");
+	    memcmp(&next.detector, &cfg->detector, sizeof(next.detector)) != 0 ||
+	    memcmp(&next.homeassistant, &cfg->homeassistant, sizeof(next.homeassistant)) != 0)
+		log_warn("reload: MQTT, database, detector and Home Assistant changes take effect at "
+			 "the next restart");
 	if (log_level_parse(next.log_level, &lvl) == 0)
 		log_set_level(lvl);
 	cfg->collector.retention_days = next.collector.retention_days;

@@ -505,8 +505,9 @@ static void log_health(struct daemon *d)
 
 /* SIGHUP: a new config is loaded whole and checked before anything changes.
  * What the running loop can take over at once (log level, sample rate,
- * outbox timing) it takes; a change of chips, broker or identity needs a
- * restart, which the log says. */
+ * outbox timing, gauge, detector) it takes; a change of chips, broker,
+ * identity, GPIO feedback or Home Assistant needs a restart, which the log
+ * says. */
 static void reload(struct daemon *d)
 {
 	struct rs_config next;
@@ -521,8 +522,11 @@ static void reload(struct daemon *d)
 	    memcmp(&next.mqtt, &d->cfg.mqtt, sizeof(next.mqtt)) != 0 ||
 	    next.sensord.n_sensors != d->cfg.sensord.n_sensors ||
 	    memcmp(next.sensord.sensors, d->cfg.sensord.sensors, sizeof(next.sensord.sensors)) != 0 ||
-	    strcmp(next.sensord.state_dir, d->cfg.sensord.state_dir) != 0)
-		log_warn("reload: device, MQTT, chip or state_dir changes take effect at the next restart");
+	    strcmp(next.sensord.state_dir, d->cfg.sensord.state_dir) != 0 ||
+	    memcmp(&next.sensord.feedback, &d->cfg.sensord.feedback, sizeof(next.sensord.feedback)) != 0 ||
+	    memcmp(&next.homeassistant, &d->cfg.homeassistant, sizeof(next.homeassistant)) != 0)
+		log_warn("reload: device, MQTT, chip, state_dir, feedback or Home Assistant changes "
+			 "take effect at the next restart");
 	if (log_level_parse(next.log_level, &lvl) == 0)
 		log_set_level(lvl);
 	d->cfg.sensord.sample_hz = next.sensord.sample_hz;

@@ -453,6 +453,17 @@ static void test_reload(void **state)
 	write_config(f, "ball7", 600, 1, "broker", false);
 	kill(pid, SIGHUP);
 	assert_true(harness_wait_file_contains(f->log, "reload done", 5));
+	/* The same settings: nothing waits for a restart. */
+	assert_false(harness_wait_file_contains(f->log, "next restart", 0.2));
+	/* Home Assistant switched off: taken at the next start, and said so. */
+	text = harness_read_file(f->cfg, NULL);
+	assert_non_null(text);
+	assert_int_equal(harness_write_file(f->cfg, "{ \"homeassistant\": { \"enabled\": false },\n%s",
+					    strchr(text, '\n') + 1), 0);
+	free(text);
+	kill(pid, SIGHUP);
+	assert_true(harness_wait_file_contains(f->log, "reload: device, MQTT, chip, state_dir, feedback or "
+					       "Home Assistant changes take effect at the next restart", 5));
 	assert_exit_ok(f->log, harness_stop(pid, SIGTERM, 10));
 }
 
