@@ -580,7 +580,7 @@ static void walk_runs(struct ingest *ing)
 void ingest_tick(struct ingest *ing, double now_s)
 {
 	ing->now_s = now_s;
-	if (now_s - ing->walked_at_s >= WALK_EVERY_S || now_s < ing->walked_at_s) {
+	if (now_s - ing->walked_at_s >= WALK_EVERY_S) {
 		ing->walked_at_s = now_s;
 		walk_runs(ing);
 	}

@@ -76,8 +76,7 @@ struct event_node {
 /* A publish waiting for the window: topic and payload copied behind it. */
 struct out_msg {
 	struct out_msg *next;
-	struct publish_ctx *pc;	/* its callback context, made with it */
-	uint64_t tag;
+	struct publish_ctx *pc;	/* its callback context (and tag), made with it */
 	size_t len;
 	int qos;
 	bool retained;
@@ -720,10 +719,12 @@ static void pump(struct mqtt_client *c)
 		bool probation;
 		int rc;
 
+		if (!c->out_head)	/* written on the owner's thread only */
+			return;
 		pthread_mutex_lock(&c->lock);
 		m = c->out_head;
 		probation = now - c->connected_at < PROBATION_S;
-		if (!m || !c->connected || c->in_paho >= c->window ||
+		if (!c->connected || c->in_paho >= c->window ||
 		    (probation && (c->in_paho > 0 || now - c->done_at < PROBE_GAP_S))) {
 			pthread_mutex_unlock(&c->lock);
 			return;
@@ -735,8 +736,6 @@ static void pump(struct mqtt_client *c)
 		c->out_count--;
 		/* Counted before the call: the callback may run before it returns. */
 		c->in_paho++;
-		pc->c = c;
-		pc->tag = m->tag;
 		pc->prev = NULL;
 		pc->next = c->in_flight;
 		if (c->in_flight)
@@ -776,8 +775,9 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 		free(m);
 		return -1;
 	}
+	m->pc->c = c;
+	m->pc->tag = tag;
 	m->next = NULL;
-	m->tag = tag;
 	m->len = len;
 	m->qos = qos;
 	m->retained = retained;
@@ -837,8 +837,7 @@ int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
 	struct event_node *n;
 	uint64_t count;
 
-	if (c->out_head)	/* written on the owner's thread only */
-		pump(c);
+	pump(c);
 	if (!c->taken) {
 		pthread_mutex_lock(&c->lock);
 		c->taken = c->head;
