@@ -1,9 +1,10 @@
 /* Tests of drivers/bmp280.c (BMP280 and BME280) and its simulated chips
  * (sim/sim_bmp280.c). Ground truth: the datasheet's worked example
- * [BMP §3.12], shared/vectors/bmp280-datasheet-calib.tsv, bytes and values
+ * [BMP §3.12], tests/data/bmp280-datasheet-calib.tsv, bytes and values
  * worked out by hand (each with a comment saying how), and the physics of
  * the scenario (the gas law). Run from the repository root; the vectors are
- * found at ../shared/vectors, or in the folder $ROLLSENSE_VECTORS. */
+ * read from tests/data (described in tests/data/README.md), or from the
+ * folder $ROLLSENSE_VECTORS when it is set. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ static void test_vectors_file(void **state)
 	(void)state;
 	const char *dir = getenv("ROLLSENSE_VECTORS");
 	char path[1024];
-	snprintf(path, sizeof(path), "%s/bmp280-datasheet-calib.tsv", dir ? dir : "../shared/vectors");
+	snprintf(path, sizeof(path), "%s/bmp280-datasheet-calib.tsv", dir ? dir : "tests/data");
 	FILE *f = fopen(path, "r");
 	if (!f)
 		fail_msg("cannot open %s: %s", path, strerror(errno));
@@ -455,12 +456,12 @@ static void test_driver_errors(void **state)
 /* Tolerances, from the resolution of both ends.
  * Temperature: the driver reports 0.01 °C steps (0.005 °C of rounding), and
  * the model's double routine and the driver's integer one disagree on
- * t_fine by up to 13 units = 0.0025 °C (vectors README): 0.0075 < 0.01 °C.
+ * t_fine by up to 13 units = 0.0025 °C (tests/data/README.md): 0.0075 < 0.01 °C.
  * Pressure: one adc_P code is 0.16-0.2 Pa (the 20-bit resolution, 0.16 Pa at
  * x16 [BMP §3.3.1]), so rounding to a code costs up to 0.1 Pa; the double
- * and integer routines differ by up to 0.5 Pa through t_fine (vectors
- * README): 0.6 Pa. (A sweep of 3000 points over 85-131 kPa and -10-35 °C
- * gave at most 0.57 Pa.)
+ * and integer routines differ by up to 0.5 Pa through t_fine
+ * (tests/data/README.md): 0.6 Pa. (A sweep of 3000 points over 85-131 kPa
+ * and -10-35 °C gave at most 0.57 Pa.)
  * Humidity: one adc_H code is 0.0056 %RH here (0.0028 of rounding), Q22.10
  * truncates by up to 0.001 %RH, and the routines differ by about 0.004 %RH
  * (test_humidity_compensation) plus what the t_fine difference adds; the
