@@ -1,12 +1,23 @@
 #!/bin/sh
-# Installs the Debian packages rollsense needs to build, test and run its demo,
-# when any is missing: apt-get as root, else through sudo. Nothing else.
-# With arguments, installs those packages instead (hil/deps.sh uses that).
+# Installs the Debian packages rollsense needs to build, test, run its demo and
+# its benchmarks, when any is missing: apt-get as root, else through sudo.
+# Nothing else. With arguments, installs those packages instead (hil/deps.sh
+# uses that).
+#
+# Beyond the libraries and compilers, the tests and scripts run these
+# commands, which a minimal Debian 12 lacks: mosquitto, mosquitto_passwd
+# (mosquitto); mosquitto_sub, mosquitto_pub (mosquitto-clients); sqlite3;
+# openssl (it_security's certificates); systemd-analyze and the host's units
+# (systemd, for it_systemd); valgrind and callgrind_annotate (valgrind);
+# /bin/kill, which it_systemd copies into its unit root, and pgrep and free
+# (bench/run.sh) (procps); python3, which finds a free port in
+# scripts/demo.sh and bench/run.sh (python3-minimal); /usr/bin/time
+# (bench/run.sh) (time).
 set -eu
 
 PACKAGES="build-essential pkg-config libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev
 libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind
-libmosquitto-dev"
+libmosquitto-dev procps python3-minimal time"
 [ $# -eq 0 ] || PACKAGES="$*"
 
 missing=""
