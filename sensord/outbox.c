@@ -73,6 +73,9 @@
 #define RECORD_BODY_MAX (RECORD_R_FIXED + OUTBOX_PAYLOAD_MAX)
 
 #define POS_NONE UINT64_MAX
+/* Known runs without entries kept (the current run is kept regardless). One
+ * run is made per start of sensord, so this covers the last few starts. */
+#define RUNS_EMPTY_KEEP 8u
 #define RING_MIN_CAP 1024u
 /* A batch buffer larger than this is freed after the flush, not kept. */
 #define WBUF_KEEP_BYTES (1024u * 1024u)
@@ -87,13 +90,18 @@ struct slot {
 	bool in_sent;		/* on the sent-unconfirmed chain */
 };
 
+/* What the outbox knows of a run. A run stays known after its last entry
+ * leaves the ring, so that outbox_run_info() still answers for it and a late
+ * or bogus ack can be told apart; only RUNS_EMPTY_KEEP such runs are kept. */
 struct run_state {
 	char run[OUTBOX_RUN_LEN + 1];
-	bool in_use;
 	size_t count;		/* ring entries of this run, tombstones included */
-	uint64_t first_pos;	/* oldest in the ring */
+	uint64_t first_pos;	/* oldest in the ring, POS_NONE when count is 0 */
 	uint64_t last_pos;	/* newest, where the chain grows */
 	uint64_t ack_pos;	/* first entry no ack has passed yet */
+	uint64_t max_seq;	/* highest seq appended or recovered */
+	uint64_t acked_seq;	/* highest seq acknowledged, 0 if none */
+	uint64_t emptied_at;	/* when count last fell to 0 (run_clock): oldest forgotten first */
 };
 
 struct segment {
@@ -109,7 +117,7 @@ struct id_range {
 
 struct pending_ack {
 	char run[OUTBOX_RUN_LEN + 1];
-	uint64_t seq;
+	uint64_t seq;		/* the run's acked_seq when noted */
 };
 
 struct outbox {
@@ -129,6 +137,7 @@ struct outbox {
 	struct run_state *runs;
 	size_t n_runs;
 	uint32_t last_run_idx;	/* appends come from one run: skip the search */
+	uint64_t run_clock;	/* ticks each time a run is left without entries */
 
 	struct segment *segs;	/* oldest first; the last is active if active_fd >= 0 */
 	size_t n_segs, cap_segs;
@@ -215,15 +224,24 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
-static bool run_is_valid(const char *run, size_t len)
+/* True if the n bytes at p are all lowercase hex digits. */
+static bool hex_lower(const char *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		if (!((run[i] >= '0' && run[i] <= '9') || (run[i] >= 'a' && run[i] <= 'f')))
+	for (i = 0; i < n; i++) {
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return false;
 	}
 	return true;
+}
+
+/* A NUL-terminated run id of OUTBOX_RUN_LEN lowercase hex digits. */
+static bool run_is_valid(const char *run)
+{
+	size_t n = strnlen(run, OUTBOX_RUN_LEN + 1);
+
+	return n == OUTBOX_RUN_LEN && hex_lower(run, n);
 }
 
 /* ---- the ring ---- */
@@ -299,44 +317,56 @@ static uint64_t ring_find_id(const struct outbox *ob, uint64_t id)
 	return pos < hi && slot_at(ob, pos)->e.id == id ? pos : POS_NONE;
 }
 
+/* run is a valid, NUL-terminated run id. */
 static int run_find(const struct outbox *ob, const char *run)
 {
 	size_t i;
 
-	if (ob->last_run_idx < ob->n_runs && ob->runs[ob->last_run_idx].in_use &&
-	    memcmp(ob->runs[ob->last_run_idx].run, run, OUTBOX_RUN_LEN) == 0)
+	if (ob->last_run_idx < ob->n_runs && strcmp(ob->runs[ob->last_run_idx].run, run) == 0)
 		return (int)ob->last_run_idx;
 	for (i = 0; i < ob->n_runs; i++) {
-		if (ob->runs[i].in_use && memcmp(ob->runs[i].run, run, OUTBOX_RUN_LEN) == 0)
+		if (strcmp(ob->runs[i].run, run) == 0)
 			return (int)i;
 	}
 	return -1;
 }
 
 /* The run's state, made if new. -1 on ENOMEM. Runs are few (one per start of
- * sensord with readings left), so a linear table is enough. */
+ * sensord with readings left, plus RUNS_EMPTY_KEEP without), so a linear
+ * table is enough, and it is searched only when a run is new. A new run takes
+ * the place of the run left without entries longest ago once RUNS_EMPTY_KEEP
+ * runs are without entries; the current run (last appended to) is never
+ * taken, so its acked_seq and max_seq hold for as long as it is appended to. */
 static int run_get(struct outbox *ob, const char *run)
 {
-	struct run_state *n;
+	struct run_state *n, *r;
 	int idx = run_find(ob, run);
-	size_t i;
+	size_t i, empty = 0, victim = SIZE_MAX;
 
 	if (idx >= 0)
 		return idx;
-	for (i = 0; i < ob->n_runs && ob->runs[i].in_use; i++)
-		;
-	if (i == ob->n_runs) {
+	for (i = 0; i < ob->n_runs; i++) {
+		r = &ob->runs[i];
+		if (r->count || i == ob->last_run_idx)
+			continue;
+		empty++;
+		if (victim == SIZE_MAX || r->emptied_at < ob->runs[victim].emptied_at)
+			victim = i;
+	}
+	if (empty >= RUNS_EMPTY_KEEP) {
+		i = victim;
+	} else {
 		n = realloc(ob->runs, (ob->n_runs + 1) * sizeof(*n));
 		if (!n)
 			return -1;
 		ob->runs = n;
-		ob->n_runs++;
+		i = ob->n_runs++;
 	}
-	memcpy(ob->runs[i].run, run, OUTBOX_RUN_LEN);
-	ob->runs[i].run[OUTBOX_RUN_LEN] = '\0';
-	ob->runs[i].in_use = true;
-	ob->runs[i].count = 0;
-	ob->runs[i].first_pos = ob->runs[i].last_pos = ob->runs[i].ack_pos = POS_NONE;
+	r = &ob->runs[i];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->run, sizeof(r->run), "%s", run);
+	r->first_pos = r->last_pos = r->ack_pos = POS_NONE;
+	r->emptied_at = ob->run_clock++;
 	return (int)i;
 }
 
@@ -372,8 +402,8 @@ static void ring_pop_done(struct outbox *ob)
 		if (r->ack_pos == ob->head_pos)
 			r->ack_pos = s->next_in_run;
 		if (--r->count == 0) {
-			r->in_use = false;
 			r->first_pos = r->last_pos = r->ack_pos = POS_NONE;
+			r->emptied_at = ob->run_clock++;
 		}
 		ob->head_pos++;
 	}
@@ -417,7 +447,7 @@ static int pending_ack_add(struct outbox *ob, const char *run, uint64_t seq)
 	size_t i, cap;
 
 	for (i = 0; i < ob->n_pend_acks; i++) {
-		if (memcmp(ob->pend_acks[i].run, run, OUTBOX_RUN_LEN) == 0) {
+		if (strcmp(ob->pend_acks[i].run, run) == 0) {
 			if (seq > ob->pend_acks[i].seq)
 				ob->pend_acks[i].seq = seq;
 			return 0;
@@ -431,7 +461,7 @@ static int pending_ack_add(struct outbox *ob, const char *run, uint64_t seq)
 		ob->pend_acks = n;
 		ob->cap_pend_acks = cap;
 	}
-	memcpy(ob->pend_acks[ob->n_pend_acks].run, run, OUTBOX_RUN_LEN + 1);
+	snprintf(ob->pend_acks[ob->n_pend_acks].run, sizeof(ob->pend_acks[0].run), "%s", run);
 	ob->pend_acks[ob->n_pend_acks].seq = seq;
 	ob->n_pend_acks++;
 	return 0;
@@ -487,8 +517,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	s = slot_at(ob, pos);
 	memset(s, 0, sizeof(*s));
 	s->e.id = id;
-	memcpy(s->e.run, run, OUTBOX_RUN_LEN);
-	s->e.run[OUTBOX_RUN_LEN] = '\0';
+	memcpy(s->e.run, r->run, sizeof(s->e.run));
 	s->e.seq = seq;
 	s->e.payload = payload;
 	s->e.len = len;
@@ -505,6 +534,8 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 		r->ack_pos = pos;
 	r->last_pos = pos;
 	r->count++;
+	if (seq > r->max_seq)
+		r->max_seq = seq;
 	ob->depth++;
 	return 0;
 
@@ -513,34 +544,30 @@ err_free:
 	return -ENOMEM;
 }
 
-/* Confirms every entry of run with seq <= seq; the ack cursor passes each
- * entry once, so the cost is the number of entries passed. */
-static size_t ack_apply(struct outbox *ob, const char *run, uint64_t seq, bool *any_written)
+/* Confirms every entry of run r with seq <= seq and raises its acked_seq;
+ * the ack cursor passes each entry once, so the cost is the number of
+ * entries passed. Returns how many this confirmed. */
+static size_t ack_apply(struct outbox *ob, struct run_state *r, uint64_t seq)
 {
-	struct run_state *r;
 	struct slot *s;
 	uint64_t pos;
 	size_t n = 0;
-	int idx = run_find(ob, run);
 
-	*any_written = false;
-	if (idx < 0)
-		return 0;
-	r = &ob->runs[idx];
-	/* r may be released inside the loop when its last entry leaves the
-	 * ring; releasing sets ack_pos to POS_NONE, which ends the loop. */
+	/* The run's last entry may leave the ring inside the loop; that sets
+	 * ack_pos to POS_NONE, which ends it (r itself stays: runs are only
+	 * replaced in run_get()). */
 	while ((pos = r->ack_pos) != POS_NONE) {
 		s = slot_at(ob, pos);
 		if (s->e.seq > seq)
 			break;
 		r->ack_pos = s->next_in_run;
 		if (!s->done) {
-			if (pos < ob->write_pos)
-				*any_written = true;
 			slot_retire(ob, pos, false);
 			n++;
 		}
 	}
+	if (seq > r->acked_seq)
+		r->acked_seq = seq;
 	return n;
 }
 
@@ -656,7 +683,7 @@ static int record_replay(struct outbox *ob, const unsigned char *body, size_t le
 	char run[OUTBOX_RUN_LEN + 1];
 	char *payload;
 	size_t plen;
-	bool written;
+	int idx;
 
 	switch (body[0]) {
 	case 'R':
@@ -666,7 +693,7 @@ static int record_replay(struct outbox *ob, const unsigned char *body, size_t le
 		seq = get_u64(body + 9);
 		memcpy(run, body + 17, OUTBOX_RUN_LEN);
 		run[OUTBOX_RUN_LEN] = '\0';
-		if (!run_is_valid(run, OUTBOX_RUN_LEN))
+		if (!run_is_valid(run))
 			return -EBADMSG;
 		if (id < ob->next_id)
 			return 0;	/* rewritten after a failed flush: already have it */
@@ -709,8 +736,17 @@ static int record_replay(struct outbox *ob, const unsigned char *body, size_t le
 			return -EBADMSG;
 		memcpy(run, body + 1, OUTBOX_RUN_LEN);
 		run[OUTBOX_RUN_LEN] = '\0';
+		if (!run_is_valid(run))
+			return -EBADMSG;
 		seq = get_u64(body + 1 + OUTBOX_RUN_LEN);
-		ack_apply(ob, run, seq, &written);
+		/* The run is known from its ack alone when its readings went
+		 * with older segments; an ack is never above what was made. */
+		idx = run_get(ob, run);
+		if (idx < 0)
+			return -ENOMEM;
+		if (seq > ob->runs[idx].max_seq)
+			ob->runs[idx].max_seq = seq;
+		ack_apply(ob, &ob->runs[idx], seq);
 		return 0;
 	default:
 		return 0;
@@ -1142,8 +1178,7 @@ int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *
 	char *copy;
 	int err;
 
-	if (!ob || !run || strlen(run) != OUTBOX_RUN_LEN || !run_is_valid(run, OUTBOX_RUN_LEN) ||
-	    (!payload && len) || len > OUTBOX_PAYLOAD_MAX)
+	if (!ob || !run || !run_is_valid(run) || (!payload && len) || len > OUTBOX_PAYLOAD_MAX)
 		return -EINVAL;
 	copy = malloc(len + 1);
 	if (!copy)
@@ -1161,16 +1196,49 @@ int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *
 
 size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
 {
-	bool written;
+	struct run_state *r;
+	uint64_t before;
 	size_t n;
+	int idx;
 
-	if (!ob || !run || strlen(run) != OUTBOX_RUN_LEN)
+	if (!ob || !run || !run_is_valid(run))
 		return 0;
-	n = ack_apply(ob, run, seq, &written);
-	if (written)
-		(void)pending_ack_add(ob, run, seq);
+	idx = run_find(ob, run);
+	if (idx < 0)
+		return 0;
+	r = &ob->runs[idx];
+	/* Nothing was made with that seq: the ack is wrong. Taken, it would
+	 * raise acked_seq past readings not made yet, which the logged ack
+	 * would then confirm at the next open without them being received. */
+	if (seq > r->max_seq)
+		return 0;
+	before = r->acked_seq;
+	n = ack_apply(ob, r, seq);
+	/* Logged even when it confirmed nothing on disk: the next open learns
+	 * how far the collector got from it. */
+	if (r->acked_seq > before)
+		(void)pending_ack_add(ob, r->run, r->acked_seq);
 	ob->st.confirmed += n;
 	return n;
+}
+
+int outbox_run_info(const struct outbox *ob, const char *run, uint64_t *max_seq,
+		    uint64_t *acked_seq)
+{
+	const struct run_state *r;
+	int idx;
+
+	if (!ob || !run || !run_is_valid(run))
+		return -1;
+	idx = run_find(ob, run);
+	if (idx < 0)
+		return -1;
+	r = &ob->runs[idx];
+	if (max_seq)
+		*max_seq = r->max_seq;
+	if (acked_seq)
+		*acked_seq = r->acked_seq;
+	return 0;
 }
 
 size_t outbox_confirm_id(struct outbox *ob, uint64_t id)

@@ -63,8 +63,13 @@ int outbox_flush(struct outbox *ob);
  * own (the page cache batches them). 0 or -errno (the data stays queued). */
 int outbox_write(struct outbox *ob);
 
-/* Confirms every entry of run with seq <= seq (the collector's ack). Returns
- * how many entries this confirmed. */
+/* The collector's ack: confirms every entry of run with seq <= seq and
+ * raises the run's acked_seq to seq. Returns how many entries this
+ * confirmed. Refused, confirming nothing and returning 0: an invalid run id,
+ * a run the outbox does not know, and a seq above the highest seq made for
+ * the run (its max_seq, see outbox_run_info()), so a bogus ack cannot
+ * confirm readings appended after it either. Callers that must tell a
+ * refusal from an ack with nothing left to confirm use outbox_run_info(). */
 size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq);
 /* Confirms the one entry with this id (the broker's PUBACK). Returns 1 if it
  * was held, else 0. */
@@ -78,6 +83,17 @@ struct outbox_entry *outbox_next_to_send(struct outbox *ob, double now, double r
 void outbox_mark_sent(struct outbox *ob, struct outbox_entry *e, double now);
 /* After a reconnect: every unconfirmed entry counts as never sent. */
 void outbox_reset_sent(struct outbox *ob);
+
+/* What the outbox knows of run (a NUL-terminated run id): *max_seq gets the
+ * highest seq appended or recovered for it, *acked_seq the highest seq
+ * acknowledged (by outbox_ack() or by an ack logged before a restart), 0 if
+ * none; either pointer may be NULL. Returns 0 if the outbox knows the run:
+ * it holds or held entries of it since open, or found it on disk. Returns -1
+ * (and leaves both alone) for an invalid run id or a run it does not know.
+ * A run left without entries may be forgotten once several others are too;
+ * the run last appended to never is. */
+int outbox_run_info(const struct outbox *ob, const char *run, uint64_t *max_seq,
+		    uint64_t *acked_seq);
 
 void outbox_get_stats(const struct outbox *ob, struct outbox_stats *st);
 

@@ -244,6 +244,108 @@ static void test_ack_watermark_across_runs(void **state)
 	outbox_close(ob);
 }
 
+/* An ack above the highest seq made for its run is refused: it confirms
+ * nothing now, and nothing appended later, in memory or after a restart. */
+static void test_ack_above_max_seq_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t bogus = 1000000000000000ull;
+	uint64_t max_seq, acked_seq;
+	struct sent s[16];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), -1);
+	append_range(ob, RUN_A, 1, 5);
+	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 5);
+	assert_int_equal(acked_seq, 0);
+	assert_int_equal(outbox_ack(ob, RUN_A, 3), 3);
+	assert_int_equal(outbox_ack(ob, RUN_A, bogus), 0);
+	assert_int_equal(stats_of(ob).depth, 2);
+	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), 0);
+	assert_int_equal(acked_seq, 3);
+	/* All confirmed: the run has no entries left and is still known. */
+	assert_int_equal(outbox_ack(ob, RUN_A, 5), 2);
+	assert_int_equal(outbox_run_info(ob, RUN_A, NULL, NULL), 0);
+	assert_int_equal(outbox_ack(ob, RUN_A, bogus), 0);
+	append_range(ob, RUN_A, 6, 8);
+	assert_int_equal(outbox_ack(ob, RUN_A, bogus), 0);
+	assert_int_equal(stats_of(ob).depth, 3);
+	assert_int_equal(stats_of(ob).confirmed, 5);
+	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 8);
+	assert_int_equal(acked_seq, 5);
+	/* A run never had, and an id that is not one. */
+	assert_int_equal(outbox_ack(ob, "0000000c", 1), 0);
+	assert_int_equal(outbox_run_info(ob, "0000000c", NULL, NULL), -1);
+	assert_int_equal(outbox_run_info(ob, "0000000A", NULL, NULL), -1);
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 3);
+	assert_int_equal(drain(ob, 0, s, 16), 3);
+	assert_int_equal(s[0].seq, 6);
+	assert_int_equal(s[2].seq, 8);
+	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 8);
+	assert_int_equal(acked_seq, 5);
+	assert_int_equal(outbox_ack(ob, RUN_A, 9), 0);
+	assert_int_equal(outbox_ack(ob, RUN_A, 8), 3);
+	outbox_close(ob);
+}
+
+/* Runs left without entries are forgotten, oldest first, once several are;
+ * the current run is not, even without entries. (A run with entries, or
+ * with confirmed entries waiting behind an older unconfirmed one, is not
+ * "without entries": it cannot be forgotten.) */
+static void test_runs_without_entries_are_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t max_seq, acked_seq;
+	struct outbox *ob;
+	char run[16];
+	int i, known = 0;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	for (i = 1; i <= 40; i++) {
+		snprintf(run, sizeof(run), "%08x", 0x100 + i);
+		append_range(ob, run, 7, 7);
+		assert_int_equal(outbox_ack(ob, run, 7), 1);
+		assert_int_equal(outbox_run_info(ob, run, &max_seq, &acked_seq), 0);
+		assert_int_equal(max_seq, 7);
+		assert_int_equal(acked_seq, 7);
+	}
+	for (i = 1; i <= 40; i++) {
+		snprintf(run, sizeof(run), "%08x", 0x100 + i);
+		if (outbox_run_info(ob, run, NULL, NULL) == 0)
+			known++;
+		else
+			assert_true(i <= 32);	/* the latest 8 are kept */
+	}
+	assert_true(known >= 8 && known < 40);
+	assert_int_equal(outbox_run_info(ob, "00000101", NULL, NULL), -1);
+	/* The run appended to last stays known however many runs come and go. */
+	append_range(ob, RUN_A, 1, 3);
+	assert_int_equal(outbox_ack(ob, RUN_A, 3), 3);
+	for (i = 1; i <= 40; i++) {
+		snprintf(run, sizeof(run), "%08x", 0x200 + i);
+		append_range(ob, run, 1, 1);
+		assert_int_equal(outbox_ack(ob, run, 1), 1);
+		append_range(ob, RUN_A, 3 + i, 3 + i);
+		assert_int_equal(outbox_ack(ob, RUN_A, 3 + i), 1);
+	}
+	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 43);
+	assert_int_equal(acked_seq, 43);
+	assert_int_equal(stats_of(ob).depth, 0);
+	outbox_close(ob);
+}
+
 static void test_puback_out_of_order_then_reopen(void **state)
 {
 	struct fixture *fx = *state;
@@ -662,6 +764,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reopen_brings_back_unconfirmed_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_watermark_across_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_above_max_seq_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_without_entries_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_keeps_intact_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, teardown),
