@@ -11,21 +11,33 @@
  * four body_len bytes followed by the body, so a damaged length is caught as
  * well as a damaged body. The body starts with a type byte:
  *
- *   'R' reading:  u64 id | u64 seq | 8 bytes run | payload (the rest)
- *   'C' done ids: u64 first_id | u32 count   (confirmed by PUBACK, or dropped)
- *   'A' ack:      8 bytes run | u64 seq      (the collector's acknowledgement)
+ *   'S' reading:   u64 id | u64 seq | u8 run_len | run | payload (the rest)
+ *   'K' run state: u8 run_len | run | u64 acked_seq | u64 max_seq
+ *   'C' done ids:  u64 first_id | u32 count   (confirmed by PUBACK, or dropped)
+ *
+ * run_len is 8 or 16 and run that many lowercase hex digits: run ids are 16
+ * digits now, and an 8-digit run recovered from an outbox of 0.1.0 is written
+ * back as the 8 digits it is (the collector knows it by that name). 'K' is
+ * the collector's acknowledgement (acked_seq) and the highest seq made for
+ * the run (max_seq, so a restart can still refuse an ack above it); it is
+ * written when the run's ack moves, and again for every run with an ack in
+ * the first batch of each new segment, so deleting old segments never loses
+ * how far the collector got. Read only, as 0.1.0 wrote them:
+ *
+ *   'R' reading:   u64 id | u64 seq | 8 bytes run | payload (the rest)
+ *   'A' ack:       8 bytes run | u64 seq
  *
  * Why confirmations live in the log instead of a separate "done" file: a done
  * file must be replaced atomically (write, fdatasync, rename, fsync folder),
  * which is three syncs every time the watermark moves, i.e. every flush in
- * normal operation; an 'A' or 'C' record rides in the flush's one write and
+ * normal operation; a 'K' or 'C' record rides in the flush's one write and
  * one fdatasync. It also records out-of-order PUBACKs exactly, so a restart
  * resends nothing that was confirmed before the last flush.
  *
- * Recovery replays the segments in order: an 'R' adds an entry, an 'A' or 'C'
- * confirms entries read so far. Reading a segment stops at the first record
- * whose length or CRC is wrong (a torn tail after a power cut), keeping what
- * came before; the next segment is read normally. A reading whose id is not
+ * Recovery replays the segments in order: an 'S' or 'R' adds an entry, a
+ * 'K', 'A' or 'C' confirms entries read so far. Reading a segment stops at
+ * the first record whose length or CRC is wrong (a torn tail after a power
+ * cut), keeping what came before; the next segment is read normally. A reading whose id is not
  * above every id read before is a copy left by a failed flush and is skipped.
  * Unknown record types with a good CRC are skipped (room for later versions).
  *
@@ -65,12 +77,17 @@
 #define SEGMENT_NAME_LEN 24	/* "seg-" + 16 hex + ".log" */
 
 #define RECORD_HEADER_LEN 8
-#define RECORD_R_FIXED (1 + 8 + 8 + OUTBOX_RUN_LEN)
+#define RUN_LEN_OLD 8		/* the run field of 'R' and 'A' records (0.1.0) */
+#define RECORD_R_FIXED (1 + 8 + 8 + RUN_LEN_OLD)
+#define RECORD_A_LEN (1 + RUN_LEN_OLD + 8)
 #define RECORD_C_LEN (1 + 8 + 4)
-#define RECORD_A_LEN (1 + OUTBOX_RUN_LEN + 8)
+#define RECORD_S_FIXED (1 + 8 + 8 + 1)	/* then the run, then the payload */
+#define RECORD_K_FIXED (1 + 1 + 8 + 8)	/* and the run */
+/* The longest fixed part written: 'S' or 'K' with a 16-digit run. */
+#define RECORD_FIXED_MAX (RECORD_S_FIXED + OUTBOX_RUN_LEN)
 /* Larger payloads are refused; a length beyond this on disk means damage. */
 #define OUTBOX_PAYLOAD_MAX 65536u
-#define RECORD_BODY_MAX (RECORD_R_FIXED + OUTBOX_PAYLOAD_MAX)
+#define RECORD_BODY_MAX (RECORD_FIXED_MAX + OUTBOX_PAYLOAD_MAX)
 
 #define POS_NONE UINT64_MAX
 /* Known runs without entries kept (the current run is kept regardless). One
@@ -115,9 +132,11 @@ struct id_range {
 	uint32_t count;
 };
 
+/* A run's state to be logged as 'K'. */
 struct pending_ack {
 	char run[OUTBOX_RUN_LEN + 1];
-	uint64_t seq;		/* the run's acked_seq when noted */
+	uint64_t acked_seq;	/* the run's, when noted */
+	uint64_t max_seq;
 };
 
 struct outbox {
@@ -236,12 +255,17 @@ static bool hex_lower(const char *p, size_t n)
 	return true;
 }
 
-/* A NUL-terminated run id of OUTBOX_RUN_LEN lowercase hex digits. */
+static bool run_len_is_valid(size_t n)
+{
+	return n == RUN_LEN_OLD || n == OUTBOX_RUN_LEN;
+}
+
+/* A NUL-terminated run id: 8 (0.1.0) or 16 lowercase hex digits. */
 static bool run_is_valid(const char *run)
 {
 	size_t n = strnlen(run, OUTBOX_RUN_LEN + 1);
 
-	return n == OUTBOX_RUN_LEN && hex_lower(run, n);
+	return run_len_is_valid(n) && hex_lower(run, n);
 }
 
 /* ---- the ring ---- */
@@ -441,29 +465,31 @@ static int pending_id_add(struct outbox *ob, uint64_t id)
 	return 0;
 }
 
-static int pending_ack_add(struct outbox *ob, const char *run, uint64_t seq)
+/* Notes that r's state (its ack) is to be logged at the next flush; one
+ * record per run and flush, carrying the latest values. */
+static int pending_ack_add(struct outbox *ob, const struct run_state *r)
 {
-	struct pending_ack *n;
+	struct pending_ack *n, *a = NULL;
 	size_t i, cap;
 
-	for (i = 0; i < ob->n_pend_acks; i++) {
-		if (strcmp(ob->pend_acks[i].run, run) == 0) {
-			if (seq > ob->pend_acks[i].seq)
-				ob->pend_acks[i].seq = seq;
-			return 0;
+	for (i = 0; i < ob->n_pend_acks && !a; i++) {
+		if (strcmp(ob->pend_acks[i].run, r->run) == 0)
+			a = &ob->pend_acks[i];
+	}
+	if (!a) {
+		if (ob->n_pend_acks == ob->cap_pend_acks) {
+			cap = ob->cap_pend_acks ? ob->cap_pend_acks * 2 : 4;
+			n = realloc(ob->pend_acks, cap * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			ob->pend_acks = n;
+			ob->cap_pend_acks = cap;
 		}
+		a = &ob->pend_acks[ob->n_pend_acks++];
+		memcpy(a->run, r->run, sizeof(a->run));
 	}
-	if (ob->n_pend_acks == ob->cap_pend_acks) {
-		cap = ob->cap_pend_acks ? ob->cap_pend_acks * 2 : 4;
-		n = realloc(ob->pend_acks, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		ob->pend_acks = n;
-		ob->cap_pend_acks = cap;
-	}
-	snprintf(ob->pend_acks[ob->n_pend_acks].run, sizeof(ob->pend_acks[0].run), "%s", run);
-	ob->pend_acks[ob->n_pend_acks].seq = seq;
-	ob->n_pend_acks++;
+	a->acked_seq = r->acked_seq;
+	a->max_seq = r->max_seq;
 	return 0;
 }
 
@@ -674,55 +700,127 @@ out:
 	return 0;
 }
 
-/* Applies one record with a good CRC. -EBADMSG when it is malformed (the
- * segment's reading stops there), -ENOMEM. */
-static int record_replay(struct outbox *ob, const unsigned char *body, size_t len)
-{
-	uint64_t id, seq, first, pos;
-	uint32_t count;
+/* One record's body, decoded. */
+struct record {
+	unsigned char type;	/* 0: a type this version does not know */
+	uint64_t id;		/* 'R', 'S' */
+	uint64_t seq;		/* 'R', 'S': the reading's; 'A', 'K': the acked one */
+	uint64_t max_seq;	/* 'A', 'K' */
+	uint64_t first;		/* 'C' */
+	uint32_t count;		/* 'C' */
 	char run[OUTBOX_RUN_LEN + 1];
-	char *payload;
+	const unsigned char *payload;	/* 'R', 'S': into the body */
 	size_t plen;
+};
+
+/* Copies the run id of n bytes at p into run, NUL-terminated; false unless
+ * it is a valid one. */
+static bool run_take(char *run, const unsigned char *p, size_t n)
+{
+	if (!run_len_is_valid(n))
+		return false;
+	memcpy(run, p, n);
+	run[n] = '\0';
+	return hex_lower(run, n);
+}
+
+/* Decodes the body b of len >= 1 bytes into *rec. Returns 1 for a record of
+ * a known type whose fields are sane (a valid run id, an id that is not 0,
+ * a count that is not 0, ...), 0 for a type this version does not know, -1
+ * for a malformed record. Cheap and without the CRC, so a resync can try it
+ * at every offset before it computes one. */
+static int record_parse(const unsigned char *b, size_t len, struct record *rec)
+{
+	size_t rl, fixed;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->type = b[0];
+	switch (b[0]) {
+	case 'R':
+	case 'S':
+		if (b[0] == 'R') {
+			rl = RUN_LEN_OLD;
+			fixed = RECORD_R_FIXED;
+			if (len < fixed || !run_take(rec->run, b + 17, rl))
+				return -1;
+		} else {
+			if (len < RECORD_S_FIXED)
+				return -1;
+			rl = b[17];
+			fixed = RECORD_S_FIXED + rl;
+			if (len < fixed || !run_take(rec->run, b + RECORD_S_FIXED, rl))
+				return -1;
+		}
+		rec->id = get_u64(b + 1);
+		rec->seq = get_u64(b + 9);
+		rec->payload = b + fixed;
+		rec->plen = len - fixed;
+		if (rec->id == 0 || rec->id == UINT64_MAX || rec->plen > OUTBOX_PAYLOAD_MAX)
+			return -1;
+		return 1;
+	case 'A':
+		if (len != RECORD_A_LEN || !run_take(rec->run, b + 1, RUN_LEN_OLD))
+			return -1;
+		rec->seq = get_u64(b + 1 + RUN_LEN_OLD);
+		/* 0.1.0 did not log what was made; an ack implies that much. */
+		rec->max_seq = rec->seq;
+		return 1;
+	case 'K':
+		if (len < 2)
+			return -1;
+		rl = b[1];
+		if (len != RECORD_K_FIXED + rl || !run_take(rec->run, b + 2, rl))
+			return -1;
+		rec->seq = get_u64(b + 2 + rl);
+		rec->max_seq = get_u64(b + 10 + rl);
+		return rec->seq <= rec->max_seq ? 1 : -1;
+	case 'C':
+		if (len != RECORD_C_LEN)
+			return -1;
+		rec->first = get_u64(b + 1);
+		rec->count = get_u32(b + 9);
+		if (rec->first == 0 || rec->count == 0 || rec->first > UINT64_MAX - rec->count)
+			return -1;
+		return 1;
+	default:
+		rec->type = 0;
+		return 0;
+	}
+}
+
+/* Applies a decoded record. 0 or -ENOMEM. */
+static int record_apply(struct outbox *ob, const struct record *rec)
+{
+	struct run_state *r;
+	uint64_t pos, end;
+	char *payload;
 	int idx;
 
-	switch (body[0]) {
+	switch (rec->type) {
 	case 'R':
-		if (len < RECORD_R_FIXED)
-			return -EBADMSG;
-		id = get_u64(body + 1);
-		seq = get_u64(body + 9);
-		memcpy(run, body + 17, OUTBOX_RUN_LEN);
-		run[OUTBOX_RUN_LEN] = '\0';
-		if (!run_is_valid(run))
-			return -EBADMSG;
-		if (id < ob->next_id)
+	case 'S':
+		if (rec->id < ob->next_id)
 			return 0;	/* rewritten after a failed flush: already have it */
-		ob->next_id = id + 1;
-		ob->segs[ob->n_segs - 1].max_id = id;
-		plen = len - RECORD_R_FIXED;
-		payload = malloc(plen + 1);
+		ob->next_id = rec->id + 1;
+		ob->segs[ob->n_segs - 1].max_id = rec->id;
+		payload = malloc(rec->plen + 1);
 		if (!payload)
 			return -ENOMEM;
-		memcpy(payload, body + RECORD_R_FIXED, plen);
-		payload[plen] = '\0';
-		if (ring_push(ob, id, run, seq, payload, plen) < 0)
+		memcpy(payload, rec->payload, rec->plen);
+		payload[rec->plen] = '\0';
+		if (ring_push(ob, rec->id, rec->run, rec->seq, payload, rec->plen) < 0)
 			return -ENOMEM;
 		/* On disk already: a drop while loading gets its 'C' record. */
 		ob->write_pos = ob->tail_pos;
 		return 0;
 	case 'C':
-		if (len != RECORD_C_LEN)
-			return -EBADMSG;
-		first = get_u64(body + 1);
-		count = get_u32(body + 9);
-		if (count == 0 || first > UINT64_MAX - count)
-			return -EBADMSG;
-		if (first + count > ob->next_id)
-			ob->next_id = first + count;
+		end = rec->first + rec->count;
+		if (end > ob->next_id)
+			ob->next_id = end;
 		/* Walk the held ids in the range: a range of drops may be far
 		 * longer than what is held. */
-		pos = ring_lower_bound(ob, first);
-		while (pos < ob->tail_pos && slot_at(ob, pos)->e.id < first + count) {
+		pos = ring_lower_bound(ob, rec->first);
+		while (pos < ob->tail_pos && slot_at(ob, pos)->e.id < end) {
 			/* Retiring may pop the head past pos. */
 			if (pos >= ob->head_pos)
 				slot_retire(ob, pos, false);
@@ -732,24 +830,19 @@ static int record_replay(struct outbox *ob, const unsigned char *body, size_t le
 		}
 		return 0;
 	case 'A':
-		if (len != RECORD_A_LEN)
-			return -EBADMSG;
-		memcpy(run, body + 1, OUTBOX_RUN_LEN);
-		run[OUTBOX_RUN_LEN] = '\0';
-		if (!run_is_valid(run))
-			return -EBADMSG;
-		seq = get_u64(body + 1 + OUTBOX_RUN_LEN);
+	case 'K':
 		/* The run is known from its ack alone when its readings went
-		 * with older segments; an ack is never above what was made. */
-		idx = run_get(ob, run);
+		 * with older segments. */
+		idx = run_get(ob, rec->run);
 		if (idx < 0)
 			return -ENOMEM;
-		if (seq > ob->runs[idx].max_seq)
-			ob->runs[idx].max_seq = seq;
-		ack_apply(ob, &ob->runs[idx], seq);
+		r = &ob->runs[idx];
+		if (rec->max_seq > r->max_seq)
+			r->max_seq = rec->max_seq;
+		ack_apply(ob, r, rec->seq);
 		return 0;
 	default:
-		return 0;
+		return 0;	/* room for later versions */
 	}
 }
 
@@ -758,9 +851,10 @@ static int segment_replay(struct outbox *ob, uint64_t num, unsigned char *body)
 {
 	char name[SEGMENT_NAME_LEN + 1];
 	unsigned char hdr[RECORD_HEADER_LEN];
+	struct record rec;
 	uint32_t len, crc;
 	FILE *f;
-	int fd, err = 0;
+	int fd, kind, err = 0;
 
 	segment_name(name, sizeof(name), num);
 	fd = openat(ob->dir_fd, name, O_RDONLY | O_CLOEXEC);
@@ -784,11 +878,10 @@ static int segment_replay(struct outbox *ob, uint64_t num, unsigned char *body)
 			break;
 		if (crc32_update(crc32_update(0, hdr, 4), body, len) != crc)
 			break;
-		err = record_replay(ob, body, len);
-		if (err == -EBADMSG) {
-			err = 0;
+		kind = record_parse(body, len, &rec);
+		if (kind < 0)
 			break;
-		}
+		err = record_apply(ob, &rec);
 	}
 	if (!err && ferror(f))
 		err = -EIO;
@@ -961,16 +1054,43 @@ static int wbuf_record(struct outbox *ob, const unsigned char *a, size_t alen, c
 	return 0;
 }
 
-/* Builds the batch: new readings first, then confirmations (which only name
- * readings written by earlier batches). Returns the record count or -ENOMEM;
- * *max_id gets the highest reading id in it, 0 if none. */
-static long batch_build(struct outbox *ob, uint64_t *max_id)
+/* True when the next batch goes to a new segment file. */
+static bool segment_full(const struct outbox *ob)
 {
-	unsigned char fixed[RECORD_R_FIXED > RECORD_A_LEN ? RECORD_R_FIXED : RECORD_A_LEN];
+	return ob->active_fd < 0 || ob->active_records >= SEGMENT_MAX_RECORDS ||
+	       ob->active_bytes >= (off_t)SEGMENT_MAX_BYTES;
+}
+
+/* Puts a 'K' record for run (its acked and max seq) into the batch. */
+static int wbuf_run_state(struct outbox *ob, const char *run, uint64_t acked_seq,
+			  uint64_t max_seq)
+{
+	unsigned char fixed[RECORD_FIXED_MAX];
+	size_t rl = strlen(run);
+
+	fixed[0] = 'K';
+	fixed[1] = (unsigned char)rl;
+	memcpy(fixed + 2, run, rl);
+	put_u64(fixed + 2 + rl, acked_seq);
+	put_u64(fixed + 10 + rl, max_seq);
+	return wbuf_record(ob, fixed, RECORD_K_FIXED + rl, NULL, 0);
+}
+
+/* Builds the batch: new readings first, then confirmations (which only name
+ * readings written by earlier batches). With fresh (it starts a new segment)
+ * a batch that has records also gets a 'K' for every known run with an ack:
+ * older segments are deleted once their readings are all done, and this way
+ * what the collector acknowledged is never deleted with them. Returns the
+ * record count or -ENOMEM; *max_id gets the highest reading id in it, 0 if
+ * none. */
+static long batch_build(struct outbox *ob, bool fresh, uint64_t *max_id)
+{
+	unsigned char fixed[RECORD_FIXED_MAX];
+	const struct pending_ack *a;
 	const struct slot *s;
 	uint64_t pos;
+	size_t i, j, rl;
 	long n = 0;
-	size_t i;
 
 	ob->wbuf_len = 0;
 	*max_id = 0;
@@ -978,11 +1098,13 @@ static long batch_build(struct outbox *ob, uint64_t *max_id)
 		s = slot_at(ob, pos);
 		if (s->done)
 			continue;	/* confirmed before it was written: nothing to keep */
-		fixed[0] = 'R';
+		rl = strlen(s->e.run);
+		fixed[0] = 'S';
 		put_u64(fixed + 1, s->e.id);
 		put_u64(fixed + 9, s->e.seq);
-		memcpy(fixed + 17, s->e.run, OUTBOX_RUN_LEN);
-		if (wbuf_record(ob, fixed, RECORD_R_FIXED, s->e.payload, s->e.len) < 0)
+		fixed[17] = (unsigned char)rl;
+		memcpy(fixed + RECORD_S_FIXED, s->e.run, rl);
+		if (wbuf_record(ob, fixed, RECORD_S_FIXED + rl, s->e.payload, s->e.len) < 0)
 			return -ENOMEM;
 		*max_id = s->e.id;
 		n++;
@@ -996,10 +1118,24 @@ static long batch_build(struct outbox *ob, uint64_t *max_id)
 		n++;
 	}
 	for (i = 0; i < ob->n_pend_acks; i++) {
-		fixed[0] = 'A';
-		memcpy(fixed + 1, ob->pend_acks[i].run, OUTBOX_RUN_LEN);
-		put_u64(fixed + 1 + OUTBOX_RUN_LEN, ob->pend_acks[i].seq);
-		if (wbuf_record(ob, fixed, RECORD_A_LEN, NULL, 0) < 0)
+		a = &ob->pend_acks[i];
+		if (wbuf_run_state(ob, a->run, a->acked_seq, a->max_seq) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	if (!fresh || n == 0)
+		return n;
+	for (i = 0; i < ob->n_runs; i++) {
+		if (ob->runs[i].acked_seq == 0)
+			continue;
+		for (j = 0; j < ob->n_pend_acks; j++) {
+			if (strcmp(ob->pend_acks[j].run, ob->runs[i].run) == 0)
+				break;
+		}
+		if (j < ob->n_pend_acks)
+			continue;	/* just written */
+		if (wbuf_run_state(ob, ob->runs[i].run, ob->runs[i].acked_seq,
+				   ob->runs[i].max_seq) < 0)
 			return -ENOMEM;
 		n++;
 	}
@@ -1013,8 +1149,7 @@ static int segment_ensure_active(struct outbox *ob)
 	char name[SEGMENT_NAME_LEN + 1];
 	int fd;
 
-	if (ob->active_fd >= 0 && ob->active_records < SEGMENT_MAX_RECORDS &&
-	    ob->active_bytes < (off_t)SEGMENT_MAX_BYTES)
+	if (!segment_full(ob))
 		return 0;
 	if (segment_push(ob, ob->next_seg_num) < 0)
 		return -ENOMEM;
@@ -1074,7 +1209,7 @@ static int batch_write(struct outbox *ob)
 
 	if (ob->write_pos == ob->tail_pos && !ob->n_pend_ids && !ob->n_pend_acks)
 		return 0;
-	n = batch_build(ob, &max_id);
+	n = batch_build(ob, segment_full(ob), &max_id);
 	if (n < 0)
 		return (int)n;
 	if (n > 0) {
@@ -1217,7 +1352,7 @@ size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
 	/* Logged even when it confirmed nothing on disk: the next open learns
 	 * how far the collector got from it. */
 	if (r->acked_seq > before)
-		(void)pending_ack_add(ob, r->run, r->acked_seq);
+		(void)pending_ack_add(ob, r);
 	ob->st.confirmed += n;
 	return n;
 }

@@ -18,13 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OUTBOX_RUN_LEN 8	/* run ids are 8 lowercase hex digits */
+/* A run id is 16 lowercase hex digits, or 8 in outboxes written by 0.1.0
+ * (they are recovered, and stay 8 digits: the collector knows them so). */
+#define OUTBOX_RUN_LEN 16	/* the longest run id */
 
 struct outbox;
 
 struct outbox_entry {
 	uint64_t id;		/* unique in this outbox, rising in append order */
-	char run[OUTBOX_RUN_LEN + 1];
+	char run[OUTBOX_RUN_LEN + 1];	/* 8 or 16 digits, NUL-terminated */
 	uint64_t seq;
 	char *payload;		/* owned by the outbox; NUL-terminated */
 	size_t len;
@@ -48,8 +50,10 @@ struct outbox *outbox_open(const char *dir, size_t max_entries);
 /* Flushes, then frees everything. NULL is fine. */
 void outbox_close(struct outbox *ob);
 
-/* Adds a reading (payload copied). 0 or -ENOMEM. When full, the oldest
- * unconfirmed entry is dropped first. */
+/* Adds a reading (payload copied, at most 64 KiB) of run, a NUL-terminated
+ * run id of 8 or 16 lowercase hex digits. 0, -EINVAL (a bad run id or
+ * payload) or -ENOMEM. When full, the oldest unconfirmed entry is dropped
+ * first. */
 int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *payload, size_t len);
 
 /* Writes what was appended or confirmed since the last flush and makes it

@@ -27,6 +27,9 @@
 
 #define RUN_A "0000000a"
 #define RUN_B "0000000b"
+#define RUN_OLD "3f9c2a1e"		/* an 8-digit run as 0.1.0 made them */
+#define RUN_C "00112233aabbccdd"
+#define RUN_D "fedcba9876543210"
 
 struct fixture {
 	char tmp[64];		/* the mkdtemp folder */
@@ -154,6 +157,78 @@ static off_t file_size(const char *path)
 
 	assert_int_equal(stat(path, &st), 0);
 	return st.st_size;
+}
+
+/* CRC-32 (IEEE 802.3, reflected), bit by bit: the test's own, to build
+ * records by hand. */
+static uint32_t test_crc32(uint32_t crc, const unsigned char *p, size_t n)
+{
+	size_t i;
+	int k;
+
+	crc = ~crc;
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+static void le_put(unsigned char *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Appends one record (length, CRC of length and body, body) to f. */
+static void record_write(FILE *f, const unsigned char *body, size_t len)
+{
+	unsigned char hdr[8];
+
+	le_put(hdr, len, 4);
+	le_put(hdr + 4, test_crc32(test_crc32(0, hdr, 4), body, len), 4);
+	assert_int_equal(fwrite(hdr, 1, 8, f), 8);
+	assert_int_equal(fwrite(body, 1, len, f), len);
+}
+
+/* A 0.1.0 reading: 'R' | u64 id | u64 seq | 8 bytes run | payload. */
+static void record_write_r(FILE *f, uint64_t id, const char *run, uint64_t seq)
+{
+	unsigned char body[256];
+	int len;
+
+	body[0] = 'R';
+	le_put(body + 1, id, 8);
+	le_put(body + 9, seq, 8);
+	memcpy(body + 17, run, 8);
+	len = payload_make((char *)body + 25, sizeof(body) - 25, run, seq);
+	record_write(f, body, 25 + (size_t)len);
+}
+
+/* A 0.1.0 ack: 'A' | 8 bytes run | u64 seq. */
+static void record_write_a(FILE *f, const char *run, uint64_t seq)
+{
+	unsigned char body[17];
+
+	body[0] = 'A';
+	memcpy(body + 1, run, 8);
+	le_put(body + 9, seq, 8);
+	record_write(f, body, sizeof(body));
+}
+
+/* Opens segment number num of the outbox folder dir for writing, making the
+ * folder. */
+static FILE *segment_create(const char *dir, unsigned num)
+{
+	char path[200];
+	FILE *f;
+
+	assert_true(mkdir(dir, 0700) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/seg-%016x.log", dir, num);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	return f;
 }
 
 static struct outbox_stats stats_of(struct outbox *ob)
@@ -343,6 +418,140 @@ static void test_runs_without_entries_are_bounded(void **state)
 	assert_int_equal(max_seq, 43);
 	assert_int_equal(acked_seq, 43);
 	assert_int_equal(stats_of(ob).depth, 0);
+	outbox_close(ob);
+}
+
+/* An outbox left by 0.1.0 ('R' and 'A' records, 8-digit runs) is recovered
+ * after the upgrade: exactly the unconfirmed readings, their runs still of
+ * 8 digits, and it goes on working with 16-digit runs next to them. */
+static void test_old_format_recovered(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t max_seq, acked_seq;
+	struct sent s[16];
+	struct outbox *ob;
+	FILE *f;
+
+	/* The test's CRC against the standard check value. */
+	assert_int_equal(test_crc32(0, (const unsigned char *)"123456789", 9), 0xCBF43926u);
+
+	f = segment_create(fx->dir, 1);
+	record_write_r(f, 1, RUN_OLD, 1);
+	record_write_r(f, 2, RUN_OLD, 2);
+	record_write_r(f, 3, RUN_OLD, 3);
+	record_write_r(f, 4, RUN_B, 1);
+	record_write_r(f, 5, RUN_B, 2);
+	record_write_a(f, RUN_OLD, 2);
+	record_write_a(f, RUN_B, 1);
+	record_write_r(f, 6, RUN_OLD, 4);
+	fclose(f);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 3);
+	assert_int_equal(drain(ob, 0, s, 16), 3);
+	assert_string_equal(s[0].run, RUN_OLD);
+	assert_int_equal(s[0].seq, 3);
+	assert_int_equal(s[0].id, 3);
+	assert_string_equal(s[1].run, RUN_B);
+	assert_int_equal(s[1].seq, 2);
+	assert_string_equal(s[2].run, RUN_OLD);
+	assert_int_equal(s[2].seq, 4);
+	assert_int_equal(outbox_run_info(ob, RUN_OLD, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 4);
+	assert_int_equal(acked_seq, 2);
+	assert_int_equal(outbox_run_info(ob, RUN_B, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 2);
+	assert_int_equal(acked_seq, 1);
+
+	/* Written back in the new format, the old runs keep their 8 digits. */
+	assert_int_equal(outbox_ack(ob, RUN_OLD, 3), 1);
+	append_range(ob, RUN_C, 1, 2);
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 4);
+	assert_int_equal(drain(ob, 0, s, 16), 4);
+	assert_string_equal(s[0].run, RUN_B);
+	assert_int_equal(s[0].seq, 2);
+	assert_string_equal(s[1].run, RUN_OLD);
+	assert_int_equal(s[1].seq, 4);
+	assert_string_equal(s[2].run, RUN_C);
+	assert_int_equal(s[2].seq, 1);
+	assert_int_equal(s[3].seq, 2);
+	assert_int_equal(outbox_run_info(ob, RUN_OLD, &max_seq, &acked_seq), 0);
+	assert_int_equal(acked_seq, 3);
+	outbox_close(ob);
+}
+
+static void test_16_digit_runs_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t max_seq, acked_seq;
+	struct sent s[16];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_C, 1, 5);
+	append_range(ob, RUN_D, 1, 2);
+	append_range(ob, RUN_A, 1, 1);
+	assert_int_equal(outbox_ack(ob, RUN_C, 2), 2);
+	assert_int_equal(outbox_ack(ob, "00112233aabbccd", 5), 0);	/* 15 digits */
+	assert_int_equal(outbox_flush(ob), 0);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 6);
+	assert_int_equal(drain(ob, 0, s, 16), 6);
+	assert_string_equal(s[0].run, RUN_C);
+	assert_int_equal(s[0].seq, 3);
+	assert_string_equal(s[2].run, RUN_C);
+	assert_int_equal(s[2].seq, 5);
+	assert_string_equal(s[3].run, RUN_D);
+	assert_int_equal(s[3].seq, 1);
+	assert_string_equal(s[4].run, RUN_D);
+	assert_int_equal(s[4].seq, 2);
+	assert_string_equal(s[5].run, RUN_A);
+	assert_int_equal(outbox_run_info(ob, RUN_C, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 5);
+	assert_int_equal(acked_seq, 2);
+	assert_int_equal(outbox_run_info(ob, RUN_D, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 2);
+	assert_int_equal(acked_seq, 0);
+	outbox_close(ob);
+}
+
+/* The segment holding a run's last ack is deleted once its readings are all
+ * done; the run's state was logged again at the start of the next segment,
+ * so a restart still knows how far the collector got. */
+static void test_ack_survives_segment_deletion(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t max_seq, acked_seq;
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 20000);
+	assert_non_null(ob);
+	append_range(ob, RUN_C, 1, 4095);
+	assert_int_equal(outbox_flush(ob), 0);
+	/* The ack is the 4096th record: the segment is full after it. */
+	assert_int_equal(outbox_ack(ob, RUN_C, 4095), 4095);
+	assert_int_equal(outbox_flush(ob), 0);
+	append_range(ob, RUN_C, 4096, 4100);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(segment_count(fx->dir), 1);	/* the first one is gone */
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 20000);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, 5);
+	assert_int_equal(outbox_run_info(ob, RUN_C, &max_seq, &acked_seq), 0);
+	assert_int_equal(max_seq, 4100);
+	assert_int_equal(acked_seq, 4095);
 	outbox_close(ob);
 }
 
@@ -718,7 +927,13 @@ static void test_open_and_append_errors(void **state)
 	assert_int_equal(outbox_append(ob, "3F9C2A1E", 1, "{}", 2), -EINVAL);	/* upper case */
 	assert_int_equal(outbox_append(ob, "3f9c2a1", 1, "{}", 2), -EINVAL);	/* 7 digits */
 	assert_int_equal(outbox_append(ob, "3f9c2a1e", 1, "{}", 2), 0);
-	assert_int_equal(stats_of(ob).depth, 1);
+	assert_int_equal(outbox_append(ob, "3f9c2a1e3f9c2a1e", 1, "{}", 2), 0);
+	assert_int_equal(outbox_append(ob, "3f9c2a1e3f9c2a1", 1, "{}", 2), -EINVAL);
+	assert_int_equal(outbox_append(ob, "3f9c2a1e3f9c2a1e0", 1, "{}", 2), -EINVAL);
+	assert_int_equal(outbox_append(ob, "3f9c2a1e3f9c", 1, "{}", 2), -EINVAL);
+	assert_int_equal(outbox_append(ob, "3F9C2A1E3F9C2A1E", 1, "{}", 2), -EINVAL);
+	assert_int_equal(outbox_append(ob, "3f9c2a1e3f9c2a1g", 1, "{}", 2), -EINVAL);
+	assert_int_equal(stats_of(ob).depth, 2);
 	outbox_close(ob);
 	outbox_close(NULL);
 }
@@ -766,6 +981,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_watermark_across_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_above_max_seq_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_without_entries_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_format_recovered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_16_digit_runs_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_survives_segment_deletion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_keeps_intact_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, teardown),
