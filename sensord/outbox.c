@@ -35,11 +35,22 @@
  * resends nothing that was confirmed before the last flush.
  *
  * Recovery replays the segments in order: an 'S' or 'R' adds an entry, a
- * 'K', 'A' or 'C' confirms entries read so far. Reading a segment stops at
- * the first record whose length or CRC is wrong (a torn tail after a power
- * cut), keeping what came before; the next segment is read normally. A reading whose id is not
- * above every id read before is a copy left by a failed flush and is skipped.
- * Unknown record types with a good CRC are skipped (room for later versions).
+ * 'K', 'A' or 'C' confirms entries read so far. A reading whose id is not
+ * above every id read before is a copy left by a failed flush and is
+ * skipped. A record of an unknown type with a good CRC is skipped (room for
+ * later versions).
+ *
+ * Damage. A record is bad when its header does not fit in the file, its
+ * body_len is 0, above the largest body or past the end of the file, its
+ * CRC does not match, or its body is malformed (a known type with a wrong
+ * length or an insane field). Replay does not stop at a bad record, which
+ * would silently lose every record after it: it resynchronises, trying each
+ * following offset, byte by byte, until one holds a record that is not bad
+ * AND is of a known type (so garbage needs a matching CRC and a body that
+ * parses, with a valid run id, a nonzero id, ..., to pass for a record), and
+ * goes on from there. The bytes skipped count as a corrupt region when such
+ * a record follows them in the segment, and as a torn tail (the normal trace
+ * of a crash during a write) when none does; both are in outbox_stats.
  *
  * Segment lifetime. Records are appended to the newest ("active") segment;
  * a new one is started before a flush once the active one holds 4096 records
@@ -846,46 +857,143 @@ static int record_apply(struct outbox *ob, const struct record *rec)
 	}
 }
 
-/* Replays one segment up to its end or its first damaged record. */
-static int segment_replay(struct outbox *ob, uint64_t num, unsigned char *body)
+/* Reads a segment through a window of the file: any record fits in it
+ * whole, so memory stays bounded whatever the segment's size, and a read
+ * error is an error (where a mapping of the file would raise SIGBUS). */
+struct seg_reader {
+	int fd;
+	uint64_t size;		/* of the file when opened */
+	unsigned char *buf;
+	size_t cap;		/* READER_CAP */
+	uint64_t base;		/* file offset of buf[0] */
+	size_t have;		/* bytes in buf */
+};
+
+#define RECORD_MAX (RECORD_HEADER_LEN + RECORD_BODY_MAX)
+#define READER_CAP (2 * RECORD_MAX)
+
+/* Points at the n bytes (n <= RECORD_MAX) from off, which the caller knows
+ * are within the file. NULL with *err set on a read error, or -EIO when the
+ * file turns out shorter than it was. */
+static const unsigned char *reader_get(struct seg_reader *rd, uint64_t off, size_t n, int *err)
+{
+	ssize_t got;
+	size_t keep;
+
+	if (off >= rd->base && off + n <= rd->base + rd->have)
+		return rd->buf + (off - rd->base);
+	/* Slide the window to start at off; the window only moves forward,
+	 * by at least a record each time, so each byte is read once. */
+	if (off >= rd->base && off < rd->base + rd->have) {
+		keep = (size_t)(rd->base + rd->have - off);
+		memmove(rd->buf, rd->buf + (off - rd->base), keep);
+	} else {
+		keep = 0;
+	}
+	rd->base = off;
+	rd->have = keep;
+	while (rd->have < rd->cap && rd->base + rd->have < rd->size) {
+		got = pread(rd->fd, rd->buf + rd->have, rd->cap - rd->have,
+			    (off_t)(rd->base + rd->have));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			*err = -errno;
+			return NULL;
+		}
+		if (got == 0)
+			break;
+		rd->have += (size_t)got;
+	}
+	if (rd->have < n) {
+		*err = -EIO;
+		return NULL;
+	}
+	return rd->buf;
+}
+
+/* The length of the record starting at off (header included), decoded into
+ * *rec, or 0 when none does: the header must fit in the file, body_len be
+ * plausible and the body fit too, the body parse (when resyncing, as a type
+ * this version knows, with sane fields) and the CRC match. 0 with *err set
+ * on a read error. */
+static size_t record_at(struct seg_reader *rd, uint64_t off, bool resync, struct record *rec,
+			int *err)
+{
+	const unsigned char *h;
+	uint64_t left = rd->size - off;
+	uint32_t len;
+	int kind;
+
+	if (left < RECORD_HEADER_LEN)
+		return 0;
+	h = reader_get(rd, off, RECORD_HEADER_LEN, err);
+	if (!h)
+		return 0;
+	len = get_u32(h);
+	if (len == 0 || len > RECORD_BODY_MAX || len > left - RECORD_HEADER_LEN)
+		return 0;
+	h = reader_get(rd, off, RECORD_HEADER_LEN + len, err);
+	if (!h)
+		return 0;
+	kind = record_parse(h + RECORD_HEADER_LEN, len, rec);
+	if (kind < 0 || (kind == 0 && resync))
+		return 0;
+	if (crc32_update(crc32_update(0, h, 4), h + RECORD_HEADER_LEN, len) != get_u32(h + 4))
+		return 0;
+	return RECORD_HEADER_LEN + len;
+}
+
+/* Replays one segment. After a bad record it looks for the next offset where
+ * a good one starts and goes on from there: the bytes skipped count as a
+ * corrupt region if a record follows them, as a torn tail if none does. buf
+ * is READER_CAP bytes of the caller's. */
+static int segment_replay(struct outbox *ob, uint64_t num, unsigned char *buf)
 {
 	char name[SEGMENT_NAME_LEN + 1];
-	unsigned char hdr[RECORD_HEADER_LEN];
+	struct seg_reader rd = { .buf = buf, .cap = READER_CAP };
 	struct record rec;
-	uint32_t len, crc;
-	FILE *f;
-	int fd, kind, err = 0;
+	struct stat st;
+	uint64_t off = 0, next;
+	size_t n;
+	int err = 0;
 
 	segment_name(name, sizeof(name), num);
-	fd = openat(ob->dir_fd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	rd.fd = openat(ob->dir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (rd.fd < 0)
 		return -errno;
-	f = fdopen(fd, "rb");
-	if (!f) {
+	if (fstat(rd.fd, &st) < 0) {
 		err = -errno;
-		close(fd);
-		return err;
+		goto out;
 	}
+	rd.size = (uint64_t)st.st_size;
 	err = segment_push(ob, num);
-	while (!err) {
-		if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
+	while (!err && off < rd.size) {
+		n = record_at(&rd, off, false, &rec, &err);
+		if (err)
 			break;
-		len = get_u32(hdr);
-		crc = get_u32(hdr + 4);
-		if (len == 0 || len > RECORD_BODY_MAX)
+		if (n) {
+			err = record_apply(ob, &rec);
+			off += n;
+			continue;
+		}
+		for (next = off + 1; next < rd.size; next++) {
+			if (record_at(&rd, next, true, &rec, &err) || err)
+				break;
+		}
+		if (err)
 			break;
-		if (fread(body, 1, len, f) != len)
-			break;
-		if (crc32_update(crc32_update(0, hdr, 4), body, len) != crc)
-			break;
-		kind = record_parse(body, len, &rec);
-		if (kind < 0)
-			break;
-		err = record_apply(ob, &rec);
+		if (next < rd.size) {
+			ob->st.corrupt_regions++;
+			ob->st.corrupt_bytes += next - off;
+		} else {
+			ob->st.torn_tails++;
+			ob->st.torn_bytes += rd.size - off;
+		}
+		off = next;
 	}
-	if (!err && ferror(f))
-		err = -EIO;
-	fclose(f);
+out:
+	close(rd.fd);
 	return err;
 }
 
@@ -974,7 +1082,7 @@ struct outbox *outbox_open(const char *dir, size_t max_entries)
 	err = segments_list(ob, &nums, &n_nums);
 	if (err)
 		goto err_close_dir;
-	body = malloc(RECORD_BODY_MAX);
+	body = malloc(READER_CAP);
 	if (!body) {
 		err = -ENOMEM;
 		goto err_free_nums;

@@ -40,12 +40,24 @@ struct outbox_stats {
 	uint64_t dropped;	/* oldest dropped because the outbox was full, since open */
 	uint64_t recovered;	/* unconfirmed readings found on disk at open */
 	uint64_t flushes;	/* outbox_flush() calls that wrote something */
+	/* What open found damaged and skipped (the outbox never logs; the
+	 * daemon reads these after open). A corrupt region is a stretch of
+	 * bad bytes with a good record after it in its segment: the records
+	 * it held are lost, whatever they were. A torn tail is bad bytes at
+	 * the end of a segment with no good record after them: the normal
+	 * trace of a crash or power cut during a write. */
+	uint64_t corrupt_regions;
+	uint64_t corrupt_bytes;	/* in all corrupt regions */
+	uint64_t torn_tails;	/* segments that end in one */
+	uint64_t torn_bytes;	/* in all torn tails */
 };
 
 /* Opens (creating it 0700 if needed) the outbox folder dir and loads what is
- * unconfirmed there. NULL with errno on failure (EACCES, ENOMEM, ...); a
- * damaged tail (a torn last record after a power cut) is not a failure: the
- * intact records before it are kept. */
+ * unconfirmed there. NULL with errno on failure (EACCES, EBUSY when another
+ * process has it open, EIO, ENOMEM, ...). Damage is not a failure: a torn
+ * tail (a last record cut short by a power cut) and a corrupt region in the
+ * middle of a segment are skipped, every intact record before and after
+ * them is kept, and both are counted in outbox_stats. */
 struct outbox *outbox_open(const char *dir, size_t max_entries);
 /* Flushes, then frees everything. NULL is fine. */
 void outbox_close(struct outbox *ob);

@@ -231,6 +231,31 @@ static FILE *segment_create(const char *dir, unsigned num)
 	return f;
 }
 
+/* Changes the file at path: the byte at off is xor-ed with mask. */
+static void byte_flip(const char *path, off_t off, unsigned char mask)
+{
+	unsigned char byte;
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &byte, 1, off), 1);
+	byte ^= mask;
+	assert_int_equal(pwrite(fd, &byte, 1, off), 1);
+	close(fd);
+}
+
+/* Overwrites the little-endian u32 at off of the file at path. */
+static void u32_poke(const char *path, off_t off, uint32_t v)
+{
+	unsigned char b[4];
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	le_put(b, v, 4);
+	assert_int_equal(pwrite(fd, b, 4, off), 4);
+	close(fd);
+}
+
 static struct outbox_stats stats_of(struct outbox *ob)
 {
 	struct outbox_stats st;
@@ -598,13 +623,12 @@ static void test_puback_out_of_order_then_reopen(void **state)
 static void test_torn_tail_keeps_intact_prefix(void **state)
 {
 	struct fixture *fx = *state;
+	struct outbox_stats st;
 	struct sent s[32];
 	struct outbox *ob;
 	char path[160];
 	off_t size, rec;
-	unsigned char byte;
 	size_t i;
-	int fd;
 
 	ob = outbox_open(fx->dir, 100);
 	assert_non_null(ob);
@@ -621,22 +645,29 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 	assert_int_equal(truncate(path, size - rec / 2), 0);
 	ob = outbox_open(fx->dir, 100);
 	assert_non_null(ob);
-	assert_int_equal(stats_of(ob).recovered, 9);
+	st = stats_of(ob);
+	assert_int_equal(st.recovered, 9);
+	assert_int_equal(st.torn_tails, 1);
+	assert_int_equal(st.torn_bytes, rec - rec / 2);
+	assert_int_equal(st.corrupt_regions, 0);
+	assert_int_equal(st.corrupt_bytes, 0);
 	assert_int_equal(drain(ob, 0, s, 32), 9);
 	for (i = 0; i < 9; i++)
 		assert_int_equal(s[i].seq, 10 + i);
 	outbox_close(ob);
 
-	/* One flipped bit in the payload of the 6th record: 10-14 stay. */
-	fd = open(path, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &byte, 1, 5 * rec + rec / 2), 1);
-	byte ^= 0x10;
-	assert_int_equal(pwrite(fd, &byte, 1, 5 * rec + rec / 2), 1);
-	close(fd);
+	/* One flipped bit in the payload of the 6th record (seq 15): that
+	 * record is skipped and counted, the three whole ones after it are
+	 * read again (they used to vanish with it). */
+	byte_flip(path, 5 * rec + rec / 2, 0x10);
 	ob = outbox_open(fx->dir, 100);
 	assert_non_null(ob);
-	assert_int_equal(stats_of(ob).recovered, 5);
+	st = stats_of(ob);
+	assert_int_equal(st.recovered, 8);
+	assert_int_equal(st.corrupt_regions, 1);
+	assert_int_equal(st.corrupt_bytes, rec);
+	assert_int_equal(st.torn_tails, 1);
+	assert_int_equal(st.torn_bytes, rec - rec / 2);
 	/* What is written after the damage is not hidden behind it. */
 	append_range(ob, RUN_B, 1, 2);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -644,12 +675,175 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 
 	ob = outbox_open(fx->dir, 100);
 	assert_non_null(ob);
-	assert_int_equal(drain(ob, 0, s, 32), 7);
+	assert_int_equal(stats_of(ob).corrupt_regions, 1);
+	assert_int_equal(drain(ob, 0, s, 32), 10);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(s[i].seq, 10 + i);
-	assert_string_equal(s[5].run, RUN_B);
-	assert_int_equal(s[5].seq, 1);
-	assert_int_equal(s[6].seq, 2);
+	for (i = 5; i < 8; i++)
+		assert_int_equal(s[i].seq, 11 + i);
+	assert_string_equal(s[8].run, RUN_B);
+	assert_int_equal(s[8].seq, 1);
+	assert_int_equal(s[9].seq, 2);
+	outbox_close(ob);
+}
+
+/* Twenty records of one length, seq 10-29, flushed and closed; *rec gets
+ * the record length, path the segment's. */
+static void segment_of_twenty(struct fixture *fx, char *path, size_t len, off_t *rec)
+{
+	struct outbox *ob;
+	off_t size;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 10, 29);
+	outbox_close(ob);
+	segment_only(fx->dir, path, len);
+	size = file_size(path);
+	assert_int_equal(size % 20, 0);
+	*rec = size / 20;
+}
+
+static void test_two_damaged_regions_in_one_segment(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox_stats st;
+	struct sent s[32];
+	struct outbox *ob;
+	char path[160];
+	size_t i, n = 0;
+	uint64_t seq;
+	off_t rec;
+
+	segment_of_twenty(fx, path, sizeof(path), &rec);
+	/* The body of seq 14; then seq 21's CRC and seq 22's length, side by
+	 * side: one region of two records. */
+	byte_flip(path, 4 * rec + rec / 2, 0x01);
+	byte_flip(path, 11 * rec + 5, 0x80);
+	u32_poke(path, 12 * rec, 3);
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	st = stats_of(ob);
+	assert_int_equal(st.recovered, 17);
+	assert_int_equal(st.corrupt_regions, 2);
+	assert_int_equal(st.corrupt_bytes, 3 * rec);
+	assert_int_equal(st.torn_tails, 0);
+	assert_int_equal(st.torn_bytes, 0);
+	assert_int_equal(drain(ob, 0, s, 32), 17);
+	for (seq = 10; seq <= 29; seq++) {
+		if (seq == 14 || seq == 21 || seq == 22)
+			continue;
+		assert_int_equal(s[n].seq, seq);
+		n++;
+	}
+	for (i = 0; i < 17; i++)
+		assert_string_equal(s[i].run, RUN_A);
+	outbox_close(ob);
+}
+
+/* A damaged length pointing past the end of the file: in the middle it is a
+ * corrupt region (the records after it come back), at the last record a
+ * torn tail. */
+static void test_length_past_end_of_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox_stats st;
+	struct sent s[32];
+	struct outbox *ob;
+	char path[160];
+	size_t i;
+	off_t rec;
+
+	segment_of_twenty(fx, path, sizeof(path), &rec);
+	u32_poke(path, 6 * rec, 60000);		/* seq 16 */
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	st = stats_of(ob);
+	assert_int_equal(st.recovered, 19);
+	assert_int_equal(st.corrupt_regions, 1);
+	assert_int_equal(st.corrupt_bytes, rec);
+	assert_int_equal(st.torn_tails, 0);
+	outbox_close(ob);
+
+	u32_poke(path, 19 * rec, 60000);	/* seq 29, the last */
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	st = stats_of(ob);
+	assert_int_equal(st.recovered, 18);
+	assert_int_equal(st.corrupt_regions, 1);
+	assert_int_equal(st.corrupt_bytes, rec);
+	assert_int_equal(st.torn_tails, 1);
+	assert_int_equal(st.torn_bytes, rec);
+	assert_int_equal(drain(ob, 0, s, 32), 18);
+	for (i = 0; i < 18; i++)
+		assert_int_equal(s[i].seq, i < 6 ? 10 + i : 11 + i);
+	outbox_close(ob);
+}
+
+/* A resync takes only a record this version knows, with sane fields and a
+ * good CRC: records that are nearly right stay in the skipped region. In
+ * sequence (not after damage), a record of an unknown type with a good CRC
+ * is skipped quietly, as before: room for later versions. */
+static void test_resync_takes_no_garbage(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char body[64];
+	struct outbox_stats st;
+	struct sent s[16];
+	struct outbox *ob;
+	long before, after;
+	FILE *f;
+
+	f = segment_create(fx->dir, 1);
+	record_write_r(f, 1, RUN_OLD, 1);
+	before = ftell(f);
+	/* A good CRC, but the run is not lowercase hex. */
+	body[0] = 'R';
+	le_put(body + 1, 2, 8);
+	le_put(body + 9, 2, 8);
+	memcpy(body + 17, "3F9C2A1E{}", 10);
+	record_write(f, body, 27);
+	/* A good CRC, but acked above max. */
+	body[0] = 'K';
+	body[1] = 8;
+	memcpy(body + 2, RUN_OLD, 8);
+	le_put(body + 10, 9, 8);
+	le_put(body + 18, 5, 8);
+	record_write(f, body, 26);
+	/* A good CRC, of a type unknown here. */
+	body[0] = 'Z';
+	record_write(f, body, 26);
+	/* Id 0, which no reading has. */
+	body[0] = 'R';
+	le_put(body + 1, 0, 8);
+	memcpy(body + 17, RUN_OLD, 8);
+	record_write(f, body, 27);
+	/* A well-formed 'A' whose CRC does not match. */
+	le_put(body, 17, 4);
+	le_put(body + 4, 0x12345678, 4);
+	body[8] = 'A';
+	memcpy(body + 9, RUN_OLD, 8);
+	le_put(body + 17, 1, 8);
+	assert_int_equal(fwrite(body, 1, 25, f), 25);
+	after = ftell(f);
+	record_write_r(f, 3, RUN_OLD, 3);
+	/* In sequence: an unknown type is skipped without a word. */
+	body[0] = 'Z';
+	record_write(f, body, 40);
+	record_write_r(f, 4, RUN_OLD, 4);
+	fclose(f);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	st = stats_of(ob);
+	assert_int_equal(st.recovered, 3);
+	assert_int_equal(st.corrupt_regions, 1);
+	assert_int_equal(st.corrupt_bytes, after - before);
+	assert_int_equal(st.torn_tails, 0);
+	assert_int_equal(drain(ob, 0, s, 16), 3);
+	assert_int_equal(s[0].seq, 1);
+	assert_int_equal(s[1].seq, 3);
+	assert_int_equal(s[2].seq, 4);
 	outbox_close(ob);
 }
 
@@ -986,6 +1180,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_survives_segment_deletion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_keeps_intact_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_damaged_regions_in_one_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_length_past_end_of_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resync_takes_no_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, teardown),
