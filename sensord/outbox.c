@@ -51,6 +51,8 @@
  * goes on from there. The bytes skipped count as a corrupt region when such
  * a record follows them in the segment, and as a torn tail (the normal trace
  * of a crash during a write) when none does; both are in outbox_stats.
+ * Whatever the skipped bytes held is lost: at open, the held entry after a
+ * hole in its run's seqs says so in lost_after.
  *
  * Segment lifetime. Records are appended to the newest ("active") segment;
  * a new one is started before a flush once the active one holds 4096 records
@@ -69,7 +71,17 @@
  * tombstone until it reaches the oldest end of the ring. Each run chains its
  * entries (next_in_run) for acks; sent-unconfirmed entries are chained in the
  * order they were sent, so the one due for a resend is always at the front.
- * About 90 bytes per entry plus its payload. */
+ * About 105 bytes per entry (on 64-bit) plus its payload. Runs live in a
+ * small table (run_state); one stays known after its last entry leaves, for
+ * outbox_run_info() and for refusing acks above its max_seq, until
+ * RUNS_EMPTY_KEEP newer runs are without entries too.
+ *
+ * Lost readings. lost_after (outbox.h) is set in two places only: when a
+ * drop leaves the collector a hole it can no longer have filled
+ * (drop_oldest), and at open from the holes in what replay recovered
+ * (gaps_mark). Appending and sending cost no more for it: a drop walks the
+ * run's chain to its next held entry, past tombstones no later drop walks
+ * again. */
 #include "outbox.h"
 
 #include <dirent.h>
@@ -129,6 +141,8 @@ struct run_state {
 	uint64_t ack_pos;	/* first entry no ack has passed yet */
 	uint64_t max_seq;	/* highest seq appended or recovered */
 	uint64_t acked_seq;	/* highest seq acknowledged, 0 if none */
+	uint64_t lost_pending;	/* lost_after for the run's next append (a drop
+				 * found no held entry to carry it), OUTBOX_NO_LOSS */
 	uint64_t emptied_at;	/* when count last fell to 0 (run_clock): oldest forgotten first */
 };
 
@@ -401,6 +415,7 @@ static int run_get(struct outbox *ob, const char *run)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->run, sizeof(r->run), "%s", run);
 	r->first_pos = r->last_pos = r->ack_pos = POS_NONE;
+	r->lost_pending = OUTBOX_NO_LOSS;
 	r->emptied_at = ob->run_clock++;
 	return (int)i;
 }
@@ -525,10 +540,35 @@ static void slot_retire(struct outbox *ob, uint64_t pos, bool log_id)
 	ring_pop_done(ob);
 }
 
+static void lost_keep_min(uint64_t *lost_after, uint64_t v)
+{
+	if (v < *lost_after)
+		*lost_after = v;
+}
+
+/* Drops the oldest entry (the outbox is full). The collector can no longer
+ * get from here what it lacks of the run between its ack and the run's next
+ * held entry, so that entry, or the run's next one appended if none is held,
+ * gets lost_after = the run's acked_seq (or keeps a smaller one). The walk
+ * to the next held entry passes confirmed tombstones of the run that no
+ * later drop walks again. Not while loading: open sets lost_after from the
+ * whole of what it found. */
 static void drop_oldest(struct outbox *ob)
 {
+	struct slot *s = slot_at(ob, ob->head_pos);
+	struct run_state *r = &ob->runs[s->run_idx];
+	uint64_t next = s->next_in_run;
+
+	while (next != POS_NONE && slot_at(ob, next)->done)
+		next = slot_at(ob, next)->next_in_run;
 	slot_retire(ob, ob->head_pos, true);
 	ob->st.dropped++;
+	if (!ob->loaded)
+		return;
+	if (next != POS_NONE)
+		lost_keep_min(&slot_at(ob, next)->e.lost_after, r->acked_seq);
+	else
+		lost_keep_min(&r->lost_pending, r->acked_seq);
 }
 
 /* Adds an entry; payload is taken over (freed on failure). */
@@ -556,6 +596,8 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	s->e.id = id;
 	memcpy(s->e.run, r->run, sizeof(s->e.run));
 	s->e.seq = seq;
+	s->e.lost_after = r->lost_pending;
+	r->lost_pending = OUTBOX_NO_LOSS;
 	s->e.payload = payload;
 	s->e.len = len;
 	s->e.sent_at = -1;
@@ -997,6 +1039,33 @@ out:
 	return err;
 }
 
+/* After replay: where a run's held entries skip seqs, the ones skipped
+ * were lost (in a corrupt region or a torn tail) or dropped before the
+ * restart, and can no longer be sent. A held entry gets lost_after = the
+ * seq of the run's previous held entry when that is below its seq - 1, and
+ * the run's first held entry gets its acked_seq when that is below its
+ * seq - 1. Readings confirmed by PUBACK and gone leave such a gap too. */
+static void gaps_mark(struct outbox *ob)
+{
+	const struct run_state *r;
+	struct slot *s;
+	uint64_t pos, from;
+	size_t i;
+
+	for (i = 0; i < ob->n_runs; i++) {
+		r = &ob->runs[i];
+		from = r->acked_seq;
+		for (pos = r->first_pos; pos != POS_NONE; pos = s->next_in_run) {
+			s = slot_at(ob, pos);
+			if (s->done)
+				continue;
+			if (s->e.seq > from && s->e.seq - from > 1)
+				s->e.lost_after = from;
+			from = s->e.seq;
+		}
+	}
+}
+
 /* Deletes the oldest segments whose readings, and all older ones, are done.
  * The active segment stays unless keep_active is false. */
 static void segments_prune(struct outbox *ob, bool keep_active)
@@ -1097,6 +1166,7 @@ struct outbox *outbox_open(const char *dir, size_t max_entries)
 	 * the disk holds) are logged as done at the next flush; until then a
 	 * restart would load them again, which only resends them. */
 	ob->st.recovered = ob->depth;
+	gaps_mark(ob);
 	free(body);
 	free(nums);
 

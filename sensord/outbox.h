@@ -21,6 +21,8 @@
 /* A run id is 16 lowercase hex digits, or 8 in outboxes written by 0.1.0
  * (they are recovered, and stay 8 digits: the collector knows them so). */
 #define OUTBOX_RUN_LEN 16	/* the longest run id */
+/* outbox_entry.lost_after when no reading before the entry is lost. */
+#define OUTBOX_NO_LOSS UINT64_MAX
 
 struct outbox;
 
@@ -28,6 +30,19 @@ struct outbox_entry {
 	uint64_t id;		/* unique in this outbox, rising in append order */
 	char run[OUTBOX_RUN_LEN + 1];	/* 8 or 16 digits, NUL-terminated */
 	uint64_t seq;
+	/* Not OUTBOX_NO_LOSS: this outbox holds no reading of this run with
+	 * a seq strictly between lost_after and seq, and never will again;
+	 * whichever of them the collector lacks is lost for good, and it may
+	 * move its acknowledgement past them (the daemon puts lost_after in
+	 * the reading it sends). Set when a full outbox drops the run's
+	 * oldest unconfirmed reading (on the run's next held entry, or its
+	 * next appended: the run's acked_seq then, 0 if none), and at open
+	 * where a run's recovered entries skip seqs (readings in a damaged
+	 * region, dropped or confirmed by PUBACK before the restart:
+	 * lost_after is the previous held entry's seq, or the run's acked_seq
+	 * for its first). Never set while one of those readings is held; in
+	 * normal operation (no drop, no damage) always OUTBOX_NO_LOSS. */
+	uint64_t lost_after;
 	char *payload;		/* owned by the outbox; NUL-terminated */
 	size_t len;
 	double sent_at;		/* when last handed to MQTT (caller's clock); < 0: not yet sent */

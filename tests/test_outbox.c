@@ -92,6 +92,7 @@ struct sent {
 	char run[OUTBOX_RUN_LEN + 1];
 	uint64_t seq;
 	uint64_t id;
+	uint64_t lost_after;
 };
 
 /* Hands out everything due at time now (marking it sent) and records what
@@ -111,10 +112,20 @@ static size_t drain(struct outbox *ob, double now, struct sent *out, size_t max)
 		snprintf(out[n].run, sizeof(out[n].run), "%s", e->run);
 		out[n].seq = e->seq;
 		out[n].id = e->id;
+		out[n].lost_after = e->lost_after;
 		n++;
 		outbox_mark_sent(ob, e, now);
 	}
 	return n;
+}
+
+/* In normal operation nothing is ever lost. */
+static void assert_no_loss(const struct sent *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		assert_true(s[i].lost_after == OUTBOX_NO_LOSS);
 }
 
 static size_t segment_count(const char *dir)
@@ -302,6 +313,7 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 		assert_string_equal(s[i].run, RUN_A);
 		assert_int_equal(s[i].seq, 5 + i);
 	}
+	assert_no_loss(s, n);
 	outbox_close(ob);
 	assert_int_equal(access(path, F_OK), 0);
 }
@@ -341,6 +353,7 @@ static void test_ack_watermark_across_runs(void **state)
 	assert_int_equal(s[1].seq, 5);
 	assert_string_equal(s[2].run, RUN_B);
 	assert_int_equal(s[2].seq, 3);
+	assert_no_loss(s, 3);
 	outbox_close(ob);
 }
 
@@ -482,6 +495,7 @@ static void test_old_format_recovered(void **state)
 	assert_int_equal(s[1].seq, 2);
 	assert_string_equal(s[2].run, RUN_OLD);
 	assert_int_equal(s[2].seq, 4);
+	assert_no_loss(s, 3);
 	assert_int_equal(outbox_run_info(ob, RUN_OLD, &max_seq, &acked_seq), 0);
 	assert_int_equal(max_seq, 4);
 	assert_int_equal(acked_seq, 2);
@@ -557,6 +571,7 @@ static void test_ack_survives_segment_deletion(void **state)
 {
 	struct fixture *fx = *state;
 	uint64_t max_seq, acked_seq;
+	struct sent s[16];
 	struct outbox *ob;
 
 	ob = outbox_open(fx->dir, 20000);
@@ -577,6 +592,10 @@ static void test_ack_survives_segment_deletion(void **state)
 	assert_int_equal(outbox_run_info(ob, RUN_C, &max_seq, &acked_seq), 0);
 	assert_int_equal(max_seq, 4100);
 	assert_int_equal(acked_seq, 4095);
+	/* Without the ack, 4096 would look like a reading after a loss. */
+	assert_int_equal(drain(ob, 0, s, 16), 5);
+	assert_int_equal(s[0].seq, 4096);
+	assert_no_loss(s, 5);
 	outbox_close(ob);
 }
 
@@ -736,8 +755,19 @@ static void test_two_damaged_regions_in_one_segment(void **state)
 		assert_int_equal(s[n].seq, seq);
 		n++;
 	}
-	for (i = 0; i < 17; i++)
+	/* The reading after each gap says what cannot come any more (and
+	 * the first says so of 1-9, never seen here, nothing acknowledged). */
+	for (i = 0; i < 17; i++) {
 		assert_string_equal(s[i].run, RUN_A);
+		if (s[i].seq == 10)
+			assert_int_equal(s[i].lost_after, 0);
+		else if (s[i].seq == 15)
+			assert_int_equal(s[i].lost_after, 13);
+		else if (s[i].seq == 23)
+			assert_int_equal(s[i].lost_after, 20);
+		else
+			assert_true(s[i].lost_after == OUTBOX_NO_LOSS);
+	}
 	outbox_close(ob);
 }
 
@@ -859,6 +889,7 @@ static void test_full_outbox_drops_oldest(void **state)
 	append_range(ob, RUN_A, 1, 5);
 	assert_int_equal(outbox_flush(ob), 0);
 	append_range(ob, RUN_A, 6, 8);	/* drops 1, 2, 3, which are on disk */
+	assert_int_equal(outbox_next_to_send(ob, 0, INFINITY)->lost_after, 0);
 	assert_int_equal(stats_of(ob).depth, 5);
 	assert_int_equal(stats_of(ob).dropped, 3);
 	assert_int_equal(stats_of(ob).appended, 8);
@@ -872,6 +903,191 @@ static void test_full_outbox_drops_oldest(void **state)
 	assert_int_equal(drain(ob, 0, s, 16), 5);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(s[i].seq, 4 + i);
+	/* ... and 4 says so, after the restart as before it. */
+	assert_int_equal(s[0].lost_after, 0);
+	assert_no_loss(s + 1, 4);
+	outbox_close(ob);
+}
+
+/* In normal operation, acks before and after flushes, with a restart
+ * between, never set lost_after. */
+static void test_lost_after_not_set_in_normal_operation(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[64];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_C, 1, 30);
+	assert_int_equal(drain(ob, 0, s, 64), 30);
+	assert_no_loss(s, 30);
+	/* Confirmed before they were ever written. */
+	assert_int_equal(outbox_ack(ob, RUN_C, 10), 10);
+	assert_int_equal(outbox_flush(ob), 0);
+	append_range(ob, RUN_C, 31, 40);
+	assert_int_equal(outbox_ack(ob, RUN_C, 35), 25);
+	assert_int_equal(outbox_flush(ob), 0);
+	assert_int_equal(drain(ob, 0, s, 64), 5);
+	assert_no_loss(s, 5);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(drain(ob, 0, s, 64), 5);
+	assert_int_equal(s[0].seq, 36);
+	assert_no_loss(s, 5);
+	append_range(ob, RUN_D, 1, 5);
+	assert_int_equal(outbox_ack(ob, RUN_D, 2), 2);
+	assert_int_equal(drain(ob, 0, s, 64), 3);
+	assert_no_loss(s, 3);
+	outbox_close(ob);
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(drain(ob, 0, s, 64), 8);
+	assert_no_loss(s, 8);
+	outbox_close(ob);
+}
+
+/* A full outbox drops 2, 3 and 4 of a run whose collector has 1: the next
+ * reading sent, 5, carries lost_after 1. */
+static void test_lost_after_drop_of_three(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbox_entry *e;
+	struct sent s[16];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 5);
+	assert_non_null(ob);
+	append_range(ob, RUN_C, 1, 5);
+	assert_int_equal(outbox_ack(ob, RUN_C, 1), 1);
+	append_range(ob, RUN_C, 6, 9);
+	assert_int_equal(stats_of(ob).dropped, 3);
+	e = outbox_next_to_send(ob, 0, INFINITY);
+	assert_non_null(e);
+	assert_int_equal(e->seq, 5);
+	assert_int_equal(e->lost_after, 1);
+	assert_int_equal(drain(ob, 0, s, 16), 5);
+	assert_int_equal(s[0].lost_after, 1);
+	assert_no_loss(s + 1, 4);
+	outbox_close(ob);
+
+	/* The same after a restart, from what the disk says. */
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(drain(ob, 0, s, 16), 5);
+	assert_int_equal(s[0].seq, 5);
+	assert_int_equal(s[0].lost_after, 1);
+	assert_no_loss(s + 1, 4);
+	outbox_close(ob);
+}
+
+/* Two runs interleaved in a full outbox: each drop marks the next held
+ * entry of its own run, with that run's ack. */
+static void test_lost_after_two_runs_interleaved(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[16];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 4);
+	assert_non_null(ob);
+	append_range(ob, RUN_C, 1, 1);
+	append_range(ob, RUN_D, 1, 1);
+	append_range(ob, RUN_C, 2, 2);
+	append_range(ob, RUN_D, 2, 2);
+	assert_int_equal(outbox_ack(ob, RUN_D, 1), 1);
+	append_range(ob, RUN_C, 3, 3);	/* full */
+	append_range(ob, RUN_D, 3, 3);	/* drops C1: C2 gets 0 */
+	append_range(ob, RUN_C, 4, 4);	/* drops C2: C3 gets 0 */
+	append_range(ob, RUN_D, 4, 4);	/* drops D2: D3 gets 1 */
+	assert_int_equal(stats_of(ob).dropped, 3);
+	assert_int_equal(drain(ob, 0, s, 16), 4);
+	assert_string_equal(s[0].run, RUN_C);
+	assert_int_equal(s[0].seq, 3);
+	assert_int_equal(s[0].lost_after, 0);
+	assert_string_equal(s[1].run, RUN_D);
+	assert_int_equal(s[1].seq, 3);
+	assert_int_equal(s[1].lost_after, 1);
+	assert_int_equal(s[2].seq, 4);
+	assert_int_equal(s[3].seq, 4);
+	assert_no_loss(s + 2, 2);
+	outbox_close(ob);
+}
+
+/* A drop of a run's only held reading marks the run's next append. */
+static void test_lost_after_goes_to_the_next_append(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[16];
+	struct outbox *ob;
+
+	ob = outbox_open(fx->dir, 2);
+	assert_non_null(ob);
+	append_range(ob, RUN_C, 1, 1);
+	append_range(ob, RUN_D, 1, 1);
+	append_range(ob, RUN_D, 2, 2);	/* drops C1, no C held */
+	append_range(ob, RUN_D, 3, 3);	/* drops D1: D2 gets 0 */
+	append_range(ob, RUN_C, 2, 2);	/* drops D2: D3 gets 0; C2 gets 0 */
+	append_range(ob, RUN_C, 3, 3);	/* drops D3: no D held */
+	assert_int_equal(drain(ob, 0, s, 16), 2);
+	assert_string_equal(s[0].run, RUN_C);
+	assert_int_equal(s[0].seq, 2);
+	assert_int_equal(s[0].lost_after, 0);
+	assert_int_equal(s[1].seq, 3);
+	assert_true(s[1].lost_after == OUTBOX_NO_LOSS);
+	/* D's next one, whenever it comes. */
+	assert_int_equal(outbox_ack(ob, RUN_C, 3), 2);
+	append_range(ob, RUN_D, 4, 4);
+	assert_int_equal(drain(ob, 0, s, 16), 1);
+	assert_string_equal(s[0].run, RUN_D);
+	assert_int_equal(s[0].lost_after, 0);
+	append_range(ob, RUN_D, 5, 5);
+	assert_int_equal(drain(ob, 0, s, 16), 1);
+	assert_true(s[0].lost_after == OUTBOX_NO_LOSS);
+	outbox_close(ob);
+}
+
+/* At open: a damaged first reading after the ack, and readings dropped
+ * while loading (room for fewer than the disk holds). */
+static void test_lost_after_at_open(void **state)
+{
+	struct fixture *fx = *state;
+	struct sent s[16];
+	struct outbox *ob;
+	char path[160];
+	off_t rec;
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	append_range(ob, RUN_A, 11, 20);
+	assert_int_equal(outbox_flush(ob), 0);
+	segment_only(fx->dir, path, sizeof(path));
+	rec = file_size(path) / 10;
+	assert_int_equal(outbox_ack(ob, RUN_A, 13), 3);
+	outbox_close(ob);
+	byte_flip(path, 3 * rec + rec / 2, 0x04);	/* seq 14 */
+
+	ob = outbox_open(fx->dir, 100);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).corrupt_regions, 1);
+	assert_int_equal(drain(ob, 0, s, 16), 6);
+	assert_int_equal(s[0].seq, 15);
+	assert_int_equal(s[0].lost_after, 13);
+	assert_no_loss(s + 1, 5);
+	outbox_close(ob);
+
+	/* Room for 4: 15 and 16 are dropped while loading (and 11-13, whose
+	 * ack comes later in the log, count as dropped too). */
+	ob = outbox_open(fx->dir, 4);
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).dropped, 5);
+	assert_int_equal(drain(ob, 0, s, 16), 4);
+	assert_int_equal(s[0].seq, 17);
+	assert_int_equal(s[0].lost_after, 13);
+	assert_no_loss(s + 1, 3);
 	outbox_close(ob);
 }
 
@@ -968,6 +1184,7 @@ static void test_crash_loses_only_unflushed(void **state)
 	assert_int_equal(drain(ob, 0, s, 256), 100);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(s[i].seq, 1 + i);
+	assert_no_loss(s, 100);
 	outbox_close(ob);
 }
 
@@ -1025,6 +1242,7 @@ static void test_failed_flush_is_retried(void **state)
 	assert_int_equal(drain(ob, 0, s, 256), 15);
 	for (i = 0; i < 15; i++)
 		assert_int_equal(s[i].seq, 106 + i);
+	assert_no_loss(s, 15);
 	outbox_close(ob);
 }
 
@@ -1159,6 +1377,7 @@ static void test_200000_round_trip(void **state)
 		len = payload_make(buf, sizeof(buf), RUN_A, seq);
 		assert_int_equal(e->len, (size_t)len);
 		assert_memory_equal(e->payload, buf, (size_t)len);
+		assert_true(e->lost_after == OUTBOX_NO_LOSS);
 		outbox_mark_sent(ob, e, 0);
 	}
 	assert_null(outbox_next_to_send(ob, 0, INFINITY));
@@ -1184,6 +1403,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_length_past_end_of_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_takes_no_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_not_set_in_normal_operation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_drop_of_three, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_two_runs_interleaved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_goes_to_the_next_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_loses_only_unflushed, setup, teardown),
