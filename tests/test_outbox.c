@@ -824,6 +824,7 @@ static void test_resync_takes_no_garbage(void **state)
 	long before, after;
 	FILE *f;
 
+	memset(body, 0, sizeof(body));
 	f = segment_create(fx->dir, 1);
 	record_write_r(f, 1, RUN_OLD, 1);
 	before = ftell(f);
