@@ -11,23 +11,48 @@
  * four body_len bytes followed by the body, so a damaged length is caught as
  * well as a damaged body. The body starts with a type byte:
  *
- *   'R' reading:  u64 id | u64 seq | 8 bytes run | payload (the rest)
- *   'C' done ids: u64 first_id | u32 count   (confirmed by PUBACK, or dropped)
- *   'A' ack:      8 bytes run | u64 seq      (the collector's acknowledgement)
+ *   'S' reading:   u64 id | u64 seq | u8 run_len | run | payload (the rest)
+ *   'K' run state: u8 run_len | run | u64 acked_seq | u64 max_seq
+ *   'C' done ids:  u64 first_id | u32 count   (confirmed by PUBACK, or dropped)
+ *
+ * run_len is 8 or 16 and run that many lowercase hex digits: run ids are 16
+ * digits now, and an 8-digit run recovered from an outbox of 0.1.0 is written
+ * back as the 8 digits it is (the collector knows it by that name). 'K' is
+ * the collector's acknowledgement (acked_seq) and the highest seq made for
+ * the run (max_seq, so a restart can still refuse an ack above it); it is
+ * written when the run's ack moves, and again for every run with an ack in
+ * the first batch of each new segment, so deleting old segments never loses
+ * how far the collector got. Read only, as 0.1.0 wrote them:
+ *
+ *   'R' reading:   u64 id | u64 seq | 8 bytes run | payload (the rest)
+ *   'A' ack:       8 bytes run | u64 seq
  *
  * Why confirmations live in the log instead of a separate "done" file: a done
  * file must be replaced atomically (write, fdatasync, rename, fsync folder),
  * which is three syncs every time the watermark moves, i.e. every flush in
- * normal operation; an 'A' or 'C' record rides in the flush's one write and
+ * normal operation; a 'K' or 'C' record rides in the flush's one write and
  * one fdatasync. It also records out-of-order PUBACKs exactly, so a restart
  * resends nothing that was confirmed before the last flush.
  *
- * Recovery replays the segments in order: an 'R' adds an entry, an 'A' or 'C'
- * confirms entries read so far. Reading a segment stops at the first record
- * whose length or CRC is wrong (a torn tail after a power cut), keeping what
- * came before; the next segment is read normally. A reading whose id is not
- * above every id read before is a copy left by a failed flush and is skipped.
- * Unknown record types with a good CRC are skipped (room for later versions).
+ * Recovery replays the segments in order: an 'S' or 'R' adds an entry, a
+ * 'K', 'A' or 'C' confirms entries read so far. A reading whose id is not
+ * above every id read before is a copy left by a failed flush and is
+ * skipped. A record of an unknown type with a good CRC is skipped (room for
+ * later versions).
+ *
+ * Damage. A record is bad when its header does not fit in the file, its
+ * body_len is 0, above the largest body or past the end of the file, its
+ * CRC does not match, or its body is malformed (a known type with a wrong
+ * length or an insane field). Replay does not stop at a bad record, which
+ * would silently lose every record after it: it resynchronises, trying each
+ * following offset, byte by byte, until one holds a record that is not bad
+ * AND is of a known type (so garbage needs a matching CRC and a body that
+ * parses, with a valid run id, a nonzero id, ..., to pass for a record), and
+ * goes on from there. The bytes skipped count as a corrupt region when such
+ * a record follows them in the segment, and as a torn tail (the normal trace
+ * of a crash during a write) when none does; both are in outbox_stats.
+ * Whatever the skipped bytes held is lost: at open, the held entry after a
+ * hole in its run's seqs says so in lost_after.
  *
  * Segment lifetime. Records are appended to the newest ("active") segment;
  * a new one is started before a flush once the active one holds 4096 records
@@ -46,7 +71,17 @@
  * tombstone until it reaches the oldest end of the ring. Each run chains its
  * entries (next_in_run) for acks; sent-unconfirmed entries are chained in the
  * order they were sent, so the one due for a resend is always at the front.
- * About 90 bytes per entry plus its payload. */
+ * About 105 bytes per entry (on 64-bit) plus its payload. Runs live in a
+ * small table (run_state); one stays known after its last entry leaves, for
+ * outbox_run_info() and for refusing acks above its max_seq, until
+ * RUNS_EMPTY_KEEP newer runs are without entries too.
+ *
+ * Lost readings. lost_after (outbox.h) is set in two places only: when a
+ * drop leaves the collector a hole it can no longer have filled
+ * (drop_oldest), and at open from the holes in what replay recovered
+ * (gaps_mark). Appending and sending cost no more for it: a drop walks the
+ * run's chain to its next held entry, past tombstones no later drop walks
+ * again. */
 #include "outbox.h"
 
 #include <dirent.h>
@@ -65,14 +100,22 @@
 #define SEGMENT_NAME_LEN 24	/* "seg-" + 16 hex + ".log" */
 
 #define RECORD_HEADER_LEN 8
-#define RECORD_R_FIXED (1 + 8 + 8 + OUTBOX_RUN_LEN)
+#define RUN_LEN_OLD 8		/* the run field of 'R' and 'A' records (0.1.0) */
+#define RECORD_R_FIXED (1 + 8 + 8 + RUN_LEN_OLD)
+#define RECORD_A_LEN (1 + RUN_LEN_OLD + 8)
 #define RECORD_C_LEN (1 + 8 + 4)
-#define RECORD_A_LEN (1 + OUTBOX_RUN_LEN + 8)
+#define RECORD_S_FIXED (1 + 8 + 8 + 1)	/* then the run, then the payload */
+#define RECORD_K_FIXED (1 + 1 + 8 + 8)	/* and the run */
+/* The longest fixed part written: 'S' or 'K' with a 16-digit run. */
+#define RECORD_FIXED_MAX (RECORD_S_FIXED + OUTBOX_RUN_LEN)
 /* Larger payloads are refused; a length beyond this on disk means damage. */
 #define OUTBOX_PAYLOAD_MAX 65536u
-#define RECORD_BODY_MAX (RECORD_R_FIXED + OUTBOX_PAYLOAD_MAX)
+#define RECORD_BODY_MAX (RECORD_FIXED_MAX + OUTBOX_PAYLOAD_MAX)
 
 #define POS_NONE UINT64_MAX
+/* Known runs without entries kept (the current run is kept regardless). One
+ * run is made per start of sensord, so this covers the last few starts. */
+#define RUNS_EMPTY_KEEP 8u
 #define RING_MIN_CAP 1024u
 /* A batch buffer larger than this is freed after the flush, not kept. */
 #define WBUF_KEEP_BYTES (1024u * 1024u)
@@ -87,13 +130,20 @@ struct slot {
 	bool in_sent;		/* on the sent-unconfirmed chain */
 };
 
+/* What the outbox knows of a run. A run stays known after its last entry
+ * leaves the ring, so that outbox_run_info() still answers for it and a late
+ * or bogus ack can be told apart; only RUNS_EMPTY_KEEP such runs are kept. */
 struct run_state {
 	char run[OUTBOX_RUN_LEN + 1];
-	bool in_use;
 	size_t count;		/* ring entries of this run, tombstones included */
-	uint64_t first_pos;	/* oldest in the ring */
+	uint64_t first_pos;	/* oldest in the ring, POS_NONE when count is 0 */
 	uint64_t last_pos;	/* newest, where the chain grows */
 	uint64_t ack_pos;	/* first entry no ack has passed yet */
+	uint64_t max_seq;	/* highest seq appended or recovered */
+	uint64_t acked_seq;	/* highest seq acknowledged, 0 if none */
+	uint64_t lost_pending;	/* lost_after for the run's next append (a drop
+				 * found no held entry to carry it), OUTBOX_NO_LOSS */
+	uint64_t emptied_at;	/* when count last fell to 0 (run_clock): oldest forgotten first */
 };
 
 struct segment {
@@ -107,9 +157,11 @@ struct id_range {
 	uint32_t count;
 };
 
+/* A run's state to be logged as 'K'. */
 struct pending_ack {
 	char run[OUTBOX_RUN_LEN + 1];
-	uint64_t seq;
+	uint64_t acked_seq;	/* the run's, when noted */
+	uint64_t max_seq;
 };
 
 struct outbox {
@@ -129,6 +181,7 @@ struct outbox {
 	struct run_state *runs;
 	size_t n_runs;
 	uint32_t last_run_idx;	/* appends come from one run: skip the search */
+	uint64_t run_clock;	/* ticks each time a run is left without entries */
 
 	struct segment *segs;	/* oldest first; the last is active if active_fd >= 0 */
 	size_t n_segs, cap_segs;
@@ -215,15 +268,29 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
-static bool run_is_valid(const char *run, size_t len)
+/* True if the n bytes at p are all lowercase hex digits. */
+static bool hex_lower(const char *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		if (!((run[i] >= '0' && run[i] <= '9') || (run[i] >= 'a' && run[i] <= 'f')))
+	for (i = 0; i < n; i++) {
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return false;
 	}
 	return true;
+}
+
+static bool run_len_is_valid(size_t n)
+{
+	return n == RUN_LEN_OLD || n == OUTBOX_RUN_LEN;
+}
+
+/* A NUL-terminated run id: 8 (0.1.0) or 16 lowercase hex digits. */
+static bool run_is_valid(const char *run)
+{
+	size_t n = strnlen(run, OUTBOX_RUN_LEN + 1);
+
+	return run_len_is_valid(n) && hex_lower(run, n);
 }
 
 /* ---- the ring ---- */
@@ -299,44 +366,57 @@ static uint64_t ring_find_id(const struct outbox *ob, uint64_t id)
 	return pos < hi && slot_at(ob, pos)->e.id == id ? pos : POS_NONE;
 }
 
+/* run is a valid, NUL-terminated run id. */
 static int run_find(const struct outbox *ob, const char *run)
 {
 	size_t i;
 
-	if (ob->last_run_idx < ob->n_runs && ob->runs[ob->last_run_idx].in_use &&
-	    memcmp(ob->runs[ob->last_run_idx].run, run, OUTBOX_RUN_LEN) == 0)
+	if (ob->last_run_idx < ob->n_runs && strcmp(ob->runs[ob->last_run_idx].run, run) == 0)
 		return (int)ob->last_run_idx;
 	for (i = 0; i < ob->n_runs; i++) {
-		if (ob->runs[i].in_use && memcmp(ob->runs[i].run, run, OUTBOX_RUN_LEN) == 0)
+		if (strcmp(ob->runs[i].run, run) == 0)
 			return (int)i;
 	}
 	return -1;
 }
 
 /* The run's state, made if new. -1 on ENOMEM. Runs are few (one per start of
- * sensord with readings left), so a linear table is enough. */
+ * sensord with readings left, plus RUNS_EMPTY_KEEP without), so a linear
+ * table is enough, and it is searched only when a run is new. A new run takes
+ * the place of the run left without entries longest ago once RUNS_EMPTY_KEEP
+ * runs are without entries; the current run (last appended to) is never
+ * taken, so its acked_seq and max_seq hold for as long as it is appended to. */
 static int run_get(struct outbox *ob, const char *run)
 {
-	struct run_state *n;
+	struct run_state *n, *r;
 	int idx = run_find(ob, run);
-	size_t i;
+	size_t i, empty = 0, victim = SIZE_MAX;
 
 	if (idx >= 0)
 		return idx;
-	for (i = 0; i < ob->n_runs && ob->runs[i].in_use; i++)
-		;
-	if (i == ob->n_runs) {
+	for (i = 0; i < ob->n_runs; i++) {
+		r = &ob->runs[i];
+		if (r->count || i == ob->last_run_idx)
+			continue;
+		empty++;
+		if (victim == SIZE_MAX || r->emptied_at < ob->runs[victim].emptied_at)
+			victim = i;
+	}
+	if (empty >= RUNS_EMPTY_KEEP) {
+		i = victim;
+	} else {
 		n = realloc(ob->runs, (ob->n_runs + 1) * sizeof(*n));
 		if (!n)
 			return -1;
 		ob->runs = n;
-		ob->n_runs++;
+		i = ob->n_runs++;
 	}
-	memcpy(ob->runs[i].run, run, OUTBOX_RUN_LEN);
-	ob->runs[i].run[OUTBOX_RUN_LEN] = '\0';
-	ob->runs[i].in_use = true;
-	ob->runs[i].count = 0;
-	ob->runs[i].first_pos = ob->runs[i].last_pos = ob->runs[i].ack_pos = POS_NONE;
+	r = &ob->runs[i];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->run, sizeof(r->run), "%s", run);
+	r->first_pos = r->last_pos = r->ack_pos = POS_NONE;
+	r->lost_pending = OUTBOX_NO_LOSS;
+	r->emptied_at = ob->run_clock++;
 	return (int)i;
 }
 
@@ -372,8 +452,8 @@ static void ring_pop_done(struct outbox *ob)
 		if (r->ack_pos == ob->head_pos)
 			r->ack_pos = s->next_in_run;
 		if (--r->count == 0) {
-			r->in_use = false;
 			r->first_pos = r->last_pos = r->ack_pos = POS_NONE;
+			r->emptied_at = ob->run_clock++;
 		}
 		ob->head_pos++;
 	}
@@ -411,29 +491,31 @@ static int pending_id_add(struct outbox *ob, uint64_t id)
 	return 0;
 }
 
-static int pending_ack_add(struct outbox *ob, const char *run, uint64_t seq)
+/* Notes that r's state (its ack) is to be logged at the next flush; one
+ * record per run and flush, carrying the latest values. */
+static int pending_ack_add(struct outbox *ob, const struct run_state *r)
 {
-	struct pending_ack *n;
+	struct pending_ack *n, *a = NULL;
 	size_t i, cap;
 
-	for (i = 0; i < ob->n_pend_acks; i++) {
-		if (memcmp(ob->pend_acks[i].run, run, OUTBOX_RUN_LEN) == 0) {
-			if (seq > ob->pend_acks[i].seq)
-				ob->pend_acks[i].seq = seq;
-			return 0;
+	for (i = 0; i < ob->n_pend_acks && !a; i++) {
+		if (strcmp(ob->pend_acks[i].run, r->run) == 0)
+			a = &ob->pend_acks[i];
+	}
+	if (!a) {
+		if (ob->n_pend_acks == ob->cap_pend_acks) {
+			cap = ob->cap_pend_acks ? ob->cap_pend_acks * 2 : 4;
+			n = realloc(ob->pend_acks, cap * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			ob->pend_acks = n;
+			ob->cap_pend_acks = cap;
 		}
+		a = &ob->pend_acks[ob->n_pend_acks++];
+		memcpy(a->run, r->run, sizeof(a->run));
 	}
-	if (ob->n_pend_acks == ob->cap_pend_acks) {
-		cap = ob->cap_pend_acks ? ob->cap_pend_acks * 2 : 4;
-		n = realloc(ob->pend_acks, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		ob->pend_acks = n;
-		ob->cap_pend_acks = cap;
-	}
-	memcpy(ob->pend_acks[ob->n_pend_acks].run, run, OUTBOX_RUN_LEN + 1);
-	ob->pend_acks[ob->n_pend_acks].seq = seq;
-	ob->n_pend_acks++;
+	a->acked_seq = r->acked_seq;
+	a->max_seq = r->max_seq;
 	return 0;
 }
 
@@ -458,10 +540,35 @@ static void slot_retire(struct outbox *ob, uint64_t pos, bool log_id)
 	ring_pop_done(ob);
 }
 
+static void lost_keep_min(uint64_t *lost_after, uint64_t v)
+{
+	if (v < *lost_after)
+		*lost_after = v;
+}
+
+/* Drops the oldest entry (the outbox is full). The collector can no longer
+ * get from here what it lacks of the run between its ack and the run's next
+ * held entry, so that entry, or the run's next one appended if none is held,
+ * gets lost_after = the run's acked_seq (or keeps a smaller one). The walk
+ * to the next held entry passes confirmed tombstones of the run that no
+ * later drop walks again. Not while loading: open sets lost_after from the
+ * whole of what it found. */
 static void drop_oldest(struct outbox *ob)
 {
+	struct slot *s = slot_at(ob, ob->head_pos);
+	struct run_state *r = &ob->runs[s->run_idx];
+	uint64_t next = s->next_in_run;
+
+	while (next != POS_NONE && slot_at(ob, next)->done)
+		next = slot_at(ob, next)->next_in_run;
 	slot_retire(ob, ob->head_pos, true);
 	ob->st.dropped++;
+	if (!ob->loaded)
+		return;
+	if (next != POS_NONE)
+		lost_keep_min(&slot_at(ob, next)->e.lost_after, r->acked_seq);
+	else
+		lost_keep_min(&r->lost_pending, r->acked_seq);
 }
 
 /* Adds an entry; payload is taken over (freed on failure). */
@@ -487,9 +594,10 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	s = slot_at(ob, pos);
 	memset(s, 0, sizeof(*s));
 	s->e.id = id;
-	memcpy(s->e.run, run, OUTBOX_RUN_LEN);
-	s->e.run[OUTBOX_RUN_LEN] = '\0';
+	memcpy(s->e.run, r->run, sizeof(s->e.run));
 	s->e.seq = seq;
+	s->e.lost_after = r->lost_pending;
+	r->lost_pending = OUTBOX_NO_LOSS;
 	s->e.payload = payload;
 	s->e.len = len;
 	s->e.sent_at = -1;
@@ -505,6 +613,8 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 		r->ack_pos = pos;
 	r->last_pos = pos;
 	r->count++;
+	if (seq > r->max_seq)
+		r->max_seq = seq;
 	ob->depth++;
 	return 0;
 
@@ -513,34 +623,30 @@ err_free:
 	return -ENOMEM;
 }
 
-/* Confirms every entry of run with seq <= seq; the ack cursor passes each
- * entry once, so the cost is the number of entries passed. */
-static size_t ack_apply(struct outbox *ob, const char *run, uint64_t seq, bool *any_written)
+/* Confirms every entry of run r with seq <= seq and raises its acked_seq;
+ * the ack cursor passes each entry once, so the cost is the number of
+ * entries passed. Returns how many this confirmed. */
+static size_t ack_apply(struct outbox *ob, struct run_state *r, uint64_t seq)
 {
-	struct run_state *r;
 	struct slot *s;
 	uint64_t pos;
 	size_t n = 0;
-	int idx = run_find(ob, run);
 
-	*any_written = false;
-	if (idx < 0)
-		return 0;
-	r = &ob->runs[idx];
-	/* r may be released inside the loop when its last entry leaves the
-	 * ring; releasing sets ack_pos to POS_NONE, which ends the loop. */
+	/* The run's last entry may leave the ring inside the loop; that sets
+	 * ack_pos to POS_NONE, which ends it (r itself stays: runs are only
+	 * replaced in run_get()). */
 	while ((pos = r->ack_pos) != POS_NONE) {
 		s = slot_at(ob, pos);
 		if (s->e.seq > seq)
 			break;
 		r->ack_pos = s->next_in_run;
 		if (!s->done) {
-			if (pos < ob->write_pos)
-				*any_written = true;
 			slot_retire(ob, pos, false);
 			n++;
 		}
 	}
+	if (seq > r->acked_seq)
+		r->acked_seq = seq;
 	return n;
 }
 
@@ -647,55 +753,127 @@ out:
 	return 0;
 }
 
-/* Applies one record with a good CRC. -EBADMSG when it is malformed (the
- * segment's reading stops there), -ENOMEM. */
-static int record_replay(struct outbox *ob, const unsigned char *body, size_t len)
-{
-	uint64_t id, seq, first, pos;
-	uint32_t count;
+/* One record's body, decoded. */
+struct record {
+	unsigned char type;	/* 0: a type this version does not know */
+	uint64_t id;		/* 'R', 'S' */
+	uint64_t seq;		/* 'R', 'S': the reading's; 'A', 'K': the acked one */
+	uint64_t max_seq;	/* 'A', 'K' */
+	uint64_t first;		/* 'C' */
+	uint32_t count;		/* 'C' */
 	char run[OUTBOX_RUN_LEN + 1];
-	char *payload;
+	const unsigned char *payload;	/* 'R', 'S': into the body */
 	size_t plen;
-	bool written;
+};
 
-	switch (body[0]) {
+/* Copies the run id of n bytes at p into run, NUL-terminated; false unless
+ * it is a valid one. */
+static bool run_take(char *run, const unsigned char *p, size_t n)
+{
+	if (!run_len_is_valid(n))
+		return false;
+	memcpy(run, p, n);
+	run[n] = '\0';
+	return hex_lower(run, n);
+}
+
+/* Decodes the body b of len >= 1 bytes into *rec. Returns 1 for a record of
+ * a known type whose fields are sane (a valid run id, an id that is not 0,
+ * a count that is not 0, ...), 0 for a type this version does not know, -1
+ * for a malformed record. Cheap and without the CRC, so a resync can try it
+ * at every offset before it computes one. */
+static int record_parse(const unsigned char *b, size_t len, struct record *rec)
+{
+	size_t rl, fixed;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->type = b[0];
+	switch (b[0]) {
 	case 'R':
-		if (len < RECORD_R_FIXED)
-			return -EBADMSG;
-		id = get_u64(body + 1);
-		seq = get_u64(body + 9);
-		memcpy(run, body + 17, OUTBOX_RUN_LEN);
-		run[OUTBOX_RUN_LEN] = '\0';
-		if (!run_is_valid(run, OUTBOX_RUN_LEN))
-			return -EBADMSG;
-		if (id < ob->next_id)
+	case 'S':
+		if (b[0] == 'R') {
+			rl = RUN_LEN_OLD;
+			fixed = RECORD_R_FIXED;
+			if (len < fixed || !run_take(rec->run, b + 17, rl))
+				return -1;
+		} else {
+			if (len < RECORD_S_FIXED)
+				return -1;
+			rl = b[17];
+			fixed = RECORD_S_FIXED + rl;
+			if (len < fixed || !run_take(rec->run, b + RECORD_S_FIXED, rl))
+				return -1;
+		}
+		rec->id = get_u64(b + 1);
+		rec->seq = get_u64(b + 9);
+		rec->payload = b + fixed;
+		rec->plen = len - fixed;
+		if (rec->id == 0 || rec->id == UINT64_MAX || rec->plen > OUTBOX_PAYLOAD_MAX)
+			return -1;
+		return 1;
+	case 'A':
+		if (len != RECORD_A_LEN || !run_take(rec->run, b + 1, RUN_LEN_OLD))
+			return -1;
+		rec->seq = get_u64(b + 1 + RUN_LEN_OLD);
+		/* 0.1.0 did not log what was made; an ack implies that much. */
+		rec->max_seq = rec->seq;
+		return 1;
+	case 'K':
+		if (len < 2)
+			return -1;
+		rl = b[1];
+		if (len != RECORD_K_FIXED + rl || !run_take(rec->run, b + 2, rl))
+			return -1;
+		rec->seq = get_u64(b + 2 + rl);
+		rec->max_seq = get_u64(b + 10 + rl);
+		return rec->seq <= rec->max_seq ? 1 : -1;
+	case 'C':
+		if (len != RECORD_C_LEN)
+			return -1;
+		rec->first = get_u64(b + 1);
+		rec->count = get_u32(b + 9);
+		if (rec->first == 0 || rec->count == 0 || rec->first > UINT64_MAX - rec->count)
+			return -1;
+		return 1;
+	default:
+		rec->type = 0;
+		return 0;
+	}
+}
+
+/* Applies a decoded record. 0 or -ENOMEM. */
+static int record_apply(struct outbox *ob, const struct record *rec)
+{
+	struct run_state *r;
+	uint64_t pos, end;
+	char *payload;
+	int idx;
+
+	switch (rec->type) {
+	case 'R':
+	case 'S':
+		if (rec->id < ob->next_id)
 			return 0;	/* rewritten after a failed flush: already have it */
-		ob->next_id = id + 1;
-		ob->segs[ob->n_segs - 1].max_id = id;
-		plen = len - RECORD_R_FIXED;
-		payload = malloc(plen + 1);
+		ob->next_id = rec->id + 1;
+		ob->segs[ob->n_segs - 1].max_id = rec->id;
+		payload = malloc(rec->plen + 1);
 		if (!payload)
 			return -ENOMEM;
-		memcpy(payload, body + RECORD_R_FIXED, plen);
-		payload[plen] = '\0';
-		if (ring_push(ob, id, run, seq, payload, plen) < 0)
+		memcpy(payload, rec->payload, rec->plen);
+		payload[rec->plen] = '\0';
+		if (ring_push(ob, rec->id, rec->run, rec->seq, payload, rec->plen) < 0)
 			return -ENOMEM;
 		/* On disk already: a drop while loading gets its 'C' record. */
 		ob->write_pos = ob->tail_pos;
 		return 0;
 	case 'C':
-		if (len != RECORD_C_LEN)
-			return -EBADMSG;
-		first = get_u64(body + 1);
-		count = get_u32(body + 9);
-		if (count == 0 || first > UINT64_MAX - count)
-			return -EBADMSG;
-		if (first + count > ob->next_id)
-			ob->next_id = first + count;
+		end = rec->first + rec->count;
+		if (end > ob->next_id)
+			ob->next_id = end;
 		/* Walk the held ids in the range: a range of drops may be far
 		 * longer than what is held. */
-		pos = ring_lower_bound(ob, first);
-		while (pos < ob->tail_pos && slot_at(ob, pos)->e.id < first + count) {
+		pos = ring_lower_bound(ob, rec->first);
+		while (pos < ob->tail_pos && slot_at(ob, pos)->e.id < end) {
 			/* Retiring may pop the head past pos. */
 			if (pos >= ob->head_pos)
 				slot_retire(ob, pos, false);
@@ -705,59 +883,187 @@ static int record_replay(struct outbox *ob, const unsigned char *body, size_t le
 		}
 		return 0;
 	case 'A':
-		if (len != RECORD_A_LEN)
-			return -EBADMSG;
-		memcpy(run, body + 1, OUTBOX_RUN_LEN);
-		run[OUTBOX_RUN_LEN] = '\0';
-		seq = get_u64(body + 1 + OUTBOX_RUN_LEN);
-		ack_apply(ob, run, seq, &written);
+	case 'K':
+		/* The run is known from its ack alone when its readings went
+		 * with older segments. */
+		idx = run_get(ob, rec->run);
+		if (idx < 0)
+			return -ENOMEM;
+		r = &ob->runs[idx];
+		if (rec->max_seq > r->max_seq)
+			r->max_seq = rec->max_seq;
+		ack_apply(ob, r, rec->seq);
 		return 0;
 	default:
-		return 0;
+		return 0;	/* room for later versions */
 	}
 }
 
-/* Replays one segment up to its end or its first damaged record. */
-static int segment_replay(struct outbox *ob, uint64_t num, unsigned char *body)
+/* Reads a segment through a window of the file: any record fits in it
+ * whole, so memory stays bounded whatever the segment's size, and a read
+ * error is an error (where a mapping of the file would raise SIGBUS). */
+struct seg_reader {
+	int fd;
+	uint64_t size;		/* of the file when opened */
+	unsigned char *buf;
+	size_t cap;		/* READER_CAP */
+	uint64_t base;		/* file offset of buf[0] */
+	size_t have;		/* bytes in buf */
+};
+
+#define RECORD_MAX (RECORD_HEADER_LEN + RECORD_BODY_MAX)
+#define READER_CAP (2 * RECORD_MAX)
+
+/* Points at the n bytes (n <= RECORD_MAX) from off, which the caller knows
+ * are within the file. NULL with *err set on a read error, or -EIO when the
+ * file turns out shorter than it was. */
+static const unsigned char *reader_get(struct seg_reader *rd, uint64_t off, size_t n, int *err)
+{
+	ssize_t got;
+	size_t keep;
+
+	if (off >= rd->base && off + n <= rd->base + rd->have)
+		return rd->buf + (off - rd->base);
+	/* Slide the window to start at off; the window only moves forward,
+	 * by at least a record each time, so each byte is read once. */
+	if (off >= rd->base && off < rd->base + rd->have) {
+		keep = (size_t)(rd->base + rd->have - off);
+		memmove(rd->buf, rd->buf + (off - rd->base), keep);
+	} else {
+		keep = 0;
+	}
+	rd->base = off;
+	rd->have = keep;
+	while (rd->have < rd->cap && rd->base + rd->have < rd->size) {
+		got = pread(rd->fd, rd->buf + rd->have, rd->cap - rd->have,
+			    (off_t)(rd->base + rd->have));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			*err = -errno;
+			return NULL;
+		}
+		if (got == 0)
+			break;
+		rd->have += (size_t)got;
+	}
+	if (rd->have < n) {
+		*err = -EIO;
+		return NULL;
+	}
+	return rd->buf;
+}
+
+/* The length of the record starting at off (header included), decoded into
+ * *rec, or 0 when none does: the header must fit in the file, body_len be
+ * plausible and the body fit too, the body parse (when resyncing, as a type
+ * this version knows, with sane fields) and the CRC match. 0 with *err set
+ * on a read error. */
+static size_t record_at(struct seg_reader *rd, uint64_t off, bool resync, struct record *rec,
+			int *err)
+{
+	const unsigned char *h;
+	uint64_t left = rd->size - off;
+	uint32_t len;
+	int kind;
+
+	if (left < RECORD_HEADER_LEN)
+		return 0;
+	h = reader_get(rd, off, RECORD_HEADER_LEN, err);
+	if (!h)
+		return 0;
+	len = get_u32(h);
+	if (len == 0 || len > RECORD_BODY_MAX || len > left - RECORD_HEADER_LEN)
+		return 0;
+	h = reader_get(rd, off, RECORD_HEADER_LEN + len, err);
+	if (!h)
+		return 0;
+	kind = record_parse(h + RECORD_HEADER_LEN, len, rec);
+	if (kind < 0 || (kind == 0 && resync))
+		return 0;
+	if (crc32_update(crc32_update(0, h, 4), h + RECORD_HEADER_LEN, len) != get_u32(h + 4))
+		return 0;
+	return RECORD_HEADER_LEN + len;
+}
+
+/* Replays one segment. After a bad record it looks for the next offset where
+ * a good one starts and goes on from there: the bytes skipped count as a
+ * corrupt region if a record follows them, as a torn tail if none does. buf
+ * is READER_CAP bytes of the caller's. */
+static int segment_replay(struct outbox *ob, uint64_t num, unsigned char *buf)
 {
 	char name[SEGMENT_NAME_LEN + 1];
-	unsigned char hdr[RECORD_HEADER_LEN];
-	uint32_t len, crc;
-	FILE *f;
-	int fd, err = 0;
+	struct seg_reader rd = { .buf = buf, .cap = READER_CAP };
+	struct record rec;
+	struct stat st;
+	uint64_t off = 0, next;
+	size_t n;
+	int err = 0;
 
 	segment_name(name, sizeof(name), num);
-	fd = openat(ob->dir_fd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	rd.fd = openat(ob->dir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (rd.fd < 0)
 		return -errno;
-	f = fdopen(fd, "rb");
-	if (!f) {
+	if (fstat(rd.fd, &st) < 0) {
 		err = -errno;
-		close(fd);
-		return err;
+		goto out;
 	}
+	rd.size = (uint64_t)st.st_size;
 	err = segment_push(ob, num);
-	while (!err) {
-		if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
+	while (!err && off < rd.size) {
+		n = record_at(&rd, off, false, &rec, &err);
+		if (err)
 			break;
-		len = get_u32(hdr);
-		crc = get_u32(hdr + 4);
-		if (len == 0 || len > RECORD_BODY_MAX)
+		if (n) {
+			err = record_apply(ob, &rec);
+			off += n;
+			continue;
+		}
+		for (next = off + 1; next < rd.size; next++) {
+			if (record_at(&rd, next, true, &rec, &err) || err)
+				break;
+		}
+		if (err)
 			break;
-		if (fread(body, 1, len, f) != len)
-			break;
-		if (crc32_update(crc32_update(0, hdr, 4), body, len) != crc)
-			break;
-		err = record_replay(ob, body, len);
-		if (err == -EBADMSG) {
-			err = 0;
-			break;
+		if (next < rd.size) {
+			ob->st.corrupt_regions++;
+			ob->st.corrupt_bytes += next - off;
+		} else {
+			ob->st.torn_tails++;
+			ob->st.torn_bytes += rd.size - off;
+		}
+		off = next;
+	}
+out:
+	close(rd.fd);
+	return err;
+}
+
+/* After replay: where a run's held entries skip seqs, the ones skipped
+ * were lost (in a corrupt region or a torn tail) or dropped before the
+ * restart, and can no longer be sent. A held entry gets lost_after = the
+ * seq of the run's previous held entry when that is below its seq - 1, and
+ * the run's first held entry gets its acked_seq when that is below its
+ * seq - 1. Readings confirmed by PUBACK and gone leave such a gap too. */
+static void gaps_mark(struct outbox *ob)
+{
+	const struct run_state *r;
+	struct slot *s;
+	uint64_t pos, from;
+	size_t i;
+
+	for (i = 0; i < ob->n_runs; i++) {
+		r = &ob->runs[i];
+		from = r->acked_seq;
+		for (pos = r->first_pos; pos != POS_NONE; pos = s->next_in_run) {
+			s = slot_at(ob, pos);
+			if (s->done)
+				continue;
+			if (s->e.seq > from && s->e.seq - from > 1)
+				s->e.lost_after = from;
+			from = s->e.seq;
 		}
 	}
-	if (!err && ferror(f))
-		err = -EIO;
-	fclose(f);
-	return err;
 }
 
 /* Deletes the oldest segments whose readings, and all older ones, are done.
@@ -845,7 +1151,7 @@ struct outbox *outbox_open(const char *dir, size_t max_entries)
 	err = segments_list(ob, &nums, &n_nums);
 	if (err)
 		goto err_close_dir;
-	body = malloc(RECORD_BODY_MAX);
+	body = malloc(READER_CAP);
 	if (!body) {
 		err = -ENOMEM;
 		goto err_free_nums;
@@ -860,6 +1166,7 @@ struct outbox *outbox_open(const char *dir, size_t max_entries)
 	 * the disk holds) are logged as done at the next flush; until then a
 	 * restart would load them again, which only resends them. */
 	ob->st.recovered = ob->depth;
+	gaps_mark(ob);
 	free(body);
 	free(nums);
 
@@ -925,16 +1232,43 @@ static int wbuf_record(struct outbox *ob, const unsigned char *a, size_t alen, c
 	return 0;
 }
 
-/* Builds the batch: new readings first, then confirmations (which only name
- * readings written by earlier batches). Returns the record count or -ENOMEM;
- * *max_id gets the highest reading id in it, 0 if none. */
-static long batch_build(struct outbox *ob, uint64_t *max_id)
+/* True when the next batch goes to a new segment file. */
+static bool segment_full(const struct outbox *ob)
 {
-	unsigned char fixed[RECORD_R_FIXED > RECORD_A_LEN ? RECORD_R_FIXED : RECORD_A_LEN];
+	return ob->active_fd < 0 || ob->active_records >= SEGMENT_MAX_RECORDS ||
+	       ob->active_bytes >= (off_t)SEGMENT_MAX_BYTES;
+}
+
+/* Puts a 'K' record for run (its acked and max seq) into the batch. */
+static int wbuf_run_state(struct outbox *ob, const char *run, uint64_t acked_seq,
+			  uint64_t max_seq)
+{
+	unsigned char fixed[RECORD_FIXED_MAX];
+	size_t rl = strlen(run);
+
+	fixed[0] = 'K';
+	fixed[1] = (unsigned char)rl;
+	memcpy(fixed + 2, run, rl);
+	put_u64(fixed + 2 + rl, acked_seq);
+	put_u64(fixed + 10 + rl, max_seq);
+	return wbuf_record(ob, fixed, RECORD_K_FIXED + rl, NULL, 0);
+}
+
+/* Builds the batch: new readings first, then confirmations (which only name
+ * readings written by earlier batches). With fresh (it starts a new segment)
+ * a batch that has records also gets a 'K' for every known run with an ack:
+ * older segments are deleted once their readings are all done, and this way
+ * what the collector acknowledged is never deleted with them. Returns the
+ * record count or -ENOMEM; *max_id gets the highest reading id in it, 0 if
+ * none. */
+static long batch_build(struct outbox *ob, bool fresh, uint64_t *max_id)
+{
+	unsigned char fixed[RECORD_FIXED_MAX];
+	const struct pending_ack *a;
 	const struct slot *s;
 	uint64_t pos;
+	size_t i, j, rl;
 	long n = 0;
-	size_t i;
 
 	ob->wbuf_len = 0;
 	*max_id = 0;
@@ -942,11 +1276,13 @@ static long batch_build(struct outbox *ob, uint64_t *max_id)
 		s = slot_at(ob, pos);
 		if (s->done)
 			continue;	/* confirmed before it was written: nothing to keep */
-		fixed[0] = 'R';
+		rl = strlen(s->e.run);
+		fixed[0] = 'S';
 		put_u64(fixed + 1, s->e.id);
 		put_u64(fixed + 9, s->e.seq);
-		memcpy(fixed + 17, s->e.run, OUTBOX_RUN_LEN);
-		if (wbuf_record(ob, fixed, RECORD_R_FIXED, s->e.payload, s->e.len) < 0)
+		fixed[17] = (unsigned char)rl;
+		memcpy(fixed + RECORD_S_FIXED, s->e.run, rl);
+		if (wbuf_record(ob, fixed, RECORD_S_FIXED + rl, s->e.payload, s->e.len) < 0)
 			return -ENOMEM;
 		*max_id = s->e.id;
 		n++;
@@ -960,10 +1296,24 @@ static long batch_build(struct outbox *ob, uint64_t *max_id)
 		n++;
 	}
 	for (i = 0; i < ob->n_pend_acks; i++) {
-		fixed[0] = 'A';
-		memcpy(fixed + 1, ob->pend_acks[i].run, OUTBOX_RUN_LEN);
-		put_u64(fixed + 1 + OUTBOX_RUN_LEN, ob->pend_acks[i].seq);
-		if (wbuf_record(ob, fixed, RECORD_A_LEN, NULL, 0) < 0)
+		a = &ob->pend_acks[i];
+		if (wbuf_run_state(ob, a->run, a->acked_seq, a->max_seq) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	if (!fresh || n == 0)
+		return n;
+	for (i = 0; i < ob->n_runs; i++) {
+		if (ob->runs[i].acked_seq == 0)
+			continue;
+		for (j = 0; j < ob->n_pend_acks; j++) {
+			if (strcmp(ob->pend_acks[j].run, ob->runs[i].run) == 0)
+				break;
+		}
+		if (j < ob->n_pend_acks)
+			continue;	/* just written */
+		if (wbuf_run_state(ob, ob->runs[i].run, ob->runs[i].acked_seq,
+				   ob->runs[i].max_seq) < 0)
 			return -ENOMEM;
 		n++;
 	}
@@ -977,8 +1327,7 @@ static int segment_ensure_active(struct outbox *ob)
 	char name[SEGMENT_NAME_LEN + 1];
 	int fd;
 
-	if (ob->active_fd >= 0 && ob->active_records < SEGMENT_MAX_RECORDS &&
-	    ob->active_bytes < (off_t)SEGMENT_MAX_BYTES)
+	if (!segment_full(ob))
 		return 0;
 	if (segment_push(ob, ob->next_seg_num) < 0)
 		return -ENOMEM;
@@ -1038,7 +1387,7 @@ static int batch_write(struct outbox *ob)
 
 	if (ob->write_pos == ob->tail_pos && !ob->n_pend_ids && !ob->n_pend_acks)
 		return 0;
-	n = batch_build(ob, &max_id);
+	n = batch_build(ob, segment_full(ob), &max_id);
 	if (n < 0)
 		return (int)n;
 	if (n > 0) {
@@ -1142,8 +1491,7 @@ int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *
 	char *copy;
 	int err;
 
-	if (!ob || !run || strlen(run) != OUTBOX_RUN_LEN || !run_is_valid(run, OUTBOX_RUN_LEN) ||
-	    (!payload && len) || len > OUTBOX_PAYLOAD_MAX)
+	if (!ob || !run || !run_is_valid(run) || (!payload && len) || len > OUTBOX_PAYLOAD_MAX)
 		return -EINVAL;
 	copy = malloc(len + 1);
 	if (!copy)
@@ -1161,16 +1509,49 @@ int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *
 
 size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
 {
-	bool written;
+	struct run_state *r;
+	uint64_t before;
 	size_t n;
+	int idx;
 
-	if (!ob || !run || strlen(run) != OUTBOX_RUN_LEN)
+	if (!ob || !run || !run_is_valid(run))
 		return 0;
-	n = ack_apply(ob, run, seq, &written);
-	if (written)
-		(void)pending_ack_add(ob, run, seq);
+	idx = run_find(ob, run);
+	if (idx < 0)
+		return 0;
+	r = &ob->runs[idx];
+	/* Nothing was made with that seq: the ack is wrong. Taken, it would
+	 * raise acked_seq past readings not made yet, which the logged ack
+	 * would then confirm at the next open without them being received. */
+	if (seq > r->max_seq)
+		return 0;
+	before = r->acked_seq;
+	n = ack_apply(ob, r, seq);
+	/* Logged even when it confirmed nothing on disk: the next open learns
+	 * how far the collector got from it. */
+	if (r->acked_seq > before)
+		(void)pending_ack_add(ob, r);
 	ob->st.confirmed += n;
 	return n;
+}
+
+int outbox_run_info(const struct outbox *ob, const char *run, uint64_t *max_seq,
+		    uint64_t *acked_seq)
+{
+	const struct run_state *r;
+	int idx;
+
+	if (!ob || !run || !run_is_valid(run))
+		return -1;
+	idx = run_find(ob, run);
+	if (idx < 0)
+		return -1;
+	r = &ob->runs[idx];
+	if (max_seq)
+		*max_seq = r->max_seq;
+	if (acked_seq)
+		*acked_seq = r->acked_seq;
+	return 0;
 }
 
 size_t outbox_confirm_id(struct outbox *ob, uint64_t id)
