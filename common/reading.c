@@ -182,6 +182,24 @@ static void out_channel(struct out *o, const char *name, size_t name_len, double
 	out_fixed(o, v, 2);
 }
 
+/* The length of run when it is a valid run id (16 or 8 lowercase hex
+ * digits), else 0. Never reads past run[READING_RUN_LEN]: a struct's run
+ * buffer filled with digits and no NUL is refused, not overrun. */
+static size_t run_len(const char *run)
+{
+	size_t n;
+
+	if (!run)
+		return 0;
+	for (n = 0; n <= READING_RUN_LEN && run[n] != '\0'; n++) {
+		char c = run[n];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return 0;
+	}
+	return n == READING_RUN_LEN || n == READING_RUN_LEN_LEGACY ? n : 0;
+}
+
 static bool seq_valid(uint64_t seq)
 {
 	return seq <= SEQ_MAX;
@@ -204,17 +222,17 @@ static bool ts_valid(double ts)
 int reading_encode(const struct reading *r, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len, .pos = 0, .overflow = false };
-	size_t n_faults;
+	size_t n_faults, n_run;
 
 	if (!r || !buf || len == 0)
 		return -1;
 	buf[0] = '\0';
-	if (!reading_run_valid(r->run) || !seq_valid(r->seq) ||
-	    !mono_valid(r->mono) || !ts_valid(r->ts))
+	n_run = run_len(r->run);
+	if (n_run == 0 || !seq_valid(r->seq) || !mono_valid(r->mono) || !ts_valid(r->ts))
 		return -1;
 
 	out_literal(&o, "{\"run\":\"");
-	out_bytes(&o, r->run, READING_RUN_LEN);
+	out_bytes(&o, r->run, n_run);
 	out_literal(&o, "\",\"seq\":");
 	out_u64(&o, r->seq);
 	out_literal(&o, ",\"mono\":");
@@ -268,15 +286,7 @@ int ack_encode(const char *run, uint64_t seq, char *buf, size_t len)
 
 bool reading_run_valid(const char *run)
 {
-	if (!run)
-		return false;
-	for (size_t i = 0; i < READING_RUN_LEN; i++) {
-		char c = run[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;	/* also stops at a NUL before 8 digits */
-	}
-	return run[READING_RUN_LEN] == '\0';
+	return run_len(run) != 0;
 }
 
 const char *reading_error_name(enum reading_error e)
@@ -331,14 +341,16 @@ static enum reading_error json_object_parse(const char *payload, size_t len, cJS
 static enum reading_error field_run(const cJSON *root, char run[READING_RUN_LEN + 1])
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "run");
+	size_t n;
 
 	if (!item)
 		return READING_ERR_MISSING;
 	if (!cJSON_IsString(item) || !item->valuestring)
 		return READING_ERR_TYPE;
-	if (!reading_run_valid(item->valuestring))
+	n = run_len(item->valuestring);
+	if (n == 0)
 		return READING_ERR_RANGE;
-	memcpy(run, item->valuestring, READING_RUN_LEN + 1);
+	memcpy(run, item->valuestring, n + 1);	/* an 8-digit one is shorter than run */
 	return READING_OK;
 }
 
@@ -507,7 +519,7 @@ int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], u
 	cJSON_Delete(root);
 	if (err != READING_OK)
 		return -1;
-	memcpy(run, run_tmp, sizeof(run_tmp));
+	memcpy(run, run_tmp, strlen(run_tmp) + 1);
 	*seq = seq_tmp;
 	return 0;
 }

@@ -7,7 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define READING_RUN_LEN 8		/* 8 lowercase hex digits */
+/* A run id is 16 lowercase hex digits (64 random bits: 32 collided too
+ * easily). sensord 0.1.0 made 8-digit ones, and its readings may still sit in
+ * an outbox after an upgrade, so 8 digits are accepted too. Buffers hold the
+ * longest: READING_RUN_LEN + 1. */
+#define READING_RUN_LEN 16
+#define READING_RUN_LEN_LEGACY 8
 #define READING_MAX_FAULTS 8
 #define READING_FAULT_LEN 96
 #define READING_MAX_PAYLOAD 4096	/* larger payloads are refused */
@@ -18,7 +23,7 @@ struct reading_fault {
 };
 
 struct reading {
-	char run[READING_RUN_LEN + 1];
+	char run[READING_RUN_LEN + 1];	/* 16 (or, from sensord 0.1.0, 8) hex digits */
 	uint64_t seq;
 	double mono;			/* s since the run started (monotonic) */
 	double ts;			/* wall-clock Unix time, labels only */
@@ -34,10 +39,11 @@ struct reading {
 
 /* Writes r as JSON into buf (NUL-terminated). Returns the length, or -1 if
  * buf is too small. A NAN channel is written as null; "faults" only when any:
- *   {"run":"3f9c2a1e","seq":4182,"mono":209.100,"ts":1763910000.125,
+ *   {"run":"5e1f03c29a7b44d1","seq":4182,"mono":209.100,"ts":1763910000.125,
  *    "pressure_kpa":12.41,"temperature_c":39.62}
  * with "end_session":true after the channels when set, and
- * "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed. */
+ * "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed.
+ * The run is written as given, 16 or 8 digits. */
 int reading_encode(const struct reading *r, char *buf, size_t len);
 
 /* Why a payload was refused: each kind is counted apart by the collector. */
@@ -52,18 +58,21 @@ enum reading_error {
 };
 const char *reading_error_name(enum reading_error e);
 
-/* Strict decoding: run (8 hex), seq (integer 0..2^53), mono (>= 0, finite),
+/* Strict decoding: run (16 or 8 hex digits), seq (integer 0..2^53), mono (>= 0, finite),
  * ts (finite), pressure_kpa and temperature_c (number in -100..10000, or
  * null); faults optional (an object of strings); end_session optional (a
  * boolean; absent is false); other fields ignored. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r);
 
-/* The collector's acknowledgement: {"run":"3f9c2a1e","seq":4182}. */
+/* The collector's acknowledgement: {"run":"5e1f03c29a7b44d1","seq":4182};
+ * the run is written as given, 16 or 8 digits. Returns the length, or -1 if
+ * buf is too small or run or seq is invalid. */
 int ack_encode(const char *run, uint64_t seq, char *buf, size_t len);
 /* 0, or -1 if the payload is not a valid acknowledgement. */
 int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq);
 
-/* True for 8 lowercase hex digits. */
+/* True for exactly 16 or exactly 8 lowercase hex digits. Reads at most
+ * READING_RUN_LEN + 1 bytes of run. */
 bool reading_run_valid(const char *run);
 
 #endif

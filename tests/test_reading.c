@@ -16,7 +16,8 @@
 
 #include "reading.h"
 
-/* design.md's example reading. */
+/* design.md's example reading (its run has the 8 digits of sensord 0.1.0,
+ * still accepted). */
 #define EXAMPLE "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125," \
 	"\"pressure_kpa\":12.41,\"temperature_c\":39.62}"
 
@@ -33,6 +34,11 @@ static struct reading example_reading(void)
 	r.temperature_c = 39.62;
 	return r;
 }
+
+/* The same with a run id of today's 16 digits. */
+#define RUN16 "5e1f03c29a7b44d1"
+#define EXAMPLE16 "{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125," \
+	"\"pressure_kpa\":12.41,\"temperature_c\":39.62}"
 
 static enum reading_error decode_str(const char *payload)
 {
@@ -51,6 +57,21 @@ static void test_encode_example(void **state)
 	(void)state;
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE));
 	assert_string_equal(buf, EXAMPLE);
+}
+
+/* The run is written as given: 16 digits, or a legacy 8. */
+static void test_encode_run_16(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+
+	(void)state;
+	strcpy(r.run, RUN16);
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE16));
+	assert_string_equal(buf, EXAMPLE16);
+	/* Every length short of the full one is refused. */
+	assert_int_equal(reading_encode(&r, buf, strlen(EXAMPLE16)), -1);
+	assert_int_equal(reading_encode(&r, buf, strlen(EXAMPLE16) + 1), (int)strlen(EXAMPLE16));
 }
 
 static void test_encode_rounding(void **state)
@@ -154,6 +175,11 @@ static void test_encode_refuses_bad_header(void **state)
 	r = example_reading();
 	strcpy(r.run, "3F9C2A1E");
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	strcpy(r.run, "5e1f03c29a7b");		/* 12 digits: neither length */
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	/* The whole buffer in digits, no NUL: refused, not read past. */
+	memset(r.run, 'a', sizeof(r.run));
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
 	r = example_reading();
 	r.seq = (UINT64_C(1) << 53) + 1;	/* 9007199254740993: not exact in a double */
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
@@ -211,6 +237,35 @@ static void test_decode_example(void **state)
 	assert_float_equal(r.pressure_kpa, 12.41, 1e-9);
 	assert_float_equal(r.temperature_c, 39.62, 1e-9);
 	assert_int_equal(r.n_faults, 0);
+}
+
+/* A 16-digit run decodes, and so does a legacy 8-digit one (readings of
+ * sensord 0.1.0 left in an outbox after an upgrade); each comes back as it
+ * was, and both round-trip. */
+static void test_decode_run_lengths(void **state)
+{
+	struct reading r, again;
+	char buf[512];
+	int n;
+
+	(void)state;
+	memset(&r, 0x5A, sizeof(r));
+	assert_int_equal(decode_str(EXAMPLE16), READING_OK);
+	assert_int_equal(reading_decode(EXAMPLE16, strlen(EXAMPLE16), &r), READING_OK);
+	assert_string_equal(r.run, RUN16);
+	assert_true(r.seq == 4182);
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(EXAMPLE16));
+	assert_string_equal(buf, EXAMPLE16);
+
+	memset(&r, 0x5A, sizeof(r));
+	assert_int_equal(reading_decode(EXAMPLE, strlen(EXAMPLE), &r), READING_OK);
+	assert_string_equal(r.run, "3f9c2a1e");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(buf, EXAMPLE);
+	assert_int_equal(reading_decode(buf, (size_t)n, &again), READING_OK);
+	assert_string_equal(again.run, "3f9c2a1e");
 }
 
 static void test_decode_round_trip(void **state)
@@ -478,6 +533,12 @@ static void test_decode_err_range(void **state)
 		"{\"run\":\"3F9C2A1E\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
 		"{\"run\":\"\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
 		"{\"run\":\"3f9c2a1\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* Only exactly 16 or 8 digits. */
+		"{\"run\":\"5e1f03c29a7b44d\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5e1f03c29a7b44d1f\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5e1f03c29a7b\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5E1F03C29A7B44D1\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5e1f03c29a7b44g1\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
 		OK_HEAD "\"pressure_kpa\":10000.5,\"temperature_c\":20.0}",
 		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":-100.5}",
 		OK_HEAD "\"pressure_kpa\":-1e999,\"temperature_c\":20.0}",
@@ -557,6 +618,17 @@ static void test_run_valid(void **state)
 	assert_false(reading_run_valid("3F9C2A1E"));
 	assert_false(reading_run_valid(""));
 	assert_false(reading_run_valid(NULL));
+
+	assert_true(reading_run_valid(RUN16));
+	assert_true(reading_run_valid("0000000000000000"));
+	assert_true(reading_run_valid("ffffffffffffffff"));
+	assert_false(reading_run_valid("5e1f03c29a7b44d"));	/* 15 */
+	assert_false(reading_run_valid("5e1f03c29a7b44d10"));	/* 17 */
+	assert_false(reading_run_valid("5e1f03c29"));		/* 9 */
+	assert_false(reading_run_valid("5e1f03c29a7b"));	/* 12 */
+	assert_false(reading_run_valid("5e1f03c29a7b44D1"));
+	assert_false(reading_run_valid("5e1f03c2 a7b44d1"));
+	assert_false(reading_run_valid("3f9c2a1e\n"));
 }
 
 /* ---- acknowledgements ---- */
@@ -585,6 +657,24 @@ static void test_ack(void **state)
 	assert_true(seq == 0);
 }
 
+/* Today's runs have 16 digits; the largest seq fits the buffer too. */
+static void test_ack_run_16(void **state)
+{
+	char buf[64], run[READING_RUN_LEN + 1];
+	const char *want = "{\"run\":\"" RUN16 "\",\"seq\":9007199254740992}";
+	uint64_t seq = 0;
+
+	(void)state;
+	assert_int_equal(ack_encode(RUN16, UINT64_C(1) << 53, buf, sizeof(buf)), (int)strlen(want));
+	assert_string_equal(buf, want);
+	assert_int_equal(ack_encode(RUN16, UINT64_C(1) << 53, buf, strlen(want)), -1);
+	assert_int_equal(ack_encode(RUN16, (UINT64_C(1) << 53) + 1, buf, sizeof(buf)), -1);
+	assert_int_equal(ack_encode("5e1f03c29a7b44d", 1, buf, sizeof(buf)), -1);
+	assert_int_equal(ack_decode(want, strlen(want), run, &seq), 0);
+	assert_string_equal(run, RUN16);
+	assert_true(seq == UINT64_C(1) << 53);
+}
+
 static void test_ack_refused(void **state)
 {
 	static const char *const bad[] = {
@@ -598,6 +688,9 @@ static void test_ack_refused(void **state)
 		"{\"run\":\"3f9c2a1e\",\"seq\":-1}",
 		"{\"run\":\"3F9C2A1E\",\"seq\":4182}",
 		"{\"run\":\"3f9c2a1e\",\"seq\":4182}}",
+		"{\"run\":\"5e1f03c29a7b44d\",\"seq\":4182}",
+		"{\"run\":\"5e1f03c29a7b44d10\",\"seq\":4182}",
+		"{\"run\":\"" RUN16 "\",\"seq\":9007199254740994}",
 	};
 	char run[READING_RUN_LEN + 1] = "unchang";
 	uint64_t seq = 99;
@@ -613,6 +706,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_example),
+		cmocka_unit_test(test_encode_run_16),
 		cmocka_unit_test(test_encode_rounding),
 		cmocka_unit_test(test_encode_null_channels),
 		cmocka_unit_test(test_encode_faults_escaped),
@@ -620,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_encode_refuses_bad_header),
 		cmocka_unit_test(test_encode_limits),
 		cmocka_unit_test(test_decode_example),
+		cmocka_unit_test(test_decode_run_lengths),
 		cmocka_unit_test(test_decode_round_trip),
 		cmocka_unit_test(test_decode_extra_fields_and_length),
 		cmocka_unit_test(test_decode_faults_truncated),
@@ -634,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_run_valid),
 		cmocka_unit_test(test_ack),
+		cmocka_unit_test(test_ack_run_16),
 		cmocka_unit_test(test_ack_refused),
 	};
 
