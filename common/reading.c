@@ -164,6 +164,41 @@ static void out_fixed(struct out *o, double v, unsigned decimals)
 	out_bytes(o, digits, decimals);
 }
 
+/* ,"faults":{"key":"text",...} with the first READING_MAX_FAULTS of r's
+ * faults (at least one). The decoder refuses a repeated key, so a fault
+ * whose key, as written, repeats an earlier one's is left out (a sensor's
+ * first fault wins). Faults are few and rare, so the quadratic compare
+ * costs the usual reading, which has none, nothing. */
+static void out_faults(struct out *o, const struct reading *r)
+{
+	size_t n = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
+	size_t key_at[READING_MAX_FAULTS], key_len[READING_MAX_FAULTS], kept = 0;
+
+	out_literal(o, ",\"faults\":{");
+	for (size_t i = 0; i < n && !o->overflow; i++) {
+		size_t start = o->pos;
+		bool repeated = false;
+
+		if (kept > 0)
+			out_char(o, ',');
+		key_at[kept] = o->pos;
+		out_string(o, r->faults[i].sensor, sizeof(r->faults[i].sensor));
+		key_len[kept] = o->pos - key_at[kept];
+		for (size_t k = 0; k < kept && !repeated; k++)
+			repeated = key_len[k] == key_len[kept] &&
+				   memcmp(o->buf + key_at[k], o->buf + key_at[kept], key_len[k]) == 0;
+		if (repeated) {
+			o->pos = start;
+			o->buf[o->pos] = '\0';
+			continue;
+		}
+		out_char(o, ':');
+		out_string(o, r->faults[i].what, sizeof(r->faults[i].what));
+		kept++;
+	}
+	out_char(o, '}');
+}
+
 static bool channel_valid(double v)
 {
 	return isfinite(v) && v >= CHANNEL_MIN && v <= CHANNEL_MAX;
@@ -222,7 +257,7 @@ static bool ts_valid(double ts)
 int reading_encode(const struct reading *r, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len, .pos = 0, .overflow = false };
-	size_t n_faults, n_run;
+	size_t n_run;
 
 	if (!r || !buf || len == 0)
 		return -1;
@@ -244,18 +279,8 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	if (r->end_session)
 		out_literal(&o, ",\"end_session\":true");
 
-	n_faults = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
-	if (n_faults > 0) {
-		out_literal(&o, ",\"faults\":{");
-		for (size_t i = 0; i < n_faults; i++) {
-			if (i > 0)
-				out_char(&o, ',');
-			out_string(&o, r->faults[i].sensor, sizeof(r->faults[i].sensor));
-			out_char(&o, ':');
-			out_string(&o, r->faults[i].what, sizeof(r->faults[i].what));
-		}
-		out_char(&o, '}');
-	}
+	if (r->n_faults > 0)
+		out_faults(&o, r);
 	out_char(&o, '}');
 
 	if (o.overflow || o.pos > READING_MAX_PAYLOAD) {
@@ -310,10 +335,32 @@ const char *reading_error_name(enum reading_error e)
 	return "unknown";
 }
 
+/* True when obj has at most READING_MAX_KEYS keys and none twice. cJSON
+ * keeps every member of {"seq":1,"seq":2} and cJSON_GetObjectItem takes the
+ * first, so a repeated key would let two readers of one payload (or a
+ * check and a use) see different values: it is refused instead. One pass
+ * over the members, each compared with those before it: quadratic, but the
+ * key limit bounds it (a reading has about 8). */
+static bool keys_unique(const cJSON *obj)
+{
+	const cJSON *item, *prev;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(item, obj) {
+		if (++n > READING_MAX_KEYS || !item->string)
+			return false;
+		for (prev = obj->child; prev != item; prev = prev->next)
+			if (strcmp(prev->string, item->string) == 0)
+				return false;
+	}
+	return true;
+}
+
 /* Parses payload into a cJSON object, or says why not. An MQTT payload is
  * not NUL-terminated, so it is copied into a terminated buffer first; a NUL
  * byte inside is never valid JSON, and trailing bytes after the value are
- * refused (require_null_terminated). */
+ * refused (require_null_terminated). The object's own keys must be unique
+ * (keys_unique); those of objects inside it are the caller's concern. */
 static enum reading_error json_object_parse(const char *payload, size_t len, cJSON **out)
 {
 	char text[READING_MAX_PAYLOAD + 1];
@@ -330,7 +377,7 @@ static enum reading_error json_object_parse(const char *payload, size_t len, cJS
 	root = cJSON_ParseWithOpts(text, NULL, 1);
 	if (!root)
 		return READING_ERR_JSON;
-	if (!cJSON_IsObject(root)) {
+	if (!cJSON_IsObject(root) || !keys_unique(root)) {
 		cJSON_Delete(root);
 		return READING_ERR_JSON;
 	}
@@ -430,7 +477,9 @@ static void copy_truncated(char *dst, size_t size, const char *src)
 }
 
 /* faults: optional; an object whose values are all strings. At most
- * READING_MAX_FAULTS are kept, in the order they came. */
+ * READING_MAX_FAULTS are kept, in the order they came. Keys are unique on
+ * the wire (faults_check), but two long ones may be cut to the same 127
+ * bytes: the later is not kept, as the encoder would not write it twice. */
 static enum reading_error field_faults(const cJSON *root, struct reading *r)
 {
 	const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
@@ -442,14 +491,19 @@ static enum reading_error field_faults(const cJSON *root, struct reading *r)
 	if (!cJSON_IsObject(faults))
 		return READING_ERR_TYPE;
 	cJSON_ArrayForEach(item, faults) {
+		struct reading_fault *f = &r->faults[r->n_faults];
+		bool repeated = false;
+
 		if (!cJSON_IsString(item) || !item->valuestring || !item->string)
 			return READING_ERR_TYPE;
 		if (r->n_faults == READING_MAX_FAULTS)
 			continue;	/* still type-checked, not kept */
-		copy_truncated(r->faults[r->n_faults].sensor,
-			       sizeof(r->faults[r->n_faults].sensor), item->string);
-		copy_truncated(r->faults[r->n_faults].what,
-			       sizeof(r->faults[r->n_faults].what), item->valuestring);
+		copy_truncated(f->sensor, sizeof(f->sensor), item->string);
+		for (size_t k = 0; k < r->n_faults && !repeated; k++)
+			repeated = strcmp(r->faults[k].sensor, f->sensor) == 0;
+		if (repeated)
+			continue;
+		copy_truncated(f->what, sizeof(f->what), item->valuestring);
 		r->n_faults++;
 	}
 	return READING_OK;
@@ -469,8 +523,21 @@ static enum reading_error field_end_session(const cJSON *root, bool *out)
 	return READING_OK;
 }
 
-/* Fields are checked in wire order and the first problem is the one
- * reported. r is written only on success. */
+/* faults' keys, unique and at most READING_MAX_KEYS, like the top level's:
+ * checked before any field, as part of what makes the payload acceptable
+ * JSON at all. */
+static enum reading_error faults_check(const cJSON *root)
+{
+	const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
+
+	if (cJSON_IsObject(faults) && !keys_unique(faults))
+		return READING_ERR_JSON;
+	return READING_OK;
+}
+
+/* The payload is checked as JSON first (json_object_parse, faults_check),
+ * then fields in wire order; the first problem is the one reported. r is
+ * written only on success. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
 {
 	struct reading tmp;
@@ -482,7 +549,9 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 		return err;
 
 	memset(&tmp, 0, sizeof(tmp));
-	err = field_run(root, tmp.run);
+	err = faults_check(root);
+	if (err == READING_OK)
+		err = field_run(root, tmp.run);
 	if (err == READING_OK)
 		err = field_seq(root, &tmp.seq);
 	if (err == READING_OK)

@@ -16,6 +16,9 @@
 #define READING_MAX_FAULTS 8
 #define READING_FAULT_LEN 96
 #define READING_MAX_PAYLOAD 4096	/* larger payloads are refused */
+/* Keys in one object, at the top level and in "faults" (a reading has about
+ * 8): more are refused, which bounds the duplicate-key check. */
+#define READING_MAX_KEYS 64
 
 struct reading_fault {
 	char sensor[128];		/* the sensor's key, "bmp280@/dev/i2c-1:0x76" */
@@ -43,14 +46,18 @@ struct reading {
  *    "pressure_kpa":12.41,"temperature_c":39.62}
  * with "end_session":true after the channels when set, and
  * "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed.
- * The run is written as given, 16 or 8 digits. */
+ * The run is written as given, 16 or 8 digits. A fault whose key, as
+ * written, repeats an earlier one's is left out (the first is kept),
+ * because the decoder refuses repeated keys. */
 int reading_encode(const struct reading *r, char *buf, size_t len);
 
 /* Why a payload was refused: each kind is counted apart by the collector. */
 enum reading_error {
 	READING_OK = 0,
 	READING_ERR_SIZE,	/* empty or larger than READING_MAX_PAYLOAD */
-	READING_ERR_JSON,	/* not JSON, or not an object */
+	/* not JSON, not an object, a key repeated or more than
+	 * READING_MAX_KEYS of them (at the top level or in "faults") */
+	READING_ERR_JSON,
 	READING_ERR_MISSING,	/* a required field is absent */
 	READING_ERR_TYPE,	/* a field has the wrong type */
 	READING_ERR_RANGE,	/* NaN, infinite, negative or implausibly large number, bad run id */
@@ -58,9 +65,14 @@ enum reading_error {
 };
 const char *reading_error_name(enum reading_error e);
 
-/* Strict decoding: run (16 or 8 hex digits), seq (integer 0..2^53), mono (>= 0, finite),
- * ts (finite), pressure_kpa and temperature_c (number in -100..10000, or
- * null); faults optional (an object of strings); end_session optional (a
+/* Strict decoding. No key may be repeated, and at most READING_MAX_KEYS
+ * are taken, at the top level and in "faults"; objects nested in ignored
+ * fields are not checked for either. Fields: run (16 or 8 hex digits), seq
+ * (integer 0..2^53), mono (>= 0, finite), ts (finite), pressure_kpa and
+ * temperature_c (number in -100..10000, or null); faults optional (an
+ * object of strings: the first READING_MAX_FAULTS are kept, keys cut to
+ * 127 bytes and texts to 95, never inside a character, and a fault whose
+ * cut key equals an earlier kept one is not kept); end_session optional (a
  * boolean; absent is false); other fields ignored. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r);
 
@@ -68,7 +80,8 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
  * the run is written as given, 16 or 8 digits. Returns the length, or -1 if
  * buf is too small or run or seq is invalid. */
 int ack_encode(const char *run, uint64_t seq, char *buf, size_t len);
-/* 0, or -1 if the payload is not a valid acknowledgement. */
+/* 0, or -1 if the payload is not a valid acknowledgement (the same
+ * repeated-key and key-count rules as a reading; other fields ignored). */
 int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq);
 
 /* True for exactly 16 or exactly 8 lowercase hex digits. Reads at most

@@ -206,11 +206,13 @@ static void test_encode_limits(void **state)
 	assert_true(reading_encode(&r, b, sizeof(b)) > 0);
 	assert_string_equal(a, b);
 
-	/* Each key: 127 quotes, escaped to 254 bytes; each text: 95 control
-	 * characters, escaped to 6 bytes each, 570. 8 * (254 + 570 + 6) =
-	 * 6640 bytes of faults alone, over the 4096 limit. */
+	/* Each key: 126 quotes, escaped to 252 bytes, and a digit apart (a
+	 * repeated key would be left out); each text: 95 control characters,
+	 * escaped to 6 bytes each, 570. 8 * (253 + 570 + 6) = 6632 bytes of
+	 * faults alone, over the 4096 limit. */
 	for (size_t i = 0; i < READING_MAX_FAULTS; i++) {
-		memset(r.faults[i].sensor, '"', sizeof(r.faults[i].sensor) - 1);
+		memset(r.faults[i].sensor, '"', sizeof(r.faults[i].sensor) - 2);
+		r.faults[i].sensor[sizeof(r.faults[i].sensor) - 2] = (char)('0' + i);
 		r.faults[i].sensor[sizeof(r.faults[i].sensor) - 1] = '\0';
 		memset(r.faults[i].what, '\x02', sizeof(r.faults[i].what) - 1);
 		r.faults[i].what[sizeof(r.faults[i].what) - 1] = '\0';
@@ -477,6 +479,163 @@ static void test_decode_err_type(void **state)
 		assert_int_equal(decode_str(bad[i]), READING_ERR_TYPE);
 }
 
+/* cJSON keeps both members of {"seq":1,"seq":2} and looking one up takes
+ * the first: a repeated key, at the top level or in faults, refuses the
+ * whole payload as bad JSON, before any field is looked at. */
+static void test_decode_duplicate_keys(void **state)
+{
+	static const char *const bad[] = {
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"seq\":2,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"run\":\"" RUN16 "\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* Found before the wrong type of the first seq. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":\"x\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* The same key spelt with an escape. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"\\u0073eq\":2,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* Ignored fields count too: a payload is taken whole or not. */
+		OK_HEAD "\"x\":1,\"x\":1," OK_TAIL,
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"end_session\":true,"
+			"\"end_session\":false}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{},\"faults\":{\"a\":\"b\"}}",
+		/* In faults, kept or not (the 9th and 10th are past the kept 8). */
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":\"x\",\"a\":\"y\"}}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":\"x\",\"\\u0061\":\"x\"}}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"s0\":\"e\",\"s1\":\"e\","
+			"\"s2\":\"e\",\"s3\":\"e\",\"s4\":\"e\",\"s5\":\"e\",\"s6\":\"e\",\"s7\":\"e\","
+			"\"s8\":\"e\",\"s8\":\"e\"}}",
+		/* Even where faults' type is wrong. */
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":1,\"a\":2}}",
+	};
+	static const char *const good[] = {
+		/* Names are case-sensitive: these are two keys. */
+		OK_HEAD "\"Seq\":2," OK_TAIL,
+		/* A fault's sensor may share a name with a top-level field. */
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"seq\":\"x\",\"run\":\"y\"}}",
+		/* Objects inside ignored fields are not looked into. */
+		OK_HEAD "\"extra\":{\"a\":1,\"a\":2}," OK_TAIL,
+	};
+	struct reading r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_str(bad[i]), READING_ERR_JSON);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(decode_str(good[i]), READING_OK);
+	assert_int_equal(reading_decode(good[1], strlen(good[1]), &r), READING_OK);
+	assert_int_equal(r.n_faults, 2);
+	assert_string_equal(r.faults[0].sensor, "seq");
+	assert_string_equal(r.faults[1].sensor, "run");
+}
+
+/* Appends n members "kNN":<value> to p, each after a comma. */
+static void append_keys(char *p, size_t size, size_t n, const char *value)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t at = strlen(p);
+
+		assert_true(snprintf(p + at, size - at, ",\"k%02zu\":%s", i, value) < (int)(size - at));
+	}
+}
+
+/* READING_MAX_KEYS (64) keys in an object are taken, one more is not:
+ * top level, faults, and an acknowledgement alike. */
+static void test_decode_key_limit(void **state)
+{
+	char p[2048], run[READING_RUN_LEN + 1];
+	struct reading r;
+	uint64_t seq;
+
+	(void)state;
+	/* The 6 keys of a reading and 58 more: 64. */
+	strcpy(p, "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":1.0,"
+	       "\"pressure_kpa\":1.0,\"temperature_c\":20.0");
+	append_keys(p, sizeof(p), READING_MAX_KEYS - 6, "0");
+	strcat(p, "}");
+	assert_int_equal(decode_str(p), READING_OK);
+	p[strlen(p) - 1] = '\0';
+	strcat(p, ",\"one_more\":0}");
+	assert_int_equal(decode_str(p), READING_ERR_JSON);
+
+	/* 64 faults: the first 8 kept; 65: refused. */
+	strcpy(p, OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"first\":\"nack\"");
+	append_keys(p, sizeof(p), READING_MAX_KEYS - 1, "\"nack\"");
+	strcat(p, "}}");
+	assert_int_equal(reading_decode(p, strlen(p), &r), READING_OK);
+	assert_int_equal(r.n_faults, READING_MAX_FAULTS);
+	assert_string_equal(r.faults[0].sensor, "first");
+	assert_string_equal(r.faults[7].sensor, "k06");
+	p[strlen(p) - 2] = '\0';
+	strcat(p, ",\"one_more\":\"nack\"}}");
+	assert_int_equal(decode_str(p), READING_ERR_JSON);
+
+	strcpy(p, "{\"run\":\"3f9c2a1e\",\"seq\":7");
+	append_keys(p, sizeof(p), READING_MAX_KEYS - 2, "null");
+	strcat(p, "}");
+	assert_int_equal(ack_decode(p, strlen(p), run, &seq), 0);
+	assert_true(seq == 7);
+	p[strlen(p) - 1] = '\0';
+	strcat(p, ",\"one_more\":null}");
+	assert_int_equal(ack_decode(p, strlen(p), run, &seq), -1);
+}
+
+/* The encoder never writes a key twice: a sensor's first fault is the one
+ * that goes out. The decoder keeps one fault per key as it stores them, so
+ * two long keys cut to the same 127 bytes keep the first. */
+static void test_fault_keys_once(void **state)
+{
+	static const char *const expected =
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":null,"
+		"\"faults\":{\"a\":\"nack\",\"b\":\"stuck\",\"c\":\"x\"}}";
+	struct reading r = example_reading(), out;
+	char buf[1024], key1[201], key2[201];
+	int n;
+
+	(void)state;
+	r.temperature_c = NAN;
+	r.n_faults = 5;
+	strcpy(r.faults[0].sensor, "a");
+	strcpy(r.faults[0].what, "nack");
+	strcpy(r.faults[1].sensor, "b");
+	strcpy(r.faults[1].what, "stuck");
+	strcpy(r.faults[2].sensor, "a");
+	strcpy(r.faults[2].what, "timeout");
+	strcpy(r.faults[3].sensor, "c");
+	strcpy(r.faults[3].what, "x");
+	strcpy(r.faults[4].sensor, "b");
+	strcpy(r.faults[4].what, "y");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(expected));
+	assert_string_equal(buf, expected);
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_int_equal(out.n_faults, 3);
+	/* The second of a lone pair, and a repeat right after the first. */
+	r.n_faults = 2;
+	strcpy(r.faults[1].sensor, "a");
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, ",\"faults\":{\"a\":\"nack\"}}"));
+
+	memset(key1, 'k', 200);
+	key1[200] = '\0';
+	memcpy(key2, key1, sizeof(key2));
+	key2[150] = 'K';
+	snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+		 "\"faults\":{\"%s\":\"first\",\"%s\":\"second\",\"z\":\"third\"}}", key1, key2);
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_int_equal(out.n_faults, 2);
+	assert_int_equal(strlen(out.faults[0].sensor), 127);
+	assert_string_equal(out.faults[0].what, "first");
+	assert_string_equal(out.faults[1].sensor, "z");
+	assert_string_equal(out.faults[1].what, "third");
+	/* And what was kept goes out and comes back the same. */
+	n = reading_encode(&out, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(reading_decode(buf, (size_t)n, &r), READING_OK);
+	assert_int_equal(r.n_faults, 2);
+	assert_string_equal(r.faults[0].sensor, out.faults[0].sensor);
+	assert_string_equal(r.faults[1].what, "third");
+}
+
 /* A long press of the tool's button: "end_session":true after the channels,
  * only when set (the example above shows it absent otherwise), and back. */
 static void test_end_session(void **state)
@@ -691,6 +850,10 @@ static void test_ack_refused(void **state)
 		"{\"run\":\"5e1f03c29a7b44d\",\"seq\":4182}",
 		"{\"run\":\"5e1f03c29a7b44d10\",\"seq\":4182}",
 		"{\"run\":\"" RUN16 "\",\"seq\":9007199254740994}",
+		/* A key repeated, used or not. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"seq\":4183}",
+		"{\"run\":\"3f9c2a1e\",\"run\":\"" RUN16 "\",\"seq\":4182}",
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"by\":1,\"by\":1}",
 	};
 	char run[READING_RUN_LEN + 1] = "unchang";
 	uint64_t seq = 99;
@@ -722,6 +885,9 @@ int main(void)
 		cmocka_unit_test(test_decode_err_json),
 		cmocka_unit_test(test_decode_err_missing),
 		cmocka_unit_test(test_decode_err_type),
+		cmocka_unit_test(test_decode_duplicate_keys),
+		cmocka_unit_test(test_decode_key_limit),
+		cmocka_unit_test(test_fault_keys_once),
 		cmocka_unit_test(test_end_session),
 		cmocka_unit_test(test_decode_err_range),
 		cmocka_unit_test(test_round_trip_at_mono_bound),
