@@ -33,6 +33,70 @@
 #define CHANNEL_MIN -100.0	/* kPa or °C: below is not a measurement */
 #define CHANNEL_MAX 10000.0
 
+/* ---- UTF-8 (RFC 3629) ---- */
+
+/* Reads one character at s[0..n), n >= 1. Returns how many bytes it takes
+ * and sets *ok when it is well formed; otherwise returns the length of the
+ * ill-formed piece to replace with one U+FFFD (at least 1: the bytes that
+ * could still have begun a character, then stop at the first that cannot,
+ * as Unicode §3.9's "maximal subpart" practice does).
+ *
+ * RFC 3629 §4: a lead byte gives the length and the second byte's range;
+ * every later byte is 80..BF. The narrowed ranges after E0 and F0 refuse
+ * overlong forms, after ED the surrogates U+D800..DFFF, after F4 code
+ * points above U+10FFFF; C0, C1 and F5..FF never begin a character. */
+static size_t utf8_char(const unsigned char *s, size_t n, bool *ok)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+
+	*ok = false;
+	if (c < 0x80) {
+		*ok = true;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 1;	/* a continuation byte alone, C0, C1, F5..FF */
+	}
+	for (size_t i = 1; i < len; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi)
+			return i;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	*ok = true;
+	return len;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	bool ok = true;
+
+	while (i < n && ok) {
+		if (p[i] < 0x80)
+			i++;	/* JSON is mostly ASCII */
+		else
+			i += utf8_char(p + i, n - i, &ok);
+	}
+	return ok;
+}
+
 /* ---- encoding ---- */
 
 /* A bounded cursor over the caller's buffer. Once anything did not fit,
@@ -75,29 +139,6 @@ static void out_char(struct out *o, char c)
 	o->buf[o->pos] = '\0';
 }
 
-/* Writes s (at most max bytes, it may lack a NUL) as a quoted JSON string:
- * quote and backslash escaped, control characters as \u00XX. Other bytes,
- * UTF-8 included, pass through as they are. */
-static void out_string(struct out *o, const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-
-	out_char(o, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			out_char(o, '\\');
-			out_char(o, (char)c);
-		} else if (c < 0x20) {
-			out_printf(o, "\\u%04x", c);
-		} else {
-			out_char(o, (char)c);
-		}
-	}
-	out_char(o, '"');
-}
-
 /* The hot path below writes without printf: sensord encodes every reading,
  * and three vsnprintf calls were about half of what sensord itself spends
  * per reading on top of the MQTT library (bench/RESULTS.md). */
@@ -126,6 +167,47 @@ static void out_u64(struct out *o, uint64_t v)
 		v /= 10;
 	} while (v);
 	out_bytes(o, tmp + i, sizeof(tmp) - i);
+}
+
+/* Writes s (at most max bytes, it may lack a NUL) as a quoted JSON string:
+ * quote and backslash escaped, control characters as \u00XX, characters
+ * from U+007F up as their UTF-8 bytes. A fault's key or text may come from
+ * anywhere (a path in a config file, a chip's answer), and JSON text must
+ * be UTF-8 (RFC 8259 §8.1), which the decoder enforces: each ill-formed
+ * sequence (utf8_char) is written as U+FFFD, in its raw 3 bytes rather
+ * than as \ufffd, shorter and the same to any reader, so the reading still
+ * goes out and still decodes. */
+static void out_string(struct out *o, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strnlen(s, max);
+
+	out_char(o, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		size_t len;
+		bool ok;
+
+		if (c >= 0x80) {
+			len = utf8_char(p + i, n - i, &ok);
+			if (ok)
+				out_bytes(o, s + i, len);
+			else
+				out_literal(o, "\xEF\xBF\xBD");
+			i += len;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			out_char(o, '\\');
+			out_char(o, (char)c);
+		} else if (c < 0x20) {
+			out_printf(o, "\\u%04x", c);
+		} else {
+			out_char(o, (char)c);
+		}
+		i++;
+	}
+	out_char(o, '"');
 }
 
 /* v with exactly `decimals` (1..3) digits after the point, the text "%.Nf"
@@ -167,7 +249,8 @@ static void out_fixed(struct out *o, double v, unsigned decimals)
 /* ,"faults":{"key":"text",...} with the first READING_MAX_FAULTS of r's
  * faults (at least one). The decoder refuses a repeated key, so a fault
  * whose key, as written, repeats an earlier one's is left out (a sensor's
- * first fault wins). Faults are few and rare, so the quadratic compare
+ * first fault wins): comparing the written bytes also catches keys that only
+ * become equal in writing, with U+FFFD put in. Faults are few and rare, so the quadratic compare
  * costs the usual reading, which has none, nothing. */
 static void out_faults(struct out *o, const struct reading *r)
 {
@@ -358,8 +441,9 @@ static bool keys_unique(const cJSON *obj)
 
 /* Parses payload into a cJSON object, or says why not. An MQTT payload is
  * not NUL-terminated, so it is copied into a terminated buffer first; a NUL
- * byte inside is never valid JSON, and trailing bytes after the value are
- * refused (require_null_terminated). The object's own keys must be unique
+ * byte inside is never valid JSON, nor is text that is not UTF-8 (RFC 8259
+ * §8.1; cJSON passes any byte through), and trailing bytes after the value
+ * are refused (require_null_terminated). The object's own keys must be unique
  * (keys_unique); those of objects inside it are the caller's concern. */
 static enum reading_error json_object_parse(const char *payload, size_t len, cJSON **out)
 {
@@ -369,7 +453,7 @@ static enum reading_error json_object_parse(const char *payload, size_t len, cJS
 	*out = NULL;
 	if (!payload || len == 0 || len > READING_MAX_PAYLOAD)
 		return READING_ERR_SIZE;
-	if (memchr(payload, '\0', len))
+	if (memchr(payload, '\0', len) || !utf8_valid(payload, len))
 		return READING_ERR_JSON;
 	memcpy(text, payload, len);
 	text[len] = '\0';
@@ -523,15 +607,29 @@ static enum reading_error field_end_session(const cJSON *root, bool *out)
 	return READING_OK;
 }
 
-/* faults' keys, unique and at most READING_MAX_KEYS, like the top level's:
+/* faults' keys, unique and at most READING_MAX_KEYS, like the top level's;
  * checked before any field, as part of what makes the payload acceptable
- * JSON at all. */
+ * JSON at all. Its keys and texts are kept, so they are checked as UTF-8
+ * once more after cJSON unescaped them: the raw payload is valid, but a
+ * \ud800 escape with no low surrogate after it would, decoded on its own,
+ * be the 3 bytes ED A0 80. cJSON 1.7.15 refuses such a lone surrogate
+ * itself; this does not rely on it. */
 static enum reading_error faults_check(const cJSON *root)
 {
 	const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
+	const cJSON *item;
 
-	if (cJSON_IsObject(faults) && !keys_unique(faults))
+	if (!cJSON_IsObject(faults))
+		return READING_OK;
+	if (!keys_unique(faults))
 		return READING_ERR_JSON;
+	cJSON_ArrayForEach(item, faults) {
+		if (!utf8_valid(item->string, strlen(item->string)))
+			return READING_ERR_JSON;
+		if (cJSON_IsString(item) && item->valuestring &&
+		    !utf8_valid(item->valuestring, strlen(item->valuestring)))
+			return READING_ERR_JSON;
+	}
 	return READING_OK;
 }
 

@@ -46,16 +46,18 @@ struct reading {
  *    "pressure_kpa":12.41,"temperature_c":39.62}
  * with "end_session":true after the channels when set, and
  * "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed.
- * The run is written as given, 16 or 8 digits. A fault whose key, as
- * written, repeats an earlier one's is left out (the first is kept),
- * because the decoder refuses repeated keys. */
+ * The run is written as given, 16 or 8 digits. Fault keys and texts are
+ * written as valid UTF-8 whatever the struct holds: each ill-formed byte
+ * sequence becomes U+FFFD (its 3 raw bytes EF BF BD), so the reading still
+ * goes out. A fault whose key, so written, repeats an earlier one's is left
+ * out (the first is kept), because the decoder refuses repeated keys. */
 int reading_encode(const struct reading *r, char *buf, size_t len);
 
 /* Why a payload was refused: each kind is counted apart by the collector. */
 enum reading_error {
 	READING_OK = 0,
 	READING_ERR_SIZE,	/* empty or larger than READING_MAX_PAYLOAD */
-	/* not JSON, not an object, a key repeated or more than
+	/* not JSON, not an object, not UTF-8, a key repeated or more than
 	 * READING_MAX_KEYS of them (at the top level or in "faults") */
 	READING_ERR_JSON,
 	READING_ERR_MISSING,	/* a required field is absent */
@@ -65,9 +67,11 @@ enum reading_error {
 };
 const char *reading_error_name(enum reading_error e);
 
-/* Strict decoding. No key may be repeated, and at most READING_MAX_KEYS
- * are taken, at the top level and in "faults"; objects nested in ignored
- * fields are not checked for either. Fields: run (16 or 8 hex digits), seq
+/* Strict decoding. The payload must be UTF-8 (RFC 8259 §8.1: overlong
+ * forms, surrogates and code points above U+10FFFF are refused, raw or, in
+ * the fault texts kept, escaped), with no key repeated and at most
+ * READING_MAX_KEYS keys at the top level and in "faults"; objects nested
+ * in ignored fields are not checked for either. Fields: run (16 or 8 hex digits), seq
  * (integer 0..2^53), mono (>= 0, finite), ts (finite), pressure_kpa and
  * temperature_c (number in -100..10000, or null); faults optional (an
  * object of strings: the first READING_MAX_FAULTS are kept, keys cut to
@@ -80,7 +84,7 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
  * the run is written as given, 16 or 8 digits. Returns the length, or -1 if
  * buf is too small or run or seq is invalid. */
 int ack_encode(const char *run, uint64_t seq, char *buf, size_t len);
-/* 0, or -1 if the payload is not a valid acknowledgement (the same
+/* 0, or -1 if the payload is not a valid acknowledgement (the same UTF-8,
  * repeated-key and key-count rules as a reading; other fields ignored). */
 int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq);
 

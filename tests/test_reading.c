@@ -636,6 +636,192 @@ static void test_fault_keys_once(void **state)
 	assert_string_equal(r.faults[1].what, "third");
 }
 
+/* For table rows: a failure names the row, which a bare assert would not. */
+#define assert_row_int(row, got, want) do { \
+	long got_ = (long)(got), want_ = (long)(want); \
+	if (got_ != want_) \
+		fail_msg("%s: %ld, expected %ld", (row), got_, want_); \
+} while (0)
+#define assert_row_string(row, got, want) do { \
+	if (strcmp((got), (want)) != 0) \
+		fail_msg("%s: \"%s\", expected \"%s\"", (row), (got), (want)); \
+} while (0)
+
+/* Byte sequences between an 'a' and a 'z' in fault keys and texts: the
+ * well-formed ones at the edges of each length and around the surrogates
+ * (RFC 3629 §4), and ill-formed ones with what the encoder writes for them:
+ * one U+FFFD per maximal ill-formed piece (Unicode §3.9). */
+#define FFFD "\xEF\xBF\xBD"
+static const struct utf8_case {
+	const char *name;
+	const char *bytes;
+	const char *written;	/* NULL: well formed, written as it is */
+} utf8_cases[] = {
+	{ "U+0080", "\xC2\x80", NULL },
+	{ "U+07FF", "\xDF\xBF", NULL },
+	{ "U+0800", "\xE0\xA0\x80", NULL },
+	{ "U+D7FF", "\xED\x9F\xBF", NULL },
+	{ "U+E000", "\xEE\x80\x80", NULL },
+	{ "U+FFFF", "\xEF\xBF\xBF", NULL },
+	{ "U+10000", "\xF0\x90\x80\x80", NULL },
+	{ "U+10FFFF", "\xF4\x8F\xBF\xBF", NULL },
+	{ "overlong U+0000", "\xC0\x80", FFFD FFFD },
+	{ "overlong U+007F", "\xC1\xBF", FFFD FFFD },
+	{ "overlong U+0000 in 3", "\xE0\x80\x80", FFFD FFFD FFFD },
+	{ "overlong U+07FF", "\xE0\x9F\xBF", FFFD FFFD FFFD },
+	{ "overlong U+FFFF", "\xF0\x8F\xBF\xBF", FFFD FFFD FFFD FFFD },
+	{ "surrogate U+D800", "\xED\xA0\x80", FFFD FFFD FFFD },
+	{ "surrogate U+DFFF", "\xED\xBF\xBF", FFFD FFFD FFFD },
+	{ "U+110000", "\xF4\x90\x80\x80", FFFD FFFD FFFD FFFD },
+	{ "F5 lead", "\xF5\x80\x80\x80", FFFD FFFD FFFD FFFD },
+	{ "FF", "\xFF", FFFD },
+	{ "lone continuation", "\x80", FFFD },
+	{ "two continuations", "\xBF\xBF", FFFD FFFD },
+	{ "cut U+20AC", "\xE2\x82", FFFD },
+	{ "cut U+1F600", "\xF0\x9F\x98", FFFD },
+	{ "lead alone", "\xC3", FFFD },
+	{ "cut, then whole U+20AC", "\xE2\x82\xE2\x82\xAC", FFFD "\xE2\x82\xAC" },
+};
+
+/* A payload that is not UTF-8 is refused as bad JSON (RFC 8259 §8.1),
+ * wherever the bytes are, kept or ignored; the well-formed characters at
+ * every boundary come through as they were. */
+static void test_utf8_decode(void **state)
+{
+	char p[512], text[16], run[READING_RUN_LEN + 1];
+	struct reading r;
+	uint64_t seq;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+		const struct utf8_case *c = &utf8_cases[i];
+		enum reading_error want = c->written ? READING_ERR_JSON : READING_OK;
+
+		snprintf(text, sizeof(text), "a%sz", c->bytes);
+		/* A fault's text, and its key. */
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"s\":\"%s\"}}", text);
+		memset(&r, 0, sizeof(r));
+		assert_row_int(c->name, reading_decode(p, strlen(p), &r), want);
+		if (!c->written)
+			assert_row_string(c->name, r.faults[0].what, text);
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"%s\":\"nack\"}}", text);
+		memset(&r, 0, sizeof(r));
+		assert_row_int(c->name, reading_decode(p, strlen(p), &r), want);
+		if (!c->written)
+			assert_row_string(c->name, r.faults[0].sensor, text);
+		/* An ignored field's value, and a key of its own. */
+		snprintf(p, sizeof(p), OK_HEAD "\"note\":\"%s\"," OK_TAIL, text);
+		assert_row_int(c->name, decode_str(p), want);
+		snprintf(p, sizeof(p), OK_HEAD "\"%s\":1," OK_TAIL, text);
+		assert_row_int(c->name, decode_str(p), want);
+		/* The run: bad JSON before a bad run. */
+		snprintf(p, sizeof(p), "{\"run\":\"%s\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL, text);
+		assert_row_int(c->name, decode_str(p), c->written ? READING_ERR_JSON : READING_ERR_RANGE);
+		/* An acknowledgement's extra field. */
+		snprintf(p, sizeof(p), "{\"run\":\"3f9c2a1e\",\"seq\":1,\"by\":\"%s\"}", text);
+		assert_row_int(c->name, ack_decode(p, strlen(p), run, &seq), c->written ? -1 : 0);
+	}
+}
+
+/* Escapes: a surrogate pair is one character, turned into its 4 UTF-8
+ * bytes; a surrogate escape alone would decode to the ill-formed 3 bytes
+ * of ED A0 80 and the like, and is refused as bad JSON (cJSON 1.7.15 does
+ * it while parsing; the decoder checks again what it keeps). */
+static void test_utf8_escapes(void **state)
+{
+	static const struct {
+		const char *escaped;	/* a fault text on the wire */
+		const char *decoded;	/* NULL: refused */
+	} cases[] = {
+		{ "\\u0080", "\xC2\x80" },
+		{ "\\u00e9t\\u00E9", "\xC3\xA9t\xC3\xA9" },
+		{ "\\uffff", "\xEF\xBF\xBF" },
+		{ "\\ud800\\udc00", "\xF0\x90\x80\x80" },
+		{ "\\uD83D\\uDE00", "\xF0\x9F\x98\x80" },
+		{ "\\udbff\\udfff", "\xF4\x8F\xBF\xBF" },
+		{ "\\ud800", NULL },
+		{ "\\udc00", NULL },
+		{ "\\udfff", NULL },
+		{ "\\udbff", NULL },
+		{ "\\ud800x", NULL },
+		{ "\\ud800\\u0041", NULL },
+		{ "\\ud800\\ud800", NULL },
+		{ "\\udc00\\ud800", NULL },
+		{ "x\\udc00\\udc00", NULL },
+	};
+	char p[512];
+	struct reading r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum reading_error want = cases[i].decoded ? READING_OK : READING_ERR_JSON;
+
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"s\":\"%s\"}}", cases[i].escaped);
+		assert_row_int(cases[i].escaped, reading_decode(p, strlen(p), &r), want);
+		if (cases[i].decoded)
+			assert_row_string(cases[i].escaped, r.faults[0].what, cases[i].decoded);
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"%s\":\"nack\"}}", cases[i].escaped);
+		assert_row_int(cases[i].escaped, reading_decode(p, strlen(p), &r), want);
+		if (cases[i].decoded)
+			assert_row_string(cases[i].escaped, r.faults[0].sensor, cases[i].decoded);
+	}
+}
+
+/* The encoder never writes what is not UTF-8: each ill-formed piece of a
+ * fault's key or text goes out as U+FFFD (raw EF BF BD), the rest as it
+ * was, and the reading decodes to the text so mended. */
+static void test_utf8_encode(void **state)
+{
+	struct reading r = example_reading(), out;
+	char buf[1024], want[1024], mended[64];
+	int n;
+
+	(void)state;
+	r.n_faults = 1;
+	for (size_t i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+		const struct utf8_case *c = &utf8_cases[i];
+		const char *w = c->written ? c->written : c->bytes;
+
+		snprintf(r.faults[0].sensor, sizeof(r.faults[0].sensor), "%s", c->bytes);
+		snprintf(r.faults[0].what, sizeof(r.faults[0].what), "a%sz", c->bytes);
+		snprintf(want, sizeof(want), "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
+			 "\"ts\":1763910000.125,\"pressure_kpa\":12.41,\"temperature_c\":39.62,"
+			 "\"faults\":{\"%s\":\"a%sz\"}}", w, w);
+		n = reading_encode(&r, buf, sizeof(buf));
+		assert_row_int(c->name, n, (int)strlen(want));
+		assert_row_string(c->name, buf, want);
+		assert_row_int(c->name, reading_decode(buf, (size_t)n, &out), READING_OK);
+		snprintf(mended, sizeof(mended), "a%sz", w);
+		assert_row_string(c->name, out.faults[0].what, mended);
+		assert_row_string(c->name, out.faults[0].sensor, w);
+	}
+
+	/* A key that fills its buffer with no NUL, ending in a cut character:
+	 * the cut piece is replaced, nothing past the buffer is read. */
+	memset(r.faults[0].sensor, 'k', sizeof(r.faults[0].sensor));
+	memcpy(r.faults[0].sensor + sizeof(r.faults[0].sensor) - 2, "\xE2\x82", 2);
+	strcpy(r.faults[0].what, "nack");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "kkk" FFFD "\":\"nack\"}}"));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+
+	/* Two keys that only become equal in writing: the first goes out. */
+	r.n_faults = 2;
+	strcpy(r.faults[0].sensor, "bus\xFF");
+	strcpy(r.faults[1].sensor, "bus\xFE");
+	strcpy(r.faults[1].what, "timeout");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, ",\"faults\":{\"bus" FFFD "\":\"nack\"}}"));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_int_equal(out.n_faults, 1);
+}
+
 /* A long press of the tool's button: "end_session":true after the channels,
  * only when set (the example above shows it absent otherwise), and back. */
 static void test_end_session(void **state)
@@ -888,6 +1074,9 @@ int main(void)
 		cmocka_unit_test(test_decode_duplicate_keys),
 		cmocka_unit_test(test_decode_key_limit),
 		cmocka_unit_test(test_fault_keys_once),
+		cmocka_unit_test(test_utf8_decode),
+		cmocka_unit_test(test_utf8_escapes),
+		cmocka_unit_test(test_utf8_encode),
 		cmocka_unit_test(test_end_session),
 		cmocka_unit_test(test_decode_err_range),
 		cmocka_unit_test(test_round_trip_at_mono_bound),
