@@ -327,6 +327,12 @@ static bool seq_valid(uint64_t seq)
 	return seq <= SEQ_MAX;
 }
 
+/* Present lost_after must be below seq; READING_NO_LOSS is absent. */
+static bool lost_after_valid(uint64_t lost_after, uint64_t seq)
+{
+	return lost_after == READING_NO_LOSS || lost_after < seq;
+}
+
 /* The bound is inclusive, as for ts: the encoder prints mono to 1 ms, so a
  * valid mono just under the bound is written as the bound itself, and the
  * decoder must take back what the encoder writes (found by fuzz_reading's
@@ -350,7 +356,8 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 		return -1;
 	buf[0] = '\0';
 	n_run = run_len(r->run);
-	if (n_run == 0 || !seq_valid(r->seq) || !mono_valid(r->mono) || !ts_valid(r->ts))
+	if (n_run == 0 || !seq_valid(r->seq) || !mono_valid(r->mono) || !ts_valid(r->ts) ||
+	    !lost_after_valid(r->lost_after, r->seq))
 		return -1;
 
 	out_literal(&o, "{\"run\":\"");
@@ -370,6 +377,10 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	out_channel(&o, ",\"temperature_c\":", sizeof(",\"temperature_c\":") - 1, r->temperature_c);
 	if (r->end_session)
 		out_literal(&o, ",\"end_session\":true");
+	if (r->lost_after != READING_NO_LOSS) {
+		out_literal(&o, ",\"lost_after\":");
+		out_u64(&o, r->lost_after);
+	}
 
 	if (r->n_faults > 0)
 		out_faults(&o, r);
@@ -380,6 +391,109 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 		return -1;
 	}
 	return (int)o.pos;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* True when p[0..len) has the shape reading_encode gives and no top-level
+ * lost_after, and reads its seq. reading_encode writes its head in one
+ * form, {"run":"<run>","seq":<digits>, so that much is read exactly. After
+ * it, the free text (fault keys and texts) sits in strings, whose escaped
+ * quotes are skipped and which hold no control character; outside them
+ * there is no whitespace; a top-level key is a string right after a '{'
+ * or ',' at depth 1 (a fault named "lost_after" is at depth 2); and the
+ * brace that closes the object must be the last byte. The values
+ * themselves are not checked. */
+static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
+{
+	static const char head[] = "{\"run\":\"";
+	static const char mid[] = "\",\"seq\":";
+	static const char key[] = "\"lost_after\"";
+	char run[READING_RUN_LEN + 1];
+	size_t i = sizeof(head) - 1, n, depth = 1;
+	uint64_t v = 0;
+	bool in_string = false;
+	char prev = ',';
+
+	if (len < i || memcmp(p, head, i) != 0)
+		return false;
+	for (n = 0; n < sizeof(run) - 1 && i + n < len && p[i + n] != '"'; n++)
+		run[n] = p[i + n];
+	run[n] = '\0';
+	i += n;
+	if (run_len(run) != n || len - i < sizeof(mid) - 1 ||
+	    memcmp(p + i, mid, sizeof(mid) - 1) != 0)
+		return false;
+	i += sizeof(mid) - 1;
+	/* out_u64's digits: no sign, no leading zero, at most 2^53. */
+	for (n = 0; i + n < len && is_digit(p[i + n]); n++) {
+		if (n == 16 || (n == 1 && v == 0))
+			return false;
+		v = v * 10 + (uint64_t)(p[i + n] - '0');
+	}
+	i += n;
+	if (n == 0 || !seq_valid(v) || i == len || p[i] != ',')
+		return false;
+
+	for (; i < len; i++) {
+		char c = p[i];
+
+		if (in_string) {
+			if ((unsigned char)c < 0x20)
+				return false;	/* written as \u00XX */
+			if (c == '\\')
+				i++;	/* the escaped byte never ends the string */
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if ((unsigned char)c <= ' ')
+			return false;
+		if (c == '"') {
+			if (depth == 1 && (prev == ',' || prev == '{') && len - i >= sizeof(key) - 1 &&
+			    memcmp(p + i, key, sizeof(key) - 1) == 0)
+				return false;
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0)
+				break;
+		}
+		prev = c;
+	}
+	if (depth != 0 || i != len - 1)
+		return false;
+	*seq = v;
+	return true;
+}
+
+int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after, char *out,
+			   size_t out_len)
+{
+	char member[48];
+	struct out m = { .buf = member, .len = sizeof(member), .pos = 0, .overflow = false };
+	size_t total;
+	uint64_t seq;
+
+	if (!payload || !out || !encoded_shape(payload, len, &seq) ||
+	    lost_after == READING_NO_LOSS || !lost_after_valid(lost_after, seq))
+		return -1;
+	out_literal(&m, ",\"lost_after\":");
+	out_u64(&m, lost_after);
+	out_char(&m, '}');
+	/* All but the payload's closing brace, then the member and a brace. */
+	total = len - 1 + m.pos;
+	if (m.overflow || total > READING_MAX_PAYLOAD || total >= out_len)
+		return -1;
+	/* Nothing is written before every check passed, and nothing read from
+	 * payload after this move: out may be payload, or overlap it. */
+	memmove(out, payload, len - 1);
+	memcpy(out + len - 1, member, m.pos + 1);
+	return (int)total;
 }
 
 int ack_encode(const char *run, uint64_t seq, char *buf, size_t len)
@@ -602,6 +716,28 @@ static enum reading_error field_faults(const cJSON *root, struct reading *r)
 	return READING_OK;
 }
 
+/* lost_after: optional; like seq, a number with no fraction (TYPE), and
+ * below seq (RANGE). Absent is READING_NO_LOSS. */
+static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, uint64_t *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "lost_after");
+	double v;
+
+	*out = READING_NO_LOSS;
+	if (!item)
+		return READING_OK;
+	if (!cJSON_IsNumber(item))
+		return READING_ERR_TYPE;
+	v = item->valuedouble;
+	/* seq <= 2^53 converts exactly, and so does every integer below it. */
+	if (!isfinite(v) || v < 0.0 || v >= (double)seq)
+		return READING_ERR_RANGE;
+	if (v != floor(v))
+		return READING_ERR_TYPE;
+	*out = (uint64_t)v;
+	return READING_OK;
+}
+
 /* end_session: optional; a boolean. */
 static enum reading_error field_end_session(const cJSON *root, bool *out)
 {
@@ -671,6 +807,8 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 		err = field_channel(root, "temperature_c", &tmp.temperature_c);
 	if (err == READING_OK)
 		err = field_end_session(root, &tmp.end_session);
+	if (err == READING_OK)
+		err = field_lost_after(root, tmp.seq, &tmp.lost_after);
 	if (err == READING_OK)
 		err = field_faults(root, &tmp);
 

@@ -32,6 +32,7 @@ static struct reading example_reading(void)
 	r.ts = 1763910000.125;
 	r.pressure_kpa = 12.41;
 	r.temperature_c = 39.62;
+	r.lost_after = READING_NO_LOSS;	/* memset's 0 would claim a loss */
 	return r;
 }
 
@@ -238,6 +239,8 @@ static void test_decode_example(void **state)
 	assert_float_equal(r.ts, 1763910000.125, 1e-6);
 	assert_float_equal(r.pressure_kpa, 12.41, 1e-9);
 	assert_float_equal(r.temperature_c, 39.62, 1e-9);
+	assert_false(r.end_session);
+	assert_true(r.lost_after == READING_NO_LOSS);
 	assert_int_equal(r.n_faults, 0);
 }
 
@@ -861,6 +864,322 @@ static void test_end_session(void **state)
 				    "\"end_session\":null}"), READING_ERR_TYPE);
 }
 
+/* Every field of b as in a: what survives a round trip of values that
+ * print exactly (the example's). */
+static void assert_same_reading(const struct reading *a, const struct reading *b)
+{
+	assert_string_equal(a->run, b->run);
+	assert_true(a->seq == b->seq);
+	assert_true(a->mono == b->mono);
+	assert_true(a->ts == b->ts);
+	assert_true(a->pressure_kpa == b->pressure_kpa ||
+		    (isnan(a->pressure_kpa) && isnan(b->pressure_kpa)));
+	assert_true(a->temperature_c == b->temperature_c ||
+		    (isnan(a->temperature_c) && isnan(b->temperature_c)));
+	assert_int_equal(a->end_session, b->end_session);
+	assert_true(a->lost_after == b->lost_after);
+	assert_int_equal(a->n_faults, b->n_faults);
+	for (size_t i = 0; i < a->n_faults; i++) {
+		assert_string_equal(a->faults[i].sensor, b->faults[i].sensor);
+		assert_string_equal(a->faults[i].what, b->faults[i].what);
+	}
+}
+
+/* lost_after goes after the channels and end_session, before faults, only
+ * when present; one not below seq is refused like any field the decoder
+ * would refuse. */
+static void test_lost_after_encode(void **state)
+{
+	/* The header's example. */
+	static const char *const full =
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":39.62,\"end_session\":true,"
+		"\"lost_after\":4170,\"faults\":{\"bmp280@/dev/i2c-1:0x76\":\"nack\"}}";
+	struct reading r = example_reading(), out;
+	char buf[512];
+	int n;
+
+	(void)state;
+	strcpy(r.run, RUN16);
+	r.end_session = true;
+	r.lost_after = 4170;
+	r.n_faults = 1;
+	strcpy(r.faults[0].sensor, "bmp280@/dev/i2c-1:0x76");
+	strcpy(r.faults[0].what, "nack");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(full));
+	assert_string_equal(buf, full);
+	assert_int_equal(reading_encode(&r, buf, strlen(full)), -1);
+	assert_int_equal(reading_decode(full, strlen(full), &out), READING_OK);
+	assert_same_reading(&r, &out);
+
+	/* The edges: 0 and seq - 1 go out; seq and above do not. */
+	r = example_reading();
+	r.lost_after = 0;
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, ",\"temperature_c\":39.62,\"lost_after\":0}"));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_true(out.lost_after == 0);
+	r.lost_after = 4181;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, ",\"lost_after\":4181}"));
+	r.lost_after = 4182;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "");
+	r.lost_after = 4183;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r.lost_after = READING_NO_LOSS - 1;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r.seq = 0;
+	r.lost_after = 0;	/* nothing is below seq 0 */
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r.seq = UINT64_C(1) << 53;
+	r.lost_after = (UINT64_C(1) << 53) - 1;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, ",\"lost_after\":9007199254740991}"));
+	/* Absent: the reading is the example, to the byte. */
+	r = example_reading();
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE));
+	assert_string_equal(buf, EXAMPLE);
+}
+
+/* On the wire: optional, an integer (a fraction is a wrong type, as for
+ * seq), from 0 to seq - 1 (anything else is out of range). */
+static void test_lost_after_decode(void **state)
+{
+#define LA_HEAD "{\"run\":\"" RUN16 "\",\"seq\":16,\"mono\":1.5,\"ts\":1.0," \
+	"\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"lost_after\":"
+	static const struct {
+		const char *value;
+		enum reading_error want;
+		uint64_t lost_after;
+	} cases[] = {
+		{ "14", READING_OK, 14 },
+		{ "0", READING_OK, 0 },
+		{ "15", READING_OK, 15 },
+		{ "-0", READING_OK, 0 },
+		{ "15.0", READING_OK, 15 },
+		{ "1.4e1", READING_OK, 14 },
+		{ "16", READING_ERR_RANGE, 0 },
+		{ "17", READING_ERR_RANGE, 0 },
+		{ "-1", READING_ERR_RANGE, 0 },
+		{ "-0.5", READING_ERR_RANGE, 0 },
+		{ "9007199254740992", READING_ERR_RANGE, 0 },
+		{ "18446744073709551615", READING_ERR_RANGE, 0 },
+		{ "1e999", READING_ERR_RANGE, 0 },
+		{ "14.5", READING_ERR_TYPE, 0 },
+		{ "0.5", READING_ERR_TYPE, 0 },
+		{ "\"14\"", READING_ERR_TYPE, 0 },
+		{ "null", READING_ERR_TYPE, 0 },
+		{ "true", READING_ERR_TYPE, 0 },
+		{ "[14]", READING_ERR_TYPE, 0 },
+		{ "{}", READING_ERR_TYPE, 0 },
+	};
+	char p[512];
+	struct reading r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(p, sizeof(p), LA_HEAD "%s}", cases[i].value);
+		memset(&r, 0, sizeof(r));
+		assert_row_int(cases[i].value, reading_decode(p, strlen(p), &r), cases[i].want);
+		if (cases[i].want == READING_OK)
+			assert_row_int(cases[i].value, r.lost_after, cases[i].lost_after);
+	}
+#undef LA_HEAD
+	/* Absent is no loss; seq 0 has nothing below it; at seq 2^53 the
+	 * bound is 2^53 - 1. */
+	assert_int_equal(reading_decode(EXAMPLE16, strlen(EXAMPLE16), &r), READING_OK);
+	assert_true(r.lost_after == READING_NO_LOSS);
+	assert_int_equal(decode_str("{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":1.5,\"ts\":1.0,"
+				    "\"lost_after\":0," OK_TAIL), READING_ERR_RANGE);
+	assert_int_equal(reading_decode("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":1.5,"
+					"\"ts\":1.0,\"lost_after\":9007199254740991," OK_TAIL,
+					strlen("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":1.5,"
+					       "\"ts\":1.0,\"lost_after\":9007199254740991," OK_TAIL), &r),
+			 READING_OK);
+	assert_true(r.lost_after == (UINT64_C(1) << 53) - 1);
+	assert_int_equal(decode_str("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":1.5,"
+				    "\"ts\":1.0,\"lost_after\":9007199254740992," OK_TAIL),
+			 READING_ERR_RANGE);
+	/* Anywhere in the object, key order means nothing. */
+	assert_int_equal(reading_decode("{\"lost_after\":3,\"run\":\"3f9c2a1e\",\"seq\":4,\"mono\":1.5,"
+					"\"ts\":1.0," OK_TAIL,
+					strlen("{\"lost_after\":3,\"run\":\"3f9c2a1e\",\"seq\":4,\"mono\":1.5,"
+					       "\"ts\":1.0," OK_TAIL), &r), READING_OK);
+	assert_true(r.lost_after == 3);
+}
+
+/* Fills r's faults so that reading_encode writes exactly want bytes. */
+static void reading_of_length(struct reading *r, size_t want)
+{
+	char buf[READING_MAX_PAYLOAD + 1];
+	int n;
+	size_t extra;
+
+	r->n_faults = READING_MAX_FAULTS;
+	for (size_t i = 0; i < READING_MAX_FAULTS; i++) {
+		snprintf(r->faults[i].sensor, sizeof(r->faults[i].sensor), "k%zu", i);
+		r->faults[i].what[0] = '\0';
+	}
+	n = reading_encode(r, buf, sizeof(buf));
+	assert_true(n > 0 && (size_t)n <= want);
+	/* A control character is written as 6 bytes, a letter as 1: the
+	 * bulk in control characters, from the last fault back, the rest in
+	 * letters in the first. */
+	extra = want - (size_t)n;
+	for (size_t i = READING_MAX_FAULTS; i-- > 0;) {
+		size_t k = 0;
+
+		for (; k < READING_FAULT_LEN - 1 - 5 && extra >= 6; k++, extra -= 6)
+			r->faults[i].what[k] = '\x01';
+		for (; i == 0 && extra > 0; k++, extra--)
+			r->faults[i].what[k] = 'a';
+		r->faults[i].what[k] = '\0';
+	}
+	assert_int_equal(reading_encode(r, buf, sizeof(buf)), (int)want);
+}
+
+/* sensord adds lost_after to a reading it encoded earlier: the member goes
+ * in before the closing brace, and the result decodes to the same reading
+ * with that lost_after. What is not reading_encode's output without a
+ * lost_after, or would not fit, is refused and out left alone. */
+static void test_add_lost_after(void **state)
+{
+	static const char *const bad_payloads[] = {
+		"",
+		"{}",
+		"}",
+		"not json",
+		/* design.md's example as printed there: whitespace. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,\n"
+		" \"pressure_kpa\":12.41,\"temperature_c\":39.62}",
+		EXAMPLE16 " ",
+		EXAMPLE16 "x",
+		EXAMPLE16 EXAMPLE16,
+		"{\"run\":\"" RUN16 "\",\"seq\":4182}}",
+		"{\"seq\":4182,\"run\":\"" RUN16 "\",\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":39.62}",
+		"{\"run\":\"5e1f03c29a7b\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"5E1F03C29A7B44D1\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":04182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":-4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182.0,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":9007199254740993,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"faults\":{\"a\":\"b\"}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"faults\":{\"a\":\"b}\"}",
+		/* Already there, from reading_encode or from an earlier add. */
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"lost_after\":3,\"faults\":{\"a\":\"b\"}}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"faults\":{\"a\":\"b\"},\"lost_after\":3}",
+	};
+	struct reading r = example_reading(), out;
+	char payload[READING_MAX_PAYLOAD + 64], buf[READING_MAX_PAYLOAD + 64];
+	const char *want;
+	int n, m;
+
+	(void)state;
+	/* The example: the member before its brace. */
+	want = "{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+	       "\"pressure_kpa\":12.41,\"temperature_c\":39.62,\"lost_after\":4170}";
+	strcpy(r.run, RUN16);
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(n > 0);
+	m = reading_add_lost_after(payload, (size_t)n, 4170, buf, sizeof(buf));
+	assert_int_equal(m, (int)strlen(want));
+	assert_string_equal(buf, want);
+	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	r.lost_after = 4170;
+	assert_same_reading(&r, &out);
+	/* Exactly enough room, and one byte less: out untouched. */
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4170, buf, strlen(want) + 1), m);
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4170, buf, strlen(want)), -1);
+	assert_true(buf[0] == 'x');
+	/* In place. */
+	memcpy(buf, payload, (size_t)n);
+	assert_int_equal(reading_add_lost_after(buf, (size_t)n, 4170, buf, sizeof(buf)), m);
+	assert_string_equal(buf, want);
+
+	/* With end_session, a legacy run and faults (one named lost_after,
+	 * one whose text looks like the member): after the faults. */
+	r = example_reading();
+	r.end_session = true;
+	r.n_faults = 2;
+	strcpy(r.faults[0].sensor, "lost_after");
+	strcpy(r.faults[0].what, "nack");
+	strcpy(r.faults[1].sensor, "mcp9808@sim:0x18");
+	strcpy(r.faults[1].what, "\",\"lost_after\":1}");
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(n > 0);
+	m = reading_add_lost_after(payload, (size_t)n, 7, buf, sizeof(buf));
+	assert_int_equal(m, n + (int)strlen(",\"lost_after\":7"));
+	assert_memory_equal(buf, payload, (size_t)n - 1);
+	assert_string_equal(buf + n - 1, ",\"lost_after\":7}");
+	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	r.lost_after = 7;
+	assert_same_reading(&r, &out);
+	/* Not twice. */
+	assert_int_equal(reading_add_lost_after(buf, (size_t)m, 6, buf, sizeof(buf)), -1);
+
+	/* The edges of lost_after itself: 0 and seq - 1, not seq, and
+	 * READING_NO_LOSS is no value to add. */
+	r = example_reading();
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf)) > 0);
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_true(out.lost_after == 0);
+	assert_true(reading_add_lost_after(payload, (size_t)n, 4181, buf, sizeof(buf)) > 0);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4182, buf, sizeof(buf)), -1);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4183, buf, sizeof(buf)), -1);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, READING_NO_LOSS, buf, sizeof(buf)),
+			 -1);
+	r.seq = 0;
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf)), -1);
+	r.seq = UINT64_C(1) << 53;
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(reading_add_lost_after(payload, (size_t)n, (UINT64_C(1) << 53) - 1, buf,
+					   sizeof(buf)) > 0);
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_true(out.lost_after == (UINT64_C(1) << 53) - 1);
+
+	/* READING_MAX_PAYLOAD: ,"lost_after":0 adds 15 bytes. */
+	r = example_reading();
+	reading_of_length(&r, READING_MAX_PAYLOAD - 15);
+	n = reading_encode(&r, payload, sizeof(payload));
+	m = reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf));
+	assert_int_equal(m, READING_MAX_PAYLOAD);
+	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	assert_true(out.lost_after == 0);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 10, buf, sizeof(buf)), -1);
+	reading_of_length(&r, READING_MAX_PAYLOAD - 14);
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf)), -1);
+
+	for (size_t i = 0; i < sizeof(bad_payloads) / sizeof(bad_payloads[0]); i++) {
+		memset(buf, 'x', sizeof(buf));
+		assert_row_int(bad_payloads[i], reading_add_lost_after(bad_payloads[i],
+			       strlen(bad_payloads[i]), 1, buf, sizeof(buf)), -1);
+		assert_true(buf[0] == 'x');
+	}
+	/* The example cut short of its brace. */
+	assert_int_equal(reading_add_lost_after(EXAMPLE16, strlen(EXAMPLE16) - 1, 1, buf, sizeof(buf)),
+			 -1);
+	assert_int_equal(reading_add_lost_after(NULL, 10, 1, buf, sizeof(buf)), -1);
+	assert_int_equal(reading_add_lost_after(EXAMPLE16, strlen(EXAMPLE16), 1, NULL, 100), -1);
+}
+
 static void test_decode_err_range(void **state)
 {
 	static const char *const bad[] = {
@@ -1079,6 +1398,9 @@ int main(void)
 		cmocka_unit_test(test_utf8_encode),
 		cmocka_unit_test(test_end_session),
 		cmocka_unit_test(test_decode_err_range),
+		cmocka_unit_test(test_lost_after_encode),
+		cmocka_unit_test(test_lost_after_decode),
+		cmocka_unit_test(test_add_lost_after),
 		cmocka_unit_test(test_round_trip_at_mono_bound),
 		cmocka_unit_test(test_decode_failure_leaves_output),
 		cmocka_unit_test(test_error_names),
