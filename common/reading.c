@@ -33,6 +33,70 @@
 #define CHANNEL_MIN -100.0	/* kPa or °C: below is not a measurement */
 #define CHANNEL_MAX 10000.0
 
+/* ---- UTF-8 (RFC 3629) ---- */
+
+/* Reads one character at s[0..n), n >= 1. Returns how many bytes it takes
+ * and sets *ok when it is well formed; otherwise returns the length of the
+ * ill-formed piece to replace with one U+FFFD (at least 1: the bytes that
+ * could still have begun a character, then stop at the first that cannot,
+ * as Unicode §3.9's "maximal subpart" practice does).
+ *
+ * RFC 3629 §4: a lead byte gives the length and the second byte's range;
+ * every later byte is 80..BF. The narrowed ranges after E0 and F0 refuse
+ * overlong forms, after ED the surrogates U+D800..DFFF, after F4 code
+ * points above U+10FFFF; C0, C1 and F5..FF never begin a character. */
+static size_t utf8_char(const unsigned char *s, size_t n, bool *ok)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+
+	*ok = false;
+	if (c < 0x80) {
+		*ok = true;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 1;	/* a continuation byte alone, C0, C1, F5..FF */
+	}
+	for (size_t i = 1; i < len; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi)
+			return i;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	*ok = true;
+	return len;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	bool ok = true;
+
+	while (i < n && ok) {
+		if (p[i] < 0x80)
+			i++;	/* JSON is mostly ASCII */
+		else
+			i += utf8_char(p + i, n - i, &ok);
+	}
+	return ok;
+}
+
 /* ---- encoding ---- */
 
 /* A bounded cursor over the caller's buffer. Once anything did not fit,
@@ -75,29 +139,6 @@ static void out_char(struct out *o, char c)
 	o->buf[o->pos] = '\0';
 }
 
-/* Writes s (at most max bytes, it may lack a NUL) as a quoted JSON string:
- * quote and backslash escaped, control characters as \u00XX. Other bytes,
- * UTF-8 included, pass through as they are. */
-static void out_string(struct out *o, const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-
-	out_char(o, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			out_char(o, '\\');
-			out_char(o, (char)c);
-		} else if (c < 0x20) {
-			out_printf(o, "\\u%04x", c);
-		} else {
-			out_char(o, (char)c);
-		}
-	}
-	out_char(o, '"');
-}
-
 /* The hot path below writes without printf: sensord encodes every reading,
  * and three vsnprintf calls were about half of what sensord itself spends
  * per reading on top of the MQTT library (bench/RESULTS.md). */
@@ -126,6 +167,47 @@ static void out_u64(struct out *o, uint64_t v)
 		v /= 10;
 	} while (v);
 	out_bytes(o, tmp + i, sizeof(tmp) - i);
+}
+
+/* Writes s (at most max bytes, it may lack a NUL) as a quoted JSON string:
+ * quote and backslash escaped, control characters as \u00XX, characters
+ * from U+007F up as their UTF-8 bytes. A fault's key or text may come from
+ * anywhere (a path in a config file, a chip's answer), and JSON text must
+ * be UTF-8 (RFC 8259 §8.1), which the decoder enforces: each ill-formed
+ * sequence (utf8_char) is written as U+FFFD, in its raw 3 bytes rather
+ * than as \ufffd, shorter and the same to any reader, so the reading still
+ * goes out and still decodes. */
+static void out_string(struct out *o, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strnlen(s, max);
+
+	out_char(o, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		size_t len;
+		bool ok;
+
+		if (c >= 0x80) {
+			len = utf8_char(p + i, n - i, &ok);
+			if (ok)
+				out_bytes(o, s + i, len);
+			else
+				out_literal(o, "\xEF\xBF\xBD");
+			i += len;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			out_char(o, '\\');
+			out_char(o, (char)c);
+		} else if (c < 0x20) {
+			out_printf(o, "\\u%04x", c);
+		} else {
+			out_char(o, (char)c);
+		}
+		i++;
+	}
+	out_char(o, '"');
 }
 
 /* v with exactly `decimals` (1..3) digits after the point, the text "%.Nf"
@@ -164,6 +246,42 @@ static void out_fixed(struct out *o, double v, unsigned decimals)
 	out_bytes(o, digits, decimals);
 }
 
+/* ,"faults":{"key":"text",...} with the first READING_MAX_FAULTS of r's
+ * faults (at least one). The decoder refuses a repeated key, so a fault
+ * whose key, as written, repeats an earlier one's is left out (a sensor's
+ * first fault wins): comparing the written bytes also catches keys that only
+ * become equal in writing, with U+FFFD put in. Faults are few and rare, so the quadratic compare
+ * costs the usual reading, which has none, nothing. */
+static void out_faults(struct out *o, const struct reading *r)
+{
+	size_t n = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
+	size_t key_at[READING_MAX_FAULTS], key_len[READING_MAX_FAULTS], kept = 0;
+
+	out_literal(o, ",\"faults\":{");
+	for (size_t i = 0; i < n && !o->overflow; i++) {
+		size_t start = o->pos;
+		bool repeated = false;
+
+		if (kept > 0)
+			out_char(o, ',');
+		key_at[kept] = o->pos;
+		out_string(o, r->faults[i].sensor, sizeof(r->faults[i].sensor));
+		key_len[kept] = o->pos - key_at[kept];
+		for (size_t k = 0; k < kept && !repeated; k++)
+			repeated = key_len[k] == key_len[kept] &&
+				   memcmp(o->buf + key_at[k], o->buf + key_at[kept], key_len[k]) == 0;
+		if (repeated) {
+			o->pos = start;
+			o->buf[o->pos] = '\0';
+			continue;
+		}
+		out_char(o, ':');
+		out_string(o, r->faults[i].what, sizeof(r->faults[i].what));
+		kept++;
+	}
+	out_char(o, '}');
+}
+
 static bool channel_valid(double v)
 {
 	return isfinite(v) && v >= CHANNEL_MIN && v <= CHANNEL_MAX;
@@ -182,9 +300,37 @@ static void out_channel(struct out *o, const char *name, size_t name_len, double
 	out_fixed(o, v, 2);
 }
 
+/* The length of run when it is a valid run id (16 or 8 lowercase hex
+ * digits), else 0. Never reads past run[READING_RUN_LEN]: a struct's run
+ * buffer filled with digits and no NUL is refused, not overrun. */
+static size_t run_len(const char *run)
+{
+	size_t n;
+
+	if (!run)
+		return 0;
+	for (n = 0; n < READING_RUN_LEN; n++) {
+		unsigned c = (unsigned char)run[n];
+
+		/* Unsigned, below '0' or 'a' wraps high: one compare a range. */
+		if (c - '0' > 9 && c - 'a' > 5)
+			break;
+	}
+	/* The digits must end the string: run[n] is at most run[16]. */
+	if (run[n] != '\0')
+		return 0;
+	return n == READING_RUN_LEN || n == READING_RUN_LEN_LEGACY ? n : 0;
+}
+
 static bool seq_valid(uint64_t seq)
 {
 	return seq <= SEQ_MAX;
+}
+
+/* Present lost_after must be below seq; READING_NO_LOSS is absent. */
+static bool lost_after_valid(uint64_t lost_after, uint64_t seq)
+{
+	return lost_after == READING_NO_LOSS || lost_after < seq;
 }
 
 /* The bound is inclusive, as for ts: the encoder prints mono to 1 ms, so a
@@ -204,17 +350,23 @@ static bool ts_valid(double ts)
 int reading_encode(const struct reading *r, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len, .pos = 0, .overflow = false };
-	size_t n_faults;
+	size_t n_run;
 
 	if (!r || !buf || len == 0)
 		return -1;
 	buf[0] = '\0';
-	if (!reading_run_valid(r->run) || !seq_valid(r->seq) ||
-	    !mono_valid(r->mono) || !ts_valid(r->ts))
+	n_run = run_len(r->run);
+	if (n_run == 0 || !seq_valid(r->seq) || !mono_valid(r->mono) || !ts_valid(r->ts) ||
+	    !lost_after_valid(r->lost_after, r->seq))
 		return -1;
 
 	out_literal(&o, "{\"run\":\"");
-	out_bytes(&o, r->run, READING_RUN_LEN);
+	/* Constant sizes: the compiler copies them inline, not through a call
+	 * to memcpy (about 1 % of an encode, measured with callgrind). */
+	if (n_run == READING_RUN_LEN)
+		out_bytes(&o, r->run, READING_RUN_LEN);
+	else
+		out_bytes(&o, r->run, READING_RUN_LEN_LEGACY);
 	out_literal(&o, "\",\"seq\":");
 	out_u64(&o, r->seq);
 	out_literal(&o, ",\"mono\":");
@@ -225,19 +377,13 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	out_channel(&o, ",\"temperature_c\":", sizeof(",\"temperature_c\":") - 1, r->temperature_c);
 	if (r->end_session)
 		out_literal(&o, ",\"end_session\":true");
-
-	n_faults = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
-	if (n_faults > 0) {
-		out_literal(&o, ",\"faults\":{");
-		for (size_t i = 0; i < n_faults; i++) {
-			if (i > 0)
-				out_char(&o, ',');
-			out_string(&o, r->faults[i].sensor, sizeof(r->faults[i].sensor));
-			out_char(&o, ':');
-			out_string(&o, r->faults[i].what, sizeof(r->faults[i].what));
-		}
-		out_char(&o, '}');
+	if (r->lost_after != READING_NO_LOSS) {
+		out_literal(&o, ",\"lost_after\":");
+		out_u64(&o, r->lost_after);
 	}
+
+	if (r->n_faults > 0)
+		out_faults(&o, r);
 	out_char(&o, '}');
 
 	if (o.overflow || o.pos > READING_MAX_PAYLOAD) {
@@ -245,6 +391,109 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 		return -1;
 	}
 	return (int)o.pos;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* True when p[0..len) has the shape reading_encode gives and no top-level
+ * lost_after, and reads its seq. reading_encode writes its head in one
+ * form, {"run":"<run>","seq":<digits>, so that much is read exactly. After
+ * it, the free text (fault keys and texts) sits in strings, whose escaped
+ * quotes are skipped and which hold no control character; outside them
+ * there is no whitespace; a top-level key is a string right after a '{'
+ * or ',' at depth 1 (a fault named "lost_after" is at depth 2); and the
+ * brace that closes the object must be the last byte. The values
+ * themselves are not checked. */
+static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
+{
+	static const char head[] = "{\"run\":\"";
+	static const char mid[] = "\",\"seq\":";
+	static const char key[] = "\"lost_after\"";
+	char run[READING_RUN_LEN + 1];
+	size_t i = sizeof(head) - 1, n, depth = 1;
+	uint64_t v = 0;
+	bool in_string = false;
+	char prev = ',';
+
+	if (len < i || memcmp(p, head, i) != 0)
+		return false;
+	for (n = 0; n < sizeof(run) - 1 && i + n < len && p[i + n] != '"'; n++)
+		run[n] = p[i + n];
+	run[n] = '\0';
+	i += n;
+	if (run_len(run) != n || len - i < sizeof(mid) - 1 ||
+	    memcmp(p + i, mid, sizeof(mid) - 1) != 0)
+		return false;
+	i += sizeof(mid) - 1;
+	/* out_u64's digits: no sign, no leading zero, at most 2^53. */
+	for (n = 0; i + n < len && is_digit(p[i + n]); n++) {
+		if (n == 16 || (n == 1 && v == 0))
+			return false;
+		v = v * 10 + (uint64_t)(p[i + n] - '0');
+	}
+	i += n;
+	if (n == 0 || !seq_valid(v) || i == len || p[i] != ',')
+		return false;
+
+	for (; i < len; i++) {
+		char c = p[i];
+
+		if (in_string) {
+			if ((unsigned char)c < 0x20)
+				return false;	/* written as \u00XX */
+			if (c == '\\')
+				i++;	/* the escaped byte never ends the string */
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if ((unsigned char)c <= ' ')
+			return false;
+		if (c == '"') {
+			if (depth == 1 && (prev == ',' || prev == '{') && len - i >= sizeof(key) - 1 &&
+			    memcmp(p + i, key, sizeof(key) - 1) == 0)
+				return false;
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0)
+				break;
+		}
+		prev = c;
+	}
+	if (depth != 0 || i != len - 1)
+		return false;
+	*seq = v;
+	return true;
+}
+
+int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after, char *out,
+			   size_t out_len)
+{
+	char member[48];
+	struct out m = { .buf = member, .len = sizeof(member), .pos = 0, .overflow = false };
+	size_t total;
+	uint64_t seq;
+
+	if (!payload || !out || !encoded_shape(payload, len, &seq) ||
+	    lost_after == READING_NO_LOSS || !lost_after_valid(lost_after, seq))
+		return -1;
+	out_literal(&m, ",\"lost_after\":");
+	out_u64(&m, lost_after);
+	out_char(&m, '}');
+	/* All but the payload's closing brace, then the member and a brace. */
+	total = len - 1 + m.pos;
+	if (m.overflow || total > READING_MAX_PAYLOAD || total >= out_len)
+		return -1;
+	/* Nothing is written before every check passed, and nothing read from
+	 * payload after this move: out may be payload, or overlap it. */
+	memmove(out, payload, len - 1);
+	memcpy(out + len - 1, member, m.pos + 1);
+	return (int)total;
 }
 
 int ack_encode(const char *run, uint64_t seq, char *buf, size_t len)
@@ -268,15 +517,7 @@ int ack_encode(const char *run, uint64_t seq, char *buf, size_t len)
 
 bool reading_run_valid(const char *run)
 {
-	if (!run)
-		return false;
-	for (size_t i = 0; i < READING_RUN_LEN; i++) {
-		char c = run[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;	/* also stops at a NUL before 8 digits */
-	}
-	return run[READING_RUN_LEN] == '\0';
+	return run_len(run) != 0;
 }
 
 const char *reading_error_name(enum reading_error e)
@@ -300,10 +541,33 @@ const char *reading_error_name(enum reading_error e)
 	return "unknown";
 }
 
+/* True when obj has at most READING_MAX_KEYS keys and none twice. cJSON
+ * keeps every member of {"seq":1,"seq":2} and cJSON_GetObjectItem takes the
+ * first, so a repeated key would let two readers of one payload (or a
+ * check and a use) see different values: it is refused instead. One pass
+ * over the members, each compared with those before it: quadratic, but the
+ * key limit bounds it (a reading has about 8). */
+static bool keys_unique(const cJSON *obj)
+{
+	const cJSON *item, *prev;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(item, obj) {
+		if (++n > READING_MAX_KEYS || !item->string)
+			return false;
+		for (prev = obj->child; prev != item; prev = prev->next)
+			if (strcmp(prev->string, item->string) == 0)
+				return false;
+	}
+	return true;
+}
+
 /* Parses payload into a cJSON object, or says why not. An MQTT payload is
  * not NUL-terminated, so it is copied into a terminated buffer first; a NUL
- * byte inside is never valid JSON, and trailing bytes after the value are
- * refused (require_null_terminated). */
+ * byte inside is never valid JSON, nor is text that is not UTF-8 (RFC 8259
+ * §8.1; cJSON passes any byte through), and trailing bytes after the value
+ * are refused (require_null_terminated). The object's own keys must be unique
+ * (keys_unique); those of objects inside it are the caller's concern. */
 static enum reading_error json_object_parse(const char *payload, size_t len, cJSON **out)
 {
 	char text[READING_MAX_PAYLOAD + 1];
@@ -312,7 +576,7 @@ static enum reading_error json_object_parse(const char *payload, size_t len, cJS
 	*out = NULL;
 	if (!payload || len == 0 || len > READING_MAX_PAYLOAD)
 		return READING_ERR_SIZE;
-	if (memchr(payload, '\0', len))
+	if (memchr(payload, '\0', len) || !utf8_valid(payload, len))
 		return READING_ERR_JSON;
 	memcpy(text, payload, len);
 	text[len] = '\0';
@@ -320,7 +584,7 @@ static enum reading_error json_object_parse(const char *payload, size_t len, cJS
 	root = cJSON_ParseWithOpts(text, NULL, 1);
 	if (!root)
 		return READING_ERR_JSON;
-	if (!cJSON_IsObject(root)) {
+	if (!cJSON_IsObject(root) || !keys_unique(root)) {
 		cJSON_Delete(root);
 		return READING_ERR_JSON;
 	}
@@ -331,14 +595,16 @@ static enum reading_error json_object_parse(const char *payload, size_t len, cJS
 static enum reading_error field_run(const cJSON *root, char run[READING_RUN_LEN + 1])
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "run");
+	size_t n;
 
 	if (!item)
 		return READING_ERR_MISSING;
 	if (!cJSON_IsString(item) || !item->valuestring)
 		return READING_ERR_TYPE;
-	if (!reading_run_valid(item->valuestring))
+	n = run_len(item->valuestring);
+	if (n == 0)
 		return READING_ERR_RANGE;
-	memcpy(run, item->valuestring, READING_RUN_LEN + 1);
+	memcpy(run, item->valuestring, n + 1);	/* an 8-digit one is shorter than run */
 	return READING_OK;
 }
 
@@ -418,7 +684,9 @@ static void copy_truncated(char *dst, size_t size, const char *src)
 }
 
 /* faults: optional; an object whose values are all strings. At most
- * READING_MAX_FAULTS are kept, in the order they came. */
+ * READING_MAX_FAULTS are kept, in the order they came. Keys are unique on
+ * the wire (faults_check), but two long ones may be cut to the same 127
+ * bytes: the later is not kept, as the encoder would not write it twice. */
 static enum reading_error field_faults(const cJSON *root, struct reading *r)
 {
 	const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
@@ -430,16 +698,43 @@ static enum reading_error field_faults(const cJSON *root, struct reading *r)
 	if (!cJSON_IsObject(faults))
 		return READING_ERR_TYPE;
 	cJSON_ArrayForEach(item, faults) {
+		struct reading_fault *f = &r->faults[r->n_faults];
+		bool repeated = false;
+
 		if (!cJSON_IsString(item) || !item->valuestring || !item->string)
 			return READING_ERR_TYPE;
 		if (r->n_faults == READING_MAX_FAULTS)
 			continue;	/* still type-checked, not kept */
-		copy_truncated(r->faults[r->n_faults].sensor,
-			       sizeof(r->faults[r->n_faults].sensor), item->string);
-		copy_truncated(r->faults[r->n_faults].what,
-			       sizeof(r->faults[r->n_faults].what), item->valuestring);
+		copy_truncated(f->sensor, sizeof(f->sensor), item->string);
+		for (size_t k = 0; k < r->n_faults && !repeated; k++)
+			repeated = strcmp(r->faults[k].sensor, f->sensor) == 0;
+		if (repeated)
+			continue;
+		copy_truncated(f->what, sizeof(f->what), item->valuestring);
 		r->n_faults++;
 	}
+	return READING_OK;
+}
+
+/* lost_after: optional; like seq, a number with no fraction (TYPE), and
+ * below seq (RANGE). Absent is READING_NO_LOSS. */
+static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, uint64_t *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "lost_after");
+	double v;
+
+	*out = READING_NO_LOSS;
+	if (!item)
+		return READING_OK;
+	if (!cJSON_IsNumber(item))
+		return READING_ERR_TYPE;
+	v = item->valuedouble;
+	/* seq <= 2^53 converts exactly, and so does every integer below it. */
+	if (!isfinite(v) || v < 0.0 || v >= (double)seq)
+		return READING_ERR_RANGE;
+	if (v != floor(v))
+		return READING_ERR_TYPE;
+	*out = (uint64_t)v;
 	return READING_OK;
 }
 
@@ -457,8 +752,35 @@ static enum reading_error field_end_session(const cJSON *root, bool *out)
 	return READING_OK;
 }
 
-/* Fields are checked in wire order and the first problem is the one
- * reported. r is written only on success. */
+/* faults' keys, unique and at most READING_MAX_KEYS, like the top level's;
+ * checked before any field, as part of what makes the payload acceptable
+ * JSON at all. Its keys and texts are kept, so they are checked as UTF-8
+ * once more after cJSON unescaped them: the raw payload is valid, but a
+ * \ud800 escape with no low surrogate after it would, decoded on its own,
+ * be the 3 bytes ED A0 80. cJSON 1.7.15 refuses such a lone surrogate
+ * itself; this does not rely on it. */
+static enum reading_error faults_check(const cJSON *root)
+{
+	const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
+	const cJSON *item;
+
+	if (!cJSON_IsObject(faults))
+		return READING_OK;
+	if (!keys_unique(faults))
+		return READING_ERR_JSON;
+	cJSON_ArrayForEach(item, faults) {
+		if (!utf8_valid(item->string, strlen(item->string)))
+			return READING_ERR_JSON;
+		if (cJSON_IsString(item) && item->valuestring &&
+		    !utf8_valid(item->valuestring, strlen(item->valuestring)))
+			return READING_ERR_JSON;
+	}
+	return READING_OK;
+}
+
+/* The payload is checked as JSON first (json_object_parse, faults_check),
+ * then fields in wire order; the first problem is the one reported. r is
+ * written only on success. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
 {
 	struct reading tmp;
@@ -470,7 +792,9 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 		return err;
 
 	memset(&tmp, 0, sizeof(tmp));
-	err = field_run(root, tmp.run);
+	err = faults_check(root);
+	if (err == READING_OK)
+		err = field_run(root, tmp.run);
 	if (err == READING_OK)
 		err = field_seq(root, &tmp.seq);
 	if (err == READING_OK)
@@ -483,6 +807,8 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 		err = field_channel(root, "temperature_c", &tmp.temperature_c);
 	if (err == READING_OK)
 		err = field_end_session(root, &tmp.end_session);
+	if (err == READING_OK)
+		err = field_lost_after(root, tmp.seq, &tmp.lost_after);
 	if (err == READING_OK)
 		err = field_faults(root, &tmp);
 
@@ -507,7 +833,7 @@ int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], u
 	cJSON_Delete(root);
 	if (err != READING_OK)
 		return -1;
-	memcpy(run, run_tmp, sizeof(run_tmp));
+	memcpy(run, run_tmp, strlen(run_tmp) + 1);
 	*seq = seq_tmp;
 	return 0;
 }

@@ -7,10 +7,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define READING_RUN_LEN 8		/* 8 lowercase hex digits */
+/* A run id is 16 lowercase hex digits (64 random bits: 32 collided too
+ * easily). sensord 0.1.0 made 8-digit ones, and its readings may still sit in
+ * an outbox after an upgrade, so 8 digits are accepted too. Buffers hold the
+ * longest: READING_RUN_LEN + 1. */
+#define READING_RUN_LEN 16
+#define READING_RUN_LEN_LEGACY 8
 #define READING_MAX_FAULTS 8
 #define READING_FAULT_LEN 96
 #define READING_MAX_PAYLOAD 4096	/* larger payloads are refused */
+/* Keys in one object, at the top level and in "faults" (a reading has about
+ * 8): more are refused, which bounds the duplicate-key check. */
+#define READING_MAX_KEYS 64
+#define READING_NO_LOSS UINT64_MAX	/* lost_after: absent */
 
 struct reading_fault {
 	char sensor[128];		/* the sensor's key, "bmp280@/dev/i2c-1:0x76" */
@@ -18,7 +27,7 @@ struct reading_fault {
 };
 
 struct reading {
-	char run[READING_RUN_LEN + 1];
+	char run[READING_RUN_LEN + 1];	/* 16 (or, from sensord 0.1.0, 8) hex digits */
 	uint64_t seq;
 	double mono;			/* s since the run started (monotonic) */
 	double ts;			/* wall-clock Unix time, labels only */
@@ -28,23 +37,56 @@ struct reading {
 	 * this reading is the session's last sample, and the detector ends the
 	 * session right after it. On the wire "end_session":true, only when set. */
 	bool end_session;
+	/* The sender holds no reading of this run with a seq strictly between
+	 * lost_after and seq, and never will again (its outbox overflowed and
+	 * dropped the oldest, or a damaged file lost them): the collector may
+	 * count those it lacks as lost and acknowledge past them. Either
+	 * READING_NO_LOSS (absent, the usual case) or below seq. A reading
+	 * zeroed with memset has lost_after 0, which claims a loss: set it to
+	 * READING_NO_LOSS. On the wire "lost_after":N, only when present. */
+	uint64_t lost_after;
 	size_t n_faults;
 	struct reading_fault faults[READING_MAX_FAULTS];
 };
 
 /* Writes r as JSON into buf (NUL-terminated). Returns the length, or -1 if
- * buf is too small. A NAN channel is written as null; "faults" only when any:
- *   {"run":"3f9c2a1e","seq":4182,"mono":209.100,"ts":1763910000.125,
- *    "pressure_kpa":12.41,"temperature_c":39.62}
- * with "end_session":true after the channels when set, and
- * "faults":{"bmp280@/dev/i2c-1:0x76":"nack"} added when a sensor failed. */
+ * buf is too small, the result would be longer than READING_MAX_PAYLOAD, or
+ * r holds what the decoder would refuse (a bad run, seq, mono or ts, or a
+ * lost_after not below seq). A NAN channel is written as null; the fields
+ * come in this order, the optional ones only when set:
+ *   {"run":"5e1f03c29a7b44d1","seq":4182,"mono":209.100,"ts":1763910000.125,
+ *    "pressure_kpa":12.41,"temperature_c":39.62,"end_session":true,
+ *    "lost_after":4170,"faults":{"bmp280@/dev/i2c-1:0x76":"nack"}}
+ * The run is written as given, 16 or 8 digits. Fault keys and texts are
+ * written as valid UTF-8 whatever the struct holds: each ill-formed byte
+ * sequence becomes U+FFFD (its 3 raw bytes EF BF BD), so the reading still
+ * goes out. A fault whose key, so written, repeats an earlier one's is left
+ * out (the first is kept), because the decoder refuses repeated keys. */
 int reading_encode(const struct reading *r, char *buf, size_t len);
+
+/* sensord keeps readings encoded in its outbox and learns lost_after only
+ * when it sends one. Writes payload[0..len), a reading as reading_encode
+ * wrote it with no lost_after, into out (NUL-terminated) with
+ * ,"lost_after":N inserted before its closing brace, that is after
+ * "faults" when there are any: key order means nothing to the decoder.
+ * out may be payload itself (in place, given room). Returns the new length,
+ * or -1, leaving out as it was, when:
+ *  - the payload does not have the shape reading_encode gives: its head
+ *    {"run":"<run>","seq":<n>, no whitespace outside strings, and the
+ *    object closed by its last byte (the other values are not checked);
+ *  - it already has a top-level lost_after;
+ *  - lost_after is not below its seq (READING_NO_LOSS included);
+ *  - the result would not fit out_len or READING_MAX_PAYLOAD. */
+int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after, char *out,
+			   size_t out_len);
 
 /* Why a payload was refused: each kind is counted apart by the collector. */
 enum reading_error {
 	READING_OK = 0,
 	READING_ERR_SIZE,	/* empty or larger than READING_MAX_PAYLOAD */
-	READING_ERR_JSON,	/* not JSON, or not an object */
+	/* not JSON, not an object, not UTF-8, a key repeated or more than
+	 * READING_MAX_KEYS of them (at the top level or in "faults") */
+	READING_ERR_JSON,
 	READING_ERR_MISSING,	/* a required field is absent */
 	READING_ERR_TYPE,	/* a field has the wrong type */
 	READING_ERR_RANGE,	/* NaN, infinite, negative or implausibly large number, bad run id */
@@ -52,18 +94,31 @@ enum reading_error {
 };
 const char *reading_error_name(enum reading_error e);
 
-/* Strict decoding: run (8 hex), seq (integer 0..2^53), mono (>= 0, finite),
- * ts (finite), pressure_kpa and temperature_c (number in -100..10000, or
- * null); faults optional (an object of strings); end_session optional (a
- * boolean; absent is false); other fields ignored. */
+/* Strict decoding. The payload must be UTF-8 (RFC 8259 §8.1: overlong
+ * forms, surrogates and code points above U+10FFFF are refused, raw or, in
+ * the fault texts kept, escaped), with no key repeated and at most
+ * READING_MAX_KEYS keys at the top level and in "faults"; objects nested
+ * in ignored fields are not checked for either. Fields: run (16 or 8 hex
+ * digits), seq (integer 0..2^53), mono (>= 0, finite), ts (finite),
+ * pressure_kpa and temperature_c (number in -100..10000, or null);
+ * end_session optional (a boolean; absent is false); lost_after optional
+ * (an integer, 0 <= lost_after < seq; absent is READING_NO_LOSS); faults
+ * optional (an object of strings: the first READING_MAX_FAULTS are kept,
+ * keys cut to 127 bytes and texts to 95, never inside a character, and a
+ * fault whose cut key equals an earlier kept one is not kept); other
+ * fields ignored. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r);
 
-/* The collector's acknowledgement: {"run":"3f9c2a1e","seq":4182}. */
+/* The collector's acknowledgement: {"run":"5e1f03c29a7b44d1","seq":4182};
+ * the run is written as given, 16 or 8 digits. Returns the length, or -1 if
+ * buf is too small or run or seq is invalid. */
 int ack_encode(const char *run, uint64_t seq, char *buf, size_t len);
-/* 0, or -1 if the payload is not a valid acknowledgement. */
+/* 0, or -1 if the payload is not a valid acknowledgement (the same UTF-8,
+ * repeated-key and key-count rules as a reading; other fields ignored). */
 int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq);
 
-/* True for 8 lowercase hex digits. */
+/* True for exactly 16 or exactly 8 lowercase hex digits. Reads at most
+ * READING_RUN_LEN + 1 bytes of run. */
 bool reading_run_valid(const char *run);
 
 #endif

@@ -16,7 +16,8 @@
 
 #include "reading.h"
 
-/* design.md's example reading. */
+/* design.md's example reading (its run has the 8 digits of sensord 0.1.0,
+ * still accepted). */
 #define EXAMPLE "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125," \
 	"\"pressure_kpa\":12.41,\"temperature_c\":39.62}"
 
@@ -31,8 +32,14 @@ static struct reading example_reading(void)
 	r.ts = 1763910000.125;
 	r.pressure_kpa = 12.41;
 	r.temperature_c = 39.62;
+	r.lost_after = READING_NO_LOSS;	/* memset's 0 would claim a loss */
 	return r;
 }
+
+/* The same with a run id of today's 16 digits. */
+#define RUN16 "5e1f03c29a7b44d1"
+#define EXAMPLE16 "{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125," \
+	"\"pressure_kpa\":12.41,\"temperature_c\":39.62}"
 
 static enum reading_error decode_str(const char *payload)
 {
@@ -51,6 +58,21 @@ static void test_encode_example(void **state)
 	(void)state;
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE));
 	assert_string_equal(buf, EXAMPLE);
+}
+
+/* The run is written as given: 16 digits, or a legacy 8. */
+static void test_encode_run_16(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+
+	(void)state;
+	strcpy(r.run, RUN16);
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE16));
+	assert_string_equal(buf, EXAMPLE16);
+	/* Every length short of the full one is refused. */
+	assert_int_equal(reading_encode(&r, buf, strlen(EXAMPLE16)), -1);
+	assert_int_equal(reading_encode(&r, buf, strlen(EXAMPLE16) + 1), (int)strlen(EXAMPLE16));
 }
 
 static void test_encode_rounding(void **state)
@@ -154,6 +176,11 @@ static void test_encode_refuses_bad_header(void **state)
 	r = example_reading();
 	strcpy(r.run, "3F9C2A1E");
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	strcpy(r.run, "5e1f03c29a7b");		/* 12 digits: neither length */
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	/* The whole buffer in digits, no NUL: refused, not read past. */
+	memset(r.run, 'a', sizeof(r.run));
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
 	r = example_reading();
 	r.seq = (UINT64_C(1) << 53) + 1;	/* 9007199254740993: not exact in a double */
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
@@ -180,11 +207,13 @@ static void test_encode_limits(void **state)
 	assert_true(reading_encode(&r, b, sizeof(b)) > 0);
 	assert_string_equal(a, b);
 
-	/* Each key: 127 quotes, escaped to 254 bytes; each text: 95 control
-	 * characters, escaped to 6 bytes each, 570. 8 * (254 + 570 + 6) =
-	 * 6640 bytes of faults alone, over the 4096 limit. */
+	/* Each key: 126 quotes, escaped to 252 bytes, and a digit apart (a
+	 * repeated key would be left out); each text: 95 control characters,
+	 * escaped to 6 bytes each, 570. 8 * (253 + 570 + 6) = 6632 bytes of
+	 * faults alone, over the 4096 limit. */
 	for (size_t i = 0; i < READING_MAX_FAULTS; i++) {
-		memset(r.faults[i].sensor, '"', sizeof(r.faults[i].sensor) - 1);
+		memset(r.faults[i].sensor, '"', sizeof(r.faults[i].sensor) - 2);
+		r.faults[i].sensor[sizeof(r.faults[i].sensor) - 2] = (char)('0' + i);
 		r.faults[i].sensor[sizeof(r.faults[i].sensor) - 1] = '\0';
 		memset(r.faults[i].what, '\x02', sizeof(r.faults[i].what) - 1);
 		r.faults[i].what[sizeof(r.faults[i].what) - 1] = '\0';
@@ -210,7 +239,38 @@ static void test_decode_example(void **state)
 	assert_float_equal(r.ts, 1763910000.125, 1e-6);
 	assert_float_equal(r.pressure_kpa, 12.41, 1e-9);
 	assert_float_equal(r.temperature_c, 39.62, 1e-9);
+	assert_false(r.end_session);
+	assert_true(r.lost_after == READING_NO_LOSS);
 	assert_int_equal(r.n_faults, 0);
+}
+
+/* A 16-digit run decodes, and so does a legacy 8-digit one (readings of
+ * sensord 0.1.0 left in an outbox after an upgrade); each comes back as it
+ * was, and both round-trip. */
+static void test_decode_run_lengths(void **state)
+{
+	struct reading r, again;
+	char buf[512];
+	int n;
+
+	(void)state;
+	memset(&r, 0x5A, sizeof(r));
+	assert_int_equal(decode_str(EXAMPLE16), READING_OK);
+	assert_int_equal(reading_decode(EXAMPLE16, strlen(EXAMPLE16), &r), READING_OK);
+	assert_string_equal(r.run, RUN16);
+	assert_true(r.seq == 4182);
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(EXAMPLE16));
+	assert_string_equal(buf, EXAMPLE16);
+
+	memset(&r, 0x5A, sizeof(r));
+	assert_int_equal(reading_decode(EXAMPLE, strlen(EXAMPLE), &r), READING_OK);
+	assert_string_equal(r.run, "3f9c2a1e");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(buf, EXAMPLE);
+	assert_int_equal(reading_decode(buf, (size_t)n, &again), READING_OK);
+	assert_string_equal(again.run, "3f9c2a1e");
 }
 
 static void test_decode_round_trip(void **state)
@@ -422,6 +482,349 @@ static void test_decode_err_type(void **state)
 		assert_int_equal(decode_str(bad[i]), READING_ERR_TYPE);
 }
 
+/* cJSON keeps both members of {"seq":1,"seq":2} and looking one up takes
+ * the first: a repeated key, at the top level or in faults, refuses the
+ * whole payload as bad JSON, before any field is looked at. */
+static void test_decode_duplicate_keys(void **state)
+{
+	static const char *const bad[] = {
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"seq\":2,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"3f9c2a1e\",\"run\":\"" RUN16 "\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* Found before the wrong type of the first seq. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":\"x\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* The same key spelt with an escape. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":1,\"\\u0073eq\":2,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* Ignored fields count too: a payload is taken whole or not. */
+		OK_HEAD "\"x\":1,\"x\":1," OK_TAIL,
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"end_session\":true,"
+			"\"end_session\":false}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{},\"faults\":{\"a\":\"b\"}}",
+		/* In faults, kept or not (the 9th and 10th are past the kept 8). */
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":\"x\",\"a\":\"y\"}}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":\"x\",\"\\u0061\":\"x\"}}",
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"s0\":\"e\",\"s1\":\"e\","
+			"\"s2\":\"e\",\"s3\":\"e\",\"s4\":\"e\",\"s5\":\"e\",\"s6\":\"e\",\"s7\":\"e\","
+			"\"s8\":\"e\",\"s8\":\"e\"}}",
+		/* Even where faults' type is wrong. */
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"a\":1,\"a\":2}}",
+	};
+	static const char *const good[] = {
+		/* Names are case-sensitive: these are two keys. */
+		OK_HEAD "\"Seq\":2," OK_TAIL,
+		/* A fault's sensor may share a name with a top-level field. */
+		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"seq\":\"x\",\"run\":\"y\"}}",
+		/* Objects inside ignored fields are not looked into. */
+		OK_HEAD "\"extra\":{\"a\":1,\"a\":2}," OK_TAIL,
+	};
+	struct reading r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_str(bad[i]), READING_ERR_JSON);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(decode_str(good[i]), READING_OK);
+	assert_int_equal(reading_decode(good[1], strlen(good[1]), &r), READING_OK);
+	assert_int_equal(r.n_faults, 2);
+	assert_string_equal(r.faults[0].sensor, "seq");
+	assert_string_equal(r.faults[1].sensor, "run");
+}
+
+/* Appends n members "kNN":<value> to p, each after a comma. */
+static void append_keys(char *p, size_t size, size_t n, const char *value)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t at = strlen(p);
+
+		assert_true(snprintf(p + at, size - at, ",\"k%02zu\":%s", i, value) < (int)(size - at));
+	}
+}
+
+/* READING_MAX_KEYS (64) keys in an object are taken, one more is not:
+ * top level, faults, and an acknowledgement alike. */
+static void test_decode_key_limit(void **state)
+{
+	char p[2048], run[READING_RUN_LEN + 1];
+	struct reading r;
+	uint64_t seq;
+
+	(void)state;
+	/* The 6 keys of a reading and 58 more: 64. */
+	strcpy(p, "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":1.0,"
+	       "\"pressure_kpa\":1.0,\"temperature_c\":20.0");
+	append_keys(p, sizeof(p), READING_MAX_KEYS - 6, "0");
+	strcat(p, "}");
+	assert_int_equal(decode_str(p), READING_OK);
+	p[strlen(p) - 1] = '\0';
+	strcat(p, ",\"one_more\":0}");
+	assert_int_equal(decode_str(p), READING_ERR_JSON);
+
+	/* 64 faults: the first 8 kept; 65: refused. */
+	strcpy(p, OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"faults\":{\"first\":\"nack\"");
+	append_keys(p, sizeof(p), READING_MAX_KEYS - 1, "\"nack\"");
+	strcat(p, "}}");
+	assert_int_equal(reading_decode(p, strlen(p), &r), READING_OK);
+	assert_int_equal(r.n_faults, READING_MAX_FAULTS);
+	assert_string_equal(r.faults[0].sensor, "first");
+	assert_string_equal(r.faults[7].sensor, "k06");
+	p[strlen(p) - 2] = '\0';
+	strcat(p, ",\"one_more\":\"nack\"}}");
+	assert_int_equal(decode_str(p), READING_ERR_JSON);
+
+	strcpy(p, "{\"run\":\"3f9c2a1e\",\"seq\":7");
+	append_keys(p, sizeof(p), READING_MAX_KEYS - 2, "null");
+	strcat(p, "}");
+	assert_int_equal(ack_decode(p, strlen(p), run, &seq), 0);
+	assert_true(seq == 7);
+	p[strlen(p) - 1] = '\0';
+	strcat(p, ",\"one_more\":null}");
+	assert_int_equal(ack_decode(p, strlen(p), run, &seq), -1);
+}
+
+/* The encoder never writes a key twice: a sensor's first fault is the one
+ * that goes out. The decoder keeps one fault per key as it stores them, so
+ * two long keys cut to the same 127 bytes keep the first. */
+static void test_fault_keys_once(void **state)
+{
+	static const char *const expected =
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":null,"
+		"\"faults\":{\"a\":\"nack\",\"b\":\"stuck\",\"c\":\"x\"}}";
+	struct reading r = example_reading(), out;
+	char buf[1024], key1[201], key2[201];
+	int n;
+
+	(void)state;
+	r.temperature_c = NAN;
+	r.n_faults = 5;
+	strcpy(r.faults[0].sensor, "a");
+	strcpy(r.faults[0].what, "nack");
+	strcpy(r.faults[1].sensor, "b");
+	strcpy(r.faults[1].what, "stuck");
+	strcpy(r.faults[2].sensor, "a");
+	strcpy(r.faults[2].what, "timeout");
+	strcpy(r.faults[3].sensor, "c");
+	strcpy(r.faults[3].what, "x");
+	strcpy(r.faults[4].sensor, "b");
+	strcpy(r.faults[4].what, "y");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(expected));
+	assert_string_equal(buf, expected);
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_int_equal(out.n_faults, 3);
+	/* The second of a lone pair, and a repeat right after the first. */
+	r.n_faults = 2;
+	strcpy(r.faults[1].sensor, "a");
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, ",\"faults\":{\"a\":\"nack\"}}"));
+
+	memset(key1, 'k', 200);
+	key1[200] = '\0';
+	memcpy(key2, key1, sizeof(key2));
+	key2[150] = 'K';
+	snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+		 "\"faults\":{\"%s\":\"first\",\"%s\":\"second\",\"z\":\"third\"}}", key1, key2);
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_int_equal(out.n_faults, 2);
+	assert_int_equal(strlen(out.faults[0].sensor), 127);
+	assert_string_equal(out.faults[0].what, "first");
+	assert_string_equal(out.faults[1].sensor, "z");
+	assert_string_equal(out.faults[1].what, "third");
+	/* And what was kept goes out and comes back the same. */
+	n = reading_encode(&out, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(reading_decode(buf, (size_t)n, &r), READING_OK);
+	assert_int_equal(r.n_faults, 2);
+	assert_string_equal(r.faults[0].sensor, out.faults[0].sensor);
+	assert_string_equal(r.faults[1].what, "third");
+}
+
+/* For table rows: a failure names the row, which a bare assert would not. */
+#define assert_row_int(row, got, want) do { \
+	long got_ = (long)(got), want_ = (long)(want); \
+	if (got_ != want_) \
+		fail_msg("%s: %ld, expected %ld", (row), got_, want_); \
+} while (0)
+#define assert_row_string(row, got, want) do { \
+	if (strcmp((got), (want)) != 0) \
+		fail_msg("%s: \"%s\", expected \"%s\"", (row), (got), (want)); \
+} while (0)
+
+/* Byte sequences between an 'a' and a 'z' in fault keys and texts: the
+ * well-formed ones at the edges of each length and around the surrogates
+ * (RFC 3629 §4), and ill-formed ones with what the encoder writes for them:
+ * one U+FFFD per maximal ill-formed piece (Unicode §3.9). */
+#define FFFD "\xEF\xBF\xBD"
+static const struct utf8_case {
+	const char *name;
+	const char *bytes;
+	const char *written;	/* NULL: well formed, written as it is */
+} utf8_cases[] = {
+	{ "U+0080", "\xC2\x80", NULL },
+	{ "U+07FF", "\xDF\xBF", NULL },
+	{ "U+0800", "\xE0\xA0\x80", NULL },
+	{ "U+D7FF", "\xED\x9F\xBF", NULL },
+	{ "U+E000", "\xEE\x80\x80", NULL },
+	{ "U+FFFF", "\xEF\xBF\xBF", NULL },
+	{ "U+10000", "\xF0\x90\x80\x80", NULL },
+	{ "U+10FFFF", "\xF4\x8F\xBF\xBF", NULL },
+	{ "overlong U+0000", "\xC0\x80", FFFD FFFD },
+	{ "overlong U+007F", "\xC1\xBF", FFFD FFFD },
+	{ "overlong U+0000 in 3", "\xE0\x80\x80", FFFD FFFD FFFD },
+	{ "overlong U+07FF", "\xE0\x9F\xBF", FFFD FFFD FFFD },
+	{ "overlong U+FFFF", "\xF0\x8F\xBF\xBF", FFFD FFFD FFFD FFFD },
+	{ "surrogate U+D800", "\xED\xA0\x80", FFFD FFFD FFFD },
+	{ "surrogate U+DFFF", "\xED\xBF\xBF", FFFD FFFD FFFD },
+	{ "U+110000", "\xF4\x90\x80\x80", FFFD FFFD FFFD FFFD },
+	{ "F5 lead", "\xF5\x80\x80\x80", FFFD FFFD FFFD FFFD },
+	{ "FF", "\xFF", FFFD },
+	{ "lone continuation", "\x80", FFFD },
+	{ "two continuations", "\xBF\xBF", FFFD FFFD },
+	{ "cut U+20AC", "\xE2\x82", FFFD },
+	{ "cut U+1F600", "\xF0\x9F\x98", FFFD },
+	{ "lead alone", "\xC3", FFFD },
+	{ "cut, then whole U+20AC", "\xE2\x82\xE2\x82\xAC", FFFD "\xE2\x82\xAC" },
+};
+
+/* A payload that is not UTF-8 is refused as bad JSON (RFC 8259 §8.1),
+ * wherever the bytes are, kept or ignored; the well-formed characters at
+ * every boundary come through as they were. */
+static void test_utf8_decode(void **state)
+{
+	char p[512], text[16], run[READING_RUN_LEN + 1];
+	struct reading r;
+	uint64_t seq;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+		const struct utf8_case *c = &utf8_cases[i];
+		enum reading_error want = c->written ? READING_ERR_JSON : READING_OK;
+
+		snprintf(text, sizeof(text), "a%sz", c->bytes);
+		/* A fault's text, and its key. */
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"s\":\"%s\"}}", text);
+		memset(&r, 0, sizeof(r));
+		assert_row_int(c->name, reading_decode(p, strlen(p), &r), want);
+		if (!c->written)
+			assert_row_string(c->name, r.faults[0].what, text);
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"%s\":\"nack\"}}", text);
+		memset(&r, 0, sizeof(r));
+		assert_row_int(c->name, reading_decode(p, strlen(p), &r), want);
+		if (!c->written)
+			assert_row_string(c->name, r.faults[0].sensor, text);
+		/* An ignored field's value, and a key of its own. */
+		snprintf(p, sizeof(p), OK_HEAD "\"note\":\"%s\"," OK_TAIL, text);
+		assert_row_int(c->name, decode_str(p), want);
+		snprintf(p, sizeof(p), OK_HEAD "\"%s\":1," OK_TAIL, text);
+		assert_row_int(c->name, decode_str(p), want);
+		/* The run: bad JSON before a bad run. */
+		snprintf(p, sizeof(p), "{\"run\":\"%s\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL, text);
+		assert_row_int(c->name, decode_str(p), c->written ? READING_ERR_JSON : READING_ERR_RANGE);
+		/* An acknowledgement's extra field. */
+		snprintf(p, sizeof(p), "{\"run\":\"3f9c2a1e\",\"seq\":1,\"by\":\"%s\"}", text);
+		assert_row_int(c->name, ack_decode(p, strlen(p), run, &seq), c->written ? -1 : 0);
+	}
+}
+
+/* Escapes: a surrogate pair is one character, turned into its 4 UTF-8
+ * bytes; a surrogate escape alone would decode to the ill-formed 3 bytes
+ * of ED A0 80 and the like, and is refused as bad JSON (cJSON 1.7.15 does
+ * it while parsing; the decoder checks again what it keeps). */
+static void test_utf8_escapes(void **state)
+{
+	static const struct {
+		const char *escaped;	/* a fault text on the wire */
+		const char *decoded;	/* NULL: refused */
+	} cases[] = {
+		{ "\\u0080", "\xC2\x80" },
+		{ "\\u00e9t\\u00E9", "\xC3\xA9t\xC3\xA9" },
+		{ "\\uffff", "\xEF\xBF\xBF" },
+		{ "\\ud800\\udc00", "\xF0\x90\x80\x80" },
+		{ "\\uD83D\\uDE00", "\xF0\x9F\x98\x80" },
+		{ "\\udbff\\udfff", "\xF4\x8F\xBF\xBF" },
+		{ "\\ud800", NULL },
+		{ "\\udc00", NULL },
+		{ "\\udfff", NULL },
+		{ "\\udbff", NULL },
+		{ "\\ud800x", NULL },
+		{ "\\ud800\\u0041", NULL },
+		{ "\\ud800\\ud800", NULL },
+		{ "\\udc00\\ud800", NULL },
+		{ "x\\udc00\\udc00", NULL },
+	};
+	char p[512];
+	struct reading r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum reading_error want = cases[i].decoded ? READING_OK : READING_ERR_JSON;
+
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"s\":\"%s\"}}", cases[i].escaped);
+		assert_row_int(cases[i].escaped, reading_decode(p, strlen(p), &r), want);
+		if (cases[i].decoded)
+			assert_row_string(cases[i].escaped, r.faults[0].what, cases[i].decoded);
+		snprintf(p, sizeof(p), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"faults\":{\"%s\":\"nack\"}}", cases[i].escaped);
+		assert_row_int(cases[i].escaped, reading_decode(p, strlen(p), &r), want);
+		if (cases[i].decoded)
+			assert_row_string(cases[i].escaped, r.faults[0].sensor, cases[i].decoded);
+	}
+}
+
+/* The encoder never writes what is not UTF-8: each ill-formed piece of a
+ * fault's key or text goes out as U+FFFD (raw EF BF BD), the rest as it
+ * was, and the reading decodes to the text so mended. */
+static void test_utf8_encode(void **state)
+{
+	struct reading r = example_reading(), out;
+	char buf[1024], want[1024], mended[64];
+	int n;
+
+	(void)state;
+	r.n_faults = 1;
+	for (size_t i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+		const struct utf8_case *c = &utf8_cases[i];
+		const char *w = c->written ? c->written : c->bytes;
+
+		snprintf(r.faults[0].sensor, sizeof(r.faults[0].sensor), "%s", c->bytes);
+		snprintf(r.faults[0].what, sizeof(r.faults[0].what), "a%sz", c->bytes);
+		snprintf(want, sizeof(want), "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
+			 "\"ts\":1763910000.125,\"pressure_kpa\":12.41,\"temperature_c\":39.62,"
+			 "\"faults\":{\"%s\":\"a%sz\"}}", w, w);
+		n = reading_encode(&r, buf, sizeof(buf));
+		assert_row_int(c->name, n, (int)strlen(want));
+		assert_row_string(c->name, buf, want);
+		assert_row_int(c->name, reading_decode(buf, (size_t)n, &out), READING_OK);
+		snprintf(mended, sizeof(mended), "a%sz", w);
+		assert_row_string(c->name, out.faults[0].what, mended);
+		assert_row_string(c->name, out.faults[0].sensor, w);
+	}
+
+	/* A key that fills its buffer with no NUL, ending in a cut character:
+	 * the cut piece is replaced, nothing past the buffer is read. */
+	memset(r.faults[0].sensor, 'k', sizeof(r.faults[0].sensor));
+	memcpy(r.faults[0].sensor + sizeof(r.faults[0].sensor) - 2, "\xE2\x82", 2);
+	strcpy(r.faults[0].what, "nack");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "kkk" FFFD "\":\"nack\"}}"));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+
+	/* Two keys that only become equal in writing: the first goes out. */
+	r.n_faults = 2;
+	strcpy(r.faults[0].sensor, "bus\xFF");
+	strcpy(r.faults[1].sensor, "bus\xFE");
+	strcpy(r.faults[1].what, "timeout");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, ",\"faults\":{\"bus" FFFD "\":\"nack\"}}"));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_int_equal(out.n_faults, 1);
+}
+
 /* A long press of the tool's button: "end_session":true after the channels,
  * only when set (the example above shows it absent otherwise), and back. */
 static void test_end_session(void **state)
@@ -461,6 +864,322 @@ static void test_end_session(void **state)
 				    "\"end_session\":null}"), READING_ERR_TYPE);
 }
 
+/* Every field of b as in a: what survives a round trip of values that
+ * print exactly (the example's). */
+static void assert_same_reading(const struct reading *a, const struct reading *b)
+{
+	assert_string_equal(a->run, b->run);
+	assert_true(a->seq == b->seq);
+	assert_true(a->mono == b->mono);
+	assert_true(a->ts == b->ts);
+	assert_true(a->pressure_kpa == b->pressure_kpa ||
+		    (isnan(a->pressure_kpa) && isnan(b->pressure_kpa)));
+	assert_true(a->temperature_c == b->temperature_c ||
+		    (isnan(a->temperature_c) && isnan(b->temperature_c)));
+	assert_int_equal(a->end_session, b->end_session);
+	assert_true(a->lost_after == b->lost_after);
+	assert_int_equal(a->n_faults, b->n_faults);
+	for (size_t i = 0; i < a->n_faults; i++) {
+		assert_string_equal(a->faults[i].sensor, b->faults[i].sensor);
+		assert_string_equal(a->faults[i].what, b->faults[i].what);
+	}
+}
+
+/* lost_after goes after the channels and end_session, before faults, only
+ * when present; one not below seq is refused like any field the decoder
+ * would refuse. */
+static void test_lost_after_encode(void **state)
+{
+	/* The header's example. */
+	static const char *const full =
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":39.62,\"end_session\":true,"
+		"\"lost_after\":4170,\"faults\":{\"bmp280@/dev/i2c-1:0x76\":\"nack\"}}";
+	struct reading r = example_reading(), out;
+	char buf[512];
+	int n;
+
+	(void)state;
+	strcpy(r.run, RUN16);
+	r.end_session = true;
+	r.lost_after = 4170;
+	r.n_faults = 1;
+	strcpy(r.faults[0].sensor, "bmp280@/dev/i2c-1:0x76");
+	strcpy(r.faults[0].what, "nack");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(full));
+	assert_string_equal(buf, full);
+	assert_int_equal(reading_encode(&r, buf, strlen(full)), -1);
+	assert_int_equal(reading_decode(full, strlen(full), &out), READING_OK);
+	assert_same_reading(&r, &out);
+
+	/* The edges: 0 and seq - 1 go out; seq and above do not. */
+	r = example_reading();
+	r.lost_after = 0;
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, ",\"temperature_c\":39.62,\"lost_after\":0}"));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_true(out.lost_after == 0);
+	r.lost_after = 4181;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, ",\"lost_after\":4181}"));
+	r.lost_after = 4182;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "");
+	r.lost_after = 4183;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r.lost_after = READING_NO_LOSS - 1;
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r.seq = 0;
+	r.lost_after = 0;	/* nothing is below seq 0 */
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	r.seq = UINT64_C(1) << 53;
+	r.lost_after = (UINT64_C(1) << 53) - 1;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, ",\"lost_after\":9007199254740991}"));
+	/* Absent: the reading is the example, to the byte. */
+	r = example_reading();
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE));
+	assert_string_equal(buf, EXAMPLE);
+}
+
+/* On the wire: optional, an integer (a fraction is a wrong type, as for
+ * seq), from 0 to seq - 1 (anything else is out of range). */
+static void test_lost_after_decode(void **state)
+{
+#define LA_HEAD "{\"run\":\"" RUN16 "\",\"seq\":16,\"mono\":1.5,\"ts\":1.0," \
+	"\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"lost_after\":"
+	static const struct {
+		const char *value;
+		enum reading_error want;
+		uint64_t lost_after;
+	} cases[] = {
+		{ "14", READING_OK, 14 },
+		{ "0", READING_OK, 0 },
+		{ "15", READING_OK, 15 },
+		{ "-0", READING_OK, 0 },
+		{ "15.0", READING_OK, 15 },
+		{ "1.4e1", READING_OK, 14 },
+		{ "16", READING_ERR_RANGE, 0 },
+		{ "17", READING_ERR_RANGE, 0 },
+		{ "-1", READING_ERR_RANGE, 0 },
+		{ "-0.5", READING_ERR_RANGE, 0 },
+		{ "9007199254740992", READING_ERR_RANGE, 0 },
+		{ "18446744073709551615", READING_ERR_RANGE, 0 },
+		{ "1e999", READING_ERR_RANGE, 0 },
+		{ "14.5", READING_ERR_TYPE, 0 },
+		{ "0.5", READING_ERR_TYPE, 0 },
+		{ "\"14\"", READING_ERR_TYPE, 0 },
+		{ "null", READING_ERR_TYPE, 0 },
+		{ "true", READING_ERR_TYPE, 0 },
+		{ "[14]", READING_ERR_TYPE, 0 },
+		{ "{}", READING_ERR_TYPE, 0 },
+	};
+	char p[512];
+	struct reading r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(p, sizeof(p), LA_HEAD "%s}", cases[i].value);
+		memset(&r, 0, sizeof(r));
+		assert_row_int(cases[i].value, reading_decode(p, strlen(p), &r), cases[i].want);
+		if (cases[i].want == READING_OK)
+			assert_row_int(cases[i].value, r.lost_after, cases[i].lost_after);
+	}
+#undef LA_HEAD
+	/* Absent is no loss; seq 0 has nothing below it; at seq 2^53 the
+	 * bound is 2^53 - 1. */
+	assert_int_equal(reading_decode(EXAMPLE16, strlen(EXAMPLE16), &r), READING_OK);
+	assert_true(r.lost_after == READING_NO_LOSS);
+	assert_int_equal(decode_str("{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":1.5,\"ts\":1.0,"
+				    "\"lost_after\":0," OK_TAIL), READING_ERR_RANGE);
+	assert_int_equal(reading_decode("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":1.5,"
+					"\"ts\":1.0,\"lost_after\":9007199254740991," OK_TAIL,
+					strlen("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":1.5,"
+					       "\"ts\":1.0,\"lost_after\":9007199254740991," OK_TAIL), &r),
+			 READING_OK);
+	assert_true(r.lost_after == (UINT64_C(1) << 53) - 1);
+	assert_int_equal(decode_str("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":1.5,"
+				    "\"ts\":1.0,\"lost_after\":9007199254740992," OK_TAIL),
+			 READING_ERR_RANGE);
+	/* Anywhere in the object, key order means nothing. */
+	assert_int_equal(reading_decode("{\"lost_after\":3,\"run\":\"3f9c2a1e\",\"seq\":4,\"mono\":1.5,"
+					"\"ts\":1.0," OK_TAIL,
+					strlen("{\"lost_after\":3,\"run\":\"3f9c2a1e\",\"seq\":4,\"mono\":1.5,"
+					       "\"ts\":1.0," OK_TAIL), &r), READING_OK);
+	assert_true(r.lost_after == 3);
+}
+
+/* Fills r's faults so that reading_encode writes exactly want bytes. */
+static void reading_of_length(struct reading *r, size_t want)
+{
+	char buf[READING_MAX_PAYLOAD + 1];
+	int n;
+	size_t extra;
+
+	r->n_faults = READING_MAX_FAULTS;
+	for (size_t i = 0; i < READING_MAX_FAULTS; i++) {
+		snprintf(r->faults[i].sensor, sizeof(r->faults[i].sensor), "k%zu", i);
+		r->faults[i].what[0] = '\0';
+	}
+	n = reading_encode(r, buf, sizeof(buf));
+	assert_true(n > 0 && (size_t)n <= want);
+	/* A control character is written as 6 bytes, a letter as 1: the
+	 * bulk in control characters, from the last fault back, the rest in
+	 * letters in the first. */
+	extra = want - (size_t)n;
+	for (size_t i = READING_MAX_FAULTS; i-- > 0;) {
+		size_t k = 0;
+
+		for (; k < READING_FAULT_LEN - 1 - 5 && extra >= 6; k++, extra -= 6)
+			r->faults[i].what[k] = '\x01';
+		for (; i == 0 && extra > 0; k++, extra--)
+			r->faults[i].what[k] = 'a';
+		r->faults[i].what[k] = '\0';
+	}
+	assert_int_equal(reading_encode(r, buf, sizeof(buf)), (int)want);
+}
+
+/* sensord adds lost_after to a reading it encoded earlier: the member goes
+ * in before the closing brace, and the result decodes to the same reading
+ * with that lost_after. What is not reading_encode's output without a
+ * lost_after, or would not fit, is refused and out left alone. */
+static void test_add_lost_after(void **state)
+{
+	static const char *const bad_payloads[] = {
+		"",
+		"{}",
+		"}",
+		"not json",
+		/* design.md's example as printed there: whitespace. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,\n"
+		" \"pressure_kpa\":12.41,\"temperature_c\":39.62}",
+		EXAMPLE16 " ",
+		EXAMPLE16 "x",
+		EXAMPLE16 EXAMPLE16,
+		"{\"run\":\"" RUN16 "\",\"seq\":4182}}",
+		"{\"seq\":4182,\"run\":\"" RUN16 "\",\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":39.62}",
+		"{\"run\":\"5e1f03c29a7b\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"5E1F03C29A7B44D1\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":04182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":-4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182.0,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":9007199254740993,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"faults\":{\"a\":\"b\"}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"faults\":{\"a\":\"b}\"}",
+		/* Already there, from reading_encode or from an earlier add. */
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"lost_after\":3,\"faults\":{\"a\":\"b\"}}",
+		"{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":1,\"ts\":1,\"pressure_kpa\":null,"
+		"\"temperature_c\":null,\"faults\":{\"a\":\"b\"},\"lost_after\":3}",
+	};
+	struct reading r = example_reading(), out;
+	char payload[READING_MAX_PAYLOAD + 64], buf[READING_MAX_PAYLOAD + 64];
+	const char *want;
+	int n, m;
+
+	(void)state;
+	/* The example: the member before its brace. */
+	want = "{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+	       "\"pressure_kpa\":12.41,\"temperature_c\":39.62,\"lost_after\":4170}";
+	strcpy(r.run, RUN16);
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(n > 0);
+	m = reading_add_lost_after(payload, (size_t)n, 4170, buf, sizeof(buf));
+	assert_int_equal(m, (int)strlen(want));
+	assert_string_equal(buf, want);
+	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	r.lost_after = 4170;
+	assert_same_reading(&r, &out);
+	/* Exactly enough room, and one byte less: out untouched. */
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4170, buf, strlen(want) + 1), m);
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4170, buf, strlen(want)), -1);
+	assert_true(buf[0] == 'x');
+	/* In place. */
+	memcpy(buf, payload, (size_t)n);
+	assert_int_equal(reading_add_lost_after(buf, (size_t)n, 4170, buf, sizeof(buf)), m);
+	assert_string_equal(buf, want);
+
+	/* With end_session, a legacy run and faults (one named lost_after,
+	 * one whose text looks like the member): after the faults. */
+	r = example_reading();
+	r.end_session = true;
+	r.n_faults = 2;
+	strcpy(r.faults[0].sensor, "lost_after");
+	strcpy(r.faults[0].what, "nack");
+	strcpy(r.faults[1].sensor, "mcp9808@sim:0x18");
+	strcpy(r.faults[1].what, "\",\"lost_after\":1}");
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(n > 0);
+	m = reading_add_lost_after(payload, (size_t)n, 7, buf, sizeof(buf));
+	assert_int_equal(m, n + (int)strlen(",\"lost_after\":7"));
+	assert_memory_equal(buf, payload, (size_t)n - 1);
+	assert_string_equal(buf + n - 1, ",\"lost_after\":7}");
+	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	r.lost_after = 7;
+	assert_same_reading(&r, &out);
+	/* Not twice. */
+	assert_int_equal(reading_add_lost_after(buf, (size_t)m, 6, buf, sizeof(buf)), -1);
+
+	/* The edges of lost_after itself: 0 and seq - 1, not seq, and
+	 * READING_NO_LOSS is no value to add. */
+	r = example_reading();
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf)) > 0);
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_true(out.lost_after == 0);
+	assert_true(reading_add_lost_after(payload, (size_t)n, 4181, buf, sizeof(buf)) > 0);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4182, buf, sizeof(buf)), -1);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4183, buf, sizeof(buf)), -1);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, READING_NO_LOSS, buf, sizeof(buf)),
+			 -1);
+	r.seq = 0;
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf)), -1);
+	r.seq = UINT64_C(1) << 53;
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_true(reading_add_lost_after(payload, (size_t)n, (UINT64_C(1) << 53) - 1, buf,
+					   sizeof(buf)) > 0);
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_true(out.lost_after == (UINT64_C(1) << 53) - 1);
+
+	/* READING_MAX_PAYLOAD: ,"lost_after":0 adds 15 bytes. */
+	r = example_reading();
+	reading_of_length(&r, READING_MAX_PAYLOAD - 15);
+	n = reading_encode(&r, payload, sizeof(payload));
+	m = reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf));
+	assert_int_equal(m, READING_MAX_PAYLOAD);
+	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	assert_true(out.lost_after == 0);
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 10, buf, sizeof(buf)), -1);
+	reading_of_length(&r, READING_MAX_PAYLOAD - 14);
+	n = reading_encode(&r, payload, sizeof(payload));
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf)), -1);
+
+	for (size_t i = 0; i < sizeof(bad_payloads) / sizeof(bad_payloads[0]); i++) {
+		memset(buf, 'x', sizeof(buf));
+		assert_row_int(bad_payloads[i], reading_add_lost_after(bad_payloads[i],
+			       strlen(bad_payloads[i]), 1, buf, sizeof(buf)), -1);
+		assert_true(buf[0] == 'x');
+	}
+	/* The example cut short of its brace. */
+	assert_int_equal(reading_add_lost_after(EXAMPLE16, strlen(EXAMPLE16) - 1, 1, buf, sizeof(buf)),
+			 -1);
+	assert_int_equal(reading_add_lost_after(NULL, 10, 1, buf, sizeof(buf)), -1);
+	assert_int_equal(reading_add_lost_after(EXAMPLE16, strlen(EXAMPLE16), 1, NULL, 100), -1);
+}
+
 static void test_decode_err_range(void **state)
 {
 	static const char *const bad[] = {
@@ -478,6 +1197,12 @@ static void test_decode_err_range(void **state)
 		"{\"run\":\"3F9C2A1E\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
 		"{\"run\":\"\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
 		"{\"run\":\"3f9c2a1\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		/* Only exactly 16 or 8 digits. */
+		"{\"run\":\"5e1f03c29a7b44d\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5e1f03c29a7b44d1f\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5e1f03c29a7b\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5E1F03C29A7B44D1\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
+		"{\"run\":\"5e1f03c29a7b44g1\",\"seq\":1,\"mono\":1.5,\"ts\":1.0," OK_TAIL,
 		OK_HEAD "\"pressure_kpa\":10000.5,\"temperature_c\":20.0}",
 		OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":-100.5}",
 		OK_HEAD "\"pressure_kpa\":-1e999,\"temperature_c\":20.0}",
@@ -557,6 +1282,17 @@ static void test_run_valid(void **state)
 	assert_false(reading_run_valid("3F9C2A1E"));
 	assert_false(reading_run_valid(""));
 	assert_false(reading_run_valid(NULL));
+
+	assert_true(reading_run_valid(RUN16));
+	assert_true(reading_run_valid("0000000000000000"));
+	assert_true(reading_run_valid("ffffffffffffffff"));
+	assert_false(reading_run_valid("5e1f03c29a7b44d"));	/* 15 */
+	assert_false(reading_run_valid("5e1f03c29a7b44d10"));	/* 17 */
+	assert_false(reading_run_valid("5e1f03c29"));		/* 9 */
+	assert_false(reading_run_valid("5e1f03c29a7b"));	/* 12 */
+	assert_false(reading_run_valid("5e1f03c29a7b44D1"));
+	assert_false(reading_run_valid("5e1f03c2 a7b44d1"));
+	assert_false(reading_run_valid("3f9c2a1e\n"));
 }
 
 /* ---- acknowledgements ---- */
@@ -585,6 +1321,24 @@ static void test_ack(void **state)
 	assert_true(seq == 0);
 }
 
+/* Today's runs have 16 digits; the largest seq fits the buffer too. */
+static void test_ack_run_16(void **state)
+{
+	char buf[64], run[READING_RUN_LEN + 1];
+	const char *want = "{\"run\":\"" RUN16 "\",\"seq\":9007199254740992}";
+	uint64_t seq = 0;
+
+	(void)state;
+	assert_int_equal(ack_encode(RUN16, UINT64_C(1) << 53, buf, sizeof(buf)), (int)strlen(want));
+	assert_string_equal(buf, want);
+	assert_int_equal(ack_encode(RUN16, UINT64_C(1) << 53, buf, strlen(want)), -1);
+	assert_int_equal(ack_encode(RUN16, (UINT64_C(1) << 53) + 1, buf, sizeof(buf)), -1);
+	assert_int_equal(ack_encode("5e1f03c29a7b44d", 1, buf, sizeof(buf)), -1);
+	assert_int_equal(ack_decode(want, strlen(want), run, &seq), 0);
+	assert_string_equal(run, RUN16);
+	assert_true(seq == UINT64_C(1) << 53);
+}
+
 static void test_ack_refused(void **state)
 {
 	static const char *const bad[] = {
@@ -598,6 +1352,13 @@ static void test_ack_refused(void **state)
 		"{\"run\":\"3f9c2a1e\",\"seq\":-1}",
 		"{\"run\":\"3F9C2A1E\",\"seq\":4182}",
 		"{\"run\":\"3f9c2a1e\",\"seq\":4182}}",
+		"{\"run\":\"5e1f03c29a7b44d\",\"seq\":4182}",
+		"{\"run\":\"5e1f03c29a7b44d10\",\"seq\":4182}",
+		"{\"run\":\"" RUN16 "\",\"seq\":9007199254740994}",
+		/* A key repeated, used or not. */
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"seq\":4183}",
+		"{\"run\":\"3f9c2a1e\",\"run\":\"" RUN16 "\",\"seq\":4182}",
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"by\":1,\"by\":1}",
 	};
 	char run[READING_RUN_LEN + 1] = "unchang";
 	uint64_t seq = 99;
@@ -613,6 +1374,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_example),
+		cmocka_unit_test(test_encode_run_16),
 		cmocka_unit_test(test_encode_rounding),
 		cmocka_unit_test(test_encode_null_channels),
 		cmocka_unit_test(test_encode_faults_escaped),
@@ -620,6 +1382,7 @@ int main(void)
 		cmocka_unit_test(test_encode_refuses_bad_header),
 		cmocka_unit_test(test_encode_limits),
 		cmocka_unit_test(test_decode_example),
+		cmocka_unit_test(test_decode_run_lengths),
 		cmocka_unit_test(test_decode_round_trip),
 		cmocka_unit_test(test_decode_extra_fields_and_length),
 		cmocka_unit_test(test_decode_faults_truncated),
@@ -627,13 +1390,23 @@ int main(void)
 		cmocka_unit_test(test_decode_err_json),
 		cmocka_unit_test(test_decode_err_missing),
 		cmocka_unit_test(test_decode_err_type),
+		cmocka_unit_test(test_decode_duplicate_keys),
+		cmocka_unit_test(test_decode_key_limit),
+		cmocka_unit_test(test_fault_keys_once),
+		cmocka_unit_test(test_utf8_decode),
+		cmocka_unit_test(test_utf8_escapes),
+		cmocka_unit_test(test_utf8_encode),
 		cmocka_unit_test(test_end_session),
 		cmocka_unit_test(test_decode_err_range),
+		cmocka_unit_test(test_lost_after_encode),
+		cmocka_unit_test(test_lost_after_decode),
+		cmocka_unit_test(test_add_lost_after),
 		cmocka_unit_test(test_round_trip_at_mono_bound),
 		cmocka_unit_test(test_decode_failure_leaves_output),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_run_valid),
 		cmocka_unit_test(test_ack),
+		cmocka_unit_test(test_ack_run_16),
 		cmocka_unit_test(test_ack_refused),
 	};
 
