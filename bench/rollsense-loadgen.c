@@ -36,7 +36,7 @@
 
 #include <mosquitto.h>
 
-#define RUN_LEN 8
+#define RUN_LEN 16
 
 struct options {
 	const char *host;
@@ -264,7 +264,7 @@ static long device_index(const struct loadgen *lg, const char *name, size_t len)
 	return v - 1;
 }
 
-/* An ack {"run":"xxxxxxxx","seq":N} on <prefix>/<device>/ack: every reading of
+/* An ack {"run":"xxxxxxxxxxxxxxxx","seq":N} on <prefix>/<device>/ack: every reading of
  * that device up to N newly covered gets its latency. Other runs (a retained
  * ack of an earlier bench) are ignored. */
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
@@ -519,13 +519,13 @@ int main(int argc, char **argv)
 	urandom = fopen("/dev/urandom", "rb");
 	for (long i = 0; i < lg.opt.devices; i++) {
 		struct device *d = &lg.devices[i];
-		uint32_t r = (uint32_t)rand();
+		uint64_t r = ((uint64_t)(uint32_t)rand() << 32) | (uint32_t)rand();
 
 		if (urandom && fread(&r, sizeof(r), 1, urandom) != 1)
-			r = (uint32_t)rand();
+			r = ((uint64_t)(uint32_t)rand() << 32) | (uint32_t)rand();
 		snprintf(d->name, sizeof(d->name), "%s-%05ld", lg.opt.device_prefix, i + 1);
 		snprintf(d->topic, sizeof(d->topic), "%s/%s/reading", lg.opt.prefix, d->name);
-		snprintf(d->run, sizeof(d->run), "%08" PRIx32, r);
+		snprintf(d->run, sizeof(d->run), "%016" PRIx64, r);
 	}
 	if (urandom)
 		fclose(urandom);

@@ -95,7 +95,7 @@ const char *homeassistant_status_filter(const struct homeassistant *ha)
 	return ha->status_filter[0] ? ha->status_filter : NULL;
 }
 
-void homeassistant_message(struct homeassistant *ha, const char *topic, const char *payload,
+bool homeassistant_message(struct homeassistant *ha, const char *topic, const char *payload,
 			   size_t len)
 {
 	char device[CONFIG_DEVICE_ID_MAX + 1], kind[32];
@@ -106,11 +106,12 @@ void homeassistant_message(struct homeassistant *ha, const char *topic, const ch
 			for (size_t i = 0; i < ha->n_devices; i++)
 				ha->devices[i].discovery_due = true;
 		}
-		return;
+		return true;
 	}
 	if (topic_parse(topic, ha->cfg->mqtt.topic_prefix, device, sizeof(device), kind,
 			sizeof(kind)) == 0)
 		device_find_or_add(ha, device);
+	return false;
 }
 
 void homeassistant_published(struct homeassistant *ha, const char *topic)

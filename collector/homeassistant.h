@@ -35,8 +35,9 @@ void homeassistant_free(struct homeassistant *ha);
 const char *homeassistant_status_filter(const struct homeassistant *ha);
 
 /* Every message the collector receives: learns devices from
- * <prefix>/<device>/..., and answers Home Assistant's "online". */
-void homeassistant_message(struct homeassistant *ha, const char *topic, const char *payload,
+ * <prefix>/<device>/..., and answers Home Assistant's "online". True if the
+ * message was Home Assistant's own (nothing for the ingest). */
+bool homeassistant_message(struct homeassistant *ha, const char *topic, const char *payload,
 			   size_t len);
 /* Every publish the ingest makes: a session summary makes the device's
  * "today" due. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "detector.h"
 #include "log.h"
@@ -19,7 +20,8 @@
  * would, at a fraction of the broker's and sensord's work (1,000 devices
  * would otherwise mean 2,000 retained publishes a second). */
 #define ACK_EVERY_S 1.0
-/* A malformed message of one kind is logged at most this often. */
+/* A malformed message of one kind is logged at most this often; so is a
+ * run's conflict. */
 #define DROP_LOG_EVERY_S 60.0
 /* A run that received nothing for this long (and at least idle_s) with a
  * session open gets it closed: its sensord went away. */
@@ -28,6 +30,30 @@
 /* How often ingest_tick() walks all runs for their timed work. */
 #define WALK_EVERY_S 0.1
 #define SUMMARY_MAX 16384
+/* sensord samples at most this fast (sensord.sample_hz): a seq further
+ * ahead of the run's last reading than its mono allows at this rate, plus
+ * a second's worth, was never sent by a sensord. */
+#define SEQ_RATE_MAX_HZ 100.0
+/* Holes sensord declared lost (lost_after), remembered per run. More are
+ * merged or forgotten: sensord repeats them with every resend. */
+#define RUN_SPANS 8
+/* Stored sessions a revision compares at most. */
+#define REVISE_SESSIONS_MAX 512
+/* A resend fills a hole over several commits: the revision waits until no
+ * late reading came for this long, or the hole is full, so the sessions
+ * are recomputed and published again once. */
+#define REVISE_SETTLE_S 1.0
+/* Runs with a revision pending brought back at start, at most. */
+#define REVISE_RESUME_MAX 64
+/* Per-device new-run buckets: devices share a slot by hash, so the table
+ * stays this small whatever floods in (a shared slot only limits sooner). */
+#define NEW_RUN_SLOTS 1024
+/* The defaults of struct ingest_limits. About 6 KB per run in memory: the
+ * bound is ~25 MiB of runs (README, "Limits"). */
+#define RUNS_MAX_DEFAULT 4096
+#define IDLE_EVICT_S_DEFAULT 60.0
+#define NEW_RUN_EVERY_S_DEFAULT 6.0
+#define NEW_RUN_BURST_DEFAULT 10
 
 struct pending_session {
 	struct pending_session *next;
@@ -37,19 +63,29 @@ struct pending_session {
 	size_t len;
 };
 
+/* sensord said: it holds no reading with seq strictly between after and
+ * before, and never will (a reading's lost_after). */
+struct lost_span {
+	uint64_t after;
+	uint64_t before;
+};
+
 struct run_state {
 	struct run_state *next;		/* hash chain */
 	int64_t run_id;
 	char device[CONFIG_DEVICE_ID_MAX + 1];
 	char run[READING_RUN_LEN + 1];
 	struct detector *det;
-	uint64_t fed_seq;		/* all up to here stored and fed (or declared lost) */
-	uint64_t missing;
-	uint64_t committed_seq;		/* fed_seq as of the last commit: what an ack may say */
+	uint64_t fed_seq;		/* all up to here stored and fed, or passed as missing */
+	uint64_t missing;		/* readings passed as missing, not come since */
+	uint64_t stored_seq;		/* all up to here stored, or lost at sensord: the ack */
+	uint64_t lost;			/* readings sensord said it no longer has */
+	uint64_t conflicts;		/* readings that repeated a stored seq with other times */
+	uint64_t committed_seq;		/* stored_seq as of the last commit: what an ack may say */
 	uint64_t acked_seq;		/* last ack published */
 	double acked_at_s;		/* when */
 	bool ack_due;			/* an ack should go out (progress, or a resend to answer) */
-	bool progress_dirty;		/* fed_seq/missing to write to the store */
+	bool progress_dirty;		/* the counters above to write to the store */
 	double last_mono;		/* of the last reading fed */
 	double ts_offset_s;		/* ts - mono of the last reading fed */
 	double period_s;		/* estimated sample period, 0 unknown */
@@ -57,6 +93,32 @@ struct run_state {
 	double hole_since_s;		/* when the current hole was first seen */
 	double last_arrival_s;
 	bool session_open;
+	bool revise_due;		/* readings came for a hole the detector passed */
+	double revise_from_mono;	/* the earliest of them */
+	double late_at_s;		/* when the last of them came */
+	uint64_t late_since_revise;
+	double conflict_logged_s;
+	size_t n_spans;
+	struct lost_span spans[RUN_SPANS];
+};
+
+/* What a run's detector needs besides itself to go on where it stopped:
+ * kept with its snapshot while the run is out of memory. */
+struct run_snapshot_head {
+	double last_mono;
+	double ts_offset_s;
+	double period_s;
+	uint64_t session_open;
+};
+
+struct revised_session {
+	struct detector_summary summary;
+	double ts_offset_s;
+};
+
+struct new_run_slot {
+	double tokens;
+	double at_s;
 };
 
 struct ingest {
@@ -64,6 +126,7 @@ struct ingest {
 	struct store *st;
 	ingest_publish_fn publish;
 	void *publish_ctx;
+	struct ingest_limits limits;
 	struct run_state *buckets[RUN_BUCKETS];
 	bool batch_open;
 	double batch_started_s;
@@ -74,19 +137,52 @@ struct ingest {
 	double last_drop_log_s[INGEST_DROP_KINDS];
 	struct ingest_stats stats;
 	struct reading replay[REPLAY_CHUNK];
+	uint64_t seqs[REPLAY_CHUNK];
 	double now_s;
 	double walked_at_s;	/* the last walk_runs() */
+	bool resumed;		/* runs with a revision pending were brought back */
+	/* While a run is being recomputed: the sessions its replay ends. */
+	struct revised_session *revised;
+	size_t n_revised, cap_revised;
+	bool revising;
+	struct new_run_slot new_runs[NEW_RUN_SLOTS];
+	unsigned char *snapshot;	/* a buffer of snapshot_len bytes */
+	size_t snapshot_len;
 };
+
+void ingest_limits_default(struct ingest_limits *l)
+{
+	l->runs_max = RUNS_MAX_DEFAULT;
+	l->idle_evict_s = IDLE_EVICT_S_DEFAULT;
+	l->new_run_every_s = NEW_RUN_EVERY_S_DEFAULT;
+	l->new_run_burst = NEW_RUN_BURST_DEFAULT;
+}
+
+void ingest_set_limits(struct ingest *ing, const struct ingest_limits *l)
+{
+	ing->limits = *l;
+	for (size_t i = 0; i < NEW_RUN_SLOTS; i++)
+		ing->new_runs[i].tokens = l->new_run_burst;
+}
 
 const char *ingest_drop_name(unsigned kind)
 {
 	if (kind < READING_ERR_KINDS)
 		return reading_error_name((enum reading_error)kind);
-	if (kind == INGEST_DROP_TOPIC)
+	switch (kind) {
+	case INGEST_DROP_TOPIC:
 		return "topic";
-	if (kind == INGEST_DROP_STORE)
+	case INGEST_DROP_STORE:
 		return "store";
-	return "unknown";
+	case INGEST_DROP_SEQ:
+		return "seq";
+	case INGEST_DROP_NEW_RUNS:
+		return "new_runs";
+	case INGEST_DROP_RUNS_FULL:
+		return "runs_full";
+	default:
+		return "unknown";
+	}
 }
 
 static void drop(struct ingest *ing, unsigned kind, const char *topic)
@@ -103,19 +199,30 @@ struct ingest *ingest_new(const struct rs_config *cfg, struct store *st,
 			  ingest_publish_fn publish, void *publish_ctx)
 {
 	struct ingest *ing = calloc(1, sizeof(*ing));
+	struct ingest_limits l;
 
 	if (!ing)
 		return NULL;
+	ing->snapshot_len = sizeof(struct run_snapshot_head) + detector_snapshot_size();
+	ing->snapshot = malloc(ing->snapshot_len);
+	if (!ing->snapshot) {
+		free(ing);
+		return NULL;
+	}
 	ing->cfg = cfg;
 	ing->st = st;
 	ing->publish = publish;
 	ing->publish_ctx = publish_ctx;
 	ing->sessions_tail = &ing->sessions_head;
+	ingest_limits_default(&l);
+	ingest_set_limits(ing, &l);
 	return ing;
 }
 
 static void run_free(struct run_state *rs)
 {
+	if (!rs)
+		return;
 	detector_free(rs->det);
 	free(rs);
 }
@@ -132,10 +239,8 @@ static void sessions_free(struct ingest *ing)
 	ing->sessions_tail = &ing->sessions_head;
 }
 
-void ingest_free(struct ingest *ing)
+static void runs_free_all(struct ingest *ing)
 {
-	if (!ing)
-		return;
 	for (size_t b = 0; b < RUN_BUCKETS; b++) {
 		while (ing->buckets[b]) {
 			struct run_state *rs = ing->buckets[b];
@@ -144,8 +249,18 @@ void ingest_free(struct ingest *ing)
 			run_free(rs);
 		}
 	}
+	ing->stats.runs = 0;
+}
+
+void ingest_free(struct ingest *ing)
+{
+	if (!ing)
+		return;
+	runs_free_all(ing);
 	sessions_free(ing);
 	free(ing->to_mark);
+	free(ing->revised);
+	free(ing->snapshot);
 	free(ing);
 }
 
@@ -163,7 +278,10 @@ static int batch_begin(struct ingest *ing)
 
 /* ---- sessions ---- */
 
-static void queue_session(struct ingest *ing, struct run_state *rs, const struct detector_summary *s)
+/* Stores a session the detector ended, and queues its summary for after the
+ * commit. revised: it replaces one published before. */
+static void queue_session(struct ingest *ing, struct run_state *rs, const struct detector_summary *s,
+			  bool revised)
 {
 	double hold_ts[DETECTOR_MAX_HOLDS];
 	struct pending_session *p;
@@ -181,10 +299,16 @@ static void queue_session(struct ingest *ing, struct run_state *rs, const struct
 	}
 	if (rc == 0)
 		return;	/* stored before a restart: already counted and published */
-	ing->stats.sessions++;
-	log_info("session %s/%s: %.0f s, %zu holds (%.0f s), heat %.0f s", rs->device, rs->run,
-		 s->duration_s, s->hold_count, s->hold_time_s, s->heat_time_s);
+	if (revised) {
+		ing->stats.revisions++;
+	} else {
+		ing->stats.sessions++;
+		log_info("session %s/%s: %.0f s, %zu holds (%.0f s), heat %.0f s", rs->device, rs->run,
+			 s->duration_s, s->hold_count, s->hold_time_s, s->heat_time_s);
+	}
 	len = summary_encode(s, rs->device, rs->run, rs->ts_offset_s, buf, sizeof(buf));
+	if (len >= 0 && revised)
+		len = summary_mark_revised(buf, (size_t)len, sizeof(buf));
 	if (len < 0)
 		return;
 	p = calloc(1, sizeof(*p));
@@ -203,6 +327,26 @@ static void queue_session(struct ingest *ing, struct run_state *rs, const struct
 	ing->sessions_tail = &p->next;
 }
 
+/* A session a revision's replay ended: kept to compare with the store,
+ * with the run's wall-clock offset at its end. */
+static void keep_revised(struct ingest *ing, const struct detector_summary *s, double ts_offset_s)
+{
+	if (ing->n_revised == ing->cap_revised) {
+		size_t cap = ing->cap_revised ? ing->cap_revised * 2 : 8;
+		struct revised_session *n = realloc(ing->revised, cap * sizeof(*n));
+
+		if (!n) {
+			log_error("ingest: out of memory recomputing sessions; one is left as it was");
+			return;
+		}
+		ing->revised = n;
+		ing->cap_revised = cap;
+	}
+	ing->revised[ing->n_revised].summary = *s;
+	ing->revised[ing->n_revised].ts_offset_s = ts_offset_s;
+	ing->n_revised++;
+}
+
 static void handle_events(struct ingest *ing, struct run_state *rs, const struct detector_event *ev,
 			  size_t n)
 {
@@ -211,7 +355,10 @@ static void handle_events(struct ingest *ing, struct run_state *rs, const struct
 			rs->session_open = true;
 		if (ev[i].kind == DETECTOR_EVENT_SESSION_ENDED) {
 			rs->session_open = false;
-			queue_session(ing, rs, ev[i].session);
+			if (ing->revising)
+				keep_revised(ing, ev[i].session, rs->ts_offset_s);
+			else
+				queue_session(ing, rs, ev[i].session, false);
 		}
 	}
 }
@@ -224,7 +371,7 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	size_t n;
 
 	if (r->seq != rs->fed_seq + 1 && rs->fed_seq > 0) {
-		/* Readings declared lost: no duration may span them. */
+		/* Readings passed as missing: no duration may span them. */
 		n = detector_gap(rs->det, rs->last_mono, r->mono, ev, DETECTOR_EVENTS_MAX);
 		handle_events(ing, rs, ev, n);
 	} else if (rs->fed_seq > 0 && r->mono > rs->last_mono) {
@@ -242,6 +389,9 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 		n = detector_end_session(rs->det, NAN, ev, DETECTOR_EVENTS_MAX);
 		handle_events(ing, rs, ev, n);
 	}
+	/* While nothing is missing, the ack's number keeps step. */
+	if (r->seq == rs->stored_seq + 1)
+		rs->stored_seq = r->seq;
 	rs->last_mono = r->mono;
 	rs->fed_seq = r->seq;
 	rs->ack_due = true;
@@ -273,6 +423,134 @@ static void feed_stored(struct ingest *ing, struct run_state *rs)
 	}
 }
 
+/* Feeds the stored readings of rs from the start up to target (inclusive)
+ * into its detector, which must be fresh. */
+static int replay_to(struct ingest *ing, struct run_state *rs, uint64_t target)
+{
+	while (rs->fed_seq < target) {
+		int n = store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, REPLAY_CHUNK);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		for (int i = 0; i < n && ing->replay[i].seq <= target; i++)
+			feed(ing, rs, &ing->replay[i]);
+		if (ing->replay[n - 1].seq >= target)
+			break;
+	}
+	return 0;
+}
+
+/* ---- what sensord declared lost ---- */
+
+/* Remembers (after, before), merged with the spans it overlaps or touches
+ * (two spans touch when together they leave no seq out). */
+static void span_add(struct run_state *rs, uint64_t after, uint64_t before)
+{
+	bool merged;
+
+	if (before <= after + 1 || before <= rs->stored_seq + 1)
+		return;	/* nothing in it, or nothing the ack still waits for */
+	if (rs->n_spans == RUN_SPANS) {
+		/* Forget the oldest: sensord says it again with its next resend. */
+		memmove(&rs->spans[0], &rs->spans[1], (RUN_SPANS - 1) * sizeof(rs->spans[0]));
+		rs->n_spans--;
+	}
+	rs->spans[rs->n_spans].after = after;
+	rs->spans[rs->n_spans].before = before;
+	rs->n_spans++;
+	do {
+		merged = false;
+		for (size_t i = 0; i < rs->n_spans && !merged; i++) {
+			for (size_t j = i + 1; j < rs->n_spans && !merged; j++) {
+				struct lost_span *a = &rs->spans[i], *b = &rs->spans[j];
+
+				if (!(a->after < b->before && b->after < a->before))
+					continue;
+				a->after = b->after < a->after ? b->after : a->after;
+				a->before = b->before > a->before ? b->before : a->before;
+				*b = rs->spans[--rs->n_spans];
+				merged = true;
+			}
+		}
+	} while (merged);
+}
+
+/* True if sensord declared every seq in from..to lost. */
+static bool span_covers(const struct run_state *rs, uint64_t from, uint64_t to)
+{
+	for (size_t i = 0; i < rs->n_spans; i++)
+		if (rs->spans[i].after < from && to < rs->spans[i].before)
+			return true;
+	return false;
+}
+
+/* Spans stored_seq has passed say nothing more. */
+static void spans_prune(struct run_state *rs)
+{
+	for (size_t i = 0; i < rs->n_spans;) {
+		if (rs->spans[i].before <= rs->stored_seq + 1)
+			rs->spans[i] = rs->spans[--rs->n_spans];
+		else
+			i++;
+	}
+}
+
+static void count_lost(struct ingest *ing, struct run_state *rs, uint64_t from, uint64_t to)
+{
+	uint64_t n = to - from + 1;
+
+	rs->lost += n;
+	ing->stats.lost += n;
+	rs->progress_dirty = true;
+	log_warn("ingest: %s run %s: readings %llu..%llu are lost: sensord no longer has them (its "
+		 "outbox overflowed or was damaged); %llu lost so far in this run", rs->device, rs->run,
+		 (unsigned long long)from, (unsigned long long)to, (unsigned long long)rs->lost);
+}
+
+/* Moves stored_seq over what is stored and what sensord declared lost, as
+ * far as fed_seq (feed() moves it beyond, while nothing is missing). It
+ * stops at a hole sensord may still fill. 0 or -1. */
+static int stored_catch_up(struct ingest *ing, struct run_state *rs)
+{
+	uint64_t before = rs->stored_seq;
+
+	while (rs->stored_seq < rs->fed_seq) {
+		int n = store_seqs_after(ing->st, rs->run_id, rs->stored_seq, ing->seqs, REPLAY_CHUNK);
+		uint64_t next;
+		int i;
+
+		if (n < 0)
+			return -1;
+		for (i = 0; i < n && rs->stored_seq < rs->fed_seq; i++) {
+			next = ing->seqs[i];
+			if (next > rs->fed_seq + 1)
+				next = rs->fed_seq + 1;	/* beyond is the detector's hole */
+			if (next != rs->stored_seq + 1) {
+				if (!span_covers(rs, rs->stored_seq + 1, next - 1))
+					goto out;
+				count_lost(ing, rs, rs->stored_seq + 1, next - 1);
+			}
+			rs->stored_seq = next > rs->fed_seq ? rs->fed_seq : next;
+		}
+		if (n < REPLAY_CHUNK && rs->stored_seq < rs->fed_seq) {
+			/* Nothing stored up to fed_seq: all of it declared? */
+			if (!span_covers(rs, rs->stored_seq + 1, rs->fed_seq))
+				break;
+			count_lost(ing, rs, rs->stored_seq + 1, rs->fed_seq);
+			rs->stored_seq = rs->fed_seq;
+		}
+	}
+out:
+	if (rs->stored_seq != before) {
+		rs->ack_due = true;
+		rs->progress_dirty = true;
+		spans_prune(rs);
+	}
+	return 0;
+}
+
 /* ---- runs ---- */
 
 static struct run_state *run_find(struct ingest *ing, int64_t run_id)
@@ -284,23 +562,11 @@ static struct run_state *run_find(struct ingest *ing, int64_t run_id)
 	return rs;
 }
 
-/* Brings a run into memory: its progress from the store, and its detector
- * rebuilt by replaying what was already fed before (sessions that end in the
- * replay were stored then and are not stored or published again). */
-static struct run_state *run_load(struct ingest *ing, const char *device, const char *run)
+static struct run_state *run_alloc(struct ingest *ing, int64_t run_id, const char *device,
+				   const char *run)
 {
-	struct store_run_state srs;
-	struct run_state *rs;
-	uint64_t target;
-	int64_t run_id;
-	size_t b;
+	struct run_state *rs = calloc(1, sizeof(*rs));
 
-	if (store_run_id(ing->st, device, run, &run_id) < 0)
-		return NULL;
-	rs = run_find(ing, run_id);
-	if (rs)
-		return rs;
-	rs = calloc(1, sizeof(*rs));
 	if (!rs)
 		return NULL;
 	rs->det = detector_new(&ing->cfg->detector);
@@ -311,27 +577,75 @@ static struct run_state *run_load(struct ingest *ing, const char *device, const 
 	rs->run_id = run_id;
 	snprintf(rs->device, sizeof(rs->device), "%s", device);
 	snprintf(rs->run, sizeof(rs->run), "%s", run);
-	if (store_run_get(ing->st, run_id, &srs) == 0 && srs.fed_seq > 0) {
-		target = srs.fed_seq;
-		while (rs->fed_seq < target) {
-			int n = store_readings_after(ing->st, run_id, rs->fed_seq, ing->replay, REPLAY_CHUNK);
+	return rs;
+}
 
-			if (n <= 0)
-				break;
-			for (int i = 0; i < n && ing->replay[i].seq <= target; i++)
-				feed(ing, rs, &ing->replay[i]);
-			if (ing->replay[n - 1].seq >= target)
-				break;
+/* The detector as it was when the run left memory, if the store kept it for
+ * this fed_seq: true, with rs's timeline restored too. */
+static bool run_restore(struct ingest *ing, struct run_state *rs, uint64_t fed_seq)
+{
+	struct run_snapshot_head head;
+
+	if (store_run_snapshot_get(ing->st, rs->run_id, fed_seq, ing->snapshot,
+				   ing->snapshot_len) != 1)
+		return false;
+	if (detector_restore(rs->det, ing->snapshot + sizeof(head),
+			     ing->snapshot_len - sizeof(head)) < 0)
+		return false;	/* another version, or other thresholds: replay */
+	memcpy(&head, ing->snapshot, sizeof(head));
+	rs->last_mono = head.last_mono;
+	rs->ts_offset_s = head.ts_offset_s;
+	rs->period_s = head.period_s;
+	rs->session_open = head.session_open != 0;
+	rs->fed_seq = fed_seq;
+	return true;
+}
+
+/* Brings a run into memory: its progress from the store, and its detector
+ * from its snapshot or else rebuilt by replaying what was already fed
+ * before (sessions that end in the replay were stored then and are not
+ * stored or published again). */
+static struct run_state *run_load(struct ingest *ing, int64_t run_id, const char *device,
+				  const char *run)
+{
+	struct store_run_state srs = { 0 };
+	struct run_state *rs;
+	size_t b;
+
+	rs = run_alloc(ing, run_id, device, run);
+	if (!rs)
+		return NULL;
+	if (store_run_get(ing->st, run_id, &srs) == 0) {
+		rs->lost = srs.lost;
+		rs->conflicts = srs.conflicts;
+		if (isfinite(srs.revise_from)) {
+			/* A revision a kill or an eviction left to do. */
+			rs->revise_due = true;
+			rs->revise_from_mono = srs.revise_from;
+			rs->late_at_s = ing->now_s - REVISE_SETTLE_S;
 		}
-		/* Lost readings declared before stay declared. */
-		rs->fed_seq = target;
-		rs->committed_seq = target;
+	}
+	if (srs.run_id == run_id && srs.fed_seq > 0) {
+		bool restored = run_restore(ing, rs, srs.fed_seq);
+
+		if (!restored && replay_to(ing, rs, srs.fed_seq) < 0) {
+			run_free(rs);
+			return NULL;
+		}
+		/* What was passed as missing before stays so. */
+		rs->fed_seq = srs.fed_seq;
 		rs->missing = srs.missing;
+		rs->stored_seq = srs.stored_seq;
+		rs->committed_seq = srs.stored_seq;
 		rs->acked_seq = 0;
 		rs->ack_due = true;
 		rs->progress_dirty = false;
-		log_info("ingest: %s run %s resumed at seq %llu", device, run,
-			 (unsigned long long)target);
+		log_debug("ingest: %s run %s resumed at seq %llu (%s)", device, run,
+			  (unsigned long long)srs.fed_seq, restored ? "snapshot" : "replayed");
+		if (stored_catch_up(ing, rs) < 0) {
+			run_free(rs);
+			return NULL;
+		}
 	}
 	/* Readings stored beyond fed_seq by an earlier life (ahead of a hole
 	 * when it was killed) are fed now if they follow on, and otherwise
@@ -348,12 +662,221 @@ static struct run_state *run_load(struct ingest *ing, const char *device, const 
 	return rs;
 }
 
+static void run_unlink(struct ingest *ing, struct run_state *rs)
+{
+	struct run_state **pp = &ing->buckets[(uint64_t)rs->run_id % RUN_BUCKETS];
+
+	while (*pp && *pp != rs)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = rs->next;
+	ing->stats.runs--;
+}
+
+static void run_progress(const struct run_state *rs, struct store_run_progress *p)
+{
+	p->fed_seq = rs->fed_seq;
+	p->missing = rs->missing;
+	p->stored_seq = rs->stored_seq;
+	p->lost = rs->lost;
+	p->conflicts = rs->conflicts;
+	p->revise_from = rs->revise_due ? rs->revise_from_mono : NAN;
+}
+
+/* A run may leave memory when nothing about it is pending: no open session
+ * (its detector is between sessions), no hole, its ack out. A run under a
+ * conflict is never acked, so that is not waited for. */
+static bool run_evictable(const struct run_state *rs)
+{
+	return !rs->session_open && !rs->ahead_seq && !rs->revise_due &&
+	       rs->stored_seq == rs->fed_seq &&
+	       (rs->conflicts > 0 || (!rs->ack_due && rs->acked_seq == rs->stored_seq));
+}
+
+/* Writes rs's progress and detector to the store and frees it. 0 or -1. */
+static int run_evict(struct ingest *ing, struct run_state *rs)
+{
+	struct run_snapshot_head head = {
+		.last_mono = rs->last_mono,
+		.ts_offset_s = rs->ts_offset_s,
+		.period_s = rs->period_s,
+		.session_open = rs->session_open,
+	};
+	struct store_run_progress p;
+
+	run_progress(rs, &p);
+	if (batch_begin(ing) < 0)
+		return -1;
+	memcpy(ing->snapshot, &head, sizeof(head));
+	detector_snapshot(rs->det, ing->snapshot + sizeof(head));
+	if (store_run_progress_set(ing->st, rs->run_id, &p) < 0 ||
+	    store_run_snapshot_set(ing->st, rs->run_id, rs->fed_seq, ing->snapshot,
+				   ing->snapshot_len) < 0)
+		return -1;
+	run_unlink(ing, rs);
+	run_free(rs);
+	ing->stats.evicted++;
+	return 0;
+}
+
+/* Makes room for one more run by evicting the one quiet longest among those
+ * that may leave. 0, or -1 if none may. */
+static int run_evict_one(struct ingest *ing)
+{
+	struct run_state *oldest = NULL;
+
+	for (size_t b = 0; b < RUN_BUCKETS; b++)
+		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
+			if (run_evictable(rs) && (!oldest || rs->last_arrival_s < oldest->last_arrival_s))
+				oldest = rs;
+	return oldest ? run_evict(ing, oldest) : -1;
+}
+
+/* A token bucket per device (by hash): may it start one more run now? */
+static bool new_run_allowed(struct ingest *ing, const char *device)
+{
+	uint32_t h = 2166136261u;
+	struct new_run_slot *slot;
+	double burst = ing->limits.new_run_burst;
+
+	for (const char *p = device; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	slot = &ing->new_runs[h % NEW_RUN_SLOTS];
+	if (ing->limits.new_run_every_s > 0) {
+		slot->tokens += (ing->now_s - slot->at_s) / ing->limits.new_run_every_s;
+		if (slot->tokens > burst)
+			slot->tokens = burst;
+	}
+	slot->at_s = ing->now_s;
+	if (slot->tokens < 1.0)
+		return false;
+	slot->tokens -= 1.0;
+	return true;
+}
+
+/* The run a reading belongs to, in memory: found there, brought back from
+ * the store, or new. NULL with *why (an ingest_drop) when not. */
+static struct run_state *run_get(struct ingest *ing, const char *device, const char *run,
+				 unsigned *why)
+{
+	struct run_state *rs;
+	int64_t run_id;
+	int found;
+
+	*why = INGEST_DROP_STORE;
+	found = store_run_find(ing->st, device, run, &run_id);
+	if (found < 0)
+		return NULL;
+	if (found) {
+		rs = run_find(ing, run_id);
+		if (rs)
+			return rs;
+	}
+	if (ing->stats.runs >= ing->limits.runs_max && run_evict_one(ing) < 0) {
+		*why = INGEST_DROP_RUNS_FULL;
+		return NULL;
+	}
+	if (!found) {
+		if (!new_run_allowed(ing, device)) {
+			*why = INGEST_DROP_NEW_RUNS;
+			return NULL;
+		}
+		if (store_run_id(ing->st, device, run, &run_id) < 0)
+			return NULL;
+	}
+	return run_load(ing, run_id, device, run);
+}
+
+/* ---- holes ---- */
+
+/* Passes the hole before ahead_seq: its readings are counted missing and
+ * what came after it is fed. */
+static void hole_pass(struct ingest *ing, struct run_state *rs)
+{
+	uint64_t lost = rs->ahead_seq - rs->fed_seq - 1;
+
+	rs->missing += lost;
+	ing->stats.missing += lost;
+	/* The first reading after the hole; feed() sees the seq jump and
+	 * declares the gap to the detector. */
+	if (store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, 1) == 1)
+		feed(ing, rs, &ing->replay[0]);
+	feed_stored(ing, rs);
+	rs->hole_since_s = ing->now_s;
+}
+
+/* Holes sensord declared lost wait for nothing: the detector passes them
+ * at once, and the ack moves over them and over what late readings filled.
+ * 0 or -1. */
+static int holes_declared(struct ingest *ing, struct run_state *rs)
+{
+	while (rs->ahead_seq && span_covers(rs, rs->fed_seq + 1, rs->ahead_seq - 1))
+		hole_pass(ing, rs);
+	return rs->stored_seq < rs->fed_seq ? stored_catch_up(ing, rs) : 0;
+}
+
+/* Could a sensord have sent this seq? It samples at most SEQ_RATE_MAX_HZ:
+ * seq cannot run further ahead of the last reading fed than that rate over
+ * the mono time between them, plus a second's worth. A reading that does
+ * would open a hole no one can fill. */
+static bool seq_plausible(const struct run_state *rs, const struct reading *r)
+{
+	double base_mono = rs->fed_seq > 0 ? rs->last_mono : 0.0;
+	double dt = r->mono - base_mono;
+
+	if (r->seq <= rs->fed_seq)
+		return true;
+	if (dt < 0)
+		dt = 0;
+	return (double)(r->seq - rs->fed_seq) <= SEQ_RATE_MAX_HZ * (dt + 1.0) + 1.0;
+}
+
+/* A reading for a hole the detector passed: stored, no longer missing, and
+ * the sessions around it are recomputed at the commit. */
+static void late_reading(struct ingest *ing, struct run_state *rs, const struct reading *r)
+{
+	ing->stats.late++;
+	if (rs->missing)
+		rs->missing--;
+	if (r->seq <= rs->stored_seq && rs->lost) {
+		/* The ack passed it only because sensord declared it lost. */
+		rs->lost--;
+		if (ing->stats.lost)
+			ing->stats.lost--;
+	}
+	if (!rs->revise_due) {
+		rs->revise_due = true;
+		rs->revise_from_mono = r->mono;
+	} else if (r->mono < rs->revise_from_mono) {
+		rs->revise_from_mono = r->mono;
+	}
+	rs->late_at_s = ing->now_s;
+	rs->late_since_revise++;
+	rs->progress_dirty = true;
+}
+
+static void conflict(struct ingest *ing, struct run_state *rs, const struct reading *r)
+{
+	rs->conflicts++;
+	ing->stats.conflicts++;
+	rs->progress_dirty = true;
+	if (rs->conflict_logged_s == 0 || ing->now_s - rs->conflict_logged_s >= DROP_LOG_EVERY_S) {
+		log_error("ingest: %s run %s: reading %llu came again with other times (mono %.3f): "
+			  "two runs share this run id; it is no longer acknowledged (%llu such "
+			  "readings)", rs->device, rs->run, (unsigned long long)r->seq, r->mono,
+			  (unsigned long long)rs->conflicts);
+		rs->conflict_logged_s = ing->now_s;
+	}
+}
+
 static void ingest_reading(struct ingest *ing, const char *device, const char *topic,
 			   const char *payload, size_t len)
 {
 	struct run_state *rs;
 	struct reading r;
 	enum reading_error e;
+	bool catch_up;
+	unsigned why;
 	int rc;
 
 	e = reading_decode(payload, len, &r);
@@ -361,13 +884,22 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 		drop(ing, e, topic);
 		return;
 	}
+	/* Seqs start at 1; 0 would be a reading no ack can cover. */
+	if (r.seq == 0) {
+		drop(ing, INGEST_DROP_SEQ, topic);
+		return;
+	}
 	if (batch_begin(ing) < 0) {
 		drop(ing, INGEST_DROP_STORE, topic);
 		return;
 	}
-	rs = run_load(ing, device, r.run);
+	rs = run_get(ing, device, r.run, &why);
 	if (!rs) {
-		drop(ing, INGEST_DROP_STORE, topic);
+		drop(ing, why, topic);
+		return;
+	}
+	if (!seq_plausible(rs, &r)) {
+		drop(ing, INGEST_DROP_SEQ, topic);
 		return;
 	}
 	rs->last_arrival_s = ing->now_s;
@@ -377,28 +909,39 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 		return;
 	}
 	ing->batch_count++;
-	if (rc == 0 || r.seq <= rs->fed_seq) {
-		/* A duplicate, or (rc 1) a reading of a hole declared lost long
-		 * ago: stored, but the detector has moved past it. */
-		if (rc == 0)
-			ing->stats.duplicates++;
-		else
-			ing->stats.stored++;
-		rs->ack_due = true;	/* a resend wants its ack again */
+	if (rc == STORE_READING_CONFLICT) {
+		conflict(ing, rs, &r);
 		return;
 	}
-	ing->stats.stored++;
-	if (r.seq == rs->fed_seq + 1) {
-		feed(ing, rs, &r);
-		if (rs->ahead_seq)
-			feed_stored(ing, rs);
+	/* The ack's number can move only if the hole it waits at got filled,
+	 * or sensord declared it lost. */
+	catch_up = false;
+	if (r.lost_after != READING_NO_LOSS) {
+		span_add(rs, r.lost_after, r.seq);
+		catch_up = r.lost_after <= rs->stored_seq;
+	}
+	if (rc == STORE_READING_DUPLICATE) {
+		ing->stats.duplicates++;
+		rs->ack_due = true;	/* a resend wants its ack again */
 	} else {
-		if (!rs->ahead_seq || r.seq < rs->ahead_seq) {
+		ing->stats.stored++;
+		if (r.seq <= rs->fed_seq) {
+			late_reading(ing, rs, &r);
+			catch_up |= r.seq == rs->stored_seq + 1;
+		} else if (r.seq == rs->fed_seq + 1) {
+			feed(ing, rs, &r);
+			if (rs->ahead_seq)
+				feed_stored(ing, rs);
+		} else if (!rs->ahead_seq || r.seq < rs->ahead_seq) {
 			if (!rs->ahead_seq)
 				rs->hole_since_s = ing->now_s;
 			rs->ahead_seq = r.seq;
 		}
 	}
+	if ((rs->n_spans && (rs->ahead_seq || catch_up)) || (catch_up && rs->stored_seq < rs->fed_seq))
+		if (holes_declared(ing, rs) < 0)
+			log_error("ingest: %s run %s: finding its stored readings failed", rs->device,
+				  rs->run);
 }
 
 void ingest_message(struct ingest *ing, const char *topic, const char *payload, size_t len,
@@ -425,6 +968,185 @@ void ingest_message(struct ingest *ing, const char *topic, const char *payload, 
 	}
 }
 
+/* ---- revising sessions after late readings ---- */
+
+static bool near(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || fabs(a - b) < 1e-6;
+}
+
+static bool session_same(const struct store_run_session *s, const struct detector_summary *d)
+{
+	return near(s->end_mono_s, d->end_mono_s) && s->hold_count == d->hold_count &&
+	       near(s->hold_time_s, d->hold_time_s) && near(s->heat_time_s, d->heat_time_s) &&
+	       near(s->hot_time_s, d->hot_time_s) && near(s->max_temperature_c, d->max_temperature_c) &&
+	       s->readings == d->samples && s->missing_readings == d->missing_samples;
+}
+
+/* The device's newest session goes out last again, so that the retained
+ * session topic still holds the newest one after revisions of older ones. */
+static int newest_session(const struct store_session *s, void *ctx)
+{
+	struct store_session *newest = ctx;
+
+	if (!isfinite(newest->start_ts) || s->start_ts >= newest->start_ts)
+		*newest = *s;
+	return 0;
+}
+
+static void republish_newest(struct ingest *ing, const char *device, double after_ts)
+{
+	struct store_session *newest = malloc(sizeof(*newest));
+	struct detector_summary sum;
+	struct pending_session *p;
+	char buf[SUMMARY_MAX];
+	int len;
+
+	if (!newest)
+		return;
+	newest->start_ts = NAN;
+	if (store_sessions_each(ing->st, device, after_ts, INFINITY, newest_session, newest) < 0 ||
+	    !isfinite(newest->start_ts))
+		goto out;
+	store_session_summary(newest, &sum);
+	len = summary_encode(&sum, newest->device, newest->run, 0, buf, sizeof(buf));
+	p = len >= 0 ? calloc(1, sizeof(*p)) : NULL;
+	if (!p)
+		goto out;
+	p->payload = malloc((size_t)len + 1);
+	if (!p->payload) {
+		free(p);
+		goto out;
+	}
+	memcpy(p->payload, buf, (size_t)len + 1);
+	p->len = (size_t)len;
+	p->session_id = newest->id;
+	topic_build(p->topic, sizeof(p->topic), ing->cfg->mqtt.topic_prefix, device, "session");
+	*ing->sessions_tail = p;
+	ing->sessions_tail = &p->next;
+out:
+	free(newest);
+}
+
+/* Recomputes the run's sessions from the database, now that readings came
+ * for holes its detector had passed: a fresh detector replays the run's
+ * stored readings up to fed_seq. The stored sessions that end within idle_s
+ * before the earliest late reading, or later (the only ones it can change),
+ * are compared with the replay's: changed ones are replaced and published
+ * again as revised, ones the replay does not end (a session a hole had cut
+ * in two, or one the replay still has open) are deleted, new ones stored.
+ * The replayed detector then carries on. 0 or -1. */
+static int revise_run(struct ingest *ing, struct run_state *rs)
+{
+	struct store_run_session *stored = NULL;
+	struct run_state *tmp;
+	double from = rs->revise_from_mono - ing->cfg->detector.idle_s - 1.0;
+	double t0 = (double)clock() / CLOCKS_PER_SEC, newest_ts = -INFINITY, offset_s;
+	size_t changed = 0, removed = 0;
+	int n, rc = -1;
+
+	tmp = run_alloc(ing, rs->run_id, rs->device, rs->run);
+	stored = malloc(REVISE_SESSIONS_MAX * sizeof(*stored));
+	if (!tmp || !stored)
+		goto out;
+	ing->revising = true;
+	ing->n_revised = 0;
+	rc = replay_to(ing, tmp, rs->fed_seq);
+	ing->revising = false;
+	if (rc < 0)
+		goto out;
+	offset_s = tmp->ts_offset_s;
+	rc = -1;
+	n = store_run_sessions(ing->st, rs->run_id, from, stored, REVISE_SESSIONS_MAX);
+	if (n < 0)
+		goto out;
+	for (size_t i = 0; i < ing->n_revised; i++) {
+		const struct detector_summary *d = &ing->revised[i].summary;
+		struct store_run_session *match = NULL;
+
+		if (d->end_mono_s < from)
+			continue;
+		for (int k = 0; k < n; k++)
+			if (stored[k].id && near(stored[k].start_mono_s, d->start_mono_s))
+				match = &stored[k];
+		if (match && session_same(match, d)) {
+			match->id = 0;	/* kept as it is */
+			continue;
+		}
+		if (match) {
+			if (store_session_delete(ing->st, match->id) < 0)
+				goto out;
+			match->id = 0;
+		}
+		tmp->ts_offset_s = ing->revised[i].ts_offset_s;
+		queue_session(ing, tmp, d, true);
+		changed++;
+		if (d->start_mono_s + tmp->ts_offset_s > newest_ts)
+			newest_ts = d->start_mono_s + tmp->ts_offset_s;
+	}
+	for (int k = 0; k < n; k++) {
+		if (!stored[k].id)
+			continue;
+		if (store_session_delete(ing->st, stored[k].id) < 0)
+			goto out;
+		removed++;
+	}
+	if (changed)
+		republish_newest(ing, rs->device, newest_ts + 0.001);
+	/* The replay is now the run's detector. */
+	{
+		struct detector *det = rs->det;
+
+		rs->det = tmp->det;
+		tmp->det = det;
+	}
+	rs->period_s = tmp->period_s;
+	rs->last_mono = tmp->last_mono;
+	rs->ts_offset_s = offset_s;
+	rs->session_open = tmp->session_open;
+	log_info("ingest: %s run %s: %llu readings came after their hole was passed; %zu sessions "
+		 "recomputed and published again, %zu removed (%.0f ms)", rs->device, rs->run,
+		 (unsigned long long)rs->late_since_revise, changed, removed,
+		 ((double)clock() / CLOCKS_PER_SEC - t0) * 1000.0);
+	rc = 0;
+out:
+	if (rc < 0)
+		log_error("ingest: %s run %s: recomputing its sessions failed", rs->device, rs->run);
+	rs->revise_due = false;
+	rs->late_since_revise = 0;
+	rs->progress_dirty = true;
+	run_free(tmp);
+	free(stored);
+	return rc;
+}
+
+static bool revise_ready(const struct ingest *ing, const struct run_state *rs)
+{
+	return rs->revise_due && (ing->now_s - rs->late_at_s >= REVISE_SETTLE_S ||
+				  rs->stored_seq >= rs->fed_seq);
+}
+
+/* Runs whose revision a kill left pending: brought into memory at start,
+ * so the next commit does it even if they never send again. */
+static void resume_revisions(struct ingest *ing)
+{
+	struct store_run_state *runs = calloc(REVISE_RESUME_MAX, sizeof(*runs));
+	int n;
+
+	ing->resumed = true;
+	if (!runs)
+		return;
+	n = store_runs_revise_pending(ing->st, runs, REVISE_RESUME_MAX);
+	for (int i = 0; i < n; i++) {
+		if (run_find(ing, runs[i].run_id) || batch_begin(ing) < 0)
+			continue;
+		if (!run_load(ing, runs[i].run_id, runs[i].device, runs[i].run))
+			log_error("ingest: %s run %s: cannot load it to recompute its sessions",
+				  runs[i].device, runs[i].run);
+	}
+	free(runs);
+}
+
 /* ---- commit and publish ---- */
 
 static void publish_ack(struct ingest *ing, struct run_state *rs)
@@ -432,8 +1154,11 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 	char topic[256], buf[96];
 	int len;
 
-	if (rs->committed_seq == 0)
+	/* Two runs under one id: an ack would confirm the other's readings. */
+	if (rs->committed_seq == 0 || rs->conflicts > 0) {
+		rs->ack_due = false;
 		return;
+	}
 	topic_build(topic, sizeof(topic), ing->cfg->mqtt.topic_prefix, rs->device, "ack");
 	len = ack_encode(rs->run, rs->committed_seq, buf, sizeof(buf));
 	if (len < 0)
@@ -441,8 +1166,8 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 	if (ing->publish(ing->publish_ctx, topic, buf, (size_t)len, true) == 0) {
 		rs->acked_seq = rs->committed_seq;
 		rs->acked_at_s = ing->now_s;
-		/* What was fed since the last commit still needs its ack. */
-		rs->ack_due = rs->fed_seq > rs->committed_seq;
+		/* What was stored since the last commit still needs its ack. */
+		rs->ack_due = rs->stored_seq > rs->committed_seq;
 	}
 }
 
@@ -464,15 +1189,26 @@ static int commit(struct ingest *ing)
 {
 	if (!ing->batch_open)
 		return 0;
-	for (size_t b = 0; b < RUN_BUCKETS; b++)
-		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
-			if (rs->progress_dirty) {
-				store_run_progress_set(ing->st, rs->run_id, rs->fed_seq, rs->missing);
-				rs->progress_dirty = false;
-			}
+	/* Marks first: a revision below may delete a session published
+	 * before. */
 	for (size_t i = 0; i < ing->n_to_mark; i++)
 		store_session_mark_published(ing->st, ing->to_mark[i]);
 	ing->n_to_mark = 0;
+	for (size_t b = 0; b < RUN_BUCKETS; b++)
+		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
+			/* A revision still to come is in the store with the
+			 * late readings (revise_from): a kill before it
+			 * cannot leave the sessions unrevised. */
+			if (revise_ready(ing, rs))
+				revise_run(ing, rs);
+			if (rs->progress_dirty) {
+				struct store_run_progress p;
+
+				run_progress(rs, &p);
+				store_run_progress_set(ing->st, rs->run_id, &p);
+				rs->progress_dirty = false;
+			}
+		}
 	ing->batch_open = false;
 	if (store_commit(ing->st) < 0) {
 		/* Rolled back: nothing of it is stored, so nothing is acked.
@@ -480,22 +1216,14 @@ static int commit(struct ingest *ing)
 		 * them true to it. */
 		log_error("ingest: commit failed; %zu readings will come again", ing->batch_count);
 		sessions_free(ing);
-		for (size_t b = 0; b < RUN_BUCKETS; b++) {
-			while (ing->buckets[b]) {
-				struct run_state *rs = ing->buckets[b];
-
-				ing->buckets[b] = rs->next;
-				run_free(rs);
-			}
-		}
-		ing->stats.runs = 0;
+		runs_free_all(ing);
 		return -1;
 	}
 	ing->stats.commits++;
 	/* Only now is it stored: acknowledge, then publish sessions. */
 	for (size_t b = 0; b < RUN_BUCKETS; b++)
 		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
-			rs->committed_seq = rs->fed_seq;
+			rs->committed_seq = rs->stored_seq;
 			if (rs->committed_seq > rs->acked_seq)
 				rs->ack_due = true;
 			if (rs->ack_due && ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
@@ -514,28 +1242,20 @@ static int commit(struct ingest *ing)
 	return 0;
 }
 
-/* A hole in a run's seq that stayed open gap_timeout_s: the readings in it
- * are counted missing and what came after it is fed. */
+/* A hole in a run's seq that stayed open gap_timeout_s: the detector passes
+ * it. The ack does not: it waits for sensord to fill it, or to say it
+ * cannot. */
 static int expire_hole(struct ingest *ing, struct run_state *rs)
 {
-	uint64_t lost;
-
 	if (!rs->ahead_seq || ing->now_s - rs->hole_since_s < ing->cfg->collector.gap_timeout_s)
 		return 0;
 	if (batch_begin(ing) < 0)
 		return -1;
-	lost = rs->ahead_seq - rs->fed_seq - 1;
-	log_warn("ingest: %s run %s: readings %llu..%llu never arrived; counted missing",
+	log_warn("ingest: %s run %s: readings %llu..%llu did not arrive within %.0f s; counted "
+		 "missing in its sessions until they do (the ack waits for them)",
 		 rs->device, rs->run, (unsigned long long)rs->fed_seq + 1,
-		 (unsigned long long)rs->ahead_seq - 1);
-	rs->missing += lost;
-	ing->stats.missing += lost;
-	/* The first reading after the hole; feed() sees the seq jump and
-	 * declares the gap to the detector. */
-	if (store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, 1) == 1)
-		feed(ing, rs, &ing->replay[0]);
-	feed_stored(ing, rs);
-	rs->hole_since_s = ing->now_s;
+		 (unsigned long long)rs->ahead_seq - 1, ing->cfg->collector.gap_timeout_s);
+	hole_pass(ing, rs);
 	return 0;
 }
 
@@ -560,18 +1280,26 @@ static int close_silent(struct ingest *ing, struct run_state *rs)
 }
 
 /* The timed work of every run, in one walk: acks held back by ACK_EVERY_S
- * go out once their second is over, holes expire, silent runs close. Its
- * deadlines are seconds long, so the walk runs every WALK_EVERY_S, not at
- * every message: with thousands of runs and messages, a walk per message
- * was most of the collector's time. */
+ * go out once their second is over, holes expire, silent runs close, idle
+ * runs leave memory. Its deadlines are seconds long, so the walk runs every
+ * WALK_EVERY_S, not at every message: with thousands of runs and messages,
+ * a walk per message was most of the collector's time. */
 static void walk_runs(struct ingest *ing)
 {
 	for (size_t b = 0; b < RUN_BUCKETS; b++) {
-		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
+		struct run_state *rs = ing->buckets[b], *next;
+
+		for (; rs; rs = next) {
+			next = rs->next;
 			if (rs->ack_due && rs->committed_seq > 0 &&
 			    ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
 				publish_ack(ing, rs);
 			if (expire_hole(ing, rs) < 0 || close_silent(ing, rs) < 0)
+				return;
+			if (revise_ready(ing, rs) && batch_begin(ing) < 0)
+				return;
+			if (ing->now_s - rs->last_arrival_s >= ing->limits.idle_evict_s &&
+			    run_evictable(rs) && run_evict(ing, rs) < 0)
 				return;
 		}
 	}
@@ -580,6 +1308,8 @@ static void walk_runs(struct ingest *ing)
 void ingest_tick(struct ingest *ing, double now_s)
 {
 	ing->now_s = now_s;
+	if (!ing->resumed)
+		resume_revisions(ing);
 	if (now_s - ing->walked_at_s >= WALK_EVERY_S) {
 		ing->walked_at_s = now_s;
 		walk_runs(ing);

@@ -1,16 +1,34 @@
 /* The collector's ingest: MQTT messages in; stored readings, detected
- * sessions and end-to-end acknowledgements out.
+ * sessions and end-to-end acknowledgements out (docs/protocol.md).
  *
  * Each reading is decoded strictly (anything malformed is counted by kind,
  * logged at most once a minute per kind, and dropped), stored with its
  * (device, run, seq) as the key, so duplicates are dropped, and fed to its
- * run's detector in seq order on the run's own mono timeline. Out-of-order
- * readings wait in the database until the hole before them fills; a hole
- * that stays open gap_timeout_s is declared lost (counted as missing, and a
- * gap for the detector). Writes are batched; after each commit the ingest
- * publishes, per run that moved, the retained ack {"run","seq"} with the seq
- * up to which everything is stored, and the summaries of sessions that
- * ended, retained, on <prefix>/<device>/session.
+ * run's detector in seq order on the run's own mono timeline.
+ *
+ * Two numbers per run, never mixed:
+ * - fed_seq, the detector's progress. Out-of-order readings wait in the
+ *   database until the hole before them fills; a hole that stays open
+ *   gap_timeout_s is passed (its readings counted missing, a gap for the
+ *   detector).
+ * - stored_seq, the ack's number: every reading 1..stored_seq is stored, or
+ *   sensord said it no longer has it (a reading's lost_after). It never
+ *   passes a hole sensord could still fill. After each commit the ingest
+ *   publishes, per run that moved, the retained ack {"run","seq"} with it.
+ * Readings that arrive for a hole the detector passed are stored, and the
+ * sessions they touch are recomputed from the database in the same commit
+ * and published again ("revised"), with their missing count corrected.
+ *
+ * Implausible input cannot make the ack lie: a seq further ahead than the
+ * run's mono timeline allows at 100 Hz is refused, and a reading that
+ * repeats a stored (run, seq) with other times (two runs under one id) is
+ * counted, and its run is never acknowledged again.
+ *
+ * Memory is bounded: runs without an open session or a hole, quiet for a
+ * while, leave memory (their detector is kept in the database) and come
+ * back when they send again; at most runs_max are held, and new runs of a
+ * device are rate-limited (refused readings come again: sensord resends
+ * what is not acknowledged).
  *
  * The database is the truth: after a crash, a run's detector is rebuilt by
  * replaying its stored readings, and sessions are stored once per (run,
@@ -37,6 +55,9 @@ typedef int (*ingest_publish_fn)(void *ctx, const char *topic, const char *paylo
 enum ingest_drop {
 	INGEST_DROP_TOPIC = READING_ERR_KINDS,	/* not <prefix>/<device>/<kind>, bad device id */
 	INGEST_DROP_STORE,			/* the database refused it */
+	INGEST_DROP_SEQ,			/* seq further ahead than 100 Hz allows */
+	INGEST_DROP_NEW_RUNS,			/* a device started new runs too fast */
+	INGEST_DROP_RUNS_FULL,			/* runs_max runs in memory, none idle */
 	INGEST_DROP_KINDS
 };
 
@@ -44,12 +65,28 @@ struct ingest_stats {
 	uint64_t messages;
 	uint64_t stored;		/* new readings stored */
 	uint64_t duplicates;		/* readings already stored, dropped */
-	uint64_t missing;		/* readings declared lost after gap_timeout_s */
+	uint64_t missing;		/* readings the detector passed without them */
+	uint64_t late;			/* ... that came afterwards all the same (stored) */
+	uint64_t lost;			/* readings sensord said it no longer has */
+	uint64_t conflicts;		/* a stored (run, seq) again with other times */
+	uint64_t revisions;		/* sessions recomputed and published again */
 	uint64_t sessions;		/* sessions stored */
 	uint64_t commits;
+	uint64_t evicted;		/* runs taken out of memory while idle */
 	uint64_t dropped[INGEST_DROP_KINDS];	/* by reading_error, then ingest_drop */
 	size_t runs;			/* runs held in memory */
 };
+
+/* The bounds on memory (defaults in ingest.c; tests make them small). */
+struct ingest_limits {
+	size_t runs_max;		/* runs held in memory at most */
+	double idle_evict_s;		/* an idle run quiet this long leaves memory */
+	double new_run_every_s;		/* a device gets a new run this often ... */
+	unsigned new_run_burst;		/* ... after a burst of this many */
+};
+void ingest_limits_default(struct ingest_limits *l);
+/* Replaces the limits (before the first message). */
+void ingest_set_limits(struct ingest *ing, const struct ingest_limits *l);
 
 /* cfg and st are borrowed and must outlive the ingest. NULL on ENOMEM. */
 struct ingest *ingest_new(const struct rs_config *cfg, struct store *st,
@@ -74,7 +111,8 @@ int ingest_flush(struct ingest *ing, double now_s);
 void ingest_republish(struct ingest *ing);
 
 void ingest_get_stats(const struct ingest *ing, struct ingest_stats *st);
-/* The name of a drop kind: reading_error_name(), "topic", "store". */
+/* The name of a drop kind: reading_error_name(), "topic", "store", "seq",
+ * "new_runs", "runs_full". */
 const char *ingest_drop_name(unsigned kind);
 
 #endif

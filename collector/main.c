@@ -94,7 +94,7 @@ static void log_health(const struct ingest *ing, const struct mqtt_client *mqtt)
 {
 	struct ingest_stats st;
 	struct mqtt_stats ms;
-	char drops[256];
+	char drops[384];
 	size_t pos = 0;
 
 	ingest_get_stats(ing, &st);
@@ -103,12 +103,15 @@ static void log_health(const struct ingest *ing, const struct mqtt_client *mqtt)
 	for (unsigned k = 1; k < INGEST_DROP_KINDS && pos < sizeof(drops); k++)
 		pos += (size_t)snprintf(drops + pos, sizeof(drops) - pos, "%s%s %llu", k > 1 ? ", " : "",
 					ingest_drop_name(k), (unsigned long long)st.dropped[k]);
-	log_info("health: messages %llu, stored %llu, duplicates %llu, missing %llu, sessions %llu, "
-		 "runs %zu, commits %llu, reconnects %llu; dropped: %s",
+	log_info("health: messages %llu, stored %llu, duplicates %llu, missing %llu, late %llu, "
+		 "lost %llu, conflicts %llu, sessions %llu, revised %llu, runs %zu (evicted %llu), "
+		 "commits %llu, reconnects %llu; dropped: %s",
 		 (unsigned long long)st.messages, (unsigned long long)st.stored,
 		 (unsigned long long)st.duplicates, (unsigned long long)st.missing,
-		 (unsigned long long)st.sessions, st.runs, (unsigned long long)st.commits,
-		 (unsigned long long)ms.connects, drops);
+		 (unsigned long long)st.late, (unsigned long long)st.lost,
+		 (unsigned long long)st.conflicts, (unsigned long long)st.sessions,
+		 (unsigned long long)st.revisions, st.runs, (unsigned long long)st.evicted,
+		 (unsigned long long)st.commits, (unsigned long long)ms.connects, drops);
 }
 
 /* STATUS= for systemctl status: the few numbers that say it works. */
@@ -134,6 +137,7 @@ static void reload(struct rs_config *cfg)
 
 	log_info("reloading %s", cfg->path);
 	if (load_config(cfg->path, &next) < 0) {
+		explicit_bzero(&next, sizeof(next));	/* it may hold the password */
 		log_error("reload refused; keeping the running configuration");
 		return;
 	}
@@ -149,6 +153,7 @@ static void reload(struct rs_config *cfg)
 	cfg->collector.commit_s = next.collector.commit_s;
 	cfg->collector.gap_timeout_s = next.collector.gap_timeout_s;
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", next.log_level);
+	explicit_bzero(&next, sizeof(next));	/* no copy of the password stays on the stack */
 	log_info("reload done");
 }
 
@@ -253,8 +258,11 @@ static int run_daemon(struct rs_config *cfg)
 			taken++;
 			switch (ev.kind) {
 			case MQTT_EVENT_MESSAGE:
-				homeassistant_message(ha, ev.topic, ev.payload, ev.payload_len);
-				ingest_message(ing, ev.topic, ev.payload, ev.payload_len, clock_real_s());
+				/* Home Assistant's birth message is not a malformed
+				 * reading: it is not counted as a dropped one. */
+				if (!homeassistant_message(ha, ev.topic, ev.payload, ev.payload_len))
+					ingest_message(ing, ev.topic, ev.payload, ev.payload_len,
+						       clock_real_s());
 				break;
 			case MQTT_EVENT_CONNECTED:
 				log_info("mqtt: connected to %s", cfg->mqtt.uri);

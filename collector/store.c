@@ -111,6 +111,26 @@ static const struct migration migrations[] = {
 	{ 2,
 	  "ALTER TABLE readings ADD COLUMN end_session INTEGER NOT NULL DEFAULT 0;"
 	  "PRAGMA user_version = 2;" },
+	/* The ack's own number, apart from the detector's fed_seq: stored_seq
+	 * never passes a hole sensord could still fill (docs/protocol.md, "The
+	 * acknowledgement"). Before this, the ack was fed_seq, and sensord
+	 * deleted what it covered: a hole it passed is gone at the source, so
+	 * a run carries on from there. lost: readings sensord said it no
+	 * longer holds; conflicts: readings that repeated a stored (run, seq)
+	 * with other times (two runs sharing an id: never acked again).
+	 * snapshot: the detector of a run taken out of memory while idle,
+	 * valid while fed_seq = snapshot_seq. revise_from: readings came for
+	 * a hole the detector had passed, from this mono on; its sessions
+	 * are still to be recomputed (NULL: nothing to do). */
+	{ 3,
+	  "ALTER TABLE runs ADD COLUMN stored_seq INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE runs ADD COLUMN conflicts INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE runs ADD COLUMN snapshot BLOB;"
+	  "ALTER TABLE runs ADD COLUMN snapshot_seq INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE runs ADD COLUMN revise_from REAL;"
+	  "UPDATE runs SET stored_seq = fed_seq;"
+	  "PRAGMA user_version = 3;" },
 };
 
 #define MIGRATIONS_COUNT (sizeof(migrations) / sizeof(migrations[0]))
@@ -132,6 +152,7 @@ enum stmt_id {
 	STMT_RUN_PROGRESS_SET,
 	STMT_RUNS_RECENT,
 	STMT_RUN_GET,
+	STMT_RUNS_REVISE,
 	STMT_SESSION_ADD,
 	STMT_SESSION_FIND,
 	STMT_HOLD_ADD,
@@ -142,12 +163,20 @@ enum stmt_id {
 	STMT_HOLDS_GET,
 	STMT_PURGE,
 	STMT_COUNTS,
+	STMT_SEQS_AFTER,
+	STMT_READING_TIMES,
+	STMT_RUN_SESSIONS,
+	STMT_SESSION_DELETE,
+	STMT_HOLDS_DELETE,
+	STMT_SNAPSHOT_SET,
+	STMT_SNAPSHOT_GET,
 	STMT_COUNT
 };
 
 #define RUN_STATE_COLUMNS \
 	"SELECT runs.id, devices.name, runs.run, runs.fed_seq, runs.missing, runs.max_seq," \
-	" runs.last_ts FROM runs JOIN devices ON devices.id = runs.device_id "
+	" runs.last_ts, runs.stored_seq, runs.lost, runs.conflicts, runs.revise_from" \
+	" FROM runs JOIN devices ON devices.id = runs.device_id "
 
 static const char *const stmt_sql[STMT_COUNT] = {
 	/* IMMEDIATE takes the write lock now, so a batch never fails half-way
@@ -177,11 +206,14 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" readings.temperature_c, runs.run, readings.end_session FROM readings"
 		" JOIN runs ON runs.id = readings.run_id"
 		" WHERE readings.run_id = ?1 AND readings.seq > ?2 ORDER BY readings.seq LIMIT ?3",
-	[STMT_RUN_PROGRESS_SET] = "UPDATE runs SET fed_seq = ?2, missing = ?3 WHERE id = ?1",
+	[STMT_RUN_PROGRESS_SET] =
+		"UPDATE runs SET fed_seq = ?2, missing = ?3, stored_seq = ?4, lost = ?5, conflicts = ?6,"
+		" revise_from = ?7 WHERE id = ?1",
 	/* Newest first, so a short out[] keeps the runs most likely still live. */
 	[STMT_RUNS_RECENT] = RUN_STATE_COLUMNS
 		"WHERE runs.last_ts > ?1 ORDER BY runs.last_ts DESC, runs.id DESC LIMIT ?2",
 	[STMT_RUN_GET] = RUN_STATE_COLUMNS "WHERE runs.id = ?1",
+	[STMT_RUNS_REVISE] = RUN_STATE_COLUMNS "WHERE runs.revise_from IS NOT NULL LIMIT ?1",
 	[STMT_SESSION_ADD] =
 		"INSERT OR IGNORE INTO sessions(run_id, start_mono, end_mono, start_ts, end_ts,"
 		" duration_s, hold_count, hold_time_s, heat_time_s, max_temperature_c, hot_time_s,"
@@ -219,6 +251,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM runs),"
 		" (SELECT count(*) FROM readings), (SELECT count(*) FROM sessions),"
 		" (SELECT count(*) FROM holds)",
+	/* The primary key (run_id, seq) answers these without the table. */
+	[STMT_SEQS_AFTER] =
+		"SELECT seq FROM readings WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+	[STMT_READING_TIMES] = "SELECT mono, ts FROM readings WHERE run_id = ?1 AND seq = ?2",
+	[STMT_RUN_SESSIONS] =
+		"SELECT id, start_mono, end_mono, hold_count, hold_time_s, heat_time_s, hot_time_s,"
+		" readings, missing_readings, max_temperature_c FROM sessions"
+		" WHERE run_id = ?1 AND end_mono >= ?2 ORDER BY start_mono",
+	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+	[STMT_HOLDS_DELETE] = "DELETE FROM holds WHERE session_id = ?1",
+	[STMT_SNAPSHOT_SET] = "UPDATE runs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1",
+	[STMT_SNAPSHOT_GET] = "SELECT snapshot, snapshot_seq FROM runs WHERE id = ?1",
 };
 
 struct run_cache_entry {
@@ -477,11 +521,10 @@ static size_t cache_slot(const char *device, const char *run)
 	return h % STORE_RUN_CACHE_SLOTS;
 }
 
-/* Looks up or creates (device, run) in the database. 0 or -1. */
-static int run_id_lookup(struct store *st, const char *device, const char *run, int64_t *run_id)
+/* Looks up (device, run) in the database: 1 found, 0 not there, -1. */
+static int run_id_find(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
 	sqlite3_stmt *s = st->stmt[STMT_RUN_FIND];
-	int64_t device_id;
 	int rc;
 
 	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -494,14 +537,24 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 	if (rc == SQLITE_ROW) {
 		*run_id = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
-		return 0;
+		return 1;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		log_db(st, "looking up a run");
-		sqlite3_reset(s);
-		return -1;
-	}
 	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Looks up or creates (device, run) in the database. 0 or -1. */
+static int run_id_lookup(struct store *st, const char *device, const char *run, int64_t *run_id)
+{
+	sqlite3_stmt *s;
+	int64_t device_id;
+	int rc;
+
+	rc = run_id_find(st, device, run, run_id);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 
 	s = st->stmt[STMT_DEVICE_ADD];
 	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -537,20 +590,35 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 	return 0;
 }
 
+static void cache_put(struct run_cache_entry *e, const char *device, const char *run, int64_t id)
+{
+	e->used = true;
+	e->id = id;
+	snprintf(e->device, sizeof(e->device), "%s", device);
+	snprintf(e->run, sizeof(e->run), "%s", run);
+}
+
+/* The ingest checks both; longer names would not fit what the store hands
+ * back (store_run_state), so they are refused here too. */
+static bool run_names_valid(const char *device, const char *run)
+{
+	if (!device || !run || !device[0] || !run[0] ||
+	    strnlen(device, STORE_DEVICE_MAX + 1) > STORE_DEVICE_MAX ||
+	    strnlen(run, READING_RUN_LEN + 1) > READING_RUN_LEN) {
+		log_error("store: run id: device or run name empty or too long");
+		return false;
+	}
+	return true;
+}
+
 int store_run_id(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
 	struct run_cache_entry *e;
 	bool own;
 	int rc;
 
-	/* The ingest checks both; longer names would not fit what the store
-	 * hands back (store_run_state), so they are refused here too. */
-	if (!device || !run || !device[0] || !run[0] ||
-	    strnlen(device, STORE_DEVICE_MAX + 1) > STORE_DEVICE_MAX ||
-	    strnlen(run, READING_RUN_LEN + 1) > READING_RUN_LEN) {
-		log_error("store: run id: device or run name empty or too long");
+	if (!run_names_valid(device, run))
 		return -1;
-	}
 	e = &st->cache[cache_slot(device, run)];
 	if (e->used && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0) {
 		*run_id = e->id;
@@ -562,11 +630,28 @@ int store_run_id(struct store *st, const char *device, const char *run, int64_t 
 	if (rc < 0)
 		return -1;
 	/* After own_batch_end: its rollback would have emptied the cache. */
-	e->used = true;
-	e->id = *run_id;
-	snprintf(e->device, sizeof(e->device), "%s", device);
-	snprintf(e->run, sizeof(e->run), "%s", run);
+	cache_put(e, device, run, *run_id);
 	return 0;
+}
+
+int store_run_find(struct store *st, const char *device, const char *run, int64_t *run_id)
+{
+	struct run_cache_entry *e;
+	int rc;
+
+	if (!run_names_valid(device, run))
+		return -1;
+	e = &st->cache[cache_slot(device, run)];
+	if (e->used && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0) {
+		*run_id = e->id;
+		return 1;
+	}
+	if (batch_broken(st))
+		return -1;
+	rc = run_id_find(st, device, run, run_id);
+	if (rc == 1)
+		cache_put(e, device, run, *run_id);
+	return rc;
 }
 
 /* The faults as a JSON object, sensor -> what; malloc'd (cJSON_free), NULL
@@ -587,6 +672,29 @@ static char *faults_json(const struct reading *r)
 out:
 	cJSON_Delete(obj);
 	return text;
+}
+
+/* (run_id, r->seq) is stored: the same reading again (a resend), or one
+ * with other times (another run under the same id)? The times went through
+ * the same JSON text both times, so a true copy is equal to the bit. */
+static int reading_compare(struct store *st, int64_t run_id, const struct reading *r)
+{
+	sqlite3_stmt *s = st->stmt[STMT_READING_TIMES];
+	int rc, ret = -1;
+
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK || bind_u64(s, 2, r->seq) != SQLITE_OK) {
+		log_db(st, "binding a reading's key");
+		sqlite3_reset(s);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = sqlite3_column_double(s, 0) == r->mono && sqlite3_column_double(s, 1) == r->ts ?
+			      STORE_READING_DUPLICATE : STORE_READING_CONFLICT;
+	else
+		log_db(st, "reading a stored reading's times");
+	sqlite3_reset(s);
+	return ret;
 }
 
 static int reading_insert_batched(struct store *st, int64_t run_id, const struct reading *r)
@@ -633,10 +741,10 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 	}
 	sqlite3_reset(s);
 	if (sqlite3_changes(st->db) == 0)
-		return 0;
+		return reading_compare(st, run_id, r);
 	if (dirty_note(st, run_id, r->seq, r->ts) < 0)
 		return -1;
-	return 1;
+	return STORE_READING_NEW;
 }
 
 int store_reading_insert(struct store *st, int64_t run_id, const struct reading *r)
@@ -676,6 +784,7 @@ int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 		r->temperature_c = column_real(s, 4);
 		column_text_copy(s, 5, r->run, sizeof(r->run));
 		r->end_session = sqlite3_column_int(s, 6) != 0;
+		r->lost_after = READING_NO_LOSS;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_db(st, "reading readings");
@@ -686,14 +795,43 @@ int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 	return (int)n;
 }
 
-int store_run_progress_set(struct store *st, int64_t run_id, uint64_t fed_seq, uint64_t missing)
+int store_seqs_after(struct store *st, int64_t run_id, uint64_t after_seq, uint64_t *out, size_t max)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SEQS_AFTER];
+	size_t n = 0;
+	int rc;
+
+	if (max == 0 || after_seq >= (uint64_t)INT64_MAX)
+		return 0;
+	if (max > (size_t)INT32_MAX)
+		max = INT32_MAX;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    bind_u64(s, 2, after_seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (sqlite3_int64)max) != SQLITE_OK) {
+		log_db(st, "binding a seq query");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
+		out[n++] = column_u64(s, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_db(st, "reading seqs");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return (int)n;
+}
+
+int store_run_progress_set(struct store *st, int64_t run_id, const struct store_run_progress *p)
 {
 	sqlite3_stmt *s = st->stmt[STMT_RUN_PROGRESS_SET];
 
 	if (batch_broken(st))
 		return -1;
 	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    bind_u64(s, 2, fed_seq) != SQLITE_OK || bind_u64(s, 3, missing) != SQLITE_OK) {
+	    bind_u64(s, 2, p->fed_seq) != SQLITE_OK || bind_u64(s, 3, p->missing) != SQLITE_OK ||
+	    bind_u64(s, 4, p->stored_seq) != SQLITE_OK || bind_u64(s, 5, p->lost) != SQLITE_OK ||
+	    bind_u64(s, 6, p->conflicts) != SQLITE_OK || bind_real(s, 7, p->revise_from) != SQLITE_OK) {
 		log_error("store: run progress: a value is out of range");
 		return -1;
 	}
@@ -716,6 +854,10 @@ static void run_state_read(sqlite3_stmt *s, struct store_run_state *out)
 	out->missing = column_u64(s, 4);
 	out->max_seq = column_u64(s, 5);
 	out->last_ts = column_real(s, 6);
+	out->stored_seq = column_u64(s, 7);
+	out->lost = column_u64(s, 8);
+	out->conflicts = column_u64(s, 9);
+	out->revise_from = column_real(s, 10);
 }
 
 /* Reads of runs inside a batch must see its readings. 0 or -1. */
@@ -749,6 +891,33 @@ int store_runs_recent(struct store *st, double since_ts, struct store_run_state 
 		run_state_read(s, &out[n++]);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_db(st, "reading recent runs");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return (int)n;
+}
+
+int store_runs_revise_pending(struct store *st, struct store_run_state *out, size_t max)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUNS_REVISE];
+	size_t n = 0;
+	int rc;
+
+	if (runs_make_current(st) < 0)
+		return -1;
+	if (max == 0)
+		return 0;
+	if (max > (size_t)INT32_MAX)
+		max = INT32_MAX;
+	if (sqlite3_bind_int64(s, 1, (sqlite3_int64)max) != SQLITE_OK) {
+		log_db(st, "binding a runs query");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
+		run_state_read(s, &out[n++]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_db(st, "reading runs to revise");
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -905,6 +1074,109 @@ int store_session_mark_published(struct store *st, int64_t session_id)
 		return -1;
 	}
 	return 0;
+}
+
+int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
+		       struct store_run_session *out, size_t max)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_SESSIONS];
+	size_t n = 0;
+	int rc;
+
+	if (max > (size_t)INT32_MAX)
+		max = INT32_MAX;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_double(s, 2, end_from_mono_s) != SQLITE_OK) {
+		log_db(st, "binding a run's sessions query");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_run_session *o;
+
+		if (n == max) {
+			log_error("store: run %lld has more than %zu sessions to revise",
+				  (long long)run_id, max);
+			sqlite3_reset(s);
+			return -1;
+		}
+		o = &out[n++];
+		o->id = sqlite3_column_int64(s, 0);
+		o->start_mono_s = sqlite3_column_double(s, 1);
+		o->end_mono_s = column_real(s, 2);
+		o->hold_count = (size_t)column_u64(s, 3);
+		o->hold_time_s = column_real(s, 4);
+		o->heat_time_s = column_real(s, 5);
+		o->hot_time_s = column_real(s, 6);
+		o->readings = column_u64(s, 7);
+		o->missing_readings = column_u64(s, 8);
+		o->max_temperature_c = column_real(s, 9);
+	}
+	if (rc != SQLITE_DONE) {
+		log_db(st, "reading a run's sessions");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return (int)n;
+}
+
+int store_session_delete(struct store *st, int64_t session_id)
+{
+	if (batch_broken(st))
+		return -1;
+	if (sqlite3_bind_int64(st->stmt[STMT_HOLDS_DELETE], 1, session_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st->stmt[STMT_SESSION_DELETE], 1, session_id) != SQLITE_OK) {
+		log_db(st, "binding a session id");
+		return -1;
+	}
+	if (step_done(st, STMT_HOLDS_DELETE, "deleting a session's holds") < 0 ||
+	    step_done(st, STMT_SESSION_DELETE, "deleting a session") < 0)
+		return -1;
+	return 0;
+}
+
+int store_run_snapshot_set(struct store *st, int64_t run_id, uint64_t fed_seq, const void *blob,
+			   size_t len)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_SET];
+	bool bad = false;
+
+	if (batch_broken(st))
+		return -1;
+	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
+	if (blob && len <= (size_t)INT32_MAX)
+		bad |= sqlite3_bind_blob(s, 2, blob, (int)len, SQLITE_STATIC) != SQLITE_OK;
+	else
+		bad |= sqlite3_bind_null(s, 2) != SQLITE_OK;
+	bad |= bind_u64(s, 3, blob ? fed_seq : 0) != SQLITE_OK;
+	if (bad) {
+		log_db(st, "binding a run's snapshot");
+		sqlite3_reset(s);
+		return -1;
+	}
+	return step_done(st, STMT_SNAPSHOT_SET, "storing a run's snapshot");
+}
+
+int store_run_snapshot_get(struct store *st, int64_t run_id, uint64_t fed_seq, void *buf, size_t len)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_GET];
+	int rc, ret = 0;
+
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK) {
+		log_db(st, "binding a run id");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB &&
+	    column_u64(s, 1) == fed_seq && (size_t)sqlite3_column_bytes(s, 0) == len) {
+		memcpy(buf, sqlite3_column_blob(s, 0), len);
+		ret = 1;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_db(st, "reading a run's snapshot");
+		ret = -1;
+	}
+	sqlite3_reset(s);
+	return ret;
 }
 
 long store_readings_purge(struct store *st, double before_ts)

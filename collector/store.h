@@ -10,7 +10,8 @@
  * store_commit(). Reads used while a batch is open see its writes.
  *
  * Tables: devices(id, name), runs(id, device_id, run, fed_seq, missing,
- * first_ts, last_ts), readings(run_id, seq, mono, ts, pressure_kpa,
+ * first_ts, last_ts, stored_seq, lost, conflicts, snapshot, snapshot_seq),
+ * readings(run_id, seq, mono, ts, pressure_kpa,
  * temperature_c, faults) keyed (run_id, seq), sessions (one per finished
  * session, unique per (run_id, start_mono)), holds (per session, in order). */
 #ifndef ROLLSENSE_STORE_H
@@ -40,32 +41,61 @@ void store_rollback(struct store *st);
 
 /* The id of device NAME's run RUN, created if new. 0 or -1. */
 int store_run_id(struct store *st, const char *device, const char *run, int64_t *run_id);
+/* The same, without creating it: 1 found, 0 not stored, -1 on error. */
+int store_run_find(struct store *st, const char *device, const char *run, int64_t *run_id);
 
-/* Stores a reading of run_id. Returns 1 if it was new, 0 if (run_id, seq)
- * was already stored (a duplicate: nothing changes), -1 on error. */
+#define STORE_READING_DUPLICATE 0	/* stored already, with the same mono and ts */
+#define STORE_READING_NEW 1
+#define STORE_READING_CONFLICT 2	/* stored already with other times: another run, same id */
+/* Stores a reading of run_id. Returns one of the above (nothing changes
+ * unless NEW), or -1 on error. */
 int store_reading_insert(struct store *st, int64_t run_id, const struct reading *r);
 
 /* Readings of run_id with seq > after_seq in seq order, at most max, into
- * out (faults are not read back). Returns how many, -1 on error. */
+ * out (faults are not read back; lost_after is READING_NO_LOSS). Returns how
+ * many, -1 on error. */
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 			 struct reading *out, size_t max);
+/* Only their seqs: cheaper, for finding holes. Same contract. */
+int store_seqs_after(struct store *st, int64_t run_id, uint64_t after_seq, uint64_t *out,
+		     size_t max);
 
-/* The per-run progress the ingest keeps: fed_seq (every reading up to it is
- * stored and went through the detector, or was declared lost), missing
- * (readings declared lost). */
+/* The per-run progress the ingest keeps (ingest.h): fed_seq (every reading
+ * up to it is stored and went through the detector, or was declared
+ * missing), missing (readings the detector passed without them),
+ * stored_seq (every reading up to it is stored, or sensord said it no longer
+ * has it: what the ack says), lost (readings sensord said it no longer has),
+ * conflicts (readings that repeated a stored seq with other times),
+ * revise_from (readings came for a hole the detector had passed, from this
+ * mono on: its sessions are to be recomputed; NAN when none). */
+struct store_run_progress {
+	uint64_t fed_seq;
+	uint64_t missing;
+	uint64_t stored_seq;
+	uint64_t lost;
+	uint64_t conflicts;
+	double revise_from;
+};
 struct store_run_state {
 	int64_t run_id;
 	char device[65];
 	char run[READING_RUN_LEN + 1];
 	uint64_t fed_seq;
 	uint64_t missing;
+	uint64_t stored_seq;
+	uint64_t lost;
+	uint64_t conflicts;
+	double revise_from;
 	uint64_t max_seq;	/* highest seq stored */
 	double last_ts;		/* ts of the newest reading stored */
 };
-int store_run_progress_set(struct store *st, int64_t run_id, uint64_t fed_seq, uint64_t missing);
+int store_run_progress_set(struct store *st, int64_t run_id, const struct store_run_progress *p);
 /* Runs with a reading stored after since_ts (Unix time), for rebuilding
  * state at start. Returns how many were written to out (at most max), -1 on error. */
 int store_runs_recent(struct store *st, double since_ts, struct store_run_state *out, size_t max);
+/* Runs whose sessions are still to be recomputed (revise_from set), at
+ * most max. Returns how many, -1 on error. */
+int store_runs_revise_pending(struct store *st, struct store_run_state *out, size_t max);
 /* One run's state; 0, or -1 if unknown. */
 int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out);
 
@@ -78,6 +108,31 @@ int store_session_insert(struct store *st, int64_t run_id, const struct detector
 			 int64_t *session_id);
 /* Marks a session's summary as published (retained on MQTT). */
 int store_session_mark_published(struct store *st, int64_t session_id);
+
+/* A stored session of a run as the ingest compares it with a recomputed one
+ * (times on the run's mono timeline). */
+struct store_run_session {
+	int64_t id;
+	double start_mono_s, end_mono_s;
+	size_t hold_count;
+	double hold_time_s, heat_time_s, hot_time_s, max_temperature_c;
+	uint64_t readings, missing_readings;
+};
+/* The sessions of run_id that end at or after end_from_mono_s, by start.
+ * Returns how many (at most max; more is an error), -1 on error. */
+int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
+		       struct store_run_session *out, size_t max);
+/* Deletes a session and its holds. 0 or -1. */
+int store_session_delete(struct store *st, int64_t session_id);
+
+/* A run's detector kept out of memory: blob (len bytes, NULL to clear) is
+ * valid while the run's fed_seq is still fed_seq. 0 or -1. */
+int store_run_snapshot_set(struct store *st, int64_t run_id, uint64_t fed_seq, const void *blob,
+			   size_t len);
+/* Copies the snapshot into buf if one is stored for this fed_seq and is
+ * exactly len bytes: 1; 0 if there is none such; -1 on error. */
+int store_run_snapshot_get(struct store *st, int64_t run_id, uint64_t fed_seq, void *buf,
+			   size_t len);
 
 /* Deletes readings with ts older than before_ts (retention); sessions stay.
  * Returns how many were deleted, -1 on error. Runs in its own small

@@ -469,6 +469,62 @@ void detector_free(struct detector *d)
 	free(d);
 }
 
+#ifndef ROLLSENSE_VERSION
+#define ROLLSENSE_VERSION "unknown"
+#endif
+
+/* A snapshot is this header, then the struct's bytes. The version string
+ * stands for the struct's layout, which any release may change. */
+struct detector_snapshot_header {
+	char magic[8];
+	char version[24];
+	uint64_t size;
+};
+
+static const char snapshot_magic[8] = "rsdet\0\0\1";
+
+size_t detector_snapshot_size(void)
+{
+	return sizeof(struct detector_snapshot_header) + sizeof(struct detector);
+}
+
+static void snapshot_header_make(struct detector_snapshot_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, snapshot_magic, sizeof(h->magic));
+	strncpy(h->version, ROLLSENSE_VERSION, sizeof(h->version) - 1);
+	h->size = sizeof(struct detector);
+}
+
+void detector_snapshot(const struct detector *d, void *buf)
+{
+	struct detector_snapshot_header h;
+
+	snapshot_header_make(&h);
+	memcpy(buf, &h, sizeof(h));
+	memcpy((unsigned char *)buf + sizeof(h), d, sizeof(*d));
+}
+
+int detector_restore(struct detector *d, const void *buf, size_t len)
+{
+	struct detector_snapshot_header want;
+	struct detector tmp;
+
+	snapshot_header_make(&want);
+	if (!buf || len != detector_snapshot_size() || memcmp(buf, &want, sizeof(want)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&tmp, (const unsigned char *)buf + sizeof(want), sizeof(tmp));
+	/* The thresholds are all doubles: no padding, so bytes compare. */
+	if (memcmp(&tmp.cfg, &d->cfg, sizeof(tmp.cfg)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	*d = tmp;
+	return 0;
+}
+
 void detector_reset(struct detector *d)
 {
 	struct detector_cfg cfg = d->cfg;

@@ -184,6 +184,16 @@ size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 size_t detector_end_session(struct detector *d, double mono_s,
 			    struct detector_event *out, size_t max_events);
 
+/* The whole state as bytes, so that an idle detector can be kept out of
+ * memory and brought back exactly as it was (the collector does this for
+ * runs that went quiet). The bytes hold no pointers; they are meant for this
+ * program version only: detector_restore refuses (-1, errno EINVAL) bytes of
+ * another length or version, or made with a different configuration than
+ * d's, and then leaves d unchanged. buf holds detector_snapshot_size() bytes. */
+size_t detector_snapshot_size(void);
+void detector_snapshot(const struct detector *d, void *buf);
+int detector_restore(struct detector *d, const void *buf, size_t len);
+
 /* Events dropped since detector_new for want of room in out. */
 uint64_t detector_events_dropped(const struct detector *d);
 

@@ -84,6 +84,16 @@ int summary_encode(const struct detector_summary *s, const char *device, const c
 	return print_into(o, ok, buf, len);
 }
 
+int summary_mark_revised(char *buf, size_t len, size_t size)
+{
+	static const char field[] = ",\"revised\":true}";
+
+	if (len < 2 || buf[0] != '{' || buf[len - 1] != '}' || len - 1 + sizeof(field) > size)
+		return -1;
+	memcpy(buf + len - 1, field, sizeof(field));	/* with its NUL */
+	return (int)(len - 1 + sizeof(field) - 1);
+}
+
 int event_encode(const struct detector_event *ev, const char *run, double ts_offset_s,
 		 char *buf, size_t len)
 {

@@ -24,6 +24,12 @@
 int summary_encode(const struct detector_summary *s, const char *device, const char *run,
 		   double ts_offset_s, char *buf, size_t len);
 
+/* Marks a summary summary_encode() wrote into buf (len bytes, buf holding
+ * size) as a revision of a session published before, by adding
+ * "revised":true: late readings changed it (docs/protocol.md). Returns the new
+ * length, or -1 if it does not fit or buf is not such a summary. */
+int summary_mark_revised(char *buf, size_t len, size_t size);
+
 /* Writes a live event as JSON into buf:
  *   {"event":"hold_10s","run":"3f9c2a1e","mono":46.2,"ts":1763910046.3,
  *    "hold":{"start":...,"duration_s":10.0,"peak_kpa":15.3,"mean_kpa":14.9,"class":"effective"}}

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -91,6 +93,8 @@ struct daemon {
 	char topic_command[256];
 	char topic_event[256];
 	uint64_t events_dropped;
+	uint64_t acks_ignored;		/* acks for a run or seq this sensord never made */
+	double ack_ignored_logged_at;
 	uint64_t outbox_dropped_logged;	/* outbox drops already in a log line */
 	double outbox_drop_logged_at;
 	bool outbox_write_failing;	/* logged once per failing stretch */
@@ -115,6 +119,7 @@ struct daemon {
 	bool ready;			/* READY=1 sent: a chip gave a value */
 	double status_at;		/* real time of the last STATUS= check */
 	char status[160];		/* the STATUS= line last sent */
+	char send_buf[READING_MAX_PAYLOAD + 64];	/* a reading with lost_after added */
 };
 
 /* Checks what the shared loader cannot know is needed: sensord must have
@@ -148,13 +153,20 @@ static int load_config(const char *path, struct rs_config *cfg)
 	return 0;
 }
 
+/* 64 random bits: with 32, a device restarted 10,000 times had about a 1 %
+ * chance of meeting an old run id again, and the collector would take the
+ * new run's readings for duplicates of the old one's. */
 static void new_run_id(char run[READING_RUN_LEN + 1])
 {
-	uint32_t r = 0;
+	uint64_t r = 0;
 
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)(clock_real_s() * 1e6);
-	snprintf(run, READING_RUN_LEN + 1, "%08x", r);
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 48);
+	}
+	snprintf(run, READING_RUN_LEN + 1, "%016llx", (unsigned long long)r);
 }
 
 static void json_number(FILE *out, double v, int decimals)
@@ -227,10 +239,11 @@ static void publish_health(struct daemon *d)
 	len = snprintf(buf, sizeof(buf),
 		       "{\"run\":\"%s\",\"readings\":%llu,\"chip_faults\":%llu,\"reinits\":%llu,"
 		       "\"missed_ticks\":%llu,\"outbox\":%zu,\"outbox_dropped\":%llu,"
-		       "\"events_not_sent\":%llu}",
+		       "\"outbox_damaged\":%llu,\"events_not_sent\":%llu,\"acks_ignored\":%llu}",
 		       d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
 		       (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
-		       (unsigned long long)d->events_dropped);
+		       (unsigned long long)ob.corrupt_regions, (unsigned long long)d->events_dropped,
+		       (unsigned long long)d->acks_ignored);
 	if (len > 0 && (size_t)len < sizeof(buf))
 		mqtt_client_publish(d->mqtt, d->topic_health, buf, (size_t)len, 1, true, UINT64_MAX);
 	d->health_published_at = clock_real_s();
@@ -253,6 +266,38 @@ static void publish_discovery(struct daemon *d)
 	}
 	mqtt_client_publish(d->mqtt, topic, payload, strlen(payload), 1, true, UINT64_MAX);
 	free(payload);
+}
+
+/* An ack may only confirm readings this sensord made: one for a run it has
+ * no record of (a previous run's retained ack, after a restart), or beyond
+ * the highest seq made in that run (a collector gone wrong, or a forged
+ * message), is ignored, counted and logged (at most once a minute). 0 to
+ * apply it, -1 to ignore it. */
+static int ack_check(struct daemon *d, const char *run, uint64_t seq)
+{
+	uint64_t max_seq = 0, acked_seq;
+	bool known = outbox_run_info(d->outbox, run, &max_seq, &acked_seq) == 0;
+	double now = clock_real_s();
+
+	if (strcmp(run, d->run) == 0) {
+		known = true;
+		max_seq = d->seq;
+	}
+	if (known && seq <= max_seq)
+		return 0;
+	d->acks_ignored++;
+	if (d->ack_ignored_logged_at == 0 || now - d->ack_ignored_logged_at >= 60) {
+		if (!known)
+			log_info("ignoring an acknowledgement of run %s: this sensord holds nothing of "
+				 "that run (after a restart, the previous run's is expected once); %llu "
+				 "ignored so far", run, (unsigned long long)d->acks_ignored);
+		else
+			log_warn("ignoring an acknowledgement of run %s up to seq %llu: that run made "
+				 "only %llu readings; %llu ignored so far", run, (unsigned long long)seq,
+				 (unsigned long long)max_seq, (unsigned long long)d->acks_ignored);
+		d->ack_ignored_logged_at = now;
+	}
+	return -1;
 }
 
 static void handle_event(struct daemon *d, struct mqtt_event *ev)
@@ -291,7 +336,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 				log_warn("mqtt: ignoring a malformed acknowledgement on %s", ev->topic);
 				break;
 			}
-			if (d->cfg.sensord.confirm != CONFIRM_COLLECTOR)
+			if (d->cfg.sensord.confirm != CONFIRM_COLLECTOR || ack_check(d, run, seq) < 0)
 				break;
 			n = outbox_ack(d->outbox, run, seq);
 			if (n) {
@@ -336,10 +381,26 @@ static void pump(struct daemon *d)
 		d->resend_interval_s = fmin(d->resend_interval_s * 2, RESEND_MAX_S);
 	}
 	while (mqtt_client_pending(d->mqtt) < SEND_WINDOW) {
+		const char *payload;
+		size_t len;
+
 		e = outbox_next_to_send(d->outbox, now, INFINITY);
 		if (!e)
 			break;
-		if (mqtt_client_publish(d->mqtt, d->topic_reading, e->payload, e->len, 1, false, e->id) < 0)
+		payload = e->payload;
+		len = e->len;
+		if (e->lost_after != OUTBOX_NO_LOSS) {
+			/* Readings before it are gone from the outbox for good:
+			 * the collector may move its ack past them. */
+			int n = reading_add_lost_after(e->payload, e->len, e->lost_after, d->send_buf,
+						       sizeof(d->send_buf));
+
+			if (n > 0) {
+				payload = d->send_buf;
+				len = (size_t)n;
+			}
+		}
+		if (mqtt_client_publish(d->mqtt, d->topic_reading, payload, len, 1, false, e->id) < 0)
 			break;
 		outbox_mark_sent(d->outbox, e, now);
 	}
@@ -496,11 +557,13 @@ static void log_health(struct daemon *d)
 	mqtt_client_get_stats(d->mqtt, &ms);
 	sampler_get_stats(d->sampler, &ss);
 	log_info("health: run %s readings %llu, chip faults %llu, reinits %llu, missed ticks %llu, "
-		 "outbox %zu (dropped %llu), published %llu, reconnects %llu, events not sent %llu",
+		 "outbox %zu (dropped %llu, damaged regions %llu), published %llu, reconnects %llu, "
+		 "events not sent %llu, acks ignored %llu",
 		 d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
 		 (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
-		 (unsigned long long)ms.published_ok, (unsigned long long)ms.connects,
-		 (unsigned long long)d->events_dropped);
+		 (unsigned long long)ob.corrupt_regions, (unsigned long long)ms.published_ok,
+		 (unsigned long long)ms.connects, (unsigned long long)d->events_dropped,
+		 (unsigned long long)d->acks_ignored);
 }
 
 /* SIGHUP: a new config is loaded whole and checked before anything changes.
@@ -515,6 +578,7 @@ static void reload(struct daemon *d)
 
 	log_info("reloading %s", d->cfg.path);
 	if (load_config(d->cfg.path, &next) < 0) {
+		explicit_bzero(&next, sizeof(next));	/* it may hold the password */
 		log_error("reload refused; keeping the running configuration");
 		return;
 	}
@@ -535,6 +599,7 @@ static void reload(struct daemon *d)
 	d->cfg.sensord.gauge = next.sensord.gauge;
 	d->cfg.detector = next.detector;
 	snprintf(d->cfg.log_level, sizeof(d->cfg.log_level), "%s", next.log_level);
+	explicit_bzero(&next, sizeof(next));	/* no copy of the password stays on the stack */
 	log_info("reload done");
 }
 
@@ -544,7 +609,7 @@ static int run_daemon(struct daemon *d)
 	char err[512], client_id[160], outbox_dir[CONFIG_PATH_MAX + 16];
 	double period, next_tick, last_flush, last_health, end_s, drain_started = 0;
 	bool sampling = true;
-	int rc = 0;
+	int rc = 0, rc_flush;
 
 	topic_build(d->topic_reading, sizeof(d->topic_reading), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "reading");
 	topic_build(d->topic_status, sizeof(d->topic_status), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "status");
@@ -574,6 +639,13 @@ static int run_daemon(struct daemon *d)
 		if (st.recovered)
 			log_info("outbox: %llu unconfirmed readings from earlier runs will be sent again",
 				 (unsigned long long)st.recovered);
+		/* Loss is never silent: damage found in the files is logged
+		 * here, and each reading after it tells the collector. */
+		if (st.corrupt_regions)
+			log_error("outbox: %llu damaged regions (%llu bytes) in %s were skipped; the "
+				  "readings in them are lost, and the collector is told so with the next "
+				  "ones sent", (unsigned long long)st.corrupt_regions,
+				  (unsigned long long)st.corrupt_bytes, outbox_dir);
 	}
 
 	if (d->cfg.mqtt.client_id[0])
@@ -661,7 +733,7 @@ static int run_daemon(struct daemon *d)
 			if (end_s > 0 && next_tick > end_s) {
 				sampling = false;
 				drain_started = clock_real_s();
-				outbox_flush(d->outbox);
+				(void)outbox_flush(d->outbox);	/* retried below, and logged there */
 				log_info("scenario ended at %.1f s: %llu readings; waiting for confirmation",
 					 end_s, (unsigned long long)d->seq);
 			}
@@ -674,8 +746,10 @@ static int run_daemon(struct daemon *d)
 		now_real = clock_real_s();
 		mqtt_client_tick(d->mqtt, now_real);
 		if (now_real - last_flush >= d->cfg.sensord.flush_s) {
-			if (outbox_flush(d->outbox) < 0)
-				log_warn("outbox: write failed: %s; will retry", strerror(errno));
+			int ferr = outbox_flush(d->outbox);
+
+			if (ferr < 0)
+				log_warn("outbox: write failed: %s; will retry", strerror(-ferr));
 			last_flush = now_real;
 		}
 		if (now_real - d->outbox_drop_logged_at >= 60) {
@@ -725,8 +799,9 @@ static int run_daemon(struct daemon *d)
 	}
 
 	notify_stopping(&d->notify);
-	if (outbox_flush(d->outbox) < 0)
-		log_error("outbox: final write failed: %s", strerror(errno));
+	rc_flush = outbox_flush(d->outbox);
+	if (rc_flush < 0)
+		log_error("outbox: final write failed: %s", strerror(-rc_flush));
 	if (mqtt_client_connected(d->mqtt))
 		publish_status(d, "offline");
 	log_health(d);

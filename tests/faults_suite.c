@@ -475,7 +475,7 @@ static void sensord_start(struct fixture *f)
 	assert_non_null(text);
 	p = strstr(text, "info: run ");
 	assert_non_null(p);
-	snprintf(r->run, sizeof(r->run), "%.8s", p + strlen("info: run "));
+	snprintf(r->run, sizeof(r->run), "%.16s", p + strlen("info: run "));
 	free(text);
 	note(f, "sensord run %zu (%s) started%s", f->n_runs, r->run,
 	     broker_is_up(f) ? "" : " with the broker down");

@@ -104,7 +104,7 @@ static void test_once(void **state)
 	if (!j)
 		fail_msg("not JSON: %s", r.out);
 	assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "run")));
-	assert_int_equal(strlen(cJSON_GetObjectItem(j, "run")->valuestring), 8);
+	assert_int_equal(strlen(cJSON_GetObjectItem(j, "run")->valuestring), 16);	/* 64 bits */
 	assert_int_equal(cJSON_GetObjectItem(j, "seq")->valuedouble, 1);
 	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(j, "mono")));
 	assert_true(cJSON_GetObjectItem(j, "ts")->valuedouble > 1.7e9);

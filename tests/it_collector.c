@@ -105,7 +105,7 @@ struct fixture {
 	char collector_log[300];
 };
 
-static void write_config(struct fixture *f, double scale, double resend_s)
+static void write_config_gap(struct fixture *f, double scale, double resend_s, double gap_s)
 {
 	char cwd[512];
 
@@ -119,8 +119,13 @@ static void write_config(struct fixture *f, double scale, double resend_s)
 			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
 			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
 			   "    \"simulation\": { \"scenario\": \"%s/%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
-			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2, \"gap_timeout_s\": 3600 } }\n",
-			   f->broker.port, f->dir, resend_s, cwd, SCENARIO, scale, f->db);
+			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2, \"gap_timeout_s\": %g } }\n",
+			   f->broker.port, f->dir, resend_s, cwd, SCENARIO, scale, f->db, gap_s);
+}
+
+static void write_config(struct fixture *f, double scale, double resend_s)
+{
+	write_config_gap(f, scale, resend_s, 3600);
 }
 
 static int setup(void **state)
@@ -464,6 +469,50 @@ static void test_kills_lose_nothing(void **state)
 	cJSON_Delete(rep);
 }
 
+/* Issue 10's reproduction: a broker that keeps at most 10 QoS 1 messages
+ * for an offline client (mosquitto's max_queued_messages, as a real broker
+ * with a queue limit) drops most of what sensord sends while the collector
+ * is down for 15 s. The hole the collector then sees stays open longer than
+ * gap_timeout_s (3 s) because sensord resends only after resend_s (20 s):
+ * the detector passes it, but the ack must not, or sensord deletes readings
+ * no one stored. When the resend fills the hole, the session is recomputed
+ * and equals the script, and every reading sensord made is stored. */
+static void test_queue_overflow_outage(void **state)
+{
+	struct fixture *f = *state;
+	struct truth t;
+	pid_t sensord, collector;
+	uint64_t stored;
+	cJSON *rep;
+
+	broker_stop(&f->broker);
+	assert_int_equal(broker_start(&f->broker, f->dir, 0, "max_queued_messages 10"), 0);
+	write_config_gap(f, 8, 20, 3);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	assert_true(harness_wait_file_contains(f->sensord_log, "first reading", 10));
+	harness_sleep(6);	/* into hold 1 (the scenario runs 8 times as fast) */
+	harness_stop(collector, SIGKILL, 5);
+	harness_sleep(15);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 180));
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
+	 * and late readings revised the session. */
+	assert_true(harness_wait_file_contains(f->broker.log, "are being dropped", 1));
+	assert_true(harness_wait_file_contains(f->collector_log, "did not arrive within", 1));
+	assert_true(harness_wait_file_contains(f->collector_log, "recomputed and published again", 1));
+
+	rep = report_json(f);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
+	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
+		    &stored, &t);
+	assert_int_equal(stored, readings_sent(f->sensord_log));
+	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
+	cJSON_Delete(rep);
+}
+
 /* Every message of tests/data/hostile-messages.tsv is dropped and counted
  * under its kind; the collector lives on and still stores a good reading. */
 static void test_hostile_messages(void **state)
@@ -577,6 +626,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scripted_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kills_lose_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_overflow_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};

@@ -18,6 +18,7 @@
 #include <cJSON.h>
 
 #include "harness.h"
+#include "reading.h"
 #include "sim/sim.h"
 
 #define MAX_SEQ 20000
@@ -113,7 +114,7 @@ struct seen {
 	bool in_order;
 	uint64_t last_seq;
 	size_t lines;
-	char run[8][9];
+	char run[8][READING_RUN_LEN + 1];
 	size_t n_runs;
 };
 
@@ -146,7 +147,7 @@ static void collect(const struct fixture *f, const char *device, struct seen *s,
 		mono = cJSON_GetObjectItemCaseSensitive(j, "mono");
 		p = cJSON_GetObjectItemCaseSensitive(j, "pressure_kpa");
 		t = cJSON_GetObjectItemCaseSensitive(j, "temperature_c");
-		assert_true(cJSON_IsString(run) && strlen(run->valuestring) == 8);
+		assert_true(cJSON_IsString(run) && strlen(run->valuestring) == 16);
 		assert_true(cJSON_IsNumber(seq) && cJSON_IsNumber(mono));
 		assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "ts"));
 		for (ri = 0; ri < s->n_runs; ri++)
@@ -154,7 +155,7 @@ static void collect(const struct fixture *f, const char *device, struct seen *s,
 				break;
 		if (ri == s->n_runs) {
 			assert_true(s->n_runs < 8);
-			snprintf(s->run[s->n_runs++], 9, "%s", run->valuestring);
+			snprintf(s->run[s->n_runs++], sizeof(s->run[0]), "%s", run->valuestring);
 		}
 		if (ri == s->n_runs - 1) {	/* order within the newest run */
 			if ((uint64_t)seq->valuedouble < s->last_seq)

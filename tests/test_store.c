@@ -252,7 +252,7 @@ static void test_schema_version_in_file_header(void **state)
 
 	umask(mask);
 	store_close(st);
-	assert_int_equal(store_schema_version(), 2);	/* two migrations so far */
+	assert_int_equal(store_schema_version(), 3);	/* three migrations so far */
 	f = fopen(fx->path, "rb");
 	assert_non_null(f);
 	assert_int_equal(fread(magic, 1, sizeof(magic), f), sizeof(magic));
@@ -267,7 +267,7 @@ static void test_schema_version_in_file_header(void **state)
 	/* Reopening a current database changes nothing. */
 	st = open_ok(fx);
 	store_close(st);
-	assert_int_equal(file_be32(fx->path, 60), 2);
+	assert_int_equal(file_be32(fx->path, 60), 3);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -279,7 +279,7 @@ static void test_newer_schema_refused(void **state)
 	store_close(st);
 	file_put_be32(fx->path, 60, 99);
 	assert_null(store_open(fx->path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (2)",
+	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (3)",
 		 fx->path);
 	assert_string_equal(err, want);
 }
@@ -348,9 +348,16 @@ static void test_duplicates_ignored(void **state)
 	readings_store(st, run_id, RUN_A, 1, 5, 1000);
 	assert_int_equal(store_begin(st), 0);
 	for (uint64_t seq = 1; seq <= 5; seq++) {
-		/* Same key, other values: the first copy stays. */
+		/* A resend: same key, same times. */
+		reading_make(&r, RUN_A, seq, 1000 + (double)seq, (double)seq / 2, 30 + (double)seq / 100);
+		assert_int_equal(store_reading_insert(st, run_id, &r), STORE_READING_DUPLICATE);
+		/* Same key, other times: another run under this id. Either
+		 * way the first copy stays. */
 		reading_make(&r, RUN_A, seq, 5000, 99.0, 99.0);
-		assert_int_equal(store_reading_insert(st, run_id, &r), 0);
+		assert_int_equal(store_reading_insert(st, run_id, &r), STORE_READING_CONFLICT);
+		reading_make(&r, RUN_A, seq, 1000 + (double)seq, 99.0, 99.0);
+		r.mono += 0.001;
+		assert_int_equal(store_reading_insert(st, run_id, &r), STORE_READING_CONFLICT);
 	}
 	assert_int_equal(store_commit(st), 0);
 	counts_get(st, &c);
@@ -426,7 +433,9 @@ static void test_run_progress_round_trip(void **state)
 	assert_true(rs.last_ts == 2000.5);
 	reading_make(&r, RUN_A, 8, 2001.0, 1, 1);
 	assert_int_equal(store_reading_insert(st, run_id, &r), 1);
-	assert_int_equal(store_run_progress_set(st, run_id, 42, 3), 0);
+	assert_int_equal(store_run_progress_set(st, run_id, &(struct store_run_progress){
+		.fed_seq = 42, .missing = 3, .stored_seq = 40, .lost = 2, .conflicts = 1,
+		.revise_from = 12.5 }), 0);
 	assert_int_equal(store_commit(st), 0);
 	/* A late, older reading in a later batch moves neither mark back. */
 	reading_make(&r, RUN_A, 2, 1500.0, 1, 1);
@@ -440,10 +449,15 @@ static void test_run_progress_round_trip(void **state)
 	assert_string_equal(rs.run, RUN_A);
 	assert_int_equal(rs.fed_seq, 42);
 	assert_int_equal(rs.missing, 3);
+	assert_int_equal(rs.stored_seq, 40);
+	assert_int_equal(rs.lost, 2);
+	assert_int_equal(rs.conflicts, 1);
+	assert_true(rs.revise_from == 12.5);
 	assert_int_equal(rs.max_seq, 9);
 	assert_true(rs.last_ts == 2001.0);
 	assert_int_equal(store_run_get(st, run_id + 100, &rs), -1);
-	assert_int_equal(store_run_progress_set(st, run_id + 100, 1, 0), -1);
+	assert_int_equal(store_run_progress_set(st, run_id + 100,
+						&(struct store_run_progress){ .fed_seq = 1 }), -1);
 	store_close(st);
 }
 
@@ -771,7 +785,7 @@ static void test_hostile_names_stored_verbatim(void **state)
 	memset(too_long, 'd', 65);
 	too_long[65] = 0;
 	assert_int_equal(store_run_id(st, too_long, RUN_A, &again), -1);
-	assert_int_equal(store_run_id(st, DEVICE, "123456789", &again), -1);
+	assert_int_equal(store_run_id(st, DEVICE, "0123456789abcdef0", &again), -1);
 	assert_int_equal(store_run_id(st, "", RUN_A, &again), -1);
 	counts_get(st, &c);
 	assert_int_equal(c.devices, 3);

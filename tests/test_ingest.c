@@ -1,0 +1,555 @@
+/* Tests for collector/ingest.c against a real SQLite database in a fresh
+ * folder, with the MQTT edge replaced by a recorder of what would be
+ * published. Time is given to the ingest, never read, so expiring a hole
+ * or evicting an idle run takes no waiting.
+ *
+ * The ground truth is the scripted session each test feeds: pressure 15 kPa
+ * from t = 10 s to t < 30 s at 10 Hz is one hold of 19.9 s (its first sample
+ * at 10.0, its last at 29.9: docs/protocol.md, "Detector"), effective. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "select.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "config.h"
+#include "harness.h"
+#include "ingest.h"
+#include "log.h"
+#include "reading.h"
+#include "store.h"
+
+#define DEVICE "ball1"
+#define RUN "5e1f03c29a7b44d1"
+#define TOPIC "rollsense/" DEVICE "/reading"
+#define MAX_SEEN 256
+
+/* What the ingest published: the last ack per device, every session. */
+struct recorder {
+	char ack_topic[MAX_SEEN][128];
+	char ack_run[MAX_SEEN][READING_RUN_LEN + 1];
+	uint64_t ack_seq[MAX_SEEN];
+	size_t n_acks;		/* distinct topics */
+	uint64_t acks_published;
+	char *sessions[MAX_SEEN];
+	size_t n_sessions;
+};
+
+struct fixture {
+	char dir[256];
+	char db[300];
+	struct rs_config cfg;
+	struct store *st;
+	struct ingest *ing;
+	struct recorder rec;
+	double now;
+};
+
+static int record(void *ctx, const char *topic, const char *payload, size_t len, bool retained)
+{
+	struct recorder *rec = ctx;
+	char run[READING_RUN_LEN + 1];
+	uint64_t seq;
+	size_t i;
+
+	assert_true(retained);
+	if (strstr(topic, "/ack")) {
+		assert_int_equal(ack_decode(payload, len, run, &seq), 0);
+		for (i = 0; i < rec->n_acks && strcmp(rec->ack_topic[i], topic) != 0; i++)
+			;
+		if (i == rec->n_acks) {
+			assert_true(rec->n_acks < MAX_SEEN);
+			snprintf(rec->ack_topic[rec->n_acks++], sizeof(rec->ack_topic[0]), "%s", topic);
+		}
+		snprintf(rec->ack_run[i], sizeof(rec->ack_run[i]), "%s", run);
+		rec->ack_seq[i] = seq;
+		rec->acks_published++;
+	} else if (strstr(topic, "/session")) {
+		assert_true(rec->n_sessions < MAX_SEEN);
+		rec->sessions[rec->n_sessions] = strndup(payload, len);
+		assert_non_null(rec->sessions[rec->n_sessions]);
+		rec->n_sessions++;
+	}
+	return 0;
+}
+
+static void ingest_open(struct fixture *fx)
+{
+	char err[256];
+
+	fx->st = store_open(fx->db, err, sizeof(err));
+	if (!fx->st)
+		fail_msg("%s", err);
+	fx->ing = ingest_new(&fx->cfg, fx->st, record, &fx->rec);
+	assert_non_null(fx->ing);
+}
+
+static void ingest_close(struct fixture *fx)
+{
+	assert_int_equal(ingest_flush(fx->ing, fx->now), 0);
+	ingest_free(fx->ing);
+	store_close(fx->st);
+	fx->ing = NULL;
+	fx->st = NULL;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	log_set_level(LOG_LEVEL_WARN);
+	snprintf(fx->dir, sizeof(fx->dir), "%s", harness_tmpdir("test_ingest"));
+	snprintf(fx->db, sizeof(fx->db), "%s/collector.db", fx->dir);
+	config_defaults(&fx->cfg);
+	fx->cfg.collector.gap_timeout_s = 3;
+	fx->cfg.collector.commit_s = 0.2;
+	fx->cfg.detector.idle_s = 5;
+	fx->now = 1000;
+	ingest_open(fx);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (fx->ing)
+		ingest_close(fx);
+	for (size_t i = 0; i < fx->rec.n_sessions; i++)
+		free(fx->rec.sessions[i]);
+	harness_rmtree(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* The scripted session: seq n is at t = (n - 1) / 10 s, 15 kPa from 10 s
+ * to before 30 s, else 0; 30 degrees. */
+static void reading_at(struct reading *r, const char *run, uint64_t seq)
+{
+	double t = (double)(seq - 1) / 10.0;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->run, sizeof(r->run), "%s", run);
+	r->seq = seq;
+	r->mono = t;
+	r->ts = 1763910000.0 + t;
+	r->pressure_kpa = t >= 10.0 - 1e-9 && t < 30.0 - 1e-9 ? 15.0 : 0.0;
+	r->temperature_c = 30.0;
+	r->lost_after = READING_NO_LOSS;
+}
+
+static void send_reading(struct fixture *fx, const char *topic, const struct reading *r)
+{
+	char buf[READING_MAX_PAYLOAD];
+	int len = reading_encode(r, buf, sizeof(buf));
+
+	assert_true(len > 0);
+	ingest_message(fx->ing, topic, buf, (size_t)len, fx->now);
+}
+
+/* Sends seq first..last (skipping none), ticking as a collector would. */
+static void send_range(struct fixture *fx, uint64_t first, uint64_t last)
+{
+	struct reading r;
+
+	for (uint64_t seq = first; seq <= last; seq++) {
+		reading_at(&r, RUN, seq);
+		send_reading(fx, TOPIC, &r);
+		fx->now += 0.01;
+		ingest_tick(fx->ing, fx->now);
+	}
+}
+
+/* Lets time pass in steps of 0.1 s, ticking. */
+static void pass_time(struct fixture *fx, double s)
+{
+	for (double end = fx->now + s; fx->now < end;) {
+		fx->now += 0.1;
+		ingest_tick(fx->ing, fx->now);
+	}
+}
+
+static uint64_t ack_of(const struct fixture *fx, const char *device)
+{
+	char topic[128];
+
+	snprintf(topic, sizeof(topic), "rollsense/%s/ack", device);
+	for (size_t i = 0; i < fx->rec.n_acks; i++)
+		if (strcmp(fx->rec.ack_topic[i], topic) == 0)
+			return fx->rec.ack_seq[i];
+	return 0;
+}
+
+static uint64_t stored_readings(struct fixture *fx)
+{
+	struct store_counts c;
+
+	assert_int_equal(store_get_counts(fx->st, &c), 0);
+	return c.readings;
+}
+
+/* Every ack must be backed by the database: seq 1..ack all stored (the
+ * tests that declare nothing lost). */
+static void assert_ack_backed(struct fixture *fx)
+{
+	uint64_t ack = ack_of(fx, DEVICE);
+	uint64_t seqs[1];
+	int64_t run_id;
+
+	if (ack == 0)
+		return;
+	assert_int_equal(store_run_find(fx->st, DEVICE, RUN, &run_id), 1);
+	for (uint64_t s = 0; s < ack; s++) {
+		assert_int_equal(store_seqs_after(fx->st, run_id, s, seqs, 1), 1);
+		if (seqs[0] != s + 1)
+			fail_msg("the ack says %llu, but seq %llu is not stored",
+				 (unsigned long long)ack, (unsigned long long)s + 1);
+	}
+}
+
+static const cJSON *field(const cJSON *o, const char *name)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!f)
+		fail_msg("no \"%s\" in the summary", name);
+	return f;
+}
+
+/* ---- the ack and holes ---- */
+
+/* Issue 10's reproduction, in small: a hole the detector passed after
+ * gap_timeout_s must not be acknowledged, or sensord deletes readings no one
+ * stored. */
+static void test_ack_never_passes_an_expired_hole(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+
+	send_range(fx, 1, 149);
+	send_range(fx, 221, 600);	/* 150..220 lost on the way, for now */
+	pass_time(fx, 5);		/* longer than gap_timeout_s */
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.missing, 71);	/* the detector moved on */
+	assert_int_equal(ack_of(fx, DEVICE), 149);	/* the ack did not */
+	assert_ack_backed(fx);
+
+	/* sensord resends: the hole fills, and the ack reaches the end. */
+	send_range(fx, 150, 220);
+	pass_time(fx, 2);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.late, 71);
+	assert_int_equal(stored_readings(fx), 600);
+	assert_int_equal(ack_of(fx, DEVICE), 600);
+	assert_ack_backed(fx);
+}
+
+/* The sessions a late reading touches are recomputed from the database and
+ * published again, revised, with their missing count corrected: the one
+ * effective hold of the script, not the two short fragments a hole left. */
+static void test_late_readings_revise_the_session(void **state)
+{
+	struct fixture *fx = *state;
+	const cJSON *holds, *h;
+	cJSON *first, *revised;
+	struct store_counts c;
+
+	send_range(fx, 1, 149);
+	send_range(fx, 221, 600);
+	pass_time(fx, 5);
+	/* The hole (7.1 s, longer than idle_s) cut the session in two: 10.0
+	 * to 14.8 with no hold (4.9 s is under min_hold_s), then a short one
+	 * 22.0..29.9. */
+	assert_int_equal(fx->rec.n_sessions, 2);
+	first = cJSON_Parse(fx->rec.sessions[0]);
+	assert_non_null(first);
+	assert_int_equal((int)field(first, "hold_count")->valuedouble, 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(first, "revised"));
+	assert_int_equal(store_get_counts(fx->st, &c), 0);
+	assert_int_equal(c.sessions, 2);
+
+	send_range(fx, 150, 220);
+	pass_time(fx, 2);
+	assert_int_equal(fx->rec.n_sessions, 3);
+	revised = cJSON_Parse(fx->rec.sessions[2]);
+	assert_non_null(revised);
+	assert_true(cJSON_IsTrue(field(revised, "revised")));
+	assert_int_equal((int)field(revised, "hold_count")->valuedouble, 1);
+	assert_int_equal((int)field(revised, "missing_readings")->valuedouble, 0);
+	holds = field(revised, "holds");
+	h = cJSON_GetArrayItem(holds, 0);
+	assert_non_null(h);
+	assert_float_equal(field(h, "duration_s")->valuedouble, 19.9, 0.1 + 1e-9);
+	assert_string_equal(field(h, "class")->valuestring, "effective");
+	assert_float_equal(field(revised, "start")->valuedouble,
+			   field(first, "start")->valuedouble, 1e-6);
+	/* The database says the same: still one session, now right. */
+	assert_int_equal(store_get_counts(fx->st, &c), 0);
+	assert_int_equal(c.sessions, 1);
+	assert_int_equal(c.holds, 1);
+	cJSON_Delete(first);
+	cJSON_Delete(revised);
+}
+
+/* A hole that a restart of the collector finds still open: the ack it
+ * resumes with is the stored one, not the detector's. */
+static void test_ack_survives_a_restart(void **state)
+{
+	struct fixture *fx = *state;
+
+	send_range(fx, 1, 149);
+	send_range(fx, 221, 600);
+	pass_time(fx, 5);
+	assert_int_equal(ack_of(fx, DEVICE), 149);
+	ingest_close(fx);
+	memset(&fx->rec.ack_seq, 0, sizeof(fx->rec.ack_seq));
+	ingest_open(fx);
+	send_range(fx, 601, 610);	/* the run goes on */
+	pass_time(fx, 2);
+	assert_int_equal(ack_of(fx, DEVICE), 149);
+	send_range(fx, 150, 220);
+	pass_time(fx, 2);
+	assert_int_equal(ack_of(fx, DEVICE), 610);
+	assert_ack_backed(fx);
+}
+
+/* ---- what sensord declared lost ---- */
+
+static void send_lost_after(struct fixture *fx, uint64_t seq, uint64_t lost_after)
+{
+	struct reading r;
+
+	reading_at(&r, RUN, seq);
+	r.lost_after = lost_after;
+	send_reading(fx, TOPIC, &r);
+	fx->now += 0.01;
+	ingest_tick(fx->ing, fx->now);
+}
+
+static void test_lost_after_lets_the_ack_pass(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+
+	send_range(fx, 1, 50);
+	send_lost_after(fx, 61, 50);	/* sensord's outbox dropped 51..60 */
+	send_range(fx, 62, 100);
+	pass_time(fx, 1.5);		/* well before gap_timeout_s */
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+	assert_int_equal(st.lost, 10);
+	assert_int_equal(st.missing, 10);
+	assert_int_equal(stored_readings(fx), 90);
+}
+
+/* lost_after declares only what lies above it: a hole below it waits. */
+static void test_lost_after_covers_only_its_span(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+
+	send_range(fx, 1, 50);
+	send_lost_after(fx, 70, 65);	/* 66..69 gone; 51..65 sensord still has */
+	send_range(fx, 71, 100);
+	pass_time(fx, 5);		/* the detector passes the hole 51..69 */
+	assert_int_equal(ack_of(fx, DEVICE), 50);
+	send_range(fx, 51, 65);
+	pass_time(fx, 2);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+	assert_int_equal(st.lost, 4);
+	assert_int_equal(stored_readings(fx), 96);
+}
+
+/* ---- input that cannot be ---- */
+
+/* One reading with seq 10^15 made the collector ack 10^15: now it is
+ * refused, and the ack stays with what is stored. */
+static void test_seq_far_ahead_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+	struct reading r;
+
+	send_range(fx, 1, 100);
+	reading_at(&r, RUN, 1000000000000000ull);
+	r.mono = 10.0;
+	r.ts = 1763910010.0;
+	send_reading(fx, TOPIC, &r);
+	reading_at(&r, RUN, 1202);	/* 1.1 s after seq 100: at most 100 Hz * 2.1 s + 1 ahead */
+	r.mono = 11.0;
+	send_reading(fx, TOPIC, &r);
+	reading_at(&r, RUN, 300);	/* that one could be */
+	r.mono = 11.0;
+	send_reading(fx, TOPIC, &r);
+	pass_time(fx, 10);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.dropped[INGEST_DROP_SEQ], 2);
+	assert_int_equal(stored_readings(fx), 101);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+	assert_ack_backed(fx);
+}
+
+/* A reading that repeats a stored (run, seq) with other times is another
+ * run under the same id: the run is not acknowledged any more. */
+static void test_run_id_collision_stops_the_acks(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+	uint64_t published;
+	struct reading r;
+
+	send_range(fx, 1, 100);
+	pass_time(fx, 2);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+	published = fx->rec.acks_published;
+	reading_at(&r, RUN, 3);
+	r.mono = 5000.0;	/* a later run's seq 3 */
+	r.ts += 4000.0;
+	send_reading(fx, TOPIC, &r);
+	send_range(fx, 101, 120);
+	pass_time(fx, 3);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.conflicts, 1);
+	assert_int_equal(fx->rec.acks_published, published);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+}
+
+/* ---- bounded state ---- */
+
+/* A run with nothing pending leaves memory once quiet, and comes back when
+ * it sends again: the sessions are the script's, as if it never left. */
+static void test_idle_run_leaves_memory_and_comes_back(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_limits lim;
+	struct ingest_stats st;
+	cJSON *s;
+
+	ingest_limits_default(&lim);
+	lim.idle_evict_s = 2;
+	ingest_set_limits(fx->ing, &lim);
+	send_range(fx, 1, 95);		/* no contact yet */
+	pass_time(fx, 3);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.runs, 0);
+	send_range(fx, 96, 600);	/* back, with the whole hold */
+	pass_time(fx, 1);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.runs, 1);
+	assert_int_equal(fx->rec.n_sessions, 1);
+	s = cJSON_Parse(fx->rec.sessions[0]);
+	assert_non_null(s);
+	assert_int_equal((int)field(s, "hold_count")->valuedouble, 1);
+	assert_float_equal(field(cJSON_GetArrayItem(field(s, "holds"), 0), "duration_s")->valuedouble,
+			   19.9, 0.1 + 1e-9);
+	assert_int_equal((int)field(s, "missing_readings")->valuedouble, 0);
+	assert_int_equal(ack_of(fx, DEVICE), 600);
+	cJSON_Delete(s);
+	/* With a session open, a quiet run stays. */
+	send_range(fx, 601, 700);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.evicted, 1);
+}
+
+/* Many device ids at once: never more than runs_max runs in memory, and
+ * nothing a refused one sent is lost (it comes again, as sensord resends
+ * what is not acknowledged). */
+static void test_runs_in_memory_are_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_limits lim;
+	struct ingest_stats st;
+	char topic[64], run[READING_RUN_LEN + 1];
+	struct reading r;
+	size_t max_runs = 0;
+	unsigned round;
+
+	ingest_limits_default(&lim);
+	lim.runs_max = 16;
+	ingest_set_limits(fx->ing, &lim);
+	for (round = 0; round < 40; round++) {
+		for (unsigned d = 0; d < 200; d++) {
+			char dev[16];
+
+			snprintf(dev, sizeof(dev), "dev%u", d);
+			snprintf(topic, sizeof(topic), "rollsense/%s/reading", dev);
+			snprintf(run, sizeof(run), "%016x", d);
+			if (ack_of(fx, dev) > 0)
+				continue;	/* sensord resends what is not acked */
+			reading_at(&r, run, 1);
+			send_reading(fx, topic, &r);
+			ingest_get_stats(fx->ing, &st);
+			if (st.runs > max_runs)
+				max_runs = st.runs;
+		}
+		pass_time(fx, 1.5);
+	}
+	assert_true(max_runs <= 16);
+	ingest_get_stats(fx->ing, &st);
+	assert_true(st.dropped[INGEST_DROP_RUNS_FULL] > 0);
+	assert_int_equal(stored_readings(fx), 200);
+	for (unsigned d = 0; d < 200; d++) {
+		char dev[16];
+
+		snprintf(dev, sizeof(dev), "dev%u", d);
+		assert_int_equal(ack_of(fx, dev), 1);
+	}
+}
+
+/* A device that keeps starting new runs is slowed down, not served without
+ * bound; its refused readings come again later. */
+static void test_new_runs_are_rate_limited(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+	char run[READING_RUN_LEN + 1];
+	struct reading r;
+
+	for (unsigned i = 0; i < 30; i++) {
+		snprintf(run, sizeof(run), "%016x", 0x100 + i);
+		reading_at(&r, run, 1);
+		send_reading(fx, TOPIC, &r);
+	}
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.dropped[INGEST_DROP_NEW_RUNS], 20);	/* a burst of 10 */
+	pass_time(fx, 6.5);
+	snprintf(run, sizeof(run), "%016x", 0x200);
+	reading_at(&r, run, 1);
+	send_reading(fx, TOPIC, &r);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.dropped[INGEST_DROP_NEW_RUNS], 20);	/* one more after 6 s */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ack_never_passes_an_expired_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_readings_revise_the_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_survives_a_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_lets_the_ack_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_covers_only_its_span, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_far_ahead_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_id_collision_stops_the_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_run_leaves_memory_and_comes_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_runs_in_memory_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_runs_are_rate_limited, setup, teardown),
+	};
+
+	tests_select();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
