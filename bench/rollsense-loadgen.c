@@ -49,6 +49,7 @@ struct options {
 	double duration_s;
 	long count;		/* readings per device (overrides duration_s) */
 	bool acks;
+	bool one_device;
 	double drain_s;
 	int qos;
 };
@@ -112,7 +113,9 @@ static void usage(FILE *f)
 		"  --drain S         with --acks: wait this long for the last acks (30)\n"
 		"  --qos Q           0, 1 or 2 (1)\n"
 		"  --prefix P        topic prefix (rollsense)\n"
-		"  --device-prefix P device ids are P-00001, P-00002... (load)\n");
+		"  --device-prefix P device ids are P-00001, P-00002... (load)\n"
+		"  --one-device      every simulated device uses the id P itself: one device\n"
+		"                    restarted N times, each start a run of its own\n");
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -155,6 +158,10 @@ static int options_parse(struct options *o, int argc, char **argv)
 
 		if (!strcmp(a, "--acks")) {
 			o->acks = true;
+			continue;
+		}
+		if (!strcmp(a, "--one-device")) {
+			o->one_device = true;
 			continue;
 		}
 		if (!strcmp(a, "--help")) {
@@ -523,7 +530,10 @@ int main(int argc, char **argv)
 
 		if (urandom && fread(&r, sizeof(r), 1, urandom) != 1)
 			r = ((uint64_t)(uint32_t)rand() << 32) | (uint32_t)rand();
-		snprintf(d->name, sizeof(d->name), "%s-%05ld", lg.opt.device_prefix, i + 1);
+		if (lg.opt.one_device)
+			snprintf(d->name, sizeof(d->name), "%s", lg.opt.device_prefix);
+		else
+			snprintf(d->name, sizeof(d->name), "%s-%05ld", lg.opt.device_prefix, i + 1);
 		snprintf(d->topic, sizeof(d->topic), "%s/%s/reading", lg.opt.prefix, d->name);
 		snprintf(d->run, sizeof(d->run), "%016" PRIx64, r);
 	}

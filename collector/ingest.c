@@ -916,7 +916,7 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 	/* The ack's number can move only if the hole it waits at got filled,
 	 * or sensord declared it lost. */
 	catch_up = false;
-	if (r.lost_after != READING_NO_LOSS) {
+	if (r.has_lost_after) {
 		span_add(rs, r.lost_after, r.seq);
 		catch_up = r.lost_after <= rs->stored_seq;
 	}

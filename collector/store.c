@@ -784,7 +784,6 @@ int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 		r->temperature_c = column_real(s, 4);
 		column_text_copy(s, 5, r->run, sizeof(r->run));
 		r->end_session = sqlite3_column_int(s, 6) != 0;
-		r->lost_after = READING_NO_LOSS;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_db(st, "reading readings");

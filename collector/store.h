@@ -52,7 +52,7 @@ int store_run_find(struct store *st, const char *device, const char *run, int64_
 int store_reading_insert(struct store *st, int64_t run_id, const struct reading *r);
 
 /* Readings of run_id with seq > after_seq in seq order, at most max, into
- * out (faults are not read back; lost_after is READING_NO_LOSS). Returns how
+ * out (faults and lost_after are not read back). Returns how
  * many, -1 on error. */
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 			 struct reading *out, size_t max);

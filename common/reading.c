@@ -327,10 +327,10 @@ static bool seq_valid(uint64_t seq)
 	return seq <= SEQ_MAX;
 }
 
-/* Present lost_after must be below seq; READING_NO_LOSS is absent. */
-static bool lost_after_valid(uint64_t lost_after, uint64_t seq)
+/* A lost_after, when there is one, must be below seq. */
+static bool lost_after_valid(bool has, uint64_t lost_after, uint64_t seq)
 {
-	return lost_after == READING_NO_LOSS || lost_after < seq;
+	return !has || lost_after < seq;
 }
 
 /* The bound is inclusive, as for ts: the encoder prints mono to 1 ms, so a
@@ -357,7 +357,7 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	buf[0] = '\0';
 	n_run = run_len(r->run);
 	if (n_run == 0 || !seq_valid(r->seq) || !mono_valid(r->mono) || !ts_valid(r->ts) ||
-	    !lost_after_valid(r->lost_after, r->seq))
+	    !lost_after_valid(r->has_lost_after, r->lost_after, r->seq))
 		return -1;
 
 	out_literal(&o, "{\"run\":\"");
@@ -377,7 +377,7 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	out_channel(&o, ",\"temperature_c\":", sizeof(",\"temperature_c\":") - 1, r->temperature_c);
 	if (r->end_session)
 		out_literal(&o, ",\"end_session\":true");
-	if (r->lost_after != READING_NO_LOSS) {
+	if (r->has_lost_after) {
 		out_literal(&o, ",\"lost_after\":");
 		out_u64(&o, r->lost_after);
 	}
@@ -480,7 +480,7 @@ int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after,
 	uint64_t seq;
 
 	if (!payload || !out || !encoded_shape(payload, len, &seq) ||
-	    lost_after == READING_NO_LOSS || !lost_after_valid(lost_after, seq))
+	    !lost_after_valid(true, lost_after, seq))
 		return -1;
 	out_literal(&m, ",\"lost_after\":");
 	out_u64(&m, lost_after);
@@ -717,13 +717,14 @@ static enum reading_error field_faults(const cJSON *root, struct reading *r)
 }
 
 /* lost_after: optional; like seq, a number with no fraction (TYPE), and
- * below seq (RANGE). Absent is READING_NO_LOSS. */
-static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, uint64_t *out)
+ * below seq (RANGE). *has says if it is there. */
+static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, bool *has, uint64_t *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "lost_after");
 	double v;
 
-	*out = READING_NO_LOSS;
+	*has = false;
+	*out = 0;
 	if (!item)
 		return READING_OK;
 	if (!cJSON_IsNumber(item))
@@ -735,6 +736,7 @@ static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, uint
 	if (v != floor(v))
 		return READING_ERR_TYPE;
 	*out = (uint64_t)v;
+	*has = true;
 	return READING_OK;
 }
 
@@ -808,7 +810,7 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 	if (err == READING_OK)
 		err = field_end_session(root, &tmp.end_session);
 	if (err == READING_OK)
-		err = field_lost_after(root, tmp.seq, &tmp.lost_after);
+		err = field_lost_after(root, tmp.seq, &tmp.has_lost_after, &tmp.lost_after);
 	if (err == READING_OK)
 		err = field_faults(root, &tmp);
 

@@ -19,7 +19,6 @@
 /* Keys in one object, at the top level and in "faults" (a reading has about
  * 8): more are refused, which bounds the duplicate-key check. */
 #define READING_MAX_KEYS 64
-#define READING_NO_LOSS UINT64_MAX	/* lost_after: absent */
 
 struct reading_fault {
 	char sensor[128];		/* the sensor's key, "bmp280@/dev/i2c-1:0x76" */
@@ -40,10 +39,10 @@ struct reading {
 	/* The sender holds no reading of this run with a seq strictly between
 	 * lost_after and seq, and never will again (its outbox overflowed and
 	 * dropped the oldest, or a damaged file lost them): the collector may
-	 * count those it lacks as lost and acknowledge past them. Either
-	 * READING_NO_LOSS (absent, the usual case) or below seq. A reading
-	 * zeroed with memset has lost_after 0, which claims a loss: set it to
-	 * READING_NO_LOSS. On the wire "lost_after":N, only when present. */
+	 * count those it lacks as lost and acknowledge past them. Only when
+	 * has_lost_after (a zeroed reading claims nothing), and then below
+	 * seq. On the wire "lost_after":N, only when present. */
+	bool has_lost_after;
 	uint64_t lost_after;
 	size_t n_faults;
 	struct reading_fault faults[READING_MAX_FAULTS];
@@ -75,7 +74,7 @@ int reading_encode(const struct reading *r, char *buf, size_t len);
  *    {"run":"<run>","seq":<n>, no whitespace outside strings, and the
  *    object closed by its last byte (the other values are not checked);
  *  - it already has a top-level lost_after;
- *  - lost_after is not below its seq (READING_NO_LOSS included);
+ *  - lost_after is not below its seq;
  *  - the result would not fit out_len or READING_MAX_PAYLOAD. */
 int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after, char *out,
 			   size_t out_len);
@@ -102,7 +101,7 @@ const char *reading_error_name(enum reading_error e);
  * digits), seq (integer 0..2^53), mono (>= 0, finite), ts (finite),
  * pressure_kpa and temperature_c (number in -100..10000, or null);
  * end_session optional (a boolean; absent is false); lost_after optional
- * (an integer, 0 <= lost_after < seq; absent is READING_NO_LOSS); faults
+ * (an integer, 0 <= lost_after < seq; has_lost_after says if present); faults
  * optional (an object of strings: the first READING_MAX_FAULTS are kept,
  * keys cut to 127 bytes and texts to 95, never inside a character, and a
  * fault whose cut key equals an earlier kept one is not kept); other

@@ -363,10 +363,10 @@ static void check_report_views(struct fixture *f)
 	assert_true(strncmp(out, "device,run,start,end,duration_s,hold_count,short,effective,long,", 64) == 0);
 	{
 		char *line = strchr(out, '\n') + 1;
-		char device[16], run[16];
+		char device[16], run[32];
 		unsigned holds, shrt, eff, lng;
 
-		assert_int_equal(sscanf(line, "%15[^,],%15[^,],%*[^,],%*[^,],%*[^,],%u,%u,%u,%u", device,
+		assert_int_equal(sscanf(line, "%15[^,],%31[^,],%*[^,],%*[^,],%*[^,],%u,%u,%u,%u", device,
 					run, &holds, &shrt, &eff, &lng), 6);
 		assert_string_equal(device, "ball1");
 		assert_int_equal(holds, 4);

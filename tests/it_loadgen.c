@@ -23,6 +23,10 @@
 #define DEVICES 40
 #define RATE_HZ 20
 #define DURATION_S 3
+#define FLOOD 10000
+#define FLOOD_STR "10000"
+/* The bound written in the README ("Limits"). */
+#define FLOOD_HWM_MAX_KB (96 * 1024)
 
 struct fixture {
 	char dir[256];
@@ -120,10 +124,105 @@ static void test_many_devices_all_stored(void **state)
 	assert_int_equal(sqlite_count(f->db, "select count(*) from devices"), DEVICES);
 }
 
+/* The collector's high-water resident memory, kB, from /proc (-1). */
+static long vm_hwm_kb(pid_t pid)
+{
+	char path[64], *text, *p;
+	long kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	text = harness_read_file(path, NULL);
+	if (!text)
+		return -1;
+	p = strstr(text, "VmHWM:");
+	if (p)
+		kb = strtol(p + 6, NULL, 10);
+	free(text);
+	return kb;
+}
+
+/* Runs the generator for one reading per simulated device, as fast as the
+ * broker takes them, over 8 connections; extra is NULL or "--one-device". */
+static void flood(struct fixture *f, const char *device_prefix, const char *extra)
+{
+	char port[16], out[320], *text;
+	char *argv[] = { (char *)harness_bin("bench/rollsense-loadgen"), "-p", port, "--devices",
+			 FLOOD_STR, "--clients", "8", "--count", "1", "--rate", "0",
+			 "--device-prefix", (char *)device_prefix, (char *)extra, NULL };
+	int status;
+
+	snprintf(port, sizeof(port), "%d", f->broker.port);
+	snprintf(out, sizeof(out), "%s/flood-%s.out", f->dir, device_prefix);
+	status = harness_wait(harness_spawn(out, argv), 120);
+	text = harness_read_file(out, NULL);
+	if (status != 0)
+		fail_msg("loadgen (%s): status %d\n%s", device_prefix, status, text ? text : "");
+	free(text);
+}
+
+/* The last "dropped" count of kind in the collector's health line. */
+static long health_dropped(const char *log, const char *kind)
+{
+	char *text = harness_read_file(log, NULL), *p, *line, needle[64];
+	long n = -1;
+
+	assert_non_null(text);
+	line = NULL;
+	for (p = strstr(text, "health: "); p; p = strstr(p + 1, "health: "))
+		line = p;
+	assert_non_null(line);
+	snprintf(needle, sizeof(needle), "%s ", kind);
+	p = strstr(line, needle);
+	if (p)
+		n = strtol(p + strlen(needle), NULL, 10);
+	free(text);
+	return n;
+}
+
+/* A flood of 10,000 device ids, then 10,000 runs of one device (a config
+ * copied everywhere, a restart loop, or someone with the broker's password):
+ * the collector stays up, its memory stays under a bound (README,
+ * "Limits"), and it says what it refused. */
+static void test_floods_leave_memory_bounded(void **state)
+{
+	struct fixture *f = *state;
+	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->config, NULL };
+	bool instrumented = getenv("ROLLSENSE_VALGRIND") || strstr(harness_bin(""), "san");
+	long hwm_kb, runs, devices;
+	int status;
+
+	f->collector = harness_spawn(f->log, collector_argv);
+	assert_true(f->collector > 0);
+	assert_true(harness_wait_file_contains(f->log, "connected", 10));
+	flood(f, "flood", NULL);
+	flood(f, "restarts", "--one-device");
+	harness_sleep(3);	/* the last commits */
+	hwm_kb = vm_hwm_kb(f->collector);
+	assert_true(hwm_kb > 0);
+	fprintf(stderr, "collector VmHWM after the floods: %ld kB\n", hwm_kb);
+	/* Under ASan or valgrind memory is not what a user's collector uses. */
+	if (!instrumented && hwm_kb > FLOOD_HWM_MAX_KB)
+		fail_msg("collector VmHWM %ld kB, the bound is %d kB", hwm_kb, FLOOD_HWM_MAX_KB);
+	status = harness_stop(f->collector, SIGTERM, 30);
+	f->collector = -1;
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* One run per device id of the first flood that got in; of the
+	 * second, a burst's worth: the rest were refused, and counted. */
+	devices = sqlite_count(f->db, "select count(*) from devices");
+	runs = sqlite_count(f->db, "select count(*) from runs r join devices d on d.id = r.device_id"
+				   " where d.name = \"restarts\"");
+	assert_true(devices >= 2 && devices <= FLOOD + 1);
+	assert_true(runs >= 1 && runs <= 20);	/* 10, and one per 6 s of flood */
+	assert_true(health_dropped(f->log, "new_runs") >= FLOOD - 10);
+	assert_int_equal(sqlite_count(f->db, "select count(*) from readings"),
+			 sqlite_count(f->db, "select count(*) from runs"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_many_devices_all_stored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floods_leave_memory_bounded, setup, teardown),
 	};
 
 	tests_select();

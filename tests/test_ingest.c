@@ -147,7 +147,6 @@ static void reading_at(struct reading *r, const char *run, uint64_t seq)
 	r->ts = 1763910000.0 + t;
 	r->pressure_kpa = t >= 10.0 - 1e-9 && t < 30.0 - 1e-9 ? 15.0 : 0.0;
 	r->temperature_c = 30.0;
-	r->lost_after = READING_NO_LOSS;
 }
 
 static void send_reading(struct fixture *fx, const char *topic, const struct reading *r)
@@ -332,6 +331,7 @@ static void send_lost_after(struct fixture *fx, uint64_t seq, uint64_t lost_afte
 	struct reading r;
 
 	reading_at(&r, RUN, seq);
+	r.has_lost_after = true;
 	r.lost_after = lost_after;
 	send_reading(fx, TOPIC, &r);
 	fx->now += 0.01;

@@ -32,7 +32,6 @@ static struct reading example_reading(void)
 	r.ts = 1763910000.125;
 	r.pressure_kpa = 12.41;
 	r.temperature_c = 39.62;
-	r.lost_after = READING_NO_LOSS;	/* memset's 0 would claim a loss */
 	return r;
 }
 
@@ -240,7 +239,7 @@ static void test_decode_example(void **state)
 	assert_float_equal(r.pressure_kpa, 12.41, 1e-9);
 	assert_float_equal(r.temperature_c, 39.62, 1e-9);
 	assert_false(r.end_session);
-	assert_true(r.lost_after == READING_NO_LOSS);
+	assert_false(r.has_lost_after);
 	assert_int_equal(r.n_faults, 0);
 }
 
@@ -877,7 +876,9 @@ static void assert_same_reading(const struct reading *a, const struct reading *b
 	assert_true(a->temperature_c == b->temperature_c ||
 		    (isnan(a->temperature_c) && isnan(b->temperature_c)));
 	assert_int_equal(a->end_session, b->end_session);
-	assert_true(a->lost_after == b->lost_after);
+	assert_int_equal(a->has_lost_after, b->has_lost_after);
+	if (a->has_lost_after)
+		assert_true(a->lost_after == b->lost_after);
 	assert_int_equal(a->n_faults, b->n_faults);
 	for (size_t i = 0; i < a->n_faults; i++) {
 		assert_string_equal(a->faults[i].sensor, b->faults[i].sensor);
@@ -902,6 +903,7 @@ static void test_lost_after_encode(void **state)
 	(void)state;
 	strcpy(r.run, RUN16);
 	r.end_session = true;
+	r.has_lost_after = true;
 	r.lost_after = 4170;
 	r.n_faults = 1;
 	strcpy(r.faults[0].sensor, "bmp280@/dev/i2c-1:0x76");
@@ -915,6 +917,7 @@ static void test_lost_after_encode(void **state)
 
 	/* The edges: 0 and seq - 1 go out; seq and above do not. */
 	r = example_reading();
+	r.has_lost_after = true;
 	r.lost_after = 0;
 	n = reading_encode(&r, buf, sizeof(buf));
 	assert_true(n > 0);
@@ -929,7 +932,7 @@ static void test_lost_after_encode(void **state)
 	assert_string_equal(buf, "");
 	r.lost_after = 4183;
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
-	r.lost_after = READING_NO_LOSS - 1;
+	r.lost_after = UINT64_MAX;
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
 	r.seq = 0;
 	r.lost_after = 0;	/* nothing is below seq 0 */
@@ -938,8 +941,10 @@ static void test_lost_after_encode(void **state)
 	r.lost_after = (UINT64_C(1) << 53) - 1;
 	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, ",\"lost_after\":9007199254740991}"));
-	/* Absent: the reading is the example, to the byte. */
+	/* Absent: the reading is the example, to the byte, whatever the
+	 * value of the field (a zeroed reading claims nothing). */
 	r = example_reading();
+	r.lost_after = 7;
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE));
 	assert_string_equal(buf, EXAMPLE);
 }
@@ -984,14 +989,16 @@ static void test_lost_after_decode(void **state)
 		snprintf(p, sizeof(p), LA_HEAD "%s}", cases[i].value);
 		memset(&r, 0, sizeof(r));
 		assert_row_int(cases[i].value, reading_decode(p, strlen(p), &r), cases[i].want);
-		if (cases[i].want == READING_OK)
+		if (cases[i].want == READING_OK) {
+			assert_row_int(cases[i].value, r.has_lost_after, 1);
 			assert_row_int(cases[i].value, r.lost_after, cases[i].lost_after);
+		}
 	}
 #undef LA_HEAD
 	/* Absent is no loss; seq 0 has nothing below it; at seq 2^53 the
 	 * bound is 2^53 - 1. */
 	assert_int_equal(reading_decode(EXAMPLE16, strlen(EXAMPLE16), &r), READING_OK);
-	assert_true(r.lost_after == READING_NO_LOSS);
+	assert_false(r.has_lost_after);
 	assert_int_equal(decode_str("{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":1.5,\"ts\":1.0,"
 				    "\"lost_after\":0," OK_TAIL), READING_ERR_RANGE);
 	assert_int_equal(reading_decode("{\"run\":\"3f9c2a1e\",\"seq\":9007199254740992,\"mono\":1.5,"
@@ -1099,6 +1106,7 @@ static void test_add_lost_after(void **state)
 	assert_int_equal(m, (int)strlen(want));
 	assert_string_equal(buf, want);
 	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	r.has_lost_after = true;
 	r.lost_after = 4170;
 	assert_same_reading(&r, &out);
 	/* Exactly enough room, and one byte less: out untouched. */
@@ -1127,13 +1135,14 @@ static void test_add_lost_after(void **state)
 	assert_memory_equal(buf, payload, (size_t)n - 1);
 	assert_string_equal(buf + n - 1, ",\"lost_after\":7}");
 	assert_int_equal(reading_decode(buf, (size_t)m, &out), READING_OK);
+	r.has_lost_after = true;
 	r.lost_after = 7;
 	assert_same_reading(&r, &out);
 	/* Not twice. */
 	assert_int_equal(reading_add_lost_after(buf, (size_t)m, 6, buf, sizeof(buf)), -1);
 
-	/* The edges of lost_after itself: 0 and seq - 1, not seq, and
-	 * READING_NO_LOSS is no value to add. */
+	/* The edges of lost_after itself: 0 and seq - 1, not seq,
+	 * nor anything above it. */
 	r = example_reading();
 	n = reading_encode(&r, payload, sizeof(payload));
 	assert_true(reading_add_lost_after(payload, (size_t)n, 0, buf, sizeof(buf)) > 0);
@@ -1142,7 +1151,7 @@ static void test_add_lost_after(void **state)
 	assert_true(reading_add_lost_after(payload, (size_t)n, 4181, buf, sizeof(buf)) > 0);
 	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4182, buf, sizeof(buf)), -1);
 	assert_int_equal(reading_add_lost_after(payload, (size_t)n, 4183, buf, sizeof(buf)), -1);
-	assert_int_equal(reading_add_lost_after(payload, (size_t)n, READING_NO_LOSS, buf, sizeof(buf)),
+	assert_int_equal(reading_add_lost_after(payload, (size_t)n, UINT64_MAX, buf, sizeof(buf)),
 			 -1);
 	r.seq = 0;
 	n = reading_encode(&r, payload, sizeof(payload));
