@@ -1104,10 +1104,10 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 	rs->last_mono = tmp->last_mono;
 	rs->ts_offset_s = offset_s;
 	rs->session_open = tmp->session_open;
-	log_info("ingest: %s run %s: %llu readings came after their hole was passed; %zu sessions "
-		 "recomputed and published again, %zu removed (%.0f ms)", rs->device, rs->run,
-		 (unsigned long long)rs->late_since_revise, changed, removed,
-		 ((double)clock() / CLOCKS_PER_SEC - t0) * 1000.0);
+	log_info("ingest: %s run %s: %llu readings came after their hole was passed; the run was "
+		 "replayed from the database (%.0f ms): %zu stored sessions revised and published "
+		 "again, %zu removed", rs->device, rs->run, (unsigned long long)rs->late_since_revise,
+		 ((double)clock() / CLOCKS_PER_SEC - t0) * 1000.0, changed, removed);
 	rc = 0;
 out:
 	if (rc < 0)
