@@ -525,7 +525,8 @@ static void check_decoded(const struct reading *r)
 {
 	size_t run_len = strnlen(r->run, sizeof(r->run));
 
-	if (!reading_run_valid(r->run) || (run_len != READING_RUN_LEN && run_len != READING_RUN_LEN_LEGACY))
+	if (!reading_run_valid(r->run) ||
+	    (run_len != READING_RUN_LEN && run_len != READING_RUN_LEN_LEGACY))
 		abort();
 	if (r->seq > SEQ_MAX || (r->lost_after != READING_NO_LOSS && r->lost_after >= r->seq))
 		abort();
