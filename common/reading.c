@@ -8,12 +8,13 @@
  * parser is where the bugs would be.
  *
  * The encoder never writes what the decoder would refuse: a non-finite or
- * out-of-range mono, ts or seq, or a malformed run id, makes reading_encode
- * return -1 (a bug in the producer, better caught where it happens than as
- * readings the collector refuses forever), and so does a reading longer than
- * READING_MAX_PAYLOAD. A channel that is not a finite number within the
- * decoder's plausible range is written as null, so the rest of the reading
- * still arrives.
+ * out-of-range mono, ts or seq, a malformed run id, or a lost_after not
+ * below seq, makes reading_encode return -1 (a bug in the producer, better
+ * caught where it happens than as readings the collector refuses forever),
+ * and so does a reading longer than READING_MAX_PAYLOAD. A channel that is
+ * not a finite number within the decoder's plausible range is written as
+ * null, and fault keys and texts are mended into UTF-8 and each key
+ * written once, so the rest of the reading still arrives.
  */
 #include "reading.h"
 
@@ -250,8 +251,8 @@ static void out_fixed(struct out *o, double v, unsigned decimals)
  * faults (at least one). The decoder refuses a repeated key, so a fault
  * whose key, as written, repeats an earlier one's is left out (a sensor's
  * first fault wins): comparing the written bytes also catches keys that only
- * become equal in writing, with U+FFFD put in. Faults are few and rare, so the quadratic compare
- * costs the usual reading, which has none, nothing. */
+ * become equal in writing, with U+FFFD put in. Faults are few and rare, so
+ * the quadratic compare costs the usual reading, which has none, nothing. */
 static void out_faults(struct out *o, const struct reading *r)
 {
 	size_t n = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
