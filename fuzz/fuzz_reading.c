@@ -462,13 +462,13 @@ static void check_add_lost_after(const struct reading *again, const char *encode
 	int m;
 
 	if (reading_add_lost_after(encoded, n, again->seq, out, sizeof(out)) != -1 ||
-	    reading_add_lost_after(encoded, n, READING_NO_LOSS, out, sizeof(out)) != -1)
+	    reading_add_lost_after(encoded, n, UINT64_MAX, out, sizeof(out)) != -1)
 		abort();
 	if (again->seq == 0)
 		return;
 	lost_after = pick % again->seq;
 	m = reading_add_lost_after(encoded, n, lost_after, out, sizeof(out));
-	if (again->lost_after != READING_NO_LOSS) {
+	if (again->has_lost_after) {
 		if (m != -1)
 			abort();
 		return;
@@ -481,7 +481,8 @@ static void check_add_lost_after(const struct reading *again, const char *encode
 	}
 	if (m < 0 || (size_t)m != want || strlen(out) != want || memcmp(out, encoded, n - 1) != 0)
 		abort();
-	if (reading_decode(out, (size_t)m, &added) != READING_OK || added.lost_after != lost_after ||
+	if (reading_decode(out, (size_t)m, &added) != READING_OK || !added.has_lost_after ||
+	    added.lost_after != lost_after ||
 	    !identical_but_lost_after(&added, again))
 		abort();
 }
@@ -505,7 +506,8 @@ static void check_round_trip(const struct reading *r, uint64_t pick)
 	if (reading_decode(buf, (size_t)n, &again) != READING_OK)
 		abort();
 	if (strcmp(again.run, r->run) != 0 || again.seq != r->seq ||
-	    again.end_session != r->end_session || again.lost_after != r->lost_after)
+	    again.end_session != r->end_session || again.has_lost_after != r->has_lost_after ||
+	    (r->has_lost_after && again.lost_after != r->lost_after))
 		abort();
 	if (!same_value(again.mono, r->mono, 0.0005) || !same_value(again.ts, r->ts, 0.0005) ||
 	    !same_value(again.pressure_kpa, r->pressure_kpa, 0.005) ||
@@ -528,7 +530,7 @@ static void check_decoded(const struct reading *r)
 	if (!reading_run_valid(r->run) ||
 	    (run_len != READING_RUN_LEN && run_len != READING_RUN_LEN_LEGACY))
 		abort();
-	if (r->seq > SEQ_MAX || (r->lost_after != READING_NO_LOSS && r->lost_after >= r->seq))
+	if (r->seq > SEQ_MAX || (r->has_lost_after && r->lost_after >= r->seq))
 		abort();
 	if (r->n_faults > READING_MAX_FAULTS)
 		abort();
@@ -610,7 +612,8 @@ static void check_encode_any_bytes(const uint8_t *data, size_t size)
 	r.pressure_kpa = NAN;
 	r.temperature_c = 20.0;
 	/* The first byte, when odd, picks a lost_after: 0..127 around seq 16. */
-	r.lost_after = size > 0 && (data[0] & 1) ? data[0] >> 1 : READING_NO_LOSS;
+	r.has_lost_after = size > 0 && (data[0] & 1);
+	r.lost_after = r.has_lost_after ? data[0] >> 1 : 0;
 	for (size_t i = 0; i <= size && piece < 2 * READING_MAX_FAULTS; i++) {
 		if (i < size && data[i] != '\0')
 			continue;
@@ -665,7 +668,7 @@ static void check_encode_any_bytes(const uint8_t *data, size_t size)
 		n_head = reading_encode(&head, buf, sizeof(buf));
 	}
 	n = reading_encode(&r, buf, sizeof(buf));
-	if (r.lost_after != READING_NO_LOSS && r.lost_after >= r.seq) {
+	if (r.has_lost_after && r.lost_after >= r.seq) {
 		if (n_head != -1 || n != -1)
 			abort();
 		return;
@@ -683,7 +686,7 @@ static void check_encode_any_bytes(const uint8_t *data, size_t size)
 	if (n < 0 || (size_t)n != want || !utf8_ok(buf, (size_t)n) || json_check(buf, (size_t)n, 1) != 1)
 		abort();
 	if (reading_decode(buf, (size_t)n, &back) != READING_OK || back.n_faults != n_kept ||
-	    back.lost_after != r.lost_after)
+	    back.has_lost_after != r.has_lost_after || back.lost_after != r.lost_after)
 		abort();
 	for (size_t i = 0; i < n_kept; i++)
 		if (strcmp(back.faults[i].sensor, kept[i].sensor) != 0 ||
