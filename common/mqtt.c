@@ -95,9 +95,25 @@ struct mqtt_client {
 	bool will_retained;
 	bool tls;
 
-	/* Guards tls_error only. Apart from lock because Paho calls
-	 * ssl_error_cb with its own mutex held, while the owner's thread holds
-	 * lock when it calls into Paho. */
+	/* Locks. Paho calls every callback of this file on its own threads
+	 * with its own mutex held (the message, connected, connection-lost,
+	 * connect-failure, publish and subscribe callbacks take lock; the TLS
+	 * error and trace callbacks take tls_lock and trace_lock). So the order
+	 * is Paho's mutex first, ours second, and never the other way round:
+	 * no MQTTAsync_* function is called while lock, tls_lock or trace_lock
+	 * is held, on any thread. Whoever needs both copies what it needs under
+	 * the lock, releases it and then calls Paho (pump, connect_now,
+	 * mqtt_client_subscribe, on_connected). Our three locks are never held
+	 * together, and under them only memory, the event queue and the
+	 * eventfd are touched.
+	 *
+	 * Who calls Paho: the owner's thread (the daemon's main loop, through
+	 * the mqtt_client_* functions), and Paho's own threads from inside a
+	 * callback (on_connected subscribes there; Paho allows it, as the
+	 * thread already holds its mutex). tests/it_mqtt.c's lock-order test
+	 * stops for good when a subscription calls Paho with lock held. */
+
+	/* Guards tls_error only. */
 	pthread_mutex_t tls_lock;
 	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure */
 
@@ -204,24 +220,22 @@ static void on_subscribe_fail(void *context, MQTTAsync_failureData *data)
 			  data ? data->code : 0);
 }
 
-static int subscribe_one_locked(struct mqtt_client *c, size_t i)
+/* Subscribes to filter i, without lock (it calls Paho). A filter is written
+ * once, under lock, before n_filters counts it, and never changes after: a
+ * thread that read n_filters under lock may read filters[i] and
+ * filter_qos[i] for i below it without. */
+static int subscribe_one(struct mqtt_client *c, size_t i)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc;
 
 	ro.onSuccess = on_subscribe_ok;
 	ro.onFailure = on_subscribe_fail;
 	ro.context = c->filters[i];
-	return MQTTAsync_subscribe(c->handle, c->filters[i], c->filter_qos[i], &ro);
-}
-
-static void subscribe_all_locked(struct mqtt_client *c)
-{
-	for (size_t i = 0; i < c->n_filters; i++) {
-		int rc = subscribe_one_locked(c, i);
-
-		if (rc != MQTTASYNC_SUCCESS)
-			log_warn("mqtt: subscribe %s failed (%d)", c->filters[i], rc);
-	}
+	rc = MQTTAsync_subscribe(c->handle, c->filters[i], c->filter_qos[i], &ro);
+	if (rc != MQTTASYNC_SUCCESS)
+		log_warn("mqtt: subscribe %s failed (%d)", c->filters[i], rc);
+	return rc;
 }
 
 /* Paho's trace has no context pointer, so what it says about TLS is kept
@@ -343,11 +357,27 @@ static void tls_trace_watch(const struct mqtt_client *c, bool on)
 	MQTTAsync_setTraceLevel(on ? MQTTASYNC_TRACE_PROTOCOL : MQTTASYNC_TRACE_ERROR);
 }
 
+/* Every filter is subscribed again on every connection, before the client
+ * counts as connected: until then pump() hands nothing to Paho, so the
+ * subscriptions go out first. A filter the owner adds meanwhile is picked up
+ * by the loop (mqtt_client_subscribe leaves it to us while not connected). */
 static void on_connected(void *context, char *cause)
 {
 	struct mqtt_client *c = context;
+	size_t done = 0, n;
 
+	tls_trace_watch(c, false);
 	pthread_mutex_lock(&c->lock);
+	n = c->n_filters;
+	for (;;) {
+		pthread_mutex_unlock(&c->lock);
+		for (; done < n; done++)
+			subscribe_one(c, done);
+		pthread_mutex_lock(&c->lock);
+		if (c->n_filters == done)
+			break;
+		n = c->n_filters;
+	}
 	c->connected = true;
 	c->ever_connected = true;
 	c->connecting = false;
@@ -355,8 +385,6 @@ static void on_connected(void *context, char *cause)
 	c->window = 1;
 	c->connected_at = clock_real_s();
 	c->stats.connects++;
-	tls_trace_watch(c, false);
-	subscribe_all_locked(c);
 	queue_simple(c, MQTT_EVENT_CONNECTED, cause ? cause : "connected");
 	pthread_mutex_unlock(&c->lock);
 }
@@ -383,9 +411,9 @@ static void on_connection_lost(void *context, char *cause)
 			 PROBATION_S, c->cfg.username[0] ? c->cfg.username : "(none)");
 	else
 		snprintf(why, sizeof(why), "%s", cause ? cause : "connection lost");
-	tls_trace_watch(c, true);	/* Paho reconnects by itself */
 	queue_simple(c, MQTT_EVENT_LOST, why);
 	pthread_mutex_unlock(&c->lock);
+	tls_trace_watch(c, true);	/* Paho reconnects by itself */
 }
 
 static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *m)
@@ -599,6 +627,9 @@ err_free:
 	return NULL;
 }
 
+/* Asks Paho to connect. The caller set connecting under lock; it is cleared
+ * here if Paho refuses at once, and otherwise by the callbacks. Without lock:
+ * it calls Paho. */
 static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 {
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
@@ -645,10 +676,11 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 		MQTTAsync_setTraceCallback(tls_trace);
 		tls_trace_watch(c, true);
 	}
-	c->connecting = true;
 	rc = MQTTAsync_connect(c->handle, &opts);
 	if (rc != MQTTASYNC_SUCCESS) {
+		pthread_mutex_lock(&c->lock);
 		c->connecting = false;
+		pthread_mutex_unlock(&c->lock);
 		snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
 		return -1;
 	}
@@ -657,19 +689,18 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
 {
-	int rc;
-
 	pthread_mutex_lock(&c->lock);
 	c->started = true;
-	rc = connect_now(c, err, err_len);
+	c->connecting = true;
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	return connect_now(c, err, err_len);
 }
 
 static void pump(struct mqtt_client *c);
 
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 {
+	bool attempt = false;
 	char err[160];
 
 	pthread_mutex_lock(&c->lock);
@@ -679,30 +710,39 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 		} else if (now_real_s >= c->retry_at) {
 			c->retry_at = 0;
 			c->retry_delay_s = c->retry_delay_s * 2 > 30 ? 30 : c->retry_delay_s * 2;
-			if (connect_now(c, err, sizeof(err)) < 0)
-				log_warn("%s", err);
+			c->connecting = true;
+			attempt = true;
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (attempt && connect_now(c, err, sizeof(err)) < 0)
+		log_warn("%s", err);
 	pump(c);
 }
 
+/* The filter is recorded under lock and subscribed after it is released.
+ * While not connected, on_connected subscribes it (see there): either this
+ * function sees connected set, and on_connected has finished without it, or
+ * on_connected has not finished and will count it. */
 int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 {
-	int rc = 0;
+	bool now = false;
+	size_t i = 0;
 
 	pthread_mutex_lock(&c->lock);
 	if (c->n_filters >= MAX_FILTERS || strlen(filter) >= sizeof(c->filters[0])) {
-		rc = -1;
-	} else {
-		snprintf(c->filters[c->n_filters], sizeof(c->filters[0]), "%s", filter);
-		c->filter_qos[c->n_filters] = qos;
-		c->n_filters++;
-		if (c->connected && subscribe_one_locked(c, c->n_filters - 1) != MQTTASYNC_SUCCESS)
-			rc = -1;
+		pthread_mutex_unlock(&c->lock);
+		return -1;
 	}
+	i = c->n_filters;
+	snprintf(c->filters[i], sizeof(c->filters[0]), "%s", filter);
+	c->filter_qos[i] = qos;
+	c->n_filters++;
+	now = c->connected;
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (now && subscribe_one(c, i) != MQTTASYNC_SUCCESS)
+		return -1;
+	return 0;
 }
 
 /* Hands queued publishes to Paho while connected and the window has room.
