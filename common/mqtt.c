@@ -56,9 +56,16 @@ struct event_node {
 };
 
 #define MAX_FILTERS 8
-/* Beyond this many queued events the message callback asks Paho to deliver
- * again later instead of growing the queue without bound (the owner holds at
- * most one more batch of this size, taken by mqtt_client_next()). */
+/* Beyond this many queued events, or beyond the client's max_queued_bytes of
+ * queued messages, the message callback asks Paho to deliver again later
+ * instead of growing the queue without bound. The bytes count the batch the
+ * owner took last (mqtt_client_next) as well, until it takes the next one.
+ *
+ * Paho 1.3.12 keeps a refused message and offers it again only when its
+ * receive thread reads the next packet from the broker (one offer per
+ * packet; messages arriving meanwhile queue behind it, in order). Under load
+ * packets keep coming; on a quiet connection the last refused messages wait
+ * for the next PUBACK or PINGRESP, at worst a keepalive interval each. */
 #define MAX_QUEUED 20000
 /* Publishes handed to Paho and not called back, at most (see above). */
 #define WINDOW_MAX 64
@@ -122,6 +129,11 @@ struct mqtt_client {
 	pthread_mutex_t lock;	/* guards everything below */
 	struct event_node *head, *tail;
 	size_t queued;		/* in head..tail */
+	size_t queued_bytes;	/* of the messages in head..tail: node, topic, payload */
+	size_t batch_bytes;	/* the same for the batch the owner took last */
+	size_t max_payload_bytes;	/* a longer payload is dropped in on_message */
+	size_t max_queued_bytes;	/* bound of queued_bytes + batch_bytes (a lone
+					 * message may pass it) */
 	int event_fd;
 	bool fd_signalled;	/* event_fd's counter is nonzero */
 	bool connected;
@@ -416,15 +428,37 @@ static void on_connection_lost(void *context, char *cause)
 	tls_trace_watch(c, true);	/* Paho reconnects by itself */
 }
 
+/* Paho frees what it handed us only when we return 1; with 0 it keeps the
+ * message and calls again later (see MAX_QUEUED). */
 static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *m)
 {
 	struct mqtt_client *c = context;
 	struct event_node *n;
 	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 	size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
+	size_t bytes = sizeof(*n) + tlen + 1 + plen + 1;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->queued >= MAX_QUEUED) {
+	if (plen > c->max_payload_bytes) {
+		/* Dropped before anything is copied: no sender can make us
+		 * hold more than max_payload_bytes per message. */
+		uint64_t dropped = ++c->stats.dropped_oversize;
+		size_t max = c->max_payload_bytes;
+
+		pthread_mutex_unlock(&c->lock);
+		/* The 1st, 2nd, 4th, 8th ...: a sender that keeps trying
+		 * cannot flood the log. */
+		if ((dropped & (dropped - 1)) == 0)
+			log_warn("mqtt: dropped a message of %zu bytes, more than the %zu this client "
+				 "takes (%llu dropped so far)", plen, max, (unsigned long long)dropped);
+		MQTTAsync_freeMessage(&m);
+		MQTTAsync_free(topic);
+		return 1;
+	}
+	/* One message always fits an empty queue, whatever its size. */
+	if (c->queued >= MAX_QUEUED ||
+	    (c->queued_bytes + c->batch_bytes > 0 &&
+	     c->queued_bytes + c->batch_bytes + bytes > c->max_queued_bytes)) {
 		pthread_mutex_unlock(&c->lock);
 		return 0;	/* Paho keeps the message and calls again */
 	}
@@ -450,6 +484,7 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 	n->ev.payload[plen] = '\0';
 	n->ev.payload_len = plen;
 	c->stats.messages++;
+	c->queued_bytes += bytes;
 	queue_push_locked(c, n);
 	pthread_mutex_unlock(&c->lock);
 	MQTTAsync_freeMessage(&m);
@@ -593,6 +628,8 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 	}
 	c->retry_delay_s = 1;
 	c->window = 1;
+	c->max_payload_bytes = MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
+	c->max_queued_bytes = MQTT_DEFAULT_MAX_QUEUED_BYTES;
 
 	/* Paho may hold messages while disconnected; the daemons also keep their
 	 * own queue, so this only smooths reconnects. */
@@ -865,6 +902,15 @@ size_t mqtt_client_pending(const struct mqtt_client *c)
 	return n;
 }
 
+void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,
+				    size_t max_queued_bytes)
+{
+	pthread_mutex_lock(&c->lock);
+	c->max_payload_bytes = max_payload_bytes ? max_payload_bytes : MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
+	c->max_queued_bytes = max_queued_bytes ? max_queued_bytes : MQTT_DEFAULT_MAX_QUEUED_BYTES;
+	pthread_mutex_unlock(&c->lock);
+}
+
 int mqtt_client_fd(const struct mqtt_client *c)
 {
 	return c->event_fd;
@@ -883,6 +929,9 @@ int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
 		c->taken = c->head;
 		c->head = c->tail = NULL;
 		c->queued = 0;
+		/* The last batch is the owner's now (consumed, or copied out). */
+		c->batch_bytes = c->queued_bytes;
+		c->queued_bytes = 0;
 		if (c->fd_signalled) {
 			/* Drain the counter so poll() sleeps until the next push. */
 			if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)

@@ -57,6 +57,22 @@ int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len);
  * once a connection was up). Call about once a second with clock_real_s(). */
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
 
+/* What a client takes in, by default. */
+#define MQTT_DEFAULT_MAX_PAYLOAD_BYTES (256u * 1024)
+#define MQTT_DEFAULT_MAX_QUEUED_BYTES (16u * 1024 * 1024)
+
+/* Limits what a client takes in; 0 keeps a default above. A message whose
+ * payload is longer than max_payload_bytes is dropped on Paho's thread before
+ * anything is copied: no event, counted in mqtt_stats.dropped_oversize.
+ * Messages waiting for the owner (event, topic and payload, including the
+ * batch mqtt_client_next() took last) hold at most max_queued_bytes, except
+ * that one message always fits an empty queue; beyond it Paho keeps the next
+ * message and offers it again later, so nothing is lost, only delayed (Paho
+ * offers it again when its next packet arrives from the broker: see
+ * mqtt.c). Any time, from the owner's thread; best before mqtt_client_start. */
+void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,
+				    size_t max_queued_bytes);
+
 /* Adds a subscription, kept for every later reconnect. 0 or -1. */
 int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos);
 
@@ -88,7 +104,8 @@ struct mqtt_stats {
 	uint64_t losses;
 	uint64_t published_ok;
 	uint64_t published_failed;
-	uint64_t messages;
+	uint64_t messages;		/* queued as MESSAGE events */
+	uint64_t dropped_oversize;	/* longer than the client's max payload: dropped */
 };
 void mqtt_client_get_stats(const struct mqtt_client *c, struct mqtt_stats *st);
 

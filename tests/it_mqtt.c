@@ -1,6 +1,6 @@
 /* Integration: the MQTT layer (common/mqtt.c) in this process against a real
  * mosquitto on loopback, without the daemons: what a client sees of its own
- * rules (lock order with Paho's threads).
+ * rules (the inbound limits, lock order with Paho's threads).
  *
  * Each client is driven from one thread only, as mqtt.h asks; two clients on
  * two threads share Paho's threads and its global mutex, as the daemons'
@@ -94,6 +94,228 @@ static bool wait_connected(struct mqtt_client *c, double timeout_s)
 		harness_sleep(0.005);
 	}
 	return false;
+}
+
+/* Runs c's loop until a message on topic arrives (true) or timeout_s
+ * passes; the messages before it are handed to seen (may be NULL). */
+static bool wait_message(struct mqtt_client *c, const char *topic, double timeout_s,
+			 void (*seen)(const struct mqtt_event *ev, void *arg), void *arg)
+{
+	double end = clock_real_s() + harness_timeout_s(timeout_s);
+
+	while (clock_real_s() < end) {
+		struct mqtt_event ev;
+
+		while (mqtt_client_next(c, &ev) == 0) {
+			bool last = ev.kind == MQTT_EVENT_MESSAGE && strcmp(ev.topic, topic) == 0;
+
+			if (ev.kind == MQTT_EVENT_MESSAGE && !last && seen)
+				seen(&ev, arg);
+			mqtt_event_clear(&ev);
+			if (last)
+				return true;
+		}
+		mqtt_client_tick(c, clock_real_s());
+		harness_sleep(0.005);
+	}
+	return false;
+}
+
+/* ---- inbound limits ------------------------------------------------------ */
+
+/* The collector's setting: its largest valid reading. */
+#define MAX_PAYLOAD 4096
+
+struct sizes_seen {
+	size_t n;
+	char topic[4][32];
+	size_t len[4];
+	bool intact[4];		/* every byte as sent */
+};
+
+static void sizes_note(const struct mqtt_event *ev, void *arg)
+{
+	struct sizes_seen *s = arg;
+	size_t i = s->n++;
+
+	if (i >= 4)
+		return;
+	snprintf(s->topic[i], sizeof(s->topic[i]), "%s", ev->topic);
+	s->len[i] = ev->payload_len;
+	s->intact[i] = ev->payload[ev->payload_len] == '\0';
+	for (size_t k = 0; k < ev->payload_len; k++)
+		if (ev->payload[k] != 'a')
+			s->intact[i] = false;
+}
+
+/* A payload of exactly the limit arrives whole; one byte more is dropped,
+ * counted once, and the client goes on (the marker after it arrives). */
+static void test_oversize_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_client *c = client_new(f, "it-mqtt-oversize");
+	char *payload = malloc(MAX_PAYLOAD + 2);
+	struct sizes_seen seen = { 0 };
+	struct mqtt_stats st;
+
+	assert_non_null(payload);
+	mqtt_client_set_inbound_limits(c, MAX_PAYLOAD, 0);
+	assert_int_equal(mqtt_client_subscribe(c, "big/#", 1), 0);
+	assert_int_equal(mqtt_client_start(c, NULL, 0), 0);
+	assert_true(wait_connected(c, 10));
+
+	memset(payload, 'a', MAX_PAYLOAD + 1);
+	payload[MAX_PAYLOAD] = '\0';
+	assert_int_equal(harness_publish(&f->broker, "big/fits", payload, false), 0);
+	payload[MAX_PAYLOAD] = 'a';
+	payload[MAX_PAYLOAD + 1] = '\0';
+	assert_int_equal(harness_publish(&f->broker, "big/too-long", payload, false), 0);
+	assert_int_equal(harness_publish(&f->broker, "big/end", "end", false), 0);
+	assert_true(wait_message(c, "big/end", 10, sizes_note, &seen));
+
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.topic[0], "big/fits");
+	assert_int_equal(seen.len[0], MAX_PAYLOAD);
+	assert_true(seen.intact[0]);
+	mqtt_client_get_stats(c, &st);
+	assert_int_equal(st.dropped_oversize, 1);
+	assert_int_equal(st.messages, 2);	/* big/fits and big/end */
+	mqtt_client_free(c, 1000);
+	free(payload);
+}
+
+/* A client that sets nothing drops above 256 KiB. */
+static void test_oversize_default(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_client *c = client_new(f, "it-mqtt-oversize-default");
+	struct mqtt_client *pub = client_new(f, "it-mqtt-oversize-pub");
+	size_t max = MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
+	char *payload = malloc(max + 1);
+	struct sizes_seen seen = { 0 };
+	struct mqtt_stats st;
+
+	assert_non_null(payload);
+	memset(payload, 'a', max + 1);
+	assert_int_equal(mqtt_client_subscribe(c, "big/#", 1), 0);
+	assert_int_equal(mqtt_client_start(c, NULL, 0), 0);
+	assert_int_equal(mqtt_client_start(pub, NULL, 0), 0);
+	assert_true(wait_connected(c, 10));
+	assert_true(wait_connected(pub, 10));
+	/* Too long for a command line: published by a client of our own. */
+	assert_int_equal(mqtt_client_publish(pub, "big/fits", payload, max, 1, false, 1), 0);
+	assert_int_equal(mqtt_client_publish(pub, "big/too-long", payload, max + 1, 1, false, 2), 0);
+	assert_int_equal(mqtt_client_publish(pub, "big/end", "end", 3, 1, false, 3), 0);
+	for (double end = clock_real_s() + harness_timeout_s(10);
+	     mqtt_client_pending(pub) > 0 && clock_real_s() < end; harness_sleep(0.01)) {
+		events_drain(pub);
+		mqtt_client_tick(pub, clock_real_s());
+	}
+	assert_true(wait_message(c, "big/end", 10, sizes_note, &seen));
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.topic[0], "big/fits");
+	assert_int_equal(seen.len[0], max);
+	assert_true(seen.intact[0]);
+	mqtt_client_get_stats(c, &st);
+	assert_int_equal(st.dropped_oversize, 1);
+	mqtt_client_free(pub, 1000);
+	mqtt_client_free(c, 1000);
+	free(payload);
+}
+
+#define BURST 20
+#define BURST_PAYLOAD 1000
+/* Room for two or three of the burst's messages (each is its payload, its
+ * topic and an event of a few hundred bytes). */
+#define BURST_BUDGET 4000
+
+struct burst_seen {
+	int next;		/* the index expected next */
+	bool in_order;
+};
+
+static void burst_note(const struct mqtt_event *ev, void *arg)
+{
+	struct burst_seen *b = arg;
+	int i = -1;
+
+	if (sscanf(ev->topic, "burst/%d", &i) != 1 || i != b->next || ev->payload_len != BURST_PAYLOAD)
+		b->in_order = false;
+	b->next++;
+}
+
+/* A burst larger than the byte budget while the owner takes nothing: the
+ * client holds what fits (at most BURST_BUDGET bytes), Paho keeps the rest,
+ * and once the owner takes events every message arrives, once and in
+ * order. Paho offers a held message again only when a packet arrives from
+ * the broker (mqtt.c, MAX_QUEUED), so the draining client publishes to a
+ * topic nobody reads: each PUBACK lets one more through. */
+static void test_byte_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_client *c = client_new(f, "it-mqtt-budget");
+	struct mqtt_client *pub = client_new(f, "it-mqtt-budget-pub");
+	struct burst_seen seen = { .in_order = true };
+	char payload[BURST_PAYLOAD];
+	struct mqtt_stats st;
+	uint64_t nudges = 0, held;
+	double end;
+
+	mqtt_client_set_inbound_limits(c, 0, BURST_BUDGET);
+	assert_int_equal(mqtt_client_subscribe(c, "burst/#", 1), 0);
+	assert_int_equal(mqtt_client_start(c, NULL, 0), 0);
+	assert_int_equal(mqtt_client_start(pub, NULL, 0), 0);
+	assert_true(wait_connected(c, 10));
+	assert_true(wait_connected(pub, 10));
+
+	memset(payload, 'b', sizeof(payload));
+	for (int i = 0; i < BURST; i++) {
+		char topic[32];
+
+		snprintf(topic, sizeof(topic), "burst/%02d", i);
+		assert_int_equal(mqtt_client_publish(pub, topic, payload, sizeof(payload), 1, false,
+						     (uint64_t)i), 0);
+	}
+	/* The whole burst reaches the broker (every PUBACK back) while c's
+	 * owner takes nothing. */
+	for (end = clock_real_s() + harness_timeout_s(15);
+	     mqtt_client_pending(pub) > 0 && clock_real_s() < end; harness_sleep(0.01)) {
+		events_drain(pub);
+		mqtt_client_tick(pub, clock_real_s());
+	}
+	assert_int_equal(mqtt_client_pending(pub), 0);
+	harness_sleep(0.5);
+	mqtt_client_get_stats(c, &st);
+	held = st.messages;
+	if (held < 1 || held > BURST_BUDGET / BURST_PAYLOAD)
+		fail_msg("%llu messages queued within a budget of %d bytes",
+			 (unsigned long long)held, BURST_BUDGET);
+
+	end = clock_real_s() + harness_timeout_s(30);
+	while (seen.next < BURST && clock_real_s() < end) {
+		struct mqtt_event ev;
+
+		while (mqtt_client_next(c, &ev) == 0) {
+			if (ev.kind == MQTT_EVENT_MESSAGE)
+				burst_note(&ev, &seen);
+			mqtt_event_clear(&ev);
+		}
+		if (mqtt_client_pending(c) == 0 &&
+		    mqtt_client_publish(c, "nudge", "n", 1, 1, false, nudges) == 0)
+			nudges++;
+		mqtt_client_tick(c, clock_real_s());
+		harness_sleep(0.002);
+	}
+	if (seen.next != BURST || !seen.in_order)
+		fail_msg("%d of %d messages arrived%s", seen.next, BURST,
+			 seen.in_order ? "" : ", not all in order");
+	mqtt_client_get_stats(c, &st);
+	assert_int_equal(st.messages, BURST);
+	assert_int_equal(st.dropped_oversize, 0);
+	print_message("%llu of %d queued within the budget; the rest came through with %llu PUBACKs\n",
+		      (unsigned long long)held, BURST, (unsigned long long)nudges);
+	mqtt_client_free(pub, 1000);
+	mqtt_client_free(c, 1000);
 }
 
 /* ---- lock order ---------------------------------------------------------- */
@@ -225,6 +447,10 @@ static void test_lock_order_subscribe_under_flood(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_oversize_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversize_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_byte_budget, setup, teardown),
+		/* Last: when it fails, Paho's threads are stuck for good. */
 		cmocka_unit_test_setup_teardown(test_lock_order_subscribe_under_flood, setup, teardown),
 	};
 
