@@ -791,7 +791,7 @@ static void test_secret_files_open_to_others(void **state)
 				  .key_file = key };
 	cfg = config_write(f, "open-key.json", &o);
 	snprintf(expect, sizeof(expect), "%s: mqtt.tls.key_file: %s is readable by others "
-		 "(mode 0604); chmod 600 it\n", cfg, key);
+		 "(mode 0604); chmod 600 %s\n", cfg, key, key);
 	assert_refused(f, cfg, expect);
 
 	/* The same key, private: the config is accepted (the daemon then runs
