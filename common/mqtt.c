@@ -24,9 +24,18 @@
  * before the next one goes out. Past that, the window opens in a few round
  * trips.
  *
- * Reconnecting: Paho's automaticReconnect only covers connections that were
- * once up (in 1.3.11 a first connect that fails is not retried), so until the
- * first success mqtt_client_tick() retries with a growing delay.
+ * Reconnecting: every connect is ours, made by mqtt_client_start() and then
+ * by mqtt_client_tick() after a failed connect or a lost connection, with a
+ * delay from 1 s doubling to 30 s (back to 1 s once connected). Paho's
+ * automaticReconnect is off, for two reasons: in 1.3.11 it does not cover a
+ * first connect that fails, and it gives no way to look at the TLS client key
+ * before it reconnects (its updateConnectOptions callback cannot refuse, and
+ * MQTTAsync_disconnect while it retries does not stop it for sure). OpenSSL
+ * opens mqtt.tls.key_file anew at every connect, so a key replaced or opened
+ * to others after the start would be used without a word; here it is checked
+ * (keyfile.h) before every attempt, and an attempt it refuses counts as a
+ * failed connect: one LOST event per refusing stretch says why, and the
+ * attempts go on with the same delays until the key is fixed.
  *
  * TLS failures: Paho reports every failed connect as "TCP/TLS connect
  * failure", which tells a user nothing. OpenSSL's own error text reaches us
@@ -48,6 +57,7 @@
 #include <MQTTAsync.h>
 
 #include "clock.h"
+#include "keyfile.h"
 #include "log.h"
 
 struct event_node {
@@ -125,6 +135,7 @@ struct mqtt_client {
 	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure */
 
 	struct event_node *taken;	/* a batch taken from head: the owner's thread only */
+	bool key_refused;	/* the last attempt was refused for the key: the owner's thread only */
 
 	pthread_mutex_t lock;	/* guards everything below */
 	struct event_node *head, *tail;
@@ -137,7 +148,6 @@ struct mqtt_client {
 	int event_fd;
 	bool fd_signalled;	/* event_fd's counter is nonzero */
 	bool connected;
-	bool ever_connected;
 	bool connecting;
 	bool started;
 	double retry_at;	/* clock_real_s() of the next own connect attempt */
@@ -391,7 +401,6 @@ static void on_connected(void *context, char *cause)
 		n = c->n_filters;
 	}
 	c->connected = true;
-	c->ever_connected = true;
 	c->connecting = false;
 	c->retry_delay_s = 1;
 	c->window = 1;
@@ -425,7 +434,7 @@ static void on_connection_lost(void *context, char *cause)
 		snprintf(why, sizeof(why), "%s", cause ? cause : "connection lost");
 	queue_simple(c, MQTT_EVENT_LOST, why);
 	pthread_mutex_unlock(&c->lock);
-	tls_trace_watch(c, true);	/* Paho reconnects by itself */
+	tls_trace_watch(c, true);	/* for the next connect (mqtt_client_tick) */
 }
 
 /* Paho frees what it handed us only when we return 1; with 0 it keeps the
@@ -660,6 +669,7 @@ err_destroy_lock:
 err_close_fd:
 	close(c->event_fd);
 err_free:
+	explicit_bzero(c->cfg.password, sizeof(c->cfg.password));
 	free(c);
 	return NULL;
 }
@@ -678,9 +688,7 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 	/* A persistent session: with cleansession=1 a broker that freezes or
 	 * restarts silently drops in-flight QoS 1 messages. */
 	opts.cleansession = 0;
-	opts.automaticReconnect = 1;
-	opts.minRetryInterval = 1;
-	opts.maxRetryInterval = 30;
+	opts.automaticReconnect = 0;	/* see the top of this file */
 	opts.connectTimeout = 10;
 	opts.MQTTVersion = MQTTVERSION_3_1_1;
 	opts.onFailure = on_connect_fail;
@@ -724,12 +732,45 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 	return 0;
 }
 
+/* Checks the TLS client key before a connect (see the top of this file):
+ * 0, or -1 with why ("mqtt.tls.key_file: ..."). */
+static int key_check(const struct mqtt_client *c, char *why, size_t len)
+{
+	char what[2 * CONFIG_PATH_MAX + 200];
+
+	if (!c->tls || !c->cfg.key_file[0] ||
+	    keyfile_check(c->cfg.key_file, c->cfg.key_group, what, sizeof(what)) == 0)
+		return 0;
+	snprintf(why, len, "mqtt.tls.key_file: %.260s; not connecting until it is fixed", what);
+	return -1;
+}
+
+/* An attempt the key check refused: a failed connect, reported once per
+ * stretch of refusals (the daemons log every LOST event). The owner's
+ * thread; connecting was set by the caller. */
+static void attempt_refused(struct mqtt_client *c, const char *why, bool report)
+{
+	pthread_mutex_lock(&c->lock);
+	c->connecting = false;
+	if (report && !c->key_refused)
+		queue_simple(c, MQTT_EVENT_LOST, why);
+	pthread_mutex_unlock(&c->lock);
+	if (c->key_refused)
+		log_debug("mqtt: %s", why);
+	c->key_refused = true;
+}
+
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
 {
 	pthread_mutex_lock(&c->lock);
 	c->started = true;
 	c->connecting = true;
 	pthread_mutex_unlock(&c->lock);
+	if (key_check(c, err, err_len) < 0) {
+		/* Said by the caller, through err. */
+		attempt_refused(c, err, false);
+		return -1;
+	}
 	return connect_now(c, err, err_len);
 }
 
@@ -738,10 +779,10 @@ static void pump(struct mqtt_client *c);
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 {
 	bool attempt = false;
-	char err[160];
+	char err[sizeof(((struct mqtt_event *)0)->detail)];
 
 	pthread_mutex_lock(&c->lock);
-	if (c->started && !c->ever_connected && !c->connecting && !c->connected) {
+	if (c->started && !c->connecting && !c->connected) {
 		if (c->retry_at == 0) {
 			c->retry_at = now_real_s + c->retry_delay_s;
 		} else if (now_real_s >= c->retry_at) {
@@ -752,8 +793,13 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (attempt && connect_now(c, err, sizeof(err)) < 0)
-		log_warn("%s", err);
+	if (attempt && key_check(c, err, sizeof(err)) < 0) {
+		attempt_refused(c, err, true);
+	} else if (attempt) {
+		c->key_refused = false;
+		if (connect_now(c, err, sizeof(err)) < 0)
+			log_warn("%s", err);
+	}
 	pump(c);
 }
 
@@ -1020,5 +1066,6 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	pthread_mutex_destroy(&c->tls_lock);
 	pthread_mutex_destroy(&c->lock);
 	close(c->event_fd);
+	explicit_bzero(c->cfg.password, sizeof(c->cfg.password));
 	free(c);
 }

@@ -3,10 +3,11 @@
  * loop takes them with mqtt_client_next() when mqtt_client_fd() is readable.
  *
  * Always: MQTT 3.1.1, a persistent session (cleansession=0, so a frozen or
- * restarted broker does not drop in-flight QoS 1 messages), automatic
- * reconnect, resubscription on every connect, TLS with hostname verification
- * for ssl:// and mqtts://, and no Paho file persistence (it never fsyncs; the
- * daemons keep their own durable state). */
+ * restarted broker does not drop in-flight QoS 1 messages), reconnects from
+ * mqtt_client_tick(), resubscription on every connect, TLS with hostname
+ * verification for ssl:// and mqtts:// and the client key checked before
+ * every connect (keyfile.h), and no Paho file persistence (it never fsyncs;
+ * the daemons keep their own durable state). */
 #ifndef ROLLSENSE_MQTT_H
 #define ROLLSENSE_MQTT_H
 
@@ -20,7 +21,8 @@ struct mqtt_client;
 
 enum mqtt_event_kind {
 	MQTT_EVENT_CONNECTED,	/* (re)connected; subscriptions are being renewed */
-	MQTT_EVENT_LOST,	/* the connection dropped; Paho reconnects by itself */
+	MQTT_EVENT_LOST,	/* the connection dropped or a connect failed (detail says
+				 * why); mqtt_client_tick() tries again */
 	MQTT_EVENT_PUBLISHED,	/* a publish finished: tag, ok */
 	MQTT_EVENT_MESSAGE,	/* a message arrived: topic, payload */
 };
@@ -49,12 +51,17 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 /* Disconnects (waiting at most timeout_ms for in-flight work) and frees. */
 void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms);
 
-/* Starts connecting; returns at once (0, or -1 with err). Connection results
- * arrive as events. */
+/* Starts connecting; returns at once (0, or -1 with err: Paho refused at once,
+ * or the TLS client key failed its check; mqtt_client_tick() tries again
+ * either way). Connection results arrive as events. */
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len);
 
-/* Retries a first connection that failed (Paho reconnects by itself only
- * once a connection was up). Call about once a second with clock_real_s(). */
+/* Connects again after a failed connect or a lost connection, 1 s after the
+ * first tick that sees it down, then with a delay doubling up to 30 s; the
+ * TLS client key is checked before each attempt, and a refused one is a
+ * LOST event (once per stretch of refusals) and waits like a failed connect.
+ * Also hands queued publishes to Paho. Call at least once a second (the
+ * daemons call it every round of their loop) with clock_real_s(). */
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
 
 /* What a client takes in, by default. */
