@@ -449,8 +449,8 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 
 	pthread_mutex_lock(&c->lock);
 	if (plen > c->max_payload_bytes) {
-		/* Dropped before anything is copied: no sender can make us
-		 * hold more than max_payload_bytes per message. */
+		/* Dropped before we copy anything: Paho's own copy is freed
+		 * at once, and none reaches the queue or the owner. */
 		uint64_t dropped = ++c->stats.dropped_oversize;
 		size_t max = c->max_payload_bytes;
 
