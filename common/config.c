@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyfile.h"
+
 #define CONFIG_TEXT_MAX (1024 * 1024)	/* a config file is a few KiB; more is a mistake */
 #define KEY_PATH_MAX 160		/* "sensord.sensors[7].calibration[15]" and the like */
 #define SHOW_MAX 40			/* characters of user text echoed in a message */
@@ -602,9 +604,10 @@ cleanup:
 	return rc;
 }
 
-static int file_check(struct parse_ctx *ctx, const char *path, const char *file, bool private_file)
+/* A public file (CA, certificate): it must open and be a regular file. */
+static int file_check(struct parse_ctx *ctx, const char *path, const char *file)
 {
-	int fd = file_open_checked(ctx, path, file, private_file);
+	int fd = file_open_checked(ctx, path, file, false);
 
 	if (fd < 0)
 		return -1;
@@ -758,9 +761,12 @@ static int mqtt_parse(struct parse_ctx *ctx, const cJSON *obj, struct mqtt_cfg *
 {
 	static const char *const keys[] = { "uri", "topic_prefix", "client_id", "username",
 					    "password_file", "keepalive_s", "tls" };
-	static const char *const tls_keys[] = { "ca_file", "cert_file", "key_file" };
+	static const char *const tls_keys[] = { "ca_file", "cert_file", "key_file", "key_group" };
 	char path[KEY_PATH_MAX];
+	char why[CONFIG_PATH_MAX * 2 + 200];
 	const cJSON *tls;
+	gid_t gid;
+	int rc;
 
 	if (keys_check(ctx, obj, "mqtt", keys, ARRAY_LEN(keys)) < 0 ||
 	    string_get(ctx, obj, "mqtt", "uri", m->uri, sizeof(m->uri)) < 0 ||
@@ -791,7 +797,9 @@ static int mqtt_parse(struct parse_ctx *ctx, const cJSON *obj, struct mqtt_cfg *
 	if (keys_check(ctx, tls, path, tls_keys, ARRAY_LEN(tls_keys)) < 0 ||
 	    path_get(ctx, tls, path, "ca_file", m->ca_file, sizeof(m->ca_file), true) < 0 ||
 	    path_get(ctx, tls, path, "cert_file", m->cert_file, sizeof(m->cert_file), true) < 0 ||
-	    path_get(ctx, tls, path, "key_file", m->key_file, sizeof(m->key_file), true) < 0)
+	    path_get(ctx, tls, path, "key_file", m->key_file, sizeof(m->key_file), true) < 0 ||
+	    string_get(ctx, tls, path, "key_group", m->key_group, sizeof(m->key_group)) < 0 ||
+	    printable_check(ctx, "mqtt.tls.key_group", m->key_group) < 0)
 		return -1;
 	if ((m->ca_file[0] || m->cert_file[0] || m->key_file[0]) && !uri_is_tls(m->uri))
 		return fail(ctx, "mqtt.tls", "set, but mqtt.uri does not use TLS (use ssl:// or "
@@ -799,10 +807,24 @@ static int mqtt_parse(struct parse_ctx *ctx, const cJSON *obj, struct mqtt_cfg *
 	if ((m->cert_file[0] != '\0') != (m->key_file[0] != '\0'))
 		return fail(ctx, m->cert_file[0] ? "mqtt.tls.key_file" : "mqtt.tls.cert_file",
 			    "missing; a client certificate needs both cert_file and key_file");
-	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file, false) < 0) ||
-	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file, false) < 0) ||
-	    (m->key_file[0] && file_check(ctx, "mqtt.tls.key_file", m->key_file, true) < 0))
+	if (m->key_group[0] && !m->key_file[0])
+		return fail(ctx, "mqtt.tls.key_group", "set without mqtt.tls.key_file (it names the "
+			    "group that may read the key)");
+	if (m->key_group[0] && (rc = keyfile_group_lookup(m->key_group, &gid)) < 0) {
+		char shown[SHOW_BUF];
+
+		if (rc == -ENOENT)
+			return fail(ctx, "mqtt.tls.key_group", "no group named %s",
+				    show(m->key_group, shown));
+		return fail(ctx, "mqtt.tls.key_group", "cannot look up group %s: %s",
+			    show(m->key_group, shown), strerror(-rc));
+	}
+	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file) < 0) ||
+	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file) < 0))
 		return -1;
+	/* The same check as before every connect (mqtt.c). */
+	if (m->key_file[0] && keyfile_check(m->key_file, m->key_group, why, sizeof(why)) < 0)
+		return fail(ctx, "mqtt.tls.key_file", "%s", why);
 	return 0;
 }
 

@@ -60,9 +60,11 @@ struct mqtt_cfg {
 	char username[128];
 	char password_file[CONFIG_PATH_MAX];
 	char password[256];		/* read from password_file at load */
-	char ca_file[CONFIG_PATH_MAX];	/* "tls": {"ca_file", "cert_file", "key_file"} */
+	char ca_file[CONFIG_PATH_MAX];	/* "tls": {"ca_file", "cert_file", "key_file", "key_group"} */
 	char cert_file[CONFIG_PATH_MAX];
-	char key_file[CONFIG_PATH_MAX];
+	char key_file[CONFIG_PATH_MAX];	/* checked at load and before every connect (keyfile.h) */
+	char key_group[64];		/* empty: key_file is for its owner alone; a group name:
+					 * key_file may be readable by that group */
 	unsigned keepalive_s;		/* 30 */
 };
 

@@ -24,9 +24,18 @@
  * before the next one goes out. Past that, the window opens in a few round
  * trips.
  *
- * Reconnecting: Paho's automaticReconnect only covers connections that were
- * once up (in 1.3.11 a first connect that fails is not retried), so until the
- * first success mqtt_client_tick() retries with a growing delay.
+ * Reconnecting: every connect is ours, made by mqtt_client_start() and then
+ * by mqtt_client_tick() after a failed connect or a lost connection, with a
+ * delay from 1 s doubling to 30 s (back to 1 s once connected). Paho's
+ * automaticReconnect is off, for two reasons: in 1.3.11 it does not cover a
+ * first connect that fails, and it gives no way to look at the TLS client key
+ * before it reconnects (its updateConnectOptions callback cannot refuse, and
+ * MQTTAsync_disconnect while it retries does not stop it for sure). OpenSSL
+ * opens mqtt.tls.key_file anew at every connect, so a key replaced or opened
+ * to others after the start would be used without a word; here it is checked
+ * (keyfile.h) before every attempt, and an attempt it refuses counts as a
+ * failed connect: one LOST event per refusing stretch says why, and the
+ * attempts go on with the same delays until the key is fixed.
  *
  * TLS failures: Paho reports every failed connect as "TCP/TLS connect
  * failure", which tells a user nothing. OpenSSL's own error text reaches us
@@ -48,6 +57,7 @@
 #include <MQTTAsync.h>
 
 #include "clock.h"
+#include "keyfile.h"
 #include "log.h"
 
 struct event_node {
@@ -56,9 +66,16 @@ struct event_node {
 };
 
 #define MAX_FILTERS 8
-/* Beyond this many queued events the message callback asks Paho to deliver
- * again later instead of growing the queue without bound (the owner holds at
- * most one more batch of this size, taken by mqtt_client_next()). */
+/* Beyond this many queued events, or beyond the client's max_queued_bytes of
+ * queued messages, the message callback asks Paho to deliver again later
+ * instead of growing the queue without bound. The bytes count the batch the
+ * owner took last (mqtt_client_next) as well, until it takes the next one.
+ *
+ * Paho 1.3.12 keeps a refused message and offers it again only when its
+ * receive thread reads the next packet from the broker (one offer per
+ * packet; messages arriving meanwhile queue behind it, in order). Under load
+ * packets keep coming; on a quiet connection the last refused messages wait
+ * for the next PUBACK or PINGRESP, at worst a keepalive interval each. */
 #define MAX_QUEUED 20000
 /* Publishes handed to Paho and not called back, at most (see above). */
 #define WINDOW_MAX 64
@@ -95,21 +112,42 @@ struct mqtt_client {
 	bool will_retained;
 	bool tls;
 
-	/* Guards tls_error only. Apart from lock because Paho calls
-	 * ssl_error_cb with its own mutex held, while the owner's thread holds
-	 * lock when it calls into Paho. */
+	/* Locks. Paho calls every callback of this file on its own threads
+	 * with its own mutex held (the message, connected, connection-lost,
+	 * connect-failure, publish and subscribe callbacks take lock; the TLS
+	 * error and trace callbacks take tls_lock and trace_lock). So the order
+	 * is Paho's mutex first, ours second, and never the other way round:
+	 * no MQTTAsync_* function is called while lock, tls_lock or trace_lock
+	 * is held, on any thread. Whoever needs both copies what it needs under
+	 * the lock, releases it and then calls Paho (pump, connect_now,
+	 * mqtt_client_subscribe, on_connected). Our three locks are never held
+	 * together, and under them only memory, the event queue and the
+	 * eventfd are touched.
+	 *
+	 * Who calls Paho: the owner's thread (the daemon's main loop, through
+	 * the mqtt_client_* functions), and Paho's own threads from inside a
+	 * callback (on_connected subscribes there; Paho allows it, as the
+	 * thread already holds its mutex). tests/it_mqtt.c's lock-order test
+	 * stops for good when a subscription calls Paho with lock held. */
+
+	/* Guards tls_error only. */
 	pthread_mutex_t tls_lock;
 	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure */
 
 	struct event_node *taken;	/* a batch taken from head: the owner's thread only */
+	bool key_refused;	/* the last attempt was refused for the key: the owner's thread only */
 
 	pthread_mutex_t lock;	/* guards everything below */
 	struct event_node *head, *tail;
 	size_t queued;		/* in head..tail */
+	size_t queued_bytes;	/* of the messages in head..tail: node, topic, payload */
+	size_t batch_bytes;	/* the same for the batch the owner took last */
+	size_t max_payload_bytes;	/* a longer payload is dropped in on_message */
+	size_t max_queued_bytes;	/* bound of queued_bytes + batch_bytes (a lone
+					 * message may pass it) */
 	int event_fd;
 	bool fd_signalled;	/* event_fd's counter is nonzero */
 	bool connected;
-	bool ever_connected;
 	bool connecting;
 	bool started;
 	double retry_at;	/* clock_real_s() of the next own connect attempt */
@@ -204,24 +242,22 @@ static void on_subscribe_fail(void *context, MQTTAsync_failureData *data)
 			  data ? data->code : 0);
 }
 
-static int subscribe_one_locked(struct mqtt_client *c, size_t i)
+/* Subscribes to filter i, without lock (it calls Paho). A filter is written
+ * once, under lock, before n_filters counts it, and never changes after: a
+ * thread that read n_filters under lock may read filters[i] and
+ * filter_qos[i] for i below it without. */
+static int subscribe_one(struct mqtt_client *c, size_t i)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc;
 
 	ro.onSuccess = on_subscribe_ok;
 	ro.onFailure = on_subscribe_fail;
 	ro.context = c->filters[i];
-	return MQTTAsync_subscribe(c->handle, c->filters[i], c->filter_qos[i], &ro);
-}
-
-static void subscribe_all_locked(struct mqtt_client *c)
-{
-	for (size_t i = 0; i < c->n_filters; i++) {
-		int rc = subscribe_one_locked(c, i);
-
-		if (rc != MQTTASYNC_SUCCESS)
-			log_warn("mqtt: subscribe %s failed (%d)", c->filters[i], rc);
-	}
+	rc = MQTTAsync_subscribe(c->handle, c->filters[i], c->filter_qos[i], &ro);
+	if (rc != MQTTASYNC_SUCCESS)
+		log_warn("mqtt: subscribe %s failed (%d)", c->filters[i], rc);
+	return rc;
 }
 
 /* Paho's trace has no context pointer, so what it says about TLS is kept
@@ -343,20 +379,33 @@ static void tls_trace_watch(const struct mqtt_client *c, bool on)
 	MQTTAsync_setTraceLevel(on ? MQTTASYNC_TRACE_PROTOCOL : MQTTASYNC_TRACE_ERROR);
 }
 
+/* Every filter is subscribed again on every connection, before the client
+ * counts as connected: until then pump() hands nothing to Paho, so the
+ * subscriptions go out first. A filter the owner adds meanwhile is picked up
+ * by the loop (mqtt_client_subscribe leaves it to us while not connected). */
 static void on_connected(void *context, char *cause)
 {
 	struct mqtt_client *c = context;
+	size_t done = 0, n;
 
+	tls_trace_watch(c, false);
 	pthread_mutex_lock(&c->lock);
+	n = c->n_filters;
+	for (;;) {
+		pthread_mutex_unlock(&c->lock);
+		for (; done < n; done++)
+			subscribe_one(c, done);
+		pthread_mutex_lock(&c->lock);
+		if (c->n_filters == done)
+			break;
+		n = c->n_filters;
+	}
 	c->connected = true;
-	c->ever_connected = true;
 	c->connecting = false;
 	c->retry_delay_s = 1;
 	c->window = 1;
 	c->connected_at = clock_real_s();
 	c->stats.connects++;
-	tls_trace_watch(c, false);
-	subscribe_all_locked(c);
 	queue_simple(c, MQTT_EVENT_CONNECTED, cause ? cause : "connected");
 	pthread_mutex_unlock(&c->lock);
 }
@@ -383,20 +432,42 @@ static void on_connection_lost(void *context, char *cause)
 			 PROBATION_S, c->cfg.username[0] ? c->cfg.username : "(none)");
 	else
 		snprintf(why, sizeof(why), "%s", cause ? cause : "connection lost");
-	tls_trace_watch(c, true);	/* Paho reconnects by itself */
 	queue_simple(c, MQTT_EVENT_LOST, why);
 	pthread_mutex_unlock(&c->lock);
+	tls_trace_watch(c, true);	/* for the next connect (mqtt_client_tick) */
 }
 
+/* Paho frees what it handed us only when we return 1; with 0 it keeps the
+ * message and calls again later (see MAX_QUEUED). */
 static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *m)
 {
 	struct mqtt_client *c = context;
 	struct event_node *n;
 	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 	size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
+	size_t bytes = sizeof(*n) + tlen + 1 + plen + 1;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->queued >= MAX_QUEUED) {
+	if (plen > c->max_payload_bytes) {
+		/* Dropped before we copy anything: Paho's own copy is freed
+		 * at once, and none reaches the queue or the owner. */
+		uint64_t dropped = ++c->stats.dropped_oversize;
+		size_t max = c->max_payload_bytes;
+
+		pthread_mutex_unlock(&c->lock);
+		/* The 1st, 2nd, 4th, 8th ...: a sender that keeps trying
+		 * cannot flood the log. */
+		if ((dropped & (dropped - 1)) == 0)
+			log_warn("mqtt: dropped a message of %zu bytes, more than the %zu this client "
+				 "takes (%llu dropped so far)", plen, max, (unsigned long long)dropped);
+		MQTTAsync_freeMessage(&m);
+		MQTTAsync_free(topic);
+		return 1;
+	}
+	/* One message always fits an empty queue, whatever its size. */
+	if (c->queued >= MAX_QUEUED ||
+	    (c->queued_bytes + c->batch_bytes > 0 &&
+	     c->queued_bytes + c->batch_bytes + bytes > c->max_queued_bytes)) {
 		pthread_mutex_unlock(&c->lock);
 		return 0;	/* Paho keeps the message and calls again */
 	}
@@ -422,6 +493,7 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 	n->ev.payload[plen] = '\0';
 	n->ev.payload_len = plen;
 	c->stats.messages++;
+	c->queued_bytes += bytes;
 	queue_push_locked(c, n);
 	pthread_mutex_unlock(&c->lock);
 	MQTTAsync_freeMessage(&m);
@@ -565,6 +637,8 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 	}
 	c->retry_delay_s = 1;
 	c->window = 1;
+	c->max_payload_bytes = MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
+	c->max_queued_bytes = MQTT_DEFAULT_MAX_QUEUED_BYTES;
 
 	/* Paho may hold messages while disconnected; the daemons also keep their
 	 * own queue, so this only smooths reconnects. */
@@ -595,10 +669,14 @@ err_destroy_lock:
 err_close_fd:
 	close(c->event_fd);
 err_free:
+	explicit_bzero(c->cfg.password, sizeof(c->cfg.password));
 	free(c);
 	return NULL;
 }
 
+/* Asks Paho to connect. The caller set connecting under lock; it is cleared
+ * here if Paho refuses at once, and otherwise by the callbacks. Without lock:
+ * it calls Paho. */
 static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 {
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
@@ -610,9 +688,7 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 	/* A persistent session: with cleansession=1 a broker that freezes or
 	 * restarts silently drops in-flight QoS 1 messages. */
 	opts.cleansession = 0;
-	opts.automaticReconnect = 1;
-	opts.minRetryInterval = 1;
-	opts.maxRetryInterval = 30;
+	opts.automaticReconnect = 0;	/* see the top of this file */
 	opts.connectTimeout = 10;
 	opts.MQTTVersion = MQTTVERSION_3_1_1;
 	opts.onFailure = on_connect_fail;
@@ -645,64 +721,111 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 		MQTTAsync_setTraceCallback(tls_trace);
 		tls_trace_watch(c, true);
 	}
-	c->connecting = true;
 	rc = MQTTAsync_connect(c->handle, &opts);
 	if (rc != MQTTASYNC_SUCCESS) {
+		pthread_mutex_lock(&c->lock);
 		c->connecting = false;
+		pthread_mutex_unlock(&c->lock);
 		snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
 		return -1;
 	}
 	return 0;
 }
 
+/* Checks the TLS client key before a connect (see the top of this file):
+ * 0, or -1 with why ("mqtt.tls.key_file: ..."). */
+static int key_check(const struct mqtt_client *c, char *why, size_t len)
+{
+	char what[2 * CONFIG_PATH_MAX + 200];
+
+	if (!c->tls || !c->cfg.key_file[0] ||
+	    keyfile_check(c->cfg.key_file, c->cfg.key_group, what, sizeof(what)) == 0)
+		return 0;
+	snprintf(why, len, "mqtt.tls.key_file: %.260s; not connecting until it is fixed", what);
+	return -1;
+}
+
+/* An attempt the key check refused: a failed connect, reported once per
+ * stretch of refusals (the daemons log every LOST event). The owner's
+ * thread; connecting was set by the caller. */
+static void attempt_refused(struct mqtt_client *c, const char *why, bool report)
+{
+	pthread_mutex_lock(&c->lock);
+	c->connecting = false;
+	if (report && !c->key_refused)
+		queue_simple(c, MQTT_EVENT_LOST, why);
+	pthread_mutex_unlock(&c->lock);
+	if (c->key_refused)
+		log_debug("mqtt: %s", why);
+	c->key_refused = true;
+}
+
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
 {
-	int rc;
-
 	pthread_mutex_lock(&c->lock);
 	c->started = true;
-	rc = connect_now(c, err, err_len);
+	c->connecting = true;
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (key_check(c, err, err_len) < 0) {
+		/* Said by the caller, through err. */
+		attempt_refused(c, err, false);
+		return -1;
+	}
+	return connect_now(c, err, err_len);
 }
 
 static void pump(struct mqtt_client *c);
 
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 {
-	char err[160];
+	bool attempt = false;
+	char err[sizeof(((struct mqtt_event *)0)->detail)];
 
 	pthread_mutex_lock(&c->lock);
-	if (c->started && !c->ever_connected && !c->connecting && !c->connected) {
+	if (c->started && !c->connecting && !c->connected) {
 		if (c->retry_at == 0) {
 			c->retry_at = now_real_s + c->retry_delay_s;
 		} else if (now_real_s >= c->retry_at) {
 			c->retry_at = 0;
 			c->retry_delay_s = c->retry_delay_s * 2 > 30 ? 30 : c->retry_delay_s * 2;
-			if (connect_now(c, err, sizeof(err)) < 0)
-				log_warn("%s", err);
+			c->connecting = true;
+			attempt = true;
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (attempt && key_check(c, err, sizeof(err)) < 0) {
+		attempt_refused(c, err, true);
+	} else if (attempt) {
+		c->key_refused = false;
+		if (connect_now(c, err, sizeof(err)) < 0)
+			log_warn("%s", err);
+	}
 	pump(c);
 }
 
+/* The filter is recorded under lock and subscribed after it is released.
+ * While not connected, on_connected subscribes it (see there): either this
+ * function sees connected set, and on_connected has finished without it, or
+ * on_connected has not finished and will count it. */
 int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 {
-	int rc = 0;
+	bool now = false;
+	size_t i = 0;
 
 	pthread_mutex_lock(&c->lock);
 	if (c->n_filters >= MAX_FILTERS || strlen(filter) >= sizeof(c->filters[0])) {
-		rc = -1;
-	} else {
-		snprintf(c->filters[c->n_filters], sizeof(c->filters[0]), "%s", filter);
-		c->filter_qos[c->n_filters] = qos;
-		c->n_filters++;
-		if (c->connected && subscribe_one_locked(c, c->n_filters - 1) != MQTTASYNC_SUCCESS)
-			rc = -1;
+		pthread_mutex_unlock(&c->lock);
+		return -1;
 	}
+	i = c->n_filters;
+	snprintf(c->filters[i], sizeof(c->filters[0]), "%s", filter);
+	c->filter_qos[i] = qos;
+	c->n_filters++;
+	now = c->connected;
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (now && subscribe_one(c, i) != MQTTASYNC_SUCCESS)
+		return -1;
+	return 0;
 }
 
 /* Hands queued publishes to Paho while connected and the window has room.
@@ -825,6 +948,15 @@ size_t mqtt_client_pending(const struct mqtt_client *c)
 	return n;
 }
 
+void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,
+				    size_t max_queued_bytes)
+{
+	pthread_mutex_lock(&c->lock);
+	c->max_payload_bytes = max_payload_bytes ? max_payload_bytes : MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
+	c->max_queued_bytes = max_queued_bytes ? max_queued_bytes : MQTT_DEFAULT_MAX_QUEUED_BYTES;
+	pthread_mutex_unlock(&c->lock);
+}
+
 int mqtt_client_fd(const struct mqtt_client *c)
 {
 	return c->event_fd;
@@ -843,6 +975,9 @@ int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
 		c->taken = c->head;
 		c->head = c->tail = NULL;
 		c->queued = 0;
+		/* The last batch is the owner's now (consumed, or copied out). */
+		c->batch_bytes = c->queued_bytes;
+		c->queued_bytes = 0;
 		if (c->fd_signalled) {
 			/* Drain the counter so poll() sleeps until the next push. */
 			if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
@@ -931,5 +1066,6 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	pthread_mutex_destroy(&c->tls_lock);
 	pthread_mutex_destroy(&c->lock);
 	close(c->event_fd);
+	explicit_bzero(c->cfg.password, sizeof(c->cfg.password));
 	free(c);
 }

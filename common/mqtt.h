@@ -3,10 +3,11 @@
  * loop takes them with mqtt_client_next() when mqtt_client_fd() is readable.
  *
  * Always: MQTT 3.1.1, a persistent session (cleansession=0, so a frozen or
- * restarted broker does not drop in-flight QoS 1 messages), automatic
- * reconnect, resubscription on every connect, TLS with hostname verification
- * for ssl:// and mqtts://, and no Paho file persistence (it never fsyncs; the
- * daemons keep their own durable state). */
+ * restarted broker does not drop in-flight QoS 1 messages), reconnects from
+ * mqtt_client_tick(), resubscription on every connect, TLS with hostname
+ * verification for ssl:// and mqtts:// and the client key checked before
+ * every connect (keyfile.h), and no Paho file persistence (it never fsyncs;
+ * the daemons keep their own durable state). */
 #ifndef ROLLSENSE_MQTT_H
 #define ROLLSENSE_MQTT_H
 
@@ -20,7 +21,8 @@ struct mqtt_client;
 
 enum mqtt_event_kind {
 	MQTT_EVENT_CONNECTED,	/* (re)connected; subscriptions are being renewed */
-	MQTT_EVENT_LOST,	/* the connection dropped; Paho reconnects by itself */
+	MQTT_EVENT_LOST,	/* the connection dropped or a connect failed (detail says
+				 * why); mqtt_client_tick() tries again */
 	MQTT_EVENT_PUBLISHED,	/* a publish finished: tag, ok */
 	MQTT_EVENT_MESSAGE,	/* a message arrived: topic, payload */
 };
@@ -49,13 +51,34 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 /* Disconnects (waiting at most timeout_ms for in-flight work) and frees. */
 void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms);
 
-/* Starts connecting; returns at once (0, or -1 with err). Connection results
- * arrive as events. */
+/* Starts connecting; returns at once (0, or -1 with err: Paho refused at once,
+ * or the TLS client key failed its check; mqtt_client_tick() tries again
+ * either way). Connection results arrive as events. */
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len);
 
-/* Retries a first connection that failed (Paho reconnects by itself only
- * once a connection was up). Call about once a second with clock_real_s(). */
+/* Connects again after a failed connect or a lost connection, 1 s after the
+ * first tick that sees it down, then with a delay doubling up to 30 s; the
+ * TLS client key is checked before each attempt, and a refused one is a
+ * LOST event (once per stretch of refusals) and waits like a failed connect.
+ * Also hands queued publishes to Paho. Call at least once a second (the
+ * daemons call it every round of their loop) with clock_real_s(). */
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
+
+/* What a client takes in, by default. */
+#define MQTT_DEFAULT_MAX_PAYLOAD_BYTES (256u * 1024)
+#define MQTT_DEFAULT_MAX_QUEUED_BYTES (16u * 1024 * 1024)
+
+/* Limits what a client takes in; 0 keeps a default above. A message whose
+ * payload is longer than max_payload_bytes is dropped on Paho's thread before
+ * anything is copied: no event, counted in mqtt_stats.dropped_oversize.
+ * Messages waiting for the owner (event, topic and payload, including the
+ * batch mqtt_client_next() took last) hold at most max_queued_bytes, except
+ * that one message always fits an empty queue; beyond it Paho keeps the next
+ * message and offers it again later, so nothing is lost, only delayed (Paho
+ * offers it again when its next packet arrives from the broker: see
+ * mqtt.c). Any time, from the owner's thread; best before mqtt_client_start. */
+void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,
+				    size_t max_queued_bytes);
 
 /* Adds a subscription, kept for every later reconnect. 0 or -1. */
 int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos);
@@ -88,7 +111,8 @@ struct mqtt_stats {
 	uint64_t losses;
 	uint64_t published_ok;
 	uint64_t published_failed;
-	uint64_t messages;
+	uint64_t messages;		/* queued as MESSAGE events */
+	uint64_t dropped_oversize;	/* longer than the client's max payload: dropped */
 };
 void mqtt_client_get_stats(const struct mqtt_client *c, struct mqtt_stats *st);
 

@@ -335,6 +335,33 @@ static bool file_has(const char *path, const char *needle)
 	return found;
 }
 
+/* How many times needle is in the file at path (0 if it cannot be read). */
+static int file_count(const char *path, const char *needle)
+{
+	char *text = harness_read_file(path, NULL);
+	int n = 0;
+
+	for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
+/* Waits until needle is in the file at path count times (true), or the
+ * timeout (stretched under valgrind) passes. */
+static bool wait_count(const char *path, const char *needle, int count, double timeout_s)
+{
+	double waited = 0;
+
+	while (file_count(path, needle) < count) {
+		if (waited >= harness_timeout_s(timeout_s))
+			return false;
+		harness_sleep(0.1);
+		waited += 0.1;
+	}
+	return true;
+}
+
 /* The rows of a query on the collector's database, through the sqlite3
  * command (not the project's code), as a cJSON array of objects. */
 static cJSON *sql(struct fixture *f, const char *query)
@@ -534,6 +561,61 @@ static void test_tls_client_certificate(void **state)
 	s.key_file = cert_path("client.key");
 	c = s;
 	scripted_run(f, &s, &c);
+}
+
+/* OpenSSL opens the client key anew at every connect, so it is checked
+ * before every connect, not only at start. sensord connected with a good
+ * key; the key is opened to others and the connection broken (the broker
+ * restarted): sensord does not connect while the key is 0644 (neither its
+ * log nor the broker's shows a connection), says why once however many
+ * attempts it makes, and connects again by itself once the key is 0600. */
+static void test_tls_key_checked_before_reconnect(void **state)
+{
+	struct fixture *f = *state;
+	struct daemon_opts s = { .device = "ball1", .ca_file = cert_path("ca.crt"),
+				 .cert_file = cert_path("client.crt") };
+	static const char connected[] = "mqtt: connected to ssl://localhost:";
+	static const char broker_saw[] = "as rollsense-sensord-ball1 ";
+	char key[300], sensord_log[300], refused[560];
+	char *text;
+
+	broker_start_tls(f, "server", "require_certificate true");
+	s.uri = tls_uri(f);
+	/* A copy of the client key, for this test to chmod. */
+	path_in(key, sizeof(key), f->dir, "client.key");
+	text = harness_read_file(cert_path("client.key"), NULL);
+	assert_non_null(text);
+	assert_int_equal(harness_write_file(key, "%s", text), 0);
+	free(text);
+	assert_int_equal(chmod(key, 0600), 0);
+	s.key_file = key;
+	path_in(sensord_log, sizeof(sensord_log), f->dir, "sensord.log");
+	/* No collector: sensord waits for acknowledgements and keeps running. */
+	assert_true(daemon_start("rollsense-sensord", config_write(f, "sensord.json", &s),
+				 sensord_log) > 0);
+	assert_log_has(sensord_log, connected, 15);
+	assert_int_equal(file_count(f->broker.log, broker_saw), 1);
+
+	assert_int_equal(chmod(key, 0644), 0);
+	broker_stop(&f->broker);
+	assert_log_has(sensord_log, "mqtt: connection lost", 10);
+	assert_int_equal(broker_restart(&f->broker), 0);
+	snprintf(refused, sizeof(refused), "warn: mqtt: mqtt.tls.key_file: %.200s is readable by "
+		 "others (mode 0644); chmod 600 %.200s; not connecting until it is fixed\n", key, key);
+	assert_log_has(sensord_log, refused, 10);
+	/* Attempts 1, 2 and 4 s apart: by now two or three were refused. */
+	harness_sleep(4.5);
+	if (file_count(sensord_log, connected) != 1)
+		fail_with_log("sensord connected with a key readable by others", sensord_log);
+	assert_int_equal(file_count(f->broker.log, broker_saw), 1);
+	if (file_count(sensord_log, refused) != 1)
+		fail_with_log("the refusal should be logged once per stretch", sensord_log);
+
+	/* Fixed: the next attempt (at most 16 s away) connects. */
+	assert_int_equal(chmod(key, 0600), 0);
+	if (!wait_count(sensord_log, connected, 2, 30))
+		fail_with_log("sensord did not connect again once the key was 0600", sensord_log);
+	assert_int_equal(file_count(f->broker.log, broker_saw), 2);
 }
 
 /* ---- user names, passwords, ACL ---------------------------------------- */
@@ -791,7 +873,7 @@ static void test_secret_files_open_to_others(void **state)
 				  .key_file = key };
 	cfg = config_write(f, "open-key.json", &o);
 	snprintf(expect, sizeof(expect), "%s: mqtt.tls.key_file: %s is readable by others "
-		 "(mode 0604); chmod 600 it\n", cfg, key);
+		 "(mode 0604); chmod 600 %s\n", cfg, key, key);
 	assert_refused(f, cfg, expect);
 
 	/* The same key, private: the config is accepted (the daemon then runs
@@ -921,6 +1003,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tls_wrong_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_untrusted_ca, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_client_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_key_checked_before_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acl_scripted_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acl_impostor, setup, teardown),

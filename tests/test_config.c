@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,7 +320,7 @@ static void test_error_unknown_keys(void **state)
 		     "cfg.json: sensord.sensors[1].adress: unknown key (known: driver, bus, address, "
 		     "provides, resolution_c)");
 	expect_error("{'device_id':'r','mqtt':{'tls':{'ca':'x'}}}",
-		     "cfg.json: mqtt.tls.ca: unknown key (known: ca_file, cert_file, key_file)");
+		     "cfg.json: mqtt.tls.ca: unknown key (known: ca_file, cert_file, key_file, key_group)");
 	expect_error("{'device_id':'r','sensord':{'gauge':{'rest':1}}}",
 		     "cfg.json: sensord.gauge.rest: unknown key (known: rest_kpa, track_s, gas_law)");
 	/* A hostile key is escaped in the message. */
@@ -783,30 +784,85 @@ static void test_password_file(void **state)
 			    "a password only with a user name)");
 }
 
+#define TLS_KEY "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{" \
+	"'ca_file':'ca.pem','cert_file':'cert.pem','key_file':'key.pem'}}}"
+
 static void test_tls_key_file(void **state)
 {
 	struct tmp *t = *state;
-	char expected[512];
+	char expected[1024];
 
 	write_file(t->dir, "ca.pem", "ca", 0644);
 	write_file(t->dir, "cert.pem", "cert", 0644);
-	write_file(t->dir, "key.pem", "key", 0640);
-	assert_int_equal(parse_in(t, "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{"
-				  "'ca_file':'ca.pem','cert_file':'cert.pem','key_file':'key.pem'}}}"), 0);
+	write_file(t->dir, "key.pem", "key", 0600);
+	assert_int_equal(parse_in(t, TLS_KEY), 0);
 	snprintf(expected, sizeof(expected), "%s/key.pem", t->dir);
 	assert_string_equal(cfg.mqtt.key_file, expected);
+	assert_string_equal(cfg.mqtt.key_group, "");
 
+	/* The message is keyfile_check's (test_keyfile.c has them all) in the
+	 * configuration's format. */
 	write_file(t->dir, "key.pem", "key", 0644);
-	assert_int_equal(parse_in(t, "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{"
-				  "'ca_file':'ca.pem','cert_file':'cert.pem','key_file':'key.pem'}}}"), -1);
+	assert_int_equal(parse_in(t, TLS_KEY), -1);
 	snprintf(expected, sizeof(expected), "cfg.json: mqtt.tls.key_file: %s/key.pem is readable by "
-		 "others (mode 0644); chmod 600 it", t->dir);
+		 "others (mode 0644); chmod 600 %s/key.pem", t->dir, t->dir);
 	assert_string_equal(err, expected);
 
 	assert_int_equal(parse_in(t, "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{"
 				  "'cert_file':'cert.pem'}}}"), -1);
 	assert_string_equal(err, "cfg.json: mqtt.tls.key_file: missing; a client certificate needs "
 			    "both cert_file and key_file");
+}
+
+/* mqtt.tls.key_group: a group that may read the key. */
+static void test_tls_key_group(void **state)
+{
+	struct tmp *t = *state;
+	char json[512], expected[1024];
+	struct group *gr = getgrgid(getegid());	/* the group new files get here */
+	char group[64];
+
+	assert_non_null(gr);
+	snprintf(group, sizeof(group), "%s", gr->gr_name);
+	write_file(t->dir, "ca.pem", "ca", 0644);
+	write_file(t->dir, "cert.pem", "cert", 0644);
+	write_file(t->dir, "key.pem", "key", 0640);
+
+	/* Readable by its group: refused without the group named... */
+	assert_int_equal(parse_in(t, TLS_KEY), -1);
+	snprintf(expected, sizeof(expected), "cfg.json: mqtt.tls.key_file: %s/key.pem is readable by "
+		 "its group %s (mode 0640); chmod 600 %s/key.pem, or name that group in "
+		 "mqtt.tls.key_group if its members must read the key", t->dir, group, t->dir);
+	assert_string_equal(err, expected);
+
+	/* ... and accepted with it. */
+	snprintf(json, sizeof(json), "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{"
+		 "'ca_file':'ca.pem','cert_file':'cert.pem','key_file':'key.pem','key_group':'%s'}}}",
+		 group);
+	assert_int_equal(parse_in(t, json), 0);
+	assert_string_equal(cfg.mqtt.key_group, group);
+
+	/* Writable by the group: never. */
+	write_file(t->dir, "key.pem", "key", 0660);
+	assert_int_equal(parse_in(t, json), -1);
+	snprintf(expected, sizeof(expected), "cfg.json: mqtt.tls.key_file: %s/key.pem is writable by "
+		 "its group (mode 0660); chmod 640 %s/key.pem", t->dir, t->dir);
+	assert_string_equal(err, expected);
+
+	assert_int_equal(parse_in(t, "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{"
+				  "'cert_file':'cert.pem','key_file':'key.pem',"
+				  "'key_group':'rollsense-no-such-group'}}}"), -1);
+	assert_string_equal(err, "cfg.json: mqtt.tls.key_group: no group named "
+			    "\"rollsense-no-such-group\"");
+
+	assert_int_equal(parse_in(t, "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{"
+				  "'ca_file':'ca.pem','key_group':'root'}}}"), -1);
+	assert_string_equal(err, "cfg.json: mqtt.tls.key_group: set without mqtt.tls.key_file (it "
+			    "names the group that may read the key)");
+
+	assert_int_equal(parse_in(t, "{'device_id':'r','mqtt':{'uri':'ssl://b:8883','tls':{"
+				  "'cert_file':'cert.pem','key_file':'key.pem','key_group':7}}}"), -1);
+	assert_string_equal(err, "cfg.json: mqtt.tls.key_group: expected a string");
 }
 
 static void test_load_errors_name_the_file(void **state)
@@ -961,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test_setup_teardown(test_password_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_tls_key_file, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_tls_key_group, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_load_errors_name_the_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_load_resolves_against_file_folder, tmp_setup,
 						tmp_teardown),

@@ -1,0 +1,183 @@
+/* The TLS client key's check (keyfile.h). The file is opened and checked
+ * with fstat, so what is checked is a file that could be read at that moment
+ * (a FIFO put in its place does not hang the caller: O_NONBLOCK). */
+#include "keyfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* getpwuid_r and getgrnam_r want a buffer; their entries are small. */
+#define DB_BUF_MAX (1024 * 1024)
+
+int keyfile_group_lookup(const char *name, gid_t *gid)
+{
+	struct group gr, *found = NULL;
+	size_t size = 1024;
+	char *buf = NULL;
+	int rc;
+
+	for (;;) {
+		char *bigger = realloc(buf, size);
+
+		if (!bigger) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = bigger;
+		rc = getgrnam_r(name, &gr, buf, size, &found);
+		if (rc != ERANGE || size >= DB_BUF_MAX)
+			break;
+		size *= 2;
+	}
+	if (rc == 0 && found)
+		*gid = gr.gr_gid;
+	free(buf);
+	if (rc != 0)
+		return -rc;
+	return found ? 0 : -ENOENT;
+}
+
+/* "name" for uid, or "uid N" when it has no name: for messages. With
+ * bare, only the name or the number (an argument for chown). */
+static void user_show(uid_t uid, bool bare, char *out, size_t len)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(out, len, "%s", pw.pw_name);
+	else
+		snprintf(out, len, "%s%lu", bare ? "" : "uid ", (unsigned long)uid);
+}
+
+static void group_show(gid_t gid, char *out, size_t len)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(out, len, "%s", gr.gr_name);
+	else
+		snprintf(out, len, "gid %lu", (unsigned long)gid);
+}
+
+/* "readable", "writable", "readable and writable" or "executable" for the
+ * three permission bits in bits (r = 4, w = 2, x = 1). */
+static const char *access_show(unsigned bits)
+{
+	if ((bits & 6) == 6)
+		return "readable and writable";
+	if (bits & 4)
+		return "readable";
+	if (bits & 2)
+		return "writable";
+	return "executable";
+}
+
+static const char *kind_show(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a folder";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+int keyfile_check(const char *path, const char *group, char *err, size_t err_len)
+{
+	bool with_group = group && group[0];
+	gid_t key_gid = 0;
+	struct stat st;
+	unsigned mode;
+	int fd, rc;
+
+	if (with_group) {
+		rc = keyfile_group_lookup(group, &key_gid);
+		if (rc == -ENOENT) {
+			snprintf(err, err_len, "mqtt.tls.key_group names \"%s\", and there is no such group",
+				 group);
+			return -1;
+		}
+		if (rc < 0) {
+			snprintf(err, err_len, "cannot look up group \"%s\" (mqtt.tls.key_group): %s", group,
+				 strerror(-rc));
+			return -1;
+		}
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		int saved = errno;
+
+		snprintf(err, err_len, "cannot open %s: %s", path, strerror(saved));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+
+		close(fd);
+		snprintf(err, err_len, "cannot stat %s: %s", path, strerror(saved));
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "%s is %s; it must name the key file itself", path,
+			 kind_show(st.st_mode));
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		char owner[64], self[64], self_bare[64];
+
+		user_show(st.st_uid, false, owner, sizeof(owner));
+		user_show(geteuid(), false, self, sizeof(self));
+		user_show(geteuid(), true, self_bare, sizeof(self_bare));
+		snprintf(err, err_len, "%s is owned by %s, neither by this process's user (%s) nor by "
+			 "root; chown %s %s", path, owner, self, self_bare, path);
+		return -1;
+	}
+	mode = (unsigned)(st.st_mode & 07777);
+	if (mode & 0007) {
+		/* With the group allowed and already in place, 640 keeps it. */
+		bool keep_group = with_group && st.st_gid == key_gid && (mode & 0040);
+
+		snprintf(err, err_len, "%s is %s by others (mode %04o); chmod %s %s", path,
+			 access_show(mode & 0007), mode, keep_group ? "640" : "600", path);
+		return -1;
+	}
+	if ((mode & 0070) == 0)
+		return 0;
+	if (!with_group) {
+		char name[64];
+
+		group_show(st.st_gid, name, sizeof(name));
+		snprintf(err, err_len, "%s is %s by its group %s (mode %04o); chmod 600 %s, or name "
+			 "that group in mqtt.tls.key_group if its members must read the key", path,
+			 access_show((mode >> 3) & 7), name, mode, path);
+		return -1;
+	}
+	if (mode & 0030) {
+		snprintf(err, err_len, "%s is %s by its group (mode %04o); chmod 640 %s", path,
+			 access_show((mode >> 3) & 3), mode, path);
+		return -1;
+	}
+	if (st.st_gid != key_gid) {
+		char name[64];
+
+		group_show(st.st_gid, name, sizeof(name));
+		snprintf(err, err_len, "%s is readable by its group %s, which is not mqtt.tls.key_group "
+			 "(%s); chgrp %s %s, or chmod 600 %s", path, name, group, group, path, path);
+		return -1;
+	}
+	return 0;
+}
