@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mqtt.h"
 #include "notify.h"
+#include "reading.h"
 #include "report.h"
 #include "store.h"
 #include "topic.h"
@@ -105,13 +106,14 @@ static void log_health(const struct ingest *ing, const struct mqtt_client *mqtt)
 					ingest_drop_name(k), (unsigned long long)st.dropped[k]);
 	log_info("health: messages %llu, stored %llu, duplicates %llu, missing %llu, late %llu, "
 		 "lost %llu, conflicts %llu, sessions %llu, revised %llu, runs %zu (evicted %llu), "
-		 "commits %llu, reconnects %llu; dropped: %s",
+		 "commits %llu, reconnects %llu; dropped: %s, oversize %llu",
 		 (unsigned long long)st.messages, (unsigned long long)st.stored,
 		 (unsigned long long)st.duplicates, (unsigned long long)st.missing,
 		 (unsigned long long)st.late, (unsigned long long)st.lost,
 		 (unsigned long long)st.conflicts, (unsigned long long)st.sessions,
 		 (unsigned long long)st.revisions, st.runs, (unsigned long long)st.evicted,
-		 (unsigned long long)st.commits, (unsigned long long)ms.connects, drops);
+		 (unsigned long long)st.commits, (unsigned long long)ms.connects, drops,
+		 (unsigned long long)ms.dropped_oversize);
 }
 
 /* STATUS= for systemctl status: the few numbers that say it works. */
@@ -215,6 +217,9 @@ static int run_daemon(struct rs_config *cfg)
 		store_close(st);
 		return 1;
 	}
+	/* Nothing the collector subscribes to is larger than a reading: a
+	 * bigger payload is dropped in Paho's callback, before it is copied. */
+	mqtt_client_set_inbound_limits(mqtt, READING_MAX_PAYLOAD, 0);
 	pub.mqtt = mqtt;
 	ing = ingest_new(cfg, st, publish, &pub);
 	ha = ing ? homeassistant_new(cfg, st, publish, &pub) : NULL;

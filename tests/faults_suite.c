@@ -70,8 +70,8 @@
 /* The holes that leaves outlive the collector's gap timeout, because sensord
  * resends later: the detector passes them, the ack must not, and the late
  * readings must revise the sessions. */
-#define GAP_TIMEOUT_S 2
-#define RESEND_S 4
+#define GAP_TIMEOUT_S 1
+#define RESEND_S 6
 
 #define MAX_RUNS 8
 #define MAX_SESSIONS 8
