@@ -519,7 +519,8 @@ static void test_hostile_messages(void **state)
 	struct fixture *f = *state;
 	char *corpus, *line, *save = NULL, *log, expect[64];
 	unsigned counts[16] = { 0 };
-	static const char *const kinds[] = { "size", "json", "missing", "type", "range", "topic" };
+	static const char *const kinds[] = { "size", "json", "missing", "type", "range", "topic",
+					     "oversize" };
 	size_t sent = 0;
 	pid_t collector;
 	uint64_t stored;
