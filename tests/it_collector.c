@@ -105,7 +105,8 @@ struct fixture {
 	char collector_log[300];
 };
 
-static void write_config_gap(struct fixture *f, double scale, double resend_s, double gap_s)
+static void write_config_full(struct fixture *f, double scale, double resend_s, double gap_s,
+			      unsigned outbox_max)
 {
 	char cwd[512];
 
@@ -114,13 +115,18 @@ static void write_config_gap(struct fixture *f, double scale, double resend_s, d
 			   "{ \"device_id\": \"ball1\",\n"
 			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\", \"keepalive_s\": 5 },\n"
 			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\", \"confirm\": \"collector\",\n"
-			   "    \"resend_s\": %g, \"flush_s\": 0.2,\n"
+			   "    \"resend_s\": %g, \"flush_s\": 0.2, \"outbox_max\": %u,\n"
 			   "    \"sensors\": [\n"
 			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
 			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
 			   "    \"simulation\": { \"scenario\": \"%s/%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
 			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2, \"gap_timeout_s\": %g } }\n",
-			   f->broker.port, f->dir, resend_s, cwd, SCENARIO, scale, f->db, gap_s);
+			   f->broker.port, f->dir, resend_s, outbox_max, cwd, SCENARIO, scale, f->db, gap_s);
+}
+
+static void write_config_gap(struct fixture *f, double scale, double resend_s, double gap_s)
+{
+	write_config_full(f, scale, resend_s, gap_s, 200000);
 }
 
 static void write_config(struct fixture *f, double scale, double resend_s)
@@ -512,6 +518,62 @@ static void test_queue_overflow_outage(void **state)
 	assert_true(harness_wait_file_contains(f->collector_log, "came after their hole was passed", 1));
 }
 
+/* What sensord's outbox had to drop is declared on the wire: with room for
+ * 1,000 readings and no collector for the first 10 s (2,000 readings at 20
+ * times real speed), sensord drops the oldest and logs how many; the first
+ * reading it still has carries lost_after, so the collector, once there,
+ * counts and logs exactly those as lost and acknowledges past them instead of
+ * waiting for a resend that can never come, and sensord drains and exits. */
+static void test_outbox_overflow_declared(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long long dropped = 0, from = 0, to = 0, lost = 0;
+	pid_t sensord, collector;
+	char *text, *p;
+	struct store_counts c;
+	struct store *st;
+	char err[256];
+
+	write_config_full(f, 20, 1, 3600, 1000);
+	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	assert_true(harness_wait_file_contains(f->sensord_log, "first reading", 10));
+	harness_sleep(10);
+	collector = start(f, "rollsense-collector", f->collector_log);
+	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 120));
+	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+
+	/* sensord's own count: its health line at exit. */
+	text = harness_read_file(f->sensord_log, NULL);
+	assert_non_null(strstr(text, "outbox full (sensord.outbox_max 1000)"));
+	for (p = strstr(text, "(dropped "); p; p = strstr(p + 1, "(dropped "))
+		assert_int_equal(sscanf(p, "(dropped %llu,", &dropped), 1);
+	free(text);
+	assert_true(dropped >= 900);
+	text = harness_read_file(f->collector_log, NULL);
+	p = strstr(text, "are lost: sensord no longer has them");
+	if (!p)
+		fail_msg("the collector did not log the loss:\n%s", text);
+	while (p > text && p[-1] != '\n')
+		p--;
+	assert_int_equal(sscanf(p, "warn: ingest: ball1 run %*s readings %llu..%llu", &from, &to), 2);
+	assert_int_equal(from, 1);
+	/* The collector's count: readings it lacked where sensord said so.
+	 * sensord may also have dropped readings the collector already had
+	 * (sent, not yet acknowledged): never fewer. */
+	p = strstr(text, "health: ");
+	assert_non_null(p);
+	p = strstr(p, ", lost ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, ", lost %llu,", &lost), 1);
+	free(text);
+	assert_true(lost >= to && lost <= dropped);
+	st = store_open(f->db, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_get_counts(st, &c), 0);
+	store_close(st);
+	assert_int_equal(c.readings + lost, readings_sent(f->sensord_log));
+}
+
 /* Every message of tests/data/hostile-messages.tsv is dropped and counted
  * under its kind; the collector lives on and still stores a good reading. */
 static void test_hostile_messages(void **state)
@@ -627,6 +689,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kills_lose_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_overflow_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_overflow_declared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	};

@@ -306,6 +306,15 @@ static void test_waits_for_collector_ack(void **state)
 	collect(f, "ball4", &s, false);
 	assert_int_equal(s.n_runs, 1);
 	assert_in_range(s.max_seq, 50, 51);
+	/* Acks that cannot be are ignored, counted and logged: one beyond
+	 * the readings this run made (it would confirm readings not made
+	 * yet, or never sent), one for a run this sensord never had. */
+	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":1000000000000000}", s.run[0]);
+	assert_int_equal(harness_publish(&f->broker, "rollsense/ball4/ack", ack, true), 0);
+	assert_true(harness_wait_file_contains(f->log, "ignoring an acknowledgement of run", 5));
+	assert_true(harness_wait_file_contains(f->log, "up to seq 1000000000000000: that run made only", 1));
+	harness_sleep(1);
+	assert_int_equal(harness_wait(pid, 0.5), -1);	/* nothing was confirmed */
 	/* An ack for part of the run is not enough. */
 	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":%llu}", s.run[0],
 		 (unsigned long long)s.max_seq - 10);
