@@ -1,5 +1,5 @@
 /* rollsense-loadgen: many simulated devices publishing readings in the wire
- * format of design.md (`<prefix>/<device>/reading`, QoS 1), at a set rate for
+ * format of docs/protocol.md (`<prefix>/<device>/reading`, QoS 1), at a set rate for
  * a set time, for the benchmarks and the tests.
  *
  * A bench tool, not project code: it speaks MQTT through libmosquitto (the

@@ -43,7 +43,7 @@ struct parse_ctx {
 
 void detector_cfg_defaults(struct detector_cfg *cfg)
 {
-	/* design.md, "Detector semantics". */
+	/* docs/protocol.md, "Detector semantics". */
 	cfg->contact_kpa = 2.0;
 	cfg->hold_start_kpa = 10.0;
 	cfg->hold_end_kpa = 8.0;

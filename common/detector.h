@@ -1,5 +1,5 @@
 /* The detector: a pure state machine that turns samples (time, pressure,
- * temperature) into hold, heat and session events (design.md, "Detector
+ * temperature) into hold, heat and session events (docs/protocol.md, "Detector
  * semantics"). No I/O, no clock reads, no allocation after detector_new():
  * every answer depends on the sample times given, never on when the call is
  * made, so the collector can replay a run hours late and get what sensord saw

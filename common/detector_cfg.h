@@ -1,5 +1,5 @@
 /* The detector's thresholds: the "detector" section of the configuration.
- * Defaults and meaning in design.md, "Detector semantics". */
+ * Defaults and meaning in docs/protocol.md, "Detector semantics". */
 #ifndef ROLLSENSE_DETECTOR_CFG_H
 #define ROLLSENSE_DETECTOR_CFG_H
 

@@ -1,4 +1,4 @@
-/* The wire format of readings and acknowledgements (design.md, "Wire
+/* The wire format of readings and acknowledgements (docs/protocol.md, "Wire
  * contract").
  *
  * Encoding is hand-written with snprintf, not cJSON: sensord publishes 10 to

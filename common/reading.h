@@ -1,4 +1,4 @@
-/* The wire format of readings and acknowledgements (design.md, "Wire
+/* The wire format of readings and acknowledgements (docs/protocol.md, "Wire
  * contract"): the one place that writes and reads them. */
 #ifndef ROLLSENSE_READING_H
 #define ROLLSENSE_READING_H

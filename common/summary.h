@@ -1,6 +1,6 @@
 /* The wire format of session summaries (the collector's retained
  * <prefix>/<device>/session) and of live detector events (sensord's
- * <prefix>/<device>/event): design.md, "Wire contract".
+ * <prefix>/<device>/event): docs/protocol.md, "Wire contract".
  *
  * Times on the wire are wall-clock labels: a detector time (mono seconds on
  * the run's timeline) becomes mono + ts_offset_s, where ts_offset_s is a

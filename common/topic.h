@@ -8,7 +8,7 @@
 /* The longest device id. */
 #define TOPIC_DEVICE_ID_MAX 64
 
-/* The device id rule of design.md, [A-Za-z0-9_-]{1,64}, for the n bytes at
+/* The device id rule of docs/protocol.md, [A-Za-z0-9_-]{1,64}, for the n bytes at
  * id: the id is a topic level and a name in broker ACLs, where '/' separates
  * levels and '+' and '#' are wildcards. The one place the rule is written. */
 bool topic_device_id_valid(const char *id, size_t n);

@@ -1,5 +1,5 @@
 /* Gauge pressure with zero tracking: what turns a sensor's absolute reading
- * into design.md's pressure_kpa, "zero when nobody leans on it".
+ * into docs/protocol.md's pressure_kpa, "zero when nobody leans on it".
  *
  * A BMP280/BME280 sealed inside a ball measures the trapped air's absolute
  * pressure. Pressing the ball raises it; so does the air warming up (a hot

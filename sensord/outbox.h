@@ -1,6 +1,6 @@
 /* The durable outbox: every reading waits here, on disk under the state
  * directory, until it is confirmed (by the collector's end-to-end ack, or by
- * the broker's PUBACK). See design.md, "Nothing lost, end to end".
+ * the broker's PUBACK). See docs/protocol.md, "Nothing lost, end to end".
  *
  * Readings are appended in memory and written to disk in batches by
  * outbox_flush() (one write and one fdatasync per call, so an SD card is not

@@ -7,7 +7,7 @@
  *
  * Ground truth comes from outside the code under test: each sensord run's
  * own log (its run id, when it closed a session, how many readings it made
- * when the scenario ended), and design.md's rules applied to the scenario's
+ * when the scenario ended), and docs/protocol.md's rules applied to the scenario's
  * noise-free timeline on the instants the run sampled.
  *
  * A restarted sensord begins a new run whose mono clock, and so the
@@ -90,7 +90,7 @@ struct script_session {
 	double heat_s, max_c;
 };
 
-/* The sessions design.md's rules give on one run's sampling instants. */
+/* The sessions docs/protocol.md's rules give on one run's sampling instants. */
 struct script {
 	struct script_session sessions[MAX_SESSIONS];
 	size_t n;
@@ -236,7 +236,7 @@ static void script_hold_close(struct script_session *s, double start, double las
 	h->cls = d < 10 - 1e-6 ? "short" : d <= 60 + 1e-6 ? "effective" : "long";
 }
 
-/* design.md's rules on the noise-free timeline, sampled at first_s + k *
+/* docs/protocol.md's rules on the noise-free timeline, sampled at first_s + k *
  * SAMPLE_S up to last_s: a session opens at the first sample >= 2 kPa and
  * closes at the first sample more than idle_s after its last contact; a hold
  * starts at the first sample >= 10 kPa, ends when below 8 kPa for more than

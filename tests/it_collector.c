@@ -1,7 +1,7 @@
 /* Integration: real sensord -> real mosquitto -> real collector, on the
  * scripted session of config/scenarios/demo.scn. The stored sessions must
  * equal the script, computed here straight from the scenario's timeline with
- * design.md's rules; a run where the collector is SIGKILLed again and again
+ * docs/protocol.md's rules; a run where the collector is SIGKILLed again and again
  * and the broker killed once must store exactly the same; hostile messages
  * are counted and dropped. */
 #include <stdarg.h>
@@ -48,7 +48,7 @@ struct truth {
 	double max_c;
 };
 
-/* design.md's rules applied to the scenario's noise-free timeline, sampled
+/* docs/protocol.md's rules applied to the scenario's noise-free timeline, sampled
  * at first_s + k * step_s (the instants sensord sampled, or 1 ms steps): a
  * hold starts at the first sample >= 10 kPa, ends when below 8 kPa for more
  * than 1 s, lasts to the last sample >= 8 kPa, counts from 5 s; heat is on

@@ -1,5 +1,5 @@
 /* Tests of common/config.c: the example files load, defaults are those of
- * design.md, and every kind of mistake gives the exact message a user sees.
+ * docs/protocol.md, and every kind of mistake gives the exact message a user sees.
  * Runs from the repository root (the examples are read from config/). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,7 +205,7 @@ static void test_defaults(void **state)
 	assert_true(cfg.collector.commit_s == 0.5);
 	assert_true(cfg.collector.gap_timeout_s == 300);
 
-	/* design.md, "Detector semantics". */
+	/* docs/protocol.md, "Detector semantics". */
 	assert_true(cfg.detector.contact_kpa == 2.0);
 	assert_true(cfg.detector.hold_start_kpa == 10.0);
 	assert_true(cfg.detector.hold_end_kpa == 8.0);

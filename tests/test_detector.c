@@ -6,7 +6,7 @@
  * Crossings are placed between sample instants, at least 0.02 s from one,
  * and the ramps are steep enough (100 kPa/s) that the bounded noise (±1.5
  * kPa) cannot move a crossing to another sample. A few tests are small hand
- * computations from the rules in design.md, exact to the sample. */
+ * computations from the rules in docs/protocol.md, exact to the sample. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +36,7 @@ static void near_at(double actual, double expected, double tol, const char *what
 			 actual, expected, tol);
 }
 
-/* design.md, "Detector semantics", by hand: detector_cfg_defaults() belongs
+/* docs/protocol.md, "Detector semantics", by hand: detector_cfg_defaults() belongs
  * to config.c and is not what is under test here. */
 static struct detector_cfg design_cfg(void)
 {
@@ -244,7 +244,7 @@ static void script_down(struct script *sc, double t_s, double a, double b, doubl
 }
 
 /* A hold: from base up through 10 kPa at start_s, level_kpa, down through
- * 8 kPa at end_s. By design.md it lasts end_s - start_s. */
+ * 8 kPa at end_s. By docs/protocol.md it lasts end_s - start_s. */
 static void script_hold(struct script *sc, double start_s, double end_s, double level_kpa,
 			double base_kpa)
 {

@@ -1,5 +1,5 @@
 /* The reading and acknowledgement codecs (common/reading.c). Expected strings
- * are written out by hand from design.md's wire contract and JSON's escaping
+ * are written out by hand from docs/protocol.md's wire contract and JSON's escaping
  * rules (RFC 8259 §7). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +16,7 @@
 
 #include "reading.h"
 
-/* design.md's example reading (its run has the 8 digits of sensord 0.1.0,
+/* docs/protocol.md's example reading (its run has the 8 digits of sensord 0.1.0,
  * still accepted). */
 #define EXAMPLE "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125," \
 	"\"pressure_kpa\":12.41,\"temperature_c\":39.62}"
@@ -225,7 +225,7 @@ static void test_encode_limits(void **state)
 
 static void test_decode_example(void **state)
 {
-	/* design.md's example, wrapped over two lines as it is printed there. */
+	/* docs/protocol.md's example, wrapped over two lines as it is printed there. */
 	const char *text = "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,\n"
 			   " \"pressure_kpa\":12.41,\"temperature_c\":39.62}\n";
 	struct reading r;
@@ -1059,7 +1059,7 @@ static void test_add_lost_after(void **state)
 		"{}",
 		"}",
 		"not json",
-		/* design.md's example as printed there: whitespace. */
+		/* docs/protocol.md's example as printed there: whitespace. */
 		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,\n"
 		" \"pressure_kpa\":12.41,\"temperature_c\":39.62}",
 		EXAMPLE16 " ",

@@ -1,4 +1,4 @@
-/* MQTT topics (common/topic.c): the shapes of design.md's topic table. */
+/* MQTT topics (common/topic.c): the shapes of docs/protocol.md's topic table. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
