@@ -730,7 +730,7 @@ static void check_counts(struct fixture *f, FILE *rep, uint64_t stored_total)
 	char ending[64];
 
 	fprintf(rep, "\nREADINGS (per sensord run; a run begins the scenario again at 0)\n");
-	fprintf(rep, "  %-3s %-8s %-38s %9s %7s %7s %8s\n", "#", "RUN", "ENDED", "GENERATED", "STORED",
+	fprintf(rep, "  %-3s %-16s %-38s %9s %7s %7s %8s\n", "#", "RUN", "ENDED", "GENERATED", "STORED",
 		"MISSING", "SESSIONS stored/script");
 	for (size_t i = 0; i < f->n_runs; i++) {
 		struct run_rec *r = &f->runs[i];
@@ -740,7 +740,7 @@ static void check_counts(struct fixture *f, FILE *rep, uint64_t stored_total)
 		gen_total += generated;
 		rows_total += r->n_rows;
 		missing_total += missing;
-		fprintf(rep, "  %-3zu %-8s %-38s %9llu %7zu %7llu %4zu/%zu\n", i + 1, r->run,
+		fprintf(rep, "  %-3zu %-16s %-38s %9llu %7zu %7llu %4zu/%zu\n", i + 1, r->run,
 			run_ending(r, ending, sizeof(ending)), (unsigned long long)generated, r->n_rows,
 			(unsigned long long)missing, r->n_stored, r->script.n);
 		if (!r->killed && !r->ended)
@@ -753,7 +753,7 @@ static void check_counts(struct fixture *f, FILE *rep, uint64_t stored_total)
 			failure_add(f, "run %s: seq %llu stored, but the run made %llu", r->run,
 				    (unsigned long long)r->max_seq, (unsigned long long)generated);
 	}
-	fprintf(rep, "  %-3s %-8s %-38s %9llu %7llu %7llu\n", "", "total", "", (unsigned long long)gen_total,
+	fprintf(rep, "  %-3s %-16s %-38s %9llu %7llu %7llu\n", "", "total", "", (unsigned long long)gen_total,
 		(unsigned long long)rows_total, (unsigned long long)missing_total);
 	fprintf(rep, "  readings in the database: %llu; duplicates dropped: %lld (the last collector's "
 		"health line; earlier ones were SIGKILLed)\n", (unsigned long long)stored_total,
@@ -779,7 +779,7 @@ static bool hold_matches(const struct run_rec *r, size_t k, size_t h, double got
 static void check_sessions(struct fixture *f, FILE *rep)
 {
 	fprintf(rep, "\nSESSIONS (per run: the script's sessions that closed before the run ended)\n");
-	fprintf(rep, "  %-8s %-2s %-13s %-44s %-13s %-13s\n", "RUN", "#", "HOLDS", "HOLD s AND CLASS (script -> stored)",
+	fprintf(rep, "  %-16s %-2s %-13s %-44s %-13s %-13s\n", "RUN", "#", "HOLDS", "HOLD s AND CLASS (script -> stored)",
 		"HEAT s", "MAX °C");
 	for (size_t i = 0; i < f->n_runs; i++) {
 		struct run_rec *r = &f->runs[i];
@@ -813,7 +813,7 @@ static void check_sessions(struct fixture *f, FILE *rep)
 					failure_add(f, "run %s session %zu hold %zu: %s, the script says %s", r->run,
 						    k + 1, h + 1, got->holds[h].hold_class, want->holds[h].cls);
 			}
-			fprintf(rep, "  %-8s %-2zu %5zu -> %-4zu %-44s %5.1f->%-6.1f %5.2f->%-6.2f\n", r->run,
+			fprintf(rep, "  %-16s %-2zu %5zu -> %-4zu %-44s %5.1f->%-6.1f %5.2f->%-6.2f\n", r->run,
 				k + 1, want->n_holds, got->hold_count, holds[0] ? holds : "-", want->heat_s,
 				got->heat_time_s, want->max_c, got->max_temperature_c);
 			if (got->hold_count != want->n_holds || got->holds_stored != want->n_holds)
@@ -850,7 +850,7 @@ static void check_chip_faults(struct fixture *f, FILE *rep)
 
 	seen = seen_faults_read(f, &n_seen);
 	fprintf(rep, "\nCHIP FAULTS (scenario windows each run lived through; times on the run's clock)\n");
-	fprintf(rep, "  %-8s %-5s %-7s %-13s %6s %11s %10s  %s\n", "RUN", "CHIP", "KIND", "WINDOW s", "NULLS",
+	fprintf(rep, "  %-16s %-5s %-7s %-13s %6s %11s %10s  %s\n", "RUN", "CHIP", "KIND", "WINDOW s", "NULLS",
 		"FIRST NULL", "RECOVERED", "FAULT TEXT ON THE WIRE");
 	for (size_t i = 0; i < f->n_runs; i++) {
 		struct run_rec *r = &f->runs[i];
@@ -893,7 +893,7 @@ static void check_chip_faults(struct fixture *f, FILE *rep)
 				if (strcmp(seen[s].run, r->run) == 0 && seen[s].mono >= c->t0 - 1e-6 &&
 				    seen[s].mono < c->t1 + RECOVERY_MAX_S && strncmp(seen[s].sensor, model, strlen(model)) == 0)
 					text = seen[s].what;
-			fprintf(rep, "  %-8s %-5s %-7s %5.1f-%-7.1f %6zu %11.1f %+9.1fs  %s\n", r->run, c->chip,
+			fprintf(rep, "  %-16s %-5s %-7s %5.1f-%-7.1f %6zu %11.1f %+9.1fs  %s\n", r->run, c->chip,
 				c->kind, c->t0, c->t1, nulls, first_null, recovered, text ? text : "(not captured)");
 			if (wrong)
 				failure_add(f, "run %s: %s %s %.1f-%.1f: %zu readings null when they should not be or "
