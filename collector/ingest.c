@@ -616,32 +616,32 @@ static struct run_state *run_load(struct ingest *ing, int64_t run_id, const char
 	if (!rs)
 		return NULL;
 	if (store_run_get(ing->st, run_id, &srs) == 0) {
-		rs->lost = srs.lost;
-		rs->conflicts = srs.conflicts;
-		if (isfinite(srs.revise_from)) {
+		rs->lost = srs.progress.lost;
+		rs->conflicts = srs.progress.conflicts;
+		if (isfinite(srs.progress.revise_from)) {
 			/* A revision a kill or an eviction left to do. */
 			rs->revise_due = true;
-			rs->revise_from_mono = srs.revise_from;
+			rs->revise_from_mono = srs.progress.revise_from;
 			rs->late_at_s = ing->now_s - REVISE_SETTLE_S;
 		}
 	}
-	if (srs.run_id == run_id && srs.fed_seq > 0) {
-		bool restored = run_restore(ing, rs, srs.fed_seq);
+	if (srs.run_id == run_id && srs.progress.fed_seq > 0) {
+		bool restored = run_restore(ing, rs, srs.progress.fed_seq);
 
-		if (!restored && replay_to(ing, rs, srs.fed_seq) < 0) {
+		if (!restored && replay_to(ing, rs, srs.progress.fed_seq) < 0) {
 			run_free(rs);
 			return NULL;
 		}
 		/* What was passed as missing before stays so. */
-		rs->fed_seq = srs.fed_seq;
-		rs->missing = srs.missing;
-		rs->stored_seq = srs.stored_seq;
-		rs->committed_seq = srs.stored_seq;
+		rs->fed_seq = srs.progress.fed_seq;
+		rs->missing = srs.progress.missing;
+		rs->stored_seq = srs.progress.stored_seq;
+		rs->committed_seq = srs.progress.stored_seq;
 		rs->acked_seq = 0;
 		rs->ack_due = true;
 		rs->progress_dirty = false;
 		log_debug("ingest: %s run %s resumed at seq %llu (%s)", device, run,
-			  (unsigned long long)srs.fed_seq, restored ? "snapshot" : "replayed");
+			  (unsigned long long)srs.progress.fed_seq, restored ? "snapshot" : "replayed");
 		if (stored_catch_up(ing, rs) < 0) {
 			run_free(rs);
 			return NULL;

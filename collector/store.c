@@ -849,14 +849,14 @@ static void run_state_read(sqlite3_stmt *s, struct store_run_state *out)
 	out->run_id = sqlite3_column_int64(s, 0);
 	column_text_copy(s, 1, out->device, sizeof(out->device));
 	column_text_copy(s, 2, out->run, sizeof(out->run));
-	out->fed_seq = column_u64(s, 3);
-	out->missing = column_u64(s, 4);
+	out->progress.fed_seq = column_u64(s, 3);
+	out->progress.missing = column_u64(s, 4);
 	out->max_seq = column_u64(s, 5);
 	out->last_ts = column_real(s, 6);
-	out->stored_seq = column_u64(s, 7);
-	out->lost = column_u64(s, 8);
-	out->conflicts = column_u64(s, 9);
-	out->revise_from = column_real(s, 10);
+	out->progress.stored_seq = column_u64(s, 7);
+	out->progress.lost = column_u64(s, 8);
+	out->progress.conflicts = column_u64(s, 9);
+	out->progress.revise_from = column_real(s, 10);
 }
 
 /* Reads of runs inside a batch must see its readings. 0 or -1. */
@@ -869,27 +869,27 @@ static int runs_make_current(struct store *st)
 	return dirty_flush(st);
 }
 
-int store_runs_recent(struct store *st, double since_ts, struct store_run_state *out, size_t max)
+/* Runs a query of RUN_STATE_COLUMNS whose last parameter (number limit_at)
+ * is the row limit, others bound by the caller. Returns how many rows were
+ * read into out, at most max, or -1 (logged as what). */
+static int runs_query(struct store *st, enum stmt_id id, int limit_at, struct store_run_state *out,
+		      size_t max, const char *what)
 {
-	sqlite3_stmt *s = st->stmt[STMT_RUNS_RECENT];
+	sqlite3_stmt *s = st->stmt[id];
 	size_t n = 0;
-	int rc;
+	int rc = SQLITE_DONE;
 
-	if (runs_make_current(st) < 0)
-		return -1;
-	if (max == 0)
-		return 0;
 	if (max > (size_t)INT32_MAX)
 		max = INT32_MAX;
-	if (bind_real(s, 1, since_ts) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, (sqlite3_int64)max) != SQLITE_OK) {
+	if (sqlite3_bind_int64(s, limit_at, (sqlite3_int64)max) != SQLITE_OK) {
 		log_db(st, "binding a runs query");
+		sqlite3_reset(s);
 		return -1;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		run_state_read(s, &out[n++]);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading recent runs");
+	if (n < max && rc != SQLITE_DONE) {
+		log_db(st, what);
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -897,31 +897,26 @@ int store_runs_recent(struct store *st, double since_ts, struct store_run_state 
 	return (int)n;
 }
 
-int store_runs_revise_pending(struct store *st, struct store_run_state *out, size_t max)
+int store_runs_recent(struct store *st, double since_ts, struct store_run_state *out, size_t max)
 {
-	sqlite3_stmt *s = st->stmt[STMT_RUNS_REVISE];
-	size_t n = 0;
-	int rc;
-
 	if (runs_make_current(st) < 0)
 		return -1;
 	if (max == 0)
 		return 0;
-	if (max > (size_t)INT32_MAX)
-		max = INT32_MAX;
-	if (sqlite3_bind_int64(s, 1, (sqlite3_int64)max) != SQLITE_OK) {
+	if (bind_real(st->stmt[STMT_RUNS_RECENT], 1, since_ts) != SQLITE_OK) {
 		log_db(st, "binding a runs query");
 		return -1;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
-		run_state_read(s, &out[n++]);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading runs to revise");
-		sqlite3_reset(s);
+	return runs_query(st, STMT_RUNS_RECENT, 2, out, max, "reading recent runs");
+}
+
+int store_runs_revise_pending(struct store *st, struct store_run_state *out, size_t max)
+{
+	if (runs_make_current(st) < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
-	return (int)n;
+	if (max == 0)
+		return 0;
+	return runs_query(st, STMT_RUNS_REVISE, 1, out, max, "reading runs to revise");
 }
 
 int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out)

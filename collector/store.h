@@ -80,12 +80,7 @@ struct store_run_state {
 	int64_t run_id;
 	char device[65];
 	char run[READING_RUN_LEN + 1];
-	uint64_t fed_seq;
-	uint64_t missing;
-	uint64_t stored_seq;
-	uint64_t lost;
-	uint64_t conflicts;
-	double revise_from;
+	struct store_run_progress progress;
 	uint64_t max_seq;	/* highest seq stored */
 	double last_ts;		/* ts of the newest reading stored */
 };

@@ -609,26 +609,34 @@ static enum reading_error field_run(const cJSON *root, char run[READING_RUN_LEN 
 	return READING_OK;
 }
 
-/* seq: a number with no fraction (a fraction is a wrong type for a counter,
- * 12.5 is not a sequence number) in 0..2^53. */
-static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
+/* A count on the wire: a number with no fraction (a fraction is a wrong
+ * type for a counter, 12.5 is not a sequence number) from 0 to limit, limit
+ * itself included or not. The range is checked first. Compared as doubles:
+ * 2^53 converts exactly, and so does every integer below it. */
+static enum reading_error count_value(const cJSON *item, uint64_t limit, bool inclusive,
+				      uint64_t *out)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "seq");
 	double v;
 
-	if (!item)
-		return READING_ERR_MISSING;
 	if (!cJSON_IsNumber(item))
 		return READING_ERR_TYPE;
 	v = item->valuedouble;
-	/* Compared as a double: 2^53 converts exactly, and so does every
-	 * integer below it. */
-	if (!isfinite(v) || v < 0.0 || v > (double)SEQ_MAX)
+	if (!isfinite(v) || v < 0.0 || v > (double)limit || (!inclusive && v == (double)limit))
 		return READING_ERR_RANGE;
 	if (v != floor(v))
 		return READING_ERR_TYPE;
-	*seq = (uint64_t)v;
+	*out = (uint64_t)v;
 	return READING_OK;
+}
+
+/* seq: a count in 0..2^53. */
+static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "seq");
+
+	if (!item)
+		return READING_ERR_MISSING;
+	return count_value(item, SEQ_MAX, true, seq);
 }
 
 /* A required number that valid() accepts. */
@@ -722,21 +730,15 @@ static enum reading_error field_faults(const cJSON *root, struct reading *r)
 static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, bool *has, uint64_t *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "lost_after");
-	double v;
+	enum reading_error err;
 
 	*has = false;
 	*out = 0;
 	if (!item)
 		return READING_OK;
-	if (!cJSON_IsNumber(item))
-		return READING_ERR_TYPE;
-	v = item->valuedouble;
-	/* seq <= 2^53 converts exactly, and so does every integer below it. */
-	if (!isfinite(v) || v < 0.0 || v >= (double)seq)
-		return READING_ERR_RANGE;
-	if (v != floor(v))
-		return READING_ERR_TYPE;
-	*out = (uint64_t)v;
+	err = count_value(item, seq, false, out);
+	if (err != READING_OK)
+		return err;
 	*has = true;
 	return READING_OK;
 }

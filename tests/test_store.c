@@ -447,12 +447,12 @@ static void test_run_progress_round_trip(void **state)
 	assert_int_equal(rs.run_id, run_id);
 	assert_string_equal(rs.device, DEVICE);
 	assert_string_equal(rs.run, RUN_A);
-	assert_int_equal(rs.fed_seq, 42);
-	assert_int_equal(rs.missing, 3);
-	assert_int_equal(rs.stored_seq, 40);
-	assert_int_equal(rs.lost, 2);
-	assert_int_equal(rs.conflicts, 1);
-	assert_true(rs.revise_from == 12.5);
+	assert_int_equal(rs.progress.fed_seq, 42);
+	assert_int_equal(rs.progress.missing, 3);
+	assert_int_equal(rs.progress.stored_seq, 40);
+	assert_int_equal(rs.progress.lost, 2);
+	assert_int_equal(rs.progress.conflicts, 1);
+	assert_true(rs.progress.revise_from == 12.5);
 	assert_int_equal(rs.max_seq, 9);
 	assert_true(rs.last_ts == 2001.0);
 	assert_int_equal(store_run_get(st, run_id + 100, &rs), -1);
