@@ -592,6 +592,10 @@ static bool run_restore(struct ingest *ing, struct run_state *rs, uint64_t fed_s
 	if (detector_restore(rs->det, ing->snapshot + sizeof(head),
 			     ing->snapshot_len - sizeof(head)) < 0)
 		return false;	/* another version, or other thresholds: replay */
+	/* Used once: a revision may change the detector without moving
+	 * fed_seq, and a snapshot kept would then bring back the old one. */
+	if (store_run_snapshot_set(ing->st, rs->run_id, 0, NULL, 0) < 0)
+		return false;
 	memcpy(&head, ing->snapshot, sizeof(head));
 	rs->last_mono = head.last_mono;
 	rs->ts_offset_s = head.ts_offset_s;

@@ -324,6 +324,39 @@ static void test_ack_survives_a_restart(void **state)
 	assert_ack_backed(fx);
 }
 
+/* A kill between the late readings and their revision loses nothing: the
+ * run is marked in the database with them, and revised at the next start
+ * even if it never sends again. */
+static void test_revision_survives_a_restart(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_counts c;
+	cJSON *last;
+
+	send_range(fx, 1, 149);
+	send_range(fx, 221, 600);
+	pass_time(fx, 5);
+	assert_int_equal(fx->rec.n_sessions, 2);
+	/* Part of the hole: the rest (191..220, 3 s) no longer cuts the
+	 * session in two. Committed at once, before the revision settles. */
+	send_range(fx, 150, 190);
+	assert_int_equal(ingest_flush(fx->ing, fx->now), 0);
+	assert_int_equal(fx->rec.n_sessions, 2);
+	ingest_free(fx->ing);	/* as a kill: no flush, no revision */
+	store_close(fx->st);
+	fx->ing = NULL;
+	ingest_open(fx);
+	pass_time(fx, 1);
+	assert_true(fx->rec.n_sessions >= 3);
+	last = cJSON_Parse(fx->rec.sessions[2]);
+	assert_non_null(last);
+	assert_true(cJSON_IsTrue(field(last, "revised")));
+	assert_int_equal((int)field(last, "missing_readings")->valuedouble, 30);
+	cJSON_Delete(last);
+	assert_int_equal(store_get_counts(fx->st, &c), 0);
+	assert_int_equal(c.sessions, 1);
+}
+
 /* ---- what sensord declared lost ---- */
 
 static void send_lost_after(struct fixture *fx, uint64_t seq, uint64_t lost_after)
@@ -540,6 +573,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_never_passes_an_expired_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_readings_revise_the_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_survives_a_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revision_survives_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_after_lets_the_ack_pass, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_after_covers_only_its_span, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_far_ahead_is_refused, setup, teardown),
