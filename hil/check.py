@@ -78,7 +78,7 @@ def mcp9808_celsius(reg):
 
 def swap16(w):
     """An SMBus word carries the first byte on the wire as its low byte; the
-    ADS1115 and MCP9808 send MSB first (chips.md), so i2cset's word is the
+    ADS1115 and MCP9808 send MSB first (docs/chips.md), so i2cset's word is the
     register value byte-swapped, exactly as on a Raspberry Pi."""
     return ((w & 0xFF) << 8) | (w >> 8)
 

@@ -4,7 +4,7 @@
  * Reads are one combined transfer (I2C_RDWR: write the register pointer, a
  * repeated start, then read), because the Pi's bcm2835 adapter has no SMBus
  * block read and the BMx280 only keeps a burst's data consistent inside one
- * transfer (chips.md). Adapters without I2C_RDWR (SMBus-only, such as stock
+ * transfer (docs/chips.md). Adapters without I2C_RDWR (SMBus-only, such as stock
  * i2c-stub) fall back to the SMBus "I2C block read", which sends the same
  * bytes on the wire. A single byte is an SMBus byte-data read. Writes are
  * SMBus byte / byte-data / I2C block writes: always one transfer. */

@@ -1,6 +1,6 @@
 /* The ADS1115 driver (sensord/drivers/ads1115.c), its calibration mapping and
  * its simulated chip (sensord/sim/sim_ads1115.c). Ground truth is TI SBAS444
- * as summarised in /work/shared/chips.md: the config layout, the 0x8583
+ * as summarised in docs/chips.md: the config layout, the 0x8583
  * power-on word, codes as two's complement with LSB = FSR / 2^15. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -63,7 +63,7 @@ static void test_worked_example(void **state)
 	assert_int_equal(bmp280_compensate_t(&example_cal, 519888, &t_fine), 2508);
 	assert_int_equal(t_fine, 128422);
 	/* adc_P 415148 -> 100653.27 Pa printed (the double routine); the
-	 * int64 routine gives exactly 25767233 = 100653.25 Pa (chips.md). */
+	 * int64 routine gives exactly 25767233 = 100653.25 Pa (docs/chips.md). */
 	uint32_t p = bmp280_compensate_p(&example_cal, 415148, t_fine);
 	assert_int_equal(p, 25767233);
 	assert_true(fabs(p / 256.0 - 100653.27) < 0.05);

@@ -1,6 +1,6 @@
 /* The MCP9808 driver (sensord/drivers/mcp9808.c) and its simulated chip
  * (sensord/sim/sim_mcp9808.c). Ground truth is Microchip DS25095 as
- * summarised in /work/shared/chips.md: T_A is a 13-bit two's complement count
+ * summarised in docs/chips.md: T_A is a 13-bit two's complement count
  * of 0.0625 °C under three flag bits, IDs 0x0054 / 0x04, the resolution codes,
  * and 25 °C reading 0xC190 with the power-on limits of 0. */
 #include <stdarg.h>
@@ -344,7 +344,7 @@ static void test_sim_power_on_registers(void **state)
 	assert_int_equal(sim_reg(f->bus, 0x04), 0x0000);
 	assert_int_equal(f->bus->read(f->bus, MCP_ADDR, 0x08, &res, 1), 0);
 	assert_int_equal(res, 0x03);
-	/* 25 °C with all limits 0: T_A >= T_CRIT and T_A > T_UPPER [chips.md]. */
+	/* 25 °C with all limits 0: T_A >= T_CRIT and T_A > T_UPPER [docs/chips.md]. */
 	assert_int_equal(sim_reg(f->bus, 0x05), 0xC190);
 }
 

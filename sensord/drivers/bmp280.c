@@ -1,7 +1,7 @@
 /* Bosch BMP280 (pressure, temperature) and BME280 (the same plus humidity).
  *
  * Sources: [BMP] BST-BMP280-DS001, [BME] BST-BME280-DS002; the facts are
- * collected in shared/chips.md.
+ * collected in docs/chips.md.
  *
  * Registers (I²C; reads auto-increment, writes are register/value pairs):
  *   0x88..0x9F  calibration dig_T1..dig_P9, 16-bit LSB first [BMP §3.11.2]

@@ -1,5 +1,5 @@
 /* A register-level model of the TI ADS1115 (SBAS444; the facts are in
- * /work/shared/chips.md): four 16-bit registers sent MSB first behind a
+ * docs/chips.md): four 16-bit registers sent MSB first behind a
  * persistent 2-bit pointer, power-on values config 0x8583, Lo_thresh 0x8000,
  * Hi_thresh 0x7FFF, conversion 0x0000.
  *

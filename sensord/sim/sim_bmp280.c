@@ -1,5 +1,5 @@
 /* Register-level models of the Bosch BMP280 and BME280 ([BMP] BST-BMP280-DS001,
- * [BME] BST-BME280-DS002; the facts are in /work/shared/chips.md).
+ * [BME] BST-BME280-DS002; the facts are in docs/chips.md).
  *
  * Power-on: id 0xD0 = 0x58 / 0x60, ctrl_hum, ctrl_meas, config and status
  * 0x00 (sleep, every measurement skipped), the data registers 0x80000 (the

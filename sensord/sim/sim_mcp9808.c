@@ -1,5 +1,5 @@
 /* A register-level model of the Microchip MCP9808 (DS25095; the facts are in
- * /work/shared/chips.md). Power-on: CONFIG 0x0000 (converting continuously),
+ * docs/chips.md). Power-on: CONFIG 0x0000 (converting continuously),
  * T_UPPER = T_LOWER = T_CRIT = 0, resolution 0x03 (0.0625 °C), manufacturer
  * ID 0x0054, device ID/revision 0x0400.
  *
