@@ -3,7 +3,7 @@
 # references, and a line pacer. Built by `make bench`, and by `make check` for the tests that
 # use the load generator.
 BENCH_BINS := $(BUILD)/bench/rollsense-loadgen $(BUILD)/bench/paho_min $(BUILD)/bench/paho_sub_min \
-	      $(BUILD)/bench/pace
+	      $(BUILD)/bench/pace $(BUILD)/bench/revise
 MOSQUITTO_LIBS := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
 .PHONY: bench-bins
@@ -22,3 +22,7 @@ $(BUILD)/bench/paho_sub_min: $(BUILD)/obj/bench/paho_sub_min.o
 $(BUILD)/bench/pace: $(BUILD)/obj/bench/pace.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lm
+# The collector's ingest and store, no broker: the cost of recomputing a run.
+$(BUILD)/bench/revise: $(BUILD)/obj/bench/revise.o $(BUILD)/libcollector.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -13,6 +13,7 @@
 #   2  the collector's ingest rate beside mosquitto_sub's and a minimal Paho
 #      subscriber's, same queued stream
 #   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
+#   5  what recomputing a run after late readings costs (1 h and 1 day at 10 Hz)
 #
 # Each part has its own mosquitto on a free loopback port; everything started
 # here is stopped by PID. About 6 minutes on 2 cores.
@@ -351,5 +352,20 @@ say "|---|---|---|---|---|---|---|---|"
 say "| $(get sent) | $(get puback) | $(get acked) | $stored | $(( $(get sent) - stored )) |" \
 	"$(get p50_ms) / $(get p90_ms) / $(get p99_ms) / $(get max_ms) | $(get late_max_ms) | $ctime |"
 say "collector RSS (KiB) every 10 s: $(awk 'NR % 10 == 1 { printf "%s ", $1 }' "$WORK/scale.rss")(max $(sort -n "$WORK/scale.rss" | tail -1))"
+
+# --- part 5 ------------------------------------------------------------------
+# Readings that come for a hole the detector already passed make the
+# collector replay the whole run from the database (collector/ingest.c,
+# revise_run): the cost grows with the run. No broker: bench/revise drives
+# the real ingest and store.
+say ""
+say "== 5. recomputing a run after late readings (bench/revise), one SQLite file, no broker"
+say "| readings in the run | time to store them (s) | revision wall (ms) | revision CPU (ms) | ns per reading | ack before -> after |"
+say "|---|---|---|---|---|---|"
+for n in ${REVISE_SIZES:-36000 864000}; do
+	res=$("$BB/revise" "$n" 2>/dev/null) || { say "| $n | failed | | | | |"; continue; }
+	say "| $n | $(get store_s) | $(get revision_ms) | $(get revision_cpu_ms) | $(get ns_per_reading) |" \
+		"$(get ack_before) -> $(get ack_after) |"
+done
 echo
 echo "bench: done; results in $RESULTS"
