@@ -22,6 +22,7 @@
 #include <cJSON.h>
 
 #include "harness.h"
+#include "reading.h"
 #include "sim/sim.h"
 #include "store.h"
 
@@ -475,6 +476,46 @@ static void test_kills_lose_nothing(void **state)
 	cJSON_Delete(rep);
 }
 
+/* Watches the retained acks as they come (a mosquitto_sub writing to path)
+ * and, for each one not seen yet, asks the database at once whether every
+ * reading it covers is stored: an ack must never run ahead of what is
+ * stored. *done counts the bytes of path already checked. Returns how many
+ * acks it checked. */
+static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
+{
+	char *text = harness_read_file(path, NULL), *line, *end, cmd[1024], out[64];
+	unsigned checked = 0;
+
+	if (!text)
+		return 0;
+	for (line = text + *done; (end = strchr(line, '\n')); line = end + 1) {
+		char run[READING_RUN_LEN + 1];
+		unsigned long long seq;
+		long stored = -1;
+		FILE *p;
+
+		*end = '\0';
+		if (sscanf(line, "rollsense/ball1/ack {\"run\":\"%16[0-9a-f]\",\"seq\":%llu}", run,
+			   &seq) != 2)
+			continue;
+		snprintf(cmd, sizeof(cmd),
+			 "sqlite3 '%s' \"select count(*) from readings r join runs u on u.id = r.run_id"
+			 " where u.run = '%s' and r.seq <= %llu\"", f->db, run, seq);
+		p = popen(cmd, "r");
+		assert_non_null(p);
+		if (fgets(out, sizeof(out), p))
+			stored = strtol(out, NULL, 10);
+		pclose(p);
+		if (stored != (long)seq)
+			fail_msg("the ack says seq %llu of run %s, but %ld of its readings are stored", seq,
+				 run, stored);
+		checked++;
+	}
+	*done = (size_t)(line - text);
+	free(text);
+	return checked;
+}
+
 /* Issue 10's reproduction: a broker that keeps at most 10 QoS 1 messages
  * for an offline client (mosquitto's max_queued_messages, as a real broker
  * with a queue limit) drops most of what sensord sends while the collector
@@ -487,12 +528,19 @@ static void test_queue_overflow_outage(void **state)
 {
 	struct fixture *f = *state;
 	struct truth t;
-	pid_t sensord, collector;
+	pid_t sensord, collector, sub;
+	char acks[320];
+	size_t acks_done = 0;
+	unsigned checked = 0;
 	uint64_t stored;
+	int status = -1;
 	cJSON *rep;
 
 	broker_stop(&f->broker);
 	assert_int_equal(broker_start(&f->broker, f->dir, 0, "max_queued_messages 10"), 0);
+	snprintf(acks, sizeof(acks), "%s/acks.out", f->dir);
+	sub = harness_subscribe(&f->broker, "rollsense/ball1/ack", "ack-watch", acks);
+	assert_true(sub > 0);
 	write_config_gap(f, 8, 20, 3);
 	collector = start(f, "rollsense-collector", f->collector_log);
 	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
@@ -502,8 +550,15 @@ static void test_queue_overflow_outage(void **state)
 	harness_stop(collector, SIGKILL, 5);
 	harness_sleep(15);
 	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 180));
+	for (int i = 0; i < 360 && status == -1; i++) {
+		checked += acks_check(f, acks, &acks_done);
+		status = harness_wait(sensord, 0.5);
+	}
+	assert_exited_ok("sensord", f->sensord_log, status);
+	checked += acks_check(f, acks, &acks_done);
+	assert_true(checked >= 10);
 	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_stop(sub, SIGTERM, 5);
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
