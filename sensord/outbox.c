@@ -580,7 +580,12 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	int idx;
 	uint64_t pos;
 
-	while (ob->depth >= ob->max_entries || ob->tail_pos - ob->head_pos >= ob->span_max)
+	/* Not while loading: a batch logs its readings before the acks and
+	 * PUBACKs that came with it, so mid-replay the outbox can look fuller
+	 * than it was, and a bound applied there would drop readings no one
+	 * confirmed. outbox_open applies it once everything is read. */
+	while (ob->loaded && (ob->depth >= ob->max_entries ||
+			      ob->tail_pos - ob->head_pos >= ob->span_max))
 		drop_oldest(ob);
 	if (ring_reserve(ob) < 0)
 		goto err_free;
@@ -1162,9 +1167,12 @@ struct outbox *outbox_open(const char *dir, size_t max_entries)
 			goto err_free_body;
 		ob->next_seg_num = nums[i] + 1;
 	}
-	/* Readings dropped while loading (max_entries is smaller than what
-	 * the disk holds) are logged as done at the next flush; until then a
-	 * restart would load them again, which only resends them. */
+	/* The bound, now that every confirmation is applied. Readings dropped
+	 * here (max_entries is smaller than what the disk holds) are logged as
+	 * done at the next flush; until then a restart would load them again,
+	 * which only resends them. */
+	while (ob->depth > ob->max_entries || ob->tail_pos - ob->head_pos > ob->span_max)
+		drop_oldest(ob);
 	ob->st.recovered = ob->depth;
 	gaps_mark(ob);
 	free(body);
