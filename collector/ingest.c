@@ -736,8 +736,9 @@ static int run_evict_one(struct ingest *ing)
 	return oldest ? run_evict(ing, oldest) : -1;
 }
 
-/* A token bucket per device (by hash): may it start one more run now? */
-static bool new_run_allowed(struct ingest *ing, const char *device)
+/* The token bucket of a device (by hash), refilled to now: it may start a
+ * new run while it holds a whole token. */
+static struct new_run_slot *new_run_slot(struct ingest *ing, const char *device)
 {
 	uint32_t h = 2166136261u;
 	struct new_run_slot *slot;
@@ -752,10 +753,7 @@ static bool new_run_allowed(struct ingest *ing, const char *device)
 			slot->tokens = burst;
 	}
 	slot->at_s = ing->now_s;
-	if (slot->tokens < 1.0)
-		return false;
-	slot->tokens -= 1.0;
-	return true;
+	return slot;
 }
 
 /* The run a reading belongs to, in memory: found there, brought back from
@@ -763,6 +761,7 @@ static bool new_run_allowed(struct ingest *ing, const char *device)
 static struct run_state *run_get(struct ingest *ing, const char *device, const char *run,
 				 unsigned *why)
 {
+	struct new_run_slot *slot = NULL;
 	struct run_state *rs;
 	int64_t run_id;
 	int found;
@@ -775,18 +774,23 @@ static struct run_state *run_get(struct ingest *ing, const char *device, const c
 		rs = run_find(ing, run_id);
 		if (rs)
 			return rs;
+	} else {
+		/* The rate first: a run it refuses needs no room. The token is
+		 * taken only once the run is made. */
+		slot = new_run_slot(ing, device);
+		if (slot->tokens < 1.0) {
+			*why = INGEST_DROP_NEW_RUNS;
+			return NULL;
+		}
 	}
 	if (ing->stats.runs >= ing->limits.runs_max && run_evict_one(ing) < 0) {
 		*why = INGEST_DROP_RUNS_FULL;
 		return NULL;
 	}
 	if (!found) {
-		if (!new_run_allowed(ing, device)) {
-			*why = INGEST_DROP_NEW_RUNS;
-			return NULL;
-		}
 		if (store_run_id(ing->st, device, run, &run_id) < 0)
 			return NULL;
+		slot->tokens -= 1.0;
 	}
 	return run_load(ing, run_id, device, run);
 }
