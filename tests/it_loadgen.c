@@ -220,8 +220,9 @@ static void test_floods_leave_memory_bounded(void **state)
 				   " where d.name = \"restarts\"");
 	assert_true(devices >= 2 && devices <= FLOOD + 1);
 	assert_true(runs >= 1 && runs <= 20);	/* 10, and one per 6 s of flood */
-	/* The rate limit comes before the room: the restarts hit it. */
-	assert_true(health_dropped(f->log, "new_runs") >= FLOOD - runs);
+	/* The restarts hit the rate limit (or, while a token is left, found
+	 * no room): either way refused and counted, below. */
+	assert_true(health_dropped(f->log, "new_runs") > 0);
 	/* Every reading of the floods is accounted for: stored (one per run),
 	 * or refused and counted. */
 	assert_int_equal(sqlite_count(f->db, "select count(*) from readings"),
