@@ -258,24 +258,28 @@ static void out_faults(struct out *o, const struct reading *r)
 	size_t n = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
 	size_t key_at[READING_MAX_FAULTS], key_len[READING_MAX_FAULTS], kept = 0;
 
+	/* A key is written aside first: one that repeats an earlier key must
+	 * not count against the payload's room (found by fuzz_reading: a long
+	 * repeated key near the end made a reading that fits refused). Every
+	 * byte escapes to at most 6. */
+	char key[6 * sizeof(r->faults[0].sensor) + 3];
+
 	out_literal(o, ",\"faults\":{");
 	for (size_t i = 0; i < n && !o->overflow; i++) {
-		size_t start = o->pos;
+		struct out ko = { .buf = key, .len = sizeof(key), .pos = 0, .overflow = false };
 		bool repeated = false;
 
+		out_string(&ko, r->faults[i].sensor, sizeof(r->faults[i].sensor));
+		for (size_t k = 0; k < kept && !repeated; k++)
+			repeated = key_len[k] == ko.pos &&
+				   memcmp(o->buf + key_at[k], key, ko.pos) == 0;
+		if (repeated)
+			continue;
 		if (kept > 0)
 			out_char(o, ',');
 		key_at[kept] = o->pos;
-		out_string(o, r->faults[i].sensor, sizeof(r->faults[i].sensor));
-		key_len[kept] = o->pos - key_at[kept];
-		for (size_t k = 0; k < kept && !repeated; k++)
-			repeated = key_len[k] == key_len[kept] &&
-				   memcmp(o->buf + key_at[k], o->buf + key_at[kept], key_len[k]) == 0;
-		if (repeated) {
-			o->pos = start;
-			o->buf[o->pos] = '\0';
-			continue;
-		}
+		key_len[kept] = ko.pos;
+		out_bytes(o, key, ko.pos);
 		out_char(o, ':');
 		out_string(o, r->faults[i].what, sizeof(r->faults[i].what));
 		kept++;

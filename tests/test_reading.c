@@ -583,6 +583,46 @@ static void test_decode_key_limit(void **state)
 /* The encoder never writes a key twice: a sensor's first fault is the one
  * that goes out. The decoder keeps one fault per key as it stores them, so
  * two long keys cut to the same 127 bytes keep the first. */
+/* A repeated key takes no room: a reading that fits without it is encoded
+ * even when the repeat, written out, would not have fit (fuzz_reading found
+ * such a reading refused: the repeat was written before it was compared). */
+static void test_repeated_key_takes_no_room(void **state)
+{
+	struct reading r = example_reading(), without;
+	char buf[READING_MAX_PAYLOAD + 1], alone[READING_MAX_PAYLOAD + 1];
+	int n, n_alone;
+
+	(void)state;
+	/* Fault 0: a key of 127 control characters (6 bytes each on the
+	 * wire); faults 1..6 fill the payload to some 3,800 bytes. */
+	r.n_faults = 8;
+	memset(r.faults[0].sensor, 0x1f, 127);
+	r.faults[0].sensor[127] = '\0';
+	strcpy(r.faults[0].what, "nack");
+	for (size_t i = 1; i < 7; i++) {
+		snprintf(r.faults[i].sensor, sizeof(r.faults[i].sensor), "chip%zu@sim:0x%02zx", i, i);
+		memset(r.faults[i].what, 'x', 60);
+		r.faults[i].what[60] = '\0';
+	}
+	memset(r.faults[1].what, 0x01, 94);	/* 6 bytes each: 564 */
+	r.faults[1].what[94] = '\0';
+	memset(r.faults[2].what, 0x01, 94);
+	r.faults[2].what[94] = '\0';
+	memset(r.faults[3].what, 0x01, 94);
+	r.faults[3].what[94] = '\0';
+	memset(r.faults[4].what, 0x01, 94);
+	r.faults[4].what[94] = '\0';
+	r.faults[7] = r.faults[0];	/* the repeat, last */
+	strcpy(r.faults[7].what, "timeout");
+	without = r;
+	without.n_faults = 7;
+	n_alone = reading_encode(&without, alone, sizeof(alone));
+	assert_true(n_alone > 3300 && n_alone + 770 > READING_MAX_PAYLOAD);
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_int_equal(n, n_alone);
+	assert_string_equal(buf, alone);
+}
+
 static void test_fault_keys_once(void **state)
 {
 	static const char *const expected =
@@ -1402,6 +1442,7 @@ int main(void)
 		cmocka_unit_test(test_decode_duplicate_keys),
 		cmocka_unit_test(test_decode_key_limit),
 		cmocka_unit_test(test_fault_keys_once),
+		cmocka_unit_test(test_repeated_key_takes_no_room),
 		cmocka_unit_test(test_utf8_decode),
 		cmocka_unit_test(test_utf8_escapes),
 		cmocka_unit_test(test_utf8_encode),
