@@ -521,6 +521,16 @@ static void chaos_run(struct fixture *f)
 {
 	sensord_start(f);
 
+	/* A collector outage of 2 s: 200 readings for a broker that keeps 10,
+	 * so a hole is certain. With the broker left alone it outlives the 1 s
+	 * gap timeout before sensord resends (6 s after its last ack): the
+	 * detector passes it, the ack must not, and the resend that fills it
+	 * later must revise the session. */
+	harness_sleep(1.0);
+	collector_kill(f, 2.0);
+	if (!harness_wait_file_contains(f->collector_log, "did not arrive within", 10))
+		failure_add(f, "a 2 s collector outage left no hole that outlived the gap timeout");
+
 	/* Run 1: collector and broker killed, a freeze, sensord killed with
 	 * the broker up. */
 	collector_kill(f, 0);
