@@ -45,10 +45,20 @@ ifeq ($(shell $(PKG_CONFIG) --atleast-version=2 libgpiod 2>/dev/null && echo 2),
 GPIOD_CFLAGS += -DROLLSENSE_GPIOD_V2
 endif
 
-ALL_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\" -Icommon -Isensord -Isensord/sim -Icollector \
+# Each part sees only the headers it may use and each binary links only the
+# libraries it needs, so the direction of dependencies (common under both
+# daemons, neither daemon under the other) is the build's, not discipline's.
+# Tests, fuzzers and benchmarks see everything.
+BASE_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\"
+COMMON_CPPFLAGS := -Icommon $(CJSON_CFLAGS)
+SENSORD_CPPFLAGS := -Icommon -Isensord -Isensord/sim $(GPIOD_CFLAGS)
+COLLECTOR_CPPFLAGS := -Icommon -Icollector $(SQLITE_CFLAGS) $(CJSON_CFLAGS)
+ALL_CPPFLAGS := $(BASE_CPPFLAGS) -Icommon -Isensord -Isensord/sim -Icollector \
 	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(GPIOD_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+SENSORD_LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(CJSON_LIBS) -lm -lpthread
+COLLECTOR_LIBS := $(PAHO_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
 LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 COMMON_SRCS :=
@@ -84,9 +94,14 @@ FAULT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FAULT_TESTS))
 .PHONY: all check check-faults demo deps install clean bench
 all: $(BINS)
 
+MOD_CPPFLAGS = $(ALL_CPPFLAGS)
+$(BUILD)/obj/common/%.o: MOD_CPPFLAGS = $(BASE_CPPFLAGS) $(COMMON_CPPFLAGS) $(CPPFLAGS)
+$(BUILD)/obj/sensord/%.o: MOD_CPPFLAGS = $(BASE_CPPFLAGS) $(SENSORD_CPPFLAGS) $(CPPFLAGS)
+$(BUILD)/obj/collector/%.o: MOD_CPPFLAGS = $(BASE_CPPFLAGS) $(COLLECTOR_CPPFLAGS) $(CPPFLAGS)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(MOD_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRCS))
 	@mkdir -p $(dir $@)
@@ -99,9 +114,9 @@ $(COLLECTOR_LIB): $(call obj,$(COLLECTOR_SRCS))
 	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
 
 $(SENSORD_BIN): $(call obj,$(SENSORD_MAIN)) $(SENSORD_LIB) $(COMMON_LIB)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SENSORD_LIBS)
 $(COLLECTOR_BIN): $(call obj,$(COLLECTOR_MAIN)) $(COLLECTOR_LIB) $(COMMON_LIB)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
 
 $(BUILD)/tests/%: $(call obj,tests/%.c) $(call obj,$(TEST_SUPPORT)) $(COLLECTOR_LIB) $(SENSORD_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)

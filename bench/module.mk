@@ -25,4 +25,4 @@ $(BUILD)/bench/pace: $(BUILD)/obj/bench/pace.o
 # The collector's ingest and store, no broker: the cost of recomputing a run.
 $(BUILD)/bench/revise: $(BUILD)/obj/bench/revise.o $(BUILD)/libcollector.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
