@@ -566,6 +566,75 @@ static void log_health(struct daemon *d)
 		 (unsigned long long)d->acks_ignored);
 }
 
+/* ---- the loop's periodic jobs (redis' serverCron) ---- */
+
+/* A job runs when period_s has passed since *last (real time). It returns
+ * true when it did its work, and *last becomes the pass's time; false leaves
+ * *last alone, so it is tried again at the next pass. The period is read at
+ * every pass, as a reload may change it. */
+struct cron_job {
+	const char *name;
+	const double *period_s;
+	double *last;
+	bool (*fn)(struct daemon *d);
+};
+
+static const double drops_log_every_s = 60.0;
+static const double health_publish_every_s = HEALTH_PUBLISH_EVERY_S;
+static const double health_every_s = HEALTH_EVERY_S;
+
+/* Makes what was written since the last flush durable (outbox.h). */
+static bool job_flush(struct daemon *d)
+{
+	int err = outbox_flush(d->outbox);
+
+	if (err < 0)
+		log_warn("outbox: write failed: %s; will retry", strerror(-err));
+	return true;
+}
+
+/* Drops by a full outbox, in one line a minute at most. */
+static bool job_log_drops(struct daemon *d)
+{
+	struct outbox_stats st;
+
+	outbox_get_stats(d->outbox, &st);
+	if (st.dropped <= d->outbox_dropped_logged)
+		return false;
+	log_warn("outbox full (sensord.outbox_max %zu): %llu oldest readings dropped, %llu in all",
+		 d->cfg.sensord.outbox_max,
+		 (unsigned long long)(st.dropped - d->outbox_dropped_logged),
+		 (unsigned long long)st.dropped);
+	d->outbox_dropped_logged = st.dropped;
+	return true;
+}
+
+/* The retained health counters, while connected. publish_health() notes the
+ * time itself (a connect publishes them too), so this returns false. */
+static bool job_publish_health(struct daemon *d)
+{
+	if (mqtt_client_connected(d->mqtt))
+		publish_health(d);
+	return false;
+}
+
+static bool job_log_health(struct daemon *d)
+{
+	log_health(d);
+	return true;
+}
+
+/* Runs the jobs that are due, in the table's order. */
+static void cron_run(struct daemon *d, const struct cron_job *jobs, size_t n, double now_real)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (now_real - *jobs[i].last >= *jobs[i].period_s && jobs[i].fn(d))
+			*jobs[i].last = now_real;
+	}
+}
+
 /* SIGHUP: a new config is loaded whole and checked before anything changes.
  * What the running loop can take over at once (log level, sample rate,
  * outbox timing, gauge, detector) it takes; a change of chips, broker,
@@ -610,6 +679,14 @@ static int run_daemon(struct daemon *d)
 	double period, next_tick, last_flush, last_health, end_s, drain_started = 0;
 	bool sampling = true;
 	int rc = 0, rc_flush;
+	/* Run in this order at each pass, after the MQTT events and the pump. */
+	const struct cron_job jobs[] = {
+		{ "outbox flush", &d->cfg.sensord.flush_s, &last_flush, job_flush },
+		{ "outbox drops log", &drops_log_every_s, &d->outbox_drop_logged_at, job_log_drops },
+		{ "health publish", &health_publish_every_s, &d->health_published_at,
+		  job_publish_health },
+		{ "health log", &health_every_s, &last_health, job_log_health },
+	};
 
 	topic_build(d->topic_reading, sizeof(d->topic_reading), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "reading");
 	topic_build(d->topic_status, sizeof(d->topic_status), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "status");
@@ -745,33 +822,7 @@ static int run_daemon(struct daemon *d)
 		pump(d);
 		now_real = clock_real_s();
 		mqtt_client_tick(d->mqtt, now_real);
-		if (now_real - last_flush >= d->cfg.sensord.flush_s) {
-			int ferr = outbox_flush(d->outbox);
-
-			if (ferr < 0)
-				log_warn("outbox: write failed: %s; will retry", strerror(-ferr));
-			last_flush = now_real;
-		}
-		if (now_real - d->outbox_drop_logged_at >= 60) {
-			struct outbox_stats st;
-
-			outbox_get_stats(d->outbox, &st);
-			if (st.dropped > d->outbox_dropped_logged) {
-				log_warn("outbox full (sensord.outbox_max %zu): %llu oldest readings dropped, "
-					 "%llu in all", d->cfg.sensord.outbox_max,
-					 (unsigned long long)(st.dropped - d->outbox_dropped_logged),
-					 (unsigned long long)st.dropped);
-				d->outbox_dropped_logged = st.dropped;
-				d->outbox_drop_logged_at = now_real;
-			}
-		}
-		if (mqtt_client_connected(d->mqtt) &&
-		    now_real - d->health_published_at >= HEALTH_PUBLISH_EVERY_S)
-			publish_health(d);
-		if (now_real - last_health >= HEALTH_EVERY_S) {
-			log_health(d);
-			last_health = now_real;
-		}
+		cron_run(d, jobs, sizeof(jobs) / sizeof(jobs[0]), now_real);
 		if (!sampling) {
 			struct outbox_stats st;
 
