@@ -62,7 +62,9 @@ void outlog_close(struct outlog *log);
 
 /* Replays every segment in the folder, oldest first, calling apply for each
  * record. Damage is skipped and counted in *damage (added to). *next_id gets
- * one above the highest reading or done id met, 1 if none. 0 or -errno. */
+ * one above the highest reading or done id met, 1 if none. 0 or -errno.
+ * Call it once after outlog_open() and before writing: new segments are
+ * numbered after the ones it found. */
 int outlog_replay(struct outlog *log, outlog_apply_fn apply, void *ctx,
 		  struct outlog_damage *damage, uint64_t *next_id);
 
