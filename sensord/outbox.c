@@ -1,6 +1,7 @@
 /* The durable outbox (outbox.h): a ring of entries in memory, made durable
- * by the segment log (outlog.h, whose format comment says what a restart
- * brings back and how damage is skipped).
+ * by the segment log (outlog.h; the comment atop outlog.c gives the format,
+ * what a restart brings back and how damage is skipped). The ring logs each
+ * reading, the ids confirmed by PUBACK or dropped, and each run's ack.
  *
  * Memory. Entries sit in a ring indexed by an in-memory position that rises
  * by one per entry (so index arithmetic works even when recovered ids have
