@@ -375,21 +375,32 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-const struct sensor_driver bmp280_driver = {
-	.name = "bmp280",
-	.priv_size = sizeof(struct bmp280_priv),
-	.init = bmp280_init,
-	.read = bmp280_read,
-	/* 20 identical raw pressure+temperature pairs in a row never happen on a
-	 * live chip: its noise (about 1.3 Pa) spans several codes at any
-	 * oversampling. At 10 Hz a frozen chip is caught within 2 s. */
-	.stuck_samples = 20,
-};
+static double bmp280_pressure_kpa(const struct sensor *s, const struct sensor_values *v)
+{
+	(void)s;
+	return v->pressure_pa / 1000.0;
+}
 
-const struct sensor_driver bme280_driver = {
-	.name = "bme280",
-	.priv_size = sizeof(struct bmp280_priv),
-	.init = bme280_init,
-	.read = bmp280_read,
-	.stuck_samples = 20,
-};
+/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */
+static const uint8_t bmp280_addresses[] = {0x76, 0x77, 0};
+
+/* The two chips differ only in the variant their init checks for, so every
+ * other field is written once here.
+ * stuck_samples: 20 identical raw pressure+temperature pairs in a row never
+ * happen on a live chip: its noise (about 1.3 Pa) spans several codes at any
+ * oversampling. At 10 Hz a frozen chip is caught within 2 s. */
+#define BMX280_DRIVER(chip_name, init_fn)					\
+	{									\
+		.name = chip_name,						\
+		.addresses = bmp280_addresses,					\
+		.provides = CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,	\
+		.pressure = SENSOR_PRESSURE_GAS,				\
+		.pressure_kpa = bmp280_pressure_kpa,				\
+		.priv_size = sizeof(struct bmp280_priv),			\
+		.init = init_fn,						\
+		.read = bmp280_read,						\
+		.stuck_samples = 20,						\
+	}
+
+const struct sensor_driver bmp280_driver = BMX280_DRIVER("bmp280", bmp280_init);
+const struct sensor_driver bme280_driver = BMX280_DRIVER("bme280", bme280_init);
