@@ -82,6 +82,8 @@ struct sensor_driver {
  * 0 or what the bus returned. */
 int sensor_reg16_read(struct sensor *s, uint8_t reg, uint16_t *value);
 int sensor_reg16_write(struct sensor *s, uint8_t reg, uint16_t value);
+/* Writes value, then reads the register back into *back: what the chip kept. */
+int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint16_t *back);
 
 /* The driver table (drivers/registry.c). NULL for an unknown name. */
 const struct sensor_driver *sensor_driver_find(const char *name);

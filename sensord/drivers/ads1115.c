@@ -99,10 +99,7 @@ static int ads1115_config_probe(struct sensor *s, uint16_t word)
 	int ret;
 
 	word &= (uint16_t)~ADS1115_CFG_OS;
-	ret = sensor_reg16_write(s, ADS1115_REG_CONFIG, word);
-	if (ret < 0)
-		return ret;
-	ret = sensor_reg16_read(s, ADS1115_REG_CONFIG, &back);
+	ret = sensor_reg16_write_read(s, ADS1115_REG_CONFIG, word, &back);
 	if (ret < 0)
 		return ret;
 	if ((back & (uint16_t)~ADS1115_CFG_OS) != word)
@@ -207,12 +204,10 @@ static double ads1115_pressure_kpa(const struct sensor *s, const struct sensor_v
 	return ads1115_volts_to_kpa(s->cfg, v->voltage_v);
 }
 
-/* ADDR tied to GND, VDD, SDA or SCL [§7.5.1.1]. */
-static const uint8_t ads1115_addresses[] = {0x48, 0x49, 0x4A, 0x4B, 0};
-
 const struct sensor_driver ads1115_driver = {
 	.name = "ads1115",
-	.addresses = ads1115_addresses,
+	/* ADDR tied to GND, VDD, SDA or SCL [§7.5.1.1]. */
+	.addresses = (const uint8_t[]){0x48, 0x49, 0x4A, 0x4B, 0},
 	/* A voltage becomes kPa through the calibration table; nothing else. */
 	.provides = CONFIG_CHANNEL_PRESSURE,
 	.pressure = SENSOR_PRESSURE_APPLIED,

@@ -364,9 +364,6 @@ static double bmp280_pressure_kpa(const struct sensor *s, const struct sensor_va
 	return v->pressure_pa / 1000.0;
 }
 
-/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */
-static const uint8_t bmp280_addresses[] = {0x76, 0x77, 0};
-
 /* The two chips differ only in the variant their init checks for, so every
  * other field is written once here.
  * stuck_samples: 20 identical raw pressure+temperature pairs in a row never
@@ -375,7 +372,8 @@ static const uint8_t bmp280_addresses[] = {0x76, 0x77, 0};
 #define BMX280_DRIVER(chip_name, init_fn)					\
 	{									\
 		.name = chip_name,						\
-		.addresses = bmp280_addresses,					\
+		/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */	\
+		.addresses = (const uint8_t[]){0x76, 0x77, 0},			\
 		.provides = CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,	\
 		.pressure = SENSOR_PRESSURE_GAS,				\
 		.pressure_kpa = bmp280_pressure_kpa,				\

@@ -92,10 +92,7 @@ static int mcp9808_init(struct sensor *s)
 		return ret;
 	if (value & MCP9808_CONFIG_SHDN) {
 		value &= (uint16_t)~(MCP9808_CONFIG_SHDN | MCP9808_CONFIG_INT_CLEAR);
-		ret = sensor_reg16_write(s, MCP9808_REG_CONFIG, value);
-		if (ret < 0)
-			return ret;
-		ret = sensor_reg16_read(s, MCP9808_REG_CONFIG, &value);
+		ret = sensor_reg16_write_read(s, MCP9808_REG_CONFIG, value, &value);
 		if (ret < 0)
 			return ret;
 		if (value & MCP9808_CONFIG_SHDN)
@@ -134,12 +131,10 @@ static int mcp9808_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-/* 0011 A2 A1 A0: the pins select 0x18..0x1F [§4.1.4]. */
-static const uint8_t mcp9808_addresses[] = {0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0};
-
 const struct sensor_driver mcp9808_driver = {
 	.name = "mcp9808",
-	.addresses = mcp9808_addresses,
+	/* 0011 A2 A1 A0: the pins select 0x18..0x1F [§4.1.4]. */
+	.addresses = (const uint8_t[]){0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0},
 	.provides = CONFIG_CHANNEL_TEMPERATURE,
 	.init = mcp9808_init,
 	.read = mcp9808_read,

@@ -22,3 +22,12 @@ int sensor_reg16_write(struct sensor *s, uint8_t reg, uint16_t value)
 
 	return s->bus->write(s->bus, s->address, reg, buf, sizeof(buf));
 }
+
+int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint16_t *back)
+{
+	int ret = sensor_reg16_write(s, reg, value);
+
+	if (ret < 0)
+		return ret;
+	return sensor_reg16_read(s, reg, back);
+}
