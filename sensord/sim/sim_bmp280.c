@@ -327,24 +327,21 @@ static int sim_bmx280_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, siz
 	return 0;
 }
 
-const struct sim_model sim_bmp280_model = {
-	.name = "bmp280",
-	.state_size = sizeof(struct sim_bmx280),
-	.quantities = sim_bmp280_quantities,
-	.defaults = sim_bmp280_defaults,
-	.noise = sim_bmp280_noise,
-	.power_on = sim_bmx280_power_on,
-	.write = sim_bmx280_write,
-	.read = sim_bmx280_read,
-};
+/* The two models share the register file and its code; they differ in their
+ * quantities (the BME280 adds humidity) and sim_bmx280_is_bme tells them apart. */
+#define BMX280_MODEL(name_, quantities_, defaults_, noise_)	\
+	{							\
+		.name = name_,					\
+		.state_size = sizeof(struct sim_bmx280),	\
+		.quantities = quantities_,			\
+		.defaults = defaults_,				\
+		.noise = noise_,				\
+		.power_on = sim_bmx280_power_on,		\
+		.write = sim_bmx280_write,			\
+		.read = sim_bmx280_read,			\
+	}
 
-const struct sim_model sim_bme280_model = {
-	.name = "bme280",
-	.state_size = sizeof(struct sim_bmx280),
-	.quantities = sim_bme280_quantities,
-	.defaults = sim_bme280_defaults,
-	.noise = sim_bme280_noise,
-	.power_on = sim_bmx280_power_on,
-	.write = sim_bmx280_write,
-	.read = sim_bmx280_read,
-};
+const struct sim_model sim_bmp280_model =
+	BMX280_MODEL("bmp280", sim_bmp280_quantities, sim_bmp280_defaults, sim_bmp280_noise);
+const struct sim_model sim_bme280_model =
+	BMX280_MODEL("bme280", sim_bme280_quantities, sim_bme280_defaults, sim_bme280_noise);

@@ -39,8 +39,6 @@
 /* Limits: sign bit 12 and bits 11:2 (0.25 °C steps) [§5.1.2]. */
 #define MCP_LIMIT_MASK 0x1FFCu
 
-static const char *const sim_mcp9808_quantities[] = {"temperature_c", NULL};
-static const double sim_mcp9808_defaults[] = {22};
 
 /* The alert limits in register order (0x02..0x04). */
 enum { LIMIT_UPPER, LIMIT_LOWER, LIMIT_CRIT };
@@ -195,8 +193,8 @@ static int sim_mcp9808_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, si
 const struct sim_model sim_mcp9808_model = {
 	.name = "mcp9808",
 	.state_size = sizeof(struct sim_mcp9808),
-	.quantities = sim_mcp9808_quantities,
-	.defaults = sim_mcp9808_defaults,
+	.quantities = (const char *const[]){"temperature_c", NULL},
+	.defaults = (const double[]){22},
 	.power_on = sim_mcp9808_power_on,
 	.write = sim_mcp9808_write,
 	.read = sim_mcp9808_read,
