@@ -1675,3 +1675,12 @@ cleanup:
 	close(fd);
 	return rc;
 }
+
+bool config_chip_at(size_t i, struct config_chip *out)
+{
+	if (i >= ARRAY_LEN(driver_schemas))
+		return false;
+	*out = (struct config_chip){ driver_schemas[i].name, driver_schemas[i].channels,
+				     driver_schemas[i].keys, driver_schemas[i].n_keys };
+	return true;
+}

@@ -161,4 +161,16 @@ int config_parse(const char *text, size_t len, const char *name, const char *bas
 /* True if id matches [A-Za-z0-9_-]{1,64}. */
 bool config_device_id_valid(const char *id);
 
+/* A chip the configuration accepts as a sensor's "driver", as its schema
+ * says: for the test that checks it against sensord's driver registry. */
+struct config_chip {
+	const char *name;
+	unsigned provides;		/* enum config_channel bits it may provide */
+	const char *const *keys;	/* its own keys, beyond driver/bus/address/provides */
+	size_t n_keys;
+};
+
+/* Fills out with chip i (0-based) and returns true; false past the last. */
+bool config_chip_at(size_t i, struct config_chip *out);
+
 #endif

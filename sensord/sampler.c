@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/ads1115.h"
 #include "gauge.h"
 #include "log.h"
 #include "sim/sim.h"
@@ -150,9 +149,9 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 			goto err_free;
 		}
 		if (sc->provides & CONFIG_CHANNEL_PRESSURE) {
-			bool is_barometer = strcmp(sc->driver, "ads1115") != 0;
+			bool gas = drv->pressure == SENSOR_PRESSURE_GAS;
 
-			gauge_init(&c->gauge, &cfg->gauge, is_barometer && cfg->gauge.gas_law);
+			gauge_init(&c->gauge, &cfg->gauge, gas && cfg->gauge.gas_law);
 			c->has_gauge = true;
 		}
 		c->need_init = true;
@@ -302,8 +301,8 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 			continue;
 		}
 		if (sc->provides & CONFIG_CHANNEL_PRESSURE) {
-			double kpa = isnan(v.pressure_pa) ? ads1115_volts_to_kpa(sc, v.voltage_v)
-							  : v.pressure_pa / 1000.0;
+			const struct sensor *sn = &c->sensor;
+			double kpa = sn->drv->pressure_kpa ? sn->drv->pressure_kpa(sn, &v) : NAN;
 
 			r->pressure_kpa = gauge_update(&c->gauge, mono_s, kpa, v.temperature_c);
 		}

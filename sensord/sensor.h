@@ -1,6 +1,8 @@
 /* The chip drivers: one file per chip in drivers/, each ending in one
  *   const struct sensor_driver NAME_driver = { .name = "NAME", ... };
- * and one line in drivers/registry.c. Drivers never print, never read a clock
+ * and one line in drivers/registry.c. The descriptor says everything the
+ * sampler needs to know about the chip, so the sampler names none. Drivers
+ * never print, never read a clock
  * (they wait through bus->delay_us) and return 0 or -errno:
  *   -ENODEV     the chip answered but is not the expected chip (id check)
  *   -ETIMEDOUT  a conversion did not finish in time
@@ -35,8 +37,31 @@ struct sensor {
 	void *priv;			/* drv->priv_size bytes, zeroed, owned by the sampler */
 };
 
+/* What a chip's pressure is, which decides how the sampler zeroes it. */
+enum sensor_pressure {
+	SENSOR_PRESSURE_NONE,	/* the chip measures no pressure */
+	/* The absolute pressure of the air around the chip (a barometer sealed
+	 * in the tool): zeroed against the air at rest, corrected for its
+	 * temperature by the gas law when the configuration allows it. */
+	SENSOR_PRESSURE_GAS,
+	/* Already the pressure applied to the tool (a force sensor through its
+	 * calibration): zeroed by an offset only. */
+	SENSOR_PRESSURE_APPLIED,
+};
+
 struct sensor_driver {
 	const char *name;
+	/* The 7-bit addresses the chip can be strapped to, 0-terminated
+	 * (datasheet). Declared for the registry test and the README; the
+	 * configuration accepts any address, as it always has. */
+	const uint8_t *addresses;
+	/* The enum config_channel bits the chip can give the reading. */
+	unsigned provides;
+	enum sensor_pressure pressure;
+	/* The pressure in kPa from one successful read (for pressure != NONE):
+	 * the driver applies its own conversion, e.g. its calibration from
+	 * s->cfg. NAN when v holds none. */
+	double (*pressure_kpa)(const struct sensor *s, const struct sensor_values *v);
 	size_t priv_size;
 	/* Checks the chip's identity, resets it where it can, reads calibration,
 	 * applies cfg. Called at start and again to recover after failures, so it
@@ -52,9 +77,19 @@ struct sensor_driver {
 	unsigned stuck_samples;
 };
 
+/* Register access shared by the drivers (drivers/sensor_reg.c), for chips
+ * whose registers are 16 bits sent MSB first behind a register pointer.
+ * 0 or what the bus returned. */
+int sensor_reg16_read(struct sensor *s, uint8_t reg, uint16_t *value);
+int sensor_reg16_write(struct sensor *s, uint8_t reg, uint16_t value);
+/* Writes value, then reads the register back into *back: what the chip kept. */
+int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint16_t *back);
+
 /* The driver table (drivers/registry.c). NULL for an unknown name. */
 const struct sensor_driver *sensor_driver_find(const char *name);
 /* Comma-separated names of all drivers, for error messages. */
 const char *sensor_driver_names(void);
+/* Driver i of the table (0-based), NULL past the end: for tests walking it. */
+const struct sensor_driver *sensor_driver_at(size_t i);
 
 #endif

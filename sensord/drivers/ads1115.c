@@ -63,25 +63,6 @@ struct ads1115_priv {
 	unsigned conversion_us;	/* one conversion at the configured rate */
 };
 
-/* Reads a 16-bit register (MSB first). */
-static int ads1115_reg_read(struct sensor *s, uint8_t reg, uint16_t *value)
-{
-	uint8_t buf[2];
-	int ret = s->bus->read(s->bus, s->address, reg, buf, sizeof(buf));
-
-	if (ret < 0)
-		return ret;
-	*value = (uint16_t)((buf[0] << 8) | buf[1]);
-	return 0;
-}
-
-static int ads1115_reg_write(struct sensor *s, uint8_t reg, uint16_t value)
-{
-	const uint8_t buf[2] = {(uint8_t)(value >> 8), (uint8_t)(value & 0xFF)};
-
-	return s->bus->write(s->bus, s->address, reg, buf, sizeof(buf));
-}
-
 int ads1115_config_word(const struct sensor_cfg *cfg, uint16_t *word)
 {
 	unsigned pga = 0, dr = 0;
@@ -118,10 +99,7 @@ static int ads1115_config_probe(struct sensor *s, uint16_t word)
 	int ret;
 
 	word &= (uint16_t)~ADS1115_CFG_OS;
-	ret = ads1115_reg_write(s, ADS1115_REG_CONFIG, word);
-	if (ret < 0)
-		return ret;
-	ret = ads1115_reg_read(s, ADS1115_REG_CONFIG, &back);
+	ret = sensor_reg16_write_read(s, ADS1115_REG_CONFIG, word, &back);
 	if (ret < 0)
 		return ret;
 	if ((back & (uint16_t)~ADS1115_CFG_OS) != word)
@@ -163,7 +141,7 @@ static int ads1115_read(struct sensor *s, struct sensor_values *out)
 	bool done = false;
 	int ret;
 
-	ret = ads1115_reg_write(s, ADS1115_REG_CONFIG, priv->config);
+	ret = sensor_reg16_write(s, ADS1115_REG_CONFIG, priv->config);
 	if (ret < 0)
 		return ret;
 	/* One conversion time, 10 % for the oscillator, 25 µs of power-up
@@ -172,7 +150,7 @@ static int ads1115_read(struct sensor *s, struct sensor_values *out)
 	for (int i = 0; i <= ADS1115_POLLS; i++) {
 		if (i > 0)
 			s->bus->delay_us(s->bus, priv->conversion_us / 4 + 10);
-		ret = ads1115_reg_read(s, ADS1115_REG_CONFIG, &status);
+		ret = sensor_reg16_read(s, ADS1115_REG_CONFIG, &status);
 		if (ret < 0)
 			return ret;
 		if (status & ADS1115_CFG_OS) {
@@ -187,7 +165,7 @@ static int ads1115_read(struct sensor *s, struct sensor_values *out)
 	 * -EIO sends the sampler to init, which writes the config again. */
 	if ((status & (uint16_t)~ADS1115_CFG_OS) != (priv->config & (uint16_t)~ADS1115_CFG_OS))
 		return -EIO;
-	ret = ads1115_reg_read(s, ADS1115_REG_CONVERSION, &code);
+	ret = sensor_reg16_read(s, ADS1115_REG_CONVERSION, &code);
 	if (ret < 0)
 		return ret;
 
@@ -221,8 +199,19 @@ double ads1115_volts_to_kpa(const struct sensor_cfg *cfg, double volts)
 	return p0 + (p1 - p0) * (volts - v0) / (v1 - v0);
 }
 
+static double ads1115_pressure_kpa(const struct sensor *s, const struct sensor_values *v)
+{
+	return ads1115_volts_to_kpa(s->cfg, v->voltage_v);
+}
+
 const struct sensor_driver ads1115_driver = {
 	.name = "ads1115",
+	/* ADDR tied to GND, VDD, SDA or SCL [§7.5.1.1]. */
+	.addresses = (const uint8_t[]){0x48, 0x49, 0x4A, 0x4B, 0},
+	/* A voltage becomes kPa through the calibration table; nothing else. */
+	.provides = CONFIG_CHANNEL_PRESSURE,
+	.pressure = SENSOR_PRESSURE_APPLIED,
+	.pressure_kpa = ads1115_pressure_kpa,
 	.priv_size = sizeof(struct ads1115_priv),
 	.init = ads1115_init,
 	.read = ads1115_read,

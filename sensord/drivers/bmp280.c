@@ -30,27 +30,10 @@
 #include "bmp280.h"
 #include "sensor.h"
 
-#define REG_CALIB_TP 0x88
-#define REG_CALIB_H 0xE1
-#define REG_ID 0xD0
-#define REG_RESET 0xE0
-#define REG_CTRL_HUM 0xF2
-#define REG_STATUS 0xF3
-#define REG_CTRL_MEAS 0xF4
-#define REG_CONFIG 0xF5
-#define REG_DATA 0xF7
-
-#define ID_BMP280 0x58
-#define ID_BME280 0x60
-#define RESET_WORD 0xB6
-#define STATUS_MEASURING 0x08
-#define STATUS_IM_UPDATE 0x01
+/* The register map is in bmp280.h, shared with the simulated chip. */
 #define MODE_SLEEP 0x0
 #define MODE_FORCED 0x1
 #define MODE_NORMAL 0x3
-/* The value a skipped (or never made) measurement reads as [BMP §3.9]. */
-#define ADC_SKIPPED_TP 0x80000
-#define ADC_SKIPPED_H 0x8000
 
 /* Start-up time after a power-on or soft reset, 2 ms [BMP table 2]. */
 #define STARTUP_US 2000u
@@ -64,8 +47,8 @@ struct bmp280_variant {
 	bool humidity;
 };
 
-static const struct bmp280_variant variant_bmp280 = { ID_BMP280, false };
-static const struct bmp280_variant variant_bme280 = { ID_BME280, true };
+static const struct bmp280_variant variant_bmp280 = { BMP280_ID, false };
+static const struct bmp280_variant variant_bme280 = { BME280_ID, true };
 
 struct bmp280_priv {
 	struct bmp280_calib cal;
@@ -228,7 +211,7 @@ static int status_wait_clear(struct sensor *s, uint8_t mask, int tries, unsigned
 {
 	for (int i = 0; i < tries; i++) {
 		uint8_t status;
-		int rc = reg_read(s, REG_STATUS, &status, 1);
+		int rc = reg_read(s, BMP280_REG_STATUS, &status, 1);
 		if (rc < 0)
 			return rc;
 		if (!(status & mask))
@@ -253,7 +236,7 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 		return -EINVAL;
 
 	uint8_t id;
-	rc = reg_read(s, REG_ID, &id, 1);
+	rc = reg_read(s, BMP280_REG_ID, &id, 1);
 	if (rc < 0)
 		return rc;
 	if (id != v->chip_id)
@@ -261,23 +244,23 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 
 	/* A reset brings the chip from whatever state it is in (normal mode
 	 * left running by a previous run, half-written settings) to POR. */
-	rc = reg_write(s, REG_RESET, RESET_WORD);
+	rc = reg_write(s, BMP280_REG_RESET, BMP280_RESET_WORD);
 	if (rc < 0)
 		return rc;
 	s->bus->delay_us(s->bus, STARTUP_US);
 	/* The calibration is valid only once the NVM copy is done. */
-	rc = status_wait_clear(s, STATUS_IM_UPDATE, IM_UPDATE_TRIES, POLL_US);
+	rc = status_wait_clear(s, BMP280_STATUS_IM_UPDATE, IM_UPDATE_TRIES, POLL_US);
 	if (rc < 0)
 		return rc;
 
 	uint8_t nvm[BME280_CALIB_TPH1_LEN];
 	uint8_t hum[BME280_CALIB_H_LEN];
 	size_t nvm_len = v->humidity ? BME280_CALIB_TPH1_LEN : BMP280_CALIB_TP_LEN;
-	rc = reg_read(s, REG_CALIB_TP, nvm, nvm_len);
+	rc = reg_read(s, BMP280_REG_CALIB_TP, nvm, nvm_len);
 	if (rc < 0)
 		return rc;
 	if (v->humidity) {
-		rc = reg_read(s, REG_CALIB_H, hum, sizeof(hum));
+		rc = reg_read(s, BMP280_REG_CALIB_H, hum, sizeof(hum));
 		if (rc < 0)
 			return rc;
 	}
@@ -292,12 +275,12 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 	/* Written while still asleep after the reset: config writes in normal
 	 * mode may be ignored [BMP §4.3.5]. t_sb 000 (0.5 ms, the same on
 	 * both chips) keeps normal-mode results at most one cycle old. */
-	rc = reg_write(s, REG_CONFIG, (uint8_t)(filter << 2));
+	rc = reg_write(s, BMP280_REG_CONFIG, (uint8_t)(filter << 2));
 	if (rc < 0)
 		return rc;
 	if (v->humidity) {
 		/* Must precede ctrl_meas, which latches it [BME §5.4.3]. */
-		rc = reg_write(s, REG_CTRL_HUM, (uint8_t)os_h);
+		rc = reg_write(s, BMP280_REG_CTRL_HUM, (uint8_t)os_h);
 		if (rc < 0)
 			return rc;
 	}
@@ -306,7 +289,7 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 	priv->ctrl_meas = (uint8_t)(os_t << 5 | os_p << 2);
 	priv->measure_us = measure_max_us(cfg->oversampling_t, cfg->oversampling_p,
 					  v->humidity ? cfg->oversampling_h : 0);
-	rc = reg_write(s, REG_CTRL_MEAS,
+	rc = reg_write(s, BMP280_REG_CTRL_MEAS,
 		       (uint8_t)(priv->ctrl_meas | (priv->normal_mode ? MODE_NORMAL : MODE_SLEEP)));
 	if (rc < 0)
 		return rc;
@@ -337,17 +320,17 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 		return -EIO;
 	if (!priv->normal_mode) {
 		/* Forced mode: one conversion, then the chip sleeps again. */
-		rc = reg_write(s, REG_CTRL_MEAS, (uint8_t)(priv->ctrl_meas | MODE_FORCED));
+		rc = reg_write(s, BMP280_REG_CTRL_MEAS, (uint8_t)(priv->ctrl_meas | MODE_FORCED));
 		if (rc < 0)
 			return rc;
 		s->bus->delay_us(s->bus, priv->measure_us);
-		rc = status_wait_clear(s, STATUS_MEASURING, MEASURING_TRIES, POLL_US);
+		rc = status_wait_clear(s, BMP280_STATUS_MEASURING, MEASURING_TRIES, POLL_US);
 		if (rc < 0)
 			return rc;
 	}
 
 	uint8_t d[8];
-	rc = reg_read(s, REG_DATA, d, priv->humidity ? 8 : 6);
+	rc = reg_read(s, BMP280_REG_DATA, d, priv->humidity ? 8 : 6);
 	if (rc < 0)
 		return rc;
 	int32_t adc_p = (int32_t)((uint32_t)d[0] << 12 | (uint32_t)d[1] << 4 | d[2] >> 4);
@@ -355,8 +338,8 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	int32_t adc_h = priv->humidity ? (int32_t)(d[6] << 8 | d[7]) : 0;
 	/* We never configure a skip, so the marker means the chip lost its
 	 * settings (a reset behind our back) or never converted. */
-	if (adc_p == ADC_SKIPPED_TP || adc_t == ADC_SKIPPED_TP ||
-	    (priv->humidity && adc_h == ADC_SKIPPED_H))
+	if (adc_p == BMP280_ADC_SKIPPED_TP || adc_t == BMP280_ADC_SKIPPED_TP ||
+	    (priv->humidity && adc_h == BMP280_ADC_SKIPPED_H))
 		return -EIO;
 
 	int32_t t_fine;
@@ -375,21 +358,30 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-const struct sensor_driver bmp280_driver = {
-	.name = "bmp280",
-	.priv_size = sizeof(struct bmp280_priv),
-	.init = bmp280_init,
-	.read = bmp280_read,
-	/* 20 identical raw pressure+temperature pairs in a row never happen on a
-	 * live chip: its noise (about 1.3 Pa) spans several codes at any
-	 * oversampling. At 10 Hz a frozen chip is caught within 2 s. */
-	.stuck_samples = 20,
-};
+static double bmp280_pressure_kpa(const struct sensor *s, const struct sensor_values *v)
+{
+	(void)s;
+	return v->pressure_pa / 1000.0;
+}
 
-const struct sensor_driver bme280_driver = {
-	.name = "bme280",
-	.priv_size = sizeof(struct bmp280_priv),
-	.init = bme280_init,
-	.read = bmp280_read,
-	.stuck_samples = 20,
-};
+/* The two chips differ only in the variant their init checks for, so every
+ * other field is written once here.
+ * stuck_samples: 20 identical raw pressure+temperature pairs in a row never
+ * happen on a live chip: its noise (about 1.3 Pa) spans several codes at any
+ * oversampling. At 10 Hz a frozen chip is caught within 2 s. */
+#define BMX280_DRIVER(chip_name, init_fn)					\
+	{									\
+		.name = chip_name,						\
+		/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */	\
+		.addresses = (const uint8_t[]){0x76, 0x77, 0},			\
+		.provides = CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,	\
+		.pressure = SENSOR_PRESSURE_GAS,				\
+		.pressure_kpa = bmp280_pressure_kpa,				\
+		.priv_size = sizeof(struct bmp280_priv),			\
+		.init = init_fn,						\
+		.read = bmp280_read,						\
+		.stuck_samples = 20,						\
+	}
+
+const struct sensor_driver bmp280_driver = BMX280_DRIVER("bmp280", bmp280_init);
+const struct sensor_driver bme280_driver = BMX280_DRIVER("bme280", bme280_init);

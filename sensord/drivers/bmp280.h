@@ -7,6 +7,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The register map and its fixed values, shared by the driver and the
+ * simulated chip (sim/sim_bmp280.c) [BMP §4.2, BME §5.3; docs/chips.md]. */
+#define BMP280_REG_CALIB_TP 0x88	/* dig_T1..dig_P9 */
+#define BMP280_REG_CALIB_H1 0xA1	/* dig_H1 (BME280) */
+#define BMP280_REG_CALIB_H 0xE1		/* dig_H2..dig_H6 (BME280) */
+#define BMP280_REG_ID 0xD0
+#define BMP280_REG_RESET 0xE0
+#define BMP280_REG_CTRL_HUM 0xF2
+#define BMP280_REG_STATUS 0xF3
+#define BMP280_REG_CTRL_MEAS 0xF4
+#define BMP280_REG_CONFIG 0xF5
+#define BMP280_REG_DATA 0xF7		/* press, temp (, hum) */
+
+#define BMP280_ID 0x58
+#define BME280_ID 0x60
+#define BMP280_RESET_WORD 0xB6
+#define BMP280_STATUS_MEASURING 0x08
+#define BMP280_STATUS_IM_UPDATE 0x01
+/* The value a skipped (or never made) measurement reads as [BMP §3.9]. */
+#define BMP280_ADC_SKIPPED_TP 0x80000
+#define BMP280_ADC_SKIPPED_H 0x8000
+
 /* Calibration bytes as they sit in the chip: 0x88..0x9F holds T1..P9
  * (24 bytes); the BME280 adds 0xA0 (unused) and H1 at 0xA1 (26 bytes from
  * 0x88), and H2..H6 at 0xE1..0xE7 (7 bytes). */

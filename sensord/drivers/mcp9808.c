@@ -41,24 +41,6 @@
 /* Typical conversion time in ms by resolution code ["Temperature Resolution"]. */
 static const unsigned mcp9808_conversion_ms[] = {30, 65, 130, 250};
 
-static int mcp9808_reg_read(struct sensor *s, uint8_t reg, uint16_t *value)
-{
-	uint8_t buf[2];
-	int ret = s->bus->read(s->bus, s->address, reg, buf, sizeof(buf));
-
-	if (ret < 0)
-		return ret;
-	*value = (uint16_t)((buf[0] << 8) | buf[1]);
-	return 0;
-}
-
-static int mcp9808_reg_write(struct sensor *s, uint8_t reg, uint16_t value)
-{
-	const uint8_t buf[2] = {(uint8_t)(value >> 8), (uint8_t)(value & 0xFF)};
-
-	return s->bus->write(s->bus, s->address, reg, buf, sizeof(buf));
-}
-
 double mcp9808_temp_decode(uint16_t reg)
 {
 	int counts = reg & 0x1FFF;
@@ -91,12 +73,12 @@ static int mcp9808_init(struct sensor *s)
 	if (ret < 0)
 		return ret;
 
-	ret = mcp9808_reg_read(s, MCP9808_REG_MANUFACTURER, &value);
+	ret = sensor_reg16_read(s, MCP9808_REG_MANUFACTURER, &value);
 	if (ret < 0)
 		return ret;
 	if (value != MCP9808_MANUFACTURER_ID)
 		return -ENODEV;
-	ret = mcp9808_reg_read(s, MCP9808_REG_DEVICE, &value);
+	ret = sensor_reg16_read(s, MCP9808_REG_DEVICE, &value);
 	if (ret < 0)
 		return ret;
 	if ((value >> 8) != MCP9808_DEVICE_ID)
@@ -105,15 +87,12 @@ static int mcp9808_init(struct sensor *s)
 	/* There is no soft reset, so a chip someone shut down stays shut down
 	 * (T_A frozen) until told otherwise. The other CONFIG bits (alert
 	 * output, locks) are left as they are: this driver does not use them. */
-	ret = mcp9808_reg_read(s, MCP9808_REG_CONFIG, &value);
+	ret = sensor_reg16_read(s, MCP9808_REG_CONFIG, &value);
 	if (ret < 0)
 		return ret;
 	if (value & MCP9808_CONFIG_SHDN) {
 		value &= (uint16_t)~(MCP9808_CONFIG_SHDN | MCP9808_CONFIG_INT_CLEAR);
-		ret = mcp9808_reg_write(s, MCP9808_REG_CONFIG, value);
-		if (ret < 0)
-			return ret;
-		ret = mcp9808_reg_read(s, MCP9808_REG_CONFIG, &value);
+		ret = sensor_reg16_write_read(s, MCP9808_REG_CONFIG, value, &value);
 		if (ret < 0)
 			return ret;
 		if (value & MCP9808_CONFIG_SHDN)
@@ -141,7 +120,7 @@ static int mcp9808_read(struct sensor *s, struct sensor_values *out)
 	uint16_t reg;
 	int ret;
 
-	ret = mcp9808_reg_read(s, MCP9808_REG_TA, &reg);
+	ret = sensor_reg16_read(s, MCP9808_REG_TA, &reg);
 	if (ret < 0)
 		return ret;
 	out->pressure_pa = NAN;
@@ -154,9 +133,12 @@ static int mcp9808_read(struct sensor *s, struct sensor_values *out)
 
 const struct sensor_driver mcp9808_driver = {
 	.name = "mcp9808",
-	.priv_size = 0,
+	/* 0011 A2 A1 A0: the pins select 0x18..0x1F [§4.1.4]. */
+	.addresses = (const uint8_t[]){0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0},
+	.provides = CONFIG_CHANNEL_TEMPERATURE,
 	.init = mcp9808_init,
 	.read = mcp9808_read,
-	/* A sensor at a steady temperature repeats its reading for minutes. */
+	/* A sensor at a steady temperature repeats its reading for minutes.
+	 * (No .priv_size: the driver keeps no state.) */
 	.stuck_samples = 0,
 };

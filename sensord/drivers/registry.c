@@ -24,6 +24,11 @@ const struct sensor_driver *sensor_driver_find(const char *name)
 	return NULL;
 }
 
+const struct sensor_driver *sensor_driver_at(size_t i)
+{
+	return i < sizeof(drivers) / sizeof(drivers[0]) ? drivers[i] : NULL;
+}
+
 const char *sensor_driver_names(void)
 {
 	static char names[128];

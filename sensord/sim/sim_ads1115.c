@@ -29,8 +29,6 @@
 
 enum sim_ads1115_quantity { AIN0, AIN1, AIN2, AIN3 };
 
-static const char *const sim_ads1115_quantities[] = {"ain0_v", "ain1_v", "ain2_v", "ain3_v", NULL};
-static const double sim_ads1115_defaults[] = {0, 0, 0, 0};
 
 struct sim_ads1115 {
 	uint8_t pointer;
@@ -177,8 +175,9 @@ static int sim_ads1115_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, si
 const struct sim_model sim_ads1115_model = {
 	.name = "ads1115",
 	.state_size = sizeof(struct sim_ads1115),
-	.quantities = sim_ads1115_quantities,
-	.defaults = sim_ads1115_defaults,
+	/* In the order of enum sim_ads1115_quantity. */
+	.quantities = (const char *const[]){"ain0_v", "ain1_v", "ain2_v", "ain3_v", NULL},
+	.defaults = (const double[]){0, 0, 0, 0},
 	.power_on = sim_ads1115_power_on,
 	.write = sim_ads1115_write,
 	.read = sim_ads1115_read,

@@ -35,28 +35,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "drivers/bmp280.h"
 #include "sim.h"
 
-#define REG_CALIB_TP 0x88
-#define REG_CALIB_H1 0xA1
-#define REG_CALIB_H 0xE1
-#define REG_ID 0xD0
-#define REG_RESET 0xE0
-#define REG_CTRL_HUM 0xF2
-#define REG_STATUS 0xF3
-#define REG_CTRL_MEAS 0xF4
-#define REG_CONFIG 0xF5
-#define REG_DATA_FIRST 0xF7
+/* The register map is in drivers/bmp280.h; only what the model adds here. */
 #define REG_DATA_LAST_BMP 0xFC
 #define REG_DATA_LAST_BME 0xFE
 
-#define RESET_WORD 0xB6
-#define STATUS_MEASURING 0x08
-#define STATUS_IM_UPDATE 0x01
 #define ADC_TP_MAX 0xFFFFF
 #define ADC_H_MAX 0xFFFF
-#define ADC_SKIPPED_TP 0x80000
-#define ADC_SKIPPED_H 0x8000
 #define KELVIN_OFFSET 273.15
 
 enum { Q_PRESSURE, Q_LOAD, Q_TEMPERATURE, Q_HUMIDITY };
@@ -203,8 +190,8 @@ static void sim_bmx280_put20(uint8_t *regs, uint8_t reg, int32_t code)
 static void sim_bmx280_convert(struct sim_chip *chip)
 {
 	struct sim_bmx280 *st = chip->state;
-	unsigned osrs_t = st->regs[REG_CTRL_MEAS] >> 5;
-	unsigned osrs_p = (st->regs[REG_CTRL_MEAS] >> 2) & 0x07;
+	unsigned osrs_t = st->regs[BMP280_REG_CTRL_MEAS] >> 5;
+	unsigned osrs_p = (st->regs[BMP280_REG_CTRL_MEAS] >> 2) & 0x07;
 	/* Each quantity once per conversion: every call draws new noise. */
 	double temperature_c = sim_chip_value(chip, Q_TEMPERATURE);
 	double pressure_pa = sim_chip_value(chip, Q_PRESSURE);
@@ -222,12 +209,13 @@ static void sim_bmx280_convert(struct sim_chip *chip)
 	int32_t adc_t = sim_bmx280_invert(CH_TEMPERATURE, ADC_TP_MAX, temperature_c, 0);
 	sim_bmx280_temperature_c(adc_t, &t_fine);
 	int32_t adc_p = sim_bmx280_invert(CH_PRESSURE, ADC_TP_MAX, pressure_pa, t_fine);
-	sim_bmx280_put20(st->regs, 0xF7, osrs_p ? adc_p : ADC_SKIPPED_TP);
-	sim_bmx280_put20(st->regs, 0xFA, osrs_t ? adc_t : ADC_SKIPPED_TP);
+	sim_bmx280_put20(st->regs, 0xF7, osrs_p ? adc_p : BMP280_ADC_SKIPPED_TP);
+	sim_bmx280_put20(st->regs, 0xFA, osrs_t ? adc_t : BMP280_ADC_SKIPPED_TP);
 	if (sim_bmx280_is_bme(chip)) {
 		double humidity_pct = sim_chip_value(chip, Q_HUMIDITY);
 		int32_t adc_h = st->osrs_h ?
-			sim_bmx280_invert(CH_HUMIDITY, ADC_H_MAX, humidity_pct, t_fine) : ADC_SKIPPED_H;
+			sim_bmx280_invert(CH_HUMIDITY, ADC_H_MAX, humidity_pct, t_fine) :
+			BMP280_ADC_SKIPPED_H;
 		st->regs[0xFD] = (uint8_t)(adc_h >> 8);
 		st->regs[0xFE] = (uint8_t)adc_h;
 	}
@@ -255,20 +243,20 @@ static void sim_bmx280_power_on(struct sim_chip *chip)
 		(uint16_t)n->P7, (uint16_t)n->P8, (uint16_t)n->P9,
 	};
 	for (int i = 0; i < 12; i++)
-		sim_bmx280_put16(r, (uint8_t)(REG_CALIB_TP + 2 * i), words[i]);
-	r[REG_ID] = bme ? 0x60 : 0x58;
-	sim_bmx280_put20(r, 0xF7, ADC_SKIPPED_TP);
-	sim_bmx280_put20(r, 0xFA, ADC_SKIPPED_TP);
+		sim_bmx280_put16(r, (uint8_t)(BMP280_REG_CALIB_TP + 2 * i), words[i]);
+	r[BMP280_REG_ID] = bme ? BME280_ID : BMP280_ID;
+	sim_bmx280_put20(r, 0xF7, BMP280_ADC_SKIPPED_TP);
+	sim_bmx280_put20(r, 0xFA, BMP280_ADC_SKIPPED_TP);
 	if (bme) {
-		r[REG_CALIB_H1] = n->H1;
-		sim_bmx280_put16(r, REG_CALIB_H, (uint16_t)n->H2);
+		r[BMP280_REG_CALIB_H1] = n->H1;
+		sim_bmx280_put16(r, BMP280_REG_CALIB_H, (uint16_t)n->H2);
 		r[0xE3] = n->H3;
 		/* H4 = E4[7:0] << 4 | E5[3:0]; H5 = E6[7:0] << 4 | E5[7:4] [BME §4.2.2] */
 		r[0xE4] = (uint8_t)((uint16_t)n->H4 >> 4);
 		r[0xE5] = (uint8_t)(((uint16_t)n->H5 & 0x0F) << 4 | ((uint16_t)n->H4 & 0x0F));
 		r[0xE6] = (uint8_t)((uint16_t)n->H5 >> 4);
 		r[0xE7] = (uint8_t)n->H6;
-		r[0xFD] = ADC_SKIPPED_H >> 8;
+		r[0xFD] = BMP280_ADC_SKIPPED_H >> 8;
 		r[0xFE] = 0x00;
 	}
 	st->im_update_pending = true;
@@ -280,24 +268,24 @@ static void sim_bmx280_reg_write(struct sim_chip *chip, uint8_t reg, uint8_t val
 	unsigned mode;
 
 	switch (reg) {
-	case REG_RESET:
-		if (value == RESET_WORD)
+	case BMP280_REG_RESET:
+		if (value == BMP280_RESET_WORD)
 			sim_bmx280_power_on(chip);
 		break;
-	case REG_CTRL_HUM:
+	case BMP280_REG_CTRL_HUM:
 		if (sim_bmx280_is_bme(chip))
-			st->regs[REG_CTRL_HUM] = value & 0x07;
+			st->regs[BMP280_REG_CTRL_HUM] = value & 0x07;
 		break;
-	case REG_CONFIG:
-		st->regs[REG_CONFIG] = value & 0xFD;	/* bit 1 is reserved */
+	case BMP280_REG_CONFIG:
+		st->regs[BMP280_REG_CONFIG] = value & 0xFD;	/* bit 1 is reserved */
 		break;
-	case REG_CTRL_MEAS:
-		st->regs[REG_CTRL_MEAS] = value;
-		st->osrs_h = st->regs[REG_CTRL_HUM];
+	case BMP280_REG_CTRL_MEAS:
+		st->regs[BMP280_REG_CTRL_MEAS] = value;
+		st->osrs_h = st->regs[BMP280_REG_CTRL_HUM];
 		mode = value & 0x03;
 		if (mode == 0x01 || mode == 0x02) {
 			sim_bmx280_convert(chip);
-			st->regs[REG_CTRL_MEAS] = value & 0xFC;	/* back to sleep */
+			st->regs[BMP280_REG_CTRL_MEAS] = value & 0xFC;	/* back to sleep */
 			st->measuring_pending = true;
 		}
 		break;
@@ -322,13 +310,14 @@ static int sim_bmx280_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, siz
 	unsigned first = reg, last = reg + (unsigned)len - 1;
 	unsigned data_last = sim_bmx280_is_bme(chip) ? REG_DATA_LAST_BME : REG_DATA_LAST_BMP;
 
-	if ((st->regs[REG_CTRL_MEAS] & 0x03) == 0x03 && first <= data_last && last >= REG_DATA_FIRST)
+	if ((st->regs[BMP280_REG_CTRL_MEAS] & 0x03) == 0x03 && first <= data_last &&
+	    last >= BMP280_REG_DATA)
 		sim_bmx280_convert(chip);
 	for (size_t i = 0; i < len; i++) {
 		uint8_t r = (uint8_t)(reg + i);
-		if (r == REG_STATUS) {
-			buf[i] = (uint8_t)((st->measuring_pending ? STATUS_MEASURING : 0) |
-					   (st->im_update_pending ? STATUS_IM_UPDATE : 0));
+		if (r == BMP280_REG_STATUS) {
+			buf[i] = (uint8_t)((st->measuring_pending ? BMP280_STATUS_MEASURING : 0) |
+					   (st->im_update_pending ? BMP280_STATUS_IM_UPDATE : 0));
 			st->measuring_pending = false;
 			st->im_update_pending = false;
 		} else {
@@ -338,24 +327,21 @@ static int sim_bmx280_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, siz
 	return 0;
 }
 
-const struct sim_model sim_bmp280_model = {
-	.name = "bmp280",
-	.state_size = sizeof(struct sim_bmx280),
-	.quantities = sim_bmp280_quantities,
-	.defaults = sim_bmp280_defaults,
-	.noise = sim_bmp280_noise,
-	.power_on = sim_bmx280_power_on,
-	.write = sim_bmx280_write,
-	.read = sim_bmx280_read,
-};
+/* The two models share the register file and its code; they differ in their
+ * quantities (the BME280 adds humidity) and sim_bmx280_is_bme tells them apart. */
+#define BMX280_MODEL(name_, quantities_, defaults_, noise_)	\
+	{							\
+		.name = name_,					\
+		.state_size = sizeof(struct sim_bmx280),	\
+		.quantities = quantities_,			\
+		.defaults = defaults_,				\
+		.noise = noise_,				\
+		.power_on = sim_bmx280_power_on,		\
+		.write = sim_bmx280_write,			\
+		.read = sim_bmx280_read,			\
+	}
 
-const struct sim_model sim_bme280_model = {
-	.name = "bme280",
-	.state_size = sizeof(struct sim_bmx280),
-	.quantities = sim_bme280_quantities,
-	.defaults = sim_bme280_defaults,
-	.noise = sim_bme280_noise,
-	.power_on = sim_bmx280_power_on,
-	.write = sim_bmx280_write,
-	.read = sim_bmx280_read,
-};
+const struct sim_model sim_bmp280_model =
+	BMX280_MODEL("bmp280", sim_bmp280_quantities, sim_bmp280_defaults, sim_bmp280_noise);
+const struct sim_model sim_bme280_model =
+	BMX280_MODEL("bme280", sim_bme280_quantities, sim_bme280_defaults, sim_bme280_noise);

@@ -39,13 +39,14 @@
 /* Limits: sign bit 12 and bits 11:2 (0.25 °C steps) [§5.1.2]. */
 #define MCP_LIMIT_MASK 0x1FFCu
 
-static const char *const sim_mcp9808_quantities[] = {"temperature_c", NULL};
-static const double sim_mcp9808_defaults[] = {22};
+
+/* The alert limits in register order (0x02..0x04). */
+enum { LIMIT_UPPER, LIMIT_LOWER, LIMIT_CRIT };
 
 struct sim_mcp9808 {
 	uint8_t pointer;
 	uint16_t config;
-	uint16_t upper, lower, crit;
+	uint16_t limit[3];	/* T_UPPER, T_LOWER, T_CRIT: index reg - MCP_REG_UPPER */
 	uint8_t resolution;
 	uint16_t frozen_ta;	/* T_A while shut down */
 };
@@ -79,11 +80,11 @@ static uint16_t sim_mcp9808_convert(struct sim_chip *chip, const struct sim_mcp9
 
 	uint16_t reg = (uint16_t)(counts & 0x1FFF);
 
-	if (counts >= sim_mcp9808_counts(st->crit))
+	if (counts >= sim_mcp9808_counts(st->limit[LIMIT_CRIT]))
 		reg |= 0x8000;
-	if (counts > sim_mcp9808_counts(st->upper))
+	if (counts > sim_mcp9808_counts(st->limit[LIMIT_UPPER]))
 		reg |= 0x4000;
-	if (counts < sim_mcp9808_counts(st->lower))
+	if (counts < sim_mcp9808_counts(st->limit[LIMIT_LOWER]))
 		reg |= 0x2000;
 	return reg;
 }
@@ -128,24 +129,18 @@ static int sim_mcp9808_write(struct sim_chip *chip, uint8_t reg, const uint8_t *
 	if (len < 2)
 		return 0;
 	uint16_t value = (uint16_t)((buf[0] << 8) | buf[1]);
-	bool win_locked = st->config & MCP_CFG_WIN_LOCK;
-	bool crit_locked = st->config & MCP_CFG_CRIT_LOCK;
+	/* Win.Lock locks T_UPPER and T_LOWER, Crit.Lock T_CRIT [§5.1.1]. */
+	uint16_t lock = reg == MCP_REG_CRIT ? MCP_CFG_CRIT_LOCK : MCP_CFG_WIN_LOCK;
 
 	switch (reg) {
 	case MCP_REG_CONFIG:
 		sim_mcp9808_config_write(chip, st, value);
 		break;
 	case MCP_REG_UPPER:
-		if (!win_locked)
-			st->upper = value & MCP_LIMIT_MASK;
-		break;
 	case MCP_REG_LOWER:
-		if (!win_locked)
-			st->lower = value & MCP_LIMIT_MASK;
-		break;
 	case MCP_REG_CRIT:
-		if (!crit_locked)
-			st->crit = value & MCP_LIMIT_MASK;
+		if (!(st->config & lock))
+			st->limit[reg - MCP_REG_UPPER] = value & MCP_LIMIT_MASK;
 		break;
 	default:	/* read-only or reserved */
 		break;
@@ -172,13 +167,9 @@ static int sim_mcp9808_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, si
 		value = st->config;
 		break;
 	case MCP_REG_UPPER:
-		value = st->upper;
-		break;
 	case MCP_REG_LOWER:
-		value = st->lower;
-		break;
 	case MCP_REG_CRIT:
-		value = st->crit;
+		value = st->limit[reg - MCP_REG_UPPER];
 		break;
 	case MCP_REG_TA:
 		value = (st->config & MCP_CFG_SHDN) ? st->frozen_ta : sim_mcp9808_convert(chip, st);
@@ -202,8 +193,8 @@ static int sim_mcp9808_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, si
 const struct sim_model sim_mcp9808_model = {
 	.name = "mcp9808",
 	.state_size = sizeof(struct sim_mcp9808),
-	.quantities = sim_mcp9808_quantities,
-	.defaults = sim_mcp9808_defaults,
+	.quantities = (const char *const[]){"temperature_c", NULL},
+	.defaults = (const double[]){22},
 	.power_on = sim_mcp9808_power_on,
 	.write = sim_mcp9808_write,
 	.read = sim_mcp9808_read,

@@ -1,0 +1,33 @@
+/* Register access shared by the drivers whose chips (ADS1115, MCP9808) keep
+ * 16-bit registers behind a one-byte register pointer, sent MSB first:
+ * a write is pointer, MSB, LSB; a read sets the pointer, then reads 2 bytes. */
+#include <stdint.h>
+
+#include "sensor.h"
+
+int sensor_reg16_read(struct sensor *s, uint8_t reg, uint16_t *value)
+{
+	uint8_t buf[2];
+	int ret = s->bus->read(s->bus, s->address, reg, buf, sizeof(buf));
+
+	if (ret < 0)
+		return ret;
+	*value = (uint16_t)((buf[0] << 8) | buf[1]);
+	return 0;
+}
+
+int sensor_reg16_write(struct sensor *s, uint8_t reg, uint16_t value)
+{
+	const uint8_t buf[2] = {(uint8_t)(value >> 8), (uint8_t)(value & 0xFF)};
+
+	return s->bus->write(s->bus, s->address, reg, buf, sizeof(buf));
+}
+
+int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint16_t *back)
+{
+	int ret = sensor_reg16_write(s, reg, value);
+
+	if (ret < 0)
+		return ret;
+	return sensor_reg16_read(s, reg, back);
+}
