@@ -525,25 +525,13 @@ bool reading_run_valid(const char *run)
 	return run_len(run) != 0;
 }
 
+/* Names in the order of the enum; a value outside it is "unknown". */
 const char *reading_error_name(enum reading_error e)
 {
-	switch (e) {
-	case READING_OK:
-		return "ok";
-	case READING_ERR_SIZE:
-		return "size";
-	case READING_ERR_JSON:
-		return "json";
-	case READING_ERR_MISSING:
-		return "missing";
-	case READING_ERR_TYPE:
-		return "type";
-	case READING_ERR_RANGE:
-		return "range";
-	case READING_ERR_KINDS:
-		break;
-	}
-	return "unknown";
+	static const char *const names[] = { "ok", "size", "json", "missing", "type", "range" };
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == READING_ERR_KINDS, "error names");
+	return (size_t)e < READING_ERR_KINDS ? names[e] : "unknown";
 }
 
 /* True when obj has at most READING_MAX_KEYS keys and none twice. cJSON
