@@ -334,6 +334,68 @@ static int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
 	return sqlite3_bind_int64(s, i, (sqlite3_int64)v);
 }
 
+/* A value for a statement's parameter, in the column types the schema
+ * uses; see bind_params. */
+struct param {
+	enum { PARAM_INT, PARAM_U64, PARAM_DOUBLE, PARAM_REAL, PARAM_TEXT, PARAM_BLOB } type;
+	union {
+		int64_t i;
+		uint64_t u;
+		double d;		/* DOUBLE as given; REAL with NAN as NULL */
+		const char *text;	/* NULL binds NULL; copied */
+		const void *blob;	/* NULL binds NULL; not copied: valid until the step */
+	};
+	int len;			/* of blob */
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define P_INT(v) { .type = PARAM_INT, .i = (v) }
+#define P_U64(v) { .type = PARAM_U64, .u = (v) }
+#define P_DOUBLE(v) { .type = PARAM_DOUBLE, .d = (v) }
+#define P_REAL(v) { .type = PARAM_REAL, .d = (v) }
+#define P_TEXT(v) { .type = PARAM_TEXT, .text = (v) }
+#define P_BLOB(v, n) { .type = PARAM_BLOB, .blob = (v), .len = (n) }
+
+/* Binds p[0..n) to s's parameters 1..n, all of them even after a failure.
+ * 0, or -1 logged as what. */
+static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p, size_t n,
+		       const char *what)
+{
+	bool bad = false;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct param *v = &p[k];
+		int i = (int)k + 1, rc = SQLITE_MISUSE;
+
+		switch (v->type) {
+		case PARAM_INT:
+			rc = sqlite3_bind_int64(s, i, v->i);
+			break;
+		case PARAM_U64:
+			rc = bind_u64(s, i, v->u);
+			break;
+		case PARAM_DOUBLE:
+			rc = sqlite3_bind_double(s, i, v->d);
+			break;
+		case PARAM_REAL:
+			rc = bind_real(s, i, v->d);
+			break;
+		case PARAM_TEXT:
+			rc = v->text ? sqlite3_bind_text(s, i, v->text, -1, SQLITE_TRANSIENT) :
+				       sqlite3_bind_null(s, i);
+			break;
+		case PARAM_BLOB:
+			rc = v->blob ? sqlite3_bind_blob(s, i, v->blob, v->len, SQLITE_STATIC) :
+				       sqlite3_bind_null(s, i);
+			break;
+		}
+		bad |= rc != SQLITE_OK;
+	}
+	if (bad)
+		log_db(st, what);
+	return bad ? -1 : 0;
+}
+
 static uint64_t column_u64(sqlite3_stmt *s, int i)
 {
 	sqlite3_int64 v = sqlite3_column_int64(s, i);
@@ -385,17 +447,13 @@ static int dirty_flush(struct store *st)
 
 	for (size_t i = 0; i < st->n_dirty; i++) {
 		const struct run_dirty *d = &st->dirty[i];
-		bool bad = false;
+		const struct param p[] = {
+			P_INT(d->run_id), P_U64(d->max_seq), P_REAL(d->first_ts),
+			P_REAL(d->last_ts),
+		};
 
-		bad |= sqlite3_bind_int64(s, 1, d->run_id) != SQLITE_OK;
-		bad |= bind_u64(s, 2, d->max_seq) != SQLITE_OK;
-		bad |= bind_real(s, 3, d->first_ts) != SQLITE_OK;
-		bad |= bind_real(s, 4, d->last_ts) != SQLITE_OK;
-		if (bad) {
-			log_db(st, "binding a run's progress");
-			return -1;
-		}
-		if (step_done(st, STMT_RUN_TOUCH, "updating a run's progress") < 0)
+		if (bind_params(st, s, p, COUNT_OF(p), "binding a run's progress") < 0 ||
+		    step_done(st, STMT_RUN_TOUCH, "updating a run's progress") < 0)
 			return -1;
 	}
 	st->n_dirty = 0;
@@ -701,7 +759,6 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 {
 	sqlite3_stmt *s = st->stmt[STMT_READING_ADD];
 	char *faults = NULL;
-	bool bad = false;
 	int rc;
 
 	/* OR IGNORE would also swallow a NOT NULL violation and report it as a
@@ -717,29 +774,16 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 			return -1;
 		}
 	}
-	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
-	bad |= bind_u64(s, 2, r->seq) != SQLITE_OK;
-	bad |= sqlite3_bind_double(s, 3, r->mono) != SQLITE_OK;
-	bad |= sqlite3_bind_double(s, 4, r->ts) != SQLITE_OK;
-	bad |= bind_real(s, 5, r->pressure_kpa) != SQLITE_OK;
-	bad |= bind_real(s, 6, r->temperature_c) != SQLITE_OK;
-	bad |= sqlite3_bind_int(s, 8, r->end_session ? 1 : 0) != SQLITE_OK;
-	if (faults)
-		bad |= sqlite3_bind_text(s, 7, faults, -1, SQLITE_TRANSIENT) != SQLITE_OK;
-	else
-		bad |= sqlite3_bind_null(s, 7) != SQLITE_OK;
+	const struct param p[] = {
+		P_INT(run_id), P_U64(r->seq), P_DOUBLE(r->mono), P_DOUBLE(r->ts),
+		P_REAL(r->pressure_kpa), P_REAL(r->temperature_c), P_TEXT(faults),
+		P_INT(r->end_session ? 1 : 0),
+	};
+
+	rc = bind_params(st, s, p, COUNT_OF(p), "binding a reading");
 	cJSON_free(faults);
-	if (bad) {
-		log_db(st, "binding a reading");
+	if (rc < 0 || step_done(st, STMT_READING_ADD, "storing a reading") < 0)
 		return -1;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE) {
-		log_db(st, "storing a reading");
-		sqlite3_reset(s);
-		return -1;
-	}
-	sqlite3_reset(s);
 	if (sqlite3_changes(st->db) == 0)
 		return reading_compare(st, run_id, r);
 	if (dirty_note(st, run_id, r->seq, r->ts) < 0)
@@ -966,22 +1010,15 @@ static int holds_insert(struct store *st, int64_t session_id, const struct detec
 
 	for (size_t i = 0; i < n; i++) {
 		const struct detector_hold *h = &sum->holds[i];
-		bool bad = false;
+		const struct param p[] = {
+			P_INT(session_id), P_INT((int64_t)i), P_REAL(h->start_mono_s),
+			P_REAL(hold_ts ? hold_ts[i] : NAN), P_REAL(h->duration_s),
+			P_REAL(h->peak_kpa), P_REAL(h->mean_kpa),
+			P_TEXT(detector_class_name(h->hold_class)),
+		};
 
-		bad |= sqlite3_bind_int64(s, 1, session_id) != SQLITE_OK;
-		bad |= sqlite3_bind_int64(s, 2, (sqlite3_int64)i) != SQLITE_OK;
-		bad |= bind_real(s, 3, h->start_mono_s) != SQLITE_OK;
-		bad |= bind_real(s, 4, hold_ts ? hold_ts[i] : NAN) != SQLITE_OK;
-		bad |= bind_real(s, 5, h->duration_s) != SQLITE_OK;
-		bad |= bind_real(s, 6, h->peak_kpa) != SQLITE_OK;
-		bad |= bind_real(s, 7, h->mean_kpa) != SQLITE_OK;
-		bad |= sqlite3_bind_text(s, 8, detector_class_name(h->hold_class), -1,
-					 SQLITE_STATIC) != SQLITE_OK;
-		if (bad) {
-			log_db(st, "binding a hold");
-			return -1;
-		}
-		if (step_done(st, STMT_HOLD_ADD, "storing a hold") < 0)
+		if (bind_params(st, s, p, COUNT_OF(p), "binding a hold") < 0 ||
+		    step_done(st, STMT_HOLD_ADD, "storing a hold") < 0)
 			return -1;
 	}
 	return 0;
@@ -991,27 +1028,15 @@ static int holds_insert(struct store *st, int64_t session_id, const struct detec
 static int session_insert_rows(struct store *st, int64_t run_id, const struct detector_summary *sum,
 			       double start_ts, double end_ts, const double *hold_ts, int64_t *id)
 {
-	sqlite3_stmt *s = st->stmt[STMT_SESSION_ADD];
-	bool bad = false;
+	const struct param p[] = {
+		P_INT(run_id), P_DOUBLE(sum->start_mono_s), P_REAL(sum->end_mono_s),
+		P_REAL(start_ts), P_REAL(end_ts), P_REAL(sum->duration_s), P_U64(sum->hold_count),
+		P_REAL(sum->hold_time_s), P_REAL(sum->heat_time_s), P_REAL(sum->max_temperature_c),
+		P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples),
+	};
 
-	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
-	bad |= sqlite3_bind_double(s, 2, sum->start_mono_s) != SQLITE_OK;
-	bad |= bind_real(s, 3, sum->end_mono_s) != SQLITE_OK;
-	bad |= bind_real(s, 4, start_ts) != SQLITE_OK;
-	bad |= bind_real(s, 5, end_ts) != SQLITE_OK;
-	bad |= bind_real(s, 6, sum->duration_s) != SQLITE_OK;
-	bad |= bind_u64(s, 7, sum->hold_count) != SQLITE_OK;
-	bad |= bind_real(s, 8, sum->hold_time_s) != SQLITE_OK;
-	bad |= bind_real(s, 9, sum->heat_time_s) != SQLITE_OK;
-	bad |= bind_real(s, 10, sum->max_temperature_c) != SQLITE_OK;
-	bad |= bind_real(s, 11, sum->hot_time_s) != SQLITE_OK;
-	bad |= bind_u64(s, 12, sum->samples) != SQLITE_OK;
-	bad |= bind_u64(s, 13, sum->missing_samples) != SQLITE_OK;
-	if (bad) {
-		log_db(st, "binding a session");
-		return -1;
-	}
-	if (step_done(st, STMT_SESSION_ADD, "storing a session") < 0)
+	if (bind_params(st, st->stmt[STMT_SESSION_ADD], p, COUNT_OF(p), "binding a session") < 0 ||
+	    step_done(st, STMT_SESSION_ADD, "storing a session") < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return session_find(st, run_id, sum->start_mono_s, id) < 0 ? -1 : 0;
@@ -1133,18 +1158,14 @@ int store_run_snapshot_set(struct store *st, int64_t run_id, uint64_t fed_seq, c
 			   size_t len)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_SET];
-	bool bad = false;
+	const struct param p[] = {
+		P_INT(run_id), P_BLOB(len <= (size_t)INT32_MAX ? blob : NULL, (int)len),
+		P_U64(blob ? fed_seq : 0),
+	};
 
 	if (batch_broken(st))
 		return -1;
-	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
-	if (blob && len <= (size_t)INT32_MAX)
-		bad |= sqlite3_bind_blob(s, 2, blob, (int)len, SQLITE_STATIC) != SQLITE_OK;
-	else
-		bad |= sqlite3_bind_null(s, 2) != SQLITE_OK;
-	bad |= bind_u64(s, 3, blob ? fed_seq : 0) != SQLITE_OK;
-	if (bad) {
-		log_db(st, "binding a run's snapshot");
+	if (bind_params(st, s, p, COUNT_OF(p), "binding a run's snapshot") < 0) {
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -1350,18 +1371,10 @@ int store_sessions_each(struct store *st, const char *device, double since_ts, d
 			int (*fn)(const struct store_session *s, void *ctx), void *ctx)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSIONS_RANGE];
-	bool bad = false;
+	const struct param p[] = { P_TEXT(device), P_REAL(since_ts), P_REAL(until_ts) };
 
-	if (device)
-		bad |= sqlite3_bind_text(s, 1, device, -1, SQLITE_TRANSIENT) != SQLITE_OK;
-	else
-		bad |= sqlite3_bind_null(s, 1) != SQLITE_OK;
-	bad |= bind_real(s, 2, since_ts) != SQLITE_OK;
-	bad |= bind_real(s, 3, until_ts) != SQLITE_OK;
-	if (bad) {
-		log_db(st, "binding a sessions query");
+	if (bind_params(st, s, p, COUNT_OF(p), "binding a sessions query") < 0)
 		return -1;
-	}
 	return sessions_emit(st, s, fn, ctx);
 }
 
