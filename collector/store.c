@@ -368,18 +368,10 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 		int i = (int)k + 1, rc = SQLITE_MISUSE;
 
 		switch (v->type) {
-		case PARAM_INT:
-			rc = sqlite3_bind_int64(s, i, v->i);
-			break;
-		case PARAM_U64:
-			rc = bind_u64(s, i, v->u);
-			break;
-		case PARAM_DOUBLE:
-			rc = sqlite3_bind_double(s, i, v->d);
-			break;
-		case PARAM_REAL:
-			rc = bind_real(s, i, v->d);
-			break;
+		case PARAM_INT: rc = sqlite3_bind_int64(s, i, v->i); break;
+		case PARAM_U64: rc = bind_u64(s, i, v->u); break;
+		case PARAM_DOUBLE: rc = sqlite3_bind_double(s, i, v->d); break;
+		case PARAM_REAL: rc = bind_real(s, i, v->d); break;
 		case PARAM_TEXT:
 			rc = v->text ? sqlite3_bind_text(s, i, v->text, -1, SQLITE_TRANSIENT) :
 				       sqlite3_bind_null(s, i);
