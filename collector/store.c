@@ -315,6 +315,20 @@ static int step_done(struct store *st, enum stmt_id id, const char *what)
 	return 0;
 }
 
+/* step_done for an UPDATE of the row key, which must be there: a change
+ * of none logs "<missing> <key>". 0 or -1 (logged). */
+static int step_one_row(struct store *st, enum stmt_id id, const char *what, const char *missing,
+			int64_t key)
+{
+	if (step_done(st, id, what) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		log_error("store: %s %lld", missing, (long long)key);
+		return -1;
+	}
+	return 0;
+}
+
 /* NAN is stored as NULL ("unknown"), never as a number. */
 static int bind_real(sqlite3_stmt *s, int i, double v)
 {
@@ -400,6 +414,43 @@ static void column_text_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
 	const unsigned char *text = sqlite3_column_text(s, i);
 
 	snprintf(dst, len, "%s", text ? (const char *)text : "");
+}
+
+/* Where a row's column goes: bind_params' mirror. The macros check the
+ * destination's type (a mismatch in ?: is a warning, so an error here). */
+struct column {
+	enum { COL_INT, COL_U64, COL_SIZE, COL_DOUBLE, COL_REAL, COL_BOOL, COL_TEXT } type;
+	void *dst;
+	size_t size;		/* of a TEXT's buffer */
+};
+
+#define C_TYPED(t, T, p) { .type = t, .dst = 1 ? (p) : (T *)NULL }
+#define C_INT(p) C_TYPED(COL_INT, int64_t, p)
+#define C_U64(p) C_TYPED(COL_U64, uint64_t, p)
+#define C_SIZE(p) C_TYPED(COL_SIZE, size_t, p)
+#define C_DOUBLE(p) C_TYPED(COL_DOUBLE, double, p)
+#define C_REAL(p) C_TYPED(COL_REAL, double, p)
+#define C_BOOL(p) C_TYPED(COL_BOOL, bool, p)
+#define C_TEXT(buf) { .type = COL_TEXT, .dst = 1 ? (buf) : (char *)NULL, .size = sizeof(buf) }
+
+/* Reads columns 0..n-1 of s's current row into c[0..n)'s destinations:
+ * INT and DOUBLE as stored, U64 and SIZE with a negative as 0, REAL with
+ * NULL as NAN, BOOL as nonzero, TEXT cut to its buffer (NULL as ""). */
+static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		int i = (int)k;
+
+		switch (c[k].type) {
+		case COL_INT: *(int64_t *)c[k].dst = sqlite3_column_int64(s, i); break;
+		case COL_U64: *(uint64_t *)c[k].dst = column_u64(s, i); break;
+		case COL_SIZE: *(size_t *)c[k].dst = (size_t)column_u64(s, i); break;
+		case COL_DOUBLE: *(double *)c[k].dst = sqlite3_column_double(s, i); break;
+		case COL_REAL: *(double *)c[k].dst = column_real(s, i); break;
+		case COL_BOOL: *(bool *)c[k].dst = sqlite3_column_int(s, i) != 0; break;
+		case COL_TEXT: column_text_copy(s, i, c[k].dst, c[k].size); break;
+		}
+	}
 }
 
 static void cache_clear(struct store *st)
@@ -811,15 +862,14 @@ int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
 		struct reading *r = &out[n++];
+		const struct column c[] = {
+			C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts),
+			C_REAL(&r->pressure_kpa), C_REAL(&r->temperature_c), C_TEXT(r->run),
+			C_BOOL(&r->end_session),
+		};
 
 		memset(r, 0, sizeof(*r));
-		r->seq = column_u64(s, 0);
-		r->mono = sqlite3_column_double(s, 1);
-		r->ts = sqlite3_column_double(s, 2);
-		r->pressure_kpa = column_real(s, 3);
-		r->temperature_c = column_real(s, 4);
-		column_text_copy(s, 5, r->run, sizeof(r->run));
-		r->end_session = sqlite3_column_int(s, 6) != 0;
+		columns_read(s, c, COUNT_OF(c));
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_db(st, "reading readings");
@@ -870,29 +920,22 @@ int store_run_progress_set(struct store *st, int64_t run_id, const struct store_
 		log_error("store: run progress: a value is out of range");
 		return -1;
 	}
-	if (step_done(st, STMT_RUN_PROGRESS_SET, "setting a run's progress") < 0)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		log_error("store: run progress: no run %lld", (long long)run_id);
-		return -1;
-	}
-	return 0;
+	return step_one_row(st, STMT_RUN_PROGRESS_SET, "setting a run's progress",
+			    "run progress: no run", run_id);
 }
 
 static void run_state_read(sqlite3_stmt *s, struct store_run_state *out)
 {
+	struct store_run_progress *p = &out->progress;
+	const struct column c[] = {
+		C_INT(&out->run_id), C_TEXT(out->device), C_TEXT(out->run), C_U64(&p->fed_seq),
+		C_U64(&p->missing), C_U64(&out->max_seq), C_REAL(&out->last_ts),
+		C_U64(&p->stored_seq), C_U64(&p->lost), C_U64(&p->conflicts),
+		C_REAL(&p->revise_from),
+	};
+
 	memset(out, 0, sizeof(*out));
-	out->run_id = sqlite3_column_int64(s, 0);
-	column_text_copy(s, 1, out->device, sizeof(out->device));
-	column_text_copy(s, 2, out->run, sizeof(out->run));
-	out->progress.fed_seq = column_u64(s, 3);
-	out->progress.missing = column_u64(s, 4);
-	out->max_seq = column_u64(s, 5);
-	out->last_ts = column_real(s, 6);
-	out->progress.stored_seq = column_u64(s, 7);
-	out->progress.lost = column_u64(s, 8);
-	out->progress.conflicts = column_u64(s, 9);
-	out->progress.revise_from = column_real(s, 10);
+	columns_read(s, c, COUNT_OF(c));
 }
 
 /* Reads of runs inside a batch must see its readings. 0 or -1. */
@@ -1078,13 +1121,20 @@ int store_session_mark_published(struct store *st, int64_t session_id)
 		log_db(st, "binding a session id");
 		return -1;
 	}
-	if (step_done(st, STMT_SESSION_PUBLISHED, "marking a session published") < 0)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		log_error("store: mark published: no session %lld", (long long)session_id);
-		return -1;
-	}
-	return 0;
+	return step_one_row(st, STMT_SESSION_PUBLISHED, "marking a session published",
+			    "mark published: no session", session_id);
+}
+
+static void run_session_read(sqlite3_stmt *s, struct store_run_session *o)
+{
+	const struct column c[] = {
+		C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
+		C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
+		C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
+		C_REAL(&o->max_temperature_c),
+	};
+
+	columns_read(s, c, COUNT_OF(c));
 }
 
 int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
@@ -1102,25 +1152,13 @@ int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
 		return -1;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_run_session *o;
-
 		if (n == max) {
 			log_error("store: run %lld has more than %zu sessions to revise",
 				  (long long)run_id, max);
 			sqlite3_reset(s);
 			return -1;
 		}
-		o = &out[n++];
-		o->id = sqlite3_column_int64(s, 0);
-		o->start_mono_s = sqlite3_column_double(s, 1);
-		o->end_mono_s = column_real(s, 2);
-		o->hold_count = (size_t)column_u64(s, 3);
-		o->hold_time_s = column_real(s, 4);
-		o->heat_time_s = column_real(s, 5);
-		o->hot_time_s = column_real(s, 6);
-		o->readings = column_u64(s, 7);
-		o->missing_readings = column_u64(s, 8);
-		o->max_temperature_c = column_real(s, 9);
+		run_session_read(s, &out[n++]);
 	}
 	if (rc != SQLITE_DONE) {
 		log_db(st, "reading a run's sessions");
@@ -1222,6 +1260,13 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSION_GET];
 	sqlite3_stmt *h = st->stmt[STMT_HOLDS_GET];
+	const struct column c[] = {
+		C_INT(&out->id), C_TEXT(out->device), C_TEXT(out->run), C_REAL(&out->start_ts),
+		C_REAL(&out->end_ts), C_REAL(&out->duration_s), C_SIZE(&out->hold_count),
+		C_REAL(&out->hold_time_s), C_REAL(&out->heat_time_s),
+		C_REAL(&out->max_temperature_c), C_REAL(&out->hot_time_s), C_U64(&out->readings),
+		C_U64(&out->missing_readings), C_BOOL(&out->published),
+	};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -1235,20 +1280,7 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 		sqlite3_reset(s);
 		return -1;
 	}
-	out->id = sqlite3_column_int64(s, 0);
-	column_text_copy(s, 1, out->device, sizeof(out->device));
-	column_text_copy(s, 2, out->run, sizeof(out->run));
-	out->start_ts = column_real(s, 3);
-	out->end_ts = column_real(s, 4);
-	out->duration_s = column_real(s, 5);
-	out->hold_count = (size_t)column_u64(s, 6);
-	out->hold_time_s = column_real(s, 7);
-	out->heat_time_s = column_real(s, 8);
-	out->max_temperature_c = column_real(s, 9);
-	out->hot_time_s = column_real(s, 10);
-	out->readings = column_u64(s, 11);
-	out->missing_readings = column_u64(s, 12);
-	out->published = sqlite3_column_int(s, 13) != 0;
+	columns_read(s, c, COUNT_OF(c));
 	sqlite3_reset(s);
 
 	if (sqlite3_bind_int64(h, 1, id) != SQLITE_OK ||
@@ -1258,12 +1290,13 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 	}
 	while ((rc = sqlite3_step(h)) == SQLITE_ROW && out->holds_stored < DETECTOR_MAX_HOLDS) {
 		size_t i = out->holds_stored++;
+		const struct column hc[] = {
+			C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
+			C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
+			C_TEXT(out->holds[i].hold_class),
+		};
 
-		out->holds[i].start_ts = column_real(h, 0);
-		out->holds[i].duration_s = column_real(h, 1);
-		out->holds[i].peak_kpa = column_real(h, 2);
-		out->holds[i].mean_kpa = column_real(h, 3);
-		column_text_copy(h, 4, out->holds[i].hold_class, sizeof(out->holds[i].hold_class));
+		columns_read(h, hc, COUNT_OF(hc));
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_db(st, "reading holds");
@@ -1379,6 +1412,10 @@ int store_sessions_unpublished(struct store *st,
 int store_get_counts(struct store *st, struct store_counts *c)
 {
 	sqlite3_stmt *s = st->stmt[STMT_COUNTS];
+	const struct column cols[] = {
+		C_U64(&c->devices), C_U64(&c->runs), C_U64(&c->readings), C_U64(&c->sessions),
+		C_U64(&c->holds),
+	};
 	int rc = sqlite3_step(s);
 
 	if (rc != SQLITE_ROW) {
@@ -1386,11 +1423,7 @@ int store_get_counts(struct store *st, struct store_counts *c)
 		sqlite3_reset(s);
 		return -1;
 	}
-	c->devices = column_u64(s, 0);
-	c->runs = column_u64(s, 1);
-	c->readings = column_u64(s, 2);
-	c->sessions = column_u64(s, 3);
-	c->holds = column_u64(s, 4);
+	columns_read(s, cols, COUNT_OF(cols));
 	sqlite3_reset(s);
 	return 0;
 }
