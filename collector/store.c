@@ -315,6 +315,17 @@ static int step_done(struct store *st, enum stmt_id id, const char *what)
 	return 0;
 }
 
+/* Steps a statement that must return a row and leaves it there for the
+ * caller to read and reset. 0, or -1 (logged, reset). */
+static int step_row(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	if (sqlite3_step(s) == SQLITE_ROW)
+		return 0;
+	log_db(st, what);
+	sqlite3_reset(s);
+	return -1;
+}
+
 /* step_done for an UPDATE of the row key, which must be there: a change
  * of none logs "<missing> <key>". 0 or -1 (logged). */
 static int step_one_row(struct store *st, enum stmt_id id, const char *what, const char *missing,
@@ -670,12 +681,8 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 		log_db(st, "binding a device name");
 		return -1;
 	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		log_db(st, "looking up a device");
-		sqlite3_reset(s);
+	if (step_row(st, s, "looking up a device") < 0)
 		return -1;
-	}
 	device_id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 
@@ -1274,12 +1281,8 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 		log_db(st, "binding a session id");
 		return -1;
 	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		log_db(st, "reading a session");
-		sqlite3_reset(s);
+	if (step_row(st, s, "reading a session") < 0)
 		return -1;
-	}
 	columns_read(s, c, COUNT_OF(c));
 	sqlite3_reset(s);
 
@@ -1416,13 +1419,9 @@ int store_get_counts(struct store *st, struct store_counts *c)
 		C_U64(&c->devices), C_U64(&c->runs), C_U64(&c->readings), C_U64(&c->sessions),
 		C_U64(&c->holds),
 	};
-	int rc = sqlite3_step(s);
 
-	if (rc != SQLITE_ROW) {
-		log_db(st, "counting");
-		sqlite3_reset(s);
+	if (step_row(st, s, "counting") < 0)
 		return -1;
-	}
 	columns_read(s, cols, COUNT_OF(cols));
 	sqlite3_reset(s);
 	return 0;
