@@ -719,19 +719,29 @@ static bool run_names_valid(const char *device, const char *run)
 	return true;
 }
 
+/* Checks the names, then looks (device, run) up in the cache: 1 there
+ * (*run_id set), 0 not (*e is its slot, for cache_put), -1 invalid names
+ * (logged). */
+static int cache_get(struct store *st, const char *device, const char *run,
+		     struct run_cache_entry **e, int64_t *run_id)
+{
+	if (!run_names_valid(device, run))
+		return -1;
+	*e = &st->cache[cache_slot(device, run)];
+	if (!(*e)->used || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
+		return 0;
+	*run_id = (*e)->id;
+	return 1;
+}
+
 int store_run_id(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
 	struct run_cache_entry *e;
 	bool own;
-	int rc;
+	int rc = cache_get(st, device, run, &e, run_id);
 
-	if (!run_names_valid(device, run))
-		return -1;
-	e = &st->cache[cache_slot(device, run)];
-	if (e->used && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0) {
-		*run_id = e->id;
-		return 0;
-	}
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	if (own_batch_begin(st, &own) < 0)
 		return -1;
 	rc = own_batch_end(st, own, run_id_lookup(st, device, run, run_id));
@@ -745,15 +755,10 @@ int store_run_id(struct store *st, const char *device, const char *run, int64_t 
 int store_run_find(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
 	struct run_cache_entry *e;
-	int rc;
+	int rc = cache_get(st, device, run, &e, run_id);
 
-	if (!run_names_valid(device, run))
-		return -1;
-	e = &st->cache[cache_slot(device, run)];
-	if (e->used && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0) {
-		*run_id = e->id;
-		return 1;
-	}
+	if (rc != 0)
+		return rc;
 	if (batch_broken(st))
 		return -1;
 	rc = run_id_find(st, device, run, run_id);
