@@ -300,19 +300,20 @@ static void log_db(struct store *st, const char *what)
 	log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
+/* Ends a use of s: resets it, after logging what if the use failed. 0, or
+ * -1 if it failed. */
+static int stmt_end(struct store *st, sqlite3_stmt *s, bool failed, const char *what)
+{
+	if (failed)
+		log_db(st, what);
+	sqlite3_reset(s);
+	return failed ? -1 : 0;
+}
+
 /* Steps a statement that returns no rows and resets it. 0 or -1 (logged). */
 static int step_done(struct store *st, enum stmt_id id, const char *what)
 {
-	sqlite3_stmt *s = st->stmt[id];
-	int rc = sqlite3_step(s);
-
-	if (rc != SQLITE_DONE) {
-		log_db(st, what);
-		sqlite3_reset(s);
-		return -1;
-	}
-	sqlite3_reset(s);
-	return 0;
+	return stmt_end(st, st->stmt[id], sqlite3_step(st->stmt[id]) != SQLITE_DONE, what);
 }
 
 /* Steps a statement that must return a row and leaves it there for the
@@ -883,12 +884,8 @@ int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 		memset(r, 0, sizeof(*r));
 		columns_read(s, c, COUNT_OF(c));
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading readings");
-		sqlite3_reset(s);
+	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading readings") < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -910,12 +907,8 @@ int store_seqs_after(struct store *st, int64_t run_id, uint64_t after_seq, uint6
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
 		out[n++] = column_u64(s, 0);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading seqs");
-		sqlite3_reset(s);
+	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading seqs") < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -979,12 +972,8 @@ static int runs_query(struct store *st, enum stmt_id id, int limit_at, struct st
 	}
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		run_state_read(s, &out[n++]);
-	if (n < max && rc != SQLITE_DONE) {
-		log_db(st, what);
-		sqlite3_reset(s);
+	if (stmt_end(st, s, n < max && rc != SQLITE_DONE, what) < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -1172,12 +1161,8 @@ int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
 		}
 		run_session_read(s, &out[n++]);
 	}
-	if (rc != SQLITE_DONE) {
-		log_db(st, "reading a run's sessions");
-		sqlite3_reset(s);
+	if (stmt_end(st, s, rc != SQLITE_DONE, "reading a run's sessions") < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -1306,12 +1291,8 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 
 		columns_read(h, hc, COUNT_OF(hc));
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading holds");
-		sqlite3_reset(h);
+	if (stmt_end(st, h, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading holds") < 0)
 		return -1;
-	}
-	sqlite3_reset(h);
 	return 0;
 }
 
