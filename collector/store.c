@@ -383,7 +383,8 @@ struct param {
 #define P_BLOB(v, n) { .type = PARAM_BLOB, .blob = (v), .len = (n) }
 
 /* Binds p[0..n) to s's parameters 1..n, all of them even after a failure.
- * 0, or -1 logged as what. */
+ * 0, or -1 logged as what. BIND(st, s, what, P_INT(x), ...) gives the list
+ * in place. */
 static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p, size_t n,
 		       const char *what)
 {
@@ -413,6 +414,10 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 		log_db(st, what);
 	return bad ? -1 : 0;
 }
+
+#define BIND(st, s, what, ...)							\
+	bind_params(st, s, (const struct param[]){ __VA_ARGS__ },			\
+		    sizeof((const struct param[]){ __VA_ARGS__ }) / sizeof(struct param), what)
 
 static uint64_t column_u64(sqlite3_stmt *s, int i)
 {
@@ -640,9 +645,7 @@ static int run_id_find(struct store *st, const char *device, const char *run, in
 	sqlite3_stmt *s = st->stmt[STMT_RUN_FIND];
 	int rc;
 
-	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, run, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a run's name");
+	if (BIND(st, s, "binding a run's name", P_TEXT(device), P_TEXT(run)) < 0) {
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -670,29 +673,22 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 		return rc < 0 ? -1 : 0;
 
 	s = st->stmt[STMT_DEVICE_ADD];
-	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a device name");
+	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0)
 		return -1;
-	}
 	if (step_done(st, STMT_DEVICE_ADD, "adding a device") < 0)
 		return -1;
 
 	s = st->stmt[STMT_DEVICE_FIND];
-	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a device name");
+	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0)
 		return -1;
-	}
 	if (step_row(st, s, "looking up a device") < 0)
 		return -1;
 	device_id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 
 	s = st->stmt[STMT_RUN_ADD];
-	if (sqlite3_bind_int64(s, 1, device_id) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, run, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a run's name");
+	if (BIND(st, s, "binding a run's name", P_INT(device_id), P_TEXT(run)) < 0)
 		return -1;
-	}
 	if (step_done(st, STMT_RUN_ADD, "adding a run") < 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(st->db);
@@ -796,8 +792,7 @@ static int reading_compare(struct store *st, int64_t run_id, const struct readin
 	sqlite3_stmt *s = st->stmt[STMT_READING_TIMES];
 	int rc, ret = -1;
 
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK || bind_u64(s, 2, r->seq) != SQLITE_OK) {
-		log_db(st, "binding a reading's key");
+	if (BIND(st, s, "binding a reading's key", P_INT(run_id), P_U64(r->seq)) < 0) {
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -867,12 +862,9 @@ int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 		return 0;
 	if (max > (size_t)INT32_MAX)
 		max = INT32_MAX;	/* the count is returned as an int */
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    bind_u64(s, 2, after_seq) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, (sqlite3_int64)max) != SQLITE_OK) {
-		log_db(st, "binding a readings query");
+	if (BIND(st, s, "binding a readings query", P_INT(run_id), P_U64(after_seq),
+		 P_INT((int64_t)max)) < 0)
 		return -1;
-	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
 		struct reading *r = &out[n++];
 		const struct column c[] = {
@@ -899,12 +891,9 @@ int store_seqs_after(struct store *st, int64_t run_id, uint64_t after_seq, uint6
 		return 0;
 	if (max > (size_t)INT32_MAX)
 		max = INT32_MAX;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    bind_u64(s, 2, after_seq) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, (sqlite3_int64)max) != SQLITE_OK) {
-		log_db(st, "binding a seq query");
+	if (BIND(st, s, "binding a seq query", P_INT(run_id), P_U64(after_seq),
+		 P_INT((int64_t)max)) < 0)
 		return -1;
-	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
 		out[n++] = column_u64(s, 0);
 	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading seqs") < 0)
@@ -983,10 +972,8 @@ int store_runs_recent(struct store *st, double since_ts, struct store_run_state 
 		return -1;
 	if (max == 0)
 		return 0;
-	if (bind_real(st->stmt[STMT_RUNS_RECENT], 1, since_ts) != SQLITE_OK) {
-		log_db(st, "binding a runs query");
+	if (BIND(st, st->stmt[STMT_RUNS_RECENT], "binding a runs query", P_REAL(since_ts)) < 0)
 		return -1;
-	}
 	return runs_query(st, STMT_RUNS_RECENT, 2, out, max, "reading recent runs");
 }
 
@@ -1006,10 +993,8 @@ int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out)
 
 	if (runs_make_current(st) < 0)
 		return -1;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK) {
-		log_db(st, "binding a run id");
+	if (BIND(st, s, "binding a run id", P_INT(run_id)) < 0)
 		return -1;
-	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		run_state_read(s, out);
@@ -1024,11 +1009,8 @@ static int session_find(struct store *st, int64_t run_id, double start_mono_s, i
 	sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
 	int rc;
 
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    sqlite3_bind_double(s, 2, start_mono_s) != SQLITE_OK) {
-		log_db(st, "binding a session query");
+	if (BIND(st, s, "binding a session query", P_INT(run_id), P_DOUBLE(start_mono_s)) < 0)
 		return -1;
-	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
@@ -1118,10 +1100,9 @@ int store_session_mark_published(struct store *st, int64_t session_id)
 {
 	if (batch_broken(st))
 		return -1;
-	if (sqlite3_bind_int64(st->stmt[STMT_SESSION_PUBLISHED], 1, session_id) != SQLITE_OK) {
-		log_db(st, "binding a session id");
+	if (BIND(st, st->stmt[STMT_SESSION_PUBLISHED], "binding a session id",
+		 P_INT(session_id)) < 0)
 		return -1;
-	}
 	return step_one_row(st, STMT_SESSION_PUBLISHED, "marking a session published",
 			    "mark published: no session", session_id);
 }
@@ -1147,11 +1128,9 @@ int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
 
 	if (max > (size_t)INT32_MAX)
 		max = INT32_MAX;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    sqlite3_bind_double(s, 2, end_from_mono_s) != SQLITE_OK) {
-		log_db(st, "binding a run's sessions query");
+	if (BIND(st, s, "binding a run's sessions query", P_INT(run_id),
+		 P_DOUBLE(end_from_mono_s)) < 0)
 		return -1;
-	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == max) {
 			log_error("store: run %lld has more than %zu sessions to revise",
@@ -1204,10 +1183,8 @@ int store_run_snapshot_get(struct store *st, int64_t run_id, uint64_t fed_seq, v
 	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_GET];
 	int rc, ret = 0;
 
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK) {
-		log_db(st, "binding a run id");
+	if (BIND(st, s, "binding a run id", P_INT(run_id)) < 0)
 		return -1;
-	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB &&
 	    column_u64(s, 1) == fed_seq && (size_t)sqlite3_column_bytes(s, 0) == len) {
@@ -1267,20 +1244,15 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
-		log_db(st, "binding a session id");
+	if (BIND(st, s, "binding a session id", P_INT(id)) < 0)
 		return -1;
-	}
 	if (step_row(st, s, "reading a session") < 0)
 		return -1;
 	columns_read(s, c, COUNT_OF(c));
 	sqlite3_reset(s);
 
-	if (sqlite3_bind_int64(h, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int(h, 2, DETECTOR_MAX_HOLDS) != SQLITE_OK) {
-		log_db(st, "binding a holds query");
+	if (BIND(st, h, "binding a holds query", P_INT(id), P_INT(DETECTOR_MAX_HOLDS)) < 0)
 		return -1;
-	}
 	while ((rc = sqlite3_step(h)) == SQLITE_ROW && out->holds_stored < DETECTOR_MAX_HOLDS) {
 		size_t i = out->holds_stored++;
 		const struct column hc[] = {
