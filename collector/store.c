@@ -851,20 +851,28 @@ int store_reading_insert(struct store *st, int64_t run_id, const struct reading 
 	return own_batch_end(st, own, reading_insert_batched(st, run_id, r));
 }
 
+/* Binds a query for run_id's rows after after_seq, at most *max of them
+ * (cut to what an int counts, as the count is returned as one). 1 bound, 0
+ * if there can be none, -1 (logged as what). */
+static int after_bind(struct store *st, sqlite3_stmt *s, int64_t run_id, uint64_t after_seq,
+		      size_t *max, const char *what)
+{
+	if (*max == 0 || after_seq >= (uint64_t)INT64_MAX)
+		return 0;
+	if (*max > (size_t)INT32_MAX)
+		*max = INT32_MAX;
+	return BIND(st, s, what, P_INT(run_id), P_U64(after_seq), P_INT((int64_t)*max)) < 0 ? -1 : 1;
+}
+
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 			 struct reading *out, size_t max)
 {
 	sqlite3_stmt *s = st->stmt[STMT_READINGS_AFTER];
 	size_t n = 0;
-	int rc;
+	int rc = after_bind(st, s, run_id, after_seq, &max, "binding a readings query");
 
-	if (max == 0 || after_seq >= (uint64_t)INT64_MAX)
-		return 0;
-	if (max > (size_t)INT32_MAX)
-		max = INT32_MAX;	/* the count is returned as an int */
-	if (BIND(st, s, "binding a readings query", P_INT(run_id), P_U64(after_seq),
-		 P_INT((int64_t)max)) < 0)
-		return -1;
+	if (rc <= 0)
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
 		struct reading *r = &out[n++];
 		const struct column c[] = {
@@ -885,15 +893,10 @@ int store_seqs_after(struct store *st, int64_t run_id, uint64_t after_seq, uint6
 {
 	sqlite3_stmt *s = st->stmt[STMT_SEQS_AFTER];
 	size_t n = 0;
-	int rc;
+	int rc = after_bind(st, s, run_id, after_seq, &max, "binding a seq query");
 
-	if (max == 0 || after_seq >= (uint64_t)INT64_MAX)
-		return 0;
-	if (max > (size_t)INT32_MAX)
-		max = INT32_MAX;
-	if (BIND(st, s, "binding a seq query", P_INT(run_id), P_U64(after_seq),
-		 P_INT((int64_t)max)) < 0)
-		return -1;
+	if (rc <= 0)
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
 		out[n++] = column_u64(s, 0);
 	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading seqs") < 0)
