@@ -300,18 +300,44 @@ static void log_db(struct store *st, const char *what)
 	log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
+/* Ends a use of s: resets it, after logging what if the use failed. 0, or
+ * -1 if it failed. */
+static int stmt_end(struct store *st, sqlite3_stmt *s, bool failed, const char *what)
+{
+	if (failed)
+		log_db(st, what);
+	sqlite3_reset(s);
+	return failed ? -1 : 0;
+}
+
 /* Steps a statement that returns no rows and resets it. 0 or -1 (logged). */
 static int step_done(struct store *st, enum stmt_id id, const char *what)
 {
-	sqlite3_stmt *s = st->stmt[id];
-	int rc = sqlite3_step(s);
+	return stmt_end(st, st->stmt[id], sqlite3_step(st->stmt[id]) != SQLITE_DONE, what);
+}
 
-	if (rc != SQLITE_DONE) {
-		log_db(st, what);
-		sqlite3_reset(s);
+/* Steps a statement that must return a row and leaves it there for the
+ * caller to read and reset. 0, or -1 (logged, reset). */
+static int step_row(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	if (sqlite3_step(s) == SQLITE_ROW)
+		return 0;
+	log_db(st, what);
+	sqlite3_reset(s);
+	return -1;
+}
+
+/* step_done for an UPDATE of the row key, which must be there: a change
+ * of none logs "<missing> <key>". 0 or -1 (logged). */
+static int step_one_row(struct store *st, enum stmt_id id, const char *what, const char *missing,
+			int64_t key)
+{
+	if (step_done(st, id, what) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		log_error("store: %s %lld", missing, (long long)key);
 		return -1;
 	}
-	sqlite3_reset(s);
 	return 0;
 }
 
@@ -334,6 +360,65 @@ static int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
 	return sqlite3_bind_int64(s, i, (sqlite3_int64)v);
 }
 
+/* A value for a statement's parameter, in the column types the schema
+ * uses; see bind_params. */
+struct param {
+	enum { PARAM_INT, PARAM_U64, PARAM_DOUBLE, PARAM_REAL, PARAM_TEXT, PARAM_BLOB } type;
+	union {
+		int64_t i;
+		uint64_t u;
+		double d;		/* DOUBLE as given; REAL with NAN as NULL */
+		const char *text;	/* NULL binds NULL; copied */
+		const void *blob;	/* NULL binds NULL; not copied: valid until the step */
+	};
+	int len;			/* of blob */
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define P_INT(v) { .type = PARAM_INT, .i = (v) }
+#define P_U64(v) { .type = PARAM_U64, .u = (v) }
+#define P_DOUBLE(v) { .type = PARAM_DOUBLE, .d = (v) }
+#define P_REAL(v) { .type = PARAM_REAL, .d = (v) }
+#define P_TEXT(v) { .type = PARAM_TEXT, .text = (v) }
+#define P_BLOB(v, n) { .type = PARAM_BLOB, .blob = (v), .len = (n) }
+
+/* Binds p[0..n) to s's parameters 1..n, all of them even after a failure.
+ * 0, or -1 logged as what. BIND(st, s, what, P_INT(x), ...) gives the list
+ * in place. */
+static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p, size_t n,
+		       const char *what)
+{
+	bool bad = false;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct param *v = &p[k];
+		int i = (int)k + 1, rc = SQLITE_MISUSE;
+
+		switch (v->type) {
+		case PARAM_INT: rc = sqlite3_bind_int64(s, i, v->i); break;
+		case PARAM_U64: rc = bind_u64(s, i, v->u); break;
+		case PARAM_DOUBLE: rc = sqlite3_bind_double(s, i, v->d); break;
+		case PARAM_REAL: rc = bind_real(s, i, v->d); break;
+		case PARAM_TEXT:
+			rc = v->text ? sqlite3_bind_text(s, i, v->text, -1, SQLITE_TRANSIENT) :
+				       sqlite3_bind_null(s, i);
+			break;
+		case PARAM_BLOB:
+			rc = v->blob ? sqlite3_bind_blob(s, i, v->blob, v->len, SQLITE_STATIC) :
+				       sqlite3_bind_null(s, i);
+			break;
+		}
+		bad |= rc != SQLITE_OK;
+	}
+	if (bad)
+		log_db(st, what);
+	return bad ? -1 : 0;
+}
+
+#define BIND(st, s, what, ...)							\
+	bind_params(st, s, (const struct param[]){ __VA_ARGS__ },			\
+		    sizeof((const struct param[]){ __VA_ARGS__ }) / sizeof(struct param), what)
+
 static uint64_t column_u64(sqlite3_stmt *s, int i)
 {
 	sqlite3_int64 v = sqlite3_column_int64(s, i);
@@ -346,6 +431,43 @@ static void column_text_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
 	const unsigned char *text = sqlite3_column_text(s, i);
 
 	snprintf(dst, len, "%s", text ? (const char *)text : "");
+}
+
+/* Where a row's column goes: bind_params' mirror. The macros check the
+ * destination's type (a mismatch in ?: is a warning, so an error here). */
+struct column {
+	enum { COL_INT, COL_U64, COL_SIZE, COL_DOUBLE, COL_REAL, COL_BOOL, COL_TEXT } type;
+	void *dst;
+	size_t size;		/* of a TEXT's buffer */
+};
+
+#define C_TYPED(t, T, p) { .type = t, .dst = 1 ? (p) : (T *)NULL }
+#define C_INT(p) C_TYPED(COL_INT, int64_t, p)
+#define C_U64(p) C_TYPED(COL_U64, uint64_t, p)
+#define C_SIZE(p) C_TYPED(COL_SIZE, size_t, p)
+#define C_DOUBLE(p) C_TYPED(COL_DOUBLE, double, p)
+#define C_REAL(p) C_TYPED(COL_REAL, double, p)
+#define C_BOOL(p) C_TYPED(COL_BOOL, bool, p)
+#define C_TEXT(buf) { .type = COL_TEXT, .dst = 1 ? (buf) : (char *)NULL, .size = sizeof(buf) }
+
+/* Reads columns 0..n-1 of s's current row into c[0..n)'s destinations:
+ * INT and DOUBLE as stored, U64 and SIZE with a negative as 0, REAL with
+ * NULL as NAN, BOOL as nonzero, TEXT cut to its buffer (NULL as ""). */
+static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		int i = (int)k;
+
+		switch (c[k].type) {
+		case COL_INT: *(int64_t *)c[k].dst = sqlite3_column_int64(s, i); break;
+		case COL_U64: *(uint64_t *)c[k].dst = column_u64(s, i); break;
+		case COL_SIZE: *(size_t *)c[k].dst = (size_t)column_u64(s, i); break;
+		case COL_DOUBLE: *(double *)c[k].dst = sqlite3_column_double(s, i); break;
+		case COL_REAL: *(double *)c[k].dst = column_real(s, i); break;
+		case COL_BOOL: *(bool *)c[k].dst = sqlite3_column_int(s, i) != 0; break;
+		case COL_TEXT: column_text_copy(s, i, c[k].dst, c[k].size); break;
+		}
+	}
 }
 
 static void cache_clear(struct store *st)
@@ -385,17 +507,13 @@ static int dirty_flush(struct store *st)
 
 	for (size_t i = 0; i < st->n_dirty; i++) {
 		const struct run_dirty *d = &st->dirty[i];
-		bool bad = false;
+		const struct param p[] = {
+			P_INT(d->run_id), P_U64(d->max_seq), P_REAL(d->first_ts),
+			P_REAL(d->last_ts),
+		};
 
-		bad |= sqlite3_bind_int64(s, 1, d->run_id) != SQLITE_OK;
-		bad |= bind_u64(s, 2, d->max_seq) != SQLITE_OK;
-		bad |= bind_real(s, 3, d->first_ts) != SQLITE_OK;
-		bad |= bind_real(s, 4, d->last_ts) != SQLITE_OK;
-		if (bad) {
-			log_db(st, "binding a run's progress");
-			return -1;
-		}
-		if (step_done(st, STMT_RUN_TOUCH, "updating a run's progress") < 0)
+		if (bind_params(st, s, p, COUNT_OF(p), "binding a run's progress") < 0 ||
+		    step_done(st, STMT_RUN_TOUCH, "updating a run's progress") < 0)
 			return -1;
 	}
 	st->n_dirty = 0;
@@ -527,9 +645,7 @@ static int run_id_find(struct store *st, const char *device, const char *run, in
 	sqlite3_stmt *s = st->stmt[STMT_RUN_FIND];
 	int rc;
 
-	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, run, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a run's name");
+	if (BIND(st, s, "binding a run's name", P_TEXT(device), P_TEXT(run)) < 0) {
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -557,33 +673,22 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 		return rc < 0 ? -1 : 0;
 
 	s = st->stmt[STMT_DEVICE_ADD];
-	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a device name");
+	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0)
 		return -1;
-	}
 	if (step_done(st, STMT_DEVICE_ADD, "adding a device") < 0)
 		return -1;
 
 	s = st->stmt[STMT_DEVICE_FIND];
-	if (sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a device name");
+	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0)
 		return -1;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		log_db(st, "looking up a device");
-		sqlite3_reset(s);
+	if (step_row(st, s, "looking up a device") < 0)
 		return -1;
-	}
 	device_id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 
 	s = st->stmt[STMT_RUN_ADD];
-	if (sqlite3_bind_int64(s, 1, device_id) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, run, -1, SQLITE_STATIC) != SQLITE_OK) {
-		log_db(st, "binding a run's name");
+	if (BIND(st, s, "binding a run's name", P_INT(device_id), P_TEXT(run)) < 0)
 		return -1;
-	}
 	if (step_done(st, STMT_RUN_ADD, "adding a run") < 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(st->db);
@@ -611,19 +716,29 @@ static bool run_names_valid(const char *device, const char *run)
 	return true;
 }
 
+/* Checks the names, then looks (device, run) up in the cache: 1 there
+ * (*run_id set), 0 not (*e is its slot, for cache_put), -1 invalid names
+ * (logged). */
+static int cache_get(struct store *st, const char *device, const char *run,
+		     struct run_cache_entry **e, int64_t *run_id)
+{
+	if (!run_names_valid(device, run))
+		return -1;
+	*e = &st->cache[cache_slot(device, run)];
+	if (!(*e)->used || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
+		return 0;
+	*run_id = (*e)->id;
+	return 1;
+}
+
 int store_run_id(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
 	struct run_cache_entry *e;
 	bool own;
-	int rc;
+	int rc = cache_get(st, device, run, &e, run_id);
 
-	if (!run_names_valid(device, run))
-		return -1;
-	e = &st->cache[cache_slot(device, run)];
-	if (e->used && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0) {
-		*run_id = e->id;
-		return 0;
-	}
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	if (own_batch_begin(st, &own) < 0)
 		return -1;
 	rc = own_batch_end(st, own, run_id_lookup(st, device, run, run_id));
@@ -637,15 +752,10 @@ int store_run_id(struct store *st, const char *device, const char *run, int64_t 
 int store_run_find(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
 	struct run_cache_entry *e;
-	int rc;
+	int rc = cache_get(st, device, run, &e, run_id);
 
-	if (!run_names_valid(device, run))
-		return -1;
-	e = &st->cache[cache_slot(device, run)];
-	if (e->used && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0) {
-		*run_id = e->id;
-		return 1;
-	}
+	if (rc != 0)
+		return rc;
 	if (batch_broken(st))
 		return -1;
 	rc = run_id_find(st, device, run, run_id);
@@ -682,8 +792,7 @@ static int reading_compare(struct store *st, int64_t run_id, const struct readin
 	sqlite3_stmt *s = st->stmt[STMT_READING_TIMES];
 	int rc, ret = -1;
 
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK || bind_u64(s, 2, r->seq) != SQLITE_OK) {
-		log_db(st, "binding a reading's key");
+	if (BIND(st, s, "binding a reading's key", P_INT(run_id), P_U64(r->seq)) < 0) {
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -701,7 +810,6 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 {
 	sqlite3_stmt *s = st->stmt[STMT_READING_ADD];
 	char *faults = NULL;
-	bool bad = false;
 	int rc;
 
 	/* OR IGNORE would also swallow a NOT NULL violation and report it as a
@@ -717,29 +825,16 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 			return -1;
 		}
 	}
-	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
-	bad |= bind_u64(s, 2, r->seq) != SQLITE_OK;
-	bad |= sqlite3_bind_double(s, 3, r->mono) != SQLITE_OK;
-	bad |= sqlite3_bind_double(s, 4, r->ts) != SQLITE_OK;
-	bad |= bind_real(s, 5, r->pressure_kpa) != SQLITE_OK;
-	bad |= bind_real(s, 6, r->temperature_c) != SQLITE_OK;
-	bad |= sqlite3_bind_int(s, 8, r->end_session ? 1 : 0) != SQLITE_OK;
-	if (faults)
-		bad |= sqlite3_bind_text(s, 7, faults, -1, SQLITE_TRANSIENT) != SQLITE_OK;
-	else
-		bad |= sqlite3_bind_null(s, 7) != SQLITE_OK;
+	const struct param p[] = {
+		P_INT(run_id), P_U64(r->seq), P_DOUBLE(r->mono), P_DOUBLE(r->ts),
+		P_REAL(r->pressure_kpa), P_REAL(r->temperature_c), P_TEXT(faults),
+		P_INT(r->end_session ? 1 : 0),
+	};
+
+	rc = bind_params(st, s, p, COUNT_OF(p), "binding a reading");
 	cJSON_free(faults);
-	if (bad) {
-		log_db(st, "binding a reading");
+	if (rc < 0 || step_done(st, STMT_READING_ADD, "storing a reading") < 0)
 		return -1;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE) {
-		log_db(st, "storing a reading");
-		sqlite3_reset(s);
-		return -1;
-	}
-	sqlite3_reset(s);
 	if (sqlite3_changes(st->db) == 0)
 		return reading_compare(st, run_id, r);
 	if (dirty_note(st, run_id, r->seq, r->ts) < 0)
@@ -756,41 +851,41 @@ int store_reading_insert(struct store *st, int64_t run_id, const struct reading 
 	return own_batch_end(st, own, reading_insert_batched(st, run_id, r));
 }
 
+/* Binds a query for run_id's rows after after_seq, at most *max of them
+ * (cut to what an int counts, as the count is returned as one). 1 bound, 0
+ * if there can be none, -1 (logged as what). */
+static int after_bind(struct store *st, sqlite3_stmt *s, int64_t run_id, uint64_t after_seq,
+		      size_t *max, const char *what)
+{
+	if (*max == 0 || after_seq >= (uint64_t)INT64_MAX)
+		return 0;
+	if (*max > (size_t)INT32_MAX)
+		*max = INT32_MAX;
+	return BIND(st, s, what, P_INT(run_id), P_U64(after_seq), P_INT((int64_t)*max)) < 0 ? -1 : 1;
+}
+
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 			 struct reading *out, size_t max)
 {
 	sqlite3_stmt *s = st->stmt[STMT_READINGS_AFTER];
 	size_t n = 0;
-	int rc;
+	int rc = after_bind(st, s, run_id, after_seq, &max, "binding a readings query");
 
-	if (max == 0 || after_seq >= (uint64_t)INT64_MAX)
-		return 0;
-	if (max > (size_t)INT32_MAX)
-		max = INT32_MAX;	/* the count is returned as an int */
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    bind_u64(s, 2, after_seq) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, (sqlite3_int64)max) != SQLITE_OK) {
-		log_db(st, "binding a readings query");
-		return -1;
-	}
+	if (rc <= 0)
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
 		struct reading *r = &out[n++];
+		const struct column c[] = {
+			C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts),
+			C_REAL(&r->pressure_kpa), C_REAL(&r->temperature_c), C_TEXT(r->run),
+			C_BOOL(&r->end_session),
+		};
 
 		memset(r, 0, sizeof(*r));
-		r->seq = column_u64(s, 0);
-		r->mono = sqlite3_column_double(s, 1);
-		r->ts = sqlite3_column_double(s, 2);
-		r->pressure_kpa = column_real(s, 3);
-		r->temperature_c = column_real(s, 4);
-		column_text_copy(s, 5, r->run, sizeof(r->run));
-		r->end_session = sqlite3_column_int(s, 6) != 0;
+		columns_read(s, c, COUNT_OF(c));
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading readings");
-		sqlite3_reset(s);
+	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading readings") < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -798,26 +893,14 @@ int store_seqs_after(struct store *st, int64_t run_id, uint64_t after_seq, uint6
 {
 	sqlite3_stmt *s = st->stmt[STMT_SEQS_AFTER];
 	size_t n = 0;
-	int rc;
+	int rc = after_bind(st, s, run_id, after_seq, &max, "binding a seq query");
 
-	if (max == 0 || after_seq >= (uint64_t)INT64_MAX)
-		return 0;
-	if (max > (size_t)INT32_MAX)
-		max = INT32_MAX;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    bind_u64(s, 2, after_seq) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, (sqlite3_int64)max) != SQLITE_OK) {
-		log_db(st, "binding a seq query");
-		return -1;
-	}
+	if (rc <= 0)
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
 		out[n++] = column_u64(s, 0);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading seqs");
-		sqlite3_reset(s);
+	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading seqs") < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -834,29 +917,22 @@ int store_run_progress_set(struct store *st, int64_t run_id, const struct store_
 		log_error("store: run progress: a value is out of range");
 		return -1;
 	}
-	if (step_done(st, STMT_RUN_PROGRESS_SET, "setting a run's progress") < 0)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		log_error("store: run progress: no run %lld", (long long)run_id);
-		return -1;
-	}
-	return 0;
+	return step_one_row(st, STMT_RUN_PROGRESS_SET, "setting a run's progress",
+			    "run progress: no run", run_id);
 }
 
 static void run_state_read(sqlite3_stmt *s, struct store_run_state *out)
 {
+	struct store_run_progress *p = &out->progress;
+	const struct column c[] = {
+		C_INT(&out->run_id), C_TEXT(out->device), C_TEXT(out->run), C_U64(&p->fed_seq),
+		C_U64(&p->missing), C_U64(&out->max_seq), C_REAL(&out->last_ts),
+		C_U64(&p->stored_seq), C_U64(&p->lost), C_U64(&p->conflicts),
+		C_REAL(&p->revise_from),
+	};
+
 	memset(out, 0, sizeof(*out));
-	out->run_id = sqlite3_column_int64(s, 0);
-	column_text_copy(s, 1, out->device, sizeof(out->device));
-	column_text_copy(s, 2, out->run, sizeof(out->run));
-	out->progress.fed_seq = column_u64(s, 3);
-	out->progress.missing = column_u64(s, 4);
-	out->max_seq = column_u64(s, 5);
-	out->last_ts = column_real(s, 6);
-	out->progress.stored_seq = column_u64(s, 7);
-	out->progress.lost = column_u64(s, 8);
-	out->progress.conflicts = column_u64(s, 9);
-	out->progress.revise_from = column_real(s, 10);
+	columns_read(s, c, COUNT_OF(c));
 }
 
 /* Reads of runs inside a batch must see its readings. 0 or -1. */
@@ -888,12 +964,8 @@ static int runs_query(struct store *st, enum stmt_id id, int limit_at, struct st
 	}
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		run_state_read(s, &out[n++]);
-	if (n < max && rc != SQLITE_DONE) {
-		log_db(st, what);
-		sqlite3_reset(s);
+	if (stmt_end(st, s, n < max && rc != SQLITE_DONE, what) < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -903,10 +975,8 @@ int store_runs_recent(struct store *st, double since_ts, struct store_run_state 
 		return -1;
 	if (max == 0)
 		return 0;
-	if (bind_real(st->stmt[STMT_RUNS_RECENT], 1, since_ts) != SQLITE_OK) {
-		log_db(st, "binding a runs query");
+	if (BIND(st, st->stmt[STMT_RUNS_RECENT], "binding a runs query", P_REAL(since_ts)) < 0)
 		return -1;
-	}
 	return runs_query(st, STMT_RUNS_RECENT, 2, out, max, "reading recent runs");
 }
 
@@ -926,10 +996,8 @@ int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out)
 
 	if (runs_make_current(st) < 0)
 		return -1;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK) {
-		log_db(st, "binding a run id");
+	if (BIND(st, s, "binding a run id", P_INT(run_id)) < 0)
 		return -1;
-	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		run_state_read(s, out);
@@ -944,11 +1012,8 @@ static int session_find(struct store *st, int64_t run_id, double start_mono_s, i
 	sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
 	int rc;
 
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    sqlite3_bind_double(s, 2, start_mono_s) != SQLITE_OK) {
-		log_db(st, "binding a session query");
+	if (BIND(st, s, "binding a session query", P_INT(run_id), P_DOUBLE(start_mono_s)) < 0)
 		return -1;
-	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
@@ -966,22 +1031,15 @@ static int holds_insert(struct store *st, int64_t session_id, const struct detec
 
 	for (size_t i = 0; i < n; i++) {
 		const struct detector_hold *h = &sum->holds[i];
-		bool bad = false;
+		const struct param p[] = {
+			P_INT(session_id), P_INT((int64_t)i), P_REAL(h->start_mono_s),
+			P_REAL(hold_ts ? hold_ts[i] : NAN), P_REAL(h->duration_s),
+			P_REAL(h->peak_kpa), P_REAL(h->mean_kpa),
+			P_TEXT(detector_class_name(h->hold_class)),
+		};
 
-		bad |= sqlite3_bind_int64(s, 1, session_id) != SQLITE_OK;
-		bad |= sqlite3_bind_int64(s, 2, (sqlite3_int64)i) != SQLITE_OK;
-		bad |= bind_real(s, 3, h->start_mono_s) != SQLITE_OK;
-		bad |= bind_real(s, 4, hold_ts ? hold_ts[i] : NAN) != SQLITE_OK;
-		bad |= bind_real(s, 5, h->duration_s) != SQLITE_OK;
-		bad |= bind_real(s, 6, h->peak_kpa) != SQLITE_OK;
-		bad |= bind_real(s, 7, h->mean_kpa) != SQLITE_OK;
-		bad |= sqlite3_bind_text(s, 8, detector_class_name(h->hold_class), -1,
-					 SQLITE_STATIC) != SQLITE_OK;
-		if (bad) {
-			log_db(st, "binding a hold");
-			return -1;
-		}
-		if (step_done(st, STMT_HOLD_ADD, "storing a hold") < 0)
+		if (bind_params(st, s, p, COUNT_OF(p), "binding a hold") < 0 ||
+		    step_done(st, STMT_HOLD_ADD, "storing a hold") < 0)
 			return -1;
 	}
 	return 0;
@@ -991,27 +1049,15 @@ static int holds_insert(struct store *st, int64_t session_id, const struct detec
 static int session_insert_rows(struct store *st, int64_t run_id, const struct detector_summary *sum,
 			       double start_ts, double end_ts, const double *hold_ts, int64_t *id)
 {
-	sqlite3_stmt *s = st->stmt[STMT_SESSION_ADD];
-	bool bad = false;
+	const struct param p[] = {
+		P_INT(run_id), P_DOUBLE(sum->start_mono_s), P_REAL(sum->end_mono_s),
+		P_REAL(start_ts), P_REAL(end_ts), P_REAL(sum->duration_s), P_U64(sum->hold_count),
+		P_REAL(sum->hold_time_s), P_REAL(sum->heat_time_s), P_REAL(sum->max_temperature_c),
+		P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples),
+	};
 
-	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
-	bad |= sqlite3_bind_double(s, 2, sum->start_mono_s) != SQLITE_OK;
-	bad |= bind_real(s, 3, sum->end_mono_s) != SQLITE_OK;
-	bad |= bind_real(s, 4, start_ts) != SQLITE_OK;
-	bad |= bind_real(s, 5, end_ts) != SQLITE_OK;
-	bad |= bind_real(s, 6, sum->duration_s) != SQLITE_OK;
-	bad |= bind_u64(s, 7, sum->hold_count) != SQLITE_OK;
-	bad |= bind_real(s, 8, sum->hold_time_s) != SQLITE_OK;
-	bad |= bind_real(s, 9, sum->heat_time_s) != SQLITE_OK;
-	bad |= bind_real(s, 10, sum->max_temperature_c) != SQLITE_OK;
-	bad |= bind_real(s, 11, sum->hot_time_s) != SQLITE_OK;
-	bad |= bind_u64(s, 12, sum->samples) != SQLITE_OK;
-	bad |= bind_u64(s, 13, sum->missing_samples) != SQLITE_OK;
-	if (bad) {
-		log_db(st, "binding a session");
-		return -1;
-	}
-	if (step_done(st, STMT_SESSION_ADD, "storing a session") < 0)
+	if (bind_params(st, st->stmt[STMT_SESSION_ADD], p, COUNT_OF(p), "binding a session") < 0 ||
+	    step_done(st, STMT_SESSION_ADD, "storing a session") < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return session_find(st, run_id, sum->start_mono_s, id) < 0 ? -1 : 0;
@@ -1057,17 +1103,23 @@ int store_session_mark_published(struct store *st, int64_t session_id)
 {
 	if (batch_broken(st))
 		return -1;
-	if (sqlite3_bind_int64(st->stmt[STMT_SESSION_PUBLISHED], 1, session_id) != SQLITE_OK) {
-		log_db(st, "binding a session id");
+	if (BIND(st, st->stmt[STMT_SESSION_PUBLISHED], "binding a session id",
+		 P_INT(session_id)) < 0)
 		return -1;
-	}
-	if (step_done(st, STMT_SESSION_PUBLISHED, "marking a session published") < 0)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		log_error("store: mark published: no session %lld", (long long)session_id);
-		return -1;
-	}
-	return 0;
+	return step_one_row(st, STMT_SESSION_PUBLISHED, "marking a session published",
+			    "mark published: no session", session_id);
+}
+
+static void run_session_read(sqlite3_stmt *s, struct store_run_session *o)
+{
+	const struct column c[] = {
+		C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
+		C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
+		C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
+		C_REAL(&o->max_temperature_c),
+	};
+
+	columns_read(s, c, COUNT_OF(c));
 }
 
 int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
@@ -1079,38 +1131,20 @@ int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
 
 	if (max > (size_t)INT32_MAX)
 		max = INT32_MAX;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    sqlite3_bind_double(s, 2, end_from_mono_s) != SQLITE_OK) {
-		log_db(st, "binding a run's sessions query");
+	if (BIND(st, s, "binding a run's sessions query", P_INT(run_id),
+		 P_DOUBLE(end_from_mono_s)) < 0)
 		return -1;
-	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_run_session *o;
-
 		if (n == max) {
 			log_error("store: run %lld has more than %zu sessions to revise",
 				  (long long)run_id, max);
 			sqlite3_reset(s);
 			return -1;
 		}
-		o = &out[n++];
-		o->id = sqlite3_column_int64(s, 0);
-		o->start_mono_s = sqlite3_column_double(s, 1);
-		o->end_mono_s = column_real(s, 2);
-		o->hold_count = (size_t)column_u64(s, 3);
-		o->hold_time_s = column_real(s, 4);
-		o->heat_time_s = column_real(s, 5);
-		o->hot_time_s = column_real(s, 6);
-		o->readings = column_u64(s, 7);
-		o->missing_readings = column_u64(s, 8);
-		o->max_temperature_c = column_real(s, 9);
+		run_session_read(s, &out[n++]);
 	}
-	if (rc != SQLITE_DONE) {
-		log_db(st, "reading a run's sessions");
-		sqlite3_reset(s);
+	if (stmt_end(st, s, rc != SQLITE_DONE, "reading a run's sessions") < 0)
 		return -1;
-	}
-	sqlite3_reset(s);
 	return (int)n;
 }
 
@@ -1133,18 +1167,14 @@ int store_run_snapshot_set(struct store *st, int64_t run_id, uint64_t fed_seq, c
 			   size_t len)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_SET];
-	bool bad = false;
+	const struct param p[] = {
+		P_INT(run_id), P_BLOB(len <= (size_t)INT32_MAX ? blob : NULL, (int)len),
+		P_U64(blob ? fed_seq : 0),
+	};
 
 	if (batch_broken(st))
 		return -1;
-	bad |= sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK;
-	if (blob && len <= (size_t)INT32_MAX)
-		bad |= sqlite3_bind_blob(s, 2, blob, (int)len, SQLITE_STATIC) != SQLITE_OK;
-	else
-		bad |= sqlite3_bind_null(s, 2) != SQLITE_OK;
-	bad |= bind_u64(s, 3, blob ? fed_seq : 0) != SQLITE_OK;
-	if (bad) {
-		log_db(st, "binding a run's snapshot");
+	if (bind_params(st, s, p, COUNT_OF(p), "binding a run's snapshot") < 0) {
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -1156,10 +1186,8 @@ int store_run_snapshot_get(struct store *st, int64_t run_id, uint64_t fed_seq, v
 	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_GET];
 	int rc, ret = 0;
 
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK) {
-		log_db(st, "binding a run id");
+	if (BIND(st, s, "binding a run id", P_INT(run_id)) < 0)
 		return -1;
-	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB &&
 	    column_u64(s, 1) == fed_seq && (size_t)sqlite3_column_bytes(s, 0) == len) {
@@ -1209,55 +1237,37 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSION_GET];
 	sqlite3_stmt *h = st->stmt[STMT_HOLDS_GET];
+	const struct column c[] = {
+		C_INT(&out->id), C_TEXT(out->device), C_TEXT(out->run), C_REAL(&out->start_ts),
+		C_REAL(&out->end_ts), C_REAL(&out->duration_s), C_SIZE(&out->hold_count),
+		C_REAL(&out->hold_time_s), C_REAL(&out->heat_time_s),
+		C_REAL(&out->max_temperature_c), C_REAL(&out->hot_time_s), C_U64(&out->readings),
+		C_U64(&out->missing_readings), C_BOOL(&out->published),
+	};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
-		log_db(st, "binding a session id");
+	if (BIND(st, s, "binding a session id", P_INT(id)) < 0)
 		return -1;
-	}
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		log_db(st, "reading a session");
-		sqlite3_reset(s);
+	if (step_row(st, s, "reading a session") < 0)
 		return -1;
-	}
-	out->id = sqlite3_column_int64(s, 0);
-	column_text_copy(s, 1, out->device, sizeof(out->device));
-	column_text_copy(s, 2, out->run, sizeof(out->run));
-	out->start_ts = column_real(s, 3);
-	out->end_ts = column_real(s, 4);
-	out->duration_s = column_real(s, 5);
-	out->hold_count = (size_t)column_u64(s, 6);
-	out->hold_time_s = column_real(s, 7);
-	out->heat_time_s = column_real(s, 8);
-	out->max_temperature_c = column_real(s, 9);
-	out->hot_time_s = column_real(s, 10);
-	out->readings = column_u64(s, 11);
-	out->missing_readings = column_u64(s, 12);
-	out->published = sqlite3_column_int(s, 13) != 0;
+	columns_read(s, c, COUNT_OF(c));
 	sqlite3_reset(s);
 
-	if (sqlite3_bind_int64(h, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int(h, 2, DETECTOR_MAX_HOLDS) != SQLITE_OK) {
-		log_db(st, "binding a holds query");
+	if (BIND(st, h, "binding a holds query", P_INT(id), P_INT(DETECTOR_MAX_HOLDS)) < 0)
 		return -1;
-	}
 	while ((rc = sqlite3_step(h)) == SQLITE_ROW && out->holds_stored < DETECTOR_MAX_HOLDS) {
 		size_t i = out->holds_stored++;
+		const struct column hc[] = {
+			C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
+			C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
+			C_TEXT(out->holds[i].hold_class),
+		};
 
-		out->holds[i].start_ts = column_real(h, 0);
-		out->holds[i].duration_s = column_real(h, 1);
-		out->holds[i].peak_kpa = column_real(h, 2);
-		out->holds[i].mean_kpa = column_real(h, 3);
-		column_text_copy(h, 4, out->holds[i].hold_class, sizeof(out->holds[i].hold_class));
+		columns_read(h, hc, COUNT_OF(hc));
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading holds");
-		sqlite3_reset(h);
+	if (stmt_end(st, h, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading holds") < 0)
 		return -1;
-	}
-	sqlite3_reset(h);
 	return 0;
 }
 
@@ -1350,18 +1360,10 @@ int store_sessions_each(struct store *st, const char *device, double since_ts, d
 			int (*fn)(const struct store_session *s, void *ctx), void *ctx)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSIONS_RANGE];
-	bool bad = false;
+	const struct param p[] = { P_TEXT(device), P_REAL(since_ts), P_REAL(until_ts) };
 
-	if (device)
-		bad |= sqlite3_bind_text(s, 1, device, -1, SQLITE_TRANSIENT) != SQLITE_OK;
-	else
-		bad |= sqlite3_bind_null(s, 1) != SQLITE_OK;
-	bad |= bind_real(s, 2, since_ts) != SQLITE_OK;
-	bad |= bind_real(s, 3, until_ts) != SQLITE_OK;
-	if (bad) {
-		log_db(st, "binding a sessions query");
+	if (bind_params(st, s, p, COUNT_OF(p), "binding a sessions query") < 0)
 		return -1;
-	}
 	return sessions_emit(st, s, fn, ctx);
 }
 
@@ -1374,18 +1376,14 @@ int store_sessions_unpublished(struct store *st,
 int store_get_counts(struct store *st, struct store_counts *c)
 {
 	sqlite3_stmt *s = st->stmt[STMT_COUNTS];
-	int rc = sqlite3_step(s);
+	const struct column cols[] = {
+		C_U64(&c->devices), C_U64(&c->runs), C_U64(&c->readings), C_U64(&c->sessions),
+		C_U64(&c->holds),
+	};
 
-	if (rc != SQLITE_ROW) {
-		log_db(st, "counting");
-		sqlite3_reset(s);
+	if (step_row(st, s, "counting") < 0)
 		return -1;
-	}
-	c->devices = column_u64(s, 0);
-	c->runs = column_u64(s, 1);
-	c->readings = column_u64(s, 2);
-	c->sessions = column_u64(s, 3);
-	c->holds = column_u64(s, 4);
+	columns_read(s, cols, COUNT_OF(cols));
 	sqlite3_reset(s);
 	return 0;
 }

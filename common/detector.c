@@ -653,44 +653,23 @@ uint64_t detector_events_dropped(const struct detector *d)
 	return d->events_dropped;
 }
 
+/* Names in the order of the enum (the asserts catch one added there but
+ * not here); a value outside it is "unknown". */
 const char *detector_class_name(enum detector_hold_class c)
 {
-	switch (c) {
-	case DETECTOR_HOLD_SHORT:
-		return "short";
-	case DETECTOR_HOLD_EFFECTIVE:
-		return "effective";
-	case DETECTOR_HOLD_LONG:
-		return "long";
-	}
-	return "unknown";
+	static const char *const names[] = { "short", "effective", "long" };
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == DETECTOR_HOLD_LONG + 1, "class names");
+	return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : "unknown";
 }
 
 const char *detector_event_name(enum detector_event_kind k)
 {
-	switch (k) {
-	case DETECTOR_EVENT_CONTACT:
-		return "contact";
-	case DETECTOR_EVENT_HOLD_STARTED:
-		return "hold_started";
-	case DETECTOR_EVENT_HOLD_10S:
-		return "hold_10s";
-	case DETECTOR_EVENT_HOLD_60S:
-		return "hold_60s";
-	case DETECTOR_EVENT_HOLD_ENDED:
-		return "hold_ended";
-	case DETECTOR_EVENT_HEAT_ON:
-		return "heat_on";
-	case DETECTOR_EVENT_HEAT_OFF:
-		return "heat_off";
-	case DETECTOR_EVENT_TOO_HOT:
-		return "too_hot";
-	case DETECTOR_EVENT_SESSION_STARTED:
-		return "session_started";
-	case DETECTOR_EVENT_SESSION_ENDED:
-		return "session_ended";
-	case DETECTOR_EVENT_KINDS:
-		break;
-	}
-	return "unknown";
+	static const char *const names[] = {
+		"contact", "hold_started", "hold_10s", "hold_60s", "hold_ended",
+		"heat_on", "heat_off", "too_hot", "session_started", "session_ended",
+	};
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == DETECTOR_EVENT_KINDS, "event names");
+	return (size_t)k < DETECTOR_EVENT_KINDS ? names[k] : "unknown";
 }

@@ -92,33 +92,64 @@ static cJSON *add_sensor(struct builder *b, cJSON *cmps, const char *key, const 
 	return c;
 }
 
+/* A sensor entity: add_sensor's fields, then its extra attributes as key,
+ * value pairs in payload order (NULL ends them), then the availability if
+ * it follows sensord's status. */
+struct sensor_row {
+	const char *key, *name, *kind, *field;
+	const char *attrs[7]; /* at most three pairs: the last stays NULL */
+	bool available;
+};
+
+#define MEASURED(class, unit) { "device_class", class, "state_class", "measurement", \
+				"unit_of_measurement", unit }
+#define DURATION(...) { "device_class", "duration", "unit_of_measurement", "s", __VA_ARGS__ }
+#define COUNT(...) { "icon", "mdi:counter", __VA_ARGS__ }
+#define TOTAL "state_class", "total_increasing"
+
+static const struct sensor_row sensord_sensors[] = {
+	{ "pressure", "Pressure", "reading", "pressure_kpa", MEASURED("pressure", "kPa"), true },
+	{ "temperature", "Temperature", "reading", "temperature_c", MEASURED("temperature", "°C"),
+	  true },
+	/* Counted per run: a restart starts again at 0, which total_increasing
+	 * takes as a new cycle rather than a negative count. */
+	{ "chip_faults", "Chip faults", "health", "chip_faults",
+	  { TOTAL, "entity_category", "diagnostic", "icon", "mdi:chip" }, true },
+};
+
+/* The collector's entities stay available when sensord is off: they are
+ * facts about finished sessions, kept retained, not live states. Durations
+ * are in seconds: HA shows them as h:mm:ss. */
+static const struct sensor_row collector_sensors[] = {
+	{ "last_hold_count", "Last session holds", "session", "hold_count", COUNT(), false },
+	{ "last_hold_time", "Last session hold time", "session", "hold_time_s", DURATION(), false },
+	{ "last_heat_time", "Last session heat time", "session", "heat_time_s", DURATION(), false },
+	{ "today_sessions", "Sessions today", "today", "sessions", COUNT(TOTAL), false },
+	{ "today_hold_count", "Holds today", "today", "hold_count", COUNT(TOTAL), false },
+	{ "today_hold_time", "Hold time today", "today", "hold_time_s", DURATION(TOTAL), false },
+	{ "today_heat_time", "Heat time today", "today", "heat_time_s", DURATION(TOTAL), false },
+};
+
+static void add_sensors(struct builder *b, cJSON *cmps, const struct sensor_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sensor_row *r = &rows[i];
+		cJSON *c = add_sensor(b, cmps, r->key, r->name, r->kind, r->field);
+
+		if (!c)
+			continue;
+		for (const char *const *a = r->attrs; *a; a += 2)
+			add_str(b, c, a[0], a[1]);
+		if (r->available)
+			add_availability(b, c);
+	}
+}
+
 static void add_sensord_components(struct builder *b, cJSON *cmps)
 {
 	cJSON *c;
 
-	c = add_sensor(b, cmps, "pressure", "Pressure", "reading", "pressure_kpa");
-	if (c) {
-		add_str(b, c, "device_class", "pressure");
-		add_str(b, c, "state_class", "measurement");
-		add_str(b, c, "unit_of_measurement", "kPa");
-		add_availability(b, c);
-	}
-	c = add_sensor(b, cmps, "temperature", "Temperature", "reading", "temperature_c");
-	if (c) {
-		add_str(b, c, "device_class", "temperature");
-		add_str(b, c, "state_class", "measurement");
-		add_str(b, c, "unit_of_measurement", "°C");
-		add_availability(b, c);
-	}
-	/* Counted per run: a restart starts again at 0, which total_increasing
-	 * takes as a new cycle rather than a negative count. */
-	c = add_sensor(b, cmps, "chip_faults", "Chip faults", "health", "chip_faults");
-	if (c) {
-		add_str(b, c, "state_class", "total_increasing");
-		add_str(b, c, "entity_category", "diagnostic");
-		add_str(b, c, "icon", "mdi:chip");
-		add_availability(b, c);
-	}
+	add_sensors(b, cmps, sensord_sensors, sizeof(sensord_sensors) / sizeof(sensord_sensors[0]));
 	/* The status itself, as a diagnostic: it is the availability of the
 	 * rest, so it has none of its own. */
 	c = add_obj(b, cmps, "connected");
@@ -134,47 +165,12 @@ static void add_sensord_components(struct builder *b, cJSON *cmps)
 	}
 }
 
-/* Durations in seconds: HA shows them as h:mm:ss. */
-static void add_duration(struct builder *b, cJSON *cmps, const char *key, const char *name,
-			 const char *kind, const char *field, const char *state_class)
-{
-	cJSON *c = add_sensor(b, cmps, key, name, kind, field);
-
-	if (!c)
-		return;
-	add_str(b, c, "device_class", "duration");
-	add_str(b, c, "unit_of_measurement", "s");
-	if (state_class)
-		add_str(b, c, "state_class", state_class);
-}
-
-static void add_count(struct builder *b, cJSON *cmps, const char *key, const char *name,
-		      const char *kind, const char *field, const char *state_class)
-{
-	cJSON *c = add_sensor(b, cmps, key, name, kind, field);
-
-	if (!c)
-		return;
-	add_str(b, c, "icon", "mdi:counter");
-	if (state_class)
-		add_str(b, c, "state_class", state_class);
-}
-
-/* The collector's entities stay available when sensord is off: they are
- * facts about finished sessions, kept retained, not live states. */
 static void add_collector_components(struct builder *b, cJSON *cmps)
 {
 	cJSON *c;
 
-	add_count(b, cmps, "last_hold_count", "Last session holds", "session", "hold_count", NULL);
-	add_duration(b, cmps, "last_hold_time", "Last session hold time", "session", "hold_time_s", NULL);
-	add_duration(b, cmps, "last_heat_time", "Last session heat time", "session", "heat_time_s", NULL);
-	add_count(b, cmps, "today_sessions", "Sessions today", "today", "sessions", "total_increasing");
-	add_count(b, cmps, "today_hold_count", "Holds today", "today", "hold_count", "total_increasing");
-	add_duration(b, cmps, "today_hold_time", "Hold time today", "today", "hold_time_s",
-		     "total_increasing");
-	add_duration(b, cmps, "today_heat_time", "Heat time today", "today", "heat_time_s",
-		     "total_increasing");
+	add_sensors(b, cmps, collector_sensors,
+		    sizeof(collector_sensors) / sizeof(collector_sensors[0]));
 
 	/* Fires on sensord's live hold_ended event (any class). */
 	c = add_obj(b, cmps, "hold_completed");

@@ -65,6 +65,19 @@ struct event_node {
 	struct event_node *next;
 };
 
+/* Appends node to the singly linked list head..tail that its next field
+ * links, for both queues: the events (event_node) and the publishes waiting
+ * for the window (out_msg). */
+#define LIST_APPEND(head, tail, node)			\
+	do {						\
+		(node)->next = NULL;			\
+		if (tail)				\
+			(tail)->next = (node);		\
+		else					\
+			(head) = (node);		\
+		(tail) = (node);			\
+	} while (0)
+
 #define MAX_FILTERS 8
 /* Beyond this many queued events, or beyond the client's max_queued_bytes of
  * queued messages, the message callback asks Paho to deliver again later
@@ -192,12 +205,7 @@ static void queue_push_locked(struct mqtt_client *c, struct event_node *n)
 {
 	uint64_t one = 1;
 
-	n->next = NULL;
-	if (c->tail)
-		c->tail->next = n;
-	else
-		c->head = n;
-	c->tail = n;
+	LIST_APPEND(c->head, c->tail, n);
 	c->queued++;
 	if (n->ev.kind == MQTT_EVENT_PUBLISHED || c->fd_signalled)
 		return;
@@ -900,7 +908,6 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 	}
 	m->pc->c = c;
 	m->pc->tag = tag;
-	m->next = NULL;
 	m->len = len;
 	m->qos = qos;
 	m->retained = retained;
@@ -915,11 +922,7 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 		free(m);
 		return -1;
 	}
-	if (c->out_tail)
-		c->out_tail->next = m;
-	else
-		c->out_head = m;
-	c->out_tail = m;
+	LIST_APPEND(c->out_head, c->out_tail, m);
 	c->out_count++;
 	pthread_mutex_unlock(&c->lock);
 	pump(c);

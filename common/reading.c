@@ -42,45 +42,42 @@
  * could still have begun a character, then stop at the first that cannot,
  * as Unicode §3.9's "maximal subpart" practice does).
  *
- * RFC 3629 §4: a lead byte gives the length and the second byte's range;
- * every later byte is 80..BF. The narrowed ranges after E0 and F0 refuse
- * overlong forms, after ED the surrogates U+D800..DFFF, after F4 code
- * points above U+10FFFF; C0, C1 and F5..FF never begin a character. */
+ * RFC 3629 §4: a lead byte gives the length and the second byte's range
+ * (leads[]); every later byte is 80..BF. The narrowed ranges after E0 and F0
+ * refuse overlong forms, after ED the surrogates U+D800..DFFF, after F4
+ * code points above U+10FFFF; C0, C1 and F5..FF never begin a character. */
 static size_t utf8_char(const unsigned char *s, size_t n, bool *ok)
 {
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
+	static const struct {
+		unsigned char first, last;	/* lead bytes */
+		unsigned char lo, hi;		/* the second byte's range */
+		size_t len;
+	} leads[] = {
+		{ 0xC2, 0xDF, 0x80, 0xBF, 2 }, { 0xE0, 0xE0, 0xA0, 0xBF, 3 },
+		{ 0xE1, 0xEC, 0x80, 0xBF, 3 }, { 0xED, 0xED, 0x80, 0x9F, 3 },
+		{ 0xEE, 0xEF, 0x80, 0xBF, 3 }, { 0xF0, 0xF0, 0x90, 0xBF, 4 },
+		{ 0xF1, 0xF3, 0x80, 0xBF, 4 }, { 0xF4, 0xF4, 0x80, 0x8F, 4 },
+	};
+	unsigned char c = s[0], lo, hi;
+	size_t k = 0;
 
-	*ok = false;
-	if (c < 0x80) {
-		*ok = true;
+	*ok = c < 0x80;
+	if (*ok)
 		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
+	while (k < sizeof(leads) / sizeof(leads[0]) && !(c >= leads[k].first && c <= leads[k].last))
+		k++;
+	if (k == sizeof(leads) / sizeof(leads[0]))
 		return 1;	/* a continuation byte alone, C0, C1, F5..FF */
-	}
-	for (size_t i = 1; i < len; i++) {
+	lo = leads[k].lo;
+	hi = leads[k].hi;
+	for (size_t i = 1; i < leads[k].len; i++) {
 		if (i >= n || s[i] < lo || s[i] > hi)
 			return i;
 		lo = 0x80;
 		hi = 0xBF;
 	}
 	*ok = true;
-	return len;
+	return leads[k].len;
 }
 
 static bool utf8_valid(const char *s, size_t n)
@@ -525,25 +522,13 @@ bool reading_run_valid(const char *run)
 	return run_len(run) != 0;
 }
 
+/* Names in the order of the enum; a value outside it is "unknown". */
 const char *reading_error_name(enum reading_error e)
 {
-	switch (e) {
-	case READING_OK:
-		return "ok";
-	case READING_ERR_SIZE:
-		return "size";
-	case READING_ERR_JSON:
-		return "json";
-	case READING_ERR_MISSING:
-		return "missing";
-	case READING_ERR_TYPE:
-		return "type";
-	case READING_ERR_RANGE:
-		return "range";
-	case READING_ERR_KINDS:
-		break;
-	}
-	return "unknown";
+	static const char *const names[] = { "ok", "size", "json", "missing", "type", "range" };
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == READING_ERR_KINDS, "error names");
+	return (size_t)e < READING_ERR_KINDS ? names[e] : "unknown";
 }
 
 /* True when obj has at most READING_MAX_KEYS keys and none twice. cJSON
@@ -638,41 +623,25 @@ static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "seq");
 
-	if (!item)
-		return READING_ERR_MISSING;
-	return count_value(item, SEQ_MAX, true, seq);
+	return item ? count_value(item, SEQ_MAX, true, seq) : READING_ERR_MISSING;
 }
 
-/* A required number that valid() accepts. */
+/* A required number that valid() accepts; with null_ok, null too, which
+ * stands for an unknown value (NAN): a channel's failed chip. */
 static enum reading_error field_number(const cJSON *root, const char *name,
-				       bool (*valid)(double), double *out)
+				       bool (*valid)(double), bool null_ok, double *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
 
 	if (!item)
 		return READING_ERR_MISSING;
-	if (!cJSON_IsNumber(item))
-		return READING_ERR_TYPE;
-	if (!valid(item->valuedouble))
-		return READING_ERR_RANGE;
-	*out = item->valuedouble;
-	return READING_OK;
-}
-
-/* A channel: the key is required, its value a plausible number or null. */
-static enum reading_error field_channel(const cJSON *root, const char *name, double *out)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
-
-	if (!item)
-		return READING_ERR_MISSING;
-	if (cJSON_IsNull(item)) {
+	if (null_ok && cJSON_IsNull(item)) {
 		*out = NAN;
 		return READING_OK;
 	}
 	if (!cJSON_IsNumber(item))
 		return READING_ERR_TYPE;
-	if (!channel_valid(item->valuedouble))
+	if (!valid(item->valuedouble))
 		return READING_ERR_RANGE;
 	*out = item->valuedouble;
 	return READING_OK;
@@ -807,13 +776,15 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 	if (err == READING_OK)
 		err = field_seq(root, &tmp.seq);
 	if (err == READING_OK)
-		err = field_number(root, "mono", mono_valid, &tmp.mono);
+		err = field_number(root, "mono", mono_valid, false, &tmp.mono);
 	if (err == READING_OK)
-		err = field_number(root, "ts", ts_valid, &tmp.ts);
+		err = field_number(root, "ts", ts_valid, false, &tmp.ts);
 	if (err == READING_OK)
-		err = field_channel(root, "pressure_kpa", &tmp.pressure_kpa);
+		err = field_number(root, "pressure_kpa", channel_valid, true,
+				   &tmp.pressure_kpa);
 	if (err == READING_OK)
-		err = field_channel(root, "temperature_c", &tmp.temperature_c);
+		err = field_number(root, "temperature_c", channel_valid, true,
+				   &tmp.temperature_c);
 	if (err == READING_OK)
 		err = field_end_session(root, &tmp.end_session);
 	if (err == READING_OK)

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,22 +132,36 @@ static double ramp_at(const struct sim_event *ev, double t)
 	return ev->from + (ev->value - ev->from) * ((t - ev->start_s) / (ev->end_s - ev->start_s));
 }
 
-/* The value of line at t given its events are sorted and their "from" set:
- * the last event started at or before t decides. */
-static double timeline_eval(const struct sim_timeline *line, double t)
+/* How many of count items, sorted by start time, start at or before t:
+ * each item is size bytes and has its start (a double) at start_off. One
+ * binary search for the events of a timeline and the windows of a fault. */
+static size_t started_by(const void *items, size_t count, size_t size, size_t start_off,
+			 double t)
 {
-	size_t lo = 0, hi = line->count;
-	const struct sim_event *ev;
+	const unsigned char *base = items;
+	size_t lo = 0, hi = count;
 
-	/* Find the number of events with start_s <= t. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		double start_s;
 
-		if (line->events[mid].start_s <= t)
+		memcpy(&start_s, base + mid * size + start_off, sizeof(start_s));
+		if (start_s <= t)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* The value of line at t given its events are sorted and their "from" set:
+ * the last event started at or before t decides. */
+static double timeline_eval(const struct sim_timeline *line, double t)
+{
+	size_t lo = started_by(line->events, line->count, sizeof(*line->events),
+			       offsetof(struct sim_event, start_s), t);
+	const struct sim_event *ev;
+
 	if (lo == 0)
 		return line->initial;
 	ev = &line->events[lo - 1];
@@ -523,17 +538,35 @@ static bool is_celsius(const char *quantity)
 	return len >= 2 && strcmp(quantity + len - 2, "_c") == 0;
 }
 
+/* items (count of them, room for *cap, each size bytes) with room for one
+ * more: the same array, or a bigger one (first items, then doubling) that
+ * replaces it, *cap updated. NULL if out of memory: items and *cap are left
+ * as they were, and p notes it. */
+static void *parse_room(struct parser *p, void *items, size_t count, size_t *cap, size_t size,
+			size_t first)
+{
+	size_t bigger = *cap ? *cap * 2 : first;
+	void *grown;
+
+	if (count < *cap)
+		return items;
+	grown = realloc(items, bigger * size);
+	if (!grown) {
+		parse_nomem(p);
+		return NULL;
+	}
+	*cap = bigger;
+	return grown;
+}
+
 static int timeline_add(struct parser *p, struct sim_timeline *line, const struct sim_event *ev)
 {
-	if (line->count == line->cap) {
-		size_t cap = line->cap ? line->cap * 2 : 8;
-		struct sim_event *events = realloc(line->events, cap * sizeof(*events));
+	struct sim_event *events = parse_room(p, line->events, line->count, &line->cap,
+					      sizeof(*events), 8);
 
-		if (!events)
-			return parse_nomem(p);
-		line->events = events;
-		line->cap = cap;
-	}
+	if (!events)
+		return -1;
+	line->events = events;
 	line->events[line->count++] = *ev;
 	return 0;
 }
@@ -597,7 +630,7 @@ static int parse_noise(struct parser *p)
 static int parse_fault(struct parser *p)
 {
 	char q[QUOTE_MAX + 4];
-	struct sim_window window = { 0, 0 };
+	struct sim_window window = { 0, 0 }, *windows;
 	struct sim_windows *w;
 	struct sim_chip *chip = NULL;
 	int kind;
@@ -618,16 +651,23 @@ static int parse_fault(struct parser *p)
 		return parse_fail(p, "unknown fault \"%s\" (known: nack, absent, stuck)",
 				  quote(p->tok[4], q));
 	w = &p->scn->faults[chip->index][kind];
-	if (w->count == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 4;
-		struct sim_window *windows = realloc(w->windows, cap * sizeof(*windows));
-
-		if (!windows)
-			return parse_nomem(p);
-		w->windows = windows;
-		w->cap = cap;
-	}
+	windows = parse_room(p, w->windows, w->count, &w->cap, sizeof(*windows), 4);
+	if (!windows)
+		return -1;
+	w->windows = windows;
 	w->windows[w->count++] = window;
+	return 0;
+}
+
+/* A statement of one argument that may be given once (seed, end): checks
+ * both and notes it in *set. 0, or -1 with the error. */
+static int parse_once(struct parser *p, const char *usage, bool *set)
+{
+	if (parse_arity(p, 1, 1, usage))
+		return -1;
+	if (*set)
+		return parse_fail(p, "%s given twice", p->tok[0]);
+	*set = true;
 	return 0;
 }
 
@@ -636,22 +676,12 @@ static int parse_statement(struct parser *p)
 	char q[QUOTE_MAX + 4];
 	const char *kw = p->tok[0];
 
-	if (strcmp(kw, "seed") == 0) {
-		if (parse_arity(p, 1, 1, "seed N"))
-			return -1;
-		if (p->scn->seed_set)
-			return parse_fail(p, "seed given twice");
-		p->scn->seed_set = true;
-		return parse_seed(p, p->tok[1], &p->scn->seed);
-	}
-	if (strcmp(kw, "end") == 0) {
-		if (parse_arity(p, 1, 1, "end T"))
-			return -1;
-		if (p->scn->end_set)
-			return parse_fail(p, "end given twice");
-		p->scn->end_set = true;
-		return parse_time(p, p->tok[1], &p->scn->end_s);
-	}
+	if (strcmp(kw, "seed") == 0)
+		return parse_once(p, "seed N", &p->scn->seed_set) ? -1 :
+		       parse_seed(p, p->tok[1], &p->scn->seed);
+	if (strcmp(kw, "end") == 0)
+		return parse_once(p, "end T", &p->scn->end_set) ? -1 :
+		       parse_time(p, p->tok[1], &p->scn->end_s);
 	if (strcmp(kw, "chip") == 0)
 		return parse_chip(p);
 	if (strcmp(kw, "at") == 0)
@@ -949,17 +979,8 @@ struct sim_chip *sim_scenario_chip(struct sim_scenario *scn, size_t i)
 /* The number of windows starting at or before t. */
 static size_t windows_started(const struct sim_windows *w, double t)
 {
-	size_t lo = 0, hi = w->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w->windows[mid].start_s <= t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return started_by(w->windows, w->count, sizeof(*w->windows),
+			  offsetof(struct sim_window, start_s), t);
 }
 
 long sim_scenario_fault_at(const struct sim_scenario *scn, size_t i, enum sim_fault_kind kind,
