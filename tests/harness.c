@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "unit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,17 +44,7 @@ char *harness_tmpdir(const char *tag)
 
 void harness_rmtree(const char *dir)
 {
-	pid_t pid;
-
-	if (!dir || strncmp(dir, "/tmp/rollsense-", 15) != 0)
-		return;	/* never anything else */
-	pid = fork();
-	if (pid == 0) {
-		execlp("rm", "rm", "-rf", dir, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	unit_remove_tree(dir);
 }
 
 int harness_free_port(void)

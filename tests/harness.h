@@ -11,7 +11,7 @@
 
 /* A fresh folder under /tmp (static buffer per call site: copy it). */
 char *harness_tmpdir(const char *tag);
-/* rm -rf dir. */
+/* rm -rf dir (a folder from harness_tmpdir); kept with KEEP_TMP set. */
 void harness_rmtree(const char *dir);
 /* A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
 int harness_free_port(void);

@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 #include "keyfile.h"
+#include "unit.h"
 
 struct tmp {
-	char dir[64];
+	char *dir;
 	char key[128];		/* dir/key.pem, made by each test */
 	char group[64];		/* the group new files get here (the effective gid's) */
 };
@@ -36,8 +37,8 @@ static int tmp_setup(void **state)
 
 	if (t == NULL || gr == NULL)
 		return -1;
-	strcpy(t->dir, "/tmp/rollsense-test-keyfile-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
+	t->dir = unit_tmpdir("test_keyfile");
+	if (t->dir == NULL) {
 		free(t);
 		return -1;
 	}
@@ -50,24 +51,16 @@ static int tmp_setup(void **state)
 static int tmp_teardown(void **state)
 {
 	struct tmp *t = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
+	unit_rmtree(t->dir);
 	free(t);
 	return 0;
 }
 
-/* Writes path with mode set by chmod (not the umask). */
+/* A key file with mode set by chmod (not the umask). */
 static void key_write(const char *path, mode_t mode)
 {
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs("-----BEGIN PRIVATE KEY-----\n", f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
+	unit_write_file(path, "-----BEGIN PRIVATE KEY-----\n", mode);
 }
 
 static void expect_ok(const char *path, const char *group)

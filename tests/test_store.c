@@ -14,7 +14,6 @@
 #include "select.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,23 +24,16 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "unit.h"
 
 #define RUN_A "0000000a"
 #define RUN_B "0000000b"
 #define DEVICE "roller1"
 
 struct fixture {
-	char tmp[64];		/* the mkdtemp folder */
+	char *tmp;		/* the fresh folder */
 	char path[128];		/* the database inside it */
 };
-
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -49,8 +41,8 @@ static int setup(void **state)
 
 	if (!fx)
 		return -1;
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_store-XXXXXX");
-	if (!mkdtemp(fx->tmp)) {
+	fx->tmp = unit_tmpdir("test_store");
+	if (!fx->tmp) {
 		free(fx);
 		return -1;
 	}
@@ -63,7 +55,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	nftw(fx->tmp, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(fx->tmp);
 	free(fx);
 	return 0;
 }
