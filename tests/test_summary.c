@@ -25,23 +25,16 @@
 /* A session of two holds: contact from mono 100 to 1012.3. */
 static struct detector_summary two_holds(void)
 {
-	struct detector_summary s;
-
-	memset(&s, 0, sizeof(s));
-	s.start_mono_s = 100.0;
-	s.end_mono_s = 1012.3;
-	s.duration_s = 912.3;
-	s.hold_count = 2;
-	s.hold_time_s = 44.6;
-	s.holds_stored = 2;
-	s.holds[0] = (struct detector_hold){ 200.5, 24.604, 18.2, 15.9, DETECTOR_HOLD_EFFECTIVE };
-	s.holds[1] = (struct detector_hold){ 600.25, 19.996, 12.344, 11.5, DETECTOR_HOLD_SHORT };
-	s.heat_time_s = 300.2;
-	s.max_temperature_c = 41.3;
-	s.hot_time_s = 0;
-	s.samples = 9123;
-	s.missing_samples = 4;
-	return s;
+	return (struct detector_summary){
+		.start_mono_s = 100.0, .end_mono_s = 1012.3, .duration_s = 912.3,
+		.hold_count = 2, .hold_time_s = 44.6, .holds_stored = 2,
+		.holds = {
+			{ 200.5, 24.604, 18.2, 15.9, DETECTOR_HOLD_EFFECTIVE },
+			{ 600.25, 19.996, 12.344, 11.5, DETECTOR_HOLD_SHORT },
+		},
+		.heat_time_s = 300.2, .max_temperature_c = 41.3, .hot_time_s = 0,
+		.samples = 9123, .missing_samples = 4,
+	};
 }
 
 static void test_summary_text(void **state)
