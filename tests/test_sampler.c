@@ -80,10 +80,18 @@ static const char skin_scenario[] =
 	"at 10 skin temperature_c 30.5\n"
 	"fault 20 30 skin nack\n";
 
+/* A BMP280 without noise: its raw values repeat exactly until t = 10. */
+static const char frozen_scenario[] =
+	"chip p bmp280 0x76\n"
+	"noise p pressure_pa 0\n"
+	"noise p temperature_c 0\n"
+	"at 0 p pressure_pa 101325\n"
+	"at 0 p temperature_c 20\n"
+	"at 10 p pressure_pa 110000\n";
+
 static void test_values_follow_the_scenario(void **state)
 {
-	(void)state;
-	struct fixture *fx = open_with(skin_scenario, skin_json);
+	struct fixture *fx = *state;
 	struct reading r;
 
 	sampler_sample(fx->s, 1.0, &r);
@@ -93,15 +101,13 @@ static void test_values_follow_the_scenario(void **state)
 	sampler_sample(fx->s, 11.0, &r);
 	assert_near(r.temperature_c, 30.5, 0);
 	assert_int_equal(r.n_faults, 0);
-	fixture_close(fx);
 }
 
 /* In the fault window every sample is null with the chip's fault, never the
  * last value; after it the value is back within a second. */
 static void test_failing_chip_gives_null_and_recovers(void **state)
 {
-	(void)state;
-	struct fixture *fx = open_with(skin_scenario, skin_json);
+	struct fixture *fx = *state;
 	struct sampler_detail d;
 	struct sampler_stats st;
 	struct reading r;
@@ -137,26 +143,15 @@ static void test_failing_chip_gives_null_and_recovers(void **state)
 	sampler_get_stats(fx->s, &st);
 	assert_true(st.faults >= 100);	/* every sample of the window */
 	assert_true(st.reinits >= 1);	/* it was set up again */
-	fixture_close(fx);
 }
 
 static const char ball_json[] =
 	"{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", "
 	"\"provides\": [\"pressure_kpa\"], \"mode\": \"forced\"}";
 
-/* A BMP280 without noise: its raw values repeat exactly until t = 10. */
-static const char frozen_scenario[] =
-	"chip p bmp280 0x76\n"
-	"noise p pressure_pa 0\n"
-	"noise p temperature_c 0\n"
-	"at 0 p pressure_pa 101325\n"
-	"at 0 p temperature_c 20\n"
-	"at 10 p pressure_pa 110000\n";
-
 static void test_frozen_chip_is_stuck_until_it_moves(void **state)
 {
-	(void)state;
-	struct fixture *fx = open_with(frozen_scenario, ball_json);
+	struct fixture *fx = *state;
 	struct reading r;
 
 	/* The BMP280 is stuck at its 20th identical result. */
@@ -177,7 +172,6 @@ static void test_frozen_chip_is_stuck_until_it_moves(void **state)
 	sampler_sample(fx->s, 10.0, &r);
 	assert_false(isnan(r.pressure_kpa));
 	assert_int_equal(r.n_faults, 0);
-	fixture_close(fx);
 }
 
 /* Two chips on one simulated bus: one failing leaves the other's value. */
@@ -212,12 +206,33 @@ static void test_one_failing_chip_leaves_the_other(void **state)
 	fixture_close(fx);
 }
 
+static int skin_setup(void **state)
+{
+	*state = open_with(skin_scenario, skin_json);
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	fixture_close(*state);
+	return 0;
+}
+
+static int frozen_setup(void **state)
+{
+	*state = open_with(frozen_scenario, ball_json);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_values_follow_the_scenario),
-		cmocka_unit_test(test_failing_chip_gives_null_and_recovers),
-		cmocka_unit_test(test_frozen_chip_is_stuck_until_it_moves),
+		cmocka_unit_test_setup_teardown(test_values_follow_the_scenario, skin_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_failing_chip_gives_null_and_recovers, skin_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_frozen_chip_is_stuck_until_it_moves, frozen_setup,
+						fixture_teardown),
 		cmocka_unit_test(test_one_failing_chip_leaves_the_other),
 	};
 
