@@ -70,4 +70,40 @@ pid_t harness_subscribe(const struct broker *b, const char *filter, const char *
 /* mosquitto_pub of one message; retained if asked. 0 on success. */
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained);
 
+/* ---- the integration environment ---- */
+
+/* What an integration test runs in: a fresh folder /tmp/rollsense-<tag>-...,
+ * a broker in it and, when asked, a subscriber writing "topic payload"
+ * lines to sub_out. */
+struct harness_env {
+	char dir[256];
+	char cfg[300];		/* dir/rollsense.json, as harness_write_config writes it */
+	char sub_out[300];	/* dir/sub.out */
+	struct broker broker;
+	pid_t sub;		/* the subscriber, 0 when there is none */
+};
+
+/* Makes the folder and starts the broker (no extra configuration) and, with
+ * sub_filter not NULL, a subscriber on it with client id "<tag>-sub".
+ * 0, or -1 if any of it failed (what was started is stopped again). */
+int harness_env_open(struct harness_env *env, const char *tag, const char *sub_filter);
+/* Stops the subscriber and the broker and removes the folder: with KEEP_TMP
+ * set in the environment it stays, and its path is printed. */
+void harness_env_close(struct harness_env *env);
+/* "<dir>/<name>" into buf. */
+void harness_env_path(const struct harness_env *env, const char *name, char *buf, size_t size);
+
+/* Writes env->cfg: the configuration every integration test starts from,
+ * changed by overrides. The base is device "ball1" on the env's broker;
+ * sensord sampling at 10 Hz with its state in dir/state, flushing every
+ * 0.2 s, a BMP280 (0x76, pressure) and an MCP9808 (0x18, temperature) on
+ * the simulated bus playing dir/test.scn at time scale 1 and exiting at its
+ * end; the collector's database dir/collector.db, committed every 0.2 s.
+ * overrides (printf-style) holds lines "dotted.key=JSON value", each
+ * setting that key (made if absent), e.g. "sensord.resend_s=%g\n";
+ * "key=-" removes it. 0, or -1 if a line is malformed or the file cannot be
+ * written. */
+int harness_write_config(const struct harness_env *env, const char *overrides, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif
