@@ -98,9 +98,7 @@ static void truth_compute(struct truth *t, double first_s, double step_s)
 }
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	char cfg[300];
+	struct harness_env env;	/* no subscriber */
 	char db[300];
 	char sensord_log[300];
 	char collector_log[300];
@@ -112,17 +110,16 @@ static void write_config_full(struct fixture *f, double scale, double resend_s, 
 	char cwd[512];
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	harness_write_file(f->cfg,
-			   "{ \"device_id\": \"ball1\",\n"
-			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\", \"keepalive_s\": 5 },\n"
-			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\", \"confirm\": \"collector\",\n"
-			   "    \"resend_s\": %g, \"flush_s\": 0.2, \"outbox_max\": %u,\n"
-			   "    \"sensors\": [\n"
-			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
-			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
-			   "    \"simulation\": { \"scenario\": \"%s/%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
-			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2, \"gap_timeout_s\": %g } }\n",
-			   f->broker.port, f->dir, resend_s, outbox_max, cwd, SCENARIO, scale, f->db, gap_s);
+	assert_int_equal(harness_write_config(&f->env,
+					      "mqtt.keepalive_s=5\n"
+					      "sensord.confirm=\"collector\"\n"
+					      "sensord.resend_s=%g\n"
+					      "sensord.outbox_max=%u\n"
+					      "sensord.simulation.scenario=\"%s/%s\"\n"
+					      "sensord.simulation.time_scale=%g\n"
+					      "collector.gap_timeout_s=%g\n",
+					      resend_s, outbox_max, cwd, SCENARIO, scale, gap_s),
+			 0);
 }
 
 static void write_config_gap(struct fixture *f, double scale, double resend_s, double gap_s)
@@ -138,16 +135,12 @@ static void write_config(struct fixture *f, double scale, double resend_s)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-collector");
 
 	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
-	snprintf(f->sensord_log, sizeof(f->sensord_log), "%s/sensord.log", f->dir);
-	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	assert_int_equal(harness_env_open(&f->env, "it-collector", NULL), 0);
+	harness_env_path(&f->env, "collector.db", f->db, sizeof(f->db));
+	harness_env_path(&f->env, "sensord.log", f->sensord_log, sizeof(f->sensord_log));
+	harness_env_path(&f->env, "collector.log", f->collector_log, sizeof(f->collector_log));
 	*state = f;
 	return 0;
 }
@@ -156,16 +149,14 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
+	harness_env_close(&f->env);
 	free(f);
 	return 0;
 }
 
 static pid_t start(struct fixture *f, const char *bin, const char *log)
 {
-	char *argv[] = { (char *)harness_bin(bin), "--config", f->cfg, NULL };
+	char *argv[] = { (char *)harness_bin(bin), "--config", f->env.cfg, NULL };
 
 	return harness_spawn(log, argv);
 }
@@ -183,12 +174,12 @@ static void assert_exited_ok(const char *what, const char *log, int status)
 static cJSON *report_json(struct fixture *f)
 {
 	char out[400];
-	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->cfg, "report",
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
 			 "--json", NULL };
 	char *text;
 	cJSON *j;
 
-	snprintf(out, sizeof(out), "%s/report.json", f->dir);
+	snprintf(out, sizeof(out), "%s/report.json", f->env.dir);
 	remove(out);
 	assert_int_equal(harness_wait(harness_spawn(out, argv), 30), 0);
 	text = harness_read_file(out, NULL);
@@ -316,13 +307,13 @@ static void test_scripted_session(void **state)
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 
 	/* The retained summary on MQTT is the same session. */
-	snprintf(sub_out, sizeof(sub_out), "%s/session.out", f->dir);
+	snprintf(sub_out, sizeof(sub_out), "%s/session.out", f->env.dir);
 	{
 		char port[16];
 		char *argv[] = { "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t",
 				 "rollsense/ball1/session", "-C", "1", "-W", "5", NULL };
 
-		snprintf(port, sizeof(port), "%d", f->broker.port);
+		snprintf(port, sizeof(port), "%d", f->env.broker.port);
 		assert_int_equal(harness_wait(harness_spawn(sub_out, argv), 10), 0);
 	}
 	text = harness_read_file(sub_out, NULL);
@@ -341,11 +332,11 @@ static char *report_run(struct fixture *f, int *status, const char *a1, const ch
 			const char *a3, const char *a4)
 {
 	char out[400];
-	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->cfg, "report",
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
 			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
 	int st;
 
-	snprintf(out, sizeof(out), "%s/report.out", f->dir);
+	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
 	remove(out);
 	st = harness_wait(harness_spawn(out, argv), 30);
 	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -455,10 +446,10 @@ static void test_kills_lose_nothing(void **state)
 		kills++;
 		if (i == 6) {
 			/* A broker that dies takes its in-memory queues with it. */
-			harness_stop(f->broker.pid, SIGKILL, 5);
-			f->broker.pid = -1;
+			harness_stop(f->env.broker.pid, SIGKILL, 5);
+			f->env.broker.pid = -1;
 			harness_sleep(0.5);
-			assert_int_equal(broker_restart(&f->broker), 0);
+			assert_int_equal(broker_restart(&f->env.broker), 0);
 		}
 		harness_sleep((rand_r(&seed) % 500) / 1000.0);
 		collector = start(f, "rollsense-collector", f->collector_log);
@@ -536,10 +527,10 @@ static void test_queue_overflow_outage(void **state)
 	int status = -1;
 	cJSON *rep;
 
-	broker_stop(&f->broker);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, "max_queued_messages 10"), 0);
-	snprintf(acks, sizeof(acks), "%s/acks.out", f->dir);
-	sub = harness_subscribe(&f->broker, "rollsense/ball1/ack", "ack-watch", acks);
+	broker_stop(&f->env.broker);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, "max_queued_messages 10"), 0);
+	snprintf(acks, sizeof(acks), "%s/acks.out", f->env.dir);
+	sub = harness_subscribe(&f->env.broker, "rollsense/ball1/ack", "ack-watch", acks);
 	assert_true(sub > 0);
 	write_config_gap(f, 8, 20, 3);
 	collector = start(f, "rollsense-collector", f->collector_log);
@@ -568,7 +559,7 @@ static void test_queue_overflow_outage(void **state)
 	cJSON_Delete(rep);
 	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
 	 * and the late readings were fed again from the database. */
-	assert_true(harness_wait_file_contains(f->broker.log, "are being dropped", 1));
+	assert_true(harness_wait_file_contains(f->env.broker.log, "are being dropped", 1));
 	assert_true(harness_wait_file_contains(f->collector_log, "did not arrive within", 1));
 	assert_true(harness_wait_file_contains(f->collector_log, "came after their hole was passed", 1));
 }
@@ -658,7 +649,7 @@ static void test_hostile_messages(void **state)
 		payload = strchr(kind, '\t');
 		assert_non_null(payload);
 		*payload++ = '\0';
-		assert_int_equal(harness_publish(&f->broker, topic, payload, false), 0);
+		assert_int_equal(harness_publish(&f->env.broker, topic, payload, false), 0);
 		sent++;
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 			if (strcmp(kind, kinds[k]) == 0)
@@ -666,7 +657,7 @@ static void test_hostile_messages(void **state)
 	}
 	assert_true(sent >= 30);
 	/* A good reading after all that is stored. */
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball9/reading",
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball9/reading",
 		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
 		false), 0);
 	harness_sleep(1);
@@ -702,13 +693,13 @@ static void test_reload(void **state)
 	pid_t collector;
 
 	write_config(f, 1, 30);
-	text = harness_read_file(f->cfg, NULL);
+	text = harness_read_file(f->env.cfg, NULL);
 	assert_non_null(text);
 	snprintf(good, sizeof(good), "%s", text);
 	free(text);
 	collector = start(f, "rollsense-collector", f->collector_log);
 	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	harness_write_file(f->cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
+	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
 	kill(collector, SIGHUP);
 	assert_true(harness_wait_file_contains(f->collector_log,
 		"reload refused; keeping the running configuration", 10));
@@ -716,11 +707,11 @@ static void test_reload(void **state)
 	assert_non_null(strstr(text, "collector.commit_s: 0 is out of range"));
 	free(text);
 	assert_int_equal(harness_wait(collector, 0.5), -1);	/* still running */
-	harness_write_file(f->cfg, "%s", good);
+	harness_write_file(f->env.cfg, "%s", good);
 	kill(collector, SIGHUP);
 	assert_true(harness_wait_file_contains(f->collector_log, "reload done", 10));
 	/* Still collecting: a reading published now is stored. */
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball8/reading",
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
 		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
 		false), 0);
 	harness_sleep(1);
