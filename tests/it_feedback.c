@@ -39,11 +39,7 @@ static double latency_s(void)
 #define MAX_EDGES 256
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	pid_t sub;
-	char sub_out[300];
-	char cfg[300];
+	struct harness_env env;	/* the subscriber takes rollsense/# */
 	char scn[300];
 	char log[300];
 	char collector_log[300];
@@ -61,41 +57,30 @@ struct edges {
 	size_t n;
 };
 
+/* One BMP280, and the feedback lines on the simulated GPIO chip. */
 static void write_config(struct fixture *f, const char *scenario)
 {
 	harness_write_file(f->scn, "%s", scenario);
-	harness_write_file(f->cfg,
-			   "{ // written by it_feedback\n"
-			   "  \"device_id\": \"ball\",\n"
-			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
-			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\",\n"
-			   "    \"confirm\": \"broker\", \"flush_s\": 0.2,\n"
-			   "    \"feedback\": { \"chip\": \"sim\", \"led\": 0, \"buzzer\": 1, \"button\": 2 },\n"
-			   "    \"sensors\": [\n"
-			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] } ],\n"
-			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
-			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2 } }\n",
-			   f->broker.port, f->dir, f->scn, SCALE, f->db);
+	assert_int_equal(harness_write_config(&f->env,
+		"device_id=\"ball\"\n"
+		"sensord.confirm=\"broker\"\n"
+		"sensord.feedback={\"chip\": \"sim\", \"led\": 0, \"buzzer\": 1, \"button\": 2}\n"
+		"sensord.sensors=[{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", "
+		"\"provides\": [\"pressure_kpa\"]}]\n"
+		"sensord.simulation.time_scale=%g\n", SCALE), 0);
 }
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-feedback");
 
 	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->sub_out, sizeof(f->sub_out), "%s/sub.out", f->dir);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->scn, sizeof(f->scn), "%s/test.scn", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/sensord.log", f->dir);
-	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
-	snprintf(f->gpio_dir, sizeof(f->gpio_dir), "%s/state/gpio-sim", f->dir);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	f->sub = harness_subscribe(&f->broker, "rollsense/#", "it-feedback-sub", f->sub_out);
-	assert_true(f->sub > 0);
+	assert_int_equal(harness_env_open(&f->env, "it-feedback", "rollsense/#"), 0);
+	harness_env_path(&f->env, "test.scn", f->scn, sizeof(f->scn));
+	harness_env_path(&f->env, "sensord.log", f->log, sizeof(f->log));
+	harness_env_path(&f->env, "collector.log", f->collector_log, sizeof(f->collector_log));
+	harness_env_path(&f->env, "collector.db", f->db, sizeof(f->db));
+	harness_env_path(&f->env, "state/gpio-sim", f->gpio_dir, sizeof(f->gpio_dir));
 	*state = f;
 	return 0;
 }
@@ -104,17 +89,14 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	harness_stop(f->sub, SIGTERM, 5);
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
+	harness_env_close(&f->env);
 	free(f);
 	return 0;
 }
 
 static pid_t start(struct fixture *f, const char *bin, const char *log)
 {
-	char *argv[] = { (char *)harness_bin(bin), "--config", f->cfg, NULL };
+	char *argv[] = { (char *)harness_bin(bin), "--config", f->env.cfg, NULL };
 
 	return harness_spawn(log, argv);
 }
@@ -212,7 +194,7 @@ static void readings_read(struct fixture *f, struct readings *r)
 	char *text, *line, *save = NULL;
 
 	memset(r, 0, sizeof(*r));
-	text = harness_read_file(f->sub_out, NULL);
+	text = harness_read_file(f->env.sub_out, NULL);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *j, *es, *p;
@@ -414,7 +396,7 @@ static void test_long_press_ends_session(void **state)
 	harness_sleep(0.5);
 	button(f, false);
 	assert_exit_ok(f->log, harness_wait(pid, 60));
-	assert_true(harness_wait_file_contains(f->sub_out, "rollsense/ball/session ", 10));
+	assert_true(harness_wait_file_contains(f->env.sub_out, "rollsense/ball/session ", 10));
 	assert_exit_ok(f->collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_sleep(0.3);
 
@@ -440,7 +422,7 @@ static void test_long_press_ends_session(void **state)
 		fail_msg("end_session on the reading at %.3f, the press was noticed at %.3f", end_mono,
 			 led.e[1].mono);
 
-	text = harness_read_file(f->sub_out, NULL);
+	text = harness_read_file(f->env.sub_out, NULL);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "rollsense/ball/event ", 21) == 0 && strstr(line, "\"session_ended\"")) {
