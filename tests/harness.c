@@ -372,10 +372,9 @@ int harness_publish(const struct broker *b, const char *topic, const char *paylo
 
 /* ---- the integration environment ---- */
 
-int harness_env_open(struct harness_env *env, const char *tag, const char *sub_filter)
+int harness_env_open_dir(struct harness_env *env, const char *tag)
 {
 	char *d = harness_tmpdir(tag);
-	char id[128];
 
 	memset(env, 0, sizeof(*env));
 	if (!d)
@@ -383,6 +382,15 @@ int harness_env_open(struct harness_env *env, const char *tag, const char *sub_f
 	snprintf(env->dir, sizeof(env->dir), "%s", d);
 	harness_env_path(env, "rollsense.json", env->cfg, sizeof(env->cfg));
 	harness_env_path(env, "sub.out", env->sub_out, sizeof(env->sub_out));
+	return 0;
+}
+
+int harness_env_open(struct harness_env *env, const char *tag, const char *sub_filter)
+{
+	char id[128];
+
+	if (harness_env_open_dir(env, tag) < 0)
+		return -1;
 	if (broker_start(&env->broker, env->dir, 0, NULL) < 0)
 		goto err_rmtree;
 	if (sub_filter) {

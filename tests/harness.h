@@ -83,6 +83,9 @@ struct harness_env {
 	pid_t sub;		/* the subscriber, 0 when there is none */
 };
 
+/* Makes the folder and sets the paths, for a test that starts the broker
+ * itself (env->broker). 0, or -1 if the folder cannot be made. */
+int harness_env_open_dir(struct harness_env *env, const char *tag);
 /* Makes the folder and starts the broker (no extra configuration) and, with
  * sub_filter not NULL, a subscriber on it with client id "<tag>-sub".
  * 0, or -1 if any of it failed (what was started is stopped again). */
