@@ -30,26 +30,25 @@
 #define FLOOD_HWM_MAX_KB (64 * 1024)
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
+	struct harness_env env;	/* no subscriber */
 	pid_t collector;
-	char config[320], log[320], db[320];
+	char log[320], db[320];
 };
 
+/* The collector alone: no sensord section. */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s", harness_tmpdir("it-loadgen"));
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	snprintf(f->config, sizeof(f->config), "%s/rollsense.json", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/collector.log", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
-	assert_int_equal(harness_write_file(f->config,
-					    "{ \"device_id\": \"it\", \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },"
-					    "  \"collector\": { \"database\": \"%s\" } }\n",
-					    f->broker.port, f->db), 0);
+	assert_int_equal(harness_env_open(&f->env, "it-loadgen", NULL), 0);
+	harness_env_path(&f->env, "collector.log", f->log, sizeof(f->log));
+	harness_env_path(&f->env, "collector.db", f->db, sizeof(f->db));
+	assert_int_equal(harness_write_config(&f->env, "%s",
+					      "device_id=\"it\"\n"
+					      "sensord=-\n"
+					      "collector.commit_s=-\n"),
+			 0);
 	*state = f;
 	return 0;
 }
@@ -60,9 +59,7 @@ static int teardown(void **state)
 
 	if (f->collector > 0)
 		harness_stop(f->collector, SIGTERM, 10);
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
+	harness_env_close(&f->env);
 	free(f);
 	return 0;
 }
@@ -88,7 +85,7 @@ static void test_many_devices_all_stored(void **state)
 {
 	struct fixture *f = *state;
 	char port[16], devices[16], rate[16], duration[16], out[320];
-	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->config, NULL };
+	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, NULL };
 	char *text;
 	int status;
 	pid_t lg;
@@ -99,11 +96,11 @@ static void test_many_devices_all_stored(void **state)
 	assert_true(f->collector > 0);
 	assert_true(harness_wait_file_contains(f->log, "connected", 10));
 
-	snprintf(port, sizeof(port), "%d", f->broker.port);
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
 	snprintf(devices, sizeof(devices), "%d", DEVICES);
 	snprintf(rate, sizeof(rate), "%d", RATE_HZ);
 	snprintf(duration, sizeof(duration), "%d", DURATION_S);
-	snprintf(out, sizeof(out), "%s/loadgen.out", f->dir);
+	snprintf(out, sizeof(out), "%s/loadgen.out", f->env.dir);
 	{
 		char *argv[] = { (char *)harness_bin("bench/rollsense-loadgen"), "-p", port, "--devices", devices,
 				 "--rate", rate, "--duration", duration, "--acks", "--drain", "20", NULL };
@@ -153,8 +150,8 @@ static void flood(struct fixture *f, const char *device_prefix, const char *extr
 			 "--device-prefix", (char *)device_prefix, (char *)extra, NULL };
 	int status;
 
-	snprintf(port, sizeof(port), "%d", f->broker.port);
-	snprintf(out, sizeof(out), "%s/flood-%s.out", f->dir, device_prefix);
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
+	snprintf(out, sizeof(out), "%s/flood-%s.out", f->env.dir, device_prefix);
 	status = harness_wait(harness_spawn(out, argv), 120);
 	text = harness_read_file(out, NULL);
 	if (status != 0)
@@ -188,7 +185,7 @@ static long health_dropped(const char *log, const char *kind)
 static void test_floods_leave_memory_bounded(void **state)
 {
 	struct fixture *f = *state;
-	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->config, NULL };
+	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, NULL };
 	const char *build = getenv("BUILD");
 	bool instrumented = getenv("ROLLSENSE_VALGRIND") || (build && strstr(build, "san"));
 	long hwm_kb, runs, devices;
@@ -204,7 +201,7 @@ static void test_floods_leave_memory_bounded(void **state)
 	flood(f, "restarts", "--one-device");
 	/* The broker has them all; the collector has taken them all once a
 	 * message published after them reached it (one session, in order). */
-	assert_int_equal(harness_publish(&f->broker, "rollsense/marker/status", "online", false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/marker/status", "online", false), 0);
 	if (!harness_wait_file_contains(f->log, "ingest: marker is online", 120))
 		fail_msg("the collector did not get through the floods within 120 s");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
