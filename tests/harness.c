@@ -381,6 +381,10 @@ int harness_env_open_dir(struct harness_env *env, const char *tag)
 		return -1;
 	snprintf(env->dir, sizeof(env->dir), "%s", d);
 	harness_env_path(env, "rollsense.json", env->cfg, sizeof(env->cfg));
+	harness_env_path(env, "test.scn", env->scn, sizeof(env->scn));
+	harness_env_path(env, "collector.db", env->db, sizeof(env->db));
+	harness_env_path(env, "sensord.log", env->sensord_log, sizeof(env->sensord_log));
+	harness_env_path(env, "collector.log", env->collector_log, sizeof(env->collector_log));
 	harness_env_path(env, "sub.out", env->sub_out, sizeof(env->sub_out));
 	return 0;
 }
@@ -417,6 +421,25 @@ void harness_env_close(struct harness_env *env)
 	harness_rmtree(env->dir);
 }
 
+void *harness_fixture_new(size_t size, const char *tag, const char *sub_filter)
+{
+	struct harness_env *env = calloc(1, size < sizeof(*env) ? sizeof(*env) : size);
+
+	if (!env)
+		return NULL;
+	if (harness_env_open(env, tag, sub_filter) < 0) {
+		free(env);
+		return NULL;
+	}
+	return env;
+}
+
+void harness_fixture_free(void *fixture)
+{
+	harness_env_close(fixture);
+	free(fixture);
+}
+
 void harness_env_path(const struct harness_env *env, const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%s", env->dir, name);
@@ -433,9 +456,9 @@ static cJSON *config_base(const struct harness_env *env)
 		 "  \"sensors\": [\n"
 		 "   {\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"]},\n"
 		 "   {\"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"]}],\n"
-		 "  \"simulation\": {\"scenario\": \"%s/test.scn\", \"time_scale\": 1, \"exit_at_end\": true}},\n"
-		 " \"collector\": {\"database\": \"%s/collector.db\", \"commit_s\": 0.2}}\n",
-		 env->broker.port, env->dir, env->dir, env->dir);
+		 "  \"simulation\": {\"scenario\": \"%s\", \"time_scale\": 1, \"exit_at_end\": true}},\n"
+		 " \"collector\": {\"database\": \"%s\", \"commit_s\": 0.2}}\n",
+		 env->broker.port, env->dir, env->scn, env->db);
 	return cJSON_Parse(text);
 }
 

@@ -78,6 +78,10 @@ int harness_publish(const struct broker *b, const char *topic, const char *paylo
 struct harness_env {
 	char dir[256];
 	char cfg[300];		/* dir/rollsense.json, as harness_write_config writes it */
+	char scn[300];		/* dir/test.scn, the scenario that config plays */
+	char db[300];		/* dir/collector.db, the collector's database there */
+	char sensord_log[300];	/* dir/sensord.log */
+	char collector_log[300];	/* dir/collector.log */
 	char sub_out[300];	/* dir/sub.out */
 	struct broker broker;
 	pid_t sub;		/* the subscriber, 0 when there is none */
@@ -93,6 +97,13 @@ int harness_env_open(struct harness_env *env, const char *tag, const char *sub_f
 /* Stops the subscriber and the broker and removes the folder: with KEEP_TMP
  * set in the environment it stays, and its path is printed. */
 void harness_env_close(struct harness_env *env);
+/* For cmocka's setup: a calloc'd fixture of size bytes whose first member
+ * is a struct harness_env, opened as harness_env_open does. NULL if that
+ * failed. harness_fixture_free closes the env and frees the fixture. */
+void *harness_fixture_new(size_t size, const char *tag, const char *sub_filter);
+void harness_fixture_free(void *fixture);
+/* A test with the file's setup and teardown. */
+#define IT_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 /* "<dir>/<name>" into buf. */
 void harness_env_path(const struct harness_env *env, const char *name, char *buf, size_t size);
 

@@ -98,10 +98,7 @@ static void truth_compute(struct truth *t, double first_s, double step_s)
 }
 
 struct fixture {
-	struct harness_env env;	/* no subscriber */
-	char db[300];
-	char sensord_log[300];
-	char collector_log[300];
+	struct harness_env env;	/* first; no subscriber */
 };
 
 static void write_config_full(struct fixture *f, double scale, double resend_s, double gap_s,
@@ -134,23 +131,13 @@ static void write_config(struct fixture *f, double scale, double resend_s)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	assert_int_equal(harness_env_open(&f->env, "it-collector", NULL), 0);
-	harness_env_path(&f->env, "collector.db", f->db, sizeof(f->db));
-	harness_env_path(&f->env, "sensord.log", f->sensord_log, sizeof(f->sensord_log));
-	harness_env_path(&f->env, "collector.log", f->collector_log, sizeof(f->collector_log));
-	*state = f;
-	return 0;
+	*state = harness_fixture_new(sizeof(struct fixture), "it-collector", NULL);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	harness_env_close(&f->env);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
 }
 
@@ -242,7 +229,7 @@ static void check_store(struct fixture *f, const char *run, uint64_t *readings, 
 	struct reading first;
 	char err[256];
 	int64_t run_id;
-	struct store *st = store_open(f->db, err, sizeof(err));
+	struct store *st = store_open(f->env.db, err, sizeof(err));
 
 	assert_non_null(st);
 	assert_int_equal(store_get_counts(st, &c), 0);
@@ -292,18 +279,18 @@ static void test_scripted_session(void **state)
 	truth_compute(&t, 0, 0.001);
 	assert_int_equal(t.n_holds, 4);	/* the script's own comment: 25, 7, 40, 75 s */
 	write_config(f, 20, 30);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 90));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 
 	/* The retained summary on MQTT is the same session. */
@@ -406,20 +393,20 @@ static void test_late_delivery(void **state)
 	cJSON *rep;
 
 	write_config(f, 20, 30);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
-	assert_true(harness_wait_file_contains(f->sensord_log, "waiting for confirmation", 60));
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
 	harness_sleep(1);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 60));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 	cJSON_Delete(rep);
 }
@@ -437,9 +424,9 @@ static void test_kills_lose_nothing(void **state)
 	cJSON *rep;
 
 	write_config(f, 8, 1);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
 	for (int i = 0; i < 12; i++) {
 		harness_sleep(1.0 + (rand_r(&seed) % 1500) / 1000.0);
 		harness_stop(collector, SIGKILL, 5);
@@ -452,17 +439,17 @@ static void test_kills_lose_nothing(void **state)
 			assert_int_equal(broker_restart(&f->env.broker), 0);
 		}
 		harness_sleep((rand_r(&seed) % 500) / 1000.0);
-		collector = start(f, "rollsense-collector", f->collector_log);
+		collector = start(f, "rollsense-collector", f->env.collector_log);
 	}
 	assert_int_equal(kills, 12);
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 180));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 	cJSON_Delete(rep);
 }
@@ -491,7 +478,7 @@ static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 			continue;
 		snprintf(cmd, sizeof(cmd),
 			 "sqlite3 '%s' \"select count(*) from readings r join runs u on u.id = r.run_id"
-			 " where u.run = '%s' and r.seq <= %llu\"", f->db, run, seq);
+			 " where u.run = '%s' and r.seq <= %llu\"", f->env.db, run, seq);
 		p = popen(cmd, "r");
 		assert_non_null(p);
 		if (fgets(out, sizeof(out), p))
@@ -533,35 +520,35 @@ static void test_queue_overflow_outage(void **state)
 	sub = harness_subscribe(&f->env.broker, "rollsense/ball1/ack", "ack-watch", acks);
 	assert_true(sub > 0);
 	write_config_gap(f, 8, 20, 3);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
-	assert_true(harness_wait_file_contains(f->sensord_log, "first reading", 10));
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(6);	/* into hold 1 (the scenario runs 8 times as fast) */
 	harness_stop(collector, SIGKILL, 5);
 	harness_sleep(15);
-	collector = start(f, "rollsense-collector", f->collector_log);
+	collector = start(f, "rollsense-collector", f->env.collector_log);
 	for (int i = 0; i < 360 && status == -1; i++) {
 		checked += acks_check(f, acks, &acks_done);
 		status = harness_wait(sensord, 0.5);
 	}
-	assert_exited_ok("sensord", f->sensord_log, status);
+	assert_exited_ok("sensord", f->env.sensord_log, status);
 	checked += acks_check(f, acks, &acks_done);
 	assert_true(checked >= 10);
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_stop(sub, SIGTERM, 5);
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 	cJSON_Delete(rep);
 	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
 	 * and the late readings were fed again from the database. */
 	assert_true(harness_wait_file_contains(f->env.broker.log, "are being dropped", 1));
-	assert_true(harness_wait_file_contains(f->collector_log, "did not arrive within", 1));
-	assert_true(harness_wait_file_contains(f->collector_log, "came after their hole was passed", 1));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "did not arrive within", 1));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "came after their hole was passed", 1));
 }
 
 /* What sensord's outbox had to drop is declared on the wire: with room for
@@ -581,21 +568,21 @@ static void test_outbox_overflow_declared(void **state)
 	char err[256];
 
 	write_config_full(f, 20, 1, 3600, 1000);
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
-	assert_true(harness_wait_file_contains(f->sensord_log, "first reading", 10));
+	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(10);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 120));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	/* sensord's own count: its health line at exit. */
-	text = harness_read_file(f->sensord_log, NULL);
+	text = harness_read_file(f->env.sensord_log, NULL);
 	assert_non_null(strstr(text, "outbox full (sensord.outbox_max 1000)"));
 	for (p = strstr(text, "(dropped "); p; p = strstr(p + 1, "(dropped "))
 		assert_int_equal(sscanf(p, "(dropped %llu,", &dropped), 1);
 	free(text);
 	assert_true(dropped >= 900);
-	text = harness_read_file(f->collector_log, NULL);
+	text = harness_read_file(f->env.collector_log, NULL);
 	p = strstr(text, "are lost: sensord no longer has them");
 	if (!p)
 		fail_msg("the collector did not log the loss:\n%s", text);
@@ -613,11 +600,11 @@ static void test_outbox_overflow_declared(void **state)
 	assert_int_equal(sscanf(p, ", lost %llu,", &lost), 1);
 	free(text);
 	assert_true(lost >= to && lost <= dropped);
-	st = store_open(f->db, err, sizeof(err));
+	st = store_open(f->env.db, err, sizeof(err));
 	assert_non_null(st);
 	assert_int_equal(store_get_counts(st, &c), 0);
 	store_close(st);
-	assert_int_equal(c.readings + lost, readings_sent(f->sensord_log));
+	assert_int_equal(c.readings + lost, readings_sent(f->env.sensord_log));
 }
 
 /* Every message of tests/data/hostile-messages.tsv is dropped and counted
@@ -634,8 +621,8 @@ static void test_hostile_messages(void **state)
 	uint64_t stored;
 
 	write_config(f, 1, 30);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	corpus = harness_read_file("tests/data/hostile-messages.tsv", NULL);
 	assert_non_null(corpus);
 	for (line = strtok_r(corpus, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -662,8 +649,8 @@ static void test_hostile_messages(void **state)
 		false), 0);
 	harness_sleep(1);
 	assert_int_equal(harness_wait(collector, 0.1), -1);	/* still alive */
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
-	log = harness_read_file(f->collector_log, NULL);
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	log = harness_read_file(f->env.collector_log, NULL);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(expect, sizeof(expect), "%s %u", kinds[k], counts[k]);
 		if (!strstr(log, expect))
@@ -672,7 +659,7 @@ static void test_hostile_messages(void **state)
 	{
 		struct store_counts c;
 		char err[256];
-		struct store *st = store_open(f->db, err, sizeof(err));
+		struct store *st = store_open(f->env.db, err, sizeof(err));
 
 		assert_non_null(st);
 		assert_int_equal(store_get_counts(st, &c), 0);
@@ -697,29 +684,29 @@ static void test_reload(void **state)
 	assert_non_null(text);
 	snprintf(good, sizeof(good), "%s", text);
 	free(text);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
 	kill(collector, SIGHUP);
-	assert_true(harness_wait_file_contains(f->collector_log,
+	assert_true(harness_wait_file_contains(f->env.collector_log,
 		"reload refused; keeping the running configuration", 10));
-	text = harness_read_file(f->collector_log, NULL);
+	text = harness_read_file(f->env.collector_log, NULL);
 	assert_non_null(strstr(text, "collector.commit_s: 0 is out of range"));
 	free(text);
 	assert_int_equal(harness_wait(collector, 0.5), -1);	/* still running */
 	harness_write_file(f->env.cfg, "%s", good);
 	kill(collector, SIGHUP);
-	assert_true(harness_wait_file_contains(f->collector_log, "reload done", 10));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "reload done", 10));
 	/* Still collecting: a reading published now is stored. */
 	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
 		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
 		false), 0);
 	harness_sleep(1);
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	{
 		struct store_counts c;
 		char err[256];
-		struct store *st = store_open(f->db, err, sizeof(err));
+		struct store *st = store_open(f->env.db, err, sizeof(err));
 
 		assert_non_null(st);
 		assert_int_equal(store_get_counts(st, &c), 0);
@@ -731,13 +718,13 @@ static void test_reload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_scripted_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_delivery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kills_lose_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_overflow_outage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_overflow_declared, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		IT_TEST(test_scripted_session),
+		IT_TEST(test_late_delivery),
+		IT_TEST(test_kills_lose_nothing),
+		IT_TEST(test_queue_overflow_outage),
+		IT_TEST(test_outbox_overflow_declared),
+		IT_TEST(test_hostile_messages),
+		IT_TEST(test_reload),
 	};
 
 	tests_select();

@@ -39,12 +39,7 @@ static double latency_s(void)
 #define MAX_EDGES 256
 
 struct fixture {
-	struct harness_env env;	/* the subscriber takes rollsense/# */
-	char scn[300];
-	char log[300];
-	char collector_log[300];
-	char db[300];
-	char gpio_dir[300];
+	struct harness_env env;	/* first; the subscriber takes rollsense/# */
 };
 
 struct edge {
@@ -60,7 +55,7 @@ struct edges {
 /* One BMP280, and the feedback lines on the simulated GPIO chip. */
 static void write_config(struct fixture *f, const char *scenario)
 {
-	harness_write_file(f->scn, "%s", scenario);
+	harness_write_file(f->env.scn, "%s", scenario);
 	assert_int_equal(harness_write_config(&f->env,
 		"device_id=\"ball\"\n"
 		"sensord.confirm=\"broker\"\n"
@@ -72,25 +67,13 @@ static void write_config(struct fixture *f, const char *scenario)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	assert_int_equal(harness_env_open(&f->env, "it-feedback", "rollsense/#"), 0);
-	harness_env_path(&f->env, "test.scn", f->scn, sizeof(f->scn));
-	harness_env_path(&f->env, "sensord.log", f->log, sizeof(f->log));
-	harness_env_path(&f->env, "collector.log", f->collector_log, sizeof(f->collector_log));
-	harness_env_path(&f->env, "collector.db", f->db, sizeof(f->db));
-	harness_env_path(&f->env, "state/gpio-sim", f->gpio_dir, sizeof(f->gpio_dir));
-	*state = f;
-	return 0;
+	*state = harness_fixture_new(sizeof(struct fixture), "it-feedback", "rollsense/#");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	harness_env_close(&f->env);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
 }
 
@@ -114,7 +97,7 @@ static void button(struct fixture *f, bool pressed)
 {
 	char path[400];
 
-	snprintf(path, sizeof(path), "%s/button", f->gpio_dir);
+	snprintf(path, sizeof(path), "%s/state/gpio-sim/button", f->env.dir);
 	assert_int_equal(harness_write_file(path, "%d\n", pressed ? 1 : 0), 0);
 }
 
@@ -125,7 +108,7 @@ static void edges_read(struct fixture *f, const char *file, struct edges *out)
 	char path[400], *text, *line, *save = NULL;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "%s/%s", f->gpio_dir, file);
+	snprintf(path, sizeof(path), "%s/state/gpio-sim/%s", f->env.dir, file);
 	text = harness_read_file(path, NULL);
 	if (!text)
 		fail_msg("%s was not written", path);
@@ -245,13 +228,13 @@ static void test_hold_patterns(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	assert_exit_ok(f->log, harness_wait(start(f, "rollsense-sensord", f->log), 60));
+	assert_exit_ok(f->env.sensord_log, harness_wait(start(f, "rollsense-sensord", f->env.sensord_log), 60));
 	harness_sleep(0.3);
 	/* The truth: sampled where sensord sampled, the scenario's load first
 	 * reaches 10 kPa at first_hold; the hold has lasted 10 s at
 	 * first_hold + 10 and more than 60 s one sample after first_hold + 60. */
 	readings_read(f, r);
-	scn = sim_scenario_load(f->scn, err, sizeof(err));
+	scn = sim_scenario_load(f->env.scn, err, sizeof(err));
 	assert_non_null(scn);
 	for (size_t k = 0; k < r->n && first_hold < 0; k++) {
 		double load;
@@ -310,14 +293,14 @@ static void test_short_press_tares(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	pid = start(f, "rollsense-sensord", f->log);
-	assert_true(harness_wait_file_contains(f->log, "mqtt: connected", 10));
+	pid = start(f, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
 	harness_sleep(1.5);	/* ~15 s of mono time: well into the 5 kPa */
 	button(f, true);
 	harness_sleep(0.1);
 	button(f, false);
-	assert_true(harness_wait_file_contains(f->log, "button: short press: tare", 2));
-	assert_exit_ok(f->log, harness_wait(pid, 60));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "button: short press: tare", 2));
+	assert_exit_ok(f->env.sensord_log, harness_wait(pid, 60));
 	harness_sleep(0.3);
 
 	edges_read(f, "led.log", &led);
@@ -372,10 +355,10 @@ static void test_long_press_ends_session(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "mqtt: connected", 10));
-	pid = start(f, "rollsense-sensord", f->log);
-	assert_true(harness_wait_file_contains(f->log, "mqtt: connected", 10));
+	collector = start(f, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "mqtt: connected", 10));
+	pid = start(f, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
 	harness_sleep(1.5);
 	button(f, true);
 	/* After 1 s of real time (10 s of sensord's clock) it is not long yet. */
@@ -383,7 +366,7 @@ static void test_long_press_ends_session(void **state)
 	edges_read(f, "led.log", &led);
 	assert_int_equal(led.n, 1);
 	/* At 2 s it is, while still held. */
-	assert_true(harness_wait_file_contains(f->log, "button: long press: ending the session", 1.5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "button: long press: ending the session", 1.5));
 	/* The LED follows the log line by the loop's latency; the button is
 	 * still held until this wait is over. */
 	for (double waited = 0; ; waited += 0.01) {
@@ -395,9 +378,9 @@ static void test_long_press_ends_session(void **state)
 	assert_int_equal(led.n, 2);
 	harness_sleep(0.5);
 	button(f, false);
-	assert_exit_ok(f->log, harness_wait(pid, 60));
+	assert_exit_ok(f->env.sensord_log, harness_wait(pid, 60));
 	assert_true(harness_wait_file_contains(f->env.sub_out, "rollsense/ball/session ", 10));
-	assert_exit_ok(f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exit_ok(f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_sleep(0.3);
 
 	edges_read(f, "led.log", &led);
@@ -455,9 +438,9 @@ static void test_long_press_ends_session(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hold_patterns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_press_tares, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_press_ends_session, setup, teardown),
+		IT_TEST(test_hold_patterns),
+		IT_TEST(test_short_press_tares),
+		IT_TEST(test_long_press_ends_session),
 	};
 
 	tests_select();

@@ -26,22 +26,14 @@
 #define COLLECTOR_CONFIG_TOPIC "homeassistant/device/rollsense_ball1_sessions/config"
 
 struct fixture {
-	struct harness_env env;	/* each test subscribes itself */
-	char scn[300], sensord_log[300], collector_log[300];
+	struct harness_env env;	/* first; each test subscribes itself */
 	pid_t sensord, collector;
 };
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	assert_int_equal(harness_env_open(&f->env, "it-ha", NULL), 0);
-	harness_env_path(&f->env, "test.scn", f->scn, sizeof(f->scn));
-	harness_env_path(&f->env, "sensord.log", f->sensord_log, sizeof(f->sensord_log));
-	harness_env_path(&f->env, "collector.log", f->collector_log, sizeof(f->collector_log));
-	*state = f;
-	return 0;
+	*state = harness_fixture_new(sizeof(struct fixture), "it-ha", NULL);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -52,8 +44,7 @@ static int teardown(void **state)
 		harness_stop(f->sensord, SIGTERM, 10);
 	if (f->collector > 0)
 		harness_stop(f->collector, SIGTERM, 10);
-	harness_env_close(&f->env);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
 }
 
@@ -68,7 +59,7 @@ static void start_daemons(struct fixture *f, bool enabled)
 	snprintf(s_bin, sizeof(s_bin), "%s", harness_bin("rollsense-sensord"));
 	snprintf(c_bin, sizeof(c_bin), "%s", harness_bin("rollsense-collector"));
 
-	harness_write_file(f->scn,
+	harness_write_file(f->env.scn,
 			   "chip ball bmp280 0x76 sealed\n"
 			   "chip pad mcp9808 0x18\n"
 			   "at 0 pad temperature_c 30\n"
@@ -85,9 +76,9 @@ static void start_daemons(struct fixture *f, bool enabled)
 					      "sensord.simulation.exit_at_end=-\n",
 					      enabled ? "true" : "false"),
 			 0);
-	f->collector = harness_spawn(f->collector_log, c_argv);
+	f->collector = harness_spawn(f->env.collector_log, c_argv);
 	assert_true(f->collector > 0);
-	f->sensord = harness_spawn(f->sensord_log, s_argv);
+	f->sensord = harness_spawn(f->env.sensord_log, s_argv);
 	assert_true(f->sensord > 0);
 }
 
@@ -156,7 +147,7 @@ static void check_device(const cJSON *j)
 static void wait_or_fail(struct fixture *f, const char *path, const char *needle, double s)
 {
 	if (!harness_wait_file_contains(path, needle, s)) {
-		char *a = harness_read_file(f->sensord_log, NULL), *b = harness_read_file(f->collector_log, NULL);
+		char *a = harness_read_file(f->env.sensord_log, NULL), *b = harness_read_file(f->env.collector_log, NULL);
 
 		fail_msg("\"%s\" not seen within %.0f s\nsensord:\n%s\ncollector:\n%s", needle, s,
 			 a ? a : "", b ? b : "");
@@ -297,8 +288,8 @@ static void test_disabled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+		IT_TEST(test_discovery),
+		IT_TEST(test_disabled),
 	};
 
 	tests_select();

@@ -30,27 +30,19 @@
 #define FLOOD_HWM_MAX_KB (64 * 1024)
 
 struct fixture {
-	struct harness_env env;	/* no subscriber */
+	struct harness_env env;	/* first; no subscriber */
 	pid_t collector;
-	char log[320], db[320];
 };
 
 /* The collector alone: no sensord section. */
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = harness_fixture_new(sizeof(*f), "it-loadgen", NULL);
 
-	assert_non_null(f);
-	assert_int_equal(harness_env_open(&f->env, "it-loadgen", NULL), 0);
-	harness_env_path(&f->env, "collector.log", f->log, sizeof(f->log));
-	harness_env_path(&f->env, "collector.db", f->db, sizeof(f->db));
-	assert_int_equal(harness_write_config(&f->env, "%s",
-					      "device_id=\"it\"\n"
-					      "sensord=-\n"
-					      "collector.commit_s=-\n"),
-			 0);
 	*state = f;
-	return 0;
+	if (!f)
+		return -1;
+	return harness_write_config(&f->env, "%s", "device_id=\"it\"\nsensord=-\ncollector.commit_s=-\n");
 }
 
 static int teardown(void **state)
@@ -59,8 +51,7 @@ static int teardown(void **state)
 
 	if (f->collector > 0)
 		harness_stop(f->collector, SIGTERM, 10);
-	harness_env_close(&f->env);
-	free(f);
+	harness_fixture_free(f);
 	return 0;
 }
 
@@ -92,9 +83,9 @@ static void test_many_devices_all_stored(void **state)
 	const long total = (long)DEVICES * RATE_HZ * DURATION_S;
 	char expect[64];
 
-	f->collector = harness_spawn(f->log, collector_argv);
+	f->collector = harness_spawn(f->env.collector_log, collector_argv);
 	assert_true(f->collector > 0);
-	assert_true(harness_wait_file_contains(f->log, "connected", 10));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 
 	snprintf(port, sizeof(port), "%d", f->env.broker.port);
 	snprintf(devices, sizeof(devices), "%d", DEVICES);
@@ -118,9 +109,9 @@ static void test_many_devices_all_stored(void **state)
 	assert_non_null(strstr(text, expect));
 	free(text);
 
-	assert_int_equal(sqlite_count(f->db, "select count(*) from readings"), total);
-	assert_int_equal(sqlite_count(f->db, "select count(*) from runs"), DEVICES);
-	assert_int_equal(sqlite_count(f->db, "select count(*) from devices"), DEVICES);
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"), total);
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from runs"), DEVICES);
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from devices"), DEVICES);
 }
 
 /* The collector's high-water resident memory, kB, from /proc (-1). */
@@ -193,16 +184,16 @@ static void test_floods_leave_memory_bounded(void **state)
 	double took_s;
 	int status;
 
-	f->collector = harness_spawn(f->log, collector_argv);
+	f->collector = harness_spawn(f->env.collector_log, collector_argv);
 	assert_true(f->collector > 0);
-	assert_true(harness_wait_file_contains(f->log, "connected", 10));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	flood(f, "flood", NULL);
 	flood(f, "restarts", "--one-device");
 	/* The broker has them all; the collector has taken them all once a
 	 * message published after them reached it (one session, in order). */
 	assert_int_equal(harness_publish(&f->env.broker, "rollsense/marker/status", "online", false), 0);
-	if (!harness_wait_file_contains(f->log, "ingest: marker is online", 120))
+	if (!harness_wait_file_contains(f->env.collector_log, "ingest: marker is online", 120))
 		fail_msg("the collector did not get through the floods within 120 s");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	took_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -218,8 +209,8 @@ static void test_floods_leave_memory_bounded(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* One run per device id of the first flood that got in; of the
 	 * second, a burst's worth: the rest were refused, and counted. */
-	devices = sqlite_count(f->db, "select count(*) from devices");
-	runs = sqlite_count(f->db, "select count(*) from runs r join devices d on d.id = r.device_id"
+	devices = sqlite_count(f->env.db, "select count(*) from devices");
+	runs = sqlite_count(f->env.db, "select count(*) from runs r join devices d on d.id = r.device_id"
 				   " where d.name = \"restarts\"");
 	assert_true(devices >= 2 && devices <= FLOOD + 1);
 	/* A burst of 10, then one per 6 s of flood (none at all when the
@@ -228,21 +219,21 @@ static void test_floods_leave_memory_bounded(void **state)
 		fail_msg("%ld runs of one device stored in %.0f s", runs, took_s);
 	/* The restarts hit the rate limit (or, while a token is left, found
 	 * no room): either way refused and counted, below. */
-	assert_true(health_dropped(f->log, "new_runs") > 0);
+	assert_true(health_dropped(f->env.collector_log, "new_runs") > 0);
 	/* Every reading of the floods is accounted for: stored (one per run),
 	 * or refused and counted. */
-	assert_int_equal(sqlite_count(f->db, "select count(*) from readings"),
-			 sqlite_count(f->db, "select count(*) from runs"));
-	assert_int_equal(sqlite_count(f->db, "select count(*) from readings") +
-			 health_dropped(f->log, "new_runs") + health_dropped(f->log, "runs_full"),
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"),
+			 sqlite_count(f->env.db, "select count(*) from runs"));
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings") +
+			 health_dropped(f->env.collector_log, "new_runs") + health_dropped(f->env.collector_log, "runs_full"),
 			 2 * FLOOD);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_many_devices_all_stored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_floods_leave_memory_bounded, setup, teardown),
+		IT_TEST(test_many_devices_all_stored),
+		IT_TEST(test_floods_leave_memory_bounded),
 	};
 
 	tests_select();

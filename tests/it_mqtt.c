@@ -27,30 +27,27 @@
 #include "mqtt.h"
 
 struct fixture {
-	struct harness_env env;	/* no subscriber */
+	struct harness_env env;	/* first; no subscriber */
 	struct mqtt_cfg cfg;	/* plain tcp:// to the broker */
 };
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = harness_fixture_new(sizeof(*f), "it-mqtt", NULL);
 	struct rs_config defaults;
 
-	assert_non_null(f);
-	assert_int_equal(harness_env_open(&f->env, "it-mqtt", NULL), 0);
+	*state = f;
+	if (!f)
+		return -1;
 	config_defaults(&defaults);
 	f->cfg = defaults.mqtt;
 	snprintf(f->cfg.uri, sizeof(f->cfg.uri), "tcp://127.0.0.1:%d", f->env.broker.port);
-	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	harness_env_close(&f->env);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
 }
 
@@ -441,11 +438,11 @@ static void test_lock_order_subscribe_under_flood(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_oversize_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversize_default, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_byte_budget, setup, teardown),
+		IT_TEST(test_oversize_dropped),
+		IT_TEST(test_oversize_default),
+		IT_TEST(test_byte_budget),
 		/* Last: when it fails, Paho's threads are stuck for good. */
-		cmocka_unit_test_setup_teardown(test_lock_order_subscribe_under_flood, setup, teardown),
+		IT_TEST(test_lock_order_subscribe_under_flood),
 	};
 
 	tests_select();
