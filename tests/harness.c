@@ -440,6 +440,13 @@ void harness_fixture_free(void *fixture)
 	free(fixture);
 }
 
+pid_t harness_env_start(const struct harness_env *env, const char *bin, const char *log)
+{
+	char *argv[] = { (char *)harness_bin(bin), "--config", (char *)env->cfg, NULL };
+
+	return harness_spawn(log, argv);
+}
+
 void harness_env_path(const struct harness_env *env, const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%s", env->dir, name);

@@ -102,6 +102,9 @@ void harness_env_close(struct harness_env *env);
  * failed. harness_fixture_free closes the env and frees the fixture. */
 void *harness_fixture_new(size_t size, const char *tag, const char *sub_filter);
 void harness_fixture_free(void *fixture);
+/* Starts "$BUILD/<bin> --config <env->cfg>" with its output in log.
+ * The PID, or -1. */
+pid_t harness_env_start(const struct harness_env *env, const char *bin, const char *log);
 /* A test with the file's setup and teardown. */
 #define IT_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 /* "<dir>/<name>" into buf. */

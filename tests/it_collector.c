@@ -141,13 +141,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static pid_t start(struct fixture *f, const char *bin, const char *log)
-{
-	char *argv[] = { (char *)harness_bin(bin), "--config", f->env.cfg, NULL };
-
-	return harness_spawn(log, argv);
-}
-
 static void assert_exited_ok(const char *what, const char *log, int status)
 {
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -279,9 +272,9 @@ static void test_scripted_session(void **state)
 	truth_compute(&t, 0, 0.001);
 	assert_int_equal(t.n_holds, 4);	/* the script's own comment: 25, 7, 40, 75 s */
 	write_config(f, 20, 30);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
@@ -393,13 +386,13 @@ static void test_late_delivery(void **state)
 	cJSON *rep;
 
 	write_config(f, 20, 30);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
 	harness_sleep(1);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	rep = report_json(f);
@@ -424,9 +417,9 @@ static void test_kills_lose_nothing(void **state)
 	cJSON *rep;
 
 	write_config(f, 8, 1);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	for (int i = 0; i < 12; i++) {
 		harness_sleep(1.0 + (rand_r(&seed) % 1500) / 1000.0);
 		harness_stop(collector, SIGKILL, 5);
@@ -439,7 +432,7 @@ static void test_kills_lose_nothing(void **state)
 			assert_int_equal(broker_restart(&f->env.broker), 0);
 		}
 		harness_sleep((rand_r(&seed) % 500) / 1000.0);
-		collector = start(f, "rollsense-collector", f->env.collector_log);
+		collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	}
 	assert_int_equal(kills, 12);
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
@@ -520,14 +513,14 @@ static void test_queue_overflow_outage(void **state)
 	sub = harness_subscribe(&f->env.broker, "rollsense/ball1/ack", "ack-watch", acks);
 	assert_true(sub > 0);
 	write_config_gap(f, 8, 20, 3);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(6);	/* into hold 1 (the scenario runs 8 times as fast) */
 	harness_stop(collector, SIGKILL, 5);
 	harness_sleep(15);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	for (int i = 0; i < 360 && status == -1; i++) {
 		checked += acks_check(f, acks, &acks_done);
 		status = harness_wait(sensord, 0.5);
@@ -568,10 +561,10 @@ static void test_outbox_overflow_declared(void **state)
 	char err[256];
 
 	write_config_full(f, 20, 1, 3600, 1000);
-	sensord = start(f, "rollsense-sensord", f->env.sensord_log);
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(10);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
@@ -621,7 +614,7 @@ static void test_hostile_messages(void **state)
 	uint64_t stored;
 
 	write_config(f, 1, 30);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	corpus = harness_read_file("tests/data/hostile-messages.tsv", NULL);
 	assert_non_null(corpus);
@@ -684,7 +677,7 @@ static void test_reload(void **state)
 	assert_non_null(text);
 	snprintf(good, sizeof(good), "%s", text);
 	free(text);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
 	kill(collector, SIGHUP);

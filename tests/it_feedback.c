@@ -77,13 +77,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static pid_t start(struct fixture *f, const char *bin, const char *log)
-{
-	char *argv[] = { (char *)harness_bin(bin), "--config", f->env.cfg, NULL };
-
-	return harness_spawn(log, argv);
-}
-
 static void assert_exit_ok(const char *log, int status)
 {
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -228,7 +221,7 @@ static void test_hold_patterns(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	assert_exit_ok(f->env.sensord_log, harness_wait(start(f, "rollsense-sensord", f->env.sensord_log), 60));
+	assert_exit_ok(f->env.sensord_log, harness_wait(harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log), 60));
 	harness_sleep(0.3);
 	/* The truth: sampled where sensord sampled, the scenario's load first
 	 * reaches 10 kPa at first_hold; the hold has lasted 10 s at
@@ -293,7 +286,7 @@ static void test_short_press_tares(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	pid = start(f, "rollsense-sensord", f->env.sensord_log);
+	pid = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
 	harness_sleep(1.5);	/* ~15 s of mono time: well into the 5 kPa */
 	button(f, true);
@@ -355,9 +348,9 @@ static void test_long_press_ends_session(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	collector = start(f, "rollsense-collector", f->env.collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "mqtt: connected", 10));
-	pid = start(f, "rollsense-sensord", f->env.sensord_log);
+	pid = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
 	harness_sleep(1.5);
 	button(f, true);

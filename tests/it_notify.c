@@ -340,10 +340,10 @@ static void test_collector_ready_after_subscribe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sensord_ready_and_watchdog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sensord_chips_failing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sensord_stalled_stops_pinging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_collector_ready_after_subscribe, setup, teardown),
+		IT_TEST(test_sensord_ready_and_watchdog),
+		IT_TEST(test_sensord_chips_failing),
+		IT_TEST(test_sensord_stalled_stops_pinging),
+		IT_TEST(test_collector_ready_after_subscribe),
 	};
 
 	tests_select();

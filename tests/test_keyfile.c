@@ -22,7 +22,7 @@
 #include "unit.h"
 
 struct tmp {
-	char *dir;
+	char *dir;		/* first: the fresh folder */
 	char key[128];		/* dir/key.pem, made by each test */
 	char group[64];		/* the group new files get here (the effective gid's) */
 };
@@ -32,28 +32,20 @@ static char expected[1024];
 
 static int tmp_setup(void **state)
 {
-	struct tmp *t = calloc(1, sizeof(*t));
 	struct group *gr = getgrgid(getegid());
+	struct tmp *t = gr ? unit_fixture_new(sizeof(*t), "test_keyfile") : NULL;
 
-	if (t == NULL || gr == NULL)
+	*state = t;
+	if (t == NULL)
 		return -1;
-	t->dir = unit_tmpdir("test_keyfile");
-	if (t->dir == NULL) {
-		free(t);
-		return -1;
-	}
 	snprintf(t->key, sizeof(t->key), "%s/key.pem", t->dir);
 	snprintf(t->group, sizeof(t->group), "%s", gr->gr_name);
-	*state = t;
 	return 0;
 }
 
 static int tmp_teardown(void **state)
 {
-	struct tmp *t = *state;
-
-	unit_rmtree(t->dir);
-	free(t);
+	unit_fixture_free(*state);
 	return 0;
 }
 
@@ -241,17 +233,20 @@ static void test_owner_and_group_root(void **state)
 	expect_ok(t->key, "daemon");
 }
 
+/* Every test gets a fresh folder. */
+#define TMP_TEST(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, tmp_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_owner_only, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_group_readable, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_group_writable, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_others, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_file, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_symlink, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_group, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_owner_and_group_root, tmp_setup, tmp_teardown),
+		TMP_TEST(test_owner_only),
+		TMP_TEST(test_group_readable),
+		TMP_TEST(test_group_writable),
+		TMP_TEST(test_others),
+		TMP_TEST(test_not_a_file),
+		TMP_TEST(test_symlink),
+		TMP_TEST(test_unknown_group),
+		TMP_TEST(test_owner_and_group_root),
 	};
 
 	tests_select();

@@ -31,32 +31,24 @@
 #define DEVICE "roller1"
 
 struct fixture {
-	char *tmp;		/* the fresh folder */
+	char *tmp;		/* first: the fresh folder */
 	char path[128];		/* the database inside it */
 };
 
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_store");
 
+	*state = fx;
 	if (!fx)
 		return -1;
-	fx->tmp = unit_tmpdir("test_store");
-	if (!fx->tmp) {
-		free(fx);
-		return -1;
-	}
 	snprintf(fx->path, sizeof(fx->path), "%s/rollsense.db", fx->tmp);
-	*state = fx;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	unit_rmtree(fx->tmp);
-	free(fx);
+	unit_fixture_free(*state);
 	return 0;
 }
 

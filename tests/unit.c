@@ -59,6 +59,28 @@ void unit_rmtree(char *dir)
 	free(dir);
 }
 
+void *unit_fixture_new(size_t size, const char *tag)
+{
+	char **dir = calloc(1, size < sizeof(*dir) ? sizeof(*dir) : size);
+
+	if (!dir)
+		return NULL;
+	*dir = unit_tmpdir(tag);
+	if (!*dir) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+void unit_fixture_free(void *fixture)
+{
+	char **dir = fixture;
+
+	unit_rmtree(*dir);
+	free(fixture);
+}
+
 void unit_write_file(const char *path, const char *content, mode_t mode)
 {
 	FILE *f = fopen(path, "w");

@@ -36,6 +36,11 @@ char *unit_tmpdir(const char *tag);
 void unit_remove_tree(const char *dir);
 /* unit_remove_tree, then frees dir (from unit_tmpdir). */
 void unit_rmtree(char *dir);
+/* For cmocka's setup: a calloc'd fixture of size bytes whose first member,
+ * a char *, holds a fresh unit_tmpdir(tag). NULL if either failed.
+ * unit_fixture_free removes the folder and frees the fixture. */
+void *unit_fixture_new(size_t size, const char *tag);
+void unit_fixture_free(void *fixture);
 /* Writes content to path and gives it mode with chmod (the umask does not
  * decide). Fails the test if it cannot. */
 void unit_write_file(const char *path, const char *content, mode_t mode);
