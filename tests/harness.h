@@ -11,7 +11,7 @@
 
 /* A fresh folder under /tmp (static buffer per call site: copy it). */
 char *harness_tmpdir(const char *tag);
-/* rm -rf dir. */
+/* rm -rf dir (a folder from harness_tmpdir); kept with KEEP_TMP set. */
 void harness_rmtree(const char *dir);
 /* A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
 int harness_free_port(void);
@@ -69,5 +69,58 @@ pid_t harness_subscribe(const struct broker *b, const char *filter, const char *
 			const char *out_path);
 /* mosquitto_pub of one message; retained if asked. 0 on success. */
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained);
+
+/* ---- the integration environment ---- */
+
+/* What an integration test runs in: a fresh folder /tmp/rollsense-<tag>-...,
+ * a broker in it and, when asked, a subscriber writing "topic payload"
+ * lines to sub_out. */
+struct harness_env {
+	char dir[256];
+	char cfg[300];		/* dir/rollsense.json, as harness_write_config writes it */
+	char scn[300];		/* dir/test.scn, the scenario that config plays */
+	char db[300];		/* dir/collector.db, the collector's database there */
+	char sensord_log[300];	/* dir/sensord.log */
+	char collector_log[300];	/* dir/collector.log */
+	char sub_out[300];	/* dir/sub.out */
+	struct broker broker;
+	pid_t sub;		/* the subscriber, 0 when there is none */
+};
+
+/* Makes the folder and sets the paths, for a test that starts the broker
+ * itself (env->broker). 0, or -1 if the folder cannot be made. */
+int harness_env_open_dir(struct harness_env *env, const char *tag);
+/* Makes the folder and starts the broker (no extra configuration) and, with
+ * sub_filter not NULL, a subscriber on it with client id "<tag>-sub".
+ * 0, or -1 if any of it failed (what was started is stopped again). */
+int harness_env_open(struct harness_env *env, const char *tag, const char *sub_filter);
+/* Stops the subscriber and the broker and removes the folder: with KEEP_TMP
+ * set in the environment it stays, and its path is printed. */
+void harness_env_close(struct harness_env *env);
+/* For cmocka's setup: a calloc'd fixture of size bytes whose first member
+ * is a struct harness_env, opened as harness_env_open does. NULL if that
+ * failed. harness_fixture_free closes the env and frees the fixture. */
+void *harness_fixture_new(size_t size, const char *tag, const char *sub_filter);
+void harness_fixture_free(void *fixture);
+/* Starts "$BUILD/<bin> --config <env->cfg>" with its output in log.
+ * The PID, or -1. */
+pid_t harness_env_start(const struct harness_env *env, const char *bin, const char *log);
+/* A test with the file's setup and teardown. */
+#define IT_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* "<dir>/<name>" into buf. */
+void harness_env_path(const struct harness_env *env, const char *name, char *buf, size_t size);
+
+/* Writes env->cfg: the configuration every integration test starts from,
+ * changed by overrides. The base is device "ball1" on the env's broker;
+ * sensord sampling at 10 Hz with its state in dir/state, flushing every
+ * 0.2 s, a BMP280 (0x76, pressure) and an MCP9808 (0x18, temperature) on
+ * the simulated bus playing dir/test.scn at time scale 1 and exiting at its
+ * end; the collector's database dir/collector.db, committed every 0.2 s.
+ * overrides (printf-style) holds lines "dotted.key=JSON value", each
+ * setting that key (made if absent), e.g. "sensord.resend_s=%g\n";
+ * "key=-" removes it. 0, or -1 if a line is malformed or the file cannot be
+ * written. */
+int harness_write_config(const struct harness_env *env, const char *overrides, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

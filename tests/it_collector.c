@@ -98,12 +98,7 @@ static void truth_compute(struct truth *t, double first_s, double step_s)
 }
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	char cfg[300];
-	char db[300];
-	char sensord_log[300];
-	char collector_log[300];
+	struct harness_env env;	/* first; no subscriber */
 };
 
 static void write_config_full(struct fixture *f, double scale, double resend_s, double gap_s,
@@ -112,17 +107,16 @@ static void write_config_full(struct fixture *f, double scale, double resend_s, 
 	char cwd[512];
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	harness_write_file(f->cfg,
-			   "{ \"device_id\": \"ball1\",\n"
-			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\", \"keepalive_s\": 5 },\n"
-			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\", \"confirm\": \"collector\",\n"
-			   "    \"resend_s\": %g, \"flush_s\": 0.2, \"outbox_max\": %u,\n"
-			   "    \"sensors\": [\n"
-			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
-			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
-			   "    \"simulation\": { \"scenario\": \"%s/%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
-			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2, \"gap_timeout_s\": %g } }\n",
-			   f->broker.port, f->dir, resend_s, outbox_max, cwd, SCENARIO, scale, f->db, gap_s);
+	assert_int_equal(harness_write_config(&f->env,
+					      "mqtt.keepalive_s=5\n"
+					      "sensord.confirm=\"collector\"\n"
+					      "sensord.resend_s=%g\n"
+					      "sensord.outbox_max=%u\n"
+					      "sensord.simulation.scenario=\"%s/%s\"\n"
+					      "sensord.simulation.time_scale=%g\n"
+					      "collector.gap_timeout_s=%g\n",
+					      resend_s, outbox_max, cwd, SCENARIO, scale, gap_s),
+			 0);
 }
 
 static void write_config_gap(struct fixture *f, double scale, double resend_s, double gap_s)
@@ -137,37 +131,14 @@ static void write_config(struct fixture *f, double scale, double resend_s)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-collector");
-
-	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
-	snprintf(f->sensord_log, sizeof(f->sensord_log), "%s/sensord.log", f->dir);
-	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	*state = f;
-	return 0;
+	*state = harness_fixture_new(sizeof(struct fixture), "it-collector", NULL);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
-}
-
-static pid_t start(struct fixture *f, const char *bin, const char *log)
-{
-	char *argv[] = { (char *)harness_bin(bin), "--config", f->cfg, NULL };
-
-	return harness_spawn(log, argv);
 }
 
 static void assert_exited_ok(const char *what, const char *log, int status)
@@ -183,12 +154,12 @@ static void assert_exited_ok(const char *what, const char *log, int status)
 static cJSON *report_json(struct fixture *f)
 {
 	char out[400];
-	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->cfg, "report",
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
 			 "--json", NULL };
 	char *text;
 	cJSON *j;
 
-	snprintf(out, sizeof(out), "%s/report.json", f->dir);
+	snprintf(out, sizeof(out), "%s/report.json", f->env.dir);
 	remove(out);
 	assert_int_equal(harness_wait(harness_spawn(out, argv), 30), 0);
 	text = harness_read_file(out, NULL);
@@ -251,7 +222,7 @@ static void check_store(struct fixture *f, const char *run, uint64_t *readings, 
 	struct reading first;
 	char err[256];
 	int64_t run_id;
-	struct store *st = store_open(f->db, err, sizeof(err));
+	struct store *st = store_open(f->env.db, err, sizeof(err));
 
 	assert_non_null(st);
 	assert_int_equal(store_get_counts(st, &c), 0);
@@ -301,28 +272,28 @@ static void test_scripted_session(void **state)
 	truth_compute(&t, 0, 0.001);
 	assert_int_equal(t.n_holds, 4);	/* the script's own comment: 25, 7, 40, 75 s */
 	write_config(f, 20, 30);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 90));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 
 	/* The retained summary on MQTT is the same session. */
-	snprintf(sub_out, sizeof(sub_out), "%s/session.out", f->dir);
+	snprintf(sub_out, sizeof(sub_out), "%s/session.out", f->env.dir);
 	{
 		char port[16];
 		char *argv[] = { "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t",
 				 "rollsense/ball1/session", "-C", "1", "-W", "5", NULL };
 
-		snprintf(port, sizeof(port), "%d", f->broker.port);
+		snprintf(port, sizeof(port), "%d", f->env.broker.port);
 		assert_int_equal(harness_wait(harness_spawn(sub_out, argv), 10), 0);
 	}
 	text = harness_read_file(sub_out, NULL);
@@ -341,11 +312,11 @@ static char *report_run(struct fixture *f, int *status, const char *a1, const ch
 			const char *a3, const char *a4)
 {
 	char out[400];
-	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->cfg, "report",
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
 			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
 	int st;
 
-	snprintf(out, sizeof(out), "%s/report.out", f->dir);
+	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
 	remove(out);
 	st = harness_wait(harness_spawn(out, argv), 30);
 	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -415,20 +386,20 @@ static void test_late_delivery(void **state)
 	cJSON *rep;
 
 	write_config(f, 20, 30);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
-	assert_true(harness_wait_file_contains(f->sensord_log, "waiting for confirmation", 60));
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
 	harness_sleep(1);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 60));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 	cJSON_Delete(rep);
 }
@@ -446,32 +417,32 @@ static void test_kills_lose_nothing(void **state)
 	cJSON *rep;
 
 	write_config(f, 8, 1);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	for (int i = 0; i < 12; i++) {
 		harness_sleep(1.0 + (rand_r(&seed) % 1500) / 1000.0);
 		harness_stop(collector, SIGKILL, 5);
 		kills++;
 		if (i == 6) {
 			/* A broker that dies takes its in-memory queues with it. */
-			harness_stop(f->broker.pid, SIGKILL, 5);
-			f->broker.pid = -1;
+			harness_stop(f->env.broker.pid, SIGKILL, 5);
+			f->env.broker.pid = -1;
 			harness_sleep(0.5);
-			assert_int_equal(broker_restart(&f->broker), 0);
+			assert_int_equal(broker_restart(&f->env.broker), 0);
 		}
 		harness_sleep((rand_r(&seed) % 500) / 1000.0);
-		collector = start(f, "rollsense-collector", f->collector_log);
+		collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	}
 	assert_int_equal(kills, 12);
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 180));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 	cJSON_Delete(rep);
 }
@@ -500,7 +471,7 @@ static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 			continue;
 		snprintf(cmd, sizeof(cmd),
 			 "sqlite3 '%s' \"select count(*) from readings r join runs u on u.id = r.run_id"
-			 " where u.run = '%s' and r.seq <= %llu\"", f->db, run, seq);
+			 " where u.run = '%s' and r.seq <= %llu\"", f->env.db, run, seq);
 		p = popen(cmd, "r");
 		assert_non_null(p);
 		if (fgets(out, sizeof(out), p))
@@ -536,41 +507,41 @@ static void test_queue_overflow_outage(void **state)
 	int status = -1;
 	cJSON *rep;
 
-	broker_stop(&f->broker);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, "max_queued_messages 10"), 0);
-	snprintf(acks, sizeof(acks), "%s/acks.out", f->dir);
-	sub = harness_subscribe(&f->broker, "rollsense/ball1/ack", "ack-watch", acks);
+	broker_stop(&f->env.broker);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, "max_queued_messages 10"), 0);
+	snprintf(acks, sizeof(acks), "%s/acks.out", f->env.dir);
+	sub = harness_subscribe(&f->env.broker, "rollsense/ball1/ack", "ack-watch", acks);
 	assert_true(sub > 0);
 	write_config_gap(f, 8, 20, 3);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
-	assert_true(harness_wait_file_contains(f->sensord_log, "first reading", 10));
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(6);	/* into hold 1 (the scenario runs 8 times as fast) */
 	harness_stop(collector, SIGKILL, 5);
 	harness_sleep(15);
-	collector = start(f, "rollsense-collector", f->collector_log);
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	for (int i = 0; i < 360 && status == -1; i++) {
 		checked += acks_check(f, acks, &acks_done);
 		status = harness_wait(sensord, 0.5);
 	}
-	assert_exited_ok("sensord", f->sensord_log, status);
+	assert_exited_ok("sensord", f->env.sensord_log, status);
 	checked += acks_check(f, acks, &acks_done);
 	assert_true(checked >= 10);
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_stop(sub, SIGTERM, 5);
 	rep = report_json(f);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
 	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
 		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->sensord_log));
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
 	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
 	cJSON_Delete(rep);
 	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
 	 * and the late readings were fed again from the database. */
-	assert_true(harness_wait_file_contains(f->broker.log, "are being dropped", 1));
-	assert_true(harness_wait_file_contains(f->collector_log, "did not arrive within", 1));
-	assert_true(harness_wait_file_contains(f->collector_log, "came after their hole was passed", 1));
+	assert_true(harness_wait_file_contains(f->env.broker.log, "are being dropped", 1));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "did not arrive within", 1));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "came after their hole was passed", 1));
 }
 
 /* What sensord's outbox had to drop is declared on the wire: with room for
@@ -590,21 +561,21 @@ static void test_outbox_overflow_declared(void **state)
 	char err[256];
 
 	write_config_full(f, 20, 1, 3600, 1000);
-	sensord = start(f, "rollsense-sensord", f->sensord_log);
-	assert_true(harness_wait_file_contains(f->sensord_log, "first reading", 10));
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(10);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_exited_ok("sensord", f->sensord_log, harness_wait(sensord, 120));
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	/* sensord's own count: its health line at exit. */
-	text = harness_read_file(f->sensord_log, NULL);
+	text = harness_read_file(f->env.sensord_log, NULL);
 	assert_non_null(strstr(text, "outbox full (sensord.outbox_max 1000)"));
 	for (p = strstr(text, "(dropped "); p; p = strstr(p + 1, "(dropped "))
 		assert_int_equal(sscanf(p, "(dropped %llu,", &dropped), 1);
 	free(text);
 	assert_true(dropped >= 900);
-	text = harness_read_file(f->collector_log, NULL);
+	text = harness_read_file(f->env.collector_log, NULL);
 	p = strstr(text, "are lost: sensord no longer has them");
 	if (!p)
 		fail_msg("the collector did not log the loss:\n%s", text);
@@ -622,11 +593,11 @@ static void test_outbox_overflow_declared(void **state)
 	assert_int_equal(sscanf(p, ", lost %llu,", &lost), 1);
 	free(text);
 	assert_true(lost >= to && lost <= dropped);
-	st = store_open(f->db, err, sizeof(err));
+	st = store_open(f->env.db, err, sizeof(err));
 	assert_non_null(st);
 	assert_int_equal(store_get_counts(st, &c), 0);
 	store_close(st);
-	assert_int_equal(c.readings + lost, readings_sent(f->sensord_log));
+	assert_int_equal(c.readings + lost, readings_sent(f->env.sensord_log));
 }
 
 /* Every message of tests/data/hostile-messages.tsv is dropped and counted
@@ -643,8 +614,8 @@ static void test_hostile_messages(void **state)
 	uint64_t stored;
 
 	write_config(f, 1, 30);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	corpus = harness_read_file("tests/data/hostile-messages.tsv", NULL);
 	assert_non_null(corpus);
 	for (line = strtok_r(corpus, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -658,7 +629,7 @@ static void test_hostile_messages(void **state)
 		payload = strchr(kind, '\t');
 		assert_non_null(payload);
 		*payload++ = '\0';
-		assert_int_equal(harness_publish(&f->broker, topic, payload, false), 0);
+		assert_int_equal(harness_publish(&f->env.broker, topic, payload, false), 0);
 		sent++;
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 			if (strcmp(kind, kinds[k]) == 0)
@@ -666,13 +637,13 @@ static void test_hostile_messages(void **state)
 	}
 	assert_true(sent >= 30);
 	/* A good reading after all that is stored. */
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball9/reading",
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball9/reading",
 		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
 		false), 0);
 	harness_sleep(1);
 	assert_int_equal(harness_wait(collector, 0.1), -1);	/* still alive */
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
-	log = harness_read_file(f->collector_log, NULL);
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	log = harness_read_file(f->env.collector_log, NULL);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(expect, sizeof(expect), "%s %u", kinds[k], counts[k]);
 		if (!strstr(log, expect))
@@ -681,7 +652,7 @@ static void test_hostile_messages(void **state)
 	{
 		struct store_counts c;
 		char err[256];
-		struct store *st = store_open(f->db, err, sizeof(err));
+		struct store *st = store_open(f->env.db, err, sizeof(err));
 
 		assert_non_null(st);
 		assert_int_equal(store_get_counts(st, &c), 0);
@@ -702,33 +673,33 @@ static void test_reload(void **state)
 	pid_t collector;
 
 	write_config(f, 1, 30);
-	text = harness_read_file(f->cfg, NULL);
+	text = harness_read_file(f->env.cfg, NULL);
 	assert_non_null(text);
 	snprintf(good, sizeof(good), "%s", text);
 	free(text);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "connected", 10));
-	harness_write_file(f->cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
 	kill(collector, SIGHUP);
-	assert_true(harness_wait_file_contains(f->collector_log,
+	assert_true(harness_wait_file_contains(f->env.collector_log,
 		"reload refused; keeping the running configuration", 10));
-	text = harness_read_file(f->collector_log, NULL);
+	text = harness_read_file(f->env.collector_log, NULL);
 	assert_non_null(strstr(text, "collector.commit_s: 0 is out of range"));
 	free(text);
 	assert_int_equal(harness_wait(collector, 0.5), -1);	/* still running */
-	harness_write_file(f->cfg, "%s", good);
+	harness_write_file(f->env.cfg, "%s", good);
 	kill(collector, SIGHUP);
-	assert_true(harness_wait_file_contains(f->collector_log, "reload done", 10));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "reload done", 10));
 	/* Still collecting: a reading published now is stored. */
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball8/reading",
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
 		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
 		false), 0);
 	harness_sleep(1);
-	assert_exited_ok("collector", f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	{
 		struct store_counts c;
 		char err[256];
-		struct store *st = store_open(f->db, err, sizeof(err));
+		struct store *st = store_open(f->env.db, err, sizeof(err));
 
 		assert_non_null(st);
 		assert_int_equal(store_get_counts(st, &c), 0);
@@ -740,13 +711,13 @@ static void test_reload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_scripted_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_delivery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kills_lose_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_overflow_outage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_overflow_declared, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		IT_TEST(test_scripted_session),
+		IT_TEST(test_late_delivery),
+		IT_TEST(test_kills_lose_nothing),
+		IT_TEST(test_queue_overflow_outage),
+		IT_TEST(test_outbox_overflow_declared),
+		IT_TEST(test_hostile_messages),
+		IT_TEST(test_reload),
 	};
 
 	tests_select();

@@ -39,16 +39,7 @@ static double latency_s(void)
 #define MAX_EDGES 256
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	pid_t sub;
-	char sub_out[300];
-	char cfg[300];
-	char scn[300];
-	char log[300];
-	char collector_log[300];
-	char db[300];
-	char gpio_dir[300];
+	struct harness_env env;	/* first; the subscriber takes rollsense/# */
 };
 
 struct edge {
@@ -61,62 +52,29 @@ struct edges {
 	size_t n;
 };
 
+/* One BMP280, and the feedback lines on the simulated GPIO chip. */
 static void write_config(struct fixture *f, const char *scenario)
 {
-	harness_write_file(f->scn, "%s", scenario);
-	harness_write_file(f->cfg,
-			   "{ // written by it_feedback\n"
-			   "  \"device_id\": \"ball\",\n"
-			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
-			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\",\n"
-			   "    \"confirm\": \"broker\", \"flush_s\": 0.2,\n"
-			   "    \"feedback\": { \"chip\": \"sim\", \"led\": 0, \"buzzer\": 1, \"button\": 2 },\n"
-			   "    \"sensors\": [\n"
-			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] } ],\n"
-			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
-			   "  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2 } }\n",
-			   f->broker.port, f->dir, f->scn, SCALE, f->db);
+	harness_write_file(f->env.scn, "%s", scenario);
+	assert_int_equal(harness_write_config(&f->env,
+		"device_id=\"ball\"\n"
+		"sensord.confirm=\"broker\"\n"
+		"sensord.feedback={\"chip\": \"sim\", \"led\": 0, \"buzzer\": 1, \"button\": 2}\n"
+		"sensord.sensors=[{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", "
+		"\"provides\": [\"pressure_kpa\"]}]\n"
+		"sensord.simulation.time_scale=%g\n", SCALE), 0);
 }
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-feedback");
-
-	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->sub_out, sizeof(f->sub_out), "%s/sub.out", f->dir);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->scn, sizeof(f->scn), "%s/test.scn", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/sensord.log", f->dir);
-	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
-	snprintf(f->gpio_dir, sizeof(f->gpio_dir), "%s/state/gpio-sim", f->dir);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	f->sub = harness_subscribe(&f->broker, "rollsense/#", "it-feedback-sub", f->sub_out);
-	assert_true(f->sub > 0);
-	*state = f;
-	return 0;
+	*state = harness_fixture_new(sizeof(struct fixture), "it-feedback", "rollsense/#");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	harness_stop(f->sub, SIGTERM, 5);
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
-}
-
-static pid_t start(struct fixture *f, const char *bin, const char *log)
-{
-	char *argv[] = { (char *)harness_bin(bin), "--config", f->cfg, NULL };
-
-	return harness_spawn(log, argv);
 }
 
 static void assert_exit_ok(const char *log, int status)
@@ -132,7 +90,7 @@ static void button(struct fixture *f, bool pressed)
 {
 	char path[400];
 
-	snprintf(path, sizeof(path), "%s/button", f->gpio_dir);
+	snprintf(path, sizeof(path), "%s/state/gpio-sim/button", f->env.dir);
 	assert_int_equal(harness_write_file(path, "%d\n", pressed ? 1 : 0), 0);
 }
 
@@ -143,7 +101,7 @@ static void edges_read(struct fixture *f, const char *file, struct edges *out)
 	char path[400], *text, *line, *save = NULL;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "%s/%s", f->gpio_dir, file);
+	snprintf(path, sizeof(path), "%s/state/gpio-sim/%s", f->env.dir, file);
 	text = harness_read_file(path, NULL);
 	if (!text)
 		fail_msg("%s was not written", path);
@@ -212,7 +170,7 @@ static void readings_read(struct fixture *f, struct readings *r)
 	char *text, *line, *save = NULL;
 
 	memset(r, 0, sizeof(*r));
-	text = harness_read_file(f->sub_out, NULL);
+	text = harness_read_file(f->env.sub_out, NULL);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *j, *es, *p;
@@ -263,13 +221,13 @@ static void test_hold_patterns(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	assert_exit_ok(f->log, harness_wait(start(f, "rollsense-sensord", f->log), 60));
+	assert_exit_ok(f->env.sensord_log, harness_wait(harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log), 60));
 	harness_sleep(0.3);
 	/* The truth: sampled where sensord sampled, the scenario's load first
 	 * reaches 10 kPa at first_hold; the hold has lasted 10 s at
 	 * first_hold + 10 and more than 60 s one sample after first_hold + 60. */
 	readings_read(f, r);
-	scn = sim_scenario_load(f->scn, err, sizeof(err));
+	scn = sim_scenario_load(f->env.scn, err, sizeof(err));
 	assert_non_null(scn);
 	for (size_t k = 0; k < r->n && first_hold < 0; k++) {
 		double load;
@@ -328,14 +286,14 @@ static void test_short_press_tares(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	pid = start(f, "rollsense-sensord", f->log);
-	assert_true(harness_wait_file_contains(f->log, "mqtt: connected", 10));
+	pid = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
 	harness_sleep(1.5);	/* ~15 s of mono time: well into the 5 kPa */
 	button(f, true);
 	harness_sleep(0.1);
 	button(f, false);
-	assert_true(harness_wait_file_contains(f->log, "button: short press: tare", 2));
-	assert_exit_ok(f->log, harness_wait(pid, 60));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "button: short press: tare", 2));
+	assert_exit_ok(f->env.sensord_log, harness_wait(pid, 60));
 	harness_sleep(0.3);
 
 	edges_read(f, "led.log", &led);
@@ -390,10 +348,10 @@ static void test_long_press_ends_session(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	collector = start(f, "rollsense-collector", f->collector_log);
-	assert_true(harness_wait_file_contains(f->collector_log, "mqtt: connected", 10));
-	pid = start(f, "rollsense-sensord", f->log);
-	assert_true(harness_wait_file_contains(f->log, "mqtt: connected", 10));
+	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	assert_true(harness_wait_file_contains(f->env.collector_log, "mqtt: connected", 10));
+	pid = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
 	harness_sleep(1.5);
 	button(f, true);
 	/* After 1 s of real time (10 s of sensord's clock) it is not long yet. */
@@ -401,7 +359,7 @@ static void test_long_press_ends_session(void **state)
 	edges_read(f, "led.log", &led);
 	assert_int_equal(led.n, 1);
 	/* At 2 s it is, while still held. */
-	assert_true(harness_wait_file_contains(f->log, "button: long press: ending the session", 1.5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "button: long press: ending the session", 1.5));
 	/* The LED follows the log line by the loop's latency; the button is
 	 * still held until this wait is over. */
 	for (double waited = 0; ; waited += 0.01) {
@@ -413,9 +371,9 @@ static void test_long_press_ends_session(void **state)
 	assert_int_equal(led.n, 2);
 	harness_sleep(0.5);
 	button(f, false);
-	assert_exit_ok(f->log, harness_wait(pid, 60));
-	assert_true(harness_wait_file_contains(f->sub_out, "rollsense/ball/session ", 10));
-	assert_exit_ok(f->collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_exit_ok(f->env.sensord_log, harness_wait(pid, 60));
+	assert_true(harness_wait_file_contains(f->env.sub_out, "rollsense/ball/session ", 10));
+	assert_exit_ok(f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_sleep(0.3);
 
 	edges_read(f, "led.log", &led);
@@ -440,7 +398,7 @@ static void test_long_press_ends_session(void **state)
 		fail_msg("end_session on the reading at %.3f, the press was noticed at %.3f", end_mono,
 			 led.e[1].mono);
 
-	text = harness_read_file(f->sub_out, NULL);
+	text = harness_read_file(f->env.sub_out, NULL);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "rollsense/ball/event ", 21) == 0 && strstr(line, "\"session_ended\"")) {
@@ -473,9 +431,9 @@ static void test_long_press_ends_session(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hold_patterns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_press_tares, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_press_ends_session, setup, teardown),
+		IT_TEST(test_hold_patterns),
+		IT_TEST(test_short_press_tares),
+		IT_TEST(test_long_press_ends_session),
 	};
 
 	tests_select();

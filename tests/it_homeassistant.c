@@ -26,27 +26,14 @@
 #define COLLECTOR_CONFIG_TOPIC "homeassistant/device/rollsense_ball1_sessions/config"
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	char cfg[300], scn[300], sensord_log[300], collector_log[300];
+	struct harness_env env;	/* first; each test subscribes itself */
 	pid_t sensord, collector;
 };
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-ha");
-
-	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->scn, sizeof(f->scn), "%s/test.scn", f->dir);
-	snprintf(f->sensord_log, sizeof(f->sensord_log), "%s/sensord.log", f->dir);
-	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	*state = f;
-	return 0;
+	*state = harness_fixture_new(sizeof(struct fixture), "it-ha", NULL);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -57,10 +44,7 @@ static int teardown(void **state)
 		harness_stop(f->sensord, SIGTERM, 10);
 	if (f->collector > 0)
 		harness_stop(f->collector, SIGTERM, 10);
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
 }
 
@@ -69,34 +53,32 @@ static int teardown(void **state)
 static void start_daemons(struct fixture *f, bool enabled)
 {
 	char s_bin[300], c_bin[300];	/* harness_bin() reuses one buffer */
-	char *s_argv[] = { s_bin, "--config", f->cfg, NULL };
-	char *c_argv[] = { c_bin, "--config", f->cfg, NULL };
+	char *s_argv[] = { s_bin, "--config", f->env.cfg, NULL };
+	char *c_argv[] = { c_bin, "--config", f->env.cfg, NULL };
 
 	snprintf(s_bin, sizeof(s_bin), "%s", harness_bin("rollsense-sensord"));
 	snprintf(c_bin, sizeof(c_bin), "%s", harness_bin("rollsense-collector"));
 
-	harness_write_file(f->scn,
+	harness_write_file(f->env.scn,
 			   "chip ball bmp280 0x76 sealed\n"
 			   "chip pad mcp9808 0x18\n"
 			   "at 0 pad temperature_c 30\n"
 			   "ramp 1 2 ball load_kpa 15\n"
 			   "at 14 ball load_kpa 15\n"
 			   "ramp 14 15 ball load_kpa 0\n");
-	harness_write_file(f->cfg,
-			   "{ \"device_id\": \"ball1\",\n"
-			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
-			   "  \"homeassistant\": { \"enabled\": %s },\n"
-			   "  \"detector\": { \"idle_s\": 3 },\n"
-			   "  \"collector\": { \"database\": \"%s/collector.db\" },\n"
-			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\",\n"
-			   "    \"sensors\": [\n"
-			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
-			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
-			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": 5 } } }\n",
-			   f->broker.port, enabled ? "true" : "false", f->dir, f->dir, f->scn);
-	f->collector = harness_spawn(f->collector_log, c_argv);
+	/* The daemons' defaults for flushing, committing and running on. */
+	assert_int_equal(harness_write_config(&f->env,
+					      "homeassistant.enabled=%s\n"
+					      "detector.idle_s=3\n"
+					      "collector.commit_s=-\n"
+					      "sensord.flush_s=-\n"
+					      "sensord.simulation.time_scale=5\n"
+					      "sensord.simulation.exit_at_end=-\n",
+					      enabled ? "true" : "false"),
+			 0);
+	f->collector = harness_spawn(f->env.collector_log, c_argv);
 	assert_true(f->collector > 0);
-	f->sensord = harness_spawn(f->sensord_log, s_argv);
+	f->sensord = harness_spawn(f->env.sensord_log, s_argv);
 	assert_true(f->sensord > 0);
 }
 
@@ -165,7 +147,7 @@ static void check_device(const cJSON *j)
 static void wait_or_fail(struct fixture *f, const char *path, const char *needle, double s)
 {
 	if (!harness_wait_file_contains(path, needle, s)) {
-		char *a = harness_read_file(f->sensord_log, NULL), *b = harness_read_file(f->collector_log, NULL);
+		char *a = harness_read_file(f->env.sensord_log, NULL), *b = harness_read_file(f->env.collector_log, NULL);
 
 		fail_msg("\"%s\" not seen within %.0f s\nsensord:\n%s\ncollector:\n%s", needle, s,
 			 a ? a : "", b ? b : "");
@@ -181,18 +163,18 @@ static void test_discovery(void **state)
 	const cJSON *c;
 	cJSON *j, *session, *today, *health;
 
-	snprintf(out, sizeof(out), "%s/ha.out", f->dir);
-	snprintf(rs_out, sizeof(rs_out), "%s/rs.out", f->dir);
-	sub = harness_subscribe(&f->broker, "homeassistant/#", "it-ha", out);
-	rs_sub = harness_subscribe(&f->broker, "rollsense/#", "it-ha-rs", rs_out);
+	snprintf(out, sizeof(out), "%s/ha.out", f->env.dir);
+	snprintf(rs_out, sizeof(rs_out), "%s/rs.out", f->env.dir);
+	sub = harness_subscribe(&f->env.broker, "homeassistant/#", "it-ha", out);
+	rs_sub = harness_subscribe(&f->env.broker, "rollsense/#", "it-ha-rs", rs_out);
 	start_daemons(f, true);
 	wait_or_fail(f, out, SENSORD_CONFIG_TOPIC " ", 15);
 	/* The collector knows ball1 from its first reading. */
 	wait_or_fail(f, out, COLLECTOR_CONFIG_TOPIC " ", 15);
 
 	/* Retained: a client that subscribes now still gets both. */
-	snprintf(late, sizeof(late), "%s/late.out", f->dir);
-	late_sub = harness_subscribe(&f->broker, "homeassistant/#", "it-ha-late", late);
+	snprintf(late, sizeof(late), "%s/late.out", f->env.dir);
+	late_sub = harness_subscribe(&f->env.broker, "homeassistant/#", "it-ha-late", late);
 	wait_or_fail(f, late, SENSORD_CONFIG_TOPIC " ", 5);
 	wait_or_fail(f, late, COLLECTOR_CONFIG_TOPIC " ", 5);
 	harness_stop(late_sub, SIGTERM, 5);
@@ -262,7 +244,7 @@ static void test_discovery(void **state)
 	/* Home Assistant restarts: both send their discovery again. */
 	cJSON_Delete(last_message(out, SENSORD_CONFIG_TOPIC, &n_s));
 	cJSON_Delete(last_message(out, COLLECTOR_CONFIG_TOPIC, &n_c));
-	assert_int_equal(harness_publish(&f->broker, "homeassistant/status", "online", false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "homeassistant/status", "online", false), 0);
 	for (int i = 0; i < 100; i++) {
 		cJSON_Delete(last_message(out, SENSORD_CONFIG_TOPIC, &n_s2));
 		cJSON_Delete(last_message(out, COLLECTOR_CONFIG_TOPIC, &n_c2));
@@ -284,15 +266,15 @@ static void test_disabled(void **state)
 	char out[300], rs_out[300], *text;
 	pid_t sub, rs_sub;
 
-	snprintf(out, sizeof(out), "%s/ha.out", f->dir);
-	snprintf(rs_out, sizeof(rs_out), "%s/rs.out", f->dir);
-	sub = harness_subscribe(&f->broker, "homeassistant/#", "it-ha-off", out);
-	rs_sub = harness_subscribe(&f->broker, "rollsense/#", "it-ha-off-rs", rs_out);
+	snprintf(out, sizeof(out), "%s/ha.out", f->env.dir);
+	snprintf(rs_out, sizeof(rs_out), "%s/rs.out", f->env.dir);
+	sub = harness_subscribe(&f->env.broker, "homeassistant/#", "it-ha-off", out);
+	rs_sub = harness_subscribe(&f->env.broker, "rollsense/#", "it-ha-off-rs", rs_out);
 	start_daemons(f, false);
 	/* Both are up and talking (sensord's status, the collector's today) ... */
 	wait_or_fail(f, rs_out, "rollsense/ball1/status online", 30);
 	wait_or_fail(f, rs_out, "rollsense/ball1/today ", 30);
-	assert_int_equal(harness_publish(&f->broker, "homeassistant/status", "online", false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "homeassistant/status", "online", false), 0);
 	harness_sleep(1.5);
 	harness_stop(sub, SIGTERM, 5);
 	harness_stop(rs_sub, SIGTERM, 5);
@@ -306,8 +288,8 @@ static void test_disabled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+		IT_TEST(test_discovery),
+		IT_TEST(test_disabled),
 	};
 
 	tests_select();

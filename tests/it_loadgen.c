@@ -30,28 +30,19 @@
 #define FLOOD_HWM_MAX_KB (64 * 1024)
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
+	struct harness_env env;	/* first; no subscriber */
 	pid_t collector;
-	char config[320], log[320], db[320];
 };
 
+/* The collector alone: no sensord section. */
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = harness_fixture_new(sizeof(*f), "it-loadgen", NULL);
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s", harness_tmpdir("it-loadgen"));
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	snprintf(f->config, sizeof(f->config), "%s/rollsense.json", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/collector.log", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
-	assert_int_equal(harness_write_file(f->config,
-					    "{ \"device_id\": \"it\", \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },"
-					    "  \"collector\": { \"database\": \"%s\" } }\n",
-					    f->broker.port, f->db), 0);
 	*state = f;
-	return 0;
+	if (!f)
+		return -1;
+	return harness_write_config(&f->env, "%s", "device_id=\"it\"\nsensord=-\ncollector.commit_s=-\n");
 }
 
 static int teardown(void **state)
@@ -60,10 +51,7 @@ static int teardown(void **state)
 
 	if (f->collector > 0)
 		harness_stop(f->collector, SIGTERM, 10);
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
-	free(f);
+	harness_fixture_free(f);
 	return 0;
 }
 
@@ -88,22 +76,22 @@ static void test_many_devices_all_stored(void **state)
 {
 	struct fixture *f = *state;
 	char port[16], devices[16], rate[16], duration[16], out[320];
-	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->config, NULL };
+	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, NULL };
 	char *text;
 	int status;
 	pid_t lg;
 	const long total = (long)DEVICES * RATE_HZ * DURATION_S;
 	char expect[64];
 
-	f->collector = harness_spawn(f->log, collector_argv);
+	f->collector = harness_spawn(f->env.collector_log, collector_argv);
 	assert_true(f->collector > 0);
-	assert_true(harness_wait_file_contains(f->log, "connected", 10));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 
-	snprintf(port, sizeof(port), "%d", f->broker.port);
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
 	snprintf(devices, sizeof(devices), "%d", DEVICES);
 	snprintf(rate, sizeof(rate), "%d", RATE_HZ);
 	snprintf(duration, sizeof(duration), "%d", DURATION_S);
-	snprintf(out, sizeof(out), "%s/loadgen.out", f->dir);
+	snprintf(out, sizeof(out), "%s/loadgen.out", f->env.dir);
 	{
 		char *argv[] = { (char *)harness_bin("bench/rollsense-loadgen"), "-p", port, "--devices", devices,
 				 "--rate", rate, "--duration", duration, "--acks", "--drain", "20", NULL };
@@ -121,9 +109,9 @@ static void test_many_devices_all_stored(void **state)
 	assert_non_null(strstr(text, expect));
 	free(text);
 
-	assert_int_equal(sqlite_count(f->db, "select count(*) from readings"), total);
-	assert_int_equal(sqlite_count(f->db, "select count(*) from runs"), DEVICES);
-	assert_int_equal(sqlite_count(f->db, "select count(*) from devices"), DEVICES);
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"), total);
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from runs"), DEVICES);
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from devices"), DEVICES);
 }
 
 /* The collector's high-water resident memory, kB, from /proc (-1). */
@@ -153,8 +141,8 @@ static void flood(struct fixture *f, const char *device_prefix, const char *extr
 			 "--device-prefix", (char *)device_prefix, (char *)extra, NULL };
 	int status;
 
-	snprintf(port, sizeof(port), "%d", f->broker.port);
-	snprintf(out, sizeof(out), "%s/flood-%s.out", f->dir, device_prefix);
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
+	snprintf(out, sizeof(out), "%s/flood-%s.out", f->env.dir, device_prefix);
 	status = harness_wait(harness_spawn(out, argv), 120);
 	text = harness_read_file(out, NULL);
 	if (status != 0)
@@ -188,7 +176,7 @@ static long health_dropped(const char *log, const char *kind)
 static void test_floods_leave_memory_bounded(void **state)
 {
 	struct fixture *f = *state;
-	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->config, NULL };
+	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, NULL };
 	const char *build = getenv("BUILD");
 	bool instrumented = getenv("ROLLSENSE_VALGRIND") || (build && strstr(build, "san"));
 	long hwm_kb, runs, devices;
@@ -196,16 +184,16 @@ static void test_floods_leave_memory_bounded(void **state)
 	double took_s;
 	int status;
 
-	f->collector = harness_spawn(f->log, collector_argv);
+	f->collector = harness_spawn(f->env.collector_log, collector_argv);
 	assert_true(f->collector > 0);
-	assert_true(harness_wait_file_contains(f->log, "connected", 10));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	flood(f, "flood", NULL);
 	flood(f, "restarts", "--one-device");
 	/* The broker has them all; the collector has taken them all once a
 	 * message published after them reached it (one session, in order). */
-	assert_int_equal(harness_publish(&f->broker, "rollsense/marker/status", "online", false), 0);
-	if (!harness_wait_file_contains(f->log, "ingest: marker is online", 120))
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/marker/status", "online", false), 0);
+	if (!harness_wait_file_contains(f->env.collector_log, "ingest: marker is online", 120))
 		fail_msg("the collector did not get through the floods within 120 s");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	took_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -221,8 +209,8 @@ static void test_floods_leave_memory_bounded(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* One run per device id of the first flood that got in; of the
 	 * second, a burst's worth: the rest were refused, and counted. */
-	devices = sqlite_count(f->db, "select count(*) from devices");
-	runs = sqlite_count(f->db, "select count(*) from runs r join devices d on d.id = r.device_id"
+	devices = sqlite_count(f->env.db, "select count(*) from devices");
+	runs = sqlite_count(f->env.db, "select count(*) from runs r join devices d on d.id = r.device_id"
 				   " where d.name = \"restarts\"");
 	assert_true(devices >= 2 && devices <= FLOOD + 1);
 	/* A burst of 10, then one per 6 s of flood (none at all when the
@@ -231,21 +219,21 @@ static void test_floods_leave_memory_bounded(void **state)
 		fail_msg("%ld runs of one device stored in %.0f s", runs, took_s);
 	/* The restarts hit the rate limit (or, while a token is left, found
 	 * no room): either way refused and counted, below. */
-	assert_true(health_dropped(f->log, "new_runs") > 0);
+	assert_true(health_dropped(f->env.collector_log, "new_runs") > 0);
 	/* Every reading of the floods is accounted for: stored (one per run),
 	 * or refused and counted. */
-	assert_int_equal(sqlite_count(f->db, "select count(*) from readings"),
-			 sqlite_count(f->db, "select count(*) from runs"));
-	assert_int_equal(sqlite_count(f->db, "select count(*) from readings") +
-			 health_dropped(f->log, "new_runs") + health_dropped(f->log, "runs_full"),
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"),
+			 sqlite_count(f->env.db, "select count(*) from runs"));
+	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings") +
+			 health_dropped(f->env.collector_log, "new_runs") + health_dropped(f->env.collector_log, "runs_full"),
 			 2 * FLOOD);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_many_devices_all_stored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_floods_leave_memory_bounded, setup, teardown),
+		IT_TEST(test_many_devices_all_stored),
+		IT_TEST(test_floods_leave_memory_bounded),
 	};
 
 	tests_select();

@@ -27,34 +27,27 @@
 #include "mqtt.h"
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
+	struct harness_env env;	/* first; no subscriber */
 	struct mqtt_cfg cfg;	/* plain tcp:// to the broker */
 };
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = harness_fixture_new(sizeof(*f), "it-mqtt", NULL);
 	struct rs_config defaults;
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s", harness_tmpdir("it-mqtt"));
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	*state = f;
+	if (!f)
+		return -1;
 	config_defaults(&defaults);
 	f->cfg = defaults.mqtt;
-	snprintf(f->cfg.uri, sizeof(f->cfg.uri), "tcp://127.0.0.1:%d", f->broker.port);
-	*state = f;
+	snprintf(f->cfg.uri, sizeof(f->cfg.uri), "tcp://127.0.0.1:%d", f->env.broker.port);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
 }
 
@@ -166,11 +159,11 @@ static void test_oversize_dropped(void **state)
 
 	memset(payload, 'a', MAX_PAYLOAD + 1);
 	payload[MAX_PAYLOAD] = '\0';
-	assert_int_equal(harness_publish(&f->broker, "big/fits", payload, false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "big/fits", payload, false), 0);
 	payload[MAX_PAYLOAD] = 'a';
 	payload[MAX_PAYLOAD + 1] = '\0';
-	assert_int_equal(harness_publish(&f->broker, "big/too-long", payload, false), 0);
-	assert_int_equal(harness_publish(&f->broker, "big/end", "end", false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "big/too-long", payload, false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "big/end", "end", false), 0);
 	assert_true(wait_message(c, "big/end", 10, sizes_note, &seen));
 
 	assert_int_equal(seen.n, 1);
@@ -421,9 +414,7 @@ static void test_lock_order_subscribe_under_flood(void **state)
 				"(%llu messages sent): a lock-order deadlock with Paho\n",
 				rounds, LOCK_ROUNDS, (unsigned long long)sent);
 			fflush(stderr);
-			broker_stop(&f->broker);
-			if (!getenv("KEEP_TMP"))
-				harness_rmtree(f->dir);
+			harness_env_close(&f->env);
 			_exit(1);
 		}
 		/* Some 20,000 a second at most: more and mosquitto drops the
@@ -447,11 +438,11 @@ static void test_lock_order_subscribe_under_flood(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_oversize_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversize_default, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_byte_budget, setup, teardown),
+		IT_TEST(test_oversize_dropped),
+		IT_TEST(test_oversize_default),
+		IT_TEST(test_byte_budget),
 		/* Last: when it fails, Paho's threads are stuck for good. */
-		cmocka_unit_test_setup_teardown(test_lock_order_subscribe_under_flood, setup, teardown),
+		IT_TEST(test_lock_order_subscribe_under_flood),
 	};
 
 	tests_select();

@@ -32,9 +32,7 @@
 #include "harness.h"
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	char cfg[300];
+	struct harness_env env;	/* each test starts the broker when it needs it */
 	char scn[300];
 	char log[300];
 	char sock_path[300];
@@ -53,15 +51,12 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *d = harness_tmpdir("it-notify");
 
 	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->scn, sizeof(f->scn), "%s/test.scn", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/daemon.log", f->dir);
-	snprintf(f->sock_path, sizeof(f->sock_path), "%s/notify", f->dir);
+	assert_int_equal(harness_env_open_dir(&f->env, "it-notify"), 0);
+	harness_env_path(&f->env, "test.scn", f->scn, sizeof(f->scn));
+	harness_env_path(&f->env, "daemon.log", f->log, sizeof(f->log));
+	harness_env_path(&f->env, "notify", f->sock_path, sizeof(f->sock_path));
 	f->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	assert_true(f->sock >= 0);
 	assert_true(strlen(f->sock_path) < sizeof(sa.sun_path));
@@ -76,10 +71,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	close(f->sock);
-	if (f->broker.pid > 0)
-		broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
+	harness_env_close(&f->env);
 	free(f);
 	return 0;
 }
@@ -92,23 +84,20 @@ static void write_sensord_config(struct fixture *f, const char *fault_lines)
 			   "chip pad mcp9808 0x18\n"
 			   "at 0 pad temperature_c 30\n"
 			   "%s", fault_lines);
-	harness_write_file(f->cfg,
-			   "{ \"device_id\": \"ball1\",\n"
-			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
-			   "  \"homeassistant\": { \"enabled\": false },\n"
-			   "  \"collector\": { \"database\": \"%s/collector.db\" },\n"
-			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\", \"confirm\": \"broker\",\n"
-			   "    \"sensors\": [\n"
-			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
-			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
-			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": 1 } } }\n",
-			   f->broker.port, f->dir, f->dir, f->scn);
+	/* The daemons' defaults for flushing, committing and running on. */
+	assert_int_equal(harness_write_config(&f->env, "%s",
+					      "homeassistant.enabled=false\n"
+					      "collector.commit_s=-\n"
+					      "sensord.confirm=\"broker\"\n"
+					      "sensord.flush_s=-\n"
+					      "sensord.simulation.exit_at_end=-\n"),
+			 0);
 }
 
 /* Starts BIN with NOTIFY_SOCKET and WATCHDOG_USEC set for it alone. */
 static pid_t start(struct fixture *f, const char *bin, const char *watchdog_usec)
 {
-	char *argv[] = { (char *)harness_bin(bin), "--config", f->cfg, NULL };
+	char *argv[] = { (char *)harness_bin(bin), "--config", f->env.cfg, NULL };
 	pid_t pid;
 
 	setenv("NOTIFY_SOCKET", f->sock_path, 1);
@@ -202,7 +191,7 @@ static void test_sensord_ready_and_watchdog(void **state)
 	double t0, t_ready, t_end;
 	pid_t pid;
 
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
 	write_sensord_config(f, "");
 	seen_init(&s);
 	t0 = now_s();
@@ -246,7 +235,7 @@ static void test_sensord_chips_failing(void **state)
 	double t0, t_ready;
 	pid_t pid;
 
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
 	write_sensord_config(f, "fault 0 4 ball nack\nfault 0 4 pad nack\n");
 	seen_init(&s);
 	t0 = now_s();
@@ -275,7 +264,7 @@ static void test_sensord_stalled_stops_pinging(void **state)
 	struct seen s;
 	pid_t pid;
 
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
 	write_sensord_config(f, "");
 	seen_init(&s);
 	pid = start(f, "rollsense-sensord", "400000");
@@ -306,7 +295,7 @@ static void test_collector_ready_after_subscribe(void **state)
 	double t_up, t_ready;
 	pid_t pid, sub;
 
-	f->broker.port = harness_free_port();
+	f->env.broker.port = harness_free_port();
 	write_sensord_config(f, "");
 	seen_init(&s);
 	pid = start(f, "rollsense-collector", "200000");
@@ -317,7 +306,7 @@ static void test_collector_ready_after_subscribe(void **state)
 		      harness_timeout_s(2));
 	assert_true(s.watchdogs >= 10);
 
-	assert_int_equal(broker_start(&f->broker, f->dir, f->broker.port, NULL), 0);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, f->env.broker.port, NULL), 0);
 	t_up = now_s();
 	/* Its next connect attempt comes at most 30 s after the last one
 	 * (the retry delay doubles while the broker is away). */
@@ -326,10 +315,10 @@ static void test_collector_ready_after_subscribe(void **state)
 		fail_with_log(f, "no READY=1 after the broker came up");
 	print_message("READY=1 %.2f s after the broker came up\n", t_ready - t_up);
 
-	snprintf(sub_out, sizeof(sub_out), "%s/ack.out", f->dir);
-	sub = harness_subscribe(&f->broker, "rollsense/ball1/ack", "it-notify-ack", sub_out);
+	snprintf(sub_out, sizeof(sub_out), "%s/ack.out", f->env.dir);
+	sub = harness_subscribe(&f->env.broker, "rollsense/ball1/ack", "it-notify-ack", sub_out);
 	assert_true(sub > 0);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball1/reading",
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball1/reading",
 					 "{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.1,\"ts\":1763910000.1,"
 					 "\"pressure_kpa\":0.5,\"temperature_c\":30.0}", false), 0);
 	assert_true(harness_wait_file_contains(sub_out, "\"seq\":1", 10));
@@ -351,10 +340,10 @@ static void test_collector_ready_after_subscribe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sensord_ready_and_watchdog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sensord_chips_failing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sensord_stalled_stops_pinging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_collector_ready_after_subscribe, setup, teardown),
+		IT_TEST(test_sensord_ready_and_watchdog),
+		IT_TEST(test_sensord_chips_failing),
+		IT_TEST(test_sensord_stalled_stops_pinging),
+		IT_TEST(test_collector_ready_after_subscribe),
 	};
 
 	tests_select();

@@ -24,13 +24,7 @@
 #define MAX_SEQ 20000
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	pid_t sub;
-	char sub_out[300];
-	char cfg[300];
-	char scn[300];
-	char log[300];
+	struct harness_env env;	/* first; the subscriber takes rollsense/# */
 };
 
 /* A scenario: a sealed ball pressed to 15 kPa from 5 to 12 s, a pad at 30 °C
@@ -46,22 +40,20 @@ static const char scenario_text[] =
 	"ramp 12 13 ball load_kpa 0\n"
 	"ramp 4 14 pad temperature_c 40\n";
 
+/* The scenario, ending at end_s, and the configuration; extra holds more
+ * override lines for harness_write_config. */
 static void write_config_extra(struct fixture *f, const char *device, double end_s, double scale,
 			       const char *confirm, bool exit_at_end, const char *extra)
 {
-	harness_write_file(f->scn, scenario_text, end_s);
-	harness_write_file(f->cfg,
-			   "{ // written by it_sensord\n"
-			   "  \"device_id\": \"%s\",\n"
-			   "  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\" },\n"
-			   "  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\",\n"
-			   "    \"confirm\": \"%s\", \"flush_s\": 0.2, %s\n"
-			   "    \"sensors\": [\n"
-			   "      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
-			   "      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
-			   "    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": %g, \"exit_at_end\": %s } } }\n",
-			   device, f->broker.port, f->dir, confirm, extra, f->scn, scale,
-			   exit_at_end ? "true" : "false");
+	harness_write_file(f->env.scn, scenario_text, end_s);
+	assert_int_equal(harness_write_config(&f->env,
+					      "device_id=\"%s\"\n"
+					      "sensord.confirm=\"%s\"\n"
+					      "sensord.simulation.time_scale=%g\n"
+					      "sensord.simulation.exit_at_end=%s\n%s",
+					      device, confirm, scale, exit_at_end ? "true" : "false",
+					      extra),
+			 0);
 }
 
 static void write_config(struct fixture *f, const char *device, double end_s, double scale,
@@ -72,40 +64,21 @@ static void write_config(struct fixture *f, const char *device, double end_s, do
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-sensord");
-
-	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->sub_out, sizeof(f->sub_out), "%s/sub.out", f->dir);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->scn, sizeof(f->scn), "%s/test.scn", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/sensord.log", f->dir);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	f->sub = harness_subscribe(&f->broker, "rollsense/#", "it-sub", f->sub_out);
-	assert_true(f->sub > 0);
-	*state = f;
-	return 0;
+	*state = harness_fixture_new(sizeof(struct fixture), "it-sensord", "rollsense/#");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	harness_stop(f->sub, SIGTERM, 5);
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
-	free(f);
+	harness_fixture_free(*state);
 	return 0;
 }
 
 static pid_t start_sensord(struct fixture *f)
 {
-	char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", f->cfg, NULL };
+	char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", f->env.cfg, NULL };
 
-	return harness_spawn(f->log, argv);
+	return harness_spawn(f->env.sensord_log, argv);
 }
 
 struct seen {
@@ -130,9 +103,9 @@ static void collect(const struct fixture *f, const char *device, struct seen *s,
 	memset(s, 0, sizeof(*s));
 	s->in_order = true;
 	snprintf(topic, sizeof(topic), "rollsense/%s/reading ", device);
-	text = harness_read_file(f->sub_out, NULL);
+	text = harness_read_file(f->env.sub_out, NULL);
 	assert_non_null(text);
-	scn = sim_scenario_load(f->scn, err, sizeof(err));
+	scn = sim_scenario_load(f->env.scn, err, sizeof(err));
 	assert_non_null(scn);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *j, *run, *seq, *mono, *p, *t;
@@ -209,7 +182,7 @@ static void test_every_reading_arrives(void **state)
 
 	write_config(f, "ball1", 20, 10, "broker", true);
 	status = harness_wait(start_sensord(f), 60);
-	assert_exit_ok(f->log, status);
+	assert_exit_ok(f->env.sensord_log, status);
 	harness_sleep(0.3);
 	collect(f, "ball1", &s, true);
 	assert_int_equal(s.n_runs, 1);
@@ -219,7 +192,7 @@ static void test_every_reading_arrives(void **state)
 		if (s.count[q] != 1)
 			fail_msg("seq %llu arrived %d times", (unsigned long long)q, s.count[q]);
 	assert_true(s.in_order);
-	assert_true(harness_wait_file_contains(f->sub_out, "rollsense/ball1/status online", 1));
+	assert_true(harness_wait_file_contains(f->env.sub_out, "rollsense/ball1/status online", 1));
 }
 
 /* The broker stops for 3 s mid-run and comes back: every reading still
@@ -234,11 +207,11 @@ static void test_broker_outage(void **state)
 	write_config(f, "ball2", 60, 5, "broker", true);
 	pid = start_sensord(f);
 	harness_sleep(3);
-	broker_stop(&f->broker);
+	broker_stop(&f->env.broker);
 	harness_sleep(3);
-	assert_int_equal(broker_restart(&f->broker), 0);
+	assert_int_equal(broker_restart(&f->env.broker), 0);
 	status = harness_wait(pid, 90);
-	assert_exit_ok(f->log, status);
+	assert_exit_ok(f->env.sensord_log, status);
 	harness_sleep(1);
 	collect(f, "ball2", &s, true);
 	assert_int_equal(s.n_runs, 1);
@@ -260,17 +233,17 @@ static void test_restart_during_outage(void **state)
 	write_config(f, "ball3", 600, 5, "broker", false);
 	pid = start_sensord(f);
 	harness_sleep(2);
-	broker_stop(&f->broker);
+	broker_stop(&f->env.broker);
 	harness_sleep(2);
 	status = harness_stop(pid, SIGTERM, 10);
-	assert_exit_ok(f->log, status);
+	assert_exit_ok(f->env.sensord_log, status);
 	/* The second run ends by itself at 10 s of scenario time. */
 	write_config(f, "ball3", 10, 5, "broker", true);
 	pid = start_sensord(f);
 	harness_sleep(1);
-	assert_int_equal(broker_restart(&f->broker), 0);
+	assert_int_equal(broker_restart(&f->env.broker), 0);
 	status = harness_wait(pid, 90);
-	assert_exit_ok(f->log, status);
+	assert_exit_ok(f->env.sensord_log, status);
 	harness_sleep(1);
 	collect(f, "ball3", &s, false);
 	assert_int_equal(s.n_runs, 2);
@@ -300,7 +273,7 @@ static void test_waits_for_collector_ack(void **state)
 
 	write_config(f, "ball4", 5, 5, "collector", true);
 	pid = start_sensord(f);
-	assert_true(harness_wait_file_contains(f->log, "waiting for confirmation", 20));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 20));
 	harness_sleep(1);
 	assert_int_equal(harness_wait(pid, 0.5), -1);	/* still running: nothing acked */
 	collect(f, "ball4", &s, false);
@@ -310,23 +283,23 @@ static void test_waits_for_collector_ack(void **state)
 	 * the readings this run made (it would confirm readings not made
 	 * yet, or never sent), one for a run this sensord never had. */
 	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":1000000000000000}", s.run[0]);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball4/ack", ack, true), 0);
-	assert_true(harness_wait_file_contains(f->log, "ignoring an acknowledgement of run", 5));
-	assert_true(harness_wait_file_contains(f->log, "up to seq 1000000000000000: that run made only", 1));
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball4/ack", ack, true), 0);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "ignoring an acknowledgement of run", 5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "up to seq 1000000000000000: that run made only", 1));
 	harness_sleep(1);
 	assert_int_equal(harness_wait(pid, 0.5), -1);	/* nothing was confirmed */
 	/* An ack for part of the run is not enough. */
 	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":%llu}", s.run[0],
 		 (unsigned long long)s.max_seq - 10);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball4/ack", ack, true), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball4/ack", ack, true), 0);
 	harness_sleep(1);
 	assert_int_equal(harness_wait(pid, 0.5), -1);
 	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":%llu}", s.run[0],
 		 (unsigned long long)s.max_seq);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball4/ack", ack, true), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball4/ack", ack, true), 0);
 	status = harness_wait(pid, 10);
-	assert_exit_ok(f->log, status);
-	assert_true(harness_wait_file_contains(f->log, "readings confirmed", 1));
+	assert_exit_ok(f->env.sensord_log, status);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "readings confirmed", 1));
 }
 
 /* Chip faults on the simulated bus: a NACK burst on the barometer, the
@@ -352,11 +325,11 @@ static void test_chip_faults(void **state)
 	int status;
 
 	write_config(f, "ball5", 36, 5, "broker", true);
-	harness_write_file(f->scn, "%s", faults_scn);
+	harness_write_file(f->env.scn, "%s", faults_scn);
 	status = harness_wait(start_sensord(f), 60);
-	assert_exit_ok(f->log, status);
+	assert_exit_ok(f->env.sensord_log, status);
 	harness_sleep(0.3);
-	text = harness_read_file(f->sub_out, NULL);
+	text = harness_read_file(f->env.sub_out, NULL);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *j, *p, *t, *faults;
@@ -421,7 +394,7 @@ static void test_chip_faults(void **state)
 	assert_true(stuck_from > 20 && stuck_from <= 22.1);
 	assert_int_equal(stale, 0);
 	assert_true(nulls[2] >= 55);
-	assert_true(harness_wait_file_contains(f->log, "bmp280@sim:0x76: answering again", 1));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "bmp280@sim:0x76: answering again", 1));
 }
 
 /* The outbox is bounded: with no collector to confirm anything and room for
@@ -432,14 +405,14 @@ static void test_outbox_bounded(void **state)
 	struct fixture *f = *state;
 	pid_t pid;
 
-	write_config_extra(f, "ball6", 600, 20, "collector", false, "\"outbox_max\": 50,");
+	write_config_extra(f, "ball6", 600, 20, "collector", false, "sensord.outbox_max=50\n");
 	pid = start_sensord(f);
-	assert_true(harness_wait_file_contains(f->log, "outbox full (sensord.outbox_max 50)", 20));
-	assert_exit_ok(f->log, harness_stop(pid, SIGTERM, 10));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "outbox full (sensord.outbox_max 50)", 20));
+	assert_exit_ok(f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 	pid = start_sensord(f);
-	assert_true(harness_wait_file_contains(f->log,
+	assert_true(harness_wait_file_contains(f->env.sensord_log,
 		"outbox: 50 unconfirmed readings from earlier runs will be sent again", 20));
-	assert_exit_ok(f->log, harness_stop(pid, SIGTERM, 10));
+	assert_exit_ok(f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 }
 
 /* SIGHUP with a broken file keeps the running configuration; with a good
@@ -452,41 +425,37 @@ static void test_reload(void **state)
 
 	write_config(f, "ball7", 600, 1, "broker", false);
 	pid = start_sensord(f);
-	assert_true(harness_wait_file_contains(f->log, "mqtt: connected", 10));
-	harness_write_file(f->cfg, "{ \"device_id\": \"ball7\", \"sensord\": { \"sample_hz\": 0 } }\n");
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
+	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball7\", \"sensord\": { \"sample_hz\": 0 } }\n");
 	kill(pid, SIGHUP);
-	assert_true(harness_wait_file_contains(f->log, "reload refused; keeping the running configuration", 5));
-	text = harness_read_file(f->log, NULL);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "reload refused; keeping the running configuration", 5));
+	text = harness_read_file(f->env.sensord_log, NULL);
 	assert_non_null(strstr(text, "sensord.sample_hz: "));
 	free(text);
 	assert_int_equal(harness_wait(pid, 0.5), -1);	/* still running */
 	write_config(f, "ball7", 600, 1, "broker", false);
 	kill(pid, SIGHUP);
-	assert_true(harness_wait_file_contains(f->log, "reload done", 5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "reload done", 5));
 	/* The same settings: nothing waits for a restart. */
-	assert_false(harness_wait_file_contains(f->log, "next restart", 0.2));
+	assert_false(harness_wait_file_contains(f->env.sensord_log, "next restart", 0.2));
 	/* Home Assistant switched off: taken at the next start, and said so. */
-	text = harness_read_file(f->cfg, NULL);
-	assert_non_null(text);
-	assert_int_equal(harness_write_file(f->cfg, "{ \"homeassistant\": { \"enabled\": false },\n%s",
-					    strchr(text, '\n') + 1), 0);
-	free(text);
+	write_config_extra(f, "ball7", 600, 1, "broker", false, "homeassistant.enabled=false\n");
 	kill(pid, SIGHUP);
-	assert_true(harness_wait_file_contains(f->log, "reload: device, MQTT, chip, state_dir, feedback or "
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "reload: device, MQTT, chip, state_dir, feedback or "
 					       "Home Assistant changes take effect at the next restart", 5));
-	assert_exit_ok(f->log, harness_stop(pid, SIGTERM, 10));
+	assert_exit_ok(f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_every_reading_arrives, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_broker_outage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_during_outage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_waits_for_collector_ack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chip_faults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		IT_TEST(test_every_reading_arrives),
+		IT_TEST(test_broker_outage),
+		IT_TEST(test_restart_during_outage),
+		IT_TEST(test_waits_for_collector_ack),
+		IT_TEST(test_chip_faults),
+		IT_TEST(test_outbox_bounded),
+		IT_TEST(test_reload),
 	};
 
 	tests_select();

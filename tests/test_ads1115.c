@@ -18,18 +18,11 @@
 #include "drivers/ads1115.h"
 #include "sensor.h"
 #include "sim/sim.h"
+#include "unit.h"
 
 extern const struct sensor_driver ads1115_driver;
 
 #define ADS_ADDR 0x48
-
-/* cmocka's assert_float_equal works in float, too coarse for microvolts. */
-#define assert_near(got, want, tol)                                                    \
-	do {                                                                           \
-		double got_ = (got), want_ = (want);                                   \
-		if (!(fabs(got_ - want_) <= (tol)))                                    \
-			fail_msg("%s = %.9g, want %.9g +- %g", #got, got_, want_, (tol)); \
-	} while (0)
 
 static struct sensor_cfg cfg_make(unsigned mux, double fsr_v, unsigned rate_sps)
 {
@@ -46,7 +39,8 @@ static struct sensor_cfg cfg_make(unsigned mux, double fsr_v, unsigned rate_sps)
 }
 
 /* ---- A scripted bus: an idealised ADS1115 whose behaviour each test bends,
- * recording what the driver sends. ---- */
+ * recording what the driver sends. Register 0 is the conversion result,
+ * register 1 the config (the last one written). ---- */
 
 enum fake_mode {
 	FAKE_GOOD,		/* keeps the config, finishes conversions at once */
@@ -55,96 +49,78 @@ enum fake_mode {
 	FAKE_RESETS,		/* powers off during the conversion: reads 0x8583 */
 };
 
-struct fake_bus {
-	struct bus bus;
+struct fake_ads {
+	struct fake_bus fb;	/* first: the hooks get this */
 	enum fake_mode mode;
-	uint16_t config;	/* last config written */
-	uint16_t conversion;	/* what the conversion register holds */
 	uint16_t start_word;	/* last config written with OS=1 */
 	int starts;
-	unsigned delay_since_start_us;	/* delays between the last start and now */
-	unsigned delay_at_conversion_us;	/* ... as of the conversion read */
+	unsigned start_at_us;	/* fb.waited_us at the last start */
+	unsigned delay_at_conversion_us;	/* delays between the last start and the conversion read */
 };
 
-static int fake_read(struct bus *bus, uint8_t addr, uint8_t reg, uint8_t *buf, size_t len)
+static int ads_on_read(struct fake_bus *fb, uint8_t reg, uint8_t *buf, size_t len)
 {
-	struct fake_bus *fb = (struct fake_bus *)bus;
+	struct fake_ads *ads = (struct fake_ads *)fb;
+	uint16_t config = fb->regs[1];
 	uint16_t value;
 
-	assert_int_equal(addr, ADS_ADDR);
 	assert_int_equal(len, 2);
 	if (reg == 0) {
-		value = fb->conversion;
-		fb->delay_at_conversion_us = fb->delay_since_start_us;
-	} else if (reg == 1) {
-		switch (fb->mode) {
-		case FAKE_IGNORES_WRITES:
-			value = 0x8583;
-			break;
-		case FAKE_NEVER_DONE:
-			value = fb->starts ? (fb->config & 0x7FFF) : (fb->config | 0x8000);
-			break;
-		case FAKE_RESETS:
-			value = fb->starts ? 0x8583 : (fb->config | 0x8000);
-			break;
-		default:
-			value = fb->config | 0x8000;
-			break;
-		}
-	} else {
+		ads->delay_at_conversion_us = fb->waited_us - ads->start_at_us;
+		return 0;
+	}
+	if (reg != 1) {
 		fail_msg("read of pointer %u", reg);
 		return -EIO;
+	}
+	switch (ads->mode) {
+	case FAKE_IGNORES_WRITES:
+		value = 0x8583;
+		break;
+	case FAKE_NEVER_DONE:
+		value = ads->starts ? (config & 0x7FFF) : (config | 0x8000);
+		break;
+	case FAKE_RESETS:
+		value = ads->starts ? 0x8583 : (config | 0x8000);
+		break;
+	default:
+		value = config | 0x8000;
+		break;
 	}
 	buf[0] = (uint8_t)(value >> 8);
 	buf[1] = (uint8_t)value;
 	return 0;
 }
 
-static int fake_write(struct bus *bus, uint8_t addr, uint8_t reg, const uint8_t *buf, size_t len)
+static int ads_on_write(struct fake_bus *fb, uint8_t reg, const uint8_t *buf, size_t len)
 {
-	struct fake_bus *fb = (struct fake_bus *)bus;
+	struct fake_ads *ads = (struct fake_ads *)fb;
 
-	assert_int_equal(addr, ADS_ADDR);
+	(void)buf;
 	assert_int_equal(reg, 1);
 	assert_int_equal(len, 2);
-	fb->config = (uint16_t)((buf[0] << 8) | buf[1]);
-	if (fb->config & 0x8000) {
-		fb->start_word = fb->config;
-		fb->starts++;
-		fb->delay_since_start_us = 0;
+	if (fb->regs[1] & 0x8000) {
+		ads->start_word = fb->regs[1];
+		ads->starts++;
+		ads->start_at_us = fb->waited_us;
 	}
 	return 0;
 }
 
-static void fake_delay_us(struct bus *bus, unsigned us)
+static void fake_init(struct fake_ads *ads, enum fake_mode mode)
 {
-	((struct fake_bus *)bus)->delay_since_start_us += us;
+	memset(ads, 0, sizeof(*ads));
+	fake_bus_init(&ads->fb, ADS_ADDR, 2);
+	ads->fb.other_addr_fails_test = true;
+	ads->fb.on_read = ads_on_read;
+	ads->fb.on_write = ads_on_write;
+	ads->fb.regs[1] = 0x8583;
+	ads->mode = mode;
 }
-
-static void fake_init(struct fake_bus *fb, enum fake_mode mode)
-{
-	memset(fb, 0, sizeof(*fb));
-	fb->bus.read = fake_read;
-	fb->bus.write = fake_write;
-	fb->bus.delay_us = fake_delay_us;
-	strcpy(fb->bus.name, "fake");
-	fb->mode = mode;
-	fb->config = 0x8583;
-}
-
-struct fixture {
-	struct sensor s;
-	struct sensor_cfg cfg;
-};
 
 static void sensor_setup(struct sensor *s, struct bus *bus, const struct sensor_cfg *cfg)
 {
-	s->drv = &ads1115_driver;
-	s->bus = bus;
-	s->address = ADS_ADDR;
-	s->cfg = cfg;
-	s->priv = calloc(1, ads1115_driver.priv_size ? ads1115_driver.priv_size : 1);
-	assert_non_null(s->priv);
+	unit_sensor_setup(s, &ads1115_driver, bus, ADS_ADDR, cfg);
 }
 
 /* ---- The config word, bit by bit from the config register table ---- */
@@ -203,18 +179,18 @@ static void test_config_word_rejects_impossible_settings(void **state)
 static void test_read_writes_start_word_and_scales_code(void **state)
 {
 	(void)state;
-	struct fake_bus fb;
+	struct fake_ads fb;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(4, 4.096, 128);
 	struct sensor_values v;
 
 	fake_init(&fb, FAKE_GOOD);
-	sensor_setup(&s, &fb.bus, &cfg);
+	sensor_setup(&s, &fb.fb.bus, &cfg);
 	assert_int_equal(ads1115_driver.init(&s), 0);
 	assert_int_equal(fb.starts, 0);	/* init starts nothing */
 
 	/* At ±4.096 V the LSB is 4.096 / 32768 = 125 µV: 1.000 V is code 8000. */
-	fb.conversion = 8000;
+	fb.fb.regs[0] = 8000;
 	assert_int_equal(ads1115_driver.read(&s, &v), 0);
 	assert_int_equal(fb.starts, 1);
 	assert_int_equal(fb.start_word, 0xC383);
@@ -228,14 +204,14 @@ static void test_read_writes_start_word_and_scales_code(void **state)
 	assert_true(fb.delay_at_conversion_us >= 7813);
 
 	/* 0x7FFF is +FS - 1 LSB, 0x8000 is -FS, 0xFFFF is -1 LSB. */
-	fb.conversion = 0x7FFF;
+	fb.fb.regs[0] = 0x7FFF;
 	assert_int_equal(ads1115_driver.read(&s, &v), 0);
 	assert_near(v.voltage_v, 4.096 - 0.000125, 1e-12);
-	fb.conversion = 0x8000;
+	fb.fb.regs[0] = 0x8000;
 	assert_int_equal(ads1115_driver.read(&s, &v), 0);
 	assert_near(v.voltage_v, -4.096, 1e-12);
 	assert_int_equal(v.raw, 0x8000);
-	fb.conversion = 0xFFFF;
+	fb.fb.regs[0] = 0xFFFF;
 	assert_int_equal(ads1115_driver.read(&s, &v), 0);
 	assert_near(v.voltage_v, -0.000125, 1e-12);
 	free(s.priv);
@@ -252,14 +228,14 @@ static void test_stuck_detection_is_off(void **state)
 static void test_init_rejects_chip_that_ignores_config(void **state)
 {
 	(void)state;
-	struct fake_bus fb;
+	struct fake_ads fb;
 	struct sensor s;
 	/* Even with the settings that equal the power-on word, a chip that
 	 * always reads 0x8583 is not taken for an ADS1115. */
 	struct sensor_cfg cfg = cfg_make(0, 2.048, 128);
 
 	fake_init(&fb, FAKE_IGNORES_WRITES);
-	sensor_setup(&s, &fb.bus, &cfg);
+	sensor_setup(&s, &fb.fb.bus, &cfg);
 	assert_int_equal(ads1115_driver.init(&s), -ENODEV);
 	free(s.priv);
 }
@@ -267,12 +243,12 @@ static void test_init_rejects_chip_that_ignores_config(void **state)
 static void test_init_rejects_bad_setting(void **state)
 {
 	(void)state;
-	struct fake_bus fb;
+	struct fake_ads fb;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(4, 3.0, 128);
 
 	fake_init(&fb, FAKE_GOOD);
-	sensor_setup(&s, &fb.bus, &cfg);
+	sensor_setup(&s, &fb.fb.bus, &cfg);
 	assert_int_equal(ads1115_driver.init(&s), -EINVAL);
 	free(s.priv);
 }
@@ -280,13 +256,13 @@ static void test_init_rejects_bad_setting(void **state)
 static void test_read_times_out_when_conversion_never_ends(void **state)
 {
 	(void)state;
-	struct fake_bus fb;
+	struct fake_ads fb;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(4, 4.096, 860);
 	struct sensor_values v;
 
 	fake_init(&fb, FAKE_NEVER_DONE);
-	sensor_setup(&s, &fb.bus, &cfg);
+	sensor_setup(&s, &fb.fb.bus, &cfg);
 	assert_int_equal(ads1115_driver.init(&s), 0);
 	assert_int_equal(ads1115_driver.read(&s, &v), -ETIMEDOUT);
 	free(s.priv);
@@ -295,13 +271,13 @@ static void test_read_times_out_when_conversion_never_ends(void **state)
 static void test_read_refuses_result_of_a_reset_chip(void **state)
 {
 	(void)state;
-	struct fake_bus fb;
+	struct fake_ads fb;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(4, 4.096, 128);
 	struct sensor_values v;
 
 	fake_init(&fb, FAKE_RESETS);
-	sensor_setup(&s, &fb.bus, &cfg);
+	sensor_setup(&s, &fb.fb.bus, &cfg);
 	assert_int_equal(ads1115_driver.init(&s), 0);
 	/* OS=1 but the config is the power-on one: the conversion register is
 	 * not the conversion we asked for. */
@@ -359,11 +335,6 @@ static void test_calibration_first_point_above_zero(void **state)
 
 /* ---- The simulated chip, and the driver on the simulated bus ---- */
 
-static double test_now_s(void *ctx)
-{
-	return *(const double *)ctx;
-}
-
 static const char scenario_text[] =
 	"chip fsr ads1115 0x48\n"
 	"at 0 fsr ain0_v 1.0\n"
@@ -373,41 +344,9 @@ static const char scenario_text[] =
 	"fault 20 30 fsr nack\n"
 	"fault 40 50 fsr absent\n";
 
-struct sim_fixture {
-	double now_s;
-	struct bus *bus;
-};
-
 static int sim_setup(void **state)
 {
-	struct sim_fixture *f = calloc(1, sizeof(*f));
-	char err[256] = "";
-	struct sim_scenario *scn;
-
-	if (!f)
-		return -1;
-	scn = sim_scenario_parse(scenario_text, strlen(scenario_text), "test", err, sizeof(err));
-	if (!scn) {
-		print_error("scenario: %s\n", err);
-		free(f);
-		return -1;
-	}
-	f->bus = sim_bus_open(scn, test_now_s, &f->now_s);
-	if (!f->bus) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int sim_teardown(void **state)
-{
-	struct sim_fixture *f = *state;
-
-	f->bus->close(f->bus);
-	free(f);
-	return 0;
+	return sim_rig_setup(state, scenario_text);
 }
 
 static uint16_t sim_reg(struct bus *bus, uint8_t reg)
@@ -420,7 +359,7 @@ static uint16_t sim_reg(struct bus *bus, uint8_t reg)
 
 static void test_sim_power_on_registers(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 
 	f->now_s = 1;
 	assert_int_equal(sim_reg(f->bus, 1), 0x8583);
@@ -431,7 +370,7 @@ static void test_sim_power_on_registers(void **state)
 
 static void test_sim_single_shot_needs_polling(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	const uint8_t start[2] = {0xC3, 0x83};	/* AIN0, ±4.096 V, single shot */
 
 	f->now_s = 1;
@@ -445,7 +384,7 @@ static void test_sim_single_shot_needs_polling(void **state)
 
 static void test_sim_driver_reads_scenario_voltage(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(4, 4.096, 128);
 	struct sensor_values v;
@@ -463,7 +402,7 @@ static void test_sim_driver_reads_scenario_voltage(void **state)
 
 static void test_sim_driver_differential_and_clipping(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	struct sensor s;
 	struct sensor_cfg diff = cfg_make(0, 2.048, 250);	/* AIN0 - AIN1 */
 	struct sensor_cfg ain3 = cfg_make(7, 0.512, 860);
@@ -492,7 +431,7 @@ static void test_sim_driver_differential_and_clipping(void **state)
 
 static void test_sim_faults_and_recovery(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(4, 4.096, 128);
 	struct sensor_values v;
@@ -532,14 +471,14 @@ int main(void)
 		cmocka_unit_test(test_read_refuses_result_of_a_reset_chip),
 		cmocka_unit_test(test_calibration_table),
 		cmocka_unit_test(test_calibration_first_point_above_zero),
-		cmocka_unit_test_setup_teardown(test_sim_power_on_registers, sim_setup, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_sim_power_on_registers, sim_setup, sim_rig_teardown),
 		cmocka_unit_test_setup_teardown(test_sim_single_shot_needs_polling, sim_setup,
-						sim_teardown),
+						sim_rig_teardown),
 		cmocka_unit_test_setup_teardown(test_sim_driver_reads_scenario_voltage, sim_setup,
-						sim_teardown),
+						sim_rig_teardown),
 		cmocka_unit_test_setup_teardown(test_sim_driver_differential_and_clipping, sim_setup,
-						sim_teardown),
-		cmocka_unit_test_setup_teardown(test_sim_faults_and_recovery, sim_setup, sim_teardown),
+						sim_rig_teardown),
+		cmocka_unit_test_setup_teardown(test_sim_faults_and_recovery, sim_setup, sim_rig_teardown),
 	};
 
 	tests_select();

@@ -22,6 +22,7 @@
 #include "drivers/bmp280.h"
 #include "sensor.h"
 #include "sim/sim.h"
+#include "unit.h"
 
 extern const struct sensor_driver bmp280_driver;
 extern const struct sensor_driver bme280_driver;
@@ -212,68 +213,49 @@ static void test_calib_decode_rejects(void **state)
 
 /* ---- the driver against a scripted register file ------------------------- */
 
-/* A bus with one chip: a plain register file, a log of register writes and
- * the total time waited. status bits stay set for a number of reads. */
-struct fake_bus {
-	struct bus bus;		/* first: the driver's bus pointer is this */
-	uint8_t regs[256];
-	int measuring_reads;	/* status reads that still show measuring */
-	int im_update_reads;	/* ... that still show im_update */
-	unsigned waited_us;
-	int n_writes;
-	uint8_t write_reg[64], write_val[64];
-};
+/* The status register (0xF3) of the chip on the fake bus: its bits stay set
+ * for a number of reads. */
+static int measuring_reads;	/* status reads that still show measuring */
+static int im_update_reads;	/* ... that still show im_update */
 
-static int fake_read(struct bus *bus, uint8_t addr, uint8_t reg, uint8_t *buf, size_t len)
+static int bmp_on_read(struct fake_bus *fb, uint8_t reg, uint8_t *buf, size_t len)
 {
-	struct fake_bus *fb = (struct fake_bus *)bus;
-	if (addr != 0x76)
-		return -EREMOTEIO;
-	for (size_t i = 0; i < len; i++)
-		buf[i] = fb->regs[(reg + i) & 0xFF];
+	(void)fb;
+	(void)len;
 	if (reg == 0xF3) {
-		buf[0] = (uint8_t)((fb->measuring_reads > 0 ? 0x08 : 0) | (fb->im_update_reads > 0 ? 0x01 : 0));
-		fb->measuring_reads--;
-		fb->im_update_reads--;
+		buf[0] = (uint8_t)((measuring_reads > 0 ? 0x08 : 0) | (im_update_reads > 0 ? 0x01 : 0));
+		measuring_reads--;
+		im_update_reads--;
 	}
 	return 0;
 }
 
-static int fake_write(struct bus *bus, uint8_t addr, uint8_t reg, const uint8_t *buf, size_t len)
+static int bmp_on_write(struct fake_bus *fb, uint8_t reg, const uint8_t *buf, size_t len)
 {
-	struct fake_bus *fb = (struct fake_bus *)bus;
-	if (addr != 0x76)
-		return -EREMOTEIO;
+	(void)fb;
+	(void)reg;
+	(void)buf;
 	assert_int_equal(len, 1);	/* the driver writes one register at a time */
-	assert_true(fb->n_writes < 64);
-	fb->write_reg[fb->n_writes] = reg;
-	fb->write_val[fb->n_writes] = buf[0];
-	fb->n_writes++;
 	return 0;
-}
-
-static void fake_delay_us(struct bus *bus, unsigned us)
-{
-	((struct fake_bus *)bus)->waited_us += us;
 }
 
 /* A BMP280 (or BME280) holding the worked example: adc_P 415148 = 0x655AC
  * -> F7..F9 = 65 5A C0; adc_T 519888 = 0x7EED0 -> FA..FC = 7E ED 00. */
 static void fake_setup(struct fake_bus *fb, bool bme)
 {
-	memset(fb, 0, sizeof(*fb));
-	fb->bus.read = fake_read;
-	fb->bus.write = fake_write;
-	fb->bus.delay_us = fake_delay_us;
-	snprintf(fb->bus.name, sizeof(fb->bus.name), "fake");
+	fake_bus_init(fb, 0x76, 1);
+	fb->on_read = bmp_on_read;
+	fb->on_write = bmp_on_write;
+	measuring_reads = 0;
+	im_update_reads = 0;
 	fb->regs[0xD0] = bme ? 0x60 : 0x58;
-	memcpy(&fb->regs[0x88], example_nvm, 24);
+	fake_bus_set_bytes(fb, 0x88, example_nvm, 24);
 	const uint8_t data[8] = { 0x65, 0x5A, 0xC0, 0x7E, 0xED, 0x00, 0x75, 0x30 };
-	memcpy(&fb->regs[0xF7], data, 8);	/* FD..FE: adc_H 30000 = 0x7530 */
+	fake_bus_set_bytes(fb, 0xF7, data, 8);	/* FD..FE: adc_H 30000 = 0x7530 */
 	if (bme) {
 		fb->regs[0xA1] = 75;
 		const uint8_t hum[7] = { 0x6A, 0x01, 0x00, 0x13, 0x29, 0x03, 0x1E };
-		memcpy(&fb->regs[0xE1], hum, 7);
+		fake_bus_set_bytes(fb, 0xE1, hum, 7);
 	}
 }
 
@@ -291,10 +273,9 @@ static void cfg_setup(struct sensor_cfg *cfg, unsigned os_t, unsigned os_p, unsi
 /* The value written last to reg, or -1. */
 static int last_write(const struct fake_bus *fb, uint8_t reg)
 {
-	for (int i = fb->n_writes - 1; i >= 0; i--)
-		if (fb->write_reg[i] == reg)
-			return fb->write_val[i];
-	return -1;
+	const struct fake_write *w = fake_bus_last_write(fb, reg);
+
+	return w ? w->value : -1;
 }
 
 static void test_driver_forced_bmp280(void **state)
@@ -308,11 +289,11 @@ static void test_driver_forced_bmp280(void **state)
 	cfg_setup(&cfg, 2, 16, 1, 4, false);
 	struct sensor s = { &bmp280_driver, &fb.bus, 0x76, &cfg, priv };
 
-	fb.im_update_reads = 2;		/* the NVM copy is still running twice */
+	im_update_reads = 2;		/* the NVM copy is still running twice */
 	assert_int_equal(bmp280_driver.init(&s), 0);
 	/* Reset first: E0 <- B6 [BMP §4.3.2]. */
-	assert_int_equal(fb.write_reg[0], 0xE0);
-	assert_int_equal(fb.write_val[0], 0xB6);
+	assert_int_equal(fb.writes[0].reg, 0xE0);
+	assert_int_equal(fb.writes[0].value, 0xB6);
 	/* filter 4 -> code 010 in bits 4:2 = 0x08; t_sb 000. */
 	assert_int_equal(last_write(&fb, 0xF5), 0x08);
 	/* osrs_t x2 = 010, osrs_p x16 = 101, mode sleep: 010 101 00 = 0x54. */
@@ -320,14 +301,14 @@ static void test_driver_forced_bmp280(void **state)
 	assert_int_equal(last_write(&fb, 0xF2), -1);	/* no ctrl_hum on a BMP280 */
 
 	fb.waited_us = 0;
-	fb.measuring_reads = 1;
+	measuring_reads = 1;
 	struct sensor_values v;
 	assert_int_equal(bmp280_driver.read(&s, &v), 0);
 	assert_int_equal(last_write(&fb, 0xF4), 0x55);	/* the same, mode forced 01 */
 	/* t_measure,max for T x2 / P x16 is 43.2 ms [BMP §3.8.1]. */
 	assert_true(fb.waited_us >= 43200);
 	assert_true(fb.waited_us < 43200 + 20000);
-	assert_true(fb.measuring_reads < 0);	/* it did wait for measuring = 0 */
+	assert_true(measuring_reads < 0);	/* it did wait for measuring = 0 */
 	assert_true(v.pressure_pa == 25767233 / 256.0);	/* 100653.25390625 Pa exactly */
 	assert_true(fabs(v.temperature_c - 25.08) < 1e-9);
 	assert_true(isnan(v.humidity_pct));
@@ -356,13 +337,13 @@ static void test_driver_forced_bme280(void **state)
 	/* ctrl_hum x1 = 001, and it comes before ctrl_meas, which latches it. */
 	int hum_at = -1, meas_at = -1;
 	for (int i = 0; i < fb.n_writes; i++) {
-		if (fb.write_reg[i] == 0xF2 && hum_at < 0)
+		if (fb.writes[i].reg == 0xF2 && hum_at < 0)
 			hum_at = i;
-		if (fb.write_reg[i] == 0xF4 && meas_at < 0)
+		if (fb.writes[i].reg == 0xF4 && meas_at < 0)
 			meas_at = i;
 	}
 	assert_true(hum_at >= 0 && meas_at > hum_at);
-	assert_int_equal(fb.write_val[hum_at], 0x01);
+	assert_int_equal(fb.writes[hum_at].value, 0x01);
 	assert_int_equal(last_write(&fb, 0xF4), 0x24);	/* 001 001 00 */
 
 	fb.waited_us = 0;
@@ -424,9 +405,9 @@ static void test_driver_errors(void **state)
 	assert_int_equal(bme280_driver.init(&s), -ENODEV);
 	s.drv = &bmp280_driver;
 	/* NVM copy never ends */
-	fb.im_update_reads = 1000;
+	im_update_reads = 1000;
 	assert_int_equal(bmp280_driver.init(&s), -ETIMEDOUT);
-	fb.im_update_reads = 0;
+	im_update_reads = 0;
 	/* no chip at the address: the bus error comes back unchanged */
 	s.address = 0x77;
 	assert_int_equal(bmp280_driver.init(&s), -EREMOTEIO);
@@ -434,9 +415,9 @@ static void test_driver_errors(void **state)
 
 	assert_int_equal(bmp280_driver.init(&s), 0);
 	/* a conversion that never ends */
-	fb.measuring_reads = 1000;
+	measuring_reads = 1000;
 	assert_int_equal(bmp280_driver.read(&s, &v), -ETIMEDOUT);
-	fb.measuring_reads = 0;
+	measuring_reads = 0;
 	/* the skipped-measurement marker 0x80000 */
 	fb.regs[0xFA] = 0x80;
 	fb.regs[0xFB] = 0x00;
@@ -470,15 +451,8 @@ static void test_driver_errors(void **state)
 #define TOL_PA 0.6
 #define TOL_PCT 0.02
 
-/* The chips' clock: the test sets it; the bus reads it at every transfer. */
-static double sim_clock_s(void *ctx)
-{
-	return *(const double *)ctx;
-}
-
 struct rig {
-	struct bus *bus;
-	double now_s;
+	struct sim_rig sim;
 	struct sensor_cfg cfg;
 	uint64_t priv[64];
 	struct sensor s;
@@ -489,23 +463,18 @@ struct rig {
  * of the configuration). */
 static struct rig *rig_open(const char *text, const struct sensor_driver *drv, uint8_t addr)
 {
-	char err[256] = "";
 	struct rig *r = calloc(1, sizeof(*r));
 	assert_non_null(r);
-	struct sim_scenario *scn = sim_scenario_parse(text, strlen(text), "test", err, sizeof(err));
-	if (!scn)
-		fail_msg("scenario: %s", err);
-	r->bus = sim_bus_open(scn, sim_clock_s, &r->now_s);
-	assert_non_null(r->bus);
+	sim_rig_open(&r->sim, text);
 	cfg_setup(&r->cfg, 1, 4, 1, 0, false);
 	assert_true(drv->priv_size <= sizeof(r->priv));
-	r->s = (struct sensor){ drv, r->bus, addr, &r->cfg, r->priv };
+	r->s = (struct sensor){ drv, r->sim.bus, addr, &r->cfg, r->priv };
 	return r;
 }
 
 static void rig_close(struct rig *r)
 {
-	r->bus->close(r->bus);
+	sim_rig_close(&r->sim);
 	free(r);
 }
 
@@ -520,17 +489,17 @@ static void test_sim_values(void **state)
 				 "at 20 p temperature_c -5.55\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
-	r->now_s = 1;
+	r->sim.now_s = 1;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	assert_true(fabs(v.pressure_pa - 98765.4) <= TOL_PA);
 	assert_true(fabs(v.temperature_c - 18.3) <= TOL_C);
 	assert_true(isnan(v.humidity_pct));
 	assert_true(isnan(v.voltage_v));
 	/* 25 kPa of load adds 25000 Pa. */
-	r->now_s = 11;
+	r->sim.now_s = 11;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	assert_true(fabs(v.pressure_pa - 123765.4) <= TOL_PA);
-	r->now_s = 21;
+	r->sim.now_s = 21;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	assert_true(fabs(v.temperature_c - -5.55) <= TOL_C);
 	assert_true(fabs(v.pressure_pa - 123765.4) <= TOL_PA);	/* not sealed */
@@ -552,7 +521,7 @@ static void test_sim_sealed_ball(void **state)
 	 * 101325 * 305.15 / 295.15 = 104758.00 Pa. */
 	double expected_pa = 101325.0 * (32 + 273.15) / (22 + 273.15);
 	assert_true(fabs(expected_pa - 104758.00) < 0.01);
-	r->now_s = 25;
+	r->sim.now_s = 25;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	assert_true(fabs(v.temperature_c - 32) <= TOL_C);
 	assert_true(fabs(v.pressure_pa - expected_pa) <= TOL_PA);
@@ -581,11 +550,11 @@ static void test_sim_nack(void **state)
 	struct rig *r = rig_open("chip p bmp280 0x76\nnoise p pressure_pa 0\nnoise p temperature_c 0\nfault 5 10 p nack\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
-	r->now_s = 6;
+	r->sim.now_s = 6;
 	assert_int_equal(r->s.drv->read(&r->s, &v), -EREMOTEIO);
 	assert_int_equal(r->s.drv->init(&r->s), -EREMOTEIO);
 	/* The window is [5, 10): the chip answers again at 10. */
-	r->now_s = 10;
+	r->sim.now_s = 10;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	assert_true(fabs(v.pressure_pa - 101325) <= TOL_PA);
@@ -600,11 +569,11 @@ static void test_sim_absent(void **state)
 	r->cfg.normal_mode = true;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
-	r->now_s = 6;
+	r->sim.now_s = 6;
 	assert_int_equal(r->s.drv->read(&r->s, &v), -EREMOTEIO);
 	/* Back in its power-on state: asleep, data registers 0x80000, which
 	 * the driver reports instead of a stale value... */
-	r->now_s = 11;
+	r->sim.now_s = 11;
 	assert_int_equal(r->s.drv->read(&r->s, &v), -EIO);
 	/* ... and init brings it back. */
 	assert_int_equal(r->s.drv->init(&r->s), 0);
@@ -627,14 +596,14 @@ static void test_sim_bme280(void **state)
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	assert_true(fabs(v.humidity_pct - 40) <= TOL_PCT);	/* the default */
 	assert_true(fabs(v.pressure_pa - 101325) <= TOL_PA);
-	r->now_s = 11;
+	r->sim.now_s = 11;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	assert_true(fabs(v.humidity_pct - 63.5) <= TOL_PCT);
 	assert_true(fabs(v.temperature_c - 30.25) <= TOL_C);
 	assert_true(isnan(v.voltage_v));
 	/* After a power loss ctrl_hum is 0 (humidity skipped, 0x8000): the
 	 * forced read notices rather than reporting a made-up humidity. */
-	r->now_s = 31;
+	r->sim.now_s = 31;
 	assert_int_equal(r->s.drv->read(&r->s, &v), -EIO);
 	assert_int_equal(r->s.drv->init(&r->s), 0);
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
@@ -651,18 +620,18 @@ static void test_sim_stuck_raw(void **state)
 				 "fault 5 10 p stuck\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
 	assert_int_equal(r->s.drv->init(&r->s), 0);
-	r->now_s = 1;
+	r->sim.now_s = 1;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	uint64_t live1 = v.raw;
-	r->now_s = 2;
+	r->sim.now_s = 2;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	/* 5 Pa of noise is some 25 adc_P codes: the fingerprint moves. */
 	assert_true(v.raw != live1);
-	r->now_s = 6;
+	r->sim.now_s = 6;
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	uint64_t stuck = v.raw;
 	for (int i = 0; i < 5; i++) {
-		r->now_s = 6.5 + i * 0.5;
+		r->sim.now_s = 6.5 + i * 0.5;
 		assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 		assert_true(v.raw == stuck);
 	}
@@ -675,7 +644,7 @@ static void test_sim_model_registers(void **state)
 	(void)state;
 	struct rig *r = rig_open("chip p bmp280 0x76\n"
 				 "noise p pressure_pa 0\nnoise p temperature_c 0\n", &bmp280_driver, 0x76);
-	struct bus *bus = r->bus;
+	struct bus *bus = r->sim.bus;
 	uint8_t b[26];
 
 	assert_int_equal(bus->read(bus, 0x76, 0xD0, b, 1), 0);
@@ -718,7 +687,7 @@ static void test_sim_model_registers(void **state)
 	/* BME280 humidity NVM: H1 @A1 75, E1..E7 as in test_calib_decode_bme280. */
 	r = rig_open("chip h bme280 0x76\n"
 				 "noise h pressure_pa 0\nnoise h temperature_c 0\nnoise h humidity_pct 0\n", &bme280_driver, 0x76);
-	bus = r->bus;
+	bus = r->sim.bus;
 	assert_int_equal(bus->read(bus, 0x76, 0xD0, b, 1), 0);
 	assert_int_equal(b[0], 0x60);
 	assert_int_equal(bus->read(bus, 0x76, 0x88, b, 26), 0);

@@ -567,21 +567,162 @@ static void test_new_runs_are_rate_limited(void **state)
 	assert_int_equal(st.dropped[INGEST_DROP_NEW_RUNS], 20);	/* one more after 6 s */
 }
 
+/* ---- duplicates, holes still open, the commit, drops ---- */
+
+/* sensord resends what it thinks unconfirmed: a reading stored already is
+ * dropped and counted, never stored twice, and the ack does not move back;
+ * the resend makes the ack due again, for a sensord that lost it
+ * (docs/protocol.md, "The acknowledgement"). */
+static void test_duplicates_are_dropped_and_counted(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+	uint64_t acks;
+
+	send_range(fx, 1, 100);
+	pass_time(fx, 0.5);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+	acks = fx->rec.acks_published;
+	send_range(fx, 50, 100);	/* 51 again */
+	pass_time(fx, 1.5);
+	assert_int_equal(fx->rec.acks_published, acks + 1);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.stored, 100);
+	assert_int_equal(st.duplicates, 51);
+	assert_int_equal(st.late, 0);
+	assert_int_equal(st.missing, 0);
+	assert_int_equal(stored_readings(fx), 100);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+}
+
+/* A hole younger than gap_timeout_s (3 s here) holds the ack just before
+ * it; when the resend fills it the ack reaches the end, and nothing was
+ * missing or late: the detector waited. */
+static void test_ack_stops_before_an_open_hole(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+
+	send_range(fx, 1, 100);
+	send_range(fx, 111, 200);	/* 101..110 not yet here */
+	pass_time(fx, 1);
+	assert_int_equal(ack_of(fx, DEVICE), 100);
+	assert_int_equal(stored_readings(fx), 190);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.missing, 0);
+
+	send_range(fx, 101, 110);	/* 2 s after the hole opened */
+	pass_time(fx, 1.5);		/* acks go out at most once a second */
+	assert_int_equal(ack_of(fx, DEVICE), 200);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.missing, 0);
+	assert_int_equal(st.late, 0);
+	assert_int_equal(st.stored, 200);
+	assert_ack_backed(fx);
+}
+
+/* The ack promises the database holds the readings: none is published
+ * before the commit (commit_s 0.2 s here), and the first one covers all. */
+static void test_ack_waits_for_the_commit(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+
+	send_range(fx, 1, 10);		/* 0.1 s of the collector's time */
+	assert_int_equal(fx->rec.acks_published, 0);
+	pass_time(fx, 0.3);
+	ingest_get_stats(fx->ing, &st);
+	assert_true(st.commits >= 1);
+	assert_int_equal(fx->rec.acks_published, 1);
+	assert_int_equal(ack_of(fx, DEVICE), 10);
+	assert_ack_backed(fx);
+}
+
+/* A steady stream is acknowledged at most about once a second per run, and
+ * the last ack covers all of it. */
+static void test_acks_go_out_at_most_once_a_second(void **state)
+{
+	struct fixture *fx = *state;
+
+	send_range(fx, 1, 400);		/* 4 s of the collector's time */
+	assert_true(fx->rec.acks_published >= 3);
+	assert_true(fx->rec.acks_published <= 5);
+	pass_time(fx, 1.5);
+	assert_int_equal(ack_of(fx, DEVICE), stored_readings(fx));
+	assert_int_equal(ack_of(fx, DEVICE), 400);
+}
+
+/* Each device has its own ack topic and numbers. */
+static void test_acks_are_per_device(void **state)
+{
+	struct fixture *fx = *state;
+	struct reading r;
+
+	send_range(fx, 1, 30);
+	for (uint64_t seq = 1; seq <= 7; seq++) {
+		reading_at(&r, "00000000000000b2", seq);
+		send_reading(fx, "rollsense/ball2/reading", &r);
+	}
+	pass_time(fx, 1.5);		/* past the one-a-second limit on acks */
+	assert_int_equal(ack_of(fx, DEVICE), 30);
+	assert_int_equal(ack_of(fx, "ball2"), 7);
+	assert_int_equal(stored_readings(fx), 37);
+}
+
+/* What is not a reading is counted by kind and stores nothing. */
+static void test_malformed_messages_are_counted_by_kind(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+	struct reading r;
+	static const char not_json[] = "{\"run\":";
+	static const char no_seq[] = "{\"run\":\"5e1f03c29a7b44d1\",\"mono\":1,\"ts\":2}";
+	char buf[READING_MAX_PAYLOAD];
+	int len;
+
+	reading_at(&r, RUN, 1);
+	len = reading_encode(&r, buf, sizeof(buf));
+	assert_true(len > 0);
+	ingest_message(fx->ing, "rollsense/bad device/reading", buf, (size_t)len, fx->now);
+	ingest_message(fx->ing, "elsewhere", buf, (size_t)len, fx->now);
+	ingest_message(fx->ing, TOPIC, not_json, strlen(not_json), fx->now);
+	ingest_message(fx->ing, TOPIC, no_seq, strlen(no_seq), fx->now);
+	pass_time(fx, 0.5);
+	ingest_get_stats(fx->ing, &st);
+	assert_int_equal(st.messages, 4);
+	assert_int_equal(st.dropped[INGEST_DROP_TOPIC], 2);
+	assert_int_equal(st.dropped[READING_ERR_JSON], 1);
+	assert_int_equal(st.dropped[READING_ERR_MISSING], 1);
+	assert_int_equal(st.stored, 0);
+	assert_int_equal(stored_readings(fx), 0);
+	assert_int_equal(fx->rec.acks_published, 0);
+	assert_string_equal(ingest_drop_name(INGEST_DROP_TOPIC), "topic");
+	assert_string_equal(ingest_drop_name(INGEST_DROP_NEW_RUNS), "new_runs");
+}
+
+/* Every test runs in a fresh folder with a fresh ingest. */
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ack_never_passes_an_expired_hole, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_readings_revise_the_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_survives_a_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revision_survives_a_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_lets_the_ack_pass, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_covers_only_its_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_seq_far_ahead_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_id_collision_stops_the_acks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_idle_run_leaves_memory_and_comes_back, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_runs_in_memory_are_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_new_runs_are_rate_limited, setup, teardown),
+		TEST(test_ack_never_passes_an_expired_hole),
+		TEST(test_late_readings_revise_the_session),
+		TEST(test_ack_survives_a_restart),
+		TEST(test_revision_survives_a_restart),
+		TEST(test_lost_after_lets_the_ack_pass),
+		TEST(test_lost_after_covers_only_its_span),
+		TEST(test_seq_far_ahead_is_refused),
+		TEST(test_run_id_collision_stops_the_acks),
+		TEST(test_idle_run_leaves_memory_and_comes_back),
+		TEST(test_runs_in_memory_are_bounded),
+		TEST(test_new_runs_are_rate_limited),
+		TEST(test_duplicates_are_dropped_and_counted),
+		TEST(test_ack_stops_before_an_open_hole),
+		TEST(test_ack_waits_for_the_commit),
+		TEST(test_acks_go_out_at_most_once_a_second),
+		TEST(test_acks_are_per_device),
+		TEST(test_malformed_messages_are_counted_by_kind),
 	};
 
 	tests_select();

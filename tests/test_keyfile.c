@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 #include "keyfile.h"
+#include "unit.h"
 
 struct tmp {
-	char dir[64];
+	char *dir;		/* first: the fresh folder */
 	char key[128];		/* dir/key.pem, made by each test */
 	char group[64];		/* the group new files get here (the effective gid's) */
 };
@@ -31,43 +32,27 @@ static char expected[1024];
 
 static int tmp_setup(void **state)
 {
-	struct tmp *t = calloc(1, sizeof(*t));
 	struct group *gr = getgrgid(getegid());
+	struct tmp *t = gr ? unit_fixture_new(sizeof(*t), "test_keyfile") : NULL;
 
-	if (t == NULL || gr == NULL)
+	*state = t;
+	if (t == NULL)
 		return -1;
-	strcpy(t->dir, "/tmp/rollsense-test-keyfile-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
 	snprintf(t->key, sizeof(t->key), "%s/key.pem", t->dir);
 	snprintf(t->group, sizeof(t->group), "%s", gr->gr_name);
-	*state = t;
 	return 0;
 }
 
 static int tmp_teardown(void **state)
 {
-	struct tmp *t = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(t);
+	unit_fixture_free(*state);
 	return 0;
 }
 
-/* Writes path with mode set by chmod (not the umask). */
+/* A key file with mode set by chmod (not the umask). */
 static void key_write(const char *path, mode_t mode)
 {
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs("-----BEGIN PRIVATE KEY-----\n", f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
+	unit_write_file(path, "-----BEGIN PRIVATE KEY-----\n", mode);
 }
 
 static void expect_ok(const char *path, const char *group)
@@ -248,17 +233,20 @@ static void test_owner_and_group_root(void **state)
 	expect_ok(t->key, "daemon");
 }
 
+/* Every test gets a fresh folder. */
+#define TMP_TEST(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, tmp_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_owner_only, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_group_readable, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_group_writable, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_others, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_file, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_symlink, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_group, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_owner_and_group_root, tmp_setup, tmp_teardown),
+		TMP_TEST(test_owner_only),
+		TMP_TEST(test_group_readable),
+		TMP_TEST(test_group_writable),
+		TMP_TEST(test_others),
+		TMP_TEST(test_not_a_file),
+		TMP_TEST(test_symlink),
+		TMP_TEST(test_unknown_group),
+		TMP_TEST(test_owner_and_group_root),
 	};
 
 	tests_select();

@@ -19,18 +19,11 @@
 #include "drivers/mcp9808.h"
 #include "sensor.h"
 #include "sim/sim.h"
+#include "unit.h"
 
 extern const struct sensor_driver mcp9808_driver;
 
 #define MCP_ADDR 0x18
-
-/* cmocka's assert_float_equal works in float; these compare doubles. */
-#define assert_near(got, want, tol)                                                    \
-	do {                                                                           \
-		double got_ = (got), want_ = (want);                                   \
-		if (!(fabs(got_ - want_) <= (tol)))                                    \
-			fail_msg("%s = %.9g, want %.9g +- %g", #got, got_, want_, (tol)); \
-	} while (0)
 
 static struct sensor_cfg cfg_make(double resolution_c)
 {
@@ -46,12 +39,7 @@ static struct sensor_cfg cfg_make(double resolution_c)
 
 static void sensor_setup(struct sensor *s, struct bus *bus, const struct sensor_cfg *cfg)
 {
-	s->drv = &mcp9808_driver;
-	s->bus = bus;
-	s->address = MCP_ADDR;
-	s->cfg = cfg;
-	s->priv = calloc(1, mcp9808_driver.priv_size ? mcp9808_driver.priv_size : 1);
-	assert_non_null(s->priv);
+	unit_sensor_setup(s, &mcp9808_driver, bus, MCP_ADDR, cfg);
 }
 
 /* ---- Decoding T_A ---- */
@@ -106,66 +94,39 @@ static void test_resolution_codes(void **state)
 
 /* ---- A register-file bus: what the driver writes stays, reads see it ---- */
 
-struct fake_bus {
-	struct bus bus;
-	uint16_t regs[8];	/* 0x00..0x07 */
-	uint8_t resolution;	/* 0x08 */
-	int resolution_writes;
-	size_t resolution_write_len;
-	int config_writes;
-	unsigned delay_us;
-};
-
-static int fake_read(struct bus *bus, uint8_t addr, uint8_t reg, uint8_t *buf, size_t len)
+/* The registers 0x00..0x07 are 16 bits wide, 0x08 (resolution) is one
+ * byte: the driver may write only CONFIG (0x01, a word) and the resolution. */
+static int mcp_on_read(struct fake_bus *fb, uint8_t reg, uint8_t *buf, size_t len)
 {
-	struct fake_bus *fb = (struct fake_bus *)bus;
-
-	assert_int_equal(addr, MCP_ADDR);
-	if (reg == 0x08) {
+	(void)fb;
+	(void)buf;
+	if (reg == 0x08)
 		assert_int_equal(len, 1);
-		buf[0] = fb->resolution;
-		return 0;
-	}
-	assert_true(reg < 8);
-	assert_int_equal(len, 2);
-	buf[0] = (uint8_t)(fb->regs[reg] >> 8);
-	buf[1] = (uint8_t)fb->regs[reg];
+	else
+		assert_true(reg < 8 && len == 2);
 	return 0;
 }
 
-static int fake_write(struct bus *bus, uint8_t addr, uint8_t reg, const uint8_t *buf, size_t len)
+static int mcp_on_write(struct fake_bus *fb, uint8_t reg, const uint8_t *buf, size_t len)
 {
-	struct fake_bus *fb = (struct fake_bus *)bus;
-
-	assert_int_equal(addr, MCP_ADDR);
-	if (reg == 0x08) {
-		fb->resolution_writes++;
-		fb->resolution_write_len = len;
-		fb->resolution = buf[0];
+	(void)fb;
+	(void)buf;
+	if (reg == 0x08)
 		return 0;
-	}
 	assert_int_equal(reg, 0x01);	/* the driver writes only CONFIG */
 	assert_int_equal(len, 2);
-	fb->config_writes++;
-	fb->regs[reg] = (uint16_t)((buf[0] << 8) | buf[1]);
 	return 0;
-}
-
-static void fake_delay_us(struct bus *bus, unsigned us)
-{
-	((struct fake_bus *)bus)->delay_us += us;
 }
 
 static void fake_init(struct fake_bus *fb)
 {
-	memset(fb, 0, sizeof(*fb));
-	fb->bus.read = fake_read;
-	fb->bus.write = fake_write;
-	fb->bus.delay_us = fake_delay_us;
-	strcpy(fb->bus.name, "fake");
+	fake_bus_init(fb, MCP_ADDR, 2);
+	fb->other_addr_fails_test = true;
+	fb->on_read = mcp_on_read;
+	fb->on_write = mcp_on_write;
 	fb->regs[0x06] = 0x0054;
 	fb->regs[0x07] = 0x0400;
-	fb->resolution = 0x03;
+	fb->regs[0x08] = 0x03;	/* resolution */
 }
 
 static void test_init_writes_resolution_byte(void **state)
@@ -183,15 +144,15 @@ static void test_init_writes_resolution_byte(void **state)
 		struct sensor_cfg cfg = cfg_make(rows[i].resolution_c);
 
 		fake_init(&fb);
-		fb.resolution = rows[i].code == 0x03 ? 0x00 : 0x03;	/* something else */
+		fb.regs[0x08] = rows[i].code == 0x03 ? 0x00 : 0x03;	/* something else */
 		sensor_setup(&s, &fb.bus, &cfg);
 		assert_int_equal(mcp9808_driver.init(&s), 0);
-		assert_int_equal(fb.resolution_writes, 1);
-		assert_int_equal(fb.resolution_write_len, 1);	/* an 8-bit register */
-		assert_int_equal(fb.resolution, rows[i].code);
+		assert_int_equal(fake_bus_writes_to(&fb, 0x08), 1);
+		assert_int_equal(fake_bus_last_write(&fb, 0x08)->len, 1);	/* an 8-bit register */
+		assert_int_equal(fb.regs[0x08], rows[i].code);
 		/* The first reading must come from a conversion at this resolution. */
-		assert_true(fb.delay_us >= rows[i].conversion_ms * 1000u);
-		assert_int_equal(fb.config_writes, 0);	/* already converting */
+		assert_true(fb.waited_us >= rows[i].conversion_ms * 1000u);
+		assert_int_equal(fake_bus_writes_to(&fb, 0x01), 0);	/* already converting */
 		free(s.priv);
 	}
 }
@@ -266,11 +227,6 @@ static void test_read_fills_values(void **state)
 
 /* ---- The simulated chip, and the driver on the simulated bus ---- */
 
-static double test_now_s(void *ctx)
-{
-	return *(const double *)ctx;
-}
-
 static const char scenario_text[] =
 	"chip skin mcp9808 0x18\n"
 	"at 0 skin temperature_c 25\n"
@@ -279,41 +235,9 @@ static const char scenario_text[] =
 	"fault 30 40 skin nack\n"
 	"fault 50 60 skin absent\n";
 
-struct sim_fixture {
-	double now_s;
-	struct bus *bus;
-};
-
 static int sim_setup(void **state)
 {
-	struct sim_fixture *f = calloc(1, sizeof(*f));
-	char err[256] = "";
-	struct sim_scenario *scn;
-
-	if (!f)
-		return -1;
-	scn = sim_scenario_parse(scenario_text, strlen(scenario_text), "test", err, sizeof(err));
-	if (!scn) {
-		print_error("scenario: %s\n", err);
-		free(f);
-		return -1;
-	}
-	f->bus = sim_bus_open(scn, test_now_s, &f->now_s);
-	if (!f->bus) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int sim_teardown(void **state)
-{
-	struct sim_fixture *f = *state;
-
-	f->bus->close(f->bus);
-	free(f);
-	return 0;
+	return sim_rig_setup(state, scenario_text);
 }
 
 static uint16_t sim_reg(struct bus *bus, uint8_t reg)
@@ -333,7 +257,7 @@ static void sim_reg_write(struct bus *bus, uint8_t reg, uint16_t value)
 
 static void test_sim_power_on_registers(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	uint8_t res = 0;
 
 	f->now_s = 1;
@@ -350,7 +274,7 @@ static void test_sim_power_on_registers(void **state)
 
 static void test_sim_flags_follow_limits(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 
 	f->now_s = 21;	/* 38.27 °C -> 38.25 at 0.0625 °C = 612 counts = 0x264 */
 	sim_reg_write(f->bus, 0x02, 0x01E0);	/* T_UPPER 30 °C = 480 / 16 */
@@ -373,7 +297,7 @@ static void test_sim_flags_follow_limits(void **state)
 
 static void test_sim_driver_reads_scenario_temperature(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	struct sensor s;
 	struct sensor_cfg fine = cfg_make(0.0625);
 	struct sensor_cfg coarse = cfg_make(0.5);
@@ -401,7 +325,7 @@ static void test_sim_driver_reads_scenario_temperature(void **state)
 
 static void test_sim_shutdown_freezes_until_init(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(0.0625);
 	struct sensor_values v;
@@ -421,7 +345,7 @@ static void test_sim_shutdown_freezes_until_init(void **state)
 
 static void test_sim_faults_and_recovery(void **state)
 {
-	struct sim_fixture *f = *state;
+	struct sim_rig *f = *state;
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(0.5);
 	struct sensor_values v;
@@ -458,13 +382,13 @@ int main(void)
 		cmocka_unit_test(test_init_leaves_shutdown),
 		cmocka_unit_test(test_init_rejects_wrong_ids),
 		cmocka_unit_test(test_read_fills_values),
-		cmocka_unit_test_setup_teardown(test_sim_power_on_registers, sim_setup, sim_teardown),
-		cmocka_unit_test_setup_teardown(test_sim_flags_follow_limits, sim_setup, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_sim_power_on_registers, sim_setup, sim_rig_teardown),
+		cmocka_unit_test_setup_teardown(test_sim_flags_follow_limits, sim_setup, sim_rig_teardown),
 		cmocka_unit_test_setup_teardown(test_sim_driver_reads_scenario_temperature, sim_setup,
-						sim_teardown),
+						sim_rig_teardown),
 		cmocka_unit_test_setup_teardown(test_sim_shutdown_freezes_until_init, sim_setup,
-						sim_teardown),
-		cmocka_unit_test_setup_teardown(test_sim_faults_and_recovery, sim_setup, sim_teardown),
+						sim_rig_teardown),
+		cmocka_unit_test_setup_teardown(test_sim_faults_and_recovery, sim_setup, sim_rig_teardown),
 	};
 
 	tests_select();

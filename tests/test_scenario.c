@@ -21,6 +21,7 @@
 
 #include "sim.h"
 #include "scenario_internal.h"
+#include "unit.h"
 
 /* ---- a test-only model: 64 registers, one quantity ------------------------ */
 
@@ -90,16 +91,6 @@ static double test_now_s(void *ctx)
 }
 
 /* ---- helpers -------------------------------------------------------------- */
-
-/* cmocka's assert_float_equal works in float; these values need double. A NaN
- * never passes. */
-#define assert_near(actual, expected, tolerance)                                 \
-	do {                                                                     \
-		double a_ = (actual), e_ = (expected);                           \
-		if (!(fabs(a_ - e_) <= (tolerance)))                             \
-			fail_msg("%s:%d: got %.10g, want %.10g within %g", __FILE__, \
-				 __LINE__, a_, e_, (double)(tolerance));         \
-	} while (0)
 
 static struct sim_scenario *parse_ok(const char *text)
 {
@@ -604,28 +595,21 @@ static void test_sealed_gas_law(void **state)
 
 static void test_load_file(void **state)
 {
-	char dir[] = "/tmp/test_scenario.XXXXXX";
+	char *dir = unit_tmpdir("test_scenario");
 	char path[128], err[256], want[256];
 	struct sim_scenario *scn;
-	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(dir);
 	snprintf(path, sizeof(path), "%s/demo.scn", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("end 30\nchip ball bmp280 0x76\nat 3 ball load_kpa 4\n", f);
-	fclose(f);
+	unit_write_file(path, "end 30\nchip ball bmp280 0x76\nat 3 ball load_kpa 4\n", 0644);
 	scn = sim_scenario_load(path, err, sizeof(err));
 	assert_non_null(scn);
 	assert_near(sim_scenario_end_s(scn), 30, 0);
 	assert_near(truth(scn, "ball", "load_kpa", 3), 4, 0);
 	sim_scenario_free(scn);
 
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("end 30\nchip ball bmp280 0x76 # ok\nat 3 ball load 4\n", f);
-	fclose(f);
+	unit_write_file(path, "end 30\nchip ball bmp280 0x76 # ok\nat 3 ball load 4\n", 0644);
 	assert_null(sim_scenario_load(path, err, sizeof(err)));
 	assert_int_equal(errno, EINVAL);
 	snprintf(want, sizeof(want), "%s:3: unknown quantity \"load\" for bmp280 chip \"ball\" "
@@ -637,7 +621,7 @@ static void test_load_file(void **state)
 	assert_int_equal(errno, ENOENT);
 	snprintf(want, sizeof(want), "%s: No such file or directory", path);
 	assert_string_equal(err, want);
-	assert_int_equal(rmdir(dir), 0);
+	unit_rmtree(dir);
 }
 
 /* ---- the bus -------------------------------------------------------------- */

@@ -14,7 +14,6 @@
 #include "select.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,46 +24,31 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "unit.h"
 
 #define RUN_A "0000000a"
 #define RUN_B "0000000b"
 #define DEVICE "roller1"
 
 struct fixture {
-	char tmp[64];		/* the mkdtemp folder */
+	char *tmp;		/* first: the fresh folder */
 	char path[128];		/* the database inside it */
 };
 
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_store");
 
+	*state = fx;
 	if (!fx)
 		return -1;
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_store-XXXXXX");
-	if (!mkdtemp(fx->tmp)) {
-		free(fx);
-		return -1;
-	}
 	snprintf(fx->path, sizeof(fx->path), "%s/rollsense.db", fx->tmp);
-	*state = fx;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	nftw(fx->tmp, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-	free(fx);
+	unit_fixture_free(*state);
 	return 0;
 }
 

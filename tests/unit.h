@@ -1,0 +1,115 @@
+/* What the unit tests share: a double comparison, temporary folders, files
+ * written with a chosen mode, one scriptable I²C bus (a register file with
+ * hooks) and the simulated bus over scenario text. Include it after
+ * <cmocka.h>. Every helper here fails the running test on an error of its
+ * own, so a test reads as the steps it takes. */
+#ifndef ROLLSENSE_UNIT_H
+#define ROLLSENSE_UNIT_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bus.h"
+#include "sensor.h"
+
+/* cmocka's assert_float_equal works in float, too coarse for microvolts and
+ * pascals. A NaN never passes. */
+#define assert_near(got, want, tol)                                                        \
+	do {                                                                               \
+		double got_ = (got), want_ = (want);                                       \
+		if (!(fabs(got_ - want_) <= (tol)))                                        \
+			fail_msg("%s = %.10g, want %.10g +- %g", #got, got_, want_,        \
+				 (double)(tol));                                           \
+	} while (0)
+
+/* ---- temporary folders and files ---- */
+
+/* Makes /tmp/rollsense-<tag>-XXXXXX. Returns a malloc'd path the caller
+ * passes to unit_rmtree; NULL (errno set) if it cannot. */
+char *unit_tmpdir(const char *tag);
+/* Removes dir and everything below it (nftw, links not followed). Only paths
+ * under /tmp/rollsense- are touched. With KEEP_TMP set in the environment
+ * the folder stays and its path is printed on stderr. */
+void unit_remove_tree(const char *dir);
+/* unit_remove_tree, then frees dir (from unit_tmpdir). */
+void unit_rmtree(char *dir);
+/* For cmocka's setup: a calloc'd fixture of size bytes whose first member,
+ * a char *, holds a fresh unit_tmpdir(tag). NULL if either failed.
+ * unit_fixture_free removes the folder and frees the fixture. */
+void *unit_fixture_new(size_t size, const char *tag);
+void unit_fixture_free(void *fixture);
+/* Writes content to path and gives it mode with chmod (the umask does not
+ * decide). Fails the test if it cannot. */
+void unit_write_file(const char *path, const char *content, mode_t mode);
+
+/* ---- a scriptable I²C bus with one chip ---- */
+
+struct fake_bus;
+
+/* Called after the register file filled buf (reads) or took the bytes
+ * (writes); the return value is the transfer's: 0 or -errno. */
+typedef int (*fake_read_hook)(struct fake_bus *fb, uint8_t reg, uint8_t *buf, size_t len);
+typedef int (*fake_write_hook)(struct fake_bus *fb, uint8_t reg, const uint8_t *buf, size_t len);
+
+struct fake_write {
+	uint8_t reg;
+	uint16_t value;		/* the byte, or the 16-bit word for a 2-byte write */
+	size_t len;
+};
+
+#define FAKE_BUS_MAX_WRITES 64
+
+struct fake_bus {
+	struct bus bus;		/* first: a driver's bus pointer is this */
+	uint8_t addr;		/* the chip; another address gets -EREMOTEIO */
+	bool other_addr_fails_test;	/* ... or fails the test instead */
+	/* 1: byte registers read and written with auto-increment (BMP280);
+	 * 2: 16-bit registers sent MSB first, a 1-byte transfer moving the low
+	 * byte (ADS1115, MCP9808 with its 8-bit resolution register). */
+	unsigned width;
+	uint16_t regs[256];
+	int read_errno;		/* not 0: every read fails with -read_errno */
+	int write_errno;	/* not 0: every write fails with -write_errno */
+	fake_read_hook on_read;
+	fake_write_hook on_write;
+	unsigned waited_us;	/* the sum of all delay_us calls */
+	int n_writes;		/* every write, failed ones included */
+	struct fake_write writes[FAKE_BUS_MAX_WRITES];
+};
+
+/* A chip at addr with all registers 0, no hooks, named "fake". */
+void fake_bus_init(struct fake_bus *fb, uint8_t addr, unsigned width);
+/* Sets n byte registers from reg on (a byte-wide chip's NVM, say). */
+void fake_bus_set_bytes(struct fake_bus *fb, uint8_t reg, const uint8_t *bytes, size_t n);
+/* The last write to reg, or NULL if there was none. */
+const struct fake_write *fake_bus_last_write(const struct fake_bus *fb, uint8_t reg);
+/* How many writes went to reg. */
+int fake_bus_writes_to(const struct fake_bus *fb, uint8_t reg);
+
+/* Points s at drv on bus, address addr, with cfg and a zeroed priv the
+ * caller frees (free(s->priv)). */
+void unit_sensor_setup(struct sensor *s, const struct sensor_driver *drv, struct bus *bus,
+		       uint8_t addr, const struct sensor_cfg *cfg);
+
+/* ---- the simulated bus over a scenario ---- */
+
+/* The simulated chips of a scenario on a bus whose clock is now_s: the test
+ * sets the time, the bus reads it at every transfer. */
+struct sim_rig {
+	struct bus *bus;
+	double now_s;
+};
+
+/* Parses scenario text and opens the bus on it. Fails the test if the text
+ * does not parse (the parser's message is shown). */
+void sim_rig_open(struct sim_rig *rig, const char *text);
+void sim_rig_close(struct sim_rig *rig);
+
+/* For cmocka's setup/teardown: *state becomes a calloc'd rig over text. */
+int sim_rig_setup(void **state, const char *text);
+int sim_rig_teardown(void **state);
+
+#endif
