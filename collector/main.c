@@ -135,6 +135,7 @@ static void notify_collector_status(const struct notify *n, const struct ingest 
 static void reload(struct rs_config *cfg)
 {
 	struct rs_config next;
+	char changed[512];
 	enum log_level lvl;
 
 	log_info("reloading %s", cfg->path);
@@ -143,12 +144,9 @@ static void reload(struct rs_config *cfg)
 		log_error("reload refused; keeping the running configuration");
 		return;
 	}
-	if (memcmp(&next.mqtt, &cfg->mqtt, sizeof(next.mqtt)) != 0 ||
-	    strcmp(next.collector.database, cfg->collector.database) != 0 ||
-	    memcmp(&next.detector, &cfg->detector, sizeof(next.detector)) != 0 ||
-	    memcmp(&next.homeassistant, &cfg->homeassistant, sizeof(next.homeassistant)) != 0)
+	if (config_restart_keys(cfg, &next, CONFIG_COLLECTOR, changed, sizeof(changed)) > 0)
 		log_warn("reload: MQTT, database, detector and Home Assistant changes take effect at "
-			 "the next restart");
+			 "the next restart: %s", changed);
 	if (log_level_parse(next.log_level, &lvl) == 0)
 		log_set_level(lvl);
 	cfg->collector.retention_days = next.collector.retention_days;

@@ -1451,6 +1451,15 @@ struct restart_list {
 	size_t n;
 };
 
+/* Strings are equal up to their NUL: what lies behind it in the buffer is
+ * whatever a longer default left there. */
+static bool row_equal(const struct config_key *k, const char *a, const char *b)
+{
+	if (k->type == KEY_STRING || k->type == KEY_PATH || (k->type == KEY_PICK && k->def_str))
+		return strncmp(a, b, k->size) == 0;
+	return memcmp(a, b, k->size) == 0;
+}
+
 static void restart_walk(const struct config_key *keys, size_t n_keys, const char *parent,
 			 const void *old, const void *next, unsigned daemon, struct restart_list *out)
 {
@@ -1466,7 +1475,7 @@ static void restart_walk(const struct config_key *keys, size_t n_keys, const cha
 			restart_walk(k->section->keys, k->section->n_keys, path, a, b, daemon, out);
 			continue;
 		}
-		if (!(k->restart & daemon) || memcmp(a, b, k->size) == 0)
+		if (!(k->restart & daemon) || row_equal(k, a, b))
 			continue;
 		out->n++;
 		if (out->len == 0 || out->used >= out->len)

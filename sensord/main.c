@@ -570,10 +570,11 @@ static void log_health(struct daemon *d)
  * What the running loop can take over at once (log level, sample rate,
  * outbox timing, gauge, detector) it takes; a change of chips, broker,
  * identity, GPIO feedback or Home Assistant needs a restart, which the log
- * says. */
+ * says, naming the keys (the schema in config.c knows which). */
 static void reload(struct daemon *d)
 {
 	struct rs_config next;
+	char changed[512];
 	enum log_level lvl;
 
 	log_info("reloading %s", d->cfg.path);
@@ -582,15 +583,9 @@ static void reload(struct daemon *d)
 		log_error("reload refused; keeping the running configuration");
 		return;
 	}
-	if (strcmp(next.device_id, d->cfg.device_id) != 0 ||
-	    memcmp(&next.mqtt, &d->cfg.mqtt, sizeof(next.mqtt)) != 0 ||
-	    next.sensord.n_sensors != d->cfg.sensord.n_sensors ||
-	    memcmp(next.sensord.sensors, d->cfg.sensord.sensors, sizeof(next.sensord.sensors)) != 0 ||
-	    strcmp(next.sensord.state_dir, d->cfg.sensord.state_dir) != 0 ||
-	    memcmp(&next.sensord.feedback, &d->cfg.sensord.feedback, sizeof(next.sensord.feedback)) != 0 ||
-	    memcmp(&next.homeassistant, &d->cfg.homeassistant, sizeof(next.homeassistant)) != 0)
+	if (config_restart_keys(&d->cfg, &next, CONFIG_SENSORD, changed, sizeof(changed)) > 0)
 		log_warn("reload: device, MQTT, chip, state_dir, feedback or Home Assistant changes "
-			 "take effect at the next restart");
+			 "take effect at the next restart: %s", changed);
 	if (log_level_parse(next.log_level, &lvl) == 0)
 		log_set_level(lvl);
 	d->cfg.sensord.sample_hz = next.sensord.sample_hz;
