@@ -308,6 +308,7 @@ struct config_section {
 	const struct config_key *keys;
 	size_t n_keys;
 	section_done_fn done;		/* the cross-field checks, after every key */
+	unsigned restart;		/* added to each key's restart */
 };
 
 /* A chip's keys beside the common sensor keys, what it can measure and where
@@ -321,9 +322,10 @@ struct config_chip {
 	size_t n_keys;
 };
 
-#define ROW(base_type, member, key, kind, ...) \
+#define ROW_AS(base_type, member, key, kind, ...) \
 	{ .name = key, .type = kind, .offset = offsetof(base_type, member), \
 	  .size = sizeof(((base_type *)0)->member), __VA_ARGS__ }
+#define ROW(base_type, member, kind, ...) ROW_AS(base_type, member, #member, kind, __VA_ARGS__)
 #define PICK(list) .names = list, .n_choices = ARRAY_LEN(list)
 #define ONE_OF(list) .values = list, .n_choices = ARRAY_LEN(list)
 #define RANGE(lo, hi) .min = lo, .max = hi
@@ -336,64 +338,38 @@ static void *field_at(void *base, const struct config_key *k)
 	return (char *)base + k->offset;
 }
 
-/* Stores an index or a whole number into a bool, an unsigned or an enum. */
-static void field_set_unsigned(void *field, size_t size, unsigned v)
-{
-	if (size == sizeof(bool))
-		*(bool *)field = v != 0;
-	else
-		memcpy(field, &v, sizeof(v));
-}
-
 _Static_assert(sizeof(enum confirm_mode) == sizeof(unsigned), "confirm is read as an unsigned");
 
-static void row_default(const struct config_key *k, void *base);
+/* Stores a number, an index or a flag as the field's C type. */
+static void field_store(const struct config_key *k, void *field, double v)
+{
+	unsigned u = (unsigned)v;
+
+	if (k->type == KEY_SIZE)
+		*(size_t *)field = (size_t)v;
+	else if (k->type == KEY_DOUBLE || (k->type == KEY_ONE_OF && k->size == sizeof(double)))
+		*(double *)field = v;
+	else if (k->size == sizeof(bool))
+		*(bool *)field = u != 0;
+	else
+		memcpy(field, &u, sizeof(u));
+}
 
 static void rows_defaults(const struct config_key *keys, size_t n, void *base)
 {
-	for (size_t i = 0; i < n; i++)
-		row_default(&keys[i], base);
-}
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		void *field = field_at(base, k);
 
-static void row_default(const struct config_key *k, void *base)
-{
-	void *field = field_at(base, k);
-
-	switch (k->type) {
-	case KEY_STRING:
-	case KEY_PATH:
-	case KEY_PICK:
-		if (k->def_str != NULL)
+		if (k->type == KEY_SECTION)
+			rows_defaults(k->section->keys, k->section->n_keys, field);
+		else if (k->type == KEY_GPIO)
+			*(struct gpio_line_cfg *)field = (struct gpio_line_cfg){ .offset = -1 };
+		else if (k->def_str != NULL)
 			snprintf(field, k->size, "%s", k->def_str);
-		else if (k->type == KEY_PICK)
-			field_set_unsigned(field, k->size, (unsigned)k->def);
-		break;
-	case KEY_UNSIGNED:
-	case KEY_BOOL:
-		field_set_unsigned(field, k->size, (unsigned)k->def);
-		break;
-	case KEY_SIZE:
-		*(size_t *)field = (size_t)k->def;
-		break;
-	case KEY_DOUBLE:
-		*(double *)field = k->def;
-		break;
-	case KEY_ONE_OF:
-		if (k->size == sizeof(double))
-			*(double *)field = k->def;
-		else
-			field_set_unsigned(field, k->size, (unsigned)k->def);
-		break;
-	case KEY_GPIO:
-		((struct gpio_line_cfg *)field)->name[0] = '\0';
-		((struct gpio_line_cfg *)field)->offset = -1;
-		break;
-	case KEY_SECTION:
-		rows_defaults(k->section->keys, k->section->n_keys, field);
-		break;
-	case KEY_CUSTOM:
-	case KEY_HIDDEN:
-		break;
+		else if (k->type != KEY_STRING && k->type != KEY_PATH && k->type != KEY_CUSTOM &&
+			 k->type != KEY_HIDDEN)
+			field_store(k, field, k->def);
 	}
 }
 
@@ -430,7 +406,7 @@ static int pick_read(struct parse_ctx *ctx, const struct config_key *k, const cJ
 		if (k->def_str != NULL)
 			snprintf(field, k->size, "%s", k->names[i]);
 		else
-			field_set_unsigned(field, k->size, (unsigned)i);
+			field_store(k, field, (double)i);
 		return 0;
 	}
 	names_join(list, sizeof(list), k->names, k->n_choices);
@@ -453,10 +429,7 @@ static int one_of_read(struct parse_ctx *ctx, const struct config_key *k, const 
 		names[i] = shown[i];
 		if (v != k->values[i])
 			continue;
-		if (k->size == sizeof(double))
-			*(double *)field = v;
-		else
-			field_set_unsigned(field, k->size, (unsigned)v);
+		field_store(k, field, v);
 		return 0;
 	}
 	names_join(list, sizeof(list), names, k->n_choices);
@@ -509,17 +482,14 @@ static int row_read(struct parse_ctx *ctx, const struct config_key *k, const cJS
 	case KEY_SIZE:
 		if (integer_value(ctx, item, path, k->min, k->max, &v) < 0)
 			return -1;
-		if (k->type == KEY_SIZE)
-			*(size_t *)field = (size_t)v;
-		else
-			field_set_unsigned(field, k->size, (unsigned)v);
+		field_store(k, field, v);
 		return 0;
 	case KEY_DOUBLE:
 		if (number_value(ctx, item, path, &v) < 0)
 			return -1;
 		if (v < k->min || v > k->max)
 			return fail(ctx, path, "%.15g is out of range (%.15g..%.15g)", v, k->min, k->max);
-		*(double *)field = v;
+		field_store(k, field, v);
 		return 0;
 	case KEY_BOOL:
 		if (!cJSON_IsBool(item))
@@ -954,11 +924,11 @@ static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *
 
 /* The keys every sensor has besides "driver", which picks its chip. */
 static const struct config_key sensor_keys[] = {
-	ROW(struct sensor_cfg, bus, "bus", KEY_STRING, .check = bus_check,
+	ROW(struct sensor_cfg, bus, KEY_STRING, .check = bus_check,
 	    .missing = "missing (a device such as /dev/i2c-1, or \"sim\")"),
-	ROW(struct sensor_cfg, address, "address", KEY_CUSTOM, .parse = address_parse,
+	ROW(struct sensor_cfg, address, KEY_CUSTOM, .parse = address_parse,
 	    .missing = "missing (the chip's 7-bit I2C address, like \"0x76\")"),
-	ROW(struct sensor_cfg, provides, "provides", KEY_CUSTOM, .parse = provides_parse),
+	ROW(struct sensor_cfg, provides, KEY_CUSTOM, .parse = provides_parse),
 };
 
 static const char *const bmx280_modes[] = { "forced", "normal" };
@@ -969,22 +939,22 @@ static const double bmx280_oversampling[] = { 1, 2, 4, 8, 16 };
 static const double bmx280_filters[] = { 0, 2, 4, 8, 16 };
 static const uint8_t bmx280_addresses[] = { 0x76, 0x77 };	/* SDO to GND, to VDDIO */
 
-#define BMX280_ROW(member, key, list, def_value) \
-	ROW(struct sensor_cfg, member, key, KEY_ONE_OF, ONE_OF(list), .def = def_value)
+#define BMX280_ROW(member, list, def_value) \
+	ROW(struct sensor_cfg, member, KEY_ONE_OF, ONE_OF(list), .def = def_value)
 
 static const struct config_key bmp280_keys[] = {
-	ROW(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
-	BMX280_ROW(oversampling_p, "oversampling_p", bmx280_oversampling, 4),
-	BMX280_ROW(oversampling_t, "oversampling_t", bmx280_oversampling, 1),
-	BMX280_ROW(filter, "filter", bmx280_filters, 0),
+	ROW_AS(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
+	BMX280_ROW(oversampling_p, bmx280_oversampling, 4),
+	BMX280_ROW(oversampling_t, bmx280_oversampling, 1),
+	BMX280_ROW(filter, bmx280_filters, 0),
 };
 
 static const struct config_key bme280_keys[] = {
-	ROW(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
-	BMX280_ROW(oversampling_p, "oversampling_p", bmx280_oversampling, 4),
-	BMX280_ROW(oversampling_t, "oversampling_t", bmx280_oversampling, 1),
-	BMX280_ROW(oversampling_h, "oversampling_h", bmx280_oversampling, 1),
-	BMX280_ROW(filter, "filter", bmx280_filters, 0),
+	ROW_AS(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
+	BMX280_ROW(oversampling_p, bmx280_oversampling, 4),
+	BMX280_ROW(oversampling_t, bmx280_oversampling, 1),
+	BMX280_ROW(oversampling_h, bmx280_oversampling, 1),
+	BMX280_ROW(filter, bmx280_filters, 0),
 };
 
 /* Index = MUX code [ADS config bits 14:12]. */
@@ -998,19 +968,17 @@ static const uint8_t ads1115_addresses[] = { 0x48, 0x49, 0x4a, 0x4b };	/* ADDR t
 
 static const struct config_key ads1115_keys[] = {
 	/* AIN0 against GND [ADS config MUX 100]. */
-	ROW(struct sensor_cfg, mux, "input", KEY_PICK, PICK(ads1115_inputs), .def = 4),
-	ROW(struct sensor_cfg, fsr_v, "gain_v", KEY_ONE_OF, ONE_OF(ads1115_gains_v), .def = 4.096),
-	ROW(struct sensor_cfg, data_rate_sps, "data_rate_sps", KEY_ONE_OF, ONE_OF(ads1115_rates_sps),
-	    .def = 128),
-	ROW(struct sensor_cfg, cal_points, "calibration", KEY_CUSTOM, .parse = calibration_parse),
+	ROW_AS(struct sensor_cfg, mux, "input", KEY_PICK, PICK(ads1115_inputs), .def = 4),
+	ROW_AS(struct sensor_cfg, fsr_v, "gain_v", KEY_ONE_OF, ONE_OF(ads1115_gains_v), .def = 4.096),
+	ROW(struct sensor_cfg, data_rate_sps, KEY_ONE_OF, ONE_OF(ads1115_rates_sps), .def = 128),
+	ROW_AS(struct sensor_cfg, cal_points, "calibration", KEY_CUSTOM, .parse = calibration_parse),
 };
 
 static const double mcp9808_resolutions_c[] = { 0.5, 0.25, 0.125, 0.0625 };
 static const uint8_t mcp9808_addresses[] = { 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
 
 static const struct config_key mcp9808_keys[] = {
-	ROW(struct sensor_cfg, resolution_c, "resolution_c", KEY_ONE_OF,
-	    ONE_OF(mcp9808_resolutions_c), .def = 0.0625),
+	ROW(struct sensor_cfg, resolution_c, KEY_ONE_OF, ONE_OF(mcp9808_resolutions_c), .def = 0.0625),
 };
 
 static const struct config_chip config_chips[] = {
@@ -1209,48 +1177,43 @@ static int tls_done(struct parse_ctx *ctx, void *base)
 	return 0;
 }
 
-/* "tls" is an object in the file but fields of struct mqtt_cfg. */
+/* "tls" is an object in the file but fields of struct mqtt_cfg. Everything
+ * MQTT is set up once: a change waits for a restart of both daemons. */
 static const struct config_key tls_keys[] = {
-	ROW(struct mqtt_cfg, ca_file, "ca_file", KEY_PATH, .restart = BOTH),
-	ROW(struct mqtt_cfg, cert_file, "cert_file", KEY_PATH, .restart = BOTH),
-	ROW(struct mqtt_cfg, key_file, "key_file", KEY_PATH, .restart = BOTH),
-	ROW(struct mqtt_cfg, key_group, "key_group", KEY_STRING, .check = printable_check,
-	    .restart = BOTH),
+	ROW(struct mqtt_cfg, ca_file, KEY_PATH),
+	ROW(struct mqtt_cfg, cert_file, KEY_PATH),
+	ROW(struct mqtt_cfg, key_file, KEY_PATH),
+	ROW(struct mqtt_cfg, key_group, KEY_STRING, .check = printable_check),
 };
-static const struct config_section tls_section = { TABLE(tls_keys), tls_done };
+static const struct config_section tls_section = { TABLE(tls_keys), tls_done, BOTH };
 
 static const struct config_key mqtt_keys[] = {
-	ROW(struct mqtt_cfg, uri, "uri", KEY_STRING, .def_str = "tcp://127.0.0.1:1883",
-	    .check = uri_check, .restart = BOTH),
-	ROW(struct mqtt_cfg, topic_prefix, "topic_prefix", KEY_STRING, .def_str = "rollsense",
-	    .check = topic_prefix_check, .restart = BOTH),
-	ROW(struct mqtt_cfg, client_id, "client_id", KEY_STRING, .check = printable_check,
-	    .restart = BOTH),
-	ROW(struct mqtt_cfg, username, "username", KEY_STRING, .restart = BOTH),
-	ROW(struct mqtt_cfg, password_file, "password_file", KEY_PATH, .restart = BOTH),
-	ROW(struct mqtt_cfg, keepalive_s, "keepalive_s", KEY_UNSIGNED, RANGE(1, 65535), .def = 30,
-	    .restart = BOTH),
+	ROW(struct mqtt_cfg, uri, KEY_STRING, .def_str = "tcp://127.0.0.1:1883", .check = uri_check),
+	ROW(struct mqtt_cfg, topic_prefix, KEY_STRING, .def_str = "rollsense",
+	    .check = topic_prefix_check),
+	ROW(struct mqtt_cfg, client_id, KEY_STRING, .check = printable_check),
+	ROW(struct mqtt_cfg, username, KEY_STRING),
+	ROW(struct mqtt_cfg, password_file, KEY_PATH),
+	ROW(struct mqtt_cfg, keepalive_s, KEY_UNSIGNED, RANGE(1, 65535), .def = 30),
 	{ .name = "tls", .type = KEY_SECTION, .offset = 0, SECTION(tls_section) },
 	/* Read from password_file: a new password in the same file counts. */
-	ROW(struct mqtt_cfg, password, "password", KEY_HIDDEN, .restart = BOTH),
+	ROW(struct mqtt_cfg, password, KEY_HIDDEN),
 };
-static const struct config_section mqtt_section = { TABLE(mqtt_keys), mqtt_done };
+static const struct config_section mqtt_section = { TABLE(mqtt_keys), mqtt_done, BOTH };
 
 static const struct config_key gauge_keys[] = {
-	ROW(struct gauge_cfg, rest_kpa, "rest_kpa", KEY_DOUBLE, RANGE(0.01, 100), .def = 1.0),
-	ROW(struct gauge_cfg, track_s, "track_s", KEY_DOUBLE, RANGE(1, 86400), .def = 60.0),
-	ROW(struct gauge_cfg, gas_law, "gas_law", KEY_BOOL, .def = true),
+	ROW(struct gauge_cfg, rest_kpa, KEY_DOUBLE, RANGE(0.01, 100), .def = 1.0),
+	ROW(struct gauge_cfg, track_s, KEY_DOUBLE, RANGE(1, 86400), .def = 60.0),
+	ROW(struct gauge_cfg, gas_law, KEY_BOOL, .def = true),
 };
-static const struct config_section gauge_section = { TABLE(gauge_keys), NULL };
+static const struct config_section gauge_section = { TABLE(gauge_keys), NULL, 0 };
 
 static const struct config_key sim_keys[] = {
-	ROW(struct sim_cfg, scenario, "scenario", KEY_PATH, .nonempty = true,
-	    .restart = CONFIG_SENSORD),
-	ROW(struct sim_cfg, time_scale, "time_scale", KEY_DOUBLE, RANGE(0.1, 1000), .def = 1.0,
-	    .restart = CONFIG_SENSORD),
-	ROW(struct sim_cfg, exit_at_end, "exit_at_end", KEY_BOOL, .restart = CONFIG_SENSORD),
+	ROW(struct sim_cfg, scenario, KEY_PATH, .nonempty = true),
+	ROW(struct sim_cfg, time_scale, KEY_DOUBLE, RANGE(0.1, 1000), .def = 1.0),
+	ROW(struct sim_cfg, exit_at_end, KEY_BOOL),
 };
-static const struct config_section sim_section = { TABLE(sim_keys), NULL };
+static const struct config_section sim_section = { TABLE(sim_keys), NULL, CONFIG_SENSORD };
 
 static int feedback_done(struct parse_ctx *ctx, void *base)
 {
@@ -1264,22 +1227,19 @@ static int feedback_done(struct parse_ctx *ctx, void *base)
 }
 
 static const struct config_key feedback_keys[] = {
-	ROW(struct feedback_cfg, chip, "chip", KEY_STRING, .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, led, "led", KEY_GPIO, .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, buzzer, "buzzer", KEY_GPIO, .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, button, "button", KEY_GPIO, .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, led_active_low, "led_active_low", KEY_BOOL,
-	    .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, buzzer_active_low, "buzzer_active_low", KEY_BOOL,
-	    .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, button_active_low, "button_active_low", KEY_BOOL, .def = true,
-	    .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, debounce_ms, "debounce_ms", KEY_UNSIGNED, RANGE(0, 1000),
-	    .def = 30, .restart = CONFIG_SENSORD),
-	ROW(struct feedback_cfg, long_press_s, "long_press_s", KEY_DOUBLE, RANGE(0.2, 30),
-	    .def = 2.0, .restart = CONFIG_SENSORD),
+	ROW(struct feedback_cfg, chip, KEY_STRING),
+	ROW(struct feedback_cfg, led, KEY_GPIO),
+	ROW(struct feedback_cfg, buzzer, KEY_GPIO),
+	ROW(struct feedback_cfg, button, KEY_GPIO),
+	ROW(struct feedback_cfg, led_active_low, KEY_BOOL),
+	ROW(struct feedback_cfg, buzzer_active_low, KEY_BOOL),
+	ROW(struct feedback_cfg, button_active_low, KEY_BOOL, .def = true),
+	ROW(struct feedback_cfg, debounce_ms, KEY_UNSIGNED, RANGE(0, 1000), .def = 30),
+	ROW(struct feedback_cfg, long_press_s, KEY_DOUBLE, RANGE(0.2, 30), .def = 2.0),
 };
-static const struct config_section feedback_section = { TABLE(feedback_keys), feedback_done };
+static const struct config_section feedback_section = {
+	TABLE(feedback_keys), feedback_done, CONFIG_SENSORD
+};
 
 static int sensord_done(struct parse_ctx *ctx, void *base)
 {
@@ -1312,22 +1272,21 @@ static const char *const confirm_names[] = { "collector", "broker" };	/* enum co
 /* What the running sensord takes over on reload (sample rate, outbox timing,
  * gauge) has restart 0; the rest is set up once at start. */
 static const struct config_key sensord_keys[] = {
-	ROW(struct sensord_cfg, sample_hz, "sample_hz", KEY_UNSIGNED, RANGE(1, 100), .def = 10),
-	ROW(struct sensord_cfg, state_dir, "state_dir", KEY_PATH, .nonempty = true,
-	    .def_str = "/var/lib/rollsense", .restart = CONFIG_SENSORD),
-	ROW(struct sensord_cfg, confirm, "confirm", KEY_PICK, PICK(confirm_names),
-	    .def = CONFIRM_COLLECTOR, .restart = CONFIG_SENSORD),
-	ROW(struct sensord_cfg, outbox_max, "outbox_max", KEY_SIZE, RANGE(1, 10000000),
-	    .def = 200000, .restart = CONFIG_SENSORD),
-	ROW(struct sensord_cfg, resend_s, "resend_s", KEY_DOUBLE, RANGE(1, 3600), .def = 30.0),
-	ROW(struct sensord_cfg, flush_s, "flush_s", KEY_DOUBLE, RANGE(0.1, 60), .def = 1.0),
-	ROW(struct sensord_cfg, sensors, "sensors", KEY_CUSTOM, .parse = sensors_parse,
+	ROW(struct sensord_cfg, sample_hz, KEY_UNSIGNED, RANGE(1, 100), .def = 10),
+	ROW(struct sensord_cfg, state_dir, KEY_PATH, .nonempty = true, .def_str = "/var/lib/rollsense",
 	    .restart = CONFIG_SENSORD),
-	ROW(struct sensord_cfg, gauge, "gauge", KEY_SECTION, SECTION(gauge_section)),
-	ROW(struct sensord_cfg, sim, "simulation", KEY_SECTION, SECTION(sim_section)),
-	ROW(struct sensord_cfg, feedback, "feedback", KEY_SECTION, SECTION(feedback_section)),
+	ROW(struct sensord_cfg, confirm, KEY_PICK, PICK(confirm_names), .def = CONFIRM_COLLECTOR,
+	    .restart = CONFIG_SENSORD),
+	ROW(struct sensord_cfg, outbox_max, KEY_SIZE, RANGE(1, 10000000), .def = 200000,
+	    .restart = CONFIG_SENSORD),
+	ROW(struct sensord_cfg, resend_s, KEY_DOUBLE, RANGE(1, 3600), .def = 30.0),
+	ROW(struct sensord_cfg, flush_s, KEY_DOUBLE, RANGE(0.1, 60), .def = 1.0),
+	ROW(struct sensord_cfg, sensors, KEY_CUSTOM, .parse = sensors_parse, .restart = CONFIG_SENSORD),
+	ROW(struct sensord_cfg, gauge, KEY_SECTION, SECTION(gauge_section)),
+	ROW_AS(struct sensord_cfg, sim, "simulation", KEY_SECTION, SECTION(sim_section)),
+	ROW(struct sensord_cfg, feedback, KEY_SECTION, SECTION(feedback_section)),
 };
-static const struct config_section sensord_section = { TABLE(sensord_keys), sensord_done };
+static const struct config_section sensord_section = { TABLE(sensord_keys), sensord_done, 0 };
 
 /* Fails when a (at key_a) is above b (at key_b). */
 static int order_check(struct parse_ctx *ctx, const char *key_a, double a, const char *key_b,
@@ -1361,8 +1320,7 @@ static int detector_done(struct parse_ctx *ctx, void *base)
 /* docs/protocol.md, "Detector semantics". sensord takes a new detector on
  * reload; the collector's sessions keep theirs until it restarts. */
 #define DETECTOR_ROW(member, lo, hi, def_value) \
-	ROW(struct detector_cfg, member, #member, KEY_DOUBLE, RANGE(lo, hi), .def = def_value, \
-	    .restart = CONFIG_COLLECTOR)
+	ROW(struct detector_cfg, member, KEY_DOUBLE, RANGE(lo, hi), .def = def_value)
 
 static const struct config_key detector_keys[] = {
 	DETECTOR_ROW(contact_kpa, 0.01, 1000, 2.0),
@@ -1377,25 +1335,27 @@ static const struct config_key detector_keys[] = {
 	DETECTOR_ROW(heat_hysteresis_c, 0, 20, 0.5),
 	DETECTOR_ROW(hot_c, 0, 100, 45.0),
 };
-static const struct config_section detector_section = { TABLE(detector_keys), detector_done };
+static const struct config_section detector_section = {
+	TABLE(detector_keys), detector_done, CONFIG_COLLECTOR
+};
 
 static const struct config_key collector_keys[] = {
-	ROW(struct collector_cfg, database, "database", KEY_PATH, .nonempty = true,
+	ROW(struct collector_cfg, database, KEY_PATH, .nonempty = true,
 	    .def_str = "/var/lib/rollsense/collector.db", .restart = CONFIG_COLLECTOR),
-	ROW(struct collector_cfg, retention_days, "retention_days", KEY_UNSIGNED, RANGE(0, 36500),
-	    .def = 30),
-	ROW(struct collector_cfg, commit_s, "commit_s", KEY_DOUBLE, RANGE(0.05, 60), .def = 0.5),
-	ROW(struct collector_cfg, gap_timeout_s, "gap_timeout_s", KEY_DOUBLE, RANGE(1, 86400),
-	    .def = 300),
+	ROW(struct collector_cfg, retention_days, KEY_UNSIGNED, RANGE(0, 36500), .def = 30),
+	ROW(struct collector_cfg, commit_s, KEY_DOUBLE, RANGE(0.05, 60), .def = 0.5),
+	ROW(struct collector_cfg, gap_timeout_s, KEY_DOUBLE, RANGE(1, 86400), .def = 300),
 };
-static const struct config_section collector_section = { TABLE(collector_keys), NULL };
+static const struct config_section collector_section = { TABLE(collector_keys), NULL, 0 };
 
 static const struct config_key homeassistant_keys[] = {
-	ROW(struct homeassistant_cfg, enabled, "enabled", KEY_BOOL, .def = true, .restart = BOTH),
-	ROW(struct homeassistant_cfg, discovery_prefix, "discovery_prefix", KEY_STRING,
-	    .def_str = "homeassistant", .check = topic_prefix_check, .restart = BOTH),
+	ROW(struct homeassistant_cfg, enabled, KEY_BOOL, .def = true),
+	ROW(struct homeassistant_cfg, discovery_prefix, KEY_STRING, .def_str = "homeassistant",
+	    .check = topic_prefix_check),
 };
-static const struct config_section homeassistant_section = { TABLE(homeassistant_keys), NULL };
+static const struct config_section homeassistant_section = {
+	TABLE(homeassistant_keys), NULL, BOTH
+};
 
 static int root_done(struct parse_ctx *ctx, void *base)
 {
@@ -1414,18 +1374,17 @@ static int root_done(struct parse_ctx *ctx, void *base)
 static const char *const log_levels[] = { "error", "warn", "info", "debug" };
 
 static const struct config_key root_keys[] = {
-	ROW(struct rs_config, device_id, "device_id", KEY_CUSTOM, .parse = device_id_parse,
+	ROW(struct rs_config, device_id, KEY_CUSTOM, .parse = device_id_parse,
 	    .missing = "missing; every device needs an id (it names its MQTT topics)",
 	    .restart = CONFIG_SENSORD),
-	ROW(struct rs_config, log_level, "log_level", KEY_PICK, PICK(log_levels), .def_str = "info"),
-	ROW(struct rs_config, mqtt, "mqtt", KEY_SECTION, SECTION(mqtt_section)),
-	ROW(struct rs_config, sensord, "sensord", KEY_SECTION, SECTION(sensord_section)),
-	ROW(struct rs_config, detector, "detector", KEY_SECTION, SECTION(detector_section)),
-	ROW(struct rs_config, collector, "collector", KEY_SECTION, SECTION(collector_section)),
-	ROW(struct rs_config, homeassistant, "homeassistant", KEY_SECTION,
-	    SECTION(homeassistant_section)),
+	ROW(struct rs_config, log_level, KEY_PICK, PICK(log_levels), .def_str = "info"),
+	ROW(struct rs_config, mqtt, KEY_SECTION, SECTION(mqtt_section)),
+	ROW(struct rs_config, sensord, KEY_SECTION, SECTION(sensord_section)),
+	ROW(struct rs_config, detector, KEY_SECTION, SECTION(detector_section)),
+	ROW(struct rs_config, collector, KEY_SECTION, SECTION(collector_section)),
+	ROW(struct rs_config, homeassistant, KEY_SECTION, SECTION(homeassistant_section)),
 };
-static const struct config_section root_section = { TABLE(root_keys), root_done };
+static const struct config_section root_section = { TABLE(root_keys), root_done, 0 };
 
 /* ---- defaults and reload ----------------------------------------------- */
 
@@ -1460,11 +1419,11 @@ static bool row_equal(const struct config_key *k, const char *a, const char *b)
 	return memcmp(a, b, k->size) == 0;
 }
 
-static void restart_walk(const struct config_key *keys, size_t n_keys, const char *parent,
-			 const void *old, const void *next, unsigned daemon, struct restart_list *out)
+static void restart_walk(const struct config_section *sec, const char *parent, const void *old,
+			 const void *next, unsigned daemon, struct restart_list *out)
 {
-	for (size_t i = 0; i < n_keys; i++) {
-		const struct config_key *k = &keys[i];
+	for (size_t i = 0; i < sec->n_keys; i++) {
+		const struct config_key *k = &sec->keys[i];
 		const char *a = (const char *)old + k->offset;
 		const char *b = (const char *)next + k->offset;
 		char path[KEY_PATH_MAX];
@@ -1472,10 +1431,10 @@ static void restart_walk(const struct config_key *keys, size_t n_keys, const cha
 
 		key_join(path, sizeof(path), parent, k->name);
 		if (k->type == KEY_SECTION) {
-			restart_walk(k->section->keys, k->section->n_keys, path, a, b, daemon, out);
+			restart_walk(k->section, path, a, b, daemon, out);
 			continue;
 		}
-		if (!(k->restart & daemon) || row_equal(k, a, b))
+		if (!((k->restart | sec->restart) & daemon) || row_equal(k, a, b))
 			continue;
 		out->n++;
 		if (out->len == 0 || out->used >= out->len)
@@ -1496,7 +1455,7 @@ size_t config_restart_keys(const struct rs_config *old, const struct rs_config *
 		names[0] = '\0';
 	else
 		out.len = 0;
-	restart_walk(root_keys, ARRAY_LEN(root_keys), "", old, next, (unsigned)daemon, &out);
+	restart_walk(&root_section, "", old, next, (unsigned)daemon, &out);
 	return out.n;
 }
 
