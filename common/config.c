@@ -274,7 +274,7 @@ enum key_type {
 	KEY_ONE_OF,	/* a number, one of values (double or unsigned) */
 	KEY_GPIO,	/* struct gpio_line_cfg: an offset or a line name */
 	KEY_SECTION,	/* an object, read by section */
-	KEY_CUSTOM,	/* parse() reads it, called also when it is absent */
+	KEY_CUSTOM,	/* parse() reads it */
 	KEY_HIDDEN,	/* not in the file (derived from other keys); only compared */
 };
 
@@ -300,6 +300,7 @@ struct config_key {
 	size_t n_choices;
 	const struct config_section *section;	/* KEY_SECTION */
 	key_parse_fn parse;		/* KEY_CUSTOM */
+	bool parse_absent;		/* KEY_CUSTOM: parse() also when the key is absent */
 	key_check_fn check;		/* strings: called on the value, given or default */
 	unsigned restart;		/* enum config_daemon bits: a change waits for their restart */
 };
@@ -528,7 +529,7 @@ static int rows_parse(struct parse_ctx *ctx, const struct config_key *keys, size
 		if (item == NULL && k->missing != NULL)
 			return fail(ctx, path, "%s", k->missing);
 		if (k->type == KEY_CUSTOM) {
-			if (k->parse(ctx, item, path, base) < 0)
+			if ((item != NULL || k->parse_absent) && k->parse(ctx, item, path, base) < 0)
 				return -1;
 		} else if (item != NULL && row_read(ctx, k, item, path, base) < 0) {
 			return -1;
@@ -896,8 +897,6 @@ static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *
 	size_t i = 0;
 	unsigned mask = 0;
 
-	if (item == NULL)
-		return 0;
 	if (!cJSON_IsArray(item))
 		return fail(ctx, path, "expected an array, like [\"pressure_kpa\"]");
 	cJSON_ArrayForEach(e, item) {
@@ -971,7 +970,8 @@ static const struct config_key ads1115_keys[] = {
 	ROW_AS(struct sensor_cfg, mux, "input", KEY_PICK, PICK(ads1115_inputs), .def = 4),
 	ROW_AS(struct sensor_cfg, fsr_v, "gain_v", KEY_ONE_OF, ONE_OF(ads1115_gains_v), .def = 4.096),
 	ROW(struct sensor_cfg, data_rate_sps, KEY_ONE_OF, ONE_OF(ads1115_rates_sps), .def = 128),
-	ROW_AS(struct sensor_cfg, cal_points, "calibration", KEY_CUSTOM, .parse = calibration_parse),
+	ROW_AS(struct sensor_cfg, cal_points, "calibration", KEY_CUSTOM, .parse = calibration_parse,
+	       .parse_absent = true),
 };
 
 static const double mcp9808_resolutions_c[] = { 0.5, 0.25, 0.125, 0.0625 };
@@ -1088,8 +1088,6 @@ static int sensors_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 	const cJSON *e;
 	size_t n = 0;
 
-	if (item == NULL)
-		return 0;
 	if (!cJSON_IsArray(item))
 		return fail(ctx, path, "expected an array of sensor objects");
 	cJSON_ArrayForEach(e, item) {
