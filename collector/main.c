@@ -163,17 +163,9 @@ static int run_daemon(struct rs_config *cfg)
 	double last_health, last_purge, last_status = 0, last_ha_tick = 0;
 	struct notify notify;
 	bool ready = false;
-	struct sigaction sa;
 	int rc = 0;
 
-	/* Before Paho starts its threads, so they inherit it. */
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	daemon_signals_install(on_signal, false);
 	clock_start(1.0);
 	if (notify_init(&notify) < 0)
 		log_warn("systemd: NOTIFY_SOCKET or WATCHDOG_USEC unusable; %s",

@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 
 #include "log.h"
@@ -38,6 +39,21 @@ int daemon_options_parse(int argc, char **argv, const char *name, bool with_once
 		}
 	}
 	return -1;
+}
+
+void daemon_signals_install(void (*handler)(int), bool usr1)
+{
+	struct sigaction sa;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (usr1)
+		sigaction(SIGUSR1, &sa, NULL);
 }
 
 int daemon_config_load(const char *path, struct rs_config *cfg, daemon_config_check_fn check)

@@ -50,4 +50,8 @@ int daemon_config_start(const struct daemon_options *o, const struct rs_config *
 int daemon_config_reload(struct rs_config *cur, struct rs_config *next, enum config_daemon daemon,
 			 daemon_config_check_fn check, const char *waiting);
 
+/* Ignores SIGPIPE and sends SIGTERM, SIGINT, SIGHUP and, with usr1, SIGUSR1
+ * to handler. Call it before Paho starts its threads, so they inherit it. */
+void daemon_signals_install(void (*handler)(int), bool usr1);
+
 #endif

@@ -793,7 +793,6 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	struct daemon_options o;
 	const char *path;
-	struct sigaction sa;
 	char err[1024];
 	int rc;
 
@@ -812,15 +811,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 
-	/* Before Paho starts its threads, so they inherit it. */
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	daemon_signals_install(on_signal, true);
 
 	clock_start(d.cfg.sensord.simulated ? d.cfg.sensord.sim.time_scale : 1.0);
 	new_run_id(d.run);
