@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "daemon.h"
 #include "homeassistant.h"
 #include "ingest.h"
 #include "log.h"
@@ -26,7 +27,7 @@
 #include "store.h"
 #include "topic.h"
 
-#define EXIT_CONFIG 2
+#define EXIT_CONFIG DAEMON_EXIT_CONFIG
 #define HEALTH_EVERY_S 300.0
 #define PURGE_EVERY_S 3600.0
 /* Home Assistant's timed work (the day's rollover, what is due to publish)
@@ -61,17 +62,6 @@ static void usage(FILE *out)
 		"report: sessions and daily totals as a table (--json, --csv for programs);\n"
 		"TIME is YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds.\n",
 		CONFIG_DEFAULT_PATH);
-}
-
-static int load_config(const char *path, struct rs_config *cfg)
-{
-	char err[1024];
-
-	if (config_load(path, cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 /* The ingest's and Home Assistant's edge to MQTT. A session summary going
@@ -135,26 +125,13 @@ static void notify_collector_status(const struct notify *n, const struct ingest 
 static void reload(struct rs_config *cfg)
 {
 	struct rs_config next;
-	enum log_level lvl;
 
-	log_info("reloading %s", cfg->path);
-	if (load_config(cfg->path, &next) < 0) {
-		explicit_bzero(&next, sizeof(next));	/* it may hold the password */
-		log_error("reload refused; keeping the running configuration");
+	if (daemon_config_reload(cfg, &next, CONFIG_COLLECTOR, NULL,
+				 "MQTT, database, detector and Home Assistant changes") < 0)
 		return;
-	}
-	if (memcmp(&next.mqtt, &cfg->mqtt, sizeof(next.mqtt)) != 0 ||
-	    strcmp(next.collector.database, cfg->collector.database) != 0 ||
-	    memcmp(&next.detector, &cfg->detector, sizeof(next.detector)) != 0 ||
-	    memcmp(&next.homeassistant, &cfg->homeassistant, sizeof(next.homeassistant)) != 0)
-		log_warn("reload: MQTT, database, detector and Home Assistant changes take effect at "
-			 "the next restart");
-	if (log_level_parse(next.log_level, &lvl) == 0)
-		log_set_level(lvl);
 	cfg->collector.retention_days = next.collector.retention_days;
 	cfg->collector.commit_s = next.collector.commit_s;
 	cfg->collector.gap_timeout_s = next.collector.gap_timeout_s;
-	snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", next.log_level);
 	explicit_bzero(&next, sizeof(next));	/* no copy of the password stays on the stack */
 	log_info("reload done");
 }
@@ -186,17 +163,9 @@ static int run_daemon(struct rs_config *cfg)
 	double last_health, last_purge, last_status = 0, last_ha_tick = 0;
 	struct notify notify;
 	bool ready = false;
-	struct sigaction sa;
 	int rc = 0;
 
-	/* Before Paho starts its threads, so they inherit it. */
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	daemon_signals_install(on_signal, false);
 	clock_start(1.0);
 	if (notify_init(&notify) < 0)
 		log_warn("systemd: NOTIFY_SOCKET or WATCHDOG_USEC unusable; %s",
@@ -383,39 +352,19 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'k' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static struct rs_config cfg;
-	const char *path = CONFIG_DEFAULT_PATH;
-	bool check_only = false, verbose = false;
-	enum log_level lvl;
-	int opt;
+	struct daemon_options o;
+	int rc;
 
-	/* "+": stop at the first non-option, the command ("report"). */
-	while ((opt = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': path = optarg; break;
-		case 'k': check_only = true; break;
-		case 'v': verbose = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("rollsense-collector %s\n", ROLLSENSE_VERSION); return 0;
-		default: usage(stderr); return EXIT_CONFIG;
-		}
-	}
-	if (load_config(path, &cfg) < 0)
+	/* Stop at the command ("report"). */
+	rc = daemon_options_parse(argc, argv, "rollsense-collector", false, true, usage, &o);
+	if (rc >= 0)
+		return rc;
+	if (daemon_config_load(o.config_path, &cfg, NULL) < 0)
 		return EXIT_CONFIG;
-	if (check_only) {
-		printf("%s: configuration is valid\n", path);
-		return 0;
-	}
-	if (log_level_parse(cfg.log_level, &lvl) == 0)
-		log_set_level(verbose ? LOG_LEVEL_DEBUG : lvl);
+	rc = daemon_config_start(&o, &cfg);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc) {
 		if (strcmp(argv[optind], "report") == 0)
 			return run_report(&cfg, argc - optind, argv + optind);

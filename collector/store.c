@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include <cJSON.h>
 #include <sqlite3.h>
 
+#include "file.h"
 #include "log.h"
 
 #define STORE_DEVICE_MAX 64		/* bytes, as struct store_run_state.device holds */
@@ -1431,29 +1433,22 @@ static int query_int(sqlite3 *db, const char *sql, int *out)
  * belong to the package or the unit, with their owners and modes). */
 static int folder_check(const char *path, char *err, size_t err_len)
 {
-	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
 	struct stat sb;
-	char *dir;
-	int ret = -1;
 
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir) {
-		err_set(err, err_len, "%s: out of memory", path);
+	if (file_dirname(path, dir, sizeof(dir)) < 0) {
+		err_set(err, err_len, "%s: path too long", path);
 		return -1;
 	}
-	if (stat(dir, &sb) < 0)
+	if (stat(dir, &sb) < 0) {
 		err_set(err, err_len, "%s: folder %s: %s", path, dir, strerror(errno));
-	else if (!S_ISDIR(sb.st_mode))
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
 		err_set(err, err_len, "%s: %s is not a folder", path, dir);
-	else
-		ret = 0;
-	free(dir);
-	return ret;
+		return -1;
+	}
+	return 0;
 }
 
 /* Applies the migrations newer than the file, each in one transaction that

@@ -1,12 +1,11 @@
 /* Loading and validating the configuration (config.h).
  *
- * The file is JSON with // and block comments. Comments are blanked out in a
- * private copy (newlines kept), so cJSON's error offsets still point at the
- * user's line and column; cJSON_Minify is not used because 1.7.15 misreads a
- * string ending in an escaped backslash ("C:\\") and would then strip real
- * text. The tree is then walked section by section against a fixed schema:
- * every key is known, typed and range-checked, and the first problem ends the
- * load with "FILE: KEY: what is wrong".
+ * The file is JSON with comments (jsonc.h). The tree is walked against one
+ * schema, the tables below: a row per key with its type, its place in the
+ * structs, its default, its range and whether a change of it waits for a
+ * restart. One walker fills the defaults, refuses unknown keys and checks
+ * types and ranges; what involves more than one key is a section's "done"
+ * hook. The first problem ends the load with "FILE: KEY: what is wrong".
  *
  * Hostile input (the fuzzer calls config_parse) is bounded: the text is at
  * most CONFIG_TEXT_MAX bytes, cJSON stops nesting at CJSON_NESTING_LIMIT, the
@@ -16,7 +15,6 @@
 
 #include <cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,94 +23,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
+#include "jsonc.h"
 #include "keyfile.h"
 
 #define CONFIG_TEXT_MAX (1024 * 1024)	/* a config file is a few KiB; more is a mistake */
 #define KEY_PATH_MAX 160		/* "sensord.sensors[7].calibration[15]" and the like */
 #define SHOW_MAX 40			/* characters of user text echoed in a message */
 #define SHOW_BUF (SHOW_MAX * 4 + 8)
+#define KNOWN_MAX 16			/* keys of one object, at most */
+
+struct config_chip;
 
 struct parse_ctx {
 	const char *name;	/* the file, as given, for messages */
 	const char *base_dir;	/* relative paths are resolved against it */
 	char *err;
 	size_t err_len;
+	const struct config_chip *chip;	/* the sensor being read */
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-void detector_cfg_defaults(struct detector_cfg *cfg)
-{
-	/* docs/protocol.md, "Detector semantics". */
-	cfg->contact_kpa = 2.0;
-	cfg->hold_start_kpa = 10.0;
-	cfg->hold_end_kpa = 8.0;
-	cfg->bridge_s = 1.0;
-	cfg->min_hold_s = 5.0;
-	cfg->effective_s = 10.0;
-	cfg->long_s = 60.0;
-	cfg->idle_s = 120.0;
-	cfg->heat_c = 38.0;
-	cfg->heat_hysteresis_c = 0.5;
-	cfg->hot_c = 45.0;
-}
-
-/* The per-sensor defaults, applied to each sensor before its keys are read. */
-static void sensor_cfg_defaults(struct sensor_cfg *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->normal_mode = false;
-	s->oversampling_p = 4;
-	s->oversampling_t = 1;
-	s->oversampling_h = 1;
-	s->filter = 0;
-	s->mux = 4;		/* AIN0 against GND [ADS config MUX 100] */
-	s->fsr_v = 4.096;
-	s->data_rate_sps = 128;
-	s->resolution_c = 0.0625;
-}
-
-void config_defaults(struct rs_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	strcpy(cfg->log_level, "info");
-
-	strcpy(cfg->mqtt.uri, "tcp://127.0.0.1:1883");
-	strcpy(cfg->mqtt.topic_prefix, "rollsense");
-	cfg->mqtt.keepalive_s = 30;
-
-	cfg->sensord.sample_hz = 10;
-	strcpy(cfg->sensord.state_dir, "/var/lib/rollsense");
-	cfg->sensord.confirm = CONFIRM_COLLECTOR;
-	cfg->sensord.outbox_max = 200000;
-	cfg->sensord.resend_s = 30.0;
-	cfg->sensord.flush_s = 1.0;
-	cfg->sensord.gauge.rest_kpa = 1.0;
-	cfg->sensord.gauge.track_s = 60.0;
-	cfg->sensord.gauge.gas_law = true;
-	cfg->sensord.sim.time_scale = 1.0;
-	cfg->sensord.sim.exit_at_end = false;
-
-	detector_cfg_defaults(&cfg->detector);
-
-	strcpy(cfg->collector.database, "/var/lib/rollsense/collector.db");
-	cfg->collector.retention_days = 30;
-	cfg->collector.commit_s = 0.5;
-	cfg->collector.gap_timeout_s = 300;
-	cfg->sensord.feedback.led.offset = -1;
-	cfg->sensord.feedback.buzzer.offset = -1;
-	cfg->sensord.feedback.button.offset = -1;
-	cfg->sensord.feedback.button_active_low = true;
-	cfg->sensord.feedback.debounce_ms = 30;
-	cfg->sensord.feedback.long_press_s = 2.0;
-	cfg->homeassistant.enabled = true;
-	strcpy(cfg->homeassistant.discovery_prefix, "homeassistant");
-}
-
-bool config_device_id_valid(const char *id)
-{
-	return id && topic_device_id_valid(id, strlen(id));
-}
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -233,7 +164,7 @@ static bool name_in(const char *name, const char *const *names, size_t n)
 	return false;
 }
 
-/* ---- typed access ------------------------------------------------------ */
+/* ---- values ------------------------------------------------------------ */
 
 /* Checks that every key of obj is in known and appears once. */
 static int keys_check(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
@@ -261,22 +192,6 @@ static int keys_check(struct parse_ctx *ctx, const cJSON *obj, const char *paren
 	return 0;
 }
 
-/* *out is the object at key, or NULL when it is absent. */
-static int object_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-		      const char *name, const cJSON **out, char *path, size_t path_len)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	key_join(path, path_len, parent, name);
-	*out = NULL;
-	if (item == NULL)
-		return 0;
-	if (!cJSON_IsObject(item))
-		return fail(ctx, path, "expected an object");
-	*out = item;
-	return 0;
-}
-
 /* Copies a string value into out (size bytes) without truncating; control
  * characters are refused (they only ever come from a mistake or an attack). */
 static int string_value(struct parse_ctx *ctx, const cJSON *item, const char *path,
@@ -296,19 +211,6 @@ static int string_value(struct parse_ctx *ctx, const cJSON *item, const char *pa
 	}
 	memcpy(out, item->valuestring, n + 1);
 	return 0;
-}
-
-/* Absent: 0 and out unchanged (it holds the default). */
-static int string_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-		      const char *name, char *out, size_t size)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
-
-	if (item == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
-	return string_value(ctx, item, path, out, size);
 }
 
 /* A relative path in p becomes base_dir/p. Empty stays empty (unset). */
@@ -333,21 +235,6 @@ static int path_resolve(struct parse_ctx *ctx, const char *path, char *p, size_t
 	return 0;
 }
 
-static int path_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-		    const char *name, char *out, size_t size, bool may_be_empty)
-{
-	char path[KEY_PATH_MAX];
-
-	if (cJSON_GetObjectItemCaseSensitive(obj, name) == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
-	if (string_get(ctx, obj, parent, name, out, size) < 0)
-		return -1;
-	if (out[0] == '\0' && !may_be_empty)
-		return fail(ctx, path, "empty; expected a path");
-	return path_resolve(ctx, path, out, size);
-}
-
 static int number_value(struct parse_ctx *ctx, const cJSON *item, const char *path, double *out)
 {
 	if (!cJSON_IsNumber(item))
@@ -356,24 +243,6 @@ static int number_value(struct parse_ctx *ctx, const cJSON *item, const char *pa
 	if (!isfinite(item->valuedouble))
 		return fail(ctx, path, "expected a finite number");
 	*out = item->valuedouble;
-	return 0;
-}
-
-static int double_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-		      const char *name, double *out, double min, double max)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
-	double v = 0;
-
-	if (item == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
-	if (number_value(ctx, item, path, &v) < 0)
-		return -1;
-	if (v < min || v > max)
-		return fail(ctx, path, "%.15g is out of range (%.15g..%.15g)", v, min, max);
-	*out = v;
 	return 0;
 }
 
@@ -392,118 +261,295 @@ static int integer_value(struct parse_ctx *ctx, const cJSON *item, const char *p
 	return 0;
 }
 
-static int unsigned_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			const char *name, unsigned *out, unsigned min, unsigned max)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
-	double v = 0;
+/* ---- the schema -------------------------------------------------------- */
 
-	if (item == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
-	if (integer_value(ctx, item, path, min, max, &v) < 0)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
+enum key_type {
+	KEY_STRING,	/* char[size]; check() then looks at the text */
+	KEY_PATH,	/* a string resolved against the file's folder */
+	KEY_UNSIGNED,	/* an integer in min..max */
+	KEY_SIZE,	/* the same into a size_t */
+	KEY_DOUBLE,	/* a number in min..max */
+	KEY_BOOL,
+	KEY_PICK,	/* a string, one of names: its index (unsigned or bool), or the name */
+	KEY_ONE_OF,	/* a number, one of values (double or unsigned) */
+	KEY_GPIO,	/* struct gpio_line_cfg: an offset or a line name */
+	KEY_SECTION,	/* an object, read by section */
+	KEY_CUSTOM,	/* parse() reads it */
+	KEY_HIDDEN,	/* not in the file (derived from other keys); only compared */
+};
+
+typedef int (*key_parse_fn)(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base);
+typedef int (*key_check_fn)(struct parse_ctx *ctx, const char *path, const char *value);
+typedef int (*section_done_fn)(struct parse_ctx *ctx, void *base);
+
+struct config_section;
+
+/* One key. offset and size are those of its field in the struct that its
+ * section reads into (rs_config for the top level, mqtt_cfg, sensor_cfg ...). */
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t offset, size;
+	double min, max;		/* KEY_UNSIGNED, KEY_SIZE, KEY_DOUBLE */
+	double def;			/* numbers, bools, picks by index */
+	const char *def_str;		/* strings */
+	bool nonempty;			/* KEY_PATH: "" is refused */
+	const char *missing;		/* set: the key is required; the message */
+	const char *const *names;	/* KEY_PICK */
+	const double *values;		/* KEY_ONE_OF */
+	size_t n_choices;
+	const struct config_section *section;	/* KEY_SECTION */
+	key_parse_fn parse;		/* KEY_CUSTOM */
+	bool parse_absent;		/* KEY_CUSTOM: parse() also when the key is absent */
+	key_check_fn check;		/* strings: called on the value, given or default */
+	unsigned restart;		/* enum config_daemon bits: a change waits for their restart */
+};
+
+struct config_section {
+	const struct config_key *keys;
+	size_t n_keys;
+	section_done_fn done;		/* the cross-field checks, after every key */
+	unsigned restart;		/* added to each key's restart */
+};
+
+/* A chip's keys beside the common sensor keys, what it can measure and where
+ * it can sit on the bus; each array can move next to its driver. */
+struct config_chip {
+	const char *name;
+	unsigned provides;		/* enum config_channel bits */
+	const uint8_t *addresses;	/* the addresses the chip can be strapped to */
+	size_t n_addresses;
+	const struct config_key *keys;
+	size_t n_keys;
+};
+
+#define ROW_AS(base_type, member, key, kind, ...) \
+	{ .name = key, .type = kind, .offset = offsetof(base_type, member), \
+	  .size = sizeof(((base_type *)0)->member), __VA_ARGS__ }
+#define ROW(base_type, member, kind, ...) ROW_AS(base_type, member, #member, kind, __VA_ARGS__)
+#define PICK(list) .names = list, .n_choices = ARRAY_LEN(list)
+#define ONE_OF(list) .values = list, .n_choices = ARRAY_LEN(list)
+#define RANGE(lo, hi) .min = lo, .max = hi
+#define SECTION(s) .section = &s
+#define TABLE(rows) rows, ARRAY_LEN(rows)
+#define BOTH (CONFIG_SENSORD | CONFIG_COLLECTOR)
+
+static void *field_at(void *base, const struct config_key *k)
+{
+	return (char *)base + k->offset;
 }
 
-static int size_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-		    const char *name, size_t *out, size_t min, size_t max)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
-	double v = 0;
+_Static_assert(sizeof(enum confirm_mode) == sizeof(unsigned), "confirm is read as an unsigned");
 
-	if (item == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
-	if (integer_value(ctx, item, path, (double)min, (double)max, &v) < 0)
-		return -1;
-	*out = (size_t)v;
-	return 0;
+/* Stores a number, an index or a flag as the field's C type. */
+static void field_store(const struct config_key *k, void *field, double v)
+{
+	unsigned u = (unsigned)v;
+
+	if (k->type == KEY_SIZE)
+		*(size_t *)field = (size_t)v;
+	else if (k->type == KEY_DOUBLE || (k->type == KEY_ONE_OF && k->size == sizeof(double)))
+		*(double *)field = v;
+	else if (k->size == sizeof(bool))
+		*(bool *)field = u != 0;
+	else
+		memcpy(field, &u, sizeof(u));
 }
 
-static int bool_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-		    const char *name, bool *out)
+static void rows_defaults(const struct config_key *keys, size_t n, void *base)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		void *field = field_at(base, k);
 
-	if (item == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
-	if (!cJSON_IsBool(item))
-		return fail(ctx, path, "expected true or false");
-	*out = cJSON_IsTrue(item);
-	return 0;
+		if (k->type == KEY_SECTION)
+			rows_defaults(k->section->keys, k->section->n_keys, field);
+		else if (k->type == KEY_GPIO)
+			*(struct gpio_line_cfg *)field = (struct gpio_line_cfg){ .offset = -1 };
+		else if (k->def_str != NULL)
+			snprintf(field, k->size, "%s", k->def_str);
+		else if (k->type != KEY_STRING && k->type != KEY_PATH && k->type != KEY_CUSTOM &&
+			 k->type != KEY_HIDDEN)
+			field_store(k, field, k->def);
+	}
 }
 
-/* A string that must be one of names; *out is its index. */
-static int choice_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-		      const char *name, const char *const *names, size_t n, unsigned *out)
+/* The names of the keys in the file, in table order, for messages. */
+static size_t rows_names(const struct config_key *keys, size_t n, const char **out, size_t n_out)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
+	size_t o = n_out;
+
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].type != KEY_HIDDEN && o < KNOWN_MAX)
+			out[o++] = keys[i].name;
+	return o;
+}
+
+static const struct config_key *row_find(const struct config_key *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].type != KEY_HIDDEN && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int pick_read(struct parse_ctx *ctx, const struct config_key *k, const cJSON *item,
+		     const char *path, void *field)
+{
 	char shown[SHOW_BUF];
 	char list[256];
 
-	if (item == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
 	if (!cJSON_IsString(item) || item->valuestring == NULL)
 		return fail(ctx, path, "expected a string");
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(item->valuestring, names[i]) == 0) {
-			*out = (unsigned)i;
-			return 0;
-		}
+	for (size_t i = 0; i < k->n_choices; i++) {
+		if (strcmp(item->valuestring, k->names[i]) != 0)
+			continue;
+		if (k->def_str != NULL)
+			snprintf(field, k->size, "%s", k->names[i]);
+		else
+			field_store(k, field, (double)i);
+		return 0;
 	}
-	names_join(list, sizeof(list), names, n);
+	names_join(list, sizeof(list), k->names, k->n_choices);
 	return fail(ctx, path, "%s is not one of %s", show(item->valuestring, shown), list);
 }
 
 /* A number that must be one of values (exact: the file's "4.096" parses to
  * the same double as the constant). */
-static int value_choice_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			    const char *name, const double *values, size_t n, double *out)
+static int one_of_read(struct parse_ctx *ctx, const struct config_key *k, const cJSON *item,
+		       const char *path, void *field)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
-	char list[256];
-	size_t o = 0;
+	char list[256], shown[8][32];
+	const char *names[8];
 	double v = 0;
 
-	if (item == NULL)
-		return 0;
-	key_join(path, sizeof(path), parent, name);
 	if (number_value(ctx, item, path, &v) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (v == values[i]) {
-			*out = v;
-			return 0;
-		}
+	for (size_t i = 0; i < k->n_choices && i < ARRAY_LEN(names); i++) {
+		snprintf(shown[i], sizeof(shown[i]), "%.15g", k->values[i]);
+		names[i] = shown[i];
+		if (v != k->values[i])
+			continue;
+		field_store(k, field, v);
+		return 0;
 	}
-	list[0] = '\0';
-	for (size_t i = 0; i < n && o < sizeof(list); i++) {
-		int w = snprintf(list + o, sizeof(list) - o, "%s%.15g", i ? ", " : "", values[i]);
-		if (w < 0)
-			break;
-		o += (size_t)w;
-	}
+	names_join(list, sizeof(list), names, k->n_choices);
 	return fail(ctx, path, "%.15g is not one of %s", v, list);
 }
 
-static int unsigned_choice_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			       const char *name, const double *values, size_t n, unsigned *out)
+/* A GPIO line: an offset (0..1023) or a line name ("GPIO17"). */
+static int gpio_line_read(struct parse_ctx *ctx, const cJSON *item, const char *path,
+			  struct gpio_line_cfg *out)
 {
-	double v = *out;
+	double v = 0;
 
-	if (value_choice_get(ctx, obj, parent, name, values, n, &v) < 0)
+	if (cJSON_IsString(item)) {
+		if (string_value(ctx, item, path, out->name, sizeof(out->name)) < 0)
+			return -1;
+		if (out->name[0] == '\0')
+			return fail(ctx, path, "empty; give a line offset or a line name such as \"GPIO17\"");
+		out->offset = -1;
+		return 0;
+	}
+	if (!cJSON_IsNumber(item))
+		return fail(ctx, path, "expected a line offset (a number) or a line name (a string)");
+	if (integer_value(ctx, item, path, 0, 1023, &v) < 0)
 		return -1;
-	*out = (unsigned)v;
+	out->name[0] = '\0';
+	out->offset = (int)v;
 	return 0;
+}
+
+static int section_parse(struct parse_ctx *ctx, const struct config_section *sec,
+			 const cJSON *obj, const char *path, void *base);
+
+/* Reads one present key (item) at path into its field. */
+static int row_read(struct parse_ctx *ctx, const struct config_key *k, const cJSON *item,
+		    const char *path, void *base)
+{
+	void *field = field_at(base, k);
+	double v = 0;
+
+	switch (k->type) {
+	case KEY_STRING:
+		return string_value(ctx, item, path, field, k->size);
+	case KEY_PATH:
+		if (string_value(ctx, item, path, field, k->size) < 0)
+			return -1;
+		if (((char *)field)[0] == '\0' && k->nonempty)
+			return fail(ctx, path, "empty; expected a path");
+		return path_resolve(ctx, path, field, k->size);
+	case KEY_UNSIGNED:
+	case KEY_SIZE:
+		if (integer_value(ctx, item, path, k->min, k->max, &v) < 0)
+			return -1;
+		field_store(k, field, v);
+		return 0;
+	case KEY_DOUBLE:
+		if (number_value(ctx, item, path, &v) < 0)
+			return -1;
+		if (v < k->min || v > k->max)
+			return fail(ctx, path, "%.15g is out of range (%.15g..%.15g)", v, k->min, k->max);
+		field_store(k, field, v);
+		return 0;
+	case KEY_BOOL:
+		if (!cJSON_IsBool(item))
+			return fail(ctx, path, "expected true or false");
+		*(bool *)field = cJSON_IsTrue(item);
+		return 0;
+	case KEY_PICK:
+		return pick_read(ctx, k, item, path, field);
+	case KEY_ONE_OF:
+		return one_of_read(ctx, k, item, path, field);
+	case KEY_GPIO:
+		return gpio_line_read(ctx, item, path, field);
+	case KEY_SECTION:
+		if (!cJSON_IsObject(item))
+			return fail(ctx, path, "expected an object");
+		return section_parse(ctx, k->section, item, path, field);
+	case KEY_CUSTOM:
+	case KEY_HIDDEN:
+		break;
+	}
+	return 0;
+}
+
+/* Reads keys[] of obj (at parent) into base, in table order. */
+static int rows_parse(struct parse_ctx *ctx, const struct config_key *keys, size_t n,
+		      const cJSON *obj, const char *parent, void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, k->name);
+		char path[KEY_PATH_MAX];
+
+		if (k->type == KEY_HIDDEN)
+			continue;
+		key_join(path, sizeof(path), parent, k->name);
+		if (item == NULL && k->missing != NULL)
+			return fail(ctx, path, "%s", k->missing);
+		if (k->type == KEY_CUSTOM) {
+			if ((item != NULL || k->parse_absent) && k->parse(ctx, item, path, base) < 0)
+				return -1;
+		} else if (item != NULL && row_read(ctx, k, item, path, base) < 0) {
+			return -1;
+		}
+		if (k->check != NULL && k->check(ctx, path, field_at(base, k)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int section_parse(struct parse_ctx *ctx, const struct config_section *sec,
+			 const cJSON *obj, const char *path, void *base)
+{
+	const char *known[KNOWN_MAX];
+	size_t n_known = rows_names(sec->keys, sec->n_keys, known, 0);
+
+	if (keys_check(ctx, obj, path, known, n_known) < 0 ||
+	    rows_parse(ctx, sec->keys, sec->n_keys, obj, path, base) < 0)
+		return -1;
+	return sec->done != NULL ? sec->done(ctx, base) : 0;
 }
 
 /* ---- files named in the configuration ---------------------------------- */
@@ -514,26 +560,17 @@ static int unsigned_choice_get(struct parse_ctx *ctx, const cJSON *obj, const ch
 static int file_open_checked(struct parse_ctx *ctx, const char *path, const char *file,
 			     bool private_file)
 {
+	struct file_error why;
 	struct stat st;
 	unsigned mode;
 	int fd;
 
-	/* O_NONBLOCK: a FIFO put there must not hang the start-up. */
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int saved = errno;
-		return fail(ctx, path, "cannot open %s: %s", file, strerror(saved));
-	}
-	/* fstat on the open file: what is checked is what is read. */
-	if (fstat(fd, &st) < 0) {
-		int saved = errno;
-		close(fd);
-		return fail(ctx, path, "cannot stat %s: %s", file, strerror(saved));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	fd = file_open_regular(file, &st, &why);
+	if (fd < 0 && why.step == FILE_NOT_REGULAR)
 		return fail(ctx, path, "%s is not a regular file", file);
-	}
+	if (fd < 0)
+		return fail(ctx, path, "cannot %s %s: %s", why.step == FILE_OPEN ? "open" : "stat",
+			    file, strerror(why.err));
 	mode = (unsigned)(st.st_mode & 07777);
 	if (private_file && (mode & 0007) != 0) {
 		const char *how = (mode & 0004) ? "readable" : (mode & 0002) ? "writable" :
@@ -615,28 +652,26 @@ static int file_check(struct parse_ctx *ctx, const char *path, const char *file)
 	return 0;
 }
 
-/* ---- sections ---------------------------------------------------------- */
+/* ---- checks and the keys that need their own code ----------------------- */
 
-static int device_id_parse(struct parse_ctx *ctx, const cJSON *root, struct rs_config *cfg)
+static int device_id_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
 {
 	static const char why[] = "only A-Z, a-z, 0-9, '_' and '-' are allowed, because the id "
 				  "becomes a level of MQTT topics and broker ACLs, where '/' "
 				  "separates levels and '+' and '#' are wildcards";
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "device_id");
+	struct rs_config *cfg = base;
 	char shown[SHOW_BUF];
 	const char *id;
 	size_t n;
 
-	if (item == NULL)
-		return fail(ctx, "device_id", "missing; every device needs an id (it names its MQTT topics)");
 	if (!cJSON_IsString(item) || item->valuestring == NULL)
-		return fail(ctx, "device_id", "expected a string");
+		return fail(ctx, path, "expected a string");
 	id = item->valuestring;
 	n = strlen(id);
 	if (n == 0)
-		return fail(ctx, "device_id", "empty; %s", why);
+		return fail(ctx, path, "empty; %s", why);
 	if (n > CONFIG_DEVICE_ID_MAX)
-		return fail(ctx, "device_id", "%zu characters, at most %d", n, CONFIG_DEVICE_ID_MAX);
+		return fail(ctx, path, "%zu characters, at most %d", n, CONFIG_DEVICE_ID_MAX);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)id[i];
 		char what[32];
@@ -652,7 +687,7 @@ static int device_id_parse(struct parse_ctx *ctx, const cJSON *root, struct rs_c
 			snprintf(what, sizeof(what), "byte 0x%02x", c);
 		else
 			snprintf(what, sizeof(what), "'%c'", c);
-		return fail(ctx, "device_id", "%s contains %s; %s", show(id, shown), what, why);
+		return fail(ctx, path, "%s contains %s; %s", show(id, shown), what, why);
 	}
 	memcpy(cfg->device_id, id, n + 1);
 	return 0;
@@ -757,142 +792,8 @@ static int printable_check(struct parse_ctx *ctx, const char *path, const char *
 	return 0;
 }
 
-static int mqtt_parse(struct parse_ctx *ctx, const cJSON *obj, struct mqtt_cfg *m)
-{
-	static const char *const keys[] = { "uri", "topic_prefix", "client_id", "username",
-					    "password_file", "keepalive_s", "tls" };
-	static const char *const tls_keys[] = { "ca_file", "cert_file", "key_file", "key_group" };
-	char path[KEY_PATH_MAX];
-	char why[CONFIG_PATH_MAX * 2 + 200];
-	const cJSON *tls;
-	gid_t gid;
-	int rc;
-
-	if (keys_check(ctx, obj, "mqtt", keys, ARRAY_LEN(keys)) < 0 ||
-	    string_get(ctx, obj, "mqtt", "uri", m->uri, sizeof(m->uri)) < 0 ||
-	    uri_check(ctx, "mqtt.uri", m->uri) < 0 ||
-	    string_get(ctx, obj, "mqtt", "topic_prefix", m->topic_prefix, sizeof(m->topic_prefix)) < 0 ||
-	    topic_prefix_check(ctx, "mqtt.topic_prefix", m->topic_prefix) < 0 ||
-	    string_get(ctx, obj, "mqtt", "client_id", m->client_id, sizeof(m->client_id)) < 0 ||
-	    printable_check(ctx, "mqtt.client_id", m->client_id) < 0 ||
-	    string_get(ctx, obj, "mqtt", "username", m->username, sizeof(m->username)) < 0 ||
-	    path_get(ctx, obj, "mqtt", "password_file", m->password_file,
-		     sizeof(m->password_file), true) < 0 ||
-	    unsigned_get(ctx, obj, "mqtt", "keepalive_s", &m->keepalive_s, 1, 65535) < 0 ||
-	    object_get(ctx, obj, "mqtt", "tls", &tls, path, sizeof(path)) < 0)
-		return -1;
-
-	if (m->password_file[0] != '\0') {
-		/* MQTT 3.1.1 §3.1.2.9: no password flag without a user name. */
-		if (m->username[0] == '\0')
-			return fail(ctx, "mqtt.password_file", "set without mqtt.username "
-				    "(MQTT sends a password only with a user name)");
-		if (secret_read(ctx, "mqtt.password_file", m->password_file, m->password,
-				sizeof(m->password)) < 0)
-			return -1;
-	}
-
-	if (tls == NULL)
-		return 0;
-	if (keys_check(ctx, tls, path, tls_keys, ARRAY_LEN(tls_keys)) < 0 ||
-	    path_get(ctx, tls, path, "ca_file", m->ca_file, sizeof(m->ca_file), true) < 0 ||
-	    path_get(ctx, tls, path, "cert_file", m->cert_file, sizeof(m->cert_file), true) < 0 ||
-	    path_get(ctx, tls, path, "key_file", m->key_file, sizeof(m->key_file), true) < 0 ||
-	    string_get(ctx, tls, path, "key_group", m->key_group, sizeof(m->key_group)) < 0 ||
-	    printable_check(ctx, "mqtt.tls.key_group", m->key_group) < 0)
-		return -1;
-	if ((m->ca_file[0] || m->cert_file[0] || m->key_file[0]) && !uri_is_tls(m->uri))
-		return fail(ctx, "mqtt.tls", "set, but mqtt.uri does not use TLS (use ssl:// or "
-			    "mqtts://); the files would be ignored");
-	if ((m->cert_file[0] != '\0') != (m->key_file[0] != '\0'))
-		return fail(ctx, m->cert_file[0] ? "mqtt.tls.key_file" : "mqtt.tls.cert_file",
-			    "missing; a client certificate needs both cert_file and key_file");
-	if (m->key_group[0] && !m->key_file[0])
-		return fail(ctx, "mqtt.tls.key_group", "set without mqtt.tls.key_file (it names the "
-			    "group that may read the key)");
-	if (m->key_group[0] && (rc = keyfile_group_lookup(m->key_group, &gid)) < 0) {
-		char shown[SHOW_BUF];
-
-		if (rc == -ENOENT)
-			return fail(ctx, "mqtt.tls.key_group", "no group named %s",
-				    show(m->key_group, shown));
-		return fail(ctx, "mqtt.tls.key_group", "cannot look up group %s: %s",
-			    show(m->key_group, shown), strerror(-rc));
-	}
-	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file) < 0) ||
-	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file) < 0))
-		return -1;
-	/* The same check as before every connect (mqtt.c). */
-	if (m->key_file[0] && keyfile_check(m->key_file, m->key_group, why, sizeof(why)) < 0)
-		return fail(ctx, "mqtt.tls.key_file", "%s", why);
-	return 0;
-}
-
-/* What each driver accepts beyond the common keys, and can measure. */
-struct driver_schema {
-	const char *name;
-	unsigned channels;
-	const char *const *keys;
-	size_t n_keys;
-};
-
-static const char *const sensor_common_keys[] = { "driver", "bus", "address", "provides" };
-static const char *const bmp280_keys[] = { "mode", "oversampling_p", "oversampling_t", "filter" };
-static const char *const bme280_keys[] = { "mode", "oversampling_p", "oversampling_t",
-					   "oversampling_h", "filter" };
-static const char *const ads1115_keys[] = { "input", "gain_v", "data_rate_sps", "calibration" };
-static const char *const mcp9808_keys[] = { "resolution_c" };
-
-static const struct driver_schema driver_schemas[] = {
-	{ "bmp280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
-	  bmp280_keys, ARRAY_LEN(bmp280_keys) },
-	{ "bme280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
-	  bme280_keys, ARRAY_LEN(bme280_keys) },
-	/* A voltage becomes kPa through the calibration table; nothing else. */
-	{ "ads1115", CONFIG_CHANNEL_PRESSURE, ads1115_keys, ARRAY_LEN(ads1115_keys) },
-	{ "mcp9808", CONFIG_CHANNEL_TEMPERATURE, mcp9808_keys, ARRAY_LEN(mcp9808_keys) },
-};
-
-static const char *const channel_names[] = { "pressure_kpa", "temperature_c" };
-
-static int sensor_keys_check(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			     const struct driver_schema *d)
-{
-	const char *known[ARRAY_LEN(sensor_common_keys) + 8];
-	size_t n_known = 0;
-	char key[KEY_PATH_MAX];
-	char list[512];
-	const cJSON *item;
-
-	for (size_t i = 0; i < ARRAY_LEN(sensor_common_keys); i++)
-		known[n_known++] = sensor_common_keys[i];
-	for (size_t i = 0; i < d->n_keys; i++)
-		known[n_known++] = d->keys[i];
-
-	cJSON_ArrayForEach(item, obj) {
-		const char *owners[ARRAY_LEN(driver_schemas)];
-		size_t n_owners = 0;
-
-		if (item->string != NULL && name_in(item->string, known, n_known))
-			continue;
-		key_join_user(key, sizeof(key), parent, item->string ? item->string : "");
-		for (size_t i = 0; item->string && i < ARRAY_LEN(driver_schemas); i++)
-			if (name_in(item->string, driver_schemas[i].keys, driver_schemas[i].n_keys))
-				owners[n_owners++] = driver_schemas[i].name;
-		if (n_owners > 0) {
-			names_join(list, sizeof(list), owners, n_owners);
-			return fail(ctx, key, "does not apply to driver %s (it is a setting of %s)",
-				    d->name, list);
-		}
-		names_join(list, sizeof(list), known, n_known);
-		return fail(ctx, key, "unknown key (known: %s)", list);
-	}
-	/* Now that all keys are known, the duplicate check of keys_check. */
-	return keys_check(ctx, obj, parent, known, n_known);
-}
-
 /* "address": 118, "0x76" or "118". */
-static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, uint8_t *out)
+static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
 {
 	static const char expected[] = "expected an integer or a string like \"0x76\"";
 	char shown[SHOW_BUF];
@@ -925,75 +826,24 @@ static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 	} else {
 		return fail(ctx, path, "%s", expected);
 	}
-	*out = (uint8_t)v;
+	((struct sensor_cfg *)base)->address = (uint8_t)v;
 	return 0;
 }
 
-static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *path,
-			  const struct driver_schema *d, unsigned *out)
+/* "calibration": [[volts, kPa], ...]; required when the sensor provides
+ * pressure_kpa. */
+static int calibration_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
 {
-	char ipath[KEY_PATH_MAX];
-	char shown[SHOW_BUF];
-	const cJSON *e;
-	size_t i = 0;
-	unsigned mask = 0;
-
-	if (!cJSON_IsArray(item))
-		return fail(ctx, path, "expected an array, like [\"pressure_kpa\"]");
-	cJSON_ArrayForEach(e, item) {
-		unsigned bit = 0;
-
-		key_index(ipath, sizeof(ipath), path, i++);
-		if (!cJSON_IsString(e) || e->valuestring == NULL)
-			return fail(ctx, ipath, "expected a string");
-		for (size_t c = 0; c < ARRAY_LEN(channel_names); c++)
-			if (strcmp(e->valuestring, channel_names[c]) == 0)
-				bit = 1u << c;
-		if (bit == 0)
-			return fail(ctx, ipath, "%s is not one of pressure_kpa, temperature_c",
-				    show(e->valuestring, shown));
-		if (mask & bit)
-			return fail(ctx, ipath, "%s is listed twice", e->valuestring);
-		if (!(d->channels & bit))
-			return fail(ctx, ipath, "driver %s cannot measure %s", d->name, e->valuestring);
-		mask |= bit;
-	}
-	*out = mask;
-	return 0;
-}
-
-static int bmx280_parse(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			struct sensor_cfg *s, bool bme)
-{
-	static const char *const modes[] = { "forced", "normal" };
-	/* osrs codes 001..101 [BMP §3.3.1]; 0 (skip) is refused: the
-	 * compensation needs a temperature for every pressure. */
-	static const double oversampling[] = { 1, 2, 4, 8, 16 };
-	/* IIR coefficients, codes 000..100 [BMP §3.3.3]. */
-	static const double filters[] = { 0, 2, 4, 8, 16 };
-	unsigned mode = s->normal_mode ? 1 : 0;
-
-	if (choice_get(ctx, obj, parent, "mode", modes, ARRAY_LEN(modes), &mode) < 0 ||
-	    unsigned_choice_get(ctx, obj, parent, "oversampling_p", oversampling,
-				ARRAY_LEN(oversampling), &s->oversampling_p) < 0 ||
-	    unsigned_choice_get(ctx, obj, parent, "oversampling_t", oversampling,
-				ARRAY_LEN(oversampling), &s->oversampling_t) < 0 ||
-	    (bme && unsigned_choice_get(ctx, obj, parent, "oversampling_h", oversampling,
-					ARRAY_LEN(oversampling), &s->oversampling_h) < 0) ||
-	    unsigned_choice_get(ctx, obj, parent, "filter", filters, ARRAY_LEN(filters),
-				&s->filter) < 0)
-		return -1;
-	s->normal_mode = mode == 1;
-	return 0;
-}
-
-static int calibration_parse(struct parse_ctx *ctx, const cJSON *item, const char *path,
-			     struct sensor_cfg *s)
-{
+	struct sensor_cfg *s = base;
 	char ppath[KEY_PATH_MAX];
 	const cJSON *pair;
 	size_t n = 0;
 
+	if (item == NULL && (s->provides & CONFIG_CHANNEL_PRESSURE))
+		return fail(ctx, path, "missing; an ads1115 that provides pressure_kpa needs a "
+			    "table of [volts, kPa] points to turn its voltage into pressure");
+	if (item == NULL)
+		return 0;
 	if (!cJSON_IsArray(item))
 		return fail(ctx, path, "expected an array of [volts, kPa] pairs");
 	cJSON_ArrayForEach(pair, item) {
@@ -1022,38 +872,172 @@ static int calibration_parse(struct parse_ctx *ctx, const cJSON *item, const cha
 	return 0;
 }
 
-static int ads1115_parse(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			 struct sensor_cfg *s)
-{
-	/* Index = MUX code [ADS config bits 14:12]. */
-	static const char *const inputs[] = { "ain0-ain1", "ain0-ain3", "ain1-ain3", "ain2-ain3",
-					      "ain0", "ain1", "ain2", "ain3" };
-	/* PGA full-scale ranges [ADS config bits 11:9]. */
-	static const double gains_v[] = { 6.144, 4.096, 2.048, 1.024, 0.512, 0.256 };
-	/* Data rates [ADS config bits 7:5]. */
-	static const double rates_sps[] = { 8, 16, 32, 64, 128, 250, 475, 860 };
-	const cJSON *cal = cJSON_GetObjectItemCaseSensitive(obj, "calibration");
-	char path[KEY_PATH_MAX];
+/* ---- sensors ----------------------------------------------------------- */
 
-	if (choice_get(ctx, obj, parent, "input", inputs, ARRAY_LEN(inputs), &s->mux) < 0 ||
-	    value_choice_get(ctx, obj, parent, "gain_v", gains_v, ARRAY_LEN(gains_v), &s->fsr_v) < 0 ||
-	    unsigned_choice_get(ctx, obj, parent, "data_rate_sps", rates_sps, ARRAY_LEN(rates_sps),
-				&s->data_rate_sps) < 0)
-		return -1;
-	key_join(path, sizeof(path), parent, "calibration");
-	if (cal != NULL && calibration_parse(ctx, cal, path, s) < 0)
-		return -1;
-	if (cal == NULL && (s->provides & CONFIG_CHANNEL_PRESSURE))
-		return fail(ctx, path, "missing; an ads1115 that provides pressure_kpa needs a "
-			    "table of [volts, kPa] points to turn its voltage into pressure");
+static const char *const channel_names[] = { "pressure_kpa", "temperature_c" };
+
+static int bus_check(struct parse_ctx *ctx, const char *path, const char *bus)
+{
+	char shown[SHOW_BUF];
+
+	if (strcmp(bus, "sim") != 0 && (strncmp(bus, "/dev/", 5) != 0 || bus[5] == '\0'))
+		return fail(ctx, path, "%s is not a bus; use a device such as /dev/i2c-1, or \"sim\"",
+			    show(bus, shown));
 	return 0;
+}
+
+/* Optional: a sensor that provides no channel still adds its own fields to
+ * the reading (a BME280's humidity, an ADC's voltage). */
+static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
+{
+	const struct config_chip *d = ctx->chip;
+	char ipath[KEY_PATH_MAX];
+	char shown[SHOW_BUF];
+	const cJSON *e;
+	size_t i = 0;
+	unsigned mask = 0;
+
+	if (!cJSON_IsArray(item))
+		return fail(ctx, path, "expected an array, like [\"pressure_kpa\"]");
+	cJSON_ArrayForEach(e, item) {
+		unsigned bit = 0;
+
+		key_index(ipath, sizeof(ipath), path, i++);
+		if (!cJSON_IsString(e) || e->valuestring == NULL)
+			return fail(ctx, ipath, "expected a string");
+		for (size_t c = 0; c < ARRAY_LEN(channel_names); c++)
+			if (strcmp(e->valuestring, channel_names[c]) == 0)
+				bit = 1u << c;
+		if (bit == 0)
+			return fail(ctx, ipath, "%s is not one of pressure_kpa, temperature_c",
+				    show(e->valuestring, shown));
+		if (mask & bit)
+			return fail(ctx, ipath, "%s is listed twice", e->valuestring);
+		if (!(d->provides & bit))
+			return fail(ctx, ipath, "driver %s cannot measure %s", d->name, e->valuestring);
+		mask |= bit;
+	}
+	((struct sensor_cfg *)base)->provides = mask;
+	return 0;
+}
+
+/* The keys every sensor has besides "driver", which picks its chip. */
+static const struct config_key sensor_keys[] = {
+	ROW(struct sensor_cfg, bus, KEY_STRING, .check = bus_check,
+	    .missing = "missing (a device such as /dev/i2c-1, or \"sim\")"),
+	ROW(struct sensor_cfg, address, KEY_CUSTOM, .parse = address_parse,
+	    .missing = "missing (the chip's 7-bit I2C address, like \"0x76\")"),
+	ROW(struct sensor_cfg, provides, KEY_CUSTOM, .parse = provides_parse),
+};
+
+static const char *const bmx280_modes[] = { "forced", "normal" };
+/* osrs codes 001..101 [BMP §3.3.1]; 0 (skip) is refused: the compensation
+ * needs a temperature for every pressure. */
+static const double bmx280_oversampling[] = { 1, 2, 4, 8, 16 };
+/* IIR coefficients, codes 000..100 [BMP §3.3.3]. */
+static const double bmx280_filters[] = { 0, 2, 4, 8, 16 };
+static const uint8_t bmx280_addresses[] = { 0x76, 0x77 };	/* SDO to GND, to VDDIO */
+
+#define BMX280_ROW(member, list, def_value) \
+	ROW(struct sensor_cfg, member, KEY_ONE_OF, ONE_OF(list), .def = def_value)
+
+static const struct config_key bmp280_keys[] = {
+	ROW_AS(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
+	BMX280_ROW(oversampling_p, bmx280_oversampling, 4),
+	BMX280_ROW(oversampling_t, bmx280_oversampling, 1),
+	BMX280_ROW(filter, bmx280_filters, 0),
+};
+
+static const struct config_key bme280_keys[] = {
+	ROW_AS(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
+	BMX280_ROW(oversampling_p, bmx280_oversampling, 4),
+	BMX280_ROW(oversampling_t, bmx280_oversampling, 1),
+	BMX280_ROW(oversampling_h, bmx280_oversampling, 1),
+	BMX280_ROW(filter, bmx280_filters, 0),
+};
+
+/* Index = MUX code [ADS config bits 14:12]. */
+static const char *const ads1115_inputs[] = { "ain0-ain1", "ain0-ain3", "ain1-ain3", "ain2-ain3",
+					      "ain0", "ain1", "ain2", "ain3" };
+/* PGA full-scale ranges [ADS config bits 11:9]. */
+static const double ads1115_gains_v[] = { 6.144, 4.096, 2.048, 1.024, 0.512, 0.256 };
+/* Data rates [ADS config bits 7:5]. */
+static const double ads1115_rates_sps[] = { 8, 16, 32, 64, 128, 250, 475, 860 };
+static const uint8_t ads1115_addresses[] = { 0x48, 0x49, 0x4a, 0x4b };	/* ADDR to GND, VDD, SDA, SCL */
+
+static const struct config_key ads1115_keys[] = {
+	/* AIN0 against GND [ADS config MUX 100]. */
+	ROW_AS(struct sensor_cfg, mux, "input", KEY_PICK, PICK(ads1115_inputs), .def = 4),
+	ROW_AS(struct sensor_cfg, fsr_v, "gain_v", KEY_ONE_OF, ONE_OF(ads1115_gains_v), .def = 4.096),
+	ROW(struct sensor_cfg, data_rate_sps, KEY_ONE_OF, ONE_OF(ads1115_rates_sps), .def = 128),
+	ROW_AS(struct sensor_cfg, cal_points, "calibration", KEY_CUSTOM, .parse = calibration_parse,
+	       .parse_absent = true),
+};
+
+static const double mcp9808_resolutions_c[] = { 0.5, 0.25, 0.125, 0.0625 };
+static const uint8_t mcp9808_addresses[] = { 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
+
+static const struct config_key mcp9808_keys[] = {
+	ROW(struct sensor_cfg, resolution_c, KEY_ONE_OF, ONE_OF(mcp9808_resolutions_c), .def = 0.0625),
+};
+
+static const struct config_chip config_chips[] = {
+	{ "bmp280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
+	  TABLE(bmx280_addresses), TABLE(bmp280_keys) },
+	{ "bme280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
+	  TABLE(bmx280_addresses), TABLE(bme280_keys) },
+	/* A voltage becomes kPa through the calibration table; nothing else. */
+	{ "ads1115", CONFIG_CHANNEL_PRESSURE, TABLE(ads1115_addresses), TABLE(ads1115_keys) },
+	{ "mcp9808", CONFIG_CHANNEL_TEMPERATURE, TABLE(mcp9808_addresses), TABLE(mcp9808_keys) },
+};
+
+/* The per-sensor defaults, applied to each sensor before its keys are read. */
+static void sensor_cfg_defaults(struct sensor_cfg *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < ARRAY_LEN(config_chips); i++)
+		rows_defaults(config_chips[i].keys, config_chips[i].n_keys, s);
+}
+
+static int sensor_keys_check(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
+			     const struct config_chip *d)
+{
+	const char *known[KNOWN_MAX] = { "driver" };
+	size_t n_known;
+	char key[KEY_PATH_MAX];
+	char list[512];
+	const cJSON *item;
+
+	n_known = rows_names(sensor_keys, ARRAY_LEN(sensor_keys), known, 1);
+	n_known = rows_names(d->keys, d->n_keys, known, n_known);
+
+	cJSON_ArrayForEach(item, obj) {
+		const char *owners[ARRAY_LEN(config_chips)];
+		size_t n_owners = 0;
+
+		if (item->string != NULL && name_in(item->string, known, n_known))
+			continue;
+		key_join_user(key, sizeof(key), parent, item->string ? item->string : "");
+		for (size_t i = 0; item->string && i < ARRAY_LEN(config_chips); i++)
+			if (row_find(config_chips[i].keys, config_chips[i].n_keys, item->string))
+				owners[n_owners++] = config_chips[i].name;
+		if (n_owners > 0) {
+			names_join(list, sizeof(list), owners, n_owners);
+			return fail(ctx, key, "does not apply to driver %s (it is a setting of %s)",
+				    d->name, list);
+		}
+		names_join(list, sizeof(list), known, n_known);
+		return fail(ctx, key, "unknown key (known: %s)", list);
+	}
+	/* Now that all keys are known, the duplicate check of keys_check. */
+	return keys_check(ctx, obj, parent, known, n_known);
 }
 
 static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
 			struct sensor_cfg *s)
 {
-	const char *names[ARRAY_LEN(driver_schemas)];
-	const struct driver_schema *d = NULL;
+	const char *names[ARRAY_LEN(config_chips)];
+	const struct config_chip *d = NULL;
 	const cJSON *item;
 	char path[KEY_PATH_MAX];
 	char shown[SHOW_BUF];
@@ -1066,59 +1050,26 @@ static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *par
 
 	key_join(path, sizeof(path), parent, "driver");
 	item = cJSON_GetObjectItemCaseSensitive(obj, "driver");
-	for (size_t i = 0; i < ARRAY_LEN(driver_schemas); i++)
-		names[i] = driver_schemas[i].name;
+	for (size_t i = 0; i < ARRAY_LEN(config_chips); i++)
+		names[i] = config_chips[i].name;
 	names_join(list, sizeof(list), names, ARRAY_LEN(names));
 	if (item == NULL)
 		return fail(ctx, path, "missing (one of %s)", list);
 	if (!cJSON_IsString(item) || item->valuestring == NULL)
 		return fail(ctx, path, "expected a string");
-	for (size_t i = 0; i < ARRAY_LEN(driver_schemas); i++)
-		if (strcmp(item->valuestring, driver_schemas[i].name) == 0)
-			d = &driver_schemas[i];
+	for (size_t i = 0; i < ARRAY_LEN(config_chips); i++)
+		if (strcmp(item->valuestring, config_chips[i].name) == 0)
+			d = &config_chips[i];
 	if (d == NULL)
 		return fail(ctx, path, "%s is not a known driver (known: %s)",
 			    show(item->valuestring, shown), list);
 	strcpy(s->driver, d->name);
+	ctx->chip = d;
 
-	if (sensor_keys_check(ctx, obj, parent, d) < 0)
+	if (sensor_keys_check(ctx, obj, parent, d) < 0 ||
+	    rows_parse(ctx, sensor_keys, ARRAY_LEN(sensor_keys), obj, parent, s) < 0 ||
+	    rows_parse(ctx, d->keys, d->n_keys, obj, parent, s) < 0)
 		return -1;
-
-	key_join(path, sizeof(path), parent, "bus");
-	if (cJSON_GetObjectItemCaseSensitive(obj, "bus") == NULL)
-		return fail(ctx, path, "missing (a device such as /dev/i2c-1, or \"sim\")");
-	if (string_get(ctx, obj, parent, "bus", s->bus, sizeof(s->bus)) < 0)
-		return -1;
-	if (strcmp(s->bus, "sim") != 0 && (strncmp(s->bus, "/dev/", 5) != 0 || s->bus[5] == '\0'))
-		return fail(ctx, path, "%s is not a bus; use a device such as /dev/i2c-1, or \"sim\"",
-			    show(s->bus, shown));
-
-	key_join(path, sizeof(path), parent, "address");
-	item = cJSON_GetObjectItemCaseSensitive(obj, "address");
-	if (item == NULL)
-		return fail(ctx, path, "missing (the chip's 7-bit I2C address, like \"0x76\")");
-	if (address_parse(ctx, item, path, &s->address) < 0)
-		return -1;
-
-	/* Optional: a sensor that provides no channel still adds its own
-	 * fields to the reading (a BME280's humidity, an ADC's voltage). */
-	key_join(path, sizeof(path), parent, "provides");
-	item = cJSON_GetObjectItemCaseSensitive(obj, "provides");
-	if (item != NULL && provides_parse(ctx, item, path, d, &s->provides) < 0)
-		return -1;
-
-	if (strcmp(d->name, "bmp280") == 0 || strcmp(d->name, "bme280") == 0) {
-		if (bmx280_parse(ctx, obj, parent, s, strcmp(d->name, "bme280") == 0) < 0)
-			return -1;
-	} else if (strcmp(d->name, "ads1115") == 0) {
-		if (ads1115_parse(ctx, obj, parent, s) < 0)
-			return -1;
-	} else if (strcmp(d->name, "mcp9808") == 0) {
-		static const double resolutions_c[] = { 0.5, 0.25, 0.125, 0.0625 };
-		if (value_choice_get(ctx, obj, parent, "resolution_c", resolutions_c,
-				     ARRAY_LEN(resolutions_c), &s->resolution_c) < 0)
-			return -1;
-	}
 
 	/* The key names the sensor in readings' "faults" (struct reading_fault,
 	 * 128 bytes), so it has to fit there, not only in s->key. */
@@ -1131,35 +1082,36 @@ static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *par
 	return 0;
 }
 
-static int sensors_parse(struct parse_ctx *ctx, const cJSON *item, struct sensord_cfg *sd)
+static int sensors_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
 {
+	struct sensord_cfg *sd = base;
 	const cJSON *e;
 	size_t n = 0;
 
 	if (!cJSON_IsArray(item))
-		return fail(ctx, "sensord.sensors", "expected an array of sensor objects");
+		return fail(ctx, path, "expected an array of sensor objects");
 	cJSON_ArrayForEach(e, item) {
-		char path[KEY_PATH_MAX];
+		char spath[KEY_PATH_MAX];
 		struct sensor_cfg *s;
 
 		if (n >= CONFIG_MAX_SENSORS)
-			return fail(ctx, "sensord.sensors", "more than %d sensors", CONFIG_MAX_SENSORS);
+			return fail(ctx, path, "more than %d sensors", CONFIG_MAX_SENSORS);
 		s = &sd->sensors[n];
-		key_index(path, sizeof(path), "sensord.sensors", n);
-		if (sensor_parse(ctx, e, path, s) < 0)
+		key_index(spath, sizeof(spath), path, n);
+		if (sensor_parse(ctx, e, spath, s) < 0)
 			return -1;
 		for (size_t j = 0; j < n; j++) {
 			const struct sensor_cfg *o = &sd->sensors[j];
 			char key[KEY_PATH_MAX];
 
 			if (strcmp(o->bus, s->bus) == 0 && o->address == s->address) {
-				key_join(key, sizeof(key), path, "address");
+				key_join(key, sizeof(key), spath, "address");
 				return fail(ctx, key, "0x%02x on %s is already taken by "
 					    "sensord.sensors[%zu] (%s)", s->address, s->bus, j, o->driver);
 			}
 			for (size_t c = 0; c < ARRAY_LEN(channel_names); c++) {
 				if (o->provides & s->provides & (1u << c)) {
-					key_join(key, sizeof(key), path, "provides");
+					key_join(key, sizeof(key), spath, "provides");
 					return fail(ctx, key, "%s is already provided by "
 						    "sensord.sensors[%zu] (%s); each channel comes "
 						    "from one sensor", channel_names[c], j, o->key);
@@ -1174,52 +1126,97 @@ static int sensors_parse(struct parse_ctx *ctx, const cJSON *item, struct sensor
 	return 0;
 }
 
-/* A GPIO line: an offset (0..1023) or a line name ("GPIO17"). */
-static int gpio_line_get(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			 const char *name, struct gpio_line_cfg *out)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char path[KEY_PATH_MAX];
-	double v = 0;
+/* ---- sections ---------------------------------------------------------- */
 
-	if (item == NULL)
+static int mqtt_done(struct parse_ctx *ctx, void *base)
+{
+	struct mqtt_cfg *m = base;
+
+	if (m->password_file[0] == '\0')
 		return 0;
-	key_join(path, sizeof(path), parent, name);
-	if (cJSON_IsString(item)) {
-		if (string_value(ctx, item, path, out->name, sizeof(out->name)) < 0)
-			return -1;
-		if (out->name[0] == '\0')
-			return fail(ctx, path, "empty; give a line offset or a line name such as \"GPIO17\"");
-		out->offset = -1;
-		return 0;
+	/* MQTT 3.1.1 §3.1.2.9: no password flag without a user name. */
+	if (m->username[0] == '\0')
+		return fail(ctx, "mqtt.password_file", "set without mqtt.username "
+			    "(MQTT sends a password only with a user name)");
+	return secret_read(ctx, "mqtt.password_file", m->password_file, m->password,
+			   sizeof(m->password));
+}
+
+static int tls_done(struct parse_ctx *ctx, void *base)
+{
+	struct mqtt_cfg *m = base;
+	char why[CONFIG_PATH_MAX * 2 + 200];
+	char shown[SHOW_BUF];
+	gid_t gid;
+	int rc;
+
+	if ((m->ca_file[0] || m->cert_file[0] || m->key_file[0]) && !uri_is_tls(m->uri))
+		return fail(ctx, "mqtt.tls", "set, but mqtt.uri does not use TLS (use ssl:// or "
+			    "mqtts://); the files would be ignored");
+	if ((m->cert_file[0] != '\0') != (m->key_file[0] != '\0'))
+		return fail(ctx, m->cert_file[0] ? "mqtt.tls.key_file" : "mqtt.tls.cert_file",
+			    "missing; a client certificate needs both cert_file and key_file");
+	if (m->key_group[0] && !m->key_file[0])
+		return fail(ctx, "mqtt.tls.key_group", "set without mqtt.tls.key_file (it names the "
+			    "group that may read the key)");
+	if (m->key_group[0] && (rc = keyfile_group_lookup(m->key_group, &gid)) < 0) {
+		if (rc == -ENOENT)
+			return fail(ctx, "mqtt.tls.key_group", "no group named %s",
+				    show(m->key_group, shown));
+		return fail(ctx, "mqtt.tls.key_group", "cannot look up group %s: %s",
+			    show(m->key_group, shown), strerror(-rc));
 	}
-	if (!cJSON_IsNumber(item))
-		return fail(ctx, path, "expected a line offset (a number) or a line name (a string)");
-	if (integer_value(ctx, item, path, 0, 1023, &v) < 0)
+	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file) < 0) ||
+	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file) < 0))
 		return -1;
-	out->name[0] = '\0';
-	out->offset = (int)v;
+	/* The same check as before every connect (mqtt.c). */
+	if (m->key_file[0] && keyfile_check(m->key_file, m->key_group, why, sizeof(why)) < 0)
+		return fail(ctx, "mqtt.tls.key_file", "%s", why);
 	return 0;
 }
 
-static int feedback_parse(struct parse_ctx *ctx, const cJSON *obj, const char *path,
-			  struct feedback_cfg *fb)
-{
-	static const char *const keys[] = { "chip", "led", "buzzer", "button", "led_active_low",
-					    "buzzer_active_low", "button_active_low", "debounce_ms",
-					    "long_press_s" };
+/* "tls" is an object in the file but fields of struct mqtt_cfg. Everything
+ * MQTT is set up once: a change waits for a restart of both daemons. */
+static const struct config_key tls_keys[] = {
+	ROW(struct mqtt_cfg, ca_file, KEY_PATH),
+	ROW(struct mqtt_cfg, cert_file, KEY_PATH),
+	ROW(struct mqtt_cfg, key_file, KEY_PATH),
+	ROW(struct mqtt_cfg, key_group, KEY_STRING, .check = printable_check),
+};
+static const struct config_section tls_section = { TABLE(tls_keys), tls_done, BOTH };
 
-	if (keys_check(ctx, obj, path, keys, ARRAY_LEN(keys)) < 0 ||
-	    string_get(ctx, obj, path, "chip", fb->chip, sizeof(fb->chip)) < 0 ||
-	    gpio_line_get(ctx, obj, path, "led", &fb->led) < 0 ||
-	    gpio_line_get(ctx, obj, path, "buzzer", &fb->buzzer) < 0 ||
-	    gpio_line_get(ctx, obj, path, "button", &fb->button) < 0 ||
-	    bool_get(ctx, obj, path, "led_active_low", &fb->led_active_low) < 0 ||
-	    bool_get(ctx, obj, path, "buzzer_active_low", &fb->buzzer_active_low) < 0 ||
-	    bool_get(ctx, obj, path, "button_active_low", &fb->button_active_low) < 0 ||
-	    unsigned_get(ctx, obj, path, "debounce_ms", &fb->debounce_ms, 0, 1000) < 0 ||
-	    double_get(ctx, obj, path, "long_press_s", &fb->long_press_s, 0.2, 30) < 0)
-		return -1;
+static const struct config_key mqtt_keys[] = {
+	ROW(struct mqtt_cfg, uri, KEY_STRING, .def_str = "tcp://127.0.0.1:1883", .check = uri_check),
+	ROW(struct mqtt_cfg, topic_prefix, KEY_STRING, .def_str = "rollsense",
+	    .check = topic_prefix_check),
+	ROW(struct mqtt_cfg, client_id, KEY_STRING, .check = printable_check),
+	ROW(struct mqtt_cfg, username, KEY_STRING),
+	ROW(struct mqtt_cfg, password_file, KEY_PATH),
+	ROW(struct mqtt_cfg, keepalive_s, KEY_UNSIGNED, RANGE(1, 65535), .def = 30),
+	{ .name = "tls", .type = KEY_SECTION, .offset = 0, SECTION(tls_section) },
+	/* Read from password_file: a new password in the same file counts. */
+	ROW(struct mqtt_cfg, password, KEY_HIDDEN),
+};
+static const struct config_section mqtt_section = { TABLE(mqtt_keys), mqtt_done, BOTH };
+
+static const struct config_key gauge_keys[] = {
+	ROW(struct gauge_cfg, rest_kpa, KEY_DOUBLE, RANGE(0.01, 100), .def = 1.0),
+	ROW(struct gauge_cfg, track_s, KEY_DOUBLE, RANGE(1, 86400), .def = 60.0),
+	ROW(struct gauge_cfg, gas_law, KEY_BOOL, .def = true),
+};
+static const struct config_section gauge_section = { TABLE(gauge_keys), NULL, 0 };
+
+static const struct config_key sim_keys[] = {
+	ROW(struct sim_cfg, scenario, KEY_PATH, .nonempty = true),
+	ROW(struct sim_cfg, time_scale, KEY_DOUBLE, RANGE(0.1, 1000), .def = 1.0),
+	ROW(struct sim_cfg, exit_at_end, KEY_BOOL),
+};
+static const struct config_section sim_section = { TABLE(sim_keys), NULL, CONFIG_SENSORD };
+
+static int feedback_done(struct parse_ctx *ctx, void *base)
+{
+	const struct feedback_cfg *fb = base;
+
 	if (fb->chip[0] == '\0' && (fb->led.offset >= 0 || fb->led.name[0] || fb->buzzer.offset >= 0 ||
 				    fb->buzzer.name[0] || fb->button.offset >= 0 || fb->button.name[0]))
 		return fail(ctx, "sensord.feedback.chip", "missing; the lines need their GPIO chip "
@@ -1227,56 +1224,24 @@ static int feedback_parse(struct parse_ctx *ctx, const cJSON *obj, const char *p
 	return 0;
 }
 
-static int sensord_parse(struct parse_ctx *ctx, const cJSON *obj, struct sensord_cfg *sd)
+static const struct config_key feedback_keys[] = {
+	ROW(struct feedback_cfg, chip, KEY_STRING),
+	ROW(struct feedback_cfg, led, KEY_GPIO),
+	ROW(struct feedback_cfg, buzzer, KEY_GPIO),
+	ROW(struct feedback_cfg, button, KEY_GPIO),
+	ROW(struct feedback_cfg, led_active_low, KEY_BOOL),
+	ROW(struct feedback_cfg, buzzer_active_low, KEY_BOOL),
+	ROW(struct feedback_cfg, button_active_low, KEY_BOOL, .def = true),
+	ROW(struct feedback_cfg, debounce_ms, KEY_UNSIGNED, RANGE(0, 1000), .def = 30),
+	ROW(struct feedback_cfg, long_press_s, KEY_DOUBLE, RANGE(0.2, 30), .def = 2.0),
+};
+static const struct config_section feedback_section = {
+	TABLE(feedback_keys), feedback_done, CONFIG_SENSORD
+};
+
+static int sensord_done(struct parse_ctx *ctx, void *base)
 {
-	static const char *const keys[] = { "sample_hz", "state_dir", "confirm", "outbox_max",
-					    "resend_s", "flush_s", "sensors", "gauge", "simulation",
-					    "feedback" };
-	static const char *const gauge_keys[] = { "rest_kpa", "track_s", "gas_law" };
-	static const char *const sim_keys[] = { "scenario", "time_scale", "exit_at_end" };
-	static const char *const confirms[] = { "collector", "broker" };
-	unsigned confirm = (unsigned)sd->confirm;
-	const cJSON *gauge, *sim, *sensors;
-	char gauge_path[KEY_PATH_MAX];
-	char sim_path[KEY_PATH_MAX];
-
-	if (keys_check(ctx, obj, "sensord", keys, ARRAY_LEN(keys)) < 0 ||
-	    unsigned_get(ctx, obj, "sensord", "sample_hz", &sd->sample_hz, 1, 100) < 0 ||
-	    path_get(ctx, obj, "sensord", "state_dir", sd->state_dir, sizeof(sd->state_dir),
-		     false) < 0 ||
-	    choice_get(ctx, obj, "sensord", "confirm", confirms, ARRAY_LEN(confirms), &confirm) < 0 ||
-	    size_get(ctx, obj, "sensord", "outbox_max", &sd->outbox_max, 1, 10000000) < 0 ||
-	    double_get(ctx, obj, "sensord", "resend_s", &sd->resend_s, 1, 3600) < 0 ||
-	    double_get(ctx, obj, "sensord", "flush_s", &sd->flush_s, 0.1, 60) < 0)
-		return -1;
-	sd->confirm = confirm == 1 ? CONFIRM_BROKER : CONFIRM_COLLECTOR;
-
-	sensors = cJSON_GetObjectItemCaseSensitive(obj, "sensors");
-	if (sensors != NULL && sensors_parse(ctx, sensors, sd) < 0)
-		return -1;
-
-	if (object_get(ctx, obj, "sensord", "gauge", &gauge, gauge_path, sizeof(gauge_path)) < 0)
-		return -1;
-	if (gauge != NULL &&
-	    (keys_check(ctx, gauge, gauge_path, gauge_keys, ARRAY_LEN(gauge_keys)) < 0 ||
-	     double_get(ctx, gauge, gauge_path, "rest_kpa", &sd->gauge.rest_kpa, 0.01, 100) < 0 ||
-	     double_get(ctx, gauge, gauge_path, "track_s", &sd->gauge.track_s, 1, 86400) < 0 ||
-	     bool_get(ctx, gauge, gauge_path, "gas_law", &sd->gauge.gas_law) < 0))
-		return -1;
-
-	if (object_get(ctx, obj, "sensord", "feedback", &sim, sim_path, sizeof(sim_path)) < 0 ||
-	    (sim != NULL && feedback_parse(ctx, sim, sim_path, &sd->feedback) < 0))
-		return -1;
-
-	if (object_get(ctx, obj, "sensord", "simulation", &sim, sim_path, sizeof(sim_path)) < 0)
-		return -1;
-	if (sim != NULL &&
-	    (keys_check(ctx, sim, sim_path, sim_keys, ARRAY_LEN(sim_keys)) < 0 ||
-	     path_get(ctx, sim, sim_path, "scenario", sd->sim.scenario, sizeof(sd->sim.scenario),
-		      false) < 0 ||
-	     double_get(ctx, sim, sim_path, "time_scale", &sd->sim.time_scale, 0.1, 1000) < 0 ||
-	     bool_get(ctx, sim, sim_path, "exit_at_end", &sd->sim.exit_at_end) < 0))
-		return -1;
+	const struct sensord_cfg *sd = base;
 
 	if (sd->simulated && sd->sim.scenario[0] == '\0') {
 		for (size_t i = 0; i < sd->n_sensors; i++)
@@ -1300,6 +1265,27 @@ static int sensord_parse(struct parse_ctx *ctx, const cJSON *obj, struct sensord
 	return 0;
 }
 
+static const char *const confirm_names[] = { "collector", "broker" };	/* enum confirm_mode */
+
+/* What the running sensord takes over on reload (sample rate, outbox timing,
+ * gauge) has restart 0; the rest is set up once at start. */
+static const struct config_key sensord_keys[] = {
+	ROW(struct sensord_cfg, sample_hz, KEY_UNSIGNED, RANGE(1, 100), .def = 10),
+	ROW(struct sensord_cfg, state_dir, KEY_PATH, .nonempty = true, .def_str = "/var/lib/rollsense",
+	    .restart = CONFIG_SENSORD),
+	ROW(struct sensord_cfg, confirm, KEY_PICK, PICK(confirm_names), .def = CONFIRM_COLLECTOR,
+	    .restart = CONFIG_SENSORD),
+	ROW(struct sensord_cfg, outbox_max, KEY_SIZE, RANGE(1, 10000000), .def = 200000,
+	    .restart = CONFIG_SENSORD),
+	ROW(struct sensord_cfg, resend_s, KEY_DOUBLE, RANGE(1, 3600), .def = 30.0),
+	ROW(struct sensord_cfg, flush_s, KEY_DOUBLE, RANGE(0.1, 60), .def = 1.0),
+	ROW(struct sensord_cfg, sensors, KEY_CUSTOM, .parse = sensors_parse, .restart = CONFIG_SENSORD),
+	ROW(struct sensord_cfg, gauge, KEY_SECTION, SECTION(gauge_section)),
+	ROW_AS(struct sensord_cfg, sim, "simulation", KEY_SECTION, SECTION(sim_section)),
+	ROW(struct sensord_cfg, feedback, KEY_SECTION, SECTION(feedback_section)),
+};
+static const struct config_section sensord_section = { TABLE(sensord_keys), sensord_done, 0 };
+
 /* Fails when a (at key_a) is above b (at key_b). */
 static int order_check(struct parse_ctx *ctx, const char *key_a, double a, const char *key_b,
 		       double b, const char *why)
@@ -1309,27 +1295,10 @@ static int order_check(struct parse_ctx *ctx, const char *key_a, double a, const
 	return 0;
 }
 
-static int detector_parse(struct parse_ctx *ctx, const cJSON *obj, struct detector_cfg *d)
+static int detector_done(struct parse_ctx *ctx, void *base)
 {
-	static const char *const keys[] = { "contact_kpa", "hold_start_kpa", "hold_end_kpa",
-					    "bridge_s", "min_hold_s", "effective_s", "long_s",
-					    "idle_s", "heat_c", "heat_hysteresis_c", "hot_c" };
-	const char *p = "detector";
+	const struct detector_cfg *d = base;
 
-	if (obj != NULL &&
-	    (keys_check(ctx, obj, p, keys, ARRAY_LEN(keys)) < 0 ||
-	     double_get(ctx, obj, p, "contact_kpa", &d->contact_kpa, 0.01, 1000) < 0 ||
-	     double_get(ctx, obj, p, "hold_start_kpa", &d->hold_start_kpa, 0.01, 1000) < 0 ||
-	     double_get(ctx, obj, p, "hold_end_kpa", &d->hold_end_kpa, 0.01, 1000) < 0 ||
-	     double_get(ctx, obj, p, "bridge_s", &d->bridge_s, 0, 60) < 0 ||
-	     double_get(ctx, obj, p, "min_hold_s", &d->min_hold_s, 0, 3600) < 0 ||
-	     double_get(ctx, obj, p, "effective_s", &d->effective_s, 0, 3600) < 0 ||
-	     double_get(ctx, obj, p, "long_s", &d->long_s, 1, 86400) < 0 ||
-	     double_get(ctx, obj, p, "idle_s", &d->idle_s, 1, 86400) < 0 ||
-	     double_get(ctx, obj, p, "heat_c", &d->heat_c, 0, 100) < 0 ||
-	     double_get(ctx, obj, p, "heat_hysteresis_c", &d->heat_hysteresis_c, 0, 20) < 0 ||
-	     double_get(ctx, obj, p, "hot_c", &d->hot_c, 0, 100) < 0))
-		return -1;
 	/* The thresholds only make sense in this order; a swapped pair would
 	 * silently make holds or classes impossible. */
 	if (order_check(ctx, "detector.contact_kpa", d->contact_kpa, "detector.hold_end_kpa",
@@ -1346,63 +1315,49 @@ static int detector_parse(struct parse_ctx *ctx, const cJSON *obj, struct detect
 	return 0;
 }
 
-static int collector_parse(struct parse_ctx *ctx, const cJSON *obj, struct collector_cfg *c)
+/* docs/protocol.md, "Detector semantics". sensord takes a new detector on
+ * reload; the collector's sessions keep theirs until it restarts. */
+#define DETECTOR_ROW(member, lo, hi, def_value) \
+	ROW(struct detector_cfg, member, KEY_DOUBLE, RANGE(lo, hi), .def = def_value)
+
+static const struct config_key detector_keys[] = {
+	DETECTOR_ROW(contact_kpa, 0.01, 1000, 2.0),
+	DETECTOR_ROW(hold_start_kpa, 0.01, 1000, 10.0),
+	DETECTOR_ROW(hold_end_kpa, 0.01, 1000, 8.0),
+	DETECTOR_ROW(bridge_s, 0, 60, 1.0),
+	DETECTOR_ROW(min_hold_s, 0, 3600, 5.0),
+	DETECTOR_ROW(effective_s, 0, 3600, 10.0),
+	DETECTOR_ROW(long_s, 1, 86400, 60.0),
+	DETECTOR_ROW(idle_s, 1, 86400, 120.0),
+	DETECTOR_ROW(heat_c, 0, 100, 38.0),
+	DETECTOR_ROW(heat_hysteresis_c, 0, 20, 0.5),
+	DETECTOR_ROW(hot_c, 0, 100, 45.0),
+};
+static const struct config_section detector_section = {
+	TABLE(detector_keys), detector_done, CONFIG_COLLECTOR
+};
+
+static const struct config_key collector_keys[] = {
+	ROW(struct collector_cfg, database, KEY_PATH, .nonempty = true,
+	    .def_str = "/var/lib/rollsense/collector.db", .restart = CONFIG_COLLECTOR),
+	ROW(struct collector_cfg, retention_days, KEY_UNSIGNED, RANGE(0, 36500), .def = 30),
+	ROW(struct collector_cfg, commit_s, KEY_DOUBLE, RANGE(0.05, 60), .def = 0.5),
+	ROW(struct collector_cfg, gap_timeout_s, KEY_DOUBLE, RANGE(1, 86400), .def = 300),
+};
+static const struct config_section collector_section = { TABLE(collector_keys), NULL, 0 };
+
+static const struct config_key homeassistant_keys[] = {
+	ROW(struct homeassistant_cfg, enabled, KEY_BOOL, .def = true),
+	ROW(struct homeassistant_cfg, discovery_prefix, KEY_STRING, .def_str = "homeassistant",
+	    .check = topic_prefix_check),
+};
+static const struct config_section homeassistant_section = {
+	TABLE(homeassistant_keys), NULL, BOTH
+};
+
+static int root_done(struct parse_ctx *ctx, void *base)
 {
-	static const char *const keys[] = { "database", "retention_days", "commit_s", "gap_timeout_s" };
-
-	if (keys_check(ctx, obj, "collector", keys, ARRAY_LEN(keys)) < 0 ||
-	    path_get(ctx, obj, "collector", "database", c->database, sizeof(c->database), false) < 0 ||
-	    unsigned_get(ctx, obj, "collector", "retention_days", &c->retention_days, 0, 36500) < 0 ||
-	    double_get(ctx, obj, "collector", "commit_s", &c->commit_s, 0.05, 60) < 0 ||
-	    double_get(ctx, obj, "collector", "gap_timeout_s", &c->gap_timeout_s, 1, 86400) < 0)
-		return -1;
-	return 0;
-}
-
-static int root_parse(struct parse_ctx *ctx, const cJSON *root, struct rs_config *cfg)
-{
-	static const char *const keys[] = { "device_id", "log_level", "mqtt", "sensord",
-					    "detector", "collector", "homeassistant" };
-	static const char *const ha_keys[] = { "enabled", "discovery_prefix" };
-	static const char *const levels[] = { "error", "warn", "info", "debug" };
-	unsigned level = 2;
-	const cJSON *mqtt, *sensord, *detector, *collector, *ha;
-	char path[KEY_PATH_MAX];
-
-	if (!cJSON_IsObject(root))
-		return fail(ctx, NULL, "expected a JSON object at the top level, "
-			    "like {\"device_id\": \"roller1\"}");
-	if (keys_check(ctx, root, "", keys, ARRAY_LEN(keys)) < 0 ||
-	    device_id_parse(ctx, root, cfg) < 0 ||
-	    choice_get(ctx, root, "", "log_level", levels, ARRAY_LEN(levels), &level) < 0)
-		return -1;
-	strcpy(cfg->log_level, levels[level]);
-
-	if (object_get(ctx, root, "", "mqtt", &mqtt, path, sizeof(path)) < 0)
-		return -1;
-	/* Without an mqtt section the defaults are checked like any other
-	 * value: a password file cannot come from defaults. */
-	if (mqtt != NULL && mqtt_parse(ctx, mqtt, &cfg->mqtt) < 0)
-		return -1;
-	if (object_get(ctx, root, "", "sensord", &sensord, path, sizeof(path)) < 0 ||
-	    (sensord != NULL && sensord_parse(ctx, sensord, &cfg->sensord) < 0))
-		return -1;
-	if (object_get(ctx, root, "", "detector", &detector, path, sizeof(path)) < 0 ||
-	    detector_parse(ctx, detector, &cfg->detector) < 0)
-		return -1;
-	if (object_get(ctx, root, "", "collector", &collector, path, sizeof(path)) < 0 ||
-	    (collector != NULL && collector_parse(ctx, collector, &cfg->collector) < 0))
-		return -1;
-	if (object_get(ctx, root, "", "homeassistant", &ha, path, sizeof(path)) < 0)
-		return -1;
-	if (ha != NULL &&
-	    (keys_check(ctx, ha, "homeassistant", ha_keys, ARRAY_LEN(ha_keys)) < 0 ||
-	     bool_get(ctx, ha, "homeassistant", "enabled", &cfg->homeassistant.enabled) < 0 ||
-	     string_get(ctx, ha, "homeassistant", "discovery_prefix", cfg->homeassistant.discovery_prefix,
-			sizeof(cfg->homeassistant.discovery_prefix)) < 0 ||
-	     topic_prefix_check(ctx, "homeassistant.discovery_prefix",
-				cfg->homeassistant.discovery_prefix) < 0))
-		return -1;
+	const struct rs_config *cfg = base;
 
 	/* Below rest_kpa the gauge's zero follows the reading; at or above
 	 * contact the user is pressing. If rest reached contact, the zero would
@@ -1414,73 +1369,95 @@ static int root_parse(struct parse_ctx *ctx, const cJSON *root, struct rs_config
 	return 0;
 }
 
+static const char *const log_levels[] = { "error", "warn", "info", "debug" };
+
+static const struct config_key root_keys[] = {
+	ROW(struct rs_config, device_id, KEY_CUSTOM, .parse = device_id_parse,
+	    .missing = "missing; every device needs an id (it names its MQTT topics)",
+	    .restart = CONFIG_SENSORD),
+	ROW(struct rs_config, log_level, KEY_PICK, PICK(log_levels), .def_str = "info"),
+	ROW(struct rs_config, mqtt, KEY_SECTION, SECTION(mqtt_section)),
+	ROW(struct rs_config, sensord, KEY_SECTION, SECTION(sensord_section)),
+	ROW(struct rs_config, detector, KEY_SECTION, SECTION(detector_section)),
+	ROW(struct rs_config, collector, KEY_SECTION, SECTION(collector_section)),
+	ROW(struct rs_config, homeassistant, KEY_SECTION, SECTION(homeassistant_section)),
+};
+static const struct config_section root_section = { TABLE(root_keys), root_done, 0 };
+
+/* ---- defaults and reload ----------------------------------------------- */
+
+void detector_cfg_defaults(struct detector_cfg *cfg)
+{
+	rows_defaults(detector_keys, ARRAY_LEN(detector_keys), cfg);
+}
+
+void config_defaults(struct rs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	rows_defaults(root_keys, ARRAY_LEN(root_keys), cfg);
+}
+
+bool config_device_id_valid(const char *id)
+{
+	return id && topic_device_id_valid(id, strlen(id));
+}
+
+struct restart_list {
+	char *names;
+	size_t len, used;
+	size_t n;
+};
+
+/* Strings are equal up to their NUL: what lies behind it in the buffer is
+ * whatever a longer default left there. */
+static bool row_equal(const struct config_key *k, const char *a, const char *b)
+{
+	if (k->type == KEY_STRING || k->type == KEY_PATH || (k->type == KEY_PICK && k->def_str))
+		return strncmp(a, b, k->size) == 0;
+	return memcmp(a, b, k->size) == 0;
+}
+
+static void restart_walk(const struct config_section *sec, const char *parent, const void *old,
+			 const void *next, unsigned daemon, struct restart_list *out)
+{
+	for (size_t i = 0; i < sec->n_keys; i++) {
+		const struct config_key *k = &sec->keys[i];
+		const char *a = (const char *)old + k->offset;
+		const char *b = (const char *)next + k->offset;
+		char path[KEY_PATH_MAX];
+		int w;
+
+		key_join(path, sizeof(path), parent, k->name);
+		if (k->type == KEY_SECTION) {
+			restart_walk(k->section, path, a, b, daemon, out);
+			continue;
+		}
+		if (!((k->restart | sec->restart) & daemon) || row_equal(k, a, b))
+			continue;
+		out->n++;
+		if (out->len == 0 || out->used >= out->len)
+			continue;
+		w = snprintf(out->names + out->used, out->len - out->used, "%s%s",
+			     out->n > 1 ? ", " : "", path);
+		if (w > 0)
+			out->used += (size_t)w;
+	}
+}
+
+size_t config_restart_keys(const struct rs_config *old, const struct rs_config *next,
+			   enum config_daemon daemon, char *names, size_t len)
+{
+	struct restart_list out = { .names = names, .len = len };
+
+	if (names != NULL && len > 0)
+		names[0] = '\0';
+	else
+		out.len = 0;
+	restart_walk(&root_section, "", old, next, (unsigned)daemon, &out);
+	return out.n;
+}
+
 /* ---- text -------------------------------------------------------------- */
-
-static void text_position(const char *text, size_t offset, unsigned *line, unsigned *column)
-{
-	*line = 1;
-	*column = 1;
-	for (size_t i = 0; i < offset; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*column = 1;
-		} else {
-			(*column)++;
-		}
-	}
-}
-
-/* Blanks // and block comments in text (len bytes) with spaces, keeping
- * newlines, so offsets stay those of the file. Strings are skipped with their
- * escapes. Returns 0, or -1 with *bad_at and *why set. */
-static int text_strip_comments(char *text, size_t len, size_t *bad_at, const char **why)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		if (text[i] == '"') {
-			for (i++; i < len && text[i] != '"'; i++) {
-				if (text[i] != '\\')
-					continue;
-				/* cJSON would end the string at the NUL and
-				 * silently drop the rest of it. */
-				if (i + 5 < len && memcmp(text + i + 1, "u0000", 5) == 0) {
-					*bad_at = i;
-					*why = "\\u0000 in a string is not allowed";
-					return -1;
-				}
-				i++;
-			}
-			i++;
-		} else if (text[i] == '/' && i + 1 < len && text[i + 1] == '/') {
-			while (i < len && text[i] != '\n')
-				text[i++] = ' ';
-		} else if (text[i] == '/' && i + 1 < len && text[i + 1] == '*') {
-			size_t start = i;
-
-			text[i++] = ' ';
-			text[i++] = ' ';
-			for (;;) {
-				if (i + 1 >= len) {
-					*bad_at = start;
-					*why = "a /* comment is never closed";
-					return -1;
-				}
-				if (text[i] == '*' && text[i + 1] == '/') {
-					text[i++] = ' ';
-					text[i++] = ' ';
-					break;
-				}
-				if (text[i] != '\n')
-					text[i] = ' ';
-				i++;
-			}
-		} else {
-			i++;
-		}
-	}
-	return 0;
-}
 
 static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON **out)
 {
@@ -1508,10 +1485,10 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 		bad_at = (size_t)((const char *)memchr(text, '\0', len) - text);
 		why = "contains a NUL byte; not a text file";
 	} else {
-		(void)text_strip_comments(copy, len, &bad_at, &why);
+		(void)jsonc_strip_comments(copy, len, &bad_at, &why);
 	}
 	if (why != NULL) {
-		text_position(text, bad_at, &line, &column);
+		jsonc_position(text, bad_at, &line, &column);
 		fail(ctx, NULL, "line %u, column %u: %s", line, column, why);
 		goto cleanup;
 	}
@@ -1532,7 +1509,7 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 		 * thing written before the blank (comments are blank here). */
 		while (at > 0 && at < len && strchr(" \t\r\n", copy[at]) != NULL)
 			at--;
-		text_position(text, at, &line, &column);
+		jsonc_position(text, at, &line, &column);
 		if (at >= len)
 			fail(ctx, NULL, "line %u, column %u: not valid JSON: the text ends too early",
 			     line, column);
@@ -1577,7 +1554,12 @@ int config_parse(const char *text, size_t len, const char *name, const char *bas
 
 	if (parse_tree(&ctx, text, len, &root) < 0)
 		goto cleanup;
-	if (root_parse(&ctx, root, next) < 0)
+	if (!cJSON_IsObject(root)) {
+		fail(&ctx, NULL, "expected a JSON object at the top level, "
+		     "like {\"device_id\": \"roller1\"}");
+		goto cleanup;
+	}
+	if (section_parse(&ctx, &root_section, root, "", next) < 0)
 		goto cleanup;
 	*cfg = *next;
 	rc = 0;
@@ -1594,85 +1576,43 @@ int config_load(const char *path, struct rs_config *cfg, char *err, size_t err_l
 	struct parse_ctx ctx = { .name = path ? path : "(null)", .err = err, .err_len = err_len };
 	char base[PATH_MAX];
 	char real_base[PATH_MAX];
-	const char *slash;
-	char *text = NULL;
-	size_t got = 0;
-	size_t size;
-	struct stat st;
-	int fd;
-	int rc = -1;
+	struct file_error why;
+	long long size;
+	size_t len;
+	char *text;
+	int rc;
 
 	if (path == NULL || path[0] == '\0')
 		return fail(&ctx, NULL, "no configuration file given");
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int saved = errno;
-		return fail(&ctx, NULL, "cannot open: %s", strerror(saved));
-	}
-	if (fstat(fd, &st) < 0) {
-		int saved = errno;
-		fail(&ctx, NULL, "cannot stat: %s", strerror(saved));
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fail(&ctx, NULL, "not a regular file");
-		goto cleanup;
-	}
-	if (st.st_size > CONFIG_TEXT_MAX) {
-		fail(&ctx, NULL, "%lld bytes, more than a configuration file has (at most %d)",
-		     (long long)st.st_size, CONFIG_TEXT_MAX);
-		goto cleanup;
-	}
-	/* One byte more than its size, to notice a file that grew meanwhile. */
-	size = (size_t)st.st_size + 1;
-	text = malloc(size);
+	text = file_read_all(path, CONFIG_TEXT_MAX, &len, &size, &why);
 	if (text == NULL) {
-		fail(&ctx, NULL, "out of memory");
-		goto cleanup;
-	}
-	while (got < size) {
-		ssize_t n = read(fd, text + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			fail(&ctx, NULL, "cannot read: %s", strerror(saved));
-			goto cleanup;
+		switch (why.step) {
+		case FILE_NOT_REGULAR:
+			return fail(&ctx, NULL, "not a regular file");
+		case FILE_TOO_BIG:
+			return fail(&ctx, NULL, "%lld bytes, more than a configuration file has "
+				    "(at most %d)", size, CONFIG_TEXT_MAX);
+		case FILE_NO_MEMORY:
+			return fail(&ctx, NULL, "out of memory");
+		case FILE_CHANGED:
+			return fail(&ctx, NULL, "changed while being read");
+		default:
+			return fail(&ctx, NULL, "cannot %s: %s", why.step == FILE_OPEN ? "open" :
+				    why.step == FILE_STAT ? "stat" : "read", strerror(why.err));
 		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
 	}
-	if (got == size) {
-		fail(&ctx, NULL, "changed while being read");
-		goto cleanup;
-	}
-
 	/* Relative paths inside are relative to the file's folder, made
 	 * absolute so that they survive a later chdir. */
-	slash = strrchr(path, '/');
-	if (slash == NULL) {
-		strcpy(base, ".");
-	} else if (slash == path) {
-		strcpy(base, "/");
-	} else {
-		size_t n = (size_t)(slash - path);
-		if (n >= sizeof(base)) {
-			fail(&ctx, NULL, "path too long");
-			goto cleanup;
-		}
-		memcpy(base, path, n);
-		base[n] = '\0';
-	}
-	if (realpath(base, real_base) == NULL) {
+	if (file_dirname(path, base, sizeof(base)) < 0) {
+		rc = fail(&ctx, NULL, "path too long");
+	} else if (realpath(base, real_base) == NULL) {
 		int saved = errno;
-		fail(&ctx, NULL, "cannot resolve its folder %s: %s", base, strerror(saved));
-		goto cleanup;
+
+		rc = fail(&ctx, NULL, "cannot resolve its folder %s: %s", base, strerror(saved));
+	} else {
+		rc = config_parse(text, len, path, real_base, cfg, err, err_len);
 	}
-	rc = config_parse(text, got, path, real_base, cfg, err, err_len);
-cleanup:
 	free(text);
-	close(fd);
 	return rc;
 }
 

@@ -158,6 +158,19 @@ int config_load(const char *path, struct rs_config *cfg, char *err, size_t err_l
 int config_parse(const char *text, size_t len, const char *name, const char *base_dir,
 		 struct rs_config *cfg, char *err, size_t err_len);
 
+/* The daemons, as bits: a key's change may wait for the restart of either. */
+enum config_daemon {
+	CONFIG_SENSORD = 1u << 0,
+	CONFIG_COLLECTOR = 1u << 1,
+};
+
+/* Which keys differ between old and next and take effect only when daemon
+ * restarts (the schema says so per key). Writes their names into names (len
+ * bytes, cut to fit) as "mqtt.uri, sensord.state_dir" and returns how many
+ * there are; 0 leaves names "". */
+size_t config_restart_keys(const struct rs_config *old, const struct rs_config *next,
+			   enum config_daemon daemon, char *names, size_t len);
+
 /* True if id matches [A-Za-z0-9_-]{1,64}. */
 bool config_device_id_valid(const char *id);
 

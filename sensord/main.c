@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "daemon.h"
 #include "detector.h"
 #include "discovery.h"
 #include "feedback.h"
@@ -32,7 +33,6 @@
 #include "summary.h"
 #include "topic.h"
 
-#define EXIT_CONFIG 2
 /* Publishes in flight at once: enough to keep a link busy while replaying a
  * long outage, small enough that a reconnect does not flood the broker. */
 #define SEND_WINDOW 256
@@ -137,17 +137,6 @@ static int sensord_cfg_check(const struct rs_config *cfg, char *err, size_t err_
 	if (!provided) {
 		snprintf(err, err_len,
 			 "%s: sensord.sensors: no sensor provides pressure_kpa or temperature_c", cfg->path);
-		return -1;
-	}
-	return 0;
-}
-
-static int load_config(const char *path, struct rs_config *cfg)
-{
-	char err[1024];
-
-	if (config_load(path, cfg, err, sizeof(err)) < 0 || sensord_cfg_check(cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	return 0;
@@ -639,35 +628,19 @@ static void cron_run(struct daemon *d, const struct cron_job *jobs, size_t n, do
  * What the running loop can take over at once (log level, sample rate,
  * outbox timing, gauge, detector) it takes; a change of chips, broker,
  * identity, GPIO feedback or Home Assistant needs a restart, which the log
- * says. */
+ * says, naming the keys (the schema in config.c knows which). */
 static void reload(struct daemon *d)
 {
 	struct rs_config next;
-	enum log_level lvl;
 
-	log_info("reloading %s", d->cfg.path);
-	if (load_config(d->cfg.path, &next) < 0) {
-		explicit_bzero(&next, sizeof(next));	/* it may hold the password */
-		log_error("reload refused; keeping the running configuration");
+	if (daemon_config_reload(&d->cfg, &next, CONFIG_SENSORD, sensord_cfg_check,
+				 "device, MQTT, chip, state_dir, feedback or Home Assistant changes") < 0)
 		return;
-	}
-	if (strcmp(next.device_id, d->cfg.device_id) != 0 ||
-	    memcmp(&next.mqtt, &d->cfg.mqtt, sizeof(next.mqtt)) != 0 ||
-	    next.sensord.n_sensors != d->cfg.sensord.n_sensors ||
-	    memcmp(next.sensord.sensors, d->cfg.sensord.sensors, sizeof(next.sensord.sensors)) != 0 ||
-	    strcmp(next.sensord.state_dir, d->cfg.sensord.state_dir) != 0 ||
-	    memcmp(&next.sensord.feedback, &d->cfg.sensord.feedback, sizeof(next.sensord.feedback)) != 0 ||
-	    memcmp(&next.homeassistant, &d->cfg.homeassistant, sizeof(next.homeassistant)) != 0)
-		log_warn("reload: device, MQTT, chip, state_dir, feedback or Home Assistant changes "
-			 "take effect at the next restart");
-	if (log_level_parse(next.log_level, &lvl) == 0)
-		log_set_level(lvl);
 	d->cfg.sensord.sample_hz = next.sensord.sample_hz;
 	d->cfg.sensord.resend_s = next.sensord.resend_s;
 	d->cfg.sensord.flush_s = next.sensord.flush_s;
 	d->cfg.sensord.gauge = next.sensord.gauge;
 	d->cfg.detector = next.detector;
-	snprintf(d->cfg.log_level, sizeof(d->cfg.log_level), "%s", next.log_level);
 	explicit_bzero(&next, sizeof(next));	/* no copy of the password stays on the stack */
 	log_info("reload done");
 }
@@ -868,57 +841,28 @@ static int run_daemon(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'k' },
-		{ "once", no_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static struct daemon d;
-	const char *path = CONFIG_DEFAULT_PATH;
-	bool check_only = false, once = false, verbose = false;
-	struct sigaction sa;
-	enum log_level lvl;
+	struct daemon_options o;
+	const char *path;
 	char err[1024];
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': path = optarg; break;
-		case 'k': check_only = true; break;
-		case 'o': once = true; break;
-		case 'v': verbose = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("rollsense-sensord %s\n", ROLLSENSE_VERSION); return 0;
-		default: usage(stderr); return EXIT_CONFIG;
-		}
-	}
+	rc = daemon_options_parse(argc, argv, "rollsense-sensord", true, false, usage, &o);
+	if (rc >= 0)
+		return rc;
+	path = o.config_path;
 	if (optind < argc) {
 		fprintf(stderr, "rollsense-sensord: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
-		return EXIT_CONFIG;
+		return DAEMON_EXIT_CONFIG;
 	}
-	if (load_config(path, &d.cfg) < 0)
-		return EXIT_CONFIG;
-	if (check_only) {
-		printf("%s: configuration is valid\n", path);
-		return 0;
-	}
-	if (log_level_parse(d.cfg.log_level, &lvl) == 0)
-		log_set_level(verbose ? LOG_LEVEL_DEBUG : lvl);
+	if (daemon_config_load(path, &d.cfg, sensord_cfg_check) < 0)
+		return DAEMON_EXIT_CONFIG;
+	rc = daemon_config_start(&o, &d.cfg);
+	if (rc >= 0)
+		return rc;
 
-	/* Before Paho starts its threads, so they inherit it. */
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	daemon_signals_install(on_signal, true);
 
 	clock_start(d.cfg.sensord.simulated ? d.cfg.sensord.sim.time_scale : 1.0);
 	new_run_id(d.run);
@@ -933,7 +877,7 @@ int main(int argc, char **argv)
 		sampler_free(d.sampler);
 		return 1;
 	}
-	rc = once ? run_once(&d) : run_daemon(&d);
+	rc = o.once ? run_once(&d) : run_daemon(&d);
 	detector_free(d.detector);
 	sampler_free(d.sampler);
 	return rc;

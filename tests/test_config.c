@@ -989,6 +989,66 @@ static void test_hostile_input(void **state)
 	}
 }
 
+/* ---- reload ------------------------------------------------------------ */
+
+static struct rs_config old_cfg;	/* static: some 15 KiB */
+
+/* What daemon would have to restart for, going from the configuration in
+ * old_cfg to json. */
+static size_t restart_keys(const char *json, enum config_daemon daemon, char *names, size_t len)
+{
+	expect_ok(json);
+	return config_restart_keys(&old_cfg, &cfg, daemon, names, len);
+}
+
+static void test_restart_keys(void **state)
+{
+	char names[256];
+
+	(void)state;
+	expect_ok("{'device_id':'r','log_level':'info','mqtt':{'uri':'tcp://a:1883'},"
+		  "'sensord':{'sample_hz':10,'sensors':[" BMP "]},'detector':{'contact_kpa':2}}");
+	old_cfg = cfg;
+
+	/* The same settings, and settings the running daemons take over. */
+	assert_int_equal(restart_keys("{'device_id':'r','log_level':'info','mqtt':{'uri':'tcp://a:1883'},"
+				      "'sensord':{'sample_hz':10,'sensors':[" BMP "]},"
+				      "'detector':{'contact_kpa':2}}", CONFIG_SENSORD,
+				      names, sizeof(names)), 0);
+	assert_string_equal(names, "");
+	assert_int_equal(restart_keys("{'device_id':'r','log_level':'debug','mqtt':{'uri':'tcp://a:1883'},"
+				      "'sensord':{'sample_hz':50,'resend_s':5,'sensors':[" BMP "]},"
+				      "'collector':{'retention_days':3}}", CONFIG_SENSORD,
+				      names, sizeof(names)), 0);
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 0);
+
+	/* The broker: both daemons; the detector: only the collector keeps its
+	 * own until it restarts. */
+	assert_int_equal(restart_keys("{'device_id':'r','mqtt':{'uri':'tcp://b:1883'},"
+				      "'sensord':{'sensors':[" BMP "]},'detector':{'contact_kpa':3}}",
+				      CONFIG_SENSORD, names, sizeof(names)), 1);
+	assert_string_equal(names, "mqtt.uri");
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 2);
+	assert_string_equal(names, "mqtt.uri, detector.contact_kpa");
+
+	/* Chips, identity, GPIO and Home Assistant: sensord's; the names are
+	 * the keys' paths. */
+	assert_int_equal(restart_keys("{'device_id':'s','mqtt':{'uri':'tcp://a:1883'},"
+				      "'sensord':{'sensors':[" MCP "],'state_dir':'/x',"
+				      "'feedback':{'chip':'sim','led':3}},"
+				      "'homeassistant':{'enabled':false}}", CONFIG_SENSORD,
+				      names, sizeof(names)), 6);
+	assert_string_equal(names, "device_id, sensord.state_dir, sensord.sensors, "
+			    "sensord.feedback.chip, sensord.feedback.led, homeassistant.enabled");
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 1);
+	assert_string_equal(names, "homeassistant.enabled");
+
+	/* A short buffer is cut, never overrun; the count stays whole. */
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, names, 8), 6);
+	assert_string_equal(names, "device_");
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, NULL, 0), 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1023,6 +1083,7 @@ int main(void)
 						tmp_teardown),
 		cmocka_unit_test(test_cfg_untouched_on_failure),
 		cmocka_unit_test(test_hostile_input),
+		cmocka_unit_test(test_restart_keys),
 	};
 
 	tests_select();

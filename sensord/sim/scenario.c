@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
+
 #define KELVIN_OFFSET 273.15
 /* Values beyond this are refused, so what the models convert to register
  * counts stays far from overflow (they still clamp to their ADC range:
@@ -815,59 +817,26 @@ struct sim_scenario *sim_scenario_parse(const char *text, size_t len, const char
 
 struct sim_scenario *sim_scenario_load(const char *path, char *err, size_t err_len)
 {
-	struct sim_scenario *scn = NULL;
-	char *text = NULL;
-	size_t len = 0, cap = 0;
+	struct sim_scenario *scn;
+	struct file_error why;
+	long long size;
+	size_t len;
+	char *text;
 	int saved;
-	FILE *f;
 
-	f = fopen(path, "r");
-	if (!f)
-		goto err_errno;
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			char *bigger;
-
-			if (cap >= FILE_MAX_BYTES) {
-				errno = EFBIG;
-				goto err_close;
-			}
-			cap = cap ? cap * 2 : 4096;
-			bigger = realloc(text, cap);
-			if (!bigger)
-				goto err_close;
-			text = bigger;
-		}
-		n = fread(text + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				errno = EIO;
-				goto err_close;
-			}
-			break;
-		}
+	text = file_read_all(path, FILE_MAX_BYTES, &len, &size, &why);
+	if (!text) {
+		saved = errno;
+		if (err && err_len)
+			snprintf(err, err_len, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return NULL;
 	}
-	fclose(f);
 	scn = sim_scenario_parse(text, len, path, err, err_len);
 	saved = errno;
 	free(text);
 	errno = saved;
 	return scn;
-
-err_close:
-	saved = errno;
-	fclose(f);
-	free(text);
-	errno = saved;
-err_errno:
-	saved = errno;
-	if (err && err_len)
-		snprintf(err, err_len, "%s: %s", path, strerror(saved));
-	errno = saved;
-	return NULL;
 }
 
 void sim_scenario_free(struct sim_scenario *scn)

@@ -1,0 +1,102 @@
+/* The daemons' shared start-up and reload (daemon.h). */
+#include "daemon.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+
+#include "log.h"
+
+int daemon_options_parse(int argc, char **argv, const char *name, bool with_once,
+			 bool stop_at_command, void (*usage)(FILE *out), struct daemon_options *o)
+{
+	/* "once" last: without with_once the table ends before it. */
+	struct option opts[] = {
+		{ .name = "config", .has_arg = required_argument, .val = 'c' },
+		{ .name = "check-config", .val = 'k' },
+		{ .name = "verbose", .val = 'v' },
+		{ .name = "help", .val = 'h' },
+		{ .name = "version", .val = 'V' },
+		{ .name = "once", .val = 'o' },
+		{ .name = NULL },
+	};
+	int opt;
+
+	if (!with_once)
+		memset(&opts[5], 0, sizeof(opts[5]));
+	*o = (struct daemon_options){ .config_path = CONFIG_DEFAULT_PATH };
+	/* "+": stop at the first non-option, the command. */
+	while ((opt = getopt_long(argc, argv, stop_at_command ? "+c:vhV" : "c:vhV", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->config_path = optarg; break;
+		case 'k': o->check_only = true; break;
+		case 'o': o->once = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("%s %s\n", name, ROLLSENSE_VERSION); return 0;
+		default: usage(stderr); return DAEMON_EXIT_CONFIG;
+		}
+	}
+	return -1;
+}
+
+void daemon_signals_install(void (*handler)(int), bool usr1)
+{
+	struct sigaction sa;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (usr1)
+		sigaction(SIGUSR1, &sa, NULL);
+}
+
+int daemon_config_load(const char *path, struct rs_config *cfg, daemon_config_check_fn check)
+{
+	char err[1024];
+
+	if (config_load(path, cfg, err, sizeof(err)) < 0 ||
+	    (check != NULL && check(cfg, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_config_start(const struct daemon_options *o, const struct rs_config *cfg)
+{
+	enum log_level lvl;
+
+	if (o->check_only) {
+		printf("%s: configuration is valid\n", o->config_path);
+		return 0;
+	}
+	if (log_level_parse(cfg->log_level, &lvl) == 0)
+		log_set_level(o->verbose ? LOG_LEVEL_DEBUG : lvl);
+	return -1;
+}
+
+int daemon_config_reload(struct rs_config *cur, struct rs_config *next, enum config_daemon daemon,
+			 daemon_config_check_fn check, const char *waiting)
+{
+	char changed[512];
+	enum log_level lvl;
+
+	log_info("reloading %s", cur->path);
+	if (daemon_config_load(cur->path, next, check) < 0) {
+		explicit_bzero(next, sizeof(*next));	/* it may hold the password */
+		log_error("reload refused; keeping the running configuration");
+		return -1;
+	}
+	if (config_restart_keys(cur, next, daemon, changed, sizeof(changed)) > 0)
+		log_warn("reload: %s take effect at the next restart: %s", waiting, changed);
+	if (log_level_parse(next->log_level, &lvl) == 0)
+		log_set_level(lvl);
+	snprintf(cur->log_level, sizeof(cur->log_level), "%s", next->log_level);
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* What both daemons do with their command line and their configuration: the
+ * shared options, loading with the daemon's own checks, --check-config, the
+ * log level, and the shared half of a reload on SIGHUP. */
+#ifndef ROLLSENSE_DAEMON_H
+#define ROLLSENSE_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+#define DAEMON_EXIT_CONFIG 2	/* a bad option or configuration */
+
+struct daemon_options {
+	const char *config_path;	/* CONFIG_DEFAULT_PATH unless -c */
+	bool check_only;		/* --check-config */
+	bool once;			/* --once, where allowed */
+	bool verbose;			/* -v: debug messages whatever log_level says */
+};
+
+/* A daemon's own requirements beyond config_load's: 0, or -1 with
+ * "PATH: KEY: what is wrong" in err. */
+typedef int (*daemon_config_check_fn)(const struct rs_config *cfg, char *err, size_t err_len);
+
+/* Parses -c/--config PATH, --check-config, -v/--verbose, -h/--help,
+ * -V/--version and, with with_once, --once. With stop_at_command, parsing
+ * stops at the first non-option (a command); optind is the first argument
+ * left. Returns -1 to go on, or the exit status: 0 after --help or --version
+ * (printed as "NAME VERSION"), DAEMON_EXIT_CONFIG after a bad option (usage
+ * on stderr). */
+int daemon_options_parse(int argc, char **argv, const char *name, bool with_once,
+			 bool stop_at_command, void (*usage)(FILE *out), struct daemon_options *o);
+
+/* Loads path into cfg and runs check (NULL: none). The error goes to stderr.
+ * Returns 0 or -1. */
+int daemon_config_load(const char *path, struct rs_config *cfg, daemon_config_check_fn check);
+
+/* After a good load: with --check-config, prints "PATH: configuration is
+ * valid" and returns 0 (exit with it); else sets the log level and returns
+ * -1 (go on). */
+int daemon_config_start(const struct daemon_options *o, const struct rs_config *cfg);
+
+/* SIGHUP's shared half. Loads cur->path again into *next (check as above);
+ * refused, it logs so, wipes next and returns -1. Otherwise it warns "reload:
+ * WAITING take effect at the next restart: KEYS" when keys that wait for
+ * daemon's restart changed, takes the new log level into cur and the logger,
+ * and returns 0: the caller takes over what else it can, wipes next (it may
+ * hold the MQTT password) and logs "reload done". */
+int daemon_config_reload(struct rs_config *cur, struct rs_config *next, enum config_daemon daemon,
+			 daemon_config_check_fn check, const char *waiting);
+
+/* Ignores SIGPIPE and sends SIGTERM, SIGINT, SIGHUP and, with usr1, SIGUSR1
+ * to handler. Call it before Paho starts its threads, so they inherit it. */
+void daemon_signals_install(void (*handler)(int), bool usr1);
+
+#endif

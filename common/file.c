@@ -1,0 +1,110 @@
+/* Small-file helpers (file.h): one whole-file reader and one dirname for
+ * both daemons. */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int file_fail(struct file_error *why, enum file_step step, int err)
+{
+	why->step = step;
+	why->err = err;
+	errno = err;
+	return -1;
+}
+
+int file_open_regular(const char *path, struct stat *st, struct file_error *why)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return file_fail(why, FILE_OPEN, errno);
+	/* fstat on the open file: what is checked is what is read. */
+	if (fstat(fd, st) < 0) {
+		int saved = errno;
+
+		close(fd);
+		return file_fail(why, FILE_STAT, saved);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return file_fail(why, FILE_NOT_REGULAR, EINVAL);
+	}
+	why->step = FILE_OK;
+	return fd;
+}
+
+char *file_read_all(const char *path, size_t max, size_t *len, long long *size,
+		    struct file_error *why)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	size_t cap;
+	int fd;
+
+	*len = 0;
+	*size = 0;
+	fd = file_open_regular(path, &st, why);
+	if (fd < 0)
+		return NULL;
+	*size = (long long)st.st_size;
+	if ((unsigned long long)st.st_size > max) {
+		file_fail(why, FILE_TOO_BIG, EFBIG);
+		goto err_close;
+	}
+	/* One byte more than its size, to notice a file that grew meanwhile. */
+	cap = (size_t)st.st_size + 1;
+	text = malloc(cap);
+	if (text == NULL) {
+		file_fail(why, FILE_NO_MEMORY, ENOMEM);
+		goto err_close;
+	}
+	while (got < cap) {
+		ssize_t n = read(fd, text + got, cap - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			file_fail(why, FILE_READ, errno);
+			goto err_free;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == cap) {
+		file_fail(why, FILE_CHANGED, EFBIG);
+		goto err_free;
+	}
+	close(fd);
+	text[got] = '\0';
+	*len = got;
+	return text;
+
+err_free:
+	free(text);
+err_close:
+	close(fd);
+	errno = why->err;
+	return NULL;
+}
+
+int file_dirname(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dir = slash == NULL ? "." : "/";
+	size_t n = slash == NULL || slash == path ? 1 : (size_t)(slash - path);
+
+	if (slash != NULL && slash != path)
+		dir = path;
+	if (n >= len)
+		return -1;
+	memcpy(out, dir, n);
+	out[n] = '\0';
+	return 0;
+}
