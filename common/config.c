@@ -33,14 +33,14 @@
 #define SHOW_BUF (SHOW_MAX * 4 + 8)
 #define KNOWN_MAX 16			/* keys of one object, at most */
 
-struct config_chip;
+struct chip_schema;
 
 struct parse_ctx {
 	const char *name;	/* the file, as given, for messages */
 	const char *base_dir;	/* relative paths are resolved against it */
 	char *err;
 	size_t err_len;
-	const struct config_chip *chip;	/* the sensor being read */
+	const struct chip_schema *chip;	/* the sensor being read */
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -314,7 +314,7 @@ struct config_section {
 
 /* A chip's keys beside the common sensor keys, what it can measure and where
  * it can sit on the bus; each array can move next to its driver. */
-struct config_chip {
+struct chip_schema {
 	const char *name;
 	unsigned provides;		/* enum config_channel bits */
 	const uint8_t *addresses;	/* the addresses the chip can be strapped to */
@@ -890,7 +890,7 @@ static int bus_check(struct parse_ctx *ctx, const char *path, const char *bus)
  * the reading (a BME280's humidity, an ADC's voltage). */
 static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
 {
-	const struct config_chip *d = ctx->chip;
+	const struct chip_schema *d = ctx->chip;
 	char ipath[KEY_PATH_MAX];
 	char shown[SHOW_BUF];
 	const cJSON *e;
@@ -981,7 +981,7 @@ static const struct config_key mcp9808_keys[] = {
 	ROW(struct sensor_cfg, resolution_c, KEY_ONE_OF, ONE_OF(mcp9808_resolutions_c), .def = 0.0625),
 };
 
-static const struct config_chip config_chips[] = {
+static const struct chip_schema config_chips[] = {
 	{ "bmp280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
 	  TABLE(bmx280_addresses), TABLE(bmp280_keys) },
 	{ "bme280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
@@ -1000,7 +1000,7 @@ static void sensor_cfg_defaults(struct sensor_cfg *s)
 }
 
 static int sensor_keys_check(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			     const struct config_chip *d)
+			     const struct chip_schema *d)
 {
 	const char *known[KNOWN_MAX] = { "driver" };
 	size_t n_known;
@@ -1037,7 +1037,7 @@ static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *par
 			struct sensor_cfg *s)
 {
 	const char *names[ARRAY_LEN(config_chips)];
-	const struct config_chip *d = NULL;
+	const struct chip_schema *d = NULL;
 	const cJSON *item;
 	char path[KEY_PATH_MAX];
 	char shown[SHOW_BUF];
@@ -1618,9 +1618,9 @@ int config_load(const char *path, struct rs_config *cfg, char *err, size_t err_l
 
 bool config_chip_at(size_t i, struct config_chip *out)
 {
-	if (i >= ARRAY_LEN(driver_schemas))
+	if (i >= ARRAY_LEN(config_chips))
 		return false;
-	*out = (struct config_chip){ driver_schemas[i].name, driver_schemas[i].channels,
-				     driver_schemas[i].keys, driver_schemas[i].n_keys };
+	*out = (struct config_chip){ config_chips[i].name, config_chips[i].provides,
+				     config_chips[i].addresses, config_chips[i].n_addresses };
 	return true;
 }

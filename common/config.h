@@ -179,8 +179,8 @@ bool config_device_id_valid(const char *id);
 struct config_chip {
 	const char *name;
 	unsigned provides;		/* enum config_channel bits it may provide */
-	const char *const *keys;	/* its own keys, beyond driver/bus/address/provides */
-	size_t n_keys;
+	const uint8_t *addresses;	/* the addresses the chip can be strapped to */
+	size_t n_addresses;
 };
 
 /* Fills out with chip i (0-based) and returns true; false past the last. */
