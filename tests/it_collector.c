@@ -470,7 +470,7 @@ static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 			   &seq) != 2)
 			continue;
 		snprintf(cmd, sizeof(cmd),
-			 "sqlite3 '%s' \"select count(*) from readings r join runs u on u.id = r.run_id"
+			 "sqlite3 -cmd '.timeout 5000' '%s' \"select count(*) from readings r join runs u on u.id = r.run_id"
 			 " where u.run = '%s' and r.seq <= %llu\"", f->env.db, run, seq);
 		p = popen(cmd, "r");
 		assert_non_null(p);

@@ -62,7 +62,7 @@ static long sqlite_count(const char *db, const char *query)
 	FILE *p;
 	long n = -1;
 
-	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' '%s'", db, query);
+	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' '%s'", db, query);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
