@@ -467,7 +467,9 @@ static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
 		}
 		prev = c;
 	}
-	if (depth != 0 || i != len - 1)
+	/* Brackets are only counted, so an array's ']' could end the count: the
+	 * object itself must be what the last byte closes. */
+	if (depth != 0 || i != len - 1 || p[i] != '}')
 		return false;
 	*seq = v;
 	return true;

@@ -1181,6 +1181,14 @@ static void test_add_lost_after(void **state)
 	/* Not twice. */
 	assert_int_equal(reading_add_lost_after(buf, (size_t)m, 6, buf, sizeof(buf)), -1);
 
+	/* A last byte that closes an array, not the object (found by
+	 * fuzz_reading): refused, never given a member after a ']'. */
+	{
+		static const char odd[] = "{\"run\":\"ffffffff\",\"seq\":9,\"extra\":[1,{\"a\":2}]]";
+
+		assert_int_equal(reading_add_lost_after(odd, strlen(odd), 3, buf, sizeof(buf)), -1);
+	}
+
 	/* The edges of lost_after itself: 0 and seq - 1, not seq,
 	 * nor anything above it. */
 	r = example_reading();
