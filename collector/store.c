@@ -137,135 +137,98 @@ static const struct migration migrations[] = {
 
 #define MIGRATIONS_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
-enum stmt_id {
-	STMT_BEGIN,
-	STMT_COMMIT,
-	STMT_ROLLBACK,
-	STMT_SAVEPOINT,
-	STMT_RELEASE,
-	STMT_ROLLBACK_TO,
-	STMT_RUN_FIND,
-	STMT_DEVICE_ADD,
-	STMT_DEVICE_FIND,
-	STMT_RUN_ADD,
-	STMT_READING_ADD,
-	STMT_RUN_TOUCH,
-	STMT_READINGS_AFTER,
-	STMT_RUN_PROGRESS_SET,
-	STMT_RUNS_RECENT,
-	STMT_RUN_GET,
-	STMT_RUNS_REVISE,
-	STMT_SESSION_ADD,
-	STMT_SESSION_FIND,
-	STMT_HOLD_ADD,
-	STMT_SESSION_PUBLISHED,
-	STMT_SESSIONS_RANGE,
-	STMT_SESSIONS_UNPUBLISHED,
-	STMT_SESSION_GET,
-	STMT_HOLDS_GET,
-	STMT_PURGE,
-	STMT_COUNTS,
-	STMT_SEQS_AFTER,
-	STMT_READING_TIMES,
-	STMT_RUN_SESSIONS,
-	STMT_SESSION_DELETE,
-	STMT_HOLDS_DELETE,
-	STMT_SNAPSHOT_SET,
-	STMT_SNAPSHOT_GET,
-	STMT_COUNT
-};
-
 #define RUN_STATE_COLUMNS \
 	"SELECT runs.id, devices.name, runs.run, runs.fed_seq, runs.missing, runs.max_seq," \
 	" runs.last_ts, runs.stored_seq, runs.lost, runs.conflicts, runs.revise_from" \
 	" FROM runs JOIN devices ON devices.id = runs.device_id "
 
-static const char *const stmt_sql[STMT_COUNT] = {
-	/* IMMEDIATE takes the write lock now, so a batch never fails half-way
-	 * for want of upgrading a read lock. */
-	[STMT_BEGIN] = "BEGIN IMMEDIATE",
-	[STMT_COMMIT] = "COMMIT",
-	[STMT_ROLLBACK] = "ROLLBACK",
-	[STMT_SAVEPOINT] = "SAVEPOINT store_session",
-	[STMT_RELEASE] = "RELEASE store_session",
-	[STMT_ROLLBACK_TO] = "ROLLBACK TO store_session",
-	[STMT_RUN_FIND] =
-		"SELECT runs.id FROM runs JOIN devices ON devices.id = runs.device_id"
-		" WHERE devices.name = ?1 AND runs.run = ?2",
-	[STMT_DEVICE_ADD] = "INSERT OR IGNORE INTO devices(name) VALUES (?1)",
-	[STMT_DEVICE_FIND] = "SELECT id FROM devices WHERE name = ?1",
-	[STMT_RUN_ADD] = "INSERT INTO runs(device_id, run) VALUES (?1, ?2)",
-	[STMT_READING_ADD] =
-		"INSERT OR IGNORE INTO readings(run_id, seq, mono, ts, pressure_kpa,"
-		" temperature_c, faults, end_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	/* SQLite's max() and min() of anything and NULL are NULL: coalesce. */
-	[STMT_RUN_TOUCH] =
-		"UPDATE runs SET max_seq = max(max_seq, ?2),"
-		" first_ts = min(coalesce(first_ts, ?3), ?3),"
-		" last_ts = max(coalesce(last_ts, ?4), ?4) WHERE id = ?1",
-	[STMT_READINGS_AFTER] =
-		"SELECT readings.seq, readings.mono, readings.ts, readings.pressure_kpa,"
-		" readings.temperature_c, runs.run, readings.end_session FROM readings"
-		" JOIN runs ON runs.id = readings.run_id"
-		" WHERE readings.run_id = ?1 AND readings.seq > ?2 ORDER BY readings.seq LIMIT ?3",
-	[STMT_RUN_PROGRESS_SET] =
-		"UPDATE runs SET fed_seq = ?2, missing = ?3, stored_seq = ?4, lost = ?5, conflicts = ?6,"
-		" revise_from = ?7 WHERE id = ?1",
-	/* Newest first, so a short out[] keeps the runs most likely still live. */
-	[STMT_RUNS_RECENT] = RUN_STATE_COLUMNS
-		"WHERE runs.last_ts > ?1 ORDER BY runs.last_ts DESC, runs.id DESC LIMIT ?2",
-	[STMT_RUN_GET] = RUN_STATE_COLUMNS "WHERE runs.id = ?1",
-	[STMT_RUNS_REVISE] = RUN_STATE_COLUMNS "WHERE runs.revise_from IS NOT NULL LIMIT ?1",
-	[STMT_SESSION_ADD] =
-		"INSERT OR IGNORE INTO sessions(run_id, start_mono, end_mono, start_ts, end_ts,"
-		" duration_s, hold_count, hold_time_s, heat_time_s, max_temperature_c, hot_time_s,"
-		" readings, missing_readings)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[STMT_SESSION_FIND] = "SELECT id FROM sessions WHERE run_id = ?1 AND start_mono = ?2",
-	[STMT_HOLD_ADD] =
-		"INSERT INTO holds(session_id, idx, start_mono, start_ts, duration_s, peak_kpa,"
-		" mean_kpa, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[STMT_SESSION_PUBLISHED] = "UPDATE sessions SET published = 1 WHERE id = ?1",
-	[STMT_SESSIONS_RANGE] =
-		"SELECT sessions.id FROM sessions JOIN runs ON runs.id = sessions.run_id"
-		" JOIN devices ON devices.id = runs.device_id"
-		" WHERE (?1 IS NULL OR devices.name = ?1)"
-		" AND sessions.start_ts >= ?2 AND sessions.start_ts < ?3"
-		" ORDER BY sessions.start_ts, sessions.id",
-	[STMT_SESSIONS_UNPUBLISHED] =
-		"SELECT id FROM sessions WHERE published = 0 ORDER BY start_ts, id",
-	[STMT_SESSION_GET] =
-		"SELECT sessions.id, devices.name, runs.run, sessions.start_ts, sessions.end_ts,"
-		" sessions.duration_s, sessions.hold_count, sessions.hold_time_s,"
-		" sessions.heat_time_s, sessions.max_temperature_c, sessions.hot_time_s,"
-		" sessions.readings, sessions.missing_readings, sessions.published"
-		" FROM sessions JOIN runs ON runs.id = sessions.run_id"
-		" JOIN devices ON devices.id = runs.device_id WHERE sessions.id = ?1",
-	[STMT_HOLDS_GET] =
-		"SELECT start_ts, duration_s, peak_kpa, mean_kpa, class FROM holds"
-		" WHERE session_id = ?1 ORDER BY idx LIMIT ?2",
-	/* WITHOUT ROWID: rows are named by their key. The subquery walks the
-	 * ts index, which holds (ts, run_id, seq): it never reads the table. */
-	[STMT_PURGE] =
-		"DELETE FROM readings WHERE (run_id, seq) IN"
-		" (SELECT run_id, seq FROM readings WHERE ts < ?1 LIMIT ?2)",
-	[STMT_COUNTS] =
-		"SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM runs),"
-		" (SELECT count(*) FROM readings), (SELECT count(*) FROM sessions),"
-		" (SELECT count(*) FROM holds)",
-	/* The primary key (run_id, seq) answers these without the table. */
-	[STMT_SEQS_AFTER] =
-		"SELECT seq FROM readings WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-	[STMT_READING_TIMES] = "SELECT mono, ts FROM readings WHERE run_id = ?1 AND seq = ?2",
-	[STMT_RUN_SESSIONS] =
-		"SELECT id, start_mono, end_mono, hold_count, hold_time_s, heat_time_s, hot_time_s,"
-		" readings, missing_readings, max_temperature_c FROM sessions"
-		" WHERE run_id = ?1 AND end_mono >= ?2 ORDER BY start_mono",
-	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
-	[STMT_HOLDS_DELETE] = "DELETE FROM holds WHERE session_id = ?1",
-	[STMT_SNAPSHOT_SET] = "UPDATE runs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1",
-	[STMT_SNAPSHOT_GET] = "SELECT snapshot, snapshot_seq FROM runs WHERE id = ?1",
-};
+/* Every statement, prepared once at open: X(name, sql) gives STMT_<name>
+ * and its text. */
+#define STATEMENTS(X) \
+	/* IMMEDIATE takes the write lock now, so a batch never fails half-way \
+	 * for want of upgrading a read lock. */ \
+	X(BEGIN, "BEGIN IMMEDIATE") \
+	X(COMMIT, "COMMIT") \
+	X(ROLLBACK, "ROLLBACK") \
+	X(SAVEPOINT, "SAVEPOINT store_session") \
+	X(RELEASE, "RELEASE store_session") \
+	X(ROLLBACK_TO, "ROLLBACK TO store_session") \
+	X(RUN_FIND, "SELECT runs.id FROM runs JOIN devices ON devices.id = runs.device_id" \
+		    " WHERE devices.name = ?1 AND runs.run = ?2") \
+	X(DEVICE_ADD, "INSERT OR IGNORE INTO devices(name) VALUES (?1)") \
+	X(DEVICE_FIND, "SELECT id FROM devices WHERE name = ?1") \
+	X(RUN_ADD, "INSERT INTO runs(device_id, run) VALUES (?1, ?2)") \
+	X(READING_ADD, \
+	  "INSERT OR IGNORE INTO readings(run_id, seq, mono, ts, pressure_kpa," \
+	  " temperature_c, faults, end_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	/* SQLite's max() and min() of anything and NULL are NULL: coalesce. */ \
+	X(RUN_TOUCH, "UPDATE runs SET max_seq = max(max_seq, ?2)," \
+		     " first_ts = min(coalesce(first_ts, ?3), ?3)," \
+		     " last_ts = max(coalesce(last_ts, ?4), ?4) WHERE id = ?1") \
+	X(READINGS_AFTER, \
+	  "SELECT readings.seq, readings.mono, readings.ts, readings.pressure_kpa," \
+	  " readings.temperature_c, runs.run, readings.end_session FROM readings" \
+	  " JOIN runs ON runs.id = readings.run_id" \
+	  " WHERE readings.run_id = ?1 AND readings.seq > ?2 ORDER BY readings.seq LIMIT ?3") \
+	X(RUN_PROGRESS_SET, \
+	  "UPDATE runs SET fed_seq = ?2, missing = ?3, stored_seq = ?4, lost = ?5," \
+	  " conflicts = ?6, revise_from = ?7 WHERE id = ?1") \
+	/* Newest first, so a short out[] keeps the runs most likely still live. */ \
+	X(RUNS_RECENT, RUN_STATE_COLUMNS \
+	  "WHERE runs.last_ts > ?1 ORDER BY runs.last_ts DESC, runs.id DESC LIMIT ?2") \
+	X(RUN_GET, RUN_STATE_COLUMNS "WHERE runs.id = ?1") \
+	X(RUNS_REVISE, RUN_STATE_COLUMNS "WHERE runs.revise_from IS NOT NULL LIMIT ?1") \
+	X(SESSION_ADD, \
+	  "INSERT OR IGNORE INTO sessions(run_id, start_mono, end_mono, start_ts, end_ts," \
+	  " duration_s, hold_count, hold_time_s, heat_time_s, max_temperature_c, hot_time_s," \
+	  " readings, missing_readings)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") \
+	X(SESSION_FIND, "SELECT id FROM sessions WHERE run_id = ?1 AND start_mono = ?2") \
+	X(HOLD_ADD, \
+	  "INSERT INTO holds(session_id, idx, start_mono, start_ts, duration_s, peak_kpa," \
+	  " mean_kpa, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	X(SESSION_PUBLISHED, "UPDATE sessions SET published = 1 WHERE id = ?1") \
+	X(SESSIONS_RANGE, \
+	  "SELECT sessions.id FROM sessions JOIN runs ON runs.id = sessions.run_id" \
+	  " JOIN devices ON devices.id = runs.device_id" \
+	  " WHERE (?1 IS NULL OR devices.name = ?1)" \
+	  " AND sessions.start_ts >= ?2 AND sessions.start_ts < ?3" \
+	  " ORDER BY sessions.start_ts, sessions.id") \
+	X(SESSIONS_UNPUBLISHED, \
+	  "SELECT id FROM sessions WHERE published = 0 ORDER BY start_ts, id") \
+	X(SESSION_GET, \
+	  "SELECT sessions.id, devices.name, runs.run, sessions.start_ts, sessions.end_ts," \
+	  " sessions.duration_s, sessions.hold_count, sessions.hold_time_s," \
+	  " sessions.heat_time_s, sessions.max_temperature_c, sessions.hot_time_s," \
+	  " sessions.readings, sessions.missing_readings, sessions.published" \
+	  " FROM sessions JOIN runs ON runs.id = sessions.run_id" \
+	  " JOIN devices ON devices.id = runs.device_id WHERE sessions.id = ?1") \
+	X(HOLDS_GET, "SELECT start_ts, duration_s, peak_kpa, mean_kpa, class FROM holds" \
+		     " WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
+	/* WITHOUT ROWID: rows are named by their key. The subquery walks the \
+	 * ts index, which holds (ts, run_id, seq): it never reads the table. */ \
+	X(PURGE, "DELETE FROM readings WHERE (run_id, seq) IN" \
+		 " (SELECT run_id, seq FROM readings WHERE ts < ?1 LIMIT ?2)") \
+	X(COUNTS, "SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM runs)," \
+		  " (SELECT count(*) FROM readings), (SELECT count(*) FROM sessions)," \
+		  " (SELECT count(*) FROM holds)") \
+	/* The primary key (run_id, seq) answers these without the table. */ \
+	X(SEQS_AFTER, \
+	  "SELECT seq FROM readings WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3") \
+	X(READING_TIMES, "SELECT mono, ts FROM readings WHERE run_id = ?1 AND seq = ?2") \
+	X(RUN_SESSIONS, \
+	  "SELECT id, start_mono, end_mono, hold_count, hold_time_s, heat_time_s," \
+	  " hot_time_s, readings, missing_readings, max_temperature_c FROM sessions" \
+	  " WHERE run_id = ?1 AND end_mono >= ?2 ORDER BY start_mono") \
+	X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1") \
+	X(HOLDS_DELETE, "DELETE FROM holds WHERE session_id = ?1") \
+	X(SNAPSHOT_SET, "UPDATE runs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1") \
+	X(SNAPSHOT_GET, "SELECT snapshot, snapshot_seq FROM runs WHERE id = ?1")
+
+#define STMT_ENUM(name, sql) STMT_##name,
+#define STMT_TEXT(name, sql) sql,
+enum stmt_id { STATEMENTS(STMT_ENUM) STMT_COUNT };
+static const char *const stmt_sql[STMT_COUNT] = { STATEMENTS(STMT_TEXT) };
 
 struct run_cache_entry {
 	bool used;
