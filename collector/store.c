@@ -281,17 +281,6 @@ static int step_done(struct store *st, enum stmt_id id, const char *what)
 	return stmt_end(st, st->stmt[id], sqlite3_step(st->stmt[id]) != SQLITE_DONE, what);
 }
 
-/* Steps a statement that must return a row and leaves it there for the
- * caller to read and reset. 0, or -1 (logged, reset). */
-static int step_row(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	if (sqlite3_step(s) == SQLITE_ROW)
-		return 0;
-	log_db(st, what);
-	sqlite3_reset(s);
-	return -1;
-}
-
 /* step_done for an UPDATE of the row key, which must be there: a change
  * of none logs "<missing> <key>". 0 or -1 (logged). */
 static int step_one_row(struct store *st, enum stmt_id id, const char *what, const char *missing,
@@ -340,6 +329,8 @@ struct param {
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+/* An array of T in place, and how many: the two arguments a list takes. */
+#define LIST(T, ...) (const T[]){ __VA_ARGS__ }, COUNT_OF(((const T[]){ __VA_ARGS__ }))
 #define P_INT(v) { .type = PARAM_INT, .i = (v) }
 #define P_U64(v) { .type = PARAM_U64, .u = (v) }
 #define P_DOUBLE(v) { .type = PARAM_DOUBLE, .d = (v) }
@@ -348,8 +339,8 @@ struct param {
 #define P_BLOB(v, n) { .type = PARAM_BLOB, .blob = (v), .len = (n) }
 
 /* Binds p[0..n) to s's parameters 1..n, all of them even after a failure.
- * 0, or -1 logged as what. BIND(st, s, what, P_INT(x), ...) gives the list
- * in place. */
+ * 0, or -1 logged as what (s reset). BIND(st, s, what, P_INT(x), ...) gives
+ * the list in place. */
 static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p, size_t n,
 		       const char *what)
 {
@@ -375,14 +366,14 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 		}
 		bad |= rc != SQLITE_OK;
 	}
-	if (bad)
-		log_db(st, what);
-	return bad ? -1 : 0;
+	if (!bad)
+		return 0;
+	log_db(st, what);
+	sqlite3_reset(s);
+	return -1;
 }
 
-#define BIND(st, s, what, ...)							\
-	bind_params(st, s, (const struct param[]){ __VA_ARGS__ },			\
-		    sizeof((const struct param[]){ __VA_ARGS__ }) / sizeof(struct param), what)
+#define BIND(st, s, what, ...) bind_params(st, s, LIST(struct param, __VA_ARGS__), what)
 
 static uint64_t column_u64(sqlite3_stmt *s, int i)
 {
@@ -433,6 +424,40 @@ static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 		case COL_TEXT: column_text_copy(s, i, c[k].dst, c[k].size); break;
 		}
 	}
+}
+
+/* Steps s (bound) once, reads the row if there is one into c[0..n) and
+ * resets s. 1 a row, 0 none, -1 on error (logged as what; so is no row when
+ * need_row). ROW(st, s, need_row, what, C_INT(&x), ...) gives c in place. */
+static int row_read(struct store *st, sqlite3_stmt *s, const struct column *c, size_t n,
+		    bool need_row, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		columns_read(s, c, n);
+	else if (need_row || rc != SQLITE_DONE)
+		log_db(st, what);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE && !need_row ? 0 : -1;
+}
+
+#define ROW(st, s, need_row, what, ...) \
+	row_read(st, s, LIST(struct column, __VA_ARGS__), need_row, what)
+
+/* Steps s (bound) for at most max rows, read(s, out, i) the i-th; resets
+ * s. How many, or -1 (logged as what). */
+static int rows_read(struct store *st, sqlite3_stmt *s, size_t max,
+		     void (*read)(sqlite3_stmt *s, void *out, size_t i), void *out, const char *what)
+{
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		read(s, out, n++);
+	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, what) < 0)
+		return -1;
+	return (int)n;
 }
 
 static void cache_clear(struct store *st)
@@ -608,22 +633,10 @@ static size_t cache_slot(const char *device, const char *run)
 static int run_id_find(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
 	sqlite3_stmt *s = st->stmt[STMT_RUN_FIND];
-	int rc;
 
-	if (BIND(st, s, "binding a run's name", P_TEXT(device), P_TEXT(run)) < 0) {
-		sqlite3_reset(s);
+	if (BIND(st, s, "binding a run's name", P_TEXT(device), P_TEXT(run)) < 0)
 		return -1;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*run_id = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		return 1;
-	}
-	if (rc != SQLITE_DONE)
-		log_db(st, "looking up a run");
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return ROW(st, s, false, "looking up a run", C_INT(run_id));
 }
 
 /* Looks up or creates (device, run) in the database. 0 or -1. */
@@ -644,12 +657,9 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 		return -1;
 
 	s = st->stmt[STMT_DEVICE_FIND];
-	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0)
+	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0 ||
+	    ROW(st, s, true, "looking up a device", C_INT(&device_id)) < 0)
 		return -1;
-	if (step_row(st, s, "looking up a device") < 0)
-		return -1;
-	device_id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
 
 	s = st->stmt[STMT_RUN_ADD];
 	if (BIND(st, s, "binding a run's name", P_INT(device_id), P_TEXT(run)) < 0)
@@ -755,20 +765,12 @@ out:
 static int reading_compare(struct store *st, int64_t run_id, const struct reading *r)
 {
 	sqlite3_stmt *s = st->stmt[STMT_READING_TIMES];
-	int rc, ret = -1;
+	double mono, ts;
 
-	if (BIND(st, s, "binding a reading's key", P_INT(run_id), P_U64(r->seq)) < 0) {
-		sqlite3_reset(s);
+	if (BIND(st, s, "binding a reading's key", P_INT(run_id), P_U64(r->seq)) < 0 ||
+	    ROW(st, s, true, "reading a stored reading's times", C_DOUBLE(&mono), C_DOUBLE(&ts)) < 0)
 		return -1;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_double(s, 0) == r->mono && sqlite3_column_double(s, 1) == r->ts ?
-			      STORE_READING_DUPLICATE : STORE_READING_CONFLICT;
-	else
-		log_db(st, "reading a stored reading's times");
-	sqlite3_reset(s);
-	return ret;
+	return mono == r->mono && ts == r->ts ? STORE_READING_DUPLICATE : STORE_READING_CONFLICT;
 }
 
 static int reading_insert_batched(struct store *st, int64_t run_id, const struct reading *r)
@@ -829,44 +831,38 @@ static int after_bind(struct store *st, sqlite3_stmt *s, int64_t run_id, uint64_
 	return BIND(st, s, what, P_INT(run_id), P_U64(after_seq), P_INT((int64_t)*max)) < 0 ? -1 : 1;
 }
 
+static void reading_row(sqlite3_stmt *s, void *out, size_t i)
+{
+	struct reading *r = (struct reading *)out + i;
+	const struct column c[] = {
+		C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts), C_REAL(&r->pressure_kpa),
+		C_REAL(&r->temperature_c), C_TEXT(r->run), C_BOOL(&r->end_session),
+	};
+
+	memset(r, 0, sizeof(*r));
+	columns_read(s, c, COUNT_OF(c));
+}
+
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
 			 struct reading *out, size_t max)
 {
 	sqlite3_stmt *s = st->stmt[STMT_READINGS_AFTER];
-	size_t n = 0;
 	int rc = after_bind(st, s, run_id, after_seq, &max, "binding a readings query");
 
-	if (rc <= 0)
-		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
-		struct reading *r = &out[n++];
-		const struct column c[] = {
-			C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts),
-			C_REAL(&r->pressure_kpa), C_REAL(&r->temperature_c), C_TEXT(r->run),
-			C_BOOL(&r->end_session),
-		};
+	return rc <= 0 ? rc : rows_read(st, s, max, reading_row, out, "reading readings");
+}
 
-		memset(r, 0, sizeof(*r));
-		columns_read(s, c, COUNT_OF(c));
-	}
-	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading readings") < 0)
-		return -1;
-	return (int)n;
+static void seq_row(sqlite3_stmt *s, void *out, size_t i)
+{
+	((uint64_t *)out)[i] = column_u64(s, 0);
 }
 
 int store_seqs_after(struct store *st, int64_t run_id, uint64_t after_seq, uint64_t *out, size_t max)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SEQS_AFTER];
-	size_t n = 0;
 	int rc = after_bind(st, s, run_id, after_seq, &max, "binding a seq query");
 
-	if (rc <= 0)
-		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
-		out[n++] = column_u64(s, 0);
-	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading seqs") < 0)
-		return -1;
-	return (int)n;
+	return rc <= 0 ? rc : rows_read(st, s, max, seq_row, out, "reading seqs");
 }
 
 int store_run_progress_set(struct store *st, int64_t run_id, const struct store_run_progress *p)
@@ -886,8 +882,9 @@ int store_run_progress_set(struct store *st, int64_t run_id, const struct store_
 			    "run progress: no run", run_id);
 }
 
-static void run_state_read(sqlite3_stmt *s, struct store_run_state *out)
+static void run_state_row(sqlite3_stmt *s, void *runs, size_t i)
 {
+	struct store_run_state *out = (struct store_run_state *)runs + i;
 	struct store_run_progress *p = &out->progress;
 	const struct column c[] = {
 		C_INT(&out->run_id), C_TEXT(out->device), C_TEXT(out->run), C_U64(&p->fed_seq),
@@ -917,8 +914,6 @@ static int runs_query(struct store *st, enum stmt_id id, int limit_at, struct st
 		      size_t max, const char *what)
 {
 	sqlite3_stmt *s = st->stmt[id];
-	size_t n = 0;
-	int rc = SQLITE_DONE;
 
 	if (max > (size_t)INT32_MAX)
 		max = INT32_MAX;
@@ -927,11 +922,7 @@ static int runs_query(struct store *st, enum stmt_id id, int limit_at, struct st
 		sqlite3_reset(s);
 		return -1;
 	}
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		run_state_read(s, &out[n++]);
-	if (stmt_end(st, s, n < max && rc != SQLITE_DONE, what) < 0)
-		return -1;
-	return (int)n;
+	return rows_read(st, s, max, run_state_row, out, what);
 }
 
 int store_runs_recent(struct store *st, double since_ts, struct store_run_state *out, size_t max)
@@ -957,35 +948,20 @@ int store_runs_revise_pending(struct store *st, struct store_run_state *out, siz
 int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out)
 {
 	sqlite3_stmt *s = st->stmt[STMT_RUN_GET];
-	int rc;
 
-	if (runs_make_current(st) < 0)
+	if (runs_make_current(st) < 0 || BIND(st, s, "binding a run id", P_INT(run_id)) < 0)
 		return -1;
-	if (BIND(st, s, "binding a run id", P_INT(run_id)) < 0)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		run_state_read(s, out);
-	else if (rc != SQLITE_DONE)
-		log_db(st, "reading a run");
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return rows_read(st, s, 1, run_state_row, out, "reading a run") == 1 ? 0 : -1;
 }
 
 static int session_find(struct store *st, int64_t run_id, double start_mono_s, int64_t *id)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
-	int rc;
 
-	if (BIND(st, s, "binding a session query", P_INT(run_id), P_DOUBLE(start_mono_s)) < 0)
+	if (BIND(st, s, "binding a session query", P_INT(run_id), P_DOUBLE(start_mono_s)) < 0 ||
+	    ROW(st, s, true, "looking up a stored session", C_INT(id)) < 0)
 		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	else
-		log_db(st, "looking up a stored session");
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return 0;
 }
 
 static int holds_insert(struct store *st, int64_t session_id, const struct detector_summary *sum,
@@ -1197,6 +1173,19 @@ long store_readings_purge(struct store *st, double before_ts)
 	return total;
 }
 
+/* The i-th hold of a store_session. */
+static void hold_row(sqlite3_stmt *s, void *session, size_t i)
+{
+	struct store_session *out = session;
+	const struct column c[] = {
+		C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
+		C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
+		C_TEXT(out->holds[i].hold_class),
+	};
+
+	columns_read(s, c, COUNT_OF(c));
+}
+
 /* Fills out with session id and its holds. 0, or -1 (logged). */
 static int session_load(struct store *st, int64_t id, struct store_session *out)
 {
@@ -1209,30 +1198,18 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 		C_REAL(&out->max_temperature_c), C_REAL(&out->hot_time_s), C_U64(&out->readings),
 		C_U64(&out->missing_readings), C_BOOL(&out->published),
 	};
-	int rc;
+	int n;
 
 	memset(out, 0, sizeof(*out));
-	if (BIND(st, s, "binding a session id", P_INT(id)) < 0)
+	if (BIND(st, s, "binding a session id", P_INT(id)) < 0 ||
+	    row_read(st, s, c, COUNT_OF(c), true, "reading a session") < 0)
 		return -1;
-	if (step_row(st, s, "reading a session") < 0)
-		return -1;
-	columns_read(s, c, COUNT_OF(c));
-	sqlite3_reset(s);
-
 	if (BIND(st, h, "binding a holds query", P_INT(id), P_INT(DETECTOR_MAX_HOLDS)) < 0)
 		return -1;
-	while ((rc = sqlite3_step(h)) == SQLITE_ROW && out->holds_stored < DETECTOR_MAX_HOLDS) {
-		size_t i = out->holds_stored++;
-		const struct column hc[] = {
-			C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
-			C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
-			C_TEXT(out->holds[i].hold_class),
-		};
-
-		columns_read(h, hc, COUNT_OF(hc));
-	}
-	if (stmt_end(st, h, rc != SQLITE_ROW && rc != SQLITE_DONE, "reading holds") < 0)
+	n = rows_read(st, h, DETECTOR_MAX_HOLDS, hold_row, out, "reading holds");
+	if (n < 0)
 		return -1;
+	out->holds_stored = (size_t)n;
 	return 0;
 }
 
@@ -1346,11 +1323,7 @@ int store_get_counts(struct store *st, struct store_counts *c)
 		C_U64(&c->holds),
 	};
 
-	if (step_row(st, s, "counting") < 0)
-		return -1;
-	columns_read(s, cols, COUNT_OF(cols));
-	sqlite3_reset(s);
-	return 0;
+	return row_read(st, s, cols, COUNT_OF(cols), true, "counting") < 0 ? -1 : 0;
 }
 
 static void err_set(char *err, size_t err_len, const char *fmt, ...)
