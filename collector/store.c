@@ -374,6 +374,9 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 }
 
 #define BIND(st, s, what, ...) bind_params(st, s, LIST(struct param, __VA_ARGS__), what)
+/* BIND, then step_done: a write of statement id. 0 or -1 (logged). */
+#define EXEC(st, id, bind_what, what, ...) \
+	(BIND(st, (st)->stmt[id], bind_what, __VA_ARGS__) < 0 ? -1 : step_done(st, id, what))
 
 static uint64_t column_u64(sqlite3_stmt *s, int i)
 {
@@ -493,17 +496,12 @@ static bool batch_broken(struct store *st)
 /* Writes the batch's per-run bookkeeping into runs. 0 or -1. */
 static int dirty_flush(struct store *st)
 {
-	sqlite3_stmt *s = st->stmt[STMT_RUN_TOUCH];
-
 	for (size_t i = 0; i < st->n_dirty; i++) {
 		const struct run_dirty *d = &st->dirty[i];
-		const struct param p[] = {
-			P_INT(d->run_id), P_U64(d->max_seq), P_REAL(d->first_ts),
-			P_REAL(d->last_ts),
-		};
 
-		if (bind_params(st, s, p, COUNT_OF(p), "binding a run's progress") < 0 ||
-		    step_done(st, STMT_RUN_TOUCH, "updating a run's progress") < 0)
+		if (EXEC(st, STMT_RUN_TOUCH, "binding a run's progress", "updating a run's progress",
+			 P_INT(d->run_id), P_U64(d->max_seq), P_REAL(d->first_ts),
+			 P_REAL(d->last_ts)) < 0)
 			return -1;
 	}
 	st->n_dirty = 0;
@@ -642,29 +640,18 @@ static int run_id_find(struct store *st, const char *device, const char *run, in
 /* Looks up or creates (device, run) in the database. 0 or -1. */
 static int run_id_lookup(struct store *st, const char *device, const char *run, int64_t *run_id)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = st->stmt[STMT_DEVICE_FIND];
 	int64_t device_id;
-	int rc;
+	int rc = run_id_find(st, device, run, run_id);
 
-	rc = run_id_find(st, device, run, run_id);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-
-	s = st->stmt[STMT_DEVICE_ADD];
-	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0)
-		return -1;
-	if (step_done(st, STMT_DEVICE_ADD, "adding a device") < 0)
-		return -1;
-
-	s = st->stmt[STMT_DEVICE_FIND];
-	if (BIND(st, s, "binding a device name", P_TEXT(device)) < 0 ||
-	    ROW(st, s, true, "looking up a device", C_INT(&device_id)) < 0)
-		return -1;
-
-	s = st->stmt[STMT_RUN_ADD];
-	if (BIND(st, s, "binding a run's name", P_INT(device_id), P_TEXT(run)) < 0)
-		return -1;
-	if (step_done(st, STMT_RUN_ADD, "adding a run") < 0)
+	if (EXEC(st, STMT_DEVICE_ADD, "binding a device name", "adding a device",
+		 P_TEXT(device)) < 0 ||
+	    BIND(st, s, "binding a device name", P_TEXT(device)) < 0 ||
+	    ROW(st, s, true, "looking up a device", C_INT(&device_id)) < 0 ||
+	    EXEC(st, STMT_RUN_ADD, "binding a run's name", "adding a run", P_INT(device_id),
+		 P_TEXT(run)) < 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(st->db);
 	return 0;
@@ -775,7 +762,6 @@ static int reading_compare(struct store *st, int64_t run_id, const struct readin
 
 static int reading_insert_batched(struct store *st, int64_t run_id, const struct reading *r)
 {
-	sqlite3_stmt *s = st->stmt[STMT_READING_ADD];
 	char *faults = NULL;
 	int rc;
 
@@ -792,15 +778,11 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 			return -1;
 		}
 	}
-	const struct param p[] = {
-		P_INT(run_id), P_U64(r->seq), P_DOUBLE(r->mono), P_DOUBLE(r->ts),
-		P_REAL(r->pressure_kpa), P_REAL(r->temperature_c), P_TEXT(faults),
-		P_INT(r->end_session ? 1 : 0),
-	};
-
-	rc = bind_params(st, s, p, COUNT_OF(p), "binding a reading");
+	rc = EXEC(st, STMT_READING_ADD, "binding a reading", "storing a reading", P_INT(run_id),
+		  P_U64(r->seq), P_DOUBLE(r->mono), P_DOUBLE(r->ts), P_REAL(r->pressure_kpa),
+		  P_REAL(r->temperature_c), P_TEXT(faults), P_INT(r->end_session ? 1 : 0));
 	cJSON_free(faults);
-	if (rc < 0 || step_done(st, STMT_READING_ADD, "storing a reading") < 0)
+	if (rc < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return reading_compare(st, run_id, r);
@@ -967,20 +949,16 @@ static int session_find(struct store *st, int64_t run_id, double start_mono_s, i
 static int holds_insert(struct store *st, int64_t session_id, const struct detector_summary *sum,
 			const double *hold_ts)
 {
-	sqlite3_stmt *s = st->stmt[STMT_HOLD_ADD];
 	size_t n = sum->holds_stored < DETECTOR_MAX_HOLDS ? sum->holds_stored : DETECTOR_MAX_HOLDS;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct detector_hold *h = &sum->holds[i];
-		const struct param p[] = {
-			P_INT(session_id), P_INT((int64_t)i), P_REAL(h->start_mono_s),
-			P_REAL(hold_ts ? hold_ts[i] : NAN), P_REAL(h->duration_s),
-			P_REAL(h->peak_kpa), P_REAL(h->mean_kpa),
-			P_TEXT(detector_class_name(h->hold_class)),
-		};
 
-		if (bind_params(st, s, p, COUNT_OF(p), "binding a hold") < 0 ||
-		    step_done(st, STMT_HOLD_ADD, "storing a hold") < 0)
+		if (EXEC(st, STMT_HOLD_ADD, "binding a hold", "storing a hold", P_INT(session_id),
+			 P_INT((int64_t)i), P_REAL(h->start_mono_s),
+			 P_REAL(hold_ts ? hold_ts[i] : NAN), P_REAL(h->duration_s),
+			 P_REAL(h->peak_kpa), P_REAL(h->mean_kpa),
+			 P_TEXT(detector_class_name(h->hold_class))) < 0)
 			return -1;
 	}
 	return 0;
@@ -990,15 +968,11 @@ static int holds_insert(struct store *st, int64_t session_id, const struct detec
 static int session_insert_rows(struct store *st, int64_t run_id, const struct detector_summary *sum,
 			       double start_ts, double end_ts, const double *hold_ts, int64_t *id)
 {
-	const struct param p[] = {
-		P_INT(run_id), P_DOUBLE(sum->start_mono_s), P_REAL(sum->end_mono_s),
-		P_REAL(start_ts), P_REAL(end_ts), P_REAL(sum->duration_s), P_U64(sum->hold_count),
-		P_REAL(sum->hold_time_s), P_REAL(sum->heat_time_s), P_REAL(sum->max_temperature_c),
-		P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples),
-	};
-
-	if (bind_params(st, st->stmt[STMT_SESSION_ADD], p, COUNT_OF(p), "binding a session") < 0 ||
-	    step_done(st, STMT_SESSION_ADD, "storing a session") < 0)
+	if (EXEC(st, STMT_SESSION_ADD, "binding a session", "storing a session", P_INT(run_id),
+		 P_DOUBLE(sum->start_mono_s), P_REAL(sum->end_mono_s), P_REAL(start_ts),
+		 P_REAL(end_ts), P_REAL(sum->duration_s), P_U64(sum->hold_count),
+		 P_REAL(sum->hold_time_s), P_REAL(sum->heat_time_s), P_REAL(sum->max_temperature_c),
+		 P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples)) < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return session_find(st, run_id, sum->start_mono_s, id) < 0 ? -1 : 0;
@@ -1093,33 +1067,21 @@ int store_session_delete(struct store *st, int64_t session_id)
 {
 	if (batch_broken(st))
 		return -1;
-	if (sqlite3_bind_int64(st->stmt[STMT_HOLDS_DELETE], 1, session_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st->stmt[STMT_SESSION_DELETE], 1, session_id) != SQLITE_OK) {
-		log_db(st, "binding a session id");
+	if (EXEC(st, STMT_HOLDS_DELETE, "binding a session id", "deleting a session's holds",
+		 P_INT(session_id)) < 0)
 		return -1;
-	}
-	if (step_done(st, STMT_HOLDS_DELETE, "deleting a session's holds") < 0 ||
-	    step_done(st, STMT_SESSION_DELETE, "deleting a session") < 0)
-		return -1;
-	return 0;
+	return EXEC(st, STMT_SESSION_DELETE, "binding a session id", "deleting a session",
+		    P_INT(session_id));
 }
 
 int store_run_snapshot_set(struct store *st, int64_t run_id, uint64_t fed_seq, const void *blob,
 			   size_t len)
 {
-	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_SET];
-	const struct param p[] = {
-		P_INT(run_id), P_BLOB(len <= (size_t)INT32_MAX ? blob : NULL, (int)len),
-		P_U64(blob ? fed_seq : 0),
-	};
-
 	if (batch_broken(st))
 		return -1;
-	if (bind_params(st, s, p, COUNT_OF(p), "binding a run's snapshot") < 0) {
-		sqlite3_reset(s);
-		return -1;
-	}
-	return step_done(st, STMT_SNAPSHOT_SET, "storing a run's snapshot");
+	return EXEC(st, STMT_SNAPSHOT_SET, "binding a run's snapshot", "storing a run's snapshot",
+		    P_INT(run_id), P_BLOB(len <= (size_t)INT32_MAX ? blob : NULL, (int)len),
+		    P_U64(blob ? fed_seq : 0));
 }
 
 int store_run_snapshot_get(struct store *st, int64_t run_id, uint64_t fed_seq, void *buf, size_t len)
@@ -1144,7 +1106,6 @@ int store_run_snapshot_get(struct store *st, int64_t run_id, uint64_t fed_seq, v
 
 long store_readings_purge(struct store *st, double before_ts)
 {
-	sqlite3_stmt *s = st->stmt[STMT_PURGE];
 	long total = 0;
 	int deleted;
 
@@ -1155,13 +1116,8 @@ long store_readings_purge(struct store *st, double before_ts)
 	do {
 		if (store_begin(st) < 0)
 			return -1;
-		if (bind_real(s, 1, before_ts) != SQLITE_OK ||
-		    sqlite3_bind_int(s, 2, STORE_PURGE_CHUNK) != SQLITE_OK) {
-			log_db(st, "binding a purge");
-			store_rollback(st);
-			return -1;
-		}
-		if (step_done(st, STMT_PURGE, "purging readings") < 0) {
+		if (EXEC(st, STMT_PURGE, "binding a purge", "purging readings", P_REAL(before_ts),
+			 P_INT(STORE_PURGE_CHUNK)) < 0) {
 			store_rollback(st);
 			return -1;
 		}
@@ -1326,10 +1282,8 @@ int store_get_counts(struct store *st, struct store_counts *c)
 	return row_read(st, s, cols, COUNT_OF(cols), true, "counting") < 0 ? -1 : 0;
 }
 
-static void err_set(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void err_set(char *err, size_t err_len, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+err_set(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 
