@@ -897,6 +897,10 @@ static int runs_query(struct store *st, enum stmt_id id, int limit_at, struct st
 {
 	sqlite3_stmt *s = st->stmt[id];
 
+	if (runs_make_current(st) < 0)
+		return -1;
+	if (max == 0)
+		return 0;
 	if (max > (size_t)INT32_MAX)
 		max = INT32_MAX;
 	if (sqlite3_bind_int64(s, limit_at, (sqlite3_int64)max) != SQLITE_OK) {
@@ -909,10 +913,6 @@ static int runs_query(struct store *st, enum stmt_id id, int limit_at, struct st
 
 int store_runs_recent(struct store *st, double since_ts, struct store_run_state *out, size_t max)
 {
-	if (runs_make_current(st) < 0)
-		return -1;
-	if (max == 0)
-		return 0;
 	if (BIND(st, st->stmt[STMT_RUNS_RECENT], "binding a runs query", P_REAL(since_ts)) < 0)
 		return -1;
 	return runs_query(st, STMT_RUNS_RECENT, 2, out, max, "reading recent runs");
@@ -920,10 +920,6 @@ int store_runs_recent(struct store *st, double since_ts, struct store_run_state 
 
 int store_runs_revise_pending(struct store *st, struct store_run_state *out, size_t max)
 {
-	if (runs_make_current(st) < 0)
-		return -1;
-	if (max == 0)
-		return 0;
 	return runs_query(st, STMT_RUNS_REVISE, 1, out, max, "reading runs to revise");
 }
 
