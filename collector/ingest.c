@@ -59,8 +59,8 @@ struct pending_session {
 	struct pending_session *next;
 	int64_t session_id;
 	char topic[256];
-	char *payload;
 	size_t len;
+	char payload[];		/* len bytes and a NUL */
 };
 
 /* sensord said: it holds no reading with seq strictly between after and
@@ -146,8 +146,8 @@ struct ingest {
 	size_t n_revised, cap_revised;
 	bool revising;
 	struct new_run_slot new_runs[NEW_RUN_SLOTS];
-	unsigned char *snapshot;	/* a buffer of snapshot_len bytes */
 	size_t snapshot_len;
+	unsigned char snapshot[];	/* a buffer of snapshot_len bytes */
 };
 
 void ingest_limits_default(struct ingest_limits *l)
@@ -167,22 +167,17 @@ void ingest_set_limits(struct ingest *ing, const struct ingest_limits *l)
 
 const char *ingest_drop_name(unsigned kind)
 {
+	static const char *const names[INGEST_DROP_KINDS - READING_ERR_KINDS] = {
+		[INGEST_DROP_TOPIC - READING_ERR_KINDS] = "topic",
+		[INGEST_DROP_STORE - READING_ERR_KINDS] = "store",
+		[INGEST_DROP_SEQ - READING_ERR_KINDS] = "seq",
+		[INGEST_DROP_NEW_RUNS - READING_ERR_KINDS] = "new_runs",
+		[INGEST_DROP_RUNS_FULL - READING_ERR_KINDS] = "runs_full",
+	};
+
 	if (kind < READING_ERR_KINDS)
 		return reading_error_name((enum reading_error)kind);
-	switch (kind) {
-	case INGEST_DROP_TOPIC:
-		return "topic";
-	case INGEST_DROP_STORE:
-		return "store";
-	case INGEST_DROP_SEQ:
-		return "seq";
-	case INGEST_DROP_NEW_RUNS:
-		return "new_runs";
-	case INGEST_DROP_RUNS_FULL:
-		return "runs_full";
-	default:
-		return "unknown";
-	}
+	return kind < INGEST_DROP_KINDS ? names[kind - READING_ERR_KINDS] : "unknown";
 }
 
 static void drop(struct ingest *ing, unsigned kind, const char *topic)
@@ -198,17 +193,13 @@ static void drop(struct ingest *ing, unsigned kind, const char *topic)
 struct ingest *ingest_new(const struct rs_config *cfg, struct store *st,
 			  ingest_publish_fn publish, void *publish_ctx)
 {
-	struct ingest *ing = calloc(1, sizeof(*ing));
+	size_t snapshot_len = sizeof(struct run_snapshot_head) + detector_snapshot_size();
+	struct ingest *ing = calloc(1, sizeof(*ing) + snapshot_len);
 	struct ingest_limits l;
 
 	if (!ing)
 		return NULL;
-	ing->snapshot_len = sizeof(struct run_snapshot_head) + detector_snapshot_size();
-	ing->snapshot = malloc(ing->snapshot_len);
-	if (!ing->snapshot) {
-		free(ing);
-		return NULL;
-	}
+	ing->snapshot_len = snapshot_len;
 	ing->cfg = cfg;
 	ing->st = st;
 	ing->publish = publish;
@@ -233,7 +224,6 @@ static void sessions_free(struct ingest *ing)
 		struct pending_session *p = ing->sessions_head;
 
 		ing->sessions_head = p->next;
-		free(p->payload);
 		free(p);
 	}
 	ing->sessions_tail = &ing->sessions_head;
@@ -260,7 +250,6 @@ void ingest_free(struct ingest *ing)
 	sessions_free(ing);
 	free(ing->to_mark);
 	free(ing->revised);
-	free(ing->snapshot);
 	free(ing);
 }
 
@@ -278,13 +267,29 @@ static int batch_begin(struct ingest *ing)
 
 /* ---- sessions ---- */
 
+/* Queues the summary of device's session id (len bytes of buf; len < 0:
+ * it could not be encoded, nothing to do) for after the commit. */
+static void pending_add(struct ingest *ing, const char *device, int64_t id, const char *buf,
+			int len)
+{
+	struct pending_session *p = len < 0 ? NULL : calloc(1, sizeof(*p) + (size_t)len + 1);
+
+	if (!p)
+		return;
+	memcpy(p->payload, buf, (size_t)len + 1);
+	p->len = (size_t)len;
+	p->session_id = id;
+	topic_build(p->topic, sizeof(p->topic), ing->cfg->mqtt.topic_prefix, device, "session");
+	*ing->sessions_tail = p;
+	ing->sessions_tail = &p->next;
+}
+
 /* Stores a session the detector ended, and queues its summary for after the
  * commit. revised: it replaces one published before. */
 static void queue_session(struct ingest *ing, struct run_state *rs, const struct detector_summary *s,
 			  bool revised)
 {
 	double hold_ts[DETECTOR_MAX_HOLDS];
-	struct pending_session *p;
 	char buf[SUMMARY_MAX];
 	int64_t id = 0;
 	int rc, len;
@@ -309,22 +314,7 @@ static void queue_session(struct ingest *ing, struct run_state *rs, const struct
 	len = summary_encode(s, rs->device, rs->run, rs->ts_offset_s, buf, sizeof(buf));
 	if (len >= 0 && revised)
 		len = summary_mark_revised(buf, (size_t)len, sizeof(buf));
-	if (len < 0)
-		return;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return;
-	p->payload = malloc((size_t)len + 1);
-	if (!p->payload) {
-		free(p);
-		return;
-	}
-	memcpy(p->payload, buf, (size_t)len + 1);
-	p->len = (size_t)len;
-	p->session_id = id;
-	topic_build(p->topic, sizeof(p->topic), ing->cfg->mqtt.topic_prefix, rs->device, "session");
-	*ing->sessions_tail = p;
-	ing->sessions_tail = &p->next;
+	pending_add(ing, rs->device, id, buf, len);
 }
 
 /* A session a revision's replay ended: kept to compare with the store,
@@ -1006,33 +996,17 @@ static void republish_newest(struct ingest *ing, const char *device, double afte
 {
 	struct store_session *newest = malloc(sizeof(*newest));
 	struct detector_summary sum;
-	struct pending_session *p;
 	char buf[SUMMARY_MAX];
-	int len;
 
 	if (!newest)
 		return;
 	newest->start_ts = NAN;
-	if (store_sessions_each(ing->st, device, after_ts, INFINITY, newest_session, newest) < 0 ||
-	    !isfinite(newest->start_ts))
-		goto out;
-	store_session_summary(newest, &sum);
-	len = summary_encode(&sum, newest->device, newest->run, 0, buf, sizeof(buf));
-	p = len >= 0 ? calloc(1, sizeof(*p)) : NULL;
-	if (!p)
-		goto out;
-	p->payload = malloc((size_t)len + 1);
-	if (!p->payload) {
-		free(p);
-		goto out;
+	if (store_sessions_each(ing->st, device, after_ts, INFINITY, newest_session, newest) == 0 &&
+	    isfinite(newest->start_ts)) {
+		store_session_summary(newest, &sum);
+		pending_add(ing, device, newest->id, buf,
+			    summary_encode(&sum, newest->device, newest->run, 0, buf, sizeof(buf)));
 	}
-	memcpy(p->payload, buf, (size_t)len + 1);
-	p->len = (size_t)len;
-	p->session_id = newest->id;
-	topic_build(p->topic, sizeof(p->topic), ing->cfg->mqtt.topic_prefix, device, "session");
-	*ing->sessions_tail = p;
-	ing->sessions_tail = &p->next;
-out:
 	free(newest);
 }
 
@@ -1237,16 +1211,10 @@ static int commit(struct ingest *ing)
 			if (rs->ack_due && ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
 				publish_ack(ing, rs);
 		}
-	while (ing->sessions_head) {
-		struct pending_session *p = ing->sessions_head;
-
+	for (struct pending_session *p = ing->sessions_head; p; p = p->next)
 		if (ing->publish(ing->publish_ctx, p->topic, p->payload, p->len, true) == 0)
 			mark_later(ing, p->session_id);
-		ing->sessions_head = p->next;
-		free(p->payload);
-		free(p);
-	}
-	ing->sessions_tail = &ing->sessions_head;
+	sessions_free(ing);
 	return 0;
 }
 
