@@ -388,46 +388,30 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	rs->progress_dirty = true;
 }
 
-/* Feeds what the store holds beyond fed_seq while it is contiguous. */
-static void feed_stored(struct ingest *ing, struct run_state *rs)
+/* Feeds rs the readings the store holds after fed_seq, in seq order, up to
+ * target (inclusive). follow_on: only while each follows the one before;
+ * the first that does not becomes ahead_seq (0 if none did). A replay into
+ * a fresh detector passes the holes instead. 0, or -1 if the store failed. */
+static int feed_stored(struct ingest *ing, struct run_state *rs, uint64_t target, bool follow_on)
 {
-	for (;;) {
-		int n = store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, REPLAY_CHUNK);
-		int i;
-
-		if (n <= 0) {
-			rs->ahead_seq = 0;
-			return;
-		}
-		for (i = 0; i < n; i++) {
-			if (ing->replay[i].seq != rs->fed_seq + 1) {
-				rs->ahead_seq = ing->replay[i].seq;
-				return;
-			}
-			feed(ing, rs, &ing->replay[i]);
-		}
-		if (n < REPLAY_CHUNK) {
-			rs->ahead_seq = 0;
-			return;
-		}
-	}
-}
-
-/* Feeds the stored readings of rs from the start up to target (inclusive)
- * into its detector, which must be fresh. */
-static int replay_to(struct ingest *ing, struct run_state *rs, uint64_t target)
-{
+	if (follow_on)
+		rs->ahead_seq = 0;
 	while (rs->fed_seq < target) {
 		int n = store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, REPLAY_CHUNK);
 
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		for (int i = 0; i < n && ing->replay[i].seq <= target; i++)
+		if (n <= 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			if (ing->replay[i].seq > target)
+				return 0;
+			if (follow_on && ing->replay[i].seq != rs->fed_seq + 1) {
+				rs->ahead_seq = ing->replay[i].seq;
+				return 0;
+			}
 			feed(ing, rs, &ing->replay[i]);
-		if (ing->replay[n - 1].seq >= target)
-			break;
+		}
+		if (n < REPLAY_CHUNK)
+			return 0;
 	}
 	return 0;
 }
@@ -622,7 +606,7 @@ static struct run_state *run_load(struct ingest *ing, int64_t run_id, const char
 	if (srs.run_id == run_id && srs.progress.fed_seq > 0) {
 		bool restored = run_restore(ing, rs, srs.progress.fed_seq);
 
-		if (!restored && replay_to(ing, rs, srs.progress.fed_seq) < 0) {
+		if (!restored && feed_stored(ing, rs, srs.progress.fed_seq, false) < 0) {
 			run_free(rs);
 			return NULL;
 		}
@@ -645,7 +629,7 @@ static struct run_state *run_load(struct ingest *ing, int64_t run_id, const char
 	 * when it was killed) are fed now if they follow on, and otherwise
 	 * become the far side of the hole: without this, filling the hole
 	 * would feed nothing after it, and the run's ack would stay there. */
-	feed_stored(ing, rs);
+	feed_stored(ing, rs, UINT64_MAX, true);
 	if (rs->ahead_seq)
 		rs->hole_since_s = ing->now_s;
 	rs->last_arrival_s = ing->now_s;
@@ -799,7 +783,7 @@ static void hole_pass(struct ingest *ing, struct run_state *rs)
 	 * declares the gap to the detector. */
 	if (store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, 1) == 1)
 		feed(ing, rs, &ing->replay[0]);
-	feed_stored(ing, rs);
+	feed_stored(ing, rs, UINT64_MAX, true);
 	rs->hole_since_s = ing->now_s;
 }
 
@@ -929,7 +913,7 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 		} else if (r.seq == rs->fed_seq + 1) {
 			feed(ing, rs, &r);
 			if (rs->ahead_seq)
-				feed_stored(ing, rs);
+				feed_stored(ing, rs, UINT64_MAX, true);
 		} else if (!rs->ahead_seq || r.seq < rs->ahead_seq) {
 			if (!rs->ahead_seq)
 				rs->hole_since_s = ing->now_s;
@@ -1033,7 +1017,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 		goto out;
 	ing->revising = true;
 	ing->n_revised = 0;
-	rc = replay_to(ing, tmp, rs->fed_seq);
+	rc = feed_stored(ing, tmp, rs->fed_seq, false);
 	ing->revising = false;
 	if (rc < 0)
 		goto out;
