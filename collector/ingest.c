@@ -76,11 +76,7 @@ struct run_state {
 	char device[CONFIG_DEVICE_ID_MAX + 1];
 	char run[READING_RUN_LEN + 1];
 	struct detector *det;
-	uint64_t fed_seq;		/* all up to here stored and fed, or passed as missing */
-	uint64_t missing;		/* readings passed as missing, not come since */
-	uint64_t stored_seq;		/* all up to here stored, or lost at sensord: the ack */
-	uint64_t lost;			/* readings sensord said it no longer has */
-	uint64_t conflicts;		/* readings that repeated a stored seq with other times */
+	struct store_run_progress prog;	/* as the store keeps it (store.h) */
 	uint64_t committed_seq;		/* stored_seq as of the last commit: what an ack may say */
 	uint64_t acked_seq;		/* last ack published */
 	double acked_at_s;		/* when */
@@ -93,8 +89,6 @@ struct run_state {
 	double hole_since_s;		/* when the current hole was first seen */
 	double last_arrival_s;
 	bool session_open;
-	bool revise_due;		/* readings came for a hole the detector passed */
-	double revise_from_mono;	/* the earliest of them */
 	double late_at_s;		/* when the last of them came */
 	uint64_t late_since_revise;
 	double conflict_logged_s;
@@ -360,11 +354,11 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
 	size_t n;
 
-	if (r->seq != rs->fed_seq + 1 && rs->fed_seq > 0) {
+	if (r->seq != rs->prog.fed_seq + 1 && rs->prog.fed_seq > 0) {
 		/* Readings passed as missing: no duration may span them. */
 		n = detector_gap(rs->det, rs->last_mono, r->mono, ev, DETECTOR_EVENTS_MAX);
 		handle_events(ing, rs, ev, n);
-	} else if (rs->fed_seq > 0 && r->mono > rs->last_mono) {
+	} else if (rs->prog.fed_seq > 0 && r->mono > rs->last_mono) {
 		double dt = r->mono - rs->last_mono;
 
 		rs->period_s = rs->period_s > 0 ? 0.9 * rs->period_s + 0.1 * dt : dt;
@@ -380,10 +374,10 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 		handle_events(ing, rs, ev, n);
 	}
 	/* While nothing is missing, the ack's number keeps step. */
-	if (r->seq == rs->stored_seq + 1)
-		rs->stored_seq = r->seq;
+	if (r->seq == rs->prog.stored_seq + 1)
+		rs->prog.stored_seq = r->seq;
 	rs->last_mono = r->mono;
-	rs->fed_seq = r->seq;
+	rs->prog.fed_seq = r->seq;
 	rs->ack_due = true;
 	rs->progress_dirty = true;
 }
@@ -396,15 +390,16 @@ static int feed_stored(struct ingest *ing, struct run_state *rs, uint64_t target
 {
 	if (follow_on)
 		rs->ahead_seq = 0;
-	while (rs->fed_seq < target) {
-		int n = store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, REPLAY_CHUNK);
+	while (rs->prog.fed_seq < target) {
+		int n = store_readings_after(ing->st, rs->run_id, rs->prog.fed_seq, ing->replay,
+					     REPLAY_CHUNK);
 
 		if (n <= 0)
 			return n;
 		for (int i = 0; i < n; i++) {
 			if (ing->replay[i].seq > target)
 				return 0;
-			if (follow_on && ing->replay[i].seq != rs->fed_seq + 1) {
+			if (follow_on && ing->replay[i].seq != rs->prog.fed_seq + 1) {
 				rs->ahead_seq = ing->replay[i].seq;
 				return 0;
 			}
@@ -424,7 +419,7 @@ static void span_add(struct run_state *rs, uint64_t after, uint64_t before)
 {
 	bool merged;
 
-	if (before <= after + 1 || before <= rs->stored_seq + 1)
+	if (before <= after + 1 || before <= rs->prog.stored_seq + 1)
 		return;	/* nothing in it, or nothing the ack still waits for */
 	if (rs->n_spans == RUN_SPANS) {
 		/* Forget the oldest: sensord says it again with its next resend. */
@@ -464,7 +459,7 @@ static bool span_covers(const struct run_state *rs, uint64_t from, uint64_t to)
 static void spans_prune(struct run_state *rs)
 {
 	for (size_t i = 0; i < rs->n_spans;) {
-		if (rs->spans[i].before <= rs->stored_seq + 1)
+		if (rs->spans[i].before <= rs->prog.stored_seq + 1)
 			rs->spans[i] = rs->spans[--rs->n_spans];
 		else
 			i++;
@@ -475,12 +470,12 @@ static void count_lost(struct ingest *ing, struct run_state *rs, uint64_t from, 
 {
 	uint64_t n = to - from + 1;
 
-	rs->lost += n;
+	rs->prog.lost += n;
 	ing->stats.lost += n;
 	rs->progress_dirty = true;
 	log_warn("ingest: %s run %s: readings %llu..%llu are lost: sensord no longer has them (its "
 		 "outbox overflowed or was damaged); %llu lost so far in this run", rs->device, rs->run,
-		 (unsigned long long)from, (unsigned long long)to, (unsigned long long)rs->lost);
+		 (unsigned long long)from, (unsigned long long)to, (unsigned long long)rs->prog.lost);
 }
 
 /* Moves stored_seq over what is stored and what sensord declared lost, as
@@ -488,36 +483,37 @@ static void count_lost(struct ingest *ing, struct run_state *rs, uint64_t from, 
  * stops at a hole sensord may still fill. 0 or -1. */
 static int stored_catch_up(struct ingest *ing, struct run_state *rs)
 {
-	uint64_t before = rs->stored_seq;
+	uint64_t before = rs->prog.stored_seq;
 
-	while (rs->stored_seq < rs->fed_seq) {
-		int n = store_seqs_after(ing->st, rs->run_id, rs->stored_seq, ing->seqs, REPLAY_CHUNK);
+	while (rs->prog.stored_seq < rs->prog.fed_seq) {
+		int n = store_seqs_after(ing->st, rs->run_id, rs->prog.stored_seq, ing->seqs,
+					 REPLAY_CHUNK);
 		uint64_t next;
 		int i;
 
 		if (n < 0)
 			return -1;
-		for (i = 0; i < n && rs->stored_seq < rs->fed_seq; i++) {
+		for (i = 0; i < n && rs->prog.stored_seq < rs->prog.fed_seq; i++) {
 			next = ing->seqs[i];
-			if (next > rs->fed_seq + 1)
-				next = rs->fed_seq + 1;	/* beyond is the detector's hole */
-			if (next != rs->stored_seq + 1) {
-				if (!span_covers(rs, rs->stored_seq + 1, next - 1))
+			if (next > rs->prog.fed_seq + 1)
+				next = rs->prog.fed_seq + 1;	/* beyond is the detector's hole */
+			if (next != rs->prog.stored_seq + 1) {
+				if (!span_covers(rs, rs->prog.stored_seq + 1, next - 1))
 					goto out;
-				count_lost(ing, rs, rs->stored_seq + 1, next - 1);
+				count_lost(ing, rs, rs->prog.stored_seq + 1, next - 1);
 			}
-			rs->stored_seq = next > rs->fed_seq ? rs->fed_seq : next;
+			rs->prog.stored_seq = next > rs->prog.fed_seq ? rs->prog.fed_seq : next;
 		}
-		if (n < REPLAY_CHUNK && rs->stored_seq < rs->fed_seq) {
+		if (n < REPLAY_CHUNK && rs->prog.stored_seq < rs->prog.fed_seq) {
 			/* Nothing stored up to fed_seq: all of it declared? */
-			if (!span_covers(rs, rs->stored_seq + 1, rs->fed_seq))
+			if (!span_covers(rs, rs->prog.stored_seq + 1, rs->prog.fed_seq))
 				break;
-			count_lost(ing, rs, rs->stored_seq + 1, rs->fed_seq);
-			rs->stored_seq = rs->fed_seq;
+			count_lost(ing, rs, rs->prog.stored_seq + 1, rs->prog.fed_seq);
+			rs->prog.stored_seq = rs->prog.fed_seq;
 		}
 	}
 out:
-	if (rs->stored_seq != before) {
+	if (rs->prog.stored_seq != before) {
 		rs->ack_due = true;
 		rs->progress_dirty = true;
 		spans_prune(rs);
@@ -549,6 +545,7 @@ static struct run_state *run_alloc(struct ingest *ing, int64_t run_id, const cha
 		return NULL;
 	}
 	rs->run_id = run_id;
+	rs->prog.revise_from = NAN;
 	snprintf(rs->device, sizeof(rs->device), "%s", device);
 	snprintf(rs->run, sizeof(rs->run), "%s", run);
 	return rs;
@@ -575,7 +572,7 @@ static bool run_restore(struct ingest *ing, struct run_state *rs, uint64_t fed_s
 	rs->ts_offset_s = head.ts_offset_s;
 	rs->period_s = head.period_s;
 	rs->session_open = head.session_open != 0;
-	rs->fed_seq = fed_seq;
+	rs->prog.fed_seq = fed_seq;
 	return true;
 }
 
@@ -594,14 +591,12 @@ static struct run_state *run_load(struct ingest *ing, int64_t run_id, const char
 	if (!rs)
 		return NULL;
 	if (store_run_get(ing->st, run_id, &srs) == 0) {
-		rs->lost = srs.progress.lost;
-		rs->conflicts = srs.progress.conflicts;
-		if (isfinite(srs.progress.revise_from)) {
-			/* A revision a kill or an eviction left to do. */
-			rs->revise_due = true;
-			rs->revise_from_mono = srs.progress.revise_from;
+		rs->prog.lost = srs.progress.lost;
+		rs->prog.conflicts = srs.progress.conflicts;
+		rs->prog.revise_from = srs.progress.revise_from;
+		/* A revision a kill or an eviction left to do. */
+		if (!isnan(rs->prog.revise_from))
 			rs->late_at_s = ing->now_s - REVISE_SETTLE_S;
-		}
 	}
 	if (srs.run_id == run_id && srs.progress.fed_seq > 0) {
 		bool restored = run_restore(ing, rs, srs.progress.fed_seq);
@@ -611,9 +606,7 @@ static struct run_state *run_load(struct ingest *ing, int64_t run_id, const char
 			return NULL;
 		}
 		/* What was passed as missing before stays so. */
-		rs->fed_seq = srs.progress.fed_seq;
-		rs->missing = srs.progress.missing;
-		rs->stored_seq = srs.progress.stored_seq;
+		rs->prog = srs.progress;
 		rs->committed_seq = srs.progress.stored_seq;
 		rs->acked_seq = 0;
 		rs->ack_due = true;
@@ -651,24 +644,14 @@ static void run_unlink(struct ingest *ing, struct run_state *rs)
 	ing->stats.runs--;
 }
 
-static void run_progress(const struct run_state *rs, struct store_run_progress *p)
-{
-	p->fed_seq = rs->fed_seq;
-	p->missing = rs->missing;
-	p->stored_seq = rs->stored_seq;
-	p->lost = rs->lost;
-	p->conflicts = rs->conflicts;
-	p->revise_from = rs->revise_due ? rs->revise_from_mono : NAN;
-}
-
 /* A run may leave memory when nothing about it is pending: no open session
  * (its detector is between sessions), no hole, its ack out. A run under a
  * conflict is never acked, so that is not waited for. */
 static bool run_evictable(const struct run_state *rs)
 {
-	return !rs->session_open && !rs->ahead_seq && !rs->revise_due &&
-	       rs->stored_seq == rs->fed_seq &&
-	       (rs->conflicts > 0 || (!rs->ack_due && rs->acked_seq == rs->stored_seq));
+	return !rs->session_open && !rs->ahead_seq && isnan(rs->prog.revise_from) &&
+	       rs->prog.stored_seq == rs->prog.fed_seq &&
+	       (rs->prog.conflicts > 0 || (!rs->ack_due && rs->acked_seq == rs->prog.stored_seq));
 }
 
 /* Writes rs's progress and detector to the store and frees it. 0 or -1. */
@@ -680,15 +663,13 @@ static int run_evict(struct ingest *ing, struct run_state *rs)
 		.period_s = rs->period_s,
 		.session_open = rs->session_open,
 	};
-	struct store_run_progress p;
 
-	run_progress(rs, &p);
 	if (batch_begin(ing) < 0)
 		return -1;
 	memcpy(ing->snapshot, &head, sizeof(head));
 	detector_snapshot(rs->det, ing->snapshot + sizeof(head));
-	if (store_run_progress_set(ing->st, rs->run_id, &p) < 0 ||
-	    store_run_snapshot_set(ing->st, rs->run_id, rs->fed_seq, ing->snapshot,
+	if (store_run_progress_set(ing->st, rs->run_id, &rs->prog) < 0 ||
+	    store_run_snapshot_set(ing->st, rs->run_id, rs->prog.fed_seq, ing->snapshot,
 				   ing->snapshot_len) < 0)
 		return -1;
 	run_unlink(ing, rs);
@@ -775,13 +756,13 @@ static struct run_state *run_get(struct ingest *ing, const char *device, const c
  * what came after it is fed. */
 static void hole_pass(struct ingest *ing, struct run_state *rs)
 {
-	uint64_t lost = rs->ahead_seq - rs->fed_seq - 1;
+	uint64_t lost = rs->ahead_seq - rs->prog.fed_seq - 1;
 
-	rs->missing += lost;
+	rs->prog.missing += lost;
 	ing->stats.missing += lost;
 	/* The first reading after the hole; feed() sees the seq jump and
 	 * declares the gap to the detector. */
-	if (store_readings_after(ing->st, rs->run_id, rs->fed_seq, ing->replay, 1) == 1)
+	if (store_readings_after(ing->st, rs->run_id, rs->prog.fed_seq, ing->replay, 1) == 1)
 		feed(ing, rs, &ing->replay[0]);
 	feed_stored(ing, rs, UINT64_MAX, true);
 	rs->hole_since_s = ing->now_s;
@@ -792,9 +773,9 @@ static void hole_pass(struct ingest *ing, struct run_state *rs)
  * 0 or -1. */
 static int holes_declared(struct ingest *ing, struct run_state *rs)
 {
-	while (rs->ahead_seq && span_covers(rs, rs->fed_seq + 1, rs->ahead_seq - 1))
+	while (rs->ahead_seq && span_covers(rs, rs->prog.fed_seq + 1, rs->ahead_seq - 1))
 		hole_pass(ing, rs);
-	return rs->stored_seq < rs->fed_seq ? stored_catch_up(ing, rs) : 0;
+	return rs->prog.stored_seq < rs->prog.fed_seq ? stored_catch_up(ing, rs) : 0;
 }
 
 /* Could a sensord have sent this seq? It samples at most SEQ_RATE_MAX_HZ:
@@ -803,14 +784,14 @@ static int holes_declared(struct ingest *ing, struct run_state *rs)
  * would open a hole no one can fill. */
 static bool seq_plausible(const struct run_state *rs, const struct reading *r)
 {
-	double base_mono = rs->fed_seq > 0 ? rs->last_mono : 0.0;
+	double base_mono = rs->prog.fed_seq > 0 ? rs->last_mono : 0.0;
 	double dt = r->mono - base_mono;
 
-	if (r->seq <= rs->fed_seq)
+	if (r->seq <= rs->prog.fed_seq)
 		return true;
 	if (dt < 0)
 		dt = 0;
-	return (double)(r->seq - rs->fed_seq) <= SEQ_RATE_MAX_HZ * (dt + 1.0) + 1.0;
+	return (double)(r->seq - rs->prog.fed_seq) <= SEQ_RATE_MAX_HZ * (dt + 1.0) + 1.0;
 }
 
 /* A reading for a hole the detector passed: stored, no longer missing, and
@@ -818,20 +799,16 @@ static bool seq_plausible(const struct run_state *rs, const struct reading *r)
 static void late_reading(struct ingest *ing, struct run_state *rs, const struct reading *r)
 {
 	ing->stats.late++;
-	if (rs->missing)
-		rs->missing--;
-	if (r->seq <= rs->stored_seq && rs->lost) {
+	if (rs->prog.missing)
+		rs->prog.missing--;
+	if (r->seq <= rs->prog.stored_seq && rs->prog.lost) {
 		/* The ack passed it only because sensord declared it lost. */
-		rs->lost--;
+		rs->prog.lost--;
 		if (ing->stats.lost)
 			ing->stats.lost--;
 	}
-	if (!rs->revise_due) {
-		rs->revise_due = true;
-		rs->revise_from_mono = r->mono;
-	} else if (r->mono < rs->revise_from_mono) {
-		rs->revise_from_mono = r->mono;
-	}
+	if (isnan(rs->prog.revise_from) || r->mono < rs->prog.revise_from)
+		rs->prog.revise_from = r->mono;
 	rs->late_at_s = ing->now_s;
 	rs->late_since_revise++;
 	rs->progress_dirty = true;
@@ -839,14 +816,14 @@ static void late_reading(struct ingest *ing, struct run_state *rs, const struct 
 
 static void conflict(struct ingest *ing, struct run_state *rs, const struct reading *r)
 {
-	rs->conflicts++;
+	rs->prog.conflicts++;
 	ing->stats.conflicts++;
 	rs->progress_dirty = true;
 	if (rs->conflict_logged_s == 0 || ing->now_s - rs->conflict_logged_s >= DROP_LOG_EVERY_S) {
 		log_error("ingest: %s run %s: reading %llu came again with other times (mono %.3f): "
 			  "two runs share this run id; it is no longer acknowledged (%llu such "
 			  "readings)", rs->device, rs->run, (unsigned long long)r->seq, r->mono,
-			  (unsigned long long)rs->conflicts);
+			  (unsigned long long)rs->prog.conflicts);
 		rs->conflict_logged_s = ing->now_s;
 	}
 }
@@ -900,17 +877,17 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 	catch_up = false;
 	if (r.has_lost_after) {
 		span_add(rs, r.lost_after, r.seq);
-		catch_up = r.lost_after <= rs->stored_seq;
+		catch_up = r.lost_after <= rs->prog.stored_seq;
 	}
 	if (rc == STORE_READING_DUPLICATE) {
 		ing->stats.duplicates++;
 		rs->ack_due = true;	/* a resend wants its ack again */
 	} else {
 		ing->stats.stored++;
-		if (r.seq <= rs->fed_seq) {
+		if (r.seq <= rs->prog.fed_seq) {
 			late_reading(ing, rs, &r);
-			catch_up |= r.seq == rs->stored_seq + 1;
-		} else if (r.seq == rs->fed_seq + 1) {
+			catch_up |= r.seq == rs->prog.stored_seq + 1;
+		} else if (r.seq == rs->prog.fed_seq + 1) {
 			feed(ing, rs, &r);
 			if (rs->ahead_seq)
 				feed_stored(ing, rs, UINT64_MAX, true);
@@ -920,7 +897,8 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 			rs->ahead_seq = r.seq;
 		}
 	}
-	if ((rs->n_spans && (rs->ahead_seq || catch_up)) || (catch_up && rs->stored_seq < rs->fed_seq))
+	if ((rs->n_spans && (rs->ahead_seq || catch_up)) ||
+	    (catch_up && rs->prog.stored_seq < rs->prog.fed_seq))
 		if (holes_declared(ing, rs) < 0)
 			log_error("ingest: %s run %s: finding its stored readings failed", rs->device,
 				  rs->run);
@@ -1006,7 +984,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 {
 	struct store_run_session *stored = NULL;
 	struct run_state *tmp;
-	double from = rs->revise_from_mono - ing->cfg->detector.idle_s - 1.0;
+	double from = rs->prog.revise_from - ing->cfg->detector.idle_s - 1.0;
 	double t0 = (double)clock() / CLOCKS_PER_SEC, newest_ts = -INFINITY, offset_s;
 	size_t changed = 0, removed = 0;
 	int n, rc = -1;
@@ -1017,7 +995,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 		goto out;
 	ing->revising = true;
 	ing->n_revised = 0;
-	rc = feed_stored(ing, tmp, rs->fed_seq, false);
+	rc = feed_stored(ing, tmp, rs->prog.fed_seq, false);
 	ing->revising = false;
 	if (rc < 0)
 		goto out;
@@ -1078,7 +1056,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 out:
 	if (rc < 0)
 		log_error("ingest: %s run %s: recomputing its sessions failed", rs->device, rs->run);
-	rs->revise_due = false;
+	rs->prog.revise_from = NAN;
 	rs->late_since_revise = 0;
 	rs->progress_dirty = true;
 	run_free(tmp);
@@ -1088,8 +1066,8 @@ out:
 
 static bool revise_ready(const struct ingest *ing, const struct run_state *rs)
 {
-	return rs->revise_due && (ing->now_s - rs->late_at_s >= REVISE_SETTLE_S ||
-				  rs->stored_seq >= rs->fed_seq);
+	return !isnan(rs->prog.revise_from) && (ing->now_s - rs->late_at_s >= REVISE_SETTLE_S ||
+				  rs->prog.stored_seq >= rs->prog.fed_seq);
 }
 
 /* Runs whose revision a kill left pending: brought into memory at start,
@@ -1121,7 +1099,7 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 	int len;
 
 	/* Two runs under one id: an ack would confirm the other's readings. */
-	if (rs->committed_seq == 0 || rs->conflicts > 0) {
+	if (rs->committed_seq == 0 || rs->prog.conflicts > 0) {
 		rs->ack_due = false;
 		return;
 	}
@@ -1133,7 +1111,7 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 		rs->acked_seq = rs->committed_seq;
 		rs->acked_at_s = ing->now_s;
 		/* What was stored since the last commit still needs its ack. */
-		rs->ack_due = rs->stored_seq > rs->committed_seq;
+		rs->ack_due = rs->prog.stored_seq > rs->committed_seq;
 	}
 }
 
@@ -1168,10 +1146,7 @@ static int commit(struct ingest *ing)
 			if (revise_ready(ing, rs))
 				revise_run(ing, rs);
 			if (rs->progress_dirty) {
-				struct store_run_progress p;
-
-				run_progress(rs, &p);
-				store_run_progress_set(ing->st, rs->run_id, &p);
+				store_run_progress_set(ing->st, rs->run_id, &rs->prog);
 				rs->progress_dirty = false;
 			}
 		}
@@ -1189,7 +1164,7 @@ static int commit(struct ingest *ing)
 	/* Only now is it stored: acknowledge, then publish sessions. */
 	for (size_t b = 0; b < RUN_BUCKETS; b++)
 		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
-			rs->committed_seq = rs->stored_seq;
+			rs->committed_seq = rs->prog.stored_seq;
 			if (rs->committed_seq > rs->acked_seq)
 				rs->ack_due = true;
 			if (rs->ack_due && ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
@@ -1213,7 +1188,7 @@ static int expire_hole(struct ingest *ing, struct run_state *rs)
 		return -1;
 	log_warn("ingest: %s run %s: readings %llu..%llu did not arrive within %.0f s; counted "
 		 "missing in its sessions until they do (the ack waits for them)",
-		 rs->device, rs->run, (unsigned long long)rs->fed_seq + 1,
+		 rs->device, rs->run, (unsigned long long)rs->prog.fed_seq + 1,
 		 (unsigned long long)rs->ahead_seq - 1, ing->cfg->collector.gap_timeout_s);
 	hole_pass(ing, rs);
 	return 0;
