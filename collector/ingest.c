@@ -70,6 +70,15 @@ struct lost_span {
 	uint64_t before;
 };
 
+/* What a run's detector needs besides itself to go on where it stopped:
+ * kept ahead of its snapshot while the run is out of memory. */
+struct run_timeline {
+	double last_mono;		/* of the last reading fed */
+	double ts_offset_s;		/* ts - mono of the last reading fed */
+	double period_s;		/* estimated sample period, 0 unknown */
+	uint64_t session_open;		/* a bool, in a field of fixed size */
+};
+
 struct run_state {
 	struct run_state *next;		/* hash chain */
 	int64_t run_id;
@@ -82,27 +91,15 @@ struct run_state {
 	double acked_at_s;		/* when */
 	bool ack_due;			/* an ack should go out (progress, or a resend to answer) */
 	bool progress_dirty;		/* the counters above to write to the store */
-	double last_mono;		/* of the last reading fed */
-	double ts_offset_s;		/* ts - mono of the last reading fed */
-	double period_s;		/* estimated sample period, 0 unknown */
+	struct run_timeline tl;
 	uint64_t ahead_seq;		/* lowest stored seq above fed_seq + 1, 0 none */
 	double hole_since_s;		/* when the current hole was first seen */
 	double last_arrival_s;
-	bool session_open;
-	double late_at_s;		/* when the last of them came */
+	double late_at_s;		/* when the last reading for a passed hole came */
 	uint64_t late_since_revise;
 	double conflict_logged_s;
 	size_t n_spans;
 	struct lost_span spans[RUN_SPANS];
-};
-
-/* What a run's detector needs besides itself to go on where it stopped:
- * kept with its snapshot while the run is out of memory. */
-struct run_snapshot_head {
-	double last_mono;
-	double ts_offset_s;
-	double period_s;
-	uint64_t session_open;
 };
 
 struct revised_session {
@@ -187,7 +184,7 @@ static void drop(struct ingest *ing, unsigned kind, const char *topic)
 struct ingest *ingest_new(const struct rs_config *cfg, struct store *st,
 			  ingest_publish_fn publish, void *publish_ctx)
 {
-	size_t snapshot_len = sizeof(struct run_snapshot_head) + detector_snapshot_size();
+	size_t snapshot_len = sizeof(struct run_timeline) + detector_snapshot_size();
 	struct ingest *ing = calloc(1, sizeof(*ing) + snapshot_len);
 	struct ingest_limits l;
 
@@ -289,9 +286,9 @@ static void queue_session(struct ingest *ing, struct run_state *rs, const struct
 	int rc, len;
 
 	for (size_t i = 0; i < s->holds_stored; i++)
-		hold_ts[i] = s->holds[i].start_mono_s + rs->ts_offset_s;
-	rc = store_session_insert(ing->st, rs->run_id, s, s->start_mono_s + rs->ts_offset_s,
-				  s->end_mono_s + rs->ts_offset_s, hold_ts, &id);
+		hold_ts[i] = s->holds[i].start_mono_s + rs->tl.ts_offset_s;
+	rc = store_session_insert(ing->st, rs->run_id, s, s->start_mono_s + rs->tl.ts_offset_s,
+				  s->end_mono_s + rs->tl.ts_offset_s, hold_ts, &id);
 	if (rc < 0) {
 		log_error("ingest: session of %s run %s not stored", rs->device, rs->run);
 		return;
@@ -305,7 +302,7 @@ static void queue_session(struct ingest *ing, struct run_state *rs, const struct
 		log_info("session %s/%s: %.0f s, %zu holds (%.0f s), heat %.0f s", rs->device, rs->run,
 			 s->duration_s, s->hold_count, s->hold_time_s, s->heat_time_s);
 	}
-	len = summary_encode(s, rs->device, rs->run, rs->ts_offset_s, buf, sizeof(buf));
+	len = summary_encode(s, rs->device, rs->run, rs->tl.ts_offset_s, buf, sizeof(buf));
 	if (len >= 0 && revised)
 		len = summary_mark_revised(buf, (size_t)len, sizeof(buf));
 	pending_add(ing, rs->device, id, buf, len);
@@ -336,11 +333,11 @@ static void handle_events(struct ingest *ing, struct run_state *rs, const struct
 {
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].kind == DETECTOR_EVENT_SESSION_STARTED)
-			rs->session_open = true;
+			rs->tl.session_open = true;
 		if (ev[i].kind == DETECTOR_EVENT_SESSION_ENDED) {
-			rs->session_open = false;
+			rs->tl.session_open = false;
 			if (ing->revising)
-				keep_revised(ing, ev[i].session, rs->ts_offset_s);
+				keep_revised(ing, ev[i].session, rs->tl.ts_offset_s);
 			else
 				queue_session(ing, rs, ev[i].session, false);
 		}
@@ -356,15 +353,15 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 
 	if (r->seq != rs->prog.fed_seq + 1 && rs->prog.fed_seq > 0) {
 		/* Readings passed as missing: no duration may span them. */
-		n = detector_gap(rs->det, rs->last_mono, r->mono, ev, DETECTOR_EVENTS_MAX);
+		n = detector_gap(rs->det, rs->tl.last_mono, r->mono, ev, DETECTOR_EVENTS_MAX);
 		handle_events(ing, rs, ev, n);
-	} else if (rs->prog.fed_seq > 0 && r->mono > rs->last_mono) {
-		double dt = r->mono - rs->last_mono;
+	} else if (rs->prog.fed_seq > 0 && r->mono > rs->tl.last_mono) {
+		double dt = r->mono - rs->tl.last_mono;
 
-		rs->period_s = rs->period_s > 0 ? 0.9 * rs->period_s + 0.1 * dt : dt;
+		rs->tl.period_s = rs->tl.period_s > 0 ? 0.9 * rs->tl.period_s + 0.1 * dt : dt;
 	}
-	rs->ts_offset_s = r->ts - r->mono;
-	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c, rs->period_s, ev,
+	rs->tl.ts_offset_s = r->ts - r->mono;
+	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c, rs->tl.period_s, ev,
 			  DETECTOR_EVENTS_MAX);
 	handle_events(ing, rs, ev, n);
 	if (r->end_session) {
@@ -376,7 +373,7 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	/* While nothing is missing, the ack's number keeps step. */
 	if (r->seq == rs->prog.stored_seq + 1)
 		rs->prog.stored_seq = r->seq;
-	rs->last_mono = r->mono;
+	rs->tl.last_mono = r->mono;
 	rs->prog.fed_seq = r->seq;
 	rs->ack_due = true;
 	rs->progress_dirty = true;
@@ -555,23 +552,17 @@ static struct run_state *run_alloc(struct ingest *ing, int64_t run_id, const cha
  * this fed_seq: true, with rs's timeline restored too. */
 static bool run_restore(struct ingest *ing, struct run_state *rs, uint64_t fed_seq)
 {
-	struct run_snapshot_head head;
-
 	if (store_run_snapshot_get(ing->st, rs->run_id, fed_seq, ing->snapshot,
 				   ing->snapshot_len) != 1)
 		return false;
-	if (detector_restore(rs->det, ing->snapshot + sizeof(head),
-			     ing->snapshot_len - sizeof(head)) < 0)
+	if (detector_restore(rs->det, ing->snapshot + sizeof(rs->tl),
+			     ing->snapshot_len - sizeof(rs->tl)) < 0)
 		return false;	/* another version, or other thresholds: replay */
 	/* Used once: a revision may change the detector without moving
 	 * fed_seq, and a snapshot kept would then bring back the old one. */
 	if (store_run_snapshot_set(ing->st, rs->run_id, 0, NULL, 0) < 0)
 		return false;
-	memcpy(&head, ing->snapshot, sizeof(head));
-	rs->last_mono = head.last_mono;
-	rs->ts_offset_s = head.ts_offset_s;
-	rs->period_s = head.period_s;
-	rs->session_open = head.session_open != 0;
+	memcpy(&rs->tl, ing->snapshot, sizeof(rs->tl));
 	rs->prog.fed_seq = fed_seq;
 	return true;
 }
@@ -649,7 +640,7 @@ static void run_unlink(struct ingest *ing, struct run_state *rs)
  * conflict is never acked, so that is not waited for. */
 static bool run_evictable(const struct run_state *rs)
 {
-	return !rs->session_open && !rs->ahead_seq && isnan(rs->prog.revise_from) &&
+	return !rs->tl.session_open && !rs->ahead_seq && isnan(rs->prog.revise_from) &&
 	       rs->prog.stored_seq == rs->prog.fed_seq &&
 	       (rs->prog.conflicts > 0 || (!rs->ack_due && rs->acked_seq == rs->prog.stored_seq));
 }
@@ -657,17 +648,10 @@ static bool run_evictable(const struct run_state *rs)
 /* Writes rs's progress and detector to the store and frees it. 0 or -1. */
 static int run_evict(struct ingest *ing, struct run_state *rs)
 {
-	struct run_snapshot_head head = {
-		.last_mono = rs->last_mono,
-		.ts_offset_s = rs->ts_offset_s,
-		.period_s = rs->period_s,
-		.session_open = rs->session_open,
-	};
-
 	if (batch_begin(ing) < 0)
 		return -1;
-	memcpy(ing->snapshot, &head, sizeof(head));
-	detector_snapshot(rs->det, ing->snapshot + sizeof(head));
+	memcpy(ing->snapshot, &rs->tl, sizeof(rs->tl));
+	detector_snapshot(rs->det, ing->snapshot + sizeof(rs->tl));
 	if (store_run_progress_set(ing->st, rs->run_id, &rs->prog) < 0 ||
 	    store_run_snapshot_set(ing->st, rs->run_id, rs->prog.fed_seq, ing->snapshot,
 				   ing->snapshot_len) < 0)
@@ -784,7 +768,7 @@ static int holes_declared(struct ingest *ing, struct run_state *rs)
  * would open a hole no one can fill. */
 static bool seq_plausible(const struct run_state *rs, const struct reading *r)
 {
-	double base_mono = rs->prog.fed_seq > 0 ? rs->last_mono : 0.0;
+	double base_mono = rs->prog.fed_seq > 0 ? rs->tl.last_mono : 0.0;
 	double dt = r->mono - base_mono;
 
 	if (r->seq <= rs->prog.fed_seq)
@@ -999,7 +983,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 	ing->revising = false;
 	if (rc < 0)
 		goto out;
-	offset_s = tmp->ts_offset_s;
+	offset_s = tmp->tl.ts_offset_s;
 	rc = -1;
 	n = store_run_sessions(ing->st, rs->run_id, from, stored, REVISE_SESSIONS_MAX);
 	if (n < 0)
@@ -1022,11 +1006,11 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 				goto out;
 			match->id = 0;
 		}
-		tmp->ts_offset_s = ing->revised[i].ts_offset_s;
+		tmp->tl.ts_offset_s = ing->revised[i].ts_offset_s;
 		queue_session(ing, tmp, d, true);
 		changed++;
-		if (d->start_mono_s + tmp->ts_offset_s > newest_ts)
-			newest_ts = d->start_mono_s + tmp->ts_offset_s;
+		if (d->start_mono_s + tmp->tl.ts_offset_s > newest_ts)
+			newest_ts = d->start_mono_s + tmp->tl.ts_offset_s;
 	}
 	for (int k = 0; k < n; k++) {
 		if (!stored[k].id)
@@ -1044,10 +1028,8 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 		rs->det = tmp->det;
 		tmp->det = det;
 	}
-	rs->period_s = tmp->period_s;
-	rs->last_mono = tmp->last_mono;
-	rs->ts_offset_s = offset_s;
-	rs->session_open = tmp->session_open;
+	rs->tl = tmp->tl;
+	rs->tl.ts_offset_s = offset_s;
 	log_info("ingest: %s run %s: %llu readings came after their hole was passed; the run was "
 		 "replayed from the database (%.0f ms): %zu stored sessions revised and published "
 		 "again, %zu removed", rs->device, rs->run, (unsigned long long)rs->late_since_revise,
@@ -1202,7 +1184,7 @@ static int close_silent(struct ingest *ing, struct run_state *rs)
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
 	size_t n;
 
-	if (!rs->session_open || ing->now_s - rs->last_arrival_s < silent_s)
+	if (!rs->tl.session_open || ing->now_s - rs->last_arrival_s < silent_s)
 		return 0;
 	if (batch_begin(ing) < 0)
 		return -1;
@@ -1210,7 +1192,7 @@ static int close_silent(struct ingest *ing, struct run_state *rs)
 		 ing->now_s - rs->last_arrival_s);
 	n = detector_end_session(rs->det, NAN, ev, DETECTOR_EVENTS_MAX);
 	handle_events(ing, rs, ev, n);
-	rs->session_open = false;
+	rs->tl.session_open = false;
 	return 0;
 }
 
