@@ -1022,12 +1022,9 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 	if (changed)
 		republish_newest(ing, rs->device, newest_ts + 0.001);
 	/* The replay is now the run's detector. */
-	{
-		struct detector *det = rs->det;
-
-		rs->det = tmp->det;
-		tmp->det = det;
-	}
+	detector_free(rs->det);
+	rs->det = tmp->det;
+	tmp->det = NULL;
 	rs->tl = tmp->tl;
 	rs->tl.ts_offset_s = offset_s;
 	log_info("ingest: %s run %s: %llu readings came after their hole was passed; the run was "

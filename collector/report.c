@@ -18,7 +18,6 @@ struct day {
 };
 
 struct report_ctx {
-	const struct report_query *q;
 	FILE *out;
 	size_t sessions;
 	struct day *days;
@@ -170,7 +169,7 @@ static int each_json(const struct store_session *s, void *ctx)
 
 int report_write(struct store *st, const struct report_query *q, FILE *out)
 {
-	struct report_ctx c = { .q = q, .out = out };
+	struct report_ctx c = { .out = out };
 	int rc;
 
 	c.days = calloc(MAX_DAYS, sizeof(*c.days));

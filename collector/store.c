@@ -1,5 +1,4 @@
-/* The collector's storage on SQLite; store.h states the contract. The only
- * file that includes sqlite3.h.
+/* The collector's storage on SQLite; store.h states the contract.
  *
  * Cost on the hot path (the ingest stores ~10,000 readings/s in batches of a
  * few thousand on a 2-core Pi): store_reading_insert is one INSERT OR IGNORE
@@ -10,11 +9,7 @@
  *
  * Both caches describe what is in the open transaction, so a rollback (ours
  * or one SQLite did on its own after a disk error) empties them: a cached
- * run id from a rolled-back batch would name a row that no longer exists.
- *
- * The schema is the array of migrations below; each runs in its own
- * transaction and sets PRAGMA user_version to its number. A file is ours if
- * its application_id says so (or it is still empty). */
+ * run id from a rolled-back batch would name a row that no longer exists. */
 #include "store.h"
 
 #include <errno.h>
@@ -463,22 +458,6 @@ static int rows_read(struct store *st, sqlite3_stmt *s, size_t max,
 	return (int)n;
 }
 
-static void cache_clear(struct store *st)
-{
-	for (size_t i = 0; i < STORE_RUN_CACHE_SLOTS; i++)
-		st->cache[i].used = false;
-}
-
-/* Forgets everything the open batch did, in memory. */
-static void batch_forget(struct store *st)
-{
-	st->in_batch = false;
-	st->batch_failed = false;
-	st->n_dirty = 0;
-	st->dirty_last = 0;
-	cache_clear(st);
-}
-
 /* True (and logged) if the open batch can take no more writes: SQLite rolls
  * a transaction back by itself on some errors (disk full, I/O), and writes
  * after that would each commit on their own, outside the batch. */
@@ -565,7 +544,12 @@ void store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		(void)step_done(st, STMT_ROLLBACK, "rollback");
-	batch_forget(st);
+	/* Forgets everything the open batch did, in memory. */
+	st->in_batch = false;
+	st->batch_failed = false;
+	st->n_dirty = 0;
+	st->dirty_last = 0;
+	memset(st->cache, 0, sizeof(st->cache));
 }
 
 int store_commit(struct store *st)

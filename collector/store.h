@@ -7,13 +7,7 @@
  * no SQL is ever built from message text.
  *
  * Writes happen inside a batch: store_begin(), any number of inserts,
- * store_commit(). Reads used while a batch is open see its writes.
- *
- * Tables: devices(id, name), runs(id, device_id, run, fed_seq, missing,
- * first_ts, last_ts, stored_seq, lost, conflicts, snapshot, snapshot_seq),
- * readings(run_id, seq, mono, ts, pressure_kpa,
- * temperature_c, faults) keyed (run_id, seq), sessions (one per finished
- * session, unique per (run_id, start_mono)), holds (per session, in order). */
+ * store_commit(). Reads used while a batch is open see its writes. */
 #ifndef ROLLSENSE_STORE_H
 #define ROLLSENSE_STORE_H
 
