@@ -7,20 +7,14 @@
  * the collector reads what arrives from the network and a hand-written
  * parser is where the bugs would be.
  *
- * The encoder never writes what the decoder would refuse: a non-finite or
- * out-of-range mono, ts or seq, a malformed run id, or a lost_after not
- * below seq, makes reading_encode return -1 (a bug in the producer, better
- * caught where it happens than as readings the collector refuses forever),
- * and so does a reading longer than READING_MAX_PAYLOAD. A channel that is
- * not a finite number within the decoder's plausible range is written as
- * null, and fault keys and texts are mended into UTF-8 and each key
- * written once, so the rest of the reading still arrives.
+ * The encoder refuses what the decoder would refuse (reading.h): such a
+ * reading is a bug in the producer, better caught where it happens than as
+ * readings the collector refuses forever.
  */
 #include "reading.h"
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,37 +100,6 @@ struct out {
 	bool overflow;
 };
 
-static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void out_printf(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->len - o->pos) {
-		o->overflow = true;
-		return;
-	}
-	o->pos += (size_t)n;
-}
-
-static void out_char(struct out *o, char c)
-{
-	if (o->overflow)
-		return;
-	if (o->len - o->pos < 2) {	/* room for c and the NUL */
-		o->overflow = true;
-		return;
-	}
-	o->buf[o->pos++] = c;
-	o->buf[o->pos] = '\0';
-}
-
 /* The hot path below writes without printf: sensord encodes every reading,
  * and three vsnprintf calls were about half of what sensord itself spends
  * per reading on top of the MQTT library (bench/RESULTS.md). */
@@ -151,6 +114,11 @@ static void out_bytes(struct out *o, const char *s, size_t n)
 	memcpy(o->buf + o->pos, s, n);
 	o->pos += n;
 	o->buf[o->pos] = '\0';
+}
+
+static void out_char(struct out *o, char c)
+{
+	out_bytes(o, &c, 1);
 }
 
 #define out_literal(o, s) out_bytes((o), (s), sizeof(s) - 1)
@@ -199,7 +167,10 @@ static void out_string(struct out *o, const char *s, size_t max)
 			out_char(o, '\\');
 			out_char(o, (char)c);
 		} else if (c < 0x20) {
-			out_printf(o, "\\u%04x", c);
+			char esc[8];
+
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			out_bytes(o, esc, 6);
 		} else {
 			out_char(o, (char)c);
 		}
@@ -329,12 +300,6 @@ static bool seq_valid(uint64_t seq)
 	return seq <= SEQ_MAX;
 }
 
-/* A lost_after, when there is one, must be below seq. */
-static bool lost_after_valid(bool has, uint64_t lost_after, uint64_t seq)
-{
-	return !has || lost_after < seq;
-}
-
 /* The bound is inclusive, as for ts: the encoder prints mono to 1 ms, so a
  * valid mono just under the bound is written as the bound itself, and the
  * decoder must take back what the encoder writes (found by fuzz_reading's
@@ -359,7 +324,7 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	buf[0] = '\0';
 	n_run = run_len(r->run);
 	if (n_run == 0 || !seq_valid(r->seq) || !mono_valid(r->mono) || !ts_valid(r->ts) ||
-	    !lost_after_valid(r->has_lost_after, r->lost_after, r->seq))
+	    (r->has_lost_after && r->lost_after >= r->seq))
 		return -1;
 
 	out_literal(&o, "{\"run\":\"");
@@ -395,11 +360,6 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	return (int)o.pos;
 }
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* True when p[0..len) has the shape reading_encode gives and no top-level
  * lost_after, and reads its seq. reading_encode writes its head in one
  * form, {"run":"<run>","seq":<digits>, so that much is read exactly. After
@@ -431,7 +391,7 @@ static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
 		return false;
 	i += sizeof(mid) - 1;
 	/* out_u64's digits: no sign, no leading zero, at most 2^53. */
-	for (n = 0; i + n < len && is_digit(p[i + n]); n++) {
+	for (n = 0; i + n < len && p[i + n] >= '0' && p[i + n] <= '9'; n++) {
 		if (n == 16 || (n == 1 && v == 0))
 			return false;
 		v = v * 10 + (uint64_t)(p[i + n] - '0');
@@ -484,7 +444,7 @@ int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after,
 	uint64_t seq;
 
 	if (!payload || !out || !encoded_shape(payload, len, &seq) ||
-	    !lost_after_valid(true, lost_after, seq))
+	    lost_after >= seq)
 		return -1;
 	out_literal(&m, ",\"lost_after\":");
 	out_u64(&m, lost_after);
@@ -524,7 +484,6 @@ bool reading_run_valid(const char *run)
 	return run_len(run) != 0;
 }
 
-/* Names in the order of the enum; a value outside it is "unknown". */
 const char *reading_error_name(enum reading_error e)
 {
 	static const char *const names[] = { "ok", "size", "json", "missing", "type", "range" };
@@ -620,7 +579,6 @@ static enum reading_error count_value(const cJSON *item, uint64_t limit, bool in
 	return READING_OK;
 }
 
-/* seq: a count in 0..2^53. */
 static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "seq");
@@ -712,13 +670,10 @@ static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, bool
 	if (!item)
 		return READING_OK;
 	err = count_value(item, seq, false, out);
-	if (err != READING_OK)
-		return err;
-	*has = true;
-	return READING_OK;
+	*has = err == READING_OK;
+	return err;
 }
 
-/* end_session: optional; a boolean. */
 static enum reading_error field_end_session(const cJSON *root, bool *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "end_session");
