@@ -24,18 +24,14 @@
  * before the next one goes out. Past that, the window opens in a few round
  * trips.
  *
- * Reconnecting: every connect is ours, made by mqtt_client_start() and then
- * by mqtt_client_tick() after a failed connect or a lost connection, with a
- * delay from 1 s doubling to 30 s (back to 1 s once connected). Paho's
- * automaticReconnect is off, for two reasons: in 1.3.11 it does not cover a
- * first connect that fails, and it gives no way to look at the TLS client key
- * before it reconnects (its updateConnectOptions callback cannot refuse, and
- * MQTTAsync_disconnect while it retries does not stop it for sure). OpenSSL
- * opens mqtt.tls.key_file anew at every connect, so a key replaced or opened
- * to others after the start would be used without a word; here it is checked
- * (keyfile.h) before every attempt, and an attempt it refuses counts as a
- * failed connect: one LOST event per refusing stretch says why, and the
- * attempts go on with the same delays until the key is fixed.
+ * Reconnecting: every connect is ours (mqtt_client_start, mqtt_client_tick).
+ * Paho's automaticReconnect is off, for two reasons: in 1.3.11 it does not
+ * cover a first connect that fails, and it gives no way to look at the TLS
+ * client key before it reconnects (its updateConnectOptions callback cannot
+ * refuse, and MQTTAsync_disconnect while it retries does not stop it for
+ * sure). OpenSSL opens mqtt.tls.key_file anew at every connect, so a key
+ * replaced or opened to others after the start would be used without a
+ * word: hence the check (keyfile.h) before every attempt (mqtt.h).
  *
  * TLS failures: Paho reports every failed connect as "TCP/TLS connect
  * failure", which tells a user nothing. OpenSSL's own error text reaches us
@@ -106,12 +102,21 @@ struct event_node {
 /* A publish waiting for the window: topic and payload copied behind it. */
 struct out_msg {
 	struct out_msg *next;
-	struct publish_ctx *pc;	/* its callback context (and tag), made with it */
+	uint64_t tag;
 	size_t len;
 	int qos;
 	bool retained;
 	char *topic;
 	unsigned char payload[];
+};
+
+/* The callback context of a publish handed to Paho, until its callback. At
+ * most WINDOW_MAX are in Paho (pump), so a slot is always free; those Paho
+ * never calls back (destroyed while in flight) go with the client. */
+struct publish_ctx {
+	struct mqtt_client *c;
+	uint64_t tag;
+	bool busy;
 };
 
 struct mqtt_client {
@@ -132,7 +137,7 @@ struct mqtt_client {
 	 * is Paho's mutex first, ours second, and never the other way round:
 	 * no MQTTAsync_* function is called while lock, tls_lock or trace_lock
 	 * is held, on any thread. Whoever needs both copies what it needs under
-	 * the lock, releases it and then calls Paho (pump, connect_now,
+	 * the lock, releases it and then calls Paho (pump, connect_attempt,
 	 * mqtt_client_subscribe, on_connected). Our three locks are never held
 	 * together, and under them only memory, the event queue and the
 	 * eventfd are touched.
@@ -172,30 +177,12 @@ struct mqtt_client {
 	double connected_at;	/* clock_real_s() of the last connect */
 	double done_at;		/* clock_real_s() of the last publish callback */
 	unsigned young_losses;	/* connections in a row lost on probation */
-	struct publish_ctx *in_flight;
+	struct publish_ctx slots[WINDOW_MAX];	/* busy ones: in_paho of them */
 	char filters[MAX_FILTERS][256];
 	int filter_qos[MAX_FILTERS];
 	size_t n_filters;
 	struct mqtt_stats stats;
 };
-
-/* One per publish handed to Paho, until its callback; listed so that those
- * Paho never calls back (destroyed while in flight) are still freed. */
-struct publish_ctx {
-	struct mqtt_client *c;
-	uint64_t tag;
-	struct publish_ctx *prev, *next;
-};
-
-static void ctx_unlink_locked(struct mqtt_client *c, struct publish_ctx *pc)
-{
-	if (pc->prev)
-		pc->prev->next = pc->next;
-	else
-		c->in_flight = pc->next;
-	if (pc->next)
-		pc->next->prev = pc->prev;
-}
 
 /* A PUBLISHED event does not wake the owner: it waits for the next
  * mqtt_client_next() call, which the owner's loop makes every round anyway
@@ -485,11 +472,9 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 		n->ev.payload = malloc(plen + 1);
 	}
 	if (!n || !n->ev.topic || !n->ev.payload) {
-		if (n) {
-			free(n->ev.topic);
-			free(n->ev.payload);
-			free(n);
-		}
+		if (n)
+			mqtt_event_clear(&n->ev);
+		free(n);
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
@@ -518,7 +503,7 @@ static void publish_done(struct publish_ctx *pc, bool ok)
 	if (c->in_paho)
 		c->in_paho--;
 	c->done_at = clock_real_s();
-	ctx_unlink_locked(c, pc);
+	pc->busy = false;
 	if (ok) {
 		c->stats.published_ok++;
 		if (c->window < WINDOW_MAX)
@@ -533,7 +518,6 @@ static void publish_done(struct publish_ctx *pc, bool ok)
 		queue_push_locked(c, n);
 	}
 	pthread_mutex_unlock(&c->lock);
-	free(pc);
 }
 
 static void on_publish_ok(void *context, MQTTAsync_successData *data)
@@ -643,6 +627,8 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 		snprintf(err, err_len, "mutex: out of resources");
 		goto err_destroy_lock;
 	}
+	for (size_t i = 0; i < WINDOW_MAX; i++)
+		c->slots[i].c = c;
 	c->retry_delay_s = 1;
 	c->window = 1;
 	c->max_payload_bytes = MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
@@ -682,16 +668,36 @@ err_free:
 	return NULL;
 }
 
-/* Asks Paho to connect. The caller set connecting under lock; it is cleared
- * here if Paho refuses at once, and otherwise by the callbacks. Without lock:
- * it calls Paho. */
-static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
+/* One connect attempt. The caller set connecting under lock; it is cleared
+ * here if the attempt fails at once, and otherwise by the callbacks. Without
+ * lock: it calls Paho. The TLS client key is checked first (see the top of
+ * this file), and a refusal counts as a failed connect, reported once per
+ * stretch of refusals. from_tick: that report is a LOST event (the daemons
+ * log every one) and Paho's refusal a warning; otherwise either is only in
+ * err, for mqtt_client_start's caller. 0, or -1 with err. */
+static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, size_t err_len)
 {
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	char what[2 * CONFIG_PATH_MAX + 200];
 	int rc;
 
+	if (c->tls && c->cfg.key_file[0] &&
+	    keyfile_check(c->cfg.key_file, c->cfg.key_group, what, sizeof(what)) != 0) {
+		snprintf(err, err_len, "mqtt.tls.key_file: %.260s; not connecting until it is fixed",
+			 what);
+		pthread_mutex_lock(&c->lock);
+		c->connecting = false;
+		if (from_tick && !c->key_refused)
+			queue_simple(c, MQTT_EVENT_LOST, err);
+		pthread_mutex_unlock(&c->lock);
+		if (c->key_refused)
+			log_debug("mqtt: %s", err);
+		c->key_refused = true;
+		return -1;
+	}
+	c->key_refused = false;
 	opts.keepAliveInterval = (int)c->cfg.keepalive_s;
 	/* A persistent session: with cleansession=1 a broker that freezes or
 	 * restarts silently drops in-flight QoS 1 messages. */
@@ -730,42 +736,66 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 		tls_trace_watch(c, true);
 	}
 	rc = MQTTAsync_connect(c->handle, &opts);
-	if (rc != MQTTASYNC_SUCCESS) {
-		pthread_mutex_lock(&c->lock);
-		c->connecting = false;
-		pthread_mutex_unlock(&c->lock);
-		snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
-		return -1;
-	}
-	return 0;
-}
-
-/* Checks the TLS client key before a connect (see the top of this file):
- * 0, or -1 with why ("mqtt.tls.key_file: ..."). */
-static int key_check(const struct mqtt_client *c, char *why, size_t len)
-{
-	char what[2 * CONFIG_PATH_MAX + 200];
-
-	if (!c->tls || !c->cfg.key_file[0] ||
-	    keyfile_check(c->cfg.key_file, c->cfg.key_group, what, sizeof(what)) == 0)
+	if (rc == MQTTASYNC_SUCCESS)
 		return 0;
-	snprintf(why, len, "mqtt.tls.key_file: %.260s; not connecting until it is fixed", what);
+	pthread_mutex_lock(&c->lock);
+	c->connecting = false;
+	pthread_mutex_unlock(&c->lock);
+	snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
+	if (from_tick)
+		log_warn("%s", err);
 	return -1;
 }
 
-/* An attempt the key check refused: a failed connect, reported once per
- * stretch of refusals (the daemons log every LOST event). The owner's
- * thread; connecting was set by the caller. */
-static void attempt_refused(struct mqtt_client *c, const char *why, bool report)
+/* Hands queued publishes to Paho while connected and the window has room.
+ * The owner's thread only; Paho is called without lock (see the locks). */
+static void pump(struct mqtt_client *c)
 {
-	pthread_mutex_lock(&c->lock);
-	c->connecting = false;
-	if (report && !c->key_refused)
-		queue_simple(c, MQTT_EVENT_LOST, why);
-	pthread_mutex_unlock(&c->lock);
-	if (c->key_refused)
-		log_debug("mqtt: %s", why);
-	c->key_refused = true;
+	for (;;) {
+		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+		MQTTAsync_message msg = MQTTAsync_message_initializer;
+		double now = clock_real_s();
+		struct publish_ctx *pc;
+		struct out_msg *m;
+		bool probation;
+		int rc;
+
+		if (!c->out_head)	/* written on the owner's thread only */
+			return;
+		pthread_mutex_lock(&c->lock);
+		m = c->out_head;
+		probation = now - c->connected_at < PROBATION_S;
+		if (!c->connected || c->in_paho >= c->window ||
+		    (probation && (c->in_paho > 0 || now - c->done_at < PROBE_GAP_S))) {
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+		for (pc = c->slots; pc->busy; pc++)
+			;	/* in_paho < window <= WINDOW_MAX: one is free */
+		pc->busy = true;
+		pc->tag = m->tag;
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_count--;
+		/* Counted before the call: the callback may run before it returns. */
+		c->in_paho++;
+		pthread_mutex_unlock(&c->lock);
+
+		msg.payload = m->payload;	/* Paho copies it */
+		msg.payloadlen = (int)m->len;
+		msg.qos = m->qos;
+		msg.retained = m->retained;
+		ro.onSuccess = on_publish_ok;
+		ro.onFailure = on_publish_fail;
+		ro.context = pc;
+		rc = MQTTAsync_sendMessage(c->handle, m->topic, &msg, &ro);
+		if (rc != MQTTASYNC_SUCCESS) {
+			log_debug("mqtt: Paho refused a publish to %s (code %d)", m->topic, rc);
+			publish_done(pc, false);
+		}
+		free(m);
+	}
 }
 
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
@@ -774,15 +804,8 @@ int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
 	c->started = true;
 	c->connecting = true;
 	pthread_mutex_unlock(&c->lock);
-	if (key_check(c, err, err_len) < 0) {
-		/* Said by the caller, through err. */
-		attempt_refused(c, err, false);
-		return -1;
-	}
-	return connect_now(c, err, err_len);
+	return connect_attempt(c, false, err, err_len);
 }
-
-static void pump(struct mqtt_client *c);
 
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 {
@@ -801,13 +824,8 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (attempt && key_check(c, err, sizeof(err)) < 0) {
-		attempt_refused(c, err, true);
-	} else if (attempt) {
-		c->key_refused = false;
-		if (connect_now(c, err, sizeof(err)) < 0)
-			log_warn("%s", err);
-	}
+	if (attempt)
+		connect_attempt(c, true, err, sizeof(err));
 	pump(c);
 }
 
@@ -836,60 +854,6 @@ int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 	return 0;
 }
 
-/* Hands queued publishes to Paho while connected and the window has room.
- * The owner's thread only: Paho is never called with lock held (its threads
- * take lock in the callbacks while holding Paho's own mutex). */
-static void pump(struct mqtt_client *c)
-{
-	for (;;) {
-		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-		MQTTAsync_message msg = MQTTAsync_message_initializer;
-		double now = clock_real_s();
-		struct publish_ctx *pc;
-		struct out_msg *m;
-		bool probation;
-		int rc;
-
-		if (!c->out_head)	/* written on the owner's thread only */
-			return;
-		pthread_mutex_lock(&c->lock);
-		m = c->out_head;
-		probation = now - c->connected_at < PROBATION_S;
-		if (!c->connected || c->in_paho >= c->window ||
-		    (probation && (c->in_paho > 0 || now - c->done_at < PROBE_GAP_S))) {
-			pthread_mutex_unlock(&c->lock);
-			return;
-		}
-		pc = m->pc;
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
-		c->out_count--;
-		/* Counted before the call: the callback may run before it returns. */
-		c->in_paho++;
-		pc->prev = NULL;
-		pc->next = c->in_flight;
-		if (c->in_flight)
-			c->in_flight->prev = pc;
-		c->in_flight = pc;
-		pthread_mutex_unlock(&c->lock);
-
-		msg.payload = m->payload;	/* Paho copies it */
-		msg.payloadlen = (int)m->len;
-		msg.qos = m->qos;
-		msg.retained = m->retained;
-		ro.onSuccess = on_publish_ok;
-		ro.onFailure = on_publish_fail;
-		ro.context = pc;
-		rc = MQTTAsync_sendMessage(c->handle, m->topic, &msg, &ro);
-		if (rc != MQTTASYNC_SUCCESS) {
-			log_debug("mqtt: Paho refused a publish to %s (code %d)", m->topic, rc);
-			publish_done(pc, false);
-		}
-		free(m);
-	}
-}
-
 int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,
 			size_t len, int qos, bool retained, uint64_t tag)
 {
@@ -901,13 +865,7 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 	m = malloc(sizeof(*m) + len + topic_len + 1);
 	if (!m)
 		return -1;
-	m->pc = malloc(sizeof(*m->pc));
-	if (!m->pc) {
-		free(m);
-		return -1;
-	}
-	m->pc->c = c;
-	m->pc->tag = tag;
+	m->tag = tag;
 	m->len = len;
 	m->qos = qos;
 	m->retained = retained;
@@ -918,7 +876,6 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 	pthread_mutex_lock(&c->lock);
 	if (c->out_count >= QUEUE_MAX) {
 		pthread_mutex_unlock(&c->lock);
-		free(m->pc);
 		free(m);
 		return -1;
 	}
@@ -1049,21 +1006,12 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 		}
 	}
 	MQTTAsync_destroy(&c->handle);
-	while (c->in_flight) {
-		struct publish_ctx *next = c->in_flight->next;
-
-		free(c->in_flight);
-		c->in_flight = next;
-	}
 	while (c->out_head) {
 		struct out_msg *next = c->out_head->next;
 
-		free(c->out_head->pc);
 		free(c->out_head);
 		c->out_head = next;
 	}
-	c->out_tail = NULL;
-	c->out_count = 0;
 	while (mqtt_client_next(c, &ev) == 0)
 		mqtt_event_clear(&ev);
 	pthread_mutex_destroy(&c->tls_lock);
