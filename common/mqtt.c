@@ -133,12 +133,12 @@ struct mqtt_client {
 	/* Locks. Paho calls every callback of this file on its own threads
 	 * with its own mutex held (the message, connected, connection-lost,
 	 * connect-failure, publish and subscribe callbacks take lock; the TLS
-	 * error and trace callbacks take tls_lock and trace_lock). So the order
-	 * is Paho's mutex first, ours second, and never the other way round:
-	 * no MQTTAsync_* function is called while lock, tls_lock or trace_lock
-	 * is held, on any thread. Whoever needs both copies what it needs under
-	 * the lock, releases it and then calls Paho (pump, connect_attempt,
-	 * mqtt_client_subscribe, on_connected). Our three locks are never held
+	 * error and trace callbacks take tls_lock). So the order is Paho's
+	 * mutex first, ours second, and never the other way round: no
+	 * MQTTAsync_* function is called while lock or tls_lock is held, on
+	 * any thread. Whoever needs both copies what it needs under the lock,
+	 * releases it and then calls Paho (pump, connect_attempt,
+	 * mqtt_client_subscribe, on_connected). Our two locks are never held
 	 * together, and under them only memory, the event queue and the
 	 * eventfd are touched.
 	 *
@@ -148,9 +148,7 @@ struct mqtt_client {
 	 * thread already holds its mutex). tests/it_mqtt.c's lock-order test
 	 * stops for good when a subscription calls Paho with lock held. */
 
-	/* Guards tls_error only. */
-	pthread_mutex_t tls_lock;
-	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure */
+	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure: tls_lock */
 
 	struct event_node *taken;	/* a batch taken from head: the owner's thread only */
 	bool key_refused;	/* the last attempt was refused for the key: the owner's thread only */
@@ -256,8 +254,9 @@ static int subscribe_one(struct mqtt_client *c, size_t i)
 }
 
 /* Paho's trace has no context pointer, so what it says about TLS is kept
- * for the whole process: the daemons run one client each. */
-static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+ * for the whole process: the daemons run one client each. tls_lock guards
+ * it and every client's tls_error. */
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
 static char trace_note[TLS_NOTE_LEN];
 
 /* Paho's trace callback (its threads): keeps the lines that say why a TLS
@@ -304,9 +303,9 @@ static void tls_trace(enum MQTTASYNC_TRACE_LEVELS level, char *message)
 	} else {
 		return;
 	}
-	pthread_mutex_lock(&trace_lock);
+	pthread_mutex_lock(&tls_lock);
 	snprintf(trace_note, sizeof(trace_note), "%s", note);
-	pthread_mutex_unlock(&trace_lock);
+	pthread_mutex_unlock(&tls_lock);
 }
 
 /* Paho's ssl_error_cb, called with each line of OpenSSL's error queue:
@@ -327,7 +326,7 @@ static int tls_error_cb(const char *str, size_t len, void *u)
 	if (n < 7)
 		return 0;	/* not the format above: nothing worth keeping */
 	reason_len = (size_t)(field[6] - 1 - field[5]);
-	pthread_mutex_lock(&c->tls_lock);
+	pthread_mutex_lock(&tls_lock);
 	if (c->tls_error[0] == '\0') {
 		size_t data_len = n == 9 ? strcspn(field[8], "\r\n") : 0;
 
@@ -336,7 +335,7 @@ static int tls_error_cb(const char *str, size_t len, void *u)
 		snprintf(c->tls_error, sizeof(c->tls_error), "%.*s%s%.*s", (int)reason_len, field[5],
 			 data_len ? ": " : "", (int)data_len, n == 9 ? field[8] : "");
 	}
-	pthread_mutex_unlock(&c->tls_lock);
+	pthread_mutex_unlock(&tls_lock);
 	return 0;
 }
 
@@ -345,32 +344,27 @@ static int tls_error_cb(const char *str, size_t len, void *u)
  * certificate: unknown CA)". Empty when there is nothing. */
 static void tls_failure_take(struct mqtt_client *c, char *out, size_t len)
 {
-	char error[TLS_NOTE_LEN], note[TLS_NOTE_LEN];
-
-	pthread_mutex_lock(&c->tls_lock);
-	snprintf(error, sizeof(error), "%s", c->tls_error);
-	c->tls_error[0] = '\0';
-	pthread_mutex_unlock(&c->tls_lock);
-	pthread_mutex_lock(&trace_lock);
-	snprintf(note, sizeof(note), "%s", trace_note);
-	trace_note[0] = '\0';
-	pthread_mutex_unlock(&trace_lock);
-	if (error[0] && note[0])
-		snprintf(out, len, "%s (%s)", error, note);
+	pthread_mutex_lock(&tls_lock);
+	if (c->tls_error[0] && trace_note[0])
+		snprintf(out, len, "%s (%s)", c->tls_error, trace_note);
 	else
-		snprintf(out, len, "%s%s", error, note);
+		snprintf(out, len, "%s%s", c->tls_error, trace_note);
+	c->tls_error[0] = '\0';
+	trace_note[0] = '\0';
+	pthread_mutex_unlock(&tls_lock);
 }
 
 /* The trace is read at protocol level only while a TLS client is not
- * connected: that level also traces every packet. The notes of an earlier
- * attempt are dropped. */
-static void tls_trace_watch(const struct mqtt_client *c, bool on)
+ * connected: that level also traces every packet. What an earlier attempt
+ * left (OpenSSL's error, the trace's note) is dropped. */
+static void tls_trace_watch(struct mqtt_client *c, bool on)
 {
 	if (!c->tls)
 		return;
-	pthread_mutex_lock(&trace_lock);
+	pthread_mutex_lock(&tls_lock);
+	c->tls_error[0] = '\0';
 	trace_note[0] = '\0';
-	pthread_mutex_unlock(&trace_lock);
+	pthread_mutex_unlock(&tls_lock);
 	MQTTAsync_setTraceLevel(on ? MQTTASYNC_TRACE_PROTOCOL : MQTTASYNC_TRACE_ERROR);
 }
 
@@ -623,10 +617,6 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 		snprintf(err, err_len, "mutex: out of resources");
 		goto err_close_fd;
 	}
-	if (pthread_mutex_init(&c->tls_lock, NULL) != 0) {
-		snprintf(err, err_len, "mutex: out of resources");
-		goto err_destroy_lock;
-	}
 	for (size_t i = 0; i < WINDOW_MAX; i++)
 		c->slots[i].c = c;
 	c->retry_delay_s = 1;
@@ -643,7 +633,7 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		snprintf(err, err_len, "mqtt.uri: Paho refused \"%s\" (code %d)", cfg->uri, rc);
-		goto err_destroy_tls_lock;
+		goto err_destroy_lock;
 	}
 	rc = MQTTAsync_setCallbacks(c->handle, c, on_connection_lost, on_message, NULL);
 	if (rc == MQTTASYNC_SUCCESS)
@@ -656,8 +646,6 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 
 err_destroy_client:
 	MQTTAsync_destroy(&c->handle);
-err_destroy_tls_lock:
-	pthread_mutex_destroy(&c->tls_lock);
 err_destroy_lock:
 	pthread_mutex_destroy(&c->lock);
 err_close_fd:
@@ -729,9 +717,6 @@ static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, siz
 		ssl.ssl_error_cb = tls_error_cb;
 		ssl.ssl_error_context = c;
 		opts.ssl = &ssl;
-		pthread_mutex_lock(&c->tls_lock);
-		c->tls_error[0] = '\0';
-		pthread_mutex_unlock(&c->tls_lock);
 		MQTTAsync_setTraceCallback(tls_trace);
 		tls_trace_watch(c, true);
 	}
@@ -1014,7 +999,6 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	}
 	while (mqtt_client_next(c, &ev) == 0)
 		mqtt_event_clear(&ev);
-	pthread_mutex_destroy(&c->tls_lock);
 	pthread_mutex_destroy(&c->lock);
 	close(c->event_fd);
 	explicit_bzero(c->cfg.password, sizeof(c->cfg.password));

@@ -931,41 +931,40 @@ struct sim_chip *sim_scenario_chip(struct sim_scenario *scn, size_t i)
 	return i < scn->chip_count ? &scn->chips[i] : NULL;
 }
 
-/* The number of windows starting at or before t. */
-static size_t windows_started(const struct sim_windows *w, double t)
+/* How many windows of kind on chip i start at or before t (0 for a chip or
+ * kind out of range), and whether the last of them still covers t. */
+static size_t windows_started(const struct sim_scenario *scn, size_t i,
+			      enum sim_fault_kind kind, double t, bool *covers)
 {
-	return started_by(w->windows, w->count, sizeof(*w->windows),
-			  offsetof(struct sim_window, start_s), t);
+	const struct sim_windows *w;
+	size_t n;
+
+	*covers = false;
+	if (i >= scn->chip_count || (unsigned)kind >= SIM_FAULT_KINDS)
+		return 0;
+	w = &scn->faults[i][kind];
+	n = started_by(w->windows, w->count, sizeof(*w->windows),
+		       offsetof(struct sim_window, start_s), t);
+	*covers = n > 0 && t < w->windows[n - 1].end_s;
+	return n;
 }
 
 long sim_scenario_fault_at(const struct sim_scenario *scn, size_t i, enum sim_fault_kind kind,
 			   double t)
 {
-	const struct sim_windows *w;
-	size_t n;
+	bool covers;
+	size_t n = windows_started(scn, i, kind, t, &covers);
 
-	if (i >= scn->chip_count || (unsigned)kind >= SIM_FAULT_KINDS)
-		return -1;
-	w = &scn->faults[i][kind];
-	n = windows_started(w, t);
-	if (n == 0 || !(t < w->windows[n - 1].end_s))
-		return -1;
-	return (long)(n - 1);
+	return covers ? (long)(n - 1) : -1;
 }
 
+/* Windows are disjoint and sorted, so all started before the last started
+ * one have ended; that one has ended unless it covers t. */
 size_t sim_scenario_faults_ended(const struct sim_scenario *scn, size_t i,
 				 enum sim_fault_kind kind, double t)
 {
-	const struct sim_windows *w;
-	size_t n;
+	bool covers;
+	size_t n = windows_started(scn, i, kind, t, &covers);
 
-	if (i >= scn->chip_count || (unsigned)kind >= SIM_FAULT_KINDS)
-		return 0;
-	w = &scn->faults[i][kind];
-	/* Windows are disjoint and sorted, so all started before the last
-	 * started one have ended; that one has ended if t reached its end. */
-	n = windows_started(w, t);
-	if (n > 0 && t < w->windows[n - 1].end_s)
-		n--;
-	return n;
+	return covers ? n - 1 : n;
 }
