@@ -126,8 +126,7 @@ struct mqtt_client {
 	char uri[300];
 	char will_topic[256];
 	char will_payload[64];
-	bool has_will;
-	bool will_retained;
+	MQTTAsync_willOptions will;	/* will.topicName NULL: no will */
 	bool tls;
 
 	/* Locks. Paho calls every callback of this file on its own threads
@@ -605,8 +604,11 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 	if (will && will->topic) {
 		snprintf(c->will_topic, sizeof(c->will_topic), "%s", will->topic);
 		snprintf(c->will_payload, sizeof(c->will_payload), "%s", will->payload);
-		c->will_retained = will->retained;
-		c->has_will = true;
+		c->will = (MQTTAsync_willOptions)MQTTAsync_willOptions_initializer;
+		c->will.topicName = c->will_topic;
+		c->will.message = c->will_payload;
+		c->will.retained = will->retained;
+		c->will.qos = 1;
 	}
 	c->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->event_fd < 0) {
@@ -666,7 +668,6 @@ err_free:
 static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, size_t err_len)
 {
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
-	MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	char what[2 * CONFIG_PATH_MAX + 200];
 	int rc;
@@ -687,25 +688,15 @@ static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, siz
 	}
 	c->key_refused = false;
 	opts.keepAliveInterval = (int)c->cfg.keepalive_s;
-	/* A persistent session: with cleansession=1 a broker that freezes or
-	 * restarts silently drops in-flight QoS 1 messages. */
-	opts.cleansession = 0;
+	opts.cleansession = 0;	/* a persistent session: see mqtt.h */
 	opts.automaticReconnect = 0;	/* see the top of this file */
 	opts.connectTimeout = 10;
 	opts.MQTTVersion = MQTTVERSION_3_1_1;
 	opts.onFailure = on_connect_fail;
 	opts.context = c;
-	if (c->cfg.username[0])
-		opts.username = c->cfg.username;
-	if (c->cfg.password[0])
-		opts.password = c->cfg.password;
-	if (c->has_will) {
-		wo.topicName = c->will_topic;
-		wo.message = c->will_payload;
-		wo.retained = c->will_retained;
-		wo.qos = 1;
-		opts.will = &wo;
-	}
+	opts.username = c->cfg.username[0] ? c->cfg.username : NULL;
+	opts.password = c->cfg.password[0] ? c->cfg.password : NULL;
+	opts.will = c->will.topicName ? &c->will : NULL;
 	if (c->tls) {
 		ssl.trustStore = c->cfg.ca_file[0] ? c->cfg.ca_file : NULL;
 		ssl.keyStore = c->cfg.cert_file[0] ? c->cfg.cert_file : NULL;
