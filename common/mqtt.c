@@ -75,10 +75,8 @@ struct event_node {
 	} while (0)
 
 #define MAX_FILTERS 8
-/* Beyond this many queued events, or beyond the client's max_queued_bytes of
- * queued messages, the message callback asks Paho to deliver again later
- * instead of growing the queue without bound. The bytes count the batch the
- * owner took last (mqtt_client_next) as well, until it takes the next one.
+/* Beyond this many queued events, or the client's max_queued_bytes (mqtt.h),
+ * the message callback asks Paho to deliver again later.
  *
  * Paho 1.3.12 keeps a refused message and offers it again only when its
  * receive thread reads the next packet from the broker (one offer per
@@ -960,13 +958,8 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 
 		/* What is still queued or in flight gets the time promised. */
 		for (; waited < timeout_ms; waited += 10) {
-			size_t left;
-
 			pump(c);
-			pthread_mutex_lock(&c->lock);
-			left = c->connected ? c->out_count + c->in_paho : 0;
-			pthread_mutex_unlock(&c->lock);
-			if (left == 0)
+			if (!mqtt_client_connected(c) || mqtt_client_pending(c) == 0)
 				break;
 			usleep(10000);
 		}

@@ -419,25 +419,21 @@ static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
 int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after, char *out,
 			   size_t out_len)
 {
-	char member[48];
-	struct out m = { .buf = member, .len = sizeof(member), .pos = 0, .overflow = false };
-	size_t total;
+	char member[48];	/* ,"lost_after":N} with at most 20 digits */
+	size_t total, m;
 	uint64_t seq;
 
-	if (!payload || !out || !encoded_shape(payload, len, &seq) ||
-	    lost_after >= seq)
+	if (!payload || !out || !encoded_shape(payload, len, &seq) || lost_after >= seq)
 		return -1;
-	out_literal(&m, ",\"lost_after\":");
-	out_u64(&m, lost_after);
-	out_char(&m, '}');
+	m = (size_t)snprintf(member, sizeof(member), ",\"lost_after\":%" PRIu64 "}", lost_after);
 	/* All but the payload's closing brace, then the member and a brace. */
-	total = len - 1 + m.pos;
-	if (m.overflow || total > READING_MAX_PAYLOAD || total >= out_len)
+	total = len - 1 + m;
+	if (total > READING_MAX_PAYLOAD || total >= out_len)
 		return -1;
 	/* Nothing is written before every check passed, and nothing read from
 	 * payload after this move: out may be payload, or overlap it. */
 	memmove(out, payload, len - 1);
-	memcpy(out + len - 1, member, m.pos + 1);
+	memcpy(out + len - 1, member, m + 1);
 	return (int)total;
 }
 

@@ -456,7 +456,6 @@ static int parse_quantity(struct parser *p, const struct sim_chip *chip, const c
 			  quote(p, tok), chip->model->name, chip->name, known);
 }
 
-/* chip NAME MODEL ADDRESS [sealed] */
 static int parse_chip(struct parser *p)
 {
 	static const char usage[] = "chip NAME MODEL ADDRESS [sealed]";
@@ -563,7 +562,6 @@ static int timeline_add(struct parser *p, struct sim_timeline *line, const struc
 	return 0;
 }
 
-/* at T NAME QUANTITY VALUE, ramp T0 T1 NAME QUANTITY VALUE */
 static int parse_event(struct parser *p, bool ramp)
 {
 	const char *usage = ramp ? "ramp T0 T1 NAME QUANTITY VALUE" : "at T NAME QUANTITY VALUE";
@@ -596,7 +594,6 @@ static int parse_event(struct parser *p, bool ramp)
 	return timeline_add(p, &p->scn->lines[chip->index][q], &ev);
 }
 
-/* noise NAME QUANTITY SIGMA */
 static int parse_noise(struct parser *p)
 {
 	struct sim_timeline *line;
@@ -618,7 +615,6 @@ static int parse_noise(struct parser *p)
 	return 0;
 }
 
-/* fault T0 T1 NAME KIND */
 static int parse_fault(struct parser *p)
 {
 	struct sim_window window = { 0, 0 }, *windows;
