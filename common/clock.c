@@ -7,27 +7,24 @@ static double start_real_mono;
 static double start_wall;
 static double time_scale = 1.0;
 
-static double timespec_s(const struct timespec *ts)
+static double clock_s(clockid_t id)
 {
-	return (double)ts->tv_sec + (double)ts->tv_nsec * 1e-9;
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 double clock_real_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return timespec_s(&ts);
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 void clock_start(double scale)
 {
-	struct timespec ts;
-
 	time_scale = scale > 0 ? scale : 1.0;
 	start_real_mono = clock_real_s();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	start_wall = timespec_s(&ts);
+	start_wall = clock_s(CLOCK_REALTIME);
 }
 
 double clock_scale(void)
@@ -42,13 +39,7 @@ double clock_mono_s(void)
 
 double clock_wall_s(void)
 {
-	struct timespec ts;
-
-	if (time_scale == 1.0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		return timespec_s(&ts);
-	}
-	return start_wall + clock_mono_s();
+	return time_scale == 1.0 ? clock_s(CLOCK_REALTIME) : start_wall + clock_mono_s();
 }
 
 double clock_wall_at(double mono_s)

@@ -72,29 +72,9 @@ static void add_availability(struct builder *b, cJSON *cmp)
 	add_str(b, a, "payload_not_available", "offline");
 }
 
-/* A sensor reading field of a JSON topic. value_json.X of a null renders
- * "None", which HA's MQTT sensor takes as unknown: a failed chip shows as
- * unknown, not as 0. */
-static cJSON *add_sensor(struct builder *b, cJSON *cmps, const char *key, const char *name,
-			 const char *kind, const char *field)
-{
-	cJSON *c = add_obj(b, cmps, key);
-	char tpl[96];
-
-	if (!c)
-		return NULL;
-	add_str(b, c, "platform", "sensor");
-	add_str(b, c, "name", name);
-	add_unique_id(b, c, key);
-	add_topic(b, c, "state_topic", kind);
-	snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", field);
-	add_str(b, c, "value_template", tpl);
-	return c;
-}
-
-/* A sensor entity: add_sensor's fields, then its extra attributes as key,
- * value pairs in payload order (NULL ends them), then the availability if
- * it follows sensord's status. */
+/* A sensor entity: a field of the JSON on <prefix>/<device>/<kind>, then its
+ * extra attributes as key, value pairs in payload order (NULL ends them),
+ * then the availability if it follows sensord's status. */
 struct sensor_row {
 	const char *key, *name, *kind, *field;
 	const char *attrs[7]; /* at most three pairs: the last stays NULL */
@@ -130,14 +110,23 @@ static const struct sensor_row collector_sensors[] = {
 	{ "today_heat_time", "Heat time today", "today", "heat_time_s", DURATION(TOTAL), false },
 };
 
+/* value_json.X of a null renders "None", which HA's MQTT sensor takes as
+ * unknown: a failed chip shows as unknown, not as 0. */
 static void add_sensors(struct builder *b, cJSON *cmps, const struct sensor_row *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct sensor_row *r = &rows[i];
-		cJSON *c = add_sensor(b, cmps, r->key, r->name, r->kind, r->field);
+		cJSON *c = add_obj(b, cmps, r->key);
+		char tpl[96];
 
 		if (!c)
 			continue;
+		add_str(b, c, "platform", "sensor");
+		add_str(b, c, "name", r->name);
+		add_unique_id(b, c, r->key);
+		add_topic(b, c, "state_topic", r->kind);
+		snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", r->field);
+		add_str(b, c, "value_template", tpl);
 		for (const char *const *a = r->attrs; *a; a += 2)
 			add_str(b, c, a[0], a[1]);
 		if (r->available)
@@ -145,10 +134,26 @@ static void add_sensors(struct builder *b, cJSON *cmps, const struct sensor_row 
 	}
 }
 
-static void add_sensord_components(struct builder *b, cJSON *cmps)
+static void add_components(struct builder *b, cJSON *cmps, enum discovery_source source)
 {
 	cJSON *c;
 
+	if (source != DISCOVERY_SENSORD) {
+		add_sensors(b, cmps, collector_sensors,
+			    sizeof(collector_sensors) / sizeof(collector_sensors[0]));
+		/* Fires on sensord's live hold_ended event (any class). */
+		c = add_obj(b, cmps, "hold_completed");
+		if (!c)
+			return;
+		add_str(b, c, "platform", "device_automation");
+		add_str(b, c, "automation_type", "trigger");
+		add_topic(b, c, "topic", "event");
+		add_str(b, c, "type", "hold_completed");
+		add_str(b, c, "subtype", "trigger_point");
+		add_str(b, c, "value_template", "{{ value_json.event }}");
+		add_str(b, c, "payload", "hold_ended");
+		return;
+	}
 	add_sensors(b, cmps, sensord_sensors, sizeof(sensord_sensors) / sizeof(sensord_sensors[0]));
 	/* The status itself, as a diagnostic: it is the availability of the
 	 * rest, so it has none of its own. */
@@ -162,26 +167,6 @@ static void add_sensord_components(struct builder *b, cJSON *cmps)
 		add_str(b, c, "payload_off", "offline");
 		add_str(b, c, "device_class", "connectivity");
 		add_str(b, c, "entity_category", "diagnostic");
-	}
-}
-
-static void add_collector_components(struct builder *b, cJSON *cmps)
-{
-	cJSON *c;
-
-	add_sensors(b, cmps, collector_sensors,
-		    sizeof(collector_sensors) / sizeof(collector_sensors[0]));
-
-	/* Fires on sensord's live hold_ended event (any class). */
-	c = add_obj(b, cmps, "hold_completed");
-	if (c) {
-		add_str(b, c, "platform", "device_automation");
-		add_str(b, c, "automation_type", "trigger");
-		add_topic(b, c, "topic", "event");
-		add_str(b, c, "type", "hold_completed");
-		add_str(b, c, "subtype", "trigger_point");
-		add_str(b, c, "value_template", "{{ value_json.event }}");
-		add_str(b, c, "payload", "hold_ended");
 	}
 }
 
@@ -228,12 +213,8 @@ char *discovery_payload(const struct rs_config *cfg, const char *device,
 		add_str(&b, origin, "sw_version", ROLLSENSE_VERSION);
 	}
 	cmps = add_obj(&b, root, "cmps");
-	if (cmps) {
-		if (source == DISCOVERY_SENSORD)
-			add_sensord_components(&b, cmps);
-		else
-			add_collector_components(&b, cmps);
-	}
+	if (cmps)
+		add_components(&b, cmps, source);
 	/* QoS 1 for the state topics: readings are published at QoS 1. */
 	if (!cJSON_AddNumberToObject(root, "qos", 1))
 		b.ok = false;

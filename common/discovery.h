@@ -24,8 +24,6 @@
 
 #include "config.h"
 
-/* Where HA links "origin" to: the project's home. */
-
 enum discovery_source {
 	DISCOVERY_SENSORD,
 	DISCOVERY_COLLECTOR,

@@ -11,7 +11,6 @@ enum log_level {
 };
 
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 /* Parses "error", "warn", "info", "debug". Returns 0, or -1 for anything else. */
 int log_level_parse(const char *name, enum log_level *out);
 

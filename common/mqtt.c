@@ -24,18 +24,14 @@
  * before the next one goes out. Past that, the window opens in a few round
  * trips.
  *
- * Reconnecting: every connect is ours, made by mqtt_client_start() and then
- * by mqtt_client_tick() after a failed connect or a lost connection, with a
- * delay from 1 s doubling to 30 s (back to 1 s once connected). Paho's
- * automaticReconnect is off, for two reasons: in 1.3.11 it does not cover a
- * first connect that fails, and it gives no way to look at the TLS client key
- * before it reconnects (its updateConnectOptions callback cannot refuse, and
- * MQTTAsync_disconnect while it retries does not stop it for sure). OpenSSL
- * opens mqtt.tls.key_file anew at every connect, so a key replaced or opened
- * to others after the start would be used without a word; here it is checked
- * (keyfile.h) before every attempt, and an attempt it refuses counts as a
- * failed connect: one LOST event per refusing stretch says why, and the
- * attempts go on with the same delays until the key is fixed.
+ * Reconnecting: every connect is ours (mqtt_client_start, mqtt_client_tick).
+ * Paho's automaticReconnect is off, for two reasons: in 1.3.11 it does not
+ * cover a first connect that fails, and it gives no way to look at the TLS
+ * client key before it reconnects (its updateConnectOptions callback cannot
+ * refuse, and MQTTAsync_disconnect while it retries does not stop it for
+ * sure). OpenSSL opens mqtt.tls.key_file anew at every connect, so a key
+ * replaced or opened to others after the start would be used without a
+ * word: hence the check (keyfile.h) before every attempt (mqtt.h).
  *
  * TLS failures: Paho reports every failed connect as "TCP/TLS connect
  * failure", which tells a user nothing. OpenSSL's own error text reaches us
@@ -79,10 +75,8 @@ struct event_node {
 	} while (0)
 
 #define MAX_FILTERS 8
-/* Beyond this many queued events, or beyond the client's max_queued_bytes of
- * queued messages, the message callback asks Paho to deliver again later
- * instead of growing the queue without bound. The bytes count the batch the
- * owner took last (mqtt_client_next) as well, until it takes the next one.
+/* Beyond this many queued events, or the client's max_queued_bytes (mqtt.h),
+ * the message callback asks Paho to deliver again later.
  *
  * Paho 1.3.12 keeps a refused message and offers it again only when its
  * receive thread reads the next packet from the broker (one offer per
@@ -106,12 +100,21 @@ struct event_node {
 /* A publish waiting for the window: topic and payload copied behind it. */
 struct out_msg {
 	struct out_msg *next;
-	struct publish_ctx *pc;	/* its callback context (and tag), made with it */
+	uint64_t tag;
 	size_t len;
 	int qos;
 	bool retained;
 	char *topic;
 	unsigned char payload[];
+};
+
+/* The callback context of a publish handed to Paho, until its callback. At
+ * most WINDOW_MAX are in Paho (pump), so a slot is always free; those Paho
+ * never calls back (destroyed while in flight) go with the client. */
+struct publish_ctx {
+	struct mqtt_client *c;
+	uint64_t tag;
+	bool busy;
 };
 
 struct mqtt_client {
@@ -121,19 +124,18 @@ struct mqtt_client {
 	char uri[300];
 	char will_topic[256];
 	char will_payload[64];
-	bool has_will;
-	bool will_retained;
+	MQTTAsync_willOptions will;	/* will.topicName NULL: no will */
 	bool tls;
 
 	/* Locks. Paho calls every callback of this file on its own threads
 	 * with its own mutex held (the message, connected, connection-lost,
 	 * connect-failure, publish and subscribe callbacks take lock; the TLS
-	 * error and trace callbacks take tls_lock and trace_lock). So the order
-	 * is Paho's mutex first, ours second, and never the other way round:
-	 * no MQTTAsync_* function is called while lock, tls_lock or trace_lock
-	 * is held, on any thread. Whoever needs both copies what it needs under
-	 * the lock, releases it and then calls Paho (pump, connect_now,
-	 * mqtt_client_subscribe, on_connected). Our three locks are never held
+	 * error and trace callbacks take tls_lock). So the order is Paho's
+	 * mutex first, ours second, and never the other way round: no
+	 * MQTTAsync_* function is called while lock or tls_lock is held, on
+	 * any thread. Whoever needs both copies what it needs under the lock,
+	 * releases it and then calls Paho (pump, connect_attempt,
+	 * mqtt_client_subscribe, on_connected). Our two locks are never held
 	 * together, and under them only memory, the event queue and the
 	 * eventfd are touched.
 	 *
@@ -143,9 +145,7 @@ struct mqtt_client {
 	 * thread already holds its mutex). tests/it_mqtt.c's lock-order test
 	 * stops for good when a subscription calls Paho with lock held. */
 
-	/* Guards tls_error only. */
-	pthread_mutex_t tls_lock;
-	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure */
+	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure: tls_lock */
 
 	struct event_node *taken;	/* a batch taken from head: the owner's thread only */
 	bool key_refused;	/* the last attempt was refused for the key: the owner's thread only */
@@ -172,30 +172,12 @@ struct mqtt_client {
 	double connected_at;	/* clock_real_s() of the last connect */
 	double done_at;		/* clock_real_s() of the last publish callback */
 	unsigned young_losses;	/* connections in a row lost on probation */
-	struct publish_ctx *in_flight;
+	struct publish_ctx slots[WINDOW_MAX];	/* busy ones: in_paho of them */
 	char filters[MAX_FILTERS][256];
 	int filter_qos[MAX_FILTERS];
 	size_t n_filters;
 	struct mqtt_stats stats;
 };
-
-/* One per publish handed to Paho, until its callback; listed so that those
- * Paho never calls back (destroyed while in flight) are still freed. */
-struct publish_ctx {
-	struct mqtt_client *c;
-	uint64_t tag;
-	struct publish_ctx *prev, *next;
-};
-
-static void ctx_unlink_locked(struct mqtt_client *c, struct publish_ctx *pc)
-{
-	if (pc->prev)
-		pc->prev->next = pc->next;
-	else
-		c->in_flight = pc->next;
-	if (pc->next)
-		pc->next->prev = pc->prev;
-}
 
 /* A PUBLISHED event does not wake the owner: it waits for the next
  * mqtt_client_next() call, which the owner's loop makes every round anyway
@@ -269,8 +251,9 @@ static int subscribe_one(struct mqtt_client *c, size_t i)
 }
 
 /* Paho's trace has no context pointer, so what it says about TLS is kept
- * for the whole process: the daemons run one client each. */
-static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+ * for the whole process: the daemons run one client each. tls_lock guards
+ * it and every client's tls_error. */
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
 static char trace_note[TLS_NOTE_LEN];
 
 /* Paho's trace callback (its threads): keeps the lines that say why a TLS
@@ -317,9 +300,9 @@ static void tls_trace(enum MQTTASYNC_TRACE_LEVELS level, char *message)
 	} else {
 		return;
 	}
-	pthread_mutex_lock(&trace_lock);
+	pthread_mutex_lock(&tls_lock);
 	snprintf(trace_note, sizeof(trace_note), "%s", note);
-	pthread_mutex_unlock(&trace_lock);
+	pthread_mutex_unlock(&tls_lock);
 }
 
 /* Paho's ssl_error_cb, called with each line of OpenSSL's error queue:
@@ -340,7 +323,7 @@ static int tls_error_cb(const char *str, size_t len, void *u)
 	if (n < 7)
 		return 0;	/* not the format above: nothing worth keeping */
 	reason_len = (size_t)(field[6] - 1 - field[5]);
-	pthread_mutex_lock(&c->tls_lock);
+	pthread_mutex_lock(&tls_lock);
 	if (c->tls_error[0] == '\0') {
 		size_t data_len = n == 9 ? strcspn(field[8], "\r\n") : 0;
 
@@ -349,7 +332,7 @@ static int tls_error_cb(const char *str, size_t len, void *u)
 		snprintf(c->tls_error, sizeof(c->tls_error), "%.*s%s%.*s", (int)reason_len, field[5],
 			 data_len ? ": " : "", (int)data_len, n == 9 ? field[8] : "");
 	}
-	pthread_mutex_unlock(&c->tls_lock);
+	pthread_mutex_unlock(&tls_lock);
 	return 0;
 }
 
@@ -358,32 +341,27 @@ static int tls_error_cb(const char *str, size_t len, void *u)
  * certificate: unknown CA)". Empty when there is nothing. */
 static void tls_failure_take(struct mqtt_client *c, char *out, size_t len)
 {
-	char error[TLS_NOTE_LEN], note[TLS_NOTE_LEN];
-
-	pthread_mutex_lock(&c->tls_lock);
-	snprintf(error, sizeof(error), "%s", c->tls_error);
-	c->tls_error[0] = '\0';
-	pthread_mutex_unlock(&c->tls_lock);
-	pthread_mutex_lock(&trace_lock);
-	snprintf(note, sizeof(note), "%s", trace_note);
-	trace_note[0] = '\0';
-	pthread_mutex_unlock(&trace_lock);
-	if (error[0] && note[0])
-		snprintf(out, len, "%s (%s)", error, note);
+	pthread_mutex_lock(&tls_lock);
+	if (c->tls_error[0] && trace_note[0])
+		snprintf(out, len, "%s (%s)", c->tls_error, trace_note);
 	else
-		snprintf(out, len, "%s%s", error, note);
+		snprintf(out, len, "%s%s", c->tls_error, trace_note);
+	c->tls_error[0] = '\0';
+	trace_note[0] = '\0';
+	pthread_mutex_unlock(&tls_lock);
 }
 
 /* The trace is read at protocol level only while a TLS client is not
- * connected: that level also traces every packet. The notes of an earlier
- * attempt are dropped. */
-static void tls_trace_watch(const struct mqtt_client *c, bool on)
+ * connected: that level also traces every packet. What an earlier attempt
+ * left (OpenSSL's error, the trace's note) is dropped. */
+static void tls_trace_watch(struct mqtt_client *c, bool on)
 {
 	if (!c->tls)
 		return;
-	pthread_mutex_lock(&trace_lock);
+	pthread_mutex_lock(&tls_lock);
+	c->tls_error[0] = '\0';
 	trace_note[0] = '\0';
-	pthread_mutex_unlock(&trace_lock);
+	pthread_mutex_unlock(&tls_lock);
 	MQTTAsync_setTraceLevel(on ? MQTTASYNC_TRACE_PROTOCOL : MQTTASYNC_TRACE_ERROR);
 }
 
@@ -485,11 +463,9 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 		n->ev.payload = malloc(plen + 1);
 	}
 	if (!n || !n->ev.topic || !n->ev.payload) {
-		if (n) {
-			free(n->ev.topic);
-			free(n->ev.payload);
-			free(n);
-		}
+		if (n)
+			mqtt_event_clear(&n->ev);
+		free(n);
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
@@ -518,7 +494,7 @@ static void publish_done(struct publish_ctx *pc, bool ok)
 	if (c->in_paho)
 		c->in_paho--;
 	c->done_at = clock_real_s();
-	ctx_unlink_locked(c, pc);
+	pc->busy = false;
 	if (ok) {
 		c->stats.published_ok++;
 		if (c->window < WINDOW_MAX)
@@ -533,7 +509,6 @@ static void publish_done(struct publish_ctx *pc, bool ok)
 		queue_push_locked(c, n);
 	}
 	pthread_mutex_unlock(&c->lock);
-	free(pc);
 }
 
 static void on_publish_ok(void *context, MQTTAsync_successData *data)
@@ -627,8 +602,11 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 	if (will && will->topic) {
 		snprintf(c->will_topic, sizeof(c->will_topic), "%s", will->topic);
 		snprintf(c->will_payload, sizeof(c->will_payload), "%s", will->payload);
-		c->will_retained = will->retained;
-		c->has_will = true;
+		c->will = (MQTTAsync_willOptions)MQTTAsync_willOptions_initializer;
+		c->will.topicName = c->will_topic;
+		c->will.message = c->will_payload;
+		c->will.retained = will->retained;
+		c->will.qos = 1;
 	}
 	c->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->event_fd < 0) {
@@ -639,10 +617,8 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 		snprintf(err, err_len, "mutex: out of resources");
 		goto err_close_fd;
 	}
-	if (pthread_mutex_init(&c->tls_lock, NULL) != 0) {
-		snprintf(err, err_len, "mutex: out of resources");
-		goto err_destroy_lock;
-	}
+	for (size_t i = 0; i < WINDOW_MAX; i++)
+		c->slots[i].c = c;
 	c->retry_delay_s = 1;
 	c->window = 1;
 	c->max_payload_bytes = MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
@@ -657,7 +633,7 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		snprintf(err, err_len, "mqtt.uri: Paho refused \"%s\" (code %d)", cfg->uri, rc);
-		goto err_destroy_tls_lock;
+		goto err_destroy_lock;
 	}
 	rc = MQTTAsync_setCallbacks(c->handle, c, on_connection_lost, on_message, NULL);
 	if (rc == MQTTASYNC_SUCCESS)
@@ -670,8 +646,6 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 
 err_destroy_client:
 	MQTTAsync_destroy(&c->handle);
-err_destroy_tls_lock:
-	pthread_mutex_destroy(&c->tls_lock);
 err_destroy_lock:
 	pthread_mutex_destroy(&c->lock);
 err_close_fd:
@@ -682,36 +656,45 @@ err_free:
 	return NULL;
 }
 
-/* Asks Paho to connect. The caller set connecting under lock; it is cleared
- * here if Paho refuses at once, and otherwise by the callbacks. Without lock:
- * it calls Paho. */
-static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
+/* One connect attempt. The caller set connecting under lock; it is cleared
+ * here if the attempt fails at once, and otherwise by the callbacks. Without
+ * lock: it calls Paho. The TLS client key is checked first (see the top of
+ * this file), and a refusal counts as a failed connect, reported once per
+ * stretch of refusals. from_tick: that report is a LOST event (the daemons
+ * log every one) and Paho's refusal a warning; otherwise either is only in
+ * err, for mqtt_client_start's caller. 0, or -1 with err. */
+static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, size_t err_len)
 {
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
-	MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	char what[2 * CONFIG_PATH_MAX + 200];
 	int rc;
 
+	if (c->tls && c->cfg.key_file[0] &&
+	    keyfile_check(c->cfg.key_file, c->cfg.key_group, what, sizeof(what)) != 0) {
+		snprintf(err, err_len, "mqtt.tls.key_file: %.260s; not connecting until it is fixed",
+			 what);
+		pthread_mutex_lock(&c->lock);
+		c->connecting = false;
+		if (from_tick && !c->key_refused)
+			queue_simple(c, MQTT_EVENT_LOST, err);
+		pthread_mutex_unlock(&c->lock);
+		if (c->key_refused)
+			log_debug("mqtt: %s", err);
+		c->key_refused = true;
+		return -1;
+	}
+	c->key_refused = false;
 	opts.keepAliveInterval = (int)c->cfg.keepalive_s;
-	/* A persistent session: with cleansession=1 a broker that freezes or
-	 * restarts silently drops in-flight QoS 1 messages. */
-	opts.cleansession = 0;
+	opts.cleansession = 0;	/* a persistent session: see mqtt.h */
 	opts.automaticReconnect = 0;	/* see the top of this file */
 	opts.connectTimeout = 10;
 	opts.MQTTVersion = MQTTVERSION_3_1_1;
 	opts.onFailure = on_connect_fail;
 	opts.context = c;
-	if (c->cfg.username[0])
-		opts.username = c->cfg.username;
-	if (c->cfg.password[0])
-		opts.password = c->cfg.password;
-	if (c->has_will) {
-		wo.topicName = c->will_topic;
-		wo.message = c->will_payload;
-		wo.retained = c->will_retained;
-		wo.qos = 1;
-		opts.will = &wo;
-	}
+	opts.username = c->cfg.username[0] ? c->cfg.username : NULL;
+	opts.password = c->cfg.password[0] ? c->cfg.password : NULL;
+	opts.will = c->will.topicName ? &c->will : NULL;
 	if (c->tls) {
 		ssl.trustStore = c->cfg.ca_file[0] ? c->cfg.ca_file : NULL;
 		ssl.keyStore = c->cfg.cert_file[0] ? c->cfg.cert_file : NULL;
@@ -723,49 +706,70 @@ static int connect_now(struct mqtt_client *c, char *err, size_t err_len)
 		ssl.ssl_error_cb = tls_error_cb;
 		ssl.ssl_error_context = c;
 		opts.ssl = &ssl;
-		pthread_mutex_lock(&c->tls_lock);
-		c->tls_error[0] = '\0';
-		pthread_mutex_unlock(&c->tls_lock);
 		MQTTAsync_setTraceCallback(tls_trace);
 		tls_trace_watch(c, true);
 	}
 	rc = MQTTAsync_connect(c->handle, &opts);
-	if (rc != MQTTASYNC_SUCCESS) {
-		pthread_mutex_lock(&c->lock);
-		c->connecting = false;
-		pthread_mutex_unlock(&c->lock);
-		snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
-		return -1;
-	}
-	return 0;
-}
-
-/* Checks the TLS client key before a connect (see the top of this file):
- * 0, or -1 with why ("mqtt.tls.key_file: ..."). */
-static int key_check(const struct mqtt_client *c, char *why, size_t len)
-{
-	char what[2 * CONFIG_PATH_MAX + 200];
-
-	if (!c->tls || !c->cfg.key_file[0] ||
-	    keyfile_check(c->cfg.key_file, c->cfg.key_group, what, sizeof(what)) == 0)
+	if (rc == MQTTASYNC_SUCCESS)
 		return 0;
-	snprintf(why, len, "mqtt.tls.key_file: %.260s; not connecting until it is fixed", what);
+	pthread_mutex_lock(&c->lock);
+	c->connecting = false;
+	pthread_mutex_unlock(&c->lock);
+	snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
+	if (from_tick)
+		log_warn("%s", err);
 	return -1;
 }
 
-/* An attempt the key check refused: a failed connect, reported once per
- * stretch of refusals (the daemons log every LOST event). The owner's
- * thread; connecting was set by the caller. */
-static void attempt_refused(struct mqtt_client *c, const char *why, bool report)
+/* Hands queued publishes to Paho while connected and the window has room.
+ * The owner's thread only; Paho is called without lock (see the locks). */
+static void pump(struct mqtt_client *c)
 {
-	pthread_mutex_lock(&c->lock);
-	c->connecting = false;
-	if (report && !c->key_refused)
-		queue_simple(c, MQTT_EVENT_LOST, why);
-	pthread_mutex_unlock(&c->lock);
-	if (c->key_refused)
-		log_debug("mqtt: %s", why);
-	c->key_refused = true;
+	for (;;) {
+		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+		MQTTAsync_message msg = MQTTAsync_message_initializer;
+		double now = clock_real_s();
+		struct publish_ctx *pc;
+		struct out_msg *m;
+		bool probation;
+		int rc;
+
+		if (!c->out_head)	/* written on the owner's thread only */
+			return;
+		pthread_mutex_lock(&c->lock);
+		m = c->out_head;
+		probation = now - c->connected_at < PROBATION_S;
+		if (!c->connected || c->in_paho >= c->window ||
+		    (probation && (c->in_paho > 0 || now - c->done_at < PROBE_GAP_S))) {
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+		for (pc = c->slots; pc->busy; pc++)
+			;	/* in_paho < window <= WINDOW_MAX: one is free */
+		pc->busy = true;
+		pc->tag = m->tag;
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_count--;
+		/* Counted before the call: the callback may run before it returns. */
+		c->in_paho++;
+		pthread_mutex_unlock(&c->lock);
+
+		msg.payload = m->payload;	/* Paho copies it */
+		msg.payloadlen = (int)m->len;
+		msg.qos = m->qos;
+		msg.retained = m->retained;
+		ro.onSuccess = on_publish_ok;
+		ro.onFailure = on_publish_fail;
+		ro.context = pc;
+		rc = MQTTAsync_sendMessage(c->handle, m->topic, &msg, &ro);
+		if (rc != MQTTASYNC_SUCCESS) {
+			log_debug("mqtt: Paho refused a publish to %s (code %d)", m->topic, rc);
+			publish_done(pc, false);
+		}
+		free(m);
+	}
 }
 
 int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
@@ -774,15 +778,8 @@ int mqtt_client_start(struct mqtt_client *c, char *err, size_t err_len)
 	c->started = true;
 	c->connecting = true;
 	pthread_mutex_unlock(&c->lock);
-	if (key_check(c, err, err_len) < 0) {
-		/* Said by the caller, through err. */
-		attempt_refused(c, err, false);
-		return -1;
-	}
-	return connect_now(c, err, err_len);
+	return connect_attempt(c, false, err, err_len);
 }
-
-static void pump(struct mqtt_client *c);
 
 void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 {
@@ -801,13 +798,8 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s)
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (attempt && key_check(c, err, sizeof(err)) < 0) {
-		attempt_refused(c, err, true);
-	} else if (attempt) {
-		c->key_refused = false;
-		if (connect_now(c, err, sizeof(err)) < 0)
-			log_warn("%s", err);
-	}
+	if (attempt)
+		connect_attempt(c, true, err, sizeof(err));
 	pump(c);
 }
 
@@ -836,60 +828,6 @@ int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 	return 0;
 }
 
-/* Hands queued publishes to Paho while connected and the window has room.
- * The owner's thread only: Paho is never called with lock held (its threads
- * take lock in the callbacks while holding Paho's own mutex). */
-static void pump(struct mqtt_client *c)
-{
-	for (;;) {
-		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-		MQTTAsync_message msg = MQTTAsync_message_initializer;
-		double now = clock_real_s();
-		struct publish_ctx *pc;
-		struct out_msg *m;
-		bool probation;
-		int rc;
-
-		if (!c->out_head)	/* written on the owner's thread only */
-			return;
-		pthread_mutex_lock(&c->lock);
-		m = c->out_head;
-		probation = now - c->connected_at < PROBATION_S;
-		if (!c->connected || c->in_paho >= c->window ||
-		    (probation && (c->in_paho > 0 || now - c->done_at < PROBE_GAP_S))) {
-			pthread_mutex_unlock(&c->lock);
-			return;
-		}
-		pc = m->pc;
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
-		c->out_count--;
-		/* Counted before the call: the callback may run before it returns. */
-		c->in_paho++;
-		pc->prev = NULL;
-		pc->next = c->in_flight;
-		if (c->in_flight)
-			c->in_flight->prev = pc;
-		c->in_flight = pc;
-		pthread_mutex_unlock(&c->lock);
-
-		msg.payload = m->payload;	/* Paho copies it */
-		msg.payloadlen = (int)m->len;
-		msg.qos = m->qos;
-		msg.retained = m->retained;
-		ro.onSuccess = on_publish_ok;
-		ro.onFailure = on_publish_fail;
-		ro.context = pc;
-		rc = MQTTAsync_sendMessage(c->handle, m->topic, &msg, &ro);
-		if (rc != MQTTASYNC_SUCCESS) {
-			log_debug("mqtt: Paho refused a publish to %s (code %d)", m->topic, rc);
-			publish_done(pc, false);
-		}
-		free(m);
-	}
-}
-
 int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,
 			size_t len, int qos, bool retained, uint64_t tag)
 {
@@ -901,13 +839,7 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 	m = malloc(sizeof(*m) + len + topic_len + 1);
 	if (!m)
 		return -1;
-	m->pc = malloc(sizeof(*m->pc));
-	if (!m->pc) {
-		free(m);
-		return -1;
-	}
-	m->pc->c = c;
-	m->pc->tag = tag;
+	m->tag = tag;
 	m->len = len;
 	m->qos = qos;
 	m->retained = retained;
@@ -918,7 +850,6 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
 	pthread_mutex_lock(&c->lock);
 	if (c->out_count >= QUEUE_MAX) {
 		pthread_mutex_unlock(&c->lock);
-		free(m->pc);
 		free(m);
 		return -1;
 	}
@@ -1027,13 +958,8 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 
 		/* What is still queued or in flight gets the time promised. */
 		for (; waited < timeout_ms; waited += 10) {
-			size_t left;
-
 			pump(c);
-			pthread_mutex_lock(&c->lock);
-			left = c->connected ? c->out_count + c->in_paho : 0;
-			pthread_mutex_unlock(&c->lock);
-			if (left == 0)
+			if (!mqtt_client_connected(c) || mqtt_client_pending(c) == 0)
 				break;
 			usleep(10000);
 		}
@@ -1049,24 +975,14 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 		}
 	}
 	MQTTAsync_destroy(&c->handle);
-	while (c->in_flight) {
-		struct publish_ctx *next = c->in_flight->next;
-
-		free(c->in_flight);
-		c->in_flight = next;
-	}
 	while (c->out_head) {
 		struct out_msg *next = c->out_head->next;
 
-		free(c->out_head->pc);
 		free(c->out_head);
 		c->out_head = next;
 	}
-	c->out_tail = NULL;
-	c->out_count = 0;
 	while (mqtt_client_next(c, &ev) == 0)
 		mqtt_event_clear(&ev);
-	pthread_mutex_destroy(&c->tls_lock);
 	pthread_mutex_destroy(&c->lock);
 	close(c->event_fd);
 	explicit_bzero(c->cfg.password, sizeof(c->cfg.password));

@@ -47,12 +47,9 @@ int notify_init(struct notify *n)
 	memcpy(n->addr.sun_path, sock, len);
 	/* An abstract name starts with a NUL and is exactly len bytes long
 	 * (no terminator counted); a path is NUL-terminated. */
-	if (sock[0] == '@') {
+	if (sock[0] == '@')
 		n->addr.sun_path[0] = '\0';
-		n->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	} else {
-		n->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
-	}
+	n->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (sock[0] == '/'));
 	n->enabled = true;
 
 	if (wd_usec) {

@@ -7,20 +7,14 @@
  * the collector reads what arrives from the network and a hand-written
  * parser is where the bugs would be.
  *
- * The encoder never writes what the decoder would refuse: a non-finite or
- * out-of-range mono, ts or seq, a malformed run id, or a lost_after not
- * below seq, makes reading_encode return -1 (a bug in the producer, better
- * caught where it happens than as readings the collector refuses forever),
- * and so does a reading longer than READING_MAX_PAYLOAD. A channel that is
- * not a finite number within the decoder's plausible range is written as
- * null, and fault keys and texts are mended into UTF-8 and each key
- * written once, so the rest of the reading still arrives.
+ * The encoder refuses what the decoder would refuse (reading.h): such a
+ * reading is a bug in the producer, better caught where it happens than as
+ * readings the collector refuses forever.
  */
 #include "reading.h"
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,37 +100,6 @@ struct out {
 	bool overflow;
 };
 
-static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void out_printf(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->len - o->pos) {
-		o->overflow = true;
-		return;
-	}
-	o->pos += (size_t)n;
-}
-
-static void out_char(struct out *o, char c)
-{
-	if (o->overflow)
-		return;
-	if (o->len - o->pos < 2) {	/* room for c and the NUL */
-		o->overflow = true;
-		return;
-	}
-	o->buf[o->pos++] = c;
-	o->buf[o->pos] = '\0';
-}
-
 /* The hot path below writes without printf: sensord encodes every reading,
  * and three vsnprintf calls were about half of what sensord itself spends
  * per reading on top of the MQTT library (bench/RESULTS.md). */
@@ -153,6 +116,11 @@ static void out_bytes(struct out *o, const char *s, size_t n)
 	o->buf[o->pos] = '\0';
 }
 
+static void out_char(struct out *o, char c)
+{
+	out_bytes(o, &c, 1);
+}
+
 #define out_literal(o, s) out_bytes((o), (s), sizeof(s) - 1)
 
 static void out_u64(struct out *o, uint64_t v)
@@ -167,14 +135,11 @@ static void out_u64(struct out *o, uint64_t v)
 	out_bytes(o, tmp + i, sizeof(tmp) - i);
 }
 
-/* Writes s (at most max bytes, it may lack a NUL) as a quoted JSON string:
- * quote and backslash escaped, control characters as \u00XX, characters
- * from U+007F up as their UTF-8 bytes. A fault's key or text may come from
- * anywhere (a path in a config file, a chip's answer), and JSON text must
- * be UTF-8 (RFC 8259 §8.1), which the decoder enforces: each ill-formed
- * sequence (utf8_char) is written as U+FFFD, in its raw 3 bytes rather
- * than as \ufffd, shorter and the same to any reader, so the reading still
- * goes out and still decodes. */
+/* Writes s (at most max bytes, it may lack a NUL) as a quoted JSON string.
+ * A fault's key or text may come from anywhere (a path in a config file, a
+ * chip's answer), so ill-formed UTF-8 is mended as reading.h says: U+FFFD
+ * in its raw 3 bytes rather than as \ufffd, shorter and the same to any
+ * reader. */
 static void out_string(struct out *o, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -199,7 +164,10 @@ static void out_string(struct out *o, const char *s, size_t max)
 			out_char(o, '\\');
 			out_char(o, (char)c);
 		} else if (c < 0x20) {
-			out_printf(o, "\\u%04x", c);
+			char esc[8];
+
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			out_bytes(o, esc, 6);
 		} else {
 			out_char(o, (char)c);
 		}
@@ -245,11 +213,9 @@ static void out_fixed(struct out *o, double v, unsigned decimals)
 }
 
 /* ,"faults":{"key":"text",...} with the first READING_MAX_FAULTS of r's
- * faults (at least one). The decoder refuses a repeated key, so a fault
- * whose key, as written, repeats an earlier one's is left out (a sensor's
- * first fault wins): comparing the written bytes also catches keys that only
- * become equal in writing, with U+FFFD put in. Faults are few and rare, so
- * the quadratic compare costs the usual reading, which has none, nothing. */
+ * faults (at least one). Repeated keys are compared as written, which also
+ * catches keys that only become equal with U+FFFD put in. Faults are few and
+ * rare, so the quadratic compare costs the usual reading nothing. */
 static void out_faults(struct out *o, const struct reading *r)
 {
 	size_t n = r->n_faults < READING_MAX_FAULTS ? r->n_faults : READING_MAX_FAULTS;
@@ -284,16 +250,20 @@ static void out_faults(struct out *o, const struct reading *r)
 	out_char(o, '}');
 }
 
-static bool channel_valid(double v)
+/* A channel, mono or ts. The bounds are inclusive: the encoder prints mono
+ * and ts to 1 ms, so a valid one just under its bound is written as the
+ * bound itself, and the decoder must take back what the encoder writes
+ * (found by fuzz_reading's round trip). */
+static bool in_range(double v, double lo, double hi)
 {
-	return isfinite(v) && v >= CHANNEL_MIN && v <= CHANNEL_MAX;
+	return isfinite(v) && v >= lo && v <= hi;
 }
 
 /* name comes with its quotes and colon: ",\"pressure_kpa\":". */
 static void out_channel(struct out *o, const char *name, size_t name_len, double v)
 {
 	out_bytes(o, name, name_len);
-	if (!channel_valid(v)) {
+	if (!in_range(v, CHANNEL_MIN, CHANNEL_MAX)) {
 		out_literal(o, "null");
 		return;
 	}
@@ -329,26 +299,6 @@ static bool seq_valid(uint64_t seq)
 	return seq <= SEQ_MAX;
 }
 
-/* A lost_after, when there is one, must be below seq. */
-static bool lost_after_valid(bool has, uint64_t lost_after, uint64_t seq)
-{
-	return !has || lost_after < seq;
-}
-
-/* The bound is inclusive, as for ts: the encoder prints mono to 1 ms, so a
- * valid mono just under the bound is written as the bound itself, and the
- * decoder must take back what the encoder writes (found by fuzz_reading's
- * round trip). */
-static bool mono_valid(double mono)
-{
-	return isfinite(mono) && mono >= 0.0 && mono <= MONO_MAX_S;
-}
-
-static bool ts_valid(double ts)
-{
-	return isfinite(ts) && ts >= 0.0 && ts <= TS_MAX_S;
-}
-
 int reading_encode(const struct reading *r, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len, .pos = 0, .overflow = false };
@@ -358,8 +308,8 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 		return -1;
 	buf[0] = '\0';
 	n_run = run_len(r->run);
-	if (n_run == 0 || !seq_valid(r->seq) || !mono_valid(r->mono) || !ts_valid(r->ts) ||
-	    !lost_after_valid(r->has_lost_after, r->lost_after, r->seq))
+	if (n_run == 0 || !seq_valid(r->seq) || !in_range(r->mono, 0, MONO_MAX_S) ||
+	    !in_range(r->ts, 0, TS_MAX_S) || (r->has_lost_after && r->lost_after >= r->seq))
 		return -1;
 
 	out_literal(&o, "{\"run\":\"");
@@ -395,20 +345,11 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	return (int)o.pos;
 }
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* True when p[0..len) has the shape reading_encode gives and no top-level
- * lost_after, and reads its seq. reading_encode writes its head in one
- * form, {"run":"<run>","seq":<digits>, so that much is read exactly. After
- * it, the free text (fault keys and texts) sits in strings, whose escaped
- * quotes are skipped and which hold no control character; outside them
- * there is no whitespace; a top-level key is a string right after a '{'
- * or ',' at depth 1 (a fault named "lost_after" is at depth 2); and the
- * brace that closes the object must be the last byte. The values
- * themselves are not checked. */
+/* True when p[0..len) has the shape reading_add_lost_after wants (reading.h),
+ * and reads its seq. The head is read exactly. After it, the free text
+ * (fault keys and texts) sits in strings, whose escaped quotes are skipped;
+ * a top-level key is a string right after a '{' or ',' at depth 1 (a fault
+ * named "lost_after" is at depth 2). */
 static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
 {
 	static const char head[] = "{\"run\":\"";
@@ -431,7 +372,7 @@ static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
 		return false;
 	i += sizeof(mid) - 1;
 	/* out_u64's digits: no sign, no leading zero, at most 2^53. */
-	for (n = 0; i + n < len && is_digit(p[i + n]); n++) {
+	for (n = 0; i + n < len && p[i + n] >= '0' && p[i + n] <= '9'; n++) {
 		if (n == 16 || (n == 1 && v == 0))
 			return false;
 		v = v * 10 + (uint64_t)(p[i + n] - '0');
@@ -478,25 +419,21 @@ static bool encoded_shape(const char *p, size_t len, uint64_t *seq)
 int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after, char *out,
 			   size_t out_len)
 {
-	char member[48];
-	struct out m = { .buf = member, .len = sizeof(member), .pos = 0, .overflow = false };
-	size_t total;
+	char member[48];	/* ,"lost_after":N} with at most 20 digits */
+	size_t total, m;
 	uint64_t seq;
 
-	if (!payload || !out || !encoded_shape(payload, len, &seq) ||
-	    !lost_after_valid(true, lost_after, seq))
+	if (!payload || !out || !encoded_shape(payload, len, &seq) || lost_after >= seq)
 		return -1;
-	out_literal(&m, ",\"lost_after\":");
-	out_u64(&m, lost_after);
-	out_char(&m, '}');
+	m = (size_t)snprintf(member, sizeof(member), ",\"lost_after\":%" PRIu64 "}", lost_after);
 	/* All but the payload's closing brace, then the member and a brace. */
-	total = len - 1 + m.pos;
-	if (m.overflow || total > READING_MAX_PAYLOAD || total >= out_len)
+	total = len - 1 + m;
+	if (total > READING_MAX_PAYLOAD || total >= out_len)
 		return -1;
 	/* Nothing is written before every check passed, and nothing read from
 	 * payload after this move: out may be payload, or overlap it. */
 	memmove(out, payload, len - 1);
-	memcpy(out + len - 1, member, m.pos + 1);
+	memcpy(out + len - 1, member, m + 1);
 	return (int)total;
 }
 
@@ -524,7 +461,6 @@ bool reading_run_valid(const char *run)
 	return run_len(run) != 0;
 }
 
-/* Names in the order of the enum; a value outside it is "unknown". */
 const char *reading_error_name(enum reading_error e)
 {
 	static const char *const names[] = { "ok", "size", "json", "missing", "type", "range" };
@@ -620,7 +556,6 @@ static enum reading_error count_value(const cJSON *item, uint64_t limit, bool in
 	return READING_OK;
 }
 
-/* seq: a count in 0..2^53. */
 static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "seq");
@@ -628,10 +563,10 @@ static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
 	return item ? count_value(item, SEQ_MAX, true, seq) : READING_ERR_MISSING;
 }
 
-/* A required number that valid() accepts; with null_ok, null too, which
- * stands for an unknown value (NAN): a channel's failed chip. */
-static enum reading_error field_number(const cJSON *root, const char *name,
-				       bool (*valid)(double), bool null_ok, double *out)
+/* A required number from lo to hi; with null_ok, null too, which stands for
+ * an unknown value (NAN): a channel's failed chip. */
+static enum reading_error field_number(const cJSON *root, const char *name, double lo, double hi,
+				       bool null_ok, double *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
 
@@ -643,7 +578,7 @@ static enum reading_error field_number(const cJSON *root, const char *name,
 	}
 	if (!cJSON_IsNumber(item))
 		return READING_ERR_TYPE;
-	if (!valid(item->valuedouble))
+	if (!in_range(item->valuedouble, lo, hi))
 		return READING_ERR_RANGE;
 	*out = item->valuedouble;
 	return READING_OK;
@@ -667,10 +602,9 @@ static void copy_truncated(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* faults: optional; an object whose values are all strings. At most
- * READING_MAX_FAULTS are kept, in the order they came. Keys are unique on
- * the wire (faults_check), but two long ones may be cut to the same 127
- * bytes: the later is not kept, as the encoder would not write it twice. */
+/* faults (reading.h). Keys are unique on the wire (faults_check), but two
+ * long ones may be cut to the same 127 bytes: the later is not kept, as the
+ * encoder would not write it twice. */
 static enum reading_error field_faults(const cJSON *root, struct reading *r)
 {
 	const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
@@ -712,13 +646,10 @@ static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, bool
 	if (!item)
 		return READING_OK;
 	err = count_value(item, seq, false, out);
-	if (err != READING_OK)
-		return err;
-	*has = true;
-	return READING_OK;
+	*has = err == READING_OK;
+	return err;
 }
 
-/* end_session: optional; a boolean. */
 static enum reading_error field_end_session(const cJSON *root, bool *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "end_session");
@@ -778,14 +709,14 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 	if (err == READING_OK)
 		err = field_seq(root, &tmp.seq);
 	if (err == READING_OK)
-		err = field_number(root, "mono", mono_valid, false, &tmp.mono);
+		err = field_number(root, "mono", 0, MONO_MAX_S, false, &tmp.mono);
 	if (err == READING_OK)
-		err = field_number(root, "ts", ts_valid, false, &tmp.ts);
+		err = field_number(root, "ts", 0, TS_MAX_S, false, &tmp.ts);
 	if (err == READING_OK)
-		err = field_number(root, "pressure_kpa", channel_valid, true,
+		err = field_number(root, "pressure_kpa", CHANNEL_MIN, CHANNEL_MAX, true,
 				   &tmp.pressure_kpa);
 	if (err == READING_OK)
-		err = field_number(root, "temperature_c", channel_valid, true,
+		err = field_number(root, "temperature_c", CHANNEL_MIN, CHANNEL_MAX, true,
 				   &tmp.temperature_c);
 	if (err == READING_OK)
 		err = field_end_session(root, &tmp.end_session);

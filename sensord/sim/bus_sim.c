@@ -95,8 +95,6 @@ static void sim_bus_close(struct bus *bus)
 {
 	struct sim_bus *sb = (struct sim_bus *)bus;
 
-	if (!sb)
-		return;
 	sim_scenario_free(sb->scn);
 	free(sb);
 }
@@ -107,14 +105,11 @@ struct bus *sim_bus_open(struct sim_scenario *scn, double (*now_s)(void *ctx), v
 	size_t i, n;
 	double t;
 
-	if (!scn || !now_s) {
-		errno = EINVAL;
-		goto err_free_scn;
-	}
-	sb = calloc(1, sizeof(*sb));
+	sb = scn && now_s ? calloc(1, sizeof(*sb)) : NULL;
 	if (!sb) {
-		errno = ENOMEM;
-		goto err_free_scn;
+		sim_scenario_free(scn);
+		errno = scn && now_s ? ENOMEM : EINVAL;
+		return NULL;
 	}
 	sb->bus.read = sim_bus_read;
 	sb->bus.write = sim_bus_write;
@@ -138,10 +133,4 @@ struct bus *sim_bus_open(struct sim_scenario *scn, double (*now_s)(void *ctx), v
 		chip_power_on(chip);
 	}
 	return &sb->bus;
-
-err_free_scn:
-	n = (size_t)errno;
-	sim_scenario_free(scn);
-	errno = (int)n;
-	return NULL;
 }

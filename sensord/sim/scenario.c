@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -245,6 +246,7 @@ struct parser {
 	bool nomem;
 	char *tok[TOKENS_MAX];
 	size_t ntok;
+	char quoted[QUOTE_MAX + 4];	/* quote()'s: one per error message */
 };
 
 static int parse_fail(struct parser *p, const char *fmt, ...)
@@ -273,11 +275,12 @@ static int parse_nomem(struct parser *p)
 	return -1;
 }
 
-/* Copies a token for an error message: at most QUOTE_MAX bytes, anything
- * unprintable as '?', so hostile input cannot put control characters into a
- * log line. out has QUOTE_MAX + 4 bytes. */
-static const char *quote(const char *tok, char *out)
+/* Copies a token for an error message into p->quoted: at most QUOTE_MAX
+ * bytes, anything unprintable as '?', so hostile input cannot put control
+ * characters into a log line. */
+static const char *quote(struct parser *p, const char *tok)
 {
+	char *out = p->quoted;
 	size_t i;
 
 	for (i = 0; tok[i] && i < QUOTE_MAX; i++)
@@ -293,42 +296,37 @@ static const char *quote(const char *tok, char *out)
 /* The number of arguments after the keyword must be within [min, max]. */
 static int parse_arity(struct parser *p, size_t min, size_t max, const char *usage)
 {
-	char q[QUOTE_MAX + 4];
-
 	if (p->ntok - 1 < min)
 		return parse_fail(p, "\"%s\" needs more arguments: %s", p->tok[0], usage);
 	if (p->ntok - 1 > max)
-		return parse_fail(p, "unexpected \"%s\" after %s", quote(p->tok[max + 1], q), usage);
+		return parse_fail(p, "unexpected \"%s\" after %s", quote(p, p->tok[max + 1]), usage);
 	return 0;
+}
+
+/* tok, all of it, as a number from min to max; NAN when it is not one. */
+static double number(const char *tok, double min, double max)
+{
+	char *end;
+	double v = strtod(tok, &end);
+
+	return end == tok || *end || !(v >= min && v <= max) ? NAN : v;
 }
 
 static int parse_time(struct parser *p, const char *tok, double *out)
 {
-	char q[QUOTE_MAX + 4];
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(tok, &end);
-	if (end == tok || *end || !isfinite(v) || v < 0)
-		return parse_fail(p, "invalid time \"%s\" (want seconds >= 0)", quote(tok, q));
-	*out = v;
+	*out = number(tok, 0, DBL_MAX);
+	if (isnan(*out))
+		return parse_fail(p, "invalid time \"%s\" (want seconds >= 0)", quote(p, tok));
 	return 0;
 }
 
 static int parse_value(struct parser *p, const char *tok, const char *what, double min,
 		       double *out)
 {
-	char q[QUOTE_MAX + 4];
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(tok, &end);
-	if (end == tok || *end || !isfinite(v) || v < min || v > VALUE_ABS_MAX)
+	*out = number(tok, min, VALUE_ABS_MAX);
+	if (isnan(*out))
 		return parse_fail(p, "invalid %s \"%s\" (want a number from %g to %g)", what,
-				  quote(tok, q), min, VALUE_ABS_MAX);
-	*out = v;
+				  quote(p, tok), min, VALUE_ABS_MAX);
 	return 0;
 }
 
@@ -343,7 +341,6 @@ static bool all_chars(const char *s, int (*is)(int))
 /* "0x76" or "118": hex with 0x, otherwise decimal (never octal). */
 static int parse_address(struct parser *p, const char *tok, uint8_t *out)
 {
-	char q[QUOTE_MAX + 4];
 	bool hex = tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
 	const char *digits = hex ? tok + 2 : tok;
 	long v = -1;
@@ -351,21 +348,20 @@ static int parse_address(struct parser *p, const char *tok, uint8_t *out)
 	if (*digits && strlen(digits) <= 4 && all_chars(digits, hex ? isxdigit : isdigit))
 		v = strtol(digits, NULL, hex ? 16 : 10);
 	if (v < 0x03 || v > 0x77)
-		return parse_fail(p, "invalid address \"%s\" (want 0x03..0x77)", quote(tok, q));
+		return parse_fail(p, "invalid address \"%s\" (want 0x03..0x77)", quote(p, tok));
 	*out = (uint8_t)v;
 	return 0;
 }
 
 static int parse_seed(struct parser *p, const char *tok, uint64_t *out)
 {
-	char q[QUOTE_MAX + 4];
 	unsigned long long v;
 
 	errno = 0;
 	v = *tok && all_chars(tok, isdigit) ? strtoull(tok, NULL, 10) : 0;
 	if (!*tok || !all_chars(tok, isdigit) || errno == ERANGE)
 		return parse_fail(p, "invalid seed \"%s\" (want 0..18446744073709551615)",
-				  quote(tok, q));
+				  quote(p, tok));
 	*out = (uint64_t)v;
 	return 0;
 }
@@ -437,12 +433,10 @@ static int chip_index(const struct sim_scenario *scn, const char *name)
 
 static int parse_chip_ref(struct parser *p, const char *tok, struct sim_chip **out)
 {
-	char q[QUOTE_MAX + 4];
-
 	int i = chip_index(p->scn, tok);
 
 	if (i < 0)
-		return parse_fail(p, "unknown chip \"%s\"", quote(tok, q));
+		return parse_fail(p, "unknown chip \"%s\"", quote(p, tok));
 	*out = &p->scn->chips[i];
 	return 0;
 }
@@ -450,7 +444,6 @@ static int parse_chip_ref(struct parser *p, const char *tok, struct sim_chip **o
 static int parse_quantity(struct parser *p, const struct sim_chip *chip, const char *tok,
 			  int *out)
 {
-	char q[QUOTE_MAX + 4];
 	char known[256] = "";
 	int i, n = model_quantity_count(chip->model);
 
@@ -460,17 +453,15 @@ static int parse_quantity(struct parser *p, const struct sim_chip *chip, const c
 	for (i = 0; i < n; i++)
 		list_append(known, sizeof(known), chip->model->quantities[i]);
 	return parse_fail(p, "unknown quantity \"%s\" for %s chip \"%s\" (known: %s)",
-			  quote(tok, q), chip->model->name, chip->name, known);
+			  quote(p, tok), chip->model->name, chip->name, known);
 }
 
-/* chip NAME MODEL ADDRESS [sealed] */
 static int parse_chip(struct parser *p)
 {
 	static const char usage[] = "chip NAME MODEL ADDRESS [sealed]";
 	struct sim_scenario *scn = p->scn;
-	char q[QUOTE_MAX + 4];
 	const struct sim_model *model;
-	struct sim_chip *chip, *other;
+	struct sim_chip *chip;
 	uint8_t address = 0;
 	size_t i, name_len;
 	int q_i, n;
@@ -480,7 +471,7 @@ static int parse_chip(struct parser *p)
 	name_len = strlen(p->tok[1]);
 	if (name_len == 0 || name_len >= sizeof(chip->name) || !all_chars(p->tok[1], is_name_char))
 		return parse_fail(p, "invalid chip name \"%s\" (want 1 to %zu of A-Z a-z 0-9 _ -)",
-				  quote(p->tok[1], q), sizeof(chip->name) - 1);
+				  quote(p, p->tok[1]), sizeof(chip->name) - 1);
 	if (chip_index(scn, p->tok[1]) >= 0)
 		return parse_fail(p, "duplicate chip \"%s\"", p->tok[1]);
 	model = model_find(p, p->tok[2]);
@@ -491,20 +482,18 @@ static int parse_chip(struct parser *p)
 			list_append(known, sizeof(known), builtin_models[i]->name);
 		for (i = 0; p->extra_models && p->extra_models[i]; i++)
 			list_append(known, sizeof(known), p->extra_models[i]->name);
-		return parse_fail(p, "unknown chip model \"%s\" (known: %s)", quote(p->tok[2], q),
+		return parse_fail(p, "unknown chip model \"%s\" (known: %s)", quote(p, p->tok[2]),
 				  known);
 	}
 	if (parse_address(p, p->tok[3], &address))
 		return -1;
-	for (i = 0; i < scn->chip_count; i++) {
-		other = &scn->chips[i];
-		if (other->address == address)
+	for (i = 0; i < scn->chip_count; i++)
+		if (scn->chips[i].address == address)
 			return parse_fail(p, "address 0x%02x already used by chip \"%s\"", address,
-					  other->name);
-	}
+					  scn->chips[i].name);
 	if (p->ntok == 5) {
 		if (strcmp(p->tok[4], "sealed") != 0)
-			return parse_fail(p, "unexpected \"%s\" after %s", quote(p->tok[4], q),
+			return parse_fail(p, "unexpected \"%s\" after %s", quote(p, p->tok[4]),
 					  usage);
 		if (!model_is_barometer(model))
 			return parse_fail(p, "\"sealed\" applies to bmp280 and bme280 chips, not %s",
@@ -573,7 +562,6 @@ static int timeline_add(struct parser *p, struct sim_timeline *line, const struc
 	return 0;
 }
 
-/* at T NAME QUANTITY VALUE, ramp T0 T1 NAME QUANTITY VALUE */
 static int parse_event(struct parser *p, bool ramp)
 {
 	const char *usage = ramp ? "ramp T0 T1 NAME QUANTITY VALUE" : "at T NAME QUANTITY VALUE";
@@ -606,7 +594,6 @@ static int parse_event(struct parser *p, bool ramp)
 	return timeline_add(p, &p->scn->lines[chip->index][q], &ev);
 }
 
-/* noise NAME QUANTITY SIGMA */
 static int parse_noise(struct parser *p)
 {
 	struct sim_timeline *line;
@@ -628,10 +615,8 @@ static int parse_noise(struct parser *p)
 	return 0;
 }
 
-/* fault T0 T1 NAME KIND */
 static int parse_fault(struct parser *p)
 {
-	char q[QUOTE_MAX + 4];
 	struct sim_window window = { 0, 0 }, *windows;
 	struct sim_windows *w;
 	struct sim_chip *chip = NULL;
@@ -651,7 +636,7 @@ static int parse_fault(struct parser *p)
 			break;
 	if (kind == SIM_FAULT_KINDS)
 		return parse_fail(p, "unknown fault \"%s\" (known: nack, absent, stuck)",
-				  quote(p->tok[4], q));
+				  quote(p, p->tok[4]));
 	w = &p->scn->faults[chip->index][kind];
 	windows = parse_room(p, w->windows, w->count, &w->cap, sizeof(*windows), 4);
 	if (!windows)
@@ -675,7 +660,6 @@ static int parse_once(struct parser *p, const char *usage, bool *set)
 
 static int parse_statement(struct parser *p)
 {
-	char q[QUOTE_MAX + 4];
 	const char *kw = p->tok[0];
 
 	if (strcmp(kw, "seed") == 0)
@@ -695,7 +679,7 @@ static int parse_statement(struct parser *p)
 	if (strcmp(kw, "fault") == 0)
 		return parse_fault(p);
 	return parse_fail(p, "unknown statement \"%s\" (known: seed, end, chip, at, ramp, noise, "
-			  "fault)", quote(kw, q));
+			  "fault)", quote(p, kw));
 }
 
 /* Splits buf (NUL-terminated, comment already cut) into p->tok. More than
@@ -707,13 +691,11 @@ static void tokenize(struct parser *p, char *buf)
 
 	p->ntok = 0;
 	for (;;) {
-		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\v' || *s == '\f')
-			s++;
+		s += strspn(s, " \t\r\v\f");
 		if (!*s || p->ntok == TOKENS_MAX)
 			return;
 		p->tok[p->ntok++] = s;
-		while (*s && *s != ' ' && *s != '\t' && *s != '\r' && *s != '\v' && *s != '\f')
-			s++;
+		s += strcspn(s, " \t\r\v\f");
 		if (*s)
 			*s++ = '\0';
 	}
@@ -945,41 +927,40 @@ struct sim_chip *sim_scenario_chip(struct sim_scenario *scn, size_t i)
 	return i < scn->chip_count ? &scn->chips[i] : NULL;
 }
 
-/* The number of windows starting at or before t. */
-static size_t windows_started(const struct sim_windows *w, double t)
+/* How many windows of kind on chip i start at or before t (0 for a chip or
+ * kind out of range), and whether the last of them still covers t. */
+static size_t windows_started(const struct sim_scenario *scn, size_t i,
+			      enum sim_fault_kind kind, double t, bool *covers)
 {
-	return started_by(w->windows, w->count, sizeof(*w->windows),
-			  offsetof(struct sim_window, start_s), t);
+	const struct sim_windows *w;
+	size_t n;
+
+	*covers = false;
+	if (i >= scn->chip_count || (unsigned)kind >= SIM_FAULT_KINDS)
+		return 0;
+	w = &scn->faults[i][kind];
+	n = started_by(w->windows, w->count, sizeof(*w->windows),
+		       offsetof(struct sim_window, start_s), t);
+	*covers = n > 0 && t < w->windows[n - 1].end_s;
+	return n;
 }
 
 long sim_scenario_fault_at(const struct sim_scenario *scn, size_t i, enum sim_fault_kind kind,
 			   double t)
 {
-	const struct sim_windows *w;
-	size_t n;
+	bool covers;
+	size_t n = windows_started(scn, i, kind, t, &covers);
 
-	if (i >= scn->chip_count || (unsigned)kind >= SIM_FAULT_KINDS)
-		return -1;
-	w = &scn->faults[i][kind];
-	n = windows_started(w, t);
-	if (n == 0 || !(t < w->windows[n - 1].end_s))
-		return -1;
-	return (long)(n - 1);
+	return covers ? (long)(n - 1) : -1;
 }
 
+/* Windows are disjoint and sorted, so all started before the last started
+ * one have ended; that one has ended unless it covers t. */
 size_t sim_scenario_faults_ended(const struct sim_scenario *scn, size_t i,
 				 enum sim_fault_kind kind, double t)
 {
-	const struct sim_windows *w;
-	size_t n;
+	bool covers;
+	size_t n = windows_started(scn, i, kind, t, &covers);
 
-	if (i >= scn->chip_count || (unsigned)kind >= SIM_FAULT_KINDS)
-		return 0;
-	w = &scn->faults[i][kind];
-	/* Windows are disjoint and sorted, so all started before the last
-	 * started one have ended; that one has ended if t reached its end. */
-	n = windows_started(w, t);
-	if (n > 0 && t < w->windows[n - 1].end_s)
-		n--;
-	return n;
+	return covers ? n - 1 : n;
 }
