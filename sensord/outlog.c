@@ -34,12 +34,6 @@
  * one fdatasync. It also records out-of-order PUBACKs exactly, so a restart
  * resends nothing that was confirmed before the last flush.
  *
- * Recovery replays the segments in order and hands each record to the
- * outbox: an 'S' or 'R' adds an entry, a 'K', 'A' or 'C' confirms entries
- * read so far. A reading whose id is not above every id read before is a
- * copy left by a failed flush and is skipped here. A record of an unknown
- * type with a good CRC is skipped (room for later versions).
- *
  * Damage. A record is bad when its header does not fit in the file, its
  * body_len is 0, above the largest body or past the end of the file, its
  * CRC does not match, or its body is malformed (a known type with a wrong
@@ -261,19 +255,13 @@ static int record_parse(const unsigned char *b, size_t len, struct outlog_record
 	case 'R':
 	case 'S':
 		rec->kind = OUTLOG_READING;
-		if (b[0] == 'R') {
-			rl = RUN_LEN_OLD;
-			fixed = RECORD_R_FIXED;
-			if (len < fixed || !run_take(rec->run, b + 17, rl))
-				return -1;
-		} else {
-			if (len < RECORD_S_FIXED)
-				return -1;
-			rl = b[17];
-			fixed = RECORD_S_FIXED + rl;
-			if (len < fixed || !run_take(rec->run, b + RECORD_S_FIXED, rl))
-				return -1;
-		}
+		if (len < RECORD_S_FIXED)
+			return -1;
+		/* The run follows id and seq: 8 digits in 'R', after their count in 'S'. */
+		rl = b[0] == 'R' ? RUN_LEN_OLD : b[17];
+		fixed = (b[0] == 'R' ? RECORD_R_FIXED - RUN_LEN_OLD : RECORD_S_FIXED) + rl;
+		if (len < fixed || !run_take(rec->run, b + fixed - rl, rl))
+			return -1;
 		rec->id = get_le(b + 1, 8);
 		rec->seq = get_le(b + 9, 8);
 		rec->payload = b + fixed;
@@ -366,10 +354,8 @@ static const unsigned char *reader_get(struct seg_reader *rd, uint64_t off, size
 }
 
 /* The length of the record starting at off (header included), decoded into
- * *rec, or 0 when none does: the header must fit in the file, body_len be
- * plausible and the body fit too, the body parse (when resyncing, as a type
- * this version knows, with sane fields) and the CRC match. 0 with *err set
- * on a read error. */
+ * *rec, or 0 for a bad one (see atop) or, when resyncing, one of a type this
+ * version does not know. 0 with *err set on a read error. */
 static size_t record_at(struct seg_reader *rd, uint64_t off, bool resync,
 			struct outlog_record *rec,
 			int *err)
@@ -419,10 +405,8 @@ static int record_take(struct outlog *log, const struct outlog_record *rec,
 	return apply(ctx, rec);
 }
 
-/* Replays one segment. After a bad record it looks for the next offset where
- * a good one starts and goes on from there: the bytes skipped count as a
- * corrupt region if a record follows them, as a torn tail if none does. buf
- * is READER_CAP bytes of the caller's. */
+/* Replays one segment, skipping damage as the comment atop says. buf is
+ * READER_CAP bytes of the caller's. */
 static int segment_replay(struct outlog *log, uint64_t num, unsigned char *buf,
 			  outlog_apply_fn apply, void *ctx, struct outlog_damage *damage,
 			  uint64_t *next_id)
