@@ -118,20 +118,14 @@ enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k
 	}
 }
 
-const char *feedback_pattern_name(enum feedback_pattern_kind k)
+static bool kind_valid(enum feedback_pattern_kind k)
 {
-	if ((int)k <= 0 || k >= FEEDBACK_PATTERN_KINDS)
-		return "none";
-	return patterns[k].name;
+	return (int)k > 0 && k < FEEDBACK_PATTERN_KINDS;
 }
 
-static unsigned track_total_ms(const struct track *t)
+const char *feedback_pattern_name(enum feedback_pattern_kind k)
 {
-	unsigned total = 0;
-
-	for (unsigned i = 0; i < t->n; i++)
-		total += t->ms[i];
-	return total;
+	return patterns[kind_valid(k) ? k : FEEDBACK_PATTERN_NONE].name;
 }
 
 /* Milliseconds since the pattern started, with a nanosecond of slack so that
@@ -156,24 +150,6 @@ static bool track_level(const struct track *t, double start_s, double at_ms, dou
 	}
 	*next_s = INFINITY;
 	return false;
-}
-
-static bool kind_valid(enum feedback_pattern_kind k)
-{
-	return (int)k > 0 && k < FEEDBACK_PATTERN_KINDS;
-}
-
-bool feedback_player_busy(const struct feedback_player *p, double real_s)
-{
-	const struct pattern *pat;
-	unsigned total_led, total_buzzer;
-
-	if (!kind_valid(p->kind))
-		return false;
-	pat = &patterns[p->kind];
-	total_led = track_total_ms(&pat->led);
-	total_buzzer = track_total_ms(&pat->buzzer);
-	return elapsed_ms(p, real_s) < (total_led > total_buzzer ? total_led : total_buzzer);
 }
 
 bool feedback_player_start(struct feedback_player *p, enum feedback_pattern_kind k, double real_s)
@@ -201,4 +177,10 @@ struct feedback_levels feedback_player_levels(const struct feedback_player *p, d
 	lv.buzzer = track_level(&pat->buzzer, p->start_s, at_ms, &next_buzzer);
 	lv.next_change_s = fmin(next_led, next_buzzer);
 	return lv;
+}
+
+/* Playing while either output has a change to come. */
+bool feedback_player_busy(const struct feedback_player *p, double real_s)
+{
+	return feedback_player_levels(p, real_s).next_change_s < INFINITY;
 }
