@@ -104,7 +104,7 @@ struct outlog {
 	int dir_fd;		/* holds the flock that keeps a second process out */
 
 	struct segment *segs;	/* oldest first; the last is active if active_fd >= 0 */
-	size_t n_segs, cap_segs;
+	size_t n_segs;
 	uint64_t next_seg_num;
 	int active_fd;
 	off_t active_bytes;
