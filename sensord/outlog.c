@@ -42,12 +42,9 @@
  * following offset, byte by byte, until one holds a record that is not bad
  * AND is of a known type (so garbage needs a matching CRC and a body that
  * parses, with a valid run id, a nonzero id, ..., to pass for a record), and
- * goes on from there. The bytes skipped count as a corrupt region when such
- * a record follows them in the segment, and as a torn tail (the normal trace
- * of a crash during a write) when none does; both are in outlog_damage
- * (and so in outbox_stats).
- * Whatever the skipped bytes held is lost: at open, the held entry after a
- * hole in its run's seqs says so in lost_after.
+ * goes on from there, counting the bytes skipped in outlog_damage (a
+ * corrupt region or a torn tail, as outbox_stats defines them). Whatever
+ * they held is lost: outbox_entry.lost_after says so after open.
  *
  * Segment lifetime. Records are appended to the newest ("active") segment;
  * a new one is started before a flush once the active one holds 4096 records
@@ -689,31 +686,26 @@ int outlog_batch_run_state(struct outlog *log, const char *run, uint64_t acked_s
 static int segment_ensure_active(struct outlog *log)
 {
 	char name[SEGMENT_NAME_LEN + 1];
-	int fd;
+	int fd, err = 0;
 
 	if (!outlog_segment_full(log))
 		return 0;
-	if (segment_push(log, log->next_seg_num) < 0)
-		return -ENOMEM;
 	segment_name(name, sizeof(name), log->next_seg_num);
 	fd = openat(log->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int err = -errno;
-
-		log->n_segs--;
+	if (fd < 0)
+		return -errno;
+	/* What an unsynced write left in the page cache goes to disk before
+	 * the file is let go (once per segment). */
+	if (log->active_fd >= 0 && log->unsynced && fdatasync(log->active_fd) < 0)
+		err = -errno;
+	else if (segment_push(log, log->next_seg_num) < 0)
+		err = -ENOMEM;
+	if (err) {
+		close(fd);
+		(void)unlinkat(log->dir_fd, name, 0);
 		return err;
 	}
 	if (log->active_fd >= 0) {
-		/* What an unsynced write left in the page cache goes to disk
-		 * before the file is let go (once per segment). */
-		if (log->unsynced && fdatasync(log->active_fd) < 0) {
-			int err = -errno;
-
-			close(fd);
-			(void)unlinkat(log->dir_fd, name, 0);
-			log->n_segs--;
-			return err;
-		}
 		log->unsynced = false;
 		close(log->active_fd);
 	}
