@@ -80,7 +80,6 @@ struct outbox {
 	uint64_t send_pos;	/* no never-sent entry before this */
 	uint64_t sent_first, sent_last;	/* the sent-unconfirmed chain */
 	uint64_t next_id;
-	size_t depth;
 
 	struct run_state *runs;
 	size_t n_runs;
@@ -95,7 +94,7 @@ struct outbox {
 	size_t n_pend_acks, cap_pend_acks;
 
 	bool loaded;		/* open succeeded: close may flush */
-	struct outbox_stats st;
+	struct outbox_stats st;	/* st.depth is the count of held entries */
 };
 
 /* ---- the ring ---- */
@@ -359,7 +358,7 @@ static void slot_retire(struct outbox *ob, uint64_t pos, bool log_id)
 	s->e.payload = NULL;
 	s->e.len = 0;
 	sent_unlink(ob, s);
-	ob->depth--;
+	ob->st.depth--;
 	if (log_id && pos < ob->write_pos)
 		(void)pending_id_add(ob, s->e.id);
 	ring_pop_done(ob);
@@ -406,7 +405,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	 * PUBACKs that came with it, so mid-replay the outbox can look fuller
 	 * than it was, and a bound applied there would drop readings no one
 	 * confirmed. outbox_open applies it once everything is read. */
-	while (ob->loaded && (ob->depth >= ob->max_entries ||
+	while (ob->loaded && (ob->st.depth >= ob->max_entries ||
 			      ob->tail_pos - ob->head_pos >= ob->span_max))
 		drop_oldest(ob);
 	if (ring_reserve(ob) < 0)
@@ -442,7 +441,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	r->count++;
 	if (seq > r->max_seq)
 		r->max_seq = seq;
-	ob->depth++;
+	ob->st.depth++;
 	return 0;
 
 err_free:
@@ -595,9 +594,9 @@ struct outbox *outbox_open(const char *dir, size_t max_entries)
 	 * here (max_entries is smaller than what the disk holds) are logged as
 	 * done at the next flush; until then a restart would load them again,
 	 * which only resends them. */
-	while (ob->depth > ob->max_entries || ob->tail_pos - ob->head_pos > ob->span_max)
+	while (ob->st.depth > ob->max_entries || ob->tail_pos - ob->head_pos > ob->span_max)
 		drop_oldest(ob);
-	ob->st.recovered = ob->depth;
+	ob->st.recovered = ob->st.depth;
 	gaps_mark(ob);
 
 	err = outlog_prune(ob->log, oldest_id(ob), true);
@@ -707,7 +706,7 @@ void outbox_close(struct outbox *ob)
 		return;
 	if (ob->loaded) {
 		/* With nothing left, leave an empty folder behind. */
-		if (outbox_flush(ob) == 0 && ob->depth == 0)
+		if (outbox_flush(ob) == 0 && ob->st.depth == 0)
 			(void)outlog_prune(ob->log, oldest_id(ob), false);
 	}
 	for (pos = ob->head_pos; pos < ob->tail_pos; pos++) {
@@ -861,5 +860,4 @@ void outbox_get_stats(const struct outbox *ob, struct outbox_stats *st)
 	if (!ob || !st)
 		return;
 	*st = ob->st;
-	st->depth = ob->depth;
 }
