@@ -115,10 +115,9 @@ struct outlog {
 	uint64_t batch_max_id;	/* highest reading id in the batch, 0 if none */
 };
 
-/* ---- CRC-32 (IEEE 802.3), table-driven, table built on first use ---- */
+/* ---- CRC-32 (IEEE 802.3), table-driven, table built at each open ---- */
 
 static uint32_t crc_table[256];
-static bool crc_table_ready;
 
 static void crc32_table_build(void)
 {
@@ -131,7 +130,6 @@ static void crc32_table_build(void)
 			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
 		crc_table[i] = c;
 	}
-	crc_table_ready = true;
 }
 
 /* Continues a CRC over more bytes: start with crc = 0. */
@@ -139,8 +137,6 @@ static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {
 	size_t i;
 
-	if (!crc_table_ready)
-		crc32_table_build();
 	crc = ~crc;
 	for (i = 0; i < n; i++)
 		crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
@@ -504,6 +500,7 @@ struct outlog *outlog_open(const char *dir)
 	}
 	log->active_fd = -1;
 	log->next_seg_num = 1;
+	crc32_table_build();
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
 		goto err_free;
