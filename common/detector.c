@@ -237,20 +237,25 @@ static void detector_hold_close(struct detector_out *o, double mono_s)
 	s->hold_time_s += h.duration_s;
 }
 
-static void detector_hold_open(struct detector *d, double mono_s)
+/* No sample below hold_end_kpa since the hold's last one above it. */
+static void detector_dip_clear(struct detector *d)
 {
-	d->hold_open = true;
-	d->hold_confirmed = false;
-	d->hold_effective_sent = false;
-	d->hold_long_sent = false;
-	d->hold_start_s = mono_s;
-	d->hold_last_above_s = mono_s;
-	d->hold_sum_kpa = 0;
-	d->hold_n = 0;
-	d->hold_peak_kpa = -INFINITY;
 	d->dip_sum_kpa = 0;
 	d->dip_n = 0;
 	d->dip_peak_kpa = -INFINITY;
+}
+
+/* A hold starting at mono_s, no milestone passed, nothing measured yet: the
+ * caller's sample then extends it, which sets hold_last_above_s. */
+static void detector_hold_open(struct detector *d, double mono_s)
+{
+	d->hold_open = true;
+	d->hold_confirmed = d->hold_effective_sent = d->hold_long_sent = false;
+	d->hold_start_s = mono_s;
+	d->hold_sum_kpa = 0;
+	d->hold_n = 0;
+	d->hold_peak_kpa = -INFINITY;
+	detector_dip_clear(d);
 }
 
 /* A sample at or above hold_end_kpa: the dip before it (if any) was bridged
@@ -266,9 +271,7 @@ static void detector_hold_extend(struct detector_out *o, double mono_s, double p
 		d->hold_peak_kpa = d->dip_peak_kpa;
 	if (pressure_kpa > d->hold_peak_kpa)
 		d->hold_peak_kpa = pressure_kpa;
-	d->dip_sum_kpa = 0;
-	d->dip_n = 0;
-	d->dip_peak_kpa = -INFINITY;
+	detector_dip_clear(d);
 	d->hold_last_above_s = mono_s;
 
 	duration_s = mono_s - d->hold_start_s;
@@ -531,12 +534,9 @@ void detector_reset(struct detector *d)
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
-	d->period_s = NAN;
-	d->last_mono_s = NAN;
-	d->gap_to_s = NAN;
-	d->last_p_known_s = NAN;
-	d->last_contact_s = NAN;
-	d->last_t_known_s = NAN;
+	/* Nothing fed yet: every time and the temperature are unknown. */
+	d->period_s = d->last_mono_s = d->gap_to_s = NAN;
+	d->last_p_known_s = d->last_contact_s = d->last_t_known_s = NAN;
 	d->last_temperature_c = NAN;
 	d->claimed_until_s = -INFINITY;
 }

@@ -59,12 +59,9 @@ enum feedback_press feedback_button_feed(struct feedback_button *b, double real_
 
 /* ---- the patterns ---- */
 
-#define SPANS_MAX 20
-
-/* Span lengths in ms, alternating on and off, starting on. */
+/* count blinks of on_ms, off_ms apart: on, off, on, ..., on. */
 struct track {
-	unsigned n;
-	unsigned ms[SPANS_MAX];
+	unsigned count, on_ms, off_ms;
 };
 
 struct pattern {
@@ -73,35 +70,14 @@ struct pattern {
 	struct track led, buzzer;
 };
 
-/* The table in feedback.h, span for span. */
+/* The table in feedback.h, blink for blink. */
 static const struct pattern patterns[FEEDBACK_PATTERN_KINDS] = {
-	[FEEDBACK_PATTERN_NONE] = { "none", 0, { 0, { 0 } }, { 0, { 0 } } },
-	[FEEDBACK_PATTERN_HOLD_10S] = {
-		"hold_10s", 1,
-		{ 3, { 150, 150, 150 } },
-		{ 1, { 100 } },
-	},
-	[FEEDBACK_PATTERN_HOLD_60S] = {
-		"hold_60s", 1,
-		{ 5, { 500, 250, 500, 250, 500 } },
-		{ 5, { 200, 200, 200, 200, 200 } },
-	},
-	[FEEDBACK_PATTERN_TOO_HOT] = {
-		"too_hot", 2,
-		{ 19, { 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-			100, 100, 100, 100, 100, 100, 100, 100, 100 } },
-		{ 1, { 1500 } },
-	},
-	[FEEDBACK_PATTERN_TARE] = {
-		"tare", 1,
-		{ 1, { 300 } },
-		{ 1, { 50 } },
-	},
-	[FEEDBACK_PATTERN_SESSION_END] = {
-		"session_end", 1,
-		{ 1, { 1000 } },
-		{ 3, { 100, 100, 100 } },
-	},
+	[FEEDBACK_PATTERN_NONE] = { "none", 0, { 0, 0, 0 }, { 0, 0, 0 } },
+	[FEEDBACK_PATTERN_HOLD_10S] = { "hold_10s", 1, { 2, 150, 150 }, { 1, 100, 0 } },
+	[FEEDBACK_PATTERN_HOLD_60S] = { "hold_60s", 1, { 3, 500, 250 }, { 3, 200, 200 } },
+	[FEEDBACK_PATTERN_TOO_HOT] = { "too_hot", 2, { 10, 100, 100 }, { 1, 1500, 0 } },
+	[FEEDBACK_PATTERN_TARE] = { "tare", 1, { 1, 300, 0 }, { 1, 50, 0 } },
+	[FEEDBACK_PATTERN_SESSION_END] = { "session_end", 1, { 1, 1000, 0 }, { 2, 100, 100 } },
 };
 
 enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k)
@@ -118,20 +94,14 @@ enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k
 	}
 }
 
-const char *feedback_pattern_name(enum feedback_pattern_kind k)
+static bool kind_valid(enum feedback_pattern_kind k)
 {
-	if ((int)k <= 0 || k >= FEEDBACK_PATTERN_KINDS)
-		return "none";
-	return patterns[k].name;
+	return (int)k > 0 && k < FEEDBACK_PATTERN_KINDS;
 }
 
-static unsigned track_total_ms(const struct track *t)
+const char *feedback_pattern_name(enum feedback_pattern_kind k)
 {
-	unsigned total = 0;
-
-	for (unsigned i = 0; i < t->n; i++)
-		total += t->ms[i];
-	return total;
+	return patterns[kind_valid(k) ? k : FEEDBACK_PATTERN_NONE].name;
 }
 
 /* Milliseconds since the pattern started, with a nanosecond of slack so that
@@ -147,8 +117,9 @@ static bool track_level(const struct track *t, double start_s, double at_ms, dou
 {
 	unsigned end_ms = 0;
 
-	for (unsigned i = 0; i < t->n; i++) {
-		end_ms += t->ms[i];
+	/* Span i is on when even: count on spans, count - 1 off between. */
+	for (unsigned i = 0; i + 1 < 2 * t->count; i++) {
+		end_ms += i % 2 == 0 ? t->on_ms : t->off_ms;
 		if (at_ms < end_ms) {
 			*next_s = start_s + end_ms / 1000.0;
 			return i % 2 == 0;
@@ -156,24 +127,6 @@ static bool track_level(const struct track *t, double start_s, double at_ms, dou
 	}
 	*next_s = INFINITY;
 	return false;
-}
-
-static bool kind_valid(enum feedback_pattern_kind k)
-{
-	return (int)k > 0 && k < FEEDBACK_PATTERN_KINDS;
-}
-
-bool feedback_player_busy(const struct feedback_player *p, double real_s)
-{
-	const struct pattern *pat;
-	unsigned total_led, total_buzzer;
-
-	if (!kind_valid(p->kind))
-		return false;
-	pat = &patterns[p->kind];
-	total_led = track_total_ms(&pat->led);
-	total_buzzer = track_total_ms(&pat->buzzer);
-	return elapsed_ms(p, real_s) < (total_led > total_buzzer ? total_led : total_buzzer);
 }
 
 bool feedback_player_start(struct feedback_player *p, enum feedback_pattern_kind k, double real_s)
@@ -201,4 +154,10 @@ struct feedback_levels feedback_player_levels(const struct feedback_player *p, d
 	lv.buzzer = track_level(&pat->buzzer, p->start_s, at_ms, &next_buzzer);
 	lv.next_change_s = fmin(next_led, next_buzzer);
 	return lv;
+}
+
+/* Playing while either output has a change to come. */
+bool feedback_player_busy(const struct feedback_player *p, double real_s)
+{
+	return feedback_player_levels(p, real_s).next_change_s < INFINITY;
 }

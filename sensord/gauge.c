@@ -9,8 +9,7 @@ void gauge_init(struct gauge *g, const struct gauge_cfg *cfg, bool gas_law)
 {
 	g->cfg = *cfg;
 	g->gas_law = gas_law && cfg->gas_law;
-	g->have_baseline = false;
-	g->taring = false;
+	gauge_tare(g);
 	g->p0_kpa = NAN;
 	g->t0_k = NAN;
 	g->last_mono_s = NAN;
@@ -40,7 +39,7 @@ double gauge_update(struct gauge *g, double mono_s, double value_kpa, double tem
 {
 	double t_k = g->gas_law ? kelvin(temperature_c) : NAN;
 	bool corrected = g->gas_law && !isnan(t_k);
-	double expected_kpa, gauge_kpa, dt_s;
+	double expected_kpa, gauge_kpa, dt_s, at_t0_kpa;
 
 	if (!isfinite(value_kpa))
 		return NAN;
@@ -58,9 +57,12 @@ double gauge_update(struct gauge *g, double mono_s, double value_kpa, double tem
 		g->last_mono_s = mono_s;
 		return 0.0;
 	}
+	/* This sample's pressure as it would be at T0, so p0 stays the rest
+	 * pressure at the baseline's temperature. */
+	at_t0_kpa = corrected ? value_kpa * g->t0_k / t_k : value_kpa;
 	if (g->taring) {
 		if (mono_s - g->tare_start_s < GAUGE_TARE_S && (corrected || !g->gas_law)) {
-			g->tare_sum_kpa += corrected ? value_kpa * g->t0_k / t_k : value_kpa;
+			g->tare_sum_kpa += at_t0_kpa;
 			g->tare_n++;
 			g->p0_kpa = g->tare_sum_kpa / g->tare_n;
 		} else if (mono_s - g->tare_start_s >= GAUGE_TARE_S) {
@@ -82,9 +84,6 @@ double gauge_update(struct gauge *g, double mono_s, double value_kpa, double tem
 	if (!g->taring && g->cfg.track_s > 0.0 && isfinite(dt_s) && dt_s > 0.0 &&
 	    fabs(gauge_kpa) < g->cfg.rest_kpa && (corrected || !g->gas_law)) {
 		double alpha = dt_s / (g->cfg.track_s + dt_s);
-		/* This sample's pressure as it would be at T0, so p0 stays the
-		 * rest pressure at the baseline's temperature. */
-		double at_t0_kpa = corrected ? value_kpa * g->t0_k / t_k : value_kpa;
 
 		g->p0_kpa += alpha * (at_t0_kpa - g->p0_kpa);
 	}

@@ -141,10 +141,7 @@ struct gpio *gpio_sim_open(const struct feedback_cfg *cfg, const char *dir, char
 	return &gs->gpio;
 
 err_close:
-	for (int i = 0; i < 2; i++)
-		if (gs->log_fd[i] >= 0)
-			close(gs->log_fd[i]);
-	free(gs);
+	gpio_sim_close(&gs->gpio);
 	errno = -rc;
 	return NULL;
 }

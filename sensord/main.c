@@ -38,10 +38,6 @@
 #define SEND_WINDOW 256
 /* Resends after no acknowledgement progress back off up to this. */
 #define RESEND_MAX_S 600.0
-#define HEALTH_EVERY_S 300.0
-/* The retained <prefix>/<device>/health counters (Home Assistant's chip
- * fault count) are refreshed this often. */
-#define HEALTH_PUBLISH_EVERY_S 60.0
 /* How long to wait at exit_at_end for the outbox to drain. */
 #define DRAIN_TIMEOUT_S 60.0
 /* The button is read this often: a press is noticed within ~20 ms (two
@@ -293,7 +289,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 {
 	char run[READING_RUN_LEN + 1];
 	uint64_t seq;
-	size_t n;
+	size_t confirmed = 0;
 
 	switch (ev->kind) {
 	case MQTT_EVENT_CONNECTED:
@@ -312,12 +308,8 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 	case MQTT_EVENT_PUBLISHED:
 		if (ev->tag == UINT64_MAX)
 			break;	/* status */
-		if (ev->ok && d->cfg.sensord.confirm == CONFIRM_BROKER) {
-			if (outbox_confirm_id(d->outbox, ev->tag)) {
-				d->last_progress_real = clock_real_s();
-				d->resend_interval_s = d->cfg.sensord.resend_s;
-			}
-		}
+		if (ev->ok && d->cfg.sensord.confirm == CONFIRM_BROKER)
+			confirmed = outbox_confirm_id(d->outbox, ev->tag);
 		break;
 	case MQTT_EVENT_MESSAGE:
 		if (strcmp(ev->topic, d->topic_ack) == 0) {
@@ -327,11 +319,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 			}
 			if (d->cfg.sensord.confirm != CONFIRM_COLLECTOR || ack_check(d, run, seq) < 0)
 				break;
-			n = outbox_ack(d->outbox, run, seq);
-			if (n) {
-				d->last_progress_real = clock_real_s();
-				d->resend_interval_s = d->cfg.sensord.resend_s;
-			}
+			confirmed = outbox_ack(d->outbox, run, seq);
 		} else if (d->topic_ha_status[0] && strcmp(ev->topic, d->topic_ha_status) == 0) {
 			if (ev->payload_len == 6 && memcmp(ev->payload, "online", 6) == 0)
 				publish_discovery(d);
@@ -344,6 +332,10 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 			}
 		}
 		break;
+	}
+	if (confirmed) {
+		d->last_progress_real = clock_real_s();
+		d->resend_interval_s = d->cfg.sensord.resend_s;
 	}
 }
 
@@ -536,7 +528,8 @@ static double feedback_poll(struct daemon *d)
 	return fmin(wake, lv.next_change_s);
 }
 
-static void log_health(struct daemon *d)
+/* The counters in one log line; also the cron job, so it returns true. */
+static bool log_health(struct daemon *d)
 {
 	struct outbox_stats ob;
 	struct mqtt_stats ms;
@@ -553,6 +546,7 @@ static void log_health(struct daemon *d)
 		 (unsigned long long)ob.corrupt_regions, (unsigned long long)ms.published_ok,
 		 (unsigned long long)ms.connects, (unsigned long long)d->events_dropped,
 		 (unsigned long long)d->acks_ignored);
+	return true;
 }
 
 /* ---- the loop's periodic jobs (redis' serverCron) ---- */
@@ -569,8 +563,10 @@ struct cron_job {
 };
 
 static const double drops_log_every_s = 60.0;
-static const double health_publish_every_s = HEALTH_PUBLISH_EVERY_S;
-static const double health_every_s = HEALTH_EVERY_S;
+/* The retained <prefix>/<device>/health counters (Home Assistant's chip
+ * fault count) are refreshed this often. */
+static const double health_publish_every_s = 60.0;
+static const double health_every_s = 300.0;
 
 /* Makes what was written since the last flush durable (outbox.h). */
 static bool job_flush(struct daemon *d)
@@ -607,12 +603,6 @@ static bool job_publish_health(struct daemon *d)
 	return false;
 }
 
-static bool job_log_health(struct daemon *d)
-{
-	log_health(d);
-	return true;
-}
-
 /* Runs the jobs that are due, in the table's order. */
 static void cron_run(struct daemon *d, const struct cron_job *jobs, size_t n, double now_real)
 {
@@ -647,7 +637,7 @@ static void reload(struct daemon *d)
 
 static int run_daemon(struct daemon *d)
 {
-	struct mqtt_will will;
+	struct mqtt_will will = { .topic = d->topic_status, .payload = "offline", .retained = true };
 	char err[512], client_id[160], outbox_dir[CONFIG_PATH_MAX + 16];
 	double period, next_tick, last_flush, last_health, end_s, drain_started = 0;
 	bool sampling = true;
@@ -658,7 +648,7 @@ static int run_daemon(struct daemon *d)
 		{ "outbox drops log", &drops_log_every_s, &d->outbox_drop_logged_at, job_log_drops },
 		{ "health publish", &health_publish_every_s, &d->health_published_at,
 		  job_publish_health },
-		{ "health log", &health_every_s, &last_health, job_log_health },
+		{ "health log", &health_every_s, &last_health, log_health },
 	};
 
 	topic_build(d->topic_reading, sizeof(d->topic_reading), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "reading");
@@ -702,9 +692,6 @@ static int run_daemon(struct daemon *d)
 		snprintf(client_id, sizeof(client_id), "%s", d->cfg.mqtt.client_id);
 	else
 		snprintf(client_id, sizeof(client_id), "rollsense-sensord-%s", d->cfg.device_id);
-	will.topic = d->topic_status;
-	will.payload = "offline";
-	will.retained = true;
 	d->mqtt = mqtt_client_new(&d->cfg.mqtt, client_id, &will, err, sizeof(err));
 	if (!d->mqtt) {
 		log_error("%s: %s", d->cfg.path, err);
@@ -828,14 +815,11 @@ static int run_daemon(struct daemon *d)
 		log_error("outbox: final write failed: %s", strerror(-rc_flush));
 	if (mqtt_client_connected(d->mqtt))
 		publish_status(d, "offline");
-	log_health(d);
+	(void)log_health(d);
 	mqtt_client_free(d->mqtt, 2000);
-	d->mqtt = NULL;
 	if (d->gpio)
 		d->gpio->close(d->gpio);
-	d->gpio = NULL;
 	outbox_close(d->outbox);
-	d->outbox = NULL;
 	return rc;
 }
 

@@ -14,12 +14,8 @@
  * outbox_run_info() and for refusing acks above its max_seq, until
  * RUNS_EMPTY_KEEP newer runs are without entries too.
  *
- * Lost readings. lost_after (outbox.h) is set in two places only: when a
- * drop leaves the collector a hole it can no longer have filled
- * (drop_oldest), and at open from the holes in what replay recovered
- * (gaps_mark). Appending and sending cost no more for it: a drop walks the
- * run's chain to its next held entry, past tombstones no later drop walks
- * again. */
+ * lost_after (outbox.h) is set by drop_oldest() and gaps_mark() only, so
+ * appending and sending cost nothing for it. */
 #include "outbox.h"
 
 #include "outlog.h"
@@ -47,9 +43,6 @@ struct slot {
 	bool in_sent;		/* on the sent-unconfirmed chain */
 };
 
-/* What the outbox knows of a run. A run stays known after its last entry
- * leaves the ring, so that outbox_run_info() still answers for it and a late
- * or bogus ack can be told apart; only RUNS_EMPTY_KEEP such runs are kept. */
 struct run_state {
 	char run[OUTBOX_RUN_LEN + 1];
 	size_t count;		/* ring entries of this run, tombstones included */
@@ -87,7 +80,6 @@ struct outbox {
 	uint64_t send_pos;	/* no never-sent entry before this */
 	uint64_t sent_first, sent_last;	/* the sent-unconfirmed chain */
 	uint64_t next_id;
-	size_t depth;
 
 	struct run_state *runs;
 	size_t n_runs;
@@ -102,14 +94,8 @@ struct outbox {
 	size_t n_pend_acks, cap_pend_acks;
 
 	bool loaded;		/* open succeeded: close may flush */
-	struct outbox_stats st;
+	struct outbox_stats st;	/* st.depth is the count of held entries */
 };
-
-/* A NUL-terminated run id: 8 (0.1.0) or 16 lowercase hex digits. */
-static bool run_is_valid(const char *run)
-{
-	return outlog_run_is_valid(run, strnlen(run, OUTBOX_RUN_LEN + 1));
-}
 
 /* ---- the ring ---- */
 
@@ -196,6 +182,18 @@ static int run_find(const struct outbox *ob, const char *run)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* The state of run, a NUL-terminated run id; NULL for an invalid run id or
+ * a run the outbox does not know. */
+static struct run_state *run_known(const struct outbox *ob, const char *run)
+{
+	int idx;
+
+	if (!run || !outlog_run_is_valid(run, strnlen(run, OUTBOX_RUN_LEN + 1)))
+		return NULL;
+	idx = run_find(ob, run);
+	return idx < 0 ? NULL : &ob->runs[idx];
 }
 
 /* The run's state, made if new. -1 on ENOMEM. Runs are few (one per start of
@@ -360,7 +358,7 @@ static void slot_retire(struct outbox *ob, uint64_t pos, bool log_id)
 	s->e.payload = NULL;
 	s->e.len = 0;
 	sent_unlink(ob, s);
-	ob->depth--;
+	ob->st.depth--;
 	if (log_id && pos < ob->write_pos)
 		(void)pending_id_add(ob, s->e.id);
 	ring_pop_done(ob);
@@ -372,11 +370,8 @@ static void lost_keep_min(uint64_t *lost_after, uint64_t v)
 		*lost_after = v;
 }
 
-/* Drops the oldest entry (the outbox is full). The collector can no longer
- * get from here what it lacks of the run between its ack and the run's next
- * held entry, so that entry, or the run's next one appended if none is held,
- * gets lost_after = the run's acked_seq (or keeps a smaller one). The walk
- * to the next held entry passes confirmed tombstones of the run that no
+/* Drops the oldest entry (the outbox is full) and sets lost_after where
+ * outbox.h says; the walk to the run's next held entry passes tombstones no
  * later drop walks again. Not while loading: open sets lost_after from the
  * whole of what it found. */
 static void drop_oldest(struct outbox *ob)
@@ -410,7 +405,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	 * PUBACKs that came with it, so mid-replay the outbox can look fuller
 	 * than it was, and a bound applied there would drop readings no one
 	 * confirmed. outbox_open applies it once everything is read. */
-	while (ob->loaded && (ob->depth >= ob->max_entries ||
+	while (ob->loaded && (ob->st.depth >= ob->max_entries ||
 			      ob->tail_pos - ob->head_pos >= ob->span_max))
 		drop_oldest(ob);
 	if (ring_reserve(ob) < 0)
@@ -446,7 +441,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	r->count++;
 	if (seq > r->max_seq)
 		r->max_seq = seq;
-	ob->depth++;
+	ob->st.depth++;
 	return 0;
 
 err_free:
@@ -534,12 +529,7 @@ static int record_apply(void *ctx, const struct outlog_record *rec)
 	return 0;
 }
 
-/* After replay: where a run's held entries skip seqs, the ones skipped
- * were lost (in a corrupt region or a torn tail) or dropped before the
- * restart, and can no longer be sent. A held entry gets lost_after = the
- * seq of the run's previous held entry when that is below its seq - 1, and
- * the run's first held entry gets its acked_seq when that is below its
- * seq - 1. Readings confirmed by PUBACK and gone leave such a gap too. */
+/* After replay: lost_after where a run's held entries skip seqs (outbox.h). */
 static void gaps_mark(struct outbox *ob)
 {
 	const struct run_state *r;
@@ -604,9 +594,9 @@ struct outbox *outbox_open(const char *dir, size_t max_entries)
 	 * here (max_entries is smaller than what the disk holds) are logged as
 	 * done at the next flush; until then a restart would load them again,
 	 * which only resends them. */
-	while (ob->depth > ob->max_entries || ob->tail_pos - ob->head_pos > ob->span_max)
+	while (ob->st.depth > ob->max_entries || ob->tail_pos - ob->head_pos > ob->span_max)
 		drop_oldest(ob);
-	ob->st.recovered = ob->depth;
+	ob->st.recovered = ob->st.depth;
 	gaps_mark(ob);
 
 	err = outlog_prune(ob->log, oldest_id(ob), true);
@@ -674,11 +664,12 @@ static int batch_build(struct outbox *ob, bool fresh)
 	return 0;
 }
 
-/* Writes the pending batch to the log, without syncing it. */
-static int batch_write(struct outbox *ob)
+int outbox_write(struct outbox *ob)
 {
 	int err;
 
+	if (!ob)
+		return -EINVAL;
 	if (ob->write_pos == ob->tail_pos && !ob->n_pend_ids && !ob->n_pend_acks)
 		return 0;
 	err = batch_build(ob, outlog_segment_full(ob->log));
@@ -692,20 +683,10 @@ static int batch_write(struct outbox *ob)
 	return 0;
 }
 
-int outbox_write(struct outbox *ob)
-{
-	if (!ob)
-		return -EINVAL;
-	return batch_write(ob);
-}
-
 int outbox_flush(struct outbox *ob)
 {
-	int err;
+	int err = outbox_write(ob);
 
-	if (!ob)
-		return -EINVAL;
-	err = batch_write(ob);
 	if (err)
 		return err;
 	err = outlog_sync(ob->log);
@@ -725,7 +706,7 @@ void outbox_close(struct outbox *ob)
 		return;
 	if (ob->loaded) {
 		/* With nothing left, leave an empty folder behind. */
-		if (outbox_flush(ob) == 0 && ob->depth == 0)
+		if (outbox_flush(ob) == 0 && ob->st.depth == 0)
 			(void)outlog_prune(ob->log, oldest_id(ob), false);
 	}
 	for (pos = ob->head_pos; pos < ob->tail_pos; pos++) {
@@ -747,7 +728,8 @@ int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *
 	char *copy;
 	int err;
 
-	if (!ob || !run || !run_is_valid(run) || (!payload && len) || len > OUTLOG_PAYLOAD_MAX)
+	if (!ob || !run || !outlog_run_is_valid(run, strnlen(run, OUTBOX_RUN_LEN + 1)) ||
+	    (!payload && len) || len > OUTLOG_PAYLOAD_MAX)
 		return -EINVAL;
 	copy = malloc(len + 1);
 	if (!copy)
@@ -765,17 +747,12 @@ int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *
 
 size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
 {
-	struct run_state *r;
+	struct run_state *r = ob ? run_known(ob, run) : NULL;
 	uint64_t before;
 	size_t n;
-	int idx;
 
-	if (!ob || !run || !run_is_valid(run))
+	if (!r)
 		return 0;
-	idx = run_find(ob, run);
-	if (idx < 0)
-		return 0;
-	r = &ob->runs[idx];
 	/* Nothing was made with that seq: the ack is wrong. Taken, it would
 	 * raise acked_seq past readings not made yet, which the logged ack
 	 * would then confirm at the next open without them being received. */
@@ -794,15 +771,10 @@ size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
 int outbox_run_info(const struct outbox *ob, const char *run, uint64_t *max_seq,
 		    uint64_t *acked_seq)
 {
-	const struct run_state *r;
-	int idx;
+	const struct run_state *r = ob ? run_known(ob, run) : NULL;
 
-	if (!ob || !run || !run_is_valid(run))
+	if (!r)
 		return -1;
-	idx = run_find(ob, run);
-	if (idx < 0)
-		return -1;
-	r = &ob->runs[idx];
 	if (max_seq)
 		*max_seq = r->max_seq;
 	if (acked_seq)
@@ -888,5 +860,4 @@ void outbox_get_stats(const struct outbox *ob, struct outbox_stats *st)
 	if (!ob || !st)
 		return;
 	*st = ob->st;
-	st->depth = ob->depth;
 }

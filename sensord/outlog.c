@@ -34,12 +34,6 @@
  * one fdatasync. It also records out-of-order PUBACKs exactly, so a restart
  * resends nothing that was confirmed before the last flush.
  *
- * Recovery replays the segments in order and hands each record to the
- * outbox: an 'S' or 'R' adds an entry, a 'K', 'A' or 'C' confirms entries
- * read so far. A reading whose id is not above every id read before is a
- * copy left by a failed flush and is skipped here. A record of an unknown
- * type with a good CRC is skipped (room for later versions).
- *
  * Damage. A record is bad when its header does not fit in the file, its
  * body_len is 0, above the largest body or past the end of the file, its
  * CRC does not match, or its body is malformed (a known type with a wrong
@@ -48,12 +42,9 @@
  * following offset, byte by byte, until one holds a record that is not bad
  * AND is of a known type (so garbage needs a matching CRC and a body that
  * parses, with a valid run id, a nonzero id, ..., to pass for a record), and
- * goes on from there. The bytes skipped count as a corrupt region when such
- * a record follows them in the segment, and as a torn tail (the normal trace
- * of a crash during a write) when none does; both are in outlog_damage
- * (and so in outbox_stats).
- * Whatever the skipped bytes held is lost: at open, the held entry after a
- * hole in its run's seqs says so in lost_after.
+ * goes on from there, counting the bytes skipped in outlog_damage (a
+ * corrupt region or a torn tail, as outbox_stats defines them). Whatever
+ * they held is lost: outbox_entry.lost_after says so after open.
  *
  * Segment lifetime. Records are appended to the newest ("active") segment;
  * a new one is started before a flush once the active one holds 4096 records
@@ -110,7 +101,7 @@ struct outlog {
 	int dir_fd;		/* holds the flock that keeps a second process out */
 
 	struct segment *segs;	/* oldest first; the last is active if active_fd >= 0 */
-	size_t n_segs, cap_segs;
+	size_t n_segs;
 	uint64_t next_seg_num;
 	int active_fd;
 	off_t active_bytes;
@@ -124,10 +115,9 @@ struct outlog {
 	uint64_t batch_max_id;	/* highest reading id in the batch, 0 if none */
 };
 
-/* ---- CRC-32 (IEEE 802.3), table-driven, table built on first use ---- */
+/* ---- CRC-32 (IEEE 802.3), table-driven, table built at each open ---- */
 
 static uint32_t crc_table[256];
-static bool crc_table_ready;
 
 static void crc32_table_build(void)
 {
@@ -140,7 +130,6 @@ static void crc32_table_build(void)
 			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
 		crc_table[i] = c;
 	}
-	crc_table_ready = true;
 }
 
 /* Continues a CRC over more bytes: start with crc = 0. */
@@ -148,57 +137,44 @@ static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {
 	size_t i;
 
-	if (!crc_table_ready)
-		crc32_table_build();
 	crc = ~crc;
 	for (i = 0; i < n; i++)
 		crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
 
-/* ---- little-endian helpers ---- */
+/* ---- little-endian integers and hex digits ---- */
 
-static void put_u32(unsigned char *p, uint32_t v)
+static void put_le(unsigned char *p, uint64_t v, int n)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+	while (n--) {
+		*p++ = (unsigned char)v;
+		v >>= 8;
+	}
 }
 
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
+static uint64_t get_le(const unsigned char *p, int n)
 {
 	uint64_t v = 0;
 
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
 	return v;
 }
 
-bool outlog_run_is_valid(const char *p, size_t n)
+/* True if the n bytes at p are all lowercase hex digits. */
+static bool lower_hex(const char *p, size_t n)
 {
-	size_t i;
-
-	if (n != RUN_LEN_OLD && n != OUTLOG_RUN_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return false;
 	}
 	return true;
+}
+
+bool outlog_run_is_valid(const char *p, size_t n)
+{
+	return (n == RUN_LEN_OLD || n == OUTLOG_RUN_MAX) && lower_hex(p, n);
 }
 
 /* ---- segment files ---- */
@@ -210,23 +186,10 @@ static int segment_name(char *buf, size_t len, uint64_t num)
 
 static bool segment_name_parse(const char *name, uint64_t *num)
 {
-	uint64_t v = 0;
-	int i;
-
 	if (strlen(name) != SEGMENT_NAME_LEN || strncmp(name, "seg-", 4) != 0 ||
-	    strcmp(name + 20, ".log") != 0)
+	    !lower_hex(name + 4, 16) || strcmp(name + 20, ".log") != 0)
 		return false;
-	for (i = 4; i < 20; i++) {
-		char c = name[i];
-
-		if (c >= '0' && c <= '9')
-			v = (v << 4) | (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = (v << 4) | (uint64_t)(c - 'a' + 10);
-		else
-			return false;
-	}
-	*num = v;
+	*num = strtoull(name + 4, NULL, 16);
 	return true;
 }
 
@@ -245,59 +208,17 @@ static int segment_push(struct outlog *log, uint64_t num)
 	return 0;
 }
 
-static int u64_compare(const void *a, const void *b)
+static int segment_filter(const struct dirent *de)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t num;
 
-	return (x > y) - (x < y);
+	return segment_name_parse(de->d_name, &num);
 }
 
-/* Collects the segment numbers in the folder, sorted. */
-static int segments_list(const struct outlog *log, uint64_t **nums_out, size_t *n_out)
+/* Segment names are fixed-width hex: their byte order is their numbers'. */
+static int segment_compare(const struct dirent **a, const struct dirent **b)
 {
-	DIR *d;
-	struct dirent *de;
-	uint64_t *nums = NULL, *n, num;
-	size_t count = 0, cap = 0;
-	int fd, err = 0;
-
-	fd = openat(log->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	errno = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (!segment_name_parse(de->d_name, &num))
-			continue;
-		if (count == cap) {
-			cap = cap ? cap * 2 : 16;
-			n = realloc(nums, cap * sizeof(*n));
-			if (!n) {
-				err = -ENOMEM;
-				goto out;
-			}
-			nums = n;
-		}
-		nums[count++] = num;
-	}
-	if (errno)
-		err = -errno;
-out:
-	closedir(d);
-	if (err) {
-		free(nums);
-		return err;
-	}
-	if (count)
-		qsort(nums, count, sizeof(*nums), u64_compare);
-	*nums_out = nums;
-	*n_out = count;
-	return 0;
+	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
 /* ---- replay ---- */
@@ -327,21 +248,15 @@ static int record_parse(const unsigned char *b, size_t len, struct outlog_record
 	case 'R':
 	case 'S':
 		rec->kind = OUTLOG_READING;
-		if (b[0] == 'R') {
-			rl = RUN_LEN_OLD;
-			fixed = RECORD_R_FIXED;
-			if (len < fixed || !run_take(rec->run, b + 17, rl))
-				return -1;
-		} else {
-			if (len < RECORD_S_FIXED)
-				return -1;
-			rl = b[17];
-			fixed = RECORD_S_FIXED + rl;
-			if (len < fixed || !run_take(rec->run, b + RECORD_S_FIXED, rl))
-				return -1;
-		}
-		rec->id = get_u64(b + 1);
-		rec->seq = get_u64(b + 9);
+		if (len < RECORD_S_FIXED)
+			return -1;
+		/* The run follows id and seq: 8 digits in 'R', after their count in 'S'. */
+		rl = b[0] == 'R' ? RUN_LEN_OLD : b[17];
+		fixed = (b[0] == 'R' ? RECORD_R_FIXED - RUN_LEN_OLD : RECORD_S_FIXED) + rl;
+		if (len < fixed || !run_take(rec->run, b + fixed - rl, rl))
+			return -1;
+		rec->id = get_le(b + 1, 8);
+		rec->seq = get_le(b + 9, 8);
 		rec->payload = b + fixed;
 		rec->plen = len - fixed;
 		if (rec->id == 0 || rec->id == UINT64_MAX || rec->plen > OUTLOG_PAYLOAD_MAX)
@@ -351,7 +266,7 @@ static int record_parse(const unsigned char *b, size_t len, struct outlog_record
 		rec->kind = OUTLOG_RUN_STATE;
 		if (len != RECORD_A_LEN || !run_take(rec->run, b + 1, RUN_LEN_OLD))
 			return -1;
-		rec->seq = get_u64(b + 1 + RUN_LEN_OLD);
+		rec->seq = get_le(b + 1 + RUN_LEN_OLD, 8);
 		/* 0.1.0 did not log what was made; an ack implies that much. */
 		rec->max_seq = rec->seq;
 		return 1;
@@ -362,15 +277,15 @@ static int record_parse(const unsigned char *b, size_t len, struct outlog_record
 		rl = b[1];
 		if (len != RECORD_K_FIXED + rl || !run_take(rec->run, b + 2, rl))
 			return -1;
-		rec->seq = get_u64(b + 2 + rl);
-		rec->max_seq = get_u64(b + 10 + rl);
+		rec->seq = get_le(b + 2 + rl, 8);
+		rec->max_seq = get_le(b + 10 + rl, 8);
 		return rec->seq <= rec->max_seq ? 1 : -1;
 	case 'C':
 		rec->kind = OUTLOG_DONE;
 		if (len != RECORD_C_LEN)
 			return -1;
-		rec->first = get_u64(b + 1);
-		rec->count = get_u32(b + 9);
+		rec->first = get_le(b + 1, 8);
+		rec->count = (uint32_t)get_le(b + 9, 4);
 		if (rec->first == 0 || rec->count == 0 || rec->first > UINT64_MAX - rec->count)
 			return -1;
 		return 1;
@@ -432,10 +347,8 @@ static const unsigned char *reader_get(struct seg_reader *rd, uint64_t off, size
 }
 
 /* The length of the record starting at off (header included), decoded into
- * *rec, or 0 when none does: the header must fit in the file, body_len be
- * plausible and the body fit too, the body parse (when resyncing, as a type
- * this version knows, with sane fields) and the CRC match. 0 with *err set
- * on a read error. */
+ * *rec, or 0 for a bad one (see atop) or, when resyncing, one of a type this
+ * version does not know. 0 with *err set on a read error. */
 static size_t record_at(struct seg_reader *rd, uint64_t off, bool resync,
 			struct outlog_record *rec,
 			int *err)
@@ -450,7 +363,7 @@ static size_t record_at(struct seg_reader *rd, uint64_t off, bool resync,
 	h = reader_get(rd, off, RECORD_HEADER_LEN, err);
 	if (!h)
 		return 0;
-	len = get_u32(h);
+	len = (uint32_t)get_le(h, 4);
 	if (len == 0 || len > RECORD_BODY_MAX || len > left - RECORD_HEADER_LEN)
 		return 0;
 	h = reader_get(rd, off, RECORD_HEADER_LEN + len, err);
@@ -459,7 +372,7 @@ static size_t record_at(struct seg_reader *rd, uint64_t off, bool resync,
 	kind = record_parse(h + RECORD_HEADER_LEN, len, rec);
 	if (kind < 0 || (kind == 0 && resync))
 		return 0;
-	if (crc32_update(crc32_update(0, h, 4), h + RECORD_HEADER_LEN, len) != get_u32(h + 4))
+	if (crc32_update(crc32_update(0, h, 4), h + RECORD_HEADER_LEN, len) != get_le(h + 4, 4))
 		return 0;
 	return RECORD_HEADER_LEN + len;
 }
@@ -485,10 +398,8 @@ static int record_take(struct outlog *log, const struct outlog_record *rec,
 	return apply(ctx, rec);
 }
 
-/* Replays one segment. After a bad record it looks for the next offset where
- * a good one starts and goes on from there: the bytes skipped count as a
- * corrupt region if a record follows them, as a torn tail if none does. buf
- * is READER_CAP bytes of the caller's. */
+/* Replays one segment, skipping damage as the comment atop says. buf is
+ * READER_CAP bytes of the caller's. */
 static int segment_replay(struct outlog *log, uint64_t num, unsigned char *buf,
 			  outlog_apply_fn apply, void *ctx, struct outlog_damage *damage,
 			  uint64_t *next_id)
@@ -546,28 +457,28 @@ out:
 int outlog_replay(struct outlog *log, outlog_apply_fn apply, void *ctx,
 		  struct outlog_damage *damage, uint64_t *next_id)
 {
-	uint64_t *nums = NULL;
+	struct dirent **names;
 	unsigned char *buf;
-	size_t n_nums = 0, i;
-	int err;
+	uint64_t num;
+	int n, i, err = 0;
 
 	*next_id = 1;
-	err = segments_list(log, &nums, &n_nums);
-	if (err)
-		return err;
+	n = scandirat(log->dir_fd, ".", &names, segment_filter, segment_compare);
+	if (n < 0)
+		return -errno;
 	buf = malloc(READER_CAP);
-	if (!buf) {
+	if (!buf)
 		err = -ENOMEM;
-		goto out;
+	for (i = 0; i < n; i++) {
+		if (!err && segment_name_parse(names[i]->d_name, &num)) {
+			err = segment_replay(log, num, buf, apply, ctx, damage, next_id);
+			if (!err)
+				log->next_seg_num = num + 1;
+		}
+		free(names[i]);
 	}
-	for (i = 0; i < n_nums && !err; i++) {
-		err = segment_replay(log, nums[i], buf, apply, ctx, damage, next_id);
-		if (!err)
-			log->next_seg_num = nums[i] + 1;
-	}
+	free(names);
 	free(buf);
-out:
-	free(nums);
 	return err;
 }
 
@@ -589,6 +500,7 @@ struct outlog *outlog_open(const char *dir)
 	}
 	log->active_fd = -1;
 	log->next_seg_num = 1;
+	crc32_table_build();
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
 		goto err_free;
@@ -713,13 +625,13 @@ static int wbuf_record(struct outlog *log, const unsigned char *a, size_t alen, 
 	if (wbuf_reserve(log, RECORD_HEADER_LEN + alen + blen) < 0)
 		return -ENOMEM;
 	p = log->wbuf + log->wbuf_len;
-	put_u32(p, (uint32_t)(alen + blen));
+	put_le(p, (uint32_t)(alen + blen), 4);
 	memcpy(p + RECORD_HEADER_LEN, a, alen);
 	if (blen)
 		memcpy(p + RECORD_HEADER_LEN + alen, b, blen);
 	crc = crc32_update(0, p, 4);
 	crc = crc32_update(crc, p + RECORD_HEADER_LEN, alen + blen);
-	put_u32(p + 4, crc);
+	put_le(p + 4, crc, 4);
 	log->wbuf_len += RECORD_HEADER_LEN + alen + blen;
 	log->batch_records++;
 	return 0;
@@ -732,8 +644,8 @@ int outlog_batch_reading(struct outlog *log, uint64_t id, uint64_t seq, const ch
 	size_t rl = strlen(run);
 
 	fixed[0] = 'S';
-	put_u64(fixed + 1, id);
-	put_u64(fixed + 9, seq);
+	put_le(fixed + 1, id, 8);
+	put_le(fixed + 9, seq, 8);
 	fixed[17] = (unsigned char)rl;
 	memcpy(fixed + RECORD_S_FIXED, run, rl);
 	if (wbuf_record(log, fixed, RECORD_S_FIXED + rl, payload, len) < 0)
@@ -747,8 +659,8 @@ int outlog_batch_done(struct outlog *log, uint64_t first, uint32_t count)
 	unsigned char body[RECORD_C_LEN];
 
 	body[0] = 'C';
-	put_u64(body + 1, first);
-	put_u32(body + 9, count);
+	put_le(body + 1, first, 8);
+	put_le(body + 9, count, 4);
 	return wbuf_record(log, body, RECORD_C_LEN, NULL, 0);
 }
 
@@ -761,8 +673,8 @@ int outlog_batch_run_state(struct outlog *log, const char *run, uint64_t acked_s
 	fixed[0] = 'K';
 	fixed[1] = (unsigned char)rl;
 	memcpy(fixed + 2, run, rl);
-	put_u64(fixed + 2 + rl, acked_seq);
-	put_u64(fixed + 10 + rl, max_seq);
+	put_le(fixed + 2 + rl, acked_seq, 8);
+	put_le(fixed + 10 + rl, max_seq, 8);
 	return wbuf_record(log, fixed, RECORD_K_FIXED + rl, NULL, 0);
 }
 
@@ -771,31 +683,26 @@ int outlog_batch_run_state(struct outlog *log, const char *run, uint64_t acked_s
 static int segment_ensure_active(struct outlog *log)
 {
 	char name[SEGMENT_NAME_LEN + 1];
-	int fd;
+	int fd, err = 0;
 
 	if (!outlog_segment_full(log))
 		return 0;
-	if (segment_push(log, log->next_seg_num) < 0)
-		return -ENOMEM;
 	segment_name(name, sizeof(name), log->next_seg_num);
 	fd = openat(log->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int err = -errno;
-
-		log->n_segs--;
+	if (fd < 0)
+		return -errno;
+	/* What an unsynced write left in the page cache goes to disk before
+	 * the file is let go (once per segment). */
+	if (log->active_fd >= 0 && log->unsynced && fdatasync(log->active_fd) < 0)
+		err = -errno;
+	else if (segment_push(log, log->next_seg_num) < 0)
+		err = -ENOMEM;
+	if (err) {
+		close(fd);
+		(void)unlinkat(log->dir_fd, name, 0);
 		return err;
 	}
 	if (log->active_fd >= 0) {
-		/* What an unsynced write left in the page cache goes to disk
-		 * before the file is let go (once per segment). */
-		if (log->unsynced && fdatasync(log->active_fd) < 0) {
-			int err = -errno;
-
-			close(fd);
-			(void)unlinkat(log->dir_fd, name, 0);
-			log->n_segs--;
-			return err;
-		}
 		log->unsynced = false;
 		close(log->active_fd);
 	}
