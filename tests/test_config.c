@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit.h"
 
 /* The reason every device-id message gives. */
 #define ID_WHY "only A-Z, a-z, 0-9, '_' and '-' are allowed, because the id becomes a " \
@@ -688,47 +689,27 @@ static void test_relative_paths(void **state)
 /* ---- files: password, TLS key, config_load ----------------------------- */
 
 struct tmp {
-	char dir[64];
+	char *dir;		/* first, for unit_fixture_new */
 };
 
+/* dir/name holding content, with mode (unit_write_file). */
 static void write_file(const char *dir, const char *name, const char *content, mode_t mode)
 {
 	char path[256];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	assert_int_equal(fclose(f), 0);
-	/* chmod, not the umask, decides the mode under test. */
-	assert_int_equal(chmod(path, mode), 0);
+	unit_write_file(path, content, mode);
 }
 
 static int tmp_setup(void **state)
 {
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/rollsense-test-config-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
+	*state = unit_fixture_new(sizeof(struct tmp), "test-config");
+	return *state ? 0 : -1;
 }
 
 static int tmp_teardown(void **state)
 {
-	struct tmp *t = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(t);
+	unit_fixture_free(*state);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
  * crash, confirmation by ack and by PUBACK, the bound, lost_after, the send
  * order and resend timing. The segment log under it (record format, damage,
  * pruning) has its own tests, test_outlog.c. Each test works in a fresh
- * mkdtemp folder. */
+ * folder (unit_fixture_new). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "outbox.h"
+#include "unit.h"
 
 #define RUN_A "0000000a"
 #define RUN_B "0000000b"
@@ -33,29 +33,16 @@
 #define RUN_D "fedcba9876543210"
 
 struct fixture {
-	char tmp[64];		/* the mkdtemp folder */
+	char *tmp;		/* first, for unit_fixture_new: the test's folder */
 	char dir[96];		/* the outbox folder inside it, made by outbox_open */
 };
 
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_outbox");
 
 	if (!fx)
 		return -1;
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_outbox-XXXXXX");
-	if (!mkdtemp(fx->tmp)) {
-		free(fx);
-		return -1;
-	}
 	snprintf(fx->dir, sizeof(fx->dir), "%s/outbox", fx->tmp);
 	*state = fx;
 	return 0;
@@ -63,10 +50,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	nftw(fx->tmp, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-	free(fx);
+	unit_fixture_free(*state);
 	return 0;
 }
 

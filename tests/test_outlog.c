@@ -2,7 +2,7 @@
  * outlog.h: the record format and its CRC, 0.1.0's records, what replay
  * hands back after a torn tail or damage in the middle, copies left by a
  * failed write, pruning, a write cut short, and the folder's lock. Each test
- * works in a fresh mkdtemp folder; records are built by hand with the test's
+ * works in a fresh folder (unit_fixture_new); records are built by hand with the test's
  * own CRC where the format itself is under test. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "outlog.h"
+#include "unit.h"
 
 #define RUN_A "0000000a"
 #define RUN_OLD "3f9c2a1e"		/* an 8-digit run as 0.1.0 made them */
@@ -32,7 +33,7 @@
 #define MAX_RECORDS 64
 
 struct fixture {
-	char tmp[64];		/* the mkdtemp folder */
+	char *tmp;		/* first, for unit_fixture_new: the test's folder */
 	char dir[96];		/* the log's folder inside it, made by outlog_open */
 };
 
@@ -45,38 +46,20 @@ struct replayed {
 	uint64_t next_id;
 };
 
-static struct fixture the_fixture;
-
 static int fixture_make(void **state)
 {
-	struct fixture *fx = &the_fixture;
+	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_outlog");
 
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_outlog-XXXXXX");
-	if (!mkdtemp(fx->tmp))
+	if (!fx)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%.63s/outbox", fx->tmp);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/outbox", fx->tmp);
 	*state = fx;
 	return 0;
 }
 
-/* The folder is at most two deep (a log is flat): its files go, deepest
- * first, then the folders, now empty. */
 static int fixture_remove(void **state)
 {
-	static const char *const depths[] = { "%s/*/*", "%s/*", "%s" };
-	const struct fixture *fx = *state;
-	char pattern[160];
-	glob_t g;
-	size_t d, i;
-
-	for (d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
-		snprintf(pattern, sizeof(pattern), depths[d], fx->tmp);
-		if (glob(pattern, 0, NULL, &g) != 0)
-			continue;
-		for (i = 0; i < g.gl_pathc; i++)
-			remove(g.gl_pathv[i]);
-		globfree(&g);
-	}
+	unit_fixture_free(*state);
 	return 0;
 }
 

@@ -13,9 +13,51 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cJSON.h>
+
 #include "sim/sim.h"
 
 #define TMP_PREFIX "/tmp/rollsense-"
+
+static const cJSON *json_at(const cJSON *obj, const char *path)
+{
+	const char *dot;
+	char key[128];
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		obj = cJSON_GetObjectItemCaseSensitive(obj, key);
+		path = dot + 1;
+	}
+	return cJSON_GetObjectItemCaseSensitive(obj, path);
+}
+
+const cJSON *json_obj(const cJSON *obj, const char *path)
+{
+	const cJSON *v = json_at(obj, path);
+
+	if (!cJSON_IsObject(v))
+		fail_msg("\"%s\" is not an object", path);
+	return v;
+}
+
+const char *json_str(const cJSON *obj, const char *path)
+{
+	const cJSON *v = json_at(obj, path);
+
+	if (!cJSON_IsString(v))
+		fail_msg("\"%s\" is not a string", path);
+	return v->valuestring;
+}
+
+double json_num(const cJSON *obj, const char *path)
+{
+	const cJSON *v = json_at(obj, path);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("\"%s\" is not a number", path);
+	return v->valuedouble;
+}
 
 char *unit_tmpdir(const char *tag)
 {

@@ -1,4 +1,5 @@
-/* What the unit tests share: a double comparison, temporary folders, files
+/* What the unit tests share: a double comparison, JSON lookups that fail the
+ * test, temporary folders, files
  * written with a chosen mode, one scriptable I²C bus (a register file with
  * hooks) and the simulated bus over scenario text. Include it after
  * <cmocka.h>. Every helper here fails the running test on an error of its
@@ -24,6 +25,17 @@
 			fail_msg("%s = %.10g, want %.10g +- %g", #got, got_, want_,        \
 				 (double)(tol));                                           \
 	} while (0)
+
+/* ---- JSON ---- */
+
+struct cJSON;
+
+/* The member at path under obj ("cmps.pressure": a dot steps into an
+ * object) as an object, a string or a number; fails the test, naming path,
+ * when it is absent or of another type. obj may be NULL. */
+const struct cJSON *json_obj(const struct cJSON *obj, const char *path);
+const char *json_str(const struct cJSON *obj, const char *path);
+double json_num(const struct cJSON *obj, const char *path);
 
 /* ---- temporary folders and files ---- */
 
