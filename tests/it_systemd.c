@@ -100,12 +100,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	unit_fixture_free(*state);
-	return 0;
-}
-
 static void test_verify_clean(void **state)
 {
 	struct fixture *f = *state;
@@ -216,5 +210,5 @@ int main(void)
 	};
 
 	tests_select();
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, unit_fixture_teardown);
 }

@@ -707,12 +707,6 @@ static int tmp_setup(void **state)
 	return *state ? 0 : -1;
 }
 
-static int tmp_teardown(void **state)
-{
-	unit_fixture_free(*state);
-	return 0;
-}
-
 static int parse_in(const struct tmp *t, const char *json)
 {
 	err[0] = '\0';
@@ -1056,12 +1050,12 @@ int main(void)
 		cmocka_unit_test(test_error_json),
 		cmocka_unit_test(test_error_limits),
 		cmocka_unit_test(test_relative_paths),
-		cmocka_unit_test_setup_teardown(test_password_file, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_file, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_group, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_load_errors_name_the_file, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_password_file, tmp_setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tls_key_file, tmp_setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tls_key_group, tmp_setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_errors_name_the_file, tmp_setup, unit_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_resolves_against_file_folder, tmp_setup,
-						tmp_teardown),
+						unit_fixture_teardown),
 		cmocka_unit_test(test_cfg_untouched_on_failure),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_restart_keys),

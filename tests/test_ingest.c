@@ -128,8 +128,7 @@ static int teardown(void **state)
 		ingest_close(fx);
 	for (size_t i = 0; i < fx->rec.n_sessions; i++)
 		free(fx->rec.sessions[i]);
-	unit_fixture_free(fx);
-	return 0;
+	return unit_fixture_teardown(state);
 }
 
 /* The scripted session: seq n is at t = (n - 1) / 10 s, 15 kPa from 10 s

@@ -32,26 +32,10 @@
 #define RUN_C "00112233aabbccdd"
 #define RUN_D "fedcba9876543210"
 
-struct fixture {
-	char *tmp;		/* first, for unit_fixture_new: the test's folder */
-	char dir[96];		/* the outbox folder inside it, made by outbox_open */
-};
-
+/* path: the log's folder in the test's folder, made by outbox_open. */
 static int setup(void **state)
 {
-	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_outbox");
-
-	if (!fx)
-		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/outbox", fx->tmp);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	unit_fixture_free(*state);
-	return 0;
+	return unit_dir_setup(state, "test_outbox", "outbox");
 }
 
 /* The payload a test stores for (run, seq); what comes back must equal it. */
@@ -165,7 +149,7 @@ static struct outbox_stats stats_of(struct outbox *ob)
 
 static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 	struct stat st;
@@ -173,9 +157,9 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 	size_t i, n;
 	FILE *f;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
-	assert_int_equal(stat(fx->dir, &st), 0);
+	assert_int_equal(stat(fx->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	append_range(ob, RUN_A, 1, 10);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -185,13 +169,13 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 	outbox_close(ob);
 
 	/* Somebody else's file in the folder is left alone. */
-	snprintf(path, sizeof(path), "%s/notes.txt", fx->dir);
+	snprintf(path, sizeof(path), "%s/notes.txt", fx->path);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("not a segment\n", f);
 	fclose(f);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 6);
 	assert_int_equal(stats_of(ob).depth, 6);
@@ -208,17 +192,17 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 
 static void test_ack_watermark_across_runs(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 5);
 	outbox_close(ob);	/* close flushes */
 
 	/* A new start: the old run comes from disk, the new one is appended. */
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	append_range(ob, RUN_B, 1, 3);
@@ -230,7 +214,7 @@ static void test_ack_watermark_across_runs(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 3);
 	/* Old run first, then the new one. */
@@ -249,13 +233,13 @@ static void test_ack_watermark_across_runs(void **state)
  * nothing now, and nothing appended later, in memory or after a restart. */
 static void test_ack_above_max_seq_is_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	const uint64_t bogus = 1000000000000000ull;
 	uint64_t max_seq, acked_seq;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), -1);
 	append_range(ob, RUN_A, 1, 5);
@@ -285,7 +269,7 @@ static void test_ack_above_max_seq_is_refused(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 3);
 	assert_int_equal(drain(ob, 0, s, 16), 3);
@@ -305,13 +289,13 @@ static void test_ack_above_max_seq_is_refused(void **state)
  * "without entries": it cannot be forgotten.) */
 static void test_runs_without_entries_are_bounded(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	uint64_t max_seq, acked_seq;
 	struct outbox *ob;
 	char run[16];
 	int i, known = 0;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	for (i = 1; i <= 40; i++) {
 		snprintf(run, sizeof(run), "%08x", 0x100 + i);
@@ -349,12 +333,12 @@ static void test_runs_without_entries_are_bounded(void **state)
 
 static void test_16_digit_runs_round_trip(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	uint64_t max_seq, acked_seq;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 5);
 	append_range(ob, RUN_D, 1, 2);
@@ -364,7 +348,7 @@ static void test_16_digit_runs_round_trip(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 6);
 	assert_int_equal(drain(ob, 0, s, 16), 6);
@@ -391,12 +375,12 @@ static void test_16_digit_runs_round_trip(void **state)
  * so a restart still knows how far the collector got. */
 static void test_ack_survives_segment_deletion(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	uint64_t max_seq, acked_seq;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 4095);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -405,10 +389,10 @@ static void test_ack_survives_segment_deletion(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	append_range(ob, RUN_C, 4096, 4100);
 	assert_int_equal(outbox_flush(ob), 0);
-	assert_int_equal(segment_count(fx->dir), 1);	/* the first one is gone */
+	assert_int_equal(segment_count(fx->path), 1);	/* the first one is gone */
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	assert_int_equal(outbox_run_info(ob, RUN_C, &max_seq, &acked_seq), 0);
@@ -423,7 +407,7 @@ static void test_ack_survives_segment_deletion(void **state)
 
 static void test_puback_out_of_order_then_reopen(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	/* 20 appended; ids of seq 7, 3, 15, 1, 20, 2 confirmed: the rest, by
 	 * hand, is 4-6, 8-14, 16-19. */
 	static const uint64_t confirmed_seqs[] = { 7, 3, 15, 1, 20, 2 };
@@ -432,7 +416,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
 	struct outbox *ob;
 	size_t i, n;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 20);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -451,7 +435,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 14);
 	n = drain(ob, 0, t, 32);
@@ -468,7 +452,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
  * by record, is test_outlog's. */
 static void test_damage_at_open_sets_lost_after(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_stats st;
 	struct sent s[32];
 	struct outbox *ob;
@@ -476,19 +460,19 @@ static void test_damage_at_open_sets_lost_after(void **state)
 	off_t size, rec;
 	size_t i;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 10, 19);	/* two-digit seqs: records of one length */
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
-	segment_only(fx->dir, path, sizeof(path));
+	segment_only(fx->path, path, sizeof(path));
 	size = file_size(path);
 	assert_int_equal(size % 10, 0);
 	rec = size / 10;
 
 	/* A power cut in the middle of writing the last record (seq 19). */
 	assert_int_equal(truncate(path, size - rec / 2), 0);
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	st = stats_of(ob);
 	assert_int_equal(st.recovered, 9);
@@ -500,7 +484,7 @@ static void test_damage_at_open_sets_lost_after(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).torn_tails, 1);
 	assert_int_equal(drain(ob, 0, s, 32), 11);
@@ -519,12 +503,12 @@ static void test_damage_at_open_sets_lost_after(void **state)
 
 static void test_full_outbox_drops_oldest(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 	size_t i;
 
-	ob = outbox_open(fx->dir, 5);
+	ob = outbox_open(fx->path, 5);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 5);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -537,7 +521,7 @@ static void test_full_outbox_drops_oldest(void **state)
 	outbox_close(ob);
 
 	/* The drop is durable: 1-3 do not come back, even with room for them. */
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	assert_int_equal(drain(ob, 0, s, 16), 5);
@@ -553,11 +537,11 @@ static void test_full_outbox_drops_oldest(void **state)
  * between, never set lost_after. */
 static void test_lost_after_not_set_in_normal_operation(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[64];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 30);
 	assert_int_equal(drain(ob, 0, s, 64), 30);
@@ -572,7 +556,7 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
 	assert_no_loss(s, 5);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(drain(ob, 0, s, 64), 5);
 	assert_int_equal(s[0].seq, 36);
@@ -583,7 +567,7 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
 	assert_no_loss(s, 3);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(drain(ob, 0, s, 64), 8);
 	assert_no_loss(s, 8);
@@ -594,12 +578,12 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
  * reading sent, 5, carries lost_after 1. */
 static void test_lost_after_drop_of_three(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_entry *e;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 5);
+	ob = outbox_open(fx->path, 5);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 5);
 	assert_int_equal(outbox_ack(ob, RUN_C, 1), 1);
@@ -615,7 +599,7 @@ static void test_lost_after_drop_of_three(void **state)
 	outbox_close(ob);
 
 	/* The same after a restart, from what the disk says. */
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(drain(ob, 0, s, 16), 5);
 	assert_int_equal(s[0].seq, 5);
@@ -628,11 +612,11 @@ static void test_lost_after_drop_of_three(void **state)
  * entry of its own run, with that run's ack. */
 static void test_lost_after_two_runs_interleaved(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 4);
+	ob = outbox_open(fx->path, 4);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 1);
 	append_range(ob, RUN_D, 1, 1);
@@ -660,11 +644,11 @@ static void test_lost_after_two_runs_interleaved(void **state)
 /* A drop of a run's only held reading marks the run's next append. */
 static void test_lost_after_goes_to_the_next_append(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 2);
+	ob = outbox_open(fx->path, 2);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 1);
 	append_range(ob, RUN_D, 1, 1);
@@ -694,18 +678,18 @@ static void test_lost_after_goes_to_the_next_append(void **state)
  * while loading (room for fewer than the disk holds). */
 static void test_lost_after_at_open(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 	char path[160];
 	off_t rec;
 	int fd;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 11, 20);
 	assert_int_equal(outbox_flush(ob), 0);
-	segment_only(fx->dir, path, sizeof(path));
+	segment_only(fx->path, path, sizeof(path));
 	rec = file_size(path) / 10;
 	assert_int_equal(outbox_ack(ob, RUN_A, 13), 3);
 	outbox_close(ob);
@@ -715,7 +699,7 @@ static void test_lost_after_at_open(void **state)
 	assert_int_equal(pwrite(fd, "#", 1, 3 * rec + rec / 2), 1);
 	close(fd);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).corrupt_regions, 1);
 	assert_int_equal(drain(ob, 0, s, 16), 6);
@@ -727,7 +711,7 @@ static void test_lost_after_at_open(void **state)
 	/* Room for 4: 15 and 16 are dropped once the log is read (11-13,
 	 * whose ack comes later in the log, are confirmed by then: nothing
 	 * that was confirmed counts as dropped). */
-	ob = outbox_open(fx->dir, 4);
+	ob = outbox_open(fx->path, 4);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).dropped, 2);
 	assert_int_equal(drain(ob, 0, s, 16), 4);
@@ -739,12 +723,12 @@ static void test_lost_after_at_open(void **state)
 
 static void test_send_order_and_resend_timing(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_entry *e;
 	struct outbox *ob;
 	uint64_t id2 = 0;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 3);
 	for (uint64_t seq = 1; seq <= 3; seq++) {
@@ -780,11 +764,11 @@ static void test_send_order_and_resend_timing(void **state)
 
 static void test_reset_sent_resends_from_oldest(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 4);
 	assert_int_equal(drain(ob, 0, s, 16), 4);
@@ -800,7 +784,7 @@ static void test_reset_sent_resends_from_oldest(void **state)
 
 static void test_crash_loses_only_unflushed(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[256];
 	struct outbox *ob;
 	int status;
@@ -811,7 +795,7 @@ static void test_crash_loses_only_unflushed(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		/* The daemon dies without closing: 1-100 flushed, 101-150 not. */
-		ob = outbox_open(fx->dir, 1000);
+		ob = outbox_open(fx->path, 1000);
 		if (!ob)
 			_exit(2);
 		append_range(ob, RUN_A, 1, 100);
@@ -824,7 +808,7 @@ static void test_crash_loses_only_unflushed(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 
-	ob = outbox_open(fx->dir, 1000);
+	ob = outbox_open(fx->path, 1000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 100);
 	assert_int_equal(drain(ob, 0, s, 256), 100);
@@ -840,7 +824,7 @@ static void test_crash_loses_only_unflushed(void **state)
  * partial records behind it, where they would hide the later batches. */
 static void test_failed_flush_is_retried(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[256];
 	struct outbox *ob;
 	struct rlimit lim;
@@ -851,7 +835,7 @@ static void test_failed_flush_is_retried(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		ob = outbox_open(fx->dir, 1000);
+		ob = outbox_open(fx->path, 1000);
 		if (!ob)
 			_exit(2);
 		append_range(ob, RUN_A, 1, 10);
@@ -882,7 +866,7 @@ static void test_failed_flush_is_retried(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 
-	ob = outbox_open(fx->dir, 1000);
+	ob = outbox_open(fx->path, 1000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 15);
 	assert_int_equal(drain(ob, 0, s, 256), 15);
@@ -894,11 +878,11 @@ static void test_failed_flush_is_retried(void **state)
 
 static void test_done_segments_removed(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox *ob;
 	uint64_t seq;
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	/* Flushing every 100 readings: a segment is closed after the batch
 	 * that takes it to 4096 records, i.e. at 4100; 10000 readings make
@@ -907,20 +891,20 @@ static void test_done_segments_removed(void **state)
 		append_range(ob, RUN_A, seq, seq + 99);
 		assert_int_equal(outbox_flush(ob), 0);
 	}
-	assert_int_equal(segment_count(fx->dir), 3);
+	assert_int_equal(segment_count(fx->path), 3);
 	/* The first segment is all done, the second is not. */
 	assert_int_equal(outbox_ack(ob, RUN_A, 5000), 5000);
 	assert_int_equal(outbox_flush(ob), 0);
-	assert_int_equal(segment_count(fx->dir), 2);
+	assert_int_equal(segment_count(fx->path), 2);
 	/* Everything done: only the active segment stays ... */
 	assert_int_equal(outbox_ack(ob, RUN_A, 10000), 5000);
 	assert_int_equal(outbox_flush(ob), 0);
-	assert_int_equal(segment_count(fx->dir), 1);
+	assert_int_equal(segment_count(fx->path), 1);
 	/* ... until a close with nothing left. */
 	outbox_close(ob);
-	assert_int_equal(segment_count(fx->dir), 0);
+	assert_int_equal(segment_count(fx->path), 0);
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 0);
 	outbox_close(ob);
@@ -928,20 +912,20 @@ static void test_done_segments_removed(void **state)
 
 static void test_flush_writes_only_changes(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox *ob;
 	char path[160];
 	off_t size;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(outbox_flush(ob), 0);
 	assert_int_equal(stats_of(ob).flushes, 0);
-	assert_int_equal(segment_count(fx->dir), 0);
+	assert_int_equal(segment_count(fx->path), 0);
 	append_range(ob, RUN_A, 1, 3);
 	assert_int_equal(outbox_flush(ob), 0);
 	assert_int_equal(stats_of(ob).flushes, 1);
-	segment_only(fx->dir, path, sizeof(path));
+	segment_only(fx->path, path, sizeof(path));
 	size = file_size(path);
 	assert_int_equal(outbox_flush(ob), 0);
 	assert_int_equal(stats_of(ob).flushes, 1);
@@ -956,29 +940,29 @@ static void test_flush_writes_only_changes(void **state)
 
 static void test_open_and_append_errors(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox *ob, *second;
 	char path[160];
 	FILE *f;
 
 	errno = 0;
-	assert_null(outbox_open(fx->dir, 0));
+	assert_null(outbox_open(fx->path, 0));
 	assert_int_equal(errno, EINVAL);
 
 	/* A regular file where a folder should be. */
-	snprintf(path, sizeof(path), "%s/file", fx->tmp);
+	snprintf(path, sizeof(path), "%s/file", fx->dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/file/outbox", fx->tmp);
+	snprintf(path, sizeof(path), "%s/file/outbox", fx->dir);
 	errno = 0;
 	assert_null(outbox_open(path, 10));
 	assert_int_equal(errno, ENOTDIR);
 
-	ob = outbox_open(fx->dir, 10);
+	ob = outbox_open(fx->path, 10);
 	assert_non_null(ob);
 	errno = 0;
-	second = outbox_open(fx->dir, 10);
+	second = outbox_open(fx->path, 10);
 	assert_null(second);
 	assert_int_equal(errno, EBUSY);
 
@@ -998,14 +982,14 @@ static void test_open_and_append_errors(void **state)
 
 static void test_200000_round_trip(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_entry *e;
 	struct outbox *ob;
 	char buf[128];
 	uint64_t seq;
 	int len;
 
-	ob = outbox_open(fx->dir, 250000);
+	ob = outbox_open(fx->path, 250000);
 	assert_non_null(ob);
 	for (seq = 1; seq <= 200000; seq += 1000) {
 		append_range(ob, RUN_A, seq, seq + 999);
@@ -1013,7 +997,7 @@ static void test_200000_round_trip(void **state)
 	}
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 250000);
+	ob = outbox_open(fx->path, 250000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 200000);
 	for (seq = 1; seq <= 200000; seq++) {
@@ -1030,34 +1014,34 @@ static void test_200000_round_trip(void **state)
 	assert_int_equal(outbox_ack(ob, RUN_A, 200000), 200000);
 	assert_int_equal(stats_of(ob).depth, 0);
 	outbox_close(ob);
-	assert_int_equal(segment_count(fx->dir), 0);
+	assert_int_equal(segment_count(fx->path), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reopen_brings_back_unconfirmed_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_watermark_across_runs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_above_max_seq_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runs_without_entries_are_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_16_digit_runs_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_survives_segment_deletion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damage_at_open_sets_lost_after, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_not_set_in_normal_operation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_drop_of_three, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_two_runs_interleaved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_goes_to_the_next_append, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_at_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_loses_only_unflushed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_flush_is_retried, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_done_segments_removed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_writes_only_changes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_and_append_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_200000_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_brings_back_unconfirmed_in_order, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ack_watermark_across_runs, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ack_above_max_seq_is_refused, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_runs_without_entries_are_bounded, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_16_digit_runs_round_trip, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ack_survives_segment_deletion, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_at_open_sets_lost_after, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_not_set_in_normal_operation, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_drop_of_three, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_two_runs_interleaved, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_goes_to_the_next_append, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_at_open, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_crash_loses_only_unflushed, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_flush_is_retried, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_done_segments_removed, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_writes_only_changes, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_open_and_append_errors, setup, unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_200000_round_trip, setup, unit_fixture_teardown),
 	};
 
 	tests_select();

@@ -32,11 +32,6 @@
 #define RUN_C "00112233aabbccdd"
 #define MAX_RECORDS 64
 
-struct fixture {
-	char *tmp;		/* first, for unit_fixture_new: the test's folder */
-	char dir[96];		/* the log's folder inside it, made by outlog_open */
-};
-
 /* What a replay handed over, payloads copied out of the log's buffer. */
 struct replayed {
 	size_t n;
@@ -46,21 +41,10 @@ struct replayed {
 	uint64_t next_id;
 };
 
+/* path: the log's folder in the test's folder, made by outlog_open. */
 static int fixture_make(void **state)
 {
-	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_outlog");
-
-	if (!fx)
-		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/outbox", fx->tmp);
-	*state = fx;
-	return 0;
-}
-
-static int fixture_remove(void **state)
-{
-	unit_fixture_free(*state);
-	return 0;
+	return unit_dir_setup(state, "test_outlog", "outbox");
 }
 
 static int collect(void *ctx, const struct outlog_record *rec)
@@ -293,7 +277,7 @@ static void assert_readings(const struct replayed *r, const char *run, const uin
  * says: u32 body_len | u32 crc of the length and the body | body. */
 static void test_record_layout_and_crc(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	unsigned char buf[512];
 	struct replayed r;
 	struct outlog *log;
@@ -304,7 +288,7 @@ static void test_record_layout_and_crc(void **state)
 	/* The test's CRC against the standard check value. */
 	assert_int_equal(test_crc32(0, (const unsigned char *)"123456789", 9), 0xCBF43926u);
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	assert_true(outlog_segment_full(log));	/* no active segment yet */
 	outlog_batch_begin(log);
@@ -316,7 +300,7 @@ static void test_record_layout_and_crc(void **state)
 	assert_int_equal(outlog_sync(log), 1);
 	outlog_close(log);
 
-	assert_int_equal(segments(fx->dir, path, sizeof(path)), 1);
+	assert_int_equal(segments(fx->path, path, sizeof(path)), 1);
 	assert_non_null(strstr(path, "/seg-0000000000000001.log"));
 	f = fopen(path, "rb");
 	assert_non_null(f);
@@ -346,7 +330,7 @@ static void test_record_layout_and_crc(void **state)
 	assert_int_equal(le_get(buf + 83, 8), 2);
 	assert_int_equal(le_get(buf + 91, 8), 3);
 
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.rec[0].kind, OUTLOG_READING);
 	assert_int_equal(r.rec[0].id, 7);
@@ -364,18 +348,18 @@ static void test_record_layout_and_crc(void **state)
  * written after it goes to a new segment, and an 8-digit run stays 8. */
 static void test_old_format_replayed(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	struct outlog *log;
 	FILE *f;
 
-	f = segment_create(fx->dir, 1);
+	f = segment_create(fx->path, 1);
 	record_write_r(f, 1, RUN_OLD, 1);
 	record_write_r(f, 2, RUN_OLD, 2);
 	record_write_a(f, RUN_OLD, 2);
 	fclose(f);
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	replay_log(log, &r);
 	assert_int_equal(r.n, 3);
@@ -392,9 +376,9 @@ static void test_old_format_replayed(void **state)
 	assert_int_equal(outlog_batch_write(log), 0);
 	assert_int_equal(outlog_sync(log), 1);
 	outlog_close(log);
-	assert_int_equal(segments(fx->dir, NULL, 0), 2);
+	assert_int_equal(segments(fx->path, NULL, 0), 2);
 
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 4);
 	assert_run_state(&r.rec[3], RUN_OLD, 3, 4);
 }
@@ -403,17 +387,17 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 {
 	static const uint64_t nine[] = { 10, 11, 12, 13, 14, 15, 16, 17, 18 };
 	static const uint64_t eight[] = { 10, 11, 12, 13, 14, 16, 17, 18 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	char path[160];
 	off_t size, rec;
 
-	rec = log_of_readings(fx->dir, RUN_A, 10, 19, path, sizeof(path));
+	rec = log_of_readings(fx->path, RUN_A, 10, 19, path, sizeof(path));
 	size = 10 * rec;
 
 	/* A power cut in the middle of writing the last record. */
 	assert_int_equal(truncate(path, size - rec / 2), 0);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, nine, 9);
 	assert_int_equal(r.damage.torn_tails, 1);
 	assert_int_equal(r.damage.torn_bytes, rec - rec / 2);
@@ -423,7 +407,7 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 	/* One flipped bit in the payload of the 6th record (seq 15): that
 	 * record is skipped and counted, the three whole ones after it come. */
 	byte_flip(path, 5 * rec + rec / 2, 0x10);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, eight, 8);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, rec);
@@ -435,18 +419,18 @@ static void test_two_damaged_regions_in_one_segment(void **state)
 {
 	static const uint64_t want[] = { 10, 11, 12, 13, 15, 16, 17, 18, 19, 20,
 					 23, 24, 25, 26, 27, 28, 29 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	char path[160];
 	off_t rec;
 
-	rec = log_of_readings(fx->dir, RUN_A, 10, 29, path, sizeof(path));
+	rec = log_of_readings(fx->path, RUN_A, 10, 29, path, sizeof(path));
 	/* The body of seq 14; then seq 21's CRC and seq 22's length, side by
 	 * side: one region of two records. */
 	byte_flip(path, 4 * rec + rec / 2, 0x01);
 	byte_flip(path, 11 * rec + 5, 0x80);
 	u32_poke(path, 12 * rec, 3);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 17);
 	assert_int_equal(r.damage.corrupt_regions, 2);
 	assert_int_equal(r.damage.corrupt_bytes, 3 * rec);
@@ -461,21 +445,21 @@ static void test_length_past_end_of_file(void **state)
 {
 	static const uint64_t want[] = { 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 23,
 					 24, 25, 26, 27, 28 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	char path[160];
 	off_t rec;
 
-	rec = log_of_readings(fx->dir, RUN_A, 10, 29, path, sizeof(path));
+	rec = log_of_readings(fx->path, RUN_A, 10, 29, path, sizeof(path));
 	u32_poke(path, 6 * rec, 60000);		/* seq 16 */
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 19);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, rec);
 	assert_int_equal(r.damage.torn_tails, 0);
 
 	u32_poke(path, 19 * rec, 60000);	/* seq 29, the last */
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 18);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, rec);
@@ -490,14 +474,14 @@ static void test_length_past_end_of_file(void **state)
 static void test_resync_takes_no_garbage(void **state)
 {
 	static const uint64_t want[] = { 1, 3, 4 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	unsigned char body[64];
 	struct replayed r;
 	long before, after;
 	FILE *f;
 
 	memset(body, 0, sizeof(body));
-	f = segment_create(fx->dir, 1);
+	f = segment_create(fx->path, 1);
 	record_write_r(f, 1, RUN_OLD, 1);
 	before = ftell(f);
 	/* A good CRC, but the run is not lowercase hex. */
@@ -536,7 +520,7 @@ static void test_resync_takes_no_garbage(void **state)
 	record_write_r(f, 4, RUN_OLD, 4);
 	fclose(f);
 
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_OLD, want, 3);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, after - before);
@@ -548,11 +532,11 @@ static void test_resync_takes_no_garbage(void **state)
 static void test_copies_skipped(void **state)
 {
 	static const uint64_t want[] = { 1, 2, 3 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	struct outlog *log;
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	outlog_batch_begin(log);
 	batch_readings(log, RUN_A, 1, 2);
@@ -562,18 +546,18 @@ static void test_copies_skipped(void **state)
 	assert_int_equal(outlog_batch_write(log), 0);
 	assert_int_equal(outlog_sync(log), 1);
 	outlog_close(log);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 3);
 	assert_int_equal(r.next_id, 4);
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	replay_log(log, &r);
 	outlog_batch_begin(log);
 	assert_int_equal(outlog_batch_done(log, 3, 10), 0);
 	assert_int_equal(outlog_batch_write(log), 0);
 	outlog_close(log);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(r.next_id, 13);
 }
@@ -584,16 +568,16 @@ static void test_copies_skipped(void **state)
  * writes nothing. */
 static void test_segments_and_prune(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outlog *log;
 	uint64_t id;
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	outlog_batch_begin(log);
 	assert_int_equal(outlog_batch_write(log), 0);	/* empty: no file */
 	assert_int_equal(outlog_sync(log), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 0);
+	assert_int_equal(segments(fx->path, NULL, 0), 0);
 	for (id = 1; id <= 10000; id += 100) {
 		outlog_batch_begin(log);
 		batch_readings(log, RUN_A, id, id + 99);
@@ -602,15 +586,15 @@ static void test_segments_and_prune(void **state)
 	assert_int_equal(outlog_sync(log), 1);
 	assert_int_equal(outlog_sync(log), 0);
 	/* 4100, 4100 and 1800 records: a batch is not split. */
-	assert_int_equal(segments(fx->dir, NULL, 0), 3);
+	assert_int_equal(segments(fx->path, NULL, 0), 3);
 	assert_int_equal(outlog_prune(log, 4100, true), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 3);
+	assert_int_equal(segments(fx->path, NULL, 0), 3);
 	assert_int_equal(outlog_prune(log, 4101, true), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 2);
+	assert_int_equal(segments(fx->path, NULL, 0), 2);
 	assert_int_equal(outlog_prune(log, UINT64_MAX, true), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 1);
+	assert_int_equal(segments(fx->path, NULL, 0), 1);
 	assert_int_equal(outlog_prune(log, UINT64_MAX, false), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 0);
+	assert_int_equal(segments(fx->path, NULL, 0), 0);
 	/* The active one gone, the next batch starts a new file. */
 	assert_true(outlog_segment_full(log));
 	outlog_close(log);
@@ -636,7 +620,7 @@ static int file_size_limit(rlim_t bytes)
 static void test_failed_write_is_cut_off(void **state)
 {
 	static const uint64_t want[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	struct outlog *log;
 	int status;
@@ -645,7 +629,7 @@ static void test_failed_write_is_cut_off(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		log = outlog_open(fx->dir);
+		log = outlog_open(fx->path);
 		if (!log)
 			_exit(2);
 		outlog_batch_begin(log);
@@ -671,14 +655,14 @@ static void test_failed_write_is_cut_off(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 12);
 	assert_int_equal(r.damage.corrupt_regions + r.damage.torn_tails, 0);
 }
 
 static void test_open_errors(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outlog *log;
 
 	errno = 0;
@@ -688,13 +672,13 @@ static void test_open_errors(void **state)
 	assert_null(outlog_open("/dev/null/outbox"));	/* a file where a folder should be */
 	assert_int_equal(errno, ENOTDIR);
 	/* A second owner would interleave records. */
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	errno = 0;
-	assert_null(outlog_open(fx->dir));
+	assert_null(outlog_open(fx->path));
 	assert_int_equal(errno, EBUSY);
 	outlog_close(log);
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	outlog_close(log);
 	outlog_close(NULL);
@@ -706,7 +690,7 @@ static void test_open_errors(void **state)
 	assert_false(outlog_run_is_valid("3f9c2a1g", 8));
 }
 
-#define TEST(name) cmocka_unit_test_setup_teardown(name, fixture_make, fixture_remove)
+#define TEST(name) cmocka_unit_test_setup_teardown(name, fixture_make, unit_fixture_teardown)
 
 int main(void)
 {

@@ -115,12 +115,24 @@ void *unit_fixture_new(size_t size, const char *tag)
 	return dir;
 }
 
-void unit_fixture_free(void *fixture)
+int unit_fixture_teardown(void **state)
 {
-	char **dir = fixture;
+	char **dir = *state;
 
 	unit_rmtree(*dir);
-	free(fixture);
+	free(dir);
+	return 0;
+}
+
+int unit_dir_setup(void **state, const char *tag, const char *name)
+{
+	struct unit_dir *d = unit_fixture_new(sizeof(*d), tag);
+
+	*state = d;
+	if (!d)
+		return -1;
+	snprintf(d->path, sizeof(d->path), "%s/%s", d->dir, name);
+	return 0;
 }
 
 void unit_write_file(const char *path, const char *content, mode_t mode)

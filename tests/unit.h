@@ -50,9 +50,18 @@ void unit_remove_tree(const char *dir);
 void unit_rmtree(char *dir);
 /* For cmocka's setup: a calloc'd fixture of size bytes whose first member,
  * a char *, holds a fresh unit_tmpdir(tag). NULL if either failed.
- * unit_fixture_free removes the folder and frees the fixture. */
+ * unit_fixture_teardown, a cmocka teardown, removes the folder and frees
+ * the fixture in *state. */
 void *unit_fixture_new(size_t size, const char *tag);
-void unit_fixture_free(void *fixture);
+int unit_fixture_teardown(void **state);
+/* The fixture of a test that needs a fresh folder and one path in it. */
+struct unit_dir {
+	char *dir;
+	char path[128];		/* dir/name */
+};
+/* *state becomes a unit_fixture_new struct unit_dir for tag and name; -1 if
+ * it cannot be made. */
+int unit_dir_setup(void **state, const char *tag, const char *name);
 /* Writes content to path and gives it mode with chmod (the umask does not
  * decide). Fails the test if it cannot. */
 void unit_write_file(const char *path, const char *content, mode_t mode);
