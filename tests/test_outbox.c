@@ -18,10 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "outbox.h"
@@ -782,32 +779,39 @@ static void test_reset_sent_resends_from_oldest(void **state)
 	outbox_close(ob);
 }
 
+/* For a child: the outbox at path (room for 1000) with 1-n appended and
+ * flushed; NULL if that failed. */
+static struct outbox *open_flushed(const char *path, uint64_t n)
+{
+	struct outbox *ob = outbox_open(path, 1000);
+
+	if (ob)
+		append_range(ob, RUN_A, 1, n);
+	if (ob && outbox_flush(ob) != 0)
+		return NULL;
+	return ob;
+}
+
+/* In a child, a daemon that dies without closing: 1-100 flushed, 101-150
+ * not. */
+static int crash_with_unflushed(void *path)
+{
+	struct outbox *ob = open_flushed(path, 100);
+
+	if (!ob)
+		return 2;
+	append_range(ob, RUN_A, 101, 150);
+	return 0;
+}
+
 static void test_crash_loses_only_unflushed(void **state)
 {
 	struct unit_dir *fx = *state;
 	struct sent s[256];
 	struct outbox *ob;
-	int status;
 	size_t i;
-	pid_t pid;
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* The daemon dies without closing: 1-100 flushed, 101-150 not. */
-		ob = outbox_open(fx->path, 1000);
-		if (!ob)
-			_exit(2);
-		append_range(ob, RUN_A, 1, 100);
-		if (outbox_flush(ob) != 0)
-			_exit(3);
-		append_range(ob, RUN_A, 101, 150);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-
+	unit_in_child(crash_with_unflushed, fx->path);
 	ob = outbox_open(fx->path, 1000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 100);
@@ -816,6 +820,33 @@ static void test_crash_loses_only_unflushed(void **state)
 		assert_int_equal(s[i].seq, 1 + i);
 	assert_no_loss(s, 100);
 	outbox_close(ob);
+}
+
+/* In a child: 1-10 flushed; 11-110 refused by the file size limit; 1-105
+ * acknowledged; with the limit lifted the rest (106-110) flushed, then
+ * 111-120. */
+static int flush_past_size_limit(void *path)
+{
+	struct outbox *ob = open_flushed(path, 10);
+
+	if (!ob)
+		return 2;
+	/* Ten records fit under 4000 bytes, a hundred more do not. */
+	if (unit_file_size_limit(4000) != 0)
+		return 4;
+	append_range(ob, RUN_A, 11, 110);
+	if (outbox_flush(ob) != -EFBIG)
+		return 5;
+	if (outbox_ack(ob, RUN_A, 105) != 105)
+		return 6;
+	if (unit_file_size_limit(0) != 0)
+		return 7;
+	if (outbox_flush(ob) != 0)
+		return 8;
+	append_range(ob, RUN_A, 111, 120);
+	if (outbox_flush(ob) != 0)
+		return 9;
+	return 0;
 }
 
 /* A flush that fails halfway (the file size limit stands in for a full
@@ -827,45 +858,9 @@ static void test_failed_flush_is_retried(void **state)
 	struct unit_dir *fx = *state;
 	struct sent s[256];
 	struct outbox *ob;
-	struct rlimit lim;
-	int status;
 	size_t i;
-	pid_t pid;
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		ob = outbox_open(fx->path, 1000);
-		if (!ob)
-			_exit(2);
-		append_range(ob, RUN_A, 1, 10);
-		if (outbox_flush(ob) != 0)
-			_exit(3);
-		/* Ten records fit under 4000 bytes, a hundred more do not. */
-		signal(SIGXFSZ, SIG_IGN);
-		getrlimit(RLIMIT_FSIZE, &lim);
-		lim.rlim_cur = 4000;
-		if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
-			_exit(4);
-		append_range(ob, RUN_A, 11, 110);
-		if (outbox_flush(ob) != -EFBIG)
-			_exit(5);
-		if (outbox_ack(ob, RUN_A, 105) != 105)
-			_exit(6);
-		lim.rlim_cur = lim.rlim_max;
-		if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
-			_exit(7);
-		if (outbox_flush(ob) != 0)
-			_exit(8);
-		append_range(ob, RUN_A, 111, 120);
-		if (outbox_flush(ob) != 0)
-			_exit(9);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-
+	unit_in_child(flush_past_size_limit, fx->path);
 	ob = outbox_open(fx->path, 1000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 15);

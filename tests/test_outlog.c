@@ -15,13 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "outlog.h"
@@ -600,18 +597,32 @@ static void test_segments_and_prune(void **state)
 	outlog_close(log);
 }
 
-/* Sets the limit on the size of files this process writes (a full card's
- * stand-in) to bytes, or back to the hard limit with 0; writing past it
- * fails with EFBIG instead of raising SIGXFSZ. */
-static int file_size_limit(rlim_t bytes)
+/* In a child: 1-10 written, 11-110 refused by the file size limit, then
+ * 11-12 written with the limit lifted. */
+static int write_past_size_limit(void *path)
 {
-	struct rlimit lim;
+	struct outlog *log = outlog_open(path);
 
-	signal(SIGXFSZ, SIG_IGN);
-	if (getrlimit(RLIMIT_FSIZE, &lim) != 0)
-		return -1;
-	lim.rlim_cur = bytes ? bytes : lim.rlim_max;
-	return setrlimit(RLIMIT_FSIZE, &lim);
+	if (!log)
+		return 2;
+	outlog_batch_begin(log);
+	batch_readings(log, RUN_A, 1, 10);
+	if (outlog_batch_write(log) != 0)
+		return 3;
+	/* Ten records fit under 4000 bytes, a hundred more do not. */
+	if (unit_file_size_limit(4000) != 0)
+		return 4;
+	outlog_batch_begin(log);
+	batch_readings(log, RUN_A, 11, 110);
+	if (outlog_batch_write(log) != -EFBIG)
+		return 5;
+	if (unit_file_size_limit(0) != 0)
+		return 6;
+	outlog_batch_begin(log);
+	batch_readings(log, RUN_A, 11, 12);
+	if (outlog_batch_write(log) != 0 || outlog_sync(log) != 1)
+		return 7;
+	return 0;
 }
 
 /* A write that fails halfway (the file size limit stands in for a full
@@ -622,39 +633,8 @@ static void test_failed_write_is_cut_off(void **state)
 	static const uint64_t want[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 	struct unit_dir *fx = *state;
 	struct replayed r;
-	struct outlog *log;
-	int status;
-	pid_t pid;
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		log = outlog_open(fx->path);
-		if (!log)
-			_exit(2);
-		outlog_batch_begin(log);
-		batch_readings(log, RUN_A, 1, 10);
-		if (outlog_batch_write(log) != 0)
-			_exit(3);
-		/* Ten records fit under 4000 bytes, a hundred more do not. */
-		if (file_size_limit(4000) != 0)
-			_exit(4);
-		outlog_batch_begin(log);
-		batch_readings(log, RUN_A, 11, 110);
-		if (outlog_batch_write(log) != -EFBIG)
-			_exit(5);
-		if (file_size_limit(0) != 0)
-			_exit(6);
-		outlog_batch_begin(log);
-		batch_readings(log, RUN_A, 11, 12);
-		if (outlog_batch_write(log) != 0 || outlog_sync(log) != 1)
-			_exit(7);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-
+	unit_in_child(write_past_size_limit, fx->path);
 	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 12);
 	assert_int_equal(r.damage.corrupt_regions + r.damage.torn_tails, 0);

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -144,6 +148,33 @@ void unit_write_file(const char *path, const char *content, mode_t mode)
 	fputs(content, f);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* ---- processes ---- */
+
+void unit_in_child(int (*child)(void *arg), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child(arg));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the child failed: wait status 0x%x (exit code %d)", (unsigned)status,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int unit_file_size_limit(unsigned long bytes)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (getrlimit(RLIMIT_FSIZE, &lim) != 0)
+		return -1;
+	lim.rlim_cur = bytes ? (rlim_t)bytes : lim.rlim_max;
+	return setrlimit(RLIMIT_FSIZE, &lim);
 }
 
 /* ---- the fake bus ---- */

@@ -66,6 +66,18 @@ int unit_dir_setup(void **state, const char *tag, const char *name);
  * decide). Fails the test if it cannot. */
 void unit_write_file(const char *path, const char *content, mode_t mode);
 
+/* ---- processes ---- */
+
+/* Runs child(arg) in a forked process that exits with what it returns: 0
+ * when all went well, else a number naming the step that failed. Fails the
+ * test unless it exited 0. For work that must end in a process dying
+ * without cleaning up, or under limits the test must not keep. */
+void unit_in_child(int (*child)(void *arg), void *arg);
+/* Sets the limit on the size of files this process writes (a full card's
+ * stand-in) to bytes, or back to the hard limit with 0; writing past it
+ * fails with EFBIG instead of raising SIGXFSZ. 0, or -1 with errno set. */
+int unit_file_size_limit(unsigned long bytes);
+
 /* ---- a scriptable I²C bus with one chip ---- */
 
 struct fake_bus;
