@@ -981,17 +981,17 @@ static void test_hostile_text_is_data(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tls_scripted_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_wrong_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_untrusted_ca, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_client_certificate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_checked_before_reconnect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_acl_scripted_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_acl_impostor, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secret_files_open_to_others, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_device_ids_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_text_is_data, setup, teardown),
+		IT_TEST(test_tls_scripted_run),
+		IT_TEST(test_tls_wrong_host),
+		IT_TEST(test_tls_untrusted_ca),
+		IT_TEST(test_tls_client_certificate),
+		IT_TEST(test_tls_key_checked_before_reconnect),
+		IT_TEST(test_acl_scripted_run),
+		IT_TEST(test_wrong_password),
+		IT_TEST(test_acl_impostor),
+		IT_TEST(test_secret_files_open_to_others),
+		IT_TEST(test_device_ids_refused),
+		IT_TEST(test_hostile_text_is_data),
 	};
 
 	tests_select();

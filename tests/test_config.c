@@ -1024,6 +1024,8 @@ static void test_restart_keys(void **state)
 	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, NULL, 0), 6);
 }
 
+#define TMP_TEST(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, unit_fixture_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1050,12 +1052,11 @@ int main(void)
 		cmocka_unit_test(test_error_json),
 		cmocka_unit_test(test_error_limits),
 		cmocka_unit_test(test_relative_paths),
-		cmocka_unit_test_setup_teardown(test_password_file, tmp_setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_file, tmp_setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_group, tmp_setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_load_errors_name_the_file, tmp_setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_load_resolves_against_file_folder, tmp_setup,
-						unit_fixture_teardown),
+		TMP_TEST(test_password_file),
+		TMP_TEST(test_tls_key_file),
+		TMP_TEST(test_tls_key_group),
+		TMP_TEST(test_load_errors_name_the_file),
+		TMP_TEST(test_load_resolves_against_file_folder),
 		cmocka_unit_test(test_cfg_untouched_on_failure),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_restart_keys),

@@ -1012,31 +1012,33 @@ static void test_200000_round_trip(void **state)
 	assert_int_equal(segment_count(fx->path), 0);
 }
 
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reopen_brings_back_unconfirmed_in_order, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_ack_watermark_across_runs, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_ack_above_max_seq_is_refused, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_runs_without_entries_are_bounded, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_16_digit_runs_round_trip, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_ack_survives_segment_deletion, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_damage_at_open_sets_lost_after, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_not_set_in_normal_operation, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_drop_of_three, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_two_runs_interleaved, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_goes_to_the_next_append, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_at_open, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_crash_loses_only_unflushed, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_failed_flush_is_retried, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_done_segments_removed, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_flush_writes_only_changes, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_open_and_append_errors, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_200000_round_trip, setup, unit_fixture_teardown),
+		TEST(test_reopen_brings_back_unconfirmed_in_order),
+		TEST(test_ack_watermark_across_runs),
+		TEST(test_ack_above_max_seq_is_refused),
+		TEST(test_runs_without_entries_are_bounded),
+		TEST(test_16_digit_runs_round_trip),
+		TEST(test_ack_survives_segment_deletion),
+		TEST(test_puback_out_of_order_then_reopen),
+		TEST(test_damage_at_open_sets_lost_after),
+		TEST(test_full_outbox_drops_oldest),
+		TEST(test_lost_after_not_set_in_normal_operation),
+		TEST(test_lost_after_drop_of_three),
+		TEST(test_lost_after_two_runs_interleaved),
+		TEST(test_lost_after_goes_to_the_next_append),
+		TEST(test_lost_after_at_open),
+		TEST(test_send_order_and_resend_timing),
+		TEST(test_reset_sent_resends_from_oldest),
+		TEST(test_crash_loses_only_unflushed),
+		TEST(test_failed_flush_is_retried),
+		TEST(test_done_segments_removed),
+		TEST(test_flush_writes_only_changes),
+		TEST(test_open_and_append_errors),
+		TEST(test_200000_round_trip),
 	};
 
 	tests_select();

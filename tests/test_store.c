@@ -937,29 +937,30 @@ static void test_bad_input_refused(void **state)
 	store_close(st);
 }
 
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_reopen_keeps_data, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_schema_version_in_file_header, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_sqlite_database_refused, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_missing_folder_refused, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_duplicates_ignored, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_readings_after_in_seq_order_with_holes,
-						setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_run_progress_round_trip, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_runs_recent, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_session_round_trip, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_published_and_unpublished, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_sessions_each_filters, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_purge_keeps_new_readings_and_sessions, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_names_stored_verbatim, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_faults_stored_as_json, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_rollback_discards_batch, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_crash_keeps_exactly_the_committed, setup, unit_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, unit_fixture_teardown),
+		TEST(test_create_reopen_keeps_data),
+		TEST(test_schema_version_in_file_header),
+		TEST(test_newer_schema_refused),
+		TEST(test_not_a_database_refused),
+		TEST(test_foreign_sqlite_database_refused),
+		TEST(test_missing_folder_refused),
+		TEST(test_duplicates_ignored),
+		TEST(test_readings_after_in_seq_order_with_holes),
+		TEST(test_run_progress_round_trip),
+		TEST(test_runs_recent),
+		TEST(test_session_round_trip),
+		TEST(test_published_and_unpublished),
+		TEST(test_sessions_each_filters),
+		TEST(test_purge_keeps_new_readings_and_sessions),
+		TEST(test_hostile_names_stored_verbatim),
+		TEST(test_faults_stored_as_json),
+		TEST(test_rollback_discards_batch),
+		TEST(test_crash_keeps_exactly_the_committed),
+		TEST(test_bad_input_refused),
 	};
 
 	tests_select();
