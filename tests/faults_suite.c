@@ -138,13 +138,8 @@ struct run_rec {
 };
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	char cfg[300];
-	char db[300];
-	char collector_log[300];
-	char sub_out[300];
-	pid_t collector, sub;
+	struct harness_env env;	/* its broker keeps BROKER_QUEUE_MAX messages */
+	pid_t collector;
 	struct run_rec runs[MAX_RUNS];
 	size_t n_runs;
 	struct chip_fault faults[MAX_FAULTS];
@@ -196,7 +191,7 @@ static void failure_add(struct fixture *f, const char *fmt, ...)
 /* Occurrences of needle in the file (0 if it cannot be read). */
 static size_t file_count(const char *path, const char *needle)
 {
-	char *text = harness_read_file(path, NULL), *p;
+	char *text = harness_read_file(path), *p;
 	size_t n = 0;
 
 	if (!text)
@@ -301,7 +296,7 @@ static void script_compute(const struct sim_scenario *scn, double first_s, doubl
 /* The "fault T0 T1 CHIP KIND" lines of the scenario file. */
 static void faults_parse(struct fixture *f)
 {
-	char *text = harness_read_file(SCENARIO, NULL), *line, *save = NULL;
+	char *text = harness_read_file(SCENARIO), *line, *save = NULL;
 
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -338,38 +333,34 @@ static void write_config(struct fixture *f)
 	char cwd[512];
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	assert_int_equal(harness_write_file(f->cfg,
-		"{ \"device_id\": \"" DEVICE "\",\n"
-		"  \"mqtt\": { \"uri\": \"tcp://127.0.0.1:%d\", \"keepalive_s\": %d },\n"
-		"  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/state\", \"confirm\": \"collector\",\n"
-		"    \"resend_s\": %d, \"flush_s\": 0.2,\n"
-		"    \"sensors\": [\n"
-		"      { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", \"provides\": [\"pressure_kpa\"] },\n"
-		"      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
-		"    \"simulation\": { \"scenario\": \"%s/%s\", \"time_scale\": %g, \"exit_at_end\": true } },\n"
-		"  \"detector\": { \"idle_s\": %g },\n"
-		"  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2, \"gap_timeout_s\": %d } }\n",
-		f->broker.port, KEEPALIVE_S, f->dir, RESEND_S, cwd, SCENARIO, TIME_SCALE, IDLE_S, f->db,
-		GAP_TIMEOUT_S), 0);
+	assert_int_equal(harness_write_config(&f->env,
+		"mqtt.keepalive_s=%d\n"
+		"sensord.confirm=\"collector\"\n"
+		"sensord.resend_s=%d\n"
+		"sensord.simulation.scenario=\"%s/%s\"\n"
+		"sensord.simulation.time_scale=%g\n"
+		"detector.idle_s=%g\n"
+		"collector.gap_timeout_s=%d\n",
+		KEEPALIVE_S, RESEND_S, cwd, SCENARIO, TIME_SCALE, IDLE_S, GAP_TIMEOUT_S), 0);
 }
 
 static bool broker_is_up(const struct fixture *f)
 {
-	return f->broker.pid > 0;
+	return f->env.broker.pid > 0;
 }
 
 static void broker_kill(struct fixture *f)
 {
 	assert_true(broker_is_up(f));
-	harness_stop(f->broker.pid, SIGKILL, 5);
-	f->broker.pid = -1;
+	harness_stop(f->env.broker.pid, SIGKILL, 5);
+	f->env.broker.pid = -1;
 	f->broker_kills++;
 	note(f, "broker SIGKILLed (%u)", f->broker_kills);
 }
 
 static void broker_up(struct fixture *f)
 {
-	assert_int_equal(broker_restart(&f->broker), 0);
+	assert_int_equal(broker_restart(&f->env.broker), 0);
 	note(f, "broker restarted");
 }
 
@@ -381,7 +372,7 @@ static struct run_rec *run_current(struct fixture *f)
 /* Whether the last MQTT line of a daemon's log says it is connected. */
 static bool log_says_connected(const char *path)
 {
-	char *text = harness_read_file(path, NULL), *p, *last = NULL;
+	char *text = harness_read_file(path), *p, *last = NULL;
 	bool yes;
 
 	if (!text)
@@ -415,18 +406,18 @@ static void broker_freeze(struct fixture *f)
 	bool noticed;
 
 	/* A freeze tests a live connection going silent: both must be on it. */
-	if (!wait_connected(r->log, 40) || !wait_connected(f->collector_log, 40))
+	if (!wait_connected(r->log, 40) || !wait_connected(f->env.collector_log, 40))
 		failure_add(f, "before a freeze, a daemon was not connected within 40 s");
 	s_lost = file_count(r->log, "warn: mqtt:");
-	c_lost = file_count(f->collector_log, "warn: mqtt:");
+	c_lost = file_count(f->env.collector_log, "warn: mqtt:");
 	s_conn = file_count(r->log, "mqtt: connected to");
-	c_conn = file_count(f->collector_log, "mqtt: connected to");
-	assert_int_equal(kill(f->broker.pid, SIGSTOP), 0);
+	c_conn = file_count(f->env.collector_log, "mqtt: connected to");
+	assert_int_equal(kill(f->env.broker.pid, SIGSTOP), 0);
 	t0 = now_s();
 	noticed = wait_count_above(r->log, "warn: mqtt:", s_lost, 6 * KEEPALIVE_S + 10) &&
-		  wait_count_above(f->collector_log, "warn: mqtt:", c_lost, 6 * KEEPALIVE_S + 10);
+		  wait_count_above(f->env.collector_log, "warn: mqtt:", c_lost, 6 * KEEPALIVE_S + 10);
 	frozen = now_s() - t0;
-	assert_int_equal(kill(f->broker.pid, SIGCONT), 0);
+	assert_int_equal(kill(f->env.broker.pid, SIGCONT), 0);
 	if (!noticed)
 		failure_add(f, "broker frozen %.1f s: a daemon did not notice (keepalive %d s)", frozen,
 			    KEEPALIVE_S);
@@ -437,15 +428,15 @@ static void broker_freeze(struct fixture *f)
 		f->freeze_max_s = frozen;
 	note(f, "broker frozen %.1f s (%u)", frozen, f->broker_freezes);
 	if (!wait_count_above(r->log, "mqtt: connected to", s_conn, 40) ||
-	    !wait_count_above(f->collector_log, "mqtt: connected to", c_conn, 40))
+	    !wait_count_above(f->env.collector_log, "mqtt: connected to", c_conn, 40))
 		failure_add(f, "after a %.1f s freeze, a daemon did not reconnect within 40 s", frozen);
 	note(f, "both daemons connected again");
 }
 
 static pid_t start_collector(struct fixture *f)
 {
-	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->cfg, NULL };
-	pid_t pid = harness_spawn(f->collector_log, argv);
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, NULL };
+	pid_t pid = harness_spawn(f->env.collector_log, argv);
 
 	assert_true(pid > 0);
 	return pid;
@@ -468,13 +459,13 @@ static void sensord_start(struct fixture *f)
 	char *text, *p, dir[256];
 
 	assert_true(f->n_runs < MAX_RUNS);
-	memcpy(dir, f->dir, sizeof(dir));
+	memcpy(dir, f->env.dir, sizeof(dir));
 	r = &f->runs[f->n_runs++];
 	snprintf(r->log, sizeof(r->log), "%s/sensord-%zu.log", dir, f->n_runs);
 	{
 		/* -v: the live detector's session_ended events are logged (debug),
 		 * which tells when a session has closed in this run. */
-		char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", f->cfg, "-v", NULL };
+		char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", f->env.cfg, "-v", NULL };
 
 		r->pid = harness_spawn(r->log, argv);
 	}
@@ -482,7 +473,7 @@ static void sensord_start(struct fixture *f)
 	if (!broker_is_up(f))
 		f->sensord_starts_in_outage++;
 	assert_true(harness_wait_file_contains(r->log, "info: run ", 15));
-	text = harness_read_file(r->log, NULL);
+	text = harness_read_file(r->log);
 	assert_non_null(text);
 	p = strstr(text, "info: run ");
 	assert_non_null(p);
@@ -502,7 +493,7 @@ static void sensord_kill_after_next_session(struct fixture *f)
 
 	if (!wait_count_above(r->log, "session_ended", n, 60))
 		fail_msg("sensord run %s: no session closed within 60 s; its log:\n%s", r->run,
-			 harness_read_file(r->log, NULL));
+			 harness_read_file(r->log));
 	harness_stop(r->pid, SIGKILL, 5);
 	r->killed = true;
 	r->killed_in_outage = !broker_is_up(f);
@@ -528,7 +519,7 @@ static void chaos_run(struct fixture *f)
 	 * later must revise the session. */
 	harness_sleep(1.0);
 	collector_kill(f, 2.0);
-	if (!harness_wait_file_contains(f->collector_log, "did not arrive within", 10))
+	if (!harness_wait_file_contains(f->env.collector_log, "did not arrive within", 10))
 		failure_add(f, "a 2 s collector outage left no hole that outlived the gap timeout");
 
 	/* Run 1: collector and broker killed, a freeze, sensord killed with
@@ -597,7 +588,7 @@ static void chaos_run(struct fixture *f)
 
 static void run_read_log(struct run_rec *r)
 {
-	char *text = harness_read_file(r->log, NULL), *p;
+	char *text = harness_read_file(r->log), *p;
 	unsigned long long n;
 
 	assert_non_null(text);
@@ -666,7 +657,7 @@ static int stored_session_add(const struct store_session *s, void *ctx)
 /* The reading payloads the broker carried that named a fault. */
 static struct seen_fault *seen_faults_read(struct fixture *f, size_t *n_out)
 {
-	char *text = harness_read_file(f->sub_out, NULL), *line, *save = NULL;
+	char *text = harness_read_file(f->env.sub_out), *line, *save = NULL;
 	struct seen_fault *out = NULL;
 	size_t n = 0;
 
@@ -707,7 +698,7 @@ static struct seen_fault *seen_faults_read(struct fixture *f, size_t *n_out)
  * stopped with SIGTERM; the killed ones never wrote a final one). */
 static long long duplicates_dropped(const struct fixture *f)
 {
-	char *text = harness_read_file(f->collector_log, NULL), *p, *last = NULL;
+	char *text = harness_read_file(f->env.collector_log), *p, *last = NULL;
 	long long n = -1;
 
 	if (!text)
@@ -949,7 +940,7 @@ static void report_write(struct fixture *f)
 	assert_non_null(rep);
 	scn = sim_scenario_load(SCENARIO, err, sizeof(err));
 	assert_non_null(scn);
-	st = store_open(f->db, err, sizeof(err));
+	st = store_open(f->env.db, err, sizeof(err));
 	if (!st)
 		fail_msg("%s", err);
 	assert_int_equal(store_get_counts(st, &counts), 0);
@@ -981,13 +972,13 @@ static void report_write(struct fixture *f)
 	fprintf(rep, "  broker queue limit %d messages per offline client: it dropped messages for a client "
 		"%zu times;\n  collector gap timeout %d s, sensord resend %d s: holes passed by the detector "
 		"%zu times,\n  sessions recomputed after late readings %zu times\n", BROKER_QUEUE_MAX,
-		file_count(f->broker.log, "are being dropped"), GAP_TIMEOUT_S, RESEND_S,
-		file_count(f->collector_log, "did not arrive within"),
-		file_count(f->collector_log, "came after their hole was passed"));
+		file_count(f->env.broker.log, "are being dropped"), GAP_TIMEOUT_S, RESEND_S,
+		file_count(f->env.collector_log, "did not arrive within"),
+		file_count(f->env.collector_log, "came after their hole was passed"));
 	/* The suite must have met what it is there to meet. */
-	if (!file_count(f->broker.log, "are being dropped") ||
-	    !file_count(f->collector_log, "did not arrive within") ||
-	    !file_count(f->collector_log, "came after their hole was passed"))
+	if (!file_count(f->env.broker.log, "are being dropped") ||
+	    !file_count(f->env.collector_log, "did not arrive within") ||
+	    !file_count(f->env.collector_log, "came after their hole was passed"))
 		failure_add(f, "the broker never overflowed, or no hole outlived the gap timeout, or no "
 			    "late reading revised a session: the suite did not test the ack");
 	fprintf(rep, "  a killed run is killed right after it closed a session: what it would have read\n"
@@ -1026,22 +1017,16 @@ static void report_write(struct fixture *f)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("faults");
 
 	assert_non_null(f);
-	assert_non_null(d);
 	f->started_at = now_s();
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	snprintf(f->cfg, sizeof(f->cfg), "%s/rollsense.json", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/collector.db", f->dir);
-	snprintf(f->collector_log, sizeof(f->collector_log), "%s/collector.log", f->dir);
-	snprintf(f->sub_out, sizeof(f->sub_out), "%s/readings.out", f->dir);
-	f->collector = f->sub = -1;
+	assert_int_equal(harness_env_open_dir(&f->env, "faults"), 0);
+	f->collector = -1;
 	{
 		char extra[64];
 
 		snprintf(extra, sizeof(extra), "max_queued_messages %d", BROKER_QUEUE_MAX);
-		assert_int_equal(broker_start(&f->broker, f->dir, 0, extra), 0);
+		assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, extra), 0);
 	}
 	*state = f;
 	return 0;
@@ -1059,15 +1044,12 @@ static int teardown(void **state)
 	}
 	if (f->collector > 0)
 		harness_stop(f->collector, SIGKILL, 5);
-	if (f->sub > 0)
-		harness_stop(f->sub, SIGTERM, 5);
-	if (f->broker.pid > 0)
-		kill(f->broker.pid, SIGCONT);
-	broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP") && !f->n_failures)
-		harness_rmtree(f->dir);
-	else
-		fprintf(stderr, "faults: files kept in %s\n", f->dir);
+	if (f->env.broker.pid > 0)
+		kill(f->env.broker.pid, SIGCONT);
+	/* A failed run keeps its files for a look, as KEEP_TMP does. */
+	if (f->n_failures)
+		setenv("KEEP_TMP", "1", 1);
+	harness_env_close(&f->env);
 	free(f->failures);
 	free(f);
 	return 0;
@@ -1083,10 +1065,10 @@ static void test_faults(void **state)
 	write_config(f);
 	/* A witness on the broker: the reading payloads it carried, for the
 	 * "faults" texts (the database keeps the nulls). */
-	f->sub = harness_subscribe(&f->broker, "rollsense/" DEVICE "/reading", "faults-witness", f->sub_out);
-	assert_true(f->sub > 0);
+	f->env.sub = harness_subscribe(&f->env.broker, "rollsense/" DEVICE "/reading", "faults-witness", f->env.sub_out);
+	assert_true(f->env.sub > 0);
 	f->collector = start_collector(f);
-	assert_true(harness_wait_file_contains(f->collector_log, "mqtt: connected to", 15));
+	assert_true(harness_wait_file_contains(f->env.collector_log, "mqtt: connected to", 15));
 
 	chaos_run(f);
 
@@ -1096,14 +1078,14 @@ static void test_faults(void **state)
 	status = harness_wait(last->pid, 240);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("the last sensord run did not exit 0 (status %d); its log:\n%s", status,
-			 harness_read_file(last->log, NULL));
+			 harness_read_file(last->log));
 	last->pid = -1;
 	status = harness_stop(f->collector, SIGTERM, 15);
 	f->collector = -1;
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		failure_add(f, "the collector did not exit 0 on SIGTERM (status %d)", status);
-	harness_stop(f->sub, SIGTERM, 5);
-	f->sub = -1;
+	harness_stop(f->env.sub, SIGTERM, 5);
+	f->env.sub = 0;
 
 	report_write(f);
 	assert_true(f->broker_kills >= 10);

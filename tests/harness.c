@@ -18,6 +18,11 @@
 
 #include <cJSON.h>
 
+#include "file.h"
+
+/* Larger than any log or output a test makes. */
+#define HARNESS_READ_MAX (64u << 20)
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -32,21 +37,6 @@ void harness_sleep(double s)
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
-}
-
-char *harness_tmpdir(const char *tag)
-{
-	static char buf[256];
-
-	snprintf(buf, sizeof(buf), "/tmp/rollsense-%s-XXXXXX", tag);
-	if (!mkdtemp(buf))
-		return NULL;
-	return buf;
-}
-
-void harness_rmtree(const char *dir)
-{
-	unit_remove_tree(dir);
 }
 
 int harness_free_port(void)
@@ -83,41 +73,20 @@ int harness_write_file(const char *path, const char *fmt, ...)
 	return 0;
 }
 
-char *harness_read_file(const char *path, size_t *len)
+char *harness_read_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	struct file_error why;
+	long long size;
+	size_t len;
+	char *text = NULL;
 
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t got;
-
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = (cap ? cap * 2 : 8192));
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
+	/* A log that a daemon appends to can grow while it is read: again. */
+	for (int i = 0; i < 10 && !text; i++) {
+		text = file_read_all(path, HARNESS_READ_MAX, &len, &size, &why);
+		if (!text && why.step != FILE_CHANGED)
 			break;
 	}
-	fclose(f);
-	if (!buf)
-		buf = calloc(1, 1);
-	if (!buf)
-		return NULL;
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
+	return text;
 }
 
 const char *harness_bin(const char *name)
@@ -249,40 +218,57 @@ int harness_stop(pid_t pid, int sig, double timeout_s)
 	return status;
 }
 
-bool harness_wait_port(int port, double timeout_s)
+/* Asks done(arg) every 50 ms until it says true; false after timeout_s
+ * (stretched by harness_timeout_s). */
+static bool poll_until(bool (*done)(const void *arg), const void *arg, double timeout_s)
 {
 	double end = now_s() + harness_timeout_s(timeout_s);
 
 	do {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		int ok;
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (ok)
+		if (done(arg))
 			return true;
 		harness_sleep(0.05);
 	} while (now_s() < end);
 	return false;
 }
 
+static bool port_accepts(const void *arg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)*(const int *)arg) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+bool harness_wait_port(int port, double timeout_s)
+{
+	return poll_until(port_accepts, &port, timeout_s);
+}
+
+struct file_needle {
+	const char *path, *needle;
+};
+
+static bool file_has_needle(const void *arg)
+{
+	const struct file_needle *fn = arg;
+	char *text = harness_read_file(fn->path);
+	bool found = text && strstr(text, fn->needle);
+
+	free(text);
+	return found;
+}
+
 bool harness_wait_file_contains(const char *path, const char *needle, double timeout_s)
 {
-	double end = now_s() + harness_timeout_s(timeout_s);
+	const struct file_needle fn = { path, needle };
 
-	do {
-		char *text = harness_read_file(path, NULL);
-		bool found = text && strstr(text, needle);
-
-		free(text);
-		if (found)
-			return true;
-		harness_sleep(0.05);
-	} while (now_s() < end);
-	return false;
+	return poll_until(file_has_needle, &fn, timeout_s);
 }
 
 static int broker_spawn(struct broker *b)
@@ -374,12 +360,13 @@ int harness_publish(const struct broker *b, const char *topic, const char *paylo
 
 int harness_env_open_dir(struct harness_env *env, const char *tag)
 {
-	char *d = harness_tmpdir(tag);
+	char *d = unit_tmpdir(tag);
 
 	memset(env, 0, sizeof(*env));
 	if (!d)
 		return -1;
 	snprintf(env->dir, sizeof(env->dir), "%s", d);
+	free(d);
 	harness_env_path(env, "rollsense.json", env->cfg, sizeof(env->cfg));
 	harness_env_path(env, "test.scn", env->scn, sizeof(env->scn));
 	harness_env_path(env, "collector.db", env->db, sizeof(env->db));
@@ -408,7 +395,7 @@ int harness_env_open(struct harness_env *env, const char *tag, const char *sub_f
 err_broker:
 	broker_stop(&env->broker);
 err_rmtree:
-	harness_rmtree(env->dir);
+	unit_remove_tree(env->dir);
 	return -1;
 }
 
@@ -418,7 +405,7 @@ void harness_env_close(struct harness_env *env)
 		harness_stop(env->sub, SIGTERM, 5);
 	env->sub = 0;
 	broker_stop(&env->broker);
-	harness_rmtree(env->dir);
+	unit_remove_tree(env->dir);
 }
 
 void *harness_fixture_new(size_t size, const char *tag, const char *sub_filter)

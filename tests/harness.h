@@ -1,6 +1,6 @@
-/* Helpers for the integration tests: temporary folders, free loopback ports,
- * child processes started and stopped by PID, and a real mosquitto with its
- * own configuration. Every wait is bounded. Binaries come from $BUILD
+/* Helpers for the integration tests (temporary folders are unit.h's): free
+ * loopback ports, child processes started and stopped by PID, and a real
+ * mosquitto with its own configuration. Every wait is bounded. Binaries come from $BUILD
  * (default "build"), set by the Makefile for the sanitizer build. */
 #ifndef ROLLSENSE_HARNESS_H
 #define ROLLSENSE_HARNESS_H
@@ -9,16 +9,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A fresh folder under /tmp (static buffer per call site: copy it). */
-char *harness_tmpdir(const char *tag);
-/* rm -rf dir (a folder from harness_tmpdir); kept with KEEP_TMP set. */
-void harness_rmtree(const char *dir);
 /* A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
 int harness_free_port(void);
 /* Writes a whole file (printf-style). 0 or -1. */
 int harness_write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Reads a whole file, NUL-terminated; the caller frees. NULL if it cannot. */
-char *harness_read_file(const char *path, size_t *len);
+/* Reads a whole regular file (file_read_all), NUL-terminated; the caller
+ * frees. NULL if it cannot. */
+char *harness_read_file(const char *path);
 /* "$BUILD/name" into a static buffer. */
 const char *harness_bin(const char *name);
 /* A test's timeout in real seconds: s, stretched (10 times, or

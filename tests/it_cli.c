@@ -36,7 +36,7 @@ static struct run_result run(const char *dir, char *const argv[])
 	status = harness_wait(pid, 30);
 	if (status != -1 && WIFEXITED(status))
 		r.status = WEXITSTATUS(status);
-	r.out = harness_read_file(log, NULL);
+	r.out = harness_read_file(log);
 	return r;
 }
 
@@ -57,25 +57,22 @@ static const char config_fmt[] =
 	"      { \"driver\": \"mcp9808\", \"bus\": \"sim\", \"address\": \"0x18\", \"provides\": [\"temperature_c\"] } ],\n"
 	"    \"simulation\": { \"scenario\": \"test.scn\" } } }\n";
 
-static char dir[256];
+/* Only the folder and its test.scn: these runs need no broker. */
+static struct harness_env env;
+static const char *const dir = env.dir;
 
 static int setup(void **state)
 {
-	char *d = harness_tmpdir("it-cli");
-	char path[512];
-
 	(void)state;
-	assert_non_null(d);
-	snprintf(dir, sizeof(dir), "%s", d);
-	snprintf(path, sizeof(path), "%s/test.scn", dir);
-	assert_int_equal(harness_write_file(path, "%s", good_scenario), 0);
+	assert_int_equal(harness_env_open_dir(&env, "it-cli"), 0);
+	assert_int_equal(harness_write_file(env.scn, "%s", good_scenario), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	harness_rmtree(dir);
+	harness_env_close(&env);
 	return 0;
 }
 

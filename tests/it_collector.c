@@ -144,7 +144,7 @@ static int teardown(void **state)
 static void assert_exited_ok(const char *what, const char *log, int status)
 {
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *text = harness_read_file(log, NULL);
+		char *text = harness_read_file(log);
 
 		fail_msg("%s did not exit 0 (status %d); its log:\n%s", what, status, text ? text : "");
 	}
@@ -162,7 +162,7 @@ static cJSON *report_json(struct fixture *f)
 	snprintf(out, sizeof(out), "%s/report.json", f->env.dir);
 	remove(out);
 	assert_int_equal(harness_wait(harness_spawn(out, argv), 30), 0);
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	assert_non_null(text);
 	j = cJSON_Parse(text);
 	if (!j)
@@ -247,7 +247,7 @@ static void check_store(struct fixture *f, const char *run, uint64_t *readings, 
 
 static uint64_t readings_sent(const char *sensord_log)
 {
-	char *text = harness_read_file(sensord_log, NULL), *p;
+	char *text = harness_read_file(sensord_log), *p;
 	unsigned long long n = 0;
 
 	assert_non_null(text);
@@ -296,7 +296,7 @@ static void test_scripted_session(void **state)
 		snprintf(port, sizeof(port), "%d", f->env.broker.port);
 		assert_int_equal(harness_wait(harness_spawn(sub_out, argv), 10), 0);
 	}
-	text = harness_read_file(sub_out, NULL);
+	text = harness_read_file(sub_out);
 	retained = cJSON_Parse(text);
 	assert_non_null(retained);
 	assert_string_equal(cJSON_GetObjectItem(retained, "device")->valuestring, "ball1");
@@ -320,7 +320,7 @@ static char *report_run(struct fixture *f, int *status, const char *a1, const ch
 	remove(out);
 	st = harness_wait(harness_spawn(out, argv), 30);
 	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return harness_read_file(out, NULL);
+	return harness_read_file(out);
 }
 
 /* The table, the CSV and the filters show the one stored session. */
@@ -454,7 +454,7 @@ static void test_kills_lose_nothing(void **state)
  * acks it checked. */
 static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 {
-	char *text = harness_read_file(path, NULL), *line, *end, cmd[1024], out[64];
+	char *text = harness_read_file(path), *line, *end, cmd[1024], out[64];
 	unsigned checked = 0;
 
 	if (!text)
@@ -569,13 +569,13 @@ static void test_outbox_overflow_declared(void **state)
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	/* sensord's own count: its health line at exit. */
-	text = harness_read_file(f->env.sensord_log, NULL);
+	text = harness_read_file(f->env.sensord_log);
 	assert_non_null(strstr(text, "outbox full (sensord.outbox_max 1000)"));
 	for (p = strstr(text, "(dropped "); p; p = strstr(p + 1, "(dropped "))
 		assert_int_equal(sscanf(p, "(dropped %llu,", &dropped), 1);
 	free(text);
 	assert_true(dropped >= 900);
-	text = harness_read_file(f->env.collector_log, NULL);
+	text = harness_read_file(f->env.collector_log);
 	p = strstr(text, "are lost: sensord no longer has them");
 	if (!p)
 		fail_msg("the collector did not log the loss:\n%s", text);
@@ -616,7 +616,7 @@ static void test_hostile_messages(void **state)
 	write_config(f, 1, 30);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
-	corpus = harness_read_file("tests/data/hostile-messages.tsv", NULL);
+	corpus = harness_read_file("tests/data/hostile-messages.tsv");
 	assert_non_null(corpus);
 	for (line = strtok_r(corpus, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *topic = line, *kind, *payload;
@@ -643,7 +643,7 @@ static void test_hostile_messages(void **state)
 	harness_sleep(1);
 	assert_int_equal(harness_wait(collector, 0.1), -1);	/* still alive */
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	log = harness_read_file(f->env.collector_log, NULL);
+	log = harness_read_file(f->env.collector_log);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(expect, sizeof(expect), "%s %u", kinds[k], counts[k]);
 		if (!strstr(log, expect))
@@ -673,7 +673,7 @@ static void test_reload(void **state)
 	pid_t collector;
 
 	write_config(f, 1, 30);
-	text = harness_read_file(f->env.cfg, NULL);
+	text = harness_read_file(f->env.cfg);
 	assert_non_null(text);
 	snprintf(good, sizeof(good), "%s", text);
 	free(text);
@@ -683,7 +683,7 @@ static void test_reload(void **state)
 	kill(collector, SIGHUP);
 	assert_true(harness_wait_file_contains(f->env.collector_log,
 		"reload refused; keeping the running configuration", 10));
-	text = harness_read_file(f->env.collector_log, NULL);
+	text = harness_read_file(f->env.collector_log);
 	assert_non_null(strstr(text, "collector.commit_s: 0 is out of range"));
 	free(text);
 	assert_int_equal(harness_wait(collector, 0.5), -1);	/* still running */

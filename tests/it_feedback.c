@@ -80,7 +80,7 @@ static int teardown(void **state)
 static void assert_exit_ok(const char *log, int status)
 {
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *text = harness_read_file(log, NULL);
+		char *text = harness_read_file(log);
 
 		fail_msg("exit status %d; the log:\n%s", status, text ? text : "");
 	}
@@ -102,7 +102,7 @@ static void edges_read(struct fixture *f, const char *file, struct edges *out)
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "%s/state/gpio-sim/%s", f->env.dir, file);
-	text = harness_read_file(path, NULL);
+	text = harness_read_file(path);
 	if (!text)
 		fail_msg("%s was not written", path);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -170,7 +170,7 @@ static void readings_read(struct fixture *f, struct readings *r)
 	char *text, *line, *save = NULL;
 
 	memset(r, 0, sizeof(*r));
-	text = harness_read_file(f->env.sub_out, NULL);
+	text = harness_read_file(f->env.sub_out);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *j, *es, *p;
@@ -398,7 +398,7 @@ static void test_long_press_ends_session(void **state)
 		fail_msg("end_session on the reading at %.3f, the press was noticed at %.3f", end_mono,
 			 led.e[1].mono);
 
-	text = harness_read_file(f->env.sub_out, NULL);
+	text = harness_read_file(f->env.sub_out);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "rollsense/ball/event ", 21) == 0 && strstr(line, "\"session_ended\"")) {

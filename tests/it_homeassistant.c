@@ -21,6 +21,7 @@
 #include <cJSON.h>
 
 #include "harness.h"
+#include "unit.h"
 
 #define SENSORD_CONFIG_TOPIC "homeassistant/device/rollsense_ball1/config"
 #define COLLECTOR_CONFIG_TOPIC "homeassistant/device/rollsense_ball1_sessions/config"
@@ -86,7 +87,7 @@ static void start_daemons(struct fixture *f, bool enabled)
  * (NULL if none); count gets how many lines had that topic. */
 static cJSON *last_message(const char *out_path, const char *topic, int *count)
 {
-	char *text = harness_read_file(out_path, NULL), *line, *save = NULL;
+	char *text = harness_read_file(out_path), *line, *save = NULL;
 	const char *last = NULL;
 	cJSON *j = NULL;
 	size_t tlen = strlen(topic);
@@ -106,48 +107,21 @@ static cJSON *last_message(const char *out_path, const char *topic, int *count)
 	return j;
 }
 
-static const char *str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!cJSON_IsString(v))
-		fail_msg("\"%s\" is not a string", key);
-	return v->valuestring;
-}
-
-static double num(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!cJSON_IsNumber(v))
-		fail_msg("\"%s\" is not a number", key);
-	return v->valuedouble;
-}
-
-static const cJSON *cmp(const cJSON *root, const char *key)
-{
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "cmps"), key);
-
-	if (!cJSON_IsObject(c))
-		fail_msg("no component \"%s\"", key);
-	return c;
-}
-
 static void check_device(const cJSON *j)
 {
 	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(j, "dev");
 	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(dev, "identifiers");
 
 	assert_string_equal(cJSON_GetArrayItem(ids, 0)->valuestring, "rollsense_ball1");
-	assert_string_equal(str(dev, "name"), "rollsense ball1");
-	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(j, "o"), "name"), "rollsense");
-	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(j, "o"), "sw_version"), ROLLSENSE_VERSION);
+	assert_string_equal(json_str(dev, "name"), "rollsense ball1");
+	assert_string_equal(json_str(j, "o.name"), "rollsense");
+	assert_string_equal(json_str(j, "o.sw_version"), ROLLSENSE_VERSION);
 }
 
 static void wait_or_fail(struct fixture *f, const char *path, const char *needle, double s)
 {
 	if (!harness_wait_file_contains(path, needle, s)) {
-		char *a = harness_read_file(f->env.sensord_log, NULL), *b = harness_read_file(f->env.collector_log, NULL);
+		char *a = harness_read_file(f->env.sensord_log), *b = harness_read_file(f->env.collector_log);
 
 		fail_msg("\"%s\" not seen within %.0f s\nsensord:\n%s\ncollector:\n%s", needle, s,
 			 a ? a : "", b ? b : "");
@@ -182,39 +156,39 @@ static void test_discovery(void **state)
 	j = last_message(late, SENSORD_CONFIG_TOPIC, &n);
 	assert_non_null(j);
 	check_device(j);
-	c = cmp(j, "pressure");
-	assert_string_equal(str(c, "platform"), "sensor");
-	assert_string_equal(str(c, "unique_id"), "rollsense_ball1_pressure");
-	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/reading");
-	assert_string_equal(str(c, "value_template"), "{{ value_json.pressure_kpa }}");
-	assert_string_equal(str(c, "unit_of_measurement"), "kPa");
-	assert_string_equal(str(c, "device_class"), "pressure");
-	assert_string_equal(str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "availability"), 0),
+	c = json_obj(j, "cmps.pressure");
+	assert_string_equal(json_str(c, "platform"), "sensor");
+	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_pressure");
+	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/reading");
+	assert_string_equal(json_str(c, "value_template"), "{{ value_json.pressure_kpa }}");
+	assert_string_equal(json_str(c, "unit_of_measurement"), "kPa");
+	assert_string_equal(json_str(c, "device_class"), "pressure");
+	assert_string_equal(json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "availability"), 0),
 				"topic"), "rollsense/ball1/status");
-	c = cmp(j, "temperature");
-	assert_string_equal(str(c, "unit_of_measurement"), "°C");
-	assert_string_equal(str(c, "device_class"), "temperature");
-	c = cmp(j, "chip_faults");
-	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/health");
-	assert_string_equal(str(c, "entity_category"), "diagnostic");
-	c = cmp(j, "connected");
-	assert_string_equal(str(c, "platform"), "binary_sensor");
-	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/status");
+	c = json_obj(j, "cmps.temperature");
+	assert_string_equal(json_str(c, "unit_of_measurement"), "°C");
+	assert_string_equal(json_str(c, "device_class"), "temperature");
+	c = json_obj(j, "cmps.chip_faults");
+	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/health");
+	assert_string_equal(json_str(c, "entity_category"), "diagnostic");
+	c = json_obj(j, "cmps.connected");
+	assert_string_equal(json_str(c, "platform"), "binary_sensor");
+	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/status");
 	cJSON_Delete(j);
 
 	j = last_message(late, COLLECTOR_CONFIG_TOPIC, &n);
 	assert_non_null(j);
 	check_device(j);
-	c = cmp(j, "today_hold_time");
-	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/today");
-	assert_string_equal(str(c, "state_class"), "total_increasing");
-	assert_string_equal(str(c, "unique_id"), "rollsense_ball1_today_hold_time");
-	c = cmp(j, "last_hold_count");
-	assert_string_equal(str(c, "state_topic"), "rollsense/ball1/session");
-	c = cmp(j, "hold_completed");
-	assert_string_equal(str(c, "platform"), "device_automation");
-	assert_string_equal(str(c, "topic"), "rollsense/ball1/event");
-	assert_string_equal(str(c, "payload"), "hold_ended");
+	c = json_obj(j, "cmps.today_hold_time");
+	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/today");
+	assert_string_equal(json_str(c, "state_class"), "total_increasing");
+	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_today_hold_time");
+	c = json_obj(j, "cmps.last_hold_count");
+	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/session");
+	c = json_obj(j, "cmps.hold_completed");
+	assert_string_equal(json_str(c, "platform"), "device_automation");
+	assert_string_equal(json_str(c, "topic"), "rollsense/ball1/event");
+	assert_string_equal(json_str(c, "payload"), "hold_ended");
 	cJSON_Delete(j);
 
 	/* The state topics the entities read exist and carry those fields:
@@ -225,18 +199,18 @@ static void test_discovery(void **state)
 	wait_or_fail(f, rs_out, "\"sessions\":1,", 10);
 	health = last_message(rs_out, "rollsense/ball1/health", &n);
 	assert_non_null(health);
-	assert_true(num(health, "chip_faults") == 0);
-	assert_true(num(health, "readings") >= 1);
+	assert_true(json_num(health, "chip_faults") == 0);
+	assert_true(json_num(health, "readings") >= 1);
 	session = last_message(rs_out, "rollsense/ball1/session", &n);
 	today = last_message(rs_out, "rollsense/ball1/today", &n);
 	assert_non_null(session);
 	assert_non_null(today);
-	assert_true(num(session, "hold_count") == 1);
-	assert_true(num(today, "sessions") == 1);
-	assert_true(num(today, "hold_count") == num(session, "hold_count"));
-	assert_float_equal(num(today, "hold_time_s"), num(session, "hold_time_s"), 0.051);
-	assert_float_equal(num(today, "heat_time_s"), num(session, "heat_time_s"), 0.051);
-	assert_true(num(session, "hold_time_s") > 11 && num(session, "hold_time_s") < 14);
+	assert_true(json_num(session, "hold_count") == 1);
+	assert_true(json_num(today, "sessions") == 1);
+	assert_true(json_num(today, "hold_count") == json_num(session, "hold_count"));
+	assert_float_equal(json_num(today, "hold_time_s"), json_num(session, "hold_time_s"), 0.051);
+	assert_float_equal(json_num(today, "heat_time_s"), json_num(session, "heat_time_s"), 0.051);
+	assert_true(json_num(session, "hold_time_s") > 11 && json_num(session, "hold_time_s") < 14);
 	cJSON_Delete(health);
 	cJSON_Delete(session);
 	cJSON_Delete(today);
@@ -279,7 +253,7 @@ static void test_disabled(void **state)
 	harness_stop(sub, SIGTERM, 5);
 	harness_stop(rs_sub, SIGTERM, 5);
 	/* ... and nothing but the test's own "online" is under homeassistant/. */
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	assert_non_null(text);
 	assert_null(strstr(text, "/config"));
 	free(text);

@@ -100,7 +100,7 @@ static void test_many_devices_all_stored(void **state)
 	}
 	assert_true(lg > 0);
 	status = harness_wait(lg, DURATION_S + 30);
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	assert_non_null(text);
 	if (status != 0)
 		fprintf(stderr, "loadgen:\n%s\n", text);
@@ -121,7 +121,7 @@ static long vm_hwm_kb(pid_t pid)
 	long kb = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	text = harness_read_file(path, NULL);
+	text = harness_read_file(path);
 	if (!text)
 		return -1;
 	p = strstr(text, "VmHWM:");
@@ -144,7 +144,7 @@ static void flood(struct fixture *f, const char *device_prefix, const char *extr
 	snprintf(port, sizeof(port), "%d", f->env.broker.port);
 	snprintf(out, sizeof(out), "%s/flood-%s.out", f->env.dir, device_prefix);
 	status = harness_wait(harness_spawn(out, argv), 120);
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	if (status != 0)
 		fail_msg("loadgen (%s): status %d\n%s", device_prefix, status, text ? text : "");
 	free(text);
@@ -153,7 +153,7 @@ static void flood(struct fixture *f, const char *device_prefix, const char *extr
 /* The last "dropped" count of kind in the collector's health line. */
 static long health_dropped(const char *log, const char *kind)
 {
-	char *text = harness_read_file(log, NULL), *p, *line, needle[64];
+	char *text = harness_read_file(log), *p, *line, needle[64];
 	long n = -1;
 
 	assert_non_null(text);

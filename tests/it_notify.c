@@ -174,7 +174,7 @@ static void seen_init(struct seen *s)
 
 static void fail_with_log(struct fixture *f, const char *what)
 {
-	char *text = harness_read_file(f->log, NULL);
+	char *text = harness_read_file(f->log);
 
 	fail_msg("%s; the daemon's log:\n%s", what, text ? text : "");
 }

@@ -34,6 +34,7 @@
 #include <cJSON.h>
 
 #include "harness.h"
+#include "unit.h"
 
 #define ACL_FILE "config/mosquitto-rollsense.acl"
 
@@ -53,16 +54,11 @@ static const char scenario[] =
 #define HOLD_S (18.0 + 0.5 * 7.0 / 15.0 - (3.0 + 0.5 * 10.0 / 15.0))
 
 /* Made once for all tests by group_setup. */
-static char certs[256];
+static char *certs;
 
 struct fixture {
-	char dir[256];
-	struct broker broker;
-	bool broker_up;
+	struct harness_env env;	/* the folder; each test starts env.broker itself */
 	int plain_port;		/* a plain listener beside a TLS one, for the watcher */
-	char scn[300];
-	char db[300];
-	char collector_log[300];
 	/* Processes started and not yet stopped: teardown stops them when a
 	 * test failed half-way. */
 	pid_t children[8];
@@ -174,11 +170,9 @@ static const char *cert_path(const char *file)
 
 static int group_setup(void **state)
 {
-	char *d = harness_tmpdir("it-security-certs");
-
 	(void)state;
-	assert_non_null(d);
-	snprintf(certs, sizeof(certs), "%s", d);
+	certs = unit_tmpdir("it-security-certs");
+	assert_non_null(certs);
 	ca_make("ca", "rollsense test CA");
 	ca_make("other-ca", "someone else's CA");
 	cert_make("ca", "server", "localhost", "");
@@ -191,23 +185,17 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(certs);
+	unit_rmtree(certs);
 	return 0;
 }
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-security");
 
 	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
-	path_in(f->scn, sizeof(f->scn), f->dir, "short.scn");
-	path_in(f->db, sizeof(f->db), f->dir, "collector.db");
-	path_in(f->collector_log, sizeof(f->collector_log), f->dir, "collector.log");
-	assert_int_equal(harness_write_file(f->scn, "%s", scenario), 0);
+	assert_int_equal(harness_env_open_dir(&f->env, "it-security"), 0);
+	assert_int_equal(harness_write_file(f->env.scn, "%s", scenario), 0);
 	current = f;
 	*state = f;
 	return 0;
@@ -219,10 +207,7 @@ static int teardown(void **state)
 
 	while (f->n_children > 0)
 		child_stop(f->children[0], SIGKILL, 5);
-	if (f->broker_up)
-		broker_stop(&f->broker);
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
+	harness_env_close(&f->env);
 	free(f);
 	return 0;
 }
@@ -239,8 +224,7 @@ static void broker_start_tls(struct fixture *f, const char *server_cert, const c
 		 "cafile %s/ca.crt\ncertfile %s/%s.crt\nkeyfile %s/%s.key\n%s\n"
 		 "listener %d 127.0.0.1\n",
 		 certs, certs, server_cert, certs, server_cert, more ? more : "", f->plain_port);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, extra), 0);
-	f->broker_up = true;
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, extra), 0);
 }
 
 /* mosquitto_sub on everything under rollsense/, "topic payload" lines into
@@ -284,7 +268,7 @@ static const char *config_write(struct fixture *f, const char *name, const struc
 		n += snprintf(mqtt + n, sizeof(mqtt) - (size_t)n, " }");
 	}
 	assert_true(n > 0 && (size_t)n < sizeof(mqtt));
-	path_in(path, sizeof(path), f->dir, name);
+	path_in(path, sizeof(path), f->env.dir, name);
 	assert_int_equal(harness_write_file(path,
 		"{ \"device_id\": \"%s\",\n"
 		"  \"mqtt\": { %s },\n"
@@ -295,7 +279,7 @@ static const char *config_write(struct fixture *f, const char *name, const struc
 		"    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": 10, \"exit_at_end\": true } },\n"
 		"  \"detector\": { \"idle_s\": 10 },\n"
 		"  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2 } }\n",
-		o->device, mqtt, f->dir, o->state ? o->state : "state", f->scn, f->db), 0);
+		o->device, mqtt, f->env.dir, o->state ? o->state : "state", f->env.scn, f->env.db), 0);
 	return path;
 }
 
@@ -308,7 +292,7 @@ static pid_t daemon_start(const char *bin, const char *cfg, const char *log)
 
 static void fail_with_log(const char *what, const char *log)
 {
-	char *text = harness_read_file(log, NULL);
+	char *text = harness_read_file(log);
 
 	/* Printed here: cmocka cuts long messages. */
 	fprintf(stderr, "---- %s ----\n%s---- end ----\n", log, text ? text : "(none)\n");
@@ -328,7 +312,7 @@ static void assert_log_has(const char *log, const char *needle, double timeout_s
 
 static bool file_has(const char *path, const char *needle)
 {
-	char *text = harness_read_file(path, NULL);
+	char *text = harness_read_file(path);
 	bool found = text && strstr(text, needle);
 
 	free(text);
@@ -338,7 +322,7 @@ static bool file_has(const char *path, const char *needle)
 /* How many times needle is in the file at path (0 if it cannot be read). */
 static int file_count(const char *path, const char *needle)
 {
-	char *text = harness_read_file(path, NULL);
+	char *text = harness_read_file(path);
 	int n = 0;
 
 	for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
@@ -367,14 +351,14 @@ static bool wait_count(const char *path, const char *needle, int count, double t
 static cJSON *sql(struct fixture *f, const char *query)
 {
 	char out[400];
-	char *argv[] = { "sqlite3", "-readonly", "-json", f->db, (char *)query, NULL };
+	char *argv[] = { "sqlite3", "-readonly", "-json", f->env.db, (char *)query, NULL };
 	char *text;
 	cJSON *rows;
 
-	path_in(out, sizeof(out), f->dir, "sqlite3.out");
+	path_in(out, sizeof(out), f->env.dir, "sqlite3.out");
 	remove(out);
 	assert_int_equal(run_cmd(out, argv), 0);
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	assert_non_null(text);
 	/* sqlite3 -json prints nothing at all for no rows. */
 	rows = text[0] ? cJSON_Parse(text) : cJSON_CreateArray();
@@ -412,11 +396,11 @@ static void scripted_run(struct fixture *f, const struct daemon_opts *sensord_op
 	double readings, max_seq, hold_s;
 	cJSON *rows;
 
-	path_in(sensord_log, sizeof(sensord_log), f->dir, "sensord.log");
+	path_in(sensord_log, sizeof(sensord_log), f->env.dir, "sensord.log");
 	cfg = config_write(f, "collector.json", collector_opts);
-	collector = daemon_start("rollsense-collector", cfg, f->collector_log);
+	collector = daemon_start("rollsense-collector", cfg, f->env.collector_log);
 	assert_true(collector > 0);
-	assert_log_has(f->collector_log, "mqtt: connected to ", 15);
+	assert_log_has(f->env.collector_log, "mqtt: connected to ", 15);
 	cfg = config_write(f, "sensord.json", sensord_opts);
 	sensord = daemon_start("rollsense-sensord", cfg, sensord_log);
 	assert_true(sensord > 0);
@@ -431,10 +415,10 @@ static void scripted_run(struct fixture *f, const struct daemon_opts *sensord_op
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_with_log("sensord did not exit 0", sensord_log);
 	/* The session closes 10 s of scenario time after the hold: 1 s here. */
-	assert_log_has(f->collector_log, "session ball1/", 10);
+	assert_log_has(f->env.collector_log, "session ball1/", 10);
 	status = child_stop(collector, SIGTERM, 10);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_with_log("the collector did not exit 0", f->collector_log);
+		fail_with_log("the collector did not exit 0", f->env.collector_log);
 
 	snprintf(query, sizeof(query),
 		 "SELECT count(*) FROM readings JOIN runs ON runs.id = run_id "
@@ -470,8 +454,8 @@ static void refused_run(struct fixture *f, const struct daemon_opts *opts, const
 	o.state = "state-refused";
 	opts = &o;
 
-	path_in(sensord_log, sizeof(sensord_log), f->dir, "sensord.log");
-	path_in(watched, sizeof(watched), f->dir, "watched.txt");
+	path_in(sensord_log, sizeof(sensord_log), f->env.dir, "sensord.log");
+	path_in(watched, sizeof(watched), f->env.dir, "watched.txt");
 	remove(sensord_log);
 	remove(watched);
 	watcher = watch(f->plain_port, NULL, NULL, watched);
@@ -495,7 +479,7 @@ static const char *tls_uri(const struct fixture *f)
 	static char uri[64];
 
 	/* The certificate names localhost; so must the URI. */
-	snprintf(uri, sizeof(uri), "ssl://localhost:%d", f->broker.port);
+	snprintf(uri, sizeof(uri), "ssl://localhost:%d", f->env.broker.port);
 	return uri;
 }
 
@@ -510,13 +494,13 @@ static void test_tls_scripted_run(void **state)
 	broker_start_tls(f, "server", NULL);
 	s.uri = tls_uri(f);
 	c = s;
-	path_in(watched, sizeof(watched), f->dir, "watched.txt");
+	path_in(watched, sizeof(watched), f->env.dir, "watched.txt");
 	watcher = watch(f->plain_port, NULL, NULL, watched);
 	scripted_run(f, &s, &c);
 	child_stop(watcher, SIGTERM, 5);
 	/* What went over TLS came out to a plain subscriber: the session. */
 	assert_true(file_has(watched, "rollsense/ball1/session {"));
-	assert_true(file_has(f->collector_log, "mqtt: connected to ssl://localhost:"));
+	assert_true(file_has(f->env.collector_log, "mqtt: connected to ssl://localhost:"));
 }
 
 static void test_tls_wrong_host(void **state)
@@ -538,7 +522,7 @@ static void test_tls_untrusted_ca(void **state)
 	char uri[64];
 
 	broker_start_tls(f, "server", NULL);
-	snprintf(uri, sizeof(uri), "mqtts://localhost:%d", f->broker.port);
+	snprintf(uri, sizeof(uri), "mqtts://localhost:%d", f->env.broker.port);
 	s.uri = uri;
 	refused_run(f, &s,
 		    "mqtt: TLS: certificate verify failed (refused the broker's certificate: unknown CA)");
@@ -582,24 +566,24 @@ static void test_tls_key_checked_before_reconnect(void **state)
 	broker_start_tls(f, "server", "require_certificate true");
 	s.uri = tls_uri(f);
 	/* A copy of the client key, for this test to chmod. */
-	path_in(key, sizeof(key), f->dir, "client.key");
-	text = harness_read_file(cert_path("client.key"), NULL);
+	path_in(key, sizeof(key), f->env.dir, "client.key");
+	text = harness_read_file(cert_path("client.key"));
 	assert_non_null(text);
 	assert_int_equal(harness_write_file(key, "%s", text), 0);
 	free(text);
 	assert_int_equal(chmod(key, 0600), 0);
 	s.key_file = key;
-	path_in(sensord_log, sizeof(sensord_log), f->dir, "sensord.log");
+	path_in(sensord_log, sizeof(sensord_log), f->env.dir, "sensord.log");
 	/* No collector: sensord waits for acknowledgements and keeps running. */
 	assert_true(daemon_start("rollsense-sensord", config_write(f, "sensord.json", &s),
 				 sensord_log) > 0);
 	assert_log_has(sensord_log, connected, 15);
-	assert_int_equal(file_count(f->broker.log, broker_saw), 1);
+	assert_int_equal(file_count(f->env.broker.log, broker_saw), 1);
 
 	assert_int_equal(chmod(key, 0644), 0);
-	broker_stop(&f->broker);
+	broker_stop(&f->env.broker);
 	assert_log_has(sensord_log, "mqtt: connection lost", 10);
-	assert_int_equal(broker_restart(&f->broker), 0);
+	assert_int_equal(broker_restart(&f->env.broker), 0);
 	snprintf(refused, sizeof(refused), "warn: mqtt: mqtt.tls.key_file: %.200s is readable by "
 		 "others (mode 0644); chmod 600 %.200s; not connecting until it is fixed\n", key, key);
 	assert_log_has(sensord_log, refused, 10);
@@ -607,7 +591,7 @@ static void test_tls_key_checked_before_reconnect(void **state)
 	harness_sleep(4.5);
 	if (file_count(sensord_log, connected) != 1)
 		fail_with_log("sensord connected with a key readable by others", sensord_log);
-	assert_int_equal(file_count(f->broker.log, broker_saw), 1);
+	assert_int_equal(file_count(f->env.broker.log, broker_saw), 1);
 	if (file_count(sensord_log, refused) != 1)
 		fail_with_log("the refusal should be logged once per stretch", sensord_log);
 
@@ -615,7 +599,7 @@ static void test_tls_key_checked_before_reconnect(void **state)
 	assert_int_equal(chmod(key, 0600), 0);
 	if (!wait_count(sensord_log, connected, 2, 30))
 		fail_with_log("sensord did not connect again once the key was 0600", sensord_log);
-	assert_int_equal(file_count(f->broker.log, broker_saw), 2);
+	assert_int_equal(file_count(f->env.broker.log, broker_saw), 2);
 }
 
 /* ---- user names, passwords, ACL ---------------------------------------- */
@@ -631,8 +615,8 @@ static void users_make(struct fixture *f)
 	};
 	char passwd[300], log[300], file[300];
 
-	path_in(passwd, sizeof(passwd), f->dir, "mosquitto.passwd");
-	path_in(log, sizeof(log), f->dir, "mosquitto_passwd.log");
+	path_in(passwd, sizeof(passwd), f->env.dir, "mosquitto.passwd");
+	path_in(log, sizeof(log), f->env.dir, "mosquitto_passwd.log");
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		char *create[] = { "mosquitto_passwd", "-c", "-b", passwd, (char *)users[i][0],
 				   (char *)users[i][1], NULL };
@@ -640,7 +624,7 @@ static void users_make(struct fixture *f)
 				(char *)users[i][1], NULL };
 
 		assert_int_equal(run_cmd(log, i == 0 ? create : add), 0);
-		snprintf(file, sizeof(file), "%s/%s.pw", f->dir, users[i][0]);
+		snprintf(file, sizeof(file), "%s/%s.pw", f->env.dir, users[i][0]);
 		assert_int_equal(harness_write_file(file, "%s\n", users[i][1]), 0);
 		assert_int_equal(chmod(file, 0600), 0);
 	}
@@ -657,9 +641,8 @@ static void broker_start_acl(struct fixture *f)
 	snprintf(extra, sizeof(extra),
 		 "allow_anonymous false\npassword_file %s/mosquitto.passwd\nacl_file %s/%s\n"
 		 "log_type debug\n",
-		 f->dir, cwd, ACL_FILE);
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, extra), 0);
-	f->broker_up = true;
+		 f->env.dir, cwd, ACL_FILE);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, extra), 0);
 }
 
 static const char *pw_file(struct fixture *f, const char *user)
@@ -668,7 +651,7 @@ static const char *pw_file(struct fixture *f, const char *user)
 	static int next;
 	char *out = buf[next++ % 2];
 
-	snprintf(out, sizeof(buf[0]), "%s/%s.pw", f->dir, user);
+	snprintf(out, sizeof(buf[0]), "%s/%s.pw", f->env.dir, user);
 	return out;
 }
 
@@ -684,13 +667,13 @@ static void test_acl_scripted_run(void **state)
 	pid_t watcher;
 
 	broker_start_acl(f);
-	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->broker.port);
-	snprintf(port, sizeof(port), "%d", f->broker.port);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->env.broker.port);
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
 	s.uri = c.uri = uri;
 	s.password_file = pw_file(f, "ball1");
 	c.password_file = pw_file(f, "rollsense-collector");
-	path_in(watched, sizeof(watched), f->dir, "watched.txt");
-	watcher = watch(f->broker.port, "rollsense-monitor", "monitor-secret", watched);
+	path_in(watched, sizeof(watched), f->env.dir, "watched.txt");
+	watcher = watch(f->env.broker.port, "rollsense-monitor", "monitor-secret", watched);
 	scripted_run(f, &s, &c);
 	child_stop(watcher, SIGTERM, 5);
 	/* The collector may write acks and sessions, the device its status. */
@@ -698,7 +681,7 @@ static void test_acl_scripted_run(void **state)
 	assert_true(file_has(watched, "rollsense/ball1/session {"));
 	assert_true(file_has(watched, "rollsense/ball1/status online"));
 	/* No user name: refused by the broker. */
-	path_in(log, sizeof(log), f->dir, "anonymous.log");
+	path_in(log, sizeof(log), f->env.dir, "anonymous.log");
 	assert_int_not_equal(run_cmd(log, anonymous), 0);
 	assert_true(file_has(log, "not authorised") || file_has(log, "Not authorized"));
 }
@@ -711,13 +694,13 @@ static void test_wrong_password(void **state)
 	pid_t sensord;
 
 	broker_start_acl(f);
-	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->broker.port);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->env.broker.port);
 	s.uri = uri;
-	path_in(wrong, sizeof(wrong), f->dir, "wrong.pw");
+	path_in(wrong, sizeof(wrong), f->env.dir, "wrong.pw");
 	assert_int_equal(harness_write_file(wrong, "not-the-password\n"), 0);
 	assert_int_equal(chmod(wrong, 0600), 0);
 	s.password_file = wrong;
-	path_in(sensord_log, sizeof(sensord_log), f->dir, "sensord.log");
+	path_in(sensord_log, sizeof(sensord_log), f->env.dir, "sensord.log");
 	sensord = daemon_start("rollsense-sensord", config_write(f, "sensord.json", &s), sensord_log);
 	/* mosquitto 2.0 answers a wrong password with CONNACK 5. */
 	assert_log_has(sensord_log, "refused the connection: not authorised (code 5; mqtt.username, "
@@ -728,7 +711,7 @@ static void test_wrong_password(void **state)
 /* The last "readings N" and "outbox N" of sensord's health lines. */
 static void health_last(const char *log, long *readings, long *outbox)
 {
-	char *text = harness_read_file(log, NULL);
+	char *text = harness_read_file(log);
 	const char *line = NULL;
 
 	assert_non_null(text);
@@ -765,13 +748,13 @@ static void test_acl_impostor(void **state)
 	int status;
 
 	broker_start_acl(f);
-	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->broker.port);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->env.broker.port);
 	s.uri = bad.uri = c.uri = uri;
 	s.password_file = bad.password_file = pw_file(f, "ball1");
 	c.password_file = pw_file(f, "rollsense-collector");
-	path_in(watched, sizeof(watched), f->dir, "watched.txt");
-	path_in(impostor_log, sizeof(impostor_log), f->dir, "impostor.log");
-	watcher = watch(f->broker.port, "rollsense-monitor", "monitor-secret", watched);
+	path_in(watched, sizeof(watched), f->env.dir, "watched.txt");
+	path_in(impostor_log, sizeof(impostor_log), f->env.dir, "impostor.log");
+	watcher = watch(f->env.broker.port, "rollsense-monitor", "monitor-secret", watched);
 	impostor = daemon_start("rollsense-sensord", config_write(f, "impostor.json", &bad),
 				impostor_log);
 	/* The real device's whole run, stored, while the impostor runs too. */
@@ -791,9 +774,9 @@ static void test_acl_impostor(void **state)
 	child_stop(watcher, SIGTERM, 5);
 	/* The broker's own account (log_type debug): everything ball2 sent was
 	 * denied, ball1's accepted. */
-	assert_true(file_has(f->broker.log, "Denied PUBLISH from rollsense-sensord-ball2"));
-	assert_false(file_has(f->broker.log, "Received PUBLISH from rollsense-sensord-ball2"));
-	assert_true(file_has(f->broker.log, "Received PUBLISH from rollsense-sensord-ball1"));
+	assert_true(file_has(f->env.broker.log, "Denied PUBLISH from rollsense-sensord-ball2"));
+	assert_false(file_has(f->env.broker.log, "Received PUBLISH from rollsense-sensord-ball2"));
+	assert_true(file_has(f->env.broker.log, "Received PUBLISH from rollsense-sensord-ball1"));
 	assert_false(file_has(watched, "rollsense/ball2/"));
 	assert_true(file_has(watched, "rollsense/ball1/reading {"));
 	assert_int_equal(sql_number(f, "SELECT count(*) FROM devices WHERE name = 'ball2'"), 0);
@@ -819,10 +802,10 @@ static struct run_result run_daemon(struct fixture *f, const char *bin, const ch
 	char log[300];
 	char *argv[] = { (char *)harness_bin(bin), "--config", (char *)cfg, NULL };
 
-	path_in(log, sizeof(log), f->dir, "run.log");
+	path_in(log, sizeof(log), f->env.dir, "run.log");
 	remove(log);
 	r.status = run_cmd(log, argv);
-	r.out = harness_read_file(log, NULL);
+	r.out = harness_read_file(log);
 	assert_non_null(r.out);
 	return r;
 }
@@ -849,7 +832,7 @@ static void test_secret_files_open_to_others(void **state)
 	char pw[300], key[300], expect[900];
 	const char *cfg;
 
-	path_in(pw, sizeof(pw), f->dir, "open.pw");
+	path_in(pw, sizeof(pw), f->env.dir, "open.pw");
 	assert_int_equal(harness_write_file(pw, "s3cret\n"), 0);
 	assert_int_equal(chmod(pw, 0644), 0);
 	o.password_file = pw;
@@ -859,9 +842,9 @@ static void test_secret_files_open_to_others(void **state)
 	assert_refused(f, cfg, expect);
 
 	/* The client key of a TLS setup: a copy of the real one, opened up. */
-	path_in(key, sizeof(key), f->dir, "open.key");
+	path_in(key, sizeof(key), f->env.dir, "open.key");
 	{
-		char *text = harness_read_file(cert_path("client.key"), NULL);
+		char *text = harness_read_file(cert_path("client.key"));
 
 		assert_non_null(text);
 		assert_int_equal(harness_write_file(key, "%s", text), 0);
@@ -884,7 +867,7 @@ static void test_secret_files_open_to_others(void **state)
 		char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", (char *)cfg,
 				 "--check-config", NULL };
 
-		path_in(log, sizeof(log), f->dir, "check.log");
+		path_in(log, sizeof(log), f->env.dir, "check.log");
 		assert_int_equal(run_cmd(log, argv), 0);
 	}
 }
@@ -931,15 +914,14 @@ static void test_hostile_text_is_data(void **state)
 	cJSON *rows, *faults;
 	double now = 1.7e9;
 
-	assert_int_equal(broker_start(&f->broker, f->dir, 0, NULL), 0);
-	f->broker_up = true;
-	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->broker.port);
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->env.broker.port);
 	c.uri = uri;
 	collector = daemon_start("rollsense-collector", config_write(f, "collector.json", &c),
-				 f->collector_log);
-	assert_log_has(f->collector_log, "mqtt: connected to ", 15);
-	path_in(acks, sizeof(acks), f->dir, "acks.txt");
-	watcher = child_add(harness_subscribe(&f->broker, "rollsense/+/ack", "it-security-acks",
+				 f->env.collector_log);
+	assert_log_has(f->env.collector_log, "mqtt: connected to ", 15);
+	path_in(acks, sizeof(acks), f->env.dir, "acks.txt");
+	watcher = child_add(harness_subscribe(&f->env.broker, "rollsense/+/ack", "it-security-acks",
 					      acks));
 
 	/* Two good readings carrying hostile text where the contract allows any
@@ -955,15 +937,15 @@ static void test_hostile_text_is_data(void **state)
 	snprintf(bad_run, sizeof(bad_run),
 		 "{\"run\":\"'; DROP TABLE runs;--\",\"seq\":1,\"mono\":0,\"ts\":%.1f,"
 		 "\"pressure_kpa\":1,\"temperature_c\":null}", now);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball1/reading", r1, false), 0);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball1/reading", r2, false), 0);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/ball1/reading", bad_run, false), 0);
-	assert_int_equal(harness_publish(&f->broker, "rollsense/x';DROP TABLE devices;--/reading",
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball1/reading", r1, false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball1/reading", r2, false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball1/reading", bad_run, false), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/x';DROP TABLE devices;--/reading",
 					 r1, false), 0);
 	/* Stored and committed: acknowledged. */
 	assert_log_has(acks, "rollsense/ball1/ack {\"run\":\"0badf00d\",\"seq\":2}", 10);
-	assert_log_has(f->collector_log, "(range)", 5);
-	assert_log_has(f->collector_log, "(topic)", 5);
+	assert_log_has(f->env.collector_log, "(range)", 5);
+	assert_log_has(f->env.collector_log, "(topic)", 5);
 	child_stop(watcher, SIGTERM, 5);
 	assert_true(WIFEXITED(child_stop(collector, SIGTERM, 10)));
 
@@ -999,17 +981,17 @@ static void test_hostile_text_is_data(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tls_scripted_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_wrong_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_untrusted_ca, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_client_certificate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_checked_before_reconnect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_acl_scripted_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_acl_impostor, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secret_files_open_to_others, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_device_ids_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_text_is_data, setup, teardown),
+		IT_TEST(test_tls_scripted_run),
+		IT_TEST(test_tls_wrong_host),
+		IT_TEST(test_tls_untrusted_ca),
+		IT_TEST(test_tls_client_certificate),
+		IT_TEST(test_tls_key_checked_before_reconnect),
+		IT_TEST(test_acl_scripted_run),
+		IT_TEST(test_wrong_password),
+		IT_TEST(test_acl_impostor),
+		IT_TEST(test_secret_files_open_to_others),
+		IT_TEST(test_device_ids_refused),
+		IT_TEST(test_hostile_text_is_data),
 	};
 
 	tests_select();

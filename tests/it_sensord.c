@@ -103,7 +103,7 @@ static void collect(const struct fixture *f, const char *device, struct seen *s,
 	memset(s, 0, sizeof(*s));
 	s->in_order = true;
 	snprintf(topic, sizeof(topic), "rollsense/%s/reading ", device);
-	text = harness_read_file(f->env.sub_out, NULL);
+	text = harness_read_file(f->env.sub_out);
 	assert_non_null(text);
 	scn = sim_scenario_load(f->env.scn, err, sizeof(err));
 	assert_non_null(scn);
@@ -166,7 +166,7 @@ static void collect(const struct fixture *f, const char *device, struct seen *s,
 static void assert_exit_ok(const char *log, int status)
 {
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *text = harness_read_file(log, NULL);
+		char *text = harness_read_file(log);
 
 		fail_msg("sensord did not exit 0 (status %d); its log:\n%s", status, text ? text : "");
 	}
@@ -329,7 +329,7 @@ static void test_chip_faults(void **state)
 	status = harness_wait(start_sensord(f), 60);
 	assert_exit_ok(f->env.sensord_log, status);
 	harness_sleep(0.3);
-	text = harness_read_file(f->env.sub_out, NULL);
+	text = harness_read_file(f->env.sub_out);
 	assert_non_null(text);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *j, *p, *t, *faults;
@@ -429,7 +429,7 @@ static void test_reload(void **state)
 	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball7\", \"sensord\": { \"sample_hz\": 0 } }\n");
 	kill(pid, SIGHUP);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "reload refused; keeping the running configuration", 5));
-	text = harness_read_file(f->env.sensord_log, NULL);
+	text = harness_read_file(f->env.sensord_log);
 	assert_non_null(strstr(text, "sensord.sample_hz: "));
 	free(text);
 	assert_int_equal(harness_wait(pid, 0.5), -1);	/* still running */

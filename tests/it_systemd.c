@@ -21,13 +21,14 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "unit.h"
 
 #define EXPOSURE_MAX 1.5
 
 static const char *const units[] = { "rollsense-sensord.service", "rollsense-collector.service" };
 
 struct fixture {
-	char dir[256];
+	char *dir;		/* first, for unit_fixture_new */
 	char root[300];
 	char units_dir[340];
 };
@@ -61,13 +62,10 @@ static void copy(const struct fixture *f, const char *from, const char *to)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char *d = harness_tmpdir("it-systemd");
+	struct fixture *f = unit_fixture_new(sizeof(*f), "it-systemd");
 	char path[400], lib[400];
 
 	assert_non_null(f);
-	assert_non_null(d);
-	snprintf(f->dir, sizeof(f->dir), "%s", d);
 	snprintf(f->root, sizeof(f->root), "%s/root", f->dir);
 	snprintf(f->units_dir, sizeof(f->units_dir), "%s/usr/lib/systemd/system", f->root);
 
@@ -102,16 +100,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (!getenv("KEEP_TMP"))
-		harness_rmtree(f->dir);
-	free(f);
-	return 0;
-}
-
 static void test_verify_clean(void **state)
 {
 	struct fixture *f = *state;
@@ -122,7 +110,7 @@ static void test_verify_clean(void **state)
 	snprintf(out, sizeof(out), "%s/verify.out", f->dir);
 	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
 	assert_int_equal(run(out, argv), 0);
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	assert_non_null(text);
 	if (strstr(text, "rollsense"))
 		fail_msg("systemd-analyze verify complains:\n%s", text);
@@ -145,7 +133,7 @@ static void test_verify_catches_mistakes(void **state)
 	snprintf(out, sizeof(out), "%s/verify-broken.out", f->dir);
 	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
 	run(out, argv);
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "WatchdogSecs"));
 	assert_non_null(strstr(text, "/usr/bin/rollsense-nothing"));
@@ -164,7 +152,7 @@ static double exposure_of(const struct fixture *f, const char *unit_path, const 
 	snprintf(out, sizeof(out), "%s/security-%s.out", f->dir, name);
 	if (run(out, argv) < 0)
 		return -1;
-	text = harness_read_file(out, NULL);
+	text = harness_read_file(out);
 	if (!text)
 		return -1;
 	snprintf(needle, sizeof(needle), "Overall exposure level for %s: ", name);
@@ -222,5 +210,5 @@ int main(void)
 	};
 
 	tests_select();
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, unit_fixture_teardown);
 }

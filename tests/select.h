@@ -14,4 +14,8 @@ static inline void tests_select(void)
 		cmocka_set_test_filter(pattern);
 }
 
+/* A test named name that runs fn with *state = arg: one body, several
+ * cases, each listed under its own name (cmocka's prestate). */
+#define TEST_WITH(name, fn, arg) { #name, fn, NULL, NULL, arg }
+
 #endif

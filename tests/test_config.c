@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit.h"
 
 /* The reason every device-id message gives. */
 #define ID_WHY "only A-Z, a-z, 0-9, '_' and '-' are allowed, because the id becomes a " \
@@ -688,48 +689,22 @@ static void test_relative_paths(void **state)
 /* ---- files: password, TLS key, config_load ----------------------------- */
 
 struct tmp {
-	char dir[64];
+	char *dir;		/* first, for unit_fixture_new */
 };
 
+/* dir/name holding content, with mode (unit_write_file). */
 static void write_file(const char *dir, const char *name, const char *content, mode_t mode)
 {
 	char path[256];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	assert_int_equal(fclose(f), 0);
-	/* chmod, not the umask, decides the mode under test. */
-	assert_int_equal(chmod(path, mode), 0);
+	unit_write_file(path, content, mode);
 }
 
 static int tmp_setup(void **state)
 {
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/rollsense-test-config-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int tmp_teardown(void **state)
-{
-	struct tmp *t = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(t);
-	return 0;
+	*state = unit_fixture_new(sizeof(struct tmp), "test-config");
+	return *state ? 0 : -1;
 }
 
 static int parse_in(const struct tmp *t, const char *json)
@@ -1049,6 +1024,8 @@ static void test_restart_keys(void **state)
 	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, NULL, 0), 6);
 }
 
+#define TMP_TEST(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, unit_fixture_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1075,12 +1052,11 @@ int main(void)
 		cmocka_unit_test(test_error_json),
 		cmocka_unit_test(test_error_limits),
 		cmocka_unit_test(test_relative_paths),
-		cmocka_unit_test_setup_teardown(test_password_file, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_file, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_tls_key_group, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_load_errors_name_the_file, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_load_resolves_against_file_folder, tmp_setup,
-						tmp_teardown),
+		TMP_TEST(test_password_file),
+		TMP_TEST(test_tls_key_file),
+		TMP_TEST(test_tls_key_group),
+		TMP_TEST(test_load_errors_name_the_file),
+		TMP_TEST(test_load_resolves_against_file_folder),
 		cmocka_unit_test(test_cfg_untouched_on_failure),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_restart_keys),

@@ -628,8 +628,9 @@ static void test_dips(void **state)
 /* 3 s of lost readings (30 samples, 20.1 .. 23.0 s) inside a hold scripted
  * 10.07 .. 40.03 s: the hold ends at its last sample before the gap (20.0 s)
  * and a new one starts after it (23.1 s); no duration spans the gap. */
-static void run_gap(bool declare)
+static void test_gap(void **state)
 {
+	const bool declare = *(const bool *)*state;	/* or leave it to the spacing */
 	static struct script sc;
 	struct detector *d = detector_design();
 	const struct detector_summary *s;
@@ -659,18 +660,6 @@ static void run_gap(bool declare)
 	near(s->holds[1].duration_s, 40.03 - 23.1, 0.1);
 	assert_int_equal(s->missing_samples, 30);
 	detector_free(d);
-}
-
-static void test_gap_by_spacing(void **state)
-{
-	(void)state;
-	run_gap(false);
-}
-
-static void test_gap_declared(void **state)
-{
-	(void)state;
-	run_gap(true);
 }
 
 /* A gap shorter than bridge_s (one lost reading) is bridged: one hold. */
@@ -1084,8 +1073,8 @@ int main(void)
 		cmocka_unit_test(test_gap_closes_session),
 		cmocka_unit_test(test_hold_classes),
 		cmocka_unit_test(test_dips),
-		cmocka_unit_test(test_gap_by_spacing),
-		cmocka_unit_test(test_gap_declared),
+		TEST_WITH(test_gap_by_spacing, test_gap, &(bool){ false }),
+		TEST_WITH(test_gap_declared, test_gap, &(bool){ true }),
 		cmocka_unit_test(test_gap_short_bridged),
 		cmocka_unit_test(test_nan_pressure),
 		cmocka_unit_test(test_heat_hysteresis),

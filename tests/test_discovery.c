@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "discovery.h"
+#include "unit.h"
 
 static void cfg_make(struct rs_config *cfg)
 {
@@ -25,33 +26,15 @@ static void cfg_make(struct rs_config *cfg)
 	snprintf(cfg->homeassistant.discovery_prefix, sizeof(cfg->homeassistant.discovery_prefix), "ha");
 }
 
-static const char *str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!cJSON_IsString(v))
-		fail_msg("\"%s\" is not a string", key);
-	return v->valuestring;
-}
-
-static const cJSON *cmp(const cJSON *root, const char *key)
-{
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "cmps"), key);
-
-	if (!cJSON_IsObject(c))
-		fail_msg("no component \"%s\"", key);
-	return c;
-}
-
 static void check_availability(const cJSON *c)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, "availability");
 
 	assert_true(cJSON_IsArray(list));
 	assert_int_equal(cJSON_GetArraySize(list), 1);
-	assert_string_equal(str(cJSON_GetArrayItem(list, 0), "topic"), "home/rs/ball1/status");
-	assert_string_equal(str(cJSON_GetArrayItem(list, 0), "payload_available"), "online");
-	assert_string_equal(str(cJSON_GetArrayItem(list, 0), "payload_not_available"), "offline");
+	assert_string_equal(json_str(cJSON_GetArrayItem(list, 0), "topic"), "home/rs/ball1/status");
+	assert_string_equal(json_str(cJSON_GetArrayItem(list, 0), "payload_available"), "online");
+	assert_string_equal(json_str(cJSON_GetArrayItem(list, 0), "payload_not_available"), "offline");
 }
 
 static cJSON *payload(const struct rs_config *cfg, enum discovery_source src)
@@ -75,10 +58,10 @@ static void check_device_and_origin(const cJSON *j)
 	assert_true(cJSON_IsArray(ids));
 	assert_int_equal(cJSON_GetArraySize(ids), 1);
 	assert_string_equal(cJSON_GetArrayItem(ids, 0)->valuestring, "rollsense_ball1");
-	assert_string_equal(str(dev, "name"), "rollsense ball1");
-	assert_string_equal(str(dev, "sw_version"), ROLLSENSE_VERSION);
-	assert_string_equal(str(o, "name"), "rollsense");
-	assert_string_equal(str(o, "sw_version"), ROLLSENSE_VERSION);
+	assert_string_equal(json_str(dev, "name"), "rollsense ball1");
+	assert_string_equal(json_str(dev, "sw_version"), ROLLSENSE_VERSION);
+	assert_string_equal(json_str(o, "name"), "rollsense");
+	assert_string_equal(json_str(o, "sw_version"), ROLLSENSE_VERSION);
 	assert_null(cJSON_GetObjectItem(o, "support_url"));
 }
 
@@ -110,38 +93,38 @@ static void test_sensord_payload(void **state)
 	check_device_and_origin(j);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "cmps")), 4);
 
-	c = cmp(j, "pressure");
-	assert_string_equal(str(c, "platform"), "sensor");
-	assert_string_equal(str(c, "unique_id"), "rollsense_ball1_pressure");
-	assert_string_equal(str(c, "state_topic"), "home/rs/ball1/reading");
-	assert_string_equal(str(c, "value_template"), "{{ value_json.pressure_kpa }}");
-	assert_string_equal(str(c, "unit_of_measurement"), "kPa");
-	assert_string_equal(str(c, "device_class"), "pressure");
-	assert_string_equal(str(c, "state_class"), "measurement");
+	c = json_obj(j, "cmps.pressure");
+	assert_string_equal(json_str(c, "platform"), "sensor");
+	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_pressure");
+	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/reading");
+	assert_string_equal(json_str(c, "value_template"), "{{ value_json.pressure_kpa }}");
+	assert_string_equal(json_str(c, "unit_of_measurement"), "kPa");
+	assert_string_equal(json_str(c, "device_class"), "pressure");
+	assert_string_equal(json_str(c, "state_class"), "measurement");
 	check_availability(c);
 
-	c = cmp(j, "temperature");
-	assert_string_equal(str(c, "unique_id"), "rollsense_ball1_temperature");
-	assert_string_equal(str(c, "state_topic"), "home/rs/ball1/reading");
-	assert_string_equal(str(c, "value_template"), "{{ value_json.temperature_c }}");
-	assert_string_equal(str(c, "unit_of_measurement"), "°C");
-	assert_string_equal(str(c, "device_class"), "temperature");
+	c = json_obj(j, "cmps.temperature");
+	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_temperature");
+	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/reading");
+	assert_string_equal(json_str(c, "value_template"), "{{ value_json.temperature_c }}");
+	assert_string_equal(json_str(c, "unit_of_measurement"), "°C");
+	assert_string_equal(json_str(c, "device_class"), "temperature");
 	check_availability(c);
 
-	c = cmp(j, "chip_faults");
-	assert_string_equal(str(c, "state_topic"), "home/rs/ball1/health");
-	assert_string_equal(str(c, "value_template"), "{{ value_json.chip_faults }}");
-	assert_string_equal(str(c, "entity_category"), "diagnostic");
-	assert_string_equal(str(c, "state_class"), "total_increasing");
+	c = json_obj(j, "cmps.chip_faults");
+	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/health");
+	assert_string_equal(json_str(c, "value_template"), "{{ value_json.chip_faults }}");
+	assert_string_equal(json_str(c, "entity_category"), "diagnostic");
+	assert_string_equal(json_str(c, "state_class"), "total_increasing");
 	check_availability(c);
 
-	c = cmp(j, "connected");
-	assert_string_equal(str(c, "platform"), "binary_sensor");
-	assert_string_equal(str(c, "unique_id"), "rollsense_ball1_connected");
-	assert_string_equal(str(c, "state_topic"), "home/rs/ball1/status");
-	assert_string_equal(str(c, "payload_on"), "online");
-	assert_string_equal(str(c, "payload_off"), "offline");
-	assert_string_equal(str(c, "device_class"), "connectivity");
+	c = json_obj(j, "cmps.connected");
+	assert_string_equal(json_str(c, "platform"), "binary_sensor");
+	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_connected");
+	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/status");
+	assert_string_equal(json_str(c, "payload_on"), "online");
+	assert_string_equal(json_str(c, "payload_off"), "offline");
+	assert_string_equal(json_str(c, "device_class"), "connectivity");
 	assert_null(cJSON_GetObjectItemCaseSensitive(c, "availability"));
 	cJSON_Delete(j);
 }
@@ -171,30 +154,30 @@ static void test_collector_payload(void **state)
 	for (size_t i = 0; i < sizeof(sensors) / sizeof(sensors[0]); i++) {
 		char want[128];
 
-		c = cmp(j, sensors[i].key);
-		assert_string_equal(str(c, "platform"), "sensor");
+		c = json_obj(json_obj(j, "cmps"), sensors[i].key);
+		assert_string_equal(json_str(c, "platform"), "sensor");
 		snprintf(want, sizeof(want), "rollsense_ball1_%s", sensors[i].key);
-		assert_string_equal(str(c, "unique_id"), want);
+		assert_string_equal(json_str(c, "unique_id"), want);
 		snprintf(want, sizeof(want), "home/rs/ball1/%s", sensors[i].topic);
-		assert_string_equal(str(c, "state_topic"), want);
+		assert_string_equal(json_str(c, "state_topic"), want);
 		snprintf(want, sizeof(want), "{{ value_json.%s }}", sensors[i].field);
-		assert_string_equal(str(c, "value_template"), want);
+		assert_string_equal(json_str(c, "value_template"), want);
 		if (sensors[i].state_class)
-			assert_string_equal(str(c, "state_class"), sensors[i].state_class);
+			assert_string_equal(json_str(c, "state_class"), sensors[i].state_class);
 		else
 			assert_null(cJSON_GetObjectItemCaseSensitive(c, "state_class"));
 		if (sensors[i].device_class) {
-			assert_string_equal(str(c, "device_class"), sensors[i].device_class);
-			assert_string_equal(str(c, "unit_of_measurement"), "s");
+			assert_string_equal(json_str(c, "device_class"), sensors[i].device_class);
+			assert_string_equal(json_str(c, "unit_of_measurement"), "s");
 		}
 	}
-	c = cmp(j, "hold_completed");
-	assert_string_equal(str(c, "platform"), "device_automation");
-	assert_string_equal(str(c, "automation_type"), "trigger");
-	assert_string_equal(str(c, "topic"), "home/rs/ball1/event");
-	assert_string_equal(str(c, "value_template"), "{{ value_json.event }}");
-	assert_string_equal(str(c, "payload"), "hold_ended");
-	assert_string_equal(str(c, "type"), "hold_completed");
+	c = json_obj(j, "cmps.hold_completed");
+	assert_string_equal(json_str(c, "platform"), "device_automation");
+	assert_string_equal(json_str(c, "automation_type"), "trigger");
+	assert_string_equal(json_str(c, "topic"), "home/rs/ball1/event");
+	assert_string_equal(json_str(c, "value_template"), "{{ value_json.event }}");
+	assert_string_equal(json_str(c, "payload"), "hold_ended");
+	assert_string_equal(json_str(c, "type"), "hold_completed");
 	cJSON_Delete(j);
 }
 

@@ -22,7 +22,7 @@
 #include <cJSON.h>
 
 #include "config.h"
-#include "harness.h"
+#include "unit.h"
 #include "ingest.h"
 #include "log.h"
 #include "reading.h"
@@ -45,7 +45,7 @@ struct recorder {
 };
 
 struct fixture {
-	char dir[256];
+	char *dir;		/* first, for unit_fixture_new */
 	char db[300];
 	struct rs_config cfg;
 	struct store *st;
@@ -104,12 +104,11 @@ static void ingest_close(struct fixture *fx)
 
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_ingest");
 
 	if (!fx)
 		return -1;
 	log_set_level(LOG_LEVEL_WARN);
-	snprintf(fx->dir, sizeof(fx->dir), "%s", harness_tmpdir("test_ingest"));
 	snprintf(fx->db, sizeof(fx->db), "%s/collector.db", fx->dir);
 	config_defaults(&fx->cfg);
 	fx->cfg.collector.gap_timeout_s = 3;
@@ -129,9 +128,7 @@ static int teardown(void **state)
 		ingest_close(fx);
 	for (size_t i = 0; i < fx->rec.n_sessions; i++)
 		free(fx->rec.sessions[i]);
-	harness_rmtree(fx->dir);
-	free(fx);
-	return 0;
+	return unit_fixture_teardown(state);
 }
 
 /* The scripted session: seq n is at t = (n - 1) / 10 s, 15 kPa from 10 s

@@ -43,12 +43,6 @@ static int tmp_setup(void **state)
 	return 0;
 }
 
-static int tmp_teardown(void **state)
-{
-	unit_fixture_free(*state);
-	return 0;
-}
-
 /* A key file with mode set by chmod (not the umask). */
 static void key_write(const char *path, mode_t mode)
 {
@@ -234,7 +228,7 @@ static void test_owner_and_group_root(void **state)
 }
 
 /* Every test gets a fresh folder. */
-#define TMP_TEST(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, tmp_teardown)
+#define TMP_TEST(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, unit_fixture_teardown)
 
 int main(void)
 {

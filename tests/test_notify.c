@@ -93,8 +93,9 @@ static void test_disabled_outside_systemd(void **state)
 	unsetenv("WATCHDOG_USEC");
 }
 
-static void check_messages(bool abstract)
+static void test_messages(void **state)
 {
+	const bool abstract = *(const bool *)*state;	/* or a path */
 	struct listener l;
 	struct notify n;
 	struct timespec t0, t1;
@@ -132,18 +133,6 @@ static void check_messages(bool abstract)
 	assert_int_equal(notify_watchdog(&n, 1.0), 0);
 	assert_string_equal(listener_next(&l, 50), "");
 	listener_close(&l);
-}
-
-static void test_path_socket(void **state)
-{
-	(void)state;
-	check_messages(false);
-}
-
-static void test_abstract_socket(void **state)
-{
-	(void)state;
-	check_messages(true);
 }
 
 /* WatchdogSec=4 s: a ping at most every 2 s of the caller's clock. */
@@ -253,8 +242,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disabled_outside_systemd),
-		cmocka_unit_test(test_path_socket),
-		cmocka_unit_test(test_abstract_socket),
+		TEST_WITH(test_path_socket, test_messages, &(bool){ false }),
+		TEST_WITH(test_abstract_socket, test_messages, &(bool){ true }),
 		cmocka_unit_test(test_watchdog_pacing),
 		cmocka_unit_test(test_watchdog_pid),
 		cmocka_unit_test(test_bad_environment),

@@ -2,7 +2,7 @@
  * crash, confirmation by ack and by PUBACK, the bound, lost_after, the send
  * order and resend timing. The segment log under it (record format, damage,
  * pruning) has its own tests, test_outlog.c. Each test works in a fresh
- * mkdtemp folder. */
+ * folder (unit_fixture_new). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,60 +14,25 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "outbox.h"
+#include "unit.h"
 
 #define RUN_A "0000000a"
 #define RUN_B "0000000b"
 #define RUN_C "00112233aabbccdd"
 #define RUN_D "fedcba9876543210"
 
-struct fixture {
-	char tmp[64];		/* the mkdtemp folder */
-	char dir[96];		/* the outbox folder inside it, made by outbox_open */
-};
-
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
+/* path: the log's folder in the test's folder, made by outbox_open. */
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_outbox-XXXXXX");
-	if (!mkdtemp(fx->tmp)) {
-		free(fx);
-		return -1;
-	}
-	snprintf(fx->dir, sizeof(fx->dir), "%s/outbox", fx->tmp);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	nftw(fx->tmp, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
+	return unit_dir_setup(state, "test_outbox", "outbox");
 }
 
 /* The payload a test stores for (run, seq); what comes back must equal it. */
@@ -181,7 +146,7 @@ static struct outbox_stats stats_of(struct outbox *ob)
 
 static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 	struct stat st;
@@ -189,9 +154,9 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 	size_t i, n;
 	FILE *f;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
-	assert_int_equal(stat(fx->dir, &st), 0);
+	assert_int_equal(stat(fx->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	append_range(ob, RUN_A, 1, 10);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -201,13 +166,13 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 	outbox_close(ob);
 
 	/* Somebody else's file in the folder is left alone. */
-	snprintf(path, sizeof(path), "%s/notes.txt", fx->dir);
+	snprintf(path, sizeof(path), "%s/notes.txt", fx->path);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("not a segment\n", f);
 	fclose(f);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 6);
 	assert_int_equal(stats_of(ob).depth, 6);
@@ -224,17 +189,17 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 
 static void test_ack_watermark_across_runs(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 5);
 	outbox_close(ob);	/* close flushes */
 
 	/* A new start: the old run comes from disk, the new one is appended. */
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	append_range(ob, RUN_B, 1, 3);
@@ -246,7 +211,7 @@ static void test_ack_watermark_across_runs(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 3);
 	/* Old run first, then the new one. */
@@ -265,13 +230,13 @@ static void test_ack_watermark_across_runs(void **state)
  * nothing now, and nothing appended later, in memory or after a restart. */
 static void test_ack_above_max_seq_is_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	const uint64_t bogus = 1000000000000000ull;
 	uint64_t max_seq, acked_seq;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), -1);
 	append_range(ob, RUN_A, 1, 5);
@@ -301,7 +266,7 @@ static void test_ack_above_max_seq_is_refused(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 3);
 	assert_int_equal(drain(ob, 0, s, 16), 3);
@@ -321,13 +286,13 @@ static void test_ack_above_max_seq_is_refused(void **state)
  * "without entries": it cannot be forgotten.) */
 static void test_runs_without_entries_are_bounded(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	uint64_t max_seq, acked_seq;
 	struct outbox *ob;
 	char run[16];
 	int i, known = 0;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	for (i = 1; i <= 40; i++) {
 		snprintf(run, sizeof(run), "%08x", 0x100 + i);
@@ -365,12 +330,12 @@ static void test_runs_without_entries_are_bounded(void **state)
 
 static void test_16_digit_runs_round_trip(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	uint64_t max_seq, acked_seq;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 5);
 	append_range(ob, RUN_D, 1, 2);
@@ -380,7 +345,7 @@ static void test_16_digit_runs_round_trip(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 6);
 	assert_int_equal(drain(ob, 0, s, 16), 6);
@@ -407,12 +372,12 @@ static void test_16_digit_runs_round_trip(void **state)
  * so a restart still knows how far the collector got. */
 static void test_ack_survives_segment_deletion(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	uint64_t max_seq, acked_seq;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 4095);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -421,10 +386,10 @@ static void test_ack_survives_segment_deletion(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	append_range(ob, RUN_C, 4096, 4100);
 	assert_int_equal(outbox_flush(ob), 0);
-	assert_int_equal(segment_count(fx->dir), 1);	/* the first one is gone */
+	assert_int_equal(segment_count(fx->path), 1);	/* the first one is gone */
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	assert_int_equal(outbox_run_info(ob, RUN_C, &max_seq, &acked_seq), 0);
@@ -439,7 +404,7 @@ static void test_ack_survives_segment_deletion(void **state)
 
 static void test_puback_out_of_order_then_reopen(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	/* 20 appended; ids of seq 7, 3, 15, 1, 20, 2 confirmed: the rest, by
 	 * hand, is 4-6, 8-14, 16-19. */
 	static const uint64_t confirmed_seqs[] = { 7, 3, 15, 1, 20, 2 };
@@ -448,7 +413,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
 	struct outbox *ob;
 	size_t i, n;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 20);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -467,7 +432,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 14);
 	n = drain(ob, 0, t, 32);
@@ -484,7 +449,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
  * by record, is test_outlog's. */
 static void test_damage_at_open_sets_lost_after(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_stats st;
 	struct sent s[32];
 	struct outbox *ob;
@@ -492,19 +457,19 @@ static void test_damage_at_open_sets_lost_after(void **state)
 	off_t size, rec;
 	size_t i;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 10, 19);	/* two-digit seqs: records of one length */
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
-	segment_only(fx->dir, path, sizeof(path));
+	segment_only(fx->path, path, sizeof(path));
 	size = file_size(path);
 	assert_int_equal(size % 10, 0);
 	rec = size / 10;
 
 	/* A power cut in the middle of writing the last record (seq 19). */
 	assert_int_equal(truncate(path, size - rec / 2), 0);
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	st = stats_of(ob);
 	assert_int_equal(st.recovered, 9);
@@ -516,7 +481,7 @@ static void test_damage_at_open_sets_lost_after(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).torn_tails, 1);
 	assert_int_equal(drain(ob, 0, s, 32), 11);
@@ -535,12 +500,12 @@ static void test_damage_at_open_sets_lost_after(void **state)
 
 static void test_full_outbox_drops_oldest(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 	size_t i;
 
-	ob = outbox_open(fx->dir, 5);
+	ob = outbox_open(fx->path, 5);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 5);
 	assert_int_equal(outbox_flush(ob), 0);
@@ -553,7 +518,7 @@ static void test_full_outbox_drops_oldest(void **state)
 	outbox_close(ob);
 
 	/* The drop is durable: 1-3 do not come back, even with room for them. */
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	assert_int_equal(drain(ob, 0, s, 16), 5);
@@ -569,11 +534,11 @@ static void test_full_outbox_drops_oldest(void **state)
  * between, never set lost_after. */
 static void test_lost_after_not_set_in_normal_operation(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[64];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 30);
 	assert_int_equal(drain(ob, 0, s, 64), 30);
@@ -588,7 +553,7 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
 	assert_no_loss(s, 5);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(drain(ob, 0, s, 64), 5);
 	assert_int_equal(s[0].seq, 36);
@@ -599,7 +564,7 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
 	assert_no_loss(s, 3);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(drain(ob, 0, s, 64), 8);
 	assert_no_loss(s, 8);
@@ -610,12 +575,12 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
  * reading sent, 5, carries lost_after 1. */
 static void test_lost_after_drop_of_three(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_entry *e;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 5);
+	ob = outbox_open(fx->path, 5);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 5);
 	assert_int_equal(outbox_ack(ob, RUN_C, 1), 1);
@@ -631,7 +596,7 @@ static void test_lost_after_drop_of_three(void **state)
 	outbox_close(ob);
 
 	/* The same after a restart, from what the disk says. */
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(drain(ob, 0, s, 16), 5);
 	assert_int_equal(s[0].seq, 5);
@@ -644,11 +609,11 @@ static void test_lost_after_drop_of_three(void **state)
  * entry of its own run, with that run's ack. */
 static void test_lost_after_two_runs_interleaved(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 4);
+	ob = outbox_open(fx->path, 4);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 1);
 	append_range(ob, RUN_D, 1, 1);
@@ -676,11 +641,11 @@ static void test_lost_after_two_runs_interleaved(void **state)
 /* A drop of a run's only held reading marks the run's next append. */
 static void test_lost_after_goes_to_the_next_append(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 2);
+	ob = outbox_open(fx->path, 2);
 	assert_non_null(ob);
 	append_range(ob, RUN_C, 1, 1);
 	append_range(ob, RUN_D, 1, 1);
@@ -710,18 +675,18 @@ static void test_lost_after_goes_to_the_next_append(void **state)
  * while loading (room for fewer than the disk holds). */
 static void test_lost_after_at_open(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 	char path[160];
 	off_t rec;
 	int fd;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 11, 20);
 	assert_int_equal(outbox_flush(ob), 0);
-	segment_only(fx->dir, path, sizeof(path));
+	segment_only(fx->path, path, sizeof(path));
 	rec = file_size(path) / 10;
 	assert_int_equal(outbox_ack(ob, RUN_A, 13), 3);
 	outbox_close(ob);
@@ -731,7 +696,7 @@ static void test_lost_after_at_open(void **state)
 	assert_int_equal(pwrite(fd, "#", 1, 3 * rec + rec / 2), 1);
 	close(fd);
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).corrupt_regions, 1);
 	assert_int_equal(drain(ob, 0, s, 16), 6);
@@ -743,7 +708,7 @@ static void test_lost_after_at_open(void **state)
 	/* Room for 4: 15 and 16 are dropped once the log is read (11-13,
 	 * whose ack comes later in the log, are confirmed by then: nothing
 	 * that was confirmed counts as dropped). */
-	ob = outbox_open(fx->dir, 4);
+	ob = outbox_open(fx->path, 4);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).dropped, 2);
 	assert_int_equal(drain(ob, 0, s, 16), 4);
@@ -755,12 +720,12 @@ static void test_lost_after_at_open(void **state)
 
 static void test_send_order_and_resend_timing(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_entry *e;
 	struct outbox *ob;
 	uint64_t id2 = 0;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 3);
 	for (uint64_t seq = 1; seq <= 3; seq++) {
@@ -796,11 +761,11 @@ static void test_send_order_and_resend_timing(void **state)
 
 static void test_reset_sent_resends_from_oldest(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	append_range(ob, RUN_A, 1, 4);
 	assert_int_equal(drain(ob, 0, s, 16), 4);
@@ -814,33 +779,40 @@ static void test_reset_sent_resends_from_oldest(void **state)
 	outbox_close(ob);
 }
 
+/* For a child: the outbox at path (room for 1000) with 1-n appended and
+ * flushed; NULL if that failed. */
+static struct outbox *open_flushed(const char *path, uint64_t n)
+{
+	struct outbox *ob = outbox_open(path, 1000);
+
+	if (ob)
+		append_range(ob, RUN_A, 1, n);
+	if (ob && outbox_flush(ob) != 0)
+		return NULL;
+	return ob;
+}
+
+/* In a child, a daemon that dies without closing: 1-100 flushed, 101-150
+ * not. */
+static int crash_with_unflushed(void *path)
+{
+	struct outbox *ob = open_flushed(path, 100);
+
+	if (!ob)
+		return 2;
+	append_range(ob, RUN_A, 101, 150);
+	return 0;
+}
+
 static void test_crash_loses_only_unflushed(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[256];
 	struct outbox *ob;
-	int status;
 	size_t i;
-	pid_t pid;
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* The daemon dies without closing: 1-100 flushed, 101-150 not. */
-		ob = outbox_open(fx->dir, 1000);
-		if (!ob)
-			_exit(2);
-		append_range(ob, RUN_A, 1, 100);
-		if (outbox_flush(ob) != 0)
-			_exit(3);
-		append_range(ob, RUN_A, 101, 150);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-
-	ob = outbox_open(fx->dir, 1000);
+	unit_in_child(crash_with_unflushed, fx->path);
+	ob = outbox_open(fx->path, 1000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 100);
 	assert_int_equal(drain(ob, 0, s, 256), 100);
@@ -850,55 +822,46 @@ static void test_crash_loses_only_unflushed(void **state)
 	outbox_close(ob);
 }
 
+/* In a child: 1-10 flushed; 11-110 refused by the file size limit; 1-105
+ * acknowledged; with the limit lifted the rest (106-110) flushed, then
+ * 111-120. */
+static int flush_past_size_limit(void *path)
+{
+	struct outbox *ob = open_flushed(path, 10);
+
+	if (!ob)
+		return 2;
+	/* Ten records fit under 4000 bytes, a hundred more do not. */
+	if (unit_file_size_limit(4000) != 0)
+		return 4;
+	append_range(ob, RUN_A, 11, 110);
+	if (outbox_flush(ob) != -EFBIG)
+		return 5;
+	if (outbox_ack(ob, RUN_A, 105) != 105)
+		return 6;
+	if (unit_file_size_limit(0) != 0)
+		return 7;
+	if (outbox_flush(ob) != 0)
+		return 8;
+	append_range(ob, RUN_A, 111, 120);
+	if (outbox_flush(ob) != 0)
+		return 9;
+	return 0;
+}
+
 /* A flush that fails halfway (the file size limit stands in for a full
  * card) returns the error and keeps everything queued. The retry, shorter
  * because most was acknowledged meanwhile, must not leave the first try's
  * partial records behind it, where they would hide the later batches. */
 static void test_failed_flush_is_retried(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct sent s[256];
 	struct outbox *ob;
-	struct rlimit lim;
-	int status;
 	size_t i;
-	pid_t pid;
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		ob = outbox_open(fx->dir, 1000);
-		if (!ob)
-			_exit(2);
-		append_range(ob, RUN_A, 1, 10);
-		if (outbox_flush(ob) != 0)
-			_exit(3);
-		/* Ten records fit under 4000 bytes, a hundred more do not. */
-		signal(SIGXFSZ, SIG_IGN);
-		getrlimit(RLIMIT_FSIZE, &lim);
-		lim.rlim_cur = 4000;
-		if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
-			_exit(4);
-		append_range(ob, RUN_A, 11, 110);
-		if (outbox_flush(ob) != -EFBIG)
-			_exit(5);
-		if (outbox_ack(ob, RUN_A, 105) != 105)
-			_exit(6);
-		lim.rlim_cur = lim.rlim_max;
-		if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
-			_exit(7);
-		if (outbox_flush(ob) != 0)
-			_exit(8);
-		append_range(ob, RUN_A, 111, 120);
-		if (outbox_flush(ob) != 0)
-			_exit(9);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-
-	ob = outbox_open(fx->dir, 1000);
+	unit_in_child(flush_past_size_limit, fx->path);
+	ob = outbox_open(fx->path, 1000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 15);
 	assert_int_equal(drain(ob, 0, s, 256), 15);
@@ -910,11 +873,11 @@ static void test_failed_flush_is_retried(void **state)
 
 static void test_done_segments_removed(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox *ob;
 	uint64_t seq;
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	/* Flushing every 100 readings: a segment is closed after the batch
 	 * that takes it to 4096 records, i.e. at 4100; 10000 readings make
@@ -923,20 +886,20 @@ static void test_done_segments_removed(void **state)
 		append_range(ob, RUN_A, seq, seq + 99);
 		assert_int_equal(outbox_flush(ob), 0);
 	}
-	assert_int_equal(segment_count(fx->dir), 3);
+	assert_int_equal(segment_count(fx->path), 3);
 	/* The first segment is all done, the second is not. */
 	assert_int_equal(outbox_ack(ob, RUN_A, 5000), 5000);
 	assert_int_equal(outbox_flush(ob), 0);
-	assert_int_equal(segment_count(fx->dir), 2);
+	assert_int_equal(segment_count(fx->path), 2);
 	/* Everything done: only the active segment stays ... */
 	assert_int_equal(outbox_ack(ob, RUN_A, 10000), 5000);
 	assert_int_equal(outbox_flush(ob), 0);
-	assert_int_equal(segment_count(fx->dir), 1);
+	assert_int_equal(segment_count(fx->path), 1);
 	/* ... until a close with nothing left. */
 	outbox_close(ob);
-	assert_int_equal(segment_count(fx->dir), 0);
+	assert_int_equal(segment_count(fx->path), 0);
 
-	ob = outbox_open(fx->dir, 20000);
+	ob = outbox_open(fx->path, 20000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 0);
 	outbox_close(ob);
@@ -944,20 +907,20 @@ static void test_done_segments_removed(void **state)
 
 static void test_flush_writes_only_changes(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox *ob;
 	char path[160];
 	off_t size;
 
-	ob = outbox_open(fx->dir, 100);
+	ob = outbox_open(fx->path, 100);
 	assert_non_null(ob);
 	assert_int_equal(outbox_flush(ob), 0);
 	assert_int_equal(stats_of(ob).flushes, 0);
-	assert_int_equal(segment_count(fx->dir), 0);
+	assert_int_equal(segment_count(fx->path), 0);
 	append_range(ob, RUN_A, 1, 3);
 	assert_int_equal(outbox_flush(ob), 0);
 	assert_int_equal(stats_of(ob).flushes, 1);
-	segment_only(fx->dir, path, sizeof(path));
+	segment_only(fx->path, path, sizeof(path));
 	size = file_size(path);
 	assert_int_equal(outbox_flush(ob), 0);
 	assert_int_equal(stats_of(ob).flushes, 1);
@@ -972,29 +935,29 @@ static void test_flush_writes_only_changes(void **state)
 
 static void test_open_and_append_errors(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox *ob, *second;
 	char path[160];
 	FILE *f;
 
 	errno = 0;
-	assert_null(outbox_open(fx->dir, 0));
+	assert_null(outbox_open(fx->path, 0));
 	assert_int_equal(errno, EINVAL);
 
 	/* A regular file where a folder should be. */
-	snprintf(path, sizeof(path), "%s/file", fx->tmp);
+	snprintf(path, sizeof(path), "%s/file", fx->dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/file/outbox", fx->tmp);
+	snprintf(path, sizeof(path), "%s/file/outbox", fx->dir);
 	errno = 0;
 	assert_null(outbox_open(path, 10));
 	assert_int_equal(errno, ENOTDIR);
 
-	ob = outbox_open(fx->dir, 10);
+	ob = outbox_open(fx->path, 10);
 	assert_non_null(ob);
 	errno = 0;
-	second = outbox_open(fx->dir, 10);
+	second = outbox_open(fx->path, 10);
 	assert_null(second);
 	assert_int_equal(errno, EBUSY);
 
@@ -1014,14 +977,14 @@ static void test_open_and_append_errors(void **state)
 
 static void test_200000_round_trip(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outbox_entry *e;
 	struct outbox *ob;
 	char buf[128];
 	uint64_t seq;
 	int len;
 
-	ob = outbox_open(fx->dir, 250000);
+	ob = outbox_open(fx->path, 250000);
 	assert_non_null(ob);
 	for (seq = 1; seq <= 200000; seq += 1000) {
 		append_range(ob, RUN_A, seq, seq + 999);
@@ -1029,7 +992,7 @@ static void test_200000_round_trip(void **state)
 	}
 	outbox_close(ob);
 
-	ob = outbox_open(fx->dir, 250000);
+	ob = outbox_open(fx->path, 250000);
 	assert_non_null(ob);
 	assert_int_equal(stats_of(ob).recovered, 200000);
 	for (seq = 1; seq <= 200000; seq++) {
@@ -1046,34 +1009,36 @@ static void test_200000_round_trip(void **state)
 	assert_int_equal(outbox_ack(ob, RUN_A, 200000), 200000);
 	assert_int_equal(stats_of(ob).depth, 0);
 	outbox_close(ob);
-	assert_int_equal(segment_count(fx->dir), 0);
+	assert_int_equal(segment_count(fx->path), 0);
 }
+
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reopen_brings_back_unconfirmed_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_watermark_across_runs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_above_max_seq_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runs_without_entries_are_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_16_digit_runs_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_survives_segment_deletion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_puback_out_of_order_then_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damage_at_open_sets_lost_after, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_outbox_drops_oldest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_not_set_in_normal_operation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_drop_of_three, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_two_runs_interleaved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_goes_to_the_next_append, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_after_at_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_order_and_resend_timing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_sent_resends_from_oldest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_loses_only_unflushed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_flush_is_retried, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_done_segments_removed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_writes_only_changes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_and_append_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_200000_round_trip, setup, teardown),
+		TEST(test_reopen_brings_back_unconfirmed_in_order),
+		TEST(test_ack_watermark_across_runs),
+		TEST(test_ack_above_max_seq_is_refused),
+		TEST(test_runs_without_entries_are_bounded),
+		TEST(test_16_digit_runs_round_trip),
+		TEST(test_ack_survives_segment_deletion),
+		TEST(test_puback_out_of_order_then_reopen),
+		TEST(test_damage_at_open_sets_lost_after),
+		TEST(test_full_outbox_drops_oldest),
+		TEST(test_lost_after_not_set_in_normal_operation),
+		TEST(test_lost_after_drop_of_three),
+		TEST(test_lost_after_two_runs_interleaved),
+		TEST(test_lost_after_goes_to_the_next_append),
+		TEST(test_lost_after_at_open),
+		TEST(test_send_order_and_resend_timing),
+		TEST(test_reset_sent_resends_from_oldest),
+		TEST(test_crash_loses_only_unflushed),
+		TEST(test_failed_flush_is_retried),
+		TEST(test_done_segments_removed),
+		TEST(test_flush_writes_only_changes),
+		TEST(test_open_and_append_errors),
+		TEST(test_200000_round_trip),
 	};
 
 	tests_select();

@@ -2,7 +2,7 @@
  * outlog.h: the record format and its CRC, 0.1.0's records, what replay
  * hands back after a torn tail or damage in the middle, copies left by a
  * failed write, pruning, a write cut short, and the folder's lock. Each test
- * works in a fresh mkdtemp folder; records are built by hand with the test's
+ * works in a fresh folder (unit_fixture_new); records are built by hand with the test's
  * own CRC where the format itself is under test. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,26 +15,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "outlog.h"
+#include "unit.h"
 
 #define RUN_A "0000000a"
 #define RUN_OLD "3f9c2a1e"		/* an 8-digit run as 0.1.0 made them */
 #define RUN_C "00112233aabbccdd"
 #define MAX_RECORDS 64
-
-struct fixture {
-	char tmp[64];		/* the mkdtemp folder */
-	char dir[96];		/* the log's folder inside it, made by outlog_open */
-};
 
 /* What a replay handed over, payloads copied out of the log's buffer. */
 struct replayed {
@@ -45,39 +38,10 @@ struct replayed {
 	uint64_t next_id;
 };
 
-static struct fixture the_fixture;
-
+/* path: the log's folder in the test's folder, made by outlog_open. */
 static int fixture_make(void **state)
 {
-	struct fixture *fx = &the_fixture;
-
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_outlog-XXXXXX");
-	if (!mkdtemp(fx->tmp))
-		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%.63s/outbox", fx->tmp);
-	*state = fx;
-	return 0;
-}
-
-/* The folder is at most two deep (a log is flat): its files go, deepest
- * first, then the folders, now empty. */
-static int fixture_remove(void **state)
-{
-	static const char *const depths[] = { "%s/*/*", "%s/*", "%s" };
-	const struct fixture *fx = *state;
-	char pattern[160];
-	glob_t g;
-	size_t d, i;
-
-	for (d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
-		snprintf(pattern, sizeof(pattern), depths[d], fx->tmp);
-		if (glob(pattern, 0, NULL, &g) != 0)
-			continue;
-		for (i = 0; i < g.gl_pathc; i++)
-			remove(g.gl_pathv[i]);
-		globfree(&g);
-	}
-	return 0;
+	return unit_dir_setup(state, "test_outlog", "outbox");
 }
 
 static int collect(void *ctx, const struct outlog_record *rec)
@@ -310,7 +274,7 @@ static void assert_readings(const struct replayed *r, const char *run, const uin
  * says: u32 body_len | u32 crc of the length and the body | body. */
 static void test_record_layout_and_crc(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	unsigned char buf[512];
 	struct replayed r;
 	struct outlog *log;
@@ -321,7 +285,7 @@ static void test_record_layout_and_crc(void **state)
 	/* The test's CRC against the standard check value. */
 	assert_int_equal(test_crc32(0, (const unsigned char *)"123456789", 9), 0xCBF43926u);
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	assert_true(outlog_segment_full(log));	/* no active segment yet */
 	outlog_batch_begin(log);
@@ -333,7 +297,7 @@ static void test_record_layout_and_crc(void **state)
 	assert_int_equal(outlog_sync(log), 1);
 	outlog_close(log);
 
-	assert_int_equal(segments(fx->dir, path, sizeof(path)), 1);
+	assert_int_equal(segments(fx->path, path, sizeof(path)), 1);
 	assert_non_null(strstr(path, "/seg-0000000000000001.log"));
 	f = fopen(path, "rb");
 	assert_non_null(f);
@@ -363,7 +327,7 @@ static void test_record_layout_and_crc(void **state)
 	assert_int_equal(le_get(buf + 83, 8), 2);
 	assert_int_equal(le_get(buf + 91, 8), 3);
 
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.rec[0].kind, OUTLOG_READING);
 	assert_int_equal(r.rec[0].id, 7);
@@ -381,18 +345,18 @@ static void test_record_layout_and_crc(void **state)
  * written after it goes to a new segment, and an 8-digit run stays 8. */
 static void test_old_format_replayed(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	struct outlog *log;
 	FILE *f;
 
-	f = segment_create(fx->dir, 1);
+	f = segment_create(fx->path, 1);
 	record_write_r(f, 1, RUN_OLD, 1);
 	record_write_r(f, 2, RUN_OLD, 2);
 	record_write_a(f, RUN_OLD, 2);
 	fclose(f);
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	replay_log(log, &r);
 	assert_int_equal(r.n, 3);
@@ -409,9 +373,9 @@ static void test_old_format_replayed(void **state)
 	assert_int_equal(outlog_batch_write(log), 0);
 	assert_int_equal(outlog_sync(log), 1);
 	outlog_close(log);
-	assert_int_equal(segments(fx->dir, NULL, 0), 2);
+	assert_int_equal(segments(fx->path, NULL, 0), 2);
 
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 4);
 	assert_run_state(&r.rec[3], RUN_OLD, 3, 4);
 }
@@ -420,17 +384,17 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 {
 	static const uint64_t nine[] = { 10, 11, 12, 13, 14, 15, 16, 17, 18 };
 	static const uint64_t eight[] = { 10, 11, 12, 13, 14, 16, 17, 18 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	char path[160];
 	off_t size, rec;
 
-	rec = log_of_readings(fx->dir, RUN_A, 10, 19, path, sizeof(path));
+	rec = log_of_readings(fx->path, RUN_A, 10, 19, path, sizeof(path));
 	size = 10 * rec;
 
 	/* A power cut in the middle of writing the last record. */
 	assert_int_equal(truncate(path, size - rec / 2), 0);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, nine, 9);
 	assert_int_equal(r.damage.torn_tails, 1);
 	assert_int_equal(r.damage.torn_bytes, rec - rec / 2);
@@ -440,7 +404,7 @@ static void test_torn_tail_keeps_intact_prefix(void **state)
 	/* One flipped bit in the payload of the 6th record (seq 15): that
 	 * record is skipped and counted, the three whole ones after it come. */
 	byte_flip(path, 5 * rec + rec / 2, 0x10);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, eight, 8);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, rec);
@@ -452,18 +416,18 @@ static void test_two_damaged_regions_in_one_segment(void **state)
 {
 	static const uint64_t want[] = { 10, 11, 12, 13, 15, 16, 17, 18, 19, 20,
 					 23, 24, 25, 26, 27, 28, 29 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	char path[160];
 	off_t rec;
 
-	rec = log_of_readings(fx->dir, RUN_A, 10, 29, path, sizeof(path));
+	rec = log_of_readings(fx->path, RUN_A, 10, 29, path, sizeof(path));
 	/* The body of seq 14; then seq 21's CRC and seq 22's length, side by
 	 * side: one region of two records. */
 	byte_flip(path, 4 * rec + rec / 2, 0x01);
 	byte_flip(path, 11 * rec + 5, 0x80);
 	u32_poke(path, 12 * rec, 3);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 17);
 	assert_int_equal(r.damage.corrupt_regions, 2);
 	assert_int_equal(r.damage.corrupt_bytes, 3 * rec);
@@ -478,21 +442,21 @@ static void test_length_past_end_of_file(void **state)
 {
 	static const uint64_t want[] = { 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 23,
 					 24, 25, 26, 27, 28 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	char path[160];
 	off_t rec;
 
-	rec = log_of_readings(fx->dir, RUN_A, 10, 29, path, sizeof(path));
+	rec = log_of_readings(fx->path, RUN_A, 10, 29, path, sizeof(path));
 	u32_poke(path, 6 * rec, 60000);		/* seq 16 */
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 19);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, rec);
 	assert_int_equal(r.damage.torn_tails, 0);
 
 	u32_poke(path, 19 * rec, 60000);	/* seq 29, the last */
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 18);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, rec);
@@ -507,14 +471,14 @@ static void test_length_past_end_of_file(void **state)
 static void test_resync_takes_no_garbage(void **state)
 {
 	static const uint64_t want[] = { 1, 3, 4 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	unsigned char body[64];
 	struct replayed r;
 	long before, after;
 	FILE *f;
 
 	memset(body, 0, sizeof(body));
-	f = segment_create(fx->dir, 1);
+	f = segment_create(fx->path, 1);
 	record_write_r(f, 1, RUN_OLD, 1);
 	before = ftell(f);
 	/* A good CRC, but the run is not lowercase hex. */
@@ -553,7 +517,7 @@ static void test_resync_takes_no_garbage(void **state)
 	record_write_r(f, 4, RUN_OLD, 4);
 	fclose(f);
 
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_OLD, want, 3);
 	assert_int_equal(r.damage.corrupt_regions, 1);
 	assert_int_equal(r.damage.corrupt_bytes, after - before);
@@ -565,11 +529,11 @@ static void test_resync_takes_no_garbage(void **state)
 static void test_copies_skipped(void **state)
 {
 	static const uint64_t want[] = { 1, 2, 3 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
 	struct outlog *log;
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	outlog_batch_begin(log);
 	batch_readings(log, RUN_A, 1, 2);
@@ -579,18 +543,18 @@ static void test_copies_skipped(void **state)
 	assert_int_equal(outlog_batch_write(log), 0);
 	assert_int_equal(outlog_sync(log), 1);
 	outlog_close(log);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 3);
 	assert_int_equal(r.next_id, 4);
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	replay_log(log, &r);
 	outlog_batch_begin(log);
 	assert_int_equal(outlog_batch_done(log, 3, 10), 0);
 	assert_int_equal(outlog_batch_write(log), 0);
 	outlog_close(log);
-	replay(fx->dir, &r);
+	replay(fx->path, &r);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(r.next_id, 13);
 }
@@ -601,16 +565,16 @@ static void test_copies_skipped(void **state)
  * writes nothing. */
 static void test_segments_and_prune(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outlog *log;
 	uint64_t id;
 
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	outlog_batch_begin(log);
 	assert_int_equal(outlog_batch_write(log), 0);	/* empty: no file */
 	assert_int_equal(outlog_sync(log), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 0);
+	assert_int_equal(segments(fx->path, NULL, 0), 0);
 	for (id = 1; id <= 10000; id += 100) {
 		outlog_batch_begin(log);
 		batch_readings(log, RUN_A, id, id + 99);
@@ -619,32 +583,46 @@ static void test_segments_and_prune(void **state)
 	assert_int_equal(outlog_sync(log), 1);
 	assert_int_equal(outlog_sync(log), 0);
 	/* 4100, 4100 and 1800 records: a batch is not split. */
-	assert_int_equal(segments(fx->dir, NULL, 0), 3);
+	assert_int_equal(segments(fx->path, NULL, 0), 3);
 	assert_int_equal(outlog_prune(log, 4100, true), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 3);
+	assert_int_equal(segments(fx->path, NULL, 0), 3);
 	assert_int_equal(outlog_prune(log, 4101, true), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 2);
+	assert_int_equal(segments(fx->path, NULL, 0), 2);
 	assert_int_equal(outlog_prune(log, UINT64_MAX, true), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 1);
+	assert_int_equal(segments(fx->path, NULL, 0), 1);
 	assert_int_equal(outlog_prune(log, UINT64_MAX, false), 0);
-	assert_int_equal(segments(fx->dir, NULL, 0), 0);
+	assert_int_equal(segments(fx->path, NULL, 0), 0);
 	/* The active one gone, the next batch starts a new file. */
 	assert_true(outlog_segment_full(log));
 	outlog_close(log);
 }
 
-/* Sets the limit on the size of files this process writes (a full card's
- * stand-in) to bytes, or back to the hard limit with 0; writing past it
- * fails with EFBIG instead of raising SIGXFSZ. */
-static int file_size_limit(rlim_t bytes)
+/* In a child: 1-10 written, 11-110 refused by the file size limit, then
+ * 11-12 written with the limit lifted. */
+static int write_past_size_limit(void *path)
 {
-	struct rlimit lim;
+	struct outlog *log = outlog_open(path);
 
-	signal(SIGXFSZ, SIG_IGN);
-	if (getrlimit(RLIMIT_FSIZE, &lim) != 0)
-		return -1;
-	lim.rlim_cur = bytes ? bytes : lim.rlim_max;
-	return setrlimit(RLIMIT_FSIZE, &lim);
+	if (!log)
+		return 2;
+	outlog_batch_begin(log);
+	batch_readings(log, RUN_A, 1, 10);
+	if (outlog_batch_write(log) != 0)
+		return 3;
+	/* Ten records fit under 4000 bytes, a hundred more do not. */
+	if (unit_file_size_limit(4000) != 0)
+		return 4;
+	outlog_batch_begin(log);
+	batch_readings(log, RUN_A, 11, 110);
+	if (outlog_batch_write(log) != -EFBIG)
+		return 5;
+	if (unit_file_size_limit(0) != 0)
+		return 6;
+	outlog_batch_begin(log);
+	batch_readings(log, RUN_A, 11, 12);
+	if (outlog_batch_write(log) != 0 || outlog_sync(log) != 1)
+		return 7;
+	return 0;
 }
 
 /* A write that fails halfway (the file size limit stands in for a full
@@ -653,49 +631,18 @@ static int file_size_limit(rlim_t bytes)
 static void test_failed_write_is_cut_off(void **state)
 {
 	static const uint64_t want[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct replayed r;
-	struct outlog *log;
-	int status;
-	pid_t pid;
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		log = outlog_open(fx->dir);
-		if (!log)
-			_exit(2);
-		outlog_batch_begin(log);
-		batch_readings(log, RUN_A, 1, 10);
-		if (outlog_batch_write(log) != 0)
-			_exit(3);
-		/* Ten records fit under 4000 bytes, a hundred more do not. */
-		if (file_size_limit(4000) != 0)
-			_exit(4);
-		outlog_batch_begin(log);
-		batch_readings(log, RUN_A, 11, 110);
-		if (outlog_batch_write(log) != -EFBIG)
-			_exit(5);
-		if (file_size_limit(0) != 0)
-			_exit(6);
-		outlog_batch_begin(log);
-		batch_readings(log, RUN_A, 11, 12);
-		if (outlog_batch_write(log) != 0 || outlog_sync(log) != 1)
-			_exit(7);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-
-	replay(fx->dir, &r);
+	unit_in_child(write_past_size_limit, fx->path);
+	replay(fx->path, &r);
 	assert_readings(&r, RUN_A, want, 12);
 	assert_int_equal(r.damage.corrupt_regions + r.damage.torn_tails, 0);
 }
 
 static void test_open_errors(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct outlog *log;
 
 	errno = 0;
@@ -705,13 +652,13 @@ static void test_open_errors(void **state)
 	assert_null(outlog_open("/dev/null/outbox"));	/* a file where a folder should be */
 	assert_int_equal(errno, ENOTDIR);
 	/* A second owner would interleave records. */
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	errno = 0;
-	assert_null(outlog_open(fx->dir));
+	assert_null(outlog_open(fx->path));
 	assert_int_equal(errno, EBUSY);
 	outlog_close(log);
-	log = outlog_open(fx->dir);
+	log = outlog_open(fx->path);
 	assert_non_null(log);
 	outlog_close(log);
 	outlog_close(NULL);
@@ -723,7 +670,7 @@ static void test_open_errors(void **state)
 	assert_false(outlog_run_is_valid("3f9c2a1g", 8));
 }
 
-#define TEST(name) cmocka_unit_test_setup_teardown(name, fixture_make, fixture_remove)
+#define TEST(name) cmocka_unit_test_setup_teardown(name, fixture_make, unit_fixture_teardown)
 
 int main(void)
 {

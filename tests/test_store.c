@@ -30,29 +30,13 @@
 #define RUN_B "0000000b"
 #define DEVICE "roller1"
 
-struct fixture {
-	char *tmp;		/* first: the fresh folder */
-	char path[128];		/* the database inside it */
-};
-
+/* path: the database in the test's folder. */
 static int setup(void **state)
 {
-	struct fixture *fx = unit_fixture_new(sizeof(*fx), "test_store");
-
-	*state = fx;
-	if (!fx)
-		return -1;
-	snprintf(fx->path, sizeof(fx->path), "%s/rollsense.db", fx->tmp);
-	return 0;
+	return unit_dir_setup(state, "test_store", "rollsense.db");
 }
 
-static int teardown(void **state)
-{
-	unit_fixture_free(*state);
-	return 0;
-}
-
-static struct store *open_ok(const struct fixture *fx)
+static struct store *open_ok(const struct unit_dir *fx)
 {
 	char err[256] = "";
 	struct store *st = store_open(fx->path, err, sizeof(err));
@@ -189,7 +173,7 @@ static struct seen *seen_new(void)
 
 static void test_create_reopen_keeps_data(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct detector_summary sum;
 	double hold_ts[3] = { 1000.5, 1021.7, 1090.5 };
@@ -227,7 +211,7 @@ static void test_create_reopen_keeps_data(void **state)
 
 static void test_schema_version_in_file_header(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	mode_t mask = umask(0);
 	unsigned char magic[16];
@@ -256,7 +240,7 @@ static void test_schema_version_in_file_header(void **state)
 
 static void test_newer_schema_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	char err[256], want[256];
 
@@ -270,7 +254,7 @@ static void test_newer_schema_refused(void **state)
 
 static void test_not_a_database_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	const char text[] = "device roller1\nthis is a configuration file, not SQLite\n";
 	char err[256], want[256];
 	FILE *f = fopen(fx->path, "w");
@@ -294,7 +278,7 @@ static void test_not_a_database_refused(void **state)
 
 static void test_foreign_sqlite_database_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	char err[256], want[256];
 
@@ -308,21 +292,21 @@ static void test_foreign_sqlite_database_refused(void **state)
 
 static void test_missing_folder_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	char path[192], err[256], want[384];
 	struct stat sb;
 
-	snprintf(path, sizeof(path), "%s/nope/rollsense.db", fx->tmp);
+	snprintf(path, sizeof(path), "%s/nope/rollsense.db", fx->dir);
 	assert_null(store_open(path, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s: folder %s/nope: No such file or directory", path,
-		 fx->tmp);
+		 fx->dir);
 	assert_string_equal(err, want);
 	assert_int_equal(stat(path, &sb), -1);
 }
 
 static void test_duplicates_ignored(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct store_counts c;
 	struct reading r, out[8];
@@ -354,7 +338,7 @@ static void test_duplicates_ignored(void **state)
 
 static void test_readings_after_in_seq_order_with_holes(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	const uint64_t seqs[] = { 9, 3, 1, 8, 5, 2 };	/* 4, 6, 7 never came */
 	struct reading r, out[8];
@@ -394,7 +378,7 @@ static void test_readings_after_in_seq_order_with_holes(void **state)
 
 static void test_run_progress_round_trip(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct store_run_state rs;
 	struct reading r;
@@ -447,7 +431,7 @@ static void test_run_progress_round_trip(void **state)
 
 static void test_runs_recent(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct store_run_state rs[4];
 	int64_t run_a, run_b, run_c;
@@ -478,7 +462,7 @@ static void test_runs_recent(void **state)
 
 static void test_session_round_trip(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	const double hold_ts[3] = { 1763910010.5, 1763910031.2, 1763910100.0 };
 	struct detector_summary sum;
@@ -586,7 +570,7 @@ static int publish_each(const struct store_session *s, void *ctx)
 
 static void test_published_and_unpublished(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct detector_summary sum;
 	struct seen *seen = seen_new();
@@ -632,7 +616,7 @@ static void test_published_and_unpublished(void **state)
 
 static void test_sessions_each_filters(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct detector_summary sum;
 	struct seen *seen = seen_new();
@@ -687,7 +671,7 @@ static void test_sessions_each_filters(void **state)
 
 static void test_purge_keeps_new_readings_and_sessions(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct detector_summary sum;
 	struct store_counts c;
@@ -719,7 +703,7 @@ static void test_purge_keeps_new_readings_and_sessions(void **state)
 
 static void test_hostile_names_stored_verbatim(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	static const char *const devices[] = {
 		"x'); DROP TABLE readings;--",
 		"\"; DELETE FROM runs; --",
@@ -779,7 +763,7 @@ static void test_hostile_names_stored_verbatim(void **state)
 
 static void test_faults_stored_as_json(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	/* Expected texts written by hand: an object sensor -> what, quotes and
 	 * backslashes escaped (RFC 8259, section 7). */
@@ -820,7 +804,7 @@ static void test_faults_stored_as_json(void **state)
 
 static void test_rollback_discards_batch(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct store_counts c;
 	struct reading r, out[4];
@@ -879,7 +863,7 @@ static int crash_child(const char *path)
 
 static void test_crash_keeps_exactly_the_committed(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct reading *out = calloc(300, sizeof(*out));
 	struct store_run_state rs;
 	struct store_counts c;
@@ -928,7 +912,7 @@ static void test_crash_keeps_exactly_the_committed(void **state)
 
 static void test_bad_input_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct unit_dir *fx = *state;
 	struct store *st = open_ok(fx);
 	struct detector_summary sum;
 	struct store_counts c;
@@ -953,34 +937,30 @@ static void test_bad_input_refused(void **state)
 	store_close(st);
 }
 
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_reopen_keeps_data, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_schema_version_in_file_header, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_sqlite_database_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_missing_folder_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicates_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readings_after_in_seq_order_with_holes,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_progress_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runs_recent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_published_and_unpublished, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sessions_each_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge_keeps_new_readings_and_sessions, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_names_stored_verbatim, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_faults_stored_as_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback_discards_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_keeps_exactly_the_committed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
+		TEST(test_create_reopen_keeps_data),
+		TEST(test_schema_version_in_file_header),
+		TEST(test_newer_schema_refused),
+		TEST(test_not_a_database_refused),
+		TEST(test_foreign_sqlite_database_refused),
+		TEST(test_missing_folder_refused),
+		TEST(test_duplicates_ignored),
+		TEST(test_readings_after_in_seq_order_with_holes),
+		TEST(test_run_progress_round_trip),
+		TEST(test_runs_recent),
+		TEST(test_session_round_trip),
+		TEST(test_published_and_unpublished),
+		TEST(test_sessions_each_filters),
+		TEST(test_purge_keeps_new_readings_and_sessions),
+		TEST(test_hostile_names_stored_verbatim),
+		TEST(test_faults_stored_as_json),
+		TEST(test_rollback_discards_batch),
+		TEST(test_crash_keeps_exactly_the_committed),
+		TEST(test_bad_input_refused),
 	};
 
 	tests_select();

@@ -11,11 +11,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cJSON.h>
 
 #include "sim/sim.h"
 
 #define TMP_PREFIX "/tmp/rollsense-"
+
+static const cJSON *json_at(const cJSON *obj, const char *path)
+{
+	const char *dot;
+	char key[128];
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		obj = cJSON_GetObjectItemCaseSensitive(obj, key);
+		path = dot + 1;
+	}
+	return cJSON_GetObjectItemCaseSensitive(obj, path);
+}
+
+const cJSON *json_obj(const cJSON *obj, const char *path)
+{
+	const cJSON *v = json_at(obj, path);
+
+	if (!cJSON_IsObject(v))
+		fail_msg("\"%s\" is not an object", path);
+	return v;
+}
+
+const char *json_str(const cJSON *obj, const char *path)
+{
+	const cJSON *v = json_at(obj, path);
+
+	if (!cJSON_IsString(v))
+		fail_msg("\"%s\" is not a string", path);
+	return v->valuestring;
+}
+
+double json_num(const cJSON *obj, const char *path)
+{
+	const cJSON *v = json_at(obj, path);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("\"%s\" is not a number", path);
+	return v->valuedouble;
+}
 
 char *unit_tmpdir(const char *tag)
 {
@@ -73,12 +119,24 @@ void *unit_fixture_new(size_t size, const char *tag)
 	return dir;
 }
 
-void unit_fixture_free(void *fixture)
+int unit_fixture_teardown(void **state)
 {
-	char **dir = fixture;
+	char **dir = *state;
 
 	unit_rmtree(*dir);
-	free(fixture);
+	free(dir);
+	return 0;
+}
+
+int unit_dir_setup(void **state, const char *tag, const char *name)
+{
+	struct unit_dir *d = unit_fixture_new(sizeof(*d), tag);
+
+	*state = d;
+	if (!d)
+		return -1;
+	snprintf(d->path, sizeof(d->path), "%s/%s", d->dir, name);
+	return 0;
 }
 
 void unit_write_file(const char *path, const char *content, mode_t mode)
@@ -90,6 +148,33 @@ void unit_write_file(const char *path, const char *content, mode_t mode)
 	fputs(content, f);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* ---- processes ---- */
+
+void unit_in_child(int (*child)(void *arg), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child(arg));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the child failed: wait status 0x%x (exit code %d)", (unsigned)status,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int unit_file_size_limit(unsigned long bytes)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (getrlimit(RLIMIT_FSIZE, &lim) != 0)
+		return -1;
+	lim.rlim_cur = bytes ? (rlim_t)bytes : lim.rlim_max;
+	return setrlimit(RLIMIT_FSIZE, &lim);
 }
 
 /* ---- the fake bus ---- */

@@ -1,4 +1,5 @@
-/* What the unit tests share: a double comparison, temporary folders, files
+/* What the unit tests share: a double comparison, JSON lookups that fail the
+ * test, temporary folders, files
  * written with a chosen mode, one scriptable I²C bus (a register file with
  * hooks) and the simulated bus over scenario text. Include it after
  * <cmocka.h>. Every helper here fails the running test on an error of its
@@ -25,6 +26,17 @@
 				 (double)(tol));                                           \
 	} while (0)
 
+/* ---- JSON ---- */
+
+struct cJSON;
+
+/* The member at path under obj ("cmps.pressure": a dot steps into an
+ * object) as an object, a string or a number; fails the test, naming path,
+ * when it is absent or of another type. obj may be NULL. */
+const struct cJSON *json_obj(const struct cJSON *obj, const char *path);
+const char *json_str(const struct cJSON *obj, const char *path);
+double json_num(const struct cJSON *obj, const char *path);
+
 /* ---- temporary folders and files ---- */
 
 /* Makes /tmp/rollsense-<tag>-XXXXXX. Returns a malloc'd path the caller
@@ -38,12 +50,33 @@ void unit_remove_tree(const char *dir);
 void unit_rmtree(char *dir);
 /* For cmocka's setup: a calloc'd fixture of size bytes whose first member,
  * a char *, holds a fresh unit_tmpdir(tag). NULL if either failed.
- * unit_fixture_free removes the folder and frees the fixture. */
+ * unit_fixture_teardown, a cmocka teardown, removes the folder and frees
+ * the fixture in *state. */
 void *unit_fixture_new(size_t size, const char *tag);
-void unit_fixture_free(void *fixture);
+int unit_fixture_teardown(void **state);
+/* The fixture of a test that needs a fresh folder and one path in it. */
+struct unit_dir {
+	char *dir;
+	char path[128];		/* dir/name */
+};
+/* *state becomes a unit_fixture_new struct unit_dir for tag and name; -1 if
+ * it cannot be made. */
+int unit_dir_setup(void **state, const char *tag, const char *name);
 /* Writes content to path and gives it mode with chmod (the umask does not
  * decide). Fails the test if it cannot. */
 void unit_write_file(const char *path, const char *content, mode_t mode);
+
+/* ---- processes ---- */
+
+/* Runs child(arg) in a forked process that exits with what it returns: 0
+ * when all went well, else a number naming the step that failed. Fails the
+ * test unless it exited 0. For work that must end in a process dying
+ * without cleaning up, or under limits the test must not keep. */
+void unit_in_child(int (*child)(void *arg), void *arg);
+/* Sets the limit on the size of files this process writes (a full card's
+ * stand-in) to bytes, or back to the hard limit with 0; writing past it
+ * fails with EFBIG instead of raising SIGXFSZ. 0, or -1 with errno set. */
+int unit_file_size_limit(unsigned long bytes);
 
 /* ---- a scriptable I²C bus with one chip ---- */
 

@@ -14,29 +14,15 @@ LOGS=$(cd "$LOGS" && pwd)
 export BUILD
 export ROLLSENSE_VALGRIND="$LOGS"
 
-# The same options harness.c gives the daemons.
-VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full
+# The same options harness.c gives the daemons; one log per process.
+start=$(date +%s)
+RUN_WITH="valgrind --quiet --error-exitcode=99 --leak-check=full
 	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
 	--error-markers=VALGRIND-ERROR-BEGIN,VALGRIND-ERROR-END
-	--suppressions=tests/valgrind.supp --num-callers=30"
-
-start=$(date +%s)
-passed=0
-failed=0
-failed_names=""
-for t in "$@"; do
-	name=$(basename "$t")
-	echo "=== $name (valgrind)"
-	t0=$(date +%s)
-	# shellcheck disable=SC2086
-	if $VALGRIND --log-file="$LOGS/$name.%p.log" "$t"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		failed_names="$failed_names $name"
-	fi
-	echo "--- $name: $(($(date +%s) - t0)) s"
-done
+	--suppressions=tests/valgrind.supp --num-callers=30
+	--log-file=$LOGS/%q{TEST_NAME}.%p.log" RUN_LABEL=valgrind CHECK=check-valgrind \
+	scripts/run-tests.sh "$@"
+tests_ok=$?
 
 # A process stopped by SIGKILL writes no summary, but every error it made
 # before is in its log between the markers.
@@ -51,7 +37,5 @@ for log in "$LOGS"/*.log; do
 	fi
 done
 processes=$(find "$LOGS" -name '*.log' | wc -l)
-echo
-[ "$failed" -eq 0 ] || echo "failed:$failed_names"
-echo "check-valgrind: $passed passed, $failed failed; $processes processes checked, $bad with errors or leaks; $(($(date +%s) - start)) s"
-[ "$failed" -eq 0 ] && [ "$bad" -eq 0 ]
+echo "check-valgrind: $processes processes checked, $bad with errors or leaks; $(($(date +%s) - start)) s"
+[ "$tests_ok" -eq 0 ] && [ "$bad" -eq 0 ]
