@@ -1,10 +1,8 @@
-/* The TLS client key's check (keyfile.h). The file is opened and checked
- * with fstat, so what is checked is a file that could be read at that moment
- * (a FIFO put in its place does not hang the caller: O_NONBLOCK). */
+/* The TLS client key's check (keyfile.h). The file is opened and then checked
+ * (file_open_regular): what is checked is a file that could be read then. */
 #include "keyfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -13,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "file.h"
 
 /* getpwuid_r and getgrnam_r want a buffer; their entries are small. */
 #define DB_BUF_MAX (1024 * 1024)
@@ -99,6 +99,7 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 {
 	bool with_group = group && group[0];
 	gid_t key_gid = 0;
+	struct file_error why;
 	struct stat st;
 	unsigned mode;
 	int fd, rc;
@@ -116,26 +117,18 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 			return -1;
 		}
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int saved = errno;
-
-		snprintf(err, err_len, "cannot open %s: %s", path, strerror(saved));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		int saved = errno;
-
-		close(fd);
-		snprintf(err, err_len, "cannot stat %s: %s", path, strerror(saved));
-		return -1;
-	}
-	close(fd);
-	if (!S_ISREG(st.st_mode)) {
+	fd = file_open_regular(path, &st, &why);
+	if (fd < 0 && why.step == FILE_NOT_REGULAR) {
 		snprintf(err, err_len, "%s is %s; it must name the key file itself", path,
 			 kind_show(st.st_mode));
 		return -1;
 	}
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot %s %s: %s", why.step == FILE_OPEN ? "open" : "stat", path,
+			 strerror(why.err));
+		return -1;
+	}
+	close(fd);
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		char owner[64], self[64], self_bare[64];
 
