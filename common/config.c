@@ -66,11 +66,6 @@ static int fail(struct parse_ctx *ctx, const char *key, const char *fmt, ...)
 	return -1;
 }
 
-static bool is_plain_char(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f;
-}
-
 /* Writes user text s (n bytes) into buf for a message: printable ASCII as is,
  * anything else as \xNN, at most SHOW_MAX characters and then "...". With
  * quoted, the result is in double quotes and '"' and '\' are escaped. buf has
@@ -86,7 +81,7 @@ static const char *show_n(const char *s, size_t n, bool quoted, char *buf)
 		if (quoted && (c == '"' || c == '\\')) {
 			buf[o++] = '\\';
 			buf[o++] = (char)c;
-		} else if (is_plain_char(c)) {
+		} else if (c >= 0x20 && c < 0x7f) {
 			buf[o++] = (char)c;
 		} else {
 			o += (size_t)sprintf(buf + o, "\\x%02x", c);
@@ -246,14 +241,15 @@ static int number_value(struct parse_ctx *ctx, const cJSON *item, const char *pa
 	return 0;
 }
 
-static int integer_value(struct parse_ctx *ctx, const cJSON *item, const char *path,
-			 double min, double max, double *out)
+/* A number in min..max; with integer, a whole one. */
+static int range_value(struct parse_ctx *ctx, const cJSON *item, const char *path, bool integer,
+		       double min, double max, double *out)
 {
 	double v = 0;
 
 	if (number_value(ctx, item, path, &v) < 0)
 		return -1;
-	if (floor(v) != v)
+	if (integer && floor(v) != v)
 		return fail(ctx, path, "expected an integer, got %.15g", v);
 	if (v < min || v > max)
 		return fail(ctx, path, "%.15g is out of range (%.15g..%.15g)", v, min, max);
@@ -453,7 +449,7 @@ static int gpio_line_read(struct parse_ctx *ctx, const cJSON *item, const char *
 	}
 	if (!cJSON_IsNumber(item))
 		return fail(ctx, path, "expected a line offset (a number) or a line name (a string)");
-	if (integer_value(ctx, item, path, 0, 1023, &v) < 0)
+	if (range_value(ctx, item, path, true, 0, 1023, &v) < 0)
 		return -1;
 	out->name[0] = '\0';
 	out->offset = (int)v;
@@ -481,15 +477,9 @@ static int row_read(struct parse_ctx *ctx, const struct config_key *k, const cJS
 		return path_resolve(ctx, path, field, k->size);
 	case KEY_UNSIGNED:
 	case KEY_SIZE:
-		if (integer_value(ctx, item, path, k->min, k->max, &v) < 0)
-			return -1;
-		field_store(k, field, v);
-		return 0;
 	case KEY_DOUBLE:
-		if (number_value(ctx, item, path, &v) < 0)
+		if (range_value(ctx, item, path, k->type != KEY_DOUBLE, k->min, k->max, &v) < 0)
 			return -1;
-		if (v < k->min || v > k->max)
-			return fail(ctx, path, "%.15g is out of range (%.15g..%.15g)", v, k->min, k->max);
 		field_store(k, field, v);
 		return 0;
 	case KEY_BOOL:
@@ -554,16 +544,22 @@ static int section_parse(struct parse_ctx *ctx, const struct config_section *sec
 
 /* ---- files named in the configuration ---------------------------------- */
 
-/* Opens file (a regular file) for reading. With private_file, the file must
- * not be open to others: it holds a secret. Returns the fd, or -1 after
- * fail(). */
-static int file_open_checked(struct parse_ctx *ctx, const char *path, const char *file,
-			     bool private_file)
+/* Checks that file (at key path) opens and is a regular file. With secret
+ * set, the file holds a password: it must not be open to others, and its
+ * first line, without its line end, goes into secret (size bytes). Returns
+ * 0, or -1 after fail(). */
+static int file_check(struct parse_ctx *ctx, const char *path, const char *file, char *secret,
+		      size_t size)
 {
+	char buf[sizeof(((struct mqtt_cfg *)0)->password) + 1];
 	struct file_error why;
 	struct stat st;
+	size_t got = 0;
+	size_t line;
 	unsigned mode;
+	char *nl;
 	int fd;
+	int rc = -1;
 
 	fd = file_open_regular(file, &st, &why);
 	if (fd < 0 && why.step == FILE_NOT_REGULAR)
@@ -572,29 +568,16 @@ static int file_open_checked(struct parse_ctx *ctx, const char *path, const char
 		return fail(ctx, path, "cannot %s %s: %s", why.step == FILE_OPEN ? "open" : "stat",
 			    file, strerror(why.err));
 	mode = (unsigned)(st.st_mode & 07777);
-	if (private_file && (mode & 0007) != 0) {
+	if (secret == NULL) {
+		close(fd);
+		return 0;
+	}
+	if ((mode & 0007) != 0) {
 		const char *how = (mode & 0004) ? "readable" : (mode & 0002) ? "writable" :
 										"accessible";
-		close(fd);
-		return fail(ctx, path, "%s is %s by others (mode %04o); chmod 600 it", file, how, mode);
+		fail(ctx, path, "%s is %s by others (mode %04o); chmod 600 it", file, how, mode);
+		goto cleanup;
 	}
-	return fd;
-}
-
-/* The first line of a private file, without its line end, into out. */
-static int secret_read(struct parse_ctx *ctx, const char *path, const char *file,
-		       char *out, size_t size)
-{
-	char buf[sizeof(((struct mqtt_cfg *)0)->password) + 1];
-	size_t got = 0;
-	size_t line;
-	char *nl;
-	int fd;
-	int rc = -1;
-
-	fd = file_open_checked(ctx, path, file, true);
-	if (fd < 0)
-		return -1;
 	while (got < sizeof(buf)) {
 		ssize_t n = read(fd, buf + got, sizeof(buf) - got);
 		if (n < 0 && errno == EINTR)
@@ -613,10 +596,6 @@ static int secret_read(struct parse_ctx *ctx, const char *path, const char *file
 		goto cleanup;
 	}
 	nl = memchr(buf, '\n', got);
-	if (nl == NULL && got == sizeof(buf)) {
-		fail(ctx, path, "the first line of %s is too long (at most %zu bytes)", file, size - 1);
-		goto cleanup;
-	}
 	line = nl ? (size_t)(nl - buf) : got;
 	if (line > 0 && buf[line - 1] == '\r')
 		line--;
@@ -624,7 +603,8 @@ static int secret_read(struct parse_ctx *ctx, const char *path, const char *file
 		fail(ctx, path, "the first line of %s is empty; it is the password", file);
 		goto cleanup;
 	}
-	if (line >= size) {
+	/* No line end in a full buffer: the line goes on past it. */
+	if (line >= size || (nl == NULL && got == sizeof(buf))) {
 		fail(ctx, path, "the first line of %s is too long (at most %zu bytes)", file, size - 1);
 		goto cleanup;
 	}
@@ -632,24 +612,13 @@ static int secret_read(struct parse_ctx *ctx, const char *path, const char *file
 		fail(ctx, path, "the first line of %s contains a NUL byte", file);
 		goto cleanup;
 	}
-	memcpy(out, buf, line);
-	out[line] = '\0';
+	memcpy(secret, buf, line);
+	secret[line] = '\0';
 	rc = 0;
 cleanup:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
 	return rc;
-}
-
-/* A public file (CA, certificate): it must open and be a regular file. */
-static int file_check(struct parse_ctx *ctx, const char *path, const char *file)
-{
-	int fd = file_open_checked(ctx, path, file, false);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
 }
 
 /* ---- checks and the keys that need their own code ----------------------- */
@@ -1138,8 +1107,8 @@ static int mqtt_done(struct parse_ctx *ctx, void *base)
 	if (m->username[0] == '\0')
 		return fail(ctx, "mqtt.password_file", "set without mqtt.username "
 			    "(MQTT sends a password only with a user name)");
-	return secret_read(ctx, "mqtt.password_file", m->password_file, m->password,
-			   sizeof(m->password));
+	return file_check(ctx, "mqtt.password_file", m->password_file, m->password,
+			  sizeof(m->password));
 }
 
 static int tls_done(struct parse_ctx *ctx, void *base)
@@ -1166,8 +1135,8 @@ static int tls_done(struct parse_ctx *ctx, void *base)
 		return fail(ctx, "mqtt.tls.key_group", "cannot look up group %s: %s",
 			    show(m->key_group, shown), strerror(-rc));
 	}
-	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file) < 0) ||
-	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file) < 0))
+	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file, NULL, 0) < 0) ||
+	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file, NULL, 0) < 0))
 		return -1;
 	/* The same check as before every connect (mqtt.c). */
 	if (m->key_file[0] && keyfile_check(m->key_file, m->key_group, why, sizeof(why)) < 0)
