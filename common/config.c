@@ -666,7 +666,8 @@ static int device_id_parse(struct parse_ctx *ctx, const cJSON *item, const char 
 static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 {
 	static const char *const schemes[] = { "tcp://", "mqtt://", "ssl://", "mqtts://" };
-	char shown[SHOW_BUF];
+	char buf[SHOW_BUF];
+	const char *shown = show(uri, buf);
 	const char *host = NULL;
 	const char *p;
 	size_t host_len;
@@ -676,8 +677,7 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 		if (strncmp(uri, schemes[i], strlen(schemes[i])) == 0)
 			host = uri + strlen(schemes[i]);
 	if (host == NULL)
-		return fail(ctx, path, "%s must start with tcp://, mqtt://, ssl:// or mqtts://",
-			    show(uri, shown));
+		return fail(ctx, path, "%s must start with tcp://, mqtt://, ssl:// or mqtts://", shown);
 	if (host[0] == '[') {
 		/* An IPv6 literal, "[::1]". */
 		p = host + 1;
@@ -685,7 +685,7 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 		       (strchr("0123456789abcdefABCDEF:.", *p) != NULL))
 			p++;
 		if (*p != ']' || p == host + 1)
-			return fail(ctx, path, "%s has an invalid host", show(uri, shown));
+			return fail(ctx, path, "%s has an invalid host", shown);
 		p++;
 		host_len = (size_t)(p - host);
 	} else {
@@ -695,38 +695,32 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 			p++;
 		host_len = (size_t)(p - host);
 		if (*p != '\0' && *p != ':')
-			return fail(ctx, path, "%s has an invalid host", show(uri, shown));
+			return fail(ctx, path, "%s has an invalid host", shown);
 	}
 	if (host_len == 0)
-		return fail(ctx, path, "%s has no host", show(uri, shown));
+		return fail(ctx, path, "%s has no host", shown);
 	if (*p != ':')
-		return fail(ctx, path, "%s has no port (expected SCHEME://HOST:PORT)", show(uri, shown));
+		return fail(ctx, path, "%s has no port (expected SCHEME://HOST:PORT)", shown);
 	p++;
 	if (*p < '0' || *p > '9')
-		return fail(ctx, path, "%s has no valid port (expected SCHEME://HOST:PORT)",
-			    show(uri, shown));
+		return fail(ctx, path, "%s has no valid port (expected SCHEME://HOST:PORT)", shown);
 	/* At most 6 digits are read, so the value cannot overflow. */
 	for (size_t digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
 		if (digits == 6)
-			return fail(ctx, path, "port of %s is out of range (1..65535)", show(uri, shown));
+			return fail(ctx, path, "port of %s is out of range (1..65535)", shown);
 		port = port * 10 + (unsigned long)(*p - '0');
 	}
 	if (*p != '\0')
-		return fail(ctx, path, "%s has something after the port (expected SCHEME://HOST:PORT)",
-			    show(uri, shown));
+		return fail(ctx, path, "%s has something after the port (expected SCHEME://HOST:PORT)", shown);
 	if (port < 1 || port > 65535)
 		return fail(ctx, path, "port %lu is out of range (1..65535)", port);
 	return 0;
 }
 
-static bool uri_is_tls(const char *uri)
-{
-	return strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
-}
-
 static int topic_prefix_check(struct parse_ctx *ctx, const char *path, const char *prefix)
 {
-	char shown[SHOW_BUF];
+	char buf[SHOW_BUF];
+	const char *shown = show(prefix, buf);
 	size_t n = strlen(prefix);
 
 	if (n == 0)
@@ -734,19 +728,17 @@ static int topic_prefix_check(struct parse_ctx *ctx, const char *path, const cha
 	for (size_t i = 0; i < n; i++) {
 		char c = prefix[i];
 		if (c == '+' || c == '#')
-			return fail(ctx, path, "%s contains '%c', an MQTT wildcard", show(prefix, shown), c);
+			return fail(ctx, path, "%s contains '%c', an MQTT wildcard", shown, c);
 		if (c <= ' ' || c > '~')
 			return fail(ctx, path, "%s contains a character other than printable ASCII "
-				    "(spaces included)", show(prefix, shown));
+				    "(spaces included)", shown);
 	}
 	if (prefix[0] == '/' || prefix[n - 1] == '/')
-		return fail(ctx, path, "%s starts or ends with '/'; the levels are added with '/'",
-			    show(prefix, shown));
+		return fail(ctx, path, "%s starts or ends with '/'; the levels are added with '/'", shown);
 	if (strstr(prefix, "//") != NULL)
-		return fail(ctx, path, "%s has an empty level (\"//\")", show(prefix, shown));
+		return fail(ctx, path, "%s has an empty level (\"//\")", shown);
 	if (prefix[0] == '$')
-		return fail(ctx, path, "%s starts with '$', which brokers reserve for themselves",
-			    show(prefix, shown));
+		return fail(ctx, path, "%s starts with '$', which brokers reserve for themselves", shown);
 	return 0;
 }
 
@@ -1119,7 +1111,8 @@ static int tls_done(struct parse_ctx *ctx, void *base)
 	gid_t gid;
 	int rc;
 
-	if ((m->ca_file[0] || m->cert_file[0] || m->key_file[0]) && !uri_is_tls(m->uri))
+	if ((m->ca_file[0] || m->cert_file[0] || m->key_file[0]) &&
+	    strncmp(m->uri, "ssl://", 6) != 0 && strncmp(m->uri, "mqtts://", 8) != 0)
 		return fail(ctx, "mqtt.tls", "set, but mqtt.uri does not use TLS (use ssl:// or "
 			    "mqtts://); the files would be ignored");
 	if ((m->cert_file[0] != '\0') != (m->key_file[0] != '\0'))
@@ -1434,8 +1427,8 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 	const char *why = NULL;
 	char shown[SHOW_BUF];
 	unsigned line, column;
+	const char *nul = memchr(text, '\0', len);
 	size_t bad_at = 0;
-	size_t i;
 	char *copy;
 	int rc = -1;
 
@@ -1450,8 +1443,8 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 	copy[len] = '\0';
 
 	/* The original text is used for positions: the copy is changed. */
-	if (memchr(text, '\0', len) != NULL) {
-		bad_at = (size_t)((const char *)memchr(text, '\0', len) - text);
+	if (nul != NULL) {
+		bad_at = (size_t)(nul - text);
 		why = "contains a NUL byte; not a text file";
 	} else {
 		(void)jsonc_strip_comments(copy, len, &bad_at, &why);
@@ -1461,10 +1454,8 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 		fail(ctx, NULL, "line %u, column %u: %s", line, column, why);
 		goto cleanup;
 	}
-	for (i = 0; i < len; i++)
-		if (copy[i] != ' ' && copy[i] != '\t' && copy[i] != '\n' && copy[i] != '\r')
-			break;
-	if (i == len) {
+	/* No NUL inside: strspn stops at the end of the text at the latest. */
+	if (strspn(copy, " \t\n\r") == len) {
 		fail(ctx, NULL, "empty; expected a JSON object");
 		goto cleanup;
 	}
