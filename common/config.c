@@ -644,9 +644,8 @@ static int device_id_parse(struct parse_ctx *ctx, const cJSON *item, const char 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)id[i];
 		char what[32];
-		char one[2] = { (char)c, '\0' };
 
-		if (config_device_id_valid(one))
+		if (topic_device_id_valid(id + i, 1))
 			continue;
 		if (c == ' ')
 			strcpy(what, "a space");
@@ -1089,21 +1088,9 @@ static int sensors_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 
 /* ---- sections ---------------------------------------------------------- */
 
+/* The checks that span keys of "mqtt" and its "tls" object (both read into
+ * struct mqtt_cfg), once both are read. */
 static int mqtt_done(struct parse_ctx *ctx, void *base)
-{
-	struct mqtt_cfg *m = base;
-
-	if (m->password_file[0] == '\0')
-		return 0;
-	/* MQTT 3.1.1 §3.1.2.9: no password flag without a user name. */
-	if (m->username[0] == '\0')
-		return fail(ctx, "mqtt.password_file", "set without mqtt.username "
-			    "(MQTT sends a password only with a user name)");
-	return file_check(ctx, "mqtt.password_file", m->password_file, m->password,
-			  sizeof(m->password));
-}
-
-static int tls_done(struct parse_ctx *ctx, void *base)
 {
 	struct mqtt_cfg *m = base;
 	char why[CONFIG_PATH_MAX * 2 + 200];
@@ -1134,7 +1121,14 @@ static int tls_done(struct parse_ctx *ctx, void *base)
 	/* The same check as before every connect (mqtt.c). */
 	if (m->key_file[0] && keyfile_check(m->key_file, m->key_group, why, sizeof(why)) < 0)
 		return fail(ctx, "mqtt.tls.key_file", "%s", why);
-	return 0;
+	if (m->password_file[0] == '\0')
+		return 0;
+	/* MQTT 3.1.1 §3.1.2.9: no password flag without a user name. */
+	if (m->username[0] == '\0')
+		return fail(ctx, "mqtt.password_file", "set without mqtt.username "
+			    "(MQTT sends a password only with a user name)");
+	return file_check(ctx, "mqtt.password_file", m->password_file, m->password,
+			  sizeof(m->password));
 }
 
 /* "tls" is an object in the file but fields of struct mqtt_cfg. Everything
@@ -1145,7 +1139,7 @@ static const struct config_key tls_keys[] = {
 	ROW(struct mqtt_cfg, key_file, KEY_PATH),
 	ROW(struct mqtt_cfg, key_group, KEY_STRING, .check = printable_check),
 };
-static const struct config_section tls_section = { TABLE(tls_keys), tls_done, BOTH };
+static const struct config_section tls_section = { TABLE(tls_keys), NULL, BOTH };
 
 static const struct config_key mqtt_keys[] = {
 	ROW(struct mqtt_cfg, uri, KEY_STRING, .def_str = "tcp://127.0.0.1:1883", .check = uri_check),
