@@ -59,10 +59,8 @@ static int fail(struct parse_ctx *ctx, const char *key, const char *fmt, ...)
 	if (ctx->err == NULL || ctx->err_len == 0)
 		return -1;
 	/* A message longer than the caller's buffer is cut: it is only text. */
-	if (key != NULL)
-		(void)!snprintf(ctx->err, ctx->err_len, "%s: %s: %s", ctx->name, key, what);
-	else
-		(void)!snprintf(ctx->err, ctx->err_len, "%s: %s", ctx->name, what);
+	(void)!snprintf(ctx->err, ctx->err_len, "%s: %s%s%s", ctx->name, key ? key : "",
+			key ? ": " : "", what);
 	return -1;
 }
 
@@ -1403,12 +1401,10 @@ static void restart_walk(const struct config_section *sec, const char *parent, c
 size_t config_restart_keys(const struct rs_config *old, const struct rs_config *next,
 			   enum config_daemon daemon, char *names, size_t len)
 {
-	struct restart_list out = { .names = names, .len = len };
+	struct restart_list out = { .names = names, .len = names != NULL ? len : 0 };
 
-	if (names != NULL && len > 0)
+	if (out.len > 0)
 		names[0] = '\0';
-	else
-		out.len = 0;
 	restart_walk(&root_section, "", old, next, (unsigned)daemon, &out);
 	return out.n;
 }
