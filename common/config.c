@@ -1340,11 +1340,6 @@ static const struct config_section root_section = { TABLE(root_keys), root_done,
 
 /* ---- defaults and reload ----------------------------------------------- */
 
-void detector_cfg_defaults(struct detector_cfg *cfg)
-{
-	rows_defaults(detector_keys, ARRAY_LEN(detector_keys), cfg);
-}
-
 void config_defaults(struct rs_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
