@@ -27,7 +27,6 @@
 #include "store.h"
 #include "topic.h"
 
-#define EXIT_CONFIG DAEMON_EXIT_CONFIG
 #define HEALTH_EVERY_S 300.0
 #define PURGE_EVERY_S 3600.0
 /* Home Assistant's timed work (the day's rollover, what is due to publish)
@@ -154,7 +153,7 @@ static void purge(struct ingest *ing, struct store *st, const struct rs_config *
 
 static int run_daemon(struct rs_config *cfg)
 {
-	char err[512], client_id[160], filter[256];
+	char err[512], filter[256];
 	struct mqtt_client *mqtt;
 	struct publisher pub = { 0 };
 	struct homeassistant *ha;
@@ -176,11 +175,8 @@ static int run_daemon(struct rs_config *cfg)
 		log_error("%s", err);
 		return 1;
 	}
-	if (cfg->mqtt.client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", cfg->mqtt.client_id);
-	else
-		snprintf(client_id, sizeof(client_id), "rollsense-collector");
-	mqtt = mqtt_client_new(&cfg->mqtt, client_id, NULL, err, sizeof(err));
+	mqtt = mqtt_client_new(&cfg->mqtt, cfg->mqtt.client_id[0] ? cfg->mqtt.client_id :
+			       "rollsense-collector", NULL, err, sizeof(err));
 	if (!mqtt) {
 		log_error("%s: %s", cfg->path, err);
 		store_close(st);
@@ -319,7 +315,7 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 		case 'd':
 			if (!config_device_id_valid(optarg)) {
 				fprintf(stderr, "report: --device: \"%s\" is not a device id ([A-Za-z0-9_-]{1,64})\n", optarg);
-				return EXIT_CONFIG;
+				return DAEMON_EXIT_CONFIG;
 			}
 			q.device = optarg;
 			break;
@@ -328,17 +324,17 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 			if (report_time_parse(optarg, opt == 's' ? &q.since_ts : &q.until_ts) < 0) {
 				fprintf(stderr, "report: --%s: \"%s\" is not a time (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" or Unix seconds)\n",
 					opt == 's' ? "since" : "until", optarg);
-				return EXIT_CONFIG;
+				return DAEMON_EXIT_CONFIG;
 			}
 			break;
 		default:
 			usage(stderr);
-			return EXIT_CONFIG;
+			return DAEMON_EXIT_CONFIG;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "report: unexpected argument \"%s\"\n", argv[optind]);
-		return EXIT_CONFIG;
+		return DAEMON_EXIT_CONFIG;
 	}
 	st = store_open(cfg->collector.database, err, sizeof(err));
 	if (!st) {
@@ -361,7 +357,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (daemon_config_load(o.config_path, &cfg, NULL) < 0)
-		return EXIT_CONFIG;
+		return DAEMON_EXIT_CONFIG;
 	rc = daemon_config_start(&o, &cfg);
 	if (rc >= 0)
 		return rc;
@@ -369,7 +365,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], "report") == 0)
 			return run_report(&cfg, argc - optind, argv + optind);
 		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report)\n", argv[optind]);
-		return EXIT_CONFIG;
+		return DAEMON_EXIT_CONFIG;
 	}
 	return run_daemon(&cfg);
 }

@@ -59,16 +59,9 @@ static int fail(struct parse_ctx *ctx, const char *key, const char *fmt, ...)
 	if (ctx->err == NULL || ctx->err_len == 0)
 		return -1;
 	/* A message longer than the caller's buffer is cut: it is only text. */
-	if (key != NULL)
-		(void)!snprintf(ctx->err, ctx->err_len, "%s: %s: %s", ctx->name, key, what);
-	else
-		(void)!snprintf(ctx->err, ctx->err_len, "%s: %s", ctx->name, what);
+	(void)!snprintf(ctx->err, ctx->err_len, "%s: %s%s%s", ctx->name, key ? key : "",
+			key ? ": " : "", what);
 	return -1;
-}
-
-static bool is_plain_char(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f;
 }
 
 /* Writes user text s (n bytes) into buf for a message: printable ASCII as is,
@@ -86,7 +79,7 @@ static const char *show_n(const char *s, size_t n, bool quoted, char *buf)
 		if (quoted && (c == '"' || c == '\\')) {
 			buf[o++] = '\\';
 			buf[o++] = (char)c;
-		} else if (is_plain_char(c)) {
+		} else if (c >= 0x20 && c < 0x7f) {
 			buf[o++] = (char)c;
 		} else {
 			o += (size_t)sprintf(buf + o, "\\x%02x", c);
@@ -246,14 +239,15 @@ static int number_value(struct parse_ctx *ctx, const cJSON *item, const char *pa
 	return 0;
 }
 
-static int integer_value(struct parse_ctx *ctx, const cJSON *item, const char *path,
-			 double min, double max, double *out)
+/* A number in min..max; with integer, a whole one. */
+static int range_value(struct parse_ctx *ctx, const cJSON *item, const char *path, bool integer,
+		       double min, double max, double *out)
 {
 	double v = 0;
 
 	if (number_value(ctx, item, path, &v) < 0)
 		return -1;
-	if (floor(v) != v)
+	if (integer && floor(v) != v)
 		return fail(ctx, path, "expected an integer, got %.15g", v);
 	if (v < min || v > max)
 		return fail(ctx, path, "%.15g is out of range (%.15g..%.15g)", v, min, max);
@@ -453,7 +447,7 @@ static int gpio_line_read(struct parse_ctx *ctx, const cJSON *item, const char *
 	}
 	if (!cJSON_IsNumber(item))
 		return fail(ctx, path, "expected a line offset (a number) or a line name (a string)");
-	if (integer_value(ctx, item, path, 0, 1023, &v) < 0)
+	if (range_value(ctx, item, path, true, 0, 1023, &v) < 0)
 		return -1;
 	out->name[0] = '\0';
 	out->offset = (int)v;
@@ -481,15 +475,9 @@ static int row_read(struct parse_ctx *ctx, const struct config_key *k, const cJS
 		return path_resolve(ctx, path, field, k->size);
 	case KEY_UNSIGNED:
 	case KEY_SIZE:
-		if (integer_value(ctx, item, path, k->min, k->max, &v) < 0)
-			return -1;
-		field_store(k, field, v);
-		return 0;
 	case KEY_DOUBLE:
-		if (number_value(ctx, item, path, &v) < 0)
+		if (range_value(ctx, item, path, k->type != KEY_DOUBLE, k->min, k->max, &v) < 0)
 			return -1;
-		if (v < k->min || v > k->max)
-			return fail(ctx, path, "%.15g is out of range (%.15g..%.15g)", v, k->min, k->max);
 		field_store(k, field, v);
 		return 0;
 	case KEY_BOOL:
@@ -554,16 +542,22 @@ static int section_parse(struct parse_ctx *ctx, const struct config_section *sec
 
 /* ---- files named in the configuration ---------------------------------- */
 
-/* Opens file (a regular file) for reading. With private_file, the file must
- * not be open to others: it holds a secret. Returns the fd, or -1 after
- * fail(). */
-static int file_open_checked(struct parse_ctx *ctx, const char *path, const char *file,
-			     bool private_file)
+/* Checks that file (at key path) opens and is a regular file. With secret
+ * set, the file holds a password: it must not be open to others, and its
+ * first line, without its line end, goes into secret (size bytes). Returns
+ * 0, or -1 after fail(). */
+static int file_check(struct parse_ctx *ctx, const char *path, const char *file, char *secret,
+		      size_t size)
 {
+	char buf[sizeof(((struct mqtt_cfg *)0)->password) + 1];
 	struct file_error why;
 	struct stat st;
+	size_t got = 0;
+	size_t line;
 	unsigned mode;
+	char *nl;
 	int fd;
+	int rc = -1;
 
 	fd = file_open_regular(file, &st, &why);
 	if (fd < 0 && why.step == FILE_NOT_REGULAR)
@@ -572,29 +566,16 @@ static int file_open_checked(struct parse_ctx *ctx, const char *path, const char
 		return fail(ctx, path, "cannot %s %s: %s", why.step == FILE_OPEN ? "open" : "stat",
 			    file, strerror(why.err));
 	mode = (unsigned)(st.st_mode & 07777);
-	if (private_file && (mode & 0007) != 0) {
+	if (secret == NULL) {
+		close(fd);
+		return 0;
+	}
+	if ((mode & 0007) != 0) {
 		const char *how = (mode & 0004) ? "readable" : (mode & 0002) ? "writable" :
 										"accessible";
-		close(fd);
-		return fail(ctx, path, "%s is %s by others (mode %04o); chmod 600 it", file, how, mode);
+		fail(ctx, path, "%s is %s by others (mode %04o); chmod 600 it", file, how, mode);
+		goto cleanup;
 	}
-	return fd;
-}
-
-/* The first line of a private file, without its line end, into out. */
-static int secret_read(struct parse_ctx *ctx, const char *path, const char *file,
-		       char *out, size_t size)
-{
-	char buf[sizeof(((struct mqtt_cfg *)0)->password) + 1];
-	size_t got = 0;
-	size_t line;
-	char *nl;
-	int fd;
-	int rc = -1;
-
-	fd = file_open_checked(ctx, path, file, true);
-	if (fd < 0)
-		return -1;
 	while (got < sizeof(buf)) {
 		ssize_t n = read(fd, buf + got, sizeof(buf) - got);
 		if (n < 0 && errno == EINTR)
@@ -613,10 +594,6 @@ static int secret_read(struct parse_ctx *ctx, const char *path, const char *file
 		goto cleanup;
 	}
 	nl = memchr(buf, '\n', got);
-	if (nl == NULL && got == sizeof(buf)) {
-		fail(ctx, path, "the first line of %s is too long (at most %zu bytes)", file, size - 1);
-		goto cleanup;
-	}
 	line = nl ? (size_t)(nl - buf) : got;
 	if (line > 0 && buf[line - 1] == '\r')
 		line--;
@@ -624,7 +601,8 @@ static int secret_read(struct parse_ctx *ctx, const char *path, const char *file
 		fail(ctx, path, "the first line of %s is empty; it is the password", file);
 		goto cleanup;
 	}
-	if (line >= size) {
+	/* No line end in a full buffer: the line goes on past it. */
+	if (line >= size || (nl == NULL && got == sizeof(buf))) {
 		fail(ctx, path, "the first line of %s is too long (at most %zu bytes)", file, size - 1);
 		goto cleanup;
 	}
@@ -632,24 +610,13 @@ static int secret_read(struct parse_ctx *ctx, const char *path, const char *file
 		fail(ctx, path, "the first line of %s contains a NUL byte", file);
 		goto cleanup;
 	}
-	memcpy(out, buf, line);
-	out[line] = '\0';
+	memcpy(secret, buf, line);
+	secret[line] = '\0';
 	rc = 0;
 cleanup:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
 	return rc;
-}
-
-/* A public file (CA, certificate): it must open and be a regular file. */
-static int file_check(struct parse_ctx *ctx, const char *path, const char *file)
-{
-	int fd = file_open_checked(ctx, path, file, false);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
 }
 
 /* ---- checks and the keys that need their own code ----------------------- */
@@ -675,9 +642,8 @@ static int device_id_parse(struct parse_ctx *ctx, const cJSON *item, const char 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)id[i];
 		char what[32];
-		char one[2] = { (char)c, '\0' };
 
-		if (config_device_id_valid(one))
+		if (topic_device_id_valid(id + i, 1))
 			continue;
 		if (c == ' ')
 			strcpy(what, "a space");
@@ -697,7 +663,8 @@ static int device_id_parse(struct parse_ctx *ctx, const cJSON *item, const char 
 static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 {
 	static const char *const schemes[] = { "tcp://", "mqtt://", "ssl://", "mqtts://" };
-	char shown[SHOW_BUF];
+	char buf[SHOW_BUF];
+	const char *shown = show(uri, buf);
 	const char *host = NULL;
 	const char *p;
 	size_t host_len;
@@ -707,8 +674,7 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 		if (strncmp(uri, schemes[i], strlen(schemes[i])) == 0)
 			host = uri + strlen(schemes[i]);
 	if (host == NULL)
-		return fail(ctx, path, "%s must start with tcp://, mqtt://, ssl:// or mqtts://",
-			    show(uri, shown));
+		return fail(ctx, path, "%s must start with tcp://, mqtt://, ssl:// or mqtts://", shown);
 	if (host[0] == '[') {
 		/* An IPv6 literal, "[::1]". */
 		p = host + 1;
@@ -716,7 +682,7 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 		       (strchr("0123456789abcdefABCDEF:.", *p) != NULL))
 			p++;
 		if (*p != ']' || p == host + 1)
-			return fail(ctx, path, "%s has an invalid host", show(uri, shown));
+			return fail(ctx, path, "%s has an invalid host", shown);
 		p++;
 		host_len = (size_t)(p - host);
 	} else {
@@ -726,38 +692,32 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 			p++;
 		host_len = (size_t)(p - host);
 		if (*p != '\0' && *p != ':')
-			return fail(ctx, path, "%s has an invalid host", show(uri, shown));
+			return fail(ctx, path, "%s has an invalid host", shown);
 	}
 	if (host_len == 0)
-		return fail(ctx, path, "%s has no host", show(uri, shown));
+		return fail(ctx, path, "%s has no host", shown);
 	if (*p != ':')
-		return fail(ctx, path, "%s has no port (expected SCHEME://HOST:PORT)", show(uri, shown));
+		return fail(ctx, path, "%s has no port (expected SCHEME://HOST:PORT)", shown);
 	p++;
 	if (*p < '0' || *p > '9')
-		return fail(ctx, path, "%s has no valid port (expected SCHEME://HOST:PORT)",
-			    show(uri, shown));
+		return fail(ctx, path, "%s has no valid port (expected SCHEME://HOST:PORT)", shown);
 	/* At most 6 digits are read, so the value cannot overflow. */
 	for (size_t digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
 		if (digits == 6)
-			return fail(ctx, path, "port of %s is out of range (1..65535)", show(uri, shown));
+			return fail(ctx, path, "port of %s is out of range (1..65535)", shown);
 		port = port * 10 + (unsigned long)(*p - '0');
 	}
 	if (*p != '\0')
-		return fail(ctx, path, "%s has something after the port (expected SCHEME://HOST:PORT)",
-			    show(uri, shown));
+		return fail(ctx, path, "%s has something after the port (expected SCHEME://HOST:PORT)", shown);
 	if (port < 1 || port > 65535)
 		return fail(ctx, path, "port %lu is out of range (1..65535)", port);
 	return 0;
 }
 
-static bool uri_is_tls(const char *uri)
-{
-	return strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
-}
-
 static int topic_prefix_check(struct parse_ctx *ctx, const char *path, const char *prefix)
 {
-	char shown[SHOW_BUF];
+	char buf[SHOW_BUF];
+	const char *shown = show(prefix, buf);
 	size_t n = strlen(prefix);
 
 	if (n == 0)
@@ -765,19 +725,17 @@ static int topic_prefix_check(struct parse_ctx *ctx, const char *path, const cha
 	for (size_t i = 0; i < n; i++) {
 		char c = prefix[i];
 		if (c == '+' || c == '#')
-			return fail(ctx, path, "%s contains '%c', an MQTT wildcard", show(prefix, shown), c);
+			return fail(ctx, path, "%s contains '%c', an MQTT wildcard", shown, c);
 		if (c <= ' ' || c > '~')
 			return fail(ctx, path, "%s contains a character other than printable ASCII "
-				    "(spaces included)", show(prefix, shown));
+				    "(spaces included)", shown);
 	}
 	if (prefix[0] == '/' || prefix[n - 1] == '/')
-		return fail(ctx, path, "%s starts or ends with '/'; the levels are added with '/'",
-			    show(prefix, shown));
+		return fail(ctx, path, "%s starts or ends with '/'; the levels are added with '/'", shown);
 	if (strstr(prefix, "//") != NULL)
-		return fail(ctx, path, "%s has an empty level (\"//\")", show(prefix, shown));
+		return fail(ctx, path, "%s has an empty level (\"//\")", shown);
 	if (prefix[0] == '$')
-		return fail(ctx, path, "%s starts with '$', which brokers reserve for themselves",
-			    show(prefix, shown));
+		return fail(ctx, path, "%s starts with '$', which brokers reserve for themselves", shown);
 	return 0;
 }
 
@@ -1128,21 +1086,9 @@ static int sensors_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 
 /* ---- sections ---------------------------------------------------------- */
 
+/* The checks that span keys of "mqtt" and its "tls" object (both read into
+ * struct mqtt_cfg), once both are read. */
 static int mqtt_done(struct parse_ctx *ctx, void *base)
-{
-	struct mqtt_cfg *m = base;
-
-	if (m->password_file[0] == '\0')
-		return 0;
-	/* MQTT 3.1.1 §3.1.2.9: no password flag without a user name. */
-	if (m->username[0] == '\0')
-		return fail(ctx, "mqtt.password_file", "set without mqtt.username "
-			    "(MQTT sends a password only with a user name)");
-	return secret_read(ctx, "mqtt.password_file", m->password_file, m->password,
-			   sizeof(m->password));
-}
-
-static int tls_done(struct parse_ctx *ctx, void *base)
 {
 	struct mqtt_cfg *m = base;
 	char why[CONFIG_PATH_MAX * 2 + 200];
@@ -1150,7 +1096,8 @@ static int tls_done(struct parse_ctx *ctx, void *base)
 	gid_t gid;
 	int rc;
 
-	if ((m->ca_file[0] || m->cert_file[0] || m->key_file[0]) && !uri_is_tls(m->uri))
+	if ((m->ca_file[0] || m->cert_file[0] || m->key_file[0]) &&
+	    strncmp(m->uri, "ssl://", 6) != 0 && strncmp(m->uri, "mqtts://", 8) != 0)
 		return fail(ctx, "mqtt.tls", "set, but mqtt.uri does not use TLS (use ssl:// or "
 			    "mqtts://); the files would be ignored");
 	if ((m->cert_file[0] != '\0') != (m->key_file[0] != '\0'))
@@ -1166,13 +1113,20 @@ static int tls_done(struct parse_ctx *ctx, void *base)
 		return fail(ctx, "mqtt.tls.key_group", "cannot look up group %s: %s",
 			    show(m->key_group, shown), strerror(-rc));
 	}
-	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file) < 0) ||
-	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file) < 0))
+	if ((m->ca_file[0] && file_check(ctx, "mqtt.tls.ca_file", m->ca_file, NULL, 0) < 0) ||
+	    (m->cert_file[0] && file_check(ctx, "mqtt.tls.cert_file", m->cert_file, NULL, 0) < 0))
 		return -1;
 	/* The same check as before every connect (mqtt.c). */
 	if (m->key_file[0] && keyfile_check(m->key_file, m->key_group, why, sizeof(why)) < 0)
 		return fail(ctx, "mqtt.tls.key_file", "%s", why);
-	return 0;
+	if (m->password_file[0] == '\0')
+		return 0;
+	/* MQTT 3.1.1 §3.1.2.9: no password flag without a user name. */
+	if (m->username[0] == '\0')
+		return fail(ctx, "mqtt.password_file", "set without mqtt.username "
+			    "(MQTT sends a password only with a user name)");
+	return file_check(ctx, "mqtt.password_file", m->password_file, m->password,
+			  sizeof(m->password));
 }
 
 /* "tls" is an object in the file but fields of struct mqtt_cfg. Everything
@@ -1183,7 +1137,7 @@ static const struct config_key tls_keys[] = {
 	ROW(struct mqtt_cfg, key_file, KEY_PATH),
 	ROW(struct mqtt_cfg, key_group, KEY_STRING, .check = printable_check),
 };
-static const struct config_section tls_section = { TABLE(tls_keys), tls_done, BOTH };
+static const struct config_section tls_section = { TABLE(tls_keys), NULL, BOTH };
 
 static const struct config_key mqtt_keys[] = {
 	ROW(struct mqtt_cfg, uri, KEY_STRING, .def_str = "tcp://127.0.0.1:1883", .check = uri_check),
@@ -1386,11 +1340,6 @@ static const struct config_section root_section = { TABLE(root_keys), root_done,
 
 /* ---- defaults and reload ----------------------------------------------- */
 
-void detector_cfg_defaults(struct detector_cfg *cfg)
-{
-	rows_defaults(detector_keys, ARRAY_LEN(detector_keys), cfg);
-}
-
 void config_defaults(struct rs_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1447,12 +1396,10 @@ static void restart_walk(const struct config_section *sec, const char *parent, c
 size_t config_restart_keys(const struct rs_config *old, const struct rs_config *next,
 			   enum config_daemon daemon, char *names, size_t len)
 {
-	struct restart_list out = { .names = names, .len = len };
+	struct restart_list out = { .names = names, .len = names != NULL ? len : 0 };
 
-	if (names != NULL && len > 0)
+	if (out.len > 0)
 		names[0] = '\0';
-	else
-		out.len = 0;
 	restart_walk(&root_section, "", old, next, (unsigned)daemon, &out);
 	return out.n;
 }
@@ -1465,8 +1412,8 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 	const char *why = NULL;
 	char shown[SHOW_BUF];
 	unsigned line, column;
+	const char *nul = memchr(text, '\0', len);
 	size_t bad_at = 0;
-	size_t i;
 	char *copy;
 	int rc = -1;
 
@@ -1481,8 +1428,8 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 	copy[len] = '\0';
 
 	/* The original text is used for positions: the copy is changed. */
-	if (memchr(text, '\0', len) != NULL) {
-		bad_at = (size_t)((const char *)memchr(text, '\0', len) - text);
+	if (nul != NULL) {
+		bad_at = (size_t)(nul - text);
 		why = "contains a NUL byte; not a text file";
 	} else {
 		(void)jsonc_strip_comments(copy, len, &bad_at, &why);
@@ -1492,10 +1439,8 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 		fail(ctx, NULL, "line %u, column %u: %s", line, column, why);
 		goto cleanup;
 	}
-	for (i = 0; i < len; i++)
-		if (copy[i] != ' ' && copy[i] != '\t' && copy[i] != '\n' && copy[i] != '\r')
-			break;
-	if (i == len) {
+	/* No NUL inside: strspn stops at the end of the text at the latest. */
+	if (strspn(copy, " \t\n\r") == len) {
 		fail(ctx, NULL, "empty; expected a JSON object");
 		goto cleanup;
 	}

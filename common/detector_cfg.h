@@ -17,6 +17,4 @@ struct detector_cfg {
 	double hot_c;		/* 45: burn-risk warning at or above */
 };
 
-void detector_cfg_defaults(struct detector_cfg *cfg);
-
 #endif

@@ -23,8 +23,8 @@ struct file_error {
 };
 
 /* Opens path read-only (non-blocking, so that a FIFO cannot hang the caller)
- * and checks that it is a regular file; *st is its fstat. Returns the fd, or
- * -1 with *why set. */
+ * and checks that it is a regular file; *st is its fstat, also when the step
+ * that failed is FILE_NOT_REGULAR. Returns the fd, or -1 with *why set. */
 int file_open_regular(const char *path, struct stat *st, struct file_error *why);
 
 /* Reads the regular file at path, at most max bytes, into a malloc'd buffer

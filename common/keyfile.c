@@ -1,10 +1,8 @@
-/* The TLS client key's check (keyfile.h). The file is opened and checked
- * with fstat, so what is checked is a file that could be read at that moment
- * (a FIFO put in its place does not hang the caller: O_NONBLOCK). */
+/* The TLS client key's check (keyfile.h). The file is opened and then checked
+ * (file_open_regular): what is checked is a file that could be read then. */
 #include "keyfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -13,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "file.h"
 
 /* getpwuid_r and getgrnam_r want a buffer; their entries are small. */
 #define DB_BUF_MAX (1024 * 1024)
@@ -45,28 +45,20 @@ int keyfile_group_lookup(const char *name, gid_t *gid)
 	return found ? 0 : -ENOENT;
 }
 
-/* "name" for uid, or "uid N" when it has no name: for messages. With
- * bare, only the name or the number (an argument for chown). */
-static void user_show(uid_t uid, bool bare, char *out, size_t len)
+/* The name of user id, or with group of group id, for messages; "uid N" or
+ * "gid N" when it has none, or with bare only N (an argument for chown). */
+static void id_show(unsigned long id, bool group, bool bare, char *out, size_t len)
 {
-	struct passwd pw, *found = NULL;
+	struct passwd pw, *pw_found = NULL;
+	struct group gr, *gr_found = NULL;
 	char buf[4096];
 
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found)
+	if (!group && getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &pw_found) == 0 && pw_found)
 		snprintf(out, len, "%s", pw.pw_name);
-	else
-		snprintf(out, len, "%s%lu", bare ? "" : "uid ", (unsigned long)uid);
-}
-
-static void group_show(gid_t gid, char *out, size_t len)
-{
-	struct group gr, *found = NULL;
-	char buf[4096];
-
-	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &found) == 0 && found)
+	else if (group && getgrgid_r((gid_t)id, &gr, buf, sizeof(buf), &gr_found) == 0 && gr_found)
 		snprintf(out, len, "%s", gr.gr_name);
 	else
-		snprintf(out, len, "gid %lu", (unsigned long)gid);
+		snprintf(out, len, "%s%lu", bare ? "" : group ? "gid " : "uid ", id);
 }
 
 /* "readable", "writable", "readable and writable" or "executable" for the
@@ -99,6 +91,7 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 {
 	bool with_group = group && group[0];
 	gid_t key_gid = 0;
+	struct file_error why;
 	struct stat st;
 	unsigned mode;
 	int fd, rc;
@@ -116,32 +109,24 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 			return -1;
 		}
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int saved = errno;
-
-		snprintf(err, err_len, "cannot open %s: %s", path, strerror(saved));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		int saved = errno;
-
-		close(fd);
-		snprintf(err, err_len, "cannot stat %s: %s", path, strerror(saved));
-		return -1;
-	}
-	close(fd);
-	if (!S_ISREG(st.st_mode)) {
+	fd = file_open_regular(path, &st, &why);
+	if (fd < 0 && why.step == FILE_NOT_REGULAR) {
 		snprintf(err, err_len, "%s is %s; it must name the key file itself", path,
 			 kind_show(st.st_mode));
 		return -1;
 	}
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot %s %s: %s", why.step == FILE_OPEN ? "open" : "stat", path,
+			 strerror(why.err));
+		return -1;
+	}
+	close(fd);
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		char owner[64], self[64], self_bare[64];
 
-		user_show(st.st_uid, false, owner, sizeof(owner));
-		user_show(geteuid(), false, self, sizeof(self));
-		user_show(geteuid(), true, self_bare, sizeof(self_bare));
+		id_show(st.st_uid, false, false, owner, sizeof(owner));
+		id_show(geteuid(), false, false, self, sizeof(self));
+		id_show(geteuid(), false, true, self_bare, sizeof(self_bare));
 		snprintf(err, err_len, "%s is owned by %s, neither by this process's user (%s) nor by "
 			 "root; chown %s %s", path, owner, self, self_bare, path);
 		return -1;
@@ -160,7 +145,7 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 	if (!with_group) {
 		char name[64];
 
-		group_show(st.st_gid, name, sizeof(name));
+		id_show(st.st_gid, true, false, name, sizeof(name));
 		snprintf(err, err_len, "%s is %s by its group %s (mode %04o); chmod 600 %s, or name "
 			 "that group in mqtt.tls.key_group if its members must read the key", path,
 			 access_show((mode >> 3) & 7), name, mode, path);
@@ -174,7 +159,7 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 	if (st.st_gid != key_gid) {
 		char name[64];
 
-		group_show(st.st_gid, name, sizeof(name));
+		id_show(st.st_gid, true, false, name, sizeof(name));
 		snprintf(err, err_len, "%s is readable by its group %s, which is not mqtt.tls.key_group "
 			 "(%s); chgrp %s %s, or chmod 600 %s", path, name, group, group, path, path);
 		return -1;
