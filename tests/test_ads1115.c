@@ -1,4 +1,4 @@
-/* The ADS1115 driver (sensord/drivers/ads1115.c), its calibration mapping and
+/* The ADS1115 driver (drivers/ads1115.c), its calibration mapping and
  * its simulated chip (sensord/sim/sim_ads1115.c). Ground truth is TI SBAS444
  * as summarised in docs/chips.md: the config layout, the 0x8583
  * power-on word, codes as two's complement with LSB = FSR / 2^15. */
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/ads1115.h"
+#include "ads1115.h"
 #include "sensor.h"
 #include "sim/sim.h"
 #include "unit.h"

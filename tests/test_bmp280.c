@@ -19,7 +19,7 @@
 
 #include "select.h"
 
-#include "drivers/bmp280.h"
+#include "bmp280.h"
 #include "sensor.h"
 #include "sim/sim.h"
 #include "unit.h"

@@ -1,4 +1,4 @@
-/* The chip lists agree: sensord's driver registry (sensord/drivers/registry.c),
+/* The chip lists agree: sensord's driver registry (drivers/registry.c),
  * the configuration's chip schema (common/config.c) and the simulator's models
  * (sensord/sim/). A chip added to one and forgotten in another fails here,
  * before a user meets "no driver" or "unknown model" at run time. */

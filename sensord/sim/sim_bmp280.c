@@ -35,7 +35,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "drivers/bmp280.h"
+#include "bmp280.h"
 #include "sim.h"
 
 /* The register map is in drivers/bmp280.h; only what the model adds here. */

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* The register map and its fixed values, shared by the driver and the
- * simulated chip (sim/sim_bmp280.c) [BMP §4.2, BME §5.3; docs/chips.md]. */
+ * simulated chip (sensord/sim/sim_bmp280.c) [BMP §4.2, BME §5.3; docs/chips.md]. */
 #define BMP280_REG_CALIB_TP 0x88	/* dig_T1..dig_P9 */
 #define BMP280_REG_CALIB_H1 0xA1	/* dig_H1 (BME280) */
 #define BMP280_REG_CALIB_H 0xE1		/* dig_H2..dig_H6 (BME280) */
