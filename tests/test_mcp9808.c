@@ -27,13 +27,14 @@ extern const struct sensor_driver mcp9808_driver;
 
 static struct sensor_cfg cfg_make(double resolution_c)
 {
+	const struct mcp9808_options o = { .resolution_c = resolution_c };
 	struct sensor_cfg cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	strcpy(cfg.driver, "mcp9808");
 	strcpy(cfg.bus, "sim");
 	cfg.address = MCP_ADDR;
-	cfg.resolution_c = resolution_c;
+	memcpy(cfg.options, &o, sizeof(o));
 	return cfg;
 }
 
