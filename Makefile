@@ -46,14 +46,15 @@ GPIOD_CFLAGS += -DROLLSENSE_GPIOD_V2
 endif
 
 # Each part sees only the headers it may use and each binary links only the
-# libraries it needs, so the direction of dependencies (common under both
-# daemons, neither daemon under the other) is the build's, not discipline's.
+# libraries it needs, so the direction of dependencies (common and the chip
+# layer, drivers/, under both daemons, neither daemon under the other) is the
+# build's, not discipline's.
 # Tests, fuzzers and benchmarks see everything.
 BASE_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\"
 COMMON_CPPFLAGS := -Icommon $(CJSON_CFLAGS)
-SENSORD_CPPFLAGS := -Icommon -Isensord -Isensord/sim $(GPIOD_CFLAGS)
+SENSORD_CPPFLAGS := -Icommon -Idrivers -Isensord -Isensord/sim $(GPIOD_CFLAGS)
 COLLECTOR_CPPFLAGS := -Icommon -Icollector $(SQLITE_CFLAGS) $(CJSON_CFLAGS)
-ALL_CPPFLAGS := $(BASE_CPPFLAGS) -Icommon -Isensord -Isensord/sim -Icollector \
+ALL_CPPFLAGS := $(BASE_CPPFLAGS) -Icommon -Idrivers -Isensord -Isensord/sim -Icollector \
 	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(GPIOD_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
@@ -62,6 +63,7 @@ COLLECTOR_LIBS := $(PAHO_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
 LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 COMMON_SRCS :=
+DRIVERS_SRCS :=
 SENSORD_SRCS :=
 SENSORD_MAIN :=
 COLLECTOR_SRCS :=
@@ -72,6 +74,7 @@ FAULT_TESTS :=
 TEST_SUPPORT :=
 
 include common/module.mk
+include drivers/module.mk
 include sensord/module.mk
 include collector/module.mk
 include tests/module.mk
@@ -83,6 +86,7 @@ include tests/module.mk
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_LIB := $(BUILD)/libcommon.a
+DRIVERS_LIB := $(BUILD)/libdrivers.a
 SENSORD_LIB := $(BUILD)/libsensord.a
 COLLECTOR_LIB := $(BUILD)/libcollector.a
 SENSORD_BIN := $(BUILD)/rollsense-sensord
@@ -96,6 +100,7 @@ all: $(BINS)
 
 MOD_CPPFLAGS = $(ALL_CPPFLAGS)
 $(BUILD)/obj/common/%.o: MOD_CPPFLAGS = $(BASE_CPPFLAGS) $(COMMON_CPPFLAGS) $(CPPFLAGS)
+$(BUILD)/obj/drivers/%.o: MOD_CPPFLAGS = $(BASE_CPPFLAGS) $(DRIVERS_CPPFLAGS) $(CPPFLAGS)
 $(BUILD)/obj/sensord/%.o: MOD_CPPFLAGS = $(BASE_CPPFLAGS) $(SENSORD_CPPFLAGS) $(CPPFLAGS)
 $(BUILD)/obj/collector/%.o: MOD_CPPFLAGS = $(BASE_CPPFLAGS) $(COLLECTOR_CPPFLAGS) $(CPPFLAGS)
 
@@ -106,6 +111,9 @@ $(BUILD)/obj/%.o: %.c
 $(COMMON_LIB): $(call obj,$(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+$(DRIVERS_LIB): $(call obj,$(DRIVERS_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
 $(SENSORD_LIB): $(call obj,$(SENSORD_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
@@ -113,12 +121,12 @@ $(COLLECTOR_LIB): $(call obj,$(COLLECTOR_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
 
-$(SENSORD_BIN): $(call obj,$(SENSORD_MAIN)) $(SENSORD_LIB) $(COMMON_LIB)
+$(SENSORD_BIN): $(call obj,$(SENSORD_MAIN)) $(SENSORD_LIB) $(COMMON_LIB) $(DRIVERS_LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SENSORD_LIBS)
-$(COLLECTOR_BIN): $(call obj,$(COLLECTOR_MAIN)) $(COLLECTOR_LIB) $(COMMON_LIB)
+$(COLLECTOR_BIN): $(call obj,$(COLLECTOR_MAIN)) $(COLLECTOR_LIB) $(COMMON_LIB) $(DRIVERS_LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/%.c) $(call obj,$(TEST_SUPPORT)) $(COLLECTOR_LIB) $(SENSORD_LIB) $(COMMON_LIB)
+$(BUILD)/tests/%: $(call obj,tests/%.c) $(call obj,$(TEST_SUPPORT)) $(COLLECTOR_LIB) $(SENSORD_LIB) $(COMMON_LIB) $(DRIVERS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 

@@ -23,6 +23,7 @@ $(BUILD)/bench/pace: $(BUILD)/obj/bench/pace.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lm
 # The collector's ingest and store, no broker: the cost of recomputing a run.
-$(BUILD)/bench/revise: $(BUILD)/obj/bench/revise.o $(BUILD)/libcollector.a $(BUILD)/libcommon.a
+$(BUILD)/bench/revise: $(BUILD)/obj/bench/revise.o $(BUILD)/libcollector.a $(BUILD)/libcommon.a \
+		$(BUILD)/libdrivers.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)

@@ -33,17 +33,16 @@
 #define SHOW_BUF (SHOW_MAX * 4 + 8)
 #define KNOWN_MAX 16			/* keys of one object, at most */
 
-struct chip_schema;
+#define CHIPS_MAX 16			/* chips in the registry, at most */
 
 struct parse_ctx {
 	const char *name;	/* the file, as given, for messages */
 	const char *base_dir;	/* relative paths are resolved against it */
 	char *err;
 	size_t err_len;
-	const struct chip_schema *chip;	/* the sensor being read */
+	const struct config_chip *chip;		/* the sensor being read: its chip */
+	const struct sensor_cfg *sensor;	/* ... and its common keys */
 };
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -257,47 +256,7 @@ static int range_value(struct parse_ctx *ctx, const cJSON *item, const char *pat
 
 /* ---- the schema -------------------------------------------------------- */
 
-enum key_type {
-	KEY_STRING,	/* char[size]; check() then looks at the text */
-	KEY_PATH,	/* a string resolved against the file's folder */
-	KEY_UNSIGNED,	/* an integer in min..max */
-	KEY_SIZE,	/* the same into a size_t */
-	KEY_DOUBLE,	/* a number in min..max */
-	KEY_BOOL,
-	KEY_PICK,	/* a string, one of names: its index (unsigned or bool), or the name */
-	KEY_ONE_OF,	/* a number, one of values (double or unsigned) */
-	KEY_GPIO,	/* struct gpio_line_cfg: an offset or a line name */
-	KEY_SECTION,	/* an object, read by section */
-	KEY_CUSTOM,	/* parse() reads it */
-	KEY_HIDDEN,	/* not in the file (derived from other keys); only compared */
-};
-
-typedef int (*key_parse_fn)(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base);
-typedef int (*key_check_fn)(struct parse_ctx *ctx, const char *path, const char *value);
 typedef int (*section_done_fn)(struct parse_ctx *ctx, void *base);
-
-struct config_section;
-
-/* One key. offset and size are those of its field in the struct that its
- * section reads into (rs_config for the top level, mqtt_cfg, sensor_cfg ...). */
-struct config_key {
-	const char *name;
-	enum key_type type;
-	size_t offset, size;
-	double min, max;		/* KEY_UNSIGNED, KEY_SIZE, KEY_DOUBLE */
-	double def;			/* numbers, bools, picks by index */
-	const char *def_str;		/* strings */
-	bool nonempty;			/* KEY_PATH: "" is refused */
-	const char *missing;		/* set: the key is required; the message */
-	const char *const *names;	/* KEY_PICK */
-	const double *values;		/* KEY_ONE_OF */
-	size_t n_choices;
-	const struct config_section *section;	/* KEY_SECTION */
-	key_parse_fn parse;		/* KEY_CUSTOM */
-	bool parse_absent;		/* KEY_CUSTOM: parse() also when the key is absent */
-	key_check_fn check;		/* strings: called on the value, given or default */
-	unsigned restart;		/* enum config_daemon bits: a change waits for their restart */
-};
 
 struct config_section {
 	const struct config_key *keys;
@@ -306,24 +265,6 @@ struct config_section {
 	unsigned restart;		/* added to each key's restart */
 };
 
-/* A chip's keys beside the common sensor keys, what it can measure and where
- * it can sit on the bus; each array can move next to its driver. */
-struct chip_schema {
-	const char *name;
-	unsigned provides;		/* enum config_channel bits */
-	const uint8_t *addresses;	/* the addresses the chip can be strapped to */
-	size_t n_addresses;
-	const struct config_key *keys;
-	size_t n_keys;
-};
-
-#define ROW_AS(base_type, member, key, kind, ...) \
-	{ .name = key, .type = kind, .offset = offsetof(base_type, member), \
-	  .size = sizeof(((base_type *)0)->member), __VA_ARGS__ }
-#define ROW(base_type, member, kind, ...) ROW_AS(base_type, member, #member, kind, __VA_ARGS__)
-#define PICK(list) .names = list, .n_choices = ARRAY_LEN(list)
-#define ONE_OF(list) .values = list, .n_choices = ARRAY_LEN(list)
-#define RANGE(lo, hi) .min = lo, .max = hi
 #define SECTION(s) .section = &s
 #define TABLE(rows) rows, ARRAY_LEN(rows)
 #define BOTH (CONFIG_SENSORD | CONFIG_COLLECTOR)
@@ -362,8 +303,8 @@ static void rows_defaults(const struct config_key *keys, size_t n, void *base)
 			*(struct gpio_line_cfg *)field = (struct gpio_line_cfg){ .offset = -1 };
 		else if (k->def_str != NULL)
 			snprintf(field, k->size, "%s", k->def_str);
-		else if (k->type != KEY_STRING && k->type != KEY_PATH && k->type != KEY_CUSTOM &&
-			 k->type != KEY_HIDDEN)
+		else if (k->type != KEY_STRING && k->type != KEY_PATH && k->type != KEY_CALIBRATION &&
+			 k->type != KEY_CUSTOM && k->type != KEY_HIDDEN)
 			field_store(k, field, k->def);
 	}
 }
@@ -454,6 +395,43 @@ static int gpio_line_read(struct parse_ctx *ctx, const cJSON *item, const char *
 	return 0;
 }
 
+/* KEY_CALIBRATION: [[volts, kPa], ...], 2..CONFIG_MAX_CAL_POINTS points,
+ * volts rising strictly. */
+static int calibration_read(struct parse_ctx *ctx, const cJSON *item, const char *path,
+			    struct config_calibration *cal)
+{
+	char ppath[KEY_PATH_MAX];
+	const cJSON *pair;
+	size_t n = 0;
+
+	if (!cJSON_IsArray(item))
+		return fail(ctx, path, "expected an array of [volts, kPa] pairs");
+	cJSON_ArrayForEach(pair, item) {
+		const cJSON *v, *k;
+		double volts = 0, kpa = 0;
+
+		key_index(ppath, sizeof(ppath), path, n);
+		if (n >= CONFIG_MAX_CAL_POINTS)
+			return fail(ctx, path, "more than %d points", CONFIG_MAX_CAL_POINTS);
+		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
+			return fail(ctx, ppath, "expected a pair [volts, kPa]");
+		v = pair->child;
+		k = v->next;
+		if (number_value(ctx, v, ppath, &volts) < 0 || number_value(ctx, k, ppath, &kpa) < 0)
+			return -1;
+		if (n > 0 && !(volts > cal->v[n - 1]))
+			return fail(ctx, ppath, "%.15g V is not above the %.15g V of the point before; "
+				    "volts must rise strictly", volts, cal->v[n - 1]);
+		cal->v[n] = volts;
+		cal->kpa[n] = kpa;
+		n++;
+	}
+	if (n < 2)
+		return fail(ctx, path, "%zu point%s, at least 2 are needed", n, n == 1 ? "" : "s");
+	cal->n_points = n;
+	return 0;
+}
+
 static int section_parse(struct parse_ctx *ctx, const struct config_section *sec,
 			 const cJSON *obj, const char *path, void *base);
 
@@ -491,11 +469,14 @@ static int row_read(struct parse_ctx *ctx, const struct config_key *k, const cJS
 		return one_of_read(ctx, k, item, path, field);
 	case KEY_GPIO:
 		return gpio_line_read(ctx, item, path, field);
+	case KEY_CALIBRATION:
+		return calibration_read(ctx, item, path, field);
 	case KEY_SECTION:
 		if (!cJSON_IsObject(item))
 			return fail(ctx, path, "expected an object");
 		return section_parse(ctx, k->section, item, path, field);
 	case KEY_CUSTOM:
+		return k->parse(ctx, item, path, base);
 	case KEY_HIDDEN:
 		break;
 	}
@@ -514,14 +495,11 @@ static int rows_parse(struct parse_ctx *ctx, const struct config_key *keys, size
 		if (k->type == KEY_HIDDEN)
 			continue;
 		key_join(path, sizeof(path), parent, k->name);
-		if (item == NULL && k->missing != NULL)
+		if (item == NULL && k->missing != NULL && (k->type != KEY_CALIBRATION ||
+		    (ctx->sensor->provides & CONFIG_CHANNEL_PRESSURE)))
 			return fail(ctx, path, "%s", k->missing);
-		if (k->type == KEY_CUSTOM) {
-			if ((item != NULL || k->parse_absent) && k->parse(ctx, item, path, base) < 0)
-				return -1;
-		} else if (item != NULL && row_read(ctx, k, item, path, base) < 0) {
+		if (item != NULL && row_read(ctx, k, item, path, base) < 0)
 			return -1;
-		}
 		if (k->check != NULL && k->check(ctx, path, field_at(base, k)) < 0)
 			return -1;
 	}
@@ -788,48 +766,6 @@ static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 	return 0;
 }
 
-/* "calibration": [[volts, kPa], ...]; required when the sensor provides
- * pressure_kpa. */
-static int calibration_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
-{
-	struct sensor_cfg *s = base;
-	char ppath[KEY_PATH_MAX];
-	const cJSON *pair;
-	size_t n = 0;
-
-	if (item == NULL && (s->provides & CONFIG_CHANNEL_PRESSURE))
-		return fail(ctx, path, "missing; an ads1115 that provides pressure_kpa needs a "
-			    "table of [volts, kPa] points to turn its voltage into pressure");
-	if (item == NULL)
-		return 0;
-	if (!cJSON_IsArray(item))
-		return fail(ctx, path, "expected an array of [volts, kPa] pairs");
-	cJSON_ArrayForEach(pair, item) {
-		const cJSON *v, *k;
-		double volts = 0, kpa = 0;
-
-		key_index(ppath, sizeof(ppath), path, n);
-		if (n >= CONFIG_MAX_CAL_POINTS)
-			return fail(ctx, path, "more than %d points", CONFIG_MAX_CAL_POINTS);
-		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
-			return fail(ctx, ppath, "expected a pair [volts, kPa]");
-		v = pair->child;
-		k = v->next;
-		if (number_value(ctx, v, ppath, &volts) < 0 || number_value(ctx, k, ppath, &kpa) < 0)
-			return -1;
-		if (n > 0 && !(volts > s->cal_v[n - 1]))
-			return fail(ctx, ppath, "%.15g V is not above the %.15g V of the point before; "
-				    "volts must rise strictly", volts, s->cal_v[n - 1]);
-		s->cal_v[n] = volts;
-		s->cal_kpa[n] = kpa;
-		n++;
-	}
-	if (n < 2)
-		return fail(ctx, path, "%zu point%s, at least 2 are needed", n, n == 1 ? "" : "s");
-	s->cal_points = n;
-	return 0;
-}
-
 /* ---- sensors ----------------------------------------------------------- */
 
 static const char *const channel_names[] = { "pressure_kpa", "temperature_c" };
@@ -848,7 +784,7 @@ static int bus_check(struct parse_ctx *ctx, const char *path, const char *bus)
  * the reading (a BME280's humidity, an ADC's voltage). */
 static int provides_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
 {
-	const struct chip_schema *d = ctx->chip;
+	const struct config_chip *d = ctx->chip;
 	char ipath[KEY_PATH_MAX];
 	char shown[SHOW_BUF];
 	const cJSON *e;
@@ -888,77 +824,8 @@ static const struct config_key sensor_keys[] = {
 	ROW(struct sensor_cfg, provides, KEY_CUSTOM, .parse = provides_parse),
 };
 
-static const char *const bmx280_modes[] = { "forced", "normal" };
-/* osrs codes 001..101 [BMP §3.3.1]; 0 (skip) is refused: the compensation
- * needs a temperature for every pressure. */
-static const double bmx280_oversampling[] = { 1, 2, 4, 8, 16 };
-/* IIR coefficients, codes 000..100 [BMP §3.3.3]. */
-static const double bmx280_filters[] = { 0, 2, 4, 8, 16 };
-static const uint8_t bmx280_addresses[] = { 0x76, 0x77 };	/* SDO to GND, to VDDIO */
-
-#define BMX280_ROW(member, list, def_value) \
-	ROW(struct sensor_cfg, member, KEY_ONE_OF, ONE_OF(list), .def = def_value)
-
-static const struct config_key bmp280_keys[] = {
-	ROW_AS(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
-	BMX280_ROW(oversampling_p, bmx280_oversampling, 4),
-	BMX280_ROW(oversampling_t, bmx280_oversampling, 1),
-	BMX280_ROW(filter, bmx280_filters, 0),
-};
-
-static const struct config_key bme280_keys[] = {
-	ROW_AS(struct sensor_cfg, normal_mode, "mode", KEY_PICK, PICK(bmx280_modes)),
-	BMX280_ROW(oversampling_p, bmx280_oversampling, 4),
-	BMX280_ROW(oversampling_t, bmx280_oversampling, 1),
-	BMX280_ROW(oversampling_h, bmx280_oversampling, 1),
-	BMX280_ROW(filter, bmx280_filters, 0),
-};
-
-/* Index = MUX code [ADS config bits 14:12]. */
-static const char *const ads1115_inputs[] = { "ain0-ain1", "ain0-ain3", "ain1-ain3", "ain2-ain3",
-					      "ain0", "ain1", "ain2", "ain3" };
-/* PGA full-scale ranges [ADS config bits 11:9]. */
-static const double ads1115_gains_v[] = { 6.144, 4.096, 2.048, 1.024, 0.512, 0.256 };
-/* Data rates [ADS config bits 7:5]. */
-static const double ads1115_rates_sps[] = { 8, 16, 32, 64, 128, 250, 475, 860 };
-static const uint8_t ads1115_addresses[] = { 0x48, 0x49, 0x4a, 0x4b };	/* ADDR to GND, VDD, SDA, SCL */
-
-static const struct config_key ads1115_keys[] = {
-	/* AIN0 against GND [ADS config MUX 100]. */
-	ROW_AS(struct sensor_cfg, mux, "input", KEY_PICK, PICK(ads1115_inputs), .def = 4),
-	ROW_AS(struct sensor_cfg, fsr_v, "gain_v", KEY_ONE_OF, ONE_OF(ads1115_gains_v), .def = 4.096),
-	ROW(struct sensor_cfg, data_rate_sps, KEY_ONE_OF, ONE_OF(ads1115_rates_sps), .def = 128),
-	ROW_AS(struct sensor_cfg, cal_points, "calibration", KEY_CUSTOM, .parse = calibration_parse,
-	       .parse_absent = true),
-};
-
-static const double mcp9808_resolutions_c[] = { 0.5, 0.25, 0.125, 0.0625 };
-static const uint8_t mcp9808_addresses[] = { 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
-
-static const struct config_key mcp9808_keys[] = {
-	ROW(struct sensor_cfg, resolution_c, KEY_ONE_OF, ONE_OF(mcp9808_resolutions_c), .def = 0.0625),
-};
-
-static const struct chip_schema config_chips[] = {
-	{ "bmp280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
-	  TABLE(bmx280_addresses), TABLE(bmp280_keys) },
-	{ "bme280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
-	  TABLE(bmx280_addresses), TABLE(bme280_keys) },
-	/* A voltage becomes kPa through the calibration table; nothing else. */
-	{ "ads1115", CONFIG_CHANNEL_PRESSURE, TABLE(ads1115_addresses), TABLE(ads1115_keys) },
-	{ "mcp9808", CONFIG_CHANNEL_TEMPERATURE, TABLE(mcp9808_addresses), TABLE(mcp9808_keys) },
-};
-
-/* The per-sensor defaults, applied to each sensor before its keys are read. */
-static void sensor_cfg_defaults(struct sensor_cfg *s)
-{
-	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; i < ARRAY_LEN(config_chips); i++)
-		rows_defaults(config_chips[i].keys, config_chips[i].n_keys, s);
-}
-
 static int sensor_keys_check(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
-			     const struct chip_schema *d)
+			     const struct config_chip *d)
 {
 	const char *known[KNOWN_MAX] = { "driver" };
 	size_t n_known;
@@ -970,15 +837,16 @@ static int sensor_keys_check(struct parse_ctx *ctx, const cJSON *obj, const char
 	n_known = rows_names(d->keys, d->n_keys, known, n_known);
 
 	cJSON_ArrayForEach(item, obj) {
-		const char *owners[ARRAY_LEN(config_chips)];
+		const char *owners[CHIPS_MAX];
+		const struct config_chip *c;
 		size_t n_owners = 0;
 
 		if (item->string != NULL && name_in(item->string, known, n_known))
 			continue;
 		key_join_user(key, sizeof(key), parent, item->string ? item->string : "");
-		for (size_t i = 0; item->string && i < ARRAY_LEN(config_chips); i++)
-			if (row_find(config_chips[i].keys, config_chips[i].n_keys, item->string))
-				owners[n_owners++] = config_chips[i].name;
+		for (size_t i = 0; item->string && i < CHIPS_MAX && (c = config_chip_at(i)); i++)
+			if (row_find(c->keys, c->n_keys, item->string))
+				owners[n_owners++] = c->name;
 		if (n_owners > 0) {
 			names_join(list, sizeof(list), owners, n_owners);
 			return fail(ctx, key, "does not apply to driver %s (it is a setting of %s)",
@@ -994,39 +862,42 @@ static int sensor_keys_check(struct parse_ctx *ctx, const cJSON *obj, const char
 static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
 			struct sensor_cfg *s)
 {
-	const char *names[ARRAY_LEN(config_chips)];
-	const struct chip_schema *d = NULL;
+	const char *names[CHIPS_MAX];
+	const struct config_chip *d = NULL, *c;
+	size_t n_names = 0;
 	const cJSON *item;
 	char path[KEY_PATH_MAX];
 	char shown[SHOW_BUF];
 	char list[128];
 	int n;
 
-	sensor_cfg_defaults(s);
+	memset(s, 0, sizeof(*s));
 	if (!cJSON_IsObject(obj))
 		return fail(ctx, parent, "expected an object");
 
 	key_join(path, sizeof(path), parent, "driver");
 	item = cJSON_GetObjectItemCaseSensitive(obj, "driver");
-	for (size_t i = 0; i < ARRAY_LEN(config_chips); i++)
-		names[i] = config_chips[i].name;
-	names_join(list, sizeof(list), names, ARRAY_LEN(names));
+	for (; n_names < CHIPS_MAX && (c = config_chip_at(n_names)); n_names++)
+		names[n_names] = c->name;
+	names_join(list, sizeof(list), names, n_names);
 	if (item == NULL)
 		return fail(ctx, path, "missing (one of %s)", list);
 	if (!cJSON_IsString(item) || item->valuestring == NULL)
 		return fail(ctx, path, "expected a string");
-	for (size_t i = 0; i < ARRAY_LEN(config_chips); i++)
-		if (strcmp(item->valuestring, config_chips[i].name) == 0)
-			d = &config_chips[i];
+	for (size_t i = 0; i < n_names; i++)
+		if (strcmp(item->valuestring, names[i]) == 0)
+			d = config_chip_at(i);
 	if (d == NULL)
 		return fail(ctx, path, "%s is not a known driver (known: %s)",
 			    show(item->valuestring, shown), list);
-	strcpy(s->driver, d->name);
+	snprintf(s->driver, sizeof(s->driver), "%s", d->name);
+	rows_defaults(d->keys, d->n_keys, s->options);
 	ctx->chip = d;
+	ctx->sensor = s;
 
 	if (sensor_keys_check(ctx, obj, parent, d) < 0 ||
 	    rows_parse(ctx, sensor_keys, ARRAY_LEN(sensor_keys), obj, parent, s) < 0 ||
-	    rows_parse(ctx, d->keys, d->n_keys, obj, parent, s) < 0)
+	    rows_parse(ctx, d->keys, d->n_keys, obj, parent, s->options) < 0)
 		return -1;
 
 	/* The key names the sensor in readings' "faults" (struct reading_fault,
@@ -1559,13 +1430,4 @@ int config_load(const char *path, struct rs_config *cfg, char *err, size_t err_l
 	}
 	free(text);
 	return rc;
-}
-
-bool config_chip_at(size_t i, struct config_chip *out)
-{
-	if (i >= ARRAY_LEN(config_chips))
-		return false;
-	*out = (struct config_chip){ config_chips[i].name, config_chips[i].provides,
-				     config_chips[i].addresses, config_chips[i].n_addresses };
-	return true;
 }

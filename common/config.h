@@ -20,6 +20,7 @@
 #define CONFIG_MAX_CAL_POINTS 16
 #define CONFIG_DEVICE_ID_MAX TOPIC_DEVICE_ID_MAX
 #define CONFIG_PATH_MAX 512
+#define CONFIG_CHIP_OPTIONS_MAX 320	/* bytes of a chip's options struct, at most */
 
 /* What a sensor gives to the reading (bit mask). */
 enum config_channel {
@@ -27,30 +28,24 @@ enum config_channel {
 	CONFIG_CHANNEL_TEMPERATURE = 1u << 1,	/* "temperature_c" */
 };
 
+/* "calibration": [[volts, kPa], ...], volts rising strictly (KEY_CALIBRATION). */
+struct config_calibration {
+	size_t n_points;		/* 2..CONFIG_MAX_CAL_POINTS once read; 0: none given */
+	double v[CONFIG_MAX_CAL_POINTS];
+	double kpa[CONFIG_MAX_CAL_POINTS];
+};
+
 struct sensor_cfg {
-	char driver[16];		/* "bmp280", "bme280", "ads1115", "mcp9808" */
+	char driver[16];		/* a registered chip's name (config_chip_at) */
 	char bus[CONFIG_PATH_MAX];	/* "/dev/i2c-1" or "sim" */
 	uint8_t address;		/* 7-bit */
 	unsigned provides;		/* enum config_channel bits */
 	char key[CONFIG_PATH_MAX + 32];	/* "bmp280@/dev/i2c-1:0x76" */
-
-	/* bmp280, bme280 */
-	bool normal_mode;		/* "mode": "forced" (default) or "normal" */
-	unsigned oversampling_p;	/* 1, 2, 4, 8, 16; default 4 */
-	unsigned oversampling_t;	/* default 1 */
-	unsigned oversampling_h;	/* bme280 only; default 1 */
-	unsigned filter;		/* IIR coefficient 0 (off), 2, 4, 8, 16; default 0 */
-
-	/* ads1115 */
-	unsigned mux;			/* config MUX code 0..7, from "input": "ain0" (4, default), "ain0-ain1" (0) ... */
-	double fsr_v;			/* "gain_v": 6.144, 4.096 (default), 2.048, 1.024, 0.512, 0.256 */
-	unsigned data_rate_sps;		/* 8 ... 860; default 128 */
-	size_t cal_points;		/* "calibration": [[volts, kPa], ...], 2..16 points, volts rising */
-	double cal_v[CONFIG_MAX_CAL_POINTS];
-	double cal_kpa[CONFIG_MAX_CAL_POINTS];
-
-	/* mcp9808 */
-	double resolution_c;		/* 0.5, 0.25, 0.125, 0.0625 (default) */
+	/* The chip's own settings: the options struct its driver's header
+	 * declares (struct bmp280_options ...), read by the chip's rows, whose
+	 * offsets are into it, with the chip's defaults where a key is absent.
+	 * Zero beyond that struct. */
+	_Alignas(max_align_t) unsigned char options[CONFIG_CHIP_OPTIONS_MAX];
 };
 
 struct mqtt_cfg {
@@ -174,16 +169,80 @@ size_t config_restart_keys(const struct rs_config *old, const struct rs_config *
 /* True if id matches [A-Za-z0-9_-]{1,64}. */
 bool config_device_id_valid(const char *id);
 
-/* A chip the configuration accepts as a sensor's "driver", as its schema
- * says: for the test that checks it against sensord's driver registry. */
+/* The schema: the file is read against tables of rows, one per key.
+ * common/config.c holds the tables of every section; each chip's driver
+ * (drivers/<chip>.c) holds the rows of its own keys. */
+
+struct parse_ctx;		/* config.c's state while reading */
+struct cJSON;
+struct config_section;
+
+enum key_type {
+	KEY_STRING,	/* char[size]; check() then looks at the text */
+	KEY_PATH,	/* a string resolved against the file's folder */
+	KEY_UNSIGNED,	/* an integer in min..max */
+	KEY_SIZE,	/* the same into a size_t */
+	KEY_DOUBLE,	/* a number in min..max */
+	KEY_BOOL,
+	KEY_PICK,	/* a string, one of names: its index (unsigned or bool), or the name */
+	KEY_ONE_OF,	/* a number, one of values (double or unsigned) */
+	KEY_GPIO,	/* struct gpio_line_cfg: an offset or a line name */
+	KEY_CALIBRATION,	/* struct config_calibration: 2..CONFIG_MAX_CAL_POINTS
+				 * [volts, kPa] pairs; required (missing says why)
+				 * exactly when the sensor provides pressure_kpa */
+	KEY_SECTION,	/* an object, read by section */
+	KEY_CUSTOM,	/* parse() reads it (when present) */
+	KEY_HIDDEN,	/* not in the file (derived from other keys); only compared */
+};
+
+typedef int (*key_parse_fn)(struct parse_ctx *ctx, const struct cJSON *item, const char *path,
+			    void *base);
+typedef int (*key_check_fn)(struct parse_ctx *ctx, const char *path, const char *value);
+
+/* One key. offset and size are those of its field in the struct that its
+ * section reads into (rs_config for the top level, mqtt_cfg, sensor_cfg, a
+ * chip's options struct ...). */
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t offset, size;
+	double min, max;		/* KEY_UNSIGNED, KEY_SIZE, KEY_DOUBLE */
+	double def;			/* numbers, bools, picks by index */
+	const char *def_str;		/* strings */
+	bool nonempty;			/* KEY_PATH: "" is refused */
+	const char *missing;		/* set: the key is required; the message */
+	const char *const *names;	/* KEY_PICK */
+	const double *values;		/* KEY_ONE_OF */
+	size_t n_choices;
+	const struct config_section *section;	/* KEY_SECTION */
+	key_parse_fn parse;		/* KEY_CUSTOM */
+	key_check_fn check;		/* strings: called on the value, given or default */
+	unsigned restart;		/* enum config_daemon bits: a change waits for their restart */
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* A row for member of base_type, named key in the file (ROW: named as the member). */
+#define ROW_AS(base_type, member, key, kind, ...) \
+	{ .name = key, .type = kind, .offset = offsetof(base_type, member), \
+	  .size = sizeof(((base_type *)0)->member), __VA_ARGS__ }
+#define ROW(base_type, member, kind, ...) ROW_AS(base_type, member, #member, kind, __VA_ARGS__)
+#define PICK(list) .names = list, .n_choices = ARRAY_LEN(list)
+#define ONE_OF(list) .values = list, .n_choices = ARRAY_LEN(list)
+#define RANGE(lo, hi) .min = lo, .max = hi
+
+/* A chip the configuration accepts as a sensor's "driver". Its keys (beside
+ * the common bus, address and provides) are rows into its options struct
+ * (struct sensor_cfg.options). */
 struct config_chip {
 	const char *name;
 	unsigned provides;		/* enum config_channel bits it may provide */
-	const uint8_t *addresses;	/* the addresses the chip can be strapped to */
-	size_t n_addresses;
+	const uint8_t *addresses;	/* the 7-bit addresses it can be strapped to, 0-terminated */
+	const struct config_key *keys;
+	size_t n_keys;
 };
 
-/* Fills out with chip i (0-based) and returns true; false past the last. */
-bool config_chip_at(size_t i, struct config_chip *out);
+/* Chip i (0-based) of the one list of chips, the driver registry
+ * (drivers/registry.c, linked into both daemons); NULL past the last. */
+const struct config_chip *config_chip_at(size_t i);
 
 #endif

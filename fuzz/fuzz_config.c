@@ -8,6 +8,7 @@
  * beyond "no crash": the result is all-or-nothing (cfg untouched on
  * failure), a failure gives one non-empty line of text starting with the
  * file name, and a success satisfies the ranges config.h promises. */
+#include "ads1115.h"
 #include "config.h"
 
 #include <stdint.h>
@@ -46,10 +47,17 @@ static void check_config(const struct rs_config *cfg)
 		check_string(s->driver, sizeof(s->driver));
 		check_string(s->bus, sizeof(s->bus));
 		check_string(s->key, sizeof(s->key));
-		if (s->address > 0x7f || s->cal_points > CONFIG_MAX_CAL_POINTS)
+		const struct config_calibration *cal =
+			&((const struct ads1115_options *)(const void *)s->options)->calibration;
+
+		if (s->address > 0x7f)
 			abort();
-		for (size_t k = 1; k < s->cal_points; k++)
-			if (!(s->cal_v[k] > s->cal_v[k - 1]))
+		if (strcmp(s->driver, "ads1115") != 0)
+			continue;
+		if (cal->n_points > CONFIG_MAX_CAL_POINTS)
+			abort();
+		for (size_t k = 1; k < cal->n_points; k++)
+			if (!(cal->v[k] > cal->v[k - 1]))
 				abort();	/* "volts rising" */
 	}
 }

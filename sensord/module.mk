@@ -1,2 +1,2 @@
 SENSORD_MAIN += sensord/main.c
-SENSORD_SRCS += $(filter-out sensord/main.c,$(wildcard sensord/*.c sensord/drivers/*.c sensord/sim/*.c))
+SENSORD_SRCS += $(filter-out sensord/main.c,$(wildcard sensord/*.c sensord/sim/*.c))

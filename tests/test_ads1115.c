@@ -1,4 +1,4 @@
-/* The ADS1115 driver (sensord/drivers/ads1115.c), its calibration mapping and
+/* The ADS1115 driver (drivers/ads1115.c), its calibration mapping and
  * its simulated chip (sensord/sim/sim_ads1115.c). Ground truth is TI SBAS444
  * as summarised in docs/chips.md: the config layout, the 0x8583
  * power-on word, codes as two's complement with LSB = FSR / 2^15. */
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/ads1115.h"
+#include "ads1115.h"
 #include "sensor.h"
 #include "sim/sim.h"
 #include "unit.h"
@@ -26,16 +26,20 @@ extern const struct sensor_driver ads1115_driver;
 
 static struct sensor_cfg cfg_make(unsigned mux, double fsr_v, unsigned rate_sps)
 {
+	const struct ads1115_options o = { .mux = mux, .fsr_v = fsr_v, .data_rate_sps = rate_sps };
 	struct sensor_cfg cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	strcpy(cfg.driver, "ads1115");
 	strcpy(cfg.bus, "sim");
 	cfg.address = ADS_ADDR;
-	cfg.mux = mux;
-	cfg.fsr_v = fsr_v;
-	cfg.data_rate_sps = rate_sps;
+	memcpy(cfg.options, &o, sizeof(o));
 	return cfg;
+}
+
+static void cal_set(struct sensor_cfg *cfg, const struct config_calibration *cal)
+{
+	memcpy(cfg->options + offsetof(struct ads1115_options, calibration), cal, sizeof(*cal));
 }
 
 /* ---- A scripted bus: an idealised ADS1115 whose behaviour each test bends,
@@ -222,7 +226,7 @@ static void test_stuck_detection_is_off(void **state)
 	(void)state;
 	/* A force sensor at rest legitimately repeats the same code. */
 	assert_int_equal(ads1115_driver.stuck_samples, 0);
-	assert_string_equal(ads1115_driver.name, "ads1115");
+	assert_string_equal(ads1115_driver.config.name, "ads1115");
 }
 
 static void test_init_rejects_chip_that_ignores_config(void **state)
@@ -308,11 +312,8 @@ static void test_calibration_table(void **state)
 		{4.0, 50.0},	/* 40 + 10 * 1.0 */
 	};
 
-	cfg.cal_points = 4;
-	cfg.cal_v[0] = 0.0, cfg.cal_kpa[0] = 0.0;
-	cfg.cal_v[1] = 0.5, cfg.cal_kpa[1] = 5.0;
-	cfg.cal_v[2] = 1.5, cfg.cal_kpa[2] = 25.0;
-	cfg.cal_v[3] = 3.0, cfg.cal_kpa[3] = 40.0;
+	cal_set(&cfg, &(struct config_calibration){ 4, { 0.0, 0.5, 1.5, 3.0 },
+						   { 0.0, 5.0, 25.0, 40.0 } });
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		assert_near(ads1115_volts_to_kpa(&cfg, rows[i].v), rows[i].kpa, 1e-9);
 	assert_true(isnan(ads1115_volts_to_kpa(&cfg, NAN)));
@@ -325,9 +326,7 @@ static void test_calibration_first_point_above_zero(void **state)
 
 	/* An FSR that only conducts from 0.2 V (1 kPa) on: 0.1 V is not 0 kPa
 	 * extrapolated, it is the first point's 1 kPa. Slope 10 kPa/V. */
-	cfg.cal_points = 2;
-	cfg.cal_v[0] = 0.2, cfg.cal_kpa[0] = 1.0;
-	cfg.cal_v[1] = 1.2, cfg.cal_kpa[1] = 11.0;
+	cal_set(&cfg, &(struct config_calibration){ 2, { 0.2, 1.2 }, { 1.0, 11.0 } });
 	assert_near(ads1115_volts_to_kpa(&cfg, 0.1), 1.0, 1e-9);
 	assert_near(ads1115_volts_to_kpa(&cfg, 0.7), 6.0, 1e-9);	/* 1 + 10 * 0.5 */
 	assert_near(ads1115_volts_to_kpa(&cfg, 2.2), 21.0, 1e-9);	/* 11 + 10 * 1.0 */

@@ -19,7 +19,7 @@
 
 #include "select.h"
 
-#include "drivers/bmp280.h"
+#include "bmp280.h"
 #include "sensor.h"
 #include "sim/sim.h"
 #include "unit.h"
@@ -262,12 +262,12 @@ static void fake_setup(struct fake_bus *fb, bool bme)
 static void cfg_setup(struct sensor_cfg *cfg, unsigned os_t, unsigned os_p, unsigned os_h,
 		      unsigned filter, bool normal)
 {
+	const struct bmp280_options o = { .oversampling_t = os_t, .oversampling_p = os_p,
+					  .oversampling_h = os_h, .filter = filter,
+					  .normal_mode = normal };
+
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->oversampling_t = os_t;
-	cfg->oversampling_p = os_p;
-	cfg->oversampling_h = os_h;
-	cfg->filter = filter;
-	cfg->normal_mode = normal;
+	memcpy(cfg->options, &o, sizeof(o));
 }
 
 /* The value written last to reg, or -1. */
@@ -391,12 +391,11 @@ static void test_driver_errors(void **state)
 	/* read before a successful init */
 	assert_true(bmp280_driver.read(&s, &v) < 0);
 	/* settings the chip cannot do */
-	cfg.oversampling_p = 3;
+	cfg_setup(&cfg, 1, 3, 1, 0, false);
 	assert_int_equal(bmp280_driver.init(&s), -EINVAL);
-	cfg.oversampling_p = 4;
-	cfg.filter = 5;
+	cfg_setup(&cfg, 1, 4, 1, 5, false);
 	assert_int_equal(bmp280_driver.init(&s), -EINVAL);
-	cfg.filter = 0;
+	cfg_setup(&cfg, 1, 4, 1, 0, false);
 	/* the wrong chip: a BME280 for the BMP280 driver and back */
 	fb.regs[0xD0] = 0x60;
 	assert_int_equal(bmp280_driver.init(&s), -ENODEV);
@@ -566,7 +565,7 @@ static void test_sim_absent(void **state)
 	(void)state;
 	struct rig *r = rig_open("chip p bmp280 0x76\nnoise p pressure_pa 0\nnoise p temperature_c 0\nfault 5 10 p absent\n", &bmp280_driver, 0x76);
 	struct sensor_values v;
-	r->cfg.normal_mode = true;
+	cfg_setup(&r->cfg, 1, 4, 1, 0, true);
 	assert_int_equal(r->s.drv->init(&r->s), 0);
 	assert_int_equal(r->s.drv->read(&r->s, &v), 0);
 	r->sim.now_s = 6;

@@ -19,8 +19,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ads1115.h"
+#include "bmp280.h"
 #include "config.h"
+#include "mcp9808.h"
 #include "unit.h"
+
+/* A sensor's chip settings, as its driver's header declares them. */
+#define BMP_OPT(s) ((const struct bmp280_options *)(const void *)(s)->options)
+#define ADS_OPT(s) ((const struct ads1115_options *)(const void *)(s)->options)
+#define MCP_OPT(s) ((const struct mcp9808_options *)(const void *)(s)->options)
 
 /* The reason every device-id message gives. */
 #define ID_WHY "only A-Z, a-z, 0-9, '_' and '-' are allowed, because the id becomes a " \
@@ -119,12 +127,12 @@ static void test_example_lacrosse_ball(void **state)
 	assert_int_equal(s->address, 0x76);
 	assert_int_equal(s->provides, CONFIG_CHANNEL_PRESSURE);
 	assert_string_equal(s->key, "bmp280@/dev/i2c-1:0x76");
-	assert_false(s->normal_mode);
+	assert_false(BMP_OPT(s)->normal_mode);
 
 	s = &cfg.sensord.sensors[1];
 	assert_string_equal(s->key, "mcp9808@/dev/i2c-1:0x18");
 	assert_int_equal(s->provides, CONFIG_CHANNEL_TEMPERATURE);
-	assert_true(s->resolution_c == 0.0625);
+	assert_true(MCP_OPT(s)->resolution_c == 0.0625);
 	assert_true(cfg.sensord.gauge.gas_law);
 }
 
@@ -141,14 +149,14 @@ static void test_example_foam_roller(void **state)
 	assert_string_equal(s->key, "ads1115@/dev/i2c-1:0x48");
 	assert_int_equal(s->provides, CONFIG_CHANNEL_PRESSURE);
 	/* "ain0" is AIN0 against GND: MUX 100 [ADS config bits 14:12]. */
-	assert_int_equal(s->mux, 4);
-	assert_true(s->fsr_v == 4.096);
-	assert_int_equal(s->data_rate_sps, 128);
-	assert_true(s->cal_points >= 2);
-	for (size_t i = 1; i < s->cal_points; i++)
-		assert_true(s->cal_v[i] > s->cal_v[i - 1]);
+	assert_int_equal(ADS_OPT(s)->mux, 4);
+	assert_true(ADS_OPT(s)->fsr_v == 4.096);
+	assert_int_equal(ADS_OPT(s)->data_rate_sps, 128);
+	assert_true(ADS_OPT(s)->calibration.n_points >= 2);
+	for (size_t i = 1; i < ADS_OPT(s)->calibration.n_points; i++)
+		assert_true(ADS_OPT(s)->calibration.v[i] > ADS_OPT(s)->calibration.v[i - 1]);
 	/* A divider from 3.3 V never reads above 3.3 V. */
-	assert_true(s->cal_v[s->cal_points - 1] < 3.3);
+	assert_true(ADS_OPT(s)->calibration.v[ADS_OPT(s)->calibration.n_points - 1] < 3.3);
 
 	s = &cfg.sensord.sensors[1];
 	assert_string_equal(s->key, "mcp9808@/dev/i2c-1:0x18");
@@ -231,22 +239,22 @@ static void test_sensor_defaults(void **state)
 	s = &cfg.sensord.sensors[0];
 	assert_string_equal(s->key, "bme280@/dev/i2c-1:0x77");
 	assert_int_equal(s->provides, CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE);
-	assert_false(s->normal_mode);
-	assert_int_equal(s->oversampling_p, 4);
-	assert_int_equal(s->oversampling_t, 1);
-	assert_int_equal(s->oversampling_h, 1);
-	assert_int_equal(s->filter, 0);
+	assert_false(BMP_OPT(s)->normal_mode);
+	assert_int_equal(BMP_OPT(s)->oversampling_p, 4);
+	assert_int_equal(BMP_OPT(s)->oversampling_t, 1);
+	assert_int_equal(BMP_OPT(s)->oversampling_h, 1);
+	assert_int_equal(BMP_OPT(s)->filter, 0);
 
 	s = &cfg.sensord.sensors[1];
 	/* "72" is decimal: 0x48. No "provides": it only adds its own fields. */
 	assert_string_equal(s->key, "ads1115@/dev/i2c-1:0x48");
 	assert_int_equal(s->provides, 0);
-	assert_int_equal(s->mux, 4);
-	assert_true(s->fsr_v == 4.096);
-	assert_int_equal(s->data_rate_sps, 128);
-	assert_int_equal(s->cal_points, 3);
-	assert_true(s->cal_v[2] == 2.0);
-	assert_true(s->cal_kpa[2] == 25.0);
+	assert_int_equal(ADS_OPT(s)->mux, 4);
+	assert_true(ADS_OPT(s)->fsr_v == 4.096);
+	assert_int_equal(ADS_OPT(s)->data_rate_sps, 128);
+	assert_int_equal(ADS_OPT(s)->calibration.n_points, 3);
+	assert_true(ADS_OPT(s)->calibration.v[2] == 2.0);
+	assert_true(ADS_OPT(s)->calibration.kpa[2] == 25.0);
 }
 
 static void test_settings_taken(void **state)
@@ -270,20 +278,20 @@ static void test_settings_taken(void **state)
 	assert_int_equal(cfg.sensord.confirm, CONFIRM_BROKER);
 	assert_int_equal(cfg.sensord.outbox_max, 10);
 	s = &cfg.sensord.sensors[0];
-	assert_true(s->normal_mode);
-	assert_int_equal(s->oversampling_p, 16);
-	assert_int_equal(s->oversampling_t, 2);
-	assert_int_equal(s->oversampling_h, 8);
-	assert_int_equal(s->filter, 16);
+	assert_true(BMP_OPT(s)->normal_mode);
+	assert_int_equal(BMP_OPT(s)->oversampling_p, 16);
+	assert_int_equal(BMP_OPT(s)->oversampling_t, 2);
+	assert_int_equal(BMP_OPT(s)->oversampling_h, 8);
+	assert_int_equal(BMP_OPT(s)->filter, 16);
 	s = &cfg.sensord.sensors[1];
 	/* AIN2 against AIN3: MUX 011 [ADS config bits 14:12]. */
-	assert_int_equal(s->mux, 3);
-	assert_true(s->fsr_v == 0.256);
-	assert_int_equal(s->data_rate_sps, 860);
+	assert_int_equal(ADS_OPT(s)->mux, 3);
+	assert_true(ADS_OPT(s)->fsr_v == 0.256);
+	assert_int_equal(ADS_OPT(s)->data_rate_sps, 860);
 
 	expect_ok(SENSORS("{'driver':'mcp9808','bus':'/dev/i2c-1','address':'0x1f',"
 			  "'provides':['temperature_c'],'resolution_c':0.5}"));
-	assert_true(cfg.sensord.sensors[0].resolution_c == 0.5);
+	assert_true(MCP_OPT(&cfg.sensord.sensors[0])->resolution_c == 0.5);
 	assert_int_equal(cfg.sensord.sensors[0].address, 0x1f);
 }
 

@@ -1,4 +1,4 @@
-/* The MCP9808 driver (sensord/drivers/mcp9808.c) and its simulated chip
+/* The MCP9808 driver (drivers/mcp9808.c) and its simulated chip
  * (sensord/sim/sim_mcp9808.c). Ground truth is Microchip DS25095 as
  * summarised in docs/chips.md: T_A is a 13-bit two's complement count
  * of 0.0625 °C under three flag bits, IDs 0x0054 / 0x04, the resolution codes,
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/mcp9808.h"
+#include "mcp9808.h"
 #include "sensor.h"
 #include "sim/sim.h"
 #include "unit.h"
@@ -27,13 +27,14 @@ extern const struct sensor_driver mcp9808_driver;
 
 static struct sensor_cfg cfg_make(double resolution_c)
 {
+	const struct mcp9808_options o = { .resolution_c = resolution_c };
 	struct sensor_cfg cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	strcpy(cfg.driver, "mcp9808");
 	strcpy(cfg.bus, "sim");
 	cfg.address = MCP_ADDR;
-	cfg.resolution_c = resolution_c;
+	memcpy(cfg.options, &o, sizeof(o));
 	return cfg;
 }
 

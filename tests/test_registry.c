@@ -1,7 +1,8 @@
-/* The chip lists agree: sensord's driver registry (sensord/drivers/registry.c),
- * the configuration's chip schema (common/config.c) and the simulator's models
- * (sensord/sim/). A chip added to one and forgotten in another fails here,
- * before a user meets "no driver" or "unknown model" at run time. */
+/* The chip lists agree: the driver registry (drivers/registry.c), which the
+ * configuration reads its chips from (config_chip_at), and the simulator's
+ * models (sensord/sim/). A chip added to one and forgotten in another, or
+ * declared inconsistently, fails here, before a user meets "no driver" or
+ * "unknown model" at run time. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,77 +23,92 @@
 #define ADDRESS_MIN 0x03
 #define ADDRESS_MAX 0x77
 
-/* Every chip the configuration accepts has a driver that can give the same
- * channels. */
-static void test_config_chips_have_drivers(void **state)
+/* The configuration's chips are the drivers' own declarations, one per
+ * driver, in the registry's order, each name once and short enough for
+ * struct sensor_cfg.driver. */
+static void test_config_chips_are_drivers(void **state)
 {
-	struct config_chip chip;
+	const struct config_chip *chip;
 	size_t i;
 
 	(void)state;
-	for (i = 0; config_chip_at(i, &chip); i++) {
-		const struct sensor_driver *drv = sensor_driver_find(chip.name);
+	for (i = 0; (chip = config_chip_at(i)); i++) {
+		const struct sensor_driver *drv = sensor_driver_find(chip->name);
 
-		if (!drv)
-			fail_msg("config accepts driver \"%s\", the registry has none", chip.name);
-		if (drv->provides != chip.provides)
-			fail_msg("%s: config says it provides 0x%x, the driver 0x%x", chip.name,
-				 chip.provides, drv->provides);
+		if (!drv || &drv->config != chip || sensor_driver_at(i) != drv)
+			fail_msg("config chip %zu \"%s\" is not the registry's driver %zu", i,
+				 chip->name, i);
+		if (strlen(chip->name) >= sizeof(((struct sensor_cfg *)0)->driver))
+			fail_msg("%s: name too long for sensor_cfg.driver", chip->name);
 	}
 	assert_true(i > 0);
-}
-
-/* Every driver is a chip the configuration accepts, once. */
-static void test_drivers_are_config_chips(void **state)
-{
-	const struct sensor_driver *drv;
-	struct config_chip chip;
-	size_t n_drivers = 0, n_chips = 0;
-
-	(void)state;
-	for (; (drv = sensor_driver_at(n_drivers)); n_drivers++) {
-		bool found = false;
-
-		for (size_t i = 0; config_chip_at(i, &chip); i++)
-			found = found || strcmp(chip.name, drv->name) == 0;
-		if (!found)
-			fail_msg("driver \"%s\" is registered, the config does not accept it",
-				 drv->name);
-	}
-	while (config_chip_at(n_chips, &chip))
-		n_chips++;
-	assert_int_equal(n_drivers, n_chips);
+	assert_null(sensor_driver_at(i));
 }
 
 /* A driver's declarations are consistent: addresses inside the range the
  * configuration accepts, rising and 0-terminated; a pressure kind and a
- * conversion exactly when it provides pressure. */
+ * conversion exactly when it provides pressure; its keys inside its options
+ * area, none named like a key every sensor has. */
 static void test_driver_descriptors(void **state)
 {
+	static const char *const common_keys[] = { "driver", "bus", "address", "provides" };
 	const struct sensor_driver *drv;
 
 	(void)state;
 	for (size_t i = 0; (drv = sensor_driver_at(i)); i++) {
-		bool pressure = drv->provides & CONFIG_CHANNEL_PRESSURE;
+		const struct config_chip *c = &drv->config;
+		bool pressure = c->provides & CONFIG_CHANNEL_PRESSURE;
 
-		assert_non_null(drv->addresses);
-		if (drv->addresses[0] == 0)
-			fail_msg("%s: no address", drv->name);
-		for (size_t a = 0; drv->addresses[a]; a++) {
-			if (drv->addresses[a] < ADDRESS_MIN || drv->addresses[a] > ADDRESS_MAX)
-				fail_msg("%s: address 0x%02x outside 0x03..0x77", drv->name,
-					 drv->addresses[a]);
-			if (a > 0 && drv->addresses[a] <= drv->addresses[a - 1])
-				fail_msg("%s: addresses not rising at 0x%02x", drv->name,
-					 drv->addresses[a]);
+		assert_non_null(c->addresses);
+		if (c->addresses[0] == 0)
+			fail_msg("%s: no address", c->name);
+		for (size_t a = 0; c->addresses[a]; a++) {
+			if (c->addresses[a] < ADDRESS_MIN || c->addresses[a] > ADDRESS_MAX)
+				fail_msg("%s: address 0x%02x outside 0x03..0x77", c->name,
+					 c->addresses[a]);
+			if (a > 0 && c->addresses[a] <= c->addresses[a - 1])
+				fail_msg("%s: addresses not rising at 0x%02x", c->name,
+					 c->addresses[a]);
 		}
 		if (pressure != (drv->pressure != SENSOR_PRESSURE_NONE) ||
 		    pressure != (drv->pressure_kpa != NULL))
 			fail_msg("%s: provides pressure %s, but pressure kind %d and %s conversion",
-				 drv->name, pressure ? "yes" : "no", (int)drv->pressure,
+				 c->name, pressure ? "yes" : "no", (int)drv->pressure,
 				 drv->pressure_kpa ? "a" : "no");
+		for (size_t k = 0; k < c->n_keys; k++) {
+			if (c->keys[k].offset + c->keys[k].size > CONFIG_CHIP_OPTIONS_MAX)
+				fail_msg("%s: key %s lies outside sensor_cfg.options", c->name,
+					 c->keys[k].name);
+			for (size_t j = 0; j < ARRAY_LEN(common_keys); j++)
+				if (strcmp(c->keys[k].name, common_keys[j]) == 0)
+					fail_msg("%s: key %s is every sensor's", c->name,
+						 c->keys[k].name);
+		}
 		assert_non_null(drv->init);
 		assert_non_null(drv->read);
+	}
+}
+
+/* The configuration takes every driver at each of its addresses with its
+ * defaults. */
+static void test_config_accepts_every_driver(void **state)
+{
+	static struct rs_config cfg;
+	const struct sensor_driver *drv;
+
+	(void)state;
+	for (size_t i = 0; (drv = sensor_driver_at(i)); i++) {
+		for (size_t a = 0; drv->config.addresses[a]; a++) {
+			char text[256], err[512];
+
+			snprintf(text, sizeof(text), "{\"device_id\": \"t\", \"sensord\": {\"sensors\": "
+				 "[{\"driver\": \"%s\", \"bus\": \"/dev/i2c-1\", \"address\": %u}]}}",
+				 drv->config.name, drv->config.addresses[a]);
+			if (config_parse(text, strlen(text), "t.json", "/", &cfg, err, sizeof(err)) < 0)
+				fail_msg("%s at 0x%02x: %s", drv->config.name, drv->config.addresses[a],
+					 err);
+			assert_string_equal(cfg.sensord.sensors[0].driver, drv->config.name);
+		}
 	}
 }
 
@@ -104,15 +120,16 @@ static void test_every_driver_has_a_model(void **state)
 
 	(void)state;
 	for (size_t i = 0; (drv = sensor_driver_at(i)); i++) {
-		for (size_t a = 0; drv->addresses[a]; a++) {
+		for (size_t a = 0; drv->config.addresses[a]; a++) {
 			char text[64], err[256];
 			struct sim_scenario *scn;
 
-			snprintf(text, sizeof(text), "chip c %s 0x%02x\n", drv->name,
-				 drv->addresses[a]);
+			snprintf(text, sizeof(text), "chip c %s 0x%02x\n", drv->config.name,
+				 drv->config.addresses[a]);
 			scn = sim_scenario_parse(text, strlen(text), "t.scn", err, sizeof(err));
 			if (!scn)
-				fail_msg("%s at 0x%02x: %s", drv->name, drv->addresses[a], err);
+				fail_msg("%s at 0x%02x: %s", drv->config.name, drv->config.addresses[a],
+					 err);
 			sim_scenario_free(scn);
 		}
 	}
@@ -121,9 +138,9 @@ static void test_every_driver_has_a_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_chips_have_drivers),
-		cmocka_unit_test(test_drivers_are_config_chips),
+		cmocka_unit_test(test_config_chips_are_drivers),
 		cmocka_unit_test(test_driver_descriptors),
+		cmocka_unit_test(test_config_accepts_every_driver),
 		cmocka_unit_test(test_every_driver_has_a_model),
 	};
 

@@ -82,6 +82,12 @@ struct sim_scenario {
 	struct sim_windows faults[SIM_MAX_CHIPS][SIM_FAULT_KINDS];
 };
 
+/* The models: adding one is its file in sim/ plus a line here and above. */
+extern const struct sim_model sim_bmp280_model;
+extern const struct sim_model sim_bme280_model;
+extern const struct sim_model sim_ads1115_model;
+extern const struct sim_model sim_mcp9808_model;
+
 static const struct sim_model *const builtin_models[] = {
 	&sim_bmp280_model,
 	&sim_bme280_model,
@@ -861,6 +867,26 @@ double sim_chip_initial(struct sim_chip *chip, int q)
 	return line ? timeline_eval(line, 0) : 0;
 }
 
+/* The pressure a barometer senses: a sealed ball holds a fixed amount of air
+ * in a fixed volume, so by pV = nRT its pressure scales with absolute
+ * temperature from the start of the scenario; the load adds on top. */
+static double sensed_pa(bool sealed, double pressure_pa, double temperature_c, double initial_c,
+			double load_kpa)
+{
+	if (sealed)
+		pressure_pa *= (temperature_c + KELVIN_OFFSET) / (initial_c + KELVIN_OFFSET);
+	return pressure_pa + load_kpa * 1000.0;
+}
+
+double sim_chip_sensed_pa(struct sim_chip *chip, double temperature_c)
+{
+	const struct sim_model *m = chip->model;
+
+	return sensed_pa(chip->sealed, sim_chip_value(chip, quantity_index(m, "pressure_pa")),
+			 temperature_c, sim_chip_initial(chip, quantity_index(m, "temperature_c")),
+			 sim_chip_value(chip, quantity_index(m, "load_kpa")));
+}
+
 double sim_chip_value(struct sim_chip *chip, int q)
 {
 	struct sim_timeline *line = (struct sim_timeline *)chip_line(chip, q);
@@ -903,15 +929,8 @@ int sim_scenario_value(const struct sim_scenario *scn, const char *chip, const c
 	qp = quantity_index(c->model, "pressure_pa");
 	qt = quantity_index(c->model, "temperature_c");
 	ql = quantity_index(c->model, "load_kpa");
-	*out = timeline_eval(&lines[qp], t);
-	/* A sealed ball holds a fixed amount of air in a fixed volume, so by
-	 * pV = nRT its pressure scales with absolute temperature from the
-	 * start of the scenario. */
-	if (c->sealed)
-		*out *= (timeline_eval(&lines[qt], t) + KELVIN_OFFSET) /
-			(timeline_eval(&lines[qt], 0) + KELVIN_OFFSET);
-	if (ql >= 0)
-		*out += timeline_eval(&lines[ql], t) * 1000.0;
+	*out = sensed_pa(c->sealed, timeline_eval(&lines[qp], t), timeline_eval(&lines[qt], t),
+			 timeline_eval(&lines[qt], 0), ql >= 0 ? timeline_eval(&lines[ql], t) : 0);
 	return 0;
 }
 

@@ -7,10 +7,11 @@
  *
  *   seed N                          noise generator seed (default 1)
  *   end T                           the scenario ends at T (sensord may exit)
- *   chip NAME MODEL ADDRESS [sealed] a chip on the bus: MODEL bmp280, bme280,
- *                                   ads1115, mcp9808; ADDRESS 0x03..0x77;
- *                                   "sealed" (bmp280/bme280): inside a closed
- *                                   ball, its air pressure follows the gas law
+ *   chip NAME MODEL ADDRESS [sealed] a chip on the bus: MODEL a model's name
+ *                                   (the driver's: bmp280, ads1115 ...);
+ *                                   ADDRESS 0x03..0x77; "sealed" (barometers):
+ *                                   inside a closed ball, its air pressure
+ *                                   follows the gas law
  *   at T NAME QUANTITY VALUE        QUANTITY steps to VALUE at T
  *   ramp T0 T1 NAME QUANTITY VALUE  linear from its value at T0 to VALUE at T1
  *   noise NAME QUANTITY SIGMA       gaussian noise added at every conversion
@@ -20,16 +21,11 @@
  *                                   in its power-on reset state), stuck (answers,
  *                                   but its measurements freeze)
  *
- * Quantities and their defaults:
- *   bmp280, bme280: pressure_pa (ambient, 101325), load_kpa (pressure a person
- *                   applies to the tool, 0), temperature_c (22),
- *                   humidity_pct (bme280, 40)
- *                   measured pressure = pressure_pa * (T / T(0) in kelvin, when
- *                   sealed) + load_kpa * 1000; own noise 1.3 Pa on pressure_pa
- *                   and 0.005 °C on temperature_c (about what a real chip
- *                   shows unfiltered)
- *   ads1115:        ain0_v, ain1_v, ain2_v, ain3_v (0)
- *   mcp9808:        temperature_c (22)
+ * Each model's opening comment (sim_<chip>.c) lists its quantities, their
+ * defaults and its own noise. A barometer is a model with the quantities
+ * pressure_pa (ambient) and temperature_c, and load_kpa (the pressure a
+ * person applies to the tool) if it is the tool's gauge; it senses
+ *   pressure_pa * (T / T(0) in kelvin, when sealed) + load_kpa * 1000.
  */
 #ifndef ROLLSENSE_SIM_H
 #define ROLLSENSE_SIM_H
@@ -81,6 +77,11 @@ struct sim_chip {
 double sim_chip_value(struct sim_chip *chip, int q);
 /* Quantity q at time 0, without noise (the sealed ball's reference temperature). */
 double sim_chip_initial(struct sim_chip *chip, int q);
+/* For a barometer model (quantities pressure_pa, temperature_c and optionally
+ * load_kpa): the pressure in Pa the chip senses at this conversion, from
+ * temperature_c as the model drew it for the same conversion; pressure_pa
+ * and load_kpa are drawn here (noise included). */
+double sim_chip_sensed_pa(struct sim_chip *chip, double temperature_c);
 
 /* Parses scenario text. NULL with err "NAME:LINE: what is wrong" (errno
  * EINVAL), or NULL with errno ENOMEM. */
@@ -92,8 +93,8 @@ void sim_scenario_free(struct sim_scenario *scn);
 /* The "end" time, or 0 when the scenario has none. */
 double sim_scenario_end_s(const struct sim_scenario *scn);
 /* Ground truth for tests: chip NAME's QUANTITY at t, without noise. For
- * bmp280/bme280 "measured_pa" gives the pressure the chip senses (gas law and
- * load applied). 0, or -ENOENT for an unknown chip or quantity. */
+ * a barometer model "measured_pa" gives the pressure the chip senses (gas law
+ * and load applied). 0, or -ENOENT for an unknown chip or quantity. */
 int sim_scenario_value(const struct sim_scenario *scn, const char *chip, const char *quantity,
 		       double t, double *out);
 
@@ -101,11 +102,5 @@ int sim_scenario_value(const struct sim_scenario *scn, const char *chip, const c
  * failure). now_s(ctx) gives the simulated time of each transfer; sensord
  * passes its mono clock, tests their own. NULL with errno on failure. */
 struct bus *sim_bus_open(struct sim_scenario *scn, double (*now_s)(void *ctx), void *ctx);
-
-/* The models (sim/sim_<chip>.c). */
-extern const struct sim_model sim_bmp280_model;
-extern const struct sim_model sim_bme280_model;
-extern const struct sim_model sim_ads1115_model;
-extern const struct sim_model sim_mcp9808_model;
 
 #endif

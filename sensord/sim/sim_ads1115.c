@@ -1,7 +1,8 @@
 /* A register-level model of the TI ADS1115 (SBAS444; the facts are in
  * docs/chips.md): four 16-bit registers sent MSB first behind a
  * persistent 2-bit pointer, power-on values config 0x8583, Lo_thresh 0x8000,
- * Hi_thresh 0x7FFF, conversion 0x0000.
+ * Hi_thresh 0x7FFF, conversion 0x0000. Quantities: ain0_v, ain1_v, ain2_v,
+ * ain3_v (0).
  *
  * Time is counted in transfers rather than microseconds, so that a driver
  * that does not poll is caught whatever its delays: a single shot (OS=1

@@ -1,7 +1,7 @@
 /* A register-level model of the Microchip MCP9808 (DS25095; the facts are in
  * docs/chips.md). Power-on: CONFIG 0x0000 (converting continuously),
  * T_UPPER = T_LOWER = T_CRIT = 0, resolution 0x03 (0.0625 °C), manufacturer
- * ID 0x0054, device ID/revision 0x0400.
+ * ID 0x0054, device ID/revision 0x0400. Quantity: temperature_c (22).
  *
  * T_A is the scenario's temperature_c at the time of the read, truncated to
  * the resolution (the unused LSBs of the two's complement value read 0, which

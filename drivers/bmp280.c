@@ -26,6 +26,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bmp280.h"
 #include "sensor.h"
@@ -224,14 +225,16 @@ static int status_wait_clear(struct sensor *s, uint8_t mask, int tries, unsigned
 static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 {
 	struct bmp280_priv *priv = s->priv;
-	const struct sensor_cfg *cfg = s->cfg;
+	struct bmp280_options cfg;
 	int rc;
 
+	memcpy(&cfg, s->cfg->options, sizeof(cfg));
+
 	priv->ready = false;
-	int os_t = osrs_code(cfg->oversampling_t);
-	int os_p = osrs_code(cfg->oversampling_p);
-	int os_h = v->humidity ? osrs_code(cfg->oversampling_h) : 0;
-	int filter = filter_code(cfg->filter);
+	int os_t = osrs_code(cfg.oversampling_t);
+	int os_p = osrs_code(cfg.oversampling_p);
+	int os_h = v->humidity ? osrs_code(cfg.oversampling_h) : 0;
+	int filter = filter_code(cfg.filter);
 	if (os_t < 0 || os_p < 0 || os_h < 0 || filter < 0)
 		return -EINVAL;
 
@@ -285,10 +288,10 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 			return rc;
 	}
 	priv->humidity = v->humidity;
-	priv->normal_mode = cfg->normal_mode;
+	priv->normal_mode = cfg.normal_mode;
 	priv->ctrl_meas = (uint8_t)(os_t << 5 | os_p << 2);
-	priv->measure_us = measure_max_us(cfg->oversampling_t, cfg->oversampling_p,
-					  v->humidity ? cfg->oversampling_h : 0);
+	priv->measure_us = measure_max_us(cfg.oversampling_t, cfg.oversampling_p,
+					  v->humidity ? cfg.oversampling_h : 0);
 	rc = reg_write(s, BMP280_REG_CTRL_MEAS,
 		       (uint8_t)(priv->ctrl_meas | (priv->normal_mode ? MODE_NORMAL : MODE_SLEEP)));
 	if (rc < 0)
@@ -364,17 +367,46 @@ static double bmp280_pressure_kpa(const struct sensor *s, const struct sensor_va
 	return v->pressure_pa / 1000.0;
 }
 
-/* The two chips differ only in the variant their init checks for, so every
- * other field is written once here.
+static const char *const modes[] = { "forced", "normal" };
+/* osrs codes 001..101 [BMP §3.3.1]; 0 (skip) is refused: the compensation
+ * needs a temperature for every pressure. */
+static const double oversampling[] = { 1, 2, 4, 8, 16 };
+/* IIR coefficients, codes 000..100 [BMP §3.3.3]. */
+static const double filters[] = { 0, 2, 4, 8, 16 };
+
+#define OPTION_ROW(member, list, def_value) \
+	ROW(struct bmp280_options, member, KEY_ONE_OF, ONE_OF(list), .def = def_value)
+
+static const struct config_key bmp280_keys[] = {
+	ROW_AS(struct bmp280_options, normal_mode, "mode", KEY_PICK, PICK(modes)),
+	OPTION_ROW(oversampling_p, oversampling, 4),
+	OPTION_ROW(oversampling_t, oversampling, 1),
+	OPTION_ROW(filter, filters, 0),
+};
+
+static const struct config_key bme280_keys[] = {
+	ROW_AS(struct bmp280_options, normal_mode, "mode", KEY_PICK, PICK(modes)),
+	OPTION_ROW(oversampling_p, oversampling, 4),
+	OPTION_ROW(oversampling_t, oversampling, 1),
+	OPTION_ROW(oversampling_h, oversampling, 1),
+	OPTION_ROW(filter, filters, 0),
+};
+
+/* The two chips differ only in the variant their init checks for and the
+ * humidity key, so every other field is written once here.
  * stuck_samples: 20 identical raw pressure+temperature pairs in a row never
  * happen on a live chip: its noise (about 1.3 Pa) spans several codes at any
  * oversampling. At 10 Hz a frozen chip is caught within 2 s. */
-#define BMX280_DRIVER(chip_name, init_fn)					\
+#define BMX280_DRIVER(chip_name, chip_keys, init_fn)				\
 	{									\
-		.name = chip_name,						\
-		/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */	\
-		.addresses = (const uint8_t[]){0x76, 0x77, 0},			\
-		.provides = CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,	\
+		.config = {							\
+			.name = chip_name,					\
+			.provides = CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, \
+			/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */ \
+			.addresses = (const uint8_t[]){0x76, 0x77, 0},		\
+			.keys = chip_keys,					\
+			.n_keys = ARRAY_LEN(chip_keys),				\
+		},								\
 		.pressure = SENSOR_PRESSURE_GAS,				\
 		.pressure_kpa = bmp280_pressure_kpa,				\
 		.priv_size = sizeof(struct bmp280_priv),			\
@@ -383,5 +415,5 @@ static double bmp280_pressure_kpa(const struct sensor *s, const struct sensor_va
 		.stuck_samples = 20,						\
 	}
 
-const struct sensor_driver bmp280_driver = BMX280_DRIVER("bmp280", bmp280_init);
-const struct sensor_driver bme280_driver = BMX280_DRIVER("bme280", bme280_init);
+const struct sensor_driver bmp280_driver = BMX280_DRIVER("bmp280", bmp280_keys, bmp280_init);
+const struct sensor_driver bme280_driver = BMX280_DRIVER("bme280", bme280_keys, bme280_init);

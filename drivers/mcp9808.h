@@ -5,6 +5,15 @@
 
 #include <stdint.h>
 
+#include "config.h"
+
+/* An MCP9808's settings, the base of its row (drivers/mcp9808.c) in
+ * struct sensor_cfg.options. */
+struct mcp9808_options {
+	double resolution_c;		/* 0.5, 0.25, 0.125, 0.0625 (default) */
+};
+_Static_assert(sizeof(struct mcp9808_options) <= CONFIG_CHIP_OPTIONS_MAX, "options do not fit");
+
 /* Decodes the ambient temperature register (0x05) to °C: the alert flags in
  * bits 15:13 are dropped, bits 12:0 are a two's complement count of
  * 0.0625 °C [DS25095 §5.1.3]. Any reg is valid; the range is -256 .. +255.9375. */

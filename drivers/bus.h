@@ -1,6 +1,6 @@
-/* An I²C bus: the real /dev/i2c-N (bus_i2c.c, the only file that includes
- * libi2c) or the simulated bus (sim/bus_sim.c). Drivers cannot tell them
- * apart. Every call returns 0 or -errno, passed up unchanged:
+/* An I²C bus: the real /dev/i2c-N (sensord/bus_i2c.c, the only file that
+ * includes libi2c) or the simulated bus (sensord/sim/bus_sim.c). Drivers
+ * cannot tell them apart. Every call returns 0 or -errno, passed up unchanged:
  *   -EREMOTEIO  the chip did not acknowledge (a NACK, or no chip there)
  *   -ETIMEDOUT  the transfer timed out
  *   -EIO        any other bus error

@@ -18,15 +18,20 @@ static const struct sensor_driver *const drivers[] = {
 
 const struct sensor_driver *sensor_driver_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
-		if (strcmp(drivers[i]->name, name) == 0)
+	for (size_t i = 0; i < ARRAY_LEN(drivers); i++)
+		if (strcmp(drivers[i]->config.name, name) == 0)
 			return drivers[i];
 	return NULL;
 }
 
 const struct sensor_driver *sensor_driver_at(size_t i)
 {
-	return i < sizeof(drivers) / sizeof(drivers[0]) ? drivers[i] : NULL;
+	return i < ARRAY_LEN(drivers) ? drivers[i] : NULL;
+}
+
+const struct config_chip *config_chip_at(size_t i)
+{
+	return i < ARRAY_LEN(drivers) ? &drivers[i]->config : NULL;
 }
 
 const char *sensor_driver_names(void)
@@ -36,9 +41,9 @@ const char *sensor_driver_names(void)
 	if (names[0] == '\0') {
 		size_t pos = 0;
 
-		for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		for (size_t i = 0; i < ARRAY_LEN(drivers); i++)
 			pos += (size_t)snprintf(names + pos, sizeof(names) - pos, "%s%s", i ? ", " : "",
-						drivers[i]->name);
+						drivers[i]->config.name);
 	}
 	return names;
 }

@@ -1,7 +1,8 @@
 /* The chip drivers: one file per chip in drivers/, each ending in one
- *   const struct sensor_driver NAME_driver = { .name = "NAME", ... };
+ *   const struct sensor_driver NAME_driver = { .config = { .name = "NAME", ... }, ... };
  * and one line in drivers/registry.c. The descriptor says everything the
- * sampler needs to know about the chip, so the sampler names none. Drivers
+ * configuration and the sampler need to know about the chip, so neither
+ * names one. Drivers
  * never print, never read a clock
  * (they wait through bus->delay_us) and return 0 or -errno:
  *   -ENODEV     the chip answered but is not the expected chip (id check)
@@ -50,13 +51,12 @@ enum sensor_pressure {
 };
 
 struct sensor_driver {
-	const char *name;
-	/* The 7-bit addresses the chip can be strapped to, 0-terminated
-	 * (datasheet). Declared for the registry test and the README; the
-	 * configuration accepts any address, as it always has. */
-	const uint8_t *addresses;
-	/* The enum config_channel bits the chip can give the reading. */
-	unsigned provides;
+	/* The chip as the configuration sees it: its name, the channels it can
+	 * give the reading, the addresses it can be strapped to (datasheet;
+	 * declared for the registry test and the README, the configuration
+	 * accepts any address, as it always has) and the rows of its own keys,
+	 * which read into its options struct in s->cfg->options. */
+	struct config_chip config;
 	enum sensor_pressure pressure;
 	/* The pressure in kPa from one successful read (for pressure != NONE):
 	 * the driver applies its own conversion, e.g. its calibration from
@@ -85,7 +85,8 @@ int sensor_reg16_write(struct sensor *s, uint8_t reg, uint16_t value);
 /* Writes value, then reads the register back into *back: what the chip kept. */
 int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint16_t *back);
 
-/* The driver table (drivers/registry.c). NULL for an unknown name. */
+/* The driver table (drivers/registry.c), which also answers config_chip_at
+ * (config.h). NULL for an unknown name. */
 const struct sensor_driver *sensor_driver_find(const char *name);
 /* Comma-separated names of all drivers, for error messages. */
 const char *sensor_driver_names(void);

@@ -4,11 +4,25 @@
 #ifndef ROLLSENSE_BMP280_H
 #define ROLLSENSE_BMP280_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+
+/* A BMP280's or BME280's settings, the base of its rows (drivers/bmp280.c)
+ * in struct sensor_cfg.options. */
+struct bmp280_options {
+	bool normal_mode;		/* "mode": "forced" (default) or "normal" */
+	unsigned oversampling_p;	/* 1, 2, 4, 8, 16; default 4 */
+	unsigned oversampling_t;	/* default 1 */
+	unsigned oversampling_h;	/* bme280 only; default 1 */
+	unsigned filter;		/* IIR coefficient 0 (off), 2, 4, 8, 16; default 0 */
+};
+_Static_assert(sizeof(struct bmp280_options) <= CONFIG_CHIP_OPTIONS_MAX, "options do not fit");
+
 /* The register map and its fixed values, shared by the driver and the
- * simulated chip (sim/sim_bmp280.c) [BMP §4.2, BME §5.3; docs/chips.md]. */
+ * simulated chip (sensord/sim/sim_bmp280.c) [BMP §4.2, BME §5.3; docs/chips.md]. */
 #define BMP280_REG_CALIB_TP 0x88	/* dig_T1..dig_P9 */
 #define BMP280_REG_CALIB_H1 0xA1	/* dig_H1 (BME280) */
 #define BMP280_REG_CALIB_H 0xE1		/* dig_H2..dig_H6 (BME280) */

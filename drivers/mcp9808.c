@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mcp9808.h"
 #include "sensor.h"
@@ -40,6 +41,13 @@
 
 /* Typical conversion time in ms by resolution code ["Temperature Resolution"]. */
 static const unsigned mcp9808_conversion_ms[] = {30, 65, 130, 250};
+/* Index = resolution code [§5.1.6]. */
+static const double mcp9808_resolutions_c[] = {0.5, 0.25, 0.125, 0.0625};
+
+static const struct config_key mcp9808_keys[] = {
+	ROW(struct mcp9808_options, resolution_c, KEY_ONE_OF, ONE_OF(mcp9808_resolutions_c),
+	    .def = 0.0625),
+};
 
 double mcp9808_temp_decode(uint16_t reg)
 {
@@ -52,10 +60,8 @@ double mcp9808_temp_decode(uint16_t reg)
 
 int mcp9808_resolution_code(double resolution_c, uint8_t *code)
 {
-	static const double steps_c[] = {0.5, 0.25, 0.125, 0.0625};
-
-	for (uint8_t i = 0; i < sizeof(steps_c) / sizeof(steps_c[0]); i++) {
-		if (fabs(resolution_c - steps_c[i]) < 1e-9) {
+	for (uint8_t i = 0; i < ARRAY_LEN(mcp9808_resolutions_c); i++) {
+		if (fabs(resolution_c - mcp9808_resolutions_c[i]) < 1e-9) {
 			*code = i;
 			return 0;
 		}
@@ -65,11 +71,13 @@ int mcp9808_resolution_code(double resolution_c, uint8_t *code)
 
 static int mcp9808_init(struct sensor *s)
 {
+	struct mcp9808_options cfg;
 	uint16_t value;
 	uint8_t code, back;
 	int ret;
 
-	ret = mcp9808_resolution_code(s->cfg->resolution_c, &code);
+	memcpy(&cfg, s->cfg->options, sizeof(cfg));
+	ret = mcp9808_resolution_code(cfg.resolution_c, &code);
 	if (ret < 0)
 		return ret;
 
@@ -132,10 +140,14 @@ static int mcp9808_read(struct sensor *s, struct sensor_values *out)
 }
 
 const struct sensor_driver mcp9808_driver = {
-	.name = "mcp9808",
-	/* 0011 A2 A1 A0: the pins select 0x18..0x1F [§4.1.4]. */
-	.addresses = (const uint8_t[]){0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0},
-	.provides = CONFIG_CHANNEL_TEMPERATURE,
+	.config = {
+		.name = "mcp9808",
+		.provides = CONFIG_CHANNEL_TEMPERATURE,
+		/* 0011 A2 A1 A0: the pins select 0x18..0x1F [§4.1.4]. */
+		.addresses = (const uint8_t[]){0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0},
+		.keys = mcp9808_keys,
+		.n_keys = ARRAY_LEN(mcp9808_keys),
+	},
 	.init = mcp9808_init,
 	.read = mcp9808_read,
 	/* A sensor at a steady temperature repeats its reading for minutes.

@@ -7,8 +7,19 @@
 
 #include "config.h"
 
+/* An ADS1115's settings, the base of its rows (drivers/ads1115.c) in
+ * struct sensor_cfg.options. */
+struct ads1115_options {
+	unsigned mux;			/* config MUX code 0..7, from "input": "ain0" (4, default),
+					 * "ain0-ain1" (0) ... */
+	double fsr_v;			/* "gain_v": 6.144, 4.096 (default), 2.048, 1.024, 0.512, 0.256 */
+	unsigned data_rate_sps;		/* 8 ... 860; default 128 */
+	struct config_calibration calibration;	/* required when it provides pressure_kpa */
+};
+_Static_assert(sizeof(struct ads1115_options) <= CONFIG_CHIP_OPTIONS_MAX, "options do not fit");
+
 /* Maps the force sensor's voltage to the pressure on the tool in kPa,
- * piecewise linear through cfg->cal_v / cfg->cal_kpa (volts rising):
+ * piecewise linear through the points of cfg's calibration (volts rising):
  *   - at or below the first point's volts: that point's kPa. A force-sensing
  *     resistor at rest sits near 0 V with some noise; extending the first
  *     segment downwards would invent negative or phantom pressure there.

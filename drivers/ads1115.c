@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ads1115.h"
 #include "sensor.h"
@@ -52,10 +53,23 @@
  * conversion each allow twice the nominal time on top before -ETIMEDOUT. */
 #define ADS1115_POLLS 8
 
+/* Index = MUX code [ADS config bits 14:12]. */
+static const char *const ads1115_inputs[] = { "ain0-ain1", "ain0-ain3", "ain1-ain3", "ain2-ain3",
+					      "ain0", "ain1", "ain2", "ain3" };
 /* The PGA codes in config order: index = PGA field [Config Register]. */
 static const double ads1115_fsr_v[] = {6.144, 4.096, 2.048, 1.024, 0.512, 0.256};
 /* The DR codes in config order: index = DR field. */
-static const unsigned ads1115_rate_sps[] = {8, 16, 32, 64, 128, 250, 475, 860};
+static const double ads1115_rate_sps[] = {8, 16, 32, 64, 128, 250, 475, 860};
+
+static const struct config_key ads1115_keys[] = {
+	/* AIN0 against GND [ADS config MUX 100]. */
+	ROW_AS(struct ads1115_options, mux, "input", KEY_PICK, PICK(ads1115_inputs), .def = 4),
+	ROW_AS(struct ads1115_options, fsr_v, "gain_v", KEY_ONE_OF, ONE_OF(ads1115_fsr_v), .def = 4.096),
+	ROW(struct ads1115_options, data_rate_sps, KEY_ONE_OF, ONE_OF(ads1115_rate_sps), .def = 128),
+	ROW(struct ads1115_options, calibration, KEY_CALIBRATION,
+	    .missing = "missing; an ads1115 that provides pressure_kpa needs a table of "
+		       "[volts, kPa] points to turn its voltage into pressure"),
+};
 
 struct ads1115_priv {
 	uint16_t config;	/* the single-shot start word for this sensor */
@@ -63,28 +77,30 @@ struct ads1115_priv {
 	unsigned conversion_us;	/* one conversion at the configured rate */
 };
 
-int ads1115_config_word(const struct sensor_cfg *cfg, uint16_t *word)
+int ads1115_config_word(const struct sensor_cfg *s, uint16_t *word)
 {
+	struct ads1115_options cfg;
 	unsigned pga = 0, dr = 0;
 	bool pga_found = false, dr_found = false;
 
-	if (cfg->mux > 7)
+	memcpy(&cfg, s->options, sizeof(cfg));
+	if (cfg.mux > 7)
 		return -EINVAL;
-	for (unsigned i = 0; i < sizeof(ads1115_fsr_v) / sizeof(ads1115_fsr_v[0]); i++) {
-		if (fabs(cfg->fsr_v - ads1115_fsr_v[i]) < 1e-6) {
+	for (unsigned i = 0; i < ARRAY_LEN(ads1115_fsr_v); i++) {
+		if (fabs(cfg.fsr_v - ads1115_fsr_v[i]) < 1e-6) {
 			pga = i;
 			pga_found = true;
 		}
 	}
-	for (unsigned i = 0; i < sizeof(ads1115_rate_sps) / sizeof(ads1115_rate_sps[0]); i++) {
-		if (cfg->data_rate_sps == ads1115_rate_sps[i]) {
+	for (unsigned i = 0; i < ARRAY_LEN(ads1115_rate_sps); i++) {
+		if (cfg.data_rate_sps == ads1115_rate_sps[i]) {
 			dr = i;
 			dr_found = true;
 		}
 	}
 	if (!pga_found || !dr_found)
 		return -EINVAL;
-	*word = (uint16_t)(ADS1115_CFG_OS | (cfg->mux << ADS1115_CFG_MUX_SHIFT) |
+	*word = (uint16_t)(ADS1115_CFG_OS | (cfg.mux << ADS1115_CFG_MUX_SHIFT) |
 			   (pga << ADS1115_CFG_PGA_SHIFT) | ADS1115_CFG_MODE_SINGLE |
 			   (dr << ADS1115_CFG_DR_SHIFT) | ADS1115_CFG_COMP_QUE_OFF);
 	return 0;
@@ -110,9 +126,11 @@ static int ads1115_config_probe(struct sensor *s, uint16_t word)
 static int ads1115_init(struct sensor *s)
 {
 	struct ads1115_priv *priv = s->priv;
+	struct ads1115_options cfg;
 	uint16_t word;
 	int ret;
 
+	memcpy(&cfg, s->cfg->options, sizeof(cfg));
 	ret = ads1115_config_word(s->cfg, &word);
 	if (ret < 0)
 		return ret;
@@ -129,8 +147,8 @@ static int ads1115_init(struct sensor *s)
 		return ret;
 
 	priv->config = word;
-	priv->fsr_v = s->cfg->fsr_v;
-	priv->conversion_us = (1000000u + s->cfg->data_rate_sps - 1) / s->cfg->data_rate_sps;
+	priv->fsr_v = cfg.fsr_v;
+	priv->conversion_us = (1000000u + cfg.data_rate_sps - 1) / cfg.data_rate_sps;
 	return 0;
 }
 
@@ -177,22 +195,25 @@ static int ads1115_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-double ads1115_volts_to_kpa(const struct sensor_cfg *cfg, double volts)
+double ads1115_volts_to_kpa(const struct sensor_cfg *s, double volts)
 {
-	size_t n = cfg->cal_points;
-	size_t hi;
+	struct config_calibration cal;
+	size_t n, hi;
+
+	memcpy(&cal, s->options + offsetof(struct ads1115_options, calibration), sizeof(cal));
+	n = cal.n_points;
 
 	if (isnan(volts) || n == 0)
 		return NAN;
-	if (n == 1 || volts <= cfg->cal_v[0])
-		return cfg->cal_kpa[0];
+	if (n == 1 || volts <= cal.v[0])
+		return cal.kpa[0];
 	/* The segment [hi-1, hi] that holds volts; past the last point, the last
 	 * segment, extended. */
 	for (hi = 1; hi < n - 1; hi++)
-		if (volts <= cfg->cal_v[hi])
+		if (volts <= cal.v[hi])
 			break;
-	double v0 = cfg->cal_v[hi - 1], v1 = cfg->cal_v[hi];
-	double p0 = cfg->cal_kpa[hi - 1], p1 = cfg->cal_kpa[hi];
+	double v0 = cal.v[hi - 1], v1 = cal.v[hi];
+	double p0 = cal.kpa[hi - 1], p1 = cal.kpa[hi];
 
 	if (v1 == v0)	/* config requires rising volts; guard the division anyway */
 		return p1;
@@ -205,11 +226,15 @@ static double ads1115_pressure_kpa(const struct sensor *s, const struct sensor_v
 }
 
 const struct sensor_driver ads1115_driver = {
-	.name = "ads1115",
-	/* ADDR tied to GND, VDD, SDA or SCL [§7.5.1.1]. */
-	.addresses = (const uint8_t[]){0x48, 0x49, 0x4A, 0x4B, 0},
-	/* A voltage becomes kPa through the calibration table; nothing else. */
-	.provides = CONFIG_CHANNEL_PRESSURE,
+	.config = {
+		.name = "ads1115",
+		/* A voltage becomes kPa through the calibration table; nothing else. */
+		.provides = CONFIG_CHANNEL_PRESSURE,
+		/* ADDR tied to GND, VDD, SDA or SCL [§7.5.1.1]. */
+		.addresses = (const uint8_t[]){0x48, 0x49, 0x4A, 0x4B, 0},
+		.keys = ads1115_keys,
+		.n_keys = ARRAY_LEN(ads1115_keys),
+	},
 	.pressure = SENSOR_PRESSURE_APPLIED,
 	.pressure_kpa = ads1115_pressure_kpa,
 	.priv_size = sizeof(struct ads1115_priv),
