@@ -649,27 +649,20 @@ static void cache_put(struct run_cache_entry *e, const char *device, const char 
 	snprintf(e->run, sizeof(e->run), "%s", run);
 }
 
-/* The ingest checks both; longer names would not fit what the store hands
- * back (store_run_state), so they are refused here too. */
-static bool run_names_valid(const char *device, const char *run)
-{
-	if (!device || !run || !device[0] || !run[0] ||
-	    strnlen(device, STORE_DEVICE_MAX + 1) > STORE_DEVICE_MAX ||
-	    strnlen(run, READING_RUN_LEN + 1) > READING_RUN_LEN) {
-		log_error("store: run id: device or run name empty or too long");
-		return false;
-	}
-	return true;
-}
-
 /* Checks the names, then looks (device, run) up in the cache: 1 there
  * (*run_id set), 0 not (*e is its slot, for cache_put), -1 invalid names
  * (logged). */
 static int cache_get(struct store *st, const char *device, const char *run,
 		     struct run_cache_entry **e, int64_t *run_id)
 {
-	if (!run_names_valid(device, run))
+	/* The ingest checks both; longer names would not fit what the store
+	 * hands back (store_run_state), so they are refused here too. */
+	if (!device || !run || !device[0] || !run[0] ||
+	    strnlen(device, STORE_DEVICE_MAX + 1) > STORE_DEVICE_MAX ||
+	    strnlen(run, READING_RUN_LEN + 1) > READING_RUN_LEN) {
+		log_error("store: run id: device or run name empty or too long");
 		return -1;
+	}
 	*e = &st->cache[cache_slot(device, run)];
 	if (!(*e)->used || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
 		return 0;
@@ -916,16 +909,6 @@ int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out)
 	return rows_read(st, s, 1, run_state_row, out, "reading a run") == 1 ? 0 : -1;
 }
 
-static int session_find(struct store *st, int64_t run_id, double start_mono_s, int64_t *id)
-{
-	sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
-
-	if (BIND(st, s, "binding a session query", P_INT(run_id), P_DOUBLE(start_mono_s)) < 0 ||
-	    ROW(st, s, true, "looking up a stored session", C_INT(id)) < 0)
-		return -1;
-	return 0;
-}
-
 static int holds_insert(struct store *st, int64_t session_id, const struct detector_summary *sum,
 			const double *hold_ts)
 {
@@ -954,8 +937,15 @@ static int session_insert_rows(struct store *st, int64_t run_id, const struct de
 		 P_REAL(sum->hold_time_s), P_REAL(sum->heat_time_s), P_REAL(sum->max_temperature_c),
 		 P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples)) < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0)
-		return session_find(st, run_id, sum->start_mono_s, id) < 0 ? -1 : 0;
+	if (sqlite3_changes(st->db) == 0) {
+		sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
+
+		if (BIND(st, s, "binding a session query", P_INT(run_id),
+			 P_DOUBLE(sum->start_mono_s)) < 0 ||
+		    ROW(st, s, true, "looking up a stored session", C_INT(id)) < 0)
+			return -1;
+		return 0;	/* stored before: *id is its id */
+	}
 	*id = sqlite3_last_insert_rowid(st->db);
 	return holds_insert(st, *id, sum, hold_ts) < 0 ? -1 : 1;
 }
@@ -1375,32 +1365,26 @@ rollback:
 	return -1;
 }
 
+/* sqlite3_exec's row callback for the journal mode: is it "wal"? */
+static int journal_mode_row(void *wal, int n, char **values, char **names)
+{
+	(void)names;
+	*(bool *)wal = n == 1 && values[0] && strcmp(values[0], "wal") == 0;
+	return 0;
+}
+
 /* PRAGMAs that hold per connection (journal_mode is kept in the file). */
 static int db_configure(sqlite3 *db, const char *path, char *err, size_t err_len)
 {
-	sqlite3_stmt *s;
-	const unsigned char *mode;
 	bool wal = false;
-	int rc;
 
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
 	/* The first statement that reads the file tells a non-database apart. */
-	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", journal_mode_row, &wal, NULL) != SQLITE_OK) {
 		err_set_db(err, err_len, path, db, "journal mode");
 		return -1;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		mode = sqlite3_column_text(s, 0);
-		wal = mode && strcmp((const char *)mode, "wal") == 0;
-	} else {
-		err_set_db(err, err_len, path, db, "journal mode");
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return -1;
 	if (!wal)
 		log_warn("store: %s: WAL journal not available, readers will wait for writers",
 			 path);
