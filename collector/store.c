@@ -37,6 +37,7 @@
 /* PRAGMA application_id: the bytes "RolS" (0x526f6c53) at offset 68 of the
  * file header (sqlite.org/fileformat.html, 1.3 "The Database Header"). */
 #define STORE_APPLICATION_ID 1383033939
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 struct migration {
 	int version;
@@ -129,8 +130,6 @@ static const struct migration migrations[] = {
 	  "UPDATE runs SET stored_seq = fed_seq;"
 	  "PRAGMA user_version = 3;" },
 };
-
-#define MIGRATIONS_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
 #define RUN_STATE_COLUMNS \
 	"SELECT runs.id, devices.name, runs.run, runs.fed_seq, runs.missing, runs.max_seq," \
@@ -226,8 +225,7 @@ enum stmt_id { STATEMENTS(STMT_ENUM) STMT_COUNT };
 static const char *const stmt_sql[STMT_COUNT] = { STATEMENTS(STMT_TEXT) };
 
 struct run_cache_entry {
-	bool used;
-	int64_t id;
+	int64_t id;		/* 0: an empty slot (run ids start at 1) */
 	char device[STORE_DEVICE_MAX + 1];
 	char run[READING_RUN_LEN + 1];
 };
@@ -252,7 +250,7 @@ struct store {
 
 int store_schema_version(void)
 {
-	return migrations[MIGRATIONS_COUNT - 1].version;
+	return migrations[COUNT_OF(migrations) - 1].version;
 }
 
 static void log_db(struct store *st, const char *what)
@@ -323,7 +321,6 @@ struct param {
 	int len;			/* of blob */
 };
 
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 /* An array of T in place, and how many: the two arguments a list takes. */
 #define LIST(T, ...) (const T[]){ __VA_ARGS__ }, COUNT_OF(((const T[]){ __VA_ARGS__ }))
 #define P_INT(v) { .type = PARAM_INT, .i = (v) }
@@ -643,7 +640,6 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 
 static void cache_put(struct run_cache_entry *e, const char *device, const char *run, int64_t id)
 {
-	e->used = true;
 	e->id = id;
 	snprintf(e->device, sizeof(e->device), "%s", device);
 	snprintf(e->run, sizeof(e->run), "%s", run);
@@ -664,7 +660,7 @@ static int cache_get(struct store *st, const char *device, const char *run,
 		return -1;
 	}
 	*e = &st->cache[cache_slot(device, run)];
-	if (!(*e)->used || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
+	if ((*e)->id == 0 || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
 		return 0;
 	*run_id = (*e)->id;
 	return 1;
@@ -1228,9 +1224,9 @@ int store_sessions_each(struct store *st, const char *device, double since_ts, d
 			int (*fn)(const struct store_session *s, void *ctx), void *ctx)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSIONS_RANGE];
-	const struct param p[] = { P_TEXT(device), P_REAL(since_ts), P_REAL(until_ts) };
 
-	if (bind_params(st, s, p, COUNT_OF(p), "binding a sessions query") < 0)
+	if (BIND(st, s, "binding a sessions query", P_TEXT(device), P_REAL(since_ts),
+		 P_REAL(until_ts)) < 0)
 		return -1;
 	return sessions_emit(st, s, fn, ctx);
 }
@@ -1243,13 +1239,8 @@ int store_sessions_unpublished(struct store *st,
 
 int store_get_counts(struct store *st, struct store_counts *c)
 {
-	sqlite3_stmt *s = st->stmt[STMT_COUNTS];
-	const struct column cols[] = {
-		C_U64(&c->devices), C_U64(&c->runs), C_U64(&c->readings), C_U64(&c->sessions),
-		C_U64(&c->holds),
-	};
-
-	return row_read(st, s, cols, COUNT_OF(cols), true, "counting") < 0 ? -1 : 0;
+	return ROW(st, st->stmt[STMT_COUNTS], true, "counting", C_U64(&c->devices), C_U64(&c->runs),
+		   C_U64(&c->readings), C_U64(&c->sessions), C_U64(&c->holds)) < 0 ? -1 : 0;
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -1334,7 +1325,7 @@ static int schema_migrate(sqlite3 *db, const char *path, char *err, size_t err_l
 			path, version, store_schema_version());
 		return -1;
 	}
-	for (size_t i = 0; i < MIGRATIONS_COUNT; i++) {
+	for (size_t i = 0; i < COUNT_OF(migrations); i++) {
 		const struct migration *m = &migrations[i];
 
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
