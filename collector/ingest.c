@@ -897,10 +897,9 @@ void ingest_message(struct ingest *ing, const char *topic, const char *payload, 
 	if (strcmp(kind, "reading") == 0) {
 		ingest_reading(ing, device, topic, payload, len);
 	} else if (strcmp(kind, "status") == 0) {
-		if (len == 7 && memcmp(payload, "offline", 7) == 0)
-			log_info("ingest: %s is offline", device);
-		else if (len == 6 && memcmp(payload, "online", 6) == 0)
-			log_info("ingest: %s is online", device);
+		if ((len == 7 && memcmp(payload, "offline", 7) == 0) ||
+		    (len == 6 && memcmp(payload, "online", 6) == 0))
+			log_info("ingest: %s is %.*s", device, (int)len, payload);
 	} else {
 		drop(ing, INGEST_DROP_TOPIC, topic);
 	}
@@ -922,13 +921,11 @@ static bool session_same(const struct store_run_session *s, const struct detecto
 }
 
 /* The device's newest session goes out last again, so that the retained
- * session topic still holds the newest one after revisions of older ones. */
+ * session topic still holds the newest one after revisions of older ones.
+ * Sessions come by start time: the last one seen is the newest. */
 static int newest_session(const struct store_session *s, void *ctx)
 {
-	struct store_session *newest = ctx;
-
-	if (!isfinite(newest->start_ts) || s->start_ts >= newest->start_ts)
-		*newest = *s;
+	*(struct store_session *)ctx = *s;
 	return 0;
 }
 
