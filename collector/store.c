@@ -421,6 +421,8 @@ static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 	}
 }
 
+#define COLUMNS_READ(s, ...) columns_read(s, LIST(struct column, __VA_ARGS__))
+
 /* Steps s (bound) once, reads the row if there is one into c[0..n) and
  * resets s. 1 a row, 0 none, -1 on error (logged as what; so is no row when
  * need_row). ROW(st, s, need_row, what, C_INT(&x), ...) gives c in place. */
@@ -789,13 +791,11 @@ static int after_bind(struct store *st, sqlite3_stmt *s, int64_t run_id, uint64_
 static void reading_row(sqlite3_stmt *s, void *out, size_t i)
 {
 	struct reading *r = (struct reading *)out + i;
-	const struct column c[] = {
-		C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts), C_REAL(&r->pressure_kpa),
-		C_REAL(&r->temperature_c), C_TEXT(r->run), C_BOOL(&r->end_session),
-	};
 
 	memset(r, 0, sizeof(*r));
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts),
+		     C_REAL(&r->pressure_kpa), C_REAL(&r->temperature_c), C_TEXT(r->run),
+		     C_BOOL(&r->end_session));
 }
 
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
@@ -841,15 +841,12 @@ static void run_state_row(sqlite3_stmt *s, void *runs, size_t i)
 {
 	struct store_run_state *out = (struct store_run_state *)runs + i;
 	struct store_run_progress *p = &out->progress;
-	const struct column c[] = {
-		C_INT(&out->run_id), C_TEXT(out->device), C_TEXT(out->run), C_U64(&p->fed_seq),
-		C_U64(&p->missing), C_U64(&out->max_seq), C_REAL(&out->last_ts),
-		C_U64(&p->stored_seq), C_U64(&p->lost), C_U64(&p->conflicts),
-		C_REAL(&p->revise_from),
-	};
 
 	memset(out, 0, sizeof(*out));
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_INT(&out->run_id), C_TEXT(out->device), C_TEXT(out->run),
+		     C_U64(&p->fed_seq), C_U64(&p->missing), C_U64(&out->max_seq),
+		     C_REAL(&out->last_ts), C_U64(&p->stored_seq), C_U64(&p->lost),
+		     C_U64(&p->conflicts), C_REAL(&p->revise_from));
 }
 
 /* Reads of runs inside a batch must see its readings. 0 or -1. */
@@ -993,14 +990,10 @@ int store_session_mark_published(struct store *st, int64_t session_id)
 
 static void run_session_read(sqlite3_stmt *s, struct store_run_session *o)
 {
-	const struct column c[] = {
-		C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
-		C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
-		C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
-		C_REAL(&o->max_temperature_c),
-	};
-
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
+		     C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
+		     C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
+		     C_REAL(&o->max_temperature_c));
 }
 
 int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
@@ -1099,13 +1092,10 @@ long store_readings_purge(struct store *st, double before_ts)
 static void hold_row(sqlite3_stmt *s, void *session, size_t i)
 {
 	struct store_session *out = session;
-	const struct column c[] = {
-		C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
-		C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
-		C_TEXT(out->holds[i].hold_class),
-	};
 
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
+		     C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
+		     C_TEXT(out->holds[i].hold_class));
 }
 
 /* Fills out with session id and its holds. 0, or -1 (logged). */
@@ -1113,18 +1103,16 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSION_GET];
 	sqlite3_stmt *h = st->stmt[STMT_HOLDS_GET];
-	const struct column c[] = {
-		C_INT(&out->id), C_TEXT(out->device), C_TEXT(out->run), C_REAL(&out->start_ts),
-		C_REAL(&out->end_ts), C_REAL(&out->duration_s), C_SIZE(&out->hold_count),
-		C_REAL(&out->hold_time_s), C_REAL(&out->heat_time_s),
-		C_REAL(&out->max_temperature_c), C_REAL(&out->hot_time_s), C_U64(&out->readings),
-		C_U64(&out->missing_readings), C_BOOL(&out->published),
-	};
 	int n;
 
 	memset(out, 0, sizeof(*out));
 	if (BIND(st, s, "binding a session id", P_INT(id)) < 0 ||
-	    row_read(st, s, c, COUNT_OF(c), true, "reading a session") < 0)
+	    ROW(st, s, true, "reading a session", C_INT(&out->id), C_TEXT(out->device),
+		C_TEXT(out->run), C_REAL(&out->start_ts), C_REAL(&out->end_ts),
+		C_REAL(&out->duration_s), C_SIZE(&out->hold_count), C_REAL(&out->hold_time_s),
+		C_REAL(&out->heat_time_s), C_REAL(&out->max_temperature_c),
+		C_REAL(&out->hot_time_s), C_U64(&out->readings), C_U64(&out->missing_readings),
+		C_BOOL(&out->published)) < 0)
 		return -1;
 	if (BIND(st, h, "binding a holds query", P_INT(id), P_INT(DETECTOR_MAX_HOLDS)) < 0)
 		return -1;
