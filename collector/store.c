@@ -442,19 +442,20 @@ static int row_read(struct store *st, sqlite3_stmt *s, const struct column *c, s
 #define ROW(st, s, need_row, what, ...) \
 	row_read(st, s, LIST(struct column, __VA_ARGS__), need_row, what)
 
-/* Steps s (bound) for at most max rows, read(s, out, i) the i-th; resets
- * s. How many, or -1 (logged as what). */
+/* Steps s (bound) through its rows, read(s, out, i) the i-th of at most
+ * max; resets s. How many, max + 1 if there were more (out holds max), or
+ * -1 (logged as what). */
 static int rows_read(struct store *st, sqlite3_stmt *s, size_t max,
 		     void (*read)(sqlite3_stmt *s, void *out, size_t i), void *out, const char *what)
 {
 	size_t n = 0;
-	int rc = SQLITE_DONE;
+	int rc;
 
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
 		read(s, out, n++);
 	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, what) < 0)
 		return -1;
-	return (int)n;
+	return rc == SQLITE_ROW ? (int)n + 1 : (int)n;
 }
 
 /* True (and logged) if the open batch can take no more writes: SQLite rolls
@@ -988,8 +989,10 @@ int store_session_mark_published(struct store *st, int64_t session_id)
 			    "mark published: no session", session_id);
 }
 
-static void run_session_read(sqlite3_stmt *s, struct store_run_session *o)
+static void run_session_row(sqlite3_stmt *s, void *sessions, size_t i)
 {
+	struct store_run_session *o = (struct store_run_session *)sessions + i;
+
 	COLUMNS_READ(s, C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
 		     C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
 		     C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
@@ -1000,26 +1003,20 @@ int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
 		       struct store_run_session *out, size_t max)
 {
 	sqlite3_stmt *s = st->stmt[STMT_RUN_SESSIONS];
-	size_t n = 0;
-	int rc;
+	int n;
 
-	if (max > (size_t)INT32_MAX)
-		max = INT32_MAX;
+	if (max >= (size_t)INT32_MAX)
+		max = INT32_MAX - 1;
 	if (BIND(st, s, "binding a run's sessions query", P_INT(run_id),
 		 P_DOUBLE(end_from_mono_s)) < 0)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == max) {
-			log_error("store: run %lld has more than %zu sessions to revise",
-				  (long long)run_id, max);
-			sqlite3_reset(s);
-			return -1;
-		}
-		run_session_read(s, &out[n++]);
-	}
-	if (stmt_end(st, s, rc != SQLITE_DONE, "reading a run's sessions") < 0)
+	n = rows_read(st, s, max, run_session_row, out, "reading a run's sessions");
+	if (n > (int)max) {
+		log_error("store: run %lld has more than %zu sessions to revise", (long long)run_id,
+			  max);
 		return -1;
-	return (int)n;
+	}
+	return n;
 }
 
 int store_session_delete(struct store *st, int64_t session_id)
