@@ -288,25 +288,6 @@ static int step_one_row(struct store *st, enum stmt_id id, const char *what, con
 	return 0;
 }
 
-/* NAN is stored as NULL ("unknown"), never as a number. */
-static int bind_real(sqlite3_stmt *s, int i, double v)
-{
-	return isnan(v) ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, v);
-}
-
-static double column_real(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
-/* SQLite integers are signed 64-bit; counters above that cannot be stored. */
-static int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
-{
-	if (v > (uint64_t)INT64_MAX)
-		return SQLITE_RANGE;
-	return sqlite3_bind_int64(s, i, (sqlite3_int64)v);
-}
-
 /* A value for a statement's parameter, in the column types the schema
  * uses; see bind_params. */
 struct param {
@@ -331,8 +312,9 @@ struct param {
 #define P_BLOB(v, n) { .type = PARAM_BLOB, .blob = (v), .len = (n) }
 
 /* Binds p[0..n) to s's parameters 1..n, all of them even after a failure.
- * 0, or -1 logged as what (s reset). BIND(st, s, what, P_INT(x), ...) gives
- * the list in place. */
+ * 0, or -1 logged as what unless NULL (s reset). BIND(st, s, what,
+ * P_INT(x), ...) gives the list in place. NAN is stored as NULL
+ * ("unknown"), never as a number. */
 static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p, size_t n,
 		       const char *what)
 {
@@ -344,9 +326,16 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 
 		switch (v->type) {
 		case PARAM_INT: rc = sqlite3_bind_int64(s, i, v->i); break;
-		case PARAM_U64: rc = bind_u64(s, i, v->u); break;
+		case PARAM_U64:
+			/* SQLite integers are signed 64-bit: counters above that
+			 * cannot be stored. */
+			rc = v->u > (uint64_t)INT64_MAX ? SQLITE_RANGE :
+				sqlite3_bind_int64(s, i, (sqlite3_int64)v->u);
+			break;
 		case PARAM_DOUBLE: rc = sqlite3_bind_double(s, i, v->d); break;
-		case PARAM_REAL: rc = bind_real(s, i, v->d); break;
+		case PARAM_REAL:
+			rc = isnan(v->d) ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, v->d);
+			break;
 		case PARAM_TEXT:
 			rc = v->text ? sqlite3_bind_text(s, i, v->text, -1, SQLITE_TRANSIENT) :
 				       sqlite3_bind_null(s, i);
@@ -360,7 +349,8 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 	}
 	if (!bad)
 		return 0;
-	log_db(st, what);
+	if (what)
+		log_db(st, what);
 	sqlite3_reset(s);
 	return -1;
 }
@@ -375,13 +365,6 @@ static uint64_t column_u64(sqlite3_stmt *s, int i)
 	sqlite3_int64 v = sqlite3_column_int64(s, i);
 
 	return v < 0 ? 0 : (uint64_t)v;
-}
-
-static void column_text_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
-{
-	const unsigned char *text = sqlite3_column_text(s, i);
-
-	snprintf(dst, len, "%s", text ? (const char *)text : "");
 }
 
 /* Where a row's column goes: bind_params' mirror. The macros check the
@@ -407,6 +390,7 @@ struct column {
 static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
+		const unsigned char *text;
 		int i = (int)k;
 
 		switch (c[k].type) {
@@ -414,9 +398,15 @@ static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 		case COL_U64: *(uint64_t *)c[k].dst = column_u64(s, i); break;
 		case COL_SIZE: *(size_t *)c[k].dst = (size_t)column_u64(s, i); break;
 		case COL_DOUBLE: *(double *)c[k].dst = sqlite3_column_double(s, i); break;
-		case COL_REAL: *(double *)c[k].dst = column_real(s, i); break;
+		case COL_REAL:
+			*(double *)c[k].dst = sqlite3_column_type(s, i) == SQLITE_NULL ?
+				NAN : sqlite3_column_double(s, i);
+			break;
 		case COL_BOOL: *(bool *)c[k].dst = sqlite3_column_int(s, i) != 0; break;
-		case COL_TEXT: column_text_copy(s, i, c[k].dst, c[k].size); break;
+		case COL_TEXT:
+			text = sqlite3_column_text(s, i);
+			snprintf(c[k].dst, c[k].size, "%s", text ? (const char *)text : "");
+			break;
 		}
 	}
 }
@@ -827,10 +817,9 @@ int store_run_progress_set(struct store *st, int64_t run_id, const struct store_
 
 	if (batch_broken(st))
 		return -1;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    bind_u64(s, 2, p->fed_seq) != SQLITE_OK || bind_u64(s, 3, p->missing) != SQLITE_OK ||
-	    bind_u64(s, 4, p->stored_seq) != SQLITE_OK || bind_u64(s, 5, p->lost) != SQLITE_OK ||
-	    bind_u64(s, 6, p->conflicts) != SQLITE_OK || bind_real(s, 7, p->revise_from) != SQLITE_OK) {
+	if (BIND(st, s, NULL, P_INT(run_id), P_U64(p->fed_seq), P_U64(p->missing),
+		 P_U64(p->stored_seq), P_U64(p->lost), P_U64(p->conflicts),
+		 P_REAL(p->revise_from)) < 0) {
 		log_error("store: run progress: a value is out of range");
 		return -1;
 	}
