@@ -486,12 +486,13 @@ static int stored_catch_up(struct ingest *ing, struct run_state *rs)
 		int n = store_seqs_after(ing->st, rs->run_id, rs->prog.stored_seq, ing->seqs,
 					 REPLAY_CHUNK);
 		uint64_t next;
-		int i;
 
 		if (n < 0)
 			return -1;
-		for (i = 0; i < n && rs->prog.stored_seq < rs->prog.fed_seq; i++) {
-			next = ing->seqs[i];
+		/* After the last seq, when no more are stored: as if fed_seq + 1 was. */
+		for (int i = 0; i < (n < REPLAY_CHUNK ? n + 1 : n) &&
+				rs->prog.stored_seq < rs->prog.fed_seq; i++) {
+			next = i < n ? ing->seqs[i] : rs->prog.fed_seq + 1;
 			if (next > rs->prog.fed_seq + 1)
 				next = rs->prog.fed_seq + 1;	/* beyond is the detector's hole */
 			if (next != rs->prog.stored_seq + 1) {
@@ -500,13 +501,6 @@ static int stored_catch_up(struct ingest *ing, struct run_state *rs)
 				count_lost(ing, rs, rs->prog.stored_seq + 1, next - 1);
 			}
 			rs->prog.stored_seq = next > rs->prog.fed_seq ? rs->prog.fed_seq : next;
-		}
-		if (n < REPLAY_CHUNK && rs->prog.stored_seq < rs->prog.fed_seq) {
-			/* Nothing stored up to fed_seq: all of it declared? */
-			if (!span_covers(rs, rs->prog.stored_seq + 1, rs->prog.fed_seq))
-				break;
-			count_lost(ing, rs, rs->prog.stored_seq + 1, rs->prog.fed_seq);
-			rs->prog.stored_seq = rs->prog.fed_seq;
 		}
 	}
 out:
@@ -903,10 +897,9 @@ void ingest_message(struct ingest *ing, const char *topic, const char *payload, 
 	if (strcmp(kind, "reading") == 0) {
 		ingest_reading(ing, device, topic, payload, len);
 	} else if (strcmp(kind, "status") == 0) {
-		if (len == 7 && memcmp(payload, "offline", 7) == 0)
-			log_info("ingest: %s is offline", device);
-		else if (len == 6 && memcmp(payload, "online", 6) == 0)
-			log_info("ingest: %s is online", device);
+		if ((len == 7 && memcmp(payload, "offline", 7) == 0) ||
+		    (len == 6 && memcmp(payload, "online", 6) == 0))
+			log_info("ingest: %s is %.*s", device, (int)len, payload);
 	} else {
 		drop(ing, INGEST_DROP_TOPIC, topic);
 	}
@@ -928,13 +921,11 @@ static bool session_same(const struct store_run_session *s, const struct detecto
 }
 
 /* The device's newest session goes out last again, so that the retained
- * session topic still holds the newest one after revisions of older ones. */
+ * session topic still holds the newest one after revisions of older ones.
+ * Sessions come by start time: the last one seen is the newest. */
 static int newest_session(const struct store_session *s, void *ctx)
 {
-	struct store_session *newest = ctx;
-
-	if (!isfinite(newest->start_ts) || s->start_ts >= newest->start_ts)
-		*newest = *s;
+	*(struct store_session *)ctx = *s;
 	return 0;
 }
 

@@ -37,6 +37,7 @@
 /* PRAGMA application_id: the bytes "RolS" (0x526f6c53) at offset 68 of the
  * file header (sqlite.org/fileformat.html, 1.3 "The Database Header"). */
 #define STORE_APPLICATION_ID 1383033939
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 struct migration {
 	int version;
@@ -129,8 +130,6 @@ static const struct migration migrations[] = {
 	  "UPDATE runs SET stored_seq = fed_seq;"
 	  "PRAGMA user_version = 3;" },
 };
-
-#define MIGRATIONS_COUNT (sizeof(migrations) / sizeof(migrations[0]))
 
 #define RUN_STATE_COLUMNS \
 	"SELECT runs.id, devices.name, runs.run, runs.fed_seq, runs.missing, runs.max_seq," \
@@ -226,8 +225,7 @@ enum stmt_id { STATEMENTS(STMT_ENUM) STMT_COUNT };
 static const char *const stmt_sql[STMT_COUNT] = { STATEMENTS(STMT_TEXT) };
 
 struct run_cache_entry {
-	bool used;
-	int64_t id;
+	int64_t id;		/* 0: an empty slot (run ids start at 1) */
 	char device[STORE_DEVICE_MAX + 1];
 	char run[READING_RUN_LEN + 1];
 };
@@ -252,7 +250,7 @@ struct store {
 
 int store_schema_version(void)
 {
-	return migrations[MIGRATIONS_COUNT - 1].version;
+	return migrations[COUNT_OF(migrations) - 1].version;
 }
 
 static void log_db(struct store *st, const char *what)
@@ -290,25 +288,6 @@ static int step_one_row(struct store *st, enum stmt_id id, const char *what, con
 	return 0;
 }
 
-/* NAN is stored as NULL ("unknown"), never as a number. */
-static int bind_real(sqlite3_stmt *s, int i, double v)
-{
-	return isnan(v) ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, v);
-}
-
-static double column_real(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
-/* SQLite integers are signed 64-bit; counters above that cannot be stored. */
-static int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
-{
-	if (v > (uint64_t)INT64_MAX)
-		return SQLITE_RANGE;
-	return sqlite3_bind_int64(s, i, (sqlite3_int64)v);
-}
-
 /* A value for a statement's parameter, in the column types the schema
  * uses; see bind_params. */
 struct param {
@@ -323,7 +302,6 @@ struct param {
 	int len;			/* of blob */
 };
 
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 /* An array of T in place, and how many: the two arguments a list takes. */
 #define LIST(T, ...) (const T[]){ __VA_ARGS__ }, COUNT_OF(((const T[]){ __VA_ARGS__ }))
 #define P_INT(v) { .type = PARAM_INT, .i = (v) }
@@ -334,8 +312,9 @@ struct param {
 #define P_BLOB(v, n) { .type = PARAM_BLOB, .blob = (v), .len = (n) }
 
 /* Binds p[0..n) to s's parameters 1..n, all of them even after a failure.
- * 0, or -1 logged as what (s reset). BIND(st, s, what, P_INT(x), ...) gives
- * the list in place. */
+ * 0, or -1 logged as what unless NULL (s reset). BIND(st, s, what,
+ * P_INT(x), ...) gives the list in place. NAN is stored as NULL
+ * ("unknown"), never as a number. */
 static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p, size_t n,
 		       const char *what)
 {
@@ -347,9 +326,16 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 
 		switch (v->type) {
 		case PARAM_INT: rc = sqlite3_bind_int64(s, i, v->i); break;
-		case PARAM_U64: rc = bind_u64(s, i, v->u); break;
+		case PARAM_U64:
+			/* SQLite integers are signed 64-bit: counters above that
+			 * cannot be stored. */
+			rc = v->u > (uint64_t)INT64_MAX ? SQLITE_RANGE :
+				sqlite3_bind_int64(s, i, (sqlite3_int64)v->u);
+			break;
 		case PARAM_DOUBLE: rc = sqlite3_bind_double(s, i, v->d); break;
-		case PARAM_REAL: rc = bind_real(s, i, v->d); break;
+		case PARAM_REAL:
+			rc = isnan(v->d) ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, v->d);
+			break;
 		case PARAM_TEXT:
 			rc = v->text ? sqlite3_bind_text(s, i, v->text, -1, SQLITE_TRANSIENT) :
 				       sqlite3_bind_null(s, i);
@@ -363,7 +349,8 @@ static int bind_params(struct store *st, sqlite3_stmt *s, const struct param *p,
 	}
 	if (!bad)
 		return 0;
-	log_db(st, what);
+	if (what)
+		log_db(st, what);
 	sqlite3_reset(s);
 	return -1;
 }
@@ -378,13 +365,6 @@ static uint64_t column_u64(sqlite3_stmt *s, int i)
 	sqlite3_int64 v = sqlite3_column_int64(s, i);
 
 	return v < 0 ? 0 : (uint64_t)v;
-}
-
-static void column_text_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
-{
-	const unsigned char *text = sqlite3_column_text(s, i);
-
-	snprintf(dst, len, "%s", text ? (const char *)text : "");
 }
 
 /* Where a row's column goes: bind_params' mirror. The macros check the
@@ -410,6 +390,7 @@ struct column {
 static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
+		const unsigned char *text;
 		int i = (int)k;
 
 		switch (c[k].type) {
@@ -417,12 +398,20 @@ static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 		case COL_U64: *(uint64_t *)c[k].dst = column_u64(s, i); break;
 		case COL_SIZE: *(size_t *)c[k].dst = (size_t)column_u64(s, i); break;
 		case COL_DOUBLE: *(double *)c[k].dst = sqlite3_column_double(s, i); break;
-		case COL_REAL: *(double *)c[k].dst = column_real(s, i); break;
+		case COL_REAL:
+			*(double *)c[k].dst = sqlite3_column_type(s, i) == SQLITE_NULL ?
+				NAN : sqlite3_column_double(s, i);
+			break;
 		case COL_BOOL: *(bool *)c[k].dst = sqlite3_column_int(s, i) != 0; break;
-		case COL_TEXT: column_text_copy(s, i, c[k].dst, c[k].size); break;
+		case COL_TEXT:
+			text = sqlite3_column_text(s, i);
+			snprintf(c[k].dst, c[k].size, "%s", text ? (const char *)text : "");
+			break;
 		}
 	}
 }
+
+#define COLUMNS_READ(s, ...) columns_read(s, LIST(struct column, __VA_ARGS__))
 
 /* Steps s (bound) once, reads the row if there is one into c[0..n) and
  * resets s. 1 a row, 0 none, -1 on error (logged as what; so is no row when
@@ -443,19 +432,20 @@ static int row_read(struct store *st, sqlite3_stmt *s, const struct column *c, s
 #define ROW(st, s, need_row, what, ...) \
 	row_read(st, s, LIST(struct column, __VA_ARGS__), need_row, what)
 
-/* Steps s (bound) for at most max rows, read(s, out, i) the i-th; resets
- * s. How many, or -1 (logged as what). */
+/* Steps s (bound) through its rows, read(s, out, i) the i-th of at most
+ * max; resets s. How many, max + 1 if there were more (out holds max), or
+ * -1 (logged as what). */
 static int rows_read(struct store *st, sqlite3_stmt *s, size_t max,
 		     void (*read)(sqlite3_stmt *s, void *out, size_t i), void *out, const char *what)
 {
 	size_t n = 0;
-	int rc = SQLITE_DONE;
+	int rc;
 
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
 		read(s, out, n++);
 	if (stmt_end(st, s, rc != SQLITE_ROW && rc != SQLITE_DONE, what) < 0)
 		return -1;
-	return (int)n;
+	return rc == SQLITE_ROW ? (int)n + 1 : (int)n;
 }
 
 /* True (and logged) if the open batch can take no more writes: SQLite rolls
@@ -643,23 +633,9 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 
 static void cache_put(struct run_cache_entry *e, const char *device, const char *run, int64_t id)
 {
-	e->used = true;
 	e->id = id;
 	snprintf(e->device, sizeof(e->device), "%s", device);
 	snprintf(e->run, sizeof(e->run), "%s", run);
-}
-
-/* The ingest checks both; longer names would not fit what the store hands
- * back (store_run_state), so they are refused here too. */
-static bool run_names_valid(const char *device, const char *run)
-{
-	if (!device || !run || !device[0] || !run[0] ||
-	    strnlen(device, STORE_DEVICE_MAX + 1) > STORE_DEVICE_MAX ||
-	    strnlen(run, READING_RUN_LEN + 1) > READING_RUN_LEN) {
-		log_error("store: run id: device or run name empty or too long");
-		return false;
-	}
-	return true;
 }
 
 /* Checks the names, then looks (device, run) up in the cache: 1 there
@@ -668,10 +644,16 @@ static bool run_names_valid(const char *device, const char *run)
 static int cache_get(struct store *st, const char *device, const char *run,
 		     struct run_cache_entry **e, int64_t *run_id)
 {
-	if (!run_names_valid(device, run))
+	/* The ingest checks both; longer names would not fit what the store
+	 * hands back (store_run_state), so they are refused here too. */
+	if (!device || !run || !device[0] || !run[0] ||
+	    strnlen(device, STORE_DEVICE_MAX + 1) > STORE_DEVICE_MAX ||
+	    strnlen(run, READING_RUN_LEN + 1) > READING_RUN_LEN) {
+		log_error("store: run id: device or run name empty or too long");
 		return -1;
+	}
 	*e = &st->cache[cache_slot(device, run)];
-	if (!(*e)->used || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
+	if ((*e)->id == 0 || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
 		return 0;
 	*run_id = (*e)->id;
 	return 1;
@@ -800,13 +782,11 @@ static int after_bind(struct store *st, sqlite3_stmt *s, int64_t run_id, uint64_
 static void reading_row(sqlite3_stmt *s, void *out, size_t i)
 {
 	struct reading *r = (struct reading *)out + i;
-	const struct column c[] = {
-		C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts), C_REAL(&r->pressure_kpa),
-		C_REAL(&r->temperature_c), C_TEXT(r->run), C_BOOL(&r->end_session),
-	};
 
 	memset(r, 0, sizeof(*r));
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts),
+		     C_REAL(&r->pressure_kpa), C_REAL(&r->temperature_c), C_TEXT(r->run),
+		     C_BOOL(&r->end_session));
 }
 
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
@@ -837,10 +817,9 @@ int store_run_progress_set(struct store *st, int64_t run_id, const struct store_
 
 	if (batch_broken(st))
 		return -1;
-	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
-	    bind_u64(s, 2, p->fed_seq) != SQLITE_OK || bind_u64(s, 3, p->missing) != SQLITE_OK ||
-	    bind_u64(s, 4, p->stored_seq) != SQLITE_OK || bind_u64(s, 5, p->lost) != SQLITE_OK ||
-	    bind_u64(s, 6, p->conflicts) != SQLITE_OK || bind_real(s, 7, p->revise_from) != SQLITE_OK) {
+	if (BIND(st, s, NULL, P_INT(run_id), P_U64(p->fed_seq), P_U64(p->missing),
+		 P_U64(p->stored_seq), P_U64(p->lost), P_U64(p->conflicts),
+		 P_REAL(p->revise_from)) < 0) {
 		log_error("store: run progress: a value is out of range");
 		return -1;
 	}
@@ -852,15 +831,12 @@ static void run_state_row(sqlite3_stmt *s, void *runs, size_t i)
 {
 	struct store_run_state *out = (struct store_run_state *)runs + i;
 	struct store_run_progress *p = &out->progress;
-	const struct column c[] = {
-		C_INT(&out->run_id), C_TEXT(out->device), C_TEXT(out->run), C_U64(&p->fed_seq),
-		C_U64(&p->missing), C_U64(&out->max_seq), C_REAL(&out->last_ts),
-		C_U64(&p->stored_seq), C_U64(&p->lost), C_U64(&p->conflicts),
-		C_REAL(&p->revise_from),
-	};
 
 	memset(out, 0, sizeof(*out));
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_INT(&out->run_id), C_TEXT(out->device), C_TEXT(out->run),
+		     C_U64(&p->fed_seq), C_U64(&p->missing), C_U64(&out->max_seq),
+		     C_REAL(&out->last_ts), C_U64(&p->stored_seq), C_U64(&p->lost),
+		     C_U64(&p->conflicts), C_REAL(&p->revise_from));
 }
 
 /* Reads of runs inside a batch must see its readings. 0 or -1. */
@@ -916,16 +892,6 @@ int store_run_get(struct store *st, int64_t run_id, struct store_run_state *out)
 	return rows_read(st, s, 1, run_state_row, out, "reading a run") == 1 ? 0 : -1;
 }
 
-static int session_find(struct store *st, int64_t run_id, double start_mono_s, int64_t *id)
-{
-	sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
-
-	if (BIND(st, s, "binding a session query", P_INT(run_id), P_DOUBLE(start_mono_s)) < 0 ||
-	    ROW(st, s, true, "looking up a stored session", C_INT(id)) < 0)
-		return -1;
-	return 0;
-}
-
 static int holds_insert(struct store *st, int64_t session_id, const struct detector_summary *sum,
 			const double *hold_ts)
 {
@@ -954,8 +920,15 @@ static int session_insert_rows(struct store *st, int64_t run_id, const struct de
 		 P_REAL(sum->hold_time_s), P_REAL(sum->heat_time_s), P_REAL(sum->max_temperature_c),
 		 P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples)) < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0)
-		return session_find(st, run_id, sum->start_mono_s, id) < 0 ? -1 : 0;
+	if (sqlite3_changes(st->db) == 0) {
+		sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
+
+		if (BIND(st, s, "binding a session query", P_INT(run_id),
+			 P_DOUBLE(sum->start_mono_s)) < 0 ||
+		    ROW(st, s, true, "looking up a stored session", C_INT(id)) < 0)
+			return -1;
+		return 0;	/* stored before: *id is its id */
+	}
 	*id = sqlite3_last_insert_rowid(st->db);
 	return holds_insert(st, *id, sum, hold_ts) < 0 ? -1 : 1;
 }
@@ -1005,42 +978,34 @@ int store_session_mark_published(struct store *st, int64_t session_id)
 			    "mark published: no session", session_id);
 }
 
-static void run_session_read(sqlite3_stmt *s, struct store_run_session *o)
+static void run_session_row(sqlite3_stmt *s, void *sessions, size_t i)
 {
-	const struct column c[] = {
-		C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
-		C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
-		C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
-		C_REAL(&o->max_temperature_c),
-	};
+	struct store_run_session *o = (struct store_run_session *)sessions + i;
 
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
+		     C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
+		     C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
+		     C_REAL(&o->max_temperature_c));
 }
 
 int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
 		       struct store_run_session *out, size_t max)
 {
 	sqlite3_stmt *s = st->stmt[STMT_RUN_SESSIONS];
-	size_t n = 0;
-	int rc;
+	int n;
 
-	if (max > (size_t)INT32_MAX)
-		max = INT32_MAX;
+	if (max >= (size_t)INT32_MAX)
+		max = INT32_MAX - 1;
 	if (BIND(st, s, "binding a run's sessions query", P_INT(run_id),
 		 P_DOUBLE(end_from_mono_s)) < 0)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == max) {
-			log_error("store: run %lld has more than %zu sessions to revise",
-				  (long long)run_id, max);
-			sqlite3_reset(s);
-			return -1;
-		}
-		run_session_read(s, &out[n++]);
-	}
-	if (stmt_end(st, s, rc != SQLITE_DONE, "reading a run's sessions") < 0)
+	n = rows_read(st, s, max, run_session_row, out, "reading a run's sessions");
+	if (n > (int)max) {
+		log_error("store: run %lld has more than %zu sessions to revise", (long long)run_id,
+			  max);
 		return -1;
-	return (int)n;
+	}
+	return n;
 }
 
 int store_session_delete(struct store *st, int64_t session_id)
@@ -1113,13 +1078,10 @@ long store_readings_purge(struct store *st, double before_ts)
 static void hold_row(sqlite3_stmt *s, void *session, size_t i)
 {
 	struct store_session *out = session;
-	const struct column c[] = {
-		C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
-		C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
-		C_TEXT(out->holds[i].hold_class),
-	};
 
-	columns_read(s, c, COUNT_OF(c));
+	COLUMNS_READ(s, C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
+		     C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
+		     C_TEXT(out->holds[i].hold_class));
 }
 
 /* Fills out with session id and its holds. 0, or -1 (logged). */
@@ -1127,18 +1089,16 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSION_GET];
 	sqlite3_stmt *h = st->stmt[STMT_HOLDS_GET];
-	const struct column c[] = {
-		C_INT(&out->id), C_TEXT(out->device), C_TEXT(out->run), C_REAL(&out->start_ts),
-		C_REAL(&out->end_ts), C_REAL(&out->duration_s), C_SIZE(&out->hold_count),
-		C_REAL(&out->hold_time_s), C_REAL(&out->heat_time_s),
-		C_REAL(&out->max_temperature_c), C_REAL(&out->hot_time_s), C_U64(&out->readings),
-		C_U64(&out->missing_readings), C_BOOL(&out->published),
-	};
 	int n;
 
 	memset(out, 0, sizeof(*out));
 	if (BIND(st, s, "binding a session id", P_INT(id)) < 0 ||
-	    row_read(st, s, c, COUNT_OF(c), true, "reading a session") < 0)
+	    ROW(st, s, true, "reading a session", C_INT(&out->id), C_TEXT(out->device),
+		C_TEXT(out->run), C_REAL(&out->start_ts), C_REAL(&out->end_ts),
+		C_REAL(&out->duration_s), C_SIZE(&out->hold_count), C_REAL(&out->hold_time_s),
+		C_REAL(&out->heat_time_s), C_REAL(&out->max_temperature_c),
+		C_REAL(&out->hot_time_s), C_U64(&out->readings), C_U64(&out->missing_readings),
+		C_BOOL(&out->published)) < 0)
 		return -1;
 	if (BIND(st, h, "binding a holds query", P_INT(id), P_INT(DETECTOR_MAX_HOLDS)) < 0)
 		return -1;
@@ -1238,9 +1198,9 @@ int store_sessions_each(struct store *st, const char *device, double since_ts, d
 			int (*fn)(const struct store_session *s, void *ctx), void *ctx)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SESSIONS_RANGE];
-	const struct param p[] = { P_TEXT(device), P_REAL(since_ts), P_REAL(until_ts) };
 
-	if (bind_params(st, s, p, COUNT_OF(p), "binding a sessions query") < 0)
+	if (BIND(st, s, "binding a sessions query", P_TEXT(device), P_REAL(since_ts),
+		 P_REAL(until_ts)) < 0)
 		return -1;
 	return sessions_emit(st, s, fn, ctx);
 }
@@ -1253,13 +1213,8 @@ int store_sessions_unpublished(struct store *st,
 
 int store_get_counts(struct store *st, struct store_counts *c)
 {
-	sqlite3_stmt *s = st->stmt[STMT_COUNTS];
-	const struct column cols[] = {
-		C_U64(&c->devices), C_U64(&c->runs), C_U64(&c->readings), C_U64(&c->sessions),
-		C_U64(&c->holds),
-	};
-
-	return row_read(st, s, cols, COUNT_OF(cols), true, "counting") < 0 ? -1 : 0;
+	return ROW(st, st->stmt[STMT_COUNTS], true, "counting", C_U64(&c->devices), C_U64(&c->runs),
+		   C_U64(&c->readings), C_U64(&c->sessions), C_U64(&c->holds)) < 0 ? -1 : 0;
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -1344,7 +1299,7 @@ static int schema_migrate(sqlite3 *db, const char *path, char *err, size_t err_l
 			path, version, store_schema_version());
 		return -1;
 	}
-	for (size_t i = 0; i < MIGRATIONS_COUNT; i++) {
+	for (size_t i = 0; i < COUNT_OF(migrations); i++) {
 		const struct migration *m = &migrations[i];
 
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -1375,32 +1330,26 @@ rollback:
 	return -1;
 }
 
+/* sqlite3_exec's row callback for the journal mode: is it "wal"? */
+static int journal_mode_row(void *wal, int n, char **values, char **names)
+{
+	(void)names;
+	*(bool *)wal = n == 1 && values[0] && strcmp(values[0], "wal") == 0;
+	return 0;
+}
+
 /* PRAGMAs that hold per connection (journal_mode is kept in the file). */
 static int db_configure(sqlite3 *db, const char *path, char *err, size_t err_len)
 {
-	sqlite3_stmt *s;
-	const unsigned char *mode;
 	bool wal = false;
-	int rc;
 
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
 	/* The first statement that reads the file tells a non-database apart. */
-	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", journal_mode_row, &wal, NULL) != SQLITE_OK) {
 		err_set_db(err, err_len, path, db, "journal mode");
 		return -1;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		mode = sqlite3_column_text(s, 0);
-		wal = mode && strcmp((const char *)mode, "wal") == 0;
-	} else {
-		err_set_db(err, err_len, path, db, "journal mode");
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return -1;
 	if (!wal)
 		log_warn("store: %s: WAL journal not available, readers will wait for writers",
 			 path);
