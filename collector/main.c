@@ -221,7 +221,7 @@ static int run_daemon(struct rs_config *cfg)
 				notify_reloading(&notify);
 			reload(cfg);
 			if (ready)
-				notify_ready(&notify);
+				notify_send(&notify, "READY=1");
 		}
 		/* Bounded per round, so commits and acks keep flowing under load. */
 		while (taken < 20000 && mqtt_client_next(mqtt, &ev) == 0) {
@@ -242,7 +242,7 @@ static int run_daemon(struct rs_config *cfg)
 				 * with this connection: readings can flow. */
 				if (!ready) {
 					ready = true;
-					notify_ready(&notify);
+					notify_send(&notify, "READY=1");
 				}
 				break;
 			case MQTT_EVENT_LOST:
@@ -281,7 +281,7 @@ static int run_daemon(struct rs_config *cfg)
 			log_warn("poll: %s", strerror(errno));
 	}
 
-	notify_stopping(&notify);
+	notify_send(&notify, "STOPPING=1");
 	if (ingest_flush(ing, clock_real_s()) < 0)
 		rc = 1;
 	log_health(ing, mqtt);

@@ -87,16 +87,6 @@ int notify_send(const struct notify *n, const char *state)
 	return err;
 }
 
-int notify_ready(const struct notify *n)
-{
-	return notify_send(n, "READY=1");
-}
-
-int notify_stopping(const struct notify *n)
-{
-	return notify_send(n, "STOPPING=1");
-}
-
 int notify_reloading(const struct notify *n)
 {
 	struct timespec ts;

@@ -40,8 +40,6 @@ int notify_init(struct notify *n);
  * (also when disabled), or -errno if the send failed. */
 int notify_send(const struct notify *n, const char *state);
 
-int notify_ready(const struct notify *n);		/* "READY=1" */
-int notify_stopping(const struct notify *n);		/* "STOPPING=1" */
 /* "RELOADING=1\nMONOTONIC_USEC=N" with N the CLOCK_MONOTONIC time now in
  * microseconds: Type=notify-reload (systemd 253) requires it to match the
  * reload to the request; older Type=notify ignores it. */

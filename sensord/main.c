@@ -426,7 +426,7 @@ static void sample_notify(struct daemon *d, const struct reading *r)
 	notify_watchdog(&d->notify, now);
 	if (!d->ready && (!isnan(r->pressure_kpa) || !isnan(r->temperature_c))) {
 		d->ready = true;
-		notify_ready(&d->notify);
+		notify_send(&d->notify, "READY=1");
 		log_info("first reading with values (seq %llu): ready", (unsigned long long)r->seq);
 	}
 	if (now - d->status_at < 1.0)
@@ -746,7 +746,7 @@ static int run_daemon(struct daemon *d)
 			reload(d);
 			period = 1.0 / d->cfg.sensord.sample_hz;
 			if (d->ready)
-				notify_ready(&d->notify);
+				notify_send(&d->notify, "READY=1");
 		}
 		if (tare_requested) {
 			tare_requested = 0;
@@ -809,7 +809,7 @@ static int run_daemon(struct daemon *d)
 			log_warn("poll: %s", strerror(errno));
 	}
 
-	notify_stopping(&d->notify);
+	notify_send(&d->notify, "STOPPING=1");
 	rc_flush = outbox_flush(d->outbox);
 	if (rc_flush < 0)
 		log_error("outbox: final write failed: %s", strerror(-rc_flush));

@@ -87,7 +87,7 @@ static void test_disabled_outside_systemd(void **state)
 	setenv("WATCHDOG_USEC", "1000000", 1);
 	assert_int_equal(notify_init(&n), 0);
 	assert_false(n.enabled);
-	assert_int_equal(notify_ready(&n), 0);
+	assert_int_equal(notify_send(&n, "READY=1"), 0);
 	assert_int_equal(notify_status(&n, "x"), 0);
 	assert_int_equal(notify_watchdog(&n, 100.0), 0);
 	unsetenv("WATCHDOG_USEC");
@@ -108,9 +108,9 @@ static void test_messages(void **state)
 	assert_true(n.enabled);
 	assert_true(n.watchdog_s == 0);
 
-	assert_int_equal(notify_ready(&n), 0);
+	assert_int_equal(notify_send(&n, "READY=1"), 0);
 	assert_string_equal(listener_next(&l, 1000), "READY=1");
-	assert_int_equal(notify_stopping(&n), 0);
+	assert_int_equal(notify_send(&n, "STOPPING=1"), 0);
 	assert_string_equal(listener_next(&l, 1000), "STOPPING=1");
 	assert_int_equal(notify_status(&n, "sampling 10 Hz, 2 of 2 chips answer"), 0);
 	assert_string_equal(listener_next(&l, 1000), "STATUS=sampling 10 Hz, 2 of 2 chips answer");
@@ -215,7 +215,7 @@ static void test_bad_environment(void **state)
 		assert_true(n.enabled);
 		assert_true(n.watchdog_s == 0);
 	}
-	assert_int_equal(notify_ready(&n), 0);
+	assert_int_equal(notify_send(&n, "READY=1"), 0);
 	assert_string_equal(listener_next(&l, 1000), "READY=1");
 	listener_close(&l);
 }
@@ -233,7 +233,7 @@ static void test_socket_gone(void **state)
 	assert_int_equal(notify_init(&n), 0);
 	close(l.fd);
 	unlink(l.path);
-	rc = notify_ready(&n);
+	rc = notify_send(&n, "READY=1");
 	assert_true(rc == -ENOENT || rc == -ECONNREFUSED);
 	unsetenv("NOTIFY_SOCKET");
 }
