@@ -104,18 +104,14 @@ struct fixture {
 static void write_config_full(struct fixture *f, double scale, double resend_s, double gap_s,
 			      unsigned outbox_max)
 {
-	char cwd[512];
-
-	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(harness_write_config(&f->env,
 					      "mqtt.keepalive_s=5\n"
 					      "sensord.confirm=\"collector\"\n"
 					      "sensord.resend_s=%g\n"
 					      "sensord.outbox_max=%u\n"
-					      "sensord.simulation.scenario=\"%s/%s\"\n"
 					      "sensord.simulation.time_scale=%g\n"
 					      "collector.gap_timeout_s=%g\n",
-					      resend_s, outbox_max, cwd, SCENARIO, scale, gap_s),
+					      resend_s, outbox_max, scale, gap_s),
 			 0);
 }
 
@@ -132,7 +128,9 @@ static void write_config(struct fixture *f, double scale, double resend_s)
 static int setup(void **state)
 {
 	*state = harness_fixture_new(sizeof(struct fixture), "it-collector", NULL);
-	return *state ? 0 : -1;
+	if (!*state)
+		return -1;
+	return harness_env_copy_scenario(*state, SCENARIO);
 }
 
 static int teardown(void **state)
@@ -150,19 +148,30 @@ static void assert_exited_ok(const char *what, const char *log, int status)
 	}
 }
 
-/* The report --json of the collector's database, parsed. */
-static cJSON *report_json(struct fixture *f)
+/* Runs "rollsense-collector report ARGS..." and returns its output. */
+static char *report_run(struct fixture *f, int *status, const char *a1, const char *a2,
+			const char *a3, const char *a4)
 {
 	char out[400];
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
-			 "--json", NULL };
-	char *text;
+			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+	int st;
+
+	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
+	remove(out);
+	st = harness_wait(harness_spawn(out, argv), 30);
+	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return harness_read_file(out);
+}
+
+/* The report --json of the collector's database, parsed. */
+static cJSON *report_json(struct fixture *f)
+{
+	int status;
+	char *text = report_run(f, &status, "--json", NULL, NULL, NULL);
 	cJSON *j;
 
-	snprintf(out, sizeof(out), "%s/report.json", f->env.dir);
-	remove(out);
-	assert_int_equal(harness_wait(harness_spawn(out, argv), 30), 0);
-	text = harness_read_file(out);
+	assert_int_equal(status, 0);
 	assert_non_null(text);
 	j = cJSON_Parse(text);
 	if (!j)
@@ -258,6 +267,21 @@ static uint64_t readings_sent(const char *sensord_log)
 	return n;
 }
 
+/* The report holds one session, the store every reading sensord says it
+ * sent, and both match the script (check_store computes t). */
+static void expect_one_session(struct fixture *f, struct truth *t)
+{
+	cJSON *rep = report_json(f);
+	const cJSON *sessions = cJSON_GetObjectItem(rep, "sessions");
+	uint64_t stored;
+
+	assert_int_equal(cJSON_GetArraySize(sessions), 1);
+	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(sessions, 0), "run")->valuestring, &stored, t);
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
+	check_session(cJSON_GetArrayItem(sessions, 0), t);
+	cJSON_Delete(rep);
+}
+
 static void check_report_views(struct fixture *f);
 
 static void test_scripted_session(void **state)
@@ -265,8 +289,7 @@ static void test_scripted_session(void **state)
 	struct fixture *f = *state;
 	struct truth t;
 	pid_t sensord, collector;
-	uint64_t stored;
-	cJSON *rep, *retained;
+	cJSON *retained;
 	char sub_out[400], *text;
 
 	truth_compute(&t, 0, 0.001);
@@ -279,12 +302,7 @@ static void test_scripted_session(void **state)
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
+	expect_one_session(f, &t);
 
 	/* The retained summary on MQTT is the same session. */
 	snprintf(sub_out, sizeof(sub_out), "%s/session.out", f->env.dir);
@@ -303,24 +321,7 @@ static void test_scripted_session(void **state)
 	check_session(retained, &t);
 	cJSON_Delete(retained);
 	free(text);
-	cJSON_Delete(rep);
 	check_report_views(f);
-}
-
-/* Runs "rollsense-collector report ARGS..." and returns its output. */
-static char *report_run(struct fixture *f, int *status, const char *a1, const char *a2,
-			const char *a3, const char *a4)
-{
-	char out[400];
-	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
-			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
-	int st;
-
-	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
-	remove(out);
-	st = harness_wait(harness_spawn(out, argv), 30);
-	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return harness_read_file(out);
 }
 
 /* The table, the CSV and the filters show the one stored session. */
@@ -382,8 +383,6 @@ static void test_late_delivery(void **state)
 	struct fixture *f = *state;
 	struct truth t;
 	pid_t sensord, collector;
-	uint64_t stored;
-	cJSON *rep;
 
 	write_config(f, 20, 30);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
@@ -395,13 +394,7 @@ static void test_late_delivery(void **state)
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
-	cJSON_Delete(rep);
+	expect_one_session(f, &t);
 }
 
 /* The collector SIGKILLed at 12 moments and the broker SIGKILLed once: the
@@ -411,10 +404,8 @@ static void test_kills_lose_nothing(void **state)
 	struct fixture *f = *state;
 	struct truth t;
 	pid_t sensord, collector;
-	uint64_t stored;
 	unsigned seed = 20261124;
 	int kills = 0;
-	cJSON *rep;
 
 	write_config(f, 8, 1);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
@@ -438,13 +429,7 @@ static void test_kills_lose_nothing(void **state)
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
-	cJSON_Delete(rep);
+	expect_one_session(f, &t);
 }
 
 /* Watches the retained acks as they come (a mosquitto_sub writing to path)
@@ -503,9 +488,7 @@ static void test_queue_overflow_outage(void **state)
 	char acks[320];
 	size_t acks_done = 0;
 	unsigned checked = 0;
-	uint64_t stored;
 	int status = -1;
-	cJSON *rep;
 
 	broker_stop(&f->env.broker);
 	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, "max_queued_messages 10"), 0);
@@ -530,13 +513,7 @@ static void test_queue_overflow_outage(void **state)
 	assert_true(checked >= 10);
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_stop(sub, SIGTERM, 5);
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
-	cJSON_Delete(rep);
+	expect_one_session(f, &t);
 	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
 	 * and the late readings were fed again from the database. */
 	assert_true(harness_wait_file_contains(f->env.broker.log, "are being dropped", 1));

@@ -804,22 +804,29 @@ static int crash_with_unflushed(void *path)
 	return 0;
 }
 
+/* After a child's run: the outbox at path, reopened, brings back n
+ * readings, seq first to first + n - 1 in order, none marked lost. */
+static void expect_recovered(const char *path, size_t n, uint64_t first)
+{
+	struct sent s[256];
+	struct outbox *ob = outbox_open(path, 1000);
+	size_t i;
+
+	assert_non_null(ob);
+	assert_int_equal(stats_of(ob).recovered, n);
+	assert_int_equal(drain(ob, 0, s, 256), n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(s[i].seq, first + i);
+	assert_no_loss(s, n);
+	outbox_close(ob);
+}
+
 static void test_crash_loses_only_unflushed(void **state)
 {
 	struct unit_dir *fx = *state;
-	struct sent s[256];
-	struct outbox *ob;
-	size_t i;
 
 	unit_in_child(crash_with_unflushed, fx->path);
-	ob = outbox_open(fx->path, 1000);
-	assert_non_null(ob);
-	assert_int_equal(stats_of(ob).recovered, 100);
-	assert_int_equal(drain(ob, 0, s, 256), 100);
-	for (i = 0; i < 100; i++)
-		assert_int_equal(s[i].seq, 1 + i);
-	assert_no_loss(s, 100);
-	outbox_close(ob);
+	expect_recovered(fx->path, 100, 1);
 }
 
 /* In a child: 1-10 flushed; 11-110 refused by the file size limit; 1-105
@@ -856,19 +863,9 @@ static int flush_past_size_limit(void *path)
 static void test_failed_flush_is_retried(void **state)
 {
 	struct unit_dir *fx = *state;
-	struct sent s[256];
-	struct outbox *ob;
-	size_t i;
 
 	unit_in_child(flush_past_size_limit, fx->path);
-	ob = outbox_open(fx->path, 1000);
-	assert_non_null(ob);
-	assert_int_equal(stats_of(ob).recovered, 15);
-	assert_int_equal(drain(ob, 0, s, 256), 15);
-	for (i = 0; i < 15; i++)
-		assert_int_equal(s[i].seq, 106 + i);
-	assert_no_loss(s, 15);
-	outbox_close(ob);
+	expect_recovered(fx->path, 15, 106);
 }
 
 static void test_done_segments_removed(void **state)
