@@ -222,6 +222,29 @@ static void check_session(const cJSON *s, const struct truth *t)
 	assert_int_equal(cJSON_GetObjectItem(s, "missing_readings")->valuedouble, 0);
 }
 
+/* How many readings the collector's database holds. */
+static uint64_t stored_readings(struct fixture *f)
+{
+	struct store_counts c;
+	char err[256];
+	struct store *st = store_open(f->env.db, err, sizeof(err));
+
+	if (!st)
+		fail_msg("%s: %s", f->env.db, err);
+	assert_int_equal(store_get_counts(st, &c), 0);
+	store_close(st);
+	return c.readings;
+}
+
+/* Starts the collector and waits until it says it is connected. */
+static pid_t start_collector(struct fixture *f)
+{
+	pid_t pid = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	return pid;
+}
+
 /* Checks the counts and computes the truth on the instants sensord sampled
  * (the mono of its first reading, then every 0.1 s: its schedule is
  * drift-free), so that the durations compare within a sample period. */
@@ -295,8 +318,7 @@ static void test_scripted_session(void **state)
 	truth_compute(&t, 0, 0.001);
 	assert_int_equal(t.n_holds, 4);	/* the script's own comment: 25, 7, 40, 75 s */
 	write_config(f, 20, 30);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
@@ -385,8 +407,7 @@ static void test_late_delivery(void **state)
 	pid_t sensord, collector;
 
 	write_config(f, 20, 30);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
@@ -408,8 +429,7 @@ static void test_kills_lose_nothing(void **state)
 	int kills = 0;
 
 	write_config(f, 8, 1);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	for (int i = 0; i < 12; i++) {
 		harness_sleep(1.0 + (rand_r(&seed) % 1500) / 1000.0);
@@ -496,8 +516,7 @@ static void test_queue_overflow_outage(void **state)
 	sub = harness_subscribe(&f->env.broker, "rollsense/ball1/ack", "ack-watch", acks);
 	assert_true(sub > 0);
 	write_config_gap(f, 8, 20, 3);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(6);	/* into hold 1 (the scenario runs 8 times as fast) */
@@ -533,9 +552,6 @@ static void test_outbox_overflow_declared(void **state)
 	unsigned long long dropped = 0, from = 0, to = 0, lost = 0;
 	pid_t sensord, collector;
 	char *text, *p;
-	struct store_counts c;
-	struct store *st;
-	char err[256];
 
 	write_config_full(f, 20, 1, 3600, 1000);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
@@ -570,11 +586,7 @@ static void test_outbox_overflow_declared(void **state)
 	assert_int_equal(sscanf(p, ", lost %llu,", &lost), 1);
 	free(text);
 	assert_true(lost >= to && lost <= dropped);
-	st = store_open(f->env.db, err, sizeof(err));
-	assert_non_null(st);
-	assert_int_equal(store_get_counts(st, &c), 0);
-	store_close(st);
-	assert_int_equal(c.readings + lost, readings_sent(f->env.sensord_log));
+	assert_int_equal(stored_readings(f) + lost, readings_sent(f->env.sensord_log));
 }
 
 /* Every message of tests/data/hostile-messages.tsv is dropped and counted
@@ -588,11 +600,9 @@ static void test_hostile_messages(void **state)
 					     "oversize" };
 	size_t sent = 0;
 	pid_t collector;
-	uint64_t stored;
 
 	write_config(f, 1, 30);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	corpus = harness_read_file("tests/data/hostile-messages.tsv");
 	assert_non_null(corpus);
 	for (line = strtok_r(corpus, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -626,17 +636,7 @@ static void test_hostile_messages(void **state)
 		if (!strstr(log, expect))
 			fail_msg("expected \"%s\" in the collector's last health line:\n%s", expect, log);
 	}
-	{
-		struct store_counts c;
-		char err[256];
-		struct store *st = store_open(f->env.db, err, sizeof(err));
-
-		assert_non_null(st);
-		assert_int_equal(store_get_counts(st, &c), 0);
-		store_close(st);
-		stored = c.readings;
-	}
-	assert_int_equal(stored, 1);
+	assert_int_equal(stored_readings(f), 1);
 	free(log);
 	free(corpus);
 }
@@ -654,8 +654,7 @@ static void test_reload(void **state)
 	assert_non_null(text);
 	snprintf(good, sizeof(good), "%s", text);
 	free(text);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
 	kill(collector, SIGHUP);
 	assert_true(harness_wait_file_contains(f->env.collector_log,
@@ -673,16 +672,7 @@ static void test_reload(void **state)
 		false), 0);
 	harness_sleep(1);
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	{
-		struct store_counts c;
-		char err[256];
-		struct store *st = store_open(f->env.db, err, sizeof(err));
-
-		assert_non_null(st);
-		assert_int_equal(store_get_counts(st, &c), 0);
-		store_close(st);
-		assert_int_equal(c.readings, 1);
-	}
+	assert_int_equal(stored_readings(f), 1);
 }
 
 int main(void)
