@@ -157,14 +157,6 @@ struct fixture {
 
 /* ---- small helpers ---- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void failure_add(struct fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void failure_add(struct fixture *f, const char *fmt, ...)
 {
@@ -188,32 +180,12 @@ static void failure_add(struct fixture *f, const char *fmt, ...)
 	f->n_failures++;
 }
 
-/* Occurrences of needle in the file (0 if it cannot be read). */
-static size_t file_count(const char *path, const char *needle)
-{
-	char *text = harness_read_file(path), *p;
-	size_t n = 0;
-
-	if (!text)
-		return 0;
-	for (p = strstr(text, needle); p; p = strstr(p + 1, needle))
-		n++;
-	free(text);
-	return n;
-}
-
-/* Waits until needle occurs more than n times in the file. Polls often: a
- * sensord kill must land within the quiet stretch after a session. */
+/* Waits until needle occurs more than n times in the file. Polls often
+ * (harness_wait_file_count): a sensord kill must land within the quiet
+ * stretch after a session. */
 static bool wait_count_above(const char *path, const char *needle, size_t n, double timeout_s)
 {
-	double end = now_s() + timeout_s;
-
-	do {
-		if (file_count(path, needle) > n)
-			return true;
-		harness_sleep(0.01);
-	} while (now_s() < end);
-	return false;
+	return harness_wait_file_count(path, needle, n + 1, timeout_s);
 }
 
 /* ---- the script ---- */
@@ -319,7 +291,7 @@ static void note(const struct fixture *f, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "  [%6.1f s] ", now_s() - f->started_at);
+	fprintf(stderr, "  [%6.1f s] ", harness_now_s() - f->started_at);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -330,18 +302,14 @@ static void note(const struct fixture *f, const char *fmt, ...)
 
 static void write_config(struct fixture *f)
 {
-	char cwd[512];
-
-	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(harness_write_config(&f->env,
 		"mqtt.keepalive_s=%d\n"
 		"sensord.confirm=\"collector\"\n"
 		"sensord.resend_s=%d\n"
-		"sensord.simulation.scenario=\"%s/%s\"\n"
 		"sensord.simulation.time_scale=%g\n"
 		"detector.idle_s=%g\n"
 		"collector.gap_timeout_s=%d\n",
-		KEEPALIVE_S, RESEND_S, cwd, SCENARIO, TIME_SCALE, IDLE_S, GAP_TIMEOUT_S), 0);
+		KEEPALIVE_S, RESEND_S, TIME_SCALE, IDLE_S, GAP_TIMEOUT_S), 0);
 }
 
 static bool broker_is_up(const struct fixture *f)
@@ -369,8 +337,9 @@ static struct run_rec *run_current(struct fixture *f)
 	return &f->runs[f->n_runs - 1];
 }
 
-/* Whether the last MQTT line of a daemon's log says it is connected. */
-static bool log_says_connected(const char *path)
+/* Whether the last MQTT line of the daemon's log at path says it is
+ * connected. */
+static bool log_says_connected(const void *path)
 {
 	char *text = harness_read_file(path), *p, *last = NULL;
 	bool yes;
@@ -386,14 +355,7 @@ static bool log_says_connected(const char *path)
 
 static bool wait_connected(const char *path, double timeout_s)
 {
-	double end = now_s() + timeout_s;
-
-	do {
-		if (log_says_connected(path))
-			return true;
-		harness_sleep(0.02);
-	} while (now_s() < end);
-	return false;
+	return harness_poll(log_says_connected, path, timeout_s, 0.02);
 }
 
 /* Freezes the broker until both daemons have noticed (no answer within the
@@ -408,15 +370,15 @@ static void broker_freeze(struct fixture *f)
 	/* A freeze tests a live connection going silent: both must be on it. */
 	if (!wait_connected(r->log, 40) || !wait_connected(f->env.collector_log, 40))
 		failure_add(f, "before a freeze, a daemon was not connected within 40 s");
-	s_lost = file_count(r->log, "warn: mqtt:");
-	c_lost = file_count(f->env.collector_log, "warn: mqtt:");
-	s_conn = file_count(r->log, "mqtt: connected to");
-	c_conn = file_count(f->env.collector_log, "mqtt: connected to");
+	s_lost = harness_file_count(r->log, "warn: mqtt:");
+	c_lost = harness_file_count(f->env.collector_log, "warn: mqtt:");
+	s_conn = harness_file_count(r->log, "mqtt: connected to");
+	c_conn = harness_file_count(f->env.collector_log, "mqtt: connected to");
 	assert_int_equal(kill(f->env.broker.pid, SIGSTOP), 0);
-	t0 = now_s();
+	t0 = harness_now_s();
 	noticed = wait_count_above(r->log, "warn: mqtt:", s_lost, 6 * KEEPALIVE_S + 10) &&
 		  wait_count_above(f->env.collector_log, "warn: mqtt:", c_lost, 6 * KEEPALIVE_S + 10);
-	frozen = now_s() - t0;
+	frozen = harness_now_s() - t0;
 	assert_int_equal(kill(f->env.broker.pid, SIGCONT), 0);
 	if (!noticed)
 		failure_add(f, "broker frozen %.1f s: a daemon did not notice (keepalive %d s)", frozen,
@@ -489,7 +451,7 @@ static void sensord_start(struct fixture *f)
 static void sensord_kill_after_next_session(struct fixture *f)
 {
 	struct run_rec *r = run_current(f);
-	size_t n = file_count(r->log, "session_ended");
+	size_t n = harness_file_count(r->log, "session_ended");
 
 	if (!wait_count_above(r->log, "session_ended", n, 60))
 		fail_msg("sensord run %s: no session closed within 60 s; its log:\n%s", r->run,
@@ -497,7 +459,7 @@ static void sensord_kill_after_next_session(struct fixture *f)
 	harness_stop(r->pid, SIGKILL, 5);
 	r->killed = true;
 	r->killed_in_outage = !broker_is_up(f);
-	r->sessions_at_kill = file_count(r->log, "session_ended");
+	r->sessions_at_kill = harness_file_count(r->log, "session_ended");
 	f->sensord_kills++;
 	if (r->killed_in_outage)
 		f->sensord_kills_in_outage++;
@@ -972,13 +934,13 @@ static void report_write(struct fixture *f)
 	fprintf(rep, "  broker queue limit %d messages per offline client: it dropped messages for a client "
 		"%zu times;\n  collector gap timeout %d s, sensord resend %d s: holes passed by the detector "
 		"%zu times,\n  sessions recomputed after late readings %zu times\n", BROKER_QUEUE_MAX,
-		file_count(f->env.broker.log, "are being dropped"), GAP_TIMEOUT_S, RESEND_S,
-		file_count(f->env.collector_log, "did not arrive within"),
-		file_count(f->env.collector_log, "came after their hole was passed"));
+		harness_file_count(f->env.broker.log, "are being dropped"), GAP_TIMEOUT_S, RESEND_S,
+		harness_file_count(f->env.collector_log, "did not arrive within"),
+		harness_file_count(f->env.collector_log, "came after their hole was passed"));
 	/* The suite must have met what it is there to meet. */
-	if (!file_count(f->env.broker.log, "are being dropped") ||
-	    !file_count(f->env.collector_log, "did not arrive within") ||
-	    !file_count(f->env.collector_log, "came after their hole was passed"))
+	if (!harness_file_count(f->env.broker.log, "are being dropped") ||
+	    !harness_file_count(f->env.collector_log, "did not arrive within") ||
+	    !harness_file_count(f->env.collector_log, "came after their hole was passed"))
 		failure_add(f, "the broker never overflowed, or no hole outlived the gap timeout, or no "
 			    "late reading revised a session: the suite did not test the ack");
 	fprintf(rep, "  a killed run is killed right after it closed a session: what it would have read\n"
@@ -1000,7 +962,7 @@ static void report_write(struct fixture *f)
 				    (unsigned long long)counts.sessions, script_total);
 	}
 	check_chip_faults(f, rep);
-	fprintf(rep, "\nwall time %.0f s; %u failed checks\n", now_s() - f->started_at, f->n_failures);
+	fprintf(rep, "\nwall time %.0f s; %u failed checks\n", harness_now_s() - f->started_at, f->n_failures);
 	if (f->n_failures)
 		fprintf(rep, "%s", f->failures);
 	fclose(rep);
@@ -1019,8 +981,9 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->started_at = now_s();
+	f->started_at = harness_now_s();
 	assert_int_equal(harness_env_open_dir(&f->env, "faults"), 0);
+	assert_int_equal(harness_env_copy_scenario(&f->env, SCENARIO), 0);
 	f->collector = -1;
 	{
 		char extra[64];

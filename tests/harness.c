@@ -23,7 +23,7 @@
 /* Larger than any log or output a test makes. */
 #define HARNESS_READ_MAX (64u << 20)
 
-static double now_s(void)
+double harness_now_s(void)
 {
 	struct timespec ts;
 
@@ -188,7 +188,7 @@ pid_t harness_spawn(const char *log_path, char *const argv[])
 
 int harness_wait(pid_t pid, double timeout_s)
 {
-	double end = now_s() + harness_timeout_s(timeout_s);
+	double end = harness_now_s() + harness_timeout_s(timeout_s);
 	int status;
 
 	do {
@@ -199,7 +199,7 @@ int harness_wait(pid_t pid, double timeout_s)
 		if (r < 0)
 			return -1;
 		harness_sleep(0.02);
-	} while (now_s() < end);
+	} while (harness_now_s() < end);
 	return -1;
 }
 
@@ -218,17 +218,15 @@ int harness_stop(pid_t pid, int sig, double timeout_s)
 	return status;
 }
 
-/* Asks done(arg) every 50 ms until it says true; false after timeout_s
- * (stretched by harness_timeout_s). */
-static bool poll_until(bool (*done)(const void *arg), const void *arg, double timeout_s)
+bool harness_poll(bool (*done)(const void *arg), const void *arg, double timeout_s, double period_s)
 {
-	double end = now_s() + harness_timeout_s(timeout_s);
+	double end = harness_now_s() + harness_timeout_s(timeout_s);
 
 	do {
 		if (done(arg))
 			return true;
-		harness_sleep(0.05);
-	} while (now_s() < end);
+		harness_sleep(period_s);
+	} while (harness_now_s() < end);
 	return false;
 }
 
@@ -247,28 +245,44 @@ static bool port_accepts(const void *arg)
 
 bool harness_wait_port(int port, double timeout_s)
 {
-	return poll_until(port_accepts, &port, timeout_s);
+	return harness_poll(port_accepts, &port, timeout_s, 0.05);
+}
+
+size_t harness_file_count(const char *path, const char *needle)
+{
+	char *text = harness_read_file(path);
+	size_t n = 0;
+
+	for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(text);
+	return n;
 }
 
 struct file_needle {
 	const char *path, *needle;
+	size_t count;
 };
 
-static bool file_has_needle(const void *arg)
+static bool file_has_needles(const void *arg)
 {
 	const struct file_needle *fn = arg;
-	char *text = harness_read_file(fn->path);
-	bool found = text && strstr(text, fn->needle);
 
-	free(text);
-	return found;
+	return harness_file_count(fn->path, fn->needle) >= fn->count;
 }
 
 bool harness_wait_file_contains(const char *path, const char *needle, double timeout_s)
 {
-	const struct file_needle fn = { path, needle };
+	const struct file_needle fn = { path, needle, 1 };
 
-	return poll_until(file_has_needle, &fn, timeout_s);
+	return harness_poll(file_has_needles, &fn, timeout_s, 0.05);
+}
+
+bool harness_wait_file_count(const char *path, const char *needle, size_t count, double timeout_s)
+{
+	const struct file_needle fn = { path, needle, count };
+
+	return harness_poll(file_has_needles, &fn, timeout_s, 0.01);
 }
 
 static int broker_spawn(struct broker *b)
@@ -437,6 +451,15 @@ pid_t harness_env_start(const struct harness_env *env, const char *bin, const ch
 void harness_env_path(const struct harness_env *env, const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%s", env->dir, name);
+}
+
+int harness_env_copy_scenario(const struct harness_env *env, const char *path)
+{
+	char *text = harness_read_file(path);
+	int rc = text ? harness_write_file(env->scn, "%s", text) : -1;
+
+	free(text);
+	return rc;
 }
 
 static cJSON *config_base(const struct harness_env *env)

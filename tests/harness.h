@@ -20,8 +20,8 @@ char *harness_read_file(const char *path);
 const char *harness_bin(const char *name);
 /* A test's timeout in real seconds: s, stretched (10 times, or
  * $ROLLSENSE_TIMEOUT_FACTOR) when ROLLSENSE_VALGRIND=DIR runs our binaries
- * under valgrind (see harness_spawn). harness_wait, harness_wait_port and
- * harness_wait_file_contains apply it themselves. */
+ * under valgrind (see harness_spawn). harness_wait, harness_poll and the
+ * harness_wait_* functions apply it themselves. */
 double harness_timeout_s(double s);
 
 /* Starts argv[0] (a path) with stdout and stderr appended to log_path and
@@ -39,6 +39,16 @@ int harness_stop(pid_t pid, int sig, double timeout_s);
 bool harness_wait_port(int port, double timeout_s);
 /* Waits until path contains needle. */
 bool harness_wait_file_contains(const char *path, const char *needle, double timeout_s);
+/* How many times needle stands in the file at path; 0 if it cannot be read. */
+size_t harness_file_count(const char *path, const char *needle);
+/* Waits until the file at path holds needle count times. Polls every 10 ms,
+ * for a test that must act soon after a line appears. */
+bool harness_wait_file_count(const char *path, const char *needle, size_t count, double timeout_s);
+/* Asks done(arg) every period_s until it says true (true), or until
+ * timeout_s, stretched as harness_timeout_s says, passed (false). */
+bool harness_poll(bool (*done)(const void *arg), const void *arg, double timeout_s, double period_s);
+/* CLOCK_MONOTONIC, in seconds. */
+double harness_now_s(void);
 void harness_sleep(double s);
 
 struct broker {
@@ -107,6 +117,9 @@ pid_t harness_env_start(const struct harness_env *env, const char *bin, const ch
 /* "<dir>/<name>" into buf. */
 void harness_env_path(const struct harness_env *env, const char *name, char *buf, size_t size);
 
+/* Copies the scenario file at path (relative to the repository root, where
+ * the tests run) to env->scn, which the base configuration plays. 0 or -1. */
+int harness_env_copy_scenario(const struct harness_env *env, const char *path);
 /* Writes env->cfg: the configuration every integration test starts from,
  * changed by overrides. The base is device "ball1" on the env's broker;
  * sensord sampling at 10 Hz with its state in dir/state, flushing every

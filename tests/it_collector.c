@@ -104,18 +104,14 @@ struct fixture {
 static void write_config_full(struct fixture *f, double scale, double resend_s, double gap_s,
 			      unsigned outbox_max)
 {
-	char cwd[512];
-
-	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(harness_write_config(&f->env,
 					      "mqtt.keepalive_s=5\n"
 					      "sensord.confirm=\"collector\"\n"
 					      "sensord.resend_s=%g\n"
 					      "sensord.outbox_max=%u\n"
-					      "sensord.simulation.scenario=\"%s/%s\"\n"
 					      "sensord.simulation.time_scale=%g\n"
 					      "collector.gap_timeout_s=%g\n",
-					      resend_s, outbox_max, cwd, SCENARIO, scale, gap_s),
+					      resend_s, outbox_max, scale, gap_s),
 			 0);
 }
 
@@ -132,7 +128,9 @@ static void write_config(struct fixture *f, double scale, double resend_s)
 static int setup(void **state)
 {
 	*state = harness_fixture_new(sizeof(struct fixture), "it-collector", NULL);
-	return *state ? 0 : -1;
+	if (!*state)
+		return -1;
+	return harness_env_copy_scenario(*state, SCENARIO);
 }
 
 static int teardown(void **state)
@@ -150,19 +148,30 @@ static void assert_exited_ok(const char *what, const char *log, int status)
 	}
 }
 
-/* The report --json of the collector's database, parsed. */
-static cJSON *report_json(struct fixture *f)
+/* Runs "rollsense-collector report ARGS..." and returns its output. */
+static char *report_run(struct fixture *f, int *status, const char *a1, const char *a2,
+			const char *a3, const char *a4)
 {
 	char out[400];
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
-			 "--json", NULL };
-	char *text;
+			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+	int st;
+
+	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
+	remove(out);
+	st = harness_wait(harness_spawn(out, argv), 30);
+	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return harness_read_file(out);
+}
+
+/* The report --json of the collector's database, parsed. */
+static cJSON *report_json(struct fixture *f)
+{
+	int status;
+	char *text = report_run(f, &status, "--json", NULL, NULL, NULL);
 	cJSON *j;
 
-	snprintf(out, sizeof(out), "%s/report.json", f->env.dir);
-	remove(out);
-	assert_int_equal(harness_wait(harness_spawn(out, argv), 30), 0);
-	text = harness_read_file(out);
+	assert_int_equal(status, 0);
 	assert_non_null(text);
 	j = cJSON_Parse(text);
 	if (!j)
@@ -213,6 +222,29 @@ static void check_session(const cJSON *s, const struct truth *t)
 	assert_int_equal(cJSON_GetObjectItem(s, "missing_readings")->valuedouble, 0);
 }
 
+/* How many readings the collector's database holds. */
+static uint64_t stored_readings(struct fixture *f)
+{
+	struct store_counts c;
+	char err[256];
+	struct store *st = store_open(f->env.db, err, sizeof(err));
+
+	if (!st)
+		fail_msg("%s: %s", f->env.db, err);
+	assert_int_equal(store_get_counts(st, &c), 0);
+	store_close(st);
+	return c.readings;
+}
+
+/* Starts the collector and waits until it says it is connected. */
+static pid_t start_collector(struct fixture *f)
+{
+	pid_t pid = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+
+	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	return pid;
+}
+
 /* Checks the counts and computes the truth on the instants sensord sampled
  * (the mono of its first reading, then every 0.1 s: its schedule is
  * drift-free), so that the durations compare within a sample period. */
@@ -258,6 +290,21 @@ static uint64_t readings_sent(const char *sensord_log)
 	return n;
 }
 
+/* The report holds one session, the store every reading sensord says it
+ * sent, and both match the script (check_store computes t). */
+static void expect_one_session(struct fixture *f, struct truth *t)
+{
+	cJSON *rep = report_json(f);
+	const cJSON *sessions = cJSON_GetObjectItem(rep, "sessions");
+	uint64_t stored;
+
+	assert_int_equal(cJSON_GetArraySize(sessions), 1);
+	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(sessions, 0), "run")->valuestring, &stored, t);
+	assert_int_equal(stored, readings_sent(f->env.sensord_log));
+	check_session(cJSON_GetArrayItem(sessions, 0), t);
+	cJSON_Delete(rep);
+}
+
 static void check_report_views(struct fixture *f);
 
 static void test_scripted_session(void **state)
@@ -265,26 +312,19 @@ static void test_scripted_session(void **state)
 	struct fixture *f = *state;
 	struct truth t;
 	pid_t sensord, collector;
-	uint64_t stored;
-	cJSON *rep, *retained;
+	cJSON *retained;
 	char sub_out[400], *text;
 
 	truth_compute(&t, 0, 0.001);
 	assert_int_equal(t.n_holds, 4);	/* the script's own comment: 25, 7, 40, 75 s */
 	write_config(f, 20, 30);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
+	expect_one_session(f, &t);
 
 	/* The retained summary on MQTT is the same session. */
 	snprintf(sub_out, sizeof(sub_out), "%s/session.out", f->env.dir);
@@ -303,24 +343,7 @@ static void test_scripted_session(void **state)
 	check_session(retained, &t);
 	cJSON_Delete(retained);
 	free(text);
-	cJSON_Delete(rep);
 	check_report_views(f);
-}
-
-/* Runs "rollsense-collector report ARGS..." and returns its output. */
-static char *report_run(struct fixture *f, int *status, const char *a1, const char *a2,
-			const char *a3, const char *a4)
-{
-	char out[400];
-	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
-			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
-	int st;
-
-	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
-	remove(out);
-	st = harness_wait(harness_spawn(out, argv), 30);
-	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return harness_read_file(out);
 }
 
 /* The table, the CSV and the filters show the one stored session. */
@@ -382,12 +405,9 @@ static void test_late_delivery(void **state)
 	struct fixture *f = *state;
 	struct truth t;
 	pid_t sensord, collector;
-	uint64_t stored;
-	cJSON *rep;
 
 	write_config(f, 20, 30);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
@@ -395,13 +415,7 @@ static void test_late_delivery(void **state)
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
-	cJSON_Delete(rep);
+	expect_one_session(f, &t);
 }
 
 /* The collector SIGKILLed at 12 moments and the broker SIGKILLed once: the
@@ -411,14 +425,11 @@ static void test_kills_lose_nothing(void **state)
 	struct fixture *f = *state;
 	struct truth t;
 	pid_t sensord, collector;
-	uint64_t stored;
 	unsigned seed = 20261124;
 	int kills = 0;
-	cJSON *rep;
 
 	write_config(f, 8, 1);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	for (int i = 0; i < 12; i++) {
 		harness_sleep(1.0 + (rand_r(&seed) % 1500) / 1000.0);
@@ -438,13 +449,7 @@ static void test_kills_lose_nothing(void **state)
 	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
-	cJSON_Delete(rep);
+	expect_one_session(f, &t);
 }
 
 /* Watches the retained acks as they come (a mosquitto_sub writing to path)
@@ -503,9 +508,7 @@ static void test_queue_overflow_outage(void **state)
 	char acks[320];
 	size_t acks_done = 0;
 	unsigned checked = 0;
-	uint64_t stored;
 	int status = -1;
-	cJSON *rep;
 
 	broker_stop(&f->env.broker);
 	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, "max_queued_messages 10"), 0);
@@ -513,8 +516,7 @@ static void test_queue_overflow_outage(void **state)
 	sub = harness_subscribe(&f->env.broker, "rollsense/ball1/ack", "ack-watch", acks);
 	assert_true(sub > 0);
 	write_config_gap(f, 8, 20, 3);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(6);	/* into hold 1 (the scenario runs 8 times as fast) */
@@ -530,13 +532,7 @@ static void test_queue_overflow_outage(void **state)
 	assert_true(checked >= 10);
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_stop(sub, SIGTERM, 5);
-	rep = report_json(f);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "sessions")), 1);
-	check_store(f, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), "run")->valuestring,
-		    &stored, &t);
-	assert_int_equal(stored, readings_sent(f->env.sensord_log));
-	check_session(cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "sessions"), 0), &t);
-	cJSON_Delete(rep);
+	expect_one_session(f, &t);
 	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
 	 * and the late readings were fed again from the database. */
 	assert_true(harness_wait_file_contains(f->env.broker.log, "are being dropped", 1));
@@ -556,9 +552,6 @@ static void test_outbox_overflow_declared(void **state)
 	unsigned long long dropped = 0, from = 0, to = 0, lost = 0;
 	pid_t sensord, collector;
 	char *text, *p;
-	struct store_counts c;
-	struct store *st;
-	char err[256];
 
 	write_config_full(f, 20, 1, 3600, 1000);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
@@ -593,11 +586,7 @@ static void test_outbox_overflow_declared(void **state)
 	assert_int_equal(sscanf(p, ", lost %llu,", &lost), 1);
 	free(text);
 	assert_true(lost >= to && lost <= dropped);
-	st = store_open(f->env.db, err, sizeof(err));
-	assert_non_null(st);
-	assert_int_equal(store_get_counts(st, &c), 0);
-	store_close(st);
-	assert_int_equal(c.readings + lost, readings_sent(f->env.sensord_log));
+	assert_int_equal(stored_readings(f) + lost, readings_sent(f->env.sensord_log));
 }
 
 /* Every message of tests/data/hostile-messages.tsv is dropped and counted
@@ -611,11 +600,9 @@ static void test_hostile_messages(void **state)
 					     "oversize" };
 	size_t sent = 0;
 	pid_t collector;
-	uint64_t stored;
 
 	write_config(f, 1, 30);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	corpus = harness_read_file("tests/data/hostile-messages.tsv");
 	assert_non_null(corpus);
 	for (line = strtok_r(corpus, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -649,17 +636,7 @@ static void test_hostile_messages(void **state)
 		if (!strstr(log, expect))
 			fail_msg("expected \"%s\" in the collector's last health line:\n%s", expect, log);
 	}
-	{
-		struct store_counts c;
-		char err[256];
-		struct store *st = store_open(f->env.db, err, sizeof(err));
-
-		assert_non_null(st);
-		assert_int_equal(store_get_counts(st, &c), 0);
-		store_close(st);
-		stored = c.readings;
-	}
-	assert_int_equal(stored, 1);
+	assert_int_equal(stored_readings(f), 1);
 	free(log);
 	free(corpus);
 }
@@ -677,8 +654,7 @@ static void test_reload(void **state)
 	assert_non_null(text);
 	snprintf(good, sizeof(good), "%s", text);
 	free(text);
-	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
+	collector = start_collector(f);
 	harness_write_file(f->env.cfg, "{ \"device_id\": \"ball1\", \"collector\": { \"commit_s\": 0 } }\n");
 	kill(collector, SIGHUP);
 	assert_true(harness_wait_file_contains(f->env.collector_log,
@@ -696,16 +672,7 @@ static void test_reload(void **state)
 		false), 0);
 	harness_sleep(1);
 	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	{
-		struct store_counts c;
-		char err[256];
-		struct store *st = store_open(f->env.db, err, sizeof(err));
-
-		assert_non_null(st);
-		assert_int_equal(store_get_counts(st, &c), 0);
-		store_close(st);
-		assert_int_equal(c.readings, 1);
-	}
+	assert_int_equal(stored_readings(f), 1);
 }
 
 int main(void)

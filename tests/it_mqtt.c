@@ -75,17 +75,58 @@ static bool events_drain(struct mqtt_client *c)
 	return connected;
 }
 
+/* One turn of a client's loop for harness_poll: true once it is connected. */
+static bool turn_connected(const void *arg)
+{
+	struct mqtt_client *c = (struct mqtt_client *)arg;
+
+	if (events_drain(c))
+		return true;
+	mqtt_client_tick(c, clock_real_s());
+	return false;
+}
+
 /* Runs c's loop (events, tick) until it is connected; false after timeout_s. */
 static bool wait_connected(struct mqtt_client *c, double timeout_s)
 {
-	double end = clock_real_s() + harness_timeout_s(timeout_s);
+	return harness_poll(turn_connected, c, timeout_s, 0.005);
+}
 
-	while (clock_real_s() < end) {
-		if (events_drain(c))
+/* One turn for harness_poll: true once nothing waits for a PUBACK. */
+static bool turn_all_sent(const void *arg)
+{
+	struct mqtt_client *c = (struct mqtt_client *)arg;
+
+	if (mqtt_client_pending(c) == 0)
+		return true;
+	events_drain(c);
+	mqtt_client_tick(c, clock_real_s());
+	return false;
+}
+
+struct awaited {
+	struct mqtt_client *c;
+	const char *topic;
+	void (*seen)(const struct mqtt_event *ev, void *arg);
+	void *arg;
+};
+
+/* One turn for harness_poll: true once a message on a->topic came. */
+static bool turn_message(const void *arg)
+{
+	const struct awaited *a = arg;
+	struct mqtt_event ev;
+
+	while (mqtt_client_next(a->c, &ev) == 0) {
+		bool last = ev.kind == MQTT_EVENT_MESSAGE && strcmp(ev.topic, a->topic) == 0;
+
+		if (ev.kind == MQTT_EVENT_MESSAGE && !last && a->seen)
+			a->seen(&ev, a->arg);
+		mqtt_event_clear(&ev);
+		if (last)
 			return true;
-		mqtt_client_tick(c, clock_real_s());
-		harness_sleep(0.005);
 	}
+	mqtt_client_tick(a->c, clock_real_s());
 	return false;
 }
 
@@ -94,24 +135,9 @@ static bool wait_connected(struct mqtt_client *c, double timeout_s)
 static bool wait_message(struct mqtt_client *c, const char *topic, double timeout_s,
 			 void (*seen)(const struct mqtt_event *ev, void *arg), void *arg)
 {
-	double end = clock_real_s() + harness_timeout_s(timeout_s);
+	const struct awaited a = { c, topic, seen, arg };
 
-	while (clock_real_s() < end) {
-		struct mqtt_event ev;
-
-		while (mqtt_client_next(c, &ev) == 0) {
-			bool last = ev.kind == MQTT_EVENT_MESSAGE && strcmp(ev.topic, topic) == 0;
-
-			if (ev.kind == MQTT_EVENT_MESSAGE && !last && seen)
-				seen(&ev, arg);
-			mqtt_event_clear(&ev);
-			if (last)
-				return true;
-		}
-		mqtt_client_tick(c, clock_real_s());
-		harness_sleep(0.005);
-	}
-	return false;
+	return harness_poll(turn_message, &a, timeout_s, 0.005);
 }
 
 /* ---- inbound limits ------------------------------------------------------ */
@@ -141,6 +167,22 @@ static void sizes_note(const struct mqtt_event *ev, void *arg)
 			s->intact[i] = false;
 }
 
+/* What c saw before big/end: big/fits alone, max bytes of 'a', and
+ * big/too-long counted as dropped. Returns c's stats. */
+static struct mqtt_stats expect_only_fits(struct mqtt_client *c, const struct sizes_seen *seen,
+					  size_t max)
+{
+	struct mqtt_stats st;
+
+	assert_int_equal(seen->n, 1);
+	assert_string_equal(seen->topic[0], "big/fits");
+	assert_int_equal(seen->len[0], max);
+	assert_true(seen->intact[0]);
+	mqtt_client_get_stats(c, &st);
+	assert_int_equal(st.dropped_oversize, 1);
+	return st;
+}
+
 /* A payload of exactly the limit arrives whole; one byte more is dropped,
  * counted once, and the client goes on (the marker after it arrives). */
 static void test_oversize_dropped(void **state)
@@ -166,12 +208,7 @@ static void test_oversize_dropped(void **state)
 	assert_int_equal(harness_publish(&f->env.broker, "big/end", "end", false), 0);
 	assert_true(wait_message(c, "big/end", 10, sizes_note, &seen));
 
-	assert_int_equal(seen.n, 1);
-	assert_string_equal(seen.topic[0], "big/fits");
-	assert_int_equal(seen.len[0], MAX_PAYLOAD);
-	assert_true(seen.intact[0]);
-	mqtt_client_get_stats(c, &st);
-	assert_int_equal(st.dropped_oversize, 1);
+	st = expect_only_fits(c, &seen, MAX_PAYLOAD);
 	assert_int_equal(st.messages, 2);	/* big/fits and big/end */
 	mqtt_client_free(c, 1000);
 	free(payload);
@@ -186,7 +223,6 @@ static void test_oversize_default(void **state)
 	size_t max = MQTT_DEFAULT_MAX_PAYLOAD_BYTES;
 	char *payload = malloc(max + 1);
 	struct sizes_seen seen = { 0 };
-	struct mqtt_stats st;
 
 	assert_non_null(payload);
 	memset(payload, 'a', max + 1);
@@ -199,18 +235,9 @@ static void test_oversize_default(void **state)
 	assert_int_equal(mqtt_client_publish(pub, "big/fits", payload, max, 1, false, 1), 0);
 	assert_int_equal(mqtt_client_publish(pub, "big/too-long", payload, max + 1, 1, false, 2), 0);
 	assert_int_equal(mqtt_client_publish(pub, "big/end", "end", 3, 1, false, 3), 0);
-	for (double end = clock_real_s() + harness_timeout_s(10);
-	     mqtt_client_pending(pub) > 0 && clock_real_s() < end; harness_sleep(0.01)) {
-		events_drain(pub);
-		mqtt_client_tick(pub, clock_real_s());
-	}
+	harness_poll(turn_all_sent, pub, 10, 0.01);
 	assert_true(wait_message(c, "big/end", 10, sizes_note, &seen));
-	assert_int_equal(seen.n, 1);
-	assert_string_equal(seen.topic[0], "big/fits");
-	assert_int_equal(seen.len[0], max);
-	assert_true(seen.intact[0]);
-	mqtt_client_get_stats(c, &st);
-	assert_int_equal(st.dropped_oversize, 1);
+	expect_only_fits(c, &seen, max);
 	mqtt_client_free(pub, 1000);
 	mqtt_client_free(c, 1000);
 	free(payload);
@@ -271,12 +298,7 @@ static void test_byte_budget(void **state)
 	}
 	/* The whole burst reaches the broker (every PUBACK back) while c's
 	 * owner takes nothing. */
-	for (end = clock_real_s() + harness_timeout_s(15);
-	     mqtt_client_pending(pub) > 0 && clock_real_s() < end; harness_sleep(0.01)) {
-		events_drain(pub);
-		mqtt_client_tick(pub, clock_real_s());
-	}
-	assert_int_equal(mqtt_client_pending(pub), 0);
+	assert_true(harness_poll(turn_all_sent, pub, 15, 0.01));
 	harness_sleep(0.5);
 	mqtt_client_get_stats(c, &st);
 	held = st.messages;

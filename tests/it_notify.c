@@ -26,26 +26,16 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
 struct fixture {
 	struct harness_env env;	/* each test starts the broker when it needs it */
-	char scn[300];
 	char log[300];
 	char sock_path[300];
 	int sock;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int setup(void **state)
 {
@@ -54,7 +44,6 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(harness_env_open_dir(&f->env, "it-notify"), 0);
-	harness_env_path(&f->env, "test.scn", f->scn, sizeof(f->scn));
 	harness_env_path(&f->env, "daemon.log", f->log, sizeof(f->log));
 	harness_env_path(&f->env, "notify", f->sock_path, sizeof(f->sock_path));
 	f->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -79,7 +68,7 @@ static int teardown(void **state)
 /* Two chips on the simulated bus; fault_lines adds scenario lines. */
 static void write_sensord_config(struct fixture *f, const char *fault_lines)
 {
-	harness_write_file(f->scn,
+	harness_write_file(f->env.scn,
 			   "chip ball bmp280 0x76 sealed\n"
 			   "chip pad mcp9808 0x18\n"
 			   "at 0 pad temperature_c 30\n"
@@ -123,12 +112,12 @@ struct seen {
 static double wait_for(struct fixture *f, const char *want, double timeout_s, struct seen *s,
 		       char *got, size_t got_len)
 {
-	double end = now_s() + timeout_s;
+	double end = harness_now_s() + timeout_s;
 	char buf[512];
 
 	for (;;) {
 		struct pollfd pfd = { .fd = f->sock, .events = POLLIN };
-		double left = end - now_s(), t;
+		double left = end - harness_now_s(), t;
 		ssize_t n;
 
 		if (left <= 0)
@@ -138,7 +127,7 @@ static double wait_for(struct fixture *f, const char *want, double timeout_s, st
 		n = recv(f->sock, buf, sizeof(buf) - 1, 0);
 		assert_true(n >= 0);
 		buf[n] = '\0';
-		t = now_s();
+		t = harness_now_s();
 		if (strcmp(buf, "WATCHDOG=1") == 0) {
 			if (s->watchdogs > 0 && t - s->last_watchdog_s < s->min_gap_s)
 				s->min_gap_s = t - s->last_watchdog_s;
@@ -179,6 +168,30 @@ static void fail_with_log(struct fixture *f, const char *what)
 	fail_msg("%s; the daemon's log:\n%s", what, text ? text : "");
 }
 
+/* Starts the broker and sensord (fault_lines in its scenario, WATCHDOG_USEC
+ * watchdog_usec) and waits up to timeout_s for READY=1, failing the test
+ * without it. s (made fresh) collects what came until then; *t0 gets the
+ * start, *t_ready the time READY=1 came. Returns sensord's PID. */
+static pid_t sensord_ready(struct fixture *f, const char *fault_lines, const char *watchdog_usec,
+			   double timeout_s, struct seen *s, double *t0, double *t_ready)
+{
+	pid_t pid;
+
+	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
+	write_sensord_config(f, fault_lines);
+	seen_init(s);
+	*t0 = harness_now_s();
+	pid = start(f, "rollsense-sensord", watchdog_usec);
+	*t_ready = wait_for(f, "READY=1", timeout_s, s, NULL, 0);
+	if (*t_ready < 0) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "no READY=1 within %.0f s", timeout_s);
+		fail_with_log(f, what);
+	}
+	return pid;
+}
+
 /* Healthy chips: READY=1 within a second or two of the start, the status
  * says both chips answer, WATCHDOG=1 comes every half interval (1 s of
  * WATCHDOG_USEC: every 0.5 s), SIGHUP gives RELOADING=1 then READY=1, and
@@ -191,17 +204,10 @@ static void test_sensord_ready_and_watchdog(void **state)
 	double t0, t_ready, t_end;
 	pid_t pid;
 
-	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
-	write_sensord_config(f, "");
-	seen_init(&s);
-	t0 = now_s();
-	pid = start(f, "rollsense-sensord", "1000000");
-	t_ready = wait_for(f, "READY=1", 10, &s, NULL, 0);
-	if (t_ready < 0)
-		fail_with_log(f, "no READY=1 within 10 s");
+	pid = sensord_ready(f, "", "1000000", 10, &s, &t0, &t_ready);
 	print_message("READY=1 %.2f s after the start\n", t_ready - t0);
 
-	t_end = now_s() + 4;
+	t_end = harness_now_s() + 4;
 	wait_for(f, NULL, 4, &s, NULL, 0);
 	print_message("%d WATCHDOG=1, shortest gap %.2f s; status \"%s\"\n", s.watchdogs,
 		      s.min_gap_s, s.last_status);
@@ -235,14 +241,9 @@ static void test_sensord_chips_failing(void **state)
 	double t0, t_ready;
 	pid_t pid;
 
-	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
-	write_sensord_config(f, "fault 0 4 ball nack\nfault 0 4 pad nack\n");
-	seen_init(&s);
-	t0 = now_s();
-	pid = start(f, "rollsense-sensord", "1000000");
-	t_ready = wait_for(f, "READY=1", 15, &s, NULL, 0);
-	if (t_ready < 0)
-		fail_with_log(f, "no READY=1 after the chips came back");
+	/* READY=1 only after the chips came back. */
+	pid = sensord_ready(f, "fault 0 4 ball nack\nfault 0 4 pad nack\n", "1000000", 15, &s, &t0,
+			    &t_ready);
 	print_message("READY=1 %.2f s after the start; %d WATCHDOG=1 before it; status \"%s\"\n",
 		      t_ready - t0, s.watchdogs, s.last_status);
 	/* Not before the faults end at 4 s of the sample timeline. */
@@ -262,14 +263,9 @@ static void test_sensord_stalled_stops_pinging(void **state)
 {
 	struct fixture *f = *state;
 	struct seen s;
-	pid_t pid;
+	double t0, t_ready;
+	pid_t pid = sensord_ready(f, "", "400000", 10, &s, &t0, &t_ready);
 
-	assert_int_equal(broker_start(&f->env.broker, f->env.dir, 0, NULL), 0);
-	write_sensord_config(f, "");
-	seen_init(&s);
-	pid = start(f, "rollsense-sensord", "400000");
-	if (wait_for(f, "READY=1", 10, &s, NULL, 0) < 0)
-		fail_with_log(f, "no READY=1");
 	kill(pid, SIGSTOP);
 	harness_sleep(0.2);
 	drain(f);	/* what was sent before the stop */
@@ -307,7 +303,7 @@ static void test_collector_ready_after_subscribe(void **state)
 	assert_true(s.watchdogs >= 10);
 
 	assert_int_equal(broker_start(&f->env.broker, f->env.dir, f->env.broker.port, NULL), 0);
-	t_up = now_s();
+	t_up = harness_now_s();
 	/* Its next connect attempt comes at most 30 s after the last one
 	 * (the retry delay doubles while the broker is away). */
 	t_ready = wait_for(f, "READY=1", harness_timeout_s(10) + 30, &s, NULL, 0);

@@ -319,33 +319,6 @@ static bool file_has(const char *path, const char *needle)
 	return found;
 }
 
-/* How many times needle is in the file at path (0 if it cannot be read). */
-static int file_count(const char *path, const char *needle)
-{
-	char *text = harness_read_file(path);
-	int n = 0;
-
-	for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	free(text);
-	return n;
-}
-
-/* Waits until needle is in the file at path count times (true), or the
- * timeout (stretched under valgrind) passes. */
-static bool wait_count(const char *path, const char *needle, int count, double timeout_s)
-{
-	double waited = 0;
-
-	while (file_count(path, needle) < count) {
-		if (waited >= harness_timeout_s(timeout_s))
-			return false;
-		harness_sleep(0.1);
-		waited += 0.1;
-	}
-	return true;
-}
-
 /* The rows of a query on the collector's database, through the sqlite3
  * command (not the project's code), as a cJSON array of objects. */
 static cJSON *sql(struct fixture *f, const char *query)
@@ -578,7 +551,7 @@ static void test_tls_key_checked_before_reconnect(void **state)
 	assert_true(daemon_start("rollsense-sensord", config_write(f, "sensord.json", &s),
 				 sensord_log) > 0);
 	assert_log_has(sensord_log, connected, 15);
-	assert_int_equal(file_count(f->env.broker.log, broker_saw), 1);
+	assert_int_equal(harness_file_count(f->env.broker.log, broker_saw), 1);
 
 	assert_int_equal(chmod(key, 0644), 0);
 	broker_stop(&f->env.broker);
@@ -589,17 +562,17 @@ static void test_tls_key_checked_before_reconnect(void **state)
 	assert_log_has(sensord_log, refused, 10);
 	/* Attempts 1, 2 and 4 s apart: by now two or three were refused. */
 	harness_sleep(4.5);
-	if (file_count(sensord_log, connected) != 1)
+	if (harness_file_count(sensord_log, connected) != 1)
 		fail_with_log("sensord connected with a key readable by others", sensord_log);
-	assert_int_equal(file_count(f->env.broker.log, broker_saw), 1);
-	if (file_count(sensord_log, refused) != 1)
+	assert_int_equal(harness_file_count(f->env.broker.log, broker_saw), 1);
+	if (harness_file_count(sensord_log, refused) != 1)
 		fail_with_log("the refusal should be logged once per stretch", sensord_log);
 
 	/* Fixed: the next attempt (at most 16 s away) connects. */
 	assert_int_equal(chmod(key, 0600), 0);
-	if (!wait_count(sensord_log, connected, 2, 30))
+	if (!harness_wait_file_count(sensord_log, connected, 2, 30))
 		fail_with_log("sensord did not connect again once the key was 0600", sensord_log);
-	assert_int_equal(file_count(f->env.broker.log, broker_saw), 2);
+	assert_int_equal(harness_file_count(f->env.broker.log, broker_saw), 2);
 }
 
 /* ---- user names, passwords, ACL ---------------------------------------- */

@@ -35,6 +35,16 @@ static int setup(void **state)
 	return unit_dir_setup(state, "test_outbox", "outbox");
 }
 
+/* outbox_open, failing the test when it cannot. */
+static struct outbox *open_ok(const char *dir, size_t max_entries)
+{
+	struct outbox *ob = outbox_open(dir, max_entries);
+
+	if (!ob)
+		fail_msg("outbox_open %s: %s", dir, strerror(errno));
+	return ob;
+}
+
 /* The payload a test stores for (run, seq); what comes back must equal it. */
 static int payload_make(char *buf, size_t len, const char *run, uint64_t seq)
 {
@@ -154,8 +164,7 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 	size_t i, n;
 	FILE *f;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stat(fx->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	append_range(ob, RUN_A, 1, 10);
@@ -172,8 +181,7 @@ static void test_reopen_brings_back_unconfirmed_in_order(void **state)
 	fputs("not a segment\n", f);
 	fclose(f);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).recovered, 6);
 	assert_int_equal(stats_of(ob).depth, 6);
 	n = drain(ob, 0, s, 16);
@@ -193,14 +201,12 @@ static void test_ack_watermark_across_runs(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_A, 1, 5);
 	outbox_close(ob);	/* close flushes */
 
 	/* A new start: the old run comes from disk, the new one is appended. */
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	append_range(ob, RUN_B, 1, 3);
 	assert_int_equal(outbox_ack(ob, RUN_B, 2), 2);
@@ -211,8 +217,7 @@ static void test_ack_watermark_across_runs(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).recovered, 3);
 	/* Old run first, then the new one. */
 	assert_int_equal(drain(ob, 0, s, 16), 3);
@@ -236,8 +241,7 @@ static void test_ack_above_max_seq_is_refused(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), -1);
 	append_range(ob, RUN_A, 1, 5);
 	assert_int_equal(outbox_run_info(ob, RUN_A, &max_seq, &acked_seq), 0);
@@ -266,8 +270,7 @@ static void test_ack_above_max_seq_is_refused(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).recovered, 3);
 	assert_int_equal(drain(ob, 0, s, 16), 3);
 	assert_int_equal(s[0].seq, 6);
@@ -292,8 +295,7 @@ static void test_runs_without_entries_are_bounded(void **state)
 	char run[16];
 	int i, known = 0;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	for (i = 1; i <= 40; i++) {
 		snprintf(run, sizeof(run), "%08x", 0x100 + i);
 		append_range(ob, run, 7, 7);
@@ -335,8 +337,7 @@ static void test_16_digit_runs_round_trip(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_C, 1, 5);
 	append_range(ob, RUN_D, 1, 2);
 	append_range(ob, RUN_A, 1, 1);
@@ -345,8 +346,7 @@ static void test_16_digit_runs_round_trip(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).recovered, 6);
 	assert_int_equal(drain(ob, 0, s, 16), 6);
 	assert_string_equal(s[0].run, RUN_C);
@@ -377,8 +377,7 @@ static void test_ack_survives_segment_deletion(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 20000);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 20000);
 	append_range(ob, RUN_C, 1, 4095);
 	assert_int_equal(outbox_flush(ob), 0);
 	/* The ack is the 4096th record: the segment is full after it. */
@@ -389,8 +388,7 @@ static void test_ack_survives_segment_deletion(void **state)
 	assert_int_equal(segment_count(fx->path), 1);	/* the first one is gone */
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 20000);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 20000);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	assert_int_equal(outbox_run_info(ob, RUN_C, &max_seq, &acked_seq), 0);
 	assert_int_equal(max_seq, 4100);
@@ -413,8 +411,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
 	struct outbox *ob;
 	size_t i, n;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_A, 1, 20);
 	assert_int_equal(outbox_flush(ob), 0);
 	n = drain(ob, 0, s, 32);
@@ -432,8 +429,7 @@ static void test_puback_out_of_order_then_reopen(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).recovered, 14);
 	n = drain(ob, 0, t, 32);
 	assert_int_equal(n, 14);
@@ -457,8 +453,7 @@ static void test_damage_at_open_sets_lost_after(void **state)
 	off_t size, rec;
 	size_t i;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_A, 10, 19);	/* two-digit seqs: records of one length */
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
@@ -469,8 +464,7 @@ static void test_damage_at_open_sets_lost_after(void **state)
 
 	/* A power cut in the middle of writing the last record (seq 19). */
 	assert_int_equal(truncate(path, size - rec / 2), 0);
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	st = stats_of(ob);
 	assert_int_equal(st.recovered, 9);
 	assert_int_equal(st.torn_tails, 1);
@@ -481,8 +475,7 @@ static void test_damage_at_open_sets_lost_after(void **state)
 	assert_int_equal(outbox_flush(ob), 0);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).torn_tails, 1);
 	assert_int_equal(drain(ob, 0, s, 32), 11);
 	for (i = 0; i < 11; i++) {
@@ -505,8 +498,7 @@ static void test_full_outbox_drops_oldest(void **state)
 	struct outbox *ob;
 	size_t i;
 
-	ob = outbox_open(fx->path, 5);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 5);
 	append_range(ob, RUN_A, 1, 5);
 	assert_int_equal(outbox_flush(ob), 0);
 	append_range(ob, RUN_A, 6, 8);	/* drops 1, 2, 3, which are on disk */
@@ -518,8 +510,7 @@ static void test_full_outbox_drops_oldest(void **state)
 	outbox_close(ob);
 
 	/* The drop is durable: 1-3 do not come back, even with room for them. */
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).recovered, 5);
 	assert_int_equal(drain(ob, 0, s, 16), 5);
 	for (i = 0; i < 5; i++)
@@ -538,8 +529,7 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
 	struct sent s[64];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_C, 1, 30);
 	assert_int_equal(drain(ob, 0, s, 64), 30);
 	assert_no_loss(s, 30);
@@ -553,8 +543,7 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
 	assert_no_loss(s, 5);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(drain(ob, 0, s, 64), 5);
 	assert_int_equal(s[0].seq, 36);
 	assert_no_loss(s, 5);
@@ -564,8 +553,7 @@ static void test_lost_after_not_set_in_normal_operation(void **state)
 	assert_no_loss(s, 3);
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(drain(ob, 0, s, 64), 8);
 	assert_no_loss(s, 8);
 	outbox_close(ob);
@@ -580,8 +568,7 @@ static void test_lost_after_drop_of_three(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 5);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 5);
 	append_range(ob, RUN_C, 1, 5);
 	assert_int_equal(outbox_ack(ob, RUN_C, 1), 1);
 	append_range(ob, RUN_C, 6, 9);
@@ -596,8 +583,7 @@ static void test_lost_after_drop_of_three(void **state)
 	outbox_close(ob);
 
 	/* The same after a restart, from what the disk says. */
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(drain(ob, 0, s, 16), 5);
 	assert_int_equal(s[0].seq, 5);
 	assert_int_equal(s[0].lost_after, 1);
@@ -613,8 +599,7 @@ static void test_lost_after_two_runs_interleaved(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 4);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 4);
 	append_range(ob, RUN_C, 1, 1);
 	append_range(ob, RUN_D, 1, 1);
 	append_range(ob, RUN_C, 2, 2);
@@ -645,8 +630,7 @@ static void test_lost_after_goes_to_the_next_append(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 2);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 2);
 	append_range(ob, RUN_C, 1, 1);
 	append_range(ob, RUN_D, 1, 1);
 	append_range(ob, RUN_D, 2, 2);	/* drops C1, no C held */
@@ -682,8 +666,7 @@ static void test_lost_after_at_open(void **state)
 	off_t rec;
 	int fd;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_A, 11, 20);
 	assert_int_equal(outbox_flush(ob), 0);
 	segment_only(fx->path, path, sizeof(path));
@@ -696,8 +679,7 @@ static void test_lost_after_at_open(void **state)
 	assert_int_equal(pwrite(fd, "#", 1, 3 * rec + rec / 2), 1);
 	close(fd);
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(stats_of(ob).corrupt_regions, 1);
 	assert_int_equal(drain(ob, 0, s, 16), 6);
 	assert_int_equal(s[0].seq, 15);
@@ -708,8 +690,7 @@ static void test_lost_after_at_open(void **state)
 	/* Room for 4: 15 and 16 are dropped once the log is read (11-13,
 	 * whose ack comes later in the log, are confirmed by then: nothing
 	 * that was confirmed counts as dropped). */
-	ob = outbox_open(fx->path, 4);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 4);
 	assert_int_equal(stats_of(ob).dropped, 2);
 	assert_int_equal(drain(ob, 0, s, 16), 4);
 	assert_int_equal(s[0].seq, 17);
@@ -725,8 +706,7 @@ static void test_send_order_and_resend_timing(void **state)
 	struct outbox *ob;
 	uint64_t id2 = 0;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_A, 1, 3);
 	for (uint64_t seq = 1; seq <= 3; seq++) {
 		e = outbox_next_to_send(ob, 0, 30);
@@ -765,8 +745,7 @@ static void test_reset_sent_resends_from_oldest(void **state)
 	struct sent s[16];
 	struct outbox *ob;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	append_range(ob, RUN_A, 1, 4);
 	assert_int_equal(drain(ob, 0, s, 16), 4);
 	assert_int_equal(drain(ob, 1, s, 16), 0);	/* all in flight */
@@ -804,22 +783,28 @@ static int crash_with_unflushed(void *path)
 	return 0;
 }
 
+/* After a child's run: the outbox at path, reopened, brings back n
+ * readings, seq first to first + n - 1 in order, none marked lost. */
+static void expect_recovered(const char *path, size_t n, uint64_t first)
+{
+	struct sent s[256];
+	struct outbox *ob = open_ok(path, 1000);
+	size_t i;
+
+	assert_int_equal(stats_of(ob).recovered, n);
+	assert_int_equal(drain(ob, 0, s, 256), n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(s[i].seq, first + i);
+	assert_no_loss(s, n);
+	outbox_close(ob);
+}
+
 static void test_crash_loses_only_unflushed(void **state)
 {
 	struct unit_dir *fx = *state;
-	struct sent s[256];
-	struct outbox *ob;
-	size_t i;
 
 	unit_in_child(crash_with_unflushed, fx->path);
-	ob = outbox_open(fx->path, 1000);
-	assert_non_null(ob);
-	assert_int_equal(stats_of(ob).recovered, 100);
-	assert_int_equal(drain(ob, 0, s, 256), 100);
-	for (i = 0; i < 100; i++)
-		assert_int_equal(s[i].seq, 1 + i);
-	assert_no_loss(s, 100);
-	outbox_close(ob);
+	expect_recovered(fx->path, 100, 1);
 }
 
 /* In a child: 1-10 flushed; 11-110 refused by the file size limit; 1-105
@@ -856,19 +841,9 @@ static int flush_past_size_limit(void *path)
 static void test_failed_flush_is_retried(void **state)
 {
 	struct unit_dir *fx = *state;
-	struct sent s[256];
-	struct outbox *ob;
-	size_t i;
 
 	unit_in_child(flush_past_size_limit, fx->path);
-	ob = outbox_open(fx->path, 1000);
-	assert_non_null(ob);
-	assert_int_equal(stats_of(ob).recovered, 15);
-	assert_int_equal(drain(ob, 0, s, 256), 15);
-	for (i = 0; i < 15; i++)
-		assert_int_equal(s[i].seq, 106 + i);
-	assert_no_loss(s, 15);
-	outbox_close(ob);
+	expect_recovered(fx->path, 15, 106);
 }
 
 static void test_done_segments_removed(void **state)
@@ -877,8 +852,7 @@ static void test_done_segments_removed(void **state)
 	struct outbox *ob;
 	uint64_t seq;
 
-	ob = outbox_open(fx->path, 20000);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 20000);
 	/* Flushing every 100 readings: a segment is closed after the batch
 	 * that takes it to 4096 records, i.e. at 4100; 10000 readings make
 	 * segments of 4100, 4100 and 1800. */
@@ -899,8 +873,7 @@ static void test_done_segments_removed(void **state)
 	outbox_close(ob);
 	assert_int_equal(segment_count(fx->path), 0);
 
-	ob = outbox_open(fx->path, 20000);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 20000);
 	assert_int_equal(stats_of(ob).recovered, 0);
 	outbox_close(ob);
 }
@@ -912,8 +885,7 @@ static void test_flush_writes_only_changes(void **state)
 	char path[160];
 	off_t size;
 
-	ob = outbox_open(fx->path, 100);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 100);
 	assert_int_equal(outbox_flush(ob), 0);
 	assert_int_equal(stats_of(ob).flushes, 0);
 	assert_int_equal(segment_count(fx->path), 0);
@@ -954,8 +926,7 @@ static void test_open_and_append_errors(void **state)
 	assert_null(outbox_open(path, 10));
 	assert_int_equal(errno, ENOTDIR);
 
-	ob = outbox_open(fx->path, 10);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 10);
 	errno = 0;
 	second = outbox_open(fx->path, 10);
 	assert_null(second);
@@ -984,16 +955,14 @@ static void test_200000_round_trip(void **state)
 	uint64_t seq;
 	int len;
 
-	ob = outbox_open(fx->path, 250000);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 250000);
 	for (seq = 1; seq <= 200000; seq += 1000) {
 		append_range(ob, RUN_A, seq, seq + 999);
 		assert_int_equal(outbox_flush(ob), 0);
 	}
 	outbox_close(ob);
 
-	ob = outbox_open(fx->path, 250000);
-	assert_non_null(ob);
+	ob = open_ok(fx->path, 250000);
 	assert_int_equal(stats_of(ob).recovered, 200000);
 	for (seq = 1; seq <= 200000; seq++) {
 		e = outbox_next_to_send(ob, 0, INFINITY);
