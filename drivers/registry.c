@@ -8,12 +8,14 @@ extern const struct sensor_driver bmp280_driver;
 extern const struct sensor_driver bme280_driver;
 extern const struct sensor_driver ads1115_driver;
 extern const struct sensor_driver mcp9808_driver;
+extern const struct sensor_driver lps22hb_driver;
 
 static const struct sensor_driver *const drivers[] = {
 	&bmp280_driver,
 	&bme280_driver,
 	&ads1115_driver,
 	&mcp9808_driver,
+	&lps22hb_driver,
 };
 
 const struct sensor_driver *sensor_driver_find(const char *name)

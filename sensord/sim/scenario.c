@@ -87,12 +87,14 @@ extern const struct sim_model sim_bmp280_model;
 extern const struct sim_model sim_bme280_model;
 extern const struct sim_model sim_ads1115_model;
 extern const struct sim_model sim_mcp9808_model;
+extern const struct sim_model sim_lps22hb_model;
 
 static const struct sim_model *const builtin_models[] = {
 	&sim_bmp280_model,
 	&sim_bme280_model,
 	&sim_ads1115_model,
 	&sim_mcp9808_model,
+	&sim_lps22hb_model,
 	NULL,
 };
 
