@@ -99,24 +99,13 @@ static const char *show(const char *s, char *buf)
 	return show_n(s, strlen(s), true, buf);
 }
 
-/* Writes a, sep and b into out, cut at len - 1 bytes: key paths are short
- * and only used in messages. */
-static void text_join(char *out, size_t len, const char *a, const char *sep, const char *b)
-{
-	const char *parts[] = { a, sep, b };
-	size_t o = 0;
-
-	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
-		for (const char *p = parts[i]; *p != '\0' && o + 1 < len; p++)
-			out[o++] = *p;
-	out[o] = '\0';
-}
-
-/* parent.key, or key at the top level. Keys from the schema are short; a key
- * from the file (an unknown one) is escaped first. */
+/* parent.key, or key at the top level, cut to fit out: key paths are short
+ * and only used in messages. Keys from the schema are short; a key from the
+ * file (an unknown one) is escaped first. */
 static void key_join(char *out, size_t len, const char *parent, const char *key)
 {
-	text_join(out, len, parent, parent[0] == '\0' ? "" : ".", key);
+	if (snprintf(out, len, "%s%s%s", parent, parent[0] == '\0' ? "" : ".", key) < 0)
+		out[0] = '\0';
 }
 
 static void key_join_user(char *out, size_t len, const char *parent, const char *key)
@@ -128,10 +117,8 @@ static void key_join_user(char *out, size_t len, const char *parent, const char 
 
 static void key_index(char *out, size_t len, const char *parent, size_t index)
 {
-	char suffix[24];
-
-	sprintf(suffix, "[%zu]", index);
-	text_join(out, len, parent, suffix, "");
+	if (snprintf(out, len, "%s[%zu]", parent, index) < 0)
+		out[0] = '\0';
 }
 
 /* "a, b, c" from a list of names. */
