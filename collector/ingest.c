@@ -323,9 +323,7 @@ static void keep_revised(struct ingest *ing, const struct detector_summary *s, d
 		ing->revised = n;
 		ing->cap_revised = cap;
 	}
-	ing->revised[ing->n_revised].summary = *s;
-	ing->revised[ing->n_revised].ts_offset_s = ts_offset_s;
-	ing->n_revised++;
+	ing->revised[ing->n_revised++] = (struct revised_session){ *s, ts_offset_s };
 }
 
 static void handle_events(struct ingest *ing, struct run_state *rs, const struct detector_event *ev,
@@ -485,14 +483,14 @@ static int stored_catch_up(struct ingest *ing, struct run_state *rs)
 	while (rs->prog.stored_seq < rs->prog.fed_seq) {
 		int n = store_seqs_after(ing->st, rs->run_id, rs->prog.stored_seq, ing->seqs,
 					 REPLAY_CHUNK);
-		uint64_t next;
 
 		if (n < 0)
 			return -1;
 		/* After the last seq, when no more are stored: as if fed_seq + 1 was. */
 		for (int i = 0; i < (n < REPLAY_CHUNK ? n + 1 : n) &&
 				rs->prog.stored_seq < rs->prog.fed_seq; i++) {
-			next = i < n ? ing->seqs[i] : rs->prog.fed_seq + 1;
+			uint64_t next = i < n ? ing->seqs[i] : rs->prog.fed_seq + 1;
+
 			if (next > rs->prog.fed_seq + 1)
 				next = rs->prog.fed_seq + 1;	/* beyond is the detector's hole */
 			if (next != rs->prog.stored_seq + 1) {
@@ -1075,9 +1073,7 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 	}
 	topic_build(topic, sizeof(topic), ing->cfg->mqtt.topic_prefix, rs->device, "ack");
 	len = ack_encode(rs->run, rs->committed_seq, buf, sizeof(buf));
-	if (len < 0)
-		return;
-	if (ing->publish(ing->publish_ctx, topic, buf, (size_t)len, true) == 0) {
+	if (len >= 0 && ing->publish(ing->publish_ctx, topic, buf, (size_t)len, true) == 0) {
 		rs->acked_seq = rs->committed_seq;
 		rs->acked_at_s = ing->now_s;
 		/* What was stored since the last commit still needs its ack. */

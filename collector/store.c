@@ -217,7 +217,8 @@ static const struct migration migrations[] = {
 	X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1") \
 	X(HOLDS_DELETE, "DELETE FROM holds WHERE session_id = ?1") \
 	X(SNAPSHOT_SET, "UPDATE runs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1") \
-	X(SNAPSHOT_GET, "SELECT snapshot, snapshot_seq FROM runs WHERE id = ?1")
+	X(SNAPSHOT_GET, "SELECT snapshot FROM runs WHERE id = ?1 AND snapshot_seq = ?2" \
+			" AND typeof(snapshot) = 'blob' AND length(snapshot) = ?3")
 
 #define STMT_ENUM(name, sql) STMT_##name,
 #define STMT_TEXT(name, sql) sql,
@@ -370,9 +371,9 @@ static uint64_t column_u64(sqlite3_stmt *s, int i)
 /* Where a row's column goes: bind_params' mirror. The macros check the
  * destination's type (a mismatch in ?: is a warning, so an error here). */
 struct column {
-	enum { COL_INT, COL_U64, COL_SIZE, COL_DOUBLE, COL_REAL, COL_BOOL, COL_TEXT } type;
+	enum { COL_INT, COL_U64, COL_SIZE, COL_DOUBLE, COL_REAL, COL_BOOL, COL_TEXT, COL_BLOB } type;
 	void *dst;
-	size_t size;		/* of a TEXT's buffer */
+	size_t size;		/* of a TEXT's buffer; a BLOB's length */
 };
 
 #define C_TYPED(t, T, p) { .type = t, .dst = 1 ? (p) : (T *)NULL }
@@ -383,10 +384,12 @@ struct column {
 #define C_REAL(p) C_TYPED(COL_REAL, double, p)
 #define C_BOOL(p) C_TYPED(COL_BOOL, bool, p)
 #define C_TEXT(buf) { .type = COL_TEXT, .dst = 1 ? (buf) : (char *)NULL, .size = sizeof(buf) }
+#define C_BLOB(buf, len) { .type = COL_BLOB, .dst = (buf), .size = (len) }
 
 /* Reads columns 0..n-1 of s's current row into c[0..n)'s destinations:
  * INT and DOUBLE as stored, U64 and SIZE with a negative as 0, REAL with
- * NULL as NAN, BOOL as nonzero, TEXT cut to its buffer (NULL as ""). */
+ * NULL as NAN, BOOL as nonzero, TEXT cut to its buffer (NULL as ""), BLOB
+ * of exactly its length (the query makes sure). */
 static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
@@ -407,6 +410,7 @@ static void columns_read(sqlite3_stmt *s, const struct column *c, size_t n)
 			text = sqlite3_column_text(s, i);
 			snprintf(c[k].dst, c[k].size, "%s", text ? (const char *)text : "");
 			break;
+		case COL_BLOB: memcpy(c[k].dst, sqlite3_column_blob(s, i), c[k].size); break;
 		}
 	}
 }
@@ -1032,21 +1036,11 @@ int store_run_snapshot_set(struct store *st, int64_t run_id, uint64_t fed_seq, c
 int store_run_snapshot_get(struct store *st, int64_t run_id, uint64_t fed_seq, void *buf, size_t len)
 {
 	sqlite3_stmt *s = st->stmt[STMT_SNAPSHOT_GET];
-	int rc, ret = 0;
 
-	if (BIND(st, s, "binding a run id", P_INT(run_id)) < 0)
+	if (BIND(st, s, "binding a run id", P_INT(run_id), P_U64(fed_seq),
+		 P_INT(len <= (size_t)INT32_MAX ? (int64_t)len : -1)) < 0)
 		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB &&
-	    column_u64(s, 1) == fed_seq && (size_t)sqlite3_column_bytes(s, 0) == len) {
-		memcpy(buf, sqlite3_column_blob(s, 0), len);
-		ret = 1;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_db(st, "reading a run's snapshot");
-		ret = -1;
-	}
-	sqlite3_reset(s);
-	return ret;
+	return ROW(st, s, false, "reading a run's snapshot", C_BLOB(buf, len));
 }
 
 long store_readings_purge(struct store *st, double before_ts)
