@@ -956,7 +956,6 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	if (c->started) {
 		unsigned waited = 0;
 
-		/* What is still queued or in flight gets the time promised. */
 		for (; waited < timeout_ms; waited += 10) {
 			pump(c);
 			if (!mqtt_client_connected(c) || mqtt_client_pending(c) == 0)

@@ -420,7 +420,6 @@ static bool model_is_barometer(const struct sim_model *model)
 		quantity_index(model, "temperature_c") >= 0;
 }
 
-/* The index of the chip called name, or -1. */
 static int chip_index(const struct sim_scenario *scn, const char *name)
 {
 	size_t i;
@@ -808,10 +807,9 @@ struct sim_scenario *sim_scenario_load(const char *path, char *err, size_t err_l
 
 	text = file_read_all(path, FILE_MAX_BYTES, &len, &size, &why);
 	if (!text) {
-		saved = errno;
 		if (err && err_len)
-			snprintf(err, err_len, "%s: %s", path, strerror(saved));
-		errno = saved;
+			snprintf(err, err_len, "%s: %s", path, strerror(why.err));
+		errno = why.err;
 		return NULL;
 	}
 	scn = sim_scenario_parse(text, len, path, err, err_len);
