@@ -203,13 +203,12 @@ static void timeline_finish(struct sim_timeline *line)
 	}
 }
 
+/* By start only: windows that start together are merged whatever their order. */
 static int window_compare(const void *a, const void *b)
 {
 	const struct sim_window *x = a, *y = b;
 
-	if (x->start_s != y->start_s)
-		return x->start_s < y->start_s ? -1 : 1;
-	return (x->end_s > y->end_s) - (x->end_s < y->end_s);
+	return (x->start_s > y->start_s) - (x->start_s < y->start_s);
 }
 
 /* Sorts and merges overlapping or touching windows, so lookups can binary
