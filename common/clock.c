@@ -1,6 +1,5 @@
 #include "clock.h"
 
-#include <errno.h>
 #include <time.h>
 
 static double start_real_mono;
@@ -45,17 +44,4 @@ double clock_wall_s(void)
 double clock_wall_at(double mono_s)
 {
 	return start_wall + mono_s;
-}
-
-void clock_sleep_mono(double mono_s)
-{
-	struct timespec ts;
-	double real_s = mono_s / time_scale;
-
-	if (real_s <= 0)
-		return;
-	ts.tv_sec = (time_t)real_s;
-	ts.tv_nsec = (long)((real_s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }

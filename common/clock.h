@@ -19,7 +19,5 @@ double clock_wall_s(void);
 double clock_wall_at(double mono_s);
 /* Real (unscaled) CLOCK_MONOTONIC seconds, for timeouts that must not scale. */
 double clock_real_s(void);
-/* Sleeps for a span of mono time (divided by the scale in real time). */
-void clock_sleep_mono(double mono_s);
 
 #endif

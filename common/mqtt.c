@@ -404,7 +404,6 @@ static void on_connection_lost(void *context, char *cause)
 	pthread_mutex_lock(&c->lock);
 	c->connected = false;
 	c->window = 1;
-	c->stats.losses++;
 	if (clock_real_s() - c->connected_at < PROBATION_S)
 		c->young_losses++;
 	else
@@ -499,8 +498,6 @@ static void publish_done(struct publish_ctx *pc, bool ok)
 		c->stats.published_ok++;
 		if (c->window < WINDOW_MAX)
 			c->window++;
-	} else {
-		c->stats.published_failed++;
 	}
 	if (n) {
 		n->ev.kind = MQTT_EVENT_PUBLISHED;
@@ -956,7 +953,6 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	if (c->started) {
 		unsigned waited = 0;
 
-		/* What is still queued or in flight gets the time promised. */
 		for (; waited < timeout_ms; waited += 10) {
 			pump(c);
 			if (!mqtt_client_connected(c) || mqtt_client_pending(c) == 0)

@@ -108,9 +108,7 @@ void mqtt_event_clear(struct mqtt_event *ev);
 /* Statistics for the health line. */
 struct mqtt_stats {
 	uint64_t connects;
-	uint64_t losses;
 	uint64_t published_ok;
-	uint64_t published_failed;
 	uint64_t messages;		/* queued as MESSAGE events */
 	uint64_t dropped_oversize;	/* longer than the client's max payload: dropped */
 };

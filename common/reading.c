@@ -1,7 +1,7 @@
 /* The wire format of readings and acknowledgements (docs/protocol.md, "Wire
  * contract").
  *
- * Encoding is hand-written with snprintf, not cJSON: sensord publishes 10 to
+ * Encoding is hand-written, not cJSON: sensord publishes 10 to
  * 100 readings a second on a Pi, and building a cJSON tree per reading would
  * allocate a dozen nodes for a one-line string. Decoding uses cJSON, because
  * the collector reads what arrives from the network and a hand-written

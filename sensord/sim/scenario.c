@@ -211,13 +211,12 @@ static void timeline_finish(struct sim_timeline *line)
 	}
 }
 
+/* By start only: windows that start together are merged whatever their order. */
 static int window_compare(const void *a, const void *b)
 {
 	const struct sim_window *x = a, *y = b;
 
-	if (x->start_s != y->start_s)
-		return x->start_s < y->start_s ? -1 : 1;
-	return (x->end_s > y->end_s) - (x->end_s < y->end_s);
+	return (x->start_s > y->start_s) - (x->start_s < y->start_s);
 }
 
 /* Sorts and merges overlapping or touching windows, so lookups can binary
@@ -428,7 +427,6 @@ static bool model_is_barometer(const struct sim_model *model)
 		quantity_index(model, "temperature_c") >= 0;
 }
 
-/* The index of the chip called name, or -1. */
 static int chip_index(const struct sim_scenario *scn, const char *name)
 {
 	size_t i;
@@ -816,10 +814,9 @@ struct sim_scenario *sim_scenario_load(const char *path, char *err, size_t err_l
 
 	text = file_read_all(path, FILE_MAX_BYTES, &len, &size, &why);
 	if (!text) {
-		saved = errno;
 		if (err && err_len)
-			snprintf(err, err_len, "%s: %s", path, strerror(saved));
-		errno = saved;
+			snprintf(err, err_len, "%s: %s", path, strerror(why.err));
+		errno = why.err;
 		return NULL;
 	}
 	scn = sim_scenario_parse(text, len, path, err, err_len);
