@@ -1,3 +1,9 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 #include "harness.h"
 #include "unit.h"
 
@@ -243,6 +249,31 @@ static bool port_accepts(const void *arg)
 	return ok;
 }
 
+int harness_run(const char *log_path, char *const argv[], double timeout_s)
+{
+	pid_t pid = harness_spawn(log_path, argv);
+	int status;
+
+	if (pid < 0)
+		return -1;
+	status = harness_wait(pid, timeout_s);
+	if (status == -1) {
+		harness_stop(pid, SIGKILL, 5);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void harness_assert_exit_ok(const char *what, const char *log_path, int status)
+{
+	char *text;
+
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	text = harness_read_file(log_path);
+	fail_msg("%s did not exit 0 (status %d); its log:\n%s", what, status, text ? text : "");
+}
+
 bool harness_wait_port(int port, double timeout_s)
 {
 	return harness_poll(port_accepts, &port, timeout_s, 0.05);
@@ -358,16 +389,10 @@ int harness_publish(const struct broker *b, const char *topic, const char *paylo
 	char port[16], log[400];
 	char *argv[] = { "mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", (char *)topic,
 			 "-m", (char *)payload, "-q", "1", retained ? "-r" : NULL, NULL };
-	pid_t pid;
-	int status;
 
 	snprintf(port, sizeof(port), "%d", b->port);
 	snprintf(log, sizeof(log), "%s/mosquitto_pub.log", b->dir);
-	pid = harness_spawn(log, argv);
-	if (pid < 0)
-		return -1;
-	status = harness_wait(pid, 10);
-	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return harness_run(log, argv, 10) == 0 ? 0 : -1;
 }
 
 /* ---- the integration environment ---- */

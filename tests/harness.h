@@ -1,7 +1,8 @@
 /* Helpers for the integration tests (temporary folders are unit.h's): free
  * loopback ports, child processes started and stopped by PID, and a real
- * mosquitto with its own configuration. Every wait is bounded. Binaries come from $BUILD
- * (default "build"), set by the Makefile for the sanitizer build. */
+ * mosquitto with its own configuration. Every wait is bounded. Binaries
+ * come from $BUILD (default "build"), set by the Makefile for the sanitizer
+ * build. */
 #ifndef ROLLSENSE_HARNESS_H
 #define ROLLSENSE_HARNESS_H
 
@@ -35,6 +36,14 @@ pid_t harness_spawn(const char *log_path, char *const argv[]);
 int harness_wait(pid_t pid, double timeout_s);
 /* Sends sig, waits up to timeout_s, then SIGKILLs. Returns the wait status. */
 int harness_stop(pid_t pid, int sig, double timeout_s);
+/* Runs argv (harness_spawn, output appended to log_path) to its end, for at
+ * most timeout_s (then it is SIGKILLed). Its exit code, or -1 if it did not
+ * exit by itself. */
+int harness_run(const char *log_path, char *const argv[], double timeout_s);
+/* Fails the test unless status (harness_wait's or harness_stop's) is exit
+ * code 0; the message names what and shows its log, log_path. Include
+ * <cmocka.h> first. */
+void harness_assert_exit_ok(const char *what, const char *log_path, int status);
 /* Waits until something accepts TCP connections on 127.0.0.1:port. */
 bool harness_wait_port(int port, double timeout_s);
 /* Waits until path contains needle. */

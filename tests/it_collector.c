@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cJSON.h>
 
@@ -139,15 +138,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void assert_exited_ok(const char *what, const char *log, int status)
-{
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *text = harness_read_file(log);
-
-		fail_msg("%s did not exit 0 (status %d); its log:\n%s", what, status, text ? text : "");
-	}
-}
-
 /* Runs "rollsense-collector report ARGS..." and returns its output. */
 static char *report_run(struct fixture *f, int *status, const char *a1, const char *a2,
 			const char *a3, const char *a4)
@@ -155,12 +145,10 @@ static char *report_run(struct fixture *f, int *status, const char *a1, const ch
 	char out[400];
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
 			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
-	int st;
 
 	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
 	remove(out);
-	st = harness_wait(harness_spawn(out, argv), 30);
-	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	*status = harness_run(out, argv, 30);
 	return harness_read_file(out);
 }
 
@@ -321,8 +309,8 @@ static void test_scripted_session(void **state)
 	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	expect_one_session(f, &t);
 
@@ -334,7 +322,7 @@ static void test_scripted_session(void **state)
 				 "rollsense/ball1/session", "-C", "1", "-W", "5", NULL };
 
 		snprintf(port, sizeof(port), "%d", f->env.broker.port);
-		assert_int_equal(harness_wait(harness_spawn(sub_out, argv), 10), 0);
+		assert_int_equal(harness_run(sub_out, argv, 10), 0);
 	}
 	text = harness_read_file(sub_out);
 	retained = cJSON_Parse(text);
@@ -408,13 +396,13 @@ static void test_late_delivery(void **state)
 
 	write_config(f, 20, 30);
 	collector = start_collector(f);
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
 	harness_sleep(1);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	expect_one_session(f, &t);
 }
 
@@ -446,8 +434,8 @@ static void test_kills_lose_nothing(void **state)
 		collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	}
 	assert_int_equal(kills, 12);
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	expect_one_session(f, &t);
 }
@@ -527,10 +515,10 @@ static void test_queue_overflow_outage(void **state)
 		checked += acks_check(f, acks, &acks_done);
 		status = harness_wait(sensord, 0.5);
 	}
-	assert_exited_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
 	checked += acks_check(f, acks, &acks_done);
 	assert_true(checked >= 10);
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_stop(sub, SIGTERM, 5);
 	expect_one_session(f, &t);
 	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
@@ -558,8 +546,8 @@ static void test_outbox_overflow_declared(void **state)
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(10);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 
 	/* sensord's own count: its health line at exit. */
 	text = harness_read_file(f->env.sensord_log);
@@ -629,7 +617,7 @@ static void test_hostile_messages(void **state)
 		false), 0);
 	harness_sleep(1);
 	assert_int_equal(harness_wait(collector, 0.1), -1);	/* still alive */
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	log = harness_read_file(f->env.collector_log);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(expect, sizeof(expect), "%s %u", kinds[k], counts[k]);
@@ -671,7 +659,7 @@ static void test_reload(void **state)
 		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
 		false), 0);
 	harness_sleep(1);
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	assert_int_equal(stored_readings(f), 1);
 }
 

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "harness.h"
@@ -78,7 +77,6 @@ static void test_many_devices_all_stored(void **state)
 	char port[16], devices[16], rate[16], duration[16], out[320];
 	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, NULL };
 	char *text;
-	int status;
 	pid_t lg;
 	const long total = (long)DEVICES * RATE_HZ * DURATION_S;
 	char expect[64];
@@ -99,12 +97,9 @@ static void test_many_devices_all_stored(void **state)
 		lg = harness_spawn(out, argv);
 	}
 	assert_true(lg > 0);
-	status = harness_wait(lg, DURATION_S + 30);
+	harness_assert_exit_ok("loadgen", out, harness_wait(lg, DURATION_S + 30));
 	text = harness_read_file(out);
 	assert_non_null(text);
-	if (status != 0)
-		fprintf(stderr, "loadgen:\n%s\n", text);
-	assert_int_equal(status, 0);
 	snprintf(expect, sizeof(expect), "sent=%ld puback=%ld acked=%ld lost=0 ", total, total, total);
 	assert_non_null(strstr(text, expect));
 	free(text);
@@ -135,19 +130,16 @@ static long vm_hwm_kb(pid_t pid)
  * broker takes them, over 8 connections; extra is NULL or "--one-device". */
 static void flood(struct fixture *f, const char *device_prefix, const char *extra)
 {
-	char port[16], out[320], *text;
+	char port[16], out[320];
 	char *argv[] = { (char *)harness_bin("bench/rollsense-loadgen"), "-p", port, "--devices",
 			 FLOOD_STR, "--clients", "8", "--count", "1", "--rate", "0",
 			 "--device-prefix", (char *)device_prefix, (char *)extra, NULL };
-	int status;
+	char what[64];
 
 	snprintf(port, sizeof(port), "%d", f->env.broker.port);
 	snprintf(out, sizeof(out), "%s/flood-%s.out", f->env.dir, device_prefix);
-	status = harness_wait(harness_spawn(out, argv), 120);
-	text = harness_read_file(out);
-	if (status != 0)
-		fail_msg("loadgen (%s): status %d\n%s", device_prefix, status, text ? text : "");
-	free(text);
+	snprintf(what, sizeof(what), "loadgen (%s)", device_prefix);
+	harness_assert_exit_ok(what, out, harness_wait(harness_spawn(out, argv), 120));
 }
 
 /* The last "dropped" count of kind in the collector's health line. */
@@ -182,7 +174,6 @@ static void test_floods_leave_memory_bounded(void **state)
 	long hwm_kb, runs, devices;
 	struct timespec t0, t1;
 	double took_s;
-	int status;
 
 	f->collector = harness_spawn(f->env.collector_log, collector_argv);
 	assert_true(f->collector > 0);
@@ -204,9 +195,8 @@ static void test_floods_leave_memory_bounded(void **state)
 	/* Under ASan or valgrind memory is not what a user's collector uses. */
 	if (!instrumented && hwm_kb > FLOOD_HWM_MAX_KB)
 		fail_msg("collector VmHWM %ld kB, the bound is %d kB", hwm_kb, FLOOD_HWM_MAX_KB);
-	status = harness_stop(f->collector, SIGTERM, 30);
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(f->collector, SIGTERM, 30));
 	f->collector = -1;
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* One run per device id of the first flood that got in; of the
 	 * second, a burst's worth: the rest were refused, and counted. */
 	devices = sqlite_count(f->env.db, "select count(*) from devices");
