@@ -384,6 +384,23 @@ pid_t harness_subscribe(const struct broker *b, const char *filter, const char *
 	return pid;
 }
 
+long harness_sqlite_count(const char *db, const char *query)
+{
+	char cmd[1024], line[64];
+	FILE *p;
+	long n = -1;
+
+	/* A collector committing meanwhile locks the database for a moment. */
+	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' \"%s\"", db, query);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (fgets(line, sizeof(line), p))
+		n = strtol(line, NULL, 10);
+	pclose(p);
+	return n;
+}
+
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained)
 {
 	char port[16], log[400];

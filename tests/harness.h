@@ -14,8 +14,9 @@
 int harness_free_port(void);
 /* Writes a whole file (printf-style). 0 or -1. */
 int harness_write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Reads a whole regular file (file_read_all), NUL-terminated; the caller
- * frees. NULL if it cannot. */
+/* Reads a whole regular file (file_read_all: not one under /proc, whose
+ * size fstat does not know), NUL-terminated; the caller frees. NULL if it
+ * cannot. */
 char *harness_read_file(const char *path);
 /* "$BUILD/name" into a static buffer. */
 const char *harness_bin(const char *name);
@@ -85,6 +86,10 @@ pid_t harness_subscribe(const struct broker *b, const char *filter, const char *
 			const char *out_path);
 /* mosquitto_pub of one message; retained if asked. 0 on success. */
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained);
+
+/* The number the sqlite3 command prints for query (no double quotes in it)
+ * on the database db, waiting up to 5 s for a lock; -1 if it printed none. */
+long harness_sqlite_count(const char *db, const char *query);
 
 /* ---- the integration environment ---- */
 

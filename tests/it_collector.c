@@ -447,7 +447,7 @@ static void test_kills_lose_nothing(void **state)
  * acks it checked. */
 static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 {
-	char *text = harness_read_file(path), *line, *end, cmd[1024], out[64];
+	char *text = harness_read_file(path), *line, *end, query[256];
 	unsigned checked = 0;
 
 	if (!text)
@@ -455,21 +455,16 @@ static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 	for (line = text + *done; (end = strchr(line, '\n')); line = end + 1) {
 		char run[READING_RUN_LEN + 1];
 		unsigned long long seq;
-		long stored = -1;
-		FILE *p;
+		long stored;
 
 		*end = '\0';
 		if (sscanf(line, "rollsense/ball1/ack {\"run\":\"%16[0-9a-f]\",\"seq\":%llu}", run,
 			   &seq) != 2)
 			continue;
-		snprintf(cmd, sizeof(cmd),
-			 "sqlite3 -cmd '.timeout 5000' '%s' \"select count(*) from readings r join runs u on u.id = r.run_id"
-			 " where u.run = '%s' and r.seq <= %llu\"", f->env.db, run, seq);
-		p = popen(cmd, "r");
-		assert_non_null(p);
-		if (fgets(out, sizeof(out), p))
-			stored = strtol(out, NULL, 10);
-		pclose(p);
+		snprintf(query, sizeof(query),
+			 "select count(*) from readings r join runs u on u.id = r.run_id"
+			 " where u.run = '%s' and r.seq <= %llu", run, seq);
+		stored = harness_sqlite_count(f->env.db, query);
 		if (stored != (long)seq)
 			fail_msg("the ack says seq %llu of run %s, but %ld of its readings are stored", seq,
 				 run, stored);

@@ -54,23 +54,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The number the sqlite3 tool prints for query on the database, or -1. */
-static long sqlite_count(const char *db, const char *query)
-{
-	char cmd[1024], line[64];
-	FILE *p;
-	long n = -1;
-
-	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' '%s'", db, query);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (fgets(line, sizeof(line), p))
-		n = strtol(line, NULL, 10);
-	pclose(p);
-	return n;
-}
-
 static void test_many_devices_all_stored(void **state)
 {
 	struct fixture *f = *state;
@@ -104,25 +87,27 @@ static void test_many_devices_all_stored(void **state)
 	assert_non_null(strstr(text, expect));
 	free(text);
 
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"), total);
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from runs"), DEVICES);
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from devices"), DEVICES);
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from readings"), total);
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from runs"), DEVICES);
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from devices"), DEVICES);
 }
 
 /* The collector's high-water resident memory, kB, from /proc (-1). */
 static long vm_hwm_kb(pid_t pid)
 {
-	char path[64], *text, *p;
+	char path[64], line[256];
 	long kb = -1;
+	FILE *f;
 
+	/* Line by line: a /proc file has no size for harness_read_file. */
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	text = harness_read_file(path);
-	if (!text)
+	f = fopen(path, "r");
+	if (!f)
 		return -1;
-	p = strstr(text, "VmHWM:");
-	if (p)
-		kb = strtol(p + 6, NULL, 10);
-	free(text);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
 	return kb;
 }
 
@@ -199,9 +184,9 @@ static void test_floods_leave_memory_bounded(void **state)
 	f->collector = -1;
 	/* One run per device id of the first flood that got in; of the
 	 * second, a burst's worth: the rest were refused, and counted. */
-	devices = sqlite_count(f->env.db, "select count(*) from devices");
-	runs = sqlite_count(f->env.db, "select count(*) from runs r join devices d on d.id = r.device_id"
-				   " where d.name = \"restarts\"");
+	devices = harness_sqlite_count(f->env.db, "select count(*) from devices");
+	runs = harness_sqlite_count(f->env.db, "select count(*) from runs r join devices d on d.id = r.device_id"
+				   " where d.name = 'restarts'");
 	assert_true(devices >= 2 && devices <= FLOOD + 1);
 	/* A burst of 10, then one per 6 s of flood (none at all when the
 	 * runs of the first flood left no room, as under valgrind). */
@@ -212,9 +197,9 @@ static void test_floods_leave_memory_bounded(void **state)
 	assert_true(health_dropped(f->env.collector_log, "new_runs") > 0);
 	/* Every reading of the floods is accounted for: stored (one per run),
 	 * or refused and counted. */
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"),
-			 sqlite_count(f->env.db, "select count(*) from runs"));
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings") +
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from readings"),
+			 harness_sqlite_count(f->env.db, "select count(*) from runs"));
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from readings") +
 			 health_dropped(f->env.collector_log, "new_runs") + health_dropped(f->env.collector_log, "runs_full"),
 			 2 * FLOOD);
 }
