@@ -233,6 +233,14 @@ static pid_t start_collector(struct fixture *f)
 	return pid;
 }
 
+/* sensord ends by itself within sensord_s (it exits once the collector
+ * acknowledged every reading), then the collector on SIGTERM: both exit 0. */
+static void end_both(struct fixture *f, pid_t sensord, double sensord_s, pid_t collector)
+{
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, sensord_s));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+}
+
 /* Checks the counts and computes the truth on the instants sensord sampled
  * (the mono of its first reading, then every 0.1 s: its schedule is
  * drift-free), so that the durations compare within a sample period. */
@@ -309,8 +317,7 @@ static void test_scripted_session(void **state)
 	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
-	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
-	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 90, collector);
 
 	expect_one_session(f, &t);
 
@@ -401,8 +408,7 @@ static void test_late_delivery(void **state)
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
 	harness_sleep(1);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
-	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 60, collector);
 	expect_one_session(f, &t);
 }
 
@@ -434,8 +440,7 @@ static void test_kills_lose_nothing(void **state)
 		collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	}
 	assert_int_equal(kills, 12);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
-	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 180, collector);
 
 	expect_one_session(f, &t);
 }
@@ -541,8 +546,7 @@ static void test_outbox_overflow_declared(void **state)
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(10);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
-	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 120, collector);
 
 	/* sensord's own count: its health line at exit. */
 	text = harness_read_file(f->env.sensord_log);
