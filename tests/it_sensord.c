@@ -168,11 +168,9 @@ static void test_every_reading_arrives(void **state)
 {
 	struct fixture *f = *state;
 	struct seen s;
-	int status;
 
 	write_config(f, "ball1", 20, 10, "broker", true);
-	status = harness_wait(start_sensord(f), 60);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(start_sensord(f), 60));
 	harness_sleep(0.3);
 	collect(f, "ball1", &s, true);
 	assert_int_equal(s.n_runs, 1);
@@ -192,7 +190,6 @@ static void test_broker_outage(void **state)
 	struct fixture *f = *state;
 	struct seen s;
 	pid_t pid;
-	int status;
 
 	write_config(f, "ball2", 60, 5, "broker", true);
 	pid = start_sensord(f);
@@ -200,8 +197,7 @@ static void test_broker_outage(void **state)
 	broker_stop(&f->env.broker);
 	harness_sleep(3);
 	assert_int_equal(broker_restart(&f->env.broker), 0);
-	status = harness_wait(pid, 90);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 90));
 	harness_sleep(1);
 	collect(f, "ball2", &s, true);
 	assert_int_equal(s.n_runs, 1);
@@ -218,22 +214,19 @@ static void test_restart_during_outage(void **state)
 	struct fixture *f = *state;
 	struct seen s;
 	pid_t pid;
-	int status;
 
 	write_config(f, "ball3", 600, 5, "broker", false);
 	pid = start_sensord(f);
 	harness_sleep(2);
 	broker_stop(&f->env.broker);
 	harness_sleep(2);
-	status = harness_stop(pid, SIGTERM, 10);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 	/* The second run ends by itself at 10 s of scenario time. */
 	write_config(f, "ball3", 10, 5, "broker", true);
 	pid = start_sensord(f);
 	harness_sleep(1);
 	assert_int_equal(broker_restart(&f->env.broker), 0);
-	status = harness_wait(pid, 90);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 90));
 	harness_sleep(1);
 	collect(f, "ball3", &s, false);
 	assert_int_equal(s.n_runs, 2);
@@ -259,7 +252,6 @@ static void test_waits_for_collector_ack(void **state)
 	char ack[128];
 	struct seen s;
 	pid_t pid;
-	int status;
 
 	write_config(f, "ball4", 5, 5, "collector", true);
 	pid = start_sensord(f);
@@ -287,8 +279,7 @@ static void test_waits_for_collector_ack(void **state)
 	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":%llu}", s.run[0],
 		 (unsigned long long)s.max_seq);
 	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball4/ack", ack, true), 0);
-	status = harness_wait(pid, 10);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 10));
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "readings confirmed", 1));
 }
 
@@ -312,12 +303,10 @@ static void test_chip_faults(void **state)
 	char *text, *line, *save = NULL;
 	double first_back[3] = { -1, -1, -1 }, stuck_from = -1;
 	size_t nulls[3] = { 0 }, stale = 0;
-	int status;
 
 	write_config(f, "ball5", 36, 5, "broker", true);
 	harness_write_file(f->env.scn, "%s", faults_scn);
-	status = harness_wait(start_sensord(f), 60);
-	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(start_sensord(f), 60));
 	harness_sleep(0.3);
 	text = harness_read_file(f->env.sub_out);
 	assert_non_null(text);
