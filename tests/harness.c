@@ -192,23 +192,6 @@ pid_t harness_spawn(const char *log_path, char *const argv[])
 	return pid;
 }
 
-int harness_wait(pid_t pid, double timeout_s)
-{
-	double end = harness_now_s() + harness_timeout_s(timeout_s);
-	int status;
-
-	do {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return status;
-		if (r < 0)
-			return -1;
-		harness_sleep(0.02);
-	} while (harness_now_s() < end);
-	return -1;
-}
-
 int harness_stop(pid_t pid, int sig, double timeout_s)
 {
 	int status;
@@ -234,6 +217,28 @@ bool harness_poll(bool (*done)(const void *arg), const void *arg, double timeout
 		harness_sleep(period_s);
 	} while (harness_now_s() < end);
 	return false;
+}
+
+struct exited {
+	pid_t pid;
+	int status;		/* -1 until it exited */
+};
+
+static bool has_exited(const void *arg)
+{
+	struct exited *e = (struct exited *)arg;
+	pid_t r = waitpid(e->pid, &e->status, WNOHANG);
+
+	if (r < 0)
+		e->status = -1;
+	return r != 0;
+}
+
+int harness_wait(pid_t pid, double timeout_s)
+{
+	struct exited e = { pid, -1 };
+
+	return harness_poll(has_exited, &e, timeout_s, 0.02) ? e.status : -1;
 }
 
 static bool port_accepts(const void *arg)
