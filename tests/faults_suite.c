@@ -1038,10 +1038,7 @@ static void test_faults(void **state)
 	/* The last run plays to the scenario's end and exits 0 once the
 	 * collector acknowledged everything, older runs' readings included. */
 	last = run_current(f);
-	status = harness_wait(last->pid, 240);
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("the last sensord run did not exit 0 (status %d); its log:\n%s", status,
-			 harness_read_file(last->log));
+	harness_assert_exit_ok("the last sensord run", last->log, harness_wait(last->pid, 240));
 	last->pid = -1;
 	status = harness_stop(f->collector, SIGTERM, 15);
 	f->collector = -1;

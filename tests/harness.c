@@ -1,3 +1,9 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 #include "harness.h"
 #include "unit.h"
 
@@ -186,23 +192,6 @@ pid_t harness_spawn(const char *log_path, char *const argv[])
 	return pid;
 }
 
-int harness_wait(pid_t pid, double timeout_s)
-{
-	double end = harness_now_s() + harness_timeout_s(timeout_s);
-	int status;
-
-	do {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return status;
-		if (r < 0)
-			return -1;
-		harness_sleep(0.02);
-	} while (harness_now_s() < end);
-	return -1;
-}
-
 int harness_stop(pid_t pid, int sig, double timeout_s)
 {
 	int status;
@@ -230,6 +219,28 @@ bool harness_poll(bool (*done)(const void *arg), const void *arg, double timeout
 	return false;
 }
 
+struct exited {
+	pid_t pid;
+	int status;		/* -1 until it exited */
+};
+
+static bool has_exited(const void *arg)
+{
+	struct exited *e = (struct exited *)arg;
+	pid_t r = waitpid(e->pid, &e->status, WNOHANG);
+
+	if (r < 0)
+		e->status = -1;
+	return r != 0;
+}
+
+int harness_wait(pid_t pid, double timeout_s)
+{
+	struct exited e = { pid, -1 };
+
+	return harness_poll(has_exited, &e, timeout_s, 0.02) ? e.status : -1;
+}
+
 static bool port_accepts(const void *arg)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)*(const int *)arg) };
@@ -241,6 +252,31 @@ static bool port_accepts(const void *arg)
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+int harness_run(const char *log_path, char *const argv[], double timeout_s)
+{
+	pid_t pid = harness_spawn(log_path, argv);
+	int status;
+
+	if (pid < 0)
+		return -1;
+	status = harness_wait(pid, timeout_s);
+	if (status == -1) {
+		harness_stop(pid, SIGKILL, 5);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void harness_assert_exit_ok(const char *what, const char *log_path, int status)
+{
+	char *text;
+
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	text = harness_read_file(log_path);
+	fail_msg("%s did not exit 0 (status %d); its log:\n%s", what, status, text ? text : "");
 }
 
 bool harness_wait_port(int port, double timeout_s)
@@ -353,21 +389,32 @@ pid_t harness_subscribe(const struct broker *b, const char *filter, const char *
 	return pid;
 }
 
+long harness_sqlite_count(const char *db, const char *query)
+{
+	char cmd[1024], line[64];
+	FILE *p;
+	long n = -1;
+
+	/* A collector committing meanwhile locks the database for a moment. */
+	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' \"%s\"", db, query);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (fgets(line, sizeof(line), p))
+		n = strtol(line, NULL, 10);
+	pclose(p);
+	return n;
+}
+
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained)
 {
 	char port[16], log[400];
 	char *argv[] = { "mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", (char *)topic,
 			 "-m", (char *)payload, "-q", "1", retained ? "-r" : NULL, NULL };
-	pid_t pid;
-	int status;
 
 	snprintf(port, sizeof(port), "%d", b->port);
 	snprintf(log, sizeof(log), "%s/mosquitto_pub.log", b->dir);
-	pid = harness_spawn(log, argv);
-	if (pid < 0)
-		return -1;
-	status = harness_wait(pid, 10);
-	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return harness_run(log, argv, 10) == 0 ? 0 : -1;
 }
 
 /* ---- the integration environment ---- */

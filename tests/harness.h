@@ -1,7 +1,8 @@
 /* Helpers for the integration tests (temporary folders are unit.h's): free
  * loopback ports, child processes started and stopped by PID, and a real
- * mosquitto with its own configuration. Every wait is bounded. Binaries come from $BUILD
- * (default "build"), set by the Makefile for the sanitizer build. */
+ * mosquitto with its own configuration. Every wait is bounded. Binaries
+ * come from $BUILD (default "build"), set by the Makefile for the sanitizer
+ * build. */
 #ifndef ROLLSENSE_HARNESS_H
 #define ROLLSENSE_HARNESS_H
 
@@ -13,8 +14,9 @@
 int harness_free_port(void);
 /* Writes a whole file (printf-style). 0 or -1. */
 int harness_write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Reads a whole regular file (file_read_all), NUL-terminated; the caller
- * frees. NULL if it cannot. */
+/* Reads a whole regular file (file_read_all: not one under /proc, whose
+ * size fstat does not know), NUL-terminated; the caller frees. NULL if it
+ * cannot. */
 char *harness_read_file(const char *path);
 /* "$BUILD/name" into a static buffer. */
 const char *harness_bin(const char *name);
@@ -35,6 +37,14 @@ pid_t harness_spawn(const char *log_path, char *const argv[]);
 int harness_wait(pid_t pid, double timeout_s);
 /* Sends sig, waits up to timeout_s, then SIGKILLs. Returns the wait status. */
 int harness_stop(pid_t pid, int sig, double timeout_s);
+/* Runs argv (harness_spawn, output appended to log_path) to its end, for at
+ * most timeout_s (then it is SIGKILLed). Its exit code, or -1 if it did not
+ * exit by itself. */
+int harness_run(const char *log_path, char *const argv[], double timeout_s);
+/* Fails the test unless status (harness_wait's or harness_stop's) is exit
+ * code 0; the message names what and shows its log, log_path. Include
+ * <cmocka.h> first. */
+void harness_assert_exit_ok(const char *what, const char *log_path, int status);
 /* Waits until something accepts TCP connections on 127.0.0.1:port. */
 bool harness_wait_port(int port, double timeout_s);
 /* Waits until path contains needle. */
@@ -76,6 +86,10 @@ pid_t harness_subscribe(const struct broker *b, const char *filter, const char *
 			const char *out_path);
 /* mosquitto_pub of one message; retained if asked. 0 on success. */
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained);
+
+/* The number the sqlite3 command prints for query (no double quotes in it)
+ * on the database db, waiting up to 5 s for a lock; -1 if it printed none. */
+long harness_sqlite_count(const char *db, const char *query);
 
 /* ---- the integration environment ---- */
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cJSON.h>
 
@@ -25,17 +24,12 @@ struct run_result {
 
 static struct run_result run(const char *dir, char *const argv[])
 {
-	struct run_result r = { -1, NULL };
+	struct run_result r;
 	char log[512];
-	int status;
-	pid_t pid;
 
 	snprintf(log, sizeof(log), "%s/run.log", dir);
 	remove(log);
-	pid = harness_spawn(log, argv);
-	status = harness_wait(pid, 30);
-	if (status != -1 && WIFEXITED(status))
-		r.status = WEXITSTATUS(status);
+	r.status = harness_run(log, argv, 30);
 	r.out = harness_read_file(log);
 	return r;
 }

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cJSON.h>
 
@@ -139,15 +138,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void assert_exited_ok(const char *what, const char *log, int status)
-{
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *text = harness_read_file(log);
-
-		fail_msg("%s did not exit 0 (status %d); its log:\n%s", what, status, text ? text : "");
-	}
-}
-
 /* Runs "rollsense-collector report ARGS..." and returns its output. */
 static char *report_run(struct fixture *f, int *status, const char *a1, const char *a2,
 			const char *a3, const char *a4)
@@ -155,12 +145,10 @@ static char *report_run(struct fixture *f, int *status, const char *a1, const ch
 	char out[400];
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "report",
 			 (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
-	int st;
 
 	snprintf(out, sizeof(out), "%s/report.out", f->env.dir);
 	remove(out);
-	st = harness_wait(harness_spawn(out, argv), 30);
-	*status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	*status = harness_run(out, argv, 30);
 	return harness_read_file(out);
 }
 
@@ -245,6 +233,14 @@ static pid_t start_collector(struct fixture *f)
 	return pid;
 }
 
+/* sensord ends by itself within sensord_s (it exits once the collector
+ * acknowledged every reading), then the collector on SIGTERM: both exit 0. */
+static void end_both(struct fixture *f, pid_t sensord, double sensord_s, pid_t collector)
+{
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, sensord_s));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+}
+
 /* Checks the counts and computes the truth on the instants sensord sampled
  * (the mono of its first reading, then every 0.1 s: its schedule is
  * drift-free), so that the durations compare within a sample period. */
@@ -321,8 +317,7 @@ static void test_scripted_session(void **state)
 	collector = start_collector(f);
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	/* sensord exits 0 only once the collector acknowledged every reading. */
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 90));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 90, collector);
 
 	expect_one_session(f, &t);
 
@@ -334,7 +329,7 @@ static void test_scripted_session(void **state)
 				 "rollsense/ball1/session", "-C", "1", "-W", "5", NULL };
 
 		snprintf(port, sizeof(port), "%d", f->env.broker.port);
-		assert_int_equal(harness_wait(harness_spawn(sub_out, argv), 10), 0);
+		assert_int_equal(harness_run(sub_out, argv, 10), 0);
 	}
 	text = harness_read_file(sub_out);
 	retained = cJSON_Parse(text);
@@ -408,13 +403,12 @@ static void test_late_delivery(void **state)
 
 	write_config(f, 20, 30);
 	collector = start_collector(f);
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "waiting for confirmation", 60));
 	harness_sleep(1);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 60));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 60, collector);
 	expect_one_session(f, &t);
 }
 
@@ -446,8 +440,7 @@ static void test_kills_lose_nothing(void **state)
 		collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	}
 	assert_int_equal(kills, 12);
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 180));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 180, collector);
 
 	expect_one_session(f, &t);
 }
@@ -459,7 +452,7 @@ static void test_kills_lose_nothing(void **state)
  * acks it checked. */
 static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 {
-	char *text = harness_read_file(path), *line, *end, cmd[1024], out[64];
+	char *text = harness_read_file(path), *line, *end, query[256];
 	unsigned checked = 0;
 
 	if (!text)
@@ -467,21 +460,16 @@ static unsigned acks_check(struct fixture *f, const char *path, size_t *done)
 	for (line = text + *done; (end = strchr(line, '\n')); line = end + 1) {
 		char run[READING_RUN_LEN + 1];
 		unsigned long long seq;
-		long stored = -1;
-		FILE *p;
+		long stored;
 
 		*end = '\0';
 		if (sscanf(line, "rollsense/ball1/ack {\"run\":\"%16[0-9a-f]\",\"seq\":%llu}", run,
 			   &seq) != 2)
 			continue;
-		snprintf(cmd, sizeof(cmd),
-			 "sqlite3 -cmd '.timeout 5000' '%s' \"select count(*) from readings r join runs u on u.id = r.run_id"
-			 " where u.run = '%s' and r.seq <= %llu\"", f->env.db, run, seq);
-		p = popen(cmd, "r");
-		assert_non_null(p);
-		if (fgets(out, sizeof(out), p))
-			stored = strtol(out, NULL, 10);
-		pclose(p);
+		snprintf(query, sizeof(query),
+			 "select count(*) from readings r join runs u on u.id = r.run_id"
+			 " where u.run = '%s' and r.seq <= %llu", run, seq);
+		stored = harness_sqlite_count(f->env.db, query);
 		if (stored != (long)seq)
 			fail_msg("the ack says seq %llu of run %s, but %ld of its readings are stored", seq,
 				 run, stored);
@@ -527,10 +515,10 @@ static void test_queue_overflow_outage(void **state)
 		checked += acks_check(f, acks, &acks_done);
 		status = harness_wait(sensord, 0.5);
 	}
-	assert_exited_ok("sensord", f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, status);
 	checked += acks_check(f, acks, &acks_done);
 	assert_true(checked >= 10);
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_stop(sub, SIGTERM, 5);
 	expect_one_session(f, &t);
 	/* The case happened: the broker dropped, a hole outlived gap_timeout_s,
@@ -558,8 +546,7 @@ static void test_outbox_overflow_declared(void **state)
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "first reading", 10));
 	harness_sleep(10);
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
-	assert_exited_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	end_both(f, sensord, 120, collector);
 
 	/* sensord's own count: its health line at exit. */
 	text = harness_read_file(f->env.sensord_log);
@@ -629,7 +616,7 @@ static void test_hostile_messages(void **state)
 		false), 0);
 	harness_sleep(1);
 	assert_int_equal(harness_wait(collector, 0.1), -1);	/* still alive */
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	log = harness_read_file(f->env.collector_log);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(expect, sizeof(expect), "%s %u", kinds[k], counts[k]);
@@ -671,7 +658,7 @@ static void test_reload(void **state)
 		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
 		false), 0);
 	harness_sleep(1);
-	assert_exited_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	assert_int_equal(stored_readings(f), 1);
 }
 

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cJSON.h>
 
@@ -75,15 +74,6 @@ static int teardown(void **state)
 {
 	harness_fixture_free(*state);
 	return 0;
-}
-
-static void assert_exit_ok(const char *log, int status)
-{
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *text = harness_read_file(log);
-
-		fail_msg("exit status %d; the log:\n%s", status, text ? text : "");
-	}
 }
 
 static void button(struct fixture *f, bool pressed)
@@ -221,7 +211,7 @@ static void test_hold_patterns(void **state)
 
 	assert_non_null(r);
 	write_config(f, scenario);
-	assert_exit_ok(f->env.sensord_log, harness_wait(harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log), 60));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log), 60));
 	harness_sleep(0.3);
 	/* The truth: sampled where sensord sampled, the scenario's load first
 	 * reaches 10 kPa at first_hold; the hold has lasted 10 s at
@@ -293,7 +283,7 @@ static void test_short_press_tares(void **state)
 	harness_sleep(0.1);
 	button(f, false);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "button: short press: tare", 2));
-	assert_exit_ok(f->env.sensord_log, harness_wait(pid, 60));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 60));
 	harness_sleep(0.3);
 
 	edges_read(f, "led.log", &led);
@@ -371,9 +361,9 @@ static void test_long_press_ends_session(void **state)
 	assert_int_equal(led.n, 2);
 	harness_sleep(0.5);
 	button(f, false);
-	assert_exit_ok(f->env.sensord_log, harness_wait(pid, 60));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 60));
 	assert_true(harness_wait_file_contains(f->env.sub_out, "rollsense/ball/session ", 10));
-	assert_exit_ok(f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
 	harness_sleep(0.3);
 
 	edges_read(f, "led.log", &led);

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "harness.h"
@@ -55,30 +54,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The number the sqlite3 tool prints for query on the database, or -1. */
-static long sqlite_count(const char *db, const char *query)
-{
-	char cmd[1024], line[64];
-	FILE *p;
-	long n = -1;
-
-	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' '%s'", db, query);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (fgets(line, sizeof(line), p))
-		n = strtol(line, NULL, 10);
-	pclose(p);
-	return n;
-}
-
 static void test_many_devices_all_stored(void **state)
 {
 	struct fixture *f = *state;
 	char port[16], devices[16], rate[16], duration[16], out[320];
 	char *collector_argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, NULL };
 	char *text;
-	int status;
 	pid_t lg;
 	const long total = (long)DEVICES * RATE_HZ * DURATION_S;
 	char expect[64];
@@ -99,35 +80,34 @@ static void test_many_devices_all_stored(void **state)
 		lg = harness_spawn(out, argv);
 	}
 	assert_true(lg > 0);
-	status = harness_wait(lg, DURATION_S + 30);
+	harness_assert_exit_ok("loadgen", out, harness_wait(lg, DURATION_S + 30));
 	text = harness_read_file(out);
 	assert_non_null(text);
-	if (status != 0)
-		fprintf(stderr, "loadgen:\n%s\n", text);
-	assert_int_equal(status, 0);
 	snprintf(expect, sizeof(expect), "sent=%ld puback=%ld acked=%ld lost=0 ", total, total, total);
 	assert_non_null(strstr(text, expect));
 	free(text);
 
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"), total);
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from runs"), DEVICES);
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from devices"), DEVICES);
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from readings"), total);
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from runs"), DEVICES);
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from devices"), DEVICES);
 }
 
 /* The collector's high-water resident memory, kB, from /proc (-1). */
 static long vm_hwm_kb(pid_t pid)
 {
-	char path[64], *text, *p;
+	char path[64], line[256];
 	long kb = -1;
+	FILE *f;
 
+	/* Line by line: a /proc file has no size for harness_read_file. */
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	text = harness_read_file(path);
-	if (!text)
+	f = fopen(path, "r");
+	if (!f)
 		return -1;
-	p = strstr(text, "VmHWM:");
-	if (p)
-		kb = strtol(p + 6, NULL, 10);
-	free(text);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
 	return kb;
 }
 
@@ -135,19 +115,16 @@ static long vm_hwm_kb(pid_t pid)
  * broker takes them, over 8 connections; extra is NULL or "--one-device". */
 static void flood(struct fixture *f, const char *device_prefix, const char *extra)
 {
-	char port[16], out[320], *text;
+	char port[16], out[320];
 	char *argv[] = { (char *)harness_bin("bench/rollsense-loadgen"), "-p", port, "--devices",
 			 FLOOD_STR, "--clients", "8", "--count", "1", "--rate", "0",
 			 "--device-prefix", (char *)device_prefix, (char *)extra, NULL };
-	int status;
+	char what[64];
 
 	snprintf(port, sizeof(port), "%d", f->env.broker.port);
 	snprintf(out, sizeof(out), "%s/flood-%s.out", f->env.dir, device_prefix);
-	status = harness_wait(harness_spawn(out, argv), 120);
-	text = harness_read_file(out);
-	if (status != 0)
-		fail_msg("loadgen (%s): status %d\n%s", device_prefix, status, text ? text : "");
-	free(text);
+	snprintf(what, sizeof(what), "loadgen (%s)", device_prefix);
+	harness_assert_exit_ok(what, out, harness_wait(harness_spawn(out, argv), 120));
 }
 
 /* The last "dropped" count of kind in the collector's health line. */
@@ -182,7 +159,6 @@ static void test_floods_leave_memory_bounded(void **state)
 	long hwm_kb, runs, devices;
 	struct timespec t0, t1;
 	double took_s;
-	int status;
 
 	f->collector = harness_spawn(f->env.collector_log, collector_argv);
 	assert_true(f->collector > 0);
@@ -204,14 +180,13 @@ static void test_floods_leave_memory_bounded(void **state)
 	/* Under ASan or valgrind memory is not what a user's collector uses. */
 	if (!instrumented && hwm_kb > FLOOD_HWM_MAX_KB)
 		fail_msg("collector VmHWM %ld kB, the bound is %d kB", hwm_kb, FLOOD_HWM_MAX_KB);
-	status = harness_stop(f->collector, SIGTERM, 30);
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(f->collector, SIGTERM, 30));
 	f->collector = -1;
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* One run per device id of the first flood that got in; of the
 	 * second, a burst's worth: the rest were refused, and counted. */
-	devices = sqlite_count(f->env.db, "select count(*) from devices");
-	runs = sqlite_count(f->env.db, "select count(*) from runs r join devices d on d.id = r.device_id"
-				   " where d.name = \"restarts\"");
+	devices = harness_sqlite_count(f->env.db, "select count(*) from devices");
+	runs = harness_sqlite_count(f->env.db, "select count(*) from runs r join devices d on d.id = r.device_id"
+				   " where d.name = 'restarts'");
 	assert_true(devices >= 2 && devices <= FLOOD + 1);
 	/* A burst of 10, then one per 6 s of flood (none at all when the
 	 * runs of the first flood left no room, as under valgrind). */
@@ -222,9 +197,9 @@ static void test_floods_leave_memory_bounded(void **state)
 	assert_true(health_dropped(f->env.collector_log, "new_runs") > 0);
 	/* Every reading of the floods is accounted for: stored (one per run),
 	 * or refused and counted. */
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings"),
-			 sqlite_count(f->env.db, "select count(*) from runs"));
-	assert_int_equal(sqlite_count(f->env.db, "select count(*) from readings") +
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from readings"),
+			 harness_sqlite_count(f->env.db, "select count(*) from runs"));
+	assert_int_equal(harness_sqlite_count(f->env.db, "select count(*) from readings") +
 			 health_dropped(f->env.collector_log, "new_runs") + health_dropped(f->env.collector_log, "runs_full"),
 			 2 * FLOOD);
 }

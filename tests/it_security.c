@@ -106,15 +106,6 @@ struct daemon_opts {
 
 /* ---- helpers --------------------------------------------------------- */
 
-/* Runs argv to the end (30 s at most) with its output in log. Exit code, or
- * -1 if it did not exit. */
-static int run_cmd(const char *log, char *const argv[])
-{
-	int status = harness_wait(harness_spawn(log, argv), 30);
-
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void path_in(char *out, size_t len, const char *dir, const char *name)
 {
 	snprintf(out, len, "%s/%s", dir, name);
@@ -140,8 +131,8 @@ static void cert_make(const char *ca, const char *name, const char *dns, const c
 	snprintf(subj, sizeof(subj), "/CN=%s", dns);
 	path_in(log, sizeof(log), certs, "openssl.log");
 	assert_int_equal(harness_write_file(ext, "subjectAltName=DNS:%s\n%s", dns, ext_lines), 0);
-	assert_int_equal(run_cmd(log, req), 0);
-	assert_int_equal(run_cmd(log, sign), 0);
+	assert_int_equal(harness_run(log, req, 30), 0);
+	assert_int_equal(harness_run(log, sign, 30), 0);
 }
 
 static void ca_make(const char *name, const char *cn)
@@ -155,7 +146,7 @@ static void ca_make(const char *name, const char *cn)
 	snprintf(crt, sizeof(crt), "%s/%s.crt", certs, name);
 	snprintf(subj, sizeof(subj), "/CN=%s", cn);
 	path_in(log, sizeof(log), certs, "openssl.log");
-	assert_int_equal(run_cmd(log, argv), 0);
+	assert_int_equal(harness_run(log, argv, 30), 0);
 }
 
 static const char *cert_path(const char *file)
@@ -330,7 +321,7 @@ static cJSON *sql(struct fixture *f, const char *query)
 
 	path_in(out, sizeof(out), f->env.dir, "sqlite3.out");
 	remove(out);
-	assert_int_equal(run_cmd(out, argv), 0);
+	assert_int_equal(harness_run(out, argv, 30), 0);
 	text = harness_read_file(out);
 	assert_non_null(text);
 	/* sqlite3 -json prints nothing at all for no rows. */
@@ -596,7 +587,7 @@ static void users_make(struct fixture *f)
 		char *add[] = { "mosquitto_passwd", "-b", passwd, (char *)users[i][0],
 				(char *)users[i][1], NULL };
 
-		assert_int_equal(run_cmd(log, i == 0 ? create : add), 0);
+		assert_int_equal(harness_run(log, i == 0 ? create : add, 30), 0);
 		snprintf(file, sizeof(file), "%s/%s.pw", f->env.dir, users[i][0]);
 		assert_int_equal(harness_write_file(file, "%s\n", users[i][1]), 0);
 		assert_int_equal(chmod(file, 0600), 0);
@@ -655,7 +646,7 @@ static void test_acl_scripted_run(void **state)
 	assert_true(file_has(watched, "rollsense/ball1/status online"));
 	/* No user name: refused by the broker. */
 	path_in(log, sizeof(log), f->env.dir, "anonymous.log");
-	assert_int_not_equal(run_cmd(log, anonymous), 0);
+	assert_int_not_equal(harness_run(log, anonymous, 30), 0);
 	assert_true(file_has(log, "not authorised") || file_has(log, "Not authorized"));
 }
 
@@ -777,7 +768,7 @@ static struct run_result run_daemon(struct fixture *f, const char *bin, const ch
 
 	path_in(log, sizeof(log), f->env.dir, "run.log");
 	remove(log);
-	r.status = run_cmd(log, argv);
+	r.status = harness_run(log, argv, 30);
 	r.out = harness_read_file(log);
 	assert_non_null(r.out);
 	return r;
@@ -841,7 +832,7 @@ static void test_secret_files_open_to_others(void **state)
 				 "--check-config", NULL };
 
 		path_in(log, sizeof(log), f->env.dir, "check.log");
-		assert_int_equal(run_cmd(log, argv), 0);
+		assert_int_equal(harness_run(log, argv, 30), 0);
 	}
 }
 

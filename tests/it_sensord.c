@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cJSON.h>
 
@@ -163,26 +162,15 @@ static void collect(const struct fixture *f, const char *device, struct seen *s,
 	free(text);
 }
 
-static void assert_exit_ok(const char *log, int status)
-{
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *text = harness_read_file(log);
-
-		fail_msg("sensord did not exit 0 (status %d); its log:\n%s", status, text ? text : "");
-	}
-}
-
 /* Every reading of a scripted run arrives, in order, with no gap in seq, and
  * each value matches the script. */
 static void test_every_reading_arrives(void **state)
 {
 	struct fixture *f = *state;
 	struct seen s;
-	int status;
 
 	write_config(f, "ball1", 20, 10, "broker", true);
-	status = harness_wait(start_sensord(f), 60);
-	assert_exit_ok(f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(start_sensord(f), 60));
 	harness_sleep(0.3);
 	collect(f, "ball1", &s, true);
 	assert_int_equal(s.n_runs, 1);
@@ -202,7 +190,6 @@ static void test_broker_outage(void **state)
 	struct fixture *f = *state;
 	struct seen s;
 	pid_t pid;
-	int status;
 
 	write_config(f, "ball2", 60, 5, "broker", true);
 	pid = start_sensord(f);
@@ -210,8 +197,7 @@ static void test_broker_outage(void **state)
 	broker_stop(&f->env.broker);
 	harness_sleep(3);
 	assert_int_equal(broker_restart(&f->env.broker), 0);
-	status = harness_wait(pid, 90);
-	assert_exit_ok(f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 90));
 	harness_sleep(1);
 	collect(f, "ball2", &s, true);
 	assert_int_equal(s.n_runs, 1);
@@ -228,22 +214,19 @@ static void test_restart_during_outage(void **state)
 	struct fixture *f = *state;
 	struct seen s;
 	pid_t pid;
-	int status;
 
 	write_config(f, "ball3", 600, 5, "broker", false);
 	pid = start_sensord(f);
 	harness_sleep(2);
 	broker_stop(&f->env.broker);
 	harness_sleep(2);
-	status = harness_stop(pid, SIGTERM, 10);
-	assert_exit_ok(f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 	/* The second run ends by itself at 10 s of scenario time. */
 	write_config(f, "ball3", 10, 5, "broker", true);
 	pid = start_sensord(f);
 	harness_sleep(1);
 	assert_int_equal(broker_restart(&f->env.broker), 0);
-	status = harness_wait(pid, 90);
-	assert_exit_ok(f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 90));
 	harness_sleep(1);
 	collect(f, "ball3", &s, false);
 	assert_int_equal(s.n_runs, 2);
@@ -269,7 +252,6 @@ static void test_waits_for_collector_ack(void **state)
 	char ack[128];
 	struct seen s;
 	pid_t pid;
-	int status;
 
 	write_config(f, "ball4", 5, 5, "collector", true);
 	pid = start_sensord(f);
@@ -297,8 +279,7 @@ static void test_waits_for_collector_ack(void **state)
 	snprintf(ack, sizeof(ack), "{\"run\":\"%s\",\"seq\":%llu}", s.run[0],
 		 (unsigned long long)s.max_seq);
 	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball4/ack", ack, true), 0);
-	status = harness_wait(pid, 10);
-	assert_exit_ok(f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 10));
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "readings confirmed", 1));
 }
 
@@ -322,12 +303,10 @@ static void test_chip_faults(void **state)
 	char *text, *line, *save = NULL;
 	double first_back[3] = { -1, -1, -1 }, stuck_from = -1;
 	size_t nulls[3] = { 0 }, stale = 0;
-	int status;
 
 	write_config(f, "ball5", 36, 5, "broker", true);
 	harness_write_file(f->env.scn, "%s", faults_scn);
-	status = harness_wait(start_sensord(f), 60);
-	assert_exit_ok(f->env.sensord_log, status);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(start_sensord(f), 60));
 	harness_sleep(0.3);
 	text = harness_read_file(f->env.sub_out);
 	assert_non_null(text);
@@ -408,11 +387,11 @@ static void test_outbox_bounded(void **state)
 	write_config_extra(f, "ball6", 600, 20, "collector", false, "sensord.outbox_max=50\n");
 	pid = start_sensord(f);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "outbox full (sensord.outbox_max 50)", 20));
-	assert_exit_ok(f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 	pid = start_sensord(f);
 	assert_true(harness_wait_file_contains(f->env.sensord_log,
 		"outbox: 50 unconfirmed readings from earlier runs will be sent again", 20));
-	assert_exit_ok(f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 }
 
 /* SIGHUP with a broken file keeps the running configuration; with a good
@@ -443,7 +422,7 @@ static void test_reload(void **state)
 	kill(pid, SIGHUP);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "reload: device, MQTT, chip, state_dir, feedback or "
 					       "Home Assistant changes take effect at the next restart", 5));
-	assert_exit_ok(f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 }
 
 int main(void)

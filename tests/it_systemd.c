@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -33,31 +32,13 @@ struct fixture {
 	char units_dir[340];
 };
 
-/* Runs argv to completion (60 s at most) with its output appended to
- * out_path (a fresh file in the test's folder). Returns the exit status, or -1. */
-static int run(const char *out_path, char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	pid = harness_spawn(out_path, argv);
-	if (pid < 0)
-		return -1;
-	status = harness_wait(pid, 60);
-	if (status < 0) {
-		harness_stop(pid, SIGKILL, 5);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void copy(const struct fixture *f, const char *from, const char *to)
 {
 	char *argv[] = { "/bin/cp", "-r", (char *)from, (char *)to, NULL };
 	char log[300];
 
 	snprintf(log, sizeof(log), "%s/cp.log", f->dir);
-	assert_int_equal(run(log, argv), 0);
+	assert_int_equal(harness_run(log, argv, 60), 0);
 }
 
 static int setup(void **state)
@@ -109,7 +90,7 @@ static void test_verify_clean(void **state)
 
 	snprintf(out, sizeof(out), "%s/verify.out", f->dir);
 	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
-	assert_int_equal(run(out, argv), 0);
+	assert_int_equal(harness_run(out, argv, 60), 0);
 	text = harness_read_file(out);
 	assert_non_null(text);
 	if (strstr(text, "rollsense"))
@@ -132,7 +113,7 @@ static void test_verify_catches_mistakes(void **state)
 					    "ExecStart=/usr/bin/rollsense-nothing\n"), 0);
 	snprintf(out, sizeof(out), "%s/verify-broken.out", f->dir);
 	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
-	run(out, argv);
+	harness_run(out, argv, 60);
 	text = harness_read_file(out);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "WatchdogSecs"));
@@ -150,7 +131,7 @@ static double exposure_of(const struct fixture *f, const char *unit_path, const 
 	double v;
 
 	snprintf(out, sizeof(out), "%s/security-%s.out", f->dir, name);
-	if (run(out, argv) < 0)
+	if (harness_run(out, argv, 60) < 0)
 		return -1;
 	text = harness_read_file(out);
 	if (!text)

@@ -82,6 +82,21 @@ static void log_clear(void)
 	memset(&g_log, 0, sizeof(g_log));
 }
 
+/* The fixture of most tests: *state is the design detector, the log is
+ * empty; the detector is freed after the test. */
+static int design_setup(void **state)
+{
+	log_clear();
+	*state = detector_design();
+	return 0;
+}
+
+static int design_teardown(void **state)
+{
+	detector_free(*state);
+	return 0;
+}
+
 static void log_add(const struct detector_event *ev, size_t n)
 {
 	size_t i;
@@ -365,13 +380,11 @@ static void test_names(void **state)
  *   session: 1.0 s to the last contact at 8.0 s: 7.0 s, 71 samples. */
 static void test_hold_exact(void **state)
 {
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_event *ev;
 	const struct detector_summary *s;
 	int k;
 
-	(void)state;
-	log_clear();
 	for (k = 0; k <= 80; k++) {
 		double p = k < 10 ? 0.5 : k == 10 ? 10.0 : k < 60 ? 14.0 : k == 60 ? 8.0 : 4.0;
 
@@ -409,18 +422,15 @@ static void test_hold_exact(void **state)
 	assert_true(isnan(s->max_temperature_c));
 	near(s->heat_time_s, 0, 0);
 	assert_int_equal(log_count(DETECTOR_EVENT_HEAT_ON), 0);
-	detector_free(d);
 }
 
 /* The same as above but one sample shorter (the 8.0 kPa sample at 5.9 s):
  * 4.9 s is under min_hold_s, not a hold, so no hold event at all. */
 static void test_hold_too_short_exact(void **state)
 {
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	int k;
 
-	(void)state;
-	log_clear();
 	for (k = 0; k <= 80; k++) {
 		double p = k < 10 ? 0.5 : k == 10 ? 10.0 : k < 59 ? 14.0 : k == 59 ? 8.0 : 4.0;
 
@@ -431,7 +441,6 @@ static void test_hold_too_short_exact(void **state)
 	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_ENDED), 0);
 	assert_int_equal(only_session()->hold_count, 0);
 	near(only_session()->hold_time_s, 0, 0);
-	detector_free(d);
 }
 
 /* A bridged dip belongs to the hold, the dip after its end does not. By
@@ -442,12 +451,10 @@ static void test_hold_too_short_exact(void **state)
  * 8.0 s (until the hold ends at 9.1 s) are not part of it. */
 static void test_dip_in_mean_exact(void **state)
 {
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_event *ev;
 	int k;
 
-	(void)state;
-	log_clear();
 	for (k = 10; k <= 100; k++) {
 		double p = k > 80 ? 4.0 : (k >= 30 && k <= 35) ? 6.0 : 12.0;
 
@@ -459,7 +466,6 @@ static void test_dip_in_mean_exact(void **state)
 	near(ev->hold.duration_s, 7.0, 1e-9);
 	near(ev->hold.mean_kpa, 816.0 / 71.0, 1e-9);
 	near(ev->hold.peak_kpa, 12.0, 0);
-	detector_free(d);
 }
 
 /* At 1 Hz the normal spacing (here 1.02 s, a slow clock) is longer than
@@ -467,12 +473,10 @@ static void test_dip_in_mean_exact(void **state)
  * and 40 °C: one hold of 20 * 1.02 = 20.4 s, heat 20.4 s, no missing. */
 static void test_low_rate_spacing_no_gap(void **state)
 {
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 	int k;
 
-	(void)state;
-	log_clear();
 	for (k = 0; k <= 20; k++)
 		feed(d, k * 1.02, 12, 40, 1.0);
 	end_session(d, 20.4);
@@ -483,7 +487,6 @@ static void test_low_rate_spacing_no_gap(void **state)
 	near(s->heat_time_s, 20.4, 1e-9);
 	assert_int_equal(s->missing_samples, 0);
 	assert_int_equal(s->samples, 21);
-	detector_free(d);
 }
 
 /* A declared gap that outlasts idle_s closes the session at once; its lost
@@ -492,13 +495,11 @@ static void test_low_rate_spacing_no_gap(void **state)
  * CONTACT again and opens a new session. */
 static void test_gap_closes_session(void **state)
 {
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
 	size_t n;
 	int k;
 
-	(void)state;
-	log_clear();
 	for (k = 0; k <= 10; k++)
 		feed(d, k / 10.0, 5, NAN, 0.1);
 	n = detector_gap(d, 1.0, 201.0, ev, DETECTOR_EVENTS_MAX);
@@ -520,7 +521,6 @@ static void test_gap_closes_session(void **state)
 	assert_int_equal(g_log.n_sessions, 2);
 	assert_int_equal(g_log.sessions[1].missing_samples, 0);
 	assert_int_equal(g_log.sessions[1].samples, 1);
-	detector_free(d);
 }
 
 /* Holds of 3, 7, 25 and 75 s, rolling at 4 kPa between them, noise sigma
@@ -530,13 +530,11 @@ static void test_hold_classes(void **state)
 	static struct script sc;
 	const double start_s[] = { 10.07, 20.07, 40.06, 80.05 };
 	const double end_s[] = { 13.03, 27.05, 65.03, 155.04 };
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 	const struct detector_event *ev;
 	size_t i;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 0.3);
 	script_up(&sc, 5.03, 0.3, 4, 2);
 	for (i = 0; i < 4; i++)
@@ -583,7 +581,6 @@ static void test_hold_classes(void **state)
 	near(s->start_mono_s, 5.03, 0.1);
 	near(s->end_mono_s, 170.03, 0.1);
 	assert_int_equal(detector_events_dropped(d), 0);
-	detector_free(d);
 }
 
 /* A 30 s hold with a dip below 8 kPa (to 5 kPa) of 0.6 s is one hold; a dip
@@ -591,11 +588,9 @@ static void test_hold_classes(void **state)
 static void test_dips(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 4);
 	/* hold 1: 10.07 .. 40.03, dip 25.03 .. 25.63 */
 	script_up(&sc, 10.07, 4, 15, 10);
@@ -622,7 +617,6 @@ static void test_dips(void **state)
 	/* the bridged dip's samples are part of the hold: they pull the mean
 	 * down by 6 of ~300 samples at ~10 kPa below the plateau */
 	assert_true(s->holds[0].mean_kpa < 15 && s->holds[0].mean_kpa > 14.5);
-	detector_free(d);
 }
 
 /* 3 s of lost readings (30 samples, 20.1 .. 23.0 s) inside a hold scripted
@@ -666,11 +660,9 @@ static void test_gap(void **state)
 static void test_gap_short_bridged(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 4);
 	script_hold(&sc, 10.07, 40.03, 15, 4);
 	sc.lost[sc.n_lost++] = (struct window){ 20.05, 20.15, 0 };	/* 20.1 s */
@@ -680,7 +672,6 @@ static void test_gap_short_bridged(void **state)
 	assert_int_equal(s->hold_count, 1);
 	near(s->holds[0].duration_s, 40.03 - 10.07, 0.1);
 	assert_int_equal(s->missing_samples, 1);
-	detector_free(d);
 }
 
 /* Pressure unknown (NAN) inside a hold: 0.5 s is bridged, 2 s ends it at its
@@ -688,11 +679,9 @@ static void test_gap_short_bridged(void **state)
 static void test_nan_pressure(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 4);
 	script_hold(&sc, 10.07, 40.03, 15, 4);
 	script_hold(&sc, 50.07, 80.03, 15, 4);
@@ -713,7 +702,6 @@ static void test_nan_pressure(void **state)
 	/* samples: 0 .. 90.0 s at 10 Hz, all in the session (4 kPa base is
 	 * contact from the first sample on) */
 	assert_int_equal(s->samples, 901);
-	detector_free(d);
 }
 
 /* Temperature (no noise except jitter windows): 30 °C; ramp 0.3 °C/s from
@@ -725,13 +713,11 @@ static void test_nan_pressure(void **state)
 static void test_heat_hysteresis(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 	const struct detector_event *ev;
 	int k, above = 0, below = 0;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 4);	/* in contact all along: one session */
 	sc.noise_kpa = 0;
 	profile_add(&sc.temperature, 10, 30);
@@ -778,7 +764,6 @@ static void test_heat_hysteresis(void **state)
 	near(s->heat_time_s, 70.909 - 36.667, 0.1);
 	near(s->max_temperature_c, 39.0, 1e-9);	/* the ramp's top at 40 s */
 	near(s->hot_time_s, 0, 0);
-	detector_free(d);
 }
 
 /* Hot: ramp 0.5 °C/s from 40 °C at 10.03 s to 47 °C at 24.03 s, crossing 45
@@ -787,12 +772,10 @@ static void test_heat_hysteresis(void **state)
 static void test_too_hot(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 	const struct detector_event *ev;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 4);
 	profile_add(&sc.temperature, 10.03, 40);
 	profile_add(&sc.temperature, 24.03, 47);
@@ -812,7 +795,6 @@ static void test_too_hot(void **state)
 	assert_int_equal(log_count(DETECTOR_EVENT_HEAT_ON), 1);
 	assert_int_equal(log_count(DETECTOR_EVENT_HEAT_OFF), 0);
 	near(s->max_temperature_c, 47, 1e-9);
-	detector_free(d);
 }
 
 /* Contact from 5.07 s to 50.03 s, then rest. The session closes 120 s after
@@ -821,12 +803,10 @@ static void test_too_hot(void **state)
 static void test_session_idle_close(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 	const struct detector_event *ev;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 0.3);
 	script_up(&sc, 5.07, 0.3, 4, 2);
 	script_hold(&sc, 20.07, 32.03, 15, 4);
@@ -851,7 +831,6 @@ static void test_session_idle_close(void **state)
 	assert_true(isnan(s->max_temperature_c));
 	/* nothing more to end */
 	assert_int_equal(detector_end_session(d, 300, NULL, 0), 0);
-	detector_free(d);
 }
 
 /* Heat belongs to the session it is within idle_s of, never to two.
@@ -865,11 +844,9 @@ static void test_session_idle_close(void **state)
 static void test_heat_shared_between_sessions(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *a, *b;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 0.3);
 	script_up(&sc, 5.03, 0.3, 4, 2);
 	script_down(&sc, 10.03, 4, 0.3, 2);
@@ -888,7 +865,6 @@ static void test_heat_shared_between_sessions(void **state)
 	near(b->heat_time_s, 200.25 - 130.0, 0.1);
 	near(b->max_temperature_c, 40, 1e-9);
 	near(a->heat_time_s + b->heat_time_s, 200.25, 0.1);
-	detector_free(d);
 }
 
 /* Pre-heat alone: a warm compress 0 .. 200 s at 40 °C, contact from 250 s:
@@ -897,11 +873,9 @@ static void test_heat_shared_between_sessions(void **state)
 static void test_preheat(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 0.3);
 	script_up(&sc, 250.03, 0.3, 4, 2);
 	profile_add(&sc.temperature, 200.03, 40);
@@ -912,7 +886,6 @@ static void test_preheat(void **state)
 	near(s->start_mono_s, 250.03, 0.1);
 	near(s->heat_time_s, 200.055 - 130.03, 0.1);
 	near(s->max_temperature_c, 40, 0.5);
-	detector_free(d);
 }
 
 /* detector_end_session closes a hold in progress (12 s, effective) and the
@@ -921,12 +894,10 @@ static void test_preheat(void **state)
 static void test_end_session_closes_hold(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 	const struct detector_event *ev;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 0.3);
 	script_up(&sc, 5.07, 0.3, 15, 10);
 	script_down(&sc, 30.03, 15, 0.3, 2);
@@ -949,18 +920,15 @@ static void test_end_session_closes_hold(void **state)
 	script_run(&sc, d, 10, 35.1, 45);
 	assert_int_equal(log_count(DETECTOR_EVENT_SESSION_STARTED), 2);
 	near(log_nth(DETECTOR_EVENT_SESSION_STARTED, 1)->mono_s, 40.07, 0.1);
-	detector_free(d);
 }
 
 /* A duplicate or older sample changes nothing: no events, not in the peak. */
 static void test_out_of_order_ignored(void **state)
 {
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
 	int k;
 
-	(void)state;
-	log_clear();
 	for (k = 10; k <= 70; k++) {
 		feed(d, k / 10.0, 12, NAN, 0.1);
 		if (k == 30) {
@@ -977,7 +945,6 @@ static void test_out_of_order_ignored(void **state)
 	assert_int_equal(only_session()->samples, 61);
 	assert_true(isnan(only_session()->max_temperature_c));
 	assert_int_equal(log_count(DETECTOR_EVENT_HEAT_ON), 0);
-	detector_free(d);
 }
 
 /* With no room for events the state still moves on; the drops are counted. */
@@ -1003,10 +970,8 @@ static void test_events_dropped(void **state)
  * start again from 0. */
 static void test_reset(void **state)
 {
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 
-	(void)state;
-	log_clear();
 	feed(d, 5.0, 5, NAN, 0.1);
 	assert_int_equal(log_count(DETECTOR_EVENT_SESSION_STARTED), 1);
 	detector_reset(d);
@@ -1015,7 +980,6 @@ static void test_reset(void **state)
 	assert_int_equal(log_count(DETECTOR_EVENT_SESSION_STARTED), 2);
 	end_session(d, 0.5);
 	near(only_session()->start_mono_s, 0.0, 0);
-	detector_free(d);
 }
 
 /* One hour at 100 Hz (360 001 samples): a 50 s cycle of a 25 s hold at
@@ -1026,12 +990,10 @@ static void test_reset(void **state)
 static void test_long_run(void **state)
 {
 	static struct script sc;
-	struct detector *d = detector_design();
+	struct detector *d = *state;
 	const struct detector_summary *s;
 	size_t i;
 
-	(void)state;
-	log_clear();
 	script_init(&sc, 4);
 	sc.slope_kpa_s = 1000;
 	profile_add(&sc.temperature, 0, 39);
@@ -1058,35 +1020,36 @@ static void test_long_run(void **state)
 	near(s->duration_s, 3600, 0.01);
 	near(s->heat_time_s, 3600, 0.01);
 	assert_int_equal(detector_events_dropped(d), 0);
-	detector_free(d);
 }
+
+#define DESIGN_TEST(fn) cmocka_unit_test_setup_teardown(fn, design_setup, design_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_rejects_bad_cfg),
 		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_hold_exact),
-		cmocka_unit_test(test_hold_too_short_exact),
-		cmocka_unit_test(test_dip_in_mean_exact),
-		cmocka_unit_test(test_low_rate_spacing_no_gap),
-		cmocka_unit_test(test_gap_closes_session),
-		cmocka_unit_test(test_hold_classes),
-		cmocka_unit_test(test_dips),
+		DESIGN_TEST(test_hold_exact),
+		DESIGN_TEST(test_hold_too_short_exact),
+		DESIGN_TEST(test_dip_in_mean_exact),
+		DESIGN_TEST(test_low_rate_spacing_no_gap),
+		DESIGN_TEST(test_gap_closes_session),
+		DESIGN_TEST(test_hold_classes),
+		DESIGN_TEST(test_dips),
 		TEST_WITH(test_gap_by_spacing, test_gap, &(bool){ false }),
 		TEST_WITH(test_gap_declared, test_gap, &(bool){ true }),
-		cmocka_unit_test(test_gap_short_bridged),
-		cmocka_unit_test(test_nan_pressure),
-		cmocka_unit_test(test_heat_hysteresis),
-		cmocka_unit_test(test_too_hot),
-		cmocka_unit_test(test_session_idle_close),
-		cmocka_unit_test(test_heat_shared_between_sessions),
-		cmocka_unit_test(test_preheat),
-		cmocka_unit_test(test_end_session_closes_hold),
-		cmocka_unit_test(test_out_of_order_ignored),
+		DESIGN_TEST(test_gap_short_bridged),
+		DESIGN_TEST(test_nan_pressure),
+		DESIGN_TEST(test_heat_hysteresis),
+		DESIGN_TEST(test_too_hot),
+		DESIGN_TEST(test_session_idle_close),
+		DESIGN_TEST(test_heat_shared_between_sessions),
+		DESIGN_TEST(test_preheat),
+		DESIGN_TEST(test_end_session_closes_hold),
+		DESIGN_TEST(test_out_of_order_ignored),
 		cmocka_unit_test(test_events_dropped),
-		cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_long_run),
+		DESIGN_TEST(test_reset),
+		DESIGN_TEST(test_long_run),
 	};
 
 	tests_select();

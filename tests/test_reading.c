@@ -49,14 +49,21 @@ static enum reading_error decode_str(const char *payload)
 
 /* ---- encoding ---- */
 
+/* r encodes to want exactly, its length returned. */
+static void expect_encoding(const struct reading *r, const char *want)
+{
+	char buf[1024];
+
+	assert_int_equal(reading_encode(r, buf, sizeof(buf)), (int)strlen(want));
+	assert_string_equal(buf, want);
+}
+
 static void test_encode_example(void **state)
 {
 	struct reading r = example_reading();
-	char buf[512];
 
 	(void)state;
-	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), (int)strlen(EXAMPLE));
-	assert_string_equal(buf, EXAMPLE);
+	expect_encoding(&r, EXAMPLE);
 }
 
 /* The run is written as given: 16 digits, or a legacy 8. */
@@ -77,7 +84,6 @@ static void test_encode_run_16(void **state)
 static void test_encode_rounding(void **state)
 {
 	struct reading r = example_reading();
-	char buf[512];
 
 	(void)state;
 	r.seq = 0;
@@ -85,38 +91,32 @@ static void test_encode_rounding(void **state)
 	r.ts = 1.0005;		/* binary 1.000499999..., so 3 decimals give 1.000 */
 	r.pressure_kpa = 0.004;	/* at rest: "0.00", never "-0.00" */
 	r.temperature_c = -5.0;
-	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
-			    "\"pressure_kpa\":0.00,\"temperature_c\":-5.00}");
+	expect_encoding(&r, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
+			"\"pressure_kpa\":0.00,\"temperature_c\":-5.00}");
 	r.pressure_kpa = -0.004;
 	r.temperature_c = 99.999;	/* rounds up to 100.00 */
-	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
-			    "\"pressure_kpa\":0.00,\"temperature_c\":100.00}");
+	expect_encoding(&r, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
+			"\"pressure_kpa\":0.00,\"temperature_c\":100.00}");
 	r.pressure_kpa = -0.006;
-	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
-			    "\"pressure_kpa\":-0.01,\"temperature_c\":100.00}");
+	expect_encoding(&r, "{\"run\":\"3f9c2a1e\",\"seq\":0,\"mono\":0.000,\"ts\":1.000,"
+			"\"pressure_kpa\":-0.01,\"temperature_c\":100.00}");
 }
 
 static void test_encode_null_channels(void **state)
 {
 	struct reading r = example_reading();
-	char buf[512];
 
 	(void)state;
 	r.pressure_kpa = NAN;
 	r.temperature_c = NAN;
-	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
-			    "\"ts\":1763910000.125,\"pressure_kpa\":null,\"temperature_c\":null}");
+	expect_encoding(&r, "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
+			"\"ts\":1763910000.125,\"pressure_kpa\":null,\"temperature_c\":null}");
 
 	/* Never inf, and nothing the decoder would refuse as implausible. */
 	r.pressure_kpa = INFINITY;
 	r.temperature_c = 20000.0;
-	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
-			    "\"ts\":1763910000.125,\"pressure_kpa\":null,\"temperature_c\":null}");
+	expect_encoding(&r, "{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,"
+			"\"ts\":1763910000.125,\"pressure_kpa\":null,\"temperature_c\":null}");
 }
 
 static void test_encode_faults_escaped(void **state)

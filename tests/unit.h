@@ -1,7 +1,7 @@
 /* What the unit tests share: a double comparison, JSON lookups that fail the
- * test, temporary folders, files
- * written with a chosen mode, one scriptable I²C bus (a register file with
- * hooks) and the simulated bus over scenario text. Include it after
+ * test, temporary folders, files written with a chosen mode, children that
+ * crash on purpose, one scriptable I²C bus (a register file with hooks) and
+ * the simulated bus over scenario text. Include it after
  * <cmocka.h>. Every helper here fails the running test on an error of its
  * own, so a test reads as the steps it takes. */
 #ifndef ROLLSENSE_UNIT_H
