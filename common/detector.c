@@ -8,10 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Durations come from differences of sample times such as 90.1 - 80.1,
- * which binary floating point does not make exactly 10; a microsecond of
- * slack keeps such rounding from deciding a threshold. */
-#define DETECTOR_SLACK_S 1e-6
+#define DETECTOR_SLACK_S 1e-6	/* the microsecond of slack (detector.h) */
 
 /* A stretch of heat (or hot) time that was counted, kept to find the
  * pre-heat of a session that opens later. */
@@ -92,7 +89,6 @@ static void detector_event_blank(struct detector_event *ev)
 	ev->hold.duration_s = NAN;
 	ev->hold.peak_kpa = NAN;
 	ev->hold.mean_kpa = NAN;
-	ev->session = NULL;
 }
 
 /* details: the event's payload (NULL: none); kind and time are set here. */
@@ -123,15 +119,10 @@ static enum detector_hold_class detector_classify(const struct detector *d, doub
 	return DETECTOR_HOLD_LONG;
 }
 
-/* A span of unknown data is a break when it is longer than bridge_s and,
- * so that normal spacing at low rates never counts, than 1.5 periods. */
 static bool detector_span_is_break(const struct detector *d, double span_s)
 {
-	if (!(span_s > d->cfg.bridge_s + DETECTOR_SLACK_S))
-		return false;
-	if (d->period_s > 0 && !(span_s > 1.5 * d->period_s))
-		return false;
-	return true;
+	return span_s > d->cfg.bridge_s + DETECTOR_SLACK_S &&
+	       (!(d->period_s > 0) || span_s > 1.5 * d->period_s);
 }
 
 /* Readings lost in span_s: n periods from one sample to the next hold n - 1
@@ -214,8 +205,7 @@ static void detector_hold_emit(struct detector_out *o, enum detector_event_kind 
 	detector_emit(o, kind, mono_s, &ev);
 }
 
-/* Ends the hold at its last sample at or above hold_end_kpa. Counted (event,
- * summary) only if it lasted min_hold_s, which is what hold_confirmed says. */
+/* Counted (event, summary) only if it lasted min_hold_s (hold_confirmed). */
 static void detector_hold_close(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
@@ -299,8 +289,6 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 	memset(s, 0, sizeof(*s));
 	s->start_mono_s = mono_s;
 	s->end_mono_s = mono_s;
-	/* Pre-heat: heat in the idle_s before this contact that no earlier
-	 * session counted. */
 	if (d->claimed_until_s > window_s)
 		window_s = d->claimed_until_s;
 	s->heat_time_s = detector_ring_overlap(&d->heat_ring, window_s, mono_s, &peak_c);
@@ -330,8 +318,6 @@ static void detector_session_close(struct detector_out *o, double mono_s)
 	detector_emit(o, DETECTOR_EVENT_SESSION_ENDED, mono_s, &ev);
 }
 
-/* Pressure unknown for longer than bridge_s: the hold ends at its last good
- * sample and whether the tool is touched is no longer known. */
 static void detector_pressure_break(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
@@ -349,8 +335,6 @@ static void detector_idle_check(struct detector_out *o, double mono_s)
 		detector_session_close(o, mono_s);
 }
 
-/* Counts the interval since the last known temperature as heat and hot time
- * if it started with heat (hot) on and is no break. */
 static void detector_heat_count(struct detector *d, double mono_s, double temperature_c)
 {
 	double from_s = d->last_t_known_s;
@@ -426,8 +410,6 @@ static void detector_pressure_update(struct detector_out *o, double mono_s, doub
 			d->dip_n++;
 			if (pressure_kpa > d->dip_peak_kpa)
 				d->dip_peak_kpa = pressure_kpa;
-			if (mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
-				detector_hold_close(o, mono_s);
 		}
 	} else if (d->session_open && pressure_kpa >= d->cfg.hold_start_kpa) {
 		detector_hold_open(d, mono_s);
@@ -511,20 +493,17 @@ void detector_snapshot(const struct detector *d, void *buf)
 int detector_restore(struct detector *d, const void *buf, size_t len)
 {
 	struct detector_snapshot_header want;
-	struct detector tmp;
+	const unsigned char *bytes = buf;
 
 	snapshot_header_make(&want);
-	if (!buf || len != detector_snapshot_size() || memcmp(buf, &want, sizeof(want)) != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(&tmp, (const unsigned char *)buf + sizeof(want), sizeof(tmp));
 	/* The thresholds are all doubles: no padding, so bytes compare. */
-	if (memcmp(&tmp.cfg, &d->cfg, sizeof(tmp.cfg)) != 0) {
+	if (!buf || len != detector_snapshot_size() || memcmp(buf, &want, sizeof(want)) != 0 ||
+	    memcmp(bytes + sizeof(want) + offsetof(struct detector, cfg), &d->cfg,
+		   sizeof(d->cfg)) != 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	*d = tmp;
+	memcpy(d, bytes + sizeof(want), sizeof(*d));
 	return 0;
 }
 
@@ -546,7 +525,7 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 		     struct detector_event *out, size_t max_events)
 {
 	struct detector_out o = { d, out, max_events, 0 };
-	uint64_t missing = 0;
+	uint64_t missing;
 
 	if (!isfinite(mono_s) || (d->have_sample && !(mono_s > d->last_mono_s)))
 		return 0;
@@ -558,12 +537,10 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 	if (expected_period_s > 0 && isfinite(expected_period_s))
 		d->period_s = expected_period_s;
 
-	if (d->have_sample) {
-		if (!isnan(d->gap_to_s))
-			missing = detector_count_missing(d, mono_s - d->gap_to_s, false);
-		else
-			missing = detector_count_missing(d, mono_s - d->last_mono_s, true);
-	}
+	/* From the later of the last sample and a declared gap's end (fmax
+	 * skips a NAN); before the first sample the span is NAN: nothing. */
+	missing = detector_count_missing(d, mono_s - fmax(d->gap_to_s, d->last_mono_s),
+					 isnan(d->gap_to_s));
 	if (!isnan(d->last_p_known_s) && detector_span_is_break(d, mono_s - d->last_p_known_s))
 		detector_pressure_break(&o, mono_s);
 	detector_idle_check(&o, mono_s);
@@ -575,12 +552,11 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 	if (!isnan(temperature_c))
 		detector_heat_count(d, mono_s, temperature_c);
 
-	if (!isnan(pressure_kpa)) {
+	if (!isnan(pressure_kpa))
 		detector_pressure_update(&o, mono_s, pressure_kpa);
-	} else if (d->hold_open &&
-		   mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S) {
+	/* A dip, known or not, that outlasted bridge_s ends the hold. */
+	if (d->hold_open && mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
 		detector_hold_close(&o, mono_s);
-	}
 
 	if (d->session_open) {
 		d->session.samples++;
@@ -614,12 +590,8 @@ size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 		return 0;
 	/* Count from where the known data ends (the last sample or an earlier
 	 * declared gap), so nothing is counted twice. */
-	anchor_s = isnan(d->gap_to_s) ? d->last_mono_s : d->gap_to_s;
-	from_sample = isnan(d->gap_to_s);
-	if (from_mono_s > anchor_s) {
-		anchor_s = from_mono_s;
-		from_sample = false;
-	}
+	anchor_s = fmax(fmax(d->gap_to_s, d->last_mono_s), from_mono_s);
+	from_sample = isnan(d->gap_to_s) && !(from_mono_s > d->last_mono_s);
 	if (!(to_mono_s > anchor_s))
 		return 0;
 	missing = detector_count_missing(d, to_mono_s - anchor_s, from_sample);
