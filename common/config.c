@@ -256,11 +256,6 @@ struct config_section {
 #define TABLE(rows) rows, ARRAY_LEN(rows)
 #define BOTH (CONFIG_SENSORD | CONFIG_COLLECTOR)
 
-static void *field_at(void *base, const struct config_key *k)
-{
-	return (char *)base + k->offset;
-}
-
 _Static_assert(sizeof(enum confirm_mode) == sizeof(unsigned), "confirm is read as an unsigned");
 
 /* Stores a number, an index or a flag as the field's C type. */
@@ -282,7 +277,7 @@ static void rows_defaults(const struct config_key *keys, size_t n, void *base)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct config_key *k = &keys[i];
-		void *field = field_at(base, k);
+		void *field = (char *)base + k->offset;
 
 		if (k->type == KEY_SECTION)
 			rows_defaults(k->section->keys, k->section->n_keys, field);
@@ -426,7 +421,7 @@ static int section_parse(struct parse_ctx *ctx, const struct config_section *sec
 static int row_read(struct parse_ctx *ctx, const struct config_key *k, const cJSON *item,
 		    const char *path, void *base)
 {
-	void *field = field_at(base, k);
+	void *field = (char *)base + k->offset;
 	double v = 0;
 
 	switch (k->type) {
@@ -487,7 +482,7 @@ static int rows_parse(struct parse_ctx *ctx, const struct config_key *keys, size
 			return fail(ctx, path, "%s", k->missing);
 		if (item != NULL && row_read(ctx, k, item, path, base) < 0)
 			return -1;
-		if (k->check != NULL && k->check(ctx, path, field_at(base, k)) < 0)
+		if (k->check != NULL && k->check(ctx, path, (char *)base + k->offset) < 0)
 			return -1;
 	}
 	return 0;
@@ -632,7 +627,6 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 	const char *shown = show(uri, buf);
 	const char *host = NULL;
 	const char *p;
-	size_t host_len;
 	unsigned long port = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(schemes); i++)
@@ -642,24 +636,17 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 		return fail(ctx, path, "%s must start with tcp://, mqtt://, ssl:// or mqtts://", shown);
 	if (host[0] == '[') {
 		/* An IPv6 literal, "[::1]". */
-		p = host + 1;
-		while (*p != '\0' && *p != ']' &&
-		       (strchr("0123456789abcdefABCDEF:.", *p) != NULL))
-			p++;
+		p = host + 1 + strspn(host + 1, "0123456789abcdefABCDEF:.");
 		if (*p != ']' || p == host + 1)
 			return fail(ctx, path, "%s has an invalid host", shown);
 		p++;
-		host_len = (size_t)(p - host);
 	} else {
-		p = host;
-		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		       (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')
-			p++;
-		host_len = (size_t)(p - host);
+		p = host + strspn(host, "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789.-_");
 		if (*p != '\0' && *p != ':')
 			return fail(ctx, path, "%s has an invalid host", shown);
 	}
-	if (host_len == 0)
+	if (p == host)
 		return fail(ctx, path, "%s has no host", shown);
 	if (*p != ':')
 		return fail(ctx, path, "%s has no port (expected SCHEME://HOST:PORT)", shown);
@@ -733,16 +720,14 @@ static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 		const char *s = item->valuestring;
 		bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 		const char *digits = hex ? s + 2 : s;
-		char *end;
+		char *end = NULL;
 
 		/* strtoul alone would take "-1", " 7" and "0x" without complaint. */
 		bool ok = hex ? (digits[0] != '\0' && strchr("0123456789abcdefABCDEF", digits[0]))
 			      : (digits[0] >= '0' && digits[0] <= '9');
-		if (!ok)
-			return fail(ctx, path, "%s is not an address (%s)", show(s, shown), expected);
 		errno = 0;
-		v = strtoul(digits, &end, hex ? 16 : 10);
-		if (*end != '\0')
+		v = ok ? strtoul(digits, &end, hex ? 16 : 10) : 0;
+		if (!ok || *end != '\0')
 			return fail(ctx, path, "%s is not an address (%s)", show(s, shown), expected);
 		if (errno == ERANGE || v < 0x03 || v > 0x77)
 			return fail(ctx, path, "%s is out of range (0x03..0x77)", show(s, shown));
