@@ -36,12 +36,10 @@
  * are the maximum and the plain mean of the known pressure samples in that
  * span, bridged dips included; a sample mean, because samples are evenly
  * spaced and a mean over time would have to guess across bridged unknown
- * stretches. Shorter than min_hold_s it is not a hold: no event at all.
- * Events: HOLD_STARTED once the hold has lasted min_hold_s (so every
- * HOLD_STARTED has its HOLD_ENDED; start_mono_s says when it really began),
- * HOLD_10S when it has lasted effective_s, HOLD_60S when it has lasted more
- * than long_s, HOLD_ENDED when it ends. Class: short below effective_s,
- * effective from effective_s to long_s, long above long_s.
+ * stretches. Shorter than min_hold_s it is not a hold: no event at all, and
+ * HOLD_STARTED waits until it has lasted min_hold_s, so every HOLD_STARTED
+ * has its HOLD_ENDED (start_mono_s says when it really began). The other
+ * hold events and the classes are stated at their enums below.
  *
  * Heat. Heat turns on (HEAT_ON) at a temperature >= heat_c and off (HEAT_OFF)
  * below heat_c - heat_hysteresis_c; hot likewise at hot_c with the same
@@ -169,12 +167,10 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 		     struct detector_event *out, size_t max_events);
 
 /* Declares the readings between from_mono_s and to_mono_s lost (the
- * collector: seq jumped). from_mono_s is normally the last sample fed,
- * to_mono_s the next one, which may still be fed afterwards (the lost
- * readings are not counted twice). Longer than bridge_s it is a break, ending
- * an open hold now; and a session whose last contact is more than idle_s
- * before to_mono_s closes now. Ignored (0) unless from < to and to is later
- * than the last sample. */
+ * collector: seq jumped); its break and idle rules (above) apply at
+ * to_mono_s. from_mono_s is normally the last sample fed, to_mono_s the next
+ * one, which may still be fed afterwards (the lost readings are not counted
+ * twice). Ignored (0) unless from < to and to is later than the last sample. */
 size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 		    struct detector_event *out, size_t max_events);
 

@@ -97,11 +97,9 @@ err_close:
 int file_dirname(const char *path, char *out, size_t len)
 {
 	const char *slash = strrchr(path, '/');
-	const char *dir = slash == NULL ? "." : "/";
-	size_t n = slash == NULL || slash == path ? 1 : (size_t)(slash - path);
+	const char *dir = slash == NULL ? "." : slash == path ? "/" : path;
+	size_t n = dir == path ? (size_t)(slash - path) : 1;
 
-	if (slash != NULL && slash != path)
-		dir = path;
 	if (n >= len)
 		return -1;
 	memcpy(out, dir, n);

@@ -95,6 +95,7 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 	struct stat st;
 	unsigned mode;
 	int fd, rc;
+	char name[64], self[64], self_bare[64];	/* user and group names */
 
 	if (with_group) {
 		rc = keyfile_group_lookup(group, &key_gid);
@@ -122,13 +123,11 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 	}
 	close(fd);
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		char owner[64], self[64], self_bare[64];
-
-		id_show(st.st_uid, false, false, owner, sizeof(owner));
+		id_show(st.st_uid, false, false, name, sizeof(name));
 		id_show(geteuid(), false, false, self, sizeof(self));
 		id_show(geteuid(), false, true, self_bare, sizeof(self_bare));
 		snprintf(err, err_len, "%s is owned by %s, neither by this process's user (%s) nor by "
-			 "root; chown %s %s", path, owner, self, self_bare, path);
+			 "root; chown %s %s", path, name, self, self_bare, path);
 		return -1;
 	}
 	mode = (unsigned)(st.st_mode & 07777);
@@ -143,8 +142,6 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 	if ((mode & 0070) == 0)
 		return 0;
 	if (!with_group) {
-		char name[64];
-
 		id_show(st.st_gid, true, false, name, sizeof(name));
 		snprintf(err, err_len, "%s is %s by its group %s (mode %04o); chmod 600 %s, or name "
 			 "that group in mqtt.tls.key_group if its members must read the key", path,
@@ -157,8 +154,6 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 		return -1;
 	}
 	if (st.st_gid != key_gid) {
-		char name[64];
-
 		id_show(st.st_gid, true, false, name, sizeof(name));
 		snprintf(err, err_len, "%s is readable by its group %s, which is not mqtt.tls.key_group "
 			 "(%s); chgrp %s %s, or chmod 600 %s", path, name, group, group, path, path);
