@@ -80,34 +80,21 @@ struct detector_out {
 	size_t n;
 };
 
-static void detector_event_blank(struct detector_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->pressure_kpa = NAN;
-	ev->temperature_c = NAN;
-	ev->hold.start_mono_s = NAN;
-	ev->hold.duration_s = NAN;
-	ev->hold.peak_kpa = NAN;
-	ev->hold.mean_kpa = NAN;
-}
-
-/* details: the event's payload (NULL: none); kind and time are set here. */
+/* The payload that does not apply to kind is NAN, or NULL for hold. */
 static void detector_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s,
-			  const struct detector_event *details)
+			  double pressure_kpa, double temperature_c,
+			  const struct detector_hold *hold, const struct detector_summary *session)
 {
-	struct detector_event ev;
+	static const struct detector_hold no_hold = { NAN, NAN, NAN, NAN, DETECTOR_HOLD_SHORT };
 
 	if (o->n >= o->max) {
 		o->d->events_dropped++;
 		return;
 	}
-	if (details)
-		ev = *details;
-	else
-		detector_event_blank(&ev);
-	ev.kind = kind;
-	ev.mono_s = mono_s;
-	o->events[o->n++] = ev;
+	o->events[o->n++] = (struct detector_event){
+		.kind = kind, .mono_s = mono_s, .pressure_kpa = pressure_kpa,
+		.temperature_c = temperature_c, .hold = hold ? *hold : no_hold, .session = session,
+	};
 }
 
 static enum detector_hold_class detector_classify(const struct detector *d, double duration_s)
@@ -198,11 +185,9 @@ static struct detector_hold detector_hold_snapshot(const struct detector *d)
 
 static void detector_hold_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s)
 {
-	struct detector_event ev;
+	struct detector_hold h = detector_hold_snapshot(o->d);
 
-	detector_event_blank(&ev);
-	ev.hold = detector_hold_snapshot(o->d);
-	detector_emit(o, kind, mono_s, &ev);
+	detector_emit(o, kind, mono_s, NAN, NAN, &h, NULL);
 }
 
 /* Counted (event, summary) only if it lasted min_hold_s (hold_confirmed). */
@@ -218,7 +203,7 @@ static void detector_hold_close(struct detector_out *o, double mono_s)
 	if (!d->hold_confirmed)
 		return;
 	h = detector_hold_snapshot(d);
-	detector_hold_emit(o, DETECTOR_EVENT_HOLD_ENDED, mono_s);
+	detector_emit(o, DETECTOR_EVENT_HOLD_ENDED, mono_s, NAN, NAN, &h, NULL);
 	if (!d->session_open)
 		return;
 	if (s->holds_stored < DETECTOR_MAX_HOLDS)
@@ -257,10 +242,8 @@ static void detector_hold_extend(struct detector_out *o, double mono_s, double p
 
 	d->hold_sum_kpa += d->dip_sum_kpa + pressure_kpa;
 	d->hold_n += d->dip_n + 1;
-	if (d->dip_peak_kpa > d->hold_peak_kpa)
-		d->hold_peak_kpa = d->dip_peak_kpa;
-	if (pressure_kpa > d->hold_peak_kpa)
-		d->hold_peak_kpa = pressure_kpa;
+	/* Peaks are at least -INFINITY and the pressure is known: no NAN. */
+	d->hold_peak_kpa = fmax(d->hold_peak_kpa, fmax(d->dip_peak_kpa, pressure_kpa));
 	detector_dip_clear(d);
 	d->hold_last_above_s = mono_s;
 
@@ -295,7 +278,7 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 	s->hot_time_s = detector_ring_overlap(&d->hot_ring, window_s, mono_s, &peak_c);
 	s->max_temperature_c = peak_c;
 	d->session_open = true;
-	detector_emit(o, DETECTOR_EVENT_SESSION_STARTED, mono_s, NULL);
+	detector_emit(o, DETECTOR_EVENT_SESSION_STARTED, mono_s, NAN, NAN, NULL, NULL);
 }
 
 /* Closes the hold and the session. Heat is counted up to the last sample, so
@@ -303,7 +286,6 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 static void detector_session_close(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
-	struct detector_event ev;
 
 	if (!d->session_open)
 		return;
@@ -313,9 +295,7 @@ static void detector_session_close(struct detector_out *o, double mono_s)
 	d->finished = d->session;
 	d->session_open = false;
 	d->claimed_until_s = d->last_mono_s;
-	detector_event_blank(&ev);
-	ev.session = &d->finished;
-	detector_emit(o, DETECTOR_EVENT_SESSION_ENDED, mono_s, &ev);
+	detector_emit(o, DETECTOR_EVENT_SESSION_ENDED, mono_s, NAN, NAN, NULL, &d->finished);
 }
 
 static void detector_pressure_break(struct detector_out *o, double mono_s)
@@ -357,22 +337,19 @@ static void detector_heat_count(struct detector *d, double mono_s, double temper
 static void detector_heat_update(struct detector_out *o, double mono_s, double temperature_c)
 {
 	struct detector *d = o->d;
-	struct detector_event ev;
 	double off_c = d->cfg.heat_c - d->cfg.heat_hysteresis_c;
 	double hot_off_c = d->cfg.hot_c - d->cfg.heat_hysteresis_c;
 
-	detector_event_blank(&ev);
-	ev.temperature_c = temperature_c;
 	if (!d->heat_on && temperature_c >= d->cfg.heat_c) {
 		d->heat_on = true;
-		detector_emit(o, DETECTOR_EVENT_HEAT_ON, mono_s, &ev);
+		detector_emit(o, DETECTOR_EVENT_HEAT_ON, mono_s, NAN, temperature_c, NULL, NULL);
 	} else if (d->heat_on && temperature_c < off_c) {
 		d->heat_on = false;
-		detector_emit(o, DETECTOR_EVENT_HEAT_OFF, mono_s, &ev);
+		detector_emit(o, DETECTOR_EVENT_HEAT_OFF, mono_s, NAN, temperature_c, NULL, NULL);
 	}
 	if (!d->hot_on && temperature_c >= d->cfg.hot_c) {
 		d->hot_on = true;
-		detector_emit(o, DETECTOR_EVENT_TOO_HOT, mono_s, &ev);
+		detector_emit(o, DETECTOR_EVENT_TOO_HOT, mono_s, NAN, temperature_c, NULL, NULL);
 	} else if (d->hot_on && temperature_c < hot_off_c) {
 		d->hot_on = false;
 	}
@@ -381,19 +358,12 @@ static void detector_heat_update(struct detector_out *o, double mono_s, double t
 static void detector_pressure_update(struct detector_out *o, double mono_s, double pressure_kpa)
 {
 	struct detector *d = o->d;
-	struct detector_event ev;
-	bool contact = pressure_kpa >= d->cfg.contact_kpa;
 
-	if (contact) {
-		bool fresh = !d->in_contact;
-
+	if (pressure_kpa >= d->cfg.contact_kpa) {
 		if (!d->session_open && !d->reopen_blocked)
 			detector_session_open(o, mono_s);
-		if (fresh) {
-			detector_event_blank(&ev);
-			ev.pressure_kpa = pressure_kpa;
-			detector_emit(o, DETECTOR_EVENT_CONTACT, mono_s, &ev);
-		}
+		if (!d->in_contact)
+			detector_emit(o, DETECTOR_EVENT_CONTACT, mono_s, pressure_kpa, NAN, NULL, NULL);
 		d->in_contact = true;
 		d->last_contact_s = mono_s;
 	} else {
