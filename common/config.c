@@ -389,7 +389,6 @@ static int calibration_read(struct parse_ctx *ctx, const cJSON *item, const char
 	if (!cJSON_IsArray(item))
 		return fail(ctx, path, "expected an array of [volts, kPa] pairs");
 	cJSON_ArrayForEach(pair, item) {
-		const cJSON *v, *k;
 		double volts = 0, kpa = 0;
 
 		key_index(ppath, sizeof(ppath), path, n);
@@ -397,9 +396,8 @@ static int calibration_read(struct parse_ctx *ctx, const cJSON *item, const char
 			return fail(ctx, path, "more than %d points", CONFIG_MAX_CAL_POINTS);
 		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
 			return fail(ctx, ppath, "expected a pair [volts, kPa]");
-		v = pair->child;
-		k = v->next;
-		if (number_value(ctx, v, ppath, &volts) < 0 || number_value(ctx, k, ppath, &kpa) < 0)
+		if (number_value(ctx, pair->child, ppath, &volts) < 0 ||
+		    number_value(ctx, pair->child->next, ppath, &kpa) < 0)
 			return -1;
 		if (n > 0 && !(volts > cal->v[n - 1]))
 			return fail(ctx, ppath, "%.15g V is not above the %.15g V of the point before; "

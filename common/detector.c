@@ -183,13 +183,6 @@ static struct detector_hold detector_hold_snapshot(const struct detector *d)
 	return h;
 }
 
-static void detector_hold_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s)
-{
-	struct detector_hold h = detector_hold_snapshot(o->d);
-
-	detector_emit(o, kind, mono_s, NAN, NAN, &h, NULL);
-}
-
 /* Counted (event, summary) only if it lasted min_hold_s (hold_confirmed). */
 static void detector_hold_close(struct detector_out *o, double mono_s)
 {
@@ -238,7 +231,7 @@ static void detector_hold_open(struct detector *d, double mono_s)
 static void detector_hold_extend(struct detector_out *o, double mono_s, double pressure_kpa)
 {
 	struct detector *d = o->d;
-	double duration_s;
+	struct detector_hold h;
 
 	d->hold_sum_kpa += d->dip_sum_kpa + pressure_kpa;
 	d->hold_n += d->dip_n + 1;
@@ -247,18 +240,18 @@ static void detector_hold_extend(struct detector_out *o, double mono_s, double p
 	detector_dip_clear(d);
 	d->hold_last_above_s = mono_s;
 
-	duration_s = mono_s - d->hold_start_s;
-	if (!d->hold_confirmed && duration_s >= d->cfg.min_hold_s - DETECTOR_SLACK_S) {
+	h = detector_hold_snapshot(d);
+	if (!d->hold_confirmed && h.duration_s >= d->cfg.min_hold_s - DETECTOR_SLACK_S) {
 		d->hold_confirmed = true;
-		detector_hold_emit(o, DETECTOR_EVENT_HOLD_STARTED, mono_s);
+		detector_emit(o, DETECTOR_EVENT_HOLD_STARTED, mono_s, NAN, NAN, &h, NULL);
 	}
-	if (d->hold_confirmed && !d->hold_effective_sent && duration_s >= d->cfg.effective_s - DETECTOR_SLACK_S) {
+	if (d->hold_confirmed && !d->hold_effective_sent && h.duration_s >= d->cfg.effective_s - DETECTOR_SLACK_S) {
 		d->hold_effective_sent = true;
-		detector_hold_emit(o, DETECTOR_EVENT_HOLD_10S, mono_s);
+		detector_emit(o, DETECTOR_EVENT_HOLD_10S, mono_s, NAN, NAN, &h, NULL);
 	}
-	if (d->hold_confirmed && !d->hold_long_sent && duration_s > d->cfg.long_s + DETECTOR_SLACK_S) {
+	if (d->hold_confirmed && !d->hold_long_sent && h.duration_s > d->cfg.long_s + DETECTOR_SLACK_S) {
 		d->hold_long_sent = true;
-		detector_hold_emit(o, DETECTOR_EVENT_HOLD_60S, mono_s);
+		detector_emit(o, DETECTOR_EVENT_HOLD_60S, mono_s, NAN, NAN, &h, NULL);
 	}
 }
 

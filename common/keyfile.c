@@ -61,17 +61,16 @@ static void id_show(unsigned long id, bool group, bool bare, char *out, size_t l
 		snprintf(out, len, "%s%lu", bare ? "" : group ? "gid " : "uid ", id);
 }
 
-/* "readable", "writable", "readable and writable" or "executable" for the
- * three permission bits in bits (r = 4, w = 2, x = 1). */
+/* What the three permission bits in bits (r = 4, w = 2, x = 1) allow, for
+ * messages; x is named only alone. */
 static const char *access_show(unsigned bits)
 {
-	if ((bits & 6) == 6)
-		return "readable and writable";
-	if (bits & 4)
-		return "readable";
-	if (bits & 2)
-		return "writable";
-	return "executable";
+	static const char *const names[8] = {
+		"executable", "executable", "writable", "writable", "readable", "readable",
+		"readable and writable", "readable and writable",
+	};
+
+	return names[bits & 7];
 }
 
 static const char *kind_show(mode_t mode)
