@@ -259,14 +259,13 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
 	struct detector_summary *s = &d->session;
-	double window_s = mono_s - d->cfg.idle_s;
+	/* Heat up to claimed_until_s was another session's. */
+	double window_s = fmax(mono_s - d->cfg.idle_s, d->claimed_until_s);
 	double peak_c = NAN;
 
 	memset(s, 0, sizeof(*s));
 	s->start_mono_s = mono_s;
 	s->end_mono_s = mono_s;
-	if (d->claimed_until_s > window_s)
-		window_s = d->claimed_until_s;
 	s->heat_time_s = detector_ring_overlap(&d->heat_ring, window_s, mono_s, &peak_c);
 	s->hot_time_s = detector_ring_overlap(&d->hot_ring, window_s, mono_s, &peak_c);
 	s->max_temperature_c = peak_c;
@@ -291,21 +290,23 @@ static void detector_session_close(struct detector_out *o, double mono_s)
 	detector_emit(o, DETECTOR_EVENT_SESSION_ENDED, mono_s, NAN, NAN, NULL, &d->finished);
 }
 
-static void detector_pressure_break(struct detector_out *o, double mono_s)
+/* What a sample and a declared gap's end at mono_s both start with: a break
+ * in pressure, an idle session's end, the lost readings counted in what stays
+ * open. */
+static void detector_advance(struct detector_out *o, double mono_s, bool pressure_break,
+			     uint64_t missing)
 {
 	struct detector *d = o->d;
 
-	detector_hold_close(o, mono_s);
-	d->in_contact = false;
-	d->reopen_blocked = false;
-}
-
-static void detector_idle_check(struct detector_out *o, double mono_s)
-{
-	struct detector *d = o->d;
-
+	if (pressure_break) {
+		detector_hold_close(o, mono_s);
+		d->in_contact = false;
+		d->reopen_blocked = false;
+	}
 	if (d->session_open && mono_s - d->last_contact_s > d->cfg.idle_s + DETECTOR_SLACK_S)
 		detector_session_close(o, mono_s);
+	if (d->session_open)
+		d->session.missing_samples += missing;
 }
 
 static void detector_heat_count(struct detector *d, double mono_s, double temperature_c)
@@ -504,11 +505,8 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 	 * skips a NAN); before the first sample the span is NAN: nothing. */
 	missing = detector_count_missing(d, mono_s - fmax(d->gap_to_s, d->last_mono_s),
 					 isnan(d->gap_to_s));
-	if (!isnan(d->last_p_known_s) && detector_span_is_break(d, mono_s - d->last_p_known_s))
-		detector_pressure_break(&o, mono_s);
-	detector_idle_check(&o, mono_s);
-	if (d->session_open)
-		d->session.missing_samples += missing;
+	/* No known pressure yet: a NAN span, never a break. */
+	detector_advance(&o, mono_s, detector_span_is_break(d, mono_s - d->last_p_known_s), missing);
 
 	/* Before the pressure: the interval up to this sample is heat from
 	 * before a session this sample may open, its pre-heat. */
@@ -559,11 +557,8 @@ size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 		return 0;
 	missing = detector_count_missing(d, to_mono_s - anchor_s, from_sample);
 
-	if (detector_span_is_break(d, to_mono_s - d->last_mono_s))
-		detector_pressure_break(&o, to_mono_s);
-	detector_idle_check(&o, to_mono_s);
-	if (d->session_open)
-		d->session.missing_samples += missing;
+	detector_advance(&o, to_mono_s, detector_span_is_break(d, to_mono_s - d->last_mono_s),
+			 missing);
 	d->gap_to_s = to_mono_s;
 	return o.n;
 }

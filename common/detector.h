@@ -45,16 +45,13 @@
  * below heat_c - heat_hysteresis_c; hot likewise at hot_c with the same
  * hysteresis, TOO_HOT when it turns on. The state holds across unknown data.
  * Heat time is the time between consecutive known temperature samples that
- * starts with heat on and is not a break; hot time likewise. Heat belongs to
- * a session when it lies within idle_s of its contact: the time counted while
- * the session is open (which stays open idle_s after its last contact), plus
- * the pre-heat, heat in the idle_s before its first contact (a warm compress
- * before rolling) that no earlier session counted. max_temperature_c is the
- * highest temperature sampled while the session was open, or within a
- * pre-heat stretch it counted (the peak of such a stretch may lie somewhat
- * before the window). Pre-heat is remembered as the last
- * DETECTOR_HEAT_SPANS stretches; more stretches than that inside idle_s (only
- * with many breaks) undercount it.
+ * starts with heat on and is not a break; hot time likewise. A session counts
+ * the heat while it is open, plus its pre-heat: heat in the idle_s before its
+ * first contact (a warm compress before rolling) that no earlier session
+ * counted, found among the last DETECTOR_HEAT_SPANS stretches (more of them
+ * inside idle_s, only with many breaks, undercount it). max_temperature_c is
+ * the highest temperature sampled while the session was open, or within a
+ * pre-heat stretch it counted (whose peak may lie somewhat before the window).
  *
  * Times are compared with a microsecond of slack, so that a hold of 100
  * samples at 10 Hz lasts 10 s even where floating point makes 9.9999999.
