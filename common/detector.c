@@ -430,8 +430,6 @@ struct detector_snapshot_header {
 	uint64_t size;
 };
 
-static const char snapshot_magic[8] = "rsdet\0\0\1";
-
 size_t detector_snapshot_size(void)
 {
 	return sizeof(struct detector_snapshot_header) + sizeof(struct detector);
@@ -440,7 +438,7 @@ size_t detector_snapshot_size(void)
 static void snapshot_header_make(struct detector_snapshot_header *h)
 {
 	memset(h, 0, sizeof(*h));
-	memcpy(h->magic, snapshot_magic, sizeof(h->magic));
+	memcpy(h->magic, "rsdet\0\0\1", sizeof(h->magic));
 	strncpy(h->version, ROLLSENSE_VERSION, sizeof(h->version) - 1);
 	h->size = sizeof(struct detector);
 }
