@@ -34,7 +34,6 @@ int file_open_regular(const char *path, struct stat *st, struct file_error *why)
 		close(fd);
 		return file_fail(why, FILE_NOT_REGULAR, EINVAL);
 	}
-	why->step = FILE_OK;
 	return fd;
 }
 
