@@ -243,12 +243,10 @@ static int range_value(struct parse_ctx *ctx, const cJSON *item, const char *pat
 
 /* ---- the schema -------------------------------------------------------- */
 
-typedef int (*section_done_fn)(struct parse_ctx *ctx, void *base);
-
 struct config_section {
 	const struct config_key *keys;
 	size_t n_keys;
-	section_done_fn done;		/* the cross-field checks, after every key */
+	int (*done)(struct parse_ctx *ctx, void *base);	/* the cross-field checks, after every key */
 	unsigned restart;		/* added to each key's restart */
 };
 
