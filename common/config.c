@@ -545,30 +545,25 @@ static int file_check(struct parse_ctx *ctx, const char *path, const char *file,
 			break;
 		got += (size_t)n;
 	}
-	if (got == 0) {
-		fail(ctx, path, "%s is empty; its first line is the password", file);
-		goto cleanup;
-	}
 	nl = memchr(buf, '\n', got);
 	line = nl ? (size_t)(nl - buf) : got;
 	if (line > 0 && buf[line - 1] == '\r')
 		line--;
-	if (line == 0) {
-		fail(ctx, path, "the first line of %s is empty; it is the password", file);
-		goto cleanup;
-	}
 	/* No line end in a full buffer: the line goes on past it. */
-	if (line >= size || (nl == NULL && got == sizeof(buf))) {
+	if (got == 0)
+		fail(ctx, path, "%s is empty; its first line is the password", file);
+	else if (line == 0)
+		fail(ctx, path, "the first line of %s is empty; it is the password", file);
+	else if (line >= size || (nl == NULL && got == sizeof(buf)))
 		fail(ctx, path, "the first line of %s is too long (at most %zu bytes)", file, size - 1);
-		goto cleanup;
-	}
-	if (memchr(buf, '\0', line) != NULL) {
+	else if (memchr(buf, '\0', line) != NULL)
 		fail(ctx, path, "the first line of %s contains a NUL byte", file);
-		goto cleanup;
+	else
+		rc = 0;
+	if (rc == 0) {
+		memcpy(secret, buf, line);
+		secret[line] = '\0';
 	}
-	memcpy(secret, buf, line);
-	secret[line] = '\0';
-	rc = 0;
 cleanup:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
