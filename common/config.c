@@ -1271,17 +1271,11 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 	if (why != NULL) {
 		jsonc_position(text, bad_at, &line, &column);
 		fail(ctx, NULL, "line %u, column %u: %s", line, column, why);
-		goto cleanup;
-	}
-	/* No NUL inside: strspn stops at the end of the text at the latest. */
-	if (strspn(copy, " \t\n\r") == len) {
+	} else if (strspn(copy, " \t\n\r") == len) {
+		/* No NUL inside: strspn stops at the end of the text at the latest. */
 		fail(ctx, NULL, "empty; expected a JSON object");
-		goto cleanup;
-	}
-
-	/* require_null_terminated: anything after the value is an error. */
-	*out = cJSON_ParseWithOpts(copy, &end, 1);
-	if (*out == NULL) {
+	} else if ((*out = cJSON_ParseWithOpts(copy, &end, 1)) == NULL) {
+		/* require_null_terminated (1): anything after the value is an error. */
 		size_t at = (end != NULL && end >= copy && end <= copy + len) ?
 				    (size_t)(end - copy) : 0;
 		/* cJSON often stops just past the culprit; point at the last
@@ -1295,10 +1289,9 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 		else
 			fail(ctx, NULL, "line %u, column %u: not valid JSON near %s", line, column,
 			     show_n(copy + at, strcspn(copy + at, "\r\n"), true, shown));
-		goto cleanup;
+	} else {
+		rc = 0;
 	}
-	rc = 0;
-cleanup:
 	free(copy);
 	return rc;
 }
