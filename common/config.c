@@ -1324,18 +1324,14 @@ int config_parse(const char *text, size_t len, const char *name, const char *bas
 	config_defaults(next);
 	strcpy(next->path, ctx.name);
 
-	if (parse_tree(&ctx, text, len, &root) < 0)
-		goto cleanup;
-	if (!cJSON_IsObject(root)) {
+	/* root stays NULL when parse_tree refuses the text. */
+	if (parse_tree(&ctx, text, len, &root) == 0 && !cJSON_IsObject(root)) {
 		fail(&ctx, NULL, "expected a JSON object at the top level, "
 		     "like {\"device_id\": \"roller1\"}");
-		goto cleanup;
+	} else if (root != NULL && section_parse(&ctx, &root_section, root, "", next) == 0) {
+		*cfg = *next;
+		rc = 0;
 	}
-	if (section_parse(&ctx, &root_section, root, "", next) < 0)
-		goto cleanup;
-	*cfg = *next;
-	rc = 0;
-cleanup:
 	cJSON_Delete(root);
 	/* It may hold the MQTT password. */
 	explicit_bzero(next, sizeof(*next));
