@@ -542,7 +542,6 @@ size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 	struct detector_out o = { d, out, max_events, 0 };
 	double anchor_s;
 	bool from_sample;
-	uint64_t missing;
 
 	if (!d->have_sample || !isfinite(from_mono_s) || !isfinite(to_mono_s) ||
 	    !(from_mono_s < to_mono_s) || !(to_mono_s > d->last_mono_s))
@@ -553,10 +552,8 @@ size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 	from_sample = isnan(d->gap_to_s) && !(from_mono_s > d->last_mono_s);
 	if (!(to_mono_s > anchor_s))
 		return 0;
-	missing = detector_count_missing(d, to_mono_s - anchor_s, from_sample);
-
 	detector_advance(&o, to_mono_s, detector_span_is_break(d, to_mono_s - d->last_mono_s),
-			 missing);
+			 detector_count_missing(d, to_mono_s - anchor_s, from_sample));
 	d->gap_to_s = to_mono_s;
 	return o.n;
 }

@@ -41,9 +41,7 @@ int keyfile_group_lookup(const char *name, gid_t *gid)
 	if (rc == 0 && found)
 		*gid = gr.gr_gid;
 	free(buf);
-	if (rc != 0)
-		return -rc;
-	return found ? 0 : -ENOENT;
+	return rc != 0 ? -rc : found ? 0 : -ENOENT;
 }
 
 /* The name of user id, or with group of group id, for messages; "uid N" or
