@@ -80,7 +80,7 @@ struct detector_out {
 	size_t n;
 };
 
-/* The payload that does not apply to kind is NAN, or NULL for hold. */
+/* The payload that does not apply to kind is NAN, or NULL (hold, session). */
 static void detector_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s,
 			  double pressure_kpa, double temperature_c,
 			  const struct detector_hold *hold, const struct detector_summary *session)
