@@ -243,23 +243,16 @@ static int range_value(struct parse_ctx *ctx, const cJSON *item, const char *pat
 
 /* ---- the schema -------------------------------------------------------- */
 
-typedef int (*section_done_fn)(struct parse_ctx *ctx, void *base);
-
 struct config_section {
 	const struct config_key *keys;
 	size_t n_keys;
-	section_done_fn done;		/* the cross-field checks, after every key */
+	int (*done)(struct parse_ctx *ctx, void *base);	/* the cross-field checks, after every key */
 	unsigned restart;		/* added to each key's restart */
 };
 
 #define SECTION(s) .section = &s
 #define TABLE(rows) rows, ARRAY_LEN(rows)
 #define BOTH (CONFIG_SENSORD | CONFIG_COLLECTOR)
-
-static void *field_at(void *base, const struct config_key *k)
-{
-	return (char *)base + k->offset;
-}
 
 _Static_assert(sizeof(enum confirm_mode) == sizeof(unsigned), "confirm is read as an unsigned");
 
@@ -282,7 +275,7 @@ static void rows_defaults(const struct config_key *keys, size_t n, void *base)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct config_key *k = &keys[i];
-		void *field = field_at(base, k);
+		void *field = (char *)base + k->offset;
 
 		if (k->type == KEY_SECTION)
 			rows_defaults(k->section->keys, k->section->n_keys, field);
@@ -394,7 +387,6 @@ static int calibration_read(struct parse_ctx *ctx, const cJSON *item, const char
 	if (!cJSON_IsArray(item))
 		return fail(ctx, path, "expected an array of [volts, kPa] pairs");
 	cJSON_ArrayForEach(pair, item) {
-		const cJSON *v, *k;
 		double volts = 0, kpa = 0;
 
 		key_index(ppath, sizeof(ppath), path, n);
@@ -402,9 +394,8 @@ static int calibration_read(struct parse_ctx *ctx, const cJSON *item, const char
 			return fail(ctx, path, "more than %d points", CONFIG_MAX_CAL_POINTS);
 		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
 			return fail(ctx, ppath, "expected a pair [volts, kPa]");
-		v = pair->child;
-		k = v->next;
-		if (number_value(ctx, v, ppath, &volts) < 0 || number_value(ctx, k, ppath, &kpa) < 0)
+		if (number_value(ctx, pair->child, ppath, &volts) < 0 ||
+		    number_value(ctx, pair->child->next, ppath, &kpa) < 0)
 			return -1;
 		if (n > 0 && !(volts > cal->v[n - 1]))
 			return fail(ctx, ppath, "%.15g V is not above the %.15g V of the point before; "
@@ -426,7 +417,7 @@ static int section_parse(struct parse_ctx *ctx, const struct config_section *sec
 static int row_read(struct parse_ctx *ctx, const struct config_key *k, const cJSON *item,
 		    const char *path, void *base)
 {
-	void *field = field_at(base, k);
+	void *field = (char *)base + k->offset;
 	double v = 0;
 
 	switch (k->type) {
@@ -487,7 +478,7 @@ static int rows_parse(struct parse_ctx *ctx, const struct config_key *keys, size
 			return fail(ctx, path, "%s", k->missing);
 		if (item != NULL && row_read(ctx, k, item, path, base) < 0)
 			return -1;
-		if (k->check != NULL && k->check(ctx, path, field_at(base, k)) < 0)
+		if (k->check != NULL && k->check(ctx, path, (char *)base + k->offset) < 0)
 			return -1;
 	}
 	return 0;
@@ -554,30 +545,25 @@ static int file_check(struct parse_ctx *ctx, const char *path, const char *file,
 			break;
 		got += (size_t)n;
 	}
-	if (got == 0) {
-		fail(ctx, path, "%s is empty; its first line is the password", file);
-		goto cleanup;
-	}
 	nl = memchr(buf, '\n', got);
 	line = nl ? (size_t)(nl - buf) : got;
 	if (line > 0 && buf[line - 1] == '\r')
 		line--;
-	if (line == 0) {
-		fail(ctx, path, "the first line of %s is empty; it is the password", file);
-		goto cleanup;
-	}
 	/* No line end in a full buffer: the line goes on past it. */
-	if (line >= size || (nl == NULL && got == sizeof(buf))) {
+	if (got == 0)
+		fail(ctx, path, "%s is empty; its first line is the password", file);
+	else if (line == 0)
+		fail(ctx, path, "the first line of %s is empty; it is the password", file);
+	else if (line >= size || (nl == NULL && got == sizeof(buf)))
 		fail(ctx, path, "the first line of %s is too long (at most %zu bytes)", file, size - 1);
-		goto cleanup;
-	}
-	if (memchr(buf, '\0', line) != NULL) {
+	else if (memchr(buf, '\0', line) != NULL)
 		fail(ctx, path, "the first line of %s contains a NUL byte", file);
-		goto cleanup;
+	else
+		rc = 0;
+	if (rc == 0) {
+		memcpy(secret, buf, line);
+		secret[line] = '\0';
 	}
-	memcpy(secret, buf, line);
-	secret[line] = '\0';
-	rc = 0;
 cleanup:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
@@ -632,7 +618,6 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 	const char *shown = show(uri, buf);
 	const char *host = NULL;
 	const char *p;
-	size_t host_len;
 	unsigned long port = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(schemes); i++)
@@ -642,24 +627,17 @@ static int uri_check(struct parse_ctx *ctx, const char *path, const char *uri)
 		return fail(ctx, path, "%s must start with tcp://, mqtt://, ssl:// or mqtts://", shown);
 	if (host[0] == '[') {
 		/* An IPv6 literal, "[::1]". */
-		p = host + 1;
-		while (*p != '\0' && *p != ']' &&
-		       (strchr("0123456789abcdefABCDEF:.", *p) != NULL))
-			p++;
+		p = host + 1 + strspn(host + 1, "0123456789abcdefABCDEF:.");
 		if (*p != ']' || p == host + 1)
 			return fail(ctx, path, "%s has an invalid host", shown);
 		p++;
-		host_len = (size_t)(p - host);
 	} else {
-		p = host;
-		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		       (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')
-			p++;
-		host_len = (size_t)(p - host);
+		p = host + strspn(host, "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789.-_");
 		if (*p != '\0' && *p != ':')
 			return fail(ctx, path, "%s has an invalid host", shown);
 	}
-	if (host_len == 0)
+	if (p == host)
 		return fail(ctx, path, "%s has no host", shown);
 	if (*p != ':')
 		return fail(ctx, path, "%s has no port (expected SCHEME://HOST:PORT)", shown);
@@ -733,16 +711,14 @@ static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 		const char *s = item->valuestring;
 		bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 		const char *digits = hex ? s + 2 : s;
-		char *end;
+		char *end = NULL;
 
 		/* strtoul alone would take "-1", " 7" and "0x" without complaint. */
 		bool ok = hex ? (digits[0] != '\0' && strchr("0123456789abcdefABCDEF", digits[0]))
 			      : (digits[0] >= '0' && digits[0] <= '9');
-		if (!ok)
-			return fail(ctx, path, "%s is not an address (%s)", show(s, shown), expected);
 		errno = 0;
-		v = strtoul(digits, &end, hex ? 16 : 10);
-		if (*end != '\0')
+		v = ok ? strtoul(digits, &end, hex ? 16 : 10) : 0;
+		if (!ok || *end != '\0')
 			return fail(ctx, path, "%s is not an address (%s)", show(s, shown), expected);
 		if (errno == ERANGE || v < 0x03 || v > 0x77)
 			return fail(ctx, path, "%s is out of range (0x03..0x77)", show(s, shown));
@@ -1295,17 +1271,11 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 	if (why != NULL) {
 		jsonc_position(text, bad_at, &line, &column);
 		fail(ctx, NULL, "line %u, column %u: %s", line, column, why);
-		goto cleanup;
-	}
-	/* No NUL inside: strspn stops at the end of the text at the latest. */
-	if (strspn(copy, " \t\n\r") == len) {
+	} else if (strspn(copy, " \t\n\r") == len) {
+		/* No NUL inside: strspn stops at the end of the text at the latest. */
 		fail(ctx, NULL, "empty; expected a JSON object");
-		goto cleanup;
-	}
-
-	/* require_null_terminated: anything after the value is an error. */
-	*out = cJSON_ParseWithOpts(copy, &end, 1);
-	if (*out == NULL) {
+	} else if ((*out = cJSON_ParseWithOpts(copy, &end, 1)) == NULL) {
+		/* require_null_terminated (1): anything after the value is an error. */
 		size_t at = (end != NULL && end >= copy && end <= copy + len) ?
 				    (size_t)(end - copy) : 0;
 		/* cJSON often stops just past the culprit; point at the last
@@ -1319,10 +1289,9 @@ static int parse_tree(struct parse_ctx *ctx, const char *text, size_t len, cJSON
 		else
 			fail(ctx, NULL, "line %u, column %u: not valid JSON near %s", line, column,
 			     show_n(copy + at, strcspn(copy + at, "\r\n"), true, shown));
-		goto cleanup;
+	} else {
+		rc = 0;
 	}
-	rc = 0;
-cleanup:
 	free(copy);
 	return rc;
 }
@@ -1355,18 +1324,14 @@ int config_parse(const char *text, size_t len, const char *name, const char *bas
 	config_defaults(next);
 	strcpy(next->path, ctx.name);
 
-	if (parse_tree(&ctx, text, len, &root) < 0)
-		goto cleanup;
-	if (!cJSON_IsObject(root)) {
+	/* root stays NULL when parse_tree refuses the text. */
+	if (parse_tree(&ctx, text, len, &root) == 0 && !cJSON_IsObject(root)) {
 		fail(&ctx, NULL, "expected a JSON object at the top level, "
 		     "like {\"device_id\": \"roller1\"}");
-		goto cleanup;
+	} else if (root != NULL && section_parse(&ctx, &root_section, root, "", next) == 0) {
+		*cfg = *next;
+		rc = 0;
 	}
-	if (section_parse(&ctx, &root_section, root, "", next) < 0)
-		goto cleanup;
-	*cfg = *next;
-	rc = 0;
-cleanup:
 	cJSON_Delete(root);
 	/* It may hold the MQTT password. */
 	explicit_bzero(next, sizeof(*next));

@@ -195,10 +195,6 @@ enum key_type {
 	KEY_HIDDEN,	/* not in the file (derived from other keys); only compared */
 };
 
-typedef int (*key_parse_fn)(struct parse_ctx *ctx, const struct cJSON *item, const char *path,
-			    void *base);
-typedef int (*key_check_fn)(struct parse_ctx *ctx, const char *path, const char *value);
-
 /* One key. offset and size are those of its field in the struct that its
  * section reads into (rs_config for the top level, mqtt_cfg, sensor_cfg, a
  * chip's options struct ...). */
@@ -215,8 +211,10 @@ struct config_key {
 	const double *values;		/* KEY_ONE_OF */
 	size_t n_choices;
 	const struct config_section *section;	/* KEY_SECTION */
-	key_parse_fn parse;		/* KEY_CUSTOM */
-	key_check_fn check;		/* strings: called on the value, given or default */
+	/* KEY_CUSTOM: reads item (at path) into base, the section's struct. */
+	int (*parse)(struct parse_ctx *ctx, const struct cJSON *item, const char *path, void *base);
+	/* Strings: called on the value, given or default. */
+	int (*check)(struct parse_ctx *ctx, const char *path, const char *value);
 	unsigned restart;		/* enum config_daemon bits: a change waits for their restart */
 };
 

@@ -8,10 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Durations come from differences of sample times such as 90.1 - 80.1,
- * which binary floating point does not make exactly 10; a microsecond of
- * slack keeps such rounding from deciding a threshold. */
-#define DETECTOR_SLACK_S 1e-6
+#define DETECTOR_SLACK_S 1e-6	/* the microsecond of slack (detector.h) */
 
 /* A stretch of heat (or hot) time that was counted, kept to find the
  * pre-heat of a session that opens later. */
@@ -83,35 +80,21 @@ struct detector_out {
 	size_t n;
 };
 
-static void detector_event_blank(struct detector_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->pressure_kpa = NAN;
-	ev->temperature_c = NAN;
-	ev->hold.start_mono_s = NAN;
-	ev->hold.duration_s = NAN;
-	ev->hold.peak_kpa = NAN;
-	ev->hold.mean_kpa = NAN;
-	ev->session = NULL;
-}
-
-/* details: the event's payload (NULL: none); kind and time are set here. */
+/* The payload that does not apply to kind is NAN, or NULL (hold, session). */
 static void detector_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s,
-			  const struct detector_event *details)
+			  double pressure_kpa, double temperature_c,
+			  const struct detector_hold *hold, const struct detector_summary *session)
 {
-	struct detector_event ev;
+	static const struct detector_hold no_hold = { NAN, NAN, NAN, NAN, DETECTOR_HOLD_SHORT };
 
 	if (o->n >= o->max) {
 		o->d->events_dropped++;
 		return;
 	}
-	if (details)
-		ev = *details;
-	else
-		detector_event_blank(&ev);
-	ev.kind = kind;
-	ev.mono_s = mono_s;
-	o->events[o->n++] = ev;
+	o->events[o->n++] = (struct detector_event){
+		.kind = kind, .mono_s = mono_s, .pressure_kpa = pressure_kpa,
+		.temperature_c = temperature_c, .hold = hold ? *hold : no_hold, .session = session,
+	};
 }
 
 static enum detector_hold_class detector_classify(const struct detector *d, double duration_s)
@@ -123,15 +106,10 @@ static enum detector_hold_class detector_classify(const struct detector *d, doub
 	return DETECTOR_HOLD_LONG;
 }
 
-/* A span of unknown data is a break when it is longer than bridge_s and,
- * so that normal spacing at low rates never counts, than 1.5 periods. */
 static bool detector_span_is_break(const struct detector *d, double span_s)
 {
-	if (!(span_s > d->cfg.bridge_s + DETECTOR_SLACK_S))
-		return false;
-	if (d->period_s > 0 && !(span_s > 1.5 * d->period_s))
-		return false;
-	return true;
+	return span_s > d->cfg.bridge_s + DETECTOR_SLACK_S &&
+	       (!(d->period_s > 0) || span_s > 1.5 * d->period_s);
 }
 
 /* Readings lost in span_s: n periods from one sample to the next hold n - 1
@@ -205,17 +183,7 @@ static struct detector_hold detector_hold_snapshot(const struct detector *d)
 	return h;
 }
 
-static void detector_hold_emit(struct detector_out *o, enum detector_event_kind kind, double mono_s)
-{
-	struct detector_event ev;
-
-	detector_event_blank(&ev);
-	ev.hold = detector_hold_snapshot(o->d);
-	detector_emit(o, kind, mono_s, &ev);
-}
-
-/* Ends the hold at its last sample at or above hold_end_kpa. Counted (event,
- * summary) only if it lasted min_hold_s, which is what hold_confirmed says. */
+/* Counted (event, summary) only if it lasted min_hold_s (hold_confirmed). */
 static void detector_hold_close(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
@@ -228,7 +196,7 @@ static void detector_hold_close(struct detector_out *o, double mono_s)
 	if (!d->hold_confirmed)
 		return;
 	h = detector_hold_snapshot(d);
-	detector_hold_emit(o, DETECTOR_EVENT_HOLD_ENDED, mono_s);
+	detector_emit(o, DETECTOR_EVENT_HOLD_ENDED, mono_s, NAN, NAN, &h, NULL);
 	if (!d->session_open)
 		return;
 	if (s->holds_stored < DETECTOR_MAX_HOLDS)
@@ -263,29 +231,27 @@ static void detector_hold_open(struct detector *d, double mono_s)
 static void detector_hold_extend(struct detector_out *o, double mono_s, double pressure_kpa)
 {
 	struct detector *d = o->d;
-	double duration_s;
+	struct detector_hold h;
 
 	d->hold_sum_kpa += d->dip_sum_kpa + pressure_kpa;
 	d->hold_n += d->dip_n + 1;
-	if (d->dip_peak_kpa > d->hold_peak_kpa)
-		d->hold_peak_kpa = d->dip_peak_kpa;
-	if (pressure_kpa > d->hold_peak_kpa)
-		d->hold_peak_kpa = pressure_kpa;
+	/* Peaks are at least -INFINITY and the pressure is known: no NAN. */
+	d->hold_peak_kpa = fmax(d->hold_peak_kpa, fmax(d->dip_peak_kpa, pressure_kpa));
 	detector_dip_clear(d);
 	d->hold_last_above_s = mono_s;
 
-	duration_s = mono_s - d->hold_start_s;
-	if (!d->hold_confirmed && duration_s >= d->cfg.min_hold_s - DETECTOR_SLACK_S) {
+	h = detector_hold_snapshot(d);
+	if (!d->hold_confirmed && h.duration_s >= d->cfg.min_hold_s - DETECTOR_SLACK_S) {
 		d->hold_confirmed = true;
-		detector_hold_emit(o, DETECTOR_EVENT_HOLD_STARTED, mono_s);
+		detector_emit(o, DETECTOR_EVENT_HOLD_STARTED, mono_s, NAN, NAN, &h, NULL);
 	}
-	if (d->hold_confirmed && !d->hold_effective_sent && duration_s >= d->cfg.effective_s - DETECTOR_SLACK_S) {
+	if (d->hold_confirmed && !d->hold_effective_sent && h.duration_s >= d->cfg.effective_s - DETECTOR_SLACK_S) {
 		d->hold_effective_sent = true;
-		detector_hold_emit(o, DETECTOR_EVENT_HOLD_10S, mono_s);
+		detector_emit(o, DETECTOR_EVENT_HOLD_10S, mono_s, NAN, NAN, &h, NULL);
 	}
-	if (d->hold_confirmed && !d->hold_long_sent && duration_s > d->cfg.long_s + DETECTOR_SLACK_S) {
+	if (d->hold_confirmed && !d->hold_long_sent && h.duration_s > d->cfg.long_s + DETECTOR_SLACK_S) {
 		d->hold_long_sent = true;
-		detector_hold_emit(o, DETECTOR_EVENT_HOLD_60S, mono_s);
+		detector_emit(o, DETECTOR_EVENT_HOLD_60S, mono_s, NAN, NAN, &h, NULL);
 	}
 }
 
@@ -293,21 +259,18 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
 	struct detector_summary *s = &d->session;
-	double window_s = mono_s - d->cfg.idle_s;
+	/* Heat up to claimed_until_s was another session's. */
+	double window_s = fmax(mono_s - d->cfg.idle_s, d->claimed_until_s);
 	double peak_c = NAN;
 
 	memset(s, 0, sizeof(*s));
 	s->start_mono_s = mono_s;
 	s->end_mono_s = mono_s;
-	/* Pre-heat: heat in the idle_s before this contact that no earlier
-	 * session counted. */
-	if (d->claimed_until_s > window_s)
-		window_s = d->claimed_until_s;
 	s->heat_time_s = detector_ring_overlap(&d->heat_ring, window_s, mono_s, &peak_c);
 	s->hot_time_s = detector_ring_overlap(&d->hot_ring, window_s, mono_s, &peak_c);
 	s->max_temperature_c = peak_c;
 	d->session_open = true;
-	detector_emit(o, DETECTOR_EVENT_SESSION_STARTED, mono_s, NULL);
+	detector_emit(o, DETECTOR_EVENT_SESSION_STARTED, mono_s, NAN, NAN, NULL, NULL);
 }
 
 /* Closes the hold and the session. Heat is counted up to the last sample, so
@@ -315,7 +278,6 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 static void detector_session_close(struct detector_out *o, double mono_s)
 {
 	struct detector *d = o->d;
-	struct detector_event ev;
 
 	if (!d->session_open)
 		return;
@@ -325,32 +287,28 @@ static void detector_session_close(struct detector_out *o, double mono_s)
 	d->finished = d->session;
 	d->session_open = false;
 	d->claimed_until_s = d->last_mono_s;
-	detector_event_blank(&ev);
-	ev.session = &d->finished;
-	detector_emit(o, DETECTOR_EVENT_SESSION_ENDED, mono_s, &ev);
+	detector_emit(o, DETECTOR_EVENT_SESSION_ENDED, mono_s, NAN, NAN, NULL, &d->finished);
 }
 
-/* Pressure unknown for longer than bridge_s: the hold ends at its last good
- * sample and whether the tool is touched is no longer known. */
-static void detector_pressure_break(struct detector_out *o, double mono_s)
+/* What a sample and a declared gap's end at mono_s both start with: a break
+ * in pressure, an idle session's end, the lost readings counted in what stays
+ * open. */
+static void detector_advance(struct detector_out *o, double mono_s, bool pressure_break,
+			     uint64_t missing)
 {
 	struct detector *d = o->d;
 
-	detector_hold_close(o, mono_s);
-	d->in_contact = false;
-	d->reopen_blocked = false;
-}
-
-static void detector_idle_check(struct detector_out *o, double mono_s)
-{
-	struct detector *d = o->d;
-
+	if (pressure_break) {
+		detector_hold_close(o, mono_s);
+		d->in_contact = false;
+		d->reopen_blocked = false;
+	}
 	if (d->session_open && mono_s - d->last_contact_s > d->cfg.idle_s + DETECTOR_SLACK_S)
 		detector_session_close(o, mono_s);
+	if (d->session_open)
+		d->session.missing_samples += missing;
 }
 
-/* Counts the interval since the last known temperature as heat and hot time
- * if it started with heat (hot) on and is no break. */
 static void detector_heat_count(struct detector *d, double mono_s, double temperature_c)
 {
 	double from_s = d->last_t_known_s;
@@ -373,22 +331,19 @@ static void detector_heat_count(struct detector *d, double mono_s, double temper
 static void detector_heat_update(struct detector_out *o, double mono_s, double temperature_c)
 {
 	struct detector *d = o->d;
-	struct detector_event ev;
 	double off_c = d->cfg.heat_c - d->cfg.heat_hysteresis_c;
 	double hot_off_c = d->cfg.hot_c - d->cfg.heat_hysteresis_c;
 
-	detector_event_blank(&ev);
-	ev.temperature_c = temperature_c;
 	if (!d->heat_on && temperature_c >= d->cfg.heat_c) {
 		d->heat_on = true;
-		detector_emit(o, DETECTOR_EVENT_HEAT_ON, mono_s, &ev);
+		detector_emit(o, DETECTOR_EVENT_HEAT_ON, mono_s, NAN, temperature_c, NULL, NULL);
 	} else if (d->heat_on && temperature_c < off_c) {
 		d->heat_on = false;
-		detector_emit(o, DETECTOR_EVENT_HEAT_OFF, mono_s, &ev);
+		detector_emit(o, DETECTOR_EVENT_HEAT_OFF, mono_s, NAN, temperature_c, NULL, NULL);
 	}
 	if (!d->hot_on && temperature_c >= d->cfg.hot_c) {
 		d->hot_on = true;
-		detector_emit(o, DETECTOR_EVENT_TOO_HOT, mono_s, &ev);
+		detector_emit(o, DETECTOR_EVENT_TOO_HOT, mono_s, NAN, temperature_c, NULL, NULL);
 	} else if (d->hot_on && temperature_c < hot_off_c) {
 		d->hot_on = false;
 	}
@@ -397,19 +352,12 @@ static void detector_heat_update(struct detector_out *o, double mono_s, double t
 static void detector_pressure_update(struct detector_out *o, double mono_s, double pressure_kpa)
 {
 	struct detector *d = o->d;
-	struct detector_event ev;
-	bool contact = pressure_kpa >= d->cfg.contact_kpa;
 
-	if (contact) {
-		bool fresh = !d->in_contact;
-
+	if (pressure_kpa >= d->cfg.contact_kpa) {
 		if (!d->session_open && !d->reopen_blocked)
 			detector_session_open(o, mono_s);
-		if (fresh) {
-			detector_event_blank(&ev);
-			ev.pressure_kpa = pressure_kpa;
-			detector_emit(o, DETECTOR_EVENT_CONTACT, mono_s, &ev);
-		}
+		if (!d->in_contact)
+			detector_emit(o, DETECTOR_EVENT_CONTACT, mono_s, pressure_kpa, NAN, NULL, NULL);
 		d->in_contact = true;
 		d->last_contact_s = mono_s;
 	} else {
@@ -426,8 +374,6 @@ static void detector_pressure_update(struct detector_out *o, double mono_s, doub
 			d->dip_n++;
 			if (pressure_kpa > d->dip_peak_kpa)
 				d->dip_peak_kpa = pressure_kpa;
-			if (mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
-				detector_hold_close(o, mono_s);
 		}
 	} else if (d->session_open && pressure_kpa >= d->cfg.hold_start_kpa) {
 		detector_hold_open(d, mono_s);
@@ -484,8 +430,6 @@ struct detector_snapshot_header {
 	uint64_t size;
 };
 
-static const char snapshot_magic[8] = "rsdet\0\0\1";
-
 size_t detector_snapshot_size(void)
 {
 	return sizeof(struct detector_snapshot_header) + sizeof(struct detector);
@@ -494,7 +438,7 @@ size_t detector_snapshot_size(void)
 static void snapshot_header_make(struct detector_snapshot_header *h)
 {
 	memset(h, 0, sizeof(*h));
-	memcpy(h->magic, snapshot_magic, sizeof(h->magic));
+	memcpy(h->magic, "rsdet\0\0\1", sizeof(h->magic));
 	strncpy(h->version, ROLLSENSE_VERSION, sizeof(h->version) - 1);
 	h->size = sizeof(struct detector);
 }
@@ -511,20 +455,17 @@ void detector_snapshot(const struct detector *d, void *buf)
 int detector_restore(struct detector *d, const void *buf, size_t len)
 {
 	struct detector_snapshot_header want;
-	struct detector tmp;
+	const unsigned char *bytes = buf;
 
 	snapshot_header_make(&want);
-	if (!buf || len != detector_snapshot_size() || memcmp(buf, &want, sizeof(want)) != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(&tmp, (const unsigned char *)buf + sizeof(want), sizeof(tmp));
 	/* The thresholds are all doubles: no padding, so bytes compare. */
-	if (memcmp(&tmp.cfg, &d->cfg, sizeof(tmp.cfg)) != 0) {
+	if (!buf || len != detector_snapshot_size() || memcmp(buf, &want, sizeof(want)) != 0 ||
+	    memcmp(bytes + sizeof(want) + offsetof(struct detector, cfg), &d->cfg,
+		   sizeof(d->cfg)) != 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	*d = tmp;
+	memcpy(d, bytes + sizeof(want), sizeof(*d));
 	return 0;
 }
 
@@ -546,7 +487,7 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 		     struct detector_event *out, size_t max_events)
 {
 	struct detector_out o = { d, out, max_events, 0 };
-	uint64_t missing = 0;
+	uint64_t missing;
 
 	if (!isfinite(mono_s) || (d->have_sample && !(mono_s > d->last_mono_s)))
 		return 0;
@@ -558,29 +499,23 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 	if (expected_period_s > 0 && isfinite(expected_period_s))
 		d->period_s = expected_period_s;
 
-	if (d->have_sample) {
-		if (!isnan(d->gap_to_s))
-			missing = detector_count_missing(d, mono_s - d->gap_to_s, false);
-		else
-			missing = detector_count_missing(d, mono_s - d->last_mono_s, true);
-	}
-	if (!isnan(d->last_p_known_s) && detector_span_is_break(d, mono_s - d->last_p_known_s))
-		detector_pressure_break(&o, mono_s);
-	detector_idle_check(&o, mono_s);
-	if (d->session_open)
-		d->session.missing_samples += missing;
+	/* From the later of the last sample and a declared gap's end (fmax
+	 * skips a NAN); before the first sample the span is NAN: nothing. */
+	missing = detector_count_missing(d, mono_s - fmax(d->gap_to_s, d->last_mono_s),
+					 isnan(d->gap_to_s));
+	/* No known pressure yet: a NAN span, never a break. */
+	detector_advance(&o, mono_s, detector_span_is_break(d, mono_s - d->last_p_known_s), missing);
 
 	/* Before the pressure: the interval up to this sample is heat from
 	 * before a session this sample may open, its pre-heat. */
 	if (!isnan(temperature_c))
 		detector_heat_count(d, mono_s, temperature_c);
 
-	if (!isnan(pressure_kpa)) {
+	if (!isnan(pressure_kpa))
 		detector_pressure_update(&o, mono_s, pressure_kpa);
-	} else if (d->hold_open &&
-		   mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S) {
+	/* A dip, known or not, that outlasted bridge_s ends the hold. */
+	if (d->hold_open && mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
 		detector_hold_close(&o, mono_s);
-	}
 
 	if (d->session_open) {
 		d->session.samples++;
@@ -607,28 +542,18 @@ size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 	struct detector_out o = { d, out, max_events, 0 };
 	double anchor_s;
 	bool from_sample;
-	uint64_t missing;
 
 	if (!d->have_sample || !isfinite(from_mono_s) || !isfinite(to_mono_s) ||
 	    !(from_mono_s < to_mono_s) || !(to_mono_s > d->last_mono_s))
 		return 0;
 	/* Count from where the known data ends (the last sample or an earlier
 	 * declared gap), so nothing is counted twice. */
-	anchor_s = isnan(d->gap_to_s) ? d->last_mono_s : d->gap_to_s;
-	from_sample = isnan(d->gap_to_s);
-	if (from_mono_s > anchor_s) {
-		anchor_s = from_mono_s;
-		from_sample = false;
-	}
+	anchor_s = fmax(fmax(d->gap_to_s, d->last_mono_s), from_mono_s);
+	from_sample = isnan(d->gap_to_s) && !(from_mono_s > d->last_mono_s);
 	if (!(to_mono_s > anchor_s))
 		return 0;
-	missing = detector_count_missing(d, to_mono_s - anchor_s, from_sample);
-
-	if (detector_span_is_break(d, to_mono_s - d->last_mono_s))
-		detector_pressure_break(&o, to_mono_s);
-	detector_idle_check(&o, to_mono_s);
-	if (d->session_open)
-		d->session.missing_samples += missing;
+	detector_advance(&o, to_mono_s, detector_span_is_break(d, to_mono_s - d->last_mono_s),
+			 detector_count_missing(d, to_mono_s - anchor_s, from_sample));
 	d->gap_to_s = to_mono_s;
 	return o.n;
 }

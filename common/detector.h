@@ -36,27 +36,22 @@
  * are the maximum and the plain mean of the known pressure samples in that
  * span, bridged dips included; a sample mean, because samples are evenly
  * spaced and a mean over time would have to guess across bridged unknown
- * stretches. Shorter than min_hold_s it is not a hold: no event at all.
- * Events: HOLD_STARTED once the hold has lasted min_hold_s (so every
- * HOLD_STARTED has its HOLD_ENDED; start_mono_s says when it really began),
- * HOLD_10S when it has lasted effective_s, HOLD_60S when it has lasted more
- * than long_s, HOLD_ENDED when it ends. Class: short below effective_s,
- * effective from effective_s to long_s, long above long_s.
+ * stretches. Shorter than min_hold_s it is not a hold: no event at all, and
+ * HOLD_STARTED waits until it has lasted min_hold_s, so every HOLD_STARTED
+ * has its HOLD_ENDED (start_mono_s says when it really began). The other
+ * hold events and the classes are stated at their enums below.
  *
  * Heat. Heat turns on (HEAT_ON) at a temperature >= heat_c and off (HEAT_OFF)
  * below heat_c - heat_hysteresis_c; hot likewise at hot_c with the same
  * hysteresis, TOO_HOT when it turns on. The state holds across unknown data.
  * Heat time is the time between consecutive known temperature samples that
- * starts with heat on and is not a break; hot time likewise. Heat belongs to
- * a session when it lies within idle_s of its contact: the time counted while
- * the session is open (which stays open idle_s after its last contact), plus
- * the pre-heat, heat in the idle_s before its first contact (a warm compress
- * before rolling) that no earlier session counted. max_temperature_c is the
- * highest temperature sampled while the session was open, or within a
- * pre-heat stretch it counted (the peak of such a stretch may lie somewhat
- * before the window). Pre-heat is remembered as the last
- * DETECTOR_HEAT_SPANS stretches; more stretches than that inside idle_s (only
- * with many breaks) undercount it.
+ * starts with heat on and is not a break; hot time likewise. A session counts
+ * the heat while it is open, plus its pre-heat: heat in the idle_s before its
+ * first contact (a warm compress before rolling) that no earlier session
+ * counted, found among the last DETECTOR_HEAT_SPANS stretches (more of them
+ * inside idle_s, only with many breaks, undercount it). max_temperature_c is
+ * the highest temperature sampled while the session was open, or within a
+ * pre-heat stretch it counted (whose peak may lie somewhat before the window).
  *
  * Times are compared with a microsecond of slack, so that a hold of 100
  * samples at 10 Hz lasts 10 s even where floating point makes 9.9999999.
@@ -169,12 +164,10 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 		     struct detector_event *out, size_t max_events);
 
 /* Declares the readings between from_mono_s and to_mono_s lost (the
- * collector: seq jumped). from_mono_s is normally the last sample fed,
- * to_mono_s the next one, which may still be fed afterwards (the lost
- * readings are not counted twice). Longer than bridge_s it is a break, ending
- * an open hold now; and a session whose last contact is more than idle_s
- * before to_mono_s closes now. Ignored (0) unless from < to and to is later
- * than the last sample. */
+ * collector: seq jumped); its break and idle rules (above) apply at
+ * to_mono_s. from_mono_s is normally the last sample fed, to_mono_s the next
+ * one, which may still be fed afterwards (the lost readings are not counted
+ * twice). Ignored (0) unless from < to and to is later than the last sample. */
 size_t detector_gap(struct detector *d, double from_mono_s, double to_mono_s,
 		    struct detector_event *out, size_t max_events);
 

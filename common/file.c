@@ -34,7 +34,6 @@ int file_open_regular(const char *path, struct stat *st, struct file_error *why)
 		close(fd);
 		return file_fail(why, FILE_NOT_REGULAR, EINVAL);
 	}
-	why->step = FILE_OK;
 	return fd;
 }
 
@@ -55,14 +54,14 @@ char *file_read_all(const char *path, size_t max, size_t *len, long long *size,
 	*size = (long long)st.st_size;
 	if ((unsigned long long)st.st_size > max) {
 		file_fail(why, FILE_TOO_BIG, EFBIG);
-		goto err_close;
+		goto err;
 	}
 	/* One byte more than its size, to notice a file that grew meanwhile. */
 	cap = (size_t)st.st_size + 1;
 	text = malloc(cap);
 	if (text == NULL) {
 		file_fail(why, FILE_NO_MEMORY, ENOMEM);
-		goto err_close;
+		goto err;
 	}
 	while (got < cap) {
 		ssize_t n = read(fd, text + got, cap - got);
@@ -71,7 +70,7 @@ char *file_read_all(const char *path, size_t max, size_t *len, long long *size,
 			continue;
 		if (n < 0) {
 			file_fail(why, FILE_READ, errno);
-			goto err_free;
+			goto err;
 		}
 		if (n == 0)
 			break;
@@ -79,16 +78,15 @@ char *file_read_all(const char *path, size_t max, size_t *len, long long *size,
 	}
 	if (got == cap) {
 		file_fail(why, FILE_CHANGED, EFBIG);
-		goto err_free;
+		goto err;
 	}
 	close(fd);
 	text[got] = '\0';
 	*len = got;
 	return text;
 
-err_free:
-	free(text);
-err_close:
+err:
+	free(text);		/* NULL before the malloc */
 	close(fd);
 	errno = why->err;
 	return NULL;
@@ -97,11 +95,9 @@ err_close:
 int file_dirname(const char *path, char *out, size_t len)
 {
 	const char *slash = strrchr(path, '/');
-	const char *dir = slash == NULL ? "." : "/";
-	size_t n = slash == NULL || slash == path ? 1 : (size_t)(slash - path);
+	const char *dir = slash == NULL ? "." : slash == path ? "/" : path;
+	size_t n = dir == path ? (size_t)(slash - path) : 1;
 
-	if (slash != NULL && slash != path)
-		dir = path;
 	if (n >= len)
 		return -1;
 	memcpy(out, dir, n);

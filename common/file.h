@@ -7,7 +7,6 @@
 
 /* Which step of file_open_regular or file_read_all failed. */
 enum file_step {
-	FILE_OK = 0,
 	FILE_OPEN,		/* open(2); errno in err */
 	FILE_STAT,		/* fstat(2); errno in err */
 	FILE_NOT_REGULAR,	/* a folder, a FIFO, a device */

@@ -20,24 +20,6 @@ void jsonc_position(const char *text, size_t offset, unsigned *line, unsigned *c
 	}
 }
 
-/* Blanks the block comment that starts at text[i]; returns the offset after
- * it, or 0 when it is never closed (a closed one ends 4 bytes on at least). */
-static size_t block_blank(char *text, size_t len, size_t i)
-{
-	text[i++] = ' ';
-	text[i++] = ' ';
-	for (; i + 1 < len; i++) {
-		if (text[i] == '*' && text[i + 1] == '/') {
-			text[i] = ' ';
-			text[i + 1] = ' ';
-			return i + 2;
-		}
-		if (text[i] != '\n')
-			text[i] = ' ';
-	}
-	return 0;
-}
-
 int jsonc_strip_comments(char *text, size_t len, size_t *bad_at, const char **why)
 {
 	size_t i = 0;
@@ -61,14 +43,17 @@ int jsonc_strip_comments(char *text, size_t len, size_t *bad_at, const char **wh
 			while (i < len && text[i] != '\n')
 				text[i++] = ' ';
 		} else if (text[i] == '/' && i + 1 < len && text[i + 1] == '*') {
-			size_t start = i;
+			/* The end is looked for after the opening pair, never sharing its star. */
+			const char *close = memmem(text + i + 2, len - i - 2, "*/", 2);
 
-			i = block_blank(text, len, i);
-			if (i == 0) {
-				*bad_at = start;
+			if (close == NULL) {
+				*bad_at = i;
 				*why = "a /* comment is never closed";
 				return -1;
 			}
+			for (; text + i < close + 2; i++)
+				if (text[i] != '\n')
+					text[i] = ' ';
 		} else {
 			i++;
 		}

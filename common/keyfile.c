@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +41,7 @@ int keyfile_group_lookup(const char *name, gid_t *gid)
 	if (rc == 0 && found)
 		*gid = gr.gr_gid;
 	free(buf);
-	if (rc != 0)
-		return -rc;
-	return found ? 0 : -ENOENT;
+	return rc != 0 ? -rc : found ? 0 : -ENOENT;
 }
 
 /* The name of user id, or with group of group id, for messages; "uid N" or
@@ -61,17 +60,28 @@ static void id_show(unsigned long id, bool group, bool bare, char *out, size_t l
 		snprintf(out, len, "%s%lu", bare ? "" : group ? "gid " : "uid ", id);
 }
 
-/* "readable", "writable", "readable and writable" or "executable" for the
- * three permission bits in bits (r = 4, w = 2, x = 1). */
+/* What the three permission bits in bits (r = 4, w = 2, x = 1) allow, for
+ * messages; x is named only alone. */
 static const char *access_show(unsigned bits)
 {
-	if ((bits & 6) == 6)
-		return "readable and writable";
-	if (bits & 4)
-		return "readable";
-	if (bits & 2)
-		return "writable";
-	return "executable";
+	static const char *const names[8] = {
+		"executable", "executable", "writable", "writable", "readable", "readable",
+		"readable and writable", "readable and writable",
+	};
+
+	return names[bits & 7];
+}
+
+/* Writes the message into err (err_len bytes, cut to fit); returns -1. */
+__attribute__((format(printf, 3, 4)))
+static int key_fail(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 static const char *kind_show(mode_t mode)
@@ -94,75 +104,54 @@ int keyfile_check(const char *path, const char *group, char *err, size_t err_len
 	struct file_error why;
 	struct stat st;
 	unsigned mode;
-	int fd, rc;
+	int fd, rc = 0;
+	char name[64], self[64], self_bare[64];	/* user and group names */
 
-	if (with_group) {
-		rc = keyfile_group_lookup(group, &key_gid);
-		if (rc == -ENOENT) {
-			snprintf(err, err_len, "mqtt.tls.key_group names \"%s\", and there is no such group",
-				 group);
-			return -1;
-		}
-		if (rc < 0) {
-			snprintf(err, err_len, "cannot look up group \"%s\" (mqtt.tls.key_group): %s", group,
-				 strerror(-rc));
-			return -1;
-		}
-	}
+	if (with_group && (rc = keyfile_group_lookup(group, &key_gid)) == -ENOENT)
+		return key_fail(err, err_len, "mqtt.tls.key_group names \"%s\", and there is no such "
+				"group", group);
+	if (with_group && rc < 0)
+		return key_fail(err, err_len, "cannot look up group \"%s\" (mqtt.tls.key_group): %s",
+				group, strerror(-rc));
 	fd = file_open_regular(path, &st, &why);
-	if (fd < 0 && why.step == FILE_NOT_REGULAR) {
-		snprintf(err, err_len, "%s is %s; it must name the key file itself", path,
-			 kind_show(st.st_mode));
-		return -1;
-	}
-	if (fd < 0) {
-		snprintf(err, err_len, "cannot %s %s: %s", why.step == FILE_OPEN ? "open" : "stat", path,
-			 strerror(why.err));
-		return -1;
-	}
+	if (fd < 0 && why.step == FILE_NOT_REGULAR)
+		return key_fail(err, err_len, "%s is %s; it must name the key file itself", path,
+				kind_show(st.st_mode));
+	if (fd < 0)
+		return key_fail(err, err_len, "cannot %s %s: %s", why.step == FILE_OPEN ? "open" : "stat",
+				path, strerror(why.err));
 	close(fd);
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		char owner[64], self[64], self_bare[64];
-
-		id_show(st.st_uid, false, false, owner, sizeof(owner));
+		id_show(st.st_uid, false, false, name, sizeof(name));
 		id_show(geteuid(), false, false, self, sizeof(self));
 		id_show(geteuid(), false, true, self_bare, sizeof(self_bare));
-		snprintf(err, err_len, "%s is owned by %s, neither by this process's user (%s) nor by "
-			 "root; chown %s %s", path, owner, self, self_bare, path);
-		return -1;
+		return key_fail(err, err_len, "%s is owned by %s, neither by this process's user (%s) "
+				"nor by root; chown %s %s", path, name, self, self_bare, path);
 	}
 	mode = (unsigned)(st.st_mode & 07777);
 	if (mode & 0007) {
 		/* With the group allowed and already in place, 640 keeps it. */
 		bool keep_group = with_group && st.st_gid == key_gid && (mode & 0040);
 
-		snprintf(err, err_len, "%s is %s by others (mode %04o); chmod %s %s", path,
-			 access_show(mode & 0007), mode, keep_group ? "640" : "600", path);
-		return -1;
+		return key_fail(err, err_len, "%s is %s by others (mode %04o); chmod %s %s", path,
+				access_show(mode & 0007), mode, keep_group ? "640" : "600", path);
 	}
 	if ((mode & 0070) == 0)
 		return 0;
 	if (!with_group) {
-		char name[64];
-
 		id_show(st.st_gid, true, false, name, sizeof(name));
-		snprintf(err, err_len, "%s is %s by its group %s (mode %04o); chmod 600 %s, or name "
-			 "that group in mqtt.tls.key_group if its members must read the key", path,
-			 access_show((mode >> 3) & 7), name, mode, path);
-		return -1;
+		return key_fail(err, err_len, "%s is %s by its group %s (mode %04o); chmod 600 %s, or "
+				"name that group in mqtt.tls.key_group if its members must read the key",
+				path, access_show((mode >> 3) & 7), name, mode, path);
 	}
-	if (mode & 0030) {
-		snprintf(err, err_len, "%s is %s by its group (mode %04o); chmod 640 %s", path,
-			 access_show((mode >> 3) & 3), mode, path);
-		return -1;
-	}
+	if (mode & 0030)
+		return key_fail(err, err_len, "%s is %s by its group (mode %04o); chmod 640 %s", path,
+				access_show((mode >> 3) & 3), mode, path);
 	if (st.st_gid != key_gid) {
-		char name[64];
-
 		id_show(st.st_gid, true, false, name, sizeof(name));
-		snprintf(err, err_len, "%s is readable by its group %s, which is not mqtt.tls.key_group "
-			 "(%s); chgrp %s %s, or chmod 600 %s", path, name, group, group, path, path);
-		return -1;
+		return key_fail(err, err_len, "%s is readable by its group %s, which is not "
+				"mqtt.tls.key_group (%s); chgrp %s %s, or chmod 600 %s", path, name,
+				group, group, path, path);
 	}
 	return 0;
 }
