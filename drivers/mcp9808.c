@@ -60,13 +60,12 @@ double mcp9808_temp_decode(uint16_t reg)
 
 int mcp9808_resolution_code(double resolution_c, uint8_t *code)
 {
-	for (uint8_t i = 0; i < ARRAY_LEN(mcp9808_resolutions_c); i++) {
-		if (fabs(resolution_c - mcp9808_resolutions_c[i]) < 1e-9) {
-			*code = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = sensor_code_of(mcp9808_resolutions_c, ARRAY_LEN(mcp9808_resolutions_c), resolution_c);
+
+	if (i < 0)
+		return -EINVAL;
+	*code = (uint8_t)i;
+	return 0;
 }
 
 static int mcp9808_init(struct sensor *s)
@@ -107,7 +106,7 @@ static int mcp9808_init(struct sensor *s)
 			return -EIO;
 	}
 
-	ret = s->bus->write(s->bus, s->address, MCP9808_REG_RESOLUTION, &code, 1);
+	ret = sensor_reg8_write(s, MCP9808_REG_RESOLUTION, code);
 	if (ret < 0)
 		return ret;
 	ret = s->bus->read(s->bus, s->address, MCP9808_REG_RESOLUTION, &back, 1);
