@@ -325,12 +325,6 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-static double bmp280_pressure_kpa(const struct sensor *s, const struct sensor_values *v)
-{
-	(void)s;
-	return v->pressure_pa / 1000.0;
-}
-
 static const char *const modes[] = { "forced", "normal" };
 
 #define OPTION_ROW(member, list, def_value) \
@@ -368,7 +362,7 @@ static const struct config_key bme280_keys[] = {
 			.n_keys = ARRAY_LEN(chip_keys),				\
 		},								\
 		.pressure = SENSOR_PRESSURE_GAS,				\
-		.pressure_kpa = bmp280_pressure_kpa,				\
+		.pressure_kpa = sensor_pressure_pa_kpa,				\
 		.priv_size = sizeof(struct bmp280_priv),			\
 		.init = bmp280_init,						\
 		.read = bmp280_read,						\

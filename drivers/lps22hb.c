@@ -142,12 +142,6 @@ static int lps22hb_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-static double lps22hb_pressure_kpa(const struct sensor *s, const struct sensor_values *v)
-{
-	(void)s;
-	return v->pressure_pa / 1000.0;
-}
-
 /* stuck_samples: one count is 0.024 Pa, far below the chip's noise, so 20
  * identical raw results in a row mean a frozen chip (as for the BMP280). */
 const struct sensor_driver lps22hb_driver = {
@@ -160,7 +154,7 @@ const struct sensor_driver lps22hb_driver = {
 		.n_keys = ARRAY_LEN(lps22hb_keys),
 	},
 	.pressure = SENSOR_PRESSURE_GAS,
-	.pressure_kpa = lps22hb_pressure_kpa,
+	.pressure_kpa = sensor_pressure_pa_kpa,
 	.priv_size = sizeof(struct lps22hb_priv),
 	.init = lps22hb_init,
 	.read = lps22hb_read,

@@ -88,6 +88,8 @@ int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint1
 /* The position of value in list[0..n) (equal within 1e-9), -1 if absent:
  * for settings whose register code is their place in a datasheet table. */
 int sensor_code_of(const double *list, size_t n, double value);
+/* .pressure_kpa for a barometer: its pressure_pa in kPa. */
+double sensor_pressure_pa_kpa(const struct sensor *s, const struct sensor_values *v);
 
 /* The driver table (drivers/registry.c), which also answers config_chip_at
  * (config.h). NULL for an unknown name. */

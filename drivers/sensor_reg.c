@@ -44,3 +44,9 @@ int sensor_code_of(const double *list, size_t n, double value)
 			return (int)i;
 	return -1;
 }
+
+double sensor_pressure_pa_kpa(const struct sensor *s, const struct sensor_values *v)
+{
+	(void)s;
+	return v->pressure_pa / 1000.0;
+}
