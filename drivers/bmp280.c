@@ -48,7 +48,6 @@ extern const struct sensor_driver bme280_driver;
 struct bmp280_priv {
 	struct bmp280_calib cal;
 	bool ready;		/* init succeeded; read refuses otherwise */
-	bool humidity;
 	bool normal_mode;
 	uint8_t ctrl_meas;	/* osrs_t, osrs_p; mode bits 0 */
 	unsigned measure_us;	/* t_measure,max for the configured oversampling */
@@ -261,13 +260,12 @@ static int bmp280_init(struct sensor *s)
 		if (rc < 0)
 			return rc;
 	}
-	priv->humidity = humidity;
 	priv->normal_mode = cfg.normal_mode;
 	priv->ctrl_meas = (uint8_t)(os_t << 5 | os_p << 2);
 	priv->measure_us = measure_max_us(cfg.oversampling_t, cfg.oversampling_p,
 					  humidity ? cfg.oversampling_h : 0);
-	rc = sensor_reg8_write(s, BMP280_REG_CTRL_MEAS,
-		       (uint8_t)(priv->ctrl_meas | (priv->normal_mode ? MODE_NORMAL : MODE_SLEEP)));
+	rc = sensor_reg8_write(s, BMP280_REG_CTRL_MEAS, (uint8_t)(priv->ctrl_meas |
+			       (priv->normal_mode ? MODE_NORMAL : MODE_SLEEP)));
 	if (rc < 0)
 		return rc;
 	/* In normal mode the data registers hold the POR 0x80000 until the
@@ -281,13 +279,15 @@ static int bmp280_init(struct sensor *s)
 static int bmp280_read(struct sensor *s, struct sensor_values *out)
 {
 	struct bmp280_priv *priv = s->priv;
+	bool humidity = s->drv == &bme280_driver;
 	int rc;
 
 	if (!priv->ready)
 		return -EIO;
 	if (!priv->normal_mode) {
 		/* Forced mode: one conversion, then the chip sleeps again. */
-		rc = sensor_reg8_write(s, BMP280_REG_CTRL_MEAS, (uint8_t)(priv->ctrl_meas | MODE_FORCED));
+		rc = sensor_reg8_write(s, BMP280_REG_CTRL_MEAS,
+				       (uint8_t)(priv->ctrl_meas | MODE_FORCED));
 		if (rc < 0)
 			return rc;
 		s->bus->delay_us(s->bus, priv->measure_us);
@@ -297,16 +297,16 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	}
 
 	uint8_t d[8];
-	rc = s->bus->read(s->bus, s->address, BMP280_REG_DATA, d, priv->humidity ? 8 : 6);
+	rc = s->bus->read(s->bus, s->address, BMP280_REG_DATA, d, humidity ? 8 : 6);
 	if (rc < 0)
 		return rc;
 	int32_t adc_p = (int32_t)((uint32_t)d[0] << 12 | (uint32_t)d[1] << 4 | d[2] >> 4);
 	int32_t adc_t = (int32_t)((uint32_t)d[3] << 12 | (uint32_t)d[4] << 4 | d[5] >> 4);
-	int32_t adc_h = priv->humidity ? (int32_t)(d[6] << 8 | d[7]) : 0;
+	int32_t adc_h = humidity ? (int32_t)(d[6] << 8 | d[7]) : 0;
 	/* We never configure a skip, so the marker means the chip lost its
 	 * settings (a reset behind our back) or never converted. */
 	if (adc_p == BMP280_ADC_SKIPPED_TP || adc_t == BMP280_ADC_SKIPPED_TP ||
-	    (priv->humidity && adc_h == BMP280_ADC_SKIPPED_H))
+	    (humidity && adc_h == BMP280_ADC_SKIPPED_H))
 		return -EIO;
 
 	int32_t t_fine;
@@ -317,7 +317,7 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 
 	out->temperature_c = t_centi / 100.0;
 	out->pressure_pa = p_q24_8 / 256.0;
-	out->humidity_pct = priv->humidity ?
+	out->humidity_pct = humidity ?
 		bme280_compensate_h(&priv->cal, adc_h, t_fine) / 1024.0 : NAN;
 	out->voltage_v = NAN;
 	/* 20 + 20 + 16 bits: every raw bit counts for the frozen-chip check. */

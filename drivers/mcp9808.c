@@ -60,7 +60,8 @@ double mcp9808_temp_decode(uint16_t reg)
 
 int mcp9808_resolution_code(double resolution_c, uint8_t *code)
 {
-	int i = sensor_code_of(mcp9808_resolutions_c, ARRAY_LEN(mcp9808_resolutions_c), resolution_c);
+	int i = sensor_code_of(mcp9808_resolutions_c, ARRAY_LEN(mcp9808_resolutions_c),
+			       resolution_c);
 
 	if (i < 0)
 		return -EINVAL;

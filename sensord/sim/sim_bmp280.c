@@ -3,8 +3,8 @@
  *
  * Quantities (barometers, sim.h): pressure_pa (101325), load_kpa (0),
  * temperature_c (22), humidity_pct (bme280, 40); own noise 1.3 Pa on
- * pressure_pa and 0.005 °C on temperature_c (about what a real chip shows
- * unfiltered).
+ * pressure_pa and 0.005 °C on temperature_c, about what a real chip shows
+ * unfiltered at the standard resolution preset [BMP §3.3].
  *
  * Power-on: id 0xD0 = 0x58 / 0x60, ctrl_hum, ctrl_meas, config and status
  * 0x00 (sleep, every measurement skipped), the data registers 0x80000 (the
@@ -26,14 +26,13 @@
  * every read that touches the data registers gets a fresh conversion. Time
  * is not modelled further: tests drive these models with a frozen clock.
  * The physical values become raw adc codes by a binary search over the code
- * with the datasheet's double-precision compensation [BMP §8.1, BME §8.1]
- * (temperature rises with adc_T, pressure falls with adc_P, humidity rises
- * with adc_H), written here apart from the driver's integer routines so the
- * two check each other. Oversampling matters only as skip (code 000 reads
- * 0x80000 / 0x8000) or not: every conversion has full 20-bit resolution,
- * and the IIR filter and t_sb are not modelled. ctrl_hum takes effect at the
- * next ctrl_meas write [BME §5.4.3]. After a reset (and at power-on) the
- * first status read shows im_update = 1 (the NVM copy). */
+ * with the datasheet's double-precision compensation [BMP §8.1, BME §8.1],
+ * written here apart from the driver's integer routines so the two check
+ * each other. Oversampling matters only as skip (code 000 reads 0x80000 /
+ * 0x8000) or not: every conversion has full 20-bit resolution, and the IIR
+ * filter and t_sb are not modelled. ctrl_hum takes effect at the next
+ * ctrl_meas write [BME §5.4.3]. After a reset (and at power-on) the first
+ * status read shows im_update = 1 (the NVM copy). */
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,10 +57,7 @@ static const char *const sim_bmp280_quantities[] = {
 static const char *const sim_bme280_quantities[] = {
 	"pressure_pa", "load_kpa", "temperature_c", "humidity_pct", NULL
 };
-/* Both models' (the BMP280 uses the first three). The chip's own noise:
- * about 1.3 Pa RMS on pressure at the standard resolution preset, a few
- * thousandths of a kelvin on temperature; the order the datasheet gives for
- * unfiltered readings [BMP §3.3]. */
+/* Both models' (the BMP280 uses the first three). */
 static const double sim_bmx280_defaults[] = { 101325, 0, 22, 40 };
 static const double sim_bmx280_noise[] = { 1.3, 0, 0.005, 0.02 };
 
@@ -239,7 +235,8 @@ static void sim_bmx280_power_on(struct sim_chip *chip)
 		r[0xE3] = n->dig_H3;
 		/* H4 = E4[7:0] << 4 | E5[3:0]; H5 = E6[7:0] << 4 | E5[7:4] [BME §4.2.2] */
 		r[0xE4] = (uint8_t)((uint16_t)n->dig_H4 >> 4);
-		r[0xE5] = (uint8_t)(((uint16_t)n->dig_H5 & 0x0F) << 4 | ((uint16_t)n->dig_H4 & 0x0F));
+		r[0xE5] = (uint8_t)(((uint16_t)n->dig_H5 & 0x0F) << 4 |
+				    ((uint16_t)n->dig_H4 & 0x0F));
 		r[0xE6] = (uint8_t)((uint16_t)n->dig_H5 >> 4);
 		r[0xE7] = (uint8_t)n->dig_H6;
 		r[0xFD] = BMP280_ADC_SKIPPED_H >> 8;
