@@ -35,17 +35,6 @@
 #include "ads1115.h"
 #include "sensor.h"
 
-#define ADS1115_REG_CONVERSION 0x00
-#define ADS1115_REG_CONFIG 0x01
-
-#define ADS1115_CFG_OS (1u << 15)
-#define ADS1115_CFG_MUX_SHIFT 12
-#define ADS1115_CFG_PGA_SHIFT 9
-#define ADS1115_CFG_MODE_SINGLE (1u << 8)
-#define ADS1115_CFG_DR_SHIFT 5
-#define ADS1115_CFG_DR_MASK (7u << ADS1115_CFG_DR_SHIFT)
-#define ADS1115_CFG_COMP_QUE_OFF 0x0003u
-
 /* How often, and how far apart, read() asks whether the conversion is done
  * after the nominal conversion time has passed. The data rate may be off by
  * up to 10 % [SBAS444, Electrical Characteristics]; eight polls of a quarter

@@ -28,17 +28,6 @@
 #include "mcp9808.h"
 #include "sensor.h"
 
-#define MCP9808_REG_CONFIG 0x01
-#define MCP9808_REG_TA 0x05
-#define MCP9808_REG_MANUFACTURER 0x06
-#define MCP9808_REG_DEVICE 0x07
-#define MCP9808_REG_RESOLUTION 0x08
-
-#define MCP9808_MANUFACTURER_ID 0x0054
-#define MCP9808_DEVICE_ID 0x04
-#define MCP9808_CONFIG_SHDN (1u << 8)
-#define MCP9808_CONFIG_INT_CLEAR (1u << 5)
-
 /* Typical conversion time in ms by resolution code ["Temperature Resolution"]. */
 static const unsigned mcp9808_conversion_ms[] = {30, 65, 130, 250};
 /* Index = resolution code [§5.1.6]. */

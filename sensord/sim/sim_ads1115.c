@@ -18,15 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ads1115.h"
 #include "sim.h"
-
-#define ADS_REG_CONVERSION 0
-#define ADS_REG_CONFIG 1
-#define ADS_REG_LO_THRESH 2
-#define ADS_REG_HI_THRESH 3
-
-#define ADS_CFG_OS (1u << 15)
-#define ADS_CFG_MODE_SINGLE (1u << 8)
 
 enum sim_ads1115_quantity { AIN0, AIN1, AIN2, AIN3 };
 
@@ -51,8 +44,8 @@ static const int sim_ads1115_mux[8][2] = {
 static uint16_t sim_ads1115_convert(struct sim_chip *chip, const struct sim_ads1115 *st)
 {
 	static const double fsr_v[8] = {6.144, 4.096, 2.048, 1.024, 0.512, 0.256, 0.256, 0.256};
-	unsigned mux = (st->regs[ADS_REG_CONFIG] >> 12) & 7;
-	unsigned pga = (st->regs[ADS_REG_CONFIG] >> 9) & 7;
+	unsigned mux = (st->regs[ADS1115_REG_CONFIG] >> ADS1115_CFG_MUX_SHIFT) & 7;
+	unsigned pga = (st->regs[ADS1115_REG_CONFIG] >> ADS1115_CFG_PGA_SHIFT) & 7;
 	double v = sim_chip_value(chip, sim_ads1115_mux[mux][0]);
 
 	if (sim_ads1115_mux[mux][1] >= 0)
@@ -72,21 +65,22 @@ static void sim_ads1115_power_on(struct sim_chip *chip)
 {
 	struct sim_ads1115 *st = chip->state;
 
-	*st = (struct sim_ads1115){.regs = {0x0000, 0x8583 & ~ADS_CFG_OS, 0x8000, 0x7FFF}};
+	*st = (struct sim_ads1115){.regs = {0x0000, 0x8583 & ~ADS1115_CFG_OS, 0x8000, 0x7FFF}};
 }
 
 static void sim_ads1115_config_write(struct sim_chip *chip, struct sim_ads1115 *st, uint16_t value)
 {
 	/* "Power-down" is single-shot mode with no conversion running; a start
 	 * request anywhere else has no effect [§7.4.2.1]. */
-	bool power_down = (st->regs[ADS_REG_CONFIG] & ADS_CFG_MODE_SINGLE) && !st->converting;
+	bool power_down = (st->regs[ADS1115_REG_CONFIG] & ADS1115_CFG_MODE_SINGLE) &&
+			  !st->converting;
 
-	st->regs[ADS_REG_CONFIG] = value & (uint16_t)~ADS_CFG_OS;
-	if ((value & ADS_CFG_OS) && power_down && (value & ADS_CFG_MODE_SINGLE)) {
+	st->regs[ADS1115_REG_CONFIG] = value & (uint16_t)~ADS1115_CFG_OS;
+	if ((value & ADS1115_CFG_OS) && power_down && (value & ADS1115_CFG_MODE_SINGLE)) {
 		st->pending = sim_ads1115_convert(chip, st);
 		st->converting = true;
 		st->busy_reported = false;
-	} else if (!(value & ADS_CFG_MODE_SINGLE)) {
+	} else if (!(value & ADS1115_CFG_MODE_SINGLE)) {
 		/* Continuous mode takes over; a single shot in flight is dropped. */
 		st->converting = false;
 	}
@@ -95,12 +89,12 @@ static void sim_ads1115_config_write(struct sim_chip *chip, struct sim_ads1115 *
 /* The value of register reg, as a read would see it now. */
 static uint16_t sim_ads1115_reg_read(struct sim_chip *chip, struct sim_ads1115 *st, unsigned reg)
 {
-	uint16_t config = st->regs[ADS_REG_CONFIG];
-	bool single = config & ADS_CFG_MODE_SINGLE;
+	uint16_t config = st->regs[ADS1115_REG_CONFIG];
+	bool single = config & ADS1115_CFG_MODE_SINGLE;
 
-	if (reg == ADS_REG_CONVERSION && !single)
+	if (reg == ADS1115_REG_CONVERSION && !single)
 		st->regs[reg] = sim_ads1115_convert(chip, st);
-	if (reg != ADS_REG_CONFIG)
+	if (reg != ADS1115_REG_CONFIG)
 		return st->regs[reg];
 	/* The datasheet leaves OS undefined while converting continuously; the
 	 * device is always "performing a conversion", so it reads 0 then. */
@@ -111,10 +105,10 @@ static uint16_t sim_ads1115_reg_read(struct sim_chip *chip, struct sim_ads1115 *
 		return config;
 	}
 	if (st->converting) {
-		st->regs[ADS_REG_CONVERSION] = st->pending;
+		st->regs[ADS1115_REG_CONVERSION] = st->pending;
 		st->converting = false;
 	}
-	return config | ADS_CFG_OS;
+	return config | ADS1115_CFG_OS;
 }
 
 static int sim_ads1115_write(struct sim_chip *chip, uint8_t reg, const uint8_t *buf, size_t len)
@@ -129,9 +123,9 @@ static int sim_ads1115_write(struct sim_chip *chip, uint8_t reg, const uint8_t *
 		return 0;
 	uint16_t value = (uint16_t)((buf[0] << 8) | buf[1]);
 
-	if (reg == ADS_REG_CONFIG)
+	if (reg == ADS1115_REG_CONFIG)
 		sim_ads1115_config_write(chip, st, value);
-	else if (reg != ADS_REG_CONVERSION)	/* the conversion register is read-only */
+	else if (reg != ADS1115_REG_CONVERSION)	/* the conversion register is read-only */
 		st->regs[reg] = value;
 	return 0;
 }
