@@ -21,7 +21,6 @@
  *   last finished one and reads 0 after power-on until the first. */
 #include <errno.h>
 #include <math.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 

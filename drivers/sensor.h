@@ -12,7 +12,6 @@
 #ifndef ROLLSENSE_SENSOR_H
 #define ROLLSENSE_SENSOR_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "bus.h"

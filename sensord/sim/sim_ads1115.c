@@ -12,7 +12,6 @@
  * conversion register earlier returns the previous result, as the chip would.
  * In continuous mode (MODE=0) every conversion register read is a fresh
  * conversion. The comparator is not modelled (the ALERT pin is not wired). */
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -15,7 +15,6 @@
  * be set while either is [§5.1.1]. */
 #include <errno.h>
 #include <math.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
