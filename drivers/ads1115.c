@@ -28,24 +28,12 @@
  * with it. Writing the whole config word brings the chip to a known state. */
 #include <errno.h>
 #include <math.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "ads1115.h"
 #include "sensor.h"
-
-#define ADS1115_REG_CONVERSION 0x00
-#define ADS1115_REG_CONFIG 0x01
-
-#define ADS1115_CFG_OS (1u << 15)
-#define ADS1115_CFG_MUX_SHIFT 12
-#define ADS1115_CFG_PGA_SHIFT 9
-#define ADS1115_CFG_MODE_SINGLE (1u << 8)
-#define ADS1115_CFG_DR_SHIFT 5
-#define ADS1115_CFG_DR_MASK (7u << ADS1115_CFG_DR_SHIFT)
-#define ADS1115_CFG_COMP_QUE_OFF 0x0003u
 
 /* How often, and how far apart, read() asks whether the conversion is done
  * after the nominal conversion time has passed. The data rate may be off by
@@ -80,29 +68,16 @@ struct ads1115_priv {
 int ads1115_config_word(const struct sensor_cfg *s, uint16_t *word)
 {
 	struct ads1115_options cfg;
-	unsigned pga = 0, dr = 0;
-	bool pga_found = false, dr_found = false;
 
 	memcpy(&cfg, s->options, sizeof(cfg));
-	if (cfg.mux > 7)
-		return -EINVAL;
-	for (unsigned i = 0; i < ARRAY_LEN(ads1115_fsr_v); i++) {
-		if (fabs(cfg.fsr_v - ads1115_fsr_v[i]) < 1e-6) {
-			pga = i;
-			pga_found = true;
-		}
-	}
-	for (unsigned i = 0; i < ARRAY_LEN(ads1115_rate_sps); i++) {
-		if (cfg.data_rate_sps == ads1115_rate_sps[i]) {
-			dr = i;
-			dr_found = true;
-		}
-	}
-	if (!pga_found || !dr_found)
+	int pga = sensor_code_of(ads1115_fsr_v, ARRAY_LEN(ads1115_fsr_v), cfg.fsr_v);
+	int dr = sensor_code_of(ads1115_rate_sps, ARRAY_LEN(ads1115_rate_sps), cfg.data_rate_sps);
+
+	if (cfg.mux > 7 || pga < 0 || dr < 0)
 		return -EINVAL;
 	*word = (uint16_t)(ADS1115_CFG_OS | (cfg.mux << ADS1115_CFG_MUX_SHIFT) |
-			   (pga << ADS1115_CFG_PGA_SHIFT) | ADS1115_CFG_MODE_SINGLE |
-			   (dr << ADS1115_CFG_DR_SHIFT) | ADS1115_CFG_COMP_QUE_OFF);
+			   ((unsigned)pga << ADS1115_CFG_PGA_SHIFT) | ADS1115_CFG_MODE_SINGLE |
+			   ((unsigned)dr << ADS1115_CFG_DR_SHIFT) | ADS1115_CFG_COMP_QUE_OFF);
 	return 0;
 }
 
@@ -156,7 +131,6 @@ static int ads1115_read(struct sensor *s, struct sensor_values *out)
 {
 	const struct ads1115_priv *priv = s->priv;
 	uint16_t status = 0, code;
-	bool done = false;
 	int ret;
 
 	ret = sensor_reg16_write(s, ADS1115_REG_CONFIG, priv->config);
@@ -165,19 +139,15 @@ static int ads1115_read(struct sensor *s, struct sensor_values *out)
 	/* One conversion time, 10 % for the oscillator, 25 µs of power-up
 	 * [§7.4.2.1] rounded up. */
 	s->bus->delay_us(s->bus, priv->conversion_us + priv->conversion_us / 10 + 50);
-	for (int i = 0; i <= ADS1115_POLLS; i++) {
+	for (int i = 0; !(status & ADS1115_CFG_OS); i++) {
+		if (i > ADS1115_POLLS)
+			return -ETIMEDOUT;
 		if (i > 0)
 			s->bus->delay_us(s->bus, priv->conversion_us / 4 + 10);
 		ret = sensor_reg16_read(s, ADS1115_REG_CONFIG, &status);
 		if (ret < 0)
 			return ret;
-		if (status & ADS1115_CFG_OS) {
-			done = true;
-			break;
-		}
 	}
-	if (!done)
-		return -ETIMEDOUT;
 	/* A chip that lost power since the start word reads its power-on config
 	 * and OS=1 with a conversion register that is not ours: stale data.
 	 * -EIO sends the sampler to init, which writes the config again. */

@@ -7,6 +7,19 @@
 
 #include "config.h"
 
+/* The register map (see drivers/ads1115.c), shared with the simulated chip. */
+#define ADS1115_REG_CONVERSION 0x00
+#define ADS1115_REG_CONFIG 0x01
+#define ADS1115_REG_LO_THRESH 0x02
+#define ADS1115_REG_HI_THRESH 0x03
+#define ADS1115_CFG_OS (1u << 15)
+#define ADS1115_CFG_MUX_SHIFT 12
+#define ADS1115_CFG_PGA_SHIFT 9
+#define ADS1115_CFG_MODE_SINGLE (1u << 8)
+#define ADS1115_CFG_DR_SHIFT 5
+#define ADS1115_CFG_DR_MASK (7u << ADS1115_CFG_DR_SHIFT)
+#define ADS1115_CFG_COMP_QUE_OFF 0x0003u
+
 /* An ADS1115's settings, the base of its rows (drivers/ads1115.c) in
  * struct sensor_cfg.options. */
 struct ads1115_options {

@@ -43,18 +43,11 @@
 #define IM_UPDATE_TRIES 10
 #define MEASURING_TRIES 20
 
-struct bmp280_variant {
-	uint8_t chip_id;
-	bool humidity;
-};
-
-static const struct bmp280_variant variant_bmp280 = { BMP280_ID, false };
-static const struct bmp280_variant variant_bme280 = { BME280_ID, true };
+extern const struct sensor_driver bme280_driver;
 
 struct bmp280_priv {
 	struct bmp280_calib cal;
 	bool ready;		/* init succeeded; read refuses otherwise */
-	bool humidity;
 	bool normal_mode;
 	uint8_t ctrl_meas;	/* osrs_t, osrs_p; mode bits 0 */
 	unsigned measure_us;	/* t_measure,max for the configured oversampling */
@@ -161,30 +154,18 @@ uint32_t bme280_compensate_h(const struct bmp280_calib *cal, int32_t adc_h, int3
 	return (uint32_t)(x >> 12);
 }
 
-/* Oversampling factor 1..16 to its osrs code [BMP §3.3.1]; -1 otherwise. */
+/* osrs codes 001..101 [BMP §3.3.1]; 0 (skip) is refused: the compensation
+ * needs a temperature for every pressure. */
+static const double oversampling[] = { 1, 2, 4, 8, 16 };
+/* IIR coefficients, codes 000..100 [BMP §3.3.3]. */
+static const double filters[] = { 0, 2, 4, 8, 16 };
+
+/* Oversampling factor 1..16 to its osrs code; -1 otherwise. */
 static int osrs_code(unsigned factor)
 {
-	switch (factor) {
-	case 1: return 1;
-	case 2: return 2;
-	case 4: return 3;
-	case 8: return 4;
-	case 16: return 5;
-	default: return -1;
-	}
-}
+	int i = sensor_code_of(oversampling, ARRAY_LEN(oversampling), factor);
 
-/* IIR coefficient 0 (off), 2..16 to its filter code [BMP §3.3.3]; -1 otherwise. */
-static int filter_code(unsigned coefficient)
-{
-	switch (coefficient) {
-	case 0: return 0;
-	case 2: return 1;
-	case 4: return 2;
-	case 8: return 3;
-	case 16: return 4;
-	default: return -1;
-	}
+	return i < 0 ? -1 : i + 1;
 }
 
 /* t_measure,max [BME §9.1] in µs: 1.25 ms + 2.3 ms per temperature sample
@@ -197,22 +178,12 @@ static unsigned measure_max_us(unsigned os_t, unsigned os_p, unsigned os_h)
 	return us;
 }
 
-static int reg_read(struct sensor *s, uint8_t reg, uint8_t *buf, size_t len)
-{
-	return s->bus->read(s->bus, s->address, reg, buf, len);
-}
-
-static int reg_write(struct sensor *s, uint8_t reg, uint8_t value)
-{
-	return s->bus->write(s->bus, s->address, reg, &value, 1);
-}
-
 /* Polls status until (status & mask) == 0, waiting wait_us between reads. */
 static int status_wait_clear(struct sensor *s, uint8_t mask, int tries, unsigned wait_us)
 {
 	for (int i = 0; i < tries; i++) {
 		uint8_t status;
-		int rc = reg_read(s, BMP280_REG_STATUS, &status, 1);
+		int rc = s->bus->read(s->bus, s->address, BMP280_REG_STATUS, &status, 1);
 		if (rc < 0)
 			return rc;
 		if (!(status & mask))
@@ -222,10 +193,12 @@ static int status_wait_clear(struct sensor *s, uint8_t mask, int tries, unsigned
 	return -ETIMEDOUT;
 }
 
-static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
+/* Both chips' init: the driver descriptor says which one is expected. */
+static int bmp280_init(struct sensor *s)
 {
 	struct bmp280_priv *priv = s->priv;
 	struct bmp280_options cfg;
+	bool humidity = s->drv == &bme280_driver;
 	int rc;
 
 	memcpy(&cfg, s->cfg->options, sizeof(cfg));
@@ -233,21 +206,21 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 	priv->ready = false;
 	int os_t = osrs_code(cfg.oversampling_t);
 	int os_p = osrs_code(cfg.oversampling_p);
-	int os_h = v->humidity ? osrs_code(cfg.oversampling_h) : 0;
-	int filter = filter_code(cfg.filter);
+	int os_h = humidity ? osrs_code(cfg.oversampling_h) : 0;
+	int filter = sensor_code_of(filters, ARRAY_LEN(filters), cfg.filter);
 	if (os_t < 0 || os_p < 0 || os_h < 0 || filter < 0)
 		return -EINVAL;
 
 	uint8_t id;
-	rc = reg_read(s, BMP280_REG_ID, &id, 1);
+	rc = s->bus->read(s->bus, s->address, BMP280_REG_ID, &id, 1);
 	if (rc < 0)
 		return rc;
-	if (id != v->chip_id)
+	if (id != (humidity ? BME280_ID : BMP280_ID))
 		return -ENODEV;
 
 	/* A reset brings the chip from whatever state it is in (normal mode
 	 * left running by a previous run, half-written settings) to POR. */
-	rc = reg_write(s, BMP280_REG_RESET, BMP280_RESET_WORD);
+	rc = sensor_reg8_write(s, BMP280_REG_RESET, BMP280_RESET_WORD);
 	if (rc < 0)
 		return rc;
 	s->bus->delay_us(s->bus, STARTUP_US);
@@ -258,16 +231,16 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 
 	uint8_t nvm[BME280_CALIB_TPH1_LEN];
 	uint8_t hum[BME280_CALIB_H_LEN];
-	size_t nvm_len = v->humidity ? BME280_CALIB_TPH1_LEN : BMP280_CALIB_TP_LEN;
-	rc = reg_read(s, BMP280_REG_CALIB_TP, nvm, nvm_len);
+	size_t nvm_len = humidity ? BME280_CALIB_TPH1_LEN : BMP280_CALIB_TP_LEN;
+	rc = s->bus->read(s->bus, s->address, BMP280_REG_CALIB_TP, nvm, nvm_len);
 	if (rc < 0)
 		return rc;
-	if (v->humidity) {
-		rc = reg_read(s, BMP280_REG_CALIB_H, hum, sizeof(hum));
+	if (humidity) {
+		rc = s->bus->read(s->bus, s->address, BMP280_REG_CALIB_H, hum, sizeof(hum));
 		if (rc < 0)
 			return rc;
 	}
-	rc = bmp280_calib_decode(&priv->cal, nvm, nvm_len, v->humidity ? hum : NULL);
+	rc = bmp280_calib_decode(&priv->cal, nvm, nvm_len, humidity ? hum : NULL);
 	if (rc < 0)
 		return rc;
 	/* Blank calibration would make every value meaningless (and P1 = 0
@@ -278,22 +251,21 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 	/* Written while still asleep after the reset: config writes in normal
 	 * mode may be ignored [BMP §4.3.5]. t_sb 000 (0.5 ms, the same on
 	 * both chips) keeps normal-mode results at most one cycle old. */
-	rc = reg_write(s, BMP280_REG_CONFIG, (uint8_t)(filter << 2));
+	rc = sensor_reg8_write(s, BMP280_REG_CONFIG, (uint8_t)(filter << 2));
 	if (rc < 0)
 		return rc;
-	if (v->humidity) {
+	if (humidity) {
 		/* Must precede ctrl_meas, which latches it [BME §5.4.3]. */
-		rc = reg_write(s, BMP280_REG_CTRL_HUM, (uint8_t)os_h);
+		rc = sensor_reg8_write(s, BMP280_REG_CTRL_HUM, (uint8_t)os_h);
 		if (rc < 0)
 			return rc;
 	}
-	priv->humidity = v->humidity;
 	priv->normal_mode = cfg.normal_mode;
 	priv->ctrl_meas = (uint8_t)(os_t << 5 | os_p << 2);
 	priv->measure_us = measure_max_us(cfg.oversampling_t, cfg.oversampling_p,
-					  v->humidity ? cfg.oversampling_h : 0);
-	rc = reg_write(s, BMP280_REG_CTRL_MEAS,
-		       (uint8_t)(priv->ctrl_meas | (priv->normal_mode ? MODE_NORMAL : MODE_SLEEP)));
+					  humidity ? cfg.oversampling_h : 0);
+	rc = sensor_reg8_write(s, BMP280_REG_CTRL_MEAS, (uint8_t)(priv->ctrl_meas |
+			       (priv->normal_mode ? MODE_NORMAL : MODE_SLEEP)));
 	if (rc < 0)
 		return rc;
 	/* In normal mode the data registers hold the POR 0x80000 until the
@@ -304,26 +276,18 @@ static int bmp280_common_init(struct sensor *s, const struct bmp280_variant *v)
 	return 0;
 }
 
-static int bmp280_init(struct sensor *s)
-{
-	return bmp280_common_init(s, &variant_bmp280);
-}
-
-static int bme280_init(struct sensor *s)
-{
-	return bmp280_common_init(s, &variant_bme280);
-}
-
 static int bmp280_read(struct sensor *s, struct sensor_values *out)
 {
 	struct bmp280_priv *priv = s->priv;
+	bool humidity = s->drv == &bme280_driver;
 	int rc;
 
 	if (!priv->ready)
 		return -EIO;
 	if (!priv->normal_mode) {
 		/* Forced mode: one conversion, then the chip sleeps again. */
-		rc = reg_write(s, BMP280_REG_CTRL_MEAS, (uint8_t)(priv->ctrl_meas | MODE_FORCED));
+		rc = sensor_reg8_write(s, BMP280_REG_CTRL_MEAS,
+				       (uint8_t)(priv->ctrl_meas | MODE_FORCED));
 		if (rc < 0)
 			return rc;
 		s->bus->delay_us(s->bus, priv->measure_us);
@@ -333,16 +297,16 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	}
 
 	uint8_t d[8];
-	rc = reg_read(s, BMP280_REG_DATA, d, priv->humidity ? 8 : 6);
+	rc = s->bus->read(s->bus, s->address, BMP280_REG_DATA, d, humidity ? 8 : 6);
 	if (rc < 0)
 		return rc;
 	int32_t adc_p = (int32_t)((uint32_t)d[0] << 12 | (uint32_t)d[1] << 4 | d[2] >> 4);
 	int32_t adc_t = (int32_t)((uint32_t)d[3] << 12 | (uint32_t)d[4] << 4 | d[5] >> 4);
-	int32_t adc_h = priv->humidity ? (int32_t)(d[6] << 8 | d[7]) : 0;
+	int32_t adc_h = humidity ? (int32_t)(d[6] << 8 | d[7]) : 0;
 	/* We never configure a skip, so the marker means the chip lost its
 	 * settings (a reset behind our back) or never converted. */
 	if (adc_p == BMP280_ADC_SKIPPED_TP || adc_t == BMP280_ADC_SKIPPED_TP ||
-	    (priv->humidity && adc_h == BMP280_ADC_SKIPPED_H))
+	    (humidity && adc_h == BMP280_ADC_SKIPPED_H))
 		return -EIO;
 
 	int32_t t_fine;
@@ -353,7 +317,7 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 
 	out->temperature_c = t_centi / 100.0;
 	out->pressure_pa = p_q24_8 / 256.0;
-	out->humidity_pct = priv->humidity ?
+	out->humidity_pct = humidity ?
 		bme280_compensate_h(&priv->cal, adc_h, t_fine) / 1024.0 : NAN;
 	out->voltage_v = NAN;
 	/* 20 + 20 + 16 bits: every raw bit counts for the frozen-chip check. */
@@ -361,43 +325,33 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-static double bmp280_pressure_kpa(const struct sensor *s, const struct sensor_values *v)
-{
-	(void)s;
-	return v->pressure_pa / 1000.0;
-}
-
 static const char *const modes[] = { "forced", "normal" };
-/* osrs codes 001..101 [BMP §3.3.1]; 0 (skip) is refused: the compensation
- * needs a temperature for every pressure. */
-static const double oversampling[] = { 1, 2, 4, 8, 16 };
-/* IIR coefficients, codes 000..100 [BMP §3.3.3]. */
-static const double filters[] = { 0, 2, 4, 8, 16 };
 
 #define OPTION_ROW(member, list, def_value) \
 	ROW(struct bmp280_options, member, KEY_ONE_OF, ONE_OF(list), .def = def_value)
+/* The rows both chips start with, in the order of their "known keys". */
+#define BMX280_ROWS_MODE_P_T							\
+	ROW_AS(struct bmp280_options, normal_mode, "mode", KEY_PICK, PICK(modes)),	\
+	OPTION_ROW(oversampling_p, oversampling, 4),				\
+	OPTION_ROW(oversampling_t, oversampling, 1)
 
 static const struct config_key bmp280_keys[] = {
-	ROW_AS(struct bmp280_options, normal_mode, "mode", KEY_PICK, PICK(modes)),
-	OPTION_ROW(oversampling_p, oversampling, 4),
-	OPTION_ROW(oversampling_t, oversampling, 1),
+	BMX280_ROWS_MODE_P_T,
 	OPTION_ROW(filter, filters, 0),
 };
 
 static const struct config_key bme280_keys[] = {
-	ROW_AS(struct bmp280_options, normal_mode, "mode", KEY_PICK, PICK(modes)),
-	OPTION_ROW(oversampling_p, oversampling, 4),
-	OPTION_ROW(oversampling_t, oversampling, 1),
+	BMX280_ROWS_MODE_P_T,
 	OPTION_ROW(oversampling_h, oversampling, 1),
 	OPTION_ROW(filter, filters, 0),
 };
 
-/* The two chips differ only in the variant their init checks for and the
- * humidity key, so every other field is written once here.
+/* The two chips differ only in the humidity key (and init tells them apart
+ * by their descriptor), so every other field is written once here.
  * stuck_samples: 20 identical raw pressure+temperature pairs in a row never
  * happen on a live chip: its noise (about 1.3 Pa) spans several codes at any
  * oversampling. At 10 Hz a frozen chip is caught within 2 s. */
-#define BMX280_DRIVER(chip_name, chip_keys, init_fn)				\
+#define BMX280_DRIVER(chip_name, chip_keys)				\
 	{									\
 		.config = {							\
 			.name = chip_name,					\
@@ -408,12 +362,12 @@ static const struct config_key bme280_keys[] = {
 			.n_keys = ARRAY_LEN(chip_keys),				\
 		},								\
 		.pressure = SENSOR_PRESSURE_GAS,				\
-		.pressure_kpa = bmp280_pressure_kpa,				\
+		.pressure_kpa = sensor_pressure_pa_kpa,				\
 		.priv_size = sizeof(struct bmp280_priv),			\
-		.init = init_fn,						\
+		.init = bmp280_init,						\
 		.read = bmp280_read,						\
 		.stuck_samples = 20,						\
 	}
 
-const struct sensor_driver bmp280_driver = BMX280_DRIVER("bmp280", bmp280_keys, bmp280_init);
-const struct sensor_driver bme280_driver = BMX280_DRIVER("bme280", bme280_keys, bme280_init);
+const struct sensor_driver bmp280_driver = BMX280_DRIVER("bmp280", bmp280_keys);
+const struct sensor_driver bme280_driver = BMX280_DRIVER("bme280", bme280_keys);

@@ -43,9 +43,7 @@ _Static_assert(sizeof(struct bmp280_options) <= CONFIG_CHIP_OPTIONS_MAX, "option
 #define BMP280_ADC_SKIPPED_TP 0x80000
 #define BMP280_ADC_SKIPPED_H 0x8000
 
-/* Calibration bytes as they sit in the chip: 0x88..0x9F holds T1..P9
- * (24 bytes); the BME280 adds 0xA0 (unused) and H1 at 0xA1 (26 bytes from
- * 0x88), and H2..H6 at 0xE1..0xE7 (7 bytes). */
+/* Calibration block lengths (see bmp280_calib_decode). */
 #define BMP280_CALIB_TP_LEN 24
 #define BME280_CALIB_TPH1_LEN 26
 #define BME280_CALIB_H_LEN 7
@@ -64,11 +62,11 @@ struct bmp280_calib {
 	int8_t dig_H6;
 };
 
-/* Decodes the calibration block read from 0x88: nvm_len 24 (BMP280) or 26
- * (BME280, H1 in its last byte). hum is the 7 bytes of 0xE1..0xE7 and is
- * required with 26 bytes, ignored with 24. Fills every field of cal (H
- * fields 0 for 24 bytes). 0, or -EINVAL for another length or a missing hum
- * (cal untouched then). */
+/* Decodes the calibration block read from 0x88: nvm_len 24 (BMP280, T1..P9)
+ * or 26 (BME280: 0xA0 is unused, H1 at 0xA1 is the last byte). hum is the 7
+ * bytes of 0xE1..0xE7 (H2..H6), required with 26 bytes, ignored with 24.
+ * Fills every field of cal (H fields 0 for 24 bytes). 0, or -EINVAL for
+ * another length or a missing hum (cal untouched then). */
 int bmp280_calib_decode(struct bmp280_calib *cal, const uint8_t *nvm, size_t nvm_len,
 			const uint8_t *hum);
 

@@ -1,23 +1,9 @@
 /* ST LPS22HB: piezoresistive absolute pressure sensor (260..1260 hPa) with a
  * temperature sensor, as a barometer sealed in the tool like the BMP280.
- * Facts from DocID027083 (the register map in lps22hb.h):
- *
- *   I²C address 101110x, x = SA0: 0x5C (SA0 to GND), 0x5D (to VDD) [§7.2].
- *   WHO_AM_I (0Fh) reads 0xB1 [§9, WHO_AM_I].
- *   CTRL_REG1 (10h): ODR[6:4] 000 is power-down, where a measurement is made
- *   on demand (one-shot); EN_LPFP bit 3 turns the pressure low-pass filter on,
- *   LPFP_CFG bit 2 picks its bandwidth ODR/9 (0) or ODR/20 (1), ODR/2 with the
- *   filter off; BDU bit 1 [§9, CTRL_REG1].
- *   CTRL_REG2 (11h): BOOT bit 7, IF_ADD_INC bit 4 (multi-byte transfers
- *   auto-increment; 1 at power-on), SWRESET bit 2, ONE_SHOT bit 0. ONE_SHOT
- *   starts a measurement in power-down and clears itself once the output
- *   registers hold the result; SWRESET returns the registers to their
- *   power-on values and clears itself [§9, CTRL_REG2].
- *   STATUS (27h): T_DA bit 1, P_DA bit 0, new data; reading TEMP_OUT_H and
- *   PRESS_OUT_H clears them [§9, STATUS].
- *   PRESS_OUT_XL/L/H (28h..2Ah): 24-bit two's complement, hPa = count / 4096;
- *   TEMP_OUT_L/H (2Bh..2Ch): 16-bit two's complement, °C = count / 100
- *   [§3.1 sensitivities, §9 PRESS_OUT, TEMP_OUT].
+ * Facts from DocID027083; the register map, its bits and the output scaling
+ * are in lps22hb.h. I²C address 101110x, x = SA0 [§7.2]. ONE_SHOT (in
+ * power-down) and SWRESET clear themselves once done: the outputs hold the
+ * result, the registers their power-on values [§9, CTRL_REG2].
  *
  * Every read is one one-shot measurement, so a value is never older than the
  * read: set ONE_SHOT, wait until the chip clears it, then read STATUS and the
@@ -73,18 +59,13 @@ double lps22hb_temperature_c(const uint8_t out[2])
 	return count / LPS22HB_LSB_PER_C;
 }
 
-static int reg_write(struct sensor *s, uint8_t reg, uint8_t value)
-{
-	return s->bus->write(s->bus, s->address, reg, &value, 1);
-}
-
 /* Sets bit (SWRESET or ONE_SHOT, which clear themselves when done) in
  * CTRL_REG2, keeping IF_ADD_INC, and polls until it is clear again, tries
  * times POLL_US apart; ctrl gets CTRL_REG1 and CTRL_REG2 as last read. 0,
  * -ETIMEDOUT, or what the bus returned. */
 static int ctrl2_run(struct sensor *s, uint8_t bit, int tries, uint8_t ctrl[2])
 {
-	int rc = reg_write(s, LPS22HB_REG_CTRL_REG2, LPS22HB_CTRL2_IF_ADD_INC | bit);
+	int rc = sensor_reg8_write(s, LPS22HB_REG_CTRL_REG2, LPS22HB_CTRL2_IF_ADD_INC | bit);
 
 	if (rc < 0)
 		return rc;
@@ -122,7 +103,7 @@ static int lps22hb_init(struct sensor *s)
 		return rc;
 	/* ODR 000: power-down, measuring only on ONE_SHOT. */
 	priv->ctrl_reg1 = lowpass_bits[cfg.lowpass];
-	rc = reg_write(s, LPS22HB_REG_CTRL_REG1, priv->ctrl_reg1);
+	rc = sensor_reg8_write(s, LPS22HB_REG_CTRL_REG1, priv->ctrl_reg1);
 	if (rc < 0)
 		return rc;
 	priv->ready = true;
@@ -161,12 +142,6 @@ static int lps22hb_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
-static double lps22hb_pressure_kpa(const struct sensor *s, const struct sensor_values *v)
-{
-	(void)s;
-	return v->pressure_pa / 1000.0;
-}
-
 /* stuck_samples: one count is 0.024 Pa, far below the chip's noise, so 20
  * identical raw results in a row mean a frozen chip (as for the BMP280). */
 const struct sensor_driver lps22hb_driver = {
@@ -179,7 +154,7 @@ const struct sensor_driver lps22hb_driver = {
 		.n_keys = ARRAY_LEN(lps22hb_keys),
 	},
 	.pressure = SENSOR_PRESSURE_GAS,
-	.pressure_kpa = lps22hb_pressure_kpa,
+	.pressure_kpa = sensor_pressure_pa_kpa,
 	.priv_size = sizeof(struct lps22hb_priv),
 	.init = lps22hb_init,
 	.read = lps22hb_read,

@@ -14,14 +14,15 @@
 #define LPS22HB_REG_STATUS 0x27
 #define LPS22HB_REG_PRESS_OUT_XL 0x28	/* then PRESS_OUT_L, _H, TEMP_OUT_L, _H */
 
-#define LPS22HB_ID 0xB1
-/* CTRL_REG1: ODR[6:4] (000: power-down, one-shot on demand), EN_LPFP bit 3,
- * LPFP_CFG bit 2, BDU bit 1 [§9, CTRL_REG1 (10h)]. */
+#define LPS22HB_ID 0xB1	/* WHO_AM_I [§9, WHO_AM_I] */
+/* CTRL_REG1: ODR[6:4] (000: power-down, one-shot on demand), EN_LPFP bit 3
+ * (pressure low-pass on), LPFP_CFG bit 2 (its bandwidth ODR/9 or ODR/20; ODR/2
+ * with the filter off), BDU bit 1 [§9, CTRL_REG1 (10h)]. */
 #define LPS22HB_CTRL1_EN_LPFP (1u << 3)
 #define LPS22HB_CTRL1_LPFP_CFG (1u << 2)
-/* CTRL_REG2: BOOT bit 7, IF_ADD_INC bit 4 (1 at power-on), SWRESET bit 2,
- * ONE_SHOT bit 0; SWRESET and ONE_SHOT clear themselves when done
- * [§9, CTRL_REG2 (11h)]. */
+/* CTRL_REG2: BOOT bit 7, IF_ADD_INC bit 4 (multi-byte transfers
+ * auto-increment; 1 at power-on), SWRESET bit 2, ONE_SHOT bit 0 [§9,
+ * CTRL_REG2 (11h)]. */
 #define LPS22HB_CTRL2_IF_ADD_INC (1u << 4)
 #define LPS22HB_CTRL2_SWRESET (1u << 2)
 #define LPS22HB_CTRL2_ONE_SHOT (1u << 0)

@@ -21,23 +21,11 @@
  *   last finished one and reads 0 after power-on until the first. */
 #include <errno.h>
 #include <math.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "mcp9808.h"
 #include "sensor.h"
-
-#define MCP9808_REG_CONFIG 0x01
-#define MCP9808_REG_TA 0x05
-#define MCP9808_REG_MANUFACTURER 0x06
-#define MCP9808_REG_DEVICE 0x07
-#define MCP9808_REG_RESOLUTION 0x08
-
-#define MCP9808_MANUFACTURER_ID 0x0054
-#define MCP9808_DEVICE_ID 0x04
-#define MCP9808_CONFIG_SHDN (1u << 8)
-#define MCP9808_CONFIG_INT_CLEAR (1u << 5)
 
 /* Typical conversion time in ms by resolution code ["Temperature Resolution"]. */
 static const unsigned mcp9808_conversion_ms[] = {30, 65, 130, 250};
@@ -60,13 +48,13 @@ double mcp9808_temp_decode(uint16_t reg)
 
 int mcp9808_resolution_code(double resolution_c, uint8_t *code)
 {
-	for (uint8_t i = 0; i < ARRAY_LEN(mcp9808_resolutions_c); i++) {
-		if (fabs(resolution_c - mcp9808_resolutions_c[i]) < 1e-9) {
-			*code = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = sensor_code_of(mcp9808_resolutions_c, ARRAY_LEN(mcp9808_resolutions_c),
+			       resolution_c);
+
+	if (i < 0)
+		return -EINVAL;
+	*code = (uint8_t)i;
+	return 0;
 }
 
 static int mcp9808_init(struct sensor *s)
@@ -107,7 +95,7 @@ static int mcp9808_init(struct sensor *s)
 			return -EIO;
 	}
 
-	ret = s->bus->write(s->bus, s->address, MCP9808_REG_RESOLUTION, &code, 1);
+	ret = sensor_reg8_write(s, MCP9808_REG_RESOLUTION, code);
 	if (ret < 0)
 		return ret;
 	ret = s->bus->read(s->bus, s->address, MCP9808_REG_RESOLUTION, &back, 1);

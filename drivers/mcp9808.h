@@ -7,6 +7,22 @@
 
 #include "config.h"
 
+/* The register map (see drivers/mcp9808.c), shared with the simulated chip. */
+#define MCP9808_REG_CONFIG 0x01
+#define MCP9808_REG_UPPER 0x02
+#define MCP9808_REG_LOWER 0x03
+#define MCP9808_REG_CRIT 0x04
+#define MCP9808_REG_TA 0x05
+#define MCP9808_REG_MANUFACTURER 0x06
+#define MCP9808_REG_DEVICE 0x07
+#define MCP9808_REG_RESOLUTION 0x08
+#define MCP9808_MANUFACTURER_ID 0x0054
+#define MCP9808_DEVICE_ID 0x04
+#define MCP9808_CONFIG_SHDN (1u << 8)
+#define MCP9808_CONFIG_CRIT_LOCK (1u << 7)
+#define MCP9808_CONFIG_WIN_LOCK (1u << 6)
+#define MCP9808_CONFIG_INT_CLEAR (1u << 5)
+
 /* An MCP9808's settings, the base of its row (drivers/mcp9808.c) in
  * struct sensor_cfg.options. */
 struct mcp9808_options {

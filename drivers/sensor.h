@@ -12,7 +12,6 @@
 #ifndef ROLLSENSE_SENSOR_H
 #define ROLLSENSE_SENSOR_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -77,13 +76,19 @@ struct sensor_driver {
 	unsigned stuck_samples;
 };
 
-/* Register access shared by the drivers (drivers/sensor_reg.c), for chips
- * whose registers are 16 bits sent MSB first behind a register pointer.
- * 0 or what the bus returned. */
+/* Helpers shared by the drivers (drivers/sensor_reg.c). Register access
+ * returns 0 or what the bus returned. One 8-bit register: */
+int sensor_reg8_write(struct sensor *s, uint8_t reg, uint8_t value);
+/* Registers of 16 bits sent MSB first behind a register pointer: */
 int sensor_reg16_read(struct sensor *s, uint8_t reg, uint16_t *value);
 int sensor_reg16_write(struct sensor *s, uint8_t reg, uint16_t value);
 /* Writes value, then reads the register back into *back: what the chip kept. */
 int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint16_t *back);
+/* The position of value in list[0..n) (equal within 1e-9), -1 if absent:
+ * for settings whose register code is their place in a datasheet table. */
+int sensor_code_of(const double *list, size_t n, double value);
+/* .pressure_kpa for a barometer: its pressure_pa in kPa. */
+double sensor_pressure_pa_kpa(const struct sensor *s, const struct sensor_values *v);
 
 /* The driver table (drivers/registry.c), which also answers config_chip_at
  * (config.h). NULL for an unknown name. */

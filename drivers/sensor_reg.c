@@ -1,9 +1,14 @@
-/* Register access shared by the drivers whose chips (ADS1115, MCP9808) keep
- * 16-bit registers behind a one-byte register pointer, sent MSB first:
- * a write is pointer, MSB, LSB; a read sets the pointer, then reads 2 bytes. */
+/* Helpers shared by the drivers. A 16-bit register write is pointer, MSB,
+ * LSB; a read sets the pointer, then reads 2 bytes. */
+#include <math.h>
 #include <stdint.h>
 
 #include "sensor.h"
+
+int sensor_reg8_write(struct sensor *s, uint8_t reg, uint8_t value)
+{
+	return s->bus->write(s->bus, s->address, reg, &value, 1);
+}
 
 int sensor_reg16_read(struct sensor *s, uint8_t reg, uint16_t *value)
 {
@@ -30,4 +35,18 @@ int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint1
 	if (ret < 0)
 		return ret;
 	return sensor_reg16_read(s, reg, back);
+}
+
+int sensor_code_of(const double *list, size_t n, double value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fabs(value - list[i]) < 1e-9)
+			return (int)i;
+	return -1;
+}
+
+double sensor_pressure_pa_kpa(const struct sensor *s, const struct sensor_values *v)
+{
+	(void)s;
+	return v->pressure_pa / 1000.0;
 }

@@ -1,8 +1,8 @@
 /* A register-level model of the TI ADS1115 (SBAS444; the facts are in
- * docs/chips.md): four 16-bit registers sent MSB first behind a
- * persistent 2-bit pointer, power-on values config 0x8583, Lo_thresh 0x8000,
- * Hi_thresh 0x7FFF, conversion 0x0000. Quantities: ain0_v, ain1_v, ain2_v,
- * ain3_v (0).
+ * docs/chips.md): four 16-bit registers sent MSB first behind a 2-bit
+ * pointer (every transfer here sets it, so the model need not keep it),
+ * power-on values config 0x8583, Lo_thresh 0x8000, Hi_thresh 0x7FFF,
+ * conversion 0x0000. Quantities: ain0_v, ain1_v, ain2_v, ain3_v (0).
  *
  * Time is counted in transfers rather than microseconds, so that a driver
  * that does not poll is caught whatever its delays: a single shot (OS=1
@@ -12,31 +12,20 @@
  * conversion register earlier returns the previous result, as the chip would.
  * In continuous mode (MODE=0) every conversion register read is a fresh
  * conversion. The comparator is not modelled (the ALERT pin is not wired). */
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ads1115.h"
 #include "sim.h"
-
-#define ADS_REG_CONVERSION 0
-#define ADS_REG_CONFIG 1
-#define ADS_REG_LO_THRESH 2
-#define ADS_REG_HI_THRESH 3
-
-#define ADS_CFG_OS (1u << 15)
-#define ADS_CFG_MODE_SINGLE (1u << 8)
 
 enum sim_ads1115_quantity { AIN0, AIN1, AIN2, AIN3 };
 
-
 struct sim_ads1115 {
-	uint8_t pointer;
-	uint16_t config;	/* as written, without OS */
-	uint16_t lo_thresh;
-	uint16_t hi_thresh;
-	uint16_t conversion;
+	/* By pointer: conversion, config (as written, without OS), Lo_thresh,
+	 * Hi_thresh. */
+	uint16_t regs[4];
 	bool converting;	/* a single shot was started and has not finished */
 	bool busy_reported;	/* ... and a config read has seen OS=0 */
 	uint16_t pending;	/* its result */
@@ -54,8 +43,8 @@ static const int sim_ads1115_mux[8][2] = {
 static uint16_t sim_ads1115_convert(struct sim_chip *chip, const struct sim_ads1115 *st)
 {
 	static const double fsr_v[8] = {6.144, 4.096, 2.048, 1.024, 0.512, 0.256, 0.256, 0.256};
-	unsigned mux = (st->config >> 12) & 7;
-	unsigned pga = (st->config >> 9) & 7;
+	unsigned mux = (st->regs[ADS1115_REG_CONFIG] >> ADS1115_CFG_MUX_SHIFT) & 7;
+	unsigned pga = (st->regs[ADS1115_REG_CONFIG] >> ADS1115_CFG_PGA_SHIFT) & 7;
 	double v = sim_chip_value(chip, sim_ads1115_mux[mux][0]);
 
 	if (sim_ads1115_mux[mux][1] >= 0)
@@ -75,97 +64,74 @@ static void sim_ads1115_power_on(struct sim_chip *chip)
 {
 	struct sim_ads1115 *st = chip->state;
 
-	*st = (struct sim_ads1115){
-		.pointer = ADS_REG_CONVERSION,
-		.config = 0x8583 & ~ADS_CFG_OS,
-		.lo_thresh = 0x8000,
-		.hi_thresh = 0x7FFF,
-		.conversion = 0x0000,
-	};
+	*st = (struct sim_ads1115){.regs = {0x0000, 0x8583 & ~ADS1115_CFG_OS, 0x8000, 0x7FFF}};
 }
 
 static void sim_ads1115_config_write(struct sim_chip *chip, struct sim_ads1115 *st, uint16_t value)
 {
 	/* "Power-down" is single-shot mode with no conversion running; a start
 	 * request anywhere else has no effect [§7.4.2.1]. */
-	bool power_down = (st->config & ADS_CFG_MODE_SINGLE) && !st->converting;
+	bool power_down = (st->regs[ADS1115_REG_CONFIG] & ADS1115_CFG_MODE_SINGLE) &&
+			  !st->converting;
 
-	st->config = value & (uint16_t)~ADS_CFG_OS;
-	if ((value & ADS_CFG_OS) && power_down && (value & ADS_CFG_MODE_SINGLE)) {
+	st->regs[ADS1115_REG_CONFIG] = value & (uint16_t)~ADS1115_CFG_OS;
+	if ((value & ADS1115_CFG_OS) && power_down && (value & ADS1115_CFG_MODE_SINGLE)) {
 		st->pending = sim_ads1115_convert(chip, st);
 		st->converting = true;
 		st->busy_reported = false;
-	} else if (!(value & ADS_CFG_MODE_SINGLE)) {
+	} else if (!(value & ADS1115_CFG_MODE_SINGLE)) {
 		/* Continuous mode takes over; a single shot in flight is dropped. */
 		st->converting = false;
 	}
 }
 
-/* The value of the register at the pointer, as a read would see it now. */
-static uint16_t sim_ads1115_reg_read(struct sim_chip *chip, struct sim_ads1115 *st)
+/* The value of register reg, as a read would see it now. */
+static uint16_t sim_ads1115_reg_read(struct sim_chip *chip, struct sim_ads1115 *st, unsigned reg)
 {
-	switch (st->pointer) {
-	case ADS_REG_CONVERSION:
-		if (!(st->config & ADS_CFG_MODE_SINGLE))
-			st->conversion = sim_ads1115_convert(chip, st);
-		return st->conversion;
-	case ADS_REG_CONFIG:
-		if (!(st->config & ADS_CFG_MODE_SINGLE)) {
-			/* The datasheet leaves OS undefined while converting
-			 * continuously; the device is always "performing a
-			 * conversion", so it reads 0 here. */
-			return st->config;
-		}
-		if (st->converting && !st->busy_reported) {
-			st->busy_reported = true;
-			return st->config;
-		}
-		if (st->converting) {
-			st->conversion = st->pending;
-			st->converting = false;
-		}
-		return st->config | ADS_CFG_OS;
-	case ADS_REG_LO_THRESH:
-		return st->lo_thresh;
-	default:
-		return st->hi_thresh;
+	uint16_t config = st->regs[ADS1115_REG_CONFIG];
+	bool single = config & ADS1115_CFG_MODE_SINGLE;
+
+	if (reg == ADS1115_REG_CONVERSION && !single)
+		st->regs[reg] = sim_ads1115_convert(chip, st);
+	if (reg != ADS1115_REG_CONFIG)
+		return st->regs[reg];
+	/* The datasheet leaves OS undefined while converting continuously; the
+	 * device is always "performing a conversion", so it reads 0 then. */
+	if (!single)
+		return config;
+	if (st->converting && !st->busy_reported) {
+		st->busy_reported = true;
+		return config;
 	}
+	if (st->converting) {
+		st->regs[ADS1115_REG_CONVERSION] = st->pending;
+		st->converting = false;
+	}
+	return config | ADS1115_CFG_OS;
 }
 
 static int sim_ads1115_write(struct sim_chip *chip, uint8_t reg, const uint8_t *buf, size_t len)
 {
 	struct sim_ads1115 *st = chip->state;
 
-	/* Only P[1:0] exist; the chip ignores the upper pointer bits. */
-	st->pointer = reg & 3;
-	/* A register changes only with both bytes; a transfer cut short after
-	 * the MSB leaves it as it was. Bytes past the LSB are ignored. */
+	/* Only P[1:0] exist; the chip ignores the upper pointer bits. A
+	 * register changes only with both bytes; a transfer cut short after the
+	 * MSB leaves it as it was. Bytes past the LSB are ignored. */
+	reg &= 3;
 	if (len < 2)
 		return 0;
 	uint16_t value = (uint16_t)((buf[0] << 8) | buf[1]);
 
-	switch (st->pointer) {
-	case ADS_REG_CONFIG:
+	if (reg == ADS1115_REG_CONFIG)
 		sim_ads1115_config_write(chip, st, value);
-		break;
-	case ADS_REG_LO_THRESH:
-		st->lo_thresh = value;
-		break;
-	case ADS_REG_HI_THRESH:
-		st->hi_thresh = value;
-		break;
-	default:	/* the conversion register is read-only */
-		break;
-	}
+	else if (reg != ADS1115_REG_CONVERSION)	/* the conversion register is read-only */
+		st->regs[reg] = value;
 	return 0;
 }
 
 static int sim_ads1115_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, size_t len)
 {
-	struct sim_ads1115 *st = chip->state;
-
-	st->pointer = reg & 3;
-	uint16_t value = sim_ads1115_reg_read(chip, st);
+	uint16_t value = sim_ads1115_reg_read(chip, chip->state, reg & 3u);
 
 	/* A master that reads on past the LSB sees the register again. */
 	for (size_t i = 0; i < len; i++)

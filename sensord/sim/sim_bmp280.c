@@ -3,8 +3,8 @@
  *
  * Quantities (barometers, sim.h): pressure_pa (101325), load_kpa (0),
  * temperature_c (22), humidity_pct (bme280, 40); own noise 1.3 Pa on
- * pressure_pa and 0.005 °C on temperature_c (about what a real chip shows
- * unfiltered).
+ * pressure_pa and 0.005 °C on temperature_c, about what a real chip shows
+ * unfiltered at the standard resolution preset [BMP §3.3].
  *
  * Power-on: id 0xD0 = 0x58 / 0x60, ctrl_hum, ctrl_meas, config and status
  * 0x00 (sleep, every measurement skipped), the data registers 0x80000 (the
@@ -26,14 +26,13 @@
  * every read that touches the data registers gets a fresh conversion. Time
  * is not modelled further: tests drive these models with a frozen clock.
  * The physical values become raw adc codes by a binary search over the code
- * with the datasheet's double-precision compensation [BMP §8.1, BME §8.1]
- * (temperature rises with adc_T, pressure falls with adc_P, humidity rises
- * with adc_H), written here apart from the driver's integer routines so the
- * two check each other. Oversampling matters only as skip (code 000 reads
- * 0x80000 / 0x8000) or not: every conversion has full 20-bit resolution,
- * and the IIR filter and t_sb are not modelled. ctrl_hum takes effect at the
- * next ctrl_meas write [BME §5.4.3]. After a reset (and at power-on) the
- * first status read shows im_update = 1 (the NVM copy). */
+ * with the datasheet's double-precision compensation [BMP §8.1, BME §8.1],
+ * written here apart from the driver's integer routines so the two check
+ * each other. Oversampling matters only as skip (code 000 reads 0x80000 /
+ * 0x8000) or not: every conversion has full 20-bit resolution, and the IIR
+ * filter and t_sb are not modelled. ctrl_hum takes effect at the next
+ * ctrl_meas write [BME §5.4.3]. After a reset (and at power-on) the first
+ * status read shows im_update = 1 (the NVM copy). */
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,31 +54,16 @@ enum { Q_PRESSURE, Q_LOAD, Q_TEMPERATURE, Q_HUMIDITY };
 static const char *const sim_bmp280_quantities[] = {
 	"pressure_pa", "load_kpa", "temperature_c", NULL
 };
-static const double sim_bmp280_defaults[] = { 101325, 0, 22 };
-/* The chip's own noise: about 1.3 Pa RMS on pressure at the standard
- * resolution preset, a few thousandths of a kelvin on temperature; the
- * order the datasheet gives for unfiltered readings [BMP §3.3]. */
-static const double sim_bmp280_noise[] = { 1.3, 0, 0.005 };
 static const char *const sim_bme280_quantities[] = {
 	"pressure_pa", "load_kpa", "temperature_c", "humidity_pct", NULL
 };
-static const double sim_bme280_defaults[] = { 101325, 0, 22, 40 };
-static const double sim_bme280_noise[] = { 1.3, 0, 0.005, 0.02 };
+/* Both models' (the BMP280 uses the first three). */
+static const double sim_bmx280_defaults[] = { 101325, 0, 22, 40 };
+static const double sim_bmx280_noise[] = { 1.3, 0, 0.005, 0.02 };
 
-/* The NVM trimming values, in the datasheet's names. */
-struct sim_bmx280_nvm {
-	uint16_t T1;
-	int16_t T2, T3;
-	uint16_t P1;
-	int16_t P2, P3, P4, P5, P6, P7, P8, P9;
-	uint8_t H1;
-	int16_t H2;
-	uint8_t H3;
-	int16_t H4, H5;
-	int8_t H6;
-};
-
-static const struct sim_bmx280_nvm sim_nvm = {
+/* The NVM trimming values (the struct is the driver's, the encoding into
+ * registers below is the model's own). */
+static const struct bmp280_calib sim_nvm = {
 	27504, 26435, -1000,
 	36477, -10685, 3024, 2855, 140, -7, 15500, -14600, 6000,
 	75, 362, 0, 313, 50, 30,
@@ -104,11 +88,11 @@ static bool sim_bmx280_is_bme(const struct sim_chip *chip)
 /* Temperature in °C from adc_T; *t_fine as the datasheet's (int32) cast. */
 static double sim_bmx280_temperature_c(int32_t adc_t, int32_t *t_fine)
 {
-	const struct sim_bmx280_nvm *n = &sim_nvm;
-	double a = adc_t / 16384.0 - n->T1 / 1024.0;
-	double b = adc_t / 131072.0 - n->T1 / 8192.0;
-	double var1 = a * n->T2;
-	double var2 = b * b * n->T3;
+	const struct bmp280_calib *n = &sim_nvm;
+	double a = adc_t / 16384.0 - n->dig_T1 / 1024.0;
+	double b = adc_t / 131072.0 - n->dig_T1 / 8192.0;
+	double var1 = a * n->dig_T2;
+	double var2 = b * b * n->dig_T3;
 
 	if (t_fine)
 		*t_fine = (int32_t)(var1 + var2);
@@ -117,29 +101,30 @@ static double sim_bmx280_temperature_c(int32_t adc_t, int32_t *t_fine)
 
 static double sim_bmx280_pressure_pa(int32_t adc_p, int32_t t_fine)
 {
-	const struct sim_bmx280_nvm *n = &sim_nvm;
+	const struct bmp280_calib *n = &sim_nvm;
 	double var1 = t_fine / 2.0 - 64000.0;
-	double var2 = var1 * var1 * n->P6 / 32768.0;
-	var2 = var2 + var1 * n->P5 * 2.0;
-	var2 = var2 / 4.0 + n->P4 * 65536.0;
-	var1 = (n->P3 * var1 * var1 / 524288.0 + n->P2 * var1) / 524288.0;
-	var1 = (1.0 + var1 / 32768.0) * n->P1;
+	double var2 = var1 * var1 * n->dig_P6 / 32768.0;
+	var2 = var2 + var1 * n->dig_P5 * 2.0;
+	var2 = var2 / 4.0 + n->dig_P4 * 65536.0;
+	var1 = (n->dig_P3 * var1 * var1 / 524288.0 + n->dig_P2 * var1) / 524288.0;
+	var1 = (1.0 + var1 / 32768.0) * n->dig_P1;
 	if (var1 == 0.0)
 		return 0.0;
 	double p = 1048576.0 - adc_p;
 	p = (p - var2 / 4096.0) * 6250.0 / var1;
-	var1 = n->P9 * p * p / 2147483648.0;
-	var2 = p * n->P8 / 32768.0;
-	return p + (var1 + var2 + n->P7) / 16.0;
+	var1 = n->dig_P9 * p * p / 2147483648.0;
+	var2 = p * n->dig_P8 / 32768.0;
+	return p + (var1 + var2 + n->dig_P7) / 16.0;
 }
 
 static double sim_bmx280_humidity_pct(int32_t adc_h, int32_t t_fine)
 {
-	const struct sim_bmx280_nvm *n = &sim_nvm;
+	const struct bmp280_calib *n = &sim_nvm;
 	double x = t_fine - 76800.0;
-	double h = (adc_h - (n->H4 * 64.0 + n->H5 / 16384.0 * x)) *
-		   (n->H2 / 65536.0 * (1.0 + n->H6 / 67108864.0 * x * (1.0 + n->H3 / 67108864.0 * x)));
-	h = h * (1.0 - n->H1 * h / 524288.0);
+	double h = (adc_h - (n->dig_H4 * 64.0 + n->dig_H5 / 16384.0 * x)) *
+		   (n->dig_H2 / 65536.0 *
+		    (1.0 + n->dig_H6 / 67108864.0 * x * (1.0 + n->dig_H3 / 67108864.0 * x)));
+	h = h * (1.0 - n->dig_H1 * h / 524288.0);
 	if (h > 100.0)
 		h = 100.0;
 	if (h < 0.0)
@@ -229,15 +214,15 @@ static void sim_bmx280_put16(uint8_t *regs, uint8_t reg, uint16_t v)
 static void sim_bmx280_power_on(struct sim_chip *chip)
 {
 	struct sim_bmx280 *st = chip->state;
-	const struct sim_bmx280_nvm *n = &sim_nvm;
+	const struct bmp280_calib *n = &sim_nvm;
 	bool bme = sim_bmx280_is_bme(chip);
 	uint8_t *r = st->regs;
 
 	memset(st, 0, sizeof(*st));
 	const uint16_t words[12] = {
-		n->T1, (uint16_t)n->T2, (uint16_t)n->T3, n->P1, (uint16_t)n->P2,
-		(uint16_t)n->P3, (uint16_t)n->P4, (uint16_t)n->P5, (uint16_t)n->P6,
-		(uint16_t)n->P7, (uint16_t)n->P8, (uint16_t)n->P9,
+		n->dig_T1, (uint16_t)n->dig_T2, (uint16_t)n->dig_T3, n->dig_P1, (uint16_t)n->dig_P2,
+		(uint16_t)n->dig_P3, (uint16_t)n->dig_P4, (uint16_t)n->dig_P5, (uint16_t)n->dig_P6,
+		(uint16_t)n->dig_P7, (uint16_t)n->dig_P8, (uint16_t)n->dig_P9,
 	};
 	for (int i = 0; i < 12; i++)
 		sim_bmx280_put16(r, (uint8_t)(BMP280_REG_CALIB_TP + 2 * i), words[i]);
@@ -245,14 +230,15 @@ static void sim_bmx280_power_on(struct sim_chip *chip)
 	sim_bmx280_put20(r, 0xF7, BMP280_ADC_SKIPPED_TP);
 	sim_bmx280_put20(r, 0xFA, BMP280_ADC_SKIPPED_TP);
 	if (bme) {
-		r[BMP280_REG_CALIB_H1] = n->H1;
-		sim_bmx280_put16(r, BMP280_REG_CALIB_H, (uint16_t)n->H2);
-		r[0xE3] = n->H3;
+		r[BMP280_REG_CALIB_H1] = n->dig_H1;
+		sim_bmx280_put16(r, BMP280_REG_CALIB_H, (uint16_t)n->dig_H2);
+		r[0xE3] = n->dig_H3;
 		/* H4 = E4[7:0] << 4 | E5[3:0]; H5 = E6[7:0] << 4 | E5[7:4] [BME §4.2.2] */
-		r[0xE4] = (uint8_t)((uint16_t)n->H4 >> 4);
-		r[0xE5] = (uint8_t)(((uint16_t)n->H5 & 0x0F) << 4 | ((uint16_t)n->H4 & 0x0F));
-		r[0xE6] = (uint8_t)((uint16_t)n->H5 >> 4);
-		r[0xE7] = (uint8_t)n->H6;
+		r[0xE4] = (uint8_t)((uint16_t)n->dig_H4 >> 4);
+		r[0xE5] = (uint8_t)(((uint16_t)n->dig_H5 & 0x0F) << 4 |
+				    ((uint16_t)n->dig_H4 & 0x0F));
+		r[0xE6] = (uint8_t)((uint16_t)n->dig_H5 >> 4);
+		r[0xE7] = (uint8_t)n->dig_H6;
 		r[0xFD] = BMP280_ADC_SKIPPED_H >> 8;
 		r[0xFE] = 0x00;
 	}
@@ -326,19 +312,17 @@ static int sim_bmx280_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, siz
 
 /* The two models share the register file and its code; they differ in their
  * quantities (the BME280 adds humidity) and sim_bmx280_is_bme tells them apart. */
-#define BMX280_MODEL(name_, quantities_, defaults_, noise_)	\
-	{							\
-		.name = name_,					\
-		.state_size = sizeof(struct sim_bmx280),	\
-		.quantities = quantities_,			\
-		.defaults = defaults_,				\
-		.noise = noise_,				\
-		.power_on = sim_bmx280_power_on,		\
-		.write = sim_bmx280_write,			\
-		.read = sim_bmx280_read,			\
+#define BMX280_MODEL(name_, quantities_)		\
+	{						\
+		.name = name_,				\
+		.state_size = sizeof(struct sim_bmx280),\
+		.quantities = quantities_,		\
+		.defaults = sim_bmx280_defaults,	\
+		.noise = sim_bmx280_noise,		\
+		.power_on = sim_bmx280_power_on,	\
+		.write = sim_bmx280_write,		\
+		.read = sim_bmx280_read,		\
 	}
 
-const struct sim_model sim_bmp280_model =
-	BMX280_MODEL("bmp280", sim_bmp280_quantities, sim_bmp280_defaults, sim_bmp280_noise);
-const struct sim_model sim_bme280_model =
-	BMX280_MODEL("bme280", sim_bme280_quantities, sim_bme280_defaults, sim_bme280_noise);
+const struct sim_model sim_bmp280_model = BMX280_MODEL("bmp280", sim_bmp280_quantities);
+const struct sim_model sim_bme280_model = BMX280_MODEL("bme280", sim_bme280_quantities);

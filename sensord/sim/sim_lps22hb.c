@@ -16,7 +16,6 @@
  * once, having already returned every register to its power-on value.
  * Reading PRESS_OUT_H clears P_DA, reading TEMP_OUT_H clears T_DA. The
  * low-pass filter and the continuous ODRs are not modelled. */
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>

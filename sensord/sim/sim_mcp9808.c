@@ -15,39 +15,22 @@
  * be set while either is [§5.1.1]. */
 #include <errno.h>
 #include <math.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcp9808.h"
 #include "sim.h"
 
-#define MCP_REG_CONFIG 0x01
-#define MCP_REG_UPPER 0x02
-#define MCP_REG_LOWER 0x03
-#define MCP_REG_CRIT 0x04
-#define MCP_REG_TA 0x05
-#define MCP_REG_MANUFACTURER 0x06
-#define MCP_REG_DEVICE 0x07
-#define MCP_REG_RESOLUTION 0x08
-
-#define MCP_CFG_SHDN (1u << 8)
-#define MCP_CFG_CRIT_LOCK (1u << 7)
-#define MCP_CFG_WIN_LOCK (1u << 6)
-#define MCP_CFG_INT_CLEAR (1u << 5)
 /* CONFIG bits 15:11 are unimplemented; Int.Clear always reads 0. */
 #define MCP_CFG_WRITABLE 0x07DFu
 /* Limits: sign bit 12 and bits 11:2 (0.25 °C steps) [§5.1.2]. */
 #define MCP_LIMIT_MASK 0x1FFCu
 
-
-/* The alert limits in register order (0x02..0x04). */
-enum { LIMIT_UPPER, LIMIT_LOWER, LIMIT_CRIT };
-
 struct sim_mcp9808 {
-	uint8_t pointer;
-	uint16_t config;
-	uint16_t limit[3];	/* T_UPPER, T_LOWER, T_CRIT: index reg - MCP_REG_UPPER */
-	uint8_t resolution;
+	/* By pointer: CONFIG, T_UPPER, T_LOWER, T_CRIT, the IDs and the
+	 * resolution as the chip holds them; T_A (0x05) is not kept here, the
+	 * reserved registers read 0. */
+	uint16_t regs[16];
 	uint16_t frozen_ta;	/* T_A while shut down */
 };
 
@@ -64,7 +47,7 @@ static int sim_mcp9808_counts(uint16_t reg)
 static uint16_t sim_mcp9808_convert(struct sim_chip *chip, const struct sim_mcp9808 *st)
 {
 	/* 0.5 °C is 8 counts of 1/16 °C, 0.0625 °C is 1. */
-	int step = 8 >> st->resolution;
+	int step = 8 >> st->regs[MCP9808_REG_RESOLUTION];
 	double t_c = sim_chip_value(chip, 0);
 	double counts_f = floor(t_c * 16.0 / step) * step;
 	int counts;
@@ -80,11 +63,11 @@ static uint16_t sim_mcp9808_convert(struct sim_chip *chip, const struct sim_mcp9
 
 	uint16_t reg = (uint16_t)(counts & 0x1FFF);
 
-	if (counts >= sim_mcp9808_counts(st->limit[LIMIT_CRIT]))
+	if (counts >= sim_mcp9808_counts(st->regs[MCP9808_REG_CRIT]))
 		reg |= 0x8000;
-	if (counts > sim_mcp9808_counts(st->limit[LIMIT_UPPER]))
+	if (counts > sim_mcp9808_counts(st->regs[MCP9808_REG_UPPER]))
 		reg |= 0x4000;
-	if (counts < sim_mcp9808_counts(st->limit[LIMIT_LOWER]))
+	if (counts < sim_mcp9808_counts(st->regs[MCP9808_REG_LOWER]))
 		reg |= 0x2000;
 	return reg;
 }
@@ -93,22 +76,25 @@ static void sim_mcp9808_power_on(struct sim_chip *chip)
 {
 	struct sim_mcp9808 *st = chip->state;
 
-	*st = (struct sim_mcp9808){.resolution = 0x03};
+	*st = (struct sim_mcp9808){.regs = {[MCP9808_REG_MANUFACTURER] = 0x0054,
+					    [MCP9808_REG_DEVICE] = 0x0400,
+					    [MCP9808_REG_RESOLUTION] = 0x03}};
 }
 
 static void sim_mcp9808_config_write(struct sim_chip *chip, struct sim_mcp9808 *st, uint16_t value)
 {
-	uint16_t locks = st->config & (MCP_CFG_CRIT_LOCK | MCP_CFG_WIN_LOCK);
+	uint16_t config = st->regs[MCP9808_REG_CONFIG];
+	uint16_t locks = config & (MCP9808_CONFIG_CRIT_LOCK | MCP9808_CONFIG_WIN_LOCK);
 
 	value &= MCP_CFG_WRITABLE;
 	/* SHDN cannot be set while a lock bit is [§5.1.1]. */
-	if (locks && !(st->config & MCP_CFG_SHDN))
-		value &= (uint16_t)~MCP_CFG_SHDN;
+	if (locks && !(config & MCP9808_CONFIG_SHDN))
+		value &= (uint16_t)~MCP9808_CONFIG_SHDN;
 	/* Entering shutdown stops conversions: T_A keeps its last value. */
-	if ((value & MCP_CFG_SHDN) && !(st->config & MCP_CFG_SHDN))
+	if ((value & MCP9808_CONFIG_SHDN) && !(config & MCP9808_CONFIG_SHDN))
 		st->frozen_ta = sim_mcp9808_convert(chip, st);
 	/* The lock bits can only be set; power-off clears them. */
-	st->config = value | locks;
+	st->regs[MCP9808_REG_CONFIG] = value | locks;
 }
 
 static int sim_mcp9808_write(struct sim_chip *chip, uint8_t reg, const uint8_t *buf, size_t len)
@@ -119,10 +105,9 @@ static int sim_mcp9808_write(struct sim_chip *chip, uint8_t reg, const uint8_t *
 	 * the chip does otherwise; the model NACKs, so a driver bug shows. */
 	if (reg & 0xF0)
 		return -EREMOTEIO;
-	st->pointer = reg;
-	if (reg == MCP_REG_RESOLUTION) {
+	if (reg == MCP9808_REG_RESOLUTION) {
 		if (len >= 1)
-			st->resolution = buf[0] & 0x03;
+			st->regs[reg] = buf[0] & 0x03;
 		return 0;
 	}
 	/* 16-bit registers change only with both bytes. */
@@ -130,60 +115,34 @@ static int sim_mcp9808_write(struct sim_chip *chip, uint8_t reg, const uint8_t *
 		return 0;
 	uint16_t value = (uint16_t)((buf[0] << 8) | buf[1]);
 	/* Win.Lock locks T_UPPER and T_LOWER, Crit.Lock T_CRIT [§5.1.1]. */
-	uint16_t lock = reg == MCP_REG_CRIT ? MCP_CFG_CRIT_LOCK : MCP_CFG_WIN_LOCK;
+	uint16_t lock = reg == MCP9808_REG_CRIT ? MCP9808_CONFIG_CRIT_LOCK :
+						  MCP9808_CONFIG_WIN_LOCK;
 
-	switch (reg) {
-	case MCP_REG_CONFIG:
+	if (reg == MCP9808_REG_CONFIG)
 		sim_mcp9808_config_write(chip, st, value);
-		break;
-	case MCP_REG_UPPER:
-	case MCP_REG_LOWER:
-	case MCP_REG_CRIT:
-		if (!(st->config & lock))
-			st->limit[reg - MCP_REG_UPPER] = value & MCP_LIMIT_MASK;
-		break;
-	default:	/* read-only or reserved */
-		break;
-	}
+	else if (reg >= MCP9808_REG_UPPER && reg <= MCP9808_REG_CRIT &&
+		 !(st->regs[MCP9808_REG_CONFIG] & lock))
+		st->regs[reg] = value & MCP_LIMIT_MASK;
+	/* the rest is read-only or reserved */
 	return 0;
 }
 
 static int sim_mcp9808_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf, size_t len)
 {
 	struct sim_mcp9808 *st = chip->state;
-	uint16_t value;
 
 	if (reg & 0xF0)
 		return -EREMOTEIO;
-	st->pointer = reg;
-	if (reg == MCP_REG_RESOLUTION) {
+	uint16_t value = st->regs[reg];
+	if (reg == MCP9808_REG_RESOLUTION) {
 		/* The one 8-bit register; bits 7:2 read 0. */
 		for (size_t i = 0; i < len; i++)
-			buf[i] = i == 0 ? st->resolution : 0;
+			buf[i] = i == 0 ? (uint8_t)value : 0;
 		return 0;
 	}
-	switch (reg) {
-	case MCP_REG_CONFIG:
-		value = st->config;
-		break;
-	case MCP_REG_UPPER:
-	case MCP_REG_LOWER:
-	case MCP_REG_CRIT:
-		value = st->limit[reg - MCP_REG_UPPER];
-		break;
-	case MCP_REG_TA:
-		value = (st->config & MCP_CFG_SHDN) ? st->frozen_ta : sim_mcp9808_convert(chip, st);
-		break;
-	case MCP_REG_MANUFACTURER:
-		value = 0x0054;
-		break;
-	case MCP_REG_DEVICE:
-		value = 0x0400;
-		break;
-	default:	/* reserved registers */
-		value = 0;
-		break;
-	}
+	if (reg == MCP9808_REG_TA)
+		value = (st->regs[MCP9808_REG_CONFIG] & MCP9808_CONFIG_SHDN) ? st->frozen_ta :
+								    sim_mcp9808_convert(chip, st);
 	/* Past the LSB the model returns zeros; the datasheet does not say. */
 	for (size_t i = 0; i < len; i++)
 		buf[i] = i == 0 ? (uint8_t)(value >> 8) : i == 1 ? (uint8_t)(value & 0xFF) : 0;
