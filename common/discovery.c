@@ -72,12 +72,13 @@ static void add_availability(struct builder *b, cJSON *cmp)
 	add_str(b, a, "payload_not_available", "offline");
 }
 
-/* A sensor entity: a field of the JSON on <prefix>/<device>/<kind>, then its
- * extra attributes as key, value pairs in payload order (NULL ends them),
- * then the availability if it follows sensord's status. */
+/* An entity on <prefix>/<device>/<kind>: a sensor of a field of its JSON, or
+ * without a field a binary_sensor of the payload itself; then its extra
+ * attributes as key, value pairs in payload order (NULL ends them), then the
+ * availability if it follows sensord's status. */
 struct sensor_row {
 	const char *key, *name, *kind, *field;
-	const char *attrs[7]; /* at most three pairs: the last stays NULL */
+	const char *attrs[9]; /* at most four pairs: the last stays NULL */
 	bool available;
 };
 
@@ -95,6 +96,11 @@ static const struct sensor_row sensord_sensors[] = {
 	 * takes as a new cycle rather than a negative count. */
 	{ "chip_faults", "Chip faults", "health", "chip_faults",
 	  { TOTAL, "entity_category", "diagnostic", "icon", "mdi:chip" }, true },
+	/* The status itself, as a diagnostic: it is the availability of the
+	 * rest, so it has none of its own. */
+	{ "connected", "Connected", "status", NULL,
+	  { "payload_on", "online", "payload_off", "offline", "device_class", "connectivity",
+	    "entity_category", "diagnostic" }, false },
 };
 
 /* The collector's entities stay available when sensord is off: they are
@@ -121,12 +127,14 @@ static void add_sensors(struct builder *b, cJSON *cmps, const struct sensor_row 
 
 		if (!c)
 			continue;
-		add_str(b, c, "platform", "sensor");
+		add_str(b, c, "platform", r->field ? "sensor" : "binary_sensor");
 		add_str(b, c, "name", r->name);
 		add_unique_id(b, c, r->key);
 		add_topic(b, c, "state_topic", r->kind);
-		snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", r->field);
-		add_str(b, c, "value_template", tpl);
+		if (r->field) {
+			snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", r->field);
+			add_str(b, c, "value_template", tpl);
+		}
 		for (const char *const *a = r->attrs; *a; a += 2)
 			add_str(b, c, a[0], a[1]);
 		if (r->available)
@@ -155,19 +163,6 @@ static void add_components(struct builder *b, cJSON *cmps, enum discovery_source
 		return;
 	}
 	add_sensors(b, cmps, sensord_sensors, sizeof(sensord_sensors) / sizeof(sensord_sensors[0]));
-	/* The status itself, as a diagnostic: it is the availability of the
-	 * rest, so it has none of its own. */
-	c = add_obj(b, cmps, "connected");
-	if (c) {
-		add_str(b, c, "platform", "binary_sensor");
-		add_str(b, c, "name", "Connected");
-		add_unique_id(b, c, "connected");
-		add_topic(b, c, "state_topic", "status");
-		add_str(b, c, "payload_on", "online");
-		add_str(b, c, "payload_off", "offline");
-		add_str(b, c, "device_class", "connectivity");
-		add_str(b, c, "entity_category", "diagnostic");
-	}
 }
 
 int discovery_topic(char *buf, size_t len, const struct rs_config *cfg, const char *device,
