@@ -820,9 +820,7 @@ int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 	c->n_filters++;
 	now = c->connected;
 	pthread_mutex_unlock(&c->lock);
-	if (now && subscribe_one(c, i) != MQTTASYNC_SUCCESS)
-		return -1;
-	return 0;
+	return now && subscribe_one(c, i) != MQTTASYNC_SUCCESS ? -1 : 0;
 }
 
 int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,

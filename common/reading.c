@@ -694,15 +694,13 @@ static enum reading_error faults_check(const cJSON *root)
  * written only on success. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
 {
-	struct reading tmp;
+	struct reading tmp = { 0 };
 	cJSON *root;
 	enum reading_error err;
 
 	err = json_object_parse(payload, len, &root);
 	if (err != READING_OK)
 		return err;
-
-	memset(&tmp, 0, sizeof(tmp));
 	err = faults_check(root);
 	if (err == READING_OK)
 		err = field_run(root, tmp.run);
