@@ -77,7 +77,6 @@ struct sim_scenario {
 	bool end_set;
 	size_t chip_count;
 	struct sim_chip chips[SIM_MAX_CHIPS];
-	size_t quantity_count[SIM_MAX_CHIPS];
 	struct sim_timeline lines[SIM_MAX_CHIPS][SIM_MAX_QUANTITIES];
 	struct sim_windows faults[SIM_MAX_CHIPS][SIM_FAULT_KINDS];
 };
@@ -511,7 +510,6 @@ static int parse_chip(struct parser *p)
 	chip->sealed = p->ntok == 5;
 	memcpy(chip->name, p->tok[1], name_len + 1);
 	n = model_quantity_count(model);
-	scn->quantity_count[scn->chip_count] = (size_t)n;
 	for (q_i = 0; q_i < n; q_i++) {
 		scn->lines[scn->chip_count][q_i].initial = model->defaults ? model->defaults[q_i] : 0;
 		scn->lines[scn->chip_count][q_i].sigma = model->noise ? model->noise[q_i] : 0;
@@ -844,11 +842,9 @@ double sim_scenario_end_s(const struct sim_scenario *scn)
 
 static const struct sim_timeline *chip_line(const struct sim_chip *chip, int q)
 {
-	const struct sim_scenario *scn = chip->scn;
-
-	if (q < 0 || (size_t)q >= scn->quantity_count[chip->index])
+	if (q < 0 || q >= model_quantity_count(chip->model))
 		return NULL;
-	return &scn->lines[chip->index][q];
+	return &chip->scn->lines[chip->index][q];
 }
 
 double sim_chip_initial(struct sim_chip *chip, int q)
