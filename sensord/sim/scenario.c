@@ -267,12 +267,6 @@ static int parse_fail(struct parser *p, const char *fmt, ...)
 	return -1;
 }
 
-static int parse_nomem(struct parser *p)
-{
-	p->nomem = true;
-	return -1;
-}
-
 /* Copies a token for an error message into p->quoted: at most QUOTE_MAX
  * bytes, anything unprintable as '?', so hostile input cannot put control
  * characters into a log line. */
@@ -501,8 +495,10 @@ static int parse_chip(struct parser *p)
 
 	chip = &scn->chips[scn->chip_count];
 	chip->state = calloc(1, model->state_size ? model->state_size : 1);
-	if (!chip->state)
-		return parse_nomem(p);
+	if (!chip->state) {
+		p->nomem = true;
+		return -1;
+	}
 	chip->model = model;
 	chip->scn = scn;
 	chip->index = (int)scn->chip_count;
@@ -539,7 +535,7 @@ static void *parse_room(struct parser *p, void *items, size_t count, size_t *cap
 		return items;
 	grown = realloc(items, bigger * size);
 	if (!grown) {
-		parse_nomem(p);
+		p->nomem = true;
 		return NULL;
 	}
 	*cap = bigger;
