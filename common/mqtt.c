@@ -419,7 +419,6 @@ static void on_connection_lost(void *context, char *cause)
 		snprintf(why, sizeof(why), "%s", cause ? cause : "connection lost");
 	queue_simple(c, MQTT_EVENT_LOST, why);
 	pthread_mutex_unlock(&c->lock);
-	tls_trace_watch(c, true);	/* for the next connect (mqtt_client_tick) */
 }
 
 /* Paho frees what it handed us only when we return 1; with 0 it keeps the
