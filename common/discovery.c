@@ -48,14 +48,6 @@ static void add_topic(struct builder *b, cJSON *obj, const char *key, const char
 	add_str(b, obj, key, topic);
 }
 
-static void add_unique_id(struct builder *b, cJSON *obj, const char *what)
-{
-	char id[160];
-
-	snprintf(id, sizeof(id), "rollsense_%s_%s", b->device, what);
-	add_str(b, obj, "unique_id", id);
-}
-
 /* Entities go unavailable when sensord's status (its will) says offline. */
 static void add_availability(struct builder *b, cJSON *cmp)
 {
@@ -123,13 +115,14 @@ static void add_sensors(struct builder *b, cJSON *cmps, const struct sensor_row 
 	for (size_t i = 0; i < n; i++) {
 		const struct sensor_row *r = &rows[i];
 		cJSON *c = add_obj(b, cmps, r->key);
-		char tpl[96];
+		char id[160], tpl[96];
 
 		if (!c)
 			continue;
 		add_str(b, c, "platform", r->field ? "sensor" : "binary_sensor");
 		add_str(b, c, "name", r->name);
-		add_unique_id(b, c, r->key);
+		snprintf(id, sizeof(id), "rollsense_%s_%s", b->device, r->key);
+		add_str(b, c, "unique_id", id);
 		add_topic(b, c, "state_topic", r->kind);
 		if (r->field) {
 			snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", r->field);
