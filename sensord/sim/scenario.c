@@ -455,7 +455,7 @@ static int parse_chip(struct parser *p)
 	struct sim_chip *chip;
 	uint8_t address = 0;
 	size_t i, name_len;
-	int q_i, n;
+	int q_i;
 
 	if (parse_arity(p, 3, 4, usage))
 		return -1;
@@ -505,8 +505,7 @@ static int parse_chip(struct parser *p)
 	chip->address = address;
 	chip->sealed = p->ntok == 5;
 	memcpy(chip->name, p->tok[1], name_len + 1);
-	n = model_quantity_count(model);
-	for (q_i = 0; q_i < n; q_i++) {
+	for (q_i = 0; q_i < model_quantity_count(model); q_i++) {
 		scn->lines[scn->chip_count][q_i].initial = model->defaults ? model->defaults[q_i] : 0;
 		scn->lines[scn->chip_count][q_i].sigma = model->noise ? model->noise[q_i] : 0;
 	}
