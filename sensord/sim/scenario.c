@@ -701,7 +701,6 @@ static int parse_text(struct parser *p, const char *text, size_t len)
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t line_len = nl ? (size_t)(nl - line) : len - pos;
-		char *hash;
 
 		pos += line_len + (nl ? 1 : 0);
 		p->line_no++;
@@ -711,9 +710,7 @@ static int parse_text(struct parser *p, const char *text, size_t len)
 			return parse_fail(p, "NUL byte in line");
 		memcpy(buf, line, line_len);
 		buf[line_len] = '\0';
-		hash = strchr(buf, '#');
-		if (hash)
-			*hash = '\0';
+		buf[strcspn(buf, "#")] = '\0';
 		tokenize(p, buf);
 		if (p->ntok == 0)
 			continue;
