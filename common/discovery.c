@@ -48,14 +48,6 @@ static void add_topic(struct builder *b, cJSON *obj, const char *key, const char
 	add_str(b, obj, key, topic);
 }
 
-static void add_unique_id(struct builder *b, cJSON *obj, const char *what)
-{
-	char id[160];
-
-	snprintf(id, sizeof(id), "rollsense_%s_%s", b->device, what);
-	add_str(b, obj, "unique_id", id);
-}
-
 /* Entities go unavailable when sensord's status (its will) says offline. */
 static void add_availability(struct builder *b, cJSON *cmp)
 {
@@ -72,12 +64,13 @@ static void add_availability(struct builder *b, cJSON *cmp)
 	add_str(b, a, "payload_not_available", "offline");
 }
 
-/* A sensor entity: a field of the JSON on <prefix>/<device>/<kind>, then its
- * extra attributes as key, value pairs in payload order (NULL ends them),
- * then the availability if it follows sensord's status. */
+/* An entity on <prefix>/<device>/<kind>: a sensor of a field of its JSON, or
+ * without a field a binary_sensor of the payload itself; then its extra
+ * attributes as key, value pairs in payload order (NULL ends them), then the
+ * availability if it follows sensord's status. */
 struct sensor_row {
 	const char *key, *name, *kind, *field;
-	const char *attrs[7]; /* at most three pairs: the last stays NULL */
+	const char *attrs[9]; /* at most four pairs: the last stays NULL */
 	bool available;
 };
 
@@ -95,6 +88,11 @@ static const struct sensor_row sensord_sensors[] = {
 	 * takes as a new cycle rather than a negative count. */
 	{ "chip_faults", "Chip faults", "health", "chip_faults",
 	  { TOTAL, "entity_category", "diagnostic", "icon", "mdi:chip" }, true },
+	/* The status itself, as a diagnostic: it is the availability of the
+	 * rest, so it has none of its own. */
+	{ "connected", "Connected", "status", NULL,
+	  { "payload_on", "online", "payload_off", "offline", "device_class", "connectivity",
+	    "entity_category", "diagnostic" }, false },
 };
 
 /* The collector's entities stay available when sensord is off: they are
@@ -117,16 +115,19 @@ static void add_sensors(struct builder *b, cJSON *cmps, const struct sensor_row 
 	for (size_t i = 0; i < n; i++) {
 		const struct sensor_row *r = &rows[i];
 		cJSON *c = add_obj(b, cmps, r->key);
-		char tpl[96];
+		char id[160], tpl[96];
 
 		if (!c)
 			continue;
-		add_str(b, c, "platform", "sensor");
+		add_str(b, c, "platform", r->field ? "sensor" : "binary_sensor");
 		add_str(b, c, "name", r->name);
-		add_unique_id(b, c, r->key);
+		snprintf(id, sizeof(id), "rollsense_%s_%s", b->device, r->key);
+		add_str(b, c, "unique_id", id);
 		add_topic(b, c, "state_topic", r->kind);
-		snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", r->field);
-		add_str(b, c, "value_template", tpl);
+		if (r->field) {
+			snprintf(tpl, sizeof(tpl), "{{ value_json.%s }}", r->field);
+			add_str(b, c, "value_template", tpl);
+		}
 		for (const char *const *a = r->attrs; *a; a += 2)
 			add_str(b, c, a[0], a[1]);
 		if (r->available)
@@ -155,19 +156,6 @@ static void add_components(struct builder *b, cJSON *cmps, enum discovery_source
 		return;
 	}
 	add_sensors(b, cmps, sensord_sensors, sizeof(sensord_sensors) / sizeof(sensord_sensors[0]));
-	/* The status itself, as a diagnostic: it is the availability of the
-	 * rest, so it has none of its own. */
-	c = add_obj(b, cmps, "connected");
-	if (c) {
-		add_str(b, c, "platform", "binary_sensor");
-		add_str(b, c, "name", "Connected");
-		add_unique_id(b, c, "connected");
-		add_topic(b, c, "state_topic", "status");
-		add_str(b, c, "payload_on", "online");
-		add_str(b, c, "payload_off", "offline");
-		add_str(b, c, "device_class", "connectivity");
-		add_str(b, c, "entity_category", "diagnostic");
-	}
 }
 
 int discovery_topic(char *buf, size_t len, const struct rs_config *cfg, const char *device,

@@ -419,7 +419,6 @@ static void on_connection_lost(void *context, char *cause)
 		snprintf(why, sizeof(why), "%s", cause ? cause : "connection lost");
 	queue_simple(c, MQTT_EVENT_LOST, why);
 	pthread_mutex_unlock(&c->lock);
-	tls_trace_watch(c, true);	/* for the next connect (mqtt_client_tick) */
 }
 
 /* Paho frees what it handed us only when we return 1; with 0 it keeps the
@@ -665,21 +664,18 @@ static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, siz
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	char what[2 * CONFIG_PATH_MAX + 200];
+	bool lost = false;
 	int rc;
 
 	if (c->tls && c->cfg.key_file[0] &&
 	    keyfile_check(c->cfg.key_file, c->cfg.key_group, what, sizeof(what)) != 0) {
 		snprintf(err, err_len, "mqtt.tls.key_file: %.260s; not connecting until it is fixed",
 			 what);
-		pthread_mutex_lock(&c->lock);
-		c->connecting = false;
-		if (from_tick && !c->key_refused)
-			queue_simple(c, MQTT_EVENT_LOST, err);
-		pthread_mutex_unlock(&c->lock);
 		if (c->key_refused)
 			log_debug("mqtt: %s", err);
+		lost = from_tick && !c->key_refused;
 		c->key_refused = true;
-		return -1;
+		goto failed;
 	}
 	c->key_refused = false;
 	opts.keepAliveInterval = (int)c->cfg.keepalive_s;
@@ -709,12 +705,15 @@ static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, siz
 	rc = MQTTAsync_connect(c->handle, &opts);
 	if (rc == MQTTASYNC_SUCCESS)
 		return 0;
-	pthread_mutex_lock(&c->lock);
-	c->connecting = false;
-	pthread_mutex_unlock(&c->lock);
 	snprintf(err, err_len, "mqtt: connect to %s failed at once (code %d)", c->cfg.uri, rc);
 	if (from_tick)
 		log_warn("%s", err);
+failed:
+	pthread_mutex_lock(&c->lock);
+	c->connecting = false;
+	if (lost)
+		queue_simple(c, MQTT_EVENT_LOST, err);
+	pthread_mutex_unlock(&c->lock);
 	return -1;
 }
 
@@ -820,9 +819,7 @@ int mqtt_client_subscribe(struct mqtt_client *c, const char *filter, int qos)
 	c->n_filters++;
 	now = c->connected;
 	pthread_mutex_unlock(&c->lock);
-	if (now && subscribe_one(c, i) != MQTTASYNC_SUCCESS)
-		return -1;
-	return 0;
+	return now && subscribe_one(c, i) != MQTTASYNC_SUCCESS ? -1 : 0;
 }
 
 int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload,

@@ -536,15 +536,18 @@ static enum reading_error field_run(const cJSON *root, char run[READING_RUN_LEN 
 	return READING_OK;
 }
 
-/* A count on the wire: a number with no fraction (a fraction is a wrong
- * type for a counter, 12.5 is not a sequence number) from 0 to limit, limit
- * itself included or not. The range is checked first. Compared as doubles:
- * 2^53 converts exactly, and so does every integer below it. */
-static enum reading_error count_value(const cJSON *item, uint64_t limit, bool inclusive,
-				      uint64_t *out)
+/* The count root has under name: a number with no fraction (a fraction is a
+ * wrong type for a counter, 12.5 is not a sequence number) from 0 to limit,
+ * limit itself included or not. The range is checked first. Compared as
+ * doubles: 2^53 converts exactly, and so does every integer below it. */
+static enum reading_error field_count(const cJSON *root, const char *name, uint64_t limit,
+				      bool inclusive, uint64_t *out)
 {
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
 	double v;
 
+	if (!item)
+		return READING_ERR_MISSING;
 	if (!cJSON_IsNumber(item))
 		return READING_ERR_TYPE;
 	v = item->valuedouble;
@@ -554,13 +557,6 @@ static enum reading_error count_value(const cJSON *item, uint64_t limit, bool in
 		return READING_ERR_TYPE;
 	*out = (uint64_t)v;
 	return READING_OK;
-}
-
-static enum reading_error field_seq(const cJSON *root, uint64_t *seq)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "seq");
-
-	return item ? count_value(item, SEQ_MAX, true, seq) : READING_ERR_MISSING;
 }
 
 /* A required number from lo to hi; with null_ok, null too, which stands for
@@ -638,16 +634,10 @@ static enum reading_error field_faults(const cJSON *root, struct reading *r)
  * below seq (RANGE). *has says if it is there. */
 static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, bool *has, uint64_t *out)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "lost_after");
-	enum reading_error err;
+	enum reading_error err = field_count(root, "lost_after", seq, false, out);
 
-	*has = false;
-	*out = 0;
-	if (!item)
-		return READING_OK;
-	err = count_value(item, seq, false, out);
 	*has = err == READING_OK;
-	return err;
+	return err == READING_ERR_MISSING ? READING_OK : err;
 }
 
 static enum reading_error field_end_session(const cJSON *root, bool *out)
@@ -694,20 +684,18 @@ static enum reading_error faults_check(const cJSON *root)
  * written only on success. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
 {
-	struct reading tmp;
+	struct reading tmp = { 0 };
 	cJSON *root;
 	enum reading_error err;
 
 	err = json_object_parse(payload, len, &root);
 	if (err != READING_OK)
 		return err;
-
-	memset(&tmp, 0, sizeof(tmp));
 	err = faults_check(root);
 	if (err == READING_OK)
 		err = field_run(root, tmp.run);
 	if (err == READING_OK)
-		err = field_seq(root, &tmp.seq);
+		err = field_count(root, "seq", SEQ_MAX, true, &tmp.seq);
 	if (err == READING_OK)
 		err = field_number(root, "mono", 0, MONO_MAX_S, false, &tmp.mono);
 	if (err == READING_OK)
@@ -742,7 +730,7 @@ int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], u
 		return -1;
 	err = field_run(root, run_tmp);
 	if (err == READING_OK)
-		err = field_seq(root, &seq_tmp);
+		err = field_count(root, "seq", SEQ_MAX, true, &seq_tmp);
 	cJSON_Delete(root);
 	if (err != READING_OK)
 		return -1;

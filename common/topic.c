@@ -68,9 +68,7 @@ int topic_parse(const char *topic, const char *prefix, char *device, size_t devi
 
 	if (device_n >= device_len || kind_n >= kind_len)
 		return -1;
-	memcpy(device, dev, device_n);
-	device[device_n] = '\0';
-	memcpy(kind, knd, kind_n);
-	kind[kind_n] = '\0';
+	snprintf(device, device_len, "%.*s", (int)device_n, dev);
+	snprintf(kind, kind_len, "%s", knd);
 	return 0;
 }

@@ -107,8 +107,10 @@ struct bus *sim_bus_open(struct sim_scenario *scn, double (*now_s)(void *ctx), v
 
 	sb = scn && now_s ? calloc(1, sizeof(*sb)) : NULL;
 	if (!sb) {
+		int err = scn && now_s ? ENOMEM : EINVAL;
+
 		sim_scenario_free(scn);
-		errno = scn && now_s ? ENOMEM : EINVAL;
+		errno = err;
 		return NULL;
 	}
 	sb->bus.read = sim_bus_read;

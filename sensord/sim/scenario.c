@@ -77,7 +77,6 @@ struct sim_scenario {
 	bool end_set;
 	size_t chip_count;
 	struct sim_chip chips[SIM_MAX_CHIPS];
-	size_t quantity_count[SIM_MAX_CHIPS];
 	struct sim_timeline lines[SIM_MAX_CHIPS][SIM_MAX_QUANTITIES];
 	struct sim_windows faults[SIM_MAX_CHIPS][SIM_FAULT_KINDS];
 };
@@ -276,12 +275,6 @@ static int parse_fail(struct parser *p, const char *fmt, ...)
 	return -1;
 }
 
-static int parse_nomem(struct parser *p)
-{
-	p->nomem = true;
-	return -1;
-}
-
 /* Copies a token for an error message into p->quoted: at most QUOTE_MAX
  * bytes, anything unprintable as '?', so hostile input cannot put control
  * characters into a log line. */
@@ -470,7 +463,7 @@ static int parse_chip(struct parser *p)
 	struct sim_chip *chip;
 	uint8_t address = 0;
 	size_t i, name_len;
-	int q_i, n;
+	int q_i;
 
 	if (parse_arity(p, 3, 4, usage))
 		return -1;
@@ -510,17 +503,17 @@ static int parse_chip(struct parser *p)
 
 	chip = &scn->chips[scn->chip_count];
 	chip->state = calloc(1, model->state_size ? model->state_size : 1);
-	if (!chip->state)
-		return parse_nomem(p);
+	if (!chip->state) {
+		p->nomem = true;
+		return -1;
+	}
 	chip->model = model;
 	chip->scn = scn;
 	chip->index = (int)scn->chip_count;
 	chip->address = address;
 	chip->sealed = p->ntok == 5;
 	memcpy(chip->name, p->tok[1], name_len + 1);
-	n = model_quantity_count(model);
-	scn->quantity_count[scn->chip_count] = (size_t)n;
-	for (q_i = 0; q_i < n; q_i++) {
+	for (q_i = 0; q_i < model_quantity_count(model); q_i++) {
 		scn->lines[scn->chip_count][q_i].initial = model->defaults ? model->defaults[q_i] : 0;
 		scn->lines[scn->chip_count][q_i].sigma = model->noise ? model->noise[q_i] : 0;
 	}
@@ -549,7 +542,7 @@ static void *parse_room(struct parser *p, void *items, size_t count, size_t *cap
 		return items;
 	grown = realloc(items, bigger * size);
 	if (!grown) {
-		parse_nomem(p);
+		p->nomem = true;
 		return NULL;
 	}
 	*cap = bigger;
@@ -716,7 +709,6 @@ static int parse_text(struct parser *p, const char *text, size_t len)
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t line_len = nl ? (size_t)(nl - line) : len - pos;
-		char *hash;
 
 		pos += line_len + (nl ? 1 : 0);
 		p->line_no++;
@@ -726,9 +718,7 @@ static int parse_text(struct parser *p, const char *text, size_t len)
 			return parse_fail(p, "NUL byte in line");
 		memcpy(buf, line, line_len);
 		buf[line_len] = '\0';
-		hash = strchr(buf, '#');
-		if (hash)
-			*hash = '\0';
+		buf[strcspn(buf, "#")] = '\0';
 		tokenize(p, buf);
 		if (p->ntok == 0)
 			continue;
@@ -852,11 +842,9 @@ double sim_scenario_end_s(const struct sim_scenario *scn)
 
 static const struct sim_timeline *chip_line(const struct sim_chip *chip, int q)
 {
-	const struct sim_scenario *scn = chip->scn;
-
-	if (q < 0 || (size_t)q >= scn->quantity_count[chip->index])
+	if (q < 0 || q >= model_quantity_count(chip->model))
 		return NULL;
-	return &scn->lines[chip->index][q];
+	return &chip->scn->lines[chip->index][q];
 }
 
 double sim_chip_initial(struct sim_chip *chip, int q)
