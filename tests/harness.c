@@ -559,18 +559,16 @@ static int config_override(cJSON *root, char *line)
 	return 0;
 }
 
-int harness_write_config(const struct harness_env *env, const char *overrides, ...)
+static int config_write_v(const struct harness_env *env, const char *path, const char *overrides,
+			  va_list ap)
 {
 	cJSON *root = config_base(env);
 	char lines[4096], *line, *save = NULL, *text = NULL;
-	va_list ap;
 	int rc = -1;
 
 	if (!root)
 		return -1;
-	va_start(ap, overrides);
 	vsnprintf(lines, sizeof(lines), overrides, ap);
-	va_end(ap);
 	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (config_override(root, line) < 0) {
 			fprintf(stderr, "harness_write_config: bad override \"%s\"\n", line);
@@ -578,9 +576,31 @@ int harness_write_config(const struct harness_env *env, const char *overrides, .
 		}
 	text = cJSON_Print(root);
 	if (text)
-		rc = harness_write_file(env->cfg, "%s\n", text);
+		rc = harness_write_file(path, "%s\n", text);
 out:
 	free(text);
 	cJSON_Delete(root);
+	return rc;
+}
+
+int harness_write_config(const struct harness_env *env, const char *overrides, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, overrides);
+	rc = config_write_v(env, env->cfg, overrides, ap);
+	va_end(ap);
+	return rc;
+}
+
+int harness_write_config_to(const struct harness_env *env, const char *path, const char *overrides, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, overrides);
+	rc = config_write_v(env, path, overrides, ap);
+	va_end(ap);
 	return rc;
 }

@@ -146,5 +146,8 @@ int harness_env_copy_scenario(const struct harness_env *env, const char *path);
  * written. */
 int harness_write_config(const struct harness_env *env, const char *overrides, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same, written to path instead (a daemon with a file of its own). */
+int harness_write_config_to(const struct harness_env *env, const char *path, const char *overrides, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

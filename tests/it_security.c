@@ -237,40 +237,32 @@ static pid_t watch(int port, const char *user, const char *password, const char 
  * acknowledgements, and o's identity, broker and secrets. */
 static const char *config_write(struct fixture *f, const char *name, const struct daemon_opts *o)
 {
+	static const char *const keys[] = { "username", "password_file", "tls.ca_file", "tls.cert_file",
+					     "tls.key_file" };
+	const char *values[] = { o->username, o->password_file, o->ca_file, o->cert_file, o->key_file };
 	static char path[300];
-	char mqtt[2048];
-	int n;
+	char secrets[2048] = "";
+	size_t n = 0;
 
-	n = snprintf(mqtt, sizeof(mqtt), "\"uri\": \"%s\", \"keepalive_s\": 5", o->uri);
-	if (o->username)
-		n += snprintf(mqtt + n, sizeof(mqtt) - (size_t)n, ", \"username\": \"%s\"", o->username);
-	if (o->password_file)
-		n += snprintf(mqtt + n, sizeof(mqtt) - (size_t)n, ", \"password_file\": \"%s\"",
-			      o->password_file);
-	if (o->ca_file || o->cert_file) {
-		n += snprintf(mqtt + n, sizeof(mqtt) - (size_t)n, ", \"tls\": { ");
-		if (o->ca_file)
-			n += snprintf(mqtt + n, sizeof(mqtt) - (size_t)n, "\"ca_file\": \"%s\"%s",
-				      o->ca_file, o->cert_file ? ", " : "");
-		if (o->cert_file)
-			n += snprintf(mqtt + n, sizeof(mqtt) - (size_t)n,
-				      "\"cert_file\": \"%s\", \"key_file\": \"%s\"", o->cert_file,
-				      o->key_file);
-		n += snprintf(mqtt + n, sizeof(mqtt) - (size_t)n, " }");
-	}
-	assert_true(n > 0 && (size_t)n < sizeof(mqtt));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (values[i])
+			n += (size_t)snprintf(secrets + n, sizeof(secrets) - n, "mqtt.%s=\"%s\"\n", keys[i],
+					      values[i]);
+	assert_true(n < sizeof(secrets));
 	path_in(path, sizeof(path), f->env.dir, name);
-	assert_int_equal(harness_write_file(path,
-		"{ \"device_id\": \"%s\",\n"
-		"  \"mqtt\": { %s },\n"
-		"  \"sensord\": { \"sample_hz\": 10, \"state_dir\": \"%s/%s\", \"confirm\": \"collector\",\n"
-		"    \"resend_s\": 2, \"flush_s\": 0.2,\n"
-		"    \"sensors\": [ { \"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\",\n"
-		"                   \"provides\": [\"pressure_kpa\"] } ],\n"
-		"    \"simulation\": { \"scenario\": \"%s\", \"time_scale\": 10, \"exit_at_end\": true } },\n"
-		"  \"detector\": { \"idle_s\": 10 },\n"
-		"  \"collector\": { \"database\": \"%s\", \"commit_s\": 0.2 } }\n",
-		o->device, mqtt, f->env.dir, o->state ? o->state : "state", f->env.scn, f->env.db), 0);
+	assert_int_equal(harness_write_config_to(&f->env, path,
+		"device_id=\"%s\"\n"
+		"mqtt.uri=\"%s\"\n"
+		"mqtt.keepalive_s=5\n"
+		"%s"
+		"sensord.state_dir=\"%s/%s\"\n"
+		"sensord.confirm=\"collector\"\n"
+		"sensord.resend_s=2\n"
+		"sensord.sensors=[{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\","
+		" \"provides\": [\"pressure_kpa\"]}]\n"
+		"sensord.simulation.time_scale=10\n"
+		"detector.idle_s=10\n",
+		o->device, o->uri, secrets, f->env.dir, o->state ? o->state : "state"), 0);
 	return path;
 }
 
