@@ -130,13 +130,9 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 	for (size_t i = 0; i < cfg->n_sensors; i++) {
 		const struct sensor_cfg *sc = &cfg->sensors[i];
 		struct chip *c = &s->chips[s->n_chips];
+		/* The configuration only holds registered drivers' names. */
 		const struct sensor_driver *drv = sensor_driver_find(sc->driver);
 
-		if (!drv) {
-			snprintf(err, err_len, "%s: no driver \"%s\" (known: %s)", sc->key, sc->driver,
-				 sensor_driver_names());
-			goto err_free;
-		}
 		c->sensor.drv = drv;
 		c->sensor.cfg = sc;
 		c->sensor.address = sc->address;
@@ -192,28 +188,12 @@ static int read_with_retry(struct chip *c, struct sensor_values *v)
 	return rc;
 }
 
-static void chip_failed(struct sampler *s, struct chip *c, double now, const char *what)
+/* A sample that gave no value: its fault text, counted, logged once per
+ * failing stretch. */
+static void chip_fault(struct sampler *s, struct chip *c, const char *what)
 {
 	snprintf(c->fault, sizeof(c->fault), "%s", what);
-	c->fails++;
 	s->stats.faults++;
-	if (c->fails >= FAILS_BEFORE_REINIT && !c->need_init) {
-		c->need_init = true;
-		c->retry_at = now + c->retry_delay_s;
-	}
-	if (!c->was_failing) {
-		log_warn("%s: %s", c->sensor.cfg->key, what);
-		c->was_failing = true;
-	}
-}
-
-static void chip_reinit_failed(struct sampler *s, struct chip *c, double now, const char *what)
-{
-	snprintf(c->fault, sizeof(c->fault), "%s", what);
-	c->fails++;
-	s->stats.faults++;
-	c->retry_at = now + c->retry_delay_s;
-	c->retry_delay_s = fmin(c->retry_delay_s * 2, REINIT_DELAY_MAX_S);
 	if (!c->was_failing) {
 		log_warn("%s: %s", c->sensor.cfg->key, what);
 		c->was_failing = true;
@@ -235,29 +215,33 @@ static bool chip_sample(struct sampler *s, struct chip *c, double now, struct se
 			s->stats.reinits++;
 		rc = sn->drv->init(sn);
 		if (rc < 0) {
-			chip_reinit_failed(s, c, now, fault_text(rc));
+			c->fails++;
+			c->retry_at = now + c->retry_delay_s;
+			c->retry_delay_s = fmin(c->retry_delay_s * 2, REINIT_DELAY_MAX_S);
+			chip_fault(s, c, fault_text(rc));
 			return false;
 		}
 		c->need_init = false;
 	}
 	rc = read_with_retry(c, v);
 	if (rc < 0) {
-		chip_failed(s, c, now, fault_text(rc));
+		if (++c->fails >= FAILS_BEFORE_REINIT && !c->need_init) {
+			c->need_init = true;
+			c->retry_at = now + c->retry_delay_s;
+		}
+		chip_fault(s, c, fault_text(rc));
 		return false;
 	}
 	if (sn->drv->stuck_samples) {
 		c->same_raw = v->raw == c->last_raw ? c->same_raw + 1 : 0;
 		c->last_raw = v->raw;
 		if (c->same_raw + 1 >= sn->drv->stuck_samples) {
+			char what[READING_FAULT_LEN];
+
 			/* Not re-initialised: a reset cannot be told from recovery
 			 * while the values stay frozen; a changing value can. */
-			snprintf(c->fault, sizeof(c->fault), "stuck (same raw value %u times)",
-				 c->same_raw + 1);
-			s->stats.faults++;
-			if (!c->was_failing) {
-				log_warn("%s: %s", sn->cfg->key, c->fault);
-				c->was_failing = true;
-			}
+			snprintf(what, sizeof(what), "stuck (same raw value %u times)", c->same_raw + 1);
+			chip_fault(s, c, what);
 			return false;
 		}
 	}
