@@ -356,9 +356,7 @@ int main(int argc, char **argv)
 	rc = daemon_options_parse(argc, argv, "rollsense-collector", false, true, usage, &o);
 	if (rc >= 0)
 		return rc;
-	if (daemon_config_load(o.config_path, &cfg, NULL) < 0)
-		return DAEMON_EXIT_CONFIG;
-	rc = daemon_config_start(&o, &cfg);
+	rc = daemon_config_start(&o, &cfg, NULL);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc) {

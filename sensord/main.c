@@ -5,7 +5,6 @@
  * connection allows, and takes MQTT's events (Paho's own threads only queue
  * them). Signals set flags that the loop acts on. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -827,22 +826,13 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 	struct daemon_options o;
-	const char *path;
 	char err[1024];
 	int rc;
 
 	rc = daemon_options_parse(argc, argv, "rollsense-sensord", true, false, usage, &o);
 	if (rc >= 0)
 		return rc;
-	path = o.config_path;
-	if (optind < argc) {
-		fprintf(stderr, "rollsense-sensord: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return DAEMON_EXIT_CONFIG;
-	}
-	if (daemon_config_load(path, &d.cfg, sensord_cfg_check) < 0)
-		return DAEMON_EXIT_CONFIG;
-	rc = daemon_config_start(&o, &d.cfg);
+	rc = daemon_config_start(&o, &d.cfg, sensord_cfg_check);
 	if (rc >= 0)
 		return rc;
 
@@ -852,12 +842,12 @@ int main(int argc, char **argv)
 	new_run_id(d.run);
 	d.sampler = sampler_new(&d.cfg.sensord, err, sizeof(err));
 	if (!d.sampler) {
-		fprintf(stderr, "%s: %s\n", path, err);
+		fprintf(stderr, "%s: %s\n", o.config_path, err);
 		return 1;
 	}
 	d.detector = detector_new(&d.cfg.detector);
 	if (!d.detector) {
-		fprintf(stderr, "%s: detector: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: detector: %s\n", o.config_path, strerror(errno));
 		sampler_free(d.sampler);
 		return 1;
 	}
