@@ -40,11 +40,6 @@ struct gpio_gpiod {
 #endif
 };
 
-static bool line_configured(const struct gpio_line_cfg *l)
-{
-	return l->name[0] != '\0' || l->offset >= 0;
-}
-
 /* "GPIO17" or "17", for messages. */
 static const char *line_label(const struct gpio_line_cfg *l, char *buf, size_t len)
 {
@@ -336,7 +331,7 @@ struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t e
 		goto err_free;
 	}
 	for (int i = 0; i < LINES; i++) {
-		gg->present[i] = line_configured(lines[i]);
+		gg->present[i] = gpio_line_configured(lines[i]);
 		if (!gg->present[i])
 			continue;
 		errno = 0;
