@@ -153,8 +153,10 @@ static void new_run_id(char run[READING_RUN_LEN + 1])
 	snprintf(run, READING_RUN_LEN + 1, "%016llx", (unsigned long long)r);
 }
 
-static void json_number(FILE *out, double v, int decimals)
+/* name (with what goes before it), then v with decimals, or null. */
+static void json_number(FILE *out, const char *name, double v, int decimals)
 {
+	fputs(name, out);
 	if (isnan(v))
 		fputs("null", out);
 	else
@@ -185,14 +187,11 @@ static int run_once(struct daemon *d)
 	for (size_t i = 0; i < n; i++) {
 		const struct sensor_values *v = &details[i].values;
 
-		printf("%s\"%s\":{\"pressure_pa\":", i ? "," : "", details[i].key);
-		json_number(stdout, v->pressure_pa, 2);
-		fputs(",\"temperature_c\":", stdout);
-		json_number(stdout, v->temperature_c, 2);
-		fputs(",\"humidity_pct\":", stdout);
-		json_number(stdout, v->humidity_pct, 2);
-		fputs(",\"voltage_v\":", stdout);
-		json_number(stdout, v->voltage_v, 5);
+		printf("%s\"%s\":{", i ? "," : "", details[i].key);
+		json_number(stdout, "\"pressure_pa\":", v->pressure_pa, 2);
+		json_number(stdout, ",\"temperature_c\":", v->temperature_c, 2);
+		json_number(stdout, ",\"humidity_pct\":", v->humidity_pct, 2);
+		json_number(stdout, ",\"voltage_v\":", v->voltage_v, 5);
 		if (details[i].fault) {
 			printf(",\"fault\":\"%s\"", details[i].fault);
 			failed = 1;
@@ -203,10 +202,10 @@ static int run_once(struct daemon *d)
 	return failed;
 }
 
-static int publish_status(struct daemon *d, const char *status)
+/* Retained, at QoS 1, with no outbox entry behind it (tag UINT64_MAX). */
+static void publish_retained(struct daemon *d, const char *topic, const char *payload)
 {
-	return mqtt_client_publish(d->mqtt, d->topic_status, status, strlen(status), 1, true,
-				   UINT64_MAX);
+	mqtt_client_publish(d->mqtt, topic, payload, strlen(payload), 1, true, UINT64_MAX);
 }
 
 /* Retained counters on <prefix>/<device>/health, for dashboards (Home
@@ -229,7 +228,7 @@ static void publish_health(struct daemon *d)
 		       (unsigned long long)ob.corrupt_regions, (unsigned long long)d->events_dropped,
 		       (unsigned long long)d->acks_ignored);
 	if (len > 0 && (size_t)len < sizeof(buf))
-		mqtt_client_publish(d->mqtt, d->topic_health, buf, (size_t)len, 1, true, UINT64_MAX);
+		publish_retained(d, d->topic_health, buf);
 	d->health_published_at = clock_real_s();
 }
 
@@ -248,7 +247,7 @@ static void publish_discovery(struct daemon *d)
 		free(payload);
 		return;
 	}
-	mqtt_client_publish(d->mqtt, topic, payload, strlen(payload), 1, true, UINT64_MAX);
+	publish_retained(d, topic, payload);
 	free(payload);
 }
 
@@ -293,7 +292,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 	switch (ev->kind) {
 	case MQTT_EVENT_CONNECTED:
 		log_info("mqtt: connected to %s", d->cfg.mqtt.uri);
-		publish_status(d, "online");
+		publish_retained(d, d->topic_status, "online");
 		publish_discovery(d);
 		publish_health(d);
 		/* Whatever was in flight may be gone with the old connection. */
@@ -474,14 +473,12 @@ static void take_sample(struct daemon *d, double tick_mono)
 	d->outbox_write_failing = err < 0;
 	n = detector_feed(d->detector, r.mono, r.pressure_kpa, r.temperature_c,
 			  1.0 / d->cfg.sensord.sample_hz, ev, DETECTOR_EVENTS_MAX);
-	if (n)
-		publish_events(d, r.ts - r.mono, ev, n);
+	publish_events(d, r.ts - r.mono, ev, n);
 	if (r.end_session) {
 		/* After feeding it, as the collector does: the reading that
 		 * carries end_session is the session's last sample. */
 		n = detector_end_session(d->detector, NAN, ev, DETECTOR_EVENTS_MAX);
-		if (n)
-			publish_events(d, r.ts - r.mono, ev, n);
+		publish_events(d, r.ts - r.mono, ev, n);
 	}
 	sample_notify(d, &r);
 }
@@ -813,7 +810,7 @@ static int run_daemon(struct daemon *d)
 	if (rc_flush < 0)
 		log_error("outbox: final write failed: %s", strerror(-rc_flush));
 	if (mqtt_client_connected(d->mqtt))
-		publish_status(d, "offline");
+		publish_retained(d, d->topic_status, "offline");
 	(void)log_health(d);
 	mqtt_client_free(d->mqtt, 2000);
 	if (d->gpio)
