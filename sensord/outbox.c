@@ -319,17 +319,21 @@ static int pending_id_add(struct outbox *ob, uint64_t id)
 	return 0;
 }
 
+/* The run's 'K' waiting for the next flush, or NULL. */
+static struct pending_ack *pending_ack_find(const struct outbox *ob, const char *run)
+{
+	for (size_t i = 0; i < ob->n_pend_acks; i++)
+		if (strcmp(ob->pend_acks[i].run, run) == 0)
+			return &ob->pend_acks[i];
+	return NULL;
+}
+
 /* Notes that r's state (its ack) is to be logged at the next flush; one
  * record per run and flush, carrying the latest values. */
 static int pending_ack_add(struct outbox *ob, const struct run_state *r)
 {
-	struct pending_ack *n, *a = NULL;
-	size_t i;
+	struct pending_ack *n, *a = pending_ack_find(ob, r->run);
 
-	for (i = 0; i < ob->n_pend_acks && !a; i++) {
-		if (strcmp(ob->pend_acks[i].run, r->run) == 0)
-			a = &ob->pend_acks[i];
-	}
 	if (!a) {
 		n = table_room(ob->pend_acks, &ob->cap_pend_acks, ob->n_pend_acks, sizeof(*n), 4);
 		if (!n)
@@ -625,7 +629,7 @@ static int batch_build(struct outbox *ob, bool fresh)
 	const struct run_state *r;
 	const struct slot *s;
 	uint64_t pos;
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 
 	outlog_batch_begin(ob->log);
 	for (pos = ob->write_pos; pos < ob->tail_pos; pos++) {
@@ -650,14 +654,8 @@ static int batch_build(struct outbox *ob, bool fresh)
 		return 0;
 	for (i = 0; i < ob->n_runs; i++) {
 		r = &ob->runs[i];
-		if (r->acked_seq == 0)
-			continue;
-		for (j = 0; j < ob->n_pend_acks; j++) {
-			if (strcmp(ob->pend_acks[j].run, r->run) == 0)
-				break;
-		}
-		if (j < ob->n_pend_acks)
-			continue;	/* just written */
+		if (r->acked_seq == 0 || pending_ack_find(ob, r->run))
+			continue;	/* no ack, or just written */
 		if (outlog_batch_run_state(ob->log, r->run, r->acked_seq, r->max_seq) < 0)
 			return -ENOMEM;
 	}
@@ -699,9 +697,6 @@ int outbox_flush(struct outbox *ob)
 
 void outbox_close(struct outbox *ob)
 {
-	uint64_t pos;
-	struct slot *s;
-
 	if (!ob)
 		return;
 	if (ob->loaded) {
@@ -709,10 +704,8 @@ void outbox_close(struct outbox *ob)
 		if (outbox_flush(ob) == 0 && ob->st.depth == 0)
 			(void)outlog_prune(ob->log, oldest_id(ob), false);
 	}
-	for (pos = ob->head_pos; pos < ob->tail_pos; pos++) {
-		s = slot_at(ob, pos);
-		free(s->e.payload);
-	}
+	for (uint64_t pos = ob->head_pos; pos < ob->tail_pos; pos++)
+		free(slot_at(ob, pos)->e.payload);
 	outlog_close(ob->log);
 	free(ob->slots);
 	free(ob->runs);
