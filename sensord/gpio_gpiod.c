@@ -40,16 +40,6 @@ struct gpio_gpiod {
 #endif
 };
 
-/* "GPIO17" or "17", for messages. */
-static const char *line_label(const struct gpio_line_cfg *l, char *buf, size_t len)
-{
-	if (l->name[0])
-		snprintf(buf, len, "\"%s\"", l->name);
-	else
-		snprintf(buf, len, "%d", l->offset);
-	return buf;
-}
-
 #ifdef ROLLSENSE_GPIOD_V2
 
 /* v2 opens chips by path only: a name is a file in /dev, a label needs a scan
@@ -337,9 +327,13 @@ struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t e
 		errno = 0;
 		rc = line_find(gg, i, lines[i]);
 		if (rc < 0) {
+			/* "GPIO17" or 17 */
+			if (lines[i]->name[0])
+				snprintf(label, sizeof(label), "\"%s\"", lines[i]->name);
+			else
+				snprintf(label, sizeof(label), "%d", lines[i]->offset);
 			snprintf(err, err_len, "sensord.feedback.%s: line %s on %s: %s", line_keys[i],
-				 line_label(lines[i], label, sizeof(label)), cfg->chip,
-				 rc == -ENOENT ? "no such line (see gpioinfo)" : strerror(-rc));
+				 label, cfg->chip, rc == -ENOENT ? "no such line (see gpioinfo)" : strerror(-rc));
 			goto err_close_chip;
 		}
 	}

@@ -684,11 +684,9 @@ static int run_daemon(struct daemon *d)
 				  (unsigned long long)st.corrupt_bytes, outbox_dir);
 	}
 
-	if (d->cfg.mqtt.client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", d->cfg.mqtt.client_id);
-	else
-		snprintf(client_id, sizeof(client_id), "rollsense-sensord-%s", d->cfg.device_id);
-	d->mqtt = mqtt_client_new(&d->cfg.mqtt, client_id, &will, err, sizeof(err));
+	snprintf(client_id, sizeof(client_id), "rollsense-sensord-%s", d->cfg.device_id);
+	d->mqtt = mqtt_client_new(&d->cfg.mqtt, d->cfg.mqtt.client_id[0] ? d->cfg.mqtt.client_id :
+				  client_id, &will, err, sizeof(err));
 	if (!d->mqtt) {
 		log_error("%s: %s", d->cfg.path, err);
 		outbox_close(d->outbox);

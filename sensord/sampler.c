@@ -25,8 +25,7 @@ static const unsigned retry_pause_us[READ_TRIES] = { 0, 500, 2000 };
 
 struct chip {
 	struct sensor sensor;
-	struct gauge gauge;
-	bool has_gauge;
+	struct gauge gauge;	/* for a chip that provides pressure */
 	bool need_init;
 	unsigned fails;		/* failed samples in a row */
 	double retry_at;	/* mono time of the next re-initialisation */
@@ -148,7 +147,6 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 			bool gas = drv->pressure == SENSOR_PRESSURE_GAS;
 
 			gauge_init(&c->gauge, &cfg->gauge, gas && cfg->gauge.gas_law);
-			c->has_gauge = true;
 		}
 		c->need_init = true;
 		c->retry_delay_s = REINIT_DELAY_MIN_S;
@@ -298,7 +296,7 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 void sampler_tare(struct sampler *s)
 {
 	for (size_t i = 0; i < s->n_chips; i++)
-		if (s->chips[i].has_gauge)
+		if (s->chips[i].sensor.cfg->provides & CONFIG_CHANNEL_PRESSURE)
 			gauge_tare(&s->chips[i].gauge);
 }
 
