@@ -46,13 +46,27 @@ int daemon_options_parse(int argc, char **argv, const char *name, bool with_once
 	return -1;
 }
 
-void daemon_signals_install(void (*handler)(int), bool usr1)
+volatile sig_atomic_t daemon_stop_requested;
+volatile sig_atomic_t daemon_reload_requested;
+volatile sig_atomic_t daemon_usr1_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		daemon_reload_requested = 1;
+	else if (sig == SIGUSR1)
+		daemon_usr1_requested = 1;
+	else
+		daemon_stop_requested = 1;
+}
+
+void daemon_signals_install(bool usr1)
 {
 	struct sigaction sa;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
+	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

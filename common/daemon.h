@@ -1,9 +1,11 @@
-/* What both daemons do with their command line and their configuration: the
- * shared options, loading with the daemon's own checks, --check-config, the
- * log level, and the shared half of a reload on SIGHUP. */
+/* What both daemons do with their command line, their configuration and
+ * signals: the shared options, loading with the daemon's own checks,
+ * --check-config, the log level, the shared half of a reload on SIGHUP, and
+ * the flags the signals set. */
 #ifndef ROLLSENSE_DAEMON_H
 #define ROLLSENSE_DAEMON_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -49,8 +51,15 @@ int daemon_config_start(const struct daemon_options *o, struct rs_config *cfg,
 int daemon_config_reload(struct rs_config *cur, struct rs_config *next, enum config_daemon daemon,
 			 daemon_config_check_fn check, const char *waiting);
 
-/* Ignores SIGPIPE and sends SIGTERM, SIGINT, SIGHUP and, with usr1, SIGUSR1
- * to handler. Call it before Paho starts its threads, so they inherit it. */
-void daemon_signals_install(void (*handler)(int), bool usr1);
+/* Set to 1 by the signals (the handler does nothing else); the main loop acts
+ * on them and clears what it handled. */
+extern volatile sig_atomic_t daemon_stop_requested;	/* SIGTERM, SIGINT */
+extern volatile sig_atomic_t daemon_reload_requested;	/* SIGHUP */
+extern volatile sig_atomic_t daemon_usr1_requested;	/* SIGUSR1, with usr1 */
+
+/* Ignores SIGPIPE and sets the flags above on SIGTERM, SIGINT, SIGHUP and,
+ * with usr1, SIGUSR1. Call it before Paho starts its threads, so they
+ * inherit it. */
+void daemon_signals_install(bool usr1);
 
 #endif

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,20 +41,6 @@
 /* The button is read this often: a press is noticed within ~20 ms (two
  * polls inside the default 30 ms debounce). */
 #define FEEDBACK_POLL_S 0.01
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
-static volatile sig_atomic_t tare_requested;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload_requested = 1;
-	else if (sig == SIGUSR1)
-		tare_requested = 1;
-	else
-		stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -445,12 +430,11 @@ static void take_sample(struct daemon *d, double tick_mono)
 {
 	int err = 0;
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
-	struct reading r;
+	struct reading r = { 0 };
 	char buf[READING_MAX_PAYLOAD];
 	size_t n;
 	int len;
 
-	memset(&r, 0, sizeof(r));
 	snprintf(r.run, sizeof(r.run), "%s", d->run);
 	r.seq = ++d->seq;
 	r.mono = tick_mono;
@@ -552,7 +536,6 @@ static bool log_health(struct daemon *d)
  * *last alone, so it is tried again at the next pass. The period is read at
  * every pass, as a reload may change it. */
 struct cron_job {
-	const char *name;
 	const double *period_s;
 	double *last;
 	bool (*fn)(struct daemon *d);
@@ -640,11 +623,10 @@ static int run_daemon(struct daemon *d)
 	int rc = 0, rc_flush;
 	/* Run in this order at each pass, after the MQTT events and the pump. */
 	const struct cron_job jobs[] = {
-		{ "outbox flush", &d->cfg.sensord.flush_s, &last_flush, job_flush },
-		{ "outbox drops log", &drops_log_every_s, &d->outbox_drop_logged_at, job_log_drops },
-		{ "health publish", &health_publish_every_s, &d->health_published_at,
-		  job_publish_health },
-		{ "health log", &health_every_s, &last_health, log_health },
+		{ &d->cfg.sensord.flush_s, &last_flush, job_flush },
+		{ &drops_log_every_s, &d->outbox_drop_logged_at, job_log_drops },
+		{ &health_publish_every_s, &d->health_published_at, job_publish_health },
+		{ &health_every_s, &last_health, log_health },
 	};
 
 	topic_build(d->topic_reading, sizeof(d->topic_reading), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "reading");
@@ -728,13 +710,13 @@ static int run_daemon(struct daemon *d)
 		next_tick = fmod(next_tick, period);
 	last_flush = last_health = clock_real_s();
 
-	while (!stop_requested) {
+	while (!daemon_stop_requested) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(d->mqtt), .events = POLLIN };
 		struct mqtt_event ev;
 		double now = clock_mono_s(), now_real, wait_s;
 
-		if (reload_requested) {
-			reload_requested = 0;
+		if (daemon_reload_requested) {
+			daemon_reload_requested = 0;
 			if (d->ready)
 				notify_reloading(&d->notify);
 			reload(d);
@@ -742,8 +724,8 @@ static int run_daemon(struct daemon *d)
 			if (d->ready)
 				notify_send(&d->notify, "READY=1");
 		}
-		if (tare_requested) {
-			tare_requested = 0;
+		if (daemon_usr1_requested) {
+			daemon_usr1_requested = 0;
 			log_info("tare requested");
 			sampler_tare(d->sampler);
 		}
@@ -831,7 +813,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 
-	daemon_signals_install(on_signal, true);
+	daemon_signals_install(true);
 
 	clock_start(d.cfg.sensord.simulated ? d.cfg.sensord.sim.time_scale : 1.0);
 	new_run_id(d.run);
