@@ -396,15 +396,22 @@ static void drop_oldest(struct outbox *ob)
 		lost_keep_min(&r->lost_pending, r->acked_seq);
 }
 
-/* Adds an entry; payload is taken over (freed on failure). */
-static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t seq, char *payload,
-		     size_t len)
+/* Adds an entry with a NUL-terminated copy of the len bytes at payload. 0 or
+ * -ENOMEM. */
+static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t seq,
+		     const char *payload, size_t len)
 {
+	char *copy = malloc(len + 1);
 	struct slot *s;
 	struct run_state *r;
 	int idx;
 	uint64_t pos;
 
+	if (!copy)
+		return -ENOMEM;
+	if (len)
+		memcpy(copy, payload, len);
+	copy[len] = '\0';
 	/* Not while loading: a batch logs its readings before the acks and
 	 * PUBACKs that came with it, so mid-replay the outbox can look fuller
 	 * than it was, and a bound applied there would drop readings no one
@@ -428,7 +435,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	s->e.seq = seq;
 	s->e.lost_after = r->lost_pending;
 	r->lost_pending = OUTBOX_NO_LOSS;
-	s->e.payload = payload;
+	s->e.payload = copy;
 	s->e.len = len;
 	s->e.sent_at = -1;
 	s->next_in_run = POS_NONE;
@@ -449,7 +456,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	return 0;
 
 err_free:
-	free(payload);
+	free(copy);
 	return -ENOMEM;
 }
 
@@ -489,17 +496,12 @@ static int record_apply(void *ctx, const struct outlog_record *rec)
 	struct outbox *ob = ctx;
 	struct run_state *r;
 	uint64_t pos, end;
-	char *payload;
 	int idx;
 
 	switch (rec->kind) {
 	case OUTLOG_READING:
-		payload = malloc(rec->plen + 1);
-		if (!payload)
-			return -ENOMEM;
-		memcpy(payload, rec->payload, rec->plen);
-		payload[rec->plen] = '\0';
-		if (ring_push(ob, rec->id, rec->run, rec->seq, payload, rec->plen) < 0)
+		if (ring_push(ob, rec->id, rec->run, rec->seq, (const char *)rec->payload,
+			      rec->plen) < 0)
 			return -ENOMEM;
 		/* On disk already: a drop while loading gets its 'C' record. */
 		ob->write_pos = ob->tail_pos;
@@ -718,19 +720,12 @@ void outbox_close(struct outbox *ob)
 
 int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *payload, size_t len)
 {
-	char *copy;
 	int err;
 
 	if (!ob || !run || !outlog_run_is_valid(run, strnlen(run, OUTBOX_RUN_LEN + 1)) ||
 	    (!payload && len) || len > OUTLOG_PAYLOAD_MAX)
 		return -EINVAL;
-	copy = malloc(len + 1);
-	if (!copy)
-		return -ENOMEM;
-	if (len)
-		memcpy(copy, payload, len);
-	copy[len] = '\0';
-	err = ring_push(ob, ob->next_id, run, seq, copy, len);
+	err = ring_push(ob, ob->next_id, run, seq, payload, len);
 	if (err)
 		return err;
 	ob->next_id++;
