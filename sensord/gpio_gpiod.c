@@ -337,8 +337,6 @@ struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t e
 			goto err_close_chip;
 		}
 	}
-	gg->gpio.has_led = gg->present[LINE_LED];
-	gg->gpio.has_buzzer = gg->present[LINE_BUZZER];
 	gg->gpio.has_button = gg->present[LINE_BUTTON];
 	rc = lines_request(gg, cfg, err, err_len);
 	if (rc < 0)

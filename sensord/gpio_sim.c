@@ -120,15 +120,13 @@ struct gpio *gpio_sim_open(const struct feedback_cfg *cfg, const char *dir, char
 	gs->gpio.button = gpio_sim_button;
 	gs->gpio.close = gpio_sim_close;
 	snprintf(gs->gpio.name, sizeof(gs->gpio.name), "sim");
-	gs->gpio.has_led = gpio_line_configured(&cfg->led);
-	gs->gpio.has_buzzer = gpio_line_configured(&cfg->buzzer);
 	gs->gpio.has_button = gpio_line_configured(&cfg->button);
 	snprintf(gs->button_path, sizeof(gs->button_path), "%s/button", dir);
-	if (gs->gpio.has_led && (rc = gpio_sim_log_open(gs, dir, "led.log", GPIO_OUTPUT_LED, err,
-							 err_len)) < 0)
+	if (gpio_line_configured(&cfg->led) &&
+	    (rc = gpio_sim_log_open(gs, dir, "led.log", GPIO_OUTPUT_LED, err, err_len)) < 0)
 		goto err_close;
-	if (gs->gpio.has_buzzer && (rc = gpio_sim_log_open(gs, dir, "buzzer.log", GPIO_OUTPUT_BUZZER,
-							    err, err_len)) < 0)
+	if (gpio_line_configured(&cfg->buzzer) &&
+	    (rc = gpio_sim_log_open(gs, dir, "buzzer.log", GPIO_OUTPUT_BUZZER, err, err_len)) < 0)
 		goto err_close;
 	return &gs->gpio;
 
