@@ -776,9 +776,7 @@ static int run_daemon(struct daemon *d)
 				break;
 			}
 		}
-		wait_s = sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05;
-		if (wait_s > 0.1)
-			wait_s = 0.1;
+		wait_s = fmin(sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05, 0.1);
 		if (d->gpio)
 			wait_s = fmin(wait_s, feedback_poll(d) - clock_real_s());
 		if (wait_s > 0 && poll(&pfd, 1, (int)ceil(wait_s * 1000)) < 0 && errno != EINTR)
@@ -786,8 +784,7 @@ static int run_daemon(struct daemon *d)
 	}
 
 	notify_send(&d->notify, "STOPPING=1");
-	rc_flush = outbox_flush(d->outbox);
-	if (rc_flush < 0)
+	if ((rc_flush = outbox_flush(d->outbox)) < 0)
 		log_error("outbox: final write failed: %s", strerror(-rc_flush));
 	if (mqtt_client_connected(d->mqtt))
 		publish_retained(d, d->topic_status, "offline");
