@@ -208,13 +208,6 @@ static int segment_push(struct outlog *log, uint64_t num)
 	return 0;
 }
 
-static int segment_filter(const struct dirent *de)
-{
-	uint64_t num;
-
-	return segment_name_parse(de->d_name, &num);
-}
-
 /* ---- replay ---- */
 
 /* Copies the run id of n bytes at p into run, NUL-terminated; false unless
@@ -458,8 +451,9 @@ int outlog_replay(struct outlog *log, outlog_apply_fn apply, void *ctx,
 
 	*next_id = 1;
 	/* Segment names are fixed-width lowercase hex: in the C locale (no
-	 * one sets another) alphasort's order is their numbers'. */
-	n = scandirat(log->dir_fd, ".", &names, segment_filter, alphasort);
+	 * one sets another) alphasort's order is their numbers'. Other names
+	 * are skipped below. */
+	n = scandirat(log->dir_fd, ".", &names, NULL, alphasort);
 	if (n < 0)
 		return -errno;
 	buf = malloc(READER_CAP);

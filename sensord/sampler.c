@@ -171,21 +171,6 @@ void sampler_free(struct sampler *s)
 	free(s);
 }
 
-static int read_with_retry(struct chip *c, struct sensor_values *v)
-{
-	struct sensor *sn = &c->sensor;
-	int rc = 0;
-
-	for (int i = 0; i < READ_TRIES; i++) {
-		if (retry_pause_us[i])
-			sn->bus->delay_us(sn->bus, retry_pause_us[i]);
-		rc = sn->drv->read(sn, v);
-		if (rc == 0 || !transient(rc))
-			break;
-	}
-	return rc;
-}
-
 /* A sample that gave no value: its fault text, counted, logged once per
  * failing stretch. */
 static void chip_fault(struct sampler *s, struct chip *c, const char *what)
@@ -221,7 +206,13 @@ static bool chip_sample(struct sampler *s, struct chip *c, double now, struct se
 		}
 		c->need_init = false;
 	}
-	rc = read_with_retry(c, v);
+	for (int i = 0; i < READ_TRIES; i++) {
+		if (retry_pause_us[i])
+			sn->bus->delay_us(sn->bus, retry_pause_us[i]);
+		rc = sn->drv->read(sn, v);
+		if (rc == 0 || !transient(rc))
+			break;
+	}
 	if (rc < 0) {
 		if (++c->fails >= FAILS_BEFORE_REINIT && !c->need_init) {
 			c->need_init = true;
