@@ -99,11 +99,9 @@ static int line_find(struct gpio_gpiod *gg, int i, const struct gpio_line_cfg *l
 }
 
 /* One request for every configured line, each with its own settings. */
-static int lines_request(struct gpio_gpiod *gg, const struct feedback_cfg *cfg, char *err,
+static int lines_request(struct gpio_gpiod *gg, const bool active_low[LINES], char *err,
 			 size_t err_len)
 {
-	const bool active_low[LINES] = { cfg->led_active_low, cfg->buzzer_active_low,
-					 cfg->button_active_low };
 	struct gpiod_request_config *req_cfg = NULL;
 	struct gpiod_line_config *line_cfg;
 	struct gpiod_line_settings *s;
@@ -203,12 +201,9 @@ static int line_find(struct gpio_gpiod *gg, int i, const struct gpio_line_cfg *l
 	return 0;
 }
 
-static int lines_request(struct gpio_gpiod *gg, const struct feedback_cfg *cfg, char *err,
+static int lines_request(struct gpio_gpiod *gg, const bool active_low[LINES], char *err,
 			 size_t err_len)
 {
-	const bool active_low[LINES] = { cfg->led_active_low, cfg->buzzer_active_low,
-					 cfg->button_active_low };
-
 	for (int i = 0; i < LINES; i++) {
 		int flags, rc;
 
@@ -296,6 +291,8 @@ static void gpio_gpiod_close(struct gpio *g)
 struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t err_len)
 {
 	const struct gpio_line_cfg *lines[LINES] = { &cfg->led, &cfg->buzzer, &cfg->button };
+	const bool active_low[LINES] = { cfg->led_active_low, cfg->buzzer_active_low,
+					 cfg->button_active_low };
 	struct gpio_gpiod *gg;
 	char label[48];
 	int rc;
@@ -336,7 +333,7 @@ struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t e
 		}
 	}
 	gg->gpio.has_button = gg->present[LINE_BUTTON];
-	rc = lines_request(gg, cfg, err, err_len);
+	rc = lines_request(gg, active_low, err, err_len);
 	if (rc < 0)
 		goto err_release;
 	return &gg->gpio;

@@ -368,12 +368,6 @@ static void slot_retire(struct outbox *ob, uint64_t pos, bool log_id)
 	ring_pop_done(ob);
 }
 
-static void lost_keep_min(uint64_t *lost_after, uint64_t v)
-{
-	if (v < *lost_after)
-		*lost_after = v;
-}
-
 /* Drops the oldest entry (the outbox is full) and sets lost_after where
  * outbox.h says; the walk to the run's next held entry passes tombstones no
  * later drop walks again. Not while loading: open sets lost_after from the
@@ -382,7 +376,7 @@ static void drop_oldest(struct outbox *ob)
 {
 	struct slot *s = slot_at(ob, ob->head_pos);
 	struct run_state *r = &ob->runs[s->run_idx];
-	uint64_t next = s->next_in_run;
+	uint64_t next = s->next_in_run, *lost;
 
 	while (next != POS_NONE && slot_at(ob, next)->done)
 		next = slot_at(ob, next)->next_in_run;
@@ -390,10 +384,9 @@ static void drop_oldest(struct outbox *ob)
 	ob->st.dropped++;
 	if (!ob->loaded)
 		return;
-	if (next != POS_NONE)
-		lost_keep_min(&slot_at(ob, next)->e.lost_after, r->acked_seq);
-	else
-		lost_keep_min(&r->lost_pending, r->acked_seq);
+	lost = next != POS_NONE ? &slot_at(ob, next)->e.lost_after : &r->lost_pending;
+	if (r->acked_seq < *lost)
+		*lost = r->acked_seq;
 }
 
 /* Adds an entry with a NUL-terminated copy of the len bytes at payload. 0 or
