@@ -62,11 +62,9 @@ static void on_signal(int sig)
 
 void daemon_signals_install(bool usr1)
 {
-	struct sigaction sa;
+	struct sigaction sa = { .sa_handler = on_signal };
 
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -1,7 +1,6 @@
-/* What both daemons do with their command line, their configuration and
- * signals: the shared options, loading with the daemon's own checks,
- * --check-config, the log level, the shared half of a reload on SIGHUP, and
- * the flags the signals set. */
+/* What both daemons do with their command line, configuration and signals:
+ * the shared options, loading with the daemon's own checks, --check-config,
+ * the log level, the shared half of a reload on SIGHUP, the signal flags. */
 #ifndef ROLLSENSE_DAEMON_H
 #define ROLLSENSE_DAEMON_H
 

@@ -13,9 +13,8 @@
 
 void feedback_button_init(struct feedback_button *b, unsigned debounce_ms, double long_press_s)
 {
-	*b = (struct feedback_button){ 0 };
-	b->debounce_s = debounce_ms / 1000.0;
-	b->long_press_s = long_press_s;
+	*b = (struct feedback_button){ .debounce_s = debounce_ms / 1000.0,
+				       .long_press_s = long_press_s };
 }
 
 enum feedback_press feedback_button_feed(struct feedback_button *b, double real_s, bool raw_pressed)

@@ -179,7 +179,6 @@ static void lines_release(struct gpio_gpiod *gg)
 {
 	if (gg->request)
 		gpiod_line_request_release(gg->request);
-	gg->request = NULL;
 }
 
 #else /* libgpiod v1 */
