@@ -258,18 +258,14 @@ static int gpio_gpiod_set(struct gpio *g, enum gpio_output which, bool on)
 
 	if (which != GPIO_OUTPUT_LED && which != GPIO_OUTPUT_BUZZER)
 		return -EINVAL;
-	if (!gg->present[i])
-		return 0;
-	return line_set(gg, i, on);
+	return gg->present[i] ? line_set(gg, i, on) : 0;
 }
 
 static int gpio_gpiod_button(struct gpio *g)
 {
 	struct gpio_gpiod *gg = (struct gpio_gpiod *)g;
 
-	if (!gg->present[LINE_BUTTON])
-		return 0;
-	return line_get(gg, LINE_BUTTON);
+	return gg->present[LINE_BUTTON] ? line_get(gg, LINE_BUTTON) : 0;
 }
 
 static void gpio_gpiod_close(struct gpio *g)

@@ -1,5 +1,4 @@
-/* The simulated GPIO chip (gpio.h): the button is a file a test writes, the
- * LED and the buzzer are logs of their changes with the run's mono time.
+/* The simulated GPIO chip (gpio.h says what its files hold).
  *
  * The button file is opened afresh at each read rather than kept open: a
  * test may rewrite it any way it likes (truncate and write, or rename over

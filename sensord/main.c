@@ -476,6 +476,7 @@ static double feedback_poll(struct daemon *d)
 {
 	double now = clock_real_s(), wake = INFINITY;
 	struct feedback_levels lv;
+	enum feedback_press press;
 	int raw;
 
 	if (d->gpio->has_button) {
@@ -484,19 +485,15 @@ static double feedback_poll(struct daemon *d)
 			log_warn("feedback: reading the button on %s: %s", d->gpio->name, strerror(-raw));
 			d->gpio_failed_logged = true;
 		}
-		switch (feedback_button_feed(&d->button, now, raw > 0)) {
-		case FEEDBACK_PRESS_SHORT:
+		press = feedback_button_feed(&d->button, now, raw > 0);
+		if (press == FEEDBACK_PRESS_SHORT) {
 			log_info("button: short press: tare");
 			sampler_tare(d->sampler);
 			feedback_player_start(&d->player, FEEDBACK_PATTERN_TARE, now);
-			break;
-		case FEEDBACK_PRESS_LONG:
+		} else if (press == FEEDBACK_PRESS_LONG) {
 			log_info("button: long press: ending the session");
 			d->end_session_pending = true;
 			feedback_player_start(&d->player, FEEDBACK_PATTERN_SESSION_END, now);
-			break;
-		case FEEDBACK_PRESS_NONE:
-			break;
 		}
 		wake = now + FEEDBACK_POLL_S;
 	}
