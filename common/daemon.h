@@ -50,15 +50,14 @@ int daemon_config_start(const struct daemon_options *o, struct rs_config *cfg,
 int daemon_config_reload(struct rs_config *cur, struct rs_config *next, enum config_daemon daemon,
 			 daemon_config_check_fn check, const char *waiting);
 
-/* Set to 1 by the signals (the handler does nothing else); the main loop acts
- * on them and clears what it handled. */
+/* Set to 1 by the signals daemon_signals_install() catches; the main loop
+ * acts on them and clears what it handled. */
 extern volatile sig_atomic_t daemon_stop_requested;	/* SIGTERM, SIGINT */
 extern volatile sig_atomic_t daemon_reload_requested;	/* SIGHUP */
 extern volatile sig_atomic_t daemon_usr1_requested;	/* SIGUSR1, with usr1 */
 
-/* Ignores SIGPIPE and sets the flags above on SIGTERM, SIGINT, SIGHUP and,
- * with usr1, SIGUSR1. Call it before Paho starts its threads, so they
- * inherit it. */
+/* Ignores SIGPIPE and catches the signals above. Call it before Paho starts
+ * its threads, so they inherit it. */
 void daemon_signals_install(bool usr1);
 
 #endif

@@ -226,13 +226,11 @@ static void publish_discovery(struct daemon *d)
 	if (!d->cfg.homeassistant.enabled)
 		return;
 	payload = discovery_payload(&d->cfg, d->cfg.device_id, DISCOVERY_SENSORD);
-	if (!payload || discovery_topic(topic, sizeof(topic), &d->cfg, d->cfg.device_id,
-					DISCOVERY_SENSORD) < 0) {
+	if (payload && discovery_topic(topic, sizeof(topic), &d->cfg, d->cfg.device_id,
+				       DISCOVERY_SENSORD) >= 0)
+		publish_retained(d, topic, payload);
+	else
 		log_warn("homeassistant: discovery payload not built");
-		free(payload);
-		return;
-	}
-	publish_retained(d, topic, payload);
 	free(payload);
 }
 
@@ -296,13 +294,10 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 		break;
 	case MQTT_EVENT_MESSAGE:
 		if (strcmp(ev->topic, d->topic_ack) == 0) {
-			if (ack_decode(ev->payload, ev->payload_len, run, &seq) < 0) {
+			if (ack_decode(ev->payload, ev->payload_len, run, &seq) < 0)
 				log_warn("mqtt: ignoring a malformed acknowledgement on %s", ev->topic);
-				break;
-			}
-			if (d->cfg.sensord.confirm != CONFIRM_COLLECTOR || ack_check(d, run, seq) < 0)
-				break;
-			confirmed = outbox_ack(d->outbox, run, seq);
+			else if (d->cfg.sensord.confirm == CONFIRM_COLLECTOR && ack_check(d, run, seq) == 0)
+				confirmed = outbox_ack(d->outbox, run, seq);
 		} else if (d->topic_ha_status[0] && strcmp(ev->topic, d->topic_ha_status) == 0) {
 			if (ev->payload_len == 6 && memcmp(ev->payload, "online", 6) == 0)
 				publish_discovery(d);
@@ -615,6 +610,7 @@ static int run_daemon(struct daemon *d)
 {
 	struct mqtt_will will = { .topic = d->topic_status, .payload = "offline", .retained = true };
 	char err[512], client_id[160], outbox_dir[CONFIG_PATH_MAX + 16];
+	struct outbox_stats st;
 	double period, next_tick, last_flush, last_health, end_s, drain_started = 0;
 	bool sampling = true;
 	int rc = 0, rc_flush;
@@ -647,21 +643,17 @@ static int run_daemon(struct daemon *d)
 		log_error("outbox %s: %s", outbox_dir, strerror(errno));
 		return 1;
 	}
-	{
-		struct outbox_stats st;
-
-		outbox_get_stats(d->outbox, &st);
-		if (st.recovered)
-			log_info("outbox: %llu unconfirmed readings from earlier runs will be sent again",
-				 (unsigned long long)st.recovered);
-		/* Loss is never silent: damage found in the files is logged
-		 * here, and each reading after it tells the collector. */
-		if (st.corrupt_regions)
-			log_error("outbox: %llu damaged regions (%llu bytes) in %s were skipped; the "
-				  "readings in them are lost, and the collector is told so with the next "
-				  "ones sent", (unsigned long long)st.corrupt_regions,
-				  (unsigned long long)st.corrupt_bytes, outbox_dir);
-	}
+	outbox_get_stats(d->outbox, &st);
+	if (st.recovered)
+		log_info("outbox: %llu unconfirmed readings from earlier runs will be sent again",
+			 (unsigned long long)st.recovered);
+	/* Loss is never silent: damage found in the files is logged here, and
+	 * each reading after it tells the collector. */
+	if (st.corrupt_regions)
+		log_error("outbox: %llu damaged regions (%llu bytes) in %s were skipped; the readings "
+			  "in them are lost, and the collector is told so with the next ones sent",
+			  (unsigned long long)st.corrupt_regions, (unsigned long long)st.corrupt_bytes,
+			  outbox_dir);
 
 	snprintf(client_id, sizeof(client_id), "rollsense-sensord-%s", d->cfg.device_id);
 	d->mqtt = mqtt_client_new(&d->cfg.mqtt, d->cfg.mqtt.client_id[0] ? d->cfg.mqtt.client_id :
@@ -757,8 +749,6 @@ static int run_daemon(struct daemon *d)
 		mqtt_client_tick(d->mqtt, now_real);
 		cron_run(d, jobs, sizeof(jobs) / sizeof(jobs[0]), now_real);
 		if (!sampling) {
-			struct outbox_stats st;
-
 			/* Sampling ended by design (simulation): waiting is the work. */
 			notify_watchdog(&d->notify, now_real);
 			outbox_get_stats(d->outbox, &st);
