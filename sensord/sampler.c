@@ -143,11 +143,8 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 			snprintf(err, err_len, "out of memory");
 			goto err_free;
 		}
-		if (sc->provides & CONFIG_CHANNEL_PRESSURE) {
-			bool gas = drv->pressure == SENSOR_PRESSURE_GAS;
-
-			gauge_init(&c->gauge, &cfg->gauge, gas && cfg->gauge.gas_law);
-		}
+		if (sc->provides & CONFIG_CHANNEL_PRESSURE)
+			gauge_init(&c->gauge, &cfg->gauge, drv->pressure == SENSOR_PRESSURE_GAS);
 		c->need_init = true;
 		c->retry_delay_s = REINIT_DELAY_MIN_S;
 		c->detail.key = sc->key;
