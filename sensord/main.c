@@ -287,9 +287,8 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 		d->mqtt_up = false;
 		break;
 	case MQTT_EVENT_PUBLISHED:
-		if (ev->tag == UINT64_MAX)
-			break;	/* status */
-		if (ev->ok && d->cfg.sensord.confirm == CONFIRM_BROKER)
+		/* Tag UINT64_MAX: no outbox entry behind it (publish_retained, events). */
+		if (ev->ok && ev->tag != UINT64_MAX && d->cfg.sensord.confirm == CONFIRM_BROKER)
 			confirmed = outbox_confirm_id(d->outbox, ev->tag);
 		break;
 	case MQTT_EVENT_MESSAGE:
