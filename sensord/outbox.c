@@ -732,12 +732,11 @@ size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
 	uint64_t before;
 	size_t n;
 
-	if (!r)
-		return 0;
-	/* Nothing was made with that seq: the ack is wrong. Taken, it would
-	 * raise acked_seq past readings not made yet, which the logged ack
-	 * would then confirm at the next open without them being received. */
-	if (seq > r->max_seq)
+	/* Above max_seq, nothing was made with that seq: the ack is wrong.
+	 * Taken, it would raise acked_seq past readings not made yet, which the
+	 * logged ack would then confirm at the next open without them being
+	 * received. */
+	if (!r || seq > r->max_seq)
 		return 0;
 	before = r->acked_seq;
 	n = ack_apply(ob, r, seq);
