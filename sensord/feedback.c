@@ -117,9 +117,8 @@ static bool track_level(const struct track *t, double start_s, double at_ms, dou
 
 bool feedback_player_start(struct feedback_player *p, enum feedback_pattern_kind k, double real_s)
 {
-	if (!kind_valid(k))
-		return false;
-	if (feedback_player_busy(p, real_s) && patterns[p->kind].priority > patterns[k].priority)
+	if (!kind_valid(k) ||
+	    (feedback_player_busy(p, real_s) && patterns[p->kind].priority > patterns[k].priority))
 		return false;
 	p->kind = k;
 	p->start_s = real_s;
