@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +32,6 @@
  * runs this often, not every round of the loop: a round can be one message,
  * and the work walks every device and asks the time zone for the day. */
 #define HA_TICK_EVERY_S 0.2
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload_requested = 1;
-	else
-		stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -164,7 +152,7 @@ static int run_daemon(struct rs_config *cfg)
 	bool ready = false;
 	int rc = 0;
 
-	daemon_signals_install(on_signal, false);
+	daemon_signals_install(false);
 	clock_start(1.0);
 	if (notify_init(&notify) < 0)
 		log_warn("systemd: NOTIFY_SOCKET or WATCHDOG_USEC unusable; %s",
@@ -209,14 +197,14 @@ static int run_daemon(struct rs_config *cfg)
 	last_health = clock_real_s();
 	last_purge = last_health - PURGE_EVERY_S + 10;	/* first purge soon after start */
 
-	while (!stop_requested) {
+	while (!daemon_stop_requested) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(mqtt), .events = POLLIN };
 		struct mqtt_event ev;
 		double now;
 		size_t taken = 0;
 
-		if (reload_requested) {
-			reload_requested = 0;
+		if (daemon_reload_requested) {
+			daemon_reload_requested = 0;
 			if (ready)
 				notify_reloading(&notify);
 			reload(cfg);
@@ -356,9 +344,7 @@ int main(int argc, char **argv)
 	rc = daemon_options_parse(argc, argv, "rollsense-collector", false, true, usage, &o);
 	if (rc >= 0)
 		return rc;
-	if (daemon_config_load(o.config_path, &cfg, NULL) < 0)
-		return DAEMON_EXIT_CONFIG;
-	rc = daemon_config_start(&o, &cfg);
+	rc = daemon_config_start(&o, &cfg, NULL);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc) {

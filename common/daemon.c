@@ -38,16 +38,33 @@ int daemon_options_parse(int argc, char **argv, const char *name, bool with_once
 		default: usage(stderr); return DAEMON_EXIT_CONFIG;
 		}
 	}
+	if (!stop_at_command && optind < argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", name, argv[optind]);
+		usage(stderr);
+		return DAEMON_EXIT_CONFIG;
+	}
 	return -1;
 }
 
-void daemon_signals_install(void (*handler)(int), bool usr1)
+volatile sig_atomic_t daemon_stop_requested;
+volatile sig_atomic_t daemon_reload_requested;
+volatile sig_atomic_t daemon_usr1_requested;
+
+static void on_signal(int sig)
 {
-	struct sigaction sa;
+	if (sig == SIGHUP)
+		daemon_reload_requested = 1;
+	else if (sig == SIGUSR1)
+		daemon_usr1_requested = 1;
+	else
+		daemon_stop_requested = 1;
+}
+
+void daemon_signals_install(bool usr1)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
 
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -56,7 +73,9 @@ void daemon_signals_install(void (*handler)(int), bool usr1)
 		sigaction(SIGUSR1, &sa, NULL);
 }
 
-int daemon_config_load(const char *path, struct rs_config *cfg, daemon_config_check_fn check)
+/* Loads path into cfg and runs check; the error goes to stderr. 0 or -1. */
+static int config_load_checked(const char *path, struct rs_config *cfg,
+			       daemon_config_check_fn check)
 {
 	char err[1024];
 
@@ -68,10 +87,13 @@ int daemon_config_load(const char *path, struct rs_config *cfg, daemon_config_ch
 	return 0;
 }
 
-int daemon_config_start(const struct daemon_options *o, const struct rs_config *cfg)
+int daemon_config_start(const struct daemon_options *o, struct rs_config *cfg,
+			daemon_config_check_fn check)
 {
 	enum log_level lvl;
 
+	if (config_load_checked(o->config_path, cfg, check) < 0)
+		return DAEMON_EXIT_CONFIG;
 	if (o->check_only) {
 		printf("%s: configuration is valid\n", o->config_path);
 		return 0;
@@ -88,7 +110,7 @@ int daemon_config_reload(struct rs_config *cur, struct rs_config *next, enum con
 	enum log_level lvl;
 
 	log_info("reloading %s", cur->path);
-	if (daemon_config_load(cur->path, next, check) < 0) {
+	if (config_load_checked(cur->path, next, check) < 0) {
 		explicit_bzero(next, sizeof(*next));	/* it may hold the password */
 		log_error("reload refused; keeping the running configuration");
 		return -1;

@@ -1,9 +1,10 @@
-/* What both daemons do with their command line and their configuration: the
- * shared options, loading with the daemon's own checks, --check-config, the
- * log level, and the shared half of a reload on SIGHUP. */
+/* What both daemons do with their command line, configuration and signals:
+ * the shared options, loading with the daemon's own checks, --check-config,
+ * the log level, the shared half of a reload on SIGHUP, the signal flags. */
 #ifndef ROLLSENSE_DAEMON_H
 #define ROLLSENSE_DAEMON_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,20 +27,19 @@ typedef int (*daemon_config_check_fn)(const struct rs_config *cfg, char *err, si
 /* Parses -c/--config PATH, --check-config, -v/--verbose, -h/--help,
  * -V/--version and, with with_once, --once. With stop_at_command, parsing
  * stops at the first non-option (a command); optind is the first argument
- * left. Returns -1 to go on, or the exit status: 0 after --help or --version
- * (printed as "NAME VERSION"), DAEMON_EXIT_CONFIG after a bad option (usage
- * on stderr). */
+ * left. Without it, any argument left is refused ("NAME: unexpected argument
+ * "ARG"" and usage on stderr). Returns -1 to go on, or the exit status: 0
+ * after --help or --version (printed as "NAME VERSION"), DAEMON_EXIT_CONFIG
+ * after a bad option or argument (usage on stderr). */
 int daemon_options_parse(int argc, char **argv, const char *name, bool with_once,
 			 bool stop_at_command, void (*usage)(FILE *out), struct daemon_options *o);
 
-/* Loads path into cfg and runs check (NULL: none). The error goes to stderr.
- * Returns 0 or -1. */
-int daemon_config_load(const char *path, struct rs_config *cfg, daemon_config_check_fn check);
-
-/* After a good load: with --check-config, prints "PATH: configuration is
- * valid" and returns 0 (exit with it); else sets the log level and returns
- * -1 (go on). */
-int daemon_config_start(const struct daemon_options *o, const struct rs_config *cfg);
+/* Loads o->config_path into cfg and runs check (NULL: none); the error goes
+ * to stderr and DAEMON_EXIT_CONFIG is returned. With --check-config, prints
+ * "PATH: configuration is valid" and returns 0 (exit with it); else sets the
+ * log level and returns -1 (go on). */
+int daemon_config_start(const struct daemon_options *o, struct rs_config *cfg,
+			daemon_config_check_fn check);
 
 /* SIGHUP's shared half. Loads cur->path again into *next (check as above);
  * refused, it logs so, wipes next and returns -1. Otherwise it warns "reload:
@@ -50,8 +50,14 @@ int daemon_config_start(const struct daemon_options *o, const struct rs_config *
 int daemon_config_reload(struct rs_config *cur, struct rs_config *next, enum config_daemon daemon,
 			 daemon_config_check_fn check, const char *waiting);
 
-/* Ignores SIGPIPE and sends SIGTERM, SIGINT, SIGHUP and, with usr1, SIGUSR1
- * to handler. Call it before Paho starts its threads, so they inherit it. */
-void daemon_signals_install(void (*handler)(int), bool usr1);
+/* Set to 1 by the signals daemon_signals_install() catches; the main loop
+ * acts on them and clears what it handled. */
+extern volatile sig_atomic_t daemon_stop_requested;	/* SIGTERM, SIGINT */
+extern volatile sig_atomic_t daemon_reload_requested;	/* SIGHUP */
+extern volatile sig_atomic_t daemon_usr1_requested;	/* SIGUSR1, with usr1 */
+
+/* Ignores SIGPIPE and catches the signals above. Call it before Paho starts
+ * its threads, so they inherit it. */
+void daemon_signals_install(bool usr1);
 
 #endif

@@ -1,5 +1,4 @@
 /* The driver table: adding a chip is its file in drivers/ plus one line here. */
-#include <stdio.h>
 #include <string.h>
 
 #include "sensor.h"
@@ -36,16 +35,3 @@ const struct config_chip *config_chip_at(size_t i)
 	return i < ARRAY_LEN(drivers) ? &drivers[i]->config : NULL;
 }
 
-const char *sensor_driver_names(void)
-{
-	static char names[128];
-
-	if (names[0] == '\0') {
-		size_t pos = 0;
-
-		for (size_t i = 0; i < ARRAY_LEN(drivers); i++)
-			pos += (size_t)snprintf(names + pos, sizeof(names) - pos, "%s%s", i ? ", " : "",
-						drivers[i]->config.name);
-	}
-	return names;
-}

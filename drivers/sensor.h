@@ -93,8 +93,6 @@ double sensor_pressure_pa_kpa(const struct sensor *s, const struct sensor_values
 /* The driver table (drivers/registry.c), which also answers config_chip_at
  * (config.h). NULL for an unknown name. */
 const struct sensor_driver *sensor_driver_find(const char *name);
-/* Comma-separated names of all drivers, for error messages. */
-const char *sensor_driver_names(void);
 /* Driver i of the table (0-based), NULL past the end: for tests walking it. */
 const struct sensor_driver *sensor_driver_at(size_t i);
 

@@ -55,9 +55,7 @@ static int i2c_read(struct bus *bus, uint8_t addr, uint8_t reg, uint8_t *buf, si
 		};
 		struct i2c_rdwr_ioctl_data xfer = { .msgs = msgs, .nmsgs = 2 };
 
-		if (ioctl(b->fd, I2C_RDWR, &xfer) < 0)
-			return -errno;
-		return 0;
+		return ioctl(b->fd, I2C_RDWR, &xfer) < 0 ? -errno : 0;
 	}
 	rc = select_slave(b, addr);
 	if (rc < 0)
@@ -120,13 +118,11 @@ struct bus *bus_i2c_open(const char *path)
 	if (!b)
 		return NULL;
 	b->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (b->fd < 0)
-		goto err_free;
-	if (ioctl(b->fd, I2C_FUNCS, &b->funcs) < 0)
-		goto err_close;
+	if (b->fd < 0 || ioctl(b->fd, I2C_FUNCS, &b->funcs) < 0)
+		goto err;
 	if (!(b->funcs & (I2C_FUNC_I2C | I2C_FUNC_SMBUS_READ_I2C_BLOCK))) {
 		errno = EOPNOTSUPP;
-		goto err_close;
+		goto err;
 	}
 	b->slave = -1;
 	b->bus.read = i2c_read;
@@ -136,12 +132,10 @@ struct bus *bus_i2c_open(const char *path)
 	snprintf(b->bus.name, sizeof(b->bus.name), "%s", path);
 	return &b->bus;
 
-err_close:
+err:
 	saved = errno;
-	close(b->fd);
-	errno = saved;
-err_free:
-	saved = errno;
+	if (b->fd >= 0)
+		close(b->fd);
 	free(b);
 	errno = saved;
 	return NULL;

@@ -13,9 +13,8 @@
 
 void feedback_button_init(struct feedback_button *b, unsigned debounce_ms, double long_press_s)
 {
-	*b = (struct feedback_button){ 0 };
-	b->debounce_s = debounce_ms / 1000.0;
-	b->long_press_s = long_press_s;
+	*b = (struct feedback_button){ .debounce_s = debounce_ms / 1000.0,
+				       .long_press_s = long_press_s };
 }
 
 enum feedback_press feedback_button_feed(struct feedback_button *b, double real_s, bool raw_pressed)
@@ -67,31 +66,26 @@ struct track {
 struct pattern {
 	const char *name;
 	int priority;
+	int event;		/* the detector event it acknowledges, -1 none */
 	struct track led, buzzer;
 };
 
 /* The table in feedback.h, blink for blink. */
 static const struct pattern patterns[FEEDBACK_PATTERN_KINDS] = {
-	[FEEDBACK_PATTERN_NONE] = { "none", 0, { 0, 0, 0 }, { 0, 0, 0 } },
-	[FEEDBACK_PATTERN_HOLD_10S] = { "hold_10s", 1, { 2, 150, 150 }, { 1, 100, 0 } },
-	[FEEDBACK_PATTERN_HOLD_60S] = { "hold_60s", 1, { 3, 500, 250 }, { 3, 200, 200 } },
-	[FEEDBACK_PATTERN_TOO_HOT] = { "too_hot", 2, { 10, 100, 100 }, { 1, 1500, 0 } },
-	[FEEDBACK_PATTERN_TARE] = { "tare", 1, { 1, 300, 0 }, { 1, 50, 0 } },
-	[FEEDBACK_PATTERN_SESSION_END] = { "session_end", 1, { 1, 1000, 0 }, { 2, 100, 100 } },
+	[FEEDBACK_PATTERN_NONE] = { "none", 0, -1, { 0, 0, 0 }, { 0, 0, 0 } },
+	[FEEDBACK_PATTERN_HOLD_10S] = { "hold_10s", 1, DETECTOR_EVENT_HOLD_10S, { 2, 150, 150 }, { 1, 100, 0 } },
+	[FEEDBACK_PATTERN_HOLD_60S] = { "hold_60s", 1, DETECTOR_EVENT_HOLD_60S, { 3, 500, 250 }, { 3, 200, 200 } },
+	[FEEDBACK_PATTERN_TOO_HOT] = { "too_hot", 2, DETECTOR_EVENT_TOO_HOT, { 10, 100, 100 }, { 1, 1500, 0 } },
+	[FEEDBACK_PATTERN_TARE] = { "tare", 1, -1, { 1, 300, 0 }, { 1, 50, 0 } },
+	[FEEDBACK_PATTERN_SESSION_END] = { "session_end", 1, -1, { 1, 1000, 0 }, { 2, 100, 100 } },
 };
 
 enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k)
 {
-	switch (k) {
-	case DETECTOR_EVENT_HOLD_10S:
-		return FEEDBACK_PATTERN_HOLD_10S;
-	case DETECTOR_EVENT_HOLD_60S:
-		return FEEDBACK_PATTERN_HOLD_60S;
-	case DETECTOR_EVENT_TOO_HOT:
-		return FEEDBACK_PATTERN_TOO_HOT;
-	default:
-		return FEEDBACK_PATTERN_NONE;
-	}
+	for (int i = 1; i < FEEDBACK_PATTERN_KINDS; i++)
+		if (patterns[i].event == (int)k)
+			return (enum feedback_pattern_kind)i;
+	return FEEDBACK_PATTERN_NONE;
 }
 
 static bool kind_valid(enum feedback_pattern_kind k)
@@ -102,14 +96,6 @@ static bool kind_valid(enum feedback_pattern_kind k)
 const char *feedback_pattern_name(enum feedback_pattern_kind k)
 {
 	return patterns[kind_valid(k) ? k : FEEDBACK_PATTERN_NONE].name;
-}
-
-/* Milliseconds since the pattern started, with a nanosecond of slack so that
- * an edge given as start + 0.150 s falls on the span it begins, although
- * (start + 0.150) - start may come out as 149.99999999 in floating point. */
-static double elapsed_ms(const struct feedback_player *p, double real_s)
-{
-	return (real_s - p->start_s) * 1000.0 + 1e-6;
 }
 
 /* The track's level at at_ms, and the time of its next change (or INFINITY). */
@@ -131,9 +117,8 @@ static bool track_level(const struct track *t, double start_s, double at_ms, dou
 
 bool feedback_player_start(struct feedback_player *p, enum feedback_pattern_kind k, double real_s)
 {
-	if (!kind_valid(k))
-		return false;
-	if (feedback_player_busy(p, real_s) && patterns[p->kind].priority > patterns[k].priority)
+	if (!kind_valid(k) ||
+	    (feedback_player_busy(p, real_s) && patterns[p->kind].priority > patterns[k].priority))
 		return false;
 	p->kind = k;
 	p->start_s = real_s;
@@ -149,7 +134,10 @@ struct feedback_levels feedback_player_levels(const struct feedback_player *p, d
 	if (!kind_valid(p->kind))
 		return lv;
 	pat = &patterns[p->kind];
-	at_ms = elapsed_ms(p, real_s);
+	/* Milliseconds since the pattern started, with a nanosecond of slack
+	 * so that an edge given as start + 0.150 s falls on the span it begins,
+	 * although (start + 0.150) - start may come out as 149.99999999. */
+	at_ms = (real_s - p->start_s) * 1000.0 + 1e-6;
 	lv.led = track_level(&pat->led, p->start_s, at_ms, &next_led);
 	lv.buzzer = track_level(&pat->buzzer, p->start_s, at_ms, &next_buzzer);
 	lv.next_change_s = fmin(next_led, next_buzzer);

@@ -7,12 +7,9 @@
 
 void gauge_init(struct gauge *g, const struct gauge_cfg *cfg, bool gas_law)
 {
-	g->cfg = *cfg;
-	g->gas_law = gas_law && cfg->gas_law;
-	gauge_tare(g);
-	g->p0_kpa = NAN;
-	g->t0_k = NAN;
-	g->last_mono_s = NAN;
+	/* No baseline and no tare under way: as after gauge_tare(). */
+	*g = (struct gauge){ .cfg = *cfg, .gas_law = gas_law && cfg->gas_law, .p0_kpa = NAN,
+			     .t0_k = NAN, .last_mono_s = NAN };
 }
 
 void gauge_tare(struct gauge *g)

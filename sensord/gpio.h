@@ -4,7 +4,7 @@
  * libgpiod v1 or v2) and a simulated chip made of files (gpio_sim.c), so the
  * integration tests press the button and watch the LED through the real
  * daemon. Which lines exist is the configuration's business: a line that is
- * not configured is simply absent (has_* false), and calls on it do nothing.
+ * not configured is simply absent, and calls on it do nothing.
  *
  * Levels are logical throughout: "on" lights the LED, sounds the buzzer;
  * "pressed" is the button held down. Active-low wiring (the usual button to
@@ -35,7 +35,7 @@ struct gpio {
 	int (*button)(struct gpio *g);
 	/* Turns the outputs off and releases everything; g is invalid after. */
 	void (*close)(struct gpio *g);
-	bool has_led, has_buzzer, has_button;
+	bool has_button;	/* the loop polls only a configured button */
 	char name[64];		/* "gpiochip0", or "sim" */
 };
 
@@ -45,6 +45,9 @@ struct gpio {
  * chip or the line that failed) on failure. cfg->chip must not be empty. */
 struct gpio *gpio_open(const struct feedback_cfg *cfg, const char *state_dir, char *err,
 		       size_t err_len);
+
+/* Whether cfg names line l, by name or offset: the sides request only those. */
+bool gpio_line_configured(const struct gpio_line_cfg *l);
 
 /* The two sides; gpio_open picks one. Same contract. */
 struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t err_len);

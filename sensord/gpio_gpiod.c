@@ -40,21 +40,6 @@ struct gpio_gpiod {
 #endif
 };
 
-static bool line_configured(const struct gpio_line_cfg *l)
-{
-	return l->name[0] != '\0' || l->offset >= 0;
-}
-
-/* "GPIO17" or "17", for messages. */
-static const char *line_label(const struct gpio_line_cfg *l, char *buf, size_t len)
-{
-	if (l->name[0])
-		snprintf(buf, len, "\"%s\"", l->name);
-	else
-		snprintf(buf, len, "%d", l->offset);
-	return buf;
-}
-
 #ifdef ROLLSENSE_GPIOD_V2
 
 /* v2 opens chips by path only: a name is a file in /dev, a label needs a scan
@@ -114,11 +99,9 @@ static int line_find(struct gpio_gpiod *gg, int i, const struct gpio_line_cfg *l
 }
 
 /* One request for every configured line, each with its own settings. */
-static int lines_request(struct gpio_gpiod *gg, const struct feedback_cfg *cfg, char *err,
+static int lines_request(struct gpio_gpiod *gg, const bool active_low[LINES], char *err,
 			 size_t err_len)
 {
-	const bool active_low[LINES] = { cfg->led_active_low, cfg->buzzer_active_low,
-					 cfg->button_active_low };
 	struct gpiod_request_config *req_cfg = NULL;
 	struct gpiod_line_config *line_cfg;
 	struct gpiod_line_settings *s;
@@ -196,7 +179,6 @@ static void lines_release(struct gpio_gpiod *gg)
 {
 	if (gg->request)
 		gpiod_line_request_release(gg->request);
-	gg->request = NULL;
 }
 
 #else /* libgpiod v1 */
@@ -218,12 +200,9 @@ static int line_find(struct gpio_gpiod *gg, int i, const struct gpio_line_cfg *l
 	return 0;
 }
 
-static int lines_request(struct gpio_gpiod *gg, const struct feedback_cfg *cfg, char *err,
+static int lines_request(struct gpio_gpiod *gg, const bool active_low[LINES], char *err,
 			 size_t err_len)
 {
-	const bool active_low[LINES] = { cfg->led_active_low, cfg->buzzer_active_low,
-					 cfg->button_active_low };
-
 	for (int i = 0; i < LINES; i++) {
 		int flags, rc;
 
@@ -264,12 +243,10 @@ static int line_get(struct gpio_gpiod *gg, int i)
 	return v == 1;
 }
 
-/* Closing the chip releases its lines, too; done here for symmetry. */
+/* Nothing to do: closing the chip releases its lines. */
 static void lines_release(struct gpio_gpiod *gg)
 {
-	for (int i = 0; i < LINES; i++)
-		if (gg->present[i] && gg->line[i] && gpiod_line_is_requested(gg->line[i]))
-			gpiod_line_release(gg->line[i]);
+	(void)gg;
 }
 
 #endif
@@ -281,18 +258,14 @@ static int gpio_gpiod_set(struct gpio *g, enum gpio_output which, bool on)
 
 	if (which != GPIO_OUTPUT_LED && which != GPIO_OUTPUT_BUZZER)
 		return -EINVAL;
-	if (!gg->present[i])
-		return 0;
-	return line_set(gg, i, on);
+	return gg->present[i] ? line_set(gg, i, on) : 0;
 }
 
 static int gpio_gpiod_button(struct gpio *g)
 {
 	struct gpio_gpiod *gg = (struct gpio_gpiod *)g;
 
-	if (!gg->present[LINE_BUTTON])
-		return 0;
-	return line_get(gg, LINE_BUTTON);
+	return gg->present[LINE_BUTTON] ? line_get(gg, LINE_BUTTON) : 0;
 }
 
 static void gpio_gpiod_close(struct gpio *g)
@@ -313,6 +286,8 @@ static void gpio_gpiod_close(struct gpio *g)
 struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t err_len)
 {
 	const struct gpio_line_cfg *lines[LINES] = { &cfg->led, &cfg->buzzer, &cfg->button };
+	const bool active_low[LINES] = { cfg->led_active_low, cfg->buzzer_active_low,
+					 cfg->button_active_low };
 	struct gpio_gpiod *gg;
 	char label[48];
 	int rc;
@@ -336,22 +311,24 @@ struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t e
 		goto err_free;
 	}
 	for (int i = 0; i < LINES; i++) {
-		gg->present[i] = line_configured(lines[i]);
+		gg->present[i] = gpio_line_configured(lines[i]);
 		if (!gg->present[i])
 			continue;
 		errno = 0;
 		rc = line_find(gg, i, lines[i]);
 		if (rc < 0) {
+			/* "GPIO17" or 17 */
+			if (lines[i]->name[0])
+				snprintf(label, sizeof(label), "\"%s\"", lines[i]->name);
+			else
+				snprintf(label, sizeof(label), "%d", lines[i]->offset);
 			snprintf(err, err_len, "sensord.feedback.%s: line %s on %s: %s", line_keys[i],
-				 line_label(lines[i], label, sizeof(label)), cfg->chip,
-				 rc == -ENOENT ? "no such line (see gpioinfo)" : strerror(-rc));
+				 label, cfg->chip, rc == -ENOENT ? "no such line (see gpioinfo)" : strerror(-rc));
 			goto err_close_chip;
 		}
 	}
-	gg->gpio.has_led = gg->present[LINE_LED];
-	gg->gpio.has_buzzer = gg->present[LINE_BUZZER];
 	gg->gpio.has_button = gg->present[LINE_BUTTON];
-	rc = lines_request(gg, cfg, err, err_len);
+	rc = lines_request(gg, active_low, err, err_len);
 	if (rc < 0)
 		goto err_release;
 	return &gg->gpio;

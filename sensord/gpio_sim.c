@@ -1,5 +1,4 @@
-/* The simulated GPIO chip (gpio.h): the button is a file a test writes, the
- * LED and the buzzer are logs of their changes with the run's mono time.
+/* The simulated GPIO chip (gpio.h says what its files hold).
  *
  * The button file is opened afresh at each read rather than kept open: a
  * test may rewrite it any way it likes (truncate and write, or rename over
@@ -24,15 +23,16 @@ struct gpio_sim {
 	int level[2];		/* last level logged */
 };
 
-static int gpio_sim_log(struct gpio_sim *gs, enum gpio_output which, bool on)
+static int gpio_sim_set(struct gpio *g, enum gpio_output which, bool on)
 {
+	struct gpio_sim *gs = (struct gpio_sim *)g;
 	char line[64];
 	ssize_t n;
 	int len;
 
-	if (gs->log_fd[which] < 0)
-		return 0;
-	if (gs->level[which] == (int)on)
+	if (which != GPIO_OUTPUT_LED && which != GPIO_OUTPUT_BUZZER)
+		return -EINVAL;
+	if (gs->log_fd[which] < 0 || gs->level[which] == (int)on)
 		return 0;
 	len = snprintf(line, sizeof(line), "%.3f %d\n", clock_mono_s(), on ? 1 : 0);
 	/* One write per line with O_APPEND: a reader never sees half a line
@@ -44,15 +44,6 @@ static int gpio_sim_log(struct gpio_sim *gs, enum gpio_output which, bool on)
 		return -EIO;
 	gs->level[which] = on;
 	return 0;
-}
-
-static int gpio_sim_set(struct gpio *g, enum gpio_output which, bool on)
-{
-	struct gpio_sim *gs = (struct gpio_sim *)g;
-
-	if (which != GPIO_OUTPUT_LED && which != GPIO_OUTPUT_BUZZER)
-		return -EINVAL;
-	return gpio_sim_log(gs, which, on);
 }
 
 static int gpio_sim_button(struct gpio *g)
@@ -83,7 +74,7 @@ static void gpio_sim_close(struct gpio *g)
 	for (int i = 0; i < 2; i++) {
 		if (gs->log_fd[i] < 0)
 			continue;
-		gpio_sim_log(gs, (enum gpio_output)i, false);
+		gpio_sim_set(g, (enum gpio_output)i, false);
 		close(gs->log_fd[i]);
 	}
 	free(gs);
@@ -103,7 +94,7 @@ static int gpio_sim_log_open(struct gpio_sim *gs, const char *dir, const char *f
 		return -e;
 	}
 	gs->level[which] = -1;	/* so the first set logs the starting level */
-	return gpio_sim_log(gs, which, false);
+	return gpio_sim_set(&gs->gpio, which, false);
 }
 
 struct gpio *gpio_sim_open(const struct feedback_cfg *cfg, const char *dir, char *err,
@@ -128,15 +119,13 @@ struct gpio *gpio_sim_open(const struct feedback_cfg *cfg, const char *dir, char
 	gs->gpio.button = gpio_sim_button;
 	gs->gpio.close = gpio_sim_close;
 	snprintf(gs->gpio.name, sizeof(gs->gpio.name), "sim");
-	gs->gpio.has_led = cfg->led.offset >= 0 || cfg->led.name[0];
-	gs->gpio.has_buzzer = cfg->buzzer.offset >= 0 || cfg->buzzer.name[0];
-	gs->gpio.has_button = cfg->button.offset >= 0 || cfg->button.name[0];
+	gs->gpio.has_button = gpio_line_configured(&cfg->button);
 	snprintf(gs->button_path, sizeof(gs->button_path), "%s/button", dir);
-	if (gs->gpio.has_led && (rc = gpio_sim_log_open(gs, dir, "led.log", GPIO_OUTPUT_LED, err,
-							 err_len)) < 0)
+	if (gpio_line_configured(&cfg->led) &&
+	    (rc = gpio_sim_log_open(gs, dir, "led.log", GPIO_OUTPUT_LED, err, err_len)) < 0)
 		goto err_close;
-	if (gs->gpio.has_buzzer && (rc = gpio_sim_log_open(gs, dir, "buzzer.log", GPIO_OUTPUT_BUZZER,
-							    err, err_len)) < 0)
+	if (gpio_line_configured(&cfg->buzzer) &&
+	    (rc = gpio_sim_log_open(gs, dir, "buzzer.log", GPIO_OUTPUT_BUZZER, err, err_len)) < 0)
 		goto err_close;
 	return &gs->gpio;
 

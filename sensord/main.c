@@ -5,10 +5,8 @@
  * connection allows, and takes MQTT's events (Paho's own threads only queue
  * them). Signals set flags that the loop acts on. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +41,6 @@
 /* The button is read this often: a press is noticed within ~20 ms (two
  * polls inside the default 30 ms debounce). */
 #define FEEDBACK_POLL_S 0.01
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
-static volatile sig_atomic_t tare_requested;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload_requested = 1;
-	else if (sig == SIGUSR1)
-		tare_requested = 1;
-	else
-		stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -154,8 +138,10 @@ static void new_run_id(char run[READING_RUN_LEN + 1])
 	snprintf(run, READING_RUN_LEN + 1, "%016llx", (unsigned long long)r);
 }
 
-static void json_number(FILE *out, double v, int decimals)
+/* name (with what goes before it), then v with decimals, or null. */
+static void json_number(FILE *out, const char *name, double v, int decimals)
 {
+	fputs(name, out);
 	if (isnan(v))
 		fputs("null", out);
 	else
@@ -186,14 +172,11 @@ static int run_once(struct daemon *d)
 	for (size_t i = 0; i < n; i++) {
 		const struct sensor_values *v = &details[i].values;
 
-		printf("%s\"%s\":{\"pressure_pa\":", i ? "," : "", details[i].key);
-		json_number(stdout, v->pressure_pa, 2);
-		fputs(",\"temperature_c\":", stdout);
-		json_number(stdout, v->temperature_c, 2);
-		fputs(",\"humidity_pct\":", stdout);
-		json_number(stdout, v->humidity_pct, 2);
-		fputs(",\"voltage_v\":", stdout);
-		json_number(stdout, v->voltage_v, 5);
+		printf("%s\"%s\":{", i ? "," : "", details[i].key);
+		json_number(stdout, "\"pressure_pa\":", v->pressure_pa, 2);
+		json_number(stdout, ",\"temperature_c\":", v->temperature_c, 2);
+		json_number(stdout, ",\"humidity_pct\":", v->humidity_pct, 2);
+		json_number(stdout, ",\"voltage_v\":", v->voltage_v, 5);
 		if (details[i].fault) {
 			printf(",\"fault\":\"%s\"", details[i].fault);
 			failed = 1;
@@ -204,10 +187,10 @@ static int run_once(struct daemon *d)
 	return failed;
 }
 
-static int publish_status(struct daemon *d, const char *status)
+/* Retained, at QoS 1, with no outbox entry behind it (tag UINT64_MAX). */
+static void publish_retained(struct daemon *d, const char *topic, const char *payload)
 {
-	return mqtt_client_publish(d->mqtt, d->topic_status, status, strlen(status), 1, true,
-				   UINT64_MAX);
+	mqtt_client_publish(d->mqtt, topic, payload, strlen(payload), 1, true, UINT64_MAX);
 }
 
 /* Retained counters on <prefix>/<device>/health, for dashboards (Home
@@ -230,7 +213,7 @@ static void publish_health(struct daemon *d)
 		       (unsigned long long)ob.corrupt_regions, (unsigned long long)d->events_dropped,
 		       (unsigned long long)d->acks_ignored);
 	if (len > 0 && (size_t)len < sizeof(buf))
-		mqtt_client_publish(d->mqtt, d->topic_health, buf, (size_t)len, 1, true, UINT64_MAX);
+		publish_retained(d, d->topic_health, buf);
 	d->health_published_at = clock_real_s();
 }
 
@@ -243,13 +226,11 @@ static void publish_discovery(struct daemon *d)
 	if (!d->cfg.homeassistant.enabled)
 		return;
 	payload = discovery_payload(&d->cfg, d->cfg.device_id, DISCOVERY_SENSORD);
-	if (!payload || discovery_topic(topic, sizeof(topic), &d->cfg, d->cfg.device_id,
-					DISCOVERY_SENSORD) < 0) {
+	if (payload && discovery_topic(topic, sizeof(topic), &d->cfg, d->cfg.device_id,
+				       DISCOVERY_SENSORD) >= 0)
+		publish_retained(d, topic, payload);
+	else
 		log_warn("homeassistant: discovery payload not built");
-		free(payload);
-		return;
-	}
-	mqtt_client_publish(d->mqtt, topic, payload, strlen(payload), 1, true, UINT64_MAX);
 	free(payload);
 }
 
@@ -294,7 +275,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 	switch (ev->kind) {
 	case MQTT_EVENT_CONNECTED:
 		log_info("mqtt: connected to %s", d->cfg.mqtt.uri);
-		publish_status(d, "online");
+		publish_retained(d, d->topic_status, "online");
 		publish_discovery(d);
 		publish_health(d);
 		/* Whatever was in flight may be gone with the old connection. */
@@ -306,20 +287,16 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 		d->mqtt_up = false;
 		break;
 	case MQTT_EVENT_PUBLISHED:
-		if (ev->tag == UINT64_MAX)
-			break;	/* status */
-		if (ev->ok && d->cfg.sensord.confirm == CONFIRM_BROKER)
+		/* Tag UINT64_MAX: no outbox entry behind it (publish_retained, events). */
+		if (ev->ok && ev->tag != UINT64_MAX && d->cfg.sensord.confirm == CONFIRM_BROKER)
 			confirmed = outbox_confirm_id(d->outbox, ev->tag);
 		break;
 	case MQTT_EVENT_MESSAGE:
 		if (strcmp(ev->topic, d->topic_ack) == 0) {
-			if (ack_decode(ev->payload, ev->payload_len, run, &seq) < 0) {
+			if (ack_decode(ev->payload, ev->payload_len, run, &seq) < 0)
 				log_warn("mqtt: ignoring a malformed acknowledgement on %s", ev->topic);
-				break;
-			}
-			if (d->cfg.sensord.confirm != CONFIRM_COLLECTOR || ack_check(d, run, seq) < 0)
-				break;
-			confirmed = outbox_ack(d->outbox, run, seq);
+			else if (d->cfg.sensord.confirm == CONFIRM_COLLECTOR && ack_check(d, run, seq) == 0)
+				confirmed = outbox_ack(d->outbox, run, seq);
 		} else if (d->topic_ha_status[0] && strcmp(ev->topic, d->topic_ha_status) == 0) {
 			if (ev->payload_len == 6 && memcmp(ev->payload, "online", 6) == 0)
 				publish_discovery(d);
@@ -447,12 +424,11 @@ static void take_sample(struct daemon *d, double tick_mono)
 {
 	int err = 0;
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
-	struct reading r;
+	struct reading r = { 0 };
 	char buf[READING_MAX_PAYLOAD];
 	size_t n;
 	int len;
 
-	memset(&r, 0, sizeof(r));
 	snprintf(r.run, sizeof(r.run), "%s", d->run);
 	r.seq = ++d->seq;
 	r.mono = tick_mono;
@@ -475,14 +451,12 @@ static void take_sample(struct daemon *d, double tick_mono)
 	d->outbox_write_failing = err < 0;
 	n = detector_feed(d->detector, r.mono, r.pressure_kpa, r.temperature_c,
 			  1.0 / d->cfg.sensord.sample_hz, ev, DETECTOR_EVENTS_MAX);
-	if (n)
-		publish_events(d, r.ts - r.mono, ev, n);
+	publish_events(d, r.ts - r.mono, ev, n);
 	if (r.end_session) {
 		/* After feeding it, as the collector does: the reading that
 		 * carries end_session is the session's last sample. */
 		n = detector_end_session(d->detector, NAN, ev, DETECTOR_EVENTS_MAX);
-		if (n)
-			publish_events(d, r.ts - r.mono, ev, n);
+		publish_events(d, r.ts - r.mono, ev, n);
 	}
 	sample_notify(d, &r);
 }
@@ -496,6 +470,7 @@ static double feedback_poll(struct daemon *d)
 {
 	double now = clock_real_s(), wake = INFINITY;
 	struct feedback_levels lv;
+	enum feedback_press press;
 	int raw;
 
 	if (d->gpio->has_button) {
@@ -504,19 +479,15 @@ static double feedback_poll(struct daemon *d)
 			log_warn("feedback: reading the button on %s: %s", d->gpio->name, strerror(-raw));
 			d->gpio_failed_logged = true;
 		}
-		switch (feedback_button_feed(&d->button, now, raw > 0)) {
-		case FEEDBACK_PRESS_SHORT:
+		press = feedback_button_feed(&d->button, now, raw > 0);
+		if (press == FEEDBACK_PRESS_SHORT) {
 			log_info("button: short press: tare");
 			sampler_tare(d->sampler);
 			feedback_player_start(&d->player, FEEDBACK_PATTERN_TARE, now);
-			break;
-		case FEEDBACK_PRESS_LONG:
+		} else if (press == FEEDBACK_PRESS_LONG) {
 			log_info("button: long press: ending the session");
 			d->end_session_pending = true;
 			feedback_player_start(&d->player, FEEDBACK_PATTERN_SESSION_END, now);
-			break;
-		case FEEDBACK_PRESS_NONE:
-			break;
 		}
 		wake = now + FEEDBACK_POLL_S;
 	}
@@ -556,7 +527,6 @@ static bool log_health(struct daemon *d)
  * *last alone, so it is tried again at the next pass. The period is read at
  * every pass, as a reload may change it. */
 struct cron_job {
-	const char *name;
 	const double *period_s;
 	double *last;
 	bool (*fn)(struct daemon *d);
@@ -639,16 +609,16 @@ static int run_daemon(struct daemon *d)
 {
 	struct mqtt_will will = { .topic = d->topic_status, .payload = "offline", .retained = true };
 	char err[512], client_id[160], outbox_dir[CONFIG_PATH_MAX + 16];
+	struct outbox_stats st;
 	double period, next_tick, last_flush, last_health, end_s, drain_started = 0;
 	bool sampling = true;
 	int rc = 0, rc_flush;
 	/* Run in this order at each pass, after the MQTT events and the pump. */
 	const struct cron_job jobs[] = {
-		{ "outbox flush", &d->cfg.sensord.flush_s, &last_flush, job_flush },
-		{ "outbox drops log", &drops_log_every_s, &d->outbox_drop_logged_at, job_log_drops },
-		{ "health publish", &health_publish_every_s, &d->health_published_at,
-		  job_publish_health },
-		{ "health log", &health_every_s, &last_health, log_health },
+		{ &d->cfg.sensord.flush_s, &last_flush, job_flush },
+		{ &drops_log_every_s, &d->outbox_drop_logged_at, job_log_drops },
+		{ &health_publish_every_s, &d->health_published_at, job_publish_health },
+		{ &health_every_s, &last_health, log_health },
 	};
 
 	topic_build(d->topic_reading, sizeof(d->topic_reading), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "reading");
@@ -672,27 +642,21 @@ static int run_daemon(struct daemon *d)
 		log_error("outbox %s: %s", outbox_dir, strerror(errno));
 		return 1;
 	}
-	{
-		struct outbox_stats st;
+	outbox_get_stats(d->outbox, &st);
+	if (st.recovered)
+		log_info("outbox: %llu unconfirmed readings from earlier runs will be sent again",
+			 (unsigned long long)st.recovered);
+	/* Loss is never silent: damage found in the files is logged here, and
+	 * each reading after it tells the collector. */
+	if (st.corrupt_regions)
+		log_error("outbox: %llu damaged regions (%llu bytes) in %s were skipped; the readings "
+			  "in them are lost, and the collector is told so with the next ones sent",
+			  (unsigned long long)st.corrupt_regions, (unsigned long long)st.corrupt_bytes,
+			  outbox_dir);
 
-		outbox_get_stats(d->outbox, &st);
-		if (st.recovered)
-			log_info("outbox: %llu unconfirmed readings from earlier runs will be sent again",
-				 (unsigned long long)st.recovered);
-		/* Loss is never silent: damage found in the files is logged
-		 * here, and each reading after it tells the collector. */
-		if (st.corrupt_regions)
-			log_error("outbox: %llu damaged regions (%llu bytes) in %s were skipped; the "
-				  "readings in them are lost, and the collector is told so with the next "
-				  "ones sent", (unsigned long long)st.corrupt_regions,
-				  (unsigned long long)st.corrupt_bytes, outbox_dir);
-	}
-
-	if (d->cfg.mqtt.client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", d->cfg.mqtt.client_id);
-	else
-		snprintf(client_id, sizeof(client_id), "rollsense-sensord-%s", d->cfg.device_id);
-	d->mqtt = mqtt_client_new(&d->cfg.mqtt, client_id, &will, err, sizeof(err));
+	snprintf(client_id, sizeof(client_id), "rollsense-sensord-%s", d->cfg.device_id);
+	d->mqtt = mqtt_client_new(&d->cfg.mqtt, d->cfg.mqtt.client_id[0] ? d->cfg.mqtt.client_id :
+				  client_id, &will, err, sizeof(err));
 	if (!d->mqtt) {
 		log_error("%s: %s", d->cfg.path, err);
 		outbox_close(d->outbox);
@@ -734,13 +698,13 @@ static int run_daemon(struct daemon *d)
 		next_tick = fmod(next_tick, period);
 	last_flush = last_health = clock_real_s();
 
-	while (!stop_requested) {
+	while (!daemon_stop_requested) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(d->mqtt), .events = POLLIN };
 		struct mqtt_event ev;
 		double now = clock_mono_s(), now_real, wait_s;
 
-		if (reload_requested) {
-			reload_requested = 0;
+		if (daemon_reload_requested) {
+			daemon_reload_requested = 0;
 			if (d->ready)
 				notify_reloading(&d->notify);
 			reload(d);
@@ -748,8 +712,8 @@ static int run_daemon(struct daemon *d)
 			if (d->ready)
 				notify_send(&d->notify, "READY=1");
 		}
-		if (tare_requested) {
-			tare_requested = 0;
+		if (daemon_usr1_requested) {
+			daemon_usr1_requested = 0;
 			log_info("tare requested");
 			sampler_tare(d->sampler);
 		}
@@ -784,8 +748,6 @@ static int run_daemon(struct daemon *d)
 		mqtt_client_tick(d->mqtt, now_real);
 		cron_run(d, jobs, sizeof(jobs) / sizeof(jobs[0]), now_real);
 		if (!sampling) {
-			struct outbox_stats st;
-
 			/* Sampling ended by design (simulation): waiting is the work. */
 			notify_watchdog(&d->notify, now_real);
 			outbox_get_stats(d->outbox, &st);
@@ -800,9 +762,7 @@ static int run_daemon(struct daemon *d)
 				break;
 			}
 		}
-		wait_s = sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05;
-		if (wait_s > 0.1)
-			wait_s = 0.1;
+		wait_s = fmin(sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05, 0.1);
 		if (d->gpio)
 			wait_s = fmin(wait_s, feedback_poll(d) - clock_real_s());
 		if (wait_s > 0 && poll(&pfd, 1, (int)ceil(wait_s * 1000)) < 0 && errno != EINTR)
@@ -810,11 +770,10 @@ static int run_daemon(struct daemon *d)
 	}
 
 	notify_send(&d->notify, "STOPPING=1");
-	rc_flush = outbox_flush(d->outbox);
-	if (rc_flush < 0)
+	if ((rc_flush = outbox_flush(d->outbox)) < 0)
 		log_error("outbox: final write failed: %s", strerror(-rc_flush));
 	if (mqtt_client_connected(d->mqtt))
-		publish_status(d, "offline");
+		publish_retained(d, d->topic_status, "offline");
 	(void)log_health(d);
 	mqtt_client_free(d->mqtt, 2000);
 	if (d->gpio)
@@ -827,37 +786,28 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 	struct daemon_options o;
-	const char *path;
 	char err[1024];
 	int rc;
 
 	rc = daemon_options_parse(argc, argv, "rollsense-sensord", true, false, usage, &o);
 	if (rc >= 0)
 		return rc;
-	path = o.config_path;
-	if (optind < argc) {
-		fprintf(stderr, "rollsense-sensord: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return DAEMON_EXIT_CONFIG;
-	}
-	if (daemon_config_load(path, &d.cfg, sensord_cfg_check) < 0)
-		return DAEMON_EXIT_CONFIG;
-	rc = daemon_config_start(&o, &d.cfg);
+	rc = daemon_config_start(&o, &d.cfg, sensord_cfg_check);
 	if (rc >= 0)
 		return rc;
 
-	daemon_signals_install(on_signal, true);
+	daemon_signals_install(true);
 
 	clock_start(d.cfg.sensord.simulated ? d.cfg.sensord.sim.time_scale : 1.0);
 	new_run_id(d.run);
 	d.sampler = sampler_new(&d.cfg.sensord, err, sizeof(err));
 	if (!d.sampler) {
-		fprintf(stderr, "%s: %s\n", path, err);
+		fprintf(stderr, "%s: %s\n", o.config_path, err);
 		return 1;
 	}
 	d.detector = detector_new(&d.cfg.detector);
 	if (!d.detector) {
-		fprintf(stderr, "%s: detector: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: detector: %s\n", o.config_path, strerror(errno));
 		sampler_free(d.sampler);
 		return 1;
 	}

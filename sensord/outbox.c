@@ -319,17 +319,21 @@ static int pending_id_add(struct outbox *ob, uint64_t id)
 	return 0;
 }
 
+/* The run's 'K' waiting for the next flush, or NULL. */
+static struct pending_ack *pending_ack_find(const struct outbox *ob, const char *run)
+{
+	for (size_t i = 0; i < ob->n_pend_acks; i++)
+		if (strcmp(ob->pend_acks[i].run, run) == 0)
+			return &ob->pend_acks[i];
+	return NULL;
+}
+
 /* Notes that r's state (its ack) is to be logged at the next flush; one
  * record per run and flush, carrying the latest values. */
 static int pending_ack_add(struct outbox *ob, const struct run_state *r)
 {
-	struct pending_ack *n, *a = NULL;
-	size_t i;
+	struct pending_ack *n, *a = pending_ack_find(ob, r->run);
 
-	for (i = 0; i < ob->n_pend_acks && !a; i++) {
-		if (strcmp(ob->pend_acks[i].run, r->run) == 0)
-			a = &ob->pend_acks[i];
-	}
 	if (!a) {
 		n = table_room(ob->pend_acks, &ob->cap_pend_acks, ob->n_pend_acks, sizeof(*n), 4);
 		if (!n)
@@ -364,12 +368,6 @@ static void slot_retire(struct outbox *ob, uint64_t pos, bool log_id)
 	ring_pop_done(ob);
 }
 
-static void lost_keep_min(uint64_t *lost_after, uint64_t v)
-{
-	if (v < *lost_after)
-		*lost_after = v;
-}
-
 /* Drops the oldest entry (the outbox is full) and sets lost_after where
  * outbox.h says; the walk to the run's next held entry passes tombstones no
  * later drop walks again. Not while loading: open sets lost_after from the
@@ -378,7 +376,7 @@ static void drop_oldest(struct outbox *ob)
 {
 	struct slot *s = slot_at(ob, ob->head_pos);
 	struct run_state *r = &ob->runs[s->run_idx];
-	uint64_t next = s->next_in_run;
+	uint64_t next = s->next_in_run, *lost;
 
 	while (next != POS_NONE && slot_at(ob, next)->done)
 		next = slot_at(ob, next)->next_in_run;
@@ -386,21 +384,27 @@ static void drop_oldest(struct outbox *ob)
 	ob->st.dropped++;
 	if (!ob->loaded)
 		return;
-	if (next != POS_NONE)
-		lost_keep_min(&slot_at(ob, next)->e.lost_after, r->acked_seq);
-	else
-		lost_keep_min(&r->lost_pending, r->acked_seq);
+	lost = next != POS_NONE ? &slot_at(ob, next)->e.lost_after : &r->lost_pending;
+	if (r->acked_seq < *lost)
+		*lost = r->acked_seq;
 }
 
-/* Adds an entry; payload is taken over (freed on failure). */
-static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t seq, char *payload,
-		     size_t len)
+/* Adds an entry with a NUL-terminated copy of the len bytes at payload. 0 or
+ * -ENOMEM. */
+static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t seq,
+		     const char *payload, size_t len)
 {
+	char *copy = malloc(len + 1);
 	struct slot *s;
 	struct run_state *r;
 	int idx;
 	uint64_t pos;
 
+	if (!copy)
+		return -ENOMEM;
+	if (len)
+		memcpy(copy, payload, len);
+	copy[len] = '\0';
 	/* Not while loading: a batch logs its readings before the acks and
 	 * PUBACKs that came with it, so mid-replay the outbox can look fuller
 	 * than it was, and a bound applied there would drop readings no one
@@ -424,7 +428,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	s->e.seq = seq;
 	s->e.lost_after = r->lost_pending;
 	r->lost_pending = OUTBOX_NO_LOSS;
-	s->e.payload = payload;
+	s->e.payload = copy;
 	s->e.len = len;
 	s->e.sent_at = -1;
 	s->next_in_run = POS_NONE;
@@ -445,7 +449,7 @@ static int ring_push(struct outbox *ob, uint64_t id, const char *run, uint64_t s
 	return 0;
 
 err_free:
-	free(payload);
+	free(copy);
 	return -ENOMEM;
 }
 
@@ -485,17 +489,12 @@ static int record_apply(void *ctx, const struct outlog_record *rec)
 	struct outbox *ob = ctx;
 	struct run_state *r;
 	uint64_t pos, end;
-	char *payload;
 	int idx;
 
 	switch (rec->kind) {
 	case OUTLOG_READING:
-		payload = malloc(rec->plen + 1);
-		if (!payload)
-			return -ENOMEM;
-		memcpy(payload, rec->payload, rec->plen);
-		payload[rec->plen] = '\0';
-		if (ring_push(ob, rec->id, rec->run, rec->seq, payload, rec->plen) < 0)
+		if (ring_push(ob, rec->id, rec->run, rec->seq, (const char *)rec->payload,
+			      rec->plen) < 0)
 			return -ENOMEM;
 		/* On disk already: a drop while loading gets its 'C' record. */
 		ob->write_pos = ob->tail_pos;
@@ -625,7 +624,7 @@ static int batch_build(struct outbox *ob, bool fresh)
 	const struct run_state *r;
 	const struct slot *s;
 	uint64_t pos;
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 
 	outlog_batch_begin(ob->log);
 	for (pos = ob->write_pos; pos < ob->tail_pos; pos++) {
@@ -650,14 +649,8 @@ static int batch_build(struct outbox *ob, bool fresh)
 		return 0;
 	for (i = 0; i < ob->n_runs; i++) {
 		r = &ob->runs[i];
-		if (r->acked_seq == 0)
-			continue;
-		for (j = 0; j < ob->n_pend_acks; j++) {
-			if (strcmp(ob->pend_acks[j].run, r->run) == 0)
-				break;
-		}
-		if (j < ob->n_pend_acks)
-			continue;	/* just written */
+		if (r->acked_seq == 0 || pending_ack_find(ob, r->run))
+			continue;	/* no ack, or just written */
 		if (outlog_batch_run_state(ob->log, r->run, r->acked_seq, r->max_seq) < 0)
 			return -ENOMEM;
 	}
@@ -699,9 +692,6 @@ int outbox_flush(struct outbox *ob)
 
 void outbox_close(struct outbox *ob)
 {
-	uint64_t pos;
-	struct slot *s;
-
 	if (!ob)
 		return;
 	if (ob->loaded) {
@@ -709,10 +699,8 @@ void outbox_close(struct outbox *ob)
 		if (outbox_flush(ob) == 0 && ob->st.depth == 0)
 			(void)outlog_prune(ob->log, oldest_id(ob), false);
 	}
-	for (pos = ob->head_pos; pos < ob->tail_pos; pos++) {
-		s = slot_at(ob, pos);
-		free(s->e.payload);
-	}
+	for (uint64_t pos = ob->head_pos; pos < ob->tail_pos; pos++)
+		free(slot_at(ob, pos)->e.payload);
 	outlog_close(ob->log);
 	free(ob->slots);
 	free(ob->runs);
@@ -725,19 +713,12 @@ void outbox_close(struct outbox *ob)
 
 int outbox_append(struct outbox *ob, const char *run, uint64_t seq, const char *payload, size_t len)
 {
-	char *copy;
 	int err;
 
 	if (!ob || !run || !outlog_run_is_valid(run, strnlen(run, OUTBOX_RUN_LEN + 1)) ||
 	    (!payload && len) || len > OUTLOG_PAYLOAD_MAX)
 		return -EINVAL;
-	copy = malloc(len + 1);
-	if (!copy)
-		return -ENOMEM;
-	if (len)
-		memcpy(copy, payload, len);
-	copy[len] = '\0';
-	err = ring_push(ob, ob->next_id, run, seq, copy, len);
+	err = ring_push(ob, ob->next_id, run, seq, payload, len);
 	if (err)
 		return err;
 	ob->next_id++;
@@ -751,12 +732,11 @@ size_t outbox_ack(struct outbox *ob, const char *run, uint64_t seq)
 	uint64_t before;
 	size_t n;
 
-	if (!r)
-		return 0;
-	/* Nothing was made with that seq: the ack is wrong. Taken, it would
-	 * raise acked_seq past readings not made yet, which the logged ack
-	 * would then confirm at the next open without them being received. */
-	if (seq > r->max_seq)
+	/* Above max_seq, nothing was made with that seq: the ack is wrong.
+	 * Taken, it would raise acked_seq past readings not made yet, which the
+	 * logged ack would then confirm at the next open without them being
+	 * received. */
+	if (!r || seq > r->max_seq)
 		return 0;
 	before = r->acked_seq;
 	n = ack_apply(ob, r, seq);

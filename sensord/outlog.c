@@ -208,19 +208,6 @@ static int segment_push(struct outlog *log, uint64_t num)
 	return 0;
 }
 
-static int segment_filter(const struct dirent *de)
-{
-	uint64_t num;
-
-	return segment_name_parse(de->d_name, &num);
-}
-
-/* Segment names are fixed-width hex: their byte order is their numbers'. */
-static int segment_compare(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 /* ---- replay ---- */
 
 /* Copies the run id of n bytes at p into run, NUL-terminated; false unless
@@ -463,7 +450,10 @@ int outlog_replay(struct outlog *log, outlog_apply_fn apply, void *ctx,
 	int n, i, err = 0;
 
 	*next_id = 1;
-	n = scandirat(log->dir_fd, ".", &names, segment_filter, segment_compare);
+	/* Segment names are fixed-width lowercase hex: in the C locale (no
+	 * one sets another) alphasort's order is their numbers'. Other names
+	 * are skipped below. */
+	n = scandirat(log->dir_fd, ".", &names, NULL, alphasort);
 	if (n < 0)
 		return -errno;
 	buf = malloc(READER_CAP);
@@ -490,39 +480,31 @@ struct outlog *outlog_open(const char *dir)
 	int err;
 
 	if (!dir || !*dir) {
-		err = -EINVAL;
-		goto err;
+		errno = EINVAL;
+		return NULL;
 	}
 	log = calloc(1, sizeof(*log));
-	if (!log) {
-		err = -ENOMEM;
-		goto err;
-	}
+	if (!log)
+		return NULL;
 	log->active_fd = -1;
 	log->next_seg_num = 1;
 	crc32_table_build();
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		err = -errno;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		goto err_free;
-	}
 	log->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (log->dir_fd < 0) {
-		err = -errno;
+	if (log->dir_fd < 0)
 		goto err_free;
-	}
 	/* Two writers would interleave records and delete each other's files. */
 	if (flock(log->dir_fd, LOCK_EX | LOCK_NB) < 0) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		goto err_close_dir;
+		err = errno == EWOULDBLOCK ? EBUSY : errno;
+		close(log->dir_fd);
+		errno = err;
+		goto err_free;
 	}
 	return log;
 
-err_close_dir:
-	close(log->dir_fd);
 err_free:
-	free(log);
-err:
-	errno = -err;
+	free(log);	/* keeps errno */
 	return NULL;
 }
 

@@ -25,8 +25,7 @@ static const unsigned retry_pause_us[READ_TRIES] = { 0, 500, 2000 };
 
 struct chip {
 	struct sensor sensor;
-	struct gauge gauge;
-	bool has_gauge;
+	struct gauge gauge;	/* for a chip that provides pressure */
 	bool need_init;
 	unsigned fails;		/* failed samples in a row */
 	double retry_at;	/* mono time of the next re-initialisation */
@@ -130,13 +129,9 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 	for (size_t i = 0; i < cfg->n_sensors; i++) {
 		const struct sensor_cfg *sc = &cfg->sensors[i];
 		struct chip *c = &s->chips[s->n_chips];
+		/* The configuration only holds registered drivers' names. */
 		const struct sensor_driver *drv = sensor_driver_find(sc->driver);
 
-		if (!drv) {
-			snprintf(err, err_len, "%s: no driver \"%s\" (known: %s)", sc->key, sc->driver,
-				 sensor_driver_names());
-			goto err_free;
-		}
 		c->sensor.drv = drv;
 		c->sensor.cfg = sc;
 		c->sensor.address = sc->address;
@@ -148,12 +143,8 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 			snprintf(err, err_len, "out of memory");
 			goto err_free;
 		}
-		if (sc->provides & CONFIG_CHANNEL_PRESSURE) {
-			bool gas = drv->pressure == SENSOR_PRESSURE_GAS;
-
-			gauge_init(&c->gauge, &cfg->gauge, gas && cfg->gauge.gas_law);
-			c->has_gauge = true;
-		}
+		if (sc->provides & CONFIG_CHANNEL_PRESSURE)
+			gauge_init(&c->gauge, &cfg->gauge, drv->pressure == SENSOR_PRESSURE_GAS);
 		c->need_init = true;
 		c->retry_delay_s = REINIT_DELAY_MIN_S;
 		c->detail.key = sc->key;
@@ -177,43 +168,12 @@ void sampler_free(struct sampler *s)
 	free(s);
 }
 
-static int read_with_retry(struct chip *c, struct sensor_values *v)
-{
-	struct sensor *sn = &c->sensor;
-	int rc = 0;
-
-	for (int i = 0; i < READ_TRIES; i++) {
-		if (retry_pause_us[i])
-			sn->bus->delay_us(sn->bus, retry_pause_us[i]);
-		rc = sn->drv->read(sn, v);
-		if (rc == 0 || !transient(rc))
-			break;
-	}
-	return rc;
-}
-
-static void chip_failed(struct sampler *s, struct chip *c, double now, const char *what)
+/* A sample that gave no value: its fault text, counted, logged once per
+ * failing stretch. */
+static void chip_fault(struct sampler *s, struct chip *c, const char *what)
 {
 	snprintf(c->fault, sizeof(c->fault), "%s", what);
-	c->fails++;
 	s->stats.faults++;
-	if (c->fails >= FAILS_BEFORE_REINIT && !c->need_init) {
-		c->need_init = true;
-		c->retry_at = now + c->retry_delay_s;
-	}
-	if (!c->was_failing) {
-		log_warn("%s: %s", c->sensor.cfg->key, what);
-		c->was_failing = true;
-	}
-}
-
-static void chip_reinit_failed(struct sampler *s, struct chip *c, double now, const char *what)
-{
-	snprintf(c->fault, sizeof(c->fault), "%s", what);
-	c->fails++;
-	s->stats.faults++;
-	c->retry_at = now + c->retry_delay_s;
-	c->retry_delay_s = fmin(c->retry_delay_s * 2, REINIT_DELAY_MAX_S);
 	if (!c->was_failing) {
 		log_warn("%s: %s", c->sensor.cfg->key, what);
 		c->was_failing = true;
@@ -235,29 +195,39 @@ static bool chip_sample(struct sampler *s, struct chip *c, double now, struct se
 			s->stats.reinits++;
 		rc = sn->drv->init(sn);
 		if (rc < 0) {
-			chip_reinit_failed(s, c, now, fault_text(rc));
+			c->fails++;
+			c->retry_at = now + c->retry_delay_s;
+			c->retry_delay_s = fmin(c->retry_delay_s * 2, REINIT_DELAY_MAX_S);
+			chip_fault(s, c, fault_text(rc));
 			return false;
 		}
 		c->need_init = false;
 	}
-	rc = read_with_retry(c, v);
+	for (int i = 0; i < READ_TRIES; i++) {
+		if (retry_pause_us[i])
+			sn->bus->delay_us(sn->bus, retry_pause_us[i]);
+		rc = sn->drv->read(sn, v);
+		if (rc == 0 || !transient(rc))
+			break;
+	}
 	if (rc < 0) {
-		chip_failed(s, c, now, fault_text(rc));
+		if (++c->fails >= FAILS_BEFORE_REINIT && !c->need_init) {
+			c->need_init = true;
+			c->retry_at = now + c->retry_delay_s;
+		}
+		chip_fault(s, c, fault_text(rc));
 		return false;
 	}
 	if (sn->drv->stuck_samples) {
 		c->same_raw = v->raw == c->last_raw ? c->same_raw + 1 : 0;
 		c->last_raw = v->raw;
 		if (c->same_raw + 1 >= sn->drv->stuck_samples) {
+			char what[READING_FAULT_LEN];
+
 			/* Not re-initialised: a reset cannot be told from recovery
 			 * while the values stay frozen; a changing value can. */
-			snprintf(c->fault, sizeof(c->fault), "stuck (same raw value %u times)",
-				 c->same_raw + 1);
-			s->stats.faults++;
-			if (!c->was_failing) {
-				log_warn("%s: %s", sn->cfg->key, c->fault);
-				c->was_failing = true;
-			}
+			snprintf(what, sizeof(what), "stuck (same raw value %u times)", c->same_raw + 1);
+			chip_fault(s, c, what);
 			return false;
 		}
 	}
@@ -314,7 +284,7 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 void sampler_tare(struct sampler *s)
 {
 	for (size_t i = 0; i < s->n_chips; i++)
-		if (s->chips[i].has_gauge)
+		if (s->chips[i].sensor.cfg->provides & CONFIG_CHANNEL_PRESSURE)
 			gauge_tare(&s->chips[i].gauge);
 }
 
