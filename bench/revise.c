@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	config_defaults(&cfg);
 	cfg.collector.gap_timeout_s = 3;
 	st = store_open(db, err, sizeof(err));
-	ing = st ? ingest_new(&cfg, st, count, &c) : NULL;
+	ing = st ? ingest_new(&(struct ingest_env){ &cfg, st, count, &c }) : NULL;
 	if (!ing) {
 		fprintf(stderr, "revise: %s\n", st ? "out of memory" : err);
 		return 1;

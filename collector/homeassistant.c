@@ -23,10 +23,7 @@ struct ha_device {
 };
 
 struct homeassistant {
-	const struct rs_config *cfg;
-	struct store *st;
-	ingest_publish_fn publish;
-	void *publish_ctx;
+	struct ingest_env env;
 	char status_filter[128];	/* "" when discovery is off */
 	struct ha_device devices[HA_MAX_DEVICES];
 	size_t n_devices;
@@ -55,8 +52,7 @@ static struct ha_device *device_find_or_add(struct homeassistant *ha, const char
 	return d;
 }
 
-struct homeassistant *homeassistant_new(const struct rs_config *cfg, struct store *st,
-					ingest_publish_fn publish, void *publish_ctx)
+struct homeassistant *homeassistant_new(const struct ingest_env *env)
 {
 	struct homeassistant *ha = calloc(1, sizeof(*ha));
 	struct store_run_state *runs;
@@ -64,13 +60,10 @@ struct homeassistant *homeassistant_new(const struct rs_config *cfg, struct stor
 
 	if (!ha)
 		return NULL;
-	ha->cfg = cfg;
-	ha->st = st;
-	ha->publish = publish;
-	ha->publish_ctx = publish_ctx;
-	if (cfg->homeassistant.enabled)
+	ha->env = *env;
+	if (env->cfg->homeassistant.enabled)
 		snprintf(ha->status_filter, sizeof(ha->status_filter), "%s/status",
-			 cfg->homeassistant.discovery_prefix);
+			 env->cfg->homeassistant.discovery_prefix);
 	/* Devices already in the database: their entities exist in HA. */
 	runs = calloc(256, sizeof(*runs));
 	if (!runs) {
@@ -78,7 +71,7 @@ struct homeassistant *homeassistant_new(const struct rs_config *cfg, struct stor
 		errno = ENOMEM;
 		return NULL;
 	}
-	n = store_runs_recent(st, 0, runs, 256);
+	n = store_runs_recent(env->st, 0, runs, 256);
 	for (int i = 0; i < n; i++)
 		device_find_or_add(ha, runs[i].device);
 	free(runs);
@@ -108,7 +101,7 @@ bool homeassistant_message(struct homeassistant *ha, const char *topic, const ch
 		}
 		return true;
 	}
-	if (topic_parse(topic, ha->cfg->mqtt.topic_prefix, device, sizeof(device), kind,
+	if (topic_parse(topic, ha->env.cfg->mqtt.topic_prefix, device, sizeof(device), kind,
 			sizeof(kind)) == 0)
 		device_find_or_add(ha, device);
 	return false;
@@ -119,7 +112,7 @@ void homeassistant_published(struct homeassistant *ha, const char *topic)
 	char device[CONFIG_DEVICE_ID_MAX + 1], kind[32];
 	struct ha_device *d;
 
-	if (topic_parse(topic, ha->cfg->mqtt.topic_prefix, device, sizeof(device), kind,
+	if (topic_parse(topic, ha->env.cfg->mqtt.topic_prefix, device, sizeof(device), kind,
 			sizeof(kind)) < 0 || strcmp(kind, "session") != 0)
 		return;
 	d = device_find_or_add(ha, device);
@@ -178,9 +171,9 @@ static int publish_today(struct homeassistant *ha, const struct ha_device *d, do
 	int len;
 
 	local_day(now_wall_s, date, &start, &end);
-	if (store_sessions_each(ha->st, d->id, start, end, today_add, &t) < 0)
+	if (store_sessions_each(ha->env.st, d->id, start, end, today_add, &t) < 0)
 		return -1;
-	if (topic_build(topic, sizeof(topic), ha->cfg->mqtt.topic_prefix, d->id, "today") < 0)
+	if (topic_build(topic, sizeof(topic), ha->env.cfg->mqtt.topic_prefix, d->id, "today") < 0)
 		return -1;
 	len = snprintf(payload, sizeof(payload),
 		       "{\"date\":\"%s\",\"sessions\":%zu,\"hold_count\":%zu,\"hold_time_s\":%.1f,"
@@ -188,7 +181,7 @@ static int publish_today(struct homeassistant *ha, const struct ha_device *d, do
 		       date, t.sessions, t.hold_count, t.hold_time_s, t.heat_time_s);
 	if (len < 0 || (size_t)len >= sizeof(payload))
 		return -1;
-	return ha->publish(ha->publish_ctx, topic, payload, (size_t)len, true);
+	return ha->env.publish(ha->env.publish_ctx, topic, payload, (size_t)len, true);
 }
 
 static int publish_discovery(struct homeassistant *ha, const struct ha_device *d)
@@ -196,12 +189,12 @@ static int publish_discovery(struct homeassistant *ha, const struct ha_device *d
 	char topic[256], *payload;
 	int rc;
 
-	if (discovery_topic(topic, sizeof(topic), ha->cfg, d->id, DISCOVERY_COLLECTOR) < 0)
+	if (discovery_topic(topic, sizeof(topic), ha->env.cfg, d->id, DISCOVERY_COLLECTOR) < 0)
 		return -1;
-	payload = discovery_payload(ha->cfg, d->id, DISCOVERY_COLLECTOR);
+	payload = discovery_payload(ha->env.cfg, d->id, DISCOVERY_COLLECTOR);
 	if (!payload)
 		return -1;
-	rc = ha->publish(ha->publish_ctx, topic, payload, strlen(payload), true);
+	rc = ha->env.publish(ha->env.publish_ctx, topic, payload, strlen(payload), true);
 	free(payload);
 	return rc;
 }

@@ -24,10 +24,9 @@
 
 struct homeassistant;
 
-/* cfg and st are borrowed and must outlive it. Devices with a run in the
- * store are known from the start. NULL on ENOMEM. */
-struct homeassistant *homeassistant_new(const struct rs_config *cfg, struct store *st,
-					ingest_publish_fn publish, void *publish_ctx);
+/* Copies env (ingest.h). Devices with a run in the store are known from the
+ * start. NULL on ENOMEM. */
+struct homeassistant *homeassistant_new(const struct ingest_env *env);
 void homeassistant_free(struct homeassistant *ha);
 
 /* The topic filter to subscribe to for Home Assistant's birth message

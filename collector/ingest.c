@@ -113,10 +113,7 @@ struct new_run_slot {
 };
 
 struct ingest {
-	const struct rs_config *cfg;
-	struct store *st;
-	ingest_publish_fn publish;
-	void *publish_ctx;
+	struct ingest_env env;
 	struct ingest_limits limits;
 	struct run_state *buckets[RUN_BUCKETS];
 	bool batch_open;
@@ -181,8 +178,7 @@ static void drop(struct ingest *ing, unsigned kind, const char *topic)
 	}
 }
 
-struct ingest *ingest_new(const struct rs_config *cfg, struct store *st,
-			  ingest_publish_fn publish, void *publish_ctx)
+struct ingest *ingest_new(const struct ingest_env *env)
 {
 	size_t snapshot_len = sizeof(struct run_timeline) + detector_snapshot_size();
 	struct ingest *ing = calloc(1, sizeof(*ing) + snapshot_len);
@@ -191,10 +187,7 @@ struct ingest *ingest_new(const struct rs_config *cfg, struct store *st,
 	if (!ing)
 		return NULL;
 	ing->snapshot_len = snapshot_len;
-	ing->cfg = cfg;
-	ing->st = st;
-	ing->publish = publish;
-	ing->publish_ctx = publish_ctx;
+	ing->env = *env;
 	ing->sessions_tail = &ing->sessions_head;
 	ingest_limits_default(&l);
 	ingest_set_limits(ing, &l);
@@ -248,7 +241,7 @@ static int batch_begin(struct ingest *ing)
 {
 	if (ing->batch_open)
 		return 0;
-	if (store_begin(ing->st) < 0)
+	if (store_begin(ing->env.st) < 0)
 		return -1;
 	ing->batch_open = true;
 	ing->batch_started_s = ing->now_s;
@@ -270,7 +263,7 @@ static void pending_add(struct ingest *ing, const char *device, int64_t id, cons
 	memcpy(p->payload, buf, (size_t)len + 1);
 	p->len = (size_t)len;
 	p->session_id = id;
-	topic_build(p->topic, sizeof(p->topic), ing->cfg->mqtt.topic_prefix, device, "session");
+	topic_build(p->topic, sizeof(p->topic), ing->env.cfg->mqtt.topic_prefix, device, "session");
 	*ing->sessions_tail = p;
 	ing->sessions_tail = &p->next;
 }
@@ -287,7 +280,7 @@ static void queue_session(struct ingest *ing, struct run_state *rs, const struct
 
 	for (size_t i = 0; i < s->holds_stored; i++)
 		hold_ts[i] = s->holds[i].start_mono_s + rs->tl.ts_offset_s;
-	rc = store_session_insert(ing->st, rs->run_id, s, s->start_mono_s + rs->tl.ts_offset_s,
+	rc = store_session_insert(ing->env.st, rs->run_id, s, s->start_mono_s + rs->tl.ts_offset_s,
 				  s->end_mono_s + rs->tl.ts_offset_s, hold_ts, &id);
 	if (rc < 0) {
 		log_error("ingest: session of %s run %s not stored", rs->device, rs->run);
@@ -386,7 +379,7 @@ static int feed_stored(struct ingest *ing, struct run_state *rs, uint64_t target
 	if (follow_on)
 		rs->ahead_seq = 0;
 	while (rs->prog.fed_seq < target) {
-		int n = store_readings_after(ing->st, rs->run_id, rs->prog.fed_seq, ing->replay,
+		int n = store_readings_after(ing->env.st, rs->run_id, rs->prog.fed_seq, ing->replay,
 					     REPLAY_CHUNK);
 
 		if (n <= 0)
@@ -481,7 +474,7 @@ static int stored_catch_up(struct ingest *ing, struct run_state *rs)
 	uint64_t before = rs->prog.stored_seq;
 
 	while (rs->prog.stored_seq < rs->prog.fed_seq) {
-		int n = store_seqs_after(ing->st, rs->run_id, rs->prog.stored_seq, ing->seqs,
+		int n = store_seqs_after(ing->env.st, rs->run_id, rs->prog.stored_seq, ing->seqs,
 					 REPLAY_CHUNK);
 
 		if (n < 0)
@@ -528,7 +521,7 @@ static struct run_state *run_alloc(struct ingest *ing, int64_t run_id, const cha
 
 	if (!rs)
 		return NULL;
-	rs->det = detector_new(&ing->cfg->detector);
+	rs->det = detector_new(&ing->env.cfg->detector);
 	if (!rs->det) {
 		free(rs);
 		return NULL;
@@ -544,7 +537,7 @@ static struct run_state *run_alloc(struct ingest *ing, int64_t run_id, const cha
  * this fed_seq: true, with rs's timeline restored too. */
 static bool run_restore(struct ingest *ing, struct run_state *rs, uint64_t fed_seq)
 {
-	if (store_run_snapshot_get(ing->st, rs->run_id, fed_seq, ing->snapshot,
+	if (store_run_snapshot_get(ing->env.st, rs->run_id, fed_seq, ing->snapshot,
 				   ing->snapshot_len) != 1)
 		return false;
 	if (detector_restore(rs->det, ing->snapshot + sizeof(rs->tl),
@@ -552,7 +545,7 @@ static bool run_restore(struct ingest *ing, struct run_state *rs, uint64_t fed_s
 		return false;	/* another version, or other thresholds: replay */
 	/* Used once: a revision may change the detector without moving
 	 * fed_seq, and a snapshot kept would then bring back the old one. */
-	if (store_run_snapshot_set(ing->st, rs->run_id, 0, NULL, 0) < 0)
+	if (store_run_snapshot_set(ing->env.st, rs->run_id, 0, NULL, 0) < 0)
 		return false;
 	memcpy(&rs->tl, ing->snapshot, sizeof(rs->tl));
 	rs->prog.fed_seq = fed_seq;
@@ -573,7 +566,7 @@ static struct run_state *run_load(struct ingest *ing, int64_t run_id, const char
 	rs = run_alloc(ing, run_id, device, run);
 	if (!rs)
 		return NULL;
-	if (store_run_get(ing->st, run_id, &srs) == 0) {
+	if (store_run_get(ing->env.st, run_id, &srs) == 0) {
 		rs->prog.lost = srs.progress.lost;
 		rs->prog.conflicts = srs.progress.conflicts;
 		rs->prog.revise_from = srs.progress.revise_from;
@@ -644,8 +637,8 @@ static int run_evict(struct ingest *ing, struct run_state *rs)
 		return -1;
 	memcpy(ing->snapshot, &rs->tl, sizeof(rs->tl));
 	detector_snapshot(rs->det, ing->snapshot + sizeof(rs->tl));
-	if (store_run_progress_set(ing->st, rs->run_id, &rs->prog) < 0 ||
-	    store_run_snapshot_set(ing->st, rs->run_id, rs->prog.fed_seq, ing->snapshot,
+	if (store_run_progress_set(ing->env.st, rs->run_id, &rs->prog) < 0 ||
+	    store_run_snapshot_set(ing->env.st, rs->run_id, rs->prog.fed_seq, ing->snapshot,
 				   ing->snapshot_len) < 0)
 		return -1;
 	run_unlink(ing, rs);
@@ -698,7 +691,7 @@ static struct run_state *run_get(struct ingest *ing, const char *device, const c
 	int found;
 
 	*why = INGEST_DROP_STORE;
-	found = store_run_find(ing->st, device, run, &run_id);
+	found = store_run_find(ing->env.st, device, run, &run_id);
 	if (found < 0)
 		return NULL;
 	if (found) {
@@ -719,7 +712,7 @@ static struct run_state *run_get(struct ingest *ing, const char *device, const c
 		return NULL;
 	}
 	if (!found) {
-		if (store_run_id(ing->st, device, run, &run_id) < 0)
+		if (store_run_id(ing->env.st, device, run, &run_id) < 0)
 			return NULL;
 		slot->tokens -= 1.0;
 	}
@@ -738,7 +731,7 @@ static void hole_pass(struct ingest *ing, struct run_state *rs)
 	ing->stats.missing += lost;
 	/* The first reading after the hole; feed() sees the seq jump and
 	 * declares the gap to the detector. */
-	if (store_readings_after(ing->st, rs->run_id, rs->prog.fed_seq, ing->replay, 1) == 1)
+	if (store_readings_after(ing->env.st, rs->run_id, rs->prog.fed_seq, ing->replay, 1) == 1)
 		feed(ing, rs, &ing->replay[0]);
 	feed_stored(ing, rs, UINT64_MAX, true);
 	rs->hole_since_s = ing->now_s;
@@ -838,7 +831,7 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 		return;
 	}
 	rs->last_arrival_s = ing->now_s;
-	rc = store_reading_insert(ing->st, rs->run_id, &r);
+	rc = store_reading_insert(ing->env.st, rs->run_id, &r);
 	if (rc < 0) {
 		drop(ing, INGEST_DROP_STORE, topic);
 		return;
@@ -887,7 +880,7 @@ void ingest_message(struct ingest *ing, const char *topic, const char *payload, 
 
 	ing->now_s = now_s;
 	ing->stats.messages++;
-	if (topic_parse(topic, ing->cfg->mqtt.topic_prefix, device, sizeof(device), kind,
+	if (topic_parse(topic, ing->env.cfg->mqtt.topic_prefix, device, sizeof(device), kind,
 			sizeof(kind)) < 0) {
 		drop(ing, INGEST_DROP_TOPIC, topic);
 		return;
@@ -936,7 +929,7 @@ static void republish_newest(struct ingest *ing, const char *device, double afte
 	if (!newest)
 		return;
 	newest->start_ts = NAN;
-	if (store_sessions_each(ing->st, device, after_ts, INFINITY, newest_session, newest) == 0 &&
+	if (store_sessions_each(ing->env.st, device, after_ts, INFINITY, newest_session, newest) == 0 &&
 	    isfinite(newest->start_ts)) {
 		store_session_summary(newest, &sum);
 		pending_add(ing, device, newest->id, buf,
@@ -957,7 +950,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 {
 	struct store_run_session *stored = NULL;
 	struct run_state *tmp;
-	double from = rs->prog.revise_from - ing->cfg->detector.idle_s - 1.0;
+	double from = rs->prog.revise_from - ing->env.cfg->detector.idle_s - 1.0;
 	double t0 = (double)clock() / CLOCKS_PER_SEC, newest_ts = -INFINITY, offset_s;
 	size_t changed = 0, removed = 0;
 	int n, rc = -1;
@@ -974,7 +967,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 		goto out;
 	offset_s = tmp->tl.ts_offset_s;
 	rc = -1;
-	n = store_run_sessions(ing->st, rs->run_id, from, stored, REVISE_SESSIONS_MAX);
+	n = store_run_sessions(ing->env.st, rs->run_id, from, stored, REVISE_SESSIONS_MAX);
 	if (n < 0)
 		goto out;
 	for (size_t i = 0; i < ing->n_revised; i++) {
@@ -991,7 +984,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 			continue;
 		}
 		if (match) {
-			if (store_session_delete(ing->st, match->id) < 0)
+			if (store_session_delete(ing->env.st, match->id) < 0)
 				goto out;
 			match->id = 0;
 		}
@@ -1004,7 +997,7 @@ static int revise_run(struct ingest *ing, struct run_state *rs)
 	for (int k = 0; k < n; k++) {
 		if (!stored[k].id)
 			continue;
-		if (store_session_delete(ing->st, stored[k].id) < 0)
+		if (store_session_delete(ing->env.st, stored[k].id) < 0)
 			goto out;
 		removed++;
 	}
@@ -1048,7 +1041,7 @@ static void resume_revisions(struct ingest *ing)
 	ing->resumed = true;
 	if (!runs)
 		return;
-	n = store_runs_revise_pending(ing->st, runs, REVISE_RESUME_MAX);
+	n = store_runs_revise_pending(ing->env.st, runs, REVISE_RESUME_MAX);
 	for (int i = 0; i < n; i++) {
 		if (run_find(ing, runs[i].run_id) || batch_begin(ing) < 0)
 			continue;
@@ -1071,9 +1064,9 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 		rs->ack_due = false;
 		return;
 	}
-	topic_build(topic, sizeof(topic), ing->cfg->mqtt.topic_prefix, rs->device, "ack");
+	topic_build(topic, sizeof(topic), ing->env.cfg->mqtt.topic_prefix, rs->device, "ack");
 	len = ack_encode(rs->run, rs->committed_seq, buf, sizeof(buf));
-	if (len >= 0 && ing->publish(ing->publish_ctx, topic, buf, (size_t)len, true) == 0) {
+	if (len >= 0 && ing->env.publish(ing->env.publish_ctx, topic, buf, (size_t)len, true) == 0) {
 		rs->acked_seq = rs->committed_seq;
 		rs->acked_at_s = ing->now_s;
 		/* What was stored since the last commit still needs its ack. */
@@ -1102,7 +1095,7 @@ static int commit(struct ingest *ing)
 	/* Marks first: a revision below may delete a session published
 	 * before. */
 	for (size_t i = 0; i < ing->n_to_mark; i++)
-		store_session_mark_published(ing->st, ing->to_mark[i]);
+		store_session_mark_published(ing->env.st, ing->to_mark[i]);
 	ing->n_to_mark = 0;
 	for (size_t b = 0; b < RUN_BUCKETS; b++)
 		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next) {
@@ -1112,12 +1105,12 @@ static int commit(struct ingest *ing)
 			if (revise_ready(ing, rs))
 				revise_run(ing, rs);
 			if (rs->progress_dirty) {
-				store_run_progress_set(ing->st, rs->run_id, &rs->prog);
+				store_run_progress_set(ing->env.st, rs->run_id, &rs->prog);
 				rs->progress_dirty = false;
 			}
 		}
 	ing->batch_open = false;
-	if (store_commit(ing->st) < 0) {
+	if (store_commit(ing->env.st) < 0) {
 		/* Rolled back: nothing of it is stored, so nothing is acked.
 		 * The detectors moved on; rebuilding them from the store keeps
 		 * them true to it. */
@@ -1137,7 +1130,7 @@ static int commit(struct ingest *ing)
 				publish_ack(ing, rs);
 		}
 	for (struct pending_session *p = ing->sessions_head; p; p = p->next)
-		if (ing->publish(ing->publish_ctx, p->topic, p->payload, p->len, true) == 0)
+		if (ing->env.publish(ing->env.publish_ctx, p->topic, p->payload, p->len, true) == 0)
 			mark_later(ing, p->session_id);
 	sessions_free(ing);
 	return 0;
@@ -1148,14 +1141,14 @@ static int commit(struct ingest *ing)
  * cannot. */
 static int expire_hole(struct ingest *ing, struct run_state *rs)
 {
-	if (!rs->ahead_seq || ing->now_s - rs->hole_since_s < ing->cfg->collector.gap_timeout_s)
+	if (!rs->ahead_seq || ing->now_s - rs->hole_since_s < ing->env.cfg->collector.gap_timeout_s)
 		return 0;
 	if (batch_begin(ing) < 0)
 		return -1;
 	log_warn("ingest: %s run %s: readings %llu..%llu did not arrive within %.0f s; counted "
 		 "missing in its sessions until they do (the ack waits for them)",
 		 rs->device, rs->run, (unsigned long long)rs->prog.fed_seq + 1,
-		 (unsigned long long)rs->ahead_seq - 1, ing->cfg->collector.gap_timeout_s);
+		 (unsigned long long)rs->ahead_seq - 1, ing->env.cfg->collector.gap_timeout_s);
 	hole_pass(ing, rs);
 	return 0;
 }
@@ -1164,7 +1157,7 @@ static int expire_hole(struct ingest *ing, struct run_state *rs)
  * its last contact, as the data would have done idle_s later. */
 static int close_silent(struct ingest *ing, struct run_state *rs)
 {
-	double silent_s = fmax(SILENT_RUN_S, ing->cfg->detector.idle_s);
+	double silent_s = fmax(SILENT_RUN_S, ing->env.cfg->detector.idle_s);
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
 	size_t n;
 
@@ -1216,7 +1209,7 @@ void ingest_tick(struct ingest *ing, double now_s)
 		walk_runs(ing);
 	}
 	if (ing->batch_open && (ing->batch_count >= BATCH_MAX ||
-				now_s - ing->batch_started_s >= ing->cfg->collector.commit_s))
+				now_s - ing->batch_started_s >= ing->env.cfg->collector.commit_s))
 		commit(ing);
 }
 
@@ -1235,8 +1228,8 @@ static int republish_session(const struct store_session *s, void *ctx)
 
 	store_session_summary(s, &sum);
 	len = summary_encode(&sum, s->device, s->run, 0, buf, sizeof(buf));
-	topic_build(topic, sizeof(topic), ing->cfg->mqtt.topic_prefix, s->device, "session");
-	if (len >= 0 && ing->publish(ing->publish_ctx, topic, buf, (size_t)len, true) == 0)
+	topic_build(topic, sizeof(topic), ing->env.cfg->mqtt.topic_prefix, s->device, "session");
+	if (len >= 0 && ing->env.publish(ing->env.publish_ctx, topic, buf, (size_t)len, true) == 0)
 		mark_later(ing, s->id);
 	return 0;
 }
@@ -1246,7 +1239,7 @@ void ingest_republish(struct ingest *ing)
 	for (size_t b = 0; b < RUN_BUCKETS; b++)
 		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
 			publish_ack(ing, rs);
-	store_sessions_unpublished(ing->st, republish_session, ing);
+	store_sessions_unpublished(ing->env.st, republish_session, ing);
 }
 
 void ingest_get_stats(const struct ingest *ing, struct ingest_stats *st)

@@ -88,9 +88,17 @@ void ingest_limits_default(struct ingest_limits *l);
 /* Replaces the limits (before the first message). */
 void ingest_set_limits(struct ingest *ing, const struct ingest_limits *l);
 
-/* cfg and st are borrowed and must outlive the ingest. NULL on ENOMEM. */
-struct ingest *ingest_new(const struct rs_config *cfg, struct store *st,
-			  ingest_publish_fn publish, void *publish_ctx);
+/* What the collector's parts work on: the configuration and the store, both
+ * borrowed (they must outlive the part), and where the part publishes. */
+struct ingest_env {
+	const struct rs_config *cfg;
+	struct store *st;
+	ingest_publish_fn publish;
+	void *publish_ctx;
+};
+
+/* Copies env. NULL on ENOMEM. */
+struct ingest *ingest_new(const struct ingest_env *env);
 void ingest_free(struct ingest *ing);
 
 /* One MQTT message; now_s is the collector's real monotonic time. */

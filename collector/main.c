@@ -147,6 +147,7 @@ static int run_daemon(struct rs_config *cfg)
 	struct homeassistant *ha;
 	struct ingest *ing;
 	struct store *st;
+	struct ingest_env env;
 	double last_health, last_purge, last_status = 0, last_ha_tick = 0;
 	struct notify notify;
 	bool ready = false;
@@ -174,8 +175,9 @@ static int run_daemon(struct rs_config *cfg)
 	 * bigger payload is dropped in Paho's callback, before it is copied. */
 	mqtt_client_set_inbound_limits(mqtt, READING_MAX_PAYLOAD, 0);
 	pub.mqtt = mqtt;
-	ing = ingest_new(cfg, st, publish, &pub);
-	ha = ing ? homeassistant_new(cfg, st, publish, &pub) : NULL;
+	env = (struct ingest_env){ cfg, st, publish, &pub };
+	ing = ingest_new(&env);
+	ha = ing ? homeassistant_new(&env) : NULL;
 	if (!ha) {
 		log_error("out of memory");
 		ingest_free(ing);

@@ -89,7 +89,7 @@ static void ingest_open(struct fixture *fx)
 	fx->st = store_open(fx->db, err, sizeof(err));
 	if (!fx->st)
 		fail_msg("%s", err);
-	fx->ing = ingest_new(&fx->cfg, fx->st, record, &fx->rec);
+	fx->ing = ingest_new(&(struct ingest_env){ &fx->cfg, fx->st, record, &fx->rec });
 	assert_non_null(fx->ing);
 }
 
