@@ -239,6 +239,12 @@ struct config_chip {
 	size_t n_keys;
 };
 
+/* A struct config_chip's initializer: its name, the channels it may provide,
+ * its addresses (a 0-terminated array) and its rows (an array). */
+#define CONFIG_CHIP(chip_name, channels, address_list, rows) \
+	{ .name = chip_name, .provides = channels, .addresses = address_list, \
+	  .keys = rows, .n_keys = ARRAY_LEN(rows) }
+
 /* Chip i (0-based) of the one list of chips, the driver registry
  * (drivers/registry.c, linked into both daemons); NULL past the last. */
 const struct config_chip *config_chip_at(size_t i);

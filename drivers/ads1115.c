@@ -195,21 +195,17 @@ static double ads1115_pressure_kpa(const struct sensor *s, const struct sensor_v
 	return ads1115_volts_to_kpa(s->cfg, v->voltage_v);
 }
 
+/* ADDR tied to GND, VDD, SDA or SCL [§7.5.1.1]. */
+static const uint8_t ads1115_addresses[] = { 0x48, 0x49, 0x4A, 0x4B, 0 };
+
+/* It provides pressure only: a voltage becomes kPa through the calibration
+ * table. No stuck_samples: a force sensor at rest reads the same code again
+ * and again. */
 const struct sensor_driver ads1115_driver = {
-	.config = {
-		.name = "ads1115",
-		/* A voltage becomes kPa through the calibration table; nothing else. */
-		.provides = CONFIG_CHANNEL_PRESSURE,
-		/* ADDR tied to GND, VDD, SDA or SCL [§7.5.1.1]. */
-		.addresses = (const uint8_t[]){0x48, 0x49, 0x4A, 0x4B, 0},
-		.keys = ads1115_keys,
-		.n_keys = ARRAY_LEN(ads1115_keys),
-	},
+	.config = CONFIG_CHIP("ads1115", CONFIG_CHANNEL_PRESSURE, ads1115_addresses, ads1115_keys),
 	.pressure = SENSOR_PRESSURE_APPLIED,
 	.pressure_kpa = ads1115_pressure_kpa,
 	.priv_size = sizeof(struct ads1115_priv),
 	.init = ads1115_init,
 	.read = ads1115_read,
-	/* A force sensor at rest reads the same code again and again. */
-	.stuck_samples = 0,
 };

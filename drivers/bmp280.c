@@ -346,6 +346,9 @@ static const struct config_key bme280_keys[] = {
 	OPTION_ROW(filter, filters, 0),
 };
 
+/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */
+static const uint8_t bmx280_addresses[] = { 0x76, 0x77, 0 };
+
 /* The two chips differ only in the humidity key (and init tells them apart
  * by their descriptor), so every other field is written once here.
  * stuck_samples: 20 identical raw pressure+temperature pairs in a row never
@@ -353,14 +356,9 @@ static const struct config_key bme280_keys[] = {
  * oversampling. At 10 Hz a frozen chip is caught within 2 s. */
 #define BMX280_DRIVER(chip_name, chip_keys)				\
 	{									\
-		.config = {							\
-			.name = chip_name,					\
-			.provides = CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, \
-			/* SDO tied to GND: 0x76, to VDDIO: 0x77 [BMP §5.2, BME §6.2]. */ \
-			.addresses = (const uint8_t[]){0x76, 0x77, 0},		\
-			.keys = chip_keys,					\
-			.n_keys = ARRAY_LEN(chip_keys),				\
-		},								\
+		.config = CONFIG_CHIP(chip_name,				\
+				      CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, \
+				      bmx280_addresses, chip_keys),		\
 		.pressure = SENSOR_PRESSURE_GAS,				\
 		.pressure_kpa = sensor_pressure_pa_kpa,				\
 		.priv_size = sizeof(struct bmp280_priv),			\

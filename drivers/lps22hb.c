@@ -142,21 +142,17 @@ static int lps22hb_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
+static const uint8_t lps22hb_addresses[] = { 0x5C, 0x5D, 0 };	/* SA0 to GND, to VDD [§7.2] */
+
 /* stuck_samples: one count is 0.024 Pa, far below the chip's noise, so 20
  * identical raw results in a row mean a frozen chip (as for the BMP280). */
 const struct sensor_driver lps22hb_driver = {
-	.config = {
-		.name = "lps22hb",
-		.provides = CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
-		/* SA0 to GND: 0x5C, to VDD: 0x5D [§7.2]. */
-		.addresses = (const uint8_t[]){0x5C, 0x5D, 0},
-		.keys = lps22hb_keys,
-		.n_keys = ARRAY_LEN(lps22hb_keys),
-	},
+	.config = CONFIG_CHIP("lps22hb", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE,
+			      lps22hb_addresses, lps22hb_keys),
 	.pressure = SENSOR_PRESSURE_GAS,
 	.pressure_kpa = sensor_pressure_pa_kpa,
+	.stuck_samples = 20,
 	.priv_size = sizeof(struct lps22hb_priv),
 	.init = lps22hb_init,
 	.read = lps22hb_read,
-	.stuck_samples = 20,
 };

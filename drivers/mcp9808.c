@@ -127,18 +127,13 @@ static int mcp9808_read(struct sensor *s, struct sensor_values *out)
 	return 0;
 }
 
+/* 0011 A2 A1 A0: the pins select 0x18..0x1F [§4.1.4]. */
+static const uint8_t mcp9808_addresses[] = { 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0 };
+
+/* No stuck_samples: a sensor at a steady temperature repeats its reading for
+ * minutes. No priv_size: the driver keeps no state. */
 const struct sensor_driver mcp9808_driver = {
-	.config = {
-		.name = "mcp9808",
-		.provides = CONFIG_CHANNEL_TEMPERATURE,
-		/* 0011 A2 A1 A0: the pins select 0x18..0x1F [§4.1.4]. */
-		.addresses = (const uint8_t[]){0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0},
-		.keys = mcp9808_keys,
-		.n_keys = ARRAY_LEN(mcp9808_keys),
-	},
+	.config = CONFIG_CHIP("mcp9808", CONFIG_CHANNEL_TEMPERATURE, mcp9808_addresses, mcp9808_keys),
 	.init = mcp9808_init,
 	.read = mcp9808_read,
-	/* A sensor at a steady temperature repeats its reading for minutes.
-	 * (No .priv_size: the driver keeps no state.) */
-	.stuck_samples = 0,
 };
