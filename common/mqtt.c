@@ -266,7 +266,6 @@ static void tls_trace(enum MQTTASYNC_TRACE_LEVELS level, char *message)
 	static const char host_failed[] = "X509_check_host for hostname ";
 	static const char alert_sent[] = "SSL alert write:fatal:";
 	static const char alert_got[] = "SSL alert read:fatal:";
-	static const char handshake_done[] = "SSL handshake done";
 	char note[TLS_NOTE_LEN];
 	const char *p;
 
@@ -289,7 +288,7 @@ static void tls_trace(enum MQTTASYNC_TRACE_LEVELS level, char *message)
 			p = "an alert OpenSSL does not name (a broker that requires a client "
 			    "certificate sends one: mqtt.tls.cert_file)";
 		snprintf(note, sizeof(note), "the broker refused us: %s", p);
-	} else if (strstr(message, handshake_done) != NULL) {
+	} else if (strstr(message, "SSL handshake done") != NULL) {
 		/* With TLS 1.3 the client's handshake ends before the broker has
 		 * checked the client's certificate; a refusal then comes as an
 		 * alert or a reset, whichever Paho notices first. Later lines

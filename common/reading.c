@@ -510,8 +510,7 @@ static enum reading_error json_object_parse(const char *payload, size_t len, cJS
 	text[len] = '\0';
 
 	root = cJSON_ParseWithOpts(text, NULL, 1);
-	if (!root)
-		return READING_ERR_JSON;
+	/* cJSON_IsObject and cJSON_Delete take NULL: a parse error lands here too. */
 	if (!cJSON_IsObject(root) || !keys_unique(root)) {
 		cJSON_Delete(root);
 		return READING_ERR_JSON;
