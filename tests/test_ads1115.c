@@ -27,14 +27,8 @@ extern const struct sensor_driver ads1115_driver;
 static struct sensor_cfg cfg_make(unsigned mux, double fsr_v, unsigned rate_sps)
 {
 	const struct ads1115_options o = { .mux = mux, .fsr_v = fsr_v, .data_rate_sps = rate_sps };
-	struct sensor_cfg cfg;
 
-	memset(&cfg, 0, sizeof(cfg));
-	strcpy(cfg.driver, "ads1115");
-	strcpy(cfg.bus, "sim");
-	cfg.address = ADS_ADDR;
-	memcpy(cfg.options, &o, sizeof(o));
-	return cfg;
+	return unit_sensor_cfg("ads1115", ADS_ADDR, &o, sizeof(o));
 }
 
 static void cal_set(struct sensor_cfg *cfg, const struct config_calibration *cal)
@@ -348,23 +342,15 @@ static int sim_setup(void **state)
 	return sim_rig_setup(state, scenario_text);
 }
 
-static uint16_t sim_reg(struct bus *bus, uint8_t reg)
-{
-	uint8_t buf[2];
-
-	assert_int_equal(bus->read(bus, ADS_ADDR, reg, buf, 2), 0);
-	return (uint16_t)((buf[0] << 8) | buf[1]);
-}
-
 static void test_sim_power_on_registers(void **state)
 {
 	struct sim_rig *f = *state;
 
 	f->now_s = 1;
-	assert_int_equal(sim_reg(f->bus, 1), 0x8583);
-	assert_int_equal(sim_reg(f->bus, 2), 0x8000);
-	assert_int_equal(sim_reg(f->bus, 3), 0x7FFF);
-	assert_int_equal(sim_reg(f->bus, 0), 0x0000);
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 1), 0x8583);
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 2), 0x8000);
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 3), 0x7FFF);
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 0), 0x0000);
 }
 
 static void test_sim_single_shot_needs_polling(void **state)
@@ -375,10 +361,10 @@ static void test_sim_single_shot_needs_polling(void **state)
 	f->now_s = 1;
 	assert_int_equal(f->bus->write(f->bus, ADS_ADDR, 1, start, 2), 0);
 	/* Not finished yet: the conversion register still holds the old 0. */
-	assert_int_equal(sim_reg(f->bus, 0), 0x0000);
-	assert_int_equal(sim_reg(f->bus, 1), 0x4383);	/* OS=0: converting */
-	assert_int_equal(sim_reg(f->bus, 1), 0xC383);	/* OS=1: done */
-	assert_int_equal(sim_reg(f->bus, 0), 8000);	/* 1.000 V / 125 µV */
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 0), 0x0000);
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 1), 0x4383);	/* OS=0: converting */
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 1), 0xC383);	/* OS=1: done */
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 0), 8000);	/* 1.000 V / 125 µV */
 }
 
 static void test_sim_driver_reads_scenario_voltage(void **state)
@@ -436,19 +422,11 @@ static void test_sim_faults_and_recovery(void **state)
 	struct sensor_values v;
 
 	sensor_setup(&s, f->bus, &cfg);
-	f->now_s = 1;
-	assert_int_equal(ads1115_driver.init(&s), 0);
-
-	f->now_s = 25;	/* nack window */
-	assert_int_equal(ads1115_driver.read(&s, &v), -EREMOTEIO);
-	assert_int_equal(ads1115_driver.init(&s), -EREMOTEIO);
-
-	f->now_s = 45;	/* off the bus */
-	assert_int_equal(ads1115_driver.read(&s, &v), -EREMOTEIO);
+	sim_rig_chip_faults(f, &s, 25, 45);	/* the scenario's nack and absent windows */
 
 	/* Back from power-on reset: init configures it again, reads are right. */
 	f->now_s = 55;
-	assert_int_equal(sim_reg(f->bus, 1), 0x8583);
+	assert_int_equal(unit_reg16(f->bus, ADS_ADDR, 1), 0x8583);
 	assert_int_equal(ads1115_driver.init(&s), 0);
 	assert_int_equal(ads1115_driver.read(&s, &v), 0);
 	assert_near(v.voltage_v, 2.5, 0.000125);

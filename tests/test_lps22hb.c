@@ -28,13 +28,8 @@ extern const struct sensor_driver lps22hb_driver;
 static struct sensor_cfg cfg_make(unsigned lowpass)
 {
 	const struct lps22hb_options o = { .lowpass = lowpass };
-	struct sensor_cfg cfg;
 
-	memset(&cfg, 0, sizeof(cfg));
-	strcpy(cfg.driver, "lps22hb");
-	cfg.address = LPS_ADDR;
-	memcpy(cfg.options, &o, sizeof(o));
-	return cfg;
+	return unit_sensor_cfg("lps22hb", LPS_ADDR, &o, sizeof(o));
 }
 
 /* ---- decoding ---- */

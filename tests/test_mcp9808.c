@@ -28,14 +28,8 @@ extern const struct sensor_driver mcp9808_driver;
 static struct sensor_cfg cfg_make(double resolution_c)
 {
 	const struct mcp9808_options o = { .resolution_c = resolution_c };
-	struct sensor_cfg cfg;
 
-	memset(&cfg, 0, sizeof(cfg));
-	strcpy(cfg.driver, "mcp9808");
-	strcpy(cfg.bus, "sim");
-	cfg.address = MCP_ADDR;
-	memcpy(cfg.options, &o, sizeof(o));
-	return cfg;
+	return unit_sensor_cfg("mcp9808", MCP_ADDR, &o, sizeof(o));
 }
 
 static void sensor_setup(struct sensor *s, struct bus *bus, const struct sensor_cfg *cfg)
@@ -241,14 +235,6 @@ static int sim_setup(void **state)
 	return sim_rig_setup(state, scenario_text);
 }
 
-static uint16_t sim_reg(struct bus *bus, uint8_t reg)
-{
-	uint8_t buf[2];
-
-	assert_int_equal(bus->read(bus, MCP_ADDR, reg, buf, 2), 0);
-	return (uint16_t)((buf[0] << 8) | buf[1]);
-}
-
 static void sim_reg_write(struct bus *bus, uint8_t reg, uint16_t value)
 {
 	const uint8_t buf[2] = {(uint8_t)(value >> 8), (uint8_t)value};
@@ -262,15 +248,15 @@ static void test_sim_power_on_registers(void **state)
 	uint8_t res = 0;
 
 	f->now_s = 1;
-	assert_int_equal(sim_reg(f->bus, 0x06), 0x0054);
-	assert_int_equal(sim_reg(f->bus, 0x07), 0x0400);
-	assert_int_equal(sim_reg(f->bus, 0x01), 0x0000);
-	assert_int_equal(sim_reg(f->bus, 0x02), 0x0000);
-	assert_int_equal(sim_reg(f->bus, 0x04), 0x0000);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x06), 0x0054);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x07), 0x0400);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x01), 0x0000);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x02), 0x0000);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x04), 0x0000);
 	assert_int_equal(f->bus->read(f->bus, MCP_ADDR, 0x08, &res, 1), 0);
 	assert_int_equal(res, 0x03);
 	/* 25 °C with all limits 0: T_A >= T_CRIT and T_A > T_UPPER [docs/chips.md]. */
-	assert_int_equal(sim_reg(f->bus, 0x05), 0xC190);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x05), 0xC190);
 }
 
 static void test_sim_flags_follow_limits(void **state)
@@ -280,20 +266,20 @@ static void test_sim_flags_follow_limits(void **state)
 	f->now_s = 21;	/* 38.27 °C -> 38.25 at 0.0625 °C = 612 counts = 0x264 */
 	sim_reg_write(f->bus, 0x02, 0x01E0);	/* T_UPPER 30 °C = 480 / 16 */
 	sim_reg_write(f->bus, 0x04, 0x0280);	/* T_CRIT 40 °C = 640 / 16 */
-	assert_int_equal(sim_reg(f->bus, 0x05), 0x4264);	/* above upper only */
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x05), 0x4264);	/* above upper only */
 	sim_reg_write(f->bus, 0x03, 0x0320);	/* T_LOWER 50 °C */
-	assert_int_equal(sim_reg(f->bus, 0x05), 0x6264);	/* and below lower */
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x05), 0x6264);	/* and below lower */
 
 	/* At the limits exactly: T_A >= T_CRIT holds, T_A > T_UPPER does not. */
 	f->now_s = 1;	/* 25 °C = 400 counts = 0x190 */
 	sim_reg_write(f->bus, 0x03, 0x0000);
 	sim_reg_write(f->bus, 0x02, 0x0190);
 	sim_reg_write(f->bus, 0x04, 0x0190);
-	assert_int_equal(sim_reg(f->bus, 0x05), 0x8190);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x05), 0x8190);
 
 	f->now_s = 11;	/* -10.3 °C: floor(-164.8) = -165 counts = 0x2000 - 165 = 0x1F5B */
 	sim_reg_write(f->bus, 0x03, 0x1F60);	/* T_LOWER -10 °C: 0x2000 - 160 */
-	assert_int_equal(sim_reg(f->bus, 0x05), 0x3F5B);	/* below lower */
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x05), 0x3F5B);	/* below lower */
 }
 
 static void test_sim_driver_reads_scenario_temperature(void **state)
@@ -334,11 +320,11 @@ static void test_sim_shutdown_freezes_until_init(void **state)
 	f->now_s = 1;
 	sim_reg_write(f->bus, 0x01, 0x0100);	/* SHDN at 25 °C */
 	f->now_s = 21;
-	assert_int_equal(sim_reg(f->bus, 0x05), 0xC190);	/* still 25 °C */
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x05), 0xC190);	/* still 25 °C */
 
 	sensor_setup(&s, f->bus, &cfg);
 	assert_int_equal(mcp9808_driver.init(&s), 0);
-	assert_int_equal(sim_reg(f->bus, 0x01), 0x0000);
+	assert_int_equal(unit_reg16(f->bus, MCP_ADDR, 0x01), 0x0000);
 	assert_int_equal(mcp9808_driver.read(&s, &v), 0);
 	assert_near(v.temperature_c, 38.27, 0.0625);
 	free(s.priv);
@@ -352,15 +338,7 @@ static void test_sim_faults_and_recovery(void **state)
 	struct sensor_values v;
 
 	sensor_setup(&s, f->bus, &cfg);
-	f->now_s = 1;
-	assert_int_equal(mcp9808_driver.init(&s), 0);
-
-	f->now_s = 35;	/* nack window */
-	assert_int_equal(mcp9808_driver.read(&s, &v), -EREMOTEIO);
-	assert_int_equal(mcp9808_driver.init(&s), -EREMOTEIO);
-
-	f->now_s = 55;	/* off the bus */
-	assert_int_equal(mcp9808_driver.read(&s, &v), -EREMOTEIO);
+	sim_rig_chip_faults(f, &s, 35, 55);	/* the scenario's nack and absent windows */
 
 	/* Back from power-on reset at 0.0625 °C: 38.27 reads 38.25, off the
 	 * configured 0.5 °C grid, until init sets the resolution again. */

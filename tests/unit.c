@@ -274,6 +274,28 @@ int fake_bus_writes_to(const struct fake_bus *fb, uint8_t reg)
 	return n;
 }
 
+struct sensor_cfg unit_sensor_cfg(const char *driver, uint8_t address, const void *options,
+				  size_t size)
+{
+	struct sensor_cfg cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	assert_true(strlen(driver) < sizeof(cfg.driver) && size <= sizeof(cfg.options));
+	strcpy(cfg.driver, driver);
+	strcpy(cfg.bus, "sim");
+	cfg.address = address;
+	memcpy(cfg.options, options, size);
+	return cfg;
+}
+
+uint16_t unit_reg16(struct bus *bus, uint8_t addr, uint8_t reg)
+{
+	uint8_t buf[2];
+
+	assert_int_equal(bus->read(bus, addr, reg, buf, 2), 0);
+	return (uint16_t)((buf[0] << 8) | buf[1]);
+}
+
 void unit_sensor_setup(struct sensor *s, const struct sensor_driver *drv, struct bus *bus,
 		       uint8_t addr, const struct sensor_cfg *cfg)
 {
@@ -309,6 +331,19 @@ void sim_rig_close(struct sim_rig *rig)
 	if (rig->bus)
 		rig->bus->close(rig->bus);
 	rig->bus = NULL;
+}
+
+void sim_rig_chip_faults(struct sim_rig *rig, struct sensor *s, double nack_s, double absent_s)
+{
+	struct sensor_values v;
+
+	rig->now_s = 1;
+	assert_int_equal(s->drv->init(s), 0);
+	rig->now_s = nack_s;
+	assert_int_equal(s->drv->read(s, &v), -EREMOTEIO);
+	assert_int_equal(s->drv->init(s), -EREMOTEIO);
+	rig->now_s = absent_s;
+	assert_int_equal(s->drv->read(s, &v), -EREMOTEIO);
 }
 
 int sim_rig_setup(void **state, const char *text)

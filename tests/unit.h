@@ -122,6 +122,16 @@ const struct fake_write *fake_bus_last_write(const struct fake_bus *fb, uint8_t 
 /* How many writes went to reg. */
 int fake_bus_writes_to(const struct fake_bus *fb, uint8_t reg);
 
+/* A sensor's configuration for a chip test: driver on the "sim" bus at
+ * address, its options area holding size bytes of options (the chip's
+ * options struct), zero beyond. */
+struct sensor_cfg unit_sensor_cfg(const char *driver, uint8_t address, const void *options,
+				  size_t size);
+
+/* The 16-bit register reg (MSB first) of the chip at addr, read through bus;
+ * a bus error fails the test. */
+uint16_t unit_reg16(struct bus *bus, uint8_t addr, uint8_t reg);
+
 /* Points s at drv on bus, address addr, with cfg and a zeroed priv the
  * caller frees (free(s->priv)). */
 void unit_sensor_setup(struct sensor *s, const struct sensor_driver *drv, struct bus *bus,
@@ -140,6 +150,11 @@ struct sim_rig {
  * does not parse (the parser's message is shown). */
 void sim_rig_open(struct sim_rig *rig, const char *text);
 void sim_rig_close(struct sim_rig *rig);
+
+/* The chip of s on rig, whose scenario nacks it at nack_s and takes it off
+ * the bus at absent_s: init succeeds at 1 s; at nack_s read and init fail
+ * with -EREMOTEIO, at absent_s read does. The test then checks recovery. */
+void sim_rig_chip_faults(struct sim_rig *rig, struct sensor *s, double nack_s, double absent_s);
 
 /* For cmocka's setup/teardown: *state becomes a calloc'd rig over text. */
 int sim_rig_setup(void **state, const char *text);
