@@ -36,8 +36,8 @@ static void near_at(double actual, double expected, double tol, const char *what
 			 actual, expected, tol);
 }
 
-/* docs/protocol.md, "Detector semantics", by hand: detector_cfg_defaults() belongs
- * to config.c and is not what is under test here. */
+/* docs/protocol.md, "Detector semantics", by hand: the configuration's
+ * defaults (config.c's rows) are not what is under test here. */
 static struct detector_cfg design_cfg(void)
 {
 	struct detector_cfg c = {
