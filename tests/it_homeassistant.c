@@ -156,23 +156,18 @@ static void test_discovery(void **state)
 	assert_non_null(j);
 	check_device(j);
 	c = json_obj(j, "cmps.pressure");
-	assert_string_equal(json_str(c, "platform"), "sensor");
-	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_pressure");
-	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/reading");
-	assert_string_equal(json_str(c, "value_template"), "{{ value_json.pressure_kpa }}");
-	assert_string_equal(json_str(c, "unit_of_measurement"), "kPa");
-	assert_string_equal(json_str(c, "device_class"), "pressure");
+	expect_json_strs(c, "platform", "sensor", "unique_id", "rollsense_ball1_pressure",
+			 "state_topic", "rollsense/ball1/reading",
+			 "value_template", "{{ value_json.pressure_kpa }}", "unit_of_measurement", "kPa",
+			 "device_class", "pressure", NULL);
 	assert_string_equal(json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "availability"), 0),
 				"topic"), "rollsense/ball1/status");
-	c = json_obj(j, "cmps.temperature");
-	assert_string_equal(json_str(c, "unit_of_measurement"), "°C");
-	assert_string_equal(json_str(c, "device_class"), "temperature");
-	c = json_obj(j, "cmps.chip_faults");
-	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/health");
-	assert_string_equal(json_str(c, "entity_category"), "diagnostic");
-	c = json_obj(j, "cmps.connected");
-	assert_string_equal(json_str(c, "platform"), "binary_sensor");
-	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/status");
+	expect_json_strs(json_obj(j, "cmps.temperature"), "unit_of_measurement", "°C",
+			 "device_class", "temperature", NULL);
+	expect_json_strs(json_obj(j, "cmps.chip_faults"), "state_topic", "rollsense/ball1/health",
+			 "entity_category", "diagnostic", NULL);
+	expect_json_strs(json_obj(j, "cmps.connected"), "platform", "binary_sensor",
+			 "state_topic", "rollsense/ball1/status", NULL);
 	cJSON_Delete(j);
 
 	j = last_message(late, COLLECTOR_CONFIG_TOPIC, &n);

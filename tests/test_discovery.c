@@ -94,37 +94,29 @@ static void test_sensord_payload(void **state)
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "cmps")), 4);
 
 	c = json_obj(j, "cmps.pressure");
-	assert_string_equal(json_str(c, "platform"), "sensor");
-	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_pressure");
-	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/reading");
-	assert_string_equal(json_str(c, "value_template"), "{{ value_json.pressure_kpa }}");
-	assert_string_equal(json_str(c, "unit_of_measurement"), "kPa");
-	assert_string_equal(json_str(c, "device_class"), "pressure");
-	assert_string_equal(json_str(c, "state_class"), "measurement");
+	expect_json_strs(c, "platform", "sensor", "unique_id", "rollsense_ball1_pressure",
+			 "state_topic", "home/rs/ball1/reading",
+			 "value_template", "{{ value_json.pressure_kpa }}", "unit_of_measurement", "kPa",
+			 "device_class", "pressure", "state_class", "measurement", NULL);
 	check_availability(c);
 
 	c = json_obj(j, "cmps.temperature");
-	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_temperature");
-	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/reading");
-	assert_string_equal(json_str(c, "value_template"), "{{ value_json.temperature_c }}");
-	assert_string_equal(json_str(c, "unit_of_measurement"), "°C");
-	assert_string_equal(json_str(c, "device_class"), "temperature");
+	expect_json_strs(c, "unique_id", "rollsense_ball1_temperature",
+			 "state_topic", "home/rs/ball1/reading",
+			 "value_template", "{{ value_json.temperature_c }}", "unit_of_measurement", "°C",
+			 "device_class", "temperature", NULL);
 	check_availability(c);
 
 	c = json_obj(j, "cmps.chip_faults");
-	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/health");
-	assert_string_equal(json_str(c, "value_template"), "{{ value_json.chip_faults }}");
-	assert_string_equal(json_str(c, "entity_category"), "diagnostic");
-	assert_string_equal(json_str(c, "state_class"), "total_increasing");
+	expect_json_strs(c, "state_topic", "home/rs/ball1/health",
+			 "value_template", "{{ value_json.chip_faults }}", "entity_category", "diagnostic",
+			 "state_class", "total_increasing", NULL);
 	check_availability(c);
 
 	c = json_obj(j, "cmps.connected");
-	assert_string_equal(json_str(c, "platform"), "binary_sensor");
-	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_connected");
-	assert_string_equal(json_str(c, "state_topic"), "home/rs/ball1/status");
-	assert_string_equal(json_str(c, "payload_on"), "online");
-	assert_string_equal(json_str(c, "payload_off"), "offline");
-	assert_string_equal(json_str(c, "device_class"), "connectivity");
+	expect_json_strs(c, "platform", "binary_sensor", "unique_id", "rollsense_ball1_connected",
+			 "state_topic", "home/rs/ball1/status", "payload_on", "online",
+			 "payload_off", "offline", "device_class", "connectivity", NULL);
 	assert_null(cJSON_GetObjectItemCaseSensitive(c, "availability"));
 	cJSON_Delete(j);
 }

@@ -54,6 +54,22 @@ const char *json_str(const cJSON *obj, const char *path)
 	return v->valuestring;
 }
 
+void expect_json_strs(const cJSON *obj, ...)
+{
+	const char *path;
+	va_list ap;
+
+	va_start(ap, obj);
+	while ((path = va_arg(ap, const char *)) != NULL) {
+		const char *want = va_arg(ap, const char *);
+		const char *got = json_str(obj, path);
+
+		if (strcmp(got, want) != 0)
+			fail_msg("\"%s\" is \"%s\", expected \"%s\"", path, got, want);
+	}
+	va_end(ap);
+}
+
 double json_num(const cJSON *obj, const char *path)
 {
 	const cJSON *v = json_at(obj, path);

@@ -36,6 +36,9 @@ struct cJSON;
 const struct cJSON *json_obj(const struct cJSON *obj, const char *path);
 const char *json_str(const struct cJSON *obj, const char *path);
 double json_num(const struct cJSON *obj, const char *path);
+/* Asserts obj's string members: the arguments are pairs of a path (as
+ * json_str takes it) and the text expected there, ended by NULL. */
+void expect_json_strs(const struct cJSON *obj, ...) __attribute__((sentinel));
 
 /* ---- temporary folders and files ---- */
 
