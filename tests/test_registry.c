@@ -23,6 +23,46 @@
 #define ADDRESS_MIN 0x03
 #define ADDRESS_MAX 0x77
 
+/* The chips as their datasheets give them, by hand, in the registry's order:
+ * what the configuration accepts as "driver", what each can measure and the
+ * addresses its pins select. A chip lost from the registry, or an address
+ * or channel declared wrong, fails here. */
+static const struct {
+	const char *name;
+	unsigned provides;
+	uint8_t addresses[9];	/* 0-terminated */
+} datasheet[] = {
+	/* BMP280 §5.2, BME280 §6.2: SDO to GND or VDDIO. */
+	{ "bmp280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, { 0x76, 0x77 } },
+	{ "bme280", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, { 0x76, 0x77 } },
+	/* ADS1115 §7.5.1.1: ADDR to GND, VDD, SDA or SCL; a voltage, pressure
+	 * through the calibration. */
+	{ "ads1115", CONFIG_CHANNEL_PRESSURE, { 0x48, 0x49, 0x4A, 0x4B } },
+	/* MCP9808 §4.1.4: 0011 A2 A1 A0. */
+	{ "mcp9808", CONFIG_CHANNEL_TEMPERATURE, { 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F } },
+	/* LPS22HB §7.2: SA0 to GND or VDD. */
+	{ "lps22hb", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, { 0x5C, 0x5D } },
+};
+
+static void test_registry_is_the_datasheets(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(datasheet) / sizeof(datasheet[0]); i++) {
+		const struct config_chip *chip = config_chip_at(i);
+
+		if (!chip)
+			fail_msg("chip %zu \"%s\" is missing from the registry", i, datasheet[i].name);
+		assert_string_equal(chip->name, datasheet[i].name);
+		assert_int_equal(chip->provides, datasheet[i].provides);
+		assert_memory_equal(chip->addresses, datasheet[i].addresses,
+				    strlen((const char *)datasheet[i].addresses) + 1);
+	}
+	if (config_chip_at(i))
+		fail_msg("chip %zu \"%s\" is not in the datasheet table here", i, config_chip_at(i)->name);
+}
+
 /* The configuration's chips are the drivers' own declarations, one per
  * driver, in the registry's order, each name once and short enough for
  * struct sensor_cfg.driver. */
@@ -138,6 +178,7 @@ static void test_every_driver_has_a_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry_is_the_datasheets),
 		cmocka_unit_test(test_config_chips_are_drivers),
 		cmocka_unit_test(test_driver_descriptors),
 		cmocka_unit_test(test_config_accepts_every_driver),
