@@ -26,6 +26,7 @@
 #include "file.h"
 #include "jsonc.h"
 #include "keyfile.h"
+#include "log.h"
 
 #define CONFIG_TEXT_MAX (1024 * 1024)	/* a config file is a few KiB; more is a mistake */
 #define KEY_PATH_MAX 160		/* "sensord.sensors[7].calibration[15]" and the like */
@@ -1001,12 +1002,18 @@ static const struct config_key sim_keys[] = {
 };
 static const struct config_section sim_section = { TABLE(sim_keys), NULL, CONFIG_SENSORD };
 
+bool gpio_line_configured(const struct gpio_line_cfg *l)
+{
+	return l->name[0] != '\0' || l->offset >= 0;
+}
+
 static int feedback_done(struct parse_ctx *ctx, void *base)
 {
 	const struct feedback_cfg *fb = base;
 
-	if (fb->chip[0] == '\0' && (fb->led.offset >= 0 || fb->led.name[0] || fb->buzzer.offset >= 0 ||
-				    fb->buzzer.name[0] || fb->button.offset >= 0 || fb->button.name[0]))
+	if (fb->chip[0] == '\0' && (gpio_line_configured(&fb->led) ||
+				    gpio_line_configured(&fb->buzzer) ||
+				    gpio_line_configured(&fb->button)))
 		return fail(ctx, "sensord.feedback.chip", "missing; the lines need their GPIO chip "
 			    "(\"gpiochip0\", a chip label, or \"sim\")");
 	return 0;
@@ -1157,13 +1164,12 @@ static int root_done(struct parse_ctx *ctx, void *base)
 	return 0;
 }
 
-static const char *const log_levels[] = { "error", "warn", "info", "debug" };
 
 static const struct config_key root_keys[] = {
 	ROW(struct rs_config, device_id, KEY_CUSTOM, .parse = device_id_parse,
 	    .missing = "missing; every device needs an id (it names its MQTT topics)",
 	    .restart = CONFIG_SENSORD),
-	ROW(struct rs_config, log_level, KEY_PICK, PICK(log_levels), .def_str = "info"),
+	ROW(struct rs_config, log_level, KEY_PICK, PICK(log_level_names), .def_str = "info"),
 	ROW(struct rs_config, mqtt, KEY_SECTION, SECTION(mqtt_section)),
 	ROW(struct rs_config, sensord, KEY_SECTION, SECTION(sensord_section)),
 	ROW(struct rs_config, detector, KEY_SECTION, SECTION(detector_section)),

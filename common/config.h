@@ -81,6 +81,9 @@ struct gpio_line_cfg {
 	int offset;		/* -1 with an empty name: not configured */
 };
 
+/* Whether the file names line l, by name or by offset. */
+bool gpio_line_configured(const struct gpio_line_cfg *l);
+
 /* "feedback": an LED, a buzzer and a button on the tool (libgpiod). */
 struct feedback_cfg {
 	char chip[CONFIG_PATH_MAX];	/* "" (off), "/dev/gpiochip0", "gpiochip0", a chip

@@ -10,6 +10,9 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 3,
 };
 
+/* Each level's name, as the configuration and log_level_parse take it. */
+extern const char *const log_level_names[LOG_LEVEL_DEBUG + 1];
+
 void log_set_level(enum log_level level);
 /* Parses "error", "warn", "info", "debug". Returns 0, or -1 for anything else. */
 int log_level_parse(const char *name, enum log_level *out);

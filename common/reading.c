@@ -420,20 +420,24 @@ int reading_add_lost_after(const char *payload, size_t len, uint64_t lost_after,
 			   size_t out_len)
 {
 	char member[48];	/* ,"lost_after":N} with at most 20 digits */
-	size_t total, m;
+	struct out m = { .buf = member, .len = sizeof(member) };
+	size_t total;
 	uint64_t seq;
 
 	if (!payload || !out || !encoded_shape(payload, len, &seq) || lost_after >= seq)
 		return -1;
-	m = (size_t)snprintf(member, sizeof(member), ",\"lost_after\":%" PRIu64 "}", lost_after);
+	/* Without printf: a resend after a drop runs this for every reading. */
+	out_literal(&m, ",\"lost_after\":");
+	out_u64(&m, lost_after);
+	out_char(&m, '}');
 	/* All but the payload's closing brace, then the member and a brace. */
-	total = len - 1 + m;
+	total = len - 1 + m.pos;
 	if (total > READING_MAX_PAYLOAD || total >= out_len)
 		return -1;
 	/* Nothing is written before every check passed, and nothing read from
 	 * payload after this move: out may be payload, or overlap it. */
 	memmove(out, payload, len - 1);
-	memcpy(out + len - 1, member, m + 1);
+	memcpy(out + len - 1, member, m.pos + 1);
 	return (int)total;
 }
 

@@ -10,8 +10,6 @@
 /* The register map (see drivers/ads1115.c), shared with the simulated chip. */
 #define ADS1115_REG_CONVERSION 0x00
 #define ADS1115_REG_CONFIG 0x01
-#define ADS1115_REG_LO_THRESH 0x02
-#define ADS1115_REG_HI_THRESH 0x03
 #define ADS1115_CFG_OS (1u << 15)
 #define ADS1115_CFG_MUX_SHIFT 12
 #define ADS1115_CFG_PGA_SHIFT 9

@@ -21,8 +21,3 @@ struct gpio *gpio_open(const struct feedback_cfg *cfg, const char *state_dir, ch
 	}
 	return gpio_gpiod_open(cfg, err, err_len);
 }
-
-bool gpio_line_configured(const struct gpio_line_cfg *l)
-{
-	return l->name[0] != '\0' || l->offset >= 0;
-}

@@ -46,9 +46,6 @@ struct gpio {
 struct gpio *gpio_open(const struct feedback_cfg *cfg, const char *state_dir, char *err,
 		       size_t err_len);
 
-/* Whether cfg names line l, by name or offset: the sides request only those. */
-bool gpio_line_configured(const struct gpio_line_cfg *l);
-
 /* The two sides; gpio_open picks one. Same contract. */
 struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t err_len);
 /* The simulated chip: files in dir (created if missing):
