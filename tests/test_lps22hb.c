@@ -133,6 +133,8 @@ static void test_read(void **state)
 	unit_sensor_setup(&s, &lps22hb_driver, &fb.bus, LPS_ADDR, &cfg);
 	assert_true(lps22hb_driver.read(&s, &v) < 0);	/* before init */
 	assert_int_equal(lps22hb_driver.init(&s), 0);
+	/* "lowpass": "off": power-down (one-shot), no filter. */
+	assert_int_equal(fake_bus_last_write(&fb, LPS22HB_REG_CTRL_REG1)->value, 0x00);
 
 	fake_bus_set_bytes(&fb, LPS22HB_REG_PRESS_OUT_XL, out, sizeof(out));
 	assert_int_equal(lps22hb_driver.read(&s, &v), 0);
@@ -194,8 +196,9 @@ static int sim_setup(void **state)
 	return sim_rig_setup(state, scenario_text);
 }
 
-/* Half a count either way of the rounding in the model. */
-#define TOL_PA (0.5 / LPS22HB_LSB_PER_PA)
+/* Half a count either way of the rounding in the model: 4096 counts per hPa
+ * [§3.1]. */
+#define TOL_PA (0.5 / 40.96)
 
 static void test_sim_scenario(void **state)
 {
@@ -203,10 +206,14 @@ static void test_sim_scenario(void **state)
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(1);
 	struct sensor_values v;
+	uint8_t ctrl1;
 
 	unit_sensor_setup(&s, &lps22hb_driver, f->bus, LPS_ADDR, &cfg);
 	f->now_s = 1;
 	assert_int_equal(lps22hb_driver.init(&s), 0);
+	/* "lowpass": "odr/9": EN_LPFP with LPFP_CFG clear. */
+	assert_int_equal(f->bus->read(f->bus, LPS_ADDR, LPS22HB_REG_CTRL_REG1, &ctrl1, 1), 0);
+	assert_int_equal(ctrl1, 0x08);
 	assert_int_equal(lps22hb_driver.read(&s, &v), 0);
 	assert_near(v.pressure_pa, 101325.0, TOL_PA);
 	assert_near(v.temperature_c, 20.0, 0.005);
