@@ -20,7 +20,7 @@ FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -f
 FUZZ_CFLAGS := $(WARNFLAGS) -g -O1 $(FUZZ_SANFLAGS)
 
 # Only the modules under test: no Paho, SQLite or libi2c in a fuzzer.
-FUZZ_SRCS := common/config.c common/file.c common/jsonc.c common/keyfile.c common/reading.c common/topic.c sensord/outbox.c sensord/outlog.c $(wildcard drivers/*.c sensord/sim/*.c)
+FUZZ_SRCS := common/config.c common/file.c common/jsonc.c common/keyfile.c common/log.c common/reading.c common/topic.c sensord/outbox.c sensord/outlog.c $(wildcard drivers/*.c sensord/sim/*.c)
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB := $(FUZZ_BUILD)/libfuzztarget.a
