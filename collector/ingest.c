@@ -49,7 +49,7 @@
  * stays this small whatever floods in (a shared slot only limits sooner). */
 #define NEW_RUN_SLOTS 1024
 /* The defaults of struct ingest_limits. About 6 KB per run in memory: the
- * bound is ~25 MiB of runs (README, "Limits"). */
+ * bound is ~25 MiB of runs (docs/internals.md, "Limits"). */
 #define RUNS_MAX_DEFAULT 4096
 #define IDLE_EVICT_S_DEFAULT 60.0
 #define NEW_RUN_EVERY_S_DEFAULT 6.0

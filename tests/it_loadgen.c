@@ -25,7 +25,7 @@
 #define DURATION_S 3
 #define FLOOD 10000
 #define FLOOD_STR "10000"
-/* The bound written in the README ("Limits"). */
+/* The bound written in docs/internals.md ("Limits"). */
 #define FLOOD_HWM_MAX_KB (64 * 1024)
 
 struct fixture {
@@ -148,7 +148,7 @@ static long health_dropped(const char *log, const char *kind)
 
 /* A flood of 10,000 device ids, then 10,000 runs of one device (a config
  * copied everywhere, a restart loop, or someone with the broker's password):
- * the collector stays up, its memory stays under a bound (README,
+ * the collector stays up, its memory stays under a bound (docs/internals.md,
  * "Limits"), and it says what it refused. */
 static void test_floods_leave_memory_bounded(void **state)
 {
