@@ -133,8 +133,14 @@ $(BUILD)/tests/%: $(call obj,tests/%.c) $(call obj,$(TEST_SUPPORT)) $(COLLECTOR_
 deps:
 	@scripts/deps.sh
 
+# The man pages render cleanly and the docs' links resolve (tests/test_docs.c,
+# in check, finds every configuration key documented).
+.PHONY: check-docs
+check-docs: deps
+	@scripts/check-docs.sh
+
 # The test runner prints each binary's cmocka summary and one closing line.
-check: deps
+check: deps check-docs
 	@$(MAKE) --no-print-directory all-tests
 	@BUILD=$(BUILD) scripts/run-tests.sh $(TEST_BINS)
 

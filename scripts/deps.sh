@@ -12,12 +12,13 @@
 # /bin/kill, which it_systemd copies into its unit root, and pgrep and free
 # (bench/run.sh) (procps); python3, which finds a free port in
 # scripts/demo.sh and bench/run.sh (python3-minimal); /usr/bin/time
-# (bench/run.sh) (time).
+# (bench/run.sh) (time); groff and man, which scripts/check-docs.sh runs on
+# the man pages (groff-base, man-db).
 set -eu
 
 PACKAGES="build-essential pkg-config libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev
 libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind
-libmosquitto-dev procps python3-minimal time"
+libmosquitto-dev procps python3-minimal time groff-base man-db"
 [ $# -eq 0 ] || PACKAGES="$*"
 
 missing=""
