@@ -189,40 +189,38 @@ static void test_walk_finds_the_schema(void **state)
 	assert_false(walked("sensord.sensors"));
 }
 
-static void test_readme_names_every_key(void **state)
+/* How many keys the file at path lacks, each written as before KEY after
+ * (as the file has it); each missing one is printed with what. */
+static size_t keys_missing(const char *path, const char *before, const char *after,
+			   const char *what)
 {
-	char *readme = file_read("README.md");
-	char quoted[KEY_LEN + 8];
+	char *text = file_read(path);
+	char want[KEY_LEN + 16];
 	size_t missing = 0;
 
-	(void)state;
 	for (size_t i = 0; i < n_keys; i++) {
-		snprintf(quoted, sizeof(quoted), "`%.*s`", KEY_LEN - 1, keys[i]);
-		if (strstr(readme, quoted) == NULL) {
-			print_message("README.md: %s is not in the configuration reference\n", quoted);
+		snprintf(want, sizeof(want), "%s%.*s%s", before, KEY_LEN - 1, keys[i], after);
+		if (strstr(text, want) == NULL) {
+			print_message("%s: %s is not %s\n", path, keys[i], what);
 			missing++;
 		}
 	}
-	free(readme);
-	assert_int_equal(missing, 0);
+	free(text);
+	return missing;
+}
+
+static void test_readme_names_every_key(void **state)
+{
+	(void)state;
+	assert_int_equal(keys_missing("README.md", "`", "`",
+				      "in the configuration reference (as `KEY`)"), 0);
 }
 
 static void test_man_page_names_every_key(void **state)
 {
-	char *man = file_read("man/rollsense.json.5");
-	char line[KEY_LEN + 16];
-	size_t missing = 0;
-
 	(void)state;
-	for (size_t i = 0; i < n_keys; i++) {
-		snprintf(line, sizeof(line), "\n.B %.*s\n", KEY_LEN - 1, keys[i]);
-		if (strstr(man, line) == NULL) {
-			print_message("man/rollsense.json.5: no \".B %s\" line\n", keys[i]);
-			missing++;
-		}
-	}
-	free(man);
-	assert_int_equal(missing, 0);
+	assert_int_equal(keys_missing("man/rollsense.json.5", "\n.B ", "\n",
+				      "a \".B KEY\" line"), 0);
 }
 
 int main(void)
