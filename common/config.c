@@ -1217,8 +1217,9 @@ static int root_done(struct parse_ctx *ctx, void *base)
 
 
 static const struct config_key root_keys[] = {
+	/* Optional here: the collector serves every device and needs none;
+	 * sensord asks for it with config_device_id_require(). */
 	ROW(struct rs_config, device_id, KEY_CUSTOM, .parse = device_id_parse,
-	    .missing = "missing; every device needs an id (it names its MQTT topics)",
 	    .restart = CONFIG_SENSORD),
 	ROW(struct rs_config, log_level, KEY_PICK, PICK(log_level_names), .def_str = "info"),
 	ROW(struct rs_config, mqtt, KEY_SECTION, SECTION(mqtt_section)),
@@ -1240,6 +1241,15 @@ void config_defaults(struct rs_config *cfg)
 bool config_device_id_valid(const char *id)
 {
 	return id && topic_device_id_valid(id, strlen(id));
+}
+
+int config_device_id_require(const struct rs_config *cfg, char *err, size_t err_len)
+{
+	if (cfg->device_id[0] != '\0')
+		return 0;
+	snprintf(err, err_len, "%s: device_id: missing; every device needs an id (it names its "
+		 "MQTT topics)", cfg->path);
+	return -1;
 }
 
 struct restart_list {

@@ -662,6 +662,44 @@ static void test_reload(void **state)
 	assert_int_equal(stored_readings(f), 1);
 }
 
+/* The collector serves every device: a file without device_id passes its
+ * --check-config and it stores readings, while sensord refuses that file
+ * (exit status 2, naming the key). */
+static void test_no_device_id(void **state)
+{
+	struct fixture *f = *state;
+	char check_log[320], expect[400], collector_bin[512], sensord_bin[512], *text;
+	char *collector_check[] = { collector_bin, "--config", f->env.cfg, "--check-config", NULL };
+	char *sensord_check[] = { sensord_bin, "--config", f->env.cfg, "--check-config", NULL };
+	pid_t collector;
+
+	/* harness_bin() answers in one static buffer. */
+	snprintf(collector_bin, sizeof(collector_bin), "%s", harness_bin("rollsense-collector"));
+	snprintf(sensord_bin, sizeof(sensord_bin), "%s", harness_bin("rollsense-sensord"));
+	assert_int_equal(harness_write_config(&f->env, "device_id=-\n"), 0);
+	harness_env_path(&f->env, "check.log", check_log, sizeof(check_log));
+	assert_int_equal(harness_run(check_log, collector_check, 10), 0);
+	text = harness_read_file(check_log);
+	snprintf(expect, sizeof(expect), "%s: configuration is valid\n", f->env.cfg);
+	assert_string_equal(text, expect);
+	free(text);
+	remove(check_log);
+	assert_int_equal(harness_run(check_log, sensord_check, 10), 2);
+	text = harness_read_file(check_log);
+	snprintf(expect, sizeof(expect), "%s: device_id: missing; every device needs an id (it "
+		 "names its MQTT topics)\n", f->env.cfg);
+	assert_string_equal(text, expect);
+	free(text);
+
+	collector = start_collector(f);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
+		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
+		false), 0);
+	harness_sleep(1);
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_int_equal(stored_readings(f), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +710,7 @@ int main(void)
 		IT_TEST(test_outbox_overflow_declared),
 		IT_TEST(test_hostile_messages),
 		IT_TEST(test_reload),
+		IT_TEST(test_no_device_id),
 	};
 
 	tests_select();

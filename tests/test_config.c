@@ -467,8 +467,14 @@ static void test_error_device_ids(void **state)
 	expect_error("{'device_id':'roll\\u0001er'}",
 		     "cfg.json: device_id: \"roll\\x01er\" contains control character 0x01; " ID_WHY);
 	expect_error("{'device_id':''}", "cfg.json: device_id: empty; " ID_WHY);
-	expect_error("{'log_level':'info'}",
-		     "cfg.json: device_id: missing; every device needs an id (it names its MQTT topics)");
+	/* The collector needs no id; sensord asks for it. */
+	expect_ok("{'log_level':'info'}");
+	assert_string_equal(cfg.device_id, "");
+	assert_int_equal(config_device_id_require(&cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "cfg.json: device_id: missing; every device needs an id (it names "
+			    "its MQTT topics)");
+	expect_ok("{'device_id':'r'}");
+	assert_int_equal(config_device_id_require(&cfg, err, sizeof(err)), 0);
 
 	memset(id, 'a', 65);
 	id[65] = '\0';
@@ -1014,9 +1020,9 @@ static void test_hostile_input(void **state)
 	/* A tiny error buffer is filled, never overrun. */
 	{
 		char small[8];
-		assert_int_equal(config_parse("{}", 2, "cfg.json", "/", &cfg, small, sizeof(small)), -1);
+		assert_int_equal(config_parse("[]", 2, "cfg.json", "/", &cfg, small, sizeof(small)), -1);
 		assert_string_equal(small, "cfg.jso");
-		assert_int_equal(config_parse("{}", 2, "cfg.json", "/", &cfg, NULL, 0), -1);
+		assert_int_equal(config_parse("[]", 2, "cfg.json", "/", &cfg, NULL, 0), -1);
 	}
 }
 
