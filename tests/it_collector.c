@@ -628,6 +628,18 @@ static void test_hostile_messages(void **state)
 	free(corpus);
 }
 
+/* One reading of device ball8 published to the running collector, which
+ * then stops (exit 0): it must have stored exactly that reading. */
+static void publish_one_then_stop(struct fixture *f, pid_t collector)
+{
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
+		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
+		false), 0);
+	harness_sleep(1);
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_int_equal(stored_readings(f), 1);
+}
+
 /* SIGHUP: a broken file is refused and the collector goes on; a good one is
  * taken. */
 static void test_reload(void **state)
@@ -654,12 +666,7 @@ static void test_reload(void **state)
 	kill(collector, SIGHUP);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "reload done", 10));
 	/* Still collecting: a reading published now is stored. */
-	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
-		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
-		false), 0);
-	harness_sleep(1);
-	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	assert_int_equal(stored_readings(f), 1);
+	publish_one_then_stop(f, collector);
 }
 
 /* The collector serves every device: a file without device_id passes its
@@ -692,12 +699,7 @@ static void test_no_device_id(void **state)
 	free(text);
 
 	collector = start_collector(f);
-	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
-		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
-		false), 0);
-	harness_sleep(1);
-	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	assert_int_equal(stored_readings(f), 1);
+	publish_one_then_stop(f, collector);
 }
 
 int main(void)
