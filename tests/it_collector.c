@@ -344,7 +344,7 @@ static void test_scripted_session(void **state)
 /* The table, the CSV and the filters show the one stored session. */
 static void check_report_views(struct fixture *f)
 {
-	char *out;
+	char expect[400], *out;
 	int status;
 
 	out = report_run(f, &status, NULL, NULL, NULL, NULL);
@@ -373,8 +373,10 @@ static void check_report_views(struct fixture *f)
 	}
 	free(out);
 	out = report_run(f, &status, "--device", "ball2", NULL, NULL);
-	assert_int_equal(status, 0);
-	assert_string_equal(out, "No sessions stored in that period.\n");
+	assert_int_equal(status, 2);
+	snprintf(expect, sizeof(expect), "report: --device: no device \"ball2\" in %s; known: ball1\n",
+		 f->env.db);
+	assert_string_equal(out, expect);
 	free(out);
 	out = report_run(f, &status, "--since", "2000-01-01", "--until", "2000-12-31");
 	assert_int_equal(status, 0);
