@@ -51,7 +51,8 @@ struct sensor_cfg {
 struct mqtt_cfg {
 	char uri[256];			/* tcp://host:port, ssl://, mqtt://, mqtts:// */
 	char topic_prefix[64];		/* "rollsense" */
-	char client_id[128];		/* empty: the daemon picks rollsense-<daemon>-<device_id> */
+	char client_id[128];		/* empty: rollsense-sensord-<device_id>, or
+					 * rollsense-collector for the collector */
 	char username[128];
 	char password_file[CONFIG_PATH_MAX];
 	char password[256];		/* read from password_file at load */
