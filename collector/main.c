@@ -46,8 +46,9 @@ static void usage(FILE *out)
 		"  -v, --verbose       log debug messages\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"
-		"report: sessions and daily totals as a table (--json, --csv for programs);\n"
-		"TIME is YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds.\n",
+		"report: sessions and each device's daily totals as a table (--json, or --csv\n"
+		"for the sessions alone, for programs); TIME is YYYY-MM-DD, \"YYYY-MM-DD HH:MM\"\n"
+		"(local time) or Unix seconds.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -293,15 +294,24 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_query q = { .since_ts = 0, .until_ts = INFINITY, .format = REPORT_TABLE };
-	char err[512];
+	char err[1024];
 	struct store *st;
 	int opt, rc;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'j': q.format = REPORT_JSON; break;
-		case 'C': q.format = REPORT_CSV; break;
+		case 'j':
+		case 'C': {
+			enum report_format f = opt == 'j' ? REPORT_JSON : REPORT_CSV;
+
+			if (q.format != REPORT_TABLE && q.format != f) {
+				fprintf(stderr, "report: --json and --csv exclude each other; give one\n");
+				return DAEMON_EXIT_CONFIG;
+			}
+			q.format = f;
+			break;
+		}
 		case 'd':
 			if (!config_device_id_valid(optarg)) {
 				fprintf(stderr, "report: --device: \"%s\" is not a device id ([A-Za-z0-9_-]{1,64})\n", optarg);
@@ -330,6 +340,12 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 	if (!st) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
+	}
+	if (q.device && (rc = report_device_check(st, q.device, cfg->collector.database, err,
+						  sizeof(err))) != 0) {
+		fprintf(stderr, "report: --device: %s\n", err);
+		store_close(st);
+		return rc < 0 ? 1 : DAEMON_EXIT_CONFIG;
 	}
 	rc = report_write(st, &q, stdout) < 0 ? 1 : 0;
 	store_close(st);

@@ -10,8 +10,10 @@
 
 #define MAX_DAYS 4096
 
+/* A device's totals over one local day. */
 struct day {
 	char date[11];		/* YYYY-MM-DD, local */
+	char device[sizeof(((struct store_session *)0)->device)];
 	unsigned sessions;
 	double duration_s, hold_time_s, heat_time_s;
 	size_t holds, effective;
@@ -66,6 +68,20 @@ static void local_time(double ts, const char *fmt, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* ts as local ISO 8601 time with its UTC offset, 2026-11-24T04:56:10+01:00
+ * (strftime's %z gives +0100; ISO 8601's extended format wants the colon). */
+static void iso_local(double ts, char *buf, size_t len)
+{
+	char zone[8];
+	size_t n;
+
+	local_time(ts, "%Y-%m-%dT%H:%M:%S", buf, len);
+	local_time(ts, "%z", zone, sizeof(zone));
+	n = strlen(buf);
+	if (strlen(zone) == 5)
+		snprintf(buf + n, len - n, "%.3s:%s", zone, zone + 3);
+}
+
 static void duration_text(double s, char *buf, size_t len)
 {
 	long total = lround(s);
@@ -86,21 +102,26 @@ static size_t count_class(const struct store_session *s, const char *cls)
 	return n;
 }
 
+/* Adds s to its device's day. Sessions come by start time, so the days of
+ * the date at hand are the last ones. */
 static void add_to_day(struct report_ctx *c, const struct store_session *s)
 {
 	char date[11];
 	struct day *d = NULL;
 
 	local_time(s->start_ts, "%Y-%m-%d", date, sizeof(date));
-	if (c->n_days && strcmp(c->days[c->n_days - 1].date, date) == 0) {
-		d = &c->days[c->n_days - 1];
-	} else if (c->n_days < MAX_DAYS) {
+	for (size_t i = c->n_days; !d && i-- > 0 && strcmp(c->days[i].date, date) == 0;)
+		if (strcmp(c->days[i].device, s->device) == 0)
+			d = &c->days[i];
+	if (!d && c->n_days == MAX_DAYS) {
+		c->overflow = true;
+		return;
+	}
+	if (!d) {
 		d = &c->days[c->n_days++];
 		memset(d, 0, sizeof(*d));
 		snprintf(d->date, sizeof(d->date), "%s", date);
-	} else {
-		c->overflow = true;
-		return;
+		snprintf(d->device, sizeof(d->device), "%s", s->device);
 	}
 	d->sessions++;
 	d->duration_s += s->duration_s;
@@ -108,6 +129,15 @@ static void add_to_day(struct report_ctx *c, const struct store_session *s)
 	d->heat_time_s += s->heat_time_s;
 	d->holds += s->hold_count;
 	d->effective += count_class(s, "effective");
+}
+
+/* Days by date, then device. */
+static int day_cmp(const void *a, const void *b)
+{
+	const struct day *x = a, *y = b;
+	int c = strcmp(x->date, y->date);
+
+	return c ? c : strcmp(x->device, y->device);
 }
 
 static int each_table(const struct store_session *s, void *ctx)
@@ -140,8 +170,8 @@ static int each_csv(const struct store_session *s, void *ctx)
 	char start[32], end[32];
 
 	c->sessions++;
-	local_time(s->start_ts, "%Y-%m-%dT%H:%M:%S", start, sizeof(start));
-	local_time(s->end_ts, "%Y-%m-%dT%H:%M:%S", end, sizeof(end));
+	iso_local(s->start_ts, start, sizeof(start));
+	iso_local(s->end_ts, end, sizeof(end));
 	/* Device ids are [A-Za-z0-9_-] and run ids hex: nothing to quote. */
 	fprintf(c->out, "%s,%s,%s,%s,%.1f,%zu,%zu,%zu,%zu,%.1f,%.1f,", s->device, s->run, start, end,
 		s->duration_s, s->hold_count, count_class(s, "short"), count_class(s, "effective"),
@@ -167,6 +197,45 @@ static int each_json(const struct store_session *s, void *ctx)
 	return 0;
 }
 
+struct device_list {
+	const char *wanted;
+	bool found;
+	size_t n;
+	char names[512];	/* "ball1, roller1", cut to fit */
+};
+
+static int device_seen(const char *name, void *ctx)
+{
+	struct device_list *l = ctx;
+	size_t used = strlen(l->names);
+
+	if (strcmp(name, l->wanted) == 0)
+		l->found = true;
+	if (used + 2 < sizeof(l->names))
+		snprintf(l->names + used, sizeof(l->names) - used, "%s%s", l->n ? ", " : "", name);
+	l->n++;
+	return 0;
+}
+
+int report_device_check(struct store *st, const char *device, const char *db_path, char *err,
+			size_t err_len)
+{
+	struct device_list l = { .wanted = device };
+
+	if (store_devices_each(st, device_seen, &l) < 0) {
+		snprintf(err, err_len, "%s: cannot list its devices", db_path);
+		return -1;
+	}
+	if (l.found)
+		return 0;
+	if (l.n == 0)
+		snprintf(err, err_len, "no device \"%s\" in %s; it holds no device yet", device,
+			 db_path);
+	else
+		snprintf(err, err_len, "no device \"%s\" in %s; known: %s", device, db_path, l.names);
+	return 1;
+}
+
 int report_write(struct store *st, const struct report_query *q, FILE *out)
 {
 	struct report_ctx c = { .out = out };
@@ -184,14 +253,16 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 	case REPORT_JSON:
 		fputs("{\n  \"sessions\": [", out);
 		rc = store_sessions_each(st, q->device, q->since_ts, q->until_ts, each_json, &c);
+		qsort(c.days, c.n_days, sizeof(*c.days), day_cmp);
 		fputs("\n  ],\n  \"days\": [", out);
 		for (size_t i = 0; i < c.n_days; i++) {
 			const struct day *d = &c.days[i];
 
-			fprintf(out, "%s\n    {\"date\":\"%s\",\"sessions\":%u,\"duration_s\":%.1f,"
-				"\"hold_count\":%zu,\"effective_holds\":%zu,\"hold_time_s\":%.1f,"
-				"\"heat_time_s\":%.1f}", i ? "," : "", d->date, d->sessions,
-				d->duration_s, d->holds, d->effective, d->hold_time_s, d->heat_time_s);
+			fprintf(out, "%s\n    {\"date\":\"%s\",\"device\":\"%s\",\"sessions\":%u,"
+				"\"duration_s\":%.1f,\"hold_count\":%zu,\"effective_holds\":%zu,"
+				"\"hold_time_s\":%.1f,\"heat_time_s\":%.1f}", i ? "," : "", d->date,
+				d->device, d->sessions, d->duration_s, d->holds, d->effective,
+				d->hold_time_s, d->heat_time_s);
 		}
 		fputs("\n  ]\n}\n", out);
 		break;
@@ -203,8 +274,9 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 			fputs("No sessions stored in that period.\n", out);
 			break;
 		}
-		fprintf(out, "\n%-10s %8s %9s %5s %9s %9s %9s\n", "DAY", "SESSIONS", "DURATION",
-			"HOLDS", "EFFECTIVE", "HOLD TIME", "HEAT TIME");
+		qsort(c.days, c.n_days, sizeof(*c.days), day_cmp);
+		fprintf(out, "\n%-10s %-16s %8s %9s %5s %9s %9s %9s\n", "DAY", "DEVICE", "SESSIONS",
+			"DURATION", "HOLDS", "EFFECTIVE", "HOLD TIME", "HEAT TIME");
 		for (size_t i = 0; i < c.n_days; i++) {
 			const struct day *d = &c.days[i];
 			char dur[32], hold[32], heat[32];
@@ -212,11 +284,12 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 			duration_text(d->duration_s, dur, sizeof(dur));
 			duration_text(d->hold_time_s, hold, sizeof(hold));
 			duration_text(d->heat_time_s, heat, sizeof(heat));
-			fprintf(out, "%-10s %8u %9s %5zu %9zu %9s %9s\n", d->date, d->sessions, dur,
-				d->holds, d->effective, hold, heat);
+			fprintf(out, "%-10s %-16.16s %8u %9s %5zu %9zu %9s %9s\n", d->date, d->device,
+				d->sessions, dur, d->holds, d->effective, hold, heat);
 		}
 		if (c.overflow)
-			fprintf(out, "(more than %d days: narrow it with --since/--until)\n", MAX_DAYS);
+			fprintf(out, "(more than %d daily rows: narrow it with --since/--until or "
+				"--device)\n", MAX_DAYS);
 		break;
 	}
 	free(c.days);

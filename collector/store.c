@@ -151,6 +151,7 @@ static const struct migration migrations[] = {
 		    " WHERE devices.name = ?1 AND runs.run = ?2") \
 	X(DEVICE_ADD, "INSERT OR IGNORE INTO devices(name) VALUES (?1)") \
 	X(DEVICE_FIND, "SELECT id FROM devices WHERE name = ?1") \
+	X(DEVICES_LIST, "SELECT name FROM devices ORDER BY name") \
 	X(RUN_ADD, "INSERT INTO runs(device_id, run) VALUES (?1, ?2)") \
 	X(READING_ADD, \
 	  "INSERT OR IGNORE INTO readings(run_id, seq, mono, ts, pressure_kpa," \
@@ -1203,6 +1204,22 @@ int store_sessions_unpublished(struct store *st,
 			       int (*fn)(const struct store_session *s, void *ctx), void *ctx)
 {
 	return sessions_emit(st, st->stmt[STMT_SESSIONS_UNPUBLISHED], fn, ctx);
+}
+
+int store_devices_each(struct store *st, int (*fn)(const char *name, void *ctx), void *ctx)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DEVICES_LIST];
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+
+		if (name && fn((const char *)name, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return stmt_end(st, s, rc != SQLITE_DONE, "listing devices");
 }
 
 int store_get_counts(struct store *st, struct store_counts *c)

@@ -162,6 +162,10 @@ int store_sessions_each(struct store *st, const char *device, double since_ts, d
 int store_sessions_unpublished(struct store *st,
 			       int (*fn)(const struct store_session *s, void *ctx), void *ctx);
 
+/* Calls fn with the name of each device that ever sent a reading, in
+ * byte order of the names; fn returns 0 to go on. 0, or -1 on error. */
+int store_devices_each(struct store *st, int (*fn)(const char *name, void *ctx), void *ctx);
+
 /* Counts for tests and the health line. */
 struct store_counts {
 	uint64_t devices, runs, readings, sessions, holds;

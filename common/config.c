@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -694,10 +695,13 @@ static int printable_check(struct parse_ctx *ctx, const char *path, const char *
 	return 0;
 }
 
-/* "address": 118, "0x76" or "118". */
+/* "address": "0x76" (hex, as datasheets write it) or 118 (a JSON integer,
+ * decimal). A quoted number without 0x is refused, not read as decimal:
+ * i2cdetect prints 0x76 as "76", and "76" read as decimal is 0x4c. */
 static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
 {
 	static const char expected[] = "expected an integer or a string like \"0x76\"";
+	static const char hex_digits[] = "0123456789abcdefABCDEF";
 	char shown[SHOW_BUF];
 	unsigned long v = 0;
 
@@ -712,15 +716,22 @@ static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 		const char *s = item->valuestring;
 		bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 		const char *digits = hex ? s + 2 : s;
-		char *end = NULL;
+		size_t n = strlen(digits);
 
-		/* strtoul alone would take "-1", " 7" and "0x" without complaint. */
-		bool ok = hex ? (digits[0] != '\0' && strchr("0123456789abcdefABCDEF", digits[0]))
-			      : (digits[0] >= '0' && digits[0] <= '9');
-		errno = 0;
-		v = ok ? strtoul(digits, &end, hex ? 16 : 10) : 0;
-		if (!ok || *end != '\0')
+		if (!hex && n > 0 && n <= 2 && strspn(digits, "0123456789") == n)
+			return fail(ctx, path, "%s has no 0x; write \"0x%s\" (i2cdetect shows "
+				    "0x%s as %s; an address without quotes is decimal)",
+				    show(s, shown), digits, digits, digits);
+		if (!hex && n > 0 && strspn(digits, "0123456789") == n)
+			return fail(ctx, path, "%s has no 0x; write the hex address with its 0x, "
+				    "like \"0x76\" (an address without quotes is decimal)",
+				    show(s, shown));
+		/* strtoul alone would take "-1", " 7", "0x" and "0x0x12" (its
+		 * base 16 skips a second 0x) without complaint. */
+		if (!hex || n == 0 || strspn(digits, hex_digits) != n)
 			return fail(ctx, path, "%s is not an address (%s)", show(s, shown), expected);
+		errno = 0;
+		v = strtoul(digits, NULL, 16);
 		if (errno == ERANGE || v < 0x03 || v > 0x77)
 			return fail(ctx, path, "%s is out of range (0x03..0x77)", show(s, shown));
 	} else {
@@ -823,6 +834,45 @@ static int sensor_keys_check(struct parse_ctx *ctx, const cJSON *obj, const char
 	return keys_check(ctx, obj, parent, known, n_known);
 }
 
+/* The address must be one the chip's pins can select (its driver's list):
+ * "bmp280 at 0x48: a BMP280 answers only at 0x76 or 0x77". A decimal
+ * integer whose digits are such an address read as hex gets a hint. */
+static int chip_address_check(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
+			      const struct config_chip *d, uint8_t address)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, "address");
+	char key[KEY_PATH_MAX], upper[sizeof(((struct sensor_cfg *)0)->driver)];
+	char list[128], hint[96] = "";
+	size_t n = 0, pos = 0, i;
+
+	for (i = 0; d->addresses[i]; i++)
+		if (d->addresses[i] == address)
+			return 0;
+	while (d->addresses[n])
+		n++;
+	for (i = 0; i < n && pos < sizeof(list); i++)
+		pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s0x%02x",
+					i == 0 ? "" : i + 1 < n ? ", " : " or ", d->addresses[i]);
+	for (i = 0; d->name[i] && i + 1 < sizeof(upper); i++)
+		upper[i] = (char)toupper((unsigned char)d->name[i]);
+	upper[i] = '\0';
+	if (cJSON_IsNumber(item)) {
+		char digits[8];
+		unsigned long as_hex;
+
+		snprintf(digits, sizeof(digits), "%u", address);
+		as_hex = strtoul(digits, NULL, 16);
+		for (i = 0; d->addresses[i]; i++)
+			if (d->addresses[i] == as_hex)
+				snprintf(hint, sizeof(hint), " (%s without quotes is decimal; for "
+					 "0x%s write \"0x%s\")", digits, digits, digits);
+	}
+	key_join(key, sizeof(key), parent, "address");
+	/* Chip names are spelt letter by letter: "an" before A, E, F, H ... */
+	return fail(ctx, key, "%s at 0x%02x: a%s %s answers only at %s%s", d->name, address,
+		    strchr("AEFHILMNORSX", upper[0]) ? "n" : "", upper, list, hint);
+}
+
 static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *parent,
 			struct sensor_cfg *s)
 {
@@ -861,7 +911,8 @@ static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *par
 
 	if (sensor_keys_check(ctx, obj, parent, d) < 0 ||
 	    rows_parse(ctx, sensor_keys, ARRAY_LEN(sensor_keys), obj, parent, s) < 0 ||
-	    rows_parse(ctx, d->keys, d->n_keys, obj, parent, s->options) < 0)
+	    rows_parse(ctx, d->keys, d->n_keys, obj, parent, s->options) < 0 ||
+	    chip_address_check(ctx, obj, parent, d, s->address) < 0)
 		return -1;
 
 	/* The key names the sensor in readings' "faults" (struct reading_fault,
@@ -1166,8 +1217,9 @@ static int root_done(struct parse_ctx *ctx, void *base)
 
 
 static const struct config_key root_keys[] = {
+	/* Optional here: the collector serves every device and needs none;
+	 * sensord asks for it with config_device_id_require(). */
 	ROW(struct rs_config, device_id, KEY_CUSTOM, .parse = device_id_parse,
-	    .missing = "missing; every device needs an id (it names its MQTT topics)",
 	    .restart = CONFIG_SENSORD),
 	ROW(struct rs_config, log_level, KEY_PICK, PICK(log_level_names), .def_str = "info"),
 	ROW(struct rs_config, mqtt, KEY_SECTION, SECTION(mqtt_section)),
@@ -1189,6 +1241,15 @@ void config_defaults(struct rs_config *cfg)
 bool config_device_id_valid(const char *id)
 {
 	return id && topic_device_id_valid(id, strlen(id));
+}
+
+int config_device_id_require(const struct rs_config *cfg, char *err, size_t err_len)
+{
+	if (cfg->device_id[0] != '\0')
+		return 0;
+	snprintf(err, err_len, "%s: device_id: missing; every device needs an id (it names its "
+		 "MQTT topics)", cfg->path);
+	return -1;
 }
 
 struct restart_list {

@@ -51,7 +51,8 @@ struct sensor_cfg {
 struct mqtt_cfg {
 	char uri[256];			/* tcp://host:port, ssl://, mqtt://, mqtts:// */
 	char topic_prefix[64];		/* "rollsense" */
-	char client_id[128];		/* empty: the daemon picks rollsense-<daemon>-<device_id> */
+	char client_id[128];		/* empty: rollsense-sensord-<device_id>, or
+					 * rollsense-collector for the collector */
 	char username[128];
 	char password_file[CONFIG_PATH_MAX];
 	char password[256];		/* read from password_file at load */
@@ -133,7 +134,7 @@ struct collector_cfg {
 
 struct rs_config {
 	char path[CONFIG_PATH_MAX];	/* the file it came from */
-	char device_id[CONFIG_DEVICE_ID_MAX + 1];
+	char device_id[CONFIG_DEVICE_ID_MAX + 1];	/* "": none given (the collector needs none) */
 	char log_level[16];		/* "error", "warn", "info" (default), "debug" */
 	struct mqtt_cfg mqtt;
 	struct sensord_cfg sensord;
@@ -171,6 +172,11 @@ size_t config_restart_keys(const struct rs_config *old, const struct rs_config *
 
 /* True if id matches [A-Za-z0-9_-]{1,64}. */
 bool config_device_id_valid(const char *id);
+
+/* sensord's check: the file gives a device_id (the loader takes a file
+ * without one, for the collector). 0, or -1 with err holding
+ * "PATH: device_id: missing; ...". */
+int config_device_id_require(const struct rs_config *cfg, char *err, size_t err_len);
 
 /* The schema: the file is read against tables of rows, one per key.
  * common/config.c holds the tables of every section; each chip's driver

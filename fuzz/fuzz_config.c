@@ -30,7 +30,8 @@ static void check_config(const struct rs_config *cfg)
 {
 	check_string(cfg->path, sizeof(cfg->path));
 	check_string(cfg->device_id, sizeof(cfg->device_id));
-	if (!config_device_id_valid(cfg->device_id))
+	/* "" when the file gives none (the collector needs none). */
+	if (cfg->device_id[0] != '\0' && !config_device_id_valid(cfg->device_id))
 		abort();
 	check_string(cfg->mqtt.uri, sizeof(cfg->mqtt.uri));
 	check_string(cfg->mqtt.topic_prefix, sizeof(cfg->mqtt.topic_prefix));

@@ -4,14 +4,21 @@
 # DEMO_TIME_SCALE (default 10) times real time, rollsense-collector storing
 # it in SQLite; the live events as they happen, then the session summary and
 # the report. Everything it starts is stopped by PID when it ends, also on
-# Ctrl-C, and its files are removed.
+# Ctrl-C, and the broker's files are removed. What is worth exploring stays
+# in $BUILD/demo (made afresh each run): the configuration, the database and
+# the daemons' logs; the script ends by printing the commands that read them.
 set -eu
 
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SCALE=${DEMO_TIME_SCALE:-10}
 WORK=$(mktemp -d /tmp/rollsense-demo-XXXXXX)
+# Kept after the end; named as the printed commands name it (from $TOP).
+DEMO_REL=$BUILD/demo
+DEMO=$TOP/$DEMO_REL
 PIDS=""
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -45,19 +52,21 @@ CONF
 mosquitto -c "$WORK/mosquitto.conf" >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 
-cat >"$WORK/rollsense.json" <<CONF
+# Relative paths in it are relative to its folder: the database and the
+# state stay beside it.
+cat >"$DEMO/rollsense.json" <<CONF
 {
   "device_id": "ball1",
   "mqtt": { "uri": "tcp://127.0.0.1:$PORT" },
   "sensord": {
-    "sample_hz": 10, "state_dir": "$WORK/state",
+    "sample_hz": 10, "state_dir": "state",
     "sensors": [
       { "driver": "bmp280", "bus": "sim", "address": "0x76", "provides": ["pressure_kpa"] },
       { "driver": "mcp9808", "bus": "sim", "address": "0x18", "provides": ["temperature_c"] }
     ],
     "simulation": { "scenario": "$TOP/config/scenarios/demo.scn", "time_scale": $SCALE, "exit_at_end": true }
   },
-  "collector": { "database": "$WORK/collector.db" }
+  "collector": { "database": "collector.db" }
 }
 CONF
 
@@ -72,7 +81,7 @@ echo "demo: a private mosquitto on 127.0.0.1:$PORT; a simulated lacrosse ball (B
 echo "      inside, MCP9808 under a heated cover) plays a 6-minute session at ${SCALE}x speed."
 echo
 
-"$TOP/$BUILD/rollsense-collector" --config "$WORK/rollsense.json" 2>"$WORK/collector.log" &
+"$TOP/$BUILD/rollsense-collector" --config "$DEMO/rollsense.json" 2>"$DEMO/collector.log" &
 COLLECTOR=$!
 PIDS="$PIDS $COLLECTOR"
 
@@ -103,12 +112,12 @@ done <"$WORK/events" &
 PIDS="$PIDS $!"
 sleep 0.3
 
-"$TOP/$BUILD/rollsense-sensord" --config "$WORK/rollsense.json" 2>"$WORK/sensord.log" &
+"$TOP/$BUILD/rollsense-sensord" --config "$DEMO/rollsense.json" 2>"$DEMO/sensord.log" &
 SENSORD=$!
 PIDS="$PIDS $SENSORD"
 if ! wait $SENSORD; then
 	[ -z "$INTERRUPTED" ] || interrupted
-	echo "demo: sensord failed; its log:"; cat "$WORK/sensord.log"; exit 1
+	echo "demo: sensord failed; its log:"; cat "$DEMO/sensord.log"; exit 1
 fi
 [ -z "$INTERRUPTED" ] || interrupted
 sleep 0.5
@@ -121,8 +130,17 @@ echo "demo: the session summary the collector published (retained on rollsense/b
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'rollsense/ball1/session' -C 1 -W 3 | sed 's/^/  /'
 echo
 echo "demo: rollsense-collector report"
-"$TOP/$BUILD/rollsense-collector" --config "$WORK/rollsense.json" report | sed 's/^/  /'
+"$TOP/$BUILD/rollsense-collector" --config "$DEMO/rollsense.json" report | sed 's/^/  /'
 echo
 echo "demo: the daemons' logs"
-sed 's/^/  sensord   /' "$WORK/sensord.log"
-sed 's/^/  collector /' "$WORK/collector.log"
+sed 's/^/  sensord   /' "$DEMO/sensord.log"
+sed 's/^/  collector /' "$DEMO/collector.log"
+echo
+echo "demo: the broker and the daemons are stopped; the database stays in $DEMO_REL/"
+echo "      (with the configuration and the logs; the next make demo starts it afresh)."
+echo "      Explore it$( [ "$(pwd)" = "$TOP" ] || printf ' from %s' "$TOP" ):"
+echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json report"
+echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json report --json"
+echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json report --csv"
+echo "  sqlite3 -header -column $DEMO_REL/collector.db \\"
+echo "    \"SELECT datetime(start_ts, 'unixepoch', 'localtime') AS start, duration_s, hold_count, heat_time_s FROM sessions\""

@@ -103,11 +103,13 @@ struct daemon {
 };
 
 /* Checks what the shared loader cannot know is needed: sensord must have
- * chips, and a channel to give. */
+ * a device id, chips, and a channel to give. */
 static int sensord_cfg_check(const struct rs_config *cfg, char *err, size_t err_len)
 {
 	unsigned provided = 0;
 
+	if (config_device_id_require(cfg, err, err_len) < 0)
+		return -1;
 	if (cfg->sensord.n_sensors == 0) {
 		snprintf(err, err_len, "%s: sensord.sensors: at least one sensor is needed", cfg->path);
 		return -1;

@@ -1,5 +1,6 @@
 /* Integration: the command line of the real binaries, without a broker:
- * --once, --check-config, --help, --version and configuration errors. */
+ * --once, --check-config, --help, --version, configuration errors and
+ * report's errors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <cJSON.h>
 
 #include "harness.h"
+#include "store.h"
 
 struct run_result {
 	int status;	/* exit code, or -1 */
@@ -190,6 +192,41 @@ static void test_config_errors(void **state)
 	}
 }
 
+/* report's own errors, exit status 2: two formats at once, and a device
+ * the database does not hold (named, with those it holds). The file has no
+ * device_id: the collector needs none. */
+static void test_report_errors(void **state)
+{
+	char cfg[512], db[512], expect[1200], bin[512], err[256];
+	char *both[] = { bin, "--config", cfg, "report", "--json", "--csv", NULL };
+	char *nosuch[] = { bin, "--config", cfg, "report", "--device", "nosuch", NULL };
+	struct run_result r;
+	struct store *st;
+	int64_t run_id;
+
+	(void)state;
+	snprintf(bin, sizeof(bin), "%s", harness_bin("rollsense-collector"));
+	snprintf(cfg, sizeof(cfg), "%s/report.json", dir);
+	snprintf(db, sizeof(db), "%s/report.db", dir);
+	assert_int_equal(harness_write_file(cfg, "{ \"collector\": { \"database\": \"report.db\" } }\n"), 0);
+	st = store_open(db, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_run_id(st, "roller1", "0000000b", &run_id), 0);
+	assert_int_equal(store_run_id(st, "ball1", "0000000a", &run_id), 0);
+	store_close(st);
+
+	r = run(dir, both);
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.out, "report: --json and --csv exclude each other; give one\n");
+	free(r.out);
+	r = run(dir, nosuch);
+	assert_int_equal(r.status, 2);
+	snprintf(expect, sizeof(expect), "report: --device: no device \"nosuch\" in %s; known: "
+		 "ball1, roller1\n", db);
+	assert_string_equal(r.out, expect);
+	free(r.out);
+}
+
 static void test_missing_file_and_args(void **state)
 {
 	char path[512];
@@ -225,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_once_missing_chip),
 		cmocka_unit_test(test_check_config),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_report_errors),
 		cmocka_unit_test(test_missing_file_and_args),
 	};
 

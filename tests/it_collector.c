@@ -344,7 +344,7 @@ static void test_scripted_session(void **state)
 /* The table, the CSV and the filters show the one stored session. */
 static void check_report_views(struct fixture *f)
 {
-	char *out;
+	char expect[400], *out;
 	int status;
 
 	out = report_run(f, &status, NULL, NULL, NULL, NULL);
@@ -373,8 +373,10 @@ static void check_report_views(struct fixture *f)
 	}
 	free(out);
 	out = report_run(f, &status, "--device", "ball2", NULL, NULL);
-	assert_int_equal(status, 0);
-	assert_string_equal(out, "No sessions stored in that period.\n");
+	assert_int_equal(status, 2);
+	snprintf(expect, sizeof(expect), "report: --device: no device \"ball2\" in %s; known: ball1\n",
+		 f->env.db);
+	assert_string_equal(out, expect);
 	free(out);
 	out = report_run(f, &status, "--since", "2000-01-01", "--until", "2000-12-31");
 	assert_int_equal(status, 0);
@@ -628,6 +630,18 @@ static void test_hostile_messages(void **state)
 	free(corpus);
 }
 
+/* One reading of device ball8 published to the running collector, which
+ * then stops (exit 0): it must have stored exactly that reading. */
+static void publish_one_then_stop(struct fixture *f, pid_t collector)
+{
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
+		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
+		false), 0);
+	harness_sleep(1);
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
+	assert_int_equal(stored_readings(f), 1);
+}
+
 /* SIGHUP: a broken file is refused and the collector goes on; a good one is
  * taken. */
 static void test_reload(void **state)
@@ -654,12 +668,40 @@ static void test_reload(void **state)
 	kill(collector, SIGHUP);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "reload done", 10));
 	/* Still collecting: a reading published now is stored. */
-	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/reading",
-		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,\"pressure_kpa\":0.1,\"temperature_c\":30.5}",
-		false), 0);
-	harness_sleep(1);
-	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(collector, SIGTERM, 10));
-	assert_int_equal(stored_readings(f), 1);
+	publish_one_then_stop(f, collector);
+}
+
+/* The collector serves every device: a file without device_id passes its
+ * --check-config and it stores readings, while sensord refuses that file
+ * (exit status 2, naming the key). */
+static void test_no_device_id(void **state)
+{
+	struct fixture *f = *state;
+	char check_log[320], expect[400], collector_bin[512], sensord_bin[512], *text;
+	char *collector_check[] = { collector_bin, "--config", f->env.cfg, "--check-config", NULL };
+	char *sensord_check[] = { sensord_bin, "--config", f->env.cfg, "--check-config", NULL };
+	pid_t collector;
+
+	/* harness_bin() answers in one static buffer. */
+	snprintf(collector_bin, sizeof(collector_bin), "%s", harness_bin("rollsense-collector"));
+	snprintf(sensord_bin, sizeof(sensord_bin), "%s", harness_bin("rollsense-sensord"));
+	assert_int_equal(harness_write_config(&f->env, "device_id=-\n"), 0);
+	harness_env_path(&f->env, "check.log", check_log, sizeof(check_log));
+	assert_int_equal(harness_run(check_log, collector_check, 10), 0);
+	text = harness_read_file(check_log);
+	snprintf(expect, sizeof(expect), "%s: configuration is valid\n", f->env.cfg);
+	assert_string_equal(text, expect);
+	free(text);
+	remove(check_log);
+	assert_int_equal(harness_run(check_log, sensord_check, 10), 2);
+	text = harness_read_file(check_log);
+	snprintf(expect, sizeof(expect), "%s: device_id: missing; every device needs an id (it "
+		 "names its MQTT topics)\n", f->env.cfg);
+	assert_string_equal(text, expect);
+	free(text);
+
+	collector = start_collector(f);
+	publish_one_then_stop(f, collector);
 }
 
 int main(void)
@@ -672,6 +714,7 @@ int main(void)
 		IT_TEST(test_outbox_overflow_declared),
 		IT_TEST(test_hostile_messages),
 		IT_TEST(test_reload),
+		IT_TEST(test_no_device_id),
 	};
 
 	tests_select();

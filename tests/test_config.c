@@ -235,7 +235,7 @@ static void test_sensor_defaults(void **state)
 	(void)state;
 	expect_ok(SENSORS("{'driver':'bme280','bus':'/dev/i2c-1','address':119,"
 			  "'provides':['pressure_kpa','temperature_c']},"
-			  "{'driver':'ads1115','bus':'/dev/i2c-1','address':'72'," CAL "}"));
+			  "{'driver':'ads1115','bus':'/dev/i2c-1','address':72," CAL "}"));
 	s = &cfg.sensord.sensors[0];
 	assert_string_equal(s->key, "bme280@/dev/i2c-1:0x77");
 	assert_int_equal(s->provides, CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE);
@@ -246,7 +246,7 @@ static void test_sensor_defaults(void **state)
 	assert_int_equal(BMP_OPT(s)->filter, 0);
 
 	s = &cfg.sensord.sensors[1];
-	/* "72" is decimal: 0x48. No "provides": it only adds its own fields. */
+	/* 72 without quotes is decimal: 0x48. No "provides": it only adds its own fields. */
 	assert_string_equal(s->key, "ads1115@/dev/i2c-1:0x48");
 	assert_int_equal(s->provides, 0);
 	assert_int_equal(ADS_OPT(s)->mux, 4);
@@ -467,8 +467,14 @@ static void test_error_device_ids(void **state)
 	expect_error("{'device_id':'roll\\u0001er'}",
 		     "cfg.json: device_id: \"roll\\x01er\" contains control character 0x01; " ID_WHY);
 	expect_error("{'device_id':''}", "cfg.json: device_id: empty; " ID_WHY);
-	expect_error("{'log_level':'info'}",
-		     "cfg.json: device_id: missing; every device needs an id (it names its MQTT topics)");
+	/* The collector needs no id; sensord asks for it. */
+	expect_ok("{'log_level':'info'}");
+	assert_string_equal(cfg.device_id, "");
+	assert_int_equal(config_device_id_require(&cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "cfg.json: device_id: missing; every device needs an id (it names "
+			    "its MQTT topics)");
+	expect_ok("{'device_id':'r'}");
+	assert_int_equal(config_device_id_require(&cfg, err, sizeof(err)), 0);
 
 	memset(id, 'a', 65);
 	id[65] = '\0';
@@ -535,6 +541,54 @@ static void test_error_addresses_and_buses(void **state)
 	/* The same address on another bus is another chip. */
 	expect_ok(SENSORS(BMP ",{'driver':'bme280','bus':'/dev/i2c-3','address':118,"
 			  "'provides':['temperature_c']}"));
+}
+
+/* i2cdetect prints 0x76 as "76": a quoted address needs its 0x, and each
+ * chip takes only the addresses its pins can select (its datasheet). */
+static void test_error_address_forms_and_chips(void **state)
+{
+	(void)state;
+	expect_error(SENSORS("{'driver':'bmp280','bus':'/dev/i2c-1','address':'76',"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: \"76\" has no 0x; write \"0x76\" "
+		     "(i2cdetect shows 0x76 as 76; an address without quotes is decimal)");
+	expect_error(SENSORS("{'driver':'bmp280','bus':'/dev/i2c-1','address':'118',"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: \"118\" has no 0x; write the hex "
+		     "address with its 0x, like \"0x76\" (an address without quotes is decimal)");
+	expect_error(SENSORS("{'driver':'bmp280','bus':'/dev/i2c-1','address':'0x0x12',"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: \"0x0x12\" is not an address (expected "
+		     "an integer or a string like \"0x76\")");
+	expect_error(SENSORS("{'driver':'bmp280','bus':'/dev/i2c-1','address':'0x',"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: \"0x\" is not an address (expected "
+		     "an integer or a string like \"0x76\")");
+	expect_error(SENSORS("{'driver':'bmp280','bus':'/dev/i2c-1','address':'0x48',"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: bmp280 at 0x48: a BMP280 answers only "
+		     "at 0x76 or 0x77");
+	/* 76 without quotes is 0x4c. */
+	expect_error(SENSORS("{'driver':'bme280','bus':'/dev/i2c-1','address':76,"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: bme280 at 0x4c: a BME280 answers only "
+		     "at 0x76 or 0x77 (76 without quotes is decimal; for 0x76 write \"0x76\")");
+	expect_error(SENSORS("{'driver':'ads1115','bus':'/dev/i2c-1','address':'0x4c',"
+			     "'provides':['pressure_kpa']," CAL "}"),
+		     "cfg.json: sensord.sensors[0].address: ads1115 at 0x4c: an ADS1115 answers "
+		     "only at 0x48, 0x49, 0x4a or 0x4b");
+	expect_error(SENSORS("{'driver':'mcp9808','bus':'/dev/i2c-1','address':'0x20',"
+			     "'provides':['temperature_c']}"),
+		     "cfg.json: sensord.sensors[0].address: mcp9808 at 0x20: an MCP9808 answers "
+		     "only at 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e or 0x1f");
+	expect_error(SENSORS("{'driver':'lps22hb','bus':'/dev/i2c-1','address':'0x76',"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: lps22hb at 0x76: an LPS22HB answers "
+		     "only at 0x5c or 0x5d");
+	/* Hex digits of either case, after 0x or 0X. */
+	expect_ok(SENSORS("{'driver':'lps22hb','bus':'/dev/i2c-1','address':'0X5D',"
+			  "'provides':['pressure_kpa']}"));
+	assert_int_equal(cfg.sensord.sensors[0].address, 0x5d);
 }
 
 static void test_error_channels(void **state)
@@ -966,9 +1020,9 @@ static void test_hostile_input(void **state)
 	/* A tiny error buffer is filled, never overrun. */
 	{
 		char small[8];
-		assert_int_equal(config_parse("{}", 2, "cfg.json", "/", &cfg, small, sizeof(small)), -1);
+		assert_int_equal(config_parse("[]", 2, "cfg.json", "/", &cfg, small, sizeof(small)), -1);
 		assert_string_equal(small, "cfg.jso");
-		assert_int_equal(config_parse("{}", 2, "cfg.json", "/", &cfg, NULL, 0), -1);
+		assert_int_equal(config_parse("[]", 2, "cfg.json", "/", &cfg, NULL, 0), -1);
 	}
 }
 
@@ -1053,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_error_device_ids),
 		cmocka_unit_test(test_device_id_valid),
 		cmocka_unit_test(test_error_addresses_and_buses),
+		cmocka_unit_test(test_error_address_forms_and_chips),
 		cmocka_unit_test(test_error_channels),
 		cmocka_unit_test(test_error_calibration),
 		cmocka_unit_test(test_error_simulation),

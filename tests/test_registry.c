@@ -152,6 +152,39 @@ static void test_config_accepts_every_driver(void **state)
 	}
 }
 
+/* ... and refuses every other address: 0x03..0x77 less the datasheet's
+ * list (the table above), naming the chip, the address and the list. */
+static void test_config_refuses_other_addresses(void **state)
+{
+	static struct rs_config cfg;
+	size_t refused = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(datasheet) / sizeof(datasheet[0]); i++) {
+		const char *name = datasheet[i].name;
+
+		for (unsigned a = ADDRESS_MIN; a <= ADDRESS_MAX; a++) {
+			char text[256], err[512], want[64];
+
+			if (memchr(datasheet[i].addresses, (int)a,
+				   strlen((const char *)datasheet[i].addresses)))
+				continue;
+			snprintf(text, sizeof(text), "{\"device_id\": \"t\", \"sensord\": {\"sensors\": "
+				 "[{\"driver\": \"%s\", \"bus\": \"/dev/i2c-1\", \"address\": "
+				 "\"0x%02x\"}]}}", name, a);
+			if (config_parse(text, strlen(text), "t.json", "/", &cfg, err, sizeof(err)) == 0)
+				fail_msg("%s at 0x%02x: accepted", name, a);
+			snprintf(want, sizeof(want), "t.json: sensord.sensors[0].address: %s at 0x%02x: ",
+				 name, a);
+			if (strncmp(err, want, strlen(want)) != 0)
+				fail_msg("%s at 0x%02x: \"%s\"", name, a, err);
+			refused++;
+		}
+	}
+	/* 117 addresses in 0x03..0x77; 2, 2, 4, 8 and 2 of them taken. */
+	assert_int_equal(refused, 5 * 117 - (2 + 2 + 4 + 8 + 2));
+}
+
 /* Every driver has a simulator model of the same name, which a scenario can
  * place at each of the driver's addresses. */
 static void test_every_driver_has_a_model(void **state)
@@ -182,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_config_chips_are_drivers),
 		cmocka_unit_test(test_driver_descriptors),
 		cmocka_unit_test(test_config_accepts_every_driver),
+		cmocka_unit_test(test_config_refuses_other_addresses),
 		cmocka_unit_test(test_every_driver_has_a_model),
 	};
 

@@ -188,7 +188,7 @@ static const struct bad_case bad_cases[] = {
 	{ "t.scn", "chip ball bmp280 0x76 selaed\n",
 	  "t.scn:1: unexpected \"selaed\" after chip NAME MODEL ADDRESS [sealed]" },
 	{ "t.scn", "chip temp mcp9808 0x18 sealed\n",
-	  "t.scn:1: \"sealed\" applies to bmp280 and bme280 chips, not mcp9808" },
+	  "t.scn:1: \"sealed\" applies to bmp280, bme280 and lps22hb chips, not mcp9808" },
 	{ "t.scn", "chip ball bmp280\n",
 	  "t.scn:1: \"chip\" needs more arguments: chip NAME MODEL ADDRESS [sealed]" },
 	{ "t.scn", "step 1 ball load_kpa 3\n",

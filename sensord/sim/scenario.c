@@ -412,12 +412,48 @@ static int quantity_index(const struct sim_model *model, const char *quantity)
 	return -1;
 }
 
-/* bmp280 and bme280 sense air pressure and temperature; only they can be
- * sealed and have "measured_pa". */
+/* Barometers (bmp280, bme280, lps22hb ...) sense air pressure and
+ * temperature; only they can be sealed and have "measured_pa". */
 static bool model_is_barometer(const struct sim_model *model)
 {
 	return quantity_index(model, "pressure_pa") >= 0 &&
 		quantity_index(model, "temperature_c") >= 0;
+}
+
+/* Model i of those p knows, the built-in ones first; NULL past the last. */
+static const struct sim_model *model_at(const struct parser *p, size_t i)
+{
+	size_t n = 0;
+
+	while (builtin_models[n])
+		n++;
+	if (i < n)
+		return builtin_models[i];
+	for (size_t j = 0; p->extra_models && p->extra_models[j]; j++)
+		if (j == i - n)
+			return p->extra_models[j];
+	return NULL;
+}
+
+/* "bmp280, bme280 and lps22hb": the barometers among the models p knows,
+ * into buf (size bytes, cut to fit). */
+static void barometers_list(const struct parser *p, char *buf, size_t size)
+{
+	const struct sim_model *m;
+	size_t n = 0, k = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; (m = model_at(p, i)); i++)
+		n += model_is_barometer(m);
+	for (size_t i = 0; (m = model_at(p, i)); i++) {
+		size_t used = strlen(buf);
+
+		if (!model_is_barometer(m) || used >= size)
+			continue;
+		snprintf(buf + used, size - used, "%s%s", k == 0 ? "" : k + 1 < n ? ", " : " and ",
+			 m->name);
+		k++;
+	}
 }
 
 static int chip_index(const struct sim_scenario *scn, const char *name)
@@ -494,9 +530,13 @@ static int parse_chip(struct parser *p)
 		if (strcmp(p->tok[4], "sealed") != 0)
 			return parse_fail(p, "unexpected \"%s\" after %s", quote(p, p->tok[4]),
 					  usage);
-		if (!model_is_barometer(model))
-			return parse_fail(p, "\"sealed\" applies to bmp280 and bme280 chips, not %s",
+		if (!model_is_barometer(model)) {
+			char barometers[128];
+
+			barometers_list(p, barometers, sizeof(barometers));
+			return parse_fail(p, "\"sealed\" applies to %s chips, not %s", barometers,
 					  model->name);
+		}
 	}
 	if (scn->chip_count == SIM_MAX_CHIPS)
 		return parse_fail(p, "too many chips (at most %d)", SIM_MAX_CHIPS);

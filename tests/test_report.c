@@ -1,0 +1,235 @@
+/* Tests for collector/report.c: the CSV's local times with their UTC offset,
+ * the daily totals per device (table and JSON), and the answer for a device
+ * the database does not know. The sessions are stored with store.c in a
+ * fresh folder; the time zones are POSIX TZ strings, so no tzdata is read.
+ * The epochs are from `date -u -d 2026-11-24T03:56:10Z +%s` and so on. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "select.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "report.h"
+#include "store.h"
+#include "unit.h"
+
+#define T_0356Z 1795492570.0	/* 2026-11-24T03:56:10Z */
+#define T_1000Z 1795514400.0	/* 2026-11-24T10:00:00Z */
+#define T_2330Z 1795563000.0	/* 2026-11-24T23:30:00Z */
+
+/* A 600 s session with one effective 20 s hold, 6000 samples, no heat and
+ * no temperature. */
+static void session_store(struct store *st, const char *device, const char *run, double start_ts)
+{
+	struct detector_summary s;
+	double hold_ts = start_ts + 30;
+	int64_t run_id;
+
+	memset(&s, 0, sizeof(s));
+	s.start_mono_s = start_ts - T_0356Z;	/* distinct per run */
+	s.end_mono_s = s.start_mono_s + 600;
+	s.duration_s = 600;
+	s.hold_count = s.holds_stored = 1;
+	s.hold_time_s = 20;
+	s.holds[0] = (struct detector_hold){ s.start_mono_s + 30, 20, 15, 12,
+					     DETECTOR_HOLD_EFFECTIVE };
+	s.max_temperature_c = NAN;
+	s.samples = 6000;
+	assert_int_equal(store_run_id(st, device, run, &run_id), 0);
+	assert_int_equal(store_session_insert(st, run_id, &s, start_ts, start_ts + 600, &hold_ts,
+					      NULL), 1);
+}
+
+/* ball1 at 03:56 and 23:30 UTC, roller1 at 10:00 UTC, all on 2026-11-24. */
+static int setup(void **state)
+{
+	struct unit_dir *fx;
+	struct store *st;
+	char err[256];
+
+	if (unit_dir_setup(state, "test_report", "collector.db") < 0)
+		return -1;
+	fx = *state;
+	st = store_open(fx->path, err, sizeof(err));
+	if (!st)
+		return -1;
+	if (store_begin(st) < 0)
+		return -1;
+	session_store(st, "ball1", "0000000a", T_0356Z);
+	session_store(st, "roller1", "0000000b", T_1000Z);
+	session_store(st, "ball1", "0000000a", T_2330Z);
+	if (store_commit(st) < 0)
+		return -1;
+	store_close(st);
+	return 0;
+}
+
+/* Runs the report in time zone tz into a malloc'd string. */
+static char *report(const struct unit_dir *fx, const char *tz, enum report_format format,
+		    const char *device)
+{
+	struct report_query q = { .device = device, .since_ts = 0, .until_ts = INFINITY,
+				  .format = format };
+	char err[256], *text = NULL;
+	size_t len = 0;
+	struct store *st;
+	FILE *out;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	st = store_open(fx->path, err, sizeof(err));
+	if (!st)
+		fail_msg("%s", err);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	assert_int_equal(report_write(st, &q, out), 0);
+	fclose(out);
+	store_close(st);
+	return text;
+}
+
+/* ISO 8601 with the offset: local time as before, then +01:00 or -03:30. */
+static void test_csv_times_carry_the_offset(void **state)
+{
+	char *text = report(*state, "<+01>-1", REPORT_CSV, NULL);
+
+	assert_string_equal(text,
+		"device,run,start,end,duration_s,hold_count,short,effective,long,hold_time_s,"
+		"heat_time_s,max_temperature_c,hot_time_s,readings,missing_readings\n"
+		"ball1,0000000a,2026-11-24T04:56:10+01:00,2026-11-24T05:06:10+01:00,600.0,1,0,1,0,"
+		"20.0,0.0,,0.0,6000,0\n"
+		"roller1,0000000b,2026-11-24T11:00:00+01:00,2026-11-24T11:10:00+01:00,600.0,1,0,1,0,"
+		"20.0,0.0,,0.0,6000,0\n"
+		"ball1,0000000a,2026-11-25T00:30:00+01:00,2026-11-25T00:40:00+01:00,600.0,1,0,1,0,"
+		"20.0,0.0,,0.0,6000,0\n");
+	free(text);
+	text = report(*state, "<-0330>3:30", REPORT_CSV, "roller1");
+	assert_non_null(strstr(text, "\nroller1,0000000b,2026-11-24T06:30:00-03:30,"
+				     "2026-11-24T06:40:00-03:30,"));
+	free(text);
+}
+
+/* The daily rows of the table: date, device and the device's own totals. */
+static void expect_day(const char *line, const char *date, const char *device, unsigned sessions,
+		       const char *duration, size_t holds, size_t effective, const char *hold_time)
+{
+	char d[16], dev[32], dur[16], hold[16], heat[16];
+	unsigned n;
+	size_t h, e;
+
+	if (!line || sscanf(line, "%15s %31s %u %15s %zu %zu %15s %15s", d, dev, &n, dur, &h, &e,
+			    hold, heat) != 8)
+		fail_msg("not a daily row: %s", line ? line : "(none)");
+	assert_string_equal(d, date);
+	assert_string_equal(dev, device);
+	assert_int_equal(n, sessions);
+	assert_string_equal(dur, duration);
+	assert_int_equal(h, holds);
+	assert_int_equal(e, effective);
+	assert_string_equal(hold, hold_time);
+	assert_string_equal(heat, "0m00s");
+}
+
+static void test_days_per_device_table(void **state)
+{
+	static const char header[] = "\nDAY        DEVICE           SESSIONS  DURATION HOLDS "
+				     "EFFECTIVE HOLD TIME HEAT TIME\n";
+	char *text = report(*state, "<+01>-1", REPORT_TABLE, NULL);
+	char *days = strstr(text, "\nDAY ");
+	char *line;
+
+	/* At +01:00 ball1's second session is past midnight: three rows. */
+	assert_non_null(days);
+	if (strncmp(days, header, strlen(header)) != 0)
+		fail_msg("expected the header\n%s, got\n%s", header, days);
+	line = strchr(days + 1, '\n') + 1;
+	expect_day(line, "2026-11-24", "ball1", 1, "10m00s", 1, 1, "0m20s");
+	line = strchr(line, '\n') + 1;
+	expect_day(line, "2026-11-24", "roller1", 1, "10m00s", 1, 1, "0m20s");
+	line = strchr(line, '\n') + 1;
+	expect_day(line, "2026-11-25", "ball1", 1, "10m00s", 1, 1, "0m20s");
+	assert_string_equal(strchr(line, '\n'), "\n");
+	free(text);
+
+	/* At -03:30 all three are on the 24th: ball1's two add up, roller1's
+	 * stays apart. */
+	text = report(*state, "<-0330>3:30", REPORT_TABLE, NULL);
+	line = strchr(strstr(text, "\nDAY ") + 1, '\n') + 1;
+	expect_day(line, "2026-11-24", "ball1", 2, "20m00s", 2, 2, "0m40s");
+	line = strchr(line, '\n') + 1;
+	expect_day(line, "2026-11-24", "roller1", 1, "10m00s", 1, 1, "0m20s");
+	assert_string_equal(strchr(line, '\n'), "\n");
+	free(text);
+}
+
+static void test_days_per_device_json(void **state)
+{
+	char *text = report(*state, "<-0330>3:30", REPORT_JSON, NULL);
+	cJSON *j = cJSON_Parse(text), *days, *d;
+
+	if (!j)
+		fail_msg("not JSON: %s", text);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "sessions")), 3);
+	days = cJSON_GetObjectItem(j, "days");
+	assert_int_equal(cJSON_GetArraySize(days), 2);
+	d = cJSON_GetArrayItem(days, 0);
+	assert_string_equal(cJSON_GetObjectItem(d, "date")->valuestring, "2026-11-24");
+	assert_string_equal(cJSON_GetObjectItem(d, "device")->valuestring, "ball1");
+	assert_int_equal(cJSON_GetObjectItem(d, "sessions")->valueint, 2);
+	assert_true(cJSON_GetObjectItem(d, "duration_s")->valuedouble == 1200.0);
+	assert_int_equal(cJSON_GetObjectItem(d, "effective_holds")->valueint, 2);
+	d = cJSON_GetArrayItem(days, 1);
+	assert_string_equal(cJSON_GetObjectItem(d, "device")->valuestring, "roller1");
+	assert_int_equal(cJSON_GetObjectItem(d, "sessions")->valueint, 1);
+	cJSON_Delete(j);
+	free(text);
+}
+
+static void test_unknown_device(void **state)
+{
+	struct unit_dir *fx = *state;
+	char err[256], empty[160];
+	struct store *st = store_open(fx->path, err, sizeof(err));
+
+	assert_non_null(st);
+	assert_int_equal(report_device_check(st, "roller1", "c.db", err, sizeof(err)), 0);
+	assert_int_equal(report_device_check(st, "nosuch", "c.db", err, sizeof(err)), 1);
+	assert_string_equal(err, "no device \"nosuch\" in c.db; known: ball1, roller1");
+	/* Names are compared whole and case and all. */
+	assert_int_equal(report_device_check(st, "Ball1", "c.db", err, sizeof(err)), 1);
+	assert_int_equal(report_device_check(st, "ball", "c.db", err, sizeof(err)), 1);
+	store_close(st);
+
+	snprintf(empty, sizeof(empty), "%s/empty.db", fx->dir);
+	st = store_open(empty, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(report_device_check(st, "ball1", "empty.db", err, sizeof(err)), 1);
+	assert_string_equal(err, "no device \"ball1\" in empty.db; it holds no device yet");
+	store_close(st);
+}
+
+/* Each test on a fresh database holding the three sessions. */
+#define WITH_SESSIONS(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		WITH_SESSIONS(test_csv_times_carry_the_offset),
+		WITH_SESSIONS(test_days_per_device_table),
+		WITH_SESSIONS(test_days_per_device_json),
+		WITH_SESSIONS(test_unknown_device),
+	};
+
+	tests_select();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
