@@ -7,7 +7,9 @@
 # packages). The build runs on a copy of the tree in build/pkg/<arch>/src,
 # since dpkg-buildpackage writes the packages into the parent folder. An
 # amd64 build is checked with lintian, which must report no error (E:).
-# Prints how long the build took and the packages' sizes.
+# The debug symbols (*-dbgsym) go to build/pkg/<arch>/dbgsym/, so that
+# `apt install ./*.deb` in build/pkg/<arch> installs the three packages
+# alone. Prints how long the build took and the packages' sizes.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -84,3 +86,5 @@ if [ "$arch" = "$host" ]; then
 		exit 1
 	fi
 fi
+mkdir -p dbgsym
+mv ./*-dbgsym_*.deb dbgsym/
