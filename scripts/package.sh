@@ -34,7 +34,7 @@ else
 	fi
 	# The arm64 libraries are Multi-Arch: same, beside the amd64 ones.
 	# shellcheck disable=SC2086
-	scripts/deps.sh $build_deps $cross libpaho-mqtt-dev:$arch libcjson-dev:$arch \
+	scripts/deps.sh $build_deps $cross file libpaho-mqtt-dev:$arch libcjson-dev:$arch \
 		libi2c-dev:$arch libgpiod-dev:$arch libsqlite3-dev:$arch
 fi
 
@@ -88,3 +88,19 @@ if [ "$arch" = "$host" ]; then
 fi
 mkdir -p dbgsym
 mv ./*-dbgsym_*.deb dbgsym/
+
+# A cross build must hold the target's binaries, not the build machine's.
+if [ "$arch" = arm64 ]; then
+	rm -rf unpacked
+	for deb in rollsense-sensord_*.deb rollsense-collector_*.deb; do
+		dpkg-deb -x "$deb" unpacked
+	done
+	for bin in unpacked/usr/bin/*; do
+		kind=$(file -b "$bin")
+		case "$kind" in
+		*"ARM aarch64"*) echo "package: ${bin#unpacked}: $kind" | cut -c1-100 ;;
+		*) echo "package: ${bin#unpacked} is not an aarch64 binary: $kind" >&2; exit 1 ;;
+		esac
+	done
+	rm -rf unpacked
+fi
