@@ -180,8 +180,8 @@ bench: deps
 # Everything a user needs, nothing else: the binaries, the units (naming
 # $(PREFIX)/bin), the sysusers.d file and udev rules, the man pages, the
 # documentation, the examples (with the scenario simulated.json plays) and
-# the commented example configuration; README.md and docs/ side by side, so
-# their links hold. Not /etc/rollsense/rollsense.json: the units start once
+# the commented example configuration; README.md and docs/ (pages and
+# pictures) side by side, so their links hold. Not /etc/rollsense/rollsense.json: the units start once
 # the user made it. Then, without a package: systemd-sysusers, udevadm
 # control --reload, systemctl daemon-reload.
 install: all
@@ -198,7 +198,7 @@ install: all
 	install -m 0644 packaging/rollsense.sysusers $(DESTDIR)$(SYSUSERSDIR)/rollsense.conf
 	install -m 0644 $(CONFIG_EXAMPLE) $(DESTDIR)/etc/rollsense/rollsense.json.example
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
-	install -m 0644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 $(wildcard docs/*.md docs/*.svg) $(DESTDIR)$(DOCDIR)/docs/
 	install -m 0644 config/*.json config/mosquitto-rollsense.conf config/mosquitto-rollsense.acl \
 		$(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 config/scenarios/*.scn $(DESTDIR)$(DOCDIR)/examples/scenarios/
