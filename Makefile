@@ -5,16 +5,32 @@
 #   make SANITIZE=1 check  the same under ASan + UBSan (objects in build/san/)
 #   make demo              the main job on simulated gear and a private broker
 #   make deps              only install the Debian packages the project needs
+#   make check-unit        only the unit tests (no broker, no network; dh_auto_test)
 #   make install DESTDIR=... PREFIX=...
+#   make deb [ARCH=arm64]  the Debian packages, into build/pkg/<arch>/ (scripts/package.sh)
 
 CROSS_COMPILE ?=
 ifeq ($(origin CC),default)
 CC := $(CROSS_COMPILE)gcc
 endif
+# dh passes CC and PKG_CONFIG when it cross-builds, not AR: debian/rules sets
+# CROSS_COMPILE then, so the archives are made by the target's ar.
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 DESTDIR ?=
+# Where systemd, udev and systemd-sysusers look, whatever PREFIX is; Debian 12
+# keeps units and udev rules in /lib (lintian wants them there).
+UNITDIR ?= /lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+DOCDIR ?= $(PREFIX)/share/doc/rollsense
+MANDIR ?= $(PREFIX)/share/man
+# The commented example installed as /etc/rollsense/rollsense.json.example.
+CONFIG_EXAMPLE := config/lacrosse-ball.json
 VERSION := 0.1.0
 .DEFAULT_GOAL := all
 
@@ -93,9 +109,10 @@ SENSORD_BIN := $(BUILD)/rollsense-sensord
 COLLECTOR_BIN := $(BUILD)/rollsense-collector
 BINS := $(SENSORD_BIN) $(if $(COLLECTOR_MAIN),$(COLLECTOR_BIN))
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_TESTS) $(IT_TESTS))
+UNIT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_TESTS))
 FAULT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FAULT_TESTS))
 
-.PHONY: all check check-faults demo deps install clean bench
+.PHONY: all check check-unit check-faults demo deps install deb clean bench
 all: $(BINS)
 
 MOD_CPPFLAGS = $(ALL_CPPFLAGS)
@@ -110,16 +127,16 @@ $(BUILD)/obj/%.o: %.c
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(DRIVERS_LIB): $(call obj,$(DRIVERS_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(SENSORD_LIB): $(call obj,$(SENSORD_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(COLLECTOR_LIB): $(call obj,$(COLLECTOR_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(SENSORD_BIN): $(call obj,$(SENSORD_MAIN)) $(SENSORD_LIB) $(COMMON_LIB) $(DRIVERS_LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SENSORD_LIBS)
@@ -147,6 +164,11 @@ check: deps check-docs
 .PHONY: all-tests
 all-tests: $(BINS) $(TEST_BINS)
 
+# The unit tests alone: no Debian packages installed, no broker, no network,
+# so a package build (dh_auto_test) can run them.
+check-unit: $(UNIT_BINS)
+	@BUILD=$(BUILD) scripts/run-tests.sh $(UNIT_BINS)
+
 # The fault suite (tests/faults_*.c): kills, freezes and chip faults on a
 # scripted session, with a report; bounded, under 10 minutes.
 check-faults: deps
@@ -161,16 +183,40 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bench/run.sh
 
+# Everything a user needs, nothing else: the binaries, the units (naming
+# $(PREFIX)/bin), the sysusers.d file and udev rules, the man pages, the
+# documentation, the examples (with the scenario simulated.json plays) and
+# the commented example configuration; README.md and docs/ (pages and
+# pictures) side by side, so their links hold. Not /etc/rollsense/rollsense.json: the units start once
+# the user made it. Then, without a package: systemd-sysusers, udevadm
+# control --reload, systemctl daemon-reload.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/rollsense $(DESTDIR)$(PREFIX)/share/rollsense/config
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)/etc/rollsense $(DESTDIR)$(DOCDIR)/docs \
+		$(DESTDIR)$(DOCDIR)/examples/scenarios
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 config/*.json $(DESTDIR)$(PREFIX)/share/rollsense/config/
-	install -d $(DESTDIR)/lib/systemd/system
 	@# The units name /usr/bin; they get the binaries' real place.
 	for u in systemd/*.service; do \
-		sed 's|/usr/bin/rollsense-|$(PREFIX)/bin/rollsense-|g' $$u > $(DESTDIR)/lib/systemd/system/$$(basename $$u) && \
-		chmod 0644 $(DESTDIR)/lib/systemd/system/$$(basename $$u) || exit 1; \
+		sed 's|/usr/bin/rollsense-|$(PREFIX)/bin/rollsense-|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done
+	install -m 0644 packaging/60-rollsense.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 packaging/rollsense.sysusers $(DESTDIR)$(SYSUSERSDIR)/rollsense.conf
+	install -m 0644 $(CONFIG_EXAMPLE) $(DESTDIR)/etc/rollsense/rollsense.json.example
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(wildcard docs/*.md docs/*.svg) $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 config/*.json config/mosquitto-rollsense.conf config/mosquitto-rollsense.acl \
+		$(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 config/scenarios/*.scn $(DESTDIR)$(DOCDIR)/examples/scenarios/
+	@# The man pages, once they are written (man/*.5, man/*.8).
+	for m in $(wildcard man/*.5 man/*.8); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+
+# The Debian packages for this machine's architecture, or ARCH=arm64.
+deb:
+	scripts/package.sh $(ARCH)
 
 clean:
 	rm -rf build
