@@ -195,9 +195,10 @@ install: all
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)/etc/rollsense $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(DOCDIR)/examples/scenarios
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	@# The units name /usr/bin; they get the binaries' real place.
+	@# The units name /usr/bin and /usr/share/doc; they get the real places.
 	for u in systemd/*.service; do \
-		sed 's|/usr/bin/rollsense-|$(PREFIX)/bin/rollsense-|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		sed -e 's|/usr/bin/rollsense-|$(PREFIX)/bin/rollsense-|g' \
+			-e 's|/usr/share/doc/rollsense/|$(DOCDIR)/|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done
 	install -m 0644 packaging/60-rollsense.rules $(DESTDIR)$(UDEVRULESDIR)/

@@ -8,8 +8,6 @@
 
 #include "summary.h"
 
-#define MAX_DAYS 4096
-
 /* A device's totals over one local day. */
 struct day {
 	char date[11];		/* YYYY-MM-DD, local */
@@ -22,9 +20,9 @@ struct day {
 struct report_ctx {
 	FILE *out;
 	size_t sessions;
-	struct day *days;
-	size_t n_days;
-	bool overflow;
+	struct day *days;	/* grown as days come; never cut short */
+	size_t n_days, cap_days;
+	bool no_memory;
 };
 
 int report_time_parse(const char *text, double *ts)
@@ -113,9 +111,16 @@ static void add_to_day(struct report_ctx *c, const struct store_session *s)
 	for (size_t i = c->n_days; !d && i-- > 0 && strcmp(c->days[i].date, date) == 0;)
 		if (strcmp(c->days[i].device, s->device) == 0)
 			d = &c->days[i];
-	if (!d && c->n_days == MAX_DAYS) {
-		c->overflow = true;
-		return;
+	if (!d && c->n_days == c->cap_days) {
+		size_t cap = c->cap_days ? c->cap_days * 2 : 64;
+		struct day *grown = realloc(c->days, cap * sizeof(*grown));
+
+		if (!grown) {
+			c->no_memory = true;
+			return;
+		}
+		c->days = grown;
+		c->cap_days = cap;
 	}
 	if (!d) {
 		d = &c->days[c->n_days++];
@@ -200,19 +205,23 @@ static int each_json(const struct store_session *s, void *ctx)
 struct device_list {
 	const char *wanted;
 	bool found;
-	size_t n;
-	char names[512];	/* "ball1, roller1", cut to fit */
+	size_t n, listed;
+	char names[512];	/* "ball1, roller1": whole names only */
 };
 
 static int device_seen(const char *name, void *ctx)
 {
 	struct device_list *l = ctx;
 	size_t used = strlen(l->names);
+	/* Room kept for the ", and 4294967295 more" that may follow. */
+	size_t room = sizeof(l->names) - used - 24;
 
 	if (strcmp(name, l->wanted) == 0)
 		l->found = true;
-	if (used + 2 < sizeof(l->names))
+	if (l->listed == l->n && strlen(name) + 2 < room) {
 		snprintf(l->names + used, sizeof(l->names) - used, "%s%s", l->n ? ", " : "", name);
+		l->listed++;
+	}
 	l->n++;
 	return 0;
 }
@@ -231,8 +240,11 @@ int report_device_check(struct store *st, const char *device, const char *db_pat
 	if (l.n == 0)
 		snprintf(err, err_len, "no device \"%s\" in %s; it holds no device yet", device,
 			 db_path);
-	else
+	else if (l.listed == l.n)
 		snprintf(err, err_len, "no device \"%s\" in %s; known: %s", device, db_path, l.names);
+	else
+		snprintf(err, err_len, "no device \"%s\" in %s; known: %s and %zu more", device,
+			 db_path, l.names, l.n - l.listed);
 	return 1;
 }
 
@@ -241,9 +253,6 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 	struct report_ctx c = { .out = out };
 	int rc;
 
-	c.days = calloc(MAX_DAYS, sizeof(*c.days));
-	if (!c.days)
-		return -1;
 	switch (q->format) {
 	case REPORT_CSV:
 		fputs("device,run,start,end,duration_s,hold_count,short,effective,long,hold_time_s,"
@@ -287,11 +296,8 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 			fprintf(out, "%-10s %-16.16s %8u %9s %5zu %9zu %9s %9s\n", d->date, d->device,
 				d->sessions, dur, d->holds, d->effective, hold, heat);
 		}
-		if (c.overflow)
-			fprintf(out, "(more than %d daily rows: narrow it with --since/--until or "
-				"--device)\n", MAX_DAYS);
 		break;
 	}
 	free(c.days);
-	return rc;
+	return c.no_memory ? -1 : rc;
 }

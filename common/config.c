@@ -718,10 +718,13 @@ static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 		const char *digits = hex ? s + 2 : s;
 		size_t n = strlen(digits);
 
-		if (!hex && n > 0 && n <= 2 && strspn(digits, "0123456789") == n)
-			return fail(ctx, path, "%s has no 0x; write \"0x%s\" (i2cdetect shows "
-				    "0x%s as %s; an address without quotes is decimal)",
-				    show(s, shown), digits, digits, digits);
+		/* i2cdetect's own form: two hex digits, "76", "4a", "1d". */
+		if (!hex && n > 0 && n <= 2 && strspn(digits, hex_digits) == n) {
+			v = strtoul(digits, NULL, 16);
+			return fail(ctx, path, "%s has no 0x; write \"0x%02lx\" (i2cdetect shows "
+				    "0x%02lx as %02lx; an address without quotes is decimal)",
+				    show(s, shown), v, v, v);
+		}
 		if (!hex && n > 0 && strspn(digits, "0123456789") == n)
 			return fail(ctx, path, "%s has no 0x; write the hex address with its 0x, "
 				    "like \"0x76\" (an address without quotes is decimal)",
@@ -870,7 +873,7 @@ static int chip_address_check(struct parse_ctx *ctx, const cJSON *obj, const cha
 	key_join(key, sizeof(key), parent, "address");
 	/* Chip names are spelt letter by letter: "an" before A, E, F, H ... */
 	return fail(ctx, key, "%s at 0x%02x: a%s %s answers only at %s%s", d->name, address,
-		    strchr("AEFHILMNORSX", upper[0]) ? "n" : "", upper, list, hint);
+		    upper[0] && strchr("AEFHILMNORSX", upper[0]) ? "n" : "", upper, list, hint);
 }
 
 static int sensor_parse(struct parse_ctx *ctx, const cJSON *obj, const char *parent,

@@ -15,7 +15,10 @@ SCALE=${DEMO_TIME_SCALE:-10}
 WORK=$(mktemp -d /tmp/rollsense-demo-XXXXXX)
 # Kept after the end; named as the printed commands name it (from $TOP).
 DEMO_REL=$BUILD/demo
-DEMO=$TOP/$DEMO_REL
+case $BUILD in
+/*) DEMO=$DEMO_REL ;;
+*) DEMO=$TOP/$DEMO_REL ;;
+esac
 PIDS=""
 rm -rf "$DEMO"
 mkdir -p "$DEMO"

@@ -344,6 +344,7 @@ static void test_units_name_installed_binaries(void **state)
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-collector.service", f->dest);
 	expect_line(path, "ExecStart=/usr/bin/rollsense-collector --config /etc/rollsense/rollsense.json");
 	expect_line(path, "ConditionPathExists=/etc/rollsense/rollsense.json");
+	expect_line(path, "Documentation=file:///usr/share/doc/rollsense/README.md");
 }
 
 static void test_units_follow_prefix(void **state)
@@ -360,6 +361,7 @@ static void test_units_follow_prefix(void **state)
 	expect_line(path, "ExecStart=/opt/rollsense/bin/rollsense-sensord --config /etc/rollsense/rollsense.json");
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-collector.service", f->opt);
 	expect_line(path, "ExecStart=/opt/rollsense/bin/rollsense-collector --config /etc/rollsense/rollsense.json");
+	expect_line(path, "Documentation=file:///opt/rollsense/share/doc/rollsense/README.md");
 }
 
 /* ---- the user and the groups ---- */
@@ -388,23 +390,54 @@ static void expect_entry(const char *root, const char *file, const char *prefix,
 /* systemd-sysusers on an empty root with only the installed file: the user
  * (no login shell, home the state folder) and the i2c and gpio groups, the
  * user in both. */
+/* Runs systemd-sysusers on the empty root f->dir/NAME holding only the
+ * sysusers.d file src. */
+static void sysusers_root(const struct fixture *f, const char *name, const char *src, char *root,
+			  size_t root_len)
+{
+	char cmd[2000], log[400], root_opt[420];
+	char *argv[] = { "/usr/bin/systemd-sysusers", root_opt, NULL };
+
+	snprintf(root, root_len, "%s/%s", f->dir, name);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/usr/lib/sysusers.d %s/etc && "
+		 "cp %s %s/usr/lib/sysusers.d/rollsense.conf", root, root, src, root);
+	assert_int_equal(system(cmd), 0);
+	snprintf(root_opt, sizeof(root_opt), "--root=%s", root);
+	snprintf(log, sizeof(log), "%s/%s.log", f->dir, name);
+	run_ok("systemd-sysusers", log, argv, 30);
+}
+
 static void test_sysusers_makes_user_and_groups(void **state)
 {
 	const struct fixture *f = *state;
-	char root[400], cmd[2000], log[400], root_opt[420];
-	char *argv[] = { "/usr/bin/systemd-sysusers", root_opt, NULL };
+	char root[400], src[400];
 
-	snprintf(root, sizeof(root), "%s/sysroot", f->dir);
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/usr/lib/sysusers.d %s/etc && "
-		 "cp %s/usr/lib/sysusers.d/rollsense.conf %s/usr/lib/sysusers.d/", root, root, f->dest, root);
-	assert_int_equal(system(cmd), 0);
-	snprintf(root_opt, sizeof(root_opt), "--root=%s", root);
-	snprintf(log, sizeof(log), "%s/sysusers.log", f->dir);
-	run_ok("systemd-sysusers", log, argv, 30);
-
+	snprintf(src, sizeof(src), "%s/usr/lib/sysusers.d/rollsense.conf", f->dest);
+	sysusers_root(f, "sysroot", src, root, sizeof(root));
 	expect_entry(root, "passwd", "rollsense:x:", ":rollsense daemons:/var/lib/rollsense:/usr/sbin/nologin");
+	/* The group the README's steps give the configuration to. */
+	expect_entry(root, "group", "rollsense:x:", ":");
 	expect_entry(root, "group", "i2c:x:", ":rollsense");
 	expect_entry(root, "group", "gpio:x:", ":rollsense");
+}
+
+/* A collector-only machine: the rollsense-collector package's own file
+ * (debian/) makes the user and its group, and no device group. */
+static void test_collector_sysusers_alone(void **state)
+{
+	const struct fixture *f = *state;
+	char root[400], path[460];
+	char *group;
+
+	sysusers_root(f, "collector-root", "debian/rollsense-collector.sysusers", root, sizeof(root));
+	expect_entry(root, "passwd", "rollsense:x:", ":rollsense daemons:/var/lib/rollsense:/usr/sbin/nologin");
+	expect_entry(root, "group", "rollsense:x:", ":");
+	snprintf(path, sizeof(path), "%s/etc/group", root);
+	group = harness_read_file(path);
+	assert_non_null(group);
+	assert_null(strstr(group, "i2c:"));
+	assert_null(strstr(group, "gpio:"));
+	free(group);
 }
 
 int main(void)
@@ -417,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_units_name_installed_binaries),
 		cmocka_unit_test(test_units_follow_prefix),
 		cmocka_unit_test(test_sysusers_makes_user_and_groups),
+		cmocka_unit_test(test_collector_sysusers_alone),
 		cmocka_unit_test(test_simulated_once_without_scenario),
 	};
 

@@ -552,6 +552,15 @@ static void test_error_address_forms_and_chips(void **state)
 			     "'provides':['pressure_kpa']}"),
 		     "cfg.json: sensord.sensors[0].address: \"76\" has no 0x; write \"0x76\" "
 		     "(i2cdetect shows 0x76 as 76; an address without quotes is decimal)");
+	/* i2cdetect prints hex letters and leading zeros too. */
+	expect_error(SENSORS("{'driver':'ads1115','bus':'/dev/i2c-1','address':'4A',"
+			     "'provides':['pressure_kpa']}"),
+		     "cfg.json: sensord.sensors[0].address: \"4A\" has no 0x; write \"0x4a\" "
+		     "(i2cdetect shows 0x4a as 4a; an address without quotes is decimal)");
+	expect_error(SENSORS("{'driver':'mcp9808','bus':'/dev/i2c-1','address':'7',"
+			     "'provides':['temperature_c']}"),
+		     "cfg.json: sensord.sensors[0].address: \"7\" has no 0x; write \"0x07\" "
+		     "(i2cdetect shows 0x07 as 07; an address without quotes is decimal)");
 	expect_error(SENSORS("{'driver':'bmp280','bus':'/dev/i2c-1','address':'118',"
 			     "'provides':['pressure_kpa']}"),
 		     "cfg.json: sensord.sensors[0].address: \"118\" has no 0x; write the hex "

@@ -26,6 +26,7 @@
 #define T_0356Z 1795492570.0	/* 2026-11-24T03:56:10Z */
 #define T_1000Z 1795514400.0	/* 2026-11-24T10:00:00Z */
 #define T_2330Z 1795563000.0	/* 2026-11-24T23:30:00Z */
+#define T_DST_0055Z 1792889700.0	/* 2026-10-25T00:55:00Z, 5 min before CEST ends */
 
 /* A 600 s session with one effective 20 s hold, 6000 samples, no heat and
  * no temperature. */
@@ -117,6 +118,31 @@ static void test_csv_times_carry_the_offset(void **state)
 	assert_non_null(strstr(text, "\nroller1,0000000b,2026-11-24T06:30:00-03:30,"
 				     "2026-11-24T06:40:00-03:30,"));
 	free(text);
+	/* A half-and-quarter-hour zone: Nepal's +05:45. */
+	text = report(*state, "<+0545>-5:45", REPORT_CSV, "ball1");
+	assert_non_null(strstr(text, "\nball1,0000000a,2026-11-24T09:41:10+05:45,"
+				     "2026-11-24T09:51:10+05:45,"));
+	free(text);
+}
+
+/* Each time has its own offset: a session across the end of summer time
+ * (Central Europe, 2026-10-25 at 01:00 UTC) starts at +02:00 and ends at
+ * +01:00, earlier on the clock than it started (`TZ=... date -d @EPOCH -Iseconds`). */
+static void test_csv_offset_per_time(void **state)
+{
+	struct unit_dir *fx = *state;
+	char err[256], *text;
+	struct store *st = store_open(fx->path, err, sizeof(err));
+
+	assert_non_null(st);
+	assert_int_equal(store_begin(st), 0);
+	session_store(st, "ball2", "0000000c", T_DST_0055Z);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	text = report(fx, "CET-1CEST,M3.5.0,M10.5.0/3", REPORT_CSV, "ball2");
+	assert_non_null(strstr(text, "\nball2,0000000c,2026-10-25T02:55:00+02:00,"
+				     "2026-10-25T02:05:00+01:00,600.0,"));
+	free(text);
 }
 
 /* The daily rows of the table: date, device and the device's own totals. */
@@ -187,10 +213,18 @@ static void test_days_per_device_json(void **state)
 	assert_string_equal(cJSON_GetObjectItem(d, "device")->valuestring, "ball1");
 	assert_int_equal(cJSON_GetObjectItem(d, "sessions")->valueint, 2);
 	assert_true(cJSON_GetObjectItem(d, "duration_s")->valuedouble == 1200.0);
+	assert_int_equal(cJSON_GetObjectItem(d, "hold_count")->valueint, 2);
 	assert_int_equal(cJSON_GetObjectItem(d, "effective_holds")->valueint, 2);
+	assert_true(cJSON_GetObjectItem(d, "hold_time_s")->valuedouble == 40.0);
+	assert_true(cJSON_GetObjectItem(d, "heat_time_s")->valuedouble == 0.0);
 	d = cJSON_GetArrayItem(days, 1);
+	assert_string_equal(cJSON_GetObjectItem(d, "date")->valuestring, "2026-11-24");
 	assert_string_equal(cJSON_GetObjectItem(d, "device")->valuestring, "roller1");
 	assert_int_equal(cJSON_GetObjectItem(d, "sessions")->valueint, 1);
+	assert_true(cJSON_GetObjectItem(d, "duration_s")->valuedouble == 600.0);
+	assert_int_equal(cJSON_GetObjectItem(d, "hold_count")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(d, "effective_holds")->valueint, 1);
+	assert_true(cJSON_GetObjectItem(d, "hold_time_s")->valuedouble == 20.0);
 	cJSON_Delete(j);
 	free(text);
 }
@@ -218,6 +252,36 @@ static void test_unknown_device(void **state)
 	store_close(st);
 }
 
+/* Many devices: the list names whole ones only and counts the rest. With
+ * 26-character names, ", " between them and room kept for the count, 17 fit
+ * in the 512-byte list (17 x 26 + 16 x 2 = 474). */
+static void test_unknown_device_many_known(void **state)
+{
+	struct unit_dir *fx = *state;
+	char err[1024], many[160], name[32], want[1024];
+	struct store *st;
+	int64_t run_id;
+	size_t pos;
+
+	snprintf(many, sizeof(many), "%s/many.db", fx->dir);
+	st = store_open(many, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "device-with-a-long-name-%02d", i);
+		assert_int_equal(store_run_id(st, name, "0000000a", &run_id), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	pos = (size_t)snprintf(want, sizeof(want), "no device \"x\" in many.db; known: ");
+	for (int i = 0; i < 17; i++)
+		pos += (size_t)snprintf(want + pos, sizeof(want) - pos,
+					"%sdevice-with-a-long-name-%02d", i ? ", " : "", i);
+	snprintf(want + pos, sizeof(want) - pos, " and 23 more");
+	assert_int_equal(report_device_check(st, "x", "many.db", err, sizeof(err)), 1);
+	assert_string_equal(err, want);
+	store_close(st);
+}
+
 /* Each test on a fresh database holding the three sessions. */
 #define WITH_SESSIONS(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
 
@@ -225,9 +289,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		WITH_SESSIONS(test_csv_times_carry_the_offset),
+		WITH_SESSIONS(test_csv_offset_per_time),
 		WITH_SESSIONS(test_days_per_device_table),
 		WITH_SESSIONS(test_days_per_device_json),
 		WITH_SESSIONS(test_unknown_device),
+		WITH_SESSIONS(test_unknown_device_many_known),
 	};
 
 	tests_select();
