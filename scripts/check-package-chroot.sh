@@ -274,7 +274,9 @@ timeout 600 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HO
 	tail -n 40 "$WORK/install.log" >&2
 	fail "apt-get install ./*.deb in a fresh $SUITE chroot failed (the log's end is above)"
 }
-grep -E '^(Get|Setting up|Created symlink|W:|E:)' "$WORK/install.log" | sed 's/^/    /' | tail -n 60
+installed=$(sed -n 's/^Setting up \([^ :]*\).*/\1/p' "$WORK/install.log" | sort)
+log "apt-get installed $(grep -c '' <<<"$installed") packages: $(tr '\n' ' ' <<<"$installed")"
+grep -E '^(W|E):|^Created symlink .*rollsense' "$WORK/install.log" | sed 's/^/    /' || true
 rm -f "$WORK/install.log"
 
 owned_files() { in_root dpkg-query -L "${PACKAGES[@]}" 2>/dev/null | sort -u; }
