@@ -149,6 +149,9 @@ chroot_mount() {
 	mount_in /sys -t sysfs -o ro sysfs
 	mount_in /dev -t tmpfs -o mode=0755,size=1m rollsense-dev
 	dev_populate
+	# A private devpts instance (newinstance): dpkg logs through a pty.
+	mount_in /dev/pts -t devpts -o newinstance,ptmxmode=0666,mode=0620 rollsense-devpts
+	ln -s pts/ptmx "$ROOT/dev/ptmx"
 	mount_in /run -t tmpfs -o mode=0755,size=16m rollsense-run
 	mkdir -p "$CACHE/apt-lists/partial" "$CACHE/apt-archives/partial"
 	mount_in /var/lib/apt/lists --bind "$CACHE/apt-lists"
