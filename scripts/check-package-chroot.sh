@@ -407,6 +407,14 @@ log "ok: the README's Pi steps ran to the end"
 
 CONFIG=/etc/rollsense/rollsense.json
 [ -f "$ROOT$CONFIG" ] || fail "the README's Pi steps leave no $CONFIG"
+# The example's device_id is a placeholder the steps must have changed.
+device_id() { sed -n 's/^[[:space:]]*"device_id":[[:space:]]*"\([^"]*\)".*/\1/p' "$1" | head -n 1; }
+example_id=$(device_id "$ROOT/etc/rollsense/rollsense.json.example")
+config_id=$(device_id "$ROOT$CONFIG")
+[ -n "$config_id" ] || fail "after the README's steps, $CONFIG has no \"device_id\" line"
+[ "$config_id" != "$example_id" ] ||
+	fail "after the README's steps, $CONFIG still has the example's device_id \"$example_id\": the steps' edit did not take"
+log "ok: $CONFIG names its own device_id \"$config_id\" (the example's: \"$example_id\")"
 for d in sensord collector; do
 	out=$(in_root "rollsense-$d" --check-config --config "$CONFIG" 2>&1) ||
 		fail "after the README's steps, rollsense-$d --check-config --config $CONFIG: $out"
@@ -429,15 +437,19 @@ if [ -z "$mq_confs" ]; then
 elif [ ! -x "$ROOT/usr/sbin/mosquitto" ]; then
 	fail "the README's steps add ${mq_confs//$ROOT/} but mosquitto is not installed"
 else
+	# As its unit would: /run/mosquitto for the pid file. Its log goes to
+	# stderr as well, so that what it says about the configuration is seen.
 	in_root sh -c 'mkdir -p /run/mosquitto && chown mosquitto: /run/mosquitto'
+	{
+		cat "$ROOT/etc/mosquitto/mosquitto.conf"
+		echo "log_dest stderr"
+	} >"$ROOT/run/mosquitto-check.conf"
 	rc=0
 	# shellcheck disable=SC2016 # $1 is the inner shell's
 	out=$(unshare --net sh -c 'ip link set lo up && exec chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		timeout 3 mosquitto -c /etc/mosquitto/mosquitto.conf' sh "$ROOT" 2>&1 </dev/null) || rc=$?
-	[ $rc -eq 124 ] || {
-		tail -n 20 "$ROOT/var/log/mosquitto/mosquitto.log" 2>/dev/null >&2 || true
+		timeout 3 mosquitto -c /run/mosquitto-check.conf' sh "$ROOT" 2>&1 </dev/null) || rc=$?
+	[ $rc -eq 124 ] ||
 		fail "mosquitto -c /etc/mosquitto/mosquitto.conf (with ${mq_confs//$ROOT/}) exited ($rc) at once: $out"
-	}
 	log "ok: mosquitto ran 3 s on /etc/mosquitto/mosquitto.conf with ${mq_confs//$ROOT/}"
 fi
 chroot_remove
