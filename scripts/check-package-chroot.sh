@@ -325,6 +325,9 @@ for u in $UNITS; do
 	[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$name" ] ||
 		fail "$name is not enabled: no /etc/systemd/system/multi-user.target.wants/$name"
 	log "ok: $name enabled, started only once /etc/rollsense/rollsense.json exists"
+	# How hardened the unit is, for the record (no threshold here).
+	exposure=$(in_root systemd-analyze security --offline=true --no-pager "$u" 2>&1 | grep -i 'overall exposure' || true)
+	log "    systemd-analyze security --offline=true: ${exposure:-no verdict}"
 done
 
 in_root getent passwd rollsense >/dev/null || fail "no user rollsense after the install"
