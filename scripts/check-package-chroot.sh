@@ -85,9 +85,12 @@ MIRROR=$(sources_uri debian)
 [ -n "$MIRROR" ] || fail "no Debian mirror in /etc/apt/sources.list or /etc/apt/sources.list.d/"
 SECURITY=$(sources_uri debian-security)
 
-# --- mounts and cleanup ---------------------------------------------------
+# --- mounts and cleanup --------------------------------------------------
 
-WORK=$(mktemp -d /var/tmp/rollsense-pkgcheck.XXXXXX)
+# The cleanup and the traps may run inside a step whose output goes to a
+# log: they write to the script's own stderr, kept as fd 3.
+exec 3>&2
+
 ROOT=""
 MOUNTS=()
 
@@ -103,21 +106,53 @@ chroot_remove() {
 	done
 	MOUNTS=()
 	if grep -q " $ROOT/" /proc/self/mounts; then
-		echo "$PROG: still mounted under $ROOT, left in place:" >&2
-		grep " $ROOT/" /proc/self/mounts >&2
+		echo "$PROG: still mounted under $ROOT, left in place:" >&3
+		grep " $ROOT/" /proc/self/mounts >&3
 		return 1
 	fi
 	rm -rf --one-file-system "$ROOT"
 	ROOT=""
 }
+# Runs a long step under its own time limit, in the background, so that the
+# TERM of the whole run's limit reaches the trap at once (bash runs a trap
+# only once the foreground command is over) and the trap stops the step.
+CHILD=""
+bounded() { # $1: seconds, the rest: the command
+	local secs=$1 rc=0
+	shift
+	timeout "$secs" "$@" &
+	CHILD=$!
+	wait "$CHILD" || rc=$?
+	CHILD=""
+	return $rc
+}
 on_exit() {
 	local rc=$?
+	if [ -n "$CHILD" ]; then
+		kill -TERM "$CHILD" 2>/dev/null || true
+		wait "$CHILD" 2>/dev/null || true
+	fi
 	chroot_remove && rm -rf "$WORK"
-	[ $rc -eq 0 ] || echo "$PROG: failed after $((SECONDS - STARTED)) s" >&2
+	[ $rc -eq 0 ] || echo "$PROG: failed after $((SECONDS - STARTED)) s" >&3
 	exit $rc
 }
+
+# A run killed outright (timeout's KILL) leaves its chroot mounted: each
+# work folder names its run's pid, and those of runs gone are cleared here.
+for stale in /var/tmp/rollsense-pkgcheck.*/; do
+	[ -f "$stale/pid" ] || continue
+	! kill -0 "$(cat "$stale/pid")" 2>/dev/null || continue
+	for ROOT in "${stale%/}"/root "${stale%/}"/debootstrap; do
+		[ ! -d "$ROOT" ] || chroot_remove || fail "a killed run's chroot $ROOT is still mounted"
+	done
+	rm -rf --one-file-system "$stale"
+	log "removed a killed run's $stale"
+done
+ROOT=""
+WORK=$(mktemp -d /var/tmp/rollsense-pkgcheck.XXXXXX)
+echo $$ >"$WORK/pid"
 trap on_exit EXIT
-trap 'echo "$PROG: interrupted (timeout of $LIMIT s?)" >&2; exit 124' TERM INT
+trap 'echo "$PROG: interrupted (timeout of $LIMIT s?)" >&3; exit 124' TERM INT
 
 mount_in() { # $1: where under $ROOT, the rest: mount's arguments
 	local where=$ROOT$1
@@ -172,7 +207,7 @@ tarball_build() {
 	ROOT=$WORK/debootstrap
 	mkdir "$ROOT"
 	local t0=$SECONDS
-	timeout 900 debootstrap --variant="$VARIANT" --include="$INCLUDE" --arch="$ARCH" \
+	bounded 900 debootstrap --variant="$VARIANT" --include="$INCLUDE" --arch="$ARCH" \
 		--keyring="$KEYRING" "$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || {
 		tail -n 30 "$WORK/debootstrap.log" >&2
 		fail "debootstrap failed (the log's end is above)"
@@ -217,7 +252,7 @@ chroot_new() {
 	chroot_mount
 	mkdir -p "$ROOT/root/rollsense-debs"
 	cp "${DEBS[@]}" "$ROOT/root/rollsense-debs/"
-	timeout 300 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin apt-get update -qq </dev/null ||
+	bounded 300 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin apt-get update -qq </dev/null ||
 		fail "apt-get update in the chroot failed (mirror $MIRROR)"
 }
 
@@ -271,7 +306,7 @@ fi
 T1=$SECONDS
 chroot_new
 log "chroot 1 ($ROOT): apt-get install ./*.deb"
-timeout 600 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+bounded 600 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
 	DEBIAN_FRONTEND=noninteractive SYSTEMD_OFFLINE=1 sh -c 'cd /root/rollsense-debs && apt-get install -y -q ./*.deb' \
 	</dev/null >"$WORK/install.log" 2>&1 || {
 	tail -n 40 "$WORK/install.log" >&2
@@ -377,7 +412,7 @@ grep -qE 'acl(\.gz)?$' <<<"$examples" ||
 	fail "no mosquitto ACL in /usr/share/doc/rollsense/examples (there: ${examples:-nothing})"
 log "ok: examples: $(tr '\n' ' ' <<<"$examples")"
 
-timeout 300 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+bounded 300 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
 	apt-get purge -y -q "${PACKAGES[@]}" </dev/null >/dev/null 2>&1 || fail "apt-get purge ${PACKAGES[*]} failed"
 left=""
 for f in /usr/bin/rollsense-sensord /usr/bin/rollsense-collector $UNITS \
@@ -398,7 +433,7 @@ chroot_new
 cp "$STEPS" "$ROOT/root/pi-steps.sh"
 log "chroot 2 ($ROOT): the README's Pi steps, run with bash -e as root from the folder holding the .debs:"
 sed 's/^/    | /' "$STEPS"
-timeout 600 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+bounded 600 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
 	DEBIAN_FRONTEND=noninteractive SYSTEMD_OFFLINE=1 TERM=dumb bash -c 'cd /root/rollsense-debs && exec bash -e /root/pi-steps.sh' \
 	</dev/null >"$WORK/steps.log" 2>&1 || {
 	rc=$?
