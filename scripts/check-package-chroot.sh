@@ -120,7 +120,7 @@ CHILD=""
 bounded() { # $1: seconds, the rest: the command
 	local secs=$1 rc=0
 	shift
-	timeout "$secs" "$@" &
+	timeout "$secs" "$@" 3>&- &
 	CHILD=$!
 	wait "$CHILD" || rc=$?
 	CHILD=""
@@ -466,29 +466,55 @@ for d in sensord collector; do
 done
 
 # mosquitto has no flag that only checks a configuration: when the steps
-# set it up, it is started on its configuration for 3 s in a network
-# namespace of its own (loopback only, so its ports clash with nothing);
-# still running then means it took the configuration.
+# set it up, it is started on its configuration in a network namespace of
+# its own (loopback only, so its ports clash with nothing); still running
+# after 2 s means it took the configuration. Then the collector runs 5 s
+# against it, as its unit would (user rollsense, its StateDirectory made),
+# and must log in: the README's login and the broker's password file match.
 mq_confs=$(find "$ROOT/etc/mosquitto/conf.d" -name '*.conf' 2>/dev/null || true)
 if [ -z "$mq_confs" ]; then
-	log "skipped: mosquitto's configuration (the README's steps add nothing to /etc/mosquitto/conf.d)"
+	log "skipped: mosquitto's configuration and the login (the README's steps add nothing to /etc/mosquitto/conf.d)"
 elif [ ! -x "$ROOT/usr/sbin/mosquitto" ]; then
 	fail "the README's steps add ${mq_confs//$ROOT/} but mosquitto is not installed"
 else
-	# As its unit would: /run/mosquitto for the pid file. Its log goes to
-	# stderr as well, so that what it says about the configuration is seen.
-	in_root sh -c 'mkdir -p /run/mosquitto && chown mosquitto: /run/mosquitto'
+	# As the units would: /run/mosquitto for the pid file, and
+	# /var/lib/rollsense (StateDirectory=rollsense, mode 0700). mosquitto's
+	# log goes to stderr as well, so that what it says is seen.
+	in_root sh -c 'mkdir -p /run/mosquitto && chown mosquitto: /run/mosquitto &&
+		mkdir -p -m 0700 /var/lib/rollsense && chown rollsense: /var/lib/rollsense'
 	{
 		cat "$ROOT/etc/mosquitto/mosquitto.conf"
 		echo "log_dest stderr"
 	} >"$ROOT/run/mosquitto-check.conf"
+	cat >"$WORK/broker-check.sh" <<'BROKER'
+# In a network namespace of its own. $1: the chroot, $2: where the output goes.
+ip link set lo up || exit 90
+env="/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8"
+# chroot and env exec: $! is mosquitto's own pid.
+chroot "$1" $env mosquitto -c /run/mosquitto-check.conf >"$2/mosquitto.out" 2>&1 &
+broker=$!
+sleep 2
+kill -0 "$broker" 2>/dev/null || exit 91
+chroot "$1" $env timeout 5 setpriv --reuid=rollsense --regid=rollsense --init-groups \
+	rollsense-collector --config /etc/rollsense/rollsense.json >"$2/collector.out" 2>&1
+kill "$broker"
+wait "$broker"
+exit 0
+BROKER
 	rc=0
-	# shellcheck disable=SC2016 # $1 is the inner shell's
-	out=$(unshare --net sh -c 'ip link set lo up && exec chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		timeout 3 mosquitto -c /run/mosquitto-check.conf' sh "$ROOT" 2>&1 </dev/null) || rc=$?
-	[ $rc -eq 124 ] ||
-		fail "mosquitto -c /etc/mosquitto/mosquitto.conf (with ${mq_confs//$ROOT/}) exited ($rc) at once: $out"
-	log "ok: mosquitto ran 3 s on /etc/mosquitto/mosquitto.conf with ${mq_confs//$ROOT/}"
+	unshare --net bash "$WORK/broker-check.sh" "$ROOT" "$WORK" </dev/null 3>&- || rc=$?
+	case $rc in
+	0) ;;
+	91) fail "mosquitto -c /etc/mosquitto/mosquitto.conf (with ${mq_confs//$ROOT/}) exited at once: $(cat "$WORK/mosquitto.out")" ;;
+	*) fail "could not try mosquitto in a network namespace of its own (exit $rc)" ;;
+	esac
+	log "ok: mosquitto runs on /etc/mosquitto/mosquitto.conf with ${mq_confs//$ROOT/}"
+	grep -q 'mqtt: connected to' "$WORK/collector.out" || {
+		sed 's/^/    collector: /' "$WORK/collector.out" >&2
+		sed 's/^/    mosquitto: /' "$WORK/mosquitto.out" | tail -n 15 >&2
+		fail "rollsense-collector, with $CONFIG as the README's steps leave it, did not log in to that broker (its output and the broker's are above)"
+	}
+	log "ok: rollsense-collector logs in to that broker: $(grep -m1 'mqtt: connected to' "$WORK/collector.out")"
 fi
 chroot_remove
 log "chroot 2 done in $((SECONDS - T2)) s"
