@@ -12,6 +12,21 @@
 #   CHROOT_CACHE=DIR          cache folder (~/.cache/rollsense-pkg)
 #   CHROOT_TIMEOUT=SECONDS    bound on the whole run (1500)
 #
+# Chroot 1: apt-get install ./*.deb; both daemons' --version prints the
+# package's version and --check-config takes the shipped example;
+# systemd-analyze verify passes on the units, which are enabled, carry
+# ConditionPathExists=/etc/rollsense/rollsense.json and whose Documentation=
+# exists; user rollsense is in the groups i2c and gpio; the example is a
+# conffile; the udev rules, the three man pages (man -l with groff's
+# warnings, on the host) and the mosquitto example and ACL are there;
+# apt-get purge removes the binaries, units and links.
+# Chroot 2: the README's ```sh blocks between <!-- pi-steps: begin --> and
+# <!-- pi-steps: end -->, in order and as written, run with bash -e as root
+# (sudo works) from the folder holding the .debs; then
+# /etc/rollsense/rollsense.json has its own device_id and passes both
+# daemons' --check-config (as root and as the units' user); mosquitto runs
+# on what the steps set up, and the collector logs in to it.
+#
 # The chroot is debootstrap's minbase variant plus sudo (the README's steps
 # use it), made once and kept as a tarball in the cache; every run unpacks a
 # new copy, so each run starts from a machine on which nothing of rollsense
@@ -40,9 +55,11 @@ fail() {
 }
 [ "$(id -u)" -eq 0 ] || fail "debootstrap, chroot and mount need root: run it as root (sudo $0 $1)"
 
+# Paths given relative to where the script was called from.
+DEBDIR=$(cd "$1" && pwd) || fail "no folder $1"
+[ -z "${README:-}" ] || README=$(realpath "$README")
 cd "$(dirname "$0")/.."
 REPO=$PWD
-DEBDIR=$(cd "$1" && pwd) || fail "no folder $1"
 README=${README:-$REPO/README.md}
 CACHE=${CHROOT_CACHE:-$HOME/.cache/rollsense-pkg}
 LIMIT=${CHROOT_TIMEOUT:-1500}
@@ -50,8 +67,8 @@ LIMIT=${CHROOT_TIMEOUT:-1500}
 # The whole run is bounded: the script runs itself again under timeout(1),
 # whose TERM reaches the trap below, which unmounts and removes the chroot.
 if [ -z "${ROLLSENSE_CHROOT_BOUNDED:-}" ]; then
-	export ROLLSENSE_CHROOT_BOUNDED=1
-	exec timeout --kill-after=60 "$LIMIT" "$0" "$@"
+	export ROLLSENSE_CHROOT_BOUNDED=1 README
+	exec timeout --kill-after=60 "$LIMIT" "$REPO/scripts/check-package-chroot.sh" "$DEBDIR"
 fi
 
 PACKAGES=(rollsense rollsense-sensord rollsense-collector)
