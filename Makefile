@@ -175,6 +175,13 @@ check-faults: deps
 	@$(MAKE) --no-print-directory $(BINS) $(FAULT_BINS)
 	@BUILD=$(BUILD) scripts/run-tests.sh $(FAULT_BINS)
 
+# The Debian packages for this machine's architecture, installed and checked
+# in a fresh Debian 12 chroot, the README's Pi steps included (needs root).
+.PHONY: check-package
+check-package:
+	scripts/package.sh $$(dpkg --print-architecture)
+	scripts/check-package-chroot.sh build/pkg/$$(dpkg --print-architecture)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
