@@ -78,8 +78,9 @@ VARIANT=minbase
 INCLUDE=sudo
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # The cache tarball's name carries a hash of these settings: changing any
-# of them builds a new one.
-SETTINGS="suite=$SUITE arch=$ARCH variant=$VARIANT include=$INCLUDE"
+# of them builds a new one. RECIPE counts changes to tarball_build.
+RECIPE=1
+SETTINGS="suite=$SUITE arch=$ARCH variant=$VARIANT include=$INCLUDE recipe=$RECIPE"
 HASH=$(printf '%s\n' "$SETTINGS" | sha256sum | cut -c1-12)
 TARBALL=$CACHE/$SUITE-$ARCH-$HASH.tar.zst
 STARTED=$SECONDS
@@ -232,6 +233,8 @@ tarball_build() {
 	rm -f "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/*_* 2>/dev/null || true
 	tar -C "$ROOT" --numeric-owner --xattrs -cf - . | zstd -q -T0 -3 -o "$TARBALL.tmp"
 	mv "$TARBALL.tmp" "$TARBALL"
+	# Tarballs of earlier settings are not used again.
+	find "$CACHE" -maxdepth 1 -name "$SUITE-$ARCH-*.tar.zst" ! -name "${TARBALL##*/}" -delete
 	chroot_remove
 	log "cached $TARBALL ($(du -h "$TARBALL" | cut -f1), $((SECONDS - t0)) s)"
 }
