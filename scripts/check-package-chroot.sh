@@ -110,7 +110,6 @@ SECURITY=$(sources_uri debian-security)
 exec 3>&2
 
 ROOT=""
-MOUNTS=()
 
 # Unmounts everything mounted under $ROOT (ours, and any a killed
 # debootstrap left), innermost first, then removes the tree, but only once
@@ -122,7 +121,6 @@ chroot_remove() {
 	awk -v r="$ROOT/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
-	MOUNTS=()
 	if grep -q " $ROOT/" /proc/self/mounts; then
 		echo "$PROG: still mounted under $ROOT, left in place:" >&3
 		grep " $ROOT/" /proc/self/mounts >&3
@@ -177,7 +175,6 @@ mount_in() { # $1: where under $ROOT, the rest: mount's arguments
 	shift
 	mkdir -p "$where"
 	mount "$@" "$where"
-	MOUNTS+=("$where")
 }
 
 # A /dev with only the nodes programs expect, on a tmpfs of its own: the
