@@ -61,7 +61,7 @@ DEBDIR=$(cd "$1" && pwd) || fail "no folder $1"
 cd "$(dirname "$0")/.."
 REPO=$PWD
 README=${README:-$REPO/README.md}
-CACHE=${CHROOT_CACHE:-$HOME/.cache/rollsense-pkg}
+CACHE=${CHROOT_CACHE:-${HOME:-/root}/.cache/rollsense-pkg}
 LIMIT=${CHROOT_TIMEOUT:-1500}
 
 # The whole run is bounded: the script runs itself again under timeout(1),
@@ -259,7 +259,7 @@ chroot_new() {
 	# commands run exactly as written.
 	echo 'APT::Get::Assume-Yes "true";' >"$ROOT/etc/apt/apt.conf.d/90rollsense-assume-yes"
 	# A Pi's /etc/hosts names the Pi; without it sudo warns on every call.
-	echo "127.0.1.1 $(hostname)" >>"$ROOT/etc/hosts"
+	echo "127.0.1.1 $(uname -n)" >>"$ROOT/etc/hosts"
 	# systemctl ignores start and restart in a chroot, but tells a chroot by
 	# /proc/1/root, which a sandboxed host may not let it read; then it
 	# fails ("System has not been booted with systemd"). SYSTEMD_OFFLINE=1
