@@ -61,7 +61,7 @@ DEBDIR=$(cd "$1" && pwd) || fail "no folder $1"
 cd "$(dirname "$0")/.."
 REPO=$PWD
 README=${README:-$REPO/README.md}
-CACHE=${CHROOT_CACHE:-$HOME/.cache/rollsense-pkg}
+CACHE=${CHROOT_CACHE:-${HOME:-/root}/.cache/rollsense-pkg}
 LIMIT=${CHROOT_TIMEOUT:-1500}
 
 # The whole run is bounded: the script runs itself again under timeout(1),
@@ -78,8 +78,9 @@ VARIANT=minbase
 INCLUDE=sudo
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # The cache tarball's name carries a hash of these settings: changing any
-# of them builds a new one.
-SETTINGS="suite=$SUITE arch=$ARCH variant=$VARIANT include=$INCLUDE"
+# of them builds a new one. RECIPE counts changes to tarball_build.
+RECIPE=1
+SETTINGS="suite=$SUITE arch=$ARCH variant=$VARIANT include=$INCLUDE recipe=$RECIPE"
 HASH=$(printf '%s\n' "$SETTINGS" | sha256sum | cut -c1-12)
 TARBALL=$CACHE/$SUITE-$ARCH-$HASH.tar.zst
 STARTED=$SECONDS
@@ -109,7 +110,6 @@ SECURITY=$(sources_uri debian-security)
 exec 3>&2
 
 ROOT=""
-MOUNTS=()
 
 # Unmounts everything mounted under $ROOT (ours, and any a killed
 # debootstrap left), innermost first, then removes the tree, but only once
@@ -121,7 +121,6 @@ chroot_remove() {
 	awk -v r="$ROOT/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
-	MOUNTS=()
 	if grep -q " $ROOT/" /proc/self/mounts; then
 		echo "$PROG: still mounted under $ROOT, left in place:" >&3
 		grep " $ROOT/" /proc/self/mounts >&3
@@ -176,7 +175,6 @@ mount_in() { # $1: where under $ROOT, the rest: mount's arguments
 	shift
 	mkdir -p "$where"
 	mount "$@" "$where"
-	MOUNTS+=("$where")
 }
 
 # A /dev with only the nodes programs expect, on a tmpfs of its own: the
@@ -232,6 +230,8 @@ tarball_build() {
 	rm -f "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/*_* 2>/dev/null || true
 	tar -C "$ROOT" --numeric-owner --xattrs -cf - . | zstd -q -T0 -3 -o "$TARBALL.tmp"
 	mv "$TARBALL.tmp" "$TARBALL"
+	# Tarballs of earlier settings are not used again.
+	find "$CACHE" -maxdepth 1 -name "$SUITE-$ARCH-*.tar.zst" ! -name "${TARBALL##*/}" -delete
 	chroot_remove
 	log "cached $TARBALL ($(du -h "$TARBALL" | cut -f1), $((SECONDS - t0)) s)"
 }
@@ -259,7 +259,7 @@ chroot_new() {
 	# commands run exactly as written.
 	echo 'APT::Get::Assume-Yes "true";' >"$ROOT/etc/apt/apt.conf.d/90rollsense-assume-yes"
 	# A Pi's /etc/hosts names the Pi; without it sudo warns on every call.
-	echo "127.0.1.1 $(hostname)" >>"$ROOT/etc/hosts"
+	echo "127.0.1.1 $(uname -n)" >>"$ROOT/etc/hosts"
 	# systemctl ignores start and restart in a chroot, but tells a chroot by
 	# /proc/1/root, which a sandboxed host may not let it read; then it
 	# fails ("System has not been booted with systemd"). SYSTEMD_OFFLINE=1
