@@ -7,6 +7,9 @@
 #   make deps              only install the Debian packages the project needs
 #   make check-unit        only the unit tests (no broker, no network; dh_auto_test)
 #   make install DESTDIR=... PREFIX=...
+#   make deb [ARCH=arm64]  the Debian packages, in build/pkg/<arch>/
+#   make check-package     the packages for this machine, installed and checked in a fresh Debian 12
+#                          chroot, the README's Pi steps included (root)
 #   make deb [ARCH=arm64]  the Debian packages, into build/pkg/<arch>/ (scripts/package.sh)
 
 CROSS_COMPILE ?=
