@@ -426,7 +426,7 @@ static void take_sample(struct daemon *d, double tick_mono)
 {
 	int err = 0;
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
-	struct reading r = { 0 };
+	struct reading r = { 0 }, wire;
 	char buf[READING_MAX_PAYLOAD];
 	size_t n;
 	int len;
@@ -451,14 +451,23 @@ static void take_sample(struct daemon *d, double tick_mono)
 	else if ((err = outbox_write(d->outbox)) < 0 && !d->outbox_write_failing)
 		log_warn("outbox: write failed: %s; will retry", strerror(-err));
 	d->outbox_write_failing = err < 0;
-	n = detector_feed(d->detector, r.mono, r.pressure_kpa, r.temperature_c,
+	/* The detector is fed the reading as the wire carries it (channels to
+	 * 2 decimals, times to 3), which is what the collector's detector
+	 * reads: fed the sample's own values, a last contact of 1.998 kPa
+	 * was none here but "2.00" there, and the two ended the session on
+	 * different readings. Our own encoding always decodes. */
+	if (reading_decode(buf, (size_t)len, &wire) != READING_OK) {
+		log_error("reading %llu does not decode", (unsigned long long)r.seq);
+		wire = r;
+	}
+	n = detector_feed(d->detector, wire.mono, wire.pressure_kpa, wire.temperature_c,
 			  1.0 / d->cfg.sensord.sample_hz, ev, DETECTOR_EVENTS_MAX);
-	publish_events(d, r.ts - r.mono, ev, n);
+	publish_events(d, wire.ts - wire.mono, ev, n);
 	if (r.end_session) {
 		/* After feeding it, as the collector does: the reading that
 		 * carries end_session is the session's last sample. */
 		n = detector_end_session(d->detector, NAN, ev, DETECTOR_EVENTS_MAX);
-		publish_events(d, r.ts - r.mono, ev, n);
+		publish_events(d, wire.ts - wire.mono, ev, n);
 	}
 	sample_notify(d, &r);
 }

@@ -704,6 +704,73 @@ static void test_no_device_id(void **state)
 	publish_one_then_stop(f, collector);
 }
 
+/* sensord's live detector and the collector's must end a session on the
+ * same reading: both see what the wire carries (pressure to 2 decimals).
+ * The load sinks through the 2 kPa contact threshold at 0.001 kPa per
+ * sample, so the first sample below it is about 1.999 kPa, "2.00" on the
+ * wire: contact for the collector. Fed the unrounded sample, sensord ended
+ * the session one reading earlier than the collector stored it. */
+static const char threshold_scenario[] =
+	"end 30\n"
+	"chip ball bmp280 0x76 sealed\n"
+	"chip pad mcp9808 0x18\n"
+	"at 0 ball temperature_c 22\n"
+	"at 0 pad temperature_c 24\n"
+	"ramp 2 3 ball load_kpa 5\n"
+	"at 4 ball load_kpa 5\n"
+	"ramp 4 5 ball load_kpa 2.05\n"
+	"ramp 5 15 ball load_kpa 1.95\n"
+	"ramp 15 16 ball load_kpa 0\n";
+
+/* The number after "key": in the first line of path holding marker. */
+static double logged_number(const char *path, const char *marker, const char *key)
+{
+	char *text = harness_read_file(path), *line, *at;
+	double v;
+
+	assert_non_null(text);
+	line = strstr(text, marker);
+	if (!line)
+		fail_msg("%s: no line with %s", path, marker);
+	at = strstr(line, key);
+	assert_non_null(at);
+	v = strtod(at + strlen(key), NULL);
+	free(text);
+	return v;
+}
+
+static void test_session_ends_alike(void **state)
+{
+	struct fixture *f = *state;
+	pid_t sensord, collector;
+	double live_readings, live_duration;
+
+	harness_write_file(f->env.scn, threshold_scenario);
+	assert_int_equal(harness_write_config(&f->env,
+					      "log_level=\"debug\"\n"
+					      "sensord.confirm=\"collector\"\n"
+					      "sensord.simulation.time_scale=5\n"
+					      "detector.idle_s=3\n"),
+			 0);
+	collector = start_collector(f);
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	end_both(f, sensord, 60, collector);
+
+	/* sensord's live event, as its debug log shows what it published. */
+	live_readings = logged_number(f->env.sensord_log, "\"event\":\"session_ended\"", "\"readings\":");
+	live_duration = logged_number(f->env.sensord_log, "\"event\":\"session_ended\"", "\"duration_s\":");
+	/* The session: contact from about 2.4 s to about 10 s of the script,
+	 * closed idle_s (3 s) later: about 106 readings (the samples from its
+	 * start to the one that closes it). */
+	assert_in_range((long)live_readings, 100, 115);
+	assert_int_equal(harness_sqlite_count(f->env.db, "SELECT count(*) FROM sessions"), 1);
+	assert_int_equal(harness_sqlite_count(f->env.db, "SELECT readings FROM sessions"),
+			 (long)live_readings);
+	assert_int_equal(harness_sqlite_count(f->env.db, "SELECT CAST(round(duration_s * 10) AS INTEGER) "
+						     "FROM sessions"),
+			 lround(live_duration * 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +782,7 @@ int main(void)
 		IT_TEST(test_hostile_messages),
 		IT_TEST(test_reload),
 		IT_TEST(test_no_device_id),
+		IT_TEST(test_session_ends_alike),
 	};
 
 	tests_select();
