@@ -198,33 +198,32 @@ static void test_days_per_device_table(void **state)
 	free(text);
 }
 
+/* One of --json's daily rows: the same figures as the table's, written out. */
+static void expect_json_day(const cJSON *d, const char *date, const char *device, int sessions,
+			    double duration_s, int holds, int effective, double hold_time_s)
+{
+	assert_string_equal(cJSON_GetObjectItem(d, "date")->valuestring, date);
+	assert_string_equal(cJSON_GetObjectItem(d, "device")->valuestring, device);
+	assert_int_equal(cJSON_GetObjectItem(d, "sessions")->valueint, sessions);
+	assert_true(cJSON_GetObjectItem(d, "duration_s")->valuedouble == duration_s);
+	assert_int_equal(cJSON_GetObjectItem(d, "hold_count")->valueint, holds);
+	assert_int_equal(cJSON_GetObjectItem(d, "effective_holds")->valueint, effective);
+	assert_true(cJSON_GetObjectItem(d, "hold_time_s")->valuedouble == hold_time_s);
+	assert_true(cJSON_GetObjectItem(d, "heat_time_s")->valuedouble == 0.0);
+}
+
 static void test_days_per_device_json(void **state)
 {
 	char *text = report(*state, "<-0330>3:30", REPORT_JSON, NULL);
-	cJSON *j = cJSON_Parse(text), *days, *d;
+	cJSON *j = cJSON_Parse(text), *days;
 
 	if (!j)
 		fail_msg("not JSON: %s", text);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "sessions")), 3);
 	days = cJSON_GetObjectItem(j, "days");
 	assert_int_equal(cJSON_GetArraySize(days), 2);
-	d = cJSON_GetArrayItem(days, 0);
-	assert_string_equal(cJSON_GetObjectItem(d, "date")->valuestring, "2026-11-24");
-	assert_string_equal(cJSON_GetObjectItem(d, "device")->valuestring, "ball1");
-	assert_int_equal(cJSON_GetObjectItem(d, "sessions")->valueint, 2);
-	assert_true(cJSON_GetObjectItem(d, "duration_s")->valuedouble == 1200.0);
-	assert_int_equal(cJSON_GetObjectItem(d, "hold_count")->valueint, 2);
-	assert_int_equal(cJSON_GetObjectItem(d, "effective_holds")->valueint, 2);
-	assert_true(cJSON_GetObjectItem(d, "hold_time_s")->valuedouble == 40.0);
-	assert_true(cJSON_GetObjectItem(d, "heat_time_s")->valuedouble == 0.0);
-	d = cJSON_GetArrayItem(days, 1);
-	assert_string_equal(cJSON_GetObjectItem(d, "date")->valuestring, "2026-11-24");
-	assert_string_equal(cJSON_GetObjectItem(d, "device")->valuestring, "roller1");
-	assert_int_equal(cJSON_GetObjectItem(d, "sessions")->valueint, 1);
-	assert_true(cJSON_GetObjectItem(d, "duration_s")->valuedouble == 600.0);
-	assert_int_equal(cJSON_GetObjectItem(d, "hold_count")->valueint, 1);
-	assert_int_equal(cJSON_GetObjectItem(d, "effective_holds")->valueint, 1);
-	assert_true(cJSON_GetObjectItem(d, "hold_time_s")->valuedouble == 20.0);
+	expect_json_day(cJSON_GetArrayItem(days, 0), "2026-11-24", "ball1", 2, 1200.0, 2, 2, 40.0);
+	expect_json_day(cJSON_GetArrayItem(days, 1), "2026-11-24", "roller1", 1, 600.0, 1, 1, 20.0);
 	cJSON_Delete(j);
 	free(text);
 }
