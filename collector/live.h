@@ -1,0 +1,62 @@
+/* The live view: per device, what the page's hold timer, pressure bar and
+ * heat badge show right now, built from sensord's readings and events as
+ * they arrive on MQTT (<prefix>/<device>/reading, /event, /status). Pure:
+ * the caller gives the time, and nothing here does I/O. Used by
+ * `rollsense-collector serve` (the live page and /events) and by
+ * `rollsense-collector watch` (the terminal). */
+#ifndef ROLLSENSE_LIVE_H
+#define ROLLSENSE_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "textbuf.h"
+
+#define LIVE_MAX_DEVICES 64
+
+struct live;
+
+/* What one device shows. Times are Unix seconds (the readings' ts). */
+struct live_device {
+	char device[65];
+	bool online;			/* its status says online, and a reading came lately */
+	double last_ts;			/* ts of the last reading; 0: none yet */
+	double pressure_kpa;		/* NAN: null or none yet */
+	double temperature_c;		/* NAN: null or none yet */
+	bool heat_on, too_hot;		/* heat_on/heat_off, too_hot events */
+	bool in_session;		/* session_started .. session_ended */
+	double session_start_ts;
+	bool in_hold;			/* hold_started .. hold_ended */
+	double hold_start_ts;		/* the hold's "start" */
+	double hold_s;			/* how long the hold has lasted at last_ts */
+	unsigned holds_short, holds_effective, holds_long;	/* this session so far */
+	double hold_time_s, heat_time_s;			/* this session so far */
+	char faults[160];		/* the last reading's faults, "" when none */
+};
+
+/* topic_prefix as in mqtt.topic_prefix. NULL on no memory. */
+struct live *live_new(const char *topic_prefix);
+void live_free(struct live *l);
+
+/* Feeds one message. Returns the index of the device whose view changed
+ * (for live_device_at), -1 when nothing changed, -2 when the message was
+ * malformed (counted in live_malformed, never fatal). now_s: Unix time. */
+int live_message(struct live *l, const char *topic, const char *payload, size_t len,
+		 double now_s);
+/* Marks devices offline whose last reading is older than 5 s; returns the
+ * index of one that changed, or -1 (call until -1). */
+int live_tick(struct live *l, double now_s);
+
+size_t live_device_count(const struct live *l);
+const struct live_device *live_device_at(const struct live *l, size_t i);
+unsigned long long live_malformed(const struct live *l);
+
+/* One device's view as a JSON object (the data of an SSE "device" event):
+ * {"device":"ball1","online":true,"ts":...,"pressure_kpa":12.4,...}. */
+void live_device_json(const struct live_device *d, struct textbuf *out);
+/* The live page: HTML with its inline CSS and script (a few KB), which
+ * opens /events and reconnects by itself. commands: show the tare button
+ * (web.commands). */
+void live_page_html(struct textbuf *out, bool commands);
+
+#endif

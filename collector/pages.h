@@ -1,0 +1,35 @@
+/* The web side's pages and JSON API, from the database (read-only): the
+ * sessions list, one session with its picture, the history, and the same
+ * data as JSON for other tools. Each writes a whole document into out and
+ * returns the HTTP status: 200; 404 when the session or device does not
+ * exist (out then holds a short page or JSON error saying so); 500 when the
+ * store failed or out filled up. No JavaScript: these pages work as files
+ * too (report --html). The live page is live.h's. */
+#ifndef ROLLSENSE_PAGES_H
+#define ROLLSENSE_PAGES_H
+
+#include <stdio.h>
+
+#include "route.h"
+#include "store.h"
+#include "textbuf.h"
+
+/* The stylesheet every page shares (phone width, dark mode), as the text
+ * inside a <style> element. */
+extern const char pages_css[];
+
+/* HTML: /sessions, /sessions/ID, /history. */
+int pages_sessions(struct store *st, const struct route *q, struct textbuf *out);
+int pages_session(struct store *st, int64_t session_id, struct textbuf *out);
+int pages_history(struct store *st, const struct route *q, struct textbuf *out);
+
+/* JSON (application/json): /api/devices, /api/sessions, /api/sessions/ID. */
+int api_devices(struct store *st, struct textbuf *out);
+int api_sessions(struct store *st, const struct route *q, struct textbuf *out);
+int api_session(struct store *st, int64_t session_id, bool raw, struct textbuf *out);
+
+/* report --html: the sessions (each with its picture) and the history of
+ * q's range as one self-contained HTML file. 0, or -1 if the store failed. */
+int pages_report_html(struct store *st, const struct route *q, FILE *out);
+
+#endif
