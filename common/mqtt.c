@@ -126,6 +126,7 @@ struct mqtt_client {
 	char will_payload[64];
 	MQTTAsync_willOptions will;	/* will.topicName NULL: no will */
 	bool tls;
+	bool clean_session;	/* mqtt_client_set_clean_session: the owner's thread, before start */
 
 	/* Locks. Paho calls every callback of this file on its own threads
 	 * with its own mutex held (the message, connected, connection-lost,
@@ -678,7 +679,7 @@ static int connect_attempt(struct mqtt_client *c, bool from_tick, char *err, siz
 	}
 	c->key_refused = false;
 	opts.keepAliveInterval = (int)c->cfg.keepalive_s;
-	opts.cleansession = 0;	/* a persistent session: see mqtt.h */
+	opts.cleansession = c->clean_session;	/* persistent unless asked: see mqtt.h */
 	opts.automaticReconnect = 0;	/* see the top of this file */
 	opts.connectTimeout = 10;
 	opts.MQTTVersion = MQTTVERSION_3_1_1;
@@ -873,6 +874,11 @@ size_t mqtt_client_pending(const struct mqtt_client *c)
 	n = m->out_count + m->in_paho;
 	pthread_mutex_unlock(&m->lock);
 	return n;
+}
+
+void mqtt_client_set_clean_session(struct mqtt_client *c, bool clean)
+{
+	c->clean_session = clean;
 }
 
 void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,
