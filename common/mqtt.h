@@ -68,6 +68,12 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
 #define MQTT_DEFAULT_MAX_PAYLOAD_BYTES (256u * 1024)
 #define MQTT_DEFAULT_MAX_QUEUED_BYTES (16u * 1024 * 1024)
 
+/* A clean session (cleansession=1) instead of the persistent one, for a
+ * client that only watches (the live page, watch): the broker then queues
+ * nothing for it while it is away, and forgets it when it disconnects.
+ * Call before mqtt_client_start(). */
+void mqtt_client_set_clean_session(struct mqtt_client *c, bool clean);
+
 /* Limits what a client takes in; 0 keeps a default above. A message whose
  * payload is longer than max_payload_bytes is dropped on Paho's thread before
  * anything is copied: no event, counted in mqtt_stats.dropped_oversize.
@@ -77,11 +83,6 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
  * message and offers it again later, so nothing is lost, only delayed (Paho
  * offers it again when its next packet arrives from the broker: see
  * mqtt.c). Any time, from the owner's thread; best before mqtt_client_start. */
-/* A clean session (cleansession=1) instead of the persistent one, for a
- * client that only watches (the live page, watch): the broker then queues
- * nothing for it while it is away, and forgets it when it disconnects.
- * Call before mqtt_client_start(). */
-void mqtt_client_set_clean_session(struct mqtt_client *c, bool clean);
 void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,
 				    size_t max_queued_bytes);
 
