@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "detector_cfg.h"
 #include "route.h"
 #include "store.h"
 #include "textbuf.h"
@@ -18,9 +19,11 @@
  * inside a <style> element. */
 extern const char pages_css[];
 
-/* HTML: /sessions, /sessions/ID, /history. */
+/* HTML: /sessions, /sessions/ID, /history. det: the thresholds the
+ * picture draws (hold_start_kpa, heat_c, hot_c), from the config. */
 int pages_sessions(struct store *st, const struct route *q, struct textbuf *out);
-int pages_session(struct store *st, int64_t session_id, struct textbuf *out);
+int pages_session(struct store *st, const struct detector_cfg *det, int64_t session_id,
+		  struct textbuf *out);
 int pages_history(struct store *st, const struct route *q, struct textbuf *out);
 
 /* JSON (application/json): /api/devices, /api/sessions, /api/sessions/ID. */
@@ -30,6 +33,7 @@ int api_session(struct store *st, int64_t session_id, bool raw, struct textbuf *
 
 /* report --html: the sessions (each with its picture) and the history of
  * q's range as one self-contained HTML file. 0, or -1 if the store failed. */
-int pages_report_html(struct store *st, const struct route *q, FILE *out);
+int pages_report_html(struct store *st, const struct detector_cfg *det, const struct route *q,
+		      FILE *out);
 
 #endif
