@@ -79,7 +79,9 @@ ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 SENSORD_LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(CJSON_LIBS) -lm -lpthread
 COLLECTOR_LIBS := $(PAHO_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
-LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
+# zlib: only the tests' harness, which reads the screenshots' pixels.
+ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) -lm -lpthread
 
 COMMON_SRCS :=
 DRIVERS_SRCS :=
