@@ -1395,6 +1395,23 @@ static int stmts_prepare(struct store *st, const char *path, char *err, size_t e
 	return 0;
 }
 
+/* An open that failed: the connection closed, st freed. Returns NULL. */
+static struct store *store_discard(struct store *st)
+{
+	sqlite3_close(st->db);			/* NULL is a harmless no-op */
+	free(st);
+	errno = EINVAL;
+	return NULL;
+}
+
+/* The end of an open: the statements prepared, or st discarded (NULL). */
+static struct store *store_ready(struct store *st, const char *path, char *err, size_t err_len)
+{
+	if (stmts_prepare(st, path, err, err_len) < 0)
+		return store_discard(st);
+	return st;
+}
+
 struct store *store_open(const char *path, char *err, size_t err_len)
 {
 	struct store *st;
@@ -1441,15 +1458,10 @@ struct store *store_open(const char *path, char *err, size_t err_len)
 		goto err_close;
 	if (schema_migrate(st->db, path, err, err_len) < 0)
 		goto err_close;
-	if (stmts_prepare(st, path, err, err_len) < 0)
-		goto err_close;
-	return st;
+	return store_ready(st, path, err, err_len);
 
 err_close:
-	sqlite3_close(st->db);			/* NULL is a harmless no-op */
-	free(st);
-	errno = EINVAL;
-	return NULL;
+	return store_discard(st);
 }
 
 struct store *store_open_readonly(const char *path, char *err, size_t err_len)
@@ -1513,15 +1525,10 @@ struct store *store_open_readonly(const char *path, char *err, size_t err_len)
 			path, version, store_schema_version());
 		goto err_close;
 	}
-	if (stmts_prepare(st, path, err, err_len) < 0)
-		goto err_close;
-	return st;
+	return store_ready(st, path, err, err_len);
 
 err_close:
-	sqlite3_close(st->db);			/* NULL is a harmless no-op */
-	free(st);
-	errno = EINVAL;
-	return NULL;
+	return store_discard(st);
 }
 
 void store_close(struct store *st)
