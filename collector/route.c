@@ -61,27 +61,23 @@ static int refuse(int status, char *msg, size_t msg_len, const char *fmt, ...)
  * SHOWN_MAX * 4 + 8 bytes. */
 static const char *shown(const char *s, char *buf)
 {
-	size_t o = 0, i;
+	size_t n = strnlen(s, SHOWN_MAX + 1), o = 1;
 
-	buf[o++] = '"';
-	for (i = 0; s[i] != '\0' && i < SHOWN_MAX; i++) {
+	buf[0] = '"';
+	for (size_t i = 0; i < n && i < SHOWN_MAX; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c >= 0x20 && c < 0x7f) {
-			buf[o++] = (char)c;
-		} else {
+		if (c < 0x20 || c >= 0x7f) {
 			o += (size_t)sprintf(buf + o, "\\x%02x", c);
+			continue;
 		}
+		if (c == '"' || c == '\\')
+			buf[o++] = '\\';
+		buf[o++] = (char)c;
 	}
-	if (s[i] != '\0') {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
+	if (n > SHOWN_MAX)
+		o += (size_t)sprintf(buf + o, "...");
+	strcpy(buf + o, "\"");
 	return buf;
 }
 
