@@ -119,21 +119,31 @@ struct chart {
 	double prev_x, step_s;		/* step_s: the shortest step seen; 0 none yet */
 };
 
+/* Makes room for more points; false (the curve marked failed) if none. */
+static bool curve_room(struct curve *cv, size_t more)
+{
+	struct point *grown;
+	size_t cap = cv->cap;
+
+	while (cv->n + more > cap)
+		cap = cap ? 2 * cap : 1024;
+	if (cap == cv->cap)
+		return true;
+	grown = realloc(cv->pts, cap * sizeof(*grown));
+	if (grown) {
+		cv->pts = grown;
+		cv->cap = cap;
+	}
+	cv->failed |= !grown;
+	return grown != NULL;
+}
+
 static void curve_emit(const struct chart_sample *picks, size_t n, void *ctx)
 {
 	struct curve *cv = ctx;
 
-	if (cv->n + n > cv->cap) {
-		size_t cap = cv->cap ? cv->cap * 2 : 1024;
-		struct point *grown = realloc(cv->pts, cap * sizeof(*grown));
-
-		if (!grown) {
-			cv->failed = true;
-			return;
-		}
-		cv->pts = grown;
-		cv->cap = cap;
-	}
+	if (!curve_room(cv, n))
+		return;
 	for (size_t i = 0; i < n; i++) {
 		double v = channel_value(&picks[i], cv->cols.channel);
 

@@ -70,6 +70,15 @@ static void path_y_range(const char *d, double *lo, double *hi)
 	}
 }
 
+/* Asserts that the path of class cls has n segments (n moves). */
+static void expect_segments(const char *svg, const char *cls, size_t n)
+{
+	char *d = path_of(svg, cls);
+
+	assert_int_equal(count(d, "M"), n);
+	free(d);
+}
+
 static char *svg_of(struct chart *c, const struct chart_hold *holds, size_t n)
 {
 	struct textbuf out;
@@ -166,19 +175,15 @@ static void test_spike_survives_downsampling(void **state)
 static void test_gap_breaks_the_curves(void **state)
 {
 	struct chart *c = chart_new(30, &det);
-	char *svg, *d;
+	char *svg;
 
 	(void)state;
 	assert_non_null(c);
 	feed(c, 1, 100, 0, 12);
 	feed(c, 121, 100, 12.0, 12);
 	svg = svg_of(c, NULL, 0);
-	d = path_of(svg, "pressure");
-	assert_int_equal(count(d, "M"), 2);
-	free(d);
-	d = path_of(svg, "temperature");
-	assert_int_equal(count(d, "M"), 2);
-	free(d);
+	expect_segments(svg, "pressure", 2);
+	expect_segments(svg, "temperature", 2);
 	free(svg);
 	chart_free(c);
 }
@@ -190,7 +195,7 @@ static void test_time_step_and_null_break(void **state)
 	struct chart *c = chart_new(30, &det);
 	struct chart_sample null_p = { .x_s = 10.0, .seq = 51, .pressure_kpa = NAN,
 				       .temperature_c = 30 };
-	char *svg, *d;
+	char *svg;
 
 	(void)state;
 	assert_non_null(c);
@@ -198,12 +203,8 @@ static void test_time_step_and_null_break(void **state)
 	chart_add(c, &null_p);			/* 5.1 s later: a hole, and no pressure */
 	feed(c, 52, 50, 10.1, 12);
 	svg = svg_of(c, NULL, 0);
-	d = path_of(svg, "pressure");
-	assert_int_equal(count(d, "M"), 2);
-	free(d);
-	d = path_of(svg, "temperature");
-	assert_int_equal(count(d, "M"), 2);
-	free(d);
+	expect_segments(svg, "pressure", 2);
+	expect_segments(svg, "temperature", 2);
 	free(svg);
 	chart_free(c);
 }
