@@ -46,7 +46,7 @@ int report_time_parse(const char *text, double *ts)
 	return 0;
 }
 
-static void local_time(double ts, const char *fmt, char *buf, size_t len)
+void report_local_time(double ts, const char *fmt, char *buf, size_t len)
 {
 	time_t t = (time_t)floor(ts);
 	struct tm tm;
@@ -62,14 +62,14 @@ static void iso_local(double ts, char *buf, size_t len)
 	char zone[8];
 	size_t n;
 
-	local_time(ts, "%Y-%m-%dT%H:%M:%S", buf, len);
-	local_time(ts, "%z", zone, sizeof(zone));
+	report_local_time(ts, "%Y-%m-%dT%H:%M:%S", buf, len);
+	report_local_time(ts, "%z", zone, sizeof(zone));
 	n = strlen(buf);
 	if (strlen(zone) == 5)
 		snprintf(buf + n, len - n, "%.3s:%s", zone, zone + 3);
 }
 
-static void duration_text(double s, char *buf, size_t len)
+void report_duration_text(double s, char *buf, size_t len)
 {
 	long total = lround(s);
 
@@ -94,7 +94,7 @@ void report_totals_add(struct report_totals *t, const struct store_session *s)
 	char period[11];
 	struct report_total *d = NULL;
 
-	local_time(s->start_ts, t->period == REPORT_WEEK ? "%G-W%V" : "%Y-%m-%d", period,
+	report_local_time(s->start_ts, t->period == REPORT_WEEK ? "%G-W%V" : "%Y-%m-%d", period,
 		   sizeof(period));
 	/* Sessions come by start time, so the rows of this period are the last. */
 	for (size_t i = t->n; !d && i-- > 0 && strcmp(t->rows[i].period, period) == 0;)
@@ -164,10 +164,10 @@ static int each_table(const struct store_session *s, void *ctx)
 		fprintf(c->out, "%-16s %-16s %8s %5s %5s %5s %5s %9s %9s %7s %7s\n", "DEVICE", "START",
 			"DURATION", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "HEAT TIME",
 			"MAX °C", "MISSING");
-	local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
-	duration_text(s->duration_s, dur, sizeof(dur));
-	duration_text(s->hold_time_s, hold, sizeof(hold));
-	duration_text(s->heat_time_s, heat, sizeof(heat));
+	report_local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
+	report_duration_text(s->duration_s, dur, sizeof(dur));
+	report_duration_text(s->hold_time_s, hold, sizeof(hold));
+	report_duration_text(s->heat_time_s, heat, sizeof(heat));
 	if (isnan(s->max_temperature_c))
 		snprintf(maxt, sizeof(maxt), "-");
 	else
@@ -301,9 +301,9 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 			const struct report_total *d = &c.days.rows[i];
 			char dur[32], hold[32], heat[32];
 
-			duration_text(d->duration_s, dur, sizeof(dur));
-			duration_text(d->hold_time_s, hold, sizeof(hold));
-			duration_text(d->heat_time_s, heat, sizeof(heat));
+			report_duration_text(d->duration_s, dur, sizeof(dur));
+			report_duration_text(d->hold_time_s, hold, sizeof(hold));
+			report_duration_text(d->heat_time_s, heat, sizeof(heat));
 			fprintf(out, "%-10s %-16.16s %8u %9s %5zu %9zu %9s %9s\n", d->period, d->device,
 				d->sessions, dur, d->holds, d->class_holds[DETECTOR_HOLD_EFFECTIVE],
 				hold, heat);

@@ -52,6 +52,11 @@ void report_totals_free(struct report_totals *t);
  * "YYYY-MM-DDTHH:MM[:SS]" (local time) or Unix seconds. 0 or -1. */
 int report_time_parse(const char *text, double *ts);
 
+/* ts as local time through strftime's fmt into buf ("?" if it cannot). */
+void report_local_time(double ts, const char *fmt, char *buf, size_t len);
+/* A duration for people: "4m05s", or "1h02m" from an hour on. */
+void report_duration_text(double s, char *buf, size_t len);
+
 /* Whether the database at db_path (open as st) knows device: 0 if it does;
  * 1 if not, with err holding "no device \"ID\" in DB; known: a, b"; -1 if
  * the store failed (err says so). */
