@@ -401,7 +401,7 @@ void chart_svg(struct chart *c, const struct chart_hold *holds, size_t n_holds, 
 	}
 
 	textbuf_printf(out, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
-		       "xmlns=\"http://www.w3.org/2000/svg\" font-size=\"%d\" "
+		       "font-size=\"%d\" "
 		       "font-family=\"sans-serif\" fill=\"currentColor\"><title>", VIEW_W, VIEW_H,
 		       FONT_PX);
 	textbuf_html(out, title);
