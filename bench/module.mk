@@ -1,9 +1,10 @@
 # Bench programs (not project code, not part of `make all`): the load
 # generator (libmosquitto), the minimal Paho publisher and subscriber used as
-# references, and a line pacer. Built by `make bench`, and by `make check` for the tests that
-# use the load generator.
+# references, a line pacer, and a crowd of SSE clients (sse_clients). Built
+# by `make bench`, and by `make check` for the tests that use the load
+# generator.
 BENCH_BINS := $(BUILD)/bench/rollsense-loadgen $(BUILD)/bench/paho_min $(BUILD)/bench/paho_sub_min \
-	      $(BUILD)/bench/pace $(BUILD)/bench/revise
+	      $(BUILD)/bench/pace $(BUILD)/bench/revise $(BUILD)/bench/sse_clients
 MOSQUITTO_LIBS := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
 .PHONY: bench-bins
@@ -27,3 +28,7 @@ $(BUILD)/bench/revise: $(BUILD)/obj/bench/revise.o $(BUILD)/libcollector.a $(BUI
 		$(BUILD)/libdrivers.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
+# N browsers on the live page's /events, raw sockets: frames and delays.
+$(BUILD)/bench/sse_clients: $(BUILD)/obj/bench/sse_clients.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lm
