@@ -406,6 +406,41 @@ long harness_sqlite_count(const char *db, const char *query)
 	return n;
 }
 
+char *harness_sqlite_text(const char *db, const char *query)
+{
+	char cmd[1024];
+	size_t len = 0, cap = 4096;
+	char *text = malloc(cap);
+	FILE *p;
+	size_t n;
+
+	if (!text)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' \"%s\"", db, query);
+	p = popen(cmd, "r");
+	if (!p) {
+		free(text);
+		return NULL;
+	}
+	while ((n = fread(text + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 1024) {
+			char *bigger = realloc(text, cap * 2);
+
+			if (!bigger)
+				break;
+			text = bigger;
+			cap *= 2;
+		}
+	}
+	text[len] = '\0';
+	if (pclose(p) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained)
 {
 	char port[16], log[400];

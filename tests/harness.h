@@ -90,6 +90,9 @@ int harness_publish(const struct broker *b, const char *topic, const char *paylo
 /* The number the sqlite3 command prints for query (no double quotes in it)
  * on the database db, waiting up to 5 s for a lock; -1 if it printed none. */
 long harness_sqlite_count(const char *db, const char *query);
+/* All that the sqlite3 command prints for query (same rules): one line a
+ * row, columns split by '|'. malloc'd; NULL if sqlite3 failed. */
+char *harness_sqlite_text(const char *db, const char *query);
 
 /* ---- the integration environment ---- */
 
