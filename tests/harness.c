@@ -955,9 +955,10 @@ int harness_chromium_load(const char *url, int width, int height, int wait_ms, c
 		char *width_text = chromium_eval(&c, "String(document.documentElement.scrollWidth)");
 
 		page->dom = chromium_eval(&c, "document.documentElement.outerHTML");
+		page->text = chromium_eval(&c, "document.body.innerText");
 		page->scroll_width = width_text ? strtol(width_text, NULL, 10) : -1;
 		free(width_text);
-		if (!page->dom)
+		if (!page->dom || !page->text)
 			goto out_stop;
 	}
 	if (png && chromium_screenshot(&c, png) == -1) {
@@ -976,7 +977,8 @@ out_stop:
 out_profile:
 	if (rc == -1 && page) {
 		free(page->dom);
-		page->dom = NULL;
+		free(page->text);
+		page->dom = page->text = NULL;
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", profile);
 	if (system(cmd) != 0)

@@ -158,6 +158,8 @@ int harness_write_config_to(const struct harness_env *env, const char *path, con
 /* What the page showed. */
 struct chromium_page {
 	char *dom;		/* document.documentElement.outerHTML; the caller frees */
+	char *text;		/* document.body.innerText: the text shown, without what
+				 * is hidden (display: none); the caller frees */
 	long scroll_width;	/* document.documentElement.scrollWidth, CSS px: wider
 				 * than the window means sideways scrolling */
 };

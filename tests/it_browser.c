@@ -57,6 +57,13 @@ struct fixture {
 	char shots[300];	/* $BUILD/screenshots */
 };
 
+static bool database_made(const void *arg)
+{
+	const struct fixture *f = arg;
+
+	return harness_sqlite_count(f->env.db, "PRAGMA user_version") > 0;
+}
+
 static int group_setup(void **state)
 {
 	struct fixture *f = harness_fixture_new(sizeof(*f), "it-browser", NULL);
@@ -73,13 +80,18 @@ static int group_setup(void **state)
 	    harness_write_config(&f->env, "detector.idle_s=3\nweb.listen=\"127.0.0.1:%d\"\n", f->web_port) < 0)
 		return -1;
 	f->collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	/* serve opens the database read-only: the collector makes it first. */
+	if (f->collector < 0 || !harness_poll(database_made, f, 10, 0.05)) {
+		fprintf(stderr, "it_browser: the collector made no database; see %s\n", f->env.collector_log);
+		return -1;
+	}
 	snprintf(bin, sizeof(bin), "%s", harness_bin("rollsense-collector"));
 	{
 		char *argv[] = { bin, "--config", f->env.cfg, "serve", NULL };
 
 		f->serve = harness_spawn(f->serve_log, argv);
 	}
-	if (f->collector < 0 || f->serve < 0 || !harness_wait_port(f->web_port, 10)) {
+	if (f->serve < 0 || !harness_wait_port(f->web_port, 10)) {
 		fprintf(stderr, "it_browser: serve did not listen on 127.0.0.1:%d; see %s\n", f->web_port,
 			f->serve_log);
 		return -1;
@@ -157,7 +169,7 @@ static void sleep_until(const struct fixture *f, double since_start_s)
 /* What the live page shows of ball1 after the page ran wait_ms; the DOM is
  * the caller's to free. */
 static char *load_live(const struct fixture *f, int width, int height, const char *png, double *hold_s,
-		       char *mark, size_t mark_size)
+		       char *mark, size_t mark_size, char **text)
 {
 	struct chromium_page page;
 	char url[100], held[32];
@@ -173,6 +185,10 @@ static char *load_live(const struct fixture *f, int width, int height, const cha
 	    !tag_attr(page.dom, "<div class=\"timer", "data-mark", mark, mark_size))
 		fail_msg("no hold timer on the live page: %s", page.dom);
 	*hold_s = strtod(held, NULL);
+	if (text)
+		*text = page.text;
+	else
+		free(page.text);
 	return page.dom;
 }
 
@@ -181,12 +197,12 @@ static void test_live_page(void **state)
 {
 	struct fixture *f = *state;
 	double first_s, second_s;
-	char mark[32], *dom, *kpa;
+	char mark[32], *dom, *kpa, *text;
 
 	sleep_until(f, 8);
-	free(load_live(f, 390, 844, NULL, &first_s, mark, sizeof(mark)));
+	free(load_live(f, 390, 844, NULL, &first_s, mark, sizeof(mark), NULL));
 	sleep_until(f, 16);
-	dom = load_live(f, 390, 844, shot(f, "live.png"), &second_s, mark, sizeof(mark));
+	dom = load_live(f, 390, 844, shot(f, "live.png"), &second_s, mark, sizeof(mark), &text);
 	if (!(second_s > first_s))
 		fail_msg("the hold timer did not advance: %.1f s, then %.1f s", first_s, second_s);
 	if (second_s < 10 || second_s > 42)
@@ -199,9 +215,16 @@ static void test_live_page(void **state)
 	assert_in_range(lround(strtod(kpa + strlen("<div class=\"kpa\">"), NULL)), 14, 16);
 	assert_non_null(strstr(dom, "<span class=\"heat-on\"> heat on</span>"));
 	free(dom);
+	/* What the phone shows: the mark, the heat, and no burn-risk badge at
+	 * 41 °C (the warning starts at 45 °C, detector.hot_c). */
+	if (!strstr(text, "\ncounts\n") || !strstr(text, "heat on"))
+		fail_msg("the live page does not show the counts mark and the heat:\n%s", text);
+	if (strstr(text, "burn risk"))
+		fail_msg("the live page shows \"burn risk\" at 41 °C:\n%s", text);
+	free(text);
 	expect_screenshot(shot(f, "live.png"), 390, 844);
 
-	dom = load_live(f, 1280, 800, shot(f, "live-desktop.png"), &second_s, mark, sizeof(mark));
+	dom = load_live(f, 1280, 800, shot(f, "live-desktop.png"), &second_s, mark, sizeof(mark), NULL);
 	free(dom);
 	expect_screenshot(shot(f, "live-desktop.png"), 1280, 800);
 }
@@ -292,12 +315,14 @@ static void test_session_page(void **state)
 	expect_screenshot(shot(f, "session.png"), 1280, 800);
 	free(shown);
 	free(page.dom);
+	free(page.text);
 
 	/* At phone width, the page fits. */
 	assert_int_equal(harness_chromium_load(url, 390, 844, 0, shot(f, "session-phone.png"), &page), 0);
 	if (page.scroll_width > 390)
 		fail_msg("the session page is %ld px wide in a 390 px window", page.scroll_width);
 	free(page.dom);
+	free(page.text);
 	free(stored);
 }
 
@@ -333,6 +358,7 @@ static void test_report_html(void **state)
 	free(shown);
 	free(stored);
 	free(page.dom);
+	free(page.text);
 }
 
 int main(void)
