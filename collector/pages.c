@@ -36,7 +36,10 @@ const char pages_css[] =
 	"white-space:nowrap}"
 	"th{font-weight:600;color:var(--muted)}"
 	"th:first-child,td:first-child{text-align:left}"
-	"svg{max-width:100%}svg.chart{width:100%;height:auto;display:block;margin:.5rem 0}"
+	"svg.chart{width:100%;height:auto;display:block;margin:.5rem 0}"
+	/* A phone keeps the picture's text readable: it scrolls in its own box. */
+	"@media (max-width:40rem){svg.chart{min-width:36rem}}"
+	"svg.bars{max-width:100%;height:auto;display:block}"
 	"form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin:1rem 0}"
 	"label{display:flex;flex-direction:column;font-size:.9rem;color:var(--muted)}"
 	"input,select,button{font:inherit;max-width:100%}"
@@ -440,7 +443,9 @@ static int session_body(const struct page *pg, struct store *st, const struct de
 		holds[i] = (struct chart_hold){ s->holds[i].start_ts - s->start_ts,
 						s->holds[i].duration_s, s->holds[i].peak_kpa,
 						s->holds[i].mean_kpa, s->holds[i].hold_class };
+	textbuf_puts(out, "<div class=\"scroll\">");
 	chart_svg(feed.chart, holds, s->holds_stored, title, out);
+	textbuf_puts(out, "</div>\n");
 	faults_list(out, &feed);
 	holds_table(out, s);
 	status = 200;
@@ -493,10 +498,10 @@ static void totals_bars(struct textbuf *out, const struct report_totals *t)
 		longest = fmax(longest, t->rows[i].hold_time_s);
 	if (longest <= 0)
 		return;
-	textbuf_printf(out, "<svg class=\"bars\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+	textbuf_printf(out, "<svg class=\"bars\" width=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
 		       "font-size=\"13\" "
 		       "font-family=\"sans-serif\" fill=\"currentColor\"><title>Hold time per week "
-		       "by class</title>\n", label_w + bar_w + 70, row_h * (double)t->n + 4);
+		       "by class</title>\n", label_w + bar_w + 70, label_w + bar_w + 70, row_h * (double)t->n + 4);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct report_total *r = &t->rows[i];
 		double x = label_w, y = 2 + row_h * (double)i;
