@@ -126,11 +126,11 @@ out_page:
 out:
 	store_close(st);
 	free(ms);
-	snprintf(err, sizeof(err), "%s/collector.db-wal", dir);
-	unlink(err);
-	snprintf(err, sizeof(err), "%s/collector.db-shm", dir);
-	unlink(err);
-	unlink(db);
+	/* The database and SQLite's files beside it, then the folder. */
+	for (const char *const *ext = (const char *const[]){ "", "-wal", "-shm", NULL }; *ext; ext++) {
+		snprintf(err, sizeof(err), "%s%s", db, *ext);
+		unlink(err);
+	}
 	rmdir(dir);
 	return rc;
 }
