@@ -20,6 +20,8 @@ struct live;
 struct live_device {
 	char device[65];
 	bool online;			/* its status says online, and a reading came lately */
+	char status[8];			/* its status topic: "online", "offline", "" none yet */
+	char run[17];			/* the run of its last reading, "" none yet */
 	double last_ts;			/* ts of the last reading; 0: none yet */
 	double pressure_kpa;		/* NAN: null or none yet */
 	double temperature_c;		/* NAN: null or none yet */
@@ -28,10 +30,19 @@ struct live_device {
 	double session_start_ts;
 	bool in_hold;			/* hold_started .. hold_ended */
 	double hold_start_ts;		/* the hold's "start" */
-	double hold_s;			/* how long the hold has lasted at last_ts */
+	double hold_s;			/* how long the hold has lasted at last_ts; after
+					 * hold_ended its duration; NAN: no hold yet */
+	char hold_class[10];		/* that hold's class so far, from the last hold_*
+					 * event: "short", "effective", "long"; "" none */
 	unsigned holds_short, holds_effective, holds_long;	/* this session so far */
 	double hold_time_s, heat_time_s;			/* this session so far */
 	char faults[160];		/* the last reading's faults, "" when none */
+	/* The last finished session, shown from its session_ended until the
+	 * next session_started (has_last_session). */
+	bool has_last_session;
+	double last_session_end_ts, last_session_duration_s;
+	unsigned last_holds_short, last_holds_effective, last_holds_long;
+	double last_hold_time_s, last_heat_time_s;
 };
 
 /* topic_prefix as in mqtt.topic_prefix. NULL on no memory. */
@@ -40,7 +51,10 @@ void live_free(struct live *l);
 
 /* Feeds one message. Returns the index of the device whose view changed
  * (for live_device_at), -1 when nothing changed, -2 when the message was
- * malformed (counted in live_malformed, never fatal). now_s: Unix time. */
+ * malformed (counted in live_malformed, never fatal). now_s: the caller's
+ * steady clock in seconds (the same clock for live_tick), which only
+ * measures how long ago a device was last heard from. A device beyond
+ * LIVE_MAX_DEVICES is left out (-1) and counted in live_ignored. */
 int live_message(struct live *l, const char *topic, const char *payload, size_t len,
 		 double now_s);
 /* Marks devices offline whose last reading is older than 5 s; returns the
@@ -50,6 +64,10 @@ int live_tick(struct live *l, double now_s);
 size_t live_device_count(const struct live *l);
 const struct live_device *live_device_at(const struct live *l, size_t i);
 unsigned long long live_malformed(const struct live *l);
+unsigned long long live_ignored(const struct live *l);
+/* The "event" of the last message live_message took, if it was a valid
+ * event ("hold_ended"); "" after any other message. */
+const char *live_last_event(const struct live *l);
 
 /* One device's view as a JSON object (the data of an SSE "device" event):
  * {"device":"ball1","online":true,"ts":...,"pressure_kpa":12.4,...}. */

@@ -24,6 +24,7 @@
 #include "pages.h"
 #include "reading.h"
 #include "report.h"
+#include "serve.h"
 #include "store.h"
 #include "topic.h"
 
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 		"Usage: rollsense-collector [--config PATH] [--check-config]\n"
 		"       rollsense-collector [--config PATH] report [--json | --csv | --html FILE]\n"
 		"                           [--device ID] [--since TIME] [--until TIME]\n"
+		"       rollsense-collector [--config PATH] serve\n"
 		"Stores the readings of rollsense devices, finds sessions and trigger-point\n"
 		"holds, and publishes session summaries; \"report\" prints what is stored.\n\n"
 		"  -c, --config PATH   configuration file (default %s)\n"
@@ -50,8 +52,9 @@ static void usage(FILE *out)
 		"report: sessions and each device's daily totals as a table (--json, or --csv\n"
 		"for the sessions alone, for programs; --html: one self-contained page with\n"
 		"each session's picture and the history, FILE \"-\" for stdout); TIME is\n"
-		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\"\n"
-		"(local time) or Unix seconds.\n",
+		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds.\n"
+		"serve: the web page (live view, sessions, history) and its JSON API on\n"
+		"web.listen (default http://127.0.0.1:8480/), the database read-only.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -417,7 +420,15 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		if (strcmp(argv[optind], "report") == 0)
 			return run_report(&cfg, argc - optind, argv + optind);
-		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report)\n", argv[optind]);
+		if (strcmp(argv[optind], "serve") == 0) {
+			if (optind + 1 < argc) {
+				fprintf(stderr, "serve: unexpected argument \"%s\"\n", argv[optind + 1]);
+				return DAEMON_EXIT_CONFIG;
+			}
+			return serve_run(&cfg);
+		}
+		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report, serve)\n",
+			argv[optind]);
 		return DAEMON_EXIT_CONFIG;
 	}
 	return run_daemon(&cfg);

@@ -1,0 +1,434 @@
+/* Tests for collector/live.c: the live view built from scripted messages,
+ * written by hand in the shapes docs/protocol.md shows ("A reading", "Live
+ * events", "Status and commands"), and the live page's text. The hold is the
+ * protocol's example: it starts at 1796527344.17 and ends effective after
+ * 24.8 s. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "select.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live.h"
+#include "textbuf.h"
+#include "unit.h"
+
+#define RUN "5e1f03c29a7b44d1"
+
+static int feed(struct live *l, const char *topic, const char *payload, double now_s)
+{
+	return live_message(l, topic, payload, strlen(payload), now_s);
+}
+
+/* A reading of ball1 at ts with the pressure and temperature given as JSON
+ * text ("12.40", "null"). */
+static int reading(struct live *l, unsigned seq, double ts, const char *kpa, const char *temp_c,
+		   double now_s)
+{
+	char payload[256];
+
+	snprintf(payload, sizeof(payload),
+		 "{\"run\":\"" RUN "\",\"seq\":%u,\"mono\":%.3f,\"ts\":%.3f,\"pressure_kpa\":%s,"
+		 "\"temperature_c\":%s}",
+		 seq, ts - 1796527309.0, ts, kpa, temp_c);
+	return feed(l, "rollsense/ball1/reading", payload, now_s);
+}
+
+static int event(struct live *l, const char *payload)
+{
+	return feed(l, "rollsense/ball1/event", payload, 0);
+}
+
+static char *json_of(const struct live_device *d)
+{
+	struct textbuf b;
+	char *text;
+
+	textbuf_init(&b, 0);
+	live_device_json(d, &b);
+	text = textbuf_take(&b, NULL);
+	assert_non_null(text);
+	return text;
+}
+
+static const char hold_started[] =
+	"{\"event\":\"hold_started\",\"run\":\"" RUN "\",\"mono\":40.132,\"ts\":1796527349.169,"
+	"\"hold\":{\"start\":1796527344.17,\"duration_s\":5,\"peak_kpa\":15.2,\"mean_kpa\":14.1,"
+	"\"class\":\"short\"}}";
+static const char hold_10s[] =
+	"{\"event\":\"hold_10s\",\"run\":\"" RUN "\",\"mono\":45.132,\"ts\":1796527354.169,"
+	"\"hold\":{\"start\":1796527344.17,\"duration_s\":10,\"peak_kpa\":15.59,\"mean_kpa\":14.86,"
+	"\"class\":\"effective\"}}";
+static const char hold_ended[] =
+	"{\"event\":\"hold_ended\",\"run\":\"" RUN "\",\"mono\":61.032,\"ts\":1796527370.069,"
+	"\"hold\":{\"start\":1796527344.17,\"duration_s\":24.8,\"peak_kpa\":15.61,\"mean_kpa\":14.87,"
+	"\"class\":\"effective\"}}";
+static const char session_started[] =
+	"{\"event\":\"session_started\",\"run\":\"" RUN "\",\"mono\":10.432,\"ts\":1796527319.469}";
+
+/* The timer runs from the hold's start to the last reading's ts; the class
+ * follows the last hold_* event; hold_ended counts the hold by its class. */
+static void test_hold_timer(void **state)
+{
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(event(l, session_started), 0);
+	assert_int_equal(reading(l, 400, 1796527349.17, "15.20", "36.10", 1), 0);
+	assert_int_equal(event(l, hold_started), 0);
+	d = live_device_at(l, 0);
+	assert_true(d->in_session);
+	assert_true(d->in_hold);
+	assert_near(d->hold_start_ts, 1796527344.17, 1e-6);
+	assert_near(d->hold_s, 5.0, 1e-6);
+	assert_string_equal(d->hold_class, "short");
+	assert_string_equal(live_last_event(l), "hold_started");
+
+	assert_int_equal(reading(l, 523, 1796527356.47, "14.20", "36.10", 2), 0);
+	assert_near(d->hold_s, 12.3, 1e-6);
+	assert_string_equal(live_last_event(l), "");
+	assert_int_equal(event(l, hold_10s), 0);
+	assert_near(d->hold_s, 12.3, 1e-6);	/* the reading came first: it stays */
+	assert_string_equal(d->hold_class, "effective");
+	assert_int_equal(reading(l, 541, 1796527358.27, "14.90", "36.10", 3), 0);
+	assert_near(d->hold_s, 14.1, 1e-6);
+	assert_int_equal(d->holds_effective, 0);
+
+	assert_int_equal(event(l, hold_ended), 0);
+	assert_false(d->in_hold);
+	assert_near(d->hold_s, 24.8, 1e-9);
+	assert_string_equal(d->hold_class, "effective");
+	assert_int_equal(d->holds_short, 0);
+	assert_int_equal(d->holds_effective, 1);
+	assert_int_equal(d->holds_long, 0);
+	assert_near(d->hold_time_s, 24.8, 1e-9);
+	/* Readings after the hold leave its duration alone. */
+	assert_int_equal(reading(l, 600, 1796527375.0, "1.00", "36.10", 4), 0);
+	assert_near(d->hold_s, 24.8, 1e-9);
+}
+
+/* hold_started may come before the reading of its sample: the timer shows
+ * the event's duration, then the readings carry it on. */
+static void test_hold_event_first(void **state)
+{
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(reading(l, 399, 1796527349.07, "15.10", "null", 1), 0);
+	assert_int_equal(event(l, hold_started), 0);
+	d = live_device_at(l, 0);
+	assert_near(d->hold_s, 5.0, 1e-6);
+	assert_int_equal(reading(l, 400, 1796527349.17, "15.20", "null", 1), 0);
+	assert_near(d->hold_s, 5.0, 1e-6);
+	assert_int_equal(reading(l, 401, 1796527349.27, "15.20", "null", 1), 0);
+	assert_near(d->hold_s, 5.1, 1e-6);
+}
+
+/* A session's holds by class, then session_ended: its totals stay visible
+ * (the summary's hold and heat time) until the next session_started. */
+static void test_session_totals(void **state)
+{
+	static const char short_ended[] =
+		"{\"event\":\"hold_ended\",\"run\":\"" RUN "\",\"mono\":87,\"ts\":1796527396,"
+		"\"hold\":{\"start\":1796527389.17,\"duration_s\":6.8,\"peak_kpa\":13.6,\"mean_kpa\":12.85,"
+		"\"class\":\"short\"}}";
+	static const char long_ended[] =
+		"{\"event\":\"hold_ended\",\"run\":\"" RUN "\",\"mono\":225,\"ts\":1796527544,"
+		"\"hold\":{\"start\":1796527469.17,\"duration_s\":74.8,\"peak_kpa\":14.92,\"mean_kpa\":13.9,"
+		"\"class\":\"long\"}}";
+	static const char session_ended[] =
+		"{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":345,\"ts\":1796527664.17,"
+		"\"session\":{\"start\":1796527319.47,\"end\":1796527544.17,\"duration_s\":224.7,"
+		"\"hold_count\":3,\"hold_time_s\":106.4,\"holds\":[],\"heat_time_s\":143.2,"
+		"\"max_temperature_c\":41.12,\"hot_time_s\":0,\"readings\":3448,\"missing_readings\":0}}";
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(event(l, session_started), 0);
+	d = live_device_at(l, 0);
+	assert_near(d->session_start_ts, 1796527319.469, 1e-6);
+	assert_int_equal(event(l, hold_ended), 0);
+	assert_int_equal(event(l, short_ended), 0);
+	assert_int_equal(event(l, long_ended), 0);
+	assert_int_equal(d->holds_short, 1);
+	assert_int_equal(d->holds_effective, 1);
+	assert_int_equal(d->holds_long, 1);
+	assert_near(d->hold_time_s, 106.4, 1e-9);
+	assert_false(d->has_last_session);
+
+	assert_int_equal(event(l, session_ended), 0);
+	assert_false(d->in_session);
+	assert_int_equal(d->holds_short + d->holds_effective + d->holds_long, 0);
+	assert_true(d->has_last_session);
+	assert_int_equal(d->last_holds_short, 1);
+	assert_int_equal(d->last_holds_effective, 1);
+	assert_int_equal(d->last_holds_long, 1);
+	assert_near(d->last_session_duration_s, 224.7, 1e-9);
+	assert_near(d->last_hold_time_s, 106.4, 1e-9);
+	assert_near(d->last_heat_time_s, 143.2, 1e-9);
+	assert_near(d->last_session_end_ts, 1796527664.17, 1e-6);
+
+	assert_int_equal(event(l, session_started), 0);
+	assert_false(d->has_last_session);
+	assert_true(d->in_session);
+}
+
+/* Heat time adds up the steps between known temperatures that start with
+ * heat on; too_hot raises the burn-risk flag until the temperature is half
+ * a degree below the one it reported. */
+static void test_heat(void **state)
+{
+	static const char heat_on[] = "{\"event\":\"heat_on\",\"run\":\"" RUN "\",\"mono\":36.632,"
+				      "\"ts\":1796527345.669,\"temperature_c\":38.06}";
+	static const char too_hot[] = "{\"event\":\"too_hot\",\"run\":\"" RUN "\",\"mono\":40,"
+				      "\"ts\":1796527349.1,\"temperature_c\":45.02}";
+	static const char heat_off[] = "{\"event\":\"heat_off\",\"run\":\"" RUN "\",\"mono\":50,"
+				       "\"ts\":1796527359.1,\"temperature_c\":37.4}";
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(reading(l, 1, 1796527345.669, "0.00", "38.06", 1), 0);
+	assert_int_equal(event(l, heat_on), 0);
+	d = live_device_at(l, 0);
+	assert_true(d->heat_on);
+	assert_near(d->heat_time_s, 0, 1e-9);
+	assert_int_equal(reading(l, 2, 1796527346.669, "0.00", "39.00", 1), 0);
+	assert_int_equal(reading(l, 3, 1796527347.169, "0.00", "null", 1), 0);	/* unknown */
+	assert_int_equal(reading(l, 4, 1796527348.669, "0.00", "40.00", 1), 0);
+	assert_near(d->heat_time_s, 3.0, 1e-6);
+	assert_near(d->temperature_c, 40.0, 1e-9);
+
+	assert_int_equal(reading(l, 5, 1796527349.1, "0.00", "45.02", 1), 0);
+	assert_int_equal(event(l, too_hot), 0);
+	assert_true(d->too_hot);
+	assert_int_equal(reading(l, 6, 1796527350.1, "0.00", "44.60", 1), 0);
+	assert_true(d->too_hot);
+	assert_int_equal(reading(l, 7, 1796527351.1, "0.00", "44.40", 1), 0);
+	assert_false(d->too_hot);
+	assert_near(d->heat_time_s, 5.431, 1e-6);
+
+	/* A silence longer than 5 s is a break: none of it is heat time. */
+	assert_int_equal(reading(l, 8, 1796527358.1, "0.00", "38.00", 1), 0);
+	assert_near(d->heat_time_s, 5.431, 1e-6);
+	assert_int_equal(event(l, heat_off), 0);
+	assert_false(d->heat_on);
+	assert_int_equal(reading(l, 9, 1796527359.1, "0.00", "37.40", 1), 0);
+	assert_near(d->heat_time_s, 5.431, 1e-6);
+}
+
+/* Offline 5 s after the last reading, or when the status says so. */
+static void test_offline(void **state)
+{
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(feed(l, "rollsense/ball1/status", "online", 100), 0);
+	d = live_device_at(l, 0);
+	assert_false(d->online);	/* no reading yet */
+	assert_string_equal(d->status, "online");
+	assert_int_equal(reading(l, 1, 1796527345.0, "1.00", "30.00", 100), 0);
+	assert_true(d->online);
+	assert_int_equal(live_tick(l, 105), -1);
+	assert_true(d->online);
+	assert_int_equal(live_tick(l, 105.1), 0);
+	assert_false(d->online);
+	assert_int_equal(live_tick(l, 106), -1);
+
+	assert_int_equal(reading(l, 2, 1796527346.0, "1.00", "30.00", 106), 0);
+	assert_true(d->online);
+	assert_int_equal(feed(l, "rollsense/ball1/status", "offline", 106.5), 0);
+	assert_false(d->online);
+	assert_string_equal(d->status, "offline");
+	assert_int_equal(feed(l, "rollsense/ball1/status", "online", 107), 0);
+	assert_true(d->online);
+}
+
+/* Each malformed message is counted and changes nothing; an event name the
+ * view does not know is not malformed, and messages of other kinds or of
+ * another prefix are not the view's. */
+static void test_malformed(void **state)
+{
+	static const char *const bad_events[] = {
+		"{\"event\":\"hold_started\"",
+		"{\"event\":\"heat_on\",\"run\":\"" RUN "\",\"mono\":1,\"temperature_c\":38.1}",
+		"{\"event\":\"heat_on\",\"run\":\"" RUN "\",\"mono\":1,\"ts\":1796527345,\"temperature_c\":\"hot\"}",
+		"{\"event\":\"heat_on\",\"event\":\"heat_off\",\"run\":\"" RUN "\",\"mono\":1,\"ts\":1796527345,"
+		"\"temperature_c\":38.1}",
+		"{\"event\":\"hold_ended\",\"run\":\"" RUN "\",\"mono\":1,\"ts\":1796527345,"
+		"\"hold\":{\"start\":1796527344.17,\"duration_s\":24.8,\"class\":\"medium\"}}",
+		"{\"event\":\"session_started\",\"run\":\"XYZ\",\"mono\":1,\"ts\":1796527345}",
+		"{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":1,\"ts\":1796527345}",
+		"[\"session_started\"]",
+	};
+	struct live *l = *state;
+	char *before, *after;
+
+	assert_int_equal(reading(l, 1, 1796527345.0, "12.00", "30.00", 100), 0);
+	assert_int_equal(event(l, session_started), 0);
+	before = json_of(live_device_at(l, 0));
+	for (size_t i = 0; i < sizeof(bad_events) / sizeof(bad_events[0]); i++)
+		assert_int_equal(event(l, bad_events[i]), -2);
+	assert_int_equal(reading(l, 2, 1796527346.0, "\"high\"", "30.00", 100), -2);
+	assert_int_equal(feed(l, "rollsense/ball1/reading", "{\"run\":\"" RUN "\",\"seq\":3}", 100), -2);
+	assert_int_equal(feed(l, "rollsense/ball1/status", "maybe", 100), -2);
+	assert_int_equal(feed(l, "rollsense/ball 1/reading", "{}", 100), -2);
+	assert_int_equal(live_message(l, "rollsense/ball1/event", "{\"event\":\0}", 12, 100), -2);
+	assert_int_equal(live_malformed(l), 13);
+
+	assert_int_equal(event(l, "{\"event\":\"zone_changed\",\"run\":\"" RUN "\",\"mono\":1,"
+				  "\"ts\":1796527345,\"zone\":\"back\"}"), -1);
+	assert_int_equal(feed(l, "rollsense/ball1/health", "{\"readings\":2}", 100), -1);
+	assert_int_equal(feed(l, "other/ball1/reading", "{}", 100), -2);
+	assert_int_equal(live_malformed(l), 14);
+	after = json_of(live_device_at(l, 0));
+	assert_string_equal(after, before);
+	assert_int_equal(live_device_count(l), 1);
+	free(before);
+	free(after);
+}
+
+/* The device's view as the page receives it, every field, exactly. */
+static void test_json(void **state)
+{
+	struct live *l = *state;
+	char *text;
+
+	feed(l, "rollsense/roller1/status", "online", 10);
+	text = json_of(live_device_at(l, 0));
+	assert_string_equal(text,
+		"{\"device\":\"roller1\",\"online\":false,\"status\":\"online\",\"run\":null,\"ts\":null,"
+		"\"pressure_kpa\":null,\"temperature_c\":null,\"faults\":null,\"heat_on\":false,"
+		"\"too_hot\":false,\"in_session\":false,\"session_start_ts\":null,\"in_hold\":false,"
+		"\"hold_start_ts\":null,\"hold_s\":null,\"hold_class\":null,\"holds_short\":0,"
+		"\"holds_effective\":0,\"holds_long\":0,\"hold_time_s\":0,\"heat_time_s\":0,"
+		"\"last_session\":null}");
+	free(text);
+
+	assert_int_equal(event(l, session_started), 1);
+	assert_int_equal(event(l, hold_started), 1);
+	assert_int_equal(feed(l, "rollsense/ball1/reading",
+			      "{\"run\":\"" RUN "\",\"seq\":581,\"mono\":58.060,\"ts\":1796527356.47,"
+			      "\"pressure_kpa\":null,\"temperature_c\":23.94,"
+			      "\"faults\":{\"bmp280@sim:0x76\":\"no answer (NACK)\"}}", 11), 1);
+	text = json_of(live_device_at(l, 1));
+	assert_string_equal(text,
+		"{\"device\":\"ball1\",\"online\":true,\"status\":null,\"run\":\"5e1f03c29a7b44d1\","
+		"\"ts\":1796527356.47,\"pressure_kpa\":null,\"temperature_c\":23.94,"
+		"\"faults\":\"bmp280@sim:0x76: no answer (NACK)\",\"heat_on\":false,\"too_hot\":false,"
+		"\"in_session\":true,\"session_start_ts\":1796527319.469,\"in_hold\":true,"
+		"\"hold_start_ts\":1796527344.17,\"hold_s\":12.3,\"hold_class\":\"short\","
+		"\"holds_short\":0,\"holds_effective\":0,\"holds_long\":0,\"hold_time_s\":0,"
+		"\"heat_time_s\":0,\"last_session\":null}");
+	free(text);
+}
+
+/* A reading of a new run (sensord restarted) closes what the old run had
+ * open: its hold and session will never get their events. */
+static void test_new_run(void **state)
+{
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(event(l, session_started), 0);
+	assert_int_equal(event(l, hold_started), 0);
+	assert_int_equal(reading(l, 400, 1796527349.17, "15.20", "36.10", 1), 0);
+	assert_int_equal(feed(l, "rollsense/ball1/reading",
+			      "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.1,\"ts\":1796527400.1,"
+			      "\"pressure_kpa\":0.10,\"temperature_c\":36.00}", 2), 0);
+	d = live_device_at(l, 0);
+	assert_false(d->in_session);
+	assert_false(d->in_hold);
+	assert_true(d->has_last_session);
+	assert_near(d->last_session_duration_s, 29.701, 1e-6);
+	assert_string_equal(d->run, "00000000000000aa");
+}
+
+/* Devices beyond LIVE_MAX_DEVICES are left out and counted. */
+static void test_device_limit(void **state)
+{
+	struct live *l = *state;
+	char topic[64];
+
+	for (int i = 0; i < 65; i++) {
+		snprintf(topic, sizeof(topic), "rollsense/dev%d/status", i);
+		assert_int_equal(feed(l, topic, "online", 1), i < 64 ? i : -1);
+	}
+	assert_int_equal(live_device_count(l), 64);
+	assert_int_equal(live_ignored(l), 1);
+	assert_int_equal(feed(l, "rollsense/dev63/status", "offline", 1), 63);
+	assert_int_equal(live_ignored(l), 1);
+	assert_int_equal(live_malformed(l), 0);
+}
+
+/* The page: a phone's viewport, dark mode, the navigation, the stream it
+ * opens, what it says before any device and without JavaScript, the tare
+ * button only when commands are on, and nothing from elsewhere. */
+static void test_page(void **state)
+{
+	struct textbuf b;
+	const char *page;
+
+	(void)state;
+	textbuf_init(&b, 0);
+	live_page_html(&b, false);
+	page = textbuf_text(&b);
+	assert_false(textbuf_failed(&b));
+	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
+	assert_non_null(strstr(page, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+	assert_non_null(strstr(page, "@media (prefers-color-scheme:dark)"));
+	assert_non_null(strstr(page, "<a href=\"/\" aria-current=\"page\">Live</a>"
+				     "<a href=\"/sessions\">Sessions</a><a href=\"/history\">History</a>"));
+	assert_non_null(strstr(page, "new EventSource(\"/events\")"));
+	assert_non_null(strstr(page, "addEventListener(\"device\""));
+	assert_non_null(strstr(page, "<p id=\"waiting\" class=\"muted\">waiting for a device…</p>"));
+	assert_non_null(strstr(page, "<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>"));
+	assert_non_null(strstr(page, "<noscript><p>The live view needs JavaScript"));
+	assert_non_null(strstr(page, "data-commands=\"0\""));
+	assert_null(strstr(page, "http:"));
+	assert_null(strstr(page, "https:"));
+	assert_null(strstr(page, "@import"));
+	assert_true(strlen(page) < 12000);
+	assert_true(strcmp(page + strlen(page) - 8, "</html>\n") == 0);
+	textbuf_reset(&b);
+	live_page_html(&b, true);
+	assert_non_null(strstr(textbuf_text(&b), "data-commands=\"1\""));
+	textbuf_free(&b);
+}
+
+static int setup(void **state)
+{
+	*state = live_new("rollsense");
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	live_free(*state);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hold_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_event_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_limit, setup, teardown),
+		cmocka_unit_test(test_page),
+	};
+
+	tests_select();
+	return cmocka_run_group_tests_name("test_live", tests, NULL, NULL);
+}
