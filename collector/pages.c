@@ -75,12 +75,6 @@ static void page_foot(const struct page *pg)
 	textbuf_puts(pg->out, "</main></body></html>\n");
 }
 
-/* The status, after the page: 500 if the text could not be held whole. */
-static int page_status(const struct textbuf *out, int status)
-{
-	return textbuf_failed(out) ? 500 : status;
-}
-
 /* A page that only says what is wrong: "no session 42". */
 static int page_message(struct textbuf *out, int status, const char *title, const char *msg)
 {
@@ -94,7 +88,20 @@ static int page_message(struct textbuf *out, int status, const char *title, cons
 	textbuf_html(out, msg);
 	textbuf_puts(out, "</p>\n");
 	page_foot(&pg);
-	return page_status(out, status);
+	return textbuf_failed(out) ? 500 : status;
+}
+
+/* The status, once the page is written: if it did not fit out, a 500 page
+ * saying so instead. */
+static int page_status(struct textbuf *out, int status)
+{
+	char msg[160];
+
+	if (!textbuf_failed(out))
+		return status;
+	snprintf(msg, sizeof(msg), "The page would be larger than %zu bytes, the most this server "
+		 "sends at once: ask for a shorter period.", out->limit);
+	return page_message(out, 500, "Page too large", msg);
 }
 
 static void session_link(const struct page *pg, int64_t id)
