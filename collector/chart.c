@@ -17,8 +17,8 @@
  * axes take the page's own colour (currentColor). */
 #define COLOUR_PRESSURE "#2f6fd6"
 #define COLOUR_TEMPERATURE "#d6452f"
-static const char *const class_names[3] = { "short", "effective", "long" };
-static const char *const class_colours[3] = { "#8c8c8c", "#2e9d5b", "#e08a1e" };
+const char *const chart_class_names[3] = { "short", "effective", "long" };
+const char *const chart_class_colours[3] = { "#8c8c8c", "#2e9d5b", "#e08a1e" };
 
 void chart_columns_init(struct chart_columns *c, double span_s, unsigned n, bool ends,
 			enum chart_channel channel)
@@ -324,7 +324,7 @@ static void value_ticks(const struct scale *sc, int ch, struct textbuf *out)
 static int class_index(const char *name)
 {
 	for (int i = 0; i < 3; i++)
-		if (strcmp(name, class_names[i]) == 0)
+		if (strcmp(name, chart_class_names[i]) == 0)
 			return i;
 	return 0;
 }
@@ -349,9 +349,9 @@ static void hold_rects(const struct scale *sc, const struct chart_hold *holds, s
 			       "data-duration=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 			       "height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.3\"><title>%s hold, "
 			       "%s s, peak %.1f kPa, mean %.1f kPa</title></rect>\n",
-			       class_names[k], class_names[k], dur, x0, PLOT_Y,
-			       x1 - x0 > 0.5 ? x1 - x0 : 0.5, PLOT_H, class_colours[k], class_names[k],
-			       dur, h->peak_kpa, h->mean_kpa);
+			       chart_class_names[k], chart_class_names[k], dur, x0, PLOT_Y,
+			       x1 - x0 > 0.5 ? x1 - x0 : 0.5, PLOT_H, chart_class_colours[k],
+			       chart_class_names[k], dur, h->peak_kpa, h->mean_kpa);
 		/* About 0.55 em a character, and "+ s". */
 		half = 0.55 * FONT_PX * (double)(strlen(dur) + 2) / 2;
 		if (x1 - x0 >= 2 * half)
@@ -380,7 +380,7 @@ static void legend(const struct detector_cfg *det, struct textbuf *out)
 	for (int i = 0; i < 3; i++) {
 		textbuf_printf(out, "<rect x=\"%.1f\" y=\"6\" width=\"12\" height=\"12\" fill=\"%s\""
 			       " fill-opacity=\"0.5\"/><text x=\"%.1f\" y=\"17\">", at[i],
-			       class_colours[i], at[i] + 16);
+			       chart_class_colours[i], at[i] + 16);
 		if (i == 0)
 			textbuf_printf(out, "short (&lt; %g s)</text>", det->effective_s);
 		else if (i == 1)
