@@ -66,17 +66,18 @@ static struct store *open_db(const struct unit_dir *fx)
 	return st;
 }
 
-/* Readings seq first.. of run_id, 10 Hz from mono0 (ts = t0 + mono -
- * mono0), pressure kpa(i) and temperature temp_c. */
-static void readings_store(struct store *st, int64_t run_id, const char *run, size_t n,
-			   double mono0, double t0, double (*kpa)(size_t i), double temp_c)
+/* n readings of run_id from seq first, 10 Hz from mono0 (ts = t0 + mono -
+ * mono0), pressure kpa(i) and temperature temp_c. The 601st has a fault. */
+static void readings_store(struct store *st, int64_t run_id, const char *run, uint64_t first,
+			   size_t n, double mono0, double t0, double (*kpa)(size_t i),
+			   double temp_c)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct reading r;
 
 		memset(&r, 0, sizeof(r));
 		snprintf(r.run, sizeof(r.run), "%s", run);
-		r.seq = i + 1;
+		r.seq = first + i;
 		r.mono = mono0 + (double)i * 0.1;
 		r.ts = t0 + (double)i * 0.1;
 		r.pressure_kpa = kpa(i);
@@ -102,6 +103,14 @@ static double scripted_kpa(size_t i)
 	return 3;
 }
 
+static double no_kpa(size_t i)
+{
+	(void)i;
+	return 0.5;
+}
+
+/* Its run also has 10 s of readings before and after it, which are not
+ * the session's. */
 static void scripted_session(struct store *st)
 {
 	struct detector_summary s;
@@ -109,7 +118,10 @@ static void scripted_session(struct store *st)
 	int64_t run_id, id;
 
 	assert_int_equal(store_run_id(st, "ball1", "00000000000000a1", &run_id), 0);
-	readings_store(st, run_id, "00000000000000a1", 1201, 100, T_0356Z, scripted_kpa, 40);
+	readings_store(st, run_id, "00000000000000a1", 1, 100, 90, T_0356Z - 10, no_kpa, 20);
+	readings_store(st, run_id, "00000000000000a1", 101, 1201, 100, T_0356Z, scripted_kpa, 40);
+	readings_store(st, run_id, "00000000000000a1", 1302, 100, 220.1, T_0356Z + 120.1, no_kpa,
+		       20);
 	memset(&s, 0, sizeof(s));
 	s.start_mono_s = 100;
 	s.end_mono_s = 220;
@@ -225,6 +237,28 @@ static void test_unknown_session(void **state)
 	free(text);
 }
 
+/* A page that does not fit the server's limit is a short 500 page saying
+ * so, never a page cut off. */
+static void test_page_too_large(void **state)
+{
+	struct store *st = open_db(*state);
+	struct textbuf out;
+
+	textbuf_init(&out, 4096);
+	assert_int_equal(pages_session(st, &det, 1, &out), 500);
+	assert_false(textbuf_failed(&out));
+	assert_non_null(strstr(textbuf_text(&out), "<p>The page would be larger than 4096 bytes, "
+						   "the most this server sends at once: ask for a "
+						   "shorter period.</p>"));
+	textbuf_reset(&out);
+	assert_int_equal(api_session(st, 1, true, &out), 500);
+	assert_string_equal(textbuf_text(&out), "{\"error\":\"the answer would be larger than 4096 "
+				"bytes, the most this server sends at once: ask for a shorter "
+				"period, or without raw=1\"}\n");
+	textbuf_free(&out);
+	store_close(st);
+}
+
 static void test_sessions_page(void **state)
 {
 	struct route q = all;
@@ -281,7 +315,8 @@ static void test_api_session_raw_and_downsampled(void **state)
 			     "duration_s"), 61.0, 1e-9);
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(json_obj(doc, "readings"), "downsampled")));
 	rows = cJSON_GetObjectItem(json_obj(doc, "readings"), "rows");
-	/* Every reading: seq 1..1201, first and last by hand. */
+	/* Every reading of the session, none of the run's others: seq
+	 * 101..1301, first and last by hand. */
 	assert_int_equal(cJSON_GetArraySize(rows), 1201);
 	row = cJSON_GetArrayItem(rows, 0);
 	assert_near(cJSON_GetArrayItem(row, 0)->valuedouble, T_0356Z, 1e-3);
@@ -318,7 +353,7 @@ static void test_api_devices_and_sessions(void **state)
 	text = CALL(*state, &status, api_devices(st_, &out));
 	assert_int_equal(status, 200);
 	assert_string_equal(text, "[\n{\"device\":\"ball1\",\"sessions\":1,"
-				  "\"first_ts\":1795492570.000,\"last_ts\":1795492690.000}\n]\n");
+				  "\"first_ts\":1795492560.000,\"last_ts\":1795492700.000}\n]\n");
 	free(text);
 	text = CALL(*state, &status, api_sessions(st_, &q, &out));
 	assert_int_equal(status, 200);
@@ -462,7 +497,7 @@ static void test_hour_page_size(void **state)
 
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_run_id(st, "roller1", "00000000000000b2", &run_id), 0);
-	readings_store(st, run_id, "00000000000000b2", 36000, 0, T_0356Z + 86400, hour_kpa, 39);
+	readings_store(st, run_id, "00000000000000b2", 1, 36000, 0, T_0356Z + 86400, hour_kpa, 39);
 	memset(&s, 0, sizeof(s));
 	s.end_mono_s = 3599.9;
 	s.duration_s = 3599.9;
@@ -494,6 +529,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		WITH_SESSION(test_session_page),
 		WITH_SESSION(test_unknown_session),
+		WITH_SESSION(test_page_too_large),
 		WITH_SESSION(test_sessions_page),
 		WITH_SESSION(test_api_session_raw_and_downsampled),
 		WITH_SESSION(test_api_devices_and_sessions),
