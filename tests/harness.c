@@ -1122,6 +1122,7 @@ out:
 	free(raw);
 	free(data);
 	return ink;
+}
 
 /* ---- HTTP ---- */
 
