@@ -25,6 +25,7 @@
 #include "report.h"
 #include "store.h"
 #include "topic.h"
+#include "watch.h"
 
 #define HEALTH_EVERY_S 300.0
 #define PURGE_EVERY_S 3600.0
@@ -39,6 +40,7 @@ static void usage(FILE *out)
 		"Usage: rollsense-collector [--config PATH] [--check-config]\n"
 		"       rollsense-collector [--config PATH] report [--json | --csv] [--device ID]\n"
 		"                           [--since TIME] [--until TIME]\n"
+		"       rollsense-collector [--config PATH] watch [--device ID]\n"
 		"Stores the readings of rollsense devices, finds sessions and trigger-point\n"
 		"holds, and publishes session summaries; \"report\" prints what is stored.\n\n"
 		"  -c, --config PATH   configuration file (default %s)\n"
@@ -48,7 +50,9 @@ static void usage(FILE *out)
 		"  -V, --version       print the version\n\n"
 		"report: sessions and each device's daily totals as a table (--json, or --csv\n"
 		"for the sessions alone, for programs); TIME is YYYY-MM-DD, \"YYYY-MM-DD HH:MM\"\n"
-		"(local time) or Unix seconds.\n",
+		"(local time) or Unix seconds.\n"
+		"watch: the devices' pressure, hold timer and heat, live, in the terminal\n"
+		"(plain lines when the output is not a terminal); Ctrl-C quits.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -368,7 +372,9 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		if (strcmp(argv[optind], "report") == 0)
 			return run_report(&cfg, argc - optind, argv + optind);
-		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report)\n", argv[optind]);
+		if (strcmp(argv[optind], "watch") == 0)
+			return watch_run(&cfg, argc - optind, argv + optind);
+		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report, watch)\n", argv[optind]);
 		return DAEMON_EXIT_CONFIG;
 	}
 	return run_daemon(&cfg);
