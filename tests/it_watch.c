@@ -4,8 +4,8 @@
  * socket) the screen shows the pressure bar and the hold timer advancing
  * to the "counts" mark, and Ctrl-C leaves the last screen with the cursor
  * shown again; with stdout in a file it writes plain lines, and --device
- * keeps to one device. The hold is
- * the protocol's example, started at 1796527344.17. */
+ * keeps to one device. The hold is the protocol's example, started at
+ * 1796527344.17. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
