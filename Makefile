@@ -54,6 +54,8 @@ SQLITE_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3 2>/dev/null)
 SQLITE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null || echo -lsqlite3)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 PAHO_LIBS := -lpaho-mqtt3as
 I2C_LIBS := -li2c
 # libgpiod: v1 (Debian 12) or v2 (Debian 13, bookworm-backports) have
@@ -72,14 +74,14 @@ endif
 BASE_CPPFLAGS := -D_GNU_SOURCE -DROLLSENSE_VERSION=\"$(VERSION)\"
 COMMON_CPPFLAGS := -Icommon $(CJSON_CFLAGS)
 SENSORD_CPPFLAGS := -Icommon -Idrivers -Isensord -Isensord/sim $(GPIOD_CFLAGS)
-COLLECTOR_CPPFLAGS := -Icommon -Icollector $(SQLITE_CFLAGS) $(CJSON_CFLAGS)
+COLLECTOR_CPPFLAGS := -Icommon -Icollector $(SQLITE_CFLAGS) $(CJSON_CFLAGS) $(MHD_CFLAGS)
 ALL_CPPFLAGS := $(BASE_CPPFLAGS) -Icommon -Idrivers -Isensord -Isensord/sim -Icollector \
-	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(GPIOD_CFLAGS) $(CPPFLAGS)
+	$(CJSON_CFLAGS) $(SQLITE_CFLAGS) $(GPIOD_CFLAGS) $(MHD_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 SENSORD_LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(CJSON_LIBS) -lm -lpthread
-COLLECTOR_LIBS := $(PAHO_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
-LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(CJSON_LIBS) -lm -lpthread
+COLLECTOR_LIBS := $(PAHO_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(CJSON_LIBS) -lm -lpthread
+LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 COMMON_SRCS :=
 DRIVERS_SRCS :=

@@ -23,6 +23,7 @@
 #include "notify.h"
 #include "reading.h"
 #include "report.h"
+#include "serve.h"
 #include "store.h"
 #include "topic.h"
 #include "watch.h"
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 		"Usage: rollsense-collector [--config PATH] [--check-config]\n"
 		"       rollsense-collector [--config PATH] report [--json | --csv] [--device ID]\n"
 		"                           [--since TIME] [--until TIME]\n"
+		"       rollsense-collector [--config PATH] serve\n"
 		"       rollsense-collector [--config PATH] watch [--device ID]\n"
 		"Stores the readings of rollsense devices, finds sessions and trigger-point\n"
 		"holds, and publishes session summaries; \"report\" prints what is stored.\n\n"
@@ -51,6 +53,8 @@ static void usage(FILE *out)
 		"report: sessions and each device's daily totals as a table (--json, or --csv\n"
 		"for the sessions alone, for programs); TIME is YYYY-MM-DD, \"YYYY-MM-DD HH:MM\"\n"
 		"(local time) or Unix seconds.\n"
+		"serve: the web page (live view, sessions, history) and its JSON API on\n"
+		"web.listen (default http://127.0.0.1:8480/), the database read-only.\n"
 		"watch: the devices' pressure, hold timer and heat, live, in the terminal\n"
 		"(plain lines when the output is not a terminal); Ctrl-C quits.\n",
 		CONFIG_DEFAULT_PATH);
@@ -372,9 +376,17 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		if (strcmp(argv[optind], "report") == 0)
 			return run_report(&cfg, argc - optind, argv + optind);
+		if (strcmp(argv[optind], "serve") == 0) {
+			if (optind + 1 < argc) {
+				fprintf(stderr, "serve: unexpected argument \"%s\"\n", argv[optind + 1]);
+				return DAEMON_EXIT_CONFIG;
+			}
+			return serve_run(&cfg);
+		}
 		if (strcmp(argv[optind], "watch") == 0)
 			return watch_run(&cfg, argc - optind, argv + optind);
-		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report, watch)\n", argv[optind]);
+		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report, serve, watch)\n",
+			argv[optind]);
 		return DAEMON_EXIT_CONFIG;
 	}
 	return run_daemon(&cfg);

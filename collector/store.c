@@ -1374,6 +1374,44 @@ static int db_configure(sqlite3 *db, const char *path, char *err, size_t err_len
 	return 0;
 }
 
+/* Prepares every statement once (writes too: on a read-only connection
+ * they fail only when run). 0, or -1 with err set and none left prepared. */
+static int stmts_prepare(struct store *st, const char *path, char *err, size_t err_len)
+{
+	for (int i = 0; i < STMT_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &st->stmt[i], NULL);
+
+		if (rc != SQLITE_OK) {
+			err_set(err, err_len, "%s: preparing statement %d: %s", path, i,
+				sqlite3_errmsg(st->db));
+			for (int j = 0; j < i; j++) {
+				sqlite3_finalize(st->stmt[j]);
+				st->stmt[j] = NULL;
+			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* An open that failed: the connection closed, st freed. Returns NULL. */
+static struct store *store_discard(struct store *st)
+{
+	sqlite3_close(st->db);			/* NULL is a harmless no-op */
+	free(st);
+	errno = EINVAL;
+	return NULL;
+}
+
+/* The end of an open: the statements prepared, or st discarded (NULL). */
+static struct store *store_ready(struct store *st, const char *path, char *err, size_t err_len)
+{
+	if (stmts_prepare(st, path, err, err_len) < 0)
+		return store_discard(st);
+	return st;
+}
+
 struct store *store_open(const char *path, char *err, size_t err_len)
 {
 	struct store *st;
@@ -1420,25 +1458,77 @@ struct store *store_open(const char *path, char *err, size_t err_len)
 		goto err_close;
 	if (schema_migrate(st->db, path, err, err_len) < 0)
 		goto err_close;
-	for (int i = 0; i < STMT_COUNT; i++) {
-		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					&st->stmt[i], NULL);
-		if (rc != SQLITE_OK) {
-			err_set(err, err_len, "%s: preparing statement %d: %s", path, i,
-				sqlite3_errmsg(st->db));
-			goto err_finalize;
-		}
-	}
-	return st;
+	return store_ready(st, path, err, err_len);
 
-err_finalize:
-	for (int i = 0; i < STMT_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);	/* NULL is a harmless no-op */
 err_close:
-	sqlite3_close(st->db);			/* likewise */
-	free(st);
-	errno = EINVAL;
-	return NULL;
+	return store_discard(st);
+}
+
+struct store *store_open_readonly(const char *path, char *err, size_t err_len)
+{
+	struct store *st;
+	struct stat sb;
+	int version = 0, app_id = 0;
+
+	err_set(err, err_len, "%s", "");
+	if (!path || !path[0]) {
+		err_set(err, err_len, "store: empty database path");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (stat(path, &sb) < 0) {
+		int saved = errno;
+
+		if (saved == ENOENT)
+			err_set(err, err_len, "%s: no database yet: start rollsense-collector first", path);
+		else
+			err_set(err, err_len, "%s: cannot open: %s", path, strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		err_set(err, err_len, "%s: out of memory", path);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* A WAL reader still writes the -shm index beside the file; the
+	 * database and its journal are left to the collector. */
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		if (st->db)
+			err_set_db(err, err_len, path, st->db, "cannot open");
+		else
+			err_set(err, err_len, "%s: cannot open: out of memory", path);
+		goto err_close;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (query_int(st->db, "PRAGMA user_version", &version) < 0 ||
+	    query_int(st->db, "PRAGMA application_id", &app_id) < 0 ||
+	    sqlite3_exec(st->db, "PRAGMA query_only=1", NULL, NULL, NULL) != SQLITE_OK) {
+		err_set_db(err, err_len, path, st->db, "reading the schema version");
+		goto err_close;
+	}
+	if (version != 0 && app_id != STORE_APPLICATION_ID) {
+		err_set(err, err_len, "%s: not a rollsense database", path);
+		goto err_close;
+	}
+	/* Only the collector migrates: a reader never changes the file. */
+	if (version < store_schema_version()) {
+		err_set(err, err_len, "%s: schema version %d is older than this program's (%d); "
+			"start rollsense-collector once to upgrade it", path, version,
+			store_schema_version());
+		goto err_close;
+	}
+	if (version > store_schema_version()) {
+		err_set(err, err_len, "%s: schema version %d is newer than this program knows (%d)",
+			path, version, store_schema_version());
+		goto err_close;
+	}
+	return store_ready(st, path, err, err_len);
+
+err_close:
+	return store_discard(st);
 }
 
 void store_close(struct store *st)

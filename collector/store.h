@@ -24,6 +24,11 @@ struct store;
  * "PATH: what is wrong" (cannot open, not a rollsense database, newer schema
  * than this program knows). */
 struct store *store_open(const char *path, char *err, size_t err_len);
+/* Opens the database at path for reading only (`serve`): no migration, no
+ * write. NULL with err "PATH: no database yet: start rollsense-collector
+ * first" when the file does not exist, or naming a schema older or newer
+ * than this program's, or a file that is not a rollsense database. */
+struct store *store_open_readonly(const char *path, char *err, size_t err_len);
 void store_close(struct store *st);
 
 /* The schema version this program writes (the last migration's number). */

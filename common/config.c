@@ -1204,6 +1204,62 @@ static const struct config_section homeassistant_section = {
 	TABLE(homeassistant_keys), NULL, BOTH
 };
 
+int config_listen_split(const char *listen, char *host, size_t host_len, unsigned *port)
+{
+	const char *h = listen, *end, *p;
+	unsigned long v = 0;
+	size_t n;
+
+	if (listen[0] == '[') {
+		h = listen + 1;
+		end = h + strspn(h, "0123456789abcdefABCDEF:.");
+		if (*end != ']' || end == h)
+			return -1;
+		p = end + 1;
+	} else {
+		end = h + strspn(h, "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789.-");
+		if (end == h)
+			return -1;
+		p = end;
+	}
+	if (*p != ':' || p[1] < '0' || p[1] > '9')
+		return -1;
+	/* At most 5 digits are read, so the value cannot overflow. */
+	for (p++, n = 0; *p >= '0' && *p <= '9'; p++, n++) {
+		if (n == 5)
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	n = (size_t)(end - h);
+	if (*p != '\0' || v < 1 || v > 65535 || n >= host_len)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = (unsigned)v;
+	return 0;
+}
+
+static int listen_check(struct parse_ctx *ctx, const char *path, const char *listen)
+{
+	char shown[SHOW_BUF], host[128];
+	unsigned port;
+
+	if (config_listen_split(listen, host, sizeof(host), &port) < 0)
+		return fail(ctx, path, "%s is not HOST:PORT (such as 127.0.0.1:8480, 0.0.0.0:8480 "
+			    "or [::]:8480)", show(listen, shown));
+	return 0;
+}
+
+/* Read by `rollsense-collector serve` when it starts. */
+static const struct config_key web_keys[] = {
+	ROW(struct web_cfg, listen, KEY_STRING, .def_str = "127.0.0.1:8480", .check = listen_check),
+	ROW(struct web_cfg, max_clients, KEY_UNSIGNED, RANGE(1, 1024), .def = 32),
+	ROW(struct web_cfg, timeout_s, KEY_UNSIGNED, RANGE(1, 3600), .def = 30),
+	ROW(struct web_cfg, commands, KEY_BOOL, .def = false),
+};
+static const struct config_section web_section = { TABLE(web_keys), NULL, CONFIG_COLLECTOR };
+
 static int root_done(struct parse_ctx *ctx, void *base)
 {
 	const struct rs_config *cfg = base;
@@ -1230,6 +1286,7 @@ static const struct config_key root_keys[] = {
 	ROW(struct rs_config, detector, KEY_SECTION, SECTION(detector_section)),
 	ROW(struct rs_config, collector, KEY_SECTION, SECTION(collector_section)),
 	ROW(struct rs_config, homeassistant, KEY_SECTION, SECTION(homeassistant_section)),
+	ROW(struct rs_config, web, KEY_SECTION, SECTION(web_section)),
 };
 static const struct config_section root_section = { TABLE(root_keys), root_done, 0 };
 

@@ -132,6 +132,14 @@ struct collector_cfg {
 					 * the readings in it count as missing; default 300 */
 };
 
+/* "web": what `rollsense-collector serve` listens on and allows. */
+struct web_cfg {
+	char listen[128];		/* "HOST:PORT", "[IPv6]:PORT"; "127.0.0.1:8480" */
+	unsigned max_clients;		/* 1..1024, default 32: more connections get a 503 */
+	unsigned timeout_s;		/* 1..3600, default 30: an idle or slow client is closed */
+	bool commands;			/* false: the page may not send commands (tare) */
+};
+
 struct rs_config {
 	char path[CONFIG_PATH_MAX];	/* the file it came from */
 	char device_id[CONFIG_DEVICE_ID_MAX + 1];	/* "": none given (the collector needs none) */
@@ -141,6 +149,7 @@ struct rs_config {
 	struct detector_cfg detector;
 	struct collector_cfg collector;
 	struct homeassistant_cfg homeassistant;
+	struct web_cfg web;
 };
 
 /* Fills every default. */
@@ -169,6 +178,11 @@ enum config_daemon {
  * there are; 0 leaves names "". */
 size_t config_restart_keys(const struct rs_config *old, const struct rs_config *next,
 			   enum config_daemon daemon, char *names, size_t len);
+
+/* Splits web.listen's "HOST:PORT" (HOST a name or IPv4 address, or an IPv6
+ * address in brackets, given here without them) into host (host_len bytes)
+ * and *port (1..65535). 0, or -1 when listen is not of that form. */
+int config_listen_split(const char *listen, char *host, size_t host_len, unsigned *port);
 
 /* True if id matches [A-Za-z0-9_-]{1,64}. */
 bool config_device_id_valid(const char *id);

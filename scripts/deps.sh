@@ -17,7 +17,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev
-libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind
+libsqlite3-dev libmicrohttpd-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind
 libmosquitto-dev procps python3-minimal time groff-base man-db"
 [ $# -eq 0 ] || PACKAGES="$*"
 

@@ -42,6 +42,7 @@
 #define SENSORS(...) "{'device_id':'r','sensord':{'sensors':[" __VA_ARGS__ "]}}"
 
 static struct rs_config cfg;	/* static: some 15 KiB */
+static struct rs_config old_cfg;	/* static: some 15 KiB */
 static char err[2048];
 static char text[8192];
 
@@ -323,7 +324,7 @@ static void test_error_unknown_keys(void **state)
 	(void)state;
 	expect_error("{'device_id':'r','colector':{}}",
 		     "cfg.json: colector: unknown key (known: device_id, log_level, mqtt, sensord, "
-		     "detector, collector, homeassistant)");
+		     "detector, collector, homeassistant, web)");
 	expect_error(SENSORS(BMP ",{'driver':'mcp9808','bus':'/dev/i2c-1','adress':'0x18',"
 			     "'provides':['temperature_c']}"),
 		     "cfg.json: sensord.sensors[1].adress: unknown key (known: driver, bus, address, "
@@ -335,7 +336,7 @@ static void test_error_unknown_keys(void **state)
 	/* A hostile key is escaped in the message. */
 	expect_error("{'device_id':'r','a\\nb':1}",
 		     "cfg.json: a\\x0ab: unknown key (known: device_id, log_level, mqtt, sensord, "
-		     "detector, collector, homeassistant)");
+		     "detector, collector, homeassistant, web)");
 	expect_error("{'device_id':'r','log_level':'info','log_level':'debug'}",
 		     "cfg.json: log_level: given twice");
 	expect_error("{'device_id':'r','sensord':{'feedback':{'chip':'gpiochip0','lde':17}}}",
@@ -374,6 +375,60 @@ static void test_feedback_and_homeassistant(void **state)
 		     "cfg.json: sensord.feedback.led: expected a line offset (a number) or a line name (a string)");
 	expect_error("{'device_id':'r','homeassistant':{'discovery_prefix':'ha/#'}}",
 		     "cfg.json: homeassistant.discovery_prefix: \"ha/#\" contains '#', an MQTT wildcard");
+}
+
+/* "web": defaults, good and bad addresses, ranges; its keys wait for a
+ * restart of the collector's side (serve). */
+static void test_web(void **state)
+{
+	static const char good[] = "{\"web\":{\"listen\":\"[::]:80\",\"max_clients\":256,"
+				   "\"timeout_s\":5,\"commands\":true}}";
+	char host[64], names[256];
+	unsigned port = 0;
+
+	(void)state;
+	assert_int_equal(config_parse("{}", 2, "cfg.json", "/", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.web.listen, "127.0.0.1:8480");
+	assert_int_equal(cfg.web.max_clients, 32);
+	assert_int_equal(cfg.web.timeout_s, 30);
+	assert_false(cfg.web.commands);
+	old_cfg = cfg;
+	assert_int_equal(config_parse(good, sizeof(good) - 1, "cfg.json", "/", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.web.listen, "[::]:80");
+	assert_int_equal(cfg.web.max_clients, 256);
+	assert_int_equal(cfg.web.timeout_s, 5);
+	assert_true(cfg.web.commands);
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 4);
+	assert_string_equal(names, "web.listen, web.max_clients, web.timeout_s, web.commands");
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, names, sizeof(names)), 0);
+
+	assert_int_equal(config_listen_split("[::]:8480", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "::");
+	assert_int_equal(port, 8480);
+	assert_int_equal(config_listen_split("0.0.0.0:8480", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "0.0.0.0");
+	assert_int_equal(config_listen_split("pi.local:1", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "pi.local");
+	assert_int_equal(port, 1);
+	assert_int_equal(config_listen_split("pi.local:1", host, 8, &port), -1);
+
+	expect_error("{'web':{'listen':'x'}}", "cfg.json: web.listen: \"x\" is not HOST:PORT (such as "
+		     "127.0.0.1:8480, 0.0.0.0:8480 or [::]:8480)");
+	expect_error("{'web':{'listen':'127.0.0.1:65536'}}", "cfg.json: web.listen: \"127.0.0.1:65536\" "
+		     "is not HOST:PORT (such as 127.0.0.1:8480, 0.0.0.0:8480 or [::]:8480)");
+	expect_error("{'web':{'listen':':8480'}}", "cfg.json: web.listen: \":8480\" is not HOST:PORT "
+		     "(such as 127.0.0.1:8480, 0.0.0.0:8480 or [::]:8480)");
+	expect_error("{'web':{'listen':'[::1]8480'}}", "cfg.json: web.listen: \"[::1]8480\" is not "
+		     "HOST:PORT (such as 127.0.0.1:8480, 0.0.0.0:8480 or [::]:8480)");
+	expect_error("{'web':{'listen':'host:0'}}", "cfg.json: web.listen: \"host:0\" is not HOST:PORT "
+		     "(such as 127.0.0.1:8480, 0.0.0.0:8480 or [::]:8480)");
+	expect_error("{'web':{'max_clients':0}}", "cfg.json: web.max_clients: 0 is out of range (1..1024)");
+	expect_error("{'web':{'max_clients':1025}}",
+		     "cfg.json: web.max_clients: 1025 is out of range (1..1024)");
+	expect_error("{'web':{'timeout_s':3601}}", "cfg.json: web.timeout_s: 3601 is out of range (1..3600)");
+	expect_error("{'web':{'commands':'yes'}}", "cfg.json: web.commands: expected true or false");
+	expect_error("{'web':{'port':80}}",
+		     "cfg.json: web.port: unknown key (known: listen, max_clients, timeout_s, commands)");
 }
 
 static void test_error_wrong_driver_key(void **state)
@@ -1037,7 +1092,6 @@ static void test_hostile_input(void **state)
 
 /* ---- reload ------------------------------------------------------------ */
 
-static struct rs_config old_cfg;	/* static: some 15 KiB */
 
 /* What daemon would have to restart for, going from the configuration in
  * old_cfg to json. */
@@ -1110,6 +1164,7 @@ int main(void)
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_error_unknown_keys),
 		cmocka_unit_test(test_feedback_and_homeassistant),
+		cmocka_unit_test(test_web),
 		cmocka_unit_test(test_error_wrong_driver_key),
 		cmocka_unit_test(test_error_types),
 		cmocka_unit_test(test_error_ranges),

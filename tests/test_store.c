@@ -252,6 +252,45 @@ static void test_newer_schema_refused(void **state)
 	assert_string_equal(err, want);
 }
 
+/* serve's open: a missing file, an older or newer schema are refused with
+ * a message saying what to do; a current one reads what the writer stored
+ * and refuses to write. */
+static void test_readonly_open(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct store_counts c;
+	struct store *st, *ro;
+	char err[512], want[512];
+	int64_t run_id;
+
+	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: no database yet: start rollsense-collector first", fx->path);
+	assert_string_equal(err, want);
+
+	st = open_ok(fx);
+	assert_int_equal(store_run_id(st, DEVICE, RUN_A, &run_id), 0);
+	readings_store(st, run_id, RUN_A, 1, 5, 1000);
+	ro = store_open_readonly(fx->path, err, sizeof(err));
+	if (!ro)
+		fail_msg("store_open_readonly: %s", err);
+	counts_get(ro, &c);
+	assert_int_equal(c.readings, 5);
+	assert_int_equal(store_run_id(ro, DEVICE, RUN_B, &run_id), -1);
+	store_close(ro);
+	store_close(st);
+
+	file_put_be32(fx->path, 60, 2);
+	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: schema version 2 is older than this program's (3); "
+		 "start rollsense-collector once to upgrade it", fx->path);
+	assert_string_equal(err, want);
+	file_put_be32(fx->path, 60, 99);
+	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (3)",
+		 fx->path);
+	assert_string_equal(err, want);
+}
+
 static void test_not_a_database_refused(void **state)
 {
 	struct unit_dir *fx = *state;
@@ -944,6 +983,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_create_reopen_keeps_data),
 		TEST(test_schema_version_in_file_header),
+		TEST(test_readonly_open),
 		TEST(test_newer_schema_refused),
 		TEST(test_not_a_database_refused),
 		TEST(test_foreign_sqlite_database_refused),
