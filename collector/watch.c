@@ -76,11 +76,12 @@ static void totals_text(unsigned n_short, unsigned n_effective, unsigned n_long,
 			double heat_s, char *buf, size_t size)
 {
 	char hold[24], heat[24];
+	unsigned all = n_short + n_effective + n_long;
 
 	minutes_text(hold_s, hold, sizeof(hold));
 	minutes_text(heat_s, heat, sizeof(heat));
-	snprintf(buf, size, "%u holds (%u short, %u effective, %u long), hold time %s, heat %s",
-		 n_short + n_effective + n_long, n_short, n_effective, n_long, hold, heat);
+	snprintf(buf, size, "%u %s (%u short, %u effective, %u long), hold time %s, heat %s", all,
+		 all == 1 ? "hold" : "holds", n_short, n_effective, n_long, hold, heat);
 }
 
 static void session_text(const struct live_device *d, char *buf, size_t size)

@@ -201,7 +201,7 @@ static void test_terminal(void **state)
 	expect_screen(f, "  session   0 holds (0 short, 0 effective, 0 long), hold time 0:00, heat 0:00\n");
 	publish(f, "event", hold_ended);
 	expect_screen(f, "  last hold 24.8 s    effective\n");
-	expect_screen(f, "  session   1 holds (0 short, 1 effective, 0 long), hold time 0:25, heat 0:00\n");
+	expect_screen(f, "  session   1 hold (0 short, 1 effective, 0 long), hold time 0:25, heat 0:00\n");
 
 	/* Ctrl-C: exit 0, the last screen left in place, the cursor back. */
 	free(tmux_output(f, "send-keys", "C-c"));

@@ -383,6 +383,9 @@ static void test_page(void **state)
 	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
 	assert_non_null(strstr(page, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
 	assert_non_null(strstr(page, "@media (prefers-color-scheme:dark)"));
+	/* The badge and the banner are hidden by the attribute, which the
+	 * stylesheet's own display must not override. */
+	assert_non_null(strstr(page, "[hidden]{display:none!important}"));
 	assert_non_null(strstr(page, "<a href=\"/\" aria-current=\"page\">Live</a>"
 				     "<a href=\"/sessions\">Sessions</a><a href=\"/history\">History</a>"));
 	assert_non_null(strstr(page, "new EventSource(\"/events\")"));
