@@ -12,6 +12,7 @@
 
 #include <cJSON.h>
 
+#include "pages.h"
 #include "reading.h"
 #include "topic.h"
 #include "utf8.h"
@@ -491,15 +492,15 @@ static const char page_head[] =
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	"<meta name=\"color-scheme\" content=\"light dark\">\n"
 	"<title>rollsense: live</title>\n"
-	"<style>\n"
-	":root{--bg:#fff;--fg:#1b1f23;--muted:#5c6670;--card:#f2f4f6;--line:#cfd5db;--accent:#1f6feb;--ok:#1a7f37;--warn:#b35900;--bad:#c62828}\n"
-	"@media (prefers-color-scheme:dark){:root{--bg:#111417;--fg:#e6e9ec;--muted:#9aa4ad;--card:#1c2126;--line:#363d44;--accent:#58a6ff;--ok:#3fb950;--warn:#f0883e;--bad:#f85149}}\n"
-	"*{box-sizing:border-box}\n"
-	"body{margin:0;background:var(--bg);color:var(--fg);font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;line-height:1.4}\n"
-	"nav{display:flex;flex-wrap:wrap;gap:1em;padding:.6em 1em;border-bottom:1px solid var(--line)}\n"
-	"nav a{color:var(--accent);text-decoration:none}\n"
-	"nav a[aria-current]{color:var(--fg);font-weight:600}\n"
-	"main{max-width:46em;margin:0 auto;padding:1em}\n"
+	"<style>\n";
+/* After pages_css, whose colours and layout every page shares: the live
+ * view's own. */
+static const char page_style[] =
+	"\n:root{--ok:#1a7f37;--warn:#b35900;--bad:#c62828}\n"
+	"@media (prefers-color-scheme:dark){:root{--ok:#3fb950;--warn:#f0883e;--bad:#f85149}}\n"
+	"[hidden]{display:none!important}\n"
+	"nav a[aria-current]{color:var(--fg)}\n"
+	"main{max-width:46em;padding-top:1em}\n"
 	".banner{background:var(--warn);color:#fff;padding:.4em .8em;border-radius:.4em}\n"
 	".card{background:var(--card);border-radius:.6em;padding:1em;margin-bottom:1em;overflow-wrap:anywhere}\n"
 	".card h2{margin:0 0 .4em;font-size:1.2em;display:flex;justify-content:space-between;gap:.5em}\n"
@@ -519,7 +520,6 @@ static const char page_head[] =
 	".kpa{font-size:1.4em;font-variant-numeric:tabular-nums}\n"
 	".heat-on{color:var(--warn);font-weight:600}\n"
 	".badge{display:inline-block;margin-left:.5em;padding:0 .6em;border-radius:1em;background:var(--bad);color:#fff;font-weight:600}\n"
-	".muted{color:var(--muted)}\n"
 	"button{font:inherit;margin-top:.6em;padding:.4em 1.2em}\n"
 	"</style>\n"
 	"</head>\n"
@@ -592,7 +592,8 @@ static const char page_tail[] =
 	"  c.heat = el(\"span\", \"\", temp);\n"
 	"  c.burn = el(\"span\", \"badge\", temp, \"burn risk\");\n"
 	"  c.session = el(\"div\", \"session\", root);\n"
-	"  c.faults = el(\"div\", \"faults muted\", root);\n"
+	"  c.faults = el(\"div\", \"faults\", root);\n"
+	"  c.faults.hidden = true;\n"
 	"  if (commands) {\n"
 	"    el(\"button\", \"tare\", root, \"Tare\").onclick = () => tare(id, c);\n"
 	"    c.msg = el(\"span\", \"muted\", root);\n"
@@ -620,7 +621,8 @@ static const char page_tail[] =
 	"  c.mark.textContent = c.running ? (mark || \"hold…\") : \"last hold: \" + (c.cls || \"\");\n"
 	"}\n"
 	"function holds(n) {\n"
-	"  return (n.holds_short + n.holds_effective + n.holds_long) + \" holds (\" + n.holds_short +\n"
+	"  const all = n.holds_short + n.holds_effective + n.holds_long;\n"
+	"  return all + (all === 1 ? \" hold (\" : \" holds (\") + n.holds_short +\n"
 	"    \" short, \" + n.holds_effective + \" effective, \" + n.holds_long + \" long), hold time \" +\n"
 	"    minutes(n.hold_time_s) + \", heat \" + minutes(n.heat_time_s);\n"
 	"}\n"
@@ -639,6 +641,7 @@ static const char page_tail[] =
 	"  else if (d.last_session) c.session.textContent = \"Last session: \" + holds(d.last_session);\n"
 	"  else c.session.textContent = \"No session yet\";\n"
 	"  c.faults.textContent = d.faults || \"\";\n"
+	"  c.faults.hidden = !d.faults;\n"
 	"  c.hold = d.hold_s;\n"
 	"  c.cls = d.hold_class;\n"
 	"  c.at = performance.now();\n"
@@ -666,6 +669,8 @@ static const char page_tail[] =
 void live_page_html(struct textbuf *out, bool commands)
 {
 	textbuf_puts(out, page_head);
+	textbuf_puts(out, pages_css);
+	textbuf_puts(out, page_style);
 	textbuf_puts(out, commands ? "1" : "0");
 	textbuf_puts(out, page_tail);
 }

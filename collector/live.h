@@ -69,8 +69,14 @@ unsigned long long live_ignored(const struct live *l);
  * event ("hold_ended"); "" after any other message. */
 const char *live_last_event(const struct live *l);
 
-/* One device's view as a JSON object (the data of an SSE "device" event):
- * {"device":"ball1","online":true,"ts":...,"pressure_kpa":12.4,...}. */
+/* One device's view as a JSON object (the data of an SSE "device" event),
+ * every field of struct live_device under its own name except last_ts
+ * ("ts") and the last_session_* fields (one "last_session" object, or
+ * null). Times with 3 decimals, the rest with 2, in the shortest form;
+ * null for NAN, for a ts of 0 and for an empty text:
+ * {"device":"ball1","online":true,"status":"online","run":"5e1f03c29a7b44d1",
+ *  "ts":1796527356.47,"pressure_kpa":14.2,...,"hold_s":12.3,
+ *  "hold_class":"effective",...,"last_session":null}. */
 void live_device_json(const struct live_device *d, struct textbuf *out);
 /* The live page: HTML with its inline CSS and script (a few KB), which
  * opens /events and reconnects by itself. commands: show the tare button

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "live.h"
+#include "pages.h"
 #include "textbuf.h"
 #include "unit.h"
 
@@ -382,7 +383,11 @@ static void test_page(void **state)
 	assert_false(textbuf_failed(&b));
 	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
 	assert_non_null(strstr(page, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+	assert_non_null(strstr(page, pages_css));	/* the look every page shares */
 	assert_non_null(strstr(page, "@media (prefers-color-scheme:dark)"));
+	/* The badge and the banner are hidden by the attribute, which the
+	 * stylesheet's own display must not override. */
+	assert_non_null(strstr(page, "[hidden]{display:none!important}"));
 	assert_non_null(strstr(page, "<a href=\"/\" aria-current=\"page\">Live</a>"
 				     "<a href=\"/sessions\">Sessions</a><a href=\"/history\">History</a>"));
 	assert_non_null(strstr(page, "new EventSource(\"/events\")"));
