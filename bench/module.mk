@@ -6,6 +6,13 @@ BENCH_BINS := $(BUILD)/bench/rollsense-loadgen $(BUILD)/bench/paho_min $(BUILD)/
 	      $(BUILD)/bench/pace $(BUILD)/bench/revise
 MOSQUITTO_LIBS := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
+# The session page of a 1-hour session: render time and size.
+BENCH_BINS += $(BUILD)/bench/render
+$(BUILD)/bench/render: $(BUILD)/obj/bench/render.o $(BUILD)/libcollector.a $(BUILD)/libcommon.a \
+		$(BUILD)/libdrivers.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
+
 .PHONY: bench-bins
 bench-bins: $(BENCH_BINS)
 all-tests: $(BUILD)/bench/rollsense-loadgen

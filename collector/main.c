@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mqtt.h"
 #include "notify.h"
+#include "pages.h"
 #include "reading.h"
 #include "report.h"
 #include "serve.h"
@@ -38,8 +39,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: rollsense-collector [--config PATH] [--check-config]\n"
-		"       rollsense-collector [--config PATH] report [--json | --csv] [--device ID]\n"
-		"                           [--since TIME] [--until TIME]\n"
+		"       rollsense-collector [--config PATH] report [--json | --csv | --html FILE]\n"
+		"                           [--device ID] [--since TIME] [--until TIME]\n"
 		"       rollsense-collector [--config PATH] serve\n"
 		"Stores the readings of rollsense devices, finds sessions and trigger-point\n"
 		"holds, and publishes session summaries; \"report\" prints what is stored.\n\n"
@@ -49,7 +50,9 @@ static void usage(FILE *out)
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"
 		"report: sessions and each device's daily totals as a table (--json, or --csv\n"
-		"for the sessions alone, for programs); TIME is YYYY-MM-DD, \"YYYY-MM-DD HH:MM\"\n"
+		"for the sessions alone, for programs; --html: one self-contained page with\n"
+		"each session's picture and the history, FILE \"-\" for stdout); TIME is\n"
+		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\"\n"
 		"(local time) or Unix seconds.\n"
 		"serve: the web page (live view, sessions, history) and its JSON API on\n"
 		"web.listen (default http://127.0.0.1:8480/), the database read-only.\n",
@@ -287,17 +290,55 @@ static int run_daemon(struct rs_config *cfg)
 	return rc;
 }
 
+/* report --html PATH ("-": stdout): the pages' report file. 0, or 1 with
+ * what went wrong said. */
+static int report_html(struct store *st, const struct rs_config *cfg, const struct report_query *q,
+		       const char *path)
+{
+	struct route r = { .kind = ROUTE_SESSIONS, .since_ts = q->since_ts,
+			   .until_ts = q->until_ts };
+	bool to_stdout = strcmp(path, "-") == 0;
+	FILE *out = to_stdout ? stdout : fopen(path, "w");
+	bool write_failed;
+	int rc, saved;
+
+	if (!out) {
+		fprintf(stderr, "report: --html: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	snprintf(r.device, sizeof(r.device), "%s", q->device ? q->device : "");
+	rc = pages_report_html(st, &cfg->detector, &r, out);
+	errno = 0;
+	write_failed = fflush(out) != 0 || ferror(out);
+	saved = errno;
+	if (!to_stdout && fclose(out) != 0 && !write_failed) {
+		write_failed = true;
+		saved = errno;
+	}
+	if (write_failed) {
+		fprintf(stderr, "report: --html: %s: %s\n", path, strerror(saved ? saved : EIO));
+		return 1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "report: --html: %s: the database could not be read\n", path);
+		return 1;
+	}
+	return 0;
+}
+
 static int run_report(const struct rs_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'C' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_query q = { .since_ts = 0, .until_ts = INFINITY, .format = REPORT_TABLE };
+	const char *html = NULL;
 	char err[1024];
 	struct store *st;
 	int opt, rc;
@@ -316,6 +357,9 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 			q.format = f;
 			break;
 		}
+		case 'H':
+			html = optarg;
+			break;
 		case 'd':
 			if (!config_device_id_valid(optarg)) {
 				fprintf(stderr, "report: --device: \"%s\" is not a device id ([A-Za-z0-9_-]{1,64})\n", optarg);
@@ -340,6 +384,11 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 		fprintf(stderr, "report: unexpected argument \"%s\"\n", argv[optind]);
 		return DAEMON_EXIT_CONFIG;
 	}
+	if (html && q.format != REPORT_TABLE) {
+		fprintf(stderr, "report: --html and --%s exclude each other; give one\n",
+			q.format == REPORT_JSON ? "json" : "csv");
+		return DAEMON_EXIT_CONFIG;
+	}
 	st = store_open(cfg->collector.database, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "%s\n", err);
@@ -351,7 +400,7 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 		store_close(st);
 		return rc < 0 ? 1 : DAEMON_EXIT_CONFIG;
 	}
-	rc = report_write(st, &q, stdout) < 0 ? 1 : 0;
+	rc = html ? report_html(st, cfg, &q, html) : report_write(st, &q, stdout) < 0 ? 1 : 0;
 	store_close(st);
 	return rc;
 }

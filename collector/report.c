@@ -8,21 +8,10 @@
 
 #include "summary.h"
 
-/* A device's totals over one local day. */
-struct day {
-	char date[11];		/* YYYY-MM-DD, local */
-	char device[sizeof(((struct store_session *)0)->device)];
-	unsigned sessions;
-	double duration_s, hold_time_s, heat_time_s;
-	size_t holds, effective;
-};
-
 struct report_ctx {
 	FILE *out;
 	size_t sessions;
-	struct day *days;	/* grown as days come; never cut short */
-	size_t n_days, cap_days;
-	bool no_memory;
+	struct report_totals days;
 };
 
 int report_time_parse(const char *text, double *ts)
@@ -57,7 +46,7 @@ int report_time_parse(const char *text, double *ts)
 	return 0;
 }
 
-static void local_time(double ts, const char *fmt, char *buf, size_t len)
+void report_local_time(double ts, const char *fmt, char *buf, size_t len)
 {
 	time_t t = (time_t)floor(ts);
 	struct tm tm;
@@ -73,14 +62,14 @@ static void iso_local(double ts, char *buf, size_t len)
 	char zone[8];
 	size_t n;
 
-	local_time(ts, "%Y-%m-%dT%H:%M:%S", buf, len);
-	local_time(ts, "%z", zone, sizeof(zone));
+	report_local_time(ts, "%Y-%m-%dT%H:%M:%S", buf, len);
+	report_local_time(ts, "%z", zone, sizeof(zone));
 	n = strlen(buf);
 	if (strlen(zone) == 5)
 		snprintf(buf + n, len - n, "%.3s:%s", zone, zone + 3);
 }
 
-static void duration_text(double s, char *buf, size_t len)
+void report_duration_text(double s, char *buf, size_t len)
 {
 	long total = lround(s);
 
@@ -100,32 +89,32 @@ static size_t count_class(const struct store_session *s, const char *cls)
 	return n;
 }
 
-/* Adds s to its device's day. Sessions come by start time, so the days of
- * the date at hand are the last ones. */
-static void add_to_day(struct report_ctx *c, const struct store_session *s)
+void report_totals_add(struct report_totals *t, const struct store_session *s)
 {
-	char date[11];
-	struct day *d = NULL;
+	char period[11];
+	struct report_total *d = NULL;
 
-	local_time(s->start_ts, "%Y-%m-%d", date, sizeof(date));
-	for (size_t i = c->n_days; !d && i-- > 0 && strcmp(c->days[i].date, date) == 0;)
-		if (strcmp(c->days[i].device, s->device) == 0)
-			d = &c->days[i];
-	if (!d && c->n_days == c->cap_days) {
-		size_t cap = c->cap_days ? c->cap_days * 2 : 64;
-		struct day *grown = realloc(c->days, cap * sizeof(*grown));
+	report_local_time(s->start_ts, t->period == REPORT_WEEK ? "%G-W%V" : "%Y-%m-%d", period,
+		   sizeof(period));
+	/* Sessions come by start time, so the rows of this period are the last. */
+	for (size_t i = t->n; !d && i-- > 0 && strcmp(t->rows[i].period, period) == 0;)
+		if (strcmp(t->rows[i].device, s->device) == 0)
+			d = &t->rows[i];
+	if (!d && t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct report_total *grown = realloc(t->rows, cap * sizeof(*grown));
 
 		if (!grown) {
-			c->no_memory = true;
+			t->no_memory = true;
 			return;
 		}
-		c->days = grown;
-		c->cap_days = cap;
+		t->rows = grown;
+		t->cap = cap;
 	}
 	if (!d) {
-		d = &c->days[c->n_days++];
+		d = &t->rows[t->n++];
 		memset(d, 0, sizeof(*d));
-		snprintf(d->date, sizeof(d->date), "%s", date);
+		snprintf(d->period, sizeof(d->period), "%s", period);
 		snprintf(d->device, sizeof(d->device), "%s", s->device);
 	}
 	d->sessions++;
@@ -133,16 +122,37 @@ static void add_to_day(struct report_ctx *c, const struct store_session *s)
 	d->hold_time_s += s->hold_time_s;
 	d->heat_time_s += s->heat_time_s;
 	d->holds += s->hold_count;
-	d->effective += count_class(s, "effective");
+	for (size_t i = 0; i < s->holds_stored; i++) {
+		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++) {
+			if (strcmp(s->holds[i].hold_class,
+				   detector_class_name((enum detector_hold_class)c)) == 0) {
+				d->class_holds[c]++;
+				d->class_time_s[c] += s->holds[i].duration_s;
+			}
+		}
+	}
 }
 
-/* Days by date, then device. */
-static int day_cmp(const void *a, const void *b)
+/* Rows by period, then device. */
+static int total_cmp(const void *a, const void *b)
 {
-	const struct day *x = a, *y = b;
-	int c = strcmp(x->date, y->date);
+	const struct report_total *x = a, *y = b;
+	int c = strcmp(x->period, y->period);
 
 	return c ? c : strcmp(x->device, y->device);
+}
+
+void report_totals_sort(struct report_totals *t)
+{
+	if (t->n > 1)
+		qsort(t->rows, t->n, sizeof(*t->rows), total_cmp);
+}
+
+void report_totals_free(struct report_totals *t)
+{
+	free(t->rows);
+	t->rows = NULL;
+	t->n = t->cap = 0;
 }
 
 static int each_table(const struct store_session *s, void *ctx)
@@ -154,10 +164,10 @@ static int each_table(const struct store_session *s, void *ctx)
 		fprintf(c->out, "%-16s %-16s %8s %5s %5s %5s %5s %9s %9s %7s %7s\n", "DEVICE", "START",
 			"DURATION", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "HEAT TIME",
 			"MAX °C", "MISSING");
-	local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
-	duration_text(s->duration_s, dur, sizeof(dur));
-	duration_text(s->hold_time_s, hold, sizeof(hold));
-	duration_text(s->heat_time_s, heat, sizeof(heat));
+	report_local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
+	report_duration_text(s->duration_s, dur, sizeof(dur));
+	report_duration_text(s->hold_time_s, hold, sizeof(hold));
+	report_duration_text(s->heat_time_s, heat, sizeof(heat));
 	if (isnan(s->max_temperature_c))
 		snprintf(maxt, sizeof(maxt), "-");
 	else
@@ -165,7 +175,7 @@ static int each_table(const struct store_session *s, void *ctx)
 	fprintf(c->out, "%-16.16s %-16s %8s %5zu %5zu %5zu %5zu %9s %9s %6s %7llu\n", s->device,
 		start, dur, s->hold_count, count_class(s, "short"), count_class(s, "effective"),
 		count_class(s, "long"), hold, heat, maxt, (unsigned long long)s->missing_readings);
-	add_to_day(c, s);
+	report_totals_add(&c->days, s);
 	return 0;
 }
 
@@ -198,7 +208,7 @@ static int each_json(const struct store_session *s, void *ctx)
 	if (summary_encode(&sum, s->device, s->run, 0, buf, sizeof(buf)) < 0)
 		return 0;
 	fprintf(c->out, "%s\n    %s", c->sessions++ ? "," : "", buf);
-	add_to_day(c, s);
+	report_totals_add(&c->days, s);
 	return 0;
 }
 
@@ -250,7 +260,7 @@ int report_device_check(struct store *st, const char *device, const char *db_pat
 
 int report_write(struct store *st, const struct report_query *q, FILE *out)
 {
-	struct report_ctx c = { .out = out };
+	struct report_ctx c = { .out = out, .days = { .period = REPORT_DAY } };
 	int rc;
 
 	switch (q->format) {
@@ -262,15 +272,16 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 	case REPORT_JSON:
 		fputs("{\n  \"sessions\": [", out);
 		rc = store_sessions_each(st, q->device, q->since_ts, q->until_ts, each_json, &c);
-		qsort(c.days, c.n_days, sizeof(*c.days), day_cmp);
+		report_totals_sort(&c.days);
 		fputs("\n  ],\n  \"days\": [", out);
-		for (size_t i = 0; i < c.n_days; i++) {
-			const struct day *d = &c.days[i];
+		for (size_t i = 0; i < c.days.n; i++) {
+			const struct report_total *d = &c.days.rows[i];
 
 			fprintf(out, "%s\n    {\"date\":\"%s\",\"device\":\"%s\",\"sessions\":%u,"
 				"\"duration_s\":%.1f,\"hold_count\":%zu,\"effective_holds\":%zu,"
-				"\"hold_time_s\":%.1f,\"heat_time_s\":%.1f}", i ? "," : "", d->date,
-				d->device, d->sessions, d->duration_s, d->holds, d->effective,
+				"\"hold_time_s\":%.1f,\"heat_time_s\":%.1f}", i ? "," : "", d->period,
+				d->device, d->sessions, d->duration_s, d->holds,
+				d->class_holds[DETECTOR_HOLD_EFFECTIVE],
 				d->hold_time_s, d->heat_time_s);
 		}
 		fputs("\n  ]\n}\n", out);
@@ -283,21 +294,22 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 			fputs("No sessions stored in that period.\n", out);
 			break;
 		}
-		qsort(c.days, c.n_days, sizeof(*c.days), day_cmp);
+		report_totals_sort(&c.days);
 		fprintf(out, "\n%-10s %-16s %8s %9s %5s %9s %9s %9s\n", "DAY", "DEVICE", "SESSIONS",
 			"DURATION", "HOLDS", "EFFECTIVE", "HOLD TIME", "HEAT TIME");
-		for (size_t i = 0; i < c.n_days; i++) {
-			const struct day *d = &c.days[i];
+		for (size_t i = 0; i < c.days.n; i++) {
+			const struct report_total *d = &c.days.rows[i];
 			char dur[32], hold[32], heat[32];
 
-			duration_text(d->duration_s, dur, sizeof(dur));
-			duration_text(d->hold_time_s, hold, sizeof(hold));
-			duration_text(d->heat_time_s, heat, sizeof(heat));
-			fprintf(out, "%-10s %-16.16s %8u %9s %5zu %9zu %9s %9s\n", d->date, d->device,
-				d->sessions, dur, d->holds, d->effective, hold, heat);
+			report_duration_text(d->duration_s, dur, sizeof(dur));
+			report_duration_text(d->hold_time_s, hold, sizeof(hold));
+			report_duration_text(d->heat_time_s, heat, sizeof(heat));
+			fprintf(out, "%-10s %-16.16s %8u %9s %5zu %9zu %9s %9s\n", d->period, d->device,
+				d->sessions, dur, d->holds, d->class_holds[DETECTOR_HOLD_EFFECTIVE],
+				hold, heat);
 		}
 		break;
 	}
-	free(c.days);
-	return c.no_memory ? -1 : rc;
+	report_totals_free(&c.days);
+	return c.days.no_memory ? -1 : rc;
 }

@@ -4,6 +4,7 @@
 #ifndef ROLLSENSE_REPORT_H
 #define ROLLSENSE_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "store.h"
@@ -17,9 +18,44 @@ struct report_query {
 	enum report_format format;
 };
 
+/* A device's totals over one local day or ISO week (Monday first, the
+ * year the week belongs to): the report's daily rows and the history page
+ * are both made of these. */
+enum report_period { REPORT_DAY, REPORT_WEEK };
+
+struct report_total {
+	char period[11];	/* "2026-11-24" (a day) or "2026-W48" (an ISO week) */
+	char device[65];
+	unsigned sessions;
+	double duration_s, hold_time_s, heat_time_s;
+	size_t holds;		/* every hold counted, stored or not */
+	size_t class_holds[3];	/* the stored holds by enum detector_hold_class */
+	double class_time_s[3];	/* and their time */
+};
+
+/* A growing list of totals. Zero it, set period, add sessions in start
+ * order (store_sessions_each gives them so), sort, read rows, free. */
+struct report_totals {
+	enum report_period period;
+	struct report_total *rows;
+	size_t n, cap;
+	bool no_memory;		/* a session could not be added */
+};
+
+/* Adds s to its device's row for the local day or week of its start. */
+void report_totals_add(struct report_totals *t, const struct store_session *s);
+/* Orders the rows by period, then device. */
+void report_totals_sort(struct report_totals *t);
+void report_totals_free(struct report_totals *t);
+
 /* Parses a time for --since/--until: "YYYY-MM-DD", "YYYY-MM-DD HH:MM",
  * "YYYY-MM-DDTHH:MM[:SS]" (local time) or Unix seconds. 0 or -1. */
 int report_time_parse(const char *text, double *ts);
+
+/* ts as local time through strftime's fmt into buf ("?" if it cannot). */
+void report_local_time(double ts, const char *fmt, char *buf, size_t len);
+/* A duration for people: "4m05s", or "1h02m" from an hour on. */
+void report_duration_text(double s, char *buf, size_t len);
 
 /* Whether the database at db_path (open as st) knows device: 0 if it does;
  * 1 if not, with err holding "no device \"ID\" in DB; known: a, b"; -1 if

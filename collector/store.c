@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -217,6 +218,17 @@ static const struct migration migrations[] = {
 	  " WHERE run_id = ?1 AND end_mono >= ?2 ORDER BY start_mono") \
 	X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1") \
 	X(HOLDS_DELETE, "DELETE FROM holds WHERE session_id = ?1") \
+	X(SESSION_SPAN, "SELECT run_id, start_mono, end_mono FROM sessions WHERE id = ?1") \
+	X(READINGS_SPAN, \
+	  "SELECT seq, mono, ts, pressure_kpa, temperature_c, faults FROM readings" \
+	  " WHERE run_id = ?1 AND mono >= ?2 AND mono <= ?3 ORDER BY seq") \
+	X(DEVICE_INFOS, \
+	  "SELECT devices.name," \
+	  " (SELECT count(*) FROM sessions JOIN runs ON runs.id = sessions.run_id" \
+	  "  WHERE runs.device_id = devices.id)," \
+	  " (SELECT min(first_ts) FROM runs WHERE runs.device_id = devices.id)," \
+	  " (SELECT max(last_ts) FROM runs WHERE runs.device_id = devices.id)" \
+	  " FROM devices ORDER BY devices.name") \
 	X(SNAPSHOT_SET, "UPDATE runs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1") \
 	X(SNAPSHOT_GET, "SELECT snapshot FROM runs WHERE id = ?1 AND snapshot_seq = ?2" \
 			" AND typeof(snapshot) = 'blob' AND length(snapshot) = ?3")
@@ -1215,6 +1227,69 @@ int store_devices_each(struct store *st, int (*fn)(const char *name, void *ctx),
 		const unsigned char *name = sqlite3_column_text(s, 0);
 
 		if (name && fn((const char *)name, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return stmt_end(st, s, rc != SQLITE_DONE, "listing devices");
+}
+
+int store_session_get(struct store *st, int64_t id, struct store_session *out,
+		      struct store_session_span *span)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SESSION_SPAN];
+	struct store_session_span sp;
+	int rc;
+
+	if (BIND(st, s, "binding a session id", P_INT(id)) < 0)
+		return -1;
+	rc = ROW(st, s, false, "reading a session's span", C_INT(&sp.run_id),
+		 C_DOUBLE(&sp.start_mono_s), C_REAL(&sp.end_mono_s));
+	if (rc <= 0)
+		return rc;
+	if (session_load(st, id, out) < 0)
+		return -1;
+	if (span)
+		*span = sp;
+	return 1;
+}
+
+int store_readings_each(struct store *st, int64_t run_id, double from_mono_s, double to_mono_s,
+			int (*fn)(const struct store_point *p, void *ctx), void *ctx)
+{
+	sqlite3_stmt *s = st->stmt[STMT_READINGS_SPAN];
+	struct store_point p;
+	int rc;
+
+	/* An open end (NAN) reaches every later reading. */
+	if (!(to_mono_s <= DBL_MAX))
+		to_mono_s = DBL_MAX;
+	if (BIND(st, s, "binding a readings query", P_INT(run_id), P_DOUBLE(from_mono_s),
+		 P_DOUBLE(to_mono_s)) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		COLUMNS_READ(s, C_U64(&p.seq), C_DOUBLE(&p.mono), C_DOUBLE(&p.ts),
+			     C_REAL(&p.pressure_kpa), C_REAL(&p.temperature_c));
+		p.faults = (const char *)sqlite3_column_text(s, 5);
+		if (fn(&p, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return stmt_end(st, s, rc != SQLITE_DONE, "reading a session's readings");
+}
+
+int store_device_infos_each(struct store *st,
+			    int (*fn)(const struct store_device_info *d, void *ctx), void *ctx)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DEVICE_INFOS];
+	struct store_device_info d;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		COLUMNS_READ(s, C_TEXT(d.device), C_U64(&d.sessions), C_REAL(&d.first_ts),
+			     C_REAL(&d.last_ts));
+		if (fn(&d, ctx) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}

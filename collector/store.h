@@ -171,6 +171,44 @@ int store_sessions_unpublished(struct store *st,
  * byte order of the names; fn returns 0 to go on. 0, or -1 on error. */
 int store_devices_each(struct store *st, int (*fn)(const char *name, void *ctx), void *ctx);
 
+/* Where a stored session's readings lie: its run and its span on the run's
+ * mono timeline. */
+struct store_session_span {
+	int64_t run_id;
+	double start_mono_s, end_mono_s;
+};
+/* Session id with its holds into out, and its span into span (NULL
+ * allowed). 1 found, 0 no such session, -1 on error. */
+int store_session_get(struct store *st, int64_t id, struct store_session *out,
+		      struct store_session_span *span);
+
+/* One stored reading as the pages draw it. faults: the stored faults as a
+ * JSON object text ({"sensor":"what"}), NULL when none; valid during the
+ * call only. */
+struct store_point {
+	uint64_t seq;
+	double mono, ts;
+	double pressure_kpa, temperature_c;	/* NAN: null */
+	const char *faults;
+};
+/* Calls fn for each reading of run_id with mono in [from_mono_s,
+ * to_mono_s], in seq order, one at a time (nothing is kept in memory). fn
+ * returns 0 to go on and must not call the store. 0, or -1 on error. */
+int store_readings_each(struct store *st, int64_t run_id, double from_mono_s, double to_mono_s,
+			int (*fn)(const struct store_point *p, void *ctx), void *ctx);
+
+/* A device as the JSON API lists it: its sessions, and the times of its
+ * first and last reading stored (NAN when none). */
+struct store_device_info {
+	char device[65];
+	uint64_t sessions;
+	double first_ts, last_ts;
+};
+/* Calls fn for each device, in byte order of the names; fn returns 0 to
+ * go on. 0, or -1 on error. */
+int store_device_infos_each(struct store *st,
+			    int (*fn)(const struct store_device_info *d, void *ctx), void *ctx);
+
 /* Counts for tests and the health line. */
 struct store_counts {
 	uint64_t devices, runs, readings, sessions, holds;

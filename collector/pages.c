@@ -1,0 +1,669 @@
+/* The HTML pages (pages.h): every text from the store goes through
+ * textbuf_html, device ids included, though they are [A-Za-z0-9_-]. The same
+ * writers make the served pages and the report file; in the file the links
+ * between pages are anchors within it, and there is no nav to a server. */
+#include "pages.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "chart.h"
+#include "report.h"
+
+#define FAULTS_SHOWN 8		/* distinct fault texts listed on a session's page */
+
+const char pages_css[] =
+	":root{color-scheme:light dark;--bg:#fff;--fg:#1b1b1b;--muted:#5f6368;--line:#d8dadd;"
+	"--accent:#1f5fbf;--card:#f4f5f7}"
+	"@media (prefers-color-scheme: dark){:root{--bg:#131518;--fg:#e8e8e8;--muted:#a0a6ad;"
+	"--line:#353a40;--accent:#8ab4ff;--card:#1d2025}}"
+	"*{box-sizing:border-box}"
+	"body{margin:0;font:16px/1.45 system-ui,-apple-system,\"Segoe UI\",sans-serif;"
+	"background:var(--bg);color:var(--fg)}"
+	"nav{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;padding:.7rem 1rem;"
+	"border-bottom:1px solid var(--line);background:var(--card)}"
+	"nav a{font-weight:600;text-decoration:none}"
+	"main{padding:0 1rem 2rem;max-width:64rem;margin:0 auto}"
+	"a{color:var(--accent)}"
+	"h1{font-size:1.35rem;margin:1rem 0 .5rem}h2{font-size:1.12rem;margin:1.4rem 0 .4rem}"
+	".scroll{overflow-x:auto;max-width:100%}"
+	"table{border-collapse:collapse;font-variant-numeric:tabular-nums}"
+	"th,td{padding:.3rem .55rem;border-bottom:1px solid var(--line);text-align:right;"
+	"white-space:nowrap}"
+	"th{font-weight:600;color:var(--muted)}"
+	"th:first-child,td:first-child{text-align:left}"
+	"svg.chart{width:100%;height:auto;display:block;margin:.5rem 0}"
+	/* A phone keeps the picture's text readable: it scrolls in its own box. */
+	"@media (max-width:40rem){svg.chart{min-width:36rem}}"
+	"svg.bars{max-width:100%;height:auto;display:block}"
+	"form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin:1rem 0}"
+	"label{display:flex;flex-direction:column;font-size:.9rem;color:var(--muted)}"
+	"input,select,button{font:inherit;max-width:100%}"
+	"dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}"
+	"dt{color:var(--muted)}dd{margin:0}"
+	".muted{color:var(--muted)}"
+	".faults{background:var(--card);padding:.5rem 1rem;border-left:3px solid #d6452f;"
+	"overflow-wrap:anywhere}"
+	"section.session{border-top:1px solid var(--line);margin-top:1.5rem}";
+
+/* How a page is being written: served (links to the other pages) or into
+ * the report file (links to anchors in it). */
+struct page {
+	struct textbuf *out;
+	bool file;
+};
+
+static void page_head(const struct page *pg, const char *title)
+{
+	textbuf_puts(pg->out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		     "<title>");
+	textbuf_html(pg->out, title);
+	textbuf_printf(pg->out, " · rollsense</title><style>%s</style></head>\n<body>", pages_css);
+	if (!pg->file)
+		textbuf_puts(pg->out, "<nav><a href=\"/\">Live</a><a href=\"/sessions\">Sessions</a>"
+			     "<a href=\"/history\">History</a></nav>");
+	textbuf_puts(pg->out, "<main>\n");
+}
+
+static void page_foot(const struct page *pg)
+{
+	textbuf_puts(pg->out, "</main></body></html>\n");
+}
+
+/* The status, after the page: 500 if the text could not be held whole. */
+static int page_status(const struct textbuf *out, int status)
+{
+	return textbuf_failed(out) ? 500 : status;
+}
+
+/* A page that only says what is wrong: "no session 42". */
+static int page_message(struct textbuf *out, int status, const char *title, const char *msg)
+{
+	struct page pg = { .out = out };
+
+	textbuf_reset(out);
+	page_head(&pg, title);
+	textbuf_puts(out, "<h1>");
+	textbuf_html(out, title);
+	textbuf_puts(out, "</h1><p>");
+	textbuf_html(out, msg);
+	textbuf_puts(out, "</p>\n");
+	page_foot(&pg);
+	return page_status(out, status);
+}
+
+static void session_link(const struct page *pg, int64_t id)
+{
+	if (pg->file)
+		textbuf_printf(pg->out, "<a href=\"#session-%lld\">", (long long)id);
+	else
+		textbuf_printf(pg->out, "<a href=\"/sessions/%lld\">", (long long)id);
+}
+
+static void cell_duration(struct textbuf *out, double s)
+{
+	char text[32];
+
+	report_duration_text(s, text, sizeof(text));
+	textbuf_printf(out, "<td>%s</td>", text);
+}
+
+static void cell_temperature(struct textbuf *out, double c)
+{
+	if (isnan(c))
+		textbuf_puts(out, "<td>–</td>");
+	else
+		textbuf_printf(out, "<td>%.1f °C</td>", c);
+}
+
+static size_t holds_of_class(const struct store_session *s, const char *cls)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->holds_stored; i++)
+		n += strcmp(s->holds[i].hold_class, cls) == 0;
+	return n;
+}
+
+/* ---- the sessions list ---- */
+
+static void sessions_table_head(struct textbuf *out)
+{
+	textbuf_puts(out, "<div class=\"scroll\"><table class=\"sessions\"><thead><tr><th>Start</th>"
+		     "<th>Device</th><th>Duration</th><th>Holds</th><th>Short</th>"
+		     "<th>Effective</th><th>Long</th><th>Hold time</th><th>Heat time</th>"
+		     "<th>Max temp.</th></tr></thead><tbody>\n");
+}
+
+struct list_ctx {
+	const struct page *pg;
+	size_t n;
+};
+
+static int sessions_row(const struct store_session *s, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	struct textbuf *out = c->pg->out;
+	char start[32];
+
+	if (c->n++ == 0)
+		sessions_table_head(out);
+	report_local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
+	textbuf_puts(out, "<tr data-session=\"");
+	textbuf_printf(out, "%lld\"><td>", (long long)s->id);
+	session_link(c->pg, s->id);
+	textbuf_printf(out, "%s</a></td><td>", start);
+	textbuf_html(out, s->device);
+	textbuf_puts(out, "</td>");
+	cell_duration(out, s->duration_s);
+	textbuf_printf(out, "<td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td>", s->hold_count,
+		       holds_of_class(s, "short"), holds_of_class(s, "effective"),
+		       holds_of_class(s, "long"));
+	cell_duration(out, s->hold_time_s);
+	cell_duration(out, s->heat_time_s);
+	cell_temperature(out, s->max_temperature_c);
+	textbuf_puts(out, "</tr>\n");
+	return 0;
+}
+
+/* The sessions of q's range as a table; "No sessions ..." when none.
+ * 0, or -1 if the store failed. */
+static int sessions_list(const struct page *pg, struct store *st, const struct route *q)
+{
+	struct list_ctx c = { .pg = pg };
+
+	if (store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts, q->until_ts,
+				sessions_row, &c) < 0)
+		return -1;
+	if (c.n)
+		textbuf_puts(pg->out, "</tbody></table></div>\n");
+	else
+		textbuf_puts(pg->out, "<p class=\"muted\">No sessions stored in that period.</p>\n");
+	return 0;
+}
+
+struct select_ctx {
+	struct textbuf *out;
+	const char *chosen;
+};
+
+static int device_option(const char *name, void *ctx)
+{
+	struct select_ctx *c = ctx;
+
+	textbuf_puts(c->out, "<option value=\"");
+	textbuf_html(c->out, name);
+	textbuf_printf(c->out, "\"%s>", strcmp(name, c->chosen) == 0 ? " selected" : "");
+	textbuf_html(c->out, name);
+	textbuf_puts(c->out, "</option>");
+	return 0;
+}
+
+/* A date input's value: ts as a local date, "" when not given. */
+static void date_value(double ts, bool given, char *buf, size_t len)
+{
+	if (given)
+		report_local_time(ts, "%Y-%m-%d", buf, len);
+	else
+		buf[0] = '\0';
+}
+
+/* The filter form (GET): device, since, until. 0, or -1 if the store failed. */
+static int filter_form(struct textbuf *out, struct store *st, const struct route *q,
+		       const char *action)
+{
+	struct select_ctx c = { .out = out, .chosen = q->device };
+	char since[16], until[16];
+
+	date_value(q->since_ts, q->since_ts > 0, since, sizeof(since));
+	date_value(q->until_ts, isfinite(q->until_ts), until, sizeof(until));
+	textbuf_printf(out, "<form method=\"get\" action=\"%s\"><label>Device <select name=\"device\">"
+		       "<option value=\"\">all devices</option>", action);
+	if (store_devices_each(st, device_option, &c) < 0)
+		return -1;
+	textbuf_printf(out, "</select></label><label>Since <input type=\"date\" name=\"since\" "
+		       "value=\"%s\"></label><label>Until <input type=\"date\" name=\"until\" "
+		       "value=\"%s\"></label><button type=\"submit\">Show</button></form>\n", since,
+		       until);
+	return 0;
+}
+
+/* 0 if q names no device or a stored one; else the 404 page is in out. */
+static int device_known(struct store *st, const struct route *q, struct textbuf *out, int *status)
+{
+	char err[700];
+	int rc;
+
+	if (!q->device[0])
+		return 0;
+	rc = report_device_check(st, q->device, "the database", err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	*status = rc < 0 ? page_message(out, 500, "Error", "The database could not be read.") :
+			   page_message(out, 404, "Unknown device", err);
+	return -1;
+}
+
+int pages_sessions(struct store *st, const struct route *q, struct textbuf *out)
+{
+	struct page pg = { .out = out };
+	int status;
+
+	if (device_known(st, q, out, &status) < 0)
+		return status;
+	page_head(&pg, "Sessions");
+	textbuf_puts(out, "<h1>Sessions</h1>\n");
+	if (filter_form(out, st, q, "/sessions") < 0 || sessions_list(&pg, st, q) < 0)
+		return page_message(out, 500, "Error", "The database could not be read.");
+	page_foot(&pg);
+	return page_status(out, 200);
+}
+
+/* ---- one session ---- */
+
+struct fault_seen {
+	char *text;		/* the stored JSON object */
+	unsigned long long readings;
+};
+
+/* What the session's readings feed: the chart and the faults seen. */
+struct feed_ctx {
+	struct chart *chart;
+	double start_mono;
+	struct fault_seen faults[FAULTS_SHOWN];
+	size_t n_faults;
+	unsigned long long other_faults;	/* readings with a fault not listed */
+	bool no_memory;
+};
+
+static void fault_note(struct feed_ctx *c, const char *text)
+{
+	for (size_t i = 0; i < c->n_faults; i++) {
+		if (strcmp(c->faults[i].text, text) == 0) {
+			c->faults[i].readings++;
+			return;
+		}
+	}
+	if (c->n_faults == FAULTS_SHOWN) {
+		c->other_faults++;
+		return;
+	}
+	c->faults[c->n_faults].text = strdup(text);
+	if (!c->faults[c->n_faults].text) {
+		c->no_memory = true;
+		return;
+	}
+	c->faults[c->n_faults++].readings = 1;
+}
+
+static int feed_point(const struct store_point *p, void *ctx)
+{
+	struct feed_ctx *c = ctx;
+	struct chart_sample s = { .x_s = p->mono - c->start_mono, .seq = p->seq, .ts = p->ts,
+				  .pressure_kpa = p->pressure_kpa,
+				  .temperature_c = p->temperature_c };
+
+	chart_add(c->chart, &s);
+	if (p->faults && p->faults[0])
+		fault_note(c, p->faults);
+	return 0;
+}
+
+/* One fault set as "sensor: what; sensor: what", from its JSON object; the
+ * stored text itself if it is not one. */
+static void fault_text(struct textbuf *out, const char *json)
+{
+	cJSON *o = cJSON_Parse(json);
+	const cJSON *item;
+	bool first = true;
+
+	if (!cJSON_IsObject(o)) {
+		textbuf_html(out, json);
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_ArrayForEach(item, o) {
+		textbuf_puts(out, first ? "" : "; ");
+		textbuf_html(out, item->string ? item->string : "?");
+		textbuf_puts(out, ": ");
+		textbuf_html(out, cJSON_IsString(item) ? item->valuestring : "?");
+		first = false;
+	}
+	cJSON_Delete(o);
+}
+
+static void faults_list(struct textbuf *out, const struct feed_ctx *c)
+{
+	if (c->n_faults == 0)
+		return;
+	textbuf_puts(out, "<div class=\"faults\"><strong>Sensor faults in this session</strong><ul>");
+	for (size_t i = 0; i < c->n_faults; i++) {
+		textbuf_puts(out, "<li>");
+		fault_text(out, c->faults[i].text);
+		textbuf_printf(out, " <span class=\"muted\">(%llu reading%s)</span></li>",
+			       c->faults[i].readings, c->faults[i].readings == 1 ? "" : "s");
+	}
+	if (c->other_faults)
+		textbuf_printf(out, "<li>other faults: %llu readings</li>", c->other_faults);
+	textbuf_puts(out, "</ul></div>\n");
+}
+
+static void session_summary(struct textbuf *out, const struct store_session *s)
+{
+	char start[32], end[32], text[32];
+
+	report_local_time(s->start_ts, "%Y-%m-%d %H:%M:%S", start, sizeof(start));
+	report_local_time(s->end_ts, "%H:%M:%S", end, sizeof(end));
+	textbuf_printf(out, "<dl class=\"summary\"><dt>Time</dt><dd>%s – %s</dd>", start, end);
+	report_duration_text(s->duration_s, text, sizeof(text));
+	textbuf_printf(out, "<dt>Duration</dt><dd>%s</dd>", text);
+	textbuf_printf(out, "<dt>Holds</dt><dd>%zu (%zu short, %zu effective, %zu long)</dd>",
+		       s->hold_count, holds_of_class(s, "short"), holds_of_class(s, "effective"),
+		       holds_of_class(s, "long"));
+	report_duration_text(s->hold_time_s, text, sizeof(text));
+	textbuf_printf(out, "<dt>Hold time</dt><dd>%s</dd>", text);
+	report_duration_text(s->heat_time_s, text, sizeof(text));
+	textbuf_printf(out, "<dt>Heat time</dt><dd>%s</dd>", text);
+	if (isnan(s->max_temperature_c))
+		textbuf_puts(out, "<dt>Max temperature</dt><dd>–</dd>");
+	else
+		textbuf_printf(out, "<dt>Max temperature</dt><dd>%.1f °C</dd>",
+			       s->max_temperature_c);
+	if (s->hot_time_s > 0) {
+		report_duration_text(s->hot_time_s, text, sizeof(text));
+		textbuf_printf(out, "<dt>Too hot</dt><dd>%s</dd>", text);
+	}
+	textbuf_printf(out, "<dt>Readings</dt><dd>%llu (%llu missing)</dd></dl>\n",
+		       (unsigned long long)s->readings, (unsigned long long)s->missing_readings);
+}
+
+static void holds_table(struct textbuf *out, const struct store_session *s)
+{
+	if (s->holds_stored == 0) {
+		textbuf_puts(out, "<p class=\"muted\">No holds in this session.</p>\n");
+		return;
+	}
+	textbuf_puts(out, "<div class=\"scroll\"><table class=\"holds\"><thead><tr><th>#</th>"
+		     "<th>Start</th><th>Duration</th><th>Class</th><th>Peak</th><th>Mean</th>"
+		     "</tr></thead><tbody>\n");
+	for (size_t i = 0; i < s->holds_stored; i++) {
+		long at = lround(s->holds[i].start_ts - s->start_ts);
+		char clock[16];
+
+		report_local_time(s->holds[i].start_ts, "%H:%M:%S", clock, sizeof(clock));
+		textbuf_printf(out, "<tr><td>%zu</td><td>%ld:%02ld <span class=\"muted\">(%s)</span>"
+			       "</td><td>%.1f s</td><td>", i + 1, at / 60, labs(at % 60), clock,
+			       s->holds[i].duration_s);
+		textbuf_html(out, s->holds[i].hold_class);
+		textbuf_printf(out, "</td><td>%.1f kPa</td><td>%.1f kPa</td></tr>\n",
+			       s->holds[i].peak_kpa, s->holds[i].mean_kpa);
+	}
+	textbuf_puts(out, "</tbody></table></div>\n");
+}
+
+/* Session id's summary, picture, holds and faults (no page around them):
+ * 200, 404 (nothing written) or 500. */
+static int session_body(const struct page *pg, struct store *st, const struct detector_cfg *det,
+			int64_t id, int heading)
+{
+	struct textbuf *out = pg->out;
+	struct store_session *s = malloc(sizeof(*s));
+	struct store_session_span span;
+	struct chart_hold holds[DETECTOR_MAX_HOLDS];
+	struct feed_ctx feed = { 0 };
+	char title[128], start[32];
+	int rc, status = 500;
+
+	if (!s)
+		return 500;
+	rc = store_session_get(st, id, s, &span);
+	if (rc <= 0) {
+		free(s);
+		return rc == 0 ? 404 : 500;
+	}
+	feed.start_mono = span.start_mono_s;
+	feed.chart = chart_new(s->duration_s, det);
+	if (!feed.chart)
+		goto out;
+	if (store_readings_each(st, span.run_id, span.start_mono_s, span.end_mono_s, feed_point,
+				&feed) < 0 || feed.no_memory || chart_failed(feed.chart))
+		goto out;
+	report_local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
+	snprintf(title, sizeof(title), "%s, %s", s->device, start);
+	textbuf_printf(out, "<h%d>Session %lld: ", heading, (long long)s->id);
+	textbuf_html(out, title);
+	textbuf_printf(out, "</h%d>\n", heading);
+	session_summary(out, s);
+	for (size_t i = 0; i < s->holds_stored; i++)
+		holds[i] = (struct chart_hold){ s->holds[i].start_ts - s->start_ts,
+						s->holds[i].duration_s, s->holds[i].peak_kpa,
+						s->holds[i].mean_kpa, s->holds[i].hold_class };
+	textbuf_puts(out, "<div class=\"scroll\">");
+	chart_svg(feed.chart, holds, s->holds_stored, title, out);
+	textbuf_puts(out, "</div>\n");
+	faults_list(out, &feed);
+	holds_table(out, s);
+	status = 200;
+out:
+	for (size_t i = 0; i < feed.n_faults; i++)
+		free(feed.faults[i].text);
+	chart_free(feed.chart);
+	free(s);
+	return status;
+}
+
+int pages_session(struct store *st, const struct detector_cfg *det, int64_t session_id,
+		  struct textbuf *out)
+{
+	struct page pg = { .out = out };
+	char title[64];
+	int status;
+
+	snprintf(title, sizeof(title), "Session %lld", (long long)session_id);
+	page_head(&pg, title);
+	status = session_body(&pg, st, det, session_id, 1);
+	if (status == 404) {
+		snprintf(title, sizeof(title), "no session %lld", (long long)session_id);
+		return page_message(out, 404, "Unknown session", title);
+	}
+	if (status != 200)
+		return page_message(out, 500, "Error", "The database could not be read.");
+	page_foot(&pg);
+	return page_status(out, 200);
+}
+
+/* ---- history ---- */
+
+static void class_cells(struct textbuf *out, const struct report_total *t, int cls)
+{
+	char text[32];
+
+	report_duration_text(t->class_time_s[cls], text, sizeof(text));
+	textbuf_printf(out, "<td>%zu · %s</td>", t->class_holds[cls], text);
+}
+
+/* Hold time by class as a stacked bar per row, scaled to the longest. */
+static void totals_bars(struct textbuf *out, const struct report_totals *t)
+{
+	static const char *const colours[3] = { "#8c8c8c", "#2e9d5b", "#e08a1e" };
+	double longest = 0;
+	double row_h = 22, label_w = 170, bar_w = 300;
+
+	for (size_t i = 0; i < t->n; i++)
+		longest = fmax(longest, t->rows[i].hold_time_s);
+	if (longest <= 0)
+		return;
+	textbuf_printf(out, "<svg class=\"bars\" width=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+		       "font-size=\"13\" "
+		       "font-family=\"sans-serif\" fill=\"currentColor\"><title>Hold time per week "
+		       "by class</title>\n", label_w + bar_w + 70, label_w + bar_w + 70, row_h * (double)t->n + 4);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct report_total *r = &t->rows[i];
+		double x = label_w, y = 2 + row_h * (double)i;
+		char total[32];
+
+		textbuf_printf(out, "<text x=\"0\" y=\"%.1f\">%s ", y + 15, r->period);
+		textbuf_html(out, r->device);
+		textbuf_puts(out, "</text>");
+		for (int c = 0; c < 3; c++) {
+			double w = bar_w * r->class_time_s[c] / longest;
+
+			if (w <= 0)
+				continue;
+			textbuf_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
+				       "fill=\"%s\"/>", x, y + 2, w, colours[c]);
+			x += w;
+		}
+		report_duration_text(r->hold_time_s, total, sizeof(total));
+		textbuf_printf(out, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 4, y + 15, total);
+	}
+	textbuf_puts(out, "</svg>\n");
+}
+
+static void totals_table(struct textbuf *out, const struct report_totals *t, const char *what)
+{
+	textbuf_printf(out, "<div class=\"scroll\"><table class=\"totals totals-%s\"><thead><tr>"
+		       "<th>%s</th><th>Device</th><th>Sessions</th><th>Short</th><th>Effective</th>"
+		       "<th>Long</th><th>Hold time</th><th>Heat time</th></tr></thead><tbody>\n",
+		       t->period == REPORT_WEEK ? "week" : "day", what);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct report_total *r = &t->rows[i];
+
+		textbuf_printf(out, "<tr><td>%s</td><td>", r->period);
+		textbuf_html(out, r->device);
+		textbuf_printf(out, "</td><td>%u</td>", r->sessions);
+		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
+			class_cells(out, r, c);
+		cell_duration(out, r->hold_time_s);
+		cell_duration(out, r->heat_time_s);
+		textbuf_puts(out, "</tr>\n");
+	}
+	textbuf_puts(out, "</tbody></table></div>\n");
+}
+
+static int totals_add(const struct store_session *s, void *ctx)
+{
+	struct report_totals *t = ctx;
+
+	report_totals_add(&t[0], s);
+	report_totals_add(&t[1], s);
+	return 0;
+}
+
+/* The history of q's range: per week (with the bars) and per day. 0, or -1
+ * if the store failed or memory ran out. */
+static int history_body(const struct page *pg, struct store *st, const struct route *q)
+{
+	struct report_totals t[2] = { { .period = REPORT_DAY }, { .period = REPORT_WEEK } };
+	int rc = store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts, q->until_ts,
+				     totals_add, t);
+
+	if (rc == 0 && !t[0].no_memory && !t[1].no_memory) {
+		report_totals_sort(&t[0]);
+		report_totals_sort(&t[1]);
+		if (t[0].n == 0) {
+			textbuf_puts(pg->out, "<p class=\"muted\">No sessions stored in that period."
+				     "</p>\n");
+		} else {
+			textbuf_puts(pg->out, "<p class=\"muted\">Holds by class: count · time. "
+				     "Weeks are ISO weeks (Monday first), local time.</p>\n"
+				     "<h2>Per week</h2>\n");
+			totals_bars(pg->out, &t[1]);
+			totals_table(pg->out, &t[1], "Week");
+			textbuf_puts(pg->out, "<h2>Per day</h2>\n");
+			totals_table(pg->out, &t[0], "Day");
+		}
+	} else {
+		rc = -1;
+	}
+	report_totals_free(&t[0]);
+	report_totals_free(&t[1]);
+	return rc;
+}
+
+int pages_history(struct store *st, const struct route *q, struct textbuf *out)
+{
+	struct page pg = { .out = out };
+	int status;
+
+	if (device_known(st, q, out, &status) < 0)
+		return status;
+	page_head(&pg, "History");
+	textbuf_puts(out, "<h1>History</h1>\n");
+	if (filter_form(out, st, q, "/history") < 0 || history_body(&pg, st, q) < 0)
+		return page_message(out, 500, "Error", "The database could not be read.");
+	page_foot(&pg);
+	return page_status(out, 200);
+}
+
+/* ---- report --html ---- */
+
+struct report_html {
+	struct store *st;
+	const struct detector_cfg *det;
+	struct textbuf section;
+	FILE *out;
+	bool failed;
+};
+
+/* Writes what b holds to the file and empties it: a report of many long
+ * sessions is never held in memory whole. */
+static void flush_to(struct textbuf *b, FILE *out, bool *failed)
+{
+	if (textbuf_failed(b) || fwrite(textbuf_text(b), 1, b->len, out) != b->len)
+		*failed = true;
+	textbuf_reset(b);
+}
+
+static int report_session(const struct store_session *s, void *ctx)
+{
+	struct report_html *r = ctx;
+	struct page pg = { .out = &r->section, .file = true };
+
+	textbuf_printf(&r->section, "<section class=\"session\" id=\"session-%lld\">\n",
+		       (long long)s->id);
+	if (session_body(&pg, r->st, r->det, s->id, 2) != 200) {
+		r->failed = true;
+		return 1;
+	}
+	textbuf_puts(&r->section, "</section>\n");
+	flush_to(&r->section, r->out, &r->failed);
+	return r->failed;
+}
+
+int pages_report_html(struct store *st, const struct detector_cfg *det, const struct route *q,
+		      FILE *out)
+{
+	struct report_html r = { .st = st, .det = det, .out = out };
+	struct page pg = { .out = &r.section, .file = true };
+	char when[64];
+
+	textbuf_init(&r.section, 0);
+	page_head(&pg, "Sessions and history");
+	report_local_time((double)time(NULL), "%Y-%m-%d %H:%M", when, sizeof(when));
+	textbuf_puts(&r.section, "<h1>rollsense: sessions and history</h1>\n<p class=\"muted\">");
+	if (q->device[0]) {
+		textbuf_puts(&r.section, "Device ");
+		textbuf_html(&r.section, q->device);
+		textbuf_puts(&r.section, ". ");
+	}
+	textbuf_printf(&r.section, "Written %s.</p>\n<h2>Sessions</h2>\n", when);
+	if (sessions_list(&pg, st, q) < 0)
+		r.failed = true;
+	textbuf_puts(&r.section, "<h2>History</h2>\n");
+	if (history_body(&pg, st, q) < 0)
+		r.failed = true;
+	flush_to(&r.section, out, &r.failed);
+	if (!r.failed && store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts,
+					     q->until_ts, report_session, &r) < 0)
+		r.failed = true;
+	page_foot(&pg);
+	flush_to(&r.section, out, &r.failed);
+	textbuf_free(&r.section);
+	return r.failed ? -1 : 0;
+}
