@@ -302,7 +302,8 @@ static void test_events(void **state)
 {
 	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	pid_t pid = serve_start("");
-	char buf[16384] = "";
+	char buf[16384] = "", value[64];
+	struct http_reply r;
 	size_t got = 0;
 	int fd;
 
@@ -321,6 +322,14 @@ static void test_events(void **state)
 		fail_msg("no device frame for ball9 in:\n%s", buf);
 	assert_non_null(strstr(buf, "\"pressure_kpa\":12.5"));
 	close(fd);
+
+	/* HEAD: the stream's headers, no stream. */
+	request("HEAD", "/events", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(harness_http_header(&r, "Content-Type", value, sizeof(value)),
+			    "text/event-stream; charset=utf-8");
+	assert_int_equal(r.body_len, 0);
+	harness_http_reply_free(&r);
 	serve_stop(pid);
 }
 
