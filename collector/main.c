@@ -52,8 +52,7 @@ static void usage(FILE *out)
 		"report: sessions and each device's daily totals as a table (--json, or --csv\n"
 		"for the sessions alone, for programs; --html: one self-contained page with\n"
 		"each session's picture and the history, FILE \"-\" for stdout); TIME is\n"
-		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\"\n"
-		"(local time) or Unix seconds.\n"
+		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds.\n"
 		"serve: the web page (live view, sessions, history) and its JSON API on\n"
 		"web.listen (default http://127.0.0.1:8480/), the database read-only.\n",
 		CONFIG_DEFAULT_PATH);
