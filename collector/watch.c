@@ -108,37 +108,55 @@ static void temperature_text(const struct live_device *d, char *buf, size_t size
 
 /* ---- the terminal ---- */
 
-static unsigned terminal_width(void)
+/* What one frame is drawn into, and how much of the terminal it may use. */
+struct screen {
+	struct textbuf *out;
+	unsigned width, rows;	/* the terminal's; 80 x 24 when it does not say */
+	unsigned used;		/* rows written so far */
+};
+
+/* Lines a device takes at most (screen_device). */
+#define WATCH_DEVICE_ROWS 7
+
+static void screen_size(struct screen *sc)
 {
 	struct winsize ws;
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	return 80;
+	sc->width = 80;
+	sc->rows = 24;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		sc->width = ws.ws_col;
+		sc->rows = ws.ws_row;
+	}
 }
 
 /* One screen line: text cut to width - 1 columns (a character is a column;
  * the last column is left free, where some terminals wrap at once), then
- * the rest of the line cleared. */
-static void screen_line(struct textbuf *out, unsigned width, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void screen_line(struct textbuf *out, unsigned width, const char *fmt, ...)
+ * the rest of the line cleared. Nothing is written on the last row: a line
+ * there would scroll the screen and the next frame would not start at its
+ * top. */
+static void screen_line(struct screen *sc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void screen_line(struct screen *sc, const char *fmt, ...)
 {
 	char line[512];
 	unsigned columns = 0;
 	size_t n = 0;
 	va_list ap;
 
+	if (sc->used + 1 >= sc->rows)
+		return;
+	sc->used++;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	for (; line[n]; n++) {
 		/* A UTF-8 continuation byte does not start a column. */
-		if (((unsigned char)line[n] & 0xc0) != 0x80 && ++columns == width)
+		if (((unsigned char)line[n] & 0xc0) != 0x80 && ++columns == sc->width)
 			break;
 	}
-	textbuf_add(out, line, n);
-	textbuf_puts(out, "\x1b[K\n");
+	textbuf_add(sc->out, line, n);
+	textbuf_puts(sc->out, "\x1b[K\n");
 }
 
 /* The pressure bar, '#' up to the pressure on a 0..40 kPa scale, '|' at the
@@ -154,56 +172,61 @@ static void bar_text(double kpa, unsigned cells, char *buf)
 	buf[cells] = '\0';
 }
 
-static void screen_device(struct textbuf *out, unsigned width, const struct live_device *d)
+static void screen_device(struct screen *sc, const struct live_device *d)
 {
 	char kpa[24], bar[300], text[200], hold[24];
 	unsigned cells;
 
-	screen_line(out, width, "%s  %s%s%s", d->device, d->online ? "online" : "offline",
+	screen_line(sc, "%s  %s%s%s", d->device, d->online ? "online" : "offline",
 		    d->in_session ? "  in a session" : "", d->faults[0] ? "  (chip faults)" : "");
 	if (isnan(d->pressure_kpa))
 		snprintf(kpa, sizeof(kpa), "  -- kPa");
 	else
 		snprintf(kpa, sizeof(kpa), "%6.1f kPa", d->pressure_kpa);
 	/* "  pressure  " + kpa + "  [" + bar + "]" within width - 1 columns. */
-	cells = width > 41 ? width - 27 : 14;
+	cells = sc->width > 41 ? sc->width - 27 : 14;
 	if (cells > sizeof(bar) - 1)
 		cells = sizeof(bar) - 1;
 	bar_text(d->pressure_kpa, cells, bar);
-	screen_line(out, width, "  pressure  %s  [%s]", kpa, bar);
+	screen_line(sc, "  pressure  %s  [%s]", kpa, bar);
 	if (isnan(d->hold_s)) {
-		screen_line(out, width, "  hold      --");
+		screen_line(sc, "  hold      --");
 	} else {
 		hold_text(d->hold_s, hold, sizeof(hold));
 		if (d->in_hold)
-			screen_line(out, width, "  hold      %-9s %s", hold, hold_mark(d->hold_s));
+			screen_line(sc, "  hold      %-9s %s", hold, hold_mark(d->hold_s));
 		else
-			screen_line(out, width, "  last hold %-9s %s", hold, d->hold_class);
+			screen_line(sc, "  last hold %-9s %s", hold, d->hold_class);
 	}
 	temperature_text(d, text, sizeof(text));
-	screen_line(out, width, "  temp      %s", text);
+	screen_line(sc, "  temp      %s", text);
 	session_text(d, text, sizeof(text));
-	screen_line(out, width, "  %s %s", d->in_session || !d->has_last_session ? "session  " :
-		    "last one ", text);
+	screen_line(sc, "  %s %s", d->in_session || !d->has_last_session ? "session  " : "last one ",
+		    text);
 	if (d->faults[0])
-		screen_line(out, width, "  faults    %s", d->faults);
-	screen_line(out, width, "%s", "");
+		screen_line(sc, "  faults    %s", d->faults);
+	screen_line(sc, "%s", "");
 }
 
 static void screen_draw(const struct watch *w, struct textbuf *out)
 {
-	unsigned width = terminal_width();
-	size_t n = live_device_count(w->live);
+	struct screen sc = { .out = out };
+	size_t n = live_device_count(w->live), i;
 
+	screen_size(&sc);
 	textbuf_reset(out);
 	textbuf_puts(out, "\x1b[H");
-	screen_line(out, width, "rollsense watch  %s %s  (Ctrl-C quits)",
+	screen_line(&sc, "rollsense watch  %s %s  (Ctrl-C quits)",
 		    w->connected ? "connected to" : "connecting to", w->cfg->mqtt.uri);
-	screen_line(out, width, "%s", "");
+	screen_line(&sc, "%s", "");
 	if (n == 0)
-		screen_line(out, width, "waiting for a device…");
-	for (size_t i = 0; i < n; i++)
-		screen_device(out, width, live_device_at(w->live, i));
+		screen_line(&sc, "waiting for a device…");
+	/* Whole devices only, and a row kept to say how many did not fit. */
+	for (i = 0; i < n && sc.used + WATCH_DEVICE_ROWS + 2 <= sc.rows; i++)
+		screen_device(&sc, live_device_at(w->live, i));
+	if (i < n)
+		screen_line(&sc, "%zu more device%s than the screen holds: watch --device ID shows one",
+			    n - i, n - i == 1 ? "" : "s");
 	textbuf_puts(out, "\x1b[J");
 	if (!textbuf_failed(out)) {
 		fwrite(textbuf_text(out), 1, out->len, stdout);

@@ -2,7 +2,8 @@
  * messages written by hand as sensord sends them (docs/protocol.md). On a
  * terminal (a detached tmux session of 100 x 30 with its own server
  * socket) the screen shows the pressure bar and the hold timer advancing
- * to the "counts" mark, and Ctrl-C leaves the last screen with the cursor
+ * to the "counts" mark, devices beyond the screen's height are counted,
+ * and Ctrl-C leaves the last screen with the cursor
  * shown again; with stdout in a file it writes plain lines, and --device
  * keeps to one device. The hold is the protocol's example, started at
  * 1796527344.17. */
@@ -202,6 +203,23 @@ static void test_terminal(void **state)
 	publish(f, "event", hold_ended);
 	expect_screen(f, "  last hold 24.8 s    effective\n");
 	expect_screen(f, "  session   1 hold (0 short, 1 effective, 0 long), hold time 0:25, heat 0:00\n");
+
+	/* Four devices fit in 30 rows (2 for the title, 6 each, 7 with chip
+	 * faults, the last row never used); the fifth is counted, not drawn. */
+	for (int i = 1; i <= 4; i++) {
+		char topic[64];
+
+		snprintf(topic, sizeof(topic), "rollsense/roller%d/reading", i);
+		assert_int_equal(harness_publish(&f->env.broker, topic,
+						 "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.100,"
+						 "\"ts\":1796527352.3,\"pressure_kpa\":3.00,"
+						 "\"temperature_c\":null}", false), 0);
+	}
+	expect_screen(f, "\nroller3  ");	/* online, or offline 5 s on */
+	expect_screen(f, "1 more device than the screen holds: watch --device ID shows one\n");
+	screen = tmux_output(f, "capture-pane", "-p");
+	assert_null(strstr(screen, "roller4"));
+	free(screen);
 
 	/* Ctrl-C: exit 0, the last screen left in place, the cursor back. */
 	free(tmux_output(f, "send-keys", "C-c"));
