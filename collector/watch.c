@@ -8,6 +8,7 @@
  * at once so a reader sees them as they happen. */
 #include "watch.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -236,6 +237,10 @@ static void screen_draw(const struct watch *w, struct textbuf *out)
 
 /* ---- plain lines ---- */
 
+/* Why writing the lines failed (EPIPE: the reader left, as `watch | head`
+ * does); 0 while they go out. watch then stops. */
+static int plain_errno;
+
 static void plain_line(const struct live_device *d, double ts, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void plain_line(const struct live_device *d, double ts, const char *fmt, ...)
@@ -252,7 +257,10 @@ static void plain_line(const struct live_device *d, double ts, const char *fmt, 
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-	fflush(stdout);
+	/* Line buffered: putchar's write may have failed already, and then
+	 * fflush finds nothing to write; the error flag stays. */
+	if ((fflush(stdout) == EOF || ferror(stdout)) && plain_errno == 0)
+		plain_errno = errno ? errno : EIO;
 }
 
 /* The label of what a device did last: its last reading's time, or now. */
@@ -357,7 +365,9 @@ static void take_events(struct watch *w)
 	}
 }
 
-static void watch_loop(struct watch *w)
+/* Runs until a signal or, for plain lines, until they cannot be written.
+ * 0, or 1 after a write error other than the reader leaving. */
+static int watch_loop(struct watch *w)
 {
 	struct textbuf screen;
 	double next_frame = 0;
@@ -366,7 +376,7 @@ static void watch_loop(struct watch *w)
 	textbuf_init(&screen, 0);
 	if (w->tty)
 		fputs("\x1b[?25l\x1b[H\x1b[J", stdout);
-	while (!daemon_stop_requested && !daemon_reload_requested) {
+	while (!daemon_stop_requested && !daemon_reload_requested && plain_errno == 0) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(w->mqtt), .events = POLLIN };
 		double now;
 
@@ -388,6 +398,11 @@ static void watch_loop(struct watch *w)
 		fflush(stdout);
 	}
 	textbuf_free(&screen);
+	if (plain_errno && plain_errno != EPIPE) {
+		fprintf(stderr, "watch: writing the lines: %s\n", strerror(plain_errno));
+		return 1;
+	}
+	return 0;
 }
 
 int watch_run(const struct rs_config *cfg, int argc, char **argv)
@@ -400,7 +415,7 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 	struct watch w = { .cfg = cfg };
 	const char *device = "+";
 	char err[512], id[64], filter[256];
-	int opt;
+	int opt, rc;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -443,8 +458,8 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 		fprintf(stderr, "watch: %s (retrying)\n", err);
 	if (!w.tty)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	watch_loop(&w);
+	rc = watch_loop(&w);
 	mqtt_client_free(w.mqtt, 500);
 	live_free(w.live);
-	return 0;
+	return rc;
 }

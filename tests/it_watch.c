@@ -302,6 +302,41 @@ static void test_device_filter(void **state)
 	assert_int_equal(harness_file_count(out, "ball1"), 0);
 }
 
+/* One round for harness_poll: a reading; true once the file at w->path
+ * holds w->needle. */
+static bool reading_until(const void *arg)
+{
+	const struct file_wait *w = arg;
+
+	publish_reading(w->f, 400, "1796527352.27", "5.00");
+	return harness_file_count(w->path, w->needle) > 0;
+}
+
+/* `watch | head -n 1`: once head has its line and leaves, the next line
+ * watch writes fails (EPIPE) and watch ends, exit 0, instead of running on
+ * with nobody reading. */
+static void test_reader_leaves(void **state)
+{
+	struct fixture *f = *state;
+	char script[1024], status[300], log[300];
+	char *argv[] = { "sh", "-c", script, NULL };
+	pid_t sh;
+
+	harness_env_path(&f->env, "status", status, sizeof(status));
+	harness_env_path(&f->env, "pipe.log", log, sizeof(log));
+	snprintf(script, sizeof(script), "{ %s --config %s watch; echo \"exit $?\" > %s; } | head -n 1",
+		 harness_bin("rollsense-collector"), f->env.cfg, status);
+	sh = harness_spawn(log, argv);
+	assert_true(sh > 0);
+	assert_true(harness_poll(reading_until, &(struct file_wait){ f, log, " ball1 online\n" }, 10,
+				 0.2));
+	/* More lines: the first one after head left ends watch. */
+	publish(f, "event", session_started);
+	publish_reading(f, 401, "1796527352.37", "5.00");
+	assert_true(harness_wait_file_contains(status, "exit 0\n", 10));
+	harness_assert_exit_ok("watch | head -n 1", log, harness_wait(sh, 10));
+}
+
 /* Arguments watch refuses: exit 2 with a line naming what is wrong. */
 static void test_bad_arguments(void **state)
 {
@@ -334,6 +369,7 @@ int main(void)
 		IT_TEST(test_terminal),
 		IT_TEST(test_plain_lines),
 		IT_TEST(test_device_filter),
+		IT_TEST(test_reader_leaves),
 		IT_TEST(test_bad_arguments),
 	};
 
