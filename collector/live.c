@@ -260,7 +260,8 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 	double start, duration_s, value;
 	const char *cls;
 
-	if (strncmp(name, "hold_", 5) == 0) {
+	if (strcmp(name, "hold_started") == 0 || strcmp(name, "hold_10s") == 0 ||
+	    strcmp(name, "hold_60s") == 0 || strcmp(name, "hold_ended") == 0) {
 		if (!hold_parse(cJSON_GetObjectItemCaseSensitive(root, "hold"), &start, &duration_s,
 				&cls))
 			return -1;

@@ -285,6 +285,8 @@ static void test_malformed(void **state)
 
 	assert_int_equal(event(l, "{\"event\":\"zone_changed\",\"run\":\"" RUN "\",\"mono\":1,"
 				  "\"ts\":1796527345,\"zone\":\"back\"}"), -1);
+	assert_int_equal(event(l, "{\"event\":\"hold_30s\",\"run\":\"" RUN "\",\"mono\":1,"
+				  "\"ts\":1796527345}"), -1);
 	assert_int_equal(feed(l, "rollsense/ball1/health", "{\"readings\":2}", 100), -1);
 	assert_int_equal(feed(l, "other/ball1/reading", "{}", 100), -2);
 	assert_int_equal(live_malformed(l), 14);
