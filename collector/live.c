@@ -5,6 +5,7 @@
  * comes first (the hold timer takes the later of the two). */
 #include "live.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,6 @@
  * drops this far below the one too_hot reported (the detector's default
  * heat_hysteresis_c), or with heat_off. */
 #define LIVE_HOT_HYSTERESIS_C 0.5
-#define LIVE_EVENT_MAX 4096
 
 struct live_slot {
 	struct live_device d;
@@ -47,8 +47,10 @@ struct live *live_new(const char *topic_prefix)
 {
 	struct live *l;
 
-	if (!topic_prefix || strlen(topic_prefix) >= sizeof(l->prefix))
+	if (!topic_prefix || strlen(topic_prefix) >= sizeof(l->prefix)) {
+		errno = EINVAL;
 		return NULL;
+	}
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
@@ -333,13 +335,13 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 
 static int on_event(struct live *l, struct live_slot *s, const char *payload, size_t len)
 {
-	char text[LIVE_EVENT_MAX + 1];
+	char text[LIVE_MAX_PAYLOAD + 1];
 	const cJSON *name;
 	cJSON *root;
 	double ts, mono;
 	int rc = -1;
 
-	if (len == 0 || len > LIVE_EVENT_MAX || memchr(payload, '\0', len) ||
+	if (len == 0 || len > LIVE_MAX_PAYLOAD || memchr(payload, '\0', len) ||
 	    !utf8_valid(payload, len))
 		return -1;
 	memcpy(text, payload, len);

@@ -24,7 +24,6 @@
 #include "daemon.h"
 #include "live.h"
 #include "mqtt.h"
-#include "reading.h"
 #include "textbuf.h"
 
 #define WATCH_FRAME_S 0.1
@@ -449,7 +448,7 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 		return 1;
 	}
 	mqtt_client_set_clean_session(w.mqtt, true);
-	mqtt_client_set_inbound_limits(w.mqtt, READING_MAX_PAYLOAD, 0);
+	mqtt_client_set_inbound_limits(w.mqtt, LIVE_MAX_PAYLOAD, 0);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(filter, sizeof(filter), "%s/%s/%s", cfg->mqtt.topic_prefix, device, kinds[k]);
 		mqtt_client_subscribe(w.mqtt, filter, 0);

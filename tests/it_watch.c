@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "textbuf.h"
 
 #define RUN "5e1f03c29a7b44d1"
 
@@ -262,6 +263,29 @@ static void test_plain_lines(void **state)
 		out, " ball1 hold 12.3 s (counts) 14.2 kPa 36.1 °C heat off\n", 10));
 	publish(f, "event", hold_ended);
 	assert_true(harness_wait_file_contains(out, " ball1 hold_ended 24.8 s effective\n", 10));
+	/* A session_ended with its 64 holds is longer than a reading may be
+	 * (4 KB): watch takes it all the same. */
+	{
+		static const char hold[] = "{\"start\":1796527344.17,\"duration_s\":24.8,"
+					   "\"peak_kpa\":15.61,\"mean_kpa\":14.87,\"class\":\"effective\"}";
+		struct textbuf b;
+
+		textbuf_init(&b, 0);
+		textbuf_puts(&b, "{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":345,"
+				 "\"ts\":1796527664.17,\"session\":{\"start\":1796527319.47,"
+				 "\"end\":1796527544.17,\"duration_s\":224.7,\"hold_count\":64,"
+				 "\"hold_time_s\":1587.2,\"holds\":[");
+		for (int i = 0; i < 64; i++)
+			textbuf_printf(&b, "%s%s", i ? "," : "", hold);
+		textbuf_puts(&b, "],\"heat_time_s\":143.2,\"max_temperature_c\":41.12,"
+				 "\"hot_time_s\":0,\"readings\":3448,\"missing_readings\":0}}");
+		assert_true(b.len > 6000);
+		publish(f, "event", textbuf_text(&b));
+		textbuf_free(&b);
+	}
+	assert_true(harness_wait_file_contains(
+		out, " ball1 session_ended: 1 hold (0 short, 1 effective, 0 long), hold time 26:27, heat 2:23\n",
+		10));
 	harness_assert_exit_ok("watch", out, harness_stop(f->watch, SIGINT, 10));
 	f->watch = 0;
 	/* No terminal, no escape sequences. */
