@@ -255,6 +255,42 @@ static void hold_count(struct live_device *d, const char *cls, double duration_s
 	d->hold_time_s += duration_s;
 }
 
+/* A session summary's figures replace the running ones: they are the
+ * detector's final word, right even when this view came in late and missed
+ * some of the session's events. The holds are counted again from its list
+ * when the list has them all (it keeps the first 64). */
+static void summary_apply(struct live_device *d, const cJSON *sum)
+{
+	const cJSON *holds = cJSON_GetObjectItemCaseSensitive(sum, "holds"), *h;
+	unsigned n_short = 0, n_effective = 0, n_long = 0;
+	double value;
+
+	if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "hold_time_s"), 0, 1e9, &value))
+		d->hold_time_s = value;
+	if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "heat_time_s"), 0, 1e9, &value))
+		d->heat_time_s = value;
+	if (!number_in(cJSON_GetObjectItemCaseSensitive(sum, "hold_count"), 0, 1e9, &value) ||
+	    !cJSON_IsArray(holds) || (double)cJSON_GetArraySize(holds) != value)
+		return;
+	cJSON_ArrayForEach(h, holds) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(h, "class");
+
+		if (!cJSON_IsString(c))
+			return;
+		if (strcmp(c->valuestring, "short") == 0)
+			n_short++;
+		else if (strcmp(c->valuestring, "effective") == 0)
+			n_effective++;
+		else if (strcmp(c->valuestring, "long") == 0)
+			n_long++;
+		else
+			return;
+	}
+	d->holds_short = n_short;
+	d->holds_effective = n_effective;
+	d->holds_long = n_long;
+}
+
 /* Applies a parsed event; -1 when a field it needs is missing or wrong. */
 static int event_apply(struct live_slot *s, const char *name, const cJSON *root, double ts)
 {
@@ -319,14 +355,10 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 
 		if (!cJSON_IsObject(sum))
 			return -1;
-		/* The summary's figures are the detector's final ones. */
 		if (!number_in(cJSON_GetObjectItemCaseSensitive(sum, "duration_s"), 0, 1e9,
 			       &duration_s))
 			duration_s = isnan(d->session_start_ts) ? 0 : ts - d->session_start_ts;
-		if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "hold_time_s"), 0, 1e9, &value))
-			d->hold_time_s = value;
-		if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "heat_time_s"), 0, 1e9, &value))
-			d->heat_time_s = value;
+		summary_apply(d, sum);
 		session_close(d, ts, duration_s);
 		return 0;
 	}

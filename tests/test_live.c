@@ -181,6 +181,32 @@ static void test_session_totals(void **state)
 	assert_true(d->in_session);
 }
 
+/* A view that came in late saw none of the session's holds: the summary
+ * of session_ended gives them, counted by class from its list. */
+static void test_late_view(void **state)
+{
+	static const char session_ended[] =
+		"{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":345,\"ts\":1796527664.17,"
+		"\"session\":{\"start\":1796527319.47,\"end\":1796527544.17,\"duration_s\":224.7,"
+		"\"hold_count\":2,\"hold_time_s\":81.6,"
+		"\"holds\":[{\"start\":1796527389.17,\"duration_s\":6.8,\"peak_kpa\":13.6,\"mean_kpa\":12.85,"
+		"\"class\":\"short\"},{\"start\":1796527469.17,\"duration_s\":74.8,\"peak_kpa\":14.92,"
+		"\"mean_kpa\":13.9,\"class\":\"long\"}],"
+		"\"heat_time_s\":0,\"max_temperature_c\":null,\"hot_time_s\":0,\"readings\":2247,"
+		"\"missing_readings\":0}}";
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(event(l, session_ended), 0);
+	d = live_device_at(l, 0);
+	assert_true(d->has_last_session);
+	assert_int_equal(d->last_holds_short, 1);
+	assert_int_equal(d->last_holds_effective, 0);
+	assert_int_equal(d->last_holds_long, 1);
+	assert_near(d->last_hold_time_s, 81.6, 1e-9);
+	assert_near(d->last_session_duration_s, 224.7, 1e-9);
+}
+
 /* Heat time adds up the steps between known temperatures that start with
  * heat on; too_hot raises the burn-risk flag until the temperature is half
  * a degree below the one it reported. */
@@ -427,6 +453,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hold_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_event_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
