@@ -129,22 +129,51 @@ static void publish_reading(struct fixture *f, unsigned seq, const char *ts, con
 	publish(f, "reading", payload);
 }
 
+/* What a poll waits for: needle in the file at path, or on the screen
+ * when path is NULL. */
 struct file_wait {
 	struct fixture *f;
 	const char *path;
 	const char *needle;
+	bool roller1;		/* publish a reading of roller1 too, after ball1's */
 };
 
-/* Publishes the first reading until watch shows it: its subscriptions go
- * out with the connection, and a message before them is not delivered. */
-static bool first_reading_seen(const void *arg)
+/* One round for harness_poll: the first reading of ball1 (and roller1's
+ * when asked), then whether watch shows the needle yet. watch subscribes
+ * as it connects, and a message before that is not delivered: so the
+ * reading goes out again each round until it is seen. */
+static bool reading_seen(const void *arg)
 {
 	const struct file_wait *w = arg;
 
 	publish_reading(w->f, 400, "1796527352.27", "5.00");
+	if (w->roller1)
+		assert_int_equal(harness_publish(&w->f->env.broker, "rollsense/roller1/reading",
+						 "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.100,"
+						 "\"ts\":1796527352.3,\"pressure_kpa\":3.00,"
+						 "\"temperature_c\":null}", false), 0);
 	if (!w->path)
 		return screen_has(&(struct screen_wait){ w->f, w->needle });
 	return harness_file_count(w->path, w->needle) > 0;
+}
+
+/* Starts watch (argv) with its output in the file out, and waits until it
+ * says needle after ball1's first reading (and roller1's, when roller1). */
+static void watch_start(struct fixture *f, char *const argv[], const char *out,
+			const char *needle, bool roller1)
+{
+	f->watch = harness_spawn(out, argv);
+	assert_true(f->watch > 0);
+	assert_true(harness_wait_file_contains(out, "watch: connected to tcp://127.0.0.1:", 10));
+	assert_true(harness_poll(reading_seen, &(struct file_wait){ f, out, needle, roller1 }, 10,
+				 0.2));
+}
+
+/* Stops it with sig: it must exit 0. */
+static void watch_stop(struct fixture *f, const char *out, int sig)
+{
+	harness_assert_exit_ok("watch", out, harness_stop(f->watch, sig, 10));
+	f->watch = 0;
 }
 
 static const char session_started[] =
@@ -178,8 +207,8 @@ static void test_terminal(void **state)
 	}
 	expect_screen(f, "rollsense watch  connected to tcp://127.0.0.1:");
 	expect_screen(f, "waiting for a device…");
-	assert_true(harness_poll(first_reading_seen,
-				 &(struct file_wait){ f, NULL, "ball1  online" }, 10, 0.2));
+	assert_true(harness_poll(reading_seen,
+				 &(struct file_wait){ f, NULL, "ball1  online", false }, 10, 0.2));
 
 	/* 5 kPa on a 73-cell bar from 0 to 40 kPa: 9 cells filled, the
 	 * 10 kPa mark in cell 18 (from 0), 99 columns in all. */
@@ -248,11 +277,7 @@ static void test_plain_lines(void **state)
 			 NULL };
 
 	harness_env_path(&f->env, "watch.out", out, sizeof(out));
-	f->watch = harness_spawn(out, argv);
-	assert_true(f->watch > 0);
-	assert_true(harness_wait_file_contains(out, "watch: connected to tcp://127.0.0.1:", 10));
-	assert_true(harness_poll(first_reading_seen, &(struct file_wait){ f, out, " ball1 online\n" },
-				 10, 0.2));
+	watch_start(f, argv, out, " ball1 online\n", false);
 
 	publish(f, "event", session_started);
 	assert_true(harness_wait_file_contains(out, " ball1 session_started\n", 10));
@@ -284,27 +309,11 @@ static void test_plain_lines(void **state)
 		publish(f, "event", textbuf_text(&b));
 		textbuf_free(&b);
 	}
-	assert_true(harness_wait_file_contains(
-		out, " ball1 session_ended: 64 holds (0 short, 64 effective, 0 long), hold time 26:27, heat 2:23\n",
-		10));
-	harness_assert_exit_ok("watch", out, harness_stop(f->watch, SIGINT, 10));
-	f->watch = 0;
+	assert_true(harness_wait_file_contains(out, " ball1 session_ended: 64 holds (0 short, "
+						"64 effective, 0 long), hold time 26:27, heat 2:23\n", 10));
+	watch_stop(f, out, SIGINT);
 	/* No terminal, no escape sequences. */
 	assert_int_equal(harness_file_count(out, "\x1b"), 0);
-}
-
-/* One round for harness_poll: a reading of ball1, then one of roller1;
- * true once watch has shown roller1. */
-static bool roller1_seen(const void *arg)
-{
-	const struct file_wait *w = arg;
-
-	publish_reading(w->f, 400, "1796527352.27", "5.00");
-	assert_int_equal(harness_publish(&w->f->env.broker, "rollsense/roller1/reading",
-					 "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.100,"
-					 "\"ts\":1796527352.3,\"pressure_kpa\":3.00,\"temperature_c\":null}",
-					 false), 0);
-	return harness_file_count(w->path, w->needle) > 0;
 }
 
 /* --device roller1 shows roller1 and nothing of ball1, whose readings went
@@ -317,24 +326,9 @@ static void test_device_filter(void **state)
 			 "--device", "roller1", NULL };
 
 	harness_env_path(&f->env, "watch-roller1.out", out, sizeof(out));
-	f->watch = harness_spawn(out, argv);
-	assert_true(f->watch > 0);
-	assert_true(harness_wait_file_contains(out, "watch: connected to", 10));
-	assert_true(harness_poll(roller1_seen, &(struct file_wait){ f, out, " roller1 online\n" }, 10,
-				 0.2));
-	harness_assert_exit_ok("watch --device roller1", out, harness_stop(f->watch, SIGTERM, 10));
-	f->watch = 0;
+	watch_start(f, argv, out, " roller1 online\n", true);
+	watch_stop(f, out, SIGTERM);
 	assert_int_equal(harness_file_count(out, "ball1"), 0);
-}
-
-/* One round for harness_poll: a reading; true once the file at w->path
- * holds w->needle. */
-static bool reading_until(const void *arg)
-{
-	const struct file_wait *w = arg;
-
-	publish_reading(w->f, 400, "1796527352.27", "5.00");
-	return harness_file_count(w->path, w->needle) > 0;
 }
 
 /* `watch | head -n 1`: once head has its line and leaves, the next line
@@ -353,8 +347,8 @@ static void test_reader_leaves(void **state)
 		 harness_bin("rollsense-collector"), f->env.cfg, status);
 	sh = harness_spawn(log, argv);
 	assert_true(sh > 0);
-	assert_true(harness_poll(reading_until, &(struct file_wait){ f, log, " ball1 online\n" }, 10,
-				 0.2));
+	assert_true(harness_poll(reading_seen, &(struct file_wait){ f, log, " ball1 online\n", false },
+				 10, 0.2));
 	/* More lines: the first one after head left ends watch. */
 	publish(f, "event", session_started);
 	publish_reading(f, 401, "1796527352.37", "5.00");

@@ -148,6 +148,19 @@ static void session_ended(struct live *l, unsigned hold_count, const char *hold_
 	assert_int_equal(event(l, payload), 0);
 }
 
+/* The last session's totals: its holds by class, its hold time, and the
+ * 224.7 s the summary says it lasted. */
+static void expect_last_session(const struct live_device *d, unsigned n_short,
+				unsigned n_effective, unsigned n_long, double hold_time_s)
+{
+	assert_true(d->has_last_session);
+	assert_int_equal(d->last_holds_short, n_short);
+	assert_int_equal(d->last_holds_effective, n_effective);
+	assert_int_equal(d->last_holds_long, n_long);
+	assert_near(d->last_hold_time_s, hold_time_s, 1e-9);
+	assert_near(d->last_session_duration_s, 224.7, 1e-9);
+}
+
 /* A session's holds by class, then session_ended: its totals stay visible
  * (the summary's hold and heat time) until the next session_started. */
 static void test_session_totals(void **state)
@@ -178,12 +191,7 @@ static void test_session_totals(void **state)
 	session_ended(l, 3, "106.4", "");	/* a list that lacks them: the running counts stay */
 	assert_false(d->in_session);
 	assert_int_equal(d->holds_short + d->holds_effective + d->holds_long, 0);
-	assert_true(d->has_last_session);
-	assert_int_equal(d->last_holds_short, 1);
-	assert_int_equal(d->last_holds_effective, 1);
-	assert_int_equal(d->last_holds_long, 1);
-	assert_near(d->last_session_duration_s, 224.7, 1e-9);
-	assert_near(d->last_hold_time_s, 106.4, 1e-9);
+	expect_last_session(d, 1, 1, 1, 106.4);
 	assert_near(d->last_heat_time_s, 143.2, 1e-9);
 	assert_near(d->last_session_end_ts, 1796527664.17, 1e-6);
 
@@ -197,19 +205,12 @@ static void test_session_totals(void **state)
 static void test_late_view(void **state)
 {
 	struct live *l = *state;
-	const struct live_device *d;
 
 	session_ended(l, 2, "81.6",
 		      "{\"start\":1796527389.17,\"duration_s\":6.8,\"peak_kpa\":13.6,\"mean_kpa\":12.85,"
 		      "\"class\":\"short\"},{\"start\":1796527469.17,\"duration_s\":74.8,\"peak_kpa\":14.92,"
 		      "\"mean_kpa\":13.9,\"class\":\"long\"}");
-	d = live_device_at(l, 0);
-	assert_true(d->has_last_session);
-	assert_int_equal(d->last_holds_short, 1);
-	assert_int_equal(d->last_holds_effective, 0);
-	assert_int_equal(d->last_holds_long, 1);
-	assert_near(d->last_hold_time_s, 81.6, 1e-9);
-	assert_near(d->last_session_duration_s, 224.7, 1e-9);
+	expect_last_session(live_device_at(l, 0), 1, 0, 1, 81.6);
 }
 
 /* Heat time adds up the steps between known temperatures that start with
@@ -406,6 +407,21 @@ static void test_device_limit(void **state)
  * button only when commands are on, and nothing from elsewhere. */
 static void test_page(void **state)
 {
+	static const char *const needles[] = {
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+		"@media (prefers-color-scheme:dark)",
+		/* The badge and the banner are hidden by the attribute, which
+		 * the stylesheet's own display must not override. */
+		"[hidden]{display:none!important}",
+		"<a href=\"/\" aria-current=\"page\">Live</a><a href=\"/sessions\">Sessions</a>"
+		"<a href=\"/history\">History</a>",
+		"new EventSource(\"/events\")",
+		"addEventListener(\"device\"",
+		"<p id=\"waiting\" class=\"muted\">waiting for a device…</p>",
+		"<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>",
+		"<noscript><p>The live view needs JavaScript",
+		"data-commands=\"0\"",
+	};
 	struct textbuf b;
 	const char *page;
 
@@ -415,20 +431,11 @@ static void test_page(void **state)
 	page = textbuf_text(&b);
 	assert_false(textbuf_failed(&b));
 	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
-	assert_non_null(strstr(page, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
 	assert_non_null(strstr(page, pages_css));	/* the look every page shares */
-	assert_non_null(strstr(page, "@media (prefers-color-scheme:dark)"));
-	/* The badge and the banner are hidden by the attribute, which the
-	 * stylesheet's own display must not override. */
-	assert_non_null(strstr(page, "[hidden]{display:none!important}"));
-	assert_non_null(strstr(page, "<a href=\"/\" aria-current=\"page\">Live</a>"
-				     "<a href=\"/sessions\">Sessions</a><a href=\"/history\">History</a>"));
-	assert_non_null(strstr(page, "new EventSource(\"/events\")"));
-	assert_non_null(strstr(page, "addEventListener(\"device\""));
-	assert_non_null(strstr(page, "<p id=\"waiting\" class=\"muted\">waiting for a device…</p>"));
-	assert_non_null(strstr(page, "<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>"));
-	assert_non_null(strstr(page, "<noscript><p>The live view needs JavaScript"));
-	assert_non_null(strstr(page, "data-commands=\"0\""));
+	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+		if (!strstr(page, needles[i]))
+			fail_msg("the live page lacks %s", needles[i]);
+	/* Nothing from elsewhere. */
 	assert_null(strstr(page, "http:"));
 	assert_null(strstr(page, "https:"));
 	assert_null(strstr(page, "@import"));
