@@ -251,6 +251,7 @@ static void plain_line(const struct live_device *d, double ts, const char *fmt, 
 
 	if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(when, sizeof(when), "%.0f", ts);
+	errno = 0;	/* what a failed write below leaves is its own */
 	printf("%s %s ", when, d->device);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
