@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -241,17 +243,27 @@ int harness_wait(pid_t pid, double timeout_s)
 	return harness_poll(has_exited, &e, timeout_s, 0.02) ? e.status : -1;
 }
 
-static bool port_accepts(const void *arg)
+int harness_tcp_connect(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)*(const int *)arg) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
-	return ok;
+		fd = -1;
+	}
+	return fd;
+}
+
+static bool port_accepts(const void *arg)
+{
+	int fd = harness_tcp_connect(*(const int *)arg);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 int harness_run(const char *log_path, char *const argv[], double timeout_s)
@@ -603,4 +615,140 @@ int harness_write_config_to(const struct harness_env *env, const char *path, con
 	rc = config_write_v(env, path, overrides, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* ---- HTTP ---- */
+
+ssize_t harness_recv_some(int fd, char *buf, size_t len, double timeout_s)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	double end = harness_now_s() + harness_timeout_s(timeout_s);
+	ssize_t n;
+
+	for (;;) {
+		double left = end - harness_now_s();
+		int rc;
+
+		if (left <= 0)
+			return -1;
+		rc = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return -1;
+		n = recv(fd, buf, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? -1 : n;
+	}
+}
+
+/* body (n bytes, chunked transfer coding) decoded in place; its new length. */
+static size_t dechunk(char *body, size_t n)
+{
+	size_t r = 0, w = 0;
+
+	while (r < n) {
+		char *end;
+		unsigned long size = strtoul(body + r, &end, 16);
+		char *line_end = memchr(body + r, '\n', n - r);
+
+		if (!line_end || end == body + r || size == 0 || size > n)
+			break;
+		r = (size_t)(line_end - body) + 1;
+		if (r + size > n)
+			size = n - r;
+		memmove(body + w, body + r, size);
+		w += size;
+		r += size + 2;	/* the chunk's CRLF */
+	}
+	body[w] = '\0';
+	return w;
+}
+
+int harness_http_request(int port, const char *method, const char *path, const char *headers,
+			 const char *body, struct http_reply *out, double timeout_s)
+{
+	char *req = NULL, *text = NULL, *head_end, host[40] = "";
+	size_t len = 0, cap = 0;
+	int fd, n;
+	ssize_t got;
+	bool has_host = headers && (strncasecmp(headers, "Host:", 5) == 0 ||
+				    strcasestr(headers, "\nHost:") != NULL);
+
+	memset(out, 0, sizeof(*out));
+	fd = harness_tcp_connect(port);
+	if (fd < 0)
+		return -1;
+	if (!has_host)
+		snprintf(host, sizeof(host), "Host: 127.0.0.1:%d\r\n", port);
+	/* Content-Length: 0 too, or MHD answers a bodiless POST with 411. */
+	n = asprintf(&req, "%s %s HTTP/1.1\r\n%s%sConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		     method, path, host, headers ? headers : "", body ? strlen(body) : 0,
+		     body ? body : "");
+	if (n < 0 || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		free(req);
+		close(fd);
+		return -1;
+	}
+	free(req);
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *grown = realloc(text, cap = cap ? cap * 2 : 16384);
+
+			if (!grown)
+				break;
+			text = grown;
+		}
+		got = harness_recv_some(fd, text + len, cap - len - 1, timeout_s);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	if (!text)
+		return -1;
+	text[len] = '\0';
+	head_end = strstr(text, "\r\n\r\n");
+	if (strncmp(text, "HTTP/1.", 7) != 0 || !head_end) {
+		free(text);
+		return -1;
+	}
+	out->status = atoi(text + 9);
+	head_end[2] = '\0';
+	out->headers = text;
+	out->body = head_end + 4;
+	out->body_len = len - (size_t)(out->body - text);
+	if (harness_http_header(out, "Transfer-Encoding", NULL, 0) &&
+	    strcasestr(harness_http_header(out, "Transfer-Encoding", NULL, 0), "chunked"))
+		out->body_len = dechunk(out->body, out->body_len);
+	return 0;
+}
+
+const char *harness_http_header(const struct http_reply *r, const char *name, char *buf,
+				size_t len)
+{
+	size_t n = strlen(name);
+
+	for (const char *line = r->headers ? strstr(r->headers, "\r\n") : NULL; line && line[2];
+	     line = strstr(line + 2, "\r\n")) {
+		const char *h = line + 2;
+
+		if (strncasecmp(h, name, n) == 0 && h[n] == ':') {
+			const char *v = h + n + 1 + strspn(h + n + 1, " ");
+			size_t vn = strcspn(v, "\r");
+
+			if (!buf)
+				return v;
+			snprintf(buf, len, "%.*s", (int)vn, v);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+void harness_http_reply_free(struct http_reply *r)
+{
+	free(r->headers);
+	memset(r, 0, sizeof(*r));
 }

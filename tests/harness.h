@@ -45,6 +45,9 @@ int harness_run(const char *log_path, char *const argv[], double timeout_s);
  * code 0; the message names what and shows its log, log_path. Include
  * <cmocka.h> first. */
 void harness_assert_exit_ok(const char *what, const char *log_path, int status);
+/* A TCP connection to 127.0.0.1:port (blocking, close-on-exec): the
+ * descriptor, or -1. */
+int harness_tcp_connect(int port);
 /* Waits until something accepts TCP connections on 127.0.0.1:port. */
 bool harness_wait_port(int port, double timeout_s);
 /* Waits until path contains needle. */
@@ -149,5 +152,32 @@ int harness_write_config(const struct harness_env *env, const char *overrides, .
 /* The same, written to path instead (a daemon with a file of its own). */
 int harness_write_config_to(const struct harness_env *env, const char *path, const char *overrides, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- HTTP (the web side, `rollsense-collector serve`) ---- */
+
+struct http_reply {
+	int status;		/* the status line's code */
+	char *headers;		/* the status line and "Name: value\r\n" lines */
+	char *body;		/* NUL-terminated (inside the same allocation as headers) */
+	size_t body_len;	/* after undoing chunked transfer coding */
+};
+
+/* One HTTP/1.1 request to 127.0.0.1:port with "Connection: close" and a
+ * Content-Length (0 without a body); "Host: 127.0.0.1:PORT" unless headers
+ * (whole "Name: value\r\n" lines, or NULL) give a Host. Reads the answer
+ * until the server closes, waiting at most timeout_s (stretched as
+ * harness_timeout_s says) for each piece. 0 with out filled (free it with
+ * harness_http_reply_free), or -1: no connection or no answer. */
+int harness_http_request(int port, const char *method, const char *path, const char *headers,
+			 const char *body, struct http_reply *out, double timeout_s);
+/* The value of header name (any case) in r: copied into buf (len bytes)
+ * and returned, or, with buf NULL, a pointer into r->headers up to "\r\n".
+ * NULL when r has no such header. */
+const char *harness_http_header(const struct http_reply *r, const char *name, char *buf,
+				size_t len);
+void harness_http_reply_free(struct http_reply *r);
+/* recv() on fd, waiting at most timeout_s (stretched) for something: the
+ * bytes read, 0 when the peer closed, -1 on timeout or error. */
+ssize_t harness_recv_some(int fd, char *buf, size_t len, double timeout_s);
 
 #endif

@@ -1,0 +1,467 @@
+/* Integration: the real `rollsense-collector serve` on a free loopback port,
+ * over a database the real collector wrote from the demo session (played by
+ * the real sensord at 40 times its speed) and a real mosquitto: each page
+ * and API answer, the refusals with their messages, max_clients' 503, a slow
+ * client timed out, /events carrying a reading published with
+ * mosquitto_pub, the tare command's guards and its MQTT message, and that
+ * serve never writes the database. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "select.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "harness.h"
+
+#define SCENARIO "config/scenarios/demo.scn"
+#define TIMEOUT_S 10.0
+
+/* One environment for every test: the collector's run is the slow part. */
+static struct harness_env env;
+static char serve_cfg[300], serve_log[300];
+static int port;
+static long session_id;
+static pid_t serve_pid;		/* the serve running, 0: none */
+
+static int group_setup(void **state)
+{
+	pid_t sensord, collector;
+
+	(void)state;
+	if (harness_env_open(&env, "it-web", "rollsense/+/command") < 0 ||
+	    harness_env_copy_scenario(&env, SCENARIO) < 0 ||
+	    harness_write_config(&env, "sensord.simulation.time_scale=40\n") < 0)
+		return -1;
+	harness_env_path(&env, "serve.json", serve_cfg, sizeof(serve_cfg));
+	harness_env_path(&env, "serve.log", serve_log, sizeof(serve_log));
+	collector = harness_env_start(&env, "rollsense-collector", env.collector_log);
+	if (collector < 0 || !harness_wait_file_contains(env.collector_log, "connected", 10))
+		return -1;
+	sensord = harness_env_start(&env, "rollsense-sensord", env.sensord_log);
+	if (sensord < 0 || harness_wait(sensord, 60) != 0 ||
+	    harness_stop(collector, SIGTERM, 10) != 0)
+		return -1;
+	session_id = harness_sqlite_count(env.db, "SELECT min(id) FROM sessions");
+	port = harness_free_port();
+	return session_id > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	harness_env_close(&env);
+	return 0;
+}
+
+/* Starts serve with the base configuration, web.listen on port and the
+ * extra lines ("key=JSON\n"); waits until it listens. */
+static pid_t serve_start(const char *extra)
+{
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", serve_cfg, "serve",
+			 NULL };
+	pid_t pid;
+
+	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"127.0.0.1:%d\"\n%s",
+						 port, extra), 0);
+	remove(serve_log);
+	pid = harness_spawn(serve_log, argv);
+	assert_true(pid > 0);
+	serve_pid = pid;
+	assert_true(harness_wait_file_contains(serve_log, "web: serving http://127.0.0.1:", 10));
+	assert_true(harness_wait_port(port, 10));
+	return pid;
+}
+
+static void serve_stop(pid_t pid)
+{
+	serve_pid = 0;
+	harness_assert_exit_ok("serve", serve_log, harness_stop(pid, SIGTERM, 10));
+}
+
+/* A test that failed half-way leaves its serve running: stopped here, so
+ * the next one can listen on the port. */
+static int serve_teardown(void **state)
+{
+	(void)state;
+	if (serve_pid > 0)
+		harness_stop(serve_pid, SIGKILL, 5);
+	serve_pid = 0;
+	return 0;
+}
+
+/* A request with its answer in r; fails the test when none came. */
+static void request(const char *method, const char *path, const char *headers, const char *body,
+		    struct http_reply *r)
+{
+	if (harness_http_request(port, method, path, headers, body, r, TIMEOUT_S) < 0)
+		fail_msg("%s %s: no answer", method, path);
+}
+
+/* GET path answers status with content type type, and its body holds needle. */
+static void expect_get(const char *path, int status, const char *type, const char *needle)
+{
+	struct http_reply r;
+	char value[128];
+
+	request("GET", path, NULL, NULL, &r);
+	if (r.status != status || !strstr(r.body, needle))
+		fail_msg("GET %s: %d, expected %d with \"%s\" in:\n%s", path, r.status, status,
+			 needle, r.body);
+	assert_non_null(harness_http_header(&r, "Content-Type", value, sizeof(value)));
+	assert_string_equal(value, type);
+	harness_http_reply_free(&r);
+}
+
+static void test_pages_and_api(void **state)
+{
+	pid_t pid = serve_start("");
+	char path[64], value[256];
+	struct http_reply r;
+	cJSON *json;
+
+	(void)state;
+	expect_get("/", 200, "text/html; charset=utf-8", "<title>rollsense: live</title>");
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	expect_get("/sessions", 200, "text/html; charset=utf-8", "ball1");
+	snprintf(path, sizeof(path), "/sessions/%ld", session_id);
+	expect_get(path, 200, "text/html; charset=utf-8", "<svg");
+	expect_get("/history", 200, "text/html; charset=utf-8", "ball1");
+	expect_get("/sessions?device=ball1&since=2000-01-01", 200, "text/html; charset=utf-8", "ball1");
+	expect_get("/api/devices", 200, "application/json; charset=utf-8", "\"ball1\"");
+	expect_get("/api/sessions?device=ball1", 200, "application/json; charset=utf-8", "\"ball1\"");
+
+	/* One session's JSON with the demo's four holds (demo.scn: 25 s
+	 * effective, 7 s short, 40 s effective, 75 s long; the 3 s press does
+	 * not count). */
+	snprintf(path, sizeof(path), "/api/sessions/%ld", session_id);
+	request("GET", path, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json = cJSON_Parse(r.body);
+	assert_non_null(json);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(json, "holds")), 4);
+	cJSON_Delete(json);
+	harness_http_reply_free(&r);
+	snprintf(path, sizeof(path), "/api/sessions/%ld?raw=1", session_id);
+	expect_get(path, 200, "application/json; charset=utf-8", "\"holds\"");
+
+	/* Every answer carries the same guards. */
+	request("HEAD", "/sessions", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 0);
+	assert_string_equal(harness_http_header(&r, "Cache-Control", value, sizeof(value)), "no-store");
+	assert_string_equal(harness_http_header(&r, "X-Content-Type-Options", value, sizeof(value)),
+			    "nosniff");
+	assert_string_equal(harness_http_header(&r, "Referrer-Policy", value, sizeof(value)),
+			    "no-referrer");
+	assert_string_equal(harness_http_header(&r, "Content-Security-Policy", value, sizeof(value)),
+			    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+			    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+			    "form-action 'self'; frame-ancestors 'none'");
+	harness_http_reply_free(&r);
+	serve_stop(pid);
+}
+
+static void expect_refusal(const char *method, const char *path, const char *headers, int status,
+			   const char *body)
+{
+	struct http_reply r;
+
+	request(method, path, headers, NULL, &r);
+	if (r.status != status || strcmp(r.body, body) != 0)
+		fail_msg("%s %s: %d \"%s\", expected %d \"%s\"", method, path, r.status, r.body,
+			 status, body);
+	harness_http_reply_free(&r);
+}
+
+static void test_refusals(void **state)
+{
+	pid_t pid = serve_start("");
+	char path[20100], header[20100], value[64];
+	struct http_reply r;
+
+	(void)state;
+	expect_refusal("GET", "/index.html", NULL, 404, "no page \"/index.html\"\n");
+	expect_refusal("GET", "/sessions/abc", NULL, 404,
+		       "no session \"abc\" (ids are numbers 1..9007199254740992)\n");
+	expect_refusal("GET", "/%2e%2e/etc/passwd", NULL, 400, "the path contains \"..\"\n");
+	expect_refusal("GET", "/sessions%00", NULL, 400, "the path contains an encoded NUL (%00)\n");
+	expect_refusal("GET", "/sessions?since=2026-13-01", NULL, 400,
+		       "since: \"2026-13-01\" is not a date (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" or "
+		       "Unix seconds)\n");
+	expect_refusal("GET", "/api/sessions?devise=ball1", NULL, 400,
+		       "{\"error\":\"unknown argument \\\"devise\\\" (known: device, since, until)\"}\n");
+	expect_refusal("DELETE", "/sessions", NULL, 405,
+		       "method \"DELETE\" not allowed (GET, HEAD or POST)\n");
+
+	request("POST", "/history", NULL, "x", &r);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(r.body, "POST not allowed here (GET or HEAD)\n");
+	assert_string_equal(harness_http_header(&r, "Allow", value, sizeof(value)), "GET, HEAD");
+	harness_http_reply_free(&r);
+
+	/* Long: the router's limit, then MHD's for the request line and headers. */
+	memset(path, 'a', 300);
+	path[0] = '/';
+	path[300] = '\0';
+	expect_refusal("GET", path, NULL, 414, "path longer than 256 bytes\n");
+	memset(path, 'a', 20000);
+	path[20000] = '\0';
+	path[0] = '/';
+	request("GET", path, NULL, NULL, &r);
+	assert_int_equal(r.status, 414);
+	harness_http_reply_free(&r);
+	snprintf(header, sizeof(header), "X-Filler: %.*s\r\n", 20000, path + 1);
+	request("GET", "/", header, NULL, &r);
+	assert_int_equal(r.status, 431);
+	harness_http_reply_free(&r);
+
+	request("GET", "/sessions/999999", NULL, NULL, &r);
+	assert_int_equal(r.status, 404);
+	harness_http_reply_free(&r);
+
+	/* And it is still there. */
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	serve_stop(pid);
+}
+
+/* max_clients connections held open: the next one gets a 503 that says so;
+ * once they close, requests are served again. */
+static void test_busy(void **state)
+{
+	pid_t pid = serve_start("web.max_clients=2\n");
+	int held[2];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		held[i] = harness_tcp_connect(port);
+		assert_true(held[i] >= 0);
+	}
+	expect_refusal("GET", "/healthz", NULL, 503, "busy: 2 clients\n");
+	for (int i = 0; i < 2; i++)
+		close(held[i]);
+	for (int i = 0; i < 100; i++) {
+		struct http_reply r;
+
+		request("GET", "/healthz", NULL, NULL, &r);
+		harness_http_reply_free(&r);
+		if (r.status == 200)
+			break;
+		harness_sleep(0.05);
+	}
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	serve_stop(pid);
+}
+
+/* Half a request line and then nothing: closed after web.timeout_s (1 s),
+ * well before the test's bound. */
+static void test_slow_client(void **state)
+{
+	pid_t pid = serve_start("web.timeout_s=1\n");
+	int fd = harness_tcp_connect(port);
+	char buf[256];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, "GET /heal", 9, MSG_NOSIGNAL), 9);
+	assert_int_equal(harness_recv_some(fd, buf, sizeof(buf), TIMEOUT_S), 0);
+	close(fd);
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	serve_stop(pid);
+}
+
+/* Reads from fd (an event stream) until needle came, or TIMEOUT_S. */
+static bool stream_until(int fd, char *buf, size_t len, size_t *got, const char *needle)
+{
+	while (!strstr(buf, needle)) {
+		ssize_t n;
+
+		if (*got + 1 >= len)
+			return false;
+		n = harness_recv_some(fd, buf + *got, len - *got - 1, TIMEOUT_S);
+		if (n <= 0)
+			return false;
+		*got += (size_t)n;
+		buf[*got] = '\0';
+	}
+	return true;
+}
+
+static void test_events(void **state)
+{
+	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	pid_t pid = serve_start("");
+	char buf[16384] = "", value[64];
+	struct http_reply r;
+	size_t got = 0;
+	int fd;
+
+	(void)state;
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	fd = harness_tcp_connect(port);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+	assert_true(stream_until(fd, buf, sizeof(buf), &got, "retry: 2000\n\n"));
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(buf, "Content-Type: text/event-stream; charset=utf-8\r\n"));
+	assert_int_equal(harness_publish(&env.broker, "rollsense/ball9/reading",
+		"{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,\"ts\":1763910000.5,"
+		"\"pressure_kpa\":12.5,\"temperature_c\":30.5}", false), 0);
+	if (!stream_until(fd, buf, sizeof(buf), &got, "event: device\ndata: {\"device\":\"ball9\""))
+		fail_msg("no device frame for ball9 in:\n%s", buf);
+	assert_non_null(strstr(buf, "\"pressure_kpa\":12.5"));
+	close(fd);
+
+	/* HEAD: the stream's headers, no stream. */
+	request("HEAD", "/events", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(harness_http_header(&r, "Content-Type", value, sizeof(value)),
+			    "text/event-stream; charset=utf-8");
+	assert_int_equal(r.body_len, 0);
+	harness_http_reply_free(&r);
+	serve_stop(pid);
+}
+
+/* An event client that stops reading is closed once more than 64 KB wait
+ * for it, and counted; serve goes on. Its receive buffer is made small, and
+ * 20,000 readings (some 4 MB of frames) pass whatever the kernel buffers. */
+static void test_events_slow_client_closed(void **state)
+{
+	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	char lines[300], cmd[700], pub_log[300], buf[65536];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int small = 4096, fd;
+	pid_t pid = serve_start("");
+	FILE *f;
+	ssize_t n;
+
+	(void)state;
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	fd = harness_tcp_connect(port);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+
+	harness_env_path(&env, "readings.txt", lines, sizeof(lines));
+	harness_env_path(&env, "pub.log", pub_log, sizeof(pub_log));
+	f = fopen(lines, "w");
+	assert_non_null(f);
+	for (unsigned seq = 1; seq <= 20000; seq++)
+		fprintf(f, "{\"run\":\"0badcafe\",\"seq\":%u,\"mono\":%.1f,\"ts\":%.1f,"
+			"\"pressure_kpa\":%u.5,\"temperature_c\":30.5}\n", seq, seq * 0.1,
+			1763910000.0 + seq * 0.1, seq % 40);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "mosquitto_pub -h 127.0.0.1 -p %d -t rollsense/ball7/reading -l < %s",
+		 env.broker.port, lines);
+	assert_int_equal(harness_run(pub_log, argv, 60), 0);
+	assert_true(harness_wait_file_contains(serve_log, "web: an event client fell", 30));
+
+	/* What was sent before arrives, then the end of the stream. */
+	while ((n = harness_recv_some(fd, buf, sizeof(buf), TIMEOUT_S)) > 0)
+		;
+	assert_int_equal(n, 0);
+	close(fd);
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	serve_stop(pid);
+	assert_true(harness_wait_file_contains(serve_log, "event clients 0, dropped slow 1;", 1));
+}
+
+static void test_commands(void **state)
+{
+	char origin[96], path[] = "/api/devices/ball1/command";
+	struct http_reply r;
+	pid_t pid;
+
+	(void)state;
+	snprintf(origin, sizeof(origin), "Origin: http://127.0.0.1:%d\r\n", port);
+	pid = serve_start("");
+	expect_refusal("POST", path, origin, 403, "{\"error\":\"commands are off (web.commands)\"}\n");
+	serve_stop(pid);
+
+	pid = serve_start("web.commands=true\n");
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	request("POST", path, "Origin: http://evil.example\r\n", "tare", &r);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(r.body, "{\"error\":\"cross-origin request refused\"}\n");
+	harness_http_reply_free(&r);
+	request("POST", path, NULL, "tare", &r);	/* neither Origin nor Referer */
+	assert_int_equal(r.status, 403);
+	harness_http_reply_free(&r);
+	request("POST", path, origin, "reboot", &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(r.body, "{\"error\":\"unknown command (send \\\"tare\\\" or "
+			    "{\\\"command\\\":\\\"tare\\\"})\"}\n");
+	harness_http_reply_free(&r);
+	assert_int_equal(harness_file_count(env.sub_out, "rollsense/ball1/command"), 0);
+
+	request("POST", path, origin, "{\"command\": \"tare\"}", &r);
+	assert_int_equal(r.status, 202);
+	assert_string_equal(r.body, "{\"sent\":\"tare sent to ball1\"}\n");
+	harness_http_reply_free(&r);
+	assert_true(harness_wait_file_contains(env.sub_out, "rollsense/ball1/command tare\n", 10));
+	serve_stop(pid);
+}
+
+/* serve opens the database read-only: after pages were served the file's
+ * size and modification time are the same; without a database it says
+ * what to do and exits 1. */
+static void test_readonly_database(void **state)
+{
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", serve_cfg, "serve",
+			 NULL };
+	struct stat before, after;
+	char path[64], want[400];
+	char *log;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(stat(env.db, &before), 0);
+	pid = serve_start("");
+	snprintf(path, sizeof(path), "/sessions/%ld", session_id);
+	expect_get(path, 200, "text/html; charset=utf-8", "<svg");
+	expect_get("/api/devices", 200, "application/json; charset=utf-8", "\"ball1\"");
+	serve_stop(pid);
+	assert_int_equal(stat(env.db, &after), 0);
+	assert_int_equal(after.st_size, before.st_size);
+	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+
+	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"127.0.0.1:%d\"\n"
+						 "collector.database=\"none.db\"\n", port), 0);
+	remove(serve_log);
+	assert_int_equal(harness_run(serve_log, argv, 10), 1);
+	log = harness_read_file(serve_log);
+	snprintf(want, sizeof(want), "%s/none.db: no database yet: start rollsense-collector first",
+		 env.dir);
+	assert_non_null(log);
+	if (!strstr(log, want))
+		fail_msg("expected \"%s\" in:\n%s", want, log);
+	free(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_pages_and_api, serve_teardown),
+		cmocka_unit_test_teardown(test_refusals, serve_teardown),
+		cmocka_unit_test_teardown(test_busy, serve_teardown),
+		cmocka_unit_test_teardown(test_slow_client, serve_teardown),
+		cmocka_unit_test_teardown(test_events, serve_teardown),
+		cmocka_unit_test_teardown(test_events_slow_client_closed, serve_teardown),
+		cmocka_unit_test_teardown(test_commands, serve_teardown),
+		cmocka_unit_test_teardown(test_readonly_database, serve_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
