@@ -27,9 +27,16 @@ static int api_error(struct textbuf *out, int status, const char *msg)
 	return textbuf_failed(out) ? 500 : status;
 }
 
+/* 200, or if the answer did not fit out, a 500 saying so. */
 static int api_status(struct textbuf *out)
 {
-	return textbuf_failed(out) ? api_error(out, 500, "the answer did not fit") : 200;
+	char msg[160];
+
+	if (!textbuf_failed(out))
+		return 200;
+	snprintf(msg, sizeof(msg), "the answer would be larger than %zu bytes, the most this "
+		 "server sends at once: ask for a shorter period, or without raw=1", out->limit);
+	return api_error(out, 500, msg);
 }
 
 static void json_time(struct textbuf *out, double ts)

@@ -17,8 +17,8 @@
  * axes take the page's own colour (currentColor). */
 #define COLOUR_PRESSURE "#2f6fd6"
 #define COLOUR_TEMPERATURE "#d6452f"
-static const char *const class_names[3] = { "short", "effective", "long" };
-static const char *const class_colours[3] = { "#8c8c8c", "#2e9d5b", "#e08a1e" };
+const char *const chart_class_names[3] = { "short", "effective", "long" };
+const char *const chart_class_colours[3] = { "#8c8c8c", "#2e9d5b", "#e08a1e" };
 
 void chart_columns_init(struct chart_columns *c, double span_s, unsigned n, bool ends,
 			enum chart_channel channel)
@@ -281,7 +281,8 @@ static double value_step(double range, int max)
 
 static void time_ticks(const struct scale *sc, struct textbuf *out)
 {
-	static const double steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600 };
+	static const double steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
+					7200, 10800, 21600 };
 	double step = steps[sizeof(steps) / sizeof(steps[0]) - 1];
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -323,18 +324,24 @@ static void value_ticks(const struct scale *sc, int ch, struct textbuf *out)
 static int class_index(const char *name)
 {
 	for (int i = 0; i < 3; i++)
-		if (strcmp(name, class_names[i]) == 0)
+		if (strcmp(name, chart_class_names[i]) == 0)
 			return i;
 	return 0;
 }
 
+/* Each hold's rect and its label: across the top where it fits (a second
+ * row when the first is taken there), else upright inside the rect, so
+ * the short holds of a long session do not write over each other. */
 static void hold_rects(const struct scale *sc, const struct chart_hold *holds, size_t n,
 		       struct textbuf *out)
 {
+	double row_end[2] = { -INFINITY, -INFINITY };	/* where each row's last label ends */
+
 	for (size_t i = 0; i < n; i++) {
 		const struct chart_hold *h = &holds[i];
-		int k = class_index(h->hold_class);
+		int k = class_index(h->hold_class), row = -1;
 		double x0 = x_of(sc, h->start_s), x1 = x_of(sc, h->start_s + h->duration_s);
+		double mid = (x0 + x1) / 2, half;
 		char dur[32];
 
 		snprintf(dur, sizeof(dur), "%.1f", h->duration_s);
@@ -342,12 +349,24 @@ static void hold_rects(const struct scale *sc, const struct chart_hold *holds, s
 			       "data-duration=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 			       "height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.3\"><title>%s hold, "
 			       "%s s, peak %.1f kPa, mean %.1f kPa</title></rect>\n",
-			       class_names[k], class_names[k], dur, x0, PLOT_Y,
-			       x1 - x0 > 0.5 ? x1 - x0 : 0.5, PLOT_H, class_colours[k], class_names[k], dur, h->peak_kpa,
-			       h->mean_kpa);
-		textbuf_printf(out, "<text class=\"hold-label\" x=\"%.1f\" y=\"%.1f\" "
-			       "text-anchor=\"middle\">%s s</text>\n", (x0 + x1) / 2,
-			       PLOT_Y + FONT_PX + 2 + (i % 2) * FONT_PX, dur);
+			       chart_class_names[k], chart_class_names[k], dur, x0, PLOT_Y,
+			       x1 - x0 > 0.5 ? x1 - x0 : 0.5, PLOT_H, chart_class_colours[k],
+			       chart_class_names[k], dur, h->peak_kpa, h->mean_kpa);
+		/* About 0.55 em a character, and "+ s". */
+		half = 0.55 * FONT_PX * (double)(strlen(dur) + 2) / 2;
+		if (x1 - x0 >= 2 * half)
+			row = mid - half > row_end[0] ? 0 : mid - half > row_end[1] ? 1 : -1;
+		if (row >= 0) {
+			row_end[row] = mid + half + 4;
+			textbuf_printf(out, "<text class=\"hold-label\" x=\"%.1f\" y=\"%.1f\" "
+				       "text-anchor=\"middle\">%s s</text>\n", mid,
+				       PLOT_Y + FONT_PX + 2 + row * FONT_PX, dur);
+		} else {
+			textbuf_printf(out, "<text class=\"hold-label\" x=\"%.1f\" y=\"%.1f\" "
+				       "text-anchor=\"end\" transform=\"rotate(-90 %.1f %.1f)\">%s s"
+				       "</text>\n", mid + FONT_PX / 3.0, PLOT_Y + 4, mid + FONT_PX / 3.0,
+				       PLOT_Y + 4, dur);
+		}
 	}
 }
 
@@ -361,7 +380,7 @@ static void legend(const struct detector_cfg *det, struct textbuf *out)
 	for (int i = 0; i < 3; i++) {
 		textbuf_printf(out, "<rect x=\"%.1f\" y=\"6\" width=\"12\" height=\"12\" fill=\"%s\""
 			       " fill-opacity=\"0.5\"/><text x=\"%.1f\" y=\"17\">", at[i],
-			       class_colours[i], at[i] + 16);
+			       chart_class_colours[i], at[i] + 16);
 		if (i == 0)
 			textbuf_printf(out, "short (&lt; %g s)</text>", det->effective_s);
 		else if (i == 1)
@@ -391,7 +410,8 @@ void chart_svg(struct chart *c, const struct chart_hold *holds, size_t n_holds, 
 			top = holds[i].peak_kpa * 1.1;
 	if (p->max * 1.1 > top)
 		top = p->max * 1.1;
-	sc.lo[CHART_PRESSURE] = 0;
+	/* 0 at the bottom, unless a reading went below (a drifting zero). */
+	sc.lo[CHART_PRESSURE] = p->min < 0 ? floor(p->min / 5) * 5 : 0;
 	sc.hi[CHART_PRESSURE] = ceil(top / 10) * 10;
 	if (temps) {
 		double lo = fmin(t->min, c->det.heat_c - 5), hi = fmax(t->max, c->det.hot_c + 2);

@@ -56,6 +56,11 @@ void chart_columns_add(struct chart_columns *c, const struct chart_sample *s, ch
 /* Emits the column held, if any, and holds none. */
 void chart_columns_flush(struct chart_columns *c, chart_emit_fn emit, void *ctx);
 
+/* The hold classes by enum detector_hold_class, and the colour each is
+ * drawn in (mid tones that read on light and dark pages alike). */
+extern const char *const chart_class_names[3];
+extern const char *const chart_class_colours[3];
+
 /* A hold as the picture shows it, on the session's time axis. */
 struct chart_hold {
 	double start_s, duration_s, peak_kpa, mean_kpa;

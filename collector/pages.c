@@ -75,12 +75,6 @@ static void page_foot(const struct page *pg)
 	textbuf_puts(pg->out, "</main></body></html>\n");
 }
 
-/* The status, after the page: 500 if the text could not be held whole. */
-static int page_status(const struct textbuf *out, int status)
-{
-	return textbuf_failed(out) ? 500 : status;
-}
-
 /* A page that only says what is wrong: "no session 42". */
 static int page_message(struct textbuf *out, int status, const char *title, const char *msg)
 {
@@ -94,7 +88,20 @@ static int page_message(struct textbuf *out, int status, const char *title, cons
 	textbuf_html(out, msg);
 	textbuf_puts(out, "</p>\n");
 	page_foot(&pg);
-	return page_status(out, status);
+	return textbuf_failed(out) ? 500 : status;
+}
+
+/* The status, once the page is written: if it did not fit out, a 500 page
+ * saying so instead. */
+static int page_status(struct textbuf *out, int status)
+{
+	char msg[160];
+
+	if (!textbuf_failed(out))
+		return status;
+	snprintf(msg, sizeof(msg), "The page would be larger than %zu bytes, the most this server "
+		 "sends at once: ask for a shorter period.", out->limit);
+	return page_message(out, 500, "Page too large", msg);
 }
 
 static void session_link(const struct page *pg, int64_t id)
@@ -171,14 +178,19 @@ static int sessions_row(const struct store_session *s, void *ctx)
 	return 0;
 }
 
-/* The sessions of q's range as a table; "No sessions ..." when none.
- * 0, or -1 if the store failed. */
+/* The sessions of q's range as a table, newest first on the served page
+ * (what a person looks for), in time order in the report file; "No
+ * sessions ..." when none. 0, or -1 if the store failed. */
 static int sessions_list(const struct page *pg, struct store *st, const struct route *q)
 {
 	struct list_ctx c = { .pg = pg };
+	const char *device = q->device[0] ? q->device : NULL;
+	int rc = pg->file ? store_sessions_each(st, device, q->since_ts, q->until_ts, sessions_row,
+						&c) :
+			    store_sessions_each_newest(st, device, q->since_ts, q->until_ts,
+						       sessions_row, &c);
 
-	if (store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts, q->until_ts,
-				sessions_row, &c) < 0)
+	if (rc < 0)
 		return -1;
 	if (c.n)
 		textbuf_puts(pg->out, "</tbody></table></div>\n");
@@ -487,24 +499,29 @@ static void class_cells(struct textbuf *out, const struct report_total *t, int c
 	textbuf_printf(out, "<td>%zu · %s</td>", t->class_holds[cls], text);
 }
 
-/* Hold time by class as a stacked bar per row, scaled to the longest. */
+/* Hold time by class as a stacked bar per row, scaled to the longest,
+ * under a legend of the classes. */
 static void totals_bars(struct textbuf *out, const struct report_totals *t)
 {
-	static const char *const colours[3] = { "#8c8c8c", "#2e9d5b", "#e08a1e" };
+	const double row_h = 22, label_w = 170, bar_w = 300, top = 22, width = label_w + bar_w + 70;
 	double longest = 0;
-	double row_h = 22, label_w = 170, bar_w = 300;
 
 	for (size_t i = 0; i < t->n; i++)
 		longest = fmax(longest, t->rows[i].hold_time_s);
 	if (longest <= 0)
 		return;
-	textbuf_printf(out, "<svg class=\"bars\" width=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-		       "font-size=\"13\" "
-		       "font-family=\"sans-serif\" fill=\"currentColor\"><title>Hold time per week "
-		       "by class</title>\n", label_w + bar_w + 70, label_w + bar_w + 70, row_h * (double)t->n + 4);
+	textbuf_printf(out, "<svg class=\"bars\" width=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+		       "role=\"img\" font-size=\"13\" font-family=\"sans-serif\" "
+		       "fill=\"currentColor\"><title>Hold time per week by class</title>\n", width,
+		       width, top + row_h * (double)t->n + 4);
+	for (int c = 0; c < 3; c++)
+		textbuf_printf(out, "<rect x=\"%.0f\" y=\"3\" width=\"12\" height=\"12\" "
+			       "fill=\"%s\"/><text x=\"%.0f\" y=\"14\">%s</text>", label_w + 100 * c,
+			       chart_class_colours[c], label_w + 100 * c + 16, chart_class_names[c]);
+	textbuf_puts(out, "\n");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct report_total *r = &t->rows[i];
-		double x = label_w, y = 2 + row_h * (double)i;
+		double x = label_w, y = top + row_h * (double)i;
 		char total[32];
 
 		textbuf_printf(out, "<text x=\"0\" y=\"%.1f\">%s ", y + 15, r->period);
@@ -515,8 +532,9 @@ static void totals_bars(struct textbuf *out, const struct report_totals *t)
 
 			if (w <= 0)
 				continue;
-			textbuf_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
-				       "fill=\"%s\"/>", x, y + 2, w, colours[c]);
+			textbuf_printf(out, "<rect class=\"bar-%s\" x=\"%.1f\" y=\"%.1f\" "
+				       "width=\"%.1f\" height=\"16\" fill=\"%s\"/>",
+				       chart_class_names[c], x, y + 2, w, chart_class_colours[c]);
 			x += w;
 		}
 		report_duration_text(r->hold_time_s, total, sizeof(total));

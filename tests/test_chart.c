@@ -136,6 +136,8 @@ static void test_two_holds_two_rects(void **state)
 	assert_non_null(strstr(svg, ">0:30</text>"));
 	assert_non_null(strstr(svg, ">2:00</text>"));
 	assert_null(strstr(svg, ">2:30</text>"));
+	/* Both wide enough for their label across the top: none upright. */
+	assert_null(strstr(svg, "rotate("));
 	free(svg);
 	chart_free(c);
 }
@@ -209,6 +211,34 @@ static void test_time_step_and_null_break(void **state)
 	chart_free(c);
 }
 
+/* In an hour, a 6 s hold is 552 x 6 / 3600 = 0.9 units wide: its label
+ * stands upright inside it. A reading below 0 kPa (a drifting zero) takes
+ * the axis down to -5. */
+static void test_narrow_holds_and_below_zero(void **state)
+{
+	static const struct chart_hold holds[] = {
+		{ 600.0, 6.0, 12.0, 11.0, "short" },
+		{ 620.0, 7.5, 12.5, 11.0, "short" },
+	};
+	struct chart *c = chart_new(3600, &det);
+	struct chart_sample below = { .x_s = 1000, .seq = 2, .pressure_kpa = -2,
+				      .temperature_c = 30 };
+	char *svg;
+
+	(void)state;
+	assert_non_null(c);
+	feed(c, 1, 1, 0, 12);
+	chart_add(c, &below);
+	svg = svg_of(c, holds, 2);
+	assert_int_equal(count(svg, "<rect class=\"hold hold-short\""), 2);
+	assert_int_equal(count(svg, "text-anchor=\"end\" transform=\"rotate(-90 "), 2);
+	assert_non_null(strstr(svg, ">6.0 s</text>"));
+	assert_non_null(strstr(svg, ">7.5 s</text>"));
+	assert_non_null(strstr(svg, ">-5</text>"));
+	free(svg);
+	chart_free(c);
+}
+
 struct picks {
 	uint64_t seq[64];
 	size_t n, calls;
@@ -268,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_spike_survives_downsampling),
 		cmocka_unit_test(test_gap_breaks_the_curves),
 		cmocka_unit_test(test_time_step_and_null_break),
+		cmocka_unit_test(test_narrow_holds_and_below_zero),
 		cmocka_unit_test(test_columns_min_max),
 	};
 

@@ -237,6 +237,28 @@ static void test_unknown_session(void **state)
 	free(text);
 }
 
+/* A page that does not fit the server's limit is a short 500 page saying
+ * so, never a page cut off. */
+static void test_page_too_large(void **state)
+{
+	struct store *st = open_db(*state);
+	struct textbuf out;
+
+	textbuf_init(&out, 4096);
+	assert_int_equal(pages_session(st, &det, 1, &out), 500);
+	assert_false(textbuf_failed(&out));
+	assert_non_null(strstr(textbuf_text(&out), "<p>The page would be larger than 4096 bytes, "
+						   "the most this server sends at once: ask for a "
+						   "shorter period.</p>"));
+	textbuf_reset(&out);
+	assert_int_equal(api_session(st, 1, true, &out), 500);
+	assert_string_equal(textbuf_text(&out), "{\"error\":\"the answer would be larger than 4096 "
+				"bytes, the most this server sends at once: ask for a shorter "
+				"period, or without raw=1\"}\n");
+	textbuf_free(&out);
+	store_close(st);
+}
+
 static void test_sessions_page(void **state)
 {
 	struct route q = all;
@@ -453,6 +475,21 @@ static void test_history_days_and_weeks(void **state)
 	/* ball1's session is left out by the device filter. */
 	assert_null(strstr(page, "2026-W48"));
 	free(page);
+
+	/* The served list: newest first (ids 5, 4, 3, 2 by start). */
+	page = CALL(*state, &status, pages_sessions(st_, &q, &out));
+	assert_int_equal(status, 200);
+	{
+		const char *p5 = strstr(page, "<tr data-session=\"5\">");
+		const char *p4 = strstr(page, "<tr data-session=\"4\">");
+		const char *p3 = strstr(page, "<tr data-session=\"3\">");
+		const char *p2 = strstr(page, "<tr data-session=\"2\">");
+
+		assert_true(p5 && p4 && p3 && p2);
+		assert_true(p5 < p4 && p4 < p3 && p3 < p2);
+		assert_null(strstr(page, "<tr data-session=\"1\">"));
+	}
+	free(page);
 }
 
 /* ---- size ---- */
@@ -507,6 +544,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		WITH_SESSION(test_session_page),
 		WITH_SESSION(test_unknown_session),
+		WITH_SESSION(test_page_too_large),
 		WITH_SESSION(test_sessions_page),
 		WITH_SESSION(test_api_session_raw_and_downsampled),
 		WITH_SESSION(test_api_devices_and_sessions),
