@@ -3,7 +3,8 @@
 #   make                   build/rollsense-sensord, build/rollsense-collector
 #   make check             unit and integration tests (installs missing Debian packages first)
 #   make SANITIZE=1 check  the same under ASan + UBSan (objects in build/san/)
-#   make demo              the main job on simulated gear and a private broker
+#   make demo              the main job on simulated gear and a private broker, with the page
+#   make screenshots       the README's pictures (docs/img/) from a fresh it_browser run
 #   make deps              only install the Debian packages the project needs
 #   make check-unit        only the unit tests (no broker, no network; dh_auto_test)
 #   make install DESTDIR=... PREFIX=...
@@ -81,7 +82,9 @@ ALL_CFLAGS := $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 SENSORD_LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(CJSON_LIBS) -lm -lpthread
 COLLECTOR_LIBS := $(PAHO_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(CJSON_LIBS) -lm -lpthread
-LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(CJSON_LIBS) -lm -lpthread
+# zlib: only the tests' harness, which reads the screenshots' pixels.
+ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+LIBS := $(PAHO_LIBS) $(I2C_LIBS) $(GPIOD_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) -lm -lpthread
 
 COMMON_SRCS :=
 DRIVERS_SRCS :=
@@ -117,7 +120,7 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_TESTS) $(IT_TESTS))
 UNIT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_TESTS))
 FAULT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FAULT_TESTS))
 
-.PHONY: all check check-unit check-faults demo deps install deb clean bench
+.PHONY: all check check-unit check-faults demo deps install deb clean bench screenshots
 all: $(BINS)
 
 MOD_CPPFLAGS = $(ALL_CPPFLAGS)
@@ -191,6 +194,14 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
 
+# The README's pictures (docs/img/): it_browser's screenshots of the live
+# page on a phone and of a session's page, from a fresh run.
+screenshots: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/it_browser
+	BUILD=$(BUILD) $(BUILD)/tests/it_browser
+	install -d docs/img
+	install -m 0644 $(BUILD)/screenshots/live.png $(BUILD)/screenshots/session.png docs/img/
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bench/run.sh
@@ -218,6 +229,8 @@ install: all
 	install -m 0644 $(CONFIG_EXAMPLE) $(DESTDIR)/etc/rollsense/rollsense.json.example
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(wildcard docs/*.md docs/*.svg) $(DESTDIR)$(DOCDIR)/docs/
+	install -d $(DESTDIR)$(DOCDIR)/docs/img
+	install -m 0644 $(wildcard docs/img/*.png) $(DESTDIR)$(DOCDIR)/docs/img/
 	install -m 0644 config/*.json config/mosquitto-rollsense.conf config/mosquitto-rollsense.acl \
 		$(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 config/scenarios/*.scn $(DESTDIR)$(DOCDIR)/examples/scenarios/

@@ -34,3 +34,8 @@ $(BUILD)/bench/revise: $(BUILD)/obj/bench/revise.o $(BUILD)/libcollector.a $(BUI
 		$(BUILD)/libdrivers.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
+# N browsers on the live page's /events (raw sockets): frames and delays.
+$(BUILD)/bench/sse_clients: $(BUILD)/obj/bench/sse_clients.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lm
+bench-bins: $(BUILD)/bench/sse_clients

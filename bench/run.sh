@@ -14,6 +14,9 @@
 #      subscriber's, same queued stream
 #   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
 #   5  what recomputing a run after late readings costs (1 h and 1 day at 10 Hz)
+#   6  the live page under load: 200 SSE clients on serve's /events (web.max_clients
+#      256), sensord at 10 Hz: serve's CPU over 60 s, and the delay from a
+#      reading's time to its frame at the clients
 #
 # Each part has its own mosquitto on a free loopback port; everything started
 # here is stopped by PID. About 6 minutes on 2 cores.
@@ -36,6 +39,9 @@ INGEST_COUNT=${BENCH_INGEST_COUNT:-500}
 SCALE_DEVICES=${BENCH_SCALE_DEVICES:-1000}
 SCALE_HZ=${BENCH_SCALE_HZ:-10}
 SCALE_S=${BENCH_SCALE_S:-60}
+SSE_CLIENTS=${BENCH_SSE_CLIENTS:-200}
+SSE_S=${BENCH_SSE_S:-60}
+SSE_IDLE_S=${BENCH_SSE_IDLE_S:-20}
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -367,5 +373,64 @@ for n in ${REVISE_SIZES:-36000 864000}; do
 	say "| $n | $(get store_s) | $(get revision_ms) | $(get revision_cpu_ms) | $(get ns_per_reading) |" \
 		"$(get ack_before) -> $(get ack_after) |"
 done
+# --- part 6 ------------------------------------------------------------------
+# serve's CPU from the kernel's count of its ticks (/proc/PID/stat, utime and
+# stime), first with no browser (what following the broker costs), then with
+# the crowd of clients, over as many seconds of wall time.
+broker W
+PW=$PORT_W
+WEB_PORT=$(free_port)
+say ""
+say "== 6. the live page: ${SSE_CLIENTS} SSE clients on serve's /events for ${SSE_S} s, sensord at 10 Hz (web.max_clients 256)"
+scenario "$WORK/web.scn" $((SSE_IDLE_S + SSE_S + 30))
+cat >"$WORK/web.json" <<CONF
+{
+  "device_id": "web1", "log_level": "info",
+  "mqtt": { "uri": "tcp://127.0.0.1:$PW" },
+  "sensord": {
+    "sample_hz": 10, "state_dir": "$WORK/state-web1", "confirm": "collector",
+    "sensors": [
+      { "driver": "bmp280", "bus": "sim", "address": "0x76", "provides": ["pressure_kpa"] },
+      { "driver": "mcp9808", "bus": "sim", "address": "0x18", "provides": ["temperature_c"] }
+    ],
+    "simulation": { "scenario": "$WORK/web.scn", "time_scale": 1, "exit_at_end": true }
+  },
+  "collector": { "database": "$WORK/web.db" },
+  "web": { "listen": "127.0.0.1:$WEB_PORT", "max_clients": 256 }
+}
+CONF
+"$B/rollsense-collector" --config "$WORK/web.json" 2>"$WORK/web-collector.log" &
+PIDS="$PIDS $!"
+i=0; until [ "$(sqlite3 "$WORK/web.db" 'PRAGMA user_version' 2>/dev/null || echo 0)" -gt 0 ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || { echo "bench: the collector made no database"; exit 1; }; sleep 0.1
+done
+"$B/rollsense-collector" --config "$WORK/web.json" serve 2>"$WORK/web-serve.log" &
+spid=$!; PIDS="$PIDS $spid"
+i=0; until grep -q "web: serving" "$WORK/web-serve.log"; do
+	i=$((i + 1)); [ $i -lt 100 ] || { echo "bench: serve did not start"; cat "$WORK/web-serve.log"; exit 1; }; sleep 0.1
+done
+"$B/rollsense-sensord" --config "$WORK/web.json" 2>"$WORK/web-sensord.log" &
+PIDS="$PIDS $!"
+sleep 3
+hz=$(getconf CLK_TCK)
+ticks() { awk '{ print $14 + $15 }' "/proc/$spid/stat"; }
+k0=$(ticks); t0=$(now)
+sleep "$SSE_IDLE_S"
+k1=$(ticks); t1=$(now)
+"$BB/sse_clients" 127.0.0.1 "$WEB_PORT" "$SSE_CLIENTS" "$SSE_S" >"$WORK/sse.out" 2>&1 || true
+k2=$(ticks); t2=$(now)
+pct() { awk -v k="$1" -v hz="$hz" -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", 100 * k / hz / (b - a) }'; }
+say "| serve | wall s | CPU s (user+sys) | CPU % of one core |"
+say "|---|---|---|---|"
+say "| no clients (following the broker) | $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') |" \
+	"$(awk -v k=$((k1 - k0)) -v hz="$hz" 'BEGIN { printf "%.2f", k / hz }') | $(pct $((k1 - k0)) "$t0" "$t1") |"
+say "| ${SSE_CLIENTS} SSE clients | $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }') |" \
+	"$(awk -v k=$((k2 - k1)) -v hz="$hz" 'BEGIN { printf "%.2f", k / hz }') | $(pct $((k2 - k1)) "$t1" "$t2") |"
+say "sse_clients: $(cat "$WORK/sse.out")"
+# Its health line on the way out: answers, event clients dropped for being slow.
+kill "$spid"; wait "$spid" || true
+say "serve: $(grep 'health:' "$WORK/web-serve.log" | tail -1 | sed 's/.*health: //')"
+say "target: <= 5 % of one core with ${SSE_CLIENTS} clients"
+
 echo
 echo "bench: done; results in $RESULTS"

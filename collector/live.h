@@ -13,6 +13,10 @@
 #include "textbuf.h"
 
 #define LIVE_MAX_DEVICES 64
+/* The largest message the view takes: sensord writes an event into 16 KB
+ * (a session_ended carries up to 64 holds); a reading is smaller. A client
+ * feeding the view lets this much in (mqtt_client_set_inbound_limits). */
+#define LIVE_MAX_PAYLOAD 16384
 
 struct live;
 
@@ -45,7 +49,8 @@ struct live_device {
 	double last_hold_time_s, last_heat_time_s;
 };
 
-/* topic_prefix as in mqtt.topic_prefix. NULL on no memory. */
+/* topic_prefix as in mqtt.topic_prefix. NULL with errno set: ENOMEM, or
+ * EINVAL for a prefix of 64 bytes or more. */
 struct live *live_new(const char *topic_prefix);
 void live_free(struct live *l);
 
@@ -69,8 +74,14 @@ unsigned long long live_ignored(const struct live *l);
  * event ("hold_ended"); "" after any other message. */
 const char *live_last_event(const struct live *l);
 
-/* One device's view as a JSON object (the data of an SSE "device" event):
- * {"device":"ball1","online":true,"ts":...,"pressure_kpa":12.4,...}. */
+/* One device's view as a JSON object (the data of an SSE "device" event),
+ * every field of struct live_device under its own name except last_ts
+ * ("ts") and the last_session_* fields (one "last_session" object, or
+ * null). Times with 3 decimals, the rest with 2, in the shortest form;
+ * null for NAN, for a ts of 0 and for an empty text:
+ * {"device":"ball1","online":true,"status":"online","run":"5e1f03c29a7b44d1",
+ *  "ts":1796527356.47,"pressure_kpa":14.2,...,"hold_s":12.3,
+ *  "hold_class":"effective",...,"last_session":null}. */
 void live_device_json(const struct live_device *d, struct textbuf *out);
 /* The live page: HTML with its inline CSS and script (a few KB), which
  * opens /events and reconnects by itself. commands: show the tare button

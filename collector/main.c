@@ -27,6 +27,7 @@
 #include "serve.h"
 #include "store.h"
 #include "topic.h"
+#include "watch.h"
 
 #define HEALTH_EVERY_S 300.0
 #define PURGE_EVERY_S 3600.0
@@ -42,6 +43,7 @@ static void usage(FILE *out)
 		"       rollsense-collector [--config PATH] report [--json | --csv | --html FILE]\n"
 		"                           [--device ID] [--since TIME] [--until TIME]\n"
 		"       rollsense-collector [--config PATH] serve\n"
+		"       rollsense-collector [--config PATH] watch [--device ID]\n"
 		"Stores the readings of rollsense devices, finds sessions and trigger-point\n"
 		"holds, and publishes session summaries; \"report\" prints what is stored.\n\n"
 		"  -c, --config PATH   configuration file (default %s)\n"
@@ -54,7 +56,9 @@ static void usage(FILE *out)
 		"each session's picture and the history, FILE \"-\" for stdout); TIME is\n"
 		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds.\n"
 		"serve: the web page (live view, sessions, history) and its JSON API on\n"
-		"web.listen (default http://127.0.0.1:8480/), the database read-only.\n",
+		"web.listen (default http://127.0.0.1:8480/), the database read-only.\n"
+		"watch: the devices' pressure, hold timer and heat, live, in the terminal\n"
+		"(plain lines when the output is not a terminal); Ctrl-C quits.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -427,7 +431,9 @@ int main(int argc, char **argv)
 			}
 			return serve_run(&cfg);
 		}
-		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report, serve)\n",
+		if (strcmp(argv[optind], "watch") == 0)
+			return watch_run(&cfg, argc - optind, argv + optind);
+		fprintf(stderr, "rollsense-collector: unknown command \"%s\" (known: report, serve, watch)\n",
 			argv[optind]);
 		return DAEMON_EXIT_CONFIG;
 	}

@@ -2,11 +2,14 @@
 # The demo: a private mosquitto on a free loopback port, rollsense-sensord on
 # simulated gear playing a scripted session (config/scenarios/demo.scn) at
 # DEMO_TIME_SCALE (default 10) times real time, rollsense-collector storing
-# it in SQLite; the live events as they happen, then the session summary and
+# it in SQLite, and rollsense-collector serve showing it all as a web page on
+# another free loopback port (its address is printed first: open it while the
+# demo runs); the live events as they happen, then the session summary and
 # the report. Everything it starts is stopped by PID when it ends, also on
 # Ctrl-C, and the broker's files are removed. What is worth exploring stays
 # in $BUILD/demo (made afresh each run): the configuration, the database and
-# the daemons' logs; the script ends by printing the commands that read them.
+# the daemons' logs; the script ends by printing the commands that read them
+# (serve among them: the page works on the kept database).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -41,8 +44,12 @@ interrupted() {
 trap 'INTERRUPTED=1' INT TERM
 
 # A free port: ask the kernel for one by binding port 0.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-	echo $((20000 + $$ % 20000)))
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + $$ % 20000 + $1))
+}
+PORT=$(free_port 0)
+WEB_PORT=$(free_port 1)
 
 cat >"$WORK/mosquitto.conf" <<CONF
 listener $PORT 127.0.0.1
@@ -69,7 +76,8 @@ cat >"$DEMO/rollsense.json" <<CONF
     ],
     "simulation": { "scenario": "$TOP/config/scenarios/demo.scn", "time_scale": $SCALE, "exit_at_end": true }
   },
-  "collector": { "database": "collector.db" }
+  "collector": { "database": "collector.db" },
+  "web": { "listen": "127.0.0.1:$WEB_PORT" }
 }
 CONF
 
@@ -82,11 +90,34 @@ done
 
 echo "demo: a private mosquitto on 127.0.0.1:$PORT; a simulated lacrosse ball (BMP280 sealed"
 echo "      inside, MCP9808 under a heated cover) plays a 6-minute session at ${SCALE}x speed."
-echo
 
 "$TOP/$BUILD/rollsense-collector" --config "$DEMO/rollsense.json" 2>"$DEMO/collector.log" &
 COLLECTOR=$!
 PIDS="$PIDS $COLLECTOR"
+
+# The page: serve opens the database read-only, so the collector makes it
+# first.
+i=0
+until [ "$(sqlite3 "$DEMO/collector.db" 'PRAGMA user_version' 2>/dev/null || echo 0)" -gt 0 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "demo: the collector made no database:"; cat "$DEMO/collector.log"; exit 1; }
+	sleep 0.1
+done
+"$TOP/$BUILD/rollsense-collector" --config "$DEMO/rollsense.json" serve 2>"$DEMO/serve.log" &
+SERVE=$!
+PIDS="$PIDS $SERVE"
+i=0
+until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
+	"$WEB_PORT" 2>/dev/null; do
+	i=$((i + 1))
+	kill -0 "$SERVE" 2>/dev/null && [ $i -lt 100 ] ||
+		{ echo "demo: the page did not come up:"; cat "$DEMO/serve.log"; exit 1; }
+	sleep 0.1
+done
+echo
+echo "demo: the page: open http://127.0.0.1:$WEB_PORT/ on this machine (live hold timer, then"
+echo "      Sessions and History once the session is stored)."
+echo
 
 # Live events, as a person at the roller would see them.
 # (Through a FIFO, so each side has its own PID to stop; line-buffered so
@@ -124,8 +155,9 @@ if ! wait $SENSORD; then
 fi
 [ -z "$INTERRUPTED" ] || interrupted
 sleep 0.5
-kill "$COLLECTOR" 2>/dev/null || true
+kill "$COLLECTOR" "$SERVE" 2>/dev/null || true
 wait "$COLLECTOR" 2>/dev/null || true
+wait "$SERVE" 2>/dev/null || true
 [ -z "$INTERRUPTED" ] || interrupted
 
 echo
@@ -138,6 +170,7 @@ echo
 echo "demo: the daemons' logs"
 sed 's/^/  sensord   /' "$DEMO/sensord.log"
 sed 's/^/  collector /' "$DEMO/collector.log"
+sed 's/^/  serve     /' "$DEMO/serve.log"
 echo
 echo "demo: the broker and the daemons are stopped; the database stays in $DEMO_REL/"
 echo "      (with the configuration and the logs; the next make demo starts it afresh)."
@@ -145,5 +178,10 @@ echo "      Explore it$( [ "$(pwd)" = "$TOP" ] || printf ' from %s' "$TOP" ):"
 echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json report"
 echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json report --json"
 echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json report --csv"
+echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json report --html $DEMO_REL/report.html"
 echo "  sqlite3 -header -column $DEMO_REL/collector.db \\"
 echo "    \"SELECT datetime(start_ts, 'unixepoch', 'localtime') AS start, duration_s, hold_count, heat_time_s FROM sessions\""
+echo
+echo "demo: the page again, on the kept database (Ctrl-C stops it):"
+echo "  $BUILD/rollsense-collector --config $DEMO_REL/rollsense.json serve"
+echo "      then open http://127.0.0.1:$WEB_PORT/sessions (web.listen in $DEMO_REL/rollsense.json)"

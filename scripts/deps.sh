@@ -13,12 +13,17 @@
 # (bench/run.sh) (procps); python3, which finds a free port in
 # scripts/demo.sh and bench/run.sh (python3-minimal); /usr/bin/time
 # (bench/run.sh) (time); groff and man, which scripts/check-docs.sh runs on
-# the man pages (groff-base, man-db).
+# the man pages (groff-base, man-db); chromium, which it_browser drives
+# headless, with a font to draw the pages' text (fonts-dejavu-core: without
+# one the screenshots show boxes); tmux, in which the tests run `watch`;
+# zlib, with which the tests' harness reads the screenshots' pixels
+# (zlib1g-dev).
 set -eu
 
 PACKAGES="build-essential pkg-config libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev
 libsqlite3-dev libmicrohttpd-dev libcmocka-dev mosquitto mosquitto-clients sqlite3 i2c-tools openssl systemd clang libclang-rt-dev valgrind
 libmosquitto-dev procps python3-minimal time groff-base man-db"
+PACKAGES="$PACKAGES chromium fonts-dejavu-core tmux zlib1g-dev"
 [ $# -eq 0 ] || PACKAGES="$*"
 
 missing=""

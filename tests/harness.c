@@ -418,6 +418,41 @@ long harness_sqlite_count(const char *db, const char *query)
 	return n;
 }
 
+char *harness_sqlite_text(const char *db, const char *query)
+{
+	char cmd[1024];
+	size_t len = 0, cap = 4096;
+	char *text = malloc(cap);
+	FILE *p;
+	size_t n;
+
+	if (!text)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' \"%s\"", db, query);
+	p = popen(cmd, "r");
+	if (!p) {
+		free(text);
+		return NULL;
+	}
+	while ((n = fread(text + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 1024) {
+			char *bigger = realloc(text, cap * 2);
+
+			if (!bigger)
+				break;
+			text = bigger;
+			cap *= 2;
+		}
+	}
+	text[len] = '\0';
+	if (pclose(p) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int harness_publish(const struct broker *b, const char *topic, const char *payload, bool retained)
 {
 	char port[16], log[400];
@@ -615,6 +650,478 @@ int harness_write_config_to(const struct harness_env *env, const char *path, con
 	rc = config_write_v(env, path, overrides, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* ---- headless Chromium ----
+ *
+ * Why the DevTools pipe and not --dump-dom with --virtual-time-budget: the
+ * virtual clock only runs while no request is pending, and the live page's
+ * EventSource stays pending for ever, so such a run never ends. Over the
+ * pipe (--remote-debugging-pipe: Chromium reads commands on fd 3 and writes
+ * answers on fd 4, each a JSON text ended by a NUL byte) the test loads the
+ * page, lets real time pass while the page's scripts run, then asks for the
+ * DOM and a screenshot. */
+
+#include <poll.h>
+#include <zlib.h>
+
+struct chromium {
+	pid_t pid;
+	int to_fd, from_fd;
+	char *buf;		/* what came from fd 4 and was not yet handled */
+	size_t len, cap;
+	int next_id;
+	char session[80];	/* the page's session, "" for the browser's */
+	bool loaded;		/* Page.loadEventFired came */
+	double end_s;		/* harness_now_s() by which everything is done */
+};
+
+/* Only loopback and files: every other host name resolves to nothing. The
+ * rest keeps a fresh profile from calling home (updates, sync, translate,
+ * casting, first-run pages). */
+static const char *const chromium_flags[] = {
+	"--headless", "--no-sandbox", "--no-first-run", "--no-default-browser-check",
+	"--disable-background-networking", "--disable-component-update", "--disable-sync",
+	"--disable-default-apps", "--disable-features=Translate,MediaRouter",
+	"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--remote-debugging-pipe",
+};
+
+static int chromium_start(struct chromium *c, const char *profile, const char *log_path)
+{
+	size_t n_flags = sizeof(chromium_flags) / sizeof(chromium_flags[0]);
+	char *argv[sizeof(chromium_flags) / sizeof(chromium_flags[0]) + 4];
+	char profile_opt[400];
+	int to[2], from[2];
+
+	snprintf(profile_opt, sizeof(profile_opt), "--user-data-dir=%s", profile);
+	argv[0] = "chromium";
+	memcpy(argv + 1, chromium_flags, sizeof(chromium_flags));
+	argv[n_flags + 1] = profile_opt;
+	argv[n_flags + 2] = "about:blank";
+	argv[n_flags + 3] = NULL;
+	if (pipe(to) == -1)
+		return -1;
+	if (pipe(from) == -1) {
+		close(to[0]);
+		close(to[1]);
+		return -1;
+	}
+	c->pid = fork();
+	if (c->pid == 0) {
+		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int null = open("/dev/null", O_RDONLY);
+
+		if (log < 0 || null < 0)
+			_exit(127);
+		/* Out of the way of 3 and 4 first: the pipes may sit there. */
+		to[0] = fcntl(to[0], F_DUPFD, 10);
+		from[1] = fcntl(from[1], F_DUPFD, 10);
+		dup2(null, 0);
+		dup2(log, 1);
+		dup2(log, 2);
+		dup2(to[0], 3);
+		dup2(from[1], 4);
+		/* Its own group: the browser's helpers go with it (chromium_stop). */
+		setpgid(0, 0);
+		execvp(argv[0], argv);
+		dprintf(log, "harness: cannot start chromium: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	c->to_fd = to[1];
+	c->from_fd = from[0];
+	if (c->pid < 0) {
+		close(c->to_fd);
+		close(c->from_fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Browser.close was asked (or not, on an error): the group goes. */
+static void chromium_stop(struct chromium *c)
+{
+	close(c->to_fd);
+	close(c->from_fd);
+	if (harness_wait(c->pid, 5) == -1) {
+		kill(-c->pid, SIGKILL);
+		harness_wait(c->pid, 5);
+	}
+	/* Helpers that outlived the browser. */
+	kill(-c->pid, SIGKILL);
+	free(c->buf);
+}
+
+/* The next message from the browser, parsed; NULL on EOF, a read error, a
+ * message that is not JSON or when c->end_s passed. */
+static cJSON *chromium_next(struct chromium *c)
+{
+	for (;;) {
+		char *nul = c->len ? memchr(c->buf, '\0', c->len) : NULL;
+		struct pollfd p = { .fd = c->from_fd, .events = POLLIN };
+		double left_s = c->end_s - harness_now_s();
+		ssize_t n;
+
+		if (nul) {
+			size_t used = (size_t)(nul - c->buf) + 1;
+			cJSON *msg = cJSON_Parse(c->buf);
+			const char *method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "method"));
+
+			if (method && strcmp(method, "Page.loadEventFired") == 0)
+				c->loaded = true;
+			memmove(c->buf, c->buf + used, c->len - used);
+			c->len -= used;
+			return msg;
+		}
+		if (left_s <= 0 || poll(&p, 1, (int)(left_s * 1000) + 1) <= 0)
+			return NULL;
+		if (c->cap - c->len < 65536) {
+			char *bigger = realloc(c->buf, c->cap + (1u << 20));
+
+			if (!bigger)
+				return NULL;
+			c->buf = bigger;
+			c->cap += 1u << 20;
+		}
+		n = read(c->from_fd, c->buf + c->len, c->cap - c->len);
+		if (n <= 0)
+			return NULL;
+		c->len += (size_t)n;
+	}
+}
+
+/* Sends method with params (a JSON object's text, or NULL) to the page's
+ * session (or the browser's while there is none) and waits for its answer.
+ * The answer's "result", detached (the caller deletes it); NULL on an error
+ * answer (printed) or none. Events that come meanwhile are dropped. */
+static cJSON *chromium_call(struct chromium *c, const char *method, const char *params)
+{
+	int id = ++c->next_id;
+	char head[200];
+	size_t head_len;
+	cJSON *msg;
+
+	if (c->session[0])
+		head_len = (size_t)snprintf(head, sizeof(head), "{\"id\":%d,\"sessionId\":\"%s\",\"method\":\"%s\"",
+					    id, c->session, method);
+	else
+		head_len = (size_t)snprintf(head, sizeof(head), "{\"id\":%d,\"method\":\"%s\"", id, method);
+	if (dprintf(c->to_fd, "%.*s,\"params\":%s}%c", (int)head_len, head, params ? params : "{}", '\0') < 0)
+		return NULL;
+	while ((msg = chromium_next(c))) {
+		cJSON *got = cJSON_GetObjectItemCaseSensitive(msg, "id");
+		cJSON *result = cJSON_DetachItemFromObjectCaseSensitive(msg, "result");
+
+		if (cJSON_IsNumber(got) && got->valueint == id) {
+			if (!result) {
+				char *text = cJSON_PrintUnformatted(msg);
+
+				fprintf(stderr, "chromium: %s failed: %s\n", method, text ? text : "?");
+				free(text);
+			}
+			cJSON_Delete(msg);
+			return result;
+		}
+		cJSON_Delete(result);
+		cJSON_Delete(msg);
+	}
+	fprintf(stderr, "chromium: no answer to %s\n", method);
+	return NULL;
+}
+
+/* Waits for the page's load event; false if it did not come. */
+static bool chromium_wait_loaded(struct chromium *c)
+{
+	while (!c->loaded) {
+		cJSON *msg = chromium_next(c);
+
+		if (!msg)
+			return false;
+		cJSON_Delete(msg);
+	}
+	return true;
+}
+
+/* Decodes base64 text in place; its length, or -1 on a stray character. */
+static long base64_decode(char *text)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned long bits = 0;
+	int n_bits = 0;
+	long out = 0;
+
+	for (const char *p = text; *p && *p != '='; p++) {
+		const char *at = strchr(alphabet, *p);
+
+		if (!at)
+			return -1;
+		bits = (bits << 6 | (unsigned long)(at - alphabet)) & 0xffffff;
+		n_bits += 6;
+		if (n_bits >= 8) {
+			n_bits -= 8;
+			text[out++] = (char)(bits >> n_bits & 0xff);
+		}
+	}
+	return out;
+}
+
+/* A string result's value, malloc'd; NULL if there is none. */
+static char *chromium_eval(struct chromium *c, const char *expression)
+{
+	cJSON *params = cJSON_CreateObject(), *result;
+	char *text = NULL, *out = NULL;
+	cJSON *value;
+
+	if (!params || !cJSON_AddStringToObject(params, "expression", expression) ||
+	    !cJSON_AddTrueToObject(params, "returnByValue"))
+		goto out;
+	text = cJSON_PrintUnformatted(params);
+	if (!text)
+		goto out;
+	result = chromium_call(c, "Runtime.evaluate", text);
+	value = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(result, "result"), "value");
+	if (cJSON_IsString(value))
+		out = strdup(value->valuestring);
+	cJSON_Delete(result);
+out:
+	free(text);
+	cJSON_Delete(params);
+	return out;
+}
+
+static int chromium_screenshot(struct chromium *c, const char *png)
+{
+	cJSON *result = chromium_call(c, "Page.captureScreenshot", "{\"format\":\"png\"}");
+	cJSON *data = cJSON_GetObjectItemCaseSensitive(result, "data");
+	long len = cJSON_IsString(data) ? base64_decode(data->valuestring) : -1;
+	FILE *f = len > 0 ? fopen(png, "wb") : NULL;
+	int rc = -1;
+
+	if (f) {
+		rc = fwrite(data->valuestring, 1, (size_t)len, f) == (size_t)len ? 0 : -1;
+		if (fclose(f) != 0)
+			rc = -1;
+	}
+	cJSON_Delete(result);
+	return rc;
+}
+
+int harness_chromium_load(const char *url, int width, int height, int wait_ms, const char *png,
+			  struct chromium_page *page)
+{
+	struct chromium c = { .pid = -1 };
+	char profile[] = "/tmp/rollsense-chromium-XXXXXX", log[400], cmd[400], metrics[200];
+	cJSON *r;
+	int rc = -1;
+
+	if (page)
+		*page = (struct chromium_page){ .scroll_width = -1 };
+	if (!mkdtemp(profile))
+		return -1;
+	snprintf(log, sizeof(log), "%s.log", profile);
+	c.end_s = harness_now_s() + harness_timeout_s(30) + wait_ms / 1000.0;
+	if (chromium_start(&c, profile, log) == -1)
+		goto out_profile;
+
+	r = chromium_call(&c, "Target.createTarget", "{\"url\":\"about:blank\"}");
+	snprintf(cmd, sizeof(cmd), "{\"targetId\":\"%s\",\"flatten\":true}",
+		 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "targetId")) ?: "");
+	cJSON_Delete(r);
+	r = chromium_call(&c, "Target.attachToTarget", cmd);
+	snprintf(c.session, sizeof(c.session), "%s",
+		 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "sessionId")) ?: "");
+	cJSON_Delete(r);
+	if (!c.session[0])
+		goto out_stop;
+	snprintf(metrics, sizeof(metrics), "{\"width\":%d,\"height\":%d,\"deviceScaleFactor\":1,\"mobile\":%s}",
+		 width, height, width < 600 ? "true" : "false");
+	r = chromium_call(&c, "Emulation.setDeviceMetricsOverride", metrics);
+	cJSON_Delete(r);
+	r = chromium_call(&c, "Page.enable", NULL);
+	if (!r)
+		goto out_stop;
+	cJSON_Delete(r);
+	r = cJSON_CreateObject();
+	if (!r || !cJSON_AddStringToObject(r, "url", url) || !cJSON_PrintPreallocated(r, cmd, sizeof(cmd), false)) {
+		cJSON_Delete(r);
+		goto out_stop;
+	}
+	cJSON_Delete(r);
+	r = chromium_call(&c, "Page.navigate", cmd);
+	if (!r || cJSON_GetObjectItemCaseSensitive(r, "errorText")) {
+		char *text = r ? cJSON_PrintUnformatted(r) : NULL;
+
+		fprintf(stderr, "chromium: cannot load %s: %s\n", url, text ? text : "no answer");
+		free(text);
+		cJSON_Delete(r);
+		goto out_stop;
+	}
+	cJSON_Delete(r);
+	if (!chromium_wait_loaded(&c)) {
+		fprintf(stderr, "chromium: %s did not finish loading\n", url);
+		goto out_stop;
+	}
+	harness_sleep(wait_ms / 1000.0);
+	if (page) {
+		char *width_text = chromium_eval(&c, "String(document.documentElement.scrollWidth)");
+
+		page->dom = chromium_eval(&c, "document.documentElement.outerHTML");
+		page->text = chromium_eval(&c, "document.body.innerText");
+		page->scroll_width = width_text ? strtol(width_text, NULL, 10) : -1;
+		free(width_text);
+		if (!page->dom || !page->text)
+			goto out_stop;
+	}
+	if (png && chromium_screenshot(&c, png) == -1) {
+		fprintf(stderr, "chromium: no screenshot of %s\n", url);
+		goto out_stop;
+	}
+	rc = 0;
+out_stop:
+	/* Its answer may not come before the pipe closes: not waited for. */
+	dprintf(c.to_fd, "{\"id\":%d,\"method\":\"Browser.close\",\"params\":{}}%c", ++c.next_id, '\0');
+	chromium_stop(&c);
+	if (rc == -1)
+		fprintf(stderr, "chromium: its log is %s\n", log);
+	else
+		remove(log);
+out_profile:
+	if (rc == -1 && page) {
+		free(page->dom);
+		free(page->text);
+		page->dom = page->text = NULL;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", profile);
+	if (system(cmd) != 0)
+		fprintf(stderr, "chromium: cannot remove %s\n", profile);
+	return rc;
+}
+
+/* ---- PNG files (the screenshots) ----
+ * The layout is the PNG specification's (W3C, 2nd edition): an 8-byte
+ * signature, then chunks (4-byte big-endian length, 4-byte type, data, CRC);
+ * IHDR first (width, height, bit depth, colour type, compression, filter,
+ * interlace), the pixels in IDAT chunks, zlib-compressed, each row led by
+ * its filter type byte (section 9). */
+
+static const unsigned char png_signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+
+static unsigned long be32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3];
+}
+
+/* The file's bytes (malloc'd, *len) when it starts as a PNG with its IHDR;
+ * NULL otherwise. */
+static unsigned char *png_read(const char *path, size_t *len)
+{
+	struct file_error why;
+	long long size;
+	unsigned char *data = (unsigned char *)file_read_all(path, HARNESS_READ_MAX, len, &size, &why);
+
+	if (data && (*len < 33 || memcmp(data, png_signature, 8) != 0 || memcmp(data + 12, "IHDR", 4) != 0)) {
+		free(data);
+		data = NULL;
+	}
+	return data;
+}
+
+int harness_png_size(const char *path, unsigned *width, unsigned *height)
+{
+	size_t len;
+	unsigned char *data = png_read(path, &len);
+
+	if (!data)
+		return -1;
+	*width = (unsigned)be32(data + 16);
+	*height = (unsigned)be32(data + 20);
+	free(data);
+	return 0;
+}
+
+/* Section 9.4: the Paeth predictor. */
+static unsigned char paeth(int a, int b, int c)
+{
+	int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
+
+	if (pa <= pb && pa <= pc)
+		return (unsigned char)a;
+	return (unsigned char)(pb <= pc ? b : c);
+}
+
+/* Undoes the filters of rows rows of stride bytes (after each one's type
+ * byte), bpp bytes a pixel, in place. -1 on an unknown filter type. */
+static int png_unfilter(unsigned char *raw, size_t rows, size_t stride, size_t bpp)
+{
+	for (size_t y = 0; y < rows; y++) {
+		unsigned char *row = raw + y * (stride + 1) + 1;
+		const unsigned char *up = y ? row - (stride + 1) : NULL;
+		unsigned type = row[-1];
+
+		for (size_t x = 0; x < stride; x++) {
+			int a = x >= bpp ? row[x - bpp] : 0, b = up ? up[x] : 0;
+			int c = up && x >= bpp ? up[x - bpp] : 0;
+
+			switch (type) {
+			case 0: break;
+			case 1: row[x] = (unsigned char)(row[x] + a); break;
+			case 2: row[x] = (unsigned char)(row[x] + b); break;
+			case 3: row[x] = (unsigned char)(row[x] + (a + b) / 2); break;
+			case 4: row[x] = (unsigned char)(row[x] + paeth(a, b, c)); break;
+			default: return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+double harness_png_ink(const char *path)
+{
+	size_t len, bpp, stride, rows, raw_len, differ = 0;
+	unsigned char *data = png_read(path, &len), *raw = NULL;
+	z_stream z = { 0 };
+	double ink = -1;
+	int zrc = Z_OK;
+
+	if (!data)
+		return -1;
+	/* Chromium's screenshots: 8 bits, RGB (2) or RGBA (6), no interlace. */
+	if (data[24] != 8 || (data[25] != 2 && data[25] != 6) || data[28] != 0)
+		goto out;
+	bpp = data[25] == 6 ? 4 : 3;
+	stride = be32(data + 16) * bpp;
+	rows = be32(data + 20);
+	raw_len = rows * (stride + 1);
+	raw = malloc(raw_len);
+	if (!raw || inflateInit(&z) != Z_OK)
+		goto out;
+	z.next_out = raw;
+	z.avail_out = (uInt)raw_len;
+	for (size_t at = 8; at + 12 <= len && zrc == Z_OK;) {
+		size_t chunk = be32(data + at);
+
+		if (chunk > len - at - 12)
+			break;
+		if (memcmp(data + at + 4, "IDAT", 4) == 0) {
+			z.next_in = data + at + 8;
+			z.avail_in = (uInt)chunk;
+			zrc = inflate(&z, Z_NO_FLUSH);
+		}
+		at += chunk + 12;
+	}
+	inflateEnd(&z);
+	if (zrc != Z_STREAM_END || z.avail_out != 0 || png_unfilter(raw, rows, stride, bpp) == -1)
+		goto out;
+	for (size_t y = 0; y < rows; y++)
+		for (size_t x = 0; x < stride; x += bpp)
+			if (memcmp(raw + y * (stride + 1) + 1 + x, raw + 1, bpp) != 0)
+				differ++;
+	ink = (double)differ / (double)(rows * (stride / bpp));
+out:
+	free(raw);
+	free(data);
+	return ink;
 }
 
 /* ---- HTTP ---- */

@@ -93,6 +93,9 @@ int harness_publish(const struct broker *b, const char *topic, const char *paylo
 /* The number the sqlite3 command prints for query (no double quotes in it)
  * on the database db, waiting up to 5 s for a lock; -1 if it printed none. */
 long harness_sqlite_count(const char *db, const char *query);
+/* All that the sqlite3 command prints for query (same rules): one line a
+ * row, columns split by '|'. malloc'd; NULL if sqlite3 failed. */
+char *harness_sqlite_text(const char *db, const char *query);
 
 /* ---- the integration environment ---- */
 
@@ -152,6 +155,33 @@ int harness_write_config(const struct harness_env *env, const char *overrides, .
 /* The same, written to path instead (a daemon with a file of its own). */
 int harness_write_config_to(const struct harness_env *env, const char *path, const char *overrides, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- headless Chromium and its screenshots ---- */
+
+/* What the page showed. */
+struct chromium_page {
+	char *dom;		/* document.documentElement.outerHTML; the caller frees */
+	char *text;		/* document.body.innerText: the text shown, without what
+				 * is hidden (display: none); the caller frees */
+	long scroll_width;	/* document.documentElement.scrollWidth, CSS px: wider
+				 * than the window means sideways scrolling */
+};
+
+/* Loads url in Debian's chromium, headless, with a fresh profile and no
+ * network but 127.0.0.1 and files, in a width x height window (CSS px; under
+ * 600 it emulates a phone), and lets wait_ms real milliseconds pass after
+ * its load event while its scripts run (an EventSource delivers meanwhile).
+ * Then, when asked, fills page (the DOM after the scripts ran) and writes a
+ * screenshot of the window to png. 0, or -1 with the reason on stderr (the
+ * browser's own log is kept then). Bounded: 30 s beyond wait_ms. */
+int harness_chromium_load(const char *url, int width, int height, int wait_ms, const char *png,
+			  struct chromium_page *page);
+/* A PNG file's width and height from its IHDR. 0, or -1 if path is no PNG. */
+int harness_png_size(const char *path, unsigned *width, unsigned *height);
+/* The share (0..1) of a PNG's pixels that differ from its top-left one:
+ * 0 for a blank, one-colour picture. -1 when it cannot be decoded (only the
+ * 8-bit RGB and RGBA, non-interlaced kind that Chromium writes can). */
+double harness_png_ink(const char *path);
 
 /* ---- HTTP (the web side, `rollsense-collector serve`) ---- */
 

@@ -1,0 +1,374 @@
+/* Integration: the pages as a browser shows them. A real mosquitto, sensord
+ * on simulated gear playing a scripted session in real time, the real
+ * collector storing it and the real `serve`; Debian's chromium, headless,
+ * with a fresh profile and no network but loopback, loads the pages
+ * (harness_chromium_load) and the test reads the DOM after the page's
+ * scripts ran, as a person would read the screen. The screenshots go to
+ * $BUILD/screenshots/ (make screenshots puts two of them in docs/img/).
+ *
+ * The daemons run once for the three tests (the group's setup): the live
+ * page while the long hold lasts, then the stored session's page, then
+ * report --html's file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "select.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+
+/* A 40 s hold at 15 kPa from 2 s (effective: 10 s or more, under 60 s),
+ * then a 7 s one at 13 kPa from 45 s (short); the pad is warm (heat on)
+ * from 4 s to 30 s. The session closes idle_s (3 s) after the last contact,
+ * at about 55 s. */
+static const char scenario[] =
+	"chip ball bmp280 0x76 sealed\n"
+	"chip pad mcp9808 0x18\n"
+	"at 0 ball pressure_pa 101325\n"
+	"at 0 ball temperature_c 22\n"
+	"noise ball load_kpa 0.25\n"
+	"at 0 pad temperature_c 30\n"
+	"ramp 1.75 2.25 ball load_kpa 15\n"
+	"at 41.75 ball load_kpa 15\n"
+	"ramp 41.75 42.25 ball load_kpa 0\n"
+	"ramp 44.75 45.25 ball load_kpa 13\n"
+	"at 51.75 ball load_kpa 13\n"
+	"ramp 51.75 52.25 ball load_kpa 0\n"
+	"ramp 3 4 pad temperature_c 41\n"
+	"at 30 pad temperature_c 41\n"
+	"ramp 30 34 pad temperature_c 33\n"
+	"at 56 pad temperature_c 33\n";
+
+struct fixture {
+	struct harness_env env;
+	pid_t sensord, collector, serve;
+	double started_s;	/* harness_now_s() when sensord started */
+	int web_port;
+	char serve_log[300];
+	char shots[300];	/* $BUILD/screenshots */
+};
+
+static bool database_made(const void *arg)
+{
+	const struct fixture *f = arg;
+
+	return harness_sqlite_count(f->env.db, "PRAGMA user_version") > 0;
+}
+
+static int group_setup(void **state)
+{
+	struct fixture *f = harness_fixture_new(sizeof(*f), "it-browser", NULL);
+	char bin[300];
+
+	if (!f)
+		return -1;
+	*state = f;
+	snprintf(f->shots, sizeof(f->shots), "%s", harness_bin("screenshots"));
+	mkdir(f->shots, 0755);
+	f->web_port = harness_free_port();
+	harness_env_path(&f->env, "serve.log", f->serve_log, sizeof(f->serve_log));
+	if (harness_write_file(f->env.scn, "%s", scenario) < 0 ||
+	    harness_write_config(&f->env, "detector.idle_s=3\nweb.listen=\"127.0.0.1:%d\"\n", f->web_port) < 0)
+		return -1;
+	f->collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
+	/* serve opens the database read-only: the collector makes it first. */
+	if (f->collector < 0 || !harness_poll(database_made, f, 10, 0.05)) {
+		fprintf(stderr, "it_browser: the collector made no database; see %s\n", f->env.collector_log);
+		return -1;
+	}
+	snprintf(bin, sizeof(bin), "%s", harness_bin("rollsense-collector"));
+	{
+		char *argv[] = { bin, "--config", f->env.cfg, "serve", NULL };
+
+		f->serve = harness_spawn(f->serve_log, argv);
+	}
+	if (f->serve < 0 || !harness_wait_port(f->web_port, 10)) {
+		fprintf(stderr, "it_browser: serve did not listen on 127.0.0.1:%d; see %s\n", f->web_port,
+			f->serve_log);
+		return -1;
+	}
+	f->sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	f->started_s = harness_now_s();
+	return f->sensord > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (!f)
+		return 0;
+	if (f->sensord > 0)
+		harness_stop(f->sensord, SIGTERM, 10);
+	if (f->collector > 0)
+		harness_stop(f->collector, SIGTERM, 10);
+	if (f->serve > 0)
+		harness_stop(f->serve, SIGTERM, 10);
+	harness_fixture_free(f);
+	return 0;
+}
+
+/* The value of attribute name in the first tag of dom that starts with
+ * tag_start, into buf; false if there is no such tag or attribute. */
+static bool tag_attr(const char *dom, const char *tag_start, const char *name, char *buf, size_t size)
+{
+	const char *tag = strstr(dom, tag_start), *end, *at;
+	char key[80];
+
+	if (!tag || !(end = strchr(tag, '>')))
+		return false;
+	snprintf(key, sizeof(key), " %s=\"", name);
+	at = strstr(tag, key);
+	if (!at || at > end)
+		return false;
+	at += strlen(key);
+	snprintf(buf, size, "%.*s", (int)(strcspn(at, "\"")), at);
+	return true;
+}
+
+/* "$BUILD/screenshots/<name>" */
+static const char *shot(const struct fixture *f, const char *name)
+{
+	static char path[400];
+
+	snprintf(path, sizeof(path), "%s/%s", f->shots, name);
+	return path;
+}
+
+/* A screenshot of the size asked that is not one flat colour. */
+static void expect_screenshot(const char *png, unsigned width, unsigned height)
+{
+	unsigned w = 0, h = 0;
+	double ink;
+
+	assert_int_equal(harness_png_size(png, &w, &h), 0);
+	assert_int_equal(w, width);
+	assert_int_equal(h, height);
+	ink = harness_png_ink(png);
+	if (ink < 0.01)
+		fail_msg("%s: %.4f of its pixels differ from the background: blank", png, ink);
+}
+
+static void sleep_until(const struct fixture *f, double since_start_s)
+{
+	double left = f->started_s + since_start_s - harness_now_s();
+
+	if (left > 0)
+		harness_sleep(left);
+}
+
+/* What the live page shows of ball1 after the page ran wait_ms; the DOM is
+ * the caller's to free. */
+static char *load_live(const struct fixture *f, int width, int height, const char *png, double *hold_s,
+		       char *mark, size_t mark_size, char **text)
+{
+	struct chromium_page page;
+	char url[100], held[32];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", f->web_port);
+	assert_int_equal(harness_chromium_load(url, width, height, 1500, png, &page), 0);
+	if (page.scroll_width > width)
+		fail_msg("the live page is %ld px wide in a %d px window: sideways scrolling", page.scroll_width,
+			 width);
+	if (!strstr(page.dom, "<section class=\"card\" id=\"device-ball1\""))
+		fail_msg("no card for ball1 on the live page: %s", page.dom);
+	if (!tag_attr(page.dom, "<div class=\"timer", "data-hold-s", held, sizeof(held)) ||
+	    !tag_attr(page.dom, "<div class=\"timer", "data-mark", mark, mark_size))
+		fail_msg("no hold timer on the live page: %s", page.dom);
+	*hold_s = strtod(held, NULL);
+	if (text)
+		*text = page.text;
+	else
+		free(page.text);
+	return page.dom;
+}
+
+/* While the 40 s hold lasts (2 s .. 42 s): two loads some seconds apart. */
+static void test_live_page(void **state)
+{
+	struct fixture *f = *state;
+	double first_s, second_s;
+	char mark[32], *dom, *kpa, *text;
+
+	sleep_until(f, 8);
+	free(load_live(f, 390, 844, NULL, &first_s, mark, sizeof(mark), NULL));
+	sleep_until(f, 16);
+	dom = load_live(f, 390, 844, shot(f, "live.png"), &second_s, mark, sizeof(mark), &text);
+	if (!(second_s > first_s))
+		fail_msg("the hold timer did not advance: %.1f s, then %.1f s", first_s, second_s);
+	if (second_s < 10 || second_s > 42)
+		fail_msg("the hold timer shows %.1f s about 16 s into a hold started at 2 s", second_s);
+	assert_string_equal(mark, "counts");
+	/* The pressure the bar's number shows: the hold's 15 kPa, give or
+	 * take the noise. */
+	kpa = strstr(dom, "<div class=\"kpa\">");
+	assert_non_null(kpa);
+	assert_in_range(lround(strtod(kpa + strlen("<div class=\"kpa\">"), NULL)), 14, 16);
+	assert_non_null(strstr(dom, "<span class=\"heat-on\"> heat on</span>"));
+	free(dom);
+	/* What the phone shows: the mark, the heat, and no burn-risk badge at
+	 * 41 °C (the warning starts at 45 °C, detector.hot_c). */
+	if (!strstr(text, "\ncounts\n") || !strstr(text, "heat on"))
+		fail_msg("the live page does not show the counts mark and the heat:\n%s", text);
+	if (strstr(text, "burn risk"))
+		fail_msg("the live page shows \"burn risk\" at 41 °C:\n%s", text);
+	free(text);
+	expect_screenshot(shot(f, "live.png"), 390, 844);
+
+	dom = load_live(f, 1280, 800, shot(f, "live-desktop.png"), &second_s, mark, sizeof(mark), NULL);
+	free(dom);
+	expect_screenshot(shot(f, "live-desktop.png"), 1280, 800);
+}
+
+static bool session_stored(const void *arg)
+{
+	const struct fixture *f = arg;
+
+	return harness_sqlite_count(f->env.db, "SELECT count(*) FROM sessions WHERE end_ts IS NOT NULL") == 1;
+}
+
+/* The stored session's id, once it is stored (the scenario ends at 56 s). */
+static long wait_session(struct fixture *f)
+{
+	if (!harness_poll(session_stored, f, 120, 0.5))
+		fail_msg("no session stored within 120 s; see %s", f->env.collector_log);
+	return harness_sqlite_count(f->env.db, "SELECT id FROM sessions");
+}
+
+/* Each hold's shaded rect in dom, as "class duration" lines in their
+ * order, each checked to have its label "<duration> s". The caller frees. */
+static char *hold_rects(const char *dom)
+{
+	size_t cap = 4096, len = 0;
+	char *out = calloc(1, cap);
+	const char *at = dom;
+
+	assert_non_null(out);
+	while ((at = strstr(at, "<rect class=\"hold hold-"))) {
+		char cls[32], dur[32], label[48];
+
+		assert_true(tag_attr(at, "<rect", "data-class", cls, sizeof(cls)));
+		assert_true(tag_attr(at, "<rect", "data-duration", dur, sizeof(dur)));
+		snprintf(label, sizeof(label), ">%s s</text>", dur);
+		if (!strstr(dom, label))
+			fail_msg("the %s hold of %s s has no label \"%s s\"", cls, dur, dur);
+		len += (size_t)snprintf(out + len, cap - len, "%s %s\n", cls, dur);
+		assert_true(len < cap);
+		at++;
+	}
+	return out;
+}
+
+/* The holds as stored, in the same form: what the pages must show. */
+static char *stored_holds(const struct fixture *f, long session)
+{
+	char query[200], *text;
+
+	snprintf(query, sizeof(query),
+		 "SELECT class || ' ' || printf('%%.1f', duration_s) FROM holds WHERE session_id = %ld "
+		 "ORDER BY idx", session);
+	text = harness_sqlite_text(f->env.db, query);
+	assert_non_null(text);
+	return text;
+}
+
+/* The script's two holds, stored: one effective of about 40 s, one short
+ * of about 7 s. */
+static void expect_script_holds(const char *holds)
+{
+	char first[32], second[32];
+	double d1, d2;
+	size_t lines = 0;
+
+	for (const char *p = holds; *p; p++)
+		lines += *p == '\n';
+	if (lines != 2 || sscanf(holds, "%31s %lf %31s %lf", first, &d1, second, &d2) != 4)
+		fail_msg("the database should hold two holds, it holds:\n%s", holds);
+	assert_string_equal(first, "effective");
+	assert_in_range(lround(d1), 39, 41);
+	assert_string_equal(second, "short");
+	assert_in_range(lround(d2), 6, 8);
+}
+
+static void test_session_page(void **state)
+{
+	struct fixture *f = *state;
+	long id = wait_session(f);
+	struct chromium_page page;
+	char url[100], *stored, *shown;
+
+	stored = stored_holds(f, id);
+	expect_script_holds(stored);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/sessions/%ld", f->web_port, id);
+	assert_int_equal(harness_chromium_load(url, 1280, 800, 0, shot(f, "session.png"), &page), 0);
+	shown = hold_rects(page.dom);
+	assert_string_equal(shown, stored);
+	expect_screenshot(shot(f, "session.png"), 1280, 800);
+	free(shown);
+	free(page.dom);
+	free(page.text);
+
+	/* At phone width, the page fits. */
+	assert_int_equal(harness_chromium_load(url, 390, 844, 0, shot(f, "session-phone.png"), &page), 0);
+	if (page.scroll_width > 390)
+		fail_msg("the session page is %ld px wide in a 390 px window", page.scroll_width);
+	free(page.dom);
+	free(page.text);
+	free(stored);
+}
+
+static void test_report_html(void **state)
+{
+	struct fixture *f = *state;
+	long id = wait_session(f);
+	struct chromium_page page;
+	char file[400], url[500], log[400], bin[300], *stored, *shown, *text;
+
+	harness_env_path(&f->env, "report.html", file, sizeof(file));
+	harness_env_path(&f->env, "report.log", log, sizeof(log));
+	snprintf(bin, sizeof(bin), "%s", harness_bin("rollsense-collector"));
+	{
+		char *argv[] = { bin, "--config", f->env.cfg, "report", "--html", file, NULL };
+
+		harness_assert_exit_ok("report --html", log, harness_run(log, argv, 30));
+	}
+	/* Self-contained: nothing to fetch, no script. */
+	text = harness_read_file(file);
+	assert_non_null(text);
+	assert_null(strstr(text, "<script"));
+	assert_null(strstr(text, " src="));
+	assert_null(strstr(text, "<link"));
+	free(text);
+
+	stored = stored_holds(f, id);
+	snprintf(url, sizeof(url), "file://%s", file);
+	assert_int_equal(harness_chromium_load(url, 1280, 800, 0, shot(f, "report.png"), &page), 0);
+	shown = hold_rects(page.dom);
+	assert_string_equal(shown, stored);
+	expect_screenshot(shot(f, "report.png"), 1280, 800);
+	free(shown);
+	free(stored);
+	free(page.dom);
+	free(page.text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_live_page),
+		cmocka_unit_test(test_session_page),
+		cmocka_unit_test(test_report_html),
+	};
+
+	tests_select();
+	return cmocka_run_group_tests_name("it_browser", tests, group_setup, group_teardown);
+}
