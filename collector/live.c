@@ -5,6 +5,7 @@
  * comes first (the hold timer takes the later of the two). */
 #include "live.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,6 @@
  * drops this far below the one too_hot reported (the detector's default
  * heat_hysteresis_c), or with heat_off. */
 #define LIVE_HOT_HYSTERESIS_C 0.5
-#define LIVE_EVENT_MAX 4096
 
 struct live_slot {
 	struct live_device d;
@@ -47,8 +47,10 @@ struct live *live_new(const char *topic_prefix)
 {
 	struct live *l;
 
-	if (!topic_prefix || strlen(topic_prefix) >= sizeof(l->prefix))
+	if (!topic_prefix || strlen(topic_prefix) >= sizeof(l->prefix)) {
+		errno = EINVAL;
 		return NULL;
+	}
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
@@ -253,6 +255,42 @@ static void hold_count(struct live_device *d, const char *cls, double duration_s
 	d->hold_time_s += duration_s;
 }
 
+/* A session summary's figures replace the running ones: they are the
+ * detector's final word, right even when this view came in late and missed
+ * some of the session's events. The holds are counted again from its list
+ * when the list has them all (it keeps the first 64). */
+static void summary_apply(struct live_device *d, const cJSON *sum)
+{
+	const cJSON *holds = cJSON_GetObjectItemCaseSensitive(sum, "holds"), *h;
+	unsigned n_short = 0, n_effective = 0, n_long = 0;
+	double value;
+
+	if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "hold_time_s"), 0, 1e9, &value))
+		d->hold_time_s = value;
+	if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "heat_time_s"), 0, 1e9, &value))
+		d->heat_time_s = value;
+	if (!number_in(cJSON_GetObjectItemCaseSensitive(sum, "hold_count"), 0, 1e9, &value) ||
+	    !cJSON_IsArray(holds) || (double)cJSON_GetArraySize(holds) != value)
+		return;
+	cJSON_ArrayForEach(h, holds) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(h, "class");
+
+		if (!cJSON_IsString(c))
+			return;
+		if (strcmp(c->valuestring, "short") == 0)
+			n_short++;
+		else if (strcmp(c->valuestring, "effective") == 0)
+			n_effective++;
+		else if (strcmp(c->valuestring, "long") == 0)
+			n_long++;
+		else
+			return;
+	}
+	d->holds_short = n_short;
+	d->holds_effective = n_effective;
+	d->holds_long = n_long;
+}
+
 /* Applies a parsed event; -1 when a field it needs is missing or wrong. */
 static int event_apply(struct live_slot *s, const char *name, const cJSON *root, double ts)
 {
@@ -260,7 +298,8 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 	double start, duration_s, value;
 	const char *cls;
 
-	if (strncmp(name, "hold_", 5) == 0) {
+	if (strcmp(name, "hold_started") == 0 || strcmp(name, "hold_10s") == 0 ||
+	    strcmp(name, "hold_60s") == 0 || strcmp(name, "hold_ended") == 0) {
 		if (!hold_parse(cJSON_GetObjectItemCaseSensitive(root, "hold"), &start, &duration_s,
 				&cls))
 			return -1;
@@ -316,14 +355,10 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 
 		if (!cJSON_IsObject(sum))
 			return -1;
-		/* The summary's figures are the detector's final ones. */
 		if (!number_in(cJSON_GetObjectItemCaseSensitive(sum, "duration_s"), 0, 1e9,
 			       &duration_s))
 			duration_s = isnan(d->session_start_ts) ? 0 : ts - d->session_start_ts;
-		if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "hold_time_s"), 0, 1e9, &value))
-			d->hold_time_s = value;
-		if (number_in(cJSON_GetObjectItemCaseSensitive(sum, "heat_time_s"), 0, 1e9, &value))
-			d->heat_time_s = value;
+		summary_apply(d, sum);
 		session_close(d, ts, duration_s);
 		return 0;
 	}
@@ -332,13 +367,13 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 
 static int on_event(struct live *l, struct live_slot *s, const char *payload, size_t len)
 {
-	char text[LIVE_EVENT_MAX + 1];
+	char text[LIVE_MAX_PAYLOAD + 1];
 	const cJSON *name;
 	cJSON *root;
 	double ts, mono;
 	int rc = -1;
 
-	if (len == 0 || len > LIVE_EVENT_MAX || memchr(payload, '\0', len) ||
+	if (len == 0 || len > LIVE_MAX_PAYLOAD || memchr(payload, '\0', len) ||
 	    !utf8_valid(payload, len))
 		return -1;
 	memcpy(text, payload, len);
@@ -502,7 +537,8 @@ static const char page_style[] =
 	"nav a[aria-current]{color:var(--fg)}\n"
 	"main{max-width:46em;padding-top:1em}\n"
 	".banner{background:var(--warn);color:#fff;padding:.4em .8em;border-radius:.4em}\n"
-	".card{background:var(--card);border-radius:.6em;padding:1em;margin-bottom:1em;overflow-wrap:anywhere}\n"
+	".card{background:var(--card);border-radius:.6em;padding:1em;margin-bottom:1em;"
+	"overflow-wrap:anywhere}\n"
 	".card h2{margin:0 0 .4em;font-size:1.2em;display:flex;justify-content:space-between;gap:.5em}\n"
 	".state{font-size:.8em;font-weight:400}\n"
 	".state.online{color:var(--ok)}\n"
@@ -512,14 +548,16 @@ static const char page_style[] =
 	".timer[data-mark=\"counts\"]{color:var(--ok)}\n"
 	".timer[data-mark=\"let go\"]{color:var(--bad)}\n"
 	".mark{font-weight:600;min-height:1.5em}\n"
-	".bar{position:relative;height:2.4em;margin-top:.4em;background:var(--bg);border:1px solid var(--line);border-radius:.3em;overflow:hidden}\n"
+	".bar{position:relative;height:2.4em;margin-top:.4em;background:var(--bg);"
+	"border:1px solid var(--line);border-radius:.3em;overflow:hidden}\n"
 	".fill{position:absolute;left:0;top:0;bottom:0;width:0;background:var(--accent)}\n"
 	".thr{position:absolute;top:0;bottom:0;left:25%;border-left:2px dashed var(--fg)}\n"
 	".scale{position:relative;height:1.3em;font-size:.8em;color:var(--muted)}\n"
 	".scale span{position:absolute}\n"
 	".kpa{font-size:1.4em;font-variant-numeric:tabular-nums}\n"
 	".heat-on{color:var(--warn);font-weight:600}\n"
-	".badge{display:inline-block;margin-left:.5em;padding:0 .6em;border-radius:1em;background:var(--bad);color:#fff;font-weight:600}\n"
+	".badge{display:inline-block;margin-left:.5em;padding:0 .6em;border-radius:1em;"
+	"background:var(--bad);color:#fff;font-weight:600}\n"
 	"button{font:inherit;margin-top:.6em;padding:.4em 1.2em}\n"
 	"</style>\n"
 	"</head>\n"

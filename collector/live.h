@@ -13,6 +13,10 @@
 #include "textbuf.h"
 
 #define LIVE_MAX_DEVICES 64
+/* The largest message the view takes: sensord writes an event into 16 KB
+ * (a session_ended carries up to 64 holds); a reading is smaller. A client
+ * feeding the view lets this much in (mqtt_client_set_inbound_limits). */
+#define LIVE_MAX_PAYLOAD 16384
 
 struct live;
 
@@ -45,7 +49,8 @@ struct live_device {
 	double last_hold_time_s, last_heat_time_s;
 };
 
-/* topic_prefix as in mqtt.topic_prefix. NULL on no memory. */
+/* topic_prefix as in mqtt.topic_prefix. NULL with errno set: ENOMEM, or
+ * EINVAL for a prefix of 64 bytes or more. */
 struct live *live_new(const char *topic_prefix);
 void live_free(struct live *l);
 

@@ -178,14 +178,19 @@ static int sessions_row(const struct store_session *s, void *ctx)
 	return 0;
 }
 
-/* The sessions of q's range as a table; "No sessions ..." when none.
- * 0, or -1 if the store failed. */
+/* The sessions of q's range as a table, newest first on the served page
+ * (what a person looks for), in time order in the report file; "No
+ * sessions ..." when none. 0, or -1 if the store failed. */
 static int sessions_list(const struct page *pg, struct store *st, const struct route *q)
 {
 	struct list_ctx c = { .pg = pg };
+	const char *device = q->device[0] ? q->device : NULL;
+	int rc = pg->file ? store_sessions_each(st, device, q->since_ts, q->until_ts, sessions_row,
+						&c) :
+			    store_sessions_each_newest(st, device, q->since_ts, q->until_ts,
+						       sessions_row, &c);
 
-	if (store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts, q->until_ts,
-				sessions_row, &c) < 0)
+	if (rc < 0)
 		return -1;
 	if (c.n)
 		textbuf_puts(pg->out, "</tbody></table></div>\n");

@@ -137,6 +137,13 @@ static const struct migration migrations[] = {
 	" runs.last_ts, runs.stored_seq, runs.lost, runs.conflicts, runs.revise_from" \
 	" FROM runs JOIN devices ON devices.id = runs.device_id "
 
+/* The ids of a device's (?1, NULL: any) sessions starting in [?2, ?3). */
+#define SESSIONS_RANGE_SQL \
+	"SELECT sessions.id FROM sessions JOIN runs ON runs.id = sessions.run_id" \
+	" JOIN devices ON devices.id = runs.device_id" \
+	" WHERE (?1 IS NULL OR devices.name = ?1)" \
+	" AND sessions.start_ts >= ?2 AND sessions.start_ts < ?3"
+
 /* Every statement, prepared once at open: X(name, sql) gives STMT_<name>
  * and its text. */
 #define STATEMENTS(X) \
@@ -184,12 +191,9 @@ static const struct migration migrations[] = {
 	  "INSERT INTO holds(session_id, idx, start_mono, start_ts, duration_s, peak_kpa," \
 	  " mean_kpa, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
 	X(SESSION_PUBLISHED, "UPDATE sessions SET published = 1 WHERE id = ?1") \
-	X(SESSIONS_RANGE, \
-	  "SELECT sessions.id FROM sessions JOIN runs ON runs.id = sessions.run_id" \
-	  " JOIN devices ON devices.id = runs.device_id" \
-	  " WHERE (?1 IS NULL OR devices.name = ?1)" \
-	  " AND sessions.start_ts >= ?2 AND sessions.start_ts < ?3" \
-	  " ORDER BY sessions.start_ts, sessions.id") \
+	X(SESSIONS_RANGE, SESSIONS_RANGE_SQL " ORDER BY sessions.start_ts, sessions.id") \
+	X(SESSIONS_RANGE_NEWEST, \
+	  SESSIONS_RANGE_SQL " ORDER BY sessions.start_ts DESC, sessions.id DESC") \
 	X(SESSIONS_UNPUBLISHED, \
 	  "SELECT id FROM sessions WHERE published = 0 ORDER BY start_ts, id") \
 	X(SESSION_GET, \
@@ -1201,15 +1205,30 @@ out:
 	return ret;
 }
 
-int store_sessions_each(struct store *st, const char *device, double since_ts, double until_ts,
-			int (*fn)(const struct store_session *s, void *ctx), void *ctx)
+/* store_sessions_each through the range query id (its order). */
+static int sessions_range(struct store *st, enum stmt_id id, const char *device, double since_ts,
+			  double until_ts, int (*fn)(const struct store_session *s, void *ctx),
+			  void *ctx)
 {
-	sqlite3_stmt *s = st->stmt[STMT_SESSIONS_RANGE];
+	sqlite3_stmt *s = st->stmt[id];
 
 	if (BIND(st, s, "binding a sessions query", P_TEXT(device), P_REAL(since_ts),
 		 P_REAL(until_ts)) < 0)
 		return -1;
 	return sessions_emit(st, s, fn, ctx);
+}
+
+int store_sessions_each(struct store *st, const char *device, double since_ts, double until_ts,
+			int (*fn)(const struct store_session *s, void *ctx), void *ctx)
+{
+	return sessions_range(st, STMT_SESSIONS_RANGE, device, since_ts, until_ts, fn, ctx);
+}
+
+int store_sessions_each_newest(struct store *st, const char *device, double since_ts,
+			       double until_ts, int (*fn)(const struct store_session *s, void *ctx),
+			       void *ctx)
+{
+	return sessions_range(st, STMT_SESSIONS_RANGE_NEWEST, device, since_ts, until_ts, fn, ctx);
 }
 
 int store_sessions_unpublished(struct store *st,

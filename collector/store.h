@@ -162,6 +162,10 @@ void store_session_summary(const struct store_session *s, struct detector_summar
  * Returns 0, or -1 on error. */
 int store_sessions_each(struct store *st, const char *device, double since_ts, double until_ts,
 			int (*fn)(const struct store_session *s, void *ctx), void *ctx);
+/* The same, newest first (the web's list). */
+int store_sessions_each_newest(struct store *st, const char *device, double since_ts,
+			       double until_ts, int (*fn)(const struct store_session *s, void *ctx),
+			       void *ctx);
 /* Sessions not yet marked published, oldest first (for re-publishing after a
  * crash between commit and publish). Same callback contract. */
 int store_sessions_unpublished(struct store *st,

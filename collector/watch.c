@@ -8,6 +8,7 @@
  * at once so a reader sees them as they happen. */
 #include "watch.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,7 +24,6 @@
 #include "daemon.h"
 #include "live.h"
 #include "mqtt.h"
-#include "reading.h"
 #include "textbuf.h"
 
 #define WATCH_FRAME_S 0.1
@@ -108,37 +108,55 @@ static void temperature_text(const struct live_device *d, char *buf, size_t size
 
 /* ---- the terminal ---- */
 
-static unsigned terminal_width(void)
+/* What one frame is drawn into, and how much of the terminal it may use. */
+struct screen {
+	struct textbuf *out;
+	unsigned width, rows;	/* the terminal's; 80 x 24 when it does not say */
+	unsigned used;		/* rows written so far */
+};
+
+/* Lines a device takes at most (screen_device). */
+#define WATCH_DEVICE_ROWS 7
+
+static void screen_size(struct screen *sc)
 {
 	struct winsize ws;
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	return 80;
+	sc->width = 80;
+	sc->rows = 24;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		sc->width = ws.ws_col;
+		sc->rows = ws.ws_row;
+	}
 }
 
 /* One screen line: text cut to width - 1 columns (a character is a column;
  * the last column is left free, where some terminals wrap at once), then
- * the rest of the line cleared. */
-static void screen_line(struct textbuf *out, unsigned width, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void screen_line(struct textbuf *out, unsigned width, const char *fmt, ...)
+ * the rest of the line cleared. Nothing is written on the last row: a line
+ * there would scroll the screen and the next frame would not start at its
+ * top. */
+static void screen_line(struct screen *sc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void screen_line(struct screen *sc, const char *fmt, ...)
 {
 	char line[512];
 	unsigned columns = 0;
 	size_t n = 0;
 	va_list ap;
 
+	if (sc->used + 1 >= sc->rows)
+		return;
+	sc->used++;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	for (; line[n]; n++) {
 		/* A UTF-8 continuation byte does not start a column. */
-		if (((unsigned char)line[n] & 0xc0) != 0x80 && ++columns == width)
+		if (((unsigned char)line[n] & 0xc0) != 0x80 && ++columns == sc->width)
 			break;
 	}
-	textbuf_add(out, line, n);
-	textbuf_puts(out, "\x1b[K\n");
+	textbuf_add(sc->out, line, n);
+	textbuf_puts(sc->out, "\x1b[K\n");
 }
 
 /* The pressure bar, '#' up to the pressure on a 0..40 kPa scale, '|' at the
@@ -154,56 +172,61 @@ static void bar_text(double kpa, unsigned cells, char *buf)
 	buf[cells] = '\0';
 }
 
-static void screen_device(struct textbuf *out, unsigned width, const struct live_device *d)
+static void screen_device(struct screen *sc, const struct live_device *d)
 {
 	char kpa[24], bar[300], text[200], hold[24];
 	unsigned cells;
 
-	screen_line(out, width, "%s  %s%s%s", d->device, d->online ? "online" : "offline",
+	screen_line(sc, "%s  %s%s%s", d->device, d->online ? "online" : "offline",
 		    d->in_session ? "  in a session" : "", d->faults[0] ? "  (chip faults)" : "");
 	if (isnan(d->pressure_kpa))
 		snprintf(kpa, sizeof(kpa), "  -- kPa");
 	else
 		snprintf(kpa, sizeof(kpa), "%6.1f kPa", d->pressure_kpa);
 	/* "  pressure  " + kpa + "  [" + bar + "]" within width - 1 columns. */
-	cells = width > 41 ? width - 27 : 14;
+	cells = sc->width > 41 ? sc->width - 27 : 14;
 	if (cells > sizeof(bar) - 1)
 		cells = sizeof(bar) - 1;
 	bar_text(d->pressure_kpa, cells, bar);
-	screen_line(out, width, "  pressure  %s  [%s]", kpa, bar);
+	screen_line(sc, "  pressure  %s  [%s]", kpa, bar);
 	if (isnan(d->hold_s)) {
-		screen_line(out, width, "  hold      --");
+		screen_line(sc, "  hold      --");
 	} else {
 		hold_text(d->hold_s, hold, sizeof(hold));
 		if (d->in_hold)
-			screen_line(out, width, "  hold      %-9s %s", hold, hold_mark(d->hold_s));
+			screen_line(sc, "  hold      %-9s %s", hold, hold_mark(d->hold_s));
 		else
-			screen_line(out, width, "  last hold %-9s %s", hold, d->hold_class);
+			screen_line(sc, "  last hold %-9s %s", hold, d->hold_class);
 	}
 	temperature_text(d, text, sizeof(text));
-	screen_line(out, width, "  temp      %s", text);
+	screen_line(sc, "  temp      %s", text);
 	session_text(d, text, sizeof(text));
-	screen_line(out, width, "  %s %s", d->in_session || !d->has_last_session ? "session  " :
-		    "last one ", text);
+	screen_line(sc, "  %s %s", d->in_session || !d->has_last_session ? "session  " : "last one ",
+		    text);
 	if (d->faults[0])
-		screen_line(out, width, "  faults    %s", d->faults);
-	screen_line(out, width, "%s", "");
+		screen_line(sc, "  faults    %s", d->faults);
+	screen_line(sc, "%s", "");
 }
 
 static void screen_draw(const struct watch *w, struct textbuf *out)
 {
-	unsigned width = terminal_width();
-	size_t n = live_device_count(w->live);
+	struct screen sc = { .out = out };
+	size_t n = live_device_count(w->live), i;
 
+	screen_size(&sc);
 	textbuf_reset(out);
 	textbuf_puts(out, "\x1b[H");
-	screen_line(out, width, "rollsense watch  %s %s  (Ctrl-C quits)",
+	screen_line(&sc, "rollsense watch  %s %s  (Ctrl-C quits)",
 		    w->connected ? "connected to" : "connecting to", w->cfg->mqtt.uri);
-	screen_line(out, width, "%s", "");
+	screen_line(&sc, "%s", "");
 	if (n == 0)
-		screen_line(out, width, "waiting for a device…");
-	for (size_t i = 0; i < n; i++)
-		screen_device(out, width, live_device_at(w->live, i));
+		screen_line(&sc, "waiting for a device…");
+	/* Whole devices only, and a row kept to say how many did not fit. */
+	for (i = 0; i < n && sc.used + WATCH_DEVICE_ROWS + 2 <= sc.rows; i++)
+		screen_device(&sc, live_device_at(w->live, i));
+	if (i < n)
+		screen_line(&sc, "%zu more device%s than the screen holds: watch --device ID shows one",
+			    n - i, n - i == 1 ? "" : "s");
 	textbuf_puts(out, "\x1b[J");
 	if (!textbuf_failed(out)) {
 		fwrite(textbuf_text(out), 1, out->len, stdout);
@@ -212,6 +235,10 @@ static void screen_draw(const struct watch *w, struct textbuf *out)
 }
 
 /* ---- plain lines ---- */
+
+/* Why writing the lines failed (EPIPE: the reader left, as `watch | head`
+ * does); 0 while they go out. watch then stops. */
+static int plain_errno;
 
 static void plain_line(const struct live_device *d, double ts, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -224,12 +251,16 @@ static void plain_line(const struct live_device *d, double ts, const char *fmt, 
 
 	if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(when, sizeof(when), "%.0f", ts);
+	errno = 0;	/* what a failed write below leaves is its own */
 	printf("%s %s ", when, d->device);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-	fflush(stdout);
+	/* Line buffered: putchar's write may have failed already, and then
+	 * fflush finds nothing to write; the error flag stays. */
+	if ((fflush(stdout) == EOF || ferror(stdout)) && plain_errno == 0)
+		plain_errno = errno ? errno : EIO;
 }
 
 /* The label of what a device did last: its last reading's time, or now. */
@@ -334,7 +365,9 @@ static void take_events(struct watch *w)
 	}
 }
 
-static void watch_loop(struct watch *w)
+/* Runs until a signal or, for plain lines, until they cannot be written.
+ * 0, or 1 after a write error other than the reader leaving. */
+static int watch_loop(struct watch *w)
 {
 	struct textbuf screen;
 	double next_frame = 0;
@@ -343,7 +376,7 @@ static void watch_loop(struct watch *w)
 	textbuf_init(&screen, 0);
 	if (w->tty)
 		fputs("\x1b[?25l\x1b[H\x1b[J", stdout);
-	while (!daemon_stop_requested && !daemon_reload_requested) {
+	while (!daemon_stop_requested && !daemon_reload_requested && plain_errno == 0) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(w->mqtt), .events = POLLIN };
 		double now;
 
@@ -365,6 +398,11 @@ static void watch_loop(struct watch *w)
 		fflush(stdout);
 	}
 	textbuf_free(&screen);
+	if (plain_errno && plain_errno != EPIPE) {
+		fprintf(stderr, "watch: writing the lines: %s\n", strerror(plain_errno));
+		return 1;
+	}
+	return 0;
 }
 
 int watch_run(const struct rs_config *cfg, int argc, char **argv)
@@ -377,7 +415,7 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 	struct watch w = { .cfg = cfg };
 	const char *device = "+";
 	char err[512], id[64], filter[256];
-	int opt;
+	int opt, rc;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -411,7 +449,7 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 		return 1;
 	}
 	mqtt_client_set_clean_session(w.mqtt, true);
-	mqtt_client_set_inbound_limits(w.mqtt, READING_MAX_PAYLOAD, 0);
+	mqtt_client_set_inbound_limits(w.mqtt, LIVE_MAX_PAYLOAD, 0);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(filter, sizeof(filter), "%s/%s/%s", cfg->mqtt.topic_prefix, device, kinds[k]);
 		mqtt_client_subscribe(w.mqtt, filter, 0);
@@ -420,8 +458,8 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 		fprintf(stderr, "watch: %s (retrying)\n", err);
 	if (!w.tty)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	watch_loop(&w);
+	rc = watch_loop(&w);
 	mqtt_client_free(w.mqtt, 500);
 	live_free(w.live);
-	return 0;
+	return rc;
 }

@@ -376,6 +376,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	};
 	reply_init(&reply);
 	srv->handler(srv->ctx, &req, &reply);
+	/* HEAD gets the stream's headers only: no client to keep. */
+	if (reply.event_stream && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) {
+		reply.event_stream = false;
+		reply.content_type = "text/event-stream; charset=utf-8";
+		textbuf_reset(&reply.body);
+	}
 	rc = send_reply(srv, conn, &reply, false);
 	textbuf_free(&reply.body);
 	return rc;

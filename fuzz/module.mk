@@ -20,10 +20,15 @@ FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -f
 FUZZ_CFLAGS := $(WARNFLAGS) -g -O1 $(FUZZ_SANFLAGS)
 
 # Only the modules under test: no Paho, SQLite or libi2c in a fuzzer.
-FUZZ_SRCS := common/config.c common/file.c common/jsonc.c common/keyfile.c common/log.c common/reading.c common/topic.c sensord/outbox.c sensord/outlog.c $(wildcard drivers/*.c sensord/sim/*.c)
+FUZZ_SRCS := common/config.c common/file.c common/jsonc.c common/keyfile.c common/log.c common/reading.c common/topic.c common/utf8.c sensord/outbox.c sensord/outlog.c $(wildcard drivers/*.c sensord/sim/*.c)
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB := $(FUZZ_BUILD)/libfuzztarget.a
+# The router checks dates with report_time_parse, whose file also writes the
+# reports from the store: fuzz_route links those files and SQLite, which it
+# never opens.
+FUZZ_ROUTE_SRCS := collector/route.c collector/report.c collector/store.c common/detector.c \
+	common/summary.c
 
 .PHONY: fuzz fuzz-short fuzz-long
 fuzz: $(FUZZ_BINS)
@@ -38,7 +43,10 @@ $(FUZZ_LIB): $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRCS))
 # Keep the harness objects: they are intermediate files to make.
 .SECONDARY: $(patsubst %,$(FUZZ_BUILD)/obj/fuzz/fuzz_%.o,$(FUZZ_NAMES))
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -o $@ $^ $(CJSON_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(filter %.a,$^) \
+		$(FUZZ_EXTRA_LIBS) $(CJSON_LIBS) -lm
+$(FUZZ_BUILD)/fuzz_route: $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_ROUTE_SRCS))
+$(FUZZ_BUILD)/fuzz_route: FUZZ_EXTRA_LIBS := $(SQLITE_LIBS)
 
 # One harness: $(1) name, $(2) libFuzzer's limit (-max_total_time or -runs).
 # Prints how long it took and libFuzzer's final figures.

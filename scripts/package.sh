@@ -19,7 +19,7 @@ host=$(dpkg --print-architecture)
 jobs=$(nproc 2>/dev/null || echo 1)
 
 build_deps="build-essential debhelper dpkg-dev fakeroot pkg-config libpaho-mqtt-dev libcjson-dev
-libi2c-dev libgpiod-dev libsqlite3-dev libcmocka-dev"
+libi2c-dev libgpiod-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev"
 if [ "$arch" = "$host" ]; then
 	# shellcheck disable=SC2086
 	scripts/deps.sh $build_deps lintian
@@ -35,7 +35,7 @@ else
 	# The arm64 libraries are Multi-Arch: same, beside the amd64 ones.
 	# shellcheck disable=SC2086
 	scripts/deps.sh $build_deps $cross file libpaho-mqtt-dev:$arch libcjson-dev:$arch \
-		libi2c-dev:$arch libgpiod-dev:$arch libsqlite3-dev:$arch
+		libi2c-dev:$arch libgpiod-dev:$arch libsqlite3-dev:$arch libmicrohttpd-dev:$arch
 fi
 
 out="$root/build/pkg/$arch"

@@ -1204,11 +1204,13 @@ int harness_http_request(int port, const char *method, const char *path, const c
 	free(req);
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
-			char *grown = realloc(text, cap = cap ? cap * 2 : 16384);
+			size_t bigger = cap ? cap * 2 : 16384;
+			char *grown = realloc(text, bigger);
 
 			if (!grown)
 				break;
 			text = grown;
+			cap = bigger;
 		}
 		got = harness_recv_some(fd, text + len, cap - len - 1, timeout_s);
 		if (got <= 0)

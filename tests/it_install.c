@@ -34,6 +34,7 @@ static const char *const expected_files[] = {
 	"etc/rollsense/rollsense.json.example",
 	"lib/systemd/system/rollsense-collector.service",
 	"lib/systemd/system/rollsense-sensord.service",
+	"lib/systemd/system/rollsense-web.service",
 	"lib/udev/rules.d/60-rollsense.rules",
 	"usr/bin/rollsense-collector",
 	"usr/bin/rollsense-sensord",
@@ -345,6 +346,9 @@ static void test_units_name_installed_binaries(void **state)
 	expect_line(path, "ExecStart=/usr/bin/rollsense-collector --config /etc/rollsense/rollsense.json");
 	expect_line(path, "ConditionPathExists=/etc/rollsense/rollsense.json");
 	expect_line(path, "Documentation=file:///usr/share/doc/rollsense/README.md");
+	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-web.service", f->dest);
+	expect_line(path, "ExecStart=/usr/bin/rollsense-collector --config /etc/rollsense/rollsense.json serve");
+	expect_line(path, "ConditionPathExists=/etc/rollsense/rollsense.json");
 }
 
 static void test_units_follow_prefix(void **state)
@@ -362,6 +366,8 @@ static void test_units_follow_prefix(void **state)
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-collector.service", f->opt);
 	expect_line(path, "ExecStart=/opt/rollsense/bin/rollsense-collector --config /etc/rollsense/rollsense.json");
 	expect_line(path, "Documentation=file:///opt/rollsense/share/doc/rollsense/README.md");
+	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-web.service", f->opt);
+	expect_line(path, "ExecStart=/opt/rollsense/bin/rollsense-collector --config /etc/rollsense/rollsense.json serve");
 }
 
 /* ---- the user and the groups ---- */

@@ -24,7 +24,9 @@
 
 #define EXPOSURE_MAX 1.5
 
-static const char *const units[] = { "rollsense-sensord.service", "rollsense-collector.service" };
+static const char *const units[] = { "rollsense-sensord.service", "rollsense-collector.service",
+				     "rollsense-web.service" };
+#define N_UNITS (sizeof(units) / sizeof(units[0]))
 
 struct fixture {
 	char *dir;		/* first, for unit_fixture_new */
@@ -71,7 +73,7 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/usr/bin/", f->root);
 	copy(f, harness_bin("rollsense-sensord"), path);
 	copy(f, harness_bin("rollsense-collector"), path);
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < N_UNITS; i++) {
 		char src[300];
 
 		snprintf(src, sizeof(src), "systemd/%s", units[i]);
@@ -86,7 +88,7 @@ static void test_verify_clean(void **state)
 	struct fixture *f = *state;
 	char out[300], root_opt[340], *text;
 	char *argv[] = { "/usr/bin/systemd-analyze", "verify", root_opt, (char *)units[0],
-			 (char *)units[1], NULL };
+			 (char *)units[1], (char *)units[2], NULL };
 
 	snprintf(out, sizeof(out), "%s/verify.out", f->dir);
 	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
@@ -155,7 +157,7 @@ static void test_exposure(void **state)
 	struct fixture *f = *state;
 	char path[400];
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < N_UNITS; i++) {
 		double v;
 
 		snprintf(path, sizeof(path), "systemd/%s", units[i]);

@@ -2,7 +2,8 @@
  * messages written by hand as sensord sends them (docs/protocol.md). On a
  * terminal (a detached tmux session of 100 x 30 with its own server
  * socket) the screen shows the pressure bar and the hold timer advancing
- * to the "counts" mark, and Ctrl-C leaves the last screen with the cursor
+ * to the "counts" mark, devices beyond the screen's height are counted,
+ * and Ctrl-C leaves the last screen with the cursor
  * shown again; with stdout in a file it writes plain lines, and --device
  * keeps to one device. The hold is the protocol's example, started at
  * 1796527344.17. */
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "textbuf.h"
 
 #define RUN "5e1f03c29a7b44d1"
 
@@ -127,22 +129,51 @@ static void publish_reading(struct fixture *f, unsigned seq, const char *ts, con
 	publish(f, "reading", payload);
 }
 
+/* What a poll waits for: needle in the file at path, or on the screen
+ * when path is NULL. */
 struct file_wait {
 	struct fixture *f;
 	const char *path;
 	const char *needle;
+	bool roller1;		/* publish a reading of roller1 too, after ball1's */
 };
 
-/* Publishes the first reading until watch shows it: its subscriptions go
- * out with the connection, and a message before them is not delivered. */
-static bool first_reading_seen(const void *arg)
+/* One round for harness_poll: the first reading of ball1 (and roller1's
+ * when asked), then whether watch shows the needle yet. watch subscribes
+ * as it connects, and a message before that is not delivered: so the
+ * reading goes out again each round until it is seen. */
+static bool reading_seen(const void *arg)
 {
 	const struct file_wait *w = arg;
 
 	publish_reading(w->f, 400, "1796527352.27", "5.00");
+	if (w->roller1)
+		assert_int_equal(harness_publish(&w->f->env.broker, "rollsense/roller1/reading",
+						 "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.100,"
+						 "\"ts\":1796527352.3,\"pressure_kpa\":3.00,"
+						 "\"temperature_c\":null}", false), 0);
 	if (!w->path)
 		return screen_has(&(struct screen_wait){ w->f, w->needle });
 	return harness_file_count(w->path, w->needle) > 0;
+}
+
+/* Starts watch (argv) with its output in the file out, and waits until it
+ * says needle after ball1's first reading (and roller1's, when roller1). */
+static void watch_start(struct fixture *f, char *const argv[], const char *out,
+			const char *needle, bool roller1)
+{
+	f->watch = harness_spawn(out, argv);
+	assert_true(f->watch > 0);
+	assert_true(harness_wait_file_contains(out, "watch: connected to tcp://127.0.0.1:", 10));
+	assert_true(harness_poll(reading_seen, &(struct file_wait){ f, out, needle, roller1 }, 10,
+				 0.2));
+}
+
+/* Stops it with sig: it must exit 0. */
+static void watch_stop(struct fixture *f, const char *out, int sig)
+{
+	harness_assert_exit_ok("watch", out, harness_stop(f->watch, sig, 10));
+	f->watch = 0;
 }
 
 static const char session_started[] =
@@ -176,8 +207,8 @@ static void test_terminal(void **state)
 	}
 	expect_screen(f, "rollsense watch  connected to tcp://127.0.0.1:");
 	expect_screen(f, "waiting for a device…");
-	assert_true(harness_poll(first_reading_seen,
-				 &(struct file_wait){ f, NULL, "ball1  online" }, 10, 0.2));
+	assert_true(harness_poll(reading_seen,
+				 &(struct file_wait){ f, NULL, "ball1  online", false }, 10, 0.2));
 
 	/* 5 kPa on a 73-cell bar from 0 to 40 kPa: 9 cells filled, the
 	 * 10 kPa mark in cell 18 (from 0), 99 columns in all. */
@@ -202,6 +233,23 @@ static void test_terminal(void **state)
 	publish(f, "event", hold_ended);
 	expect_screen(f, "  last hold 24.8 s    effective\n");
 	expect_screen(f, "  session   1 hold (0 short, 1 effective, 0 long), hold time 0:25, heat 0:00\n");
+
+	/* Four devices fit in 30 rows (2 for the title, 6 each, 7 with chip
+	 * faults, the last row never used); the fifth is counted, not drawn. */
+	for (int i = 1; i <= 4; i++) {
+		char topic[64];
+
+		snprintf(topic, sizeof(topic), "rollsense/roller%d/reading", i);
+		assert_int_equal(harness_publish(&f->env.broker, topic,
+						 "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.100,"
+						 "\"ts\":1796527352.3,\"pressure_kpa\":3.00,"
+						 "\"temperature_c\":null}", false), 0);
+	}
+	expect_screen(f, "\nroller3  ");	/* online, or offline 5 s on */
+	expect_screen(f, "1 more device than the screen holds: watch --device ID shows one\n");
+	screen = tmux_output(f, "capture-pane", "-p");
+	assert_null(strstr(screen, "roller4"));
+	free(screen);
 
 	/* Ctrl-C: exit 0, the last screen left in place, the cursor back. */
 	free(tmux_output(f, "send-keys", "C-c"));
@@ -229,11 +277,7 @@ static void test_plain_lines(void **state)
 			 NULL };
 
 	harness_env_path(&f->env, "watch.out", out, sizeof(out));
-	f->watch = harness_spawn(out, argv);
-	assert_true(f->watch > 0);
-	assert_true(harness_wait_file_contains(out, "watch: connected to tcp://127.0.0.1:", 10));
-	assert_true(harness_poll(first_reading_seen, &(struct file_wait){ f, out, " ball1 online\n" },
-				 10, 0.2));
+	watch_start(f, argv, out, " ball1 online\n", false);
 
 	publish(f, "event", session_started);
 	assert_true(harness_wait_file_contains(out, " ball1 session_started\n", 10));
@@ -244,24 +288,32 @@ static void test_plain_lines(void **state)
 		out, " ball1 hold 12.3 s (counts) 14.2 kPa 36.1 °C heat off\n", 10));
 	publish(f, "event", hold_ended);
 	assert_true(harness_wait_file_contains(out, " ball1 hold_ended 24.8 s effective\n", 10));
-	harness_assert_exit_ok("watch", out, harness_stop(f->watch, SIGINT, 10));
-	f->watch = 0;
+	/* A session_ended with its 64 holds is longer than a reading may be
+	 * (4 KB): watch takes it all the same, and its list of holds is the
+	 * session's count. */
+	{
+		static const char hold[] = "{\"start\":1796527344.17,\"duration_s\":24.8,"
+					   "\"peak_kpa\":15.61,\"mean_kpa\":14.87,\"class\":\"effective\"}";
+		struct textbuf b;
+
+		textbuf_init(&b, 0);
+		textbuf_puts(&b, "{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":345,"
+				 "\"ts\":1796527664.17,\"session\":{\"start\":1796527319.47,"
+				 "\"end\":1796527544.17,\"duration_s\":224.7,\"hold_count\":64,"
+				 "\"hold_time_s\":1587.2,\"holds\":[");
+		for (int i = 0; i < 64; i++)
+			textbuf_printf(&b, "%s%s", i ? "," : "", hold);
+		textbuf_puts(&b, "],\"heat_time_s\":143.2,\"max_temperature_c\":41.12,"
+				 "\"hot_time_s\":0,\"readings\":3448,\"missing_readings\":0}}");
+		assert_true(b.len > 6000);
+		publish(f, "event", textbuf_text(&b));
+		textbuf_free(&b);
+	}
+	assert_true(harness_wait_file_contains(out, " ball1 session_ended: 64 holds (0 short, "
+						"64 effective, 0 long), hold time 26:27, heat 2:23\n", 10));
+	watch_stop(f, out, SIGINT);
 	/* No terminal, no escape sequences. */
 	assert_int_equal(harness_file_count(out, "\x1b"), 0);
-}
-
-/* One round for harness_poll: a reading of ball1, then one of roller1;
- * true once watch has shown roller1. */
-static bool roller1_seen(const void *arg)
-{
-	const struct file_wait *w = arg;
-
-	publish_reading(w->f, 400, "1796527352.27", "5.00");
-	assert_int_equal(harness_publish(&w->f->env.broker, "rollsense/roller1/reading",
-					 "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.100,"
-					 "\"ts\":1796527352.3,\"pressure_kpa\":3.00,\"temperature_c\":null}",
-					 false), 0);
-	return harness_file_count(w->path, w->needle) > 0;
 }
 
 /* --device roller1 shows roller1 and nothing of ball1, whose readings went
@@ -274,14 +326,34 @@ static void test_device_filter(void **state)
 			 "--device", "roller1", NULL };
 
 	harness_env_path(&f->env, "watch-roller1.out", out, sizeof(out));
-	f->watch = harness_spawn(out, argv);
-	assert_true(f->watch > 0);
-	assert_true(harness_wait_file_contains(out, "watch: connected to", 10));
-	assert_true(harness_poll(roller1_seen, &(struct file_wait){ f, out, " roller1 online\n" }, 10,
-				 0.2));
-	harness_assert_exit_ok("watch --device roller1", out, harness_stop(f->watch, SIGTERM, 10));
-	f->watch = 0;
+	watch_start(f, argv, out, " roller1 online\n", true);
+	watch_stop(f, out, SIGTERM);
 	assert_int_equal(harness_file_count(out, "ball1"), 0);
+}
+
+/* `watch | head -n 1`: once head has its line and leaves, the next line
+ * watch writes fails (EPIPE) and watch ends, exit 0, instead of running on
+ * with nobody reading. */
+static void test_reader_leaves(void **state)
+{
+	struct fixture *f = *state;
+	char script[1024], status[300], log[300];
+	char *argv[] = { "sh", "-c", script, NULL };
+	pid_t sh;
+
+	harness_env_path(&f->env, "status", status, sizeof(status));
+	harness_env_path(&f->env, "pipe.log", log, sizeof(log));
+	snprintf(script, sizeof(script), "{ %s --config %s watch; echo \"exit $?\" > %s; } | head -n 1",
+		 harness_bin("rollsense-collector"), f->env.cfg, status);
+	sh = harness_spawn(log, argv);
+	assert_true(sh > 0);
+	assert_true(harness_poll(reading_seen, &(struct file_wait){ f, log, " ball1 online\n", false },
+				 10, 0.2));
+	/* More lines: the first one after head left ends watch. */
+	publish(f, "event", session_started);
+	publish_reading(f, 401, "1796527352.37", "5.00");
+	assert_true(harness_wait_file_contains(status, "exit 0\n", 10));
+	harness_assert_exit_ok("watch | head -n 1", log, harness_wait(sh, 10));
 }
 
 /* Arguments watch refuses: exit 2 with a line naming what is wrong. */
@@ -316,6 +388,7 @@ int main(void)
 		IT_TEST(test_terminal),
 		IT_TEST(test_plain_lines),
 		IT_TEST(test_device_filter),
+		IT_TEST(test_reader_leaves),
 		IT_TEST(test_bad_arguments),
 	};
 

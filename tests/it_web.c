@@ -302,7 +302,8 @@ static void test_events(void **state)
 {
 	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	pid_t pid = serve_start("");
-	char buf[16384] = "";
+	char buf[16384] = "", value[64];
+	struct http_reply r;
 	size_t got = 0;
 	int fd;
 
@@ -321,7 +322,59 @@ static void test_events(void **state)
 		fail_msg("no device frame for ball9 in:\n%s", buf);
 	assert_non_null(strstr(buf, "\"pressure_kpa\":12.5"));
 	close(fd);
+
+	/* HEAD: the stream's headers, no stream. */
+	request("HEAD", "/events", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(harness_http_header(&r, "Content-Type", value, sizeof(value)),
+			    "text/event-stream; charset=utf-8");
+	assert_int_equal(r.body_len, 0);
+	harness_http_reply_free(&r);
 	serve_stop(pid);
+}
+
+/* An event client that stops reading is closed once more than 64 KB wait
+ * for it, and counted; serve goes on. Its receive buffer is made small, and
+ * 20,000 readings (some 4 MB of frames) pass whatever the kernel buffers. */
+static void test_events_slow_client_closed(void **state)
+{
+	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	char lines[300], cmd[700], pub_log[300], buf[65536];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int small = 4096, fd;
+	pid_t pid = serve_start("");
+	FILE *f;
+	ssize_t n;
+
+	(void)state;
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	fd = harness_tcp_connect(port);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+
+	harness_env_path(&env, "readings.txt", lines, sizeof(lines));
+	harness_env_path(&env, "pub.log", pub_log, sizeof(pub_log));
+	f = fopen(lines, "w");
+	assert_non_null(f);
+	for (unsigned seq = 1; seq <= 20000; seq++)
+		fprintf(f, "{\"run\":\"0badcafe\",\"seq\":%u,\"mono\":%.1f,\"ts\":%.1f,"
+			"\"pressure_kpa\":%u.5,\"temperature_c\":30.5}\n", seq, seq * 0.1,
+			1763910000.0 + seq * 0.1, seq % 40);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "mosquitto_pub -h 127.0.0.1 -p %d -t rollsense/ball7/reading -l < %s",
+		 env.broker.port, lines);
+	assert_int_equal(harness_run(pub_log, argv, 60), 0);
+	assert_true(harness_wait_file_contains(serve_log, "web: an event client fell", 30));
+
+	/* What was sent before arrives, then the end of the stream. */
+	while ((n = harness_recv_some(fd, buf, sizeof(buf), TIMEOUT_S)) > 0)
+		;
+	assert_int_equal(n, 0);
+	close(fd);
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	serve_stop(pid);
+	assert_true(harness_wait_file_contains(serve_log, "event clients 0, dropped slow 1;", 1));
 }
 
 static void test_commands(void **state)
@@ -405,6 +458,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_busy, serve_teardown),
 		cmocka_unit_test_teardown(test_slow_client, serve_teardown),
 		cmocka_unit_test_teardown(test_events, serve_teardown),
+		cmocka_unit_test_teardown(test_events_slow_client_closed, serve_teardown),
 		cmocka_unit_test_teardown(test_commands, serve_teardown),
 		cmocka_unit_test_teardown(test_readonly_database, serve_teardown),
 	};

@@ -132,6 +132,35 @@ static void test_hold_event_first(void **state)
 	assert_near(d->hold_s, 5.1, 1e-6);
 }
 
+/* The protocol's session_ended (224.7 s, heat 143.2 s) with hold_count,
+ * hold_time_s and the list of holds given (JSON text). */
+static void session_ended(struct live *l, unsigned hold_count, const char *hold_time_s,
+			  const char *holds)
+{
+	char payload[1024];
+
+	snprintf(payload, sizeof(payload),
+		 "{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":345,\"ts\":1796527664.17,"
+		 "\"session\":{\"start\":1796527319.47,\"end\":1796527544.17,\"duration_s\":224.7,"
+		 "\"hold_count\":%u,\"hold_time_s\":%s,\"holds\":[%s],\"heat_time_s\":143.2,"
+		 "\"max_temperature_c\":41.12,\"hot_time_s\":0,\"readings\":3448,\"missing_readings\":0}}",
+		 hold_count, hold_time_s, holds);
+	assert_int_equal(event(l, payload), 0);
+}
+
+/* The last session's totals: its holds by class, its hold time, and the
+ * 224.7 s the summary says it lasted. */
+static void expect_last_session(const struct live_device *d, unsigned n_short,
+				unsigned n_effective, unsigned n_long, double hold_time_s)
+{
+	assert_true(d->has_last_session);
+	assert_int_equal(d->last_holds_short, n_short);
+	assert_int_equal(d->last_holds_effective, n_effective);
+	assert_int_equal(d->last_holds_long, n_long);
+	assert_near(d->last_hold_time_s, hold_time_s, 1e-9);
+	assert_near(d->last_session_duration_s, 224.7, 1e-9);
+}
+
 /* A session's holds by class, then session_ended: its totals stay visible
  * (the summary's hold and heat time) until the next session_started. */
 static void test_session_totals(void **state)
@@ -144,11 +173,6 @@ static void test_session_totals(void **state)
 		"{\"event\":\"hold_ended\",\"run\":\"" RUN "\",\"mono\":225,\"ts\":1796527544,"
 		"\"hold\":{\"start\":1796527469.17,\"duration_s\":74.8,\"peak_kpa\":14.92,\"mean_kpa\":13.9,"
 		"\"class\":\"long\"}}";
-	static const char session_ended[] =
-		"{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":345,\"ts\":1796527664.17,"
-		"\"session\":{\"start\":1796527319.47,\"end\":1796527544.17,\"duration_s\":224.7,"
-		"\"hold_count\":3,\"hold_time_s\":106.4,\"holds\":[],\"heat_time_s\":143.2,"
-		"\"max_temperature_c\":41.12,\"hot_time_s\":0,\"readings\":3448,\"missing_readings\":0}}";
 	struct live *l = *state;
 	const struct live_device *d;
 
@@ -164,21 +188,29 @@ static void test_session_totals(void **state)
 	assert_near(d->hold_time_s, 106.4, 1e-9);
 	assert_false(d->has_last_session);
 
-	assert_int_equal(event(l, session_ended), 0);
+	session_ended(l, 3, "106.4", "");	/* a list that lacks them: the running counts stay */
 	assert_false(d->in_session);
 	assert_int_equal(d->holds_short + d->holds_effective + d->holds_long, 0);
-	assert_true(d->has_last_session);
-	assert_int_equal(d->last_holds_short, 1);
-	assert_int_equal(d->last_holds_effective, 1);
-	assert_int_equal(d->last_holds_long, 1);
-	assert_near(d->last_session_duration_s, 224.7, 1e-9);
-	assert_near(d->last_hold_time_s, 106.4, 1e-9);
+	expect_last_session(d, 1, 1, 1, 106.4);
 	assert_near(d->last_heat_time_s, 143.2, 1e-9);
 	assert_near(d->last_session_end_ts, 1796527664.17, 1e-6);
 
 	assert_int_equal(event(l, session_started), 0);
 	assert_false(d->has_last_session);
 	assert_true(d->in_session);
+}
+
+/* A view that came in late saw none of the session's holds: the summary
+ * of session_ended gives them, counted by class from its list. */
+static void test_late_view(void **state)
+{
+	struct live *l = *state;
+
+	session_ended(l, 2, "81.6",
+		      "{\"start\":1796527389.17,\"duration_s\":6.8,\"peak_kpa\":13.6,\"mean_kpa\":12.85,"
+		      "\"class\":\"short\"},{\"start\":1796527469.17,\"duration_s\":74.8,\"peak_kpa\":14.92,"
+		      "\"mean_kpa\":13.9,\"class\":\"long\"}");
+	expect_last_session(live_device_at(l, 0), 1, 0, 1, 81.6);
 }
 
 /* Heat time adds up the steps between known temperatures that start with
@@ -285,6 +317,8 @@ static void test_malformed(void **state)
 
 	assert_int_equal(event(l, "{\"event\":\"zone_changed\",\"run\":\"" RUN "\",\"mono\":1,"
 				  "\"ts\":1796527345,\"zone\":\"back\"}"), -1);
+	assert_int_equal(event(l, "{\"event\":\"hold_30s\",\"run\":\"" RUN "\",\"mono\":1,"
+				  "\"ts\":1796527345}"), -1);
 	assert_int_equal(feed(l, "rollsense/ball1/health", "{\"readings\":2}", 100), -1);
 	assert_int_equal(feed(l, "other/ball1/reading", "{}", 100), -2);
 	assert_int_equal(live_malformed(l), 14);
@@ -373,6 +407,21 @@ static void test_device_limit(void **state)
  * button only when commands are on, and nothing from elsewhere. */
 static void test_page(void **state)
 {
+	static const char *const needles[] = {
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+		"@media (prefers-color-scheme:dark)",
+		/* The badge and the banner are hidden by the attribute, which
+		 * the stylesheet's own display must not override. */
+		"[hidden]{display:none!important}",
+		"<a href=\"/\" aria-current=\"page\">Live</a><a href=\"/sessions\">Sessions</a>"
+		"<a href=\"/history\">History</a>",
+		"new EventSource(\"/events\")",
+		"addEventListener(\"device\"",
+		"<p id=\"waiting\" class=\"muted\">waiting for a device…</p>",
+		"<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>",
+		"<noscript><p>The live view needs JavaScript",
+		"data-commands=\"0\"",
+	};
 	struct textbuf b;
 	const char *page;
 
@@ -382,20 +431,11 @@ static void test_page(void **state)
 	page = textbuf_text(&b);
 	assert_false(textbuf_failed(&b));
 	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
-	assert_non_null(strstr(page, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
 	assert_non_null(strstr(page, pages_css));	/* the look every page shares */
-	assert_non_null(strstr(page, "@media (prefers-color-scheme:dark)"));
-	/* The badge and the banner are hidden by the attribute, which the
-	 * stylesheet's own display must not override. */
-	assert_non_null(strstr(page, "[hidden]{display:none!important}"));
-	assert_non_null(strstr(page, "<a href=\"/\" aria-current=\"page\">Live</a>"
-				     "<a href=\"/sessions\">Sessions</a><a href=\"/history\">History</a>"));
-	assert_non_null(strstr(page, "new EventSource(\"/events\")"));
-	assert_non_null(strstr(page, "addEventListener(\"device\""));
-	assert_non_null(strstr(page, "<p id=\"waiting\" class=\"muted\">waiting for a device…</p>"));
-	assert_non_null(strstr(page, "<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>"));
-	assert_non_null(strstr(page, "<noscript><p>The live view needs JavaScript"));
-	assert_non_null(strstr(page, "data-commands=\"0\""));
+	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+		if (!strstr(page, needles[i]))
+			fail_msg("the live page lacks %s", needles[i]);
+	/* Nothing from elsewhere. */
 	assert_null(strstr(page, "http:"));
 	assert_null(strstr(page, "https:"));
 	assert_null(strstr(page, "@import"));
@@ -425,6 +465,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hold_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_event_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),

@@ -475,6 +475,21 @@ static void test_history_days_and_weeks(void **state)
 	/* ball1's session is left out by the device filter. */
 	assert_null(strstr(page, "2026-W48"));
 	free(page);
+
+	/* The served list: newest first (ids 5, 4, 3, 2 by start). */
+	page = CALL(*state, &status, pages_sessions(st_, &q, &out));
+	assert_int_equal(status, 200);
+	{
+		const char *p5 = strstr(page, "<tr data-session=\"5\">");
+		const char *p4 = strstr(page, "<tr data-session=\"4\">");
+		const char *p3 = strstr(page, "<tr data-session=\"3\">");
+		const char *p2 = strstr(page, "<tr data-session=\"2\">");
+
+		assert_true(p5 && p4 && p3 && p2);
+		assert_true(p5 < p4 && p4 < p3 && p3 < p2);
+		assert_null(strstr(page, "<tr data-session=\"1\">"));
+	}
+	free(page);
 }
 
 /* ---- size ---- */
