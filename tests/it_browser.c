@@ -1,14 +1,16 @@
-/* Integration: the pages as a browser shows them. A real mosquitto, sensord
- * on simulated gear playing a scripted session in real time, the real
- * collector storing it and the real `serve`; Debian's chromium, headless,
+/* Integration: the pages as a browser shows them. A real mosquitto, two
+ * sensords on simulated gear (ball1 playing a long hold in real time for the
+ * live page; demo1 playing the demo's session, config/scenarios/demo.scn, ten
+ * times faster, for the session's picture), the real collector storing them
+ * and the real `serve`; Debian's chromium, headless,
  * with a fresh profile and no network but loopback, loads the pages
  * (harness_chromium_load) and the test reads the DOM after the page's
  * scripts ran, as a person would read the screen. The screenshots go to
  * $BUILD/screenshots/ (make screenshots puts two of them in docs/img/).
  *
  * The daemons run once for the three tests (the group's setup): the live
- * page while the long hold lasts, then the stored session's page, then
- * report --html's file. */
+ * page while ball1's long hold lasts, then the page of demo1's stored
+ * session, then report --html's file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,10 +28,8 @@
 
 #include "harness.h"
 
-/* A 40 s hold at 15 kPa from 2 s (effective: 10 s or more, under 60 s),
- * then a 7 s one at 13 kPa from 45 s (short); the pad is warm (heat on)
- * from 4 s to 30 s. The session closes idle_s (3 s) after the last contact,
- * at about 55 s. */
+/* ball1: a 40 s hold at 15 kPa from 2 s, while the pad is warm (41 °C,
+ * heat on, under the 45 °C burn-risk line) from 4 s to 30 s. */
 static const char scenario[] =
 	"chip ball bmp280 0x76 sealed\n"
 	"chip pad mcp9808 0x18\n"
@@ -40,22 +40,35 @@ static const char scenario[] =
 	"ramp 1.75 2.25 ball load_kpa 15\n"
 	"at 41.75 ball load_kpa 15\n"
 	"ramp 41.75 42.25 ball load_kpa 0\n"
-	"ramp 44.75 45.25 ball load_kpa 13\n"
-	"at 51.75 ball load_kpa 13\n"
-	"ramp 51.75 52.25 ball load_kpa 0\n"
 	"ramp 3 4 pad temperature_c 41\n"
 	"at 30 pad temperature_c 41\n"
 	"ramp 30 34 pad temperature_c 33\n"
-	"at 56 pad temperature_c 33\n";
+	"at 50 pad temperature_c 33\n";
 
 struct fixture {
 	struct harness_env env;
-	pid_t sensord, collector, serve;
+	pid_t sensord, demo_sensord, collector, serve;
 	double started_s;	/* harness_now_s() when sensord started */
 	int web_port;
 	char serve_log[300];
+	char demo_cfg[300], demo_log[300];	/* demo1's sensord */
 	char shots[300];	/* $BUILD/screenshots */
 };
+
+/* The demo's scenario beside demo1's configuration (its paths are relative
+ * to the file's folder). */
+static int copy_demo_scenario(const struct fixture *f)
+{
+	char path[300], *text = harness_read_file("config/scenarios/demo.scn");
+	int rc;
+
+	if (!text)
+		return -1;
+	harness_env_path(&f->env, "demo.scn", path, sizeof(path));
+	rc = harness_write_file(path, "%s", text);
+	free(text);
+	return rc;
+}
 
 static bool database_made(const void *arg)
 {
@@ -76,8 +89,15 @@ static int group_setup(void **state)
 	mkdir(f->shots, 0755);
 	f->web_port = harness_free_port();
 	harness_env_path(&f->env, "serve.log", f->serve_log, sizeof(f->serve_log));
+	harness_env_path(&f->env, "demo1.json", f->demo_cfg, sizeof(f->demo_cfg));
+	harness_env_path(&f->env, "sensord-demo1.log", f->demo_log, sizeof(f->demo_log));
 	if (harness_write_file(f->env.scn, "%s", scenario) < 0 ||
-	    harness_write_config(&f->env, "detector.idle_s=3\nweb.listen=\"127.0.0.1:%d\"\n", f->web_port) < 0)
+	    harness_write_config(&f->env, "detector.idle_s=3\nweb.listen=\"127.0.0.1:%d\"\n", f->web_port) < 0 ||
+	    copy_demo_scenario(f) < 0 ||
+	    harness_write_config_to(&f->env, f->demo_cfg,
+				    "device_id=\"demo1\"\nsensord.state_dir=\"state-demo1\"\n"
+				    "sensord.simulation.scenario=\"demo.scn\"\n"
+				    "sensord.simulation.time_scale=10\ndetector.idle_s=3\n") < 0)
 		return -1;
 	f->collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	/* serve opens the database read-only: the collector makes it first. */
@@ -98,7 +118,13 @@ static int group_setup(void **state)
 	}
 	f->sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	f->started_s = harness_now_s();
-	return f->sensord > 0 ? 0 : -1;
+	snprintf(bin, sizeof(bin), "%s", harness_bin("rollsense-sensord"));
+	{
+		char *argv[] = { bin, "--config", f->demo_cfg, NULL };
+
+		f->demo_sensord = harness_spawn(f->demo_log, argv);
+	}
+	return f->sensord > 0 && f->demo_sensord > 0 ? 0 : -1;
 }
 
 static int group_teardown(void **state)
@@ -109,6 +135,8 @@ static int group_teardown(void **state)
 		return 0;
 	if (f->sensord > 0)
 		harness_stop(f->sensord, SIGTERM, 10);
+	if (f->demo_sensord > 0)
+		harness_stop(f->demo_sensord, SIGTERM, 10);
 	if (f->collector > 0)
 		harness_stop(f->collector, SIGTERM, 10);
 	if (f->serve > 0)
@@ -173,17 +201,19 @@ static char *load_live(const struct fixture *f, int width, int height, const cha
 {
 	struct chromium_page page;
 	char url[100], held[32];
+	const char *card;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", f->web_port);
 	assert_int_equal(harness_chromium_load(url, width, height, 1500, png, &page), 0);
 	if (page.scroll_width > width)
 		fail_msg("the live page is %ld px wide in a %d px window: sideways scrolling", page.scroll_width,
 			 width);
-	if (!strstr(page.dom, "<section class=\"card\" id=\"device-ball1\""))
+	card = strstr(page.dom, "<section class=\"card\" id=\"device-ball1\"");
+	if (!card)
 		fail_msg("no card for ball1 on the live page: %s", page.dom);
-	if (!tag_attr(page.dom, "<div class=\"timer", "data-hold-s", held, sizeof(held)) ||
-	    !tag_attr(page.dom, "<div class=\"timer", "data-mark", mark, mark_size))
-		fail_msg("no hold timer on the live page: %s", page.dom);
+	if (!tag_attr(card, "<div class=\"timer", "data-hold-s", held, sizeof(held)) ||
+	    !tag_attr(card, "<div class=\"timer", "data-mark", mark, mark_size))
+		fail_msg("no hold timer on ball1's card: %s", card);
 	*hold_s = strtod(held, NULL);
 	if (text)
 		*text = page.text;
@@ -197,7 +227,7 @@ static void test_live_page(void **state)
 {
 	struct fixture *f = *state;
 	double first_s, second_s;
-	char mark[32], *dom, *kpa, *text;
+	char mark[32], *dom, *card, *kpa, *heat, *text;
 
 	sleep_until(f, 8);
 	free(load_live(f, 390, 844, NULL, &first_s, mark, sizeof(mark), NULL));
@@ -210,10 +240,13 @@ static void test_live_page(void **state)
 	assert_string_equal(mark, "counts");
 	/* The pressure the bar's number shows: the hold's 15 kPa, give or
 	 * take the noise. */
-	kpa = strstr(dom, "<div class=\"kpa\">");
+	card = strstr(dom, "<section class=\"card\" id=\"device-ball1\"");
+	kpa = strstr(card, "<div class=\"kpa\">");
 	assert_non_null(kpa);
 	assert_in_range(lround(strtod(kpa + strlen("<div class=\"kpa\">"), NULL)), 14, 16);
-	assert_non_null(strstr(dom, "<span class=\"heat-on\"> heat on</span>"));
+	heat = strstr(card, "<span class=\"heat-on\"> heat on</span>");
+	if (!heat || heat > strstr(card, "</section>"))
+		fail_msg("ball1's card does not say heat on: %s", card);
 	free(dom);
 	/* What the phone shows: the mark, the heat, and no burn-risk badge at
 	 * 41 °C (the warning starts at 45 °C, detector.hot_c). */
@@ -229,19 +262,24 @@ static void test_live_page(void **state)
 	expect_screenshot(shot(f, "live-desktop.png"), 1280, 800);
 }
 
+#define DEMO1_SESSIONS "FROM sessions JOIN runs ON runs.id = sessions.run_id " \
+	"JOIN devices ON devices.id = runs.device_id WHERE devices.name = 'demo1'"
+
 static bool session_stored(const void *arg)
 {
 	const struct fixture *f = arg;
 
-	return harness_sqlite_count(f->env.db, "SELECT count(*) FROM sessions WHERE end_ts IS NOT NULL") == 1;
+	return harness_sqlite_count(f->env.db, "SELECT count(*) " DEMO1_SESSIONS
+				    " AND sessions.end_ts IS NOT NULL") == 1;
 }
 
-/* The stored session's id, once it is stored (the scenario ends at 56 s). */
+/* The id of demo1's session, once it is stored (the demo's session closes
+ * at 238 s of its script: 24 s at ten times real time). */
 static long wait_session(struct fixture *f)
 {
 	if (!harness_poll(session_stored, f, 120, 0.5))
-		fail_msg("no session stored within 120 s; see %s", f->env.collector_log);
-	return harness_sqlite_count(f->env.db, "SELECT id FROM sessions");
+		fail_msg("demo1's session not stored within 120 s; see %s", f->env.collector_log);
+	return harness_sqlite_count(f->env.db, "SELECT sessions.id " DEMO1_SESSIONS);
 }
 
 /* Each hold's shaded rect in dom, as "class duration" lines in their
@@ -281,22 +319,26 @@ static char *stored_holds(const struct fixture *f, long session)
 	return text;
 }
 
-/* The script's two holds, stored: one effective of about 40 s, one short
- * of about 7 s. */
-static void expect_script_holds(const char *holds)
+/* The demo's four holds as its script's comment lists them, stored: 25 s
+ * (effective), 7 s (short), 40 s with a bridged dip (effective), 75 s
+ * (long). */
+static void expect_demo_holds(const char *holds)
 {
-	char first[32], second[32];
-	double d1, d2;
+	static const char *const classes[4] = { "effective", "short", "effective", "long" };
+	static const long seconds[4] = { 25, 7, 40, 75 };
+	char cls[4][32];
+	double d[4];
 	size_t lines = 0;
 
 	for (const char *p = holds; *p; p++)
 		lines += *p == '\n';
-	if (lines != 2 || sscanf(holds, "%31s %lf %31s %lf", first, &d1, second, &d2) != 4)
-		fail_msg("the database should hold two holds, it holds:\n%s", holds);
-	assert_string_equal(first, "effective");
-	assert_in_range(lround(d1), 39, 41);
-	assert_string_equal(second, "short");
-	assert_in_range(lround(d2), 6, 8);
+	if (lines != 4 || sscanf(holds, "%31s %lf %31s %lf %31s %lf %31s %lf", cls[0], &d[0], cls[1], &d[1],
+				 cls[2], &d[2], cls[3], &d[3]) != 8)
+		fail_msg("the database should hold the demo's four holds, it holds:\n%s", holds);
+	for (int i = 0; i < 4; i++) {
+		assert_string_equal(cls[i], classes[i]);
+		assert_in_range(lround(d[i]), seconds[i] - 1, seconds[i] + 1);
+	}
 }
 
 static void test_session_page(void **state)
@@ -307,7 +349,7 @@ static void test_session_page(void **state)
 	char url[100], *stored, *shown;
 
 	stored = stored_holds(f, id);
-	expect_script_holds(stored);
+	expect_demo_holds(stored);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/sessions/%ld", f->web_port, id);
 	assert_int_equal(harness_chromium_load(url, 1280, 800, 0, shot(f, "session.png"), &page), 0);
 	shown = hold_rects(page.dom);
@@ -337,7 +379,8 @@ static void test_report_html(void **state)
 	harness_env_path(&f->env, "report.log", log, sizeof(log));
 	snprintf(bin, sizeof(bin), "%s", harness_bin("rollsense-collector"));
 	{
-		char *argv[] = { bin, "--config", f->env.cfg, "report", "--html", file, NULL };
+		char *argv[] = { bin, "--config", f->env.cfg, "report", "--html", file, "--device", "demo1",
+				 NULL };
 
 		harness_assert_exit_ok("report --html", log, harness_run(log, argv, 30));
 	}
