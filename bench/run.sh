@@ -17,9 +17,11 @@
 #   6  the live page under load: 200 SSE clients on serve's /events (web.max_clients
 #      256), sensord at 10 Hz: serve's CPU over 60 s, and the delay from a
 #      reading's time to its frame at the clients
+#   7  the session page of a 1-hour session at 10 Hz: render time and size
+#      (bench/render, no broker)
 #
 # Each part has its own mosquitto on a free loopback port; everything started
-# here is stopped by PID. About 6 minutes on 2 cores.
+# here is stopped by PID. About 8 minutes on 2 cores.
 set -eu
 
 BUILD=${BUILD:-build}
@@ -431,6 +433,18 @@ say "sse_clients: $(cat "$WORK/sse.out")"
 kill "$spid"; wait "$spid" || true
 say "serve: $(grep 'health:' "$WORK/web-serve.log" | tail -1 | sed 's/.*health: //')"
 say "target: <= 5 % of one core with ${SSE_CLIENTS} clients"
+
+# --- part 7 ------------------------------------------------------------------
+say ""
+say "== 7. the session page of a 1-hour session at 10 Hz (bench/render: 36,000 readings, 20 renders)"
+say "| readings | page bytes | render median (ms) | fastest | slowest |"
+say "|---|---|---|---|---|"
+if res=$("$BB/render" 20 2>/dev/null); then
+	say "| $(get readings) | $(get bytes) | $(get median_ms) | $(get min_ms) | $(get max_ms) |"
+else
+	say "| failed | | | | |"
+fi
+say "targets: under 200 ms and 300 KB"
 
 echo
 echo "bench: done; results in $RESULTS"
