@@ -28,11 +28,14 @@ int report_time_parse(const char *text, double *ts)
 		memset(&tm, 0, sizeof(tm));
 		rest = strptime(text, formats[i], &tm);
 		if (rest && *rest == '\0') {
+			int mday = tm.tm_mday, mon = tm.tm_mon;
 			time_t t;
 
 			tm.tm_isdst = -1;
 			t = mktime(&tm);
-			if (t == (time_t)-1)
+			/* strptime takes day 1..31 in any month; mktime rolls
+			 * "2026-02-30" over to March 2: not a date. */
+			if (t == (time_t)-1 || tm.tm_mday != mday || tm.tm_mon != mon)
 				return -1;
 			*ts = (double)t;
 			return 0;

@@ -3,11 +3,13 @@
  * live view, whose changes go out to the event clients) and the HTTP
  * server's. The database is only read; the ingesting collector stays its
  * only writer. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "daemon.h"
@@ -16,7 +18,6 @@
 #include "mqtt.h"
 #include "notify.h"
 #include "pages.h"
-#include "reading.h"
 #include "route.h"
 #include "serve.h"
 #include "store.h"
@@ -79,6 +80,38 @@ static bool same_origin(const struct web_request *req)
 	       (req->origin == NULL || *end == '\0');
 }
 
+/* Whether the Host header names this machine: an IP address, "localhost",
+ * or the machine's own name (bare or with ".local", as mDNS gives it). A
+ * page from a name of someone else's (DNS rebinding: evil.example made to
+ * resolve to this Pi) is its own origin to the browser and passes the check
+ * above; the name it must send in Host gives it away. */
+static bool host_is_ours(const char *host)
+{
+	char name[256], self[256];
+	const char *colon;
+	size_t n;
+	struct in_addr v4;
+
+	if (!host || !*host)
+		return false;
+	if (host[0] == '[')
+		return strchr(host, ']') != NULL;	/* an IPv6 address */
+	colon = strrchr(host, ':');
+	n = colon ? (size_t)(colon - host) : strlen(host);
+	if (n == 0 || n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (inet_pton(AF_INET, name, &v4) == 1 || strcasecmp(name, "localhost") == 0)
+		return true;
+	if (gethostname(self, sizeof(self)) != 0)
+		return false;
+	self[sizeof(self) - 1] = '\0';
+	n = strlen(self);
+	return strncasecmp(name, self, n) == 0 &&
+	       (name[n] == '\0' || strcasecmp(name + n, ".local") == 0);
+}
+
 static const char *skip_space(const char *p)
 {
 	return p + strspn(p, " \t\r\n");
@@ -135,6 +168,11 @@ static void command(struct serve *s, const struct web_request *req, const struct
 	}
 	if (!same_origin(req)) {
 		reply_error(reply, req->path, 403, "cross-origin request refused");
+		return;
+	}
+	if (!host_is_ours(req->host)) {
+		reply_error(reply, req->path, 403,
+			    "the Host header is not this machine's address or name");
 		return;
 	}
 	if (req->body_too_long) {
@@ -394,7 +432,7 @@ int serve_run(struct rs_config *cfg)
 	}
 	/* It only watches: nothing queued for it while it is away. */
 	mqtt_client_set_clean_session(s.mqtt, true);
-	mqtt_client_set_inbound_limits(s.mqtt, READING_MAX_PAYLOAD, 0);
+	mqtt_client_set_inbound_limits(s.mqtt, LIVE_MAX_PAYLOAD, 0);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(filter, sizeof(filter), "%s/+/%s", cfg->mqtt.topic_prefix, kinds[i]);
 		mqtt_client_subscribe(s.mqtt, filter, 0);

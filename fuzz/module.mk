@@ -47,6 +47,9 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
 		$(FUZZ_EXTRA_LIBS) $(CJSON_LIBS) -lm
 $(FUZZ_BUILD)/fuzz_route: $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_ROUTE_SRCS))
 $(FUZZ_BUILD)/fuzz_route: FUZZ_EXTRA_LIBS := $(SQLITE_LIBS)
+# The live view and the page it writes (with the shared stylesheet).
+$(FUZZ_BUILD)/fuzz_live: $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,collector/live.c collector/pages_css.c \
+	collector/textbuf.c)
 
 # One harness: $(1) name, $(2) libFuzzer's limit (-max_total_time or -runs).
 # Prints how long it took and libFuzzer's final figures.

@@ -379,7 +379,7 @@ static void test_events_slow_client_closed(void **state)
 
 static void test_commands(void **state)
 {
-	char origin[96], path[] = "/api/devices/ball1/command";
+	char origin[96], by_name[128], path[] = "/api/devices/ball1/command";
 	struct http_reply r;
 	pid_t pid;
 
@@ -395,6 +395,13 @@ static void test_commands(void **state)
 	assert_int_equal(r.status, 403);
 	assert_string_equal(r.body, "{\"error\":\"cross-origin request refused\"}\n");
 	harness_http_reply_free(&r);
+	/* DNS rebinding: a page of evil.example, made to resolve to this
+	 * machine, is same-origin to the browser; its Host gives it away. */
+	request("POST", path, "Host: evil.example\r\nOrigin: http://evil.example\r\n", "tare", &r);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(r.body, "{\"error\":\"the Host header is not this machine's address "
+			    "or name\"}\n");
+	harness_http_reply_free(&r);
 	request("POST", path, NULL, "tare", &r);	/* neither Origin nor Referer */
 	assert_int_equal(r.status, 403);
 	harness_http_reply_free(&r);
@@ -405,11 +412,18 @@ static void test_commands(void **state)
 	harness_http_reply_free(&r);
 	assert_int_equal(harness_file_count(env.sub_out, "rollsense/ball1/command"), 0);
 
+	/* By the name the machine is known by: "localhost" here. */
+	snprintf(by_name, sizeof(by_name), "Host: localhost:%d\r\nOrigin: http://localhost:%d\r\n",
+		 port, port);
+	request("POST", path, by_name, "tare", &r);
+	assert_int_equal(r.status, 202);
+	harness_http_reply_free(&r);
+	assert_true(harness_wait_file_contains(env.sub_out, "rollsense/ball1/command tare\n", 10));
 	request("POST", path, origin, "{\"command\": \"tare\"}", &r);
 	assert_int_equal(r.status, 202);
 	assert_string_equal(r.body, "{\"sent\":\"tare sent to ball1\"}\n");
 	harness_http_reply_free(&r);
-	assert_true(harness_wait_file_contains(env.sub_out, "rollsense/ball1/command tare\n", 10));
+	assert_true(harness_wait_file_count(env.sub_out, "rollsense/ball1/command tare\n", 2, 10));
 	serve_stop(pid);
 }
 

@@ -96,6 +96,9 @@ static void test_arguments(void **state)
 	assert_string_equal(r.device, "roller1");
 	assert_true(r.since_ts == 1796601600.0);
 	assert_true(r.until_ts == 1796668200.0);
+	/* 2028 is a leap year: 2028-02-29 00:00 UTC. */
+	assert_int_equal(parse("GET", "/sessions", "since", "2028-02-29", NULL), 200);
+	assert_true(r.since_ts == 1835395200.0);
 	assert_int_equal(parse("GET", "/api/sessions", "since", "1700000000", NULL), 200);
 	assert_true(r.since_ts == 1700000000.0);
 	assert_true(isinf(r.until_ts));
@@ -221,6 +224,12 @@ static void test_bad_arguments(void **state)
 			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL));
 	expect_refused(400, "since: \"2026-13-01\" is not a date (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" "
 		       "or Unix seconds)", parse("GET", "/sessions", "since", "2026-13-01", NULL));
+	/* Days a month does not have are not rolled over into the next. */
+	expect_refused(400, "since: \"2026-02-30\" is not a date (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" "
+		       "or Unix seconds)", parse("GET", "/sessions", "since", "2026-02-30", NULL));
+	expect_refused(400, "until: \"2026-04-31 10:00\" is not a date (YYYY-MM-DD, \"YYYY-MM-DD "
+		       "HH:MM\" or Unix seconds)", parse("GET", "/history", "until", "2026-04-31 10:00",
+							 NULL));
 	expect_refused(400, "until: \"yesterday\" is not a date (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" "
 		       "or Unix seconds)", parse("GET", "/api/sessions", "until", "yesterday", NULL));
 	expect_refused(400, "since is after until",

@@ -1,0 +1,37 @@
+/* The stylesheet every page shares (pages.h): its own file, so the live
+ * page (live.c) takes it without the store behind the other pages. */
+#include "pages.h"
+
+const char pages_css[] =
+	":root{color-scheme:light dark;--bg:#fff;--fg:#1b1b1b;--muted:#5f6368;--line:#d8dadd;"
+	"--accent:#1f5fbf;--card:#f4f5f7}"
+	"@media (prefers-color-scheme: dark){:root{--bg:#131518;--fg:#e8e8e8;--muted:#a0a6ad;"
+	"--line:#353a40;--accent:#8ab4ff;--card:#1d2025}}"
+	"*{box-sizing:border-box}"
+	"body{margin:0;font:16px/1.45 system-ui,-apple-system,\"Segoe UI\",sans-serif;"
+	"background:var(--bg);color:var(--fg)}"
+	"nav{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;padding:.7rem 1rem;"
+	"border-bottom:1px solid var(--line);background:var(--card)}"
+	"nav a{font-weight:600;text-decoration:none}"
+	"main{padding:0 1rem 2rem;max-width:64rem;margin:0 auto}"
+	"a{color:var(--accent)}"
+	"h1{font-size:1.35rem;margin:1rem 0 .5rem}h2{font-size:1.12rem;margin:1.4rem 0 .4rem}"
+	".scroll{overflow-x:auto;max-width:100%}"
+	"table{border-collapse:collapse;font-variant-numeric:tabular-nums}"
+	"th,td{padding:.3rem .55rem;border-bottom:1px solid var(--line);text-align:right;"
+	"white-space:nowrap}"
+	"th{font-weight:600;color:var(--muted)}"
+	"th:first-child,td:first-child{text-align:left}"
+	"svg.chart{width:100%;height:auto;display:block;margin:.5rem 0}"
+	/* A phone keeps the picture's text readable: it scrolls in its own box. */
+	"@media (max-width:40rem){svg.chart{min-width:36rem}}"
+	"svg.bars{max-width:100%;height:auto;display:block}"
+	"form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin:1rem 0}"
+	"label{display:flex;flex-direction:column;font-size:.9rem;color:var(--muted)}"
+	"input,select,button{font:inherit;max-width:100%}"
+	"dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}"
+	"dt{color:var(--muted)}dd{margin:0}"
+	".muted{color:var(--muted)}"
+	".faults{background:var(--card);padding:.5rem 1rem;border-left:3px solid #d6452f;"
+	"overflow-wrap:anywhere}"
+	"section.session{border-top:1px solid var(--line);margin-top:1.5rem}";
