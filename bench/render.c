@@ -1,6 +1,9 @@
 /* bench/render: what the session page of a 1-hour session at 10 Hz costs to
  * make (collector/pages.c, pages_session: the store's readings through the
- * chart's min/max columns into the SVG), on a real SQLite file.
+ * chart's min/max columns into the SVG), on a real SQLite file. The session
+ * is the last hour of a run of a day (BEFORE readings come first), as on a
+ * Pi whose sensord has run since yesterday: finding the session's readings
+ * in its run is part of the cost.
  *
  *   build/bench/render [RUNS [PAGE.html]]     (default 20 runs)
  *
@@ -21,6 +24,8 @@
 #include "store.h"
 
 #define READINGS 36000
+#define BEFORE 828000		/* 23 hours at 10 Hz */
+#define START_MONO (BEFORE * 0.1)	/* the session's start in its run */
 #define T0 1795492570.0		/* 2026-11-24T03:56:10Z */
 
 static double now_ms(void)
@@ -47,23 +52,25 @@ static int session_store(struct store *st, int64_t *id)
 
 	if (store_begin(st) < 0 || store_run_id(st, "roller1", "00000000000000b2", &run_id) < 0)
 		return -1;
-	for (uint64_t i = 0; i < READINGS; i++) {
+	for (uint64_t i = 0; i < BEFORE + READINGS; i++) {
 		struct reading r;
 
 		memset(&r, 0, sizeof(r));
 		snprintf(r.run, sizeof(r.run), "00000000000000b2");
 		r.seq = i + 1;
 		r.mono = (double)i * 0.1;
-		r.ts = T0 + r.mono;
-		r.pressure_kpa = i == READINGS / 2 ? 30 : 12;
+		r.ts = T0 + r.mono - START_MONO;
+		r.pressure_kpa = i < BEFORE ? 0 : i == BEFORE + READINGS / 2 ? 30 : 12;
 		r.temperature_c = 39 + sin((double)i / 3000.0);
 		if (store_reading_insert(st, run_id, &r) != STORE_READING_NEW)
 			return -1;
 	}
 	memset(&s, 0, sizeof(s));
-	s.end_mono_s = s.duration_s = (READINGS - 1) * 0.1;
+	s.start_mono_s = START_MONO;
+	s.duration_s = (READINGS - 1) * 0.1;
+	s.end_mono_s = START_MONO + s.duration_s;
 	s.hold_count = s.holds_stored = 1;
-	s.holds[0] = (struct detector_hold){ 600, 30, 12, 12, DETECTOR_HOLD_EFFECTIVE };
+	s.holds[0] = (struct detector_hold){ START_MONO + 600, 30, 12, 12, DETECTOR_HOLD_EFFECTIVE };
 	s.hold_time_s = 30;
 	s.heat_time_s = s.duration_s;
 	s.max_temperature_c = 40;
@@ -118,7 +125,7 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	qsort(ms, (size_t)runs, sizeof(*ms), ms_cmp);
-	printf("readings=%d runs=%ld bytes=%zu median_ms=%.1f min_ms=%.1f max_ms=%.1f\n", READINGS,
+	printf("run_readings=%d readings=%d runs=%ld bytes=%zu median_ms=%.1f min_ms=%.1f max_ms=%.1f\n", BEFORE + READINGS, READINGS,
 	       runs, page.len, ms[runs / 2], ms[0], ms[runs - 1]);
 	rc = 0;
 out_page:

@@ -43,7 +43,8 @@ int report_time_parse(const char *text, double *ts)
 	}
 	errno = 0;
 	v = strtod(text, &end);
-	if (errno || end == text || *end || !isfinite(v) || v < 0)
+	/* Up to the last second of the year 9999, which every clock can show. */
+	if (errno || end == text || *end || !isfinite(v) || v < 0 || v > 253402300799.0)
 		return -1;
 	*ts = v;
 	return 0;

@@ -177,7 +177,7 @@ static int arg_take(const struct route_arg *a, enum route_args kind, unsigned *s
 	for (k = 0; k < 4; k++)
 		if (strcmp(a->key, names[k]) == 0)
 			break;
-	if (k == 4 || (kind == ARGS_RANGE) != (k < 3))
+	if (k == 4 || kind == ARGS_NONE || (kind == ARGS_RANGE) != (k < 3))
 		return refuse(400, msg, msg_len, "unknown argument %s (%s)", shown(a->key, buf),
 			      kind == ARGS_RANGE ? "known: device, since, until" :
 			      kind == ARGS_RAW ? "known: raw" : "this page takes none");

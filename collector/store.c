@@ -225,7 +225,10 @@ static const struct migration migrations[] = {
 	X(SESSION_SPAN, "SELECT run_id, start_mono, end_mono FROM sessions WHERE id = ?1") \
 	X(READINGS_SPAN, \
 	  "SELECT seq, mono, ts, pressure_kpa, temperature_c, faults FROM readings" \
-	  " WHERE run_id = ?1 AND mono >= ?2 AND mono <= ?3 ORDER BY seq") \
+	  " WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq") \
+	X(READING_FROM_SEQ, \
+	  "SELECT seq, mono FROM readings WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1") \
+	X(READING_MAX_SEQ, "SELECT max(seq) FROM readings WHERE run_id = ?1") \
 	X(DEVICE_INFOS, \
 	  "SELECT devices.name," \
 	  " (SELECT count(*) FROM sessions JOIN runs ON runs.id = sessions.run_id" \
@@ -1273,22 +1276,63 @@ int store_session_get(struct store *st, int64_t id, struct store_session *out,
 	return 1;
 }
 
+/* The seq of run_id's first reading with mono >= mono_s, into *seq (one
+ * past the last seq when there is none). The readings have no index on
+ * mono, and a run of weeks holds millions: but sensord numbers a run's
+ * readings in the order it takes them, on a monotonic clock, so mono grows
+ * with seq, and a binary search over seq, each step one primary-key lookup,
+ * finds it in about 25 steps without reading the run. 0 or -1. */
+static int seq_at_mono(struct store *st, int64_t run_id, double mono_s, uint64_t *seq)
+{
+	sqlite3_stmt *s = st->stmt[STMT_READING_FROM_SEQ];
+	uint64_t lo = 0, hi = 0, at;
+	double mono;
+	int rc;
+
+	/* Every stored seq <= lo has mono < mono_s; every one >= hi has mono >= mono_s. */
+	if (BIND(st, st->stmt[STMT_READING_MAX_SEQ], "binding a run id", P_INT(run_id)) < 0 ||
+	    ROW(st, st->stmt[STMT_READING_MAX_SEQ], true, "finding a run's last reading",
+		C_U64(&hi)) < 0)
+		return -1;
+	hi++;
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (BIND(st, s, "binding a reading's seq", P_INT(run_id), P_U64(mid)) < 0)
+			return -1;
+		rc = ROW(st, s, false, "finding a session's first reading", C_U64(&at),
+			 C_DOUBLE(&mono));
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || at >= hi || mono >= mono_s)
+			hi = mid;	/* none stored in [mid, at) */
+		else
+			lo = at;
+	}
+	*seq = hi;
+	return 0;
+}
+
 int store_readings_each(struct store *st, int64_t run_id, double from_mono_s, double to_mono_s,
 			int (*fn)(const struct store_point *p, void *ctx), void *ctx)
 {
 	sqlite3_stmt *s = st->stmt[STMT_READINGS_SPAN];
 	struct store_point p;
+	uint64_t first;
 	int rc;
 
-	/* An open end (NAN) reaches every later reading. */
-	if (!(to_mono_s <= DBL_MAX))
-		to_mono_s = DBL_MAX;
-	if (BIND(st, s, "binding a readings query", P_INT(run_id), P_DOUBLE(from_mono_s),
-		 P_DOUBLE(to_mono_s)) < 0)
+	if (seq_at_mono(st, run_id, from_mono_s, &first) < 0 ||
+	    BIND(st, s, "binding a readings query", P_INT(run_id), P_U64(first)) < 0)
 		return -1;
+	/* From there in seq order, so in mono order too: the first reading past
+	 * the end (an open end, NAN, reaches every later one) ends it. */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		COLUMNS_READ(s, C_U64(&p.seq), C_DOUBLE(&p.mono), C_DOUBLE(&p.ts),
 			     C_REAL(&p.pressure_kpa), C_REAL(&p.temperature_c));
+		if (p.mono > to_mono_s) {
+			rc = SQLITE_DONE;
+			break;
+		}
 		p.faults = (const char *)sqlite3_column_text(s, 5);
 		if (fn(&p, ctx) != 0) {
 			rc = SQLITE_DONE;

@@ -215,6 +215,14 @@ static void test_bad_arguments(void **state)
 		       parse("GET", "/", "x", "", NULL));
 	expect_refused(400, "unknown argument \"<b>\" (this page takes none)",
 		       parse("GET", "/healthz", "<b>", "1", NULL));
+	/* raw belongs to one session's API answer only. */
+	expect_refused(400, "unknown argument \"raw\" (this page takes none)",
+		       parse("GET", "/api/devices", "raw", "1", NULL));
+	expect_refused(400, "unknown argument \"raw\" (this page takes none)",
+		       parse("GET", "/", "raw", "0", NULL));
+	/* Unix seconds past the year 9999 are no time to show. */
+	expect_refused(400, "until: \"1e300\" is not a date (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" "
+		       "or Unix seconds)", parse("GET", "/sessions", "until", "1e300", NULL));
 	expect_refused(400, "device: given twice",
 		       parse("GET", "/sessions", "device", "a", "device", "b", NULL));
 	expect_refused(400, "device: \"../x\" is not a device id ([A-Za-z0-9_-]{1,64})",

@@ -415,6 +415,70 @@ static void test_readings_after_in_seq_order_with_holes(void **state)
 	store_close(st);
 }
 
+/* What store_readings_each gave: the first and last seq and how many. */
+struct span_seen {
+	uint64_t first, last;
+	size_t n;
+};
+
+static int span_add(const struct store_point *p, void *ctx)
+{
+	struct span_seen *s = ctx;
+
+	if (s->n++ == 0)
+		s->first = p->seq;
+	s->last = p->seq;
+	return 0;
+}
+
+static struct span_seen span_of(struct store *st, int64_t run_id, double from, double to)
+{
+	struct span_seen s = { 0, 0, 0 };
+
+	assert_int_equal(store_readings_each(st, run_id, from, to, span_add, &s), 0);
+	return s;
+}
+
+/* A session's readings by mono, in a run with holes (mono = seq / 10):
+ * seqs 1..1000 stored but 400..450, and another run beside it. */
+static void test_readings_each_by_mono(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct store *st = open_ok(fx);
+	struct span_seen s;
+	int64_t run_a, run_b, run_empty;
+
+	assert_int_equal(store_run_id(st, DEVICE, RUN_A, &run_a), 0);
+	assert_int_equal(store_run_id(st, DEVICE, RUN_B, &run_b), 0);
+	assert_int_equal(store_run_id(st, "other", RUN_A, &run_empty), 0);
+	readings_store(st, run_a, RUN_A, 1, 399, 1000);
+	readings_store(st, run_a, RUN_A, 451, 1000, 1000);
+	readings_store(st, run_b, RUN_B, 1, 2000, 5000);
+
+	s = span_of(st, run_a, 10.0, 20.0);	/* seq 100..200 */
+	assert_int_equal(s.first, 100);
+	assert_int_equal(s.last, 200);
+	assert_int_equal(s.n, 101);
+	s = span_of(st, run_a, 39.95, 60.0);	/* 400..450 never came */
+	assert_int_equal(s.first, 451);
+	assert_int_equal(s.last, 600);
+	assert_int_equal(s.n, 150);
+	s = span_of(st, run_a, 0.0, NAN);	/* from the start to an open end */
+	assert_int_equal(s.first, 1);
+	assert_int_equal(s.last, 1000);
+	assert_int_equal(s.n, 949);
+	s = span_of(st, run_a, 99.95, 500.0);	/* only the last one */
+	assert_int_equal(s.first, 1000);
+	assert_int_equal(s.n, 1);
+	s = span_of(st, run_a, 100.05, 500.0);	/* past the end */
+	assert_int_equal(s.n, 0);
+	s = span_of(st, run_a, 41.0, 44.0);	/* inside the hole */
+	assert_int_equal(s.n, 0);
+	s = span_of(st, run_empty, 0.0, NAN);	/* a run without readings */
+	assert_int_equal(s.n, 0);
+	store_close(st);
+}
+
 static void test_run_progress_round_trip(void **state)
 {
 	struct unit_dir *fx = *state;
@@ -990,6 +1054,7 @@ int main(void)
 		TEST(test_missing_folder_refused),
 		TEST(test_duplicates_ignored),
 		TEST(test_readings_after_in_seq_order_with_holes),
+		TEST(test_readings_each_by_mono),
 		TEST(test_run_progress_round_trip),
 		TEST(test_runs_recent),
 		TEST(test_session_round_trip),
