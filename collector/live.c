@@ -33,6 +33,7 @@ struct live_slot {
 	double heard_s;		/* now_s of the last reading; 0: none */
 	double temp_ts;		/* ts of the last known temperature; 0: none */
 	double too_hot_c;	/* what too_hot reported; NAN when not too hot */
+	double hold_event_s;	/* the open hold's duration_s in its last hold_* event */
 };
 
 struct live {
@@ -303,8 +304,22 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 		if (!hold_parse(cJSON_GetObjectItemCaseSensitive(root, "hold"), &start, &duration_s,
 				&cls))
 			return -1;
+		/* A hold of another start: the open one is over, and its
+		 * hold_ended was lost (QoS 0). It is counted as it was when
+		 * last heard of (its class so far, the duration its last event
+		 * gave), as the person made it: leaving it out would show one
+		 * hold fewer until session_ended's summary puts the figures
+		 * right. Its timer is not carried on: the readings since may
+		 * be after it ended. */
+		if (d->in_hold && start != d->hold_start_ts) {
+			hold_count(d, d->hold_class, s->hold_event_s);
+			d->in_hold = false;
+		}
+		if (!d->in_hold)
+			d->hold_s = NAN;
 		snprintf(d->hold_class, sizeof(d->hold_class), "%s", cls);
 		d->hold_start_ts = start;
+		s->hold_event_s = duration_s;
 		if (strcmp(name, "hold_ended") == 0) {
 			d->in_hold = false;
 			d->hold_s = duration_s;
@@ -312,7 +327,7 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 		} else {
 			/* The reading of this sample may have come first: then
 			 * it already says how long the hold has lasted. */
-			if (!d->in_hold || isnan(d->hold_s) || duration_s > d->hold_s)
+			if (isnan(d->hold_s) || duration_s > d->hold_s)
 				d->hold_s = duration_s;
 			if (d->last_ts - start > d->hold_s)
 				d->hold_s = d->last_ts - start;

@@ -132,6 +132,40 @@ static void test_hold_event_first(void **state)
 	assert_near(d->hold_s, 5.1, 1e-6);
 }
 
+/* The hold_ended of the protocol's hold is lost (QoS 0) and the readings
+ * carry its timer on to 30.1 s; the next hold's hold_started (start
+ * 1796527389.17, 5 s) shows the new hold from 5 s, and the lost one counts
+ * as it was when last heard of: effective, 10 s (its hold_10s). */
+static void test_hold_ended_lost(void **state)
+{
+	static const char next_started[] =
+		"{\"event\":\"hold_started\",\"run\":\"" RUN "\",\"mono\":85.132,\"ts\":1796527394.169,"
+		"\"hold\":{\"start\":1796527389.17,\"duration_s\":5,\"peak_kpa\":13.1,\"mean_kpa\":12.4,"
+		"\"class\":\"short\"}}";
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(event(l, session_started), 0);
+	assert_int_equal(event(l, hold_started), 0);
+	assert_int_equal(event(l, hold_10s), 0);
+	assert_int_equal(reading(l, 700, 1796527374.27, "14.00", "36.10", 1), 0);
+	d = live_device_at(l, 0);
+	assert_near(d->hold_s, 30.1, 1e-6);
+	assert_int_equal(reading(l, 1200, 1796527394.17, "13.10", "36.10", 2), 0);
+	assert_int_equal(event(l, next_started), 0);
+	assert_true(d->in_hold);
+	assert_near(d->hold_start_ts, 1796527389.17, 1e-6);
+	assert_near(d->hold_s, 5.0, 1e-6);
+	assert_string_equal(d->hold_class, "short");
+	assert_int_equal(d->holds_short, 0);
+	assert_int_equal(d->holds_effective, 1);
+	assert_int_equal(d->holds_long, 0);
+	assert_near(d->hold_time_s, 10.0, 1e-9);
+	/* The new hold goes on as any other. */
+	assert_int_equal(reading(l, 1201, 1796527394.27, "13.20", "36.10", 2), 0);
+	assert_near(d->hold_s, 5.1, 1e-6);
+}
+
 /* The protocol's session_ended (224.7 s, heat 143.2 s) with hold_count,
  * hold_time_s and the list of holds given (JSON text). */
 static void session_ended(struct live *l, unsigned hold_count, const char *hold_time_s,
@@ -464,6 +498,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hold_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_event_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_ended_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heat, setup, teardown),
