@@ -71,8 +71,23 @@ static const char hold_ended[] =
 	"{\"event\":\"hold_ended\",\"run\":\"" RUN "\",\"mono\":61.032,\"ts\":1796527370.069,"
 	"\"hold\":{\"start\":1796527344.17,\"duration_s\":24.8,\"peak_kpa\":15.61,\"mean_kpa\":14.87,"
 	"\"class\":\"effective\"}}";
+/* The next hold, 45 s after the first began. */
+static const char next_started[] =
+	"{\"event\":\"hold_started\",\"run\":\"" RUN "\",\"mono\":85.132,\"ts\":1796527394.169,"
+	"\"hold\":{\"start\":1796527389.17,\"duration_s\":5,\"peak_kpa\":13.1,\"mean_kpa\":12.4,"
+	"\"class\":\"short\"}}";
 static const char session_started[] =
 	"{\"event\":\"session_started\",\"run\":\"" RUN "\",\"mono\":10.432,\"ts\":1796527319.469}";
+
+/* The holds of the session so far, by class, and their time. */
+static void expect_holds(const struct live_device *d, unsigned n_short, unsigned n_effective,
+			 unsigned n_long, double hold_time_s)
+{
+	assert_int_equal(d->holds_short, n_short);
+	assert_int_equal(d->holds_effective, n_effective);
+	assert_int_equal(d->holds_long, n_long);
+	assert_near(d->hold_time_s, hold_time_s, 1e-9);
+}
 
 /* The timer runs from the hold's start to the last reading's ts; the class
  * follows the last hold_* event; hold_ended counts the hold by its class. */
@@ -106,10 +121,7 @@ static void test_hold_timer(void **state)
 	assert_false(d->in_hold);
 	assert_near(d->hold_s, 24.8, 1e-9);
 	assert_string_equal(d->hold_class, "effective");
-	assert_int_equal(d->holds_short, 0);
-	assert_int_equal(d->holds_effective, 1);
-	assert_int_equal(d->holds_long, 0);
-	assert_near(d->hold_time_s, 24.8, 1e-9);
+	expect_holds(d, 0, 1, 0, 24.8);
 	/* Readings after the hold leave its duration alone. */
 	assert_int_equal(reading(l, 600, 1796527375.0, "1.00", "36.10", 4), 0);
 	assert_near(d->hold_s, 24.8, 1e-9);
@@ -138,10 +150,6 @@ static void test_hold_event_first(void **state)
  * as it was when last heard of: effective, 10 s (its hold_10s). */
 static void test_hold_ended_lost(void **state)
 {
-	static const char next_started[] =
-		"{\"event\":\"hold_started\",\"run\":\"" RUN "\",\"mono\":85.132,\"ts\":1796527394.169,"
-		"\"hold\":{\"start\":1796527389.17,\"duration_s\":5,\"peak_kpa\":13.1,\"mean_kpa\":12.4,"
-		"\"class\":\"short\"}}";
 	struct live *l = *state;
 	const struct live_device *d;
 
@@ -157,10 +165,7 @@ static void test_hold_ended_lost(void **state)
 	assert_near(d->hold_start_ts, 1796527389.17, 1e-6);
 	assert_near(d->hold_s, 5.0, 1e-6);
 	assert_string_equal(d->hold_class, "short");
-	assert_int_equal(d->holds_short, 0);
-	assert_int_equal(d->holds_effective, 1);
-	assert_int_equal(d->holds_long, 0);
-	assert_near(d->hold_time_s, 10.0, 1e-9);
+	expect_holds(d, 0, 1, 0, 10.0);
 	/* The new hold goes on as any other. */
 	assert_int_equal(reading(l, 1201, 1796527394.27, "13.20", "36.10", 2), 0);
 	assert_near(d->hold_s, 5.1, 1e-6);
@@ -216,10 +221,7 @@ static void test_session_totals(void **state)
 	assert_int_equal(event(l, hold_ended), 0);
 	assert_int_equal(event(l, short_ended), 0);
 	assert_int_equal(event(l, long_ended), 0);
-	assert_int_equal(d->holds_short, 1);
-	assert_int_equal(d->holds_effective, 1);
-	assert_int_equal(d->holds_long, 1);
-	assert_near(d->hold_time_s, 106.4, 1e-9);
+	expect_holds(d, 1, 1, 1, 106.4);
 	assert_false(d->has_last_session);
 
 	session_ended(l, 3, "106.4", "");	/* a list that lacks them: the running counts stay */
