@@ -439,10 +439,17 @@ static void test_device_limit(void **state)
 }
 
 /* The page: a phone's viewport, dark mode, the navigation, the stream it
- * opens, what it says before any device and without JavaScript, the tare
- * button only when commands are on, and nothing from elsewhere. */
+ * opens, what it says before any device and without JavaScript, the
+ * detector's thresholds (here not the defaults: holds from 12.5 kPa,
+ * effective from 8 s, long above 45 s) for the script, the tare button
+ * only when commands are on, and nothing from elsewhere. */
 static void test_page(void **state)
 {
+	static const struct detector_cfg det = {
+		.contact_kpa = 2, .hold_start_kpa = 12.5, .hold_end_kpa = 8, .bridge_s = 1,
+		.min_hold_s = 5, .effective_s = 8, .long_s = 45, .idle_s = 120, .heat_c = 38,
+		.heat_hysteresis_c = 0.5, .hot_c = 45,
+	};
 	static const char *const needles[] = {
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
 		"@media (prefers-color-scheme:dark)",
@@ -456,14 +463,18 @@ static void test_page(void **state)
 		"<p id=\"waiting\" class=\"muted\">waiting for a device…</p>",
 		"<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>",
 		"<noscript><p>The live view needs JavaScript",
-		"data-commands=\"0\"",
+		"<div id=\"devices\" data-commands=\"0\" data-hold-start-kpa=\"12.5\" "
+		"data-effective-s=\"8\" data-long-s=\"45\"></div>",
+		"box.dataset.holdStartKpa",
+		"box.dataset.effectiveS",
+		"box.dataset.longS",
 	};
 	struct textbuf b;
 	const char *page;
 
 	(void)state;
 	textbuf_init(&b, 0);
-	live_page_html(&b, false);
+	live_page_html(&b, false, &det);
 	page = textbuf_text(&b);
 	assert_false(textbuf_failed(&b));
 	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
@@ -475,10 +486,12 @@ static void test_page(void **state)
 	assert_null(strstr(page, "http:"));
 	assert_null(strstr(page, "https:"));
 	assert_null(strstr(page, "@import"));
+	/* The default threshold is nowhere written in: the script takes det's. */
+	assert_null(strstr(page, "10 kPa"));
 	assert_true(strlen(page) < 12000);
 	assert_true(strcmp(page + strlen(page) - 8, "</html>\n") == 0);
 	textbuf_reset(&b);
-	live_page_html(&b, true);
+	live_page_html(&b, true, &det);
 	assert_non_null(strstr(textbuf_text(&b), "data-commands=\"1\""));
 	textbuf_free(&b);
 }
