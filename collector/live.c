@@ -33,6 +33,7 @@ struct live_slot {
 	double heard_s;		/* now_s of the last reading; 0: none */
 	double temp_ts;		/* ts of the last known temperature; 0: none */
 	double too_hot_c;	/* what too_hot reported; NAN when not too hot */
+	double hold_event_s;	/* the open hold's duration_s in its last hold_* event */
 };
 
 struct live {
@@ -303,8 +304,22 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 		if (!hold_parse(cJSON_GetObjectItemCaseSensitive(root, "hold"), &start, &duration_s,
 				&cls))
 			return -1;
+		/* A hold of another start: the open one is over, and its
+		 * hold_ended was lost (QoS 0). It is counted as it was when
+		 * last heard of (its class so far, the duration its last event
+		 * gave), as the person made it: leaving it out would show one
+		 * hold fewer until session_ended's summary puts the figures
+		 * right. Its timer is not carried on: the readings since may
+		 * be after it ended. */
+		if (d->in_hold && start != d->hold_start_ts) {
+			hold_count(d, d->hold_class, s->hold_event_s);
+			d->in_hold = false;
+		}
+		if (!d->in_hold)
+			d->hold_s = NAN;
 		snprintf(d->hold_class, sizeof(d->hold_class), "%s", cls);
 		d->hold_start_ts = start;
+		s->hold_event_s = duration_s;
 		if (strcmp(name, "hold_ended") == 0) {
 			d->in_hold = false;
 			d->hold_s = duration_s;
@@ -312,7 +327,7 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 		} else {
 			/* The reading of this sample may have come first: then
 			 * it already says how long the hold has lasted. */
-			if (!d->in_hold || isnan(d->hold_s) || duration_s > d->hold_s)
+			if (isnan(d->hold_s) || duration_s > d->hold_s)
 				d->hold_s = duration_s;
 			if (d->last_ts - start > d->hold_s)
 				d->hold_s = d->last_ts - start;
@@ -513,12 +528,15 @@ void live_device_json(const struct live_device *d, struct textbuf *out)
 
 /* ---- the live page ---- */
 
-/* The page up to the devices' box, whose data-commands the script reads:
- * "1" shows the tare button. The script asks nothing of the server but
- * /events (and the command, when shown); every device card is built from
- * the "device" events, which live_device_json writes. The hold timer counts
- * on with the browser's clock from the last event's hold_s, so it moves
- * smoothly between readings and stops when the device goes offline. */
+/* The page up to the devices' box, whose data-* attributes the script
+ * reads: data-commands "1" shows the tare button; data-hold-start-kpa,
+ * data-effective-s and data-long-s are the detector's thresholds, which
+ * the bar's line and the timer's marks show. The script asks nothing of
+ * the server but /events (and the command, when shown); every device card
+ * is built from the "device" events, which live_device_json writes. The
+ * hold timer counts on with the browser's clock from the last event's
+ * hold_s, so it moves smoothly between readings and stops when the device
+ * goes offline. */
 static const char page_head[] =
 	"<!DOCTYPE html>\n"
 	"<html lang=\"en\">\n"
@@ -551,7 +569,7 @@ static const char page_style[] =
 	".bar{position:relative;height:2.4em;margin-top:.4em;background:var(--bg);"
 	"border:1px solid var(--line);border-radius:.3em;overflow:hidden}\n"
 	".fill{position:absolute;left:0;top:0;bottom:0;width:0;background:var(--accent)}\n"
-	".thr{position:absolute;top:0;bottom:0;left:25%;border-left:2px dashed var(--fg)}\n"
+	".thr{position:absolute;top:0;bottom:0;border-left:2px dashed var(--fg)}\n"
 	".scale{position:relative;height:1.3em;font-size:.8em;color:var(--muted)}\n"
 	".scale span{position:absolute}\n"
 	".kpa{font-size:1.4em;font-variant-numeric:tabular-nums}\n"
@@ -567,17 +585,23 @@ static const char page_style[] =
 	"<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>\n"
 	"<noscript><p>The live view needs JavaScript to follow the device. The Sessions and History pages work without it.</p></noscript>\n"
 	"<p id=\"waiting\" class=\"muted\">waiting for a device…</p>\n"
-	"<div id=\"devices\" data-commands=\"";
+	"<div id=\"devices\"";
 
 static const char page_tail[] =
-	"\"></div>\n"
+	"></div>\n"
 	"</main>\n"
 	"<script>\n"
 	"\"use strict\";\n"
 	"const box = document.getElementById(\"devices\");\n"
 	"const conn = document.getElementById(\"conn\");\n"
 	"const commands = box.dataset.commands === \"1\";\n"
-	"const cards = {};\n"
+	"const holdKpa = Number(box.dataset.holdStartKpa);\n"
+	"const effectiveS = Number(box.dataset.effectiveS);\n"
+	"const longS = Number(box.dataset.longS);\n"
+	"/* 0 to 40 kPa, or wider so that the line stands at three quarters. */\n"
+	"const topKpa = Math.max(40, Math.ceil(holdKpa * 4 / 30) * 10);\n"
+	"/* A Map: a device may be called \"constructor\" or \"__proto__\". */\n"
+	"const cards = new Map();\n"
 	"\n"
 	"function el(tag, cls, parent, text) {\n"
 	"  const e = document.createElement(tag);\n"
@@ -606,7 +630,7 @@ static const char page_tail[] =
 	"    .catch(() => { c.msg.textContent = \" not sent: no connection\"; });\n"
 	"}\n"
 	"function card(id) {\n"
-	"  if (cards[id]) return cards[id];\n"
+	"  if (cards.has(id)) return cards.get(id);\n"
 	"  const c = {hold: null, at: 0, running: false};\n"
 	"  const root = el(\"section\", \"card\", box);\n"
 	"  root.id = \"device-\" + id;\n"
@@ -619,11 +643,13 @@ static const char page_tail[] =
 	"  c.mark = el(\"div\", \"mark\", root);\n"
 	"  const bar = el(\"div\", \"bar\", root);\n"
 	"  c.fill = el(\"div\", \"fill\", bar);\n"
-	"  el(\"div\", \"thr\", bar).title = \"10 kPa: a hold starts here\";\n"
+	"  const thr = el(\"div\", \"thr\", bar);\n"
+	"  thr.style.left = holdKpa / topKpa * 100 + \"%\";\n"
+	"  thr.title = box.dataset.holdStartKpa + \" kPa: a hold starts here\";\n"
 	"  const scale = el(\"div\", \"scale\", root);\n"
 	"  el(\"span\", \"\", scale, \"0\").style.left = \"0\";\n"
-	"  el(\"span\", \"\", scale, \"10 kPa\").style.left = \"25%\";\n"
-	"  el(\"span\", \"\", scale, \"40\").style.right = \"0\";\n"
+	"  el(\"span\", \"\", scale, box.dataset.holdStartKpa + \" kPa\").style.left = thr.style.left;\n"
+	"  el(\"span\", \"\", scale, String(topKpa)).style.right = \"0\";\n"
 	"  c.kpa = el(\"div\", \"kpa\", root);\n"
 	"  const temp = el(\"div\", \"temp\", root);\n"
 	"  c.temp = el(\"span\", \"\", temp);\n"
@@ -637,7 +663,7 @@ static const char page_tail[] =
 	"    c.msg = el(\"span\", \"muted\", root);\n"
 	"  }\n"
 	"  document.getElementById(\"waiting\").hidden = true;\n"
-	"  cards[id] = c;\n"
+	"  cards.set(id, c);\n"
 	"  return c;\n"
 	"}\n"
 	"function show(c) {\n"
@@ -651,7 +677,7 @@ static const char page_tail[] =
 	"    return;\n"
 	"  }\n"
 	"  const s = c.running ? c.hold + (performance.now() - c.at) / 1000 : c.hold;\n"
-	"  const mark = s >= 60 ? \"let go\" : s >= 10 ? \"counts\" : \"\";\n"
+	"  const mark = s > longS ? \"let go\" : s >= effectiveS ? \"counts\" : \"\";\n"
 	"  t.textContent = clock(s);\n"
 	"  t.className = c.running ? \"timer\" : \"timer idle\";\n"
 	"  t.dataset.holdS = s.toFixed(1);\n"
@@ -669,7 +695,7 @@ static const char page_tail[] =
 	"  c.state.textContent = d.online ? \"online\" : \"offline\";\n"
 	"  c.state.className = \"state \" + (d.online ? \"online\" : \"offline\");\n"
 	"  const p = d.pressure_kpa;\n"
-	"  c.fill.style.width = (p === null ? 0 : Math.max(0, Math.min(100, p / 40 * 100))) + \"%\";\n"
+	"  c.fill.style.width = (p === null ? 0 : Math.max(0, Math.min(100, p / topKpa * 100))) + \"%\";\n"
 	"  c.kpa.textContent = p === null ? \"– kPa\" : p.toFixed(1) + \" kPa\";\n"
 	"  c.temp.textContent = d.temperature_c === null ? \"– °C\" : d.temperature_c.toFixed(1) + \" °C\";\n"
 	"  c.heat.textContent = d.heat_on ? \" heat on\" : \" heat off\";\n"
@@ -698,17 +724,19 @@ static const char page_tail[] =
 	"    if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000);\n"
 	"  };\n"
 	"}\n"
-	"setInterval(() => { for (const id in cards) show(cards[id]); }, 100);\n"
+	"setInterval(() => { for (const c of cards.values()) show(c); }, 100);\n"
 	"connect();\n"
 	"</script>\n"
 	"</body>\n"
 	"</html>\n";
 
-void live_page_html(struct textbuf *out, bool commands)
+void live_page_html(struct textbuf *out, bool commands, const struct detector_cfg *det)
 {
 	textbuf_puts(out, page_head);
 	textbuf_puts(out, pages_css);
 	textbuf_puts(out, page_style);
-	textbuf_puts(out, commands ? "1" : "0");
+	textbuf_printf(out, " data-commands=\"%d\" data-hold-start-kpa=\"%.15g\" "
+		       "data-effective-s=\"%.15g\" data-long-s=\"%.15g\"", commands ? 1 : 0,
+		       det->hold_start_kpa, det->effective_s, det->long_s);
 	textbuf_puts(out, page_tail);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "detector_cfg.h"
 #include "textbuf.h"
 
 #define LIVE_MAX_DEVICES 64
@@ -85,7 +86,9 @@ const char *live_last_event(const struct live *l);
 void live_device_json(const struct live_device *d, struct textbuf *out);
 /* The live page: HTML with its inline CSS and script (a few KB), which
  * opens /events and reconnects by itself. commands: show the tare button
- * (web.commands). */
-void live_page_html(struct textbuf *out, bool commands);
+ * (web.commands). det: the thresholds the page marks (the detector section
+ * of the configuration): the bar's line at hold_start_kpa, the timer's
+ * "counts" from effective_s and "let go" above long_s. */
+void live_page_html(struct textbuf *out, bool commands, const struct detector_cfg *det);
 
 #endif

@@ -223,7 +223,7 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 			      TYPE_JSON : TYPE_HTML;
 	switch (q.kind) {
 	case ROUTE_LIVE:
-		live_page_html(&reply->body, s->cfg->web.commands);
+		live_page_html(&reply->body, s->cfg->web.commands, &s->cfg->detector);
 		break;
 	case ROUTE_EVENTS:
 		/* What the page shows at once; the changes follow. */

@@ -27,10 +27,6 @@
 #include "textbuf.h"
 
 #define WATCH_FRAME_S 0.1
-#define WATCH_BAR_MAX_KPA 40.0
-#define WATCH_HOLD_KPA 10.0	/* the hold threshold's mark on the bar */
-#define WATCH_COUNTS_S 10.0
-#define WATCH_LET_GO_S 60.0
 
 struct watch {
 	const struct rs_config *cfg;
@@ -59,9 +55,11 @@ static void hold_text(double s, char *buf, size_t size)
 		snprintf(buf, size, "%ld:%04.1f", tenths / 600, (tenths % 600) / 10.0);
 }
 
-static const char *hold_mark(double s)
+/* A hold's mark at s seconds, by the detector's classes: "counts" from
+ * effective_s, "let go" once it is long (above long_s). */
+static const char *hold_mark(const struct detector_cfg *det, double s)
 {
-	return s >= WATCH_LET_GO_S ? "let go" : s >= WATCH_COUNTS_S ? "counts" : "";
+	return s > det->long_s ? "let go" : s >= det->effective_s ? "counts" : "";
 }
 
 /* Whole minutes and seconds, "2:23". */
@@ -159,20 +157,24 @@ static void screen_line(struct screen *sc, const char *fmt, ...)
 	textbuf_puts(sc->out, "\x1b[K\n");
 }
 
-/* The pressure bar, '#' up to the pressure on a 0..40 kPa scale, '|' at the
- * hold threshold where the bar has not reached it. */
-static void bar_text(double kpa, unsigned cells, char *buf)
+/* The pressure bar, '#' up to the pressure on a 0..40 kPa scale (wider
+ * when the hold threshold is above 30 kPa, so that it stands at three
+ * quarters, as on the live page), '|' at hold_kpa where the bar has not
+ * reached it. */
+static void bar_text(double kpa, double hold_kpa, unsigned cells, char *buf)
 {
-	unsigned fill = 0, mark = (unsigned)lround(WATCH_HOLD_KPA / WATCH_BAR_MAX_KPA * cells);
+	double top = fmax(40, ceil(hold_kpa * 4 / 30) * 10);
+	unsigned fill = 0, mark = (unsigned)lround(hold_kpa / top * cells);
 
 	if (!isnan(kpa) && kpa > 0)
-		fill = kpa >= WATCH_BAR_MAX_KPA ? cells : (unsigned)lround(kpa / WATCH_BAR_MAX_KPA * cells);
+		fill = kpa >= top ? cells : (unsigned)lround(kpa / top * cells);
 	for (unsigned i = 0; i < cells; i++)
 		buf[i] = i < fill ? '#' : i == mark ? '|' : ' ';
 	buf[cells] = '\0';
 }
 
-static void screen_device(struct screen *sc, const struct live_device *d)
+static void screen_device(struct screen *sc, const struct detector_cfg *det,
+			  const struct live_device *d)
 {
 	char kpa[24], bar[300], text[200], hold[24];
 	unsigned cells;
@@ -187,14 +189,14 @@ static void screen_device(struct screen *sc, const struct live_device *d)
 	cells = sc->width > 41 ? sc->width - 27 : 14;
 	if (cells > sizeof(bar) - 1)
 		cells = sizeof(bar) - 1;
-	bar_text(d->pressure_kpa, cells, bar);
+	bar_text(d->pressure_kpa, det->hold_start_kpa, cells, bar);
 	screen_line(sc, "  pressure  %s  [%s]", kpa, bar);
 	if (isnan(d->hold_s)) {
 		screen_line(sc, "  hold      --");
 	} else {
 		hold_text(d->hold_s, hold, sizeof(hold));
 		if (d->in_hold)
-			screen_line(sc, "  hold      %-9s %s", hold, hold_mark(d->hold_s));
+			screen_line(sc, "  hold      %-9s %s", hold, hold_mark(det, d->hold_s));
 		else
 			screen_line(sc, "  last hold %-9s %s", hold, d->hold_class);
 	}
@@ -223,7 +225,7 @@ static void screen_draw(const struct watch *w, struct textbuf *out)
 		screen_line(&sc, "waiting for a device…");
 	/* Whole devices only, and a row kept to say how many did not fit. */
 	for (i = 0; i < n && sc.used + WATCH_DEVICE_ROWS + 2 <= sc.rows; i++)
-		screen_device(&sc, live_device_at(w->live, i));
+		screen_device(&sc, &w->cfg->detector, live_device_at(w->live, i));
 	if (i < n)
 		screen_line(&sc, "%zu more device%s than the screen holds: watch --device ID shows one",
 			    n - i, n - i == 1 ? "" : "s");
@@ -304,7 +306,7 @@ static void plain_second(struct watch *w, size_t i, const struct live_device *d)
 	temperature_text(d, temp, sizeof(temp));
 	if (d->in_hold && !isnan(d->hold_s)) {
 		hold_text(d->hold_s, hold, sizeof(hold));
-		mark = hold_mark(d->hold_s);
+		mark = hold_mark(&w->cfg->detector, d->hold_s);
 		plain_line(d, d->last_ts, "hold %s%s%s%s %s %s", hold, *mark ? " (" : "", mark,
 			   *mark ? ")" : "", kpa, temp);
 	} else {

@@ -222,12 +222,49 @@ static char *load_live(const struct fixture *f, int width, int height, const cha
 	return page.dom;
 }
 
+/* needle in card, before the next card. */
+static void expect_in_card(const char *card, const char *needle)
+{
+	const char *at = strstr(card, needle), *next = strstr(card + 1, "<section class=\"card\"");
+
+	if (!at || (next && at > next))
+		fail_msg("the card lacks %s: %.2000s", needle, card);
+}
+
+/* Devices named as what every JavaScript object has (valid ids all the
+ * same): each gets its card, and ball1 keeps its own. Their readings go
+ * out after the screenshots, which show ball1 alone. */
+static void expect_odd_names(const struct fixture *f)
+{
+	static const char *const names[] = { "constructor", "__proto__", "toString" };
+	struct chromium_page page;
+	char url[100], topic[64], id[80];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(topic, sizeof(topic), "rollsense/%s/reading", names[i]);
+		assert_int_equal(harness_publish(&f->env.broker, topic,
+						 "{\"run\":\"00000000000000aa\",\"seq\":1,\"mono\":0.100,"
+						 "\"ts\":1796527352.3,\"pressure_kpa\":1.00,"
+						 "\"temperature_c\":null}", false), 0);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", f->web_port);
+	assert_int_equal(harness_chromium_load(url, 1280, 800, 1500, NULL, &page), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(id, sizeof(id), "<section class=\"card\" id=\"device-%s\"", names[i]);
+		if (!strstr(page.dom, id))
+			fail_msg("no card for the device %s on the live page:\n%s", names[i], page.text);
+	}
+	assert_non_null(strstr(page.dom, "<section class=\"card\" id=\"device-ball1\""));
+	free(page.dom);
+	free(page.text);
+}
+
 /* While the 40 s hold lasts (2 s .. 42 s): two loads some seconds apart. */
 static void test_live_page(void **state)
 {
 	struct fixture *f = *state;
 	double first_s, second_s;
-	char mark[32], *dom, *card, *kpa, *heat, *text;
+	char mark[32], thr_style[64], thr_title[64], *dom, *card, *kpa, *heat, *text;
 
 	sleep_until(f, 8);
 	free(load_live(f, 390, 844, NULL, &first_s, mark, sizeof(mark), NULL));
@@ -250,6 +287,14 @@ static void test_live_page(void **state)
 	heat = strstr(card, "<span class=\"heat-on\"> heat on</span>");
 	if (!heat || heat > strstr(card, "</section>"))
 		fail_msg("ball1's card does not say heat on: %s", card);
+	/* The bar's line at the configured hold threshold (detector's default
+	 * 10 kPa, a quarter of 0 to 40 kPa), as the page's data says it. */
+	if (!tag_attr(card, "<div class=\"thr\"", "style", thr_style, sizeof(thr_style)) ||
+	    !tag_attr(card, "<div class=\"thr\"", "title", thr_title, sizeof(thr_title)))
+		fail_msg("no threshold line on ball1's bar: %s", card);
+	assert_string_equal(thr_style, "left: 25%;");
+	assert_string_equal(thr_title, "10 kPa: a hold starts here");
+	expect_in_card(card, "<span style=\"left: 25%;\">10 kPa</span>");
 	free(dom);
 	/* What the phone shows: the mark, the heat, and no burn-risk badge at
 	 * 41 °C (the warning starts at 45 °C, detector.hot_c). */
@@ -263,6 +308,7 @@ static void test_live_page(void **state)
 	dom = load_live(f, 1280, 800, shot(f, "live-desktop.png"), &second_s, mark, sizeof(mark), NULL);
 	free(dom);
 	expect_screenshot(shot(f, "live-desktop.png"), 1280, 800);
+	expect_odd_names(f);
 }
 
 #define DEMO1_SESSIONS "FROM sessions JOIN runs ON runs.id = sessions.run_id " \
@@ -286,7 +332,10 @@ static long wait_session(struct fixture *f)
 }
 
 /* Each hold's shaded rect in dom, as "class duration" lines in their
- * order, each checked to have its label "<duration> s". The caller frees. */
+ * order. Each is checked to say its own duration: its title (inside the
+ * rect) "<class> hold, <duration> s", and its label, the text element
+ * right after it, "<duration> s" (a label elsewhere, of another hold that
+ * lasted as long, would not do). The caller frees. */
 static char *hold_rects(const char *dom)
 {
 	size_t cap = 4096, len = 0;
@@ -295,13 +344,25 @@ static char *hold_rects(const char *dom)
 
 	assert_non_null(out);
 	while ((at = strstr(at, "<rect class=\"hold hold-"))) {
-		char cls[32], dur[32], label[48];
+		static const char label_tag[] = "<text class=\"hold-label\"";
+		char cls[32], dur[32], title[80], label[48];
+		const char *end = strstr(at, "</rect>"), *next, *text;
 
 		assert_true(tag_attr(at, "<rect", "data-class", cls, sizeof(cls)));
 		assert_true(tag_attr(at, "<rect", "data-duration", dur, sizeof(dur)));
+		assert_non_null(end);
+		snprintf(title, sizeof(title), "<title>%s hold, %s s,", cls, dur);
+		text = strstr(at, title);
+		if (!text || text > end)
+			fail_msg("the %s hold of %s s has no title \"%s\": %.*s", cls, dur, title + 7,
+				 (int)(end - at), at);
+		next = end + strlen("</rect>");
+		next += strspn(next, " \n");
+		text = strncmp(next, label_tag, strlen(label_tag)) == 0 ? strchr(next, '>') : NULL;
 		snprintf(label, sizeof(label), ">%s s</text>", dur);
-		if (!strstr(dom, label))
-			fail_msg("the %s hold of %s s has no label \"%s s\"", cls, dur, dur);
+		if (!text || strncmp(text, label, strlen(label)) != 0)
+			fail_msg("the %s hold of %s s is not followed by its label \"%s s\": %.80s", cls, dur,
+				 dur, next);
 		len += (size_t)snprintf(out + len, cap - len, "%s %s\n", cls, dur);
 		assert_true(len < cap);
 		at++;

@@ -2,7 +2,8 @@
  * messages written by hand as sensord sends them (docs/protocol.md). On a
  * terminal (a detached tmux session of 100 x 30 with its own server
  * socket) the screen shows the pressure bar and the hold timer advancing
- * to the "counts" mark, devices beyond the screen's height are counted,
+ * to the "counts" mark (the bar's mark and the timer's at the configured
+ * detector thresholds), devices beyond the screen's height are counted,
  * and Ctrl-C leaves the last screen with the cursor
  * shown again; with stdout in a file it writes plain lines, and --device
  * keeps to one device. The hold is the protocol's example, started at
@@ -193,6 +194,8 @@ static void test_terminal(void **state)
 	char command[1024];
 	char *screen;
 
+	/* The bar's mark stands at the configured hold threshold. */
+	assert_int_equal(harness_write_config(&f->env, "%s", "detector.hold_start_kpa=12\n"), 0);
 	unsetenv("TMUX");	/* a test run from inside tmux starts its own server all the same */
 	snprintf(f->tmux_socket, sizeof(f->tmux_socket), "rollsense-it-watch-%ld", (long)getpid());
 	snprintf(command, sizeof(command), "%s --config %s watch; echo watch-exit=$?; sleep 60",
@@ -210,11 +213,11 @@ static void test_terminal(void **state)
 	assert_true(harness_poll(reading_seen,
 				 &(struct file_wait){ f, NULL, "ball1  online", false }, 10, 0.2));
 
-	/* 5 kPa on a 73-cell bar from 0 to 40 kPa: 9 cells filled, the
-	 * 10 kPa mark in cell 18 (from 0), 99 columns in all. */
-	expect_screen(f, "  pressure     5.0 kPa  [#########         |"
-			 "                           "
-			 "                           ]\n");
+	/* 5 kPa on a 73-cell bar from 0 to 40 kPa: 9 cells filled (9.1), the
+	 * 12 kPa mark in cell 22 (21.9, from 0), 99 columns in all. */
+	expect_screen(f, "  pressure     5.0 kPa  [#########             |"
+			 "                         "
+			 "                         ]\n");
 	expect_screen(f, "  hold      --\n");
 	expect_screen(f, "  temp      36.1 °C heat off\n");
 
@@ -316,6 +319,36 @@ static void test_plain_lines(void **state)
 	assert_int_equal(harness_file_count(out, "\x1b"), 0);
 }
 
+/* The marks follow the configured classes: with effective_s 5 and long_s
+ * 7, a hold "counts" at 6.1 s and says "let go" at 8.1 s. The hold starts
+ * at 1796527346.27, 6 s before the first reading. */
+static void test_thresholds(void **state)
+{
+	static const char started[] =
+		"{\"event\":\"hold_started\",\"run\":\"" RUN "\",\"mono\":42.232,\"ts\":1796527351.269,"
+		"\"hold\":{\"start\":1796527346.27,\"duration_s\":5,\"peak_kpa\":14.5,\"mean_kpa\":14.2,"
+		"\"class\":\"effective\"}}";
+	struct fixture *f = *state;
+	char out[300];
+	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", f->env.cfg, "watch",
+			 NULL };
+
+	assert_int_equal(harness_write_config(&f->env, "%s",
+					      "detector.effective_s=5\ndetector.long_s=7\n"), 0);
+	harness_env_path(&f->env, "watch-thresholds.out", out, sizeof(out));
+	watch_start(f, argv, out, " ball1 online\n", false);
+	publish(f, "event", session_started);
+	publish(f, "event", started);
+	assert_true(harness_wait_file_contains(out, " ball1 hold_started 6.0 s effective\n", 10));
+	publish_reading(f, 401, "1796527352.37", "14.20");
+	assert_true(harness_wait_file_contains(
+		out, " ball1 hold 6.1 s (counts) 14.2 kPa 36.1 °C heat off\n", 10));
+	publish_reading(f, 421, "1796527354.37", "14.20");
+	assert_true(harness_wait_file_contains(
+		out, " ball1 hold 8.1 s (let go) 14.2 kPa 36.1 °C heat off\n", 10));
+	watch_stop(f, out, SIGTERM);
+}
+
 /* --device roller1 shows roller1 and nothing of ball1, whose readings went
  * out before roller1's. */
 static void test_device_filter(void **state)
@@ -387,6 +420,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		IT_TEST(test_terminal),
 		IT_TEST(test_plain_lines),
+		IT_TEST(test_thresholds),
 		IT_TEST(test_device_filter),
 		IT_TEST(test_reader_leaves),
 		IT_TEST(test_bad_arguments),

@@ -71,8 +71,23 @@ static const char hold_ended[] =
 	"{\"event\":\"hold_ended\",\"run\":\"" RUN "\",\"mono\":61.032,\"ts\":1796527370.069,"
 	"\"hold\":{\"start\":1796527344.17,\"duration_s\":24.8,\"peak_kpa\":15.61,\"mean_kpa\":14.87,"
 	"\"class\":\"effective\"}}";
+/* The next hold, 45 s after the first began. */
+static const char next_started[] =
+	"{\"event\":\"hold_started\",\"run\":\"" RUN "\",\"mono\":85.132,\"ts\":1796527394.169,"
+	"\"hold\":{\"start\":1796527389.17,\"duration_s\":5,\"peak_kpa\":13.1,\"mean_kpa\":12.4,"
+	"\"class\":\"short\"}}";
 static const char session_started[] =
 	"{\"event\":\"session_started\",\"run\":\"" RUN "\",\"mono\":10.432,\"ts\":1796527319.469}";
+
+/* The holds of the session so far, by class, and their time. */
+static void expect_holds(const struct live_device *d, unsigned n_short, unsigned n_effective,
+			 unsigned n_long, double hold_time_s)
+{
+	assert_int_equal(d->holds_short, n_short);
+	assert_int_equal(d->holds_effective, n_effective);
+	assert_int_equal(d->holds_long, n_long);
+	assert_near(d->hold_time_s, hold_time_s, 1e-9);
+}
 
 /* The timer runs from the hold's start to the last reading's ts; the class
  * follows the last hold_* event; hold_ended counts the hold by its class. */
@@ -106,10 +121,7 @@ static void test_hold_timer(void **state)
 	assert_false(d->in_hold);
 	assert_near(d->hold_s, 24.8, 1e-9);
 	assert_string_equal(d->hold_class, "effective");
-	assert_int_equal(d->holds_short, 0);
-	assert_int_equal(d->holds_effective, 1);
-	assert_int_equal(d->holds_long, 0);
-	assert_near(d->hold_time_s, 24.8, 1e-9);
+	expect_holds(d, 0, 1, 0, 24.8);
 	/* Readings after the hold leave its duration alone. */
 	assert_int_equal(reading(l, 600, 1796527375.0, "1.00", "36.10", 4), 0);
 	assert_near(d->hold_s, 24.8, 1e-9);
@@ -129,6 +141,33 @@ static void test_hold_event_first(void **state)
 	assert_int_equal(reading(l, 400, 1796527349.17, "15.20", "null", 1), 0);
 	assert_near(d->hold_s, 5.0, 1e-6);
 	assert_int_equal(reading(l, 401, 1796527349.27, "15.20", "null", 1), 0);
+	assert_near(d->hold_s, 5.1, 1e-6);
+}
+
+/* The hold_ended of the protocol's hold is lost (QoS 0) and the readings
+ * carry its timer on to 30.1 s; the next hold's hold_started (start
+ * 1796527389.17, 5 s) shows the new hold from 5 s, and the lost one counts
+ * as it was when last heard of: effective, 10 s (its hold_10s). */
+static void test_hold_ended_lost(void **state)
+{
+	struct live *l = *state;
+	const struct live_device *d;
+
+	assert_int_equal(event(l, session_started), 0);
+	assert_int_equal(event(l, hold_started), 0);
+	assert_int_equal(event(l, hold_10s), 0);
+	assert_int_equal(reading(l, 700, 1796527374.27, "14.00", "36.10", 1), 0);
+	d = live_device_at(l, 0);
+	assert_near(d->hold_s, 30.1, 1e-6);
+	assert_int_equal(reading(l, 1200, 1796527394.17, "13.10", "36.10", 2), 0);
+	assert_int_equal(event(l, next_started), 0);
+	assert_true(d->in_hold);
+	assert_near(d->hold_start_ts, 1796527389.17, 1e-6);
+	assert_near(d->hold_s, 5.0, 1e-6);
+	assert_string_equal(d->hold_class, "short");
+	expect_holds(d, 0, 1, 0, 10.0);
+	/* The new hold goes on as any other. */
+	assert_int_equal(reading(l, 1201, 1796527394.27, "13.20", "36.10", 2), 0);
 	assert_near(d->hold_s, 5.1, 1e-6);
 }
 
@@ -182,10 +221,7 @@ static void test_session_totals(void **state)
 	assert_int_equal(event(l, hold_ended), 0);
 	assert_int_equal(event(l, short_ended), 0);
 	assert_int_equal(event(l, long_ended), 0);
-	assert_int_equal(d->holds_short, 1);
-	assert_int_equal(d->holds_effective, 1);
-	assert_int_equal(d->holds_long, 1);
-	assert_near(d->hold_time_s, 106.4, 1e-9);
+	expect_holds(d, 1, 1, 1, 106.4);
 	assert_false(d->has_last_session);
 
 	session_ended(l, 3, "106.4", "");	/* a list that lacks them: the running counts stay */
@@ -403,10 +439,17 @@ static void test_device_limit(void **state)
 }
 
 /* The page: a phone's viewport, dark mode, the navigation, the stream it
- * opens, what it says before any device and without JavaScript, the tare
- * button only when commands are on, and nothing from elsewhere. */
+ * opens, what it says before any device and without JavaScript, the
+ * detector's thresholds (here not the defaults: holds from 12.5 kPa,
+ * effective from 8 s, long above 45 s) for the script, the tare button
+ * only when commands are on, and nothing from elsewhere. */
 static void test_page(void **state)
 {
+	static const struct detector_cfg det = {
+		.contact_kpa = 2, .hold_start_kpa = 12.5, .hold_end_kpa = 8, .bridge_s = 1,
+		.min_hold_s = 5, .effective_s = 8, .long_s = 45, .idle_s = 120, .heat_c = 38,
+		.heat_hysteresis_c = 0.5, .hot_c = 45,
+	};
 	static const char *const needles[] = {
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
 		"@media (prefers-color-scheme:dark)",
@@ -420,14 +463,18 @@ static void test_page(void **state)
 		"<p id=\"waiting\" class=\"muted\">waiting for a device…</p>",
 		"<p id=\"conn\" class=\"banner\" hidden>reconnecting…</p>",
 		"<noscript><p>The live view needs JavaScript",
-		"data-commands=\"0\"",
+		"<div id=\"devices\" data-commands=\"0\" data-hold-start-kpa=\"12.5\" "
+		"data-effective-s=\"8\" data-long-s=\"45\"></div>",
+		"box.dataset.holdStartKpa",
+		"box.dataset.effectiveS",
+		"box.dataset.longS",
 	};
 	struct textbuf b;
 	const char *page;
 
 	(void)state;
 	textbuf_init(&b, 0);
-	live_page_html(&b, false);
+	live_page_html(&b, false, &det);
 	page = textbuf_text(&b);
 	assert_false(textbuf_failed(&b));
 	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
@@ -439,10 +486,12 @@ static void test_page(void **state)
 	assert_null(strstr(page, "http:"));
 	assert_null(strstr(page, "https:"));
 	assert_null(strstr(page, "@import"));
+	/* The default threshold is nowhere written in: the script takes det's. */
+	assert_null(strstr(page, "10 kPa"));
 	assert_true(strlen(page) < 12000);
 	assert_true(strcmp(page + strlen(page) - 8, "</html>\n") == 0);
 	textbuf_reset(&b);
-	live_page_html(&b, true);
+	live_page_html(&b, true, &det);
 	assert_non_null(strstr(textbuf_text(&b), "data-commands=\"1\""));
 	textbuf_free(&b);
 }
@@ -464,6 +513,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hold_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_event_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_ended_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heat, setup, teardown),
