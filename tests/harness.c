@@ -910,8 +910,8 @@ static int chromium_screenshot(struct chromium *c, const char *png)
 	return rc;
 }
 
-int harness_chromium_load(const char *url, int width, int height, int wait_ms, const char *png,
-			  struct chromium_page *page)
+static int chromium_load(const char *url, int width, int height, int wait_ms, const char *png,
+			 struct chromium_page *page, bool dark)
 {
 	struct chromium c = { .pid = -1 };
 	char profile[] = "/tmp/rollsense-chromium-XXXXXX", log[400], cmd[400], metrics[200];
@@ -941,6 +941,13 @@ int harness_chromium_load(const char *url, int width, int height, int wait_ms, c
 		 width, height, width < 600 ? "true" : "false");
 	r = chromium_call(&c, "Emulation.setDeviceMetricsOverride", metrics);
 	cJSON_Delete(r);
+	if (dark) {
+		r = chromium_call(&c, "Emulation.setEmulatedMedia",
+				  "{\"features\":[{\"name\":\"prefers-color-scheme\",\"value\":\"dark\"}]}");
+		if (!r)
+			goto out_stop;
+		cJSON_Delete(r);
+	}
 	r = chromium_call(&c, "Page.enable", NULL);
 	if (!r)
 		goto out_stop;
@@ -968,11 +975,16 @@ int harness_chromium_load(const char *url, int width, int height, int wait_ms, c
 	harness_sleep(wait_ms / 1000.0);
 	if (page) {
 		char *width_text = chromium_eval(&c, "String(document.documentElement.scrollWidth)");
+		char *colors;
 
 		page->dom = chromium_eval(&c, "document.documentElement.outerHTML");
 		page->text = chromium_eval(&c, "document.body.innerText");
 		page->scroll_width = width_text ? strtol(width_text, NULL, 10) : -1;
 		free(width_text);
+		colors = chromium_eval(&c, "getComputedStyle(document.body).backgroundColor + ' / ' + "
+				       "getComputedStyle(document.body).color");
+		snprintf(page->body_colors, sizeof(page->body_colors), "%s", colors ? colors : "");
+		free(colors);
 		if (!page->dom || !page->text)
 			goto out_stop;
 	}
@@ -999,6 +1011,18 @@ out_profile:
 	if (system(cmd) != 0)
 		fprintf(stderr, "chromium: cannot remove %s\n", profile);
 	return rc;
+}
+
+int harness_chromium_load(const char *url, int width, int height, int wait_ms, const char *png,
+			  struct chromium_page *page)
+{
+	return chromium_load(url, width, height, wait_ms, png, page, false);
+}
+
+int harness_chromium_load_dark(const char *url, int width, int height, int wait_ms, const char *png,
+			       struct chromium_page *page)
+{
+	return chromium_load(url, width, height, wait_ms, png, page, true);
 }
 
 /* ---- PNG files (the screenshots) ----

@@ -165,6 +165,8 @@ struct chromium_page {
 				 * is hidden (display: none); the caller frees */
 	long scroll_width;	/* document.documentElement.scrollWidth, CSS px: wider
 				 * than the window means sideways scrolling */
+	char body_colors[80];	/* the body's computed background and text colours,
+				 * "rgb(255, 255, 255) / rgb(27, 27, 27)" */
 };
 
 /* Loads url in Debian's chromium, headless, with a fresh profile and no
@@ -176,6 +178,10 @@ struct chromium_page {
  * browser's own log is kept then). Bounded: 30 s beyond wait_ms. */
 int harness_chromium_load(const char *url, int width, int height, int wait_ms, const char *png,
 			  struct chromium_page *page);
+/* The same with the system's colour scheme dark (prefers-color-scheme:
+ * dark), as a phone in dark mode asks for it. */
+int harness_chromium_load_dark(const char *url, int width, int height, int wait_ms, const char *png,
+			       struct chromium_page *page);
 /* A PNG file's width and height from its IHDR. 0, or -1 if path is no PNG. */
 int harness_png_size(const char *path, unsigned *width, unsigned *height);
 /* The share (0..1) of a PNG's pixels that differ from its top-left one:

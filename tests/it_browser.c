@@ -233,7 +233,8 @@ static void expect_in_card(const char *card, const char *needle)
 
 /* Devices named as what every JavaScript object has (valid ids all the
  * same): each gets its card, and ball1 keeps its own. Their readings go
- * out after the screenshots, which show ball1 alone. */
+ * out after the screenshots, which show ball1 alone. The page is loaded in
+ * the dark scheme, which it follows. */
 static void expect_odd_names(const struct fixture *f)
 {
 	static const char *const names[] = { "constructor", "__proto__", "toString" };
@@ -247,8 +248,10 @@ static void expect_odd_names(const struct fixture *f)
 						 "\"ts\":1796527352.3,\"pressure_kpa\":1.00,"
 						 "\"temperature_c\":null}", false), 0);
 	}
+	/* This load asks for the dark scheme too: light text on the dark page. */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", f->web_port);
-	assert_int_equal(harness_chromium_load(url, 1280, 800, 1500, NULL, &page), 0);
+	assert_int_equal(harness_chromium_load_dark(url, 1280, 800, 1500, NULL, &page), 0);
+	assert_string_equal(page.body_colors, "rgb(19, 21, 24) / rgb(232, 232, 232)");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(id, sizeof(id), "<section class=\"card\" id=\"device-%s\"", names[i]);
 		if (!strstr(page.dom, id))
@@ -423,10 +426,26 @@ static void test_session_page(void **state)
 	free(page.dom);
 	free(page.text);
 
-	/* At phone width, the page fits. */
+	/* At phone width, the page fits; in the light scheme it is dark text
+	 * on white (pages_css: --bg #fff, --fg #1b1b1b). */
 	assert_int_equal(harness_chromium_load(url, 390, 844, 0, shot(f, "session-phone.png"), &page), 0);
 	if (page.scroll_width > 390)
 		fail_msg("the session page is %ld px wide in a 390 px window", page.scroll_width);
+	assert_string_equal(page.body_colors, "rgb(255, 255, 255) / rgb(27, 27, 27)");
+	free(page.dom);
+	free(page.text);
+
+	/* A phone in dark mode gets light text on a dark page (--bg #131518,
+	 * --fg #e8e8e8), the same holds, and still no sideways scrolling. */
+	assert_int_equal(harness_chromium_load_dark(url, 390, 844, 0, shot(f, "session-dark.png"), &page),
+			 0);
+	assert_string_equal(page.body_colors, "rgb(19, 21, 24) / rgb(232, 232, 232)");
+	if (page.scroll_width > 390)
+		fail_msg("the dark session page is %ld px wide in a 390 px window", page.scroll_width);
+	shown = hold_rects(page.dom);
+	assert_string_equal(shown, stored);
+	expect_screenshot(shot(f, "session-dark.png"), 390, 844);
+	free(shown);
 	free(page.dom);
 	free(page.text);
 	free(stored);
