@@ -31,6 +31,8 @@
 #define TYPE_HTML "text/html; charset=utf-8"
 #define TYPE_JSON "application/json; charset=utf-8"
 
+#define HOST_REFUSED "the Host header is not this machine's address or name"
+
 struct serve {
 	const struct rs_config *cfg;
 	struct store *st;
@@ -171,12 +173,7 @@ static void command(struct serve *s, const struct web_request *req, const struct
 		return;
 	}
 	if (!host_is_ours(req->host)) {
-		reply_error(reply, req->path, 403,
-			    "the Host header is not this machine's address or name");
-		return;
-	}
-	if (req->body_too_long) {
-		reply_error(reply, req->path, 413, "the command is longer than 256 bytes");
+		reply_error(reply, req->path, 403, HOST_REFUSED);
 		return;
 	}
 	if (!command_take(req->body, cmd, sizeof(cmd)) || strcmp(cmd, "tare") != 0) {
@@ -209,6 +206,12 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 	char msg[256];
 	int status;
 
+	/* Longer than any route takes (the command, the only one with a
+	 * body, takes WEB_BODY_MAX bytes): web.c read none of it. */
+	if (req->body_too_long) {
+		reply_error(reply, req->path, 413, "the request body is longer than 256 bytes");
+		return;
+	}
 	status = route_parse(req->method, req->path, req->args, req->n_args, &q, msg, sizeof(msg));
 	if (status != 200) {
 		if (status == 405)
