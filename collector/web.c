@@ -34,6 +34,8 @@ struct sse_client {
 	struct MHD_Connection *conn;
 	char *buf;			/* unsent text: buf[off..len) */
 	size_t off, len, cap;
+	size_t first_left;		/* of the first frames (the handler's body), the
+					 * bytes not sent yet: room beyond the queue's bound */
 	bool suspended;
 	bool dropped;			/* fell behind: the reader ends the stream */
 	struct sse_client *prev, *next;
@@ -152,11 +154,13 @@ static void sse_resume(struct sse_client *c)
 	}
 }
 
-/* Appends text to c's queue; false when it would pass WEB_SSE_QUEUE_MAX or
- * memory ran out (then c is to be dropped). */
+/* Appends text to c's queue; false when it would pass WEB_SSE_QUEUE_MAX
+ * beyond what is left of the first frames, or memory ran out (then c is to
+ * be dropped). A snapshot of many devices may be larger than the bound, and
+ * a page must not be closed for it. */
 static bool sse_queue(struct sse_client *c, const char *text, size_t n)
 {
-	if (c->len - c->off + n > WEB_SSE_QUEUE_MAX)
+	if (c->len - c->off + n > WEB_SSE_QUEUE_MAX + c->first_left)
 		return false;
 	if (c->off > 0) {
 		memmove(c->buf, c->buf + c->off, c->len - c->off);
@@ -208,6 +212,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	n = c->len - c->off < max ? c->len - c->off : max;
 	memcpy(buf, c->buf + c->off, n);
 	c->off += n;
+	c->first_left -= n < c->first_left ? n : c->first_left;
 	return (ssize_t)n;
 }
 
@@ -226,7 +231,8 @@ static void sse_free(void *cls)
 	free(c);
 }
 
-/* An event stream for conn whose first frames are body. NULL on no memory. */
+/* An event stream for conn whose first frames are body (not failed: its
+ * text would be ""). NULL on no memory. */
 static struct MHD_Response *sse_response(struct web_server *srv, struct MHD_Connection *conn,
 					 const struct textbuf *body)
 {
@@ -237,6 +243,7 @@ static struct MHD_Response *sse_response(struct web_server *srv, struct MHD_Conn
 		return NULL;
 	c->srv = srv;
 	c->conn = conn;
+	c->first_left = body->len;
 	if (body->len > 0 && !sse_queue(c, textbuf_text(body), body->len)) {
 		free(c->buf);
 		free(c);
@@ -280,7 +287,8 @@ static enum MHD_Result send_reply(struct web_server *srv, struct MHD_Connection 
 	size_t len = 0;
 	char *text;
 
-	if (reply->event_stream && reply->status == 200) {
+	/* A failed body (out of memory, over its limit) is a 500, streamed or not. */
+	if (reply->event_stream && reply->status == 200 && !textbuf_failed(&reply->body)) {
 		resp = sse_response(srv, conn, &reply->body);
 		textbuf_free(&reply->body);
 		reply->content_type = "text/event-stream; charset=utf-8";

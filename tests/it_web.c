@@ -450,6 +450,57 @@ static void test_events_slow_client_closed(void **state)
 	assert_true(harness_wait_file_contains(serve_log, "event clients 0, dropped slow 1;", 1));
 }
 
+/* 64 devices (ball1, whose status the demo run left retained, and 63 more)
+ * whose faults take six bytes a character in JSON: the first frames of a
+ * page that connects afterwards pass 64 KB (the queue's bound for a client
+ * falling behind), and still all of them come. */
+static void test_events_many_devices(void **state)
+{
+	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	char topic[128], payload[1400], last[128], *buf;
+	size_t got = 0, frames = 0, len = 512 * 1024;
+	pid_t pid = serve_start("");
+	int fd, w;
+
+	(void)state;
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	for (int i = 0; i < 63; i++) {
+		snprintf(topic, sizeof(topic), "rollsense/%060d%02d/reading", 0, i);
+		w = snprintf(payload, sizeof(payload), "{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,"
+			     "\"ts\":1763910000.5,\"pressure_kpa\":12.5,\"temperature_c\":30.5,"
+			     "\"faults\":{\"");
+		for (int k = 0; k < 60; k++)
+			w += snprintf(payload + w, sizeof(payload) - (size_t)w, "\\u0001");
+		w += snprintf(payload + w, sizeof(payload) - (size_t)w, "\":\"");
+		for (int k = 0; k < 95; k++)
+			w += snprintf(payload + w, sizeof(payload) - (size_t)w, "\\u0002");
+		snprintf(payload + w, sizeof(payload) - (size_t)w, "\"}}");
+		assert_int_equal(harness_publish(&env.broker, topic, payload, false), 0);
+	}
+	/* Time for serve to take them (a slow run only lets some come as
+	 * changes instead, and they must come all the same). */
+	harness_sleep(1.0);
+	snprintf(last, sizeof(last), "event: device\ndata: {\"device\":\"%060d62\"", 0);
+	buf = calloc(1, len);
+	assert_non_null(buf);
+	fd = harness_tcp_connect(port);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+	if (!stream_until(fd, buf, len, &got, last))
+		fail_msg("the 63rd device's frame did not come; %zu bytes came, ending:\n%s", got,
+			 got > 3000 ? buf + got - 3000 : buf);
+	close(fd);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	for (const char *p = buf; (p = strstr(p, "event: device\n")) != NULL; p++)
+		frames++;
+	assert_int_equal(frames, 64);
+	assert_non_null(strstr(buf, "data: {\"device\":\"ball1\""));
+	assert_true(got > 64 * 1024);
+	free(buf);
+	serve_stop(pid);
+	assert_true(harness_wait_file_contains(serve_log, "dropped slow 0;", 1));
+}
+
 static void test_commands(void **state)
 {
 	char origin[96], by_name[128], path[] = "/api/devices/ball1/command";
@@ -547,6 +598,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_slow_client, serve_teardown),
 		cmocka_unit_test_teardown(test_events, serve_teardown),
 		cmocka_unit_test_teardown(test_events_slow_client_closed, serve_teardown),
+		cmocka_unit_test_teardown(test_events_many_devices, serve_teardown),
 		cmocka_unit_test_teardown(test_commands, serve_teardown),
 		cmocka_unit_test_teardown(test_readonly_database, serve_teardown),
 	};
