@@ -39,6 +39,8 @@ struct serve {
 	struct live *live;
 	struct mqtt_client *mqtt;
 	struct textbuf frame;		/* one event frame, reused */
+	bool loopback_only;		/* web.listen is a loopback address: every request
+					 * needs a Host of ours, reads too */
 };
 
 /* ---- the handler ------------------------------------------------------- */
@@ -112,6 +114,24 @@ static bool host_is_ours(const char *host)
 	n = strlen(self);
 	return strncasecmp(name, self, n) == 0 &&
 	       (name[n] == '\0' || strcasecmp(name + n, ".local") == 0);
+}
+
+/* Whether web.listen's host is a loopback address (127.0.0.0/8, ::1) or
+ * "localhost". */
+static bool listen_is_loopback(const char *listen)
+{
+	char host[128];
+	unsigned port;
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (config_listen_split(listen, host, sizeof(host), &port) < 0)
+		return false;
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 static const char *skip_space(const char *p)
@@ -206,6 +226,14 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 	char msg[256];
 	int status;
 
+	/* On loopback only this machine's browser reaches the server, and a
+	 * page of a name made to resolve to 127.0.0.1 (DNS rebinding) could
+	 * read every answer; its Host gives it away. On the LAN reads stay
+	 * open (no login: docs/security.md). */
+	if (s->loopback_only && !host_is_ours(req->host)) {
+		reply_error(reply, req->path, 403, HOST_REFUSED);
+		return;
+	}
 	/* Longer than any route takes (the command, the only one with a
 	 * body, takes WEB_BODY_MAX bytes): web.c read none of it. */
 	if (req->body_too_long) {
@@ -401,7 +429,7 @@ static int serve_loop(struct rs_config *cfg, struct serve *s, struct web_server 
 
 int serve_run(struct rs_config *cfg)
 {
-	struct serve s = { .cfg = cfg };
+	struct serve s = { .cfg = cfg, .loopback_only = listen_is_loopback(cfg->web.listen) };
 	struct web_server *web = NULL;
 	struct notify notify;
 	char err[512], client_id[160], filter[256];

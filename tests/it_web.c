@@ -65,23 +65,30 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* Starts serve with the base configuration, web.listen on port and the
- * extra lines ("key=JSON\n"); waits until it listens. */
-static pid_t serve_start(const char *extra)
+/* Starts serve with the base configuration, web.listen on host:port and
+ * the extra lines ("key=JSON\n"); waits until it listens. */
+static pid_t serve_start_on(const char *host, const char *extra)
 {
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", serve_cfg, "serve",
 			 NULL };
+	char serving[64];
 	pid_t pid;
 
-	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"127.0.0.1:%d\"\n%s",
-						 port, extra), 0);
+	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"%s:%d\"\n%s",
+						 host, port, extra), 0);
 	remove(serve_log);
 	pid = harness_spawn(serve_log, argv);
 	assert_true(pid > 0);
 	serve_pid = pid;
-	assert_true(harness_wait_file_contains(serve_log, "web: serving http://127.0.0.1:", 10));
+	snprintf(serving, sizeof(serving), "web: serving http://%s:", host);
+	assert_true(harness_wait_file_contains(serve_log, serving, 10));
 	assert_true(harness_wait_port(port, 10));
 	return pid;
+}
+
+static pid_t serve_start(const char *extra)
+{
+	return serve_start_on("127.0.0.1", extra);
 }
 
 static void serve_stop(pid_t pid)
@@ -304,6 +311,29 @@ static void test_body_limits(void **state)
 	/* None went out, and serve is still there. */
 	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
 	assert_int_equal(harness_file_count(env.sub_out, "rollsense/ball1/command"), 0);
+	serve_stop(pid);
+}
+
+/* A server listening on loopback only answers nothing to a page of another
+ * name (DNS rebinding: evil.example made to resolve to 127.0.0.1 would read
+ * every page); one listening on every address stays open to reads, as the
+ * LAN it serves needs no login. */
+static void test_host_rebinding(void **state)
+{
+	char host[64];
+	pid_t pid = serve_start("");
+
+	(void)state;
+	expect_refusal("GET", "/", "Host: evil.example\r\n", 403,
+		       "the Host header is not this machine's address or name\n");
+	expect_refusal("GET", "/api/devices", "Host: evil.example:80\r\n", 403,
+		       "{\"error\":\"the Host header is not this machine's address or name\"}\n");
+	snprintf(host, sizeof(host), "Host: localhost:%d\r\n", port);
+	expect_refusal("GET", "/healthz", host, 200, "ok\n");
+	serve_stop(pid);
+
+	pid = serve_start_on("0.0.0.0", "");
+	expect_refusal("GET", "/healthz", "Host: evil.example\r\n", 200, "ok\n");
 	serve_stop(pid);
 }
 
@@ -594,6 +624,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_pages_and_api, serve_teardown),
 		cmocka_unit_test_teardown(test_refusals, serve_teardown),
 		cmocka_unit_test_teardown(test_body_limits, serve_teardown),
+		cmocka_unit_test_teardown(test_host_rebinding, serve_teardown),
 		cmocka_unit_test_teardown(test_busy, serve_teardown),
 		cmocka_unit_test_teardown(test_slow_client, serve_teardown),
 		cmocka_unit_test_teardown(test_events, serve_teardown),
