@@ -581,20 +581,34 @@ static void test_commands(void **state)
 	serve_stop(pid);
 }
 
+/* path's size in bytes; -1 when it is not there. */
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
 /* serve opens the database read-only: after pages were served the file's
- * size and modification time are the same; without a database it says
- * what to do and exits 1. */
+ * size and modification time are the same, its write-ahead log (where
+ * SQLite's writes land first) did not grow and no rollback journal came;
+ * without a database it says what to do and exits 1. */
 static void test_readonly_database(void **state)
 {
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", serve_cfg, "serve",
 			 NULL };
 	struct stat before, after;
-	char path[64], want[400];
+	char path[64], want[400], wal[320], journal[320];
+	long long wal_before, journal_before, wal_after;
 	char *log;
 	pid_t pid;
 
 	(void)state;
+	snprintf(wal, sizeof(wal), "%s-wal", env.db);
+	snprintf(journal, sizeof(journal), "%s-journal", env.db);
 	assert_int_equal(stat(env.db, &before), 0);
+	wal_before = file_size(wal);
+	journal_before = file_size(journal);
 	pid = serve_start("");
 	snprintf(path, sizeof(path), "/sessions/%ld", session_id);
 	expect_get(path, 200, "text/html; charset=utf-8", "<svg");
@@ -604,6 +618,12 @@ static void test_readonly_database(void **state)
 	assert_int_equal(after.st_size, before.st_size);
 	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
 	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	/* A reader may leave an empty -wal behind; a writer's pages make it grow. */
+	wal_after = file_size(wal);
+	if (wal_after > (wal_before > 0 ? wal_before : 0))
+		fail_msg("%s grew from %lld to %lld bytes", wal, wal_before, wal_after);
+	if (journal_before < 0 && file_size(journal) >= 0)
+		fail_msg("%s appeared", journal);
 
 	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"127.0.0.1:%d\"\n"
 						 "collector.database=\"none.db\"\n", port), 0);
