@@ -31,12 +31,16 @@
 #define TYPE_HTML "text/html; charset=utf-8"
 #define TYPE_JSON "application/json; charset=utf-8"
 
+#define HOST_REFUSED "the Host header is not this machine's address or name"
+
 struct serve {
 	const struct rs_config *cfg;
 	struct store *st;
 	struct live *live;
 	struct mqtt_client *mqtt;
 	struct textbuf frame;		/* one event frame, reused */
+	bool loopback_only;		/* web.listen is a loopback address: every request
+					 * needs a Host of ours, reads too */
 };
 
 /* ---- the handler ------------------------------------------------------- */
@@ -112,6 +116,24 @@ static bool host_is_ours(const char *host)
 	       (name[n] == '\0' || strcasecmp(name + n, ".local") == 0);
 }
 
+/* Whether web.listen's host is a loopback address (127.0.0.0/8, ::1) or
+ * "localhost". */
+static bool listen_is_loopback(const char *listen)
+{
+	char host[128];
+	unsigned port;
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (config_listen_split(listen, host, sizeof(host), &port) < 0)
+		return false;
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 static const char *skip_space(const char *p)
 {
 	return p + strspn(p, " \t\r\n");
@@ -171,12 +193,7 @@ static void command(struct serve *s, const struct web_request *req, const struct
 		return;
 	}
 	if (!host_is_ours(req->host)) {
-		reply_error(reply, req->path, 403,
-			    "the Host header is not this machine's address or name");
-		return;
-	}
-	if (req->body_too_long) {
-		reply_error(reply, req->path, 413, "the command is longer than 256 bytes");
+		reply_error(reply, req->path, 403, HOST_REFUSED);
 		return;
 	}
 	if (!command_take(req->body, cmd, sizeof(cmd)) || strcmp(cmd, "tare") != 0) {
@@ -209,6 +226,20 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 	char msg[256];
 	int status;
 
+	/* On loopback only this machine's browser reaches the server, and a
+	 * page of a name made to resolve to 127.0.0.1 (DNS rebinding) could
+	 * read every answer; its Host gives it away. On the LAN reads stay
+	 * open (no login: docs/security.md). */
+	if (s->loopback_only && !host_is_ours(req->host)) {
+		reply_error(reply, req->path, 403, HOST_REFUSED);
+		return;
+	}
+	/* Longer than any route takes (the command, the only one with a
+	 * body, takes WEB_BODY_MAX bytes): web.c read none of it. */
+	if (req->body_too_long) {
+		reply_error(reply, req->path, 413, "the request body is longer than 256 bytes");
+		return;
+	}
 	status = route_parse(req->method, req->path, req->args, req->n_args, &q, msg, sizeof(msg));
 	if (status != 200) {
 		if (status == 405)
@@ -398,7 +429,7 @@ static int serve_loop(struct rs_config *cfg, struct serve *s, struct web_server 
 
 int serve_run(struct rs_config *cfg)
 {
-	struct serve s = { .cfg = cfg };
+	struct serve s = { .cfg = cfg, .loopback_only = listen_is_loopback(cfg->web.listen) };
 	struct web_server *web = NULL;
 	struct notify notify;
 	char err[512], client_id[160], filter[256];

@@ -34,6 +34,8 @@ struct sse_client {
 	struct MHD_Connection *conn;
 	char *buf;			/* unsent text: buf[off..len) */
 	size_t off, len, cap;
+	size_t first_left;		/* of the first frames (the handler's body), the
+					 * bytes not sent yet: room beyond the queue's bound */
 	bool suspended;
 	bool dropped;			/* fell behind: the reader ends the stream */
 	struct sse_client *prev, *next;
@@ -152,11 +154,13 @@ static void sse_resume(struct sse_client *c)
 	}
 }
 
-/* Appends text to c's queue; false when it would pass WEB_SSE_QUEUE_MAX or
- * memory ran out (then c is to be dropped). */
+/* Appends text to c's queue; false when it would pass WEB_SSE_QUEUE_MAX
+ * beyond what is left of the first frames, or memory ran out (then c is to
+ * be dropped). A snapshot of many devices may be larger than the bound, and
+ * a page must not be closed for it. */
 static bool sse_queue(struct sse_client *c, const char *text, size_t n)
 {
-	if (c->len - c->off + n > WEB_SSE_QUEUE_MAX)
+	if (c->len - c->off + n > WEB_SSE_QUEUE_MAX + c->first_left)
 		return false;
 	if (c->off > 0) {
 		memmove(c->buf, c->buf + c->off, c->len - c->off);
@@ -208,6 +212,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	n = c->len - c->off < max ? c->len - c->off : max;
 	memcpy(buf, c->buf + c->off, n);
 	c->off += n;
+	c->first_left -= n < c->first_left ? n : c->first_left;
 	return (ssize_t)n;
 }
 
@@ -226,7 +231,8 @@ static void sse_free(void *cls)
 	free(c);
 }
 
-/* An event stream for conn whose first frames are body. NULL on no memory. */
+/* An event stream for conn whose first frames are body (not failed: its
+ * text would be ""). NULL on no memory. */
 static struct MHD_Response *sse_response(struct web_server *srv, struct MHD_Connection *conn,
 					 const struct textbuf *body)
 {
@@ -237,6 +243,7 @@ static struct MHD_Response *sse_response(struct web_server *srv, struct MHD_Conn
 		return NULL;
 	c->srv = srv;
 	c->conn = conn;
+	c->first_left = body->len;
 	if (body->len > 0 && !sse_queue(c, textbuf_text(body), body->len)) {
 		free(c->buf);
 		free(c);
@@ -280,7 +287,8 @@ static enum MHD_Result send_reply(struct web_server *srv, struct MHD_Connection 
 	size_t len = 0;
 	char *text;
 
-	if (reply->event_stream && reply->status == 200) {
+	/* A failed body (out of memory, over its limit) is a 500, streamed or not. */
+	if (reply->event_stream && reply->status == 200 && !textbuf_failed(&reply->body)) {
 		resp = sse_response(srv, conn, &reply->body);
 		textbuf_free(&reply->body);
 		reply->content_type = "text/event-stream; charset=utf-8";
@@ -328,41 +336,45 @@ static bool connection_busy(struct web_server *srv, struct MHD_Connection *conn)
 	return info && info->socket_context == &srv->busy_mark;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **req_cls)
+/* The body the headers announce: true with *len its Content-Length (0 for
+ * a chunked one, whose length shows only as it comes), false for none. */
+static bool body_announced(struct MHD_Connection *conn, uint64_t *len)
 {
-	struct web_server *srv = cls;
-	struct exchange *x = *req_cls;
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+
+	*len = 0;
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return true;
+	if (!length)
+		return false;
+	errno = 0;
+	*len = strtoull(length, &end, 10);
+	if (errno != 0 || end == length)
+		*len = UINT64_MAX;	/* MHD refuses it first; too long if not */
+	return *len > 0;
+}
+
+/* Whether the router sends the request to a route that reads a body (the
+ * command). Any other is answered without reading what was sent. */
+static bool route_takes_body(const char *method, const char *url)
+{
+	struct route q;
+
+	return route_parse(method, url, NULL, 0, &q, NULL, 0) == 200 && q.kind == ROUTE_COMMAND;
+}
+
+/* Hands the request to the handler and queues its answer. close: a body
+ * was left unread, so the connection ends after the answer (MHD discards
+ * the rest). */
+static enum MHD_Result answer(struct web_server *srv, struct MHD_Connection *conn, const char *url,
+			      const char *method, struct exchange *x, bool close)
+{
 	struct web_request req;
 	struct web_reply reply;
 	enum MHD_Result rc;
 
-	(void)version;
-	if (!x) {
-		/* The headers are in; the body (if any) follows in later calls. */
-		x = calloc(1, sizeof(*x));
-		if (!x)
-			return MHD_NO;
-		*req_cls = x;
-		if (!connection_busy(srv, conn))
-			return MHD_YES;
-		reply_init(&reply);
-		reply.status = 503;
-		textbuf_printf(&reply.body, "busy: %u clients\n", srv->max_clients);
-		srv->stats.busy++;
-		return send_reply(srv, conn, &reply, true);
-	}
-	if (*upload_data_size > 0) {
-		if (x->body_len + *upload_data_size > WEB_BODY_MAX)
-			x->body_too_long = true;
-		else
-			memcpy(x->body + x->body_len, upload_data, *upload_data_size);
-		if (!x->body_too_long)
-			x->body_len += *upload_data_size;
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, arg_collect, x);
 	if (x->body_too_long)
 		x->body_len = 0;
@@ -382,9 +394,76 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		reply.content_type = "text/event-stream; charset=utf-8";
 		textbuf_reset(&reply.body);
 	}
-	rc = send_reply(srv, conn, &reply, false);
+	rc = send_reply(srv, conn, &reply, close);
 	textbuf_free(&reply.body);
 	return rc;
+}
+
+/* The 503 for a connection beyond max_clients; JSON under /api/, as the
+ * handler's errors there. */
+static enum MHD_Result answer_busy(struct web_server *srv, struct MHD_Connection *conn,
+				   const char *url)
+{
+	struct web_reply reply;
+	enum MHD_Result rc;
+
+	reply_init(&reply);
+	reply.status = 503;
+	if (strncmp(url, "/api/", 5) == 0) {
+		reply.content_type = "application/json; charset=utf-8";
+		textbuf_printf(&reply.body, "{\"error\":\"busy: %u clients\"}\n", srv->max_clients);
+	} else {
+		textbuf_printf(&reply.body, "busy: %u clients\n", srv->max_clients);
+	}
+	srv->stats.busy++;
+	rc = send_reply(srv, conn, &reply, true);
+	textbuf_free(&reply.body);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct web_server *srv = cls;
+	struct exchange *x = *req_cls;
+	uint64_t announced;
+
+	(void)version;
+	if (!x) {
+		/* The headers are in; the body (if any) follows in later calls,
+		 * unless the answer is known now: MHD then reads none of it. */
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return MHD_NO;
+		*req_cls = x;
+		if (connection_busy(srv, conn))
+			return answer_busy(srv, conn, url);
+		if (!body_announced(conn, &announced))
+			return MHD_YES;
+		x->body_too_long = announced > WEB_BODY_MAX;
+		if (x->body_too_long || !route_takes_body(method, url))
+			return answer(srv, conn, url, method, x, true);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (x->body_len + n > WEB_BODY_MAX) {
+			/* Only a chunked body gets here (a longer Content-Length
+			 * was answered at once), and MHD takes no answer while it
+			 * hands over a body: the connection is closed, the rest
+			 * never read. */
+			log_debug("web: %s %s: a chunked body passed %d bytes: closed", method, url,
+				  WEB_BODY_MAX);
+			return MHD_NO;
+		}
+		memcpy(x->body + x->body_len, upload_data, n);
+		x->body_len += n;
+		return MHD_YES;
+	}
+	return answer(srv, conn, url, method, x, false);
 }
 
 /* ---- the server -------------------------------------------------------- */

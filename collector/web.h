@@ -20,15 +20,19 @@
 #include "route.h"
 #include "textbuf.h"
 
-#define WEB_BODY_MAX 256		/* bytes of a request body kept; more: body_too_long */
-#define WEB_SSE_QUEUE_MAX (64 * 1024)	/* an event client further behind is closed */
+#define WEB_BODY_MAX 256		/* a request body at most; see body_too_long */
+#define WEB_SSE_QUEUE_MAX (64 * 1024)	/* an event client further behind (beyond what is
+					 * left of its first frames) is closed */
 #define WEB_PAGE_MAX (8u * 1024 * 1024)	/* an answer's body at most (reply.body's limit) */
 #define WEB_BUSY_EXTRA 16		/* connections beyond max_clients still read, to get
 					 * their 503; more than that are closed unanswered */
 
 struct web_server;
 
-/* One request, complete (its body read). Valid during the handler's call. */
+/* One request. Its body is read only for a route that takes one (the
+ * command, as route_parse says); any other request is answered as soon as
+ * its headers are in, a body it announced unread and the connection closed
+ * after the answer. Valid during the handler's call. */
 struct web_request {
 	const char *method;		/* as sent: "GET", "HEAD", "POST", ... */
 	const char *path;		/* percent-decoded, except that an encoded NUL stays
@@ -41,7 +45,9 @@ struct web_request {
 	const char *referer;		/* Referer; NULL when absent */
 	const char *body;		/* "" when none; NUL-terminated */
 	size_t body_len;
-	bool body_too_long;		/* more than WEB_BODY_MAX bytes came; body holds none */
+	bool body_too_long;		/* its Content-Length passed WEB_BODY_MAX: the handler
+					 * is called at once, none of it read (a chunked body
+					 * that passes it is closed unanswered) */
 };
 
 /* What the handler answers. web.c fills the defaults before the call. */
@@ -51,7 +57,8 @@ struct web_reply {
 	const char *allow;		/* a 405's Allow header; NULL: none */
 	struct textbuf body;		/* empty, limit WEB_PAGE_MAX; web.c sends and frees it */
 	bool event_stream;		/* make the connection an event client (text/event-stream):
-					 * body is its first frames, web_server_broadcast the rest */
+					 * body is its first frames, web_server_broadcast the rest;
+					 * a failed body is a 500 */
 };
 
 typedef void (*web_handler_fn)(void *ctx, const struct web_request *req, struct web_reply *reply);
@@ -74,8 +81,9 @@ int web_server_timeout_ms(struct web_server *srv, int max_ms);
 void web_server_run(struct web_server *srv);
 
 /* Queues one event frame (whole "event: ...\ndata: ...\n\n" text) to every
- * event client. A client whose unsent text would pass WEB_SSE_QUEUE_MAX is
- * closed instead (counted in sse_dropped). */
+ * event client. A client whose unsent text would pass WEB_SSE_QUEUE_MAX
+ * beyond what is left of its first frames (a snapshot of 64 devices can be
+ * larger) is closed instead (counted in sse_dropped). */
 void web_server_broadcast(struct web_server *srv, const char *frame, size_t len);
 
 struct web_stats {

@@ -65,23 +65,30 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* Starts serve with the base configuration, web.listen on port and the
- * extra lines ("key=JSON\n"); waits until it listens. */
-static pid_t serve_start(const char *extra)
+/* Starts serve with the base configuration, web.listen on host:port and
+ * the extra lines ("key=JSON\n"); waits until it listens. */
+static pid_t serve_start_on(const char *host, const char *extra)
 {
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", serve_cfg, "serve",
 			 NULL };
+	char serving[64];
 	pid_t pid;
 
-	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"127.0.0.1:%d\"\n%s",
-						 port, extra), 0);
+	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"%s:%d\"\n%s",
+						 host, port, extra), 0);
 	remove(serve_log);
 	pid = harness_spawn(serve_log, argv);
 	assert_true(pid > 0);
 	serve_pid = pid;
-	assert_true(harness_wait_file_contains(serve_log, "web: serving http://127.0.0.1:", 10));
+	snprintf(serving, sizeof(serving), "web: serving http://%s:", host);
+	assert_true(harness_wait_file_contains(serve_log, serving, 10));
 	assert_true(harness_wait_port(port, 10));
 	return pid;
+}
+
+static pid_t serve_start(const char *extra)
+{
+	return serve_start_on("127.0.0.1", extra);
 }
 
 static void serve_stop(pid_t pid)
@@ -236,6 +243,100 @@ static void test_refusals(void **state)
 	serve_stop(pid);
 }
 
+/* Sends the request (printf-style) on a new connection and reads until the
+ * server closes it, waiting at most TIMEOUT_S for each piece; what came is
+ * in buf (len bytes, NUL-terminated). Fails the test when the server
+ * neither answered nor closed. */
+static void exchange_raw(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void exchange_raw(char *buf, size_t len, const char *fmt, ...)
+{
+	char text[1024];
+	int fd = harness_tcp_connect(port);
+	size_t got = 0;
+	ssize_t n = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+	while (got + 1 < len && (n = harness_recv_some(fd, buf + got, len - got - 1, TIMEOUT_S)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+	if (n != 0)
+		fail_msg("no end of the answer to:\n%.200s\ngot:\n%s", text, buf);
+}
+
+/* answer starts with status ("HTTP/1.1 413 ") and its body is body. */
+static void expect_answer(const char *answer, const char *status, const char *body)
+{
+	const char *head_end = strstr(answer, "\r\n\r\n");
+
+	if (strncmp(answer, status, strlen(status)) != 0 || !head_end ||
+	    strcmp(head_end + 4, body) != 0)
+		fail_msg("expected %s with \"%s\", got:\n%s", status, body, answer);
+}
+
+/* Bodies are not read beyond what a route takes: a Content-Length over
+ * 256 bytes gets its 413 before any of the body came, and a body for a
+ * route that takes none its answer unread; each answer closes the
+ * connection. A chunked upload is closed on the chunk that passes 256
+ * bytes (MHD takes no answer while it hands over a body). */
+static void test_body_limits(void **state)
+{
+	static const char command[] = "POST /api/devices/ball1/command HTTP/1.1\r\n"
+		"Host: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n";
+	pid_t pid = serve_start("web.commands=true\n");
+	char answer[4096], text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), command, port, port);
+	exchange_raw(answer, sizeof(answer), "%sContent-Length: 100000000\r\n\r\n", text);
+	expect_answer(answer, "HTTP/1.1 413 ",
+		      "{\"error\":\"the request body is longer than 256 bytes\"}\n");
+	exchange_raw(answer, sizeof(answer), "%sTransfer-Encoding: chunked\r\n\r\n12c\r\n%0300d\r\n",
+		     text, 0);
+	assert_string_equal(answer, "");
+
+	exchange_raw(answer, sizeof(answer), "POST /history HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+		     "Content-Length: 100\r\n\r\n", port);
+	expect_answer(answer, "HTTP/1.1 405 ", "POST not allowed here (GET or HEAD)\n");
+	exchange_raw(answer, sizeof(answer), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+		     "Content-Length: 5\r\n\r\nhello", port);
+	expect_answer(answer, "HTTP/1.1 200 ", "ok\n");
+
+	/* None went out, and serve is still there. */
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	assert_int_equal(harness_file_count(env.sub_out, "rollsense/ball1/command"), 0);
+	serve_stop(pid);
+}
+
+/* A server listening on loopback only answers nothing to a page of another
+ * name (DNS rebinding: evil.example made to resolve to 127.0.0.1 would read
+ * every page); one listening on every address stays open to reads, as the
+ * LAN it serves needs no login. */
+static void test_host_rebinding(void **state)
+{
+	char host[64];
+	pid_t pid = serve_start("");
+
+	(void)state;
+	expect_refusal("GET", "/", "Host: evil.example\r\n", 403,
+		       "the Host header is not this machine's address or name\n");
+	expect_refusal("GET", "/api/devices", "Host: evil.example:80\r\n", 403,
+		       "{\"error\":\"the Host header is not this machine's address or name\"}\n");
+	snprintf(host, sizeof(host), "Host: localhost:%d\r\n", port);
+	expect_refusal("GET", "/healthz", host, 200, "ok\n");
+	serve_stop(pid);
+
+	pid = serve_start_on("0.0.0.0", "");
+	expect_refusal("GET", "/healthz", "Host: evil.example\r\n", 200, "ok\n");
+	serve_stop(pid);
+}
+
 /* max_clients connections held open: the next one gets a 503 that says so;
  * once they close, requests are served again. */
 static void test_busy(void **state)
@@ -249,6 +350,8 @@ static void test_busy(void **state)
 		assert_true(held[i] >= 0);
 	}
 	expect_refusal("GET", "/healthz", NULL, 503, "busy: 2 clients\n");
+	expect_get("/api/devices", 503, "application/json; charset=utf-8",
+		   "{\"error\":\"busy: 2 clients\"}\n");
 	for (int i = 0; i < 2; i++)
 		close(held[i]);
 	for (int i = 0; i < 100; i++) {
@@ -377,6 +480,57 @@ static void test_events_slow_client_closed(void **state)
 	assert_true(harness_wait_file_contains(serve_log, "event clients 0, dropped slow 1;", 1));
 }
 
+/* 64 devices (ball1, whose status the demo run left retained, and 63 more)
+ * whose faults take six bytes a character in JSON: the first frames of a
+ * page that connects afterwards pass 64 KB (the queue's bound for a client
+ * falling behind), and still all of them come. */
+static void test_events_many_devices(void **state)
+{
+	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	char topic[128], payload[1400], last[128], *buf;
+	size_t got = 0, frames = 0, len = 512 * 1024;
+	pid_t pid = serve_start("");
+	int fd, w;
+
+	(void)state;
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	for (int i = 0; i < 63; i++) {
+		snprintf(topic, sizeof(topic), "rollsense/%060d%02d/reading", 0, i);
+		w = snprintf(payload, sizeof(payload), "{\"run\":\"0badcafe\",\"seq\":1,\"mono\":0.5,"
+			     "\"ts\":1763910000.5,\"pressure_kpa\":12.5,\"temperature_c\":30.5,"
+			     "\"faults\":{\"");
+		for (int k = 0; k < 60; k++)
+			w += snprintf(payload + w, sizeof(payload) - (size_t)w, "\\u0001");
+		w += snprintf(payload + w, sizeof(payload) - (size_t)w, "\":\"");
+		for (int k = 0; k < 95; k++)
+			w += snprintf(payload + w, sizeof(payload) - (size_t)w, "\\u0002");
+		snprintf(payload + w, sizeof(payload) - (size_t)w, "\"}}");
+		assert_int_equal(harness_publish(&env.broker, topic, payload, false), 0);
+	}
+	/* Time for serve to take them (a slow run only lets some come as
+	 * changes instead, and they must come all the same). */
+	harness_sleep(1.0);
+	snprintf(last, sizeof(last), "event: device\ndata: {\"device\":\"%060d62\"", 0);
+	buf = calloc(1, len);
+	assert_non_null(buf);
+	fd = harness_tcp_connect(port);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+	if (!stream_until(fd, buf, len, &got, last))
+		fail_msg("the 63rd device's frame did not come; %zu bytes came, ending:\n%s", got,
+			 got > 3000 ? buf + got - 3000 : buf);
+	close(fd);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	for (const char *p = buf; (p = strstr(p, "event: device\n")) != NULL; p++)
+		frames++;
+	assert_int_equal(frames, 64);
+	assert_non_null(strstr(buf, "data: {\"device\":\"ball1\""));
+	assert_true(got > 64 * 1024);
+	free(buf);
+	serve_stop(pid);
+	assert_true(harness_wait_file_contains(serve_log, "dropped slow 0;", 1));
+}
+
 static void test_commands(void **state)
 {
 	char origin[96], by_name[128], path[] = "/api/devices/ball1/command";
@@ -427,20 +581,34 @@ static void test_commands(void **state)
 	serve_stop(pid);
 }
 
+/* path's size in bytes; -1 when it is not there. */
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
 /* serve opens the database read-only: after pages were served the file's
- * size and modification time are the same; without a database it says
- * what to do and exits 1. */
+ * size and modification time are the same, its write-ahead log (where
+ * SQLite's writes land first) did not grow and no rollback journal came;
+ * without a database it says what to do and exits 1. */
 static void test_readonly_database(void **state)
 {
 	char *argv[] = { (char *)harness_bin("rollsense-collector"), "--config", serve_cfg, "serve",
 			 NULL };
 	struct stat before, after;
-	char path[64], want[400];
+	char path[64], want[400], wal[320], journal[320];
+	long long wal_before, journal_before, wal_after;
 	char *log;
 	pid_t pid;
 
 	(void)state;
+	snprintf(wal, sizeof(wal), "%s-wal", env.db);
+	snprintf(journal, sizeof(journal), "%s-journal", env.db);
 	assert_int_equal(stat(env.db, &before), 0);
+	wal_before = file_size(wal);
+	journal_before = file_size(journal);
 	pid = serve_start("");
 	snprintf(path, sizeof(path), "/sessions/%ld", session_id);
 	expect_get(path, 200, "text/html; charset=utf-8", "<svg");
@@ -450,6 +618,12 @@ static void test_readonly_database(void **state)
 	assert_int_equal(after.st_size, before.st_size);
 	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
 	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	/* A reader may leave an empty -wal behind; a writer's pages make it grow. */
+	wal_after = file_size(wal);
+	if (wal_after > (wal_before > 0 ? wal_before : 0))
+		fail_msg("%s grew from %lld to %lld bytes", wal, wal_before, wal_after);
+	if (journal_before < 0 && file_size(journal) >= 0)
+		fail_msg("%s appeared", journal);
 
 	assert_int_equal(harness_write_config_to(&env, serve_cfg, "web.listen=\"127.0.0.1:%d\"\n"
 						 "collector.database=\"none.db\"\n", port), 0);
@@ -469,10 +643,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_pages_and_api, serve_teardown),
 		cmocka_unit_test_teardown(test_refusals, serve_teardown),
+		cmocka_unit_test_teardown(test_body_limits, serve_teardown),
+		cmocka_unit_test_teardown(test_host_rebinding, serve_teardown),
 		cmocka_unit_test_teardown(test_busy, serve_teardown),
 		cmocka_unit_test_teardown(test_slow_client, serve_teardown),
 		cmocka_unit_test_teardown(test_events, serve_teardown),
 		cmocka_unit_test_teardown(test_events_slow_client_closed, serve_teardown),
+		cmocka_unit_test_teardown(test_events_many_devices, serve_teardown),
 		cmocka_unit_test_teardown(test_commands, serve_teardown),
 		cmocka_unit_test_teardown(test_readonly_database, serve_teardown),
 	};
