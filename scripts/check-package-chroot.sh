@@ -435,6 +435,7 @@ left=""
 for f in /usr/bin/rollsense-sensord /usr/bin/rollsense-collector $UNITS \
 	/etc/systemd/system/multi-user.target.wants/rollsense-sensord.service \
 	/etc/systemd/system/multi-user.target.wants/rollsense-collector.service \
+	/etc/systemd/system/multi-user.target.wants/rollsense-web.service \
 	/etc/rollsense/rollsense.json.example; do
 	[ ! -e "$ROOT$f" ] && [ ! -L "$ROOT$f" ] || left="$left $f"
 done

@@ -284,6 +284,7 @@ static void test_live_page(void **state)
 	/* The pressure the bar's number shows: the hold's 15 kPa, give or
 	 * take the noise. */
 	card = strstr(dom, "<section class=\"card\" id=\"device-ball1\"");
+	assert_non_null(card);
 	kpa = strstr(card, "<div class=\"kpa\">");
 	assert_non_null(kpa);
 	assert_in_range(lround(strtod(kpa + strlen("<div class=\"kpa\">"), NULL)), 14, 16);
