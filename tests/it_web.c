@@ -210,7 +210,8 @@ static void test_refusals(void **state)
 	expect_refusal("GET", "/api/sessions?devise=ball1", NULL, 400,
 		       "{\"error\":\"unknown argument \\\"devise\\\" (known: device, since, until)\"}\n");
 	expect_refusal("DELETE", "/sessions", NULL, 405,
-		       "method \"DELETE\" not allowed (GET, HEAD or POST)\n");
+		       "method \"DELETE\" not allowed here (GET or HEAD)\n");
+	expect_refusal("PUT", "/nowhere", NULL, 404, "no page \"/nowhere\"\n");
 
 	request("POST", "/history", NULL, "x", &r);
 	assert_int_equal(r.status, 405);
