@@ -321,16 +321,31 @@ static void test_body_limits(void **state)
  * LAN it serves needs no login. */
 static void test_host_rebinding(void **state)
 {
-	char host[64];
-	pid_t pid = serve_start("");
+	static const char refused[] = " is not a name of this machine (add it to web.hosts)\n";
+	static const char *const ours[] = { "Host: [::1]:%d\r\n", "Host: [::1]\r\n",
+					    "Host: localhost.\r\n", "Host: LOCALHOST:%d\r\n",
+					    "Host: 127.0.0.1.\r\n", "Host: pi.lan\r\n",
+					    "Host: PI.Lan.:%d\r\n", "Host: pi.fritz.box:%d\r\n" };
+	static const char *const foreign[] = { "[evil]x", "[::1]x", "[::1]:80x", "[evil]",
+					       "pi.lan.evil.example", "localhost..", "pi.lan:x" };
+	char host[64], want[128];
+	pid_t pid = serve_start("web.hosts=[\"pi.lan\",\"pi.fritz.box.\"]\n");
 
 	(void)state;
 	expect_refusal("GET", "/", "Host: evil.example\r\n", 403,
-		       "the Host header is not this machine's address or name\n");
+		       "Host \"evil.example\" is not a name of this machine (add it to web.hosts)\n");
 	expect_refusal("GET", "/api/devices", "Host: evil.example:80\r\n", 403,
-		       "{\"error\":\"the Host header is not this machine's address or name\"}\n");
-	snprintf(host, sizeof(host), "Host: localhost:%d\r\n", port);
-	expect_refusal("GET", "/healthz", host, 200, "ok\n");
+		       "{\"error\":\"Host \\\"evil.example:80\\\" is not a name of this machine (add it "
+		       "to web.hosts)\"}\n");
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		snprintf(host, sizeof(host), "Host: %s\r\n", foreign[i]);
+		snprintf(want, sizeof(want), "Host \"%s\"%s", foreign[i], refused);
+		expect_refusal("GET", "/healthz", host, 403, want);
+	}
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		snprintf(host, sizeof(host), ours[i], port);
+		expect_refusal("GET", "/healthz", host, 200, "ok\n");
+	}
 	serve_stop(pid);
 
 	pid = serve_start_on("0.0.0.0", "");
@@ -610,8 +625,8 @@ static void test_commands(void **state)
 	 * machine, is same-origin to the browser; its Host gives it away. */
 	request("POST", path, "Host: evil.example\r\nOrigin: http://evil.example\r\n", "tare", &r);
 	assert_int_equal(r.status, 403);
-	assert_string_equal(r.body, "{\"error\":\"the Host header is not this machine's address "
-			    "or name\"}\n");
+	assert_string_equal(r.body, "{\"error\":\"Host \\\"evil.example\\\" is not a name of this "
+			    "machine (add it to web.hosts)\"}\n");
 	harness_http_reply_free(&r);
 	request("POST", path, NULL, "tare", &r);	/* neither Origin nor Referer */
 	assert_int_equal(r.status, 403);
@@ -635,6 +650,23 @@ static void test_commands(void **state)
 	assert_string_equal(r.body, "{\"sent\":\"tare sent to ball1\"}\n");
 	harness_http_reply_free(&r);
 	assert_true(harness_wait_file_count(env.sub_out, "rollsense/ball1/command tare\n", 2, 10));
+	serve_stop(pid);
+
+	/* On the LAN reads need no Host of ours, but the command does: it
+	 * checks the Host itself. */
+	pid = serve_start_on("0.0.0.0", "web.commands=true\nweb.hosts=[\"pi.lan\"]\n");
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	request("POST", path, "Host: evil.example\r\nOrigin: http://evil.example\r\n", "tare", &r);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(r.body, "{\"error\":\"Host \\\"evil.example\\\" is not a name of this "
+			    "machine (add it to web.hosts)\"}\n");
+	harness_http_reply_free(&r);
+	snprintf(by_name, sizeof(by_name), "Host: pi.lan:%d\r\nOrigin: http://pi.lan:%d\r\n", port,
+		 port);
+	request("POST", path, by_name, "tare", &r);
+	assert_int_equal(r.status, 202);
+	harness_http_reply_free(&r);
+	assert_true(harness_wait_file_count(env.sub_out, "rollsense/ball1/command tare\n", 3, 10));
 	serve_stop(pid);
 }
 
