@@ -1,10 +1,11 @@
 /* Integration: the real `rollsense-collector serve` on a free loopback port,
  * over a database the real collector wrote from the demo session (played by
  * the real sensord at 40 times its speed) and a real mosquitto: each page
- * and API answer, the refusals with their messages, max_clients' 503, a slow
- * client timed out, /events carrying a reading published with
- * mosquitto_pub, the tare command's guards and its MQTT message, and that
- * serve never writes the database. */
+ * and API answer, the refusals with their messages, the Host rule (with
+ * web.hosts), max_clients' 503, a slow client timed out, /events carrying a
+ * reading published with mosquitto_pub, event clients that fall behind
+ * closed (one that never reads again too), the tare command's guards and
+ * its MQTT message, and that serve never writes the database. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
