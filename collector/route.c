@@ -221,11 +221,6 @@ int route_parse(const char *method, const char *path, const struct route_arg *ar
 	if (msg && msg_len > 0)
 		msg[0] = '\0';
 	*out = (struct route){ .since_ts = 0, .until_ts = INFINITY };
-	if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-			strcmp(method, "POST") != 0))
-		return refuse(405, msg, msg_len, "method %s not allowed (GET, HEAD or POST)",
-			      shown(method ? method : "", buf));
-	post = strcmp(method, "POST") == 0;
 	if (!path || path[0] != '/')
 		return refuse(400, msg, msg_len, "the path must start with \"/\"");
 	if (strlen(path) > ROUTE_PATH_MAX)
@@ -236,6 +231,13 @@ int route_parse(const char *method, const char *path, const struct route_arg *ar
 	if (!r)
 		return 404;
 	out->kind = r->kind;
+	/* The path first: a method no route takes is a 405 only where a
+	 * page is (with an Allow header for that page). */
+	if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+			strcmp(method, "POST") != 0))
+		return refuse(405, msg, msg_len, "method %s not allowed here (%s)",
+			      shown(method ? method : "", buf), r->post ? "POST only" : "GET or HEAD");
+	post = strcmp(method, "POST") == 0;
 	if (post != r->post)
 		return refuse(405, msg, msg_len, "%s not allowed here (%s)", method,
 			      r->post ? "POST only" : "GET or HEAD");

@@ -39,8 +39,9 @@ struct route {
 	bool raw;		/* ?raw=1: every reading, not the downsampled curve */
 };
 
-/* Parses a request. method is "GET", "HEAD" or "POST" (others: 405); path
- * starts with "/". since/until take what `report --since` takes (a date,
+/* Parses a request. method is "GET", "HEAD" or "POST" (others: 405 on a
+ * path that is a page, 404 on one that is not); path starts with "/".
+ * since/until take what `report --since` takes (a date,
  * "YYYY-MM-DD HH:MM" local time, or Unix seconds). Returns 200 with *out
  * filled, or the HTTP status to answer (400 bad argument, 404 unknown path
  * or id, 405 method, 414 path too long) with msg holding one short line for

@@ -31,7 +31,7 @@
 #define TYPE_HTML "text/html; charset=utf-8"
 #define TYPE_JSON "application/json; charset=utf-8"
 
-#define HOST_REFUSED "the Host header is not this machine's address or name"
+#define HOST_SHOWN_MAX 64	/* of a refused Host, the bytes its 403 shows */
 
 struct serve {
 	const struct rs_config *cfg;
@@ -84,36 +84,89 @@ static bool same_origin(const struct web_request *req)
 	       (req->origin == NULL || *end == '\0');
 }
 
-/* Whether the Host header names this machine: an IP address, "localhost",
- * or the machine's own name (bare or with ".local", as mDNS gives it). A
- * page from a name of someone else's (DNS rebinding: evil.example made to
- * resolve to this Pi) is its own origin to the browser and passes the check
- * above; the name it must send in Host gives it away. */
-static bool host_is_ours(const char *host)
+/* ":PORT" (digits), or nothing. */
+static bool port_rest(const char *p)
 {
-	char name[256], self[256];
-	const char *colon;
+	return *p == '\0' || (p[0] == ':' && p[1] != '\0' && strspn(p + 1, "0123456789") == strlen(p + 1));
+}
+
+/* name (without its trailing dot) is known, a name of ours that may end
+ * in one: the same DNS name, case aside. */
+static bool name_is(const char *name, const char *known)
+{
+	size_t n = strlen(known);
+
+	if (n > 0 && known[n - 1] == '.')
+		n--;
+	return strlen(name) == n && strncasecmp(name, known, n) == 0;
+}
+
+/* Whether the Host header names this machine: an IPv4 or IPv6 address
+ * ("[::1]"), "localhost", the machine's own name (bare or with ".local",
+ * as mDNS gives it), or one of web.hosts; case and one trailing dot aside,
+ * the port ignored. A page from a name of someone else's (DNS rebinding:
+ * evil.example made to resolve to this Pi) is its own origin to the browser
+ * and passes the check above; the name it must send in Host gives it away. */
+static bool host_is_ours(const char *host, const struct config_hosts *hosts)
+{
+	char name[CONFIG_HOST_NAME_MAX + 2], self[256], self_local[270];
+	const char *end;
 	size_t n;
 	struct in_addr v4;
+	struct in6_addr v6;
 
 	if (!host || !*host)
 		return false;
-	if (host[0] == '[')
-		return strchr(host, ']') != NULL;	/* an IPv6 address */
-	colon = strrchr(host, ':');
-	n = colon ? (size_t)(colon - host) : strlen(host);
-	if (n == 0 || n >= sizeof(name))
+	if (host[0] == '[') {
+		end = strchr(host, ']');
+		if (!end || !port_rest(end + 1))
+			return false;
+		n = (size_t)(end - host - 1);
+		if (n == 0 || n >= sizeof(name))
+			return false;
+		memcpy(name, host + 1, n);
+		name[n] = '\0';
+		return inet_pton(AF_INET6, name, &v6) == 1;
+	}
+	n = strcspn(host, ":");
+	if (n == 0 || n >= sizeof(name) || !port_rest(host + n))
+		return false;
+	if (host[n - 1] == '.' && --n == 0)	/* "pi.lan." is the same name, absolute */
 		return false;
 	memcpy(name, host, n);
 	name[n] = '\0';
-	if (inet_pton(AF_INET, name, &v4) == 1 || strcasecmp(name, "localhost") == 0)
+	if (inet_pton(AF_INET, name, &v4) == 1 || name_is(name, "localhost"))
 		return true;
+	for (size_t i = 0; i < hosts->n; i++)
+		if (name_is(name, hosts->name[i]))
+			return true;
 	if (gethostname(self, sizeof(self)) != 0)
 		return false;
 	self[sizeof(self) - 1] = '\0';
-	n = strlen(self);
-	return strncasecmp(name, self, n) == 0 &&
-	       (name[n] == '\0' || strcasecmp(name + n, ".local") == 0);
+	snprintf(self_local, sizeof(self_local), "%s.local", self);
+	return name_is(name, self) || name_is(name, self_local);
+}
+
+/* The 403 for a Host that is not ours: it names the Host (at most
+ * HOST_SHOWN_MAX bytes, anything but printable ASCII as '?') and the key
+ * that would make it ours. */
+static void host_refuse(struct web_reply *reply, const struct web_request *req)
+{
+	char shown[HOST_SHOWN_MAX + 4], msg[HOST_SHOWN_MAX + 96];
+	size_t n = 0;
+
+	if (!req->host) {
+		reply_error(reply, req->path, 403, "the request has no Host header");
+		return;
+	}
+	for (const char *p = req->host; *p != '\0' && n < HOST_SHOWN_MAX; p++)
+		shown[n++] = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' ? *p : '?';
+	shown[n] = '\0';
+	if (strlen(req->host) > HOST_SHOWN_MAX)
+		strcat(shown, "...");
+	snprintf(msg, sizeof(msg), "Host \"%s\" is not a name of this machine (add it to web.hosts)",
+		 shown);
+	reply_error(reply, req->path, 403, msg);
 }
 
 /* Whether web.listen's host is a loopback address (127.0.0.0/8, ::1) or
@@ -192,8 +245,8 @@ static void command(struct serve *s, const struct web_request *req, const struct
 		reply_error(reply, req->path, 403, "cross-origin request refused");
 		return;
 	}
-	if (!host_is_ours(req->host)) {
-		reply_error(reply, req->path, 403, HOST_REFUSED);
+	if (!host_is_ours(req->host, &s->cfg->web.hosts)) {
+		host_refuse(reply, req);
 		return;
 	}
 	if (!command_take(req->body, cmd, sizeof(cmd)) || strcmp(cmd, "tare") != 0) {
@@ -230,8 +283,8 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 	 * page of a name made to resolve to 127.0.0.1 (DNS rebinding) could
 	 * read every answer; its Host gives it away. On the LAN reads stay
 	 * open (no login: docs/security.md). */
-	if (s->loopback_only && !host_is_ours(req->host)) {
-		reply_error(reply, req->path, 403, HOST_REFUSED);
+	if (s->loopback_only && !host_is_ours(req->host, &s->cfg->web.hosts)) {
+		host_refuse(reply, req);
 		return;
 	}
 	/* Longer than any route takes (the command, the only one with a

@@ -1277,18 +1277,31 @@ int store_session_get(struct store *st, int64_t id, struct store_session *out,
 }
 
 /* The seq of run_id's first reading with mono >= mono_s, into *seq (one
- * past the last seq when there is none). The readings have no index on
- * mono, and a run of weeks holds millions: but sensord numbers a run's
- * readings in the order it takes them, on a monotonic clock, so mono grows
- * with seq, and a binary search over seq, each step one primary-key lookup,
- * finds it in about 25 steps without reading the run. 0 or -1. */
+ * past the last seq when there is none, 0 in a run without readings). The
+ * readings have no index on mono, and a run of weeks holds millions: but
+ * sensord numbers a run's readings in the order it takes them, on a
+ * monotonic clock, so mono grows with seq, and a binary search over seq,
+ * each step one primary-key lookup, finds it in about 25 steps without
+ * reading the run. 0 or -1. */
 static int seq_at_mono(struct store *st, int64_t run_id, double mono_s, uint64_t *seq)
 {
 	sqlite3_stmt *s = st->stmt[STMT_READING_FROM_SEQ];
-	uint64_t lo = 0, hi = 0, at;
+	uint64_t lo, hi = 0, at;
 	double mono;
 	int rc;
 
+	/* The first reading is looked at before the search, whose lower bound
+	 * is a seq seen: a run may start at seq 0. */
+	if (BIND(st, s, "binding a reading's seq", P_INT(run_id), P_U64(0)) < 0)
+		return -1;
+	rc = ROW(st, s, false, "finding a run's first reading", C_U64(&at), C_DOUBLE(&mono));
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || mono >= mono_s) {
+		*seq = 0;
+		return 0;
+	}
+	lo = at;
 	/* Every stored seq <= lo has mono < mono_s; every one >= hi has mono >= mono_s. */
 	if (BIND(st, st->stmt[STMT_READING_MAX_SEQ], "binding a run id", P_INT(run_id)) < 0 ||
 	    ROW(st, st->stmt[STMT_READING_MAX_SEQ], true, "finding a run's last reading",

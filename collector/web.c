@@ -6,7 +6,9 @@
  * Event clients (Server-Sent Events) are responses of unknown length whose
  * reader takes text from the client's own queue. An empty queue suspends
  * the connection (MHD then leaves it alone: no busy loop, no timeout);
- * web_server_broadcast() appends to every queue and resumes. */
+ * web_server_broadcast() appends to every queue and resumes. A client that
+ * falls behind gets web.timeout_s back, so that one which stopped reading,
+ * its socket full, is closed too. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -46,6 +48,7 @@ struct web_server {
 	web_handler_fn handler;
 	void *ctx;
 	unsigned max_clients;
+	unsigned timeout_s;		/* web.timeout_s: also a dropped event client's */
 	unsigned connections;
 	bool stopping;
 	struct sse_client *clients;
@@ -189,7 +192,12 @@ static void sse_drop(struct sse_client *c)
 	if (!c->dropped) {
 		c->dropped = true;
 		c->srv->stats.sse_dropped++;
-		log_info("web: an event client fell %zu bytes behind: closed", c->len - c->off);
+		log_info("web: an event client fell %zu bytes behind: closing it", c->len - c->off);
+		/* A client that stopped reading leaves its socket full: MHD then
+		 * waits for room to write and never calls the reader that would
+		 * end the stream. The idle timeout, off for event clients, makes
+		 * MHD close it. */
+		MHD_set_connection_option(c->conn, MHD_CONNECTION_OPTION_TIMEOUT, c->srv->timeout_s);
 	}
 	sse_resume(c);
 }
@@ -220,6 +228,8 @@ static void sse_free(void *cls)
 {
 	struct sse_client *c = cls;
 
+	if (c->dropped)
+		log_info("web: an event client that fell behind is closed");
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -501,6 +511,7 @@ struct web_server *web_server_new(const struct web_cfg *cfg, web_handler_fn hand
 	srv->handler = handler;
 	srv->ctx = ctx;
 	srv->max_clients = cfg->max_clients;
+	srv->timeout_s = cfg->timeout_s;
 	flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	/* "[::]" takes IPv4 too, as a home user listening on "any" expects. */
 	if (ai->ai_family == AF_INET6)

@@ -1251,12 +1251,43 @@ static int listen_check(struct parse_ctx *ctx, const char *path, const char *lis
 	return 0;
 }
 
+/* web.hosts: a list of DNS names (letters, digits, '-' and '.'). */
+static int hosts_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
+{
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789-.";
+	struct config_hosts *h = &((struct web_cfg *)base)->hosts;
+	char ipath[KEY_PATH_MAX];
+	char shown[SHOW_BUF];
+	const cJSON *e;
+
+	memset(h, 0, sizeof(*h));
+	if (!cJSON_IsArray(item))
+		return fail(ctx, path, "expected an array of host names, like [\"pi.lan\"]");
+	cJSON_ArrayForEach(e, item) {
+		size_t n;
+
+		key_index(ipath, sizeof(ipath), path, h->n);
+		if (h->n == CONFIG_WEB_HOSTS_MAX)
+			return fail(ctx, ipath, "more than %d names", CONFIG_WEB_HOSTS_MAX);
+		if (!cJSON_IsString(e) || e->valuestring == NULL)
+			return fail(ctx, ipath, "expected a string");
+		n = strlen(e->valuestring);
+		if (n == 0 || n > CONFIG_HOST_NAME_MAX || strspn(e->valuestring, name_chars) != n)
+			return fail(ctx, ipath, "%s is not a host name (letters, digits, '-' and '.', "
+				    "at most %d)", show(e->valuestring, shown), CONFIG_HOST_NAME_MAX);
+		memcpy(h->name[h->n++], e->valuestring, n + 1);
+	}
+	return 0;
+}
+
 /* Read by `rollsense-collector serve` when it starts. */
 static const struct config_key web_keys[] = {
 	ROW(struct web_cfg, listen, KEY_STRING, .def_str = "127.0.0.1:8480", .check = listen_check),
 	ROW(struct web_cfg, max_clients, KEY_UNSIGNED, RANGE(1, 1024), .def = 32),
 	ROW(struct web_cfg, timeout_s, KEY_UNSIGNED, RANGE(1, 3600), .def = 30),
 	ROW(struct web_cfg, commands, KEY_BOOL, .def = false),
+	ROW(struct web_cfg, hosts, KEY_CUSTOM, .parse = hosts_parse),
 };
 static const struct config_section web_section = { TABLE(web_keys), NULL, CONFIG_COLLECTOR };
 

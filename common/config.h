@@ -132,12 +132,24 @@ struct collector_cfg {
 					 * the readings in it count as missing; default 300 */
 };
 
+#define CONFIG_WEB_HOSTS_MAX 16
+#define CONFIG_HOST_NAME_MAX 253	/* a DNS name's length at most (RFC 1035's 255 on the wire) */
+
+/* web.hosts: names besides its own the machine is reached by. */
+struct config_hosts {
+	size_t n;
+	char name[CONFIG_WEB_HOSTS_MAX][CONFIG_HOST_NAME_MAX + 1];	/* "pi.lan": letters,
+					 * digits, '-' and '.'; as written (case, a trailing dot) */
+};
+
 /* "web": what `rollsense-collector serve` listens on and allows. */
 struct web_cfg {
 	char listen[128];		/* "HOST:PORT", "[IPv6]:PORT"; "127.0.0.1:8480" */
 	unsigned max_clients;		/* 1..1024, default 32: more connections get a 503 */
 	unsigned timeout_s;		/* 1..3600, default 30: an idle or slow client is closed */
 	bool commands;			/* false: the page may not send commands (tare) */
+	struct config_hosts hosts;	/* default none: only addresses, "localhost" and the
+					 * machine's own name (bare and NAME.local) are its names */
 };
 
 struct rs_config {

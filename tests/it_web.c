@@ -1,10 +1,11 @@
 /* Integration: the real `rollsense-collector serve` on a free loopback port,
  * over a database the real collector wrote from the demo session (played by
  * the real sensord at 40 times its speed) and a real mosquitto: each page
- * and API answer, the refusals with their messages, max_clients' 503, a slow
- * client timed out, /events carrying a reading published with
- * mosquitto_pub, the tare command's guards and its MQTT message, and that
- * serve never writes the database. */
+ * and API answer, the refusals with their messages, the Host rule (with
+ * web.hosts), max_clients' 503, a slow client timed out, /events carrying a
+ * reading published with mosquitto_pub, event clients that fall behind
+ * closed (one that never reads again too), the tare command's guards and
+ * its MQTT message, and that serve never writes the database. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -210,7 +211,8 @@ static void test_refusals(void **state)
 	expect_refusal("GET", "/api/sessions?devise=ball1", NULL, 400,
 		       "{\"error\":\"unknown argument \\\"devise\\\" (known: device, since, until)\"}\n");
 	expect_refusal("DELETE", "/sessions", NULL, 405,
-		       "method \"DELETE\" not allowed (GET, HEAD or POST)\n");
+		       "method \"DELETE\" not allowed here (GET or HEAD)\n");
+	expect_refusal("PUT", "/nowhere", NULL, 404, "no page \"/nowhere\"\n");
 
 	request("POST", "/history", NULL, "x", &r);
 	assert_int_equal(r.status, 405);
@@ -320,16 +322,31 @@ static void test_body_limits(void **state)
  * LAN it serves needs no login. */
 static void test_host_rebinding(void **state)
 {
-	char host[64];
-	pid_t pid = serve_start("");
+	static const char refused[] = " is not a name of this machine (add it to web.hosts)\n";
+	static const char *const ours[] = { "Host: [::1]:%d\r\n", "Host: [::1]\r\n",
+					    "Host: localhost.\r\n", "Host: LOCALHOST:%d\r\n",
+					    "Host: 127.0.0.1.\r\n", "Host: pi.lan\r\n",
+					    "Host: PI.Lan.:%d\r\n", "Host: pi.fritz.box:%d\r\n" };
+	static const char *const foreign[] = { "[evil]x", "[::1]x", "[::1]:80x", "[evil]",
+					       "pi.lan.evil.example", "localhost..", "pi.lan:x" };
+	char host[64], want[128];
+	pid_t pid = serve_start("web.hosts=[\"pi.lan\",\"pi.fritz.box.\"]\n");
 
 	(void)state;
 	expect_refusal("GET", "/", "Host: evil.example\r\n", 403,
-		       "the Host header is not this machine's address or name\n");
+		       "Host \"evil.example\" is not a name of this machine (add it to web.hosts)\n");
 	expect_refusal("GET", "/api/devices", "Host: evil.example:80\r\n", 403,
-		       "{\"error\":\"the Host header is not this machine's address or name\"}\n");
-	snprintf(host, sizeof(host), "Host: localhost:%d\r\n", port);
-	expect_refusal("GET", "/healthz", host, 200, "ok\n");
+		       "{\"error\":\"Host \\\"evil.example:80\\\" is not a name of this machine (add it "
+		       "to web.hosts)\"}\n");
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		snprintf(host, sizeof(host), "Host: %s\r\n", foreign[i]);
+		snprintf(want, sizeof(want), "Host \"%s\"%s", foreign[i], refused);
+		expect_refusal("GET", "/healthz", host, 403, want);
+	}
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		snprintf(host, sizeof(host), ours[i], port);
+		expect_refusal("GET", "/healthz", host, 200, "ok\n");
+	}
 	serve_stop(pid);
 
 	pid = serve_start_on("0.0.0.0", "");
@@ -436,46 +453,102 @@ static void test_events(void **state)
 	serve_stop(pid);
 }
 
-/* An event client that stops reading is closed once more than 64 KB wait
- * for it, and counted; serve goes on. Its receive buffer is made small, and
- * 20,000 readings (some 4 MB of frames) pass whatever the kernel buffers. */
-static void test_events_slow_client_closed(void **state)
+/* Publishes readings of ball7 in run (a run of its own for each call:
+ * serve passes on no reading it has seen) through one mosquitto_pub, in
+ * batches of batch readings 10 ms apart, until serve says an event client
+ * fell behind; fails the test when 60,000 readings (some 12 MB of frames,
+ * more than any kernel buffers) did not make it. Small batches let serve
+ * write all it can between them, so that the client's socket is full
+ * before its queue is. */
+static void flood_until_behind(const char *run, unsigned batch)
+{
+	char cmd[300];
+	FILE *pub;
+
+	snprintf(cmd, sizeof(cmd), "mosquitto_pub -h 127.0.0.1 -p %d -t rollsense/ball7/reading -l",
+		 env.broker.port);
+	pub = popen(cmd, "w");
+	assert_non_null(pub);
+	for (unsigned seq = 1; seq <= 60000; seq++) {
+		fprintf(pub, "{\"run\":\"%s\",\"seq\":%u,\"mono\":%.1f,\"ts\":%.1f,"
+			"\"pressure_kpa\":%u.5,\"temperature_c\":30.5}\n", run, seq, seq * 0.1,
+			1763910000.0 + seq * 0.1, seq % 40);
+		if (seq % batch == 0) {
+			fflush(pub);
+			harness_sleep(0.01);
+			if (harness_file_count(serve_log, "web: an event client fell") > 0)
+				break;
+		}
+	}
+	assert_int_equal(pclose(pub), 0);
+	if (!harness_wait_file_contains(serve_log, "web: an event client fell", 30))
+		fail_msg("serve did not say an event client fell behind:\n%s",
+			 harness_read_file(serve_log));
+}
+
+/* An /events connection whose receive buffer is small (4 KB), so that it
+ * fills soon when nothing reads it; its headers are read. Tried again while
+ * serve still counts harness_wait_port's probe (web.max_clients=1). */
+static int events_connect_small(void)
 {
 	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-	char lines[300], cmd[700], pub_log[300], buf[65536];
-	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	int small = 4096, fd;
+	int small = 4096, fd = -1;
+
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	for (int i = 0; i < 100; i++) {
+		char buf[4096] = "";
+		size_t got = 0;
+
+		fd = harness_tcp_connect(port);
+		assert_true(fd >= 0);
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+		assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL),
+				 (ssize_t)(sizeof(get) - 1));
+		assert_true(stream_until(fd, buf, sizeof(buf), &got, "\r\n\r\n"));
+		if (strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0)
+			return fd;
+		close(fd);
+		harness_sleep(0.05);
+	}
+	fail_msg("/events stayed busy");
+	return -1;
+}
+
+/* An event client that stops reading is closed once more than 64 KB wait
+ * for it, and counted; serve goes on. */
+static void test_events_slow_client_closed(void **state)
+{
+	char buf[65536];
 	pid_t pid = serve_start("");
-	FILE *f;
+	int fd = events_connect_small();
 	ssize_t n;
 
 	(void)state;
-	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
-	fd = harness_tcp_connect(port);
-	assert_true(fd >= 0);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
-	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
-
-	harness_env_path(&env, "readings.txt", lines, sizeof(lines));
-	harness_env_path(&env, "pub.log", pub_log, sizeof(pub_log));
-	f = fopen(lines, "w");
-	assert_non_null(f);
-	for (unsigned seq = 1; seq <= 20000; seq++)
-		fprintf(f, "{\"run\":\"0badcafe\",\"seq\":%u,\"mono\":%.1f,\"ts\":%.1f,"
-			"\"pressure_kpa\":%u.5,\"temperature_c\":30.5}\n", seq, seq * 0.1,
-			1763910000.0 + seq * 0.1, seq % 40);
-	assert_int_equal(fclose(f), 0);
-	snprintf(cmd, sizeof(cmd), "mosquitto_pub -h 127.0.0.1 -p %d -t rollsense/ball7/reading -l < %s",
-		 env.broker.port, lines);
-	assert_int_equal(harness_run(pub_log, argv, 60), 0);
-	assert_true(harness_wait_file_contains(serve_log, "web: an event client fell", 30));
-
+	flood_until_behind("0badcafe", 20000);
 	/* What was sent before arrives, then the end of the stream. */
 	while ((n = harness_recv_some(fd, buf, sizeof(buf), TIMEOUT_S)) > 0)
 		;
 	assert_int_equal(n, 0);
 	close(fd);
 	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	serve_stop(pid);
+	assert_true(harness_wait_file_contains(serve_log, "event clients 0, dropped slow 1;", 1));
+}
+
+/* A client that fell behind and never reads again holds a full socket, to
+ * which nothing can be written: web.timeout_s (1 s here) closes it all the
+ * same, and its place (the only one, web.max_clients=1) is free again. */
+static void test_events_stalled_client_timed_out(void **state)
+{
+	pid_t pid = serve_start("web.max_clients=1\nweb.timeout_s=1\n");
+	int fd = events_connect_small();
+
+	(void)state;
+	flood_until_behind("0badcaff", 20);
+	assert_true(harness_wait_file_contains(serve_log,
+		"web: an event client that fell behind is closed", 5));
+	expect_get("/healthz", 200, "text/plain; charset=utf-8", "ok\n");
+	close(fd);
 	serve_stop(pid);
 	assert_true(harness_wait_file_contains(serve_log, "event clients 0, dropped slow 1;", 1));
 }
@@ -507,12 +580,21 @@ static void test_events_many_devices(void **state)
 		snprintf(payload + w, sizeof(payload) - (size_t)w, "\"}}");
 		assert_int_equal(harness_publish(&env.broker, topic, payload, false), 0);
 	}
-	/* Time for serve to take them (a slow run only lets some come as
-	 * changes instead, and they must come all the same). */
-	harness_sleep(1.0);
 	snprintf(last, sizeof(last), "event: device\ndata: {\"device\":\"%060d62\"", 0);
 	buf = calloc(1, len);
 	assert_non_null(buf);
+	/* serve took them all once a page sees the last one published, in its
+	 * first frames or as a change after them (however slow the run). */
+	fd = harness_tcp_connect(port);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+	if (!stream_until(fd, buf, len, &got, last))
+		fail_msg("serve did not pass on the 63rd device; %zu bytes came", got);
+	close(fd);
+	memset(buf, 0, len);
+	got = 0;
+
+	/* Now a page's first frames hold every device. */
 	fd = harness_tcp_connect(port);
 	assert_true(fd >= 0);
 	assert_int_equal(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
@@ -553,8 +635,8 @@ static void test_commands(void **state)
 	 * machine, is same-origin to the browser; its Host gives it away. */
 	request("POST", path, "Host: evil.example\r\nOrigin: http://evil.example\r\n", "tare", &r);
 	assert_int_equal(r.status, 403);
-	assert_string_equal(r.body, "{\"error\":\"the Host header is not this machine's address "
-			    "or name\"}\n");
+	assert_string_equal(r.body, "{\"error\":\"Host \\\"evil.example\\\" is not a name of this "
+			    "machine (add it to web.hosts)\"}\n");
 	harness_http_reply_free(&r);
 	request("POST", path, NULL, "tare", &r);	/* neither Origin nor Referer */
 	assert_int_equal(r.status, 403);
@@ -578,6 +660,23 @@ static void test_commands(void **state)
 	assert_string_equal(r.body, "{\"sent\":\"tare sent to ball1\"}\n");
 	harness_http_reply_free(&r);
 	assert_true(harness_wait_file_count(env.sub_out, "rollsense/ball1/command tare\n", 2, 10));
+	serve_stop(pid);
+
+	/* On the LAN reads need no Host of ours, but the command does: it
+	 * checks the Host itself. */
+	pid = serve_start_on("0.0.0.0", "web.commands=true\nweb.hosts=[\"pi.lan\"]\n");
+	assert_true(harness_wait_file_contains(serve_log, "mqtt: connected", 10));
+	request("POST", path, "Host: evil.example\r\nOrigin: http://evil.example\r\n", "tare", &r);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(r.body, "{\"error\":\"Host \\\"evil.example\\\" is not a name of this "
+			    "machine (add it to web.hosts)\"}\n");
+	harness_http_reply_free(&r);
+	snprintf(by_name, sizeof(by_name), "Host: pi.lan:%d\r\nOrigin: http://pi.lan:%d\r\n", port,
+		 port);
+	request("POST", path, by_name, "tare", &r);
+	assert_int_equal(r.status, 202);
+	harness_http_reply_free(&r);
+	assert_true(harness_wait_file_count(env.sub_out, "rollsense/ball1/command tare\n", 3, 10));
 	serve_stop(pid);
 }
 
@@ -649,6 +748,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_slow_client, serve_teardown),
 		cmocka_unit_test_teardown(test_events, serve_teardown),
 		cmocka_unit_test_teardown(test_events_slow_client_closed, serve_teardown),
+		cmocka_unit_test_teardown(test_events_stalled_client_timed_out, serve_teardown),
 		cmocka_unit_test_teardown(test_events_many_devices, serve_teardown),
 		cmocka_unit_test_teardown(test_commands, serve_teardown),
 		cmocka_unit_test_teardown(test_readonly_database, serve_teardown),

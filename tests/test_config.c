@@ -382,8 +382,9 @@ static void test_feedback_and_homeassistant(void **state)
 static void test_web(void **state)
 {
 	static const char good[] = "{\"web\":{\"listen\":\"[::]:80\",\"max_clients\":256,"
-				   "\"timeout_s\":5,\"commands\":true}}";
-	char host[64], names[256];
+				   "\"timeout_s\":5,\"commands\":true,"
+				   "\"hosts\":[\"pi.fritz.box\",\"Pi-2.LAN.\"]}}";
+	char host[64], names[256], long_name[255], json[320];
 	unsigned port = 0;
 
 	(void)state;
@@ -392,14 +393,19 @@ static void test_web(void **state)
 	assert_int_equal(cfg.web.max_clients, 32);
 	assert_int_equal(cfg.web.timeout_s, 30);
 	assert_false(cfg.web.commands);
+	assert_int_equal(cfg.web.hosts.n, 0);
 	old_cfg = cfg;
 	assert_int_equal(config_parse(good, sizeof(good) - 1, "cfg.json", "/", &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.web.listen, "[::]:80");
 	assert_int_equal(cfg.web.max_clients, 256);
 	assert_int_equal(cfg.web.timeout_s, 5);
 	assert_true(cfg.web.commands);
-	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 4);
-	assert_string_equal(names, "web.listen, web.max_clients, web.timeout_s, web.commands");
+	assert_int_equal(cfg.web.hosts.n, 2);
+	assert_string_equal(cfg.web.hosts.name[0], "pi.fritz.box");
+	assert_string_equal(cfg.web.hosts.name[1], "Pi-2.LAN.");
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 5);
+	assert_string_equal(names, "web.listen, web.max_clients, web.timeout_s, web.commands, "
+			    "web.hosts");
 	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, names, sizeof(names)), 0);
 
 	assert_int_equal(config_listen_split("[::]:8480", host, sizeof(host), &port), 0);
@@ -427,8 +433,29 @@ static void test_web(void **state)
 		     "cfg.json: web.max_clients: 1025 is out of range (1..1024)");
 	expect_error("{'web':{'timeout_s':3601}}", "cfg.json: web.timeout_s: 3601 is out of range (1..3600)");
 	expect_error("{'web':{'commands':'yes'}}", "cfg.json: web.commands: expected true or false");
-	expect_error("{'web':{'port':80}}",
-		     "cfg.json: web.port: unknown key (known: listen, max_clients, timeout_s, commands)");
+	expect_error("{'web':{'port':80}}", "cfg.json: web.port: unknown key (known: listen, "
+		     "max_clients, timeout_s, commands, hosts)");
+	expect_error("{'web':{'hosts':'pi.lan'}}",
+		     "cfg.json: web.hosts: expected an array of host names, like [\"pi.lan\"]");
+	expect_error("{'web':{'hosts':['pi.lan',7]}}", "cfg.json: web.hosts[1]: expected a string");
+	expect_error("{'web':{'hosts':['pi.lan','pi lan']}}", "cfg.json: web.hosts[1]: \"pi lan\" is "
+		     "not a host name (letters, digits, '-' and '.', at most 253)");
+	expect_error("{'web':{'hosts':['']}}", "cfg.json: web.hosts[0]: \"\" is not a host name "
+		     "(letters, digits, '-' and '.', at most 253)");
+	expect_error("{'web':{'hosts':['a','b','c','d','e','f','g','h','i','j','k','l','m','n','o',"
+		     "'p','q']}}", "cfg.json: web.hosts[16]: more than 16 names");
+	/* 253 characters pass, 254 do not. */
+	memset(long_name, 'a', 254);
+	long_name[253] = '\0';
+	snprintf(json, sizeof(json), "{\"web\":{\"hosts\":[\"%s\"]}}", long_name);
+	assert_int_equal(config_parse(json, strlen(json), "cfg.json", "/", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(strlen(cfg.web.hosts.name[0]), 253);
+	long_name[253] = 'a';
+	long_name[254] = '\0';
+	snprintf(json, sizeof(json), "{\"web\":{\"hosts\":[\"%s\"]}}", long_name);
+	assert_int_equal(config_parse(json, strlen(json), "cfg.json", "/", &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cfg.json: web.hosts[0]: \"aaaa"));
+	assert_non_null(strstr(err, " is not a host name (letters, digits, '-' and '.', at most 253)"));
 }
 
 static void test_error_wrong_driver_key(void **state)

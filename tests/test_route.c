@@ -156,10 +156,13 @@ static const struct refusal refusals[] = {
 	{ "GET", "/a\nb", 400, "the path contains a control character" },
 	{ "GET", "sessions", 400, "the path must start with \"/\"" },
 	{ "GET", "", 400, "the path must start with \"/\"" },
-	/* Methods. */
-	{ "PUT", "/", 405, "method \"PUT\" not allowed (GET, HEAD or POST)" },
-	{ "DELETE", "/api/sessions/1", 405, "method \"DELETE\" not allowed (GET, HEAD or POST)" },
-	{ "get", "/", 405, "method \"get\" not allowed (GET, HEAD or POST)" },
+	/* Methods, after the path: no page answers no method. */
+	{ "PUT", "/nowhere", 404, "no page \"/nowhere\"" },
+	{ "DELETE", "/api/sessions/abc", 404, "no session \"abc\"" NO_ID },
+	{ "PUT", "/", 405, "method \"PUT\" not allowed here (GET or HEAD)" },
+	{ "DELETE", "/api/sessions/1", 405, "method \"DELETE\" not allowed here (GET or HEAD)" },
+	{ "get", "/", 405, "method \"get\" not allowed here (GET or HEAD)" },
+	{ "PUT", "/api/devices/ball1/command", 405, "method \"PUT\" not allowed here (POST only)" },
 	{ "POST", "/sessions", 405, "POST not allowed here (GET or HEAD)" },
 	{ "POST", "/", 405, "POST not allowed here (GET or HEAD)" },
 	{ "GET", "/api/devices/ball1/command", 405, "GET not allowed here (POST only)" },

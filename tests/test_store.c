@@ -479,6 +479,31 @@ static void test_readings_each_by_mono(void **state)
 	store_close(st);
 }
 
+/* A run whose readings start at seq 0 (the wire allows it; mono = seq / 10):
+ * the first one is found like any other. */
+static void test_readings_each_from_seq_0(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct store *st = open_ok(fx);
+	struct span_seen s;
+	int64_t run_id;
+
+	assert_int_equal(store_run_id(st, DEVICE, RUN_A, &run_id), 0);
+	readings_store(st, run_id, RUN_A, 0, 10, 1000);
+	s = span_of(st, run_id, 0.0, NAN);
+	assert_int_equal(s.first, 0);
+	assert_int_equal(s.last, 10);
+	assert_int_equal(s.n, 11);
+	s = span_of(st, run_id, -5.0, 0.25);	/* seq 0..2 */
+	assert_int_equal(s.first, 0);
+	assert_int_equal(s.last, 2);
+	assert_int_equal(s.n, 3);
+	s = span_of(st, run_id, 0.05, 0.25);	/* seq 1..2 */
+	assert_int_equal(s.first, 1);
+	assert_int_equal(s.n, 2);
+	store_close(st);
+}
+
 static void test_run_progress_round_trip(void **state)
 {
 	struct unit_dir *fx = *state;
@@ -1055,6 +1080,7 @@ int main(void)
 		TEST(test_duplicates_ignored),
 		TEST(test_readings_after_in_seq_order_with_holes),
 		TEST(test_readings_each_by_mono),
+		TEST(test_readings_each_from_seq_0),
 		TEST(test_run_progress_round_trip),
 		TEST(test_runs_recent),
 		TEST(test_session_round_trip),
