@@ -409,6 +409,26 @@ static void expect_demo_holds(const char *holds)
 	}
 }
 
+/* path at 390 px: no sideways scrolling, the device demo1 named, and with
+ * id the link to that session. */
+static void expect_phone_page(const struct fixture *f, const char *path, long id)
+{
+	struct chromium_page page;
+	char url[100], link[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", f->web_port, path);
+	assert_int_equal(harness_chromium_load(url, 390, 844, 0, NULL, &page), 0);
+	if (page.scroll_width > 390)
+		fail_msg("%s is %ld px wide in a 390 px window", path, page.scroll_width);
+	if (!strstr(page.text, "demo1"))
+		fail_msg("%s does not name demo1:\n%s", path, page.text);
+	snprintf(link, sizeof(link), "<a href=\"/sessions/%ld\">", id);
+	if (id > 0 && !strstr(page.dom, link))
+		fail_msg("%s has no link to session %ld:\n%s", path, id, page.text);
+	free(page.dom);
+	free(page.text);
+}
+
 static void test_session_page(void **state)
 {
 	struct fixture *f = *state;
@@ -435,6 +455,11 @@ static void test_session_page(void **state)
 	assert_string_equal(page.body_colors, "rgb(255, 255, 255) / rgb(27, 27, 27)");
 	free(page.dom);
 	free(page.text);
+
+	/* The sessions list and the history fit a phone too, and show the
+	 * stored session: its link, its device. */
+	expect_phone_page(f, "/sessions", id);
+	expect_phone_page(f, "/history", 0);
 
 	/* A phone in dark mode gets light text on a dark page (--bg #131518,
 	 * --fg #e8e8e8), the same holds, and still no sideways scrolling. */
