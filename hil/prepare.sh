@@ -172,7 +172,7 @@ if [ "$ARCH" = arm64 ]; then
 	say "arm64 packages into the sysroot"
 	d=$CACHE/apt-arm64
 	apt_for_arch install -d -y -qq --no-install-recommends \
-		libc6-dev libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev libsqlite3-dev \
+		libc6-dev libpaho-mqtt-dev libcjson-dev libi2c-dev libgpiod-dev libsqlite3-dev libmicrohttpd-dev \
 		mosquitto mosquitto-clients i2c-tools busybox-static >/dev/null
 	rm -rf "$OUT/sysroot" && mkdir -p "$OUT/sysroot"
 	for deb in "$d"/cache/archives/*.deb; do
