@@ -195,12 +195,14 @@ demo: deps
 	@BUILD=$(BUILD) scripts/demo.sh
 
 # The README's pictures (docs/img/): it_browser's screenshots of the live
-# page on a phone and of a session's page, from a fresh run.
+# page on a phone, of a session's page and of a history with advice, from a
+# fresh run.
 screenshots: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/it_browser
 	BUILD=$(BUILD) $(BUILD)/tests/it_browser
 	install -d docs/img
-	install -m 0644 $(BUILD)/screenshots/live.png $(BUILD)/screenshots/session.png docs/img/
+	install -m 0644 $(BUILD)/screenshots/live.png $(BUILD)/screenshots/session.png \
+		$(BUILD)/screenshots/history-zones.png docs/img/
 
 bench: deps
 	@$(MAKE) --no-print-directory all

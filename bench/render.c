@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 		double t0 = now_ms();
 
 		textbuf_reset(&page);
-		if (pages_session(st, &cfg.detector, id, &page) != 200) {
+		if (pages_session(st, &cfg, id, &page) != 200) {
 			fprintf(stderr, "render: the page failed\n");
 			goto out_page;
 		}

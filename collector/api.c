@@ -1,4 +1,5 @@
-/* The JSON API (pages.h): /api/devices, /api/sessions, /api/sessions/ID.
+/* The JSON API (pages.h): /api/devices, /api/sessions, /api/sessions/ID,
+ * /api/devices/ID/weeks and /api/devices/ID/advice.
  * A session is the summary `report --json` prints (summary_encode, times
  * already wall clock) with its "id" put first; readings rows are
  * [ts, pressure_kpa, temperature_c], ts with 3 decimals, null for a channel
@@ -11,6 +12,7 @@
 
 #include <cJSON.h>
 
+#include "advice.h"
 #include "chart.h"
 #include "report.h"
 #include "summary.h"
@@ -114,18 +116,28 @@ static int session_entry(const struct store_session *s, void *ctx)
 	return c->failed;
 }
 
+/* 0 if the database knows device; otherwise the 404 or 500 is in out and
+ * its status in *status. */
+static int api_device_known(struct store *st, const char *device, struct textbuf *out,
+			    int *status)
+{
+	char err[700];
+	int rc = report_device_check(st, device, "the database", err, sizeof(err));
+
+	if (rc == 0)
+		return 0;
+	*status = rc < 0 ? api_error(out, 500, "the database could not be read") :
+			   api_error(out, 404, err);
+	return -1;
+}
+
 int api_sessions(struct store *st, const struct route *q, struct textbuf *out)
 {
 	struct sessions_ctx c = { .out = out };
-	char err[700];
-	int rc;
+	int status;
 
-	if (q->device[0]) {
-		rc = report_device_check(st, q->device, "the database", err, sizeof(err));
-		if (rc != 0)
-			return rc < 0 ? api_error(out, 500, "the database could not be read") :
-					api_error(out, 404, err);
-	}
+	if (q->device[0] && api_device_known(st, q->device, out, &status) < 0)
+		return status;
 	textbuf_puts(out, "[");
 	if (store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts, q->until_ts,
 				session_entry, &c) < 0 || c.failed)
@@ -215,4 +227,71 @@ int api_session(struct store *st, int64_t session_id, bool raw, struct textbuf *
 	textbuf_puts(out, "\n]}}\n");
 	free(s);
 	return rc < 0 ? api_error(out, 500, "the database could not be read") : api_status(out);
+}
+
+static int weeks_add(const struct store_session *s, void *ctx)
+{
+	report_totals_add(ctx, s);
+	return 0;
+}
+
+int api_weeks(struct store *st, const struct zones_cfg *zones, const char *device,
+	      struct textbuf *out)
+{
+	struct report_totals t = { .period = REPORT_WEEK, .by_zone = true };
+	int status;
+
+	if (api_device_known(st, device, out, &status) < 0)
+		return status;
+	if (store_sessions_each(st, device, 0, INFINITY, weeks_add, &t) < 0 || t.no_memory) {
+		report_totals_free(&t);
+		return api_error(out, 500, "the database could not be read");
+	}
+	report_totals_sort(&t);
+	textbuf_puts(out, "[");
+	for (size_t i = 0; i < t.n; i++) {
+		const struct report_total *r = &t.rows[i];
+
+		textbuf_printf(out, "%s{\"week\":\"%s\",\"zone\":", i ? ",\n" : "\n", r->period);
+		if (r->zone[0]) {
+			textbuf_json_string(out, r->zone);
+			textbuf_puts(out, ",\"label\":");
+			textbuf_json_string(out, zones_label(zones, r->zone));
+		} else {
+			textbuf_puts(out, "null,\"label\":null");
+		}
+		textbuf_printf(out, ",\"days\":%u,\"holds\":%zu,\"short\":%zu,\"effective\":%zu,"
+			       "\"long\":%zu,\"hold_time_s\":%.1f,\"heat_time_s\":%.1f,"
+			       "\"hot_time_s\":%.1f}", r->days, r->holds,
+			       r->class_holds[DETECTOR_HOLD_SHORT],
+			       r->class_holds[DETECTOR_HOLD_EFFECTIVE],
+			       r->class_holds[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s,
+			       r->hot_time_s);
+	}
+	textbuf_puts(out, "\n]\n");
+	report_totals_free(&t);
+	return api_status(out);
+}
+
+int api_advice(struct store *st, const struct rs_config *cfg, const char *device, double now_ts,
+	       struct textbuf *out)
+{
+	struct advice *a;
+	int status;
+
+	if (api_device_known(st, device, out, &status) < 0)
+		return status;
+	a = malloc(sizeof(*a));
+	if (!a)
+		return api_error(out, 500, "out of memory");
+	if (advice_for_device(st, &cfg->advice, device, now_ts, a) < 0) {
+		free(a);
+		return api_error(out, 500, "the database could not be read");
+	}
+	status = advice_encode(a, &cfg->zones, device, out);
+	free(a);
+	if (status < 0)
+		return api_error(out, 500, "out of memory");
+	textbuf_puts(out, "\n");
+	return api_status(out);
 }

@@ -9,8 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "advice.h"
 #include "discovery.h"
 #include "log.h"
+#include "report.h"
+#include "textbuf.h"
 #include "topic.h"
 
 /* Devices followed at most; more are logged once and left out. */
@@ -20,6 +23,8 @@ struct ha_device {
 	char id[CONFIG_DEVICE_ID_MAX + 1];
 	bool discovery_due;
 	bool today_due;
+	bool week_due;
+	bool advice_due;
 };
 
 struct homeassistant {
@@ -30,6 +35,15 @@ struct homeassistant {
 	bool full_logged;
 	char date[16];			/* the local date "today" was last computed for */
 };
+
+/* "today", "week" and "advice" are due together: after a session summary,
+ * a connect, a new local day. */
+static void device_totals_due(struct ha_device *d)
+{
+	d->today_due = true;
+	d->week_due = true;
+	d->advice_due = true;
+}
 
 static struct ha_device *device_find_or_add(struct homeassistant *ha, const char *id)
 {
@@ -48,7 +62,7 @@ static struct ha_device *device_find_or_add(struct homeassistant *ha, const char
 	d = &ha->devices[ha->n_devices++];
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	d->discovery_due = true;
-	d->today_due = true;
+	device_totals_due(d);
 	return d;
 }
 
@@ -117,14 +131,14 @@ void homeassistant_published(struct homeassistant *ha, const char *topic)
 		return;
 	d = device_find_or_add(ha, device);
 	if (d)
-		d->today_due = true;
+		device_totals_due(d);
 }
 
 void homeassistant_connected(struct homeassistant *ha)
 {
 	for (size_t i = 0; i < ha->n_devices; i++) {
 		ha->devices[i].discovery_due = true;
-		ha->devices[i].today_due = true;
+		device_totals_due(&ha->devices[i]);
 	}
 }
 
@@ -184,6 +198,114 @@ static int publish_today(struct homeassistant *ha, const struct ha_device *d, do
 	return ha->env.publish(ha->env.publish_ctx, topic, payload, (size_t)len, true);
 }
 
+/* The local ISO week holding now_wall_s: [start, end) in Unix time from
+ * Monday 00:00 to the next, and the dates of its Monday and Sunday. */
+static void local_week(double now_wall_s, double *start, double *end, char from[16], char to[16])
+{
+	time_t now = (time_t)now_wall_s, t;
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_mday -= (tm.tm_wday + 6) % 7;	/* back to Monday */
+	tm.tm_hour = 0;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	*start = (double)t;
+	strftime(from, 16, "%Y-%m-%d", &tm);
+	tm.tm_mday += 6;
+	tm.tm_isdst = -1;
+	mktime(&tm);
+	strftime(to, 16, "%Y-%m-%d", &tm);
+	tm.tm_mday += 1;
+	tm.tm_isdst = -1;
+	*end = (double)mktime(&tm);
+}
+
+static int week_add(const struct store_session *s, void *ctx)
+{
+	struct report_totals *t = ctx;
+
+	report_totals_add(&t[0], s);
+	report_totals_add(&t[1], s);
+	return 0;
+}
+
+/* One zone's (or the total's) object of the "week" payload; r NULL: zeros. */
+static void week_entry(struct textbuf *b, const struct report_total *r)
+{
+	static const struct report_total zero;
+
+	if (!r)
+		r = &zero;
+	textbuf_printf(b, "{\"days\":%u,\"holds\":%zu,\"short\":%zu,\"effective\":%zu,"
+		       "\"long\":%zu,\"hold_time_s\":%.1f,\"heat_time_s\":%.1f,"
+		       "\"hot_time_s\":%.1f}", r->days, r->holds,
+		       r->class_holds[DETECTOR_HOLD_SHORT], r->class_holds[DETECTOR_HOLD_EFFECTIVE],
+		       r->class_holds[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s,
+		       r->hot_time_s);
+}
+
+static int publish_week(struct homeassistant *ha, const struct ha_device *d, double now_wall_s)
+{
+	const struct zones_cfg *zones = &ha->env.cfg->zones;
+	/* [0] per zone, [1] the device's whole week. */
+	struct report_totals t[2] = { { .period = REPORT_WEEK, .by_zone = true },
+				      { .period = REPORT_WEEK } };
+	char topic[256], week[16], from[16], to[16];
+	double start, end;
+	struct textbuf b;
+	int rc = -1;
+
+	local_week(now_wall_s, &start, &end, from, to);
+	report_local_time(start, "%G-W%V", week, sizeof(week));
+	textbuf_init(&b, 0);
+	if (store_sessions_each(ha->env.st, d->id, start, end, week_add, t) < 0 || t[0].no_memory ||
+	    t[1].no_memory ||
+	    topic_build(topic, sizeof(topic), ha->env.cfg->mqtt.topic_prefix, d->id, "week") < 0)
+		goto out;
+	textbuf_printf(&b, "{\"week\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"zones\":{", week,
+		       from, to);
+	/* Every configured zone, so each sensor has a value. */
+	for (size_t z = 0; z < zones->n; z++) {
+		const struct report_total *r = NULL;
+
+		for (size_t i = 0; i < t[0].n && !r; i++)
+			if (strcmp(t[0].rows[i].zone, zones->zone[z].name) == 0)
+				r = &t[0].rows[i];
+		textbuf_printf(&b, "%s\"%s\":", z ? "," : "", zones->zone[z].name);
+		week_entry(&b, r);
+	}
+	textbuf_puts(&b, "},\"total\":");
+	week_entry(&b, t[1].n ? &t[1].rows[0] : NULL);
+	textbuf_puts(&b, "}");
+	if (!textbuf_failed(&b))
+		rc = ha->env.publish(ha->env.publish_ctx, topic, textbuf_text(&b), b.len, true);
+out:
+	textbuf_free(&b);
+	report_totals_free(&t[0]);
+	report_totals_free(&t[1]);
+	return rc;
+}
+
+static int publish_advice(struct homeassistant *ha, const struct ha_device *d, double now_wall_s)
+{
+	struct advice *a = malloc(sizeof(*a));
+	char topic[256];
+	struct textbuf b;
+	int rc = -1;
+
+	textbuf_init(&b, 0);
+	if (a && advice_for_device(ha->env.st, &ha->env.cfg->advice, d->id, now_wall_s, a) == 0 &&
+	    topic_build(topic, sizeof(topic), ha->env.cfg->mqtt.topic_prefix, d->id, "advice") >= 0 &&
+	    advice_encode(a, &ha->env.cfg->zones, d->id, &b) == 0)
+		rc = ha->env.publish(ha->env.publish_ctx, topic, textbuf_text(&b), b.len, true);
+	textbuf_free(&b);
+	free(a);
+	return rc;
+}
+
 static int publish_discovery(struct homeassistant *ha, const struct ha_device *d)
 {
 	char topic[256], *payload;
@@ -209,7 +331,7 @@ void homeassistant_tick(struct homeassistant *ha, double now_wall_s)
 		/* A new day: every device's totals start again from zero. */
 		snprintf(ha->date, sizeof(ha->date), "%s", date);
 		for (size_t i = 0; i < ha->n_devices; i++)
-			ha->devices[i].today_due = true;
+			device_totals_due(&ha->devices[i]);
 	}
 	for (size_t i = 0; i < ha->n_devices; i++) {
 		struct ha_device *d = &ha->devices[i];
@@ -220,5 +342,9 @@ void homeassistant_tick(struct homeassistant *ha, double now_wall_s)
 			d->discovery_due = false;
 		if (d->today_due && publish_today(ha, d, now_wall_s) == 0)
 			d->today_due = false;
+		if (d->week_due && publish_week(ha, d, now_wall_s) == 0)
+			d->week_due = false;
+		if (d->advice_due && publish_advice(ha, d, now_wall_s) == 0)
+			d->advice_due = false;
 	}
 }

@@ -11,7 +11,11 @@
  *       {"date":"2026-11-24","sessions":2,"hold_count":5,"hold_time_s":160.2,
  *        "heat_time_s":143.2}
  *     after each session summary, after every connect, and at local midnight
- *     (back to zeros). */
+ *     (back to zeros);
+ *   - <prefix>/<device>/week, the current ISO week's totals per configured
+ *     zone (zeros when untreated) and in all, and <prefix>/<device>/advice,
+ *     advice.h's decision as of now (docs/protocol.md has both payloads): at
+ *     the same times as "today". */
 #ifndef ROLLSENSE_HOMEASSISTANT_H
 #define ROLLSENSE_HOMEASSISTANT_H
 
@@ -39,12 +43,13 @@ const char *homeassistant_status_filter(const struct homeassistant *ha);
 bool homeassistant_message(struct homeassistant *ha, const char *topic, const char *payload,
 			   size_t len);
 /* Every publish the ingest makes: a session summary makes the device's
- * "today" due. */
+ * "today", "week" and "advice" due. */
 void homeassistant_published(struct homeassistant *ha, const char *topic);
 /* (Re)connected: everything again. */
 void homeassistant_connected(struct homeassistant *ha);
 /* Publishes what is due (call a few times a second): discovery for new
- * devices, "today" after sessions and at a change of the local date. */
+ * devices, "today", "week" and "advice" after sessions and at a change of
+ * the local date. */
 void homeassistant_tick(struct homeassistant *ha, double now_wall_s);
 
 #endif

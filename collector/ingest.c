@@ -48,8 +48,9 @@
 /* Per-device new-run buckets: devices share a slot by hash, so the table
  * stays this small whatever floods in (a shared slot only limits sooner). */
 #define NEW_RUN_SLOTS 1024
-/* The defaults of struct ingest_limits. About 6 KB per run in memory: the
- * bound is ~25 MiB of runs (docs/internals.md, "Limits"). */
+/* The defaults of struct ingest_limits. About 11 KB per run in memory
+ * (detector_snapshot_size() is 10 KB with the zone totals): the bound is
+ * ~45 MiB of runs (docs/internals.md, "Limits"). */
 #define RUNS_MAX_DEFAULT 4096
 #define IDLE_EVICT_S_DEFAULT 60.0
 #define NEW_RUN_EVERY_S_DEFAULT 6.0
@@ -352,6 +353,9 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 		rs->tl.period_s = rs->tl.period_s > 0 ? 0.9 * rs->tl.period_s + 0.1 * dt : dt;
 	}
 	rs->tl.ts_offset_s = r->ts - r->mono;
+	/* Every reading, live or replayed from the store, brings its zone:
+	 * a replay finds the same holds on the same zones. */
+	detector_set_zone(rs->det, r->zone);
 	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c, rs->tl.period_s, ev,
 			  DETECTOR_EVENTS_MAX);
 	handle_events(ing, rs, ev, n);

@@ -42,6 +42,7 @@ struct live {
 	size_t n;
 	unsigned long long malformed, ignored;
 	char last_event[24];
+	struct zones_cfg zones;
 };
 
 struct live *live_new(const char *topic_prefix)
@@ -62,6 +63,11 @@ struct live *live_new(const char *topic_prefix)
 void live_free(struct live *l)
 {
 	free(l);
+}
+
+void live_set_zones(struct live *l, const struct zones_cfg *zones)
+{
+	l->zones = *zones;
 }
 
 size_t live_device_count(const struct live *l)
@@ -292,6 +298,53 @@ static void summary_apply(struct live_device *d, const cJSON *sum)
 	d->holds_long = n_long;
 }
 
+/* The zone topic (docs/protocol.md, "Zones"):
+ * {"zone":"calf_left","label":"Left calf","position":12,"of":15}, or
+ * "zone":null for none; an empty (cleared retained) message is none too.
+ * The label shown is the config's, so the page and the history say the
+ * same; the topic's serves a zone the config lacks. */
+static int on_zone(const struct live *l, struct live_slot *s, const char *payload, size_t len)
+{
+	char text[LIVE_MAX_PAYLOAD + 1];
+	const cJSON *zone, *label;
+	cJSON *root;
+	int i, rc = -1;
+
+	if (len == 0) {
+		s->d.zone[0] = s->d.zone_label[0] = '\0';
+		return 0;
+	}
+	if (len > LIVE_MAX_PAYLOAD || memchr(payload, '\0', len) || !utf8_valid(payload, len))
+		return -1;
+	memcpy(text, payload, len);
+	text[len] = '\0';
+	root = cJSON_ParseWithOpts(text, NULL, 1);
+	zone = cJSON_GetObjectItemCaseSensitive(root, "zone");
+	label = cJSON_GetObjectItemCaseSensitive(root, "label");
+	if (!cJSON_IsObject(root) || !members_distinct(root))
+		goto out;
+	if (cJSON_IsNull(zone)) {
+		s->d.zone[0] = s->d.zone_label[0] = '\0';
+		rc = 0;
+		goto out;
+	}
+	if (!cJSON_IsString(zone) || !zone_name_valid(zone->valuestring))
+		goto out;
+	snprintf(s->d.zone, sizeof(s->d.zone), "%s", zone->valuestring);
+	i = zones_find(&l->zones, s->d.zone);
+	if (i >= 0)
+		snprintf(s->d.zone_label, sizeof(s->d.zone_label), "%s", l->zones.zone[i].label);
+	else if (cJSON_IsString(label) && label->valuestring[0] &&
+		 strlen(label->valuestring) <= ZONE_LABEL_MAX)
+		snprintf(s->d.zone_label, sizeof(s->d.zone_label), "%s", label->valuestring);
+	else
+		snprintf(s->d.zone_label, sizeof(s->d.zone_label), "%s", s->d.zone);
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
 /* Applies a parsed event; -1 when a field it needs is missing or wrong. */
 static int event_apply(struct live_slot *s, const char *name, const cJSON *root, double ts)
 {
@@ -420,7 +473,7 @@ int live_message(struct live *l, const char *topic, const char *payload, size_t 
 		return -2;
 	}
 	if (strcmp(kind, "reading") != 0 && strcmp(kind, "event") != 0 &&
-	    strcmp(kind, "status") != 0)
+	    strcmp(kind, "status") != 0 && strcmp(kind, "zone") != 0)
 		return -1;	/* health, session, ...: not this view's */
 	if (!payload)
 		len = 0;
@@ -431,6 +484,8 @@ int live_message(struct live *l, const char *topic, const char *payload, size_t 
 		rc = on_reading(&l->slots[i], payload, len, now_s);
 	else if (kind[0] == 'e')
 		rc = on_event(l, &l->slots[i], payload, len);
+	else if (kind[0] == 'z')
+		rc = on_zone(l, &l->slots[i], payload, len);
 	else
 		rc = on_status(&l->slots[i], payload, len, now_s);
 	if (rc < 0) {
@@ -499,6 +554,8 @@ void live_device_json(const struct live_device *d, struct textbuf *out)
 	json_number(out, "ts", d->last_ts > 0 ? d->last_ts : NAN, 3);
 	json_number(out, "pressure_kpa", d->pressure_kpa, 2);
 	json_number(out, "temperature_c", d->temperature_c, 2);
+	json_text(out, "zone", d->zone);
+	json_text(out, "zone_label", d->zone_label);
 	json_text(out, "faults", d->faults);
 	json_bool(out, "heat_on", d->heat_on);
 	json_bool(out, "too_hot", d->too_hot);
@@ -529,7 +586,9 @@ void live_device_json(const struct live_device *d, struct textbuf *out)
 /* ---- the live page ---- */
 
 /* The page up to the devices' box, whose data-* attributes the script
- * reads: data-commands "1" shows the tare button; data-hold-start-kpa,
+ * reads: data-commands "1" shows the tare button, and the zone picker when
+ * the page has the zones' <template id="zones"> (live_page_html writes it
+ * after the box, with commands and zones only); data-hold-start-kpa,
  * data-effective-s and data-long-s are the detector's thresholds, which
  * the bar's line and the timer's marks show. The script asks nothing of
  * the server but /events (and the command, when shown); every device card
@@ -577,6 +636,8 @@ static const char page_style[] =
 	".badge{display:inline-block;margin-left:.5em;padding:0 .6em;border-radius:1em;"
 	"background:var(--bad);color:#fff;font-weight:600}\n"
 	"button{font:inherit;margin-top:.6em;padding:.4em 1.2em}\n"
+	".zone{font-weight:600;margin-top:.3em}\n"
+	".pick{margin-left:.6em}\n"
 	"</style>\n"
 	"</head>\n"
 	"<body>\n"
@@ -588,7 +649,6 @@ static const char page_style[] =
 	"<div id=\"devices\"";
 
 static const char page_tail[] =
-	"></div>\n"
 	"</main>\n"
 	"<script>\n"
 	"\"use strict\";\n"
@@ -598,6 +658,8 @@ static const char page_tail[] =
 	"const holdKpa = Number(box.dataset.holdStartKpa);\n"
 	"const effectiveS = Number(box.dataset.effectiveS);\n"
 	"const longS = Number(box.dataset.longS);\n"
+	"/* The zone picker's options (commands on, zones configured): a template. */\n"
+	"const zoneChoices = document.getElementById(\"zones\");\n"
 	"/* 0 to 40 kPa, or wider so that the line stands at three quarters. */\n"
 	"const topKpa = Math.max(40, Math.ceil(holdKpa * 4 / 30) * 10);\n"
 	"/* A Map: a device may be called \"constructor\" or \"__proto__\". */\n"
@@ -620,16 +682,19 @@ static const char page_tail[] =
 	"  const t = Math.round(s);\n"
 	"  return Math.floor(t / 60) + \":\" + String(t % 60).padStart(2, \"0\");\n"
 	"}\n"
-	"function tare(id, c) {\n"
+	"/* The command's answer, for the card: {\"sent\":...} or {\"error\":...}. */\n"
+	"function send(id, c, body, type) {\n"
 	"  c.msg.textContent = \" sending…\";\n"
 	"  fetch(\"/api/devices/\" + encodeURIComponent(id) + \"/command\",\n"
-	"        {method: \"POST\", body: \"tare\", headers: {\"Content-Type\": \"text/plain\"}})\n"
+	"        {method: \"POST\", body: body, headers: {\"Content-Type\": type}})\n"
 	"    .then(r => r.text().then(t => {\n"
-	"      c.msg.textContent = \" \" + (r.ok ? \"tare sent\" : (t.trim() || \"error \" + r.status));\n"
+	"      let said = t.trim();\n"
+	"      try { const j = JSON.parse(t); said = j.sent || j.error || said; } catch (x) { }\n"
+	"      c.msg.textContent = \" \" + (said || \"error \" + r.status);\n"
 	"    }))\n"
 	"    .catch(() => { c.msg.textContent = \" not sent: no connection\"; });\n"
 	"}\n"
-	"function card(id) {\n"
+"function card(id) {\n"
 	"  if (cards.has(id)) return cards.get(id);\n"
 	"  const c = {hold: null, at: 0, running: false};\n"
 	"  const root = el(\"section\", \"card\", box);\n"
@@ -655,11 +720,20 @@ static const char page_tail[] =
 	"  c.temp = el(\"span\", \"\", temp);\n"
 	"  c.heat = el(\"span\", \"\", temp);\n"
 	"  c.burn = el(\"span\", \"badge\", temp, \"burn risk\");\n"
+	"  c.zone = el(\"div\", \"zone\", root);\n"
 	"  c.session = el(\"div\", \"session\", root);\n"
 	"  c.faults = el(\"div\", \"faults\", root);\n"
 	"  c.faults.hidden = true;\n"
 	"  if (commands) {\n"
-	"    el(\"button\", \"tare\", root, \"Tare\").onclick = () => tare(id, c);\n"
+	"    el(\"button\", \"tare\", root, \"Tare\").onclick =\n"
+	"      () => send(id, c, \"tare\", \"text/plain\");\n"
+	"    if (zoneChoices) {\n"
+	"      const pick = el(\"label\", \"pick\", root, \"Zone \");\n"
+	"      c.pick = el(\"select\", \"\", pick);\n"
+	"      c.pick.append(zoneChoices.content.cloneNode(true));\n"
+	"      c.pick.onchange = () => send(id, c, JSON.stringify({zone: c.pick.value}),\n"
+	"                                   \"application/json\");\n"
+	"    }\n"
 	"    c.msg = el(\"span\", \"muted\", root);\n"
 	"  }\n"
 	"  document.getElementById(\"waiting\").hidden = true;\n"
@@ -701,6 +775,9 @@ static const char page_tail[] =
 	"  c.heat.textContent = d.heat_on ? \" heat on\" : \" heat off\";\n"
 	"  c.heat.className = d.heat_on ? \"heat-on\" : \"\";\n"
 	"  c.burn.hidden = !d.too_hot;\n"
+	"  c.zone.textContent = \"Zone: \" + (d.zone_label || \"none\");\n"
+	"  c.zone.dataset.zone = d.zone || \"\";\n"
+	"  if (c.pick && document.activeElement !== c.pick) c.pick.value = d.zone || \"none\";\n"
 	"  if (d.in_session) c.session.textContent = \"This session: \" + holds(d);\n"
 	"  else if (d.last_session) c.session.textContent = \"Last session: \" + holds(d.last_session);\n"
 	"  else c.session.textContent = \"No session yet\";\n"
@@ -730,13 +807,27 @@ static const char page_tail[] =
 	"</body>\n"
 	"</html>\n";
 
-void live_page_html(struct textbuf *out, bool commands, const struct detector_cfg *det)
+void live_page_html(struct textbuf *out, bool commands, const struct detector_cfg *det,
+		    const struct zones_cfg *zones)
 {
 	textbuf_puts(out, page_head);
 	textbuf_puts(out, pages_css);
 	textbuf_puts(out, page_style);
 	textbuf_printf(out, " data-commands=\"%d\" data-hold-start-kpa=\"%.15g\" "
-		       "data-effective-s=\"%.15g\" data-long-s=\"%.15g\"", commands ? 1 : 0,
+		       "data-effective-s=\"%.15g\" data-long-s=\"%.15g\"></div>\n", commands ? 1 : 0,
 		       det->hold_start_kpa, det->effective_s, det->long_s);
+	/* The picker's options: "none" clears the zone (zone.h). */
+	if (commands && zones->n > 0) {
+		textbuf_puts(out, "<template id=\"zones\"><option value=\"" ZONE_NONE "\">no zone"
+			     "</option>");
+		for (size_t i = 0; i < zones->n; i++) {
+			textbuf_puts(out, "<option value=\"");
+			textbuf_html(out, zones->zone[i].name);
+			textbuf_puts(out, "\">");
+			textbuf_html(out, zones->zone[i].label);
+			textbuf_puts(out, "</option>");
+		}
+		textbuf_puts(out, "</template>\n");
+	}
 	textbuf_puts(out, page_tail);
 }

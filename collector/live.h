@@ -1,6 +1,6 @@
 /* The live view: per device, what the page's hold timer, pressure bar and
  * heat badge show right now, built from sensord's readings and events as
- * they arrive on MQTT (<prefix>/<device>/reading, /event, /status). Pure:
+ * they arrive on MQTT (<prefix>/<device>/reading, /event, /status, /zone). Pure:
  * the caller gives the time, and nothing here does I/O. Used by
  * `rollsense-collector serve` (the live page and /events) and by
  * `rollsense-collector watch` (the terminal). */
@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "detector_cfg.h"
 #include "textbuf.h"
 
@@ -30,6 +31,10 @@ struct live_device {
 	double last_ts;			/* ts of the last reading; 0: none yet */
 	double pressure_kpa;		/* NAN: null or none yet */
 	double temperature_c;		/* NAN: null or none yet */
+	char zone[ZONE_NAME_MAX + 1];	/* its zone topic's zone: "" none (or none yet) */
+	char zone_label[ZONE_LABEL_MAX + 1];	/* its label in the config's zones (the
+						 * topic's, then the name, for a zone
+						 * the config lacks); "" with no zone */
 	bool heat_on, too_hot;		/* heat_on/heat_off, too_hot events */
 	bool in_session;		/* session_started .. session_ended */
 	double session_start_ts;
@@ -54,6 +59,9 @@ struct live_device {
  * EINVAL for a prefix of 64 bytes or more. */
 struct live *live_new(const char *topic_prefix);
 void live_free(struct live *l);
+/* The zones whose labels the view shows (the config's; a copy is kept).
+ * None set: every zone is shown by its zone topic's label. */
+void live_set_zones(struct live *l, const struct zones_cfg *zones);
 
 /* Feeds one message. Returns the index of the device whose view changed
  * (for live_device_at), -1 when nothing changed, -2 when the message was
@@ -78,7 +86,7 @@ const char *live_last_event(const struct live *l);
 /* One device's view as a JSON object (the data of an SSE "device" event),
  * every field of struct live_device under its own name except last_ts
  * ("ts") and the last_session_* fields (one "last_session" object, or
- * null). Times with 3 decimals, the rest with 2, in the shortest form;
+ * null); zone_label is "zone_label". Times with 3 decimals, the rest with 2, in the shortest form;
  * null for NAN, for a ts of 0 and for an empty text:
  * {"device":"ball1","online":true,"status":"online","run":"5e1f03c29a7b44d1",
  *  "ts":1796527356.47,"pressure_kpa":14.2,...,"hold_s":12.3,
@@ -86,9 +94,12 @@ const char *live_last_event(const struct live *l);
 void live_device_json(const struct live_device *d, struct textbuf *out);
 /* The live page: HTML with its inline CSS and script (a few KB), which
  * opens /events and reconnects by itself. commands: show the tare button
- * (web.commands). det: the thresholds the page marks (the detector section
- * of the configuration): the bar's line at hold_start_kpa, the timer's
- * "counts" from effective_s and "let go" above long_s. */
-void live_page_html(struct textbuf *out, bool commands, const struct detector_cfg *det);
+ * and, with zones, the zone picker (web.commands). det: the thresholds the
+ * page marks (the detector section of the configuration): the bar's line
+ * at hold_start_kpa, the timer's "counts" from effective_s and "let go"
+ * above long_s. zones: the picker's choices (the config's), besides "no
+ * zone". */
+void live_page_html(struct textbuf *out, bool commands, const struct detector_cfg *det,
+		    const struct zones_cfg *zones);
 
 #endif

@@ -42,6 +42,7 @@ static void usage(FILE *out)
 		"Usage: rollsense-collector [--config PATH] [--check-config]\n"
 		"       rollsense-collector [--config PATH] report [--json | --csv | --html FILE]\n"
 		"                           [--device ID] [--since TIME] [--until TIME]\n"
+		"                           [--weekly] [--by zone]\n"
 		"       rollsense-collector [--config PATH] serve\n"
 		"       rollsense-collector [--config PATH] watch [--device ID]\n"
 		"Stores the readings of rollsense devices, finds sessions and trigger-point\n"
@@ -54,7 +55,8 @@ static void usage(FILE *out)
 		"report: sessions and each device's daily totals as a table (--json, or --csv\n"
 		"for the sessions alone, for programs; --html: one self-contained page with\n"
 		"each session's picture and the history, FILE \"-\" for stdout); TIME is\n"
-		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds.\n"
+		"YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (local time) or Unix seconds. --weekly\n"
+		"and --by zone: the totals alone, per ISO week and per zone, and the advice.\n"
 		"serve: the web page (live view, sessions, history) and its JSON API on\n"
 		"web.listen (default http://127.0.0.1:8480/), the database read-only.\n"
 		"watch: the devices' pressure, hold timer and heat, live, in the terminal\n"
@@ -152,6 +154,11 @@ static void purge(struct ingest *ing, struct store *st, const struct rs_config *
 
 static int run_daemon(struct rs_config *cfg)
 {
+	/* The availability of the collector's Home Assistant entities: online
+	 * after every connect, offline when it stops cleanly or, as its will,
+	 * when the broker loses it. */
+	char status_topic[256];
+	struct mqtt_will will = { .topic = status_topic, .payload = "offline", .retained = true };
 	char err[512], filter[256];
 	struct mqtt_client *mqtt;
 	struct publisher pub = { 0 };
@@ -175,8 +182,13 @@ static int run_daemon(struct rs_config *cfg)
 		log_error("%s", err);
 		return 1;
 	}
+	if (topic_collector_build(status_topic, sizeof(status_topic), cfg->mqtt.topic_prefix) < 0) {
+		log_error("%s: mqtt.topic_prefix: too long", cfg->path);
+		store_close(st);
+		return 1;
+	}
 	mqtt = mqtt_client_new(&cfg->mqtt, cfg->mqtt.client_id[0] ? cfg->mqtt.client_id :
-			       "rollsense-collector", NULL, err, sizeof(err));
+			       "rollsense-collector", &will, err, sizeof(err));
 	if (!mqtt) {
 		log_error("%s: %s", cfg->path, err);
 		store_close(st);
@@ -237,6 +249,7 @@ static int run_daemon(struct rs_config *cfg)
 				break;
 			case MQTT_EVENT_CONNECTED:
 				log_info("mqtt: connected to %s", cfg->mqtt.uri);
+				mqtt_client_publish(mqtt, status_topic, "online", 6, 1, true, 0);
 				ingest_republish(ing);
 				homeassistant_connected(ha);
 				/* The database is open and the subscriptions go out
@@ -286,6 +299,8 @@ static int run_daemon(struct rs_config *cfg)
 	if (ingest_flush(ing, clock_real_s()) < 0)
 		rc = 1;
 	log_health(ing, mqtt);
+	if (mqtt_client_connected(mqtt))
+		mqtt_client_publish(mqtt, status_topic, "offline", 7, 1, true, 0);
 	mqtt_client_free(mqtt, 2000);
 	homeassistant_free(ha);
 	ingest_free(ing);
@@ -310,7 +325,7 @@ static int report_html(struct store *st, const struct rs_config *cfg, const stru
 		return 1;
 	}
 	snprintf(r.device, sizeof(r.device), "%s", q->device ? q->device : "");
-	rc = pages_report_html(st, &cfg->detector, &r, out);
+	rc = pages_report_html(st, cfg, &r, out);
 	errno = 0;
 	write_failed = fflush(out) != 0 || ferror(out);
 	saved = errno;
@@ -338,6 +353,8 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "weekly", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_query q = { .since_ts = 0, .until_ts = INFINITY, .format = REPORT_TABLE };
@@ -362,6 +379,18 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 		}
 		case 'H':
 			html = optarg;
+			break;
+		case 'b':
+			/* One grouping for now; the option leaves room for more. */
+			if (strcmp(optarg, "zone") != 0) {
+				fprintf(stderr, "report: --by: \"%s\" is not known (known: zone)\n",
+					optarg);
+				return DAEMON_EXIT_CONFIG;
+			}
+			q.by_zone = true;
+			break;
+		case 'w':
+			q.weekly = true;
 			break;
 		case 'd':
 			if (!config_device_id_valid(optarg)) {
@@ -392,6 +421,11 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 			q.format == REPORT_JSON ? "json" : "csv");
 		return DAEMON_EXIT_CONFIG;
 	}
+	if (html && (q.weekly || q.by_zone)) {
+		fprintf(stderr, "report: --html and --%s exclude each other; give one\n",
+			q.weekly ? "weekly" : "by");
+		return DAEMON_EXIT_CONFIG;
+	}
 	st = store_open(cfg->collector.database, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "%s\n", err);
@@ -404,6 +438,11 @@ static int run_report(const struct rs_config *cfg, int argc, char **argv)
 		return rc < 0 ? 1 : DAEMON_EXIT_CONFIG;
 	}
 	rc = html ? report_html(st, cfg, &q, html) : report_write(st, &q, stdout) < 0 ? 1 : 0;
+	/* The totals' table ends with what the advice says today. */
+	if (rc == 0 && !html && q.format == REPORT_TABLE && (q.weekly || q.by_zone) &&
+	    report_advice_write(st, &cfg->advice, &cfg->zones, q.device, (double)time(NULL),
+				stdout) < 0)
+		rc = 1;
 	store_close(st);
 	return rc;
 }

@@ -11,10 +11,12 @@
 
 #include <cJSON.h>
 
+#include "advice.h"
 #include "chart.h"
 #include "report.h"
 
 #define FAULTS_SHOWN 8		/* distinct fault texts listed on a session's page */
+#define ADVICE_DEVICES_MAX 64	/* devices the history looks at for advice */
 
 /* How a page is being written: served (links to the other pages) or into
  * the report file (links to anchors in it). */
@@ -101,6 +103,18 @@ static size_t holds_of_class(const struct store_session *s, const char *cls)
 	for (size_t i = 0; i < s->holds_stored; i++)
 		n += strcmp(s->holds[i].hold_class, cls) == 0;
 	return n;
+}
+
+/* A zone as a person reads it: the config's label, the name itself for a
+ * zone the config lacks, "no zone" for what counted without one. */
+static void zone_cell(struct textbuf *out, const struct zones_cfg *zones, const char *zone)
+{
+	textbuf_puts(out, "<td>");
+	if (zone[0])
+		textbuf_html(out, zones_label(zones, zone));
+	else
+		textbuf_puts(out, "<span class=\"muted\">no zone</span>");
+	textbuf_puts(out, "</td>");
 }
 
 /* ---- the sessions list ---- */
@@ -360,15 +374,25 @@ static void session_summary(struct textbuf *out, const struct store_session *s)
 		       (unsigned long long)s->readings, (unsigned long long)s->missing_readings);
 }
 
-static void holds_table(struct textbuf *out, const struct store_session *s)
+/* Whether any of s's holds or totals is on a named zone. */
+static bool session_has_zones(const struct store_session *s)
+{
+	for (size_t i = 0; i < s->n_zones; i++)
+		if (s->zones[i].zone[0])
+			return true;
+	return false;
+}
+
+static void holds_table(struct textbuf *out, const struct store_session *s,
+			const struct zones_cfg *zones)
 {
 	if (s->holds_stored == 0) {
 		textbuf_puts(out, "<p class=\"muted\">No holds in this session.</p>\n");
 		return;
 	}
 	textbuf_puts(out, "<div class=\"scroll\"><table class=\"holds\"><thead><tr><th>#</th>"
-		     "<th>Start</th><th>Duration</th><th>Class</th><th>Peak</th><th>Mean</th>"
-		     "</tr></thead><tbody>\n");
+		     "<th>Start</th><th>Duration</th><th>Class</th><th>Zone</th><th>Peak</th>"
+		     "<th>Mean</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < s->holds_stored; i++) {
 		long at = lround(s->holds[i].start_ts - s->start_ts);
 		char clock[16];
@@ -378,17 +402,49 @@ static void holds_table(struct textbuf *out, const struct store_session *s)
 			       "</td><td>%.1f s</td><td>", i + 1, at / 60, labs(at % 60), clock,
 			       s->holds[i].duration_s);
 		textbuf_html(out, s->holds[i].hold_class);
-		textbuf_printf(out, "</td><td>%.1f kPa</td><td>%.1f kPa</td></tr>\n",
+		textbuf_puts(out, "</td>");
+		zone_cell(out, zones, s->holds[i].zone);
+		textbuf_printf(out, "<td>%.1f kPa</td><td>%.1f kPa</td></tr>\n",
 			       s->holds[i].peak_kpa, s->holds[i].mean_kpa);
+	}
+	textbuf_puts(out, "</tbody></table></div>\n");
+}
+
+/* The session's totals per zone, in the order it first counted on each
+ * (the detector's); only when some zone was named. */
+static void zones_table(struct textbuf *out, const struct store_session *s,
+			const struct zones_cfg *zones, int heading)
+{
+	if (!session_has_zones(s))
+		return;
+	textbuf_printf(out, "<h%d>Per zone</h%d>\n", heading, heading);
+	textbuf_puts(out, "<div class=\"scroll\"><table class=\"zones\"><thead>"
+		     "<tr><th>Zone</th><th>Holds</th><th>Short</th><th>Effective</th><th>Long</th>"
+		     "<th>Hold time</th><th>Heat time</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < s->n_zones; i++) {
+		const struct detector_zone_total *z = &s->zones[i];
+
+		textbuf_puts(out, "<tr data-zone=\"");
+		textbuf_html(out, z->zone);
+		textbuf_puts(out, "\">");
+		zone_cell(out, zones, z->zone);
+		textbuf_printf(out, "<td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td>", z->holds,
+			       z->class_holds[DETECTOR_HOLD_SHORT],
+			       z->class_holds[DETECTOR_HOLD_EFFECTIVE],
+			       z->class_holds[DETECTOR_HOLD_LONG]);
+		cell_duration(out, z->hold_time_s);
+		cell_duration(out, z->heat_time_s);
+		textbuf_puts(out, "</tr>\n");
 	}
 	textbuf_puts(out, "</tbody></table></div>\n");
 }
 
 /* Session id's summary, picture, holds and faults (no page around them):
  * 200, 404 (nothing written) or 500. */
-static int session_body(const struct page *pg, struct store *st, const struct detector_cfg *det,
+static int session_body(const struct page *pg, struct store *st, const struct rs_config *cfg,
 			int64_t id, int heading)
 {
+	const struct detector_cfg *det = &cfg->detector;
 	struct textbuf *out = pg->out;
 	struct store_session *s = malloc(sizeof(*s));
 	struct store_session_span span;
@@ -425,7 +481,8 @@ static int session_body(const struct page *pg, struct store *st, const struct de
 	chart_svg(feed.chart, holds, s->holds_stored, title, out);
 	textbuf_puts(out, "</div>\n");
 	faults_list(out, &feed);
-	holds_table(out, s);
+	zones_table(out, s, &cfg->zones, heading + 1);
+	holds_table(out, s, &cfg->zones);
 	status = 200;
 out:
 	for (size_t i = 0; i < feed.n_faults; i++)
@@ -435,7 +492,7 @@ out:
 	return status;
 }
 
-int pages_session(struct store *st, const struct detector_cfg *det, int64_t session_id,
+int pages_session(struct store *st, const struct rs_config *cfg, int64_t session_id,
 		  struct textbuf *out)
 {
 	struct page pg = { .out = out };
@@ -444,7 +501,7 @@ int pages_session(struct store *st, const struct detector_cfg *det, int64_t sess
 
 	snprintf(title, sizeof(title), "Session %lld", (long long)session_id);
 	page_head(&pg, title);
-	status = session_body(&pg, st, det, session_id, 1);
+	status = session_body(&pg, st, cfg, session_id, 1);
 	if (status == 404) {
 		snprintf(title, sizeof(title), "no session %lld", (long long)session_id);
 		return page_message(out, 404, "Unknown session", title);
@@ -530,26 +587,171 @@ static void totals_table(struct textbuf *out, const struct report_totals *t, con
 	textbuf_puts(out, "</tbody></table></div>\n");
 }
 
+/* The per-zone weeks: a row per ISO week, device and zone; only when some
+ * session named a zone. */
+static void zone_weeks_table(struct textbuf *out, const struct report_totals *t,
+			     const struct zones_cfg *zones)
+{
+	bool named = false;
+
+	for (size_t i = 0; i < t->n && !named; i++)
+		named = t->rows[i].zone[0] != '\0';
+	if (!named) {
+		if (zones->n > 0)
+			textbuf_puts(out, "<p class=\"muted\">No zone chosen in that period.</p>\n");
+		return;
+	}
+	textbuf_puts(out, "<div class=\"scroll\"><table class=\"totals totals-zone\"><thead><tr>"
+		     "<th>Week</th><th>Device</th><th>Zone</th><th>Days</th><th>Short</th>"
+		     "<th>Effective</th><th>Long</th><th>Hold time</th><th>Heat time</th></tr>"
+		     "</thead><tbody>\n");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct report_total *r = &t->rows[i];
+
+		textbuf_puts(out, "<tr data-zone=\"");
+		textbuf_html(out, r->zone);
+		textbuf_printf(out, "\"><td>%s</td><td>", r->period);
+		textbuf_html(out, r->device);
+		textbuf_puts(out, "</td>");
+		zone_cell(out, zones, r->zone);
+		textbuf_printf(out, "<td>%u</td>", r->days);
+		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
+			textbuf_printf(out, "<td>%zu</td>", r->class_holds[c]);
+		cell_duration(out, r->hold_time_s);
+		cell_duration(out, r->heat_time_s);
+		textbuf_puts(out, "</tr>\n");
+	}
+	textbuf_puts(out, "</tbody></table></div>\n");
+}
+
 static int totals_add(const struct store_session *s, void *ctx)
 {
 	struct report_totals *t = ctx;
 
-	report_totals_add(&t[0], s);
-	report_totals_add(&t[1], s);
+	for (int i = 0; i < 3; i++)
+		report_totals_add(&t[i], s);
 	return 0;
 }
 
-/* The history of q's range: per week (with the bars) and per day. 0, or -1
- * if the store failed or memory ran out. */
-static int history_body(const struct page *pg, struct store *st, const struct route *q)
-{
-	struct report_totals t[2] = { { .period = REPORT_DAY }, { .period = REPORT_WEEK } };
-	int rc = store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts, q->until_ts,
-				     totals_add, t);
+/* ---- advice ---- */
 
-	if (rc == 0 && !t[0].no_memory && !t[1].no_memory) {
-		report_totals_sort(&t[0]);
-		report_totals_sort(&t[1]);
+struct names_ctx {
+	char (*names)[65];
+	size_t n;
+};
+
+static int name_take(const char *name, void *ctx)
+{
+	struct names_ctx *c = ctx;
+
+	if (c->n == ADVICE_DEVICES_MAX)
+		return 1;
+	snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", name);
+	return 0;
+}
+
+/* "4, 3 and 3": the days of each week, oldest first. */
+static void days_text(struct textbuf *out, const struct advice_item *it)
+{
+	for (size_t w = 0; w < it->n_weeks; w++)
+		textbuf_printf(out, "%s%u", w == 0 ? "" : w + 1 == it->n_weeks ? " and " : ", ",
+			       it->days_per_week[w]);
+}
+
+/* One device's advice as a box: what was seen, then what it means (each
+ * kind's text once). Nothing when there is none. */
+static void advice_box(struct textbuf *out, const struct rs_config *cfg, const char *device,
+		       const struct advice *a)
+{
+	bool kinds[ADVICE_KINDS] = { false };
+	char text[32];
+
+	if (a->n == 0)
+		return;
+	textbuf_puts(out, "<section class=\"advice\" data-device=\"");
+	textbuf_html(out, device);
+	textbuf_puts(out, "\"><h2>Advice for ");
+	textbuf_html(out, device);
+	textbuf_printf(out, " <span class=\"muted\">(%s)</span></h2><ul>", a->date);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct advice_item *it = &a->items[i];
+
+		kinds[it->kind] = true;
+		textbuf_printf(out, "<li class=\"advice-%d\">", (int)it->kind);
+		switch (it->kind) {
+		case ADVICE_SEE_PROFESSIONAL:
+			textbuf_puts(out, "<strong>");
+			textbuf_html(out, zones_label(&cfg->zones, it->zone));
+			textbuf_puts(out, "</strong>: treated on ");
+			days_text(out, it);
+			textbuf_printf(out, " days in the last %zu weeks (oldest first)", it->n_weeks);
+			break;
+		case ADVICE_OVER_TREATMENT:
+			textbuf_puts(out, "<strong>");
+			textbuf_html(out, zones_label(&cfg->zones, it->zone));
+			textbuf_printf(out, "</strong>: %zu of %zu holds in the last week were long "
+				       "(over %.0f s)", it->long_holds, it->holds, cfg->detector.long_s);
+			break;
+		default:
+			report_duration_text(it->hot_time_s, text, sizeof(text));
+			textbuf_printf(out, "<strong>Burn risk</strong>: %s at %.0f °C or more in the "
+				       "last week", text, cfg->detector.hot_c);
+			break;
+		}
+		textbuf_puts(out, "</li>");
+	}
+	textbuf_puts(out, "</ul>");
+	for (int k = 0; k < ADVICE_KINDS; k++) {
+		if (!kinds[k])
+			continue;
+		textbuf_puts(out, "<p>");
+		textbuf_html(out, advice_text((enum advice_kind)k));
+		textbuf_puts(out, "</p>");
+	}
+	textbuf_puts(out, "</section>\n");
+}
+
+/* The advice as of now_ts of q's device, or of every device. 0, or -1 if
+ * the store failed or memory ran out. */
+static int advice_boxes(const struct page *pg, struct store *st, const struct rs_config *cfg,
+			const struct route *q, double now_ts)
+{
+	char (*names)[65] = calloc(ADVICE_DEVICES_MAX, sizeof(*names));
+	struct names_ctx c = { .names = names };
+	struct advice *a = malloc(sizeof(*a));
+	int rc = -1;
+
+	if (!names || !a)
+		goto out;
+	if (q->device[0])
+		name_take(q->device, &c);
+	else if (store_devices_each(st, name_take, &c) < 0)
+		goto out;
+	for (size_t i = 0; i < c.n; i++) {
+		if (advice_for_device(st, &cfg->advice, names[i], now_ts, a) < 0)
+			goto out;
+		advice_box(pg->out, cfg, names[i], a);
+	}
+	rc = 0;
+out:
+	free(a);
+	free(names);
+	return rc;
+}
+
+/* The history of q's range: per week (with the bars), per zone and week,
+ * and per day. 0, or -1 if the store failed or memory ran out. */
+static int history_body(const struct page *pg, struct store *st, const struct rs_config *cfg,
+			const struct route *q)
+{
+	struct report_totals t[3] = { { .period = REPORT_DAY }, { .period = REPORT_WEEK },
+				      { .period = REPORT_WEEK, .by_zone = true } };
+	int rc = store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts,
+				     q->until_ts, totals_add, t);
+
+	if (rc == 0 && !t[0].no_memory && !t[1].no_memory && !t[2].no_memory) {
+		for (int i = 0; i < 3; i++)
+			report_totals_sort(&t[i]);
 		if (t[0].n == 0) {
 			textbuf_puts(pg->out, "<p class=\"muted\">No sessions stored in that period."
 				     "</p>\n");
@@ -559,18 +761,21 @@ static int history_body(const struct page *pg, struct store *st, const struct ro
 				     "<h2>Per week</h2>\n");
 			totals_bars(pg->out, &t[1]);
 			totals_table(pg->out, &t[1], "Week");
+			textbuf_puts(pg->out, "<h2>Per zone and week</h2>\n");
+			zone_weeks_table(pg->out, &t[2], &cfg->zones);
 			textbuf_puts(pg->out, "<h2>Per day</h2>\n");
 			totals_table(pg->out, &t[0], "Day");
 		}
 	} else {
 		rc = -1;
 	}
-	report_totals_free(&t[0]);
-	report_totals_free(&t[1]);
+	for (int i = 0; i < 3; i++)
+		report_totals_free(&t[i]);
 	return rc;
 }
 
-int pages_history(struct store *st, const struct route *q, struct textbuf *out)
+int pages_history(struct store *st, const struct rs_config *cfg, const struct route *q,
+		  double now_ts, struct textbuf *out)
 {
 	struct page pg = { .out = out };
 	int status;
@@ -579,7 +784,9 @@ int pages_history(struct store *st, const struct route *q, struct textbuf *out)
 		return status;
 	page_head(&pg, "History");
 	textbuf_puts(out, "<h1>History</h1>\n");
-	if (filter_form(out, st, q, "/history") < 0 || history_body(&pg, st, q) < 0)
+	/* The advice first: what a person most needs to read. */
+	if (advice_boxes(&pg, st, cfg, q, now_ts) < 0 || filter_form(out, st, q, "/history") < 0 ||
+	    history_body(&pg, st, cfg, q) < 0)
 		return page_message(out, 500, "Error", "The database could not be read.");
 	page_foot(&pg);
 	return page_status(out, 200);
@@ -589,7 +796,7 @@ int pages_history(struct store *st, const struct route *q, struct textbuf *out)
 
 struct report_html {
 	struct store *st;
-	const struct detector_cfg *det;
+	const struct rs_config *cfg;
 	struct textbuf section;
 	FILE *out;
 	bool failed;
@@ -611,7 +818,7 @@ static int report_session(const struct store_session *s, void *ctx)
 
 	textbuf_printf(&r->section, "<section class=\"session\" id=\"session-%lld\">\n",
 		       (long long)s->id);
-	if (session_body(&pg, r->st, r->det, s->id, 2) != 200) {
+	if (session_body(&pg, r->st, r->cfg, s->id, 2) != 200) {
 		r->failed = true;
 		return 1;
 	}
@@ -620,10 +827,10 @@ static int report_session(const struct store_session *s, void *ctx)
 	return r->failed;
 }
 
-int pages_report_html(struct store *st, const struct detector_cfg *det, const struct route *q,
+int pages_report_html(struct store *st, const struct rs_config *cfg, const struct route *q,
 		      FILE *out)
 {
-	struct report_html r = { .st = st, .det = det, .out = out };
+	struct report_html r = { .st = st, .cfg = cfg, .out = out };
 	struct page pg = { .out = &r.section, .file = true };
 	char when[64];
 
@@ -640,7 +847,7 @@ int pages_report_html(struct store *st, const struct detector_cfg *det, const st
 	if (sessions_list(&pg, st, q) < 0)
 		r.failed = true;
 	textbuf_puts(&r.section, "<h2>History</h2>\n");
-	if (history_body(&pg, st, q) < 0)
+	if (advice_boxes(&pg, st, cfg, q, (double)time(NULL)) < 0 || history_body(&pg, st, cfg, q) < 0)
 		r.failed = true;
 	flush_to(&r.section, out, &r.failed);
 	if (!r.failed && store_sessions_each(st, q->device[0] ? q->device : NULL, q->since_ts,

@@ -34,4 +34,8 @@ const char pages_css[] =
 	".muted{color:var(--muted)}"
 	".faults{background:var(--card);padding:.5rem 1rem;border-left:3px solid #d6452f;"
 	"overflow-wrap:anywhere}"
-	"section.session{border-top:1px solid var(--line);margin-top:1.5rem}";
+	"section.session{border-top:1px solid var(--line);margin-top:1.5rem}"
+	/* The advice: set apart, never alarming red. */
+	".advice{background:var(--card);padding:.1rem 1rem .4rem;border-left:3px solid #b35900;"
+	"margin:.8rem 0;overflow-wrap:anywhere}"
+	".advice h2{margin-top:.7rem}";

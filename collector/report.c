@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "advice.h"
 #include "summary.h"
 
 struct report_ctx {
@@ -83,67 +84,123 @@ void report_duration_text(double s, char *buf, size_t len)
 		snprintf(buf, len, "%ldm%02lds", total / 60, total % 60);
 }
 
-static size_t count_class(const struct store_session *s, const char *cls)
+/* The row of period, device and zone, added if new (NULL when memory ran
+ * out). Sessions come by start time, so the rows of this period are the last. */
+static struct report_total *totals_row(struct report_totals *t, const char *period,
+				       const char *device, const char *zone)
 {
-	size_t n = 0;
+	struct report_total *d;
 
-	for (size_t i = 0; i < s->holds_stored; i++)
-		if (strcmp(s->holds[i].hold_class, cls) == 0)
-			n++;
-	return n;
-}
-
-void report_totals_add(struct report_totals *t, const struct store_session *s)
-{
-	char period[11];
-	struct report_total *d = NULL;
-
-	report_local_time(s->start_ts, t->period == REPORT_WEEK ? "%G-W%V" : "%Y-%m-%d", period,
-		   sizeof(period));
-	/* Sessions come by start time, so the rows of this period are the last. */
-	for (size_t i = t->n; !d && i-- > 0 && strcmp(t->rows[i].period, period) == 0;)
-		if (strcmp(t->rows[i].device, s->device) == 0)
-			d = &t->rows[i];
-	if (!d && t->n == t->cap) {
+	for (size_t i = t->n; i-- > 0 && strcmp(t->rows[i].period, period) == 0;)
+		if (strcmp(t->rows[i].device, device) == 0 && strcmp(t->rows[i].zone, zone) == 0)
+			return &t->rows[i];
+	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		struct report_total *grown = realloc(t->rows, cap * sizeof(*grown));
 
 		if (!grown) {
 			t->no_memory = true;
-			return;
+			return NULL;
 		}
 		t->rows = grown;
 		t->cap = cap;
 	}
-	if (!d) {
-		d = &t->rows[t->n++];
-		memset(d, 0, sizeof(*d));
-		snprintf(d->period, sizeof(d->period), "%s", period);
-		snprintf(d->device, sizeof(d->device), "%s", s->device);
-	}
-	d->sessions++;
-	d->duration_s += s->duration_s;
-	d->hold_time_s += s->hold_time_s;
-	d->heat_time_s += s->heat_time_s;
-	d->holds += s->hold_count;
-	for (size_t i = 0; i < s->holds_stored; i++) {
-		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++) {
-			if (strcmp(s->holds[i].hold_class,
-				   detector_class_name((enum detector_hold_class)c)) == 0) {
-				d->class_holds[c]++;
-				d->class_time_s[c] += s->holds[i].duration_s;
-			}
-		}
+	d = &t->rows[t->n++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->period, sizeof(d->period), "%s", period);
+	snprintf(d->device, sizeof(d->device), "%s", device);
+	snprintf(d->zone, sizeof(d->zone), "%s", zone);
+	d->last_day = INT32_MIN;
+	return d;
+}
+
+/* Counts day in d->days once: the sessions of a day come one after another. */
+static void totals_day(struct report_total *d, int32_t day)
+{
+	if (d->last_day != day) {
+		d->days++;
+		d->last_day = day;
 	}
 }
 
-/* Rows by period, then device. */
+/* The class of a stored hold's name, or -1. */
+static int hold_class_of(const char *name)
+{
+	for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
+		if (strcmp(name, detector_class_name((enum detector_hold_class)c)) == 0)
+			return c;
+	return -1;
+}
+
+/* The stored holds on zone (NULL: all of them) into d's class times, and
+ * their counts too when count_holds (the zone totals count them otherwise). */
+static void totals_add_holds(struct report_total *d, const struct store_session *s,
+			     const char *zone, bool count_holds)
+{
+	for (size_t i = 0; i < s->holds_stored; i++) {
+		int c = hold_class_of(s->holds[i].hold_class);
+
+		if (c < 0 || (zone && strcmp(s->holds[i].zone, zone) != 0))
+			continue;
+		if (count_holds)
+			d->class_holds[c]++;
+		d->class_time_s[c] += s->holds[i].duration_s;
+	}
+}
+
+void report_totals_add(struct report_totals *t, const struct store_session *s)
+{
+	char period[11];
+	int32_t day = advice_local_day(s->start_ts);
+	struct report_total *d;
+
+	report_local_time(s->start_ts, t->period == REPORT_WEEK ? "%G-W%V" : "%Y-%m-%d", period,
+		   sizeof(period));
+	if (!t->by_zone) {
+		d = totals_row(t, period, s->device, "");
+		if (!d)
+			return;
+		totals_day(d, day);
+		d->sessions++;
+		d->duration_s += s->duration_s;
+		d->hold_time_s += s->hold_time_s;
+		d->heat_time_s += s->heat_time_s;
+		d->hot_time_s += s->hot_time_s;
+		d->holds += s->hold_count;
+		totals_add_holds(d, s, NULL, true);
+		return;
+	}
+	/* A zone's day counts only when something was counted on it. */
+	for (size_t z = 0; z < s->n_zones; z++) {
+		const struct detector_zone_total *zt = &s->zones[z];
+
+		if (zt->holds == 0 && zt->heat_time_s <= 0 && zt->hot_time_s <= 0)
+			continue;
+		d = totals_row(t, period, s->device, zt->zone);
+		if (!d)
+			return;
+		totals_day(d, day);
+		d->sessions++;
+		d->duration_s += s->duration_s;
+		d->hold_time_s += zt->hold_time_s;
+		d->heat_time_s += zt->heat_time_s;
+		d->hot_time_s += zt->hot_time_s;
+		d->holds += zt->holds;
+		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
+			d->class_holds[c] += zt->class_holds[c];
+		totals_add_holds(d, s, zt->zone, false);
+	}
+}
+
+/* Rows by period, then device, then zone. */
 static int total_cmp(const void *a, const void *b)
 {
 	const struct report_total *x = a, *y = b;
 	int c = strcmp(x->period, y->period);
 
-	return c ? c : strcmp(x->device, y->device);
+	if (!c)
+		c = strcmp(x->device, y->device);
+	return c ? c : strcmp(x->zone, y->zone);
 }
 
 void report_totals_sort(struct report_totals *t)
@@ -157,6 +214,16 @@ void report_totals_free(struct report_totals *t)
 	free(t->rows);
 	t->rows = NULL;
 	t->n = t->cap = 0;
+}
+
+static size_t count_class(const struct store_session *s, const char *cls)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->holds_stored; i++)
+		if (strcmp(s->holds[i].hold_class, cls) == 0)
+			n++;
+	return n;
 }
 
 static int each_table(const struct store_session *s, void *ctx)
@@ -262,11 +329,168 @@ int report_device_check(struct store *st, const char *device, const char *db_pat
 	return 1;
 }
 
+static int each_total(const struct store_session *s, void *ctx)
+{
+	struct report_ctx *c = ctx;
+
+	c->sessions++;
+	report_totals_add(&c->days, s);
+	return 0;
+}
+
+/* The totals of --weekly and --by zone, as a table, JSON or CSV. */
+static void totals_write(const struct report_totals *t, enum report_format format, FILE *out)
+{
+	const char *period = t->period == REPORT_WEEK ? "week" : "date";
+
+	if (format == REPORT_JSON)
+		fprintf(out, "{\n  \"%s\": [", t->period == REPORT_WEEK ? "weeks" : "days");
+	else if (format == REPORT_CSV)
+		fprintf(out, "%s,device,%sdays,sessions,holds,short,effective,long,hold_time_s,"
+			"heat_time_s,hot_time_s\n", period, t->by_zone ? "zone," : "");
+	else
+		fprintf(out, "%-10s %-16s %s%4s %5s %5s %5s %5s %9s %9s %9s\n",
+			t->period == REPORT_WEEK ? "WEEK" : "DAY", "DEVICE",
+			t->by_zone ? "ZONE             " : "", "DAYS", "HOLDS", "SHORT", "EFF",
+			"LONG", "HOLD TIME", "HEAT TIME", "HOT TIME");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct report_total *r = &t->rows[i];
+		const size_t *ch = r->class_holds;
+
+		if (format == REPORT_JSON) {
+			fprintf(out, "%s\n    {\"%s\":\"%s\",\"device\":\"%s\",", i ? "," : "", period,
+				r->period, r->device);
+			/* Zone names are [a-z0-9_]: nothing to escape. */
+			if (t->by_zone && r->zone[0])
+				fprintf(out, "\"zone\":\"%s\",", r->zone);
+			else if (t->by_zone)
+				fputs("\"zone\":null,", out);
+			fprintf(out, "\"days\":%u,\"sessions\":%u,\"holds\":%zu,\"short\":%zu,"
+				"\"effective\":%zu,\"long\":%zu,\"hold_time_s\":%.1f,"
+				"\"heat_time_s\":%.1f,\"hot_time_s\":%.1f}", r->days, r->sessions,
+				r->holds, ch[DETECTOR_HOLD_SHORT], ch[DETECTOR_HOLD_EFFECTIVE],
+				ch[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s, r->hot_time_s);
+		} else if (format == REPORT_CSV) {
+			fprintf(out, "%s,%s,", r->period, r->device);
+			if (t->by_zone)
+				fprintf(out, "%s,", r->zone);
+			fprintf(out, "%u,%u,%zu,%zu,%zu,%zu,%.1f,%.1f,%.1f\n", r->days, r->sessions,
+				r->holds, ch[DETECTOR_HOLD_SHORT], ch[DETECTOR_HOLD_EFFECTIVE],
+				ch[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s, r->hot_time_s);
+		} else {
+			char hold[32], heat[32], hot[32];
+
+			report_duration_text(r->hold_time_s, hold, sizeof(hold));
+			report_duration_text(r->heat_time_s, heat, sizeof(heat));
+			report_duration_text(r->hot_time_s, hot, sizeof(hot));
+			fprintf(out, "%-10s %-16.16s ", r->period, r->device);
+			if (t->by_zone)
+				fprintf(out, "%-16s ", r->zone[0] ? r->zone : "-");
+			fprintf(out, "%4u %5zu %5zu %5zu %5zu %9s %9s %9s\n", r->days, r->holds,
+				ch[DETECTOR_HOLD_SHORT], ch[DETECTOR_HOLD_EFFECTIVE],
+				ch[DETECTOR_HOLD_LONG], hold, heat, hot);
+		}
+	}
+	if (format == REPORT_JSON)
+		fputs("\n  ]\n}\n", out);
+}
+
+/* --weekly, --by zone: the totals alone. */
+static int report_totals_write(struct store *st, const struct report_query *q, FILE *out)
+{
+	struct report_ctx c = { .out = out,
+				.days = { .period = q->weekly ? REPORT_WEEK : REPORT_DAY,
+					  .by_zone = q->by_zone } };
+	int rc = store_sessions_each(st, q->device, q->since_ts, q->until_ts, each_total, &c);
+
+	if (rc == 0 && !c.days.no_memory) {
+		report_totals_sort(&c.days);
+		if (q->format == REPORT_TABLE && c.sessions == 0)
+			fputs("No sessions stored in that period.\n", out);
+		else
+			totals_write(&c.days, q->format, out);
+	}
+	report_totals_free(&c.days);
+	return c.days.no_memory ? -1 : rc;
+}
+
+/* The advice lines of the table. */
+static int advice_device_write(struct store *st, const struct advice_cfg *cfg,
+			       const struct zones_cfg *zones, const char *device, double now_ts,
+			       FILE *out)
+{
+	struct advice a;
+	bool kinds[ADVICE_KINDS] = { false };
+
+	if (advice_for_device(st, cfg, device, now_ts, &a) < 0)
+		return -1;
+	if (a.n == 0)
+		return 0;
+	fprintf(out, "\nAdvice for %s on %s:\n", device, a.date);
+	for (size_t i = 0; i < a.n; i++) {
+		const struct advice_item *it = &a.items[i];
+
+		kinds[it->kind] = true;
+		switch (it->kind) {
+		case ADVICE_SEE_PROFESSIONAL:
+			fprintf(out, "  See a professional about %s: treated on",
+				zones_label(zones, it->zone));
+			for (size_t w = 0; w < it->n_weeks; w++)
+				fprintf(out, "%s %u", w ? "," : "", it->days_per_week[w]);
+			fprintf(out, " days of the last %zu weeks (oldest first).\n", it->n_weeks);
+			break;
+		case ADVICE_OVER_TREATMENT:
+			fprintf(out, "  Over-treatment of %s: %zu of %zu holds this week were long.\n",
+				zones_label(zones, it->zone), it->long_holds, it->holds);
+			break;
+		default:
+			fprintf(out, "  Burn risk: %.0f s hot this week.\n", it->hot_time_s);
+			break;
+		}
+	}
+	for (int k = 0; k < ADVICE_KINDS; k++)
+		if (kinds[k])
+			fprintf(out, "  %s\n", advice_text((enum advice_kind)k));
+	return 0;
+}
+
+struct advice_walk {
+	struct store *st;
+	const struct advice_cfg *cfg;
+	const struct zones_cfg *zones;
+	double now_ts;
+	FILE *out;
+	int rc;
+};
+
+static int advice_each_device(const char *name, void *ctx)
+{
+	struct advice_walk *w = ctx;
+
+	if (advice_device_write(w->st, w->cfg, w->zones, name, w->now_ts, w->out) < 0)
+		w->rc = -1;
+	return 0;
+}
+
+int report_advice_write(struct store *st, const struct advice_cfg *cfg,
+			const struct zones_cfg *zones, const char *device, double now_ts, FILE *out)
+{
+	struct advice_walk w = { st, cfg, zones, now_ts, out, 0 };
+
+	if (device)
+		return advice_device_write(st, cfg, zones, device, now_ts, out);
+	if (store_devices_each(st, advice_each_device, &w) < 0)
+		return -1;
+	return w.rc;
+}
+
 int report_write(struct store *st, const struct report_query *q, FILE *out)
 {
 	struct report_ctx c = { .out = out, .days = { .period = REPORT_DAY } };
 	int rc;
 
+	if (q->weekly || q->by_zone)
+		return report_totals_write(st, q, out);
 	switch (q->format) {
 	case REPORT_CSV:
 		fputs("device,run,start,end,duration_s,hold_count,short,effective,long,hold_time_s,"

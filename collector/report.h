@@ -5,14 +5,18 @@
 #define ROLLSENSE_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "store.h"
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };
 
 struct report_query {
 	const char *device;	/* NULL: every device */
+	bool by_zone;		/* --by zone: the totals per zone */
+	bool weekly;		/* --weekly: totals per ISO week instead of per day */
 	double since_ts;	/* sessions starting at or after (Unix time) */
 	double until_ts;	/* ... and before */
 	enum report_format format;
@@ -26,17 +30,24 @@ enum report_period { REPORT_DAY, REPORT_WEEK };
 struct report_total {
 	char period[11];	/* "2026-11-24" (a day) or "2026-W48" (an ISO week) */
 	char device[65];
+	char zone[ZONE_NAME_MAX + 1];	/* by_zone: the zone ("" none); otherwise "" */
+	unsigned days;		/* local days in the period with a session (by_zone: with
+				 * something counted on the zone) */
+	double hot_time_s;
 	unsigned sessions;
 	double duration_s, hold_time_s, heat_time_s;
 	size_t holds;		/* every hold counted, stored or not */
 	size_t class_holds[3];	/* the stored holds by enum detector_hold_class */
 	double class_time_s[3];	/* and their time */
+	int32_t last_day;	/* internal: the last local day counted in days */
 };
 
 /* A growing list of totals. Zero it, set period, add sessions in start
  * order (store_sessions_each gives them so), sort, read rows, free. */
 struct report_totals {
 	enum report_period period;
+	bool by_zone;		/* a row per period, device and zone, from the sessions'
+				 * zone totals (sessions, duration_s: those that touched it) */
 	struct report_total *rows;
 	size_t n, cap;
 	bool no_memory;		/* a session could not be added */
@@ -44,7 +55,7 @@ struct report_totals {
 
 /* Adds s to its device's row for the local day or week of its start. */
 void report_totals_add(struct report_totals *t, const struct store_session *s);
-/* Orders the rows by period, then device. */
+/* Orders the rows by period, then device (then zone, by_zone). */
 void report_totals_sort(struct report_totals *t);
 void report_totals_free(struct report_totals *t);
 
@@ -63,7 +74,14 @@ void report_duration_text(double s, char *buf, size_t len);
 int report_device_check(struct store *st, const char *device, const char *db_path, char *err,
 			size_t err_len);
 
-/* Writes the report to out. 0, or -1 if the store failed. */
+/* Writes the report to out: the sessions and the daily totals, or with
+ * weekly or by_zone those totals alone. 0, or -1 if the store failed. */
 int report_write(struct store *st, const struct report_query *q, FILE *out);
+
+/* The table's closing words: device's advice as of now_ts (device NULL:
+ * every device's), for those that have some. 0, or -1 if the store failed. */
+int report_advice_write(struct store *st, const struct advice_cfg *cfg,
+			const struct zones_cfg *zones, const char *device, double now_ts,
+			FILE *out);
 
 #endif

@@ -24,7 +24,7 @@ enum route_args {
 
 struct route_path {
 	const char *path;	/* exact, or the part before an id or a device */
-	const char *tail;	/* after the device (ROUTE_COMMAND); NULL: none */
+	const char *tail;	/* after the device (command, weeks, advice); NULL: none */
 	enum route_kind kind;
 	enum route_args args;
 	bool post;		/* POST only; otherwise GET and HEAD */
@@ -40,6 +40,8 @@ static const struct route_path paths[] = {
 	{ "/api/sessions", NULL, ROUTE_API_SESSIONS, ARGS_RANGE, false },
 	{ "/api/sessions/", NULL, ROUTE_API_SESSION, ARGS_RAW, false },
 	{ "/api/devices/", "/command", ROUTE_COMMAND, ARGS_NONE, true },
+	{ "/api/devices/", "/weeks", ROUTE_API_WEEKS, ARGS_NONE, false },
+	{ "/api/devices/", "/advice", ROUTE_API_ADVICE, ARGS_NONE, false },
 	{ "/healthz", NULL, ROUTE_HEALTH, ARGS_NONE, false },
 };
 

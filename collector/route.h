@@ -22,6 +22,8 @@ enum route_kind {
 	ROUTE_API_SESSIONS,	/* GET /api/sessions?device=&since=&until= */
 	ROUTE_API_SESSION,	/* GET /api/sessions/ID[?raw=1] */
 	ROUTE_COMMAND,		/* POST /api/devices/DEVICE/command (body: the command) */
+	ROUTE_API_WEEKS,	/* GET /api/devices/DEVICE/weeks: per ISO week and zone */
+	ROUTE_API_ADVICE,	/* GET /api/devices/DEVICE/advice: the advice as of now */
 	ROUTE_HEALTH,		/* GET /healthz: "ok", for monitors */
 };
 

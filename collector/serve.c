@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "command.h"
 #include "daemon.h"
 #include "live.h"
 #include "log.h"
@@ -187,55 +188,17 @@ static bool listen_is_loopback(const char *listen)
 	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-static const char *skip_space(const char *p)
-{
-	return p + strspn(p, " \t\r\n");
-}
-
-/* The command in a body: plain "tare" or {"command":"tare"} (spaces around
- * either ignored). Copies it into cmd; false when the body is neither. */
-static bool command_take(const char *body, char *cmd, size_t cmd_len)
-{
-	static const char key[] = "\"command\"";
-	const char *p = skip_space(body), *word;
-	size_t n;
-
-	if (*p == '{') {
-		p = skip_space(p + 1);
-		if (strncmp(p, key, sizeof(key) - 1) != 0)
-			return false;
-		p = skip_space(p + sizeof(key) - 1);
-		if (*p != ':')
-			return false;
-		p = skip_space(p + 1);
-		if (*p != '"')
-			return false;
-		word = p + 1;
-		n = strcspn(word, "\"\\");
-		if (word[n] != '"')
-			return false;
-		p = skip_space(word + n + 1);
-		if (*p != '}')
-			return false;
-		p = skip_space(p + 1);
-	} else {
-		word = p;
-		n = strcspn(word, " \t\r\n");
-		p = skip_space(word + n);
-	}
-	if (*p != '\0' || n == 0 || n >= cmd_len)
-		return false;
-	memcpy(cmd, word, n);
-	cmd[n] = '\0';
-	return true;
-}
-
 /* POST /api/devices/DEVICE/command: only with web.commands, only from a
- * page of this server, only the commands sensord takes ("tare"). */
+ * page of this server, only what sensord takes (command_parse, against the
+ * same zones; spaces around the body aside): "tare" goes out as it is, a
+ * zone as {"zone":"calf_left"} ({"zone":"none"} clears it). */
 static void command(struct serve *s, const struct web_request *req, const struct route *q,
 		    struct web_reply *reply)
 {
-	char topic[256], cmd[32], msg[160];
+	const char *body = req->body + strspn(req->body, " \t\r\n");
+	size_t len = strlen(body);
+	struct command parsed;
+	char topic[256], cmd[64], what[64], why[160], msg[256];
 
 	if (!s->cfg->web.commands) {
 		reply_error(reply, req->path, 403, "commands are off (web.commands)");
@@ -249,10 +212,22 @@ static void command(struct serve *s, const struct web_request *req, const struct
 		host_refuse(reply, req);
 		return;
 	}
-	if (!command_take(req->body, cmd, sizeof(cmd)) || strcmp(cmd, "tare") != 0) {
-		reply_error(reply, req->path, 400,
-			    "unknown command (send \"tare\" or {\"command\":\"tare\"})");
+	while (len > 0 && strchr(" \t\r\n", body[len - 1]))
+		len--;
+	if (command_parse(body, len, &s->cfg->zones, &parsed, why, sizeof(why)) < 0) {
+		snprintf(msg, sizeof(msg), "command refused: %s (send \"tare\", {\"command\":\"tare\"} "
+			 "or {\"zone\":\"NAME\"})", why);
+		reply_error(reply, req->path, 400, msg);
 		return;
+	}
+	if (parsed.kind == COMMAND_TARE) {
+		strcpy(cmd, "tare");
+		strcpy(what, "tare");
+	} else {
+		const char *zone = parsed.zone[0] ? parsed.zone : ZONE_NONE;
+
+		snprintf(cmd, sizeof(cmd), "{\"zone\":\"%s\"}", zone);
+		snprintf(what, sizeof(what), "zone %s", zone);
 	}
 	if (!mqtt_client_connected(s->mqtt)) {
 		reply_error(reply, req->path, 503, "not connected to the broker; try again");
@@ -263,8 +238,8 @@ static void command(struct serve *s, const struct web_request *req, const struct
 		reply_error(reply, req->path, 503, "the broker client's queue is full; try again");
 		return;
 	}
-	log_info("web: %s sent to %s", cmd, q->device);
-	snprintf(msg, sizeof(msg), "%s sent to %s", cmd, q->device);
+	log_info("web: %s sent to %s", what, q->device);
+	snprintf(msg, sizeof(msg), "%s sent to %s", what, q->device);
 	reply->status = 202;
 	reply->content_type = TYPE_JSON;
 	textbuf_puts(&reply->body, "{\"sent\":");
@@ -303,11 +278,13 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 	}
 	/* The pages are HTML, the API JSON; live_page_html and command() say
 	 * their own. */
-	reply->content_type = q.kind >= ROUTE_API_DEVICES && q.kind <= ROUTE_API_SESSION ?
+	reply->content_type = (q.kind >= ROUTE_API_DEVICES && q.kind <= ROUTE_API_SESSION) ||
+			      q.kind == ROUTE_API_WEEKS || q.kind == ROUTE_API_ADVICE ?
 			      TYPE_JSON : TYPE_HTML;
 	switch (q.kind) {
 	case ROUTE_LIVE:
-		live_page_html(&reply->body, s->cfg->web.commands, &s->cfg->detector);
+		live_page_html(&reply->body, s->cfg->web.commands, &s->cfg->detector,
+			       &s->cfg->zones);
 		break;
 	case ROUTE_EVENTS:
 		/* What the page shows at once; the changes follow. */
@@ -320,10 +297,10 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 		reply->status = pages_sessions(s->st, &q, &reply->body);
 		break;
 	case ROUTE_SESSION:
-		reply->status = pages_session(s->st, &s->cfg->detector, q.session_id, &reply->body);
+		reply->status = pages_session(s->st, s->cfg, q.session_id, &reply->body);
 		break;
 	case ROUTE_HISTORY:
-		reply->status = pages_history(s->st, &q, &reply->body);
+		reply->status = pages_history(s->st, s->cfg, &q, clock_wall_s(), &reply->body);
 		break;
 	case ROUTE_API_DEVICES:
 		reply->status = api_devices(s->st, &reply->body);
@@ -333,6 +310,12 @@ static void handle(void *ctx, const struct web_request *req, struct web_reply *r
 		break;
 	case ROUTE_API_SESSION:
 		reply->status = api_session(s->st, q.session_id, q.raw, &reply->body);
+		break;
+	case ROUTE_API_WEEKS:
+		reply->status = api_weeks(s->st, &s->cfg->zones, q.device, &reply->body);
+		break;
+	case ROUTE_API_ADVICE:
+		reply->status = api_advice(s->st, s->cfg, q.device, clock_wall_s(), &reply->body);
 		break;
 	case ROUTE_COMMAND:
 		command(s, req, &q, reply);
@@ -486,7 +469,7 @@ int serve_run(struct rs_config *cfg)
 	struct web_server *web = NULL;
 	struct notify notify;
 	char err[512], client_id[160], filter[256];
-	static const char *const kinds[] = { "reading", "event", "status" };
+	static const char *const kinds[] = { "reading", "event", "status", "zone" };
 	int rc = 1;
 
 	s.st = store_open_readonly(cfg->collector.database, err, sizeof(err));
@@ -505,6 +488,7 @@ int serve_run(struct rs_config *cfg)
 		log_error("out of memory");
 		goto out;
 	}
+	live_set_zones(s.live, &cfg->zones);
 	/* Its own id beside the collector's: a broker drops the older of two
 	 * clients with the same id. */
 	snprintf(client_id, sizeof(client_id), "%s-web",

@@ -130,6 +130,26 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE runs ADD COLUMN revise_from REAL;"
 	  "UPDATE runs SET stored_seq = fed_seq;"
 	  "PRAGMA user_version = 3;" },
+	/* Zones (docs/protocol.md): the zone each reading was taken on (NULL:
+	 * none), so that a replay finds the same holds on the same zones; the
+	 * zone each hold started in; a session's totals per zone, in the
+	 * detector's order (idx), "" for what counted without a zone. */
+	{ 4,
+	  "ALTER TABLE readings ADD COLUMN zone TEXT;"
+	  "ALTER TABLE holds ADD COLUMN zone TEXT;"
+	  "CREATE TABLE session_zones ("
+	  " session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	  " idx INTEGER NOT NULL,"
+	  " zone TEXT NOT NULL,"
+	  " holds INTEGER NOT NULL DEFAULT 0,"
+	  " short INTEGER NOT NULL DEFAULT 0,"
+	  " effective INTEGER NOT NULL DEFAULT 0,"
+	  " long INTEGER NOT NULL DEFAULT 0,"
+	  " hold_time_s REAL,"
+	  " heat_time_s REAL,"
+	  " hot_time_s REAL,"
+	  " PRIMARY KEY(session_id, idx)) WITHOUT ROWID;"
+	  "PRAGMA user_version = 4;" },
 };
 
 #define RUN_STATE_COLUMNS \
@@ -163,14 +183,15 @@ static const struct migration migrations[] = {
 	X(RUN_ADD, "INSERT INTO runs(device_id, run) VALUES (?1, ?2)") \
 	X(READING_ADD, \
 	  "INSERT OR IGNORE INTO readings(run_id, seq, mono, ts, pressure_kpa," \
-	  " temperature_c, faults, end_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	  " temperature_c, faults, end_session, zone)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
 	/* SQLite's max() and min() of anything and NULL are NULL: coalesce. */ \
 	X(RUN_TOUCH, "UPDATE runs SET max_seq = max(max_seq, ?2)," \
 		     " first_ts = min(coalesce(first_ts, ?3), ?3)," \
 		     " last_ts = max(coalesce(last_ts, ?4), ?4) WHERE id = ?1") \
 	X(READINGS_AFTER, \
 	  "SELECT readings.seq, readings.mono, readings.ts, readings.pressure_kpa," \
-	  " readings.temperature_c, runs.run, readings.end_session FROM readings" \
+	  " readings.temperature_c, runs.run, readings.end_session, readings.zone FROM readings" \
 	  " JOIN runs ON runs.id = readings.run_id" \
 	  " WHERE readings.run_id = ?1 AND readings.seq > ?2 ORDER BY readings.seq LIMIT ?3") \
 	X(RUN_PROGRESS_SET, \
@@ -189,7 +210,11 @@ static const struct migration migrations[] = {
 	X(SESSION_FIND, "SELECT id FROM sessions WHERE run_id = ?1 AND start_mono = ?2") \
 	X(HOLD_ADD, \
 	  "INSERT INTO holds(session_id, idx, start_mono, start_ts, duration_s, peak_kpa," \
-	  " mean_kpa, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	  " mean_kpa, class, zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
+	X(ZONE_ADD, \
+	  "INSERT INTO session_zones(session_id, idx, zone, holds, short, effective, long," \
+	  " hold_time_s, heat_time_s, hot_time_s)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") \
 	X(SESSION_PUBLISHED, "UPDATE sessions SET published = 1 WHERE id = ?1") \
 	X(SESSIONS_RANGE, SESSIONS_RANGE_SQL " ORDER BY sessions.start_ts, sessions.id") \
 	X(SESSIONS_RANGE_NEWEST, \
@@ -203,8 +228,10 @@ static const struct migration migrations[] = {
 	  " sessions.readings, sessions.missing_readings, sessions.published" \
 	  " FROM sessions JOIN runs ON runs.id = sessions.run_id" \
 	  " JOIN devices ON devices.id = runs.device_id WHERE sessions.id = ?1") \
-	X(HOLDS_GET, "SELECT start_ts, duration_s, peak_kpa, mean_kpa, class FROM holds" \
+	X(HOLDS_GET, "SELECT start_ts, duration_s, peak_kpa, mean_kpa, class, zone FROM holds" \
 		     " WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
+	X(ZONES_GET, "SELECT zone, holds, short, effective, long, hold_time_s, heat_time_s," \
+		     " hot_time_s FROM session_zones WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
 	/* WITHOUT ROWID: rows are named by their key. The subquery walks the \
 	 * ts index, which holds (ts, run_id, seq): it never reads the table. */ \
 	X(PURGE, "DELETE FROM readings WHERE (run_id, seq) IN" \
@@ -222,9 +249,10 @@ static const struct migration migrations[] = {
 	  " WHERE run_id = ?1 AND end_mono >= ?2 ORDER BY start_mono") \
 	X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1") \
 	X(HOLDS_DELETE, "DELETE FROM holds WHERE session_id = ?1") \
+	X(ZONES_DELETE, "DELETE FROM session_zones WHERE session_id = ?1") \
 	X(SESSION_SPAN, "SELECT run_id, start_mono, end_mono FROM sessions WHERE id = ?1") \
 	X(READINGS_SPAN, \
-	  "SELECT seq, mono, ts, pressure_kpa, temperature_c, faults FROM readings" \
+	  "SELECT seq, mono, ts, pressure_kpa, temperature_c, faults, zone FROM readings" \
 	  " WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq") \
 	X(READING_FROM_SEQ, \
 	  "SELECT seq, mono FROM readings WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1") \
@@ -770,7 +798,8 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 	}
 	rc = EXEC(st, STMT_READING_ADD, "binding a reading", "storing a reading", P_INT(run_id),
 		  P_U64(r->seq), P_DOUBLE(r->mono), P_DOUBLE(r->ts), P_REAL(r->pressure_kpa),
-		  P_REAL(r->temperature_c), P_TEXT(faults), P_INT(r->end_session ? 1 : 0));
+		  P_REAL(r->temperature_c), P_TEXT(faults), P_INT(r->end_session ? 1 : 0),
+		  P_TEXT(r->zone[0] ? r->zone : NULL));
 	cJSON_free(faults);
 	if (rc < 0)
 		return -1;
@@ -810,7 +839,7 @@ static void reading_row(sqlite3_stmt *s, void *out, size_t i)
 	memset(r, 0, sizeof(*r));
 	COLUMNS_READ(s, C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts),
 		     C_REAL(&r->pressure_kpa), C_REAL(&r->temperature_c), C_TEXT(r->run),
-		     C_BOOL(&r->end_session));
+		     C_BOOL(&r->end_session), C_TEXT(r->zone));
 }
 
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
@@ -928,7 +957,26 @@ static int holds_insert(struct store *st, int64_t session_id, const struct detec
 			 P_INT((int64_t)i), P_REAL(h->start_mono_s),
 			 P_REAL(hold_ts ? hold_ts[i] : NAN), P_REAL(h->duration_s),
 			 P_REAL(h->peak_kpa), P_REAL(h->mean_kpa),
-			 P_TEXT(detector_class_name(h->hold_class))) < 0)
+			 P_TEXT(detector_class_name(h->hold_class)),
+			 P_TEXT(detector_hold_zone(sum, h)[0] ? detector_hold_zone(sum, h) : NULL)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int zones_insert(struct store *st, int64_t session_id, const struct detector_summary *sum)
+{
+	size_t n = sum->n_zones < DETECTOR_MAX_ZONES + 1 ? sum->n_zones : DETECTOR_MAX_ZONES + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct detector_zone_total *z = &sum->zones[i];
+
+		if (EXEC(st, STMT_ZONE_ADD, "binding a zone's totals", "storing a zone's totals",
+			 P_INT(session_id), P_INT((int64_t)i), P_TEXT(z->zone), P_U64(z->holds),
+			 P_U64(z->class_holds[DETECTOR_HOLD_SHORT]),
+			 P_U64(z->class_holds[DETECTOR_HOLD_EFFECTIVE]),
+			 P_U64(z->class_holds[DETECTOR_HOLD_LONG]), P_REAL(z->hold_time_s),
+			 P_REAL(z->heat_time_s), P_REAL(z->hot_time_s)) < 0)
 			return -1;
 	}
 	return 0;
@@ -954,7 +1002,9 @@ static int session_insert_rows(struct store *st, int64_t run_id, const struct de
 		return 0;	/* stored before: *id is its id */
 	}
 	*id = sqlite3_last_insert_rowid(st->db);
-	return holds_insert(st, *id, sum, hold_ts) < 0 ? -1 : 1;
+	if (holds_insert(st, *id, sum, hold_ts) < 0 || zones_insert(st, *id, sum) < 0)
+		return -1;
+	return 1;
 }
 
 int store_session_insert(struct store *st, int64_t run_id, const struct detector_summary *s,
@@ -1037,6 +1087,8 @@ int store_session_delete(struct store *st, int64_t session_id)
 	if (batch_broken(st))
 		return -1;
 	if (EXEC(st, STMT_HOLDS_DELETE, "binding a session id", "deleting a session's holds",
+		 P_INT(session_id)) < 0 ||
+	    EXEC(st, STMT_ZONES_DELETE, "binding a session id", "deleting a session's zones",
 		 P_INT(session_id)) < 0)
 		return -1;
 	return EXEC(st, STMT_SESSION_DELETE, "binding a session id", "deleting a session",
@@ -1095,7 +1147,19 @@ static void hold_row(sqlite3_stmt *s, void *session, size_t i)
 
 	COLUMNS_READ(s, C_REAL(&out->holds[i].start_ts), C_REAL(&out->holds[i].duration_s),
 		     C_REAL(&out->holds[i].peak_kpa), C_REAL(&out->holds[i].mean_kpa),
-		     C_TEXT(out->holds[i].hold_class));
+		     C_TEXT(out->holds[i].hold_class), C_TEXT(out->holds[i].zone));
+}
+
+/* The i-th zone total of a store_session. */
+static void zone_row(sqlite3_stmt *s, void *session, size_t i)
+{
+	struct detector_zone_total *z = &((struct store_session *)session)->zones[i];
+
+	COLUMNS_READ(s, C_TEXT(z->zone), C_SIZE(&z->holds),
+		     C_SIZE(&z->class_holds[DETECTOR_HOLD_SHORT]),
+		     C_SIZE(&z->class_holds[DETECTOR_HOLD_EFFECTIVE]),
+		     C_SIZE(&z->class_holds[DETECTOR_HOLD_LONG]), C_REAL(&z->hold_time_s),
+		     C_REAL(&z->heat_time_s), C_REAL(&z->hot_time_s));
 }
 
 /* Fills out with session id and its holds. 0, or -1 (logged). */
@@ -1120,6 +1184,13 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 	if (n < 0)
 		return -1;
 	out->holds_stored = (size_t)n;
+	h = st->stmt[STMT_ZONES_GET];
+	if (BIND(st, h, "binding a zones query", P_INT(id), P_INT(DETECTOR_MAX_ZONES + 1)) < 0)
+		return -1;
+	n = rows_read(st, h, DETECTOR_MAX_ZONES + 1, zone_row, out, "reading zone totals");
+	if (n < 0)
+		return -1;
+	out->n_zones = (size_t)n;
 	return 0;
 }
 
@@ -1151,6 +1222,17 @@ void store_session_summary(const struct store_session *s, struct detector_summar
 		out->holds[i].peak_kpa = s->holds[i].peak_kpa;
 		out->holds[i].mean_kpa = s->holds[i].mean_kpa;
 		out->holds[i].hold_class = hold_class_parse(s->holds[i].hold_class);
+	}
+	out->n_zones = s->n_zones < DETECTOR_MAX_ZONES + 1 ? s->n_zones : DETECTOR_MAX_ZONES + 1;
+	memcpy(out->zones, s->zones, out->n_zones * sizeof(out->zones[0]));
+	/* A hold names its zone by its index in zones[]; one stored before
+	 * zones existed has no totals to point at, and an index past them is
+	 * no zone (detector_hold_zone). */
+	for (size_t i = 0; i < n; i++) {
+		out->holds[i].zone = DETECTOR_MAX_ZONES + 1;
+		for (size_t j = 0; j < out->n_zones; j++)
+			if (strcmp(out->zones[j].zone, s->holds[i].zone) == 0)
+				out->holds[i].zone = (uint8_t)j;
 	}
 	out->heat_time_s = s->heat_time_s;
 	out->max_temperature_c = s->max_temperature_c;
@@ -1347,6 +1429,9 @@ int store_readings_each(struct store *st, int64_t run_id, double from_mono_s, do
 			break;
 		}
 		p.faults = (const char *)sqlite3_column_text(s, 5);
+		p.zone = (const char *)sqlite3_column_text(s, 6);
+		if (!p.zone)
+			p.zone = "";
 		if (fn(&p, ctx) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -1438,10 +1523,10 @@ static int folder_check(const char *path, char *err, size_t err_len)
 	return 0;
 }
 
-/* Applies the migrations newer than the file, each in one transaction that
- * re-reads user_version, so two processes opening a new file at once
- * migrate it once. 0, or -1 with err set. */
-static int schema_migrate(sqlite3 *db, const char *path, char *err, size_t err_len)
+/* Applies the migrations newer than the file, up to version target, each in
+ * one transaction that re-reads user_version, so two processes opening a new
+ * file at once migrate it once. 0, or -1 with err set. */
+static int schema_migrate(sqlite3 *db, const char *path, int target, char *err, size_t err_len)
 {
 	int version = 0, app_id = 0, tables = 0;
 
@@ -1461,7 +1546,7 @@ static int schema_migrate(sqlite3 *db, const char *path, char *err, size_t err_l
 			path, version, store_schema_version());
 		return -1;
 	}
-	for (size_t i = 0; i < COUNT_OF(migrations); i++) {
+	for (size_t i = 0; i < COUNT_OF(migrations) && migrations[i].version <= target; i++) {
 		const struct migration *m = &migrations[i];
 
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -1607,12 +1692,26 @@ struct store *store_open(const char *path, char *err, size_t err_len)
 	}
 	if (db_configure(st->db, path, err, err_len) < 0)
 		goto err_close;
-	if (schema_migrate(st->db, path, err, err_len) < 0)
+	if (schema_migrate(st->db, path, store_schema_version(), err, err_len) < 0)
 		goto err_close;
 	return store_ready(st, path, err, err_len);
 
 err_close:
 	return store_discard(st);
+}
+
+int store_create_at_version(const char *path, int version, char *err, size_t err_len)
+{
+	sqlite3 *db = NULL;
+	int rc = -1;
+
+	err_set(err, err_len, "%s", "");
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		err_set(err, err_len, "%s: cannot open", path);
+	else if (db_configure(db, path, err, err_len) == 0)
+		rc = schema_migrate(db, path, version, err, err_len);
+	sqlite3_close(db);
+	return rc;
 }
 
 struct store *store_open_readonly(const char *path, char *err, size_t err_len)

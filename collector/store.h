@@ -34,6 +34,12 @@ void store_close(struct store *st);
 /* The schema version this program writes (the last migration's number). */
 int store_schema_version(void);
 
+/* For the tests of upgrades: creates the database at path with only the
+ * migrations up to version applied, as an older collector left it (then
+ * fill it as that collector would have, and store_open upgrades it). 0, or
+ * -1 with err "PATH: what is wrong". */
+int store_create_at_version(const char *path, int version, char *err, size_t err_len);
+
 int store_begin(struct store *st);	/* 0 or -1 (error logged) */
 int store_commit(struct store *st);	/* 0 or -1; on -1 the batch is rolled back */
 void store_rollback(struct store *st);
@@ -145,7 +151,11 @@ struct store_session {
 	struct {
 		double start_ts, duration_s, peak_kpa, mean_kpa;
 		char hold_class[12];	/* "short", "effective", "long" */
+		char zone[ZONE_NAME_MAX + 1];	/* "" none */
 	} holds[DETECTOR_MAX_HOLDS];
+	/* Its totals per zone, as the detector gave them (detector.h). */
+	size_t n_zones;
+	struct detector_zone_total zones[DETECTOR_MAX_ZONES + 1];
 	double heat_time_s;
 	double max_temperature_c;	/* NAN if none */
 	double hot_time_s;
@@ -194,6 +204,7 @@ struct store_point {
 	double mono, ts;
 	double pressure_kpa, temperature_c;	/* NAN: null */
 	const char *faults;
+	const char *zone;		/* "" when none; valid during the call only */
 };
 /* Calls fn for each reading of run_id with mono in [from_mono_s,
  * to_mono_s], in seq order, one at a time (nothing is kept in memory). fn

@@ -37,6 +37,7 @@ struct watch {
 	/* Plain lines: what was last said per device. */
 	bool said_online[LIVE_MAX_DEVICES];
 	double said_second[LIVE_MAX_DEVICES];
+	char said_zone[LIVE_MAX_DEVICES][ZONE_NAME_MAX + 1];
 };
 
 static void usage_watch(void)
@@ -179,8 +180,9 @@ static void screen_device(struct screen *sc, const struct detector_cfg *det,
 	char kpa[24], bar[300], text[200], hold[24];
 	unsigned cells;
 
-	screen_line(sc, "%s  %s%s%s", d->device, d->online ? "online" : "offline",
-		    d->in_session ? "  in a session" : "", d->faults[0] ? "  (chip faults)" : "");
+	screen_line(sc, "%s  %s  zone %s%s%s", d->device, d->online ? "online" : "offline",
+		    d->zone[0] ? d->zone_label : "none", d->in_session ? "  in a session" : "",
+		    d->faults[0] ? "  (chip faults)" : "");
 	if (isnan(d->pressure_kpa))
 		snprintf(kpa, sizeof(kpa), "  -- kPa");
 	else
@@ -324,6 +326,22 @@ static void plain_online(struct watch *w, int i)
 	plain_line(d, clock_wall_s(), "%s", d->online ? "online" : "offline");
 }
 
+/* A line when the device's zone changes (its zone topic): "zone Left calf
+ * (calf_left)", "zone none". Nothing is said of a device that never had
+ * one. */
+static void plain_zone(struct watch *w, int i)
+{
+	const struct live_device *d = live_device_at(w->live, (size_t)i);
+
+	if (strcmp(d->zone, w->said_zone[i]) == 0)
+		return;
+	snprintf(w->said_zone[i], sizeof(w->said_zone[i]), "%s", d->zone);
+	if (d->zone[0])
+		plain_line(d, clock_wall_s(), "zone %s (%s)", d->zone_label, d->zone);
+	else
+		plain_line(d, clock_wall_s(), "zone none");
+}
+
 /* ---- the loop ---- */
 
 static void on_message(struct watch *w, const struct mqtt_event *ev)
@@ -335,6 +353,7 @@ static void on_message(struct watch *w, const struct mqtt_event *ev)
 		return;
 	d = live_device_at(w->live, (size_t)i);
 	plain_online(w, i);
+	plain_zone(w, i);
 	if (live_last_event(w->live)[0])
 		plain_event(d, live_last_event(w->live));
 	else
@@ -413,7 +432,7 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const kinds[] = { "reading", "event", "status" };
+	static const char *const kinds[] = { "reading", "event", "status", "zone" };
 	struct watch w = { .cfg = cfg };
 	const char *device = "+";
 	char err[512], id[64], filter[256];
@@ -442,6 +461,7 @@ int watch_run(const struct rs_config *cfg, int argc, char **argv)
 		fprintf(stderr, "watch: out of memory\n");
 		return 1;
 	}
+	live_set_zones(w.live, &cfg->zones);
 	daemon_signals_install(false);
 	snprintf(id, sizeof(id), "rollsense-watch-%ld", (long)getpid());
 	w.mqtt = mqtt_client_new(&cfg->mqtt, id, NULL, err, sizeof(err));

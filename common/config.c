@@ -28,6 +28,7 @@
 #include "jsonc.h"
 #include "keyfile.h"
 #include "log.h"
+#include "utf8.h"
 
 #define CONFIG_TEXT_MAX (1024 * 1024)	/* a config file is a few KiB; more is a mistake */
 #define KEY_PATH_MAX 160		/* "sensord.sensors[7].calibration[15]" and the like */
@@ -1070,6 +1071,13 @@ static int feedback_done(struct parse_ctx *ctx, void *base)
 				    gpio_line_configured(&fb->button)))
 		return fail(ctx, "sensord.feedback.chip", "missing; the lines need their GPIO chip "
 			    "(\"gpiochip0\", a chip label, or \"sim\")");
+	/* A press longer than the double-press window would end the session
+	 * before the second press could count: the button needs them apart. */
+	if (fb->double_press_s >= fb->long_press_s)
+		return fail(ctx, "sensord.feedback.double_press_s", "%.15g is not below "
+			    "sensord.feedback.long_press_s (%.15g); a press that long ends the "
+			    "session, so a double press would never be seen", fb->double_press_s,
+			    fb->long_press_s);
 	return 0;
 }
 
@@ -1083,6 +1091,7 @@ static const struct config_key feedback_keys[] = {
 	ROW(struct feedback_cfg, button_active_low, KEY_BOOL, .def = true),
 	ROW(struct feedback_cfg, debounce_ms, KEY_UNSIGNED, RANGE(0, 1000), .def = 30),
 	ROW(struct feedback_cfg, long_press_s, KEY_DOUBLE, RANGE(0.2, 30), .def = 2.0),
+	ROW(struct feedback_cfg, double_press_s, KEY_DOUBLE, RANGE(0.1, 2), .def = 0.4),
 };
 static const struct config_section feedback_section = {
 	TABLE(feedback_keys), feedback_done, CONFIG_SENSORD
@@ -1291,6 +1300,108 @@ static const struct config_key web_keys[] = {
 };
 static const struct config_section web_section = { TABLE(web_keys), NULL, CONFIG_COLLECTOR };
 
+/* One entry of "zones": a name, or {"name", "label"}. The label defaults
+ * to the name. */
+static int zone_entry_parse(struct parse_ctx *ctx, const cJSON *e, const char *path,
+			    struct zone_cfg *z)
+{
+	static const char *const known[] = { "name", "label" };
+	char key[KEY_PATH_MAX];
+	char shown[SHOW_BUF];
+	const cJSON *name = e, *label = NULL;
+	const char *name_path = path;
+
+	if (cJSON_IsObject(e)) {
+		if (keys_check(ctx, e, path, known, ARRAY_LEN(known)) < 0)
+			return -1;
+		name = cJSON_GetObjectItemCaseSensitive(e, "name");
+		label = cJSON_GetObjectItemCaseSensitive(e, "label");
+		if (name == NULL)
+			return fail(ctx, path, "no \"name\"; a zone object is {\"name\": "
+				    "\"calf_left\", \"label\": \"Left calf\"}");
+		key_join(key, sizeof(key), path, "name");
+		name_path = key;
+	} else if (!cJSON_IsString(e)) {
+		return fail(ctx, path, "expected a zone name (a string) or an object "
+			    "{\"name\", \"label\"}");
+	}
+	if (!cJSON_IsString(name) || name->valuestring == NULL)
+		return fail(ctx, name_path, "expected a string");
+	if (!zone_name_valid(name->valuestring))
+		return fail(ctx, name_path, "%s is not a zone name: 1 to %d of a-z, 0-9 and '_', "
+			    "and not \"%s\" (it means no zone)", show(name->valuestring, shown),
+			    ZONE_NAME_MAX, ZONE_NONE);
+	memcpy(z->name, name->valuestring, strlen(name->valuestring) + 1);
+	if (label == NULL) {
+		memcpy(z->label, z->name, sizeof(z->name));
+		return 0;
+	}
+	key_join(key, sizeof(key), path, "label");
+	if (string_value(ctx, label, key, z->label, sizeof(z->label)) < 0)
+		return -1;
+	if (z->label[0] == '\0')
+		return fail(ctx, key, "empty; leave \"label\" out to show the name");
+	if (!utf8_valid(z->label, strlen(z->label)))
+		return fail(ctx, key, "%s is not UTF-8", show(z->label, shown));
+	return 0;
+}
+
+/* "zones": the list, in the button's order; [] turns zones off. */
+static int zones_parse(struct parse_ctx *ctx, const cJSON *item, const char *path, void *base)
+{
+	struct zones_cfg *zs = &((struct rs_config *)base)->zones;
+	char zpath[KEY_PATH_MAX];
+	char shown[SHOW_BUF];
+	const cJSON *e;
+
+	/* All zero first: the reload compares the struct byte by byte. */
+	memset(zs, 0, sizeof(*zs));
+	if (!cJSON_IsArray(item))
+		return fail(ctx, path, "expected an array of zone names or {\"name\", \"label\"} "
+			    "objects, like [\"neck\", {\"name\": \"calf_left\", \"label\": "
+			    "\"Left calf\"}]");
+	cJSON_ArrayForEach(e, item) {
+		struct zone_cfg *z;
+		int twice;
+
+		key_index(zpath, sizeof(zpath), path, zs->n);
+		if (zs->n == ZONES_MAX)
+			return fail(ctx, path, "more than %d zones", ZONES_MAX);
+		z = &zs->zone[zs->n];
+		if (zone_entry_parse(ctx, e, zpath, z) < 0)
+			return -1;
+		twice = zones_find(zs, z->name);
+		if (twice >= 0)
+			return fail(ctx, zpath, "%s is already zones[%d]; each zone is listed once",
+				    show(z->name, shown), twice);
+		zs->n++;
+	}
+	return 0;
+}
+
+/* The default list (zone.h), with its labels. */
+static void zones_defaults(struct zones_cfg *zs)
+{
+	const char *name;
+
+	memset(zs, 0, sizeof(*zs));
+	for (size_t i = 0; zs->n < ZONES_MAX && (name = zone_default_name(i)) != NULL; i++) {
+		snprintf(zs->zone[i].name, sizeof(zs->zone[i].name), "%s", name);
+		snprintf(zs->zone[i].label, sizeof(zs->zone[i].label), "%s", zone_default_label(i));
+		zs->n++;
+	}
+}
+
+/* Read by the collector's advice (collector/advice.h has the rules). */
+static const struct config_key advice_keys[] = {
+	ROW(struct advice_cfg, days_per_week, KEY_UNSIGNED, RANGE(1, 7), .def = 3),
+	ROW(struct advice_cfg, weeks, KEY_UNSIGNED, RANGE(1, 8), .def = 3),
+	ROW(struct advice_cfg, long_share, KEY_DOUBLE, RANGE(0, 1), .def = 0.5),
+	ROW(struct advice_cfg, min_holds, KEY_UNSIGNED, RANGE(1, 1000), .def = 3),
+	ROW(struct advice_cfg, burn_risk, KEY_BOOL, .def = true),
+};
+static const struct config_section advice_section = { TABLE(advice_keys), NULL, CONFIG_COLLECTOR };
+
 static int root_done(struct parse_ctx *ctx, void *base)
 {
 	const struct rs_config *cfg = base;
@@ -1318,6 +1429,11 @@ static const struct config_key root_keys[] = {
 	ROW(struct rs_config, collector, KEY_SECTION, SECTION(collector_section)),
 	ROW(struct rs_config, homeassistant, KEY_SECTION, SECTION(homeassistant_section)),
 	ROW(struct rs_config, web, KEY_SECTION, SECTION(web_section)),
+	/* sensord takes a new list on reload (a current zone gone from it is
+	 * cleared, the zone topic says the new position and count); the
+	 * collector sets up its zones (select, week, advice) once. */
+	ROW(struct rs_config, zones, KEY_CUSTOM, .parse = zones_parse, .restart = CONFIG_COLLECTOR),
+	ROW(struct rs_config, advice, KEY_SECTION, SECTION(advice_section)),
 };
 static const struct config_section root_section = { TABLE(root_keys), root_done, 0 };
 
@@ -1327,6 +1443,7 @@ void config_defaults(struct rs_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	rows_defaults(root_keys, ARRAY_LEN(root_keys), cfg);
+	zones_defaults(&cfg->zones);
 }
 
 bool config_device_id_valid(const char *id)
@@ -1540,4 +1657,19 @@ int config_load(const char *path, struct rs_config *cfg, char *err, size_t err_l
 	}
 	free(text);
 	return rc;
+}
+
+int zones_find(const struct zones_cfg *z, const char *name)
+{
+	for (size_t i = 0; i < z->n; i++)
+		if (strcmp(z->zone[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *zones_label(const struct zones_cfg *z, const char *name)
+{
+	int i = zones_find(z, name);
+
+	return i < 0 ? name : z->zone[i].label;
 }

@@ -14,6 +14,7 @@
 
 #include "detector_cfg.h"
 #include "topic.h"
+#include "zone.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/rollsense/rollsense.json"
 #define CONFIG_MAX_SENSORS 8
@@ -96,6 +97,9 @@ struct feedback_cfg {
 	bool button_active_low;		/* true: a button to GND with the pull-up on */
 	unsigned debounce_ms;		/* 30 */
 	double long_press_s;		/* 2: a press this long ends the session; shorter tares */
+	double double_press_s;		/* 0.4: a second short press within this long of the
+					 * first one's release is a double press (next zone); a
+					 * lone short press tares once this has passed */
 };
 
 /* "homeassistant": MQTT discovery. */
@@ -107,6 +111,36 @@ struct homeassistant_cfg {
 enum confirm_mode {
 	CONFIRM_COLLECTOR = 0,	/* a reading is done when the collector's ack covers it */
 	CONFIRM_BROKER = 1,	/* ... when the broker's PUBACK arrives */
+};
+
+/* "zones": the spots a person treats, in the order the button steps
+ * through them. In the file a list of names or {"name", "label"} objects:
+ *   "zones": ["neck", {"name": "calf_left", "label": "Left calf"}]
+ * Absent: the default list (zone.h). Names unique and zone_name_valid;
+ * a missing label is the name. An empty list turns zones off. */
+struct zone_cfg {
+	char name[ZONE_NAME_MAX + 1];
+	char label[ZONE_LABEL_MAX + 1];
+};
+
+struct zones_cfg {
+	size_t n;
+	struct zone_cfg zone[ZONES_MAX];
+};
+
+/* The zone called name in z: its index, or -1. */
+int zones_find(const struct zones_cfg *z, const char *name);
+/* Its label, or name itself when z has no such zone ("" for no zone). */
+const char *zones_label(const struct zones_cfg *z, const char *name);
+
+/* "advice": when the collector advises (collector/advice.h has the rules). */
+struct advice_cfg {
+	unsigned days_per_week;	/* 3 (1..7): a zone treated on at least this many days ... */
+	unsigned weeks;		/* 3 (1..8): ... in each of this many weeks: see a professional */
+	double long_share;	/* 0.5 (0..1): over-treatment when more than this share of a
+				 * week's holds on a zone are long ... */
+	unsigned min_holds;	/* 3 (1..1000): ... out of at least this many holds */
+	bool burn_risk;		/* true: any hot time in a week is noted */
 };
 
 struct sensord_cfg {
@@ -162,6 +196,8 @@ struct rs_config {
 	struct collector_cfg collector;
 	struct homeassistant_cfg homeassistant;
 	struct web_cfg web;
+	struct zones_cfg zones;
+	struct advice_cfg advice;
 };
 
 /* Fills every default. */

@@ -16,6 +16,7 @@ struct detector_span {
 	double from_s;
 	double to_s;
 	double peak_c;
+	char zone[ZONE_NAME_MAX + 1];	/* of the samples that started it */
 };
 
 /* The last DETECTOR_HEAT_SPANS stretches, oldest overwritten. */
@@ -32,6 +33,7 @@ struct detector {
 
 	bool have_sample;
 	double last_mono_s;		/* the last sample fed */
+	char zone[ZONE_NAME_MAX + 1];	/* detector_set_zone's: of the samples fed next */
 	double gap_to_s;		/* end of a gap declared since then; NAN if none */
 
 	/* pressure */
@@ -46,6 +48,7 @@ struct detector {
 	bool hold_effective_sent;
 	bool hold_long_sent;
 	double hold_start_s;
+	char hold_zone[ZONE_NAME_MAX + 1];	/* the zone at its first sample */
 	double hold_last_above_s;	/* last sample >= hold_end_kpa */
 	double hold_sum_kpa;		/* samples up to hold_last_above_s */
 	uint64_t hold_n;
@@ -57,6 +60,7 @@ struct detector {
 	/* heat */
 	double last_t_known_s;		/* the last sample with known temperature; NAN none */
 	double last_temperature_c;
+	char last_t_zone[ZONE_NAME_MAX + 1];	/* the zone of that sample */
 	bool heat_on;
 	bool hot_on;
 	struct detector_ring heat_ring;
@@ -85,16 +89,21 @@ static void detector_emit(struct detector_out *o, enum detector_event_kind kind,
 			  double pressure_kpa, double temperature_c,
 			  const struct detector_hold *hold, const struct detector_summary *session)
 {
-	static const struct detector_hold no_hold = { NAN, NAN, NAN, NAN, DETECTOR_HOLD_SHORT };
+	static const struct detector_hold no_hold = { NAN, NAN, NAN, NAN, DETECTOR_HOLD_SHORT, 0 };
+	struct detector_event *ev;
 
 	if (o->n >= o->max) {
 		o->d->events_dropped++;
 		return;
 	}
-	o->events[o->n++] = (struct detector_event){
+	ev = &o->events[o->n++];
+	*ev = (struct detector_event){
 		.kind = kind, .mono_s = mono_s, .pressure_kpa = pressure_kpa,
 		.temperature_c = temperature_c, .hold = hold ? *hold : no_hold, .session = session,
 	};
+	/* Every hold event is about the hold open now (or just closed). */
+	if (hold)
+		memcpy(ev->zone, o->d->hold_zone, sizeof(ev->zone));
 }
 
 static enum detector_hold_class detector_classify(const struct detector *d, double duration_s)
@@ -129,46 +138,82 @@ static uint64_t detector_count_missing(const struct detector *d, double span_s, 
 	return n > 0 ? (uint64_t)n : 0;
 }
 
-static void detector_ring_add(struct detector_ring *r, double from_s, double to_s, double peak_c)
+static void detector_ring_add(struct detector_ring *r, double from_s, double to_s, double peak_c,
+			      const char *zone)
 {
 	struct detector_span *last = NULL;
+	struct detector_span *span = &r->spans[r->next];
 
 	if (r->count > 0)
 		last = &r->spans[(r->next + DETECTOR_HEAT_SPANS - 1) % DETECTOR_HEAT_SPANS];
 	/* Consecutive intervals share their sample time exactly, so equality
-	 * is the right test for "the same stretch goes on". */
-	if (last && last->to_s == from_s) {
+	 * is the right test for "the same stretch goes on"; a new zone starts
+	 * a stretch of its own, for the pre-heat's zone totals. */
+	if (last && last->to_s == from_s && strcmp(last->zone, zone) == 0) {
 		last->to_s = to_s;
 		if (peak_c > last->peak_c)
 			last->peak_c = peak_c;
 		return;
 	}
-	r->spans[r->next] = (struct detector_span){ from_s, to_s, peak_c };
+	span->from_s = from_s;
+	span->to_s = to_s;
+	span->peak_c = peak_c;
+	memcpy(span->zone, zone, sizeof(span->zone));
 	r->next = (r->next + 1) % DETECTOR_HEAT_SPANS;
 	if (r->count < DETECTOR_HEAT_SPANS)
 		r->count++;
 }
 
-/* Time of the remembered stretches inside [from_s, to_s]; *peak_c raised to
- * the peak of each stretch that overlaps. */
-static double detector_ring_overlap(const struct detector_ring *r, double from_s, double to_s,
-				    double *peak_c)
+/* The session's totals on zone, made (in first-counted order) when the
+ * session has none yet. Named zones take at most DETECTOR_MAX_ZONES
+ * entries, so the last one is always left for "": a zone beyond them counts
+ * there, and the sums still equal the session's. */
+static struct detector_zone_total *detector_zone_total(struct detector_summary *s, const char *zone)
 {
-	double total_s = 0;
-	size_t i;
+	size_t named = 0;
+	struct detector_zone_total *z;
 
-	for (i = 0; i < r->count; i++) {
-		const struct detector_span *s = &r->spans[i];
-		double a = s->from_s > from_s ? s->from_s : from_s;
-		double b = s->to_s < to_s ? s->to_s : to_s;
-
-		if (b > a) {
-			total_s += b - a;
-			if (isnan(*peak_c) || s->peak_c > *peak_c)
-				*peak_c = s->peak_c;
-		}
+	for (size_t i = 0; i < s->n_zones; i++) {
+		if (strcmp(s->zones[i].zone, zone) == 0)
+			return &s->zones[i];
+		named += s->zones[i].zone[0] != '\0';
 	}
-	return total_s;
+	if (zone[0] != '\0' && named == DETECTOR_MAX_ZONES)
+		return detector_zone_total(s, "");
+	z = &s->zones[s->n_zones++];
+	memset(z, 0, sizeof(*z));
+	memcpy(z->zone, zone, sizeof(z->zone));
+	return z;
+}
+
+/* Heat (or, with hot, hot) time in [from_s, to_s] of the remembered
+ * stretches, added to s and to each stretch's zone; s->max_temperature_c
+ * raised to the peak of each stretch that overlaps. */
+static void detector_ring_claim(const struct detector_ring *r, double from_s, double to_s,
+				bool hot, struct detector_summary *s)
+{
+	/* Oldest first: the zones' order is the order they were counted in. */
+	size_t first = (r->next + DETECTOR_HEAT_SPANS - r->count) % DETECTOR_HEAT_SPANS;
+
+	for (size_t k = 0; k < r->count; k++) {
+		const struct detector_span *span = &r->spans[(first + k) % DETECTOR_HEAT_SPANS];
+		double a = span->from_s > from_s ? span->from_s : from_s;
+		double b = span->to_s < to_s ? span->to_s : to_s;
+		struct detector_zone_total *z;
+
+		if (!(b > a))
+			continue;
+		z = detector_zone_total(s, span->zone);
+		if (hot) {
+			s->hot_time_s += b - a;
+			z->hot_time_s += b - a;
+		} else {
+			s->heat_time_s += b - a;
+			z->heat_time_s += b - a;
+		}
+		if (isnan(s->max_temperature_c) || span->peak_c > s->max_temperature_c)
+			s->max_temperature_c = span->peak_c;
+	}
 }
 
 static struct detector_hold detector_hold_snapshot(const struct detector *d)
@@ -180,6 +225,7 @@ static struct detector_hold detector_hold_snapshot(const struct detector *d)
 	h.peak_kpa = d->hold_peak_kpa;
 	h.mean_kpa = d->hold_n ? d->hold_sum_kpa / (double)d->hold_n : NAN;
 	h.hold_class = detector_classify(d, h.duration_s);
+	h.zone = 0;	/* an index into a summary's zones[]: set when counted */
 	return h;
 }
 
@@ -189,6 +235,7 @@ static void detector_hold_close(struct detector_out *o, double mono_s)
 	struct detector *d = o->d;
 	struct detector_hold h;
 	struct detector_summary *s = &d->session;
+	struct detector_zone_total *z;
 
 	if (!d->hold_open)
 		return;
@@ -199,10 +246,16 @@ static void detector_hold_close(struct detector_out *o, double mono_s)
 	detector_emit(o, DETECTOR_EVENT_HOLD_ENDED, mono_s, NAN, NAN, &h, NULL);
 	if (!d->session_open)
 		return;
+	/* All of it on the zone it started in, however the zone changed. */
+	z = detector_zone_total(s, d->hold_zone);
+	h.zone = (uint8_t)(z - s->zones);
 	if (s->holds_stored < DETECTOR_MAX_HOLDS)
 		s->holds[s->holds_stored++] = h;
 	s->hold_count++;
 	s->hold_time_s += h.duration_s;
+	z->holds++;
+	z->class_holds[h.hold_class]++;
+	z->hold_time_s += h.duration_s;
 }
 
 /* No sample below hold_end_kpa since the hold's last one above it. */
@@ -220,6 +273,7 @@ static void detector_hold_open(struct detector *d, double mono_s)
 	d->hold_open = true;
 	d->hold_confirmed = d->hold_effective_sent = d->hold_long_sent = false;
 	d->hold_start_s = mono_s;
+	memcpy(d->hold_zone, d->zone, sizeof(d->hold_zone));
 	d->hold_sum_kpa = 0;
 	d->hold_n = 0;
 	d->hold_peak_kpa = -INFINITY;
@@ -261,14 +315,13 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 	struct detector_summary *s = &d->session;
 	/* Heat up to claimed_until_s was another session's. */
 	double window_s = fmax(mono_s - d->cfg.idle_s, d->claimed_until_s);
-	double peak_c = NAN;
 
 	memset(s, 0, sizeof(*s));
 	s->start_mono_s = mono_s;
 	s->end_mono_s = mono_s;
-	s->heat_time_s = detector_ring_overlap(&d->heat_ring, window_s, mono_s, &peak_c);
-	s->hot_time_s = detector_ring_overlap(&d->hot_ring, window_s, mono_s, &peak_c);
-	s->max_temperature_c = peak_c;
+	s->max_temperature_c = NAN;
+	detector_ring_claim(&d->heat_ring, window_s, mono_s, false, s);
+	detector_ring_claim(&d->hot_ring, window_s, mono_s, true, s);
 	d->session_open = true;
 	detector_emit(o, DETECTOR_EVENT_SESSION_STARTED, mono_s, NAN, NAN, NULL, NULL);
 }
@@ -316,15 +369,20 @@ static void detector_heat_count(struct detector *d, double mono_s, double temper
 
 	if (isnan(from_s) || detector_span_is_break(d, mono_s - from_s))
 		return;
+	/* The stretch belongs to the zone of the sample that starts it. */
 	if (d->heat_on) {
-		detector_ring_add(&d->heat_ring, from_s, mono_s, peak_c);
-		if (d->session_open)
+		detector_ring_add(&d->heat_ring, from_s, mono_s, peak_c, d->last_t_zone);
+		if (d->session_open) {
 			d->session.heat_time_s += mono_s - from_s;
+			detector_zone_total(&d->session, d->last_t_zone)->heat_time_s += mono_s - from_s;
+		}
 	}
 	if (d->hot_on) {
-		detector_ring_add(&d->hot_ring, from_s, mono_s, peak_c);
-		if (d->session_open)
+		detector_ring_add(&d->hot_ring, from_s, mono_s, peak_c, d->last_t_zone);
+		if (d->session_open) {
 			d->session.hot_time_s += mono_s - from_s;
+			detector_zone_total(&d->session, d->last_t_zone)->hot_time_s += mono_s - from_s;
+		}
 	}
 }
 
@@ -528,6 +586,7 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 		detector_heat_update(&o, mono_s, temperature_c);
 		d->last_t_known_s = mono_s;
 		d->last_temperature_c = temperature_c;
+		memcpy(d->last_t_zone, d->zone, sizeof(d->last_t_zone));
 	}
 
 	d->have_sample = true;
@@ -597,4 +656,18 @@ const char *detector_event_name(enum detector_event_kind k)
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == DETECTOR_EVENT_KINDS, "event names");
 	return (size_t)k < DETECTOR_EVENT_KINDS ? names[k] : "unknown";
+}
+
+const char *detector_hold_zone(const struct detector_summary *s, const struct detector_hold *h)
+{
+	return h->zone < s->n_zones && h->zone <= DETECTOR_MAX_ZONES ? s->zones[h->zone].zone : "";
+}
+
+void detector_set_zone(struct detector *d, const char *zone)
+{
+	size_t n = zone ? strnlen(zone, ZONE_NAME_MAX) : 0;
+
+	/* All of the buffer: the snapshot's bytes are compared whole. */
+	memset(d->zone, 0, sizeof(d->zone));
+	memcpy(d->zone, zone ? zone : "", n);
 }

@@ -53,6 +53,13 @@
  * the highest temperature sampled while the session was open, or within a
  * pre-heat stretch it counted (whose peak may lie somewhat before the window).
  *
+ * Zones (detector_set_zone). A hold belongs to the zone of its first sample,
+ * for its whole duration, however the zone changes while it lasts. Heat and
+ * hot time between two samples belong to the zone of the first of them; a
+ * pre-heat stretch keeps the zone it had (a change of zone starts a new
+ * stretch). The session's per-zone totals (struct detector_summary) add up
+ * to its own.
+ *
  * Times are compared with a microsecond of slack, so that a hold of 100
  * samples at 10 Hz lasts 10 s even where floating point makes 9.9999999.
  *
@@ -72,10 +79,16 @@
 #include <stdint.h>
 
 #include "detector_cfg.h"
+#include "zone.h"
 
 #define DETECTOR_MAX_HOLDS 64		/* holds kept in a summary; more are still counted */
 #define DETECTOR_EVENTS_MAX 16		/* no call produces more: size out[] with this */
 #define DETECTOR_HEAT_SPANS 8		/* heat stretches remembered for pre-heat */
+/* Named zones with totals in one session, besides "". Fewer than the
+ * configuration's ZONES_MAX, because every detector carries two summaries and
+ * the collector thousands of detectors: 16 covers a whole-body session on the
+ * 15 default zones, and a rarer 17th counts on "". */
+#define DETECTOR_MAX_ZONES 16
 
 enum detector_hold_class {
 	DETECTOR_HOLD_SHORT = 0,	/* below effective_s */
@@ -103,6 +116,22 @@ struct detector_hold {
 	double peak_kpa;
 	double mean_kpa;
 	enum detector_hold_class hold_class;	/* of duration_s */
+	/* In a summary's holds[]: the index of its zone's totals in that
+	 * summary's zones[] (detector_hold_zone() names it). Meaningless in an
+	 * event's hold: the event's zone names it. */
+	uint8_t zone;
+};
+
+/* A session's totals on one zone. A hold counts on the zone it started in,
+ * with its whole duration; heat and hot time on the zone of the sample that
+ * starts each stretch between two samples. */
+struct detector_zone_total {
+	char zone[ZONE_NAME_MAX + 1];	/* "" for the samples without a zone */
+	size_t holds;			/* every hold, also beyond DETECTOR_MAX_HOLDS */
+	size_t class_holds[3];		/* by enum detector_hold_class */
+	double hold_time_s;
+	double heat_time_s;
+	double hot_time_s;
 };
 
 struct detector_summary {
@@ -118,6 +147,15 @@ struct detector_summary {
 	double hot_time_s;
 	uint64_t samples;
 	uint64_t missing_samples;
+	/* The zones the session touched, in the order it first counted
+	 * something on them (a hold, heat or hot time; a pre-heat counts
+	 * first, on the zones its stretches had); "" among them when something
+	 * counted without a zone. Named zones take at most DETECTOR_MAX_ZONES
+	 * entries, so there is always room for "": a named zone beyond them
+	 * counts on "" instead, and so do its holds.
+	 * Their sums equal the session's. */
+	size_t n_zones;
+	struct detector_zone_total zones[DETECTOR_MAX_ZONES + 1];
 };
 
 struct detector_event {
@@ -133,6 +171,8 @@ struct detector_event {
 	double temperature_c;
 	/* HOLD_*: the hold, so far (HOLD_ENDED: final). */
 	struct detector_hold hold;
+	/* HOLD_*: the zone of the hold's first sample ("" none). Otherwise "". */
+	char zone[ZONE_NAME_MAX + 1];
 	/* SESSION_STARTED: NULL (mono_s is its start). SESSION_ENDED: the
 	 * summary, owned by the detector and valid until the next call on it;
 	 * copy it to keep it. */
@@ -162,6 +202,15 @@ void detector_reset(struct detector *d);
 size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 		     double temperature_c, double expected_period_s,
 		     struct detector_event *out, size_t max_events);
+
+/* The zone of the samples fed from now on (zone.h; "" or NULL: none), until
+ * the next call. Kept across sessions, cleared by detector_reset, part of
+ * the snapshot. A name longer than ZONE_NAME_MAX is cut. */
+void detector_set_zone(struct detector *d, const char *zone);
+
+/* The zone a hold of summary s counts on: "" when none, or when h->zone is
+ * not an index into s->zones[] (a session stored before zones existed). */
+const char *detector_hold_zone(const struct detector_summary *s, const struct detector_hold *h);
 
 /* Declares the readings between from_mono_s and to_mono_s lost (the
  * collector: seq jumped); its break and idle rules (above) apply at

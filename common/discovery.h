@@ -9,12 +9,21 @@
  * components on its own topic, so they never overwrite each other:
  *   sensord   <dp>/device/rollsense_<device>/config
  *             pressure, temperature (from .../reading), connected (from
- *             .../status), chip faults (diagnostic, from .../health)
+ *             .../status), chip faults (diagnostic, from .../health), the
+ *             tare button and the zone select (to .../command; the select's
+ *             state from .../zone, its options the configured zones and
+ *             "none"); all but connected unavailable while .../status says
+ *             offline
  *   collector <dp>/device/rollsense_<device>_sessions/config
- *             last session's holds, hold time, heat time (from .../session),
- *             today's sessions, holds, hold and heat time (from .../today,
- *             total_increasing), and the "hold completed" trigger (hold_ended
- *             on .../event)
+ *             last session's holds, hold time, heat time and end (from
+ *             .../session), today's sessions, holds, hold and heat time (from
+ *             .../today, total_increasing), each configured zone's hold time
+ *             this week (from .../week), the advice problem binary_sensor
+ *             (from .../advice, which also gives its attributes), all
+ *             unavailable while <prefix>/collector says offline; and three
+ *             device triggers "hold_completed", subtypes hold_short,
+ *             hold_effective and hold_long (a hold_ended of that class on
+ *             .../event)
  * Payloads are built here and nowhere else; publishing (and when) is the
  * daemons' business. */
 #ifndef ROLLSENSE_DISCOVERY_H

@@ -250,7 +250,8 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	buf[0] = '\0';
 	n_run = run_len(r->run);
 	if (n_run == 0 || !seq_valid(r->seq) || !in_range(r->mono, 0, MONO_MAX_S) ||
-	    !in_range(r->ts, 0, TS_MAX_S) || (r->has_lost_after && r->lost_after >= r->seq))
+	    !in_range(r->ts, 0, TS_MAX_S) || (r->has_lost_after && r->lost_after >= r->seq) ||
+	    (r->zone[0] != '\0' && !zone_name_valid(r->zone)))
 		return -1;
 
 	out_literal(&o, "{\"run\":\"");
@@ -268,6 +269,12 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	out_fixed(&o, r->ts, 3);
 	out_channel(&o, ",\"pressure_kpa\":", sizeof(",\"pressure_kpa\":") - 1, r->pressure_kpa);
 	out_channel(&o, ",\"temperature_c\":", sizeof(",\"temperature_c\":") - 1, r->temperature_c);
+	/* A valid name needs no escaping: [a-z0-9_] only. */
+	if (r->zone[0] != '\0') {
+		out_literal(&o, ",\"zone\":\"");
+		out_bytes(&o, r->zone, strlen(r->zone));
+		out_char(&o, '"');
+	}
 	if (r->end_session)
 		out_literal(&o, ",\"end_session\":true");
 	if (r->has_lost_after) {
@@ -584,6 +591,22 @@ static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, bool
 	return err == READING_ERR_MISSING ? READING_OK : err;
 }
 
+/* zone: optional; null is none, like absent. */
+static enum reading_error field_zone(const cJSON *root, char zone[ZONE_NAME_MAX + 1])
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "zone");
+
+	zone[0] = '\0';
+	if (!item || cJSON_IsNull(item))
+		return READING_OK;
+	if (!cJSON_IsString(item) || !item->valuestring)
+		return READING_ERR_TYPE;
+	if (!zone_name_valid(item->valuestring))
+		return READING_ERR_RANGE;
+	memcpy(zone, item->valuestring, strlen(item->valuestring) + 1);
+	return READING_OK;
+}
+
 static enum reading_error field_end_session(const cJSON *root, bool *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "end_session");
@@ -650,6 +673,8 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 	if (err == READING_OK)
 		err = field_number(root, "temperature_c", CHANNEL_MIN, CHANNEL_MAX, true,
 				   &tmp.temperature_c);
+	if (err == READING_OK)
+		err = field_zone(root, tmp.zone);
 	if (err == READING_OK)
 		err = field_end_session(root, &tmp.end_session);
 	if (err == READING_OK)

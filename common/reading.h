@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zone.h"
+
 /* A run id is 16 lowercase hex digits (64 random bits: 32 collided too
  * easily). sensord 0.1.0 made 8-digit ones, and its readings may still sit in
  * an outbox after an upgrade, so 8 digits are accepted too. Buffers hold the
@@ -32,6 +34,11 @@ struct reading {
 	double ts;			/* wall-clock Unix time, labels only */
 	double pressure_kpa;		/* NAN: null (failed or not configured) */
 	double temperature_c;		/* NAN: null */
+	/* The zone the tool was on (zone.h): "" for none. On the wire
+	 * "zone":"calf_left" after temperature_c, only when set; the decoder
+	 * refuses a zone that is not a string (READING_ERR_TYPE) or not
+	 * zone_name_valid (READING_ERR_RANGE); null is no zone. */
+	char zone[ZONE_NAME_MAX + 1];
 	/* The user ended the session here (a long press of the tool's button):
 	 * this reading is the session's last sample, and the detector ends the
 	 * session right after it. On the wire "end_session":true, only when set. */
@@ -50,11 +57,11 @@ struct reading {
 
 /* Writes r as JSON into buf (NUL-terminated). Returns the length, or -1 if
  * buf is too small, the result would be longer than READING_MAX_PAYLOAD, or
- * r holds what the decoder would refuse (a bad run, seq, mono or ts, or a
- * lost_after not below seq). A NAN channel is written as null; the fields
+ * r holds what the decoder would refuse (a bad run, seq, mono or ts, a zone
+ * that is not zone_name_valid, or a lost_after not below seq). A NAN channel is written as null; the fields
  * come in this order, the optional ones only when set:
  *   {"run":"5e1f03c29a7b44d1","seq":4182,"mono":209.100,"ts":1763910000.125,
- *    "pressure_kpa":12.41,"temperature_c":39.62,"end_session":true,
+ *    "pressure_kpa":12.41,"temperature_c":39.62,"zone":"calf_left","end_session":true,
  *    "lost_after":4170,"faults":{"bmp280@/dev/i2c-1:0x76":"nack"}}
  * The run is written as given, 16 or 8 digits. Fault keys and texts are
  * written as valid UTF-8 whatever the struct holds: each ill-formed byte
@@ -99,7 +106,8 @@ const char *reading_error_name(enum reading_error e);
  * READING_MAX_KEYS keys at the top level and in "faults"; objects nested
  * in ignored fields are not checked for either. Fields: run (16 or 8 hex
  * digits), seq (integer 0..2^53), mono (>= 0, finite), ts (finite),
- * pressure_kpa and temperature_c (number in -100..10000, or null);
+ * pressure_kpa and temperature_c (number in -100..10000, or null); zone
+ * optional (a zone_name_valid string; null or absent is none, "");
  * end_session optional (a boolean; absent is false); lost_after optional
  * (an integer, 0 <= lost_after < seq; has_lost_after says if present); faults
  * optional (an object of strings: the first READING_MAX_FAULTS are kept,

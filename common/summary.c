@@ -22,13 +22,43 @@ static bool add_number(cJSON *o, const char *name, double v)
 	return cJSON_AddNumberToObject(o, name, v) != NULL;
 }
 
-static bool add_hold(cJSON *o, const struct detector_hold *h, double ts_offset_s)
+/* zone: the hold's zone ("" none). */
+static bool add_hold(cJSON *o, const struct detector_hold *h, const char *zone, double ts_offset_s)
 {
 	return add_number(o, "start", round_to(h->start_mono_s + ts_offset_s, 0.01)) &&
 	       add_number(o, "duration_s", round_to(h->duration_s, 0.01)) &&
 	       add_number(o, "peak_kpa", round_to(h->peak_kpa, 0.01)) &&
 	       add_number(o, "mean_kpa", round_to(h->mean_kpa, 0.01)) &&
-	       cJSON_AddStringToObject(o, "class", detector_class_name(h->hold_class)) != NULL;
+	       cJSON_AddStringToObject(o, "class", detector_class_name(h->hold_class)) != NULL &&
+	       (zone[0] == '\0' || cJSON_AddStringToObject(o, "zone", zone) != NULL);
+}
+
+/* "zones":{"calf_left":{...},...}: the named zones only, in the detector's
+ * order; what counted without a zone is only in the session's totals. An
+ * empty object when there is none, so that a reader always finds it. */
+static bool add_zones(cJSON *o, const struct detector_summary *s)
+{
+	cJSON *zones = cJSON_AddObjectToObject(o, "zones");
+
+	if (!zones)
+		return false;
+	for (size_t i = 0; i < s->n_zones && i < DETECTOR_MAX_ZONES + 1; i++) {
+		const struct detector_zone_total *z = &s->zones[i];
+		cJSON *t;
+
+		if (z->zone[0] == '\0')
+			continue;
+		t = cJSON_AddObjectToObject(zones, z->zone);
+		if (!t || !add_number(t, "holds", (double)z->holds) ||
+		    !add_number(t, "short", (double)z->class_holds[DETECTOR_HOLD_SHORT]) ||
+		    !add_number(t, "effective", (double)z->class_holds[DETECTOR_HOLD_EFFECTIVE]) ||
+		    !add_number(t, "long", (double)z->class_holds[DETECTOR_HOLD_LONG]) ||
+		    !add_number(t, "hold_time_s", round_to(z->hold_time_s, 0.01)) ||
+		    !add_number(t, "heat_time_s", round_to(z->heat_time_s, 0.01)) ||
+		    !add_number(t, "hot_time_s", round_to(z->hot_time_s, 0.01)))
+			return false;
+	}
+	return true;
 }
 
 static bool add_summary(cJSON *o, const struct detector_summary *s, double ts_offset_s)
@@ -50,14 +80,15 @@ static bool add_summary(cJSON *o, const struct detector_summary *s, double ts_of
 		if (!h)
 			return false;
 		cJSON_AddItemToArray(holds, h);
-		if (!add_hold(h, &s->holds[i], ts_offset_s))
+		if (!add_hold(h, &s->holds[i], detector_hold_zone(s, &s->holds[i]), ts_offset_s))
 			return false;
 	}
 	return add_number(o, "heat_time_s", round_to(s->heat_time_s, 0.01)) &&
 	       add_number(o, "max_temperature_c", round_to(s->max_temperature_c, 0.01)) &&
 	       add_number(o, "hot_time_s", round_to(s->hot_time_s, 0.01)) &&
 	       add_number(o, "readings", (double)s->samples) &&
-	       add_number(o, "missing_readings", (double)s->missing_samples);
+	       add_number(o, "missing_readings", (double)s->missing_samples) &&
+	       add_zones(o, s);
 }
 
 /* Prints o into buf and frees it. */
@@ -121,7 +152,7 @@ int event_encode(const struct detector_event *ev, const char *run, double ts_off
 	case DETECTOR_EVENT_HOLD_60S:
 	case DETECTOR_EVENT_HOLD_ENDED:
 		sub = ok ? cJSON_AddObjectToObject(o, "hold") : NULL;
-		ok = sub && add_hold(sub, &ev->hold, ts_offset_s);
+		ok = sub && add_hold(sub, &ev->hold, ev->zone, ts_offset_s);
 		break;
 	case DETECTOR_EVENT_SESSION_ENDED:
 		sub = ok && ev->session ? cJSON_AddObjectToObject(o, "session") : NULL;

@@ -16,10 +16,14 @@
  *   {"device":"roller1","run":"3f9c2a1e","start":1763910000.1,"end":...,
  *    "duration_s":912.3,"hold_count":6,"hold_time_s":231.8,
  *    "holds":[{"start":...,"duration_s":24.6,"peak_kpa":18.2,"mean_kpa":15.9,
- *              "class":"effective"}],
+ *              "class":"effective","zone":"calf_left"}],
  *    "heat_time_s":300.2,"max_temperature_c":41.3,"hot_time_s":0.0,
- *    "readings":9123,"missing_readings":0}
- * max_temperature_c is null when unknown. Returns the length, or -1 if buf is
+ *    "readings":9123,"missing_readings":0,
+ *    "zones":{"calf_left":{"holds":1,"short":0,"effective":1,"long":0,
+ *             "hold_time_s":24.6,"heat_time_s":120.5,"hot_time_s":0}}}
+ * max_temperature_c is null when unknown. A hold's "zone" is there only when
+ * it has one; "zones" holds the named zones' totals (s->zones without ""),
+ * {} when there are none. Returns the length, or -1 if buf is
  * too small or memory ran out. */
 int summary_encode(const struct detector_summary *s, const char *device, const char *run,
 		   double ts_offset_s, char *buf, size_t len);
@@ -32,9 +36,10 @@ int summary_mark_revised(char *buf, size_t len, size_t size);
 
 /* Writes a live event as JSON into buf:
  *   {"event":"hold_10s","run":"3f9c2a1e","mono":46.2,"ts":1763910046.3,
- *    "hold":{"start":...,"duration_s":10.0,"peak_kpa":15.3,"mean_kpa":14.9,"class":"effective"}}
+ *    "hold":{"start":...,"duration_s":10.0,"peak_kpa":15.3,"mean_kpa":14.9,"class":"effective",
+ *            "zone":"calf_left"}}
  * with "pressure_kpa" for contact, "temperature_c" for heat_on, heat_off and
- * too_hot, "hold" for the hold events, and "session" (the summary without
+ * too_hot, "hold" for the hold events (its "zone" only when it has one), and "session" (the summary without
  * device and run) for session_ended. Returns the length, or -1. */
 int event_encode(const struct detector_event *ev, const char *run, double ts_offset_s,
 		 char *buf, size_t len);

@@ -39,6 +39,20 @@ int topic_build(char *buf, size_t len, const char *prefix, const char *device, c
 	return n;
 }
 
+int topic_collector_build(char *buf, size_t len, const char *prefix)
+{
+	int n;
+
+	if (!buf || len == 0 || !prefix)
+		return -1;
+	n = snprintf(buf, len, "%s/collector", prefix);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return n;
+}
+
 /* The kind is one non-empty level; '+' and '#' never occur in a topic a
  * message was published on, so a kind holding them is refused too. */
 int topic_parse(const char *topic, const char *prefix, char *device, size_t device_len,

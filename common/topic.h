@@ -16,6 +16,11 @@ bool topic_device_id_valid(const char *id, size_t n);
 /* Writes "<prefix>/<device>/<kind>" into buf. Length, or -1 if it does not fit. */
 int topic_build(char *buf, size_t len, const char *prefix, const char *device, const char *kind);
 
+/* Writes "<prefix>/collector", the collector's own status (online, or
+ * offline as its will): no device level, so no device's topic can be it.
+ * Length, or -1 if it does not fit. */
+int topic_collector_build(char *buf, size_t len, const char *prefix);
+
 /* Splits topic "<prefix>/<device>/<kind>" against prefix. On success (0)
  * device and kind are copied out (NUL-terminated); -1 if the topic does not
  * have that shape, the device id is invalid or a part does not fit. */

@@ -7,7 +7,7 @@
  * ASan catches a read past its end). A reading that decodes is encoded again
  * with reading_encode and decoded once more: it must come back the same, up
  * to the encoder's documented rounding (mono and ts to 1 ms, channels to
- * 0.01), lost_after included, because sensord and the collector must agree
+ * 0.01), zone and lost_after included, because sensord and the collector must agree
  * on every reading the collector accepts. reading_add_lost_after on that
  * encoding must give the same reading again with the lost_after added. An
  * ack that decodes must survive ack_encode the same.
@@ -427,7 +427,7 @@ static int same_bits(double a, double b)
 static int identical_but_lost_after(const struct reading *a, const struct reading *b)
 {
 	if (strcmp(a->run, b->run) != 0 || a->seq != b->seq || a->end_session != b->end_session ||
-	    !same_bits(a->mono, b->mono) || !same_bits(a->ts, b->ts) ||
+	    strcmp(a->zone, b->zone) != 0 || !same_bits(a->mono, b->mono) || !same_bits(a->ts, b->ts) ||
 	    !same_bits(a->pressure_kpa, b->pressure_kpa) ||
 	    !same_bits(a->temperature_c, b->temperature_c) || a->n_faults != b->n_faults)
 		return 0;
@@ -505,7 +505,7 @@ static void check_round_trip(const struct reading *r, uint64_t pick)
 		abort();
 	if (reading_decode(buf, (size_t)n, &again) != READING_OK)
 		abort();
-	if (strcmp(again.run, r->run) != 0 || again.seq != r->seq ||
+	if (strcmp(again.run, r->run) != 0 || again.seq != r->seq || strcmp(again.zone, r->zone) != 0 ||
 	    again.end_session != r->end_session || again.has_lost_after != r->has_lost_after ||
 	    (r->has_lost_after && again.lost_after != r->lost_after))
 		abort();
@@ -531,6 +531,11 @@ static void check_decoded(const struct reading *r)
 	    (run_len != READING_RUN_LEN && run_len != READING_RUN_LEN_LEGACY))
 		abort();
 	if (r->seq > SEQ_MAX || (r->has_lost_after && r->lost_after >= r->seq))
+		abort();
+	/* A zone is none or a name (zone.h): [a-z0-9_]{1,32}, not "none". */
+	if (r->zone[0] != '\0' && (strnlen(r->zone, sizeof(r->zone)) == sizeof(r->zone) ||
+				   strspn(r->zone, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+				   strlen(r->zone) || strcmp(r->zone, "none") == 0))
 		abort();
 	if (r->n_faults > READING_MAX_FAULTS)
 		abort();

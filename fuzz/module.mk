@@ -20,14 +20,15 @@ FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -f
 FUZZ_CFLAGS := $(WARNFLAGS) -g -O1 $(FUZZ_SANFLAGS)
 
 # Only the modules under test: no Paho, SQLite or libi2c in a fuzzer.
-FUZZ_SRCS := common/config.c common/file.c common/jsonc.c common/keyfile.c common/log.c common/reading.c common/topic.c common/utf8.c sensord/outbox.c sensord/outlog.c $(wildcard drivers/*.c sensord/sim/*.c)
+FUZZ_SRCS := common/command.c common/config.c common/file.c common/jsonc.c common/keyfile.c common/log.c common/reading.c common/topic.c common/utf8.c common/zone.c sensord/outbox.c sensord/outlog.c $(wildcard drivers/*.c sensord/sim/*.c)
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB := $(FUZZ_BUILD)/libfuzztarget.a
 # The router checks dates with report_time_parse, whose file also writes the
 # reports from the store: fuzz_route links those files and SQLite, which it
 # never opens.
-FUZZ_ROUTE_SRCS := collector/route.c collector/report.c collector/store.c common/detector.c \
+FUZZ_ROUTE_SRCS := collector/route.c collector/report.c collector/advice.c collector/textbuf.c \
+	collector/store.c common/detector.c \
 	common/summary.c
 
 .PHONY: fuzz fuzz-short fuzz-long

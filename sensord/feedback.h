@@ -17,9 +17,22 @@
  *                         (while still held, so the user feels the moment
  *                         and can let go); once per press, and its release
  *                         is no short press;
- *   FEEDBACK_PRESS_SHORT  at the release of a press shorter than that.
- * A button already held at the first poll (stuck, or held at power-up) is no
- * press at all until it is released.
+ *   FEEDBACK_PRESS_SHORT  a lone short press (released before long_press_s):
+ *                         once double_press_s has passed after its release
+ *                         with no second press begun, so that it can still
+ *                         turn out to be the first half of a double press;
+ *   FEEDBACK_PRESS_DOUBLE at the release of a second short press whose press
+ *                         began (its raw edge) within double_press_s of the
+ *                         first one's release (the raw edge at which the
+ *                         contact opened). The first press gives nothing.
+ * A second press that is held long_press_s is a long press (the session
+ * ends) and swallows the first one: no tare, no zone step. A third press
+ * starts afresh: two double presses need four presses. A second press that
+ * begins in the window but is a bounce shorter than debounce_ms is no press,
+ * and the first one is a lone short press once the window has passed.
+ * double_press_s 0 turns double presses off: a short press is reported at
+ * its release. A button already held at the first poll (stuck, or held at
+ * power-up) is no press at all until it is released.
  *
  * The patterns. Each output plays a list of spans alternating on and off,
  * starting on, and ends off; time 0 is the pattern's start. LED and buzzer
@@ -36,6 +49,15 @@
  *                 the zero is being taken
  *   SESSION_END   the button's long press:    1 long glow: on 1000          2 beeps: on 100, off 100,
  *                 the session is over                                       on 100
+ *   ZONE          the button's double press:  n blinks for position n       1 tick: on 50
+ *                 the zone is now the n-th    (1-based) in groups of five:
+ *                 of the list                 on 200, off 300 within a group,
+ *                                             off 1000 between groups
+ *
+ * The zone's blinks are counted the way tally marks are: 12 is "five, pause,
+ * five, pause, two", which a person counts without losing track even at
+ * ZONES_MAX (32: six groups and two, 19.9 s). Position 1 is one 200 ms
+ * blink; 5 is 2.2 s; 15 (the default list's last) 8.6 s.
  *
  * A newer pattern replaces the one playing, except that TOO_HOT (priority
  * 2; all others 1) is never cut short by a lower one: a pattern of lower
@@ -55,6 +77,7 @@ enum feedback_press {
 	FEEDBACK_PRESS_NONE = 0,
 	FEEDBACK_PRESS_SHORT,	/* released before long_press_s: tare */
 	FEEDBACK_PRESS_LONG,	/* held long_press_s: end the session */
+	FEEDBACK_PRESS_DOUBLE,	/* two short presses: the next zone */
 };
 
 struct feedback_button {
@@ -66,10 +89,16 @@ struct feedback_button {
 	bool pressed;		/* the debounced level */
 	double pressed_at_s;	/* when the current press began (its raw edge) */
 	bool quiet;		/* this press gives no event (already long, or held at start) */
+	double double_press_s;
+	bool first_done;	/* a short press was released; a second may follow */
+	double released_at_s;	/* ... at this time (its raw edge) */
+	bool second;		/* the current press is the second of a double press */
 };
 
-/* debounce_ms 0 takes every change at once; long_press_s > 0. */
-void feedback_button_init(struct feedback_button *b, unsigned debounce_ms, double long_press_s);
+/* debounce_ms 0 takes every change at once; long_press_s > 0;
+ * double_press_s >= 0 (0: no double presses). */
+void feedback_button_init(struct feedback_button *b, unsigned debounce_ms, double long_press_s,
+			  double double_press_s);
 
 /* One poll: real_s the real time in seconds (never decreasing), raw_pressed
  * the button's logical level. Returns what this poll completed. */
@@ -84,6 +113,7 @@ enum feedback_pattern_kind {
 	FEEDBACK_PATTERN_TOO_HOT,
 	FEEDBACK_PATTERN_TARE,
 	FEEDBACK_PATTERN_SESSION_END,
+	FEEDBACK_PATTERN_ZONE,		/* started with feedback_player_start_zone */
 	FEEDBACK_PATTERN_KINDS		/* count of the above */
 };
 
@@ -91,13 +121,14 @@ enum feedback_pattern_kind {
  * every other event FEEDBACK_PATTERN_NONE. */
 enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k);
 
-/* "hold_10s", "hold_60s", "too_hot", "tare", "session_end"; "none". */
+/* "hold_10s", "hold_60s", "too_hot", "tare", "session_end", "zone"; "none". */
 const char *feedback_pattern_name(enum feedback_pattern_kind k);
 
 /* What plays now. Zeroed: nothing. */
 struct feedback_player {
 	enum feedback_pattern_kind kind;
 	double start_s;
+	unsigned blinks;	/* ZONE: the position blinked */
 };
 
 struct feedback_levels {
@@ -109,9 +140,13 @@ struct feedback_levels {
 };
 
 /* Starts pattern k at real_s, replacing what plays unless that has a higher
- * priority and is still playing. FEEDBACK_PATTERN_NONE and unknown kinds do
- * nothing. Returns true if k now plays. */
+ * priority and is still playing. FEEDBACK_PATTERN_NONE, ZONE (which needs
+ * its position) and unknown kinds do nothing. Returns true if k now plays. */
 bool feedback_player_start(struct feedback_player *p, enum feedback_pattern_kind k, double real_s);
+
+/* Starts ZONE for position (1..ZONES_MAX) at real_s, under the same rule.
+ * Returns true if it now plays; false also for a position out of range. */
+bool feedback_player_start_zone(struct feedback_player *p, unsigned position, double real_s);
 
 /* The outputs' levels at real_s (not before the pattern's start). */
 struct feedback_levels feedback_player_levels(const struct feedback_player *p, double real_s);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "command.h"
 #include "config.h"
 #include "daemon.h"
 #include "detector.h"
@@ -30,6 +31,8 @@
 #include "sampler.h"
 #include "summary.h"
 #include "topic.h"
+#include "zone_state.h"
+#include "zone_topic.h"
 
 /* Publishes in flight at once: enough to keep a link busy while replaying a
  * long outage, small enough that a reconnect does not flood the broker. */
@@ -72,6 +75,12 @@ struct daemon {
 	char topic_ack[256];
 	char topic_command[256];
 	char topic_event[256];
+	char topic_zone[256];
+	/* The current zone (zone_state.h): "" none. Every reading carries it,
+	 * the detector names it in its events, <state_dir>/zone keeps it. */
+	char zone[ZONE_NAME_MAX + 1];
+	char zone_path[CONFIG_PATH_MAX + 8];
+	uint64_t commands_refused;	/* malformed or unknown commands dropped */
 	uint64_t events_dropped;
 	uint64_t acks_ignored;		/* acks for a run or seq this sensord never made */
 	double ack_ignored_logged_at;
@@ -209,11 +218,12 @@ static void publish_health(struct daemon *d)
 	len = snprintf(buf, sizeof(buf),
 		       "{\"run\":\"%s\",\"readings\":%llu,\"chip_faults\":%llu,\"reinits\":%llu,"
 		       "\"missed_ticks\":%llu,\"outbox\":%zu,\"outbox_dropped\":%llu,"
-		       "\"outbox_damaged\":%llu,\"events_not_sent\":%llu,\"acks_ignored\":%llu}",
+		       "\"outbox_damaged\":%llu,\"events_not_sent\":%llu,\"acks_ignored\":%llu,"
+		       "\"commands_refused\":%llu}",
 		       d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
 		       (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
 		       (unsigned long long)ob.corrupt_regions, (unsigned long long)d->events_dropped,
-		       (unsigned long long)d->acks_ignored);
+		       (unsigned long long)d->acks_ignored, (unsigned long long)d->commands_refused);
 	if (len > 0 && (size_t)len < sizeof(buf))
 		publish_retained(d, d->topic_health, buf);
 	d->health_published_at = clock_real_s();
@@ -234,6 +244,82 @@ static void publish_discovery(struct daemon *d)
 	else
 		log_warn("homeassistant: discovery payload not built");
 	free(payload);
+}
+
+/* The retained zone topic: at every connect (which covers the start) and
+ * on every change while connected. */
+static void publish_zone(struct daemon *d)
+{
+	char *payload = zone_topic_payload(&d->cfg.zones, d->zone);
+
+	if (payload)
+		publish_retained(d, d->topic_zone, payload);
+	else
+		log_warn("zone: topic payload not built: out of memory");
+	free(payload);
+}
+
+/* Makes zone ("" none) the current zone: the detector, the state file and
+ * the topic follow; why says who asked, for the log. */
+static void zone_set(struct daemon *d, const char *zone, const char *why)
+{
+	int err;
+
+	if (strcmp(zone, d->zone) == 0) {
+		log_info("zone: %s (%s): unchanged", zone[0] ? zone : "none", why);
+		return;
+	}
+	log_info("zone: %s -> %s (%s)", d->zone[0] ? d->zone : "none", zone[0] ? zone : "none", why);
+	snprintf(d->zone, sizeof(d->zone), "%s", zone);
+	detector_set_zone(d->detector, d->zone);
+	/* The zone stays set for this run; only a restart would forget it. */
+	if ((err = zone_state_save(d->zone_path, d->zone)) < 0)
+		log_warn("zone: saving %s: %s; a restart will not remember it", d->zone_path,
+			 strerror(-err));
+	if (d->mqtt_up)
+		publish_zone(d);
+}
+
+/* At start: the zone saved by the last run, if it is still configured. */
+static void zone_restore(struct daemon *d)
+{
+	char zone[ZONE_NAME_MAX + 1], why[CONFIG_PATH_MAX + 64];
+
+	if (zone_state_load(d->zone_path, zone, why, sizeof(why)) < 0) {
+		log_warn("zone: %s; starting with none", why);
+	} else if (zone[0] && zones_find(&d->cfg.zones, zone) < 0) {
+		log_warn("zone: %s (saved in %s) is no longer in the configuration's zones; dropped",
+			 zone, d->zone_path);
+	} else {
+		if (zone[0])
+			log_info("zone: %s, as the last run left it", zone);
+		snprintf(d->zone, sizeof(d->zone), "%s", zone);
+		detector_set_zone(d->detector, d->zone);
+		return;
+	}
+	/* Saved as none, so that the next start does not say the same again. */
+	(void)zone_state_save(d->zone_path, "");
+}
+
+/* A message on the command topic (command.h). What is refused changes
+ * nothing: it is logged with the reason and counted in health. */
+static void handle_command(struct daemon *d, const struct mqtt_event *ev)
+{
+	struct command c;
+	char why[160];
+
+	if (command_parse(ev->payload, ev->payload_len, &d->cfg.zones, &c, why, sizeof(why)) < 0) {
+		d->commands_refused++;
+		log_warn("mqtt: command on %s refused: %s (%llu refused so far)", ev->topic, why,
+			 (unsigned long long)d->commands_refused);
+		return;
+	}
+	if (c.kind == COMMAND_TARE) {
+		log_info("tare requested over MQTT");
+		sampler_tare(d->sampler);
+	} else {
+		zone_set(d, c.zone, "MQTT command");
+	}
 }
 
 /* An ack may only confirm readings this sensord made: one for a run it has
@@ -280,6 +366,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 		publish_retained(d, d->topic_status, "online");
 		publish_discovery(d);
 		publish_health(d);
+		publish_zone(d);
 		/* Whatever was in flight may be gone with the old connection. */
 		outbox_reset_sent(d->outbox);
 		d->mqtt_up = true;
@@ -303,12 +390,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 			if (ev->payload_len == 6 && memcmp(ev->payload, "online", 6) == 0)
 				publish_discovery(d);
 		} else if (strcmp(ev->topic, d->topic_command) == 0) {
-			if (ev->payload_len == 4 && memcmp(ev->payload, "tare", 4) == 0) {
-				log_info("tare requested over MQTT");
-				sampler_tare(d->sampler);
-			} else {
-				log_warn("mqtt: unknown command on %s", ev->topic);
-			}
+			handle_command(d, ev);
 		}
 		break;
 	}
@@ -436,6 +518,7 @@ static void take_sample(struct daemon *d, double tick_mono)
 	r.mono = tick_mono;
 	r.ts = d->cfg.sensord.simulated ? clock_wall_at(tick_mono) : clock_wall_s();
 	sampler_sample(d->sampler, tick_mono, &r);
+	snprintf(r.zone, sizeof(r.zone), "%s", d->zone);
 	r.end_session = d->end_session_pending;
 	d->end_session_pending = false;
 	len = reading_encode(&r, buf, sizeof(buf));
@@ -472,11 +555,26 @@ static void take_sample(struct daemon *d, double tick_mono)
 	sample_notify(d, &r);
 }
 
-/* The button and the outputs, at every pass of the loop. A short press
- * tares, a long one ends the session at the next reading; both are
- * acknowledged with their pattern at once. Returns the real time by which
- * the loop must come back: soon while a button is watched (debounce_ms
- * needs a few polls), at the next edge of a pattern, else INFINITY. */
+/* A double press: the next zone in the list, its position blinked. */
+static void zone_step(struct daemon *d, double now_real)
+{
+	const char *next = zone_state_next(&d->cfg.zones, d->zone);
+
+	if (!next) {
+		log_info("button: double press: zones are off (the configuration's list is empty)");
+		return;
+	}
+	zone_set(d, next, "button");
+	feedback_player_start_zone(&d->player, (unsigned)zones_find(&d->cfg.zones, next) + 1,
+				   now_real);
+}
+
+/* The button and the outputs, at every pass of the loop. A lone short press
+ * tares, a double press steps the zone, a long one ends the session at the
+ * next reading; each is acknowledged with its pattern at once. Returns the
+ * real time by which the loop must come back: soon while a button is
+ * watched (debounce_ms needs a few polls), at the next edge of a pattern,
+ * else INFINITY. */
 static double feedback_poll(struct daemon *d)
 {
 	double now = clock_real_s(), wake = INFINITY;
@@ -499,6 +597,9 @@ static double feedback_poll(struct daemon *d)
 			log_info("button: long press: ending the session");
 			d->end_session_pending = true;
 			feedback_player_start(&d->player, FEEDBACK_PATTERN_SESSION_END, now);
+		} else if (press == FEEDBACK_PRESS_DOUBLE) {
+			log_info("button: double press: next zone");
+			zone_step(d, now);
 		}
 		wake = now + FEEDBACK_POLL_S;
 	}
@@ -522,12 +623,12 @@ static bool log_health(struct daemon *d)
 	sampler_get_stats(d->sampler, &ss);
 	log_info("health: run %s readings %llu, chip faults %llu, reinits %llu, missed ticks %llu, "
 		 "outbox %zu (dropped %llu, damaged regions %llu), published %llu, reconnects %llu, "
-		 "events not sent %llu, acks ignored %llu",
+		 "events not sent %llu, acks ignored %llu, commands refused %llu",
 		 d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
 		 (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
 		 (unsigned long long)ob.corrupt_regions, (unsigned long long)ms.published_ok,
 		 (unsigned long long)ms.connects, (unsigned long long)d->events_dropped,
-		 (unsigned long long)d->acks_ignored);
+		 (unsigned long long)d->acks_ignored, (unsigned long long)d->commands_refused);
 	return true;
 }
 
@@ -595,9 +696,23 @@ static void cron_run(struct daemon *d, const struct cron_job *jobs, size_t n, do
 	}
 }
 
+/* SIGHUP's zones: the new list at once; the current zone cleared if it is
+ * gone from it, and the topic published again either way (its position
+ * and count may have moved). */
+static void zones_reload(struct daemon *d, const struct zones_cfg *next)
+{
+	d->cfg.zones = *next;
+	if (d->zone[0] && zones_find(next, d->zone) < 0) {
+		log_info("zone: %s is no longer in the configuration's zones", d->zone);
+		zone_set(d, "", "reload");
+	} else if (d->mqtt_up) {
+		publish_zone(d);
+	}
+}
+
 /* SIGHUP: a new config is loaded whole and checked before anything changes.
  * What the running loop can take over at once (log level, sample rate,
- * outbox timing, gauge, detector) it takes; a change of chips, broker,
+ * outbox timing, gauge, detector, zones) it takes; a change of chips, broker,
  * identity, GPIO feedback or Home Assistant needs a restart, which the log
  * says, naming the keys (the schema in config.c knows which). */
 static void reload(struct daemon *d)
@@ -612,6 +727,7 @@ static void reload(struct daemon *d)
 	d->cfg.sensord.flush_s = next.sensord.flush_s;
 	d->cfg.sensord.gauge = next.sensord.gauge;
 	d->cfg.detector = next.detector;
+	zones_reload(d, &next.zones);
 	explicit_bzero(&next, sizeof(next));	/* no copy of the password stays on the stack */
 	log_info("reload done");
 }
@@ -638,6 +754,7 @@ static int run_daemon(struct daemon *d)
 	topic_build(d->topic_command, sizeof(d->topic_command), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "command");
 	topic_build(d->topic_event, sizeof(d->topic_event), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "event");
 	topic_build(d->topic_health, sizeof(d->topic_health), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "health");
+	topic_build(d->topic_zone, sizeof(d->topic_zone), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "zone");
 	if (d->cfg.homeassistant.enabled)
 		snprintf(d->topic_ha_status, sizeof(d->topic_ha_status), "%s/status",
 			 d->cfg.homeassistant.discovery_prefix);
@@ -647,6 +764,8 @@ static int run_daemon(struct daemon *d)
 			  d->cfg.sensord.state_dir, strerror(errno));
 		return 1;
 	}
+	snprintf(d->zone_path, sizeof(d->zone_path), "%s/%s", d->cfg.sensord.state_dir, ZONE_STATE_FILE);
+	zone_restore(d);
 	snprintf(outbox_dir, sizeof(outbox_dir), "%s/outbox", d->cfg.sensord.state_dir);
 	d->outbox = outbox_open(outbox_dir, d->cfg.sensord.outbox_max);
 	if (!d->outbox) {
@@ -685,7 +804,8 @@ static int run_daemon(struct daemon *d)
 		if (!d->gpio)
 			log_error("%s: %s; running without feedback", d->cfg.path, err);
 		feedback_button_init(&d->button, d->cfg.sensord.feedback.debounce_ms,
-				     d->cfg.sensord.feedback.long_press_s);
+				     d->cfg.sensord.feedback.long_press_s,
+				     d->cfg.sensord.feedback.double_press_s);
 	}
 
 	if (notify_init(&d->notify) < 0)

@@ -8,9 +8,10 @@
  * scripts ran, as a person would read the screen. The screenshots go to
  * $BUILD/screenshots/ (make screenshots puts two of them in docs/img/).
  *
- * The daemons run once for the three tests (the group's setup): the live
- * page while ball1's long hold lasts, then the page of demo1's stored
- * session, then report --html's file. */
+ * The daemons run once for the tests (the group's setup): the live page
+ * while ball1's long hold lasts (its zone set by a command), then the page
+ * of demo1's stored session, then report --html's file; last the history
+ * of three weeks of zones written through the store, with its advice. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,7 +27,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <time.h>
+
+#include "detector.h"
 #include "harness.h"
+#include "store.h"
 
 /* ball1: a 40 s hold at 15 kPa from 2 s, while the pad is warm (41 °C,
  * heat on, under the 45 °C burn-risk line) from 4 s to 30 s. */
@@ -270,6 +275,10 @@ static void test_live_page(void **state)
 	char mark[32], thr_style[64], thr_title[64], *dom, *card, *kpa, *heat, *text;
 
 	sleep_until(f, 8);
+	/* The zone, set as Home Assistant or a script would: sensord takes
+	 * it and publishes it, serve passes it on. */
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball1/command",
+					 "{\"zone\":\"calf_left\"}", false), 0);
 	free(load_live(f, 390, 844, NULL, &first_s, mark, sizeof(mark), NULL));
 	/* Again once the hold has lasted 12 s or more (a slow start, under
 	 * valgrind, moves both loads alike). */
@@ -299,6 +308,8 @@ static void test_live_page(void **state)
 	assert_string_equal(thr_style, "left: 25%;");
 	assert_string_equal(thr_title, "10 kPa: a hold starts here");
 	expect_in_card(card, "<span style=\"left: 25%;\">10 kPa</span>");
+	/* The zone by its label in the default list. */
+	expect_in_card(card, "<div class=\"zone\" data-zone=\"calf_left\">Zone: Left calf</div>");
 	free(dom);
 	/* What the phone shows: the mark, the heat, and no burn-risk badge at
 	 * 41 °C (the warning starts at 45 °C, detector.hot_c). */
@@ -513,12 +524,112 @@ static void test_report_html(void **state)
 	free(page.text);
 }
 
+/* ---- three weeks of zones, for the history ---- */
+
+/* Local noon days_ago days before today (mktime takes the day's own DST). */
+static double noon_days_ago(int days_ago)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_mday -= days_ago;
+	tm.tm_hour = 12;
+	tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return (double)mktime(&tm);
+}
+
+/* A 10-minute session of weeks1 at ts, with one effective 30 s hold on
+ * the left shoulder and one on the right calf. */
+static void weeks_session(struct store *st, int n, double ts)
+{
+	struct detector_summary s;
+	double hold_ts[2] = { ts + 60, ts + 200 };
+	char run[17];
+	int64_t run_id;
+
+	memset(&s, 0, sizeof(s));
+	s.start_mono_s = 1000;
+	s.end_mono_s = 1600;
+	s.duration_s = 600;
+	s.hold_count = s.holds_stored = 2;
+	/* Zones by their index in zones[] below. */
+	s.holds[0] = (struct detector_hold){ 1060, 30, 15, 14, DETECTOR_HOLD_EFFECTIVE, 0 };
+	s.holds[1] = (struct detector_hold){ 1200, 30, 15, 14, DETECTOR_HOLD_EFFECTIVE, 1 };
+	s.hold_time_s = 60;
+	s.max_temperature_c = NAN;
+	s.n_zones = 2;
+	s.zones[0] = (struct detector_zone_total){ "shoulder_left", 1, { 0, 1, 0 }, 30, 0, 0 };
+	s.zones[1] = (struct detector_zone_total){ "calf_right", 1, { 0, 1, 0 }, 30, 0, 0 };
+	snprintf(run, sizeof(run), "00000000000077%02x", n);
+	assert_int_equal(store_run_id(st, "weeks1", run, &run_id), 0);
+	assert_int_equal(store_session_insert(st, run_id, &s, ts, ts + 600, hold_ts, NULL), 1);
+}
+
+/* The history of a device that treated the same spots on 3 days in each
+ * of the last three weeks (a database of its own, written through the
+ * store, served by a second serve) at 390 px: the advice box at the top
+ * with its text, the per-zone table, no sideways scrolling. */
+static void test_history_zones(void **state)
+{
+	static const int days_ago[] = { 1, 3, 5, 8, 10, 12, 15, 17, 19 };
+	struct fixture *f = *state;
+	struct chromium_page page;
+	char db[300], cfg[300], log[300], url[120], err[256], bin[300];
+	struct store *st;
+	pid_t serve;
+	int port = harness_free_port();
+
+	harness_env_path(&f->env, "weeks.db", db, sizeof(db));
+	harness_env_path(&f->env, "weeks.json", cfg, sizeof(cfg));
+	harness_env_path(&f->env, "serve-weeks.log", log, sizeof(log));
+	st = store_open(db, err, sizeof(err));
+	if (!st)
+		fail_msg("%s", err);
+	assert_int_equal(store_begin(st), 0);
+	for (size_t i = 0; i < sizeof(days_ago) / sizeof(days_ago[0]); i++)
+		weeks_session(st, (int)i, noon_days_ago(days_ago[i]));
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	assert_int_equal(harness_write_config_to(&f->env, cfg, "collector.database=\"%s\"\n"
+						 "web.listen=\"127.0.0.1:%d\"\n", db, port), 0);
+	snprintf(bin, sizeof(bin), "%s", harness_bin("rollsense-collector"));
+	{
+		char *argv[] = { bin, "--config", cfg, "serve", NULL };
+
+		serve = harness_spawn(log, argv);
+	}
+	assert_true(serve > 0);
+	assert_true(harness_wait_port(port, 10));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/history?device=weeks1", port);
+	assert_int_equal(harness_chromium_load(url, 390, 844, 0, shot(f, "history-zones.png"), &page),
+			 0);
+	harness_assert_exit_ok("serve", log, harness_stop(serve, SIGTERM, 10));
+	if (page.scroll_width > 390)
+		fail_msg("the history is %ld px wide in a 390 px window", page.scroll_width);
+	if (!strstr(page.dom, "<section class=\"advice\" data-device=\"weeks1\">") ||
+	    !strstr(page.text, "Left shoulder: treated on 3, 3 and 3 days in the last 3 weeks") ||
+	    !strstr(page.text, "Right calf: treated on 3, 3 and 3 days") ||
+	    !strstr(page.text, "See a doctor or physiotherapist"))
+		fail_msg("the history shows no advice to see someone:\n%s", page.text);
+	if (!strstr(page.dom, "<table class=\"totals totals-zone\">") ||
+	    !strstr(page.text, "Left shoulder") || !strstr(page.text, "Right calf"))
+		fail_msg("the history has no per-zone table:\n%s", page.text);
+	/* The box comes first, above the filter form. */
+	assert_true(strstr(page.dom, "class=\"advice\"") < strstr(page.dom, "<form"));
+	expect_screenshot(shot(f, "history-zones.png"), 390, 844);
+	free(page.dom);
+	free(page.text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_page),
 		cmocka_unit_test(test_session_page),
 		cmocka_unit_test(test_report_html),
+		cmocka_unit_test(test_history_zones),
 	};
 
 	tests_select();

@@ -51,8 +51,9 @@ struct edges {
 	size_t n;
 };
 
-/* One BMP280, and the feedback lines on the simulated GPIO chip. */
-static void write_config(struct fixture *f, const char *scenario)
+/* One BMP280, and the feedback lines on the simulated GPIO chip; extra
+ * holds more override lines (harness_write_config). */
+static void write_config_extra(struct fixture *f, const char *scenario, const char *extra)
 {
 	harness_write_file(f->env.scn, "%s", scenario);
 	assert_int_equal(harness_write_config(&f->env,
@@ -61,7 +62,12 @@ static void write_config(struct fixture *f, const char *scenario)
 		"sensord.feedback={\"chip\": \"sim\", \"led\": 0, \"buzzer\": 1, \"button\": 2}\n"
 		"sensord.sensors=[{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", "
 		"\"provides\": [\"pressure_kpa\"]}]\n"
-		"sensord.simulation.time_scale=%g\n", SCALE), 0);
+		"sensord.simulation.time_scale=%g\n%s", SCALE, extra), 0);
+}
+
+static void write_config(struct fixture *f, const char *scenario)
+{
+	write_config_extra(f, scenario, "");
 }
 
 static int setup(void **state)
@@ -423,12 +429,90 @@ static void test_long_press_ends_session(void **state)
 	free(r);
 }
 
+/* A double press steps to the next zone: from lower_back (5th of 7, set
+ * over MQTT) to hip_left, the 6th. The LED blinks 6 as feedback.h's table
+ * says (five 200 ms blinks 300 ms apart, a 1 s pause, one more), the
+ * buzzer ticks once, no tare happens, the retained zone topic and the
+ * readings after it name hip_left. */
+static void test_double_press_next_zone(void **state)
+{
+	static const char scenario[] =
+		"end 90\n"
+		"chip ball bmp280 0x76 sealed\n"
+		"at 0 ball temperature_c 22\n";
+	static const unsigned led_zone6[] = { 200, 300, 200, 300, 200, 300, 200, 300, 200, 1000, 200 };
+	static const unsigned buzzer_zone[] = { 50 };
+	struct fixture *f = *state;
+	struct edges led, buzzer;
+	char *text, *line, *save = NULL;
+	size_t after = 0;
+	pid_t pid;
+
+	write_config_extra(f, scenario,
+		"zones=[\"neck\", \"shoulder_left\", \"shoulder_right\", \"upper_back\", \"lower_back\", "
+		"{\"name\": \"hip_left\", \"label\": \"Left hip\"}, \"hip_right\"]\n");
+	pid = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball/command",
+					 "{\"zone\":\"lower_back\"}", false), 0);
+	assert_true(harness_wait_file_contains(f->env.sub_out, "rollsense/ball/zone {\"zone\":\"lower_back\"", 5));
+	/* Two 100 ms presses, 150 ms apart: well inside the 0.4 s. */
+	button(f, true);
+	harness_sleep(0.1);
+	button(f, false);
+	harness_sleep(0.15);
+	button(f, true);
+	harness_sleep(0.1);
+	button(f, false);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "button: double press: next zone", 2));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "zone: lower_back -> hip_left (button)", 1));
+	assert_true(harness_wait_file_contains(f->env.sub_out,
+		"rollsense/ball/zone {\"zone\":\"hip_left\",\"label\":\"Left hip\",\"position\":6,\"of\":7}", 5));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 60));
+	harness_sleep(0.3);
+	text = harness_read_file(f->env.sensord_log);
+	assert_non_null(text);
+	assert_null(strstr(text, "short press: tare"));
+	free(text);
+
+	edges_read(f, "led.log", &led);
+	edges_read(f, "buzzer.log", &buzzer);
+	assert_int_equal(led.n, 1 + 12);
+	assert_int_equal(buzzer.n, 1 + 2);
+	assert_pattern(&led, 1, led_zone6, 11, "zone 6 LED");
+	assert_pattern(&buzzer, 1, buzzer_zone, 1, "zone buzzer");
+	assert_true(fabs(buzzer.e[1].mono - led.e[1].mono) < 0.05);
+
+	/* The readings sampled after the press was noticed (the LED's first
+	 * edge, plus a sample period and the loop's latency) name hip_left. */
+	text = harness_read_file(f->env.sub_out);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j, *z;
+
+		if (strncmp(line, "rollsense/ball/reading ", 23) != 0)
+			continue;
+		j = cJSON_Parse(line + 23);
+		assert_non_null(j);
+		z = cJSON_GetObjectItem(j, "zone");
+		if (cJSON_GetObjectItem(j, "mono")->valuedouble > led.e[1].mono + SAMPLE_S + latency_s()) {
+			after++;
+			if (!cJSON_IsString(z) || strcmp(z->valuestring, "hip_left") != 0)
+				fail_msg("a reading after the double press: %s", line + 23);
+		}
+		cJSON_Delete(j);
+	}
+	free(text);
+	assert_true(after > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		IT_TEST(test_hold_patterns),
 		IT_TEST(test_short_press_tares),
 		IT_TEST(test_long_press_ends_session),
+		IT_TEST(test_double_press_next_zone),
 	};
 
 	tests_select();

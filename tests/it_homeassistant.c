@@ -2,8 +2,9 @@
  * mosquitto. sensord on simulated chips plays one 12 s hold; the collector
  * turns it into a session. The retained discovery configs, the health and
  * today topics are read back with mosquitto_sub and checked field by field;
- * "online" on homeassistant/status makes both send discovery again; with
- * homeassistant.enabled false nothing appears under homeassistant/. */
+ * "online" on homeassistant/status makes both send discovery again; the
+ * collector's availability topic says online, and offline once it stopped;
+ * with homeassistant.enabled false nothing appears under homeassistant/. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -179,10 +180,12 @@ static void test_discovery(void **state)
 	assert_string_equal(json_str(c, "unique_id"), "rollsense_ball1_today_hold_time");
 	c = json_obj(j, "cmps.last_hold_count");
 	assert_string_equal(json_str(c, "state_topic"), "rollsense/ball1/session");
-	c = json_obj(j, "cmps.hold_completed");
+	assert_string_equal(json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "availability"), 0),
+				"topic"), "rollsense/collector");
+	c = json_obj(j, "cmps.hold_effective");
 	assert_string_equal(json_str(c, "platform"), "device_automation");
 	assert_string_equal(json_str(c, "topic"), "rollsense/ball1/event");
-	assert_string_equal(json_str(c, "payload"), "hold_ended");
+	assert_string_equal(json_str(c, "payload"), "effective");
 	cJSON_Delete(j);
 
 	/* The state topics the entities read exist and carry those fields:
@@ -191,6 +194,8 @@ static void test_discovery(void **state)
 	wait_or_fail(f, rs_out, "\"event\":\"hold_ended\"", 45);
 	wait_or_fail(f, rs_out, "rollsense/ball1/session ", 45);
 	wait_or_fail(f, rs_out, "\"sessions\":1,", 10);
+	/* The collector's entities' availability. */
+	wait_or_fail(f, rs_out, "rollsense/collector online", 5);
 	health = last_message(rs_out, "rollsense/ball1/health", &n);
 	assert_non_null(health);
 	assert_true(json_num(health, "chip_faults") == 0);
@@ -224,6 +229,12 @@ static void test_discovery(void **state)
 		      n_s, n_s2, n_c, n_c2);
 	assert_true(n_s2 > n_s);
 	assert_true(n_c2 > n_c);
+
+	/* The collector stops cleanly: its entities go unavailable (a clean
+	 * disconnect sends no will: it says so itself). */
+	harness_assert_exit_ok("collector", f->env.collector_log, harness_stop(f->collector, SIGTERM, 10));
+	f->collector = 0;
+	wait_or_fail(f, rs_out, "rollsense/collector offline", 5);
 	harness_stop(sub, SIGTERM, 5);
 	harness_stop(rs_sub, SIGTERM, 5);
 }

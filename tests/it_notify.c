@@ -210,10 +210,13 @@ static void test_sensord_ready_and_watchdog(void **state)
 	wait_for(f, NULL, 4, &s, NULL, 0);
 	print_message("%d WATCHDOG=1, shortest gap %.2f s; status \"%s\"\n", s.watchdogs,
 		      s.min_gap_s, s.last_status);
-	/* 4 s at one per 0.5 s (plus the ones before READY): 7 or more,
-	 * never two within less than half the interval. */
+	/* 4 s at one per 0.5 s (plus the ones before READY): 7 or more, and
+	 * not more often than one per 0.5 s. The rate, not the shortest gap:
+	 * these are receipt times, and a busy machine that holds this test
+	 * back delivers two at once however evenly sensord sent them; one
+	 * interval of slack for a first one held back. */
 	assert_true(s.watchdogs >= 7);
-	assert_true(s.min_gap_s >= 0.45);	/* 0.5 s less scheduling jitter */
+	assert_true((s.watchdogs - 2) * 0.5 <= s.last_watchdog_s - s.first_watchdog_s);
 	assert_true(t_end - s.last_watchdog_s < 1.0);
 	assert_non_null(strstr(s.last_status, "2 of 2 chips answer"));
 	assert_null(strstr(s.last_status, "waiting"));
@@ -249,7 +252,7 @@ static void test_sensord_chips_failing(void **state)
 	assert_true(t_ready - t0 >= 3.9);
 	/* Pings all along the failing stretch: 0.5 s apart over ~4 s. */
 	assert_true(s.watchdogs >= 6);
-	assert_true(s.first_watchdog_s - t0 < 2.0);
+	assert_true(s.first_watchdog_s - t0 < harness_timeout_s(2.0));
 	assert_non_null(strstr(s.last_status, "waiting for a chip"));
 	assert_non_null(strstr(s.last_status, "0 of 2 chips answer"));
 	harness_stop(pid, SIGTERM, 10);
@@ -325,7 +328,8 @@ static void test_collector_ready_after_subscribe(void **state)
 	assert_true(s.watchdogs >= 7);
 	print_message("collector: %d WATCHDOG=1 in %.0f s, shortest gap %.3f s\n", s.watchdogs,
 		      harness_timeout_s(1), s.min_gap_s);
-	assert_true(s.min_gap_s >= 0.08);	/* 0.1 s less scheduling jitter */
+	/* Not more often than one per 0.1 s: the rate, as for sensord. */
+	assert_true((s.watchdogs - 2) * 0.1 <= s.last_watchdog_s - s.first_watchdog_s);
 	kill(pid, SIGTERM);
 	if (wait_for(f, "STOPPING=1", 5, &s, NULL, 0) < 0)
 		fail_with_log(f, "no STOPPING=1 from the collector");

@@ -7,7 +7,10 @@
  *   broker that requires one.
  * - User names and passwords (mosquitto_passwd) under the ACL shipped in
  *   config/mosquitto-rollsense.acl: a scripted run stores everything; a
- *   device that claims another device's id gets nothing through.
+ *   device that claims another device's id gets nothing through; Home
+ *   Assistant's login receives every discovery config and every topic its
+ *   entities read, its birth message makes both daemons send discovery
+ *   again, and its button and select reach sensord.
  * - Start-up refusals: secrets readable by others, device ids that would
  *   break MQTT topics (exit status 2 and a message naming the key).
  * - Hostile text in readings reaches SQLite only as data.
@@ -102,6 +105,7 @@ struct daemon_opts {
 	const char *cert_file;
 	const char *key_file;
 	const char *state;	/* folder name under the fixture's dir */
+	const char *extra;	/* more "key=value" lines, as harness_write_config takes them */
 };
 
 /* ---- helpers --------------------------------------------------------- */
@@ -261,8 +265,10 @@ static const char *config_write(struct fixture *f, const char *name, const struc
 		"sensord.sensors=[{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\","
 		" \"provides\": [\"pressure_kpa\"]}]\n"
 		"sensord.simulation.time_scale=10\n"
-		"detector.idle_s=10\n",
-		o->device, o->uri, secrets, f->env.dir, o->state ? o->state : "state"), 0);
+		"detector.idle_s=10\n"
+		"%s",
+		o->device, o->uri, secrets, f->env.dir, o->state ? o->state : "state",
+		o->extra ? o->extra : ""), 0);
 	return path;
 }
 
@@ -636,6 +642,11 @@ static void test_acl_scripted_run(void **state)
 	assert_true(file_has(watched, "rollsense/ball1/ack {\"run\":"));
 	assert_true(file_has(watched, "rollsense/ball1/session {"));
 	assert_true(file_has(watched, "rollsense/ball1/status online"));
+	/* ... and its current zone (none yet, of the default 15), which the
+	 * monitor login (Home Assistant's select) reads. */
+	assert_true(file_has(watched, "rollsense/ball1/zone {\"zone\":null,\"label\":null,"
+			     "\"position\":0,\"of\":15}"));
+	assert_false(file_has(f->env.broker.log, "Denied PUBLISH from rollsense-sensord"));
 	/* No user name: refused by the broker. */
 	path_in(log, sizeof(log), f->env.dir, "anonymous.log");
 	assert_int_not_equal(harness_run(log, anonymous, 30), 0);
@@ -743,6 +754,208 @@ static void test_acl_impostor(void **state)
 		fail_with_log("the impostor's outbox should hold every reading", impostor_log);
 	assert_true(file_has(impostor_log, "mqtt: connection lost"));
 	assert_false(file_has(impostor_log, "refused the subscription"));
+}
+
+/* ---- Home Assistant under the ACL ---------------------------------------- */
+
+/* mosquitto_sub as Home Assistant's login on what Home Assistant reads,
+ * "RETAIN TOPIC PAYLOAD" lines into out: a message published while it was
+ * subscribed arrives with retain 0, a retained one replayed at subscribe
+ * time with 1. */
+static pid_t watch_as_home_assistant(int port, const char *out)
+{
+	char p[16];
+	char *argv[] = { "mosquitto_sub", "-h", "127.0.0.1", "-p", p, "-u", "rollsense-monitor",
+			 "-P", "monitor-secret", "-t", "homeassistant/#", "-t", "rollsense/#",
+			 "-F", "%r %t %p", "-q", "1", NULL };
+	pid_t pid;
+
+	snprintf(p, sizeof(p), "%d", port);
+	pid = child_add(harness_spawn(out, argv));
+	harness_sleep(0.3);	/* subscribed before anything is published */
+	return pid;
+}
+
+/* mosquitto_pub of one message as Home Assistant's login, at QoS 1 (the
+ * broker's PUBACK comes back either way; "Denied PUBLISH" in its log says
+ * whether the ACL let it through). */
+static void publish_as_home_assistant(struct fixture *f, const char *topic, const char *payload)
+{
+	char port[16], log[300];
+	char *argv[] = { "mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-u", "rollsense-monitor",
+			 "-P", "monitor-secret", "-t", (char *)topic, "-m", (char *)payload, "-q", "1",
+			 NULL };
+
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
+	path_in(log, sizeof(log), f->env.dir, "mosquitto_pub.log");
+	assert_int_equal(harness_run(log, argv, 30), 0);
+}
+
+/* The payload of the last "0 topic ..." or "1 topic ..." line (retain any)
+ * in out, parsed; NULL if none. */
+static cJSON *watched_last(const char *out, const char *topic)
+{
+	char *text = harness_read_file(out), *line, *save = NULL;
+	const char *last = NULL;
+	size_t n = strlen(topic);
+	cJSON *j = NULL;
+
+	if (!text)
+		return NULL;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if ((line[0] == '0' || line[0] == '1') && line[1] == ' ' &&
+		    strncmp(line + 2, topic, n) == 0 && line[2 + n] == ' ')
+			last = line + 3 + n;
+	if (last)
+		j = cJSON_Parse(last);
+	free(text);
+	return j;
+}
+
+/* Every topic a discovery payload names for Home Assistant to read: each
+ * component's state_topic, json_attributes_topic, trigger topic and
+ * availability topics (not the command topics: Home Assistant writes
+ * those). Adds them to topics (n so far, at most max), without repeats. */
+static size_t read_topics(const cJSON *config, char topics[][128], size_t n, size_t max)
+{
+	const cJSON *cmps = cJSON_GetObjectItemCaseSensitive(config, "cmps");
+
+	for (const cJSON *c = cmps ? cmps->child : NULL; c; c = c->next) {
+		const cJSON *avail = cJSON_GetObjectItemCaseSensitive(c, "availability");
+		const char *found[8];
+		size_t k = 0;
+
+		for (const cJSON *m = c->child; m; m = m->next)
+			if (cJSON_IsString(m) && strstr(m->string, "topic") &&
+			    strcmp(m->string, "command_topic") != 0 && k < 8)
+				found[k++] = m->valuestring;
+		for (const cJSON *a = avail ? avail->child : NULL; a; a = a->next)
+			if (k < 8 && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(a, "topic")))
+				found[k++] = cJSON_GetObjectItemCaseSensitive(a, "topic")->valuestring;
+		for (size_t i = 0; i < k; i++) {
+			bool seen = false;
+
+			for (size_t t = 0; t < n && !seen; t++)
+				seen = strcmp(topics[t], found[i]) == 0;
+			if (!seen && n < max)
+				snprintf(topics[n++], sizeof(topics[0]), "%s", found[i]);
+		}
+	}
+	return n;
+}
+
+/* The "RETAIN TOPIC " prefix of the watcher's lines for topic. */
+static const char *watched_line(const char *retain, const char *topic)
+{
+	static char buf[300];
+
+	snprintf(buf, sizeof(buf), "%s %s ", retain, topic);
+	return buf;
+}
+
+/* Issue 14, "Home Assistant, done right": a real mosquitto under the shipped
+ * ACL, sensord (device ball1, simulated: one effective hold, so events, a
+ * session, today's and the week's totals) and the collector each with its
+ * own login, and a client with Home Assistant's login, rollsense-monitor,
+ * subscribed to homeassistant/# and rollsense/# before anything starts.
+ * It must receive both discovery configs and every topic their entities
+ * read (collected by walking the payloads, so a new entity is covered
+ * without touching this test); its birth message must make both daemons
+ * send discovery again, as fresh messages (retain 0: the watcher was
+ * subscribed, so these are not retained replays); the commands its button
+ * and select send (taken from the payloads) must change sensord's zone and
+ * tare; the broker must deny nothing; and when the collector dies, its
+ * will must reach Home Assistant. */
+static void test_acl_home_assistant(void **state)
+{
+	struct fixture *f = *state;
+	struct daemon_opts s = { .device = "ball1", .username = "ball1",
+				 .extra = "sensord.simulation.exit_at_end=false\n" };
+	struct daemon_opts c = { .device = "ball1", .username = "rollsense-collector" };
+	static const char sensord_config[] = "homeassistant/device/rollsense_ball1/config";
+	static const char collector_config[] = "homeassistant/device/rollsense_ball1_sessions/config";
+	char uri[64], watched[300], sensord_log[300], command[128];
+	char topics[64][128];
+	size_t n_topics = 0, n_sensord, n_collector;
+	const char *tpl, *opt;
+	cJSON *sj, *cj;
+	pid_t collector;
+
+	broker_start_acl(f);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->env.broker.port);
+	s.uri = c.uri = uri;
+	s.password_file = pw_file(f, "ball1");
+	c.password_file = pw_file(f, "rollsense-collector");
+	path_in(watched, sizeof(watched), f->env.dir, "home-assistant.txt");
+	path_in(sensord_log, sizeof(sensord_log), f->env.dir, "sensord.log");
+	watch_as_home_assistant(f->env.broker.port, watched);
+	collector = daemon_start("rollsense-collector", config_write(f, "collector.json", &c),
+				 f->env.collector_log);
+	assert_log_has(f->env.collector_log, "mqtt: connected to ", 15);
+	daemon_start("rollsense-sensord", config_write(f, "sensord.json", &s), sensord_log);
+
+	/* Both configs, then every topic they name. */
+	assert_log_has(watched, watched_line("0", sensord_config), 15);
+	assert_log_has(watched, watched_line("0", collector_config), 15);
+	sj = watched_last(watched, sensord_config);
+	cj = watched_last(watched, collector_config);
+	assert_non_null(sj);
+	assert_non_null(cj);
+	n_topics = read_topics(sj, topics, n_topics, 64);
+	n_topics = read_topics(cj, topics, n_topics, 64);
+	/* reading, status, health, zone; session, today, week, advice, event,
+	 * the collector's status. */
+	assert_int_equal(n_topics, 10);
+	for (size_t i = 0; i < n_topics; i++) {
+		print_message("waiting for %s\n", topics[i]);
+		assert_log_has(watched, watched_line("0", topics[i]), 30);
+	}
+	assert_log_has(watched, "0 rollsense/collector online", 5);
+
+	/* Home Assistant's select, as it sends an option: its command template
+	 * with the option in place of {{ value }}. */
+	tpl = json_str(json_obj(sj, "cmps.zone"), "command_template");
+	opt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(json_obj(sj, "cmps.zone"), "options"),
+				 11)->valuestring;
+	assert_string_equal(opt, "calf_left");	/* the 12th of the default zones */
+	assert_non_null(strstr(tpl, "{{ value }}"));
+	snprintf(command, sizeof(command), "%.*s%s%s", (int)(strstr(tpl, "{{ value }}") - tpl), tpl,
+		 opt, strstr(tpl, "{{ value }}") + strlen("{{ value }}"));
+	publish_as_home_assistant(f, json_str(json_obj(sj, "cmps.zone"), "command_topic"), command);
+	assert_log_has(watched, "0 rollsense/ball1/zone {\"zone\":\"calf_left\",\"label\":\"Left calf\","
+		       "\"position\":12,\"of\":15}", 10);
+	/* ... and "none", the select's option for no zone. */
+	snprintf(command, sizeof(command), "%.*snone%s", (int)(strstr(tpl, "{{ value }}") - tpl), tpl,
+		 strstr(tpl, "{{ value }}") + strlen("{{ value }}"));
+	publish_as_home_assistant(f, json_str(json_obj(sj, "cmps.zone"), "command_topic"), command);
+	assert_log_has(watched, "0 rollsense/ball1/zone {\"zone\":null,\"label\":null,\"position\":0,"
+		       "\"of\":15}", 10);
+	/* The tare button's press. */
+	publish_as_home_assistant(f, json_str(json_obj(sj, "cmps.tare"), "command_topic"),
+				  json_str(json_obj(sj, "cmps.tare"), "payload_press"));
+	assert_log_has(sensord_log, "tare requested over MQTT", 10);
+
+	/* Home Assistant restarts: its birth message, and both daemons send
+	 * their discovery again, live. */
+	n_sensord = harness_file_count(watched, watched_line("0", sensord_config));
+	n_collector = harness_file_count(watched, watched_line("0", collector_config));
+	publish_as_home_assistant(f, "homeassistant/status", "online");
+	assert_log_has(watched, "0 homeassistant/status online", 10);
+	if (!harness_wait_file_count(watched, watched_line("0", sensord_config), n_sensord + 1, 10))
+		fail_with_log("sensord did not send its discovery again", watched);
+	if (!harness_wait_file_count(watched, watched_line("0", collector_config), n_collector + 1, 10))
+		fail_with_log("the collector did not send its discovery again", watched);
+	assert_log_has(f->env.collector_log, "homeassistant: online; sending discovery again", 5);
+
+	/* The broker let everything through (log_type debug logs each denial). */
+	if (file_has(f->env.broker.log, "Denied"))
+		fail_with_log("the broker denied something", f->env.broker.log);
+
+	/* The collector dies: its will tells Home Assistant. */
+	child_stop(collector, SIGKILL, 5);
+	assert_log_has(watched, "0 rollsense/collector offline", 10);
+	cJSON_Delete(sj);
+	cJSON_Delete(cj);
 }
 
 /* ---- start-up refusals ------------------------------------------------ */
@@ -906,12 +1119,13 @@ static void test_hostile_text_is_data(void **state)
 	assert_true(WIFEXITED(child_stop(collector, SIGTERM, 10)));
 
 	rows = sql(f, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-	assert_int_equal(cJSON_GetArraySize(rows), 5);
+	assert_int_equal(cJSON_GetArraySize(rows), 6);
 	assert_string_equal(cJSON_GetArrayItem(rows, 0)->child->valuestring, "devices");
 	assert_string_equal(cJSON_GetArrayItem(rows, 1)->child->valuestring, "holds");
 	assert_string_equal(cJSON_GetArrayItem(rows, 2)->child->valuestring, "readings");
 	assert_string_equal(cJSON_GetArrayItem(rows, 3)->child->valuestring, "runs");
-	assert_string_equal(cJSON_GetArrayItem(rows, 4)->child->valuestring, "sessions");
+	assert_string_equal(cJSON_GetArrayItem(rows, 4)->child->valuestring, "session_zones");
+	assert_string_equal(cJSON_GetArrayItem(rows, 5)->child->valuestring, "sessions");
 	cJSON_Delete(rows);
 	rows = sql(f, "PRAGMA integrity_check");
 	assert_string_equal(cJSON_GetArrayItem(rows, 0)->child->valuestring, "ok");
@@ -945,6 +1159,7 @@ int main(void)
 		IT_TEST(test_acl_scripted_run),
 		IT_TEST(test_wrong_password),
 		IT_TEST(test_acl_impostor),
+		IT_TEST(test_acl_home_assistant),
 		IT_TEST(test_secret_files_open_to_others),
 		IT_TEST(test_device_ids_refused),
 		IT_TEST(test_hostile_text_is_data),

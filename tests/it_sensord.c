@@ -425,6 +425,211 @@ static void test_reload(void **state)
 	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
 }
 
+/* ---- zones ---- */
+
+#define ZONES_3 "zones=[\"neck\", {\"name\": \"calf_left\", \"label\": \"Left calf\"}, \"calf_right\"]\n"
+
+/* The zone topic's payloads, as docs/protocol.md writes them. */
+#define ZONE_NONE_OF(n) "rollsense/ball8/zone {\"zone\":null,\"label\":null,\"position\":0,\"of\":" #n "}"
+#define ZONE_CALF_LEFT "rollsense/ball8/zone {\"zone\":\"calf_left\",\"label\":\"Left calf\",\"position\":2,\"of\":3}"
+#define ZONE_CALF_RIGHT "rollsense/ball8/zone {\"zone\":\"calf_right\",\"label\":\"calf_right\",\"position\":3,\"of\":3}"
+
+static void command(struct fixture *f, const char *payload)
+{
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball8/command", payload, false), 0);
+}
+
+/* The zone of ball8's last reading in sub.out ("" none), and how many of
+ * its readings named zone. */
+static size_t readings_in_zone(struct fixture *f, const char *zone, char last[ZONE_NAME_MAX + 1])
+{
+	static const char topic[] = "rollsense/ball8/reading ";
+	char *text, *line, *save = NULL;
+	size_t n = 0;
+
+	last[0] = '\0';
+	text = harness_read_file(f->env.sub_out);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j, *z;
+
+		if (strncmp(line, topic, strlen(topic)) != 0)
+			continue;
+		j = cJSON_Parse(line + strlen(topic));
+		assert_non_null(j);
+		z = cJSON_GetObjectItemCaseSensitive(j, "zone");
+		if (z)
+			assert_true(cJSON_IsString(z));	/* only written when set */
+		snprintf(last, ZONE_NAME_MAX + 1, "%s", z ? z->valuestring : "");
+		if (z && strcmp(z->valuestring, zone) == 0)
+			n++;
+		cJSON_Delete(j);
+	}
+	free(text);
+	return n;
+}
+
+/* The command topic sets and clears the zone: the retained zone topic
+ * follows, and the readings carry it. Malformed commands are refused with
+ * their reason, counted, and change nothing; a tare in JSON tares. */
+static void test_zone_commands(void **state)
+{
+	struct fixture *f = *state;
+	char last[ZONE_NAME_MAX + 1];
+	pid_t pid;
+
+	write_config_extra(f, "ball8", 600, 1, "broker", false, ZONES_3);
+	pid = start_sensord(f);
+	/* At start (nothing saved): none, of three. */
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_NONE_OF(3), 10));
+	assert_true(harness_wait_file_count(f->env.sub_out, "rollsense/ball8/reading ", 5, 10));
+	assert_int_equal(readings_in_zone(f, "calf_left", last), 0);
+	assert_string_equal(last, "");
+
+	command(f, "{\"zone\":\"calf_left\"}");
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_CALF_LEFT, 5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "zone: none -> calf_left (MQTT command)", 5));
+	harness_sleep(0.5);	/* five readings at 10 Hz */
+	assert_true(readings_in_zone(f, "calf_left", last) >= 3);
+	assert_string_equal(last, "calf_left");
+
+	/* Refused: each with its reason, and the zone stays. */
+	command(f, "{\"zone\":\"hip_left\"}");
+	command(f, "calf_right");
+	command(f, "{\"zones\":\"calf_right\"}");
+	command(f, "{\"zone\":3}");
+	assert_true(harness_wait_file_count(f->env.sensord_log, "mqtt: command on rollsense/ball8/command refused: ", 4, 5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "refused: \"zone\": hip_left is not in the configuration's zones (1 refused so far)", 1));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "refused: neither \"tare\" nor JSON (2 refused", 1));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "refused: unknown key (known: zone, command) (3 refused", 1));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "refused: \"zone\" must be a zone name, \"none\" or null (4 refused", 1));
+	harness_sleep(0.3);
+	assert_int_equal(harness_file_count(f->env.sub_out, "rollsense/ball8/zone "), 2);
+	assert_int_equal(readings_in_zone(f, "calf_left", last) > 0, 1);
+	assert_string_equal(last, "calf_left");
+
+	command(f, "{\"command\":\"tare\"}");
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "tare requested over MQTT", 5));
+	command(f, "{\"zone\":null}");
+	assert_true(harness_wait_file_count(f->env.sub_out, ZONE_NONE_OF(3), 2, 5));
+	command(f, "{\"zone\":\"calf_left\"}");
+	assert_true(harness_wait_file_count(f->env.sub_out, ZONE_CALF_LEFT, 2, 5));
+	command(f, "{\"zone\":\"none\"}");
+	assert_true(harness_wait_file_count(f->env.sub_out, ZONE_NONE_OF(3), 3, 5));
+	harness_sleep(0.5);
+	(void)readings_in_zone(f, "calf_left", last);
+	assert_string_equal(last, "");
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
+	/* The count, in the health line at exit. */
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "commands refused 4", 1));
+}
+
+/* The zone outlives a restart (the state file), is dropped at start when
+ * the configuration no longer lists it, and is cleared by a reload that
+ * removes it. */
+static void test_zone_kept(void **state)
+{
+	struct fixture *f = *state;
+	char path[400], *text;
+	pid_t pid;
+
+	write_config_extra(f, "ball8", 600, 1, "broker", false, ZONES_3);
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_NONE_OF(3), 10));
+	command(f, "{\"zone\":\"calf_right\"}");
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_CALF_RIGHT, 5));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
+	harness_env_path(&f->env, "state/zone", path, sizeof(path));
+	text = harness_read_file(path);
+	assert_non_null(text);
+	assert_string_equal(text, "calf_right\n");
+	free(text);
+
+	/* Restarted: the same zone, published again at connect. */
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_count(f->env.sub_out, ZONE_CALF_RIGHT, 2, 10));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "zone: calf_right, as the last run left it", 1));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
+
+	/* calf_right gone from the list: dropped at start, with a log line. */
+	write_config_extra(f, "ball8", 600, 1, "broker", false,
+			   "zones=[\"neck\", {\"name\": \"calf_left\", \"label\": \"Left calf\"}]\n");
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_NONE_OF(2), 10));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "zone: calf_right (saved in ", 1));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "is no longer in the configuration's zones; dropped", 1));
+
+	/* A reload that removes the current zone clears it. */
+	command(f, "{\"zone\":\"calf_left\"}");
+	assert_true(harness_wait_file_contains(f->env.sub_out,
+		"rollsense/ball8/zone {\"zone\":\"calf_left\",\"label\":\"Left calf\",\"position\":2,\"of\":2}", 5));
+	write_config_extra(f, "ball8", 600, 1, "broker", false, "zones=[\"neck\"]\n");
+	kill(pid, SIGHUP);
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_NONE_OF(1), 5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "zone: calf_left -> none (reload)", 1));
+	assert_false(harness_wait_file_contains(f->env.sensord_log, "next restart", 0.2));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_stop(pid, SIGTERM, 10));
+	text = harness_read_file(path);
+	assert_non_null(text);
+	assert_string_equal(text, "");
+	free(text);
+}
+
+/* sensord's own detector knows the zone: the live events of a hold made
+ * on calf_left name it, as the collector's will. A 15 kPa hold from 30 to
+ * 45 s of the scenario (10 times real time), the zone set well before. */
+static void test_zone_in_live_events(void **state)
+{
+	static const char scenario[] =
+		"end 60\n"
+		"chip ball bmp280 0x76 sealed\n"
+		"chip pad mcp9808 0x18\n"
+		"at 0 ball temperature_c 22\n"
+		"at 0 pad temperature_c 30\n"
+		"ramp 30 30.5 ball load_kpa 15\n"
+		"at 45 ball load_kpa 15\n"
+		"ramp 45 45.5 ball load_kpa 0\n";
+	struct fixture *f = *state;
+	char *text, *line, *save = NULL;
+	size_t started = 0, ended = 0;
+	pid_t pid;
+
+	harness_write_file(f->env.scn, "%s", scenario);
+	assert_int_equal(harness_write_config(&f->env, "device_id=\"ball8\"\nsensord.confirm=\"broker\"\n"
+					      "sensord.simulation.time_scale=10\n" ZONES_3), 0);
+	pid = start_sensord(f);
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_NONE_OF(3), 10));
+	command(f, "{\"zone\":\"calf_left\"}");
+	assert_true(harness_wait_file_contains(f->env.sub_out, ZONE_CALF_LEFT, 2));
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 60));
+	harness_sleep(0.3);
+	text = harness_read_file(f->env.sub_out);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j, *hold;
+
+		if (strncmp(line, "rollsense/ball8/event ", 22) != 0)
+			continue;
+		j = cJSON_Parse(line + 22);
+		assert_non_null(j);
+		hold = cJSON_GetObjectItemCaseSensitive(j, "hold");
+		if (cJSON_IsObject(hold) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(hold, "class"))) {
+			const cJSON *z = cJSON_GetObjectItemCaseSensitive(hold, "zone");
+
+			if (!cJSON_IsString(z) || strcmp(z->valuestring, "calf_left") != 0)
+				fail_msg("a hold without calf_left: %s", line + 22);
+			if (strstr(line, "\"event\":\"hold_started\""))
+				started++;
+			if (strstr(line, "\"event\":\"hold_ended\""))
+				ended++;
+		}
+		cJSON_Delete(j);
+	}
+	free(text);
+	assert_int_equal(started, 1);
+	assert_int_equal(ended, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +640,9 @@ int main(void)
 		IT_TEST(test_chip_faults),
 		IT_TEST(test_outbox_bounded),
 		IT_TEST(test_reload),
+		IT_TEST(test_zone_commands),
+		IT_TEST(test_zone_kept),
+		IT_TEST(test_zone_in_live_events),
 	};
 
 	tests_select();

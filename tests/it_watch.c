@@ -3,7 +3,7 @@
  * terminal (a detached tmux session of 100 x 30 with its own server
  * socket) the screen shows the pressure bar and the hold timer advancing
  * to the "counts" mark (the bar's mark and the timer's at the configured
- * detector thresholds), devices beyond the screen's height are counted,
+ * detector thresholds), the zone by its configured label, devices beyond the screen's height are counted,
  * and Ctrl-C leaves the last screen with the cursor
  * shown again; with stdout in a file it writes plain lines, and --device
  * keeps to one device. The hold is the protocol's example, started at
@@ -220,6 +220,10 @@ static void test_terminal(void **state)
 			 "                         ]\n");
 	expect_screen(f, "  hold      --\n");
 	expect_screen(f, "  temp      36.1 °C heat off\n");
+	/* The zone, by its label in the config (the default list's). */
+	expect_screen(f, "ball1  online  zone none\n");
+	publish(f, "zone", "{\"zone\":\"calf_left\",\"label\":\"Calf\",\"position\":12,\"of\":15}");
+	expect_screen(f, "ball1  online  zone Left calf\n");
 
 	publish(f, "event", session_started);
 	publish(f, "event", hold_started);
@@ -282,6 +286,11 @@ static void test_plain_lines(void **state)
 	harness_env_path(&f->env, "watch.out", out, sizeof(out));
 	watch_start(f, argv, out, " ball1 online\n", false);
 
+	publish(f, "zone", "{\"zone\":\"shoulder_right\",\"label\":\"R\",\"position\":3,\"of\":15}");
+	assert_true(harness_wait_file_contains(out, " ball1 zone Right shoulder (shoulder_right)\n",
+					       10));
+	publish(f, "zone", "{\"zone\":null,\"label\":null,\"position\":0,\"of\":15}");
+	assert_true(harness_wait_file_contains(out, " ball1 zone none\n", 10));
 	publish(f, "event", session_started);
 	assert_true(harness_wait_file_contains(out, " ball1 session_started\n", 10));
 	publish(f, "event", hold_started);

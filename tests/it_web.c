@@ -4,8 +4,9 @@
  * and API answer, the refusals with their messages, the Host rule (with
  * web.hosts), max_clients' 503, a slow client timed out, /events carrying a
  * reading published with mosquitto_pub, event clients that fall behind
- * closed (one that never reads again too), the tare command's guards and
- * its MQTT message, and that serve never writes the database. */
+ * closed (one that never reads again too), a device's zone in its frames,
+ * the tare and zone commands' guards and their MQTT messages, the weeks and
+ * advice API, and that serve never writes the database. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +150,19 @@ static void test_pages_and_api(void **state)
 	expect_get("/sessions?device=ball1&since=2000-01-01", 200, "text/html; charset=utf-8", "ball1");
 	expect_get("/api/devices", 200, "application/json; charset=utf-8", "\"ball1\"");
 	expect_get("/api/sessions?device=ball1", 200, "application/json; charset=utf-8", "\"ball1\"");
+	/* The demo session has no zone: its week's row is the one without;
+	 * one session gives no advice. */
+	expect_get("/api/devices/ball1/weeks", 200, "application/json; charset=utf-8",
+		   "\"zone\":null,\"label\":null,\"days\":1,\"holds\":4,\"short\":1,"
+		   "\"effective\":2,\"long\":1,");
+	expect_get("/api/devices/ball1/advice", 200, "application/json; charset=utf-8",
+		   "\"problem\":false,\"zones\":[],\"see_professional\":[],\"over_treatment\":[]");
+	expect_get("/api/devices/nobody/advice", 404, "application/json; charset=utf-8",
+		   "{\"error\":\"no device \\\"nobody\\\"");
+	expect_get("/api/devices/nobody/weeks", 404, "application/json; charset=utf-8",
+		   "{\"error\":\"no device \\\"nobody\\\"");
+	expect_get("/history?device=ball1", 200, "text/html; charset=utf-8",
+		   "<h2>Per zone and week</h2>\n<p class=\"muted\">No zone chosen in that period.</p>");
 
 	/* One session's JSON with the demo's four holds (demo.scn: 25 s
 	 * effective, 7 s short, 40 s effective, 75 s long; the 3 s press does
@@ -441,6 +455,14 @@ static void test_events(void **state)
 	if (!stream_until(fd, buf, sizeof(buf), &got, "event: device\ndata: {\"device\":\"ball9\""))
 		fail_msg("no device frame for ball9 in:\n%s", buf);
 	assert_non_null(strstr(buf, "\"pressure_kpa\":12.5"));
+	/* Its zone (not retained here: later tests count the devices serve
+	 * knows) comes with the config's label, not the topic's. */
+	assert_int_equal(harness_publish(&env.broker, "rollsense/ball9/zone",
+		"{\"zone\":\"calf_left\",\"label\":\"Calf\",\"position\":12,\"of\":15}", false),
+		0);
+	if (!stream_until(fd, buf, sizeof(buf), &got,
+			  "\"zone\":\"calf_left\",\"zone_label\":\"Left calf\""))
+		fail_msg("no zone in a frame for ball9 in:\n%s", buf);
 	close(fd);
 
 	/* HEAD: the stream's headers, no stream. */
@@ -613,6 +635,22 @@ static void test_events_many_devices(void **state)
 	assert_true(harness_wait_file_contains(serve_log, "dropped slow 0;", 1));
 }
 
+/* POSTs body to ball1's command: a 202 saying what was sent to ball1, and
+ * the broker's subscriber then sees line. */
+static void command_sent(const char *headers, const char *body, const char *what,
+			 const char *line)
+{
+	struct http_reply r;
+	char want[128];
+
+	request("POST", "/api/devices/ball1/command", headers, body, &r);
+	snprintf(want, sizeof(want), "{\"sent\":\"%s sent to ball1\"}\n", what);
+	if (r.status != 202 || strcmp(r.body, want) != 0)
+		fail_msg("%s: %d %s, expected 202 %s", body, r.status, r.body, want);
+	harness_http_reply_free(&r);
+	assert_true(harness_wait_file_contains(env.sub_out, line, 10));
+}
+
 static void test_commands(void **state)
 {
 	char origin[96], by_name[128], path[] = "/api/devices/ball1/command";
@@ -623,6 +661,10 @@ static void test_commands(void **state)
 	snprintf(origin, sizeof(origin), "Origin: http://127.0.0.1:%d\r\n", port);
 	pid = serve_start("");
 	expect_refusal("POST", path, origin, 403, "{\"error\":\"commands are off (web.commands)\"}\n");
+	request("POST", path, origin, "{\"zone\":\"calf_left\"}", &r);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(r.body, "{\"error\":\"commands are off (web.commands)\"}\n");
+	harness_http_reply_free(&r);
 	serve_stop(pid);
 
 	pid = serve_start("web.commands=true\n");
@@ -643,10 +685,30 @@ static void test_commands(void **state)
 	harness_http_reply_free(&r);
 	request("POST", path, origin, "reboot", &r);
 	assert_int_equal(r.status, 400);
-	assert_string_equal(r.body, "{\"error\":\"unknown command (send \\\"tare\\\" or "
-			    "{\\\"command\\\":\\\"tare\\\"})\"}\n");
+	assert_string_equal(r.body, "{\"error\":\"command refused: neither \\\"tare\\\" nor JSON "
+			    "(send \\\"tare\\\", {\\\"command\\\":\\\"tare\\\"} or "
+			    "{\\\"zone\\\":\\\"NAME\\\"})\"}\n");
+	harness_http_reply_free(&r);
+	/* A zone the configuration lacks (the default 15 have no knee):
+	 * refused as sensord would refuse it (command_parse). */
+	request("POST", path, origin, "{\"zone\":\"knee\"}", &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(r.body, "{\"error\":\"command refused: \\\"zone\\\": knee is not in "
+			    "the configuration's zones (send \\\"tare\\\", {\\\"command\\\":"
+			    "\\\"tare\\\"} or {\\\"zone\\\":\\\"NAME\\\"})\"}\n");
 	harness_http_reply_free(&r);
 	assert_int_equal(harness_file_count(env.sub_out, "rollsense/ball1/command"), 0);
+	/* A zone of the default list goes out as JSON (spaces around the
+	 * body aside); "none" clears it. */
+	command_sent(origin, " {\"zone\": \"calf_left\"}\r\n", "zone calf_left",
+		     "rollsense/ball1/command {\"zone\":\"calf_left\"}\n");
+	command_sent(origin, "{\"zone\":null}", "zone none",
+		     "rollsense/ball1/command {\"zone\":\"none\"}\n");
+	request("POST", path, "Origin: http://evil.example\r\n", "{\"zone\":\"neck\"}", &r);
+	assert_int_equal(r.status, 403);
+	harness_http_reply_free(&r);
+	assert_int_equal(harness_file_count(env.sub_out, "rollsense/ball1/command {\"zone\":\"neck\"}"),
+			 0);
 
 	/* By the name the machine is known by: "localhost" here. */
 	snprintf(by_name, sizeof(by_name), "Host: localhost:%d\r\nOrigin: http://localhost:%d\r\n",

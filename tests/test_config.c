@@ -135,6 +135,12 @@ static void test_example_lacrosse_ball(void **state)
 	assert_int_equal(s->provides, CONFIG_CHANNEL_TEMPERATURE);
 	assert_true(MCP_OPT(s)->resolution_c == 0.0625);
 	assert_true(cfg.sensord.gauge.gas_law);
+
+	/* A ball reaches every spot: the default zones. */
+	assert_int_equal(cfg.zones.n, 15);
+	assert_string_equal(cfg.zones.zone[0].name, "neck");
+	assert_string_equal(cfg.zones.zone[14].label, "Right foot");
+	assert_true(cfg.sensord.feedback.double_press_s == 0.4);
 }
 
 static void test_example_foam_roller(void **state)
@@ -162,6 +168,14 @@ static void test_example_foam_roller(void **state)
 	s = &cfg.sensord.sensors[1];
 	assert_string_equal(s->key, "mcp9808@/dev/i2c-1:0x18");
 	assert_false(cfg.sensord.gauge.gas_law);
+
+	/* A roller's spots: back, glutes, thighs, calves; no neck, no feet. */
+	assert_int_equal(cfg.zones.n, 8);
+	assert_string_equal(cfg.zones.zone[0].name, "upper_back");
+	assert_string_equal(cfg.zones.zone[7].name, "calf_right");
+	assert_string_equal(cfg.zones.zone[6].label, "Left calf");
+	assert_int_equal(zones_find(&cfg.zones, "neck"), -1);
+	assert_int_equal(zones_find(&cfg.zones, "foot_left"), -1);
 }
 
 static void test_example_simulated(void **state)
@@ -227,6 +241,134 @@ static void test_defaults(void **state)
 	assert_true(cfg.detector.heat_c == 38.0);
 	assert_true(cfg.detector.heat_hysteresis_c == 0.5);
 	assert_true(cfg.detector.hot_c == 45.0);
+
+	/* The 15 zones of the issue, in its order, with their labels. */
+	assert_int_equal(cfg.zones.n, 15);
+	assert_string_equal(cfg.zones.zone[0].name, "neck");
+	assert_string_equal(cfg.zones.zone[0].label, "Neck");
+	assert_string_equal(cfg.zones.zone[1].name, "shoulder_left");
+	assert_string_equal(cfg.zones.zone[1].label, "Left shoulder");
+	assert_string_equal(cfg.zones.zone[11].name, "calf_left");
+	assert_string_equal(cfg.zones.zone[11].label, "Left calf");
+	assert_string_equal(cfg.zones.zone[14].name, "foot_right");
+	assert_string_equal(cfg.zones.zone[14].label, "Right foot");
+	assert_int_equal(cfg.advice.days_per_week, 3);
+	assert_int_equal(cfg.advice.weeks, 3);
+	assert_true(cfg.advice.long_share == 0.5);
+	assert_int_equal(cfg.advice.min_holds, 3);
+	assert_true(cfg.advice.burn_risk);
+	assert_true(cfg.sensord.feedback.double_press_s == 0.4);
+
+	/* config_defaults alone gives the same. */
+	memset(&cfg, 0xa5, sizeof(cfg));
+	config_defaults(&cfg);
+	assert_int_equal(cfg.zones.n, 15);
+	assert_string_equal(cfg.zones.zone[12].name, "calf_right");
+	assert_string_equal(cfg.zones.zone[12].label, "Right calf");
+	assert_int_equal(cfg.advice.weeks, 3);
+	assert_true(cfg.advice.burn_risk);
+	assert_true(cfg.sensord.feedback.double_press_s == 0.4);
+}
+
+/* "zones": names or {name, label} objects, [] for none, and every mistake
+ * named with its index. */
+static void test_zones(void **state)
+{
+	char json[4096];
+	size_t o;
+
+	(void)state;
+	expect_ok("{'zones':['neck',{'name':'calf_left','label':'Linke Wade \\u00e4'},"
+		  "{'name':'x_1'}]}");
+	assert_int_equal(cfg.zones.n, 3);
+	assert_string_equal(cfg.zones.zone[0].name, "neck");
+	assert_string_equal(cfg.zones.zone[0].label, "neck");
+	assert_string_equal(cfg.zones.zone[1].label, "Linke Wade \xc3\xa4");
+	assert_string_equal(cfg.zones.zone[2].label, "x_1");
+	assert_int_equal(zones_find(&cfg.zones, "calf_left"), 1);
+	assert_int_equal(zones_find(&cfg.zones, "calf_right"), -1);
+	assert_string_equal(zones_label(&cfg.zones, "calf_left"), "Linke Wade \xc3\xa4");
+	assert_string_equal(zones_label(&cfg.zones, "gone"), "gone");
+
+	expect_ok("{'zones':[]}");
+	assert_int_equal(cfg.zones.n, 0);
+
+	expect_error("{'zones':['neck','hip_left','hip_right','Calf']}",
+		     "cfg.json: zones[3]: \"Calf\" is not a zone name: 1 to 32 of a-z, 0-9 and '_', "
+		     "and not \"none\" (it means no zone)");
+	expect_error("{'zones':[{'name':'none'}]}",
+		     "cfg.json: zones[0].name: \"none\" is not a zone name: 1 to 32 of a-z, 0-9 and "
+		     "'_', and not \"none\" (it means no zone)");
+	expect_error("{'zones':['']}",
+		     "cfg.json: zones[0]: \"\" is not a zone name: 1 to 32 of a-z, 0-9 and '_', "
+		     "and not \"none\" (it means no zone)");
+	expect_error("{'zones':['abcdefghijklmnopqrstuvwxyz0123456']}",
+		     "cfg.json: zones[0]: \"abcdefghijklmnopqrstuvwxyz0123456\" is not a zone name: "
+		     "1 to 32 of a-z, 0-9 and '_', and not \"none\" (it means no zone)");
+	expect_ok("{'zones':['abcdefghijklmnopqrstuvwxyz012345']}");
+	expect_error("{'zones':['neck','calf_left',{'name':'neck','label':'Nape'}]}",
+		     "cfg.json: zones[2]: \"neck\" is already zones[0]; each zone is listed once");
+	expect_error("{'zones':'neck'}",
+		     "cfg.json: zones: expected an array of zone names or {\"name\", \"label\"} "
+		     "objects, like [\"neck\", {\"name\": \"calf_left\", \"label\": \"Left calf\"}]");
+	expect_error("{'zones':['neck',7]}",
+		     "cfg.json: zones[1]: expected a zone name (a string) or an object {\"name\", \"label\"}");
+	expect_error("{'zones':[{'name':3}]}", "cfg.json: zones[0].name: expected a string");
+	expect_error("{'zones':[{'label':'Neck'}]}",
+		     "cfg.json: zones[0]: no \"name\"; a zone object is {\"name\": \"calf_left\", "
+		     "\"label\": \"Left calf\"}");
+	expect_error("{'zones':['neck',{'name':'calf_left','lable':'Left calf'}]}",
+		     "cfg.json: zones[1].lable: unknown key (known: name, label)");
+	expect_error("{'zones':[{'name':'neck','label':''}]}",
+		     "cfg.json: zones[0].label: empty; leave \"label\" out to show the name");
+	expect_error("{'zones':[{'name':'neck','label':false}]}",
+		     "cfg.json: zones[0].label: expected a string");
+	/* 64 bytes fit, 65 do not (counted in bytes: 'ä' is two). */
+	expect_ok("{'zones':[{'name':'neck','label':'"
+		  "0123456789012345678901234567890123456789012345678901234567890123'}]}");
+	expect_error("{'zones':[{'name':'neck','label':'"
+		     "012345678901234567890123456789012345678901234567890123456789012\\u00e4'}]}",
+		     "cfg.json: zones[0].label: too long (65 bytes, at most 64)");
+	/* Raw bytes that are not UTF-8 (cJSON passes them through). */
+	expect_error_raw("{\"zones\":[{\"name\":\"neck\",\"label\":\"Nack\xe4\"}]}",
+			 "cfg.json: zones[0].label: \"Nack\\xe4\" is not UTF-8");
+
+	/* ZONES_MAX fit, one more does not. */
+	o = (size_t)snprintf(json, sizeof(json), "{\"zones\":[");
+	for (int i = 0; i < ZONES_MAX; i++)
+		o += (size_t)snprintf(json + o, sizeof(json) - o, "%s\"z%d\"", i ? "," : "", i);
+	snprintf(json + o, sizeof(json) - o, "]}");
+	assert_int_equal(parse_raw(json), 0);
+	assert_int_equal(cfg.zones.n, ZONES_MAX);
+	assert_string_equal(cfg.zones.zone[ZONES_MAX - 1].name, "z31");
+	snprintf(json + o, sizeof(json) - o, ",\"z99\"]}");
+	expect_error_raw(json, "cfg.json: zones: more than 32 zones");
+}
+
+/* "advice": its rows and their ranges. */
+static void test_advice(void **state)
+{
+	(void)state;
+	expect_ok("{'advice':{'days_per_week':4,'weeks':2,'long_share':0.75,'min_holds':5,"
+		  "'burn_risk':false}}");
+	assert_int_equal(cfg.advice.days_per_week, 4);
+	assert_int_equal(cfg.advice.weeks, 2);
+	assert_true(cfg.advice.long_share == 0.75);
+	assert_int_equal(cfg.advice.min_holds, 5);
+	assert_false(cfg.advice.burn_risk);
+	expect_error("{'advice':{'days_per_week':8}}",
+		     "cfg.json: advice.days_per_week: 8 is out of range (1..7)");
+	expect_error("{'advice':{'days_per_week':0}}",
+		     "cfg.json: advice.days_per_week: 0 is out of range (1..7)");
+	expect_error("{'advice':{'weeks':9}}", "cfg.json: advice.weeks: 9 is out of range (1..8)");
+	expect_error("{'advice':{'long_share':1.5}}",
+		     "cfg.json: advice.long_share: 1.5 is out of range (0..1)");
+	expect_error("{'advice':{'min_holds':0}}",
+		     "cfg.json: advice.min_holds: 0 is out of range (1..1000)");
+	expect_error("{'advice':{'burn_risk':1}}", "cfg.json: advice.burn_risk: expected true or false");
+	expect_error("{'advice':{'days':3}}",
+		     "cfg.json: advice.days: unknown key (known: days_per_week, weeks, long_share, "
+		     "min_holds, burn_risk)");
 }
 
 static void test_sensor_defaults(void **state)
@@ -324,7 +466,7 @@ static void test_error_unknown_keys(void **state)
 	(void)state;
 	expect_error("{'device_id':'r','colector':{}}",
 		     "cfg.json: colector: unknown key (known: device_id, log_level, mqtt, sensord, "
-		     "detector, collector, homeassistant, web)");
+		     "detector, collector, homeassistant, web, zones, advice)");
 	expect_error(SENSORS(BMP ",{'driver':'mcp9808','bus':'/dev/i2c-1','adress':'0x18',"
 			     "'provides':['temperature_c']}"),
 		     "cfg.json: sensord.sensors[1].adress: unknown key (known: driver, bus, address, "
@@ -336,12 +478,13 @@ static void test_error_unknown_keys(void **state)
 	/* A hostile key is escaped in the message. */
 	expect_error("{'device_id':'r','a\\nb':1}",
 		     "cfg.json: a\\x0ab: unknown key (known: device_id, log_level, mqtt, sensord, "
-		     "detector, collector, homeassistant, web)");
+		     "detector, collector, homeassistant, web, zones, advice)");
 	expect_error("{'device_id':'r','log_level':'info','log_level':'debug'}",
 		     "cfg.json: log_level: given twice");
 	expect_error("{'device_id':'r','sensord':{'feedback':{'chip':'gpiochip0','lde':17}}}",
 		     "cfg.json: sensord.feedback.lde: unknown key (known: chip, led, buzzer, button, "
-		     "led_active_low, buzzer_active_low, button_active_low, debounce_ms, long_press_s)");
+		     "led_active_low, buzzer_active_low, button_active_low, debounce_ms, long_press_s, "
+		     "double_press_s)");
 	expect_error("{'device_id':'r','homeassistant':{'prefix':'ha'}}",
 		     "cfg.json: homeassistant.prefix: unknown key (known: enabled, discovery_prefix)");
 }
@@ -366,6 +509,17 @@ static void test_feedback_and_homeassistant(void **state)
 	assert_true(cfg.sensord.feedback.long_press_s == 1.5);
 	assert_false(cfg.homeassistant.enabled);
 	assert_string_equal(cfg.homeassistant.discovery_prefix, "ha");
+	assert_true(cfg.sensord.feedback.double_press_s == 0.4);
+	expect_ok("{'sensord':{'feedback':{'double_press_s':0.25}}}");
+	assert_true(cfg.sensord.feedback.double_press_s == 0.25);
+	expect_error("{'sensord':{'feedback':{'double_press_s':0.05}}}",
+		     "cfg.json: sensord.feedback.double_press_s: 0.05 is out of range (0.1..2)");
+	expect_error("{'sensord':{'feedback':{'double_press_s':2.5}}}",
+		     "cfg.json: sensord.feedback.double_press_s: 2.5 is out of range (0.1..2)");
+	expect_error("{'sensord':{'feedback':{'long_press_s':0.5,'double_press_s':0.5}}}",
+		     "cfg.json: sensord.feedback.double_press_s: 0.5 is not below "
+		     "sensord.feedback.long_press_s (0.5); a press that long ends the session, so a "
+		     "double press would never be seen");
 	expect_error("{'device_id':'r','sensord':{'feedback':{'led':17}}}",
 		     "cfg.json: sensord.feedback.chip: missing; the lines need their GPIO chip "
 		     "(\"gpiochip0\", a chip label, or \"sim\")");
@@ -1174,6 +1328,32 @@ static void test_restart_keys(void **state)
 	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, names, 8), 6);
 	assert_string_equal(names, "device_");
 	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_SENSORD, NULL, 0), 6);
+
+	/* Zones: sensord takes a new list on reload, the collector does not;
+	 * the advice is the collector's; the double press is sensord's
+	 * feedback. The same list written again is no change. */
+#define ZONES_BASE "{'device_id':'r','log_level':'info','mqtt':{'uri':'tcp://a:1883'}," \
+		   "'sensord':{'sample_hz':10,'sensors':[" BMP "]},'detector':{'contact_kpa':2},"
+	expect_ok(ZONES_BASE "'zones':['neck',{'name':'calf_left','label':'Left calf'}]}");
+	old_cfg = cfg;
+	assert_int_equal(restart_keys(ZONES_BASE "'zones':['neck',{'name':'calf_left',"
+				      "'label':'Left calf'}]}", CONFIG_SENSORD, names, sizeof(names)), 0);
+	assert_int_equal(restart_keys(ZONES_BASE "'zones':['neck',{'name':'calf_left',"
+				      "'label':'Left Calf'}]}", CONFIG_SENSORD, names, sizeof(names)), 0);
+	assert_int_equal(restart_keys(ZONES_BASE "'zones':['neck',{'name':'calf_left',"
+				      "'label':'Left Calf'}]}", CONFIG_COLLECTOR, names, sizeof(names)), 1);
+	assert_int_equal(restart_keys(ZONES_BASE "'zones':['neck'],'advice':{'weeks':4}}",
+				      CONFIG_SENSORD, names, sizeof(names)), 0);
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 2);
+	assert_string_equal(names, "zones, advice.weeks");
+	assert_int_equal(restart_keys("{'device_id':'r','log_level':'info','mqtt':{'uri':'tcp://a:1883'},"
+				      "'sensord':{'sample_hz':10,'sensors':[" BMP "],"
+				      "'feedback':{'double_press_s':0.3}},'detector':{'contact_kpa':2},"
+				      "'zones':['neck',{'name':'calf_left','label':'Left calf'}]}",
+				      CONFIG_SENSORD, names, sizeof(names)), 1);
+	assert_string_equal(names, "sensord.feedback.double_press_s");
+	assert_int_equal(config_restart_keys(&old_cfg, &cfg, CONFIG_COLLECTOR, names, sizeof(names)), 0);
+#undef ZONES_BASE
 }
 
 #define TMP_TEST(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, unit_fixture_teardown)
@@ -1186,6 +1366,8 @@ int main(void)
 		cmocka_unit_test(test_example_foam_roller),
 		cmocka_unit_test(test_example_simulated),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_zones),
+		cmocka_unit_test(test_advice),
 		cmocka_unit_test(test_sensor_defaults),
 		cmocka_unit_test(test_settings_taken),
 		cmocka_unit_test(test_comments),

@@ -1022,6 +1022,229 @@ static void test_long_run(void **state)
 	assert_int_equal(detector_events_dropped(d), 0);
 }
 
+/* ---- zones ------------------------------------------------------------ */
+
+/* The zone totals add up to the session's own. */
+static void zone_sums_check(const struct detector_summary *s)
+{
+	size_t holds = 0, classes[3] = { 0, 0, 0 };
+	double hold_s = 0, heat_s = 0, hot_s = 0;
+
+	for (size_t i = 0; i < s->n_zones; i++) {
+		const struct detector_zone_total *z = &s->zones[i];
+
+		holds += z->holds;
+		for (size_t c = 0; c < 3; c++)
+			classes[c] += z->class_holds[c];
+		assert_int_equal(z->class_holds[0] + z->class_holds[1] + z->class_holds[2], z->holds);
+		hold_s += z->hold_time_s;
+		heat_s += z->heat_time_s;
+		hot_s += z->hot_time_s;
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(s->zones[j].zone, z->zone);
+	}
+	assert_int_equal(holds, s->hold_count);
+	near(hold_s, s->hold_time_s, 1e-9);
+	near(heat_s, s->heat_time_s, 1e-9);
+	near(hot_s, s->hot_time_s, 1e-9);
+}
+
+static void zone_total_check(const struct detector_zone_total *z, const char *zone, size_t shorts,
+			     size_t effective, size_t longs, double hold_s, double heat_s, double hot_s)
+{
+	assert_string_equal(z->zone, zone);
+	assert_int_equal(z->holds, shorts + effective + longs);
+	assert_int_equal(z->class_holds[DETECTOR_HOLD_SHORT], shorts);
+	assert_int_equal(z->class_holds[DETECTOR_HOLD_EFFECTIVE], effective);
+	assert_int_equal(z->class_holds[DETECTOR_HOLD_LONG], longs);
+	near(z->hold_time_s, hold_s, 1e-9);
+	near(z->heat_time_s, heat_s, 1e-9);
+	near(z->hot_time_s, hot_s, 1e-9);
+}
+
+/* By hand, at 10 Hz: contact from 1 s; a hold at 14 kPa from 2.0 to 17.0 s
+ * (15 s, effective) whose zone changes from calf_left to calf_right at
+ * 10 s; a hold from 20.0 to 26.0 s (6 s, short) on calf_right; no zone from
+ * 28 s, and a hold from 30.0 to 40.0 s (10 s, effective) without one. A
+ * hold counts whole on the zone it started in. */
+static void test_zone_hold_counts_where_it_started(void **state)
+{
+	struct detector *d = *state;
+	const struct detector_summary *s;
+	const struct detector_event *ev;
+
+	for (int k = 0; k <= 450; k++) {
+		bool held = (k >= 20 && k <= 170) || (k >= 200 && k <= 260) || (k >= 300 && k <= 400);
+
+		detector_set_zone(d, k < 100 ? "calf_left" : k < 280 ? "calf_right" : NULL);
+		feed(d, k / 10.0, k < 10 ? 0.5 : held ? 14 : 4, NAN, 0.1);
+	}
+	end_session(d, 45.05);
+
+	/* The events say the zone too, from the first one on. */
+	assert_string_equal(log_nth(DETECTOR_EVENT_HOLD_STARTED, 0)->zone, "calf_left");
+	ev = log_nth(DETECTOR_EVENT_HOLD_10S, 0);
+	near(ev->mono_s, 12.0, 1e-9);
+	assert_string_equal(ev->zone, "calf_left");
+	ev = log_nth(DETECTOR_EVENT_HOLD_ENDED, 0);
+	near(ev->hold.duration_s, 15.0, 1e-9);
+	assert_string_equal(ev->zone, "calf_left");
+	assert_string_equal(log_nth(DETECTOR_EVENT_HOLD_ENDED, 1)->zone, "calf_right");
+	assert_string_equal(log_nth(DETECTOR_EVENT_HOLD_ENDED, 2)->zone, "");
+	assert_string_equal(log_nth(DETECTOR_EVENT_CONTACT, 0)->zone, "");
+
+	s = only_session();
+	assert_int_equal(s->hold_count, 3);
+	near(s->hold_time_s, 31.0, 1e-9);
+	assert_string_equal(detector_hold_zone(s, &s->holds[0]), "calf_left");
+	assert_string_equal(detector_hold_zone(s, &s->holds[1]), "calf_right");
+	assert_string_equal(detector_hold_zone(s, &s->holds[2]), "");
+	assert_int_equal(s->n_zones, 3);
+	zone_total_check(&s->zones[0], "calf_left", 0, 1, 0, 15.0, 0, 0);
+	zone_total_check(&s->zones[1], "calf_right", 1, 0, 0, 6.0, 0, 0);
+	zone_total_check(&s->zones[2], "", 0, 1, 0, 10.0, 0, 0);
+	zone_sums_check(s);
+}
+
+/* Heat by hand, at 10 Hz from 0 to 10 s, in contact all along: 40 °C (heat)
+ * up to 5.9 s, 46 °C (hot too) from 6.0 s; zone upper_back up to 4.9 s,
+ * lower_back from 5.0 s. Each 0.1 s between two samples counts on the zone
+ * of the first: 50 of them (0.0 .. 4.9) on upper_back, 50 (5.0 .. 9.9) on
+ * lower_back; hot from 6.0 s, all on lower_back. */
+static void test_zone_heat_across_a_change(void **state)
+{
+	struct detector *d = *state;
+	const struct detector_summary *s;
+
+	for (int k = 0; k <= 100; k++) {
+		detector_set_zone(d, k < 50 ? "upper_back" : "lower_back");
+		feed(d, k / 10.0, 4, k < 60 ? 40 : 46, 0.1);
+	}
+	end_session(d, 10.05);
+	s = only_session();
+	near(s->heat_time_s, 10.0, 1e-9);
+	near(s->hot_time_s, 4.0, 1e-9);
+	assert_int_equal(s->hold_count, 0);
+	assert_int_equal(s->n_zones, 2);
+	zone_total_check(&s->zones[0], "upper_back", 0, 0, 0, 0, 5.0, 0);
+	zone_total_check(&s->zones[1], "lower_back", 0, 0, 0, 0, 5.0, 4.0);
+	zone_sums_check(s);
+}
+
+/* Pre-heat keeps its zone: a warm compress on the neck (40 °C, no contact)
+ * from 0 to 10 s, then contact with the zone calf_left from 10 s to 15 s,
+ * still at 40 °C. The session counts the neck's 10 s first (it was counted
+ * first), then 5 s on calf_left. */
+static void test_zone_preheat(void **state)
+{
+	struct detector *d = *state;
+	const struct detector_summary *s;
+
+	for (int k = 0; k <= 150; k++) {
+		detector_set_zone(d, k < 100 ? "neck" : "calf_left");
+		feed(d, k / 10.0, k < 100 ? 0.3 : 4, 40, 0.1);
+	}
+	end_session(d, 15.05);
+	s = only_session();
+	near(s->heat_time_s, 15.0, 1e-9);
+	assert_int_equal(s->n_zones, 2);
+	zone_total_check(&s->zones[0], "neck", 0, 0, 0, 0, 10.0, 0);
+	zone_total_check(&s->zones[1], "calf_left", 0, 0, 0, 0, 5.0, 0);
+	zone_sums_check(s);
+}
+
+/* No zone at all: one entry, "", with everything. */
+static void test_zone_none(void **state)
+{
+	struct detector *d = *state;
+	const struct detector_summary *s;
+
+	for (int k = 0; k <= 200; k++)
+		feed(d, k / 10.0, k >= 20 && k <= 100 ? 14 : 4, 39, 0.1);
+	end_session(d, 20.05);
+	s = only_session();
+	assert_int_equal(s->hold_count, 1);
+	assert_string_equal(detector_hold_zone(s, &s->holds[0]), "");
+	assert_int_equal(s->n_zones, 1);
+	zone_total_check(&s->zones[0], "", 1, 0, 0, 8.0, 20.0, 0);	/* 8 s: short */
+	zone_sums_check(s);
+}
+
+/* 40 zones, a 6 s hold on each (one every 10 s): the first 16 get their own
+ * totals, the other 24 count on "" (the 17th entry), and so do their holds. */
+static void test_zone_forty(void **state)
+{
+	struct detector *d = *state;
+	const struct detector_summary *s;
+	char name[8];
+
+	for (int k = 0; k <= 4000; k++) {
+		int c = k / 100, at = k % 100;
+
+		snprintf(name, sizeof(name), "z%d", c < 40 ? c : 39);
+		detector_set_zone(d, name);
+		feed(d, k / 10.0, at >= 10 && at <= 70 ? 14 : 4, NAN, 0.1);
+	}
+	end_session(d, 400.05);
+	s = only_session();
+	assert_int_equal(s->hold_count, 40);
+	assert_int_equal(s->n_zones, DETECTOR_MAX_ZONES + 1);
+	for (int c = 0; c < DETECTOR_MAX_ZONES; c++) {
+		snprintf(name, sizeof(name), "z%d", c);
+		zone_total_check(&s->zones[c], name, 1, 0, 0, 6.0, 0, 0);
+		assert_string_equal(detector_hold_zone(s, &s->holds[c]), name);
+	}
+	zone_total_check(&s->zones[DETECTOR_MAX_ZONES], "", 40 - DETECTOR_MAX_ZONES, 0, 0,
+			 6.0 * (40 - DETECTOR_MAX_ZONES), 0, 0);
+	assert_string_equal(detector_hold_zone(s, &s->holds[35]), "");
+	zone_sums_check(s);
+}
+
+/* A session from t0_s to t0_s + 10 s at 10 Hz with a 6 s hold (1 .. 7 s in),
+ * ended at its last sample; its summary is the log's latest. */
+static const struct detector_summary *one_hold_session(struct detector *d, double t0_s)
+{
+	for (int k = 0; k <= 100; k++)
+		feed(d, t0_s + k / 10.0, k >= 10 && k <= 70 ? 14 : 4, NAN, 0.1);
+	end_session(d, t0_s + 10.05);
+	assert_true(g_log.n_sessions > 0);
+	assert_int_equal(g_log.sessions[g_log.n_sessions - 1].hold_count, 1);
+	return &g_log.sessions[g_log.n_sessions - 1];
+}
+
+/* The zone lasts across sessions, into a snapshot and back; a reset clears
+ * it; a name too long is cut to ZONE_NAME_MAX. */
+static void test_zone_kept_and_reset(void **state)
+{
+	static unsigned char snap[65536];
+	struct detector *d = *state;
+	struct detector *e = detector_design();
+	const char *long_name = "abcdefghijklmnopqrstuvwxyz0123456789";
+	const struct detector_summary *s;
+
+	assert_true(detector_snapshot_size() <= sizeof(snap));
+	detector_set_zone(d, "glute_left");
+	s = one_hold_session(d, 0);
+	assert_string_equal(s->zones[0].zone, "glute_left");
+	/* Kept after the session, and in the snapshot. */
+	detector_snapshot(d, snap);
+	assert_int_equal(detector_restore(e, snap, detector_snapshot_size()), 0);
+	s = one_hold_session(e, 20);
+	assert_string_equal(detector_hold_zone(s, &s->holds[0]), "glute_left");
+	assert_string_equal(s->zones[0].zone, "glute_left");
+
+	detector_reset(e);
+	s = one_hold_session(e, 0);
+	assert_string_equal(detector_hold_zone(s, &s->holds[0]), "");
+	assert_string_equal(s->zones[0].zone, "");
+
+	detector_set_zone(e, long_name);
+	s = one_hold_session(e, 20);
+	assert_int_equal(strlen(detector_hold_zone(s, &s->holds[0])), ZONE_NAME_MAX);
+	assert_memory_equal(detector_hold_zone(s, &s->holds[0]), long_name, ZONE_NAME_MAX);
+	detector_free(e);
+}
+
 #define DESIGN_TEST(fn) cmocka_unit_test_setup_teardown(fn, design_setup, design_teardown)
 
 int main(void)
@@ -1050,6 +1273,12 @@ int main(void)
 		cmocka_unit_test(test_events_dropped),
 		DESIGN_TEST(test_reset),
 		DESIGN_TEST(test_long_run),
+		DESIGN_TEST(test_zone_hold_counts_where_it_started),
+		DESIGN_TEST(test_zone_heat_across_a_change),
+		DESIGN_TEST(test_zone_preheat),
+		DESIGN_TEST(test_zone_none),
+		DESIGN_TEST(test_zone_forty),
+		DESIGN_TEST(test_zone_kept_and_reset),
 	};
 
 	tests_select();

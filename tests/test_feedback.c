@@ -18,7 +18,7 @@
 /* Feeds level from t0 (inclusive) to t1 (exclusive) every POLL_S; returns
  * the events seen, counting each kind, and where the first one came. */
 struct seen {
-	int shorts, longs;
+	int shorts, longs, doubles;
 	double first_at;
 };
 
@@ -31,22 +31,24 @@ static void feed_span(struct feedback_button *b, double t0, double t1, bool leve
 		double t = t0 + i * POLL_S;
 		enum feedback_press p = feedback_button_feed(b, t, level);
 
-		if (p != FEEDBACK_PRESS_NONE && s->shorts + s->longs == 0)
+		if (p != FEEDBACK_PRESS_NONE && s->shorts + s->longs + s->doubles == 0)
 			s->first_at = t;
 		if (p == FEEDBACK_PRESS_SHORT)
 			s->shorts++;
 		if (p == FEEDBACK_PRESS_LONG)
 			s->longs++;
+		if (p == FEEDBACK_PRESS_DOUBLE)
+			s->doubles++;
 	}
 }
 
 static void test_short_press(void **state)
 {
 	struct feedback_button b;
-	struct seen s = { 0, 0, -1 };
+	struct seen s = { 0, 0, 0, -1 };
 
 	(void)state;
-	feedback_button_init(&b, 30, 2.0);
+	feedback_button_init(&b, 30, 2.0, 0.0);
 	feed_span(&b, 0.0, 1.0, false, &s);
 	feed_span(&b, 1.0, 1.2, true, &s);	/* 200 ms press */
 	assert_int_equal(s.shorts + s.longs, 0);	/* nothing until released */
@@ -62,10 +64,10 @@ static void test_short_press(void **state)
 static void test_bounces_ignored(void **state)
 {
 	struct feedback_button b;
-	struct seen s = { 0, 0, -1 };
+	struct seen s = { 0, 0, 0, -1 };
 
 	(void)state;
-	feedback_button_init(&b, 30, 2.0);
+	feedback_button_init(&b, 30, 2.0, 0.0);
 	feed_span(&b, 0.0, 0.5, false, &s);
 	feed_span(&b, 0.5, 0.52, true, &s);	/* 20 ms glitch */
 	feed_span(&b, 0.52, 1.0, false, &s);
@@ -90,10 +92,10 @@ static void test_bounces_ignored(void **state)
 static void test_long_press_once(void **state)
 {
 	struct feedback_button b;
-	struct seen s = { 0, 0, -1 };
+	struct seen s = { 0, 0, 0, -1 };
 
 	(void)state;
-	feedback_button_init(&b, 30, 2.0);
+	feedback_button_init(&b, 30, 2.0, 0.0);
 	feed_span(&b, 0.0, 1.0, false, &s);
 	feed_span(&b, 1.0, 2.99, true, &s);
 	assert_int_equal(s.longs, 0);		/* 1.99 s: not yet */
@@ -114,10 +116,10 @@ static void test_long_press_once(void **state)
 static void test_short_long_boundary(void **state)
 {
 	struct feedback_button b;
-	struct seen s = { 0, 0, -1 };
+	struct seen s = { 0, 0, 0, -1 };
 
 	(void)state;
-	feedback_button_init(&b, 30, 2.0);
+	feedback_button_init(&b, 30, 2.0, 0.0);
 	feed_span(&b, 0.0, 1.0, false, &s);
 	feed_span(&b, 1.0, 2.98, true, &s);
 	feed_span(&b, 2.98, 4.0, false, &s);
@@ -125,8 +127,8 @@ static void test_short_long_boundary(void **state)
 	assert_int_equal(s.longs, 0);
 	assert_float_equal(s.first_at, 3.01, 1e-9);
 
-	feedback_button_init(&b, 30, 2.0);
-	s = (struct seen){ 0, 0, -1 };
+	feedback_button_init(&b, 30, 2.0, 0.0);
+	s = (struct seen){ 0, 0, 0, -1 };
 	feed_span(&b, 0.0, 1.0, false, &s);
 	feed_span(&b, 1.0, 3.01, true, &s);
 	feed_span(&b, 3.01, 4.0, false, &s);
@@ -138,10 +140,10 @@ static void test_short_long_boundary(void **state)
 static void test_held_at_start(void **state)
 {
 	struct feedback_button b;
-	struct seen s = { 0, 0, -1 };
+	struct seen s = { 0, 0, 0, -1 };
 
 	(void)state;
-	feedback_button_init(&b, 30, 2.0);
+	feedback_button_init(&b, 30, 2.0, 0.0);
 	feed_span(&b, 0.0, 5.0, true, &s);
 	feed_span(&b, 5.0, 6.0, false, &s);
 	assert_int_equal(s.shorts + s.longs, 0);
@@ -156,10 +158,151 @@ static void test_no_debounce(void **state)
 	struct feedback_button b;
 
 	(void)state;
-	feedback_button_init(&b, 0, 1.0);
+	feedback_button_init(&b, 0, 1.0, 0.0);
 	assert_int_equal(feedback_button_feed(&b, 0.0, false), FEEDBACK_PRESS_NONE);
 	assert_int_equal(feedback_button_feed(&b, 0.1, true), FEEDBACK_PRESS_NONE);
 	assert_int_equal(feedback_button_feed(&b, 0.11, false), FEEDBACK_PRESS_SHORT);
+}
+
+/* ---- double presses (double_press_s 0.4, debounce 30 ms) ---- */
+
+/* A lone short press tares only once the 0.4 s after its release (its raw
+ * edge, 1.2) have passed with no second press: at 1.6, not at 1.59. */
+static void test_lone_short_waits(void **state)
+{
+	struct feedback_button b;
+	struct seen s = { 0, 0, 0, -1 };
+
+	(void)state;
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	feed_span(&b, 0.0, 1.0, false, &s);
+	feed_span(&b, 1.0, 1.2, true, &s);
+	feed_span(&b, 1.2, 1.6, false, &s);
+	assert_int_equal(s.shorts + s.longs + s.doubles, 0);	/* 1.59: still waiting */
+	feed_span(&b, 1.6, 3.0, false, &s);
+	assert_int_equal(s.shorts, 1);
+	assert_int_equal(s.doubles, 0);
+	assert_float_equal(s.first_at, 1.6, 1e-9);
+}
+
+/* Two short presses: one double press at the second release (confirmed
+ * 30 ms after it), and no tare. */
+static void test_double_press(void **state)
+{
+	struct feedback_button b;
+	struct seen s = { 0, 0, 0, -1 };
+
+	(void)state;
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	feed_span(&b, 0.0, 1.0, false, &s);
+	feed_span(&b, 1.0, 1.15, true, &s);
+	feed_span(&b, 1.15, 1.4, false, &s);
+	feed_span(&b, 1.4, 1.55, true, &s);
+	feed_span(&b, 1.55, 3.0, false, &s);
+	assert_int_equal(s.doubles, 1);
+	assert_int_equal(s.shorts + s.longs, 0);
+	assert_float_equal(s.first_at, 1.58, 1e-9);
+}
+
+/* The second press counts when it begins within double_press_s of the
+ * first release: at 0.40 s it does, at 0.41 s it is a second lone press. */
+static void test_double_press_boundary(void **state)
+{
+	struct feedback_button b;
+	struct seen s = { 0, 0, 0, -1 };
+
+	(void)state;
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	feed_span(&b, 0.0, 1.0, false, &s);
+	feed_span(&b, 1.0, 1.1, true, &s);
+	feed_span(&b, 1.1, 1.5, false, &s);	/* released at 1.1; 1.5 is 0.40 after */
+	feed_span(&b, 1.5, 1.6, true, &s);
+	feed_span(&b, 1.6, 3.0, false, &s);
+	assert_int_equal(s.doubles, 1);
+	assert_int_equal(s.shorts, 0);
+
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	s = (struct seen){ 0, 0, 0, -1 };
+	feed_span(&b, 0.0, 1.0, false, &s);
+	feed_span(&b, 1.0, 1.1, true, &s);
+	feed_span(&b, 1.1, 1.51, false, &s);	/* 0.41 after */
+	feed_span(&b, 1.51, 1.6, true, &s);
+	feed_span(&b, 1.6, 3.0, false, &s);
+	assert_int_equal(s.doubles, 0);
+	assert_int_equal(s.shorts, 2);
+	assert_float_equal(s.first_at, 1.5, 1e-9);	/* the first, when its window closed */
+}
+
+/* Bounce makes no double press: chatter at the release of the first press
+ * is part of it, and a 20 ms glitch in the window is no second press (the
+ * first is a lone press once the window is over; a glitch that begins
+ * inside the window and ends after it delays the answer until it ends). */
+static void test_double_press_bounce(void **state)
+{
+	struct feedback_button b;
+	struct seen s = { 0, 0, 0, -1 };
+
+	(void)state;
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	feed_span(&b, 0.0, 1.0, false, &s);
+	feed_span(&b, 1.0, 1.2, true, &s);
+	feed_span(&b, 1.2, 1.21, false, &s);	/* release chatter */
+	feed_span(&b, 1.21, 1.22, true, &s);
+	feed_span(&b, 1.22, 1.4, false, &s);	/* released at 1.22 */
+	feed_span(&b, 1.4, 1.42, true, &s);	/* glitch */
+	feed_span(&b, 1.42, 2.5, false, &s);
+	assert_int_equal(s.shorts, 1);
+	assert_int_equal(s.doubles, 0);
+	assert_float_equal(s.first_at, 1.62, 1e-9);
+
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	s = (struct seen){ 0, 0, 0, -1 };
+	feed_span(&b, 0.0, 1.0, false, &s);
+	feed_span(&b, 1.0, 1.2, true, &s);
+	feed_span(&b, 1.2, 1.59, false, &s);
+	feed_span(&b, 1.59, 1.61, true, &s);	/* across the window's end at 1.6 */
+	feed_span(&b, 1.61, 2.5, false, &s);
+	assert_int_equal(s.shorts, 1);
+	assert_int_equal(s.doubles, 0);
+	assert_float_equal(s.first_at, 1.61, 1e-9);
+}
+
+/* A second press held long ends the session and swallows the first: no
+ * tare, no zone step, before or after. */
+static void test_double_press_second_long(void **state)
+{
+	struct feedback_button b;
+	struct seen s = { 0, 0, 0, -1 };
+
+	(void)state;
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	feed_span(&b, 0.0, 1.0, false, &s);
+	feed_span(&b, 1.0, 1.1, true, &s);
+	feed_span(&b, 1.1, 1.3, false, &s);
+	feed_span(&b, 1.3, 4.0, true, &s);
+	feed_span(&b, 4.0, 5.0, false, &s);
+	assert_int_equal(s.longs, 1);
+	assert_int_equal(s.shorts + s.doubles, 0);
+	assert_float_equal(s.first_at, 3.3, 1e-9);
+}
+
+/* Four quick presses are two double presses; the fifth, alone, a tare. */
+static void test_double_press_twice(void **state)
+{
+	struct feedback_button b;
+	struct seen s = { 0, 0, 0, -1 };
+
+	(void)state;
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	feed_span(&b, 0.0, 1.0, false, &s);
+	for (int k = 0; k < 5; k++) {
+		feed_span(&b, 1.0 + 0.3 * k, 1.15 + 0.3 * k, true, &s);
+		feed_span(&b, 1.15 + 0.3 * k, 1.3 + 0.3 * k, false, &s);
+	}
+	feed_span(&b, 2.5, 4.0, false, &s);
+	assert_int_equal(s.doubles, 2);
+	assert_int_equal(s.shorts, 1);
+	assert_int_equal(s.longs, 0);
 }
 
 /* ---- patterns ---- */
@@ -246,6 +389,61 @@ static void test_pattern_acks(void **state)
 	check_levels(FEEDBACK_PATTERN_SESSION_END, end, sizeof(end) / sizeof(end[0]));
 }
 
+/* The zone's position in blinks of 200 ms, 300 ms apart, groups of five
+ * 1000 ms apart; the buzzer one 50 ms tick. Edges worked out by hand. */
+static void test_pattern_zone(void **state)
+{
+	/* Position 1: one blink. */
+	static const struct expect one[] = {
+		{ 0.0, true, true }, { 0.049, true, true }, { 0.05, true, false },
+		{ 0.199, true, false }, { 0.2, false, false }, { 3.0, false, false },
+	};
+	struct feedback_player p = { 0 };
+	struct feedback_levels lv;
+	double t;
+	int on_edges = 0;
+	bool led_was = false;
+
+	(void)state;
+	assert_true(feedback_player_start_zone(&p, 1, 1000.0));
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		lv = feedback_player_levels(&p, 1000.0 + one[i].at_s);
+		assert_int_equal(lv.led, one[i].led);
+		assert_int_equal(lv.buzzer, one[i].buzzer);
+	}
+	/* Position 7: blinks at 0, 0.5, 1.0, 1.5, 2.0, then the group's
+	 * pause (2.2 .. 3.2), blinks at 3.2 and 3.7; off from 3.9. */
+	assert_true(feedback_player_start_zone(&p, 7, 0.0));
+	assert_true(feedback_player_levels(&p, 2.0).led);
+	assert_false(feedback_player_levels(&p, 2.2).led);
+	assert_false(feedback_player_levels(&p, 2.5).led);	/* not 300 ms: the group's pause */
+	assert_false(feedback_player_levels(&p, 3.199).led);
+	assert_true(feedback_player_levels(&p, 3.2).led);
+	assert_false(feedback_player_levels(&p, 3.4).led);
+	assert_true(feedback_player_levels(&p, 3.7).led);
+	assert_true(feedback_player_busy(&p, 3.899));
+	assert_false(feedback_player_busy(&p, 3.9));
+	/* Position 32, walked edge by edge: 32 blinks, 6 pauses of a group,
+	 * over at 32 x 0.2 + 25 x 0.3 + 6 x 1.0 = 19.9 s. */
+	assert_true(feedback_player_start_zone(&p, ZONES_MAX, 0.0));
+	for (t = 0.0; on_edges < 100; ) {
+		lv = feedback_player_levels(&p, t);
+		if (lv.led && !led_was)
+			on_edges++;
+		led_was = lv.led;
+		if (isinf(lv.next_change_s))
+			break;
+		t = lv.next_change_s;
+	}
+	assert_int_equal(on_edges, 32);
+	assert_float_equal(t, 19.9, 1e-9);
+	/* Out of range: refused, and the plain start cannot play a zone. */
+	assert_false(feedback_player_start_zone(&p, 0, 30.0));
+	assert_false(feedback_player_start_zone(&p, ZONES_MAX + 1, 30.0));
+	assert_false(feedback_player_start(&p, FEEDBACK_PATTERN_ZONE, 30.0));
+	assert_string_equal(feedback_pattern_name(FEEDBACK_PATTERN_ZONE), "zone");
+}
+
 /* The loop sleeps until next_change_s: it must name each edge exactly, and
  * INFINITY once the pattern is over. */
 static void test_next_change(void **state)
@@ -318,10 +516,17 @@ int main(void)
 		cmocka_unit_test(test_short_long_boundary),
 		cmocka_unit_test(test_held_at_start),
 		cmocka_unit_test(test_no_debounce),
+		cmocka_unit_test(test_lone_short_waits),
+		cmocka_unit_test(test_double_press),
+		cmocka_unit_test(test_double_press_boundary),
+		cmocka_unit_test(test_double_press_bounce),
+		cmocka_unit_test(test_double_press_second_long),
+		cmocka_unit_test(test_double_press_twice),
 		cmocka_unit_test(test_pattern_hold_10s),
 		cmocka_unit_test(test_pattern_hold_60s),
 		cmocka_unit_test(test_pattern_too_hot),
 		cmocka_unit_test(test_pattern_acks),
+		cmocka_unit_test(test_pattern_zone),
 		cmocka_unit_test(test_next_change),
 		cmocka_unit_test(test_priority),
 		cmocka_unit_test(test_event_mapping),

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "reading.h"
 #include "store.h"
+#include "summary.h"
 
 #define DEVICE "ball1"
 #define RUN "5e1f03c29a7b44d1"
@@ -352,6 +353,118 @@ static void test_revision_survives_a_restart(void **state)
 	cJSON_Delete(last);
 	assert_int_equal(store_get_counts(fx->st, &c), 0);
 	assert_int_equal(c.sessions, 1);
+}
+
+/* ---- zones ---- */
+
+/* The scripted session on zones: as reading_at, at 40 °C (heat) all along,
+ * on calf_left before 20 s and on calf_right from then on: the hold
+ * (10.0 .. 29.9 s) changes zone half-way. */
+static void reading_zoned(struct reading *r, uint64_t seq)
+{
+	reading_at(r, RUN, seq);
+	r->temperature_c = 40.0;
+	strcpy(r->zone, r->mono < 20.0 - 1e-9 ? "calf_left" : "calf_right");
+}
+
+static void send_zoned_range(struct fixture *fx, uint64_t first, uint64_t last)
+{
+	struct reading r;
+
+	for (uint64_t seq = first; seq <= last; seq++) {
+		reading_zoned(&r, seq);
+		send_reading(fx, TOPIC, &r);
+		fx->now += 0.01;
+		ingest_tick(fx->ing, fx->now);
+	}
+}
+
+static void zone_expect(const cJSON *zones, const char *zone, double holds, double effective,
+			double hold_time_s, double heat_time_s)
+{
+	const cJSON *z = field(zones, zone);
+
+	assert_float_equal(field(z, "holds")->valuedouble, holds, 0);
+	assert_float_equal(field(z, "short")->valuedouble, 0, 0);
+	assert_float_equal(field(z, "effective")->valuedouble, effective, 0);
+	assert_float_equal(field(z, "long")->valuedouble, 0, 0);
+	assert_float_equal(field(z, "hold_time_s")->valuedouble, hold_time_s, 1e-9);
+	assert_float_equal(field(z, "heat_time_s")->valuedouble, heat_time_s, 1e-9);
+	assert_float_equal(field(z, "hot_time_s")->valuedouble, 0, 0);
+}
+
+/* What the script gives, by docs/protocol.md: the session runs 10.0 ..
+ * 29.9 s and closes idle_s (5 s) later. The hold, 19.9 s, effective,
+ * counts whole on calf_left, where it started. Heat: the 5 s of pre-heat
+ * before the first contact (5.0 .. 10.0, calf_left), then each 0.1 s
+ * stretch on the zone of its first reading while the session is open
+ * (10.0 .. 34.9): 10.0 s more on calf_left (10.0 .. 20.0), 14.9 s on
+ * calf_right (20.0 .. 34.9); 29.9 s in all. */
+static void zoned_session_check(const char *summary)
+{
+	cJSON *s = cJSON_Parse(summary);
+	const cJSON *zones, *h;
+
+	assert_non_null(s);
+	assert_float_equal(field(s, "hold_count")->valuedouble, 1, 0);
+	assert_float_equal(field(s, "heat_time_s")->valuedouble, 29.9, 1e-9);
+	h = cJSON_GetArrayItem(field(s, "holds"), 0);
+	assert_non_null(h);
+	assert_float_equal(field(h, "duration_s")->valuedouble, 19.9, 1e-9);
+	assert_string_equal(field(h, "zone")->valuestring, "calf_left");
+	zones = field(s, "zones");
+	assert_int_equal(cJSON_GetArraySize(zones), 2);
+	assert_string_equal(zones->child->string, "calf_left");
+	zone_expect(zones, "calf_left", 1, 1, 19.9, 15.0);
+	zone_expect(zones, "calf_right", 0, 0, 0, 14.9);
+	cJSON_Delete(s);
+}
+
+/* Readings with zones in, through the real ingest: the session summary's
+ * zones are those of the script, and so are the stored session's. */
+static void test_zones_of_a_session(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_session *got = calloc(1, sizeof(*got));
+	struct detector_summary sum;
+	char buf[8192];
+	int64_t run_id;
+	struct reading back[1];
+
+	assert_non_null(got);
+	send_zoned_range(fx, 1, 600);
+	pass_time(fx, 2);
+	assert_int_equal(fx->rec.n_sessions, 1);
+	zoned_session_check(fx->rec.sessions[0]);
+
+	/* The store has the readings' zones and the session's totals. */
+	assert_int_equal(store_run_find(fx->st, DEVICE, RUN, &run_id), 1);
+	assert_int_equal(store_readings_after(fx->st, run_id, 250, back, 1), 1);
+	assert_string_equal(back[0].zone, "calf_right");
+	assert_int_equal(store_session_get(fx->st, 1, got, NULL), 1);
+	assert_string_equal(got->holds[0].zone, "calf_left");
+	store_session_summary(got, &sum);
+	assert_true(summary_encode(&sum, got->device, got->run, 0, buf, sizeof(buf)) > 0);
+	zoned_session_check(buf);
+	free(got);
+}
+
+/* A hole the detector passed cuts the session; the late readings make the
+ * collector replay the run from the database: the revised session has the
+ * script's zones again, so the replay fed each stored reading its zone. */
+static void test_zones_after_a_replay(void **state)
+{
+	struct fixture *fx = *state;
+
+	send_zoned_range(fx, 1, 149);
+	send_zoned_range(fx, 221, 600);
+	pass_time(fx, 5);
+	assert_int_equal(fx->rec.n_sessions, 2);
+	send_zoned_range(fx, 150, 220);
+	pass_time(fx, 2);
+	assert_int_equal(fx->rec.n_sessions, 3);
+	assert_non_null(strstr(fx->rec.sessions[2], "\"revised\":true"));
+	zoned_session_check(fx->rec.sessions[2]);
 }
 
 /* ---- what sensord declared lost ---- */
@@ -707,6 +820,8 @@ int main(void)
 		TEST(test_late_readings_revise_the_session),
 		TEST(test_ack_survives_a_restart),
 		TEST(test_revision_survives_a_restart),
+		TEST(test_zones_of_a_session),
+		TEST(test_zones_after_a_replay),
 		TEST(test_lost_after_lets_the_ack_pass),
 		TEST(test_lost_after_covers_only_its_span),
 		TEST(test_seq_far_ahead_is_refused),

@@ -375,8 +375,8 @@ static void test_json(void **state)
 	text = json_of(live_device_at(l, 0));
 	assert_string_equal(text,
 		"{\"device\":\"roller1\",\"online\":false,\"status\":\"online\",\"run\":null,\"ts\":null,"
-		"\"pressure_kpa\":null,\"temperature_c\":null,\"faults\":null,\"heat_on\":false,"
-		"\"too_hot\":false,\"in_session\":false,\"session_start_ts\":null,\"in_hold\":false,"
+		"\"pressure_kpa\":null,\"temperature_c\":null,\"zone\":null,\"zone_label\":null,"
+		"\"faults\":null,\"heat_on\":false,\"too_hot\":false,\"in_session\":false,\"session_start_ts\":null,\"in_hold\":false,"
 		"\"hold_start_ts\":null,\"hold_s\":null,\"hold_class\":null,\"holds_short\":0,"
 		"\"holds_effective\":0,\"holds_long\":0,\"hold_time_s\":0,\"heat_time_s\":0,"
 		"\"last_session\":null}");
@@ -384,6 +384,9 @@ static void test_json(void **state)
 
 	assert_int_equal(event(l, session_started), 1);
 	assert_int_equal(event(l, hold_started), 1);
+	/* No zones set: the topic's label. */
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":\"calf_left\",\"label\":"
+			      "\"Left calf\",\"position\":12,\"of\":15}", 11), 1);
 	assert_int_equal(feed(l, "rollsense/ball1/reading",
 			      "{\"run\":\"" RUN "\",\"seq\":581,\"mono\":58.060,\"ts\":1796527356.47,"
 			      "\"pressure_kpa\":null,\"temperature_c\":23.94,"
@@ -392,6 +395,7 @@ static void test_json(void **state)
 	assert_string_equal(text,
 		"{\"device\":\"ball1\",\"online\":true,\"status\":null,\"run\":\"5e1f03c29a7b44d1\","
 		"\"ts\":1796527356.47,\"pressure_kpa\":null,\"temperature_c\":23.94,"
+		"\"zone\":\"calf_left\",\"zone_label\":\"Left calf\","
 		"\"faults\":\"bmp280@sim:0x76: no answer (NACK)\",\"heat_on\":false,\"too_hot\":false,"
 		"\"in_session\":true,\"session_start_ts\":1796527319.469,\"in_hold\":true,"
 		"\"hold_start_ts\":1796527344.17,\"hold_s\":12.3,\"hold_class\":\"short\","
@@ -438,6 +442,12 @@ static void test_device_limit(void **state)
 	assert_int_equal(live_malformed(l), 0);
 }
 
+/* Two zones, one label with a character HTML escapes. */
+static const struct zones_cfg zones = {
+	.n = 2, .zone = { { "calf_left", "Left calf" }, { "neck", "Neck & top" } },
+};
+static const struct zones_cfg no_zones;
+
 /* The page: a phone's viewport, dark mode, the navigation, the stream it
  * opens, what it says before any device and without JavaScript, the
  * detector's thresholds (here not the defaults: holds from 12.5 kPa,
@@ -474,7 +484,7 @@ static void test_page(void **state)
 
 	(void)state;
 	textbuf_init(&b, 0);
-	live_page_html(&b, false, &det);
+	live_page_html(&b, false, &det, &zones);
 	page = textbuf_text(&b);
 	assert_false(textbuf_failed(&b));
 	assert_true(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
@@ -490,10 +500,74 @@ static void test_page(void **state)
 	assert_null(strstr(page, "10 kPa"));
 	assert_true(strlen(page) < 12000);
 	assert_true(strcmp(page + strlen(page) - 8, "</html>\n") == 0);
+	/* Commands off: no picker, though zones are configured. */
+	assert_null(strstr(page, "<template id=\"zones\">"));
 	textbuf_reset(&b);
-	live_page_html(&b, true, &det);
-	assert_non_null(strstr(textbuf_text(&b), "data-commands=\"1\""));
+	live_page_html(&b, true, &det, &zones);
+	page = textbuf_text(&b);
+	assert_non_null(strstr(page, "data-commands=\"1\""));
+	/* The picker's choices: no zone first, then the config's in order,
+	 * labels escaped. */
+	assert_non_null(strstr(page, "<template id=\"zones\"><option value=\"none\">no zone</option>"
+			       "<option value=\"calf_left\">Left calf</option>"
+			       "<option value=\"neck\">Neck &amp; top</option></template>\n"));
+	assert_non_null(strstr(page, "JSON.stringify({zone: c.pick.value})"));
+	assert_true(strlen(page) < 14000);
+	/* Zones off (an empty list): commands, but no picker. */
+	textbuf_reset(&b);
+	live_page_html(&b, true, &det, &no_zones);
+	assert_null(strstr(textbuf_text(&b), "<template id=\"zones\">"));
+	assert_non_null(strstr(textbuf_text(&b), "c.zone.textContent = \"Zone: \""));
 	textbuf_free(&b);
+}
+
+/* The zone topic (docs/protocol.md, "Zones"), as sensord publishes it: the
+ * view takes the zone and shows the config's label (not the topic's), the
+ * topic's for a zone the config lacks; null and an empty (cleared) message
+ * are no zone; anything else is malformed and changes nothing. */
+static void test_zone(void **state)
+{
+	struct live *l = *state;
+	const struct live_device *d;
+	char *json;
+
+	live_set_zones(l, &zones);
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":\"calf_left\",\"label\":"
+			      "\"Wade gauche\",\"position\":1,\"of\":2}", 0), 0);
+	d = live_device_at(l, 0);
+	assert_string_equal(d->zone, "calf_left");
+	assert_string_equal(d->zone_label, "Left calf");
+	json = json_of(d);
+	assert_non_null(strstr(json, ",\"temperature_c\":null,\"zone\":\"calf_left\","
+			       "\"zone_label\":\"Left calf\",\"faults\":null,"));
+	free(json);
+	/* A zone the config lacks: the topic's label. */
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":\"knee\",\"label\":\"Knee\","
+			      "\"position\":3,\"of\":3}", 0), 0);
+	assert_string_equal(d->zone_label, "Knee");
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":\"knee2\"}", 0), 0);
+	assert_string_equal(d->zone_label, "knee2");
+	/* Refused: not a zone name, "none" (a command's word, not a zone),
+	 * twice the key, not JSON. The zone stays. */
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":\"Calf Left\"}", 0), -2);
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":\"none\"}", 0), -2);
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":5}", 0), -2);
+	assert_int_equal(feed(l, "rollsense/ball1/zone",
+			      "{\"zone\":\"neck\",\"zone\":\"calf_left\"}", 0), -2);
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "calf_left", 0), -2);
+	assert_int_equal(live_malformed(l), 5);
+	assert_string_equal(d->zone, "knee2");
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":null,\"label\":null,"
+			      "\"position\":0,\"of\":2}", 0), 0);
+	assert_string_equal(d->zone, "");
+	assert_string_equal(d->zone_label, "");
+	json = json_of(d);
+	assert_non_null(strstr(json, "\"zone\":null,\"zone_label\":null"));
+	free(json);
+	assert_int_equal(feed(l, "rollsense/ball1/zone", "{\"zone\":\"neck\"}", 0), 0);
+	assert_string_equal(d->zone_label, "Neck & top");
+	assert_int_equal(live_message(l, "rollsense/ball1/zone", "", 0, 0), 0);
+	assert_string_equal(d->zone, "");
 }
 
 static int setup(void **state)
@@ -522,6 +596,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone, setup, teardown),
 		cmocka_unit_test(test_page),
 	};
 

@@ -33,9 +33,11 @@
 #define T_1025_2330Z 1792971000.0	/* Mon 2026-10-26 00:30 CET, W44 */
 #define BERLIN "CET-1CEST,M3.5.0,M10.5.0/3"
 
-/* The detector's defaults (10 kPa, 38 and 45 °C), as a fresh config has
- * them: set by main. */
-static struct detector_cfg det;
+/* A fresh config's: the detector's defaults (10 kPa, 38 and 45 °C, long
+ * above 60 s), the default zones with their labels, the advice's defaults
+ * (3 days in each of 3 weeks; over half of at least 3 holds long). Set by
+ * main. */
+static struct rs_config cfg;
 
 /* How often what occurs in text. */
 static size_t count(const char *text, const char *what)
@@ -127,10 +129,16 @@ static void scripted_session(struct store *st)
 	s.end_mono_s = 220;
 	s.duration_s = 120;
 	s.hold_count = s.holds_stored = 2;
-	s.holds[0] = (struct detector_hold){ 110, 24.8, 15, 15, DETECTOR_HOLD_EFFECTIVE };
-	s.holds[1] = (struct detector_hold){ 150, 61.0, 18, 18, DETECTOR_HOLD_LONG };
+	/* Zones by their index in zones[] below. */
+	s.holds[0] = (struct detector_hold){ 110, 24.8, 15, 15, DETECTOR_HOLD_EFFECTIVE, 0 };
+	s.holds[1] = (struct detector_hold){ 150, 61.0, 18, 18, DETECTOR_HOLD_LONG, 1 };
 	s.hold_time_s = 85.8;
 	s.heat_time_s = 120;
+	/* The first 40 s on the left calf (its hold and 40 s of heat), the
+	 * rest without a zone. */
+	s.n_zones = 2;
+	s.zones[0] = (struct detector_zone_total){ "calf_left", 1, { 0, 1, 0 }, 24.8, 40, 0 };
+	s.zones[1] = (struct detector_zone_total){ "", 1, { 0, 0, 1 }, 61.0, 80, 0 };
 	s.max_temperature_c = 40;
 	s.samples = 1201;
 	assert_int_equal(store_session_insert(st, run_id, &s, T_0356Z, T_0356Z + 120, hold_ts,
@@ -202,18 +210,28 @@ static void test_session_page(void **state)
 	char *page;
 
 	tz_set("<+01>-1");
-	page = CALL(*state, &status, pages_session(st_, &det, 1, &out));
+	page = CALL(*state, &status, pages_session(st_, &cfg, 1, &out));
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(page, "<meta name=\"viewport\""));
 	assert_non_null(strstr(page, "@media (prefers-color-scheme: dark)"));
 	assert_non_null(strstr(page, "<h1>Session 1: ball1, 2026-11-24 04:56</h1>"));
 	expect_stored_holds(page);
-	/* The holds table: start from the session's start and on the clock. */
+	/* The holds table: start from the session's start and on the clock,
+	 * the zone by its label. */
 	assert_non_null(strstr(page, "<tr><td>1</td><td>0:10 <span class=\"muted\">(04:56:20)"
-				     "</span></td><td>24.8 s</td><td>effective</td>"
+				     "</span></td><td>24.8 s</td><td>effective</td><td>Left calf</td>"
 				     "<td>15.0 kPa</td><td>15.0 kPa</td></tr>"));
 	assert_non_null(strstr(page, "<tr><td>2</td><td>0:50 <span class=\"muted\">(04:57:00)"
-				     "</span></td><td>61.0 s</td><td>long</td>"));
+				     "</span></td><td>61.0 s</td><td>long</td>"
+				     "<td><span class=\"muted\">no zone</span></td>"));
+	/* The totals per zone: holds, short, effective, long, hold and heat
+	 * time, in the order the session first counted on each. */
+	assert_non_null(strstr(page, "<h2>Per zone</h2>\n"));
+	assert_non_null(strstr(page, "<tr data-zone=\"calf_left\"><td>Left calf</td><td>1</td>"
+				     "<td>0</td><td>1</td><td>0</td><td>0m25s</td><td>0m40s</td></tr>\n"
+				     "<tr data-zone=\"\"><td><span class=\"muted\">no zone</span></td>"
+				     "<td>1</td><td>0</td><td>0</td><td>1</td><td>1m01s</td><td>1m20s</td>"
+				     "</tr>\n</tbody>"));
 	/* The fault text is shown escaped, never as markup. */
 	assert_non_null(strstr(page, "mcp9808@/dev/i2c-1:0x18: stuck &lt;3&gt; "
 				     "<span class=\"muted\">(1 reading)</span>"));
@@ -226,7 +244,7 @@ static void test_unknown_session(void **state)
 	int status;
 	char *text;
 
-	text = CALL(*state, &status, pages_session(st_, &det, 42, &out));
+	text = CALL(*state, &status, pages_session(st_, &cfg, 42, &out));
 	assert_int_equal(status, 404);
 	assert_non_null(strstr(text, "<p>no session 42</p>"));
 	assert_null(strstr(text, "<svg"));
@@ -245,7 +263,7 @@ static void test_page_too_large(void **state)
 	struct textbuf out;
 
 	textbuf_init(&out, 4096);
-	assert_int_equal(pages_session(st, &det, 1, &out), 500);
+	assert_int_equal(pages_session(st, &cfg, 1, &out), 500);
 	assert_false(textbuf_failed(&out));
 	assert_non_null(strstr(textbuf_text(&out), "<p>The page would be larger than 4096 bytes, "
 						   "the most this server sends at once: ask for a "
@@ -380,7 +398,7 @@ static void test_report_html(void **state)
 
 	tz_set("<+01>-1");
 	assert_non_null(out);
-	assert_int_equal(pages_report_html(st, &det, &all, out), 0);
+	assert_int_equal(pages_report_html(st, &cfg, &all, out), 0);
 	fclose(out);
 	store_close(st);
 	assert_null(strstr(text, "<script"));
@@ -413,7 +431,7 @@ static void history_session(struct store *st, const char *run, double start_ts, 
 	s.duration_s = 600;
 	for (size_t i = 0; classes[i] >= 0; i++) {
 		s.holds[i] = (struct detector_hold){ 1000 + 60 * (double)i, durations[i], 15, 12,
-						     (enum detector_hold_class)classes[i] };
+						     (enum detector_hold_class)classes[i], 0 };
 		hold_ts[i] = start_ts + 60 * (double)i;
 		s.hold_time_s += durations[i];
 		s.hold_count = s.holds_stored = i + 1;
@@ -451,7 +469,7 @@ static void test_history_days_and_weeks(void **state)
 
 	tz_set(BERLIN);
 	snprintf(q.device, sizeof(q.device), "ball2");
-	page = CALL(*state, &status, pages_history(st_, &q, &out));
+	page = CALL(*state, &status, pages_history(st_, &cfg, &q, T_1025_2330Z, &out));
 	assert_int_equal(status, 200);
 	/* Weeks: sessions, short, effective, long (count · time), hold, heat. */
 	assert_non_null(strstr(page, "<tr><td>2026-W43</td><td>ball2</td><td>3</td>"
@@ -492,6 +510,160 @@ static void test_history_days_and_weeks(void **state)
 	free(page);
 }
 
+/* ---- zones and advice ---- */
+
+#define T_1117_1000Z 1794909600.0	/* Tue 2026-11-17 10:00Z, W47 */
+#define T_1207_1200Z 1796644800.0	/* Mon 2026-12-07 12:00Z, W50 */
+#define T_1209_1200Z 1796817600.0	/* Wed 2026-12-09 12:00Z */
+#define T_1220_1200Z 1797768000.0	/* Sun 2026-12-20 12:00Z */
+#define DAY_S 86400.0
+
+/* A 600 s session of ball3 starting day days after T_1117_1000Z, n holds
+ * of one class and duration, all on zone, with hot_s of hot time. */
+static void zone_session(struct store *st, unsigned day, const char *zone, size_t n,
+			 enum detector_hold_class cls, double duration_s, double hot_s)
+{
+	struct detector_summary s;
+	double start_ts = T_1117_1000Z + DAY_S * day, hold_ts[4];
+	char run[17];
+	int64_t run_id;
+
+	memset(&s, 0, sizeof(s));
+	s.start_mono_s = 1000;
+	s.end_mono_s = 1600;
+	s.duration_s = 600;
+	s.hold_count = s.holds_stored = n;
+	for (size_t i = 0; i < n; i++) {
+		s.holds[i] = (struct detector_hold){ 1000 + 100 * (double)i, duration_s, 15, 12, cls,
+						     0 };	/* zones[0] */
+		hold_ts[i] = start_ts + 100 * (double)i;
+	}
+	s.hold_time_s = duration_s * (double)n;
+	s.hot_time_s = hot_s;
+	s.max_temperature_c = hot_s > 0 ? 46 : NAN;
+	s.n_zones = 1;
+	snprintf(s.zones[0].zone, sizeof(s.zones[0].zone), "%s", zone);
+	s.zones[0].holds = n;
+	s.zones[0].class_holds[cls] = n;
+	s.zones[0].hold_time_s = s.hold_time_s;
+	s.zones[0].hot_time_s = hot_s;
+	snprintf(run, sizeof(run), "00000000000003%02x", day);
+	assert_int_equal(store_run_id(st, "ball3", run, &run_id), 0);
+	assert_int_equal(store_session_insert(st, run_id, &s, start_ts, start_ts + 600, hold_ts,
+					      NULL), 1);
+}
+
+/* Three weeks of the left shoulder, one effective 20 s hold a day: Tue,
+ * Thu, Sat and Sun of W47 (Nov 17, 19, 21, 22), Tue, Thu, Sat of W48 and
+ * of W49 (Nov 24 ... Dec 5); on Sun Dec 6 three long 70 s holds on the
+ * left calf with 42 s too hot. On Mon Dec 7 the last three rolling weeks
+ * (Dec 1-7, Nov 24-30, Nov 17-23) had 3, 3 and 4 days on the shoulder: see
+ * a professional; the calf's week was all long holds; and hot. On Wed Dec 9
+ * the last week (Dec 3-9) has 2 shoulder days: that advice is gone, the
+ * others stay; on Dec 20 nothing is left. */
+static void test_history_zones_and_advice(void **state)
+{
+	static const unsigned shoulder_days[] = { 0, 2, 4, 5, 7, 9, 11, 14, 16, 18 };
+	struct store *st = open_db(*state);
+	struct route q = all;
+	int status;
+	char *page, *text;
+
+	assert_int_equal(store_begin(st), 0);
+	for (size_t i = 0; i < sizeof(shoulder_days) / sizeof(shoulder_days[0]); i++)
+		zone_session(st, shoulder_days[i], "shoulder_left", 1, DETECTOR_HOLD_EFFECTIVE, 20,
+			     0);
+	zone_session(st, 19, "calf_left", 3, DETECTOR_HOLD_LONG, 70, 42);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+
+	tz_set("UTC0");
+	snprintf(q.device, sizeof(q.device), "ball3");
+	page = CALL(*state, &status, pages_history(st_, &cfg, &q, T_1207_1200Z, &out));
+	assert_int_equal(status, 200);
+	/* Per zone and week: days, short, effective, long, hold and heat time. */
+	assert_non_null(strstr(page, "<h2>Per zone and week</h2>\n"));
+	assert_non_null(strstr(page,
+		"<tr data-zone=\"shoulder_left\"><td>2026-W47</td><td>ball3</td>"
+		"<td>Left shoulder</td><td>4</td><td>0</td><td>4</td><td>0</td><td>1m20s</td>"
+		"<td>0m00s</td></tr>\n"
+		"<tr data-zone=\"shoulder_left\"><td>2026-W48</td><td>ball3</td>"
+		"<td>Left shoulder</td><td>3</td><td>0</td><td>3</td><td>0</td><td>1m00s</td>"
+		"<td>0m00s</td></tr>\n"
+		"<tr data-zone=\"calf_left\"><td>2026-W49</td><td>ball3</td>"
+		"<td>Left calf</td><td>1</td><td>0</td><td>0</td><td>3</td><td>3m30s</td>"
+		"<td>0m00s</td></tr>\n"
+		"<tr data-zone=\"shoulder_left\"><td>2026-W49</td><td>ball3</td>"
+		"<td>Left shoulder</td><td>3</td><td>0</td><td>3</td><td>0</td><td>1m00s</td>"
+		"<td>0m00s</td></tr>\n</tbody>"));
+	/* The advice, at the top: before the filter form. */
+	assert_non_null(strstr(page,
+		"<section class=\"advice\" data-device=\"ball3\"><h2>Advice for ball3 "
+		"<span class=\"muted\">(2026-12-07)</span></h2><ul>"
+		"<li class=\"advice-0\"><strong>Left shoulder</strong>: treated on 4, 3 and 3 days "
+		"in the last 3 weeks (oldest first)</li>"
+		"<li class=\"advice-1\"><strong>Left calf</strong>: 3 of 3 holds in the last week "
+		"were long (over 60 s)</li>"
+		"<li class=\"advice-2\"><strong>Burn risk</strong>: 0m42s at 45 °C or more in the "
+		"last week</li></ul><p>You have treated the same spot on several days a week for "
+		"weeks. See a doctor or physiotherapist"));
+	assert_true(strstr(page, "class=\"advice\"") < strstr(page, "<form"));
+	assert_int_equal(count(page, "<p>Most of your holds on a spot this week were long."), 1);
+	assert_int_equal(count(page, "<p>The tool was above 45 °C this week"), 1);
+	free(page);
+
+	/* Two days later the shoulder's last week has 2 days. */
+	page = CALL(*state, &status, pages_history(st_, &cfg, &q, T_1209_1200Z, &out));
+	assert_int_equal(status, 200);
+	assert_null(strstr(page, "advice-0"));
+	assert_null(strstr(page, "See a doctor"));
+	assert_non_null(strstr(page, "<li class=\"advice-1\"><strong>Left calf</strong>"));
+	free(page);
+	page = CALL(*state, &status, pages_history(st_, &cfg, &q, T_1220_1200Z, &out));
+	assert_int_equal(status, 200);
+	assert_null(strstr(page, "class=\"advice\""));
+	/* Every device: ball1 (setup's session, on the calf) has none. */
+	q.device[0] = '\0';
+	free(page);
+	page = CALL(*state, &status, pages_history(st_, &cfg, &q, T_1207_1200Z, &out));
+	assert_int_equal(count(page, "<section class=\"advice\""), 1);
+	assert_non_null(strstr(page, "<tr data-zone=\"calf_left\"><td>2026-W48</td><td>ball1</td>"
+				     "<td>Left calf</td><td>1</td>"));
+	free(page);
+
+	/* The API: the same weeks, and the advice topic's payload. */
+	text = CALL(*state, &status, api_weeks(st_, &cfg.zones, "ball3", &out));
+	assert_int_equal(status, 200);
+	assert_non_null(strstr(text, "[\n{\"week\":\"2026-W47\",\"zone\":\"shoulder_left\","
+				     "\"label\":\"Left shoulder\",\"days\":4,\"holds\":4,\"short\":0,"
+				     "\"effective\":4,\"long\":0,\"hold_time_s\":80.0,"
+				     "\"heat_time_s\":0.0,\"hot_time_s\":0.0},\n"));
+	assert_non_null(strstr(text, "{\"week\":\"2026-W49\",\"zone\":\"calf_left\","
+				     "\"label\":\"Left calf\",\"days\":1,\"holds\":3,\"short\":0,"
+				     "\"effective\":0,\"long\":3,\"hold_time_s\":210.0,"
+				     "\"heat_time_s\":0.0,\"hot_time_s\":42.0},\n"));
+	assert_int_equal(count(text, "{\"week\":"), 4);
+	free(text);
+	text = CALL(*state, &status, api_advice(st_, &cfg, "ball3", T_1207_1200Z, &out));
+	assert_int_equal(status, 200);
+	assert_non_null(strstr(text, "{\"date\":\"2026-12-07\",\"problem\":true,"
+				     "\"zones\":[\"shoulder_left\"],"));
+	assert_non_null(strstr(text, "{\"zone\":\"shoulder_left\",\"label\":\"Left shoulder\","
+				     "\"days_per_week\":[4,3,3]}"));
+	free(text);
+	text = CALL(*state, &status, api_advice(st_, &cfg, "ball3", T_1220_1200Z, &out));
+	assert_int_equal(status, 200);
+	assert_non_null(strstr(text, "\"problem\":false,\"zones\":[]"));
+	free(text);
+	text = CALL(*state, &status, api_advice(st_, &cfg, "ball9", T_1220_1200Z, &out));
+	assert_int_equal(status, 404);
+	assert_non_null(strstr(text, "{\"error\":\"no device \\\"ball9\\\""));
+	free(text);
+	text = CALL(*state, &status, api_weeks(st_, &cfg.zones, "ball9", &out));
+	assert_int_equal(status, 404);
+	free(text);
+}
+
 /* ---- size ---- */
 
 static double hour_kpa(size_t i)
@@ -517,7 +689,7 @@ static void test_hour_page_size(void **state)
 	s.end_mono_s = 3599.9;
 	s.duration_s = 3599.9;
 	s.hold_count = s.holds_stored = 1;
-	s.holds[0] = (struct detector_hold){ 600, 30, 12, 12, DETECTOR_HOLD_EFFECTIVE };
+	s.holds[0] = (struct detector_hold){ 600, 30, 12, 12, DETECTOR_HOLD_EFFECTIVE, 0 };
 	s.hold_time_s = 30;
 	s.heat_time_s = 3599.9;
 	s.max_temperature_c = 39;
@@ -527,7 +699,7 @@ static void test_hour_page_size(void **state)
 	assert_int_equal(store_commit(st), 0);
 	store_close(st);
 
-	page = CALL(*state, &status, pages_session(st_, &det, id, &out));
+	page = CALL(*state, &status, pages_session(st_, &cfg, id, &out));
 	assert_int_equal(status, 200);
 	if (strlen(page) >= 300 * 1024)
 		fail_msg("the page is %zu bytes", strlen(page));
@@ -540,7 +712,6 @@ static void test_hour_page_size(void **state)
 
 int main(void)
 {
-	static struct rs_config cfg;
 	const struct CMUnitTest tests[] = {
 		WITH_SESSION(test_session_page),
 		WITH_SESSION(test_unknown_session),
@@ -550,11 +721,11 @@ int main(void)
 		WITH_SESSION(test_api_devices_and_sessions),
 		WITH_SESSION(test_report_html),
 		WITH_SESSION(test_history_days_and_weeks),
+		WITH_SESSION(test_history_zones_and_advice),
 		WITH_SESSION(test_hour_page_size),
 	};
 
 	config_defaults(&cfg);
-	det = cfg.detector;
 	tests_select();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

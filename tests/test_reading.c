@@ -915,6 +915,7 @@ static void assert_same_reading(const struct reading *a, const struct reading *b
 		    (isnan(a->pressure_kpa) && isnan(b->pressure_kpa)));
 	assert_true(a->temperature_c == b->temperature_c ||
 		    (isnan(a->temperature_c) && isnan(b->temperature_c)));
+	assert_string_equal(a->zone, b->zone);
 	assert_int_equal(a->end_session, b->end_session);
 	assert_int_equal(a->has_lost_after, b->has_lost_after);
 	if (a->has_lost_after)
@@ -924,6 +925,87 @@ static void assert_same_reading(const struct reading *a, const struct reading *b
 		assert_string_equal(a->faults[i].sensor, b->faults[i].sensor);
 		assert_string_equal(a->faults[i].what, b->faults[i].what);
 	}
+}
+
+/* The zone: "zone":"calf_left" right after temperature_c, only when set
+ * (docs/protocol.md); null and absent are no zone; anything but a zone name
+ * is refused, by the decoder and, before it goes out, by the encoder. */
+static void test_zone(void **state)
+{
+	static const char *const expected =
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":39.62,\"zone\":\"calf_left\","
+		"\"end_session\":true}";
+	static const char *const not_names[] = {
+		"\"\"", "\"none\"", "\"Calf\"", "\"calf-left\"", "\"calf left\"",
+		"\"abcdefghijklmnopqrstuvwxyz0123456\"", "\"wade\\u00e4\"",
+	};
+	static const char *const not_strings[] = { "1", "true", "[\"neck\"]", "{\"zone\":\"neck\"}" };
+	struct reading r = example_reading(), out;
+	char buf[512];
+	int n;
+
+	(void)state;
+	strcpy(r.zone, "calf_left");
+	r.end_session = true;
+	expect_encoding(&r, expected);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(reading_decode(expected, strlen(expected), &out), READING_OK);
+	assert_same_reading(&r, &out);
+
+	/* The longest name there is, 32 bytes. */
+	strcpy(r.zone, "abcdefghijklmnopqrstuvwxyz012345");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, ",\"zone\":\"abcdefghijklmnopqrstuvwxyz012345\","));
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	assert_string_equal(out.zone, "abcdefghijklmnopqrstuvwxyz012345");
+
+	/* None: not written; absent and null decode to "". */
+	r = example_reading();
+	expect_encoding(&r, EXAMPLE);
+	strcpy(out.zone, "neck");
+	assert_int_equal(reading_decode(EXAMPLE, strlen(EXAMPLE), &out), READING_OK);
+	assert_string_equal(out.zone, "");
+	strcpy(out.zone, "neck");
+	snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"zone\":null}");
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_string_equal(out.zone, "");
+
+	for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++) {
+		snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"zone\":%s}", not_names[i]);
+		assert_row_int(buf, decode_str(buf), READING_ERR_RANGE);
+	}
+	for (size_t i = 0; i < sizeof(not_strings) / sizeof(not_strings[0]); i++) {
+		snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"zone\":%s}", not_strings[i]);
+		assert_row_int(buf, decode_str(buf), READING_ERR_TYPE);
+	}
+
+	/* The encoder refuses what the decoder would: also a name with no
+	 * NUL in its buffer. */
+	strcpy(r.zone, "Calf");
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	strcpy(r.zone, "none");
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+	memset(r.zone, 'a', sizeof(r.zone));
+	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
+
+	/* sensord adds lost_after to what it encoded: the zone stays. */
+	r = example_reading();
+	strcpy(r.run, RUN16);
+	strcpy(r.zone, "shoulder_right");
+	n = reading_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	n = reading_add_lost_after(buf, (size_t)n, 4000, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"run\":\"" RUN16 "\",\"seq\":4182,\"mono\":209.100,"
+			    "\"ts\":1763910000.125,\"pressure_kpa\":12.41,\"temperature_c\":39.62,"
+			    "\"zone\":\"shoulder_right\",\"lost_after\":4000}");
+	assert_int_equal(reading_decode(buf, (size_t)n, &out), READING_OK);
+	r.has_lost_after = true;
+	r.lost_after = 4000;
+	assert_same_reading(&r, &out);
 }
 
 /* lost_after goes after the channels and end_session, before faults, only
@@ -1455,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_escapes),
 		cmocka_unit_test(test_utf8_encode),
 		cmocka_unit_test(test_end_session),
+		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_decode_err_range),
 		cmocka_unit_test(test_lost_after_encode),
 		cmocka_unit_test(test_lost_after_decode),

@@ -43,7 +43,7 @@ static void session_store(struct store *st, const char *device, const char *run,
 	s.hold_count = s.holds_stored = 1;
 	s.hold_time_s = 20;
 	s.holds[0] = (struct detector_hold){ s.start_mono_s + 30, 20, 15, 12,
-					     DETECTOR_HOLD_EFFECTIVE };
+					     DETECTOR_HOLD_EFFECTIVE, 0 };
 	s.max_temperature_c = NAN;
 	s.samples = 6000;
 	assert_int_equal(store_run_id(st, device, run, &run_id), 0);
@@ -281,6 +281,160 @@ static void test_unknown_device_many_known(void **state)
 	store_close(st);
 }
 
+/* The zone totals of report_totals, from sessions built here (no store):
+ * ball1 in the fixed zone +01:00 across the ISO weeks 2026-W48 and W49.
+ *   S1 Tue 24th 04:56: calf_left an effective 20 s and a long 60 s hold,
+ *      10 s of heat; a 5 s short hold without a zone.
+ *   S2 Tue 24th 06:56: calf_left an effective 20 s hold; neck an effective
+ *      30 s hold and 4 s hot.
+ *   S3 Thu 26th 11:00: calf_left a long 70 s hold.
+ *   S4 Sun 29th 23:30 UTC, Mon 30th 00:30 local (W49): neck an effective 25 s.
+ *   S5 Tue 1st 11:00: calf_left 12 s of heat and no hold; a neck entry with
+ *      nothing counted (no day for neck). */
+struct zone_hold {
+	const char *zone;
+	enum detector_hold_class cls;
+	double duration_s;
+};
+
+static void zone_session(struct store_session *s, double start_ts, const struct zone_hold *holds,
+			 size_t n_holds)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->device, sizeof(s->device), "ball1");
+	s->start_ts = start_ts;
+	s->duration_s = 300;
+	s->end_ts = start_ts + 300;
+	s->max_temperature_c = NAN;
+	for (size_t i = 0; i < n_holds; i++) {
+		struct detector_zone_total *zt = NULL;
+
+		for (size_t z = 0; z < s->n_zones && !zt; z++)
+			if (strcmp(s->zones[z].zone, holds[i].zone) == 0)
+				zt = &s->zones[z];
+		if (!zt) {
+			zt = &s->zones[s->n_zones++];
+			snprintf(zt->zone, sizeof(zt->zone), "%s", holds[i].zone);
+		}
+		zt->holds++;
+		zt->class_holds[holds[i].cls]++;
+		zt->hold_time_s += holds[i].duration_s;
+		s->holds[i].duration_s = holds[i].duration_s;
+		snprintf(s->holds[i].hold_class, sizeof(s->holds[i].hold_class), "%s",
+			 detector_class_name(holds[i].cls));
+		snprintf(s->holds[i].zone, sizeof(s->holds[i].zone), "%s", holds[i].zone);
+		s->hold_count++;
+		s->holds_stored++;
+		s->hold_time_s += holds[i].duration_s;
+	}
+}
+
+static void zone_sessions_add(struct report_totals *t)
+{
+	static const struct zone_hold h1[] = { { "calf_left", DETECTOR_HOLD_EFFECTIVE, 20 },
+					       { "", DETECTOR_HOLD_SHORT, 5 },
+					       { "calf_left", DETECTOR_HOLD_LONG, 60 } };
+	static const struct zone_hold h2[] = { { "calf_left", DETECTOR_HOLD_EFFECTIVE, 20 },
+					       { "neck", DETECTOR_HOLD_EFFECTIVE, 30 } };
+	static const struct zone_hold h3[] = { { "calf_left", DETECTOR_HOLD_LONG, 70 } };
+	static const struct zone_hold h4[] = { { "neck", DETECTOR_HOLD_EFFECTIVE, 25 } };
+	struct store_session *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	setenv("TZ", "<+01>-1", 1);
+	tzset();
+	zone_session(s, 1795492570.0, h1, 3);
+	s->zones[0].heat_time_s = 10;
+	s->heat_time_s = 10;
+	report_totals_add(t, s);
+	zone_session(s, 1795499770.0, h2, 2);
+	s->zones[1].hot_time_s = 4;
+	s->hot_time_s = 4;
+	report_totals_add(t, s);
+	zone_session(s, 1795687200.0, h3, 1);
+	report_totals_add(t, s);
+	zone_session(s, 1795995000.0, h4, 1);
+	report_totals_add(t, s);
+	zone_session(s, 1796119200.0, NULL, 0);
+	s->n_zones = 2;
+	snprintf(s->zones[0].zone, sizeof(s->zones[0].zone), "neck");
+	snprintf(s->zones[1].zone, sizeof(s->zones[1].zone), "calf_left");
+	s->zones[1].heat_time_s = 12;
+	s->heat_time_s = 12;
+	report_totals_add(t, s);
+	free(s);
+	assert_false(t->no_memory);
+	report_totals_sort(t);
+}
+
+static void expect_total(const struct report_total *r, const char *period, const char *zone,
+			 unsigned days, unsigned sessions, size_t holds, size_t effective,
+			 size_t long_holds, double hold_time_s, double heat_time_s, double hot_time_s)
+{
+	assert_string_equal(r->period, period);
+	assert_string_equal(r->device, "ball1");
+	assert_string_equal(r->zone, zone);
+	assert_int_equal(r->days, days);
+	assert_int_equal(r->sessions, sessions);
+	assert_int_equal(r->holds, holds);
+	assert_int_equal(r->class_holds[DETECTOR_HOLD_EFFECTIVE], effective);
+	assert_int_equal(r->class_holds[DETECTOR_HOLD_LONG], long_holds);
+	assert_near(r->hold_time_s, hold_time_s, 1e-9);
+	assert_near(r->heat_time_s, heat_time_s, 1e-9);
+	assert_near(r->hot_time_s, hot_time_s, 1e-9);
+}
+
+static void test_totals_by_zone_daily(void **state)
+{
+	struct report_totals t = { .period = REPORT_DAY, .by_zone = true };
+
+	(void)state;
+	zone_sessions_add(&t);
+	assert_int_equal(t.n, 6);
+	expect_total(&t.rows[0], "2026-11-24", "", 1, 1, 1, 0, 0, 5, 0, 0);
+	assert_int_equal(t.rows[0].class_holds[DETECTOR_HOLD_SHORT], 1);
+	expect_total(&t.rows[1], "2026-11-24", "calf_left", 1, 2, 3, 2, 1, 100, 10, 0);
+	assert_near(t.rows[1].class_time_s[DETECTOR_HOLD_EFFECTIVE], 40, 1e-9);
+	assert_near(t.rows[1].class_time_s[DETECTOR_HOLD_LONG], 60, 1e-9);
+	expect_total(&t.rows[2], "2026-11-24", "neck", 1, 1, 1, 1, 0, 30, 0, 4);
+	expect_total(&t.rows[3], "2026-11-26", "calf_left", 1, 1, 1, 0, 1, 70, 0, 0);
+	expect_total(&t.rows[4], "2026-11-30", "neck", 1, 1, 1, 1, 0, 25, 0, 0);
+	expect_total(&t.rows[5], "2026-12-01", "calf_left", 1, 1, 0, 0, 0, 0, 12, 0);
+	report_totals_free(&t);
+}
+
+static void test_totals_by_zone_weekly(void **state)
+{
+	struct report_totals t = { .period = REPORT_WEEK, .by_zone = true };
+
+	(void)state;
+	zone_sessions_add(&t);
+	assert_int_equal(t.n, 5);
+	expect_total(&t.rows[0], "2026-W48", "", 1, 1, 1, 0, 0, 5, 0, 0);
+	/* Days 24th and 26th: two days out of three sessions. */
+	expect_total(&t.rows[1], "2026-W48", "calf_left", 2, 3, 4, 2, 2, 170, 10, 0);
+	assert_near(t.rows[1].class_time_s[DETECTOR_HOLD_LONG], 130, 1e-9);
+	expect_total(&t.rows[2], "2026-W48", "neck", 1, 1, 1, 1, 0, 30, 0, 4);
+	/* Heat alone counts a day on calf_left; neck's empty entry does not. */
+	expect_total(&t.rows[3], "2026-W49", "calf_left", 1, 1, 0, 0, 0, 0, 12, 0);
+	expect_total(&t.rows[4], "2026-W49", "neck", 1, 1, 1, 1, 0, 25, 0, 0);
+	report_totals_free(&t);
+}
+
+/* Without by_zone: a row per week and device, days with a session. */
+static void test_totals_weekly_days(void **state)
+{
+	struct report_totals t = { .period = REPORT_WEEK };
+
+	(void)state;
+	zone_sessions_add(&t);
+	assert_int_equal(t.n, 2);
+	expect_total(&t.rows[0], "2026-W48", "", 2, 3, 6, 3, 2, 205, 10, 4);
+	assert_int_equal(t.rows[0].class_holds[DETECTOR_HOLD_SHORT], 1);
+	expect_total(&t.rows[1], "2026-W49", "", 2, 2, 1, 1, 0, 25, 12, 0);
+	report_totals_free(&t);
+}
+
 /* Each test on a fresh database holding the three sessions. */
 #define WITH_SESSIONS(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
 
@@ -293,6 +447,9 @@ int main(void)
 		WITH_SESSIONS(test_days_per_device_json),
 		WITH_SESSIONS(test_unknown_device),
 		WITH_SESSIONS(test_unknown_device_many_known),
+		cmocka_unit_test(test_totals_by_zone_daily),
+		cmocka_unit_test(test_totals_by_zone_weekly),
+		cmocka_unit_test(test_totals_weekly_days),
 	};
 
 	tests_select();

@@ -80,6 +80,12 @@ static void test_every_route(void **state)
 	assert_int_equal(parse("POST", "/api/devices/ball_1-a/command", NULL), 200);
 	assert_int_equal(r.kind, ROUTE_COMMAND);
 	assert_string_equal(r.device, "ball_1-a");
+	assert_int_equal(parse("GET", "/api/devices/ball1/weeks", NULL), 200);
+	assert_int_equal(r.kind, ROUTE_API_WEEKS);
+	assert_string_equal(r.device, "ball1");
+	assert_int_equal(parse("HEAD", "/api/devices/roller-2/advice", NULL), 200);
+	assert_int_equal(r.kind, ROUTE_API_ADVICE);
+	assert_string_equal(r.device, "roller-2");
 	assert_int_equal(parse("GET", "/healthz", NULL), 200);
 	assert_int_equal(r.kind, ROUTE_HEALTH);
 	/* HEAD is GET without the body. */
@@ -167,6 +173,14 @@ static const struct refusal refusals[] = {
 	{ "POST", "/", 405, "POST not allowed here (GET or HEAD)" },
 	{ "GET", "/api/devices/ball1/command", 405, "GET not allowed here (POST only)" },
 	{ "HEAD", "/api/devices/ball1/command", 405, "HEAD not allowed here (POST only)" },
+	/* The weeks and the advice: read only, of a device id. */
+	{ "POST", "/api/devices/ball1/weeks", 405, "POST not allowed here (GET or HEAD)" },
+	{ "POST", "/api/devices/ball1/advice", 405, "POST not allowed here (GET or HEAD)" },
+	{ "GET", "/api/devices/b.1/advice", 404,
+	  "no such device: \"b.1\" is not a device id ([A-Za-z0-9_-]{1,64})" },
+	{ "GET", "/api/devices//weeks", 400, "the path contains \"//\"" },
+	{ "GET", "/api/devices/ball1/week", 404, "no page \"/api/devices/ball1/week\"" },
+	{ "GET", "/api/devices/ball1/advice/", 404, "no page \"/api/devices/ball1/advice/\"" },
 };
 
 static void test_refusals(void **state)

@@ -23,7 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "store.h"
+#include "summary.h"
 #include "unit.h"
 
 #define RUN_A "0000000a"
@@ -133,11 +135,11 @@ static void summary_make(struct detector_summary *s, double start_mono_s)
 	s->hold_time_s = 6.5 + 24.6 + 75.25;
 	s->holds_stored = 3;
 	s->holds[0] = (struct detector_hold){ start_mono_s + 10, 6.5, 12.5, 11.0,
-					      DETECTOR_HOLD_SHORT };
+					      DETECTOR_HOLD_SHORT, 0 };
 	s->holds[1] = (struct detector_hold){ start_mono_s + 31.2, 24.6, 18.2, 15.9,
-					      DETECTOR_HOLD_EFFECTIVE };
+					      DETECTOR_HOLD_EFFECTIVE, 0 };
 	s->holds[2] = (struct detector_hold){ start_mono_s + 100, 75.25, 30.0, 22.125,
-					      DETECTOR_HOLD_LONG };
+					      DETECTOR_HOLD_LONG, 0 };
 	s->heat_time_s = 300.2;
 	s->max_temperature_c = NAN;
 	s->hot_time_s = 0.0;
@@ -220,7 +222,7 @@ static void test_schema_version_in_file_header(void **state)
 
 	umask(mask);
 	store_close(st);
-	assert_int_equal(store_schema_version(), 3);	/* three migrations so far */
+	assert_int_equal(store_schema_version(), 4);	/* four migrations so far */
 	f = fopen(fx->path, "rb");
 	assert_non_null(f);
 	assert_int_equal(fread(magic, 1, sizeof(magic), f), sizeof(magic));
@@ -235,7 +237,7 @@ static void test_schema_version_in_file_header(void **state)
 	/* Reopening a current database changes nothing. */
 	st = open_ok(fx);
 	store_close(st);
-	assert_int_equal(file_be32(fx->path, 60), 3);
+	assert_int_equal(file_be32(fx->path, 60), 4);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -247,7 +249,7 @@ static void test_newer_schema_refused(void **state)
 	store_close(st);
 	file_put_be32(fx->path, 60, 99);
 	assert_null(store_open(fx->path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (3)",
+	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (4)",
 		 fx->path);
 	assert_string_equal(err, want);
 }
@@ -279,14 +281,14 @@ static void test_readonly_open(void **state)
 	store_close(ro);
 	store_close(st);
 
-	file_put_be32(fx->path, 60, 2);
+	file_put_be32(fx->path, 60, 3);
 	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: schema version 2 is older than this program's (3); "
+	snprintf(want, sizeof(want), "%s: schema version 3 is older than this program's (4); "
 		 "start rollsense-collector once to upgrade it", fx->path);
 	assert_string_equal(err, want);
 	file_put_be32(fx->path, 60, 99);
 	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (3)",
+	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (4)",
 		 fx->path);
 	assert_string_equal(err, want);
 }
@@ -688,6 +690,235 @@ static void test_session_round_trip(void **state)
 	free(seen);
 }
 
+/* summary_make() on zones: the short hold on calf_left, the effective and
+ * the long one on calf_right, heat without a zone too; the totals as the
+ * detector would give them, "" among them. */
+static void summary_make_zoned(struct detector_summary *s, double start_mono_s)
+{
+	summary_make(s, start_mono_s);
+	s->holds[0].zone = 0;	/* zones[0]: calf_left */
+	s->holds[1].zone = 2;	/* zones[2]: calf_right */
+	s->holds[2].zone = 2;
+	s->n_zones = 3;
+	s->zones[0] = (struct detector_zone_total){
+		.zone = "calf_left", .holds = 1, .class_holds = { 1, 0, 0 }, .hold_time_s = 6.5,
+		.heat_time_s = 100.1,
+	};
+	s->zones[1] = (struct detector_zone_total){ .zone = "", .heat_time_s = 50.0 };
+	s->zones[2] = (struct detector_zone_total){
+		.zone = "calf_right", .holds = 2, .class_holds = { 0, 1, 1 },
+		.hold_time_s = 24.6 + 75.25, .heat_time_s = 150.1, .hot_time_s = 2.5,
+	};
+}
+
+static void zones_check(const struct store_session *got)
+{
+	assert_string_equal(got->holds[0].zone, "calf_left");
+	assert_string_equal(got->holds[1].zone, "calf_right");
+	assert_string_equal(got->holds[2].zone, "calf_right");
+	assert_int_equal(got->n_zones, 3);
+	assert_string_equal(got->zones[0].zone, "calf_left");
+	assert_int_equal(got->zones[0].holds, 1);
+	assert_int_equal(got->zones[0].class_holds[DETECTOR_HOLD_SHORT], 1);
+	assert_true(got->zones[0].hold_time_s == 6.5);
+	assert_true(got->zones[0].heat_time_s == 100.1);
+	assert_true(got->zones[0].hot_time_s == 0.0);
+	assert_string_equal(got->zones[1].zone, "");
+	assert_int_equal(got->zones[1].holds, 0);
+	assert_true(got->zones[1].heat_time_s == 50.0);
+	assert_string_equal(got->zones[2].zone, "calf_right");
+	assert_int_equal(got->zones[2].holds, 2);
+	assert_int_equal(got->zones[2].class_holds[DETECTOR_HOLD_SHORT], 0);
+	assert_int_equal(got->zones[2].class_holds[DETECTOR_HOLD_EFFECTIVE], 1);
+	assert_int_equal(got->zones[2].class_holds[DETECTOR_HOLD_LONG], 1);
+	assert_true(got->zones[2].hold_time_s == 24.6 + 75.25);
+	assert_true(got->zones[2].heat_time_s == 150.1);
+	assert_true(got->zones[2].hot_time_s == 2.5);
+}
+
+/* Readings keep their zone (NULL in the table for none); a session its
+ * holds' zones and its zone totals, in order, through every way it is read;
+ * the summary made from it again says them; deleting it leaves no zone
+ * rows behind. */
+static void test_zones_round_trip(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct store *st = open_ok(fx);
+	struct detector_summary sum, back;
+	struct store_session *one = calloc(1, sizeof(*one));
+	struct seen *seen = seen_new();
+	struct reading r, out[4];
+	int64_t run_id, id;
+	char buf[4096], query[128];
+
+	assert_non_null(one);
+	assert_int_equal(store_run_id(st, DEVICE, RUN_A, &run_id), 0);
+	assert_int_equal(store_begin(st), 0);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		reading_make(&r, RUN_A, seq, 1000 + (double)seq, 12, 39);
+		strcpy(r.zone, seq == 2 ? "" : seq == 1 ? "calf_left" : "shoulder_right");
+		assert_int_equal(store_reading_insert(st, run_id, &r), 1);
+	}
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_readings_after(st, run_id, 0, out, 4), 3);
+	assert_string_equal(out[0].zone, "calf_left");
+	assert_string_equal(out[1].zone, "");
+	assert_string_equal(out[2].zone, "shoulder_right");
+	assert_int_equal(harness_sqlite_count(fx->path,
+					      "SELECT count(*) FROM readings WHERE zone IS NULL"), 1);
+
+	summary_make_zoned(&sum, 209.1);
+	assert_int_equal(store_session_insert(st, run_id, &sum, 1763910000.1, 1763910912.4, NULL,
+					      &id), 1);
+	store_close(st);
+
+	st = open_ok(fx);
+	assert_int_equal(store_sessions_each(st, NULL, 0, INFINITY, seen_add, seen), 0);
+	assert_int_equal(seen->n, 1);
+	zones_check(&seen->s[0]);
+	seen->n = 0;
+	assert_int_equal(store_sessions_each_newest(st, DEVICE, 0, INFINITY, seen_add, seen), 0);
+	assert_int_equal(seen->n, 1);
+	zones_check(&seen->s[0]);
+	seen->n = 0;
+	assert_int_equal(store_sessions_unpublished(st, seen_add, seen), 0);
+	assert_int_equal(seen->n, 1);
+	zones_check(&seen->s[0]);
+	assert_int_equal(store_session_get(st, id, one, NULL), 1);
+	zones_check(one);
+
+	/* Published again (after a crash), it says the same zones. */
+	store_session_summary(one, &back);
+	assert_int_equal(back.n_zones, 3);
+	assert_string_equal(detector_hold_zone(&back, &back.holds[1]), "calf_right");
+	assert_true(summary_encode(&back, DEVICE, RUN_A, 0, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"class\":\"short\",\"zone\":\"calf_left\"}"));
+	assert_non_null(strstr(buf, ",\"zones\":{\"calf_left\":{\"holds\":1,\"short\":1,"
+				    "\"effective\":0,\"long\":0,\"hold_time_s\":6.5,"
+				    "\"heat_time_s\":100.1,\"hot_time_s\":0},\"calf_right\":{"
+				    "\"holds\":2,\"short\":0,\"effective\":1,\"long\":1,"
+				    "\"hold_time_s\":99.85,\"heat_time_s\":150.1,\"hot_time_s\":2.5}}}"));
+
+	snprintf(query, sizeof(query), "SELECT count(*) FROM session_zones WHERE session_id = %lld",
+		 (long long)id);
+	assert_int_equal(harness_sqlite_count(fx->path, query), 3);
+	assert_int_equal(store_session_delete(st, id), 0);
+	assert_int_equal(harness_sqlite_count(fx->path, query), 0);
+	assert_int_equal(store_session_get(st, id, one, NULL), 0);
+	store_close(st);
+	free(seen);
+	free(one);
+}
+
+/* The readings as the pages draw them carry their zone. */
+static int zone_seen(const struct store_point *p, void *ctx)
+{
+	char *zones = ctx;
+
+	strcat(zones, p->zone[0] ? p->zone : "-");
+	strcat(zones, ",");
+	return 0;
+}
+
+static void test_zones_in_points(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct store *st = open_ok(fx);
+	char zones[256] = "";
+	struct reading r;
+	int64_t run_id;
+
+	assert_int_equal(store_run_id(st, DEVICE, RUN_A, &run_id), 0);
+	for (uint64_t seq = 1; seq <= 4; seq++) {
+		reading_make(&r, RUN_A, seq, 1000 + (double)seq, 12, NAN);
+		strcpy(r.zone, seq < 3 ? "neck" : seq == 3 ? "" : "foot_left");
+		assert_int_equal(store_reading_insert(st, run_id, &r), 1);
+	}
+	assert_int_equal(store_readings_each(st, run_id, 0, NAN, zone_seen, zones), 0);
+	assert_string_equal(zones, "neck,neck,-,foot_left,");
+	store_close(st);
+}
+
+/* A database as the collector before zones (schema 3, made by the first
+ * three migrations) left it, with a reading, a session and its hold:
+ * opened, it becomes version 4 in place, keeps everything (no zone
+ * anywhere), and takes zones from then on; serve can then read it. */
+static void test_upgrade_from_version_3(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct store *st, *ro;
+	struct seen *seen = seen_new();
+	struct detector_summary sum;
+	struct reading r, out[4];
+	struct store_counts c;
+	char err[512], *text;
+	int64_t run_id, found;
+
+	assert_int_equal(store_create_at_version(fx->path, 3, err, sizeof(err)), 0);
+	assert_int_equal(file_be32(fx->path, 60), 3);
+	text = harness_sqlite_text(fx->path,
+		"INSERT INTO devices(id, name) VALUES (1, 'roller1');"
+		"INSERT INTO runs(id, device_id, run, fed_seq, max_seq, first_ts, last_ts, stored_seq)"
+		" VALUES (1, 1, '0000000a', 2, 2, 1001, 1002, 2);"
+		"INSERT INTO readings(run_id, seq, mono, ts, pressure_kpa, temperature_c, end_session)"
+		" VALUES (1, 1, 0.1, 1001, 12.5, 39.5, 0), (1, 2, 0.2, 1002, NULL, 39.5, 1);"
+		"INSERT INTO sessions(id, run_id, start_mono, end_mono, start_ts, end_ts, duration_s,"
+		" hold_count, hold_time_s, heat_time_s, max_temperature_c, hot_time_s, readings,"
+		" missing_readings, published) VALUES (7, 1, 0.1, 0.2, 1001, 1002, 0.1, 1, 6.5, 0.1,"
+		" 39.5, 0, 2, 0, 1);"
+		"INSERT INTO holds(session_id, idx, start_mono, start_ts, duration_s, peak_kpa,"
+		" mean_kpa, class) VALUES (7, 0, 0.1, 1001, 6.5, 12.5, 12.5, 'short');"
+		"SELECT 'ok';");
+	assert_non_null(text);
+	assert_string_equal(text, "ok\n");
+	free(text);
+	/* serve waits for the collector to upgrade it. */
+	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
+
+	st = open_ok(fx);
+	assert_int_equal(harness_sqlite_count(fx->path, "PRAGMA user_version"), 4);
+	assert_int_equal(store_run_find(st, DEVICE, RUN_A, &run_id), 1);
+	assert_int_equal(run_id, 1);
+	assert_int_equal(store_readings_after(st, run_id, 0, out, 4), 2);
+	assert_true(out[0].pressure_kpa == 12.5);
+	assert_string_equal(out[0].zone, "");
+	assert_true(out[1].end_session);
+	assert_string_equal(out[1].zone, "");
+	assert_int_equal(store_sessions_each(st, NULL, 0, INFINITY, seen_add, seen), 0);
+	assert_int_equal(seen->n, 1);
+	assert_int_equal(seen->s[0].id, 7);
+	assert_int_equal(seen->s[0].holds_stored, 1);
+	assert_string_equal(seen->s[0].holds[0].hold_class, "short");
+	assert_string_equal(seen->s[0].holds[0].zone, "");
+	assert_int_equal(seen->s[0].n_zones, 0);
+	assert_true(seen->s[0].published);
+
+	/* From now on with zones. */
+	reading_make(&r, RUN_A, 3, 1003, 14, 39.5);
+	strcpy(r.zone, "calf_left");
+	assert_int_equal(store_reading_insert(st, run_id, &r), 1);
+	assert_int_equal(store_readings_after(st, run_id, 2, out, 4), 1);
+	assert_string_equal(out[0].zone, "calf_left");
+	summary_make_zoned(&sum, 500);
+	assert_int_equal(store_session_insert(st, run_id, &sum, 2000, 2912.3, NULL, &found), 1);
+	/* The old session goes with no zone rows to leave behind. */
+	assert_int_equal(store_session_delete(st, 7), 0);
+	seen->n = 0;
+	assert_int_equal(store_sessions_each(st, NULL, 0, INFINITY, seen_add, seen), 0);
+	assert_int_equal(seen->n, 1);
+	zones_check(&seen->s[0]);
+	store_close(st);
+
+	ro = store_open_readonly(fx->path, err, sizeof(err));
+	if (!ro)
+		fail_msg("store_open_readonly: %s", err);
+	counts_get(ro, &c);
+	assert_int_equal(c.readings, 3);
+	assert_int_equal(c.sessions, 1);
+	store_close(ro);
+	free(seen);
+}
+
 static int publish_each(const struct store_session *s, void *ctx)
 {
 	struct store *st = ctx;
@@ -1084,6 +1315,9 @@ int main(void)
 		TEST(test_run_progress_round_trip),
 		TEST(test_runs_recent),
 		TEST(test_session_round_trip),
+		TEST(test_zones_round_trip),
+		TEST(test_zones_in_points),
+		TEST(test_upgrade_from_version_3),
 		TEST(test_published_and_unpublished),
 		TEST(test_sessions_each_filters),
 		TEST(test_purge_keeps_new_readings_and_sessions),

@@ -46,7 +46,7 @@ static struct detector_summary two_holds(void)
 	"{\"start\":1763910600.25,\"duration_s\":20,\"peak_kpa\":12.34," \
 	"\"mean_kpa\":11.5,\"class\":\"short\"}]," \
 	"\"heat_time_s\":300.2,\"max_temperature_c\":41.3,\"hot_time_s\":0," \
-	"\"readings\":9123,\"missing_readings\":4}"
+	"\"readings\":9123,\"missing_readings\":4,\"zones\":{}}"
 
 static void test_summary_text(void **state)
 {
@@ -56,6 +56,49 @@ static void test_summary_text(void **state)
 	const char *want = "{\"device\":\"roller1\",\"run\":\"3f9c2a1e\"," TWO_HOLDS_FROM_START;
 	int n = summary_encode(&s, "roller1", "3f9c2a1e", OFFSET_S, buf, sizeof(buf));
 
+	assert_string_equal(buf, want);
+	assert_int_equal(n, strlen(want));
+}
+
+/* two_holds() on zones: the first hold on calf_left, the second without a
+ * zone, a neck warmed (hot) before: the named zones' totals in the
+ * detector's order, "" left out; each hold with its zone when it has one.
+ * By hand: 120.456 -> 120.46, 179.744 s of heat without a zone are only in
+ * the session's 300.2. */
+static void test_summary_zones(void **state)
+{
+	(void)state;
+	struct detector_summary s = two_holds();
+	char buf[2048];
+	const char *want =
+		"{\"device\":\"roller1\",\"run\":\"3f9c2a1e\","
+		"\"start\":1763910100,\"end\":1763911012.3,\"duration_s\":912.3,\"hold_count\":2,"
+		"\"hold_time_s\":44.6,\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6,"
+		"\"peak_kpa\":18.2,\"mean_kpa\":15.9,\"class\":\"effective\",\"zone\":\"calf_left\"},"
+		"{\"start\":1763910600.25,\"duration_s\":20,\"peak_kpa\":12.34,"
+		"\"mean_kpa\":11.5,\"class\":\"short\"}],"
+		"\"heat_time_s\":300.2,\"max_temperature_c\":41.3,\"hot_time_s\":5.5,"
+		"\"readings\":9123,\"missing_readings\":4,"
+		"\"zones\":{\"neck\":{\"holds\":0,\"short\":0,\"effective\":0,\"long\":0,"
+		"\"hold_time_s\":0,\"heat_time_s\":0,\"hot_time_s\":5.5},"
+		"\"calf_left\":{\"holds\":1,\"short\":0,\"effective\":1,\"long\":0,"
+		"\"hold_time_s\":24.6,\"heat_time_s\":120.46,\"hot_time_s\":0}}}";
+	int n;
+
+	s.holds[0].zone = 1;	/* zones[1]: calf_left */
+	s.holds[1].zone = 2;	/* zones[2]: "" */
+	s.hot_time_s = 5.5;
+	s.n_zones = 3;
+	s.zones[0] = (struct detector_zone_total){ .zone = "neck", .hot_time_s = 5.5 };
+	s.zones[1] = (struct detector_zone_total){
+		.zone = "calf_left", .holds = 1, .class_holds = { 0, 1, 0 },
+		.hold_time_s = 24.604, .heat_time_s = 120.456,
+	};
+	s.zones[2] = (struct detector_zone_total){
+		.zone = "", .holds = 1, .class_holds = { 1, 0, 0 },
+		.hold_time_s = 19.996, .heat_time_s = 179.744,
+	};
+	n = summary_encode(&s, "roller1", "3f9c2a1e", OFFSET_S, buf, sizeof(buf));
 	assert_string_equal(buf, want);
 	assert_int_equal(n, strlen(want));
 }
@@ -83,7 +126,7 @@ static void test_summary_lists_the_first_holds_only(void **state)
 	s.hold_count = DETECTOR_MAX_HOLDS + 6;
 	s.holds_stored = DETECTOR_MAX_HOLDS;
 	for (size_t i = 0; i < DETECTOR_MAX_HOLDS; i++)
-		s.holds[i] = (struct detector_hold){ (double)i * 30, 12, 15, 14, DETECTOR_HOLD_EFFECTIVE };
+		s.holds[i] = (struct detector_hold){ (double)i * 30, 12, 15, 14, DETECTOR_HOLD_EFFECTIVE, 0 };
 	assert_true(summary_encode(&s, "r", "1", 0, buf, sizeof(buf)) > 0);
 	root = cJSON_Parse(buf);
 	assert_non_null(root);
@@ -139,6 +182,48 @@ static struct detector_event event(enum detector_event_kind kind, double mono_s)
 	return ev;
 }
 
+/* The largest summary there can be still fits the 16 KB buffers the
+ * collector (ingest.c SUMMARY_MAX, with "revised":true added) and sensord
+ * (its session_ended event) write it into: 64 holds and 16 named zones,
+ * every name 32 bytes, every number as long as it gets in a long session,
+ * a device id of 64. Measured: 12,252 bytes. */
+static void test_summary_largest_fits(void **state)
+{
+	(void)state;
+	static struct detector_summary s;
+	static char buf[16384];
+	struct detector_event ev = event(DETECTOR_EVENT_SESSION_ENDED, 99999.999);
+	int n;
+
+	s.start_mono_s = 1796527344.17;
+	s.end_mono_s = s.start_mono_s + 99999.99;
+	s.duration_s = s.hold_time_s = s.heat_time_s = s.hot_time_s = 99999.99;
+	s.hold_count = 123456;
+	s.holds_stored = DETECTOR_MAX_HOLDS;
+	s.max_temperature_c = 99.99;
+	s.samples = s.missing_samples = 99999999;
+	for (size_t i = 0; i < DETECTOR_MAX_HOLDS; i++) {
+		s.holds[i] = (struct detector_hold){ s.start_mono_s + (double)i, 99999.99, 999.99,
+						     999.99, DETECTOR_HOLD_EFFECTIVE,
+						     (uint8_t)(i % DETECTOR_MAX_ZONES) };
+	}
+	s.n_zones = DETECTOR_MAX_ZONES + 1;
+	for (size_t i = 0; i < s.n_zones; i++) {
+		struct detector_zone_total *z = &s.zones[i];
+
+		if (i < DETECTOR_MAX_ZONES)
+			snprintf(z->zone, sizeof(z->zone), "%032zu", i);
+		z->holds = z->class_holds[0] = z->class_holds[1] = z->class_holds[2] = 123456;
+		z->hold_time_s = z->heat_time_s = z->hot_time_s = 99999.99;
+	}
+	n = summary_encode(&s, "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij1234",
+			   "5e1f03c29a7b44d1", 0, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_true(summary_mark_revised(buf, (size_t)n, sizeof(buf)) > 0);
+	ev.session = &s;
+	assert_true(event_encode(&ev, "5e1f03c29a7b44d1", 1796527344.17, buf, sizeof(buf)) > 0);
+}
+
 static void test_event_contact_and_heat(void **state)
 {
 	(void)state;
@@ -168,11 +253,21 @@ static void test_event_hold(void **state)
 	struct detector_event ev = event(DETECTOR_EVENT_HOLD_10S, 46.2);
 	char buf[512];
 
-	ev.hold = (struct detector_hold){ 36.2, 10.0, 15.3, 14.9, DETECTOR_HOLD_EFFECTIVE };
+	ev.hold = (struct detector_hold){ 36.2, 10.0, 15.3, 14.9, DETECTOR_HOLD_EFFECTIVE, 0 };
 	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "{\"event\":\"hold_10s\",\"run\":\"3f9c2a1e\",\"mono\":46.2,"
 				 "\"ts\":1046.2,\"hold\":{\"start\":1036.2,\"duration_s\":10,"
 				 "\"peak_kpa\":15.3,\"mean_kpa\":14.9,\"class\":\"effective\"}}");
+
+	/* With a zone: the hold says it. */
+	ev = event(DETECTOR_EVENT_HOLD_ENDED, 61.4);
+	ev.hold = (struct detector_hold){ 36.2, 24.8, 15.61, 14.87, DETECTOR_HOLD_EFFECTIVE, 0 };
+	strcpy(ev.zone, "calf_left");
+	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"event\":\"hold_ended\",\"run\":\"3f9c2a1e\",\"mono\":61.4,"
+				 "\"ts\":1061.4,\"hold\":{\"start\":1036.2,\"duration_s\":24.8,"
+				 "\"peak_kpa\":15.61,\"mean_kpa\":14.87,\"class\":\"effective\","
+				 "\"zone\":\"calf_left\"}}");
 }
 
 /* session_ended carries the summary without device and run. */
@@ -193,8 +288,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_text),
+		cmocka_unit_test(test_summary_zones),
 		cmocka_unit_test(test_summary_unknown_temperature_is_null),
 		cmocka_unit_test(test_summary_lists_the_first_holds_only),
+		cmocka_unit_test(test_summary_largest_fits),
 		cmocka_unit_test(test_summary_refuses_a_short_buffer),
 		cmocka_unit_test(test_mark_revised),
 		cmocka_unit_test(test_event_contact_and_heat),

@@ -42,6 +42,22 @@ static void test_build_does_not_fit(void **state)
 	assert_int_equal(topic_build(buf, 0, "rollsense", "roller1", "status"), -1);
 }
 
+/* The collector's status: under the prefix, and never a device's topic
+ * (no device level), so the ingest's parser refuses it. */
+static void test_collector_build(void **state)
+{
+	char buf[32], device[65], kind[32];
+
+	(void)state;
+	assert_int_equal(topic_collector_build(buf, sizeof(buf), "rollsense"), 19);
+	assert_string_equal(buf, "rollsense/collector");
+	assert_int_equal(topic_collector_build(buf, sizeof(buf), "home/rs"), 17);
+	assert_string_equal(buf, "home/rs/collector");
+	assert_int_equal(topic_parse(buf, "home/rs", device, sizeof(device), kind, sizeof(kind)), -1);
+	assert_int_equal(topic_collector_build(buf, 19, "rollsense"), -1);
+	assert_string_equal(buf, "");
+}
+
 static void test_parse(void **state)
 {
 	char device[65], kind[16];
@@ -149,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_build_does_not_fit),
+		cmocka_unit_test(test_collector_build),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_build_parse_round_trip),
 		cmocka_unit_test(test_parse_wrong_shape),
