@@ -2,7 +2,6 @@
  * homeassistant.h. */
 #include "homeassistant.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,11 +65,15 @@ static struct ha_device *device_find_or_add(struct homeassistant *ha, const char
 	return d;
 }
 
+static int device_known(const char *name, void *ctx)
+{
+	device_find_or_add(ctx, name);
+	return 0;
+}
+
 struct homeassistant *homeassistant_new(const struct ingest_env *env)
 {
 	struct homeassistant *ha = calloc(1, sizeof(*ha));
-	struct store_run_state *runs;
-	int n;
 
 	if (!ha)
 		return NULL;
@@ -78,17 +81,12 @@ struct homeassistant *homeassistant_new(const struct ingest_env *env)
 	if (env->cfg->homeassistant.enabled)
 		snprintf(ha->status_filter, sizeof(ha->status_filter), "%s/status",
 			 env->cfg->homeassistant.discovery_prefix);
-	/* Devices already in the database: their entities exist in HA. */
-	runs = calloc(256, sizeof(*runs));
-	if (!runs) {
-		free(ha);
-		errno = ENOMEM;
-		return NULL;
-	}
-	n = store_runs_recent(env->st, 0, runs, 256);
-	for (int i = 0; i < n; i++)
-		device_find_or_add(ha, runs[i].device);
-	free(runs);
+	/* Every device in the database, however long ago it was last heard
+	 * of: its entities exist in HA, and its week and advice must move on
+	 * (a pattern that stopped clears) even if it never speaks again. */
+	if (store_devices_each(env->st, device_known, ha) < 0)
+		log_warn("homeassistant: the stored devices could not be listed; each is followed "
+			 "from its next message");
 	return ha;
 }
 

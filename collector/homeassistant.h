@@ -28,8 +28,8 @@
 
 struct homeassistant;
 
-/* Copies env (ingest.h). Devices with a run in the store are known from the
- * start. NULL on ENOMEM. */
+/* Copies env (ingest.h). Every device in the store is known from the start,
+ * however long ago it last sent. NULL on ENOMEM. */
 struct homeassistant *homeassistant_new(const struct ingest_env *env);
 void homeassistant_free(struct homeassistant *ha);
 

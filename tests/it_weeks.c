@@ -114,10 +114,11 @@ static double step_start(time_t now, size_t i, int shift)
 	return day_start(now, script[i].back + shift, 8 * 3600.0 + 3600.0 * same_day);
 }
 
-/* The script, moved shift days back, into the database at path: one run,
- * a session per step with its zone totals, and one reading per session
- * (a run with readings is a device the collector knows at start). */
-static void script_store(const char *path, time_t now, int shift)
+/* The script, moved shift days back, into the database at path as
+ * device's: one run, a session per step with its zone totals, and one
+ * reading per session (a run with readings is a device the collector knows
+ * at start). */
+static void script_store_device(const char *path, const char *device, time_t now, int shift)
 {
 	struct detector_summary *s = calloc(1, sizeof(*s));
 	struct store_run_progress p = { .revise_from = NAN };
@@ -130,7 +131,7 @@ static void script_store(const char *path, time_t now, int shift)
 	if (!st)
 		fail_msg("%s", err);
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(store_run_id(st, "ball1", "00000000000000a1", &run_id), 0);
+	assert_int_equal(store_run_id(st, device, "00000000000000a1", &run_id), 0);
 	for (size_t i = 0; i < N_STEPS; i++) {
 		const struct step *sp = &script[i];
 		double start_ts = step_start(now, i, shift), hold_ts = start_ts + 10;
@@ -180,6 +181,11 @@ static void script_store(const char *path, time_t now, int shift)
 	assert_int_equal(store_commit(st), 0);
 	store_close(st);
 	free(s);
+}
+
+static void script_store(const char *path, time_t now, int shift)
+{
+	script_store_device(path, "ball1", now, shift);
 }
 
 /* What the script adds up to for one (week, zone): the expected row. */
@@ -458,29 +464,43 @@ static cJSON *retained(const char *out_path, const char *topic)
 	return j;
 }
 
-/* Starts the collector on env's database and waits for its advice and week. */
-static void collector_topics(struct fixture *f, cJSON **advice, cJSON **week)
+/* Starts the collector on env's database and waits until device's advice
+ * and week have come after the n_before of each already retained. */
+static void collector_device_topics(struct fixture *f, const char *device, size_t n_before,
+				    cJSON **advice, cJSON **week)
 {
-	char out[300];
+	char out[300], advice_topic[128], week_topic[128], needle[140];
 	pid_t sub;
 
+	snprintf(advice_topic, sizeof(advice_topic), "rollsense/%s/advice", device);
+	snprintf(week_topic, sizeof(week_topic), "rollsense/%s/week", device);
 	assert_int_equal(harness_write_config(&f->env, "advice.weeks=3\n"), 0);
 	harness_env_path(&f->env, "rs.out", out, sizeof(out));
 	sub = harness_subscribe(&f->env.broker, "rollsense/#", "it-weeks-sub", out);
 	assert_true(sub > 0);
 	f->collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(f->collector > 0);
-	if (!harness_wait_file_contains(out, "rollsense/ball1/advice ", 20) ||
-	    !harness_wait_file_contains(out, "rollsense/ball1/week ", 20)) {
+	snprintf(needle, sizeof(needle), "%s ", advice_topic);
+	if (harness_wait_file_count(out, needle, n_before + 1, 20)) {
+		snprintf(needle, sizeof(needle), "%s ", week_topic);
+		if (harness_wait_file_count(out, needle, n_before + 1, 20))
+			needle[0] = '\0';
+	}
+	if (needle[0]) {
 		char *log = harness_read_file(f->env.collector_log);
 
-		fail_msg("no advice or week within 20 s; collector:\n%s", log ? log : "");
+		fail_msg("no new %swithin 20 s; collector:\n%s", needle, log ? log : "");
 	}
 	harness_stop(sub, SIGTERM, 5);
-	*advice = retained(out, "rollsense/ball1/advice");
-	*week = retained(out, "rollsense/ball1/week");
+	*advice = retained(out, advice_topic);
+	*week = retained(out, week_topic);
 	assert_non_null(*advice);
 	assert_non_null(*week);
+}
+
+static void collector_topics(struct fixture *f, cJSON **advice, cJSON **week)
+{
+	collector_device_topics(f, "ball1", 0, advice, week);
 }
 
 /* (c) The retained advice and week from the real collector. */
@@ -584,6 +604,52 @@ static void test_retained_pattern_stopped(void **state)
 	cJSON_Delete(week);
 }
 
+/* A device the collector must follow from its start whatever came after
+ * it: drawer1, a ball whose pattern stopped 8 days ago (back in the
+ * drawer), while ball1 has started 300 runs since (a run per power-on).
+ * The collector before left drawer1's advice retained with the problem
+ * on; the restarted collector must replace it (and the week) with today's
+ * decision, or Home Assistant keeps the stale problem forever. */
+static void test_idle_device_followed_at_start(void **state)
+{
+	struct fixture *f = *state;
+	struct store_run_progress p = { .fed_seq = 1, .stored_seq = 1, .revise_from = NAN };
+	time_t now = time(NULL);
+	cJSON *advice, *week;
+	struct store *st;
+	char err[256];
+
+	script_store_device(f->env.db, "drawer1", now, 8);
+	st = store_open(f->env.db, err, sizeof(err));
+	if (!st)
+		fail_msg("%s", err);
+	assert_int_equal(store_begin(st), 0);
+	for (unsigned i = 0; i < 300; i++) {
+		struct reading r = { .seq = 1, .mono = 1, .pressure_kpa = NAN,
+				     .temperature_c = NAN };
+		int64_t run_id;
+
+		snprintf(r.run, sizeof(r.run), "%016x", 0xb000 + i);
+		r.ts = (double)now - 3600 + i;
+		assert_int_equal(store_run_id(st, "ball1", r.run, &run_id), 0);
+		assert_int_equal(store_reading_insert(st, run_id, &r), STORE_READING_NEW);
+		assert_int_equal(store_run_progress_set(st, run_id, &p), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/drawer1/advice",
+					 "{\"problem\":true,\"zones\":[\"shoulder_left\"]}", true), 0);
+	assert_int_equal(harness_publish(&f->env.broker, "rollsense/drawer1/week",
+					 "{\"total\":{\"holds\":9}}", true), 0);
+
+	collector_device_topics(f, "drawer1", 1, &advice, &week);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(advice, "problem")));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(advice, "zones")), 0);
+	assert_true(json_num(week, "total.holds") == 0);
+	cJSON_Delete(advice);
+	cJSON_Delete(week);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_advice_day_by_day),
 		IT_TEST(test_retained_advice_and_week),
 		IT_TEST(test_retained_pattern_stopped),
+		IT_TEST(test_idle_device_followed_at_start),
 	};
 
 	setenv("TZ", TZ_FIXED, 1);
