@@ -2,6 +2,8 @@
  * mosquitto. sensord on simulated chips plays one 12 s hold; the collector
  * turns it into a session. The retained discovery configs, the health and
  * today topics are read back with mosquitto_sub and checked field by field;
+ * every entity's value_template is followed by hand through the payload
+ * really published on its topic (week, advice, zone, event included);
  * "online" on homeassistant/status makes both send discovery again; the
  * collector's availability topic says online, and offline once it stopped;
  * with homeassistant.enabled false nothing appears under homeassistant/. */
@@ -13,6 +15,7 @@
 
 #include "select.h"
 
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,9 +86,11 @@ static void start_daemons(struct fixture *f, bool enabled)
 	assert_true(f->sensord > 0);
 }
 
-/* The payload of the last line for topic in mosquitto_sub -v output, parsed
- * (NULL if none); count gets how many lines had that topic. */
-static cJSON *last_message(const char *out_path, const char *topic, int *count)
+/* The payload of the last line for topic in mosquitto_sub -v output whose
+ * payload holds needle ("": any), parsed (NULL if none); count gets how
+ * many lines had that topic. */
+static cJSON *last_message_with(const char *out_path, const char *topic, const char *needle,
+				int *count)
 {
 	char *text = harness_read_file(out_path), *line, *save = NULL;
 	const char *last = NULL;
@@ -97,7 +102,8 @@ static cJSON *last_message(const char *out_path, const char *topic, int *count)
 		return NULL;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, topic, tlen) == 0 && line[tlen] == ' ') {
-			last = line + tlen + 1;
+			if (strstr(line + tlen + 1, needle))
+				last = line + tlen + 1;
 			(*count)++;
 		}
 	}
@@ -105,6 +111,110 @@ static cJSON *last_message(const char *out_path, const char *topic, int *count)
 		j = cJSON_Parse(last);
 	free(text);
 	return j;
+}
+
+static cJSON *last_message(const char *out_path, const char *topic, int *count)
+{
+	return last_message_with(out_path, topic, "", count);
+}
+
+/* Follows the field path written after "value_json" at tpl (".a", "['b']",
+ * ".c" ... as Jinja reads them) in payload, by hand: the item it names, or
+ * NULL when the payload has no such field. *end: where the path stops. */
+static const cJSON *template_path(const cJSON *payload, const char *tpl, const char **end)
+{
+	const cJSON *at = payload;
+	char name[80];
+
+	for (;;) {
+		size_t n = 0;
+
+		if (*tpl == '.') {
+			for (tpl++; n + 1 < sizeof(name) && (isalnum((unsigned char)*tpl) ||
+							     *tpl == '_'); tpl++)
+				name[n++] = *tpl;
+		} else if (strncmp(tpl, "['", 2) == 0) {
+			for (tpl += 2; n + 1 < sizeof(name) && *tpl && *tpl != '\''; tpl++)
+				name[n++] = *tpl;
+			assert_true(strncmp(tpl, "']", 2) == 0);
+			tpl += 2;
+		} else {
+			break;
+		}
+		name[n] = '\0';
+		at = at ? cJSON_GetObjectItemCaseSensitive(at, name) : NULL;
+	}
+	*end = tpl;
+	return at;
+}
+
+/* Each entity of the discovery config j against what is really published
+ * on the topic it names (in the mosquitto_sub output rs_out): every
+ * value_json field its value_template reads is in the payload, a number
+ * where the entity shows one; its attributes topic carries an object; a
+ * select's value is one of its options. A trigger is read against a
+ * hold_ended event, the one it is for. Returns how many entities read a
+ * topic. */
+static int check_templates(const cJSON *j, const char *rs_out)
+{
+	const cJSON *c;
+	int checked = 0;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "cmps")) {
+		const char *tpl = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c,
+											"value_template"));
+		const char *topic = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c,
+											  "state_topic"));
+		const char *attrs = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(c, "json_attributes_topic"));
+		const char *platform = json_str(c, "platform");
+		bool trigger = strcmp(platform, "device_automation") == 0;
+		const char *at, *end;
+		cJSON *payload;
+		int fields = 0, n;
+
+		if (trigger)
+			topic = json_str(c, "topic");
+		if (!topic || !tpl)
+			continue;
+		payload = last_message_with(rs_out, topic, trigger ? "\"event\":\"hold_ended\"" : "",
+					    &n);
+		if (!payload)
+			fail_msg("%s: nothing published on %s", c->string, topic);
+		for (at = strstr(tpl, "value_json"); at; at = strstr(end, "value_json")) {
+			const cJSON *v = template_path(payload, at + strlen("value_json"), &end);
+
+			if (!v)
+				fail_msg("%s: %s reads a field that %s does not have:\n%s", c->string,
+					 tpl, topic, cJSON_PrintUnformatted(payload));
+			/* A plain "{{ value_json.x }}" of a sensor with a unit, or
+			 * one piped into timestamp_custom, needs a number. */
+			if (strcmp(platform, "sensor") == 0 && !cJSON_IsNumber(v))
+				fail_msg("%s: %s gives no number from %s", c->string, tpl, topic);
+			fields++;
+		}
+		assert_true(fields > 0);
+		if (strcmp(platform, "select") == 0) {
+			const cJSON *zone = cJSON_GetObjectItemCaseSensitive(payload, "zone");
+			const char *value = cJSON_IsString(zone) ? zone->valuestring : "none";
+			const cJSON *o;
+			bool found = false;
+
+			cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(c, "options"))
+				found |= strcmp(o->valuestring, value) == 0;
+			if (!found)
+				fail_msg("%s: %s is not one of its options", c->string, value);
+		}
+		cJSON_Delete(payload);
+		if (attrs) {
+			payload = last_message_with(rs_out, attrs, "", &n);
+			if (!cJSON_IsObject(payload))
+				fail_msg("%s: %s carries no JSON object", c->string, attrs);
+			cJSON_Delete(payload);
+		}
+		checked++;
+	}
+	return checked;
 }
 
 static void check_device(const cJSON *j)
@@ -213,6 +323,18 @@ static void test_discovery(void **state)
 	cJSON_Delete(health);
 	cJSON_Delete(session);
 	cJSON_Delete(today);
+
+	/* Every entity's template against what its topic really carries:
+	 * sensord's 4 with a template (pressure, temperature, chip faults, zone),
+	 * the collector's 8 session and today sensors, its 15 weekly ones, the
+	 * advice and the 3 triggers. */
+	wait_or_fail(f, rs_out, "rollsense/ball1/week ", 10);
+	j = last_message(late, SENSORD_CONFIG_TOPIC, &n);
+	assert_int_equal(check_templates(j, rs_out), 4);
+	cJSON_Delete(j);
+	j = last_message(late, COLLECTOR_CONFIG_TOPIC, &n);
+	assert_int_equal(check_templates(j, rs_out), 8 + 15 + 1 + 3);
+	cJSON_Delete(j);
 
 	/* Home Assistant restarts: both send their discovery again. */
 	cJSON_Delete(last_message(out, SENSORD_CONFIG_TOPIC, &n_s));
