@@ -435,6 +435,39 @@ static void test_totals_weekly_days(void **state)
 	report_totals_free(&t);
 }
 
+/* ISO weeks across both summer-time changes in Europe/Berlin (instants
+ * from `TZ=Europe/Berlin date -d "2026-03-30 00:30" +%s`): the Sunday
+ * 23:30 session belongs to its week, the Monday 00:30 one (still Sunday in
+ * UTC) to the next; the same across the 25-hour 25 October. */
+static void test_totals_weekly_dst(void **state)
+{
+	static const struct zone_hold h[] = { { "calf_left", DETECTOR_HOLD_EFFECTIVE, 20 } };
+	static const double starts[] = { 1774695600.0,	/* Sat 28 March 12:00 CET, W13 */
+					 1774819800.0,	/* Sun 29 March 23:30 CEST, W13 */
+					 1774823400.0,	/* Mon 30 March 00:30 CEST, W14 */
+					 1792967400.0,	/* Sun 25 October 23:30 CET, W43 */
+					 1792969800.0 };	/* Mon 26 October 00:10 CET, W44 */
+	struct report_totals t = { .period = REPORT_WEEK, .by_zone = true };
+	struct store_session *s = calloc(1, sizeof(*s));
+
+	(void)state;
+	assert_non_null(s);
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		zone_session(s, starts[i], h, 1);
+		report_totals_add(&t, s);
+	}
+	free(s);
+	report_totals_sort(&t);
+	assert_int_equal(t.n, 4);
+	expect_total(&t.rows[0], "2026-W13", "calf_left", 2, 2, 2, 2, 0, 40, 0, 0);
+	expect_total(&t.rows[1], "2026-W14", "calf_left", 1, 1, 1, 1, 0, 20, 0, 0);
+	expect_total(&t.rows[2], "2026-W43", "calf_left", 1, 1, 1, 1, 0, 20, 0, 0);
+	expect_total(&t.rows[3], "2026-W44", "calf_left", 1, 1, 1, 1, 0, 20, 0, 0);
+	report_totals_free(&t);
+}
+
 /* Each test on a fresh database holding the three sessions. */
 #define WITH_SESSIONS(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
 
@@ -450,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_totals_by_zone_daily),
 		cmocka_unit_test(test_totals_by_zone_weekly),
 		cmocka_unit_test(test_totals_weekly_days),
+		cmocka_unit_test(test_totals_weekly_dst),
 	};
 
 	tests_select();
