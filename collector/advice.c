@@ -284,10 +284,12 @@ const char *advice_text(enum advice_kind k)
 		       "if the pain disturbs your sleep or work; or if the area is swollen or warm. "
 		       "rollsense is not a diagnosis.";
 	case ADVICE_OVER_TREATMENT:
-		return "Most of your holds on a spot this week were long. Gentler is often better: "
-		       "hold for 10 to 60 seconds, and give the spot rest days.";
+		return "Most of your holds on a spot in the last 7 days were long. Gentler is often "
+		       "better: hold for 10 to 60 seconds, and give the spot rest days.";
 	case ADVICE_BURN_RISK:
-		return "The tool was above 45 °C this week: heat that high can burn the skin. "
+		/* No figure: the threshold is detector.hot_c, which the
+		 * evidence next to this text states. */
+		return "The tool was hot enough to burn the skin in the last 7 days. "
 		       "Let it cool down, or put a cloth between it and the skin.";
 	default:
 		return "";

@@ -440,11 +440,11 @@ static int advice_device_write(struct store *st, const struct advice_cfg *cfg,
 			fprintf(out, " days of the last %zu weeks (oldest first).\n", it->n_weeks);
 			break;
 		case ADVICE_OVER_TREATMENT:
-			fprintf(out, "  Over-treatment of %s: %zu of %zu holds this week were long.\n",
+			fprintf(out, "  Over-treatment of %s: %zu of %zu holds in the last 7 days were long.\n",
 				zones_label(zones, it->zone), it->long_holds, it->holds);
 			break;
 		default:
-			fprintf(out, "  Burn risk: %.0f s hot this week.\n", it->hot_time_s);
+			fprintf(out, "  Burn risk: %.0f s hot in the last 7 days.\n", it->hot_time_s);
 			break;
 		}
 	}

@@ -608,8 +608,10 @@ static void test_history_zones_and_advice(void **state)
 		"last week</li></ul><p>You have treated the same spot on several days a week for "
 		"weeks. See a doctor or physiotherapist"));
 	assert_true(strstr(page, "class=\"advice\"") < strstr(page, "<form"));
-	assert_int_equal(count(page, "<p>Most of your holds on a spot this week were long."), 1);
-	assert_int_equal(count(page, "<p>The tool was above 45 °C this week"), 1);
+	assert_int_equal(count(page, "<p>Most of your holds on a spot in the last 7 days were "
+				     "long."), 1);
+	assert_int_equal(count(page, "<p>The tool was hot enough to burn the skin in the last 7 "
+				     "days."), 1);
 	free(page);
 
 	/* Two days later the shoulder's last week has 2 days. */
