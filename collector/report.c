@@ -148,6 +148,32 @@ static void totals_add_holds(struct report_total *d, const struct store_session 
 	}
 }
 
+/* Zone total zt of session s into its row of period (by_zone). A zone's
+ * day counts only when something was counted on it. False when memory ran
+ * out. */
+static bool totals_add_zone(struct report_totals *t, const char *period, int32_t day,
+			    const struct store_session *s, const struct detector_zone_total *zt)
+{
+	struct report_total *d;
+
+	if (zt->holds == 0 && zt->heat_time_s <= 0 && zt->hot_time_s <= 0)
+		return true;
+	d = totals_row(t, period, s->device, zt->zone);
+	if (!d)
+		return false;
+	totals_day(d, day);
+	d->sessions++;
+	d->duration_s += s->duration_s;
+	d->hold_time_s += zt->hold_time_s;
+	d->heat_time_s += zt->heat_time_s;
+	d->hot_time_s += zt->hot_time_s;
+	d->holds += zt->holds;
+	for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
+		d->class_holds[c] += zt->class_holds[c];
+	totals_add_holds(d, s, zt->zone, false);
+	return true;
+}
+
 void report_totals_add(struct report_totals *t, const struct store_session *s)
 {
 	char period[11];
@@ -170,26 +196,27 @@ void report_totals_add(struct report_totals *t, const struct store_session *s)
 		totals_add_holds(d, s, NULL, true);
 		return;
 	}
-	/* A zone's day counts only when something was counted on it. */
-	for (size_t z = 0; z < s->n_zones; z++) {
-		const struct detector_zone_total *zt = &s->zones[z];
+	/* A session stored before zones (store migration 4) has no zone
+	 * totals: all it counted was without a zone, so its own totals are
+	 * its "" entry, as holds without a zone are today. */
+	if (s->n_zones == 0) {
+		struct detector_zone_total all = { .holds = s->hold_count,
+						   .hold_time_s = s->hold_time_s,
+						   .heat_time_s = s->heat_time_s,
+						   .hot_time_s = s->hot_time_s };
 
-		if (zt->holds == 0 && zt->heat_time_s <= 0 && zt->hot_time_s <= 0)
-			continue;
-		d = totals_row(t, period, s->device, zt->zone);
-		if (!d)
-			return;
-		totals_day(d, day);
-		d->sessions++;
-		d->duration_s += s->duration_s;
-		d->hold_time_s += zt->hold_time_s;
-		d->heat_time_s += zt->heat_time_s;
-		d->hot_time_s += zt->hot_time_s;
-		d->holds += zt->holds;
-		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
-			d->class_holds[c] += zt->class_holds[c];
-		totals_add_holds(d, s, zt->zone, false);
+		for (size_t i = 0; i < s->holds_stored; i++) {
+			int c = hold_class_of(s->holds[i].hold_class);
+
+			if (c >= 0)
+				all.class_holds[c]++;
+		}
+		totals_add_zone(t, period, day, s, &all);
+		return;
 	}
+	for (size_t z = 0; z < s->n_zones; z++)
+		if (!totals_add_zone(t, period, day, s, &s->zones[z]))
+			return;
 }
 
 /* Rows by period, then device, then zone. */
