@@ -2,6 +2,7 @@
  * homeassistant.h. */
 #include "homeassistant.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,18 +66,49 @@ static struct ha_device *device_find_or_add(struct homeassistant *ha, const char
 	return d;
 }
 
-static int device_known(const char *name, void *ctx)
+/* The devices of the database to follow from the start: all of them, or
+ * when there are more than HA_MAX_DEVICES, those heard from last. */
+struct known_devices {
+	struct {
+		char name[CONFIG_DEVICE_ID_MAX + 1];
+		double last_ts;		/* -INFINITY when it has no reading */
+	} d[HA_MAX_DEVICES];
+	size_t n, seen;
+};
+
+static int device_known(const struct store_device_info *info, void *ctx)
 {
-	device_find_or_add(ctx, name);
+	struct known_devices *k = ctx;
+	double last_ts = isnan(info->last_ts) ? -INFINITY : info->last_ts;
+	size_t at = k->n, oldest = 0;
+
+	k->seen++;
+	if (k->n == HA_MAX_DEVICES) {
+		for (size_t i = 1; i < k->n; i++)
+			if (k->d[i].last_ts < k->d[oldest].last_ts)
+				oldest = i;
+		if (last_ts <= k->d[oldest].last_ts)
+			return 0;
+		at = oldest;
+	} else {
+		k->n++;
+	}
+	snprintf(k->d[at].name, sizeof(k->d[at].name), "%s", info->device);
+	k->d[at].last_ts = last_ts;
 	return 0;
 }
 
 struct homeassistant *homeassistant_new(const struct ingest_env *env)
 {
 	struct homeassistant *ha = calloc(1, sizeof(*ha));
+	struct known_devices *k = calloc(1, sizeof(*k));
 
-	if (!ha)
+	if (!ha || !k) {
+		free(ha);
+		free(k);
+		errno = ENOMEM;
 		return NULL;
+	}
 	ha->env = *env;
 	if (env->cfg->homeassistant.enabled)
 		snprintf(ha->status_filter, sizeof(ha->status_filter), "%s/status",
@@ -84,9 +116,15 @@ struct homeassistant *homeassistant_new(const struct ingest_env *env)
 	/* Every device in the database, however long ago it was last heard
 	 * of: its entities exist in HA, and its week and advice must move on
 	 * (a pattern that stopped clears) even if it never speaks again. */
-	if (store_devices_each(env->st, device_known, ha) < 0)
+	if (store_device_infos_each(env->st, device_known, k) < 0)
 		log_warn("homeassistant: the stored devices could not be listed; each is followed "
 			 "from its next message");
+	if (k->seen > k->n)
+		log_warn("homeassistant: %zu devices in the database; the %d heard from last are "
+			 "followed", k->seen, HA_MAX_DEVICES);
+	for (size_t i = 0; i < k->n; i++)
+		device_find_or_add(ha, k->d[i].name);
+	free(k);
 	return ha;
 }
 

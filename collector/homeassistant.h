@@ -29,7 +29,8 @@
 struct homeassistant;
 
 /* Copies env (ingest.h). Every device in the store is known from the start,
- * however long ago it last sent. NULL on ENOMEM. */
+ * however long ago it last sent (beyond 64 devices, the 64 heard from last).
+ * NULL on ENOMEM. */
 struct homeassistant *homeassistant_new(const struct ingest_env *env);
 void homeassistant_free(struct homeassistant *ha);
 

@@ -42,8 +42,8 @@ static const int shoulder_back[] = { 19, 17, 15, 12, 10, 8, 4, 2, 0 };
 /* What the collector published: the last payload per topic, and how many
  * messages in all. */
 struct sink {
-	char topic[64][128];
-	char *payload[64];
+	char topic[256][128];
+	char *payload[256];
 	size_t n_topics, published;
 };
 
@@ -57,7 +57,7 @@ static int sink_publish(void *ctx, const char *topic, const char *payload, size_
 	for (i = 0; i < k->n_topics && strcmp(k->topic[i], topic) != 0; i++)
 		;
 	if (i == k->n_topics) {
-		assert_true(k->n_topics < 64);
+		assert_true(k->n_topics < 256);
 		snprintf(k->topic[k->n_topics++], sizeof(k->topic[0]), "%s", topic);
 	}
 	free(k->payload[i]);
@@ -139,83 +139,143 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The collector's side as main.c puts it together: the configuration's
+ * defaults, the fixture's database, the recording publish. */
+struct rig {
+	struct rs_config cfg;
+	struct store *st;
+	struct sink k;
+	struct homeassistant *ha;
+};
+
+static struct rig *rig_open(const struct unit_dir *fx)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+	char err[256];
+
+	assert_non_null(r);
+	config_defaults(&r->cfg);
+	r->st = store_open(fx->path, err, sizeof(err));
+	if (!r->st)
+		fail_msg("%s", err);
+	return r;
+}
+
+/* Makes the Home Assistant side on what the database holds now. */
+static void rig_start(struct rig *r)
+{
+	struct ingest_env env = { &r->cfg, r->st, sink_publish, &r->k };
+
+	r->ha = homeassistant_new(&env);
+	assert_non_null(r->ha);
+}
+
+static void rig_close(struct rig *r)
+{
+	homeassistant_free(r->ha);
+	store_close(r->st);
+	sink_free(&r->k);
+	free(r);
+}
+
 /* Sunday 23:59 the advice says see a professional and the week is W48;
  * half a minute after midnight, with no session in between, both are
  * published again: the advice cleared, W49 all zeros. Later that day
  * nothing more goes out until a session summary does. */
 static void test_midnight_clears_and_new_week(void **state)
 {
-	struct unit_dir *fx = *state;
-	struct rs_config *cfg = calloc(1, sizeof(*cfg));
-	struct sink k = { .n_topics = 0 };
-	struct ingest_env env;
+	struct rig *r = rig_open(*state);
+	struct sink *k = &r->k;
 	struct homeassistant *ha;
-	struct store *st;
-	char err[256];
 	cJSON *j;
 	size_t before;
 
-	assert_non_null(cfg);
-	config_defaults(cfg);
-	st = store_open(fx->path, err, sizeof(err));
-	if (!st)
-		fail_msg("%s", err);
-	env = (struct ingest_env){ cfg, st, sink_publish, &k };
-	ha = homeassistant_new(&env);
-	assert_non_null(ha);
-
+	rig_start(r);
+	ha = r->ha;
 	homeassistant_tick(ha, T_SUN_2359);
-	j = sink_json(&k, "rollsense/ball1/advice");
+	j = sink_json(k, "rollsense/ball1/advice");
 	assert_string_equal(json_str(j, "date"), "2026-11-29");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "problem")));
 	assert_string_equal(json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
 						   j, "see_professional"), 0), "zone"),
 			    "shoulder_left");
 	cJSON_Delete(j);
-	j = week_json(&k, "2026-W48", "2026-11-23", "2026-11-29");
+	j = week_json(k, "2026-W48", "2026-11-23", "2026-11-29");
 	assert_true(json_num(j, "zones.shoulder_left.days") == 3);
 	assert_true(json_num(j, "zones.shoulder_left.effective") == 3);
 	assert_near(json_num(j, "zones.shoulder_left.hold_time_s"), 90, 1e-9);
 	cJSON_Delete(j);
 
 	/* Nothing due a moment later, the same day. */
-	before = k.published;
+	before = k->published;
 	homeassistant_tick(ha, T_SUN_2359 + 30);
-	assert_int_equal(k.published, before);
+	assert_int_equal(k->published, before);
 
 	homeassistant_tick(ha, T_MON_0000);
-	j = sink_json(&k, "rollsense/ball1/advice");
+	j = sink_json(k, "rollsense/ball1/advice");
 	assert_string_equal(json_str(j, "date"), "2026-11-30");
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "problem")));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "zones")), 0);
 	cJSON_Delete(j);
-	j = week_json(&k, "2026-W49", "2026-11-30", "2026-12-06");
+	j = week_json(k, "2026-W49", "2026-11-30", "2026-12-06");
 	assert_true(json_num(j, "zones.shoulder_left.days") == 0);
 	assert_true(json_num(j, "total.holds") == 0);
 	cJSON_Delete(j);
-	j = sink_json(&k, "rollsense/ball1/today");
+	j = sink_json(k, "rollsense/ball1/today");
 	assert_string_equal(json_str(j, "date"), "2026-11-30");
 	assert_true(json_num(j, "sessions") == 0);
 	cJSON_Delete(j);
 
 	/* Noon: nothing new until a session summary goes out for ball1. */
-	before = k.published;
+	before = k->published;
 	homeassistant_tick(ha, T_MON_1200);
-	assert_int_equal(k.published, before);
+	assert_int_equal(k->published, before);
 	homeassistant_published(ha, "rollsense/ball1/session");
 	homeassistant_tick(ha, T_MON_1200 + 1);
-	assert_int_equal(k.published, before + 3);	/* today, week, advice */
+	assert_int_equal(k->published, before + 3);	/* today, week, advice */
+	rig_close(r);
+}
 
-	homeassistant_free(ha);
-	store_close(st);
-	sink_free(&k);
-	free(cfg);
+/* More devices in the database than are followed (64): the 64 heard from
+ * last are, whatever their names. 65 devices, d00 heard from first and d64
+ * last (setup's ball1 has no reading: never heard from): after the start
+ * tick d64 has its week, d00 has none. */
+static void test_most_recent_devices_followed(void **state)
+{
+	struct rig *r = rig_open(*state);
+	bool d00 = false, d64 = false;
+
+	r->cfg.homeassistant.enabled = false;	/* no discovery: fewer topics */
+	assert_int_equal(store_begin(r->st), 0);
+	for (int i = 64; i >= 0; i--) {
+		struct reading rd = { .seq = 1, .mono = 1, .ts = T_SAT_1000 + i,
+				      .pressure_kpa = NAN, .temperature_c = NAN };
+		char device[8];
+		int64_t run_id;
+
+		snprintf(device, sizeof(device), "d%02d", i);
+		snprintf(rd.run, sizeof(rd.run), "%016x", 0xd00 + i);
+		assert_int_equal(store_run_id(r->st, device, rd.run, &run_id), 0);
+		assert_int_equal(store_reading_insert(r->st, run_id, &rd), STORE_READING_NEW);
+	}
+	assert_int_equal(store_commit(r->st), 0);
+	rig_start(r);
+	homeassistant_tick(r->ha, T_MON_1200);
+	for (size_t i = 0; i < r->k.n_topics; i++) {
+		d00 |= strcmp(r->k.topic[i], "rollsense/d00/week") == 0;
+		d64 |= strcmp(r->k.topic[i], "rollsense/d64/week") == 0;
+	}
+	assert_false(d00);
+	assert_true(d64);
+	rig_close(r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_midnight_clears_and_new_week, setup,
+						unit_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_most_recent_devices_followed, setup,
 						unit_fixture_teardown),
 	};
 
