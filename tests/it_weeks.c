@@ -8,7 +8,9 @@
  *   (c) through the real collector and a real mosquitto: the retained
  *       advice (problem true, the zone) and week (the script's totals for
  *       the current ISO week); and for the same script moved 8 days back
- *       (the pattern stopped), problem false.
+ *       (the pattern stopped), problem false;
+ *   (d) a device silent since long before its newer neighbours' 300 runs
+ *       still has its stale retained advice replaced at the collector's start.
  * The script is laid out backwards from today, so the collector, whose
  * clock is the real one, sees it as the script says. Everything runs in
  * the fixed zone +01:00 (TZ, inherited by the binaries). */
