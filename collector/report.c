@@ -369,17 +369,24 @@ static int each_total(const struct store_session *s, void *ctx)
 static void totals_write(const struct report_totals *t, enum report_format format, FILE *out)
 {
 	const char *period = t->period == REPORT_WEEK ? "week" : "date";
+	/* The zone column as wide as its longest name (up to ZONE_NAME_MAX),
+	 * so that every row's figures stand under their heading. */
+	int zone_w = 16;
 
+	for (size_t i = 0; t->by_zone && i < t->n; i++)
+		if ((int)strlen(t->rows[i].zone) > zone_w)
+			zone_w = (int)strlen(t->rows[i].zone);
 	if (format == REPORT_JSON)
 		fprintf(out, "{\n  \"%s\": [", t->period == REPORT_WEEK ? "weeks" : "days");
 	else if (format == REPORT_CSV)
 		fprintf(out, "%s,device,%sdays,sessions,holds,short,effective,long,hold_time_s,"
 			"heat_time_s,hot_time_s\n", period, t->by_zone ? "zone," : "");
 	else
-		fprintf(out, "%-10s %-16s %s%4s %5s %5s %5s %5s %9s %9s %9s\n",
+		fprintf(out, "%-10s %-16s %-*s%s%4s %5s %5s %5s %5s %9s %9s %9s\n",
 			t->period == REPORT_WEEK ? "WEEK" : "DAY", "DEVICE",
-			t->by_zone ? "ZONE             " : "", "DAYS", "HOLDS", "SHORT", "EFF",
-			"LONG", "HOLD TIME", "HEAT TIME", "HOT TIME");
+			t->by_zone ? zone_w : 0, t->by_zone ? "ZONE" : "", t->by_zone ? " " : "",
+			"DAYS", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "HEAT TIME",
+			"HOT TIME");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct report_total *r = &t->rows[i];
 		const size_t *ch = r->class_holds;
@@ -412,7 +419,7 @@ static void totals_write(const struct report_totals *t, enum report_format forma
 			report_duration_text(r->hot_time_s, hot, sizeof(hot));
 			fprintf(out, "%-10s %-16.16s ", r->period, r->device);
 			if (t->by_zone)
-				fprintf(out, "%-16s ", r->zone[0] ? r->zone : "-");
+				fprintf(out, "%-*s ", zone_w, r->zone[0] ? r->zone : "-");
 			fprintf(out, "%4u %5zu %5zu %5zu %5zu %9s %9s %9s\n", r->days, r->holds,
 				ch[DETECTOR_HOLD_SHORT], ch[DETECTOR_HOLD_EFFECTIVE],
 				ch[DETECTOR_HOLD_LONG], hold, heat, hot);

@@ -493,6 +493,56 @@ static void test_by_zone_sessions_before_zones(void **state)
 	free(text);
 }
 
+/* A zone name longer than the column's 16 characters (names go up to 32):
+ * the column widens, and every row of the table is as long as its heading,
+ * its figures under their titles. */
+static void test_by_zone_table_long_zone(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct report_query q = { .since_ts = 0, .until_ts = INFINITY, .format = REPORT_TABLE,
+				  .by_zone = true, .weekly = true };
+	struct detector_summary *s = calloc(1, sizeof(*s));
+	double hold_ts = T_1000Z + 30;
+	struct store *st;
+	char err[256], *text, *line, *end;
+	size_t width;
+	int64_t run_id;
+
+	assert_non_null(s);
+	st = store_open(fx->path, err, sizeof(err));
+	if (!st)
+		fail_msg("%s", err);
+	s->start_mono_s = 5000;
+	s->end_mono_s = 5600;
+	s->duration_s = 600;
+	s->max_temperature_c = NAN;
+	s->hold_count = s->holds_stored = 1;
+	s->hold_time_s = 20;
+	s->holds[0] = (struct detector_hold){ 5030, 20, 15, 12, DETECTOR_HOLD_EFFECTIVE, 0 };
+	s->n_zones = 1;
+	snprintf(s->zones[0].zone, sizeof(s->zones[0].zone), "shoulder_blade_left");
+	s->zones[0].holds = 1;
+	s->zones[0].class_holds[DETECTOR_HOLD_EFFECTIVE] = 1;
+	s->zones[0].hold_time_s = 20;
+	assert_int_equal(store_run_id(st, "ball1", "0000000c", &run_id), 0);
+	assert_int_equal(store_session_insert(st, run_id, s, T_1000Z, T_1000Z + 600, &hold_ts,
+					      NULL), 1);
+	store_close(st);
+	free(s);
+
+	text = report_of(fx, "<+01>-1", &q);
+	assert_non_null(strstr(text, "shoulder_blade_left"));
+	width = strcspn(text, "\n");
+	for (line = text; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		assert_non_null(end);
+		if ((size_t)(end - line) != width)
+			fail_msg("a row of %zu characters under a heading of %zu:\n%s",
+				 (size_t)(end - line), width, text);
+	}
+	free(text);
+}
+
 /* Each test on a fresh database holding the three sessions. */
 #define WITH_SESSIONS(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_fixture_teardown)
 
@@ -506,6 +556,7 @@ int main(void)
 		WITH_SESSIONS(test_unknown_device),
 		WITH_SESSIONS(test_unknown_device_many_known),
 		WITH_SESSIONS(test_by_zone_sessions_before_zones),
+		WITH_SESSIONS(test_by_zone_table_long_zone),
 		cmocka_unit_test(test_totals_by_zone_daily),
 		cmocka_unit_test(test_totals_by_zone_weekly),
 		cmocka_unit_test(test_totals_weekly_days),
