@@ -16,7 +16,9 @@
 # package's version and --check-config takes the shipped example;
 # systemd-analyze verify passes on the units, which are enabled, carry
 # ConditionPathExists=/etc/rollsense/rollsense.json and whose Documentation=
-# exists; user rollsense is in the groups i2c and gpio; the example is a
+# exists; the template rollsense-sensord@.service is checked as its
+# instance rollsense-sensord@ball.service (verify, and security offline),
+# with ConditionPathExists=/etc/rollsense/%i.json, and is not enabled; user rollsense is in the groups i2c and gpio; the example is a
 # conffile; the udev rules, the three man pages (man -l with groff's
 # warnings, on the host) and the mosquitto example and ACL are there;
 # apt-get purge removes the binaries, units and links.
@@ -352,11 +354,22 @@ UNITS=$(grep -E '^/(usr/)?lib/systemd/system/[^/]+\.service$' <<<"$FILES" || tru
 [ -n "$UNITS" ] || fail "the packages install no systemd unit under /lib/systemd/system"
 for u in $UNITS; do
 	name=${u##*/}
+	# A template (rollsense-sensord@.service) is checked as an instance,
+	# by name (systemd finds the template) and, for security, as a copy
+	# named as one.
+	target=$u
+	instance=""
+	case "$name" in
+	*@.service)
+		instance=${name%@.service}@ball.service
+		target=$instance
+		;;
+	esac
 	# man is not in the chroot: --man=no, and the man: links are checked
 	# against the installed pages here instead.
-	out=$(in_root systemd-analyze verify --man=no "$u" 2>&1) || fail "systemd-analyze verify $u: $out"
-	[ -z "$out" ] || fail "systemd-analyze verify $u warns: $out"
-	log "ok: systemd-analyze verify --man=no $u (in the chroot, no output)"
+	out=$(in_root systemd-analyze verify --man=no "$target" 2>&1) || fail "systemd-analyze verify $target: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify $target warns: $out"
+	log "ok: systemd-analyze verify --man=no $target (in the chroot, no output)"
 	# shellcheck disable=SC2013 # Documentation= holds space-separated words
 	for doc in $(sed -n 's/^Documentation=//p' "$ROOT$u"); do
 		case "$doc" in
@@ -372,13 +385,25 @@ for u in $UNITS; do
 			;;
 		esac
 	done
-	grep -qx 'ConditionPathExists=/etc/rollsense/rollsense.json' "$ROOT$u" ||
-		fail "$u has no ConditionPathExists=/etc/rollsense/rollsense.json"
-	[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$name" ] ||
-		fail "$name is not enabled: no /etc/systemd/system/multi-user.target.wants/$name"
-	log "ok: $name enabled, started only once /etc/rollsense/rollsense.json exists"
-	# How hardened the unit is, for the record (no threshold here).
-	exposure=$(in_root systemd-analyze security --offline=true --no-pager "$u" 2>&1 | grep -i 'overall exposure' || true)
+	if [ -n "$instance" ]; then
+		grep -qx 'ConditionPathExists=/etc/rollsense/%i.json' "$ROOT$u" ||
+			fail "$u has no ConditionPathExists=/etc/rollsense/%i.json"
+		# One instance per tool, enabled by hand (README, "Two tools on one Pi").
+		wants=$(compgen -G "$ROOT/etc/systemd/system/multi-user.target.wants/${name%.service}*" || true)
+		[ -z "$wants" ] || fail "$name is enabled on install: $wants"
+		log "ok: $name not enabled, its instances read /etc/rollsense/NAME.json"
+		cp "$ROOT$u" "$ROOT/tmp/$instance"
+		target=/tmp/$instance
+	else
+		grep -qx 'ConditionPathExists=/etc/rollsense/rollsense.json' "$ROOT$u" ||
+			fail "$u has no ConditionPathExists=/etc/rollsense/rollsense.json"
+		[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$name" ] ||
+			fail "$name is not enabled: no /etc/systemd/system/multi-user.target.wants/$name"
+		log "ok: $name enabled, started only once /etc/rollsense/rollsense.json exists"
+	fi
+	# How hardened the unit is, for the record (no threshold here:
+	# tests/it_systemd.c has one).
+	exposure=$(in_root systemd-analyze security --offline=true --no-pager "$target" 2>&1 | grep -i 'overall exposure' || true)
 	log "    systemd-analyze security --offline=true: ${exposure:-no verdict}"
 done
 
