@@ -4,8 +4,10 @@
  * four; each sensord names only its own two addresses) and publish to one
  * real mosquitto; one real collector stores them. The roller's configuration
  * is the ball's copied, state_dir and all, and started with --state-dir as
- * rollsense-sensord@.service starts it. The stored holds are checked against
- * the script's timeline, computed here with docs/protocol.md's rules; and a
+ * rollsense-sensord@.service starts it (a reload keeps it). The stored holds
+ * are checked against the script's timeline, computed here with
+ * docs/protocol.md's rules, and the broker keeps each tool's own Home
+ * Assistant discovery and session summary; and a
  * second sensord on a state directory in use must refuse to start without
  * disturbing the first. */
 #include <stdarg.h>
@@ -21,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cJSON.h>
 
 #include "harness.h"
 #include "sim/sim.h"
@@ -278,6 +282,49 @@ static void check_holds(struct fixture *f, const struct tool *tool)
 	free(text);
 }
 
+/* What the broker keeps for Home Assistant and dashboards: each tool its
+ * own discovery (sensord's and the collector's) and its own retained
+ * session summary with its own two holds. */
+static void check_retained(struct fixture *f)
+{
+	static const char *const topics[] = {
+		"homeassistant/device/rollsense_ball1/config ",
+		"homeassistant/device/rollsense_roller1/config ",
+		"homeassistant/device/rollsense_ball1_sessions/config ",
+		"homeassistant/device/rollsense_roller1_sessions/config ",
+	};
+	const struct tool *tools[] = { &ball, &roller };
+	char out[400], port[16], *text;
+	char *argv[] = { "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-v", "-t",
+			 "homeassistant/device/+/config", "-t", "rollsense/+/session", "-C", "6",
+			 "-W", "10", NULL };
+
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
+	harness_env_path(&f->env, "retained.out", out, sizeof(out));
+	assert_int_equal(harness_run(out, argv, 20), 0);
+	text = harness_read_file(out);
+	assert_non_null(text);
+	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
+		if (!strstr(text, topics[i]))
+			fail_msg("no retained %s on the broker:\n%s", topics[i], text);
+	for (size_t i = 0; i < 2; i++) {
+		char topic[64];
+		const char *at;
+		cJSON *j;
+
+		snprintf(topic, sizeof(topic), "rollsense/%s/session ", tools[i]->device);
+		at = strstr(text, topic);
+		if (!at)
+			fail_msg("no retained %s on the broker:\n%s", topic, text);
+		j = cJSON_ParseWithOpts(at + strlen(topic), NULL, false);
+		assert_non_null(j);
+		assert_string_equal(cJSON_GetObjectItem(j, "device")->valuestring, tools[i]->device);
+		assert_int_equal(cJSON_GetObjectItem(j, "hold_count")->valuedouble, 2);
+		cJSON_Delete(j);
+	}
+	free(text);
+}
+
 static void test_two_tools(void **state)
 {
 	struct fixture *f = *state;
@@ -290,6 +337,11 @@ static void test_two_tools(void **state)
 	s_ball = start_sensord(f->env.cfg, NULL, f->ball_log);
 	s_roller = start_sensord(f->roller_cfg, roller_dir, f->roller_log);
 	assert_true(s_ball > 0 && s_roller > 0);
+	/* A reload keeps --state-dir: nothing waits for a restart. */
+	assert_true(harness_wait_file_contains(f->roller_log, "first reading with values", 20));
+	assert_int_equal(kill(s_roller, SIGHUP), 0);
+	assert_true(harness_wait_file_contains(f->roller_log, "reload done", 20));
+	assert_int_equal(harness_file_count(f->roller_log, "take effect at the next restart"), 0);
 	/* Each exits 0 only once the collector acknowledged all it read. */
 	harness_assert_exit_ok("ball's sensord", f->ball_log, harness_wait(s_ball, 90));
 	harness_assert_exit_ok("roller's sensord", f->roller_log, harness_wait(s_roller, 90));
@@ -300,6 +352,7 @@ static void test_two_tools(void **state)
 	check_readings(f, &roller, f->roller_log);
 	check_holds(f, &ball);
 	check_holds(f, &roller);
+	check_retained(f);
 	/* Each outbox is where its sensord was told: the roller's --state-dir
 	 * won over the state_dir its copied file names. */
 	{
