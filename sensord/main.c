@@ -5,12 +5,12 @@
  * connection allows, and takes MQTT's events (Paho's own threads only queue
  * them). Signals set flags that the loop acts on. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
