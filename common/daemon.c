@@ -7,10 +7,11 @@
 
 #include "log.h"
 
-int daemon_options_parse(int argc, char **argv, const char *name, bool with_once,
+int daemon_options_parse(int argc, char **argv, const char *name, bool sensord_opts,
 			 bool stop_at_command, void (*usage)(FILE *out), struct daemon_options *o)
 {
-	/* "once" last: without with_once the table ends before it. */
+	/* sensord's own options last: without sensord_opts the table ends
+	 * before them. */
 	struct option opts[] = {
 		{ .name = "config", .has_arg = required_argument, .val = 'c' },
 		{ .name = "check-config", .val = 'k' },
@@ -18,11 +19,12 @@ int daemon_options_parse(int argc, char **argv, const char *name, bool with_once
 		{ .name = "help", .val = 'h' },
 		{ .name = "version", .val = 'V' },
 		{ .name = "once", .val = 'o' },
+		{ .name = "state-dir", .has_arg = required_argument, .val = 's' },
 		{ .name = NULL },
 	};
 	int opt;
 
-	if (!with_once)
+	if (!sensord_opts)
 		memset(&opts[5], 0, sizeof(opts[5]));
 	*o = (struct daemon_options){ .config_path = CONFIG_DEFAULT_PATH };
 	/* "+": stop at the first non-option, the command. */
@@ -32,6 +34,7 @@ int daemon_options_parse(int argc, char **argv, const char *name, bool with_once
 		case 'c': o->config_path = optarg; break;
 		case 'k': o->check_only = true; break;
 		case 'o': o->once = true; break;
+		case 's': o->state_dir = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("%s %s\n", name, ROLLSENSE_VERSION); return 0;

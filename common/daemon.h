@@ -17,21 +17,25 @@ struct daemon_options {
 	const char *config_path;	/* CONFIG_DEFAULT_PATH unless -c */
 	bool check_only;		/* --check-config */
 	bool once;			/* --once, where allowed */
+	const char *state_dir;		/* --state-dir DIR, where allowed; NULL without */
 	bool verbose;			/* -v: debug messages whatever log_level says */
 };
 
-/* A daemon's own requirements beyond config_load's: 0, or -1 with
- * "PATH: KEY: what is wrong" in err. */
-typedef int (*daemon_config_check_fn)(const struct rs_config *cfg, char *err, size_t err_len);
+/* A daemon's own requirements beyond config_load's, and what its command
+ * line sets over the file (sensord's --state-dir), applied to cfg here so
+ * that a reload compares like with like: 0, or -1 with "PATH: KEY: what is
+ * wrong" in err. */
+typedef int (*daemon_config_check_fn)(struct rs_config *cfg, char *err, size_t err_len);
 
 /* Parses -c/--config PATH, --check-config, -v/--verbose, -h/--help,
- * -V/--version and, with with_once, --once. With stop_at_command, parsing
+ * -V/--version and, with sensord_opts, sensord's --once and --state-dir DIR.
+ * With stop_at_command, parsing
  * stops at the first non-option (a command); optind is the first argument
  * left. Without it, any argument left is refused ("NAME: unexpected argument
  * "ARG"" and usage on stderr). Returns -1 to go on, or the exit status: 0
  * after --help or --version (printed as "NAME VERSION"), DAEMON_EXIT_CONFIG
  * after a bad option or argument (usage on stderr). */
-int daemon_options_parse(int argc, char **argv, const char *name, bool with_once,
+int daemon_options_parse(int argc, char **argv, const char *name, bool sensord_opts,
 			 bool stop_at_command, void (*usage)(FILE *out), struct daemon_options *o);
 
 /* Loads o->config_path into cfg and runs check (NULL: none); the error goes

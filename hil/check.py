@@ -20,6 +20,10 @@ import sys
 
 DEVICE = "hil1"
 PREFIX = "rollsense"
+# A second tool on the same bus (README, "Two tools on one Pi"): its own
+# sensord, whose file names only its MCP9808 at 0x19 (A0 to VDD).
+DEVICE2 = "hil2"
+MCP2_TA = 0x01F8        # 31.5000 °C, no flag bits (MCP §5.1.3)
 
 # The calibration of the BMP280 datasheet's worked example [BMP §3.12].
 BMP_CALIB = [("H", 27504), ("h", 26435), ("h", -1000), ("H", 36477), ("h", -10685),
@@ -113,12 +117,14 @@ def plan(share):
         "MCP_TA_REST_W=0x%04x" % swap16(MCP_TA_REST),
         "MCP_TA_HOT_W=0x%04x" % swap16(MCP_TA_HOT),
         "HOLD_S=%d" % HOLD_S,
+        "MCP2_TA_W=0x%04x" % swap16(MCP2_TA),
     ] + [
         "BMP_DATA_%s_%d='%s'" % (level, k, hexes(bmp_data_bytes(adc_p + dp, ADC_T + dt)))
         for level, adc_p in (("REST", ADC_P_REST), ("HOLD", ADC_P_HOLD))
         for k, (dp, dt) in enumerate(NOISE)
     ] + [
         "DEVICE=%s" % DEVICE,
+        "DEVICE2=%s" % DEVICE2,
         "PREFIX=%s" % PREFIX,
     ]
     with open(share + "/plan.env", "w") as f:
@@ -155,6 +161,56 @@ def read_mqtt(path):
     except OSError:
         pass
     return msgs
+
+
+def device_readings(msgs, device):
+    """The device's readings, one per (run, seq), as the collector counts
+    them: sensord sends unconfirmed readings again (QoS 1, resends)."""
+    readings, seen = [], set()
+    for topic, payload in msgs:
+        if topic == "%s/%s/reading" % (PREFIX, device):
+            try:
+                r = json.loads(payload)
+            except ValueError:
+                continue
+            if (r.get("run"), r.get("seq")) not in seen:
+                seen.add((r.get("run"), r.get("seq")))
+                readings.append(r)
+    return readings
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def verify_second_tool(c, share, msgs):
+    """The second sensord on the same bus read its own chip, the whole run;
+    a third on the first one's state folder refused to start."""
+    t2 = mcp9808_celsius(MCP2_TA)
+    readings = device_readings(msgs, DEVICE2)
+    c.check(len(readings) >= 100, "second tool: readings published as %s (%d)" %
+            (DEVICE2, len(readings)))
+    runs = {r.get("run") for r in readings}
+    seqs = sorted(r.get("seq") for r in readings)
+    c.check(len(runs) == 1 and seqs == list(range(1, len(seqs) + 1)),
+            "second tool: one run, seq 1..%d without a hole" % len(seqs),
+            "runs %s, seqs %s..%s" % (runs, seqs[:1], seqs[-1:]))
+    bad = [r.get("temperature_c") for r in readings if not close(r.get("temperature_c"), t2, 0.006)]
+    c.check(readings and not bad,
+            "second tool: every temperature_c is its own MCP9808's %.2f °C (0x19)" % t2,
+            "unexpected: %s" % bad[:5])
+    c.check(all(r.get("pressure_kpa") is None for r in readings),
+            "second tool: no pressure (its file names no gauge)")
+    lock = read_text(share + "/lock.txt").strip()
+    log = read_text(share + "/lock.log")
+    want = "sensord.state_dir: /tmp/state is in use by another rollsense-sensord"
+    c.check(lock == "exit 2" and want in log and log.count("\n") == 1,
+            "a sensord on the first one's state folder exits 2: %s" % want,
+            "%s; %s" % (lock, log.strip()))
 
 
 def verify(share, label):
@@ -206,18 +262,7 @@ def verify(share, label):
 
     # 2. The readings the daemon published while the registers changed.
     msgs = read_mqtt(share + "/mqtt.log")
-    # sensord sends unconfirmed readings again (QoS 1, resends): one per
-    # (run, seq), as the collector counts them.
-    readings, seen = [], set()
-    for topic, payload in msgs:
-        if topic == "%s/%s/reading" % (PREFIX, DEVICE):
-            try:
-                r = json.loads(payload)
-            except ValueError:
-                continue
-            if (r.get("run"), r.get("seq")) not in seen:
-                seen.add((r.get("run"), r.get("seq")))
-                readings.append(r)
+    readings = device_readings(msgs, DEVICE)
     events = []
     for topic, payload in msgs:
         if topic == "%s/%s/event" % (PREFIX, DEVICE):
@@ -326,7 +371,10 @@ def verify(share, label):
     c.check(len(end) == 1 and 0.8 <= end[0] <= 1.6,
             "long press: the LED glows once for about 1 s (session over)", str(end))
 
-    # 6. What the drivers left in the chips' registers.
+    # 6. The second tool.
+    verify_second_tool(c, share, msgs)
+
+    # 7. What the drivers left in the chips' registers.
     regs = {}
     try:
         with open(share + "/regs.txt") as f:

@@ -10,7 +10,8 @@
 #   mqtt.log    every message on <prefix>/#, as mosquitto_sub -v prints it
 #   led.log     "<phase> <uptime s> <0|1>" at each change of the LED line
 #   regs.txt    registers the drivers configured, read back after the run
-#   *.log       the daemons' logs
+#   lock.txt    "exit N" of a sensord started on the first one's state folder
+#   *.log       the daemons' logs (sensord2.log: the second tool's)
 # i2c-tools are called by full path: the static busybox would otherwise run
 # its own i2cset whatever PATH says.
 set -u
@@ -25,9 +26,10 @@ say() { echo "guest: $*"; }
 fail() { echo "guest: FAILED: $*"; exit 1; }
 phase() { echo "$1" >/tmp/phase; say "phase $1"; }
 
-# ---- the I2C bus: i2c-stub with three chips; the BMP280 has 8-bit
-# registers, the ADS1115 and the MCP9808 16-bit ones (MSB first).
-insmod /lib/modules/hil/i2c-stub.ko chip_addr=0x76,0x48,0x18 reg16=N,Y,Y || fail "insmod i2c-stub"
+# ---- the I2C bus: i2c-stub with four chips; the BMP280 has 8-bit
+# registers, the ADS1115 and the MCP9808s 16-bit ones (MSB first). The
+# MCP9808 at 0x19 is a second tool's, read by a second sensord.
+insmod /lib/modules/hil/i2c-stub.ko chip_addr=0x76,0x48,0x18,0x19 reg16=N,Y,Y,Y || fail "insmod i2c-stub"
 BUS=""
 for d in /sys/bus/i2c/devices/i2c-*; do
 	[ "$(cat "$d/name")" = "SMBus stub driver" ] && BUS=${d##*/i2c-}
@@ -48,6 +50,10 @@ $I2CSET -y "$BUS" 0x18 0x06 "$MCP_MANUF_W" w || fail "MCP9808 manufacturer"
 $I2CSET -y "$BUS" 0x18 0x07 "$MCP_DEVICE_W" w || fail "MCP9808 device"
 $I2CSET -y "$BUS" 0x18 0x08 "$MCP_RES" b || fail "MCP9808 resolution"
 $I2CSET -y "$BUS" 0x18 0x05 "$MCP_TA_REST_W" w || fail "MCP9808 T_A"
+$I2CSET -y "$BUS" 0x19 0x06 "$MCP_MANUF_W" w || fail "second MCP9808 manufacturer"
+$I2CSET -y "$BUS" 0x19 0x07 "$MCP_DEVICE_W" w || fail "second MCP9808 device"
+$I2CSET -y "$BUS" 0x19 0x08 "$MCP_RES" b || fail "second MCP9808 resolution"
+$I2CSET -y "$BUS" 0x19 0x05 "$MCP2_TA_W" w || fail "second MCP9808 T_A"
 
 # ---- the GPIO chip: gpio-sim, one bank of 3 lines (button, LED, buzzer)
 # under a label of its own; its gpiochip number differs between machines.
@@ -93,6 +99,21 @@ cat >/tmp/rollsense.json <<EOF
   "collector": { "database": "/tmp/state/collector.db" }
 }
 EOF
+# The second tool's file: a copy that still names the first one's
+# state_dir, run with --state-dir as rollsense-sensord@.service runs it.
+mkdir -p /tmp/state2
+cat >/tmp/hil2.json <<EOF
+{
+  "device_id": "$DEVICE2",
+  "mqtt": { "uri": "tcp://127.0.0.1:1883", "topic_prefix": "$PREFIX" },
+  "sensord": {
+    "sample_hz": 10,
+    "state_dir": "/tmp/state",
+    "sensors": [ { "driver": "mcp9808", "bus": "$DEV", "address": "0x19",
+                   "provides": ["temperature_c"], "resolution_c": 0.0625 } ]
+  }
+}
+EOF
 
 # ---- 1. every chip once
 /usr/bin/rollsense-sensord --config /tmp/rollsense.json --once >$S/once.json 2>$S/once.log
@@ -124,6 +145,8 @@ sleep 1
 phase start
 /usr/bin/rollsense-sensord --config /tmp/rollsense.json >$S/sensord.log 2>&1 &
 SENSORD=$!
+/usr/bin/rollsense-sensord --config /tmp/hil2.json --state-dir /tmp/state2 >$S/sensord2.log 2>&1 &
+SENSORD2=$!
 
 # The chip's noise: the BMP280's data registers cycle through the plan's
 # variants of the current level (REST or HOLD, in /tmp/level) every 0.2 s,
@@ -173,6 +196,11 @@ wait_readings() {
 }
 wait_readings 20
 
+# The second tool's file without --state-dir: /tmp/state, which the first
+# sensord holds. It must refuse at once (bounded by the guest's timeout).
+/usr/bin/rollsense-sensord --config /tmp/hil2.json >$S/lock.log 2>&1
+echo "exit $?" >$S/lock.txt
+
 # A short press: tare, one 300 ms blink.
 phase tare
 echo pull-down >"$SIM/sim_gpio0/pull"
@@ -214,9 +242,11 @@ while ! grep -q "^$PREFIX/$DEVICE/session " $S/mqtt.log && [ $i -lt 200 ]; do
 	usleep 100000
 done
 touch /tmp/stop
-kill -TERM $SENSORD
+kill -TERM $SENSORD $SENSORD2
 wait $SENSORD
 say "sensord exit $?"
+wait $SENSORD2
+say "second sensord exit $?"
 wait $LEDW $NOISEW
 kill -TERM $SUB
 # shellcheck disable=SC2086

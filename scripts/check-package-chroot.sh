@@ -16,7 +16,9 @@
 # package's version and --check-config takes the shipped example;
 # systemd-analyze verify passes on the units, which are enabled, carry
 # ConditionPathExists=/etc/rollsense/rollsense.json and whose Documentation=
-# exists; user rollsense is in the groups i2c and gpio; the example is a
+# exists; the template rollsense-sensord@.service is checked as its
+# instance rollsense-sensord@ball.service (verify, and security offline),
+# with ConditionPathExists=/etc/rollsense/%i.json, and is not enabled; user rollsense is in the groups i2c and gpio; the example is a
 # conffile; the udev rules, the three man pages (man -l with groff's
 # warnings, on the host) and the mosquitto example and ACL are there;
 # apt-get purge removes the binaries, units and links.
@@ -25,7 +27,13 @@
 # (sudo works) from the folder holding the .debs; then
 # /etc/rollsense/rollsense.json has its own device_id and passes both
 # daemons' --check-config (as root and as the units' user); mosquitto runs
-# on what the steps set up, and the collector logs in to it.
+# on what the steps set up, and the collector logs in to it. Then the
+# README's "Two tools on one Pi" block (between <!-- two-tools-steps: begin
+# --> and its end marker), as written but for its --once, journalctl and
+# systemctl status lines and systemctl's --now (no chips, journal or
+# running systemd in a chroot): ball.json and roller.json with
+# ids of their own, the chips at 0x18 0x76 and 0x19 0x48, feedback lines
+# not shared, both instances enabled and verified, the plain unit disabled.
 #
 # The chroot is debootstrap's minbase variant plus sudo (the README's steps
 # use it), made once and kept as a tarball in the cache; every run unpacks a
@@ -288,29 +296,40 @@ UPSTREAM=${DEB_VERSION#*:}
 UPSTREAM=${UPSTREAM%-*}
 log "packages: ${DEBS[*]##*/} (version $DEB_VERSION)"
 
-# The README's steps: every ```sh block between the markers, in order, as
+# The README's steps: every ```sh block between two markers, in order, as
 # written. Checked before any chroot is made, so a README without them
 # fails at once.
-BEGIN_MARK='<!-- pi-steps: begin -->'
-END_MARK='<!-- pi-steps: end -->'
 [ -f "$README" ] || fail "no README at $README"
-[ "$(grep -cxF "$BEGIN_MARK" "$README")" -eq 1 ] ||
-	fail "$README: the Pi steps' start marker \"$BEGIN_MARK\" must be on a line of its own, once"
-[ "$(grep -cxF "$END_MARK" "$README")" -eq 1 ] ||
-	fail "$README: the Pi steps' end marker \"$END_MARK\" must be on a line of its own, once"
+readme_steps() { # $1: what they are, $2: marker name ("pi-steps"), $3: the file to write
+	local begin="<!-- $2: begin -->" end="<!-- $2: end -->"
+	[ "$(grep -cxF "$begin" "$README")" -eq 1 ] ||
+		fail "$README: the $1' start marker \"$begin\" must be on a line of its own, once"
+	[ "$(grep -cxF "$end" "$README")" -eq 1 ] ||
+		fail "$README: the $1' end marker \"$end\" must be on a line of its own, once"
+	awk -v b="$begin" -v e="$end" '
+		$0 == b { inside = 1; next }
+		$0 == e { if (!inside) { print "end marker before start marker" > "/dev/stderr"; exit 1 }
+			if (fence) { print "a ```sh block is still open at the end marker" > "/dev/stderr"; exit 1 }
+			inside = 0; done = 1; exit 0 }
+		!inside { next }
+		fence && /^```[[:space:]]*$/ { fence = 0; next }
+		fence { print; next }
+		/^```sh[[:space:]]*$/ { fence = 1; blocks++; next }
+		END { if (!done) exit 1; if (!blocks) { print "no ```sh block between the markers" > "/dev/stderr"; exit 1 } }
+	' "$README" >"$3" || fail "$README: could not take the $1 from between the markers (above)"
+}
 STEPS=$WORK/pi-steps.sh
-awk -v b="$BEGIN_MARK" -v e="$END_MARK" '
-	$0 == b { inside = 1; next }
-	$0 == e { if (!inside) { print "end marker before start marker" > "/dev/stderr"; exit 1 }
-		if (fence) { print "a ```sh block is still open at the end marker" > "/dev/stderr"; exit 1 }
-		inside = 0; done = 1; exit 0 }
-	!inside { next }
-	fence && /^```[[:space:]]*$/ { fence = 0; next }
-	fence { print; next }
-	/^```sh[[:space:]]*$/ { fence = 1; blocks++; next }
-	END { if (!done) exit 1; if (!blocks) { print "no ```sh block between the markers" > "/dev/stderr"; exit 1 } }
-' "$README" >"$STEPS" || fail "$README: could not take the Pi steps from between the markers (above)"
+readme_steps "Pi steps" pi-steps "$STEPS"
+# The two-tools steps, less what needs the chips, a journal or a running
+# systemd, which a chroot has not: the --once wiring checks, journalctl,
+# systemctl status, and the --now of systemctl enable and disable (the
+# enabling and disabling stay).
+TWO_STEPS=$WORK/two-tools-steps.sh
+readme_steps "two-tools steps" two-tools-steps "$WORK/two-tools-all.sh"
+grep -v -e ' --once' -e 'journalctl' -e 'systemctl status' "$WORK/two-tools-all.sh" |
+	sed 's/systemctl \(enable\|disable\) --now /systemctl \1 /' >"$TWO_STEPS"
 log "the README's Pi steps ($(grep -c '' "$STEPS") lines from $README)"
+log "the README's two-tools steps ($(grep -c '' "$TWO_STEPS") of $(grep -c '' "$WORK/two-tools-all.sh") lines: not --once, journalctl or systemctl status; systemctl without --now)"
 
 if [ ! -f "$TARBALL" ]; then
 	tarball_build
@@ -352,11 +371,22 @@ UNITS=$(grep -E '^/(usr/)?lib/systemd/system/[^/]+\.service$' <<<"$FILES" || tru
 [ -n "$UNITS" ] || fail "the packages install no systemd unit under /lib/systemd/system"
 for u in $UNITS; do
 	name=${u##*/}
+	# A template (rollsense-sensord@.service) is checked as an instance,
+	# by name (systemd finds the template) and, for security, as a copy
+	# named as one.
+	target=$u
+	instance=""
+	case "$name" in
+	*@.service)
+		instance=${name%@.service}@ball.service
+		target=$instance
+		;;
+	esac
 	# man is not in the chroot: --man=no, and the man: links are checked
 	# against the installed pages here instead.
-	out=$(in_root systemd-analyze verify --man=no "$u" 2>&1) || fail "systemd-analyze verify $u: $out"
-	[ -z "$out" ] || fail "systemd-analyze verify $u warns: $out"
-	log "ok: systemd-analyze verify --man=no $u (in the chroot, no output)"
+	out=$(in_root systemd-analyze verify --man=no "$target" 2>&1) || fail "systemd-analyze verify $target: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify $target warns: $out"
+	log "ok: systemd-analyze verify --man=no $target (in the chroot, no output)"
 	# shellcheck disable=SC2013 # Documentation= holds space-separated words
 	for doc in $(sed -n 's/^Documentation=//p' "$ROOT$u"); do
 		case "$doc" in
@@ -372,13 +402,25 @@ for u in $UNITS; do
 			;;
 		esac
 	done
-	grep -qx 'ConditionPathExists=/etc/rollsense/rollsense.json' "$ROOT$u" ||
-		fail "$u has no ConditionPathExists=/etc/rollsense/rollsense.json"
-	[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$name" ] ||
-		fail "$name is not enabled: no /etc/systemd/system/multi-user.target.wants/$name"
-	log "ok: $name enabled, started only once /etc/rollsense/rollsense.json exists"
-	# How hardened the unit is, for the record (no threshold here).
-	exposure=$(in_root systemd-analyze security --offline=true --no-pager "$u" 2>&1 | grep -i 'overall exposure' || true)
+	if [ -n "$instance" ]; then
+		grep -qx 'ConditionPathExists=/etc/rollsense/%i.json' "$ROOT$u" ||
+			fail "$u has no ConditionPathExists=/etc/rollsense/%i.json"
+		# One instance per tool, enabled by hand (README, "Two tools on one Pi").
+		wants=$(compgen -G "$ROOT/etc/systemd/system/multi-user.target.wants/${name%.service}*" || true)
+		[ -z "$wants" ] || fail "$name is enabled on install: $wants"
+		log "ok: $name not enabled, its instances read /etc/rollsense/NAME.json"
+		cp "$ROOT$u" "$ROOT/tmp/$instance"
+		target=/tmp/$instance
+	else
+		grep -qx 'ConditionPathExists=/etc/rollsense/rollsense.json' "$ROOT$u" ||
+			fail "$u has no ConditionPathExists=/etc/rollsense/rollsense.json"
+		[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/$name" ] ||
+			fail "$name is not enabled: no /etc/systemd/system/multi-user.target.wants/$name"
+		log "ok: $name enabled, started only once /etc/rollsense/rollsense.json exists"
+	fi
+	# How hardened the unit is, for the record (no threshold here:
+	# tests/it_systemd.c has one).
+	exposure=$(in_root systemd-analyze security --offline=true --no-pager "$target" 2>&1 | grep -i 'overall exposure' || true)
 	log "    systemd-analyze security --offline=true: ${exposure:-no verdict}"
 done
 
@@ -534,6 +576,49 @@ BROKER
 	}
 	log "ok: rollsense-collector logs in to that broker: $(grep -m1 'mqtt: connected to' "$WORK/collector.out")"
 fi
+
+# Then the README's "Two tools on one Pi" steps on that machine (systemctl
+# enables in a chroot, and starts nothing): a file per tool with its own
+# device_id, the roller's MCP9808 at 0x19 and its own GPIO lines, both
+# instances enabled and verified, the plain sensord unit disabled.
+cp "$TWO_STEPS" "$ROOT/root/two-tools-steps.sh"
+log "the README's two-tools steps, run with bash -e as root:"
+sed 's/^/    | /' "$TWO_STEPS"
+bounded 300 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+	SYSTEMD_OFFLINE=1 TERM=dumb bash -e /root/two-tools-steps.sh </dev/null >"$WORK/two.log" 2>&1 || {
+	rc=$?
+	tail -n 40 "$WORK/two.log" >&2
+	fail "the README's two-tools steps failed (exit $rc; the output's end is above)"
+}
+log "ok: the README's two-tools steps ran to the end"
+ball_id=$(device_id "$ROOT/etc/rollsense/ball.json")
+roller_id=$(device_id "$ROOT/etc/rollsense/roller.json")
+if [ -z "$ball_id" ] || [ -z "$roller_id" ] || [ "$ball_id" = "$roller_id" ] ||
+	[ "$ball_id" = ball1 ] || [ "$roller_id" = roller1 ]; then
+	fail "after the two-tools steps, ball.json and roller.json name \"$ball_id\" and \"$roller_id\": not two ids of their own"
+fi
+addresses() { sed -n 's/^[[:space:]]*"address":[[:space:]]*"\(0x[0-9a-fA-F]*\)".*/\1/p' "$1" | sort | tr '\n' ' '; }
+lines() { sed -n 's/^[[:space:]]*"\(led\|buzzer\|button\)":[[:space:]]*"\([^"]*\)".*/\2/p' "$1" | sort | tr '\n' ' '; }
+if [ "$(addresses "$ROOT/etc/rollsense/ball.json")" != "0x18 0x76 " ] ||
+	[ "$(addresses "$ROOT/etc/rollsense/roller.json")" != "0x19 0x48 " ]; then
+	fail "after the two-tools steps, the chips are at $(addresses "$ROOT/etc/rollsense/ball.json")(ball) and $(addresses "$ROOT/etc/rollsense/roller.json")(roller), not 0x18 0x76 and 0x19 0x48"
+fi
+shared=$(comm -12 <(lines "$ROOT/etc/rollsense/ball.json" | tr ' ' '\n' | sed '/^$/d') \
+	<(lines "$ROOT/etc/rollsense/roller.json" | tr ' ' '\n' | sed '/^$/d'))
+[ -z "$shared" ] || fail "after the two-tools steps, both tools' feedback uses $shared"
+log "ok: ball.json ($ball_id: $(addresses "$ROOT/etc/rollsense/ball.json")) and roller.json ($roller_id: $(addresses "$ROOT/etc/rollsense/roller.json")), feedback on $(lines "$ROOT/etc/rollsense/ball.json")and $(lines "$ROOT/etc/rollsense/roller.json")"
+WANTS=/etc/systemd/system/multi-user.target.wants
+for i in ball roller; do
+	[ -L "$ROOT$WANTS/rollsense-sensord@$i.service" ] || fail "the two-tools steps leave rollsense-sensord@$i.service not enabled"
+done
+if [ -e "$ROOT$WANTS/rollsense-sensord.service" ] || [ -L "$ROOT$WANTS/rollsense-sensord.service" ]; then
+	fail "the two-tools steps leave rollsense-sensord.service enabled"
+fi
+out=$(in_root systemd-analyze verify --man=no rollsense-sensord@ball.service rollsense-sensord@roller.service 2>&1) ||
+	fail "systemd-analyze verify rollsense-sensord@ball.service rollsense-sensord@roller.service: $out"
+[ -z "$out" ] || fail "systemd-analyze verify of the two instances warns: $out"
+log "ok: rollsense-sensord@ball and @roller enabled and verified, rollsense-sensord disabled"
+
 chroot_remove
 log "chroot 2 done in $((SECONDS - T2)) s"
 

@@ -5,11 +5,13 @@
  * connection allows, and takes MQTT's events (Paho's own threads only queue
  * them). Signals set flags that the loop acts on. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -48,10 +50,12 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: rollsense-sensord [--config PATH] [--check-config | --once]\n"
+		"Usage: rollsense-sensord [--config PATH] [--state-dir DIR] [--check-config | --once]\n"
 		"Reads the pressure and temperature chips in a foam roller or massage ball\n"
 		"and publishes readings over MQTT.\n\n"
 		"  -c, --config PATH   configuration file (default %s)\n"
+		"      --state-dir DIR the state directory, over sensord.state_dir in the file\n"
+		"                      (rollsense-sensord@.service gives /var/lib/rollsense/NAME)\n"
 		"      --check-config  validate the configuration and exit\n"
 		"      --once          read every chip once, print one reading as JSON, exit\n"
 		"  -v, --verbose       log debug messages\n"
@@ -109,14 +113,28 @@ struct daemon {
 	double status_at;		/* real time of the last STATUS= check */
 	char status[160];		/* the STATUS= line last sent */
 	char send_buf[READING_MAX_PAYLOAD + 64];	/* a reading with lost_after added */
+	int state_dir_fd;		/* holds the state directory's lock; -1 before */
 };
+
+/* --state-dir, or NULL: it replaces sensord.state_dir of every load,
+ * reloads included, so the instance unit decides where its outbox lives
+ * whatever a copied configuration says. */
+static const char *state_dir_arg;
 
 /* Checks what the shared loader cannot know is needed: sensord must have
  * a device id, chips, and a channel to give. */
-static int sensord_cfg_check(const struct rs_config *cfg, char *err, size_t err_len)
+static int sensord_cfg_check(struct rs_config *cfg, char *err, size_t err_len)
 {
 	unsigned provided = 0;
 
+	if (state_dir_arg) {
+		if (!state_dir_arg[0] || strlen(state_dir_arg) >= sizeof(cfg->sensord.state_dir)) {
+			snprintf(err, err_len, "--state-dir: \"%s\" is empty or longer than %zu bytes",
+				 state_dir_arg, sizeof(cfg->sensord.state_dir) - 1);
+			return -1;
+		}
+		snprintf(cfg->sensord.state_dir, sizeof(cfg->sensord.state_dir), "%s", state_dir_arg);
+	}
 	if (config_device_id_require(cfg, err, err_len) < 0)
 		return -1;
 	if (cfg->sensord.n_sensors == 0) {
@@ -732,6 +750,33 @@ static void reload(struct daemon *d)
 	log_info("reload done");
 }
 
+/* Takes the state directory for this run: an exclusive, non-blocking flock
+ * on the directory itself, held (d->state_dir_fd open) until the process
+ * ends. Two sensords on one outbox would each send, confirm and compact the
+ * other's readings: some lost, some sent twice. 0, or -1 logged. */
+static int state_dir_lock(struct daemon *d)
+{
+	const char *dir = d->cfg.sensord.state_dir;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
+
+	if (fd < 0) {
+		log_error("%s: sensord.state_dir: cannot open %s: %s", d->cfg.path, dir, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		d->state_dir_fd = fd;
+		return 0;
+	}
+	e = errno;
+	if (e == EWOULDBLOCK)
+		log_error("%s: sensord.state_dir: %s is in use by another rollsense-sensord; give each "
+			  "tool its own state directory (sensord.state_dir, or --state-dir)", d->cfg.path, dir);
+	else
+		log_error("%s: sensord.state_dir: cannot lock %s: %s", d->cfg.path, dir, strerror(e));
+	close(fd);
+	return -1;
+}
+
 static int run_daemon(struct daemon *d)
 {
 	struct mqtt_will will = { .topic = d->topic_status, .payload = "offline", .retained = true };
@@ -764,6 +809,8 @@ static int run_daemon(struct daemon *d)
 			  d->cfg.sensord.state_dir, strerror(errno));
 		return 1;
 	}
+	if (state_dir_lock(d) < 0)
+		return DAEMON_EXIT_CONFIG;
 	snprintf(d->zone_path, sizeof(d->zone_path), "%s/%s", d->cfg.sensord.state_dir, ZONE_STATE_FILE);
 	zone_restore(d);
 	snprintf(outbox_dir, sizeof(outbox_dir), "%s/outbox", d->cfg.sensord.state_dir);
@@ -811,9 +858,9 @@ static int run_daemon(struct daemon *d)
 	if (notify_init(&d->notify) < 0)
 		log_warn("systemd: NOTIFY_SOCKET or WATCHDOG_USEC unusable; %s",
 			 d->notify.enabled ? "no watchdog pings" : "no notifications");
-	log_info("run %s: device %s, %u Hz, %zu chips, broker %s%s", d->run, d->cfg.device_id,
-		 d->cfg.sensord.sample_hz, d->cfg.sensord.n_sensors, d->cfg.mqtt.uri,
-		 d->cfg.sensord.simulated ? ", simulated gear" : "");
+	log_info("run %s: device %s, %u Hz, %zu chips, broker %s, state %s%s", d->run,
+		 d->cfg.device_id, d->cfg.sensord.sample_hz, d->cfg.sensord.n_sensors, d->cfg.mqtt.uri,
+		 d->cfg.sensord.state_dir, d->cfg.sensord.simulated ? ", simulated gear" : "");
 	d->resend_interval_s = d->cfg.sensord.resend_s;
 	d->last_progress_real = clock_real_s();
 	end_s = d->cfg.sensord.sim.exit_at_end ? sampler_sim_end_s(d->sampler) : 0;
@@ -910,6 +957,7 @@ static int run_daemon(struct daemon *d)
 	if (d->gpio)
 		d->gpio->close(d->gpio);
 	outbox_close(d->outbox);
+	close(d->state_dir_fd);		/* the lock goes with it */
 	return rc;
 }
 
@@ -920,9 +968,11 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	d.state_dir_fd = -1;
 	rc = daemon_options_parse(argc, argv, "rollsense-sensord", true, false, usage, &o);
 	if (rc >= 0)
 		return rc;
+	state_dir_arg = o.state_dir;
 	rc = daemon_config_start(&o, &d.cfg, sensord_cfg_check);
 	if (rc >= 0)
 		return rc;

@@ -34,6 +34,7 @@ static const char *const expected_files[] = {
 	"etc/rollsense/rollsense.json.example",
 	"lib/systemd/system/rollsense-collector.service",
 	"lib/systemd/system/rollsense-sensord.service",
+	"lib/systemd/system/rollsense-sensord@.service",
 	"lib/systemd/system/rollsense-web.service",
 	"lib/udev/rules.d/60-rollsense.rules",
 	"usr/bin/rollsense-collector",
@@ -345,6 +346,11 @@ static void test_units_name_installed_binaries(void **state)
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-sensord.service", f->dest);
 	expect_line(path, "ExecStart=/usr/bin/rollsense-sensord --config /etc/rollsense/rollsense.json");
 	expect_line(path, "ConditionPathExists=/etc/rollsense/rollsense.json");
+	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-sensord@.service", f->dest);
+	expect_line(path, "ExecStart=/usr/bin/rollsense-sensord --config /etc/rollsense/%i.json "
+			  "--state-dir /var/lib/rollsense/%i");
+	expect_line(path, "ConditionPathExists=/etc/rollsense/%i.json");
+	expect_line(path, "Documentation=file:///usr/share/doc/rollsense/README.md");
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-collector.service", f->dest);
 	expect_line(path, "ExecStart=/usr/bin/rollsense-collector --config /etc/rollsense/rollsense.json");
 	expect_line(path, "ConditionPathExists=/etc/rollsense/rollsense.json");
@@ -366,6 +372,10 @@ static void test_units_follow_prefix(void **state)
 	assert_int_equal(access(path, R_OK), 0);
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-sensord.service", f->opt);
 	expect_line(path, "ExecStart=/opt/rollsense/bin/rollsense-sensord --config /etc/rollsense/rollsense.json");
+	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-sensord@.service", f->opt);
+	expect_line(path, "ExecStart=/opt/rollsense/bin/rollsense-sensord --config /etc/rollsense/%i.json "
+			  "--state-dir /var/lib/rollsense/%i");
+	expect_line(path, "Documentation=file:///opt/rollsense/share/doc/rollsense/README.md");
 	snprintf(path, sizeof(path), "%s/lib/systemd/system/rollsense-collector.service", f->opt);
 	expect_line(path, "ExecStart=/opt/rollsense/bin/rollsense-collector --config /etc/rollsense/rollsense.json");
 	expect_line(path, "Documentation=file:///opt/rollsense/share/doc/rollsense/README.md");

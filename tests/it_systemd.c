@@ -1,5 +1,6 @@
 /* Integration: the systemd units in systemd/ as systemd itself judges them,
- * offline. `systemd-analyze verify` runs against a throw-away root holding
+ * offline; the template rollsense-sensord@.service as its instance
+ * rollsense-sensord@ball.service. `systemd-analyze verify` runs against a throw-away root holding
  * the host's units, /bin/kill, the built binaries at /usr/bin and ours, so
  * it checks the ExecStart= paths the units name; `systemd-analyze security
  * --offline=true` gives each unit's exposure, which must be at most 1.5
@@ -24,8 +25,15 @@
 
 #define EXPOSURE_MAX 1.5
 
-static const char *const units[] = { "rollsense-sensord.service", "rollsense-collector.service",
-				     "rollsense-web.service" };
+/* The files in systemd/, and the unit each is checked as. */
+static const struct {
+	const char *file, *name;
+} units[] = {
+	{ "rollsense-sensord.service", "rollsense-sensord.service" },
+	{ "rollsense-collector.service", "rollsense-collector.service" },
+	{ "rollsense-web.service", "rollsense-web.service" },
+	{ "rollsense-sensord@.service", "rollsense-sensord@ball.service" },
+};
 #define N_UNITS (sizeof(units) / sizeof(units[0]))
 
 struct fixture {
@@ -76,7 +84,7 @@ static int setup(void **state)
 	for (size_t i = 0; i < N_UNITS; i++) {
 		char src[300];
 
-		snprintf(src, sizeof(src), "systemd/%s", units[i]);
+		snprintf(src, sizeof(src), "systemd/%s", units[i].file);
 		copy(f, src, f->units_dir);
 	}
 	*state = f;
@@ -87,8 +95,8 @@ static void test_verify_clean(void **state)
 {
 	struct fixture *f = *state;
 	char out[300], root_opt[340], *text;
-	char *argv[] = { "/usr/bin/systemd-analyze", "verify", root_opt, (char *)units[0],
-			 (char *)units[1], (char *)units[2], NULL };
+	char *argv[] = { "/usr/bin/systemd-analyze", "verify", root_opt, (char *)units[0].name,
+			 (char *)units[1].name, (char *)units[2].name, (char *)units[3].name, NULL };
 
 	snprintf(out, sizeof(out), "%s/verify.out", f->dir);
 	snprintf(root_opt, sizeof(root_opt), "--root=%s", f->root);
@@ -160,12 +168,17 @@ static void test_exposure(void **state)
 	for (size_t i = 0; i < N_UNITS; i++) {
 		double v;
 
-		snprintf(path, sizeof(path), "systemd/%s", units[i]);
-		v = exposure_of(f, path, units[i]);
-		print_message("exposure %s: %.1f\n", units[i], v);
+		snprintf(path, sizeof(path), "systemd/%s", units[i].file);
+		if (strcmp(units[i].file, units[i].name) != 0) {
+			/* A template: its instance, a copy named as one. */
+			snprintf(path, sizeof(path), "%s/%s", f->dir, units[i].name);
+			copy(f, "systemd/rollsense-sensord@.service", path);
+		}
+		v = exposure_of(f, path, units[i].name);
+		print_message("exposure %s: %.1f\n", units[i].name, v);
 		assert_true(v >= 0);
 		if (v > EXPOSURE_MAX)
-			fail_msg("%s: exposure %.1f, more than %.1f", units[i], v, EXPOSURE_MAX);
+			fail_msg("%s: exposure %.1f, more than %.1f", units[i].name, v, EXPOSURE_MAX);
 	}
 }
 
@@ -183,6 +196,59 @@ static void test_exposure_of_a_bare_unit(void **state)
 	assert_true(v > 5.0);
 }
 
+/* The lines of a unit file that are not comments or blank, at most max,
+ * pointing into text (which they cut into lines). */
+static size_t unit_lines(char *text, char **lines, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (l[0] != '#' && n < max)
+			lines[n++] = l;
+	return n;
+}
+
+/* The template is the plain unit, line for line, but for what must differ
+ * (its header says which): its own file, outbox and description. */
+static void test_template_is_the_plain_unit(void **state)
+{
+	static const char *const own[] = {
+		"Description=rollsense sensor daemon for tool %i (/etc/rollsense/%i.json to MQTT)",
+		"ConditionPathExists=/etc/rollsense/%i.json",
+		"ExecStart=/usr/bin/rollsense-sensord --config /etc/rollsense/%i.json "
+		"--state-dir /var/lib/rollsense/%i",
+		"StateDirectory=rollsense/%i",
+	};
+	char *plain = harness_read_file("systemd/rollsense-sensord.service");
+	char *tmpl = harness_read_file("systemd/rollsense-sensord@.service");
+	char *p[128], *t[128];
+	size_t np, nt, differ = 0;
+
+	(void)state;
+	assert_non_null(plain);
+	assert_non_null(tmpl);
+	np = unit_lines(plain, p, 128);
+	nt = unit_lines(tmpl, t, 128);
+	assert_int_equal(np, nt);
+	for (size_t i = 0; i < np; i++) {
+		bool allowed = false;
+
+		if (strcmp(p[i], t[i]) == 0)
+			continue;
+		for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+			allowed |= strcmp(t[i], own[k]) == 0 &&
+				   strncmp(p[i], own[k], strcspn(own[k], "=") + 1) == 0;
+		if (!allowed)
+			fail_msg("rollsense-sensord@.service differs from rollsense-sensord.service:\n"
+				 "  %s\n  %s", t[i], p[i]);
+		differ++;
+	}
+	assert_int_equal(differ, sizeof(own) / sizeof(own[0]));
+	free(plain);
+	free(tmpl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_verify_catches_mistakes),
 		cmocka_unit_test(test_exposure),
 		cmocka_unit_test(test_exposure_of_a_bare_unit),
+		cmocka_unit_test(test_template_is_the_plain_unit),
 	};
 
 	tests_select();
