@@ -903,9 +903,9 @@ static void test_acl_home_assistant(void **state)
 	assert_non_null(cj);
 	n_topics = read_topics(sj, topics, n_topics, 64);
 	n_topics = read_topics(cj, topics, n_topics, 64);
-	/* reading, status, health, zone; session, today, week, advice, event,
-	 * the collector's status. */
-	assert_int_equal(n_topics, 10);
+	/* reading, status, health, zone; session, today, week, advice,
+	 * same_id, event, the collector's status. */
+	assert_int_equal(n_topics, 11);
 	for (size_t i = 0; i < n_topics; i++) {
 		print_message("waiting for %s\n", topics[i]);
 		assert_log_has(watched, watched_line("0", topics[i]), 30);
