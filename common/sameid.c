@@ -16,20 +16,23 @@ void sameid_watch_init(struct sameid_watch *w, const char *own_run)
 void sameid_watch_connected(struct sameid_watch *w, double now_s)
 {
 	w->connected_at = now_s;
+	w->other_this_conn = false;
 }
 
 void sameid_watch_lost(struct sameid_watch *w, double now_s)
 {
 	if (w->connected_at < 0)
 		return;	/* a failed connect: nothing was taken from us */
-	if (now_s - w->connected_at < SAMEID_SHORT_CONN_S)
+	/* A connection that brought no other run's health is no sign: after
+	 * a restart the previous run's comes at the first connect only (ours
+	 * is the retained one from then on), so a flaky link is told apart. */
+	if (now_s - w->connected_at < SAMEID_SHORT_CONN_S && w->other_this_conn)
 		w->short_conns++;
 	else
 		w->short_conns = 0;
 	w->connected_at = -1;
-	/* Without a run to name there is no telling a taken connection from
-	 * a flaky link. */
-	if (w->short_conns >= SAMEID_SHORT_CONNS && w->other[0])
+	w->other_this_conn = false;
+	if (w->short_conns >= SAMEID_SHORT_CONNS)
 		w->sign_at = now_s;
 }
 
@@ -37,12 +40,12 @@ void sameid_watch_health(struct sameid_watch *w, const char *run, double up_s, d
 {
 	if (strcmp(run, w->own) == 0)
 		return;
+	if (w->connected_at >= 0)
+		w->other_this_conn = true;
 	if (strcmp(run, w->other) != 0) {
 		/* First sight: maybe the retained health of a run that ended. */
 		snprintf(w->other, sizeof(w->other), "%s", run);
 		w->other_up_s = up_s;
-		if (w->short_conns >= SAMEID_SHORT_CONNS)
-			w->sign_at = now_s;
 		return;
 	}
 	if (up_s > w->other_up_s) {

@@ -12,8 +12,10 @@
  *     that run's health: a run that stopped leaves one retained health that
  *     never changes (after a restart, the previous run's comes once);
  *   - our connections lost within SAMEID_SHORT_CONN_S of their connect,
- *     SAMEID_SHORT_CONNS times in a row, while a health of another run was
- *     seen since we started (it names the run).
+ *     SAMEID_SHORT_CONNS times in a row, each of them having brought a
+ *     health of another run: the other tool published it after our own
+ *     health of the connect before (after a restart, only the first
+ *     connect brings the previous run's; then ours is the retained one).
  * The other run stays reported until SAMEID_CLEAR_S pass without a sign.
  *
  * The collector's side, struct sameid_runs, one per device. After a
@@ -46,7 +48,8 @@ struct sameid_watch {
 	double other_up_s;		/* the highest up_s seen in the other run's health */
 	double sign_at;			/* the last sign that it is live; < 0 none */
 	double connected_at;		/* < 0 while not connected */
-	unsigned short_conns;		/* connections in a row lost soon after connect */
+	bool other_this_conn;		/* this connection brought another run's health */
+	unsigned short_conns;		/* such connections in a row lost soon after connect */
 };
 
 /* Times are seconds on one monotonic clock. */

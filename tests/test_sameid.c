@@ -73,9 +73,8 @@ static void test_watch_live_other_run(void **state)
 	assert_null(sameid_watch_other(&w, 500));
 }
 
-/* Connections taken shortly after every connect name the other run whose
- * health was seen, even while its health shows no change (a sensord from
- * before up_s is not decoded at all, so this needs a seen run). */
+/* Connections taken shortly after every connect, each bringing the other
+ * run's health, name that run even while its health shows no change. */
 static void test_watch_taken_connections(void **state)
 {
 	struct sameid_watch w;
@@ -85,6 +84,15 @@ static void test_watch_taken_connections(void **state)
 	/* Short connections without another run's health: a flaky link. */
 	for (int i = 0; i < 4; i++) {
 		sameid_watch_connected(&w, i * 4.0);
+		sameid_watch_lost(&w, i * 4.0 + 1);
+	}
+	assert_null(sameid_watch_other(&w, 20));
+	/* A restart on a flaky link: the previous run's health at the first
+	 * connect, ours at every later one. */
+	sameid_watch_init(&w, OWN);
+	for (int i = 0; i < 4; i++) {
+		sameid_watch_connected(&w, i * 4.0);
+		sameid_watch_health(&w, i == 0 ? OLD : OWN, i == 0 ? 900.0 : i * 4.0, i * 4.0 + 0.1);
 		sameid_watch_lost(&w, i * 4.0 + 1);
 	}
 	assert_null(sameid_watch_other(&w, 20));
@@ -101,17 +109,22 @@ static void test_watch_taken_connections(void **state)
 
 	/* A connection that lasts breaks the pattern. */
 	sameid_watch_init(&w, OWN);
-	sameid_watch_connected(&w, 0);
-	sameid_watch_health(&w, OTHER, 7.0, 0.1);
-	sameid_watch_lost(&w, 1);
-	sameid_watch_connected(&w, 2);
-	sameid_watch_lost(&w, 2 + SAMEID_SHORT_CONN_S);
-	sameid_watch_connected(&w, 20);
-	sameid_watch_lost(&w, 21);
-	assert_null(sameid_watch_other(&w, 21));
-	/* A failed connect (lost without connected) counts for nothing. */
-	sameid_watch_lost(&w, 22);
-	assert_null(sameid_watch_other(&w, 22));
+	for (int i = 0; i < 3; i++) {
+		double at = i * 20.0, len = i == 1 ? SAMEID_SHORT_CONN_S : 1;
+
+		sameid_watch_connected(&w, at);
+		sameid_watch_health(&w, OTHER, 7.0, at + 0.1);
+		sameid_watch_lost(&w, at + len);
+	}
+	assert_null(sameid_watch_other(&w, 41));
+	/* A failed connect (lost without connected) neither counts nor breaks
+	 * the pattern: the next short one makes two in a row. */
+	sameid_watch_lost(&w, 42);
+	assert_null(sameid_watch_other(&w, 42));
+	sameid_watch_connected(&w, 43);
+	sameid_watch_health(&w, OTHER, 7.0, 43.1);
+	sameid_watch_lost(&w, 44);
+	assert_string_equal(sameid_watch_other(&w, 44), OTHER);
 }
 
 /* ---- the collector's side ---- */
