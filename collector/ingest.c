@@ -9,6 +9,7 @@
 
 #include "detector.h"
 #include "log.h"
+#include "shared_id.h"
 #include "summary.h"
 #include "topic.h"
 
@@ -135,6 +136,7 @@ struct ingest {
 	size_t n_revised, cap_revised;
 	bool revising;
 	struct new_run_slot new_runs[NEW_RUN_SLOTS];
+	struct shared_id *shared_id;	/* two sensords under one device_id */
 	size_t snapshot_len;
 	unsigned char snapshot[];	/* a buffer of snapshot_len bytes */
 };
@@ -189,6 +191,11 @@ struct ingest *ingest_new(const struct ingest_env *env)
 		return NULL;
 	ing->snapshot_len = snapshot_len;
 	ing->env = *env;
+	ing->shared_id = shared_id_new(env);
+	if (!ing->shared_id) {
+		free(ing);
+		return NULL;
+	}
 	ing->sessions_tail = &ing->sessions_head;
 	ingest_limits_default(&l);
 	ingest_set_limits(ing, &l);
@@ -235,6 +242,7 @@ void ingest_free(struct ingest *ing)
 	sessions_free(ing);
 	free(ing->to_mark);
 	free(ing->revised);
+	shared_id_free(ing->shared_id);
 	free(ing);
 }
 
@@ -857,6 +865,7 @@ static void ingest_reading(struct ingest *ing, const char *device, const char *t
 		rs->ack_due = true;	/* a resend wants its ack again */
 	} else {
 		ing->stats.stored++;
+		shared_id_reading(ing->shared_id, device, r.run, r.ts, ing->now_s);
 		if (r.seq <= rs->prog.fed_seq) {
 			late_reading(ing, rs, &r);
 			catch_up |= r.seq == rs->prog.stored_seq + 1;
@@ -1211,6 +1220,7 @@ void ingest_tick(struct ingest *ing, double now_s)
 	if (now_s - ing->walked_at_s >= WALK_EVERY_S) {
 		ing->walked_at_s = now_s;
 		walk_runs(ing);
+		shared_id_tick(ing->shared_id, now_s);
 	}
 	if (ing->batch_open && (ing->batch_count >= BATCH_MAX ||
 				now_s - ing->batch_started_s >= ing->env.cfg->collector.commit_s))
@@ -1244,6 +1254,7 @@ void ingest_republish(struct ingest *ing)
 		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
 			publish_ack(ing, rs);
 	store_sessions_unpublished(ing->env.st, republish_session, ing);
+	shared_id_republish(ing->shared_id);
 }
 
 void ingest_get_stats(const struct ingest *ing, struct ingest_stats *st)

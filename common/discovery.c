@@ -284,6 +284,21 @@ static void add_advice(struct builder *b, cJSON *cmps)
 	add_availability(b, c, AVAIL_COLLECTOR);
 }
 
+/* Two sensords under this device's id (collector/shared_id.h): the
+ * collector's retained ON or OFF on .../same_id, a binary_sensor's default
+ * payloads. A diagnostic: the tool's setup is wrong, not the body. */
+static void add_same_id(struct builder *b, cJSON *cmps)
+{
+	cJSON *c = add_entity(b, cmps, "same_id", "binary_sensor", "Device id shared");
+
+	if (!c)
+		return;
+	add_topic(b, c, "state_topic", "same_id");
+	add_str(b, c, "device_class", "problem");
+	add_str(b, c, "entity_category", "diagnostic");
+	add_availability(b, c, AVAIL_COLLECTOR);
+}
+
 /* One device trigger per hold class, each firing on sensord's live
  * hold_ended event of that class: the template gives the ended hold's class
  * ("" for any other event) and the trigger fires when it equals payload.
@@ -324,6 +339,7 @@ static void add_components(struct builder *b, cJSON *cmps, enum discovery_source
 		    sizeof(collector_sensors) / sizeof(collector_sensors[0]));
 	add_week_sensors(b, cmps);
 	add_advice(b, cmps);
+	add_same_id(b, cmps);
 	add_hold_triggers(b, cmps);
 }
 

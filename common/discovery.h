@@ -19,7 +19,8 @@
  *             .../session), today's sessions, holds, hold and heat time (from
  *             .../today, total_increasing), each configured zone's hold time
  *             this week (from .../week), the advice problem binary_sensor
- *             (from .../advice, which also gives its attributes), all
+ *             (from .../advice, which also gives its attributes), the
+ *             shared device id problem binary_sensor (from .../same_id), all
  *             unavailable while <prefix>/collector says offline; and three
  *             device triggers "hold_completed", subtypes hold_short,
  *             hold_effective and hold_long (a hold_ended of that class on

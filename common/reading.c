@@ -707,3 +707,23 @@ int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], u
 	*seq = seq_tmp;
 	return 0;
 }
+
+int health_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], double *up_s)
+{
+	char run_tmp[READING_RUN_LEN + 1];
+	double up_tmp = 0;
+	cJSON *root;
+	enum reading_error err;
+
+	if (json_object_parse(payload, len, &root) != READING_OK)
+		return -1;
+	err = field_run(root, run_tmp);
+	if (err == READING_OK)
+		err = field_number(root, "up_s", 0, MONO_MAX_S, false, &up_tmp);
+	cJSON_Delete(root);
+	if (err != READING_OK)
+		return -1;
+	memcpy(run, run_tmp, strlen(run_tmp) + 1);
+	*up_s = up_tmp;
+	return 0;
+}

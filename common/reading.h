@@ -124,6 +124,12 @@ int ack_encode(const char *run, uint64_t seq, char *buf, size_t len);
  * repeated-key and key-count rules as a reading; other fields ignored). */
 int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq);
 
+/* The run and up_s of sensord's health ({"run":"5e1f03c29a7b44d1",
+ * "up_s":12.345,...}; docs/protocol.md, Health): 0, or -1 if the payload is
+ * not JSON as a reading must be, or lacks either (a health from before
+ * up_s existed). Other fields are ignored. */
+int health_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], double *up_s);
+
 /* True for exactly 16 or exactly 8 lowercase hex digits. Reads at most
  * READING_RUN_LEN + 1 bytes of run. */
 bool reading_run_valid(const char *run);

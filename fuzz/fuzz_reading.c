@@ -1,6 +1,6 @@
 /* libFuzzer harness for the wire codecs (common/reading.h): reading_decode
- * and ack_decode see whatever anyone publishes to the broker, and
- * reading_encode writes fault texts that may come from anywhere.
+ * ack_decode and health_decode see whatever anyone publishes to the broker,
+ * and reading_encode writes fault texts that may come from anywhere.
  *
  * The input is given to both decoders as an MQTT payload (not
  * NUL-terminated: the harness copies it to a buffer of exactly its size, so
@@ -733,6 +733,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n < 0 || ack_decode(buf, (size_t)n, run2, &seq2) != 0 ||
 		    strcmp(run, run2) != 0 || seq != seq2)
 			abort();
+	}
+	{
+		double up_s = -1;
+
+		memset(run, 0x5A, sizeof(run));
+		/* sensord's health, read back (sameid.h): a valid run and a
+		 * finite up_s, from JSON the contract allows. */
+		if (health_decode(payload, size, run, &up_s) == 0) {
+			check_accepted(payload, size, 0);
+			if (strnlen(run, sizeof(run)) == sizeof(run) || !reading_run_valid(run) ||
+			    !isfinite(up_s) || up_s < 0 || up_s > 1e9)
+				abort();
+		}
 	}
 	free(payload);
 

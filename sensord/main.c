@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "reading.h"
+#include "sameid.h"
 #include "sampler.h"
 #include "summary.h"
 #include "topic.h"
@@ -114,6 +115,11 @@ struct daemon {
 	char status[160];		/* the STATUS= line last sent */
 	char send_buf[READING_MAX_PAYLOAD + 64];	/* a reading with lost_after added */
 	int state_dir_fd;		/* holds the state directory's lock; -1 before */
+	/* Another sensord under our device_id (sameid.h): the signs, and
+	 * what the log and health said of them last. */
+	struct sameid_watch sameid;
+	char sameid_said[READING_RUN_LEN + 1];	/* "" while none is reported */
+	double sameid_logged_at;
 };
 
 /* --state-dir, or NULL: it replaces sensord.state_dir of every load,
@@ -228,20 +234,23 @@ static void publish_health(struct daemon *d)
 {
 	struct outbox_stats ob;
 	struct sampler_stats ss;
-	char buf[512];
+	char buf[640], same_id_run[READING_RUN_LEN + 3] = "null";
 	int len;
 
 	outbox_get_stats(d->outbox, &ob);
 	sampler_get_stats(d->sampler, &ss);
+	if (d->sameid_said[0])
+		snprintf(same_id_run, sizeof(same_id_run), "\"%s\"", d->sameid_said);
 	len = snprintf(buf, sizeof(buf),
-		       "{\"run\":\"%s\",\"readings\":%llu,\"chip_faults\":%llu,\"reinits\":%llu,"
+		       "{\"run\":\"%s\",\"up_s\":%.3f,\"readings\":%llu,\"chip_faults\":%llu,\"reinits\":%llu,"
 		       "\"missed_ticks\":%llu,\"outbox\":%zu,\"outbox_dropped\":%llu,"
 		       "\"outbox_damaged\":%llu,\"events_not_sent\":%llu,\"acks_ignored\":%llu,"
-		       "\"commands_refused\":%llu}",
-		       d->run, (unsigned long long)d->seq, ss.faults, ss.reinits,
+		       "\"commands_refused\":%llu,\"same_id_run\":%s}",
+		       d->run, clock_mono_s(), (unsigned long long)d->seq, ss.faults, ss.reinits,
 		       (unsigned long long)d->missed_ticks, ob.depth, (unsigned long long)ob.dropped,
 		       (unsigned long long)ob.corrupt_regions, (unsigned long long)d->events_dropped,
-		       (unsigned long long)d->acks_ignored, (unsigned long long)d->commands_refused);
+		       (unsigned long long)d->acks_ignored, (unsigned long long)d->commands_refused,
+		       same_id_run);
 	if (len > 0 && (size_t)len < sizeof(buf))
 		publish_retained(d, d->topic_health, buf);
 	d->health_published_at = clock_real_s();
@@ -381,6 +390,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 	switch (ev->kind) {
 	case MQTT_EVENT_CONNECTED:
 		log_info("mqtt: connected to %s", d->cfg.mqtt.uri);
+		sameid_watch_connected(&d->sameid, clock_real_s());
 		publish_retained(d, d->topic_status, "online");
 		publish_discovery(d);
 		publish_health(d);
@@ -391,6 +401,7 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 		break;
 	case MQTT_EVENT_LOST:
 		log_warn("mqtt: %s", ev->detail);
+		sameid_watch_lost(&d->sameid, clock_real_s());
 		d->mqtt_up = false;
 		break;
 	case MQTT_EVENT_PUBLISHED:
@@ -409,6 +420,12 @@ static void handle_event(struct daemon *d, struct mqtt_event *ev)
 				publish_discovery(d);
 		} else if (strcmp(ev->topic, d->topic_command) == 0) {
 			handle_command(d, ev);
+		} else if (strcmp(ev->topic, d->topic_health) == 0) {
+			double up_s;
+
+			/* Ours comes back to us; another run's is news (sameid.h). */
+			if (health_decode(ev->payload, ev->payload_len, run, &up_s) == 0)
+				sameid_watch_health(&d->sameid, run, up_s, clock_real_s());
 		}
 		break;
 	}
@@ -667,6 +684,7 @@ static const double drops_log_every_s = 60.0;
  * fault count) are refreshed this often. */
 static const double health_publish_every_s = 60.0;
 static const double health_every_s = 300.0;
+static const double sameid_every_s = 1.0;
 
 /* Makes what was written since the last flush durable (outbox.h). */
 static bool job_flush(struct daemon *d)
@@ -701,6 +719,35 @@ static bool job_publish_health(struct daemon *d)
 	if (mqtt_client_connected(d->mqtt))
 		publish_health(d);
 	return false;
+}
+
+/* Another sensord under our device_id: said while the signs last, at
+ * most once a minute, in the log and (at once) in health; and said when
+ * they stop. Runs every second. */
+static bool job_sameid(struct daemon *d)
+{
+	double now = clock_real_s();
+	const char *other = sameid_watch_other(&d->sameid, now);
+
+	if (other) {
+		bool news = strcmp(other, d->sameid_said) != 0;
+
+		if (news || now - d->sameid_logged_at >= 60) {
+			log_warn("another sensord (run %s) uses device_id \"%s\" on this broker: give "
+				 "each tool its own device_id", other, d->cfg.device_id);
+			d->sameid_logged_at = now;
+		}
+		snprintf(d->sameid_said, sizeof(d->sameid_said), "%s", other);
+		if (news && d->mqtt_up)
+			publish_health(d);
+	} else if (d->sameid_said[0]) {
+		log_info("no sign of another sensord (run %s) under device_id \"%s\" for %.0f s",
+			 d->sameid_said, d->cfg.device_id, SAMEID_CLEAR_S);
+		d->sameid_said[0] = '\0';
+		if (d->mqtt_up)
+			publish_health(d);
+	}
+	return true;
 }
 
 /* Runs the jobs that are due, in the table's order. */
@@ -782,7 +829,7 @@ static int run_daemon(struct daemon *d)
 	struct mqtt_will will = { .topic = d->topic_status, .payload = "offline", .retained = true };
 	char err[512], client_id[160], outbox_dir[CONFIG_PATH_MAX + 16];
 	struct outbox_stats st;
-	double period, next_tick, last_flush, last_health, end_s, drain_started = 0;
+	double period, next_tick, last_flush, last_health, last_sameid, end_s, drain_started = 0;
 	bool sampling = true;
 	int rc = 0, rc_flush;
 	/* Run in this order at each pass, after the MQTT events and the pump. */
@@ -791,6 +838,7 @@ static int run_daemon(struct daemon *d)
 		{ &drops_log_every_s, &d->outbox_drop_logged_at, job_log_drops },
 		{ &health_publish_every_s, &d->health_published_at, job_publish_health },
 		{ &health_every_s, &last_health, log_health },
+		{ &sameid_every_s, &last_sameid, job_sameid },
 	};
 
 	topic_build(d->topic_reading, sizeof(d->topic_reading), d->cfg.mqtt.topic_prefix, d->cfg.device_id, "reading");
@@ -841,6 +889,8 @@ static int run_daemon(struct daemon *d)
 	}
 	mqtt_client_subscribe(d->mqtt, d->topic_ack, 1);
 	mqtt_client_subscribe(d->mqtt, d->topic_command, 1);
+	/* The retained health tells us of another sensord under our id. */
+	mqtt_client_subscribe(d->mqtt, d->topic_health, 1);
 	if (d->topic_ha_status[0])
 		mqtt_client_subscribe(d->mqtt, d->topic_ha_status, 1);
 	if (mqtt_client_start(d->mqtt, err, sizeof(err)) < 0)
@@ -874,7 +924,7 @@ static int run_daemon(struct daemon *d)
 	next_tick = clock_mono_s();
 	if (d->cfg.sensord.simulated)
 		next_tick = fmod(next_tick, period);
-	last_flush = last_health = clock_real_s();
+	last_flush = last_health = last_sameid = clock_real_s();
 
 	while (!daemon_stop_requested) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(d->mqtt), .events = POLLIN };
@@ -981,6 +1031,7 @@ int main(int argc, char **argv)
 
 	clock_start(d.cfg.sensord.simulated ? d.cfg.sensord.sim.time_scale : 1.0);
 	new_run_id(d.run);
+	sameid_watch_init(&d.sameid, d.run);
 	d.sampler = sampler_new(&d.cfg.sensord, err, sizeof(err));
 	if (!d.sampler) {
 		fprintf(stderr, "%s: %s\n", o.config_path, err);

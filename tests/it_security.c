@@ -756,6 +756,39 @@ static void test_acl_impostor(void **state)
 	assert_false(file_has(impostor_log, "refused the subscription"));
 }
 
+/* Two tools with one device_id under the shipped ACL (issue 17): both log
+ * in as ball1, and each reads its device's retained health back (the
+ * ACL's read line for it; a denied read is dropped without a word) and
+ * names the other's run. */
+static void test_acl_same_id(void **state)
+{
+	struct fixture *f = *state;
+	struct daemon_opts a = { .device = "ball1", .username = "ball1", .state = "state-a",
+				 .extra = "sensord.simulation.exit_at_end=false\n" };
+	struct daemon_opts b = a;
+	char uri[64], log_a[300], log_b[300];
+	pid_t pa, pb;
+
+	broker_start_acl(f);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", f->env.broker.port);
+	a.uri = b.uri = uri;
+	a.password_file = b.password_file = pw_file(f, "ball1");
+	b.state = "state-b";
+	path_in(log_a, sizeof(log_a), f->env.dir, "a.log");
+	path_in(log_b, sizeof(log_b), f->env.dir, "b.log");
+	pa = daemon_start("rollsense-sensord", config_write(f, "a.json", &a), log_a);
+	assert_log_has(log_a, "mqtt: connected to ", 15);
+	pb = daemon_start("rollsense-sensord", config_write(f, "b.json", &b), log_b);
+	assert_log_has(log_b, "mqtt: connected to ", 15);
+	assert_log_has(log_a, "uses device_id \"ball1\" on this broker: give each tool its own "
+		       "device_id", 10);
+	assert_log_has(log_b, "uses device_id \"ball1\" on this broker: give each tool its own "
+		       "device_id", 10);
+	child_stop(pa, SIGTERM, 10);
+	child_stop(pb, SIGTERM, 10);
+	assert_false(file_has(f->env.broker.log, "Denied PUBLISH"));
+}
+
 /* ---- Home Assistant under the ACL ---------------------------------------- */
 
 /* mosquitto_sub as Home Assistant's login on what Home Assistant reads,
@@ -903,9 +936,9 @@ static void test_acl_home_assistant(void **state)
 	assert_non_null(cj);
 	n_topics = read_topics(sj, topics, n_topics, 64);
 	n_topics = read_topics(cj, topics, n_topics, 64);
-	/* reading, status, health, zone; session, today, week, advice, event,
-	 * the collector's status. */
-	assert_int_equal(n_topics, 10);
+	/* reading, status, health, zone; session, today, week, advice,
+	 * same_id, event, the collector's status. */
+	assert_int_equal(n_topics, 11);
 	for (size_t i = 0; i < n_topics; i++) {
 		print_message("waiting for %s\n", topics[i]);
 		assert_log_has(watched, watched_line("0", topics[i]), 30);
@@ -1160,6 +1193,7 @@ int main(void)
 		IT_TEST(test_wrong_password),
 		IT_TEST(test_acl_impostor),
 		IT_TEST(test_acl_home_assistant),
+		IT_TEST(test_acl_same_id),
 		IT_TEST(test_secret_files_open_to_others),
 		IT_TEST(test_device_ids_refused),
 		IT_TEST(test_hostile_text_is_data),

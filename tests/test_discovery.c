@@ -402,8 +402,9 @@ static void test_collector_payload(void **state)
 	cfg_make(&cfg);
 	j = payload(&cfg, DISCOVERY_COLLECTOR);
 	check_device_and_origin(j);
-	/* 7 figures, the end, 2 zones' weeks, the advice, 3 triggers. */
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "cmps")), 14);
+	/* 7 figures, the end, 2 zones' weeks, the advice, the shared id, 3
+	 * triggers. */
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "cmps")), 15);
 	for (size_t i = 0; i < sizeof(sensors) / sizeof(sensors[0]); i++) {
 		char want[128];
 
@@ -458,6 +459,16 @@ static void test_collector_payload(void **state)
 			 "value_template", "{{ 'ON' if value_json.problem else 'OFF' }}", NULL);
 	check_availability(c, "home/rs/collector");
 
+	/* Two sensords under one id: a diagnostic problem, the collector's
+	 * plain ON or OFF as the state (no template, default payloads). */
+	c = json_obj(j, "cmps.same_id");
+	expect_json_strs(c, "platform", "binary_sensor", "unique_id", "rollsense_ball1_same_id",
+			 "device_class", "problem", "entity_category", "diagnostic",
+			 "state_topic", "home/rs/ball1/same_id", NULL);
+	assert_null(cJSON_GetObjectItemCaseSensitive(c, "value_template"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(c, "payload_on"));
+	check_availability(c, "home/rs/collector");
+
 	/* One trigger per class, on the class of a hold_ended only. */
 	for (size_t i = 0; i < 3; i++) {
 		char key[64], subtype[32];
@@ -508,14 +519,15 @@ static void test_every_component_valid(void **state)
 	(void)state;
 	cfg_make(&cfg);
 	/* sensord: 3 sensors, connected, tare, zone; all but connected follow
-	 * its status. The collector: 8 + 2 sensors, the advice, 3 triggers. */
+	 * its status. The collector: 8 + 2 sensors, the advice, the shared
+	 * id, 3 triggers. */
 	expect_walk(walk_source(&cfg, DISCOVERY_SENSORD), 6, 5, 3, 0);
-	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 11, 11, 10, 3);
+	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 12, 12, 10, 3);
 
 	/* Zones off: no select, no weekly sensors. */
 	cfg.zones.n = 0;
 	expect_walk(walk_source(&cfg, DISCOVERY_SENSORD), 5, 4, 3, 0);
-	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 9, 9, 8, 3);
+	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 10, 10, 8, 3);
 
 	cfg.zones.n = ZONES_MAX;
 	for (size_t i = 0; i < ZONES_MAX; i++) {
@@ -525,7 +537,7 @@ static void test_every_component_valid(void **state)
 			 ZONE_LABEL_MAX, "A label as long as the configuration allows, all sixty-four b");
 	}
 	assert_int_equal((int)strlen(cfg.zones.zone[0].name), ZONE_NAME_MAX);
-	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 9 + ZONES_MAX, 9 + ZONES_MAX,
+	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 10 + ZONES_MAX, 10 + ZONES_MAX,
 		    8 + ZONES_MAX, 3);
 	j = payload(&cfg, DISCOVERY_SENSORD);
 	walk_payload(j, "home/rs/ball1/status");
