@@ -747,7 +747,7 @@ static int address_parse(struct parse_ctx *ctx, const cJSON *item, const char *p
 
 /* ---- sensors ----------------------------------------------------------- */
 
-static const char *const channel_names[] = { "pressure_kpa", "temperature_c" };
+static const char *const channel_names[] = { "pressure_kpa", "temperature_c", "rotation_dps" };
 
 static int bus_check(struct parse_ctx *ctx, const char *path, const char *bus)
 {

@@ -27,6 +27,7 @@
 enum config_channel {
 	CONFIG_CHANNEL_PRESSURE = 1u << 0,	/* "pressure_kpa" */
 	CONFIG_CHANNEL_TEMPERATURE = 1u << 1,	/* "temperature_c" */
+	CONFIG_CHANNEL_ROTATION = 1u << 2,	/* "rotation_dps": a gyroscope */
 };
 
 /* "calibration": [[volts, kPa], ...], volts rising strictly (KEY_CALIBRATION). */

@@ -34,6 +34,13 @@ struct reading {
 	double ts;			/* wall-clock Unix time, labels only */
 	double pressure_kpa;		/* NAN: null (failed or not configured) */
 	double temperature_c;		/* NAN: null */
+	/* The tool's angular rate, the magnitude over all three axes in °/s
+	 * (a gyroscope: issue 15). has_rotation: the sender has one configured;
+	 * then "rotation_dps" is on the wire after temperature_c, a number or
+	 * null (rotation_dps NAN: the chip failed). Without it, absent, and
+	 * rotation_dps is ignored (a zeroed reading has no gyroscope). */
+	bool has_rotation;
+	double rotation_dps;
 	/* The zone the tool was on (zone.h): "" for none. On the wire
 	 * "zone":"calf_left" after temperature_c, only when set; the decoder
 	 * refuses a zone that is not a string (READING_ERR_TYPE) or not

@@ -157,9 +157,7 @@ static int ads1115_read(struct sensor *s, struct sensor_values *out)
 	if (ret < 0)
 		return ret;
 
-	out->pressure_pa = NAN;
-	out->temperature_c = NAN;
-	out->humidity_pct = NAN;
+	sensor_values_clear(out);
 	out->voltage_v = (double)(int16_t)code * priv->fsr_v / 32768.0;
 	out->raw = code;
 	return 0;

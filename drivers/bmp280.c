@@ -315,11 +315,11 @@ static int bmp280_read(struct sensor *s, struct sensor_values *out)
 	if (p_q24_8 == 0)
 		return -EIO;
 
+	sensor_values_clear(out);
 	out->temperature_c = t_centi / 100.0;
 	out->pressure_pa = p_q24_8 / 256.0;
 	out->humidity_pct = humidity ?
 		bme280_compensate_h(&priv->cal, adc_h, t_fine) / 1024.0 : NAN;
-	out->voltage_v = NAN;
 	/* 20 + 20 + 16 bits: every raw bit counts for the frozen-chip check. */
 	out->raw = (uint64_t)adc_p << 36 | (uint64_t)adc_t << 16 | (uint64_t)adc_h;
 	return 0;

@@ -132,10 +132,9 @@ static int lps22hb_read(struct sensor *s, struct sensor_values *out)
 	    (LPS22HB_STATUS_P_DA | LPS22HB_STATUS_T_DA))
 		return -EIO;
 
+	sensor_values_clear(out);
 	out->pressure_pa = lps22hb_pressure_pa(&data[1]);
 	out->temperature_c = lps22hb_temperature_c(&data[4]);
-	out->humidity_pct = NAN;
-	out->voltage_v = NAN;
 	/* 24 + 16 bits, every raw bit, for the frozen-chip check. */
 	out->raw = (uint64_t)data[3] << 32 | (uint64_t)data[2] << 24 | (uint64_t)data[1] << 16 |
 		   (uint64_t)data[5] << 8 | data[4];

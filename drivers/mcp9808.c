@@ -119,10 +119,8 @@ static int mcp9808_read(struct sensor *s, struct sensor_values *out)
 	ret = sensor_reg16_read(s, MCP9808_REG_TA, &reg);
 	if (ret < 0)
 		return ret;
-	out->pressure_pa = NAN;
+	sensor_values_clear(out);
 	out->temperature_c = mcp9808_temp_decode(reg);
-	out->humidity_pct = NAN;
-	out->voltage_v = NAN;
 	out->raw = reg;
 	return 0;
 }

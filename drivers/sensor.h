@@ -24,6 +24,11 @@ struct sensor_values {
 	double temperature_c;	/* BMP280/BME280, MCP9808 */
 	double humidity_pct;	/* BME280 */
 	double voltage_v;	/* ADS1115: the configured input's voltage */
+	/* An IMU (MPU-6050, LSM6DS3TR-C): the angular rate about x, y, z in
+	 * degrees per second, raw (the zero-rate offset is the sampler's), and
+	 * the acceleration along x, y, z in g. NAN where none. */
+	double gyro_dps[3];
+	double accel_g[3];
 	/* A fingerprint of the raw registers behind these values; the sampler
 	 * uses it to spot a chip whose results have frozen (see .stuck_samples). */
 	uint64_t raw;
@@ -87,6 +92,9 @@ int sensor_reg16_write_read(struct sensor *s, uint8_t reg, uint16_t value, uint1
 /* The position of value in list[0..n) (equal within 1e-9), -1 if absent:
  * for settings whose register code is their place in a datasheet table. */
 int sensor_code_of(const double *list, size_t n, double value);
+/* Sets every value of v to NAN and raw to 0: a driver's read starts with it
+ * and fills only what its chip measures. */
+void sensor_values_clear(struct sensor_values *v);
 /* .pressure_kpa for a barometer: its pressure_pa in kPa. */
 double sensor_pressure_pa_kpa(const struct sensor *s, const struct sensor_values *v);
 

@@ -50,3 +50,16 @@ double sensor_pressure_pa_kpa(const struct sensor *s, const struct sensor_values
 	(void)s;
 	return v->pressure_pa / 1000.0;
 }
+
+void sensor_values_clear(struct sensor_values *v)
+{
+	v->pressure_pa = NAN;
+	v->temperature_c = NAN;
+	v->humidity_pct = NAN;
+	v->voltage_v = NAN;
+	for (int i = 0; i < 3; i++) {
+		v->gyro_dps[i] = NAN;
+		v->accel_g[i] = NAN;
+	}
+	v->raw = 0;
+}

@@ -261,10 +261,14 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 	for (size_t i = 0; i < s->n_chips; i++) {
 		struct chip *c = &s->chips[i];
 		const struct sensor_cfg *sc = c->sensor.cfg;
-		struct sensor_values v = { NAN, NAN, NAN, NAN, 0 };
-		bool ok = chip_sample(s, c, mono_s, &v);
+		struct sensor_values v;
+		bool ok;
 
-		c->detail.values = ok ? v : (struct sensor_values){ NAN, NAN, NAN, NAN, 0 };
+		sensor_values_clear(&v);
+		ok = chip_sample(s, c, mono_s, &v);
+		if (!ok)
+			sensor_values_clear(&v);
+		c->detail.values = v;
 		c->detail.fault = ok ? NULL : c->fault;
 		if (!ok) {
 			add_fault(r, c);
