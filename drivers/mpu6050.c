@@ -27,7 +27,8 @@
  * latest sample of all six axes in one burst (one sampling instant [RM
  * §4.19]). A chip that lost power since init wakes up asleep with its
  * outputs frozen, so every read first checks PWR_MGMT_1 against what init
- * wrote: -EIO sends the sampler to init, never a stale value. */
+ * wrote: -EIO sends the sampler to init, never a stale value. More facts,
+ * and what the code relies on, in docs/chips.md. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -214,19 +215,24 @@ static int mpu6050_read(struct sensor *s, struct sensor_values *out)
 		out->accel_g[i] = mpu6050_accel_g(&d[2 * i], priv->afs);
 		out->gyro_dps[i] = mpu6050_gyro_dps(&d[8 + 2 * i], priv->fs);
 	}
-	/* The gyro's 48 bits, for --once and logs (stuck_samples is 0). */
-	for (int i = 8; i < MPU6050_DATA_LEN; i++)
-		out->raw = out->raw << 8 | d[i];
+	/* All 14 bytes, FNV-1a: 112 bits do not fit, and the stuck check
+	 * only compares. */
+	out->raw = 0xcbf29ce484222325ull;
+	for (int i = 0; i < MPU6050_DATA_LEN; i++)
+		out->raw = (out->raw ^ d[i]) * 0x100000001b3ull;
 	return 0;
 }
 
 static const uint8_t mpu6050_addresses[] = { 0x68, 0x69, 0 };	/* AD0 low, high [RM §4.32] */
 
-/* No stuck_samples: a gyro at rest with a quiet filter can repeat its raw
- * values, and a chip that froze because it was reset or fell asleep is
- * caught by read's PWR_MGMT_1 check instead. */
+/* stuck_samples: one axis of a still gyro behind a narrow filter may well
+ * repeat its raw value, but all six axes and the temperature together do
+ * not: even at the coarsest settings (±2000 °/s, ±16 g, 5 Hz) each axis
+ * has about a count or more of noise [PS §6.1, §6.2]. A chip that was reset
+ * or fell asleep is caught sooner, by read's PWR_MGMT_1 check. */
 const struct sensor_driver mpu6050_driver = {
 	.config = CONFIG_CHIP("mpu6050", CONFIG_CHANNEL_ROTATION, mpu6050_addresses, mpu6050_keys),
+	.stuck_samples = 20,
 	.priv_size = sizeof(struct mpu6050_priv),
 	.init = mpu6050_init,
 	.read = mpu6050_read,

@@ -222,6 +222,7 @@ static void test_read_converts_all_axes(void **state)
 	struct sensor s;
 	struct sensor_cfg cfg = cfg_make(250, 2, 20, 100);
 	struct sensor_values v;
+	uint64_t raw;
 	/* accel 1 g, -0.5 g, 0.25 g at ±2 g: 0x4000, 0xE000, 0x1000; TEMP_OUT 0;
 	 * gyro 1, -2, 40 °/s at ±250: 131 = 0x0083, -262 = 0xFEFA, 5240 = 0x1478. */
 	const uint8_t out[14] = { 0x40, 0x00, 0xE0, 0x00, 0x10, 0x00, 0x00, 0x00,
@@ -241,7 +242,17 @@ static void test_read_converts_all_axes(void **state)
 	assert_near(v.accel_g[2], 0.25, 0);
 	assert_true(isnan(v.pressure_pa));
 	assert_true(isnan(v.temperature_c));
-	assert_int_equal(v.raw, 0x0083FEFA1478ull);
+	/* The fingerprint for the stuck check: the same registers give the
+	 * same one, any bit changed another. */
+	raw = v.raw;
+	assert_int_equal(mpu6050_driver.read(&s, &v), 0);
+	assert_true(v.raw == raw);
+	fb.regs[MPU6050_REG_ACCEL_XOUT_H + 5] ^= 1;	/* accel z, lowest bit */
+	assert_int_equal(mpu6050_driver.read(&s, &v), 0);
+	assert_true(v.raw != raw);
+	fb.regs[MPU6050_REG_TEMP_OUT_H] ^= 0x80;	/* the temperature too */
+	assert_int_equal(mpu6050_driver.read(&s, &v), 0);
+	assert_true(v.raw != raw);
 
 	/* The chip fell asleep (a brown-out's reset): its outputs are frozen,
 	 * so no values, and the sampler re-initialises it. */

@@ -310,6 +310,37 @@ static void test_failing_gyro_gives_null(void **state)
 	assert_near(r.rotation_dps, 5.385, STILL_TOL_DPS);
 }
 
+/* A gyro whose outputs froze (the scenario's "stuck": it answers, awake,
+ * but samples no more) is reported stuck at its 20th identical result,
+ * never read as a still tool; a turn while frozen must not read 0. */
+static void test_frozen_gyro_is_stuck(void **state)
+{
+	(void)state;
+	struct fixture *fx = open_with("chip imu mpu6050 0x68\n"
+				       "at 3 imu gyro_x_dps 30\n"
+				       "fault 2 10 imu stuck\n",
+				       imu_json);
+	struct reading r;
+
+	expect_rotation(fx, 0, 10, 0, STILL_TOL_DPS);
+	expect_rotation(fx, 10, 20, 0, STILL_TOL_DPS);
+	/* Frozen from t = 2: 19 more identical results still pass ... */
+	expect_rotation(fx, 20, 39, 0, STILL_TOL_DPS);
+	/* ... the 20th is stuck, though the tool turns at 30 °/s. */
+	for (int i = 39; i < 100; i++) {
+		sampler_sample(fx->s, i / 10.0, &r);
+		if (!isnan(r.rotation_dps))
+			fail_msg("t = %.1f: %g deg/s from a frozen gyro", i / 10.0, r.rotation_dps);
+		assert_int_equal(r.n_faults, 1);
+		assert_string_equal(r.faults[0].sensor, IMU);
+		assert_non_null(strstr(r.faults[0].what, "stuck"));
+	}
+	/* Sampling again: the turn is there. */
+	sampler_sample(fx->s, 10.0, &r);
+	assert_near(r.rotation_dps, 30, STILL_TOL_DPS);
+	fixture_close(fx);
+}
+
 static int imu_setup(void **state)
 {
 	*state = open_with(imu_scenario, imu_json);
@@ -348,6 +379,7 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_failing_gyro_gives_null, imu_setup,
 						fixture_teardown),
+		cmocka_unit_test(test_frozen_gyro_is_stuck),
 	};
 
 	tests_select();

@@ -6,7 +6,10 @@
  * accel_y_g, accel_z_g (0, 0, 1: lying flat at rest) and temperature_c (25).
  * Own noise: 0.05 °/s on each gyro axis (the total RMS noise of PS §6.1),
  * 0.002 g on each accelerometer axis (our choice, about 400 µg/√Hz over the
- * filter's bandwidth [PS §6.2]).
+ * filter's bandwidth [PS §6.2]), 0.01 °C (our choice, 3.4 counts). A live
+ * chip never repeats all seven outputs for long, and the driver's stuck
+ * check relies on that: a scenario that silences every one of them makes
+ * a frozen chip.
  *
  * Power-on: every register 0 except PWR_MGMT_1 0x40 (asleep) and WHO_AM_I
  * 0x68 [RM §3]. Transfers auto-increment. Writable: SMPLRT_DIV, CONFIG
@@ -141,7 +144,7 @@ const struct sim_model sim_mpu6050_model = {
 					    "accel_x_g", "accel_y_g", "accel_z_g",
 					    "temperature_c", NULL},
 	.defaults = (const double[]){0, 0, 0, 0, 0, 0, 0, 0, 1, 25},
-	.noise = (const double[]){0.05, 0.05, 0.05, 0, 0, 0, 0.002, 0.002, 0.002, 0},
+	.noise = (const double[]){0.05, 0.05, 0.05, 0, 0, 0, 0.002, 0.002, 0.002, 0.01},
 	.power_on = sim_mpu6050_power_on,
 	.write = sim_mpu6050_write,
 	.read = sim_mpu6050_read,
