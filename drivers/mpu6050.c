@@ -30,7 +30,6 @@
  * wrote: -EIO sends the sampler to init, never a stale value. More facts,
  * and what the code relies on, in docs/chips.md. */
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
