@@ -182,7 +182,8 @@ static struct detector_zone_total *detector_zone_total(struct detector_summary *
 		return detector_zone_total(s, "");
 	z = &s->zones[s->n_zones++];
 	memset(z, 0, sizeof(*z));
-	memcpy(z->zone, zone, sizeof(z->zone));
+	/* zone may be shorter than the field (a literal ""): copy its bytes only. */
+	memcpy(z->zone, zone, strnlen(zone, sizeof(z->zone) - 1));
 	return z;
 }
 
