@@ -44,7 +44,7 @@ static const double accel_mg_per_lsb[] = { 0.061, 0.488, 0.122, 0.244 };
 
 static const struct config_key lsm6ds3trc_keys[] = {
 	ROW(struct lsm6ds3trc_options, gyro_range_dps, KEY_ONE_OF, ONE_OF(gyro_ranges_dps), .def = 500),
-	ROW(struct lsm6ds3trc_options, accel_range_g, KEY_ONE_OF, ONE_OF(accel_ranges_g), .def = 4),
+	ROW(struct lsm6ds3trc_options, accel_range_g, KEY_ONE_OF, ONE_OF(accel_ranges_g), .def = 2),
 	ROW(struct lsm6ds3trc_options, odr_hz, KEY_ONE_OF, ONE_OF(odrs_hz), .def = 104),
 };
 

@@ -48,7 +48,7 @@
  * struct sensor_cfg.options. */
 struct lsm6ds3trc_options {
 	double gyro_range_dps;	/* ±125, 250, 500 (default), 1000, 2000 */
-	double accel_range_g;	/* ±2, 4 (default), 8, 16 */
+	double accel_range_g;	/* ±2 (default), 4, 8, 16 */
 	double odr_hz;		/* both sensors: 12.5 .. 1660, default 104 */
 };
 _Static_assert(sizeof(struct lsm6ds3trc_options) <= CONFIG_CHIP_OPTIONS_MAX, "options do not fit");

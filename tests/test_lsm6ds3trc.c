@@ -259,7 +259,7 @@ static void test_config_keys(void **state)
 	assert_int_equal(cfg.sensord.sensors[0].provides, CONFIG_CHANNEL_ROTATION);
 	memcpy(&o, cfg.sensord.sensors[0].options, sizeof(o));
 	assert_near(o.gyro_range_dps, 500, 0);
-	assert_near(o.accel_range_g, 4, 0);
+	assert_near(o.accel_range_g, 2, 0);
 	assert_near(o.odr_hz, 104, 0);
 
 	assert_int_equal(config_parse(set, strlen(set), "c.json", "/", &cfg, err, sizeof(err)), 0);
@@ -285,6 +285,9 @@ static const char scenario_text[] =
 	"noise imu accel_y_g 0\n"
 	"noise imu accel_z_g 0\n"
 	"at 10 imu gyro_y_dps 40\n"
+	"at 60 imu zro_x_dps 1.5\n"
+	"at 60 imu zro_y_dps -2\n"
+	"at 60 imu zro_z_dps 0.7\n"
 	"at 10 imu gyro_x_dps -12.5\n"
 	"at 20 imu gyro_z_dps 600\n"
 	"at 20 imu accel_x_g -9\n"
@@ -354,6 +357,14 @@ static void test_sim_scenario(void **state)
 	assert_int_equal(lsm6ds3trc_driver.read(&s, &v), -EIO);
 	assert_int_equal(lsm6ds3trc_driver.init(&s), 0);
 	assert_int_equal(lsm6ds3trc_driver.read(&s, &v), 0);
+	assert_near(v.gyro_dps[2], 573.4225, 1e-9);
+
+	/* The zero-rate offset adds to what the gyro serves (the sampler's to
+	 * remove): 1.5 + -12.5, -2 + 40, and still saturated about z. */
+	f->now_s = 61;
+	assert_int_equal(lsm6ds3trc_driver.read(&s, &v), 0);
+	assert_near(v.gyro_dps[0], -11.0, TOL_500);
+	assert_near(v.gyro_dps[1], 38.0, TOL_500);
 	assert_near(v.gyro_dps[2], 573.4225, 1e-9);
 	free(s.priv);
 }

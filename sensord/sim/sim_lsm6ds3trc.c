@@ -1,8 +1,10 @@
 /* A register-level model of the ST LSM6DS3TR-C (the register map is in
- * drivers/lsm6ds3trc.h). Quantities: gyro_x_dps, gyro_y_dps, gyro_z_dps (0),
- * the angular rate about each axis, and accel_x_g, accel_y_g, accel_z_g
- * (0, 0, 1: lying still, z up); own noise 0.05 °/s and 0.001 g (our choice,
- * about a still chip's at 104 Hz).
+ * drivers/lsm6ds3trc.h). Quantities, named as in the MPU-6050 model:
+ * gyro_x_dps, gyro_y_dps, gyro_z_dps (0), the tool's true angular rate about
+ * each axis; zro_x_dps, zro_y_dps, zro_z_dps (0), the chip's zero-rate
+ * offset, which its gyro adds to each axis (a real one is a few °/s); and
+ * accel_x_g, accel_y_g, accel_z_g (0, 0, 1: lying still, z up). Own noise
+ * 0.05 °/s and 0.001 g (our choice, about a still chip's at 104 Hz).
  *
  * Power-on: WHO_AM_I 0x6A, CTRL3_C 0x04 (IF_INC), every other control
  * register 0 (both sensors in power-down), STATUS_REG and the outputs 0.
@@ -12,7 +14,7 @@
  * Each sensor converts continuously at its ODR (CTRL1_XL, CTRL2_G bits 7:4)
  * on the scenario's clock: at each transfer, a sensor whose output period has
  * ticked since its last sample takes a new one (the scenario's values at
- * that time, at the full scale then set, saturating at its ends) and sets
+ * that time, gyro plus zro, at the full scale then set, saturating at its ends) and sets
  * its STATUS_REG flag (XLDA, GDA). After an ODR is set the first set lands
  * at the second read transfer, counted in transfers as in the LPS22HB model:
  * the simulated bus does not advance time while a driver waits, so a driver
@@ -34,7 +36,7 @@
 #include "lsm6ds3trc.h"
 #include "sim.h"
 
-enum { Q_GYRO_X = 0, Q_ACCEL_X = 3 };	/* in the order of .quantities below */
+enum { Q_GYRO_X = 0, Q_ZRO_X = 3, Q_ACCEL_X = 6 };	/* in the order of .quantities below */
 enum { SENSOR_XL, SENSOR_G };
 
 #define REG_CTRL10_C 0x19
@@ -88,7 +90,9 @@ static void sample(struct sim_chip *chip, struct sim_lsm6ds3trc *st, int sensor)
 	uint8_t out = gyro ? LSM6DS3TRC_REG_OUTX_L_G : LSM6DS3TRC_REG_OUTX_L_XL;
 
 	for (int axis = 0; axis < 3; axis++) {
-		double count = round(sim_chip_value(chip, (gyro ? Q_GYRO_X : Q_ACCEL_X) + axis) / per_lsb);
+		double value = gyro ? sim_chip_value(chip, Q_GYRO_X + axis) + sim_chip_value(chip, Q_ZRO_X + axis)
+				    : sim_chip_value(chip, Q_ACCEL_X + axis);
+		double count = round(value / per_lsb);
 		uint16_t c = (uint16_t)(int16_t)(isnan(count) ? 0 : fmax(-32768, fmin(32767, count)));
 
 		st->regs[out + 2 * axis] = (uint8_t)c;
@@ -169,10 +173,11 @@ static int sim_lsm6ds3trc_read(struct sim_chip *chip, uint8_t reg, uint8_t *buf,
 }
 
 static const char *const quantities[] = {
-	"gyro_x_dps", "gyro_y_dps", "gyro_z_dps", "accel_x_g", "accel_y_g", "accel_z_g", NULL
+	"gyro_x_dps", "gyro_y_dps", "gyro_z_dps", "zro_x_dps", "zro_y_dps", "zro_z_dps",
+	"accel_x_g", "accel_y_g", "accel_z_g", NULL
 };
-static const double defaults[] = { 0, 0, 0, 0, 0, 1 };
-static const double noise[] = { 0.05, 0.05, 0.05, 0.001, 0.001, 0.001 };
+static const double defaults[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const double noise[] = { 0.05, 0.05, 0.05, 0, 0, 0, 0.001, 0.001, 0.001 };
 
 const struct sim_model sim_lsm6ds3trc_model = {
 	.name = "lsm6ds3trc",
