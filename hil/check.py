@@ -12,7 +12,7 @@ and whether what rollsense published is right.
 
 The expected values are computed here from the datasheets' formulas (Bosch
 BST-BMP280-DS001 §3.11.3 int64 compensation, TI SBAS444 §7.3.3, Microchip
-DS25095 §5.1.3), independently of rollsense's drivers: nothing here imports
+DS25095 §5.1.3, ST LSM6DS3TR-C §4.1 Table 3 and §9), independently of rollsense's drivers: nothing here imports
 or runs rollsense code.
 """
 import json
@@ -41,6 +41,14 @@ ADS_CODE = 0x2A5B       # ADS1115 conversion register: 10843 LSB
 ADS_FSR_V = 4.096
 MCP_TA_REST = 0xC190    # 25.0000 °C with the three flag bits set (MCP §5.1.3)
 MCP_TA_HOT = 0x0277     # 39.4375 °C: a warmed ball, above heat_c (38 °C)
+# The LSM6DS3TR-C [LSM §9, §4.1 Table 3]: WHO_AM_I 0x6A; sensord configures
+# ±500 °/s (G_So 17.50 mdps/LSB) and ±2 g (LA_So 0.061 mg/LSB). Raw counts on
+# x, y, z: a ball rolled at about 40 °/s about x, and lying z up.
+IMU_ID = 0x6A
+IMU_GYRO_RANGE, IMU_G_SO_DPS = 500, 0.0175
+IMU_ACCEL_RANGE, IMU_LA_SO_G = 2, 0.000061
+IMU_GYRO = (2286, -686, 57)
+IMU_ACCEL = (-131, 82, 16393)
 
 
 def bmp280_compensate(adc_t, adc_p):
@@ -95,6 +103,16 @@ def bmp_data_bytes(adc_p, adc_t):
     return out
 
 
+def imu_out_bytes():
+    """OUTX_L_G .. OUTZ_H_XL: six 16-bit two's complement counts, gyro then
+    accelerometer, each LSB first (BLE = 0) [LSM §9]."""
+    out = []
+    for v in IMU_GYRO + IMU_ACCEL:
+        v &= 0xFFFF
+        out += [v & 0xFF, v >> 8]
+    return out
+
+
 def hexes(bs):
     return " ".join("0x%02x" % b for b in bs)
 
@@ -118,6 +136,10 @@ def plan(share):
         "MCP_TA_HOT_W=0x%04x" % swap16(MCP_TA_HOT),
         "HOLD_S=%d" % HOLD_S,
         "MCP2_TA_W=0x%04x" % swap16(MCP2_TA),
+        "IMU_ID=0x%02x" % IMU_ID,
+        "IMU_OUT='%s'" % hexes(imu_out_bytes()),
+        "IMU_GYRO_RANGE=%d" % IMU_GYRO_RANGE,
+        "IMU_ACCEL_RANGE=%d" % IMU_ACCEL_RANGE,
     ] + [
         "BMP_DATA_%s_%d='%s'" % (level, k, hexes(bmp_data_bytes(adc_p + dp, ADC_T + dt)))
         for level, adc_p in (("REST", ADC_P_REST), ("HOLD", ADC_P_HOLD))
@@ -258,6 +280,16 @@ def verify(share, label):
         c.check(close(v.get("temperature_c"), t_mcp_rest, 0.005),
                 "%s %.4f °C from T_A 0x%04x (flag bits masked)" % (k, t_mcp_rest, MCP_TA_REST),
                 str(v))
+        k, v = chip("lsm6ds3trc@")
+        want_dps = [n * IMU_G_SO_DPS for n in IMU_GYRO]
+        want_g = [n * IMU_LA_SO_G for n in IMU_ACCEL]
+        got_dps, got_g = v.get("gyro_dps") or [None] * 3, v.get("accel_g") or [None] * 3
+        c.check(len(got_dps) == 3 and all(close(a, b, 0.00001) for a, b in zip(got_dps, want_dps)),
+                "%s gyro %s °/s from counts %s at ±%d °/s" %
+                (k, ", ".join("%.4f" % d for d in want_dps), IMU_GYRO, IMU_GYRO_RANGE), str(v))
+        c.check(len(got_g) == 3 and all(close(a, b, 0.00001) for a, b in zip(got_g, want_g)),
+                "%s accel %s g from counts %s at ±%d g" %
+                (k, ", ".join("%.6f" % d for d in want_g), IMU_ACCEL, IMU_ACCEL_RANGE), str(v))
         c.check(not once.get("faults"), "--once reports no faults", str(once.get("faults")))
 
     # 2. The readings the daemon published while the registers changed.
@@ -392,6 +424,15 @@ def verify(share, label):
             hex(swap16(regs["ads_config"])) if "ads_config" in regs else "missing")
     c.check(regs.get("mcp_res") is not None and regs["mcp_res"] & 3 == 3,
             "MCP9808 resolution 0.0625 °C (11)", str(regs.get("mcp_res")))
+
+    # ODR 104 Hz (0100) with FS_XL ±2 g (00), FS_G ±500 °/s (01); BDU and
+    # IF_INC, SW_RESET clear again [LSM §9, CTRL1_XL, CTRL2_G, CTRL3_C].
+    c.check(regs.get("imu_ctrl1_xl") == 0x40, "LSM6DS3TR-C CTRL1_XL 0x40 (104 Hz, ±2 g)",
+            str(regs.get("imu_ctrl1_xl")))
+    c.check(regs.get("imu_ctrl2_g") == 0x44, "LSM6DS3TR-C CTRL2_G 0x44 (104 Hz, ±500 °/s)",
+            str(regs.get("imu_ctrl2_g")))
+    c.check(regs.get("imu_ctrl3_c") == 0x44, "LSM6DS3TR-C CTRL3_C 0x44 (BDU, IF_INC, reset done)",
+            str(regs.get("imu_ctrl3_c")))
 
     print("%s: %d passed, %d failed" % (label, c.passed, c.failed))
     return 0 if c.failed == 0 else 1

@@ -26,10 +26,13 @@ say() { echo "guest: $*"; }
 fail() { echo "guest: FAILED: $*"; exit 1; }
 phase() { echo "$1" >/tmp/phase; say "phase $1"; }
 
-# ---- the I2C bus: i2c-stub with four chips; the BMP280 has 8-bit
-# registers, the ADS1115 and the MCP9808s 16-bit ones (MSB first). The
-# MCP9808 at 0x19 is a second tool's, read by a second sensord.
-insmod /lib/modules/hil/i2c-stub.ko chip_addr=0x76,0x48,0x18,0x19 reg16=N,Y,Y,Y || fail "insmod i2c-stub"
+# ---- the I2C bus: i2c-stub with five chips; the BMP280 and the
+# LSM6DS3TR-C have 8-bit registers, the ADS1115 and the MCP9808s 16-bit ones
+# (MSB first). The MCP9808 at 0x19 is a second tool's, read by a second
+# sensord. The LSM6DS3TR-C's SW_RESET (CTRL3_C 0x12, bit 0) clears itself
+# after a write, as on the chip (clear_reg, clear_mask: the patch).
+insmod /lib/modules/hil/i2c-stub.ko chip_addr=0x76,0x48,0x18,0x19,0x6a reg16=N,Y,Y,Y,N \
+	clear_reg=0,0,0,0,0x12 clear_mask=0,0,0,0,0x01 || fail "insmod i2c-stub"
 BUS=""
 for d in /sys/bus/i2c/devices/i2c-*; do
 	[ "$(cat "$d/name")" = "SMBus stub driver" ] && BUS=${d##*/i2c-}
@@ -54,6 +57,14 @@ $I2CSET -y "$BUS" 0x19 0x06 "$MCP_MANUF_W" w || fail "second MCP9808 manufacture
 $I2CSET -y "$BUS" 0x19 0x07 "$MCP_DEVICE_W" w || fail "second MCP9808 device"
 $I2CSET -y "$BUS" 0x19 0x08 "$MCP_RES" b || fail "second MCP9808 resolution"
 $I2CSET -y "$BUS" 0x19 0x05 "$MCP2_TA_W" w || fail "second MCP9808 T_A"
+# The LSM6DS3TR-C: WHO_AM_I, CTRL3_C's power-on value (IF_INC), STATUS_REG
+# with a new gyro and accelerometer set (the stub does not clear it on read:
+# at 104 Hz a live chip has a new set at every 10 Hz sample), the outputs.
+$I2CSET -y "$BUS" 0x6a 0x0f "$IMU_ID" b || fail "LSM6DS3TR-C id"
+$I2CSET -y "$BUS" 0x6a 0x12 0x04 b || fail "LSM6DS3TR-C CTRL3_C"
+$I2CSET -y "$BUS" 0x6a 0x1e 0x03 b || fail "LSM6DS3TR-C STATUS_REG"
+# shellcheck disable=SC2086
+$I2CTRANSFER -y "$BUS" w13@0x6a 0x22 $IMU_OUT || fail "LSM6DS3TR-C outputs"
 
 # ---- the GPIO chip: gpio-sim, one bank of 3 lines (button, LED, buzzer)
 # under a label of its own; its gpiochip number differs between machines.
@@ -81,7 +92,9 @@ cat >/tmp/sensors.json <<EOF
   { "driver": "mcp9808", "bus": "$DEV", "address": "0x18", "provides": ["temperature_c"],
     "resolution_c": 0.0625 },
   { "driver": "ads1115", "bus": "$DEV", "address": "0x48", "input": "ain0",
-    "gain_v": 4.096, "data_rate_sps": 128 }
+    "gain_v": 4.096, "data_rate_sps": 128 },
+  { "driver": "lsm6ds3trc", "bus": "$DEV", "address": "0x6a", "provides": ["rotation_dps"],
+    "gyro_range_dps": $IMU_GYRO_RANGE, "accel_range_g": $IMU_ACCEL_RANGE, "odr_hz": 104 }
 ]
 EOF
 cat >/tmp/rollsense.json <<EOF
@@ -233,6 +246,9 @@ phase finished
 	echo "bmp_ctrl_meas $($I2CGET -y "$BUS" 0x76 0xf4 b)"
 	echo "ads_config $($I2CGET -y "$BUS" 0x48 0x01 w)"
 	echo "mcp_res $($I2CGET -y "$BUS" 0x18 0x08 b)"
+	echo "imu_ctrl1_xl $($I2CGET -y "$BUS" 0x6a 0x10 b)"
+	echo "imu_ctrl2_g $($I2CGET -y "$BUS" 0x6a 0x11 b)"
+	echo "imu_ctrl3_c $($I2CGET -y "$BUS" 0x6a 0x12 b)"
 } >$S/regs.txt
 
 # Let the collector's summary arrive, then stop everything we started.
