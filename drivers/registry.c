@@ -8,6 +8,7 @@ extern const struct sensor_driver bme280_driver;
 extern const struct sensor_driver ads1115_driver;
 extern const struct sensor_driver mcp9808_driver;
 extern const struct sensor_driver lps22hb_driver;
+extern const struct sensor_driver mpu6050_driver;
 extern const struct sensor_driver lsm6ds3trc_driver;
 
 static const struct sensor_driver *const drivers[] = {
@@ -16,6 +17,7 @@ static const struct sensor_driver *const drivers[] = {
 	&ads1115_driver,
 	&mcp9808_driver,
 	&lps22hb_driver,
+	&mpu6050_driver,
 	&lsm6ds3trc_driver,
 };
 
