@@ -12,8 +12,8 @@
  *   Sensitivities: Table 3 "Mechanical characteristics" [§4.1], G_So in
  *   mdps/LSB and LA_So in mg/LSB by full scale.
  *
- * Both sensors run continuously at the configured ODR. A read waits (bounded)
- * until STATUS_REG shows a new set from both, then reads the twelve output
+ * Both sensors run continuously at the configured ODR. Init waits for the
+ * first set; a read waits (bounded) until STATUS_REG shows a new set from both, then reads the twelve output
  * bytes in one burst; BDU keeps each axis' two bytes from one sample. A
  * sample the chip had already given is never given again: if no new data
  * arrives within two output periods, the read fails. */
@@ -28,6 +28,10 @@
 
 #define POLL_US 1000u
 #define RESET_POLLS 10
+/* A gyroscope leaving power-down takes a while to give its first set; init
+ * waits for it, so that the first sample after init does not fail. 200 ms
+ * is our margin, not a datasheet figure. */
+#define START_POLLS 200
 
 /* The choices, in the order of their codes where the code is the place. */
 static const double gyro_ranges_dps[] = { 125, 250, 500, 1000, 2000 };
@@ -122,6 +126,27 @@ static int lsm6ds3trc_reset(struct sensor *s)
 	return -ETIMEDOUT;
 }
 
+/* Polls STATUS_REG until both GDA and XLDA are set, at most polls times
+ * POLL_US apart. Reading STATUS_REG clears neither: the outputs do. 0,
+ * -ETIMEDOUT or the bus' error. */
+static int lsm6ds3trc_wait_ready(struct sensor *s, unsigned polls)
+{
+	const uint8_t both = LSM6DS3TRC_STATUS_GDA | LSM6DS3TRC_STATUS_XLDA;
+	uint8_t status;
+	int rc;
+
+	for (unsigned i = 0; i < polls; i++) {
+		if (i > 0)
+			s->bus->delay_us(s->bus, POLL_US);
+		rc = s->bus->read(s->bus, s->address, LSM6DS3TRC_REG_STATUS, &status, 1);
+		if (rc < 0)
+			return rc;
+		if ((status & both) == both)
+			return 0;
+	}
+	return -ETIMEDOUT;
+}
+
 static int lsm6ds3trc_init(struct sensor *s)
 {
 	struct lsm6ds3trc_priv *priv = s->priv;
@@ -161,7 +186,10 @@ static int lsm6ds3trc_init(struct sensor *s)
 
 	priv->gyro_dps_per_lsb = lsm6ds3trc_gyro_dps_per_lsb(priv->ctrl[1]);
 	priv->accel_g_per_lsb = lsm6ds3trc_accel_g_per_lsb(priv->ctrl[0]);
-	priv->polls = (unsigned)ceil(2e6 / cfg.odr_hz / POLL_US);
+	priv->polls = (unsigned)ceil(2e6 / cfg.odr_hz / POLL_US) + 1;
+	rc = lsm6ds3trc_wait_ready(s, START_POLLS + priv->polls);
+	if (rc < 0)
+		return rc;
 	priv->ready = true;
 	return 0;
 }
@@ -169,10 +197,8 @@ static int lsm6ds3trc_init(struct sensor *s)
 static int lsm6ds3trc_read(struct sensor *s, struct sensor_values *out)
 {
 	const struct lsm6ds3trc_priv *priv = s->priv;
-	const uint8_t both = LSM6DS3TRC_STATUS_GDA | LSM6DS3TRC_STATUS_XLDA;
-	uint8_t ctrl[3], status, data[12];	/* OUTX_L_G .. OUTZ_H_XL */
-	uint64_t raw = 0;
-	unsigned i;
+	uint8_t ctrl[3], data[12];	/* OUTX_L_G .. OUTZ_H_XL */
+	uint64_t raw;
 	int rc;
 
 	if (!priv->ready)
@@ -184,16 +210,9 @@ static int lsm6ds3trc_read(struct sensor *s, struct sensor_values *out)
 		return rc;
 	if (memcmp(ctrl, priv->ctrl, sizeof(ctrl)) != 0)
 		return -EIO;
-	for (i = 0; i < priv->polls; i++) {
-		rc = s->bus->read(s->bus, s->address, LSM6DS3TRC_REG_STATUS, &status, 1);
-		if (rc < 0)
-			return rc;
-		if ((status & both) == both)
-			break;
-		s->bus->delay_us(s->bus, POLL_US);
-	}
-	if (i == priv->polls)
-		return -ETIMEDOUT;
+	rc = lsm6ds3trc_wait_ready(s, priv->polls);
+	if (rc < 0)
+		return rc;
 	rc = s->bus->read(s->bus, s->address, LSM6DS3TRC_REG_OUTX_L_G, data, sizeof(data));
 	if (rc < 0)
 		return rc;
@@ -205,7 +224,7 @@ static int lsm6ds3trc_read(struct sensor *s, struct sensor_values *out)
 	}
 	/* 96 bits folded into 64 (FNV-1a): a fingerprint, not the values. */
 	raw = 0xcbf29ce484222325ull;
-	for (i = 0; i < sizeof(data); i++)
+	for (size_t i = 0; i < sizeof(data); i++)
 		raw = (raw ^ data[i]) * 0x100000001b3ull;
 	out->raw = raw;
 	return 0;

@@ -123,6 +123,7 @@ static void fake_setup(struct fake_bus *fb)
 	fb->on_write = imu_on_write;
 	fb->regs[LSM6DS3TRC_REG_WHO_AM_I] = LSM6DS3TRC_ID;
 	fb->regs[LSM6DS3TRC_REG_CTRL3_C] = LSM6DS3TRC_CTRL3_IF_INC;
+	fb->regs[LSM6DS3TRC_REG_STATUS] = LSM6DS3TRC_STATUS_GDA | LSM6DS3TRC_STATUS_XLDA;
 	self_clear = true;
 	keep_ctrl = true;
 }
@@ -164,6 +165,15 @@ static void test_init(void **state)
 	assert_int_equal(lsm6ds3trc_driver.init(&s), -ETIMEDOUT);
 	assert_true(fb.waited_us >= 10000);
 	self_clear = true;
+
+	/* A chip whose accelerometer never gives its first set: init waits
+	 * 200 ms plus two periods at 208 Hz (9.6 ms), polling 1 ms apart. */
+	fb.regs[LSM6DS3TRC_REG_STATUS] = LSM6DS3TRC_STATUS_GDA;
+	fb.waited_us = 0;
+	assert_int_equal(lsm6ds3trc_driver.init(&s), -ETIMEDOUT);
+	assert_true(fb.waited_us >= 209000);
+	assert_true(fb.waited_us <= 215000);
+	fb.regs[LSM6DS3TRC_REG_STATUS] = LSM6DS3TRC_STATUS_GDA | LSM6DS3TRC_STATUS_XLDA;
 
 	/* A chip that does not keep its settings. */
 	keep_ctrl = false;
