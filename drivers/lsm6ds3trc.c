@@ -13,10 +13,11 @@
  *   mdps/LSB and LA_So in mg/LSB by full scale.
  *
  * Both sensors run continuously at the configured ODR. Init waits for the
- * first set; a read waits (bounded) until STATUS_REG shows a new set from both, then reads the twelve output
- * bytes in one burst; BDU keeps each axis' two bytes from one sample. A
- * sample the chip had already given is never given again: if no new data
- * arrives within two output periods, the read fails. */
+ * first set; a read waits (bounded) until STATUS_REG shows a new set from
+ * both, then reads the twelve output bytes in one burst; BDU keeps each
+ * axis' two bytes from one sample. A sample the chip had already given is
+ * never given again: if no new data arrives within two output periods, the
+ * read fails. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
