@@ -9,6 +9,7 @@ extern const struct sensor_driver ads1115_driver;
 extern const struct sensor_driver mcp9808_driver;
 extern const struct sensor_driver lps22hb_driver;
 extern const struct sensor_driver mpu6050_driver;
+extern const struct sensor_driver lsm6ds3trc_driver;
 
 static const struct sensor_driver *const drivers[] = {
 	&bmp280_driver,
@@ -17,6 +18,7 @@ static const struct sensor_driver *const drivers[] = {
 	&mcp9808_driver,
 	&lps22hb_driver,
 	&mpu6050_driver,
+	&lsm6ds3trc_driver,
 };
 
 const struct sensor_driver *sensor_driver_find(const char *name)

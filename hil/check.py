@@ -12,7 +12,7 @@ and whether what rollsense published is right.
 
 The expected values are computed here from the datasheets' formulas (Bosch
 BST-BMP280-DS001 §3.11.3 int64 compensation, TI SBAS444 §7.3.3, Microchip
-DS25095 §5.1.3), independently of rollsense's drivers: nothing here imports
+DS25095 §5.1.3, ST LSM6DS3TR-C §4.1 Table 3 and §9), independently of rollsense's drivers: nothing here imports
 or runs rollsense code.
 """
 import json
@@ -41,6 +41,26 @@ ADS_CODE = 0x2A5B       # ADS1115 conversion register: 10843 LSB
 ADS_FSR_V = 4.096
 MCP_TA_REST = 0xC190    # 25.0000 °C with the three flag bits set (MCP §5.1.3)
 MCP_TA_HOT = 0x0277     # 39.4375 °C: a warmed ball, above heat_c (38 °C)
+# The LSM6DS3TR-C [LSM §9, §4.1 Table 3]: WHO_AM_I 0x6A; sensord configures
+# ±500 °/s (G_So 17.50 mdps/LSB) and ±2 g (LA_So 0.061 mg/LSB). Raw counts on
+# x, y, z: at rest, the chip's zero-rate offset alone (1.505, -1.995, 0.7
+# °/s), lying z up; rolling, 2286 counts (40.005 °/s) more about y.
+IMU_ID = 0x6A
+IMU_GYRO_RANGE, IMU_G_SO_DPS = 500, 0.0175
+IMU_ACCEL_RANGE, IMU_LA_SO_G = 2, 0.000061
+IMU_GYRO = (86, -114, 40)
+IMU_GYRO_ROLL = (86, -114 + 2286, 40)
+IMU_ACCEL = (-131, 82, 16393)
+ROLL_S = 3              # how long the guest rolls the ball
+# The MPU-6050 [MPU PS §6.1, §6.2; RM §4.17-4.19]: WHO_AM_I 0x68; sensord
+# configures ±1000 °/s (32.8 LSB per °/s) and ±4 g (8192 LSB per g). Counts,
+# MSB first: accel x, y, z, TEMP_OUT, gyro x, y, z.
+MPU_ID = 0x68
+MPU_GYRO_RANGE, MPU_GYRO_LSB_PER_DPS = 1000, 32.8
+MPU_ACCEL_RANGE, MPU_ACCEL_LSB_PER_G = 4, 8192
+MPU_ACCEL = (0, -4096, 8192)
+MPU_TEMP = 0
+MPU_GYRO = (1312, -656, 33)
 
 
 def bmp280_compensate(adc_t, adc_p):
@@ -95,6 +115,29 @@ def bmp_data_bytes(adc_p, adc_t):
     return out
 
 
+def le16_bytes(counts):
+    """16-bit two's complement counts, each LSB first: the LSM6DS3TR-C's
+    outputs with BLE = 0 [LSM §9]."""
+    out = []
+    for v in counts:
+        v &= 0xFFFF
+        out += [v & 0xFF, v >> 8]
+    return out
+
+
+def be16_bytes(counts):
+    """The same, MSB first: the MPU-6050's outputs [MPU RM §4.17-4.19]."""
+    out = []
+    for v in counts:
+        v &= 0xFFFF
+        out += [v >> 8, v & 0xFF]
+    return out
+
+
+def magnitude(v):
+    return sum(x * x for x in v) ** 0.5
+
+
 def hexes(bs):
     return " ".join("0x%02x" % b for b in bs)
 
@@ -118,6 +161,17 @@ def plan(share):
         "MCP_TA_HOT_W=0x%04x" % swap16(MCP_TA_HOT),
         "HOLD_S=%d" % HOLD_S,
         "MCP2_TA_W=0x%04x" % swap16(MCP2_TA),
+        "IMU_ID=0x%02x" % IMU_ID,
+        "IMU_OUT='%s'" % hexes(le16_bytes(IMU_GYRO + IMU_ACCEL)),
+        "IMU_GYRO_REST='%s'" % hexes(le16_bytes(IMU_GYRO)),
+        "IMU_GYRO_ROLL='%s'" % hexes(le16_bytes(IMU_GYRO_ROLL)),
+        "ROLL_S=%d" % ROLL_S,
+        "MPU_ID=0x%02x" % MPU_ID,
+        "MPU_OUT='%s'" % hexes(be16_bytes(MPU_ACCEL + (MPU_TEMP,) + MPU_GYRO)),
+        "MPU_GYRO_RANGE=%d" % MPU_GYRO_RANGE,
+        "MPU_ACCEL_RANGE=%d" % MPU_ACCEL_RANGE,
+        "IMU_GYRO_RANGE=%d" % IMU_GYRO_RANGE,
+        "IMU_ACCEL_RANGE=%d" % IMU_ACCEL_RANGE,
     ] + [
         "BMP_DATA_%s_%d='%s'" % (level, k, hexes(bmp_data_bytes(adc_p + dp, ADC_T + dt)))
         for level, adc_p in (("REST", ADC_P_REST), ("HOLD", ADC_P_HOLD))
@@ -213,6 +267,18 @@ def verify_second_tool(c, share, msgs):
             "%s; %s" % (lock, log.strip()))
 
 
+def check_imu_once(c, key, values, want_dps, gyro, gyro_range, want_g, accel, accel_range):
+    """An IMU's --once axes (printed with 5 decimals) against the counts'
+    values by its datasheet."""
+    for name, want, counts, what in (("gyro_dps", want_dps, gyro, "gyro %s °/s from counts %s at ±%d °/s"
+                                      % (", ".join("%.4f" % d for d in want_dps), gyro, gyro_range)),
+                                     ("accel_g", want_g, accel, "accel %s g from counts %s at ±%d g"
+                                      % (", ".join("%.6f" % d for d in want_g), accel, accel_range))):
+        got = values.get(name) or []
+        c.check(len(got) == 3 and all(close(a, b, 0.00001) for a, b in zip(got, want)),
+                "%s %s" % (key, what), str(values))
+
+
 def verify(share, label):
     c = Checks()
     t_rest, p_rest = bmp280_compensate(ADC_T, ADC_P_REST)
@@ -258,6 +324,13 @@ def verify(share, label):
         c.check(close(v.get("temperature_c"), t_mcp_rest, 0.005),
                 "%s %.4f °C from T_A 0x%04x (flag bits masked)" % (k, t_mcp_rest, MCP_TA_REST),
                 str(v))
+        k, v = chip("lsm6ds3trc@")
+        check_imu_once(c, k, v, [n * IMU_G_SO_DPS for n in IMU_GYRO], IMU_GYRO, IMU_GYRO_RANGE,
+                       [n * IMU_LA_SO_G for n in IMU_ACCEL], IMU_ACCEL, IMU_ACCEL_RANGE)
+        k, v = chip("mpu6050@")
+        check_imu_once(c, k, v, [n / MPU_GYRO_LSB_PER_DPS for n in MPU_GYRO], MPU_GYRO,
+                       MPU_GYRO_RANGE, [n / MPU_ACCEL_LSB_PER_G for n in MPU_ACCEL], MPU_ACCEL,
+                       MPU_ACCEL_RANGE)
         c.check(not once.get("faults"), "--once reports no faults", str(once.get("faults")))
 
     # 2. The readings the daemon published while the registers changed.
@@ -286,6 +359,24 @@ def verify(share, label):
             "every temperature_c is %.2f or %.2f, as computed" % (t_mcp_rest, t_mcp_hot),
             "unexpected: %s" % bad_t[:5])
     c.check(any(close(t, t_mcp_hot, 0.006) for t in temps), "the temperature rise was seen")
+    # rotation_dps: |gyro - zero-rate offset|, the offset measured at rest
+    # (the first second, and after the tare). At rest 0; rolling, the step
+    # about y; before the first zero, the raw offset's magnitude.
+    roll_dps = (IMU_GYRO_ROLL[1] - IMU_GYRO[1]) * IMU_G_SO_DPS
+    raw_dps = magnitude(IMU_GYRO) * IMU_G_SO_DPS
+    rots = [r.get("rotation_dps", "absent") for r in readings]
+    bad_r = [x for x in rots if not any(close(x, w, 0.006) for w in (0.0, roll_dps, raw_dps))]
+    c.check(readings and not bad_r,
+            "every rotation_dps is 0 (still), %.2f (rolling) or %.2f (before the zero)" %
+            (roll_dps, raw_dps), "unexpected: %s" % bad_r[:5])
+    # The roll lasts ROLL_S plus the time the guest takes to write the
+    # registers back, which emulation on a busy host stretches: at least
+    # 70 % of ROLL_S at 10 Hz, in one unbroken run of readings.
+    rolling = [i for i, x in enumerate(rots) if close(x, roll_dps, 0.006)]
+    c.check(rolling and len(rolling) >= ROLL_S * 10 * 0.7 and
+            rolling == list(range(rolling[0], rolling[0] + len(rolling))),
+            "one run of at least %d rolling readings at 10 Hz (%d)" %
+            (ROLL_S * 7, len(rolling)), str(rolling[:3] + rolling[-3:]))
     faults = [r["faults"] for r in readings if r.get("faults")]
     c.check(not faults, "no reading carries a fault", str(faults[:3]))
 
@@ -392,6 +483,26 @@ def verify(share, label):
             hex(swap16(regs["ads_config"])) if "ads_config" in regs else "missing")
     c.check(regs.get("mcp_res") is not None and regs["mcp_res"] & 3 == 3,
             "MCP9808 resolution 0.0625 °C (11)", str(regs.get("mcp_res")))
+
+    # ODR 104 Hz (0100) with FS_XL ±2 g (00), FS_G ±500 °/s (01); BDU and
+    # IF_INC, SW_RESET clear again [LSM §9, CTRL1_XL, CTRL2_G, CTRL3_C].
+    c.check(regs.get("imu_ctrl1_xl") == 0x40, "LSM6DS3TR-C CTRL1_XL 0x40 (104 Hz, ±2 g)",
+            str(regs.get("imu_ctrl1_xl")))
+    c.check(regs.get("imu_ctrl2_g") == 0x44, "LSM6DS3TR-C CTRL2_G 0x44 (104 Hz, ±500 °/s)",
+            str(regs.get("imu_ctrl2_g")))
+    c.check(regs.get("imu_ctrl3_c") == 0x44, "LSM6DS3TR-C CTRL3_C 0x44 (BDU, IF_INC, reset done)",
+            str(regs.get("imu_ctrl3_c")))
+
+    # SMPLRT_DIV 9: 1 kHz / (1 + 9) = 100 Hz with the DLPF on; CONFIG
+    # DLPF_CFG 3 (42 Hz); FS_SEL 2 (±1000), AFS_SEL 1 (±4 g) in bits 4:3;
+    # PWR_MGMT_1 0x01: awake, PLL on the X gyro, DEVICE_RESET clear again
+    # [MPU RM §4.2-4.5, §4.28].
+    for key, want, what in (("mpu_smplrt_div", 0x09, "SMPLRT_DIV 9 (100 Hz)"),
+                            ("mpu_config", 0x03, "CONFIG 0x03 (DLPF 42 Hz)"),
+                            ("mpu_gyro_config", 0x10, "GYRO_CONFIG 0x10 (±1000 °/s)"),
+                            ("mpu_accel_config", 0x08, "ACCEL_CONFIG 0x08 (±4 g)"),
+                            ("mpu_pwr_mgmt_1", 0x01, "PWR_MGMT_1 0x01 (awake, X gyro clock, reset done)")):
+        c.check(regs.get(key) == want, "MPU-6050 %s" % what, str(regs.get(key)))
 
     print("%s: %d passed, %d failed" % (label, c.passed, c.failed))
     return 0 if c.failed == 0 else 1

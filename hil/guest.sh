@@ -26,10 +26,15 @@ say() { echo "guest: $*"; }
 fail() { echo "guest: FAILED: $*"; exit 1; }
 phase() { echo "$1" >/tmp/phase; say "phase $1"; }
 
-# ---- the I2C bus: i2c-stub with four chips; the BMP280 has 8-bit
-# registers, the ADS1115 and the MCP9808s 16-bit ones (MSB first). The
-# MCP9808 at 0x19 is a second tool's, read by a second sensord.
-insmod /lib/modules/hil/i2c-stub.ko chip_addr=0x76,0x48,0x18,0x19 reg16=N,Y,Y,Y || fail "insmod i2c-stub"
+# ---- the I2C bus: i2c-stub with six chips; the BMP280 and the two IMUs
+# have 8-bit registers, the ADS1115 and the MCP9808s 16-bit ones (MSB
+# first). The MCP9808 at 0x19 is a second tool's, read by a second sensord.
+# The IMUs' reset bits clear themselves after a write, as on the chips
+# (clear_reg, clear_mask: the patch): the LSM6DS3TR-C's SW_RESET (CTRL3_C
+# 0x12, bit 0), the MPU-6050's DEVICE_RESET (PWR_MGMT_1 0x6B, bit 7).
+insmod /lib/modules/hil/i2c-stub.ko chip_addr=0x76,0x48,0x18,0x19,0x6a,0x68 \
+	reg16=N,Y,Y,Y,N,N clear_reg=0,0,0,0,0x12,0x6b clear_mask=0,0,0,0,0x01,0x80 ||
+	fail "insmod i2c-stub"
 BUS=""
 for d in /sys/bus/i2c/devices/i2c-*; do
 	[ "$(cat "$d/name")" = "SMBus stub driver" ] && BUS=${d##*/i2c-}
@@ -54,6 +59,20 @@ $I2CSET -y "$BUS" 0x19 0x06 "$MCP_MANUF_W" w || fail "second MCP9808 manufacture
 $I2CSET -y "$BUS" 0x19 0x07 "$MCP_DEVICE_W" w || fail "second MCP9808 device"
 $I2CSET -y "$BUS" 0x19 0x08 "$MCP_RES" b || fail "second MCP9808 resolution"
 $I2CSET -y "$BUS" 0x19 0x05 "$MCP2_TA_W" w || fail "second MCP9808 T_A"
+# The LSM6DS3TR-C: WHO_AM_I, CTRL3_C's power-on value (IF_INC), STATUS_REG
+# with a new gyro and accelerometer set (the stub does not clear it on read:
+# at 104 Hz a live chip has a new set at every 10 Hz sample), the outputs.
+$I2CSET -y "$BUS" 0x6a 0x0f "$IMU_ID" b || fail "LSM6DS3TR-C id"
+$I2CSET -y "$BUS" 0x6a 0x12 0x04 b || fail "LSM6DS3TR-C CTRL3_C"
+$I2CSET -y "$BUS" 0x6a 0x1e 0x03 b || fail "LSM6DS3TR-C STATUS_REG"
+# shellcheck disable=SC2086
+$I2CTRANSFER -y "$BUS" w13@0x6a 0x22 $IMU_OUT || fail "LSM6DS3TR-C outputs"
+# The MPU-6050: WHO_AM_I, PWR_MGMT_1's power-on value (asleep), the outputs
+# from ACCEL_XOUT_H (accel, temperature, gyro, each MSB first).
+$I2CSET -y "$BUS" 0x68 0x75 "$MPU_ID" b || fail "MPU-6050 id"
+$I2CSET -y "$BUS" 0x68 0x6b 0x40 b || fail "MPU-6050 PWR_MGMT_1"
+# shellcheck disable=SC2086
+$I2CTRANSFER -y "$BUS" w15@0x68 0x3b $MPU_OUT || fail "MPU-6050 outputs"
 
 # ---- the GPIO chip: gpio-sim, one bank of 3 lines (button, LED, buzzer)
 # under a label of its own; its gpiochip number differs between machines.
@@ -81,7 +100,12 @@ cat >/tmp/sensors.json <<EOF
   { "driver": "mcp9808", "bus": "$DEV", "address": "0x18", "provides": ["temperature_c"],
     "resolution_c": 0.0625 },
   { "driver": "ads1115", "bus": "$DEV", "address": "0x48", "input": "ain0",
-    "gain_v": 4.096, "data_rate_sps": 128 }
+    "gain_v": 4.096, "data_rate_sps": 128 },
+  { "driver": "lsm6ds3trc", "bus": "$DEV", "address": "0x6a", "provides": ["rotation_dps"],
+    "gyro_range_dps": $IMU_GYRO_RANGE, "accel_range_g": $IMU_ACCEL_RANGE, "odr_hz": 104 },
+  { "driver": "mpu6050", "bus": "$DEV", "address": "0x68",
+    "gyro_range_dps": $MPU_GYRO_RANGE, "accel_range_g": $MPU_ACCEL_RANGE,
+    "lowpass_hz": 42, "rate_hz": 100 }
 ]
 EOF
 cat >/tmp/rollsense.json <<EOF
@@ -215,6 +239,16 @@ sleep "$HOLD_S"
 echo REST >/tmp/level
 sleep 2
 
+# The ball rolls: the LSM6DS3TR-C's gyro counts step by the plan's turn
+# about y (one burst, BDU's consistent set) and back.
+phase roll
+# shellcheck disable=SC2086
+$I2CTRANSFER -y "$BUS" w7@0x6a 0x22 $IMU_GYRO_ROLL || fail "LSM6DS3TR-C rolling"
+sleep "$ROLL_S"
+# shellcheck disable=SC2086
+$I2CTRANSFER -y "$BUS" w7@0x6a 0x22 $IMU_GYRO_REST || fail "LSM6DS3TR-C still"
+sleep 2
+
 # The ball warms up.
 phase heat
 $I2CSET -y "$BUS" 0x18 0x05 "$MCP_TA_HOT_W" w || fail "temperature rise"
@@ -233,6 +267,14 @@ phase finished
 	echo "bmp_ctrl_meas $($I2CGET -y "$BUS" 0x76 0xf4 b)"
 	echo "ads_config $($I2CGET -y "$BUS" 0x48 0x01 w)"
 	echo "mcp_res $($I2CGET -y "$BUS" 0x18 0x08 b)"
+	echo "imu_ctrl1_xl $($I2CGET -y "$BUS" 0x6a 0x10 b)"
+	echo "imu_ctrl2_g $($I2CGET -y "$BUS" 0x6a 0x11 b)"
+	echo "imu_ctrl3_c $($I2CGET -y "$BUS" 0x6a 0x12 b)"
+	echo "mpu_smplrt_div $($I2CGET -y "$BUS" 0x68 0x19 b)"
+	echo "mpu_config $($I2CGET -y "$BUS" 0x68 0x1a b)"
+	echo "mpu_gyro_config $($I2CGET -y "$BUS" 0x68 0x1b b)"
+	echo "mpu_accel_config $($I2CGET -y "$BUS" 0x68 0x1c b)"
+	echo "mpu_pwr_mgmt_1 $($I2CGET -y "$BUS" 0x68 0x6b b)"
 } >$S/regs.txt
 
 # Let the collector's summary arrive, then stop everything we started.

@@ -224,8 +224,8 @@ static int run_once(struct daemon *d)
 		/* An IMU's raw axes, zero-rate offset included: at rest the
 		 * gyro shows its offset, the accelerometer 1 g down. */
 		if (!isnan(v->gyro_dps[0])) {
-			json_axes(stdout, ",\"gyro_dps\":", v->gyro_dps, 2);
-			json_axes(stdout, ",\"accel_g\":", v->accel_g, 4);
+			json_axes(stdout, ",\"gyro_dps\":", v->gyro_dps, 5);
+			json_axes(stdout, ",\"accel_g\":", v->accel_g, 5);
 		}
 		if (details[i].fault) {
 			printf(",\"fault\":\"%s\"", details[i].fault);

@@ -18,6 +18,7 @@
 
 #include "harness.h"
 #include "store.h"
+#include "unit.h"
 
 struct run_result {
 	int status;	/* exit code, or -1 */
@@ -115,6 +116,52 @@ static void test_once(void **state)
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(ball, "voltage_v")));
 	assert_true(fabs(cJSON_GetObjectItem(pad, "temperature_c")->valuedouble - 36.25) < 0.07);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(pad, "pressure_pa")));
+	cJSON_Delete(j);
+	free(r.out);
+}
+
+/* An IMU's raw axes in --once: the scenario's rates plus the chip's
+ * zero-rate offset, at the LSM6DS3TR-C's ±250 °/s and ±2 g (8.75 mdps and
+ * 0.061 mg per LSB, half of one either way). */
+static void test_once_imu(void **state)
+{
+	char path[512], scn[512];
+	char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", path, "--once", NULL };
+	struct run_result r;
+	cJSON *j, *imu, *gyro, *accel;
+	const double want_dps[3] = { 40.0 + 1.5, -12.0, 0.0 }, want_g[3] = { 0, 0, 1 };
+
+	(void)state;
+	snprintf(scn, sizeof(scn), "%s/imu.scn", dir);
+	assert_int_equal(harness_write_file(scn, "chip imu lsm6ds3trc 0x6b\n"
+					    "noise imu gyro_x_dps 0\nnoise imu gyro_y_dps 0\n"
+					    "noise imu gyro_z_dps 0\nnoise imu accel_x_g 0\n"
+					    "noise imu accel_y_g 0\nnoise imu accel_z_g 0\n"
+					    "at 0 imu gyro_x_dps 40\nat 0 imu zro_x_dps 1.5\n"
+					    "at 0 imu gyro_y_dps -12\n"), 0);
+	snprintf(path, sizeof(path), "%s/imu.json", dir);
+	assert_int_equal(harness_write_file(path, "{ \"device_id\": \"ball1\", \"sensord\": {"
+					    " \"state_dir\": \"state\", \"sensors\": [ { \"driver\":"
+					    " \"lsm6ds3trc\", \"bus\": \"sim\", \"address\": \"0x6b\","
+					    " \"provides\": [\"rotation_dps\"], \"gyro_range_dps\": 250 } ],"
+					    " \"simulation\": { \"scenario\": \"imu.scn\" } } }\n"), 0);
+	r = run(dir, argv);
+	if (r.status != 0)
+		fail_msg("exit %d: %s", r.status, r.out);
+	j = cJSON_Parse(r.out);
+	if (!j)
+		fail_msg("not JSON: %s", r.out);
+	imu = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "sensors"), "lsm6ds3trc@sim:0x6b");
+	gyro = cJSON_GetObjectItem(imu, "gyro_dps");
+	accel = cJSON_GetObjectItem(imu, "accel_g");
+	assert_int_equal(cJSON_GetArraySize(gyro), 3);
+	assert_int_equal(cJSON_GetArraySize(accel), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_near(cJSON_GetArrayItem(gyro, i)->valuedouble, want_dps[i], 0.5 * 0.00875);
+		assert_near(cJSON_GetArrayItem(accel, i)->valuedouble, want_g[i], 0.5 * 0.000061);
+	}
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(imu, "pressure_pa")));
+	assert_null(cJSON_GetObjectItem(j, "faults"));
 	cJSON_Delete(j);
 	free(r.out);
 }
@@ -304,6 +351,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_once),
+		cmocka_unit_test(test_once_imu),
 		cmocka_unit_test(test_once_missing_chip),
 		cmocka_unit_test(test_once_gyro),
 		cmocka_unit_test(test_check_config),

@@ -645,7 +645,7 @@ static void test_error_wrong_driver_key(void **state)
 	expect_error(SENSORS("{'driver':'bmp281','bus':'/dev/i2c-1','address':'0x76',"
 			     "'provides':['pressure_kpa']}"),
 		     "cfg.json: sensord.sensors[0].driver: \"bmp281\" is not a known driver "
-		     "(known: bmp280, bme280, ads1115, mcp9808, lps22hb, mpu6050)");
+		     "(known: bmp280, bme280, ads1115, mcp9808, lps22hb, mpu6050, lsm6ds3trc)");
 }
 
 static void test_error_types(void **state)

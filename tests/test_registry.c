@@ -44,6 +44,8 @@ static const struct {
 	{ "lps22hb", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, { 0x5C, 0x5D } },
 	/* MPU-6050 RM §4.32: 110100 AD0; a gyroscope (and accelerometer). */
 	{ "mpu6050", CONFIG_CHANNEL_ROTATION, { 0x68, 0x69 } },
+	/* LSM6DS3TR-C §6.1.1: 110101x, x = SA0; the angular rate. */
+	{ "lsm6ds3trc", CONFIG_CHANNEL_ROTATION, { 0x6A, 0x6B } },
 };
 
 static void test_registry_is_the_datasheets(void **state)
@@ -183,8 +185,8 @@ static void test_config_refuses_other_addresses(void **state)
 			refused++;
 		}
 	}
-	/* 117 addresses in 0x03..0x77; 2, 2, 4, 8, 2 and 2 of them taken. */
-	assert_int_equal(refused, 6 * 117 - (2 + 2 + 4 + 8 + 2 + 2));
+	/* 117 addresses in 0x03..0x77; 2, 2, 4, 8, 2, 2 and 2 of them taken. */
+	assert_int_equal(refused, 7 * 117 - (2 + 2 + 4 + 8 + 2 + 2 + 2));
 }
 
 /* Every driver has a simulator model of the same name, which a scenario can

@@ -347,6 +347,21 @@ static int imu_setup(void **state)
 	return 0;
 }
 
+/* The same scenario on an LSM6DS3TR-C at 0x6A (its model has the same
+ * quantities): the sampler's zero works from any chip that gives gyro_dps
+ * and accel_g, and the chip's data-ready wait holds at 10 Hz. */
+static int lsm6ds3trc_setup(void **state)
+{
+	const char *chip_line = "chip imu mpu6050 0x68\n";
+	char text[sizeof(imu_scenario) + 16];
+
+	assert_true(strncmp(imu_scenario, chip_line, strlen(chip_line)) == 0);
+	snprintf(text, sizeof(text), "chip imu lsm6ds3trc 0x6a\n%s", imu_scenario + strlen(chip_line));
+	*state = open_with(text, "{\"driver\": \"lsm6ds3trc\", \"bus\": \"sim\", \"address\": \"0x6a\", "
+				 "\"provides\": [\"rotation_dps\"]}");
+	return 0;
+}
+
 static int skin_setup(void **state)
 {
 	*state = open_with(skin_scenario, skin_json);
@@ -377,6 +392,8 @@ int main(void)
 		cmocka_unit_test(test_one_failing_chip_leaves_the_other),
 		cmocka_unit_test_setup_teardown(test_rotation_without_the_offset, imu_setup,
 						fixture_teardown),
+		{ "test_rotation_without_the_offset_lsm6ds3trc", test_rotation_without_the_offset,
+		  lsm6ds3trc_setup, fixture_teardown, NULL },
 		cmocka_unit_test_setup_teardown(test_failing_gyro_gives_null, imu_setup,
 						fixture_teardown),
 		cmocka_unit_test(test_frozen_gyro_is_stuck),

@@ -88,6 +88,8 @@ extern const struct sim_model sim_ads1115_model;
 extern const struct sim_model sim_mcp9808_model;
 extern const struct sim_model sim_lps22hb_model;
 extern const struct sim_model sim_mpu6050_model;
+extern const struct sim_model sim_lsm6ds3trc_model;
+extern const struct sim_model sim_lsm6ds3_model;
 
 static const struct sim_model *const builtin_models[] = {
 	&sim_bmp280_model,
@@ -96,6 +98,8 @@ static const struct sim_model *const builtin_models[] = {
 	&sim_mcp9808_model,
 	&sim_lps22hb_model,
 	&sim_mpu6050_model,
+	&sim_lsm6ds3trc_model,
+	&sim_lsm6ds3_model,
 	NULL,
 };
 
