@@ -113,7 +113,9 @@ static bool negative_rule(struct gauge *g, double mono_s, double gauge_kpa, doub
 	}
 	if (isnan(g->negative_since_s))
 		g->negative_since_s = mono_s;
-	if (mono_s - g->negative_since_s < GAUGE_NEGATIVE_S)
+	/* A microsecond of slack: 30 samples 0.1 s apart are 3 s, although
+	 * their times' difference may come out as 2.9999999. */
+	if (mono_s - g->negative_since_s < GAUGE_NEGATIVE_S - 1e-6)
 		return false;
 	g->rezero = (struct gauge_rezero){ .gauge_kpa = gauge_kpa,
 					   .negative_s = mono_s - g->negative_since_s,

@@ -320,7 +320,7 @@ static double chip_gauge(struct sampler *s, struct chip *c, double mono_s, doubl
 			 "so the saved zero is kept, not the load", key, gauge_kpa, c->zero.p0_kpa);
 	if (gauge_take_rezero(&c->gauge, &rz))
 		log_warn("%s: read %.2f kPa (below -%.2f kPa for %.1f s): the zero was taken under "
-			 "load; zero %.3f -> %.3f kPa", key, rz.gauge_kpa, s->cfg->gauge.rest_kpa,
+			 "load; zero %.3f -> %.3f kPa", key, rz.gauge_kpa, c->gauge.cfg.rest_kpa,
 			 rz.negative_s, rz.old_zero_kpa, rz.new_zero_kpa);
 	if (gauge_take_good_zero(&c->gauge, &c->zero)) {
 		c->has_zero = true;
@@ -373,7 +373,7 @@ bool sampler_tare_refused(const struct sampler *s, char *why, size_t why_len)
 		    gauge_loaded(&c->gauge, &gauge_kpa)) {
 			snprintf(why, why_len, "%s reads %.2f kPa, at or above sensord.gauge.rest_kpa "
 				 "%.2f: the tool is loaded", c->sensor.cfg->key, gauge_kpa,
-				 s->cfg->gauge.rest_kpa);
+				 c->gauge.cfg.rest_kpa);
 			return true;
 		}
 	}

@@ -543,7 +543,7 @@ static void test_double_press_next_zone(void **state)
 	harness_sleep(0.3);
 	text = harness_read_file(f->env.sensord_log);
 	assert_non_null(text);
-	assert_null(strstr(text, "short press: tare"));
+	assert_null(strstr(text, "tare (button: short press)"));
 	free(text);
 
 	edges_read(f, "led.log", &led);
