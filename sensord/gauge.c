@@ -10,7 +10,7 @@ void gauge_init(struct gauge *g, const struct gauge_cfg *cfg, bool gas_law)
 	/* No baseline and no tare under way: as after gauge_tare(). */
 	*g = (struct gauge){ .cfg = *cfg, .gas_law = gas_law && cfg->gas_law, .p0_kpa = NAN,
 			     .t0_k = NAN, .last_mono_s = NAN, .last_gauge_kpa = NAN,
-			     .negative_since_s = NAN };
+			     .negative_since_s = NAN, .told_p0_kpa = NAN };
 }
 
 void gauge_tare(struct gauge *g)
@@ -48,6 +48,7 @@ bool gauge_take_good_zero(struct gauge *g, struct gauge_zero *z)
 	if (!g->good_zero)
 		return false;
 	g->good_zero = false;
+	g->told_p0_kpa = g->p0_kpa;
 	z->p0_kpa = g->p0_kpa;
 	z->t0_k = g->gas_law ? g->t0_k : NAN;
 	return true;
@@ -95,7 +96,7 @@ static bool saved_kept(struct gauge *g, double value_kpa, double t_k)
 	g->have_saved = false;	/* weighed once */
 	if (value_kpa - expected_kpa < g->cfg.rest_kpa)
 		return false;
-	g->p0_kpa = g->saved.p0_kpa;
+	g->p0_kpa = g->told_p0_kpa = g->saved.p0_kpa;
 	g->t0_k = g->gas_law ? g->saved.t0_k : NAN;
 	g->have_baseline = true;
 	g->taring = false;
@@ -186,6 +187,9 @@ double gauge_update(struct gauge *g, double mono_s, double value_kpa, double tem
 		double alpha = dt_s / (g->cfg.track_s + dt_s);
 
 		g->p0_kpa += alpha * (at_t0_kpa - g->p0_kpa);
+		/* Only a zero that was taken good is followed this way. */
+		if (fabs(g->p0_kpa - g->told_p0_kpa) >= GAUGE_RESAVE_KPA)
+			g->good_zero = true;
 	}
 	g->last_gauge_kpa = gauge_kpa;
 	return gauge_kpa;

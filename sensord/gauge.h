@@ -70,6 +70,9 @@
  * Pa, rest_kpa 1 kPa by default); short enough that the person pressing
  * next, a few seconds later, is measured. */
 #define GAUGE_NEGATIVE_S 3.0
+/* How far tracking at rest moves the zero before it is worth saving again,
+ * in kPa: a slow leak or a drifting force sensor over days, not noise. */
+#define GAUGE_RESAVE_KPA 0.1
 
 /* A zero that can outlive the run: the rest pressure (absolute, kPa) at its
  * temperature, or a force sensor's offset. */
@@ -103,6 +106,7 @@ struct gauge {
 	double tare_min_kpa;	/* spread of the tare window, normalised to t0_k */
 	double tare_max_kpa;
 	bool good_zero;		/* a good zero was made: gauge_take_good_zero() */
+	double told_p0_kpa;	/* the zero last taken or restored, NAN none */
 	double negative_since_s;	/* start of the stretch below -rest_kpa, NAN none */
 	bool rezeroed;		/* the negative rule fired: gauge_take_rezero() */
 	struct gauge_rezero rezero;
@@ -147,8 +151,10 @@ void gauge_restore(struct gauge *g, const struct gauge_zero *z);
 bool gauge_loaded(const struct gauge *g, double *gauge_kpa);
 
 /* Once per good zero made (a tare window of samples spreading less than
- * rest_kpa, at start, after gauge_tare() or after the negative rule): true
- * with *z filled; false otherwise. A saved zero kept at start is no new one. */
+ * rest_kpa, at start, after gauge_tare() or after the negative rule; or
+ * tracking at rest having moved the zero GAUGE_RESAVE_KPA from the one last
+ * taken or restored): true with *z filled; false otherwise. A saved zero
+ * kept at start is no new one. */
 bool gauge_take_good_zero(struct gauge *g, struct gauge_zero *z);
 
 /* Once per firing of the negative rule: true with *r filled. */

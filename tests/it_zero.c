@@ -86,16 +86,18 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void write_ball_config(struct fixture *f, const char *scenario)
+/* The ball playing scenario to its end; confirm "collector" (a collector
+ * runs) or "broker" (sensord alone). */
+static void write_ball_config(struct fixture *f, const char *scenario, const char *confirm)
 {
 	assert_int_equal(harness_write_file(f->env.scn, "%s", scenario), 0);
 	assert_int_equal(harness_write_config(&f->env,
 					      "mqtt.keepalive_s=5\n"
-					      "sensord.confirm=\"collector\"\n"
+					      "sensord.confirm=\"%s\"\n"
 					      "sensord.simulation.time_scale=%d\n"
 					      "sensord.simulation.exit_at_end=true\n"
 					      "detector.idle_s=6\n",
-					      SCALE),
+					      confirm, SCALE),
 			 0);
 }
 
@@ -189,7 +191,7 @@ static void test_restart_in_a_hold(void **state)
 	char run2[17], query[256], *holds, zero_path[320];
 	double d1, d2;
 
-	write_ball_config(f, run1_scn);
+	write_ball_config(f, run1_scn, "collector");
 	collector = harness_env_start(&f->env, "rollsense-collector", f->env.collector_log);
 	assert_true(harness_wait_file_contains(f->env.collector_log, "connected", 10));
 
@@ -203,7 +205,7 @@ static void test_restart_in_a_hold(void **state)
 	assert_true(harness_wait_file_contains(zero_path, " bmp280@sim:0x76", 1));
 	harness_sleep(2.0 / SCALE);
 
-	write_ball_config(f, run2_scn);
+	write_ball_config(f, run2_scn, "collector");
 	sensord = start_sensord(f);
 	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(sensord, 120));
 	run_of_start(f->env.sensord_log, 2, run2);
@@ -254,13 +256,7 @@ static void test_negative_gauge_rezeroes(void **state)
 	struct fixture *f = *state;
 	char run[17], zero_path[320], *zero;
 
-	write_ball_config(f, scenario);
-	assert_int_equal(harness_write_config(&f->env,
-					      "sensord.confirm=\"broker\"\n"
-					      "sensord.simulation.time_scale=%d\n"
-					      "sensord.simulation.exit_at_end=true\n",
-					      SCALE),
-			 0);
+	write_ball_config(f, scenario, "broker");
 	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(start_sensord(f), 60));
 	run_of_start(f->env.sensord_log, 1, run);
 	assert_int_equal(harness_file_count(f->env.sensord_log,
@@ -292,28 +288,23 @@ static void test_once_reports_the_load(void **state)
 	double kpa;
 
 	harness_env_path(&f->env, "state/zero", zero_path, sizeof(zero_path));
-	write_ball_config(f, pressed_scn);
+	write_ball_config(f, pressed_scn, "broker");
 	assert_true(isfinite(kpa = once_pressure(f, f->env.cfg)));
 	assert_float_equal(kpa, 0.0, 1e-9);
 
 	/* A short run at rest at 20 °C saves the zero. */
-	assert_int_equal(harness_write_config(&f->env,
-					      "sensord.confirm=\"broker\"\n"
-					      "sensord.simulation.time_scale=%d\n"
-					      "sensord.simulation.exit_at_end=true\n",
-					      SCALE),
-			 0);
-	assert_int_equal(harness_write_file(f->env.scn, "%s", "end 3\n"
-							     "chip ball bmp280 0x76 sealed\n"
-							     "chip pad mcp9808 0x18\n"
-							     "at 0 ball pressure_pa 101325\n"
-							     "at 0 ball temperature_c 20\n"),
-			 0);
+	write_ball_config(f,
+			  "end 3\n"
+			  "chip ball bmp280 0x76 sealed\n"
+			  "chip pad mcp9808 0x18\n"
+			  "at 0 ball pressure_pa 101325\n"
+			  "at 0 ball temperature_c 20\n",
+			  "broker");
 	harness_assert_exit_ok("sensord", f->env.sensord_log,
 			       harness_wait(start_sensord(f), 60));
 	assert_true(harness_wait_file_contains(zero_path, " bmp280@sim:0x76", 1));
 
-	write_ball_config(f, pressed_scn);
+	write_ball_config(f, pressed_scn, "broker");
 	kpa = once_pressure(f, f->env.cfg);
 	if (!(fabs(kpa - LOAD_KPA) <= LOAD_TOL_KPA))
 		fail_msg("--once with the ball pressed and a saved zero: %.2f kPa, the script plays 15",

@@ -386,6 +386,32 @@ static void test_negative_gauge_rezeroes(void **state)
 	assert_float_equal(z.p0_kpa, SEA_KPA, 1e-9);
 }
 
+/* Tracking at rest moves the zero: once it is GAUGE_RESAVE_KPA (0.1 kPa)
+ * from the one last taken, it is a good zero to save again. A 0.4 kPa
+ * offset after a tare at 101.325 is followed as 0.4 * (1 - (1 - alpha)^n),
+ * alpha = 0.1 / 60.1: 0.1 kPa after n = ln 0.75 / ln(60/60.1) = 172.75
+ * samples, so 0.09962 after 172 and 0.10012 after 173. */
+static void test_tracked_zero_saved_again(void **state)
+{
+	struct gauge_cfg cfg = cfg_default(false);
+	struct gauge_zero z;
+	struct gauge g;
+	int k;
+
+	(void)state;
+	gauge_init(&g, &cfg, false);
+	for (k = 0; k <= 10; k++)
+		gauge_update(&g, k * DT_S, SEA_KPA, 22.0);
+	assert_true(gauge_take_good_zero(&g, &z));
+	for (k = 1; k <= 172; k++)
+		gauge_update(&g, 1.0 + k * DT_S, SEA_KPA + 0.4, 22.0);
+	assert_false(gauge_take_good_zero(&g, &z));
+	gauge_update(&g, 1.0 + k * DT_S, SEA_KPA + 0.4, 22.0);
+	assert_true(gauge_take_good_zero(&g, &z));
+	assert_float_equal(z.p0_kpa, SEA_KPA + 0.10012, 0.00002);
+	assert_false(gauge_take_good_zero(&g, &z));
+}
+
 /* Just short of the rule, no re-zero: 2.9 s at -15 kPa then a sample at
  * -0.5 (within rest_kpa) starts the count afresh, and 2.9 s more at -15 is
  * still no proof. Nor is a reading at -0.9 kPa (above -rest_kpa) for a
@@ -466,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_saved_offset_of_a_force_sensor),
 		cmocka_unit_test(test_negative_gauge_rezeroes),
 		cmocka_unit_test(test_negative_rule_boundaries),
+		cmocka_unit_test(test_tracked_zero_saved_again),
 		cmocka_unit_test(test_tare_refused_while_loaded),
 	};
 
