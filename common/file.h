@@ -1,4 +1,5 @@
-/* Reading small files whole, and the folder part of a path. */
+/* Reading small files whole, saving them atomically, and the folder part of
+ * a path. */
 #ifndef ROLLSENSE_FILE_H
 #define ROLLSENSE_FILE_H
 
@@ -35,5 +36,11 @@ char *file_read_all(const char *path, size_t max, size_t *len, long long *size,
 /* The folder of path into out (len bytes): "." for a bare name, "/" for a
  * name in the root. Returns 0, or -1 when it does not fit. */
 int file_dirname(const char *path, char *out, size_t len);
+
+/* Saves len bytes of buf as the file at path (mode 0600) atomically: written
+ * to path.tmp, synced, renamed over path, and the folder synced, so a power
+ * cut leaves the old content or the new, never a torn file. 0, or -errno
+ * (-ENAMETOOLONG for a path over 4 KiB). */
+int file_save_atomic(const char *path, const char *buf, size_t len);
 
 #endif

@@ -133,6 +133,8 @@ static const struct pattern patterns[FEEDBACK_PATTERN_KINDS] = {
 	[FEEDBACK_PATTERN_SESSION_END] = { "session_end", 1, -1, { 1, 1000, 0, 0, 0 },
 					   { 2, 100, 100, 0, 0 } },
 	[FEEDBACK_PATTERN_ZONE] = { "zone", 1, -1, { 0, 200, 300, 5, 1000 }, { 1, 50, 0, 0, 0 } },
+	[FEEDBACK_PATTERN_TARE_REFUSED] = { "tare_refused", 1, -1, { 4, 80, 80, 0, 0 },
+					    { 2, 400, 200, 0, 0 } },
 };
 
 enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k)

@@ -53,6 +53,10 @@
  *                 the zone is now the n-th    (1-based) in groups of five:
  *                 of the list                 on 200, off 300 within a group,
  *                                             off 1000 between groups
+ *   TARE_REFUSED  a tare (button, SIGUSR1,    4 quick blinks: on 80, off    2 long beeps: on 400, off
+ *                 MQTT) while the tool is     80, ... (560 in all)          200, on 400
+ *                 loaded: nothing changed,
+ *                 let go and ask again
  *
  * The zone's blinks are counted the way tally marks are: 12 is "five, pause,
  * five, pause, two", which a person counts without losing track even at
@@ -114,6 +118,7 @@ enum feedback_pattern_kind {
 	FEEDBACK_PATTERN_TARE,
 	FEEDBACK_PATTERN_SESSION_END,
 	FEEDBACK_PATTERN_ZONE,		/* started with feedback_player_start_zone */
+	FEEDBACK_PATTERN_TARE_REFUSED,
 	FEEDBACK_PATTERN_KINDS		/* count of the above */
 };
 
@@ -121,7 +126,8 @@ enum feedback_pattern_kind {
  * every other event FEEDBACK_PATTERN_NONE. */
 enum feedback_pattern_kind feedback_pattern_for_event(enum detector_event_kind k);
 
-/* "hold_10s", "hold_60s", "too_hot", "tare", "session_end", "zone"; "none". */
+/* "hold_10s", "hold_60s", "too_hot", "tare", "session_end", "zone",
+ * "tare_refused"; "none". */
 const char *feedback_pattern_name(enum feedback_pattern_kind k);
 
 /* What plays now. Zeroed: nothing. */

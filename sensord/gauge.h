@@ -30,6 +30,25 @@
  *   are absorbed; a press, above rest_kpa, never moves the baseline.
  *   track_s <= 0 turns tracking off.
  *
+ * A zero taken under load is the one mistake tracking cannot undo: with the
+ * ball pressed at start (sensord restarted mid-hold by systemd, a watchdog,
+ * an upgrade), the press becomes the zero, the press reads 0 and the release
+ * -15 kPa, outside the tracked band, for good. Three rules keep it away:
+ * - a saved zero (gauge_restore(), the last good zero of an earlier run,
+ *   corrected by the gas law for the temperature now): at the first valid
+ *   sample, if the tool reads loaded against it (at or above rest_kpa) the
+ *   saved zero stays the zero and the load is measured; if it reads at rest
+ *   (below rest_kpa, negative included) a fresh zero is taken as without
+ *   one. A zero is "good", worth saving (gauge_take_good_zero()), when its
+ *   window's samples spread less than rest_kpa: a tool being pressed or
+ *   released while the zero was taken does not pass;
+ * - a gauge reading below -rest_kpa for GAUGE_NEGATIVE_S seconds in a row is
+ *   proof the zero was taken under load (nothing pulls on a ball or a
+ *   roller): the zero is taken again from that sample on, as a tare
+ *   (gauge_take_rezero() says so once, with the figures, for the log);
+ * - a tare asked for while the tool reads loaded (gauge_loaded()) is
+ *   refused by the caller: the tool must be at rest.
+ *
  * Negative gauge values are returned as measured, not clamped: a few hundredths
  * below zero at rest is honest noise, and the detector compares against
  * positive thresholds only.
@@ -45,6 +64,30 @@
 
 /* How long a tare averages, in seconds of sample time. */
 #define GAUGE_TARE_S 1.0
+/* How long the gauge must stay below -rest_kpa to prove the zero was taken
+ * under load, in seconds of sample time. Long enough that a sample or two of
+ * a wobbling release, or a chip's noise spike, is no proof (noise is a few
+ * Pa, rest_kpa 1 kPa by default); short enough that the person pressing
+ * next, a few seconds later, is measured. */
+#define GAUGE_NEGATIVE_S 3.0
+/* How far tracking at rest moves the zero before it is worth saving again,
+ * in kPa: a slow leak or a drifting force sensor over days, not noise. */
+#define GAUGE_RESAVE_KPA 0.1
+
+/* A zero that can outlive the run: the rest pressure (absolute, kPa) at its
+ * temperature, or a force sensor's offset. */
+struct gauge_zero {
+	double p0_kpa;
+	double t0_k;		/* kelvin; NAN without the gas law */
+};
+
+/* What the negative rule did, for the log line. */
+struct gauge_rezero {
+	double gauge_kpa;	/* the reading that proved it (below -rest_kpa) */
+	double negative_s;	/* how long the readings had stayed below -rest_kpa */
+	double old_zero_kpa;	/* the zero's rest pressure then, at this temperature */
+	double new_zero_kpa;	/* the rest pressure taken instead (refined for GAUGE_TARE_S) */
+};
 
 struct gauge {
 	struct gauge_cfg cfg;	/* copied at init */
@@ -57,6 +100,16 @@ struct gauge {
 	double p0_kpa;		/* baseline pressure (absolute) or offset (force sensor) */
 	double t0_k;		/* baseline air temperature, kelvin; gas law only */
 	double last_mono_s;	/* time of the last valid sample, NAN before one */
+	double last_gauge_kpa;	/* the last gauge value returned, NAN before one */
+	bool have_saved;	/* gauge_restore() gave a zero for the first sample */
+	struct gauge_zero saved;
+	double tare_min_kpa;	/* spread of the tare window, normalised to t0_k */
+	double tare_max_kpa;
+	bool good_zero;		/* a good zero was made: gauge_take_good_zero() */
+	double told_p0_kpa;	/* the zero last taken or restored, NAN none */
+	double negative_since_s;	/* start of the stretch below -rest_kpa, NAN none */
+	bool rezeroed;		/* the negative rule fired: gauge_take_rezero() */
+	struct gauge_rezero rezero;
 };
 
 /* Starts without a baseline; the first valid samples set it. gas_law: true
@@ -84,5 +137,27 @@ void gauge_tare(struct gauge *g);
 double gauge_update(struct gauge *g, double mono_s, double value_kpa, double temperature_c);
 
 bool gauge_has_baseline(const struct gauge *g);
+
+/* Right after gauge_init(): z, a good zero saved by an earlier run, is
+ * weighed against the first valid sample (see above). Ignored when it does
+ * not fit the gauge: a non-finite or non-positive p0 with the gas law, a t0
+ * missing with the gas law or given without it. */
+void gauge_restore(struct gauge *g, const struct gauge_zero *z);
+
+/* The tare rule: true when the tool reads loaded, the last gauge value at or
+ * above cfg.rest_kpa (also while a tare window fills); *gauge_kpa is that
+ * value (NAN before any). Without a value yet, false: nothing is known to be
+ * on the tool. */
+bool gauge_loaded(const struct gauge *g, double *gauge_kpa);
+
+/* Once per good zero made (a tare window of samples spreading less than
+ * rest_kpa, at start, after gauge_tare() or after the negative rule; or
+ * tracking at rest having moved the zero GAUGE_RESAVE_KPA from the one last
+ * taken or restored): true with *z filled; false otherwise. A saved zero
+ * kept at start is no new one. */
+bool gauge_take_good_zero(struct gauge *g, struct gauge_zero *z);
+
+/* Once per firing of the negative rule: true with *r filled. */
+bool gauge_take_rezero(struct gauge *g, struct gauge_rezero *r);
 
 #endif

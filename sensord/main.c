@@ -63,7 +63,7 @@ static void usage(FILE *out)
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"
 		"Signals: SIGTERM/SIGINT flush and exit, SIGHUP reloads the configuration,\n"
-		"SIGUSR1 tares the pressure (the tool must be at rest).\n",
+		"SIGUSR1 tares the pressure (refused while the tool is loaded).\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -343,6 +343,25 @@ static void zone_restore(struct daemon *d)
 	(void)zone_state_save(d->zone_path, "");
 }
 
+/* A tare asked for by who (button, SIGUSR1, MQTT): refused while the tool
+ * is loaded (sampler_tare_refused), which the log says and the LED and
+ * buzzer play wherever it came from, as the person at the tool is the one
+ * to let go; taken otherwise, acknowledged on the tool when by_button. */
+static void tare(struct daemon *d, const char *who, bool by_button)
+{
+	char why[CONFIG_PATH_MAX + 128];
+
+	if (sampler_tare(d->sampler, why, sizeof(why)) < 0) {
+		log_warn("tare (%s) refused: %s; let go of the tool and ask again", who, why);
+		if (d->gpio)
+			feedback_player_start(&d->player, FEEDBACK_PATTERN_TARE_REFUSED, clock_real_s());
+		return;
+	}
+	log_info("tare (%s): the zero is taken from the next samples", who);
+	if (by_button && d->gpio)
+		feedback_player_start(&d->player, FEEDBACK_PATTERN_TARE, clock_real_s());
+}
+
 /* A message on the command topic (command.h). What is refused changes
  * nothing: it is logged with the reason and counted in health. */
 static void handle_command(struct daemon *d, const struct mqtt_event *ev)
@@ -357,8 +376,7 @@ static void handle_command(struct daemon *d, const struct mqtt_event *ev)
 		return;
 	}
 	if (c.kind == COMMAND_TARE) {
-		log_info("tare requested over MQTT");
-		sampler_tare(d->sampler);
+		tare(d, "MQTT command", false);
 	} else {
 		zone_set(d, c.zone, "MQTT command");
 	}
@@ -640,9 +658,7 @@ static double feedback_poll(struct daemon *d)
 		}
 		press = feedback_button_feed(&d->button, now, raw > 0);
 		if (press == FEEDBACK_PRESS_SHORT) {
-			log_info("button: short press: tare");
-			sampler_tare(d->sampler);
-			feedback_player_start(&d->player, FEEDBACK_PATTERN_TARE, now);
+			tare(d, "button: short press", true);
 		} else if (press == FEEDBACK_PRESS_LONG) {
 			log_info("button: long press: ending the session");
 			d->end_session_pending = true;
@@ -957,8 +973,7 @@ static int run_daemon(struct daemon *d)
 		}
 		if (daemon_usr1_requested) {
 			daemon_usr1_requested = 0;
-			log_info("tare requested");
-			sampler_tare(d->sampler);
+			tare(d, "SIGUSR1", false);
 		}
 		if (sampling && now >= next_tick) {
 			take_sample(d, next_tick);

@@ -10,6 +10,7 @@
 #include "gyro_zero.h"
 #include "log.h"
 #include "sim/sim.h"
+#include "zero_state.h"
 
 /* Attempts of one transfer-level read within a sample, and the pause before
  * each retry: a NACK from a chip that is busy for a moment clears in a few
@@ -29,6 +30,9 @@ struct chip {
 	struct gauge gauge;	/* for a chip that provides pressure */
 	struct gyro_zero gyro;	/* for a chip that provides rotation */
 	unsigned gyro_zeros_logged;
+	bool has_zero;		/* zero holds a good zero to save (pressure chips) */
+	struct gauge_zero zero;
+	uint64_t fingerprint;	/* of its configuration (zero_state.h) */
 	bool need_init;
 	unsigned fails;		/* failed samples in a row */
 	double retry_at;	/* mono time of the next re-initialisation */
@@ -49,6 +53,7 @@ struct sampler {
 	bool has_rotation;	/* a chip provides rotation_dps */
 	double sim_end_s;
 	double now_s;		/* mono time of the sample being taken */
+	char zero_path[CONFIG_PATH_MAX + 8];	/* <state_dir>/zero, "" without a state_dir */
 	struct sampler_stats stats;
 };
 
@@ -120,6 +125,34 @@ static bool transient(int rc)
 	return rc == -EREMOTEIO || rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EIO || rc == -ENXIO;
 }
 
+/* A pressure chip's gauge, from the zero the last run saved when there is
+ * one for this chip and configuration. */
+static void chip_zero_init(struct sampler *s, struct chip *c, bool gas)
+{
+	const struct sensor_cfg *sc = c->sensor.cfg;
+	char why[CONFIG_PATH_MAX + 160];
+	int rc;
+
+	gauge_init(&c->gauge, &s->cfg->gauge, gas);
+	c->fingerprint = zero_state_fingerprint(sc, c->gauge.gas_law);
+	if (!s->zero_path[0])
+		return;
+	rc = zero_state_load(s->zero_path, sc->key, c->fingerprint, &c->zero, why, sizeof(why));
+	if (rc < 0 || (rc == 0 && why[0])) {
+		log_warn("%s: no saved zero: %s; the zero is taken at start", sc->key, why);
+		return;
+	}
+	if (rc == 0)
+		return;
+	c->has_zero = true;
+	gauge_restore(&c->gauge, &c->zero);
+	if (c->gauge.gas_law)
+		log_debug("%s: saved zero %.3f kPa at %.2f °C", sc->key, c->zero.p0_kpa,
+			  c->zero.t0_k - 273.15);
+	else
+		log_debug("%s: saved zero %.3f kPa", sc->key, c->zero.p0_kpa);
+}
+
 struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err_len)
 {
 	struct sampler *s;
@@ -130,6 +163,8 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 		return NULL;
 	}
 	s->cfg = cfg;
+	if (cfg->state_dir[0])
+		snprintf(s->zero_path, sizeof(s->zero_path), "%s/%s", cfg->state_dir, ZERO_STATE_FILE);
 	for (size_t i = 0; i < cfg->n_sensors; i++) {
 		const struct sensor_cfg *sc = &cfg->sensors[i];
 		struct chip *c = &s->chips[s->n_chips];
@@ -148,7 +183,7 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 			goto err_free;
 		}
 		if (sc->provides & CONFIG_CHANNEL_PRESSURE)
-			gauge_init(&c->gauge, &cfg->gauge, drv->pressure == SENSOR_PRESSURE_GAS);
+			chip_zero_init(s, c, drv->pressure == SENSOR_PRESSURE_GAS);
 		if (sc->provides & CONFIG_CHANNEL_ROTATION) {
 			gyro_zero_init(&c->gyro);
 			s->has_rotation = true;
@@ -273,6 +308,49 @@ static double rotation_update(struct chip *c, double mono_s, const struct sensor
 	return dps;
 }
 
+/* Saves every chip's good zero, after one of them made a new one. */
+static void zeros_save(struct sampler *s, const struct chip *changed)
+{
+	struct zero_state_entry e[CONFIG_MAX_SENSORS];
+	size_t n = 0;
+	int err;
+
+	if (!s->zero_path[0])
+		return;
+	for (size_t i = 0; i < s->n_chips; i++) {
+		const struct chip *c = &s->chips[i];
+
+		if (c->has_zero)
+			e[n++] = (struct zero_state_entry){ c->sensor.cfg->key, c->fingerprint, c->zero };
+	}
+	if ((err = zero_state_save(s->zero_path, e, n)) < 0)
+		log_warn("%s: saving the zero in %s: %s; a restart under load would take the load "
+			 "as zero", changed->sensor.cfg->key, s->zero_path, strerror(-err));
+}
+
+/* The gauge of one pressure sample, with what its zero rules did logged
+ * and a new good zero saved. */
+static double chip_gauge(struct sampler *s, struct chip *c, double mono_s, double kpa, double temp_c)
+{
+	const char *key = c->sensor.cfg->key;
+	bool weighing = c->gauge.have_saved && !c->gauge.have_baseline;
+	double gauge_kpa = gauge_update(&c->gauge, mono_s, kpa, temp_c);
+	struct gauge_rezero rz;
+
+	if (weighing && !c->gauge.have_saved && !c->gauge.taring)
+		log_info("%s: reads %.2f kPa against the saved zero (%.3f kPa): loaded at start, "
+			 "so the saved zero is kept, not the load", key, gauge_kpa, c->zero.p0_kpa);
+	if (gauge_take_rezero(&c->gauge, &rz))
+		log_warn("%s: read %.2f kPa (below -%.2f kPa for %.1f s): the zero was taken under "
+			 "load; zero %.3f -> %.3f kPa", key, rz.gauge_kpa, c->gauge.cfg.rest_kpa,
+			 rz.negative_s, rz.old_zero_kpa, rz.new_zero_kpa);
+	if (gauge_take_good_zero(&c->gauge, &c->zero)) {
+		c->has_zero = true;
+		zeros_save(s, c);
+	}
+	return gauge_kpa;
+}
+
 void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 {
 	r->pressure_kpa = NAN;
@@ -303,7 +381,7 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 			const struct sensor *sn = &c->sensor;
 			double kpa = sn->drv->pressure_kpa ? sn->drv->pressure_kpa(sn, &v) : NAN;
 
-			r->pressure_kpa = gauge_update(&c->gauge, mono_s, kpa, v.temperature_c);
+			r->pressure_kpa = chip_gauge(s, c, mono_s, kpa, v.temperature_c);
 		}
 		if (sc->provides & CONFIG_CHANNEL_TEMPERATURE)
 			r->temperature_c = v.temperature_c;
@@ -312,14 +390,34 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 	}
 }
 
-void sampler_tare(struct sampler *s)
+bool sampler_tare_refused(const struct sampler *s, char *why, size_t why_len)
 {
+	for (size_t i = 0; i < s->n_chips; i++) {
+		const struct chip *c = &s->chips[i];
+		double gauge_kpa;
+
+		if ((c->sensor.cfg->provides & CONFIG_CHANNEL_PRESSURE) &&
+		    gauge_loaded(&c->gauge, &gauge_kpa)) {
+			snprintf(why, why_len, "%s reads %.2f kPa, at or above sensord.gauge.rest_kpa "
+				 "%.2f: the tool is loaded", c->sensor.cfg->key, gauge_kpa,
+				 c->gauge.cfg.rest_kpa);
+			return true;
+		}
+	}
+	return false;
+}
+
+int sampler_tare(struct sampler *s, char *why, size_t why_len)
+{
+	if (sampler_tare_refused(s, why, why_len))
+		return -1;
 	for (size_t i = 0; i < s->n_chips; i++) {
 		if (s->chips[i].sensor.cfg->provides & CONFIG_CHANNEL_PRESSURE)
 			gauge_tare(&s->chips[i].gauge);
 		if (s->chips[i].sensor.cfg->provides & CONFIG_CHANNEL_ROTATION)
 			gyro_zero_tare(&s->chips[i].gyro);
 	}
+	return 0;
 }
 
 size_t sampler_details(const struct sampler *s, struct sampler_detail *out, size_t max)

@@ -8,6 +8,7 @@
 #ifndef ROLLSENSE_SAMPLER_H
 #define ROLLSENSE_SAMPLER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -36,9 +37,19 @@ void sampler_free(struct sampler *s);
  * failed) and faults (the caller sets run, seq, mono, ts). */
 void sampler_sample(struct sampler *s, double mono_s, struct reading *r);
 
-/* The next valid pressure sample becomes the zero (tare), and the next
- * still second of a gyroscope its zero-rate offset (gyro_zero.h). */
-void sampler_tare(struct sampler *s);
+/* The one rule for a tare (gauge.h): refused while any pressure chip reads
+ * loaded, at or above sensord.gauge.rest_kpa against its current zero. True
+ * with the reason in why (why_len bytes: chip, reading, threshold) when
+ * refused; false when a tare may go ahead. Everything a tare re-measures
+ * (the pressure zero, a gyroscope's zero-rate offset) asks this. */
+bool sampler_tare_refused(const struct sampler *s, char *why, size_t why_len);
+
+/* A tare: unless sampler_tare_refused(), the next GAUGE_TARE_S of valid
+ * pressure samples become the zero (and, once saved as good, the zero
+ * kept across restarts), and the next still second of a gyroscope its
+ * zero-rate offset (gyro_zero.h). 0 done, -1 refused (nothing changed;
+ * why says why). */
+int sampler_tare(struct sampler *s, char *why, size_t why_len);
 
 /* Copies the details of the last sample, one per configured chip, into out
  * (at most max); returns how many chips there are. Strings point into s. */

@@ -57,51 +57,10 @@ int zone_state_load(const char *path, char zone[ZONE_NAME_MAX + 1], char *why, s
 	return 0;
 }
 
-/* Writes all of buf to fd: 0, or -errno. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int zone_state_save(const char *path, const char *zone)
 {
-	char tmp[CONFIG_PATH_MAX + 8], dir[CONFIG_PATH_MAX], line[ZONE_NAME_MAX + 2];
-	int fd, err = 0;
+	char line[ZONE_NAME_MAX + 2];
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
-	    file_dirname(path, dir, sizeof(dir)) < 0)
-		return -ENAMETOOLONG;
 	snprintf(line, sizeof(line), "%s%s", zone, zone[0] ? "\n" : "");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, line, strlen(line));
-	if (err == 0 && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && err == 0)
-		err = -errno;
-	if (err == 0 && rename(tmp, path) < 0)
-		err = -errno;
-	if (err < 0) {
-		unlink(tmp);
-		return err;
-	}
-	/* The rename is durable once the folder is. */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	return file_save_atomic(path, line, strlen(line));
 }

@@ -262,16 +262,18 @@ static void test_hold_patterns(void **state)
 	free(r);
 }
 
-/* A short press while 5 kPa is applied: a tare (log line, one 300 ms blink
+/* A short press at rest, with 0.6 kPa of offset (below sensord.gauge.rest_kpa,
+ * 1: the tool counts as at rest; tracking slowed to a day's time constant so
+ * that only the tare can take it away): a tare (log line, one 300 ms blink
  * and a 50 ms tick), and the readings after it read zero where they read
- * 5 kPa before. */
+ * 0.6 kPa before. */
 static void test_short_press_tares(void **state)
 {
 	static const char scenario[] =
 		"end 45\n"
 		"chip ball bmp280 0x76 sealed\n"
 		"at 0 ball temperature_c 22\n"
-		"ramp 2 2.5 ball load_kpa 5\n";
+		"ramp 2 2.5 ball load_kpa 0.6\n";
 	static const unsigned led_tare[] = { 300 }, buzzer_tare[] = { 50 };
 	struct fixture *f = *state;
 	struct readings *r = calloc(1, sizeof(*r));
@@ -281,14 +283,15 @@ static void test_short_press_tares(void **state)
 	pid_t pid;
 
 	assert_non_null(r);
-	write_config(f, scenario);
+	write_config_extra(f, scenario, "sensord.gauge.track_s=86400\n");
 	pid = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
-	harness_sleep(1.5);	/* ~15 s of mono time: well into the 5 kPa */
+	harness_sleep(1.5);	/* ~15 s of mono time: well into the 0.6 kPa */
 	button(f, true);
 	harness_sleep(0.1);
 	button(f, false);
-	assert_true(harness_wait_file_contains(f->env.sensord_log, "button: short press: tare", 2));
+	assert_true(harness_wait_file_contains(f->env.sensord_log,
+					       "tare (button: short press): the zero is taken", 2));
 	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 60));
 	harness_sleep(0.3);
 
@@ -304,16 +307,16 @@ static void test_short_press_tares(void **state)
 	readings_read(f, r);
 	for (size_t k = 0; k < r->n; k++) {
 		assert_false(r->end_session[k]);
-		/* Before: the scenario's 5 kPa. After the tare's 1 s window:
-		 * the same load reads zero. A reading carries the time it was
+		/* Before: the scenario's 0.6 kPa. After the tare's 1 s window:
+		 * the same offset reads zero. A reading carries the time it was
 		 * due, the LED's edge the time it was set: on a loaded machine
 		 * the press may be handled before readings a few tens of
 		 * milliseconds overdue (0.2 s of sensord's mono, at SCALE times
 		 * real time, failed once in CI), so the margin is 0.2 s
 		 * of real time. */
 		if (r->mono[k] > 3 && r->mono[k] < tare_mono - 0.2 * SCALE) {
-			if (fabs(r->kpa[k] - 5.0) > 0.15)
-				fail_msg("mono %.2f: %.3f kPa before the tare, want 5", r->mono[k], r->kpa[k]);
+			if (fabs(r->kpa[k] - 0.6) > 0.15)
+				fail_msg("mono %.2f: %.3f kPa before the tare, want 0.6", r->mono[k], r->kpa[k]);
 			before++;
 		} else if (r->mono[k] > tare_mono + 1.5) {
 			if (fabs(r->kpa[k]) > 0.15)
@@ -322,6 +325,74 @@ static void test_short_press_tares(void **state)
 		}
 	}
 	assert_true(before > 50 && after > 50);
+	free(r);
+}
+
+/* A tare while 5 kPa is applied (at or above rest_kpa, 1: loaded), asked
+ * for three ways: the button's short press, the MQTT command, SIGUSR1. Each
+ * is refused with a log line naming the chip and the reading, and plays
+ * feedback.h's TARE_REFUSED (4 blinks of 80 ms, 2 beeps of 400 ms); the
+ * readings read 5 kPa all along: nothing changed. */
+static void test_tare_refused_under_load(void **state)
+{
+	static const char scenario[] =
+		"end 90\n"
+		"chip ball bmp280 0x76 sealed\n"
+		"at 0 ball temperature_c 22\n"
+		"ramp 2 2.5 ball load_kpa 5\n";
+	static const unsigned led_refused[] = { 80, 80, 80, 80, 80, 80, 80 };
+	static const unsigned buzzer_refused[] = { 400, 200, 400 };
+	static const char *const who[] = { "button: short press", "MQTT command", "SIGUSR1" };
+	struct fixture *f = *state;
+	struct readings *r = calloc(1, sizeof(*r));
+	struct edges led, buzzer;
+	char line[128];
+	size_t loaded = 0;
+	pid_t pid;
+
+	assert_non_null(r);
+	write_config(f, scenario);
+	pid = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "mqtt: connected", 10));
+	harness_sleep(1.5);	/* ~15 s of mono time: well into the 5 kPa */
+	for (int i = 0; i < 3; i++) {
+		if (i == 0) {
+			button(f, true);
+			harness_sleep(0.1);
+			button(f, false);
+		} else if (i == 1) {
+			assert_int_equal(harness_publish(&f->env.broker, "rollsense/ball/command", "tare",
+							 false), 0);
+		} else {
+			kill(pid, SIGUSR1);
+		}
+		snprintf(line, sizeof(line), "tare (%s) refused: bmp280@sim:0x76 reads 5.0", who[i]);
+		assert_true(harness_wait_file_contains(f->env.sensord_log, line, 5));
+		harness_sleep(1.0);	/* the 1 s pattern is over before the next */
+	}
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(pid, 60));
+	harness_sleep(0.3);
+	assert_int_equal(harness_file_count(f->env.sensord_log, "the zero is taken"), 0);
+
+	edges_read(f, "led.log", &led);
+	edges_read(f, "buzzer.log", &buzzer);
+	assert_int_equal(led.n, 1 + 3 * 8);
+	assert_int_equal(buzzer.n, 1 + 3 * 4);
+	for (int i = 0; i < 3; i++) {
+		assert_pattern(&led, 1 + 8 * i, led_refused, 7, "refused tare LED");
+		assert_pattern(&buzzer, 1 + 4 * i, buzzer_refused, 3, "refused tare buzzer");
+	}
+
+	readings_read(f, r);
+	for (size_t k = 0; k < r->n; k++) {
+		if (r->mono[k] > 3) {
+			if (fabs(r->kpa[k] - 5.0) > 0.15)
+				fail_msg("mono %.2f: %.3f kPa, want 5: a refused tare changes nothing",
+					 r->mono[k], r->kpa[k]);
+			loaded++;
+		}
+	}
+	assert_true(loaded > 800);
 	free(r);
 }
 
@@ -472,7 +543,7 @@ static void test_double_press_next_zone(void **state)
 	harness_sleep(0.3);
 	text = harness_read_file(f->env.sensord_log);
 	assert_non_null(text);
-	assert_null(strstr(text, "short press: tare"));
+	assert_null(strstr(text, "tare (button: short press)"));
 	free(text);
 
 	edges_read(f, "led.log", &led);
@@ -511,6 +582,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		IT_TEST(test_hold_patterns),
 		IT_TEST(test_short_press_tares),
+		IT_TEST(test_tare_refused_under_load),
 		IT_TEST(test_long_press_ends_session),
 		IT_TEST(test_double_press_next_zone),
 	};

@@ -966,7 +966,7 @@ static void test_acl_home_assistant(void **state)
 	/* The tare button's press. */
 	publish_as_home_assistant(f, json_str(json_obj(sj, "cmps.tare"), "command_topic"),
 				  json_str(json_obj(sj, "cmps.tare"), "payload_press"));
-	assert_log_has(sensord_log, "tare requested over MQTT", 10);
+	assert_log_has(sensord_log, "tare (MQTT command)", 10);
 
 	/* Home Assistant restarts: its birth message, and both daemons send
 	 * their discovery again, live. */

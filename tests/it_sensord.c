@@ -582,7 +582,7 @@ static void test_zone_commands(void **state)
 	assert_string_equal(last, "calf_left");
 
 	command(f, "{\"command\":\"tare\"}");
-	assert_true(harness_wait_file_contains(f->env.sensord_log, "tare requested over MQTT", 5));
+	assert_true(harness_wait_file_contains(f->env.sensord_log, "tare (MQTT command)", 5));
 	command(f, "{\"zone\":null}");
 	assert_true(harness_wait_file_count(f->env.sub_out, ZONE_NONE_OF(3), 2, 5));
 	command(f, "{\"zone\":\"calf_left\"}");

@@ -389,6 +389,23 @@ static void test_pattern_acks(void **state)
 	check_levels(FEEDBACK_PATTERN_SESSION_END, end, sizeof(end) / sizeof(end[0]));
 }
 
+/* A refused tare: LED on 80 / off 80, four blinks (0.56 s); buzzer on 400,
+ * off 200, on 400 (1.0 s). Edges by hand from feedback.h's table. */
+static void test_pattern_tare_refused(void **state)
+{
+	static const struct expect e[] = {
+		{ 0.0, true, true }, { 0.079, true, true }, { 0.08, false, true },
+		{ 0.16, true, true }, { 0.24, false, true }, { 0.32, true, true },
+		{ 0.399, true, true }, { 0.4, false, false }, { 0.48, true, false },
+		{ 0.559, true, false }, { 0.56, false, false }, { 0.599, false, false },
+		{ 0.6, false, true }, { 0.999, false, true }, { 1.0, false, false },
+	};
+
+	(void)state;
+	check_levels(FEEDBACK_PATTERN_TARE_REFUSED, e, sizeof(e) / sizeof(e[0]));
+	assert_string_equal(feedback_pattern_name(FEEDBACK_PATTERN_TARE_REFUSED), "tare_refused");
+}
+
 /* The zone's position in blinks of 200 ms, 300 ms apart, groups of five
  * 1000 ms apart; the buzzer one 50 ms tick. Edges worked out by hand. */
 static void test_pattern_zone(void **state)
@@ -526,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_pattern_hold_60s),
 		cmocka_unit_test(test_pattern_too_hot),
 		cmocka_unit_test(test_pattern_acks),
+		cmocka_unit_test(test_pattern_tare_refused),
 		cmocka_unit_test(test_pattern_zone),
 		cmocka_unit_test(test_next_change),
 		cmocka_unit_test(test_priority),
