@@ -364,7 +364,8 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	/* Every reading, live or replayed from the store, brings its zone:
 	 * a replay finds the same holds on the same zones. */
 	detector_set_zone(rs->det, r->zone);
-	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c, rs->tl.period_s, ev,
+	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c,
+			  r->has_rotation ? r->rotation_dps : NAN, rs->tl.period_s, ev,
 			  DETECTOR_EVENTS_MAX);
 	handle_events(ing, rs, ev, n);
 	if (r->end_session) {
