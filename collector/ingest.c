@@ -922,7 +922,7 @@ static bool session_same(const struct store_run_session *s, const struct detecto
 	return near(s->end_mono_s, d->end_mono_s) && s->hold_count == d->hold_count &&
 	       near(s->hold_time_s, d->hold_time_s) && near(s->heat_time_s, d->heat_time_s) &&
 	       near(s->hot_time_s, d->hot_time_s) && near(s->max_temperature_c, d->max_temperature_c) &&
-	       s->readings == d->samples && s->missing_readings == d->missing_samples;
+	       near(s->rolling_time_s, d->rolling_time_s) && s->readings == d->samples && s->missing_readings == d->missing_samples;
 }
 
 /* The device's newest session goes out last again, so that the retained

@@ -69,7 +69,8 @@ static bool add_summary(cJSON *o, const struct detector_summary *s, double ts_of
 	    !add_number(o, "end", round_to(s->end_mono_s + ts_offset_s, 0.01)) ||
 	    !add_number(o, "duration_s", round_to(s->duration_s, 0.01)) ||
 	    !add_number(o, "hold_count", (double)s->hold_count) ||
-	    !add_number(o, "hold_time_s", round_to(s->hold_time_s, 0.01)))
+	    !add_number(o, "hold_time_s", round_to(s->hold_time_s, 0.01)) ||
+	    !add_number(o, "rolling_time_s", round_to(s->rolling_time_s, 0.01)))
 		return false;
 	holds = cJSON_AddArrayToObject(o, "holds");
 	if (!holds)

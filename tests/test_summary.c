@@ -27,7 +27,7 @@ static struct detector_summary two_holds(void)
 {
 	return (struct detector_summary){
 		.start_mono_s = 100.0, .end_mono_s = 1012.3, .duration_s = 912.3,
-		.hold_count = 2, .hold_time_s = 44.6, .holds_stored = 2,
+		.hold_count = 2, .hold_time_s = 44.6, .rolling_time_s = 137.456, .holds_stored = 2,
 		.holds = {
 			{ 200.5, 24.604, 18.2, 15.9, DETECTOR_HOLD_EFFECTIVE },
 			{ 600.25, 19.996, 12.344, 11.5, DETECTOR_HOLD_SHORT },
@@ -38,10 +38,11 @@ static struct detector_summary two_holds(void)
 }
 
 /* two_holds() by hand from "start" on: 24.604 -> 24.6, 19.996 -> 20,
- * 12.344 -> 12.34; starts 100 + offset, 200.5 + offset, ... */
+ * 12.344 -> 12.34, rolling 137.456 -> 137.46; starts 100 + offset, 200.5 + offset, ... */
 #define TWO_HOLDS_FROM_START \
 	"\"start\":1763910100,\"end\":1763911012.3,\"duration_s\":912.3,\"hold_count\":2," \
-	"\"hold_time_s\":44.6,\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6," \
+	"\"hold_time_s\":44.6,\"rolling_time_s\":137.46," \
+	"\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6," \
 	"\"peak_kpa\":18.2,\"mean_kpa\":15.9,\"class\":\"effective\"}," \
 	"{\"start\":1763910600.25,\"duration_s\":20,\"peak_kpa\":12.34," \
 	"\"mean_kpa\":11.5,\"class\":\"short\"}]," \
@@ -73,7 +74,8 @@ static void test_summary_zones(void **state)
 	const char *want =
 		"{\"device\":\"roller1\",\"run\":\"3f9c2a1e\","
 		"\"start\":1763910100,\"end\":1763911012.3,\"duration_s\":912.3,\"hold_count\":2,"
-		"\"hold_time_s\":44.6,\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6,"
+		"\"hold_time_s\":44.6,\"rolling_time_s\":137.46,"
+		"\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6,"
 		"\"peak_kpa\":18.2,\"mean_kpa\":15.9,\"class\":\"effective\",\"zone\":\"calf_left\"},"
 		"{\"start\":1763910600.25,\"duration_s\":20,\"peak_kpa\":12.34,"
 		"\"mean_kpa\":11.5,\"class\":\"short\"}],"
@@ -245,6 +247,16 @@ static void test_event_contact_and_heat(void **state)
 	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "{\"event\":\"session_started\",\"run\":\"3f9c2a1e\",\"mono\":7,"
 				 "\"ts\":1007}");
+
+	/* docs/protocol.md: the rolling events carry nothing more. */
+	ev = event(DETECTOR_EVENT_ROLLING_STARTED, 8.5);
+	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"event\":\"rolling_started\",\"run\":\"3f9c2a1e\","
+				 "\"mono\":8.5,\"ts\":1008.5}");
+	ev = event(DETECTOR_EVENT_ROLLING_ENDED, 20);
+	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"event\":\"rolling_ended\",\"run\":\"3f9c2a1e\","
+				 "\"mono\":20,\"ts\":1020}");
 }
 
 static void test_event_hold(void **state)
