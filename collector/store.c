@@ -157,6 +157,7 @@ static const struct migration migrations[] = {
 	{ 5,
 	  "ALTER TABLE sessions ADD COLUMN rolling_time_s REAL NOT NULL DEFAULT 0;"
 	  "ALTER TABLE readings ADD COLUMN rotation_dps REAL;"
+	  "ALTER TABLE session_zones ADD COLUMN rolling_time_s REAL NOT NULL DEFAULT 0;"
 	  "PRAGMA user_version = 5;" },
 };
 
@@ -222,8 +223,8 @@ static const struct migration migrations[] = {
 	  " mean_kpa, class, zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
 	X(ZONE_ADD, \
 	  "INSERT INTO session_zones(session_id, idx, zone, holds, short, effective, long," \
-	  " hold_time_s, heat_time_s, hot_time_s)" \
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") \
+	  " hold_time_s, heat_time_s, hot_time_s, rolling_time_s)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)") \
 	X(SESSION_PUBLISHED, "UPDATE sessions SET published = 1 WHERE id = ?1") \
 	X(SESSIONS_RANGE, SESSIONS_RANGE_SQL " ORDER BY sessions.start_ts, sessions.id") \
 	X(SESSIONS_RANGE_NEWEST, \
@@ -241,7 +242,7 @@ static const struct migration migrations[] = {
 	X(HOLDS_GET, "SELECT start_ts, duration_s, peak_kpa, mean_kpa, class, zone FROM holds" \
 		     " WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
 	X(ZONES_GET, "SELECT zone, holds, short, effective, long, hold_time_s, heat_time_s," \
-		     " hot_time_s FROM session_zones WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
+		     " hot_time_s, rolling_time_s FROM session_zones WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
 	/* WITHOUT ROWID: rows are named by their key. The subquery walks the \
 	 * ts index, which holds (ts, run_id, seq): it never reads the table. */ \
 	X(PURGE, "DELETE FROM readings WHERE (run_id, seq) IN" \
@@ -990,7 +991,7 @@ static int zones_insert(struct store *st, int64_t session_id, const struct detec
 			 P_U64(z->class_holds[DETECTOR_HOLD_SHORT]),
 			 P_U64(z->class_holds[DETECTOR_HOLD_EFFECTIVE]),
 			 P_U64(z->class_holds[DETECTOR_HOLD_LONG]), P_REAL(z->hold_time_s),
-			 P_REAL(z->heat_time_s), P_REAL(z->hot_time_s)) < 0)
+			 P_REAL(z->heat_time_s), P_REAL(z->hot_time_s), P_REAL(z->rolling_time_s)) < 0)
 			return -1;
 	}
 	return 0;
@@ -1174,7 +1175,7 @@ static void zone_row(sqlite3_stmt *s, void *session, size_t i)
 		     C_SIZE(&z->class_holds[DETECTOR_HOLD_SHORT]),
 		     C_SIZE(&z->class_holds[DETECTOR_HOLD_EFFECTIVE]),
 		     C_SIZE(&z->class_holds[DETECTOR_HOLD_LONG]), C_REAL(&z->hold_time_s),
-		     C_REAL(&z->heat_time_s), C_REAL(&z->hot_time_s));
+		     C_REAL(&z->heat_time_s), C_REAL(&z->hot_time_s), C_REAL(&z->rolling_time_s));
 }
 
 /* Fills out with session id and its holds. 0, or -1 (logged). */

@@ -57,9 +57,11 @@ struct detector {
 	uint64_t dip_n;
 	double dip_peak_kpa;
 	double dip_roll_s;		/* motion in the dip: rolling if the hold ends, else the hold's */
+	char dip_roll_zone[ZONE_NAME_MAX + 1];	/* the zone of its first sample */
 
 	/* motion */
 	double roll_from_s;		/* the last sample if it was rolling (moving contact); NAN if not */
+	char roll_zone[ZONE_NAME_MAX + 1];	/* the zone of that sample */
 	bool rolling;			/* ROLLING_STARTED sent, ROLLING_ENDED not yet */
 	double roll_last_s;		/* the last moving contact sample while rolling */
 
@@ -235,6 +237,12 @@ static struct detector_hold detector_hold_snapshot(const struct detector *d)
 	return h;
 }
 
+static void detector_roll_add(struct detector *d, double span_s, const char *zone)
+{
+	d->session.rolling_time_s += span_s;
+	detector_zone_total(&d->session, zone)->rolling_time_s += span_s;
+}
+
 /* Counted (event, summary) only if it lasted min_hold_s (hold_confirmed). */
 static void detector_hold_close(struct detector_out *o, double mono_s)
 {
@@ -247,8 +255,8 @@ static void detector_hold_close(struct detector_out *o, double mono_s)
 		return;
 	d->hold_open = false;
 	/* The motion in its dip was not bridged: it was rolling. */
-	if (d->session_open)
-		d->session.rolling_time_s += d->dip_roll_s;
+	if (d->session_open && d->dip_roll_s > 0)
+		detector_roll_add(d, d->dip_roll_s, d->dip_roll_zone);
 	d->dip_roll_s = 0;
 	if (!d->hold_confirmed)
 		return;
@@ -471,10 +479,13 @@ static void detector_roll_count(struct detector *d, double mono_s)
 
 	if (isnan(d->roll_from_s) || !d->session_open || detector_span_is_break(d, span_s))
 		return;
-	if (d->hold_open)
-		d->dip_roll_s += span_s;
-	else
-		d->session.rolling_time_s += span_s;
+	if (!d->hold_open) {
+		detector_roll_add(d, span_s, d->roll_zone);
+		return;
+	}
+	if (d->dip_roll_s == 0)
+		memcpy(d->dip_roll_zone, d->roll_zone, sizeof(d->dip_roll_zone));
+	d->dip_roll_s += span_s;
 }
 
 /* After the hold's rules, so that motion that has just ended a hold starts
@@ -493,6 +504,7 @@ static void detector_roll_update(struct detector_out *o, double mono_s, bool mov
 	if (d->rolling && mono_s - d->roll_last_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
 		detector_rolling_end(o, mono_s);
 	d->roll_from_s = moving_contact ? mono_s : NAN;
+	memcpy(d->roll_zone, d->zone, sizeof(d->roll_zone));
 }
 
 static bool detector_cfg_valid(const struct detector_cfg *c)

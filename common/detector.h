@@ -72,7 +72,9 @@
  * for its whole duration, however the zone changes while it lasts. Heat and
  * hot time between two samples belong to the zone of the first of them; a
  * pre-heat stretch keeps the zone it had (a change of zone starts a new
- * stretch). The session's per-zone totals (struct detector_summary) add up
+ * stretch). Rolling time between two samples belongs to the zone of the
+ * first; motion in a hold's dip that becomes rolling, to the zone of its
+ * first sample. The session's per-zone totals (struct detector_summary) add up
  * to its own.
  *
  * Times are compared with a microsecond of slack, so that a hold of 100
@@ -150,6 +152,7 @@ struct detector_zone_total {
 	double hold_time_s;
 	double heat_time_s;
 	double hot_time_s;
+	double rolling_time_s;
 };
 
 struct detector_summary {

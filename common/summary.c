@@ -54,6 +54,7 @@ static bool add_zones(cJSON *o, const struct detector_summary *s)
 		    !add_number(t, "effective", (double)z->class_holds[DETECTOR_HOLD_EFFECTIVE]) ||
 		    !add_number(t, "long", (double)z->class_holds[DETECTOR_HOLD_LONG]) ||
 		    !add_number(t, "hold_time_s", round_to(z->hold_time_s, 0.01)) ||
+		    !add_number(t, "rolling_time_s", round_to(z->rolling_time_s, 0.01)) ||
 		    !add_number(t, "heat_time_s", round_to(z->heat_time_s, 0.01)) ||
 		    !add_number(t, "hot_time_s", round_to(z->hot_time_s, 0.01)))
 			return false;

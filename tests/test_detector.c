@@ -1346,6 +1346,33 @@ static void test_mixed_without_gyroscope(void **state)
 	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_ENDED), 0);
 }
 
+/* The mixed session with the zone changed at 40 s: the first rolling and
+ * hold on calf_left, the second ones on calf_right; the zones add up to
+ * the session. */
+static void test_mixed_zones(void **state)
+{
+	struct detector *d = *state;
+	static struct script sc;
+	const struct detector_summary *s;
+
+	mixed_script(&sc, true);
+	detector_set_zone(d, "calf_left");
+	script_run(&sc, d, 10, 0, 40);
+	detector_set_zone(d, "calf_right");
+	script_run(&sc, d, 10, 40.05, 75);
+	end_session(d, NAN);
+	s = only_session();
+
+	assert_int_equal(s->n_zones, 2);
+	assert_string_equal(s->zones[0].zone, "calf_left");
+	assert_string_equal(s->zones[1].zone, "calf_right");
+	near(s->zones[0].rolling_time_s, 30.08, ONE_SAMPLE);
+	near(s->zones[1].rolling_time_s, 5, ONE_SAMPLE);
+	near(s->zones[0].hold_time_s, 20, ONE_SAMPLE);
+	near(s->zones[1].hold_time_s, 12, ONE_SAMPLE);
+	near(s->zones[0].rolling_time_s + s->zones[1].rolling_time_s, s->rolling_time_s, 1e-9);
+}
+
 /* 20 s at 15 kPa (1.05 s to 21.05 s), the rotation in n steps
  * (script_rotation). */
 static const struct detector_summary *pressed_session(struct detector *d, const double *step_s,
@@ -1476,6 +1503,7 @@ int main(void)
 		DESIGN_TEST(test_zone_kept_and_reset),
 		DESIGN_TEST(test_mixed_rolling_and_holds),
 		DESIGN_TEST(test_mixed_without_gyroscope),
+		DESIGN_TEST(test_mixed_zones),
 		DESIGN_TEST(test_still_boundary),
 		DESIGN_TEST(test_wobble_bridged),
 		DESIGN_TEST(test_motion_ends_hold),

@@ -137,8 +137,8 @@ static void scripted_session(struct store *st)
 	/* The first 40 s on the left calf (its hold and 40 s of heat), the
 	 * rest without a zone. */
 	s.n_zones = 2;
-	s.zones[0] = (struct detector_zone_total){ "calf_left", 1, { 0, 1, 0 }, 24.8, 40, 0 };
-	s.zones[1] = (struct detector_zone_total){ "", 1, { 0, 0, 1 }, 61.0, 80, 0 };
+	s.zones[0] = (struct detector_zone_total){ "calf_left", 1, { 0, 1, 0 }, 24.8, 40, 0, 0 };
+	s.zones[1] = (struct detector_zone_total){ "", 1, { 0, 0, 1 }, 61.0, 80, 0, 0 };
 	s.max_temperature_c = 40;
 	s.samples = 1201;
 	assert_int_equal(store_session_insert(st, run_id, &s, T_0356Z, T_0356Z + 120, hold_ts,

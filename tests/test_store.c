@@ -794,10 +794,11 @@ static void test_zones_round_trip(void **state)
 	assert_true(summary_encode(&back, DEVICE, RUN_A, 0, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"class\":\"short\",\"zone\":\"calf_left\"}"));
 	assert_non_null(strstr(buf, ",\"zones\":{\"calf_left\":{\"holds\":1,\"short\":1,"
-				    "\"effective\":0,\"long\":0,\"hold_time_s\":6.5,"
+				    "\"effective\":0,\"long\":0,\"hold_time_s\":6.5,\"rolling_time_s\":0,"
 				    "\"heat_time_s\":100.1,\"hot_time_s\":0},\"calf_right\":{"
 				    "\"holds\":2,\"short\":0,\"effective\":1,\"long\":1,"
-				    "\"hold_time_s\":99.85,\"heat_time_s\":150.1,\"hot_time_s\":2.5}}}"));
+				    "\"hold_time_s\":99.85,\"rolling_time_s\":0,\"heat_time_s\":150.1,"
+				    "\"hot_time_s\":2.5}}}"));
 
 	snprintf(query, sizeof(query), "SELECT count(*) FROM session_zones WHERE session_id = %lld",
 		 (long long)id);
@@ -976,13 +977,19 @@ static void test_upgrade_from_version_4(void **state)
 	assert_int_equal(harness_sqlite_count(fx->path, "SELECT count(*) FROM readings"
 					      " WHERE rotation_dps IS NULL"), 2);
 
-	summary_make(&sum, 500);
+	summary_make_zoned(&sum, 500);
 	sum.rolling_time_s = 35.1;
+	sum.zones[0].rolling_time_s = 30.1;
+	sum.zones[2].rolling_time_s = 5.0;
 	assert_int_equal(store_session_insert(st, run_id, &sum, 2000, 2912.3, NULL, &found), 1);
 	seen->n = 0;
 	assert_int_equal(store_sessions_each(st, NULL, 1500, INFINITY, seen_add, seen), 0);
 	assert_int_equal(seen->n, 1);
 	assert_true(seen->s[0].rolling_time_s == 35.1);
+	zones_check(&seen->s[0]);
+	assert_true(seen->s[0].zones[0].rolling_time_s == 30.1);
+	assert_true(seen->s[0].zones[1].rolling_time_s == 0);
+	assert_true(seen->s[0].zones[2].rolling_time_s == 5.0);
 	store_close(st);
 	free(seen);
 }

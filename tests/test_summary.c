@@ -64,8 +64,8 @@ static void test_summary_text(void **state)
 /* two_holds() on zones: the first hold on calf_left, the second without a
  * zone, a neck warmed (hot) before: the named zones' totals in the
  * detector's order, "" left out; each hold with its zone when it has one.
- * By hand: 120.456 -> 120.46, 179.744 s of heat without a zone are only in
- * the session's 300.2. */
+ * By hand: 120.456 -> 120.46, rolling 100.006 -> 100.01; 179.744 s of heat
+ * without a zone are only in the session's 300.2. */
 static void test_summary_zones(void **state)
 {
 	(void)state;
@@ -82,9 +82,10 @@ static void test_summary_zones(void **state)
 		"\"heat_time_s\":300.2,\"max_temperature_c\":41.3,\"hot_time_s\":5.5,"
 		"\"readings\":9123,\"missing_readings\":4,"
 		"\"zones\":{\"neck\":{\"holds\":0,\"short\":0,\"effective\":0,\"long\":0,"
-		"\"hold_time_s\":0,\"heat_time_s\":0,\"hot_time_s\":5.5},"
+		"\"hold_time_s\":0,\"rolling_time_s\":0,\"heat_time_s\":0,\"hot_time_s\":5.5},"
 		"\"calf_left\":{\"holds\":1,\"short\":0,\"effective\":1,\"long\":0,"
-		"\"hold_time_s\":24.6,\"heat_time_s\":120.46,\"hot_time_s\":0}}}";
+		"\"hold_time_s\":24.6,\"rolling_time_s\":100.01,\"heat_time_s\":120.46,"
+		"\"hot_time_s\":0}}}";
 	int n;
 
 	s.holds[0].zone = 1;	/* zones[1]: calf_left */
@@ -94,7 +95,7 @@ static void test_summary_zones(void **state)
 	s.zones[0] = (struct detector_zone_total){ .zone = "neck", .hot_time_s = 5.5 };
 	s.zones[1] = (struct detector_zone_total){
 		.zone = "calf_left", .holds = 1, .class_holds = { 0, 1, 0 },
-		.hold_time_s = 24.604, .heat_time_s = 120.456,
+		.hold_time_s = 24.604, .rolling_time_s = 100.006, .heat_time_s = 120.456,
 	};
 	s.zones[2] = (struct detector_zone_total){
 		.zone = "", .holds = 1, .class_holds = { 1, 0, 0 },
