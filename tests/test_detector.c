@@ -1310,8 +1310,12 @@ static void test_mixed_rolling_and_holds(void **state)
 	/* Contact (2 kPa) came 0.08 s before the 10 kPa crossing: rolling is
 	 * contact with motion. */
 	near(s->rolling_time_s, 30.08 + 5, ONE_SAMPLE);
-	/* No "let go" for the 67 s under pressure. */
+	/* No "let go" for the 67 s under pressure, and the buzzer's "counts"
+	 * (hold_10s) only 10 s into each still hold, never while rolling. */
 	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_60S), 0);
+	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_10S), 2);
+	near(log_nth(DETECTOR_EVENT_HOLD_10S, 0)->mono_s, 31.05 + 10, ONE_SAMPLE);
+	near(log_nth(DETECTOR_EVENT_HOLD_10S, 1)->mono_s, 56.05 + 10, ONE_SAMPLE);
 	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_STARTED), 2);
 	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_ENDED), 2);
 	near(log_nth(DETECTOR_EVENT_ROLLING_STARTED, 0)->mono_s, 0.97, ONE_SAMPLE);
