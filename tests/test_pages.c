@@ -643,11 +643,11 @@ static void test_history_zones_and_advice(void **state)
 	assert_non_null(strstr(text, "[\n{\"week\":\"2026-W47\",\"zone\":\"shoulder_left\","
 				     "\"label\":\"Left shoulder\",\"days\":4,\"holds\":4,\"short\":0,"
 				     "\"effective\":4,\"long\":0,\"hold_time_s\":80.0,"
-				     "\"heat_time_s\":0.0,\"hot_time_s\":0.0},\n"));
+				     "\"rolling_time_s\":0.0,\"heat_time_s\":0.0,\"hot_time_s\":0.0},\n"));
 	assert_non_null(strstr(text, "{\"week\":\"2026-W49\",\"zone\":\"calf_left\","
 				     "\"label\":\"Left calf\",\"days\":1,\"holds\":3,\"short\":0,"
 				     "\"effective\":0,\"long\":3,\"hold_time_s\":210.0,"
-				     "\"heat_time_s\":0.0,\"hot_time_s\":42.0},\n"));
+				     "\"rolling_time_s\":0.0,\"heat_time_s\":0.0,\"hot_time_s\":42.0},\n"));
 	assert_int_equal(count(text, "{\"week\":"), 4);
 	free(text);
 	text = CALL(*state, &status, api_advice(st_, &cfg, "ball3", T_1207_1200Z, &out));
