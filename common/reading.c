@@ -29,6 +29,9 @@
 #define TS_MAX_S 1e11		/* year ~5138: anything later is garbage */
 #define CHANNEL_MIN -100.0	/* kPa or °C: below is not a measurement */
 #define CHANNEL_MAX 10000.0
+/* rotation_dps, a magnitude: the widest gyro full scale in use is
+ * ±2000 °/s per axis, 3464 °/s over three; beyond 10000 is garbage. */
+#define ROTATION_MAX_DPS 10000.0
 
 /* ---- encoding ---- */
 
@@ -200,11 +203,13 @@ static bool in_range(double v, double lo, double hi)
 	return isfinite(v) && v >= lo && v <= hi;
 }
 
-/* name comes with its quotes and colon: ",\"pressure_kpa\":". */
-static void out_channel(struct out *o, const char *name, size_t name_len, double v)
+/* name comes with its quotes and colon: ",\"pressure_kpa\":"; v outside
+ * lo..hi (NAN included) is written as null. */
+static void out_channel(struct out *o, const char *name, size_t name_len, double v, double lo,
+			double hi)
 {
 	out_bytes(o, name, name_len);
-	if (!in_range(v, CHANNEL_MIN, CHANNEL_MAX)) {
+	if (!in_range(v, lo, hi)) {
 		out_literal(o, "null");
 		return;
 	}
@@ -267,8 +272,13 @@ int reading_encode(const struct reading *r, char *buf, size_t len)
 	out_fixed(&o, r->mono, 3);
 	out_literal(&o, ",\"ts\":");
 	out_fixed(&o, r->ts, 3);
-	out_channel(&o, ",\"pressure_kpa\":", sizeof(",\"pressure_kpa\":") - 1, r->pressure_kpa);
-	out_channel(&o, ",\"temperature_c\":", sizeof(",\"temperature_c\":") - 1, r->temperature_c);
+	out_channel(&o, ",\"pressure_kpa\":", sizeof(",\"pressure_kpa\":") - 1, r->pressure_kpa,
+		    CHANNEL_MIN, CHANNEL_MAX);
+	out_channel(&o, ",\"temperature_c\":", sizeof(",\"temperature_c\":") - 1, r->temperature_c,
+		    CHANNEL_MIN, CHANNEL_MAX);
+	if (r->has_rotation)
+		out_channel(&o, ",\"rotation_dps\":", sizeof(",\"rotation_dps\":") - 1,
+			    r->rotation_dps, 0, ROTATION_MAX_DPS);
 	/* A valid name needs no escaping: [a-z0-9_] only. */
 	if (r->zone[0] != '\0') {
 		out_literal(&o, ",\"zone\":\"");
@@ -591,6 +601,16 @@ static enum reading_error field_lost_after(const cJSON *root, uint64_t seq, bool
 	return err == READING_ERR_MISSING ? READING_OK : err;
 }
 
+/* rotation_dps: optional, a number in 0..ROTATION_MAX_DPS or null (the
+ * gyroscope failed: NAN); *has says if it is there. */
+static enum reading_error field_rotation(const cJSON *root, bool *has, double *out)
+{
+	enum reading_error err = field_number(root, "rotation_dps", 0, ROTATION_MAX_DPS, true, out);
+
+	*has = err != READING_ERR_MISSING;
+	return err == READING_ERR_MISSING ? READING_OK : err;
+}
+
 /* zone: optional; null is none, like absent. */
 static enum reading_error field_zone(const cJSON *root, char zone[ZONE_NAME_MAX + 1])
 {
@@ -673,6 +693,8 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 	if (err == READING_OK)
 		err = field_number(root, "temperature_c", CHANNEL_MIN, CHANNEL_MAX, true,
 				   &tmp.temperature_c);
+	if (err == READING_OK)
+		err = field_rotation(root, &tmp.has_rotation, &tmp.rotation_dps);
 	if (err == READING_OK)
 		err = field_zone(root, tmp.zone);
 	if (err == READING_OK)

@@ -65,11 +65,14 @@ struct reading {
 /* Writes r as JSON into buf (NUL-terminated). Returns the length, or -1 if
  * buf is too small, the result would be longer than READING_MAX_PAYLOAD, or
  * r holds what the decoder would refuse (a bad run, seq, mono or ts, a zone
- * that is not zone_name_valid, or a lost_after not below seq). A NAN channel is written as null; the fields
- * come in this order, the optional ones only when set:
+ * that is not zone_name_valid, or a lost_after not below seq). A NAN
+ * channel, or one outside the decoder's range, is written as null;
+ * rotation_dps only when has_rotation. The fields come in this order, the
+ * optional ones only when set:
  *   {"run":"5e1f03c29a7b44d1","seq":4182,"mono":209.100,"ts":1763910000.125,
- *    "pressure_kpa":12.41,"temperature_c":39.62,"zone":"calf_left","end_session":true,
- *    "lost_after":4170,"faults":{"bmp280@/dev/i2c-1:0x76":"nack"}}
+ *    "pressure_kpa":12.41,"temperature_c":39.62,"rotation_dps":3.25,
+ *    "zone":"calf_left","end_session":true,"lost_after":4170,
+ *    "faults":{"bmp280@/dev/i2c-1:0x76":"nack"}}
  * The run is written as given, 16 or 8 digits. Fault keys and texts are
  * written as valid UTF-8 whatever the struct holds: each ill-formed byte
  * sequence becomes U+FFFD (its 3 raw bytes EF BF BD), so the reading still
@@ -113,7 +116,9 @@ const char *reading_error_name(enum reading_error e);
  * READING_MAX_KEYS keys at the top level and in "faults"; objects nested
  * in ignored fields are not checked for either. Fields: run (16 or 8 hex
  * digits), seq (integer 0..2^53), mono (>= 0, finite), ts (finite),
- * pressure_kpa and temperature_c (number in -100..10000, or null); zone
+ * pressure_kpa and temperature_c (number in -100..10000, or null);
+ * rotation_dps optional (a number in 0..10000, or null; has_rotation says
+ * if present); zone
  * optional (a zone_name_valid string; null or absent is none, "");
  * end_session optional (a boolean; absent is false); lost_after optional
  * (an integer, 0 <= lost_after < seq; has_lost_after says if present); faults

@@ -8,6 +8,7 @@ extern const struct sensor_driver bme280_driver;
 extern const struct sensor_driver ads1115_driver;
 extern const struct sensor_driver mcp9808_driver;
 extern const struct sensor_driver lps22hb_driver;
+extern const struct sensor_driver mpu6050_driver;
 
 static const struct sensor_driver *const drivers[] = {
 	&bmp280_driver,
@@ -15,6 +16,7 @@ static const struct sensor_driver *const drivers[] = {
 	&ads1115_driver,
 	&mcp9808_driver,
 	&lps22hb_driver,
+	&mpu6050_driver,
 };
 
 const struct sensor_driver *sensor_driver_find(const char *name)

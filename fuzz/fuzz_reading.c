@@ -7,7 +7,7 @@
  * ASan catches a read past its end). A reading that decodes is encoded again
  * with reading_encode and decoded once more: it must come back the same, up
  * to the encoder's documented rounding (mono and ts to 1 ms, channels to
- * 0.01), zone and lost_after included, because sensord and the collector must agree
+ * 0.01), rotation_dps, zone and lost_after included, because sensord and the collector must agree
  * on every reading the collector accepts. reading_add_lost_after on that
  * encoding must give the same reading again with the lost_after added. An
  * ack that decodes must survive ack_encode the same.
@@ -429,7 +429,9 @@ static int identical_but_lost_after(const struct reading *a, const struct readin
 	if (strcmp(a->run, b->run) != 0 || a->seq != b->seq || a->end_session != b->end_session ||
 	    strcmp(a->zone, b->zone) != 0 || !same_bits(a->mono, b->mono) || !same_bits(a->ts, b->ts) ||
 	    !same_bits(a->pressure_kpa, b->pressure_kpa) ||
-	    !same_bits(a->temperature_c, b->temperature_c) || a->n_faults != b->n_faults)
+	    !same_bits(a->temperature_c, b->temperature_c) || a->has_rotation != b->has_rotation ||
+	    (a->has_rotation && !same_bits(a->rotation_dps, b->rotation_dps)) ||
+	    a->n_faults != b->n_faults)
 		return 0;
 	for (size_t i = 0; i < a->n_faults; i++)
 		if (strcmp(a->faults[i].sensor, b->faults[i].sensor) != 0 ||
@@ -511,7 +513,9 @@ static void check_round_trip(const struct reading *r, uint64_t pick)
 		abort();
 	if (!same_value(again.mono, r->mono, 0.0005) || !same_value(again.ts, r->ts, 0.0005) ||
 	    !same_value(again.pressure_kpa, r->pressure_kpa, 0.005) ||
-	    !same_value(again.temperature_c, r->temperature_c, 0.005))
+	    !same_value(again.temperature_c, r->temperature_c, 0.005) ||
+	    again.has_rotation != r->has_rotation ||
+	    (r->has_rotation && !same_value(again.rotation_dps, r->rotation_dps, 0.005)))
 		abort();
 	if (again.n_faults != r->n_faults)
 		abort();
@@ -536,6 +540,10 @@ static void check_decoded(const struct reading *r)
 	if (r->zone[0] != '\0' && (strnlen(r->zone, sizeof(r->zone)) == sizeof(r->zone) ||
 				   strspn(r->zone, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
 				   strlen(r->zone) || strcmp(r->zone, "none") == 0))
+		abort();
+	/* rotation_dps: a magnitude in 0..10000, or null (NAN). */
+	if (r->has_rotation && !isnan(r->rotation_dps) &&
+	    !(r->rotation_dps >= 0 && r->rotation_dps <= 10000))
 		abort();
 	if (r->n_faults > READING_MAX_FAULTS)
 		abort();

@@ -183,6 +183,15 @@ static void json_number(FILE *out, const char *name, double v, int decimals)
 		fprintf(out, "%.*f", decimals, v);
 }
 
+/* name, then [x,y,z] as json_number writes each. */
+static void json_axes(FILE *out, const char *name, const double v[3], int decimals)
+{
+	fputs(name, out);
+	for (int i = 0; i < 3; i++)
+		json_number(out, i ? "," : "[", v[i], decimals);
+	fputs("]", out);
+}
+
 /* --once: one reading with each chip's absolute values, for checking wiring. */
 static int run_once(struct daemon *d)
 {
@@ -212,6 +221,12 @@ static int run_once(struct daemon *d)
 		json_number(stdout, ",\"temperature_c\":", v->temperature_c, 2);
 		json_number(stdout, ",\"humidity_pct\":", v->humidity_pct, 2);
 		json_number(stdout, ",\"voltage_v\":", v->voltage_v, 5);
+		/* An IMU's raw axes, zero-rate offset included: at rest the
+		 * gyro shows its offset, the accelerometer 1 g down. */
+		if (!isnan(v->gyro_dps[0])) {
+			json_axes(stdout, ",\"gyro_dps\":", v->gyro_dps, 2);
+			json_axes(stdout, ",\"accel_g\":", v->accel_g, 4);
+		}
 		if (details[i].fault) {
 			printf(",\"fault\":\"%s\"", details[i].fault);
 			failed = 1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gauge.h"
+#include "gyro_zero.h"
 #include "log.h"
 #include "sim/sim.h"
 
@@ -26,6 +27,8 @@ static const unsigned retry_pause_us[READ_TRIES] = { 0, 500, 2000 };
 struct chip {
 	struct sensor sensor;
 	struct gauge gauge;	/* for a chip that provides pressure */
+	struct gyro_zero gyro;	/* for a chip that provides rotation */
+	unsigned gyro_zeros_logged;
 	bool need_init;
 	unsigned fails;		/* failed samples in a row */
 	double retry_at;	/* mono time of the next re-initialisation */
@@ -43,6 +46,7 @@ struct sampler {
 	size_t n_buses;
 	struct chip chips[CONFIG_MAX_SENSORS];
 	size_t n_chips;
+	bool has_rotation;	/* a chip provides rotation_dps */
 	double sim_end_s;
 	double now_s;		/* mono time of the sample being taken */
 	struct sampler_stats stats;
@@ -145,6 +149,10 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 		}
 		if (sc->provides & CONFIG_CHANNEL_PRESSURE)
 			gauge_init(&c->gauge, &cfg->gauge, drv->pressure == SENSOR_PRESSURE_GAS);
+		if (sc->provides & CONFIG_CHANNEL_ROTATION) {
+			gyro_zero_init(&c->gyro);
+			s->has_rotation = true;
+		}
 		c->need_init = true;
 		c->retry_delay_s = REINIT_DELAY_MIN_S;
 		c->detail.key = sc->key;
@@ -251,10 +259,27 @@ static void add_fault(struct reading *r, const struct chip *c)
 	snprintf(f->what, sizeof(f->what), "%s", c->fault);
 }
 
+/* rotation_dps from c's sample v, and a log line for each zero measured. */
+static double rotation_update(struct chip *c, double mono_s, const struct sensor_values *v)
+{
+	double dps = gyro_zero_update(&c->gyro, mono_s, v->gyro_dps, v->accel_g);
+	const double *o = c->gyro.offset_dps;
+
+	if (c->gyro.measured != c->gyro_zeros_logged) {
+		c->gyro_zeros_logged = c->gyro.measured;
+		log_info("%s: gyro zero-rate offset %.2f, %.2f, %.2f deg/s (x, y, z)",
+			 c->sensor.cfg->key, o[0], o[1], o[2]);
+	}
+	return dps;
+}
+
 void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 {
 	r->pressure_kpa = NAN;
 	r->temperature_c = NAN;
+	/* NAN stays when the gyroscope failed: null with its fault. */
+	r->has_rotation = s->has_rotation;
+	r->rotation_dps = NAN;
 	r->n_faults = 0;
 	s->now_s = mono_s;
 	s->stats.samples++;
@@ -282,14 +307,19 @@ void sampler_sample(struct sampler *s, double mono_s, struct reading *r)
 		}
 		if (sc->provides & CONFIG_CHANNEL_TEMPERATURE)
 			r->temperature_c = v.temperature_c;
+		if (sc->provides & CONFIG_CHANNEL_ROTATION)
+			r->rotation_dps = rotation_update(c, mono_s, &v);
 	}
 }
 
 void sampler_tare(struct sampler *s)
 {
-	for (size_t i = 0; i < s->n_chips; i++)
+	for (size_t i = 0; i < s->n_chips; i++) {
 		if (s->chips[i].sensor.cfg->provides & CONFIG_CHANNEL_PRESSURE)
 			gauge_tare(&s->chips[i].gauge);
+		if (s->chips[i].sensor.cfg->provides & CONFIG_CHANNEL_ROTATION)
+			gyro_zero_tare(&s->chips[i].gyro);
+	}
 }
 
 size_t sampler_details(const struct sampler *s, struct sampler_detail *out, size_t max)

@@ -31,10 +31,13 @@ struct sampler *sampler_new(const struct sensord_cfg *cfg, char *err, size_t err
 void sampler_free(struct sampler *s);
 
 /* Samples every chip at mono time mono_s and fills r's pressure_kpa,
- * temperature_c and faults (the caller sets run, seq, mono, ts). */
+ * temperature_c, has_rotation and rotation_dps (gyro_zero.h: the magnitude
+ * over x, y, z with the zero-rate offset removed; NAN when the gyroscope
+ * failed) and faults (the caller sets run, seq, mono, ts). */
 void sampler_sample(struct sampler *s, double mono_s, struct reading *r);
 
-/* The next valid pressure sample becomes the zero (tare). */
+/* The next valid pressure sample becomes the zero (tare), and the next
+ * still second of a gyroscope its zero-rate offset (gyro_zero.h). */
 void sampler_tare(struct sampler *s);
 
 /* Copies the details of the last sample, one per configured chip, into out

@@ -148,6 +148,51 @@ static void test_once_missing_chip(void **state)
 	free(r.out);
 }
 
+/* A gyroscope: --once shows its raw axes, zero-rate offset included, and
+ * the reading's rotation_dps, the magnitude over x, y, z (no zero yet on a
+ * first sample): the scenario's (1.5, 0, 30) °/s, |.| = 30.04, and 1 g. */
+static void test_once_gyro(void **state)
+{
+	char path[512], scn[512];
+	char *argv[] = { (char *)harness_bin("rollsense-sensord"), "--config", path, "--once", NULL };
+	struct run_result r;
+	cJSON *j, *imu, *gyro, *accel;
+
+	(void)state;
+	snprintf(scn, sizeof(scn), "%s/gyro.scn", dir);
+	assert_int_equal(harness_write_file(scn,
+		"chip imu mpu6050 0x69\n"
+		"noise imu gyro_x_dps 0\nnoise imu gyro_y_dps 0\nnoise imu gyro_z_dps 0\n"
+		"noise imu accel_x_g 0\nnoise imu accel_y_g 0\nnoise imu accel_z_g 0\n"
+		"at 0 imu zro_x_dps 1.5\n"
+		"at 0 imu gyro_z_dps 30\n"), 0);
+	snprintf(path, sizeof(path), "%s/gyro.json", dir);
+	assert_int_equal(harness_write_file(path,
+		"{ \"device_id\": \"ball1\", \"sensord\": { \"state_dir\": \"state\", \"sensors\": [\n"
+		"  { \"driver\": \"mpu6050\", \"bus\": \"sim\", \"address\": \"0x69\", \"provides\": [\"rotation_dps\"] } ],\n"
+		"  \"simulation\": { \"scenario\": \"gyro.scn\" } } }\n"), 0);
+	r = run(dir, argv);
+	assert_int_equal(r.status, 0);
+	j = cJSON_Parse(r.out);
+	if (!j)
+		fail_msg("not JSON: %s", r.out);
+	assert_true(fabs(cJSON_GetObjectItem(j, "rotation_dps")->valuedouble - 30.04) < 0.02);
+	imu = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "sensors"), "mpu6050@sim:0x69");
+	assert_non_null(imu);
+	gyro = cJSON_GetObjectItem(imu, "gyro_dps");
+	accel = cJSON_GetObjectItem(imu, "accel_g");
+	assert_int_equal(cJSON_GetArraySize(gyro), 3);
+	assert_int_equal(cJSON_GetArraySize(accel), 3);
+	/* ±500 °/s by default: 65.5 counts per °/s, within half a count. */
+	assert_true(fabs(cJSON_GetArrayItem(gyro, 0)->valuedouble - 1.5) < 0.01);
+	assert_true(fabs(cJSON_GetArrayItem(gyro, 1)->valuedouble) < 0.01);
+	assert_true(fabs(cJSON_GetArrayItem(gyro, 2)->valuedouble - 30) < 0.01);
+	assert_true(fabs(cJSON_GetArrayItem(accel, 2)->valuedouble - 1) < 0.0001);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(imu, "pressure_pa")));
+	cJSON_Delete(j);
+	free(r.out);
+}
+
 static void test_check_config(void **state)
 {
 	const char *cfg = write_cfg("ok.json", "roller-1_b", "100");
@@ -260,6 +305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_once_missing_chip),
+		cmocka_unit_test(test_once_gyro),
 		cmocka_unit_test(test_check_config),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_report_errors),

@@ -376,6 +376,79 @@ static void test_chip_faults(void **state)
 	assert_true(harness_wait_file_contains(f->env.sensord_log, "bmp280@sim:0x76: answering again", 1));
 }
 
+/* A gyroscope: every reading carries rotation_dps, the magnitude over x, y,
+ * z less the zero-rate offset sensord measured in its first still second.
+ * The scenario's offset is (1.5, -2, 0.7) °/s (2.6 °/s of phantom turning);
+ * the tool turns at 40 °/s about y from 4 to 6 s (gravity turning with it)
+ * and the gyro NACKs from 8 to 9 s: null with its fault, never stale. */
+static void test_rotation_on_the_wire(void **state)
+{
+	static const char imu_scn[] =
+		"end 12\n"
+		"chip ball bmp280 0x76 sealed\n"
+		"chip pad mcp9808 0x18\n"
+		"chip imu mpu6050 0x68\n"
+		"at 0 imu zro_x_dps 1.5\n"
+		"at 0 imu zro_y_dps -2\n"
+		"at 0 imu zro_z_dps 0.7\n"
+		"at 4 imu gyro_y_dps 40\n"
+		"ramp 4 6 imu accel_x_g 0.985\n"
+		"ramp 4 6 imu accel_z_g 0.174\n"
+		"at 6 imu gyro_y_dps 0\n"
+		"fault 8 9 imu nack\n";
+	struct fixture *f = *state;
+	char *text, *line, *save = NULL;
+	size_t still = 0, turning = 0, nulls = 0, readings = 0;
+
+	write_config_extra(f, "ball8", 12, 5, "broker", true,
+			   "sensord.sensors=[{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", "
+			   "\"provides\": [\"pressure_kpa\"]}, {\"driver\": \"mcp9808\", \"bus\": \"sim\", "
+			   "\"address\": \"0x18\", \"provides\": [\"temperature_c\"]}, {\"driver\": \"mpu6050\", "
+			   "\"bus\": \"sim\", \"address\": \"0x68\", \"provides\": [\"rotation_dps\"]}]\n");
+	harness_write_file(f->env.scn, "%s", imu_scn);
+	harness_assert_exit_ok("sensord", f->env.sensord_log, harness_wait(start_sensord(f), 60));
+	harness_sleep(0.3);
+	text = harness_read_file(f->env.sub_out);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct reading r;
+		bool imu_fault = false;
+
+		if (strncmp(line, "rollsense/ball8/reading ", 24) != 0)
+			continue;
+		/* What the collector will decode. */
+		assert_int_equal(reading_decode(line + 24, strlen(line + 24), &r), READING_OK);
+		assert_true(r.has_rotation);
+		readings++;
+		for (size_t i = 0; i < r.n_faults; i++)
+			imu_fault |= strcmp(r.faults[i].sensor, "mpu6050@sim:0x68") == 0;
+		/* null and the gyro's fault always go together */
+		assert_true(isnan(r.rotation_dps) == imu_fault);
+		if ((r.mono >= 1.1 && r.mono < 3.95) || (r.mono >= 6.1 && r.mono < 7.95) ||
+		    r.mono >= 10) {
+			if (!(r.rotation_dps < 0.5))
+				fail_msg("mono %.2f: %g deg/s while still", r.mono, r.rotation_dps);
+			still++;
+		}
+		if (r.mono >= 4.05 && r.mono < 5.95) {
+			if (!(fabs(r.rotation_dps - 40) < 0.5))
+				fail_msg("mono %.2f: %g deg/s while turning at 40", r.mono, r.rotation_dps);
+			turning++;
+		}
+		if (r.mono >= 8.05 && r.mono < 8.95) {
+			assert_true(isnan(r.rotation_dps));
+			nulls++;
+		}
+	}
+	free(text);
+	assert_true(readings >= 100);
+	assert_true(still >= 60);
+	assert_true(turning >= 15);
+	assert_true(nulls >= 8);
+	assert_true(harness_wait_file_contains(f->env.sensord_log,
+					       "mpu6050@sim:0x68: gyro zero-rate offset ", 1));
+}
+
 /* The outbox is bounded: with no collector to confirm anything and room for
  * 50 readings, the oldest go, a log line says how many, and what is kept
  * survives a restart. */
@@ -638,6 +711,7 @@ int main(void)
 		IT_TEST(test_restart_during_outage),
 		IT_TEST(test_waits_for_collector_ack),
 		IT_TEST(test_chip_faults),
+		IT_TEST(test_rotation_on_the_wire),
 		IT_TEST(test_outbox_bounded),
 		IT_TEST(test_reload),
 		IT_TEST(test_zone_commands),

@@ -23,12 +23,14 @@
 #include "bmp280.h"
 #include "config.h"
 #include "mcp9808.h"
+#include "mpu6050.h"
 #include "unit.h"
 
 /* A sensor's chip settings, as its driver's header declares them. */
 #define BMP_OPT(s) ((const struct bmp280_options *)(const void *)(s)->options)
 #define ADS_OPT(s) ((const struct ads1115_options *)(const void *)(s)->options)
 #define MCP_OPT(s) ((const struct mcp9808_options *)(const void *)(s)->options)
+#define MPU_OPT(s) ((const struct mpu6050_options *)(const void *)(s)->options)
 
 /* The reason every device-id message gives. */
 #define ID_WHY "only A-Z, a-z, 0-9, '_' and '-' are allowed, because the id becomes a " \
@@ -119,7 +121,7 @@ static void test_example_lacrosse_ball(void **state)
 	(void)state;
 	assert_int_equal(config_load("config/lacrosse-ball.json", &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.device_id, "ball1");
-	assert_int_equal(cfg.sensord.n_sensors, 2);
+	assert_int_equal(cfg.sensord.n_sensors, 3);
 	assert_false(cfg.sensord.simulated);
 
 	s = &cfg.sensord.sensors[0];
@@ -136,6 +138,13 @@ static void test_example_lacrosse_ball(void **state)
 	assert_true(MCP_OPT(s)->resolution_c == 0.0625);
 	assert_true(cfg.sensord.gauge.gas_law);
 
+	/* The gyroscope beside the BMP280: ±500 °/s covers a ball's 18 to
+	 * 90 °/s. */
+	s = &cfg.sensord.sensors[2];
+	assert_string_equal(s->key, "mpu6050@/dev/i2c-1:0x68");
+	assert_int_equal(s->provides, CONFIG_CHANNEL_ROTATION);
+	assert_true(MPU_OPT(s)->gyro_range_dps == 500);
+
 	/* A ball reaches every spot: the default zones. */
 	assert_int_equal(cfg.zones.n, 15);
 	assert_string_equal(cfg.zones.zone[0].name, "neck");
@@ -150,7 +159,7 @@ static void test_example_foam_roller(void **state)
 	(void)state;
 	assert_int_equal(config_load("config/foam-roller.json", &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.device_id, "roller1");
-	assert_int_equal(cfg.sensord.n_sensors, 2);
+	assert_int_equal(cfg.sensord.n_sensors, 3);
 
 	s = &cfg.sensord.sensors[0];
 	assert_string_equal(s->key, "ads1115@/dev/i2c-1:0x48");
@@ -168,6 +177,12 @@ static void test_example_foam_roller(void **state)
 	s = &cfg.sensord.sensors[1];
 	assert_string_equal(s->key, "mcp9808@/dev/i2c-1:0x18");
 	assert_false(cfg.sensord.gauge.gas_law);
+
+	/* The gyroscope on the end cap: a roller turns at 8 to 40 °/s. */
+	s = &cfg.sensord.sensors[2];
+	assert_string_equal(s->key, "mpu6050@/dev/i2c-1:0x68");
+	assert_int_equal(s->provides, CONFIG_CHANNEL_ROTATION);
+	assert_true(MPU_OPT(s)->gyro_range_dps == 250);
 
 	/* A roller's spots: back, glutes, thighs, calves; no neck, no feet. */
 	assert_int_equal(cfg.zones.n, 8);
@@ -630,7 +645,7 @@ static void test_error_wrong_driver_key(void **state)
 	expect_error(SENSORS("{'driver':'bmp281','bus':'/dev/i2c-1','address':'0x76',"
 			     "'provides':['pressure_kpa']}"),
 		     "cfg.json: sensord.sensors[0].driver: \"bmp281\" is not a known driver "
-		     "(known: bmp280, bme280, ads1115, mcp9808, lps22hb)");
+		     "(known: bmp280, bme280, ads1115, mcp9808, lps22hb, mpu6050)");
 }
 
 static void test_error_types(void **state)

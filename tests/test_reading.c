@@ -915,6 +915,10 @@ static void assert_same_reading(const struct reading *a, const struct reading *b
 		    (isnan(a->pressure_kpa) && isnan(b->pressure_kpa)));
 	assert_true(a->temperature_c == b->temperature_c ||
 		    (isnan(a->temperature_c) && isnan(b->temperature_c)));
+	assert_int_equal(a->has_rotation, b->has_rotation);
+	if (a->has_rotation)
+		assert_true(a->rotation_dps == b->rotation_dps ||
+			    (isnan(a->rotation_dps) && isnan(b->rotation_dps)));
 	assert_string_equal(a->zone, b->zone);
 	assert_int_equal(a->end_session, b->end_session);
 	assert_int_equal(a->has_lost_after, b->has_lost_after);
@@ -925,6 +929,83 @@ static void assert_same_reading(const struct reading *a, const struct reading *b
 		assert_string_equal(a->faults[i].sensor, b->faults[i].sensor);
 		assert_string_equal(a->faults[i].what, b->faults[i].what);
 	}
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A valid reading with "key":values[i] added is refused as want, for each i. */
+static void expect_member_refused(const char *key, const char *const *values, size_t n,
+				  enum reading_error want)
+{
+	char buf[512];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
+			 "\"%s\":%s}", key, values[i]);
+		assert_row_int(buf, decode_str(buf), want);
+	}
+}
+
+/* rotation_dps: right after temperature_c, only from a sender with a
+ * gyroscope (has_rotation); a number from 0 to 10000 with 2 decimals, or
+ * null when the chip failed (docs/protocol.md). Absent is no gyroscope;
+ * anything but a number or null is refused. */
+static void test_rotation(void **state)
+{
+	static const char *const expected =
+		"{\"run\":\"3f9c2a1e\",\"seq\":4182,\"mono\":209.100,\"ts\":1763910000.125,"
+		"\"pressure_kpa\":12.41,\"temperature_c\":39.62,\"rotation_dps\":40.25,"
+		"\"zone\":\"calf_left\"}";
+	static const char *const not_numbers[] = { "\"40\"", "true", "[40]", "{\"x\":1}" };
+	static const char *const out_of_range[] = { "-0.01", "10000.01", "1e300" };
+	struct reading r = example_reading(), out;
+	char buf[512];
+
+	(void)state;
+	r.has_rotation = true;
+	r.rotation_dps = 40.25;
+	strcpy(r.zone, "calf_left");
+	expect_encoding(&r, expected);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(reading_decode(expected, strlen(expected), &out), READING_OK);
+	assert_true(out.has_rotation);
+	assert_true(out.rotation_dps == 40.25);
+	assert_same_reading(&r, &out);
+
+	/* A failed gyroscope: null, decoded as present and NAN. */
+	r.rotation_dps = NAN;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, ",\"temperature_c\":39.62,\"rotation_dps\":null,\"zone\""));
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_true(out.has_rotation);
+	assert_true(isnan(out.rotation_dps));
+	/* ... and so is a value the decoder would refuse. */
+	r.rotation_dps = -1;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"rotation_dps\":null"));
+	r.rotation_dps = 10000;
+	assert_true(reading_encode(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"rotation_dps\":10000.00"));
+
+	/* Without a gyroscope: not written, whatever rotation_dps holds, and
+	 * absent decodes to has_rotation false. */
+	r = example_reading();
+	r.rotation_dps = 12;
+	expect_encoding(&r, EXAMPLE);
+	out.has_rotation = true;
+	assert_int_equal(reading_decode(EXAMPLE, strlen(EXAMPLE), &out), READING_OK);
+	assert_false(out.has_rotation);
+
+	/* 0 and the bound are numbers the decoder takes. */
+	snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"rotation_dps\":0}");
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_true(out.rotation_dps == 0);
+	snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,\"rotation_dps\":10000}");
+	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
+	assert_true(out.rotation_dps == 10000);
+	expect_member_refused("rotation_dps", not_numbers, ARRAY_SIZE(not_numbers), READING_ERR_TYPE);
+	expect_member_refused("rotation_dps", out_of_range, ARRAY_SIZE(out_of_range),
+			      READING_ERR_RANGE);
 }
 
 /* The zone: "zone":"calf_left" right after temperature_c, only when set
@@ -972,16 +1053,8 @@ static void test_zone(void **state)
 	assert_int_equal(reading_decode(buf, strlen(buf), &out), READING_OK);
 	assert_string_equal(out.zone, "");
 
-	for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++) {
-		snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
-			 "\"zone\":%s}", not_names[i]);
-		assert_row_int(buf, decode_str(buf), READING_ERR_RANGE);
-	}
-	for (size_t i = 0; i < sizeof(not_strings) / sizeof(not_strings[0]); i++) {
-		snprintf(buf, sizeof(buf), OK_HEAD "\"pressure_kpa\":1.0,\"temperature_c\":20.0,"
-			 "\"zone\":%s}", not_strings[i]);
-		assert_row_int(buf, decode_str(buf), READING_ERR_TYPE);
-	}
+	expect_member_refused("zone", not_names, ARRAY_SIZE(not_names), READING_ERR_RANGE);
+	expect_member_refused("zone", not_strings, ARRAY_SIZE(not_strings), READING_ERR_TYPE);
 
 	/* The encoder refuses what the decoder would: also a name with no
 	 * NUL in its buffer. */
@@ -1538,6 +1611,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_encode),
 		cmocka_unit_test(test_end_session),
 		cmocka_unit_test(test_zone),
+		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_decode_err_range),
 		cmocka_unit_test(test_lost_after_encode),
 		cmocka_unit_test(test_lost_after_decode),

@@ -42,6 +42,8 @@ static const struct {
 	{ "mcp9808", CONFIG_CHANNEL_TEMPERATURE, { 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F } },
 	/* LPS22HB §7.2: SA0 to GND or VDD. */
 	{ "lps22hb", CONFIG_CHANNEL_PRESSURE | CONFIG_CHANNEL_TEMPERATURE, { 0x5C, 0x5D } },
+	/* MPU-6050 RM §4.32: 110100 AD0; a gyroscope (and accelerometer). */
+	{ "mpu6050", CONFIG_CHANNEL_ROTATION, { 0x68, 0x69 } },
 };
 
 static void test_registry_is_the_datasheets(void **state)
@@ -181,8 +183,8 @@ static void test_config_refuses_other_addresses(void **state)
 			refused++;
 		}
 	}
-	/* 117 addresses in 0x03..0x77; 2, 2, 4, 8 and 2 of them taken. */
-	assert_int_equal(refused, 5 * 117 - (2 + 2 + 4 + 8 + 2));
+	/* 117 addresses in 0x03..0x77; 2, 2, 4, 8, 2 and 2 of them taken. */
+	assert_int_equal(refused, 6 * 117 - (2 + 2 + 4 + 8 + 2 + 2));
 }
 
 /* Every driver has a simulator model of the same name, which a scenario can

@@ -139,7 +139,7 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	{ "t.scn", "chip ball bmp281 0x76\n",
-	  "t.scn:1: unknown chip model \"bmp281\" (known: bmp280, bme280, ads1115, mcp9808, lps22hb)" },
+	  "t.scn:1: unknown chip model \"bmp281\" (known: bmp280, bme280, ads1115, mcp9808, lps22hb, mpu6050)" },
 	{ "t.scn", "# header\n\nchip ball bmp280 0x78\n",
 	  "t.scn:3: invalid address \"0x78\" (want 0x03..0x77)" },
 	{ "t.scn", "chip ball bmp280 0x02\n",
@@ -203,7 +203,7 @@ static const struct bad_case bad_cases[] = {
 	{ "t.scn", "chip b\x01ll bmp280 0x76\n",
 	  "t.scn:1: invalid chip name \"b?ll\" (want 1 to 31 of A-Z a-z 0-9 _ -)" },
 	{ "t.scn", "chip b bmp\x1b[31m 0x76\n",
-	  "t.scn:1: unknown chip model \"bmp?[31m\" (known: bmp280, bme280, ads1115, mcp9808, lps22hb)" },
+	  "t.scn:1: unknown chip model \"bmp?[31m\" (known: bmp280, bme280, ads1115, mcp9808, lps22hb, mpu6050)" },
 	{ "t.scn", "chip temp mcp9808 0x18\nramp 1 2 temp temperature_c -273.15\n",
 	  "t.scn:2: temperature_c -273.15 is at or below absolute zero (-273.15)" },
 	{ "t.scn", "chip ball bmp280 0x76\nat 1 ball pressure_pa 1e10\n",

@@ -87,6 +87,7 @@ extern const struct sim_model sim_bme280_model;
 extern const struct sim_model sim_ads1115_model;
 extern const struct sim_model sim_mcp9808_model;
 extern const struct sim_model sim_lps22hb_model;
+extern const struct sim_model sim_mpu6050_model;
 
 static const struct sim_model *const builtin_models[] = {
 	&sim_bmp280_model,
@@ -94,6 +95,7 @@ static const struct sim_model *const builtin_models[] = {
 	&sim_ads1115_model,
 	&sim_mcp9808_model,
 	&sim_lps22hb_model,
+	&sim_mpu6050_model,
 	NULL,
 };
 

@@ -36,7 +36,7 @@
 
 #include "bus.h"
 
-#define SIM_MAX_QUANTITIES 6
+#define SIM_MAX_QUANTITIES 12
 
 struct sim_scenario;
 struct sim_chip;
