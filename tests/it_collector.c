@@ -771,6 +771,78 @@ static void test_session_ends_alike(void **state)
 			 lround(live_duration * 10));
 }
 
+/* Issue 15's mixed session, published by the test as a tool with a
+ * gyroscope sends it (rotation_dps after temperature_c, docs/protocol.md):
+ * 15 kPa from 1.05 s to 68.05 s, turning at 40 °/s until 31.05 s and
+ * from 51.05 s to 56.05 s, still (3 °/s) between and after; the last
+ * reading ends the session. At 10 Hz the script holds exactly two holds,
+ * 20 s and 12 s, and 35 s of rolling. */
+#define MIXED_DEVICE "gyro1"
+
+static bool mixed_stored(const void *arg)
+{
+	const struct fixture *f = arg;
+
+	return harness_sqlite_count(f->env.db, "SELECT count(*) FROM sessions") >= 1;
+}
+
+static void test_rolling_and_holds(void **state)
+{
+	struct fixture *f = *state;
+	char lines[400], cmd[800], log[400], port[16];
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	pid_t collector;
+	cJSON *j;
+	const cJSON *s, *holds;
+	FILE *out;
+
+	snprintf(lines, sizeof(lines), "%s/mixed.lines", f->env.dir);
+	out = fopen(lines, "w");
+	assert_non_null(out);
+	for (int k = 0; k <= 700; k++) {
+		double t = k / 10.0;
+		bool pressed = t > 1.05 && t < 68.05;
+		bool turning = t < 31.05 || (t > 51.05 && t < 56.05);
+
+		fprintf(out, "{\"run\":\"00000000000000e1\",\"seq\":%d,\"mono\":%.3f,"
+			"\"ts\":%.3f,\"pressure_kpa\":%s,\"temperature_c\":30.5,"
+			"\"rotation_dps\":%s%s}\n", k + 1, t, 1763910000.0 + t,
+			pressed ? "15" : "0", turning ? "40" : "3",
+			k == 700 ? ",\"end_session\":true" : "");
+	}
+	assert_int_equal(fclose(out), 0);
+	write_config(f, 1, 30);
+	collector = start_collector(f);
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
+	snprintf(cmd, sizeof(cmd), "mosquitto_pub -h 127.0.0.1 -p %s -q 1 -t rollsense/"
+		 MIXED_DEVICE "/reading -l < %s", port, lines);
+	snprintf(log, sizeof(log), "%s/mosquitto_pub.log", f->env.dir);
+	assert_int_equal(harness_run(log, argv, harness_timeout_s(60)), 0);
+	assert_true(harness_poll(mixed_stored, f, 30, 0.2));
+	harness_assert_exit_ok("collector", f->env.collector_log,
+			       harness_stop(collector, SIGTERM, 10));
+
+	j = report_json(f);
+	s = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "sessions"), 0);
+	assert_non_null(s);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "sessions")), 1);
+	holds = cJSON_GetObjectItem(s, "holds");
+	assert_int_equal(cJSON_GetObjectItem(s, "hold_count")->valuedouble, 2);
+	assert_int_equal(cJSON_GetArraySize(holds), 2);
+	/* Within one sample of the script. */
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(holds, 0), "duration_s")->valuedouble,
+			   20, SAMPLE_S + 0.001);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(holds, 1), "duration_s")->valuedouble,
+			   12, SAMPLE_S + 0.001);
+	assert_float_equal(cJSON_GetObjectItem(s, "rolling_time_s")->valuedouble, 35,
+			   SAMPLE_S + 0.001);
+	cJSON_Delete(j);
+	/* The raw data keeps the rotation: 311 readings at 40 °/s before
+	 * 31.05 s, 50 after 51.05 s. */
+	assert_int_equal(harness_sqlite_count(f->env.db, "SELECT count(*) FROM readings "
+							 "WHERE rotation_dps = 40"), 361);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +855,7 @@ int main(void)
 		IT_TEST(test_reload),
 		IT_TEST(test_no_device_id),
 		IT_TEST(test_session_ends_alike),
+		IT_TEST(test_rolling_and_holds),
 	};
 
 	tests_select();
