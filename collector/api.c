@@ -261,12 +261,12 @@ int api_weeks(struct store *st, const struct zones_cfg *zones, const char *devic
 			textbuf_puts(out, "null,\"label\":null");
 		}
 		textbuf_printf(out, ",\"days\":%u,\"holds\":%zu,\"short\":%zu,\"effective\":%zu,"
-			       "\"long\":%zu,\"hold_time_s\":%.1f,\"heat_time_s\":%.1f,"
-			       "\"hot_time_s\":%.1f}", r->days, r->holds,
+			       "\"long\":%zu,\"hold_time_s\":%.1f,\"rolling_time_s\":%.1f,"
+			       "\"heat_time_s\":%.1f,\"hot_time_s\":%.1f}", r->days, r->holds,
 			       r->class_holds[DETECTOR_HOLD_SHORT],
 			       r->class_holds[DETECTOR_HOLD_EFFECTIVE],
-			       r->class_holds[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s,
-			       r->hot_time_s);
+			       r->class_holds[DETECTOR_HOLD_LONG], r->hold_time_s,
+			       r->rolling_time_s, r->heat_time_s, r->hot_time_s);
 	}
 	textbuf_puts(out, "\n]\n");
 	report_totals_free(&t);

@@ -276,11 +276,11 @@ static void week_entry(struct textbuf *b, const struct report_total *r)
 	if (!r)
 		r = &zero;
 	textbuf_printf(b, "{\"days\":%u,\"holds\":%zu,\"short\":%zu,\"effective\":%zu,"
-		       "\"long\":%zu,\"hold_time_s\":%.1f,\"heat_time_s\":%.1f,"
-		       "\"hot_time_s\":%.1f}", r->days, r->holds,
+		       "\"long\":%zu,\"hold_time_s\":%.1f,\"rolling_time_s\":%.1f,"
+		       "\"heat_time_s\":%.1f,\"hot_time_s\":%.1f}", r->days, r->holds,
 		       r->class_holds[DETECTOR_HOLD_SHORT], r->class_holds[DETECTOR_HOLD_EFFECTIVE],
-		       r->class_holds[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s,
-		       r->hot_time_s);
+		       r->class_holds[DETECTOR_HOLD_LONG], r->hold_time_s, r->rolling_time_s,
+		       r->heat_time_s, r->hot_time_s);
 }
 
 static int publish_week(struct homeassistant *ha, const struct ha_device *d, double now_wall_s)

@@ -364,7 +364,8 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	/* Every reading, live or replayed from the store, brings its zone:
 	 * a replay finds the same holds on the same zones. */
 	detector_set_zone(rs->det, r->zone);
-	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c, rs->tl.period_s, ev,
+	n = detector_feed(rs->det, r->mono, r->pressure_kpa, r->temperature_c,
+			  r->has_rotation ? r->rotation_dps : NAN, rs->tl.period_s, ev,
 			  DETECTOR_EVENTS_MAX);
 	handle_events(ing, rs, ev, n);
 	if (r->end_session) {
@@ -921,7 +922,7 @@ static bool session_same(const struct store_run_session *s, const struct detecto
 	return near(s->end_mono_s, d->end_mono_s) && s->hold_count == d->hold_count &&
 	       near(s->hold_time_s, d->hold_time_s) && near(s->heat_time_s, d->heat_time_s) &&
 	       near(s->hot_time_s, d->hot_time_s) && near(s->max_temperature_c, d->max_temperature_c) &&
-	       s->readings == d->samples && s->missing_readings == d->missing_samples;
+	       near(s->rolling_time_s, d->rolling_time_s) && s->readings == d->samples && s->missing_readings == d->missing_samples;
 }
 
 /* The device's newest session goes out last again, so that the retained

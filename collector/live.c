@@ -100,6 +100,7 @@ static void session_clear(struct live_device *d)
 	d->in_session = false;
 	d->session_start_ts = NAN;
 	d->in_hold = false;
+	d->in_rolling = false;
 	d->hold_start_ts = NAN;
 	d->hold_s = NAN;
 	d->hold_class[0] = '\0';
@@ -405,6 +406,10 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 		}
 		return 0;
 	}
+	if (strcmp(name, "rolling_started") == 0 || strcmp(name, "rolling_ended") == 0) {
+		d->in_rolling = strcmp(name, "rolling_started") == 0;
+		return 0;
+	}
 	if (strcmp(name, "contact") == 0)
 		return number_in(cJSON_GetObjectItemCaseSensitive(root, "pressure_kpa"), -100, 10000,
 				 &value) ? 0 : -1;
@@ -428,6 +433,10 @@ static int event_apply(struct live_slot *s, const char *name, const cJSON *root,
 			duration_s = isnan(d->session_start_ts) ? 0 : ts - d->session_start_ts;
 		summary_apply(d, sum);
 		session_close(d, ts, duration_s);
+		/* From the summary alone: the events do not add it up. */
+		if (!number_in(cJSON_GetObjectItemCaseSensitive(sum, "rolling_time_s"), 0, 1e9,
+			       &d->last_rolling_time_s))
+			d->last_rolling_time_s = 0;
 		return 0;
 	}
 	return 1;	/* an event this view does not know: ignored */
@@ -562,6 +571,7 @@ void live_device_json(const struct live_device *d, struct textbuf *out)
 	json_bool(out, "in_session", d->in_session);
 	json_number(out, "session_start_ts", d->session_start_ts, 3);
 	json_bool(out, "in_hold", d->in_hold);
+	json_bool(out, "in_rolling", d->in_rolling);
 	json_number(out, "hold_start_ts", d->hold_start_ts, 3);
 	json_number(out, "hold_s", d->hold_s, 2);
 	json_text(out, "hold_class", d->hold_class);
@@ -579,6 +589,7 @@ void live_device_json(const struct live_device *d, struct textbuf *out)
 	json_number(out, "end_ts", d->last_session_end_ts, 3);
 	json_number(out, "duration_s", d->last_session_duration_s, 2);
 	json_number(out, "hold_time_s", d->last_hold_time_s, 2);
+	json_number(out, "rolling_time_s", d->last_rolling_time_s, 2);
 	json_number(out, "heat_time_s", d->last_heat_time_s, 2);
 	textbuf_puts(out, "}}");
 }
@@ -742,6 +753,14 @@ static const char page_tail[] =
 	"}\n"
 	"function show(c) {\n"
 	"  const t = c.timer;\n"
+	"  if (c.rolling) {\n"
+	"    t.textContent = \"–\";\n"
+	"    t.className = \"timer idle\";\n"
+	"    t.dataset.holdS = \"\";\n"
+	"    t.dataset.mark = \"rolling\";\n"
+	"    c.mark.textContent = \"rolling, not a hold\";\n"
+	"    return;\n"
+	"  }\n"
 	"  if (c.hold === null) {\n"
 	"    t.textContent = \"–\";\n"
 	"    t.className = \"timer idle\";\n"
@@ -762,7 +781,9 @@ static const char page_tail[] =
 	"  const all = n.holds_short + n.holds_effective + n.holds_long;\n"
 	"  return all + (all === 1 ? \" hold (\" : \" holds (\") + n.holds_short +\n"
 	"    \" short, \" + n.holds_effective + \" effective, \" + n.holds_long + \" long), hold time \" +\n"
-	"    minutes(n.hold_time_s) + \", heat \" + minutes(n.heat_time_s);\n"
+	"    minutes(n.hold_time_s) +\n"
+	"    (n.rolling_time_s > 0 ? \", rolling \" + minutes(n.rolling_time_s) : \"\") +\n"
+	"    \", heat \" + minutes(n.heat_time_s);\n"
 	"}\n"
 	"function update(d) {\n"
 	"  const c = card(d.device);\n"
@@ -787,6 +808,7 @@ static const char page_tail[] =
 	"  c.cls = d.hold_class;\n"
 	"  c.at = performance.now();\n"
 	"  c.running = d.in_hold && d.online;\n"
+	"  c.rolling = d.in_rolling && d.online && !d.in_hold;\n"
 	"  show(c);\n"
 	"}\n"
 	"function frame(e) {\n"

@@ -39,6 +39,7 @@ struct live_device {
 	bool in_session;		/* session_started .. session_ended */
 	double session_start_ts;
 	bool in_hold;			/* hold_started .. hold_ended */
+	bool in_rolling;		/* rolling_started .. rolling_ended (a gyroscope) */
 	double hold_start_ts;		/* the hold's "start" */
 	double hold_s;			/* how long the hold has lasted at last_ts; after
 					 * hold_ended its duration; NAN: no hold yet */
@@ -53,6 +54,7 @@ struct live_device {
 	double last_session_end_ts, last_session_duration_s;
 	unsigned last_holds_short, last_holds_effective, last_holds_long;
 	double last_hold_time_s, last_heat_time_s;
+	double last_rolling_time_s;	/* its summary's rolling_time_s; 0 when it has none */
 };
 
 /* topic_prefix as in mqtt.topic_prefix. NULL with errno set: ENOMEM, or

@@ -123,8 +123,8 @@ static void sessions_table_head(struct textbuf *out)
 {
 	textbuf_puts(out, "<div class=\"scroll\"><table class=\"sessions\"><thead><tr><th>Start</th>"
 		     "<th>Device</th><th>Duration</th><th>Holds</th><th>Short</th>"
-		     "<th>Effective</th><th>Long</th><th>Hold time</th><th>Heat time</th>"
-		     "<th>Max temp.</th></tr></thead><tbody>\n");
+		     "<th>Effective</th><th>Long</th><th>Hold time</th><th>Rolling</th>"
+		     "<th>Heat time</th><th>Max temp.</th></tr></thead><tbody>\n");
 }
 
 struct list_ctx {
@@ -152,6 +152,7 @@ static int sessions_row(const struct store_session *s, void *ctx)
 		       holds_of_class(s, "short"), holds_of_class(s, "effective"),
 		       holds_of_class(s, "long"));
 	cell_duration(out, s->hold_time_s);
+	cell_duration(out, s->rolling_time_s);
 	cell_duration(out, s->heat_time_s);
 	cell_temperature(out, s->max_temperature_c);
 	textbuf_puts(out, "</tr>\n");
@@ -359,6 +360,10 @@ static void session_summary(struct textbuf *out, const struct store_session *s)
 		       holds_of_class(s, "long"));
 	report_duration_text(s->hold_time_s, text, sizeof(text));
 	textbuf_printf(out, "<dt>Hold time</dt><dd>%s</dd>", text);
+	/* Tools without a gyroscope cannot tell: 0, and their rolling may be
+	 * in the hold time (README, "Rolling versus holding"). */
+	report_duration_text(s->rolling_time_s, text, sizeof(text));
+	textbuf_printf(out, "<dt>Rolling</dt><dd>%s</dd>", text);
 	report_duration_text(s->heat_time_s, text, sizeof(text));
 	textbuf_printf(out, "<dt>Heat time</dt><dd>%s</dd>", text);
 	if (isnan(s->max_temperature_c))
@@ -420,7 +425,7 @@ static void zones_table(struct textbuf *out, const struct store_session *s,
 	textbuf_printf(out, "<h%d>Per zone</h%d>\n", heading, heading);
 	textbuf_puts(out, "<div class=\"scroll\"><table class=\"zones\"><thead>"
 		     "<tr><th>Zone</th><th>Holds</th><th>Short</th><th>Effective</th><th>Long</th>"
-		     "<th>Hold time</th><th>Heat time</th></tr></thead><tbody>\n");
+		     "<th>Hold time</th><th>Rolling</th><th>Heat time</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < s->n_zones; i++) {
 		const struct detector_zone_total *z = &s->zones[i];
 
@@ -433,6 +438,7 @@ static void zones_table(struct textbuf *out, const struct store_session *s,
 			       z->class_holds[DETECTOR_HOLD_EFFECTIVE],
 			       z->class_holds[DETECTOR_HOLD_LONG]);
 		cell_duration(out, z->hold_time_s);
+		cell_duration(out, z->rolling_time_s);
 		cell_duration(out, z->heat_time_s);
 		textbuf_puts(out, "</tr>\n");
 	}
@@ -570,7 +576,8 @@ static void totals_table(struct textbuf *out, const struct report_totals *t, con
 {
 	textbuf_printf(out, "<div class=\"scroll\"><table class=\"totals totals-%s\"><thead><tr>"
 		       "<th>%s</th><th>Device</th><th>Sessions</th><th>Short</th><th>Effective</th>"
-		       "<th>Long</th><th>Hold time</th><th>Heat time</th></tr></thead><tbody>\n",
+		       "<th>Long</th><th>Hold time</th><th>Rolling</th><th>Heat time</th></tr></thead>"
+		       "<tbody>\n",
 		       t->period == REPORT_WEEK ? "week" : "day", what);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct report_total *r = &t->rows[i];
@@ -581,6 +588,7 @@ static void totals_table(struct textbuf *out, const struct report_totals *t, con
 		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
 			class_cells(out, r, c);
 		cell_duration(out, r->hold_time_s);
+		cell_duration(out, r->rolling_time_s);
 		cell_duration(out, r->heat_time_s);
 		textbuf_puts(out, "</tr>\n");
 	}
@@ -603,8 +611,8 @@ static void zone_weeks_table(struct textbuf *out, const struct report_totals *t,
 	}
 	textbuf_puts(out, "<div class=\"scroll\"><table class=\"totals totals-zone\"><thead><tr>"
 		     "<th>Week</th><th>Device</th><th>Zone</th><th>Days</th><th>Short</th>"
-		     "<th>Effective</th><th>Long</th><th>Hold time</th><th>Heat time</th></tr>"
-		     "</thead><tbody>\n");
+		     "<th>Effective</th><th>Long</th><th>Hold time</th><th>Rolling</th>"
+		     "<th>Heat time</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct report_total *r = &t->rows[i];
 
@@ -618,6 +626,7 @@ static void zone_weeks_table(struct textbuf *out, const struct report_totals *t,
 		for (int c = DETECTOR_HOLD_SHORT; c <= DETECTOR_HOLD_LONG; c++)
 			textbuf_printf(out, "<td>%zu</td>", r->class_holds[c]);
 		cell_duration(out, r->hold_time_s);
+		cell_duration(out, r->rolling_time_s);
 		cell_duration(out, r->heat_time_s);
 		textbuf_puts(out, "</tr>\n");
 	}

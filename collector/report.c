@@ -156,7 +156,8 @@ static bool totals_add_zone(struct report_totals *t, const char *period, int32_t
 {
 	struct report_total *d;
 
-	if (zt->holds == 0 && zt->heat_time_s <= 0 && zt->hot_time_s <= 0)
+	if (zt->holds == 0 && zt->heat_time_s <= 0 && zt->hot_time_s <= 0 &&
+	    zt->rolling_time_s <= 0)
 		return true;
 	d = totals_row(t, period, s->device, zt->zone);
 	if (!d)
@@ -165,6 +166,7 @@ static bool totals_add_zone(struct report_totals *t, const char *period, int32_t
 	d->sessions++;
 	d->duration_s += s->duration_s;
 	d->hold_time_s += zt->hold_time_s;
+	d->rolling_time_s += zt->rolling_time_s;
 	d->heat_time_s += zt->heat_time_s;
 	d->hot_time_s += zt->hot_time_s;
 	d->holds += zt->holds;
@@ -190,6 +192,7 @@ void report_totals_add(struct report_totals *t, const struct store_session *s)
 		d->sessions++;
 		d->duration_s += s->duration_s;
 		d->hold_time_s += s->hold_time_s;
+		d->rolling_time_s += s->rolling_time_s;
 		d->heat_time_s += s->heat_time_s;
 		d->hot_time_s += s->hot_time_s;
 		d->holds += s->hold_count;
@@ -202,6 +205,7 @@ void report_totals_add(struct report_totals *t, const struct store_session *s)
 	if (s->n_zones == 0) {
 		struct detector_zone_total all = { .holds = s->hold_count,
 						   .hold_time_s = s->hold_time_s,
+						   .rolling_time_s = s->rolling_time_s,
 						   .heat_time_s = s->heat_time_s,
 						   .hot_time_s = s->hot_time_s };
 
@@ -256,23 +260,25 @@ static size_t count_class(const struct store_session *s, const char *cls)
 static int each_table(const struct store_session *s, void *ctx)
 {
 	struct report_ctx *c = ctx;
-	char start[32], dur[32], hold[32], heat[32], maxt[16];
+	char start[32], dur[32], hold[32], rolling[32], heat[32], maxt[16];
 
 	if (c->sessions++ == 0)
-		fprintf(c->out, "%-16s %-16s %8s %5s %5s %5s %5s %9s %9s %7s %7s\n", "DEVICE", "START",
-			"DURATION", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "HEAT TIME",
-			"MAX °C", "MISSING");
+		fprintf(c->out, "%-16s %-16s %8s %5s %5s %5s %5s %9s %9s %9s %7s %7s\n", "DEVICE",
+			"START", "DURATION", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "ROLLING",
+			"HEAT TIME", "MAX °C", "MISSING");
 	report_local_time(s->start_ts, "%Y-%m-%d %H:%M", start, sizeof(start));
 	report_duration_text(s->duration_s, dur, sizeof(dur));
 	report_duration_text(s->hold_time_s, hold, sizeof(hold));
+	report_duration_text(s->rolling_time_s, rolling, sizeof(rolling));
 	report_duration_text(s->heat_time_s, heat, sizeof(heat));
 	if (isnan(s->max_temperature_c))
 		snprintf(maxt, sizeof(maxt), "-");
 	else
 		snprintf(maxt, sizeof(maxt), "%.1f", s->max_temperature_c);
-	fprintf(c->out, "%-16.16s %-16s %8s %5zu %5zu %5zu %5zu %9s %9s %6s %7llu\n", s->device,
-		start, dur, s->hold_count, count_class(s, "short"), count_class(s, "effective"),
-		count_class(s, "long"), hold, heat, maxt, (unsigned long long)s->missing_readings);
+	fprintf(c->out, "%-16.16s %-16s %8s %5zu %5zu %5zu %5zu %9s %9s %9s %6s %7llu\n",
+		s->device, start, dur, s->hold_count, count_class(s, "short"),
+		count_class(s, "effective"), count_class(s, "long"), hold, rolling, heat, maxt,
+		(unsigned long long)s->missing_readings);
 	report_totals_add(&c->days, s);
 	return 0;
 }
@@ -291,8 +297,8 @@ static int each_csv(const struct store_session *s, void *ctx)
 		count_class(s, "long"), s->hold_time_s, s->heat_time_s);
 	if (!isnan(s->max_temperature_c))
 		fprintf(c->out, "%.2f", s->max_temperature_c);
-	fprintf(c->out, ",%.1f,%llu,%llu\n", s->hot_time_s, (unsigned long long)s->readings,
-		(unsigned long long)s->missing_readings);
+	fprintf(c->out, ",%.1f,%llu,%llu,%.1f\n", s->hot_time_s, (unsigned long long)s->readings,
+		(unsigned long long)s->missing_readings, s->rolling_time_s);
 	return 0;
 }
 
@@ -380,12 +386,12 @@ static void totals_write(const struct report_totals *t, enum report_format forma
 		fprintf(out, "{\n  \"%s\": [", t->period == REPORT_WEEK ? "weeks" : "days");
 	else if (format == REPORT_CSV)
 		fprintf(out, "%s,device,%sdays,sessions,holds,short,effective,long,hold_time_s,"
-			"heat_time_s,hot_time_s\n", period, t->by_zone ? "zone," : "");
+			"heat_time_s,hot_time_s,rolling_time_s\n", period, t->by_zone ? "zone," : "");
 	else
-		fprintf(out, "%-10s %-16s %-*s%s%4s %5s %5s %5s %5s %9s %9s %9s\n",
+		fprintf(out, "%-10s %-16s %-*s%s%4s %5s %5s %5s %5s %9s %9s %9s %9s\n",
 			t->period == REPORT_WEEK ? "WEEK" : "DAY", "DEVICE",
 			t->by_zone ? zone_w : 0, t->by_zone ? "ZONE" : "", t->by_zone ? " " : "",
-			"DAYS", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "HEAT TIME",
+			"DAYS", "HOLDS", "SHORT", "EFF", "LONG", "HOLD TIME", "ROLLING", "HEAT TIME",
 			"HOT TIME");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct report_total *r = &t->rows[i];
@@ -401,28 +407,31 @@ static void totals_write(const struct report_totals *t, enum report_format forma
 				fputs("\"zone\":null,", out);
 			fprintf(out, "\"days\":%u,\"sessions\":%u,\"holds\":%zu,\"short\":%zu,"
 				"\"effective\":%zu,\"long\":%zu,\"hold_time_s\":%.1f,"
-				"\"heat_time_s\":%.1f,\"hot_time_s\":%.1f}", r->days, r->sessions,
-				r->holds, ch[DETECTOR_HOLD_SHORT], ch[DETECTOR_HOLD_EFFECTIVE],
-				ch[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s, r->hot_time_s);
+				"\"rolling_time_s\":%.1f,\"heat_time_s\":%.1f,\"hot_time_s\":%.1f}",
+				r->days, r->sessions, r->holds, ch[DETECTOR_HOLD_SHORT],
+				ch[DETECTOR_HOLD_EFFECTIVE], ch[DETECTOR_HOLD_LONG], r->hold_time_s,
+				r->rolling_time_s, r->heat_time_s, r->hot_time_s);
 		} else if (format == REPORT_CSV) {
 			fprintf(out, "%s,%s,", r->period, r->device);
 			if (t->by_zone)
 				fprintf(out, "%s,", r->zone);
-			fprintf(out, "%u,%u,%zu,%zu,%zu,%zu,%.1f,%.1f,%.1f\n", r->days, r->sessions,
-				r->holds, ch[DETECTOR_HOLD_SHORT], ch[DETECTOR_HOLD_EFFECTIVE],
-				ch[DETECTOR_HOLD_LONG], r->hold_time_s, r->heat_time_s, r->hot_time_s);
+			fprintf(out, "%u,%u,%zu,%zu,%zu,%zu,%.1f,%.1f,%.1f,%.1f\n", r->days,
+				r->sessions, r->holds, ch[DETECTOR_HOLD_SHORT],
+				ch[DETECTOR_HOLD_EFFECTIVE], ch[DETECTOR_HOLD_LONG], r->hold_time_s,
+				r->heat_time_s, r->hot_time_s, r->rolling_time_s);
 		} else {
-			char hold[32], heat[32], hot[32];
+			char hold[32], rolling[32], heat[32], hot[32];
 
 			report_duration_text(r->hold_time_s, hold, sizeof(hold));
+			report_duration_text(r->rolling_time_s, rolling, sizeof(rolling));
 			report_duration_text(r->heat_time_s, heat, sizeof(heat));
 			report_duration_text(r->hot_time_s, hot, sizeof(hot));
 			fprintf(out, "%-10s %-16.16s ", r->period, r->device);
 			if (t->by_zone)
 				fprintf(out, "%-*s ", zone_w, r->zone[0] ? r->zone : "-");
-			fprintf(out, "%4u %5zu %5zu %5zu %5zu %9s %9s %9s\n", r->days, r->holds,
+			fprintf(out, "%4u %5zu %5zu %5zu %5zu %9s %9s %9s %9s\n", r->days, r->holds,
 				ch[DETECTOR_HOLD_SHORT], ch[DETECTOR_HOLD_EFFECTIVE],
-				ch[DETECTOR_HOLD_LONG], hold, heat, hot);
+				ch[DETECTOR_HOLD_LONG], hold, rolling, heat, hot);
 		}
 	}
 	if (format == REPORT_JSON)
@@ -528,7 +537,8 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 	switch (q->format) {
 	case REPORT_CSV:
 		fputs("device,run,start,end,duration_s,hold_count,short,effective,long,hold_time_s,"
-		      "heat_time_s,max_temperature_c,hot_time_s,readings,missing_readings\n", out);
+		      "heat_time_s,max_temperature_c,hot_time_s,readings,missing_readings,"
+		      "rolling_time_s\n", out);
 		rc = store_sessions_each(st, q->device, q->since_ts, q->until_ts, each_csv, &c);
 		break;
 	case REPORT_JSON:
@@ -541,10 +551,10 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 
 			fprintf(out, "%s\n    {\"date\":\"%s\",\"device\":\"%s\",\"sessions\":%u,"
 				"\"duration_s\":%.1f,\"hold_count\":%zu,\"effective_holds\":%zu,"
-				"\"hold_time_s\":%.1f,\"heat_time_s\":%.1f}", i ? "," : "", d->period,
-				d->device, d->sessions, d->duration_s, d->holds,
-				d->class_holds[DETECTOR_HOLD_EFFECTIVE],
-				d->hold_time_s, d->heat_time_s);
+				"\"hold_time_s\":%.1f,\"rolling_time_s\":%.1f,\"heat_time_s\":%.1f}",
+				i ? "," : "", d->period, d->device, d->sessions, d->duration_s, d->holds,
+				d->class_holds[DETECTOR_HOLD_EFFECTIVE], d->hold_time_s,
+				d->rolling_time_s, d->heat_time_s);
 		}
 		fputs("\n  ]\n}\n", out);
 		break;
@@ -557,18 +567,20 @@ int report_write(struct store *st, const struct report_query *q, FILE *out)
 			break;
 		}
 		report_totals_sort(&c.days);
-		fprintf(out, "\n%-10s %-16s %8s %9s %5s %9s %9s %9s\n", "DAY", "DEVICE", "SESSIONS",
-			"DURATION", "HOLDS", "EFFECTIVE", "HOLD TIME", "HEAT TIME");
+		fprintf(out, "\n%-10s %-16s %8s %9s %5s %9s %9s %9s %9s\n", "DAY", "DEVICE",
+			"SESSIONS", "DURATION", "HOLDS", "EFFECTIVE", "HOLD TIME", "ROLLING",
+			"HEAT TIME");
 		for (size_t i = 0; i < c.days.n; i++) {
 			const struct report_total *d = &c.days.rows[i];
-			char dur[32], hold[32], heat[32];
+			char dur[32], hold[32], rolling[32], heat[32];
 
 			report_duration_text(d->duration_s, dur, sizeof(dur));
 			report_duration_text(d->hold_time_s, hold, sizeof(hold));
+			report_duration_text(d->rolling_time_s, rolling, sizeof(rolling));
 			report_duration_text(d->heat_time_s, heat, sizeof(heat));
-			fprintf(out, "%-10s %-16.16s %8u %9s %5zu %9zu %9s %9s\n", d->period, d->device,
-				d->sessions, dur, d->holds, d->class_holds[DETECTOR_HOLD_EFFECTIVE],
-				hold, heat);
+			fprintf(out, "%-10s %-16.16s %8u %9s %5zu %9zu %9s %9s %9s\n", d->period,
+				d->device, d->sessions, dur, d->holds,
+				d->class_holds[DETECTOR_HOLD_EFFECTIVE], hold, rolling, heat);
 		}
 		break;
 	}

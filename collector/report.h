@@ -36,6 +36,7 @@ struct report_total {
 	double hot_time_s;
 	unsigned sessions;
 	double duration_s, hold_time_s, heat_time_s;
+	double rolling_time_s;	/* contact with motion: a gyroscope's tools only */
 	size_t holds;		/* every hold counted, stored or not */
 	size_t class_holds[3];	/* the stored holds by enum detector_hold_class */
 	double class_time_s[3];	/* and their time */

@@ -150,6 +150,15 @@ static const struct migration migrations[] = {
 	  " hot_time_s REAL,"
 	  " PRIMARY KEY(session_id, idx)) WITHOUT ROWID;"
 	  "PRAGMA user_version = 4;" },
+	/* Rolling versus holding (issue 15): a session's time in contact with
+	 * the tool turning (0 for the sessions before, which had no gyroscope
+	 * to tell), and each reading's rotation (NULL: no gyroscope, or its
+	 * fault), so that a replay tells rolling from holding as live did. */
+	{ 5,
+	  "ALTER TABLE sessions ADD COLUMN rolling_time_s REAL NOT NULL DEFAULT 0;"
+	  "ALTER TABLE readings ADD COLUMN rotation_dps REAL;"
+	  "ALTER TABLE session_zones ADD COLUMN rolling_time_s REAL NOT NULL DEFAULT 0;"
+	  "PRAGMA user_version = 5;" },
 };
 
 #define RUN_STATE_COLUMNS \
@@ -183,15 +192,16 @@ static const struct migration migrations[] = {
 	X(RUN_ADD, "INSERT INTO runs(device_id, run) VALUES (?1, ?2)") \
 	X(READING_ADD, \
 	  "INSERT OR IGNORE INTO readings(run_id, seq, mono, ts, pressure_kpa," \
-	  " temperature_c, faults, end_session, zone)" \
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
+	  " temperature_c, faults, end_session, zone, rotation_dps)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") \
 	/* SQLite's max() and min() of anything and NULL are NULL: coalesce. */ \
 	X(RUN_TOUCH, "UPDATE runs SET max_seq = max(max_seq, ?2)," \
 		     " first_ts = min(coalesce(first_ts, ?3), ?3)," \
 		     " last_ts = max(coalesce(last_ts, ?4), ?4) WHERE id = ?1") \
 	X(READINGS_AFTER, \
 	  "SELECT readings.seq, readings.mono, readings.ts, readings.pressure_kpa," \
-	  " readings.temperature_c, runs.run, readings.end_session, readings.zone FROM readings" \
+	  " readings.temperature_c, runs.run, readings.end_session, readings.zone," \
+	  " readings.rotation_dps FROM readings" \
 	  " JOIN runs ON runs.id = readings.run_id" \
 	  " WHERE readings.run_id = ?1 AND readings.seq > ?2 ORDER BY readings.seq LIMIT ?3") \
 	X(RUN_PROGRESS_SET, \
@@ -205,16 +215,16 @@ static const struct migration migrations[] = {
 	X(SESSION_ADD, \
 	  "INSERT OR IGNORE INTO sessions(run_id, start_mono, end_mono, start_ts, end_ts," \
 	  " duration_s, hold_count, hold_time_s, heat_time_s, max_temperature_c, hot_time_s," \
-	  " readings, missing_readings)" \
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") \
+	  " readings, missing_readings, rolling_time_s)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)") \
 	X(SESSION_FIND, "SELECT id FROM sessions WHERE run_id = ?1 AND start_mono = ?2") \
 	X(HOLD_ADD, \
 	  "INSERT INTO holds(session_id, idx, start_mono, start_ts, duration_s, peak_kpa," \
 	  " mean_kpa, class, zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
 	X(ZONE_ADD, \
 	  "INSERT INTO session_zones(session_id, idx, zone, holds, short, effective, long," \
-	  " hold_time_s, heat_time_s, hot_time_s)" \
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") \
+	  " hold_time_s, heat_time_s, hot_time_s, rolling_time_s)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)") \
 	X(SESSION_PUBLISHED, "UPDATE sessions SET published = 1 WHERE id = ?1") \
 	X(SESSIONS_RANGE, SESSIONS_RANGE_SQL " ORDER BY sessions.start_ts, sessions.id") \
 	X(SESSIONS_RANGE_NEWEST, \
@@ -225,13 +235,14 @@ static const struct migration migrations[] = {
 	  "SELECT sessions.id, devices.name, runs.run, sessions.start_ts, sessions.end_ts," \
 	  " sessions.duration_s, sessions.hold_count, sessions.hold_time_s," \
 	  " sessions.heat_time_s, sessions.max_temperature_c, sessions.hot_time_s," \
-	  " sessions.readings, sessions.missing_readings, sessions.published" \
+	  " sessions.readings, sessions.missing_readings, sessions.published," \
+	  " sessions.rolling_time_s" \
 	  " FROM sessions JOIN runs ON runs.id = sessions.run_id" \
 	  " JOIN devices ON devices.id = runs.device_id WHERE sessions.id = ?1") \
 	X(HOLDS_GET, "SELECT start_ts, duration_s, peak_kpa, mean_kpa, class, zone FROM holds" \
 		     " WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
 	X(ZONES_GET, "SELECT zone, holds, short, effective, long, hold_time_s, heat_time_s," \
-		     " hot_time_s FROM session_zones WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
+		     " hot_time_s, rolling_time_s FROM session_zones WHERE session_id = ?1 ORDER BY idx LIMIT ?2") \
 	/* WITHOUT ROWID: rows are named by their key. The subquery walks the \
 	 * ts index, which holds (ts, run_id, seq): it never reads the table. */ \
 	X(PURGE, "DELETE FROM readings WHERE (run_id, seq) IN" \
@@ -245,7 +256,7 @@ static const struct migration migrations[] = {
 	X(READING_TIMES, "SELECT mono, ts FROM readings WHERE run_id = ?1 AND seq = ?2") \
 	X(RUN_SESSIONS, \
 	  "SELECT id, start_mono, end_mono, hold_count, hold_time_s, heat_time_s," \
-	  " hot_time_s, readings, missing_readings, max_temperature_c FROM sessions" \
+	  " hot_time_s, readings, missing_readings, max_temperature_c, rolling_time_s FROM sessions" \
 	  " WHERE run_id = ?1 AND end_mono >= ?2 ORDER BY start_mono") \
 	X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1") \
 	X(HOLDS_DELETE, "DELETE FROM holds WHERE session_id = ?1") \
@@ -799,7 +810,8 @@ static int reading_insert_batched(struct store *st, int64_t run_id, const struct
 	rc = EXEC(st, STMT_READING_ADD, "binding a reading", "storing a reading", P_INT(run_id),
 		  P_U64(r->seq), P_DOUBLE(r->mono), P_DOUBLE(r->ts), P_REAL(r->pressure_kpa),
 		  P_REAL(r->temperature_c), P_TEXT(faults), P_INT(r->end_session ? 1 : 0),
-		  P_TEXT(r->zone[0] ? r->zone : NULL));
+		  P_TEXT(r->zone[0] ? r->zone : NULL),
+		  P_REAL(r->has_rotation ? r->rotation_dps : NAN));
 	cJSON_free(faults);
 	if (rc < 0)
 		return -1;
@@ -839,7 +851,10 @@ static void reading_row(sqlite3_stmt *s, void *out, size_t i)
 	memset(r, 0, sizeof(*r));
 	COLUMNS_READ(s, C_U64(&r->seq), C_DOUBLE(&r->mono), C_DOUBLE(&r->ts),
 		     C_REAL(&r->pressure_kpa), C_REAL(&r->temperature_c), C_TEXT(r->run),
-		     C_BOOL(&r->end_session), C_TEXT(r->zone));
+		     C_BOOL(&r->end_session), C_TEXT(r->zone), C_REAL(&r->rotation_dps));
+	/* NULL is both "no gyroscope" and "its fault": the same to the
+	 * detector (no motion); the fault itself is in faults. */
+	r->has_rotation = !isnan(r->rotation_dps);
 }
 
 int store_readings_after(struct store *st, int64_t run_id, uint64_t after_seq,
@@ -976,7 +991,7 @@ static int zones_insert(struct store *st, int64_t session_id, const struct detec
 			 P_U64(z->class_holds[DETECTOR_HOLD_SHORT]),
 			 P_U64(z->class_holds[DETECTOR_HOLD_EFFECTIVE]),
 			 P_U64(z->class_holds[DETECTOR_HOLD_LONG]), P_REAL(z->hold_time_s),
-			 P_REAL(z->heat_time_s), P_REAL(z->hot_time_s)) < 0)
+			 P_REAL(z->heat_time_s), P_REAL(z->hot_time_s), P_REAL(z->rolling_time_s)) < 0)
 			return -1;
 	}
 	return 0;
@@ -990,7 +1005,8 @@ static int session_insert_rows(struct store *st, int64_t run_id, const struct de
 		 P_DOUBLE(sum->start_mono_s), P_REAL(sum->end_mono_s), P_REAL(start_ts),
 		 P_REAL(end_ts), P_REAL(sum->duration_s), P_U64(sum->hold_count),
 		 P_REAL(sum->hold_time_s), P_REAL(sum->heat_time_s), P_REAL(sum->max_temperature_c),
-		 P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples)) < 0)
+		 P_REAL(sum->hot_time_s), P_U64(sum->samples), P_U64(sum->missing_samples),
+		 P_REAL(sum->rolling_time_s)) < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {
 		sqlite3_stmt *s = st->stmt[STMT_SESSION_FIND];
@@ -1059,7 +1075,7 @@ static void run_session_row(sqlite3_stmt *s, void *sessions, size_t i)
 	COLUMNS_READ(s, C_INT(&o->id), C_DOUBLE(&o->start_mono_s), C_REAL(&o->end_mono_s),
 		     C_SIZE(&o->hold_count), C_REAL(&o->hold_time_s), C_REAL(&o->heat_time_s),
 		     C_REAL(&o->hot_time_s), C_U64(&o->readings), C_U64(&o->missing_readings),
-		     C_REAL(&o->max_temperature_c));
+		     C_REAL(&o->max_temperature_c), C_REAL(&o->rolling_time_s));
 }
 
 int store_run_sessions(struct store *st, int64_t run_id, double end_from_mono_s,
@@ -1159,7 +1175,7 @@ static void zone_row(sqlite3_stmt *s, void *session, size_t i)
 		     C_SIZE(&z->class_holds[DETECTOR_HOLD_SHORT]),
 		     C_SIZE(&z->class_holds[DETECTOR_HOLD_EFFECTIVE]),
 		     C_SIZE(&z->class_holds[DETECTOR_HOLD_LONG]), C_REAL(&z->hold_time_s),
-		     C_REAL(&z->heat_time_s), C_REAL(&z->hot_time_s));
+		     C_REAL(&z->heat_time_s), C_REAL(&z->hot_time_s), C_REAL(&z->rolling_time_s));
 }
 
 /* Fills out with session id and its holds. 0, or -1 (logged). */
@@ -1176,7 +1192,7 @@ static int session_load(struct store *st, int64_t id, struct store_session *out)
 		C_REAL(&out->duration_s), C_SIZE(&out->hold_count), C_REAL(&out->hold_time_s),
 		C_REAL(&out->heat_time_s), C_REAL(&out->max_temperature_c),
 		C_REAL(&out->hot_time_s), C_U64(&out->readings), C_U64(&out->missing_readings),
-		C_BOOL(&out->published)) < 0)
+		C_BOOL(&out->published), C_REAL(&out->rolling_time_s)) < 0)
 		return -1;
 	if (BIND(st, h, "binding a holds query", P_INT(id), P_INT(DETECTOR_MAX_HOLDS)) < 0)
 		return -1;
@@ -1215,6 +1231,7 @@ void store_session_summary(const struct store_session *s, struct detector_summar
 	out->duration_s = s->duration_s;
 	out->hold_count = s->hold_count;
 	out->hold_time_s = s->hold_time_s;
+	out->rolling_time_s = s->rolling_time_s;
 	out->holds_stored = n;
 	for (size_t i = 0; i < n; i++) {
 		out->holds[i].start_mono_s = s->holds[i].start_ts;

@@ -115,7 +115,7 @@ struct store_run_session {
 	int64_t id;
 	double start_mono_s, end_mono_s;
 	size_t hold_count;
-	double hold_time_s, heat_time_s, hot_time_s, max_temperature_c;
+	double hold_time_s, heat_time_s, hot_time_s, max_temperature_c, rolling_time_s;
 	uint64_t readings, missing_readings;
 };
 /* The sessions of run_id that end at or after end_from_mono_s, by start.
@@ -147,6 +147,7 @@ struct store_session {
 	double start_ts, end_ts, duration_s;
 	size_t hold_count;
 	double hold_time_s;
+	double rolling_time_s;		/* 0 without a gyroscope */
 	size_t holds_stored;
 	struct {
 		double start_ts, duration_s, peak_kpa, mean_kpa;

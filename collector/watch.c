@@ -71,26 +71,32 @@ static void minutes_text(double s, char *buf, size_t size)
 	snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* rolling_s: shown only when there was some (a tool with a gyroscope). */
 static void totals_text(unsigned n_short, unsigned n_effective, unsigned n_long, double hold_s,
-			double heat_s, char *buf, size_t size)
+			double rolling_s, double heat_s, char *buf, size_t size)
 {
-	char hold[24], heat[24];
+	char hold[24], rolling[40] = "", heat[24];
 	unsigned all = n_short + n_effective + n_long;
 
 	minutes_text(hold_s, hold, sizeof(hold));
+	if (rolling_s > 0) {
+		snprintf(rolling, sizeof(rolling), ", rolling ");
+		minutes_text(rolling_s, rolling + strlen(rolling), sizeof(rolling) - strlen(rolling));
+	}
 	minutes_text(heat_s, heat, sizeof(heat));
-	snprintf(buf, size, "%u %s (%u short, %u effective, %u long), hold time %s, heat %s", all,
-		 all == 1 ? "hold" : "holds", n_short, n_effective, n_long, hold, heat);
+	snprintf(buf, size, "%u %s (%u short, %u effective, %u long), hold time %s%s, heat %s", all,
+		 all == 1 ? "hold" : "holds", n_short, n_effective, n_long, hold, rolling, heat);
 }
 
 static void session_text(const struct live_device *d, char *buf, size_t size)
 {
 	if (d->in_session)
-		totals_text(d->holds_short, d->holds_effective, d->holds_long, d->hold_time_s,
+		totals_text(d->holds_short, d->holds_effective, d->holds_long, d->hold_time_s, 0,
 			    d->heat_time_s, buf, size);
 	else if (d->has_last_session)
 		totals_text(d->last_holds_short, d->last_holds_effective, d->last_holds_long,
-			    d->last_hold_time_s, d->last_heat_time_s, buf, size);
+			    d->last_hold_time_s, d->last_rolling_time_s, d->last_heat_time_s, buf,
+			    size);
 	else
 		snprintf(buf, size, "none yet");
 }
@@ -193,7 +199,9 @@ static void screen_device(struct screen *sc, const struct detector_cfg *det,
 		cells = sizeof(bar) - 1;
 	bar_text(d->pressure_kpa, det->hold_start_kpa, cells, bar);
 	screen_line(sc, "  pressure  %s  [%s]", kpa, bar);
-	if (isnan(d->hold_s)) {
+	if (d->in_rolling && !d->in_hold) {
+		screen_line(sc, "  hold      rolling, not a hold");
+	} else if (isnan(d->hold_s)) {
 		screen_line(sc, "  hold      --");
 	} else {
 		hold_text(d->hold_s, hold, sizeof(hold));

@@ -1190,6 +1190,7 @@ static const struct config_key detector_keys[] = {
 	DETECTOR_ROW(heat_c, 0, 100, 38.0),
 	DETECTOR_ROW(heat_hysteresis_c, 0, 20, 0.5),
 	DETECTOR_ROW(hot_c, 0, 100, 45.0),
+	DETECTOR_ROW(still_dps, 0, 2000, 10.0),
 };
 static const struct config_section detector_section = {
 	TABLE(detector_keys), detector_done, CONFIG_COLLECTOR

@@ -56,6 +56,14 @@ struct detector {
 	double dip_sum_kpa;		/* samples after it, kept in case the dip is bridged */
 	uint64_t dip_n;
 	double dip_peak_kpa;
+	double dip_roll_s;		/* motion in the dip: rolling if the hold ends, else the hold's */
+	char dip_roll_zone[ZONE_NAME_MAX + 1];	/* the zone of its first sample */
+
+	/* motion */
+	double roll_from_s;		/* the last sample if it was rolling (moving contact); NAN if not */
+	char roll_zone[ZONE_NAME_MAX + 1];	/* the zone of that sample */
+	bool rolling;			/* ROLLING_STARTED sent, ROLLING_ENDED not yet */
+	double roll_last_s;		/* the last moving contact sample while rolling */
 
 	/* heat */
 	double last_t_known_s;		/* the last sample with known temperature; NAN none */
@@ -230,6 +238,12 @@ static struct detector_hold detector_hold_snapshot(const struct detector *d)
 	return h;
 }
 
+static void detector_roll_add(struct detector *d, double span_s, const char *zone)
+{
+	d->session.rolling_time_s += span_s;
+	detector_zone_total(&d->session, zone)->rolling_time_s += span_s;
+}
+
 /* Counted (event, summary) only if it lasted min_hold_s (hold_confirmed). */
 static void detector_hold_close(struct detector_out *o, double mono_s)
 {
@@ -241,6 +255,10 @@ static void detector_hold_close(struct detector_out *o, double mono_s)
 	if (!d->hold_open)
 		return;
 	d->hold_open = false;
+	/* The motion in its dip was not bridged: it was rolling. */
+	if (d->session_open && d->dip_roll_s > 0)
+		detector_roll_add(d, d->dip_roll_s, d->dip_roll_zone);
+	d->dip_roll_s = 0;
 	if (!d->hold_confirmed)
 		return;
 	h = detector_hold_snapshot(d);
@@ -265,6 +283,7 @@ static void detector_dip_clear(struct detector *d)
 	d->dip_sum_kpa = 0;
 	d->dip_n = 0;
 	d->dip_peak_kpa = -INFINITY;
+	d->dip_roll_s = 0;
 }
 
 /* A hold starting at mono_s, no milestone passed, nothing measured yet: the
@@ -327,6 +346,14 @@ static void detector_session_open(struct detector_out *o, double mono_s)
 	detector_emit(o, DETECTOR_EVENT_SESSION_STARTED, mono_s, NAN, NAN, NULL, NULL);
 }
 
+static void detector_rolling_end(struct detector_out *o, double mono_s)
+{
+	if (!o->d->rolling)
+		return;
+	o->d->rolling = false;
+	detector_emit(o, DETECTOR_EVENT_ROLLING_ENDED, mono_s, NAN, NAN, NULL, NULL);
+}
+
 /* Closes the hold and the session. Heat is counted up to the last sample, so
  * the stretch from there on is free for the next session's pre-heat. */
 static void detector_session_close(struct detector_out *o, double mono_s)
@@ -336,6 +363,7 @@ static void detector_session_close(struct detector_out *o, double mono_s)
 	if (!d->session_open)
 		return;
 	detector_hold_close(o, mono_s);
+	detector_rolling_end(o, mono_s);
 	d->session.end_mono_s = d->last_contact_s;
 	d->session.duration_s = d->session.end_mono_s - d->session.start_mono_s;
 	d->finished = d->session;
@@ -354,6 +382,7 @@ static void detector_advance(struct detector_out *o, double mono_s, bool pressur
 
 	if (pressure_break) {
 		detector_hold_close(o, mono_s);
+		detector_rolling_end(o, mono_s);
 		d->in_contact = false;
 		d->reopen_blocked = false;
 	}
@@ -408,7 +437,8 @@ static void detector_heat_update(struct detector_out *o, double mono_s, double t
 	}
 }
 
-static void detector_pressure_update(struct detector_out *o, double mono_s, double pressure_kpa)
+static void detector_pressure_update(struct detector_out *o, double mono_s, double pressure_kpa,
+				     bool moving)
 {
 	struct detector *d = o->d;
 
@@ -425,8 +455,9 @@ static void detector_pressure_update(struct detector_out *o, double mono_s, doub
 	}
 	d->last_p_known_s = mono_s;
 
+	/* Motion is a dip of the hold, bridged or not like one. */
 	if (d->hold_open) {
-		if (pressure_kpa >= d->cfg.hold_end_kpa) {
+		if (pressure_kpa >= d->cfg.hold_end_kpa && !moving) {
 			detector_hold_extend(o, mono_s, pressure_kpa);
 		} else {
 			d->dip_sum_kpa += pressure_kpa;
@@ -434,10 +465,47 @@ static void detector_pressure_update(struct detector_out *o, double mono_s, doub
 			if (pressure_kpa > d->dip_peak_kpa)
 				d->dip_peak_kpa = pressure_kpa;
 		}
-	} else if (d->session_open && pressure_kpa >= d->cfg.hold_start_kpa) {
+	} else if (d->session_open && pressure_kpa >= d->cfg.hold_start_kpa && !moving) {
 		detector_hold_open(d, mono_s);
 		detector_hold_extend(o, mono_s, pressure_kpa);
 	}
+}
+
+/* The span from the last sample, if that one was rolling: the session's
+ * rolling time, or pending in the open hold's dip (the motion started
+ * inside a hold, which it may yet turn out to be part of). */
+static void detector_roll_count(struct detector *d, double mono_s)
+{
+	double span_s = mono_s - d->roll_from_s;
+
+	if (isnan(d->roll_from_s) || !d->session_open || detector_span_is_break(d, span_s))
+		return;
+	if (!d->hold_open) {
+		detector_roll_add(d, span_s, d->roll_zone);
+		return;
+	}
+	if (d->dip_roll_s == 0)
+		memcpy(d->dip_roll_zone, d->roll_zone, sizeof(d->dip_roll_zone));
+	d->dip_roll_s += span_s;
+}
+
+/* After the hold's rules, so that motion that has just ended a hold starts
+ * rolling at once; a stillness of bridge_s or less is bridged, as the turn
+ * at either end of a stroke is. */
+static void detector_roll_update(struct detector_out *o, double mono_s, bool moving_contact)
+{
+	struct detector *d = o->d;
+
+	if (moving_contact && !d->hold_open && !d->rolling) {
+		d->rolling = true;
+		detector_emit(o, DETECTOR_EVENT_ROLLING_STARTED, mono_s, NAN, NAN, NULL, NULL);
+	}
+	if (moving_contact && d->rolling)
+		d->roll_last_s = mono_s;
+	if (d->rolling && mono_s - d->roll_last_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
+		detector_rolling_end(o, mono_s);
+	d->roll_from_s = moving_contact ? mono_s : NAN;
+	memcpy(d->roll_zone, d->zone, sizeof(d->roll_zone));
 }
 
 static bool detector_cfg_valid(const struct detector_cfg *c)
@@ -445,6 +513,7 @@ static bool detector_cfg_valid(const struct detector_cfg *c)
 	const double v[] = {
 		c->contact_kpa, c->hold_start_kpa, c->hold_end_kpa, c->bridge_s, c->min_hold_s,
 		c->effective_s, c->long_s, c->idle_s, c->heat_c, c->heat_hysteresis_c, c->hot_c,
+		c->still_dps,
 	};
 	size_t i;
 
@@ -453,7 +522,7 @@ static bool detector_cfg_valid(const struct detector_cfg *c)
 			return false;
 	return c->hold_end_kpa <= c->hold_start_kpa && c->bridge_s >= 0 && c->min_hold_s >= 0 &&
 	       c->effective_s >= 0 && c->effective_s <= c->long_s && c->idle_s > 0 &&
-	       c->heat_hysteresis_c >= 0;
+	       c->heat_hysteresis_c >= 0 && c->still_dps >= 0;
 }
 
 struct detector *detector_new(const struct detector_cfg *cfg)
@@ -538,15 +607,17 @@ void detector_reset(struct detector *d)
 	d->period_s = d->last_mono_s = d->gap_to_s = NAN;
 	d->last_p_known_s = d->last_contact_s = d->last_t_known_s = NAN;
 	d->last_temperature_c = NAN;
+	d->roll_from_s = d->roll_last_s = NAN;
 	d->claimed_until_s = -INFINITY;
 }
 
 size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
-		     double temperature_c, double expected_period_s,
+		     double temperature_c, double rotation_dps, double expected_period_s,
 		     struct detector_event *out, size_t max_events)
 {
 	struct detector_out o = { d, out, max_events, 0 };
 	uint64_t missing;
+	bool moving, moving_contact;
 
 	if (!isfinite(mono_s) || (d->have_sample && !(mono_s > d->last_mono_s)))
 		return 0;
@@ -555,6 +626,9 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 		pressure_kpa = NAN;
 	if (!isfinite(temperature_c))
 		temperature_c = NAN;
+	/* Unknown rotation (no gyroscope, or a fault) is no motion: pressure
+	 * alone decides, as before there were gyroscopes. */
+	moving = isfinite(rotation_dps) && rotation_dps > d->cfg.still_dps;
 	if (expected_period_s > 0 && isfinite(expected_period_s))
 		d->period_s = expected_period_s;
 
@@ -569,12 +643,15 @@ size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
 	 * before a session this sample may open, its pre-heat. */
 	if (!isnan(temperature_c))
 		detector_heat_count(d, mono_s, temperature_c);
+	detector_roll_count(d, mono_s);
 
 	if (!isnan(pressure_kpa))
-		detector_pressure_update(&o, mono_s, pressure_kpa);
+		detector_pressure_update(&o, mono_s, pressure_kpa, moving);
 	/* A dip, known or not, that outlasted bridge_s ends the hold. */
 	if (d->hold_open && mono_s - d->hold_last_above_s > d->cfg.bridge_s + DETECTOR_SLACK_S)
 		detector_hold_close(&o, mono_s);
+	moving_contact = moving && d->session_open && pressure_kpa >= d->cfg.contact_kpa;
+	detector_roll_update(&o, mono_s, moving_contact);
 
 	if (d->session_open) {
 		d->session.samples++;
@@ -653,6 +730,7 @@ const char *detector_event_name(enum detector_event_kind k)
 	static const char *const names[] = {
 		"contact", "hold_started", "hold_10s", "hold_60s", "hold_ended",
 		"heat_on", "heat_off", "too_hot", "session_started", "session_ended",
+		"rolling_started", "rolling_ended",
 	};
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == DETECTOR_EVENT_KINDS, "event names");

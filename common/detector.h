@@ -1,5 +1,5 @@
 /* The detector: a pure state machine that turns samples (time, pressure,
- * temperature) into hold, heat and session events (docs/protocol.md, "Detector
+ * temperature, rotation) into hold, rolling, heat and session events (docs/protocol.md, "Detector
  * semantics"). No I/O, no clock reads, no allocation after detector_new():
  * every answer depends on the sample times given, never on when the call is
  * made, so the collector can replay a run hours late and get what sensord saw
@@ -27,12 +27,18 @@
  * a fresh contact (a no-contact sample or a break first), so ending a session
  * with the tool in hand does not start another at once.
  *
- * Holds (only inside a session). A hold starts at the first sample >=
+ * Motion. A sample moves when its rotation is known and above still_dps;
+ * it is still otherwise: a NAN rotation (no gyroscope, or a gyroscope fault
+ * in the middle of a hold) leaves pressure alone to decide, as before
+ * gyroscopes, so a fault neither ends a hold nor starts one by itself.
+ *
+ * Holds (only inside a session). A hold starts at the first still sample >=
  * hold_start_kpa and ends once a sample comes more than bridge_s after the
- * last sample >= hold_end_kpa with the pressure not back at or above
- * hold_end_kpa in between (dips of bridge_s or less are bridged), or at a
- * break, or when the session ends. Its duration runs from the first sample >=
- * hold_start_kpa to the last sample >= hold_end_kpa. peak_kpa and mean_kpa
+ * last still sample >= hold_end_kpa with no still sample at or above
+ * hold_end_kpa in between (dips in pressure and motion of bridge_s or less
+ * are bridged), or at a break, or when the session ends. Its duration runs
+ * from the first sample >= hold_start_kpa to the last still sample >=
+ * hold_end_kpa. peak_kpa and mean_kpa
  * are the maximum and the plain mean of the known pressure samples in that
  * span, bridged dips included; a sample mean, because samples are evenly
  * spaced and a mean over time would have to guess across bridged unknown
@@ -40,6 +46,15 @@
  * HOLD_STARTED waits until it has lasted min_hold_s, so every HOLD_STARTED
  * has its HOLD_ENDED (start_mono_s says when it really began). The other
  * hold events and the classes are stated at their enums below.
+ *
+ * Rolling (only inside a session). A rolling sample is a moving contact
+ * sample (pressure >= contact_kpa) that is not in a hold's dip. The span
+ * from a rolling sample to the next sample, unless a break, is rolling time
+ * (rolling_time_s). Motion inside a hold's dip is the hold's if the hold
+ * bridges it, and rolling time once the hold has ended. ROLLING_STARTED
+ * comes at the first rolling sample; ROLLING_ENDED once a sample comes more
+ * than bridge_s after the last moving contact sample (the turn at either
+ * end of a stroke is bridged), at a break, or when the session ends.
  *
  * Heat. Heat turns on (HEAT_ON) at a temperature >= heat_c and off (HEAT_OFF)
  * below heat_c - heat_hysteresis_c; hot likewise at hot_c with the same
@@ -57,7 +72,9 @@
  * for its whole duration, however the zone changes while it lasts. Heat and
  * hot time between two samples belong to the zone of the first of them; a
  * pre-heat stretch keeps the zone it had (a change of zone starts a new
- * stretch). The session's per-zone totals (struct detector_summary) add up
+ * stretch). Rolling time between two samples belongs to the zone of the
+ * first; motion in a hold's dip that becomes rolling, to the zone of its
+ * first sample. The session's per-zone totals (struct detector_summary) add up
  * to its own.
  *
  * Times are compared with a microsecond of slack, so that a hold of 100
@@ -68,9 +85,10 @@
  * while it was open: a declared gap or a spacing of n expected periods counts
  * n - 1, rounded; nothing when the period is unknown.
  *
- * Events come out in this order within one call: HOLD_ENDED and
- * SESSION_ENDED of what the sample closes, then SESSION_STARTED, CONTACT,
- * HOLD_STARTED, HOLD_10S, HOLD_60S, HOLD_ENDED (a dip), then heat events.
+ * Events come out in this order within one call: HOLD_ENDED, ROLLING_ENDED
+ * and SESSION_ENDED of what the sample closes, then SESSION_STARTED,
+ * CONTACT, HOLD_STARTED, HOLD_10S, HOLD_60S, HOLD_ENDED (a dip or motion),
+ * ROLLING_STARTED, ROLLING_ENDED (stillness), then heat events.
  */
 #ifndef ROLLSENSE_DETECTOR_H
 #define ROLLSENSE_DETECTOR_H
@@ -107,6 +125,8 @@ enum detector_event_kind {
 	DETECTOR_EVENT_TOO_HOT,		/* temperature reached hot_c */
 	DETECTOR_EVENT_SESSION_STARTED,
 	DETECTOR_EVENT_SESSION_ENDED,
+	DETECTOR_EVENT_ROLLING_STARTED,	/* pressure with motion began */
+	DETECTOR_EVENT_ROLLING_ENDED,	/* ... ended */
 	DETECTOR_EVENT_KINDS		/* count of the above */
 };
 
@@ -132,6 +152,7 @@ struct detector_zone_total {
 	double hold_time_s;
 	double heat_time_s;
 	double hot_time_s;
+	double rolling_time_s;
 };
 
 struct detector_summary {
@@ -140,6 +161,7 @@ struct detector_summary {
 	double duration_s;		/* end - start */
 	size_t hold_count;		/* every hold, also beyond DETECTOR_MAX_HOLDS */
 	double hold_time_s;		/* summed durations of all hold_count holds */
+	double rolling_time_s;		/* contact with motion, outside holds */
 	size_t holds_stored;		/* min(hold_count, DETECTOR_MAX_HOLDS) */
 	struct detector_hold holds[DETECTOR_MAX_HOLDS];	/* the first ones, in order */
 	double heat_time_s;
@@ -192,7 +214,9 @@ void detector_free(struct detector *d);
 void detector_reset(struct detector *d);
 
 /* Feeds one sample: mono_s in seconds on the run's monotonic timeline;
- * pressure_kpa and temperature_c NAN when unknown; expected_period_s the
+ * pressure_kpa, temperature_c and rotation_dps (the tool's angular rate, in
+ * degrees per second) NAN when unknown, rotation_dps also without a
+ * gyroscope; expected_period_s the
  * nominal sample period (1 / rate), telling lost readings from normal
  * spacing (not > 0: unknown, then lost readings are not counted). A sample
  * not later than the last one (a duplicate, out of order) or with a
@@ -200,7 +224,7 @@ void detector_reset(struct detector *d);
  * events to out and returns how many; events beyond max_events are dropped
  * and counted (detector_events_dropped), the state moves on all the same. */
 size_t detector_feed(struct detector *d, double mono_s, double pressure_kpa,
-		     double temperature_c, double expected_period_s,
+		     double temperature_c, double rotation_dps, double expected_period_s,
 		     struct detector_event *out, size_t max_events);
 
 /* The zone of the samples fed from now on (zone.h; "" or NULL: none), until
@@ -242,8 +266,8 @@ uint64_t detector_events_dropped(const struct detector *d);
 /* "short", "effective", "long"; "unknown" for anything else. */
 const char *detector_class_name(enum detector_hold_class c);
 /* "contact", "hold_started", "hold_10s", "hold_60s", "hold_ended",
- * "heat_on", "heat_off", "too_hot", "session_started", "session_ended";
- * "unknown" for anything else. */
+ * "heat_on", "heat_off", "too_hot", "session_started", "session_ended",
+ * "rolling_started", "rolling_ended"; "unknown" for anything else. */
 const char *detector_event_name(enum detector_event_kind k);
 
 #endif

@@ -15,6 +15,7 @@ struct detector_cfg {
 	double heat_c;		/* 38: heat at or above */
 	double heat_hysteresis_c; /* 0.5: heat ends below heat_c minus this */
 	double hot_c;		/* 45: burn-risk warning at or above */
+	double still_dps;	/* 10: a hold needs rotation at or below; faster is rolling */
 };
 
 #endif

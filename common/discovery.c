@@ -150,6 +150,9 @@ static const struct sensor_row collector_sensors[] = {
 	  AVAIL_COLLECTOR },
 	{ "last_hold_time", "Last session hold time", "session", "hold_time_s", NULL,
 	  DURATION(), AVAIL_COLLECTOR },
+	/* 0 from a tool without a gyroscope, which cannot tell rolling. */
+	{ "last_rolling_time", "Last session rolling time", "session", "rolling_time_s", NULL,
+	  DURATION(), AVAIL_COLLECTOR },
 	{ "last_heat_time", "Last session heat time", "session", "heat_time_s", NULL,
 	  DURATION(), AVAIL_COLLECTOR },
 	/* A timestamp sensor takes ISO 8601 with an offset; the summary's end

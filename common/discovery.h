@@ -15,7 +15,7 @@
  *             "none"); all but connected unavailable while .../status says
  *             offline
  *   collector <dp>/device/rollsense_<device>_sessions/config
- *             last session's holds, hold time, heat time and end (from
+ *             last session's holds, hold time, rolling time, heat time and end (from
  *             .../session), today's sessions, holds, hold and heat time (from
  *             .../today, total_increasing), each configured zone's hold time
  *             this week (from .../week), the advice problem binary_sensor

@@ -54,6 +54,7 @@ static bool add_zones(cJSON *o, const struct detector_summary *s)
 		    !add_number(t, "effective", (double)z->class_holds[DETECTOR_HOLD_EFFECTIVE]) ||
 		    !add_number(t, "long", (double)z->class_holds[DETECTOR_HOLD_LONG]) ||
 		    !add_number(t, "hold_time_s", round_to(z->hold_time_s, 0.01)) ||
+		    !add_number(t, "rolling_time_s", round_to(z->rolling_time_s, 0.01)) ||
 		    !add_number(t, "heat_time_s", round_to(z->heat_time_s, 0.01)) ||
 		    !add_number(t, "hot_time_s", round_to(z->hot_time_s, 0.01)))
 			return false;
@@ -69,7 +70,8 @@ static bool add_summary(cJSON *o, const struct detector_summary *s, double ts_of
 	    !add_number(o, "end", round_to(s->end_mono_s + ts_offset_s, 0.01)) ||
 	    !add_number(o, "duration_s", round_to(s->duration_s, 0.01)) ||
 	    !add_number(o, "hold_count", (double)s->hold_count) ||
-	    !add_number(o, "hold_time_s", round_to(s->hold_time_s, 0.01)))
+	    !add_number(o, "hold_time_s", round_to(s->hold_time_s, 0.01)) ||
+	    !add_number(o, "rolling_time_s", round_to(s->rolling_time_s, 0.01)))
 		return false;
 	holds = cJSON_AddArrayToObject(o, "holds");
 	if (!holds)

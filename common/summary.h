@@ -14,7 +14,7 @@
 
 /* Writes the session summary as JSON into buf:
  *   {"device":"roller1","run":"3f9c2a1e","start":1763910000.1,"end":...,
- *    "duration_s":912.3,"hold_count":6,"hold_time_s":231.8,
+ *    "duration_s":912.3,"hold_count":6,"hold_time_s":231.8,"rolling_time_s":140.5,
  *    "holds":[{"start":...,"duration_s":24.6,"peak_kpa":18.2,"mean_kpa":15.9,
  *              "class":"effective","zone":"calf_left"}],
  *    "heat_time_s":300.2,"max_temperature_c":41.3,"hot_time_s":0.0,
@@ -40,7 +40,8 @@ int summary_mark_revised(char *buf, size_t len, size_t size);
  *            "zone":"calf_left"}}
  * with "pressure_kpa" for contact, "temperature_c" for heat_on, heat_off and
  * too_hot, "hold" for the hold events (its "zone" only when it has one), and "session" (the summary without
- * device and run) for session_ended. Returns the length, or -1. */
+ * device and run) for session_ended; nothing more for the others
+ * (session_started, rolling_started, rolling_ended). Returns the length, or -1. */
 int event_encode(const struct detector_event *ev, const char *run, double ts_offset_s,
 		 char *buf, size_t len);
 

@@ -612,7 +612,8 @@ static void take_sample(struct daemon *d, double tick_mono)
 		wire = r;
 	}
 	n = detector_feed(d->detector, wire.mono, wire.pressure_kpa, wire.temperature_c,
-			  1.0 / d->cfg.sensord.sample_hz, ev, DETECTOR_EVENTS_MAX);
+			  wire.has_rotation ? wire.rotation_dps : NAN, 1.0 / d->cfg.sensord.sample_hz,
+			  ev, DETECTOR_EVENTS_MAX);
 	publish_events(d, wire.ts - wire.mono, ev, n);
 	if (r.end_session) {
 		/* After feeding it, as the collector does: the reading that

@@ -560,8 +560,8 @@ static void weeks_session(struct store *st, int n, double ts)
 	s.hold_time_s = 60;
 	s.max_temperature_c = NAN;
 	s.n_zones = 2;
-	s.zones[0] = (struct detector_zone_total){ "shoulder_left", 1, { 0, 1, 0 }, 30, 0, 0 };
-	s.zones[1] = (struct detector_zone_total){ "calf_right", 1, { 0, 1, 0 }, 30, 0, 0 };
+	s.zones[0] = (struct detector_zone_total){ "shoulder_left", 1, { 0, 1, 0 }, 30, 0, 0, 0 };
+	s.zones[1] = (struct detector_zone_total){ "calf_right", 1, { 0, 1, 0 }, 30, 0, 0, 0 };
 	snprintf(run, sizeof(run), "00000000000077%02x", n);
 	assert_int_equal(store_run_id(st, "weeks1", run, &run_id), 0);
 	assert_int_equal(store_session_insert(st, run_id, &s, ts, ts + 600, hold_ts, NULL), 1);

@@ -771,6 +771,132 @@ static void test_session_ends_alike(void **state)
 			 lround(live_duration * 10));
 }
 
+/* Issue 15's mixed session, published by the test as a tool with a
+ * gyroscope sends it (rotation_dps after temperature_c, docs/protocol.md):
+ * 15 kPa from 1.05 s to 68.05 s, turning at 40 °/s until 31.05 s and
+ * from 51.05 s to 56.05 s, still (3 °/s) between and after; the last
+ * reading ends the session. At 10 Hz the script holds exactly two holds,
+ * 20 s and 12 s, and 35 s of rolling. */
+#define MIXED_DEVICE "gyro1"
+
+/* The report's one session: two holds of 20 s and 12 s and 35 s of
+ * rolling, each within one sample of the script. */
+static void check_mixed_session(struct fixture *f)
+{
+	cJSON *j = report_json(f);
+	const cJSON *s = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "sessions"), 0);
+	const cJSON *holds = cJSON_GetObjectItem(s, "holds");
+
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "sessions")), 1);
+	assert_int_equal(cJSON_GetObjectItem(s, "hold_count")->valuedouble, 2);
+	assert_int_equal(cJSON_GetArraySize(holds), 2);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(holds, 0), "duration_s")->valuedouble,
+			   20, SAMPLE_S + 0.001);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(holds, 1), "duration_s")->valuedouble,
+			   12, SAMPLE_S + 0.001);
+	assert_float_equal(cJSON_GetObjectItem(s, "rolling_time_s")->valuedouble, 35,
+			   SAMPLE_S + 0.001);
+	cJSON_Delete(j);
+}
+
+static bool mixed_stored(const void *arg)
+{
+	const struct fixture *f = arg;
+
+	return harness_sqlite_count(f->env.db, "SELECT count(*) FROM sessions") >= 1;
+}
+
+static void test_rolling_and_holds(void **state)
+{
+	struct fixture *f = *state;
+	char lines[400], cmd[800], log[400], port[16];
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	pid_t collector;
+	FILE *out;
+
+	snprintf(lines, sizeof(lines), "%s/mixed.lines", f->env.dir);
+	out = fopen(lines, "w");
+	assert_non_null(out);
+	for (int k = 0; k <= 700; k++) {
+		double t = k / 10.0;
+		bool pressed = t > 1.05 && t < 68.05;
+		bool turning = t < 31.05 || (t > 51.05 && t < 56.05);
+
+		fprintf(out, "{\"run\":\"00000000000000e1\",\"seq\":%d,\"mono\":%.3f,"
+			"\"ts\":%.3f,\"pressure_kpa\":%s,\"temperature_c\":30.5,"
+			"\"rotation_dps\":%s%s}\n", k + 1, t, 1763910000.0 + t,
+			pressed ? "15" : "0", turning ? "40" : "3",
+			k == 700 ? ",\"end_session\":true" : "");
+	}
+	assert_int_equal(fclose(out), 0);
+	write_config(f, 1, 30);
+	collector = start_collector(f);
+	snprintf(port, sizeof(port), "%d", f->env.broker.port);
+	snprintf(cmd, sizeof(cmd), "mosquitto_pub -h 127.0.0.1 -p %s -q 1 -t rollsense/"
+		 MIXED_DEVICE "/reading -l < %s", port, lines);
+	snprintf(log, sizeof(log), "%s/mosquitto_pub.log", f->env.dir);
+	assert_int_equal(harness_run(log, argv, harness_timeout_s(60)), 0);
+	assert_true(harness_poll(mixed_stored, f, 30, 0.2));
+	harness_assert_exit_ok("collector", f->env.collector_log,
+			       harness_stop(collector, SIGTERM, 10));
+
+	check_mixed_session(f);
+	/* The raw data keeps the rotation: 311 readings at 40 °/s before
+	 * 31.05 s, 50 after 51.05 s. */
+	assert_int_equal(harness_sqlite_count(f->env.db, "SELECT count(*) FROM readings "
+							 "WHERE rotation_dps = 40"), 361);
+}
+
+/* The same session from a real sensord with a simulated MPU-6050 in the
+ * ball (imu1's driver and sim model, merged), through mosquitto to the
+ * collector: still at first (the zero-rate offset is measured at rest),
+ * pressed to 15 kPa from 3 s to 70 s, turning at 40 °/s about y until 33 s
+ * and from 53 s to 58 s, 3 °/s of tremor otherwise. Both detectors, live
+ * in sensord and stored by the collector, find two holds of 20 s and 12 s
+ * and 35 s of rolling, within a sample. */
+static const char mixed_scenario[] =
+	"end 80\n"
+	"chip ball bmp280 0x76 sealed\n"
+	"chip pad mcp9808 0x18\n"
+	"chip imu mpu6050 0x68\n"
+	"ramp 2.95 3.05 ball load_kpa 15\n"
+	"at 3 imu gyro_y_dps 40\n"
+	"at 33 imu gyro_y_dps 3\n"
+	"at 53 imu gyro_y_dps 40\n"
+	"at 58 imu gyro_y_dps 3\n"
+	"at 69.95 ball load_kpa 15\n"
+	"ramp 69.95 70.05 ball load_kpa 0\n";
+
+static void test_rolling_and_holds_daemons(void **state)
+{
+	struct fixture *f = *state;
+	pid_t sensord, collector;
+
+	harness_write_file(f->env.scn, mixed_scenario);
+	assert_int_equal(harness_write_config(&f->env,
+		"log_level=\"debug\"\n"
+		"sensord.confirm=\"collector\"\n"
+		"sensord.simulation.time_scale=5\n"
+		"sensord.sensors=[{\"driver\": \"bmp280\", \"bus\": \"sim\", \"address\": \"0x76\", "
+		"\"provides\": [\"pressure_kpa\"]}, {\"driver\": \"mcp9808\", \"bus\": \"sim\", "
+		"\"address\": \"0x18\", \"provides\": [\"temperature_c\"]}, {\"driver\": \"mpu6050\", "
+		"\"bus\": \"sim\", \"address\": \"0x68\", \"provides\": [\"rotation_dps\"]}]\n"
+		"detector.idle_s=3\n"), 0);
+	collector = start_collector(f);
+	sensord = harness_env_start(&f->env, "rollsense-sensord", f->env.sensord_log);
+	end_both(f, sensord, 90, collector);
+
+	/* Contact (2 kPa, 2.963 s on the ramp) comes before the turning (3 s):
+	 * rolling from 3 s to 33 s and from 53 s to 58 s. */
+	check_mixed_session(f);
+	/* sensord's live detector saw the same (its debug log of the event it
+	 * published): the buzzer had two holds to speak of, not one of 67 s. */
+	assert_float_equal(logged_number(f->env.sensord_log, "\"event\":\"session_ended\"",
+					 "\"hold_count\":"), 2, 0);
+	assert_float_equal(logged_number(f->env.sensord_log, "\"event\":\"session_ended\"",
+					 "\"rolling_time_s\":"), 35, SAMPLE_S + 0.001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +909,8 @@ int main(void)
 		IT_TEST(test_reload),
 		IT_TEST(test_no_device_id),
 		IT_TEST(test_session_ends_alike),
+		IT_TEST(test_rolling_and_holds),
+		IT_TEST(test_rolling_and_holds_daemons),
 	};
 
 	tests_select();

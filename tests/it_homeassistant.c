@@ -320,20 +320,22 @@ static void test_discovery(void **state)
 	assert_float_equal(json_num(today, "hold_time_s"), json_num(session, "hold_time_s"), 0.051);
 	assert_float_equal(json_num(today, "heat_time_s"), json_num(session, "heat_time_s"), 0.051);
 	assert_true(json_num(session, "hold_time_s") > 11 && json_num(session, "hold_time_s") < 14);
+	/* The simulated ball has no gyroscope: nothing is rolling. */
+	assert_true(json_num(session, "rolling_time_s") == 0);
 	cJSON_Delete(health);
 	cJSON_Delete(session);
 	cJSON_Delete(today);
 
 	/* Every entity's template against what its topic really carries:
 	 * sensord's 4 with a template (pressure, temperature, chip faults, zone),
-	 * the collector's 8 session and today sensors, its 15 weekly ones, the
+	 * the collector's 9 session and today sensors, its 15 weekly ones, the
 	 * advice and the 3 triggers. */
 	wait_or_fail(f, rs_out, "rollsense/ball1/week ", 10);
 	j = last_message(late, SENSORD_CONFIG_TOPIC, &n);
 	assert_int_equal(check_templates(j, rs_out), 4);
 	cJSON_Delete(j);
 	j = last_message(late, COLLECTOR_CONFIG_TOPIC, &n);
-	assert_int_equal(check_templates(j, rs_out), 8 + 15 + 1 + 3);
+	assert_int_equal(check_templates(j, rs_out), 9 + 15 + 1 + 3);
 	cJSON_Delete(j);
 
 	/* Home Assistant restarts: both send their discovery again. */

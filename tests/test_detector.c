@@ -52,6 +52,7 @@ static struct detector_cfg design_cfg(void)
 		.heat_c = 38,
 		.heat_hysteresis_c = 0.5,
 		.hot_c = 45,
+		.still_dps = 10,
 	};
 	return c;
 }
@@ -137,12 +138,20 @@ static const struct detector_event *log_nth(enum detector_event_kind kind, size_
 	return NULL;
 }
 
-static void feed(struct detector *d, double t_s, double p_kpa, double temp_c, double period_s)
+/* A sample with its rotation (NAN: no gyroscope, or its fault). */
+static void feed_rot(struct detector *d, double t_s, double p_kpa, double temp_c, double rot_dps,
+		     double period_s)
 {
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
-	size_t n = detector_feed(d, t_s, p_kpa, temp_c, period_s, ev, DETECTOR_EVENTS_MAX);
+	size_t n = detector_feed(d, t_s, p_kpa, temp_c, rot_dps, period_s, ev, DETECTOR_EVENTS_MAX);
 
 	log_add(ev, n);
+}
+
+/* A sample from a tool without a gyroscope. */
+static void feed(struct detector *d, double t_s, double p_kpa, double temp_c, double period_s)
+{
+	feed_rot(d, t_s, p_kpa, temp_c, NAN, period_s);
 }
 
 static void end_session(struct detector *d, double t_s)
@@ -174,6 +183,7 @@ struct window {
 struct script {
 	struct profile pressure;
 	struct profile temperature;	/* no points: temperature unknown */
+	struct profile rotation;	/* no points: no gyroscope */
 	double slope_kpa_s;		/* ramps through thresholds */
 	double noise_kpa;		/* sigma of the pressure noise */
 	uint64_t rng;
@@ -282,7 +292,8 @@ static bool in_windows(const struct window *w, size_t n, double t_s, double *amp
 }
 
 /* The script's sample at t_s. */
-static void script_sample(struct script *sc, double t_s, double *p_kpa, double *temp_c)
+static void script_sample(struct script *sc, double t_s, double *p_kpa, double *temp_c,
+			  double *rot_dps)
 {
 	double amp = 0;
 
@@ -292,6 +303,7 @@ static void script_sample(struct script *sc, double t_s, double *p_kpa, double *
 	*temp_c = profile_at(&sc->temperature, t_s);
 	if (in_windows(sc->jitter, sc->n_jitter, t_s, &amp))
 		*temp_c += amp * script_uniform(sc);
+	*rot_dps = profile_at(&sc->rotation, t_s);
 }
 
 /* Feeds every sample of the script with from_s <= t <= to_s at rate_hz,
@@ -304,12 +316,12 @@ static void script_run(struct script *sc, struct detector *d, double rate_hz, do
 
 	for (; k <= k_end; k++) {
 		double t_s = (double)k / rate_hz;
-		double p_kpa, temp_c;
+		double p_kpa, temp_c, rot_dps;
 
-		script_sample(sc, t_s, &p_kpa, &temp_c);
+		script_sample(sc, t_s, &p_kpa, &temp_c, &rot_dps);
 		if (in_windows(sc->lost, sc->n_lost, t_s, NULL))
 			continue;
-		feed(d, t_s, p_kpa, temp_c, 1.0 / rate_hz);
+		feed_rot(d, t_s, p_kpa, temp_c, rot_dps, 1.0 / rate_hz);
 	}
 }
 
@@ -739,9 +751,9 @@ static void test_heat_hysteresis(void **state)
 		probe = sc;
 		probe.rng = 0x9e3779b97f4a7c15ull;
 		for (k = 0; k <= 1000; k++) {
-			double p, t;
+			double p, t, r;
 
-			script_sample(&probe, k / 10.0, &p, &t);
+			script_sample(&probe, k / 10.0, &p, &t, &r);
 			if (k > 400 && k < 700 && t >= 38)
 				above++;
 			else if (k > 400 && k < 700)
@@ -932,10 +944,10 @@ static void test_out_of_order_ignored(void **state)
 	for (k = 10; k <= 70; k++) {
 		feed(d, k / 10.0, 12, NAN, 0.1);
 		if (k == 30) {
-			assert_int_equal(detector_feed(d, 3.0, 50, 50, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
-			assert_int_equal(detector_feed(d, 2.0, 50, 50, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
-			assert_int_equal(detector_feed(d, NAN, 50, 50, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
-			assert_int_equal(detector_feed(d, -1, 0.5, 50, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
+			assert_int_equal(detector_feed(d, 3.0, 50, 50, NAN, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
+			assert_int_equal(detector_feed(d, 2.0, 50, 50, NAN, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
+			assert_int_equal(detector_feed(d, NAN, 50, 50, NAN, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
+			assert_int_equal(detector_feed(d, -1, 0.5, 50, NAN, 0.1, ev, DETECTOR_EVENTS_MAX), 0);
 		}
 	}
 	end_session(d, 7.0);
@@ -955,7 +967,7 @@ static void test_events_dropped(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(detector_feed(d, 1.0, 5, 40, 0.1, NULL, 0), 0);
+	assert_int_equal(detector_feed(d, 1.0, 5, 40, NAN, 0.1, NULL, 0), 0);
 	/* SESSION_STARTED, CONTACT, HEAT_ON */
 	assert_int_equal(detector_events_dropped(d), 3);
 	n = detector_end_session(d, 1.0, ev, DETECTOR_EVENTS_MAX);
@@ -1245,6 +1257,220 @@ static void test_zone_kept_and_reset(void **state)
 	detector_free(e);
 }
 
+
+/* ---- rolling versus holding (issue 15) --------------------------------- */
+
+/* One period at 10 Hz, and the rounding of sample times (k / 10.0). */
+#define ONE_SAMPLE (0.1 + 1e-9)
+
+/* Rotation in steps: rot_dps[i] from step_s[i] on (and before the first),
+ * each step between two sample instants. */
+static void script_rotation(struct script *sc, const double *step_s, const double *rot_dps,
+			    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			profile_add(&sc->rotation, step_s[i], rot_dps[i - 1]);
+		profile_add(&sc->rotation, step_s[i], rot_dps[i]);
+	}
+}
+
+/* The issue's session: pressed to 15 kPa from 1.05 s to 68.05 s (down
+ * through 8 kPa there); rolling at 40 °/s until 31.05 s, a still hold (3 °/s
+ * of tremor) of 20 s, 5 s of rolling, a still hold of 12 s. */
+static void mixed_script(struct script *sc, bool gyroscope)
+{
+	static const double step_s[] = { 0, 31.05, 51.05, 56.05 };
+	static const double rot_dps[] = { 40, 3, 40, 3 };
+
+	script_init(sc, 0);
+	script_hold(sc, 1.05, 68.05, 15, 0);
+	if (gyroscope)
+		script_rotation(sc, step_s, rot_dps, 4);
+}
+
+static void test_mixed_rolling_and_holds(void **state)
+{
+	struct detector *d = *state;
+	static struct script sc;
+	const struct detector_summary *s;
+
+	mixed_script(&sc, true);
+	script_run(&sc, d, 10, 0, 75);
+	end_session(d, NAN);
+	s = only_session();
+
+	assert_int_equal(s->hold_count, 2);
+	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_ENDED), 2);
+	near(s->holds[0].start_mono_s, 31.05, ONE_SAMPLE);
+	near(s->holds[0].duration_s, 20, ONE_SAMPLE);
+	near(s->holds[1].start_mono_s, 56.05, ONE_SAMPLE);
+	near(s->holds[1].duration_s, 12, ONE_SAMPLE);
+	assert_int_equal(s->holds[0].hold_class, DETECTOR_HOLD_EFFECTIVE);
+	/* Contact (2 kPa) came 0.08 s before the 10 kPa crossing: rolling is
+	 * contact with motion. */
+	near(s->rolling_time_s, 30.08 + 5, ONE_SAMPLE);
+	/* No "let go" for the 67 s under pressure, and the buzzer's "counts"
+	 * (hold_10s) only 10 s into each still hold, never while rolling. */
+	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_60S), 0);
+	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_10S), 2);
+	near(log_nth(DETECTOR_EVENT_HOLD_10S, 0)->mono_s, 31.05 + 10, ONE_SAMPLE);
+	near(log_nth(DETECTOR_EVENT_HOLD_10S, 1)->mono_s, 56.05 + 10, ONE_SAMPLE);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_STARTED), 2);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_ENDED), 2);
+	near(log_nth(DETECTOR_EVENT_ROLLING_STARTED, 0)->mono_s, 0.97, ONE_SAMPLE);
+	/* The second rolling was the first hold's dip until it outlasted
+	 * bridge_s: it is known to be rolling from then on. */
+	near(log_nth(DETECTOR_EVENT_ROLLING_STARTED, 1)->mono_s, 51.05 + 1, ONE_SAMPLE);
+	/* The stillness is bridged as a dip is: each rolling ends bridge_s
+	 * after its last motion. */
+	near(log_nth(DETECTOR_EVENT_ROLLING_ENDED, 0)->mono_s, 31.05 + 1, ONE_SAMPLE);
+	near(log_nth(DETECTOR_EVENT_ROLLING_ENDED, 1)->mono_s, 56.05 + 1, ONE_SAMPLE);
+}
+
+/* The same session from a tool without a gyroscope: what rollsense did
+ * before, one long hold of all 67 s and its "let go". */
+static void test_mixed_without_gyroscope(void **state)
+{
+	struct detector *d = *state;
+	static struct script sc;
+	const struct detector_summary *s;
+
+	mixed_script(&sc, false);
+	script_run(&sc, d, 10, 0, 75);
+	end_session(d, NAN);
+	s = only_session();
+
+	assert_int_equal(s->hold_count, 1);
+	near(s->holds[0].duration_s, 67, ONE_SAMPLE);
+	assert_int_equal(s->holds[0].hold_class, DETECTOR_HOLD_LONG);
+	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_60S), 1);
+	assert_true(s->rolling_time_s == 0);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_STARTED), 0);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_ENDED), 0);
+}
+
+/* The mixed session with the zone changed at 40 s: the first rolling and
+ * hold on calf_left, the second ones on calf_right; the zones add up to
+ * the session. */
+static void test_mixed_zones(void **state)
+{
+	struct detector *d = *state;
+	static struct script sc;
+	const struct detector_summary *s;
+
+	mixed_script(&sc, true);
+	detector_set_zone(d, "calf_left");
+	script_run(&sc, d, 10, 0, 40);
+	detector_set_zone(d, "calf_right");
+	script_run(&sc, d, 10, 40.05, 75);
+	end_session(d, NAN);
+	s = only_session();
+
+	assert_int_equal(s->n_zones, 2);
+	assert_string_equal(s->zones[0].zone, "calf_left");
+	assert_string_equal(s->zones[1].zone, "calf_right");
+	near(s->zones[0].rolling_time_s, 30.08, ONE_SAMPLE);
+	near(s->zones[1].rolling_time_s, 5, ONE_SAMPLE);
+	near(s->zones[0].hold_time_s, 20, ONE_SAMPLE);
+	near(s->zones[1].hold_time_s, 12, ONE_SAMPLE);
+	near(s->zones[0].rolling_time_s + s->zones[1].rolling_time_s, s->rolling_time_s, 1e-9);
+}
+
+/* 20 s at 15 kPa (1.05 s to 21.05 s), the rotation in n steps
+ * (script_rotation). */
+static const struct detector_summary *pressed_session(struct detector *d, const double *step_s,
+						      const double *rot_dps, size_t n)
+{
+	static struct script sc;
+
+	script_init(&sc, 0);
+	script_hold(&sc, 1.05, 21.05, 15, 0);
+	script_rotation(&sc, step_s, rot_dps, n);
+	script_run(&sc, d, 10, 0, 25);
+	end_session(d, NAN);
+	return only_session();
+}
+
+/* ... turning at rot_dps throughout. */
+static const struct detector_summary *steady_session(struct detector *d, double rot_dps)
+{
+	static const double step_s[] = { 0 };
+
+	return pressed_session(d, step_s, &rot_dps, 1);
+}
+
+/* still_dps is 10: at or below is a hold, above it rolling. */
+static void test_still_boundary(void **state)
+{
+	const double still[] = { 9.9, 10.0 };
+	const struct detector_summary *s;
+
+	for (size_t i = 0; i < 2; i++) {
+		log_clear();
+		detector_reset(*state);
+		s = steady_session(*state, still[i]);
+		assert_int_equal(s->hold_count, 1);
+		near(s->holds[0].duration_s, 20, ONE_SAMPLE);
+		assert_true(s->rolling_time_s == 0);
+		assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_STARTED), 0);
+	}
+
+	log_clear();
+	detector_reset(*state);
+	s = steady_session(*state, 10.1);
+	assert_int_equal(s->hold_count, 0);
+	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_STARTED), 0);
+	/* From contact (0.08 s before 1.05 s) to release through 2 kPa (0.06 s
+	 * after 21.05 s, on the 100 kPa/s ramp from 8 kPa). */
+	near(s->rolling_time_s, 20 + 0.08 + 0.06, ONE_SAMPLE);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_STARTED), 1);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_ENDED), 1);
+}
+
+/* A 0.5 s wobble at 40 °/s inside a 20 s hold is bridged like a dip. */
+static void test_wobble_bridged(void **state)
+{
+	static const double step_s[] = { 0, 10.05, 10.55 };
+	static const double rot_dps[] = { 3, 40, 3 };
+	const struct detector_summary *s = pressed_session(*state, step_s, rot_dps, 3);
+
+	assert_int_equal(s->hold_count, 1);
+	near(s->holds[0].duration_s, 20, ONE_SAMPLE);
+	assert_int_equal(log_count(DETECTOR_EVENT_HOLD_ENDED), 1);
+	assert_true(s->rolling_time_s == 0);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_STARTED), 0);
+}
+
+/* The same wobble for 1.5 s (longer than bridge_s) ends the hold at its
+ * last still sample, and the motion is rolling: two holds. */
+static void test_motion_ends_hold(void **state)
+{
+	static const double step_s[] = { 0, 10.05, 11.55 };
+	static const double rot_dps[] = { 3, 40, 3 };
+	const struct detector_summary *s = pressed_session(*state, step_s, rot_dps, 3);
+
+	assert_int_equal(s->hold_count, 2);
+	near(s->holds[0].duration_s, 9, ONE_SAMPLE);
+	near(s->holds[1].duration_s, 21.05 - 11.55, ONE_SAMPLE);
+	near(s->rolling_time_s, 1.5, ONE_SAMPLE);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_STARTED), 1);
+	assert_int_equal(log_count(DETECTOR_EVENT_ROLLING_ENDED), 1);
+}
+
+/* A gyroscope fault (rotation null, NAN here) in the middle of a hold: the
+ * pressure alone decides while it lasts, so the hold goes on unbroken. */
+static void test_gyro_fault_mid_hold(void **state)
+{
+	static const double step_s[] = { 0, 8.05, 12.05 };
+	static const double rot_dps[] = { 3, NAN, 3 };
+	const struct detector_summary *s = pressed_session(*state, step_s, rot_dps, 3);
+
+	assert_int_equal(s->hold_count, 1);
+	near(s->holds[0].duration_s, 20, ONE_SAMPLE);
+	assert_true(s->rolling_time_s == 0);
+}
+
 #define DESIGN_TEST(fn) cmocka_unit_test_setup_teardown(fn, design_setup, design_teardown)
 
 int main(void)
@@ -1279,6 +1505,13 @@ int main(void)
 		DESIGN_TEST(test_zone_none),
 		DESIGN_TEST(test_zone_forty),
 		DESIGN_TEST(test_zone_kept_and_reset),
+		DESIGN_TEST(test_mixed_rolling_and_holds),
+		DESIGN_TEST(test_mixed_without_gyroscope),
+		DESIGN_TEST(test_mixed_zones),
+		DESIGN_TEST(test_still_boundary),
+		DESIGN_TEST(test_wobble_bridged),
+		DESIGN_TEST(test_motion_ends_hold),
+		DESIGN_TEST(test_gyro_fault_mid_hold),
 	};
 
 	tests_select();

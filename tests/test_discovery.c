@@ -387,6 +387,7 @@ static void test_collector_payload(void **state)
 	} sensors[] = {
 		{ "last_hold_count", "session", "hold_count", NULL, NULL },
 		{ "last_hold_time", "session", "hold_time_s", NULL, "duration" },
+		{ "last_rolling_time", "session", "rolling_time_s", NULL, "duration" },
 		{ "last_heat_time", "session", "heat_time_s", NULL, "duration" },
 		{ "today_sessions", "today", "sessions", "total_increasing", NULL },
 		{ "today_hold_count", "today", "hold_count", "total_increasing", NULL },
@@ -402,9 +403,9 @@ static void test_collector_payload(void **state)
 	cfg_make(&cfg);
 	j = payload(&cfg, DISCOVERY_COLLECTOR);
 	check_device_and_origin(j);
-	/* 7 figures, the end, 2 zones' weeks, the advice, the shared id, 3
+	/* 8 figures, the end, 2 zones' weeks, the advice, the shared id, 3
 	 * triggers. */
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "cmps")), 15);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "cmps")), 16);
 	for (size_t i = 0; i < sizeof(sensors) / sizeof(sensors[0]); i++) {
 		char want[128];
 
@@ -519,15 +520,15 @@ static void test_every_component_valid(void **state)
 	(void)state;
 	cfg_make(&cfg);
 	/* sensord: 3 sensors, connected, tare, zone; all but connected follow
-	 * its status. The collector: 8 + 2 sensors, the advice, the shared
+	 * its status. The collector: 9 + 2 sensors, the advice, the shared
 	 * id, 3 triggers. */
 	expect_walk(walk_source(&cfg, DISCOVERY_SENSORD), 6, 5, 3, 0);
-	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 12, 12, 10, 3);
+	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 13, 13, 11, 3);
 
 	/* Zones off: no select, no weekly sensors. */
 	cfg.zones.n = 0;
 	expect_walk(walk_source(&cfg, DISCOVERY_SENSORD), 5, 4, 3, 0);
-	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 10, 10, 8, 3);
+	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 11, 11, 9, 3);
 
 	cfg.zones.n = ZONES_MAX;
 	for (size_t i = 0; i < ZONES_MAX; i++) {
@@ -537,8 +538,8 @@ static void test_every_component_valid(void **state)
 			 ZONE_LABEL_MAX, "A label as long as the configuration allows, all sixty-four b");
 	}
 	assert_int_equal((int)strlen(cfg.zones.zone[0].name), ZONE_NAME_MAX);
-	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 10 + ZONES_MAX, 10 + ZONES_MAX,
-		    8 + ZONES_MAX, 3);
+	expect_walk(walk_source(&cfg, DISCOVERY_COLLECTOR), 11 + ZONES_MAX, 11 + ZONES_MAX,
+		    9 + ZONES_MAX, 3);
 	j = payload(&cfg, DISCOVERY_SENSORD);
 	walk_payload(j, "home/rs/ball1/status");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(json_obj(j, "cmps.zone"),

@@ -236,6 +236,49 @@ static void test_session_totals(void **state)
 	assert_true(d->in_session);
 }
 
+/* rolling_started and rolling_ended (docs/protocol.md) say whether the
+ * tool is rolling now; the last session's rolling time is its summary's,
+ * and a summary without one (an older collector's) gives 0. */
+static void test_rolling(void **state)
+{
+	static const char rolling_started[] =
+		"{\"event\":\"rolling_started\",\"run\":\"" RUN "\",\"mono\":11,\"ts\":1796527320}";
+	static const char rolling_ended[] =
+		"{\"event\":\"rolling_ended\",\"run\":\"" RUN "\",\"mono\":42,\"ts\":1796527351}";
+	static const char with_rolling[] =
+		"{\"event\":\"session_ended\",\"run\":\"" RUN "\",\"mono\":345,\"ts\":1796527664.17,"
+		"\"session\":{\"start\":1796527319.47,\"end\":1796527544.17,\"duration_s\":224.7,"
+		"\"hold_count\":0,\"hold_time_s\":0,\"rolling_time_s\":35.1,\"holds\":[],"
+		"\"heat_time_s\":0,\"max_temperature_c\":null,\"hot_time_s\":0,\"readings\":3448,"
+		"\"missing_readings\":0}}";
+	struct live *l = *state;
+	const struct live_device *d;
+	char *text;
+
+	assert_int_equal(event(l, session_started), 0);
+	d = live_device_at(l, 0);
+	assert_false(d->in_rolling);
+	assert_int_equal(event(l, rolling_started), 0);
+	assert_true(d->in_rolling);
+	text = json_of(d);
+	assert_non_null(strstr(text, "\"in_hold\":false,\"in_rolling\":true,"));
+	free(text);
+	assert_int_equal(event(l, rolling_ended), 0);
+	assert_false(d->in_rolling);
+	assert_int_equal(event(l, rolling_started), 0);
+	assert_int_equal(event(l, with_rolling), 0);
+	/* The session's end ends its rolling. */
+	assert_false(d->in_rolling);
+	assert_near(d->last_rolling_time_s, 35.1, 1e-9);
+	text = json_of(d);
+	assert_non_null(strstr(text, "\"hold_time_s\":0,\"rolling_time_s\":35.1,\"heat_time_s\":0}}"));
+	free(text);
+
+	assert_int_equal(event(l, session_started), 0);
+	session_ended(l, 0, "0", "");
+	assert_near(d->last_rolling_time_s, 0, 1e-9);
+}
+
 /* A view that came in late saw none of the session's holds: the summary
  * of session_ended gives them, counted by class from its list. */
 static void test_late_view(void **state)
@@ -377,7 +420,7 @@ static void test_json(void **state)
 		"{\"device\":\"roller1\",\"online\":false,\"status\":\"online\",\"run\":null,\"ts\":null,"
 		"\"pressure_kpa\":null,\"temperature_c\":null,\"zone\":null,\"zone_label\":null,"
 		"\"faults\":null,\"heat_on\":false,\"too_hot\":false,\"in_session\":false,\"session_start_ts\":null,\"in_hold\":false,"
-		"\"hold_start_ts\":null,\"hold_s\":null,\"hold_class\":null,\"holds_short\":0,"
+		"\"in_rolling\":false,\"hold_start_ts\":null,\"hold_s\":null,\"hold_class\":null,\"holds_short\":0,"
 		"\"holds_effective\":0,\"holds_long\":0,\"hold_time_s\":0,\"heat_time_s\":0,"
 		"\"last_session\":null}");
 	free(text);
@@ -398,7 +441,7 @@ static void test_json(void **state)
 		"\"zone\":\"calf_left\",\"zone_label\":\"Left calf\","
 		"\"faults\":\"bmp280@sim:0x76: no answer (NACK)\",\"heat_on\":false,\"too_hot\":false,"
 		"\"in_session\":true,\"session_start_ts\":1796527319.469,\"in_hold\":true,"
-		"\"hold_start_ts\":1796527344.17,\"hold_s\":12.3,\"hold_class\":\"short\","
+		"\"in_rolling\":false,\"hold_start_ts\":1796527344.17,\"hold_s\":12.3,\"hold_class\":\"short\","
 		"\"holds_short\":0,\"holds_effective\":0,\"holds_long\":0,\"hold_time_s\":0,"
 		"\"heat_time_s\":0,\"last_session\":null}");
 	free(text);
@@ -589,6 +632,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hold_event_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_ended_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rolling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),

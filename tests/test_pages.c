@@ -133,12 +133,13 @@ static void scripted_session(struct store *st)
 	s.holds[0] = (struct detector_hold){ 110, 24.8, 15, 15, DETECTOR_HOLD_EFFECTIVE, 0 };
 	s.holds[1] = (struct detector_hold){ 150, 61.0, 18, 18, DETECTOR_HOLD_LONG, 1 };
 	s.hold_time_s = 85.8;
+	s.rolling_time_s = 35;	/* on the left calf */
 	s.heat_time_s = 120;
 	/* The first 40 s on the left calf (its hold and 40 s of heat), the
 	 * rest without a zone. */
 	s.n_zones = 2;
-	s.zones[0] = (struct detector_zone_total){ "calf_left", 1, { 0, 1, 0 }, 24.8, 40, 0 };
-	s.zones[1] = (struct detector_zone_total){ "", 1, { 0, 0, 1 }, 61.0, 80, 0 };
+	s.zones[0] = (struct detector_zone_total){ "calf_left", 1, { 0, 1, 0 }, 24.8, 40, 0, 35 };
+	s.zones[1] = (struct detector_zone_total){ "", 1, { 0, 0, 1 }, 61.0, 80, 0, 0 };
 	s.max_temperature_c = 40;
 	s.samples = 1201;
 	assert_int_equal(store_session_insert(st, run_id, &s, T_0356Z, T_0356Z + 120, hold_ts,
@@ -226,11 +227,14 @@ static void test_session_page(void **state)
 				     "<td><span class=\"muted\">no zone</span></td>"));
 	/* The totals per zone: holds, short, effective, long, hold and heat
 	 * time, in the order the session first counted on each. */
+	/* Rolling beside the hold time. */
+	assert_non_null(strstr(page, "<dt>Hold time</dt><dd>1m26s</dd><dt>Rolling</dt>"
+				     "<dd>0m35s</dd><dt>Heat time</dt>"));
 	assert_non_null(strstr(page, "<h2>Per zone</h2>\n"));
 	assert_non_null(strstr(page, "<tr data-zone=\"calf_left\"><td>Left calf</td><td>1</td>"
-				     "<td>0</td><td>1</td><td>0</td><td>0m25s</td><td>0m40s</td></tr>\n"
+				     "<td>0</td><td>1</td><td>0</td><td>0m25s</td><td>0m35s</td><td>0m40s</td></tr>\n"
 				     "<tr data-zone=\"\"><td><span class=\"muted\">no zone</span></td>"
-				     "<td>1</td><td>0</td><td>0</td><td>1</td><td>1m01s</td><td>1m20s</td>"
+				     "<td>1</td><td>0</td><td>0</td><td>1</td><td>1m01s</td><td>0m00s</td><td>1m20s</td>"
 				     "</tr>\n</tbody>"));
 	/* The fault text is shown escaped, never as markup. */
 	assert_non_null(strstr(page, "mcp9808@/dev/i2c-1:0x18: stuck &lt;3&gt; "
@@ -292,7 +296,7 @@ static void test_sessions_page(void **state)
 	assert_non_null(strstr(page, "<tr data-session=\"1\"><td><a href=\"/sessions/1\">"
 				     "2026-11-24 04:56</a></td><td>ball1</td><td>2m00s</td>"
 				     "<td>2</td><td>0</td><td>1</td><td>1</td><td>1m26s</td>"
-				     "<td>2m00s</td><td>40.0 °C</td></tr>"));
+				     "<td>0m35s</td><td>2m00s</td><td>40.0 °C</td></tr>"));
 	free(page);
 
 	/* A range after the session: none; an unknown device: 404. */
@@ -474,20 +478,20 @@ static void test_history_days_and_weeks(void **state)
 	/* Weeks: sessions, short, effective, long (count · time), hold, heat. */
 	assert_non_null(strstr(page, "<tr><td>2026-W43</td><td>ball2</td><td>3</td>"
 				     "<td>1 · 0m06s</td><td>2 · 0m32s</td><td>1 · 1m10s</td>"
-				     "<td>1m48s</td><td>1m40s</td></tr>"));
+				     "<td>1m48s</td><td>0m00s</td><td>1m40s</td></tr>"));
 	assert_non_null(strstr(page, "<tr><td>2026-W44</td><td>ball2</td><td>1</td>"
 				     "<td>0 · 0m00s</td><td>1 · 0m15s</td><td>0 · 0m00s</td>"
-				     "<td>0m15s</td><td>0m50s</td></tr>"));
+				     "<td>0m15s</td><td>0m00s</td><td>0m50s</td></tr>"));
 	/* Days. */
 	assert_non_null(strstr(page, "<tr><td>2026-10-20</td><td>ball2</td><td>1</td>"
 				     "<td>0 · 0m00s</td><td>1 · 0m12s</td><td>0 · 0m00s</td>"
-				     "<td>0m12s</td><td>0m00s</td></tr>"));
+				     "<td>0m12s</td><td>0m00s</td><td>0m00s</td></tr>"));
 	assert_non_null(strstr(page, "<tr><td>2026-10-25</td><td>ball2</td><td>2</td>"
 				     "<td>1 · 0m06s</td><td>1 · 0m20s</td><td>1 · 1m10s</td>"
-				     "<td>1m36s</td><td>1m40s</td></tr>"));
+				     "<td>1m36s</td><td>0m00s</td><td>1m40s</td></tr>"));
 	assert_non_null(strstr(page, "<tr><td>2026-10-26</td><td>ball2</td><td>1</td>"
 				     "<td>0 · 0m00s</td><td>1 · 0m15s</td><td>0 · 0m00s</td>"
-				     "<td>0m15s</td><td>0m50s</td></tr>"));
+				     "<td>0m15s</td><td>0m00s</td><td>0m50s</td></tr>"));
 	assert_null(strstr(page, "2026-10-24"));
 	assert_int_equal(count(page, "<tr><td>2026-"), 5);
 	/* ball1's session is left out by the device filter. */
@@ -586,16 +590,16 @@ static void test_history_zones_and_advice(void **state)
 	assert_non_null(strstr(page,
 		"<tr data-zone=\"shoulder_left\"><td>2026-W47</td><td>ball3</td>"
 		"<td>Left shoulder</td><td>4</td><td>0</td><td>4</td><td>0</td><td>1m20s</td>"
-		"<td>0m00s</td></tr>\n"
+		"<td>0m00s</td><td>0m00s</td></tr>\n"
 		"<tr data-zone=\"shoulder_left\"><td>2026-W48</td><td>ball3</td>"
 		"<td>Left shoulder</td><td>3</td><td>0</td><td>3</td><td>0</td><td>1m00s</td>"
-		"<td>0m00s</td></tr>\n"
+		"<td>0m00s</td><td>0m00s</td></tr>\n"
 		"<tr data-zone=\"calf_left\"><td>2026-W49</td><td>ball3</td>"
 		"<td>Left calf</td><td>1</td><td>0</td><td>0</td><td>3</td><td>3m30s</td>"
-		"<td>0m00s</td></tr>\n"
+		"<td>0m00s</td><td>0m00s</td></tr>\n"
 		"<tr data-zone=\"shoulder_left\"><td>2026-W49</td><td>ball3</td>"
 		"<td>Left shoulder</td><td>3</td><td>0</td><td>3</td><td>0</td><td>1m00s</td>"
-		"<td>0m00s</td></tr>\n</tbody>"));
+		"<td>0m00s</td><td>0m00s</td></tr>\n</tbody>"));
 	/* The advice, at the top: before the filter form. */
 	assert_non_null(strstr(page,
 		"<section class=\"advice\" data-device=\"ball3\"><h2>Advice for ball3 "
@@ -639,11 +643,11 @@ static void test_history_zones_and_advice(void **state)
 	assert_non_null(strstr(text, "[\n{\"week\":\"2026-W47\",\"zone\":\"shoulder_left\","
 				     "\"label\":\"Left shoulder\",\"days\":4,\"holds\":4,\"short\":0,"
 				     "\"effective\":4,\"long\":0,\"hold_time_s\":80.0,"
-				     "\"heat_time_s\":0.0,\"hot_time_s\":0.0},\n"));
+				     "\"rolling_time_s\":0.0,\"heat_time_s\":0.0,\"hot_time_s\":0.0},\n"));
 	assert_non_null(strstr(text, "{\"week\":\"2026-W49\",\"zone\":\"calf_left\","
 				     "\"label\":\"Left calf\",\"days\":1,\"holds\":3,\"short\":0,"
 				     "\"effective\":0,\"long\":3,\"hold_time_s\":210.0,"
-				     "\"heat_time_s\":0.0,\"hot_time_s\":42.0},\n"));
+				     "\"rolling_time_s\":0.0,\"heat_time_s\":0.0,\"hot_time_s\":42.0},\n"));
 	assert_int_equal(count(text, "{\"week\":"), 4);
 	free(text);
 	text = CALL(*state, &status, api_advice(st_, &cfg, "ball3", T_1207_1200Z, &out));

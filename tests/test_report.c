@@ -28,8 +28,8 @@
 #define T_2330Z 1795563000.0	/* 2026-11-24T23:30:00Z */
 #define T_DST_0055Z 1792889700.0	/* 2026-10-25T00:55:00Z, 5 min before CEST ends */
 
-/* A 600 s session with one effective 20 s hold, 6000 samples, no heat and
- * no temperature. */
+/* A 600 s session with one effective 20 s hold, 35 s of rolling, 6000
+ * samples, no heat and no temperature. */
 static void session_store(struct store *st, const char *device, const char *run, double start_ts)
 {
 	struct detector_summary s;
@@ -42,6 +42,7 @@ static void session_store(struct store *st, const char *device, const char *run,
 	s.duration_s = 600;
 	s.hold_count = s.holds_stored = 1;
 	s.hold_time_s = 20;
+	s.rolling_time_s = 35;
 	s.holds[0] = (struct detector_hold){ s.start_mono_s + 30, 20, 15, 12,
 					     DETECTOR_HOLD_EFFECTIVE, 0 };
 	s.max_temperature_c = NAN;
@@ -112,13 +113,13 @@ static void test_csv_times_carry_the_offset(void **state)
 
 	assert_string_equal(text,
 		"device,run,start,end,duration_s,hold_count,short,effective,long,hold_time_s,"
-		"heat_time_s,max_temperature_c,hot_time_s,readings,missing_readings\n"
+		"heat_time_s,max_temperature_c,hot_time_s,readings,missing_readings,rolling_time_s\n"
 		"ball1,0000000a,2026-11-24T04:56:10+01:00,2026-11-24T05:06:10+01:00,600.0,1,0,1,0,"
-		"20.0,0.0,,0.0,6000,0\n"
+		"20.0,0.0,,0.0,6000,0,35.0\n"
 		"roller1,0000000b,2026-11-24T11:00:00+01:00,2026-11-24T11:10:00+01:00,600.0,1,0,1,0,"
-		"20.0,0.0,,0.0,6000,0\n"
+		"20.0,0.0,,0.0,6000,0,35.0\n"
 		"ball1,0000000a,2026-11-25T00:30:00+01:00,2026-11-25T00:40:00+01:00,600.0,1,0,1,0,"
-		"20.0,0.0,,0.0,6000,0\n");
+		"20.0,0.0,,0.0,6000,0,35.0\n");
 	free(text);
 	text = report(*state, "<-0330>3:30", REPORT_CSV, "roller1");
 	assert_non_null(strstr(text, "\nroller1,0000000b,2026-11-24T06:30:00-03:30,"
@@ -151,17 +152,19 @@ static void test_csv_offset_per_time(void **state)
 	free(text);
 }
 
-/* The daily rows of the table: date, device and the device's own totals. */
+/* The daily rows of the table: date, device and the device's own totals;
+ * rolling is 35 s a session. */
 static void expect_day(const char *line, const char *date, const char *device, unsigned sessions,
 		       const char *duration, size_t holds, size_t effective, const char *hold_time)
 {
-	char d[16], dev[32], dur[16], hold[16], heat[16];
+	char d[16], dev[32], dur[16], hold[16], rolling[16], heat[16];
 	unsigned n;
 	size_t h, e;
 
-	if (!line || sscanf(line, "%15s %31s %u %15s %zu %zu %15s %15s", d, dev, &n, dur, &h, &e,
-			    hold, heat) != 8)
+	if (!line || sscanf(line, "%15s %31s %u %15s %zu %zu %15s %15s %15s", d, dev, &n, dur, &h,
+			    &e, hold, rolling, heat) != 9)
 		fail_msg("not a daily row: %s", line ? line : "(none)");
+	assert_string_equal(rolling, n == 2 ? "1m10s" : "0m35s");
 	assert_string_equal(d, date);
 	assert_string_equal(dev, device);
 	assert_int_equal(n, sessions);
@@ -175,7 +178,7 @@ static void expect_day(const char *line, const char *date, const char *device, u
 static void test_days_per_device_table(void **state)
 {
 	static const char header[] = "\nDAY        DEVICE           SESSIONS  DURATION HOLDS "
-				     "EFFECTIVE HOLD TIME HEAT TIME\n";
+				     "EFFECTIVE HOLD TIME   ROLLING HEAT TIME\n";
 	char *text = report(*state, "<+01>-1", REPORT_TABLE, NULL);
 	char *days = strstr(text, "\nDAY ");
 	char *line;
@@ -215,6 +218,7 @@ static void expect_json_day(const cJSON *d, const char *date, const char *device
 	assert_int_equal(cJSON_GetObjectItem(d, "hold_count")->valueint, holds);
 	assert_int_equal(cJSON_GetObjectItem(d, "effective_holds")->valueint, effective);
 	assert_true(cJSON_GetObjectItem(d, "hold_time_s")->valuedouble == hold_time_s);
+	assert_true(cJSON_GetObjectItem(d, "rolling_time_s")->valuedouble == 35.0 * sessions);
 	assert_true(cJSON_GetObjectItem(d, "heat_time_s")->valuedouble == 0.0);
 }
 
@@ -487,9 +491,9 @@ static void test_by_zone_sessions_before_zones(void **state)
 
 	assert_string_equal(text,
 		"week,device,zone,days,sessions,holds,short,effective,long,hold_time_s,"
-		"heat_time_s,hot_time_s\n"
-		"2026-W48,ball1,,2,2,2,0,2,0,40.0,0.0,0.0\n"
-		"2026-W48,roller1,,1,1,1,0,1,0,20.0,0.0,0.0\n");
+		"heat_time_s,hot_time_s,rolling_time_s\n"
+		"2026-W48,ball1,,2,2,2,0,2,0,40.0,0.0,0.0,70.0\n"
+		"2026-W48,roller1,,1,1,1,0,1,0,20.0,0.0,0.0,35.0\n");
 	free(text);
 }
 

@@ -222,7 +222,7 @@ static void test_schema_version_in_file_header(void **state)
 
 	umask(mask);
 	store_close(st);
-	assert_int_equal(store_schema_version(), 4);	/* four migrations so far */
+	assert_int_equal(store_schema_version(), 5);	/* five migrations so far */
 	f = fopen(fx->path, "rb");
 	assert_non_null(f);
 	assert_int_equal(fread(magic, 1, sizeof(magic), f), sizeof(magic));
@@ -237,7 +237,7 @@ static void test_schema_version_in_file_header(void **state)
 	/* Reopening a current database changes nothing. */
 	st = open_ok(fx);
 	store_close(st);
-	assert_int_equal(file_be32(fx->path, 60), 4);
+	assert_int_equal(file_be32(fx->path, 60), 5);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -249,7 +249,7 @@ static void test_newer_schema_refused(void **state)
 	store_close(st);
 	file_put_be32(fx->path, 60, 99);
 	assert_null(store_open(fx->path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (4)",
+	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (5)",
 		 fx->path);
 	assert_string_equal(err, want);
 }
@@ -283,12 +283,12 @@ static void test_readonly_open(void **state)
 
 	file_put_be32(fx->path, 60, 3);
 	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: schema version 3 is older than this program's (4); "
+	snprintf(want, sizeof(want), "%s: schema version 3 is older than this program's (5); "
 		 "start rollsense-collector once to upgrade it", fx->path);
 	assert_string_equal(err, want);
 	file_put_be32(fx->path, 60, 99);
 	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (4)",
+	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this program knows (5)",
 		 fx->path);
 	assert_string_equal(err, want);
 }
@@ -794,10 +794,11 @@ static void test_zones_round_trip(void **state)
 	assert_true(summary_encode(&back, DEVICE, RUN_A, 0, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"class\":\"short\",\"zone\":\"calf_left\"}"));
 	assert_non_null(strstr(buf, ",\"zones\":{\"calf_left\":{\"holds\":1,\"short\":1,"
-				    "\"effective\":0,\"long\":0,\"hold_time_s\":6.5,"
+				    "\"effective\":0,\"long\":0,\"hold_time_s\":6.5,\"rolling_time_s\":0,"
 				    "\"heat_time_s\":100.1,\"hot_time_s\":0},\"calf_right\":{"
 				    "\"holds\":2,\"short\":0,\"effective\":1,\"long\":1,"
-				    "\"hold_time_s\":99.85,\"heat_time_s\":150.1,\"hot_time_s\":2.5}}}"));
+				    "\"hold_time_s\":99.85,\"rolling_time_s\":0,\"heat_time_s\":150.1,"
+				    "\"hot_time_s\":2.5}}}"));
 
 	snprintf(query, sizeof(query), "SELECT count(*) FROM session_zones WHERE session_id = %lld",
 		 (long long)id);
@@ -841,7 +842,7 @@ static void test_zones_in_points(void **state)
 
 /* A database as the collector before zones (schema 3, made by the first
  * three migrations) left it, with a reading, a session and its hold:
- * opened, it becomes version 4 in place, keeps everything (no zone
+ * opened, it becomes current in place, keeps everything (no zone
  * anywhere), and takes zones from then on; serve can then read it. */
 static void test_upgrade_from_version_3(void **state)
 {
@@ -876,7 +877,7 @@ static void test_upgrade_from_version_3(void **state)
 	assert_null(store_open_readonly(fx->path, err, sizeof(err)));
 
 	st = open_ok(fx);
-	assert_int_equal(harness_sqlite_count(fx->path, "PRAGMA user_version"), 4);
+	assert_int_equal(harness_sqlite_count(fx->path, "PRAGMA user_version"), 5);
 	assert_int_equal(store_run_find(st, DEVICE, RUN_A, &run_id), 1);
 	assert_int_equal(run_id, 1);
 	assert_int_equal(store_readings_after(st, run_id, 0, out, 4), 2);
@@ -916,6 +917,80 @@ static void test_upgrade_from_version_3(void **state)
 	assert_int_equal(c.readings, 3);
 	assert_int_equal(c.sessions, 1);
 	store_close(ro);
+	free(seen);
+}
+
+/* A database as the collector before gyroscopes (schema 4) left it, with a
+ * reading and a session: opened, it becomes version 5 in place; the old
+ * session has no rolling time (0: nothing could tell), the old reading no
+ * rotation; a new reading keeps its rotation, a null one (the gyroscope's
+ * fault) reads as none, and a new session its rolling time. */
+static void test_upgrade_from_version_4(void **state)
+{
+	struct unit_dir *fx = *state;
+	struct store *st;
+	struct seen *seen = seen_new();
+	struct detector_summary sum;
+	struct reading r, out[4];
+	char err[512], *text;
+	int64_t run_id, found;
+
+	assert_int_equal(store_create_at_version(fx->path, 4, err, sizeof(err)), 0);
+	text = harness_sqlite_text(fx->path,
+		"INSERT INTO devices(id, name) VALUES (1, 'roller1');"
+		"INSERT INTO runs(id, device_id, run, fed_seq, max_seq, first_ts, last_ts, stored_seq)"
+		" VALUES (1, 1, '0000000a', 1, 1, 1001, 1001, 1);"
+		"INSERT INTO readings(run_id, seq, mono, ts, pressure_kpa, temperature_c, zone)"
+		" VALUES (1, 1, 0.1, 1001, 12.5, 39.5, 'neck');"
+		"INSERT INTO sessions(id, run_id, start_mono, end_mono, start_ts, end_ts, duration_s,"
+		" hold_count, hold_time_s, heat_time_s, max_temperature_c, hot_time_s, readings,"
+		" missing_readings, published) VALUES (7, 1, 0.1, 0.2, 1001, 1002, 0.1, 0, 0, 0,"
+		" 39.5, 0, 2, 0, 1);"
+		"SELECT 'ok';");
+	assert_non_null(text);
+	assert_string_equal(text, "ok\n");
+	free(text);
+
+	st = open_ok(fx);
+	assert_int_equal(harness_sqlite_count(fx->path, "PRAGMA user_version"), 5);
+	assert_int_equal(store_run_find(st, DEVICE, RUN_A, &run_id), 1);
+	assert_int_equal(store_readings_after(st, run_id, 0, out, 4), 1);
+	assert_true(out[0].pressure_kpa == 12.5);
+	assert_false(out[0].has_rotation);
+	assert_int_equal(store_sessions_each(st, NULL, 0, INFINITY, seen_add, seen), 0);
+	assert_int_equal(seen->n, 1);
+	assert_true(seen->s[0].rolling_time_s == 0);
+
+	reading_make(&r, RUN_A, 2, 1002, 14, 39.5);
+	r.has_rotation = true;
+	r.rotation_dps = 42.25;
+	assert_int_equal(store_reading_insert(st, run_id, &r), 1);
+	reading_make(&r, RUN_A, 3, 1003, 14, 39.5);
+	r.has_rotation = true;
+	r.rotation_dps = NAN;
+	assert_int_equal(store_reading_insert(st, run_id, &r), 1);
+	assert_int_equal(store_readings_after(st, run_id, 1, out, 4), 2);
+	assert_true(out[0].has_rotation);
+	assert_true(out[0].rotation_dps == 42.25);
+	assert_false(out[1].has_rotation);
+	assert_true(isnan(out[1].rotation_dps));
+	assert_int_equal(harness_sqlite_count(fx->path, "SELECT count(*) FROM readings"
+					      " WHERE rotation_dps IS NULL"), 2);
+
+	summary_make_zoned(&sum, 500);
+	sum.rolling_time_s = 35.1;
+	sum.zones[0].rolling_time_s = 30.1;
+	sum.zones[2].rolling_time_s = 5.0;
+	assert_int_equal(store_session_insert(st, run_id, &sum, 2000, 2912.3, NULL, &found), 1);
+	seen->n = 0;
+	assert_int_equal(store_sessions_each(st, NULL, 1500, INFINITY, seen_add, seen), 0);
+	assert_int_equal(seen->n, 1);
+	assert_true(seen->s[0].rolling_time_s == 35.1);
+	zones_check(&seen->s[0]);
+	assert_true(seen->s[0].zones[0].rolling_time_s == 30.1);
+	assert_true(seen->s[0].zones[1].rolling_time_s == 0);
+	assert_true(seen->s[0].zones[2].rolling_time_s == 5.0);
+	store_close(st);
 	free(seen);
 }
 
@@ -1318,6 +1393,7 @@ int main(void)
 		TEST(test_zones_round_trip),
 		TEST(test_zones_in_points),
 		TEST(test_upgrade_from_version_3),
+		TEST(test_upgrade_from_version_4),
 		TEST(test_published_and_unpublished),
 		TEST(test_sessions_each_filters),
 		TEST(test_purge_keeps_new_readings_and_sessions),

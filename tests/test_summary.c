@@ -27,7 +27,7 @@ static struct detector_summary two_holds(void)
 {
 	return (struct detector_summary){
 		.start_mono_s = 100.0, .end_mono_s = 1012.3, .duration_s = 912.3,
-		.hold_count = 2, .hold_time_s = 44.6, .holds_stored = 2,
+		.hold_count = 2, .hold_time_s = 44.6, .rolling_time_s = 137.456, .holds_stored = 2,
 		.holds = {
 			{ 200.5, 24.604, 18.2, 15.9, DETECTOR_HOLD_EFFECTIVE },
 			{ 600.25, 19.996, 12.344, 11.5, DETECTOR_HOLD_SHORT },
@@ -38,10 +38,11 @@ static struct detector_summary two_holds(void)
 }
 
 /* two_holds() by hand from "start" on: 24.604 -> 24.6, 19.996 -> 20,
- * 12.344 -> 12.34; starts 100 + offset, 200.5 + offset, ... */
+ * 12.344 -> 12.34, rolling 137.456 -> 137.46; starts 100 + offset, 200.5 + offset, ... */
 #define TWO_HOLDS_FROM_START \
 	"\"start\":1763910100,\"end\":1763911012.3,\"duration_s\":912.3,\"hold_count\":2," \
-	"\"hold_time_s\":44.6,\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6," \
+	"\"hold_time_s\":44.6,\"rolling_time_s\":137.46," \
+	"\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6," \
 	"\"peak_kpa\":18.2,\"mean_kpa\":15.9,\"class\":\"effective\"}," \
 	"{\"start\":1763910600.25,\"duration_s\":20,\"peak_kpa\":12.34," \
 	"\"mean_kpa\":11.5,\"class\":\"short\"}]," \
@@ -63,8 +64,8 @@ static void test_summary_text(void **state)
 /* two_holds() on zones: the first hold on calf_left, the second without a
  * zone, a neck warmed (hot) before: the named zones' totals in the
  * detector's order, "" left out; each hold with its zone when it has one.
- * By hand: 120.456 -> 120.46, 179.744 s of heat without a zone are only in
- * the session's 300.2. */
+ * By hand: 120.456 -> 120.46, rolling 100.006 -> 100.01; 179.744 s of heat
+ * without a zone are only in the session's 300.2. */
 static void test_summary_zones(void **state)
 {
 	(void)state;
@@ -73,16 +74,18 @@ static void test_summary_zones(void **state)
 	const char *want =
 		"{\"device\":\"roller1\",\"run\":\"3f9c2a1e\","
 		"\"start\":1763910100,\"end\":1763911012.3,\"duration_s\":912.3,\"hold_count\":2,"
-		"\"hold_time_s\":44.6,\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6,"
+		"\"hold_time_s\":44.6,\"rolling_time_s\":137.46,"
+		"\"holds\":[{\"start\":1763910200.5,\"duration_s\":24.6,"
 		"\"peak_kpa\":18.2,\"mean_kpa\":15.9,\"class\":\"effective\",\"zone\":\"calf_left\"},"
 		"{\"start\":1763910600.25,\"duration_s\":20,\"peak_kpa\":12.34,"
 		"\"mean_kpa\":11.5,\"class\":\"short\"}],"
 		"\"heat_time_s\":300.2,\"max_temperature_c\":41.3,\"hot_time_s\":5.5,"
 		"\"readings\":9123,\"missing_readings\":4,"
 		"\"zones\":{\"neck\":{\"holds\":0,\"short\":0,\"effective\":0,\"long\":0,"
-		"\"hold_time_s\":0,\"heat_time_s\":0,\"hot_time_s\":5.5},"
+		"\"hold_time_s\":0,\"rolling_time_s\":0,\"heat_time_s\":0,\"hot_time_s\":5.5},"
 		"\"calf_left\":{\"holds\":1,\"short\":0,\"effective\":1,\"long\":0,"
-		"\"hold_time_s\":24.6,\"heat_time_s\":120.46,\"hot_time_s\":0}}}";
+		"\"hold_time_s\":24.6,\"rolling_time_s\":100.01,\"heat_time_s\":120.46,"
+		"\"hot_time_s\":0}}}";
 	int n;
 
 	s.holds[0].zone = 1;	/* zones[1]: calf_left */
@@ -92,7 +95,7 @@ static void test_summary_zones(void **state)
 	s.zones[0] = (struct detector_zone_total){ .zone = "neck", .hot_time_s = 5.5 };
 	s.zones[1] = (struct detector_zone_total){
 		.zone = "calf_left", .holds = 1, .class_holds = { 0, 1, 0 },
-		.hold_time_s = 24.604, .heat_time_s = 120.456,
+		.hold_time_s = 24.604, .rolling_time_s = 100.006, .heat_time_s = 120.456,
 	};
 	s.zones[2] = (struct detector_zone_total){
 		.zone = "", .holds = 1, .class_holds = { 1, 0, 0 },
@@ -245,6 +248,16 @@ static void test_event_contact_and_heat(void **state)
 	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "{\"event\":\"session_started\",\"run\":\"3f9c2a1e\",\"mono\":7,"
 				 "\"ts\":1007}");
+
+	/* docs/protocol.md: the rolling events carry nothing more. */
+	ev = event(DETECTOR_EVENT_ROLLING_STARTED, 8.5);
+	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"event\":\"rolling_started\",\"run\":\"3f9c2a1e\","
+				 "\"mono\":8.5,\"ts\":1008.5}");
+	ev = event(DETECTOR_EVENT_ROLLING_ENDED, 20);
+	assert_true(event_encode(&ev, "3f9c2a1e", 1000, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"event\":\"rolling_ended\",\"run\":\"3f9c2a1e\","
+				 "\"mono\":20,\"ts\":1020}");
 }
 
 static void test_event_hold(void **state)
