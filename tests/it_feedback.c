@@ -249,14 +249,14 @@ static void test_hold_patterns(void **state)
 	 * (and the loop's few ms of latency to drive the line). */
 	if (fabs(led.e[i10].mono - want10) > SAMPLE_S + latency_s())
 		fail_msg("10 s pattern at %.3f, the hold reached 10 s at %.3f", led.e[i10].mono, want10);
-	assert_true(fabs(buzzer.e[b10].mono - led.e[i10].mono) < 0.05);
+	assert_true(fabs(buzzer.e[b10].mono - led.e[i10].mono) < SAMPLE_S + latency_s());
 	assert_pattern(&led, i10, led10, 3, "10 s LED");
 	assert_pattern(&buzzer, b10, buzzer10, 1, "10 s buzzer");
 	i60 = edges_find_on(&led, (size_t)i10 + 4, 0);
 	b60 = edges_find_on(&buzzer, (size_t)b10 + 2, 0);
 	if (fabs(led.e[i60].mono - want60) > SAMPLE_S + latency_s())
 		fail_msg("60 s pattern at %.3f, the hold passed 60 s at %.3f", led.e[i60].mono, want60);
-	assert_true(fabs(buzzer.e[b60].mono - led.e[i60].mono) < 0.05);
+	assert_true(fabs(buzzer.e[b60].mono - led.e[i60].mono) < SAMPLE_S + latency_s());
 	assert_pattern(&led, i60, led60, 5, "60 s LED");
 	assert_pattern(&buzzer, b60, buzzer60, 5, "60 s buzzer");
 	free(r);
@@ -552,7 +552,9 @@ static void test_double_press_next_zone(void **state)
 	assert_int_equal(buzzer.n, 1 + 2);
 	assert_pattern(&led, 1, led_zone6, 11, "zone 6 LED");
 	assert_pattern(&buzzer, 1, buzzer_zone, 1, "zone buzzer");
-	assert_true(fabs(buzzer.e[1].mono - led.e[1].mono) < 0.05);
+	/* The tick starts with the first blink: within the sample that drove
+	 * both, and the loop's latency (scheduling on a busy machine). */
+	assert_true(fabs(buzzer.e[1].mono - led.e[1].mono) < SAMPLE_S + latency_s());
 
 	/* The readings sampled after the press was noticed (the LED's first
 	 * edge, plus a sample period and the loop's latency) name hip_left. */
