@@ -32,7 +32,7 @@
 # --> and its end marker), as written but for its --once, journalctl and
 # systemctl status lines and systemctl's --now (no chips, journal or
 # running systemd in a chroot): ball.json and roller.json with
-# ids of their own, the chips at 0x18 0x76 and 0x19 0x48, feedback lines
+# ids of their own, the chips at 0x18 0x68 0x76 and 0x19 0x48 0x69, feedback lines
 # not shared, both instances enabled and verified, the plain unit disabled.
 #
 # The chroot is debootstrap's minbase variant plus sudo (the README's steps
@@ -599,9 +599,9 @@ if [ -z "$ball_id" ] || [ -z "$roller_id" ] || [ "$ball_id" = "$roller_id" ] ||
 fi
 addresses() { sed -n 's/^[[:space:]]*"address":[[:space:]]*"\(0x[0-9a-fA-F]*\)".*/\1/p' "$1" | sort | tr '\n' ' '; }
 lines() { sed -n 's/^[[:space:]]*"\(led\|buzzer\|button\)":[[:space:]]*"\([^"]*\)".*/\2/p' "$1" | sort | tr '\n' ' '; }
-if [ "$(addresses "$ROOT/etc/rollsense/ball.json")" != "0x18 0x76 " ] ||
-	[ "$(addresses "$ROOT/etc/rollsense/roller.json")" != "0x19 0x48 " ]; then
-	fail "after the two-tools steps, the chips are at $(addresses "$ROOT/etc/rollsense/ball.json")(ball) and $(addresses "$ROOT/etc/rollsense/roller.json")(roller), not 0x18 0x76 and 0x19 0x48"
+if [ "$(addresses "$ROOT/etc/rollsense/ball.json")" != "0x18 0x68 0x76 " ] ||
+	[ "$(addresses "$ROOT/etc/rollsense/roller.json")" != "0x19 0x48 0x69 " ]; then
+	fail "after the two-tools steps, the chips are at $(addresses "$ROOT/etc/rollsense/ball.json")(ball) and $(addresses "$ROOT/etc/rollsense/roller.json")(roller), not 0x18 0x68 0x76 and 0x19 0x48 0x69"
 fi
 shared=$(comm -12 <(lines "$ROOT/etc/rollsense/ball.json" | tr ' ' '\n' | sed '/^$/d') \
 	<(lines "$ROOT/etc/rollsense/roller.json" | tr ' ' '\n' | sed '/^$/d'))
