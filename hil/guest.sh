@@ -175,6 +175,9 @@ SENSORD2=$!
 # The chip's noise: the BMP280's data registers cycle through the plan's
 # variants of the current level (REST or HOLD, in /tmp/level) every 0.2 s,
 # each an atomic burst write, as the chip's own shadow registers would make.
+# The MPU-6050's temperature LSB (TEMP_OUT_L, 0x42) flips with it, as a live
+# chip's noise does: its driver reports outputs that stay the same for 20
+# samples as a stuck chip (the LSM6DS3TR-C's are told by its data-ready flags).
 echo REST >/tmp/level
 (
 	k=0
@@ -183,6 +186,7 @@ echo REST >/tmp/level
 		eval "data=\$BMP_DATA_${level}_$k"
 		# shellcheck disable=SC2154,SC2086
 		$I2CTRANSFER -y "$BUS" w7@0x76 0xf7 $data || echo "guest: noise write failed"
+		$I2CSET -y "$BUS" 0x68 0x42 $((k % 2)) b || echo "guest: MPU-6050 noise write failed"
 		k=$(((k + 1) % NOISE_N))
 		usleep 200000
 	done
