@@ -710,6 +710,21 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 	return err;
 }
 
+/* The small objects beside readings (ack, health): parses payload and reads
+ * its "run" into run_tmp. READING_OK with *root to free, else nothing held. */
+static enum reading_error run_object_parse(const char *payload, size_t len, cJSON **root,
+					   char run_tmp[READING_RUN_LEN + 1])
+{
+	enum reading_error err = json_object_parse(payload, len, root);
+
+	if (err != READING_OK)
+		return err;
+	err = field_run(*root, run_tmp);
+	if (err != READING_OK)
+		cJSON_Delete(*root);
+	return err;
+}
+
 int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], uint64_t *seq)
 {
 	char run_tmp[READING_RUN_LEN + 1];
@@ -717,11 +732,9 @@ int ack_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1], u
 	cJSON *root;
 	enum reading_error err;
 
-	if (json_object_parse(payload, len, &root) != READING_OK)
+	if (run_object_parse(payload, len, &root, run_tmp) != READING_OK)
 		return -1;
-	err = field_run(root, run_tmp);
-	if (err == READING_OK)
-		err = field_count(root, "seq", SEQ_MAX, true, &seq_tmp);
+	err = field_count(root, "seq", SEQ_MAX, true, &seq_tmp);
 	cJSON_Delete(root);
 	if (err != READING_OK)
 		return -1;
@@ -737,11 +750,9 @@ int health_decode(const char *payload, size_t len, char run[READING_RUN_LEN + 1]
 	cJSON *root;
 	enum reading_error err;
 
-	if (json_object_parse(payload, len, &root) != READING_OK)
+	if (run_object_parse(payload, len, &root, run_tmp) != READING_OK)
 		return -1;
-	err = field_run(root, run_tmp);
-	if (err == READING_OK)
-		err = field_number(root, "up_s", 0, MONO_MAX_S, false, &up_tmp);
+	err = field_number(root, "up_s", 0, MONO_MAX_S, false, &up_tmp);
 	cJSON_Delete(root);
 	if (err != READING_OK)
 		return -1;
