@@ -21,7 +21,8 @@
 #      (bench/render, no broker)
 #
 # Each part has its own mosquitto on a free loopback port; everything started
-# here is stopped by PID. About 8 minutes on 2 cores.
+# here is stopped by PID. About 8 minutes on 2 cores. BENCH_PARTS="2 3" runs
+# only those parts (1 and 4 run together).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -44,6 +45,8 @@ SCALE_S=${BENCH_SCALE_S:-60}
 SSE_CLIENTS=${BENCH_SSE_CLIENTS:-200}
 SSE_S=${BENCH_SSE_S:-60}
 SSE_IDLE_S=${BENCH_SSE_IDLE_S:-20}
+PARTS=${BENCH_PARTS:-1 2 3 4 5 6 7}
+want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -144,10 +147,13 @@ cg() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 now() { date +%s.%N; }
+# get KEY: the value of KEY=value in $res (a bench program's last line).
+get() { printf '%s\n' "$res" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 echo "bench: machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores," \
 	"$(free -m | awk '/^Mem:/ { print $2 }') MiB, kernel $(uname -r), Debian $(cat /etc/debian_version)"
 
+if want 1 || want 4; then
 # --- parts 1 and 4 -----------------------------------------------------------
 broker A
 PA=$PORT_A
@@ -280,7 +286,9 @@ for hz in 10 20 100 paho; do
 		"$(awk -v u="$u" -v s="$s" -v e="$el" 'BEGIN { printf "%.2f", 100 * (u + s) / e }') | $vcs | $rss |" \
 		"$rss_samples |"
 done
+fi
 
+if want 2; then
 # --- part 2 ------------------------------------------------------------------
 broker I
 PI=$PORT_I
@@ -329,7 +337,9 @@ for round in 1 2 3; do
 	say "| $round | $sub_rate | $paho_rate | $col_rate | $(ratio "$col_rate" "$sub_rate") |" \
 		"$(ratio "$col_rate" "$paho_rate") |"
 done
+fi
 
+if want 3; then
 # --- part 3 ------------------------------------------------------------------
 broker S
 PS=$PORT_S
@@ -353,7 +363,6 @@ sleep 1
 ctime=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$cpid/stat")
 kill $cpid; wait $cpid || true
 res=$(tail -1 "$WORK/scale.out")
-get() { printf '%s\n' "$res" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 stored=$(sqlite3 "$WORK/scale.db" 'select count(*) from readings')
 say "| sent | broker PUBACKs | acked by the collector | stored (sqlite3 count) | lost | latency p50 / p90 / p99 / max (ms) | publisher late max (ms) | collector CPU s |"
 say "|---|---|---|---|---|---|---|---|"
@@ -362,6 +371,9 @@ say "| $(get sent) | $(get puback) | $(get acked) | $stored | $(( $(get sent) - 
 say "collector RSS (KiB) every 10 s: $(awk 'NR % 10 == 1 { printf "%s ", $1 }' "$WORK/scale.rss")(max $(sort -n "$WORK/scale.rss" | tail -1))"
 
 # --- part 5 ------------------------------------------------------------------
+fi
+
+if want 5; then
 # Readings that come for a hole the detector already passed make the
 # collector replay the whole run from the database (collector/ingest.c,
 # revise_run): the cost grows with the run. No broker: bench/revise drives
@@ -375,6 +387,9 @@ for n in ${REVISE_SIZES:-36000 864000}; do
 	say "| $n | $(get store_s) | $(get revision_ms) | $(get revision_cpu_ms) | $(get ns_per_reading) |" \
 		"$(get ack_before) -> $(get ack_after) |"
 done
+fi
+
+if want 6; then
 # --- part 6 ------------------------------------------------------------------
 # serve's CPU from the kernel's count of its ticks (/proc/PID/stat, utime and
 # stime), first with no browser (what following the broker costs), then with
@@ -433,7 +448,9 @@ say "sse_clients: $(cat "$WORK/sse.out")"
 kill "$spid"; wait "$spid" || true
 say "serve: $(grep 'health:' "$WORK/web-serve.log" | tail -1 | sed 's/.*health: //')"
 say "target: <= 5 % of one core with ${SSE_CLIENTS} clients"
+fi
 
+if want 7; then
 # --- part 7 ------------------------------------------------------------------
 say ""
 say "== 7. the session page of a 1-hour session at 10 Hz (bench/render: 36,000 readings, 20 renders)"
@@ -445,6 +462,7 @@ else
 	say "| failed | | | | |"
 fi
 say "targets: under 200 ms and 300 KB"
+fi
 
 echo
 echo "bench: done; results in $RESULTS"
