@@ -3,9 +3,14 @@
  *
  * Encoding is hand-written, not cJSON: sensord publishes 10 to
  * 100 readings a second on a Pi, and building a cJSON tree per reading would
- * allocate a dozen nodes for a one-line string. Decoding uses cJSON, because
- * the collector reads what arrives from the network and a hand-written
- * parser is where the bugs would be.
+ * allocate a dozen nodes for a one-line string. Decoding a reading is
+ * hand-written too (reading_decode, one pass, no allocation): the collector
+ * decodes every reading it receives, and the cJSON tree was a large part of
+ * its work per reading (issue 16). A hand-written parser of what arrives
+ * from the network is where the bugs would be, so the cJSON decoder stays
+ * (reading_decode_tree) as the reference it is held to, payload for payload,
+ * by tests/test_reading_diff.c and fuzz/fuzz_reading_diff.c. Acks, health
+ * and everything else are still read with cJSON.
  *
  * The encoder refuses what the decoder would refuse (reading.h): such a
  * reading is a bug in the producer, better caught where it happens than as
@@ -13,9 +18,12 @@
  */
 #include "reading.h"
 
+#include <float.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -541,12 +549,11 @@ static enum reading_error field_number(const cJSON *root, const char *name, doub
 	return READING_OK;
 }
 
-/* Copies src into dst[size], cut to fit without splitting a UTF-8 sequence
- * (a cut one would be invalid text in the database and on a dashboard). */
-static void copy_truncated(char *dst, size_t size, const char *src)
+/* Copies src[0..n) into dst[size], cut to fit without splitting a UTF-8
+ * sequence (a cut one would be invalid text in the database and on a
+ * dashboard). */
+static void copy_truncated(char *dst, size_t size, const char *src, size_t n)
 {
-	size_t n = strlen(src);
-
 	if (n >= size) {
 		n = size - 1;
 		/* src[n] is the first byte dropped: while it is a continuation
@@ -580,12 +587,13 @@ static enum reading_error field_faults(const cJSON *root, struct reading *r)
 			return READING_ERR_TYPE;
 		if (r->n_faults == READING_MAX_FAULTS)
 			continue;	/* still type-checked, not kept */
-		copy_truncated(f->sensor, sizeof(f->sensor), item->string);
+		copy_truncated(f->sensor, sizeof(f->sensor), item->string, strlen(item->string));
 		for (size_t k = 0; k < r->n_faults && !repeated; k++)
 			repeated = strcmp(r->faults[k].sensor, f->sensor) == 0;
 		if (repeated)
 			continue;
-		copy_truncated(f->what, sizeof(f->what), item->valuestring);
+		copy_truncated(f->what, sizeof(f->what), item->valuestring,
+			       strlen(item->valuestring));
 		r->n_faults++;
 	}
 	return READING_OK;
@@ -669,7 +677,7 @@ static enum reading_error faults_check(const cJSON *root)
 /* The payload is checked as JSON first (json_object_parse, faults_check),
  * then fields in wire order; the first problem is the one reported. r is
  * written only on success. */
-enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
+enum reading_error reading_decode_tree(const char *payload, size_t len, struct reading *r)
 {
 	struct reading tmp = { 0 };
 	cJSON *root;
@@ -705,6 +713,699 @@ enum reading_error reading_decode(const char *payload, size_t len, struct readin
 		err = field_faults(root, &tmp);
 
 	cJSON_Delete(root);
+	if (err == READING_OK)
+		*r = tmp;
+	return err;
+}
+
+/* ---- the single-pass decoder ----
+ *
+ * reading_decode reads the payload once, left to right, into a struct
+ * reading on the stack: no tree, no allocation. It accepts and refuses
+ * exactly what reading_decode_tree does, which is JSON as cJSON 1.7.15
+ * parses it, then checked as reading.h says. Where cJSON's JSON is wider
+ * than RFC 8259, this follows cJSON, not the RFC (docs/protocol.md, "Wire
+ * contract", says what a sender may rely on; the rest is a receiver's
+ * leniency that must not change under it):
+ *  - white space is any byte from 0x01 to 0x20;
+ *  - a number runs over [0-9eE.+-] from a '-' or a digit, and strtod must
+ *    take all of the run: "01", "1." and "-.5" are numbers, "+1", ".5" and
+ *    "1e" are not;
+ *  - a string ends at its first quote not right after a backslash; its
+ *    escapes are then read from its start, "\u" taking the next 4 bytes
+ *    whatever they are (if they are not all hex digits, U+0000), so the two
+ *    readings may disagree on where an escape ends;
+ *  - a string is what comes before its first U+0000, as a C string: the key
+ *    "run\u0000x" is "run", and repeats "run";
+ *  - raw control bytes may stand in strings; arrays and objects nest at
+ *    most NESTING_MAX deep, the reading itself counting one;
+ *  - a UTF-8 byte order mark may come first.
+ * Every JSON problem is READING_ERR_JSON whatever it is, so the pass stops at
+ * the first; the fields' own errors wait until the payload is known to be
+ * JSON, and are then reported in reading_decode_tree's order. */
+
+#define NESTING_MAX 1000	/* cJSON's CJSON_NESTING_LIMIT */
+
+/* A decoded string up to its first U+0000: the payload's own bytes where it
+ * holds no escape, else unescaped into the scan's scratch. */
+struct text {
+	const char *s;
+	size_t len;
+};
+
+enum value_kind { VALUE_NULL, VALUE_FALSE, VALUE_TRUE, VALUE_NUMBER, VALUE_STRING, VALUE_ARRAY,
+		  VALUE_OBJECT };
+
+/* A known field's value; number and text only for their kinds. */
+struct value {
+	bool present;
+	enum value_kind kind;
+	double number;
+	struct text text;
+};
+
+/* The fields reading_decode reads, in the order their errors are reported. */
+enum field { FIELD_RUN, FIELD_SEQ, FIELD_MONO, FIELD_TS, FIELD_PRESSURE, FIELD_TEMPERATURE,
+	     FIELD_ROTATION, FIELD_ZONE, FIELD_END_SESSION, FIELD_LOST_AFTER, FIELD_FAULTS,
+	     FIELDS, FIELD_OTHER = FIELDS };
+
+struct scan {
+	const char *p, *end;	/* the cursor and the payload's end */
+	char *scratch;		/* READING_MAX_PAYLOAD bytes: no text unescapes longer */
+	size_t scratch_used;
+};
+
+/* cJSON skips every byte from 0x01 to the space; NUL is not white space
+ * (the payload holds none that JSON may). */
+static void scan_ws(struct scan *s)
+{
+	while (s->p < s->end && (unsigned char)(*s->p - 1) < ' ')
+		s->p++;
+}
+
+/* Whether the next byte is c. */
+static bool scan_at(const struct scan *s, char c)
+{
+	return s->p < s->end && *s->p == c;
+}
+
+/* The code unit of a \u escape's 4 characters, or 0 if any is not a hex
+ * digit (as cJSON reads them). */
+static unsigned hex4(const char *p)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned c = (unsigned char)p[i];
+
+		if (c - '0' <= 9)
+			v = v << 4 | (c - '0');
+		else if ((c | 0x20) - 'a' <= 5)
+			v = v << 4 | ((c | 0x20) - 'a' + 10);
+		else
+			return 0;
+	}
+	return v;
+}
+
+/* The \u escape at p (a string's text ends at end): its code point and the
+ * bytes it takes, 6, or 12 for a surrogate pair. false for a lone or
+ * reversed surrogate, or too few bytes left. */
+static bool unicode_escape(const char *p, const char *end, uint32_t *cp, size_t *len)
+{
+	unsigned high, low;
+
+	if (end - p < 6)
+		return false;
+	high = hex4(p + 2);
+	if (high >= 0xDC00 && high <= 0xDFFF)
+		return false;
+	if (high < 0xD800 || high > 0xDBFF) {
+		*cp = high;
+		*len = 6;
+		return true;
+	}
+	if (end - p < 12 || p[6] != '\\' || p[7] != 'u')
+		return false;
+	low = hex4(p + 8);
+	if (low < 0xDC00 || low > 0xDFFF)
+		return false;
+	*cp = 0x10000 + ((high & 0x3FF) << 10 | (low & 0x3FF));
+	*len = 12;
+	return true;
+}
+
+/* The escapes of a string's text p[0..end), read from its start; into the
+ * scratch up to the first U+0000 when out is given, else only checked. */
+static bool unescape(struct scan *s, const char *p, const char *end, struct text *out)
+{
+	char *o = out ? s->scratch + s->scratch_used : NULL;
+	size_t n = 0;
+	bool keep = out != NULL;
+
+	while (p < end) {
+		char esc[4];
+		const char *piece = esc;
+		size_t k = 1, step = 2;
+		uint32_t cp;
+
+		if (*p != '\\') {
+			piece = p;
+			step = 1;
+		} else {
+			/* p[1] exists: at worst it is the closing quote, which
+			 * cJSON then reads as an escaped one. */
+			switch (p[1]) {
+			case 'b': esc[0] = '\b'; break;
+			case 'f': esc[0] = '\f'; break;
+			case 'n': esc[0] = '\n'; break;
+			case 'r': esc[0] = '\r'; break;
+			case 't': esc[0] = '\t'; break;
+			case '"':
+			case '\\':
+			case '/':
+				esc[0] = p[1];
+				break;
+			case 'u':
+				if (!unicode_escape(p, end, &cp, &step))
+					return false;
+				k = utf8_encode(cp, esc);
+				break;
+			default:
+				return false;
+			}
+		}
+		p += step;
+		if (keep && piece[0] == '\0')
+			keep = false;	/* the C string ends here; the escapes after still count */
+		if (keep) {
+			memcpy(o + n, piece, k);
+			n += k;
+		}
+	}
+	if (out) {
+		out->s = o;
+		out->len = n;
+		s->scratch_used += n;	/* never more than the text: no escape grows */
+	}
+	return true;
+}
+
+/* The string at s->p (its opening quote), into out when given. */
+static bool scan_string(struct scan *s, struct text *out)
+{
+	const char *start = s->p + 1, *q = start;
+	unsigned char seen = 0;	/* every byte ORed: is any above ASCII? */
+	bool escaped = false;
+
+	for (;;) {
+		unsigned char c;
+
+		if (q == s->end)
+			return false;
+		c = (unsigned char)*q;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			escaped = true;
+			if (++q == s->end)
+				return false;
+			c = (unsigned char)*q;
+		}
+		if (c == '\0')
+			return false;	/* never JSON (reading.h) */
+		seen |= c;
+		q++;
+	}
+	/* Outside strings only ASCII can parse, so checking each string's
+	 * bytes is checking the payload's (RFC 8259 §8.1). */
+	if ((seen & 0x80) && !utf8_valid(start, (size_t)(q - start)))
+		return false;
+	s->p = q + 1;
+	if (escaped)
+		return unescape(s, start, q, out);
+	if (out) {
+		out->s = start;
+		out->len = (size_t)(q - start);
+	}
+	return true;
+}
+
+static bool number_byte(char c)
+{
+	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* The value of a number's text p[0..n) that the fast path in scan_number
+ * does not take, through strtod as cJSON does (with the locale's decimal
+ * point, as cJSON built with locales does: the daemons keep the C locale). */
+static double number_strtod(const char *p, size_t n)
+{
+	char text[READING_MAX_PAYLOAD + 1];
+	char point = localeconv()->decimal_point[0];
+
+	for (size_t i = 0; i < n; i++)
+		text[i] = p[i] == '.' ? point : p[i];
+	text[n] = '\0';
+	return strtod(text, NULL);
+}
+
+/* The number at s->p (a '-' or a digit): its value into *v when given.
+ *
+ * The grammar is what strtod takes from cJSON's run of number bytes, and the
+ * whole run must be taken. The value must be strtod's, to the bit: when the
+ * digits make an integer m < 2^53 and the decimal exponent e is within ±22,
+ * m and 10^|e| are exact doubles and one multiplication or division,
+ * correctly rounded as IEEE 754 does, is the correctly rounded result, which
+ * glibc's strtod gives too (Clinger's fast path). Anything else goes to
+ * strtod itself. */
+static bool scan_number(struct scan *s, double *v)
+{
+	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	const char *start = s->p, *p = start, *end = s->end;
+	uint64_t m = 0;
+	size_t digits = 0, frac = 0, significant = 0;
+	long exp = 0;
+	bool neg = false;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	for (bool after_point = false;; p++) {
+		if (p < end && *p == '.' && !after_point) {
+			after_point = true;
+			continue;
+		}
+		if (p == end || *p < '0' || *p > '9')
+			break;
+		digits++;
+		frac += after_point;
+		if (m == 0 && *p == '0')
+			continue;	/* leading zeros say nothing */
+		if (++significant <= 19)
+			m = m * 10 + (uint64_t)(*p - '0');
+	}
+	if (digits == 0)
+		return false;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		bool exp_neg = false;
+		size_t exp_digits = 0;
+
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			exp_neg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++, exp_digits++)
+			if (exp < 100000)	/* far past any double; the rest is strtod's */
+				exp = exp * 10 + (*p - '0');
+		if (exp_digits == 0)
+			return false;
+		if (exp_neg)
+			exp = -exp;
+	}
+	/* What strtod left of the run: cJSON then finds a byte no value may be
+	 * followed by. */
+	if (p < end && number_byte(*p))
+		return false;
+	s->p = p;
+	if (!v)
+		return true;
+	exp -= (long)frac;
+#if FLT_EVAL_METHOD == 0
+	if (m == 0) {
+		*v = neg ? -0.0 : 0.0;
+		return true;
+	}
+	if (significant <= 19 && m <= (UINT64_C(1) << 53) && exp >= -22 && exp <= 22) {
+		double x = (double)m;
+
+		x = exp < 0 ? x / pow10[-exp] : x * pow10[exp];
+		*v = neg ? -x : x;
+		return true;
+	}
+#else
+	(void)pow10;	/* extended precision would round twice */
+#endif
+	*v = number_strtod(start, (size_t)(p - start));
+	return true;
+}
+
+static bool scan_literal(struct scan *s, const char *word, size_t n)
+{
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return false;
+	s->p += n;
+	return true;
+}
+
+/* A value that is not an array or an object, at s->p; into v when given. */
+static bool scan_scalar(struct scan *s, struct value *v)
+{
+	struct value ignored;
+
+	if (!v)
+		v = &ignored;
+	switch (s->p < s->end ? *s->p : '\0') {
+	case '"':
+		v->kind = VALUE_STRING;
+		return scan_string(s, v == &ignored ? NULL : &v->text);
+	case 'n':
+		v->kind = VALUE_NULL;
+		return scan_literal(s, "null", 4);
+	case 't':
+		v->kind = VALUE_TRUE;
+		return scan_literal(s, "true", 4);
+	case 'f':
+		v->kind = VALUE_FALSE;
+		return scan_literal(s, "false", 5);
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		v->kind = VALUE_NUMBER;
+		return scan_number(s, v == &ignored ? NULL : &v->number);
+	default:
+		return false;
+	}
+}
+
+/* An object member's key at s->p, then its colon and the white space after:
+ * s->p is left at the value. */
+static bool scan_member_head(struct scan *s, struct text *key)
+{
+	if (!scan_at(s, '"') || !scan_string(s, key))
+		return false;
+	scan_ws(s);
+	if (!scan_at(s, ':'))
+		return false;
+	s->p++;
+	scan_ws(s);
+	return true;
+}
+
+/* A value nobody reads, at s->p, inside `open` arrays and objects: checked
+ * as cJSON parses it, nothing kept. Nesting is followed with a bit per
+ * level (object or array) rather than by recursion, so a deep payload costs
+ * no stack. */
+static bool skip_value(struct scan *s, unsigned open)
+{
+	unsigned char is_object[NESTING_MAX / 8 + 1];
+	unsigned depth = 0;	/* opened here */
+
+	for (;;) {
+		char c = s->p < s->end ? *s->p : '\0';
+
+		if (c == '{' || c == '[') {
+			if (open + depth >= NESTING_MAX)
+				return false;
+			if (c == '{')
+				is_object[depth / 8] |= (unsigned char)(1u << depth % 8);
+			else
+				is_object[depth / 8] &= (unsigned char)~(1u << depth % 8);
+			depth++;
+			s->p++;
+			scan_ws(s);
+			if (!scan_at(s, c == '{' ? '}' : ']')) {
+				if (c == '{' && !scan_member_head(s, NULL))
+					return false;
+				continue;	/* to its first value */
+			}
+			s->p++;	/* empty: a whole value */
+			depth--;
+		} else if (!scan_scalar(s, NULL)) {
+			return false;
+		}
+		/* After a value: close what ends here, or go on to the next. */
+		for (;;) {
+			bool object;
+
+			if (depth == 0)
+				return true;
+			object = is_object[(depth - 1) / 8] >> (depth - 1) % 8 & 1;
+			scan_ws(s);
+			if (scan_at(s, ',')) {
+				s->p++;
+				scan_ws(s);
+				if (object && !scan_member_head(s, NULL))
+					return false;
+				break;
+			}
+			if (!scan_at(s, object ? '}' : ']'))
+				return false;
+			s->p++;
+			depth--;
+		}
+	}
+}
+
+/* A known field's value at s->p, kept in v (containers only by kind). */
+static bool scan_field(struct scan *s, struct value *v)
+{
+	v->present = true;
+	if (scan_at(s, '{') || scan_at(s, '[')) {
+		v->kind = *s->p == '{' ? VALUE_OBJECT : VALUE_ARRAY;
+		return skip_value(s, 1);
+	}
+	return scan_scalar(s, v);
+}
+
+/* Adds key to an object's keys[*n]: false if it is one too many
+ * (READING_MAX_KEYS) or repeats one (keys_unique). */
+static bool key_add(struct text *keys, size_t *n, struct text key)
+{
+	if (*n == READING_MAX_KEYS)
+		return false;
+	for (size_t k = 0; k < *n; k++)
+		if (keys[k].len == key.len && memcmp(keys[k].s, key.s, key.len) == 0)
+			return false;
+	keys[(*n)++] = key;
+	return true;
+}
+
+static enum field field_of(struct text key)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+	} names[FIELDS] = {
+#define NAME(s) { s, sizeof(s) - 1 }
+		[FIELD_RUN] = NAME("run"), [FIELD_SEQ] = NAME("seq"), [FIELD_MONO] = NAME("mono"),
+		[FIELD_TS] = NAME("ts"), [FIELD_PRESSURE] = NAME("pressure_kpa"),
+		[FIELD_TEMPERATURE] = NAME("temperature_c"),
+		[FIELD_ROTATION] = NAME("rotation_dps"), [FIELD_ZONE] = NAME("zone"),
+		[FIELD_END_SESSION] = NAME("end_session"),
+		[FIELD_LOST_AFTER] = NAME("lost_after"), [FIELD_FAULTS] = NAME("faults"),
+#undef NAME
+	};
+
+	for (size_t f = 0; f < FIELDS; f++)
+		if (key.len == names[f].len && memcmp(key.s, names[f].name, key.len) == 0)
+			return (enum field)f;
+	return FIELD_OTHER;
+}
+
+/* One fault into r as field_faults keeps it: the first READING_MAX_FAULTS,
+ * cut, and not when its cut key repeats a kept one. */
+static void fault_keep(struct reading *r, struct text key, struct text what)
+{
+	struct reading_fault *f;
+
+	if (r->n_faults == READING_MAX_FAULTS)
+		return;
+	f = &r->faults[r->n_faults];
+	copy_truncated(f->sensor, sizeof(f->sensor), key.s, key.len);
+	for (size_t k = 0; k < r->n_faults; k++)
+		if (strcmp(r->faults[k].sensor, f->sensor) == 0)
+			return;
+	copy_truncated(f->what, sizeof(f->what), what.s, what.len);
+	r->n_faults++;
+}
+
+/* The faults object at s->p, its keys held to the top level's rules and
+ * its texts to UTF-8 once unescaped (faults_check), kept into r.
+ * *not_text: a member is not a string (READING_ERR_TYPE, reported once
+ * every field before faults passed). */
+static bool scan_faults(struct scan *s, struct reading *r, bool *not_text)
+{
+	struct text keys[READING_MAX_KEYS];
+	size_t n_keys = 0;
+
+	s->p++;
+	scan_ws(s);
+	if (scan_at(s, '}')) {
+		s->p++;
+		return true;
+	}
+	for (;;) {
+		struct text key, what;
+
+		if (!scan_member_head(s, &key) || !key_add(keys, &n_keys, key) ||
+		    !utf8_valid(key.s, key.len))
+			return false;
+		if (scan_at(s, '"')) {
+			if (!scan_string(s, &what) || !utf8_valid(what.s, what.len))
+				return false;
+			fault_keep(r, key, what);
+		} else {
+			*not_text = true;
+			if (!skip_value(s, 2))
+				return false;
+		}
+		scan_ws(s);
+		if (!scan_at(s, ',')) {
+			break;
+		}
+		s->p++;
+		scan_ws(s);
+	}
+	if (!scan_at(s, '}'))
+		return false;
+	s->p++;
+	return true;
+}
+
+/* ---- the fields, as reading_decode_tree checks them ---- */
+
+static enum reading_error value_run(const struct value *v, char run[READING_RUN_LEN + 1])
+{
+	if (!v->present)
+		return READING_ERR_MISSING;
+	if (v->kind != VALUE_STRING)
+		return READING_ERR_TYPE;
+	if (v->text.len != READING_RUN_LEN && v->text.len != READING_RUN_LEN_LEGACY)
+		return READING_ERR_RANGE;
+	for (size_t i = 0; i < v->text.len; i++) {
+		unsigned c = (unsigned char)v->text.s[i];
+
+		if (c - '0' > 9 && c - 'a' > 5)
+			return READING_ERR_RANGE;
+	}
+	memcpy(run, v->text.s, v->text.len);
+	run[v->text.len] = '\0';
+	return READING_OK;
+}
+
+/* field_count: a number with no fraction from 0 to limit. */
+static enum reading_error value_count(const struct value *v, uint64_t limit, bool inclusive,
+				      uint64_t *out)
+{
+	double x = v->number;
+
+	if (!v->present)
+		return READING_ERR_MISSING;
+	if (v->kind != VALUE_NUMBER)
+		return READING_ERR_TYPE;
+	if (!isfinite(x) || x < 0.0 || x > (double)limit || (!inclusive && x == (double)limit))
+		return READING_ERR_RANGE;
+	if (x != floor(x))
+		return READING_ERR_TYPE;
+	*out = (uint64_t)x;
+	return READING_OK;
+}
+
+/* field_number: a number from lo to hi, or with null_ok null (NAN). */
+static enum reading_error value_number(const struct value *v, double lo, double hi, bool null_ok,
+				       double *out)
+{
+	if (!v->present)
+		return READING_ERR_MISSING;
+	if (null_ok && v->kind == VALUE_NULL) {
+		*out = NAN;
+		return READING_OK;
+	}
+	if (v->kind != VALUE_NUMBER)
+		return READING_ERR_TYPE;
+	if (!in_range(v->number, lo, hi))
+		return READING_ERR_RANGE;
+	*out = v->number;
+	return READING_OK;
+}
+
+static enum reading_error value_zone(const struct value *v, char zone[ZONE_NAME_MAX + 1])
+{
+	if (!v->present || v->kind == VALUE_NULL)
+		return READING_OK;
+	if (v->kind != VALUE_STRING)
+		return READING_ERR_TYPE;
+	if (v->text.len > ZONE_NAME_MAX)
+		return READING_ERR_RANGE;
+	memcpy(zone, v->text.s, v->text.len);
+	zone[v->text.len] = '\0';
+	return zone_name_valid(zone) ? READING_OK : READING_ERR_RANGE;
+}
+
+/* The fields in reading_decode_tree's order, the first error reported. */
+static enum reading_error fields_check(const struct value *f, bool faults_not_text,
+				       struct reading *r)
+{
+	enum reading_error err;
+
+	if ((err = value_run(&f[FIELD_RUN], r->run)) ||
+	    (err = value_count(&f[FIELD_SEQ], SEQ_MAX, true, &r->seq)) ||
+	    (err = value_number(&f[FIELD_MONO], 0, MONO_MAX_S, false, &r->mono)) ||
+	    (err = value_number(&f[FIELD_TS], 0, TS_MAX_S, false, &r->ts)) ||
+	    (err = value_number(&f[FIELD_PRESSURE], CHANNEL_MIN, CHANNEL_MAX, true,
+				&r->pressure_kpa)) ||
+	    (err = value_number(&f[FIELD_TEMPERATURE], CHANNEL_MIN, CHANNEL_MAX, true,
+				&r->temperature_c)))
+		return err;
+	if (f[FIELD_ROTATION].present) {
+		err = value_number(&f[FIELD_ROTATION], 0, ROTATION_MAX_DPS, true, &r->rotation_dps);
+		if (err)
+			return err;
+		r->has_rotation = true;
+	}
+	if ((err = value_zone(&f[FIELD_ZONE], r->zone)))
+		return err;
+	if (f[FIELD_END_SESSION].present) {
+		if (f[FIELD_END_SESSION].kind != VALUE_TRUE && f[FIELD_END_SESSION].kind != VALUE_FALSE)
+			return READING_ERR_TYPE;
+		r->end_session = f[FIELD_END_SESSION].kind == VALUE_TRUE;
+	}
+	if (f[FIELD_LOST_AFTER].present) {
+		err = value_count(&f[FIELD_LOST_AFTER], r->seq, false, &r->lost_after);
+		if (err)
+			return err;
+		r->has_lost_after = true;
+	}
+	if (f[FIELD_FAULTS].present && (f[FIELD_FAULTS].kind != VALUE_OBJECT || faults_not_text))
+		return READING_ERR_TYPE;
+	return READING_OK;
+}
+
+enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
+{
+	char scratch[READING_MAX_PAYLOAD];
+	struct scan s = { .p = payload, .end = payload + len, .scratch = scratch };
+	struct value fields[FIELDS] = { { 0 } };
+	struct text keys[READING_MAX_KEYS];
+	size_t n_keys = 0;
+	struct reading tmp = { 0 };
+	bool faults_not_text = false;
+	enum reading_error err;
+
+	if (!payload || len == 0 || len > READING_MAX_PAYLOAD)
+		return READING_ERR_SIZE;
+	if (len >= 3 && memcmp(payload, "\xEF\xBB\xBF", 3) == 0)
+		s.p += 3;
+	scan_ws(&s);
+	if (!scan_at(&s, '{'))
+		return READING_ERR_JSON;
+	s.p++;
+	scan_ws(&s);
+	if (!scan_at(&s, '}')) {
+		for (;;) {
+			struct text key;
+			enum field f;
+			bool ok;
+
+			if (!scan_member_head(&s, &key) || !key_add(keys, &n_keys, key))
+				return READING_ERR_JSON;
+			f = field_of(key);
+			if (f == FIELD_OTHER) {
+				ok = skip_value(&s, 1);
+			} else if (f == FIELD_FAULTS && scan_at(&s, '{')) {
+				fields[f].present = true;
+				fields[f].kind = VALUE_OBJECT;
+				ok = scan_faults(&s, &tmp, &faults_not_text);
+			} else {
+				ok = scan_field(&s, &fields[f]);
+			}
+			if (!ok)
+				return READING_ERR_JSON;
+			scan_ws(&s);
+			if (!scan_at(&s, ','))
+				break;
+			s.p++;
+			scan_ws(&s);
+		}
+		if (!scan_at(&s, '}'))
+			return READING_ERR_JSON;
+	}
+	s.p++;
+	scan_ws(&s);
+	if (s.p != s.end)
+		return READING_ERR_JSON;
+	err = fields_check(fields, faults_not_text, &tmp);
 	if (err == READING_OK)
 		*r = tmp;
 	return err;

@@ -128,6 +128,14 @@ const char *reading_error_name(enum reading_error e);
  * fields ignored. */
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r);
 
+/* The same contract, decoded through a cJSON tree: what reading_decode was
+ * before it became a single pass with no allocation (issue 16). Kept as the
+ * reference the differential test (tests/test_reading_diff.c) and
+ * fuzz_reading_diff compare reading_decode against, byte for byte: the same
+ * result for every payload, and on READING_OK the same struct. Not for the
+ * daemons: it allocates about a dozen times per payload. */
+enum reading_error reading_decode_tree(const char *payload, size_t len, struct reading *r);
+
 /* The collector's acknowledgement: {"run":"5e1f03c29a7b44d1","seq":4182};
  * the run is written as given, 16 or 8 digits. Returns the length, or -1 if
  * buf is too small or run or seq is invalid. */

@@ -59,3 +59,17 @@ bool utf8_valid(const char *s, size_t n)
 	}
 	return ok;
 }
+
+size_t utf8_encode(uint32_t cp, char out[4])
+{
+	/* RFC 3629 §3: the lead byte's marker by length, then 6 bits a byte. */
+	static const unsigned char marker[] = { 0, 0x00, 0xC0, 0xE0, 0xF0 };
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+
+	for (size_t i = n - 1; i > 0; i--) {
+		out[i] = (char)(0x80 | (cp & 0x3F));
+		cp >>= 6;
+	}
+	out[0] = (char)(marker[n] | cp);
+	return n;
+}
