@@ -34,6 +34,11 @@ $(BUILD)/bench/revise: $(BUILD)/obj/bench/revise.o $(BUILD)/libcollector.a $(BUI
 		$(BUILD)/libdrivers.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
+# One reading decoded: the single pass against the cJSON tree (issue 16).
+BENCH_BINS += $(BUILD)/bench/decode
+$(BUILD)/bench/decode: $(BUILD)/obj/bench/decode.o $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 # N browsers on the live page's /events (raw sockets): frames and delays.
 $(BUILD)/bench/sse_clients: $(BUILD)/obj/bench/sse_clients.o
 	@mkdir -p $(dir $@)
