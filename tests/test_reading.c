@@ -1458,6 +1458,128 @@ static void test_round_trip_at_mono_bound(void **state)
 	assert_int_equal(reading_encode(&r, buf, sizeof(buf)), -1);
 }
 
+/* Where cJSON 1.7.15 (read in its cJSON.c) takes more than RFC 8259, or
+ * reads an escape its own way: the single-pass decoder must keep each
+ * leniency and each refusal, so both decoders are asked. A row with a want
+ * of READING_OK also names the field it changes and the value expected. */
+static void test_decode_cjson_leniencies(void **state)
+{
+	static const struct {
+		const char *name, *payload;
+		enum reading_error want;
+		const char *run;	/* when OK: the run, else NULL */
+		double mono;		/* when OK: mono */
+	} cases[] = {
+		{ "byte order mark", "\xef\xbb\xbf" OK_HEAD OK_TAIL, READING_OK, "3f9c2a1e", 1.5 },
+		{ "control bytes as white space", "\x01" OK_HEAD "\x1f\x0b" OK_TAIL "\x14",
+		  READING_OK, "3f9c2a1e", 1.5 },
+		{ "DEL is not white space", OK_HEAD "\x7f" OK_TAIL, READING_ERR_JSON, NULL, 0 },
+		{ "leading zero", "{\"run\":\"3f9c2a1e\",\"seq\":01,\"mono\":01.50,\"ts\":1," OK_TAIL,
+		  READING_OK, "3f9c2a1e", 1.5 },
+		{ "point with no digit after", "{\"run\":\"3f9c2a1e\",\"seq\":1.,\"mono\":2.,\"ts\":1,"
+		  OK_TAIL, READING_OK, "3f9c2a1e", 2 },
+		{ "negative zero", "{\"run\":\"3f9c2a1e\",\"seq\":-0,\"mono\":-0.0,\"ts\":1," OK_TAIL,
+		  READING_OK, "3f9c2a1e", 0 },
+		{ "point first after the sign", "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":-.5,\"ts\":1,"
+		  OK_TAIL, READING_ERR_RANGE, NULL, 0 },
+		{ "point first", "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":.5,\"ts\":1," OK_TAIL,
+		  READING_ERR_JSON, NULL, 0 },
+		{ "plus sign", "{\"run\":\"3f9c2a1e\",\"seq\":+1,\"mono\":1.5,\"ts\":1," OK_TAIL,
+		  READING_ERR_JSON, NULL, 0 },
+		{ "exponent with no digit", "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1e,\"ts\":1,"
+		  OK_TAIL, READING_ERR_JSON, NULL, 0 },
+		{ "hexadecimal", "{\"run\":\"3f9c2a1e\",\"seq\":0x10,\"mono\":1.5,\"ts\":1," OK_TAIL,
+		  READING_ERR_JSON, NULL, 0 },
+		{ "exponent and many digits", "{\"run\":\"3f9c2a1e\",\"seq\":4.182e3,"
+		  "\"mono\":0.000000000000000000000000000000000000000000000000000000000000000000000001e72,"
+		  "\"ts\":1," OK_TAIL, READING_OK, "3f9c2a1e", 1 },
+		{ "underflow to zero", "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1e-400,\"ts\":1,"
+		  OK_TAIL, READING_OK, "3f9c2a1e", 0 },
+		{ "overflow to infinity", "{\"run\":\"3f9c2a1e\",\"seq\":1,\"mono\":1e400,\"ts\":1,"
+		  OK_TAIL, READING_ERR_RANGE, NULL, 0 },
+		{ "a key ends at \\u0000", "{\"run\\u0000x\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,"
+		  "\"ts\":1," OK_TAIL, READING_OK, "3f9c2a1e", 1.5 },
+		{ "so it repeats", "{\"run\\u0000x\":\"3f9c2a1e\",\"run\":\"3f9c2a1e\",\"seq\":1,"
+		  "\"mono\":1.5,\"ts\":1," OK_TAIL, READING_ERR_JSON, NULL, 0 },
+		{ "a value too", "{\"run\":\"3f9c2a1e\\u0000zz\",\"seq\":1,\"mono\":1.5,\"ts\":1,"
+		  OK_TAIL, READING_OK, "3f9c2a1e", 1.5 },
+		{ "an escaped key", "{\"r\\u0075n\":\"3f9c2a1e\",\"seq\":1,\"mono\":1.5,\"ts\":1,"
+		  OK_TAIL, READING_OK, "3f9c2a1e", 1.5 },
+		/* "\u" takes 4 bytes whatever they are (not hex: U+0000), so it
+		 * can swallow half of the "\\" the end was found with... */
+		{ "\\u swallows a backslash", OK_HEAD "\"pressure_kpa\":1,\"temperature_c\":1,"
+		  "\"faults\":{\"a\":\"\\u12\\\\X\"}}", READING_OK, "3f9c2a1e", 1.5 },
+		/* ...and leave the other to escape the next byte. */
+		{ "and the next escape is bad", OK_HEAD "\"pressure_kpa\":1,\"temperature_c\":1,"
+		  "\"faults\":{\"a\":\"\\u123\\\\X\"}}", READING_ERR_JSON, NULL, 0 },
+		{ "raw control bytes in a string", OK_HEAD "\"pressure_kpa\":1,\"temperature_c\":1,"
+		  "\"faults\":{\"a\":\"\x01\x1f\"}}", READING_OK, "3f9c2a1e", 1.5 },
+		{ "an unknown escape", OK_HEAD "\"pressure_kpa\":1,\"temperature_c\":1,"
+		  "\"faults\":{\"a\":\"\\x\"}}", READING_ERR_JSON, NULL, 0 },
+	};
+	enum reading_error (*const decoders[])(const char *, size_t, struct reading *) = {
+		reading_decode_tree, reading_decode,
+	};
+
+	(void)state;
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct reading r;
+			char row[96];
+
+			snprintf(row, sizeof(row), "%s (%s)", cases[i].name,
+				 d ? "reading_decode" : "reading_decode_tree");
+			memset(&r, 0, sizeof(r));
+			assert_row_int(row, decoders[d](cases[i].payload, strlen(cases[i].payload), &r),
+				       cases[i].want);
+			if (cases[i].want != READING_OK)
+				continue;
+			assert_row_string(row, r.run, cases[i].run);
+			if (r.mono != cases[i].mono)
+				fail_msg("%s: mono %.17g, expected %.17g", row, r.mono, cases[i].mono);
+		}
+	}
+}
+
+/* Nesting: cJSON parses arrays and objects at most 1000 deep, the reading
+ * counting one; deeper is not JSON. In an ignored field, and in faults. */
+static void test_decode_nesting_limit(void **state)
+{
+	static char p[2 * READING_MAX_PAYLOAD];
+	static const struct {
+		const char *head, *open, *close;
+		size_t times;	/* open and close, inside the reading */
+		enum reading_error want;
+	} cases[] = {
+		{ OK_HEAD "\"x\":", "[", "]", 999, READING_OK },
+		{ OK_HEAD "\"x\":", "[", "]", 1000, READING_ERR_JSON },
+		/* 998 levels, then 1000 */
+		{ OK_HEAD "\"x\":", "[{\"\":", "}]", 499, READING_OK },
+		{ OK_HEAD "\"x\":", "[{\"\":", "}]", 500, READING_ERR_JSON },
+		/* faults is level 2: its members' values from level 3 */
+		{ OK_HEAD "\"faults\":{\"a\":", "[", "]", 998, READING_ERR_TYPE },
+		{ OK_HEAD "\"faults\":{\"a\":", "[", "]", 999, READING_ERR_JSON },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct reading r;
+		size_t n = strlen(cases[i].head);
+		bool faults = strstr(cases[i].head, "faults") != NULL;
+
+		memcpy(p, cases[i].head, n);
+		for (size_t k = 0; k < cases[i].times; k++)
+			n += (size_t)sprintf(p + n, "%s", cases[i].open);
+		p[n++] = '1';
+		for (size_t k = 0; k < cases[i].times; k++)
+			n += (size_t)sprintf(p + n, "%s", cases[i].close);
+		n += (size_t)sprintf(p + n, "%s", faults ? "}," OK_TAIL : "," OK_TAIL);
+		assert_true(n <= READING_MAX_PAYLOAD);
+		assert_row_int(cases[i].open, reading_decode_tree(p, n, &r), cases[i].want);
+		assert_row_int(cases[i].open, reading_decode(p, n, &r), cases[i].want);
+	}
+}
+
 /* A refused payload leaves the caller's struct as it was. */
 static void test_decode_failure_leaves_output(void **state)
 {
@@ -1618,6 +1740,8 @@ int main(void)
 		cmocka_unit_test(test_add_lost_after),
 		cmocka_unit_test(test_round_trip_at_mono_bound),
 		cmocka_unit_test(test_decode_failure_leaves_output),
+		cmocka_unit_test(test_decode_cjson_leniencies),
+		cmocka_unit_test(test_decode_nesting_limit),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_run_valid),
 		cmocka_unit_test(test_ack),
