@@ -1355,43 +1355,53 @@ static enum reading_error value_zone(const struct value *v, char zone[ZONE_NAME_
 	return zone_name_valid(zone) ? READING_OK : READING_ERR_RANGE;
 }
 
-/* The fields in reading_decode_tree's order, the first error reported. */
+/* end_session: absent is false. */
+static enum reading_error value_flag(const struct value *v, bool *out)
+{
+	if (!v->present)
+		return READING_OK;
+	if (v->kind != VALUE_TRUE && v->kind != VALUE_FALSE)
+		return READING_ERR_TYPE;
+	*out = v->kind == VALUE_TRUE;
+	return READING_OK;
+}
+
+/* The fields in reading_decode_tree's order, the first error reported. The
+ * optional numbers, present, must be what the required ones must be. */
 static enum reading_error fields_check(const struct value *f, bool faults_not_text,
 				       struct reading *r)
 {
 	enum reading_error err;
 
-	if ((err = value_run(&f[FIELD_RUN], r->run)) ||
-	    (err = value_count(&f[FIELD_SEQ], SEQ_MAX, true, &r->seq)) ||
-	    (err = value_number(&f[FIELD_MONO], 0, MONO_MAX_S, false, &r->mono)) ||
-	    (err = value_number(&f[FIELD_TS], 0, TS_MAX_S, false, &r->ts)) ||
-	    (err = value_number(&f[FIELD_PRESSURE], CHANNEL_MIN, CHANNEL_MAX, true,
-				&r->pressure_kpa)) ||
-	    (err = value_number(&f[FIELD_TEMPERATURE], CHANNEL_MIN, CHANNEL_MAX, true,
-				&r->temperature_c)))
-		return err;
-	if (f[FIELD_ROTATION].present) {
+	err = value_run(&f[FIELD_RUN], r->run);
+	if (err == READING_OK)
+		err = value_count(&f[FIELD_SEQ], SEQ_MAX, true, &r->seq);
+	if (err == READING_OK)
+		err = value_number(&f[FIELD_MONO], 0, MONO_MAX_S, false, &r->mono);
+	if (err == READING_OK)
+		err = value_number(&f[FIELD_TS], 0, TS_MAX_S, false, &r->ts);
+	if (err == READING_OK)
+		err = value_number(&f[FIELD_PRESSURE], CHANNEL_MIN, CHANNEL_MAX, true,
+				   &r->pressure_kpa);
+	if (err == READING_OK)
+		err = value_number(&f[FIELD_TEMPERATURE], CHANNEL_MIN, CHANNEL_MAX, true,
+				   &r->temperature_c);
+	if (err == READING_OK && f[FIELD_ROTATION].present) {
 		err = value_number(&f[FIELD_ROTATION], 0, ROTATION_MAX_DPS, true, &r->rotation_dps);
-		if (err)
-			return err;
 		r->has_rotation = true;
 	}
-	if ((err = value_zone(&f[FIELD_ZONE], r->zone)))
-		return err;
-	if (f[FIELD_END_SESSION].present) {
-		if (f[FIELD_END_SESSION].kind != VALUE_TRUE && f[FIELD_END_SESSION].kind != VALUE_FALSE)
-			return READING_ERR_TYPE;
-		r->end_session = f[FIELD_END_SESSION].kind == VALUE_TRUE;
-	}
-	if (f[FIELD_LOST_AFTER].present) {
+	if (err == READING_OK)
+		err = value_zone(&f[FIELD_ZONE], r->zone);
+	if (err == READING_OK)
+		err = value_flag(&f[FIELD_END_SESSION], &r->end_session);
+	if (err == READING_OK && f[FIELD_LOST_AFTER].present) {
 		err = value_count(&f[FIELD_LOST_AFTER], r->seq, false, &r->lost_after);
-		if (err)
-			return err;
 		r->has_lost_after = true;
 	}
-	if (f[FIELD_FAULTS].present && (f[FIELD_FAULTS].kind != VALUE_OBJECT || faults_not_text))
-		return READING_ERR_TYPE;
-	return READING_OK;
+	if (err == READING_OK && f[FIELD_FAULTS].present &&
+	    (f[FIELD_FAULTS].kind != VALUE_OBJECT || faults_not_text))
+		err = READING_ERR_TYPE;
+	return err;
 }
 
 enum reading_error reading_decode(const char *payload, size_t len, struct reading *r)
