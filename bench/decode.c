@@ -6,10 +6,11 @@
  *                     round (1000000), ROUNDS rounds (3), PAYLOAD "typical"
  *                     or "full" (both)
  *
- * Each round times N decodes of each payload with each decoder, in turn
- * (tree, then single pass), and prints ns per decode and the ratio
- * tree / single pass of that round: on a shared machine the ratio, measured
- * side by side, means more than either time. For instructions, run it under
+ * Each round times N decodes of each payload with each decoder, taking
+ * turns every BLOCK decodes (tree, then single pass), so that a change in
+ * the machine's load falls on both alike, and prints ns per decode and the
+ * ratio tree / single pass of that round: on a shared machine the ratio,
+ * measured side by side, means more than either time. For instructions, run it under
  * callgrind with a small N and read the two functions' inclusive counts:
  *   valgrind --tool=callgrind --callgrind-out-file=cg.out build/bench/decode 10000 1
  *   callgrind_annotate --inclusive=yes cg.out | grep reading_decode
@@ -61,6 +62,8 @@ static double time_decode(decode_fn decode, const char *payload, size_t len, uns
 	return (now_ns() - t0) / (double)n;
 }
 
+#define BLOCK 1000
+
 int main(int argc, char **argv)
 {
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
@@ -94,8 +97,15 @@ int main(int argc, char **argv)
 
 			if (only && strcmp(only, payloads[k][0]) != 0)
 				continue;
-			tree = time_decode(reading_decode_tree, p, strlen(p), n);
-			single = time_decode(reading_decode, p, strlen(p), n);
+			tree = single = 0;
+			for (unsigned long done = 0; done < n; done += BLOCK) {
+				unsigned long b = n - done < BLOCK ? n - done : BLOCK;
+
+				tree += time_decode(reading_decode_tree, p, strlen(p), b) * (double)b;
+				single += time_decode(reading_decode, p, strlen(p), b) * (double)b;
+			}
+			tree /= (double)n;
+			single /= (double)n;
 
 			printf("%-8s %5lu %8.0f %10.0f %6.1f\n", payloads[k][0], round, tree, single,
 			       tree / single);
