@@ -14,8 +14,9 @@
  *
  * What the decoders accept is also checked against the harness's own small
  * checkers, written apart from reading.c and another way (code point
- * arithmetic instead of reading.c's byte table; a scan of the text instead
- * of cJSON's tree), so that one's mistake is not the other's: the payload
+ * arithmetic instead of reading.c's byte table; a scan of the text of its
+ * own, apart from reading.c's single pass and cJSON's tree), so that one's
+ * mistake is not the other's: the payload
  * is UTF-8, no object the decoder reads repeats a key or has more than
  * READING_MAX_KEYS, and the fault texts kept hold no lone surrogate escape.
  *
