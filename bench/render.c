@@ -70,7 +70,8 @@ static int session_store(struct store *st, int64_t *id)
 	s.duration_s = (READINGS - 1) * 0.1;
 	s.end_mono_s = START_MONO + s.duration_s;
 	s.hold_count = s.holds_stored = 1;
-	s.holds[0] = (struct detector_hold){ START_MONO + 600, 30, 12, 12, DETECTOR_HOLD_EFFECTIVE };
+	s.holds[0] = (struct detector_hold){ .start_mono_s = START_MONO + 600, .duration_s = 30, .peak_kpa = 12,
+					     .mean_kpa = 12, .hold_class = DETECTOR_HOLD_EFFECTIVE, .zone = 0 };
 	s.hold_time_s = 30;
 	s.heat_time_s = s.duration_s;
 	s.max_temperature_c = 40;
