@@ -191,6 +191,34 @@ shipped() {
 	fi
 }
 
+# rusage OUT CMD...: runs CMD (stdin and stdout its own) and writes
+# "user_s sys_s elapsed_s voluntary_switches max_rss_kib" to OUT, from
+# wait4(2)'s rusage in microseconds (time -v rounds CPU to 10 ms, 5 % of
+# what a publisher at 10 Hz uses in a minute). CMD's exit status is its own.
+rusage() {
+	python3 -c '
+import os, signal, subprocess, sys, time
+t0 = time.monotonic()
+p = subprocess.Popen(sys.argv[2:])
+signal.signal(signal.SIGTERM, lambda *a: p.terminate())
+_, status, ru = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%.6f %.6f %.3f %d %d\n" % (ru.ru_utime, ru.ru_stime, time.monotonic() - t0,
+                                       ru.ru_nvcsw, ru.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))' "$@"
+}
+
+# paced READY HZ LINES: the lines at HZ, from when READY exists (paho_min's
+# READY_FILE: it has connected), so a slow start sends no burst.
+paced() {
+	i=0
+	until [ -e "$1" ]; do
+		i=$((i + 1)); [ $i -lt 600 ] || { echo "bench: $1 never came" >&2; exit 1; }
+		sleep 0.1
+	done
+	exec "$BB/pace" "$2" <"$3"
+}
+
 cg_total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 cg() {
 	cgname=$1; shift
@@ -291,14 +319,16 @@ PIDS="$PIDS $BPID_paho"
 for k in $SHIPPED; do
 	eval "hz=\$hz_$k"
 	[ $k = ball ] || shipped $k ${k}1 "$PS" "$BUDGET_S" 1
-	/usr/bin/time -v -o "$WORK/s-$k.time" "$B/rollsense-sensord" --config "$WORK/${k}1.json" \
-		2>"$WORK/s-$k.log" &
+	rusage "$WORK/s-$k.ru" "$B/rollsense-sensord" --config "$WORK/${k}1.json" 2>"$WORK/s-$k.log" &
 	eval "SPID_$k=$!"; PIDS="$PIDS $!"
-	( "$BB/pace" "$hz" <"$WORK/lines-$k-budget" |
-		/usr/bin/time -v -o "$WORK/f-$k.time" "$BB/paho_min" "tcp://127.0.0.1:$PS" "floor/$k/reading" \
-		>"$WORK/f-$k.out" ) &
+	( paced "$WORK/f-$k.ready" "$hz" "$WORK/lines-$k-budget" |
+		rusage "$WORK/f-$k.ru" "$BB/paho_min" "tcp://127.0.0.1:$PS" "floor/$k/reading" \
+		"$WORK/f-$k.ready" >"$WORK/f-$k.out" ) &
 	eval "FPID_$k=$!"; PIDS="$PIDS $!"
 done
+# They start on a quiet machine: callgrind's start-up (seconds of CPU for
+# each of the runs below) would delay theirs.
+sleep 2
 # And under callgrind, short and long, each beside its floor.
 for k in $SHIPPED; do
 	eval "hz=\$hz_$k"
@@ -308,9 +338,9 @@ for k in $SHIPPED; do
 		( cg "sensord-$k-$len" "$B/rollsense-sensord" --config "$WORK/cg$len-$k.json" \
 			2>"$WORK/cg$len-$k.log" ) &
 		PIDS="$PIDS $!"; eval "CGK_${k}_$len=$!"
-		( "$BB/pace" "$hz" <"$WORK/lines-$k-$len" |
+		( paced "$WORK/floor-$k-$len.ready" "$hz" "$WORK/lines-$k-$len" |
 			cg "floor-$k-$len" "$BB/paho_min" "tcp://127.0.0.1:$PS" "floor-cg$len/$k/reading" \
-			>"$WORK/floor-$k-$len.out" ) &
+			"$WORK/floor-$k-$len.ready" >"$WORK/floor-$k-$len.out" ) &
 		PIDS="$PIDS $!"; eval "CGF_${k}_$len=$!"
 	done
 done
@@ -407,13 +437,10 @@ say "== 4. the shipped examples as users run them: ${BUDGET_S} s each, confirm: 
 say "(config/lacrosse-ball.json and config/foam-roller.json with only the broker, state_dir, database, device_id, \"/dev/i2c-1\" -> \"sim\" and the GPIO chip -> \"sim\" substituted; the floor: paho_min fed the same config's readings at its rate for as long)"
 say "| config | publisher | readings | CPU s (user+sys) | elapsed s | CPU % of one core | CPU ratio to the floor | voluntary context switches | ratio | instructions per reading, marginal (${CG_LONG} s - ${CG_SHORT} s) | ratio to the floor | of which the simulated chips | ratio without them |"
 say "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-# usage TIMEFILE: sets u_s (user+sys), el, vcs from a time -v file.
+# usage RUFILE: sets u_s (user+sys), el, vcs from a file rusage wrote.
 usage() {
-	u=$(sed -n 's/.*User time (seconds): //p' "$1"); s=$(sed -n 's/.*System time (seconds): //p' "$1")
-	u_s=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-	el=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1" |
-		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
-	vcs=$(sed -n 's/.*Voluntary context switches: //p' "$1")
+	read -r u s el vcs _ <"$1"
+	u_s=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
 }
 # sim_ir CGFILE: instructions in the simulated chips (on a Pi: an I2C ioctl
 # into the kernel, which callgrind does not count).
@@ -439,10 +466,10 @@ for k in $SHIPPED; do
 	mf=$(awk -v a="$(cg_total "$WORK/floor-$k-long.cg")" -v b="$(cg_total "$WORK/floor-$k-short.cg")" \
 		-v m="$(acked "$WORK/floor-$k-long.out")" -v n="$(acked "$WORK/floor-$k-short.out")" \
 		'BEGIN { printf "%.0f", (a - b) / (m - n) }')
-	usage "$WORK/f-$k.time"; fu=$u_s; fel=$el; fvcs=$vcs
-	fpct=$(awk -v u="$fu" -v e="$fel" 'BEGIN { printf "%.2f", 100 * u / e }')
-	usage "$WORK/s-$k.time"
-	spct=$(awk -v u="$u_s" -v e="$el" 'BEGIN { printf "%.2f", 100 * u / e }')
+	usage "$WORK/f-$k.ru"; fu=$u_s; fel=$el; fvcs=$vcs
+	fpct=$(awk -v u="$fu" -v e="$fel" 'BEGIN { printf "%.3f", 100 * u / e }')
+	usage "$WORK/s-$k.ru"
+	spct=$(awk -v u="$u_s" -v e="$el" 'BEGIN { printf "%.3f", 100 * u / e }')
 	eval "hz=\$hz_$k"
 	say "| $k ($hz Hz) | rollsense-sensord | $(confirmed "$WORK/s-$k.log") | $u_s | $el | $spct | $(ratio "$spct" "$fpct") |" \
 		"$vcs | $(ratio "$vcs" "$fvcs") | $ms | $(ratio "$ms" "$mf") | $msim | $(ratio $((ms - msim)) "$mf") |"
