@@ -9,7 +9,12 @@
 #      beside a minimal Paho MQTTAsync publisher and mosquitto_pub -l, fed
 #      the same lines at the same rate
 #   4  sensord's CPU and RSS over 60 s at 10, 20 and 100 Hz (runs beside 1),
-#      beside the minimal Paho publisher at 20 Hz
+#      beside the minimal Paho publisher at 20 Hz; and the two shipped
+#      examples (config/lacrosse-ball.json, config/foam-roller.json) as users
+#      run them, a collector acking, only what cannot run here substituted
+#      (shipped() says what): CPU, voluntary context switches and marginal
+#      instructions per reading, each as a ratio to the Paho floor (paho_min
+#      fed that example's own readings at its rate, for as long)
 #   2  the collector's ingest rate beside mosquitto_sub's and a minimal Paho
 #      subscriber's, same queued stream
 #   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
