@@ -584,12 +584,15 @@ static void take_sample(struct daemon *d, double tick_mono)
 	size_t n;
 	int len;
 
-	snprintf(r.run, sizeof(r.run), "%s", d->run);
+	/* Same sizes, NUL-terminated: a copy, not a format, per reading. */
+	_Static_assert(sizeof(r.run) == sizeof(d->run) && sizeof(r.zone) == sizeof(d->zone),
+		       "run and zone match struct reading");
+	memcpy(r.run, d->run, sizeof(r.run));
 	r.seq = ++d->seq;
 	r.mono = tick_mono;
 	r.ts = d->cfg.sensord.simulated ? clock_wall_at(tick_mono) : clock_wall_s();
 	sampler_sample(d->sampler, tick_mono, &r);
-	snprintf(r.zone, sizeof(r.zone), "%s", d->zone);
+	memcpy(r.zone, d->zone, sizeof(r.zone));
 	r.end_session = d->end_session_pending;
 	d->end_session_pending = false;
 	len = reading_encode(&r, buf, sizeof(buf));
