@@ -2,12 +2,16 @@
  * MQTTAsync, as a reference for sensord's cost per reading. A bench program,
  * not project code (hence Paho included here, outside common/mqtt.c).
  *
- *   paho_min URI TOPIC < lines
+ *   paho_min URI TOPIC [READY_FILE] < lines
  *
  * Each line of stdin (as it comes: a pacer upstream sets the rate) is one
  * message, QoS 1, not retained, no persistence, clean session. At end of
  * input it waits for every PUBACK (at most 30 s), disconnects and prints
- * "paho_min: N sent, N acknowledged". Exit 0 when all were acknowledged. */
+ * "paho_min: N sent, N acknowledged". Exit 0 when all were acknowledged.
+ * READY_FILE, if given, is created once connected: a pacer can wait for it,
+ * so that no lines pile up while a slow start (valgrind, a loaded machine)
+ * connects, to be sent in one burst that costs less per line than a
+ * steady stream. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +53,8 @@ int main(int argc, char **argv)
 	long sent = 0;
 	int i;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: paho_min URI TOPIC < lines\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: paho_min URI TOPIC [READY_FILE] < lines\n");
 		return 2;
 	}
 	snprintf(id, sizeof(id), "paho-min-%ld", (long)getpid());
@@ -67,6 +71,14 @@ int main(int argc, char **argv)
 	if (!connected) {
 		fprintf(stderr, "paho_min: cannot connect to %s\n", argv[1]);
 		return 1;
+	}
+	if (argc == 4) {
+		FILE *ready = fopen(argv[3], "w");
+
+		if (!ready || fclose(ready) != 0) {
+			fprintf(stderr, "paho_min: %s: cannot create\n", argv[3]);
+			return 1;
+		}
 	}
 	ro.onSuccess = on_sent;
 	while (fgets(line, sizeof(line), stdin)) {

@@ -9,7 +9,12 @@
 #      beside a minimal Paho MQTTAsync publisher and mosquitto_pub -l, fed
 #      the same lines at the same rate
 #   4  sensord's CPU and RSS over 60 s at 10, 20 and 100 Hz (runs beside 1),
-#      beside the minimal Paho publisher at 20 Hz
+#      beside the minimal Paho publisher at 20 Hz; and the two shipped
+#      examples (config/lacrosse-ball.json, config/foam-roller.json) as users
+#      run them, a collector acking, only what cannot run here substituted
+#      (shipped() says what): CPU, voluntary context switches and marginal
+#      instructions per reading, each as a ratio to the Paho floor (paho_min
+#      fed that example's own readings at its rate, for as long)
 #   2  the collector's ingest rate beside mosquitto_sub's and a minimal Paho
 #      subscriber's, same queued stream
 #   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
@@ -140,6 +145,85 @@ subscribe() {
 	eval "SUB_$1=$!"
 }
 
+# tool_scenario FILE END_S KIND: the chips of a shipped example (KIND ball:
+# config/lacrosse-ball.json, roller: config/foam-roller.json) at the same
+# addresses, rolled (the gyro turning) and held still over and over.
+tool_scenario() {
+	{
+		echo "seed 5"; echo "end $2"
+		echo "chip pad mcp9808 0x18"; echo "chip gyro mpu6050 0x68"
+		echo "at 0 pad temperature_c 39"; echo "at 0 gyro gyro_x_dps 40"
+		case $3 in
+		ball) echo "chip ball bmp280 0x76 sealed"; echo "noise ball load_kpa 0.2"
+			q="ball load_kpa"; held=14 ;;
+		roller) echo "chip fsr ads1115 0x48"; echo "noise fsr ain0_v 0.01"
+			q="fsr ain0_v"; held=1.7 ;;
+		esac
+		t=5
+		while [ $t -lt "$2" ]; do
+			echo "ramp $t $((t + 1)) $q $held"; echo "at $((t + 1)) gyro gyro_x_dps 2"
+			echo "ramp $((t + 12)) $((t + 13)) $q 0"; echo "at $((t + 12)) gyro gyro_x_dps 40"
+			t=$((t + 20))
+		done
+	} >"$1"
+}
+
+# shipped KIND DEVICE PORT END_S TIME_SCALE: writes $WORK/DEVICE.json, the
+# shipped example of KIND as it is, substituting only what cannot run here:
+# the broker (PORT), state_dir and the database (in $WORK), device_id (several
+# run at once), "/dev/i2c-1" -> "sim" with a scenario declaring the same chips
+# at the same addresses (the real drivers run on the register-level models),
+# the GPIO chip -> "sim". The login lines are commented out as shipped.
+shipped() {
+	case $1 in ball) src="$TOP/config/lacrosse-ball.json" ;; roller) src="$TOP/config/foam-roller.json" ;; esac
+	tool_scenario "$WORK/$2.scn" "$4" "$1"
+	sed -e "s|^\(  \"device_id\": \)\"[^\"]*\"|\1\"$2\"|" \
+		-e "s|\"uri\": \"tcp://127.0.0.1:1883\"|\"uri\": \"tcp://127.0.0.1:$3\"|" \
+		-e "s|\"state_dir\": \"/var/lib/rollsense\"|\"state_dir\": \"$WORK/state-$2\"|" \
+		-e "s|\"database\": \"/var/lib/rollsense/collector.db\"|\"database\": \"$WORK/shipped.db\"|" \
+		-e 's|"bus": "/dev/i2c-1"|"bus": "sim"|' -e 's|"chip": "gpiochip0"|"chip": "sim"|' \
+		-e "/^    \"sample_hz\": /a\\
+    \"simulation\": { \"scenario\": \"$WORK/$2.scn\", \"time_scale\": $5, \"exit_at_end\": true }," \
+		"$src" >"$WORK/$2.json"
+	# Nothing else may differ: 7 lines changed, device_id perhaps, 1 added
+	# (the simulation).
+	nd=$(diff "$src" "$WORK/$2.json" | grep -c '^>' || true)
+	want_nd=9; grep -q "^  \"device_id\": \"$2\"" "$src" && want_nd=8
+	left=$(grep -e '"/dev/i2c' -e '"gpiochip' -e '/var/lib' "$WORK/$2.json" | grep -cv '^ *//' || true)
+	if [ "$nd" -ne $want_nd ] || [ "$left" -ne 0 ]; then
+		echo "bench: $WORK/$2.json is not $src with the expected substitutions ($nd lines differ)"
+		diff "$src" "$WORK/$2.json"; exit 1
+	fi
+}
+
+# rusage OUT CMD...: runs CMD (stdin and stdout its own) and writes
+# "user_s sys_s elapsed_s voluntary_switches max_rss_kib" to OUT, from
+# wait4(2)'s rusage in microseconds (time -v rounds CPU to 10 ms, 5 % of
+# what a publisher at 10 Hz uses in a minute). CMD's exit status is its own.
+rusage() {
+	python3 -c '
+import os, signal, subprocess, sys, time
+t0 = time.monotonic()
+p = subprocess.Popen(sys.argv[2:])
+signal.signal(signal.SIGTERM, lambda *a: p.terminate())
+_, status, ru = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%.6f %.6f %.3f %d %d\n" % (ru.ru_utime, ru.ru_stime, time.monotonic() - t0,
+                                       ru.ru_nvcsw, ru.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))' "$@"
+}
+
+# paced READY HZ LINES: the lines at HZ, from when READY exists (paho_min's
+# READY_FILE: it has connected), so a slow start sends no burst.
+paced() {
+	i=0
+	until [ -e "$1" ]; do
+		i=$((i + 1)); [ $i -lt 600 ] || { echo "bench: $1 never came" >&2; exit 1; }
+		sleep 0.1
+	done
+	exec "$BB/pace" "$2" <"$3"
+}
+
 cg_total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 cg() {
 	cgname=$1; shift
@@ -172,6 +256,42 @@ head -n $((CG_SHORT * 20)) "$WORK/cap.sub" >"$WORK/lines-short"
 head -n $((CG_LONG * 20)) "$WORK/cap.sub" >"$WORK/lines-long"
 echo "bench: $(wc -l <"$WORK/cap.sub") reference lines, $(awk '{ n += length($0) } END { printf "%.0f", n / NR }' "$WORK/cap.sub") bytes on average"
 
+# Part 4's main rows: the two shipped examples (confirm "collector"), with a
+# real collector acking them on their own broker, each beside the Paho floor
+# fed its own lines at its rate. Their lines first, from a fast run of each.
+broker S
+PS=$PORT_S
+SHIPPED="ball roller"
+shipped ball ball1 "$PS" "$BUDGET_S" 1
+"$B/rollsense-collector" --config "$WORK/ball1.json" 2>"$WORK/shipped-collector.log" &
+PIDS="$PIDS $!"
+i=0; until grep -q "connected" "$WORK/shipped-collector.log"; do
+	i=$((i + 1)); [ $i -lt 100 ] || { echo "bench: the collector did not connect"; exit 1; }; sleep 0.1
+done
+for k in $SHIPPED; do
+	shipped $k "cap-$k" "$PS" "$CG_LONG" 10
+	subscribe "cap_$k" "$PS" "rollsense/cap-$k/reading"
+done
+sleep 0.3
+for k in $SHIPPED; do
+	"$B/rollsense-sensord" --config "$WORK/cap-$k.json" 2>"$WORK/cap-$k.log" &
+	eval "CAP_$k=$!"
+done
+for k in $SHIPPED; do
+	eval "wait \$CAP_$k" || { echo "bench: the $k capture run failed"; tail -5 "$WORK/cap-$k.log"; exit 1; }
+done
+sleep 0.5
+for k in $SHIPPED; do
+	eval "kill \$SUB_cap_$k"
+	eval "hz_$k=$(sed -n 's/^    "sample_hz": \([0-9]*\),.*/\1/p' "$WORK/cap-$k.json")"
+	eval "hz=\$hz_$k"
+	while :; do cat "$WORK/cap_$k.sub"; done | head -n $((BUDGET_S * hz)) >"$WORK/lines-$k-budget"
+	head -n $((CG_SHORT * hz)) "$WORK/cap_$k.sub" >"$WORK/lines-$k-short"
+	head -n $((CG_LONG * hz)) "$WORK/cap_$k.sub" >"$WORK/lines-$k-long"
+	echo "bench: $k: $(wc -l <"$WORK/cap_$k.sub") reference lines at $hz Hz," \
+		"$(awk '{ n += length($0) } END { printf "%.0f", n / NR }' "$WORK/cap_$k.sub") bytes on average"
+done
+
 # Part 4 starts now, beside part 1 (it measures CPU time, which callgrind
 # next to it does not change much; callgrind counts instructions, which load
 # does not change at all).
@@ -199,6 +319,36 @@ while :; do cat "$WORK/lines-long"; done | head -n $((BUDGET_S * 20)) >"$WORK/li
 	>/dev/null ) &
 BPID_paho=$!
 PIDS="$PIDS $BPID_paho"
+
+# The shipped examples for BUDGET_S under time(1), their floors beside them.
+for k in $SHIPPED; do
+	eval "hz=\$hz_$k"
+	[ $k = ball ] || shipped $k ${k}1 "$PS" "$BUDGET_S" 1
+	rusage "$WORK/s-$k.ru" "$B/rollsense-sensord" --config "$WORK/${k}1.json" 2>"$WORK/s-$k.log" &
+	eval "SPID_$k=$!"; PIDS="$PIDS $!"
+	( paced "$WORK/f-$k.ready" "$hz" "$WORK/lines-$k-budget" |
+		rusage "$WORK/f-$k.ru" "$BB/paho_min" "tcp://127.0.0.1:$PS" "floor/$k/reading" \
+		"$WORK/f-$k.ready" >"$WORK/f-$k.out" ) &
+	eval "FPID_$k=$!"; PIDS="$PIDS $!"
+done
+# They start on a quiet machine: callgrind's start-up (seconds of CPU for
+# each of the runs below) would delay theirs.
+sleep 2
+# And under callgrind, short and long, each beside its floor.
+for k in $SHIPPED; do
+	eval "hz=\$hz_$k"
+	for len in short long; do
+		[ $len = short ] && end=$CG_SHORT || end=$CG_LONG
+		shipped $k "cg$len-$k" "$PS" "$end" 1
+		( cg "sensord-$k-$len" "$B/rollsense-sensord" --config "$WORK/cg$len-$k.json" \
+			2>"$WORK/cg$len-$k.log" ) &
+		PIDS="$PIDS $!"; eval "CGK_${k}_$len=$!"
+		( paced "$WORK/floor-$k-$len.ready" "$hz" "$WORK/lines-$k-$len" |
+			cg "floor-$k-$len" "$BB/paho_min" "tcp://127.0.0.1:$PS" "floor-cg$len/$k/reading" \
+			"$WORK/floor-$k-$len.ready" >"$WORK/floor-$k-$len.out" ) &
+		PIDS="$PIDS $!"; eval "CGF_${k}_$len=$!"
+	done
+done
 
 for len in short long; do
 	n=$(wc -l <"$WORK/lines-$len")
@@ -286,6 +436,53 @@ for hz in 10 20 100 paho; do
 		"$(awk -v u="$u" -v s="$s" -v e="$el" 'BEGIN { printf "%.2f", 100 * (u + s) / e }') | $vcs | $rss |" \
 		"$rss_samples |"
 done
+
+say ""
+say "== 4. the shipped examples as users run them: ${BUDGET_S} s each, confirm: collector (a collector acking), beside the Paho floor"
+say "(config/lacrosse-ball.json and config/foam-roller.json with only the broker, state_dir, database, device_id, \"/dev/i2c-1\" -> \"sim\" and the GPIO chip -> \"sim\" substituted; the floor: paho_min fed the same config's readings at its rate for as long)"
+say "| config | publisher | readings | CPU s (user + sys) | elapsed s | CPU % of one core | CPU ratio to the floor | voluntary context switches | ratio | instructions per reading, marginal (${CG_LONG} s - ${CG_SHORT} s) | ratio to the floor | of which the simulated chips | ratio without them |"
+say "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+# usage RUFILE: sets u_s (user+sys), el, vcs from a file rusage wrote.
+usage() {
+	read -r u s el vcs _ <"$1"
+	u_s=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
+	u_s_split=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f (%.3f + %.3f)", u + s, u, s }')
+}
+# sim_ir CGFILE: instructions in the simulated chips (on a Pi: an I2C ioctl
+# into the kernel, which callgrind does not count).
+sim_ir() {
+	callgrind_annotate --inclusive=yes "$1" 2>/dev/null | sed 's/,//g' |
+		awk '/:sim_bus_(read|write) \[/ { n += $1 } END { print n + 0 }'
+}
+confirmed() { sed -n 's/.*all \([0-9]*\) readings confirmed.*/\1/p' "$1" | tail -1; }
+acked() { sed -n 's/^paho_min: [0-9]* sent, \([0-9]*\) acknowledged/\1/p' "$1"; }
+for k in $SHIPPED; do
+	for len in short long; do
+		eval "wait \$CGK_${k}_$len" || { echo "bench: callgrind of the $k example failed"; tail -5 "$WORK/cg$len-$k.log"; exit 1; }
+		eval "wait \$CGF_${k}_$len" || { echo "bench: callgrind of the $k floor failed"; exit 1; }
+	done
+	eval "wait \$SPID_$k" || { echo "bench: the $k example failed"; tail -5 "$WORK/s-$k.log"; exit 1; }
+	eval "wait \$FPID_$k" || { echo "bench: the $k floor failed"; exit 1; }
+	ms=$(awk -v a="$(cg_total "$WORK/sensord-$k-long.cg")" -v b="$(cg_total "$WORK/sensord-$k-short.cg")" \
+		-v m="$(confirmed "$WORK/cglong-$k.log")" -v n="$(confirmed "$WORK/cgshort-$k.log")" \
+		'BEGIN { printf "%.0f", (a - b) / (m - n) }')
+	msim=$(awk -v a="$(sim_ir "$WORK/sensord-$k-long.cg")" -v b="$(sim_ir "$WORK/sensord-$k-short.cg")" \
+		-v m="$(confirmed "$WORK/cglong-$k.log")" -v n="$(confirmed "$WORK/cgshort-$k.log")" \
+		'BEGIN { printf "%.0f", (a - b) / (m - n) }')
+	mf=$(awk -v a="$(cg_total "$WORK/floor-$k-long.cg")" -v b="$(cg_total "$WORK/floor-$k-short.cg")" \
+		-v m="$(acked "$WORK/floor-$k-long.out")" -v n="$(acked "$WORK/floor-$k-short.out")" \
+		'BEGIN { printf "%.0f", (a - b) / (m - n) }')
+	usage "$WORK/f-$k.ru"; fu=$u_s; fsplit=$u_s_split; fel=$el; fvcs=$vcs
+	fpct=$(awk -v u="$fu" -v e="$fel" 'BEGIN { printf "%.3f", 100 * u / e }')
+	usage "$WORK/s-$k.ru"
+	spct=$(awk -v u="$u_s" -v e="$el" 'BEGIN { printf "%.3f", 100 * u / e }')
+	eval "hz=\$hz_$k"
+	say "| $k ($hz Hz) | rollsense-sensord | $(confirmed "$WORK/s-$k.log") | $u_s_split | $el | $spct | $(ratio "$spct" "$fpct") |" \
+		"$vcs | $(ratio "$vcs" "$fvcs") | $ms | $(ratio "$ms" "$mf") | $msim | $(ratio $((ms - msim)) "$mf") |"
+	say "| $k ($hz Hz) | paho_min (the floor) | $(acked "$WORK/f-$k.out") | $fsplit | $fel | $fpct | 1 | $fvcs | 1 | $mf | 1 | - | - |"
+	callgrind_annotate --inclusive=no "$WORK/sensord-$k-long.cg" >"$BB/sensord-$k-hotspots.txt" 2>/dev/null || true
+done
+echo "bench: callgrind_annotate output in $BB/sensord-{ball,roller}-hotspots.txt"
 fi
 
 if want 2; then

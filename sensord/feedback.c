@@ -102,6 +102,11 @@ enum feedback_press feedback_button_feed(struct feedback_button *b, double real_
 	return FEEDBACK_PRESS_NONE;
 }
 
+bool feedback_button_idle(const struct feedback_button *b)
+{
+	return b->started && !b->raw && !b->pressed && !b->first_done;
+}
+
 /* ---- the patterns ---- */
 
 /* count blinks of on_ms, off_ms apart: on, off, on, ..., on. With group

@@ -108,6 +108,12 @@ void feedback_button_init(struct feedback_button *b, unsigned debounce_ms, doubl
  * the button's logical level. Returns what this poll completed. */
 enum feedback_press feedback_button_feed(struct feedback_button *b, double real_s, bool raw_pressed);
 
+/* True when nothing but a change of the raw level can make the next poll
+ * return a press: the button is released and settled, and no first press
+ * waits for a second. Between two changes the loop need not poll then, if it
+ * is told of changes (gpio.h, button_fd). */
+bool feedback_button_idle(const struct feedback_button *b);
+
 /* ---- the patterns ---- */
 
 enum feedback_pattern_kind {

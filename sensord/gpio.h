@@ -10,9 +10,11 @@
  * "pressed" is the button held down. Active-low wiring (the usual button to
  * GND with the pull-up on) is handled inside, from the *_active_low settings.
  *
- * There is no event fd: the daemon polls the button every few milliseconds
- * while one is configured (a read is one ioctl), which keeps the real and
- * the simulated side the same and the debounce logic pure (feedback.h).
+ * The daemon polls the button every few milliseconds while a press may be
+ * under way, which keeps the debounce logic pure (feedback.h). While the
+ * button rests, a side that can tell of changes (button_fd: edge events on
+ * libgpiod v1, inotify on the simulated side) lets it sleep until one comes,
+ * instead of 100 wake-ups a second; without one it polls all the time.
  *
  * Every call returns 0 (or a level) or -errno, passed up unchanged. */
 #ifndef ROLLSENSE_GPIO_H
@@ -35,6 +37,11 @@ struct gpio {
 	int (*button)(struct gpio *g);
 	/* Turns the outputs off and releases everything; g is invalid after. */
 	void (*close)(struct gpio *g);
+	/* Readable when the button may have changed since the last
+	 * button_drain; -1: no such fd, poll the button all the time. */
+	int button_fd;
+	/* Empties button_fd once poll(2) found it readable. 0, or -errno. */
+	int (*button_drain)(struct gpio *g);
 	bool has_button;	/* the loop polls only a configured button */
 	char name[64];		/* "gpiochip0", or "sim" */
 };
@@ -49,7 +56,9 @@ struct gpio *gpio_open(const struct feedback_cfg *cfg, const char *state_dir, ch
 /* The two sides; gpio_open picks one. Same contract. */
 struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t err_len);
 /* The simulated chip: files in dir (created if missing):
- *   button      the test writes "1" (pressed) or "0"; absent or empty: released
+ *   button      the test writes "1" (pressed) or "0"; absent or empty: released.
+ *               Watched with inotify: a change counts when the writer closes
+ *               the file, renames over it or deletes it.
  *   led.log     the daemon appends "<mono seconds> <0|1>\n" at each change,
  *   buzzer.log  the time from clock_mono_s(), so a test reads the pattern
  *               with its timing on the run's timeline.

@@ -200,6 +200,17 @@ static int line_find(struct gpio_gpiod *gg, int i, const struct gpio_line_cfg *l
 	return 0;
 }
 
+/* Reads the pending edges (poll found some): their levels are read anew. */
+static int button_drain(struct gpio *g)
+{
+	struct gpio_gpiod *gg = (struct gpio_gpiod *)g;
+	struct gpiod_line_event ev[16];
+
+	if (gpiod_line_event_read_multiple(gg->line[LINE_BUTTON], ev, 16) < 0)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
 static int lines_request(struct gpio_gpiod *gg, const bool active_low[LINES], char *err,
 			 size_t err_len)
 {
@@ -212,7 +223,17 @@ static int lines_request(struct gpio_gpiod *gg, const bool active_low[LINES], ch
 		if (i == LINE_BUTTON) {
 			flags |= active_low[i] ? GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP
 					       : GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
-			rc = gpiod_line_request_input_flags(gg->line[i], GPIO_CONSUMER, flags);
+			/* An input with edge events: its fd wakes the loop at a
+			 * change (gpio.h), and its level still reads with one
+			 * ioctl. A chip without edge detection gets a plain
+			 * input, polled all the time. */
+			rc = gpiod_line_request_both_edges_events_flags(gg->line[i], GPIO_CONSUMER, flags);
+			if (rc == 0) {
+				gg->gpio.button_fd = gpiod_line_event_get_fd(gg->line[i]);
+				gg->gpio.button_drain = button_drain;
+			} else {
+				rc = gpiod_line_request_input_flags(gg->line[i], GPIO_CONSUMER, flags);
+			}
 		} else {
 			rc = gpiod_line_request_output_flags(gg->line[i], GPIO_CONSUMER, flags, 0);
 		}
@@ -300,6 +321,7 @@ struct gpio *gpio_gpiod_open(const struct feedback_cfg *cfg, char *err, size_t e
 	gg->gpio.set = gpio_gpiod_set;
 	gg->gpio.button = gpio_gpiod_button;
 	gg->gpio.close = gpio_gpiod_close;
+	gg->gpio.button_fd = -1;	/* v1 sets it when the button has edge events */
 	snprintf(gg->gpio.name, sizeof(gg->gpio.name), "%.63s", cfg->chip);
 	errno = 0;
 	gg->chip = chip_open(cfg->chip);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,12 +66,25 @@ static int gpio_sim_button(struct gpio *g)
 	return n == 1 && c == '1';
 }
 
+static int gpio_sim_button_drain(struct gpio *g)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	ssize_t n;
+
+	while ((n = read(g->button_fd, buf, sizeof(buf))) > 0)
+		;
+	return n < 0 && errno != EAGAIN ? -errno : 0;
+}
+
 static void gpio_sim_close(struct gpio *g)
 {
 	struct gpio_sim *gs = (struct gpio_sim *)g;
 
 	if (!g)
 		return;
+	if (g->button_fd >= 0)
+		close(g->button_fd);
 	for (int i = 0; i < 2; i++) {
 		if (gs->log_fd[i] < 0)
 			continue;
@@ -117,10 +131,22 @@ struct gpio *gpio_sim_open(const struct feedback_cfg *cfg, const char *dir, char
 	gs->log_fd[0] = gs->log_fd[1] = -1;
 	gs->gpio.set = gpio_sim_set;
 	gs->gpio.button = gpio_sim_button;
+	gs->gpio.button_drain = gpio_sim_button_drain;
 	gs->gpio.close = gpio_sim_close;
 	snprintf(gs->gpio.name, sizeof(gs->gpio.name), "sim");
 	gs->gpio.has_button = gpio_line_configured(&cfg->button);
 	snprintf(gs->button_path, sizeof(gs->button_path), "%s/button", dir);
+	/* Not IN_MODIFY: the LED and buzzer logs we append to live here too.
+	 * Without inotify the loop polls the button, as on libgpiod v2. */
+	gs->gpio.button_fd = -1;
+	if (gs->gpio.has_button) {
+		gs->gpio.button_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (gs->gpio.button_fd >= 0 &&
+		    inotify_add_watch(gs->gpio.button_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE) < 0) {
+			close(gs->gpio.button_fd);
+			gs->gpio.button_fd = -1;
+		}
+	}
 	if (gpio_line_configured(&cfg->led) &&
 	    (rc = gpio_sim_log_open(gs, dir, "led.log", GPIO_OUTPUT_LED, err, err_len)) < 0)
 		goto err_close;

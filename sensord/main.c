@@ -44,8 +44,9 @@
 #define RESEND_MAX_S 600.0
 /* How long to wait at exit_at_end for the outbox to drain. */
 #define DRAIN_TIMEOUT_S 60.0
-/* The button is read this often: a press is noticed within ~20 ms (two
- * polls inside the default 30 ms debounce). */
+/* The button is read this often while a press may be under way (or all the
+ * time when its side cannot tell of changes, gpio.h): a press is noticed
+ * within ~20 ms (two polls inside the default 30 ms debounce). */
 #define FEEDBACK_POLL_S 0.01
 
 static void usage(FILE *out)
@@ -105,6 +106,8 @@ struct daemon {
 	struct feedback_player player;
 	bool led_on, buzzer_on;		/* the levels last driven */
 	bool gpio_failed_logged;
+	bool button_fd_failed;	/* its button_fd failed: poll the button all the time */
+	bool button_changed;	/* button_fd fired since the button was last read */
 	bool end_session_pending;		/* a long press: the next reading ends the session */
 	char topic_health[256];
 	char topic_ha_status[128];	/* <discovery_prefix>/status: Home Assistant's birth */
@@ -581,12 +584,15 @@ static void take_sample(struct daemon *d, double tick_mono)
 	size_t n;
 	int len;
 
-	snprintf(r.run, sizeof(r.run), "%s", d->run);
+	/* Same sizes, NUL-terminated: a copy, not a format, per reading. */
+	_Static_assert(sizeof(r.run) == sizeof(d->run) && sizeof(r.zone) == sizeof(d->zone),
+		       "run and zone match struct reading");
+	memcpy(r.run, d->run, sizeof(r.run));
 	r.seq = ++d->seq;
 	r.mono = tick_mono;
 	r.ts = d->cfg.sensord.simulated ? clock_wall_at(tick_mono) : clock_wall_s();
 	sampler_sample(d->sampler, tick_mono, &r);
-	snprintf(r.zone, sizeof(r.zone), "%s", d->zone);
+	memcpy(r.zone, d->zone, sizeof(r.zone));
 	r.end_session = d->end_session_pending;
 	d->end_session_pending = false;
 	len = reading_encode(&r, buf, sizeof(buf));
@@ -638,12 +644,18 @@ static void zone_step(struct daemon *d, double now_real)
 				   now_real);
 }
 
+/* The fd that tells of button changes, or -1: none, or it failed. */
+static int button_fd(const struct daemon *d)
+{
+	return d->gpio && !d->button_fd_failed ? d->gpio->button_fd : -1;
+}
+
 /* The button and the outputs, at every pass of the loop. A lone short press
  * tares, a double press steps the zone, a long one ends the session at the
  * next reading; each is acknowledged with its pattern at once. Returns the
- * real time by which the loop must come back: soon while a button is
- * watched (debounce_ms needs a few polls), at the next edge of a pattern,
- * else INFINITY. */
+ * real time by which the loop must come back: soon while a press may be
+ * under way (debounce_ms needs a few polls) or while the button has no
+ * button_fd to wake us, at the next edge of a pattern, else INFINITY. */
 static double feedback_poll(struct daemon *d)
 {
 	double now = clock_real_s(), wake = INFINITY;
@@ -651,7 +663,10 @@ static double feedback_poll(struct daemon *d)
 	enum feedback_press press;
 	int raw;
 
-	if (d->gpio->has_button) {
+	/* Idle and unchanged since (button_fd quiet): nothing to read. */
+	if (d->gpio->has_button &&
+	    (button_fd(d) < 0 || !feedback_button_idle(&d->button) || d->button_changed)) {
+		d->button_changed = false;
 		raw = d->gpio->button(d->gpio);
 		if (raw < 0 && !d->gpio_failed_logged) {
 			log_warn("feedback: reading the button on %s: %s", d->gpio->name, strerror(-raw));
@@ -668,7 +683,8 @@ static double feedback_poll(struct daemon *d)
 			log_info("button: double press: next zone");
 			zone_step(d, now);
 		}
-		wake = now + FEEDBACK_POLL_S;
+		if (button_fd(d) < 0 || !feedback_button_idle(&d->button))
+			wake = now + FEEDBACK_POLL_S;
 	}
 	lv = feedback_player_levels(&d->player, now);
 	if (lv.led != d->led_on && d->gpio->set(d->gpio, GPIO_OUTPUT_LED, lv.led) == 0)
@@ -959,9 +975,11 @@ static int run_daemon(struct daemon *d)
 	last_flush = last_health = last_sameid = clock_real_s();
 
 	while (!daemon_stop_requested) {
-		struct pollfd pfd = { .fd = mqtt_client_fd(d->mqtt), .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = mqtt_client_fd(d->mqtt), .events = POLLIN },
+					 { .fd = button_fd(d), .events = POLLIN } };
 		struct mqtt_event ev;
 		double now = clock_mono_s(), now_real, wait_s;
+		int err_drain;
 
 		if (daemon_reload_requested) {
 			daemon_reload_requested = 0;
@@ -1024,8 +1042,17 @@ static int run_daemon(struct daemon *d)
 		wait_s = fmin(sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05, 0.1);
 		if (d->gpio)
 			wait_s = fmin(wait_s, feedback_poll(d) - clock_real_s());
-		if (wait_s > 0 && poll(&pfd, 1, (int)ceil(wait_s * 1000)) < 0 && errno != EINTR)
+		if (wait_s > 0 && poll(pfd, 2, (int)ceil(wait_s * 1000)) < 0 && errno != EINTR)
 			log_warn("poll: %s", strerror(errno));
+		/* The button changed: feedback_poll at the next pass reads it. */
+		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
+			d->button_changed = true;
+			if ((err_drain = d->gpio->button_drain(d->gpio)) < 0) {
+				log_warn("feedback: button events on %s: %s; polling the button instead",
+					 d->gpio->name, strerror(-err_drain));
+				d->button_fd_failed = true;
+			}
+		}
 	}
 
 	notify_send(&d->notify, "STOPPING=1");

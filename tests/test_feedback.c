@@ -204,6 +204,77 @@ static void test_double_press(void **state)
 	assert_float_equal(s.first_at, 1.58, 1e-9);
 }
 
+/* feedback_button_idle: false until the first poll, while pressed, and while
+ * a first short press waits for a second; true once all that has settled. */
+static void test_idle(void **state)
+{
+	struct feedback_button b;
+	struct seen s = { 0, 0, 0, -1 };
+
+	(void)state;
+	feedback_button_init(&b, 30, 2.0, 0.4);
+	assert_false(feedback_button_idle(&b));
+	feed_span(&b, 0.0, 1.0, false, &s);
+	assert_true(feedback_button_idle(&b));
+	feed_span(&b, 1.0, 1.01, true, &s);	/* raw edge, not yet debounced */
+	assert_false(feedback_button_idle(&b));
+	feed_span(&b, 1.01, 1.2, true, &s);
+	assert_false(feedback_button_idle(&b));
+	feed_span(&b, 1.2, 1.5, false, &s);	/* released: a second may follow */
+	assert_int_equal(s.shorts, 0);
+	assert_false(feedback_button_idle(&b));
+	feed_span(&b, 1.5, 1.7, false, &s);	/* the window closed: the tare */
+	assert_int_equal(s.shorts, 1);
+	assert_true(feedback_button_idle(&b));
+}
+
+/* The loop stops polling while the button is idle and wakes at the next
+ * poll after a raw change (gpio.h's button_fd). Over presses of every kind,
+ * bounces included, that sees the same presses at the same times as polling
+ * every 10 ms throughout. */
+static void test_idle_skipping_sees_the_same(void **state)
+{
+	/* Raw edges (time, level), starting released. */
+	static const struct { double t; bool level; } edges[] = {
+		{ 1.00, true }, { 1.20, false },			/* a tare */
+		{ 3.00, true }, { 3.01, false }, { 3.02, true },	/* bouncing press */
+		{ 3.15, false }, { 3.40, true }, { 3.55, false },	/* ... a double */
+		{ 5.00, true }, { 7.50, false },			/* long */
+		{ 9.00, true }, { 9.005, false },			/* a glitch */
+		{ 10.00, true }, { 10.10, false }, { 10.60, true },	/* too late for */
+		{ 10.75, false },					/* a double */
+	};
+	const size_t n_edges = sizeof(edges) / sizeof(edges[0]);
+	struct feedback_button all, skip;
+	bool awake = true, last_seen = false;
+	int events = 0;
+
+	(void)state;
+	feedback_button_init(&all, 30, 2.0, 0.4);
+	feedback_button_init(&skip, 30, 2.0, 0.4);
+	for (long i = 0; i < 1300; i++) {
+		double t = i * POLL_S;
+		bool level = false, edge_since = false;
+		enum feedback_press p_all, p_skip = FEEDBACK_PRESS_NONE;
+
+		for (size_t e = 0; e < n_edges && edges[e].t <= t + 1e-9; e++) {
+			level = edges[e].level;
+			/* An edge since the last poll wakes the loop (the fd). */
+			if (edges[e].t > t - POLL_S + 1e-9)
+				edge_since = true;
+		}
+		p_all = feedback_button_feed(&all, t, level);
+		if (awake || edge_since || level != last_seen) {
+			p_skip = feedback_button_feed(&skip, t, level);
+			last_seen = level;
+		}
+		awake = !feedback_button_idle(&skip);
+		assert_int_equal(p_skip, p_all);
+		events += p_all != FEEDBACK_PRESS_NONE;
+	}
+	assert_int_equal(events, 5);	/* tare, double, long, tare, tare */
+}
+
 /* The second press counts when it begins within double_press_s of the
  * first release: at 0.40 s it does, at 0.41 s it is a second lone press. */
 static void test_double_press_boundary(void **state)
@@ -539,6 +610,8 @@ int main(void)
 		cmocka_unit_test(test_double_press_bounce),
 		cmocka_unit_test(test_double_press_second_long),
 		cmocka_unit_test(test_double_press_twice),
+		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_idle_skipping_sees_the_same),
 		cmocka_unit_test(test_pattern_hold_10s),
 		cmocka_unit_test(test_pattern_hold_60s),
 		cmocka_unit_test(test_pattern_too_hot),
