@@ -226,6 +226,48 @@ static void out_channel(struct out *o, const char *name, size_t name_len, double
 	out_fixed(o, v, 2);
 }
 
+/* The number a reader of the wire gets back for v written by out_fixed():
+ * what strtod makes of that text. Off a tie it is q / 10^decimals for the
+ * integer q out_fixed() prints: the text stands for that exact fraction, and
+ * an IEEE division of two exact integers (q below 2^53) rounds it correctly,
+ * as strtod does; a zero prints unsigned, so it comes back +0. Near a tie
+ * out_fixed() leaves the digits to snprintf, and so does this. */
+static double wire_fixed(double v, unsigned decimals)
+{
+	static const double pow10[] = { 1, 10, 100, 1000 };
+	bool neg = v < 0;
+	double x = (neg ? -v : v) * pow10[decimals];
+	double whole = floor(x), q;
+
+	if (fabs(x - whole - 0.5) < 1e-3) {
+		char tmp[48];
+
+		snprintf(tmp, sizeof(tmp), "%.*f", (int)decimals, v);
+		return strtod(tmp, NULL);
+	}
+	q = whole + (x - whole > 0.5);
+	if (q == 0)
+		return 0;
+	return (neg ? -q : q) / pow10[decimals];
+}
+
+/* A channel as out_channel() sends it: NAN for null. */
+static double wire_channel(double v, double lo, double hi)
+{
+	return in_range(v, lo, hi) ? wire_fixed(v, 2) : NAN;
+}
+
+void reading_as_sent(const struct reading *r, struct reading *wire)
+{
+	*wire = *r;
+	wire->mono = wire_fixed(r->mono, 3);
+	wire->ts = wire_fixed(r->ts, 3);
+	wire->pressure_kpa = wire_channel(r->pressure_kpa, CHANNEL_MIN, CHANNEL_MAX);
+	wire->temperature_c = wire_channel(r->temperature_c, CHANNEL_MIN, CHANNEL_MAX);
+	if (r->has_rotation)
+		wire->rotation_dps = wire_channel(r->rotation_dps, 0, ROTATION_MAX_DPS);
+}
+
 /* The length of run when it is a valid run id (16 or 8 lowercase hex
  * digits), else 0. Never reads past run[READING_RUN_LEN]: a struct's run
  * buffer filled with digits and no NUL is refused, not overrun. */

@@ -80,6 +80,12 @@ struct reading {
  * out (the first is kept), because the decoder refuses repeated keys. */
 int reading_encode(const struct reading *r, char *buf, size_t len);
 
+/* *wire = *r with the numbers a decoder reads back from reading_encode(r):
+ * mono and ts to 1 ms, the channels to 0.01 and NAN where the wire carries
+ * null; bit for bit what reading_decode gives for them, without the text. Only
+ * for a reading reading_encode accepts (its mono and ts in range). */
+void reading_as_sent(const struct reading *r, struct reading *wire);
+
 /* sensord keeps readings encoded in its outbox and learns lost_after only
  * when it sends one. Writes payload[0..len), a reading as reading_encode
  * wrote it with no lost_after, into out (NUL-terminated) with

@@ -301,6 +301,97 @@ static void test_decode_round_trip(void **state)
 	assert_string_equal(out.faults[1].what, "line1\nline2\t\"q\"");
 }
 
+/* reading_as_sent: the numbers the decoder reads back from the encoded text,
+ * bit for bit, on random readings drawn where rounding is hard: ties at the
+ * last printed digit and a hair either side of them, signs about zero,
+ * the range bounds and beyond (null), NAN; the decoder is the ground truth. */
+static uint64_t sent_rng = 0x5e1f03c29a7b44d1ULL;
+
+static uint64_t sent_next(void)
+{
+	uint64_t z = (sent_rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double sent_uniform(double lo, double hi)
+{
+	return lo + (hi - lo) * ((double)(sent_next() >> 11) / 9007199254740992.0);
+}
+
+/* A number printed with `decimals` digits, in lo..hi, of a random kind. */
+static double sent_value(double lo, double hi, unsigned decimals)
+{
+	double scale = decimals == 3 ? 1000 : 100, k;
+
+	switch (sent_next() % 8) {
+	case 0: /* a tie at the last digit, a hair off it or right on */
+		k = floor(sent_uniform(lo, hi) * scale) + 0.5;
+		return k / scale + (double)((int)(sent_next() % 5) - 2) * 1e-12 * (fabs(k) + 1);
+	case 1: /* about zero, both signs */
+		return sent_uniform(-0.02, 0.02);
+	case 2: /* the bounds and just past them */
+		return (sent_next() & 1 ? lo : hi) + sent_uniform(-0.01, 0.01);
+	case 3:
+		return NAN;
+	case 4: /* an exact short decimal */
+		return floor(sent_uniform(lo, hi) * scale) / scale;
+	default:
+		return sent_uniform(lo, hi);
+	}
+}
+
+static void assert_same_number(double want, double got, const char *what, const char *payload)
+{
+	if (isnan(want) && isnan(got))
+		return;
+	if (memcmp(&want, &got, sizeof(want)) != 0) {
+		print_error("%s: decoded %.17g, reading_as_sent %.17g, payload %s\n", what, want,
+			    got, payload);
+		fail();
+	}
+}
+
+static void test_as_sent_matches_decode(void **state)
+{
+	const char *vg = getenv("ROLLSENSE_VALGRIND");
+	unsigned long cases = vg && *vg ? 20000 : 400000, sent_n = 0, nulls = 0, ties = 0;
+	struct reading r = example_reading(), back, sent;
+	char buf[READING_MAX_PAYLOAD];
+	int n;
+
+	(void)state;
+	for (unsigned long i = 0; i < cases; i++) {
+		r.mono = sent_value(0, i % 3 ? 1e6 : 1e9, 3);
+		r.ts = sent_value(0, i % 3 ? 2e9 : 1e11, 3);
+		r.pressure_kpa = sent_value(-100, i % 4 ? 200 : 10000, 2);
+		r.temperature_c = sent_value(-100, i % 4 ? 80 : 10000, 2);
+		r.has_rotation = sent_next() & 1;
+		r.rotation_dps = sent_value(0, i % 4 ? 2000 : 10000, 2);
+		n = reading_encode(&r, buf, sizeof(buf));
+		if (n < 0)
+			continue; /* mono or ts out of range: nothing is sent */
+		assert_int_equal(reading_decode(buf, (size_t)n, &back), READING_OK);
+		reading_as_sent(&r, &sent);
+		assert_same_number(back.mono, sent.mono, "mono", buf);
+		assert_same_number(back.ts, sent.ts, "ts", buf);
+		assert_same_number(back.pressure_kpa, sent.pressure_kpa, "pressure_kpa", buf);
+		assert_same_number(back.temperature_c, sent.temperature_c, "temperature_c", buf);
+		assert_int_equal(back.has_rotation, sent.has_rotation);
+		if (r.has_rotation)
+			assert_same_number(back.rotation_dps, sent.rotation_dps, "rotation_dps", buf);
+		sent_n++;
+		nulls += isnan(back.pressure_kpa);
+		ties += strstr(buf, "5,") != NULL;
+	}
+	/* Most were sent, and nulls and ties were really exercised. */
+	assert_true(sent_n > cases / 2);
+	assert_true(nulls > sent_n / 20);
+	assert_true(ties > sent_n / 20);
+}
+
 /* The contract allows extra per-sensor fields, and the payload is not
  * NUL-terminated on the wire: len is what counts. */
 static void test_decode_extra_fields_and_length(void **state)
@@ -1718,6 +1809,7 @@ int main(void)
 		cmocka_unit_test(test_decode_example),
 		cmocka_unit_test(test_decode_run_lengths),
 		cmocka_unit_test(test_decode_round_trip),
+		cmocka_unit_test(test_as_sent_matches_decode),
 		cmocka_unit_test(test_decode_extra_fields_and_length),
 		cmocka_unit_test(test_decode_faults_truncated),
 		cmocka_unit_test(test_decode_err_size),
