@@ -225,7 +225,10 @@ static int run_daemon(struct rs_config *cfg)
 	while (!daemon_stop_requested) {
 		struct pollfd pfd = { .fd = mqtt_client_fd(mqtt), .events = POLLIN };
 		struct mqtt_event ev;
-		double now;
+		/* The messages of a round share the clock's reading, taken again
+		 * with each tick below (every 1,000): the clock is a system call on
+		 * some machines, and a reading's arrival needs no finer time. */
+		double now = clock_real_s();
 		size_t taken = 0;
 
 		if (daemon_reload_requested) {
@@ -245,7 +248,7 @@ static int run_daemon(struct rs_config *cfg)
 				 * reading: it is not counted as a dropped one. */
 				if (!homeassistant_message(ha, ev.topic, ev.payload, ev.payload_len))
 					ingest_message(ing, ev.topic, ev.payload, ev.payload_len,
-						       clock_real_s());
+						       now);
 				break;
 			case MQTT_EVENT_CONNECTED:
 				log_info("mqtt: connected to %s", cfg->mqtt.uri);
@@ -266,8 +269,10 @@ static int run_daemon(struct rs_config *cfg)
 				break;
 			}
 			mqtt_event_clear(&ev);
-			if (taken % 1000 == 0)
-				ingest_tick(ing, clock_real_s());
+			if (taken % 1000 == 0) {
+				now = clock_real_s();
+				ingest_tick(ing, now);
+			}
 		}
 		now = clock_real_s();
 		ingest_tick(ing, now);
