@@ -12,7 +12,7 @@
 #      beside the minimal Paho publisher at 20 Hz
 #   2  the collector's ingest rate beside mosquitto_sub's and a minimal Paho
 #      subscriber's, same queued stream
-#   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
+#   3  2000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
 #   5  what recomputing a run after late readings costs (1 h and 1 day at 10 Hz)
 #   6  the live page under load: 200 SSE clients on serve's /events (web.max_clients
 #      256), sensord at 10 Hz: serve's CPU over 60 s, and the delay from a
@@ -39,7 +39,7 @@ CG_LONG=${BENCH_CG_LONG:-40}
 BUDGET_S=${BENCH_BUDGET_S:-60}
 INGEST_DEVICES=${BENCH_INGEST_DEVICES:-200}
 INGEST_COUNT=${BENCH_INGEST_COUNT:-500}
-SCALE_DEVICES=${BENCH_SCALE_DEVICES:-1000}
+SCALE_DEVICES=${BENCH_SCALE_DEVICES:-2000}
 SCALE_HZ=${BENCH_SCALE_HZ:-10}
 SCALE_S=${BENCH_SCALE_S:-60}
 SSE_CLIENTS=${BENCH_SSE_CLIENTS:-200}
