@@ -545,6 +545,8 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 		return 0;
 	}
 	r->kind = MQTT_EVENT_MESSAGE;
+	r->ok = false;
+	r->tag = 0;
 	r->text_len = tlen;
 	r->payload_len = plen;
 	text = (char *)(r + 1);
