@@ -17,7 +17,7 @@
 #      fed that example's own readings at its rate, for as long)
 #   2  the collector's ingest rate beside mosquitto_sub's and a minimal Paho
 #      subscriber's, same queued stream
-#   3  1000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
+#   3  2000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
 #   5  what recomputing a run after late readings costs (1 h and 1 day at 10 Hz)
 #   6  the live page under load: 200 SSE clients on serve's /events (web.max_clients
 #      256), sensord at 10 Hz: serve's CPU over 60 s, and the delay from a
@@ -27,7 +27,9 @@
 #
 # Each part has its own mosquitto on a free loopback port; everything started
 # here is stopped by PID. About 8 minutes on 2 cores. BENCH_PARTS="2 3" runs
-# only those parts (1 and 4 run together).
+# only those parts (1 and 4 run together). BENCH_BASE_BUILD=DIR (another
+# commit's build directory) adds its collector to part 2's rounds, so that a
+# change is measured before and after in the same rounds.
 set -eu
 
 BUILD=${BUILD:-build}
@@ -44,7 +46,7 @@ CG_LONG=${BENCH_CG_LONG:-40}
 BUDGET_S=${BENCH_BUDGET_S:-60}
 INGEST_DEVICES=${BENCH_INGEST_DEVICES:-200}
 INGEST_COUNT=${BENCH_INGEST_COUNT:-500}
-SCALE_DEVICES=${BENCH_SCALE_DEVICES:-1000}
+SCALE_DEVICES=${BENCH_SCALE_DEVICES:-2000}
 SCALE_HZ=${BENCH_SCALE_HZ:-10}
 SCALE_S=${BENCH_SCALE_S:-60}
 SSE_CLIENTS=${BENCH_SSE_CLIENTS:-200}
@@ -491,20 +493,58 @@ broker I
 PI=$PORT_I
 say ""
 say "== 2. ingest: ${INGEST_DEVICES} devices x ${INGEST_COUNT} readings queued at QoS 1, drained by each receiver"
-cat >"$WORK/ingest.json" <<CONF
-{ "device_id": "bench", "mqtt": { "uri": "tcp://127.0.0.1:$PI" },
-  "collector": { "database": "$WORK/ingest.db" } }
+# BENCH_BASE_BUILD=DIR: also drain each round with DIR/rollsense-collector
+# (another commit's build, its own persistent session), for a before/after
+# ratio measured in the same rounds.
+BASE=${BENCH_BASE_BUILD:-}
+for name in ingest ingest-base; do
+	cat >"$WORK/$name.json" <<CONF
+{ "device_id": "bench", "mqtt": { "uri": "tcp://127.0.0.1:$PI", "client_id": "$name" },
+  "collector": { "database": "$WORK/$name.db" } }
 CONF
+done
 total=$((INGEST_DEVICES * INGEST_COUNT))
-# The three persistent sessions exist before the stream is queued.
+# collector_register BIN NAME: its persistent session, before the stream is queued.
+collector_register() {
+	"$1/rollsense-collector" --config "$WORK/$2.json" 2>"$WORK/$2-reg.log" &
+	cpid=$!
+	i=0; until grep -q "connected" "$WORK/$2-reg.log"; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
+	sleep 0.5; kill $cpid; wait $cpid || true
+}
+# collector_drain BIN NAME ROUND: drains the queued stream; sets col_rate.
+collector_drain() {
+	rm -f "$WORK/$2".db*
+	# Acks are retained: the last drain's must not end this one.
+	mosquitto_sub -p "$PI" -t 'rollsense/+/ack' --remove-retained --retained-only -W 1 \
+		>/dev/null 2>&1 || true
+	mkfifo "$WORK/acks-$2-$3"
+	stdbuf -oL mosquitto_sub -p "$PI" -q 1 -v -t 'rollsense/+/ack' >"$WORK/acks-$2-$3" &
+	apid=$!; PIDS="$PIDS $apid"
+	sleep 0.3
+	t2=$(now)
+	"$1/rollsense-collector" --config "$WORK/$2.json" 2>"$WORK/$2-$3.log" &
+	cpid=$!; PIDS="$PIDS $cpid"
+	# Done when every device of this round is acknowledged up to its last seq
+	# (the count in the database is checked below).
+	grep -m "$INGEST_DEVICES" "^rollsense/in$3-.*\"seq\":$INGEST_COUNT}" "$WORK/acks-$2-$3" >/dev/null
+	t3=$(now)
+	kill $apid $cpid 2>/dev/null || true; wait $cpid || true
+	stored=$(sqlite3 "$WORK/$2.db" 'select count(*) from readings')
+	[ "$stored" -eq "$total" ] || say "bench: round $3: $2 stored $stored of $total"
+	col_rate=$(awk -v n="$total" -v a="$t2" -v b="$t3" 'BEGIN { printf "%.0f", n / (b - a) }')
+}
+# The persistent sessions exist before the stream is queued.
 mosquitto_sub -p "$PI" -c -i bench-sub -q 1 -t 'rollsense/+/reading' -E
 "$BB/paho_sub_min" "tcp://127.0.0.1:$PI" bench-paho-sub 'rollsense/+/reading' 0 >/dev/null
-"$B/rollsense-collector" --config "$WORK/ingest.json" 2>"$WORK/ingest-reg.log" &
-cpid=$!
-i=0; until grep -q "connected" "$WORK/ingest-reg.log"; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
-sleep 0.5; kill $cpid; wait $cpid || true
-say "| round | mosquitto_sub readings/s | paho_sub_min readings/s | collector readings/s (stored and acked) | collector / mosquitto_sub | collector / paho_sub_min |"
-say "|---|---|---|---|---|---|"
+collector_register "$B" ingest
+if [ -n "$BASE" ]; then
+	collector_register "$BASE" ingest-base
+	say "| round | mosquitto_sub readings/s | paho_sub_min readings/s | collector readings/s (stored and acked) | collector / mosquitto_sub | collector / paho_sub_min | base collector readings/s | base / mosquitto_sub | collector / base |"
+	say "|---|---|---|---|---|---|---|---|---|"
+else
+	say "| round | mosquitto_sub readings/s | paho_sub_min readings/s | collector readings/s (stored and acked) | collector / mosquitto_sub | collector / paho_sub_min |"
+	say "|---|---|---|---|---|---|"
+fi
 for round in 1 2 3; do
 	"$BB/rollsense-loadgen" -p "$PI" --devices "$INGEST_DEVICES" --clients 20 --rate 0 \
 		--count "$INGEST_COUNT" --device-prefix "in$round" >"$WORK/fill$round.out"
@@ -513,26 +553,24 @@ for round in 1 2 3; do
 	t1=$(now)
 	"$BB/paho_sub_min" "tcp://127.0.0.1:$PI" bench-paho-sub 'rollsense/+/reading' "$total" >/dev/null
 	t1p=$(now)
-	rm -f "$WORK"/ingest.db*
-	mkfifo "$WORK/acks$round"
-	stdbuf -oL mosquitto_sub -p "$PI" -q 1 -v -t 'rollsense/+/ack' >"$WORK/acks$round" &
-	apid=$!; PIDS="$PIDS $apid"
-	sleep 0.3
-	t2=$(now)
-	"$B/rollsense-collector" --config "$WORK/ingest.json" 2>"$WORK/ingest$round.log" &
-	cpid=$!; PIDS="$PIDS $cpid"
-	# Done when every device of this round is acknowledged up to its last seq
-	# (the count in the database is checked below).
-	grep -m "$INGEST_DEVICES" "^rollsense/in$round-.*\"seq\":$INGEST_COUNT}" "$WORK/acks$round" >/dev/null
-	t3=$(now)
-	kill $apid $cpid 2>/dev/null || true; wait $cpid || true
-	stored=$(sqlite3 "$WORK/ingest.db" 'select count(*) from readings')
-	[ "$stored" -eq "$total" ] || say "bench: round $round: $stored of $total stored"
+	base_cols=""
+	# The two builds take turns at draining first.
+	if [ -n "$BASE" ] && [ "$round" -ne 2 ]; then
+		collector_drain "$BASE" ingest-base "$round"
+		base_rate=$col_rate
+	fi
+	collector_drain "$B" ingest "$round"
+	new_rate=$col_rate
+	if [ -n "$BASE" ] && [ "$round" -eq 2 ]; then
+		collector_drain "$BASE" ingest-base "$round"
+		base_rate=$col_rate
+	fi
+	col_rate=$new_rate
 	sub_rate=$(awk -v n="$total" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 	paho_rate=$(awk -v n="$total" -v a="$t1" -v b="$t1p" 'BEGIN { printf "%.0f", n / (b - a) }')
-	col_rate=$(awk -v n="$total" -v a="$t2" -v b="$t3" 'BEGIN { printf "%.0f", n / (b - a) }')
+	[ -n "$BASE" ] && base_cols=" $base_rate | $(ratio "$base_rate" "$sub_rate") | $(ratio "$col_rate" "$base_rate") |"
 	say "| $round | $sub_rate | $paho_rate | $col_rate | $(ratio "$col_rate" "$sub_rate") |" \
-		"$(ratio "$col_rate" "$paho_rate") |"
+		"$(ratio "$col_rate" "$paho_rate") |$base_cols"
 done
 fi
 

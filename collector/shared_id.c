@@ -1,6 +1,7 @@
 /* Two sensords under one device_id, the collector's side (shared_id.h). */
 #include "shared_id.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,10 @@
 
 /* Devices followed at most (as Home Assistant's); more are logged once. */
 #define SHARED_ID_DEVICES 64
+/* The open-addressed index over them, by name: a power of two, twice as
+ * many. Every reading looks its device up, and with more devices than are
+ * followed, a search in a line compared every name each time. */
+#define SHARED_ID_INDEX 128
 #define SHARED_ID_LOG_EVERY_S 60.0
 
 struct shared_id_device {
@@ -23,6 +28,7 @@ struct shared_id_device {
 struct shared_id {
 	struct ingest_env env;
 	struct shared_id_device devices[SHARED_ID_DEVICES];
+	uint8_t index[SHARED_ID_INDEX];	/* 0 empty, else 1 + an index in devices */
 	size_t n_devices;
 	bool full_logged;
 };
@@ -45,10 +51,17 @@ void shared_id_free(struct shared_id *s)
 static struct shared_id_device *device_get(struct shared_id *s, const char *id)
 {
 	struct shared_id_device *d;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t slot;
 
-	for (size_t i = 0; i < s->n_devices; i++)
-		if (strcmp(s->devices[i].id, id) == 0)
-			return &s->devices[i];
+	for (const char *p = id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (slot = h & (SHARED_ID_INDEX - 1); s->index[slot];
+	     slot = (slot + 1) & (SHARED_ID_INDEX - 1)) {
+		d = &s->devices[s->index[slot] - 1];
+		if (strcmp(d->id, id) == 0)
+			return d;
+	}
 	if (s->n_devices == SHARED_ID_DEVICES) {
 		if (!s->full_logged)
 			log_warn("ingest: more than %d devices; %s and later ones are not watched for a "
@@ -57,6 +70,7 @@ static struct shared_id_device *device_get(struct shared_id *s, const char *id)
 		return NULL;
 	}
 	d = &s->devices[s->n_devices++];
+	s->index[slot] = (uint8_t)s->n_devices;
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	sameid_runs_init(&d->runs);
 	d->publish_due = true;

@@ -33,8 +33,16 @@
 #define STORE_DEVICE_MAX 64		/* bytes, as struct store_run_state.device holds */
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_PURGE_CHUNK 10000		/* rows per purge transaction */
-#define STORE_RUN_CACHE_SLOTS 256	/* direct-mapped (device, run) -> id */
-#define STORE_DIRTY_RUNS 32		/* runs touched in one batch before an early flush */
+/* (device, run) -> id, two ways per set. Sized for thousands of devices
+ * sending at once: with a few hundred slots, 200 devices took the database's
+ * lookup on a third of their readings (bench part 2), 2,000 on nearly all. */
+#define STORE_RUN_CACHE_SETS 2048
+/* Runs touched in one batch before an early flush, and the open-addressed
+ * index over them (a power of two, at least twice as large). A batch of
+ * interleaved readings from more runs than fit here writes each run's row
+ * once per reading instead of once per batch. */
+#define STORE_DIRTY_RUNS 2048
+#define STORE_DIRTY_INDEX 4096	/* 2^12: dirty_slot takes 12 bits */
 /* PRAGMA application_id: the bytes "RolS" (0x526f6c53) at offset 68 of the
  * file header (sqlite.org/fileformat.html, 1.3 "The Database Header"). */
 #define STORE_APPLICATION_ID 1383033939
@@ -305,7 +313,8 @@ struct store {
 	size_t n_dirty;
 	size_t dirty_last;	/* the entry hit last: readings come in runs */
 	struct run_dirty dirty[STORE_DIRTY_RUNS];
-	struct run_cache_entry cache[STORE_RUN_CACHE_SLOTS];
+	uint16_t dirty_index[STORE_DIRTY_INDEX];	/* 0 empty, else 1 + an index in dirty */
+	struct run_cache_entry cache[STORE_RUN_CACHE_SETS][2];	/* [0]: the newer */
 };
 
 int store_schema_version(void)
@@ -525,6 +534,23 @@ static bool batch_broken(struct store *st)
 	return st->batch_failed;
 }
 
+static size_t dirty_slot(const struct store *st, int64_t run_id);
+
+/* Empties the batch's per-run bookkeeping: its index entry by entry when
+ * few runs are in it, newest first, so that every probe still finds its
+ * entry (the runs in an entry's probe chain all came before it). */
+static void dirty_forget(struct store *st)
+{
+	if (st->n_dirty * 8 > STORE_DIRTY_INDEX) {
+		memset(st->dirty_index, 0, sizeof(st->dirty_index));
+	} else {
+		for (size_t i = st->n_dirty; i-- > 0;)
+			st->dirty_index[dirty_slot(st, st->dirty[i].run_id)] = 0;
+	}
+	st->n_dirty = 0;
+	st->dirty_last = 0;
+}
+
 /* Writes the batch's per-run bookkeeping into runs. 0 or -1. */
 static int dirty_flush(struct store *st)
 {
@@ -536,32 +562,45 @@ static int dirty_flush(struct store *st)
 			 P_REAL(d->last_ts)) < 0)
 			return -1;
 	}
-	st->n_dirty = 0;
-	st->dirty_last = 0;
+	dirty_forget(st);
 	return 0;
+}
+
+/* Where run_id is, or would go, in dirty_index. */
+static size_t dirty_slot(const struct store *st, int64_t run_id)
+{
+	/* Fibonacci hashing: consecutive ids spread over the table. */
+	size_t i = (size_t)(((uint64_t)run_id * 0x9e3779b97f4a7c15u) >> 52) & (STORE_DIRTY_INDEX - 1);
+
+	while (st->dirty_index[i] && st->dirty[st->dirty_index[i] - 1].run_id != run_id)
+		i = (i + 1) & (STORE_DIRTY_INDEX - 1);
+	return i;
 }
 
 /* Notes a newly stored reading of run_id for dirty_flush. 0 or -1. */
 static int dirty_note(struct store *st, int64_t run_id, uint64_t seq, double ts)
 {
 	struct run_dirty *d = NULL;
+	size_t slot;
 
 	if (st->dirty_last < st->n_dirty && st->dirty[st->dirty_last].run_id == run_id) {
 		d = &st->dirty[st->dirty_last];
 	} else {
-		for (size_t i = 0; i < st->n_dirty; i++) {
-			if (st->dirty[i].run_id == run_id) {
-				d = &st->dirty[i];
-				st->dirty_last = i;
-				break;
-			}
+		slot = dirty_slot(st, run_id);
+		if (st->dirty_index[slot]) {
+			st->dirty_last = st->dirty_index[slot] - 1u;
+			d = &st->dirty[st->dirty_last];
 		}
 	}
 	if (!d) {
 		/* Many runs in one batch: write what we have to make room. */
-		if (st->n_dirty == STORE_DIRTY_RUNS && dirty_flush(st) < 0)
-			return -1;
+		if (st->n_dirty == STORE_DIRTY_RUNS) {
+			if (dirty_flush(st) < 0)
+				return -1;
+			slot = dirty_slot(st, run_id);
+		}
 		st->dirty_last = st->n_dirty++;
+		st->dirty_index[slot] = (uint16_t)(st->dirty_last + 1);
 		d = &st->dirty[st->dirty_last];
 		d->run_id = run_id;
 		d->max_seq = seq;
@@ -588,8 +627,7 @@ int store_begin(struct store *st)
 		return -1;
 	st->in_batch = true;
 	st->batch_failed = false;
-	st->n_dirty = 0;
-	st->dirty_last = 0;
+	dirty_forget(st);
 	return 0;
 }
 
@@ -600,8 +638,7 @@ void store_rollback(struct store *st)
 	/* Forgets everything the open batch did, in memory. */
 	st->in_batch = false;
 	st->batch_failed = false;
-	st->n_dirty = 0;
-	st->dirty_last = 0;
+	dirty_forget(st);
 	memset(st->cache, 0, sizeof(st->cache));
 }
 
@@ -661,7 +698,7 @@ static size_t cache_slot(const char *device, const char *run)
 	h = (h ^ 0xffu) * 16777619u;	/* never in UTF-8 text: "ab"+"c" != "a"+"bc" */
 	for (const char *p = run; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
-	return h % STORE_RUN_CACHE_SLOTS;
+	return h % STORE_RUN_CACHE_SETS;
 }
 
 /* Looks up (device, run) in the database: 1 found, 0 not there, -1. */
@@ -694,15 +731,22 @@ static int run_id_lookup(struct store *st, const char *device, const char *run, 
 	return 0;
 }
 
+/* Puts (device, run) first in its set e, the older entry second. */
 static void cache_put(struct run_cache_entry *e, const char *device, const char *run, int64_t id)
 {
+	e[1] = e[0];
 	e->id = id;
 	snprintf(e->device, sizeof(e->device), "%s", device);
 	snprintf(e->run, sizeof(e->run), "%s", run);
 }
 
+static bool cache_holds(const struct run_cache_entry *e, const char *device, const char *run)
+{
+	return e->id != 0 && strcmp(e->device, device) == 0 && strcmp(e->run, run) == 0;
+}
+
 /* Checks the names, then looks (device, run) up in the cache: 1 there
- * (*run_id set), 0 not (*e is its slot, for cache_put), -1 invalid names
+ * (*run_id set), 0 not (*e is its set, for cache_put), -1 invalid names
  * (logged). */
 static int cache_get(struct store *st, const char *device, const char *run,
 		     struct run_cache_entry **e, int64_t *run_id)
@@ -715,11 +759,16 @@ static int cache_get(struct store *st, const char *device, const char *run,
 		log_error("store: run id: device or run name empty or too long");
 		return -1;
 	}
-	*e = &st->cache[cache_slot(device, run)];
-	if ((*e)->id == 0 || strcmp((*e)->device, device) != 0 || strcmp((*e)->run, run) != 0)
-		return 0;
-	*run_id = (*e)->id;
-	return 1;
+	*e = st->cache[cache_slot(device, run)];
+	if (cache_holds(&(*e)[0], device, run)) {
+		*run_id = (*e)[0].id;
+		return 1;
+	}
+	if (cache_holds(&(*e)[1], device, run)) {
+		*run_id = (*e)[1].id;
+		return 1;
+	}
+	return 0;
 }
 
 int store_run_id(struct store *st, const char *device, const char *run, int64_t *run_id)

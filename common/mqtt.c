@@ -56,14 +56,38 @@
 #include "keyfile.h"
 #include "log.h"
 
-struct event_node {
-	struct mqtt_event ev;
-	struct event_node *next;
+/* The event queue: records laid end to end in blocks, so that a message
+ * costs Paho's thread a copy into memory already there, not three
+ * allocations, and the owner frees nothing per event. The owner takes every
+ * queued block at once (mqtt_client_next) and reads the records in order; a
+ * block it has read goes back to a short free list at its next take. An
+ * event's topic and payload point into their block, which is why they live
+ * only until the next mqtt_client_next() (mqtt.h). */
+struct event_rec {
+	enum mqtt_event_kind kind;
+	bool ok;		/* PUBLISHED */
+	uint64_t tag;		/* PUBLISHED */
+	size_t text_len;	/* MESSAGE: the topic's; CONNECTED/LOST: the detail's */
+	size_t payload_len;	/* MESSAGE */
+	/* then the text and a NUL; MESSAGE: then the payload and a NUL */
 };
 
+struct event_block {
+	struct event_block *next;
+	size_t size;		/* of data */
+	size_t used;		/* filled by the producer */
+	size_t read;		/* taken by the owner */
+	_Alignas(struct event_rec) unsigned char data[];
+};
+
+/* A block's usual size; a larger message gets a block of its own size. */
+#define EVENT_BLOCK_BYTES (64u * 1024)
+/* Read blocks kept for reuse, at most. */
+#define EVENT_BLOCKS_FREE 8
+
 /* Appends node to the singly linked list head..tail that its next field
- * links, for both queues: the events (event_node) and the publishes waiting
- * for the window (out_msg). */
+ * links, for the queued blocks (event_block) and the publishes waiting for
+ * the window (out_msg). */
 #define LIST_APPEND(head, tail, node)			\
 	do {						\
 		(node)->next = NULL;			\
@@ -148,13 +172,16 @@ struct mqtt_client {
 
 	char tls_error[TLS_NOTE_LEN];	/* OpenSSL's reason for the last failure: tls_lock */
 
-	struct event_node *taken;	/* a batch taken from head: the owner's thread only */
+	struct event_block *taken;	/* a batch taken from head: the owner's thread only */
+	struct event_block *read;	/* blocks of taken read to the end: the owner's thread only */
 	bool key_refused;	/* the last attempt was refused for the key: the owner's thread only */
 
 	pthread_mutex_t lock;	/* guards everything below */
-	struct event_node *head, *tail;
-	size_t queued;		/* in head..tail */
-	size_t queued_bytes;	/* of the messages in head..tail: node, topic, payload */
+	struct event_block *head, *tail;	/* the queued events, in blocks */
+	struct event_block *spare;	/* blocks to reuse, EVENT_BLOCKS_FREE at most */
+	size_t n_spare;
+	size_t queued;		/* events in head..tail */
+	size_t queued_bytes;	/* of the messages in head..tail: their records */
 	size_t batch_bytes;	/* the same for the batch the owner took last */
 	size_t max_payload_bytes;	/* a longer payload is dropped in on_message */
 	size_t max_queued_bytes;	/* bound of queued_bytes + batch_bytes (a lone
@@ -180,17 +207,63 @@ struct mqtt_client {
 	struct mqtt_stats stats;
 };
 
+static size_t rec_bytes(size_t text_len, size_t payload_len)
+{
+	size_t n = sizeof(struct event_rec) + text_len + 1 + payload_len + 1;
+	size_t a = _Alignof(struct event_rec);
+
+	return (n + a - 1) / a * a;
+}
+
+static void blocks_free(struct event_block *b)
+{
+	while (b) {
+		struct event_block *next = b->next;
+
+		free(b);
+		b = next;
+	}
+}
+
+/* Room for a record of bytes at the end of the queue, under lock: in the
+ * last block, a spare one, or a new one. NULL when out of memory. */
+static struct event_rec *rec_alloc_locked(struct mqtt_client *c, size_t bytes)
+{
+	struct event_block *b = c->tail;
+	struct event_rec *r;
+
+	if (!b || b->size - b->used < bytes) {
+		if (c->spare && bytes <= c->spare->size) {
+			b = c->spare;
+			c->spare = b->next;
+			c->n_spare--;
+		} else {
+			size_t size = bytes > EVENT_BLOCK_BYTES ? bytes : EVENT_BLOCK_BYTES;
+
+			b = malloc(sizeof(*b) + size);
+			if (!b)
+				return NULL;
+			b->size = size;
+		}
+		b->used = 0;
+		b->read = 0;
+		LIST_APPEND(c->head, c->tail, b);
+	}
+	r = (struct event_rec *)(b->data + b->used);
+	b->used += bytes;
+	return r;
+}
+
 /* A PUBLISHED event does not wake the owner: it waits for the next
  * mqtt_client_next() call, which the owner's loop makes every round anyway
  * (a sample tick, a message, a timeout). At 20 readings a second that saves
  * a wake-up, an eventfd write and a read per reading. */
-static void queue_push_locked(struct mqtt_client *c, struct event_node *n)
+static void queue_pushed_locked(struct mqtt_client *c, enum mqtt_event_kind kind)
 {
 	uint64_t one = 1;
 
-	LIST_APPEND(c->head, c->tail, n);
 	c->queued++;
-	if (n->ev.kind == MQTT_EVENT_PUBLISHED || c->fd_signalled)
+	if (kind == MQTT_EVENT_PUBLISHED || c->fd_signalled)
 		return;
 	c->fd_signalled = true;
 	/* A failed write only means the counter is already nonzero. */
@@ -198,15 +271,25 @@ static void queue_push_locked(struct mqtt_client *c, struct event_node *n)
 		log_debug("mqtt: eventfd write: %s", strerror(errno));
 }
 
-static void queue_simple(struct mqtt_client *c, enum mqtt_event_kind kind, const char *detail)
+/* Queues an event without a message, under lock. A lost CONNECTED/LOST
+ * note (out of memory) only costs a log line; a lost PUBLISHED, a publish
+ * the owner never hears of. */
+static void queue_simple(struct mqtt_client *c, enum mqtt_event_kind kind, const char *detail,
+			 uint64_t tag, bool ok)
 {
-	struct event_node *n = calloc(1, sizeof(*n));
+	size_t len = detail ? strnlen(detail, sizeof(((struct mqtt_event *)0)->detail) - 1) : 0;
+	struct event_rec *r = rec_alloc_locked(c, rec_bytes(len, 0));
 
-	if (!n)
-		return;	/* a lost CONNECTED/LOST note only costs a log line */
-	n->ev.kind = kind;
-	snprintf(n->ev.detail, sizeof(n->ev.detail), "%s", detail ? detail : "");
-	queue_push_locked(c, n);
+	if (!r)
+		return;
+	r->kind = kind;
+	r->tag = tag;
+	r->ok = ok;
+	r->text_len = len;
+	r->payload_len = 0;
+	memcpy(r + 1, detail ? detail : "", len);
+	((char *)(r + 1))[len] = '\0';
+	queue_pushed_locked(c, kind);
 }
 
 /* A broker refuses a subscription its ACL denies with the SUBACK return code
@@ -392,7 +475,7 @@ static void on_connected(void *context, char *cause)
 	c->window = 1;
 	c->connected_at = clock_real_s();
 	c->stats.connects++;
-	queue_simple(c, MQTT_EVENT_CONNECTED, cause ? cause : "connected");
+	queue_simple(c, MQTT_EVENT_CONNECTED, cause ? cause : "connected", 0, false);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -417,7 +500,7 @@ static void on_connection_lost(void *context, char *cause)
 			 PROBATION_S, c->cfg.username[0] ? c->cfg.username : "(none)");
 	else
 		snprintf(why, sizeof(why), "%s", cause ? cause : "connection lost");
-	queue_simple(c, MQTT_EVENT_LOST, why);
+	queue_simple(c, MQTT_EVENT_LOST, why, 0, false);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -426,10 +509,11 @@ static void on_connection_lost(void *context, char *cause)
 static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *m)
 {
 	struct mqtt_client *c = context;
-	struct event_node *n;
+	struct event_rec *r;
 	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 	size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
-	size_t bytes = sizeof(*n) + tlen + 1 + plen + 1;
+	size_t bytes = rec_bytes(tlen, plen);
+	char *text;
 
 	pthread_mutex_lock(&c->lock);
 	if (plen > c->max_payload_bytes) {
@@ -455,28 +539,25 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 		pthread_mutex_unlock(&c->lock);
 		return 0;	/* Paho keeps the message and calls again */
 	}
-	n = calloc(1, sizeof(*n));
-	if (n) {
-		n->ev.topic = malloc(tlen + 1);
-		n->ev.payload = malloc(plen + 1);
-	}
-	if (!n || !n->ev.topic || !n->ev.payload) {
-		if (n)
-			mqtt_event_clear(&n->ev);
-		free(n);
+	r = rec_alloc_locked(c, bytes);
+	if (!r) {
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
-	n->ev.kind = MQTT_EVENT_MESSAGE;
-	memcpy(n->ev.topic, topic, tlen);
-	n->ev.topic[tlen] = '\0';
+	r->kind = MQTT_EVENT_MESSAGE;
+	r->ok = false;
+	r->tag = 0;
+	r->text_len = tlen;
+	r->payload_len = plen;
+	text = (char *)(r + 1);
+	memcpy(text, topic, tlen);
+	text[tlen] = '\0';
 	if (plen)
-		memcpy(n->ev.payload, m->payload, plen);
-	n->ev.payload[plen] = '\0';
-	n->ev.payload_len = plen;
+		memcpy(text + tlen + 1, m->payload, plen);
+	text[tlen + 1 + plen] = '\0';
 	c->stats.messages++;
 	c->queued_bytes += bytes;
-	queue_push_locked(c, n);
+	queue_pushed_locked(c, MQTT_EVENT_MESSAGE);
 	pthread_mutex_unlock(&c->lock);
 	MQTTAsync_freeMessage(&m);
 	MQTTAsync_free(topic);
@@ -486,7 +567,6 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 static void publish_done(struct publish_ctx *pc, bool ok)
 {
 	struct mqtt_client *c = pc->c;
-	struct event_node *n = calloc(1, sizeof(*n));
 
 	pthread_mutex_lock(&c->lock);
 	if (c->in_paho)
@@ -498,12 +578,7 @@ static void publish_done(struct publish_ctx *pc, bool ok)
 		if (c->window < WINDOW_MAX)
 			c->window++;
 	}
-	if (n) {
-		n->ev.kind = MQTT_EVENT_PUBLISHED;
-		n->ev.tag = pc->tag;
-		n->ev.ok = ok;
-		queue_push_locked(c, n);
-	}
+	queue_simple(c, MQTT_EVENT_PUBLISHED, NULL, pc->tag, ok);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -549,7 +624,7 @@ static void on_connect_fail(void *context, MQTTAsync_failureData *data)
 			 data && data->message ? data->message : "no answer", data ? data->code : 0);
 	pthread_mutex_lock(&c->lock);
 	c->connecting = false;
-	queue_simple(c, MQTT_EVENT_LOST, why);
+	queue_simple(c, MQTT_EVENT_LOST, why, 0, false);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -712,7 +787,7 @@ failed:
 	pthread_mutex_lock(&c->lock);
 	c->connecting = false;
 	if (lost)
-		queue_simple(c, MQTT_EVENT_LOST, err);
+		queue_simple(c, MQTT_EVENT_LOST, err, 0, false);
 	pthread_mutex_unlock(&c->lock);
 	return -1;
 }
@@ -896,42 +971,87 @@ int mqtt_client_fd(const struct mqtt_client *c)
 }
 
 /* Events are taken from the shared queue a whole batch at a time, so the
- * lock Paho's threads need is taken once per batch, not once per message. */
-int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
+ * lock Paho's threads need is taken once per batch, not once per message;
+ * the blocks read since the last take go back to the spares then, as no
+ * event handed out from them is in use any more (mqtt.h). Publishes are
+ * pumped once per batch too: the owner's loop also pumps every round. */
+static void batch_take(struct mqtt_client *c)
 {
-	struct event_node *n;
+	struct event_block *give_back = NULL;
 	uint64_t count;
 
 	pump(c);
-	if (!c->taken) {
-		pthread_mutex_lock(&c->lock);
-		c->taken = c->head;
-		c->head = c->tail = NULL;
-		c->queued = 0;
-		/* The last batch is the owner's now (consumed, or copied out). */
-		c->batch_bytes = c->queued_bytes;
-		c->queued_bytes = 0;
-		if (c->fd_signalled) {
-			/* Drain the counter so poll() sleeps until the next push. */
-			if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-				log_debug("mqtt: eventfd read: %s", strerror(errno));
-			c->fd_signalled = false;
+	pthread_mutex_lock(&c->lock);
+	while (c->read) {
+		struct event_block *b = c->read;
+
+		c->read = b->next;
+		if (c->n_spare < EVENT_BLOCKS_FREE && b->size == EVENT_BLOCK_BYTES) {
+			b->next = c->spare;
+			c->spare = b;
+			c->n_spare++;
+		} else {
+			b->next = give_back;
+			give_back = b;
 		}
-		pthread_mutex_unlock(&c->lock);
 	}
-	n = c->taken;
-	if (!n)
-		return -1;
-	c->taken = n->next;
-	*ev = n->ev;
-	free(n);
+	c->taken = c->head;
+	c->head = c->tail = NULL;
+	c->queued = 0;
+	/* The last batch is the owner's now (consumed, or copied out). */
+	c->batch_bytes = c->queued_bytes;
+	c->queued_bytes = 0;
+	if (c->fd_signalled) {
+		/* Drain the counter so poll() sleeps until the next push. */
+		if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+			log_debug("mqtt: eventfd read: %s", strerror(errno));
+		c->fd_signalled = false;
+	}
+	pthread_mutex_unlock(&c->lock);
+	blocks_free(give_back);
+}
+
+int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev)
+{
+	struct event_block *b = c->taken;
+	const struct event_rec *r;
+	char *text;
+
+	/* A block read to the end waits for the next take (see above). */
+	while (b && b->read == b->used) {
+		c->taken = b->next;
+		b->next = c->read;
+		c->read = b;
+		b = c->taken;
+	}
+	if (!b) {
+		batch_take(c);
+		b = c->taken;
+		if (!b)
+			return -1;
+	}
+	r = (const struct event_rec *)(b->data + b->read);
+	b->read += rec_bytes(r->text_len, r->payload_len);
+	text = (char *)(r + 1);
+	ev->kind = r->kind;
+	ev->tag = r->tag;
+	ev->ok = r->ok;
+	ev->topic = NULL;
+	ev->payload = NULL;
+	ev->payload_len = 0;
+	ev->detail[0] = '\0';
+	if (r->kind == MQTT_EVENT_MESSAGE) {
+		ev->topic = text;
+		ev->payload = text + r->text_len + 1;
+		ev->payload_len = r->payload_len;
+	} else if (r->kind != MQTT_EVENT_PUBLISHED) {
+		memcpy(ev->detail, text, r->text_len + 1);
+	}
 	return 0;
 }
 
 void mqtt_event_clear(struct mqtt_event *ev)
 {
-	free(ev->topic);
-	free(ev->payload);
 	ev->topic = NULL;
 	ev->payload = NULL;
 }
@@ -981,6 +1101,8 @@ void mqtt_client_free(struct mqtt_client *c, unsigned timeout_ms)
 	}
 	while (mqtt_client_next(c, &ev) == 0)
 		mqtt_event_clear(&ev);
+	blocks_free(c->read);
+	blocks_free(c->spare);
 	pthread_mutex_destroy(&c->lock);
 	close(c->event_fd);
 	explicit_bzero(c->cfg.password, sizeof(c->cfg.password));

@@ -31,8 +31,8 @@ struct mqtt_event {
 	enum mqtt_event_kind kind;
 	uint64_t tag;		/* PUBLISHED: the tag given to mqtt_client_publish */
 	bool ok;		/* PUBLISHED: false if Paho gave up on it (it will not arrive) */
-	char *topic;		/* MESSAGE: NUL-terminated, owned by the event */
-	char *payload;		/* MESSAGE: payload_len bytes plus a NUL, owned by the event */
+	char *topic;		/* MESSAGE: NUL-terminated, in the client's queue */
+	char *payload;		/* MESSAGE: payload_len bytes plus a NUL, in the client's queue */
 	size_t payload_len;
 	char detail[320];	/* CONNECTED/LOST: the reason, for logs */
 };
@@ -107,7 +107,9 @@ size_t mqtt_client_pending(const struct mqtt_client *c);
  * call it every round of the loop, not only when the descriptor is readable. */
 int mqtt_client_fd(const struct mqtt_client *c);
 /* Takes the oldest queued event into ev (0), or returns -1 when none is
- * queued. Release it with mqtt_event_clear(). */
+ * queued. Its topic and payload stay valid until the next call of
+ * mqtt_client_next() or mqtt_client_free(), no longer: copy what must
+ * outlive them. Release it with mqtt_event_clear(). */
 int mqtt_client_next(struct mqtt_client *c, struct mqtt_event *ev);
 void mqtt_event_clear(struct mqtt_event *ev);
 
