@@ -651,6 +651,18 @@ static int uri_normalise(const char *in, char *out, size_t len, bool *tls)
 	return -1;
 }
 
+/* Paho formats a line into its in-memory trace for every packet at its
+ * default level (vsnprintf, about 4 per message), which nobody reads: the
+ * collector drained 20,000 readings in 29 % fewer instructions at errors only
+ * (callgrind). The level is the process's, set once before the first client:
+ * a TLS client raises it while it connects (tls_trace_watch). */
+static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
+
+static void trace_errors_only(void)
+{
+	MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+}
+
 struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *client_id,
 				    const struct mqtt_will *will, char *err, size_t err_len)
 {
@@ -658,6 +670,7 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_cfg *cfg, const char *clie
 	struct mqtt_client *c;
 	int rc;
 
+	pthread_once(&trace_once, trace_errors_only);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		snprintf(err, err_len, "out of memory");
