@@ -594,11 +594,10 @@ static int dirty_note(struct store *st, int64_t run_id, uint64_t seq, double ts)
 	}
 	if (!d) {
 		/* Many runs in one batch: write what we have to make room. */
-		if (st->n_dirty == STORE_DIRTY_RUNS) {
-			if (dirty_flush(st) < 0)
-				return -1;
-			slot = dirty_slot(st, run_id);
-		}
+		if (st->n_dirty == STORE_DIRTY_RUNS && dirty_flush(st) < 0)
+			return -1;
+		/* Found again: a run new to the batch, or after the flush. */
+		slot = dirty_slot(st, run_id);
 		st->dirty_last = st->n_dirty++;
 		st->dirty_index[slot] = (uint16_t)(st->dirty_last + 1);
 		d = &st->dirty[st->dirty_last];
