@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "reading.h"
+#include "unit.h"
 
 /* docs/protocol.md's example reading (its run has the 8 digits of sensord 0.1.0,
  * still accepted). */
@@ -309,11 +310,7 @@ static uint64_t sent_rng = 0x5e1f03c29a7b44d1ULL;
 
 static uint64_t sent_next(void)
 {
-	uint64_t z = (sent_rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return unit_splitmix(&sent_rng);
 }
 
 static double sent_uniform(double lo, double hi)

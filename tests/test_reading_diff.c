@@ -29,6 +29,7 @@
 
 #include "../fuzz/reading_diff.h"
 #include "reading.h"
+#include "unit.h"
 
 /* Under valgrind (make check-valgrind) the reference's allocations run
  * some 50 times slower: a fiftieth of the cases still covers every kind. */
@@ -47,11 +48,7 @@ static uint64_t rng_state = 0x16dec0de2026ULL;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
+	return unit_splitmix(&rng_state);
 }
 
 static size_t below(size_t n)
@@ -59,7 +56,7 @@ static size_t below(size_t n)
 	return n ? (size_t)(rnd() % n) : 0;
 }
 
-#define PICK(list) (list[below(sizeof(list) / sizeof(list[0]))])
+#define PICK_ONE(list) (list[below(sizeof(list) / sizeof(list[0]))])
 
 /* ---- what the mutations put in ---- */
 
@@ -197,7 +194,7 @@ static void gen_encoded(struct buf *b)
 	int n;
 
 	memset(&r, 0, sizeof(r));
-	strcpy(r.run, PICK(runs));
+	strcpy(r.run, PICK_ONE(runs));
 	r.seq = below(2) ? below(100000) : rnd() % ((UINT64_C(1) << 53) + 1);
 	r.mono = below(4) ? rnd_unit() * 10000 : rnd_unit() * 1e9;
 	r.ts = 1.7e9 + rnd_unit() * 1e8;
@@ -205,14 +202,14 @@ static void gen_encoded(struct buf *b)
 	r.temperature_c = rnd_channel(-100, 10000);
 	r.has_rotation = below(2);
 	r.rotation_dps = rnd_channel(0, 10000);
-	strcpy(r.zone, PICK(zones));
+	strcpy(r.zone, PICK_ONE(zones));
 	r.end_session = below(4) == 0;
 	r.has_lost_after = r.seq > 0 && below(4) == 0;
 	r.lost_after = r.has_lost_after ? rnd() % r.seq : 0;
 	r.n_faults = below(3) ? 0 : below(READING_MAX_FAULTS + 1);
 	for (size_t i = 0; i < r.n_faults; i++) {
-		snprintf(r.faults[i].sensor, sizeof(r.faults[i].sensor), "%s", PICK(fault_texts));
-		snprintf(r.faults[i].what, sizeof(r.faults[i].what), "%s", PICK(fault_texts));
+		snprintf(r.faults[i].sensor, sizeof(r.faults[i].sensor), "%s", PICK_ONE(fault_texts));
+		snprintf(r.faults[i].what, sizeof(r.faults[i].what), "%s", PICK_ONE(fault_texts));
 	}
 	n = reading_encode(&r, b->b, sizeof(b->b));
 	b->n = n > 0 ? (size_t)n : 0;
@@ -270,11 +267,11 @@ static const char *scalar(void)
 {
 	switch (below(4)) {
 	case 0:
-		return PICK(strings);
+		return PICK_ONE(strings);
 	case 1:
-		return PICK(others);
+		return PICK_ONE(others);
 	default:
-		return PICK(numbers);
+		return PICK_ONE(numbers);
 	}
 }
 
@@ -295,7 +292,7 @@ static void put_value(struct buf *b, size_t at, size_t del)
 	case 4: {
 		/* Around cJSON's nesting limit: the reading counts one. */
 		static const size_t depths[] = { 997, 998, 999, 1000, 1001, 5 };
-		size_t d = PICK(depths), o = 0;
+		size_t d = PICK_ONE(depths), o = 0;
 		bool object = below(2);
 
 		for (size_t i = 0; i < d; i++) {
@@ -357,7 +354,7 @@ static void mutate(struct buf *b)
 		put_value(b, at, value_end(b, at) - at);
 		break;
 	case 6:	/* a member added first: a repeated or unknown key */
-		n = (size_t)snprintf(piece, sizeof(piece), "\"%s\":", PICK(keys));
+		n = (size_t)snprintf(piece, sizeof(piece), "\"%s\":", PICK_ONE(keys));
 		{
 			struct buf v;
 
@@ -381,7 +378,7 @@ static void mutate(struct buf *b)
 			"\\\\", "\\x", "\\u12", "\\uzzzz", "\\u0041", "\\n", "\\u", "\\", "\\uD834\\uDD1E",
 			"\\u0075", "\\u002", "\xc3", "\x80",
 		};
-		const char *e = PICK(esc);
+		const char *e = PICK_ONE(esc);
 		bool in_string = false;
 		size_t want = below(b->n + 1), i;
 
@@ -418,7 +415,7 @@ static void mutate(struct buf *b)
 			for (j = i; j < b->n && strchr("0123456789.eE+-", b->b[j]) && b->b[j]; j++)
 				;
 			{
-				const char *num = PICK(numbers);
+				const char *num = PICK_ONE(numbers);
 
 				buf_splice(b, i, j - i, num, strlen(num));
 			}
@@ -431,7 +428,7 @@ static void mutate(struct buf *b)
 
 		buf_set(&f, "\"faults\":{", 10);
 		for (size_t i = 0; i < nf; i++) {
-			const char *k = below(3) ? fault_texts[below(2)] : PICK(fault_texts);
+			const char *k = below(3) ? fault_texts[below(2)] : PICK_ONE(fault_texts);
 			char member[512];
 			int m;
 
@@ -442,7 +439,7 @@ static void mutate(struct buf *b)
 				continue;
 			}
 			m = snprintf(member, sizeof(member), "%s\"%s%zu\":\"%s\"", i ? "," : "",
-				     below(2) ? k : "s", below(3) ? i : below(2), PICK(fault_texts));
+				     below(2) ? k : "s", below(3) ? i : below(2), PICK_ONE(fault_texts));
 			if (m > 0 && (size_t)m < sizeof(member))
 				buf_splice(&f, f.n, 0, member, (size_t)m);
 		}
@@ -458,7 +455,7 @@ static void mutate(struct buf *b)
 			buf_splice(b, 0, 0, "\xef\xbb\xbf", below(2) ? 3 : 2);
 			break;
 		case 1: {
-			const char *o = PICK(others);
+			const char *o = PICK_ONE(others);
 
 			buf_splice(b, b->n, 0, o, strlen(o));
 			break;
@@ -497,7 +494,7 @@ static void gen_soup(struct buf *b)
 
 		switch (below(3)) {
 		case 0:
-			snprintf(key, sizeof(key), "\"%s\"", PICK(keys));
+			snprintf(key, sizeof(key), "\"%s\"", PICK_ONE(keys));
 			t = key;
 			break;
 		case 1:
@@ -611,7 +608,7 @@ static void test_decoders_agree(void **state)
 		} else if (kind < 70) {
 			b = bases[below(n_bases)];
 		} else if (kind < 90) {
-			const char *t = PICK(templates);
+			const char *t = PICK_ONE(templates);
 
 			buf_set(&b, t, strlen(t));
 		} else {

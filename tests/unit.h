@@ -163,4 +163,8 @@ void sim_rig_chip_faults(struct sim_rig *rig, struct sensor *s, double nack_s, d
 int sim_rig_setup(void **state, const char *text);
 int sim_rig_teardown(void **state);
 
+/* The next number of a deterministic generator (splitmix64) whose state is
+ * *state: random test inputs that are the same in every run. */
+uint64_t unit_splitmix(uint64_t *state);
+
 #endif
