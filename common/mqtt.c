@@ -257,13 +257,17 @@ static struct event_rec *rec_alloc_locked(struct mqtt_client *c, size_t bytes)
 /* A PUBLISHED event does not wake the owner: it waits for the next
  * mqtt_client_next() call, which the owner's loop makes every round anyway
  * (a sample tick, a message, a timeout). At 20 readings a second that saves
- * a wake-up, an eventfd write and a read per reading. */
+ * a wake-up, an eventfd write and a read per reading. Unless publishes wait
+ * for the window: the owner's next call hands them to Paho (pump), and an
+ * owner asleep in poll() would hold each window's worth back for its
+ * timeout (a collector with a thousand acks to send after a burst sent 64
+ * every 50 ms). */
 static void queue_pushed_locked(struct mqtt_client *c, enum mqtt_event_kind kind)
 {
 	uint64_t one = 1;
 
 	c->queued++;
-	if (kind == MQTT_EVENT_PUBLISHED || c->fd_signalled)
+	if ((kind == MQTT_EVENT_PUBLISHED && c->out_count == 0) || c->fd_signalled)
 		return;
 	c->fd_signalled = true;
 	/* A failed write only means the counter is already nonzero. */

@@ -103,8 +103,10 @@ bool mqtt_client_connected(const struct mqtt_client *c);
 size_t mqtt_client_pending(const struct mqtt_client *c);
 
 /* A descriptor that is readable while events are queued (for poll()),
- * except PUBLISHED events: they wait for the next mqtt_client_next(), so
- * call it every round of the loop, not only when the descriptor is readable. */
+ * except PUBLISHED events while no publish waits for the window: they wait
+ * for the next mqtt_client_next(), so call it every round of the loop, not
+ * only when the descriptor is readable. While publishes wait, a PUBLISHED
+ * event makes it readable: the owner's next call hands more to Paho. */
 int mqtt_client_fd(const struct mqtt_client *c);
 /* Takes the oldest queued event into ev (0), or returns -1 when none is
  * queued. Its topic and payload stay valid until the next call of

@@ -13,6 +13,7 @@
 
 #include "select.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -243,6 +244,54 @@ static void test_oversize_default(void **state)
 	free(payload);
 }
 
+#define WAKE_PUBLISHES 300
+#define WAKE_POLL_MS 3000
+#define WAKE_WINDOW_MAX 64
+
+/* An owner that sleeps in poll() on the client's descriptor, as the
+ * collector does when no message comes, while more publishes wait than the
+ * window lets through (a collector's acks after a burst): each PUBACK that
+ * frees room must wake it, or every window's worth waits for the poll's
+ * timeout. All of them go out without a single poll timing out. */
+static void test_waiting_publishes_wake_the_owner(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_client *pub = client_new(f, "it-mqtt-wake");
+	struct pollfd pfd;
+	unsigned timeouts = 0;
+	double end;
+
+	assert_int_equal(mqtt_client_start(pub, NULL, 0), 0);
+	assert_true(wait_connected(pub, 10));
+	/* Past the new connection's probation (one publish at a time). */
+	for (end = clock_real_s() + 1.5; clock_real_s() < end;) {
+		events_drain(pub);
+		mqtt_client_tick(pub, clock_real_s());
+		usleep(10000);
+	}
+	for (int i = 0; i < WAKE_PUBLISHES; i++) {
+		char topic[32];
+
+		snprintf(topic, sizeof(topic), "wake/%d", i);
+		assert_int_equal(mqtt_client_publish(pub, topic, "w", 1, 1, false, (uint64_t)i), 0);
+	}
+	assert_true(mqtt_client_pending(pub) > 0);
+	pfd = (struct pollfd){ .fd = mqtt_client_fd(pub), .events = POLLIN };
+	/* While more are pending than Paho may hold (mqtt.c's WINDOW_MAX, 64),
+	 * some wait for the window. The last window's PUBACKs wake nobody:
+	 * nothing waits behind them. */
+	for (end = clock_real_s() + 30; mqtt_client_pending(pub) > WAKE_WINDOW_MAX &&
+					 clock_real_s() < end;) {
+		events_drain(pub);
+		mqtt_client_tick(pub, clock_real_s());
+		if (mqtt_client_pending(pub) > WAKE_WINDOW_MAX && poll(&pfd, 1, WAKE_POLL_MS) == 0)
+			timeouts++;
+	}
+	assert_int_equal(timeouts, 0);
+	assert_true(harness_poll(turn_all_sent, pub, 10, 0.01));
+	mqtt_client_free(pub, 1000);
+}
+
 #define BURST 20
 #define BURST_PAYLOAD 1000
 /* Room for two or three of the burst's messages (each is its payload, its
@@ -463,6 +512,7 @@ int main(void)
 		IT_TEST(test_oversize_dropped),
 		IT_TEST(test_oversize_default),
 		IT_TEST(test_byte_budget),
+		IT_TEST(test_waiting_publishes_wake_the_owner),
 		/* Last: when it fails, Paho's threads are stuck for good. */
 		IT_TEST(test_lock_order_subscribe_under_flood),
 	};
