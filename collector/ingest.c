@@ -21,6 +21,14 @@
  * would, at a fraction of the broker's and sensord's work (1,000 devices
  * would otherwise mean 2,000 retained publishes a second). */
 #define ACK_EVERY_S 1.0
+/* A run whose readings came this much faster than their own timeline (their
+ * mono) is a backlog (a resend after an outage, a queue drained after a
+ * restart, readings held up on the way): when the queue runs dry, its last
+ * readings are committed and acknowledged at once (ingest_quiet), not up to
+ * commit_s and ACK_EVERY_S later. A live sensord's readings keep step with
+ * its timeline, so it gets there only when some were held up that long; a
+ * backlog costs one ack and one commit more. */
+#define BACKLOG_LEAD_S 0.5
 /* A malformed message of one kind is logged at most this often; so is a
  * run's conflict. */
 #define DROP_LOG_EVERY_S 60.0
@@ -92,6 +100,9 @@ struct run_state {
 	uint64_t acked_seq;		/* last ack published */
 	double acked_at_s;		/* when */
 	bool ack_due;			/* an ack should go out (progress, or a resend to answer) */
+	bool backlog;			/* BACKLOG_LEAD_S ahead of the anchor */
+	double anchor_mono, anchor_s;	/* last_mono and the time at the last ack
+					 * outside a backlog */
 	bool progress_dirty;		/* the counters above to write to the store */
 	struct run_timeline tl;
 	uint64_t ahead_seq;		/* lowest stored seq above fed_seq + 1, 0 none */
@@ -121,6 +132,7 @@ struct ingest {
 	bool batch_open;
 	double batch_started_s;
 	size_t batch_count;
+	bool batch_backlog;		/* it holds readings of a run in backlog */
 	struct pending_session *sessions_head, **sessions_tail;
 	int64_t *to_mark;		/* sessions published, to mark in the store */
 	size_t n_to_mark, cap_to_mark;
@@ -255,6 +267,7 @@ static int batch_begin(struct ingest *ing)
 	ing->batch_open = true;
 	ing->batch_started_s = ing->now_s;
 	ing->batch_count = 0;
+	ing->batch_backlog = false;
 	return 0;
 }
 
@@ -349,6 +362,7 @@ static void handle_events(struct ingest *ing, struct run_state *rs, const struct
 static void feed(struct ingest *ing, struct run_state *rs, const struct reading *r)
 {
 	struct detector_event ev[DETECTOR_EVENTS_MAX];
+	double lead;
 	size_t n;
 
 	if (r->seq != rs->prog.fed_seq + 1 && rs->prog.fed_seq > 0) {
@@ -381,6 +395,17 @@ static void feed(struct ingest *ing, struct run_state *rs, const struct reading 
 	rs->prog.fed_seq = r->seq;
 	rs->ack_due = true;
 	rs->progress_dirty = true;
+	/* How far its readings got ahead of the time they took to come. The
+	 * anchor moves to a reading that came later than its timeline says
+	 * (the first after an outage): what counts is the catching up. */
+	lead = (r->mono - rs->anchor_mono) - (ing->now_s - rs->anchor_s);
+	if (rs->anchor_s == 0 || lead < 0) {
+		rs->anchor_mono = r->mono;
+		rs->anchor_s = ing->now_s;
+	} else if (lead > BACKLOG_LEAD_S) {
+		rs->backlog = true;
+	}
+	ing->batch_backlog |= rs->backlog;
 }
 
 /* Feeds rs the readings the store holds after fed_seq, in seq order, up to
@@ -1068,7 +1093,16 @@ static void resume_revisions(struct ingest *ing)
 
 /* ---- commit and publish ---- */
 
-static void publish_ack(struct ingest *ing, struct run_state *rs)
+/* Whether rs's due ack may go out now: its second is over, or the queue ran
+ * dry (quiet) after its backlog. */
+static bool ack_slot(const struct ingest *ing, const struct run_state *rs, bool quiet)
+{
+	return rs->ack_due && rs->committed_seq > 0 &&
+	       (ing->now_s - rs->acked_at_s >= ACK_EVERY_S || (quiet && rs->backlog));
+}
+
+/* quiet: the queue ran dry; a backlog's ack then ends it. */
+static void publish_ack(struct ingest *ing, struct run_state *rs, bool quiet)
 {
 	char topic[256], buf[96];
 	int len;
@@ -1083,6 +1117,11 @@ static void publish_ack(struct ingest *ing, struct run_state *rs)
 	if (len >= 0 && ing->env.publish(ing->env.publish_ctx, topic, buf, (size_t)len, true) == 0) {
 		rs->acked_seq = rs->committed_seq;
 		rs->acked_at_s = ing->now_s;
+		if (!rs->backlog || quiet) {
+			rs->backlog = false;
+			rs->anchor_mono = rs->tl.last_mono;
+			rs->anchor_s = ing->now_s;
+		}
 		/* What was stored since the last commit still needs its ack. */
 		rs->ack_due = rs->prog.stored_seq > rs->committed_seq;
 	}
@@ -1102,7 +1141,9 @@ static void mark_later(struct ingest *ing, int64_t id)
 	ing->to_mark[ing->n_to_mark++] = id;
 }
 
-static int commit(struct ingest *ing)
+/* Commits the batch, then publishes the acks it allows (quiet: the queue
+ * ran dry, a backlog's last ones too) and the sessions it stored. */
+static int commit(struct ingest *ing, bool quiet)
 {
 	if (!ing->batch_open)
 		return 0;
@@ -1140,8 +1181,8 @@ static int commit(struct ingest *ing)
 			rs->committed_seq = rs->prog.stored_seq;
 			if (rs->committed_seq > rs->acked_seq)
 				rs->ack_due = true;
-			if (rs->ack_due && ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
-				publish_ack(ing, rs);
+			if (ack_slot(ing, rs, quiet))
+				publish_ack(ing, rs, quiet);
 		}
 	for (struct pending_session *p = ing->sessions_head; p; p = p->next)
 		if (ing->env.publish(ing->env.publish_ctx, p->topic, p->payload, p->len, true) == 0)
@@ -1199,9 +1240,8 @@ static void walk_runs(struct ingest *ing)
 
 		for (; rs; rs = next) {
 			next = rs->next;
-			if (rs->ack_due && rs->committed_seq > 0 &&
-			    ing->now_s - rs->acked_at_s >= ACK_EVERY_S)
-				publish_ack(ing, rs);
+			if (ack_slot(ing, rs, false))
+				publish_ack(ing, rs, false);
 			if (expire_hole(ing, rs) < 0 || close_silent(ing, rs) < 0)
 				return;
 			if (revise_ready(ing, rs) && batch_begin(ing) < 0)
@@ -1225,13 +1265,20 @@ void ingest_tick(struct ingest *ing, double now_s)
 	}
 	if (ing->batch_open && (ing->batch_count >= BATCH_MAX ||
 				now_s - ing->batch_started_s >= ing->env.cfg->collector.commit_s))
-		commit(ing);
+		commit(ing, false);
+}
+
+void ingest_quiet(struct ingest *ing, double now_s)
+{
+	ing->now_s = now_s;
+	if (ing->batch_open && ing->batch_backlog)
+		commit(ing, true);
 }
 
 int ingest_flush(struct ingest *ing, double now_s)
 {
 	ing->now_s = now_s;
-	return commit(ing);
+	return commit(ing, false);
 }
 
 static int republish_session(const struct store_session *s, void *ctx)
@@ -1253,7 +1300,7 @@ void ingest_republish(struct ingest *ing)
 {
 	for (size_t b = 0; b < RUN_BUCKETS; b++)
 		for (struct run_state *rs = ing->buckets[b]; rs; rs = rs->next)
-			publish_ack(ing, rs);
+			publish_ack(ing, rs, false);
 	store_sessions_unpublished(ing->env.st, republish_session, ing);
 	shared_id_republish(ing->shared_id);
 }

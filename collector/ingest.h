@@ -110,6 +110,12 @@ void ingest_message(struct ingest *ing, const char *topic, const char *payload, 
  * sessions of runs that went silent. Call at least a few times a second. */
 void ingest_tick(struct ingest *ing, double now_s);
 
+/* The MQTT queue ran dry (nothing came for a while): a backlog's last
+ * readings are committed and acknowledged now rather than commit_s and a
+ * second later. Without a backlog in the batch it does nothing, so a
+ * trickle of readings is not a commit each. */
+void ingest_quiet(struct ingest *ing, double now_s);
+
 /* Commits now and publishes (at shutdown). 0 or -1. */
 int ingest_flush(struct ingest *ing, double now_s);
 

@@ -43,6 +43,10 @@
  * long more; an idle collector sleeps in poll() as before. */
 #define GATHER_BELOW 64
 #define GATHER_NS 1000000L
+/* Messages came, then nothing for this long: the burst is over, and a
+ * backlog in it is committed and acknowledged (ingest_quiet). Longer than
+ * the pauses inside a burst, short beside commit_s. */
+#define QUIET_MS 10
 
 static void usage(FILE *out)
 {
@@ -177,6 +181,7 @@ static int run_daemon(struct rs_config *cfg)
 	double last_health, last_purge, last_status = 0, last_ha_tick = 0;
 	struct notify notify;
 	bool ready = false;
+	bool burst = false;	/* messages came since the queue was last quiet */
 	int rc = 0;
 
 	daemon_signals_install(false);
@@ -284,6 +289,8 @@ static int run_daemon(struct rs_config *cfg)
 		}
 		now = clock_real_s();
 		ingest_tick(ing, now);
+		if (taken > 0)
+			burst = true;
 		if (now - last_ha_tick >= HA_TICK_EVERY_S && mqtt_client_connected(mqtt)) {
 			homeassistant_tick(ha, clock_wall_s());
 			last_ha_tick = now;
@@ -304,8 +311,17 @@ static int run_daemon(struct rs_config *cfg)
 			purge(ing, st, cfg);
 			last_purge = now;
 		}
-		if (taken == 0 && poll(&pfd, 1, 50) < 0 && errno != EINTR)
-			log_warn("poll: %s", strerror(errno));
+		if (taken == 0) {
+			/* After a burst, nothing for QUIET_MS ends it. */
+			int n = poll(&pfd, 1, burst ? QUIET_MS : 50);
+
+			if (n < 0 && errno != EINTR)
+				log_warn("poll: %s", strerror(errno));
+			if (n == 0 && burst) {
+				ingest_quiet(ing, clock_real_s());
+				burst = false;
+			}
+		}
 		if (taken > 0 && taken < GATHER_BELOW)
 			nanosleep(&(struct timespec){ .tv_nsec = GATHER_NS }, NULL);
 	}

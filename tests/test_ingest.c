@@ -762,6 +762,76 @@ static void test_acks_go_out_at_most_once_a_second(void **state)
 	assert_int_equal(ack_of(fx, DEVICE), 400);
 }
 
+/* A backlog (here 40 s of readings in 4 s: a resend after an outage) is
+ * acknowledged to its last reading as soon as the queue runs dry, without
+ * waiting for commit_s or the run's next second, and with one ack more. */
+static void test_backlog_is_acked_when_the_queue_runs_dry(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats before, after;
+	uint64_t acks;
+
+	send_range(fx, 1, 400);
+	acks = fx->rec.acks_published;
+	assert_true(ack_of(fx, DEVICE) < 400);
+	ingest_get_stats(fx->ing, &before);
+	ingest_quiet(fx->ing, fx->now);
+	ingest_get_stats(fx->ing, &after);
+	assert_int_equal(ack_of(fx, DEVICE), 400);
+	assert_int_equal(fx->rec.acks_published, acks + 1);
+	assert_int_equal(after.commits, before.commits + 1);
+	assert_ack_backed(fx);
+	/* Caught up: the next quiet moment commits nothing more. */
+	ingest_quiet(fx->ing, fx->now + 0.05);
+	ingest_get_stats(fx->ing, &before);
+	assert_int_equal(before.commits, after.commits);
+}
+
+/* Sends seq first..last as a live sensord does (one reading per 0.1 s of
+ * the collector's time, as their mono says), the queue running dry after
+ * each. */
+static void send_live(struct fixture *fx, uint64_t first, uint64_t last)
+{
+	struct reading r;
+
+	for (uint64_t seq = first; seq <= last; seq++) {
+		reading_at(&r, RUN, seq);
+		send_reading(fx, TOPIC, &r);
+		ingest_tick(fx->ing, fx->now);
+		ingest_quiet(fx->ing, fx->now + 0.01);
+		fx->now += 0.1;
+	}
+}
+
+/* A live stream runs dry after every reading: that is no reason for a
+ * commit (an fsync) and an ack each. It keeps commit_s (0.2 s here) and
+ * one ack a second; a late second of it is a backlog again. */
+static void test_live_stream_keeps_the_commit_pace(void **state)
+{
+	struct fixture *fx = *state;
+	struct ingest_stats st;
+	struct reading r;
+	uint64_t acks;
+
+	send_live(fx, 1, 100);		/* 10 s */
+	ingest_get_stats(fx->ing, &st);
+	/* A commit every 0.2 to 0.3 s (the batch opens at the next reading
+	 * after one), not 100 of them. */
+	assert_in_range(st.commits, 33, 51);
+	assert_in_range(fx->rec.acks_published, 9, 11);
+	/* Two seconds of readings held up on the way, then all at once. */
+	fx->now += 2.0;
+	for (uint64_t seq = 101; seq <= 120; seq++) {
+		reading_at(&r, RUN, seq);
+		send_reading(fx, TOPIC, &r);
+	}
+	acks = fx->rec.acks_published;
+	ingest_quiet(fx->ing, fx->now + 0.01);
+	assert_int_equal(ack_of(fx, DEVICE), 120);
+	assert_int_equal(fx->rec.acks_published, acks + 1);
+	assert_ack_backed(fx);
+}
+
 /* Each device has its own ack topic and numbers. */
 static void test_acks_are_per_device(void **state)
 {
@@ -833,6 +903,8 @@ int main(void)
 		TEST(test_ack_stops_before_an_open_hole),
 		TEST(test_ack_waits_for_the_commit),
 		TEST(test_acks_go_out_at_most_once_a_second),
+		TEST(test_backlog_is_acked_when_the_queue_runs_dry),
+		TEST(test_live_stream_keeps_the_commit_pace),
 		TEST(test_acks_are_per_device),
 		TEST(test_malformed_messages_are_counted_by_kind),
 	};
