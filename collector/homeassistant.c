@@ -12,12 +12,14 @@
 #include "advice.h"
 #include "discovery.h"
 #include "log.h"
+#include "name_index.h"
 #include "report.h"
 #include "textbuf.h"
 #include "topic.h"
 
-/* Devices followed at most; more are logged once and left out. */
-#define HA_MAX_DEVICES 64
+/* Devices followed at most; more are logged once and left out. Every
+ * message looks its device up, by name_index. */
+#define HA_MAX_DEVICES NAME_INDEX_MAX
 
 struct ha_device {
 	char id[CONFIG_DEVICE_ID_MAX + 1];
@@ -31,6 +33,7 @@ struct homeassistant {
 	struct ingest_env env;
 	char status_filter[128];	/* "" when discovery is off */
 	struct ha_device devices[HA_MAX_DEVICES];
+	struct name_index index;
 	size_t n_devices;
 	bool full_logged;
 	char date[16];			/* the local date "today" was last computed for */
@@ -48,10 +51,11 @@ static void device_totals_due(struct ha_device *d)
 static struct ha_device *device_find_or_add(struct homeassistant *ha, const char *id)
 {
 	struct ha_device *d;
+	size_t slot;
+	int found = name_index_find(&ha->index, id, &slot);
 
-	for (size_t i = 0; i < ha->n_devices; i++)
-		if (strcmp(ha->devices[i].id, id) == 0)
-			return &ha->devices[i];
+	if (found >= 0)
+		return &ha->devices[found];
 	if (ha->n_devices == HA_MAX_DEVICES) {
 		if (!ha->full_logged)
 			log_warn("homeassistant: more than %d devices; %s and later ones are left out",
@@ -59,6 +63,7 @@ static struct ha_device *device_find_or_add(struct homeassistant *ha, const char
 		ha->full_logged = true;
 		return NULL;
 	}
+	name_index_add(&ha->index, slot, ha->n_devices);
 	d = &ha->devices[ha->n_devices++];
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	d->discovery_due = true;
@@ -110,6 +115,7 @@ struct homeassistant *homeassistant_new(const struct ingest_env *env)
 		return NULL;
 	}
 	ha->env = *env;
+	name_index_init(&ha->index, ha->devices[0].id, sizeof(ha->devices[0]));
 	if (env->cfg->homeassistant.enabled)
 		snprintf(ha->status_filter, sizeof(ha->status_filter), "%s/status",
 			 env->cfg->homeassistant.discovery_prefix);

@@ -7,15 +7,13 @@
 #include <string.h>
 
 #include "log.h"
+#include "name_index.h"
 #include "sameid.h"
 #include "topic.h"
 
-/* Devices followed at most (as Home Assistant's); more are logged once. */
-#define SHARED_ID_DEVICES 64
-/* The open-addressed index over them, by name: a power of two, twice as
- * many. Every reading looks its device up, and with more devices than are
- * followed, a search in a line compared every name each time. */
-#define SHARED_ID_INDEX 128
+/* Devices followed at most (as Home Assistant's); more are logged once.
+ * Every reading looks its device up, by name_index. */
+#define SHARED_ID_DEVICES NAME_INDEX_MAX
 #define SHARED_ID_LOG_EVERY_S 60.0
 
 struct shared_id_device {
@@ -28,7 +26,7 @@ struct shared_id_device {
 struct shared_id {
 	struct ingest_env env;
 	struct shared_id_device devices[SHARED_ID_DEVICES];
-	uint8_t index[SHARED_ID_INDEX];	/* 0 empty, else 1 + an index in devices */
+	struct name_index index;
 	size_t n_devices;
 	bool full_logged;
 };
@@ -40,6 +38,7 @@ struct shared_id *shared_id_new(const struct ingest_env *env)
 	if (!s)
 		return NULL;
 	s->env = *env;
+	name_index_init(&s->index, s->devices[0].id, sizeof(s->devices[0]));
 	return s;
 }
 
@@ -51,17 +50,11 @@ void shared_id_free(struct shared_id *s)
 static struct shared_id_device *device_get(struct shared_id *s, const char *id)
 {
 	struct shared_id_device *d;
-	uint32_t h = 2166136261u;	/* FNV-1a */
 	size_t slot;
+	int found = name_index_find(&s->index, id, &slot);
 
-	for (const char *p = id; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	for (slot = h & (SHARED_ID_INDEX - 1); s->index[slot];
-	     slot = (slot + 1) & (SHARED_ID_INDEX - 1)) {
-		d = &s->devices[s->index[slot] - 1];
-		if (strcmp(d->id, id) == 0)
-			return d;
-	}
+	if (found >= 0)
+		return &s->devices[found];
 	if (s->n_devices == SHARED_ID_DEVICES) {
 		if (!s->full_logged)
 			log_warn("ingest: more than %d devices; %s and later ones are not watched for a "
@@ -69,8 +62,8 @@ static struct shared_id_device *device_get(struct shared_id *s, const char *id)
 		s->full_logged = true;
 		return NULL;
 	}
+	name_index_add(&s->index, slot, s->n_devices);
 	d = &s->devices[s->n_devices++];
-	s->index[slot] = (uint8_t)s->n_devices;
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	sameid_runs_init(&d->runs);
 	d->publish_due = true;
