@@ -82,7 +82,9 @@ void mqtt_client_set_clean_session(struct mqtt_client *c, bool clean);
  * that one message always fits an empty queue; beyond it Paho keeps the next
  * message and offers it again later, so nothing is lost, only delayed (Paho
  * offers it again when its next packet arrives from the broker: see
- * mqtt.c). Any time, from the owner's thread; best before mqtt_client_start. */
+ * mqtt.c). This bounds the client's queue, not the process's memory: Paho
+ * 1.3.12 sends a QoS 1 message's PUBACK whether it was taken or not, so the
+ * broker keeps sending, and Paho holds what was refused in its own queue. Any time, from the owner's thread; best before mqtt_client_start. */
 void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,
 				    size_t max_queued_bytes);
 
