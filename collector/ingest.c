@@ -1097,7 +1097,7 @@ static void resume_revisions(struct ingest *ing)
  * dry (quiet) after its backlog. */
 static bool ack_slot(const struct ingest *ing, const struct run_state *rs, bool quiet)
 {
-	return rs->ack_due && rs->committed_seq > 0 &&
+	return rs->ack_due &&
 	       (ing->now_s - rs->acked_at_s >= ACK_EVERY_S || (quiet && rs->backlog));
 }
 
