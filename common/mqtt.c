@@ -151,6 +151,7 @@ struct mqtt_client {
 	MQTTAsync_willOptions will;	/* will.topicName NULL: no will */
 	bool tls;
 	bool clean_session;	/* mqtt_client_set_clean_session: the owner's thread, before start */
+	bool polled;		/* mqtt_client_set_polled: lock */
 
 	/* Locks. Paho calls every callback of this file on its own threads
 	 * with its own mutex held (the message, connected, connection-lost,
@@ -261,13 +262,15 @@ static struct event_rec *rec_alloc_locked(struct mqtt_client *c, size_t bytes)
  * for the window: the owner's next call hands them to Paho (pump), and an
  * owner asleep in poll() would hold each window's worth back for its
  * timeout (a collector with a thousand acks to send after a burst sent 64
- * every 50 ms). */
+ * every 50 ms). A polled owner (mqtt_client_set_polled) is not woken for
+ * anything else either: its loop comes round within MQTT_POLLED_MAX_S. */
 static void queue_pushed_locked(struct mqtt_client *c, enum mqtt_event_kind kind)
 {
 	uint64_t one = 1;
+	bool window_waits = kind == MQTT_EVENT_PUBLISHED && c->out_count > 0;
 
 	c->queued++;
-	if ((kind == MQTT_EVENT_PUBLISHED && c->out_count == 0) || c->fd_signalled)
+	if (c->fd_signalled || (!window_waits && (kind == MQTT_EVENT_PUBLISHED || c->polled)))
 		return;
 	c->fd_signalled = true;
 	/* A failed write only means the counter is already nonzero. */
@@ -971,6 +974,13 @@ size_t mqtt_client_pending(const struct mqtt_client *c)
 void mqtt_client_set_clean_session(struct mqtt_client *c, bool clean)
 {
 	c->clean_session = clean;
+}
+
+void mqtt_client_set_polled(struct mqtt_client *c, bool polled)
+{
+	pthread_mutex_lock(&c->lock);
+	c->polled = polled;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void mqtt_client_set_inbound_limits(struct mqtt_client *c, size_t max_payload_bytes,

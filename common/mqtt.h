@@ -74,6 +74,16 @@ void mqtt_client_tick(struct mqtt_client *c, double now_real_s);
  * Call before mqtt_client_start(). */
 void mqtt_client_set_clean_session(struct mqtt_client *c, bool clean);
 
+/* For an owner whose loop calls mqtt_client_next() at least every
+ * MQTT_POLLED_MAX_S whatever happens (sensord, which samples on a timer):
+ * arriving messages and connection events then wait for that call instead
+ * of waking the owner through mqtt_client_fd(), so each costs no eventfd
+ * write, read and wake-up. Publishes waiting for the window still wake it
+ * (each window's worth would otherwise wait a whole round). Any thread,
+ * any time. */
+#define MQTT_POLLED_MAX_S 0.1
+void mqtt_client_set_polled(struct mqtt_client *c, bool polled);
+
 /* Limits what a client takes in; 0 keeps a default above. A message whose
  * payload is longer than max_payload_bytes is dropped on Paho's thread before
  * anything is copied: no event, counted in mqtt_stats.dropped_oversize.

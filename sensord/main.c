@@ -933,6 +933,10 @@ static int run_daemon(struct daemon *d)
 		outbox_close(d->outbox);
 		return 1;
 	}
+	/* The loop below comes round every MQTT_POLLED_MAX_S at the latest,
+	 * so acks and commands need not wake it (a wake-up a second, and the
+	 * contention it brought, at 10 Hz). */
+	mqtt_client_set_polled(d->mqtt, true);
 	mqtt_client_subscribe(d->mqtt, d->topic_ack, 1);
 	mqtt_client_subscribe(d->mqtt, d->topic_command, 1);
 	/* The retained health tells us of another sensord under our id. */
@@ -1037,7 +1041,8 @@ static int run_daemon(struct daemon *d)
 				break;
 			}
 		}
-		wait_s = fmin(sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05, 0.1);
+		wait_s = fmin(sampling ? (next_tick - clock_mono_s()) / clock_scale() : 0.05,
+			      MQTT_POLLED_MAX_S);
 		if (d->gpio)
 			wait_s = fmin(wait_s, feedback_poll(d) - clock_real_s());
 		if (wait_s > 0 && poll(pfd, 2, (int)ceil(wait_s * 1000)) < 0 && errno != EINTR)

@@ -253,14 +253,14 @@ static void test_oversize_default(void **state)
  * window lets through (a collector's acks after a burst): each PUBACK that
  * frees room must wake it, or every window's worth waits for the poll's
  * timeout. All of them go out without a single poll timing out. */
-static void test_waiting_publishes_wake_the_owner(void **state)
+static void waiting_publishes_wake(struct fixture *f, bool polled)
 {
-	struct fixture *f = *state;
-	struct mqtt_client *pub = client_new(f, "it-mqtt-wake");
+	struct mqtt_client *pub = client_new(f, polled ? "it-mqtt-wake-polled" : "it-mqtt-wake");
 	struct pollfd pfd;
 	unsigned timeouts = 0;
 	double end;
 
+	mqtt_client_set_polled(pub, polled);
 	assert_int_equal(mqtt_client_start(pub, NULL, 0), 0);
 	assert_true(wait_connected(pub, 10));
 	/* Past the new connection's probation (one publish at a time). */
@@ -290,6 +290,54 @@ static void test_waiting_publishes_wake_the_owner(void **state)
 	assert_int_equal(timeouts, 0);
 	assert_true(harness_poll(turn_all_sent, pub, 10, 0.01));
 	mqtt_client_free(pub, 1000);
+}
+
+static void test_waiting_publishes_wake_the_owner(void **state)
+{
+	waiting_publishes_wake(*state, false);
+}
+
+/* A polled owner (sensord) is still woken for publishes that wait. */
+static void test_waiting_publishes_wake_a_polled_owner(void **state)
+{
+	waiting_publishes_wake(*state, true);
+}
+
+#define POLLED_QUIET_MS 1500
+
+/* A message wakes an owner that sleeps in poll() on the descriptor; a polled
+ * owner's (mqtt_client_set_polled) sleeps on through it, and its next
+ * mqtt_client_next() has the message. Both subscribe to the same topic and
+ * get the same publish. */
+static void test_polled_owner_sleeps_through_messages(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_client *woken = client_new(f, "it-mqtt-woken");
+	struct mqtt_client *polled = client_new(f, "it-mqtt-polled");
+	struct pollfd pfd;
+
+	mqtt_client_set_polled(polled, true);
+	assert_int_equal(mqtt_client_subscribe(woken, "polled/#", 1), 0);
+	assert_int_equal(mqtt_client_subscribe(polled, "polled/#", 1), 0);
+	assert_int_equal(mqtt_client_start(woken, NULL, 0), 0);
+	assert_int_equal(mqtt_client_start(polled, NULL, 0), 0);
+	assert_true(wait_connected(woken, 10));
+	assert_true(wait_connected(polled, 10));
+	/* The subscriptions are renewed on connection: let them settle. */
+	for (double end = clock_real_s() + 0.5; clock_real_s() < end;) {
+		events_drain(woken);
+		events_drain(polled);
+		usleep(10000);
+	}
+	assert_int_equal(harness_publish(&f->env.broker, "polled/one", "1", false), 0);
+	pfd = (struct pollfd){ .fd = mqtt_client_fd(woken), .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	assert_true(wait_message(woken, "polled/one", 1, NULL, NULL));
+	pfd = (struct pollfd){ .fd = mqtt_client_fd(polled), .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, POLLED_QUIET_MS), 0);
+	assert_true(wait_message(polled, "polled/one", 5, NULL, NULL));
+	mqtt_client_free(woken, 1000);
+	mqtt_client_free(polled, 1000);
 }
 
 #define BURST 20
@@ -513,6 +561,8 @@ int main(void)
 		IT_TEST(test_oversize_default),
 		IT_TEST(test_byte_budget),
 		IT_TEST(test_waiting_publishes_wake_the_owner),
+		IT_TEST(test_waiting_publishes_wake_a_polled_owner),
+		IT_TEST(test_polled_owner_sleeps_through_messages),
 		/* Last: when it fails, Paho's threads are stuck for good. */
 		IT_TEST(test_lock_order_subscribe_under_flood),
 	};
