@@ -452,11 +452,13 @@ say "== 4. the shipped examples as users run them: ${BUDGET_S} s each, confirm: 
 say "(config/lacrosse-ball.json and config/foam-roller.json with only the broker, state_dir, database, device_id, \"/dev/i2c-1\" -> \"sim\" and the GPIO chip -> \"sim\" substituted; the floor: paho_min fed the same config's readings at its rate for as long)"
 say "| config | publisher | readings | CPU s (user + sys) | elapsed s | CPU % of one core | CPU ratio to the floor | voluntary context switches | ratio | instructions per reading, marginal (${CG_LONG} s - ${CG_SHORT} s) | ratio to the floor | of which the simulated chips | ratio without them |"
 say "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-# usage RUFILE: sets u_s (user+sys), el, vcs from a file rusage wrote.
+# usage RUFILE: sets u_s (user+sys), u_s_split, el, vcs and pct (CPU % of
+# one core) from a file rusage wrote.
 usage() {
 	read -r u s el vcs _ <"$1"
 	u_s=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
 	u_s_split=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f (%.3f + %.3f)", u + s, u, s }')
+	pct=$(awk -v u="$u_s" -v e="$el" 'BEGIN { printf "%.3f", 100 * u / e }')
 }
 # sim_ir CGFILE: instructions in the simulated chips (on a Pi: an I2C ioctl
 # into the kernel, which callgrind does not count).
@@ -482,10 +484,9 @@ for k in $SHIPPED; do
 	mf=$(awk -v a="$(cg_total "$WORK/floor-$k-long.cg")" -v b="$(cg_total "$WORK/floor-$k-short.cg")" \
 		-v m="$(acked "$WORK/floor-$k-long.out")" -v n="$(acked "$WORK/floor-$k-short.out")" \
 		'BEGIN { printf "%.0f", (a - b) / (m - n) }')
-	usage "$WORK/f-$k.ru"; fu=$u_s; fsplit=$u_s_split; fel=$el; fvcs=$vcs
-	fpct=$(awk -v u="$fu" -v e="$fel" 'BEGIN { printf "%.3f", 100 * u / e }')
+	usage "$WORK/f-$k.ru"; fsplit=$u_s_split; fel=$el; fvcs=$vcs; fpct=$pct
 	usage "$WORK/s-$k.ru"
-	spct=$(awk -v u="$u_s" -v e="$el" 'BEGIN { printf "%.3f", 100 * u / e }')
+	spct=$pct
 	eval "hz=\$hz_$k"
 	say "| $k ($hz Hz) | rollsense-sensord | $(confirmed "$WORK/s-$k.log") | $u_s_split | $el | $spct | $(ratio "$spct" "$fpct") |" \
 		"$vcs | $(ratio "$vcs" "$fvcs") | $ms | $(ratio "$ms" "$mf") | $msim | $(ratio $((ms - msim)) "$mf") |"
@@ -518,8 +519,8 @@ for k in $SHIPPED; do
 	ratios=""
 	for r in $(seq 1 "$SHIPPED_ROUNDS"); do
 		[ "$r" -eq 1 ] && sfx="" || sfx="-$r"
-		usage "$WORK/f-$k$sfx.ru"; fpct=$(awk -v u="$u_s" -v e="$el" 'BEGIN { printf "%.3f", 100 * u / e }'); fvcs=$vcs
-		usage "$WORK/s-$k$sfx.ru"; spct=$(awk -v u="$u_s" -v e="$el" 'BEGIN { printf "%.3f", 100 * u / e }')
+		usage "$WORK/f-$k$sfx.ru"; fpct=$pct; fvcs=$vcs
+		usage "$WORK/s-$k$sfx.ru"; spct=$pct
 		rat=$(ratio "$spct" "$fpct"); ratios="$ratios $rat"
 		say "| $k ($hz Hz) | $r | $(confirmed "$WORK/s-$k$sfx.log") | $spct | $fpct | $rat | $vcs | $fvcs | $(ratio "$vcs" "$fvcs") |"
 	done
