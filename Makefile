@@ -165,9 +165,12 @@ check-docs: deps
 	@scripts/check-docs.sh
 
 # The test runner prints each binary's cmocka summary and one closing line.
+# TEST_JOBS binaries run at once (scripts/run-tests.sh): by default one per
+# processor, at most 4; the integration tests mostly wait on their scenarios.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 4 ] && n=4; echo $$n)
 check: deps check-docs
 	@$(MAKE) --no-print-directory all-tests
-	@BUILD=$(BUILD) scripts/run-tests.sh $(TEST_BINS)
+	@BUILD=$(BUILD) TEST_JOBS=$(TEST_JOBS) scripts/run-tests.sh $(TEST_BINS)
 
 .PHONY: all-tests
 all-tests: $(BINS) $(TEST_BINS)
