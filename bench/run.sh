@@ -15,7 +15,9 @@
 #      (shipped() says what): CPU, voluntary context switches and marginal
 #      instructions per reading, each as a ratio to the Paho floor (paho_min
 #      fed that example's own readings at its rate, for as long), in
-#      BENCH_SHIPPED_ROUNDS rounds (3): the ratio is the rounds' median
+#      BENCH_SHIPPED_ROUNDS rounds (5): the ratio is the rounds' median, and a
+#      second floor beside each pair (the control) says how far one floor
+#      lands from another in the same round
 #   2  the collector's ingest rate beside mosquitto_sub's and a minimal Paho
 #      subscriber's, same queued stream
 #   3  2000 devices at 10 Hz for 60 s into one collector: loss, latency, RSS
@@ -45,7 +47,7 @@ PIDS=""
 CG_SHORT=${BENCH_CG_SHORT:-20}
 CG_LONG=${BENCH_CG_LONG:-40}
 BUDGET_S=${BENCH_BUDGET_S:-60}
-SHIPPED_ROUNDS=${BENCH_SHIPPED_ROUNDS:-3}
+SHIPPED_ROUNDS=${BENCH_SHIPPED_ROUNDS:-5}
 INGEST_DEVICES=${BENCH_INGEST_DEVICES:-200}
 INGEST_COUNT=${BENCH_INGEST_COUNT:-500}
 SCALE_DEVICES=${BENCH_SCALE_DEVICES:-2000}
@@ -325,8 +327,10 @@ BPID_paho=$!
 PIDS="$PIDS $BPID_paho"
 
 # shipped_pair KIND DEVICE SUFFIX: the shipped example of KIND as DEVICE
-# ($WORK/DEVICE.json) for BUDGET_S, its floor beside it; rusage in
-# s-KIND$SUFFIX.ru and f-KIND$SUFFIX.ru; sets SPID_KIND and FPID_KIND.
+# ($WORK/DEVICE.json) for BUDGET_S, its floor beside it, and a second floor
+# fed the same lines (the control: what one floor measures against another
+# is the noise of a ratio here); rusage in s-KIND$SUFFIX.ru, f-KIND$SUFFIX.ru
+# and c-KIND$SUFFIX.ru; sets SPID_KIND, FPID_KIND and CPID_KIND.
 shipped_pair() {
 	eval "hz=\$hz_$1"
 	rusage "$WORK/s-$1$3.ru" "$B/rollsense-sensord" --config "$WORK/$2.json" 2>"$WORK/s-$1$3.log" &
@@ -335,6 +339,10 @@ shipped_pair() {
 		rusage "$WORK/f-$1$3.ru" "$BB/paho_min" "tcp://127.0.0.1:$PS" "floor$3/$1/reading" \
 		"$WORK/f-$1$3.ready" >"$WORK/f-$1$3.out" ) &
 	eval "FPID_$1=$!"; PIDS="$PIDS $!"
+	( paced "$WORK/c-$1$3.ready" "$hz" "$WORK/lines-$1-budget" |
+		rusage "$WORK/c-$1$3.ru" "$BB/paho_min" "tcp://127.0.0.1:$PS" "control$3/$1/reading" \
+		"$WORK/c-$1$3.ready" >"$WORK/c-$1$3.out" ) &
+	eval "CPID_$1=$!"; PIDS="$PIDS $!"
 }
 # The shipped examples for BUDGET_S under time(1), their floors beside them.
 for k in $SHIPPED; do
@@ -466,6 +474,8 @@ sim_ir() {
 	callgrind_annotate --inclusive=yes "$1" 2>/dev/null | sed 's/,//g' |
 		awk '/:sim_bus_(read|write) \[/ { n += $1 } END { print n + 0 }'
 }
+median() { printf '%s\n' "$@" | sort -n |
+	awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 confirmed() { sed -n 's/.*all \([0-9]*\) readings confirmed.*/\1/p' "$1" | tail -1; }
 acked() { sed -n 's/^paho_min: [0-9]* sent, \([0-9]*\) acknowledged/\1/p' "$1"; }
 for k in $SHIPPED; do
@@ -475,6 +485,7 @@ for k in $SHIPPED; do
 	done
 	eval "wait \$SPID_$k" || { echo "bench: the $k example failed"; tail -5 "$WORK/s-$k.log"; exit 1; }
 	eval "wait \$FPID_$k" || { echo "bench: the $k floor failed"; exit 1; }
+	eval "wait \$CPID_$k" || { echo "bench: the $k control floor failed"; exit 1; }
 	ms=$(awk -v a="$(cg_total "$WORK/sensord-$k-long.cg")" -v b="$(cg_total "$WORK/sensord-$k-short.cg")" \
 		-v m="$(confirmed "$WORK/cglong-$k.log")" -v n="$(confirmed "$WORK/cgshort-$k.log")" \
 		'BEGIN { printf "%.0f", (a - b) / (m - n) }')
@@ -508,25 +519,28 @@ for r in $(seq 2 "$SHIPPED_ROUNDS"); do
 	for k in $SHIPPED; do
 		eval "wait \$SPID_$k" || { echo "bench: the $k example failed (round $r)"; tail -5 "$WORK/s-$k-$r.log"; exit 1; }
 		eval "wait \$FPID_$k" || { echo "bench: the $k floor failed (round $r)"; exit 1; }
+		eval "wait \$CPID_$k" || { echo "bench: the $k control floor failed (round $r)"; exit 1; }
 	done
 done
 say ""
-say "The same pairs in ${SHIPPED_ROUNDS} rounds (round 1 is the table's): CPU % of one core and voluntary context switches"
-say "| config | round | readings | sensord CPU % | floor CPU % | CPU ratio | sensord switches | floor's | ratio |"
-say "|---|---|---|---|---|---|---|---|---|"
+say "The same pairs in ${SHIPPED_ROUNDS} rounds (round 1 is the table's): CPU % of one core and voluntary context switches; the control is a second floor beside them, fed the same lines"
+say "| config | round | readings | sensord CPU % | floor CPU % | CPU ratio | control CPU % | control / floor | sensord switches | floor's | ratio |"
+say "|---|---|---|---|---|---|---|---|---|---|---|"
 for k in $SHIPPED; do
 	eval "hz=\$hz_$k"
-	ratios=""
+	ratios=""; controls=""
 	for r in $(seq 1 "$SHIPPED_ROUNDS"); do
 		[ "$r" -eq 1 ] && sfx="" || sfx="-$r"
+		usage "$WORK/c-$k$sfx.ru"; cpct=$pct
 		usage "$WORK/f-$k$sfx.ru"; fpct=$pct; fvcs=$vcs
 		usage "$WORK/s-$k$sfx.ru"; spct=$pct
 		rat=$(ratio "$spct" "$fpct"); ratios="$ratios $rat"
-		say "| $k ($hz Hz) | $r | $(confirmed "$WORK/s-$k$sfx.log") | $spct | $fpct | $rat | $vcs | $fvcs | $(ratio "$vcs" "$fvcs") |"
+		crat=$(ratio "$cpct" "$fpct"); controls="$controls $crat"
+		say "| $k ($hz Hz) | $r | $(confirmed "$WORK/s-$k$sfx.log") | $spct | $fpct | $rat | $cpct | $crat |" \
+			"$vcs | $fvcs | $(ratio "$vcs" "$fvcs") |"
 	done
-	say "$k: CPU ratio to the floor, median of ${SHIPPED_ROUNDS} rounds: $(printf '%s\n' $ratios | sort -n |
-		awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')" \
-		"(rounds:$ratios; target <= 1.25)"
+	say "$k: CPU ratio to the floor, median of ${SHIPPED_ROUNDS} rounds: $(median $ratios)" \
+		"(rounds:$ratios; target <= 1.25); the control floor to the floor: $(median $controls) (rounds:$controls)"
 done
 fi
 
