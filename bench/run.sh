@@ -326,6 +326,15 @@ while :; do cat "$WORK/lines-long"; done | head -n $((BUDGET_S * 20)) >"$WORK/li
 BPID_paho=$!
 PIDS="$PIDS $BPID_paho"
 
+# shipped_floor KIND SUFFIX F TOPIC: paho_min fed KIND's lines at its rate
+# (hz) for BUDGET_S, publishing to TOPIC$SUFFIX/KIND/reading; rusage in
+# F-KIND$SUFFIX.ru; sets FLOOR_PID.
+shipped_floor() {
+	( paced "$WORK/$3-$1$2.ready" "$hz" "$WORK/lines-$1-budget" |
+		rusage "$WORK/$3-$1$2.ru" "$BB/paho_min" "tcp://127.0.0.1:$PS" "$4$2/$1/reading" \
+		"$WORK/$3-$1$2.ready" >"$WORK/$3-$1$2.out" ) &
+	FLOOR_PID=$!; PIDS="$PIDS $!"
+}
 # shipped_pair KIND DEVICE SUFFIX: the shipped example of KIND as DEVICE
 # ($WORK/DEVICE.json) for BUDGET_S, its floor beside it, and a second floor
 # fed the same lines (the control: what one floor measures against another
@@ -335,14 +344,8 @@ shipped_pair() {
 	eval "hz=\$hz_$1"
 	rusage "$WORK/s-$1$3.ru" "$B/rollsense-sensord" --config "$WORK/$2.json" 2>"$WORK/s-$1$3.log" &
 	eval "SPID_$1=$!"; PIDS="$PIDS $!"
-	( paced "$WORK/f-$1$3.ready" "$hz" "$WORK/lines-$1-budget" |
-		rusage "$WORK/f-$1$3.ru" "$BB/paho_min" "tcp://127.0.0.1:$PS" "floor$3/$1/reading" \
-		"$WORK/f-$1$3.ready" >"$WORK/f-$1$3.out" ) &
-	eval "FPID_$1=$!"; PIDS="$PIDS $!"
-	( paced "$WORK/c-$1$3.ready" "$hz" "$WORK/lines-$1-budget" |
-		rusage "$WORK/c-$1$3.ru" "$BB/paho_min" "tcp://127.0.0.1:$PS" "control$3/$1/reading" \
-		"$WORK/c-$1$3.ready" >"$WORK/c-$1$3.out" ) &
-	eval "CPID_$1=$!"; PIDS="$PIDS $!"
+	shipped_floor "$1" "$3" f floor; eval "FPID_$1=$FLOOR_PID"
+	shipped_floor "$1" "$3" c control; eval "CPID_$1=$FLOOR_PID"
 }
 # The shipped examples for BUDGET_S under time(1), their floors beside them.
 for k in $SHIPPED; do

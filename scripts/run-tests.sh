@@ -18,6 +18,8 @@ case $jobs_max in '' | *[!0-9]* | 0) echo "run-tests.sh: TEST_JOBS is not a posi
 passed=0
 failed=0
 failed_names=""
+# heading NAME: opens a binary's block.
+heading() { echo "=== $1${RUN_LABEL:+ ($RUN_LABEL)}"; }
 # ended NAME STATUS SECONDS: counts one binary's result and closes its block.
 ended() {
 	if [ "$2" -eq 0 ]; then
@@ -33,7 +35,7 @@ if [ "$jobs_max" -eq 1 ]; then
 	for t in "$@"; do
 		TEST_NAME=$(basename "$t")
 		export TEST_NAME
-		echo "=== $TEST_NAME${RUN_LABEL:+ ($RUN_LABEL)}"
+		heading "$TEST_NAME"
 		t0=$(date +%s)
 		# shellcheck disable=SC2086
 		${RUN_WITH:-} "$t"
@@ -46,29 +48,33 @@ else
 	order=()
 	for t in "$@"; do case ${t##*/} in it_*) order+=("$t") ;; esac; done
 	for t in "$@"; do case ${t##*/} in it_*) ;; *) order+=("$t") ;; esac; done
-	declare -A name_of start_of
+	# The running binaries: their names and start times by PID.
+	declare -A name_of=() start_of=()
 	next=0
-	running=0
-	while [ "$next" -lt ${#order[@]} ] || [ "$running" -gt 0 ]; do
-		while [ "$running" -lt "$jobs_max" ] && [ "$next" -lt ${#order[@]} ]; do
+	while [ "$next" -lt ${#order[@]} ] || [ ${#name_of[@]} -gt 0 ]; do
+		while [ ${#name_of[@]} -lt "$jobs_max" ] && [ "$next" -lt ${#order[@]} ]; do
 			t=${order[$next]}
 			next=$((next + 1))
 			# shellcheck disable=SC2086
 			(TEST_NAME=${t##*/}; export TEST_NAME; exec ${RUN_WITH:-} "$t") >"$out/${t##*/}" 2>&1 &
 			name_of[$!]=${t##*/}
 			start_of[$!]=$(date +%s)
-			running=$((running + 1))
 		done
 		wait -n -p pid
 		status=$?
-		running=$((running - 1))
 		name=${name_of[$pid]}
-		echo "=== $name${RUN_LABEL:+ ($RUN_LABEL)}"
+		heading "$name"
 		cat "$out/$name"
 		ended "$name" "$status" $(($(date +%s) - ${start_of[$pid]}))
+		unset "name_of[$pid]" "start_of[$pid]"
 	done
 fi
 echo
+# A binary never counted (the runner itself went wrong) is a failure too.
+if [ $((passed + failed)) -ne $# ]; then
+	echo "run-tests.sh: $# binaries given, $((passed + failed)) run"
+	failed=$(($# - passed))
+fi
 [ "$failed" -eq 0 ] || echo "failed:$failed_names"
 echo "${CHECK:-check}: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
